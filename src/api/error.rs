@@ -1,0 +1,126 @@
+//! Errors of one API call, classified by what they mean for a reconciler:
+//! whether the request may have taken effect, and whether to retry.
+
+use std::fmt;
+
+use super::envelope::BodyError;
+
+/// An HTTP method the tool uses; shown in every error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// List subscriptions.
+    Get,
+    /// Create a subscription.
+    Post,
+    /// Update a subscription.
+    Put,
+    /// Delete a subscription.
+    Delete,
+}
+
+impl Method {
+    /// Whether repeating the request can do no harm.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Put)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        })
+    }
+}
+
+/// What went wrong, without the request line (see [`ApiError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The server answered with a non-success status.
+    #[error("{status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Status {
+        /// HTTP status code.
+        status: reqwest::StatusCode,
+        /// The envelope's `message`, when the body had one.
+        message: Option<String>,
+        /// `Retry-After`, in seconds, when the server sent one.
+        retry_after: Option<u64>,
+    },
+    /// No connection could be made: the request was never sent.
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// No complete answer within `--timeout`.
+    #[error("no response within {0} s (the --timeout)")]
+    Timeout(u64),
+    /// The connection broke before a complete response arrived.
+    #[error("the connection was closed before a complete response: {0}")]
+    Dropped(String),
+    /// The body was unreadable.
+    #[error("{0}")]
+    Body(#[from] BodyError),
+    /// The body exceeded the size cap.
+    #[error("the response is larger than {0} bytes; refusing to read it")]
+    TooLarge(usize),
+    /// A redirect to another origin, which would carry the key elsewhere.
+    #[error(
+        "the server redirected to `{0}`, another origin; not followed, so the API key stays with the configured server"
+    )]
+    Redirect(String),
+}
+
+/// One failed API call: method, path and what happened.
+#[derive(Debug, thiserror::Error)]
+#[error("{method} {path} failed: {failure}")]
+pub struct ApiError {
+    /// The request's method.
+    pub method: Method,
+    /// The request's path (no host: the base URL is in the settings).
+    pub path: String,
+    /// What happened.
+    pub failure: Failure,
+}
+
+impl ApiError {
+    /// The request certainly had no effect and may be sent again as is:
+    /// no connection, 429, 503, or a 502/504 on an idempotent request.
+    pub fn is_retryable(&self) -> bool {
+        match &self.failure {
+            Failure::Connect(_) => true,
+            Failure::Status { status, .. } => match status.as_u16() {
+                429 | 503 => true,
+                500 | 502 | 504 => self.method.is_idempotent(),
+                _ => false,
+            },
+            Failure::Timeout(_) | Failure::Dropped(_) => self.method.is_idempotent(),
+            _ => false,
+        }
+    }
+
+    /// The request may or may not have taken effect (a 500, 502 or 504, a
+    /// timeout or a dropped connection on POST or DELETE): the caller must
+    /// re-read the live list before deciding anything.
+    pub fn outcome_unknown(&self) -> bool {
+        !self.method.is_idempotent()
+            && match &self.failure {
+                Failure::Timeout(_) | Failure::Dropped(_) => true,
+                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+                _ => false,
+            }
+    }
+
+    /// Seconds the server asked to wait, if it said.
+    pub fn retry_after(&self) -> Option<u64> {
+        match &self.failure {
+            Failure::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A status the API uses for a bad or missing key.
+    pub fn is_auth(&self) -> bool {
+        matches!(&self.failure, Failure::Status { status, .. } if matches!(status.as_u16(), 400 | 401 | 403))
+    }
+}

@@ -1,0 +1,164 @@
+//! Command-line types (clap derive) and nothing else: [`crate::commands`]
+//! turns them into resolved settings and runs them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::Format;
+
+/// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
+///
+/// `plan` shows what would change, `apply` makes it so, `drift` reports
+/// hand-made changes. Start with `invhooks demo`.
+#[derive(Debug, Parser)]
+#[command(name = "invhooks", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Base URL of the Inveterate API (https, or http on loopback for the sandbox)
+    #[arg(long, global = true, env = "INVETERATE_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Log requests (-v) and bodies (-vv) to stderr; keys and secrets never
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Seconds one request may take
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless `NO_COLOR` is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change (one GET per merchant, no writes)
+    Plan(PlanArgs),
+    /// Make the live subscriptions match the manifest
+    Apply(ApplyArgs),
+    /// Report differences between live and the manifest (exit 0 in sync, 2 drift)
+    Drift(DriftArgs),
+    /// Check manifest files offline: syntax, fields, topics, variables, URLs
+    Validate(ManifestArgs),
+    /// Write a manifest of one merchant's live subscriptions
+    Export(ExportArgs),
+    /// List the webhook topics Inveterate documents
+    Topics,
+    /// Print the manifest's JSON Schema (for editor completion and validation)
+    Schema,
+    /// Run a local Inveterate-compatible API server for tests and CI rehearsals
+    Sandbox(SandboxArgs),
+    /// Run plan and apply end to end against a built-in sandbox: no key, no network
+    Demo,
+}
+
+/// Where the manifests are.
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// Manifest file or directory of *.yaml/*.yml files (repeatable)
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "webhooks.yaml"
+    )]
+    pub files: Vec<PathBuf>,
+}
+
+/// `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Manifests to plan.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when there are changes, 0 when there are none
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// `apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Manifests to apply.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Apply without asking for confirmation (required without a terminal)
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply even when a safety threshold trips (mass update/delete, empty manifest)
+    #[arg(long)]
+    pub force: bool,
+    /// Requests in flight per phase
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Seconds to wait for live to match the manifest after the calls
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Manifests to check.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Merchant label written into the manifest
+    #[arg(long, value_name = "LABEL")]
+    pub merchant: Option<String>,
+    /// Environment variable holding the merchant's API key
+    #[arg(long, value_name = "NAME", default_value = "INVETERATE_API_KEY")]
+    pub api_key_env: String,
+    /// Write to FILE instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// An API key the sandbox accepts; each key is one merchant (repeatable)
+    #[arg(long = "api-key", value_name = "KEY", default_value = "sandbox-key")]
+    pub api_keys: Vec<String>,
+    /// Persist subscriptions in this JSON file (written atomically)
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}

@@ -1,0 +1,110 @@
+//! `invhooks demo`: an in-process sandbox seeded with live subscriptions
+//! that drifted from `examples/webhooks.yaml`; plan, apply, plan again.
+//! No key, no network, no setup.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use super::apply::execute;
+use super::{plan_targets, Context, Target};
+use crate::api::ApiKey;
+use crate::apply::ApplyOptions;
+use crate::exit::Exit;
+use crate::manifest;
+use crate::model::MerchantManifest;
+use crate::render::{report, text};
+use crate::sandbox::{Sandbox, SandboxConfig};
+
+/// The example manifest, built in so the demo runs from anywhere.
+pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
+const EXAMPLE_PATH: &str = "examples/webhooks.yaml";
+const DEMO_KEY: &str = "demo-key";
+
+/// Runs `demo`.
+pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
+    // Variables take their `${VAR:-default}` defaults: the demo reads no environment.
+    let manifest = manifest::load_str(Path::new(EXAMPLE_PATH), EXAMPLE, &|_| None)
+        .map_err(|d| anyhow::anyhow!("the built-in example manifest is invalid:\n{d}"))?;
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let config = SandboxConfig {
+        api_keys: vec![DEMO_KEY.into()],
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(listen, config).await?;
+    seed_drift(&sandbox, &manifest);
+
+    let mut ctx = ctx.clone();
+    ctx.base_url = crate::api::parse_base_url(&sandbox.base_url())?;
+    let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
+    ctx.out(&format!(
+        "A sandbox is serving the Inveterate API on {}.\n\
+         Its live subscriptions have drifted from {EXAMPLE_PATH}: a changed URL, a missing\n\
+         subscription, one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
+        sandbox.base_url()
+    ));
+
+    let mut target = Target {
+        live: client.list().await?,
+        manifest,
+        client,
+    };
+    ctx.out(&format!("$ invhooks plan -f {EXAMPLE_PATH}\n"));
+    let plan = plan_targets(std::slice::from_ref(&target));
+    ctx.out(&text::render(&plan, text::TextOptions { color: ctx.color }));
+
+    ctx.out(&format!("\n$ invhooks apply -f {EXAMPLE_PATH} --auto-approve\n"));
+    let options = ApplyOptions {
+        wait: Duration::from_secs(10),
+        ..ApplyOptions::default()
+    };
+    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options).await;
+    ctx.out(&report::render(&reports, ctx.color));
+
+    ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));
+    target.live = target.client.list().await?;
+    let again = plan_targets(std::slice::from_ref(&target));
+    ctx.out(&text::render(&again, text::TextOptions { color: ctx.color }));
+    sandbox.shutdown().await?;
+    Ok(if again.has_changes() {
+        Exit::Error
+    } else {
+        Exit::Success
+    })
+}
+
+/// Seeds live state that differs from `manifest` in every way a plan shows.
+fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
+    let subs = &manifest.subscriptions;
+    let mut live: Vec<(String, String, String)> = Vec::new();
+    for (i, s) in subs.iter().enumerate() {
+        match i {
+            0 => {} // missing: apply creates it
+            1 => live.push((
+                s.topic.clone(),
+                s.name.clone(),
+                s.callback_url.replace("https://", "https://old-"),
+            )),
+            _ => live.push((s.topic.clone(), s.name.clone(), s.callback_url.clone())),
+        }
+        if i == 2 {
+            live.push((s.topic.clone(), s.name.clone(), s.callback_url.clone()));
+            // duplicate
+        }
+    }
+    live.push((
+        "customer.updated".into(),
+        "legacy-erp".into(),
+        "https://erp.acme.example/old-hook".into(),
+    ));
+    live.push((
+        "customer.ordered".into(),
+        "zapier-orders".into(),
+        "https://hooks.zapier.com/hooks/catch/1/abc".into(),
+    ));
+    let refs: Vec<(&str, &str, &str)> = live
+        .iter()
+        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
+        .collect();
+    sandbox.seed(DEMO_KEY, &refs);
+}

@@ -1,0 +1,23 @@
+//! `invhooks drift`: the plan read as a report of hand-made changes; exit 0
+//! in sync, 2 on drift, 1 on error.
+
+use super::{fetch, plan_targets, Context};
+use crate::cli::DriftArgs;
+use crate::exit::Exit;
+use crate::render::{drift, Format};
+
+/// Runs `drift`.
+pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
+    let targets = fetch(ctx, &args.manifests.files).await?;
+    let plan = plan_targets(&targets);
+    ctx.out(&match args.format {
+        Format::Text => drift::text(&plan, ctx.color),
+        Format::Json => drift::json(&plan),
+        Format::Markdown => drift::markdown(&plan),
+    });
+    Ok(if drift::has_drift(&plan) {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}

@@ -1,0 +1,20 @@
+//! The process exit codes, one documented enum (SPEC.md "Exit codes").
+
+/// What the process reports to its caller. CI scripts depend on the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success; for `plan --detailed-exitcode` and `drift`: no changes.
+    Success = 0,
+    /// An error: nothing was applied, or the report says exactly what was.
+    Error = 1,
+    /// `plan --detailed-exitcode` / `drift`: changes present.
+    Changes = 2,
+    /// `apply` refused by a safety rule: nothing was changed.
+    Refused = 3,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit as u8)
+    }
+}

@@ -1,0 +1,24 @@
+//! `invhooks` keeps a merchant's Inveterate webhook subscriptions exactly as
+//! a YAML manifest declares them.
+//!
+//! The modules read as the pipeline:
+//! manifest files → [`manifest`] → desired state ─┐
+//! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
+//!
+//! The core ([`model`], [`topic`], [`manifest`] validation, [`plan`],
+//! [`render`], [`secret`]) is pure: no network, no clock, no randomness.
+//! I/O lives at the edges: [`api`], [`sandbox`], and the CLI ([`cli`],
+//! [`commands`]).
+
+pub mod api;
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod sandbox;
+pub mod secret;
+pub mod topic;

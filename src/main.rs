@@ -1,0 +1,38 @@
+//! The `invhooks` binary: parse, run, map the result to an exit code.
+
+use clap::Parser;
+use invhooks::{cli::Cli, commands, exit::Exit};
+
+#[allow(clippy::print_stderr, reason = "main is where the final error is reported")]
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // Usage errors exit 1, not clap's 2: 2 means "changes present".
+            return if err.use_stderr() {
+                Exit::Error
+            } else {
+                Exit::Success
+            }
+            .into();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprint!(
+                "{}",
+                commands::report(&anyhow::Error::new(err).context("could not start the async runtime"))
+            );
+            return Exit::Error.into();
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            eprint!("{}", commands::report(&err));
+            Exit::Error.into()
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Checks of `ignore` rules, and checks across entries: each (`topic`,
+//! `name`) declared once, no declared subscription hidden by a rule.
+
+use std::collections::HashMap;
+
+use super::lines::{child, Seg};
+use super::raw::{RawIgnoreRule, IGNORE_FIELDS};
+use super::subscription::Declared;
+use super::validate::{read_mapping, Ctx, Parsed};
+use crate::model::{IgnoreRule, Key, Location, Pattern};
+use crate::secret::mask_url;
+
+/// Checks one `ignore` entry and compiles its globs.
+pub(super) fn ignore_rule(ctx: &mut Ctx<'_>, path: &[Seg], map: &serde_yaml::Mapping) -> Option<IgnoreRule> {
+    let entry: Parsed<RawIgnoreRule> = read_mapping(ctx, map, path, IGNORE_FIELDS, "ignore rule", &[]);
+    if ["name", "topic", "callbackUrl"].iter().all(|f| entry.missing(f)) {
+        let message = "ignore rule has no `name`, `topic` or `callbackUrl`".to_owned();
+        let help = "give at least one glob, e.g. `- name: \"zapier-*\"`; a rule without one matches nothing";
+        ctx.error(path, message, Some(help.to_owned()));
+        return None;
+    }
+    let value = &entry.value;
+    let name = glob(ctx, path, &entry, "name", value.name.as_deref());
+    let topic = glob(ctx, path, &entry, "topic", value.topic.as_deref());
+    let callback_url = glob(ctx, path, &entry, "callbackUrl", value.callback_url.as_deref());
+    let any_reported = entry.present.iter().any(|f| entry.reported.contains(f));
+    Some(IgnoreRule {
+        name: name.ok()?,
+        topic: topic.ok()?,
+        callback_url: callback_url.ok()?,
+        location: ctx.location(path),
+    })
+    .filter(|_| !any_reported)
+}
+
+/// The compiled glob of one ignore-rule field (`Ok(None)` when absent).
+fn glob(
+    ctx: &mut Ctx<'_>,
+    path: &[Seg],
+    entry: &Parsed<RawIgnoreRule>,
+    field: &str,
+    source: Option<&str>,
+) -> Result<Option<Pattern>, ()> {
+    if !entry.usable(field) {
+        return Ok(None);
+    }
+    let path = child(path, Seg::key(field));
+    let Some(source) = source.filter(|s| !s.is_empty()) else {
+        let help = "give a glob such as `zapier-*`, or remove the field";
+        ctx.error(
+            &path,
+            format!("`{field}` in ignore rule is empty"),
+            Some(help.to_owned()),
+        );
+        return Err(());
+    };
+    Pattern::new(source).map(Some).map_err(|error| {
+        let shown = if field == "callbackUrl" {
+            mask_url(source)
+        } else {
+            source.to_owned()
+        };
+        let reason = match error.kind() {
+            globset::ErrorKind::Regex(_) => "the glob is too complex".to_owned(),
+            kind => kind.to_string(),
+        };
+        let message = format!("invalid glob `{}` in `{field}`: {reason}", show(&shown));
+        let help = "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`";
+        ctx.error(&path, message, Some(help.to_owned()));
+    })
+}
+
+/// Checks across entries: each (topic, name) declared once, and no
+/// declared subscription hidden by an `ignore` rule.
+pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
+    let mut first: HashMap<Key, &Location> = HashMap::new();
+    for entry in declared {
+        let sub = &entry.sub;
+        let shown = format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
+        if let Some(earlier) = first.get(&sub.key()) {
+            let help = format!("also declared at {earlier}; names must be unique per topic");
+            ctx.error_at(
+                sub.location.line,
+                format!("duplicate subscription {shown}"),
+                Some(help),
+            );
+            continue;
+        }
+        first.insert(sub.key(), &sub.location);
+        if let Some(rule) = rules
+            .iter()
+            .find(|r| r.matches(&sub.topic, &sub.name, &sub.callback_url))
+        {
+            let help = format!(
+                "the ignore rule at {} would hide it from invhooks; remove the rule or the subscription",
+                rule.location
+            );
+            ctx.error_at(
+                sub.location.line,
+                format!("subscription {shown} is matched by an ignore rule"),
+                Some(help),
+            );
+        }
+    }
+}
+
+/// User text made safe for a one-line message: control characters
+/// escaped, long text shortened.
+pub(super) fn show(text: &str) -> String {
+    const MAX: usize = 120;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

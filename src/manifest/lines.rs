@@ -1,0 +1,263 @@
+//! A map from YAML paths (`subscriptions/3/topic`) to 1-based line numbers,
+//! built from saphyr-parser's event stream. serde_yaml is the authority for
+//! the data but keeps no spans; this index only answers "which line".
+//!
+//! A mapping entry is recorded at its key's line; a sequence item at the
+//! line where the item starts. Anything the index cannot answer falls back
+//! to the nearest recorded parent, then to line 1. A saphyr error ends the
+//! walk early (what was indexed so far stays usable) and never panics.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser};
+
+/// One step of a path into the YAML document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Seg {
+    /// A mapping key (scalar keys as written, without quotes).
+    Key(String),
+    /// A 0-based sequence index.
+    Index(usize),
+}
+
+impl Seg {
+    /// A key segment.
+    pub(crate) fn key(key: &str) -> Seg {
+        Seg::Key(key.to_owned())
+    }
+}
+
+/// `base` with `seg` appended.
+pub(crate) fn child(base: &[Seg], seg: Seg) -> Vec<Seg> {
+    let mut path = base.to_vec();
+    path.push(seg);
+    path
+}
+
+/// Line numbers of the first document's nodes, by path.
+#[derive(Debug, Default)]
+pub(crate) struct LineIndex {
+    lines: HashMap<Vec<Seg>, usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`. Never fails: on a parse error (or a parser bug) the
+    /// index holds what was read before it.
+    pub(crate) fn build(text: &str) -> LineIndex {
+        let walked = std::panic::catch_unwind(|| {
+            let mut builder = Builder::default();
+            builder.walk(text);
+            builder.lines
+        });
+        LineIndex {
+            lines: walked.unwrap_or_default(),
+        }
+    }
+
+    /// The line of `path`, else of its nearest indexed parent, else 1.
+    pub(crate) fn line(&self, path: &[Seg]) -> usize {
+        (0..=path.len())
+            .rev()
+            .find_map(|len| self.lines.get(&path[..len]).copied())
+            .unwrap_or(1)
+    }
+}
+
+/// Where the next node goes inside its parent collection.
+#[derive(Debug)]
+enum Slot {
+    /// Inside a sequence; the next item gets this index.
+    Seq(usize),
+    /// Inside a mapping: `None` while waiting for a key, then the key.
+    Map(Option<Seg>),
+}
+
+#[derive(Debug)]
+struct Frame {
+    slot: Slot,
+    /// Whether entering this collection pushed a segment onto `path`.
+    pushed: bool,
+}
+
+#[derive(Debug, Default)]
+struct Builder {
+    lines: HashMap<Vec<Seg>, usize>,
+    path: Vec<Seg>,
+    stack: Vec<Frame>,
+    /// Depth inside a non-scalar mapping key (skipped: it has no path).
+    skip: usize,
+    /// Set once the first document's root node has ended.
+    done: bool,
+}
+
+/// What a node is to its parent.
+enum Role {
+    /// The document root.
+    Root,
+    /// A mapping key (`Some` for scalars, `None` for a collection key).
+    Key,
+    /// A sequence item or mapping value, reached through this segment.
+    Value(Seg),
+}
+
+impl Builder {
+    fn walk(&mut self, text: &str) {
+        let mut parser = Parser::new_from_str(text);
+        while let Some(Ok((event, span))) = parser.next_event() {
+            if self.done {
+                break;
+            }
+            let line = span.start.line().max(1);
+            match event {
+                Event::Scalar(value, ..) => self.scalar(Some(&value), line),
+                Event::Alias(_) => self.scalar(None, line),
+                Event::SequenceStart(..) => self.start(Slot::Seq(0), line),
+                Event::MappingStart(..) => self.start(Slot::Map(None), line),
+                Event::SequenceEnd | Event::MappingEnd => self.end(),
+                Event::StreamEnd => break,
+                _ => {}
+            }
+        }
+    }
+
+    /// Decides the role of the node that starts now, advancing the parent.
+    fn role(&mut self) -> Role {
+        match self.stack.last_mut().map(|frame| &mut frame.slot) {
+            None => Role::Root,
+            Some(Slot::Seq(next)) => {
+                let seg = Seg::Index(*next);
+                *next += 1;
+                Role::Value(seg)
+            }
+            Some(Slot::Map(key)) => match key.take() {
+                None => Role::Key,
+                Some(seg) => Role::Value(seg),
+            },
+        }
+    }
+
+    fn record(&mut self, path: Vec<Seg>, line: usize) {
+        self.lines.entry(path).or_insert(line);
+    }
+
+    fn scalar(&mut self, text: Option<&str>, line: usize) {
+        if self.skip > 0 {
+            return;
+        }
+        match self.role() {
+            Role::Root => {
+                self.record(Vec::new(), line);
+                self.done = true;
+            }
+            Role::Key => {
+                let seg = Seg::Key(text.unwrap_or("*").to_owned());
+                self.record(child(&self.path, seg.clone()), line);
+                self.set_key(seg);
+            }
+            Role::Value(seg) => self.record(child(&self.path, seg), line),
+        }
+    }
+
+    fn start(&mut self, slot: Slot, line: usize) {
+        if self.skip > 0 {
+            self.skip += 1;
+            return;
+        }
+        let pushed = match self.role() {
+            Role::Root => false,
+            Role::Key => {
+                self.skip = 1;
+                return;
+            }
+            Role::Value(seg) => {
+                self.path.push(seg);
+                true
+            }
+        };
+        self.record(self.path.clone(), line);
+        self.stack.push(Frame { slot, pushed });
+    }
+
+    fn end(&mut self) {
+        if self.skip > 0 {
+            self.skip -= 1;
+            if self.skip == 0 {
+                // A collection used as a key: its value gets an unnamed key.
+                self.set_key(Seg::Key(String::new()));
+            }
+            return;
+        }
+        if let Some(frame) = self.stack.pop() {
+            if frame.pushed {
+                self.path.pop();
+            }
+        }
+        if self.stack.is_empty() {
+            self.done = true;
+        }
+    }
+
+    fn set_key(&mut self, seg: Seg) {
+        if let Some(Frame {
+            slot: Slot::Map(key), ..
+        }) = self.stack.last_mut()
+        {
+            *key = Some(seg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(parts: &[&str]) -> Vec<Seg> {
+        parts
+            .iter()
+            .map(|p| match p.parse::<usize>() {
+                Ok(i) => Seg::Index(i),
+                Err(_) => Seg::key(p),
+            })
+            .collect()
+    }
+
+    const TEXT: &str = "\
+version: 1
+subscriptions:
+  - name: a
+    topics: [x,
+      y]
+  -
+    name: b
+    topic: |
+      zz
+  - {name: c, ? [k]: v, after: 1}
+";
+
+    #[test]
+    fn keys_and_items_get_their_lines() {
+        let index = LineIndex::build(TEXT);
+        assert_eq!(index.line(&path(&["version"])), 1);
+        assert_eq!(index.line(&path(&["subscriptions"])), 2);
+        assert_eq!(index.line(&path(&["subscriptions", "0"])), 3);
+        assert_eq!(index.line(&path(&["subscriptions", "0", "topics", "1"])), 5);
+        assert_eq!(index.line(&path(&["subscriptions", "1"])), 7);
+        assert_eq!(index.line(&path(&["subscriptions", "1", "topic"])), 8);
+        assert_eq!(index.line(&path(&["subscriptions", "2", "after"])), 10);
+    }
+
+    #[test]
+    fn unknown_paths_fall_back_to_the_parent_then_line_one() {
+        let index = LineIndex::build(TEXT);
+        assert_eq!(index.line(&path(&["subscriptions", "1", "nope"])), 7);
+        assert_eq!(index.line(&path(&["nope"])), 1);
+    }
+
+    #[test]
+    fn broken_yaml_does_not_panic() {
+        for text in ["a: [", "- a\nb: c", "{{{{", "\t:", "a: *x", ""] {
+            let index = LineIndex::build(text);
+            assert!(index.line(&path(&["a"])) >= 1);
+        }
+    }
+}

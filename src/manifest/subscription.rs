@@ -1,0 +1,314 @@
+//! Checks of one `subscriptions` entry: `name` and `callbackUrl` expanded
+//! and checked, `topic` / `topics` checked and expanded to one
+//! subscription per topic.
+//!
+//! Messages never carry a variable's value: names and URLs are shown as
+//! written in the manifest, URLs through [`mask_url`].
+
+use std::collections::HashSet;
+
+use url::{Host, Url};
+
+use super::checks::show;
+use super::expand::{expand, ExpandError};
+use super::lines::{child, Seg};
+use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
+use super::validate::{read_mapping, Ctx, Parsed};
+use crate::model::DesiredSubscription;
+use crate::secret::mask_url;
+use crate::topic;
+
+const MAX_NAME_CHARS: usize = 255;
+const MAX_URL_CHARS: usize = 2048;
+const UNKNOWN_TOPIC_HINT: &str = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
+
+/// Manifest-wide switches that change what an entry may contain.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Options {
+    /// `allowHttp`: plain `http://` to any host.
+    pub(super) allow_http: bool,
+    /// `allowUnknownTopics`: any well-formed topic.
+    pub(super) allow_unknown_topics: bool,
+}
+
+/// A subscription after expansion, with its name as written (for messages).
+pub(super) struct Declared {
+    /// The subscription as the plan sees it.
+    pub(super) sub: DesiredSubscription,
+    /// `name` as written in the manifest, before `${VAR}` expansion.
+    pub(super) written_name: String,
+}
+
+/// Checks one `subscriptions` entry; returns one subscription per valid
+/// topic when its name and URL are valid.
+pub(super) fn subscription(
+    ctx: &mut Ctx<'_>,
+    path: &[Seg],
+    map: &serde_yaml::Mapping,
+    options: Options,
+) -> Vec<Declared> {
+    let entry: Parsed<RawSubscription> =
+        read_mapping(ctx, map, path, SUBSCRIPTION_FIELDS, "subscription", &[]);
+    let name = name(ctx, path, &entry);
+    let url = callback_url(ctx, path, &entry, options);
+    let topics = topics(ctx, path, &entry, options);
+    let (Some((written_name, name)), Some(url)) = (name, url) else {
+        return Vec::new();
+    };
+    let location = ctx.location(path);
+    topics
+        .into_iter()
+        .map(|topic| Declared {
+            sub: DesiredSubscription {
+                topic,
+                name: name.clone(),
+                callback_url: url.clone(),
+                location: location.clone(),
+            },
+            written_name: written_name.clone(),
+        })
+        .collect()
+}
+
+/// The name as written and as expanded.
+fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Option<(String, String)> {
+    if entry.missing("name") {
+        let help = "add `name: …`; with the topic it identifies the subscription";
+        ctx.error(
+            path,
+            "subscription has no `name`".to_owned(),
+            Some(help.to_owned()),
+        );
+    }
+    if !entry.usable("name") {
+        return None;
+    }
+    let path = child(path, Seg::key("name"));
+    let written = entry.value.name.clone().unwrap_or_default();
+    if written.trim().is_empty() {
+        let help = "give the subscription a name, e.g. `name: crm-sync`";
+        ctx.error(&path, "`name` is empty".to_owned(), Some(help.to_owned()));
+        return None;
+    }
+    let expanded = expanded(ctx, &path, "name", &written)?;
+    let problem = if expanded.trim().is_empty() {
+        Some((
+            "`name` is empty after expanding variables",
+            "set the variables it uses, or give a default with ${VAR:-default}",
+        ))
+    } else if expanded.chars().any(char::is_control) {
+        Some(("`name` contains a control character", "remove it"))
+    } else if expanded.chars().count() > MAX_NAME_CHARS {
+        Some(("`name` is longer than 255 characters", "use a shorter name"))
+    } else {
+        None
+    };
+    match problem {
+        Some((message, help)) => {
+            ctx.error(&path, message.to_owned(), Some(help.to_owned()));
+            None
+        }
+        None => Some((written, expanded)),
+    }
+}
+
+/// The callback URL, expanded and checked.
+fn callback_url(
+    ctx: &mut Ctx<'_>,
+    path: &[Seg],
+    entry: &Parsed<RawSubscription>,
+    options: Options,
+) -> Option<String> {
+    let example = "e.g. `callbackUrl: https://hooks.example.com/inveterate`";
+    if entry.missing("callbackUrl") {
+        let help = format!("add the URL Inveterate delivers events to, {example}");
+        ctx.error(path, "subscription has no `callbackUrl`".to_owned(), Some(help));
+    }
+    if !entry.usable("callbackUrl") {
+        return None;
+    }
+    let path = child(path, Seg::key("callbackUrl"));
+    let written = entry.value.callback_url.clone().unwrap_or_default();
+    if written.trim().is_empty() {
+        let help = format!("give the URL Inveterate delivers events to, {example}");
+        ctx.error(&path, "`callbackUrl` is empty".to_owned(), Some(help));
+        return None;
+    }
+    let url = expanded(ctx, &path, "callbackUrl", &written)?;
+    let shown = show(&mask_url(&written));
+    let via = if url == written {
+        ""
+    } else {
+        " (after expanding variables)"
+    };
+    match url_problem(&url, options) {
+        None => Some(url),
+        Some((problem, help)) => {
+            ctx.error(
+                &path,
+                format!("callback URL `{shown}`{via} {problem}"),
+                Some(help),
+            );
+            None
+        }
+    }
+}
+
+/// What is wrong with an expanded callback URL, and how to fix it. Never
+/// quotes any part of the URL: it may come from the environment.
+fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
+    let https_example = "write a full URL such as `https://hooks.example.com/inveterate`".to_owned();
+    if url.chars().count() > MAX_URL_CHARS {
+        return Some((
+            "is longer than 2048 characters".to_owned(),
+            "use a shorter URL".to_owned(),
+        ));
+    }
+    if url.chars().any(char::is_control) {
+        return Some(("contains a control character".to_owned(), "remove it".to_owned()));
+    }
+    if url.chars().any(char::is_whitespace) {
+        return Some((
+            "contains whitespace".to_owned(),
+            "percent-encode spaces as `%20`".to_owned(),
+        ));
+    }
+    let parsed = match Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(error) => return Some((format!("is not an absolute URL: {error}"), https_example)),
+    };
+    let http = match parsed.scheme() {
+        "https" => false,
+        "http" => true,
+        _ => {
+            let help = "Inveterate delivers webhooks to `https://` URLs".to_owned();
+            return Some(("must use `https`".to_owned(), help));
+        }
+    };
+    let loopback = match parsed.host() {
+        None => return Some(("has no host".to_owned(), https_example)),
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+    };
+    if http && !loopback && !options.allow_http {
+        let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
+        return Some(("uses plain `http`".to_owned(), help.to_owned()));
+    }
+    None
+}
+
+/// `${VAR}` expansion of `field`, reporting each problem.
+fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
+    let errors = match expand(written, ctx.env) {
+        Ok(value) => return Some(value),
+        Err(errors) => errors,
+    };
+    let syntax_help = "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`";
+    for error in errors {
+        let (message, help) = match error {
+            ExpandError::Unset(var) => (
+                format!("variable `{var}` is not set"),
+                format!("export {var}=… or write ${{{var}:-default}}"),
+            ),
+            ExpandError::Invalid(reference) => (
+                format!("invalid variable reference `{}` in `{field}`", show(&reference)),
+                syntax_help.to_owned(),
+            ),
+            ExpandError::Unterminated => (
+                format!("unterminated `${{` in `{field}`"),
+                "close the reference with `}`, or write `$${` for a literal `${`".to_owned(),
+            ),
+        };
+        ctx.error(path, message, Some(help));
+    }
+    None
+}
+
+/// The entry's topics (`topic` or `topics`), each checked; only valid ones
+/// are returned.
+fn topics(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>, options: Options) -> Vec<String> {
+    let has_topic = entry.present.contains("topic");
+    let has_topics = entry.present.contains("topics");
+    if has_topic && has_topics {
+        let help = "use `topic` for one topic or `topics` for several, not both";
+        let message = "subscription has both `topic` and `topics`".to_owned();
+        ctx.error(&child(path, Seg::key("topics")), message, Some(help.to_owned()));
+        return Vec::new();
+    }
+    if entry.missing("topic") && entry.missing("topics") {
+        let help =
+            "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
+        ctx.error(
+            path,
+            "subscription has no `topic` or `topics`".to_owned(),
+            Some(help.to_owned()),
+        );
+    }
+    let mut valid = Vec::new();
+    if entry.usable("topic") {
+        let topic_path = child(path, Seg::key("topic"));
+        match entry.value.topic.as_deref().filter(|t| !t.is_empty()) {
+            None => {
+                let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
+                ctx.error(&topic_path, "`topic` is empty".to_owned(), Some(help.to_owned()));
+            }
+            Some(topic) => valid.extend(checked_topic(ctx, &topic_path, topic, options)),
+        }
+    }
+    if entry.usable("topics") {
+        let list_path = child(path, Seg::key("topics"));
+        let list = entry.value.topics.as_deref().unwrap_or_default();
+        if list.is_empty() {
+            let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
+            ctx.error(&list_path, "`topics` is empty".to_owned(), Some(help.to_owned()));
+        }
+        let mut seen = HashSet::new();
+        for (i, topic) in list.iter().enumerate() {
+            let item_path = child(&list_path, Seg::Index(i));
+            if topic.is_empty() {
+                let message = format!("item {} of `topics` is empty", i + 1);
+                ctx.error(
+                    &item_path,
+                    message,
+                    Some("write a topic or remove the item".to_owned()),
+                );
+            } else if !seen.insert(topic.as_str()) {
+                let message = format!("duplicate topic `{}` in `topics`", show(topic));
+                ctx.error(&item_path, message, Some("list each topic once".to_owned()));
+            } else {
+                valid.extend(checked_topic(ctx, &item_path, topic, options));
+            }
+        }
+    }
+    valid
+}
+
+/// `Some(topic)` when it is known, or well-formed and unknown topics are
+/// allowed.
+fn checked_topic(ctx: &mut Ctx<'_>, path: &[Seg], topic: &str, options: Options) -> Option<String> {
+    if topic::is_known(topic) {
+        return Some(topic.to_owned());
+    }
+    if options.allow_unknown_topics {
+        if topic.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            let message = format!(
+                "topic `{}` contains whitespace or a control character",
+                show(topic)
+            );
+            ctx.error(
+                path,
+                message,
+                Some("topics look like `customer.cancelled`".to_owned()),
+            );
+            return None;
+        }
+        return Some(topic.to_owned());
+    }
+    let help = match topic::suggest(topic) {
+        Some(known) => format!("did you mean `{known}`? {UNKNOWN_TOPIC_HINT}"),
+        None => format!("run `invhooks topics` to list the known topics {UNKNOWN_TOPIC_HINT}"),
+    };
+    ctx.error(path, format!("unknown topic `{}`", show(topic)), Some(help));
+    None
+}

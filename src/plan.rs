@@ -1,0 +1,341 @@
+//! The pure diff: desired state (a [`MerchantManifest`]) and live state (the
+//! API's list) in, a [`MerchantPlan`] out. No I/O, no clock; the same inputs
+//! give the same plan, sorted by topic, then name.
+//!
+//! Semantics (SPEC.md "Plan semantics"), joined on (`topic`, `name`):
+//! desired only → create; both with another URL → update; both equal →
+//! unchanged; live only and in scope → delete when `prune`, else unmanaged;
+//! live matched by `ignore` → ignored, never touched; several live with one
+//! key → keep one (the one already matching, else the lowest id) and delete
+//! the extras as duplicates.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DesiredSubscription, Key, LiveSubscription, MerchantManifest};
+
+/// Live subscriptions in scope from which the percentage rule applies.
+pub const SAFETY_MIN_IN_SCOPE: usize = 10;
+/// Share of in-scope subscriptions a plan may update or delete (percent).
+pub const SAFETY_MAX_PERCENT: usize = 30;
+
+/// The plan for every merchant, sorted by merchant label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// One entry per manifest file.
+    pub merchants: Vec<MerchantPlan>,
+}
+
+impl Plan {
+    /// Whether any merchant has a change to make.
+    pub fn has_changes(&self) -> bool {
+        self.merchants.iter().any(|m| !m.changes.is_empty())
+    }
+
+    /// Counts added up over all merchants.
+    pub fn total(&self) -> Summary {
+        self.merchants
+            .iter()
+            .fold(Summary::default(), |acc, m| acc + m.summary)
+    }
+}
+
+/// What one merchant needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantPlan {
+    /// The merchant's label.
+    pub merchant: String,
+    /// Creates, updates and deletes, sorted by topic, name, action, id.
+    pub changes: Vec<Change>,
+    /// Live subscriptions not declared but kept because `prune: false`.
+    pub unmanaged: Vec<LiveSubscription>,
+    /// Counts of each outcome.
+    pub summary: Summary,
+    /// Set when `apply` would refuse this plan without `--force`.
+    pub safety: Option<SafetyTrip>,
+}
+
+/// The kind of call a change makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// POST a new subscription.
+    Create,
+    /// PUT a new callback URL on an existing subscription.
+    Update,
+    /// DELETE a subscription.
+    Delete,
+}
+
+impl Action {
+    /// The symbol text output uses: `+`, `~`, `-`.
+    pub fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Delete => '-',
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        })
+    }
+}
+
+/// The fields of a subscription that a change is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fields {
+    /// Event topic.
+    pub topic: String,
+    /// Subscription name.
+    pub name: String,
+    /// Callback URL, unmasked (renderers mask it).
+    pub callback_url: String,
+}
+
+impl From<&LiveSubscription> for Fields {
+    fn from(s: &LiveSubscription) -> Self {
+        Self {
+            topic: s.topic.clone(),
+            name: s.name.clone(),
+            callback_url: s.callback_url.clone(),
+        }
+    }
+}
+
+impl From<&DesiredSubscription> for Fields {
+    fn from(s: &DesiredSubscription) -> Self {
+        Self {
+            topic: s.topic.clone(),
+            name: s.name.clone(),
+            callback_url: s.callback_url.clone(),
+        }
+    }
+}
+
+/// One call to make.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Change {
+    /// What to do.
+    pub action: Action,
+    /// Topic of the subscription.
+    pub topic: String,
+    /// Name of the subscription.
+    pub name: String,
+    /// Id of the live subscription (`None` for a create).
+    pub id: Option<String>,
+    /// Live fields before the change (`None` for a create).
+    pub before: Option<Fields>,
+    /// Fields after the change (`None` for a delete).
+    pub after: Option<Fields>,
+    /// A delete that removes an extra copy of a subscription that is kept.
+    pub duplicate: bool,
+}
+
+impl Change {
+    /// The identity the change is about.
+    pub fn key(&self) -> Key {
+        Key::new(&self.topic, &self.name)
+    }
+}
+
+/// Counts of a plan's outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Subscriptions to create.
+    pub create: usize,
+    /// Subscriptions to update.
+    pub update: usize,
+    /// Subscriptions to delete (duplicates included).
+    pub delete: usize,
+    /// Declared and live, already equal.
+    pub unchanged: usize,
+    /// Live subscriptions matched by `ignore`.
+    pub ignored: usize,
+    /// Live, undeclared, kept because `prune: false`.
+    pub unmanaged: usize,
+}
+
+impl std::ops::Add for Summary {
+    type Output = Summary;
+
+    fn add(self, o: Summary) -> Summary {
+        Summary {
+            create: self.create + o.create,
+            update: self.update + o.update,
+            delete: self.delete + o.delete,
+            unchanged: self.unchanged + o.unchanged,
+            ignored: self.ignored + o.ignored,
+            unmanaged: self.unmanaged + o.unmanaged,
+        }
+    }
+}
+
+/// A safety rule that `apply` enforces unless `--force`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum SafetyTrip {
+    /// More than [`SAFETY_MAX_PERCENT`]% of at least
+    /// [`SAFETY_MIN_IN_SCOPE`] in-scope subscriptions would change.
+    MassChange {
+        /// Updates plus deletes.
+        changed: usize,
+        /// Live subscriptions not matched by `ignore`.
+        in_scope: usize,
+    },
+    /// The manifest declares nothing, so every live subscription would go.
+    EmptyManifest {
+        /// Live subscriptions that would be deleted.
+        deleted: usize,
+    },
+}
+
+impl fmt::Display for SafetyTrip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SafetyTrip::MassChange { changed, in_scope } => write!(
+                f,
+                "the plan updates or deletes {changed} of {in_scope} live subscriptions ({}%), \
+                 over the {SAFETY_MAX_PERCENT}% threshold",
+                changed * 100 / in_scope.max(1)
+            ),
+            SafetyTrip::EmptyManifest { deleted } => write!(
+                f,
+                "the manifest declares no subscriptions, so the plan deletes all {deleted} live ones"
+            ),
+        }
+    }
+}
+
+/// Plans one merchant: the whole semantics of SPEC.md in one pure function.
+pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantPlan {
+    let mut summary = Summary::default();
+    let mut live_by_key: BTreeMap<Key, Vec<&LiveSubscription>> = BTreeMap::new();
+    for sub in live {
+        if manifest.is_ignored(sub) {
+            summary.ignored += 1;
+        } else {
+            live_by_key.entry(sub.key()).or_default().push(sub);
+        }
+    }
+    let in_scope = live.len() - summary.ignored;
+    let desired: BTreeMap<Key, &DesiredSubscription> =
+        manifest.subscriptions.iter().map(|d| (d.key(), d)).collect();
+
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    for (key, want) in &desired {
+        let Some(mut copies) = live_by_key.remove(key) else {
+            changes.push(create(want));
+            continue;
+        };
+        copies.sort_by(|a, b| a.id.cmp(&b.id));
+        let keep = copies
+            .iter()
+            .position(|s| s.callback_url == want.callback_url)
+            .unwrap_or(0);
+        let kept = copies.remove(keep);
+        if kept.callback_url == want.callback_url {
+            summary.unchanged += 1;
+        } else {
+            changes.push(update(kept, want));
+        }
+        changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+    }
+    for (_, mut copies) in live_by_key {
+        copies.sort_by(|a, b| a.id.cmp(&b.id));
+        if manifest.prune {
+            changes.extend(copies.into_iter().map(|s| delete(s, false)));
+        } else {
+            unmanaged.extend(copies.into_iter().cloned());
+        }
+    }
+    changes.sort_by(|a, b| (&a.topic, &a.name, a.action, &a.id).cmp(&(&b.topic, &b.name, b.action, &b.id)));
+    unmanaged.sort();
+
+    for change in &changes {
+        match change.action {
+            Action::Create => summary.create += 1,
+            Action::Update => summary.update += 1,
+            Action::Delete => summary.delete += 1,
+        }
+    }
+    summary.unmanaged = unmanaged.len();
+    let safety = safety(&summary, in_scope, manifest.subscriptions.is_empty());
+    MerchantPlan {
+        merchant: manifest.label.clone(),
+        changes,
+        unmanaged,
+        summary,
+        safety,
+    }
+}
+
+/// Plans every merchant; `live` holds each manifest's live list, in order.
+pub fn diff_all(manifests: &[MerchantManifest], live: &[Vec<LiveSubscription>]) -> Plan {
+    let mut merchants: Vec<MerchantPlan> = manifests.iter().zip(live).map(|(m, l)| diff(m, l)).collect();
+    merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
+    Plan { merchants }
+}
+
+fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool) -> Option<SafetyTrip> {
+    let changed = summary.update + summary.delete;
+    if manifest_empty && summary.delete > 0 {
+        Some(SafetyTrip::EmptyManifest {
+            deleted: summary.delete,
+        })
+    } else if in_scope >= SAFETY_MIN_IN_SCOPE && changed * 100 > in_scope * SAFETY_MAX_PERCENT {
+        Some(SafetyTrip::MassChange { changed, in_scope })
+    } else {
+        None
+    }
+}
+
+fn create(want: &DesiredSubscription) -> Change {
+    Change {
+        action: Action::Create,
+        topic: want.topic.clone(),
+        name: want.name.clone(),
+        id: None,
+        before: None,
+        after: Some(want.into()),
+        duplicate: false,
+    }
+}
+
+fn update(live: &LiveSubscription, want: &DesiredSubscription) -> Change {
+    Change {
+        action: Action::Update,
+        topic: live.topic.clone(),
+        name: live.name.clone(),
+        id: Some(live.id.clone()),
+        before: Some(live.into()),
+        after: Some(want.into()),
+        duplicate: false,
+    }
+}
+
+fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
+    Change {
+        action: Action::Delete,
+        topic: live.topic.clone(),
+        name: live.name.clone(),
+        id: Some(live.id.clone()),
+        before: Some(live.into()),
+        after: None,
+        duplicate,
+    }
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

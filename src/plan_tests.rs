@@ -1,0 +1,240 @@
+//! Unit tests for [`super::diff`]: one per row of SPEC.md's plan semantics.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::model::{IgnoreRule, Location, Pattern};
+
+fn desired(topic: &str, name: &str, url: &str) -> DesiredSubscription {
+    DesiredSubscription {
+        topic: topic.into(),
+        name: name.into(),
+        callback_url: url.into(),
+        location: Location {
+            file: "webhooks.yaml".into(),
+            line: 1,
+        },
+    }
+}
+
+fn live(id: &str, topic: &str, name: &str, url: &str) -> LiveSubscription {
+    LiveSubscription {
+        id: id.into(),
+        topic: topic.into(),
+        name: name.into(),
+        callback_url: url.into(),
+    }
+}
+
+fn manifest(subs: Vec<DesiredSubscription>) -> MerchantManifest {
+    MerchantManifest {
+        label: "acme".into(),
+        file: "webhooks.yaml".into(),
+        api_key_env: "INVETERATE_API_KEY".into(),
+        prune: true,
+        ignore: vec![],
+        subscriptions: subs,
+    }
+}
+
+fn actions(plan: &MerchantPlan) -> Vec<(Action, &str, Option<&str>, bool)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.action, c.name.as_str(), c.id.as_deref(), c.duplicate))
+        .collect()
+}
+
+const A: &str = "https://a.example/hook";
+const B: &str = "https://b.example/hook";
+
+#[test]
+fn desired_not_live_is_a_create() {
+    let plan = diff(&manifest(vec![desired("customer.updated", "crm", A)]), &[]);
+    assert_eq!(actions(&plan), [(Action::Create, "crm", None, false)]);
+    assert_eq!(plan.changes[0].after.as_ref().unwrap().callback_url, A);
+    assert_eq!(plan.summary.create, 1);
+}
+
+#[test]
+fn changed_url_is_an_update_of_the_live_id() {
+    let plan = diff(
+        &manifest(vec![desired("customer.updated", "crm", B)]),
+        &[live("wh_1", "customer.updated", "crm", A)],
+    );
+    assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
+    let change = &plan.changes[0];
+    assert_eq!(change.before.as_ref().unwrap().callback_url, A);
+    assert_eq!(change.after.as_ref().unwrap().callback_url, B);
+}
+
+#[test]
+fn equal_is_unchanged() {
+    let plan = diff(
+        &manifest(vec![desired("customer.updated", "crm", A)]),
+        &[live("wh_1", "customer.updated", "crm", A)],
+    );
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.summary.unchanged, 1);
+}
+
+#[test]
+fn undeclared_live_is_deleted_when_pruning() {
+    let plan = diff(&manifest(vec![]), &[live("wh_1", "customer.updated", "old", A)]);
+    assert_eq!(actions(&plan), [(Action::Delete, "old", Some("wh_1"), false)]);
+}
+
+#[test]
+fn undeclared_live_is_unmanaged_without_prune() {
+    let mut m = manifest(vec![]);
+    m.prune = false;
+    let plan = diff(&m, &[live("wh_1", "customer.updated", "old", A)]);
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.summary.unmanaged, 1);
+    assert_eq!(plan.unmanaged[0].id, "wh_1");
+    assert_eq!(plan.safety, None, "nothing is deleted, so nothing is unsafe");
+}
+
+#[test]
+fn ignored_live_is_counted_and_never_touched() {
+    let mut m = manifest(vec![]);
+    m.ignore.push(IgnoreRule {
+        name: Some(Pattern::new("zapier-*").unwrap()),
+        topic: None,
+        callback_url: None,
+        location: Location {
+            file: "webhooks.yaml".into(),
+            line: 3,
+        },
+    });
+    let plan = diff(
+        &m,
+        &[
+            live("wh_1", "customer.updated", "zapier-1", A),
+            live("wh_2", "customer.updated", "other", A),
+        ],
+    );
+    assert_eq!(actions(&plan), [(Action::Delete, "other", Some("wh_2"), false)]);
+    assert_eq!(plan.summary.ignored, 1);
+}
+
+#[test]
+fn duplicates_keep_the_matching_one() {
+    let plan = diff(
+        &manifest(vec![desired("customer.updated", "crm", B)]),
+        &[
+            live("wh_1", "customer.updated", "crm", A),
+            live("wh_2", "customer.updated", "crm", B),
+            live("wh_3", "customer.updated", "crm", B),
+        ],
+    );
+    assert_eq!(
+        actions(&plan),
+        [
+            (Action::Delete, "crm", Some("wh_1"), true),
+            (Action::Delete, "crm", Some("wh_3"), true)
+        ]
+    );
+    assert_eq!(plan.summary.unchanged, 1);
+}
+
+#[test]
+fn duplicates_without_a_match_update_the_lowest_id() {
+    let plan = diff(
+        &manifest(vec![desired("customer.updated", "crm", B)]),
+        &[
+            live("wh_2", "customer.updated", "crm", A),
+            live("wh_1", "customer.updated", "crm", A),
+        ],
+    );
+    assert_eq!(
+        actions(&plan),
+        [
+            (Action::Update, "crm", Some("wh_1"), false),
+            (Action::Delete, "crm", Some("wh_2"), true)
+        ]
+    );
+}
+
+#[test]
+fn topic_change_is_create_plus_delete() {
+    let plan = diff(
+        &manifest(vec![desired("customer.cancelled", "crm", A)]),
+        &[live("wh_1", "customer.updated", "crm", A)],
+    );
+    assert_eq!(
+        actions(&plan),
+        [
+            (Action::Create, "crm", None, false),
+            (Action::Delete, "crm", Some("wh_1"), false)
+        ]
+    );
+}
+
+#[test]
+fn order_is_deterministic_whatever_the_input_order() {
+    let m = manifest(vec![
+        desired("customer.updated", "b", A),
+        desired("customer.cancelled", "z", A),
+        desired("customer.updated", "a", A),
+    ]);
+    let mut lives = vec![
+        live("wh_9", "customer.ordered", "x", A),
+        live("wh_8", "customer.cancelled", "y", A),
+    ];
+    let first = diff(&m, &lives);
+    lives.reverse();
+    assert_eq!(first, diff(&m, &lives));
+    let keys: Vec<_> = first
+        .changes
+        .iter()
+        .map(|c| (c.topic.as_str(), c.name.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("customer.cancelled", "y"),
+            ("customer.cancelled", "z"),
+            ("customer.ordered", "x"),
+            ("customer.updated", "a"),
+            ("customer.updated", "b"),
+        ]
+    );
+}
+
+#[test]
+fn safety_trips_above_thirty_percent_of_ten_or_more() {
+    let lives: Vec<_> = (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect();
+    let keep = |n: usize| {
+        manifest(
+            (0..n)
+                .map(|i| desired("customer.updated", &format!("n{i}"), A))
+                .collect(),
+        )
+    };
+    assert_eq!(diff(&keep(7), &lives).safety, None, "3 of 10 is exactly 30%");
+    assert_eq!(
+        diff(&keep(6), &lives).safety,
+        Some(SafetyTrip::MassChange {
+            changed: 4,
+            in_scope: 10
+        })
+    );
+    assert_eq!(
+        diff(&keep(0), &lives[..9]).safety,
+        Some(SafetyTrip::EmptyManifest { deleted: 9 })
+    );
+    assert_eq!(diff(&keep(5), &lives[..9]).safety, None, "fewer than 10 in scope");
+}
+
+#[test]
+fn plans_for_several_merchants_sort_by_label() {
+    let mut b = manifest(vec![]);
+    b.label = "b".into();
+    let mut a = manifest(vec![]);
+    a.label = "a".into();
+    let plan = diff_all(&[b, a], &[vec![], vec![]]);
+    let labels: Vec<_> = plan.merchants.iter().map(|m| m.merchant.as_str()).collect();
+    assert_eq!(labels, ["a", "b"]);
+    assert!(!plan.has_changes());
+}

@@ -1,0 +1,95 @@
+//! The JSON plan (SPEC.md "Output"), secrets in URLs masked. The keys are
+//! public interface: `format_version` changes when any key changes meaning.
+
+use serde::Serialize;
+
+use crate::plan::{Action, Change, Fields, Plan, Summary};
+use crate::secret::mask_url;
+
+/// Version of the JSON plan's shape.
+pub const FORMAT_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    format_version: &'static str,
+    merchants: Vec<JsonMerchant<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMerchant<'a> {
+    merchant: &'a str,
+    changes: Vec<JsonChange<'a>>,
+    summary: Summary,
+    unmanaged: Vec<JsonUnmanaged<'a>>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    action: Action,
+    topic: &'a str,
+    name: &'a str,
+    id: Option<&'a str>,
+    before: Option<Fields>,
+    after: Option<Fields>,
+    duplicate: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonUnmanaged<'a> {
+    id: &'a str,
+    topic: &'a str,
+    name: &'a str,
+    callback_url: String,
+}
+
+fn masked(fields: &Option<Fields>) -> Option<Fields> {
+    fields.as_ref().map(|f| Fields {
+        callback_url: mask_url(&f.callback_url),
+        ..f.clone()
+    })
+}
+
+fn change(c: &Change) -> JsonChange<'_> {
+    JsonChange {
+        action: c.action,
+        topic: &c.topic,
+        name: &c.name,
+        id: c.id.as_deref(),
+        before: masked(&c.before),
+        after: masked(&c.after),
+        duplicate: c.duplicate,
+    }
+}
+
+/// Renders a plan as pretty JSON with a trailing newline.
+pub fn render(plan: &Plan) -> String {
+    let doc = JsonPlan {
+        format_version: FORMAT_VERSION,
+        merchants: plan
+            .merchants
+            .iter()
+            .map(|m| JsonMerchant {
+                merchant: &m.merchant,
+                changes: m.changes.iter().map(change).collect(),
+                summary: m.summary,
+                unmanaged: m
+                    .unmanaged
+                    .iter()
+                    .map(|s| JsonUnmanaged {
+                        id: &s.id,
+                        topic: &s.topic,
+                        name: &s.name,
+                        callback_url: mask_url(&s.callback_url),
+                    })
+                    .collect(),
+                warnings: m.safety.iter().map(|t| t.to_string()).collect(),
+            })
+            .collect(),
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}

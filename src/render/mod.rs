@@ -1,0 +1,39 @@
+//! Plan → text for people, JSON for programs, Markdown for pull requests.
+//! Pure: every renderer returns a `String`; callers decide where it goes.
+//! Every renderer masks URL secrets ([`crate::secret`]).
+
+pub mod drift;
+pub mod json;
+pub mod markdown;
+pub mod report;
+pub mod text;
+
+use crate::plan::Summary;
+
+/// Output format of `plan` and `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// For people: one line per change, colour on a terminal.
+    #[default]
+    Text,
+    /// For programs: the keys documented in SPEC.md.
+    Json,
+    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+/// The summary sentence, e.g. `Plan: 1 to create, 0 to update, 2 to delete, 4 unchanged, 1 ignored.`
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "Plan: {} to create, {} to update, {} to delete, {} unchanged, {} ignored",
+        s.create, s.update, s.delete, s.unchanged, s.ignored
+    );
+    if s.unmanaged > 0 {
+        line.push_str(&format!(", {} unmanaged", s.unmanaged));
+    }
+    line.push('.');
+    line
+}
+
+/// The line printed when nothing differs.
+pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.";

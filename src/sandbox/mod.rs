@@ -1,0 +1,114 @@
+//! The sandbox: a local, Inveterate-compatible server of the
+//! webhook-subscriptions API, for the end-to-end tests, `invhooks demo` and
+//! `invhooks sandbox`. It follows `inveterate-api.md`: one resource, the same
+//! verbs, the `{"message", "data"}` envelope, the same status codes, and it
+//! picks one documented behaviour wherever the real API is silent.
+//!
+//! # HTTP behaviour
+//!
+//! | request | response |
+//! | --- | --- |
+//! | `GET /v2.0/admin/webhook-subscriptions` | 200, `data = {"subscriptions": [...]}` sorted by id |
+//! | `POST …` `{"topic","callbackUrl","name"}` | 201, `data` = the created subscription |
+//! | `PUT …` `{"topic","id"}` + optional `callbackUrl`, `name` | 200, `data` = the updated subscription |
+//! | `DELETE …` `{"topic","id"}` | 200, `data` = the deleted subscription |
+//! | missing or unknown `X-Inveterate-Api-Key` | 400 `invalid API key` |
+//! | invalid JSON, missing field, wrong type, empty string, unknown field | 400, every problem in `message` |
+//! | unknown topic (POST), callback URL not absolute http(s) | 400 |
+//! | unknown id, or id whose topic differs (PUT, DELETE) | 400, "NO action was taken" |
+//! | body over 1 MiB, body not sent within 30 s | 400 |
+//! | any other method on the resource | 400 |
+//! | any other path | 404 |
+//! | `GET /_sandbox/stats` (no key) | 200 `{"requests":{"GET":n,"POST":n,"PUT":n,"DELETE":n,"total":n}}` |
+//! | state file cannot be written | 500 (the change stays in memory, as a real 500 may) |
+//!
+//! Every response of the resource is the envelope with
+//! `content-type: application/json`; error envelopes carry `data: {}`.
+//! A subscription reads
+//! `{"id","topic","callbackUrl","name","merchantId","createdAt","updatedAt"}`.
+//! Choices where the real API is silent: `Content-Type` is not checked;
+//! unknown body fields are rejected (so a client typo cannot pass silently);
+//! (`topic`, `name`) pairs need not be unique; ids are `wh_000001`,
+//! `wh_000002`, … from one counter for the whole server; `merchantId` is
+//! `merchant-N` for the N-th configured key; timestamps come from a logical
+//! clock (2024-01-01T00:00:00Z plus one second per write), never the system
+//! clock. The API key and callback URLs are never echoed in a message, and
+//! the sandbox logs nothing.
+//!
+//! The request counters ([`RequestStats`]) count every request to the
+//! resource path, whatever its outcome, by method; `total` includes other
+//! methods.
+//!
+//! # State file
+//!
+//! With [`SandboxConfig::state_file`], the state is loaded at start (a
+//! missing file is created empty, so an unwritable path fails at once; a
+//! corrupt one is an error naming the path) and rewritten after every
+//! successful write, atomically (a temporary file in the same directory,
+//! then a rename). Pretty JSON with sorted keys, deterministic for a given
+//! sequence of requests:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "nextId": 3,
+//!   "clock": 2,
+//!   "merchants": {
+//!     "merchant-1": [
+//!       {
+//!         "id": "wh_000001",
+//!         "topic": "customer.updated",
+//!         "name": "crm",
+//!         "callbackUrl": "https://example.com/hook",
+//!         "createdAt": "2024-01-01T00:00:01Z",
+//!         "updatedAt": "2024-01-01T00:00:02Z"
+//!       }
+//!     ]
+//!   }
+//! }
+//! ```
+//!
+//! Merchants are stored under their label, never their key: `merchant-N`
+//! belongs to the N-th `--api-key`, so keep the order of the keys stable
+//! between runs.
+
+mod faults;
+mod http;
+mod request;
+mod server;
+mod state;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use faults::Faults;
+pub use server::Sandbox;
+pub use stats::RequestStats;
+
+/// Everything a sandbox needs to start: resolved settings, no clap types.
+#[derive(Clone, Default)]
+pub struct SandboxConfig {
+    /// Accepted API keys; each one is a merchant with its own subscriptions
+    /// (`merchant-1` for the first key, and so on). Keys must be distinct
+    /// and non-empty.
+    pub api_keys: Vec<String>,
+    /// Where the state is loaded from and persisted to; `None` keeps it in
+    /// memory only.
+    pub state_file: Option<PathBuf>,
+    /// Fault injection (none by default).
+    pub faults: Faults,
+}
+
+impl fmt::Debug for SandboxConfig {
+    /// Shows how many keys there are, never the keys themselves.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
+            .field("state_file", &self.state_file)
+            .field("faults", &self.faults)
+            .finish()
+    }
+}

@@ -1,0 +1,245 @@
+//! A running sandbox: binding, serving on the caller's runtime or on a
+//! thread of its own, direct access for tests, and graceful shutdown.
+
+use std::future::IntoFuture;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::oneshot;
+
+use super::http::{router, Shared};
+use super::state::Store;
+use super::stats::{Counters, RequestStats};
+use super::SandboxConfig;
+use crate::model::LiveSubscription;
+
+/// How long a shutdown waits for requests in flight before giving up on
+/// them.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A running sandbox server. Dropping it stops the server: gracefully and
+/// without waiting when it runs on the caller's runtime ([`Sandbox::start`]);
+/// joining its thread when it has its own ([`Sandbox::start_background`]).
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    runner: Option<Runner>,
+}
+
+/// Where the server loop runs.
+#[derive(Debug)]
+enum Runner {
+    Task(tokio::task::JoinHandle<io::Result<()>>),
+    Thread(std::thread::JoinHandle<io::Result<()>>),
+}
+
+impl Sandbox {
+    /// Binds `listen` (use `127.0.0.1:0` for a free port) and serves on the
+    /// current tokio runtime until [`Sandbox::shutdown`] or drop. Fails on a
+    /// bad key list, an unreadable or corrupt state file, or a busy address.
+    pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let shared = shared(config)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on `{listen}`"))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
+        Ok(Sandbox {
+            addr,
+            shared,
+            stop: Some(stop),
+            runner: Some(Runner::Task(task)),
+        })
+    }
+
+    /// Like [`Sandbox::start`], but serves on a thread with its own tokio
+    /// runtime: for synchronous tests that run the CLI as a subprocess.
+    /// Stop it with [`Sandbox::shutdown_blocking`] or by dropping it.
+    pub fn start_background(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let shared = shared(config)?;
+        let listener =
+            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("invhooks-sandbox")
+            .enable_all()
+            .build()
+            .context("cannot start the sandbox runtime")?;
+        let (stop, stopped) = oneshot::channel();
+        let server = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("invhooks-sandbox".to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    serve(listener, server, stopped).await
+                })
+            })
+            .context("cannot start the sandbox thread")?;
+        Ok(Sandbox {
+            addr,
+            shared,
+            stop: Some(stop),
+            runner: Some(Runner::Thread(thread)),
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL a client is configured with: `http://ADDR/v2.0`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2.0", self.addr)
+    }
+
+    /// Inserts live subscriptions `(topic, name, callback_url)` directly,
+    /// without validation (so tests can plant odd live data, e.g. a topic the
+    /// tool does not know) and without counting a request. An unknown key
+    /// becomes a new merchant. Returns the subscriptions with their ids. The
+    /// state file, if any, is rewritten; a failure to write it is ignored
+    /// here (the next write retries).
+    pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
+        let mut store = self.shared.store();
+        let merchant = store.add_key(api_key);
+        let created = subs
+            .iter()
+            .map(|(topic, name, url)| store.create(&merchant, topic, name, url).to_live())
+            .collect();
+        let _ = store.save();
+        created
+    }
+
+    /// The current subscriptions of the key's merchant, sorted by id; empty
+    /// for an unknown key.
+    pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
+        let store = self.shared.store();
+        match store.merchant(api_key) {
+            Some(merchant) => store.list(&merchant).map(|r| r.to_live()).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// How many requests reached the resource so far, by method.
+    pub fn stats(&self) -> RequestStats {
+        self.shared.counters.snapshot()
+    }
+
+    /// Sets the request counters back to zero.
+    pub fn reset_stats(&self) {
+        self.shared.counters.reset();
+    }
+
+    /// Stops accepting connections and waits (up to a few seconds) for
+    /// requests in flight; works for both variants.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.signal_stop();
+        match self.runner.take() {
+            Some(Runner::Task(task)) => task.await.context("the sandbox server task failed")??,
+            Some(Runner::Thread(thread)) => tokio::task::spawn_blocking(move || join(thread))
+                .await
+                .context("the sandbox server thread failed")??,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Stops a [`Sandbox::start_background`] server and joins its thread.
+    /// For a [`Sandbox::start`] server it only signals the stop (it cannot
+    /// block on its own runtime); use [`Sandbox::shutdown`] there.
+    pub fn shutdown_blocking(mut self) -> anyhow::Result<()> {
+        self.signal_stop();
+        match self.runner.take() {
+            Some(Runner::Thread(thread)) => join(thread),
+            Some(Runner::Task(_)) | None => Ok(()),
+        }
+    }
+
+    /// Serves until Ctrl-C (or SIGTERM on Unix), then shuts down gracefully.
+    /// Prints nothing: the caller announces the address.
+    pub async fn run_until_ctrl_c(self) -> anyhow::Result<()> {
+        wait_for_signal().await?;
+        self.shutdown().await
+    }
+
+    fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.signal_stop();
+        if let Some(Runner::Thread(thread)) = self.runner.take() {
+            let _ = join(thread);
+        }
+    }
+}
+
+fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
+    let store = Store::open(&config.api_keys, config.state_file)?;
+    Ok(Arc::new(Shared {
+        store: Mutex::new(store),
+        counters: Counters::default(),
+        faults: config.faults,
+    }))
+}
+
+/// Serves until `stopped` fires (or its sender is dropped), then shuts
+/// down gracefully, waiting at most [`GRACE`] for connections to finish.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    stopped: oneshot::Receiver<()>,
+) -> io::Result<()> {
+    let (grace, graceful) = oneshot::channel::<()>();
+    let server = axum::serve(listener, router(shared)).with_graceful_shutdown(async move {
+        let _ = graceful.await;
+    });
+    let mut server = tokio::spawn(server.into_future());
+    tokio::select! {
+        result = &mut server => return result.unwrap_or_else(|err| Err(io::Error::other(err))),
+        _ = stopped => {}
+    }
+    let _ = grace.send(());
+    match tokio::time::timeout(GRACE, &mut server).await {
+        Ok(result) => result.unwrap_or_else(|err| Err(io::Error::other(err))),
+        Err(_) => {
+            server.abort();
+            Ok(())
+        }
+    }
+}
+
+fn join(thread: std::thread::JoinHandle<io::Result<()>>) -> anyhow::Result<()> {
+    match thread.join() {
+        Ok(result) => result.context("the sandbox server failed"),
+        Err(_) => anyhow::bail!("the sandbox server thread panicked"),
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("cannot listen for Ctrl-C"),
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await.context("cannot listen for Ctrl-C")
+}

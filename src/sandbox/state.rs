@@ -1,0 +1,350 @@
+//! The sandbox's data: which key is which merchant, every merchant's
+//! subscriptions, the id counter and the logical clock; loading the state
+//! file and saving it atomically. No HTTP here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::model::LiveSubscription;
+
+/// The state file format this code reads and writes.
+const STATE_VERSION: u32 = 1;
+/// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
+const EPOCH_UNIX: u64 = 1_704_067_200;
+
+/// One stored subscription, as in the state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Record {
+    pub(crate) id: String,
+    pub(crate) topic: String,
+    pub(crate) name: String,
+    pub(crate) callback_url: String,
+    pub(crate) created_at: String,
+    pub(crate) updated_at: String,
+    // A visibility delay will add an "invisible to GET until" instant here
+    // (not persisted); `Store::list` is the one place that filters on it.
+}
+
+impl Record {
+    /// The subscription as the API shows it to `merchant`.
+    pub(crate) fn to_json(&self, merchant: &str) -> Value {
+        json!({
+            "id": self.id,
+            "topic": self.topic,
+            "callbackUrl": self.callback_url,
+            "name": self.name,
+            "merchantId": merchant,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        })
+    }
+
+    /// The subscription as the reconciler models it.
+    pub(crate) fn to_live(&self) -> LiveSubscription {
+        LiveSubscription {
+            id: self.id.clone(),
+            topic: self.topic.clone(),
+            name: self.name.clone(),
+            callback_url: self.callback_url.clone(),
+        }
+    }
+}
+
+/// The state file, field for field (documented in the module above).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateFile {
+    version: u32,
+    next_id: u64,
+    clock: u64,
+    merchants: BTreeMap<String, Vec<Record>>,
+}
+
+/// All the sandbox's mutable state, behind one mutex.
+pub(crate) struct Store {
+    /// API key → merchant label. Never serialised, never shown.
+    keys: HashMap<String, String>,
+    /// Number of the next id (`wh_{next_id:06}`).
+    next_id: u64,
+    /// Logical clock: ticks once per write.
+    clock: u64,
+    /// Merchant label → id → subscription.
+    merchants: BTreeMap<String, BTreeMap<String, Record>>,
+    /// Where the state is persisted, if anywhere.
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("keys", &format_args!("[{} hidden]", self.keys.len()))
+            .field("next_id", &self.next_id)
+            .field("clock", &self.clock)
+            .field("merchants", &self.merchants)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Registers the keys and loads `path` if it exists; a missing file is
+    /// written at once, so an unwritable path fails at start.
+    pub(crate) fn open(api_keys: &[String], path: Option<PathBuf>) -> anyhow::Result<Store> {
+        let mut store = Store {
+            keys: HashMap::new(),
+            next_id: 1,
+            clock: 0,
+            merchants: BTreeMap::new(),
+            path: None,
+        };
+        for (index, key) in api_keys.iter().enumerate() {
+            ensure!(!key.is_empty(), "API key number {} is empty", index + 1);
+            ensure!(
+                !store.keys.contains_key(key),
+                "API key number {} repeats an earlier key; each key is one merchant",
+                index + 1
+            );
+            store.add_key(key);
+        }
+        if let Some(path) = path {
+            if path.exists() {
+                store.load(&path)?;
+                store.path = Some(path);
+            } else {
+                store.path = Some(path);
+                store.save()?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// The merchant label of `key`, if it is a known key.
+    pub(crate) fn merchant(&self, key: &str) -> Option<String> {
+        self.keys.get(key).cloned()
+    }
+
+    /// Registers `key` if it is new; returns its merchant label.
+    pub(crate) fn add_key(&mut self, key: &str) -> String {
+        let next = format!("merchant-{}", self.keys.len() + 1);
+        self.keys.entry(key.to_owned()).or_insert(next).clone()
+    }
+
+    /// A merchant's subscriptions, sorted by id.
+    pub(crate) fn list(&self, merchant: &str) -> impl Iterator<Item = &Record> {
+        self.merchants
+            .get(merchant)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+    }
+
+    /// Creates a subscription with the next id; no validation.
+    pub(crate) fn create(&mut self, merchant: &str, topic: &str, name: &str, url: &str) -> Record {
+        let id = format!("wh_{:06}", self.next_id);
+        self.next_id += 1;
+        let now = self.tick();
+        let record = Record {
+            id: id.clone(),
+            topic: topic.to_owned(),
+            name: name.to_owned(),
+            callback_url: url.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        self.merchants
+            .entry(merchant.to_owned())
+            .or_default()
+            .insert(id, record.clone());
+        record
+    }
+
+    /// Updates the merchant's subscription `id` if its topic is `topic`;
+    /// `None` (and no change) otherwise.
+    pub(crate) fn update(
+        &mut self,
+        merchant: &str,
+        id: &str,
+        topic: &str,
+        name: Option<&str>,
+        url: Option<&str>,
+    ) -> Option<Record> {
+        self.find(merchant, id, topic)?;
+        let now = self.tick();
+        let record = self.merchants.get_mut(merchant)?.get_mut(id)?;
+        if let Some(name) = name {
+            name.clone_into(&mut record.name);
+        }
+        if let Some(url) = url {
+            url.clone_into(&mut record.callback_url);
+        }
+        record.updated_at = now;
+        Some(record.clone())
+    }
+
+    /// Deletes the merchant's subscription `id` if its topic is `topic`;
+    /// `None` (and no change) otherwise.
+    pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Record> {
+        self.find(merchant, id, topic)?;
+        self.tick();
+        self.merchants.get_mut(merchant)?.remove(id)
+    }
+
+    fn find(&self, merchant: &str, id: &str, topic: &str) -> Option<&Record> {
+        self.merchants
+            .get(merchant)?
+            .get(id)
+            .filter(|record| record.topic == topic)
+    }
+
+    /// Advances the logical clock; returns the new time as RFC 3339.
+    fn tick(&mut self) -> String {
+        self.clock += 1;
+        timestamp(self.clock)
+    }
+
+    /// Writes the state file, if there is one: a temporary file in the same
+    /// directory, then a rename, so a reader never sees half a file.
+    pub(crate) fn save(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let file = StateFile {
+            version: STATE_VERSION,
+            next_id: self.next_id,
+            clock: self.clock,
+            merchants: self
+                .merchants
+                .iter()
+                .map(|(merchant, records)| (merchant.clone(), records.values().cloned().collect()))
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).context("cannot serialise the sandbox state")?;
+        text.push('\n');
+        write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write sandbox state file `{}`", path.display()))
+    }
+
+    fn load(&mut self, path: &Path) -> anyhow::Result<()> {
+        let context = || format!("cannot load sandbox state file `{}`", path.display());
+        let text = std::fs::read_to_string(path).with_context(context)?;
+        let file: StateFile = serde_json::from_str(&text).with_context(context)?;
+        self.restore(file).with_context(context)
+    }
+
+    fn restore(&mut self, file: StateFile) -> anyhow::Result<()> {
+        ensure!(
+            file.version == STATE_VERSION,
+            "unsupported state file version {} (expected {STATE_VERSION})",
+            file.version
+        );
+        let mut next_id = file.next_id.max(1);
+        let mut seen = HashMap::new();
+        for (merchant, records) in file.merchants {
+            let mut by_id = BTreeMap::new();
+            for record in records {
+                if let Some(other) = seen.insert(record.id.clone(), merchant.clone()) {
+                    bail!(
+                        "subscription id `{}` appears twice (in `{other}` and `{merchant}`)",
+                        record.id
+                    );
+                }
+                if let Some(n) = record.id.strip_prefix("wh_").and_then(|n| n.parse::<u64>().ok()) {
+                    next_id = next_id.max(n.saturating_add(1));
+                }
+                by_id.insert(record.id.clone(), record);
+            }
+            self.merchants.insert(merchant, by_id);
+        }
+        self.next_id = next_id;
+        self.clock = file.clock;
+        Ok(())
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path)?;
+    Ok(())
+}
+
+/// The logical clock's reading `tick` as RFC 3339: the epoch plus `tick`
+/// seconds.
+fn timestamp(tick: u64) -> String {
+    let secs = EPOCH_UNIX.saturating_add(tick);
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn timestamps_count_seconds_from_2024() {
+        assert_eq!(timestamp(0), "2024-01-01T00:00:00Z");
+        assert_eq!(timestamp(61), "2024-01-01T00:01:01Z");
+        assert_eq!(timestamp(60 * 86_400), "2024-03-01T00:00:00Z");
+        assert_eq!(timestamp(366 * 86_400 + 3599), "2025-01-01T00:59:59Z");
+    }
+
+    #[test]
+    fn keys_are_distinct_and_non_empty() {
+        let err = Store::open(&["a".into(), "a".into()], None).unwrap_err();
+        assert!(err.to_string().contains("number 2 repeats"), "{err}");
+        assert!(Store::open(&[String::new()], None).is_err());
+        let store = Store::open(&["a".into(), "b".into()], None).unwrap();
+        assert_eq!(store.merchant("b").as_deref(), Some("merchant-2"));
+        assert_eq!(store.merchant("c"), None);
+    }
+
+    #[test]
+    fn update_and_delete_need_the_matching_topic() {
+        let mut store = Store::open(&["k".into()], None).unwrap();
+        let rec = store.create("merchant-1", "customer.updated", "crm", "https://a");
+        assert_eq!(rec.id, "wh_000001");
+        assert!(store
+            .update("merchant-1", &rec.id, "customer.ordered", Some("x"), None)
+            .is_none());
+        assert!(store.delete("merchant-1", &rec.id, "customer.ordered").is_none());
+        assert!(store.delete("merchant-2", &rec.id, "customer.updated").is_none());
+        let updated = store.update("merchant-1", &rec.id, "customer.updated", None, Some("https://b"));
+        assert_eq!(updated.unwrap().callback_url, "https://b");
+        assert!(store.delete("merchant-1", &rec.id, "customer.updated").is_some());
+        assert_eq!(store.list("merchant-1").count(), 0);
+    }
+}

@@ -1,0 +1,42 @@
+//! `export`: live state as a manifest that plans to no changes.
+
+use crate::support::*;
+
+#[test]
+fn export_then_plan_reports_no_changes() {
+    let world = World::new();
+    world.seed(&[
+        ("customer.updated", "crm", "https://crm.example/hook"),
+        (
+            "customer.ordered",
+            "odd name: with ${dollar}",
+            "https://x.example/a?sig=s3cr3t",
+        ),
+        ("customer.cancelled", "crm", "https://crm.example/cancel"),
+        ("customer.cancelled", "crm", "https://crm.example/cancel"),
+    ]);
+    let export = world.run(&["export", "--merchant", "acme", "-o", "exported.yaml"]);
+    assert_eq!(export.code, 0, "{export}");
+    assert!(export.stderr.contains("secret in its URL"), "{export}");
+    assert!(export.stderr.contains("duplicate"), "{export}");
+    let text = std::fs::read_to_string(world.path("exported.yaml")).unwrap();
+    insta::assert_snapshot!(text);
+    let plan = world.run(&["plan", "-f", "exported.yaml", "--detailed-exitcode"]);
+    // The duplicate left out of the export is the one change.
+    assert_eq!(plan.code, 2, "{plan}");
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 0 to update, 1 to delete, 3 unchanged"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn export_to_stdout_is_valid_yaml() {
+    let world = World::new();
+    world.seed(&[("customer.updated", "crm", "https://crm.example/hook")]);
+    let run = world.run(&["export"]);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["subscriptions"][0]["name"], "crm");
+}

@@ -1,0 +1,136 @@
+//! The harness: a sandbox on 127.0.0.1:0, a temp directory for manifests,
+//! and the binary run with a clean environment.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use invhooks::model::LiveSubscription;
+use invhooks::sandbox::{Sandbox, SandboxConfig};
+
+/// The key of the first merchant (`INVETERATE_API_KEY` in every run).
+pub const KEY: &str = "test-key-a-5ecr3t";
+/// The key of a second merchant.
+pub const KEY_B: &str = "test-key-b-5ecr3t";
+
+/// A sandbox and a working directory.
+pub struct World {
+    pub sandbox: Sandbox,
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl fmt::Display for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl World {
+    pub fn new() -> Self {
+        let config = SandboxConfig {
+            api_keys: vec![KEY.into(), KEY_B.into()],
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
+        Self {
+            sandbox,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Writes a file in the working directory.
+    pub fn write(&self, name: &str, text: &str) -> &Self {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Seeds live subscriptions of the first merchant.
+    pub fn seed(&self, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
+        self.sandbox.seed(KEY, subs)
+    }
+
+    /// Live subscriptions of the first merchant as (topic, name, url), sorted.
+    pub fn live(&self) -> Vec<(String, String, String)> {
+        live_of(&self.sandbox, KEY)
+    }
+
+    /// The command, with only the variables a test sets.
+    pub fn command(&self, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("invhooks").unwrap();
+        cmd.env_clear()
+            .current_dir(self.dir.path())
+            .env("INVETERATE_API_KEY", KEY)
+            .env("INVETERATE_BASE_URL", self.sandbox.base_url())
+            .args(args);
+        cmd
+    }
+
+    /// Runs the binary and captures everything.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(&mut self.command(args))
+    }
+
+    /// Runs with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    }
+}
+
+pub fn live_of(sandbox: &Sandbox, key: &str) -> Vec<(String, String, String)> {
+    let mut live: Vec<_> = sandbox
+        .subscriptions(key)
+        .into_iter()
+        .map(|s| (s.topic, s.name, s.callback_url))
+        .collect();
+    live.sort();
+    live
+}
+
+/// Runs a prepared command; output is checked to never contain a key.
+pub fn run(cmd: &mut assert_cmd::Command) -> Run {
+    let output = cmd.output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    for key in [KEY, KEY_B] {
+        assert!(
+            !run.stdout.contains(key) && !run.stderr.contains(key),
+            "API key leaked:\n{run}"
+        );
+    }
+    run
+}
+
+/// Replaces the sandbox's port so snapshots are stable.
+pub fn redact(text: &str, world: &World) -> String {
+    text.replace(&world.sandbox.addr().port().to_string(), "PORT")
+}
+
+/// A manifest with the given body under `version: 1`.
+pub fn manifest(body: &str) -> String {
+    format!("version: 1\n{body}")
+}

@@ -1,0 +1,155 @@
+//! Errors a user can cause, as the binary prints them: manifest problems,
+//! keys, base URLs, server errors and timeouts.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use crate::support::*;
+
+#[test]
+fn validate_reports_every_problem_with_file_and_line() {
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        "version: 1
+prune: yes please
+subscriptions:
+  - name: crm
+    topic: customer.canceled
+    callbackUrl: https://crm.example/
+  - name: crm
+    topc: customer.updated
+    callbackUrl: http://insecure.example/
+  - name: erp
+    topic: customer.updated
+    callbackUrl: ${ERP_URL}/hook
+",
+    );
+    let run = world.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run}");
+    insta::assert_snapshot!(run.to_string());
+}
+
+#[test]
+fn validate_ok_is_offline() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions:\n  - {name: a, topics: [customer.updated, customer.ordered], callbackUrl: \"https://a.example/\"}\n"));
+    world.sandbox.reset_stats();
+    let run = world.run(&["validate"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("2 subscriptions"), "{run}");
+    assert_eq!(world.sandbox.stats().total, 0);
+}
+
+#[test]
+fn bad_yaml_names_the_line() {
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        "version: 1\nsubscriptions:\n  - name: a\n   topic: x\n",
+    );
+    let run = world.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("webhooks.yaml:4"), "{run}");
+}
+
+#[test]
+fn missing_manifest_says_how_to_point_at_one() {
+    let world = World::new();
+    let run = world.run(&["plan"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("webhooks.yaml"), "{run}");
+    assert!(run.stderr.contains("-f"), "{run}");
+}
+
+#[test]
+fn a_bad_key_is_a_clear_error_and_never_printed() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let run = world.run_env(&["plan"], &[("INVETERATE_API_KEY", "wrong-key-123")]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(!run.stderr.contains("wrong-key-123"), "{run}");
+    insta::assert_snapshot!(redact(&run.to_string(), &world));
+}
+
+#[test]
+fn an_unset_key_variable_is_named() {
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest("apiKeyEnv: ACME_KEY\nsubscriptions: []\n"),
+    );
+    let run = world.run(&["plan"]);
+    assert_eq!(run.code, 1, "{run}");
+    insta::assert_snapshot!(run.to_string());
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let run = world.run(&["plan", "--base-url", "http://api.example.com/v2.0"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("clear text"), "{run}");
+}
+
+/// A one-shot HTTP server answering `response` to up to `max` connections.
+fn canned_server(response: &'static str, max: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(max) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            if response.is_empty() {
+                std::thread::sleep(Duration::from_secs(5));
+            } else {
+                let _ = stream.write_all(response.as_bytes());
+            }
+        }
+    });
+    format!("http://{addr}/v2.0")
+}
+
+#[test]
+fn an_html_error_page_is_reported_not_parsed() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let body = "<html><body>Internal error</body></html>";
+    let response: &'static str = Box::leak(
+        format!("HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    );
+    let base = canned_server(response, 10);
+    let run = world.run(&["plan", "--base-url", &base]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("500 Internal Server Error"), "{run}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let base = canned_server("", 10);
+    let run = world.run(&["plan", "--base-url", &base, "--timeout", "1"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("no response within 1 s"), "{run}");
+}
+
+#[test]
+fn an_unrecognised_list_shape_is_an_error_not_an_empty_plan() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let body = r#"{"message":"ok","data":{"weird":1}}"#;
+    let response: &'static str = Box::leak(
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    );
+    let base = canned_server(response, 2);
+    let run = world.run(&["plan", "--base-url", &base]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("unrecognised list shape"), "{run}");
+}
