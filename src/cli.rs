@@ -25,9 +25,16 @@ pub struct Cli {
 
 /// Options every command accepts.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Inveterate API (https, or http on loopback for the sandbox)
-    #[arg(long, global = true, env = "INVETERATE_BASE_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "INVETERATE_BASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub base_url: Option<String>,
     /// When to colour output
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]

@@ -147,10 +147,9 @@ pub fn process_env(name: &str) -> Option<String> {
 
 /// Loads and validates manifests; diagnostics become one error.
 pub fn load(files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    manifest::load_paths(files, &process_env).map_err(|d| {
-        let count = d.0.len();
-        let plural = if count == 1 { "" } else { "s" };
-        anyhow::anyhow!("{d}\n{count} problem{plural} found in the manifest; nothing was sent to the API")
+    manifest::load_paths(files, &process_env).map_err(|d| match d.0.len() {
+        1 => anyhow::anyhow!("{d}"),
+        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
     })
 }
 

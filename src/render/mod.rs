@@ -16,7 +16,7 @@ pub enum Format {
     /// For people: one line per change, colour on a terminal.
     #[default]
     Text,
-    /// For programs: the keys documented in SPEC.md.
+    /// For programs: stable keys, versioned by `format_version`.
     Json,
     /// For pull-request comments and `$GITHUB_STEP_SUMMARY`.
     Markdown,

@@ -60,3 +60,34 @@ fn demo_runs_end_to_end_and_ends_with_no_changes() {
     );
     assert!(run.stdout.contains("converged"), "{run}");
 }
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let world = World::new();
+    world.write("webhooks.yaml", "version: 1\nsubscriptions:\n  - {name: a, topic: customer.updated, callbackUrl: \"https://a.example/new\"}\n");
+    world.seed(&[("customer.updated", "a", "https://a.example/old")]);
+    let plain = world.run(&["plan"]);
+    assert!(
+        !plain.stdout.contains('\x1b'),
+        "no colour without a terminal:\n{plain}"
+    );
+    let always = world.run(&["plan", "--color", "always"]);
+    assert!(always.stdout.contains("\x1b["), "{always}");
+    let never = world.run_env(&["plan", "--color", "never"], &[("NO_COLOR", "1")]);
+    assert!(!never.stdout.contains('\x1b'), "{never}");
+}
+
+#[test]
+fn verbose_logs_requests_and_bodies_but_never_the_key() {
+    let world = World::new();
+    world.write("webhooks.yaml", "version: 1\nsubscriptions:\n  - {name: a, topic: customer.updated, callbackUrl: \"https://u:pw@a.example/?t=tok\"}\n");
+    // `run` fails the test if the key appears anywhere in the output.
+    let run = world.run(&["-vv", "apply", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stderr.contains("GET http://127.0.0.1:"), "{run}");
+    assert!(run.stderr.contains("POST body:"), "{run}");
+    assert!(
+        !run.stderr.contains("pw@") && !run.stderr.contains("tok"),
+        "URL secrets in logs:\n{run}"
+    );
+}
