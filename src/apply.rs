@@ -126,8 +126,8 @@ pub struct MerchantReport {
     pub merchant: String,
     /// Every planned change with its outcome, in plan order.
     pub changes: Vec<ChangeReport>,
-    /// Duplicates this run caused and then removed.
-    pub cleaned_up: Vec<LiveSubscription>,
+    /// Deletes of duplicates this run caused (found by verification).
+    pub cleaned_up: Vec<Change>,
     /// The verification result.
     pub verification: Verification,
 }
@@ -150,13 +150,20 @@ pub async fn apply<R: Remote>(
     options: ApplyOptions,
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
-    let mut reports = Vec::with_capacity(plan.changes.len());
+    // Each report carries its change's index in the plan, to be put back
+    // in plan order at the end.
+    let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
-        let phase: Vec<&Change> = plan.changes.iter().filter(|c| c.action == action).collect();
+        let phase: Vec<(usize, &Change)> = plan
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action == action)
+            .collect();
         if action == Action::Delete && failed {
             let reason = "not attempted: a create or update failed, so nothing is deleted".to_owned();
-            for change in phase {
+            for (index, change) in phase {
                 let report = ChangeReport {
                     change: change.clone(),
                     outcome: Outcome::Skipped {
@@ -164,28 +171,28 @@ pub async fn apply<R: Remote>(
                     },
                 };
                 progress(&report);
-                reports.push(report);
+                reports.push((index, report));
             }
             continue;
         }
-        let results: Vec<ChangeReport> = stream::iter(phase)
-            .map(|change| async move {
+        let results: Vec<(usize, ChangeReport)> = stream::iter(phase)
+            .map(|(index, change)| async move {
                 let outcome = execute(remote, change, options.max_resolutions).await;
                 let report = ChangeReport {
                     change: change.clone(),
                     outcome,
                 };
                 progress(&report);
-                report
+                (index, report)
             })
             .buffer_unordered(options.parallelism.max(1))
             .collect()
             .await;
-        failed |= results.iter().any(|r| r.outcome != Outcome::Done);
+        failed |= results.iter().any(|(_, r)| r.outcome != Outcome::Done);
         reports.extend(results);
     }
-    let order = |c: &Change| plan.changes.iter().position(|p| p == c);
-    reports.sort_by_key(|r| order(&r.change));
+    reports.sort_by_key(|(index, _)| *index);
+    let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
     let known: HashSet<&str> = initial.iter().map(|s| s.id.as_str()).collect();
     let wait = if failed { Duration::ZERO } else { options.wait };
@@ -224,15 +231,19 @@ async fn execute<R: Remote>(remote: &R, change: &Change, max_resolutions: u32) -
             Ok(()) => return Outcome::Done,
             Err(err) => err,
         };
-        if !err.outcome_unknown() || resolutions >= max_resolutions {
+        if !err.outcome_unknown() {
             return Outcome::Failed {
                 reason: err.to_string(),
             };
         }
-        resolutions += 1;
         match took_effect(remote, change).await {
             Ok(true) => return Outcome::Done,
-            Ok(false) => continue,
+            Ok(false) if resolutions < max_resolutions => resolutions += 1,
+            Ok(false) => {
+                return Outcome::Failed {
+                    reason: format!("{err}; the live list does not show the change"),
+                }
+            }
             Err(list_err) => {
                 return Outcome::Failed {
                     reason: format!("{err}; and the outcome could not be checked: {list_err}"),
@@ -256,6 +267,9 @@ async fn took_effect<R: Remote>(remote: &R, change: &Change) -> Result<bool, Api
             (Action::Create, Some(after)) => live.iter().any(|s| {
                 s.topic == after.topic && s.name == after.name && s.callback_url == after.callback_url
             }),
+            (Action::Update, Some(after)) => live
+                .iter()
+                .any(|s| Some(&s.id) == change.id.as_ref() && s.callback_url == after.callback_url),
             (Action::Delete, _) => !live.iter().any(|s| Some(&s.id) == change.id.as_ref()),
             _ => false,
         };
@@ -274,7 +288,7 @@ async fn verify<R: Remote>(
     known: &HashSet<&str>,
     wait: Duration,
     poll: Duration,
-) -> (Verification, Vec<LiveSubscription>) {
+) -> (Verification, Vec<Change>) {
     let deadline = tokio::time::Instant::now() + wait;
     let mut cleaned = Vec::new();
     loop {
@@ -295,9 +309,7 @@ async fn verify<R: Remote>(
                 continue;
             };
             if remote.delete(id, &extra.topic).await.is_ok() {
-                if let Some(sub) = live.iter().find(|s| s.id == id) {
-                    cleaned.push(sub.clone());
-                }
+                cleaned.push(extra.clone());
             }
         }
         if remaining.changes.is_empty() {

@@ -13,7 +13,7 @@ use crate::render::Format;
 /// `plan` shows what would change, `apply` makes it so, `drift` reports
 /// hand-made changes. Start with `invhooks demo`.
 #[derive(Debug, Parser)]
-#[command(name = "invhooks", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "invhooks", version = crate::VERSION, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// Options every command accepts.
     #[command(flatten)]
@@ -48,6 +48,15 @@ pub struct GlobalArgs {
     /// Seconds one request may take
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Also trust the CA certificates in this PEM file (a corporate proxy's or private CA); verification stays on
+    #[arg(
+        long,
+        global = true,
+        env = "SSL_CERT_FILE",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// `--color`.
@@ -82,6 +91,25 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
     Demo,
+    /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// `completions`: the shells a script can be generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
 }
 
 /// Where the manifests are.
@@ -109,6 +137,12 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also save the full plan to FILE for `apply --plan` (real URL values, mode 0600: keep it private)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
+    #[arg(long)]
+    pub no_step_summary: bool,
 }
 
 /// `apply`.
@@ -129,6 +163,15 @@ pub struct ApplyArgs {
     /// Seconds to wait for live to match the manifest after the calls
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,
+    /// Apply this saved plan (from `plan --out`) exactly; refused if live changed since (no -f)
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    pub plan: Option<PathBuf>,
+    /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
+    #[arg(long)]
+    pub no_step_summary: bool,
+    /// Format of the final report on stdout (the plan then goes to stderr for json)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `drift`.
@@ -140,6 +183,9 @@ pub struct DriftArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
+    #[arg(long)]
+    pub no_step_summary: bool,
 }
 
 /// `export`.
@@ -168,4 +214,60 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Seed of the fault-injection random generator: same seed, same faults
+    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Fault injection")]
+    pub seed: u64,
+    /// Delay every API request by MS milliseconds
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "MS",
+        help_heading = "Fault injection",
+        value_parser = clap::value_parser!(u64).range(0..=600_000)
+    )]
+    pub latency: u64,
+    /// Probability (0 to 1) of a 500 before any write: nothing happened
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "P",
+        help_heading = "Fault injection",
+        value_parser = crate::sandbox::parse_probability
+    )]
+    pub error_rate: f64,
+    /// Probability (0 to 1) of a 500 after a POST/PUT/DELETE was carried out
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "P",
+        help_heading = "Fault injection",
+        value_parser = crate::sandbox::parse_probability
+    )]
+    pub partial_failure_rate: f64,
+    /// Probability (0 to 1) of dropping the connection instead of answering, half after the write
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "P",
+        help_heading = "Fault injection",
+        value_parser = crate::sandbox::parse_probability
+    )]
+    pub drop_rate: f64,
+    /// Admit at most RPS requests per second (burst max(1, RPS)); others get 429 with Retry-After
+    #[arg(
+        long,
+        value_name = "RPS",
+        help_heading = "Fault injection",
+        value_parser = crate::sandbox::parse_rate_limit
+    )]
+    pub rate_limit: Option<f64>,
+    /// A created subscription appears in GET only MS milliseconds later
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "MS",
+        help_heading = "Fault injection",
+        value_parser = clap::value_parser!(u64).range(0..=600_000)
+    )]
+    pub visibility_delay: u64,
 }

@@ -20,5 +20,10 @@ pub mod model;
 pub mod plan;
 pub mod render;
 pub mod sandbox;
+pub mod saved;
 pub mod secret;
 pub mod topic;
+
+/// This build's version: the package version, and the git commit when
+/// built from a checkout (`0.1.0 (1a2b3c4)`; see `build.rs`).
+pub const VERSION: &str = env!("INVHOOKS_VERSION");

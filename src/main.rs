@@ -5,6 +5,7 @@ use invhooks::{cli::Cli, commands, exit::Exit};
 
 #[allow(clippy::print_stderr, reason = "main is where the final error is reported")]
 fn main() -> std::process::ExitCode {
+    commands::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

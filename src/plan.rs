@@ -9,7 +9,7 @@
 //! key → keep one (the one already matching, else the lowest id) and delete
 //! the extras as duplicates.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -219,17 +219,23 @@ impl fmt::Display for SafetyTrip {
 /// Plans one merchant: the whole semantics of SPEC.md in one pure function.
 pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantPlan {
     let mut summary = Summary::default();
-    let mut live_by_key: BTreeMap<Key, Vec<&LiveSubscription>> = BTreeMap::new();
+    // Joined in hash maps keyed by borrowed (topic, name): the order they
+    // are visited in does not matter, the changes are sorted at the end.
+    let mut live_by_key: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::with_capacity(live.len());
     for sub in live {
         if manifest.is_ignored(sub) {
             summary.ignored += 1;
         } else {
-            live_by_key.entry(sub.key()).or_default().push(sub);
+            let key = (sub.topic.as_str(), sub.name.as_str());
+            live_by_key.entry(key).or_default().push(sub);
         }
     }
     let in_scope = live.len() - summary.ignored;
-    let desired: BTreeMap<Key, &DesiredSubscription> =
-        manifest.subscriptions.iter().map(|d| (d.key(), d)).collect();
+    let desired: HashMap<(&str, &str), &DesiredSubscription> = manifest
+        .subscriptions
+        .iter()
+        .map(|d| ((d.topic.as_str(), d.name.as_str()), d))
+        .collect();
 
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
@@ -339,3 +345,7 @@ fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "plan_props.rs"]
+mod props;

@@ -69,6 +69,10 @@ pub enum Failure {
         "the server redirected to `{0}`, another origin; not followed, so the API key stays with the configured server"
     )]
     Redirect(String),
+    /// The server's TLS certificate is not trusted (unknown issuer, wrong
+    /// name, expired): verification is never turned off.
+    #[error("the server's TLS certificate is not trusted: {0}")]
+    Tls(String),
 }
 
 /// One failed API call: method, path and what happened.
@@ -99,16 +103,21 @@ impl ApiError {
         }
     }
 
-    /// The request may or may not have taken effect (a 500, 502 or 504, a
-    /// timeout or a dropped connection on POST or DELETE): the caller must
-    /// re-read the live list before deciding anything.
+    /// The write may or may not have taken effect (a 500, 502 or 504, a
+    /// timeout or a dropped connection on POST, PUT or DELETE, after any
+    /// retries): the caller must re-read the live list before deciding.
     pub fn outcome_unknown(&self) -> bool {
-        !self.method.is_idempotent()
+        self.method != Method::Get
             && match &self.failure {
                 Failure::Timeout(_) | Failure::Dropped(_) => true,
                 Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
                 _ => false,
             }
+    }
+
+    /// The server asked the client to slow down (429).
+    pub fn is_throttled(&self) -> bool {
+        matches!(&self.failure, Failure::Status { status, .. } if status.as_u16() == 429)
     }
 
     /// Seconds the server asked to wait, if it said.

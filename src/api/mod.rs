@@ -8,6 +8,8 @@
 
 pub mod envelope;
 mod error;
+pub mod pace;
+mod redact;
 mod retry;
 
 use std::sync::Arc;
@@ -18,7 +20,8 @@ use serde::Serialize;
 use url::Url;
 
 pub use error::{ApiError, Failure, Method};
-pub use retry::RetryPolicy;
+pub use redact::redact_known;
+pub use retry::{Attempts, RetryPolicy};
 
 use crate::model::LiveSubscription;
 use crate::secret::mask_url;
@@ -39,6 +42,7 @@ pub struct ApiKey(String);
 impl ApiKey {
     /// Wraps a key read from the environment.
     pub fn new(key: String) -> Self {
+        redact::remember(&key);
         Self(key)
     }
 }
@@ -63,6 +67,11 @@ pub struct ClientOptions {
     pub log: LogSink,
     /// How often and how long to retry.
     pub retry: RetryPolicy,
+    /// Largest response body read ([`MAX_BODY_BYTES`]); larger is an error.
+    pub max_body: usize,
+    /// CA certificates trusted in addition to the built-in roots
+    /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
+    pub extra_roots: Vec<reqwest::Certificate>,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -71,6 +80,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("timeout", &self.timeout)
             .field("verbosity", &self.verbosity)
             .field("retry", &self.retry)
+            .field("max_body", &self.max_body)
+            .field("extra_roots", &self.extra_roots.len())
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +93,8 @@ impl Default for ClientOptions {
             verbosity: 0,
             log: Arc::new(|_| {}),
             retry: RetryPolicy::default(),
+            max_body: MAX_BODY_BYTES,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -134,6 +147,9 @@ pub struct Client {
     endpoint: Url,
     path: String,
     options: ClientOptions,
+    pacer: Arc<pace::Pacer>,
+    /// Kept only to scrub it from anything the server echoes back.
+    key: ApiKey,
 }
 
 #[derive(Serialize)]
@@ -162,7 +178,16 @@ impl Client {
             HeaderValue::from_static(concat!("invhooks/", env!("CARGO_PKG_VERSION"))),
         );
         let origin = endpoint.origin();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for root in &options.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if endpoint.scheme() == "http" {
+            // Plain http is allowed only on loopback; a proxy (HTTP_PROXY)
+            // would carry the key off the machine in clear text.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .default_headers(headers)
             .timeout(options.timeout)
             .https_only(!is_loopback(&endpoint))
@@ -181,6 +206,8 @@ impl Client {
             http,
             endpoint,
             options,
+            pacer: Arc::default(),
+            key: key.clone(),
         })
     }
 
@@ -232,26 +259,37 @@ impl Client {
     /// Sends with retries for failures that are safe to repeat.
     async fn send(&self, method: Method, body: Option<&Body<'_>>) -> Result<Vec<u8>, ApiError> {
         let started = Instant::now();
-        let mut attempt = 1;
+        let mut attempts = retry::Attempts::default();
         loop {
-            match self.send_once(method, body).await {
-                Ok(bytes) => return Ok(bytes),
-                Err(err) => match self.options.retry.delay(attempt, started.elapsed(), &err) {
-                    Some(delay) => {
-                        self.log(
-                            1,
-                            &format!(
-                                "{err}; retrying in {} ms (attempt {})",
-                                delay.as_millis(),
-                                attempt + 1
-                            ),
-                        );
-                        tokio::time::sleep(delay).await;
-                        attempt += 1;
-                    }
-                    None => return Err(err),
-                },
+            let permit = self.pacer.acquire().await;
+            let result = self.send_once(method, body).await;
+            drop(permit);
+            let err = match result {
+                Ok(bytes) => {
+                    self.pacer.succeeded();
+                    return Ok(bytes);
+                }
+                Err(err) => err,
+            };
+            if err.is_throttled() {
+                attempts.throttled += 1;
+                self.pacer
+                    .throttled(Duration::from_secs(err.retry_after().unwrap_or(1)));
+            } else {
+                attempts.failed += 1;
             }
+            let Some(delay) = self.options.retry.delay(attempts, started.elapsed(), &err) else {
+                return Err(err);
+            };
+            self.log(
+                1,
+                &format!(
+                    "{err}; retrying in {} ms ({} requests in flight allowed)",
+                    delay.as_millis(),
+                    self.pacer.limit()
+                ),
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
@@ -323,11 +361,9 @@ impl Client {
         method: Method,
         mut response: reqwest::Response,
     ) -> Result<Vec<u8>, ApiError> {
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-        {
-            return Err(self.error(method, Failure::TooLarge(MAX_BODY_BYTES)));
+        let cap = self.options.max_body;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(self.error(method, Failure::TooLarge(cap)));
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = response
@@ -335,8 +371,8 @@ impl Client {
             .await
             .map_err(|e| self.error(method, self.transport(&e)))?
         {
-            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(self.error(method, Failure::TooLarge(MAX_BODY_BYTES)));
+            if bytes.len() + chunk.len() > cap {
+                return Err(self.error(method, Failure::TooLarge(cap)));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -347,6 +383,8 @@ impl Client {
         let detail = error_chain(e);
         if e.is_timeout() {
             Failure::Timeout(self.options.timeout.as_secs())
+        } else if e.is_connect() && detail.contains("certificate") {
+            Failure::Tls(detail)
         } else if e.is_connect() {
             Failure::Connect(detail)
         } else {
@@ -358,13 +396,13 @@ impl Client {
         ApiError {
             method,
             path: self.path.clone(),
-            failure,
+            failure: redact::scrub_failure(failure, &self.key.0),
         }
     }
 
     fn log(&self, level: u8, line: &str) {
         if self.options.verbosity >= level {
-            (self.options.log)(line);
+            (self.options.log)(&redact::scrub(line, &self.key.0));
         }
     }
 }

@@ -13,8 +13,9 @@ pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color),
         Format::Json => drift::json(&plan),
-        Format::Markdown => drift::markdown(&plan),
+        Format::Markdown => drift::markdown_for_github(&plan),
     });
+    ctx.step_summary(args.no_step_summary, || drift::markdown_for_github(&plan));
     Ok(if drift::has_drift(&plan) {
         Exit::Changes
     } else {

@@ -1,6 +1,7 @@
 //! How errors reach the user: the message, its causes, and a hint.
 
 use std::fmt;
+use std::io::Write as _;
 
 /// An error with a suggestion of what to do next.
 #[derive(Debug)]
@@ -33,7 +34,8 @@ impl std::error::Error for Helped {
     }
 }
 
-/// Renders an error as `error: …`, `  caused by: …` lines and a `  help:`.
+/// Renders an error as `error: …`, `  caused by: …` lines and a `  help:`,
+/// with every API key read so far redacted.
 pub fn report(err: &anyhow::Error) -> String {
     let mut out = String::new();
     let mut help = None;
@@ -56,5 +58,36 @@ pub fn report(err: &anyhow::Error) -> String {
         out.push_str(&format!("\n  help: {help}"));
     }
     out.push('\n');
-    out
+    crate::api::redact_known(&out)
+}
+
+/// Installs the process's panic hook: a crash is reported as a bug, and
+/// every API key the process has read is redacted from the report, so even
+/// a bug that formats a key cannot print it.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let _ = std::io::stderr().lock().write_all(panic_report(info).as_bytes());
+    }));
+}
+
+/// The text of the panic hook, keys redacted.
+fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned());
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    let backtrace = std::backtrace::Backtrace::capture();
+    let backtrace = match backtrace.status() {
+        std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
+        _ => String::new(),
+    };
+    crate::api::redact_known(&format!(
+        "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
+    ))
 }

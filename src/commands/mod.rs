@@ -2,11 +2,14 @@
 //! arguments into a [`Context`] once and dispatches.
 
 mod apply;
+mod ci;
+mod completions;
 mod demo;
 mod drift;
 mod export;
 mod plan;
 mod sandbox;
+mod saved;
 mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -23,7 +26,7 @@ use crate::manifest;
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
 
-pub use self::error::{report, Helped};
+pub use self::error::{install_panic_hook, report, Helped};
 
 mod error;
 
@@ -42,8 +45,11 @@ pub struct Context {
     pub color: bool,
     /// Whether stdin is a terminal (apply's confirmation).
     pub interactive: bool,
-    /// Whether to show live progress on stderr (a terminal, not `-q`).
-    pub progress: bool,
+    /// Extra CA certificates (`--ca-cert`, `SSL_CERT_FILE`), read when a
+    /// client is made.
+    pub ca_cert: Option<PathBuf>,
+    /// Whether stderr is a terminal (a progress bar instead of lines).
+    pub stderr_tty: bool,
 }
 
 impl Context {
@@ -69,27 +75,47 @@ impl Context {
             quiet: g.quiet,
             color,
             interactive: std::io::stdin().is_terminal(),
-            progress: !g.quiet && std::io::stderr().is_terminal(),
+            ca_cert: g.ca_cert.clone().filter(|p| !p.as_os_str().is_empty()),
+            stderr_tty: std::io::stderr().is_terminal(),
         })
     }
 
     /// Writes data to stdout.
+    /// Every write below redacts the API keys read so far: a last line of
+    /// defence should a key reach some text (a live subscription holding
+    /// it, a bug).
     pub fn out(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.write_all(api::redact_known(text).as_bytes());
         let _ = stdout.flush();
     }
 
     /// Writes a progress or status line to stderr, unless `-q`.
     pub fn status(&self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", api::redact_known(line));
         }
+    }
+
+    /// A progress bar for `len` changes on a terminal; `None` elsewhere
+    /// (progress is then one line per change, or nothing with `-q`).
+    pub fn progress_bar(&self, len: usize, label: &str) -> Option<indicatif::ProgressBar> {
+        if self.quiet || !self.stderr_tty {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(len as u64);
+        let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}")
+            .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_prefix(label.to_owned());
+        Some(bar)
     }
 
     /// Writes a warning to stderr (even with `-q`).
     pub fn warn(&self, line: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "warning: {line}");
+        let _ = writeln!(std::io::stderr().lock(), "warning: {}", api::redact_known(line));
     }
 
     /// A client for `key`, logging to stderr at the chosen verbosity.
@@ -100,6 +126,10 @@ impl Context {
             log: std::sync::Arc::new(|line: &str| {
                 let _ = writeln!(std::io::stderr().lock(), "  {line}");
             }),
+            extra_roots: match &self.ca_cert {
+                Some(path) => load_ca_certs(path)?,
+                None => Vec::new(),
+            },
             ..ClientOptions::default()
         };
         Client::new(&self.base_url, key, options)
@@ -123,6 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Demo => demo::run(&ctx).await,
+        Command::Completions { shell } => Ok(completions::run(&ctx, shell)),
     }
 }
 
@@ -140,17 +171,58 @@ fn topics(ctx: &Context) -> Exit {
     Exit::Success
 }
 
+/// Reads a PEM bundle of CA certificates for `--ca-cert` / `SSL_CERT_FILE`.
+fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    const MAX_BYTES: u64 = 16 * 1024 * 1024;
+    let shown = path.display();
+    let help = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
+    let read = || -> anyhow::Result<Vec<reqwest::Certificate>> {
+        use std::io::Read as _;
+        let mut pem = Vec::new();
+        std::fs::File::open(path)?
+            .take(MAX_BYTES + 1)
+            .read_to_end(&mut pem)?;
+        anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
+        anyhow::ensure!(
+            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+            "no PEM certificate in it"
+        );
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)?;
+        // Parsed for real only when a client is built: try each one now,
+        // so a bad one is named instead of failing every client.
+        for (i, cert) in certs.iter().enumerate() {
+            if let Err(e) = reqwest::Client::builder()
+                .add_root_certificate(cert.clone())
+                .build()
+            {
+                let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+                anyhow::bail!("certificate {} in the file is not usable: {cause}", i + 1);
+            }
+        }
+        Ok(certs)
+    };
+    read().map_err(|e| {
+        Helped::wrap(
+            e.context(format!("cannot use CA certificates from `{shown}`")),
+            help,
+        )
+    })
+}
+
 /// Reads the process environment, for manifest `${VAR}` expansion.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Loads and validates manifests; diagnostics become one error.
-pub fn load(files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    manifest::load_paths(files, &process_env).map_err(|d| match d.0.len() {
-        1 => anyhow::anyhow!("{d}"),
-        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
-    })
+/// Loads and validates manifests; diagnostics become one error (and, on
+/// GitHub Actions, annotations too).
+pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
+    manifest::load_paths(files, &process_env)
+        .inspect_err(|d| ctx.annotate(d))
+        .map_err(|d| match d.0.len() {
+            1 => anyhow::anyhow!("{d}"),
+            n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
+        })
 }
 
 /// One merchant ready to plan: its manifest, client and live state.
@@ -178,7 +250,7 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
 /// Loads manifests, then reads every merchant's live list (one GET each,
 /// concurrently).
 pub async fn fetch(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<Target>> {
-    let manifests = load(files)?;
+    let manifests = load(ctx, files)?;
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let who = format!("merchant `{}` in {}", m.label, m.file.display());
@@ -188,7 +260,9 @@ pub async fn fetch(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<Targe
     let mut targets = Vec::with_capacity(manifests.len());
     for ((manifest, client), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| {
-            let help = if e.is_auth() {
+            let help = if matches!(e.failure, api::Failure::Tls(_)) {
+                "if a corporate proxy or a private CA signs the server's certificate, pass that CA with --ca-cert FILE (or SSL_CERT_FILE); verification is never turned off".to_owned()
+            } else if e.is_auth() {
                 format!(
                     "check that `{}` holds this merchant's private API key",
                     manifest.api_key_env

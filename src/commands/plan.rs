@@ -1,6 +1,7 @@
-//! `invhooks plan`: load → fetch (one GET per merchant) → diff → render.
+//! `invhooks plan`: load → fetch (one GET per merchant) → diff → render;
+//! optionally save the plan (`--out`) and summarise it for GitHub Actions.
 
-use super::{fetch, plan_targets, Context};
+use super::{fetch, plan_targets, saved, Context};
 use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::Plan;
@@ -10,7 +11,25 @@ use crate::render::{self, markdown, text, Format};
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     let targets = fetch(ctx, &args.manifests.files).await?;
     let plan = plan_targets(&targets);
+    if let Some(out) = &args.out {
+        saved::write(ctx, out, &targets, &plan)?;
+    }
     ctx.out(&render_plan(ctx, &plan, args.format, "invhooks plan"));
+    let warnings: Vec<_> = targets
+        .iter()
+        .filter_map(|t| {
+            let m = plan.merchants.iter().find(|m| m.merchant == t.manifest.label)?;
+            let trip = m.safety?;
+            Some((
+                t.manifest.file.clone(),
+                format!("merchant `{}`: {trip}", m.merchant),
+            ))
+        })
+        .collect();
+    ctx.annotate_warnings(&warnings);
+    ctx.step_summary(args.no_step_summary, || {
+        markdown::render(&plan, "invhooks plan", markdown::GITHUB_COMMENT_LIMIT)
+    });
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes
     } else {

@@ -1,5 +1,7 @@
 //! `invhooks sandbox`: the local Inveterate-compatible server, until Ctrl-C.
 
+use std::time::Duration;
+
 use super::Context;
 use crate::cli::SandboxArgs;
 use crate::exit::Exit;
@@ -7,14 +9,16 @@ use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
+    let faults = faults(&args);
     let config = SandboxConfig {
         api_keys: args.api_keys.clone(),
         state_file: args.state.clone(),
-        faults: Faults::default(),
+        faults: faults.clone(),
     };
     let sandbox = Sandbox::start(args.listen, config).await?;
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
+         faults: {faults}\n  \
          export INVETERATE_BASE_URL={}",
         sandbox.base_url(),
         args.api_keys.len(),
@@ -22,4 +26,96 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
     ));
     sandbox.run_until_ctrl_c().await?;
     Ok(Exit::Success)
+}
+
+/// The fault-injection flags as [`Faults`].
+fn faults(args: &SandboxArgs) -> Faults {
+    Faults {
+        seed: args.seed,
+        latency: Duration::from_millis(args.latency),
+        error_rate: args.error_rate,
+        partial_failure_rate: args.partial_failure_rate,
+        drop_rate: args.drop_rate,
+        rate_limit: args.rate_limit,
+        visibility_delay: Duration::from_millis(args.visibility_delay),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Result<SandboxArgs, String> {
+        let argv = ["invhooks", "sandbox"].iter().chain(args);
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Sandbox(args),
+                ..
+            }) => Ok(args),
+            Ok(other) => panic!("parsed as another command: {:?}", other.command),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    #[test]
+    fn no_fault_flags_means_no_faults() {
+        let faults = faults(&parse(&[]).unwrap());
+        assert_eq!(faults, Faults::default());
+        assert_eq!(faults.to_string(), "none");
+    }
+
+    #[test]
+    fn fault_flags_become_faults() {
+        let args = parse(&[
+            "--seed",
+            "7",
+            "--latency",
+            "20",
+            "--error-rate",
+            "0.1",
+            "--partial-failure-rate",
+            "0.2",
+            "--drop-rate",
+            "0.05",
+            "--rate-limit",
+            "50",
+            "--visibility-delay",
+            "300",
+        ])
+        .unwrap();
+        let expected = Faults {
+            seed: 7,
+            latency: Duration::from_millis(20),
+            error_rate: 0.1,
+            partial_failure_rate: 0.2,
+            drop_rate: 0.05,
+            rate_limit: Some(50.0),
+            visibility_delay: Duration::from_millis(300),
+        };
+        assert_eq!(faults(&args), expected);
+        assert!(expected.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_with_a_clear_message() {
+        for (flag, value, needle) in [
+            ("--error-rate", "1.5", "probability between 0 and 1"),
+            ("--partial-failure-rate", "-0.1", "probability between 0 and 1"),
+            ("--drop-rate", "often", "probability between 0 and 1"),
+            ("--rate-limit", "0", "greater than 0"),
+            ("--rate-limit", "-5", "greater than 0"),
+            ("--latency", "-1", "--latency"),
+            ("--visibility-delay", "soon", "--visibility-delay"),
+        ] {
+            // `--flag=value`, so that a negative number reads as a value.
+            let err = parse(&[&format!("{flag}={value}")]).unwrap_err();
+            assert!(err.contains(needle), "{flag} {value}: {err}");
+            assert!(err.contains(flag), "{flag} {value}: {err}");
+        }
+    }
 }

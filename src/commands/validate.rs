@@ -7,7 +7,7 @@ use crate::exit::Exit;
 
 /// Runs `validate`.
 pub fn run(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Exit> {
-    let manifests = load(files)?;
+    let manifests = load(ctx, files)?;
     let mut text = String::new();
     for m in &manifests {
         text.push_str(&format!(

@@ -7,7 +7,7 @@ use super::lines::{child, Seg};
 use super::raw::{RawIgnoreRule, IGNORE_FIELDS};
 use super::subscription::Declared;
 use super::validate::{read_mapping, Ctx, Parsed};
-use crate::model::{IgnoreRule, Key, Location, Pattern};
+use crate::model::{IgnoreRule, Location, Pattern};
 use crate::secret::mask_url;
 
 /// Checks one `ignore` entry and compiles its globs.
@@ -73,20 +73,21 @@ fn glob(
 /// Checks across entries: each (topic, name) declared once, and no
 /// declared subscription hidden by an `ignore` rule.
 pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
-    let mut first: HashMap<Key, &Location> = HashMap::new();
+    let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
     for entry in declared {
         let sub = &entry.sub;
-        let shown = format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
-        if let Some(earlier) = first.get(&sub.key()) {
+        // Built only for a message: most entries have none.
+        let shown = || format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
+        if let Some(earlier) = first.get(&(sub.topic.as_str(), sub.name.as_str())) {
             let help = format!("also declared at {earlier}; names must be unique per topic");
             ctx.error_at(
                 sub.location.line,
-                format!("duplicate subscription {shown}"),
+                format!("duplicate subscription {}", shown()),
                 Some(help),
             );
             continue;
         }
-        first.insert(sub.key(), &sub.location);
+        first.insert((&sub.topic, &sub.name), &sub.location);
         if let Some(rule) = rules
             .iter()
             .find(|r| r.matches(&sub.topic, &sub.name, &sub.callback_url))
@@ -97,15 +98,49 @@ pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRul
             );
             ctx.error_at(
                 sub.location.line,
-                format!("subscription {shown} is matched by an ignore rule"),
+                format!("subscription {} is matched by an ignore rule", shown()),
                 Some(help),
             );
         }
     }
 }
 
-/// User text made safe for a one-line message: control characters
-/// escaped, long text shortened.
+/// The first invisible or text-direction character in `text` (soft
+/// hyphen, zero-width characters, bidirectional overrides and isolates,
+/// byte-order mark…). Such a character makes a name or URL display as
+/// something it is not (U+202E reverses the text after it), so a reviewer
+/// could not trust what the plan shows.
+pub(super) fn hidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| is_hidden(c))
+}
+
+/// Whether `c` is invisible or changes text direction (see [`hidden_char`]).
+fn is_hidden(c: char) -> bool {
+    matches!(
+        c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// How a message names a hidden character: `U+202E`.
+pub(super) fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// User text made safe for a one-line message: control, invisible and
+/// text-direction characters escaped, long text shortened.
 pub(super) fn show(text: &str) -> String {
     const MAX: usize = 120;
     let mut out = String::new();
@@ -114,7 +149,7 @@ pub(super) fn show(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if c.is_control() || is_hidden(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);

@@ -35,9 +35,24 @@ pub(crate) fn child(base: &[Seg], seg: Seg) -> Vec<Seg> {
 }
 
 /// Line numbers of the first document's nodes, by path.
+///
+/// Stored as a tree mirroring the document (an arena of nodes, each with
+/// its sequence items and mapping keys), so building it copies no paths
+/// and a lookup walks one step per segment.
 #[derive(Debug, Default)]
 pub(crate) struct LineIndex {
-    lines: HashMap<Vec<Seg>, usize>,
+    /// `nodes[0]` is the root; empty when nothing was indexed.
+    nodes: Vec<Node>,
+}
+
+/// One indexed node: its line and its children.
+#[derive(Debug)]
+struct Node {
+    line: usize,
+    /// Sequence items, by index.
+    items: Vec<usize>,
+    /// Mapping values, by key.
+    keys: HashMap<String, usize>,
 }
 
 impl LineIndex {
@@ -47,19 +62,29 @@ impl LineIndex {
         let walked = std::panic::catch_unwind(|| {
             let mut builder = Builder::default();
             builder.walk(text);
-            builder.lines
+            builder.nodes
         });
         LineIndex {
-            lines: walked.unwrap_or_default(),
+            nodes: walked.unwrap_or_default(),
         }
     }
 
     /// The line of `path`, else of its nearest indexed parent, else 1.
     pub(crate) fn line(&self, path: &[Seg]) -> usize {
-        (0..=path.len())
-            .rev()
-            .find_map(|len| self.lines.get(&path[..len]).copied())
-            .unwrap_or(1)
+        let Some(mut node) = self.nodes.first() else {
+            return 1;
+        };
+        for seg in path {
+            let next = match seg {
+                Seg::Index(i) => node.items.get(*i),
+                Seg::Key(key) => node.keys.get(key),
+            };
+            match next {
+                Some(&id) => node = &self.nodes[id],
+                None => break,
+            }
+        }
+        node.line
     }
 }
 
@@ -74,15 +99,14 @@ enum Slot {
 
 #[derive(Debug)]
 struct Frame {
+    /// The collection's node.
+    node: usize,
     slot: Slot,
-    /// Whether entering this collection pushed a segment onto `path`.
-    pushed: bool,
 }
 
 #[derive(Debug, Default)]
 struct Builder {
-    lines: HashMap<Vec<Seg>, usize>,
-    path: Vec<Seg>,
+    nodes: Vec<Node>,
     stack: Vec<Frame>,
     /// Depth inside a non-scalar mapping key (skipped: it has no path).
     skip: usize,
@@ -96,8 +120,9 @@ enum Role {
     Root,
     /// A mapping key (`Some` for scalars, `None` for a collection key).
     Key,
-    /// A sequence item or mapping value, reached through this segment.
-    Value(Seg),
+    /// A sequence item or mapping value, reached through this segment
+    /// from the parent node.
+    Value(usize, Seg),
 }
 
 impl Builder {
@@ -122,22 +147,50 @@ impl Builder {
 
     /// Decides the role of the node that starts now, advancing the parent.
     fn role(&mut self) -> Role {
-        match self.stack.last_mut().map(|frame| &mut frame.slot) {
-            None => Role::Root,
-            Some(Slot::Seq(next)) => {
+        let Some(frame) = self.stack.last_mut() else {
+            return Role::Root;
+        };
+        match &mut frame.slot {
+            Slot::Seq(next) => {
                 let seg = Seg::Index(*next);
                 *next += 1;
-                Role::Value(seg)
+                Role::Value(frame.node, seg)
             }
-            Some(Slot::Map(key)) => match key.take() {
+            Slot::Map(key) => match key.take() {
                 None => Role::Key,
-                Some(seg) => Role::Value(seg),
+                Some(seg) => Role::Value(frame.node, seg),
             },
         }
     }
 
-    fn record(&mut self, path: Vec<Seg>, line: usize) {
-        self.lines.entry(path).or_insert(line);
+    /// The child of `parent` through `seg`, created at `line` if it is new
+    /// (a path seen twice, e.g. a repeated key, keeps its first line).
+    fn child(&mut self, parent: usize, seg: Seg, line: usize) -> usize {
+        let existing = match &seg {
+            Seg::Index(i) => self.nodes[parent].items.get(*i).copied(),
+            Seg::Key(key) => self.nodes[parent].keys.get(key).copied(),
+        };
+        if let Some(id) = existing {
+            return id;
+        }
+        let id = self.new_node(line);
+        match seg {
+            // Items are numbered in order from 0, so a new one is the next.
+            Seg::Index(_) => self.nodes[parent].items.push(id),
+            Seg::Key(key) => {
+                self.nodes[parent].keys.insert(key, id);
+            }
+        }
+        id
+    }
+
+    fn new_node(&mut self, line: usize) -> usize {
+        self.nodes.push(Node {
+            line,
+            items: Vec::new(),
+            keys: HashMap::new(),
+        });
+        self.nodes.len() - 1
     }
 
     fn scalar(&mut self, text: Option<&str>, line: usize) {
@@ -146,15 +199,19 @@ impl Builder {
         }
         match self.role() {
             Role::Root => {
-                self.record(Vec::new(), line);
+                self.new_node(line);
                 self.done = true;
             }
             Role::Key => {
                 let seg = Seg::Key(text.unwrap_or("*").to_owned());
-                self.record(child(&self.path, seg.clone()), line);
+                if let Some(parent) = self.stack.last().map(|frame| frame.node) {
+                    self.child(parent, seg.clone(), line);
+                }
                 self.set_key(seg);
             }
-            Role::Value(seg) => self.record(child(&self.path, seg), line),
+            Role::Value(parent, seg) => {
+                self.child(parent, seg, line);
+            }
         }
     }
 
@@ -163,19 +220,15 @@ impl Builder {
             self.skip += 1;
             return;
         }
-        let pushed = match self.role() {
-            Role::Root => false,
+        let node = match self.role() {
+            Role::Root => self.new_node(line),
             Role::Key => {
                 self.skip = 1;
                 return;
             }
-            Role::Value(seg) => {
-                self.path.push(seg);
-                true
-            }
+            Role::Value(parent, seg) => self.child(parent, seg, line),
         };
-        self.record(self.path.clone(), line);
-        self.stack.push(Frame { slot, pushed });
+        self.stack.push(Frame { node, slot });
     }
 
     fn end(&mut self) {
@@ -187,11 +240,7 @@ impl Builder {
             }
             return;
         }
-        if let Some(frame) = self.stack.pop() {
-            if frame.pushed {
-                self.path.pop();
-            }
-        }
+        self.stack.pop();
         if self.stack.is_empty() {
             self.done = true;
         }

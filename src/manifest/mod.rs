@@ -31,6 +31,11 @@ use crate::model::{Location, MerchantManifest};
 
 /// Largest manifest file accepted.
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Deepest `[` / `{` nesting handed to the YAML parser. serde_yaml stops at
+/// 128 levels, but only after libyaml's scanner has read the nesting, in
+/// time quadratic in its depth (an 8 MiB line of `[` would take hours), so
+/// deeper text is refused before parsing.
+const MAX_FLOW_DEPTH: usize = 1_000;
 
 /// Help for a file that is missing or does not start like a manifest.
 const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
@@ -79,13 +84,20 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
+/// Most diagnostics displayed; a hostile file can have hundreds of
+/// thousands, which would only flood a CI log.
+const MAX_SHOWN: usize = 200;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, diagnostic) in self.0.iter().enumerate() {
+        for (i, diagnostic) in self.0.iter().take(MAX_SHOWN).enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
             write!(f, "{diagnostic}")?;
+        }
+        if self.0.len() > MAX_SHOWN {
+            write!(f, "\n… and {} more problems not shown", self.0.len() - MAX_SHOWN)?;
         }
         Ok(())
     }
@@ -123,6 +135,7 @@ pub fn load_paths(
             Err(mut found) => diagnostics.append(&mut found),
         }
     }
+    diagnostics.extend(other_merchants_keys(&loaded, env));
     let mut labels: HashMap<&str, Location> = HashMap::new();
     for (manifest, label_line) in &loaded {
         let here = Location {
@@ -148,6 +161,41 @@ pub fn load_paths(
     let mut manifests: Vec<MerchantManifest> = loaded.into_iter().map(|(m, _)| m).collect();
     manifests.sort_by(|a, b| a.label.cmp(&b.label));
     Ok(manifests)
+}
+
+/// Subscriptions whose name or URL contains another merchant's API key
+/// (each file's own key is refused while it is validated).
+fn other_merchants_keys(
+    loaded: &[(MerchantManifest, usize)],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Diagnostic> {
+    let keys: Vec<(&str, String)> = loaded
+        .iter()
+        .filter_map(|(m, _)| Some((m.api_key_env.as_str(), env(&m.api_key_env)?.trim().to_owned())))
+        .filter(|(_, key)| !key.is_empty())
+        .collect();
+    let mut found = Vec::new();
+    for (m, _) in loaded {
+        for sub in &m.subscriptions {
+            let leaked = keys
+                .iter()
+                .find(|(_, key)| sub.name.contains(key.as_str()) || sub.callback_url.contains(key.as_str()));
+            if let Some((var, _)) = leaked {
+                found.push(Diagnostic {
+                    location: sub.location.clone(),
+                    message: format!(
+                        "a subscription on `{}` would contain an API key (the value of `{var}`)",
+                        sub.topic
+                    ),
+                    help: Some(
+                        "the API key must never leave the API request header; use another variable"
+                            .to_owned(),
+                    ),
+                });
+            }
+        }
+    }
+    found
 }
 
 /// Parses and validates one file's text (pure; `file` is only used for
@@ -184,6 +232,14 @@ fn load_with_label_line(
     if text.trim().is_empty() {
         return Err(vec![empty(file)]);
     }
+    if let Some(line) = too_deep(text) {
+        return Err(vec![Diagnostic::new(
+            file,
+            line,
+            format!("invalid YAML: lists or mappings nest more than {MAX_FLOW_DEPTH} levels deep"),
+            Some("a manifest needs only a few levels; check for unclosed `[` or `{`".to_owned()),
+        )]);
+    }
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(error) => return Err(vec![yaml_error(file, &error)]),
@@ -193,6 +249,30 @@ fn load_with_label_line(
         diagnostics.sort_by_key(|d| d.location.line);
         diagnostics
     })
+}
+
+/// The line where `[` / `{` nesting first exceeds [`MAX_FLOW_DEPTH`],
+/// counting brackets outside `#` comments. Brackets inside scalars count
+/// too, so this over-estimates; the margin over serde_yaml's own limit of
+/// 128 keeps real manifests far from it.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let mut previous = ' ';
+        for c in line.chars() {
+            match c {
+                '#' if previous.is_whitespace() => break,
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_FLOW_DEPTH {
+                return Some(i + 1);
+            }
+            previous = c;
+        }
+    }
+    None
 }
 
 fn empty(file: &Path) -> Diagnostic {

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use url::{Host, Url};
 
-use super::checks::show;
+use super::checks::{code_point, hidden_char, show};
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
 use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
@@ -20,6 +20,9 @@ use crate::topic;
 
 const MAX_NAME_CHARS: usize = 255;
 const MAX_URL_CHARS: usize = 2048;
+/// Help for an invisible or text-direction character in a value.
+pub(super) const HIDDEN_HELP: &str =
+    "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
 const UNKNOWN_TOPIC_HINT: &str = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
 
 /// Manifest-wide switches that change what an entry may contain.
@@ -93,19 +96,30 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
     let expanded = expanded(ctx, &path, "name", &written)?;
     let problem = if expanded.trim().is_empty() {
         Some((
-            "`name` is empty after expanding variables",
+            "`name` is empty after expanding variables".to_owned(),
             "set the variables it uses, or give a default with ${VAR:-default}",
         ))
     } else if expanded.chars().any(char::is_control) {
-        Some(("`name` contains a control character", "remove it"))
+        Some(("`name` contains a control character".to_owned(), "remove it"))
+    } else if let Some(c) = hidden_char(&expanded) {
+        Some((
+            format!(
+                "`name` contains the invisible or text-direction character {}",
+                code_point(c)
+            ),
+            HIDDEN_HELP,
+        ))
     } else if expanded.chars().count() > MAX_NAME_CHARS {
-        Some(("`name` is longer than 255 characters", "use a shorter name"))
+        Some((
+            "`name` is longer than 255 characters".to_owned(),
+            "use a shorter name",
+        ))
     } else {
         None
     };
     match problem {
         Some((message, help)) => {
-            ctx.error(&path, message.to_owned(), Some(help.to_owned()));
+            ctx.error(&path, message, Some(help.to_owned()));
             None
         }
         None => Some((written, expanded)),
@@ -135,15 +149,15 @@ fn callback_url(
         return None;
     }
     let url = expanded(ctx, &path, "callbackUrl", &written)?;
-    let shown = show(&mask_url(&written));
-    let via = if url == written {
-        ""
-    } else {
-        " (after expanding variables)"
-    };
     match url_problem(&url, options) {
         None => Some(url),
         Some((problem, help)) => {
+            let shown = show(&mask_url(&written));
+            let via = if url == written {
+                ""
+            } else {
+                " (after expanding variables)"
+            };
             ctx.error(
                 &path,
                 format!("callback URL `{shown}`{via} {problem}"),
@@ -166,6 +180,15 @@ fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
     }
     if url.chars().any(char::is_control) {
         return Some(("contains a control character".to_owned(), "remove it".to_owned()));
+    }
+    if let Some(c) = hidden_char(url) {
+        return Some((
+            format!(
+                "contains the invisible or text-direction character {}",
+                code_point(c)
+            ),
+            HIDDEN_HELP.to_owned(),
+        ));
     }
     if url.chars().any(char::is_whitespace) {
         return Some((
@@ -201,8 +224,11 @@ fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
 /// `${VAR}` expansion of `field`, reporting each problem.
 fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
     let errors = match expand(written, ctx.env) {
-        Ok(value) => return Some(value),
-        Err(errors) => errors,
+        Ok(value) => return without_key(ctx, path, field, written, Some(value)),
+        Err(errors) => {
+            without_key(ctx, path, field, written, None);
+            errors
+        }
     };
     let syntax_help = "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`";
     for error in errors {
@@ -222,6 +248,46 @@ fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Opti
         };
         ctx.error(path, message, Some(help));
     }
+    None
+}
+
+/// `value` (the expansion of `written`), unless it would carry the API key:
+/// a reference to the key's variable (checked even when it is unset), or
+/// the key's value however it got there. The key would otherwise be
+/// printed by `plan` and sent to Inveterate as part of a subscription, for
+/// anyone who can open a pull request to read in CI logs or receive at
+/// their endpoint.
+fn without_key(
+    ctx: &mut Ctx<'_>,
+    path: &[Seg],
+    field: &str,
+    written: &str,
+    value: Option<String>,
+) -> Option<String> {
+    const MARK: &str = "\u{0}key\u{0}";
+    let key_env = ctx.key_env.clone();
+    // The same expansion with every variable set and the key's marked:
+    // finds a reference exactly as expansion reads it (defaults and `$${`).
+    let probe = |name: &str| {
+        Some(if name == key_env {
+            MARK.to_owned()
+        } else {
+            String::new()
+        })
+    };
+    let references = expand(written, &probe).is_ok_and(|v| v.contains(MARK));
+    let key = (ctx.env)(&key_env).filter(|k| !k.trim().is_empty());
+    let contains = matches!((&key, &value), (Some(k), Some(v)) if v.contains(k.trim()));
+    if !references && !contains {
+        return value;
+    }
+    let message = if references {
+        format!("`{field}` uses `${{{key_env}}}`, the variable holding this merchant's API key")
+    } else {
+        format!("`{field}` would contain this merchant's API key (the value of `{key_env}`)")
+    };
+    let help = "the API key must never leave the API request header: it would be printed in the plan and sent as part of the subscription; use another variable";
+    ctx.error(path, message, Some(help.to_owned()));
     None
 }
 
@@ -265,19 +331,22 @@ fn topics(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>, opti
         }
         let mut seen = HashSet::new();
         for (i, topic) in list.iter().enumerate() {
-            let item_path = child(&list_path, Seg::Index(i));
+            // The item's path is only needed for a message.
+            let item_path = || child(&list_path, Seg::Index(i));
             if topic.is_empty() {
                 let message = format!("item {} of `topics` is empty", i + 1);
                 ctx.error(
-                    &item_path,
+                    &item_path(),
                     message,
                     Some("write a topic or remove the item".to_owned()),
                 );
             } else if !seen.insert(topic.as_str()) {
                 let message = format!("duplicate topic `{}` in `topics`", show(topic));
-                ctx.error(&item_path, message, Some("list each topic once".to_owned()));
+                ctx.error(&item_path(), message, Some("list each topic once".to_owned()));
+            } else if topic::is_known(topic) {
+                valid.push(topic.clone());
             } else {
-                valid.extend(checked_topic(ctx, &item_path, topic, options));
+                valid.extend(checked_topic(ctx, &item_path(), topic, options));
             }
         }
     }
@@ -291,7 +360,7 @@ fn checked_topic(ctx: &mut Ctx<'_>, path: &[Seg], topic: &str, options: Options)
         return Some(topic.to_owned());
     }
     if options.allow_unknown_topics {
-        if topic.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if topic.chars().any(|c| c.is_whitespace() || c.is_control()) || hidden_char(topic).is_some() {
             let message = format!(
                 "topic `{}` contains whitespace or a control character",
                 show(topic)

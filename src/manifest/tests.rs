@@ -132,10 +132,8 @@ fn alias_bomb_is_a_normal_error() {
         };
         text.push_str(&format!("a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
     }
-    let started = std::time::Instant::now();
     let (_, message, _) = problem(&text);
     assert!(message.contains("repetition limit exceeded"), "{message}");
-    assert!(started.elapsed().as_secs() < 5);
 }
 
 #[test]
@@ -387,4 +385,57 @@ fn schema_is_usable_by_editors() {
     let topics = subscription["properties"]["topic"]["anyOf"].as_array().unwrap();
     assert!(topics.iter().any(|t| t["const"] == "customer.cancelled"));
     assert!(subscription["properties"]["name"]["description"].is_string());
+}
+
+#[test]
+fn overlong_lists_are_one_bounded_error() {
+    let mut text = String::from("version: 1\nignore:\n");
+    for i in 0..1_001 {
+        text.push_str(&format!("  - name: \"r{i}-*\"\n"));
+    }
+    text.push_str("subscriptions:\n");
+    for i in 0..5_001 {
+        text.push_str(&format!(
+            "  - {{name: n{i}, topic: customer.updated, callbackUrl: \"https://h.dev/{i}\"}}\n"
+        ));
+    }
+    let all = problems(&text);
+    let got: Vec<(usize, &str)> = all.iter().map(|(l, m, _)| (*l, m.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (2, "`ignore` has 1001 entries; at most 1000 are supported"),
+            (
+                1_004,
+                "`subscriptions` has 5001 entries; at most 5000 are supported"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn deep_flow_nesting_is_refused_before_parsing() {
+    // libyaml's scanner is quadratic in flow depth: 50 000 levels took 20 s.
+    let text = format!(
+        "version: 1\n# [[[[ in a comment do not count\nsubscriptions: {}{}\n",
+        "[{".repeat(25_000),
+        "}]".repeat(25_000)
+    );
+    let (line, message, help) = problem(&text);
+    assert_eq!(line, 3);
+    assert_eq!(
+        message,
+        "invalid YAML: lists or mappings nest more than 1000 levels deep"
+    );
+    assert!(help.unwrap().contains("unclosed"));
+    // Shallower nesting reaches serde_yaml's own limit, as before.
+    let text = format!(
+        "version: 1\nsubscriptions: {}{}\n",
+        "[".repeat(500),
+        "]".repeat(500)
+    );
+    assert!(problem(&text).1.contains("recursion limit exceeded"));
+    // Brackets in values are fine.
+    let m = load("version: 1\nignore:\n  - name: \"[abc]-*\"\n  - callbackUrl: https://[::1]/*\n").unwrap();
+    assert_eq!(m.ignore.len(), 2);
 }

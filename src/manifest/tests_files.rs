@@ -177,3 +177,15 @@ fn diagnostics_render_with_help_lines() {
         "error: webhooks.yaml:12: unknown field `topc` in subscription\n  help: did you mean `topic`?\nerror: webhooks.yaml:14: `name` is empty"
     );
 }
+
+#[test]
+fn at_most_200_diagnostics_are_displayed() {
+    let many = Diagnostics(
+        (0..250)
+            .map(|i| Diagnostic::new(Path::new("w.yaml"), i + 1, format!("problem {i}"), None))
+            .collect(),
+    );
+    let text = many.to_string();
+    assert_eq!(text.lines().count(), 201);
+    assert!(text.ends_with("error: w.yaml:200: problem 199\n… and 50 more problems not shown"));
+}

@@ -259,3 +259,111 @@ fn bad_globs_and_empty_rules() {
         ]
     );
 }
+
+#[test]
+fn invisible_and_text_direction_characters_are_rejected() {
+    // U+202E reverses what follows: `crm-\u{202E}cnys` displays as `crm-sync`.
+    let entry =
+        "  - name: \"crm-\\u202Ecnys\"\n    topic: customer.updated\n    callbackUrl: https://h.dev\n";
+    let (line, message, help) = problem(&with_entry(entry));
+    assert_eq!(
+        (line, message.as_str()),
+        (
+            3,
+            "`name` contains the invisible or text-direction character U+202E"
+        )
+    );
+    assert!(help.unwrap().starts_with("remove it"));
+    let entry = "  - name: a\n    topic: customer.updated\n    callbackUrl: \"https://h\\u200B.dev/x\"\n";
+    assert_eq!(
+        problem(&with_entry(entry)).1,
+        "callback URL `https://h\\u{200b}.dev/x` contains the invisible or text-direction character U+200B"
+    );
+    let label = "version: 1\nmerchant: \"acme\\u2066\"\n";
+    assert_eq!(
+        problem(label).1,
+        "`merchant` contains the invisible or text-direction character U+2066"
+    );
+    let topic = "version: 1\nallowUnknownTopics: true\nsubscriptions:\n  - name: a\n    topic: \"order.\\uFEFFcreated\"\n    callbackUrl: https://h.dev\n";
+    assert_eq!(
+        problem(topic).1,
+        "topic `order.\\u{feff}created` contains whitespace or a control character"
+    );
+    // Visible non-ASCII text is fine: names and IDN hosts are kept as written.
+    let entry =
+        "  - name: café-sync\n    topic: customer.updated\n    callbackUrl: https://bücher.example/hook\n";
+    let m = load(&with_entry(entry)).unwrap();
+    assert_eq!(m.subscriptions[0].name, "café-sync");
+    assert_eq!(m.subscriptions[0].callback_url, "https://bücher.example/hook");
+}
+
+#[test]
+fn values_never_carry_the_api_key() {
+    let env = |name: &str| match name {
+        "INVETERATE_API_KEY" | "KEY_COPY" => Some("sk_live_abcdef123456".to_owned()),
+        "KEY_EU" => Some("sk_live_eu_999999".to_owned()),
+        "HOST" => Some("hooks.example".to_owned()),
+        _ => None,
+    };
+    let load = |text: &str| super::load_str(std::path::Path::new("w.yaml"), text, &env);
+    let entry = |name: &str, url: &str| {
+        format!("version: 1\nsubscriptions:\n  - name: \"{name}\"\n    topic: customer.updated\n    callbackUrl: \"{url}\"\n")
+    };
+    let messages =
+        |text: &str| -> Vec<String> { load(text).unwrap_err().0.into_iter().map(|d| d.message).collect() };
+    let by_reference = entry("crm", "https://${HOST}/?k=${INVETERATE_API_KEY:-x}");
+    assert_eq!(
+        messages(&by_reference),
+        ["`callbackUrl` uses `${INVETERATE_API_KEY}`, the variable holding this merchant's API key"]
+    );
+    let copied = entry("crm-${KEY_COPY}", "https://${HOST}/x");
+    assert_eq!(
+        messages(&copied),
+        ["`name` would contain this merchant's API key (the value of `INVETERATE_API_KEY`)"]
+    );
+    // The manifest's own `apiKeyEnv`, and a reference even when it is unset.
+    let eu = "version: 1\napiKeyEnv: KEY_EU\nsubscriptions:\n  - {name: a, topic: customer.updated, callbackUrl: \"https://h/${KEY_EU}\"}\n  - {name: b, topic: customer.updated, callbackUrl: \"https://h/${NOT_SET_KEY:-x}\"}\n";
+    assert_eq!(
+        messages(eu),
+        ["`callbackUrl` uses `${KEY_EU}`, the variable holding this merchant's API key"]
+    );
+    let unset = eu.replace("KEY_EU", "UNSET_KEY");
+    assert_eq!(
+        messages(&unset),
+        [
+            "`callbackUrl` uses `${UNSET_KEY}`, the variable holding this merchant's API key",
+            "variable `UNSET_KEY` is not set"
+        ]
+    );
+    // An escaped `$${` is text, and other variables are fine.
+    assert!(load(&entry("crm", "https://${HOST}/$${INVETERATE_API_KEY}")).is_ok());
+    // Another merchant's key, across files.
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.yaml");
+    let b = dir.path().join("b.yaml");
+    std::fs::write(&a, "version: 1\napiKeyEnv: KEY_EU\n").unwrap();
+    std::fs::write(
+        &b,
+        entry("crm", "https://h/${KEY_COPY}").replace("version: 1\n", "version: 1\napiKeyEnv: OTHER\n"),
+    )
+    .unwrap();
+    let all = super::load_paths(&[a, b], &|name: &str| {
+        (name == "KEY_COPY")
+            .then(|| "sk_live_eu_999999".to_owned())
+            .or_else(|| env(name))
+    })
+    .unwrap_err();
+    let got: Vec<(usize, &str)> = all
+        .0
+        .iter()
+        .map(|d| (d.location.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            4,
+            "a subscription on `customer.updated` would contain an API key (the value of `KEY_EU`)"
+        )]
+    );
+    assert!(!all.to_string().contains("sk_live"));
+}

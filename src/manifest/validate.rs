@@ -7,10 +7,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
+use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde_yaml::{Mapping, Value};
 
-use super::checks::{self, show};
+use super::checks::{self, code_point, hidden_char, show};
 use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
 use super::raw::{Field, Kind, RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
@@ -25,6 +26,9 @@ pub(super) struct Ctx<'a> {
     index: &'a LineIndex,
     /// Environment lookup for `${VAR}`.
     pub(super) env: &'a dyn Fn(&str) -> Option<String>,
+    /// The variable holding this merchant's API key (`apiKeyEnv`): values
+    /// may not reference it or contain its value.
+    pub(super) key_env: String,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -86,6 +90,7 @@ pub(super) fn manifest(
         index,
         env,
         diagnostics: Vec::new(),
+        key_env: DEFAULT_API_KEY_ENV.to_owned(),
     };
     let map = match value {
         Value::Mapping(map) => map,
@@ -101,17 +106,33 @@ pub(super) fn manifest(
     check_version(&mut ctx, &top);
     let (label, label_line) = label(&mut ctx, file, &top);
     let api_key_env = api_key_env(&mut ctx, &top);
+    ctx.key_env = api_key_env.clone();
     let options = Options {
         allow_http: top.value.allow_http.unwrap_or(false),
         allow_unknown_topics: top.value.allow_unknown_topics.unwrap_or(false),
     };
     let mut ignore = Vec::new();
-    for (path, entry) in entries(&mut ctx, map, "ignore", "ignore rule", "`- name: \"zapier-*\"`") {
+    let rule_example = "`- name: \"zapier-*\"`";
+    for (path, entry) in entries(
+        &mut ctx,
+        map,
+        "ignore",
+        "ignore rule",
+        rule_example,
+        MAX_IGNORE_RULES,
+    ) {
         ignore.extend(checks::ignore_rule(&mut ctx, &path, entry));
     }
     let mut declared = Vec::new();
     let example = "`- name: crm-sync` with `topic:` and `callbackUrl:`";
-    for (path, entry) in entries(&mut ctx, map, "subscriptions", "subscription", example) {
+    for (path, entry) in entries(
+        &mut ctx,
+        map,
+        "subscriptions",
+        "subscription",
+        example,
+        MAX_ENTRIES,
+    ) {
         declared.extend(subscription::subscription(&mut ctx, &path, entry, options));
     }
     checks::cross(&mut ctx, &declared, &ignore);
@@ -168,6 +189,12 @@ fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, 
     } else if label.chars().any(char::is_control) {
         let message = "`merchant` contains a control character".to_owned();
         ctx.error(&path, message, Some("remove it".to_owned()));
+    } else if let Some(c) = hidden_char(&label) {
+        let message = format!(
+            "`merchant` contains the invisible or text-direction character {}",
+            code_point(c)
+        );
+        ctx.error(&path, message, Some(subscription::HIDDEN_HELP.to_owned()));
     }
     (label, ctx.index.line(&path))
 }
@@ -189,19 +216,33 @@ fn api_key_env(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) -> String {
     name
 }
 
+/// Most `subscriptions` entries in one manifest. A merchant has a few
+/// dozen; the bound keeps a hostile manifest's validation time bounded
+/// (every declared subscription is checked against every ignore rule).
+const MAX_ENTRIES: usize = 5_000;
+/// Most `ignore` rules in one manifest.
+const MAX_IGNORE_RULES: usize = 1_000;
+
 /// The entries of the list under `key` that are mappings, with their
-/// paths; anything else is reported.
+/// paths; anything else is reported. A list longer than `max` is one
+/// error, its entries unchecked.
 fn entries<'v>(
     ctx: &mut Ctx<'_>,
     map: &'v Mapping,
     key: &str,
     noun: &str,
     example: &str,
+    max: usize,
 ) -> Vec<(Vec<Seg>, &'v Mapping)> {
     let path = vec![Seg::key(key)];
     let mut found = Vec::new();
     match map.get(key) {
         None | Some(Value::Null) => {}
+        Some(Value::Sequence(items)) if items.len() > max => ctx.error(
+            &path,
+            format!("`{key}` has {} entries; at most {max} are supported", items.len()),
+            Some("a manifest holds one merchant's subscriptions, usually a few dozen; check that -f names the right file".to_owned()),
+        ),
         Some(Value::Sequence(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let item_path = child(&path, Seg::Index(i));
@@ -240,6 +281,15 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
         present: HashSet::new(),
         reported: HashSet::new(),
     };
+    if let Some(whole) = read_whole(map, fields, separate) {
+        parsed.value = whole;
+        parsed.present = map
+            .keys()
+            .filter_map(|key| fields.iter().find(|f| Some(f.name) == key.as_str()))
+            .map(|f| f.name)
+            .collect();
+        return parsed;
+    }
     let mut clean = Mapping::new();
     for (key, value) in map {
         let name = match key {
@@ -274,6 +324,35 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
         Err(_) => ctx.error(path, format!("invalid {what}"), None),
     }
     parsed
+}
+
+/// The fast path of [`read_mapping`], for the common case of a mapping
+/// that is entirely valid: every key a known field not handled
+/// separately, and the whole mapping deserializing at once (which implies
+/// each field alone does). Read in place, without copying the mapping.
+/// `None` sends the caller down the field-by-field path, which reports.
+fn read_whole<T: DeserializeOwned>(map: &Mapping, fields: &[Field], separate: &[&str]) -> Option<T> {
+    let all_known = map.keys().all(|key| {
+        key.as_str()
+            .is_some_and(|name| !separate.contains(&name) && fields.iter().any(|f| f.name == name))
+    });
+    if !all_known {
+        return None;
+    }
+    let entries = map.iter().map(|(key, value)| (ByRef(key), ByRef(value)));
+    // A derived struct visitor reads the map to its end, so nothing is left over.
+    T::deserialize(MapDeserializer::<_, serde_yaml::Error>::new(entries)).ok()
+}
+
+/// A borrowed YAML value handed to serde's [`MapDeserializer`].
+struct ByRef<'v>(&'v Value);
+
+impl<'v> IntoDeserializer<'v, serde_yaml::Error> for ByRef<'v> {
+    type Deserializer = &'v Value;
+
+    fn into_deserializer(self) -> &'v Value {
+        self.0
+    }
 }
 
 fn unknown_field(

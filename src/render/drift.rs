@@ -1,12 +1,19 @@
 //! The drift report: a plan seen as what changed by hand, grouped by kind
 //! (changed callback URLs, missing, unmanaged, duplicates), in text, JSON
 //! and Markdown. Pure, secrets masked.
+//!
+//! Every drift item carries a [`fingerprint`]: 16 hex digits of SHA-256 over
+//! the merchant, kind, topic, name, id and both callback URLs (real values,
+//! hashed, never shown). The same drift gives the same fingerprint on every
+//! run, so an alerting job can tell new drift from drift it already
+//! reported; any change to the item (another URL, a new id) gives a new one.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
 use super::json::FORMAT_VERSION;
+use super::markdown::{cell, code, Doc, GITHUB_COMMENT_LIMIT};
 use super::text::change_line;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
@@ -28,6 +35,16 @@ pub enum Kind {
 impl Kind {
     const ALL: [Kind; 4] = [Kind::ChangedUrl, Kind::Missing, Kind::Unmanaged, Kind::Duplicate];
 
+    /// The name used in JSON and in fingerprints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ChangedUrl => "changed_url",
+            Kind::Missing => "missing",
+            Kind::Unmanaged => "unmanaged",
+            Kind::Duplicate => "duplicate",
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             Kind::ChangedUrl => "changed callback URLs",
@@ -47,7 +64,7 @@ impl Kind {
     }
 }
 
-/// One drifted subscription.
+/// One drifted subscription (URLs masked).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Item {
@@ -57,19 +74,63 @@ struct Item {
     id: Option<String>,
     live_callback_url: Option<String>,
     manifest_callback_url: Option<String>,
+    fingerprint: String,
+}
+
+/// The stable identity of one drift item: the first 16 hex digits of
+/// SHA-256 over a JSON array of a version tag, the merchant label, the kind
+/// ([`Kind::as_str`]), topic, name, id (or null), and the live and manifest
+/// callback URLs (real values, or null).
+pub fn fingerprint(
+    merchant: &str,
+    kind: Kind,
+    topic: &str,
+    name: &str,
+    id: Option<&str>,
+    live_url: Option<&str>,
+    manifest_url: Option<&str>,
+) -> String {
+    let parts = (
+        "invhooks-drift-v1",
+        merchant,
+        kind.as_str(),
+        topic,
+        name,
+        id,
+        live_url,
+        manifest_url,
+    );
+    // A tuple of strings and options always serialises.
+    let json = serde_json::to_string(&parts).unwrap_or_default();
+    let digest = crate::saved::sha256(json.as_bytes());
+    digest.trim_start_matches("sha256:")[..16].to_owned()
 }
 
 fn items(m: &MerchantPlan) -> Vec<Item> {
+    let url = |f: &Option<crate::plan::Fields>| f.as_ref().map(|f| f.callback_url.clone());
     let mut items: Vec<Item> = m
         .changes
         .iter()
-        .map(|c| Item {
-            kind: Kind::of(c),
-            topic: c.topic.clone(),
-            name: c.name.clone(),
-            id: c.id.clone(),
-            live_callback_url: c.before.as_ref().map(|f| mask_url(&f.callback_url)),
-            manifest_callback_url: c.after.as_ref().map(|f| mask_url(&f.callback_url)),
+        .map(|c| {
+            let (live, wanted) = (url(&c.before), url(&c.after));
+            let kind = Kind::of(c);
+            Item {
+                kind,
+                topic: c.topic.clone(),
+                name: c.name.clone(),
+                id: c.id.clone(),
+                live_callback_url: live.as_deref().map(mask_url),
+                manifest_callback_url: wanted.as_deref().map(mask_url),
+                fingerprint: fingerprint(
+                    &m.merchant,
+                    kind,
+                    &c.topic,
+                    &c.name,
+                    c.id.as_deref(),
+                    live.as_deref(),
+                    wanted.as_deref(),
+                ),
+            }
         })
         .collect();
     items.extend(m.unmanaged.iter().map(|s| Item {
@@ -79,6 +140,15 @@ fn items(m: &MerchantPlan) -> Vec<Item> {
         id: Some(s.id.clone()),
         live_callback_url: Some(mask_url(&s.callback_url)),
         manifest_callback_url: None,
+        fingerprint: fingerprint(
+            &m.merchant,
+            Kind::Unmanaged,
+            &s.topic,
+            &s.name,
+            Some(&s.id),
+            Some(&s.callback_url),
+            None,
+        ),
     }));
     items
 }
@@ -116,31 +186,31 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .filter(|m| !m.changes.is_empty() || !m.unmanaged.is_empty())
     {
         let _ = writeln!(out, "merchant {}", m.merchant);
+        let items = items(m);
+        let mut lines: Vec<(Kind, String, &str)> = m
+            .changes
+            .iter()
+            .zip(&items)
+            .map(|(c, i)| (i.kind, change_line(c, color), i.fingerprint.as_str()))
+            .collect();
+        lines.extend(m.unmanaged.iter().zip(&items[m.changes.len()..]).map(|(s, i)| {
+            let line = format!(
+                "? {} {} [{}]  {} (kept: prune is off)",
+                s.topic,
+                s.name,
+                s.id,
+                mask_url(&s.callback_url)
+            );
+            (i.kind, line, i.fingerprint.as_str())
+        }));
         for kind in Kind::ALL {
-            let changes: Vec<&Change> = m.changes.iter().filter(|c| Kind::of(c) == kind).collect();
-            let kept = if kind == Kind::Unmanaged {
-                m.unmanaged.len()
-            } else {
-                0
-            };
-            if changes.is_empty() && kept == 0 {
+            let of_kind: Vec<_> = lines.iter().filter(|(k, _, _)| *k == kind).collect();
+            if of_kind.is_empty() {
                 continue;
             }
-            let _ = writeln!(out, "  {} ({}):", kind.title(), changes.len() + kept);
-            for c in changes {
-                let _ = writeln!(out, "    {}", change_line(c, color));
-            }
-            if kind == Kind::Unmanaged {
-                for s in &m.unmanaged {
-                    let _ = writeln!(
-                        out,
-                        "    ? {} {} [{}]  {} (kept: prune is off)",
-                        s.topic,
-                        s.name,
-                        s.id,
-                        mask_url(&s.callback_url)
-                    );
-                }
+            let _ = writeln!(out, "  {} ({}):", kind.title(), of_kind.len());
+            for (_, line, fp) in of_kind {
+                let _ = writeln!(out, "    {line}  (fingerprint {fp})");
             }
         }
         out.push('\n');
@@ -180,40 +250,70 @@ pub fn json(plan: &Plan) -> String {
     text
 }
 
-/// Markdown drift report (for an issue body or a step summary).
-pub fn markdown(plan: &Plan) -> String {
-    let mut out = format!("### invhooks drift\n\n**{}**\n\n", summary(plan));
-    for m in &plan.merchants {
-        let items = items(m);
-        if items.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "#### {}\n\n| kind | topic | name | id | live URL | manifest URL |\n|---|---|---|---|---|---|",
-            m.merchant
+/// Markdown drift report of at most `limit` bytes (for an issue body or a
+/// step summary): the summary and counts per merchant first, then one table
+/// per merchant, cut to fit, never the summary.
+pub fn markdown(plan: &Plan, limit: usize) -> String {
+    let mut doc = Doc::new("invhooks drift", limit);
+    doc.head(&format!("**{}**\n\n", summary(plan)));
+    let per_merchant: Vec<(&MerchantPlan, Vec<Item>)> = plan
+        .merchants
+        .iter()
+        .map(|m| (m, items(m)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if !per_merchant.is_empty() {
+        doc.head("| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n");
+        let rows: Vec<String> = per_merchant
+            .iter()
+            .map(|(m, items)| {
+                let n = |k: Kind| items.iter().filter(|i| i.kind == k).count();
+                format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    cell(&m.merchant),
+                    n(Kind::ChangedUrl),
+                    n(Kind::Missing),
+                    n(Kind::Unmanaged),
+                    n(Kind::Duplicate)
+                )
+            })
+            .collect();
+        doc.head_rows(&rows, "merchant(s)");
+        doc.head("\n");
+    }
+    if has_drift(plan) {
+        doc.head(
+            "`invhooks apply` restores what the manifest declares; to keep a hand-made change, \
+             put it in the manifest instead. Fingerprints stay the same while a drift item is \
+             unchanged.\n\n",
         );
+    }
+    for (m, items) in &per_merchant {
+        let header = format!(
+            "#### {}\n\n| kind | topic | name | id | live URL | manifest URL | fingerprint |\n|---|---|---|---|---|---|---|\n",
+            cell(&m.merchant)
+        );
+        let mut rows = Vec::with_capacity(items.len());
         for kind in Kind::ALL {
             for i in items.iter().filter(|i| i.kind == kind) {
-                let _ = writeln!(
-                    out,
-                    "| {} | `{}` | `{}` | {} | {} | {} |",
+                rows.push(format!(
+                    "| {} | {} | {} | {} | {} | {} | `{}` |\n",
                     kind.title(),
-                    i.topic.replace('|', "\\|"),
-                    i.name.replace('|', "\\|"),
-                    i.id.as_deref().unwrap_or(""),
-                    i.live_callback_url
-                        .as_deref()
-                        .map(|u| format!("`{}`", u.replace('|', "\\|")))
-                        .unwrap_or_default(),
-                    i.manifest_callback_url
-                        .as_deref()
-                        .map(|u| format!("`{}`", u.replace('|', "\\|")))
-                        .unwrap_or_default(),
-                );
+                    code(&i.topic),
+                    code(&i.name),
+                    i.id.as_deref().map(code).unwrap_or_default(),
+                    i.live_callback_url.as_deref().map(code).unwrap_or_default(),
+                    i.manifest_callback_url.as_deref().map(code).unwrap_or_default(),
+                    i.fingerprint
+                ));
             }
         }
-        out.push('\n');
+        doc.table(&header, &rows);
     }
-    out
+    doc.finish("drift items", "Run `invhooks drift` for the full list.")
+}
+
+/// [`markdown`] within GitHub's comment limit.
+pub fn markdown_for_github(plan: &Plan) -> String {
+    markdown(plan, GITHUB_COMMENT_LIMIT)
 }

@@ -24,8 +24,9 @@ struct JsonMerchant<'a> {
     warnings: Vec<String>,
 }
 
+/// One change as the JSON plan shows it (URLs masked).
 #[derive(Serialize)]
-struct JsonChange<'a> {
+pub(crate) struct JsonChange<'a> {
     action: Action,
     topic: &'a str,
     name: &'a str,
@@ -51,7 +52,8 @@ fn masked(fields: &Option<Fields>) -> Option<Fields> {
     })
 }
 
-fn change(c: &Change) -> JsonChange<'_> {
+/// The JSON view of a change, URLs masked.
+pub(crate) fn change(c: &Change) -> JsonChange<'_> {
     JsonChange {
         action: c.action,
         topic: &c.topic,

@@ -1,84 +1,248 @@
-//! The Markdown plan, for a pull-request comment or `$GITHUB_STEP_SUMMARY`:
-//! summary first, then a table of changes per merchant. It always fits
-//! GitHub's comment limit: tables are cut, never the summary, and the cut
-//! is stated.
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
+//! ([`render`]) and the apply outcome ([`apply_summary`]).
+//!
+//! Layout: a hidden marker (`<!-- invhooks plan -->`, so a workflow can find
+//! and update its own comment), the summary (totals, counts per merchant,
+//! safety warnings), one table of changes per merchant, then `<details>`
+//! blocks with the plan as a diff. The result always fits the limit given
+//! (GitHub's 65,536 characters for a comment): tables are cut, and details
+//! dropped, never the summary, and the cut is stated with the number of rows
+//! left out. Lengths are counted in bytes, which is never less than
+//! GitHub's count of characters.
 
 use std::fmt::Write;
 
 use super::{summary_line, NO_CHANGES};
-use crate::plan::{Action, Change, Plan};
+use crate::apply::{MerchantReport, Outcome};
+use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
 
-/// GitHub's limit on a comment body, in characters.
+/// GitHub's limit on a comment (and issue) body, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
-/// Room kept for the truncation notes.
+/// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
 
-/// Renders a plan as Markdown of at most `limit` characters.
+/// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize) -> String {
-    let mut out = format!("### {title}\n\n");
-    let total = plan.total();
+    let mut doc = Doc::new(title, limit);
     if plan.has_changes() {
-        let _ = writeln!(out, "**{}**\n", summary_line(&total));
+        doc.head(&format!("**{}**\n\n", summary_line(&plan.total())));
     } else {
-        let _ = writeln!(out, "**{NO_CHANGES}**\n");
+        doc.head(&format!("**{NO_CHANGES}**\n\n"));
     }
-    out.push_str("| merchant | create | update | delete | unchanged | ignored | unmanaged |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    counts_table(&mut doc, plan);
+    warnings(&mut doc, plan);
+    change_tables(&mut doc, plan, None);
     for m in &plan.merchants {
-        let s = m.summary;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            cell(&m.merchant),
-            s.create,
-            s.update,
-            s.delete,
-            s.unchanged,
-            s.ignored,
-            s.unmanaged
-        );
+        doc.details(&details(m));
     }
-    out.push('\n');
+    doc.finish("changes", "Run `invhooks plan` for the full list.")
+}
+
+/// What an apply run came to, for [`apply_summary`].
+#[derive(Debug, Clone, Copy)]
+pub enum ApplyResult<'a> {
+    /// The calls were made; one report per merchant with changes.
+    Applied(&'a [MerchantReport]),
+    /// Refused by a safety rule, a stale plan or a missing confirmation;
+    /// the reasons, one per line.
+    Refused(&'a [String]),
+}
+
+/// Renders an apply run (the plan and what became of it) as Markdown of at
+/// most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
+pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> String {
+    let mut doc = Doc::new("invhooks apply", limit);
+    let outcome = |r: &MerchantReport, c: &Change| {
+        r.changes
+            .iter()
+            .find(|cr| &cr.change == c)
+            .map(|cr| cr.outcome.clone())
+    };
+    match result {
+        ApplyResult::Refused(reasons) => {
+            doc.head("**Apply refused: nothing was changed.**\n\n");
+            for reason in reasons {
+                doc.head(&format!("- {}\n", cell(reason)));
+            }
+            doc.head("\n");
+        }
+        ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
+        ApplyResult::Applied(reports) => {
+            let mut totals = [0usize; 3];
+            for c in reports.iter().flat_map(|r| &r.changes) {
+                totals[outcome_index(&c.outcome)] += 1;
+            }
+            let ok = reports.iter().all(MerchantReport::succeeded);
+            doc.head(&format!(
+                "**Apply {}: {} done, {} failed, {} skipped.**{}\n\n",
+                if ok { "complete" } else { "incomplete" },
+                totals[0],
+                totals[1],
+                totals[2],
+                if ok {
+                    ""
+                } else {
+                    " Re-run `invhooks apply` to converge once the cause is fixed."
+                }
+            ));
+            doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
+            for r in reports.iter() {
+                let mut counts = [0usize; 3];
+                for c in &r.changes {
+                    counts[outcome_index(&c.outcome)] += 1;
+                }
+                let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };
+                doc.head(&format!(
+                    "| {} | {} | {} | {} | {converged} |\n",
+                    cell(&r.merchant),
+                    counts[0],
+                    counts[1],
+                    counts[2]
+                ));
+            }
+            doc.head("\n");
+            let lookup = |m: &MerchantPlan, c: &Change| {
+                reports
+                    .iter()
+                    .find(|r| r.merchant == m.merchant)
+                    .and_then(|r| outcome(r, c))
+            };
+            warnings(&mut doc, plan);
+            change_tables(&mut doc, plan, Some(&lookup));
+            return doc.finish("changes", "The job log has the full report.");
+        }
+    }
+    warnings(&mut doc, plan);
+    change_tables(&mut doc, plan, None);
+    doc.finish("changes", "Run `invhooks plan` for the full list.")
+}
+
+fn outcome_index(outcome: &Outcome) -> usize {
+    match outcome {
+        Outcome::Done => 0,
+        Outcome::Failed { .. } => 1,
+        Outcome::Skipped { .. } => 2,
+    }
+}
+
+fn counts_table(doc: &mut Doc, plan: &Plan) {
+    doc.head("| merchant | create | update | delete | unchanged | ignored | unmanaged |\n");
+    doc.head("|---|---:|---:|---:|---:|---:|---:|\n");
+    let rows: Vec<String> = plan
+        .merchants
+        .iter()
+        .map(|m| {
+            let s = m.summary;
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                cell(&m.merchant),
+                s.create,
+                s.update,
+                s.delete,
+                s.unchanged,
+                s.ignored,
+                s.unmanaged
+            )
+        })
+        .collect();
+    doc.head_rows(&rows, "merchant(s)");
+    doc.head("\n");
+}
+
+fn warnings(doc: &mut Doc, plan: &Plan) {
     for m in &plan.merchants {
         if let Some(trip) = &m.safety {
-            let _ = writeln!(
-                out,
-                "> [!WARNING]\n> **{}**: {trip}; `apply` will refuse without `--force`.\n",
+            doc.head(&format!(
+                "> [!WARNING]\n> **{}**: {trip}; `apply` will refuse without `--force`.\n\n",
                 cell(&m.merchant)
-            );
+            ));
         }
     }
+}
 
-    let budget = limit.saturating_sub(RESERVE);
-    let mut omitted = 0usize;
+type OutcomeOf<'a> = dyn Fn(&MerchantPlan, &Change) -> Option<Outcome> + 'a;
+
+fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
-        let header = format!(
-            "#### {}\n\n| | topic | name | id | callback URL |\n|---|---|---|---|---|\n",
-            cell(&m.merchant)
-        );
-        if out.len() + header.len() > budget {
-            omitted += m.changes.len();
-            continue;
-        }
-        out.push_str(&header);
-        for change in &m.changes {
-            let row = row(change);
-            if out.len() + row.len() > budget {
-                omitted += 1;
-            } else {
-                out.push_str(&row);
+        let (header, rows): (String, Vec<String>) = match outcomes {
+            None => (
+                format!(
+                    "#### {}\n\n| | topic | name | id | callback URL |\n|---|---|---|---|---|\n",
+                    cell(&m.merchant)
+                ),
+                m.changes.iter().map(row).collect(),
+            ),
+            Some(outcome_of) => (
+                format!(
+                    "#### {}\n\n| result | | topic | name | id | callback URL |\n|---|---|---|---|---|---|\n",
+                    cell(&m.merchant)
+                ),
+                m.changes
+                    .iter()
+                    .map(|c| {
+                        let result = match outcome_of(m, c) {
+                            Some(Outcome::Done) => "✅ done".to_owned(),
+                            Some(Outcome::Failed { reason }) => format!("❌ failed: {}", cell(&reason)),
+                            Some(Outcome::Skipped { reason }) => format!("⏭️ skipped: {}", cell(&reason)),
+                            None => "not run".to_owned(),
+                        };
+                        format!("| {result} |{}", &row(c)[1..])
+                    })
+                    .collect(),
+            ),
+        };
+        doc.table(&header, &rows);
+    }
+}
+
+/// One merchant's plan as a diff in a `<details>` block, or nothing when it
+/// has neither changes nor unmanaged subscriptions.
+fn details(m: &MerchantPlan) -> String {
+    if m.changes.is_empty() && m.unmanaged.is_empty() {
+        return String::new();
+    }
+    let mut lines = String::new();
+    for c in &m.changes {
+        let id = c.id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
+        let head = format!("{} {}{id}", c.topic, c.name);
+        match (c.action, &c.before, &c.after) {
+            (Action::Create, _, Some(a)) => {
+                let _ = writeln!(lines, "+ {head}  {}", mask_url(&a.callback_url));
             }
+            (Action::Update, Some(b), Some(a)) => {
+                let (old, new) = (mask_url(&b.callback_url), mask_url(&a.callback_url));
+                let note = if old == new {
+                    "  (secret in URL changed)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(lines, "- {head}  {old}\n+ {head}  {new}{note}");
+            }
+            (Action::Delete, Some(b), _) => {
+                let dup = if c.duplicate { "  (duplicate)" } else { "" };
+                let _ = writeln!(lines, "- {head}  {}{dup}", mask_url(&b.callback_url));
+            }
+            _ => {}
         }
-        out.push('\n');
     }
-    if omitted > 0 {
+    for s in &m.unmanaged {
         let _ = writeln!(
-            out,
-            "_{omitted} more change(s) not shown: the comment would exceed GitHub's {GITHUB_COMMENT_LIMIT}-character limit. Run `invhooks plan` for the full list._"
+            lines,
+            "  {} {} [{}]  {}  (unmanaged, kept: prune is off)",
+            s.topic,
+            s.name,
+            s.id,
+            mask_url(&s.callback_url)
         );
     }
-    out
+    let fence = fence_for(&lines);
+    format!(
+        "<details><summary>{}: {} change(s), {} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n",
+        html(&m.merchant),
+        m.changes.len(),
+        m.unmanaged.len()
+    )
 }
 
 fn row(c: &Change) -> String {
@@ -110,16 +274,172 @@ fn row(c: &Change) -> String {
 }
 
 /// Text safe inside a table cell: pipes escaped, newlines flattened.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }
 
 /// A code span that survives backticks in the text.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = cell(text);
-    let fence = if text.contains('`') { "`` " } else { "`" };
-    let close = if text.contains('`') { " ``" } else { "`" };
-    format!("{fence}{text}{close}")
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
 }
+
+/// Text safe inside an HTML element.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A code fence longer than any run of backticks in `text`.
+fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// A Markdown document that fits a byte limit: a head that is never cut
+/// (apart from per-merchant rows when there are thousands of merchants),
+/// then tables cut row by row, then details blocks kept whole or dropped.
+/// Shared by the plan, apply and drift renderers.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    limit: usize,
+    head: String,
+    body: String,
+    shown: usize,
+    omitted: usize,
+    omitted_details: usize,
+    omitted_head_rows: usize,
+}
+
+impl Doc {
+    /// Starts a document with its marker and title.
+    pub(crate) fn new(title: &str, limit: usize) -> Self {
+        Self {
+            limit,
+            head: format!("<!-- {title} -->\n### {title}\n\n"),
+            body: String::new(),
+            shown: 0,
+            omitted: 0,
+            omitted_details: 0,
+            omitted_head_rows: 0,
+        }
+    }
+
+    fn budget(&self) -> usize {
+        self.limit.saturating_sub(RESERVE)
+    }
+
+    fn used(&self) -> usize {
+        self.head.len() + self.body.len()
+    }
+
+    /// Appends summary text: never cut.
+    pub(crate) fn head(&mut self, text: &str) {
+        self.head.push_str(text);
+    }
+
+    /// Appends summary rows, up to half the budget; the rest are counted.
+    pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
+        let cap = self.budget() / 2;
+        for (i, row) in rows.iter().enumerate() {
+            if self.head.len() + row.len() > cap {
+                self.omitted_head_rows = rows.len() - i;
+                self.head.push_str(&format!(
+                    "| _{} more {what} not listed_ |\n",
+                    self.omitted_head_rows
+                ));
+                return;
+            }
+            self.head.push_str(row);
+        }
+    }
+
+    /// Appends a table: its header only if at least one row fits, rows
+    /// while they fit; the others are counted as left out.
+    pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
+        let first = rows.first().map_or(0, String::len);
+        if self.used() + header.len() + first + 1 > self.budget() {
+            self.omitted += rows.len();
+            return;
+        }
+        self.body.push_str(header);
+        for row in rows {
+            if self.used() + row.len() + 1 > self.budget() {
+                self.omitted += 1;
+            } else {
+                self.body.push_str(row);
+                self.shown += 1;
+            }
+        }
+        self.body.push('\n');
+    }
+
+    /// Appends a details block if all of it fits, else drops it.
+    pub(crate) fn details(&mut self, block: &str) {
+        if block.is_empty() {
+            return;
+        }
+        if self.used() + block.len() > self.budget() {
+            self.omitted_details += 1;
+        } else {
+            self.body.push_str(block);
+        }
+    }
+
+    /// Assembles the document; `rows` names what the tables list, `full`
+    /// says where the complete list is.
+    pub(crate) fn finish(self, rows: &str, full: &str) -> String {
+        let mut note = String::new();
+        if self.omitted > 0 {
+            let _ = write!(
+                note,
+                "> [!NOTE]\n> The tables below show {} of {} {rows}: {} row(s) were left out to fit GitHub's \
+                 65,536-character limit. {full}\n\n",
+                self.shown,
+                self.shown + self.omitted,
+                self.omitted
+            );
+        } else if self.omitted_details > 0 {
+            let _ = write!(
+                note,
+                "> [!NOTE]\n> {} details block(s) were left out to fit GitHub's \
+                 65,536-character limit. {full}\n\n",
+                self.omitted_details
+            );
+        }
+        let mut out = self.head;
+        out.push_str(&note);
+        out.push_str(&self.body);
+        if self.omitted > 0 {
+            let _ = writeln!(out, "_{} more {rows} not shown. {full}_", self.omitted);
+        }
+        clamp(out, self.limit)
+    }
+}
+
+/// The last guard of the limit: cut at a character boundary and say so.
+fn clamp(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
+    let mut end = limit.saturating_sub(CUT.len());
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(CUT);
+    text
+}
+
+#[cfg(test)]
+#[path = "markdown_tests.rs"]
+mod tests;

@@ -3,6 +3,7 @@
 //! Every renderer masks URL secrets ([`crate::secret`]).
 
 pub mod drift;
+pub mod github;
 pub mod json;
 pub mod markdown;
 pub mod report;

@@ -3,8 +3,10 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
+
+use super::json::{change as json_change, JsonChange, FORMAT_VERSION};
 use crate::apply::{MerchantReport, Outcome, Verification};
-use crate::secret::mask_url;
 
 use super::text::change_line;
 
@@ -34,14 +36,11 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
                 let _ = writeln!(out, "          {reason}");
             }
         }
-        for s in &r.cleaned_up {
+        for c in &r.cleaned_up {
             let _ = writeln!(
                 out,
-                "  cleaned up a duplicate this run created: {} {} [{}] {}",
-                s.topic,
-                s.name,
-                s.id,
-                mask_url(&s.callback_url)
+                "  cleaned up a duplicate this run created: {}",
+                change_line(c, color)
             );
         }
         match &r.verification {
@@ -76,4 +75,83 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         }
     );
     out
+}
+
+/// Renders apply reports as JSON: every change with its `outcome`
+/// (`done`, `failed`, `skipped`) and `reason`, what was cleaned up, and the
+/// verification `status` (`converged`, `not_converged`, `unknown`).
+pub fn json(reports: &[MerchantReport]) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        format_version: &'static str,
+        succeeded: bool,
+        merchants: Vec<Merchant<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Merchant<'a> {
+        merchant: &'a str,
+        changes: Vec<Entry<'a>>,
+        cleaned_up: Vec<JsonChange<'a>>,
+        verification: Verified<'a>,
+    }
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(flatten)]
+        change: JsonChange<'a>,
+        outcome: &'static str,
+        reason: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Verified<'a> {
+        status: &'static str,
+        remaining: Vec<JsonChange<'a>>,
+        reason: Option<&'a str>,
+    }
+    let doc = Doc {
+        format_version: FORMAT_VERSION,
+        succeeded: reports.iter().all(MerchantReport::succeeded),
+        merchants: reports
+            .iter()
+            .map(|r| Merchant {
+                merchant: &r.merchant,
+                changes: r
+                    .changes
+                    .iter()
+                    .map(|c| {
+                        let (outcome, reason) = match &c.outcome {
+                            Outcome::Done => ("done", None),
+                            Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
+                            Outcome::Skipped { reason } => ("skipped", Some(reason.as_str())),
+                        };
+                        Entry {
+                            change: json_change(&c.change),
+                            outcome,
+                            reason,
+                        }
+                    })
+                    .collect(),
+                cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
+                verification: match &r.verification {
+                    Verification::Converged => Verified {
+                        status: "converged",
+                        remaining: vec![],
+                        reason: None,
+                    },
+                    Verification::NotConverged { remaining } => Verified {
+                        status: "not_converged",
+                        remaining: remaining.iter().map(json_change).collect(),
+                        reason: None,
+                    },
+                    Verification::Unknown { reason } => Verified {
+                        status: "unknown",
+                        remaining: vec![],
+                        reason: Some(reason),
+                    },
+                },
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
 }

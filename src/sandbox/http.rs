@@ -1,21 +1,25 @@
 //! The HTTP face of the sandbox: routing, the `{"message","data"}`
-//! envelope, authentication, and applying a validated request to the store
-//! (validation itself is in `request`). Every answer is an envelope: axum's
-//! own rejections (413, 415, 422, text/plain) never reach a client.
+//! envelope, authentication, fault injection at its hook points, and
+//! applying a validated request to the store (validation itself is in
+//! `request`). Every answer is an envelope: axum's own rejections (413,
+//! 415, 422, text/plain) never reach a client. A dropped connection is a
+//! response marked [`DropConnection`], which the connection layer in
+//! `server` turns into a close without any response.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::faults::{Fate, Faults};
+use super::faults::{Fate, Injector, RateLimited};
 use super::request::{quote, read_body, Input};
 use super::state::Store;
-use super::stats::Counters;
+use super::stats::{Counters, Injected};
 
 /// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
@@ -29,7 +33,10 @@ const API_KEY_HEADER: &str = "x-inveterate-api-key";
 pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) counters: Counters,
-    pub(crate) faults: Faults,
+    pub(crate) faults: Injector,
+    /// Taken to write the state file: one write at a time, and the writes
+    /// waiting meanwhile find theirs done by the next one.
+    pub(crate) persisting: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -85,6 +92,40 @@ impl IntoResponse for Reply {
     }
 }
 
+/// Marks a response that must not be sent: the connection is closed
+/// instead (see `server`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DropConnection;
+
+/// The injected 500.
+const INJECTED_ERROR: &str = "internal error (injected)";
+
+fn injected_error() -> Response {
+    Reply::error(StatusCode::INTERNAL_SERVER_ERROR, INJECTED_ERROR).into_response()
+}
+
+/// A response that is never sent: the connection is closed without one.
+/// Served any other way (e.g. without the sandbox's connection layer), it
+/// reads as an empty 500.
+fn dropped() -> Response {
+    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    response.extensions_mut().insert(DropConnection);
+    response
+}
+
+/// The 429 of the rate limit, with `Retry-After` in whole seconds.
+fn rate_limited(limited: RateLimited) -> Response {
+    let message = format!(
+        "rate limit exceeded (injected); retry after {} second(s)",
+        limited.retry_after
+    );
+    let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(limited.retry_after));
+    response
+}
+
 /// The sandbox's routes.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -98,9 +139,21 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     shared.counters.count(&parts.method);
+    // Every fault is decided now, as the request arrives.
+    let arrival = shared.faults.arrive();
     // Read (or drain) the body first, so every answer below reaches a client
     // that is still sending.
     let body = read_body(body, &parts.headers).await;
+    let fate = match arrival {
+        Ok(fate) => fate,
+        Err(limited) => {
+            shared.counters.injected(Injected::RateLimited);
+            return rate_limited(limited);
+        }
+    };
+    if !fate.latency.is_zero() {
+        tokio::time::sleep(fate.latency).await;
+    }
     let op = match parts.method {
         Method::GET => Op::List,
         Method::POST => Op::Create,
@@ -121,15 +174,35 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         Ok(request) => request,
         Err(reply) => return reply.into_response(),
     };
-    // Fault injection decides the request's fate here: before the write
-    // (no change happens) and after it (the change stands, whatever the
-    // client is told).
-    match shared.faults.before_write(op) {
+    // The drawn fate applies here: before the write (no change happens)
+    // and after it (the change stands, whatever the client is told).
+    match fate.before_write() {
         Fate::Proceed => {}
+        Fate::Fail => {
+            shared.counters.injected(Injected::Error);
+            return injected_error();
+        }
+        Fate::Drop => {
+            shared.counters.injected(Injected::DropBefore);
+            return dropped();
+        }
     }
-    let reply = execute(&shared, &merchant, request);
-    match shared.faults.after_write(op, reply.status) {
+    let (mut reply, change) = execute(&shared, &merchant, request);
+    if let Some(clock) = change {
+        if let Err(err) = persist(&shared, clock).await {
+            reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
+        }
+    }
+    match fate.after_write(op, reply.status) {
         Fate::Proceed => reply.into_response(),
+        Fate::Fail => {
+            shared.counters.injected(Injected::PartialFailure);
+            injected_error()
+        }
+        Fate::Drop => {
+            shared.counters.injected(Injected::DropAfter);
+            dropped()
+        }
     }
 }
 
@@ -142,15 +215,23 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
     shared.store().merchant(key)
 }
 
-/// Applies a valid request to the store, persisting successful writes.
+/// Applies a valid request to the store; a successful write also returns
+/// the logical clock of the change, to [`persist`] before it is answered.
 /// Synchronous: the store's lock is never held across an `.await`.
-fn execute(shared: &Shared, merchant: &str, input: Input) -> Reply {
+fn execute(shared: &Shared, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = shared.store();
+    let now = Instant::now();
     let (status, message, record) = match input {
         Input::List => {
-            let subs: Vec<Value> = store.list(merchant).map(|r| r.to_json(merchant)).collect();
+            let subs: Vec<Value> = store
+                .list_visible(merchant, now)
+                .map(|r| r.to_json(merchant))
+                .collect();
             let data = json!({ "subscriptions": subs });
-            return Reply::ok(StatusCode::OK, "webhook subscriptions retrieved", data);
+            return (
+                Reply::ok(StatusCode::OK, "webhook subscriptions retrieved", data),
+                None,
+            );
         }
         Input::Create {
             topic,
@@ -158,6 +239,9 @@ fn execute(shared: &Shared, merchant: &str, input: Input) -> Reply {
             callback_url,
         } => {
             let record = store.create(merchant, &topic, &name, &callback_url);
+            if let Some(until) = shared.faults.hidden_until(now) {
+                store.hide_until(merchant, &record.id, until);
+            }
             (StatusCode::CREATED, "webhook subscription created", record)
         }
         Input::Update {
@@ -167,17 +251,28 @@ fn execute(shared: &Shared, merchant: &str, input: Input) -> Reply {
             callback_url,
         } => match store.update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref()) {
             Some(record) => (StatusCode::OK, "webhook subscription updated", record),
-            None => return not_found_reply(&id, &topic),
+            None => return (not_found_reply(&id, &topic), None),
         },
         Input::Delete { topic, id } => match store.delete(merchant, &id, &topic) {
             Some(record) => (StatusCode::OK, "webhook subscription deleted", record),
-            None => return not_found_reply(&id, &topic),
+            None => return (not_found_reply(&id, &topic), None),
         },
     };
-    if let Err(err) = store.save() {
-        return Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
-    }
-    Reply::ok(status, message, record.to_json(merchant))
+    let reply = Reply::ok(status, message, record.to_json(merchant));
+    (reply, Some(store.clock()))
+}
+
+/// Makes sure the state file (if any) holds the change at logical clock
+/// `clock` before it is answered; an error is answered 500 (the change
+/// stays in memory, as a real 500 may). Group commit: while one request
+/// writes the file, the others wait for their turn, and most then find
+/// their change already written with that one, so concurrent writes share
+/// a rewrite of the whole file instead of queueing for one each.
+async fn persist(shared: &Shared, clock: u64) -> anyhow::Result<()> {
+    let _turn = shared.persisting.lock().await;
+    // Serialised under the store's lock, written after it is released.
+    let snapshot = shared.store().snapshot(clock)?;
+    snapshot.map_or(Ok(()), |snapshot| snapshot.write())
 }
 
 fn not_found_reply(id: &str, topic: &str) -> Reply {

@@ -19,8 +19,9 @@
 //! | body over 1 MiB, body not sent within 30 s | 400 |
 //! | any other method on the resource | 400 |
 //! | any other path | 404 |
-//! | `GET /_sandbox/stats` (no key) | 200 `{"requests":{"GET":n,"POST":n,"PUT":n,"DELETE":n,"total":n}}` |
+//! | `GET /_sandbox/stats` (no key) | 200 `{"requests":{"GET":n,"POST":n,"PUT":n,"DELETE":n,"total":n,"injected":{…}}}` |
 //! | state file cannot be written | 500 (the change stays in memory, as a real 500 may) |
+//! | an injected fault (see below) | 500, 429, a dropped connection, or a delay |
 //!
 //! Every response of the resource is the envelope with
 //! `content-type: application/json`; error envelopes carry `data: {}`.
@@ -37,7 +38,49 @@
 //!
 //! The request counters ([`RequestStats`]) count every request to the
 //! resource path, whatever its outcome, by method; `total` includes other
-//! methods.
+//! methods. `injected` ([`InjectedStats`]) counts the faults injected:
+//! `{"errors","partial_failures","drops_before","drops_after","rate_limited"}`.
+//!
+//! # Fault injection
+//!
+//! [`Faults`] (all off by default; `invhooks sandbox` flags in brackets)
+//! makes the sandbox misbehave the ways a real API does, so clients can be
+//! tested against them:
+//!
+//! | fault | what the client sees | what happened |
+//! | --- | --- | --- |
+//! | `latency` (`--latency MS`) | every request waits MS before it is handled | as usual |
+//! | `error_rate` (`--error-rate P`) | 500 `{"message":"internal error (injected)","data":{}}` | nothing |
+//! | `partial_failure_rate` (`--partial-failure-rate P`) | the same 500, for a POST, PUT or DELETE the store carried out | the write |
+//! | `drop_rate` (`--drop-rate P`) | the connection closed without a response | nothing, or the write: half the drops are drawn before it, half after |
+//! | `rate_limit` (`--rate-limit RPS`) | 429 with `Retry-After` (whole seconds, at least 1) and an envelope | nothing |
+//! | `visibility_delay` (`--visibility-delay MS`) | a subscription created by POST appears in GET only MS later | the create, at once |
+//!
+//! - Every fate is drawn when the request arrives, from one random
+//!   generator seeded with `seed` (`--seed N`, default 0): four draws per
+//!   request in a fixed order, whatever is enabled, so the same seed and the
+//!   same sequence of requests give the same faults. Concurrent requests
+//!   draw in the order they arrive.
+//! - The rate limit is a token bucket per server: `max(1, RPS)` tokens,
+//!   refilled at RPS per second, full at start; every request to the
+//!   resource takes one. A request without a token gets the 429 and nothing
+//!   else: no latency, no draw, no other fault.
+//! - Latency applies to every other request to the resource. Errors, drops
+//!   and partial failures apply only to requests that reach the store
+//!   (authenticated and valid): a bad key or body keeps its 400. When
+//!   several are drawn, an error wins over a drop, a drop over a partial
+//!   failure. A fault after the write needs a write: when the store refuses
+//!   (400, e.g. an unknown id), the honest answer goes out.
+//! - A drop is a real one: the connection is closed without a byte of
+//!   response, at once (the server runs hyper's HTTP/1 connection loop
+//!   itself, see `server`), so a client sees an incomplete message, never a
+//!   status. Nothing is kept per connection: keep-alive connections carry
+//!   no fate from one request to the next.
+//! - A hidden subscription is there for PUT and DELETE at once, and in
+//!   [`Sandbox::subscriptions`]; [`Sandbox::visible_subscriptions`] shows
+//!   what GET shows. Hiding is not persisted: after a restart from the
+//!   state file everything is visible.
+//! - `/_sandbox/stats` and unknown paths are never subject to faults.
 //!
 //! # State file
 //!
@@ -45,7 +88,9 @@
 //! missing file is created empty, so an unwritable path fails at once; a
 //! corrupt one is an error naming the path) and rewritten after every
 //! successful write, atomically (a temporary file in the same directory,
-//! then a rename). Pretty JSON with sorted keys, deterministic for a given
+//! then a rename), before that write is answered; writes in flight at the
+//! same time share one rewrite (group commit), so the file does not
+//! serialise them. Pretty JSON with sorted keys, deterministic for a given
 //! sequence of requests:
 //!
 //! ```json
@@ -84,9 +129,9 @@ mod tests;
 use std::fmt;
 use std::path::PathBuf;
 
-pub use faults::Faults;
+pub use faults::{parse_probability, parse_rate_limit, Faults};
 pub use server::Sandbox;
-pub use stats::RequestStats;
+pub use stats::{InjectedStats, RequestStats};
 
 /// Everything a sandbox needs to start: resolved settings, no clap types.
 #[derive(Clone, Default)]

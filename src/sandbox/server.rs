@@ -1,16 +1,31 @@
 //! A running sandbox: binding, serving on the caller's runtime or on a
 //! thread of its own, direct access for tests, and graceful shutdown.
+//!
+//! Connections are served here with hyper's HTTP/1 server rather than
+//! `axum::serve`, so that a response marked [`DropConnection`] can become
+//! what it stands for: the service fails, and hyper closes the connection
+//! at once without writing anything. Each request's fate is its own;
+//! nothing is kept per connection.
 
-use std::future::IntoFuture;
+use std::convert::Infallible;
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tokio::sync::oneshot;
+use axum::body::Body;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
 
-use super::http::{router, Shared};
+use super::faults::Injector;
+use super::http::{router, DropConnection, Shared};
 use super::state::Store;
 use super::stats::{Counters, RequestStats};
 use super::SandboxConfig;
@@ -120,7 +135,8 @@ impl Sandbox {
     }
 
     /// The current subscriptions of the key's merchant, sorted by id; empty
-    /// for an unknown key.
+    /// for an unknown key. Includes those a visibility delay still hides
+    /// from GET (see [`Sandbox::visible_subscriptions`]).
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
         match store.merchant(api_key) {
@@ -129,12 +145,27 @@ impl Sandbox {
         }
     }
 
-    /// How many requests reached the resource so far, by method.
+    /// The subscriptions of the key's merchant that a GET shows now (those
+    /// not hidden by [`Faults::visibility_delay`](super::Faults::visibility_delay)),
+    /// sorted by id; empty for an unknown key.
+    pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
+        let store = self.shared.store();
+        match store.merchant(api_key) {
+            Some(merchant) => store
+                .list_visible(&merchant, Instant::now())
+                .map(|r| r.to_live())
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// How many requests reached the resource so far, by method, and how
+    /// many faults were injected.
     pub fn stats(&self) -> RequestStats {
         self.shared.counters.snapshot()
     }
 
-    /// Sets the request counters back to zero.
+    /// Sets the request and fault counters back to zero.
     pub fn reset_stats(&self) {
         self.shared.counters.reset();
     }
@@ -188,38 +219,106 @@ impl Drop for Sandbox {
 }
 
 fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
+    let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
     let store = Store::open(&config.api_keys, config.state_file)?;
     Ok(Arc::new(Shared {
         store: Mutex::new(store),
         counters: Counters::default(),
-        faults: config.faults,
+        faults,
+        persisting: tokio::sync::Mutex::new(()),
     }))
 }
 
 /// Serves until `stopped` fires (or its sender is dropped), then shuts
-/// down gracefully, waiting at most [`GRACE`] for connections to finish.
+/// down gracefully: stops accepting, lets requests in flight finish and
+/// closes idle connections, waiting at most [`GRACE`] before aborting the
+/// rest.
 async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
-    stopped: oneshot::Receiver<()>,
+    mut stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
-    let (grace, graceful) = oneshot::channel::<()>();
-    let server = axum::serve(listener, router(shared)).with_graceful_shutdown(async move {
-        let _ = graceful.await;
-    });
-    let mut server = tokio::spawn(server.into_future());
-    tokio::select! {
-        result = &mut server => return result.unwrap_or_else(|err| Err(io::Error::other(err))),
-        _ = stopped => {}
-    }
-    let _ = grace.send(());
-    match tokio::time::timeout(GRACE, &mut server).await {
-        Ok(result) => result.unwrap_or_else(|err| Err(io::Error::other(err))),
-        Err(_) => {
-            server.abort();
-            Ok(())
+    let service = TowerToHyperService::new(router(shared));
+    let (closing, closed) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut stopped => break,
+        };
+        // Forget the connections that are done.
+        while connections.try_join_next().is_some() {}
+        match accepted {
+            Ok((stream, _)) => {
+                connections.spawn(connection(stream, service.clone(), closed.clone()));
+            }
+            Err(err) if is_connection_error(&err) => {}
+            // E.g. too many open files: wait a little, as `axum::serve` does.
+            Err(_) => tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = &mut stopped => break,
+            },
         }
     }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(GRACE, drained).await.is_err() {
+        connections.abort_all();
+    }
+    Ok(())
+}
+
+/// Serves one connection until the client closes it, a request is dropped,
+/// or the server shuts down (after the request in flight, if any).
+async fn connection(
+    stream: tokio::net::TcpStream,
+    service: TowerToHyperService<Router>,
+    mut closing: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let response = service.call(request);
+        async move { deliver(response.await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = closing.wait_for(|closing| *closing) => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+/// The error that makes hyper close a connection without a response.
+#[derive(Debug)]
+struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped (injected)")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Passes a response on, unless it is marked [`DropConnection`].
+fn deliver(response: Result<hyper::Response<Body>, Infallible>) -> Result<hyper::Response<Body>, Dropped> {
+    let Ok(response) = response;
+    if response.extensions().get::<DropConnection>().is_some() {
+        Err(Dropped)
+    } else {
+        Ok(response)
+    }
+}
+
+/// Errors of one connection while accepting: not the listener's fault.
+fn is_connection_error(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
 }
 
 fn join(thread: std::thread::JoinHandle<io::Result<()>>) -> anyhow::Result<()> {

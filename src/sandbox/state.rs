@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
 use serde::{Deserialize, Serialize};
@@ -28,8 +30,10 @@ pub(crate) struct Record {
     pub(crate) callback_url: String,
     pub(crate) created_at: String,
     pub(crate) updated_at: String,
-    // A visibility delay will add an "invisible to GET until" instant here
-    // (not persisted); `Store::list` is the one place that filters on it.
+    /// A subscription created under a visibility delay is left out of GET
+    /// until this instant. Not persisted: after a restart it is visible.
+    #[serde(skip)]
+    pub(crate) hidden_until: Option<Instant>,
 }
 
 impl Record {
@@ -67,6 +71,52 @@ struct StateFile {
     merchants: BTreeMap<String, Vec<Record>>,
 }
 
+/// The state file's view of the state, borrowed: serialised exactly as
+/// [`StateFile`] without copying a record.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateFileRef<'a> {
+    version: u32,
+    next_id: u64,
+    clock: u64,
+    merchants: BTreeMap<&'a str, Records<'a>>,
+}
+
+/// One merchant's records, in id order, as a JSON array.
+struct Records<'a>(&'a BTreeMap<String, Record>);
+
+impl Serialize for Records<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.values())
+    }
+}
+
+/// The state file's text at one point of the logical clock, ready to be
+/// written ([`Snapshot::write`]) after the store's lock is released.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    path: PathBuf,
+    text: String,
+    clock: u64,
+    written: Arc<Mutex<Option<u64>>>,
+}
+
+impl Snapshot {
+    /// Writes the file atomically, unless it already holds this state or a
+    /// later one (snapshots can finish out of order; the file never goes
+    /// back in time).
+    pub(crate) fn write(self) -> anyhow::Result<()> {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.is_some_and(|clock| clock >= self.clock) {
+            return Ok(());
+        }
+        write_atomically(&self.path, self.text.as_bytes())
+            .with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))?;
+        *written = Some(self.clock);
+        Ok(())
+    }
+}
+
 /// All the sandbox's mutable state, behind one mutex.
 pub(crate) struct Store {
     /// API key → merchant label. Never serialised, never shown.
@@ -79,6 +129,10 @@ pub(crate) struct Store {
     merchants: BTreeMap<String, BTreeMap<String, Record>>,
     /// Where the state is persisted, if anywhere.
     path: Option<PathBuf>,
+    /// The logical clock of the state the file holds (`None`: not written
+    /// yet). Every change ticks the clock, so it tells whether a change is
+    /// on disk.
+    written: Arc<Mutex<Option<u64>>>,
 }
 
 impl fmt::Debug for Store {
@@ -103,6 +157,7 @@ impl Store {
             clock: 0,
             merchants: BTreeMap::new(),
             path: None,
+            written: Arc::default(),
         };
         for (index, key) in api_keys.iter().enumerate() {
             ensure!(!key.is_empty(), "API key number {} is empty", index + 1);
@@ -117,6 +172,7 @@ impl Store {
             if path.exists() {
                 store.load(&path)?;
                 store.path = Some(path);
+                store.written = Arc::new(Mutex::new(Some(store.clock)));
             } else {
                 store.path = Some(path);
                 store.save()?;
@@ -136,12 +192,26 @@ impl Store {
         self.keys.entry(key.to_owned()).or_insert(next).clone()
     }
 
-    /// A merchant's subscriptions, sorted by id.
+    /// A merchant's subscriptions, sorted by id, hidden ones included.
     pub(crate) fn list(&self, merchant: &str) -> impl Iterator<Item = &Record> {
         self.merchants
             .get(merchant)
             .into_iter()
             .flat_map(BTreeMap::values)
+    }
+
+    /// A merchant's subscriptions that GET shows at `now`, sorted by id:
+    /// those not hidden by a visibility delay. The one place that filters.
+    pub(crate) fn list_visible(&self, merchant: &str, now: Instant) -> impl Iterator<Item = &Record> {
+        self.list(merchant)
+            .filter(move |record| record.hidden_until.is_none_or(|until| until <= now))
+    }
+
+    /// Hides the merchant's subscription `id` from GET until `until`.
+    pub(crate) fn hide_until(&mut self, merchant: &str, id: &str, until: Instant) {
+        if let Some(record) = self.merchants.get_mut(merchant).and_then(|m| m.get_mut(id)) {
+            record.hidden_until = Some(until);
+        }
     }
 
     /// Creates a subscription with the next id; no validation.
@@ -156,6 +226,7 @@ impl Store {
             callback_url: url.to_owned(),
             created_at: now.clone(),
             updated_at: now,
+            hidden_until: None,
         };
         self.merchants
             .entry(merchant.to_owned())
@@ -211,23 +282,46 @@ impl Store {
     /// Writes the state file, if there is one: a temporary file in the same
     /// directory, then a rename, so a reader never sees half a file.
     pub(crate) fn save(&self) -> anyhow::Result<()> {
+        match self.snapshot(self.clock)? {
+            Some(snapshot) => snapshot.write(),
+            None => Ok(()),
+        }
+    }
+
+    /// The logical clock: it ticks with every change.
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// The state file's text now, if there is a state file and it does not
+    /// hold the state at clock `at` or later yet; write it with
+    /// [`Snapshot::write`] once the lock is released.
+    pub(crate) fn snapshot(&self, at: u64) -> anyhow::Result<Option<Snapshot>> {
         let Some(path) = &self.path else {
-            return Ok(());
+            return Ok(None);
         };
-        let file = StateFile {
+        let written = *self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.is_some_and(|clock| clock >= at) {
+            return Ok(None);
+        }
+        let file = StateFileRef {
             version: STATE_VERSION,
             next_id: self.next_id,
             clock: self.clock,
             merchants: self
                 .merchants
                 .iter()
-                .map(|(merchant, records)| (merchant.clone(), records.values().cloned().collect()))
+                .map(|(merchant, records)| (merchant.as_str(), Records(records)))
                 .collect(),
         };
         let mut text = serde_json::to_string_pretty(&file).context("cannot serialise the sandbox state")?;
         text.push('\n');
-        write_atomically(path, text.as_bytes())
-            .with_context(|| format!("cannot write sandbox state file `{}`", path.display()))
+        Ok(Some(Snapshot {
+            path: path.clone(),
+            text,
+            clock: self.clock,
+            written: Arc::clone(&self.written),
+        }))
     }
 
     fn load(&mut self, path: &Path) -> anyhow::Result<()> {
@@ -346,5 +440,44 @@ mod tests {
         assert_eq!(updated.unwrap().callback_url, "https://b");
         assert!(store.delete("merchant-1", &rec.id, "customer.updated").is_some());
         assert_eq!(store.list("merchant-1").count(), 0);
+    }
+
+    #[test]
+    fn the_state_file_never_goes_back_to_an_older_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut store = Store::open(&["k".into()], Some(path.clone())).unwrap();
+        store.create("merchant-1", "customer.updated", "a", "https://a");
+        let older = store.snapshot(store.clock()).unwrap().unwrap();
+        store.create("merchant-1", "customer.updated", "b", "https://b");
+        let newer = store.snapshot(store.clock()).unwrap().unwrap();
+        newer.write().unwrap();
+        assert!(
+            store.snapshot(store.clock()).unwrap().is_none(),
+            "already written"
+        );
+        older.write().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"b\""), "{text}");
+        assert!(text.contains("\"clock\": 2"), "{text}");
+    }
+
+    #[test]
+    fn hidden_records_are_listed_only_once_visible() {
+        let mut store = Store::open(&["k".into()], None).unwrap();
+        let a = store.create("merchant-1", "customer.updated", "a", "https://a");
+        let b = store.create("merchant-1", "customer.updated", "b", "https://b");
+        let now = Instant::now();
+        let later = now + std::time::Duration::from_secs(1);
+        store.hide_until("merchant-1", &b.id, later);
+        let ids = |at| -> Vec<String> {
+            store
+                .list_visible("merchant-1", at)
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        assert_eq!(ids(now), ["wh_000001"]);
+        assert_eq!(ids(later), [a.id, b.id]);
+        assert_eq!(store.list("merchant-1").count(), 2);
     }
 }

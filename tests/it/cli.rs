@@ -17,6 +17,7 @@ fn help_of_every_command() {
         &["schema", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
+        &["completions", "--help"],
     ] {
         let run = world.run(cmd);
         assert_eq!(run.code, 0, "{run}");

@@ -34,7 +34,16 @@ fn drift_groups_by_kind_and_exits_2() {
     assert_eq!(doc["drift"], true);
     assert_eq!(doc["merchants"][0]["items"].as_array().unwrap().len(), 4);
     let md = world.run(&["drift", "--format", "markdown"]);
-    assert!(md.stdout.starts_with("### invhooks drift"), "{md}");
+    assert!(
+        md.stdout
+            .starts_with("<!-- invhooks drift -->\n### invhooks drift"),
+        "{md}"
+    );
+    let fingerprint = doc["merchants"][0]["items"][0]["fingerprint"].as_str().unwrap();
+    assert!(
+        run.stdout.contains(fingerprint) && md.stdout.contains(fingerprint),
+        "{md}"
+    );
 }
 
 #[test]

@@ -5,8 +5,19 @@
 mod support;
 
 mod apply;
+mod chaos;
+mod ci;
 mod cli;
+mod conformance;
 mod drift;
 mod export;
+mod faults;
+mod hostile_manifest;
+mod netkit;
+mod network;
 mod plan;
+mod reliability;
+mod saved;
+mod security;
 mod validate;
+mod workflows;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use invhooks::model::LiveSubscription;
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// The key of the first merchant (`INVETERATE_API_KEY` in every run).
 pub const KEY: &str = "test-key-a-5ecr3t";
@@ -37,8 +37,14 @@ impl fmt::Display for Run {
 
 impl World {
     pub fn new() -> Self {
+        Self::with_faults(Faults::default())
+    }
+
+    /// A world whose sandbox injects `faults`.
+    pub fn with_faults(faults: Faults) -> Self {
         let config = SandboxConfig {
             api_keys: vec![KEY.into(), KEY_B.into()],
+            faults,
             ..SandboxConfig::default()
         };
         let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();

@@ -160,13 +160,16 @@ async fn stats_count_resource_requests_by_method() {
         put: 0,
         delete: 1,
         total: 5,
+        ..RequestStats::default()
     };
     assert_eq!(sandbox.stats(), expected);
     let over_http = send_path(&sandbox, Method::GET, "/_sandbox/stats").await;
     assert_eq!(over_http.status, 200);
     assert_eq!(
         over_http.body,
-        json!({"requests": {"GET": 2, "POST": 1, "PUT": 0, "DELETE": 1, "total": 5}})
+        json!({"requests": {"GET": 2, "POST": 1, "PUT": 0, "DELETE": 1, "total": 5, "injected": {
+            "errors": 0, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0
+        }}})
     );
     assert_eq!(sandbox.stats(), expected, "the stats endpoint is not counted");
     let wrong = send_path(&sandbox, Method::POST, "/_sandbox/stats").await;

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
 
@@ -71,6 +71,34 @@ async fn state_file_is_persisted_and_reloaded() {
     assert_eq!(next.body["data"]["createdAt"], "2024-01-01T00:00:04Z");
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "no temporary file is left behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_are_each_on_disk_before_they_are_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let config = SandboxConfig {
+        state_file: Some(path.clone()),
+        ..config(&[KEY])
+    };
+    let sandbox = std::sync::Arc::new(Sandbox::start(ANY_PORT.parse().unwrap(), config).await.unwrap());
+    let writers = (0..24).map(|i| {
+        let (sandbox, path) = (std::sync::Arc::clone(&sandbox), path.clone());
+        tokio::spawn(async move {
+            let body = json!({"topic": "customer.updated", "callbackUrl": "https://a.example", "name": format!("n{i}")});
+            let answer = call(&sandbox, Method::POST, body).await;
+            assert_eq!(answer.status, 201);
+            let id = answer.body["data"]["id"].as_str().unwrap().to_owned();
+            let written = std::fs::read_to_string(&path).unwrap();
+            assert!(written.contains(&format!("\"{id}\"")), "{id} is written before its 201");
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.unwrap();
+    }
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(written["merchants"]["merchant-1"].as_array().unwrap().len(), 24);
+    assert_eq!(written["clock"], 24);
 }
 
 #[tokio::test]

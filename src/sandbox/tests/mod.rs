@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod faults;
 mod lifecycle;
 mod validation;
 

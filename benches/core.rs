@@ -1,0 +1,238 @@
+//! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions:
+//! manifest load + validate (`manifest::load_str`), the diff
+//! (`plan::diff`), and each plan renderer. `cargo bench --bench core`; see
+//! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
+//! numbers.
+//!
+//! The data has the shapes scripts/bench_data.py generates (keep the two in
+//! step): a manifest holds at most 5,000 `subscriptions` entries, so 10,000
+//! subscriptions are 5,000 entries of two topics, and 100,000 are two
+//! merchants of 5,000 entries of ten topics. The live side has as many
+//! subscriptions, 10% of the plan differing: 4% updates, 3% creates, 3%
+//! deletes.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use divan::Bencher;
+use invhooks::model::{LiveSubscription, MerchantManifest};
+use invhooks::plan::{self, Plan};
+use invhooks::render::{json, markdown, text};
+
+fn main() {
+    divan::main();
+}
+
+/// Subscriptions per case.
+const SIZES: [usize; 3] = [100, 10_000, 100_000];
+/// Entries one manifest may hold (`MAX_ENTRIES` in src/manifest/validate.rs).
+const MAX_ENTRIES: usize = 5_000;
+/// Topics per entry once one topic each no longer fits.
+const WIDE: usize = 10;
+/// Share of subscriptions the plan changes, in percent.
+const DIFFER_PERCENT: usize = 10;
+
+const TOPICS: [&str; 15] = [
+    "customer.joined.paid_tier",
+    "customer.joined.free_tier",
+    "customer.joined.free_trial",
+    "customer.joined.lifetime_tier",
+    "customer.changed_tier",
+    "customer.updated",
+    "customer.ordered",
+    "customer.payment_succeeded",
+    "customer.payment_failed",
+    "customer_billing.attempt.failed",
+    "customer.payment_methods.updated",
+    "customer.credits.updated",
+    "customer.credits.expired",
+    "customer.cancelled",
+    "customer.pending_cancellation",
+];
+
+/// (merchants, topics per entry) for `count` subscriptions.
+fn shape(count: usize) -> (usize, usize) {
+    if count <= MAX_ENTRIES {
+        (1, 1)
+    } else if count <= MAX_ENTRIES * WIDE {
+        (1, count.div_ceil(MAX_ENTRIES))
+    } else {
+        (count.div_ceil(MAX_ENTRIES * WIDE), WIDE)
+    }
+}
+
+/// One manifest entry: name, topics, callback URL.
+struct Entry {
+    name: String,
+    topics: Vec<&'static str>,
+    url: String,
+}
+
+fn entries(count: usize, per_entry: usize) -> Vec<Entry> {
+    (0..count.div_ceil(per_entry))
+        .map(|e| {
+            let n = per_entry.min(count - e * per_entry);
+            Entry {
+                name: format!("hook-{e:06}"),
+                topics: (0..n).map(|j| TOPICS[(e + j) % TOPICS.len()]).collect(),
+                url: format!("https://hooks.example.com/inveterate/{e:06}"),
+            }
+        })
+        .collect()
+}
+
+fn manifest_text(merchant: usize, entries: &[Entry]) -> String {
+    let mut out =
+        format!("version: 1\nmerchant: bench-{merchant}\napiKeyEnv: BENCH_KEY_{merchant}\nsubscriptions:\n");
+    for entry in entries {
+        out.push_str(&format!("  - name: {}\n", entry.name));
+        match entry.topics.as_slice() {
+            [topic] => out.push_str(&format!("    topic: {topic}\n")),
+            topics => out.push_str(&format!("    topics: [{}]\n", topics.join(", "))),
+        }
+        out.push_str(&format!("    callbackUrl: {}\n", entry.url));
+    }
+    out
+}
+
+/// The live list of one merchant: subscription i is an update, a create
+/// (missing live, with a stale live-only one to delete) or unchanged, by
+/// `i % 100`.
+fn live(entries: &[Entry], next_id: &mut usize) -> Vec<LiveSubscription> {
+    let updates = DIFFER_PERCENT * 4 / 10;
+    let creates = DIFFER_PERCENT * 3 / 10;
+    let mut out = Vec::new();
+    let mut i = 0;
+    for entry in entries {
+        for topic in &entry.topics {
+            let slot = i % 100;
+            let (name, url) = if slot < updates {
+                (entry.name.clone(), entry.url.replace("/inveterate/", "/old/"))
+            } else if slot < updates + creates {
+                (
+                    format!("stale-{i:06}"),
+                    format!("https://hooks.example.com/stale/{i:06}"),
+                )
+            } else {
+                (entry.name.clone(), entry.url.clone())
+            };
+            out.push(LiveSubscription {
+                id: format!("wh_{:06}", *next_id),
+                topic: (*topic).to_owned(),
+                name,
+                callback_url: url,
+            });
+            *next_id += 1;
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Everything one size needs, built once.
+struct Case {
+    /// Manifest files: path (for locations) and text.
+    texts: Vec<(PathBuf, String)>,
+    manifests: Vec<MerchantManifest>,
+    live: Vec<Vec<LiveSubscription>>,
+    plan: Plan,
+}
+
+fn load(texts: &[(PathBuf, String)]) -> Vec<MerchantManifest> {
+    texts
+        .iter()
+        .map(
+            |(path, text)| match invhooks::manifest::load_str(path, text, &|_| None) {
+                Ok(manifest) => manifest,
+                Err(diagnostics) => panic!("the generated manifest is invalid:\n{diagnostics}"),
+            },
+        )
+        .collect()
+}
+
+fn diff(manifests: &[MerchantManifest], live: &[Vec<LiveSubscription>]) -> Plan {
+    Plan {
+        merchants: manifests
+            .iter()
+            .zip(live)
+            .map(|(m, l)| plan::diff(m, l))
+            .collect(),
+    }
+}
+
+fn case(count: usize) -> &'static Case {
+    static CASES: [OnceLock<Case>; SIZES.len()] = [const { OnceLock::new() }; SIZES.len()];
+    let Some(slot) = SIZES.iter().position(|&n| n == count) else {
+        panic!("no case for {count} subscriptions");
+    };
+    CASES[slot].get_or_init(|| {
+        let (merchants, per_entry) = shape(count);
+        let mut texts = Vec::new();
+        let mut live_lists = Vec::new();
+        let mut next_id = 1;
+        for m in 0..merchants {
+            let share = count / merchants + usize::from(m < count % merchants);
+            let entries = entries(share, per_entry);
+            let merchant = m + 1;
+            texts.push((
+                PathBuf::from(format!("bench-{merchant}.yaml")),
+                manifest_text(merchant, &entries),
+            ));
+            live_lists.push(live(&entries, &mut next_id));
+        }
+        let manifests = load(&texts);
+        let plan = diff(&manifests, &live_lists);
+        let declared: usize = manifests.iter().map(|m| m.subscriptions.len()).sum();
+        assert_eq!(declared, count, "the manifests declare every subscription");
+        let changes: usize = plan.merchants.iter().map(|m| m.changes.len()).sum();
+        assert_eq!(changes, count * DIFFER_PERCENT / 100, "10% of the plan differs");
+        Case {
+            texts,
+            manifests,
+            live: live_lists,
+            plan,
+        }
+    })
+}
+
+/// `manifest::load_str` of every manifest file (YAML parse, line index,
+/// validation).
+#[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+fn manifest_load(bencher: Bencher, count: usize) {
+    let case = case(count);
+    bencher.bench(|| load(black_box(&case.texts)));
+}
+
+/// `plan::diff` of every merchant.
+#[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+fn plan_diff(bencher: Bencher, count: usize) {
+    let case = case(count);
+    bencher.bench(|| diff(black_box(&case.manifests), black_box(&case.live)));
+}
+
+mod render {
+    use super::*;
+
+    /// `render::text::render` (no colour).
+    #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+    fn text(bencher: Bencher, count: usize) {
+        let plan = &case(count).plan;
+        let options = text::TextOptions { color: false };
+        bencher.bench(|| text::render(black_box(plan), options));
+    }
+
+    /// `render::json::render`.
+    #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+    fn json(bencher: Bencher, count: usize) {
+        let plan = &case(count).plan;
+        bencher.bench(|| json::render(black_box(plan)));
+    }
+
+    /// `render::markdown::render` at GitHub's comment limit.
+    #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+    fn markdown(bencher: Bencher, count: usize) {
+        let plan = &case(count).plan;
+        bencher.bench(|| markdown::render(black_box(plan), "invhooks plan", markdown::GITHUB_COMMENT_LIMIT));
+    }
+}

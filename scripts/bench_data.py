@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Generates the data of scripts/bench.sh: manifests and a sandbox state
+file (the `--state FILE` format documented in src/sandbox/mod.rs),
+deterministic for given arguments. benches/core.rs builds the same shapes
+in Rust; keep the two in step.
+
+Shape of COUNT subscriptions (see `shape`): a manifest holds at most 5,000
+`subscriptions` entries (src/manifest/validate.rs), so larger counts use
+`topics:` lists, and beyond 50,000 several merchants (one manifest file and
+one API key each) of at most 5,000 entries x 10 topics:
+
+    COUNT <= 5,000     1 merchant, one topic per entry
+    COUNT <= 50,000    1 merchant, ceil(COUNT / 5,000) topics per entry
+    larger             ceil(COUNT / 50,000) merchants, 10 topics per entry
+
+Each merchant's manifest declares its share of the subscriptions: entry e
+is named `hook-NNNNNN` with callback URL `.../inveterate/NNNNNN`. The live
+state differs for `--differ` of them, spread evenly (by subscription number
+mod 100): 40% of the changes are updates (another URL live), 30% creates
+(missing live) and 30% deletes (for each missing one a live-only
+`stale-NNNNNN` exists). So `--differ 0.10` gives a live list as long as the
+manifest and a plan of 10% changes: 4% updates, 3% creates, 3% deletes
+(below apply's 30% safety threshold).
+
+    bench_data.py shape COUNT                     prints "MERCHANTS TOPICS_PER_ENTRY"
+    bench_data.py manifests COUNT DIR             writes DIR/bench-1.yaml ... (key env BENCH_KEY_1 ...)
+    bench_data.py state COUNT FILE [--differ F]   merchants merchant-1 ... (the sandbox's N-th --api-key)
+"""
+
+import argparse
+import json
+import os
+
+TOPICS = [
+    "customer.joined.paid_tier",
+    "customer.joined.free_tier",
+    "customer.joined.free_trial",
+    "customer.joined.lifetime_tier",
+    "customer.changed_tier",
+    "customer.updated",
+    "customer.ordered",
+    "customer.payment_succeeded",
+    "customer.payment_failed",
+    "customer_billing.attempt.failed",
+    "customer.payment_methods.updated",
+    "customer.credits.updated",
+    "customer.credits.expired",
+    "customer.cancelled",
+    "customer.pending_cancellation",
+]
+MAX_ENTRIES = 5_000
+WIDE = 10
+
+
+def shape(count):
+    """(merchants, topics per entry) for `count` subscriptions."""
+    if count <= MAX_ENTRIES:
+        return 1, 1
+    if count <= MAX_ENTRIES * WIDE:
+        return 1, -(-count // MAX_ENTRIES)
+    return -(-count // (MAX_ENTRIES * WIDE)), WIDE
+
+
+def shares(count):
+    """Subscriptions per merchant: `count` split as evenly as possible."""
+    merchants, _ = shape(count)
+    return [count // merchants + (1 if m < count % merchants else 0) for m in range(merchants)]
+
+
+def entries(count, per_entry):
+    """(name, [topics], url) of each entry declaring `count` subscriptions."""
+    out = []
+    for e in range(-(-count // per_entry)):
+        n = min(per_entry, count - e * per_entry)
+        topics = [TOPICS[(e + j) % len(TOPICS)] for j in range(n)]
+        out.append((f"hook-{e:06d}", topics, f"https://hooks.example.com/inveterate/{e:06d}"))
+    return out
+
+
+def kind(i, differ):
+    """'same', 'update' or 'create' for subscription i: of every 100, with
+    c = differ * 100 changes, 0.4 c are updates and 0.3 c creates (each with
+    a live-only stale subscription to delete)."""
+    changed = round(differ * 100)
+    updates, creates = round(changed * 0.4), round(changed * 0.3)
+    slot = i % 100
+    if slot < updates:
+        return "update"
+    if slot < updates + creates:
+        return "create"
+    return "same"
+
+
+def manifest(merchant, count, per_entry):
+    lines = [
+        "version: 1",
+        f"merchant: bench-{merchant}",
+        f"apiKeyEnv: BENCH_KEY_{merchant}",
+        "subscriptions:",
+    ]
+    for name, topics, url in entries(count, per_entry):
+        lines.append(f"  - name: {name}")
+        if len(topics) == 1:
+            lines.append(f"    topic: {topics[0]}")
+        else:
+            lines.append(f"    topics: [{', '.join(topics)}]")
+        lines.append(f"    callbackUrl: {url}")
+    return "\n".join(lines) + "\n"
+
+
+def live(count, per_entry, differ):
+    """(topic, name, url) of the live subscriptions of one merchant."""
+    out = []
+    i = 0
+    for name, topics, url in entries(count, per_entry):
+        for topic in topics:
+            k = kind(i, differ)
+            if k == "same":
+                out.append((topic, name, url))
+            elif k == "update":
+                out.append((topic, name, url.replace("/inveterate/", "/old/")))
+            else:
+                out.append((topic, f"stale-{i:06d}", f"https://hooks.example.com/stale/{i:06d}"))
+            i += 1
+    return out
+
+
+def state(count, differ):
+    _, per_entry = shape(count)
+    merchants = {}
+    next_id = 1
+    for m, share in enumerate(shares(count), start=1):
+        records = []
+        for topic, name, url in live(share, per_entry, differ):
+            stamp = "2024-01-01T00:00:00Z"
+            records.append(
+                {
+                    "id": f"wh_{next_id:06d}",
+                    "topic": topic,
+                    "name": name,
+                    "callbackUrl": url,
+                    "createdAt": stamp,
+                    "updatedAt": stamp,
+                }
+            )
+            next_id += 1
+        merchants[f"merchant-{m}"] = records
+    doc = {"version": 1, "nextId": next_id, "clock": 0, "merchants": merchants}
+    return json.dumps(doc, indent=1) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["shape", "manifests", "state"])
+    parser.add_argument("count", type=int)
+    parser.add_argument("out", nargs="?")
+    parser.add_argument("--differ", type=float, default=0.0, help="share of changes in the plan (0..1)")
+    args = parser.parse_args()
+    if args.what == "shape":
+        print(*shape(args.count))
+        return
+    if not args.out:
+        parser.error("OUT is required")
+    if args.what == "manifests":
+        os.makedirs(args.out, exist_ok=True)
+        _, per_entry = shape(args.count)
+        for m, share in enumerate(shares(args.count), start=1):
+            with open(os.path.join(args.out, f"bench-{m}.yaml"), "w", encoding="utf-8") as f:
+                f.write(manifest(m, share, per_entry))
+    else:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(state(args.count, args.differ))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+//! Client-side pacing. Requests of one client pass through a [`Pacer`]
+//! that bounds how many are in flight and adapts that bound to the
+//! server's pushback: a 429 halves it and pauses every request until the
+//! `Retry-After` time, each run of successes raises it by one again
+//! (additive increase, multiplicative decrease). Under a rate limit the
+//! client thus slows its own pace instead of hammering the server.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Upper bound of requests in flight for one client.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// Shared between all requests of one client.
+#[derive(Debug)]
+pub struct Pacer {
+    state: Mutex<State>,
+    released: Notify,
+}
+
+#[derive(Debug)]
+struct State {
+    limit: usize,
+    in_flight: usize,
+    successes: usize,
+    resume_at: Option<Instant>,
+}
+
+/// A slot for one request; frees itself on drop.
+#[derive(Debug)]
+pub struct Permit {
+    pacer: Arc<Pacer>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.pacer.lock().in_flight -= 1;
+        self.pacer.released.notify_waiters();
+    }
+}
+
+impl Default for Pacer {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(State {
+                limit: MAX_IN_FLIGHT,
+                in_flight: 0,
+                successes: 0,
+                resume_at: None,
+            }),
+            released: Notify::new(),
+        }
+    }
+}
+
+impl Pacer {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another request panicked mid-update
+        // of two counters; the counters are still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for a slot: until any pause has passed and fewer than the
+    /// current limit are in flight.
+    pub async fn acquire(self: &Arc<Self>) -> Permit {
+        loop {
+            let released = self.released.notified();
+            let pause = {
+                let mut state = self.lock();
+                match state.resume_at {
+                    Some(at) if at > Instant::now() => Some(at),
+                    _ if state.in_flight < state.limit => {
+                        state.in_flight += 1;
+                        return Permit {
+                            pacer: Arc::clone(self),
+                        };
+                    }
+                    _ => None,
+                }
+            };
+            match pause {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => released.await,
+            }
+        }
+    }
+
+    /// The server said "too many requests": halve the requests in flight
+    /// and pause everyone for `retry_after`.
+    pub fn throttled(&self, retry_after: Duration) {
+        let mut state = self.lock();
+        state.limit = (state.in_flight.min(state.limit) / 2).max(1);
+        state.successes = 0;
+        let until = Instant::now() + retry_after;
+        state.resume_at = Some(state.resume_at.map_or(until, |at| at.max(until)));
+    }
+
+    /// A request got through: after `limit` successes in a row, allow one
+    /// more in flight.
+    pub fn succeeded(&self) {
+        let mut state = self.lock();
+        state.successes += 1;
+        if state.successes >= state.limit && state.limit < MAX_IN_FLIGHT {
+            state.limit += 1;
+            state.successes = 0;
+        }
+    }
+
+    /// The current bound (for logs and tests).
+    pub fn limit(&self) -> usize {
+        self.lock().limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_halves_in_flight_and_pauses() {
+        let pacer = Arc::new(Pacer::default());
+        let permits: Vec<Permit> = futures_util::future::join_all((0..8).map(|_| pacer.acquire())).await;
+        pacer.throttled(Duration::from_secs(1));
+        assert_eq!(pacer.limit(), 4);
+        drop(permits);
+        let start = Instant::now();
+        let _permit = pacer.acquire().await;
+        assert!(start.elapsed() >= Duration::from_secs(1), "the pause is honoured");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limit_blocks_until_a_permit_is_released() {
+        let pacer = Arc::new(Pacer::default());
+        let first = pacer.acquire().await;
+        pacer.throttled(Duration::ZERO);
+        assert_eq!(pacer.limit(), 1);
+        let waiter = tokio::spawn({
+            let pacer = Arc::clone(&pacer);
+            async move { pacer.acquire().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        drop(first);
+        assert!(waiter.await.is_ok());
+    }
+
+    #[test]
+    fn successes_raise_the_limit_again() {
+        let pacer = Pacer::default();
+        pacer.throttled(Duration::ZERO);
+        assert_eq!(pacer.limit(), 1);
+        pacer.succeeded();
+        assert_eq!(pacer.limit(), 2);
+        pacer.succeeded();
+        pacer.succeeded();
+        assert_eq!(pacer.limit(), 3);
+    }
+}

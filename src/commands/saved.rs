@@ -1,0 +1,210 @@
+//! Saved plans at the edges: `plan --out FILE` writes one (mode 0600,
+//! atomically), `apply --plan FILE` reads one, re-reads every merchant's
+//! live state and hands back the saved plan only if nothing moved.
+//! The file's model and checks are [`crate::saved`].
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+
+use super::{api_key, Context, Helped, Target};
+use crate::plan::Plan;
+use crate::saved::{self, PlanFileError, SavedPlan};
+use crate::secret::mask_url;
+
+/// Largest plan file read.
+const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+/// Live changes listed per stale merchant.
+const MAX_STALE_LINES: usize = 10;
+
+/// Writes the saved plan of `plan` (computed from `targets`) to `path`.
+pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> anyhow::Result<()> {
+    let mut files = Vec::with_capacity(targets.len());
+    for t in targets {
+        let bytes = std::fs::read(&t.manifest.file).with_context(|| {
+            format!(
+                "could not read `{}` again to record its digest",
+                t.manifest.file.display()
+            )
+        })?;
+        files.push(saved::sha256(&bytes));
+    }
+    let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
+    let live: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
+    let doc = saved::build(
+        crate::VERSION,
+        ctx.base_url.as_str(),
+        &manifests,
+        &live,
+        &files,
+        plan,
+    );
+    write_private(path, doc.to_json().as_bytes())
+        .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
+    ctx.status(&format!(
+        "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
+        path.display(),
+        path.display()
+    ));
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// (created with mode 0600 on Unix), renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".invhooks-plan-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// What `apply --plan` found.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Live state is as saved: apply `plan` to `targets`.
+    Ready {
+        /// One target per merchant, its manifest rebuilt from the file.
+        targets: Vec<Target>,
+        /// The saved plan, exactly.
+        plan: Plan,
+    },
+    /// Refused before any change: why, one line each.
+    Refused(Vec<String>),
+}
+
+/// Reads a saved plan and checks it is still fresh: the same base URL, and
+/// for every merchant the same live fingerprint. Nothing is written.
+pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
+    let shown = path.display().to_string();
+    let replan =
+        format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`");
+    let text = read_plan(path).map_err(|e| {
+        let help = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
+        } else {
+            replan.clone()
+        };
+        Helped::wrap(
+            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
+            help,
+        )
+    })?;
+    let saved = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
+        let help = match &e {
+            PlanFileError::JsonOutput => format!(
+                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
+            ),
+            PlanFileError::Version { .. } => {
+                format!("apply it with the invhooks version that wrote it, or {replan}")
+            }
+            _ => replan.clone(),
+        };
+        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
+    })?;
+    if saved.base_url != ctx.base_url.as_str() {
+        return Ok(Prepared::Refused(vec![
+            format!(
+                "plan `{shown}` was computed against `{}`, but this run talks to `{}`; nothing was changed",
+                mask_url(&saved.base_url),
+                mask_url(ctx.base_url.as_str())
+            ),
+            format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {replan}"),
+        ]));
+    }
+    ctx.status(&format!(
+        "applying saved plan {shown} (written by invhooks {}, manifests {})",
+        saved.tool_version,
+        short(&saved.manifest_digest)
+    ));
+
+    let mut clients = Vec::with_capacity(saved.merchants.len());
+    for m in &saved.merchants {
+        let who = format!("merchant `{}` in plan {shown}", m.merchant);
+        clients.push(ctx.client(&api_key(&m.api_key_env, &who)?)?);
+    }
+    let lists = futures_util::future::join_all(clients.iter().map(|c| c.list())).await;
+    let mut targets = Vec::with_capacity(clients.len());
+    let mut stale = Vec::new();
+    for ((m, client), live) in saved.merchants.iter().zip(clients).zip(lists) {
+        let live = live.map_err(|e| {
+            let help = if e.is_auth() {
+                format!(
+                    "check that `{}` holds this merchant's private API key",
+                    m.api_key_env
+                )
+            } else {
+                "check the network, --base-url and --timeout, then re-run".to_owned()
+            };
+            Helped::wrap(
+                anyhow::Error::new(e).context(format!(
+                    "merchant `{}`: could not read live subscriptions",
+                    m.merchant
+                )),
+                help,
+            )
+        })?;
+        if saved::live_fingerprint(&live) != m.live.fingerprint {
+            stale.push(format!(
+                "merchant `{}`: live subscriptions changed since the plan was saved:",
+                m.merchant
+            ));
+            stale.extend(
+                saved::live_changes(&m.live.subscriptions, &live, MAX_STALE_LINES)
+                    .into_iter()
+                    .map(|line| format!("  {line}")),
+            );
+            continue;
+        }
+        let manifest = m.manifest().map_err(|e| {
+            Helped::wrap(
+                anyhow::anyhow!("cannot use plan file `{shown}`: {e}"),
+                replan.clone(),
+            )
+        })?;
+        targets.push(Target {
+            manifest,
+            client,
+            live,
+        });
+    }
+    if !stale.is_empty() {
+        let mut reasons = vec![format!(
+            "plan is stale: `{shown}` no longer matches live state; nothing was changed"
+        )];
+        reasons.extend(stale);
+        reasons.push(format!(
+            "re-plan with `invhooks plan --out {shown}`, review it, then run `invhooks apply --plan {shown}`"
+        ));
+        return Ok(Prepared::Refused(reasons));
+    }
+    Ok(Prepared::Ready {
+        targets,
+        plan: saved.plan(),
+    })
+}
+
+fn read_plan(path: &Path) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(std::io::Error::other("larger than 64 MiB"));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// `sha256:1a2b3c4d5e6f` from a full digest.
+fn short(digest: &str) -> &str {
+    digest.get(..19).unwrap_or(digest)
+}

@@ -1,0 +1,317 @@
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use super::*;
+use crate::apply::ChangeReport;
+use crate::model::LiveSubscription;
+use crate::plan::{Fields, SafetyTrip, Summary};
+use crate::render::drift;
+
+fn fields(topic: &str, name: &str, url: &str) -> Fields {
+    Fields {
+        topic: topic.into(),
+        name: name.into(),
+        callback_url: url.into(),
+    }
+}
+
+fn create(topic: &str, name: &str, url: &str) -> Change {
+    Change {
+        action: Action::Create,
+        topic: topic.into(),
+        name: name.into(),
+        id: None,
+        before: None,
+        after: Some(fields(topic, name, url)),
+        duplicate: false,
+    }
+}
+
+fn update(id: &str, topic: &str, name: &str, old: &str, new: &str) -> Change {
+    Change {
+        action: Action::Update,
+        topic: topic.into(),
+        name: name.into(),
+        id: Some(id.into()),
+        before: Some(fields(topic, name, old)),
+        after: Some(fields(topic, name, new)),
+        duplicate: false,
+    }
+}
+
+fn delete(id: &str, topic: &str, name: &str, url: &str, duplicate: bool) -> Change {
+    Change {
+        action: Action::Delete,
+        topic: topic.into(),
+        name: name.into(),
+        id: Some(id.into()),
+        before: Some(fields(topic, name, url)),
+        after: None,
+        duplicate,
+    }
+}
+
+fn merchant(label: &str, changes: Vec<Change>, unmanaged: Vec<LiveSubscription>) -> MerchantPlan {
+    let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+    MerchantPlan {
+        merchant: label.into(),
+        summary: Summary {
+            create: count(Action::Create),
+            update: count(Action::Update),
+            delete: count(Action::Delete),
+            unchanged: 3,
+            ignored: 1,
+            unmanaged: unmanaged.len(),
+        },
+        changes,
+        unmanaged,
+        safety: None,
+    }
+}
+
+fn small() -> Plan {
+    let mut acme = merchant(
+        "acme",
+        vec![
+            create(
+                "customer.cancelled",
+                "crm",
+                "https://crm.example/hook?token=s3cr3t",
+            ),
+            update(
+                "wh_000002",
+                "customer.updated",
+                "erp",
+                "https://erp.example/v1",
+                "https://erp.example/v2",
+            ),
+            update(
+                "wh_000003",
+                "customer.ordered",
+                "pipe|name",
+                "https://x.example/?k=old",
+                "https://x.example/?k=new",
+            ),
+            delete(
+                "wh_000004",
+                "customer.ordered",
+                "warehouse",
+                "https://w.example/",
+                true,
+            ),
+            delete(
+                "wh_000005",
+                "customer.updated",
+                "legacy",
+                "https://old.example/",
+                false,
+            ),
+        ],
+        vec![],
+    );
+    acme.safety = Some(SafetyTrip::MassChange {
+        changed: 4,
+        in_scope: 10,
+    });
+    let beta = merchant(
+        "beta",
+        vec![],
+        vec![LiveSubscription {
+            id: "wh_000009".into(),
+            topic: "customer.updated".into(),
+            name: "manual".into(),
+            callback_url: "https://manual.example/".into(),
+        }],
+    );
+    Plan {
+        merchants: vec![acme, beta],
+    }
+}
+
+fn huge(changes: usize) -> Plan {
+    let list = (0..changes)
+        .map(|i| match i % 3 {
+            0 => create(
+                "customer.updated",
+                &format!("hook-{i:05}"),
+                &format!("https://h.example/{i}?sig=abc"),
+            ),
+            1 => update(
+                &format!("wh_{i:06}"),
+                "customer.ordered",
+                &format!("hook-{i:05}"),
+                &format!("https://old.example/{i}"),
+                &format!("https://new.example/{i}"),
+            ),
+            _ => delete(
+                &format!("wh_{i:06}"),
+                "customer.cancelled",
+                &format!("hook-{i:05}"),
+                &format!("https://gone.example/{i}"),
+                false,
+            ),
+        })
+        .collect();
+    let mut m = merchant("acme-eu", list, vec![]);
+    m.safety = Some(SafetyTrip::MassChange {
+        changed: changes * 2 / 3,
+        in_scope: changes,
+    });
+    Plan {
+        merchants: vec![
+            m,
+            merchant(
+                "beta",
+                vec![create("customer.updated", "b", "https://b.example/")],
+                vec![],
+            ),
+        ],
+    }
+}
+
+/// The first `n` lines and the last `m`, for snapshots of huge documents.
+fn ends(text: &str, n: usize, m: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines.len().saturating_sub(m);
+    format!(
+        "{}\n[… {} lines …]\n{}",
+        lines[..n].join("\n"),
+        tail - n,
+        lines[tail..].join("\n")
+    )
+}
+
+#[test]
+fn small_plan_summary_then_tables_then_details() {
+    let md = render(&small(), "invhooks plan", GITHUB_COMMENT_LIMIT);
+    assert!(!md.contains("s3cr3t"));
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn no_changes_is_one_line_and_the_counts() {
+    let plan = Plan {
+        merchants: vec![merchant("acme", vec![], vec![])],
+    };
+    insta::assert_snapshot!(render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT));
+}
+
+#[test]
+fn a_3000_change_plan_fits_githubs_limit_and_keeps_its_summary() {
+    let plan = huge(3_000);
+    let md = render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT);
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} bytes", md.len());
+    assert!(md.chars().count() <= GITHUB_COMMENT_LIMIT);
+    assert!(md.starts_with(
+        "<!-- invhooks plan -->\n### invhooks plan\n\n**Plan: 1001 to create, 1000 to update, 1000 to delete"
+    ));
+    assert!(md.contains("| acme-eu | 1000 | 1000 | 1000 | 3 | 1 | 0 |"));
+    assert!(md.contains("| beta | 1 | 0 | 0 | 3 | 1 | 0 |"));
+    assert!(md.contains("> [!WARNING]\n> **acme-eu**: the plan updates or deletes 2000 of 3000"));
+    let shown = md
+        .lines()
+        .filter(|l| l.starts_with("| ➕") || l.starts_with("| 🔄") || l.starts_with("| ➖"))
+        .count();
+    let left_out = 3_001 - shown;
+    assert!(
+        md.contains(&format!(
+            "show {shown} of 3001 changes: {left_out} row(s) were left out"
+        )),
+        "{}",
+        ends(&md, 30, 5)
+    );
+    assert!(md.trim_end().ends_with(&format!(
+        "_{left_out} more changes not shown. Run `invhooks plan` for the full list._"
+    )));
+    insta::assert_snapshot!(ends(&md, 24, 4));
+}
+
+#[test]
+fn every_limit_is_respected() {
+    let plan = huge(500);
+    for limit in [2_000, 5_000, 20_000, 65_536] {
+        let md = render(&plan, "invhooks plan", limit);
+        assert!(md.len() <= limit, "{limit}: {}", md.len());
+        assert!(md.contains("**Plan: 168 to create"), "{limit}");
+    }
+}
+
+#[test]
+fn thousands_of_merchants_cut_the_counts_rows_not_the_total() {
+    let merchants = (0..5_000)
+        .map(|i| {
+            merchant(
+                &format!("merchant-{i:04}"),
+                vec![create("customer.updated", "a", "https://a/")],
+                vec![],
+            )
+        })
+        .collect();
+    let md = render(&Plan { merchants }, "invhooks plan", GITHUB_COMMENT_LIMIT);
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT);
+    assert!(md.contains("**Plan: 5000 to create, 0 to update, 0 to delete, 15000 unchanged, 5000 ignored.**"));
+    assert!(md.contains("more merchant(s) not listed_ |"));
+}
+
+#[test]
+fn the_drift_report_fits_too() {
+    let plan = huge(3_000);
+    let md = drift::markdown(&plan, GITHUB_COMMENT_LIMIT);
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    assert!(md.contains("**Drift: 1000 changed, 1001 missing, 1000 unmanaged, 0 duplicate.**"));
+    assert!(md.contains("drift items: "), "{}", ends(&md, 20, 3));
+}
+
+#[test]
+fn apply_summary_shows_outcomes() {
+    let plan = small();
+    let acme = &plan.merchants[0];
+    let reports = [MerchantReport {
+        merchant: "acme".into(),
+        changes: acme
+            .changes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChangeReport {
+                change: c.clone(),
+                outcome: match i {
+                    0 => Outcome::Failed {
+                        reason: "400 Bad Request: topic | unknown".into(),
+                    },
+                    3 | 4 => Outcome::Skipped {
+                        reason: "not attempted".into(),
+                    },
+                    _ => Outcome::Done,
+                },
+            })
+            .collect(),
+        cleaned_up: vec![],
+        verification: crate::apply::Verification::Unknown {
+            reason: "not checked".into(),
+        },
+    }];
+    insta::assert_snapshot!(apply_summary(
+        &plan,
+        ApplyResult::Applied(&reports),
+        GITHUB_COMMENT_LIMIT
+    ));
+}
+
+#[test]
+fn apply_summary_of_a_refusal_lists_the_reasons() {
+    let reasons = [
+        "merchant `acme`: too much".to_owned(),
+        "second | reason".to_owned(),
+    ];
+    insta::assert_snapshot!(apply_summary(
+        &small(),
+        ApplyResult::Refused(&reasons),
+        GITHUB_COMMENT_LIMIT
+    ));
+}
+
+#[test]
+fn fences_outgrow_backticks() {
+    assert_eq!(fence_for("a ``` b"), "````");
+    assert_eq!(fence_for("plain"), "```");
+    assert_eq!(code("a`b"), "`` a`b ``");
+}

@@ -1,0 +1,610 @@
+//! Fault injection over real HTTP: each fault alone at rate 1 (and 0),
+//! reproducibility by seed, and the injected-fault counters.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::sandbox::{Faults, InjectedStats};
+
+const TOPIC: &str = "customer.updated";
+
+async fn start_with(faults: Faults) -> Sandbox {
+    let config = SandboxConfig {
+        faults,
+        ..config(&[KEY])
+    };
+    Sandbox::start(ANY_PORT.parse().unwrap(), config).await.unwrap()
+}
+
+/// A client whose timeout is far beyond any test's duration: a request
+/// that times out means the sandbox hung instead of answering or closing.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// What a client saw: a response, or a connection closed without one.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Answer {
+        status: u16,
+        retry_after: Option<String>,
+        body: Value,
+    },
+    Dropped,
+}
+
+impl Outcome {
+    fn status(&self) -> Option<u16> {
+        match self {
+            Outcome::Answer { status, .. } => Some(*status),
+            Outcome::Dropped => None,
+        }
+    }
+
+    fn body(&self) -> &Value {
+        match self {
+            Outcome::Answer { body, .. } => body,
+            Outcome::Dropped => panic!("the connection was dropped"),
+        }
+    }
+}
+
+async fn request(
+    client: &reqwest::Client,
+    sandbox: &Sandbox,
+    method: Method,
+    body: Option<Value>,
+) -> Outcome {
+    let url = format!("{}/admin/webhook-subscriptions", sandbox.base_url());
+    let mut builder = client.request(method, url).header("X-Inveterate-Api-Key", KEY);
+    if let Some(body) = body {
+        builder = builder.json(&body);
+    }
+    match builder.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let text = response.text().await.unwrap();
+            let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+            Outcome::Answer {
+                status,
+                retry_after,
+                body,
+            }
+        }
+        Err(err) => {
+            assert!(!err.is_timeout(), "the sandbox hung instead of closing: {err:?}");
+            assert!(closed_without_response(&err), "not a dropped connection: {err:?}");
+            Outcome::Dropped
+        }
+    }
+}
+
+/// Whether `err` says the server closed the connection before answering.
+fn closed_without_response(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+fn create(name: &str) -> Value {
+    json!({"topic": TOPIC, "callbackUrl": "https://a.example/hook", "name": name})
+}
+
+fn injected_error() -> Value {
+    json!({"message": "internal error (injected)", "data": {}})
+}
+
+#[tokio::test]
+async fn zero_rates_inject_nothing() {
+    let sandbox = start_with(Faults {
+        seed: 5,
+        error_rate: 0.0,
+        partial_failure_rate: 0.0,
+        drop_rate: 0.0,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    for round in 0..5 {
+        let created = request(&client, &sandbox, Method::POST, Some(create("crm"))).await;
+        assert_eq!(created.status(), Some(201), "{created:?}");
+        let id = created.body()["data"]["id"].clone();
+        let listed = request(&client, &sandbox, Method::GET, None).await;
+        assert_eq!(
+            listed.body()["data"]["subscriptions"][0]["id"],
+            id,
+            "round {round}"
+        );
+        let body = json!({"topic": TOPIC, "id": id, "callbackUrl": "https://b.example"});
+        assert_eq!(
+            request(&client, &sandbox, Method::PUT, Some(body)).await.status(),
+            Some(200)
+        );
+        let body = json!({"topic": TOPIC, "id": id});
+        assert_eq!(
+            request(&client, &sandbox, Method::DELETE, Some(body))
+                .await
+                .status(),
+            Some(200)
+        );
+    }
+    assert!(sandbox.subscriptions(KEY).is_empty());
+    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+    assert_eq!(sandbox.stats().total, 20);
+}
+
+#[tokio::test]
+async fn error_rate_one_fails_every_method_before_any_write() {
+    let sandbox = start_with(Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let live = sandbox.seed(KEY, &[(TOPIC, "crm", "https://a.example")]);
+    let id = &live[0].id;
+    let client = client();
+    let requests = [
+        (Method::GET, None),
+        (Method::POST, Some(create("new"))),
+        (
+            Method::PUT,
+            Some(json!({"topic": TOPIC, "id": id, "callbackUrl": "https://b.example"})),
+        ),
+        (Method::DELETE, Some(json!({"topic": TOPIC, "id": id}))),
+    ];
+    for (method, body) in requests {
+        let outcome = request(&client, &sandbox, method.clone(), body).await;
+        assert_eq!(outcome.status(), Some(500), "{method}: {outcome:?}");
+        assert_eq!(outcome.body(), &injected_error(), "{method}");
+    }
+    assert_eq!(sandbox.subscriptions(KEY), live, "nothing was written");
+    // Requests that never reach the store keep their honest answer.
+    let wrong_key = send(&sandbox, Method::GET, Some("sk_wrong"), None).await;
+    assert_error(&wrong_key, 400, &["invalid API key"]);
+    let invalid = call(&sandbox, Method::POST, json!({"topic": TOPIC})).await;
+    assert_error(&invalid, 400, &["missing required field `name`"]);
+
+    let stats = sandbox.stats();
+    assert_eq!((stats.get, stats.post, stats.put, stats.delete), (2, 2, 1, 1));
+    let expected = InjectedStats {
+        errors: 4,
+        ..InjectedStats::default()
+    };
+    assert_eq!(stats.injected, expected);
+    // The stats endpoint is not subject to faults and shows the counts.
+    let over_http = send_path(&sandbox, Method::GET, "/_sandbox/stats").await;
+    assert_eq!(over_http.status, 200);
+    assert_eq!(
+        over_http.body["requests"]["injected"],
+        json!({"errors": 4, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0})
+    );
+    sandbox.reset_stats();
+    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+}
+
+#[tokio::test]
+async fn partial_failure_rate_one_writes_then_fails() {
+    let sandbox = start_with(Faults {
+        partial_failure_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    let created = request(&client, &sandbox, Method::POST, Some(create("crm"))).await;
+    assert_eq!(created.status(), Some(500));
+    assert_eq!(created.body(), &injected_error());
+    let live = sandbox.subscriptions(KEY);
+    assert_eq!(live.len(), 1, "the create happened");
+    let id = live[0].id.clone();
+    // GET is not a write: it is never a partial failure.
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(listed.status(), Some(200));
+    assert_eq!(listed.body()["data"]["subscriptions"][0]["id"], id.as_str());
+
+    let body = json!({"topic": TOPIC, "id": id, "callbackUrl": "https://b.example"});
+    let updated = request(&client, &sandbox, Method::PUT, Some(body)).await;
+    assert_eq!(updated.body(), &injected_error());
+    assert_eq!(sandbox.subscriptions(KEY)[0].callback_url, "https://b.example");
+
+    // When the store refuses, nothing happened: the 400 goes out.
+    let unknown = json!({"topic": TOPIC, "id": "wh_999999"});
+    let refused = request(&client, &sandbox, Method::DELETE, Some(unknown)).await;
+    assert_eq!(refused.status(), Some(400));
+    assert!(refused.body()["message"]
+        .as_str()
+        .unwrap()
+        .contains("NO action was taken"));
+
+    let deleted = request(
+        &client,
+        &sandbox,
+        Method::DELETE,
+        Some(json!({"topic": TOPIC, "id": id})),
+    )
+    .await;
+    assert_eq!(deleted.body(), &injected_error());
+    assert!(sandbox.subscriptions(KEY).is_empty(), "the delete happened");
+    let expected = InjectedStats {
+        partial_failures: 3,
+        ..InjectedStats::default()
+    };
+    assert_eq!(sandbox.stats().injected, expected);
+}
+
+#[tokio::test]
+async fn drop_rate_one_closes_without_a_response_before_or_after_the_write() {
+    let sandbox = start_with(Faults {
+        seed: 3,
+        drop_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    let mut before = 0;
+    let mut after = 0;
+    for n in 0..12 {
+        let name = format!("crm-{n}");
+        let count = sandbox.subscriptions(KEY).len();
+        let outcome = request(&client, &sandbox, Method::POST, Some(create(&name))).await;
+        assert_eq!(outcome, Outcome::Dropped);
+        let live = sandbox.subscriptions(KEY);
+        let injected = sandbox.stats().injected;
+        if live.len() == count + 1 {
+            // Dropped after the write: the create happened.
+            assert_eq!(live[count].name, name);
+            after += 1;
+        } else {
+            assert_eq!(live.len(), count, "dropped before the write: nothing happened");
+            before += 1;
+        }
+        assert_eq!(
+            (injected.drops_before, injected.drops_after),
+            (before, after),
+            "request {n}"
+        );
+    }
+    assert!(before > 0 && after > 0, "{before} before, {after} after");
+    assert_eq!(
+        request(&client, &sandbox, Method::GET, None).await,
+        Outcome::Dropped
+    );
+    assert_eq!(sandbox.stats().injected.errors, 0);
+}
+
+/// Runs a fixed sequence of requests, one client with keep-alive, and
+/// returns what each one saw.
+async fn run_sequence(faults: Faults) -> (Vec<Option<u16>>, InjectedStats, Vec<String>) {
+    let sandbox = start_with(faults).await;
+    let client = client();
+    let mut outcomes = Vec::new();
+    for n in 0..40 {
+        let (method, body) = match n % 4 {
+            0 => (Method::POST, Some(create(&format!("crm-{n}")))),
+            1 => (Method::GET, None),
+            2 => (
+                Method::PUT,
+                Some(json!({"topic": TOPIC, "id": format!("wh_{:06}", n / 4 + 1), "name": "renamed"})),
+            ),
+            _ => (
+                Method::DELETE,
+                Some(json!({"topic": TOPIC, "id": format!("wh_{:06}", n / 4 + 1)})),
+            ),
+        };
+        outcomes.push(request(&client, &sandbox, method, body).await.status());
+    }
+    let live = sandbox
+        .subscriptions(KEY)
+        .into_iter()
+        .map(|s| format!("{}:{}", s.id, s.name));
+    (outcomes, sandbox.stats().injected, live.collect())
+}
+
+#[tokio::test]
+async fn same_seed_same_fates_through_keep_alive_connections() {
+    let all = |seed| Faults {
+        seed,
+        error_rate: 0.2,
+        partial_failure_rate: 0.3,
+        drop_rate: 0.3,
+        ..Faults::default()
+    };
+    let first = run_sequence(all(11)).await;
+    assert_eq!(run_sequence(all(11)).await, first);
+    let (outcomes, injected, _) = &first;
+    // Every kind of fault shows up, and a client keeps working after a
+    // dropped connection.
+    assert!(
+        injected.errors > 0 && injected.partial_failures > 0,
+        "{injected:?}"
+    );
+    assert!(
+        injected.drops_before > 0 && injected.drops_after > 0,
+        "{injected:?}"
+    );
+    let dropped = outcomes.iter().filter(|o| o.is_none()).count() as u64;
+    assert_eq!(dropped, injected.drops_before + injected.drops_after);
+    assert!(outcomes.contains(&Some(201)));
+    assert_ne!(run_sequence(all(12)).await, first);
+}
+
+#[tokio::test]
+async fn error_rate_half_gives_the_same_statuses_for_the_same_seed() {
+    async fn statuses(seed: u64) -> Vec<u16> {
+        let sandbox = start_with(Faults {
+            seed,
+            error_rate: 0.5,
+            ..Faults::default()
+        })
+        .await;
+        let client = client();
+        let mut statuses = Vec::new();
+        for _ in 0..50 {
+            statuses.push(
+                request(&client, &sandbox, Method::GET, None)
+                    .await
+                    .status()
+                    .unwrap(),
+            );
+        }
+        statuses
+    }
+    let first = statuses(1).await;
+    assert_eq!(statuses(1).await, first);
+    assert!(first.contains(&200) && first.contains(&500), "{first:?}");
+    assert!(first.iter().all(|s| *s == 200 || *s == 500));
+    assert_ne!(statuses(2).await, first);
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after_then_recovers() {
+    let sandbox = start_with(Faults {
+        rate_limit: Some(1.0),
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    // The bucket holds max(1, 1) = 1 token: the burst's second and third
+    // requests are refused, and nothing is written.
+    let first = request(&client, &sandbox, Method::POST, Some(create("a"))).await;
+    assert_eq!(first.status(), Some(201));
+    for (method, body) in [(Method::POST, Some(create("b"))), (Method::GET, None)] {
+        let refused = request(&client, &sandbox, method, body).await;
+        let Outcome::Answer {
+            status,
+            retry_after,
+            body,
+        } = &refused
+        else {
+            panic!("dropped");
+        };
+        assert_eq!(*status, 429);
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(body["data"], json!({}));
+        assert!(body["message"].as_str().unwrap().contains("rate limit"), "{body}");
+    }
+    assert_eq!(
+        sandbox.subscriptions(KEY).len(),
+        1,
+        "the refused create was not written"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(again.status(), Some(200));
+    assert_eq!(again.body()["data"]["subscriptions"].as_array().unwrap().len(), 1);
+    let stats = sandbox.stats();
+    assert_eq!(stats.injected.rate_limited, 2);
+    assert_eq!(
+        (stats.get, stats.post),
+        (2, 2),
+        "refused requests are still counted"
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_requests_are_not_subject_to_other_faults() {
+    let sandbox = start_with(Faults {
+        rate_limit: Some(1.0),
+        error_rate: 1.0,
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    assert_eq!(
+        request(&client, &sandbox, Method::GET, None).await.status(),
+        Some(500)
+    );
+    assert_eq!(
+        request(&client, &sandbox, Method::GET, None).await.status(),
+        Some(429)
+    );
+    let expected = InjectedStats {
+        errors: 1,
+        rate_limited: 1,
+        ..InjectedStats::default()
+    };
+    assert_eq!(sandbox.stats().injected, expected);
+}
+
+#[tokio::test]
+async fn visibility_delay_hides_a_create_from_get_for_a_while() {
+    let delay = Duration::from_millis(500);
+    let sandbox = start_with(Faults {
+        visibility_delay: delay,
+        ..Faults::default()
+    })
+    .await;
+    let seeded = sandbox.seed(KEY, &[(TOPIC, "old", "https://old.example")]);
+    let client = client();
+    let ids = |outcome: &Outcome| -> Vec<String> {
+        let subs = outcome.body()["data"]["subscriptions"].as_array().unwrap();
+        subs.iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let created_at = Instant::now();
+    let created = request(&client, &sandbox, Method::POST, Some(create("new"))).await;
+    assert_eq!(created.status(), Some(201));
+    let id = created.body()["data"]["id"].as_str().unwrap().to_owned();
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(ids(&listed), [seeded[0].id.clone()], "not visible yet");
+    // The in-process view shows everything; `visible_subscriptions` what GET shows.
+    assert_eq!(sandbox.subscriptions(KEY).len(), 2);
+    assert_eq!(sandbox.visible_subscriptions(KEY), seeded);
+
+    // PUT and DELETE work on a hidden subscription at once.
+    let body = json!({"topic": TOPIC, "id": id, "callbackUrl": "https://new.example"});
+    let updated = request(&client, &sandbox, Method::PUT, Some(body)).await;
+    assert_eq!(updated.status(), Some(200), "{updated:?}");
+    let other = request(&client, &sandbox, Method::POST, Some(create("gone"))).await;
+    let other_id = other.body()["data"]["id"].as_str().unwrap().to_owned();
+    let body = json!({"topic": TOPIC, "id": other_id});
+    assert_eq!(
+        request(&client, &sandbox, Method::DELETE, Some(body))
+            .await
+            .status(),
+        Some(200)
+    );
+    assert_eq!(sandbox.subscriptions(KEY).len(), 2);
+
+    tokio::time::sleep(delay.saturating_sub(created_at.elapsed()) + Duration::from_millis(50)).await;
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(ids(&listed), [seeded[0].id.clone(), id]);
+    assert_eq!(
+        listed.body()["data"]["subscriptions"][1]["callbackUrl"],
+        "https://new.example"
+    );
+    assert_eq!(sandbox.visible_subscriptions(KEY), sandbox.subscriptions(KEY));
+}
+
+#[tokio::test]
+async fn latency_delays_every_request() {
+    let latency = Duration::from_millis(150);
+    let sandbox = start_with(Faults {
+        latency,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    for (method, body) in [(Method::GET, None), (Method::POST, Some(create("a")))] {
+        let started = Instant::now();
+        let outcome = request(&client, &sandbox, method, body).await;
+        assert!(outcome.status().is_some());
+        assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+    }
+    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+}
+
+#[tokio::test]
+async fn invalid_faults_refuse_to_start() {
+    let err = Sandbox::start(
+        ANY_PORT.parse().unwrap(),
+        SandboxConfig {
+            faults: Faults {
+                drop_rate: 2.0,
+                ..Faults::default()
+            },
+            ..config(&[KEY])
+        },
+    )
+    .await
+    .unwrap_err();
+    let shown = format!("{err:#}");
+    assert!(
+        shown.contains("drop rate must be a probability between 0 and 1"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_drop_closes_the_connection_at_once_without_a_byte() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let sandbox = start_with(Faults {
+        drop_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    for _ in 0..4 {
+        let mut stream = tokio::net::TcpStream::connect(sandbox.addr()).await.unwrap();
+        let body = create("raw").to_string();
+        let request = format!(
+            "POST /v2.0/admin/webhook-subscriptions HTTP/1.1\r\nHost: x\r\nX-Inveterate-Api-Key: {KEY}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Keep-alive is the default in HTTP/1.1: only the drop closes this.
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received))
+            .await
+            .expect("the connection was left open");
+        assert!(
+            read.is_ok()
+                || read
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "{read:?}"
+        );
+        assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+    }
+    let injected = sandbox.stats().injected;
+    assert_eq!(injected.drops_before + injected.drops_after, 4);
+    assert_eq!(sandbox.subscriptions(KEY).len() as u64, injected.drops_after);
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let sandbox = start_with(Faults {
+        latency: Duration::from_millis(400),
+        ..Faults::default()
+    })
+    .await;
+    let url = format!("{}/admin/webhook-subscriptions", sandbox.base_url());
+    let idle = client();
+    // An idle keep-alive connection must not hold the shutdown up.
+    let first = idle
+        .get(&url)
+        .header("X-Inveterate-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let in_flight = tokio::spawn(async move {
+        let response = client()
+            .get(&url)
+            .header("X-Inveterate-Api-Key", KEY)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let addr = sandbox.addr();
+    sandbox.shutdown().await.unwrap();
+    assert_eq!(in_flight.await.unwrap(), 200);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}

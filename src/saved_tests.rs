@@ -1,0 +1,198 @@
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::path::Path;
+
+use super::*;
+use crate::manifest;
+
+const YAML: &str = "version: 1
+merchant: acme
+apiKeyEnv: KEY_ACME
+ignore:
+  - name: \"zapier-*\"
+subscriptions:
+  - {name: crm, topic: customer.updated, callbackUrl: \"https://crm.example/?t=${TOKEN}\"}
+  - {name: erp, topic: customer.ordered, callbackUrl: \"https://erp.example/new\"}
+";
+
+fn live(id: &str, topic: &str, name: &str, url: &str) -> LiveSubscription {
+    LiveSubscription {
+        id: id.into(),
+        topic: topic.into(),
+        name: name.into(),
+        callback_url: url.into(),
+    }
+}
+
+fn fixture() -> (MerchantManifest, Vec<LiveSubscription>) {
+    let env = |name: &str| (name == "TOKEN").then(|| "s3cr3t".to_owned());
+    let m = manifest::load_str(Path::new("webhooks.yaml"), YAML, &env).unwrap();
+    let live = vec![
+        live("wh_3", "customer.ordered", "erp", "https://erp.example/old"),
+        live(
+            "wh_1",
+            "customer.updated",
+            "zapier-x",
+            "https://hooks.zapier.com/1",
+        ),
+        live("wh_2", "customer.cancelled", "stale", "https://stale.example/"),
+    ];
+    (m, live)
+}
+
+fn saved() -> SavedPlan {
+    let (m, live) = fixture();
+    let plan = Plan {
+        merchants: vec![plan::diff(&m, &live)],
+    };
+    build(
+        "9.9.9",
+        "https://api.example/v2.0/",
+        &[m],
+        &[live],
+        &[sha256(YAML.as_bytes())],
+        &plan,
+    )
+}
+
+#[test]
+fn the_live_fingerprint_ignores_order_but_nothing_else() {
+    let (_, live) = fixture();
+    let mut reversed = live.clone();
+    reversed.reverse();
+    assert_eq!(live_fingerprint(&live), live_fingerprint(&reversed));
+    let mut other_id = live.clone();
+    other_id[0].id = "wh_9".into();
+    assert_ne!(live_fingerprint(&live), live_fingerprint(&other_id));
+    let mut other_url = live.clone();
+    other_url[1].callback_url.push('x');
+    assert_ne!(live_fingerprint(&live), live_fingerprint(&other_url));
+    assert_ne!(live_fingerprint(&live), live_fingerprint(&live[1..]));
+    assert!(live_fingerprint(&[]).starts_with("sha256:"));
+    assert_eq!(live_fingerprint(&[]).len(), 7 + 64);
+}
+
+#[test]
+fn a_saved_plan_reads_back_as_written() {
+    let saved = saved();
+    let text = saved.to_json();
+    assert!(text.contains("s3cr3t"), "saved plans keep real values");
+    let back = SavedPlan::parse(&text, "test").unwrap();
+    assert_eq!(back, saved);
+    assert_eq!(back.plan().merchants[0].summary.delete, 1);
+    let m = back.merchants[0].manifest().unwrap();
+    assert_eq!(m.api_key_env, "KEY_ACME");
+    assert!(m.is_ignored(&live("x", "customer.updated", "zapier-y", "https://z/")));
+    assert_eq!(m.subscriptions[0].location.line, 7);
+}
+
+#[test]
+fn not_json_or_truncated_is_refused() {
+    let text = saved().to_json();
+    for broken in [&text[..text.len() / 2], "", "\u{0}garbage"] {
+        assert!(matches!(
+            SavedPlan::parse(broken, "test"),
+            Err(PlanFileError::NotJson(_))
+        ));
+    }
+}
+
+#[test]
+fn foreign_json_and_plan_output_are_told_apart() {
+    assert_eq!(
+        SavedPlan::parse("{\"hello\": 1}", "test"),
+        Err(PlanFileError::Foreign)
+    );
+    assert_eq!(SavedPlan::parse("[1, 2]", "test"), Err(PlanFileError::Foreign));
+    assert_eq!(
+        SavedPlan::parse("{\"format_version\": \"1\", \"merchants\": []}", "test"),
+        Err(PlanFileError::JsonOutput)
+    );
+}
+
+#[test]
+fn another_format_version_is_refused_with_both_versions() {
+    let text = saved()
+        .to_json()
+        .replacen("\"format_version\": \"1\"", "\"format_version\": \"2\"", 1);
+    let err = SavedPlan::parse(&text, "0.1.0").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "it has saved-plan format_version \"2\" (written by invhooks 9.9.9); this invhooks (0.1.0) reads format_version \"1\""
+    );
+}
+
+#[test]
+fn missing_or_unknown_keys_are_damage() {
+    let text = saved().to_json();
+    let missing = text.replacen("\"api_key_env\": \"KEY_ACME\",", "", 1);
+    assert!(matches!(
+        SavedPlan::parse(&missing, "t"),
+        Err(PlanFileError::Damaged(_))
+    ));
+    let unknown = text.replacen("\"base_url\"", "\"extra\": 1, \"base_url\"", 1);
+    assert!(matches!(
+        SavedPlan::parse(&unknown, "t"),
+        Err(PlanFileError::Damaged(_))
+    ));
+}
+
+#[test]
+fn an_edited_plan_is_inconsistent() {
+    let text = saved().to_json();
+    // Someone points an update somewhere else: the plan no longer follows
+    // from the stored manifest.
+    let at = text.rfind("https://erp.example/new").unwrap();
+    let edited = format!("{}https://evil.example/{}", &text[..at], &text[at + 23..]);
+    assert!(
+        edited.contains("https://erp.example/new"),
+        "the manifest keeps its URL"
+    );
+    let err = SavedPlan::parse(&edited, "t");
+    assert!(
+        matches!(&err, Err(PlanFileError::Inconsistent(m)) if m.contains("stored changes")),
+        "{err:?}"
+    );
+    // Someone edits the live list: the fingerprint gives it away.
+    let edited = text.replace("https://stale.example/", "https://other.example/");
+    let err = SavedPlan::parse(&edited, "t");
+    assert!(
+        matches!(&err, Err(PlanFileError::Inconsistent(m)) if m.contains("fingerprint")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn live_changes_name_what_moved_with_masked_urls() {
+    let (_, before) = fixture();
+    let mut now = before.clone();
+    now[0].callback_url = "https://erp.example/older".into();
+    now[1].callback_url = "https://hooks.zapier.com/1?k=v".into();
+    now.remove(2);
+    now.push(live(
+        "wh_4",
+        "customer.updated",
+        "new",
+        "https://n.example/?token=x",
+    ));
+    assert_eq!(
+        live_changes(&before, &now, 10),
+        [
+            "added customer.updated new [wh_4] https://n.example/?token=***",
+            "changed customer.ordered erp [wh_3]: callback URL https://erp.example/old → https://erp.example/older",
+            "changed customer.updated zapier-x [wh_1]: callback URL https://hooks.zapier.com/1 → https://hooks.zapier.com/1?k=***",
+            "removed customer.cancelled stale [wh_2]",
+        ]
+    );
+    assert_eq!(live_changes(&before, &now, 1).len(), 2);
+}
+
+#[test]
+fn the_manifest_digest_covers_paths_and_contents() {
+    let a = manifest_digest(&[("a.yaml".into(), sha256(b"x"))]);
+    assert_ne!(a, manifest_digest(&[("b.yaml".into(), sha256(b"x"))]));
+    assert_ne!(a, manifest_digest(&[("a.yaml".into(), sha256(b"y"))]));
+    let two = [("a".to_owned(), sha256(b"1")), ("b".to_owned(), sha256(b"2"))];
+    let swapped = [two[1].clone(), two[0].clone()];
+    assert_eq!(manifest_digest(&two), manifest_digest(&swapped));
+}

@@ -1,0 +1,244 @@
+//! The chaos test: apply against the in-process sandbox with every fault
+//! on, over many seeded random desired/live sets. In every run, after at
+//! most one re-run: live equals desired, no duplicate exists, nothing
+//! matched by `ignore` was touched, and no planned delete ran after a
+//! failed create or update.
+//!
+//! `CHAOS_SEEDS=500 cargo test --test it chaos -- --nocapture` runs more
+//! seeds (the default keeps CI short) and prints the figures.
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
+use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
+use invhooks::model::{LiveSubscription, MerchantManifest};
+use invhooks::plan::{diff, Action};
+use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+
+const KEY: &str = "chaos-key";
+const TOPICS: [&str; 4] = [
+    "customer.updated",
+    "customer.ordered",
+    "customer.cancelled",
+    "customer.payment_failed",
+];
+const NAMES: [&str; 3] = ["crm", "erp", "warehouse"];
+const URLS: [&str; 3] = [
+    "https://a.example/",
+    "https://b.example/hook",
+    "https://c.example/?sig=1",
+];
+
+/// What one seed did.
+#[derive(Debug, Default)]
+struct SeedOutcome {
+    runs: usize,
+    changes: usize,
+    cleaned_up: usize,
+    requests: u64,
+    injected: u64,
+}
+
+fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
+    let mut yaml = format!(
+        "version: 1\nprune: {}\nignore:\n  - name: \"zap-*\"\nsubscriptions:\n",
+        rng.random_bool(0.8)
+    );
+    let mut keys = BTreeSet::new();
+    for _ in 0..rng.random_range(0..10) {
+        keys.insert((
+            rng.random_range(0..TOPICS.len()),
+            rng.random_range(0..NAMES.len()),
+        ));
+    }
+    for (t, n) in keys {
+        let url = URLS[rng.random_range(0..URLS.len())];
+        yaml.push_str(&format!(
+            "  - {{name: {}, topic: {}, callbackUrl: \"{url}\"}}\n",
+            NAMES[n], TOPICS[t]
+        ));
+    }
+    invhooks::manifest::load_str(Path::new("chaos.yaml"), &yaml, &|_| None).unwrap()
+}
+
+fn random_live(rng: &mut StdRng) -> Vec<(String, String, String)> {
+    (0..rng.random_range(0..12))
+        .map(|i| {
+            let name = if rng.random_bool(0.2) {
+                format!("zap-{i}")
+            } else {
+                NAMES[rng.random_range(0..NAMES.len())].to_owned()
+            };
+            (
+                TOPICS[rng.random_range(0..TOPICS.len())].to_owned(),
+                name,
+                URLS[rng.random_range(0..URLS.len())].to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn no_delete_after_a_failed_write(report: &MerchantReport) -> bool {
+    let failed = report
+        .changes
+        .iter()
+        .any(|c| c.change.action != Action::Delete && c.outcome != Outcome::Done);
+    !failed
+        || report
+            .changes
+            .iter()
+            .all(|c| c.change.action != Action::Delete || c.outcome != Outcome::Done)
+}
+
+async fn one_seed(seed: u64) -> SeedOutcome {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let manifest = random_manifest(&mut rng);
+    let faults = Faults {
+        seed,
+        error_rate: 0.1,
+        partial_failure_rate: 0.1,
+        drop_rate: 0.05,
+        visibility_delay: Duration::from_millis(300),
+        rate_limit: Some(100.0),
+        ..Faults::default()
+    };
+    let config = SandboxConfig {
+        api_keys: vec![KEY.into()],
+        faults,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap();
+    let seeded = random_live(&mut rng);
+    let refs: Vec<(&str, &str, &str)> = seeded
+        .iter()
+        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
+        .collect();
+    let initial = sandbox.seed(KEY, &refs);
+    let ignored: BTreeSet<LiveSubscription> = initial
+        .iter()
+        .filter(|s| manifest.is_ignored(s))
+        .cloned()
+        .collect();
+
+    let base = parse_base_url(&sandbox.base_url()).unwrap();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    let client = Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap();
+    let apply_options = ApplyOptions {
+        parallelism: 4,
+        wait: Duration::from_secs(10),
+        poll: Duration::from_millis(100),
+        ..ApplyOptions::default()
+    };
+
+    let mut outcome = SeedOutcome::default();
+    for run in 1..=2 {
+        outcome.runs = run;
+        let live = client
+            .list()
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed}: list failed: {e}"));
+        let plan = diff(&manifest, &live);
+        outcome.changes += plan.changes.len();
+        let report = apply(&client, &manifest, &plan, &live, apply_options, &|_| {}).await;
+        outcome.cleaned_up += report.cleaned_up.len();
+        assert!(
+            no_delete_after_a_failed_write(&report),
+            "seed {seed}: a delete ran after a failed write: {report:#?}"
+        );
+        if report.succeeded() {
+            break;
+        }
+        assert!(run < 2, "seed {seed}: not converged after a re-run: {report:#?}");
+    }
+
+    // The in-process view shows everything, visible to GET or not yet.
+    let all = sandbox.subscriptions(KEY);
+    let in_scope: Vec<&LiveSubscription> = all.iter().filter(|s| !manifest.is_ignored(s)).collect();
+    for want in &manifest.subscriptions {
+        let copies: Vec<_> = in_scope.iter().filter(|s| s.key() == want.key()).collect();
+        assert_eq!(
+            copies.len(),
+            1,
+            "seed {seed}: {} copies of {}",
+            copies.len(),
+            want.key()
+        );
+        assert_eq!(copies[0].callback_url, want.callback_url, "seed {seed}");
+    }
+    // Undeclared subscriptions are all gone when pruning; without prune
+    // they are exactly as they were (duplicates among them included).
+    let declared = |s: &LiveSubscription| manifest.subscriptions.iter().any(|d| d.key() == s.key());
+    let undeclared: BTreeSet<LiveSubscription> = in_scope
+        .iter()
+        .filter(|s| !declared(s))
+        .map(|s| (*s).clone())
+        .collect();
+    if manifest.prune {
+        assert!(
+            undeclared.is_empty(),
+            "seed {seed}: undeclared left: {undeclared:#?}"
+        );
+    } else {
+        let before: BTreeSet<LiveSubscription> = initial
+            .iter()
+            .filter(|s| !manifest.is_ignored(s) && !declared(s))
+            .cloned()
+            .collect();
+        assert_eq!(
+            undeclared, before,
+            "seed {seed}: an unmanaged subscription was touched"
+        );
+    }
+    let ignored_after: BTreeSet<LiveSubscription> =
+        all.iter().filter(|s| manifest.is_ignored(s)).cloned().collect();
+    assert_eq!(
+        ignored, ignored_after,
+        "seed {seed}: an ignored subscription was touched"
+    );
+
+    let stats = sandbox.stats();
+    outcome.requests = stats.total;
+    let i = stats.injected;
+    outcome.injected = i.errors + i.partial_failures + i.drops_before + i.drops_after + i.rate_limited;
+    let _ = sandbox.shutdown().await;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_under_every_fault() {
+    let seeds: u64 = std::env::var("CHAOS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    let started = Instant::now();
+    let outcomes: Vec<SeedOutcome> = stream::iter(0..seeds)
+        .map(one_seed)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let reruns = outcomes.iter().filter(|o| o.runs > 1).count();
+    // A duplicate the run created means a create was sent twice: unknown
+    // outcomes are resolved by reading the list first, so this stays 0.
+    let cleaned_up: usize = outcomes.iter().map(|o| o.cleaned_up).sum();
+    let changes: usize = outcomes.iter().map(|o| o.changes).sum();
+    let requests: u64 = outcomes.iter().map(|o| o.requests).sum();
+    let injected: u64 = outcomes.iter().map(|o| o.injected).sum();
+    println!(
+        "chaos: {seeds} seeds converged in {:.1} s; {changes} planned changes, {requests} requests, \
+         {injected} injected faults, {reruns} seeds needed the one re-run, {cleaned_up} duplicates cleaned up",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(cleaned_up, 0, "a create was sent twice for the same subscription");
+}

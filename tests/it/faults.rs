@@ -1,0 +1,143 @@
+//! `invhooks sandbox` with fault injection: the flags, their validation,
+//! and the startup line that names the active faults.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+use crate::support::*;
+
+/// Kills the sandbox process when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn raw_get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nX-Inveterate-Api-Key: {KEY}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn sandbox_announces_its_faults_and_injects_them() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
+        .env_clear()
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--seed",
+            "7",
+        ])
+        .args([
+            "--error-rate",
+            "1",
+            "--rate-limit",
+            "50",
+            "--visibility-delay",
+            "300",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let mut banner = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap();
+        let last = line.contains("export INVETERATE_BASE_URL=");
+        banner.push(line);
+        if last {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    assert!(
+        banner.contains("faults: --error-rate 1 --rate-limit 50 --visibility-delay 300 (seed 7)"),
+        "{banner}"
+    );
+    assert!(!banner.contains(KEY), "{banner}");
+    let addr = banner
+        .split("export INVETERATE_BASE_URL=http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {banner}"))
+        .to_owned();
+
+    let response = raw_get(&addr, "/v2.0/admin/webhook-subscriptions");
+    assert!(response.starts_with("HTTP/1.1 500"), "{response}");
+    assert!(
+        response.ends_with(r#"{"data":{},"message":"internal error (injected)"}"#)
+            || response.ends_with(r#"{"message":"internal error (injected)","data":{}}"#),
+        "{response}"
+    );
+    let stats = raw_get(&addr, "/_sandbox/stats");
+    assert!(stats.contains(r#""errors":1"#), "{stats}");
+}
+
+#[test]
+fn sandbox_without_fault_flags_says_none() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
+        .env_clear()
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", KEY])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let faults = BufReader::new(stderr)
+        .lines()
+        .map(Result::unwrap)
+        .find(|line| line.contains("faults:"))
+        .unwrap_or_default();
+    assert_eq!(faults.trim(), "faults: none");
+}
+
+#[test]
+fn out_of_range_fault_flags_are_usage_errors() {
+    for (flag, value, needle) in [
+        ("--error-rate", "1.5", "expected a probability between 0 and 1"),
+        (
+            "--partial-failure-rate",
+            "-0.2",
+            "expected a probability between 0 and 1",
+        ),
+        (
+            "--drop-rate",
+            "sometimes",
+            "expected a probability between 0 and 1",
+        ),
+        (
+            "--rate-limit",
+            "0",
+            "expected a number of requests per second greater than 0",
+        ),
+        ("--latency", "soon", "invalid value"),
+    ] {
+        let output = assert_cmd::Command::cargo_bin("invhooks")
+            .unwrap()
+            .env_clear()
+            .args(["sandbox", "--listen", "127.0.0.1:0", &format!("{flag}={value}")])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{flag}={value}: {stderr}");
+        assert!(stderr.contains(needle), "{flag}={value}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}={value}: {stderr}");
+    }
+}

@@ -1,0 +1,409 @@
+//! The CI examples users copy (`examples/github-actions/*.yml`,
+//! `examples/gitlab-ci.yml`): each parses as YAML, and every `invhooks …`
+//! command in its scripts is run, in order, against the sandbox (with `-f`
+//! pointed at a test manifest), so a renamed or mistyped flag fails here.
+//! What the workflows rely on (the comment marker, the JSON keys jq reads,
+//! the fingerprints in the Markdown) is checked against real output.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::support::*;
+
+/// What clap prints for a usage error (which exits 1, like any error).
+const USAGE_ERRORS: [&str; 5] = [
+    "error: unexpected argument",
+    "error: invalid value",
+    "error: unrecognized subcommand",
+    "error: the argument",
+    "Usage:",
+];
+
+fn example(path: &str) -> Value {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(path);
+    let text = std::fs::read_to_string(&file).unwrap();
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"))
+}
+
+fn vars(map: Option<&Value>) -> HashMap<String, String> {
+    map.and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), scalar(v)?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Every `run:` script of a GitHub workflow, in order, with its `env`.
+fn github_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
+    let mut out = Vec::new();
+    let top = vars(doc.get("env"));
+    for (_, job) in doc["jobs"].as_mapping().unwrap() {
+        let mut job_env = top.clone();
+        job_env.extend(vars(job.get("env")));
+        for step in job["steps"].as_sequence().unwrap() {
+            let Some(run) = step.get("run").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut env = job_env.clone();
+            env.extend(vars(step.get("env")));
+            out.push((run.to_owned(), env));
+        }
+    }
+    out
+}
+
+/// Every script line of a GitLab CI file, in stage order, with its variables.
+fn gitlab_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
+    let top = vars(doc.get("variables"));
+    let stages: Vec<&str> = doc["stages"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut jobs: Vec<(usize, &Value)> = doc
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, job)| job.get("script").is_some() || job.get("before_script").is_some())
+        .map(|(_, job)| {
+            let stage = job.get("stage").and_then(Value::as_str);
+            (
+                stage
+                    .and_then(|s| stages.iter().position(|x| *x == s))
+                    .unwrap_or(0),
+                job,
+            )
+        })
+        .collect();
+    jobs.sort_by_key(|(stage, _)| *stage);
+    let mut out = Vec::new();
+    for (_, job) in jobs {
+        let mut env = top.clone();
+        env.extend(vars(job.get("variables")));
+        for key in ["before_script", "script", "after_script"] {
+            for line in job.get(key).and_then(Value::as_sequence).into_iter().flatten() {
+                out.push((line.as_str().unwrap().to_owned(), env.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The simple commands of a shell script, as words: quote-aware, variables
+/// expanded from `env` (an unknown one becomes `<unset NAME>`), comments
+/// and redirections dropped; `;`, `&`, `|`, `(`, `)`, `$(`, backticks and
+/// newlines end a command. Enough shell for the examples, not a shell.
+fn commands(script: &str, env: &HashMap<String, String>) -> Vec<Vec<String>> {
+    let chars: Vec<char> = script.chars().collect();
+    let mut commands = Vec::new();
+    let mut command: Vec<String> = Vec::new();
+    let mut word: Option<String> = None;
+    let mut skip_next = false;
+    let (mut i, mut single, mut double) = (0, false, false);
+    let end_word = |word: &mut Option<String>, command: &mut Vec<String>, skip: &mut bool| {
+        if let Some(w) = word.take() {
+            if std::mem::take(skip) {
+                return;
+            }
+            command.push(w);
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if single {
+            if c == '\'' {
+                single = false;
+            } else {
+                word.get_or_insert_with(String::new).push(c);
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '\\' if chars.get(i + 1) == Some(&'\n') => i += 1,
+            '\\' => {
+                if let Some(&next) = chars.get(i + 1) {
+                    word.get_or_insert_with(String::new).push(next);
+                }
+                i += 1;
+            }
+            '\'' if !double => {
+                single = true;
+                word.get_or_insert_with(String::new);
+            }
+            '"' => {
+                double = !double;
+                word.get_or_insert_with(String::new);
+            }
+            '$' if chars.get(i + 1) == Some(&'(') && !double => {
+                end_word(&mut word, &mut command, &mut skip_next);
+                commands.push(std::mem::take(&mut command));
+                i += 1;
+            }
+            '$' => {
+                let (name, next) = if chars.get(i + 1) == Some(&'{') {
+                    let end = (i + 2..chars.len()).find(|&j| chars[j] == '}').unwrap();
+                    (chars[i + 2..end].iter().collect::<String>(), end + 1)
+                } else {
+                    let end = (i + 1..chars.len())
+                        .find(|&j| {
+                            !(chars[j].is_ascii_alphanumeric()
+                                || chars[j] == '_'
+                                || (j == i + 1 && chars[j] == '?'))
+                        })
+                        .unwrap_or(chars.len());
+                    (chars[i + 1..end].iter().collect::<String>(), end)
+                };
+                let value = match env.get(&name) {
+                    Some(v) => v.clone(),
+                    None if name.is_empty() => "$".to_owned(),
+                    None => format!("<unset {name}>"),
+                };
+                word.get_or_insert_with(String::new).push_str(&value);
+                i = next;
+                continue;
+            }
+            _ if double => word.get_or_insert_with(String::new).push(c),
+            '#' if word.is_none() => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            ' ' | '\t' => end_word(&mut word, &mut command, &mut skip_next),
+            '>' | '<' => {
+                if word
+                    .as_deref()
+                    .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+                {
+                    word = None;
+                }
+                end_word(&mut word, &mut command, &mut skip_next);
+                while matches!(chars.get(i + 1), Some('>') | Some('&')) {
+                    i += 1;
+                }
+                skip_next = chars.get(i + 1) != Some(&'(');
+            }
+            '\n' | ';' | '&' | '|' | '(' | ')' | '`' => {
+                end_word(&mut word, &mut command, &mut skip_next);
+                commands.push(std::mem::take(&mut command));
+            }
+            _ => word.get_or_insert_with(String::new).push(c),
+        }
+        i += 1;
+    }
+    end_word(&mut word, &mut command, &mut skip_next);
+    commands.push(command);
+    commands.retain(|c| !c.is_empty());
+    commands
+}
+
+/// The `invhooks` invocations among `commands`: the arguments after the
+/// program name, when `invhooks` is in command position.
+fn invocations(scripts: &[(String, HashMap<String, String>)]) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for (script, env) in scripts {
+        for command in commands(script, env) {
+            let mut words = command.iter().skip_while(|w| {
+                ["if", "then", "else", "do", "while", "until", "!", "time", "exec"].contains(&w.as_str())
+                    || (w.contains('=')
+                        && w.split('=')
+                            .next()
+                            .is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')))
+            });
+            if words.next().map(String::as_str) == Some("invhooks") {
+                found.push(words.cloned().collect());
+            }
+        }
+    }
+    found
+}
+
+const MANIFEST: &str = "merchant: acme
+subscriptions:
+  - {name: a, topic: customer.updated, callbackUrl: \"https://a.example/new?sig=s3cr3t\"}
+  - {name: b, topic: customer.ordered, callbackUrl: \"https://b.example/\"}
+";
+
+/// Runs each invocation in a world with drift, `-f` pointed at the test
+/// manifest; returns each run with its subcommand.
+fn exercise(invocations: &[Vec<String>], github: bool) -> (World, Vec<(String, Ran)>) {
+    let world = World::new();
+    world.write("test-manifest.yaml", &manifest(MANIFEST));
+    world.seed(&[
+        ("customer.updated", "a", "https://a.example/old"),
+        ("customer.cancelled", "stray", "https://stray.example/"),
+    ]);
+    let summary = world.path("step-summary.md");
+    let mut runs = Vec::new();
+    for args in invocations {
+        let mut args = args.clone();
+        for i in 1..args.len() {
+            if matches!(args[i - 1].as_str(), "-f" | "--file") {
+                args[i] = "test-manifest.yaml".to_owned();
+            }
+        }
+        assert!(
+            !args.iter().any(|a| a.contains("<unset")),
+            "unresolved variable in `invhooks {}`",
+            args.join(" ")
+        );
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        std::fs::write(&summary, "").unwrap();
+        let mut env = vec![("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())];
+        if github {
+            env.push(("GITHUB_ACTIONS", "true"));
+        }
+        let run = world.run_env(&refs, &env);
+        for marker in USAGE_ERRORS {
+            assert!(
+                !run.stderr.contains(marker),
+                "`invhooks {}` is a usage error:\n{run}",
+                args.join(" ")
+            );
+        }
+        assert!(
+            [0, 2].contains(&run.code),
+            "`invhooks {}` failed against the sandbox:\n{run}",
+            args.join(" ")
+        );
+        let summary_text = std::fs::read_to_string(&summary).unwrap();
+        runs.push((
+            args[0].clone(),
+            Ran {
+                code: run.code,
+                stdout: run.stdout,
+                summary: summary_text,
+            },
+        ));
+    }
+    (world, runs)
+}
+
+/// One invocation's exit code, stdout and what it appended to the step summary.
+struct Ran {
+    code: i32,
+    stdout: String,
+    summary: String,
+}
+
+fn subcommands(runs: &[(String, Ran)]) -> Vec<&str> {
+    runs.iter().map(|(c, _)| c.as_str()).collect()
+}
+
+#[test]
+fn the_shell_reader_finds_invocations_in_command_position() {
+    let env = HashMap::from([("M".to_owned(), "m.yaml".to_owned())]);
+    let script = "set +e\nX=1 invhooks plan -f \"$M\" --out p.json > plan.md 2>&1 || test $? -eq 2\n\
+                  cargo install --git x invhooks\nnumber=$(invhooks drift --format json | jq .)\n\
+                  echo 'invhooks apply' # invhooks validate\ninvhooks apply \\\n  --auto-approve";
+    let found = invocations(&[(script.to_owned(), env)]);
+    assert_eq!(
+        found,
+        [
+            vec!["plan", "-f", "m.yaml", "--out", "p.json"],
+            vec!["drift", "--format", "json"],
+            vec!["apply", "--auto-approve"],
+        ]
+    );
+}
+
+#[test]
+fn plan_workflow_validates_plans_and_keeps_one_comment() {
+    let doc = example("github-actions/plan.yml");
+    assert!(doc["on"]["pull_request"].is_mapping());
+    let found = invocations(&github_scripts(&doc));
+    let (_, runs) = exercise(&found, true);
+    assert_eq!(subcommands(&runs), ["validate", "plan"]);
+    let (_, plan) = &runs[1];
+    assert_eq!(plan.code, 2, "--detailed-exitcode with changes");
+    // The comment step finds its previous comment by the marker the plan starts with.
+    let script = doc["jobs"]["plan"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find_map(|s| s["with"]["script"].as_str())
+        .unwrap();
+    let marker = plan.stdout.lines().next().unwrap();
+    assert_eq!(marker, "<!-- invhooks plan -->");
+    assert!(script.contains(&format!("'{marker}'")), "{script}");
+    assert!(plan.stdout.len() <= 65_536);
+}
+
+#[test]
+fn apply_workflow_applies_the_saved_plan_one_run_at_a_time() {
+    let doc = example("github-actions/apply.yml");
+    assert_eq!(doc["on"]["push"]["branches"][0], "main");
+    assert_eq!(doc["concurrency"]["cancel-in-progress"], false);
+    assert!(doc["concurrency"]["group"].is_string());
+    assert_eq!(doc["jobs"]["apply"]["environment"], "production");
+    let found = invocations(&github_scripts(&doc));
+    assert!(
+        found.iter().any(|a| a.contains(&"--auto-approve".to_owned())),
+        "{found:?}"
+    );
+    let (world, runs) = exercise(&found, true);
+    assert_eq!(subcommands(&runs), ["plan", "apply"]);
+    assert_eq!(runs[0].1.code, 2);
+    assert_eq!(runs[1].1.code, 0, "the saved plan applies");
+    assert!(
+        runs[1].1.summary.contains("<!-- invhooks apply -->"),
+        "step summary written"
+    );
+    assert_eq!(world.live().len(), 2);
+}
+
+#[test]
+fn drift_workflow_reports_fingerprints_the_issue_step_can_compare() {
+    let doc = example("github-actions/drift.yml");
+    assert!(doc["on"]["schedule"][0]["cron"].is_string());
+    let found = invocations(&github_scripts(&doc));
+    let (_, runs) = exercise(&found, true);
+    assert_eq!(subcommands(&runs), ["drift"]);
+    let (_, drift) = &runs[0];
+    assert_eq!(drift.code, 2);
+    // jq reads `.merchants[].items[].fingerprint`; the issue body (the step
+    // summary) shows each one in backticks, which the workflow greps for.
+    let json: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
+    let items = json["merchants"][0]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    for item in items {
+        let fp = item["fingerprint"].as_str().unwrap();
+        assert!(
+            fp.len() == 16 && fp.chars().all(|c| c.is_ascii_hexdigit()),
+            "{fp}"
+        );
+        assert!(
+            drift.summary.contains(&format!("`{fp}`")),
+            "summary lacks {fp}:\n{}",
+            drift.summary
+        );
+    }
+    assert!(drift.summary.starts_with("<!-- invhooks drift -->"));
+}
+
+#[test]
+fn gitlab_example_runs_validate_plan_apply_and_drift() {
+    let doc = example("gitlab-ci.yml");
+    assert_eq!(doc["apply"]["resource_group"], "invhooks-production");
+    let found = invocations(&gitlab_scripts(&doc));
+    let (world, runs) = exercise(&found, false);
+    assert_eq!(subcommands(&runs), ["validate", "plan", "apply", "drift"]);
+    assert_eq!(runs[2].1.code, 0, "the saved plan applies");
+    assert_eq!(runs[3].1.code, 0, "no drift after the apply");
+    assert_eq!(world.live().len(), 2);
+}
