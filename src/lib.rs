@@ -14,6 +14,7 @@ pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod escape;
 pub mod exit;
 pub mod manifest;
 pub mod model;

@@ -222,8 +222,12 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
     // Joined in hash maps keyed by borrowed (topic, name): the order they
     // are visited in does not matter, the changes are sorted at the end.
     let mut live_by_key: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::with_capacity(live.len());
+    let ignore = manifest.ignore_set();
     for sub in live {
-        if manifest.is_ignored(sub) {
+        if ignore
+            .first_match(&sub.topic, &sub.name, &sub.callback_url)
+            .is_some()
+        {
             summary.ignored += 1;
         } else {
             let key = (sub.topic.as_str(), sub.name.as_str());

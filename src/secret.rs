@@ -9,9 +9,15 @@
 pub const MASK: &str = "***";
 
 /// Returns `url` with its userinfo and query-parameter values replaced by
-/// `***`. Text that is not a URL is returned unchanged apart from anything
-/// after a `?`, which is masked the same way.
+/// `***`, ready to show: unsafe characters are escaped
+/// ([`crate::escape`]). Text that is not a URL is returned unchanged apart
+/// from anything after a `?`, which is masked the same way.
 pub fn mask_url(url: &str) -> String {
+    let masked = mask_parts(url);
+    crate::escape::escape(&masked).into_owned()
+}
+
+fn mask_parts(url: &str) -> String {
     let parts = split(url);
     let mut out = String::with_capacity(url.len());
     out.push_str(parts.scheme);
@@ -42,7 +48,7 @@ pub fn mask_url(url: &str) -> String {
 
 /// Whether `url` carries a secret that [`mask_url`] would hide.
 pub fn has_secret(url: &str) -> bool {
-    mask_url(url) != url
+    mask_parts(url) != url
 }
 
 struct Parts<'a> {

@@ -23,14 +23,19 @@ fn unsafe_char(c: char) -> bool {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    // YAML breaks lines at CR LF, LF and a lone CR; one more for the end.
-    let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count() + 1;
+    // libyaml (YAML 1.1) breaks lines at CR LF, LF, CR, NEL, LS and PS;
+    // one more for the end.
+    let breaks = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+    let lines = text.replace("\r\n", "\n").split(breaks).count() + 1;
     match load_str(Path::new("fuzz.yaml"), &text, &env) {
         Ok(m) => {
             for sub in &m.subscriptions {
                 for value in [&sub.name, &sub.callback_url, &sub.topic] {
                     assert!(!value.is_empty());
-                    assert!(!value.chars().any(unsafe_char), "unsafe value accepted: {value:?}");
+                    assert!(
+                        !value.chars().any(unsafe_char),
+                        "unsafe value accepted: {value:?}"
+                    );
                 }
                 assert!(sub.name.chars().count() <= 255);
                 assert!(sub.callback_url.chars().count() <= 2048);

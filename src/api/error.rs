@@ -64,9 +64,10 @@ pub enum Failure {
     /// The body exceeded the size cap.
     #[error("the response is larger than {0} bytes; refusing to read it")]
     TooLarge(usize),
-    /// A redirect to another origin, which would carry the key elsewhere.
+    /// A redirect not followed: to another origin (which would carry the
+    /// key elsewhere), or one that would change a write into a GET.
     #[error(
-        "the server redirected to `{0}`, another origin; not followed, so the API key stays with the configured server"
+        "the server redirected to `{0}`; not followed (only same-origin 307/308 redirects are, so the API key stays with the configured server and a write keeps its method); check --base-url"
     )]
     Redirect(String),
     /// The server's TLS certificate is not trusted (unknown issuer, wrong

@@ -194,7 +194,10 @@ impl Client {
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= 5 {
                     attempt.error("too many redirects")
-                } else if attempt.url().origin() == origin {
+                } else if attempt.url().origin() == origin && matches!(attempt.status().as_u16(), 307 | 308) {
+                    // Only 307/308 keep the method and body: reqwest turns a
+                    // 301/302/303 after POST/PUT/DELETE into a GET, which
+                    // would make a write look done without happening.
                     attempt.follow()
                 } else {
                     attempt.stop()

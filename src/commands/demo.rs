@@ -35,6 +35,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     seed_drift(&sandbox, &manifest);
 
     let mut ctx = ctx.clone();
+    // The report after apply lists every change: no progress lines before it.
+    ctx.quiet = true;
     ctx.base_url = crate::api::parse_base_url(&sandbox.base_url())?;
     let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
     ctx.out(&format!(

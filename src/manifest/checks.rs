@@ -7,7 +7,8 @@ use super::lines::{child, Seg};
 use super::raw::{RawIgnoreRule, IGNORE_FIELDS};
 use super::subscription::Declared;
 use super::validate::{read_mapping, Ctx, Parsed};
-use crate::model::{IgnoreRule, Location, Pattern};
+use crate::escape::{is_hidden, push_escaped};
+use crate::model::{IgnoreRule, IgnoreSet, Location, Pattern};
 use crate::secret::mask_url;
 
 /// Checks one `ignore` entry and compiles its globs.
@@ -74,6 +75,7 @@ fn glob(
 /// declared subscription hidden by an `ignore` rule.
 pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
+    let ignore = IgnoreSet::new(rules);
     for entry in declared {
         let sub = &entry.sub;
         // Built only for a message: most entries have none.
@@ -88,9 +90,9 @@ pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRul
             continue;
         }
         first.insert((&sub.topic, &sub.name), &sub.location);
-        if let Some(rule) = rules
-            .iter()
-            .find(|r| r.matches(&sub.topic, &sub.name, &sub.callback_url))
+        if let Some(rule) = ignore
+            .first_match(&sub.topic, &sub.name, &sub.callback_url)
+            .and_then(|i| rules.get(i))
         {
             let help = format!(
                 "the ignore rule at {} would hide it from invhooks; remove the rule or the subscription",
@@ -114,26 +116,6 @@ pub(super) fn hidden_char(text: &str) -> Option<char> {
     text.chars().find(|&c| is_hidden(c))
 }
 
-/// Whether `c` is invisible or changes text direction (see [`hidden_char`]).
-fn is_hidden(c: char) -> bool {
-    matches!(
-        c,
-            '\u{00AD}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF9}'..='\u{FFFB}'
-    )
-}
-
 /// How a message names a hidden character: `U+202E`.
 pub(super) fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
@@ -149,11 +131,7 @@ pub(super) fn show(text: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_hidden(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+        push_escaped(&mut out, c);
     }
     out
 }

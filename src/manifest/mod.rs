@@ -288,7 +288,8 @@ fn empty(file: &Path) -> Diagnostic {
 /// repetition limit) at the line serde_yaml reports.
 fn yaml_error(file: &Path, error: &serde_yaml::Error) -> Diagnostic {
     let line = error.location().map_or(1, |l| l.line().max(1));
-    let message = strip_positions(&error.to_string());
+    // serde_yaml's messages can quote keys from the document: escaped.
+    let message = crate::escape::escape(&strip_positions(&error.to_string())).into_owned();
     let hints = [
         (
             "repetition limit",

@@ -217,9 +217,10 @@ fn api_key_env(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) -> String {
 }
 
 /// Most `subscriptions` entries in one manifest. A merchant has a few
-/// dozen; the bound keeps a hostile manifest's validation time bounded
-/// (every declared subscription is checked against every ignore rule).
-const MAX_ENTRIES: usize = 5_000;
+/// dozen; the bound keeps a hostile manifest's validation time and memory
+/// bounded while leaving room for very large deployments (ignore rules
+/// are matched as one compiled set, so the cost is linear in entries).
+const MAX_ENTRIES: usize = 100_000;
 /// Most `ignore` rules in one manifest.
 const MAX_IGNORE_RULES: usize = 1_000;
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::json::FORMAT_VERSION;
 use super::markdown::{cell, code, Doc, GITHUB_COMMENT_LIMIT};
 use super::text::change_line;
+use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
 
@@ -196,9 +197,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
         lines.extend(m.unmanaged.iter().zip(&items[m.changes.len()..]).map(|(s, i)| {
             let line = format!(
                 "? {} {} [{}]  {} (kept: prune is off)",
-                s.topic,
-                s.name,
-                s.id,
+                escape(&s.topic),
+                escape(&s.name),
+                escape(&s.id),
                 mask_url(&s.callback_url)
             );
             (i.kind, line, i.fingerprint.as_str())

@@ -14,6 +14,7 @@ use std::fmt::Write;
 
 use super::{summary_line, NO_CHANGES};
 use crate::apply::{MerchantReport, Outcome};
+use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
 
@@ -204,8 +205,11 @@ fn details(m: &MerchantPlan) -> String {
     }
     let mut lines = String::new();
     for c in &m.changes {
-        let id = c.id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
-        let head = format!("{} {}{id}", c.topic, c.name);
+        let id =
+            c.id.as_deref()
+                .map(|id| format!(" [{}]", escape(id)))
+                .unwrap_or_default();
+        let head = format!("{} {}{id}", escape(&c.topic), escape(&c.name));
         match (c.action, &c.before, &c.after) {
             (Action::Create, _, Some(a)) => {
                 let _ = writeln!(lines, "+ {head}  {}", mask_url(&a.callback_url));
@@ -230,9 +234,9 @@ fn details(m: &MerchantPlan) -> String {
         let _ = writeln!(
             lines,
             "  {} {} [{}]  {}  (unmanaged, kept: prune is off)",
-            s.topic,
-            s.name,
-            s.id,
+            escape(&s.topic),
+            escape(&s.name),
+            escape(&s.id),
             mask_url(&s.callback_url)
         );
     }
@@ -275,7 +279,8 @@ fn row(c: &Change) -> String {
 
 /// Text safe inside a table cell: pipes escaped, newlines flattened.
 pub(crate) fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    escape(text)
+        .replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }

@@ -7,6 +7,7 @@ use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
 use super::{summary_line, NO_CHANGES};
+use crate::escape::escape;
 use crate::plan::{Action, Change, Plan};
 use crate::secret::mask_url;
 
@@ -67,9 +68,9 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
                 out,
                 "  {} {} {} [{}] unmanaged, kept because `prune: false`",
                 p.paint(Style::new().dimmed(), "?"),
-                sub.topic,
-                sub.name,
-                sub.id
+                escape(&sub.topic),
+                escape(&sub.name),
+                escape(&sub.id)
             );
         }
         if let Some(trip) = &merchant.safety {
@@ -98,9 +99,9 @@ pub fn change_line(change: &Change, color: bool) -> String {
     let id = change
         .id
         .as_deref()
-        .map(|id| format!(" [{id}]"))
+        .map(|id| format!(" [{}]", escape(id)))
         .unwrap_or_default();
-    let mut line = format!("{symbol} {} {}{id}", change.topic, change.name);
+    let mut line = format!("{symbol} {} {}{id}", escape(&change.topic), escape(&change.name));
     match (change.action, &change.before, &change.after) {
         (Action::Create, _, Some(after)) => {
             let _ = write!(line, "  {}", mask_url(&after.callback_url));

@@ -16,6 +16,7 @@ mod hostile_manifest;
 mod netkit;
 mod network;
 mod plan;
+mod props;
 mod reliability;
 mod saved;
 mod security;

@@ -133,3 +133,32 @@ fn safety_warning_is_shown_but_plan_succeeds() {
         "{run}"
     );
 }
+
+#[test]
+fn control_characters_from_the_server_are_shown_escaped() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    world.seed(&[(
+        "customer.updated",
+        "evil\n::error file=x::forged\u{1b}[2J\u{202e}",
+        "https://a.example/\u{1b}]8;;x",
+    )]);
+    for format in ["text", "markdown"] {
+        let run = world.run(&["plan", "--format", format]);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(
+            !run.stdout.contains('\u{1b}') && !run.stdout.contains('\u{202e}'),
+            "{run}"
+        );
+        assert!(
+            !run.stdout.contains("\n::error"),
+            "a workflow command was forged:\n{run}"
+        );
+        assert!(run.stdout.contains("evil\\n::error"), "{run}");
+    }
+    let drift = world.run(&["drift"]);
+    assert!(
+        !drift.stdout.contains('\u{1b}') && !drift.stdout.contains("\n::error"),
+        "{drift}"
+    );
+}
