@@ -443,7 +443,9 @@ async fn a_body_that_stalls_halfway_times_out() {
     let started = Instant::now();
     let err = client(&stub, options).list().await.unwrap_err();
     assert!(matches!(err.failure, Failure::Timeout(1)), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(3));
+    // A bound on termination (no hang), not a performance claim: generous
+    // so a loaded CI machine cannot fail it.
+    assert!(started.elapsed() < Duration::from_secs(10));
 }
 
 #[test]
@@ -458,5 +460,7 @@ fn a_server_that_never_answers_ends_within_timeout_times_attempts() {
     // plus process start-up.
     let attempts = stub.requests().len();
     assert!((1..=5).contains(&attempts), "{attempts} attempts");
-    assert!(elapsed < Duration::from_secs(11), "took {elapsed:?}");
+    // A bound on termination, generous for a loaded CI machine; the
+    // attempt count above is the exact part.
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
 }
