@@ -5,11 +5,10 @@
 //! numbers.
 //!
 //! The data has the shapes scripts/bench_data.py generates (keep the two in
-//! step): a manifest holds at most 5,000 `subscriptions` entries, so 10,000
-//! subscriptions are 5,000 entries of two topics, and 100,000 are two
-//! merchants of 5,000 entries of ten topics. The live side has as many
-//! subscriptions, 10% of the plan differing: 4% updates, 3% creates, 3%
-//! deletes.
+//! step): one merchant, one topic per entry up to 50,000 subscriptions (a
+//! manifest file is at most 8 MiB), so 100,000 are 50,000 entries of two
+//! topics. The live side has as many subscriptions, 10% of the plan
+//! differing: 4% updates, 3% creates, 3% deletes.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -26,10 +25,8 @@ fn main() {
 
 /// Subscriptions per case.
 const SIZES: [usize; 3] = [100, 10_000, 100_000];
-/// Entries one manifest may hold (`MAX_ENTRIES` in src/manifest/validate.rs).
-const MAX_ENTRIES: usize = 5_000;
-/// Topics per entry once one topic each no longer fits.
-const WIDE: usize = 10;
+/// Entries per manifest that keep it well under the 8 MiB file limit.
+const ENTRIES: usize = 50_000;
 /// Share of subscriptions the plan changes, in percent.
 const DIFFER_PERCENT: usize = 10;
 
@@ -53,12 +50,13 @@ const TOPICS: [&str; 15] = [
 
 /// (merchants, topics per entry) for `count` subscriptions.
 fn shape(count: usize) -> (usize, usize) {
-    if count <= MAX_ENTRIES {
+    let wide = TOPICS.len();
+    if count <= ENTRIES {
         (1, 1)
-    } else if count <= MAX_ENTRIES * WIDE {
-        (1, count.div_ceil(MAX_ENTRIES))
+    } else if count <= ENTRIES * wide {
+        (1, count.div_ceil(ENTRIES))
     } else {
-        (count.div_ceil(MAX_ENTRIES * WIDE), WIDE)
+        (count.div_ceil(ENTRIES * wide), wide)
     }
 }
 

@@ -2,8 +2,8 @@
 # End-to-end benchmarks of invhooks against its sandbox on loopback (issue 5;
 # the figures and how to read them are in BENCHMARKS.md).
 #
-#   scripts/bench.sh                 full run (about 6 minutes on 2 cores), release build
-#   scripts/bench.sh --quick         small sizes, a smoke run (well under a minute once built)
+#   scripts/bench.sh                 full run (about 11 minutes on 2 cores), release build
+#   scripts/bench.sh --quick         small sizes, a smoke run (under a minute once built)
 #   scripts/bench.sh --check         also exit 1 when a timing target is missed
 #   scripts/bench.sh --bin PATH      use this invhooks binary instead of building one
 #   scripts/bench.sh --out DIR       where results go (default target/bench/full or target/bench/quick)

@@ -4,14 +4,16 @@ file (the `--state FILE` format documented in src/sandbox/mod.rs),
 deterministic for given arguments. benches/core.rs builds the same shapes
 in Rust; keep the two in step.
 
-Shape of COUNT subscriptions (see `shape`): a manifest holds at most 5,000
-`subscriptions` entries (src/manifest/validate.rs), so larger counts use
-`topics:` lists, and beyond 50,000 several merchants (one manifest file and
-one API key each) of at most 5,000 entries x 10 topics:
+Shape of COUNT subscriptions (see `shape`): one merchant, one topic per
+entry, as long as the manifest stays well under the loader's 8 MiB file
+limit (about 100 bytes an entry); beyond 50,000, `topics:` lists of
+ceil(COUNT / 50,000) topics (100,000 is 50,000 entries of two topics, about
+7 MiB), and beyond 750,000 (15 topics an entry) several merchants, one
+manifest file and one API key each:
 
-    COUNT <= 5,000     1 merchant, one topic per entry
-    COUNT <= 50,000    1 merchant, ceil(COUNT / 5,000) topics per entry
-    larger             ceil(COUNT / 50,000) merchants, 10 topics per entry
+    COUNT <= 50,000     1 merchant, one topic per entry
+    COUNT <= 750,000    1 merchant, ceil(COUNT / 50,000) topics per entry
+    larger              ceil(COUNT / 750,000) merchants, 15 topics per entry
 
 Each merchant's manifest declares its share of the subscriptions: entry e
 is named `hook-NNNNNN` with callback URL `.../inveterate/NNNNNN`. The live
@@ -48,17 +50,18 @@ TOPICS = [
     "customer.cancelled",
     "customer.pending_cancellation",
 ]
-MAX_ENTRIES = 5_000
-WIDE = 10
+# Entries per manifest that keep it well under the 8 MiB file limit.
+ENTRIES = 50_000
 
 
 def shape(count):
     """(merchants, topics per entry) for `count` subscriptions."""
-    if count <= MAX_ENTRIES:
+    wide = len(TOPICS)
+    if count <= ENTRIES:
         return 1, 1
-    if count <= MAX_ENTRIES * WIDE:
-        return 1, -(-count // MAX_ENTRIES)
-    return -(-count // (MAX_ENTRIES * WIDE)), WIDE
+    if count <= ENTRIES * wide:
+        return 1, -(-count // ENTRIES)
+    return -(-count // (ENTRIES * wide)), wide
 
 
 def shares(count):

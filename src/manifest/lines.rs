@@ -302,6 +302,35 @@ subscriptions:
         assert_eq!(index.line(&path(&["nope"])), 1);
     }
 
+    /// A manifest large enough to be indexed on a thread of its own
+    /// (`PARALLEL_INDEX_BYTES`) gets the same lines.
+    #[test]
+    fn a_large_manifest_is_indexed_alongside_the_parse() {
+        use std::fmt::Write;
+        let mut text = "version: 1\nsubscriptions:\n".to_owned();
+        for i in 0..1500 {
+            let topic = if i == 1400 {
+                "customer.updatd"
+            } else {
+                "customer.updated"
+            };
+            let _ = write!(
+                text,
+                "  - name: hook-{i:04}\n    topic: {topic}\n    callbackUrl: https://hooks.example.com/inveterate/{i:04}\n"
+            );
+        }
+        assert!(text.len() > 64 * 1024);
+        let file = std::path::Path::new("big.yaml");
+        let err = crate::manifest::load_str(file, &text, &|_| None).expect_err("a bad topic");
+        assert_eq!(err.0.len(), 1, "{err}");
+        assert_eq!(err.0[0].location.line, 3 + 1400 * 3 + 1, "{err}");
+        let fixed = text.replace("customer.updatd", "customer.updated");
+        let manifest = crate::manifest::load_str(file, &fixed, &|_| None).expect("valid");
+        for (i, sub) in manifest.subscriptions.iter().enumerate() {
+            assert_eq!(sub.location.line, 3 + i * 3);
+        }
+    }
+
     #[test]
     fn broken_yaml_does_not_panic() {
         for text in ["a: [", "- a\nb: c", "{{{{", "\t:", "a: *x", ""] {

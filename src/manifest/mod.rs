@@ -240,11 +240,12 @@ fn load_with_label_line(
             Some("a manifest needs only a few levels; check for unclosed `[` or `{`".to_owned()),
         )]);
     }
-    let value: serde_yaml::Value = match serde_yaml::from_str(text) {
+    let (parsed, index) = parse_and_index(text);
+    let value = match parsed {
         Ok(value) => value,
         Err(error) => return Err(vec![yaml_error(file, &error)]),
     };
-    let index = lines::LineIndex::build(text);
+    let index = index.unwrap_or_else(|| lines::LineIndex::build(text));
     validate::manifest(file, &value, &index, env).map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
         diagnostics
@@ -273,6 +274,33 @@ fn too_deep(text: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Text from which [`parse_and_index`] builds the line index on a thread of
+/// its own (below it, a thread costs more than it saves).
+const PARALLEL_INDEX_BYTES: usize = 64 * 1024;
+
+/// serde_yaml's parse of `text` and, for a large text, its line index:
+/// two independent passes over the same text, run side by side (they are
+/// most of a large manifest's load time). `None`: build the index after
+/// the parse, only if it succeeded.
+fn parse_and_index(
+    text: &str,
+) -> (
+    Result<serde_yaml::Value, serde_yaml::Error>,
+    Option<lines::LineIndex>,
+) {
+    if text.len() < PARALLEL_INDEX_BYTES {
+        return (serde_yaml::from_str(text), None);
+    }
+    std::thread::scope(|scope| {
+        let indexing = std::thread::Builder::new().spawn_scoped(scope, || lines::LineIndex::build(text));
+        let parsed = serde_yaml::from_str(text);
+        // `build` never panics (it catches the parser's panics); if the
+        // thread could not start, the caller builds the index itself.
+        let index = indexing.ok().and_then(|handle| handle.join().ok());
+        (parsed, index)
+    })
 }
 
 fn empty(file: &Path) -> Diagnostic {
