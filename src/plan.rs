@@ -290,9 +290,12 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
     }
 }
 
-/// Plans every merchant; `live` holds each manifest's live list, in order.
-pub fn diff_all(manifests: &[MerchantManifest], live: &[Vec<LiveSubscription>]) -> Plan {
-    let mut merchants: Vec<MerchantPlan> = manifests.iter().zip(live).map(|(m, l)| diff(m, l)).collect();
+/// Plans every merchant from (manifest, live list) pairs; the plan is
+/// sorted by merchant label.
+pub fn diff_all<'a>(
+    merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
+) -> Plan {
+    let mut merchants: Vec<MerchantPlan> = merchants.into_iter().map(|(m, l)| diff(m, l)).collect();
     merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
     Plan { merchants }
 }

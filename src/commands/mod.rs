@@ -289,10 +289,5 @@ pub async fn fetch(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<Targe
 
 /// Plans every target.
 pub fn plan_targets(targets: &[Target]) -> Plan {
-    let mut merchants: Vec<_> = targets
-        .iter()
-        .map(|t| crate::plan::diff(&t.manifest, &t.live))
-        .collect();
-    merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
-    Plan { merchants }
+    crate::plan::diff_all(targets.iter().map(|t| (&t.manifest, t.live.as_slice())))
 }
