@@ -271,3 +271,26 @@ pub struct SandboxArgs {
     )]
     pub visibility_delay: u64,
 }
+
+/// `--format`: the renderers' [`Format`], spelled for the command line
+/// (here, so that `render` does not depend on clap).
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Json, Format::Markdown]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Format::Text => {
+                PossibleValue::new("text").help("For people: one line per change, colour on a terminal")
+            }
+            Format::Json => {
+                PossibleValue::new("json").help("For programs: stable keys, versioned by `format_version`")
+            }
+            Format::Markdown => {
+                PossibleValue::new("markdown").help("For pull-request comments and `$GITHUB_STEP_SUMMARY`")
+            }
+        })
+    }
+}

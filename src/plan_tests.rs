@@ -2,44 +2,13 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::fixtures::{desired, live, manifest};
 use crate::model::{IgnoreRule, Location, Pattern};
-
-fn desired(topic: &str, name: &str, url: &str) -> DesiredSubscription {
-    DesiredSubscription {
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-        location: Location {
-            file: "webhooks.yaml".into(),
-            line: 1,
-        },
-    }
-}
-
-fn live(id: &str, topic: &str, name: &str, url: &str) -> LiveSubscription {
-    LiveSubscription {
-        id: id.into(),
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-    }
-}
-
-fn manifest(subs: Vec<DesiredSubscription>) -> MerchantManifest {
-    MerchantManifest {
-        label: "acme".into(),
-        file: "webhooks.yaml".into(),
-        api_key_env: "INVETERATE_API_KEY".into(),
-        prune: true,
-        ignore: vec![],
-        subscriptions: subs,
-    }
-}
 
 fn actions(plan: &MerchantPlan) -> Vec<(Action, &str, Option<&str>, bool)> {
     plan.changes
         .iter()
-        .map(|c| (c.action, c.name.as_str(), c.id.as_deref(), c.duplicate))
+        .map(|c| (c.action(), c.name(), c.id(), c.is_duplicate()))
         .collect()
 }
 
@@ -50,7 +19,7 @@ const B: &str = "https://b.example/hook";
 fn desired_not_live_is_a_create() {
     let plan = diff(&manifest(vec![desired("customer.updated", "crm", A)]), &[]);
     assert_eq!(actions(&plan), [(Action::Create, "crm", None, false)]);
-    assert_eq!(plan.changes[0].after.as_ref().unwrap().callback_url, A);
+    assert_eq!(plan.changes[0].after().unwrap().callback_url, A);
     assert_eq!(plan.summary.create, 1);
 }
 
@@ -62,8 +31,8 @@ fn changed_url_is_an_update_of_the_live_id() {
     );
     assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
     let change = &plan.changes[0];
-    assert_eq!(change.before.as_ref().unwrap().callback_url, A);
-    assert_eq!(change.after.as_ref().unwrap().callback_url, B);
+    assert_eq!(change.before().unwrap().callback_url, A);
+    assert_eq!(change.after().unwrap().callback_url, B);
 }
 
 #[test]
@@ -183,11 +152,7 @@ fn order_is_deterministic_whatever_the_input_order() {
     let first = diff(&m, &lives);
     lives.reverse();
     assert_eq!(first, diff(&m, &lives));
-    let keys: Vec<_> = first
-        .changes
-        .iter()
-        .map(|c| (c.topic.as_str(), c.name.as_str()))
-        .collect();
+    let keys: Vec<_> = first.changes.iter().map(|c| (c.topic(), c.name())).collect();
     assert_eq!(
         keys,
         [

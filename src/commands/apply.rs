@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::time::Duration;
 
+use super::fetch::{fetch, plan_targets};
 use super::saved::{self, Prepared};
-use super::{fetch, plan_targets, Context, Target};
+use super::{Context, Target};
+use crate::apply::gate::{self, Gate, Switches};
 use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
@@ -40,33 +42,33 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Format::Text => ctx.out(&shown),
         Format::Json | Format::Markdown => ctx.status(shown.trim_end()),
     }
-    if !plan.has_changes() {
-        step_summary(ctx, &args, &plan, ApplyResult::Applied(&[]));
-        return Ok(Exit::Success);
-    }
-    let trips: Vec<_> = plan
-        .merchants
-        .iter()
-        .filter_map(|m| m.safety.map(|t| format!("merchant `{}`: {t}", m.merchant)))
-        .collect();
-    if !trips.is_empty() && !args.force {
-        for trip in &trips {
-            ctx.warn(trip);
+    let switches = Switches {
+        force: args.force,
+        auto_approve: args.auto_approve,
+        interactive: ctx.interactive,
+    };
+    match gate::decide(&plan, switches) {
+        Gate::NothingToDo => {
+            step_summary(ctx, &args, &plan, ApplyResult::Applied(&[]));
+            return Ok(Exit::Success);
         }
-        ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
-        step_summary(ctx, &args, &plan, ApplyResult::Refused(&trips));
-        return Ok(Exit::Refused);
-    }
-    if !args.auto_approve && !confirm(ctx)? {
-        let why = ["no confirmation: stdin is not a terminal and `--auto-approve` was not given".to_owned()];
-        if !ctx.interactive {
-            step_summary(ctx, &args, &plan, ApplyResult::Refused(&why));
+        Gate::Refused(reasons) => {
+            if reasons == [gate::NO_TERMINAL] {
+                ctx.warn("apply needs confirmation but stdin is not a terminal; nothing was changed. Pass `--auto-approve` to apply from CI");
+            } else {
+                for reason in &reasons {
+                    ctx.warn(reason);
+                }
+                ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
+            }
+            step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
+            return Ok(Exit::Refused);
         }
-        return Ok(if ctx.interactive {
-            Exit::Error
-        } else {
-            Exit::Refused
-        });
+        Gate::Confirm if !confirm()? => {
+            ctx.warn("apply cancelled; nothing was changed");
+            return Ok(Exit::Error);
+        }
+        Gate::Confirm | Gate::Go => {}
     }
 
     let options = ApplyOptions {
@@ -123,7 +125,7 @@ pub(super) async fn execute(
         let progress = |r: &ChangeReport| {
             let line = format!(
                 "{label}: {} {}",
-                outcome_word(r),
+                r.outcome.as_str(),
                 text::change_line(&r.change, false)
             );
             match &bar {
@@ -153,29 +155,12 @@ pub(super) async fn execute(
     reports
 }
 
-fn outcome_word(r: &ChangeReport) -> &'static str {
-    match r.outcome {
-        apply::Outcome::Done => "done",
-        apply::Outcome::Failed { .. } => "failed",
-        apply::Outcome::Skipped { .. } => "skipped",
-    }
-}
-
-/// Asks for `yes` on a terminal; refuses without one.
-fn confirm(ctx: &Context) -> anyhow::Result<bool> {
-    if !ctx.interactive {
-        ctx.warn("apply needs confirmation but stdin is not a terminal; nothing was changed. Pass `--auto-approve` to apply from CI");
-        return Ok(false);
-    }
+/// Asks for `yes` on the terminal.
+fn confirm() -> anyhow::Result<bool> {
     let mut stderr = std::io::stderr().lock();
     write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    if answer.trim() == "yes" {
-        Ok(true)
-    } else {
-        ctx.warn("apply cancelled; nothing was changed");
-        Ok(false)
-    }
+    Ok(answer.trim() == "yes")
 }

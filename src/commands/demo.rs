@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::apply::execute;
-use super::{plan_targets, Context, Target};
+use super::fetch::plan_targets;
+use super::{Context, Target};
 use crate::api::ApiKey;
 use crate::apply::ApplyOptions;
 use crate::exit::Exit;

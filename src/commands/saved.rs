@@ -8,15 +8,12 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::{api_key, Context, Helped, Target};
+use super::{fetch, Context, Helped, Target};
 use crate::plan::Plan;
 use crate::saved::{self, PlanFileError, SavedPlan};
-use crate::secret::mask_url;
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
-/// Live changes listed per stale merchant.
-const MAX_STALE_LINES: usize = 10;
 
 /// Writes the saved plan of `plan` (computed from `targets`) to `path`.
 pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> anyhow::Result<()> {
@@ -81,12 +78,12 @@ pub enum Prepared {
     Refused(Vec<String>),
 }
 
-/// Reads a saved plan and checks it is still fresh: the same base URL, and
-/// for every merchant the same live fingerprint. Nothing is written.
+/// Reads a saved plan and checks it is still fresh ([`crate::saved`]
+/// decides: the same base URL, and for every merchant the same live
+/// fingerprint). Nothing is written.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
-    let replan =
-        format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`");
+    let replan = saved::replan(&shown);
     let text = read_plan(path).map_err(|e| {
         let help = if e.kind() == std::io::ErrorKind::NotFound {
             format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
@@ -98,7 +95,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
             help,
         )
     })?;
-    let saved = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
+    let loaded = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
             PlanFileError::JsonOutput => format!(
                 "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
@@ -110,85 +107,26 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         };
         Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })?;
-    if saved.base_url != ctx.base_url.as_str() {
-        return Ok(Prepared::Refused(vec![
-            format!(
-                "plan `{shown}` was computed against `{}`, but this run talks to `{}`; nothing was changed",
-                mask_url(&saved.base_url),
-                mask_url(ctx.base_url.as_str())
-            ),
-            format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {replan}"),
-        ]));
+    if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
+        return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        saved.tool_version,
-        short(&saved.manifest_digest)
+        loaded.tool_version,
+        short(&loaded.manifest_digest)
     ));
-
-    let mut clients = Vec::with_capacity(saved.merchants.len());
-    for m in &saved.merchants {
-        let who = format!("merchant `{}` in plan {shown}", m.merchant);
-        clients.push(ctx.client(&api_key(&m.api_key_env, &who)?)?);
-    }
-    let lists = futures_util::future::join_all(clients.iter().map(|c| c.list())).await;
-    let mut targets = Vec::with_capacity(clients.len());
-    let mut stale = Vec::new();
-    for ((m, client), live) in saved.merchants.iter().zip(clients).zip(lists) {
-        let live = live.map_err(|e| {
-            let help = if e.is_auth() {
-                format!(
-                    "check that `{}` holds this merchant's private API key",
-                    m.api_key_env
-                )
-            } else {
-                "check the network, --base-url and --timeout, then re-run".to_owned()
-            };
-            Helped::wrap(
-                anyhow::Error::new(e).context(format!(
-                    "merchant `{}`: could not read live subscriptions",
-                    m.merchant
-                )),
-                help,
-            )
-        })?;
-        if saved::live_fingerprint(&live) != m.live.fingerprint {
-            stale.push(format!(
-                "merchant `{}`: live subscriptions changed since the plan was saved:",
-                m.merchant
-            ));
-            stale.extend(
-                saved::live_changes(&m.live.subscriptions, &live, MAX_STALE_LINES)
-                    .into_iter()
-                    .map(|line| format!("  {line}")),
-            );
-            continue;
-        }
-        let manifest = m.manifest().map_err(|e| {
-            Helped::wrap(
-                anyhow::anyhow!("cannot use plan file `{shown}`: {e}"),
-                replan.clone(),
-            )
-        })?;
-        targets.push(Target {
-            manifest,
-            client,
-            live,
-        });
-    }
-    if !stale.is_empty() {
-        let mut reasons = vec![format!(
-            "plan is stale: `{shown}` no longer matches live state; nothing was changed"
-        )];
-        reasons.extend(stale);
-        reasons.push(format!(
-            "re-plan with `invhooks plan --out {shown}`, review it, then run `invhooks apply --plan {shown}`"
-        ));
+    let manifests = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    let targets = fetch::targets(ctx, manifests, |m| {
+        format!("merchant `{}` in plan {shown}", m.label)
+    })
+    .await?;
+    let fresh: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
+    if let Some(reasons) = loaded.stale(&fresh, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     Ok(Prepared::Ready {
         targets,
-        plan: saved.plan(),
+        plan: loaded.plan(),
     })
 }
 

@@ -1,39 +1,29 @@
 //! The apply report: every change with its outcome, what was cleaned up,
-//! and whether live converged to the manifest.
+//! and whether live converged to the manifest, as text or JSON.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{change as json_change, JsonChange, FORMAT_VERSION};
-use crate::apply::{MerchantReport, Outcome, Verification};
-
-use super::text::change_line;
+use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
+use super::{apply_line, text::change_line};
+use crate::apply::{MerchantReport, Tally, Verification};
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
+    let width = crate::apply::Outcome::WORDS
+        .iter()
+        .map(|w| w.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
-    let (mut done, mut failed, mut skipped) = (0, 0, 0);
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
         for c in &r.changes {
-            let (label, reason) = match &c.outcome {
-                Outcome::Done => {
-                    done += 1;
-                    ("done   ", None)
-                }
-                Outcome::Failed { reason } => {
-                    failed += 1;
-                    ("failed ", Some(reason))
-                }
-                Outcome::Skipped { reason } => {
-                    skipped += 1;
-                    ("skipped", Some(reason))
-                }
-            };
-            let _ = writeln!(out, "  {label} {}", change_line(&c.change, color));
-            if let Some(reason) = reason {
-                let _ = writeln!(out, "          {reason}");
+            let word = c.outcome.as_str();
+            let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color));
+            if let Some(reason) = c.outcome.reason() {
+                let _ = writeln!(out, "  {:width$} {reason}", "");
             }
         }
         for c in &r.cleaned_up {
@@ -63,17 +53,9 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         }
         out.push('\n');
     }
-    let all_ok = reports.iter().all(MerchantReport::succeeded);
-    let _ = writeln!(
-        out,
-        "Apply {}: {done} done, {failed} failed, {skipped} skipped.{}",
-        if all_ok { "complete" } else { "incomplete" },
-        if all_ok {
-            ""
-        } else {
-            " Re-run `invhooks apply` to converge once the cause is fixed."
-        }
-    );
+    let ok = reports.iter().all(MerchantReport::succeeded);
+    out.push_str(&apply_line(Tally::of(reports), ok));
+    out.push('\n');
     out
 }
 
@@ -107,51 +89,35 @@ pub fn json(reports: &[MerchantReport]) -> String {
         remaining: Vec<JsonChange<'a>>,
         reason: Option<&'a str>,
     }
-    let doc = Doc {
+    fn merchant(r: &MerchantReport) -> Merchant<'_> {
+        Merchant {
+            merchant: &r.merchant,
+            changes: r
+                .changes
+                .iter()
+                .map(|c| Entry {
+                    change: json_change(&c.change),
+                    outcome: c.outcome.as_str(),
+                    reason: c.outcome.reason(),
+                })
+                .collect(),
+            cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
+            verification: Verified {
+                status: r.verification.as_str(),
+                remaining: match &r.verification {
+                    Verification::NotConverged { remaining } => remaining.iter().map(json_change).collect(),
+                    _ => Vec::new(),
+                },
+                reason: match &r.verification {
+                    Verification::Unknown { reason } => Some(reason),
+                    _ => None,
+                },
+            },
+        }
+    }
+    pretty(&Doc {
         format_version: FORMAT_VERSION,
         succeeded: reports.iter().all(MerchantReport::succeeded),
-        merchants: reports
-            .iter()
-            .map(|r| Merchant {
-                merchant: &r.merchant,
-                changes: r
-                    .changes
-                    .iter()
-                    .map(|c| {
-                        let (outcome, reason) = match &c.outcome {
-                            Outcome::Done => ("done", None),
-                            Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
-                            Outcome::Skipped { reason } => ("skipped", Some(reason.as_str())),
-                        };
-                        Entry {
-                            change: json_change(&c.change),
-                            outcome,
-                            reason,
-                        }
-                    })
-                    .collect(),
-                cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
-                verification: match &r.verification {
-                    Verification::Converged => Verified {
-                        status: "converged",
-                        remaining: vec![],
-                        reason: None,
-                    },
-                    Verification::NotConverged { remaining } => Verified {
-                        status: "not_converged",
-                        remaining: remaining.iter().map(json_change).collect(),
-                        reason: None,
-                    },
-                    Verification::Unknown { reason } => Verified {
-                        status: "unknown",
-                        remaining: vec![],
-                        reason: Some(reason),
-                    },
-                },
-            })
-            .collect(),
-    };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+        merchants: reports.iter().map(merchant).collect(),
+    })
 }

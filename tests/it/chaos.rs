@@ -89,12 +89,12 @@ fn no_delete_after_a_failed_write(report: &MerchantReport) -> bool {
     let failed = report
         .changes
         .iter()
-        .any(|c| c.change.action != Action::Delete && c.outcome != Outcome::Done);
+        .any(|c| c.change.action() != Action::Delete && c.outcome != Outcome::Done);
     !failed
         || report
             .changes
             .iter()
-            .all(|c| c.change.action != Action::Delete || c.outcome != Outcome::Done)
+            .all(|c| c.change.action() != Action::Delete || c.outcome != Outcome::Done)
 }
 
 async fn one_seed(seed: u64) -> SeedOutcome {

@@ -1,0 +1,159 @@
+//! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that
+//! changes the remote. Creates, then updates, then deletes, each phase with
+//! up to `parallelism` calls in flight; no delete runs after a failed create
+//! or update; unknown outcomes are resolved by re-reading the live list
+//! ([`resolve`]); a verification pass re-reads until live matches the
+//! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision.
+
+mod outcome;
+mod resolve;
+mod verify;
+
+pub mod gate;
+
+#[cfg(test)]
+pub(crate) mod fake;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+
+pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Tally, Verification};
+use crate::api::{ApiError, Client};
+use crate::model::{LiveSubscription, MerchantManifest};
+use crate::plan::{Action, Change, MerchantPlan};
+
+/// The four calls apply needs; [`Client`] is the real one, and
+/// `apply::fake` (tests) a scriptable in-memory one.
+pub trait Remote: Sync {
+    /// All live subscriptions.
+    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, ApiError>> + Send;
+    /// POST one subscription; the id the server gave it, when it says.
+    fn create(
+        &self,
+        topic: &str,
+        name: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+    /// PUT a subscription's URL and name.
+    fn update(
+        &self,
+        id: &str,
+        topic: &str,
+        name: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// DELETE a subscription.
+    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+impl Remote for Client {
+    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
+        Client::list(self).await
+    }
+    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
+        Ok(Client::create(self, topic, name, url).await?.map(|s| s.id))
+    }
+    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
+        Client::update(self, id, topic, name, url).await
+    }
+    async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
+        Client::delete(self, id, topic).await
+    }
+}
+
+/// How to run an apply.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Calls in flight per phase (at least 1).
+    pub parallelism: usize,
+    /// How long verification waits for live to match.
+    pub wait: Duration,
+    /// Pause between verification reads.
+    pub poll: Duration,
+    /// How often an unknown outcome is resolved and the call retried.
+    pub max_resolutions: u32,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            parallelism: 4,
+            wait: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            max_resolutions: 3,
+        }
+    }
+}
+
+/// Applies `plan` (computed from `initial` live state) for one merchant.
+/// `progress` is called as each change finishes.
+pub async fn apply<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    options: ApplyOptions,
+    progress: &(dyn Fn(&ChangeReport) + Sync),
+) -> MerchantReport {
+    // Each report carries its change's index in the plan, to be put back
+    // in plan order at the end.
+    let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
+    let mut failed = false;
+    for action in [Action::Create, Action::Update, Action::Delete] {
+        let phase = plan
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action() == action);
+        if action == Action::Delete && failed {
+            reports.extend(phase.map(|(index, change)| {
+                let report = skipped(change);
+                progress(&report);
+                (index, report)
+            }));
+            continue;
+        }
+        let results: Vec<(usize, ChangeReport)> = stream::iter(phase)
+            .map(|(index, change)| async move {
+                let outcome = resolve::execute(remote, change, options.max_resolutions).await;
+                let report = ChangeReport {
+                    change: change.clone(),
+                    outcome,
+                };
+                progress(&report);
+                (index, report)
+            })
+            .buffer_unordered(options.parallelism.max(1))
+            .collect()
+            .await;
+        failed |= results.iter().any(|(_, r)| r.outcome != Outcome::Done);
+        reports.extend(results);
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
+
+    let known: HashSet<&str> = initial.iter().map(|s| s.id.as_str()).collect();
+    let wait = if failed { Duration::ZERO } else { options.wait };
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &known, wait, options.poll).await;
+    MerchantReport {
+        merchant: plan.merchant.clone(),
+        changes: reports,
+        cleaned_up,
+        verification,
+    }
+}
+
+/// The report of a delete not attempted because a create or update failed.
+fn skipped(change: &Change) -> ChangeReport {
+    ChangeReport {
+        change: change.clone(),
+        outcome: Outcome::Skipped {
+            reason: "not attempted: a create or update failed, so nothing is deleted".to_owned(),
+        },
+    }
+}
