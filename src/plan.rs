@@ -264,6 +264,15 @@ pub enum SafetyTrip {
         /// Live subscriptions not matched by `ignore`.
         in_scope: usize,
     },
+    /// More than [`SAFETY_MAX_PERCENT`]% as many creates as at least
+    /// [`SAFETY_MIN_IN_SCOPE`] in-scope subscriptions: a misread or cut
+    /// live list looks like this.
+    MassCreate {
+        /// Creates.
+        created: usize,
+        /// Live subscriptions not matched by `ignore`.
+        in_scope: usize,
+    },
     /// The manifest declares nothing, so every live subscription would go.
     EmptyManifest {
         /// Live subscriptions that would be deleted.
@@ -279,6 +288,12 @@ impl fmt::Display for SafetyTrip {
                 "the plan updates or deletes {changed} of {in_scope} live subscriptions ({}%), \
                  over the {SAFETY_MAX_PERCENT}% threshold",
                 changed * 100 / in_scope.max(1)
+            ),
+            SafetyTrip::MassCreate { created, in_scope } => write!(
+                f,
+                "the plan creates {created} subscriptions where {in_scope} are live ({}%), \
+                 over the {SAFETY_MAX_PERCENT}% threshold (a live list read only in part looks like this)",
+                created * 100 / in_scope.max(1)
             ),
             SafetyTrip::EmptyManifest { deleted } => write!(
                 f,
@@ -380,6 +395,11 @@ fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool) -> Option<Sa
         })
     } else if in_scope >= SAFETY_MIN_IN_SCOPE && changed * 100 > in_scope * SAFETY_MAX_PERCENT {
         Some(SafetyTrip::MassChange { changed, in_scope })
+    } else if in_scope >= SAFETY_MIN_IN_SCOPE && summary.create * 100 > in_scope * SAFETY_MAX_PERCENT {
+        Some(SafetyTrip::MassCreate {
+            created: summary.create,
+            in_scope,
+        })
     } else {
         None
     }

@@ -193,6 +193,44 @@ fn safety_trips_above_thirty_percent_of_ten_or_more() {
 }
 
 #[test]
+fn many_creates_where_many_are_live_trip_safety_too() {
+    // A list cut at 10 of 20 makes the other 10 look missing: 10 creates
+    // where 10 are live is a mass change, like a mass delete.
+    let lives: Vec<_> = (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect();
+    let wants = |n: usize| {
+        manifest(
+            (0..n)
+                .map(|i| desired("customer.updated", &format!("n{i}"), A))
+                .collect(),
+        )
+    };
+    assert_eq!(
+        diff(&wants(13), &lives).safety,
+        None,
+        "3 creates of 10 is exactly 30%"
+    );
+    assert_eq!(
+        diff(&wants(20), &lives).safety,
+        Some(SafetyTrip::MassCreate {
+            created: 10,
+            in_scope: 10
+        })
+    );
+    assert_eq!(
+        diff(&wants(20), &lives[..9]).safety,
+        None,
+        "fewer than 10 in scope"
+    );
+    let trip = diff(&wants(20), &lives).safety.unwrap().to_string();
+    assert!(
+        trip.starts_with("the plan creates 10 subscriptions where 10 are live (100%)"),
+        "{trip}"
+    );
+}
+
+#[test]
 fn plans_for_several_merchants_sort_by_label() {
     let mut b = manifest(vec![]);
     b.label = "b".into();

@@ -165,7 +165,6 @@ impl Fake {
     }
 
     /// Another writer changes the state, now.
-    #[allow(dead_code, reason = "for the other-writer tests")]
     pub fn other_writer<T>(&self, change: impl FnOnce(&mut Model) -> T) -> T {
         change(&mut self.lock().model)
     }

@@ -103,6 +103,11 @@ pub async fn apply<R: Remote>(
     // Each report carries its change's index in the plan, to be put back
     // in plan order at the end.
     let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
+    let mut ids = verify::Ids {
+        initial: initial.iter().map(|s| s.id.as_str()).collect(),
+        created: HashSet::new(),
+        unclaimed: Vec::new(),
+    };
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
         let phase = plan
@@ -118,28 +123,36 @@ pub async fn apply<R: Remote>(
             }));
             continue;
         }
-        let results: Vec<(usize, ChangeReport)> = stream::iter(phase)
+        let known = &ids.initial;
+        let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let outcome = resolve::execute(remote, change, options.max_resolutions).await;
+                let executed = resolve::execute(remote, change, known, options).await;
                 let report = ChangeReport {
                     change: change.clone(),
-                    outcome,
+                    outcome: executed.outcome,
                 };
                 progress(&report);
-                (index, report)
+                (index, report, executed.created)
             })
             .buffer_unordered(options.parallelism.max(1))
             .collect()
             .await;
-        failed |= results.iter().any(|(_, r)| r.outcome != Outcome::Done);
-        reports.extend(results);
+        for (index, report, created) in results {
+            failed |= report.outcome != Outcome::Done;
+            if let Some(id) = created {
+                ids.created.insert(id);
+            } else if let (Change::Create { after }, Outcome::Done) = (&plan.changes[index], &report.outcome)
+            {
+                ids.unclaimed.push(after);
+            }
+            reports.push((index, report));
+        }
     }
     reports.sort_by_key(|(index, _)| *index);
     let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
-    let known: HashSet<&str> = initial.iter().map(|s| s.id.as_str()).collect();
     let wait = if failed { Duration::ZERO } else { options.wait };
-    let (verification, cleaned_up) = verify::verify(remote, manifest, &known, wait, options.poll).await;
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, wait, options.poll).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports,

@@ -62,10 +62,14 @@ pub struct ChangeReport {
 pub enum Verification {
     /// Live equals the manifest.
     Converged,
-    /// Still different when time ran out: what is left to do.
+    /// Still different when time ran out (or all that is left is another
+    /// writer's): what is left to do.
     NotConverged {
         /// The plan that remains.
         remaining: Vec<Change>,
+        /// Ids among `remaining` that were neither live before the run nor
+        /// made by it: another writer is active. Left alone.
+        foreign: Vec<String>,
     },
     /// The live list could not be read.
     Unknown {

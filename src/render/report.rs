@@ -37,7 +37,7 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
             Verification::Converged => {
                 let _ = writeln!(out, "  converged: live subscriptions match the manifest");
             }
-            Verification::NotConverged { remaining } => {
+            Verification::NotConverged { remaining, foreign } => {
                 let _ = writeln!(
                     out,
                     "  not converged: {} change(s) still needed:",
@@ -45,6 +45,9 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
                 );
                 for c in remaining {
                     let _ = writeln!(out, "    {}", change_line(c, color));
+                }
+                if !foreign.is_empty() {
+                    let _ = writeln!(out, "  {}", other_writer_line(foreign));
                 }
             }
             Verification::Unknown { reason } => {
@@ -57,6 +60,16 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
     out.push_str(&apply_line(Tally::of(reports), ok));
     out.push('\n');
     out
+}
+
+/// What a report says when another writer changed the merchant meanwhile.
+pub fn other_writer_line(foreign: &[String]) -> String {
+    format!(
+        "another writer is active: {} subscription(s) this run did not create appeared ({}); \
+         left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+        foreign.len(),
+        foreign.join(", ")
+    )
 }
 
 /// Renders apply reports as JSON: every change with its `outcome`
@@ -87,6 +100,7 @@ pub fn json(reports: &[MerchantReport]) -> String {
     struct Verified<'a> {
         status: &'static str,
         remaining: Vec<JsonChange<'a>>,
+        other_writer_ids: &'a [String],
         reason: Option<&'a str>,
     }
     fn merchant(r: &MerchantReport) -> Merchant<'_> {
@@ -105,8 +119,14 @@ pub fn json(reports: &[MerchantReport]) -> String {
             verification: Verified {
                 status: r.verification.as_str(),
                 remaining: match &r.verification {
-                    Verification::NotConverged { remaining } => remaining.iter().map(json_change).collect(),
+                    Verification::NotConverged { remaining, .. } => {
+                        remaining.iter().map(json_change).collect()
+                    }
                     _ => Vec::new(),
+                },
+                other_writer_ids: match &r.verification {
+                    Verification::NotConverged { foreign, .. } => foreign,
+                    _ => &[],
                 },
                 reason: match &r.verification {
                     Verification::Unknown { reason } => Some(reason),

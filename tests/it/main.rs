@@ -22,3 +22,4 @@ mod saved;
 mod security;
 mod validate;
 mod workflows;
+mod writers;
