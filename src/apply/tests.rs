@@ -220,7 +220,7 @@ async fn another_writers_different_copy_is_reported_not_deleted() {
     let Verification::NotConverged { foreign, .. } = &report.verification else {
         panic!("expected another writer to be reported: {report:?}");
     };
-    assert_eq!(foreign, &[theirs.clone()]);
+    assert_eq!(foreign, std::slice::from_ref(&theirs));
     assert!(report.cleaned_up.is_empty());
     assert!(
         fake.state().iter().any(|s| s.id == theirs),
