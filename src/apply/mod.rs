@@ -18,6 +18,8 @@ mod tests;
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -90,6 +92,24 @@ impl Default for ApplyOptions {
     }
 }
 
+/// Asks a running apply to start no new call (an interrupt): calls in
+/// flight finish, unknown outcomes are resolved, the rest is reported
+/// `not started`. Cloned handles share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Starts no new call from now on.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Applies `plan` (computed from `initial` live state) for one merchant.
 /// `progress` is called as each change finishes.
 pub async fn apply<R: Remote>(
@@ -98,6 +118,28 @@ pub async fn apply<R: Remote>(
     plan: &MerchantPlan,
     initial: &[LiveSubscription],
     options: ApplyOptions,
+    progress: &(dyn Fn(&ChangeReport) + Sync),
+) -> MerchantReport {
+    apply_until(
+        remote,
+        manifest,
+        plan,
+        initial,
+        options,
+        &Stop::default(),
+        progress,
+    )
+    .await
+}
+
+/// [`apply`] that starts no new call once `stop` is requested.
+pub async fn apply_until<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    options: ApplyOptions,
+    stop: &Stop,
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
     // Each report carries its change's index in the plan, to be put back
@@ -126,7 +168,14 @@ pub async fn apply<R: Remote>(
         let known = &ids.initial;
         let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let executed = resolve::execute(remote, change, known, options).await;
+                let executed = if stop.requested() {
+                    resolve::Executed {
+                        outcome: Outcome::NotStarted,
+                        created: None,
+                    }
+                } else {
+                    resolve::execute(remote, change, known, options).await
+                };
                 let report = ChangeReport {
                     change: change.clone(),
                     outcome: executed.outcome,
@@ -151,13 +200,18 @@ pub async fn apply<R: Remote>(
     reports.sort_by_key(|(index, _)| *index);
     let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
-    let wait = if failed { Duration::ZERO } else { options.wait };
+    let wait = if failed || stop.requested() {
+        Duration::ZERO
+    } else {
+        options.wait
+    };
     let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, wait, options.poll).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports,
         cleaned_up,
         verification,
+        interrupted: stop.requested(),
     }
 }
 

@@ -19,11 +19,13 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Not started: the run was interrupted first.
+    NotStarted,
 }
 
 impl Outcome {
     /// Every outcome's word, in report order.
-    pub const WORDS: [&'static str; 3] = ["done", "failed", "skipped"];
+    pub const WORDS: [&'static str; 4] = ["done", "failed", "skipped", "not started"];
 
     /// The word reports use: `done`, `failed`, `skipped`.
     pub fn as_str(&self) -> &'static str {
@@ -36,13 +38,14 @@ impl Outcome {
             Outcome::Done => 0,
             Outcome::Failed { .. } => 1,
             Outcome::Skipped { .. } => 2,
+            Outcome::NotStarted => 3,
         }
     }
 
     /// Why it failed or was skipped.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Outcome::Done => None,
+            Outcome::Done | Outcome::NotStarted => None,
             Outcome::Failed { reason } | Outcome::Skipped { reason } => Some(reason),
         }
     }
@@ -100,12 +103,16 @@ pub struct MerchantReport {
     pub cleaned_up: Vec<Change>,
     /// The verification result.
     pub verification: Verification,
+    /// An interrupt stopped the run before every call was made.
+    pub interrupted: bool,
 }
 
 impl MerchantReport {
-    /// True when every change is done and live matches the manifest.
+    /// True when every change is done, live matches the manifest, and no
+    /// interrupt cut the run short.
     pub fn succeeded(&self) -> bool {
-        self.changes.iter().all(|c| c.outcome == Outcome::Done)
+        !self.interrupted
+            && self.changes.iter().all(|c| c.outcome == Outcome::Done)
             && matches!(self.verification, Verification::Converged)
     }
 
@@ -117,12 +124,12 @@ impl MerchantReport {
 
 /// Counts of outcomes, indexed like [`Outcome::WORDS`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally(pub [usize; 3]);
+pub struct Tally(pub [usize; 4]);
 
 impl Tally {
     /// The counts over every change of `reports`.
     pub fn of(reports: &[MerchantReport]) -> Tally {
-        let mut counts = [0; 3];
+        let mut counts = [0; 4];
         for c in reports.iter().flat_map(|r| &r.changes) {
             counts[c.outcome.index()] += 1;
         }
@@ -142,5 +149,10 @@ impl Tally {
     /// Changes skipped.
     pub fn skipped(&self) -> usize {
         self.0[2]
+    }
+
+    /// Changes not started (interrupted).
+    pub fn not_started(&self) -> usize {
+        self.0[3]
     }
 }

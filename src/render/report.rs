@@ -11,11 +11,12 @@ use crate::apply::{MerchantReport, Tally, Verification};
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
-    let width = crate::apply::Outcome::WORDS
+    // Words line up; "not started" widens the column only when present.
+    let width = reports
         .iter()
-        .map(|w| w.len())
-        .max()
-        .unwrap_or(0);
+        .flat_map(|r| &r.changes)
+        .map(|c| c.outcome.as_str().len())
+        .fold("skipped".len(), usize::max);
     let mut out = String::new();
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
@@ -57,7 +58,8 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         out.push('\n');
     }
     let ok = reports.iter().all(MerchantReport::succeeded);
-    out.push_str(&apply_line(Tally::of(reports), ok));
+    let interrupted = reports.iter().any(|r| r.interrupted);
+    out.push_str(&apply_line(Tally::of(reports), ok, interrupted));
     out.push('\n');
     out
 }

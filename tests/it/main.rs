@@ -13,6 +13,7 @@ mod drift;
 mod export;
 mod faults;
 mod hostile_manifest;
+mod interrupts;
 mod netkit;
 mod network;
 mod plan;
