@@ -16,7 +16,7 @@ pub(crate) mod fake;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
-pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Tally, Verification};
+pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
 use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, MerchantPlan};
@@ -149,6 +149,7 @@ pub async fn apply_until<R: Remote>(
         initial: initial.iter().map(|s| s.id.as_str()).collect(),
         created: HashSet::new(),
         unclaimed: Vec::new(),
+        sent: HashMap::new(),
     };
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
@@ -188,11 +189,16 @@ pub async fn apply_until<R: Remote>(
             .await;
         for (index, report, created) in results {
             failed |= report.outcome != Outcome::Done;
-            if let Some(id) = created {
-                ids.created.insert(id);
-            } else if let (Change::Create { after }, Outcome::Done) = (&plan.changes[index], &report.outcome)
-            {
-                ids.unclaimed.push(after);
+            match (&plan.changes[index], created, &report.outcome) {
+                (Change::Create { after }, Some(id), _) => {
+                    ids.sent.insert(id.clone(), after);
+                    ids.created.insert(id);
+                }
+                (Change::Create { after }, None, Outcome::Done) => ids.unclaimed.push(after),
+                (Change::Update { id, after, .. }, _, Outcome::Done) => {
+                    ids.sent.insert(id.clone(), after);
+                }
+                _ => {}
             }
             reports.push((index, report));
         }

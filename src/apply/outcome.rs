@@ -73,6 +73,10 @@ pub enum Verification {
         /// Ids among `remaining` that were neither live before the run nor
         /// made by it: another writer is active. Left alone.
         foreign: Vec<String>,
+        /// Values the server stored differently from what was sent: the
+        /// manifest should say what the server keeps, or every plan will
+        /// change them again.
+        rewrites: Vec<Rewrite>,
     },
     /// The live list could not be read.
     Unknown {
@@ -90,6 +94,19 @@ impl Verification {
             Verification::Unknown { .. } => "unknown",
         }
     }
+}
+
+/// A value the server stored other than it was sent (trimmed, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The subscription.
+    pub id: String,
+    /// `name` or `callbackUrl`.
+    pub field: &'static str,
+    /// What this run sent (the manifest's value).
+    pub sent: String,
+    /// What the server stores.
+    pub stored: String,
 }
 
 /// The result of applying one merchant's plan.

@@ -265,3 +265,26 @@ async fn two_concurrent_applies_never_delete_each_others_subscriptions() {
     }
     assert_eq!(fake.count(Method::Delete), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_rewrites_values_is_named_instead_of_waited_for() {
+    let mut fake = Fake::new(&[]);
+    fake.normalise_name = |n| n.to_lowercase();
+    let m = manifest(vec![desired(T, "CRM", "https://a/")]);
+    let started = tokio::time::Instant::now();
+    let report = run(&fake, &m, options()).await;
+    let Verification::NotConverged { rewrites, .. } = &report.verification else {
+        panic!("expected the rewrite to be reported: {report:?}");
+    };
+    assert_eq!(rewrites.len(), 1, "{rewrites:?}");
+    assert_eq!(
+        (rewrites[0].sent.as_str(), rewrites[0].stored.as_str()),
+        ("CRM", "crm")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no waiting for what will not change"
+    );
+    assert!(report.cleaned_up.is_empty());
+    assert_eq!(fake.state().len(), 1, "the stored copy is not deleted");
+}

@@ -3,12 +3,12 @@
 //! consistent). Duplicates this run itself created are removed; anything
 //! else that appeared is another writer's and is reported, never deleted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{Remote, Verification};
+use super::{Remote, Rewrite, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
-use crate::plan::{self, Change};
+use crate::plan::{self, Change, Fields};
 
 /// Ids the run knows about: what was live before it, what it created.
 #[derive(Debug)]
@@ -19,7 +19,9 @@ pub(super) struct Ids<'a> {
     pub created: HashSet<String>,
     /// Creates done whose id the server did not say: claimed from the
     /// first matching live subscription verification sees.
-    pub unclaimed: Vec<&'a crate::plan::Fields>,
+    pub unclaimed: Vec<&'a Fields>,
+    /// What this run sent for each id it created or updated.
+    pub sent: HashMap<String, &'a Fields>,
 }
 
 impl Ids<'_> {
@@ -47,6 +49,32 @@ impl Ids<'_> {
     /// A live id neither there before nor made by this run.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
+    }
+
+    /// Values the server stored other than this run sent them (a server
+    /// that trims names or lowercases hosts), sorted by id.
+    fn rewrites(&self, live: &[LiveSubscription]) -> Vec<Rewrite> {
+        let mut rewrites = Vec::new();
+        for s in live {
+            let Some(sent) = self.sent.get(&s.id) else {
+                continue;
+            };
+            for (field, sent, stored) in [
+                ("name", &sent.name, &s.name),
+                ("callbackUrl", &sent.callback_url, &s.callback_url),
+            ] {
+                if sent != stored {
+                    rewrites.push(Rewrite {
+                        id: s.id.clone(),
+                        field,
+                        sent: sent.clone(),
+                        stored: stored.clone(),
+                    });
+                }
+            }
+        }
+        rewrites.sort_by(|a, b| (&a.id, a.field).cmp(&(&b.id, b.field)));
+        rewrites
     }
 }
 
@@ -94,10 +122,24 @@ pub(super) async fn verify<R: Remote>(
             .map(str::to_owned)
             .collect();
         foreign.sort();
-        let only_foreign =
-            !remaining.is_empty() && remaining.iter().all(|c| c.id().is_some_and(|id| ids.foreign(id)));
-        if only_foreign || tokio::time::Instant::now() >= deadline {
-            return (Verification::NotConverged { remaining, foreign }, cleaned);
+        let rewrites = ids.rewrites(&live);
+        // Another writer's subscriptions, or values the server rewrote,
+        // will not change by waiting: report them now.
+        let rewritten = |c: &Change| match c {
+            Change::Create { after } => rewrites
+                .iter()
+                .any(|r| ids.sent.get(&r.id).is_some_and(|sent| *sent == after)),
+            _ => c.id().is_some_and(|id| rewrites.iter().any(|r| r.id == id)),
+        };
+        let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
+        let stuck = !remaining.is_empty() && remaining.iter().all(explained);
+        if stuck || tokio::time::Instant::now() >= deadline {
+            let verification = Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            };
+            return (verification, cleaned);
         }
         tokio::time::sleep(poll).await;
     }

@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, text::change_line};
-use crate::apply::{MerchantReport, Tally, Verification};
+use crate::apply::{MerchantReport, Rewrite, Tally, Verification};
+use crate::escape::escape;
+use crate::secret::mask_url;
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
@@ -38,7 +40,11 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
             Verification::Converged => {
                 let _ = writeln!(out, "  converged: live subscriptions match the manifest");
             }
-            Verification::NotConverged { remaining, foreign } => {
+            Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            } => {
                 let _ = writeln!(
                     out,
                     "  not converged: {} change(s) still needed:",
@@ -49,6 +55,9 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
                 }
                 if !foreign.is_empty() {
                     let _ = writeln!(out, "  {}", other_writer_line(foreign));
+                }
+                for r in rewrites {
+                    let _ = writeln!(out, "  {}", rewrite_line(r));
                 }
             }
             Verification::Unknown { reason } => {
@@ -72,6 +81,25 @@ pub fn other_writer_line(foreign: &[String]) -> String {
         foreign.len(),
         foreign.join(", ")
     )
+}
+
+/// What a report says when the server stored a value other than sent.
+pub fn rewrite_line(r: &Rewrite) -> String {
+    let (sent, stored) = shown_rewrite(r);
+    format!(
+        "the server stores `{}` `{sent}` of [{}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
+        r.field,
+        escape(&r.id),
+    )
+}
+
+/// A rewrite's two values as shown: escaped, URLs masked.
+fn shown_rewrite(r: &Rewrite) -> (String, String) {
+    let show = |v: &str| match r.field {
+        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        _ => escape(v).into_owned(),
+    };
+    (show(&r.sent), show(&r.stored))
 }
 
 /// Renders apply reports as JSON: every change with its `outcome`
@@ -103,7 +131,15 @@ pub fn json(reports: &[MerchantReport]) -> String {
         status: &'static str,
         remaining: Vec<JsonChange<'a>>,
         other_writer_ids: &'a [String],
+        server_rewrites: Vec<Rewritten<'a>>,
         reason: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Rewritten<'a> {
+        id: &'a str,
+        field: &'static str,
+        sent: String,
+        stored: String,
     }
     fn merchant(r: &MerchantReport) -> Merchant<'_> {
         Merchant {
@@ -129,6 +165,21 @@ pub fn json(reports: &[MerchantReport]) -> String {
                 other_writer_ids: match &r.verification {
                     Verification::NotConverged { foreign, .. } => foreign,
                     _ => &[],
+                },
+                server_rewrites: match &r.verification {
+                    Verification::NotConverged { rewrites, .. } => rewrites
+                        .iter()
+                        .map(|w| {
+                            let (sent, stored) = shown_rewrite(w);
+                            Rewritten {
+                                id: &w.id,
+                                field: w.field,
+                                sent,
+                                stored,
+                            }
+                        })
+                        .collect(),
+                    _ => Vec::new(),
                 },
                 reason: match &r.verification {
                     Verification::Unknown { reason } => Some(reason),

@@ -67,3 +67,60 @@ fn slow_visibility_with_unknown_outcomes_sends_each_create_once() {
     let again = world.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "{again}");
 }
+
+#[test]
+fn a_server_that_lowercases_hosts_is_named_not_fought() {
+    use std::sync::Mutex;
+
+    use crate::netkit::{json, Stub};
+
+    // A server that stores callback URLs with the host lowercased.
+    let stored: Mutex<Vec<serde_json::Value>> = Mutex::new(Vec::new());
+    let stub = Stub::start(move |request| {
+        let mut stored = stored.lock().unwrap();
+        match request.method() {
+            "POST" => {
+                let mut sub: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                let url = sub["callbackUrl"]
+                    .as_str()
+                    .unwrap()
+                    .replace("HOOKS.Example", "hooks.example");
+                sub["callbackUrl"] = url.into();
+                sub["id"] = format!("wh_{}", stored.len() + 1).into();
+                stored.push(sub.clone());
+                json(
+                    "201 Created",
+                    serde_json::json!({"message": "created", "data": sub}).to_string(),
+                )
+            }
+            _ => json(
+                "200 OK",
+                serde_json::json!({"message": "ok", "data": *stored}).to_string(),
+            ),
+        }
+    });
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest("subscriptions:\n  - {name: crm, topic: customer.updated, callbackUrl: \"https://HOOKS.Example/in\"}\n"),
+    );
+    let run = world.run_env(
+        &["apply", "--auto-approve", "--wait", "30"],
+        &[("INVETERATE_BASE_URL", &stub.base_url())],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout.contains(
+            "the server stores `callbackUrl` `https://HOOKS.Example/in` of [wh_1] as `https://hooks.example/in`; \
+             write `https://hooks.example/in` in the manifest"
+        ),
+        "{run}"
+    );
+    let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
+    let deletes = stub.requests().iter().filter(|r| r.method() == "DELETE").count();
+    assert_eq!(
+        (posts, deletes),
+        (1, 0),
+        "no create sent again, the stored copy kept"
+    );
+}
