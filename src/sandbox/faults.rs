@@ -26,7 +26,7 @@ use axum::http::StatusCode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::http::Op;
+use super::wire::Op;
 
 /// Which faults the sandbox injects, and how often. The default injects
 /// none: the sandbox then behaves like a healthy API.

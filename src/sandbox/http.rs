@@ -20,6 +20,7 @@ use super::faults::{Fate, Injector, RateLimited};
 use super::request::{quote, read_body, Input};
 use super::state::Store;
 use super::stats::{Counters, Injected};
+use super::wire::{Op, Reply};
 
 /// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
@@ -43,52 +44,6 @@ impl Shared {
     /// Locks the store; a panic elsewhere never makes it unusable.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The four operations of the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    List,
-    Create,
-    Update,
-    Delete,
-}
-
-/// An envelope response: `{"message": …, "data": …}`.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    status: StatusCode,
-    message: String,
-    data: Value,
-}
-
-impl Reply {
-    fn ok(status: StatusCode, message: &str, data: Value) -> Reply {
-        Reply {
-            status,
-            message: message.to_owned(),
-            data,
-        }
-    }
-
-    fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            message: message.into(),
-            data: json!({}),
-        }
-    }
-
-    pub(crate) fn bad_request(message: impl Into<String>) -> Reply {
-        Reply::error(StatusCode::BAD_REQUEST, message)
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let body = json!({ "message": self.message, "data": self.data });
-        (self.status, Json(body)).into_response()
     }
 }
 

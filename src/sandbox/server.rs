@@ -24,11 +24,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
+use super::config::SandboxConfig;
 use super::faults::Injector;
 use super::http::{router, DropConnection, Shared};
 use super::state::Store;
 use super::stats::{Counters, RequestStats};
-use super::SandboxConfig;
 use crate::model::LiveSubscription;
 
 /// How long a shutdown waits for requests in flight before giving up on
