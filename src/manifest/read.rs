@@ -6,8 +6,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde::de::value::MapDeserializer;
-use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 use super::diagnostic::Diagnostic;
@@ -117,15 +116,6 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
         present: HashSet::new(),
         reported: HashSet::new(),
     };
-    if let Some(whole) = read_whole(map, fields, separate) {
-        parsed.value = whole;
-        parsed.present = map
-            .keys()
-            .filter_map(|key| fields.iter().find(|f| Some(f.name) == key.as_str()))
-            .map(|f| f.name)
-            .collect();
-        return parsed;
-    }
     let mut clean = Mapping::new();
     for (key, value) in map {
         let name = match key {
@@ -160,35 +150,6 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
         Err(_) => ctx.error(path, format!("invalid {what}"), None),
     }
     parsed
-}
-
-/// The fast path of [`read_mapping`], for the common case of a mapping
-/// that is entirely valid: every key a known field not handled
-/// separately, and the whole mapping deserializing at once (which implies
-/// each field alone does). Read in place, without copying the mapping.
-/// `None` sends the caller down the field-by-field path, which reports.
-fn read_whole<T: DeserializeOwned>(map: &Mapping, fields: &[Field], separate: &[&str]) -> Option<T> {
-    let all_known = map.keys().all(|key| {
-        key.as_str()
-            .is_some_and(|name| !separate.contains(&name) && fields.iter().any(|f| f.name == name))
-    });
-    if !all_known {
-        return None;
-    }
-    let entries = map.iter().map(|(key, value)| (ByRef(key), ByRef(value)));
-    // A derived struct visitor reads the map to its end, so nothing is left over.
-    T::deserialize(MapDeserializer::<_, serde_yaml::Error>::new(entries)).ok()
-}
-
-/// A borrowed YAML value handed to serde's [`MapDeserializer`].
-struct ByRef<'v>(&'v Value);
-
-impl<'v> IntoDeserializer<'v, serde_yaml::Error> for ByRef<'v> {
-    type Deserializer = &'v Value;
-
-    fn into_deserializer(self) -> &'v Value {
-        self.0
-    }
 }
 
 fn unknown_field(

@@ -14,9 +14,9 @@ use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
 use super::read::{kind, read_mapping, version_error, Ctx, Parsed};
-use super::subscription::{self, Options};
+use super::subscription::{self, Declared, Options};
 use crate::escape::{code_point, hidden_char, show};
-use crate::model::MerchantManifest;
+use crate::model::{IgnoreRule, MerchantManifest};
 
 /// Validates a parsed manifest. Returns it with the line of its
 /// `merchant:` label (1 when defaulted), or every problem found.
@@ -46,30 +46,8 @@ pub(super) fn manifest(
         allow_http: top.value.allow_http.unwrap_or(false),
         allow_unknown_topics: top.value.allow_unknown_topics.unwrap_or(false),
     };
-    let mut ignore = Vec::new();
-    let rule_example = "`- name: \"zapier-*\"`";
-    for (path, entry) in entries(
-        &mut ctx,
-        map,
-        "ignore",
-        "ignore rule",
-        rule_example,
-        MAX_IGNORE_RULES,
-    ) {
-        ignore.extend(checks::ignore_rule(&mut ctx, &path, entry));
-    }
-    let mut declared = Vec::new();
-    let example = "`- name: crm-sync` with `topic:` and `callbackUrl:`";
-    for (path, entry) in entries(
-        &mut ctx,
-        map,
-        "subscriptions",
-        "subscription",
-        example,
-        MAX_ENTRIES,
-    ) {
-        declared.extend(subscription::subscription(&mut ctx, &path, entry, options));
-    }
+    let ignore = ignore_rules(&mut ctx, map);
+    let declared = subscriptions(&mut ctx, map, options);
     checks::cross(&mut ctx, &declared, &ignore);
     if !ctx.is_clean() {
         return Err(ctx.into_diagnostics());
@@ -141,6 +119,26 @@ fn api_key_env(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) -> String {
         ctx.error(&[Seg::key("apiKeyEnv")], message, Some(help.to_owned()));
     }
     name
+}
+
+/// The valid `ignore` rules; the others are reported.
+fn ignore_rules(ctx: &mut Ctx<'_>, map: &Mapping) -> Vec<IgnoreRule> {
+    let example = "`- name: \"zapier-*\"`";
+    let mut rules = Vec::new();
+    for (path, entry) in entries(ctx, map, "ignore", "ignore rule", example, MAX_IGNORE_RULES) {
+        rules.extend(checks::ignore_rule(ctx, &path, entry));
+    }
+    rules
+}
+
+/// The valid subscriptions, one per topic; the others are reported.
+fn subscriptions(ctx: &mut Ctx<'_>, map: &Mapping, options: Options) -> Vec<Declared> {
+    let example = "`- name: crm-sync` with `topic:` and `callbackUrl:`";
+    let mut declared = Vec::new();
+    for (path, entry) in entries(ctx, map, "subscriptions", "subscription", example, MAX_ENTRIES) {
+        declared.extend(subscription::subscription(ctx, &path, entry, options));
+    }
+    declared
 }
 
 /// Most `subscriptions` entries in one manifest. A merchant has a few

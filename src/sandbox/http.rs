@@ -16,7 +16,7 @@ use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::faults::{Fate, Injector, RateLimited};
+use super::injector::{Fate, Injector, RateLimited};
 use super::request::{quote, read_body, Input};
 use super::state::Store;
 use super::stats::{Counters, Injected};
@@ -109,18 +109,9 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     if !fate.latency.is_zero() {
         tokio::time::sleep(fate.latency).await;
     }
-    let op = match parts.method {
-        Method::GET => Op::List,
-        Method::POST => Op::Create,
-        Method::PUT => Op::Update,
-        Method::DELETE => Op::Delete,
-        ref other => {
-            return Reply::bad_request(format!(
-                "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
-                quote(other.as_str())
-            ))
-            .into_response();
-        }
+    let op = match operation(&parts.method) {
+        Ok(op) => op,
+        Err(reply) => return reply.into_response(),
     };
     let Some(merchant) = authenticate(&shared, &parts.headers) else {
         return Reply::bad_request("invalid API key").into_response();
@@ -131,16 +122,13 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     };
     // The drawn fate applies here: before the write (no change happens)
     // and after it (the change stands, whatever the client is told).
-    match fate.before_write() {
-        Fate::Proceed => {}
-        Fate::Fail => {
-            shared.counters.injected(Injected::Error);
-            return injected_error();
-        }
-        Fate::Drop => {
-            shared.counters.injected(Injected::DropBefore);
-            return dropped();
-        }
+    if let Some(response) = injected(
+        &shared,
+        fate.before_write(),
+        Injected::Error,
+        Injected::DropBefore,
+    ) {
+        return response;
     }
     let (mut reply, change) = execute(&shared, &merchant, request);
     if let Some(clock) = change {
@@ -148,15 +136,37 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
     }
-    match fate.after_write(op, reply.status) {
-        Fate::Proceed => reply.into_response(),
+    let after = fate.after_write(op, reply.status);
+    injected(&shared, after, Injected::PartialFailure, Injected::DropAfter)
+        .unwrap_or_else(|| reply.into_response())
+}
+
+/// The operation a method asks for; any other method is a 400.
+fn operation(method: &Method) -> Result<Op, Reply> {
+    match *method {
+        Method::GET => Ok(Op::List),
+        Method::POST => Ok(Op::Create),
+        Method::PUT => Ok(Op::Update),
+        Method::DELETE => Ok(Op::Delete),
+        ref other => Err(Reply::bad_request(format!(
+            "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
+            quote(other.as_str())
+        ))),
+    }
+}
+
+/// The response of a drawn fault, counted as `fail` or `drop`; `None`
+/// when the fate is to proceed.
+fn injected(shared: &Shared, fate: Fate, fail: Injected, drop: Injected) -> Option<Response> {
+    match fate {
+        Fate::Proceed => None,
         Fate::Fail => {
-            shared.counters.injected(Injected::PartialFailure);
-            injected_error()
+            shared.counters.injected(fail);
+            Some(injected_error())
         }
         Fate::Drop => {
-            shared.counters.injected(Injected::DropAfter);
-            dropped()
+            shared.counters.injected(drop);
+            Some(dropped())
         }
     }
 }

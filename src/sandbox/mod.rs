@@ -120,6 +120,8 @@
 mod config;
 mod faults;
 mod http;
+mod injector;
+mod persist;
 mod request;
 mod server;
 mod state;

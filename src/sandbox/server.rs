@@ -25,8 +25,8 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::config::SandboxConfig;
-use super::faults::Injector;
 use super::http::{router, DropConnection, Shared};
+use super::injector::Injector;
 use super::state::Store;
 use super::stats::{Counters, RequestStats};
 use crate::model::LiveSubscription;
