@@ -7,7 +7,6 @@
 //! `server` turns into a close without any response.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -15,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
 use super::injector::{Fate, Injector, RateLimited};
 use super::request::{quote, read_body, Input};

@@ -17,11 +17,12 @@
 //! means the change stands, whatever the client is told).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
 
 use super::faults::Faults;
 use super::wire::Op;

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
 use serde::{Deserialize, Serialize};
@@ -34,7 +33,7 @@ pub(crate) struct Record {
     /// A subscription created under a visibility delay is left out of GET
     /// until this instant. Not persisted: after a restart it is visible.
     #[serde(skip)]
-    pub(crate) hidden_until: Option<Instant>,
+    pub(crate) hidden_until: Option<tokio::time::Instant>,
 }
 
 impl Record {

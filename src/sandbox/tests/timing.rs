@@ -3,16 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
+use tokio::time::Instant;
 
 use super::outcome::{client, create, request, start_with, Outcome, TOPIC};
 use super::*;
 use crate::sandbox::{Faults, InjectedStats};
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limit_answers_429_with_retry_after_then_recovers() {
     let sandbox = start_with(Faults {
         rate_limit: Some(1.0),
@@ -44,20 +45,24 @@ async fn rate_limit_answers_429_with_retry_after_then_recovers() {
         1,
         "the refused create was not written"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Time is paused: the bucket refills exactly as the clock is advanced.
+    tokio::time::advance(Duration::from_millis(900)).await;
+    let early = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(early.status(), Some(429), "0.9 tokens after 0.9 s");
+    tokio::time::advance(Duration::from_millis(100)).await;
     let again = request(&client, &sandbox, Method::GET, None).await;
     assert_eq!(again.status(), Some(200));
     assert_eq!(again.body()["data"]["subscriptions"].as_array().unwrap().len(), 1);
     let stats = sandbox.stats();
-    assert_eq!(stats.injected.rate_limited, 2);
+    assert_eq!(stats.injected.rate_limited, 3);
     assert_eq!(
         (stats.get, stats.post),
-        (2, 2),
+        (3, 2),
         "refused requests are still counted"
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rate_limited_requests_are_not_subject_to_other_faults() {
     let sandbox = start_with(Faults {
         rate_limit: Some(1.0),
@@ -83,7 +88,7 @@ async fn rate_limited_requests_are_not_subject_to_other_faults() {
     assert_eq!(sandbox.stats().injected, expected);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn visibility_delay_hides_a_create_from_get_for_a_while() {
     let delay = Duration::from_millis(500);
     let sandbox = start_with(Faults {
@@ -134,7 +139,7 @@ async fn visibility_delay_hides_a_create_from_get_for_a_while() {
     assert_eq!(sandbox.visible_subscriptions(KEY), sandbox.subscriptions(KEY));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn latency_delays_every_request() {
     let latency = Duration::from_millis(150);
     let sandbox = start_with(Faults {
@@ -152,7 +157,7 @@ async fn latency_delays_every_request() {
     assert_eq!(sandbox.stats().injected, InjectedStats::default());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn shutdown_lets_a_request_in_flight_finish() {
     let sandbox = start_with(Faults {
         latency: Duration::from_millis(400),
