@@ -1,4 +1,5 @@
-//! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions:
+//! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions
+//! (and the realistic sizes of `manifest_load_300` and a fleet of 1,000 files):
 //! manifest load + validate (`manifest::load_str`), the diff
 //! (`plan::diff`), and each plan renderer. `cargo bench --bench core`; see
 //! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
@@ -200,6 +201,38 @@ fn case(count: usize) -> &'static Case {
 fn manifest_load(bencher: Bencher, count: usize) {
     let case = case(count);
     bencher.bench(|| load(black_box(&case.texts)));
+}
+
+/// Realistic manifest sizes, whatever the fast path of reading a mapping
+/// (BENCHMARKS.md, "Reading a mapping"): one manifest of 300
+/// subscriptions, through `manifest::load_str`.
+#[divan::bench(sample_count = 100, max_time = 5)]
+fn manifest_load_300(bencher: Bencher) {
+    let texts = vec![(PathBuf::from("bench-1.yaml"), manifest_text(1, &entries(300, 1)))];
+    bencher.bench(|| load(black_box(&texts)));
+}
+
+/// A fleet: 1,000 merchants, one small file each (10 subscriptions),
+/// through `manifest::load_paths` on a directory (reading included).
+#[divan::bench(sample_count = 20, max_time = 10)]
+fn manifest_load_fleet_1000_files(bencher: Bencher) {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("cannot create a temporary directory: {error}"),
+    };
+    for merchant in 1..=1_000 {
+        let path = dir.path().join(format!("bench-{merchant:04}.yaml"));
+        if let Err(error) = std::fs::write(&path, manifest_text(merchant, &entries(10, 1))) {
+            panic!("cannot write {}: {error}", path.display());
+        }
+    }
+    let paths = vec![dir.path().to_path_buf()];
+    bencher.bench(
+        || match invhooks::manifest::load_paths(black_box(&paths), &|_| None) {
+            Ok(manifests) => manifests.len(),
+            Err(diagnostics) => panic!("the generated fleet is invalid:\n{diagnostics}"),
+        },
+    );
 }
 
 /// `plan::diff` of every merchant.
