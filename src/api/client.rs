@@ -193,7 +193,12 @@ mod tests {
     #[test]
     fn endpoint_keeps_the_version_prefix() {
         let base = parse_base_url("https://public.inveterateapi.com/v2.0").unwrap();
-        let client = Client::new(&base, &ApiKey::new("k".into()), ClientOptions::default()).unwrap();
+        let client = Client::new(
+            &base,
+            &ApiKey::new("endpoint-test-key".into()),
+            ClientOptions::default(),
+        )
+        .unwrap();
         assert_eq!(
             client.endpoint.as_str(),
             "https://public.inveterateapi.com/v2.0/admin/webhook-subscriptions"

@@ -58,6 +58,7 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
         Failure::Dropped(text) => Failure::Dropped(s(text)),
         Failure::Body(BodyError::NotJson(text)) => Failure::Body(BodyError::NotJson(s(text))),
         Failure::Body(BodyError::Shape(text)) => Failure::Body(BodyError::Shape(s(text))),
+        Failure::Body(BodyError::Incomplete(text)) => Failure::Body(BodyError::Incomplete(s(text))),
         Failure::Redirect(text) => Failure::Redirect(s(text)),
         Failure::Tls(text) => Failure::Tls(s(text)),
         other @ (Failure::Timeout(_) | Failure::TooLarge(_)) => other,
@@ -82,6 +83,7 @@ mod tests {
             Failure::Dropped(key.to_owned()),
             Failure::Body(BodyError::NotJson(key.to_owned())),
             Failure::Body(BodyError::Shape(key.to_owned())),
+            Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
         ];

@@ -15,6 +15,7 @@ mod faults;
 mod hostile_manifest;
 mod netkit;
 mod network;
+mod partial_lists;
 mod plan;
 mod props;
 mod reliability;

@@ -151,20 +151,28 @@ fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
     let items = prop::collection::vec(item, 0..5).prop_map(Value::from);
     let data = prop_oneof![
         6 => items.clone(),
-        4 => (items.clone(), prop::collection::vec(("[a-d]", prop_oneof![3 => leaf(), 1 => items]), 0..3)).prop_map(|(items, others)| {
+        4 => (items.clone(), prop::collection::vec(("([a-d]|total|Count|next_page|hasMore|meta)", prop_oneof![3 => leaf(), 1 => items, 1 => hint_object()]), 0..3)).prop_map(|(items, others)| {
             let mut map: serde_json::Map<String, Value> = others.into_iter().collect();
             map.insert("subscriptions".to_owned(), items);
             Value::Object(map)
         }),
         1 => leaf(),
     ];
+    let top = prop::collection::vec(
+        (
+            "(total|cursor|LastEvaluatedKey|pagination|z)",
+            prop_oneof![3 => leaf(), 1 => hint_object()],
+        ),
+        0..2,
+    );
     (
         prop::option::weighted(0.95, data),
         leaf(),
         prop::bool::weighted(0.9),
+        top,
     )
-        .prop_map(|(data, message, wrap)| {
-            let mut map = serde_json::Map::new();
+        .prop_map(|(data, message, wrap, top)| {
+            let mut map: serde_json::Map<String, Value> = top.into_iter().collect();
             map.insert("message".to_owned(), message);
             if let Some(data) = data {
                 map.insert("data".to_owned(), data);
@@ -175,6 +183,148 @@ fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
                 Value::Array(vec![Value::Object(map)])
             }
         })
+}
+
+/// An object such as `meta` or `pagination` might be, with hints or not.
+fn hint_object() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        (0u8..4).prop_map(Value::from),
+        "[ab]{0,2}".prop_map(Value::from),
+    ];
+    prop::collection::btree_map("(total|nextToken|has_more|x)", value, 0..3)
+        .prop_map(|map| Value::Object(map.into_iter().collect()))
+}
+
+/// Both passes, then the checks: what `parse_list` would answer from each.
+fn both_passes(body: &str) -> [Result<Vec<LiveSubscription>, BodyError>; 2] {
+    let checked = |read: Result<(Vec<LiveSubscription>, Hints), BodyError>| {
+        let (list, hints) = read?;
+        hints::check(list.len(), &hints)?;
+        check_ids(&list)?;
+        Ok(list)
+    };
+    let typed =
+        typed::parse_list(body.as_bytes()).ok_or_else(|| BodyError::Shape("typed pass declined".into()));
+    [checked(typed), checked(parse_list_value(body.as_bytes()))]
+}
+
+#[test]
+fn pagination_hints_that_say_the_list_is_incomplete_are_errors() {
+    for (body, says) in [
+        (
+            format!(r#"{{"message":"ok","data":{{"subscriptions":[{SUB}],"total":150}}}}"#),
+            "returned 1 of 150 subscriptions (`data.total`: 150)",
+        ),
+        (
+            format!(r#"{{"message":"ok","data":[{SUB}],"nextPage":2}}"#),
+            "a next page (`nextPage`: 2)",
+        ),
+        (
+            format!(
+                r#"{{"message":"ok","data":{{"Items":[{SUB}],"Count":1,"LastEvaluatedKey":{{"id":"1"}}}}}}"#
+            ),
+            "`data.LastEvaluatedKey`: {\"id\":\"1\"}",
+        ),
+        (
+            format!(r#"{{"message":"ok","data":{{"items":[{SUB}],"has_more":true}}}}"#),
+            "says there are more (`data.has_more`: true)",
+        ),
+        (
+            format!(r#"{{"message":"ok","data":{{"items":[{SUB}],"hasMore":"true"}}}}"#),
+            "`data.hasMore`",
+        ),
+        (
+            format!(r#"{{"data":[{SUB}],"meta":{{"total":3}}}}"#),
+            "1 of 3 subscriptions (`meta.total`: 3)",
+        ),
+        (
+            format!(r#"{{"data":{{"items":[{SUB}],"pagination":{{"next_cursor":"abc"}}}}}}"#),
+            "`data.pagination.next_cursor`: \"abc\"",
+        ),
+        (
+            format!(r#"{{"data":[{SUB}],"TotalPages":3}}"#),
+            "first of 3 pages",
+        ),
+        (
+            format!(r#"{{"data":{{"subscriptions":[{SUB}],"Count":"7"}}}}"#),
+            "1 of 7",
+        ),
+        (
+            format!(r#"{{"message":"ok","NextToken":"eyJ","data":[{SUB}]}}"#),
+            "(`NextToken`: \"eyJ\")",
+        ),
+        (
+            format!(r#"{{"data":[{SUB}],"next":"https://api/x?page=2"}}"#),
+            "a next page",
+        ),
+    ] {
+        for read in both_passes(&body) {
+            match read {
+                Err(BodyError::Incomplete(m)) => {
+                    assert!(m.contains(says), "{m}\n{body}");
+                    assert!(m.contains("invhooks does not page"), "{m}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn hints_that_say_the_list_is_complete_are_fine() {
+    for extra in [
+        r#""Count":1"#,
+        r#""total":1"#,
+        r#""next":null"#,
+        r#""nextPage":null"#,
+        r#""hasMore":false"#,
+        r#""has_more":"false""#,
+        r#""cursor":"""#,
+        r#""nextToken":"  ""#,
+        r#""LastEvaluatedKey":null"#,
+        r#""LastEvaluatedKey":{}"#,
+        r#""totalPages":1"#,
+        r#""pagination":{"next":null,"total":1}"#,
+        r#""links":{"next":null}"#,
+        r#""page":1"#,
+        r#""merchantId":"m","createdAt":"2025""#,
+    ] {
+        for body in [
+            format!(r#"{{"message":"ok","data":{{"subscriptions":[{SUB}],{extra}}}}}"#),
+            format!(r#"{{"message":"ok",{extra},"data":[{SUB}]}}"#),
+        ] {
+            for read in both_passes(&body) {
+                assert_eq!(read.map(|l| l.len()), Ok(1), "{body}");
+            }
+            assert!(
+                typed::parse_list(body.as_bytes()).is_some(),
+                "the typed pass reads {body}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_list_with_a_repeated_id_is_an_error() {
+    let other = SUB.replace(r#""name":"n""#, r#""name":"m""#);
+    for body in [
+        format!(r#"{{"message":"ok","data":[{SUB},{other}]}}"#),
+        format!(
+            r#"{{"message":"ok","data":{{"items":[{SUB},{}]}}}}"#,
+            SUB.replace(r#""id":"1""#, r#""id":1"#)
+        ),
+    ] {
+        let err = parse_list(body.as_bytes()).unwrap_err();
+        assert!(matches!(err, BodyError::Incomplete(_)), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("id `1` more than once (1 repeated entries of 2)"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -3,16 +3,24 @@
 //! not). It accepts the same shapes: `data` an array, or an object with
 //! exactly one array among its values; items objects with string `id`
 //! (or an integer), `topic`, `name` and `callbackUrl`, other fields
-//! ignored; a repeated key keeps its last value, as `Value` does.
+//! ignored; a repeated key keeps its last value, as `Value` does. It
+//! collects the same pagination hints (`hints.rs`) as the `Value` pass.
 
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::hints::{self, Hints};
 use crate::model::LiveSubscription;
 
-pub(crate) fn parse_list(body: &[u8]) -> Option<Vec<LiveSubscription>> {
+/// The list and the pagination hints, or `None` to leave it to the
+/// `Value` pass.
+pub(crate) fn parse_list(body: &[u8]) -> Option<(Vec<LiveSubscription>, Hints)> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let list = de.deserialize_map(EnvelopeVisitor).ok()??;
     de.end().ok()?;
@@ -24,11 +32,12 @@ fn give_up<E: serde::de::Error>() -> E {
     E::custom("not a plain list")
 }
 
-/// The envelope: `Some(list)` when `data` was a list.
+/// The envelope: `Some` when `data` was a list. Pagination hints beside
+/// `data` are kept as `Value`s (they are few and small).
 struct EnvelopeVisitor;
 
 impl<'de> Visitor<'de> for EnvelopeVisitor {
-    type Value = Option<Vec<LiveSubscription>>;
+    type Value = Option<(Vec<LiveSubscription>, Hints)>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an envelope")
@@ -36,23 +45,31 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut list = None;
-        while let Some(key) = map.next_key::<Key>()? {
-            match key {
-                Key::Data => list = Some(map.next_value_seed(DataSeed)?),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        let mut top = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "data" {
+                list = Some(map.next_value_seed(DataSeed)?);
+            } else if hints::wanted(&key) {
+                top.insert(key, map.next_value::<Value>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(list)
+        Ok(list.map(|(items, mut found)| {
+            for (key, value) in top {
+                hints::record(&mut found, "", &key, value);
+            }
+            (items, found)
+        }))
     }
 }
 
-/// `data`: an array, or an object holding exactly one array.
+/// `data`: an array, or an object holding exactly one array (and maybe
+/// pagination hints).
 struct DataSeed;
 
 impl<'de> DeserializeSeed<'de> for DataSeed {
-    type Value = Vec<LiveSubscription>;
+    type Value = (Vec<LiveSubscription>, Hints);
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         de.deserialize_any(DataVisitor)
@@ -62,26 +79,44 @@ impl<'de> DeserializeSeed<'de> for DataSeed {
 struct DataVisitor;
 
 impl<'de> Visitor<'de> for DataVisitor {
-    type Value = Vec<LiveSubscription>;
+    type Value = (Vec<LiveSubscription>, Hints);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of subscriptions")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ItemsVisitor.visit_seq(seq)
+        Ok((ItemsVisitor.visit_seq(seq)?, Hints::new()))
     }
 
+    /// A repeated key keeps its last value, as in `Value`: hence the maps.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = None;
-        while map.next_key::<IgnoredAny>()?.is_some() {
-            if let Some(items) = map.next_value_seed(MaybeItems)? {
-                if found.replace(items).is_some() {
+        let mut arrays = BTreeMap::new();
+        let mut wanted = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            arrays.remove(&key);
+            wanted.remove(&key);
+            if hints::wanted(&key) {
+                let value: Value = map.next_value()?;
+                if value.is_array() {
                     return Err(give_up());
                 }
+                wanted.insert(key, value);
+            } else if let Some(items) = map.next_value_seed(MaybeItems)? {
+                arrays.insert(key, items);
             }
         }
-        found.ok_or_else(give_up)
+        if arrays.len() != 1 {
+            return Err(give_up());
+        }
+        let Some(items) = arrays.into_values().next() else {
+            return Err(give_up());
+        };
+        let mut found = Hints::new();
+        for (key, value) in wanted {
+            hints::record(&mut found, "data.", &key, value);
+        }
+        Ok((items, found))
     }
 }
 
@@ -160,7 +195,6 @@ impl<'de> Visitor<'de> for ItemsVisitor {
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "camelCase")]
 enum Key {
-    Data,
     Id,
     Topic,
     Name,
@@ -194,7 +228,7 @@ impl<'de> Visitor<'de> for ItemVisitor {
                 Key::Topic => topic = Some(map.next_value::<String>()?),
                 Key::Name => name = Some(map.next_value::<String>()?),
                 Key::CallbackUrl => url = Some(map.next_value::<String>()?),
-                Key::Data | Key::Other => {
+                Key::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
