@@ -54,6 +54,17 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
             message: message.map(s),
             retry_after,
         },
+        Failure::WaitTooLong {
+            status,
+            message,
+            asked,
+            left,
+        } => Failure::WaitTooLong {
+            status,
+            message: message.map(s),
+            asked,
+            left,
+        },
         Failure::Connect(text) => Failure::Connect(s(text)),
         Failure::Dropped(text) => Failure::Dropped(s(text)),
         Failure::Body(BodyError::NotJson(text)) => Failure::Body(BodyError::NotJson(s(text))),
@@ -86,6 +97,12 @@ mod tests {
             Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
+            Failure::WaitTooLong {
+                status,
+                message: Some(key.to_owned()),
+                asked: 3600,
+                left: 120,
+            },
         ];
         for failure in failures {
             let text = scrub_failure(failure, key).to_string();

@@ -3,11 +3,14 @@
 //! redirects refused, the body read up to the cap, `-v`/`-vv` logs with the
 //! key scrubbed and URL secrets masked.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::client::{Body, Client};
+use tokio::time::Instant;
+
+use super::retry::Next;
 use super::{envelope, redact, retry, ApiError, Failure, Method};
 use crate::secret::mask_url;
 
@@ -29,13 +32,18 @@ impl Client {
             };
             if err.is_throttled() {
                 attempts.throttled += 1;
-                self.pacer
-                    .throttled(Duration::from_secs(err.retry_after().unwrap_or(1)));
             } else {
                 attempts.failed += 1;
             }
-            let Some(delay) = self.options.retry.delay(attempts, started.elapsed(), &err) else {
-                return Err(err);
+            let elapsed = started.elapsed();
+            let next = self.options.retry.next(attempts, elapsed, &err);
+            if err.is_throttled() {
+                self.pacer.throttled(self.pause(&err, next, elapsed));
+            }
+            let delay = match next {
+                Next::Wait(delay) => delay,
+                Next::GiveUp => return Err(err),
+                Next::TooLong { asked, left } => return Err(too_long(err, asked, left)),
             };
             self.log(
                 1,
@@ -47,6 +55,18 @@ impl Client {
             );
             tokio::time::sleep(delay).await;
         }
+    }
+
+    /// How long the pacer holds every request of this client after a 429:
+    /// what the server asked (1 s if it did not say), never more than is
+    /// left of this call's retry budget, and not at all when this call
+    /// gives up because the server asked for more than that.
+    fn pause(&self, err: &ApiError, next: Next, elapsed: Duration) -> Duration {
+        if matches!(next, Next::TooLong { .. }) {
+            return Duration::ZERO;
+        }
+        let left = self.options.retry.max_elapsed.saturating_sub(elapsed);
+        Duration::from_secs(err.retry_after().unwrap_or(1)).min(left)
     }
 
     async fn send_once(&self, method: Method, body: Option<&Body<'_>>) -> Result<Vec<u8>, ApiError> {
@@ -159,6 +179,30 @@ impl Client {
         if self.options.verbosity >= level {
             (self.options.log)(&redact::scrub(line, &self.key.0));
         }
+    }
+}
+
+/// `err` (a 429 or 503) as the failure "the server asked to wait `asked`
+/// seconds, more than the `left` of the retry budget".
+fn too_long(err: ApiError, asked: u64, left: Duration) -> ApiError {
+    let ApiError {
+        method,
+        path,
+        failure,
+    } = err;
+    let failure = match failure {
+        Failure::Status { status, message, .. } => Failure::WaitTooLong {
+            status,
+            message,
+            asked,
+            left: left.as_secs(),
+        },
+        other => other,
+    };
+    ApiError {
+        method,
+        path,
+        failure,
     }
 }
 
