@@ -16,6 +16,7 @@ mod hostile_manifest;
 mod interrupts;
 mod netkit;
 mod network;
+mod partial_lists;
 mod plan;
 mod props;
 mod reliability;
