@@ -1,4 +1,4 @@
-//! Unit tests for [`super::diff`]: one per row of SPEC.md's plan semantics.
+//! Unit tests for [`super::diff`]: one per rule of README "Plan semantics".
 #![allow(clippy::unwrap_used)]
 
 use super::*;
