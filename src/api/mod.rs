@@ -50,6 +50,23 @@ impl ApiKey {
         redact::remember(&key);
         Self(key)
     }
+
+    /// A salted digest of the key (`sha256:`…): binds a saved plan to the
+    /// key it was made with, without holding the key.
+    pub fn digest(&self, salt: &str) -> String {
+        crate::digest::sha256_json(&("invhooks-key-v1", salt, &self.0))
+    }
+
+    /// `text` with the key replaced by `placeholder` (a file that must not
+    /// hold the key, but must give it back: [`ApiKey::restore`]).
+    pub fn hide(&self, text: &str, placeholder: &str) -> String {
+        text.replace(&self.0, placeholder)
+    }
+
+    /// `text` with `placeholder` replaced by the key.
+    pub fn restore(&self, text: &str, placeholder: &str) -> String {
+        text.replace(placeholder, &self.0)
+    }
 }
 
 impl std::fmt::Debug for ApiKey {

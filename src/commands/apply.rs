@@ -9,6 +9,7 @@ use super::{Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
 use futures_util::stream::{self, StreamExt};
 
+use super::context::Sink;
 use super::interrupts;
 use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, Stop};
 use crate::cli::ApplyArgs;
@@ -188,7 +189,7 @@ impl<'a> Progress<'a> {
                     bar.inc(1);
                 }
                 if r.outcome != apply::Outcome::Done {
-                    bar.println(line);
+                    let _ = self.ctx.emit(Sink::Bar(bar), &line);
                 }
             }
             None => self.ctx.status(&line),

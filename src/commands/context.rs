@@ -4,7 +4,7 @@
 //! redacted of every API key read so far.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -64,20 +64,42 @@ impl Context {
         })
     }
 
+    /// Writes `text` to `sink`, with every API key read so far replaced by
+    /// `***`. Every byte invhooks writes goes through here: stdout, stderr,
+    /// progress lines, the step summary, annotations, plan and export files.
+    /// The last line of defence should a key reach some text (a live
+    /// callback URL holding it, a bug), so no output has to remember it.
+    pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
+        let text = api::redact_known(text);
+        match sink {
+            Sink::Stdout => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()
+            }
+            Sink::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            Sink::Bar(bar) => {
+                bar.println(text.trim_end_matches('\n'));
+                Ok(())
+            }
+            Sink::Append(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(text.as_bytes()),
+            Sink::Private(path) => write_private(path, text.as_bytes()),
+        }
+    }
+
     /// Writes data to stdout.
-    /// Every write below redacts the API keys read so far: a last line of
-    /// defence should a key reach some text (a live subscription holding
-    /// it, a bug).
     pub fn out(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(api::redact_known(text).as_bytes());
-        let _ = stdout.flush();
+        let _ = self.emit(Sink::Stdout, text);
     }
 
     /// Writes a progress or status line to stderr, unless `-q`.
     pub fn status(&self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{}", api::redact_known(line));
+            let _ = self.emit(Sink::Stderr, &format!("{line}\n"));
         }
     }
 
@@ -99,7 +121,7 @@ impl Context {
 
     /// Writes a warning to stderr (even with `-q`).
     pub fn warn(&self, line: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "warning: {}", api::redact_known(line));
+        let _ = self.emit(Sink::Stderr, &format!("warning: {line}\n"));
     }
 
     /// A client for `key`, logging to stderr at the chosen verbosity.
@@ -108,7 +130,8 @@ impl Context {
             timeout: self.timeout,
             verbosity: self.verbosity,
             log: std::sync::Arc::new(|line: &str| {
-                let _ = writeln!(std::io::stderr().lock(), "  {line}");
+                let line = api::redact_known(&format!("  {line}\n"));
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }),
             extra_roots: match &self.ca_cert {
                 Some(path) => load_ca_certs(path)?,
@@ -118,6 +141,39 @@ impl Context {
         };
         Client::new(&self.base_url, key, options)
     }
+}
+
+/// Where [`Context::emit`] writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Sink<'a> {
+    /// Data: plans, reports, exports without `-o`.
+    Stdout,
+    /// Status, warnings, logs, annotations.
+    Stderr,
+    /// A line above a terminal progress bar.
+    Bar(&'a indicatif::ProgressBar),
+    /// The end of a file (`$GITHUB_STEP_SUMMARY`).
+    Append(&'a Path),
+    /// A whole file, private (mode 0600), replaced atomically: saved plans
+    /// and exports.
+    Private(&'a Path),
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// (created with mode 0600 on Unix), renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".invhooks-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Reads a PEM bundle of CA certificates for `--ca-cert` / `SSL_CERT_FILE`.

@@ -34,6 +34,8 @@ pub struct Target {
     pub manifest: MerchantManifest,
     /// A client holding the merchant's key.
     pub client: Client,
+    /// The merchant's key (saved plans bind to it).
+    pub key: ApiKey,
     /// Live subscriptions, read with one GET.
     pub live: Vec<LiveSubscription>,
 }
@@ -68,15 +70,17 @@ pub async fn targets(
 ) -> anyhow::Result<Vec<Target>> {
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
-        clients.push(ctx.client(&api_key(&m.api_key_env, &who(m))?)?);
+        let key = api_key(&m.api_key_env, &who(m))?;
+        clients.push((ctx.client(&key)?, key));
     }
-    let lists = futures_util::future::join_all(clients.iter().map(|c| c.list())).await;
+    let lists = futures_util::future::join_all(clients.iter().map(|(c, _)| c.list())).await;
     let mut targets = Vec::with_capacity(manifests.len());
-    for ((manifest, client), live) in manifests.into_iter().zip(clients).zip(lists) {
+    for ((manifest, (client, key)), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;
         targets.push(Target {
             manifest,
             client,
+            key,
             live,
         });
     }

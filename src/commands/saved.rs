@@ -3,19 +3,23 @@
 //! live state and hands back the saved plan only if nothing moved.
 //! The file's model and checks are [`crate::saved`].
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::{fetch, Context, Helped, Target};
+use super::context::Sink;
+use super::{api_key, fetch, Context, Helped, Target};
 use crate::plan::Plan;
 use crate::saved::{self, PlanFileError, SavedPlan};
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Writes the saved plan of `plan` (computed from `targets`) to `path`.
+/// Writes the saved plan of `plan` (computed from `targets`) to `path`:
+/// bound to each merchant's key by a salted digest, and holding no key
+/// (a live value with the key in it gets a placeholder that `apply --plan`
+/// fills in again).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> anyhow::Result<()> {
     let mut files = Vec::with_capacity(targets.len());
     for t in targets {
@@ -27,17 +31,23 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
         })?;
         files.push(saved::sha256(&bytes));
     }
+    let key_salt = salt();
     let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
     let live: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
-    let doc = saved::build(
-        crate::VERSION,
-        ctx.base_url.as_str(),
-        &manifests,
-        &live,
-        &files,
-        plan,
-    );
-    write_private(path, doc.to_json().as_bytes())
+    let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
+    let sources = saved::Sources {
+        manifests: &manifests,
+        live: &live,
+        files: &files,
+        key_digests: &key_digests,
+        key_salt: &key_salt,
+    };
+    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, plan);
+    let text = targets.iter().fold(doc.to_json(), |text, t| {
+        t.key
+            .hide(&text, &saved::key_placeholder(&t.manifest.api_key_env))
+    });
+    ctx.emit(Sink::Private(path), &text)
         .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
     ctx.status(&format!(
         "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
@@ -47,21 +57,11 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// (created with mode 0600 on Unix), renamed into place.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".invhooks-plan-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// 16 random bytes as hex: the salt of a plan's key digests.
+fn salt() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What `apply --plan` found.
@@ -95,6 +95,12 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
             help,
         )
     })?;
+    // Keys the plan holds placeholders for, back in place before the checks.
+    let mut text = text;
+    for env in saved::placeholders(&text) {
+        let key = api_key(&env, &format!("plan {shown}"))?;
+        text = key.restore(&text, &saved::key_placeholder(&env));
+    }
     let loaded = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
             PlanFileError::JsonOutput => format!(
@@ -108,6 +114,14 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
+        return Ok(Prepared::Refused(reasons));
+    }
+    let mut digests = Vec::with_capacity(loaded.merchants.len());
+    for m in &loaded.merchants {
+        let who = format!("merchant `{}` in plan {shown}", m.manifest.label);
+        digests.push(api_key(&m.manifest.api_key_env, &who)?.digest(&loaded.key_salt));
+    }
+    if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(

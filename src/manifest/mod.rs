@@ -35,6 +35,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub(crate) use expand::is_var_name;
 
 use crate::model::MerchantManifest;
 

@@ -35,27 +35,36 @@ pub fn manifest_digest(files: &[(String, String)]) -> String {
     sha256_json(&("invhooks-manifests-v1", files))
 }
 
-/// Builds the saved plan of `plan`, computed from `manifests` and `live`
-/// (in the same order). `files` gives each manifest file's digest.
-pub fn build(
-    tool_version: &str,
-    base_url: &str,
-    manifests: &[MerchantManifest],
-    live: &[Vec<LiveSubscription>],
-    files: &[String],
-    plan: &Plan,
-) -> SavedPlan {
-    let mut merchants: Vec<SavedMerchant> = manifests
+/// What a saved plan is made from, per merchant (in one order).
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    /// The manifests.
+    pub manifests: &'a [MerchantManifest],
+    /// Their live lists.
+    pub live: &'a [Vec<LiveSubscription>],
+    /// Each manifest file's digest.
+    pub files: &'a [String],
+    /// Each merchant's key digest with `key_salt`.
+    pub key_digests: &'a [String],
+    /// The salt of the key digests.
+    pub key_salt: &'a str,
+}
+
+/// Builds the saved plan of `plan`, computed from `sources`.
+pub fn build(tool_version: &str, base_url: &str, sources: Sources<'_>, plan: &Plan) -> SavedPlan {
+    let mut merchants: Vec<SavedMerchant> = sources
+        .manifests
         .iter()
-        .zip(live)
-        .zip(files)
-        .filter_map(|((m, live), sha)| {
+        .zip(sources.live)
+        .zip(sources.files.iter().zip(sources.key_digests))
+        .filter_map(|((m, live), (sha, key_digest))| {
             let merchant_plan = plan.merchants.iter().find(|p| p.merchant == m.label)?;
             let mut subscriptions = live.clone();
             subscriptions.sort();
             Some(SavedMerchant {
                 merchant: m.label.clone(),
                 api_key_env: m.api_key_env.clone(),
+                key_digest: key_digest.clone(),
                 manifest: save_manifest(m, sha),
                 live: SavedLive {
                     fingerprint: live_fingerprint(&subscriptions),
@@ -76,6 +85,7 @@ pub fn build(
         tool_version: tool_version.to_owned(),
         sensitive: SENSITIVE.to_owned(),
         base_url: base_url.to_owned(),
+        key_salt: sources.key_salt.to_owned(),
         manifest_digest: manifest_digest(&digests),
         merchants,
     }

@@ -28,6 +28,32 @@ impl Loaded {
         })
     }
 
+    /// Why the plan cannot be applied with these keys: `digests` holds each
+    /// merchant's key digest with [`Loaded::key_salt`], in plan order;
+    /// `None` when every key is the one the plan was made with.
+    pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
+        let mut reasons: Vec<String> = self
+            .merchants
+            .iter()
+            .zip(digests)
+            .filter(|(m, digest)| m.key_digest != **digest)
+            .map(|(m, _)| {
+                format!(
+                    "plan `{shown}` was saved for another API key: merchant `{}` (`{}`); nothing was changed",
+                    m.manifest.label, m.manifest.api_key_env
+                )
+            })
+            .collect();
+        if reasons.is_empty() {
+            return None;
+        }
+        reasons.push(format!(
+            "apply a plan with the key it was made with, or {}",
+            replan(shown)
+        ));
+        Some(reasons)
+    }
+
     /// Why the plan is stale given `fresh`, each merchant's live list now
     /// (in the plan's merchant order); `None` when nothing moved.
     pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str) -> Option<Vec<String>> {

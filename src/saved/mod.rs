@@ -22,7 +22,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::build::{build, live_fingerprint, manifest_digest};
+pub use self::build::{build, live_fingerprint, manifest_digest, Sources};
 pub use self::fresh::{live_changes, replan};
 pub use self::read::{Loaded, LoadedMerchant};
 pub use crate::digest::sha256;
@@ -34,10 +34,35 @@ pub const KIND: &str = "invhooks-saved-plan";
 /// The saved-plan layout this build writes and reads. Any change to the
 /// layout or the meaning of a key gets a new number; readers refuse numbers
 /// they do not know.
-pub const FORMAT_VERSION: &str = "1";
+pub const FORMAT_VERSION: &str = "2";
 /// The warning written into every saved plan.
 pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry secrets \
     (never the API key); keep it out of logs, public artifacts and git";
+
+/// What stands in a saved plan where a live value held the merchant's API
+/// key (`ENV` names its variable); `apply --plan` puts the key back.
+pub fn key_placeholder(api_key_env: &str) -> String {
+    format!("${{{KEY_PLACEHOLDER}{api_key_env}}}")
+}
+
+/// The prefix of [`key_placeholder`] inside `${…}`.
+pub const KEY_PLACEHOLDER: &str = "INVHOOKS_API_KEY_OF:";
+
+/// The variables whose keys `text` holds placeholders for, sorted.
+pub fn placeholders(text: &str) -> Vec<String> {
+    let start = format!("${{{KEY_PLACEHOLDER}");
+    let mut names: Vec<String> = text
+        .match_indices(&start)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + start.len()..];
+            let name = &rest[..rest.find('}')?];
+            crate::manifest::is_var_name(name).then(|| name.to_owned())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
 
 /// A saved plan, as written to and read from `PLAN.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +78,8 @@ pub struct SavedPlan {
     pub sensitive: String,
     /// The API base URL the live state was read from.
     pub base_url: String,
+    /// Random salt of the merchants' `key_digest`s.
+    pub key_salt: String,
     /// `sha256:` over every manifest file's path and digest.
     pub manifest_digest: String,
     /// One entry per merchant, sorted by label.
@@ -67,6 +94,8 @@ pub struct SavedMerchant {
     pub merchant: String,
     /// The environment variable holding the merchant's key (its name only).
     pub api_key_env: String,
+    /// Salted digest of the key the plan was made with: another key refuses it.
+    pub key_digest: String,
     /// The manifest the plan was computed from, as loaded.
     pub manifest: SavedManifest,
     /// The live state the plan was computed from.

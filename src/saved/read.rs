@@ -21,6 +21,8 @@ pub struct Loaded {
     pub tool_version: String,
     /// The API base URL the live state was read from.
     pub base_url: String,
+    /// Salt of the key digests.
+    pub key_salt: String,
     /// `sha256:` over every manifest file's path and digest.
     pub manifest_digest: String,
     /// One entry per merchant, sorted by label.
@@ -36,6 +38,8 @@ pub struct LoadedMerchant {
     pub live: Vec<LiveSubscription>,
     /// Their fingerprint.
     pub fingerprint: String,
+    /// Salted digest of the key the plan was made with.
+    pub key_digest: String,
     /// The changes to make, exactly.
     pub plan: MerchantPlan,
 }
@@ -73,6 +77,7 @@ impl SavedPlan {
         Ok(Loaded {
             tool_version: saved.tool_version,
             base_url: saved.base_url,
+            key_salt: saved.key_salt,
             manifest_digest: saved.manifest_digest,
             merchants,
         })
@@ -144,6 +149,7 @@ impl SavedMerchant {
             manifest,
             live: self.live.subscriptions.clone(),
             fingerprint: self.live.fingerprint.clone(),
+            key_digest: self.key_digest.clone(),
             plan,
         })
     }

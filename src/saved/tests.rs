@@ -39,14 +39,14 @@ fn saved() -> SavedPlan {
     let plan = Plan {
         merchants: vec![plan::diff(&m, &live)],
     };
-    build(
-        "9.9.9",
-        "https://api.example/v2.0/",
-        &[m],
-        &[live],
-        &[sha256(YAML.as_bytes())],
-        &plan,
-    )
+    let sources = Sources {
+        manifests: &[m],
+        live: &[live],
+        files: &[sha256(YAML.as_bytes())],
+        key_digests: &["sha256:key".into()],
+        key_salt: "salt",
+    };
+    build("9.9.9", "https://api.example/v2.0/", sources, &plan)
 }
 
 #[test]
@@ -114,11 +114,11 @@ fn foreign_json_and_plan_output_are_told_apart() {
 fn another_format_version_is_refused_with_both_versions() {
     let text = saved()
         .to_json()
-        .replacen("\"format_version\": \"1\"", "\"format_version\": \"2\"", 1);
+        .replacen("\"format_version\": \"2\"", "\"format_version\": \"3\"", 1);
     let err = SavedPlan::parse(&text, "0.1.0").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "it has saved-plan format_version \"2\" (written by invhooks 9.9.9); this invhooks (0.1.0) reads format_version \"1\""
+        "it has saved-plan format_version \"3\" (written by invhooks 9.9.9); this invhooks (0.1.0) reads format_version \"2\""
     );
 }
 
@@ -195,4 +195,28 @@ fn the_manifest_digest_covers_paths_and_contents() {
     let two = [("a".to_owned(), sha256(b"1")), ("b".to_owned(), sha256(b"2"))];
     let swapped = [two[1].clone(), two[0].clone()];
     assert_eq!(manifest_digest(&two), manifest_digest(&swapped));
+}
+
+#[test]
+fn another_key_is_refused_and_the_same_key_is_not() {
+    let text = saved().to_json();
+    let loaded = SavedPlan::parse(&text, "t").unwrap();
+    assert_eq!(loaded.other_key(&["sha256:key".into()], "plan.json"), None);
+    let reasons = loaded.other_key(&["sha256:other".into()], "plan.json").unwrap();
+    assert_eq!(
+        reasons[0],
+        "plan `plan.json` was saved for another API key: merchant `acme` (`KEY_ACME`); nothing was changed"
+    );
+}
+
+#[test]
+fn key_placeholders_name_their_variables() {
+    let text = format!(
+        "a {} b {} {}",
+        key_placeholder("KEY_A"),
+        key_placeholder("KEY_B"),
+        key_placeholder("KEY_A")
+    );
+    assert_eq!(placeholders(&text), ["KEY_A", "KEY_B"]);
+    assert!(placeholders("${INVHOOKS_API_KEY_OF:not a name}").is_empty());
 }

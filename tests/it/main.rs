@@ -14,6 +14,7 @@ mod export;
 mod faults;
 mod hostile_manifest;
 mod interrupts;
+mod keys;
 mod netkit;
 mod network;
 mod partial_lists;

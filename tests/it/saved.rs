@@ -55,10 +55,16 @@ fn plan_out_then_apply_plan_applies_exactly_the_saved_changes() {
     }
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["kind"], "invhooks-saved-plan");
-    assert_eq!(doc["format_version"], "1");
+    assert_eq!(doc["format_version"], "2");
     assert_eq!(doc["tool_version"], invhooks::VERSION);
     assert_eq!(doc["merchants"][0]["api_key_env"], "INVETERATE_API_KEY");
-    insta::assert_snapshot!("saved_plan_file", redact_plan(&text, &world));
+    // The salt is random, and so the key digest.
+    insta::with_settings!({filters => vec![
+        (r#""key_salt": "[0-9a-f]{32}""#, r#""key_salt": "[salt]""#),
+        (r#""key_digest": "sha256:[0-9a-f]{64}""#, r#""key_digest": "[digest]""#),
+    ]}, {
+        insta::assert_snapshot!("saved_plan_file", redact_plan(&text, &world));
+    });
 
     // The manifest changes after the plan was reviewed: `apply --plan`
     // applies what was saved, not the new manifest, and needs no `${VAR}`.
@@ -139,7 +145,7 @@ fn corrupt_truncated_foreign_and_future_plan_files_exit_1() {
         ),
         (
             "future.json",
-            text.replacen("\"format_version\": \"1\"", "\"format_version\": \"7\"", 1),
+            text.replacen("\"format_version\": \"2\"", "\"format_version\": \"7\"", 1),
             "format_version \"7\"",
         ),
         (
