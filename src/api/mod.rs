@@ -72,6 +72,9 @@ pub struct ClientOptions {
     /// CA certificates trusted in addition to the built-in roots
     /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
     pub extra_roots: Vec<reqwest::Certificate>,
+    /// Allow a plain-http base URL to a non-loopback host (a sandbox service
+    /// container the user opted in to; see `commands::base_url`).
+    pub insecure_http: bool,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -82,6 +85,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("max_body", &self.max_body)
             .field("extra_roots", &self.extra_roots.len())
+            .field("insecure_http", &self.insecure_http)
             .finish_non_exhaustive()
     }
 }
@@ -95,6 +99,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             max_body: MAX_BODY_BYTES,
             extra_roots: Vec::new(),
+            insecure_http: false,
         }
     }
 }
@@ -190,7 +195,7 @@ impl Client {
         let http = builder
             .default_headers(headers)
             .timeout(options.timeout)
-            .https_only(!is_loopback(&endpoint))
+            .https_only(!is_loopback(&endpoint) && !options.insecure_http)
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= 5 {
                     attempt.error("too many redirects")
@@ -389,7 +394,9 @@ impl Client {
         } else if e.is_connect() && detail.contains("certificate") {
             Failure::Tls(detail)
         } else if e.is_connect() {
-            Failure::Connect(detail)
+            let host = self.endpoint.host_str().unwrap_or_default();
+            let port = self.endpoint.port_or_known_default().unwrap_or_default();
+            Failure::Connect(format!("`{host}:{port}`: {detail}"))
         } else {
             Failure::Dropped(detail)
         }

@@ -164,7 +164,7 @@ fn outcome_word(r: &ChangeReport) -> &'static str {
 /// Asks for `yes` on a terminal; refuses without one.
 fn confirm(ctx: &Context) -> anyhow::Result<bool> {
     if !ctx.interactive {
-        ctx.warn("apply needs confirmation but stdin is not a terminal; nothing was changed. Pass `--auto-approve` to apply from CI");
+        ctx.warn("apply asks for `yes` on a terminal and stdin is not one; nothing was changed. An answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan. Pass `--auto-approve` to apply without asking (CI, scripts)");
         return Ok(false);
     }
     let mut stderr = std::io::stderr().lock();

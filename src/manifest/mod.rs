@@ -12,6 +12,7 @@ mod expand;
 mod lines;
 mod raw;
 mod subscription;
+mod tabs;
 mod validate;
 
 #[cfg(test)]
@@ -45,8 +46,8 @@ const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 /// to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// The file and 1-based line the problem is on (line 1 for file-level
-    /// problems).
+    /// The file and 1-based line the problem is on (line 1 for problems of
+    /// the content as a whole; 0 when the file itself cannot be read).
     pub location: Location,
     /// What is wrong: lowercase start, no trailing period, literal values
     /// in backticks, never a variable's value.
@@ -71,7 +72,10 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}: {}", self.location, self.message)?;
+        match self.location.line {
+            0 => write!(f, "error: {}", self.message)?,
+            _ => write!(f, "error: {}: {}", self.location, self.message)?,
+        }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }
@@ -243,7 +247,7 @@ fn load_with_label_line(
     let (parsed, index) = parse_and_index(text);
     let value = match parsed {
         Ok(value) => value,
-        Err(error) => return Err(vec![yaml_error(file, &error)]),
+        Err(error) => return Err(vec![tabs::hint(yaml_error(file, &error), text)]),
     };
     let index = index.unwrap_or_else(|| lines::LineIndex::build(text));
     validate::manifest(file, &value, &index, env).map_err(|mut diagnostics| {
@@ -466,17 +470,18 @@ fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
 }
 
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
+    // Line 0: about the file, not a line of it (shown without `:line`).
     if error.kind() == std::io::ErrorKind::NotFound {
         return Diagnostic::new(
             path,
-            1,
-            format!("{what} `{}` not found", path.display()),
+            0,
+            format!("cannot read `{}`: no such file", path.display()),
             Some(HELP_PASS_FILE.to_owned()),
         );
     }
     Diagnostic::new(
         path,
-        1,
+        0,
         format!("cannot read {what} `{}`: {}", path.display(), error.kind()),
         None,
     )

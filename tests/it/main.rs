@@ -20,5 +20,7 @@ mod props;
 mod reliability;
 mod saved;
 mod security;
+mod service_container;
+mod usability;
 mod validate;
 mod workflows;
