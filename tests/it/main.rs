@@ -4,6 +4,7 @@
 
 mod support;
 
+mod action;
 mod apply;
 mod chaos;
 mod ci;
