@@ -120,6 +120,22 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command never talks to the Inveterate API (its network
+    /// options are hidden and its base URL is not checked).
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Command::Validate(_)
+                | Command::Topics
+                | Command::Schema
+                | Command::Sandbox(_)
+                | Command::Demo
+                | Command::Completions { .. }
+        )
+    }
+}
+
 /// `completions`: the shells a script can be generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {

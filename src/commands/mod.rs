@@ -60,7 +60,11 @@ impl Context {
     pub fn new(cli: &Cli) -> anyhow::Result<Self> {
         let g = &cli.global;
         let env = |name: &str| std::env::var(name).ok();
-        let raw = base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref());
+        let raw = match cli.command.is_offline() {
+            // Never talks to the API: a base URL meant for other jobs must not fail it.
+            true => api::DEFAULT_BASE_URL.to_owned(),
+            false => base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+        };
         let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
         if let Some(warning) = base.warning() {
             let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");

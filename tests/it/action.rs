@@ -287,3 +287,149 @@ fn every_runner_maps_to_a_target_the_release_builds_and_binstall_knows() {
         );
     }
 }
+
+/// A directory with stand-ins for `cargo` or `gh` that log their arguments
+/// to `calls.log`, first on PATH.
+fn stubs(world: &World, scripts: &[(&str, String)]) -> String {
+    let dir = world.path("stubs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, body) in scripts {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/usr/bin/env bash\necho \"{name} $*\" >> \"{}\"\n{body}\n",
+                world.path("calls.log").display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap())
+}
+
+#[cfg(unix)]
+#[test]
+fn without_a_release_the_action_builds_its_own_source_once_then_uses_the_cache() {
+    let world = World::new();
+    let runner = Runner::new(&world);
+    let binary = assert_cmd::cargo::cargo_bin("invhooks");
+    // `cargo install --root ROOT` puts the binary in ROOT/bin.
+    let cargo = format!(
+        "root=\"${{@: -1}}\"; mkdir -p \"$root/bin\" && cp \"{}\" \"$root/bin/invhooks\"",
+        binary.display()
+    );
+    let path = stubs(&world, &[("cargo", cargo), ("gh", "exit 1".to_owned())]);
+    let env = [
+        ("PATH", path.as_str()),
+        ("GH_TOKEN", "gh-token"),
+        ("INVHOOKS_REPOSITORY", "YOUR_ORG/invhooks"),
+        ("RUNNER_OS", "Linux"),
+        ("RUNNER_ARCH", "X64"),
+    ];
+    let built = run_script(runner.script("install.sh", &env).arg("install"));
+    assert_eq!(built.code, 0, "{built}");
+    assert!(
+        built
+            .stderr
+            .contains("building from source (cargo install --locked)"),
+        "{built}"
+    );
+    let calls = std::fs::read_to_string(world.path("calls.log")).unwrap();
+    let version = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let root = world
+        .path("tool-cache")
+        .join("invhooks")
+        .join(format!("{version}-x86_64-unknown-linux-musl"));
+    assert!(
+        calls.starts_with(&format!("gh release download {version} --repo YOUR_ORG/invhooks")),
+        "{calls}"
+    );
+    assert!(
+        calls.contains(&format!(
+            "cargo install --locked --path {} --root {}",
+            repo().display(),
+            root.display()
+        )),
+        "{calls}"
+    );
+    let on_path = std::fs::read_to_string(&runner.path_file).unwrap();
+    assert_eq!(on_path.trim(), root.join("bin").to_str().unwrap());
+
+    // The next job restores the cache: nothing downloaded or built.
+    std::fs::remove_file(world.path("calls.log")).unwrap();
+    let cached = run_script(runner.script("install.sh", &env).arg("install"));
+    assert_eq!(cached.code, 0, "{cached}");
+    assert!(cached.stderr.contains("using the cached"), "{cached}");
+    assert!(!world.path("calls.log").exists(), "no gh, no cargo");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_release_binary_is_installed_only_when_its_sha256_matches() {
+    let world = World::new();
+    let binary = assert_cmd::cargo::cargo_bin("invhooks");
+    let asset = "invhooks-x86_64-unknown-linux-musl.tar.gz";
+    let release = world.path("release");
+    std::fs::create_dir_all(&release).unwrap();
+    let packed = Command::new("tar")
+        .arg("-czf")
+        .arg(release.join(asset))
+        .arg("-C")
+        .arg(binary.parent().unwrap())
+        .arg("invhooks")
+        .status()
+        .unwrap();
+    assert!(packed.success());
+    let digest = Command::new("sha256sum")
+        .arg(release.join(asset))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(digest.stdout).unwrap();
+    let digest = digest.split_whitespace().next().unwrap().to_owned();
+    // `gh release download TAG --repo R --dir DIR ...`: copies the release.
+    let gh = format!("cp \"{}\"/* \"$7\"/", release.display());
+    let path = stubs(&world, &[("gh", gh), ("cargo", "exit 1".to_owned())]);
+    let env = [
+        ("PATH", path.as_str()),
+        ("GH_TOKEN", "gh-token"),
+        ("INVHOOKS_REPOSITORY", "YOUR_ORG/invhooks"),
+        ("RUNNER_OS", "Linux"),
+        ("RUNNER_ARCH", "X64"),
+    ];
+
+    std::fs::write(
+        release.join(format!("{asset}.sha256")),
+        format!("{}  {asset}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let runner = Runner::new(&world);
+    let tampered = run_script(runner.script("install.sh", &env).arg("install"));
+    assert_eq!(tampered.code, 1, "{tampered}");
+    assert!(tampered.stderr.contains("not installing it"), "{tampered}");
+    assert_eq!(std::fs::read_to_string(&runner.path_file).unwrap_or_default(), "");
+
+    std::fs::write(
+        release.join(format!("{asset}.sha256")),
+        format!("{digest}  {asset}\n"),
+    )
+    .unwrap();
+    let installed = run_script(runner.script("install.sh", &env).arg("install"));
+    assert_eq!(installed.code, 0, "{installed}");
+    assert!(
+        installed.stderr.contains(&format!("downloading {asset}")),
+        "{installed}"
+    );
+    let calls = std::fs::read_to_string(world.path("calls.log")).unwrap();
+    assert!(!calls.contains("cargo"), "nothing built:\n{calls}");
+    let dir = std::fs::read_to_string(&runner.path_file).unwrap();
+    let run = Command::new(Path::new(dir.trim()).join("invhooks"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("invhooks "));
+}

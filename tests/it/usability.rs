@@ -76,6 +76,16 @@ fn offline_commands_do_not_show_network_options_but_accept_them() {
     assert_eq!(run.code, 0, "still accepted (scripts pass them):\n{run}");
     let run = world.run(&["topics", "--timeout", "0"]);
     assert_eq!(run.code, 1, "and still checked:\n{run}");
+    // A base URL meant for the network commands does not fail offline ones.
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let env = [("INVETERATE_BASE_URL", "http://sandbox:8787/v2.0")];
+    for command in [&["validate"][..], &["topics"], &["schema"]] {
+        let run = world.run_env(command, &env);
+        assert_eq!(run.code, 0, "{run}");
+    }
+    let run = world.run_env(&["plan"], &env);
+    assert_eq!(run.code, 1, "a network command still refuses it:\n{run}");
+    assert!(run.stderr.contains("is not https"), "{run}");
 }
 
 #[test]
