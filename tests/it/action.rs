@@ -265,6 +265,24 @@ fn every_runner_maps_to_a_target_the_release_builds_and_binstall_knows() {
     let release = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
     let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
     assert!(cargo.contains("[package.metadata.binstall]"), "binstall metadata");
+    // The names binstall, the GitLab example and install.sh download are
+    // the ones release.yml packages.
+    assert!(
+        cargo.contains(
+            r#"pkg-url = "{ repo }/releases/download/v{ version }/{ name }-{ target }{ archive-suffix }""#
+        ),
+        "{cargo}"
+    );
+    assert!(
+        release.contains(r#"asset="invhooks-$TARGET.tar.gz""#)
+            && release.contains(r#"asset="invhooks-$TARGET.zip""#)
+    );
+    assert!(release.contains(r#"> "$asset.sha256""#));
+    let gitlab = std::fs::read_to_string(repo().join("examples/gitlab-ci.yml")).unwrap();
+    assert!(
+        gitlab.contains("asset=invhooks-x86_64-unknown-linux-musl.tar.gz"),
+        "{gitlab}"
+    );
     let world = World::new();
     let runner = Runner::new(&world);
     for (os, arch, expected) in [
