@@ -33,6 +33,9 @@ pub struct ClientOptions {
     /// CA certificates trusted in addition to the built-in roots
     /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
     pub extra_roots: Vec<reqwest::Certificate>,
+    /// Allow a plain-http base URL to a non-loopback host (a sandbox service
+    /// container the user opted in to; see `commands::base_url`).
+    pub insecure_http: bool,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -43,6 +46,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("max_body", &self.max_body)
             .field("extra_roots", &self.extra_roots.len())
+            .field("insecure_http", &self.insecure_http)
             .finish_non_exhaustive()
     }
 }
@@ -56,6 +60,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             max_body: MAX_BODY_BYTES,
             extra_roots: Vec::new(),
+            insecure_http: false,
         }
     }
 }
@@ -109,7 +114,7 @@ impl Client {
         let http = builder
             .default_headers(headers)
             .timeout(options.timeout)
-            .https_only(!is_loopback(&endpoint))
+            .https_only(!is_loopback(&endpoint) && !options.insecure_http)
             .redirect(redirect_policy(endpoint.origin()))
             .build()?;
         Ok(Self {

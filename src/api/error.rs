@@ -50,7 +50,7 @@ pub enum Failure {
         retry_after: Option<u64>,
     },
     /// No connection could be made: the request was never sent.
-    #[error("could not connect: {0}")]
+    #[error("could not connect to {0}")]
     Connect(String),
     /// No complete answer within `--timeout`.
     #[error("no response within {0} s (the --timeout)")]

@@ -161,7 +161,9 @@ impl Client {
         } else if e.is_connect() && detail.contains("certificate") {
             Failure::Tls(detail)
         } else if e.is_connect() {
-            Failure::Connect(detail)
+            let host = self.endpoint.host_str().unwrap_or_default();
+            let port = self.endpoint.port_or_known_default().unwrap_or_default();
+            Failure::Connect(format!("`{host}:{port}`: {detail}"))
         } else {
             Failure::Dropped(detail)
         }

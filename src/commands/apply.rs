@@ -58,7 +58,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         }
         Gate::Refused(reasons) => {
             if reasons == [gate::NO_TERMINAL] {
-                ctx.warn("apply needs confirmation but stdin is not a terminal; nothing was changed. Pass `--auto-approve` to apply from CI");
+                ctx.warn("apply asks for `yes` on a terminal and stdin is not one; nothing was changed. An answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan. Pass `--auto-approve` to apply without asking (CI, scripts)");
             } else {
                 for reason in &reasons {
                     ctx.warn(reason);

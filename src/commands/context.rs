@@ -7,10 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use url::Url;
 
-use super::Helped;
+use super::{base_url, Helped};
 use crate::api::{self, ApiKey, Client, ClientOptions};
 use crate::cli::{Cli, ColorChoice};
 
@@ -34,18 +33,25 @@ pub struct Context {
     pub ca_cert: Option<PathBuf>,
     /// Whether stderr is a terminal (a progress bar instead of lines).
     pub stderr_tty: bool,
+    /// Plain http to a non-loopback sandbox, allowed by
+    /// [`base_url::ALLOW_INSECURE_ENV`] (warned on every run).
+    pub insecure_sandbox: bool,
 }
 
 impl Context {
     /// Resolves the global arguments.
     pub fn new(cli: &Cli) -> anyhow::Result<Self> {
         let g = &cli.global;
-        let raw = g
-            .base_url
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .unwrap_or(api::DEFAULT_BASE_URL);
-        let base_url = api::parse_base_url(raw).context("check --base-url or INVETERATE_BASE_URL")?;
+        let env = |name: &str| std::env::var(name).ok();
+        let raw = match cli.command.is_offline() {
+            // Never talks to the API: a base URL meant for other jobs must not fail it.
+            true => api::DEFAULT_BASE_URL.to_owned(),
+            false => base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+        };
+        let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
+        if let Some(warning) = base.warning() {
+            let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+        }
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match g.color {
             ColorChoice::Always => true,
@@ -53,13 +59,18 @@ impl Context {
             ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
         };
         Ok(Self {
-            base_url,
+            insecure_sandbox: base.insecure.is_some(),
+            base_url: base.url,
             timeout: Duration::from_secs(g.timeout),
             verbosity: g.verbose,
             quiet: g.quiet,
             color,
             interactive: std::io::stdin().is_terminal(),
-            ca_cert: g.ca_cert.clone().filter(|p| !p.as_os_str().is_empty()),
+            ca_cert: g
+                .ca_cert
+                .clone()
+                .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
+                .filter(|p| !p.as_os_str().is_empty()),
             stderr_tty: std::io::stderr().is_terminal(),
         })
     }
@@ -137,6 +148,7 @@ impl Context {
                 Some(path) => load_ca_certs(path)?,
                 None => Vec::new(),
             },
+            insecure_http: self.insecure_sandbox,
             ..ClientOptions::default()
         };
         Client::new(&self.base_url, key, options)

@@ -4,6 +4,7 @@
 //! and live lists in, [`Target`]s out).
 
 mod apply;
+pub mod base_url;
 mod ci;
 mod completions;
 mod context;

@@ -20,6 +20,7 @@ mod lines;
 mod raw;
 mod read;
 mod subscription;
+mod tabs;
 mod validate;
 mod yaml;
 

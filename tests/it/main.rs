@@ -4,6 +4,7 @@
 
 mod support;
 
+mod action;
 mod apply;
 mod chaos;
 mod ci;
@@ -23,6 +24,8 @@ mod props;
 mod reliability;
 mod saved;
 mod security;
+mod service_container;
+mod usability;
 mod validate;
 mod workflows;
 mod writers;
