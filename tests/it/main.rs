@@ -11,6 +11,7 @@ mod ci;
 mod cli;
 mod conformance;
 mod drift;
+mod excerpts;
 mod export;
 mod faults;
 mod hostile_manifest;

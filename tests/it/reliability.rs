@@ -65,6 +65,7 @@ fn errors_before_the_write() {
         8,
     );
     converges(&world, 8);
+    assert!(world.sandbox.stats().injected.errors > 0, "a 500 was injected");
 }
 
 #[test]
@@ -97,6 +98,11 @@ fn dropped_connections() {
         8,
     );
     converges(&world, 8);
+    let injected = world.sandbox.stats().injected;
+    assert!(
+        injected.drops_before + injected.drops_after > 0,
+        "a connection was dropped"
+    );
 }
 
 #[test]
@@ -158,7 +164,13 @@ fn latency_is_only_slower() {
         },
         4,
     );
+    let started = std::time::Instant::now();
     converges(&world, 4);
+    // The sandbox counts no latency, so the clock shows it was injected:
+    // five rounds of requests run one after another (the plan's GET,
+    // creates, updates, deletes, verification's GET), each 50 ms or more.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(250), "no latency: {elapsed:?}");
 }
 
 #[test]

@@ -151,7 +151,7 @@ pub fn parse_one(body: &[u8]) -> Option<LiveSubscription> {
 
 fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
     serde_json::from_slice(body).map_err(|e| {
-        let start = String::from_utf8_lossy(&body[..body.len().min(60)]).replace(['\n', '\r'], " ");
+        let start = super::redact::excerpt(body, 60);
         BodyError::NotJson(format!("{e}; it starts with {start:?}"))
     })
 }
