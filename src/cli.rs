@@ -81,6 +81,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
     Validate(ManifestArgs),
+    /// Render a saved plan (`plan --out`) as text, JSON or Markdown: no key, no request
+    Show(ShowArgs),
     /// Write a manifest of one merchant's live subscriptions
     Export(ExportArgs),
     /// List the webhook topics Inveterate documents
@@ -186,6 +188,17 @@ pub struct DriftArgs {
     /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
     #[arg(long)]
     pub no_step_summary: bool,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan, as written by `plan --out`
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `export`.

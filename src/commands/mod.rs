@@ -15,6 +15,7 @@ mod fetch;
 mod plan;
 mod sandbox;
 mod saved;
+mod show;
 mod topics;
 mod validate;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Drift(args) => drift::run(&ctx, args).await,
         Command::Validate(args) => validate::run(&ctx, &args.files),
+        Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Topics => Ok(topics::topics(&ctx)),
         Command::Schema => topics::schema(&ctx),

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use super::{fetch, Context, Helped, Target};
 use crate::plan::Plan;
-use crate::saved::{self, PlanFileError, SavedPlan};
+use crate::saved::{self, Loaded, PlanFileError, SavedPlan};
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
@@ -83,30 +83,7 @@ pub enum Prepared {
 /// fingerprint). Nothing is written.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
-    let replan = saved::replan(&shown);
-    let text = read_plan(path).map_err(|e| {
-        let help = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
-        } else {
-            replan.clone()
-        };
-        Helped::wrap(
-            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
-            help,
-        )
-    })?;
-    let loaded = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
-        let help = match &e {
-            PlanFileError::JsonOutput => format!(
-                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
-            ),
-            PlanFileError::Version { .. } => {
-                format!("apply it with the invhooks version that wrote it, or {replan}")
-            }
-            _ => replan.clone(),
-        };
-        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
-    })?;
+    let loaded = read(path, Verb::Apply)?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
         return Ok(Prepared::Refused(reasons));
     }
@@ -127,6 +104,48 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     Ok(Prepared::Ready {
         targets,
         plan: loaded.plan(),
+    })
+}
+
+/// Which command reads a saved plan: the advice on a bad file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `apply --plan`.
+    Apply,
+    /// `show`.
+    Show,
+}
+
+/// Reads and checks a saved plan (no request): every error names the file
+/// and says what to do.
+pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
+    let shown = path.display().to_string();
+    let (replan, again) = match verb {
+        Verb::Apply => (saved::replan(&shown), "apply"),
+        Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
+    };
+    let text = read_plan(path).map_err(|e| {
+        let help = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
+        } else {
+            replan.clone()
+        };
+        Helped::wrap(
+            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
+            help,
+        )
+    })?;
+    SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
+        let help = match &e {
+            PlanFileError::JsonOutput => format!(
+                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
+            ),
+            PlanFileError::Version { .. } => {
+                format!("{again} it with the invhooks version that wrote it, or {replan}")
+            }
+            _ => replan.clone(),
+        };
+        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })
 }
 

@@ -20,5 +20,6 @@ mod props;
 mod reliability;
 mod saved;
 mod security;
+mod show;
 mod validate;
 mod workflows;
