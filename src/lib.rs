@@ -12,8 +12,10 @@
 
 pub mod api;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod delivery;
 pub mod digest;
 pub mod escape;
 pub mod exit;

@@ -120,22 +120,55 @@ impl Context {
     }
 }
 
+/// The help for a CA file that cannot be used.
+const CA_HELP: &str = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
+
+impl Context {
+    /// The extra CA certificates (`--ca-cert`, `SSL_CERT_FILE`) as DER, for
+    /// TLS outside the API client (`check`'s probes).
+    pub fn ca_roots_der(
+        &self,
+    ) -> anyhow::Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>> {
+        use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+        let Some(path) = &self.ca_cert else {
+            return Ok(Vec::new());
+        };
+        let certs = read_ca_pem(path).and_then(|pem| {
+            tokio_rustls::rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        });
+        certs.map_err(|e| {
+            Helped::wrap(
+                e.context(format!("cannot use CA certificates from `{}`", path.display())),
+                CA_HELP,
+            )
+        })
+    }
+}
+
+/// Reads a PEM file of CA certificates (at most 16 MiB, at least one
+/// certificate block).
+fn read_ca_pem(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    const MAX_BYTES: u64 = 16 * 1024 * 1024;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut pem)?;
+    anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
+    anyhow::ensure!(
+        pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+        "no PEM certificate in it"
+    );
+    Ok(pem)
+}
+
 /// Reads a PEM bundle of CA certificates for `--ca-cert` / `SSL_CERT_FILE`.
 fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    const MAX_BYTES: u64 = 16 * 1024 * 1024;
     let shown = path.display();
-    let help = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
     let read = || -> anyhow::Result<Vec<reqwest::Certificate>> {
-        use std::io::Read as _;
-        let mut pem = Vec::new();
-        std::fs::File::open(path)?
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut pem)?;
-        anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
-        anyhow::ensure!(
-            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
-            "no PEM certificate in it"
-        );
+        let pem = read_ca_pem(path)?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)?;
         // Parsed for real only when a client is built: try each one now,
         // so a bad one is named instead of failing every client.
@@ -153,7 +186,7 @@ fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certific
     read().map_err(|e| {
         Helped::wrap(
             e.context(format!("cannot use CA certificates from `{shown}`")),
-            help,
+            CA_HELP,
         )
     })
 }

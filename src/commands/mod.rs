@@ -4,6 +4,7 @@
 //! and live lists in, [`Target`]s out).
 
 mod apply;
+mod check;
 mod ci;
 mod completions;
 mod context;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Drift(args) => drift::run(&ctx, args).await,
         Command::Validate(args) => validate::run(&ctx, &args.files),
+        Command::Check(args) => check::run(&ctx, args).await,
         Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Topics => Ok(topics::topics(&ctx)),

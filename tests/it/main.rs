@@ -6,6 +6,7 @@ mod support;
 
 mod apply;
 mod chaos;
+mod check;
 mod ci;
 mod cli;
 mod conformance;
