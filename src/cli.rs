@@ -127,6 +127,9 @@ pub struct ManifestArgs {
         default_value = "webhooks.yaml"
     )]
     pub files: Vec<PathBuf>,
+    /// Policy file outside the manifests: allowed callback hosts, safety thresholds
+    #[arg(long, value_name = "FILE", env = "INVHOOKS_POLICY", hide_env_values = true)]
+    pub policy: Option<PathBuf>,
 }
 
 /// `plan`.

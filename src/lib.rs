@@ -24,6 +24,7 @@ mod fixtures;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod sandbox;
 pub mod saved;

@@ -20,7 +20,10 @@ fn only_answers_below_500_other_than_404_and_410_are_reachable() {
     }
     for bad in [404, 410, 500, 502, 503] {
         assert!(!reachable(bad), "{bad}");
-        assert_eq!(judge(bad).expect_err("unreachable").to_string(), format!("HTTP {bad}"));
+        assert_eq!(
+            judge(bad).expect_err("unreachable").to_string(),
+            format!("HTTP {bad}")
+        );
     }
 }
 

@@ -12,7 +12,9 @@ use url::Url;
 
 use super::Helped;
 use crate::api::{self, ApiKey, Client, ClientOptions};
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::plan::Thresholds;
+use crate::policy::{self, Policy};
 
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub struct Context {
     pub ca_cert: Option<PathBuf>,
     /// Whether stderr is a terminal (a progress bar instead of lines).
     pub stderr_tty: bool,
+    /// The policy (`--policy`, `INVHOOKS_POLICY`), read and checked once.
+    pub policy: Option<Policy>,
 }
 
 impl Context {
@@ -61,7 +65,13 @@ impl Context {
             interactive: std::io::stdin().is_terminal(),
             ca_cert: g.ca_cert.clone().filter(|p| !p.as_os_str().is_empty()),
             stderr_tty: std::io::stderr().is_terminal(),
+            policy: policy_file(cli).map(read_policy).transpose()?,
         })
+    }
+
+    /// The safety thresholds: the policy's, else the built-in ones.
+    pub fn thresholds(&self) -> Thresholds {
+        self.policy.as_ref().map(|p| p.thresholds).unwrap_or_default()
     }
 
     /// Writes data to stdout.
@@ -118,6 +128,41 @@ impl Context {
         };
         Client::new(&self.base_url, key, options)
     }
+}
+
+/// The `--policy` of the commands that take one.
+fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
+    let manifests = match &cli.command {
+        Command::Plan(a) => &a.manifests,
+        Command::Apply(a) => &a.manifests,
+        Command::Drift(a) => &a.manifests,
+        Command::Check(a) => &a.manifests,
+        Command::Validate(a) => a,
+        _ => return None,
+    };
+    manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Reads and checks the policy file (at most 1 MiB); its problems are
+/// reported like a manifest's, with `file:line`.
+fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
+    use std::io::Read as _;
+    const MAX_BYTES: u64 = 1024 * 1024;
+    let shown = path.display();
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text));
+    if let Err(e) = read {
+        return Err(Helped::wrap(
+            anyhow::Error::new(e).context(format!("cannot read policy file `{shown}`")),
+            "pass the policy with --policy FILE or INVHOOKS_POLICY (a YAML file with `version: 1`)",
+        ));
+    }
+    anyhow::ensure!(
+        text.len() as u64 <= MAX_BYTES,
+        "policy file `{shown}` is larger than 1 MiB"
+    );
+    policy::parse(path, &text)
+        .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))
 }
 
 /// The help for a CA file that cannot be used.

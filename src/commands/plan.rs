@@ -11,7 +11,7 @@ use crate::render::{self, markdown, text, Format};
 /// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     let targets = fetch(ctx, &args.manifests.files).await?;
-    let plan = plan_targets(&targets);
+    let plan = plan_targets(ctx, &targets);
     if let Some(out) = &args.out {
         saved::write(ctx, out, &targets, &plan)?;
     }

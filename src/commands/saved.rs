@@ -92,7 +92,8 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         loaded.tool_version,
         short(&loaded.manifest_digest)
     ));
-    let manifests = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    fetch::police(ctx, &manifests)?;
     let targets = fetch::targets(ctx, manifests, |m| {
         format!("merchant `{}` in plan {shown}", m.label)
     })
@@ -101,10 +102,12 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     if let Some(reasons) = loaded.stale(&fresh, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
-    Ok(Prepared::Ready {
-        targets,
-        plan: loaded.plan(),
-    })
+    // The saved changes exactly, their safety judged by this run's thresholds.
+    let mut plan = loaded.plan();
+    for (m, saved) in plan.merchants.iter_mut().zip(&loaded.merchants) {
+        m.safety = crate::plan::diff_with(&saved.manifest, &saved.live, &ctx.thresholds()).safety;
+    }
+    Ok(Prepared::Ready { targets, plan })
 }
 
 /// Which command reads a saved plan: the advice on a bad file differs.

@@ -17,6 +17,7 @@ mod hostile_manifest;
 mod netkit;
 mod network;
 mod plan;
+mod policy;
 mod props;
 mod reliability;
 mod saved;
