@@ -6,7 +6,7 @@ use crate::netkit::{response, Pki, Recorded, Stub, TlsFront};
 use crate::support::*;
 
 /// A port nothing listens on (bound, then released).
-fn closed_port() -> u16 {
+pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -1,6 +1,7 @@
 //! `show PLAN.json`: a saved plan rendered as `plan` renders it, from the
 //! file alone: no key in the environment, and an API that cannot be reached.
 
+use crate::check::closed_port;
 use crate::support::*;
 
 const MANIFEST: &str = "merchant: acme
@@ -8,15 +9,6 @@ subscriptions:
   - {name: crm, topic: customer.cancelled, callbackUrl: \"https://crm.example/hook?token=${CRM_TOKEN}\"}
   - {name: erp, topic: customer.updated, callbackUrl: \"https://erp.example/v2\"}
 ";
-
-/// A port nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `show` with no key and a base URL nobody answers on.
 fn show(world: &World, args: &[&str]) -> Run {
