@@ -5,9 +5,10 @@
 //! manifest files → [`manifest`] → desired state ─┐
 //! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
 //!
-//! The core ([`model`], [`topic`], [`manifest`] validation, [`plan`],
-//! [`render`], [`secret`]) is pure: no network, no clock, no randomness.
-//! I/O lives at the edges: [`api`], [`sandbox`], and the CLI ([`cli`],
+//! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
+//! [`plan`], [`render`], [`secret`], [`delivery`], [`check`]'s model) is
+//! pure: no network, no clock, no randomness. I/O lives at the edges:
+//! [`api`], [`sandbox`], [`check::probe`], and the CLI ([`cli`],
 //! [`commands`]).
 
 pub mod api;
