@@ -1,6 +1,8 @@
-//! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions:
+//! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions
+//! (and the realistic sizes of `manifest_load_300` and a fleet of 1,000 files):
 //! manifest load + validate (`manifest::load_str`), the diff
-//! (`plan::diff`), and each plan renderer. `cargo bench --bench core`; see
+//! (`plan::diff`), and each plan renderer; and the GET body parse
+//! (`api::envelope`, both passes) at 300 and 10,000. `cargo bench --bench core`; see
 //! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
 //! numbers.
 //!
@@ -202,6 +204,38 @@ fn manifest_load(bencher: Bencher, count: usize) {
     bencher.bench(|| load(black_box(&case.texts)));
 }
 
+/// Realistic manifest sizes, whatever the fast path of reading a mapping
+/// (BENCHMARKS.md, "Reading a mapping"): one manifest of 300
+/// subscriptions, through `manifest::load_str`.
+#[divan::bench(sample_count = 100, max_time = 5)]
+fn manifest_load_300(bencher: Bencher) {
+    let texts = vec![(PathBuf::from("bench-1.yaml"), manifest_text(1, &entries(300, 1)))];
+    bencher.bench(|| load(black_box(&texts)));
+}
+
+/// A fleet: 1,000 merchants, one small file each (10 subscriptions),
+/// through `manifest::load_paths` on a directory (reading included).
+#[divan::bench(sample_count = 20, max_time = 10)]
+fn manifest_load_fleet_1000_files(bencher: Bencher) {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(error) => panic!("cannot create a temporary directory: {error}"),
+    };
+    for merchant in 1..=1_000 {
+        let path = dir.path().join(format!("bench-{merchant:04}.yaml"));
+        if let Err(error) = std::fs::write(&path, manifest_text(merchant, &entries(10, 1))) {
+            panic!("cannot write {}: {error}", path.display());
+        }
+    }
+    let paths = vec![dir.path().to_path_buf()];
+    bencher.bench(
+        || match invhooks::manifest::load_paths(black_box(&paths), &|_| None) {
+            Ok(manifests) => manifests.len(),
+            Err(diagnostics) => panic!("the generated fleet is invalid:\n{diagnostics}"),
+        },
+    );
+}
+
 /// `plan::diff` of every merchant.
 #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
 fn plan_diff(bencher: Bencher, count: usize) {
@@ -232,5 +266,53 @@ mod render {
     fn markdown(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
         bencher.bench(|| markdown::render(black_box(plan), "invhooks plan", markdown::GITHUB_COMMENT_LIMIT));
+    }
+}
+
+/// Live list sizes for the envelope benchmarks: one realistic merchant, one
+/// large one.
+const LIST_SIZES: [usize; 2] = [300, 10_000];
+
+/// A GET body as the sandbox sends it: `{"message", "data": {"subscriptions": [...]}}`.
+fn list_body(count: usize) -> Vec<u8> {
+    let entries = entries(count, 1);
+    let live = live(&entries, &mut 1);
+    let items: Vec<serde_json::Value> = live
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id, "topic": s.topic, "name": s.name, "callbackUrl": s.callback_url,
+                "merchantId": "m_bench", "createdAt": "2025-06-01T12:00:00.000Z", "updatedAt": "2025-06-01T12:00:00.000Z",
+            })
+        })
+        .collect();
+    let body =
+        serde_json::json!({"message": "webhook subscriptions retrieved", "data": {"subscriptions": items}});
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+mod envelope {
+    use super::*;
+    use invhooks::api::envelope;
+
+    /// `api::envelope::parse_list`.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn parse_list(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list(black_box(&body)));
+    }
+
+    /// The typed pass alone.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn typed(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list_typed(black_box(&body)));
+    }
+
+    /// The `serde_json::Value` pass alone.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn value(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list_value(black_box(&body)));
     }
 }

@@ -170,6 +170,9 @@ pub struct ApplyArgs {
     /// Requests in flight per phase
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    /// Merchants applied at once, each with up to --parallelism requests in flight
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub merchant_parallelism: u16,
     /// Seconds to wait for live to match the manifest after the calls
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,

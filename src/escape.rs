@@ -52,6 +52,35 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The first invisible or text-direction character in `text` (soft
+/// hyphen, zero-width characters, bidirectional overrides and isolates,
+/// byte-order mark…). Such a character makes a name or URL display as
+/// something it is not (U+202E reverses the text after it), so a reviewer
+/// could not trust what the plan shows.
+pub fn hidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| is_hidden(c))
+}
+
+/// How a message names a hidden character: `U+202E`.
+pub fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// User text made safe for a one-line message: control, invisible and
+/// text-direction characters escaped, long text shortened.
+pub fn show(text: &str) -> String {
+    const MAX: usize = 120;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        push_escaped(&mut out, c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -308,6 +308,19 @@ pub enum SafetyTrip {
         /// The policy's limit.
         max: usize,
     },
+    /// More than `max_percent`% as many creates as at least
+    /// [`Thresholds::min_in_scope`] in-scope subscriptions: a misread or
+    /// cut live list looks like this.
+    MassCreate {
+        /// Creates.
+        created: usize,
+        /// Live subscriptions not matched by `ignore`.
+        in_scope: usize,
+        /// The threshold that tripped ([`SAFETY_MAX_PERCENT`] unless a
+        /// policy sets another).
+        #[serde(default = "default_max_percent")]
+        max_percent: usize,
+    },
     /// The manifest declares nothing, so every live subscription would go.
     EmptyManifest {
         /// Live subscriptions that would be deleted.
@@ -327,6 +340,16 @@ impl fmt::Display for SafetyTrip {
                 "the plan updates or deletes {changed} of {in_scope} live subscriptions ({}%), \
                  over the {max_percent}% threshold",
                 changed * 100 / in_scope.max(1)
+            ),
+            SafetyTrip::MassCreate {
+                created,
+                in_scope,
+                max_percent,
+            } => write!(
+                f,
+                "the plan creates {created} subscriptions where {in_scope} are live ({}%), \
+                 over the {max_percent}% threshold (a live list read only in part looks like this)",
+                created * 100 / in_scope.max(1)
             ),
             SafetyTrip::TooManyDeletes { deleted, max } => write!(
                 f,
@@ -462,6 +485,12 @@ fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool, t: &Threshol
     } else if in_scope >= t.min_in_scope && changed * 100 > in_scope * t.max_change_percent {
         Some(SafetyTrip::MassChange {
             changed,
+            in_scope,
+            max_percent: t.max_change_percent,
+        })
+    } else if in_scope >= t.min_in_scope && summary.create * 100 > in_scope * t.max_change_percent {
+        Some(SafetyTrip::MassCreate {
+            created: summary.create,
             in_scope,
             max_percent: t.max_change_percent,
         })

@@ -1,4 +1,4 @@
-//! Unit tests for [`super::diff`]: one per row of SPEC.md's plan semantics.
+//! Unit tests for [`super::diff`]: one per rule of README "Plan semantics".
 #![allow(clippy::unwrap_used)]
 
 use super::*;
@@ -191,6 +191,45 @@ fn safety_trips_above_thirty_percent_of_ten_or_more() {
         Some(SafetyTrip::EmptyManifest { deleted: 9 })
     );
     assert_eq!(diff(&keep(5), &lives[..9]).safety, None, "fewer than 10 in scope");
+}
+
+#[test]
+fn many_creates_where_many_are_live_trip_safety_too() {
+    // A list cut at 10 of 20 makes the other 10 look missing: 10 creates
+    // where 10 are live is a mass change, like a mass delete.
+    let lives: Vec<_> = (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect();
+    let wants = |n: usize| {
+        manifest(
+            (0..n)
+                .map(|i| desired("customer.updated", &format!("n{i}"), A))
+                .collect(),
+        )
+    };
+    assert_eq!(
+        diff(&wants(13), &lives).safety,
+        None,
+        "3 creates of 10 is exactly 30%"
+    );
+    assert_eq!(
+        diff(&wants(20), &lives).safety,
+        Some(SafetyTrip::MassCreate {
+            created: 10,
+            in_scope: 10,
+            max_percent: 30,
+        })
+    );
+    assert_eq!(
+        diff(&wants(20), &lives[..9]).safety,
+        None,
+        "fewer than 10 in scope"
+    );
+    let trip = diff(&wants(20), &lives).safety.unwrap().to_string();
+    assert!(
+        trip.starts_with("the plan creates 10 subscriptions where 10 are live (100%)"),
+        "{trip}"
+    );
 }
 
 #[test]

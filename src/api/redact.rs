@@ -54,10 +54,22 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
             message: message.map(s),
             retry_after,
         },
+        Failure::WaitTooLong {
+            status,
+            message,
+            asked,
+            left,
+        } => Failure::WaitTooLong {
+            status,
+            message: message.map(s),
+            asked,
+            left,
+        },
         Failure::Connect(text) => Failure::Connect(s(text)),
         Failure::Dropped(text) => Failure::Dropped(s(text)),
         Failure::Body(BodyError::NotJson(text)) => Failure::Body(BodyError::NotJson(s(text))),
         Failure::Body(BodyError::Shape(text)) => Failure::Body(BodyError::Shape(s(text))),
+        Failure::Body(BodyError::Incomplete(text)) => Failure::Body(BodyError::Incomplete(s(text))),
         Failure::Redirect(text) => Failure::Redirect(s(text)),
         Failure::Tls(text) => Failure::Tls(s(text)),
         other @ (Failure::Timeout(_) | Failure::TooLarge(_)) => other,
@@ -82,8 +94,15 @@ mod tests {
             Failure::Dropped(key.to_owned()),
             Failure::Body(BodyError::NotJson(key.to_owned())),
             Failure::Body(BodyError::Shape(key.to_owned())),
+            Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
+            Failure::WaitTooLong {
+                status,
+                message: Some(key.to_owned()),
+                asked: 3600,
+                left: 120,
+            },
         ];
         for failure in failures {
             let text = scrub_failure(failure, key).to_string();

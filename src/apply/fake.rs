@@ -129,6 +129,8 @@ pub struct Fake {
     pub latency: Duration,
     /// How long a create stays invisible to `list`.
     pub visibility: Duration,
+    /// How the server rewrites a name before storing it.
+    pub normalise_name: fn(&str) -> String,
 }
 
 impl Fake {
@@ -146,6 +148,7 @@ impl Fake {
             started: Instant::now(),
             latency: Duration::ZERO,
             visibility: Duration::ZERO,
+            normalise_name: str::to_owned,
         }
     }
 
@@ -165,7 +168,6 @@ impl Fake {
     }
 
     /// Another writer changes the state, now.
-    #[allow(dead_code, reason = "for the other-writer tests")]
     pub fn other_writer<T>(&self, change: impl FnOnce(&mut Model) -> T) -> T {
         change(&mut self.lock().model)
     }
@@ -260,9 +262,9 @@ impl Remote for Fake {
     }
 
     async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        let visibility = self.visibility;
+        let (visibility, name) = (self.visibility, (self.normalise_name)(name));
         self.call(Method::Post, |inner| {
-            let id = inner.model.create(topic, name, url).id;
+            let id = inner.model.create(topic, &name, url).id;
             inner.hidden.push((Instant::now() + visibility, id.clone()));
             Ok((Some(id.clone()), Some(id)))
         })

@@ -16,13 +16,15 @@ pub(crate) mod fake;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
-pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Tally, Verification};
+pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
 use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, MerchantPlan};
@@ -90,6 +92,24 @@ impl Default for ApplyOptions {
     }
 }
 
+/// Asks a running apply to start no new call (an interrupt): calls in
+/// flight finish, unknown outcomes are resolved, the rest is reported
+/// `not started`. Cloned handles share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Starts no new call from now on.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Applies `plan` (computed from `initial` live state) for one merchant.
 /// `progress` is called as each change finishes.
 pub async fn apply<R: Remote>(
@@ -100,9 +120,37 @@ pub async fn apply<R: Remote>(
     options: ApplyOptions,
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
+    apply_until(
+        remote,
+        manifest,
+        plan,
+        initial,
+        options,
+        &Stop::default(),
+        progress,
+    )
+    .await
+}
+
+/// [`apply`] that starts no new call once `stop` is requested.
+pub async fn apply_until<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    options: ApplyOptions,
+    stop: &Stop,
+    progress: &(dyn Fn(&ChangeReport) + Sync),
+) -> MerchantReport {
     // Each report carries its change's index in the plan, to be put back
     // in plan order at the end.
     let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
+    let mut ids = verify::Ids {
+        initial: initial.iter().map(|s| s.id.as_str()).collect(),
+        created: HashSet::new(),
+        unclaimed: Vec::new(),
+        sent: HashMap::new(),
+    };
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
         let phase = plan
@@ -118,33 +166,58 @@ pub async fn apply<R: Remote>(
             }));
             continue;
         }
-        let results: Vec<(usize, ChangeReport)> = stream::iter(phase)
+        let known = &ids.initial;
+        let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let outcome = resolve::execute(remote, change, options.max_resolutions).await;
+                let executed = if stop.requested() {
+                    resolve::Executed {
+                        outcome: Outcome::NotStarted,
+                        created: None,
+                    }
+                } else {
+                    resolve::execute(remote, change, known, options).await
+                };
                 let report = ChangeReport {
                     change: change.clone(),
-                    outcome,
+                    outcome: executed.outcome,
                 };
                 progress(&report);
-                (index, report)
+                (index, report, executed.created)
             })
             .buffer_unordered(options.parallelism.max(1))
             .collect()
             .await;
-        failed |= results.iter().any(|(_, r)| r.outcome != Outcome::Done);
-        reports.extend(results);
+        for (index, report, created) in results {
+            failed |= report.outcome != Outcome::Done;
+            match (&plan.changes[index], created, &report.outcome) {
+                (Change::Create { after }, Some(id), _) => {
+                    ids.sent.insert(id.clone(), after);
+                    ids.created.insert(id);
+                }
+                (Change::Create { after }, None, Outcome::Done) => ids.unclaimed.push(after),
+                (Change::Update { id, after, .. }, _, Outcome::Done) => {
+                    ids.sent.insert(id.clone(), after);
+                }
+                _ => {}
+            }
+            reports.push((index, report));
+        }
     }
     reports.sort_by_key(|(index, _)| *index);
     let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
-    let known: HashSet<&str> = initial.iter().map(|s| s.id.as_str()).collect();
-    let wait = if failed { Duration::ZERO } else { options.wait };
-    let (verification, cleaned_up) = verify::verify(remote, manifest, &known, wait, options.poll).await;
+    let wait = if failed || stop.requested() {
+        Duration::ZERO
+    } else {
+        options.wait
+    };
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, wait, options.poll).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports,
         cleaned_up,
         verification,
+        interrupted: stop.requested(),
     }
 }
 

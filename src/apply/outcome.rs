@@ -19,11 +19,13 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// Not started: the run was interrupted first.
+    NotStarted,
 }
 
 impl Outcome {
     /// Every outcome's word, in report order.
-    pub const WORDS: [&'static str; 3] = ["done", "failed", "skipped"];
+    pub const WORDS: [&'static str; 4] = ["done", "failed", "skipped", "not started"];
 
     /// The word reports use: `done`, `failed`, `skipped`.
     pub fn as_str(&self) -> &'static str {
@@ -36,13 +38,14 @@ impl Outcome {
             Outcome::Done => 0,
             Outcome::Failed { .. } => 1,
             Outcome::Skipped { .. } => 2,
+            Outcome::NotStarted => 3,
         }
     }
 
     /// Why it failed or was skipped.
     pub fn reason(&self) -> Option<&str> {
         match self {
-            Outcome::Done => None,
+            Outcome::Done | Outcome::NotStarted => None,
             Outcome::Failed { reason } | Outcome::Skipped { reason } => Some(reason),
         }
     }
@@ -62,10 +65,18 @@ pub struct ChangeReport {
 pub enum Verification {
     /// Live equals the manifest.
     Converged,
-    /// Still different when time ran out: what is left to do.
+    /// Still different when time ran out (or all that is left is another
+    /// writer's): what is left to do.
     NotConverged {
         /// The plan that remains.
         remaining: Vec<Change>,
+        /// Ids among `remaining` that were neither live before the run nor
+        /// made by it: another writer is active. Left alone.
+        foreign: Vec<String>,
+        /// Values the server stored differently from what was sent: the
+        /// manifest should say what the server keeps, or every plan will
+        /// change them again.
+        rewrites: Vec<Rewrite>,
     },
     /// The live list could not be read.
     Unknown {
@@ -85,6 +96,19 @@ impl Verification {
     }
 }
 
+/// A value the server stored other than it was sent (trimmed, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The subscription.
+    pub id: String,
+    /// `name` or `callbackUrl`.
+    pub field: &'static str,
+    /// What this run sent (the manifest's value).
+    pub sent: String,
+    /// What the server stores.
+    pub stored: String,
+}
+
 /// The result of applying one merchant's plan.
 #[derive(Debug, Clone)]
 pub struct MerchantReport {
@@ -96,12 +120,16 @@ pub struct MerchantReport {
     pub cleaned_up: Vec<Change>,
     /// The verification result.
     pub verification: Verification,
+    /// An interrupt stopped the run before every call was made.
+    pub interrupted: bool,
 }
 
 impl MerchantReport {
-    /// True when every change is done and live matches the manifest.
+    /// True when every change is done, live matches the manifest, and no
+    /// interrupt cut the run short.
     pub fn succeeded(&self) -> bool {
-        self.changes.iter().all(|c| c.outcome == Outcome::Done)
+        !self.interrupted
+            && self.changes.iter().all(|c| c.outcome == Outcome::Done)
             && matches!(self.verification, Verification::Converged)
     }
 
@@ -113,12 +141,12 @@ impl MerchantReport {
 
 /// Counts of outcomes, indexed like [`Outcome::WORDS`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally(pub [usize; 3]);
+pub struct Tally(pub [usize; 4]);
 
 impl Tally {
     /// The counts over every change of `reports`.
     pub fn of(reports: &[MerchantReport]) -> Tally {
-        let mut counts = [0; 3];
+        let mut counts = [0; 4];
         for c in reports.iter().flat_map(|r| &r.changes) {
             counts[c.outcome.index()] += 1;
         }
@@ -138,5 +166,10 @@ impl Tally {
     /// Changes skipped.
     pub fn skipped(&self) -> usize {
         self.0[2]
+    }
+
+    /// Changes not started (interrupted).
+    pub fn not_started(&self) -> usize {
+        self.0[3]
     }
 }

@@ -61,7 +61,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options).await;
+    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options, 1).await;
     ctx.out(&report::render(&reports, ctx.color));
 
     ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));

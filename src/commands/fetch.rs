@@ -105,6 +105,11 @@ pub async fn targets(
 fn unreadable(manifest: &MerchantManifest, e: api::ApiError) -> anyhow::Error {
     let help = if matches!(e.failure, api::Failure::Tls(_)) {
         "if a corporate proxy or a private CA signs the server's certificate, pass that CA with --ca-cert FILE (or SSL_CERT_FILE); verification is never turned off".to_owned()
+    } else if matches!(
+        e.failure,
+        api::Failure::Body(api::envelope::BodyError::Incomplete(_))
+    ) {
+        "nothing was changed; the list must arrive whole in one GET: show the response (-vv) to Inveterate support".to_owned()
     } else if e.is_auth() {
         format!(
             "check that `{}` holds this merchant's private API key",

@@ -13,6 +13,7 @@ mod drift;
 mod error;
 mod export;
 mod fetch;
+mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;

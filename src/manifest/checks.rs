@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use super::lines::{child, Seg};
 use super::raw::{RawIgnoreRule, IGNORE_FIELDS};
+use super::read::{read_mapping, Ctx, Parsed};
 use super::subscription::Declared;
-use super::validate::{read_mapping, Ctx, Parsed};
-use crate::escape::{is_hidden, push_escaped};
+use crate::escape::show;
 use crate::model::{IgnoreRule, IgnoreSet, Location, Pattern};
 use crate::secret::mask_url;
 
@@ -105,33 +105,4 @@ pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRul
             );
         }
     }
-}
-
-/// The first invisible or text-direction character in `text` (soft
-/// hyphen, zero-width characters, bidirectional overrides and isolates,
-/// byte-order mark…). Such a character makes a name or URL display as
-/// something it is not (U+202E reverses the text after it), so a reviewer
-/// could not trust what the plan shows.
-pub(super) fn hidden_char(text: &str) -> Option<char> {
-    text.chars().find(|&c| is_hidden(c))
-}
-
-/// How a message names a hidden character: `U+202E`.
-pub(super) fn code_point(c: char) -> String {
-    format!("U+{:04X}", u32::from(c))
-}
-
-/// User text made safe for a one-line message: control, invisible and
-/// text-direction characters escaped, long text shortened.
-pub(super) fn show(text: &str) -> String {
-    const MAX: usize = 120;
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
-            break;
-        }
-        push_escaped(&mut out, c);
-    }
-    out
 }

@@ -9,11 +9,11 @@ use std::collections::HashSet;
 
 use url::{Host, Url};
 
-use super::checks::{code_point, hidden_char, show};
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
 use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
-use super::validate::{read_mapping, Ctx, Parsed};
+use super::read::{read_mapping, Ctx, Parsed};
+use crate::escape::{code_point, hidden_char, show};
 use crate::model::DesiredSubscription;
 use crate::secret::mask_url;
 use crate::topic;

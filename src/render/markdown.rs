@@ -72,7 +72,11 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
         ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
         ApplyResult::Applied(reports) => {
             let ok = reports.iter().all(MerchantReport::succeeded);
-            doc.head(&format!("**{}**\n\n", apply_line(Tally::of(reports), ok)));
+            let interrupted = reports.iter().any(|r| r.interrupted);
+            doc.head(&format!(
+                "**{}**\n\n",
+                apply_line(Tally::of(reports), ok, interrupted)
+            ));
             doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
             for r in reports.iter() {
                 let tally = r.tally();
@@ -107,7 +111,7 @@ fn badge(outcome: Option<&Outcome>) -> String {
     let Some(outcome) = outcome else {
         return "not run".to_owned();
     };
-    let icon = ["✅", "❌", "⏭️"][outcome.index()];
+    let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
     match outcome.reason() {
         None => format!("{icon} {}", outcome.as_str()),
         Some(reason) => format!("{icon} {}: {}", outcome.as_str(), cell(reason)),

@@ -244,6 +244,7 @@ fn apply_summary_shows_outcomes() {
             })
             .collect(),
         cleaned_up: vec![],
+        interrupted: false,
         verification: crate::apply::Verification::Unknown {
             reason: "not checked".into(),
         },

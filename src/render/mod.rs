@@ -42,17 +42,25 @@ pub fn summary_line(s: &Summary) -> String {
 pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.";
 
 /// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
-pub fn apply_line(tally: Tally, ok: bool) -> String {
+pub fn apply_line(tally: Tally, ok: bool, interrupted: bool) -> String {
+    let state = match (interrupted, ok) {
+        (true, _) => "interrupted",
+        (false, true) => "complete",
+        (false, false) => "incomplete",
+    };
+    let not_started = match tally.not_started() {
+        0 => String::new(),
+        n => format!(", {n} not started"),
+    };
     format!(
-        "Apply {}: {} done, {} failed, {} skipped.{}",
-        if ok { "complete" } else { "incomplete" },
+        "Apply {state}: {} done, {} failed, {} skipped{not_started}.{}",
         tally.done(),
         tally.failed(),
         tally.skipped(),
-        if ok {
-            ""
-        } else {
-            " Re-run `invhooks apply` to converge once the cause is fixed."
+        match (interrupted, ok) {
+            (true, _) => " Re-run `invhooks apply` to finish.",
+            (false, true) => "",
+            (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
         }
     )
 }

@@ -7,15 +7,18 @@ use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, text::change_line};
-use crate::apply::{MerchantReport, Tally, Verification};
+use crate::apply::{MerchantReport, Rewrite, Tally, Verification};
+use crate::escape::escape;
+use crate::secret::mask_url;
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
-    let width = crate::apply::Outcome::WORDS
+    // Words line up; "not started" widens the column only when present.
+    let width = reports
         .iter()
-        .map(|w| w.len())
-        .max()
-        .unwrap_or(0);
+        .flat_map(|r| &r.changes)
+        .map(|c| c.outcome.as_str().len())
+        .fold("skipped".len(), usize::max);
     let mut out = String::new();
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
@@ -37,7 +40,11 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
             Verification::Converged => {
                 let _ = writeln!(out, "  converged: live subscriptions match the manifest");
             }
-            Verification::NotConverged { remaining } => {
+            Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            } => {
                 let _ = writeln!(
                     out,
                     "  not converged: {} change(s) still needed:",
@@ -45,6 +52,12 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
                 );
                 for c in remaining {
                     let _ = writeln!(out, "    {}", change_line(c, color));
+                }
+                if !foreign.is_empty() {
+                    let _ = writeln!(out, "  {}", other_writer_line(foreign));
+                }
+                for r in rewrites {
+                    let _ = writeln!(out, "  {}", rewrite_line(r));
                 }
             }
             Verification::Unknown { reason } => {
@@ -54,9 +67,39 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         out.push('\n');
     }
     let ok = reports.iter().all(MerchantReport::succeeded);
-    out.push_str(&apply_line(Tally::of(reports), ok));
+    let interrupted = reports.iter().any(|r| r.interrupted);
+    out.push_str(&apply_line(Tally::of(reports), ok, interrupted));
     out.push('\n');
     out
+}
+
+/// What a report says when another writer changed the merchant meanwhile.
+pub fn other_writer_line(foreign: &[String]) -> String {
+    format!(
+        "another writer is active: {} subscription(s) this run did not create appeared ({}); \
+         left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+        foreign.len(),
+        foreign.join(", ")
+    )
+}
+
+/// What a report says when the server stored a value other than sent.
+pub fn rewrite_line(r: &Rewrite) -> String {
+    let (sent, stored) = shown_rewrite(r);
+    format!(
+        "the server stores `{}` `{sent}` of [{}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
+        r.field,
+        escape(&r.id),
+    )
+}
+
+/// A rewrite's two values as shown: escaped, URLs masked.
+fn shown_rewrite(r: &Rewrite) -> (String, String) {
+    let show = |v: &str| match r.field {
+        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        _ => escape(v).into_owned(),
+    };
+    (show(&r.sent), show(&r.stored))
 }
 
 /// Renders apply reports as JSON: every change with its `outcome`
@@ -87,7 +130,16 @@ pub fn json(reports: &[MerchantReport]) -> String {
     struct Verified<'a> {
         status: &'static str,
         remaining: Vec<JsonChange<'a>>,
+        other_writer_ids: &'a [String],
+        server_rewrites: Vec<Rewritten<'a>>,
         reason: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Rewritten<'a> {
+        id: &'a str,
+        field: &'static str,
+        sent: String,
+        stored: String,
     }
     fn merchant(r: &MerchantReport) -> Merchant<'_> {
         Merchant {
@@ -105,7 +157,28 @@ pub fn json(reports: &[MerchantReport]) -> String {
             verification: Verified {
                 status: r.verification.as_str(),
                 remaining: match &r.verification {
-                    Verification::NotConverged { remaining } => remaining.iter().map(json_change).collect(),
+                    Verification::NotConverged { remaining, .. } => {
+                        remaining.iter().map(json_change).collect()
+                    }
+                    _ => Vec::new(),
+                },
+                other_writer_ids: match &r.verification {
+                    Verification::NotConverged { foreign, .. } => foreign,
+                    _ => &[],
+                },
+                server_rewrites: match &r.verification {
+                    Verification::NotConverged { rewrites, .. } => rewrites
+                        .iter()
+                        .map(|w| {
+                            let (sent, stored) = shown_rewrite(w);
+                            Rewritten {
+                                id: &w.id,
+                                field: w.field,
+                                sent,
+                                stored,
+                            }
+                        })
+                        .collect(),
                     _ => Vec::new(),
                 },
                 reason: match &r.verification {

@@ -7,7 +7,6 @@
 //! `server` turns into a close without any response.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -15,11 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
-use super::faults::{Fate, Injector, RateLimited};
+use super::injector::{Fate, Injector, RateLimited};
 use super::request::{quote, read_body, Input};
 use super::state::Store;
 use super::stats::{Counters, Injected};
+use super::wire::{Op, Reply};
 
 /// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
@@ -43,52 +44,6 @@ impl Shared {
     /// Locks the store; a panic elsewhere never makes it unusable.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// The four operations of the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    List,
-    Create,
-    Update,
-    Delete,
-}
-
-/// An envelope response: `{"message": …, "data": …}`.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    status: StatusCode,
-    message: String,
-    data: Value,
-}
-
-impl Reply {
-    fn ok(status: StatusCode, message: &str, data: Value) -> Reply {
-        Reply {
-            status,
-            message: message.to_owned(),
-            data,
-        }
-    }
-
-    fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            message: message.into(),
-            data: json!({}),
-        }
-    }
-
-    pub(crate) fn bad_request(message: impl Into<String>) -> Reply {
-        Reply::error(StatusCode::BAD_REQUEST, message)
-    }
-}
-
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let body = json!({ "message": self.message, "data": self.data });
-        (self.status, Json(body)).into_response()
     }
 }
 
@@ -154,18 +109,9 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     if !fate.latency.is_zero() {
         tokio::time::sleep(fate.latency).await;
     }
-    let op = match parts.method {
-        Method::GET => Op::List,
-        Method::POST => Op::Create,
-        Method::PUT => Op::Update,
-        Method::DELETE => Op::Delete,
-        ref other => {
-            return Reply::bad_request(format!(
-                "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
-                quote(other.as_str())
-            ))
-            .into_response();
-        }
+    let op = match operation(&parts.method) {
+        Ok(op) => op,
+        Err(reply) => return reply.into_response(),
     };
     let Some(merchant) = authenticate(&shared, &parts.headers) else {
         return Reply::bad_request("invalid API key").into_response();
@@ -176,16 +122,13 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     };
     // The drawn fate applies here: before the write (no change happens)
     // and after it (the change stands, whatever the client is told).
-    match fate.before_write() {
-        Fate::Proceed => {}
-        Fate::Fail => {
-            shared.counters.injected(Injected::Error);
-            return injected_error();
-        }
-        Fate::Drop => {
-            shared.counters.injected(Injected::DropBefore);
-            return dropped();
-        }
+    if let Some(response) = injected(
+        &shared,
+        fate.before_write(),
+        Injected::Error,
+        Injected::DropBefore,
+    ) {
+        return response;
     }
     let (mut reply, change) = execute(&shared, &merchant, request);
     if let Some(clock) = change {
@@ -193,15 +136,37 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
     }
-    match fate.after_write(op, reply.status) {
-        Fate::Proceed => reply.into_response(),
+    let after = fate.after_write(op, reply.status);
+    injected(&shared, after, Injected::PartialFailure, Injected::DropAfter)
+        .unwrap_or_else(|| reply.into_response())
+}
+
+/// The operation a method asks for; any other method is a 400.
+fn operation(method: &Method) -> Result<Op, Reply> {
+    match *method {
+        Method::GET => Ok(Op::List),
+        Method::POST => Ok(Op::Create),
+        Method::PUT => Ok(Op::Update),
+        Method::DELETE => Ok(Op::Delete),
+        ref other => Err(Reply::bad_request(format!(
+            "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
+            quote(other.as_str())
+        ))),
+    }
+}
+
+/// The response of a drawn fault, counted as `fail` or `drop`; `None`
+/// when the fate is to proceed.
+fn injected(shared: &Shared, fate: Fate, fail: Injected, drop: Injected) -> Option<Response> {
+    match fate {
+        Fate::Proceed => None,
         Fate::Fail => {
-            shared.counters.injected(Injected::PartialFailure);
-            injected_error()
+            shared.counters.injected(fail);
+            Some(injected_error())
         }
         Fate::Drop => {
-            shared.counters.injected(Injected::DropAfter);
-            dropped()
+            shared.counters.injected(drop);
+            Some(dropped())
         }
     }
 }

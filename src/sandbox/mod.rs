@@ -117,43 +117,20 @@
 //! belongs to the N-th `--api-key`, so keep the order of the keys stable
 //! between runs.
 
+mod config;
 mod faults;
 mod http;
+mod injector;
+mod persist;
 mod request;
 mod server;
 mod state;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod wire;
 
-use std::fmt;
-use std::path::PathBuf;
-
+pub use config::SandboxConfig;
 pub use faults::{parse_probability, parse_rate_limit, Faults};
 pub use server::Sandbox;
 pub use stats::{InjectedStats, RequestStats};
-
-/// Everything a sandbox needs to start: resolved settings, no clap types.
-#[derive(Clone, Default)]
-pub struct SandboxConfig {
-    /// Accepted API keys; each one is a merchant with its own subscriptions
-    /// (`merchant-1` for the first key, and so on). Keys must be distinct
-    /// and non-empty.
-    pub api_keys: Vec<String>,
-    /// Where the state is loaded from and persisted to; `None` keeps it in
-    /// memory only.
-    pub state_file: Option<PathBuf>,
-    /// Fault injection (none by default).
-    pub faults: Faults,
-}
-
-impl fmt::Debug for SandboxConfig {
-    /// Shows how many keys there are, never the keys themselves.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxConfig")
-            .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
-            .field("state_file", &self.state_file)
-            .field("faults", &self.faults)
-            .finish()
-    }
-}

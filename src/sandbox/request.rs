@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use super::http::{Op, Reply};
+use super::wire::{Op, Reply};
 
 /// Largest accepted request body.
 const BODY_LIMIT: usize = 1024 * 1024;

@@ -12,7 +12,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::body::Body;
@@ -23,12 +23,13 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use super::faults::Injector;
+use super::config::SandboxConfig;
 use super::http::{router, DropConnection, Shared};
+use super::injector::Injector;
 use super::state::Store;
 use super::stats::{Counters, RequestStats};
-use super::SandboxConfig;
 use crate::model::LiveSubscription;
 
 /// How long a shutdown waits for requests in flight before giving up on

@@ -1,121 +1,19 @@
-//! The sandbox's data: which key is which merchant, every merchant's
-//! subscriptions, the id counter and the logical clock; loading the state
-//! file and saving it atomically. No HTTP here.
+//! The sandbox's data in memory: which key is which merchant, every
+//! merchant's subscriptions, the id counter and the logical clock. The
+//! file they are kept in is `persist`. No HTTP here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
-use anyhow::{bail, ensure, Context};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use tokio::time::Instant;
 
-use crate::model::LiveSubscription;
+use anyhow::ensure;
 
-/// The state file format this code reads and writes.
-const STATE_VERSION: u32 = 1;
+use super::persist::{self, Merchants, Record, Snapshot, Written};
+
 /// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
 const EPOCH_UNIX: u64 = 1_704_067_200;
-
-/// One stored subscription, as in the state file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Record {
-    pub(crate) id: String,
-    pub(crate) topic: String,
-    pub(crate) name: String,
-    pub(crate) callback_url: String,
-    pub(crate) created_at: String,
-    pub(crate) updated_at: String,
-    /// A subscription created under a visibility delay is left out of GET
-    /// until this instant. Not persisted: after a restart it is visible.
-    #[serde(skip)]
-    pub(crate) hidden_until: Option<Instant>,
-}
-
-impl Record {
-    /// The subscription as the API shows it to `merchant`.
-    pub(crate) fn to_json(&self, merchant: &str) -> Value {
-        json!({
-            "id": self.id,
-            "topic": self.topic,
-            "callbackUrl": self.callback_url,
-            "name": self.name,
-            "merchantId": merchant,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        })
-    }
-
-    /// The subscription as the reconciler models it.
-    pub(crate) fn to_live(&self) -> LiveSubscription {
-        LiveSubscription {
-            id: self.id.clone(),
-            topic: self.topic.clone(),
-            name: self.name.clone(),
-            callback_url: self.callback_url.clone(),
-        }
-    }
-}
-
-/// The state file, field for field (documented in the module above).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct StateFile {
-    version: u32,
-    next_id: u64,
-    clock: u64,
-    merchants: BTreeMap<String, Vec<Record>>,
-}
-
-/// The state file's view of the state, borrowed: serialised exactly as
-/// [`StateFile`] without copying a record.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StateFileRef<'a> {
-    version: u32,
-    next_id: u64,
-    clock: u64,
-    merchants: BTreeMap<&'a str, Records<'a>>,
-}
-
-/// One merchant's records, in id order, as a JSON array.
-struct Records<'a>(&'a BTreeMap<String, Record>);
-
-impl Serialize for Records<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.values())
-    }
-}
-
-/// The state file's text at one point of the logical clock, ready to be
-/// written ([`Snapshot::write`]) after the store's lock is released.
-#[derive(Debug)]
-pub(crate) struct Snapshot {
-    path: PathBuf,
-    text: String,
-    clock: u64,
-    written: Arc<Mutex<Option<u64>>>,
-}
-
-impl Snapshot {
-    /// Writes the file atomically, unless it already holds this state or a
-    /// later one (snapshots can finish out of order; the file never goes
-    /// back in time).
-    pub(crate) fn write(self) -> anyhow::Result<()> {
-        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
-        if written.is_some_and(|clock| clock >= self.clock) {
-            return Ok(());
-        }
-        write_atomically(&self.path, self.text.as_bytes())
-            .with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))?;
-        *written = Some(self.clock);
-        Ok(())
-    }
-}
 
 /// All the sandbox's mutable state, behind one mutex.
 pub(crate) struct Store {
@@ -126,13 +24,12 @@ pub(crate) struct Store {
     /// Logical clock: ticks once per write.
     clock: u64,
     /// Merchant label → id → subscription.
-    merchants: BTreeMap<String, BTreeMap<String, Record>>,
+    merchants: Merchants,
     /// Where the state is persisted, if anywhere.
     path: Option<PathBuf>,
-    /// The logical clock of the state the file holds (`None`: not written
-    /// yet). Every change ticks the clock, so it tells whether a change is
-    /// on disk.
-    written: Arc<Mutex<Option<u64>>>,
+    /// The logical clock of the state the file holds: every change ticks
+    /// the clock, so it tells whether a change is on disk.
+    written: Written,
 }
 
 impl fmt::Debug for Store {
@@ -157,7 +54,7 @@ impl Store {
             clock: 0,
             merchants: BTreeMap::new(),
             path: None,
-            written: Arc::default(),
+            written: Written::default(),
         };
         for (index, key) in api_keys.iter().enumerate() {
             ensure!(!key.is_empty(), "API key number {} is empty", index + 1);
@@ -172,7 +69,7 @@ impl Store {
             if path.exists() {
                 store.load(&path)?;
                 store.path = Some(path);
-                store.written = Arc::new(Mutex::new(Some(store.clock)));
+                store.written = Written::at(store.clock);
             } else {
                 store.path = Some(path);
                 store.save()?;
@@ -300,77 +197,20 @@ impl Store {
         let Some(path) = &self.path else {
             return Ok(None);
         };
-        let written = *self.written.lock().unwrap_or_else(PoisonError::into_inner);
-        if written.is_some_and(|clock| clock >= at) {
+        if self.written.holds(at) {
             return Ok(None);
         }
-        let file = StateFileRef {
-            version: STATE_VERSION,
-            next_id: self.next_id,
-            clock: self.clock,
-            merchants: self
-                .merchants
-                .iter()
-                .map(|(merchant, records)| (merchant.as_str(), Records(records)))
-                .collect(),
-        };
-        let mut text = serde_json::to_string_pretty(&file).context("cannot serialise the sandbox state")?;
-        text.push('\n');
-        Ok(Some(Snapshot {
-            path: path.clone(),
-            text,
-            clock: self.clock,
-            written: Arc::clone(&self.written),
-        }))
+        let text = persist::render(self.next_id, self.clock, &self.merchants)?;
+        Ok(Some(Snapshot::new(path.clone(), text, self.clock, &self.written)))
     }
 
     fn load(&mut self, path: &Path) -> anyhow::Result<()> {
-        let context = || format!("cannot load sandbox state file `{}`", path.display());
-        let text = std::fs::read_to_string(path).with_context(context)?;
-        let file: StateFile = serde_json::from_str(&text).with_context(context)?;
-        self.restore(file).with_context(context)
-    }
-
-    fn restore(&mut self, file: StateFile) -> anyhow::Result<()> {
-        ensure!(
-            file.version == STATE_VERSION,
-            "unsupported state file version {} (expected {STATE_VERSION})",
-            file.version
-        );
-        let mut next_id = file.next_id.max(1);
-        let mut seen = HashMap::new();
-        for (merchant, records) in file.merchants {
-            let mut by_id = BTreeMap::new();
-            for record in records {
-                if let Some(other) = seen.insert(record.id.clone(), merchant.clone()) {
-                    bail!(
-                        "subscription id `{}` appears twice (in `{other}` and `{merchant}`)",
-                        record.id
-                    );
-                }
-                if let Some(n) = record.id.strip_prefix("wh_").and_then(|n| n.parse::<u64>().ok()) {
-                    next_id = next_id.max(n.saturating_add(1));
-                }
-                by_id.insert(record.id.clone(), record);
-            }
-            self.merchants.insert(merchant, by_id);
-        }
-        self.next_id = next_id;
-        self.clock = file.clock;
+        let loaded = persist::read(path)?;
+        self.next_id = loaded.next_id;
+        self.clock = loaded.clock;
+        self.merchants = loaded.merchants;
         Ok(())
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path)?;
-    Ok(())
 }
 
 /// The logical clock's reading `tick` as RFC 3339: the epoch plus `tick`

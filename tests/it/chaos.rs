@@ -137,7 +137,9 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     let client = Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap();
     let apply_options = ApplyOptions {
         parallelism: 4,
-        wait: Duration::from_secs(10),
+        // Above the 300 ms visibility delay: an unknown-outcome create is
+        // looked for this long before it is sent again.
+        wait: Duration::from_secs(2),
         poll: Duration::from_millis(100),
         ..ApplyOptions::default()
     };

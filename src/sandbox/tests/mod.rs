@@ -6,6 +6,8 @@
 mod api;
 mod faults;
 mod lifecycle;
+mod outcome;
+mod timing;
 mod validation;
 
 use reqwest::Method;

@@ -1,0 +1,104 @@
+//! Finding and reading manifest files: directories expanded to their
+//! `*.yaml` / `*.yml` files, a size bound, UTF-8; every problem a
+//! diagnostic naming the path.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::{Diagnostic, HELP_PASS_FILE};
+
+/// Largest manifest file accepted.
+const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// The files `paths` name: files as given, directories expanded to their
+/// `*.yaml` / `*.yml` files sorted by name. Problems are appended.
+pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => match dir_manifests(path) {
+                Ok(found) if found.is_empty() => diagnostics.push(Diagnostic::new(
+                    path,
+                    1,
+                    format!(
+                        "directory `{}` contains no `*.yaml` or `*.yml` manifest",
+                        path.display()
+                    ),
+                    Some(HELP_PASS_FILE.to_owned()),
+                )),
+                Ok(mut found) => files.append(&mut found),
+                Err(error) => diagnostics.push(io_error(path, "directory", &error)),
+            },
+            Ok(_) => files.push(path.clone()),
+            Err(error) => diagnostics.push(io_error(path, "manifest", &error)),
+        }
+    }
+    files
+}
+
+fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_yaml = path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml");
+        if is_yaml && path.is_file() {
+            found.push(path);
+        }
+    }
+    found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(found)
+}
+
+/// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
+pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
+    let fail =
+        |message: String, help: &str| Err(vec![Diagnostic::new(file, 1, message, Some(help.to_owned()))]);
+    let too_large = || {
+        fail(
+            format!("manifest `{}` is larger than 8 MiB", file.display()),
+            "a manifest is a short list of subscriptions; check that -f names the right file",
+        )
+    };
+    let mut handle = match fs::File::open(file) {
+        Ok(handle) => handle,
+        Err(error) => return Err(vec![io_error(file, "manifest", &error)]),
+    };
+    if handle.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+        return too_large();
+    }
+    let mut bytes = Vec::new();
+    if let Err(error) = (&mut handle).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        return Err(vec![io_error(file, "manifest", &error)]);
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return too_large();
+    }
+    String::from_utf8(bytes).or_else(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+        fail(
+            format!(
+                "manifest `{}` is not valid UTF-8 (first invalid byte on line {line})",
+                file.display()
+            ),
+            "save the file as UTF-8",
+        )
+    })
+}
+
+fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        return Diagnostic::new(
+            path,
+            1,
+            format!("{what} `{}` not found", path.display()),
+            Some(HELP_PASS_FILE.to_owned()),
+        );
+    }
+    Diagnostic::new(
+        path,
+        1,
+        format!("cannot read {what} `{}`: {}", path.display(), error.kind()),
+        None,
+    )
+}

@@ -1,0 +1,194 @@
+//! Faults in time, over real HTTP: the rate limit's 429s and refill, the
+//! visibility delay, latency, and a shutdown during a slow request.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::outcome::{client, create, request, start_with, Outcome, TOPIC};
+use super::*;
+use crate::sandbox::{Faults, InjectedStats};
+
+#[tokio::test(start_paused = true)]
+async fn rate_limit_answers_429_with_retry_after_then_recovers() {
+    let sandbox = start_with(Faults {
+        rate_limit: Some(1.0),
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    // The bucket holds max(1, 1) = 1 token: the burst's second and third
+    // requests are refused, and nothing is written.
+    let first = request(&client, &sandbox, Method::POST, Some(create("a"))).await;
+    assert_eq!(first.status(), Some(201));
+    for (method, body) in [(Method::POST, Some(create("b"))), (Method::GET, None)] {
+        let refused = request(&client, &sandbox, method, body).await;
+        let Outcome::Answer {
+            status,
+            retry_after,
+            body,
+        } = &refused
+        else {
+            panic!("dropped");
+        };
+        assert_eq!(*status, 429);
+        assert_eq!(retry_after.as_deref(), Some("1"));
+        assert_eq!(body["data"], json!({}));
+        assert!(body["message"].as_str().unwrap().contains("rate limit"), "{body}");
+    }
+    assert_eq!(
+        sandbox.subscriptions(KEY).len(),
+        1,
+        "the refused create was not written"
+    );
+    // Time is paused: the bucket refills exactly as the clock is advanced.
+    tokio::time::advance(Duration::from_millis(900)).await;
+    let early = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(early.status(), Some(429), "0.9 tokens after 0.9 s");
+    tokio::time::advance(Duration::from_millis(100)).await;
+    let again = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(again.status(), Some(200));
+    assert_eq!(again.body()["data"]["subscriptions"].as_array().unwrap().len(), 1);
+    let stats = sandbox.stats();
+    assert_eq!(stats.injected.rate_limited, 3);
+    assert_eq!(
+        (stats.get, stats.post),
+        (3, 2),
+        "refused requests are still counted"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_limited_requests_are_not_subject_to_other_faults() {
+    let sandbox = start_with(Faults {
+        rate_limit: Some(1.0),
+        error_rate: 1.0,
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    assert_eq!(
+        request(&client, &sandbox, Method::GET, None).await.status(),
+        Some(500)
+    );
+    assert_eq!(
+        request(&client, &sandbox, Method::GET, None).await.status(),
+        Some(429)
+    );
+    let expected = InjectedStats {
+        errors: 1,
+        rate_limited: 1,
+        ..InjectedStats::default()
+    };
+    assert_eq!(sandbox.stats().injected, expected);
+}
+
+#[tokio::test(start_paused = true)]
+async fn visibility_delay_hides_a_create_from_get_for_a_while() {
+    let delay = Duration::from_millis(500);
+    let sandbox = start_with(Faults {
+        visibility_delay: delay,
+        ..Faults::default()
+    })
+    .await;
+    let seeded = sandbox.seed(KEY, &[(TOPIC, "old", "https://old.example")]);
+    let client = client();
+    let ids = |outcome: &Outcome| -> Vec<String> {
+        let subs = outcome.body()["data"]["subscriptions"].as_array().unwrap();
+        subs.iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let created_at = Instant::now();
+    let created = request(&client, &sandbox, Method::POST, Some(create("new"))).await;
+    assert_eq!(created.status(), Some(201));
+    let id = created.body()["data"]["id"].as_str().unwrap().to_owned();
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(ids(&listed), [seeded[0].id.clone()], "not visible yet");
+    // The in-process view shows everything; `visible_subscriptions` what GET shows.
+    assert_eq!(sandbox.subscriptions(KEY).len(), 2);
+    assert_eq!(sandbox.visible_subscriptions(KEY), seeded);
+
+    // PUT and DELETE work on a hidden subscription at once.
+    let body = json!({"topic": TOPIC, "id": id, "callbackUrl": "https://new.example"});
+    let updated = request(&client, &sandbox, Method::PUT, Some(body)).await;
+    assert_eq!(updated.status(), Some(200), "{updated:?}");
+    let other = request(&client, &sandbox, Method::POST, Some(create("gone"))).await;
+    let other_id = other.body()["data"]["id"].as_str().unwrap().to_owned();
+    let body = json!({"topic": TOPIC, "id": other_id});
+    assert_eq!(
+        request(&client, &sandbox, Method::DELETE, Some(body))
+            .await
+            .status(),
+        Some(200)
+    );
+    assert_eq!(sandbox.subscriptions(KEY).len(), 2);
+
+    tokio::time::sleep(delay.saturating_sub(created_at.elapsed()) + Duration::from_millis(50)).await;
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(ids(&listed), [seeded[0].id.clone(), id]);
+    assert_eq!(
+        listed.body()["data"]["subscriptions"][1]["callbackUrl"],
+        "https://new.example"
+    );
+    assert_eq!(sandbox.visible_subscriptions(KEY), sandbox.subscriptions(KEY));
+}
+
+#[tokio::test(start_paused = true)]
+async fn latency_delays_every_request() {
+    let latency = Duration::from_millis(150);
+    let sandbox = start_with(Faults {
+        latency,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    for (method, body) in [(Method::GET, None), (Method::POST, Some(create("a")))] {
+        let started = Instant::now();
+        let outcome = request(&client, &sandbox, method, body).await;
+        assert!(outcome.status().is_some());
+        assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+    }
+    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let sandbox = start_with(Faults {
+        latency: Duration::from_millis(400),
+        ..Faults::default()
+    })
+    .await;
+    let url = format!("{}/admin/webhook-subscriptions", sandbox.base_url());
+    let idle = client();
+    // An idle keep-alive connection must not hold the shutdown up.
+    let first = idle
+        .get(&url)
+        .header("X-Inveterate-Api-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let in_flight = tokio::spawn(async move {
+        let response = client()
+            .get(&url)
+            .header("X-Inveterate-Api-Key", KEY)
+            .send()
+            .await
+            .unwrap();
+        response.status().as_u16()
+    });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let addr = sandbox.addr();
+    sandbox.shutdown().await.unwrap();
+    assert_eq!(in_flight.await.unwrap(), 200);
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}
