@@ -165,18 +165,25 @@ fn order_is_deterministic_whatever_the_input_order() {
     );
 }
 
+/// Ten live subscriptions `n0`…`n9` of one topic.
+fn ten_live() -> Vec<LiveSubscription> {
+    (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect()
+}
+
+/// A manifest keeping the first `n` of [`ten_live`] (more adds creates).
+fn keep(n: usize) -> MerchantManifest {
+    manifest(
+        (0..n)
+            .map(|i| desired("customer.updated", &format!("n{i}"), A))
+            .collect(),
+    )
+}
+
 #[test]
 fn safety_trips_above_thirty_percent_of_ten_or_more() {
-    let lives: Vec<_> = (0..10)
-        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
-        .collect();
-    let keep = |n: usize| {
-        manifest(
-            (0..n)
-                .map(|i| desired("customer.updated", &format!("n{i}"), A))
-                .collect(),
-        )
-    };
+    let lives = ten_live();
     assert_eq!(diff(&keep(7), &lives).safety, None, "3 of 10 is exactly 30%");
     assert_eq!(
         diff(&keep(6), &lives).safety,
@@ -246,16 +253,7 @@ fn plans_for_several_merchants_sort_by_label() {
 
 #[test]
 fn thresholds_replace_the_built_in_limits() {
-    let lives: Vec<_> = (0..10)
-        .map(|i| live(&format!("{i}"), "customer.updated", &format!("n{i}"), A))
-        .collect();
-    let keep = |n: usize| {
-        manifest(
-            (0..n)
-                .map(|i| desired("customer.updated", &format!("n{i}"), A))
-                .collect(),
-        )
-    };
+    let lives = ten_live();
     let strict = Thresholds {
         min_in_scope: 5,
         max_change_percent: 10,
