@@ -97,6 +97,10 @@ pub enum Command {
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
     #[command(args(hidden_network_options()))]
     Validate(ManifestArgs),
+    /// Probe every desired callback URL: DNS, TCP, TLS, HTTP (no key, no API request)
+    Check(CheckArgs),
+    /// Render a saved plan (`plan --out`) as text, JSON or Markdown: no key, no request
+    Show(ShowArgs),
     /// Write a manifest of one merchant's live subscriptions
     Export(ExportArgs),
     /// List the webhook topics Inveterate documents
@@ -160,6 +164,9 @@ pub struct ManifestArgs {
         default_value = "webhooks.yaml"
     )]
     pub files: Vec<PathBuf>,
+    /// Policy file outside the manifests: allowed callback hosts, safety thresholds
+    #[arg(long, value_name = "FILE", env = "INVHOOKS_POLICY", hide_env_values = true)]
+    pub policy: Option<PathBuf>,
 }
 
 /// `plan`.
@@ -180,6 +187,9 @@ pub struct PlanArgs {
     /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
     #[arg(long)]
     pub no_step_summary: bool,
+    /// Also probe the callback URLs the plan creates or changes, as `check` does; warnings only
+    #[arg(long)]
+    pub check_callbacks: bool,
 }
 
 /// `apply`.
@@ -226,6 +236,34 @@ pub struct DriftArgs {
     /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
     #[arg(long)]
     pub no_step_summary: bool,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Manifests whose callback URLs to probe.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Only merchants whose label matches GLOB (repeatable)
+    #[arg(long = "merchant", value_name = "GLOB")]
+    pub merchants: Vec<String>,
+    /// Also POST one synthetic event per subscription, marked `"test": true` in its metadata
+    #[arg(long)]
+    pub send_test_event: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The saved plan, as written by `plan --out`
+    #[arg(value_name = "PLAN.json")]
+    pub plan: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `export`.

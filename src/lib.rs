@@ -5,15 +5,18 @@
 //! manifest files → [`manifest`] → desired state ─┐
 //! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
 //!
-//! The core ([`model`], [`topic`], [`manifest`] validation, [`plan`],
-//! [`render`], [`secret`]) is pure: no network, no clock, no randomness.
-//! I/O lives at the edges: [`api`], [`sandbox`], and the CLI ([`cli`],
+//! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
+//! [`plan`], [`render`], [`secret`], [`delivery`], [`check`]'s model) is
+//! pure: no network, no clock, no randomness. I/O lives at the edges:
+//! [`api`], [`sandbox`], [`check::probe`], and the CLI ([`cli`],
 //! [`commands`]).
 
 pub mod api;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod delivery;
 pub mod digest;
 pub mod escape;
 pub mod exit;
@@ -22,6 +25,7 @@ mod fixtures;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod render;
 pub mod sandbox;
 pub mod saved;

@@ -21,6 +21,32 @@ pub const SAFETY_MIN_IN_SCOPE: usize = 10;
 /// Share of in-scope subscriptions a plan may update or delete (percent).
 pub const SAFETY_MAX_PERCENT: usize = 30;
 
+/// The limits past which `apply` refuses a plan without `--force`; a
+/// policy's `safety:` replaces them (README "Callback host policy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Live subscriptions in scope from which the percentage rule applies.
+    pub min_in_scope: usize,
+    /// Share of in-scope subscriptions a plan may update or delete (percent).
+    pub max_change_percent: usize,
+    /// Most deletes a plan may make, when set.
+    pub max_deletes: Option<usize>,
+    /// Most creates a plan may make, when set.
+    pub max_creates: Option<usize>,
+}
+
+impl Default for Thresholds {
+    /// The built-in limits: [`SAFETY_MIN_IN_SCOPE`], [`SAFETY_MAX_PERCENT`], no count limits.
+    fn default() -> Self {
+        Self {
+            min_in_scope: SAFETY_MIN_IN_SCOPE,
+            max_change_percent: SAFETY_MAX_PERCENT,
+            max_deletes: None,
+            max_creates: None,
+        }
+    }
+}
+
 /// The plan for every merchant, sorted by merchant label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -256,22 +282,44 @@ impl std::ops::Add for Summary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum SafetyTrip {
-    /// More than [`SAFETY_MAX_PERCENT`]% of at least
-    /// [`SAFETY_MIN_IN_SCOPE`] in-scope subscriptions would change.
+    /// More than `max_percent`% of at least [`Thresholds::min_in_scope`]
+    /// in-scope subscriptions would change.
     MassChange {
         /// Updates plus deletes.
         changed: usize,
         /// Live subscriptions not matched by `ignore`.
         in_scope: usize,
+        /// The threshold that tripped ([`SAFETY_MAX_PERCENT`] unless a
+        /// policy sets another).
+        #[serde(default = "default_max_percent")]
+        max_percent: usize,
     },
-    /// More than [`SAFETY_MAX_PERCENT`]% as many creates as at least
-    /// [`SAFETY_MIN_IN_SCOPE`] in-scope subscriptions: a misread or cut
-    /// live list looks like this.
+    /// More deletes than a policy's `maxDeletes`.
+    TooManyDeletes {
+        /// Deletes in the plan.
+        deleted: usize,
+        /// The policy's limit.
+        max: usize,
+    },
+    /// More creates than a policy's `maxCreates`.
+    TooManyCreates {
+        /// Creates in the plan.
+        created: usize,
+        /// The policy's limit.
+        max: usize,
+    },
+    /// More than `max_percent`% as many creates as at least
+    /// [`Thresholds::min_in_scope`] in-scope subscriptions: a misread or
+    /// cut live list looks like this.
     MassCreate {
         /// Creates.
         created: usize,
         /// Live subscriptions not matched by `ignore`.
         in_scope: usize,
+        /// The threshold that tripped ([`SAFETY_MAX_PERCENT`] unless a
+        /// policy sets another).
+        #[serde(default = "default_max_percent")]
+        max_percent: usize,
     },
     /// The manifest declares nothing, so every live subscription would go.
     EmptyManifest {
@@ -283,17 +331,33 @@ pub enum SafetyTrip {
 impl fmt::Display for SafetyTrip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            SafetyTrip::MassChange { changed, in_scope } => write!(
+            SafetyTrip::MassChange {
+                changed,
+                in_scope,
+                max_percent,
+            } => write!(
                 f,
                 "the plan updates or deletes {changed} of {in_scope} live subscriptions ({}%), \
-                 over the {SAFETY_MAX_PERCENT}% threshold",
+                 over the {max_percent}% threshold",
                 changed * 100 / in_scope.max(1)
             ),
-            SafetyTrip::MassCreate { created, in_scope } => write!(
+            SafetyTrip::MassCreate {
+                created,
+                in_scope,
+                max_percent,
+            } => write!(
                 f,
                 "the plan creates {created} subscriptions where {in_scope} are live ({}%), \
-                 over the {SAFETY_MAX_PERCENT}% threshold (a live list read only in part looks like this)",
+                 over the {max_percent}% threshold (a live list read only in part looks like this)",
                 created * 100 / in_scope.max(1)
+            ),
+            SafetyTrip::TooManyDeletes { deleted, max } => write!(
+                f,
+                "the plan deletes {deleted} subscriptions, over the policy's `maxDeletes: {max}`"
+            ),
+            SafetyTrip::TooManyCreates { created, max } => write!(
+                f,
+                "the plan creates {created} subscriptions, over the policy's `maxCreates: {max}`"
             ),
             SafetyTrip::EmptyManifest { deleted } => write!(
                 f,
@@ -303,8 +367,22 @@ impl fmt::Display for SafetyTrip {
     }
 }
 
-/// Plans one merchant: the whole plan semantics in one pure function.
+fn default_max_percent() -> usize {
+    SAFETY_MAX_PERCENT
+}
+
+/// Plans one merchant with the built-in [`Thresholds`].
 pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantPlan {
+    diff_with(manifest, live, &Thresholds::default())
+}
+
+/// Plans one merchant: the whole plan semantics in one pure function;
+/// `thresholds` decide [`MerchantPlan::safety`].
+pub fn diff_with(
+    manifest: &MerchantManifest,
+    live: &[LiveSubscription],
+    thresholds: &Thresholds,
+) -> MerchantPlan {
     let mut summary = Summary::default();
     // Joined in hash maps keyed by borrowed (topic, name): the order they
     // are visited in does not matter, the changes are sorted at the end.
@@ -367,7 +445,7 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
         }
     }
     summary.unmanaged = unmanaged.len();
-    let safety = safety(&summary, in_scope, manifest.subscriptions.is_empty());
+    let safety = safety(&summary, in_scope, manifest.subscriptions.is_empty(), thresholds);
     MerchantPlan {
         merchant: manifest.label.clone(),
         changes,
@@ -382,26 +460,52 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
 pub fn diff_all<'a>(
     merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
 ) -> Plan {
-    let mut merchants: Vec<MerchantPlan> = merchants.into_iter().map(|(m, l)| diff(m, l)).collect();
+    diff_all_with(merchants, &Thresholds::default())
+}
+
+/// [`diff_all`] with the given [`Thresholds`].
+pub fn diff_all_with<'a>(
+    merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
+    thresholds: &Thresholds,
+) -> Plan {
+    let mut merchants: Vec<MerchantPlan> = merchants
+        .into_iter()
+        .map(|(m, l)| diff_with(m, l, thresholds))
+        .collect();
     merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
     Plan { merchants }
 }
 
-fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool) -> Option<SafetyTrip> {
+fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool, t: &Thresholds) -> Option<SafetyTrip> {
     let changed = summary.update + summary.delete;
     if manifest_empty && summary.delete > 0 {
         Some(SafetyTrip::EmptyManifest {
             deleted: summary.delete,
         })
-    } else if in_scope >= SAFETY_MIN_IN_SCOPE && changed * 100 > in_scope * SAFETY_MAX_PERCENT {
-        Some(SafetyTrip::MassChange { changed, in_scope })
-    } else if in_scope >= SAFETY_MIN_IN_SCOPE && summary.create * 100 > in_scope * SAFETY_MAX_PERCENT {
+    } else if in_scope >= t.min_in_scope && changed * 100 > in_scope * t.max_change_percent {
+        Some(SafetyTrip::MassChange {
+            changed,
+            in_scope,
+            max_percent: t.max_change_percent,
+        })
+    } else if in_scope >= t.min_in_scope && summary.create * 100 > in_scope * t.max_change_percent {
         Some(SafetyTrip::MassCreate {
             created: summary.create,
             in_scope,
+            max_percent: t.max_change_percent,
+        })
+    } else if let Some(max) = t.max_deletes.filter(|max| summary.delete > *max) {
+        Some(SafetyTrip::TooManyDeletes {
+            deleted: summary.delete,
+            max,
         })
     } else {
-        None
+        t.max_creates
+            .filter(|max| summary.create > *max)
+            .map(|max| SafetyTrip::TooManyCreates {
+                created: summary.create,
+                max,
+            })
     }
 }
 

@@ -165,24 +165,32 @@ fn order_is_deterministic_whatever_the_input_order() {
     );
 }
 
+/// Ten live subscriptions `n0`…`n9` of one topic.
+fn ten_live() -> Vec<LiveSubscription> {
+    (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect()
+}
+
+/// A manifest keeping the first `n` of [`ten_live`] (more adds creates).
+fn keep(n: usize) -> MerchantManifest {
+    manifest(
+        (0..n)
+            .map(|i| desired("customer.updated", &format!("n{i}"), A))
+            .collect(),
+    )
+}
+
 #[test]
 fn safety_trips_above_thirty_percent_of_ten_or_more() {
-    let lives: Vec<_> = (0..10)
-        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
-        .collect();
-    let keep = |n: usize| {
-        manifest(
-            (0..n)
-                .map(|i| desired("customer.updated", &format!("n{i}"), A))
-                .collect(),
-        )
-    };
+    let lives = ten_live();
     assert_eq!(diff(&keep(7), &lives).safety, None, "3 of 10 is exactly 30%");
     assert_eq!(
         diff(&keep(6), &lives).safety,
         Some(SafetyTrip::MassChange {
             changed: 4,
-            in_scope: 10
+            in_scope: 10,
+            max_percent: 30,
         })
     );
     assert_eq!(
@@ -215,7 +223,8 @@ fn many_creates_where_many_are_live_trip_safety_too() {
         diff(&wants(20), &lives).safety,
         Some(SafetyTrip::MassCreate {
             created: 10,
-            in_scope: 10
+            in_scope: 10,
+            max_percent: 30,
         })
     );
     assert_eq!(
@@ -240,4 +249,40 @@ fn plans_for_several_merchants_sort_by_label() {
     let labels: Vec<_> = plan.merchants.iter().map(|m| m.merchant.as_str()).collect();
     assert_eq!(labels, ["a", "b"]);
     assert!(!plan.has_changes());
+}
+
+#[test]
+fn thresholds_replace_the_built_in_limits() {
+    let lives = ten_live();
+    let strict = Thresholds {
+        min_in_scope: 5,
+        max_change_percent: 10,
+        ..Thresholds::default()
+    };
+    assert_eq!(diff_with(&keep(8), &lives, &Thresholds::default()).safety, None);
+    assert_eq!(
+        diff_with(&keep(8), &lives, &strict).safety,
+        Some(SafetyTrip::MassChange {
+            changed: 2,
+            in_scope: 10,
+            max_percent: 10,
+        })
+    );
+    let counts = Thresholds {
+        max_deletes: Some(1),
+        max_creates: Some(0),
+        ..Thresholds::default()
+    };
+    assert_eq!(
+        diff_with(&keep(8), &lives, &counts).safety,
+        Some(SafetyTrip::TooManyDeletes { deleted: 2, max: 1 })
+    );
+    assert_eq!(
+        diff_with(&keep(11), &lives, &counts).safety,
+        Some(SafetyTrip::TooManyCreates { created: 1, max: 0 })
+    );
+    assert_eq!(
+        diff(&keep(8), &lives),
+        diff_with(&keep(8), &lives, &Thresholds::default())
+    );
 }

@@ -57,15 +57,10 @@ impl ApiKey {
         crate::digest::sha256_json(&("invhooks-key-v1", salt, &self.0))
     }
 
-    /// `text` with the key replaced by `placeholder` (a file that must not
-    /// hold the key, but must give it back: [`ApiKey::restore`]).
+    /// `text` with the key replaced by `placeholder` (for a file that must
+    /// not hold the key: saved plans).
     pub fn hide(&self, text: &str, placeholder: &str) -> String {
         text.replace(&self.0, placeholder)
-    }
-
-    /// `text` with `placeholder` replaced by the key.
-    pub fn restore(&self, text: &str, placeholder: &str) -> String {
-        text.replace(placeholder, &self.0)
     }
 }
 

@@ -37,7 +37,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         },
         None => {
             let targets = fetch(ctx, &args.manifests.files).await?;
-            let plan = plan_targets(&targets);
+            let plan = plan_targets(ctx, &targets);
             (targets, plan)
         }
     };

@@ -11,7 +11,9 @@ use url::Url;
 
 use super::{base_url, Helped};
 use crate::api::{self, ApiKey, Client, ClientOptions};
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::plan::Thresholds;
+use crate::policy::{self, Policy};
 
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct Context {
     /// Plain http to a non-loopback sandbox, allowed by
     /// [`base_url::ALLOW_INSECURE_ENV`] (warned on every run).
     pub insecure_sandbox: bool,
+    /// The policy (`--policy`, `INVHOOKS_POLICY`), read and checked once.
+    pub policy: Option<Policy>,
 }
 
 impl Context {
@@ -72,6 +76,7 @@ impl Context {
                 .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
                 .filter(|p| !p.as_os_str().is_empty()),
             stderr_tty: std::io::stderr().is_terminal(),
+            policy: policy_file(cli).map(read_policy).transpose()?,
         })
     }
 
@@ -100,6 +105,11 @@ impl Context {
                 .write_all(text.as_bytes()),
             Sink::Private(path) => write_private(path, text.as_bytes()),
         }
+    }
+
+    /// The safety thresholds: the policy's, else the built-in ones.
+    pub fn thresholds(&self) -> Thresholds {
+        self.policy.as_ref().map(|p| p.thresholds).unwrap_or_default()
     }
 
     /// Writes data to stdout.
@@ -188,22 +198,90 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The `--policy` of the commands that take one.
+fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
+    let manifests = match &cli.command {
+        Command::Plan(a) => &a.manifests,
+        Command::Apply(a) => &a.manifests,
+        Command::Drift(a) => &a.manifests,
+        Command::Check(a) => &a.manifests,
+        Command::Validate(a) => a,
+        _ => return None,
+    };
+    manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Reads and checks the policy file (at most 1 MiB); its problems are
+/// reported like a manifest's, with `file:line`.
+fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
+    use std::io::Read as _;
+    const MAX_BYTES: u64 = 1024 * 1024;
+    let shown = path.display();
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text));
+    if let Err(e) = read {
+        return Err(Helped::wrap(
+            anyhow::Error::new(e).context(format!("cannot read policy file `{shown}`")),
+            "pass the policy with --policy FILE or INVHOOKS_POLICY (a YAML file with `version: 1`)",
+        ));
+    }
+    anyhow::ensure!(
+        text.len() as u64 <= MAX_BYTES,
+        "policy file `{shown}` is larger than 1 MiB"
+    );
+    policy::parse(path, &text)
+        .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))
+}
+
+/// The help for a CA file that cannot be used.
+const CA_HELP: &str = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
+
+impl Context {
+    /// The extra CA certificates (`--ca-cert`, `SSL_CERT_FILE`) as DER, for
+    /// TLS outside the API client (`check`'s probes).
+    pub fn ca_roots_der(
+        &self,
+    ) -> anyhow::Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>> {
+        use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+        let Some(path) = &self.ca_cert else {
+            return Ok(Vec::new());
+        };
+        let certs = read_ca_pem(path).and_then(|pem| {
+            tokio_rustls::rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        });
+        certs.map_err(|e| {
+            Helped::wrap(
+                e.context(format!("cannot use CA certificates from `{}`", path.display())),
+                CA_HELP,
+            )
+        })
+    }
+}
+
+/// Reads a PEM file of CA certificates (at most 16 MiB, at least one
+/// certificate block).
+fn read_ca_pem(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    const MAX_BYTES: u64 = 16 * 1024 * 1024;
+    let mut pem = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut pem)?;
+    anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
+    anyhow::ensure!(
+        pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+        "no PEM certificate in it"
+    );
+    Ok(pem)
+}
+
 /// Reads a PEM bundle of CA certificates for `--ca-cert` / `SSL_CERT_FILE`.
 fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
-    const MAX_BYTES: u64 = 16 * 1024 * 1024;
     let shown = path.display();
-    let help = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
     let read = || -> anyhow::Result<Vec<reqwest::Certificate>> {
-        use std::io::Read as _;
-        let mut pem = Vec::new();
-        std::fs::File::open(path)?
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut pem)?;
-        anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
-        anyhow::ensure!(
-            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
-            "no PEM certificate in it"
-        );
+        let pem = read_ca_pem(path)?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)?;
         // Parsed for real only when a client is built: try each one now,
         // so a bad one is named instead of failing every client.
@@ -221,7 +299,7 @@ fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certific
     read().map_err(|e| {
         Helped::wrap(
             e.context(format!("cannot use CA certificates from `{shown}`")),
-            help,
+            CA_HELP,
         )
     })
 }

@@ -55,7 +55,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         key,
     };
     ctx.out(&format!("$ invhooks plan -f {EXAMPLE_PATH}\n"));
-    let plan = plan_targets(std::slice::from_ref(&target));
+    let plan = plan_targets(&ctx, std::slice::from_ref(&target));
     ctx.out(&text::render(&plan, text::TextOptions { color: ctx.color }));
 
     ctx.out(&format!("\n$ invhooks apply -f {EXAMPLE_PATH} --auto-approve\n"));
@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
 
     ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));
     target.live = target.client.list().await?;
-    let again = plan_targets(std::slice::from_ref(&target));
+    let again = plan_targets(&ctx, std::slice::from_ref(&target));
     ctx.out(&text::render(&again, text::TextOptions { color: ctx.color }));
     sandbox.shutdown().await?;
     Ok(if again.has_changes() {

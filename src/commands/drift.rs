@@ -10,7 +10,7 @@ use crate::render::{drift, Format};
 /// Runs `drift`.
 pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
     let targets = fetch(ctx, &args.manifests.files).await?;
-    let plan = plan_targets(&targets);
+    let plan = plan_targets(ctx, &targets);
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color),
         Format::Json => drift::json(&plan),

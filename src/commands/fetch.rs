@@ -19,12 +19,30 @@ pub fn process_env(name: &str) -> Option<String> {
 /// Loads and validates manifests; diagnostics become one error (and, on
 /// GitHub Actions, annotations too).
 pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    manifest::load_paths(files, &process_env)
-        .inspect_err(|d| ctx.annotate(d))
-        .map_err(|d| match d.0.len() {
-            1 => anyhow::anyhow!("{d}"),
-            n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
-        })
+    let manifests = manifest::load_paths(files, &process_env).map_err(|d| problems(ctx, &d))?;
+    police(ctx, &manifests)?;
+    Ok(manifests)
+}
+
+/// Checks manifests against the policy, if any (README "Callback host
+/// policy"): a callback host it does not allow is a validation error.
+pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
+    let Some(policy) = &ctx.policy else {
+        return Ok(());
+    };
+    match policy.check(manifests) {
+        found if found.is_empty() => Ok(()),
+        found => Err(problems(ctx, &manifest::Diagnostics(found))),
+    }
+}
+
+/// Validation problems as one error (and, on GitHub Actions, annotations).
+fn problems(ctx: &Context, d: &manifest::Diagnostics) -> anyhow::Error {
+    ctx.annotate(d);
+    match d.0.len() {
+        1 => anyhow::anyhow!("{d}"),
+        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
+    }
 }
 
 /// One merchant ready to plan: its manifest, client and live state.
@@ -113,7 +131,10 @@ fn unreadable(manifest: &MerchantManifest, e: api::ApiError) -> anyhow::Error {
     )
 }
 
-/// Plans every target.
-pub fn plan_targets(targets: &[Target]) -> Plan {
-    crate::plan::diff_all(targets.iter().map(|t| (&t.manifest, t.live.as_slice())))
+/// Plans every target, with the policy's safety thresholds if any.
+pub fn plan_targets(ctx: &Context, targets: &[Target]) -> Plan {
+    crate::plan::diff_all_with(
+        targets.iter().map(|t| (&t.manifest, t.live.as_slice())),
+        &ctx.thresholds(),
+    )
 }

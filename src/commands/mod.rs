@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod base_url;
+mod check;
 mod ci;
 mod completions;
 mod context;
@@ -17,6 +18,7 @@ mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;
+mod show;
 mod topics;
 mod validate;
 
@@ -35,6 +37,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Drift(args) => drift::run(&ctx, args).await,
         Command::Validate(args) => validate::run(&ctx, &args.files),
+        Command::Check(args) => check::run(&ctx, args).await,
+        Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Topics => Ok(topics::topics(&ctx)),
         Command::Schema => topics::schema(&ctx),

@@ -2,7 +2,7 @@
 //! optionally save the plan (`--out`) and summarise it for GitHub Actions.
 
 use super::fetch::{fetch, plan_targets};
-use super::{saved, Context};
+use super::{check, saved, Context};
 use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::Plan;
@@ -11,11 +11,19 @@ use crate::render::{self, markdown, text, Format};
 /// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     let targets = fetch(ctx, &args.manifests.files).await?;
-    let plan = plan_targets(&targets);
+    let plan = plan_targets(ctx, &targets);
     if let Some(out) = &args.out {
-        saved::write(ctx, out, &targets, &plan)?;
+        saved::write(ctx, out, &targets)?;
     }
-    ctx.out(&render_plan(ctx, &plan, args.format, "invhooks plan"));
+    let checked = if args.check_callbacks {
+        callback_warnings(ctx, &plan).await
+    } else {
+        String::new()
+    };
+    ctx.out(&match args.format {
+        Format::Markdown if !checked.is_empty() => with_section(&plan, &checked),
+        format => render_plan(ctx, &plan, format, "invhooks plan"),
+    });
     let warnings: Vec<_> = targets
         .iter()
         .filter_map(|t| {
@@ -28,14 +36,61 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         })
         .collect();
     ctx.annotate_warnings(&warnings);
-    ctx.step_summary(args.no_step_summary, || {
-        markdown::render(&plan, "invhooks plan", markdown::GITHUB_COMMENT_LIMIT)
-    });
+    ctx.step_summary(args.no_step_summary, || with_section(&plan, &checked));
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes
     } else {
         Exit::Success
     })
+}
+
+/// `plan --check-callbacks`: probes the URLs the plan would start
+/// delivering to (README "Probe callbacks"), warns on stderr for each one
+/// that does not answer, and returns the Markdown warning section (empty
+/// when all answer). Never fails the plan.
+async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
+    let prober = match check::prober(ctx) {
+        Ok(prober) => prober,
+        Err(e) => {
+            ctx.warn(&format!("callback URLs not checked: {e:#}"));
+            return String::new();
+        }
+    };
+    let outcomes = check::probe_all(&prober, crate::check::planned_callbacks(plan), false).await;
+    for o in outcomes.iter().filter(|o| !o.ok()) {
+        if let Err(failure) = &o.result {
+            let users: Vec<String> = o
+                .callback
+                .users
+                .iter()
+                .map(|u| format!("{} {} {}", u.merchant, u.topic, u.name))
+                .collect();
+            ctx.warn(&format!(
+                "callback {} ({}) did not answer: {failure}",
+                crate::secret::mask_url(&o.callback.url),
+                users.join(", ")
+            ));
+        }
+    }
+    let section = crate::check::render::markdown_warnings(&outcomes);
+    if section.len() > markdown::GITHUB_COMMENT_LIMIT / 2 {
+        let failed = outcomes.iter().filter(|o| !o.ok()).count();
+        return format!("### Callback check\n\n> [!WARNING]\n> {failed} callback URLs this plan delivers to did not answer a probe; run `invhooks check` for the list.\n");
+    }
+    section
+}
+
+/// The plan's Markdown with `section` (the callback check) after it, the
+/// whole within GitHub's comment limit.
+fn with_section(plan: &Plan, section: &str) -> String {
+    let room = if section.is_empty() { 0 } else { section.len() + 1 };
+    let limit = markdown::GITHUB_COMMENT_LIMIT.saturating_sub(room);
+    let mut text = markdown::render(plan, "invhooks plan", limit);
+    if !section.is_empty() {
+        text.push('\n');
+        text.push_str(section);
+    }
+    text
 }
 
 /// Renders a plan in the chosen format.

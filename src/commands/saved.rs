@@ -10,17 +10,20 @@ use anyhow::Context as _;
 
 use super::context::Sink;
 use super::{api_key, fetch, Context, Helped, Target};
+use crate::model::LiveSubscription;
 use crate::plan::Plan;
-use crate::saved::{self, PlanFileError, SavedPlan};
+use crate::saved::{self, Loaded, PlanFileError, SavedPlan};
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Writes the saved plan of `plan` (computed from `targets`) to `path`:
-/// bound to each merchant's key by a salted digest, and holding no key
-/// (a live value with the key in it gets a placeholder that `apply --plan`
-/// fills in again).
-pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> anyhow::Result<()> {
+/// Writes the saved plan of `targets` to `path`: bound to each merchant's
+/// key by a salted digest, and holding no key. A live value with the key in
+/// it is saved with a placeholder instead ([`saved::key_placeholder`]), the
+/// plan and fingerprint computed over that, and `apply --plan` compares the
+/// fresh list the same way; no call needs the hidden value (deletes and
+/// updates go by id, and the manifest never holds a key).
+pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
     let mut files = Vec::with_capacity(targets.len());
     for t in targets {
         let bytes = std::fs::read(&t.manifest.file).with_context(|| {
@@ -33,7 +36,11 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
     }
     let key_salt = salt();
     let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
-    let live: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
+    let live: Vec<_> = targets.iter().map(without_key).collect();
+    let plan = crate::plan::diff_all_with(
+        manifests.iter().zip(&live).map(|(m, l)| (m, l.as_slice())),
+        &ctx.thresholds(),
+    );
     let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
     let sources = saved::Sources {
         manifests: &manifests,
@@ -42,12 +49,8 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
         key_digests: &key_digests,
         key_salt: &key_salt,
     };
-    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, plan);
-    let text = targets.iter().fold(doc.to_json(), |text, t| {
-        t.key
-            .hide(&text, &saved::key_placeholder(&t.manifest.api_key_env))
-    });
-    ctx.emit(Sink::Private(path), &text)
+    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, &plan);
+    ctx.emit(Sink::Private(path), &doc.to_json())
         .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
     ctx.status(&format!(
         "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
@@ -55,6 +58,22 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
         path.display()
     ));
     Ok(())
+}
+
+/// A target's live list with its key replaced by the placeholder, in every
+/// field, as saved plans hold it.
+fn without_key(t: &Target) -> Vec<LiveSubscription> {
+    let placeholder = saved::key_placeholder(&t.manifest.api_key_env);
+    let hide = |v: &str| t.key.hide(v, &placeholder);
+    t.live
+        .iter()
+        .map(|s| LiveSubscription {
+            id: hide(&s.id),
+            topic: hide(&s.topic),
+            name: hide(&s.name),
+            callback_url: hide(&s.callback_url),
+        })
+        .collect()
 }
 
 /// 16 random bytes as hex: the salt of a plan's key digests.
@@ -83,36 +102,7 @@ pub enum Prepared {
 /// fingerprint). Nothing is written.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
-    let replan = saved::replan(&shown);
-    let text = read_plan(path).map_err(|e| {
-        let help = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
-        } else {
-            replan.clone()
-        };
-        Helped::wrap(
-            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
-            help,
-        )
-    })?;
-    // Keys the plan holds placeholders for, back in place before the checks.
-    let mut text = text;
-    for env in saved::placeholders(&text) {
-        let key = api_key(&env, &format!("plan {shown}"))?;
-        text = key.restore(&text, &saved::key_placeholder(&env));
-    }
-    let loaded = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
-        let help = match &e {
-            PlanFileError::JsonOutput => format!(
-                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
-            ),
-            PlanFileError::Version { .. } => {
-                format!("apply it with the invhooks version that wrote it, or {replan}")
-            }
-            _ => replan.clone(),
-        };
-        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
-    })?;
+    let loaded = read(path, Verb::Apply)?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
         return Ok(Prepared::Refused(reasons));
     }
@@ -129,18 +119,64 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         loaded.tool_version,
         short(&loaded.manifest_digest)
     ));
-    let manifests = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    fetch::police(ctx, &manifests)?;
     let targets = fetch::targets(ctx, manifests, |m| {
         format!("merchant `{}` in plan {shown}", m.label)
     })
     .await?;
-    let fresh: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
+    // Compared as saved: with each key replaced by its placeholder.
+    let fresh: Vec<_> = targets.iter().map(without_key).collect();
     if let Some(reasons) = loaded.stale(&fresh, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
-    Ok(Prepared::Ready {
-        targets,
-        plan: loaded.plan(),
+    // The saved changes exactly, their safety judged by this run's thresholds.
+    let mut plan = loaded.plan();
+    for (m, saved) in plan.merchants.iter_mut().zip(&loaded.merchants) {
+        m.safety = crate::plan::diff_with(&saved.manifest, &saved.live, &ctx.thresholds()).safety;
+    }
+    Ok(Prepared::Ready { targets, plan })
+}
+
+/// Which command reads a saved plan: the advice on a bad file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `apply --plan`.
+    Apply,
+    /// `show`.
+    Show,
+}
+
+/// Reads and checks a saved plan (no request): every error names the file
+/// and says what to do.
+pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
+    let shown = path.display().to_string();
+    let (replan, again) = match verb {
+        Verb::Apply => (saved::replan(&shown), "apply"),
+        Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
+    };
+    let text = read_plan(path).map_err(|e| {
+        let help = if e.kind() == std::io::ErrorKind::NotFound {
+            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
+        } else {
+            replan.clone()
+        };
+        Helped::wrap(
+            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
+            help,
+        )
+    })?;
+    SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
+        let help = match &e {
+            PlanFileError::JsonOutput => format!(
+                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
+            ),
+            PlanFileError::Version { .. } => {
+                format!("{again} it with the invhooks version that wrote it, or {replan}")
+            }
+            _ => replan.clone(),
+        };
+        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })
 }
 

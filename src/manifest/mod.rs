@@ -36,7 +36,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub(crate) use expand::is_var_name;
 
 use crate::model::MerchantManifest;
 

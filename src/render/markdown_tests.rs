@@ -68,6 +68,7 @@ fn small() -> Plan {
     acme.safety = Some(SafetyTrip::MassChange {
         changed: 4,
         in_scope: 10,
+        max_percent: 30,
     });
     let beta = merchant(
         "beta",
@@ -112,6 +113,7 @@ fn huge(changes: usize) -> Plan {
     m.safety = Some(SafetyTrip::MassChange {
         changed: changes * 2 / 3,
         in_scope: changes,
+        max_percent: 30,
     });
     Plan {
         merchants: vec![

@@ -40,28 +40,10 @@ pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry
     (never the API key); keep it out of logs, public artifacts and git";
 
 /// What stands in a saved plan where a live value held the merchant's API
-/// key (`ENV` names its variable); `apply --plan` puts the key back.
+/// key (`api_key_env` names its variable); fingerprints are taken over the
+/// values with the placeholder, so the file never needs the key.
 pub fn key_placeholder(api_key_env: &str) -> String {
-    format!("${{{KEY_PLACEHOLDER}{api_key_env}}}")
-}
-
-/// The prefix of [`key_placeholder`] inside `${…}`.
-pub const KEY_PLACEHOLDER: &str = "INVHOOKS_API_KEY_OF:";
-
-/// The variables whose keys `text` holds placeholders for, sorted.
-pub fn placeholders(text: &str) -> Vec<String> {
-    let start = format!("${{{KEY_PLACEHOLDER}");
-    let mut names: Vec<String> = text
-        .match_indices(&start)
-        .filter_map(|(at, _)| {
-            let rest = &text[at + start.len()..];
-            let name = &rest[..rest.find('}')?];
-            crate::manifest::is_var_name(name).then(|| name.to_owned())
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names
+    format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
 
 /// A saved plan, as written to and read from `PLAN.json`.

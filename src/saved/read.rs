@@ -139,7 +139,14 @@ impl SavedMerchant {
         }
         let manifest = self.manifest()?;
         let plan = self.plan.load(who)?;
-        if plan::diff(&manifest, &self.live.subscriptions) != plan {
+        // `safety` is not compared: it is judged by the thresholds of the
+        // run that applies the plan (a policy's, README "Callback host policy").
+        let fresh = plan::diff(&manifest, &self.live.subscriptions);
+        if (MerchantPlan {
+            safety: plan.safety,
+            ..fresh
+        }) != plan
+        {
             return inconsistent(format!(
                 "merchant `{who}`: the stored changes are not what its manifest and live state give \
                  (edited by hand, or written by another invhooks version: {tool_version})"

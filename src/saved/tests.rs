@@ -208,15 +208,3 @@ fn another_key_is_refused_and_the_same_key_is_not() {
         "plan `plan.json` was saved for another API key: merchant `acme` (`KEY_ACME`); nothing was changed"
     );
 }
-
-#[test]
-fn key_placeholders_name_their_variables() {
-    let text = format!(
-        "a {} b {} {}",
-        key_placeholder("KEY_A"),
-        key_placeholder("KEY_B"),
-        key_placeholder("KEY_A")
-    );
-    assert_eq!(placeholders(&text), ["KEY_A", "KEY_B"]);
-    assert!(placeholders("${INVHOOKS_API_KEY_OF:not a name}").is_empty());
-}

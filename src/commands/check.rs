@@ -1,0 +1,126 @@
+//! `invhooks check` (README "Probe callbacks"): load the manifests, probe
+//! every distinct callback URL (bounded concurrency), optionally POST a
+//! test event per subscription, render. Offline of the Inveterate API: no
+//! key is read and nothing is sent to it. `plan --check-callbacks` reuses
+//! [`probe_all`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt as _;
+
+use super::{load, Context, Helped};
+use crate::check::probe::Prober;
+use crate::check::{self, render, Callback, Delivery, Outcome};
+use crate::cli::CheckArgs;
+use crate::delivery::{self, Event};
+use crate::exit::Exit;
+use crate::model::MerchantManifest;
+use crate::render::Format;
+
+/// Callback URLs probed at once.
+const CONCURRENCY: usize = 16;
+
+/// Runs `check`.
+pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
+    let manifests = select(load(ctx, &args.manifests.files)?, &args.merchants)?;
+    let callbacks = check::callbacks(&manifests);
+    let outcomes = probe_all(&prober(ctx)?, callbacks, args.send_test_event).await;
+    ctx.out(&match args.format {
+        Format::Text => render::text(&outcomes),
+        Format::Json => render::json(&outcomes),
+        Format::Markdown => render::markdown(&outcomes, "invhooks check"),
+    });
+    Ok(if outcomes.iter().all(Outcome::ok) {
+        Exit::Success
+    } else {
+        Exit::Error
+    })
+}
+
+/// Keeps the merchants whose label matches one of `globs` (all when none).
+fn select(manifests: Vec<MerchantManifest>, globs: &[String]) -> anyhow::Result<Vec<MerchantManifest>> {
+    if globs.is_empty() {
+        return Ok(manifests);
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::Glob::new(g).map_err(|e| {
+            Helped::wrap(
+                anyhow::anyhow!("`--merchant {g}` is not a valid glob: {e}"),
+                "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
+            )
+        })?;
+        set.add(glob);
+    }
+    let set = set.build()?;
+    let labels: Vec<String> = manifests.iter().map(|m| format!("`{}`", m.label)).collect();
+    let kept: Vec<_> = manifests.into_iter().filter(|m| set.is_match(&m.label)).collect();
+    if kept.is_empty() {
+        return Err(Helped::wrap(
+            anyhow::anyhow!("no merchant matches `--merchant {}`", globs.join(" --merchant ")),
+            format!("the manifests declare {}", labels.join(", ")),
+        ));
+    }
+    Ok(kept)
+}
+
+/// A prober with the run's timeout and extra CA certificates.
+pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
+    Prober::new(ctx.ca_roots_der()?, ctx.timeout)
+}
+
+/// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,
+/// POSTs one test event per subscription of each reachable URL.
+pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: bool) -> Vec<Outcome> {
+    futures_util::stream::iter(callbacks)
+        .map(|callback| async move {
+            let (result, latency) = prober.probe(&callback.url).await;
+            let mut deliveries = Vec::new();
+            if send && result.is_ok() {
+                for user in &callback.users {
+                    let body = test_event(&user.merchant, &user.topic);
+                    let result = prober.post(&callback.url, body.as_bytes()).await;
+                    deliveries.push(Delivery {
+                        user: user.clone(),
+                        result,
+                    });
+                }
+            }
+            Outcome {
+                callback,
+                result,
+                latency,
+                deliveries,
+            }
+        })
+        .buffered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// A synthetic delivery for `topic`, marked `metadata.test: true`.
+fn test_event(merchant: &str, topic: &str) -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let id = format!("evt_test_{:016x}", rand::random::<u64>());
+    let shop: String = merchant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let at = delivery::rfc3339(secs);
+    let event = Event {
+        topic,
+        id: &id,
+        shop_domain: &format!("{shop}.myshopify.com"),
+        at: &at,
+        test: true,
+    };
+    delivery::body(&event).to_string()
+}

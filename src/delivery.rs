@@ -1,0 +1,149 @@
+//! The body Inveterate POSTs to a callback URL (README "Probe callbacks",
+//! `--send-test-event`): `{"payload": {...}, "metadata": {...}}`, with a
+//! sample `payload.detail` per topic. Pure: the event id and the time are
+//! given by the caller, so the same inputs give the same bytes.
+
+use serde_json::{json, Value};
+
+/// The API version deliveries carry in `metadata.version`.
+pub const VERSION: &str = "2025-06";
+
+/// What one delivery is about, apart from its topic-specific detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// The subscription's topic, e.g. `customer.cancelled`.
+    pub topic: &'a str,
+    /// The delivery id (`metadata.id`).
+    pub id: &'a str,
+    /// The shop the event comes from (`metadata.shopDomain`).
+    pub shop_domain: &'a str,
+    /// RFC 3339 time of the event (`createdAt`, `updatedAt`, `triggerredAt`).
+    pub at: &'a str,
+    /// Whether this is a synthetic event (`metadata.test: true`), as sent
+    /// by `invhooks check --send-test-event`.
+    pub test: bool,
+}
+
+/// The delivery body for `event`, in Inveterate's shape (its own spelling
+/// `triggerredAt` included); `metadata.test` is present only on test events.
+pub fn body(event: &Event<'_>) -> Value {
+    let mut metadata = json!({
+        "id": event.id,
+        "retryCount": 0,
+        "shopDomain": event.shop_domain,
+        "topic": event.topic,
+        "version": VERSION,
+        "triggerredAt": event.at,
+    });
+    if event.test {
+        metadata["test"] = Value::Bool(true);
+    }
+    json!({
+        "payload": {
+            "merchantId": "gid://shopify/Shop/1000000001",
+            "customerId": "gid://shopify/Customer/2000000001",
+            "createdAt": event.at,
+            "updatedAt": event.at,
+            "detail": detail(event.topic),
+        },
+        "metadata": metadata,
+    })
+}
+
+/// A plausible topic-specific `detail` object (sample values only).
+pub fn detail(topic: &str) -> Value {
+    let tier = json!({ "tierId": "tier_sample_gold", "tierName": "Gold" });
+    match topic {
+        "customer.joined.paid_tier"
+        | "customer.joined.free_tier"
+        | "customer.joined.free_trial"
+        | "customer.joined.lifetime_tier" => tier,
+        "customer.changed_tier" => json!({
+            "previousTierId": "tier_sample_silver",
+            "tierId": "tier_sample_gold",
+        }),
+        "customer.ordered" => {
+            json!({ "orderId": "gid://shopify/Order/3000000001", "total": "42.00", "currency": "USD" })
+        }
+        "customer.updated" => json!({ "changed": ["email"], "email": "member@example.invalid" }),
+        "customer.payment_methods.updated" => json!({ "paymentMethod": "card", "last4": "4242" }),
+        "customer.payment_succeeded" | "customer.payment_failed" | "customer_billing.attempt.failed" => {
+            json!({ "amount": "9.99", "currency": "USD", "attempt": 1 })
+        }
+        "customer.credits.updated" | "customer.credits.expired" => {
+            json!({ "credits": "5.00", "currency": "USD" })
+        }
+        "customer.cancelled" | "customer.pending_cancellation" => json!({
+            "tierId": "tier_sample_gold",
+            "cancelAt": "2026-01-01T00:00:00Z",
+        }),
+        _ => json!({}),
+    }
+}
+
+/// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`),
+/// the form deliveries carry their times in.
+pub fn rfc3339(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_767_323_045), "2026-01-02T03:04:05Z");
+    }
+
+    #[test]
+    fn a_test_event_has_the_documented_keys_and_is_marked() {
+        let event = Event {
+            topic: "customer.cancelled",
+            id: "evt_1",
+            shop_domain: "acme.myshopify.com",
+            at: "2026-01-02T03:04:05Z",
+            test: true,
+        };
+        let v = body(&event);
+        for key in ["merchantId", "customerId", "createdAt", "updatedAt", "detail"] {
+            assert!(v["payload"].get(key).is_some(), "payload.{key}");
+        }
+        let m = &v["metadata"];
+        assert_eq!(m["triggerredAt"], "2026-01-02T03:04:05Z");
+        assert_eq!(m["retryCount"], 0);
+        assert_eq!(m["version"], VERSION);
+        assert_eq!(m["topic"], "customer.cancelled");
+        assert_eq!(m["test"], true);
+        let real = body(&Event { test: false, ..event });
+        assert!(real["metadata"].get("test").is_none(), "only test events say so");
+    }
+
+    #[test]
+    fn every_documented_topic_has_a_detail_object() {
+        for topic in crate::topic::Topic::ALL {
+            assert!(
+                detail(topic.as_str()).as_object().is_some_and(|o| !o.is_empty()),
+                "{topic}"
+            );
+        }
+    }
+}

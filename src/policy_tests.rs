@@ -1,0 +1,137 @@
+//! The policy: parsing with `file:line`, and hosts compared in the form
+//! no URL trick can change.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use super::*;
+use crate::fixtures::{desired, manifest};
+
+fn policy(text: &str) -> Policy {
+    parse(Path::new("policy.yaml"), text).unwrap()
+}
+
+fn errors(text: &str) -> String {
+    parse(Path::new("policy.yaml"), text).unwrap_err().to_string()
+}
+
+const HOSTS: &str =
+    "version: 1\nallowedCallbackHosts: [\"*.acme.dev\", \"hooks.zapier.com\", \"*.bücher.de\"]\n";
+
+#[test]
+fn hosts_match_the_globs_on_the_host_alone() {
+    let p = policy(HOSTS);
+    for ok in [
+        "https://hooks.acme.dev/x",
+        "https://a.b.acme.dev:8443/x?y=1",
+        "https://HOOKS.ZAPIER.COM/hooks/catch/1",
+        "https://user:pw@hooks.zapier.com/x",
+    ] {
+        assert_eq!(p.allows(ok), Ok(()), "{ok}");
+    }
+    for (bad, host) in [
+        ("https://acme.dev/x", "acme.dev"),
+        (
+            "https://hooks.acme.dev.evil.example/x",
+            "hooks.acme.dev.evil.example",
+        ),
+        ("https://hooks.zapier.com@evil.example/x", "evil.example"),
+        ("https://hooks.zapier.com:pw@evil.example/x", "evil.example"),
+        ("https://evil.example/hooks.zapier.com", "evil.example"),
+        ("https://evil.example:443/.acme.dev", "evil.example"),
+        ("https://evil.example?h=hooks.zapier.com", "evil.example"),
+        ("http://127.0.0.1:8080/x", "127.0.0.1"),
+    ] {
+        assert_eq!(p.allows(bad), Err(host.to_owned()), "{bad}");
+    }
+}
+
+#[test]
+fn internationalised_hosts_are_compared_in_ascii() {
+    let p = policy(HOSTS);
+    assert_eq!(p.allows("https://shop.bücher.de/x"), Ok(()));
+    assert_eq!(
+        p.allows("https://shop.xn--bcher-kva.de/x"),
+        Ok(()),
+        "punycode is the same host"
+    );
+    // A look-alike (Cyrillic `а` in `аcme`) is another host.
+    assert_eq!(
+        p.allows("https://hooks.\u{430}cme.dev/x"),
+        Err("hooks.xn--cme-5cd.dev".to_owned())
+    );
+    assert_eq!(
+        host_of("https://HOOKS.Acme.DEV./x").as_deref(),
+        Some("hooks.acme.dev")
+    );
+}
+
+#[test]
+fn no_allowed_hosts_key_allows_every_host_and_an_empty_list_none() {
+    assert_eq!(policy("version: 1\n").allows("https://anything.example/"), Ok(()));
+    let none = policy("version: 1\nallowedCallbackHosts: []\n");
+    assert_eq!(
+        none.allows("https://hooks.acme.dev/"),
+        Err("hooks.acme.dev".to_owned())
+    );
+}
+
+#[test]
+fn a_violation_names_the_place_the_host_and_the_policy() {
+    let p = policy(HOSTS);
+    let m = manifest(vec![
+        desired("customer.cancelled", "ok", "https://hooks.acme.dev/x"),
+        desired("customer.updated", "bad", "https://evil.example/x?token=s3cr3t"),
+    ]);
+    let problems = p.check(&[m]);
+    assert_eq!(problems.len(), 1);
+    let text = problems[0].to_string();
+    assert!(
+        text.starts_with(
+            "error: webhooks.yaml:1: callback host `evil.example` is not allowed by policy `policy.yaml`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("`*.acme.dev`, `hooks.zapier.com`, `*.xn--bcher-kva.de`"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t"), "{text}");
+}
+
+#[test]
+fn safety_keys_replace_only_their_own_thresholds() {
+    let p = policy("version: 1\nsafety: { maxChangePercent: 10, maxDeletes: 20 }\n");
+    assert_eq!(
+        p.thresholds,
+        Thresholds {
+            max_change_percent: 10,
+            max_deletes: Some(20),
+            ..Thresholds::default()
+        }
+    );
+    assert_eq!(policy("version: 1\n").thresholds, Thresholds::default());
+}
+
+#[test]
+fn problems_are_reported_with_file_line_and_a_suggestion() {
+    assert_eq!(
+        errors("version: 1\nallowedCallbackHost: [a]\n"),
+        "error: policy.yaml:2: unknown field `allowedCallbackHost` in policy\n  help: did you mean `allowedCallbackHosts`?"
+    );
+    assert_eq!(
+        errors("version: 1\nsafety:\n  maxDelete: 3\n"),
+        "error: policy.yaml:3: unknown field `maxDelete` in policy `safety`\n  help: did you mean `maxDeletes`?"
+    );
+    assert!(errors("version: 2\n").starts_with("error: policy.yaml:1: the policy's `version` must be `1`"));
+    assert!(errors("").starts_with("error: policy.yaml:1: the policy file is empty"));
+    assert!(errors("version: 1\nsafety: {maxChangePercent: 200}\n").starts_with("error: policy.yaml:2:"));
+    assert!(
+        errors("version: 1\nallowedCallbackHosts:\n  - \"[a\"\n").starts_with("error: policy.yaml:3: `[a`")
+    );
+    assert!(errors("version: 1\n  bad: [\n").starts_with("error: policy.yaml:"));
+    assert!(
+        errors("allowedCallbackHosts: []\n").contains("version"),
+        "version is required"
+    );
+}
