@@ -5,6 +5,7 @@
 
 mod api;
 mod faults;
+mod keys;
 mod lifecycle;
 mod outcome;
 mod timing;
