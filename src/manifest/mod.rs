@@ -17,6 +17,7 @@ mod diagnostic;
 mod expand;
 mod files;
 mod lines;
+mod names;
 mod raw;
 mod read;
 mod subscription;
@@ -27,6 +28,8 @@ mod yaml;
 mod tests;
 #[cfg(test)]
 mod tests_files;
+#[cfg(test)]
+mod tests_names;
 #[cfg(test)]
 mod tests_values;
 

@@ -11,6 +11,7 @@ use url::{Host, Url};
 
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
+use super::names::look_alike;
 use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
 use super::read::{read_mapping, Ctx, Parsed};
 use crate::escape::{code_point, hidden_char, show};
@@ -117,9 +118,12 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
     } else {
         None
     };
+    let problem = problem
+        .map(|(message, help)| (message, help.to_owned()))
+        .or_else(|| look_alike("name", &expanded));
     match problem {
         Some((message, help)) => {
-            ctx.error(&path, message, Some(help.to_owned()));
+            ctx.error(&path, message, Some(help));
             None
         }
         None => Some((written, expanded)),

@@ -12,6 +12,7 @@ use super::checks;
 use super::diagnostic::{empty, Diagnostic, HELP_STARTS_WITH};
 use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
+use super::names::look_alike;
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
 use super::read::{kind, read_mapping, version_error, Ctx, Parsed};
 use super::subscription::{self, Declared, Options};
@@ -100,6 +101,8 @@ fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, 
             code_point(c)
         );
         ctx.error(&path, message, Some(subscription::HIDDEN_HELP.to_owned()));
+    } else if let Some((message, help)) = look_alike("merchant", &label) {
+        ctx.error(&path, message, Some(help));
     }
     (label, ctx.line(&path))
 }
