@@ -71,14 +71,7 @@ async fn a_format_1_state_file_is_refused_with_what_to_do() {
     let path = dir.path().join("state.json");
     let old = r#"{"version": 1, "nextId": 1, "clock": 0, "merchants": {"merchant-1": []}}"#;
     std::fs::write(&path, old).unwrap();
-    let config = SandboxConfig {
-        state_file: Some(path.clone()),
-        ..config(&[KEY])
-    };
-    let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
-        .await
-        .unwrap_err();
-    let shown = format!("{err:#}");
+    let shown = refused_with_state(&path).await;
     assert!(shown.contains(&path.display().to_string()), "{shown}");
     assert!(shown.contains("format 1"), "{shown}");
     assert!(shown.contains("delete the file"), "{shown}");

@@ -114,25 +114,11 @@ async fn corrupt_state_file_fails_at_start_naming_the_path() {
     ] {
         let path = dir.path().join("state.json");
         std::fs::write(&path, text).unwrap();
-        let config = SandboxConfig {
-            state_file: Some(path.clone()),
-            ..config(&[KEY])
-        };
-        let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
-            .await
-            .unwrap_err();
-        let shown = format!("{err:#}");
+        let shown = refused_with_state(&path).await;
         assert!(shown.contains(&path.display().to_string()), "{shown}");
     }
     let missing_dir = dir.path().join("no-such-dir").join("state.json");
-    let config = SandboxConfig {
-        state_file: Some(missing_dir.clone()),
-        ..config(&[KEY])
-    };
-    let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
-        .await
-        .unwrap_err();
-    let shown = format!("{err:#}");
+    let shown = refused_with_state(&missing_dir).await;
     assert!(shown.contains(&missing_dir.display().to_string()), "{shown}");
 }
 
