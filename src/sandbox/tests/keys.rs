@@ -126,6 +126,16 @@ async fn no_reply_and_no_state_file_holds_a_key() {
         assert_eq!(answer.status, 400, "{method} {body}: {}", answer.body);
         assert_no_key(&answer.body.to_string(), "a reply");
     }
+    sandbox.shutdown().await.unwrap();
+    assert_no_key(&std::fs::read_to_string(&path).unwrap(), "the state file");
+}
+
+#[tokio::test]
+async fn paths_lists_and_stats_hold_no_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let sandbox = start_with_state(&[KEY, OTHER], &path).await;
+    let (topic, url) = ("customer.updated", "https://a.example/hook");
     let in_path = send_to(
         &format!("http://{}/v2.0/{KEY}/{OTHER}", sandbox.addr()),
         Method::GET,
