@@ -1,7 +1,8 @@
 //! Benchmarks of the pure core at 100, 10,000 and 100,000 subscriptions
 //! (and the realistic sizes of `manifest_load_300` and a fleet of 1,000 files):
 //! manifest load + validate (`manifest::load_str`), the diff
-//! (`plan::diff`), and each plan renderer. `cargo bench --bench core`; see
+//! (`plan::diff`), and each plan renderer; and the GET body parse
+//! (`api::envelope`, both passes) at 300 and 10,000. `cargo bench --bench core`; see
 //! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
 //! numbers.
 //!
@@ -265,5 +266,53 @@ mod render {
     fn markdown(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
         bencher.bench(|| markdown::render(black_box(plan), "invhooks plan", markdown::GITHUB_COMMENT_LIMIT));
+    }
+}
+
+/// Live list sizes for the envelope benchmarks: one realistic merchant, one
+/// large one.
+const LIST_SIZES: [usize; 2] = [300, 10_000];
+
+/// A GET body as the sandbox sends it: `{"message", "data": {"subscriptions": [...]}}`.
+fn list_body(count: usize) -> Vec<u8> {
+    let entries = entries(count, 1);
+    let live = live(&entries, &mut 1);
+    let items: Vec<serde_json::Value> = live
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "id": s.id, "topic": s.topic, "name": s.name, "callbackUrl": s.callback_url,
+                "merchantId": "m_bench", "createdAt": "2025-06-01T12:00:00.000Z", "updatedAt": "2025-06-01T12:00:00.000Z",
+            })
+        })
+        .collect();
+    let body =
+        serde_json::json!({"message": "webhook subscriptions retrieved", "data": {"subscriptions": items}});
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+mod envelope {
+    use super::*;
+    use invhooks::api::envelope;
+
+    /// `api::envelope::parse_list`.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn parse_list(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list(black_box(&body)));
+    }
+
+    /// The typed pass alone.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn typed(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list_typed(black_box(&body)));
+    }
+
+    /// The `serde_json::Value` pass alone.
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn value(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| envelope::parse_list_value(black_box(&body)));
     }
 }

@@ -28,13 +28,11 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Base URL of the Inveterate API (https, or http on loopback for the sandbox)
-    #[arg(
-        long,
-        global = true,
-        env = "INVETERATE_BASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    ///
+    /// [env: INVETERATE_BASE_URL]
+    // Read from the environment by `commands`, not by clap: clap counts an
+    // env-provided value as given and prints it in every usage line.
+    #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// When to colour output
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
@@ -49,14 +47,31 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
     /// Also trust the CA certificates in this PEM file (a corporate proxy's or private CA); verification stays on
-    #[arg(
-        long,
-        global = true,
-        env = "SSL_CERT_FILE",
-        hide_env_values = true,
-        value_name = "FILE"
-    )]
+    ///
+    /// [env: SSL_CERT_FILE]
+    #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+}
+
+/// The environment variable read when `--base-url` is not given.
+pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
+/// The environment variable read when `--ca-cert` is not given.
+pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
+
+/// Ids of the global options that only commands talking to the API use.
+const NETWORK_OPTIONS: [&str; 3] = ["base_url", "timeout", "ca_cert"];
+
+/// The network options as hidden arguments of an offline command: clap does
+/// not propagate a global option to a subcommand that has an argument of the
+/// same id, so these keep `--timeout` and friends accepted (and passed up to
+/// [`GlobalArgs`]) without listing them in that command's `--help`.
+fn hidden_network_options() -> Vec<clap::Arg> {
+    use clap::Args as _;
+    GlobalArgs::augment_args(clap::Command::new("global"))
+        .get_arguments()
+        .filter(|a| NETWORK_OPTIONS.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect()
 }
 
 /// `--color`.
@@ -80,23 +95,45 @@ pub enum Command {
     /// Report differences between live and the manifest (exit 0 in sync, 2 drift)
     Drift(DriftArgs),
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
+    #[command(args(hidden_network_options()))]
     Validate(ManifestArgs),
     /// Write a manifest of one merchant's live subscriptions
     Export(ExportArgs),
     /// List the webhook topics Inveterate documents
+    #[command(args(hidden_network_options()))]
     Topics,
     /// Print the manifest's JSON Schema (for editor completion and validation)
+    #[command(args(hidden_network_options()))]
     Schema,
     /// Run a local Inveterate-compatible API server for tests and CI rehearsals
+    #[command(args(hidden_network_options()))]
     Sandbox(SandboxArgs),
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
+    #[command(args(hidden_network_options()))]
     Demo,
     /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
+    #[command(args(hidden_network_options()))]
     Completions {
         /// The shell to complete in
         #[arg(value_enum)]
         shell: Shell,
     },
+}
+
+impl Command {
+    /// Whether the command never talks to the Inveterate API (its network
+    /// options are hidden and its base URL is not checked).
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Command::Validate(_)
+                | Command::Topics
+                | Command::Schema
+                | Command::Sandbox(_)
+                | Command::Demo
+                | Command::Completions { .. }
+        )
+    }
 }
 
 /// `completions`: the shells a script can be generated for.
@@ -160,6 +197,9 @@ pub struct ApplyArgs {
     /// Requests in flight per phase
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    /// Merchants applied at once, each with up to --parallelism requests in flight
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub merchant_parallelism: u16,
     /// Seconds to wait for live to match the manifest after the calls
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,
@@ -197,9 +237,12 @@ pub struct ExportArgs {
     /// Environment variable holding the merchant's API key
     #[arg(long, value_name = "NAME", default_value = "INVETERATE_API_KEY")]
     pub api_key_env: String,
-    /// Write to FILE instead of stdout
+    /// Write to FILE (mode 0600) instead of stdout; an existing FILE is kept unless --force
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 /// `sandbox`.
@@ -270,4 +313,27 @@ pub struct SandboxArgs {
         value_parser = clap::value_parser!(u64).range(0..=600_000)
     )]
     pub visibility_delay: u64,
+}
+
+/// `--format`: the renderers' [`Format`], spelled for the command line
+/// (here, so that `render` does not depend on clap).
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Json, Format::Markdown]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Format::Text => {
+                PossibleValue::new("text").help("For people: one line per change, colour on a terminal")
+            }
+            Format::Json => {
+                PossibleValue::new("json").help("For programs: stable keys, versioned by `format_version`")
+            }
+            Format::Markdown => {
+                PossibleValue::new("markdown").help("For pull-request comments and `$GITHUB_STEP_SUMMARY`")
+            }
+        })
+    }
 }

@@ -1,4 +1,4 @@
-//! The process exit codes, one documented enum (SPEC.md "Exit codes").
+//! The process exit codes, one documented enum (README "Exit codes").
 
 /// What the process reports to its caller. CI scripts depend on the numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,8 +14,11 @@ pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod digest;
 pub mod escape;
 pub mod exit;
+#[cfg(test)]
+mod fixtures;
 pub mod manifest;
 pub mod model;
 pub mod plan;

@@ -2,7 +2,7 @@
 //! API's list) in, a [`MerchantPlan`] out. No I/O, no clock; the same inputs
 //! give the same plan, sorted by topic, then name.
 //!
-//! Semantics (SPEC.md "Plan semantics"), joined on (`topic`, `name`):
+//! Semantics (README "Plan semantics" and `docs/plan-json.md`), joined on (`topic`, `name`):
 //! desired only → create; both with another URL → update; both equal →
 //! unchanged; live only and in scope → delete when `prune`, else unmanaged;
 //! live matched by `ignore` → ignored, never touched; several live with one
@@ -22,7 +22,7 @@ pub const SAFETY_MIN_IN_SCOPE: usize = 10;
 pub const SAFETY_MAX_PERCENT: usize = 30;
 
 /// The plan for every merchant, sorted by merchant label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     /// One entry per manifest file.
     pub merchants: Vec<MerchantPlan>,
@@ -43,7 +43,7 @@ impl Plan {
 }
 
 /// What one merchant needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantPlan {
     /// The merchant's label.
     pub merchant: String,
@@ -122,29 +122,101 @@ impl From<&DesiredSubscription> for Fields {
     }
 }
 
-/// One call to make.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Change {
-    /// What to do.
-    pub action: Action,
-    /// Topic of the subscription.
-    pub topic: String,
-    /// Name of the subscription.
-    pub name: String,
-    /// Id of the live subscription (`None` for a create).
-    pub id: Option<String>,
-    /// Live fields before the change (`None` for a create).
-    pub before: Option<Fields>,
-    /// Fields after the change (`None` for a delete).
-    pub after: Option<Fields>,
-    /// A delete that removes an extra copy of a subscription that is kept.
-    pub duplicate: bool,
+/// One call to make. Each variant carries exactly the data its call needs,
+/// so a create with an id or a delete without one cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// POST `after`.
+    Create {
+        /// The subscription to create, as the manifest declares it.
+        after: Fields,
+    },
+    /// PUT `after` on the live subscription `id` (whose fields were `before`).
+    Update {
+        /// Id of the live subscription.
+        id: String,
+        /// Its live fields.
+        before: Fields,
+        /// Its fields after the call.
+        after: Fields,
+    },
+    /// DELETE the live subscription `id`.
+    Delete {
+        /// Id of the live subscription.
+        id: String,
+        /// Its live fields.
+        before: Fields,
+        /// It is an extra copy of a subscription that is kept.
+        duplicate: bool,
+    },
 }
 
 impl Change {
+    /// The kind of call.
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Create { .. } => Action::Create,
+            Change::Update { .. } => Action::Update,
+            Change::Delete { .. } => Action::Delete,
+        }
+    }
+
+    /// The fields the change starts from: live for an update or delete,
+    /// the manifest's for a create.
+    fn subject(&self) -> &Fields {
+        match self {
+            Change::Create { after } => after,
+            Change::Update { before, .. } | Change::Delete { before, .. } => before,
+        }
+    }
+
+    /// Topic of the subscription.
+    pub fn topic(&self) -> &str {
+        &self.subject().topic
+    }
+
+    /// Name of the subscription (the live name for an update).
+    pub fn name(&self) -> &str {
+        &self.subject().name
+    }
+
+    /// Id of the live subscription (`None` for a create).
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Change::Create { .. } => None,
+            Change::Update { id, .. } | Change::Delete { id, .. } => Some(id),
+        }
+    }
+
+    /// Live fields before the change (`None` for a create).
+    pub fn before(&self) -> Option<&Fields> {
+        match self {
+            Change::Create { .. } => None,
+            Change::Update { before, .. } | Change::Delete { before, .. } => Some(before),
+        }
+    }
+
+    /// Fields after the change (`None` for a delete).
+    pub fn after(&self) -> Option<&Fields> {
+        match self {
+            Change::Create { after } | Change::Update { after, .. } => Some(after),
+            Change::Delete { .. } => None,
+        }
+    }
+
+    /// A delete of an extra copy of a subscription that is kept.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Change::Delete { duplicate: true, .. })
+    }
+
     /// The identity the change is about.
     pub fn key(&self) -> Key {
-        Key::new(&self.topic, &self.name)
+        Key::new(self.topic(), self.name())
+    }
+
+    /// The order plans list changes in: topic, name, action, id.
+    fn sort_key(&self) -> (&str, &str, Action, Option<&str>) {
+        (self.topic(), self.name(), self.action(), self.id())
     }
 }
 
@@ -192,6 +264,15 @@ pub enum SafetyTrip {
         /// Live subscriptions not matched by `ignore`.
         in_scope: usize,
     },
+    /// More than [`SAFETY_MAX_PERCENT`]% as many creates as at least
+    /// [`SAFETY_MIN_IN_SCOPE`] in-scope subscriptions: a misread or cut
+    /// live list looks like this.
+    MassCreate {
+        /// Creates.
+        created: usize,
+        /// Live subscriptions not matched by `ignore`.
+        in_scope: usize,
+    },
     /// The manifest declares nothing, so every live subscription would go.
     EmptyManifest {
         /// Live subscriptions that would be deleted.
@@ -208,6 +289,12 @@ impl fmt::Display for SafetyTrip {
                  over the {SAFETY_MAX_PERCENT}% threshold",
                 changed * 100 / in_scope.max(1)
             ),
+            SafetyTrip::MassCreate { created, in_scope } => write!(
+                f,
+                "the plan creates {created} subscriptions where {in_scope} are live ({}%), \
+                 over the {SAFETY_MAX_PERCENT}% threshold (a live list read only in part looks like this)",
+                created * 100 / in_scope.max(1)
+            ),
             SafetyTrip::EmptyManifest { deleted } => write!(
                 f,
                 "the manifest declares no subscriptions, so the plan deletes all {deleted} live ones"
@@ -216,7 +303,7 @@ impl fmt::Display for SafetyTrip {
     }
 }
 
-/// Plans one merchant: the whole semantics of SPEC.md in one pure function.
+/// Plans one merchant: the whole plan semantics in one pure function.
 pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantPlan {
     let mut summary = Summary::default();
     // Joined in hash maps keyed by borrowed (topic, name): the order they
@@ -269,11 +356,11 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
             unmanaged.extend(copies.into_iter().cloned());
         }
     }
-    changes.sort_by(|a, b| (&a.topic, &a.name, a.action, &a.id).cmp(&(&b.topic, &b.name, b.action, &b.id)));
+    changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     unmanaged.sort();
 
     for change in &changes {
-        match change.action {
+        match change.action() {
             Action::Create => summary.create += 1,
             Action::Update => summary.update += 1,
             Action::Delete => summary.delete += 1,
@@ -308,43 +395,32 @@ fn safety(summary: &Summary, in_scope: usize, manifest_empty: bool) -> Option<Sa
         })
     } else if in_scope >= SAFETY_MIN_IN_SCOPE && changed * 100 > in_scope * SAFETY_MAX_PERCENT {
         Some(SafetyTrip::MassChange { changed, in_scope })
+    } else if in_scope >= SAFETY_MIN_IN_SCOPE && summary.create * 100 > in_scope * SAFETY_MAX_PERCENT {
+        Some(SafetyTrip::MassCreate {
+            created: summary.create,
+            in_scope,
+        })
     } else {
         None
     }
 }
 
 fn create(want: &DesiredSubscription) -> Change {
-    Change {
-        action: Action::Create,
-        topic: want.topic.clone(),
-        name: want.name.clone(),
-        id: None,
-        before: None,
-        after: Some(want.into()),
-        duplicate: false,
-    }
+    Change::Create { after: want.into() }
 }
 
 fn update(live: &LiveSubscription, want: &DesiredSubscription) -> Change {
-    Change {
-        action: Action::Update,
-        topic: live.topic.clone(),
-        name: live.name.clone(),
-        id: Some(live.id.clone()),
-        before: Some(live.into()),
-        after: Some(want.into()),
-        duplicate: false,
+    Change::Update {
+        id: live.id.clone(),
+        before: live.into(),
+        after: want.into(),
     }
 }
 
 fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
-    Change {
-        action: Action::Delete,
-        topic: live.topic.clone(),
-        name: live.name.clone(),
-        id: Some(live.id.clone()),
-        before: Some(live.into()),
-        after: None,
+    Change::Delete {
+        id: live.id.clone(),
+        before: live.into(),
         duplicate,
     }
 }

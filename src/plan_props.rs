@@ -4,12 +4,11 @@
 //! changes, and ignored subscriptions never appear in a plan.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
-
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{IgnoreRule, Location, Pattern};
+use crate::apply::fake::Model;
+use crate::fixtures::{ignore_name, location};
 
 const TOPICS: [&str; 3] = ["customer.updated", "customer.ordered", "customer.cancelled"];
 const NAMES: [&str; 3] = ["crm", "erp", "warehouse"];
@@ -18,13 +17,6 @@ const URLS: [&str; 3] = [
     "https://b.example/",
     "https://c.example/?t=1",
 ];
-
-fn location() -> Location {
-    Location {
-        file: "webhooks.yaml".into(),
-        line: 1,
-    }
-}
 
 /// A manifest: a subset of keys with a URL each, prune on or off, and an
 /// ignore rule for names starting `zap-`.
@@ -38,12 +30,7 @@ fn manifest() -> impl Strategy<Value = MerchantManifest> {
             file: "webhooks.yaml".into(),
             api_key_env: "K".into(),
             prune,
-            ignore: vec![IgnoreRule {
-                name: Some(Pattern::new("zap-*").unwrap()),
-                topic: None,
-                callback_url: None,
-                location: location(),
-            }],
+            ignore: vec![ignore_name("zap-*")],
             subscriptions: entries
                 .into_iter()
                 .map(|((t, n), u)| DesiredSubscription {
@@ -74,38 +61,13 @@ fn live() -> impl Strategy<Value = Vec<LiveSubscription>> {
     })
 }
 
-/// Executes a plan the way the API would.
+/// Executes a plan the way the API would (the fake remote's model).
 fn execute(plan: &MerchantPlan, live: &[LiveSubscription]) -> Vec<LiveSubscription> {
-    let mut state: BTreeMap<String, LiveSubscription> =
-        live.iter().map(|s| (s.id.clone(), s.clone())).collect();
-    for (i, change) in plan.changes.iter().enumerate() {
-        match change.action {
-            Action::Create => {
-                let after = change.after.as_ref().unwrap();
-                let id = format!("new_{i:04}");
-                state.insert(
-                    id.clone(),
-                    LiveSubscription {
-                        id,
-                        topic: after.topic.clone(),
-                        name: after.name.clone(),
-                        callback_url: after.callback_url.clone(),
-                    },
-                );
-            }
-            Action::Update => {
-                let sub = state.get_mut(change.id.as_ref().unwrap()).unwrap();
-                sub.callback_url = change.after.as_ref().unwrap().callback_url.clone();
-            }
-            Action::Delete => {
-                assert!(
-                    state.remove(change.id.as_ref().unwrap()).is_some(),
-                    "delete of an unknown id"
-                );
-            }
-        }
+    let mut model = Model::new(live);
+    for change in &plan.changes {
+        assert!(model.apply(change), "{change:?} names an unknown id");
     }
-    state.into_values().collect()
+    model.all()
 }
 
 proptest! {
@@ -133,7 +95,7 @@ proptest! {
         // Ignored subscriptions are exactly as they were.
         for s in live.iter().filter(|s| m.is_ignored(s)) {
             prop_assert!(after.contains(s));
-            prop_assert!(plan.changes.iter().all(|c| c.id.as_ref() != Some(&s.id)));
+            prop_assert!(plan.changes.iter().all(|c| c.id() != Some(s.id.as_str())));
         }
         // Planning again finds nothing to do.
         let again = diff(&m, &after);

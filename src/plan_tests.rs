@@ -1,45 +1,14 @@
-//! Unit tests for [`super::diff`]: one per row of SPEC.md's plan semantics.
+//! Unit tests for [`super::diff`]: one per rule of README "Plan semantics".
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::fixtures::{desired, live, manifest};
 use crate::model::{IgnoreRule, Location, Pattern};
-
-fn desired(topic: &str, name: &str, url: &str) -> DesiredSubscription {
-    DesiredSubscription {
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-        location: Location {
-            file: "webhooks.yaml".into(),
-            line: 1,
-        },
-    }
-}
-
-fn live(id: &str, topic: &str, name: &str, url: &str) -> LiveSubscription {
-    LiveSubscription {
-        id: id.into(),
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-    }
-}
-
-fn manifest(subs: Vec<DesiredSubscription>) -> MerchantManifest {
-    MerchantManifest {
-        label: "acme".into(),
-        file: "webhooks.yaml".into(),
-        api_key_env: "INVETERATE_API_KEY".into(),
-        prune: true,
-        ignore: vec![],
-        subscriptions: subs,
-    }
-}
 
 fn actions(plan: &MerchantPlan) -> Vec<(Action, &str, Option<&str>, bool)> {
     plan.changes
         .iter()
-        .map(|c| (c.action, c.name.as_str(), c.id.as_deref(), c.duplicate))
+        .map(|c| (c.action(), c.name(), c.id(), c.is_duplicate()))
         .collect()
 }
 
@@ -50,7 +19,7 @@ const B: &str = "https://b.example/hook";
 fn desired_not_live_is_a_create() {
     let plan = diff(&manifest(vec![desired("customer.updated", "crm", A)]), &[]);
     assert_eq!(actions(&plan), [(Action::Create, "crm", None, false)]);
-    assert_eq!(plan.changes[0].after.as_ref().unwrap().callback_url, A);
+    assert_eq!(plan.changes[0].after().unwrap().callback_url, A);
     assert_eq!(plan.summary.create, 1);
 }
 
@@ -62,8 +31,8 @@ fn changed_url_is_an_update_of_the_live_id() {
     );
     assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
     let change = &plan.changes[0];
-    assert_eq!(change.before.as_ref().unwrap().callback_url, A);
-    assert_eq!(change.after.as_ref().unwrap().callback_url, B);
+    assert_eq!(change.before().unwrap().callback_url, A);
+    assert_eq!(change.after().unwrap().callback_url, B);
 }
 
 #[test]
@@ -183,11 +152,7 @@ fn order_is_deterministic_whatever_the_input_order() {
     let first = diff(&m, &lives);
     lives.reverse();
     assert_eq!(first, diff(&m, &lives));
-    let keys: Vec<_> = first
-        .changes
-        .iter()
-        .map(|c| (c.topic.as_str(), c.name.as_str()))
-        .collect();
+    let keys: Vec<_> = first.changes.iter().map(|c| (c.topic(), c.name())).collect();
     assert_eq!(
         keys,
         [
@@ -225,6 +190,44 @@ fn safety_trips_above_thirty_percent_of_ten_or_more() {
         Some(SafetyTrip::EmptyManifest { deleted: 9 })
     );
     assert_eq!(diff(&keep(5), &lives[..9]).safety, None, "fewer than 10 in scope");
+}
+
+#[test]
+fn many_creates_where_many_are_live_trip_safety_too() {
+    // A list cut at 10 of 20 makes the other 10 look missing: 10 creates
+    // where 10 are live is a mass change, like a mass delete.
+    let lives: Vec<_> = (0..10)
+        .map(|i| live(&format!("wh_{i}"), "customer.updated", &format!("n{i}"), A))
+        .collect();
+    let wants = |n: usize| {
+        manifest(
+            (0..n)
+                .map(|i| desired("customer.updated", &format!("n{i}"), A))
+                .collect(),
+        )
+    };
+    assert_eq!(
+        diff(&wants(13), &lives).safety,
+        None,
+        "3 creates of 10 is exactly 30%"
+    );
+    assert_eq!(
+        diff(&wants(20), &lives).safety,
+        Some(SafetyTrip::MassCreate {
+            created: 10,
+            in_scope: 10
+        })
+    );
+    assert_eq!(
+        diff(&wants(20), &lives[..9]).safety,
+        None,
+        "fewer than 10 in scope"
+    );
+    let trip = diff(&wants(20), &lives).safety.unwrap().to_string();
+    assert!(
+        trip.starts_with("the plan creates 10 subscriptions where 10 are live (100%)"),
+        "{trip}"
+    );
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub enum Failure {
         retry_after: Option<u64>,
     },
     /// No connection could be made: the request was never sent.
-    #[error("could not connect: {0}")]
+    #[error("could not connect to {0}")]
     Connect(String),
     /// No complete answer within `--timeout`.
     #[error("no response within {0} s (the --timeout)")]
@@ -74,6 +74,22 @@ pub enum Failure {
     /// name, expired): verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
+    /// A 429 or 503 whose `Retry-After` asks for a longer wait than is
+    /// left of the retry budget: the call fails at once (nothing happened).
+    #[error(
+        "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+    )]
+    WaitTooLong {
+        /// HTTP status code.
+        status: reqwest::StatusCode,
+        /// The envelope's `message`, when the body had one.
+        message: Option<String>,
+        /// Seconds the server asked for.
+        asked: u64,
+        /// Whole seconds left of the retry budget.
+        left: u64,
+    },
 }
 
 /// One failed API call: method, path and what happened.

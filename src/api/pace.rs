@@ -13,6 +13,10 @@ use tokio::time::Instant;
 
 /// Upper bound of requests in flight for one client.
 pub const MAX_IN_FLIGHT: usize = 64;
+/// Longest pause, whatever a caller asks: a backstop (callers already
+/// bound a pause by the retry budget) that keeps `Instant` arithmetic far
+/// from overflow.
+pub const MAX_PAUSE: Duration = Duration::from_secs(300);
 
 /// Shared between all requests of one client.
 #[derive(Debug)]
@@ -89,12 +93,12 @@ impl Pacer {
     }
 
     /// The server said "too many requests": halve the requests in flight
-    /// and pause everyone for `retry_after`.
-    pub fn throttled(&self, retry_after: Duration) {
+    /// and pause everyone for `pause` (at most [`MAX_PAUSE`]).
+    pub fn throttled(&self, pause: Duration) {
         let mut state = self.lock();
         state.limit = (state.in_flight.min(state.limit) / 2).max(1);
         state.successes = 0;
-        let until = Instant::now() + retry_after;
+        let until = Instant::now() + pause.min(MAX_PAUSE);
         state.resume_at = Some(state.resume_at.map_or(until, |at| at.max(until)));
     }
 
@@ -145,6 +149,20 @@ mod tests {
         assert!(!waiter.is_finished());
         drop(first);
         assert!(waiter.await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_is_bounded_and_never_overflows() {
+        let pacer = Arc::new(Pacer::default());
+        pacer.throttled(Duration::MAX);
+        pacer.throttled(Duration::from_secs(u64::MAX));
+        let start = Instant::now();
+        let _permit = pacer.acquire().await;
+        let waited = start.elapsed();
+        assert!(
+            waited >= MAX_PAUSE && waited < MAX_PAUSE + Duration::from_secs(1),
+            "{waited:?}"
+        );
     }
 
     #[test]

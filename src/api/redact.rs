@@ -5,6 +5,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use aho_corasick::{AhoCorasick, MatchKind};
+
 use super::envelope::BodyError;
 use super::error::Failure;
 
@@ -12,24 +14,99 @@ use super::error::Failure;
 const MASK: &str = "***";
 
 /// Every key this process has read, for [`redact_known`].
-static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static KNOWN: Mutex<Known> = Mutex::new(Known {
+    keys: Vec::new(),
+    automaton: None,
+});
+
+/// The keys, and one automaton that finds them all in a single pass,
+/// leftmost-longest (so a key that contains another is masked whole).
+struct Known {
+    keys: Vec<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Known {
+    fn get() -> std::sync::MutexGuard<'static, Known> {
+        KNOWN.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every non-overlapping key in `bytes`, leftmost-longest first, as
+    /// byte ranges.
+    fn find(&self, bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+        match &self.automaton {
+            Some(automaton) => automaton.find_iter(bytes).map(|m| m.range()).collect(),
+            None => Vec::new(),
+        }
+    }
+}
 
 /// Records a key so that [`redact_known`] hides it.
 pub(crate) fn remember(key: &str) {
     if key.is_empty() {
         return;
     }
-    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-    if !known.iter().any(|k| k == key) {
-        known.push(key.to_owned());
+    let mut known = Known::get();
+    if known.keys.iter().any(|k| k == key) {
+        return;
     }
+    known.keys.push(key.to_owned());
+    // Building fails only past size limits far beyond a few keys; should
+    // it, `redact_known` falls back to plain replacements and `excerpt`
+    // withholds the excerpt.
+    known.automaton = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&known.keys)
+        .ok();
 }
 
 /// `text` with every key this process has read replaced by `***`: for
 /// output that does not know which key it might hold (a panic message).
 pub fn redact_known(text: &str) -> String {
-    let known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-    known.iter().fold(text.to_owned(), |text, key| scrub(&text, key))
+    let known = Known::get();
+    match &known.automaton {
+        Some(automaton) => {
+            let mut out = String::with_capacity(text.len());
+            automaton.replace_all_with(text, &mut out, |_, _, out| {
+                out.push_str(MASK);
+                true
+            });
+            out
+        }
+        None => {
+            let mut keys: Vec<&String> = known.keys.iter().collect();
+            keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+            keys.into_iter()
+                .fold(text.to_owned(), |text, key| scrub(&text, key))
+        }
+    }
+}
+
+/// The first `len` bytes of `body` (lossy UTF-8, line breaks as spaces)
+/// for an error message, with every key this process has read masked
+/// *before* the cut, so no part of a key that crosses it survives.
+pub(crate) fn excerpt(body: &[u8], len: usize) -> String {
+    let known = Known::get();
+    if known.automaton.is_none() && !known.keys.is_empty() {
+        return "(excerpt withheld)".to_owned();
+    }
+    let mut out = Vec::with_capacity(len + MASK.len());
+    let mut pos = 0;
+    for key in known.find(body) {
+        if out.len() + (key.start - pos) >= len {
+            break;
+        }
+        out.extend_from_slice(&body[pos..key.start]);
+        out.extend_from_slice(MASK.as_bytes());
+        pos = key.end;
+        if out.len() >= len {
+            break;
+        }
+    }
+    let room = len.saturating_sub(out.len());
+    out.extend_from_slice(&body[pos..body.len().min(pos + room)]);
+    out.truncate(len);
+    String::from_utf8_lossy(&out).replace(['\n', '\r'], " ")
 }
 
 /// `text` with `secret` replaced by `***`.
@@ -54,10 +131,22 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
             message: message.map(s),
             retry_after,
         },
+        Failure::WaitTooLong {
+            status,
+            message,
+            asked,
+            left,
+        } => Failure::WaitTooLong {
+            status,
+            message: message.map(s),
+            asked,
+            left,
+        },
         Failure::Connect(text) => Failure::Connect(s(text)),
         Failure::Dropped(text) => Failure::Dropped(s(text)),
         Failure::Body(BodyError::NotJson(text)) => Failure::Body(BodyError::NotJson(s(text))),
         Failure::Body(BodyError::Shape(text)) => Failure::Body(BodyError::Shape(s(text))),
+        Failure::Body(BodyError::Incomplete(text)) => Failure::Body(BodyError::Incomplete(s(text))),
         Failure::Redirect(text) => Failure::Redirect(s(text)),
         Failure::Tls(text) => Failure::Tls(s(text)),
         other @ (Failure::Timeout(_) | Failure::TooLarge(_)) => other,
@@ -82,8 +171,15 @@ mod tests {
             Failure::Dropped(key.to_owned()),
             Failure::Body(BodyError::NotJson(key.to_owned())),
             Failure::Body(BodyError::Shape(key.to_owned())),
+            Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
+            Failure::WaitTooLong {
+                status,
+                message: Some(key.to_owned()),
+                asked: 3600,
+                left: 120,
+            },
         ];
         for failure in failures {
             let text = scrub_failure(failure, key).to_string();
@@ -98,5 +194,29 @@ mod tests {
         remember("");
         let text = redact_known("a sk_live_known_one b");
         assert_eq!(text, "a *** b");
+    }
+
+    #[test]
+    fn a_key_inside_another_is_masked_whole() {
+        remember("k");
+        remember("sk_live_outer_k_key");
+        assert_eq!(redact_known("sk_live_outer_k_key k"), "*** ***");
+    }
+
+    #[test]
+    fn excerpts_are_scrubbed_before_they_are_cut() {
+        let key = "sk_live_excerpt_0123456789abcdef";
+        remember(key);
+        for pad in 0..80 {
+            let body = format!("{}Invalid API key: {key} and more text after it", "x".repeat(pad));
+            let text = excerpt(body.as_bytes(), 60);
+            assert!(text.len() <= 60, "{text}");
+            for piece in key.as_bytes().windows(6) {
+                let piece = std::str::from_utf8(piece).unwrap_or_default();
+                assert!(!text.contains(piece), "pad {pad}: {text}");
+            }
+        }
+        assert_eq!(excerpt(format!("{key}{key}\nyes").as_bytes(), 60), "****** yes");
+        assert_eq!(excerpt(b"short", 60), "short");
     }
 }

@@ -55,11 +55,13 @@ impl RetryPolicy {
         }
     }
 
-    /// How long to wait before trying again after `err`, or `None` to give
-    /// up. `attempts` already counts the attempt that produced `err`.
-    pub fn delay(&self, attempts: Attempts, elapsed: Duration, err: &ApiError) -> Option<Duration> {
+    /// What to do after `err`: wait and try again, or give up.
+    /// `attempts` already counts the attempt that produced `err`; every
+    /// wait ends within [`RetryPolicy::max_elapsed`] of the first attempt,
+    /// whatever `Retry-After` said.
+    pub fn next(&self, attempts: Attempts, elapsed: Duration, err: &ApiError) -> Next {
         if !err.is_retryable() {
-            return None;
+            return Next::GiveUp;
         }
         let (n, max) = if err.is_throttled() {
             (attempts.throttled, self.max_throttled_attempts)
@@ -67,28 +69,53 @@ impl RetryPolicy {
             (attempts.failed, self.max_attempts)
         };
         if n >= max {
-            return None;
+            return Next::GiveUp;
         }
+        let left = self.max_elapsed.saturating_sub(elapsed);
         let backoff = self
             .base_delay
             .saturating_mul(1u32 << n.saturating_sub(1).min(16))
             .min(self.max_delay);
         let jittered = Duration::from_secs_f64(rand::rng().random_range(0.0..=backoff.as_secs_f64()));
         let wait = match err.retry_after() {
+            Some(secs) if Duration::from_secs(secs) > left => return Next::TooLong { asked: secs, left },
             // The server said when; a little jitter spreads the herd.
-            Some(secs) => Duration::from_secs(secs) + jittered.min(Duration::from_millis(50)),
+            Some(secs) => Duration::from_secs(secs).saturating_add(jittered.min(Duration::from_millis(50))),
             None => jittered,
         };
-        (elapsed + wait <= self.max_elapsed).then_some(wait)
+        if wait <= left {
+            Next::Wait(wait)
+        } else {
+            Next::GiveUp
+        }
     }
 }
 
-/// Reads a `Retry-After` value: delay-seconds, or an HTTP date (as seconds
-/// from now, 0 if past).
+/// What [`RetryPolicy::next`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Try again after this long.
+    Wait(Duration),
+    /// Do not retry: not safe to repeat, attempts or time used up.
+    GiveUp,
+    /// The server asked (`Retry-After`) for a longer wait than is `left`
+    /// of the retry budget: fail the call now instead of waiting.
+    TooLong {
+        /// Seconds the server asked for.
+        asked: u64,
+        /// What was left of [`RetryPolicy::max_elapsed`].
+        left: Duration,
+    },
+}
+
+/// Reads a `Retry-After` value: delay-seconds (only digits; more than
+/// `u64` holds saturates), or an HTTP date (seconds from now, 0 if past).
+/// Anything else (`soon`, `-5`, `1e9`, empty) is `None`: as if the server
+/// had not said, so the usual backoff applies.
 pub fn parse_retry_after(value: &str) -> Option<u64> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(secs);
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().unwrap_or(u64::MAX));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -115,80 +142,132 @@ mod tests {
         }
     }
 
+    /// The wait [`RetryPolicy::next`] decides, if it decides to wait.
+    fn wait(
+        policy: &RetryPolicy,
+        failed: u32,
+        throttled: u32,
+        elapsed: Duration,
+        err: &ApiError,
+    ) -> Option<Duration> {
+        match policy.next(Attempts { failed, throttled }, elapsed, err) {
+            Next::Wait(wait) => Some(wait),
+            Next::GiveUp | Next::TooLong { .. } => None,
+        }
+    }
+
     #[test]
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("3"), Some(3));
+        assert_eq!(parse_retry_after(" 3 "), Some(3));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
         let future = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
         assert!((118..=120).contains(&parse_retry_after(&future).unwrap()));
-        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn retry_after_saturates_and_ignores_nonsense() {
+        assert_eq!(parse_retry_after("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry_after("99999999999999999999999999"), Some(u64::MAX));
+        for nonsense in [
+            "soon",
+            "-5",
+            "+5",
+            "1e9",
+            "3.5",
+            "",
+            "  ",
+            "0x10",
+            "Wed, 99 Foo 2015",
+        ] {
+            assert_eq!(parse_retry_after(nonsense), None, "{nonsense:?}");
+        }
+    }
+
+    #[test]
+    fn a_wait_beyond_the_budget_fails_the_call_at_once() {
+        let policy = RetryPolicy::default();
+        let once = Attempts {
+            failed: 0,
+            throttled: 1,
+        };
+        for asked in [121, 3600, u64::MAX] {
+            assert_eq!(
+                policy.next(once, Duration::ZERO, &err(429, Some(asked))),
+                Next::TooLong {
+                    asked,
+                    left: policy.max_elapsed
+                }
+            );
+        }
+        let late = Duration::from_secs(100);
+        assert_eq!(
+            policy.next(once, late, &err(503, Some(30))),
+            Next::TooLong {
+                asked: 30,
+                left: Duration::from_secs(20)
+            }
+        );
+        assert!(matches!(
+            policy.next(once, late, &err(429, Some(19))),
+            Next::Wait(_)
+        ));
+        // No arithmetic overflows, however late or long.
+        assert!(matches!(
+            policy.next(once, Duration::MAX, &err(429, Some(u64::MAX))),
+            Next::TooLong {
+                left: Duration::ZERO,
+                ..
+            }
+        ));
+        assert_eq!(policy.next(once, Duration::MAX, &err(429, None)), Next::GiveUp);
     }
 
     #[test]
     fn retry_after_is_honoured_and_attempts_are_bounded() {
         let policy = RetryPolicy::default();
-        let one = Attempts {
-            failed: 0,
-            throttled: 1,
-        };
-        let wait = policy.delay(one, Duration::ZERO, &err(429, Some(2))).unwrap();
-        assert!(wait >= Duration::from_secs(2) && wait <= Duration::from_millis(2050));
-        let spent = Attempts {
-            failed: 0,
-            throttled: 30,
-        };
-        assert_eq!(policy.delay(spent, Duration::ZERO, &err(429, Some(1))), None);
-        let failed = Attempts {
-            failed: 5,
-            throttled: 0,
-        };
-        assert_eq!(policy.delay(failed, Duration::ZERO, &err(503, None)), None);
-        assert!(policy
-            .delay(
+        let w = wait(&policy, 0, 1, Duration::ZERO, &err(429, Some(2))).unwrap();
+        assert!(w >= Duration::from_secs(2) && w <= Duration::from_millis(2050));
+        assert_eq!(
+            policy.next(
                 Attempts {
-                    failed: 1,
+                    failed: 0,
+                    throttled: 30
+                },
+                Duration::ZERO,
+                &err(429, Some(1))
+            ),
+            Next::GiveUp
+        );
+        assert_eq!(
+            policy.next(
+                Attempts {
+                    failed: 5,
                     throttled: 0
                 },
                 Duration::ZERO,
                 &err(503, None)
-            )
-            .is_some());
+            ),
+            Next::GiveUp
+        );
+        assert!(wait(&policy, 1, 0, Duration::ZERO, &err(503, None)).is_some());
     }
 
     #[test]
     fn backoff_grows_but_stays_capped_and_within_total_time() {
         let policy = RetryPolicy::default();
         for n in 1..5 {
-            let wait = policy
-                .delay(
-                    Attempts {
-                        failed: n,
-                        throttled: 0,
-                    },
-                    Duration::ZERO,
-                    &err(502, None),
-                )
-                .unwrap();
+            let wait = wait(&policy, n, 0, Duration::ZERO, &err(502, None)).unwrap();
             assert!(wait <= policy.base_delay * (1 << (n - 1)));
         }
-        assert_eq!(
-            policy.delay(
-                Attempts {
-                    failed: 1,
-                    throttled: 0
-                },
-                policy.max_elapsed,
-                &err(502, None)
-            ),
-            None
-        );
+        assert_eq!(wait(&policy, 1, 0, policy.max_elapsed, &err(502, None)), None);
     }
 
     #[test]
     fn client_errors_are_never_retried() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            policy.delay(
+            policy.next(
                 Attempts {
                     failed: 1,
                     throttled: 0
@@ -196,7 +275,7 @@ mod tests {
                 Duration::ZERO,
                 &err(400, None)
             ),
-            None
+            Next::GiveUp
         );
     }
 }

@@ -3,12 +3,18 @@
 use std::io::Write;
 use std::time::Duration;
 
+use super::fetch::{fetch, plan_targets};
 use super::saved::{self, Prepared};
-use super::{fetch, plan_targets, Context, Target};
-use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport};
+use super::{Context, Target};
+use crate::apply::gate::{self, Gate, Switches};
+use futures_util::stream::{self, StreamExt};
+
+use super::context::Sink;
+use super::interrupts;
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, Stop};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
-use crate::plan::Plan;
+use crate::plan::{MerchantPlan, Plan};
 use crate::render::markdown::{self, ApplyResult};
 use crate::render::{report, text, Format};
 
@@ -40,33 +46,33 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Format::Text => ctx.out(&shown),
         Format::Json | Format::Markdown => ctx.status(shown.trim_end()),
     }
-    if !plan.has_changes() {
-        step_summary(ctx, &args, &plan, ApplyResult::Applied(&[]));
-        return Ok(Exit::Success);
-    }
-    let trips: Vec<_> = plan
-        .merchants
-        .iter()
-        .filter_map(|m| m.safety.map(|t| format!("merchant `{}`: {t}", m.merchant)))
-        .collect();
-    if !trips.is_empty() && !args.force {
-        for trip in &trips {
-            ctx.warn(trip);
+    let switches = Switches {
+        force: args.force,
+        auto_approve: args.auto_approve,
+        interactive: ctx.interactive,
+    };
+    match gate::decide(&plan, switches) {
+        Gate::NothingToDo => {
+            step_summary(ctx, &args, &plan, ApplyResult::Applied(&[]));
+            return Ok(Exit::Success);
         }
-        ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
-        step_summary(ctx, &args, &plan, ApplyResult::Refused(&trips));
-        return Ok(Exit::Refused);
-    }
-    if !args.auto_approve && !confirm(ctx)? {
-        let why = ["no confirmation: stdin is not a terminal and `--auto-approve` was not given".to_owned()];
-        if !ctx.interactive {
-            step_summary(ctx, &args, &plan, ApplyResult::Refused(&why));
+        Gate::Refused(reasons) => {
+            if reasons == [gate::NO_TERMINAL] {
+                ctx.warn("apply asks for `yes` on a terminal and stdin is not one; nothing was changed. An answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan. Pass `--auto-approve` to apply without asking (CI, scripts)");
+            } else {
+                for reason in &reasons {
+                    ctx.warn(reason);
+                }
+                ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
+            }
+            step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
+            return Ok(Exit::Refused);
         }
-        return Ok(if ctx.interactive {
-            Exit::Error
-        } else {
-            Exit::Refused
-        });
+        Gate::Confirm if !confirm()? => {
+            ctx.warn("apply cancelled; nothing was changed");
+            return Ok(Exit::Error);
+        }
+        Gate::Confirm | Gate::Go => {}
     }
 
     let options = ApplyOptions {
@@ -74,7 +80,14 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(args.wait),
         ..ApplyOptions::default()
     };
-    let reports = execute(ctx, &targets, &plan, options).await;
+    let reports = execute(
+        ctx,
+        &targets,
+        &plan,
+        options,
+        usize::from(args.merchant_parallelism),
+    )
+    .await;
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&reports, ctx.color)),
         Format::Json => report::json(&reports),
@@ -99,83 +112,109 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// Applies each merchant's part of `plan`, reporting progress on stderr.
+/// Applies each merchant's part of `plan`, up to `merchants` merchants at
+/// once, reporting progress on stderr; an interrupt (SIGINT, SIGTERM)
+/// starts no new call, and a second one exits at once (130). Reports come
+/// back in plan order.
 pub(super) async fn execute(
     ctx: &Context,
     targets: &[Target],
     plan: &Plan,
     options: ApplyOptions,
+    merchants: usize,
 ) -> Vec<MerchantReport> {
-    let mut reports = Vec::new();
-    for target in targets {
-        let Some(merchant_plan) = plan
-            .merchants
-            .iter()
-            .find(|m| m.merchant == target.manifest.label)
-        else {
-            continue;
-        };
-        if merchant_plan.changes.is_empty() {
-            continue;
-        }
-        let label = &merchant_plan.merchant;
-        let bar = ctx.progress_bar(merchant_plan.changes.len(), label);
-        let progress = |r: &ChangeReport| {
-            let line = format!(
-                "{label}: {} {}",
-                outcome_word(r),
-                text::change_line(&r.change, false)
-            );
-            match &bar {
-                Some(bar) => {
-                    bar.inc(1);
-                    if r.outcome != apply::Outcome::Done {
-                        bar.println(line);
-                    }
-                }
-                None => ctx.status(&line),
+    let work: Vec<(&Target, &MerchantPlan)> = plan
+        .merchants
+        .iter()
+        .filter(|m| !m.changes.is_empty())
+        .filter_map(|m| Some((targets.iter().find(|t| t.manifest.label == m.merchant)?, m)))
+        .collect();
+    let stop = Stop::default();
+    let _signals = interrupts::watch(ctx.clone(), stop.clone());
+    let progress = Progress::new(ctx, &work);
+    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
+        .map(|(i, (target, merchant_plan))| {
+            let (stop, progress) = (&stop, &progress);
+            async move {
+                let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
+                let report = apply::apply_until(
+                    &target.client,
+                    &target.manifest,
+                    merchant_plan,
+                    &target.live,
+                    options,
+                    stop,
+                    &on_change,
+                )
+                .await;
+                progress.merchant_done();
+                (i, report)
             }
-        };
-        let report = apply::apply(
-            &target.client,
-            &target.manifest,
-            merchant_plan,
-            &target.live,
-            options,
-            &progress,
-        )
+        })
+        .buffer_unordered(merchants.max(1))
+        .collect()
         .await;
-        if let Some(bar) = bar {
+    progress.finish();
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Progress on stderr: on a terminal a bar (changes of the one merchant,
+/// or merchants done of all), elsewhere one line per finished change.
+struct Progress<'a> {
+    ctx: &'a Context,
+    bar: Option<indicatif::ProgressBar>,
+    per_change: bool,
+}
+
+impl<'a> Progress<'a> {
+    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)]) -> Self {
+        let per_change = work.len() == 1;
+        let bar = match work {
+            [(_, only)] => ctx.progress_bar(only.changes.len(), &only.merchant),
+            _ => ctx.progress_bar(work.len(), "merchants"),
+        };
+        Self { ctx, bar, per_change }
+    }
+
+    fn change(&self, label: &str, r: &ChangeReport) {
+        let line = format!(
+            "{label}: {} {}",
+            r.outcome.as_str(),
+            text::change_line(&r.change, false)
+        );
+        match &self.bar {
+            Some(bar) => {
+                if self.per_change {
+                    bar.inc(1);
+                }
+                if r.outcome != apply::Outcome::Done {
+                    let _ = self.ctx.emit(Sink::Bar(bar), &line);
+                }
+            }
+            None => self.ctx.status(&line),
+        }
+    }
+
+    fn merchant_done(&self) {
+        if let (Some(bar), false) = (&self.bar, self.per_change) {
+            bar.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        reports.push(report);
-    }
-    reports
-}
-
-fn outcome_word(r: &ChangeReport) -> &'static str {
-    match r.outcome {
-        apply::Outcome::Done => "done",
-        apply::Outcome::Failed { .. } => "failed",
-        apply::Outcome::Skipped { .. } => "skipped",
     }
 }
 
-/// Asks for `yes` on a terminal; refuses without one.
-fn confirm(ctx: &Context) -> anyhow::Result<bool> {
-    if !ctx.interactive {
-        ctx.warn("apply needs confirmation but stdin is not a terminal; nothing was changed. Pass `--auto-approve` to apply from CI");
-        return Ok(false);
-    }
+/// Asks for `yes` on the terminal.
+fn confirm() -> anyhow::Result<bool> {
     let mut stderr = std::io::stderr().lock();
     write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    if answer.trim() == "yes" {
-        Ok(true)
-    } else {
-        ctx.warn("apply cancelled; nothing was changed");
-        Ok(false)
-    }
+    Ok(answer.trim() == "yes")
 }

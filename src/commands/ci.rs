@@ -6,9 +6,9 @@
 //! output streams, and stdout stays the command's data (a JSON plan piped to
 //! a file must not get `::error` lines in it).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::context::Sink;
 use super::Context;
 use crate::manifest::Diagnostics;
 use crate::render::github;
@@ -21,7 +21,7 @@ pub fn in_github_actions() -> bool {
 impl Context {
     /// Writes workflow commands (`::error …`) to stderr, even with `-q`.
     pub fn workflow_commands(&self, text: &str) {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        let _ = self.emit(Sink::Stderr, text);
     }
 
     /// Appends `markdown` to the file `$GITHUB_STEP_SUMMARY` names, unless
@@ -39,7 +39,7 @@ impl Context {
         if !text.ends_with('\n') {
             text.push('\n');
         }
-        if let Err(e) = append(&path, &text) {
+        if let Err(e) = self.emit(Sink::Append(&path), &text) {
             self.warn(&format!(
                 "could not append the summary to `$GITHUB_STEP_SUMMARY` (`{}`): {e}; pass `--no-step-summary` to skip it",
                 path.display()
@@ -89,9 +89,4 @@ impl Context {
             .collect();
         self.workflow_commands(&text);
     }
-}
-
-fn append(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    file.write_all(text.as_bytes())
 }

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::apply::execute;
-use super::{plan_targets, Context, Target};
+use super::fetch::plan_targets;
+use super::{Context, Target};
 use crate::api::ApiKey;
 use crate::apply::ApplyOptions;
 use crate::exit::Exit;
@@ -38,7 +39,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     // The report after apply lists every change: no progress lines before it.
     ctx.quiet = true;
     ctx.base_url = crate::api::parse_base_url(&sandbox.base_url())?;
-    let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
+    let key = ApiKey::new(DEMO_KEY.into());
+    let client = ctx.client(&key)?;
     ctx.out(&format!(
         "A sandbox is serving the Inveterate API on {}.\n\
          Its live subscriptions have drifted from {EXAMPLE_PATH}: a changed URL, a missing\n\
@@ -50,6 +52,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         live: client.list().await?,
         manifest,
         client,
+        key,
     };
     ctx.out(&format!("$ invhooks plan -f {EXAMPLE_PATH}\n"));
     let plan = plan_targets(std::slice::from_ref(&target));
@@ -60,7 +63,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options).await;
+    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options, 1).await;
     ctx.out(&report::render(&reports, ctx.color));
 
     ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));

@@ -1,7 +1,8 @@
 //! `invhooks drift`: the plan read as a report of hand-made changes; exit 0
 //! in sync, 2 on drift, 1 on error.
 
-use super::{fetch, plan_targets, Context};
+use super::fetch::{fetch, plan_targets};
+use super::Context;
 use crate::cli::DriftArgs;
 use crate::exit::Exit;
 use crate::render::{drift, Format};
@@ -16,7 +17,7 @@ pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
         Format::Markdown => drift::markdown_for_github(&plan),
     });
     ctx.step_summary(args.no_step_summary, || drift::markdown_for_github(&plan));
-    Ok(if drift::has_drift(&plan) {
+    Ok(if plan.has_changes() {
         Exit::Changes
     } else {
         Exit::Success

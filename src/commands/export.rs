@@ -3,11 +3,12 @@
 //! The one output with real URL values; secrets get a warning.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{api_key, Context};
+use super::{api_key, Context, Helped};
 use crate::cli::ExportArgs;
 use crate::exit::Exit;
 use crate::model::LiveSubscription;
@@ -38,22 +39,25 @@ struct Entry {
 
 /// Runs `export`.
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
+    if let Some(path) = &args.output {
+        // Before any request: a manifest in git is not replaced by accident.
+        if !args.force && std::fs::symlink_metadata(path).is_ok() {
+            return Err(exists(path));
+        }
+    }
     let key = api_key(&args.api_key_env, "export")?;
     let client = ctx.client(&key)?;
     let mut live = client.list().await.context("could not read live subscriptions")?;
     live.sort_by(|a, b| (&a.topic, &a.name, &a.id).cmp(&(&b.topic, &b.name, &b.id)));
-    let (yaml, warnings) = to_manifest(&live, args.merchant, &args.api_key_env)?;
+    let (yaml, written, warnings) = to_manifest(&live, args.merchant, &args.api_key_env)?;
     for w in &warnings {
         ctx.warn(w);
     }
     match &args.output {
         Some(path) => {
-            let mut file = std::fs::File::create(path)
-                .with_context(|| format!("could not create `{}`", path.display()))?;
-            file.write_all(yaml.as_bytes())?;
+            write_private(path, yaml.as_bytes(), args.force)?;
             ctx.status(&format!(
-                "wrote {} subscription(s) to {}",
-                live.len(),
+                "wrote {written} subscription(s) to `{}` (mode 0600: it holds real callback URLs)",
                 path.display()
             ));
         }
@@ -62,12 +66,48 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Builds the manifest text and the warnings to show.
+fn exists(path: &Path) -> anyhow::Error {
+    Helped::wrap(
+        anyhow::anyhow!("`{}` already exists; nothing was written", path.display()),
+        "pass `--force` to replace it, or choose another file with -o",
+    )
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory (mode 0600 on Unix), renamed into place; without `replace`,
+/// never over an existing file (checked again at the rename).
+fn write_private(path: &Path, bytes: &[u8], replace: bool) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let create = || format!("could not write `{}`", path.display());
+    let mut file = tempfile::Builder::new()
+        .prefix(".invhooks-export-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(create)?;
+    file.write_all(bytes).with_context(create)?;
+    file.as_file().sync_all().with_context(create)?;
+    if replace {
+        file.persist(path).map_err(|e| e.error).with_context(create)?;
+    } else {
+        match file.persist_noclobber(path) {
+            Ok(_) => {}
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists(path)),
+            Err(e) => return Err(anyhow::Error::new(e.error).context(create())),
+        }
+    }
+    Ok(())
+}
+
+/// Builds the manifest text, the number of subscriptions in it (duplicates
+/// are left out) and the warnings to show.
 fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
     api_key_env: &str,
-) -> anyhow::Result<(String, Vec<String>)> {
+) -> anyhow::Result<(String, usize, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     for sub in live {
@@ -103,12 +143,14 @@ fn to_manifest(
         allow_unknown_topics: live.iter().any(|s| !crate::topic::is_known(&s.topic)),
         subscriptions: entries,
     };
+    let written = manifest.subscriptions.len();
     let yaml = serde_yaml::to_string(&manifest)?;
     Ok((
         format!(
             "# exported by invhooks {} from live subscriptions\n{yaml}",
             env!("CARGO_PKG_VERSION")
         ),
+        written,
         warnings,
     ))
 }

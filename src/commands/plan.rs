@@ -1,7 +1,8 @@
 //! `invhooks plan`: load → fetch (one GET per merchant) → diff → render;
 //! optionally save the plan (`--out`) and summarise it for GitHub Actions.
 
-use super::{fetch, plan_targets, saved, Context};
+use super::fetch::{fetch, plan_targets};
+use super::{saved, Context};
 use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::Plan;

@@ -1,5 +1,6 @@
 //! `invhooks sandbox`: the local Inveterate-compatible server, until Ctrl-C.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use super::Context;
@@ -19,13 +20,41 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
          faults: {faults}\n  \
-         export INVETERATE_BASE_URL={}",
-        sandbox.base_url(),
+         export INVETERATE_BASE_URL={}{}",
+        sandbox.addr(),
         args.api_keys.len(),
-        sandbox.base_url()
+        client_base_url(sandbox.addr()),
+        other_hosts_note(sandbox.addr()),
     ));
     sandbox.run_until_ctrl_c().await?;
     Ok(Exit::Success)
+}
+
+/// The base URL a client on this machine uses: the listening address, or
+/// loopback when listening on every interface (`0.0.0.0`, `::`), which is
+/// not an address to connect to (and not one `invhooks` accepts over http).
+fn client_base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/v2.0", SocketAddr::new(ip, addr.port()))
+}
+
+/// How other machines or containers reach a sandbox listening on a
+/// non-loopback address (a CI service container): by their name for this
+/// host, over plain http, which needs an explicit opt-in.
+fn other_hosts_note(addr: SocketAddr) -> String {
+    if addr.ip().is_loopback() {
+        return String::new();
+    }
+    let port = addr.port();
+    format!(
+        "\n  other containers use this host's name, e.g. `http://sandbox:{port}/v2.0`, with `{}=sandbox` \
+         (plain http off loopback is refused without it; never use a real key there)",
+        super::base_url::ALLOW_INSECURE_ENV
+    )
 }
 
 /// The fault-injection flags as [`Faults`].
@@ -60,6 +89,24 @@ mod tests {
             Ok(other) => panic!("parsed as another command: {:?}", other.command),
             Err(err) => Err(err.to_string()),
         }
+    }
+
+    #[test]
+    fn the_printed_base_url_is_one_a_client_can_use() {
+        let url = |a: &str| client_base_url(a.parse().unwrap());
+        assert_eq!(url("127.0.0.1:8787"), "http://127.0.0.1:8787/v2.0");
+        assert_eq!(url("0.0.0.0:8790"), "http://127.0.0.1:8790/v2.0");
+        assert_eq!(url("[::]:8790"), "http://[::1]:8790/v2.0");
+        assert_eq!(url("10.1.2.3:80"), "http://10.1.2.3:80/v2.0");
+        for printed in ["0.0.0.0:8790", "[::]:1"].map(url) {
+            assert!(crate::api::parse_base_url(&printed).is_ok(), "{printed}");
+        }
+        assert_eq!(other_hosts_note("127.0.0.1:1".parse().unwrap()), "");
+        let note = other_hosts_note("0.0.0.0:8790".parse().unwrap());
+        assert!(
+            note.contains("INVHOOKS_ALLOW_INSECURE_SANDBOX=sandbox") && note.contains(":8790/"),
+            "{note}"
+        );
     }
 
     #[test]

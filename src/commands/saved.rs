@@ -3,22 +3,23 @@
 //! live state and hands back the saved plan only if nothing moved.
 //! The file's model and checks are [`crate::saved`].
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::{api_key, Context, Helped, Target};
+use super::context::Sink;
+use super::{api_key, fetch, Context, Helped, Target};
 use crate::plan::Plan;
 use crate::saved::{self, PlanFileError, SavedPlan};
-use crate::secret::mask_url;
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
-/// Live changes listed per stale merchant.
-const MAX_STALE_LINES: usize = 10;
 
-/// Writes the saved plan of `plan` (computed from `targets`) to `path`.
+/// Writes the saved plan of `plan` (computed from `targets`) to `path`:
+/// bound to each merchant's key by a salted digest, and holding no key
+/// (a live value with the key in it gets a placeholder that `apply --plan`
+/// fills in again).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> anyhow::Result<()> {
     let mut files = Vec::with_capacity(targets.len());
     for t in targets {
@@ -30,17 +31,23 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
         })?;
         files.push(saved::sha256(&bytes));
     }
+    let key_salt = salt();
     let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
     let live: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
-    let doc = saved::build(
-        crate::VERSION,
-        ctx.base_url.as_str(),
-        &manifests,
-        &live,
-        &files,
-        plan,
-    );
-    write_private(path, doc.to_json().as_bytes())
+    let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
+    let sources = saved::Sources {
+        manifests: &manifests,
+        live: &live,
+        files: &files,
+        key_digests: &key_digests,
+        key_salt: &key_salt,
+    };
+    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, plan);
+    let text = targets.iter().fold(doc.to_json(), |text, t| {
+        t.key
+            .hide(&text, &saved::key_placeholder(&t.manifest.api_key_env))
+    });
+    ctx.emit(Sink::Private(path), &text)
         .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
     ctx.status(&format!(
         "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
@@ -50,21 +57,11 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target], plan: &Plan) -> any
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// (created with mode 0600 on Unix), renamed into place.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".invhooks-plan-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// 16 random bytes as hex: the salt of a plan's key digests.
+fn salt() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What `apply --plan` found.
@@ -81,12 +78,12 @@ pub enum Prepared {
     Refused(Vec<String>),
 }
 
-/// Reads a saved plan and checks it is still fresh: the same base URL, and
-/// for every merchant the same live fingerprint. Nothing is written.
+/// Reads a saved plan and checks it is still fresh ([`crate::saved`]
+/// decides: the same base URL, and for every merchant the same live
+/// fingerprint). Nothing is written.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
-    let replan =
-        format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`");
+    let replan = saved::replan(&shown);
     let text = read_plan(path).map_err(|e| {
         let help = if e.kind() == std::io::ErrorKind::NotFound {
             format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
@@ -98,7 +95,13 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
             help,
         )
     })?;
-    let saved = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
+    // Keys the plan holds placeholders for, back in place before the checks.
+    let mut text = text;
+    for env in saved::placeholders(&text) {
+        let key = api_key(&env, &format!("plan {shown}"))?;
+        text = key.restore(&text, &saved::key_placeholder(&env));
+    }
+    let loaded = SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
             PlanFileError::JsonOutput => format!(
                 "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
@@ -110,85 +113,34 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         };
         Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })?;
-    if saved.base_url != ctx.base_url.as_str() {
-        return Ok(Prepared::Refused(vec![
-            format!(
-                "plan `{shown}` was computed against `{}`, but this run talks to `{}`; nothing was changed",
-                mask_url(&saved.base_url),
-                mask_url(ctx.base_url.as_str())
-            ),
-            format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {replan}"),
-        ]));
+    if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
+        return Ok(Prepared::Refused(reasons));
+    }
+    let mut digests = Vec::with_capacity(loaded.merchants.len());
+    for m in &loaded.merchants {
+        let who = format!("merchant `{}` in plan {shown}", m.manifest.label);
+        digests.push(api_key(&m.manifest.api_key_env, &who)?.digest(&loaded.key_salt));
+    }
+    if let Some(reasons) = loaded.other_key(&digests, &shown) {
+        return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        saved.tool_version,
-        short(&saved.manifest_digest)
+        loaded.tool_version,
+        short(&loaded.manifest_digest)
     ));
-
-    let mut clients = Vec::with_capacity(saved.merchants.len());
-    for m in &saved.merchants {
-        let who = format!("merchant `{}` in plan {shown}", m.merchant);
-        clients.push(ctx.client(&api_key(&m.api_key_env, &who)?)?);
-    }
-    let lists = futures_util::future::join_all(clients.iter().map(|c| c.list())).await;
-    let mut targets = Vec::with_capacity(clients.len());
-    let mut stale = Vec::new();
-    for ((m, client), live) in saved.merchants.iter().zip(clients).zip(lists) {
-        let live = live.map_err(|e| {
-            let help = if e.is_auth() {
-                format!(
-                    "check that `{}` holds this merchant's private API key",
-                    m.api_key_env
-                )
-            } else {
-                "check the network, --base-url and --timeout, then re-run".to_owned()
-            };
-            Helped::wrap(
-                anyhow::Error::new(e).context(format!(
-                    "merchant `{}`: could not read live subscriptions",
-                    m.merchant
-                )),
-                help,
-            )
-        })?;
-        if saved::live_fingerprint(&live) != m.live.fingerprint {
-            stale.push(format!(
-                "merchant `{}`: live subscriptions changed since the plan was saved:",
-                m.merchant
-            ));
-            stale.extend(
-                saved::live_changes(&m.live.subscriptions, &live, MAX_STALE_LINES)
-                    .into_iter()
-                    .map(|line| format!("  {line}")),
-            );
-            continue;
-        }
-        let manifest = m.manifest().map_err(|e| {
-            Helped::wrap(
-                anyhow::anyhow!("cannot use plan file `{shown}`: {e}"),
-                replan.clone(),
-            )
-        })?;
-        targets.push(Target {
-            manifest,
-            client,
-            live,
-        });
-    }
-    if !stale.is_empty() {
-        let mut reasons = vec![format!(
-            "plan is stale: `{shown}` no longer matches live state; nothing was changed"
-        )];
-        reasons.extend(stale);
-        reasons.push(format!(
-            "re-plan with `invhooks plan --out {shown}`, review it, then run `invhooks apply --plan {shown}`"
-        ));
+    let manifests = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    let targets = fetch::targets(ctx, manifests, |m| {
+        format!("merchant `{}` in plan {shown}", m.label)
+    })
+    .await?;
+    let fresh: Vec<_> = targets.iter().map(|t| t.live.clone()).collect();
+    if let Some(reasons) = loaded.stale(&fresh, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     Ok(Prepared::Ready {
         targets,
-        plan: saved.plan(),
+        plan: loaded.plan(),
     })
 }
 

@@ -15,8 +15,8 @@ pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 /// to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// The file and 1-based line the problem is on (line 1 for file-level
-    /// problems).
+    /// The file and 1-based line the problem is on (line 1 for problems of
+    /// the content as a whole; 0 when the file itself cannot be read).
     pub location: Location,
     /// What is wrong: lowercase start, no trailing period, literal values
     /// in backticks, never a variable's value.
@@ -41,7 +41,10 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}: {}", self.location, self.message)?;
+        match self.location.line {
+            0 => write!(f, "error: {}", self.message)?,
+            _ => write!(f, "error: {}: {}", self.location, self.message)?,
+        }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;
         }

@@ -87,17 +87,18 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
 }
 
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
+    // Line 0: about the file, not a line of it (shown without `:line`).
     if error.kind() == std::io::ErrorKind::NotFound {
         return Diagnostic::new(
             path,
-            1,
-            format!("{what} `{}` not found", path.display()),
+            0,
+            format!("cannot read `{}`: no such file", path.display()),
             Some(HELP_PASS_FILE.to_owned()),
         );
     }
     Diagnostic::new(
         path,
-        1,
+        0,
         format!("cannot read {what} `{}`: {}", path.display(), error.kind()),
         None,
     )

@@ -21,6 +21,7 @@ mod names;
 mod raw;
 mod read;
 mod subscription;
+mod tabs;
 mod validate;
 mod yaml;
 
@@ -40,6 +41,7 @@ use std::path::{Path, PathBuf};
 pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub(crate) use expand::is_var_name;
 
 use crate::model::MerchantManifest;
 

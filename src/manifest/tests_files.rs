@@ -39,8 +39,18 @@ fn missing_file_says_how_to_pass_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("webhooks.yaml");
     let d = only(load(std::slice::from_ref(&path)));
-    assert_eq!(d.location.line, 1);
-    assert_eq!(d.message, format!("manifest `{}` not found", path.display()));
+    assert_eq!(d.location.line, 0, "about the file, no line of it");
+    assert_eq!(
+        d.message,
+        format!("cannot read `{}`: no such file", path.display())
+    );
+    assert_eq!(
+        d.to_string(),
+        format!(
+            "error: cannot read `{}`: no such file\n  help: pass the manifest with -f PATH",
+            path.display()
+        )
+    );
     assert_eq!(d.help.as_deref(), Some("pass the manifest with -f PATH"));
 }
 

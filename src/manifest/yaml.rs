@@ -29,7 +29,7 @@ pub(super) fn parse(file: &Path, text: &str) -> Result<(serde_yaml::Value, LineI
         )]);
     }
     let (parsed, index) = parse_and_index(text);
-    let value = parsed.map_err(|error| vec![yaml_error(file, &error)])?;
+    let value = parsed.map_err(|error| vec![super::tabs::hint(yaml_error(file, &error), text)])?;
     let index = index.unwrap_or_else(|| LineIndex::build(text));
     Ok((value, index))
 }

@@ -12,10 +12,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::FORMAT_VERSION;
+use super::json::{pretty, FORMAT_VERSION};
 use super::markdown::{cell, code, Doc, GITHUB_COMMENT_LIMIT};
-use super::text::change_line;
-use crate::escape::escape;
+use super::text::{change_line, unmanaged_line};
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
 
@@ -56,10 +55,10 @@ impl Kind {
     }
 
     fn of(change: &Change) -> Kind {
-        match change.action {
+        match change.action() {
             Action::Update => Kind::ChangedUrl,
             Action::Create => Kind::Missing,
-            Action::Delete if change.duplicate => Kind::Duplicate,
+            Action::Delete if change.is_duplicate() => Kind::Duplicate,
             Action::Delete => Kind::Unmanaged,
         }
     }
@@ -103,34 +102,26 @@ pub fn fingerprint(
     );
     // A tuple of strings and options always serialises.
     let json = serde_json::to_string(&parts).unwrap_or_default();
-    let digest = crate::saved::sha256(json.as_bytes());
+    let digest = crate::digest::sha256(json.as_bytes());
     digest.trim_start_matches("sha256:")[..16].to_owned()
 }
 
 fn items(m: &MerchantPlan) -> Vec<Item> {
-    let url = |f: &Option<crate::plan::Fields>| f.as_ref().map(|f| f.callback_url.clone());
     let mut items: Vec<Item> = m
         .changes
         .iter()
         .map(|c| {
-            let (live, wanted) = (url(&c.before), url(&c.after));
+            let live = c.before().map(|f| f.callback_url.as_str());
+            let wanted = c.after().map(|f| f.callback_url.as_str());
             let kind = Kind::of(c);
             Item {
                 kind,
-                topic: c.topic.clone(),
-                name: c.name.clone(),
-                id: c.id.clone(),
-                live_callback_url: live.as_deref().map(mask_url),
-                manifest_callback_url: wanted.as_deref().map(mask_url),
-                fingerprint: fingerprint(
-                    &m.merchant,
-                    kind,
-                    &c.topic,
-                    &c.name,
-                    c.id.as_deref(),
-                    live.as_deref(),
-                    wanted.as_deref(),
-                ),
+                topic: c.topic().to_owned(),
+                name: c.name().to_owned(),
+                id: c.id().map(str::to_owned),
+                live_callback_url: live.map(mask_url),
+                manifest_callback_url: wanted.map(mask_url),
+                fingerprint: fingerprint(&m.merchant, kind, c.topic(), c.name(), c.id(), live, wanted),
             }
         })
         .collect();
@@ -164,14 +155,10 @@ fn counts(plan: &Plan) -> [usize; 4] {
     counts
 }
 
-/// Whether the plan shows drift: anything `apply` would change. Unmanaged
+/// The summary sentence. Drift is anything `apply` would change; unmanaged
 /// subscriptions kept by `prune: false` are listed but are not drift.
-pub fn has_drift(plan: &Plan) -> bool {
-    plan.has_changes()
-}
-
 fn summary(plan: &Plan) -> String {
-    if !has_drift(plan) {
+    if !plan.has_changes() {
         return "No drift. Live subscriptions match the manifest.".to_owned();
     }
     let [changed, missing, unmanaged, duplicate] = counts(plan);
@@ -194,16 +181,12 @@ pub fn text(plan: &Plan, color: bool) -> String {
             .zip(&items)
             .map(|(c, i)| (i.kind, change_line(c, color), i.fingerprint.as_str()))
             .collect();
-        lines.extend(m.unmanaged.iter().zip(&items[m.changes.len()..]).map(|(s, i)| {
-            let line = format!(
-                "? {} {} [{}]  {} (kept: prune is off)",
-                escape(&s.topic),
-                escape(&s.name),
-                escape(&s.id),
-                mask_url(&s.callback_url)
-            );
-            (i.kind, line, i.fingerprint.as_str())
-        }));
+        lines.extend(
+            m.unmanaged
+                .iter()
+                .zip(&items[m.changes.len()..])
+                .map(|(s, i)| (i.kind, unmanaged_line(s, color), i.fingerprint.as_str())),
+        );
         for kind in Kind::ALL {
             let of_kind: Vec<_> = lines.iter().filter(|(k, _, _)| *k == kind).collect();
             if of_kind.is_empty() {
@@ -236,7 +219,7 @@ pub fn json(plan: &Plan) -> String {
     }
     let doc = Doc {
         format_version: FORMAT_VERSION,
-        drift: has_drift(plan),
+        drift: plan.has_changes(),
         merchants: plan
             .merchants
             .iter()
@@ -246,9 +229,7 @@ pub fn json(plan: &Plan) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&doc)
 }
 
 /// Markdown drift report of at most `limit` bytes (for an issue body or a
@@ -282,7 +263,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
         doc.head_rows(&rows, "merchant(s)");
         doc.head("\n");
     }
-    if has_drift(plan) {
+    if plan.has_changes() {
         doc.head(
             "`invhooks apply` restores what the manifest declares; to keep a hand-made change, \
              put it in the manifest instead. Fingerprints stay the same while a drift item is \

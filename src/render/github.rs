@@ -70,7 +70,7 @@ pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Op
             annotation(
                 Level::Error,
                 Some(&file),
-                Some(d.location.line),
+                Some(d.location.line).filter(|&line| line > 0),
                 "invhooks: invalid manifest",
                 &message,
             )

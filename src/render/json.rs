@@ -1,4 +1,4 @@
-//! The JSON plan (SPEC.md "Output"), secrets in URLs masked. The keys are
+//! The JSON plan (`docs/plan-json.md`), secrets in URLs masked. The keys are
 //! public interface: `format_version` changes when any key changes meaning.
 
 use serde::Serialize;
@@ -45,8 +45,8 @@ struct JsonUnmanaged<'a> {
     callback_url: String,
 }
 
-fn masked(fields: &Option<Fields>) -> Option<Fields> {
-    fields.as_ref().map(|f| Fields {
+fn masked(fields: Option<&Fields>) -> Option<Fields> {
+    fields.map(|f| Fields {
         callback_url: mask_url(&f.callback_url),
         ..f.clone()
     })
@@ -55,14 +55,23 @@ fn masked(fields: &Option<Fields>) -> Option<Fields> {
 /// The JSON view of a change, URLs masked.
 pub(crate) fn change(c: &Change) -> JsonChange<'_> {
     JsonChange {
-        action: c.action,
-        topic: &c.topic,
-        name: &c.name,
-        id: c.id.as_deref(),
-        before: masked(&c.before),
-        after: masked(&c.after),
-        duplicate: c.duplicate,
+        action: c.action(),
+        topic: c.topic(),
+        name: c.name(),
+        id: c.id(),
+        before: masked(c.before()),
+        after: masked(c.after()),
+        duplicate: c.is_duplicate(),
     }
+}
+
+/// `value` as pretty JSON with a trailing newline: every JSON output's form.
+pub fn pretty(value: &impl Serialize) -> String {
+    // The documents are plain structs of strings, numbers and options,
+    // which always serialise.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Renders a plan as pretty JSON with a trailing newline.
@@ -90,8 +99,5 @@ pub fn render(plan: &Plan) -> String {
             })
             .collect(),
     };
-    // Serialising plain structs of strings and numbers cannot fail.
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    pretty(&doc)
 }

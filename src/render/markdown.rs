@@ -12,8 +12,9 @@
 
 use std::fmt::Write;
 
-use super::{summary_line, NO_CHANGES};
-use crate::apply::{MerchantReport, Outcome};
+use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
+use super::{apply_line, summary_line, NO_CHANGES};
+use crate::apply::{MerchantReport, Outcome, Tally};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
@@ -70,36 +71,22 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
         }
         ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
         ApplyResult::Applied(reports) => {
-            let mut totals = [0usize; 3];
-            for c in reports.iter().flat_map(|r| &r.changes) {
-                totals[outcome_index(&c.outcome)] += 1;
-            }
             let ok = reports.iter().all(MerchantReport::succeeded);
+            let interrupted = reports.iter().any(|r| r.interrupted);
             doc.head(&format!(
-                "**Apply {}: {} done, {} failed, {} skipped.**{}\n\n",
-                if ok { "complete" } else { "incomplete" },
-                totals[0],
-                totals[1],
-                totals[2],
-                if ok {
-                    ""
-                } else {
-                    " Re-run `invhooks apply` to converge once the cause is fixed."
-                }
+                "**{}**\n\n",
+                apply_line(Tally::of(reports), ok, interrupted)
             ));
             doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
             for r in reports.iter() {
-                let mut counts = [0usize; 3];
-                for c in &r.changes {
-                    counts[outcome_index(&c.outcome)] += 1;
-                }
+                let tally = r.tally();
                 let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };
                 doc.head(&format!(
                     "| {} | {} | {} | {} | {converged} |\n",
                     cell(&r.merchant),
-                    counts[0],
-                    counts[1],
-                    counts[2]
+                    tally.done(),
+                    tally.failed(),
+                    tally.skipped()
                 ));
             }
             doc.head("\n");
@@ -119,11 +106,15 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
     doc.finish("changes", "Run `invhooks plan` for the full list.")
 }
 
-fn outcome_index(outcome: &Outcome) -> usize {
-    match outcome {
-        Outcome::Done => 0,
-        Outcome::Failed { .. } => 1,
-        Outcome::Skipped { .. } => 2,
+/// An outcome in a table cell: a badge, the word, and the reason.
+fn badge(outcome: Option<&Outcome>) -> String {
+    let Some(outcome) = outcome else {
+        return "not run".to_owned();
+    };
+    let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
+    match outcome.reason() {
+        None => format!("{icon} {}", outcome.as_str()),
+        Some(reason) => format!("{icon} {}: {}", outcome.as_str(), cell(reason)),
     }
 }
 
@@ -181,15 +172,7 @@ fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
                 ),
                 m.changes
                     .iter()
-                    .map(|c| {
-                        let result = match outcome_of(m, c) {
-                            Some(Outcome::Done) => "✅ done".to_owned(),
-                            Some(Outcome::Failed { reason }) => format!("❌ failed: {}", cell(&reason)),
-                            Some(Outcome::Skipped { reason }) => format!("⏭️ skipped: {}", cell(&reason)),
-                            None => "not run".to_owned(),
-                        };
-                        format!("| {result} |{}", &row(c)[1..])
-                    })
+                    .map(|c| format!("| {} |{}", badge(outcome_of(m, c).as_ref()), &row(c)[1..]))
                     .collect(),
             ),
         };
@@ -205,35 +188,23 @@ fn details(m: &MerchantPlan) -> String {
     }
     let mut lines = String::new();
     for c in &m.changes {
-        let id =
-            c.id.as_deref()
-                .map(|id| format!(" [{}]", escape(id)))
-                .unwrap_or_default();
-        let head = format!("{} {}{id}", escape(&c.topic), escape(&c.name));
-        match (c.action, &c.before, &c.after) {
-            (Action::Create, _, Some(a)) => {
-                let _ = writeln!(lines, "+ {head}  {}", mask_url(&a.callback_url));
+        let view = ChangeView::of(c);
+        let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
+        let head = format!("{} {}{id}", escape(view.topic), escape(view.name));
+        let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
+        let _ = match (&view.url, view.action) {
+            (UrlView::Changed { old, new, .. }, _) => {
+                writeln!(lines, "- {head}  {old}\n+ {head}  {new}{notes}")
             }
-            (Action::Update, Some(b), Some(a)) => {
-                let (old, new) = (mask_url(&b.callback_url), mask_url(&a.callback_url));
-                let note = if old == new {
-                    "  (secret in URL changed)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(lines, "- {head}  {old}\n+ {head}  {new}{note}");
-            }
-            (Action::Delete, Some(b), _) => {
-                let dup = if c.duplicate { "  (duplicate)" } else { "" };
-                let _ = writeln!(lines, "- {head}  {}{dup}", mask_url(&b.callback_url));
-            }
-            _ => {}
-        }
+            (UrlView::Unchanged(url), _) => writeln!(lines, "- {head}  {url}\n+ {head}  {url}{notes}"),
+            (UrlView::One(url), Action::Create) => writeln!(lines, "+ {head}  {url}{notes}"),
+            (UrlView::One(url), _) => writeln!(lines, "- {head}  {url}{notes}"),
+        };
     }
     for s in &m.unmanaged {
         let _ = writeln!(
             lines,
-            "  {} {} [{}]  {}  (unmanaged, kept: prune is off)",
+            "  {} {} [{}]  {}  ({UNMANAGED_NOTE})",
             escape(&s.topic),
             escape(&s.name),
             escape(&s.id),
@@ -250,30 +221,29 @@ fn details(m: &MerchantPlan) -> String {
 }
 
 fn row(c: &Change) -> String {
-    let (symbol, label) = match c.action {
+    let view = ChangeView::of(c);
+    let (symbol, action) = match view.action {
         Action::Create => ("➕", "create"),
         Action::Update => ("🔄", "update"),
-        Action::Delete if c.duplicate => ("➖", "delete (duplicate)"),
         Action::Delete => ("➖", "delete"),
     };
-    let url = match (&c.before, &c.after) {
-        (Some(b), Some(a)) => {
-            let (old, new) = (mask_url(&b.callback_url), mask_url(&a.callback_url));
-            if old == new {
-                format!("{} (secret changed)", code(&new))
-            } else {
-                format!("{} → {}", code(&old), code(&new))
-            }
-        }
-        (None, Some(a)) => code(&mask_url(&a.callback_url)),
-        (Some(b), None) => code(&mask_url(&b.callback_url)),
-        (None, None) => String::new(),
+    let label = if c.is_duplicate() {
+        format!("{action} ({DUPLICATE_NOTE})")
+    } else {
+        action.to_owned()
     };
+    let mut url = match &view.url {
+        UrlView::Changed { old, new, .. } => format!("{} → {}", code(old), code(new)),
+        other => code(other.shown()),
+    };
+    for note in view.notes.iter().filter(|n| **n != DUPLICATE_NOTE) {
+        url.push_str(&format!(" ({note})"));
+    }
     format!(
         "| {symbol} {label} | {} | {} | {} | {url} |\n",
-        code(&c.topic),
-        code(&c.name),
-        c.id.as_deref().map(code).unwrap_or_default()
+        code(view.topic),
+        code(view.name),
+        view.id.map(code).unwrap_or_default()
     )
 }
 

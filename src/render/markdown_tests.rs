@@ -2,56 +2,13 @@
 
 use super::*;
 use crate::apply::ChangeReport;
+use crate::fixtures::{create, delete, update};
 use crate::model::LiveSubscription;
-use crate::plan::{Fields, SafetyTrip, Summary};
+use crate::plan::{SafetyTrip, Summary};
 use crate::render::drift;
 
-fn fields(topic: &str, name: &str, url: &str) -> Fields {
-    Fields {
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-    }
-}
-
-fn create(topic: &str, name: &str, url: &str) -> Change {
-    Change {
-        action: Action::Create,
-        topic: topic.into(),
-        name: name.into(),
-        id: None,
-        before: None,
-        after: Some(fields(topic, name, url)),
-        duplicate: false,
-    }
-}
-
-fn update(id: &str, topic: &str, name: &str, old: &str, new: &str) -> Change {
-    Change {
-        action: Action::Update,
-        topic: topic.into(),
-        name: name.into(),
-        id: Some(id.into()),
-        before: Some(fields(topic, name, old)),
-        after: Some(fields(topic, name, new)),
-        duplicate: false,
-    }
-}
-
-fn delete(id: &str, topic: &str, name: &str, url: &str, duplicate: bool) -> Change {
-    Change {
-        action: Action::Delete,
-        topic: topic.into(),
-        name: name.into(),
-        id: Some(id.into()),
-        before: Some(fields(topic, name, url)),
-        after: None,
-        duplicate,
-    }
-}
-
 fn merchant(label: &str, changes: Vec<Change>, unmanaged: Vec<LiveSubscription>) -> MerchantPlan {
-    let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+    let count = |a: Action| changes.iter().filter(|c| c.action() == a).count();
     MerchantPlan {
         merchant: label.into(),
         summary: Summary {
@@ -285,6 +242,7 @@ fn apply_summary_shows_outcomes() {
             })
             .collect(),
         cleaned_up: vec![],
+        interrupted: false,
         verification: crate::apply::Verification::Unknown {
             reason: "not checked".into(),
         },

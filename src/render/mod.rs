@@ -8,11 +8,13 @@ pub mod json;
 pub mod markdown;
 pub mod report;
 pub mod text;
+pub mod view;
 
+use crate::apply::Tally;
 use crate::plan::Summary;
 
-/// Output format of `plan` and `drift`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+/// Output format of `plan`, `drift` and `apply`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     /// For people: one line per change, colour on a terminal.
     #[default]
@@ -38,3 +40,27 @@ pub fn summary_line(s: &Summary) -> String {
 
 /// The line printed when nothing differs.
 pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.";
+
+/// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
+pub fn apply_line(tally: Tally, ok: bool, interrupted: bool) -> String {
+    let state = match (interrupted, ok) {
+        (true, _) => "interrupted",
+        (false, true) => "complete",
+        (false, false) => "incomplete",
+    };
+    let not_started = match tally.not_started() {
+        0 => String::new(),
+        n => format!(", {n} not started"),
+    };
+    format!(
+        "Apply {state}: {} done, {} failed, {} skipped{not_started}.{}",
+        tally.done(),
+        tally.failed(),
+        tally.skipped(),
+        match (interrupted, ok) {
+            (true, _) => " Re-run `invhooks apply` to finish.",
+            (false, true) => "",
+            (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
+        }
+    )
+}

@@ -1,39 +1,32 @@
 //! The apply report: every change with its outcome, what was cleaned up,
-//! and whether live converged to the manifest.
+//! and whether live converged to the manifest, as text or JSON.
 
 use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{change as json_change, JsonChange, FORMAT_VERSION};
-use crate::apply::{MerchantReport, Outcome, Verification};
-
-use super::text::change_line;
+use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
+use super::{apply_line, text::change_line};
+use crate::apply::{MerchantReport, Rewrite, Tally, Verification};
+use crate::escape::escape;
+use crate::secret::mask_url;
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
+    // Words line up; "not started" widens the column only when present.
+    let width = reports
+        .iter()
+        .flat_map(|r| &r.changes)
+        .map(|c| c.outcome.as_str().len())
+        .fold("skipped".len(), usize::max);
     let mut out = String::new();
-    let (mut done, mut failed, mut skipped) = (0, 0, 0);
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
         for c in &r.changes {
-            let (label, reason) = match &c.outcome {
-                Outcome::Done => {
-                    done += 1;
-                    ("done   ", None)
-                }
-                Outcome::Failed { reason } => {
-                    failed += 1;
-                    ("failed ", Some(reason))
-                }
-                Outcome::Skipped { reason } => {
-                    skipped += 1;
-                    ("skipped", Some(reason))
-                }
-            };
-            let _ = writeln!(out, "  {label} {}", change_line(&c.change, color));
-            if let Some(reason) = reason {
-                let _ = writeln!(out, "          {reason}");
+            let word = c.outcome.as_str();
+            let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color));
+            if let Some(reason) = c.outcome.reason() {
+                let _ = writeln!(out, "  {:width$} {reason}", "");
             }
         }
         for c in &r.cleaned_up {
@@ -47,7 +40,11 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
             Verification::Converged => {
                 let _ = writeln!(out, "  converged: live subscriptions match the manifest");
             }
-            Verification::NotConverged { remaining } => {
+            Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            } => {
                 let _ = writeln!(
                     out,
                     "  not converged: {} change(s) still needed:",
@@ -56,6 +53,12 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
                 for c in remaining {
                     let _ = writeln!(out, "    {}", change_line(c, color));
                 }
+                if !foreign.is_empty() {
+                    let _ = writeln!(out, "  {}", other_writer_line(foreign));
+                }
+                for r in rewrites {
+                    let _ = writeln!(out, "  {}", rewrite_line(r));
+                }
             }
             Verification::Unknown { reason } => {
                 let _ = writeln!(out, "  not verified: {reason}");
@@ -63,18 +66,40 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         }
         out.push('\n');
     }
-    let all_ok = reports.iter().all(MerchantReport::succeeded);
-    let _ = writeln!(
-        out,
-        "Apply {}: {done} done, {failed} failed, {skipped} skipped.{}",
-        if all_ok { "complete" } else { "incomplete" },
-        if all_ok {
-            ""
-        } else {
-            " Re-run `invhooks apply` to converge once the cause is fixed."
-        }
-    );
+    let ok = reports.iter().all(MerchantReport::succeeded);
+    let interrupted = reports.iter().any(|r| r.interrupted);
+    out.push_str(&apply_line(Tally::of(reports), ok, interrupted));
+    out.push('\n');
     out
+}
+
+/// What a report says when another writer changed the merchant meanwhile.
+pub fn other_writer_line(foreign: &[String]) -> String {
+    format!(
+        "another writer is active: {} subscription(s) this run did not create appeared ({}); \
+         left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+        foreign.len(),
+        foreign.join(", ")
+    )
+}
+
+/// What a report says when the server stored a value other than sent.
+pub fn rewrite_line(r: &Rewrite) -> String {
+    let (sent, stored) = shown_rewrite(r);
+    format!(
+        "the server stores `{}` `{sent}` of [{}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
+        r.field,
+        escape(&r.id),
+    )
+}
+
+/// A rewrite's two values as shown: escaped, URLs masked.
+fn shown_rewrite(r: &Rewrite) -> (String, String) {
+    let show = |v: &str| match r.field {
+        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        _ => escape(v).into_owned(),
+    };
+    (show(&r.sent), show(&r.stored))
 }
 
 /// Renders apply reports as JSON: every change with its `outcome`
@@ -105,53 +130,67 @@ pub fn json(reports: &[MerchantReport]) -> String {
     struct Verified<'a> {
         status: &'static str,
         remaining: Vec<JsonChange<'a>>,
+        other_writer_ids: &'a [String],
+        server_rewrites: Vec<Rewritten<'a>>,
         reason: Option<&'a str>,
     }
-    let doc = Doc {
+    #[derive(Serialize)]
+    struct Rewritten<'a> {
+        id: &'a str,
+        field: &'static str,
+        sent: String,
+        stored: String,
+    }
+    fn merchant(r: &MerchantReport) -> Merchant<'_> {
+        Merchant {
+            merchant: &r.merchant,
+            changes: r
+                .changes
+                .iter()
+                .map(|c| Entry {
+                    change: json_change(&c.change),
+                    outcome: c.outcome.as_str(),
+                    reason: c.outcome.reason(),
+                })
+                .collect(),
+            cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
+            verification: Verified {
+                status: r.verification.as_str(),
+                remaining: match &r.verification {
+                    Verification::NotConverged { remaining, .. } => {
+                        remaining.iter().map(json_change).collect()
+                    }
+                    _ => Vec::new(),
+                },
+                other_writer_ids: match &r.verification {
+                    Verification::NotConverged { foreign, .. } => foreign,
+                    _ => &[],
+                },
+                server_rewrites: match &r.verification {
+                    Verification::NotConverged { rewrites, .. } => rewrites
+                        .iter()
+                        .map(|w| {
+                            let (sent, stored) = shown_rewrite(w);
+                            Rewritten {
+                                id: &w.id,
+                                field: w.field,
+                                sent,
+                                stored,
+                            }
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                reason: match &r.verification {
+                    Verification::Unknown { reason } => Some(reason),
+                    _ => None,
+                },
+            },
+        }
+    }
+    pretty(&Doc {
         format_version: FORMAT_VERSION,
         succeeded: reports.iter().all(MerchantReport::succeeded),
-        merchants: reports
-            .iter()
-            .map(|r| Merchant {
-                merchant: &r.merchant,
-                changes: r
-                    .changes
-                    .iter()
-                    .map(|c| {
-                        let (outcome, reason) = match &c.outcome {
-                            Outcome::Done => ("done", None),
-                            Outcome::Failed { reason } => ("failed", Some(reason.as_str())),
-                            Outcome::Skipped { reason } => ("skipped", Some(reason.as_str())),
-                        };
-                        Entry {
-                            change: json_change(&c.change),
-                            outcome,
-                            reason,
-                        }
-                    })
-                    .collect(),
-                cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
-                verification: match &r.verification {
-                    Verification::Converged => Verified {
-                        status: "converged",
-                        remaining: vec![],
-                        reason: None,
-                    },
-                    Verification::NotConverged { remaining } => Verified {
-                        status: "not_converged",
-                        remaining: remaining.iter().map(json_change).collect(),
-                        reason: None,
-                    },
-                    Verification::Unknown { reason } => Verified {
-                        status: "unknown",
-                        remaining: vec![],
-                        reason: Some(reason),
-                    },
-                },
-            })
-            .collect(),
-    };
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+        merchants: reports.iter().map(merchant).collect(),
+    })
 }

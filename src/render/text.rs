@@ -4,10 +4,12 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use similar::{ChangeTag, TextDiff};
+use similar::ChangeTag;
 
+use super::view::{ChangeView, UrlView, UNMANAGED_NOTE};
 use super::{summary_line, NO_CHANGES};
 use crate::escape::escape;
+use crate::model::LiveSubscription;
 use crate::plan::{Action, Change, Plan};
 use crate::secret::mask_url;
 
@@ -64,14 +66,7 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
             let _ = writeln!(out, "  {}", change_line(change, options.color));
         }
         for sub in &merchant.unmanaged {
-            let _ = writeln!(
-                out,
-                "  {} {} {} [{}] unmanaged, kept because `prune: false`",
-                p.paint(Style::new().dimmed(), "?"),
-                escape(&sub.topic),
-                escape(&sub.name),
-                escape(&sub.id)
-            );
+            let _ = writeln!(out, "  {}", unmanaged_line(sub, options.color));
         }
         if let Some(trip) = &merchant.safety {
             let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
@@ -92,46 +87,38 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
     out
 }
 
-/// One change on one line: symbol, topic, name, id, and the URL(s).
+/// One change on one line: symbol, topic, name, id, the URL(s), notes.
 pub fn change_line(change: &Change, color: bool) -> String {
     let p = Painter { color };
-    let symbol = p.paint(action_style(change.action), &change.action.symbol().to_string());
-    let id = change
-        .id
-        .as_deref()
-        .map(|id| format!(" [{}]", escape(id)))
-        .unwrap_or_default();
-    let mut line = format!("{symbol} {} {}{id}", escape(&change.topic), escape(&change.name));
-    match (change.action, &change.before, &change.after) {
-        (Action::Create, _, Some(after)) => {
-            let _ = write!(line, "  {}", mask_url(&after.callback_url));
-        }
-        (Action::Update, Some(before), Some(after)) => {
-            let _ = write!(
-                line,
-                "  {}",
-                url_change(&before.callback_url, &after.callback_url, &p)
-            );
-        }
-        (Action::Delete, Some(before), _) => {
-            let _ = write!(line, "  {}", mask_url(&before.callback_url));
-            if change.duplicate {
-                line.push_str(" (duplicate)");
-            }
-        }
-        _ => {}
+    let view = ChangeView::of(change);
+    let symbol = p.paint(action_style(view.action), &view.symbol().to_string());
+    let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
+    let url = match &view.url {
+        UrlView::Changed { runs, .. } => url_change(runs, &p),
+        other => other.shown().to_owned(),
+    };
+    let mut line = format!("{symbol} {} {}{id}  {url}", escape(view.topic), escape(view.name));
+    for note in &view.notes {
+        let _ = write!(line, " ({note})");
     }
     line
 }
 
-/// `old → new` with the differing characters highlighted; a change hidden
-/// by masking reads as a changed secret.
-fn url_change(old: &str, new: &str, p: &Painter) -> String {
-    let (old_m, new_m) = (mask_url(old), mask_url(new));
-    if old_m == new_m {
-        return format!("{new_m} (secret in URL changed)");
-    }
-    let diff = TextDiff::from_chars(old_m.as_str(), new_m.as_str());
+/// One unmanaged subscription: listed, left alone.
+pub fn unmanaged_line(sub: &LiveSubscription, color: bool) -> String {
+    let p = Painter { color };
+    format!(
+        "{} {} {} [{}]  {} ({UNMANAGED_NOTE})",
+        p.paint(Style::new().dimmed(), "?"),
+        escape(&sub.topic),
+        escape(&sub.name),
+        escape(&sub.id),
+        mask_url(&sub.callback_url)
+    )
+}
+
+/// `old → new`, the removed and inserted runs highlighted.
+fn url_change(runs: &[(ChangeTag, String)], p: &Painter) -> String {
     let (mut before, mut after) = (String::new(), String::new());
     let removed = Style::new()
         .fg_color(Some(AnsiColor::Red.into()))
@@ -141,15 +128,7 @@ fn url_change(old: &str, new: &str, p: &Painter) -> String {
         .fg_color(Some(AnsiColor::Green.into()))
         .bold()
         .underline();
-    // Merge the per-character diff into runs so each run is painted once.
-    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
-    for op in diff.iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, text)) if *tag == op.tag() => text.push_str(op.value()),
-            _ => runs.push((op.tag(), op.value().to_owned())),
-        }
-    }
-    for (tag, text) in &runs {
+    for (tag, text) in runs {
         match tag {
             ChangeTag::Equal => {
                 before.push_str(text);

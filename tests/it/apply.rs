@@ -24,7 +24,7 @@ fn apply_converges_and_the_next_plan_is_empty() {
     ]);
     let run = world.run(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
-    insta::assert_snapshot!(redact(&run.to_string(), &world));
+    snapshot!(world, run.to_string());
     assert_eq!(
         world.live(),
         [
@@ -74,7 +74,7 @@ fn a_rejected_create_means_no_deletes() {
     world.seed(&[("customer.ordered", "old", "https://old.example/")]);
     let run = world.run(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 1, "{run}");
-    insta::assert_snapshot!(redact(&run.stdout, &world));
+    snapshot!(world, run.stdout);
     let live = world.live();
     assert!(
         live.iter().any(|s| s.1 == "old"),

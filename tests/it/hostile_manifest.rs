@@ -14,8 +14,11 @@ fn refused(world: &World, text: &str) -> Run {
     let started = Instant::now();
     let validate = world.run(&["validate"]);
     let plan = world.run(&["plan"]);
+    // Proves "bounded", not speed: the quadratic cases this guards against
+    // take hours; on a loaded shared runner two debug runs over 50,000
+    // problems take ~9 s of CPU and 35-45 s of wall time.
     assert!(
-        started.elapsed() < Duration::from_secs(20),
+        started.elapsed() < Duration::from_secs(120),
         "took {:?}",
         started.elapsed()
     );

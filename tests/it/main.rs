@@ -4,21 +4,29 @@
 
 mod support;
 
+mod action;
 mod apply;
 mod chaos;
 mod ci;
 mod cli;
 mod conformance;
 mod drift;
+mod excerpts;
 mod export;
 mod faults;
 mod hostile_manifest;
+mod interrupts;
+mod keys;
 mod netkit;
 mod network;
+mod partial_lists;
 mod plan;
 mod props;
 mod reliability;
 mod saved;
 mod security;
+mod service_container;
+mod usability;
 mod validate;
 mod workflows;
+mod writers;

@@ -285,7 +285,7 @@ proptest! {
         let bytes = serde_json::to_vec(&body).unwrap();
         match parse_list(&bytes) {
             Ok(list) => prop_assert_eq!(Some(list.len()), expected_len(&body), "{}", body),
-            Err(BodyError::Shape(m)) => prop_assert!(!m.is_empty()),
+            Err(BodyError::Shape(m) | BodyError::Incomplete(m)) => prop_assert!(!m.is_empty()),
             Err(BodyError::NotJson(m)) => prop_assert!(false, "valid JSON reported as not JSON: {}", m),
         }
     }
@@ -298,7 +298,11 @@ proptest! {
             _ => json!({"Items": subs, "merchantId": "m"}),
         };
         let body = serde_json::to_vec(&json!({"message": "ok", "data": data})).unwrap();
-        let well_formed = subs.iter().all(|s| s["id"].is_string() || s["id"].is_number());
+        let ids: std::collections::BTreeSet<String> = subs
+            .iter()
+            .map(|s| s["id"].as_str().map_or_else(|| s["id"].to_string(), str::to_owned))
+            .collect();
+        let well_formed = subs.iter().all(|s| s["id"].is_string() || s["id"].is_number()) && ids.len() == subs.len();
         match parse_list(&body) {
             Ok(list) => {
                 prop_assert!(well_formed);

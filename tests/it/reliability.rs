@@ -65,6 +65,7 @@ fn errors_before_the_write() {
         8,
     );
     converges(&world, 8);
+    assert!(world.sandbox.stats().injected.errors > 0, "a 500 was injected");
 }
 
 #[test]
@@ -97,6 +98,11 @@ fn dropped_connections() {
         8,
     );
     converges(&world, 8);
+    let injected = world.sandbox.stats().injected;
+    assert!(
+        injected.drops_before + injected.drops_after > 0,
+        "a connection was dropped"
+    );
 }
 
 #[test]
@@ -158,7 +164,13 @@ fn latency_is_only_slower() {
         },
         4,
     );
+    let started = std::time::Instant::now();
     converges(&world, 4);
+    // The sandbox counts no latency, so the clock shows it was injected:
+    // five rounds of requests run one after another (the plan's GET,
+    // creates, updates, deletes, verification's GET), each 50 ms or more.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(250), "no latency: {elapsed:?}");
 }
 
 #[test]
@@ -181,4 +193,114 @@ fn apply_report_as_json() {
         run.stderr.contains("Plan: 1 to create, 2 to update, 2 to delete"),
         "the plan goes to stderr:\n{run}"
     );
+}
+
+/// A stateful stub of the resource: GET lists what was created; the first
+/// `throttled` POSTs (every one, if `None`) answer 429 with `Retry-After:
+/// value`, the others create.
+fn throttling_stub(value: &str, throttled: Option<usize>) -> crate::netkit::Stub {
+    use crate::netkit::{json, Reply, Stub};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let value = value.to_owned();
+    let posts = AtomicUsize::new(0);
+    let created = Mutex::new(Vec::<serde_json::Value>::new());
+    Stub::start(move |request| match request.method() {
+        "GET" => {
+            let data = serde_json::json!({"message": "ok", "data": *created.lock().unwrap()});
+            json("200 OK", data.to_string())
+        }
+        "POST" if throttled.is_none_or(|n| posts.fetch_add(1, Ordering::SeqCst) < n) => {
+            let body = r#"{"message":"rate limit exceeded","data":{}}"#;
+            Reply::Raw(
+                format!(
+                    "HTTP/1.1 429 Too Many Requests\r\nretry-after: {value}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes(),
+            )
+        }
+        "POST" => {
+            let mut sub: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            let mut created = created.lock().unwrap();
+            sub["id"] = format!("wh_{}", created.len() + 1).into();
+            created.push(sub.clone());
+            json(
+                "201 Created",
+                serde_json::json!({"message": "created", "data": sub}).to_string(),
+            )
+        }
+        _ => json("400 Bad Request", r#"{"message":"unexpected","data":{}}"#),
+    })
+}
+
+/// `apply` of three creates against `stub`, killed if it takes longer
+/// than a bound far above what it needs (a guard against hangs, not a
+/// speed test).
+fn apply_against(stub: &crate::netkit::Stub) -> Run {
+    let world = World::new();
+    let entries: String = (0..3)
+        .map(|i| {
+            format!(
+                "  - {{name: n{i}, topic: customer.updated, callbackUrl: \"https://hooks.example/{i}\"}}\n"
+            )
+        })
+        .collect();
+    world.write("webhooks.yaml", &manifest(&format!("subscriptions:\n{entries}")));
+    let base = stub.base_url();
+    let mut cmd = world.command(&[
+        "apply",
+        "--auto-approve",
+        "--parallelism",
+        "3",
+        "--wait",
+        "5",
+        "--base-url",
+        &base,
+    ]);
+    cmd.timeout(Duration::from_secs(90));
+    let started = std::time::Instant::now();
+    let run = run(&mut cmd);
+    assert!(started.elapsed() < Duration::from_secs(90), "apply hung:\n{run}");
+    assert_ne!(run.code, 101, "apply panicked:\n{run}");
+    assert!(!run.stderr.contains("crashed"), "{run}");
+    run
+}
+
+#[test]
+fn a_retry_after_beyond_the_budget_fails_the_call_at_once() {
+    let in_two_hours = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(7200));
+    for value in [
+        "3600",
+        "18446744073709551615",
+        "99999999999999999999999",
+        in_two_hours.as_str(),
+    ] {
+        let stub = throttling_stub(value, None);
+        let run = apply_against(&stub);
+        assert_eq!(run.code, 1, "Retry-After: {value}\n{run}");
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            text.contains("the server asked to wait")
+                && text.contains("left of the retry budget, so the call was not retried"),
+            "Retry-After: {value}\n{run}"
+        );
+        let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
+        assert_eq!(
+            posts, 3,
+            "each create was tried once and not retried: {value}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn a_retry_after_in_the_past_or_nonsense_is_not_a_wait() {
+    for value in ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "-5", "1e9", ""] {
+        let stub = throttling_stub(value, Some(2));
+        let run = apply_against(&stub);
+        assert_eq!(run.code, 0, "Retry-After: {value:?}\n{run}");
+        assert!(run.stdout.contains("converged"), "{run}");
+        let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
+        assert_eq!(posts, 5, "two 429s were retried: {value:?}\n{run}");
+    }
 }

@@ -131,10 +131,56 @@ pub fn run(cmd: &mut assert_cmd::Command) -> Run {
     run
 }
 
-/// Replaces the sandbox's port so snapshots are stable.
-pub fn redact(text: &str, world: &World) -> String {
-    text.replace(&world.sandbox.addr().port().to_string(), "PORT")
+impl World {
+    /// insta filters (regex, replacement) for what differs between runs:
+    /// a loopback port, the working directory, the version.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                r"\b(127\.0\.0\.1|localhost):\d{1,5}\b".to_owned(),
+                "$1:PORT".to_owned(),
+            ),
+            (
+                literal(&self.dir.path().display().to_string()),
+                "[TEMP]".to_owned(),
+            ),
+            (literal(invhooks::VERSION), "VERSION".to_owned()),
+            // A saved plan's random salt, and so its key digests.
+            (
+                r#""key_salt": "[0-9a-f]{32}""#.to_owned(),
+                r#""key_salt": "[salt]""#.to_owned(),
+            ),
+            (
+                r#""key_digest": "sha256:[0-9a-f]{64}""#.to_owned(),
+                r#""key_digest": "[digest]""#.to_owned(),
+            ),
+        ]
+    }
 }
+
+/// `text` as a regex that matches exactly it.
+fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `insta::assert_snapshot!` under [`World::filters`]:
+/// `snapshot!(world, run.to_string())`, or with a name first.
+macro_rules! snapshot {
+    ($world:expr, $($snapshot:tt)+) => {{
+        let filters = $world.filters();
+        insta::with_settings!({filters => filters.iter().map(|(r, s)| (r.as_str(), s.as_str()))}, {
+            insta::assert_snapshot!($($snapshot)+);
+        })
+    }};
+}
+pub(crate) use snapshot;
 
 /// A manifest with the given body under `version: 1`.
 pub fn manifest(body: &str) -> String {

@@ -1,10 +1,7 @@
 //! Errors a user can cause, as the binary prints them: manifest problems,
 //! keys, base URLs, server errors and timeouts.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::time::Duration;
-
+use crate::netkit::{json, response, Reply, Stub};
 use crate::support::*;
 
 #[test]
@@ -70,7 +67,7 @@ fn a_bad_key_is_a_clear_error_and_never_printed() {
     let run = world.run_env(&["plan"], &[("INVETERATE_API_KEY", "wrong-key-123")]);
     assert_eq!(run.code, 1, "{run}");
     assert!(!run.stderr.contains("wrong-key-123"), "{run}");
-    insta::assert_snapshot!(redact(&run.to_string(), &world));
+    snapshot!(world, run.to_string());
 }
 
 #[test]
@@ -94,36 +91,18 @@ fn plain_http_to_a_remote_host_is_refused() {
     assert!(run.stderr.contains("clear text"), "{run}");
 }
 
-/// A one-shot HTTP server answering `response` to up to `max` connections.
-fn canned_server(response: &'static str, max: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(max) {
-            let Ok(mut stream) = stream else { continue };
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            if response.is_empty() {
-                std::thread::sleep(Duration::from_secs(5));
-            } else {
-                let _ = stream.write_all(response.as_bytes());
-            }
-        }
-    });
-    format!("http://{addr}/v2.0")
-}
-
 #[test]
 fn an_html_error_page_is_reported_not_parsed() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    let body = "<html><body>Internal error</body></html>";
-    let response: &'static str = Box::leak(
-        format!("HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-            .into_boxed_str(),
-    );
-    let base = canned_server(response, 10);
+    let stub = Stub::start(|_| {
+        response(
+            "500 Internal Server Error",
+            "text/html",
+            "<html><body>Internal error</body></html>",
+        )
+    });
+    let base = stub.base_url();
     let run = world.run(&["plan", "--base-url", &base]);
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("500 Internal Server Error"), "{run}");
@@ -133,7 +112,8 @@ fn an_html_error_page_is_reported_not_parsed() {
 fn a_server_that_never_answers_times_out() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    let base = canned_server("", 10);
+    let stub = Stub::start(|_| Reply::Hang);
+    let base = stub.base_url();
     let run = world.run(&["plan", "--base-url", &base, "--timeout", "1"]);
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("no response within 1 s"), "{run}");
@@ -143,12 +123,8 @@ fn a_server_that_never_answers_times_out() {
 fn an_unrecognised_list_shape_is_an_error_not_an_empty_plan() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    let body = r#"{"message":"ok","data":{"weird":1}}"#;
-    let response: &'static str = Box::leak(
-        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-            .into_boxed_str(),
-    );
-    let base = canned_server(response, 2);
+    let stub = Stub::start(|_| json("200 OK", r#"{"message":"ok","data":{"weird":1}}"#));
+    let base = stub.base_url();
     let run = world.run(&["plan", "--base-url", &base]);
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("unrecognised list shape"), "{run}");

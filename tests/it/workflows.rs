@@ -54,15 +54,33 @@ fn github_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
         let mut job_env = top.clone();
         job_env.extend(vars(job.get("env")));
         for step in job["steps"].as_sequence().unwrap() {
-            let Some(run) = step.get("run").and_then(Value::as_str) else {
-                continue;
-            };
             let mut env = job_env.clone();
             env.extend(vars(step.get("env")));
-            out.push((run.to_owned(), env));
+            if let Some(run) = step.get("run").and_then(Value::as_str) {
+                out.push((run.to_owned(), env));
+            } else if let Some(script) = action_invocation(step) {
+                out.push((script, env));
+            }
         }
     }
     out
+}
+
+/// A step that uses the invhooks action (`OWNER/invhooks@REF`, or `./` in
+/// this repository), as the shell command the action runs:
+/// `invhooks COMMAND ARGS` (with `${{ env.X }}` as `$X`).
+fn action_invocation(step: &Value) -> Option<String> {
+    let uses = step.get("uses")?.as_str()?;
+    if !(uses.contains("/invhooks@") || uses == "./") {
+        return None;
+    }
+    let with = &step["with"];
+    let line = format!(
+        "invhooks {} {}",
+        with["command"].as_str()?,
+        with["args"].as_str().unwrap_or_default()
+    );
+    Some(line.replace("${{ env.", "${").replace(" }}", "}"))
 }
 
 /// Every script line of a GitLab CI file, in stage order, with its variables.
@@ -331,17 +349,25 @@ fn plan_workflow_validates_plans_and_keeps_one_comment() {
     assert_eq!(subcommands(&runs), ["validate", "plan"]);
     let (_, plan) = &runs[1];
     assert_eq!(plan.code, 2, "--detailed-exitcode with changes");
-    // The comment step finds its previous comment by the marker the plan starts with.
-    let script = doc["jobs"]["plan"]["steps"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find_map(|s| s["with"]["script"].as_str())
-        .unwrap();
-    let marker = plan.stdout.lines().next().unwrap();
+    // The comment is the action's `markdown` output (the step summary); the
+    // comment step finds its previous comment by the marker it starts with.
+    let steps = doc["jobs"]["plan"]["steps"].as_sequence().unwrap();
+    let comment = steps.iter().find(|s| s["with"]["script"].is_string()).unwrap();
+    let script = comment["with"]["script"].as_str().unwrap();
+    let marker = plan.summary.lines().next().unwrap();
     assert_eq!(marker, "<!-- invhooks plan -->");
     assert!(script.contains(&format!("'{marker}'")), "{script}");
-    assert!(plan.stdout.len() <= 65_536);
+    assert!(plan.summary.len() <= 65_536);
+    assert_eq!(comment["env"]["MARKDOWN"], "${{ steps.plan.outputs.markdown }}");
+    // No comment attempt where the token cannot write (forks, Dependabot),
+    // and a failed comment does not fail the job.
+    let guard = comment["if"].as_str().unwrap();
+    assert!(
+        guard.contains("github.event.pull_request.head.repo.full_name == github.repository"),
+        "{guard}"
+    );
+    assert!(guard.contains("dependabot[bot]"), "{guard}");
+    assert_eq!(comment["continue-on-error"], true);
 }
 
 #[test]
@@ -350,7 +376,17 @@ fn apply_workflow_applies_the_saved_plan_one_run_at_a_time() {
     assert_eq!(doc["on"]["push"]["branches"][0], "main");
     assert_eq!(doc["concurrency"]["cancel-in-progress"], false);
     assert!(doc["concurrency"]["group"].is_string());
-    assert_eq!(doc["jobs"]["apply"]["environment"], "production");
+    // The key can be an environment secret: every job that reads it runs
+    // in the approved environment.
+    for (name, job) in doc["jobs"].as_mapping().unwrap() {
+        if serde_yaml::to_string(job).unwrap().contains("secrets.") {
+            assert_eq!(job["environment"], "production", "job {name:?}");
+        }
+    }
+    // The saved plan does not outlive the apply.
+    let apply_steps = serde_yaml::to_string(&doc["jobs"]["apply"]).unwrap();
+    assert!(apply_steps.contains("deleteArtifact"), "{apply_steps}");
+    assert_eq!(doc["jobs"]["apply"]["permissions"]["actions"], "write");
     let found = invocations(&github_scripts(&doc));
     assert!(
         found.iter().any(|a| a.contains(&"--auto-approve".to_owned())),
@@ -394,6 +430,16 @@ fn drift_workflow_reports_fingerprints_the_issue_step_can_compare() {
         );
     }
     assert!(drift.summary.starts_with("<!-- invhooks drift -->"));
+    // Known fingerprints are not read back from the (size-capped) issue.
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github-actions/drift.yml"),
+    )
+    .unwrap();
+    assert!(
+        !text.contains("gh issue view"),
+        "fingerprints read from the issue body"
+    );
+    assert!(text.contains("actions/cache/save@") && text.contains("actions/cache/restore@"));
 }
 
 #[test]
@@ -402,8 +448,27 @@ fn gitlab_example_runs_validate_plan_apply_and_drift() {
     assert_eq!(doc["apply"]["resource_group"], "invhooks-production");
     let found = invocations(&gitlab_scripts(&doc));
     let (world, runs) = exercise(&found, false);
-    assert_eq!(subcommands(&runs), ["validate", "plan", "apply", "drift"]);
-    assert_eq!(runs[2].1.code, 0, "the saved plan applies");
-    assert_eq!(runs[3].1.code, 0, "no drift after the apply");
+    assert_eq!(subcommands(&runs), ["validate", "plan", "plan", "apply", "drift"]);
+    let note = &runs[1].1;
+    assert_eq!(note.code, 2, "merge-request plan");
+    assert!(
+        note.stdout.starts_with("<!-- invhooks plan -->"),
+        "the MR note is Markdown"
+    );
+    assert_eq!(runs[3].1.code, 0, "the saved plan applies");
+    assert_eq!(runs[4].1.code, 0, "no drift after the apply");
+    // Merge requests plan with their own, unprotected key; the manual apply
+    // does not block the pipeline; drift (2) is a warning, an error (1) fails.
+    assert_eq!(
+        doc["plan:mr"]["variables"]["INVETERATE_API_KEY"],
+        "$INVETERATE_PLAN_API_KEY"
+    );
+    assert!(doc["plan:mr"]["script"][1]
+        .as_str()
+        .unwrap()
+        .contains("/merge_requests/$CI_MERGE_REQUEST_IID/notes"));
+    assert_eq!(doc["apply"]["rules"][0]["when"], "manual");
+    assert_eq!(doc["apply"]["rules"][0]["allow_failure"], true);
+    assert_eq!(doc["drift"]["allow_failure"]["exit_codes"][0], 2);
     assert_eq!(world.live().len(), 2);
 }

@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use super::*;
+use crate::fixtures::live;
 use crate::manifest;
+use crate::model::MerchantManifest;
+use crate::plan::{self, Plan};
 
 const YAML: &str = "version: 1
 merchant: acme
@@ -14,15 +17,6 @@ subscriptions:
   - {name: crm, topic: customer.updated, callbackUrl: \"https://crm.example/?t=${TOKEN}\"}
   - {name: erp, topic: customer.ordered, callbackUrl: \"https://erp.example/new\"}
 ";
-
-fn live(id: &str, topic: &str, name: &str, url: &str) -> LiveSubscription {
-    LiveSubscription {
-        id: id.into(),
-        topic: topic.into(),
-        name: name.into(),
-        callback_url: url.into(),
-    }
-}
 
 fn fixture() -> (MerchantManifest, Vec<LiveSubscription>) {
     let env = |name: &str| (name == "TOKEN").then(|| "s3cr3t".to_owned());
@@ -45,14 +39,14 @@ fn saved() -> SavedPlan {
     let plan = Plan {
         merchants: vec![plan::diff(&m, &live)],
     };
-    build(
-        "9.9.9",
-        "https://api.example/v2.0/",
-        &[m],
-        &[live],
-        &[sha256(YAML.as_bytes())],
-        &plan,
-    )
+    let sources = Sources {
+        manifests: &[m],
+        live: &[live],
+        files: &[sha256(YAML.as_bytes())],
+        key_digests: &["sha256:key".into()],
+        key_salt: "salt",
+    };
+    build("9.9.9", "https://api.example/v2.0/", sources, &plan)
 }
 
 #[test]
@@ -78,9 +72,17 @@ fn a_saved_plan_reads_back_as_written() {
     let text = saved.to_json();
     assert!(text.contains("s3cr3t"), "saved plans keep real values");
     let back = SavedPlan::parse(&text, "test").unwrap();
-    assert_eq!(back, saved);
+    let (m, now) = fixture();
+    assert_eq!(
+        back.plan(),
+        Plan {
+            merchants: vec![plan::diff(&m, &now)]
+        }
+    );
     assert_eq!(back.plan().merchants[0].summary.delete, 1);
-    let m = back.merchants[0].manifest().unwrap();
+    assert_eq!(back.base_url, saved.base_url);
+    assert_eq!(back.merchants[0].fingerprint, saved.merchants[0].live.fingerprint);
+    let m = &back.merchants[0].manifest;
     assert_eq!(m.api_key_env, "KEY_ACME");
     assert!(m.is_ignored(&live("x", "customer.updated", "zapier-y", "https://z/")));
     assert_eq!(m.subscriptions[0].location.line, 7);
@@ -99,14 +101,12 @@ fn not_json_or_truncated_is_refused() {
 
 #[test]
 fn foreign_json_and_plan_output_are_told_apart() {
+    let err = |text: &str| SavedPlan::parse(text, "test").unwrap_err();
+    assert_eq!(err("{\"hello\": 1}"), PlanFileError::Foreign);
+    assert_eq!(err("[1, 2]"), PlanFileError::Foreign);
     assert_eq!(
-        SavedPlan::parse("{\"hello\": 1}", "test"),
-        Err(PlanFileError::Foreign)
-    );
-    assert_eq!(SavedPlan::parse("[1, 2]", "test"), Err(PlanFileError::Foreign));
-    assert_eq!(
-        SavedPlan::parse("{\"format_version\": \"1\", \"merchants\": []}", "test"),
-        Err(PlanFileError::JsonOutput)
+        err("{\"format_version\": \"1\", \"merchants\": []}"),
+        PlanFileError::JsonOutput
     );
 }
 
@@ -114,11 +114,11 @@ fn foreign_json_and_plan_output_are_told_apart() {
 fn another_format_version_is_refused_with_both_versions() {
     let text = saved()
         .to_json()
-        .replacen("\"format_version\": \"1\"", "\"format_version\": \"2\"", 1);
+        .replacen("\"format_version\": \"2\"", "\"format_version\": \"3\"", 1);
     let err = SavedPlan::parse(&text, "0.1.0").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "it has saved-plan format_version \"2\" (written by invhooks 9.9.9); this invhooks (0.1.0) reads format_version \"1\""
+        "it has saved-plan format_version \"3\" (written by invhooks 9.9.9); this invhooks (0.1.0) reads format_version \"2\""
     );
 }
 
@@ -195,4 +195,28 @@ fn the_manifest_digest_covers_paths_and_contents() {
     let two = [("a".to_owned(), sha256(b"1")), ("b".to_owned(), sha256(b"2"))];
     let swapped = [two[1].clone(), two[0].clone()];
     assert_eq!(manifest_digest(&two), manifest_digest(&swapped));
+}
+
+#[test]
+fn another_key_is_refused_and_the_same_key_is_not() {
+    let text = saved().to_json();
+    let loaded = SavedPlan::parse(&text, "t").unwrap();
+    assert_eq!(loaded.other_key(&["sha256:key".into()], "plan.json"), None);
+    let reasons = loaded.other_key(&["sha256:other".into()], "plan.json").unwrap();
+    assert_eq!(
+        reasons[0],
+        "plan `plan.json` was saved for another API key: merchant `acme` (`KEY_ACME`); nothing was changed"
+    );
+}
+
+#[test]
+fn key_placeholders_name_their_variables() {
+    let text = format!(
+        "a {} b {} {}",
+        key_placeholder("KEY_A"),
+        key_placeholder("KEY_B"),
+        key_placeholder("KEY_A")
+    );
+    assert_eq!(placeholders(&text), ["KEY_A", "KEY_B"]);
+    assert!(placeholders("${INVHOOKS_API_KEY_OF:not a name}").is_empty());
 }

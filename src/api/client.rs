@@ -1,0 +1,212 @@
+//! Building a [`Client`] for one merchant (its key as a sensitive default
+//! header, extra TLS roots, no proxy for plain http, the redirect policy)
+//! and the four verbs of the one resource. Sending lives in `send.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use serde::Serialize;
+use url::Url;
+
+use super::{
+    envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, KEY_HEADER, MAX_BODY_BYTES, RESOURCE,
+};
+use crate::model::LiveSubscription;
+
+/// Where log lines go (`-v`: requests, `-vv`: bodies); stderr in the CLI.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Settings of a [`Client`].
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// 0 silent, 1 requests, 2 bodies too.
+    pub verbosity: u8,
+    /// Where log lines go.
+    pub log: LogSink,
+    /// How often and how long to retry.
+    pub retry: RetryPolicy,
+    /// Largest response body read ([`MAX_BODY_BYTES`]); larger is an error.
+    pub max_body: usize,
+    /// CA certificates trusted in addition to the built-in roots
+    /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// Allow a plain-http base URL to a non-loopback host (a sandbox service
+    /// container the user opted in to; see `commands::base_url`).
+    pub insecure_http: bool,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("timeout", &self.timeout)
+            .field("verbosity", &self.verbosity)
+            .field("retry", &self.retry)
+            .field("max_body", &self.max_body)
+            .field("extra_roots", &self.extra_roots.len())
+            .field("insecure_http", &self.insecure_http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            verbosity: 0,
+            log: Arc::new(|_| {}),
+            retry: RetryPolicy::default(),
+            max_body: MAX_BODY_BYTES,
+            extra_roots: Vec::new(),
+            insecure_http: false,
+        }
+    }
+}
+
+/// A client for one merchant (one key).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(super) http: reqwest::Client,
+    pub(super) endpoint: Url,
+    pub(super) path: String,
+    pub(super) options: ClientOptions,
+    pub(super) pacer: Arc<pace::Pacer>,
+    /// Kept only to scrub it from anything the server echoes back.
+    pub(super) key: ApiKey,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Body<'a> {
+    topic: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<&'a str>,
+}
+
+impl Client {
+    /// Builds a client for the resource under `base` with `key`.
+    pub fn new(base: &Url, key: &ApiKey, options: ClientOptions) -> anyhow::Result<Self> {
+        let endpoint = base.join(RESOURCE)?;
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_str(&key.0)
+            .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
+        value.set_sensitive(true);
+        headers.insert(KEY_HEADER, value);
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("invhooks/", env!("CARGO_PKG_VERSION"))),
+        );
+        let mut builder = reqwest::Client::builder();
+        for root in &options.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if endpoint.scheme() == "http" {
+            // Plain http is allowed only on loopback; a proxy (HTTP_PROXY)
+            // would carry the key off the machine in clear text.
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .default_headers(headers)
+            .timeout(options.timeout)
+            .https_only(!is_loopback(&endpoint) && !options.insecure_http)
+            .redirect(redirect_policy(endpoint.origin()))
+            .build()?;
+        Ok(Self {
+            path: endpoint.path().to_owned(),
+            http,
+            endpoint,
+            options,
+            pacer: Arc::default(),
+            key: key.clone(),
+        })
+    }
+
+    /// All subscriptions of the merchant: exactly one successful GET.
+    pub async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
+        let body = self.send(Method::Get, None).await?;
+        envelope::parse_list(&body).map_err(|e| self.error(Method::Get, e.into()))
+    }
+
+    /// Creates a subscription; returns it when the server echoes it back.
+    pub async fn create(
+        &self,
+        topic: &str,
+        name: &str,
+        url: &str,
+    ) -> Result<Option<LiveSubscription>, ApiError> {
+        let body = Body {
+            topic,
+            id: None,
+            name: Some(name),
+            callback_url: Some(url),
+        };
+        let response = self.send(Method::Post, Some(&body)).await?;
+        Ok(envelope::parse_one(&response))
+    }
+
+    /// Sets the callback URL (and name) of subscription `id`.
+    pub async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
+        let body = Body {
+            topic,
+            id: Some(id),
+            name: Some(name),
+            callback_url: Some(url),
+        };
+        self.send(Method::Put, Some(&body)).await.map(drop)
+    }
+
+    /// Deletes subscription `id`.
+    pub async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
+        let body = Body {
+            topic,
+            id: Some(id),
+            name: None,
+            callback_url: None,
+        };
+        self.send(Method::Delete, Some(&body)).await.map(drop)
+    }
+}
+
+/// Follows at most 5 redirects, and only same-origin 307/308 ones.
+fn redirect_policy(origin: url::Origin) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 {
+            attempt.error("too many redirects")
+        } else if attempt.url().origin() == origin && matches!(attempt.status().as_u16(), 307 | 308) {
+            // Only 307/308 keep the method and body: reqwest turns a
+            // 301/302/303 after POST/PUT/DELETE into a GET, which
+            // would make a write look done without happening.
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::api::parse_base_url;
+
+    #[test]
+    fn endpoint_keeps_the_version_prefix() {
+        let base = parse_base_url("https://public.inveterateapi.com/v2.0").unwrap();
+        let client = Client::new(
+            &base,
+            &ApiKey::new("endpoint-test-key".into()),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            client.endpoint.as_str(),
+            "https://public.inveterateapi.com/v2.0/admin/webhook-subscriptions"
+        );
+    }
+}

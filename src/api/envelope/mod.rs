@@ -1,0 +1,203 @@
+//! Reading Inveterate's `{"message", "data"}` envelope, tolerantly: the list
+//! shape inside `data` is undocumented, so an array, or an object holding
+//! exactly one array of subscription objects, are both accepted, and extra
+//! fields are ignored. Anything else is an error, never an empty list: a
+//! misread GET must not become a plan that re-creates everything. Nor is
+//! a list that may be partial: pagination hints that say it is incomplete
+//! (`hints.rs`) and repeated ids are errors too.
+
+mod hints;
+mod typed;
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use hints::Hints;
+
+use crate::model::LiveSubscription;
+
+/// Why a response body could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Not JSON (an HTML error page from a proxy, or truncated JSON).
+    #[error("the response is not JSON ({0})")]
+    NotJson(String),
+    /// JSON, but not the list shape the tool knows.
+    #[error("unrecognised list shape: {0}")]
+    Shape(String),
+    /// A list that cannot be trusted to be whole: a pagination hint says
+    /// there is more, or an id is listed twice.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// The `message` of an envelope, if the body is one (used for errors).
+pub fn message(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        message: Option<String>,
+    }
+    serde_json::from_slice::<Envelope>(body)
+        .ok()
+        .and_then(|e| e.message)
+        .filter(|m| !m.trim().is_empty())
+}
+
+/// Parses a GET response into subscriptions, refusing a list it cannot
+/// trust to be whole: one a pagination hint says is incomplete
+/// (`hints.rs`), or one that lists an id twice (as overlapping pages
+/// would; the plan would delete one copy of the id it keeps).
+///
+/// A well-formed list is read in one typed pass ([`typed::parse_list`]),
+/// straight into [`LiveSubscription`]s; anything that pass does not accept
+/// is read again through `serde_json::Value` below, which accepts exactly
+/// the same lists and words every error.
+pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
+    let (list, hints) = match typed::parse_list(body) {
+        Some(read) => read,
+        None => parse_list_value(body)?,
+    };
+    hints::check(list.len(), &hints)?;
+    check_ids(&list)?;
+    Ok(list)
+}
+
+/// An error if an id is listed more than once.
+fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
+    let mut seen = HashSet::with_capacity(list.len());
+    let repeated: Vec<&str> = list
+        .iter()
+        .filter(|s| !seen.insert(s.id.as_str()))
+        .map(|s| s.id.as_str())
+        .collect();
+    let Some(first) = repeated.first() else {
+        return Ok(());
+    };
+    Err(BodyError::Incomplete(format!(
+        "the API listed id `{}` more than once ({} repeated entries of {}), as overlapping pages would; refusing a list with repeated ids, which could make the plan delete the copy it keeps",
+        crate::escape::escape(first),
+        repeated.len(),
+        list.len()
+    )))
+}
+
+/// [`parse_list`]'s reading through `serde_json::Value` only, before the
+/// checks: slower, and the one that explains what is wrong. Public
+/// (hidden) for `benches/core.rs`.
+#[doc(hidden)]
+pub fn parse_list_value(body: &[u8]) -> Result<(Vec<LiveSubscription>, Hints), BodyError> {
+    let value = parse_json(body)?;
+    let data = data(&value)?;
+    let mut found = Hints::new();
+    if let Value::Object(top) = &value {
+        hints::record_all(&mut found, "", top.iter().filter(|(k, _)| *k != "data"));
+    }
+    let items = match data {
+        Value::Array(items) => items,
+        Value::Object(map) => {
+            hints::record_all(&mut found, "data.", map.iter().filter(|(_, v)| !v.is_array()));
+            only_array(map)?
+        }
+        other => {
+            return Err(BodyError::Shape(format!(
+                "`data` is {}, expected a list of subscriptions",
+                kind(other)
+            )))
+        }
+    };
+    let list = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}"))))
+        .collect::<Result<_, _>>()?;
+    Ok((list, found))
+}
+
+/// The one array among the values of `data`.
+fn only_array(map: &serde_json::Map<String, Value>) -> Result<&Vec<Value>, BodyError> {
+    let arrays: Vec<(&String, &Vec<Value>)> = map
+        .iter()
+        .filter_map(|(k, v)| v.as_array().map(|a| (k, a)))
+        .collect();
+    match arrays.as_slice() {
+        [(_, items)] => Ok(items),
+        [] => Err(BodyError::Shape(
+            "`data` is an object without an array of subscriptions".into(),
+        )),
+        several => {
+            let keys: Vec<&str> = several.iter().map(|(k, _)| k.as_str()).collect();
+            Err(BodyError::Shape(format!(
+                "`data` holds several arrays ({}); cannot tell which lists the subscriptions",
+                keys.join(", ")
+            )))
+        }
+    }
+}
+
+/// [`parse_list`]'s typed pass alone, before the checks. Public (hidden)
+/// for `benches/core.rs`.
+#[doc(hidden)]
+pub fn parse_list_typed(body: &[u8]) -> Option<(Vec<LiveSubscription>, Hints)> {
+    typed::parse_list(body)
+}
+
+/// Parses a create/update response's `data` as one subscription, if it is one.
+pub fn parse_one(body: &[u8]) -> Option<LiveSubscription> {
+    let value = parse_json(body).ok()?;
+    subscription(data(&value).ok()?).ok()
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let start = super::redact::excerpt(body, 60);
+        BodyError::NotJson(format!("{e}; it starts with {start:?}"))
+    })
+}
+
+fn data(value: &Value) -> Result<&Value, BodyError> {
+    match value {
+        Value::Object(map) => map
+            .get("data")
+            .ok_or_else(|| BodyError::Shape("the envelope has no `data` field".into())),
+        other => Err(BodyError::Shape(format!(
+            "the body is {}, expected an object with `message` and `data`",
+            kind(other)
+        ))),
+    }
+}
+
+fn subscription(item: &Value) -> Result<LiveSubscription, String> {
+    let Value::Object(map) = item else {
+        return Err(format!("{} instead of a subscription object", kind(item)));
+    };
+    let field = |name: &str| -> Result<String, String> {
+        match map.get(name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) if name == "id" => Ok(n.to_string()),
+            Some(other) => Err(format!("`{name}` is {}, expected a string", kind(other))),
+            None => Err(format!("missing `{name}`")),
+        }
+    };
+    Ok(LiveSubscription {
+        id: field("id")?,
+        topic: field("topic")?,
+        name: field("name")?,
+        callback_url: field("callbackUrl")?,
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,289 @@
+//! A fake [`Remote`] for tests: an in-memory model of one merchant's live
+//! state with scriptable faults, a visibility delay for creates and other
+//! writers, on tokio's clock (so tests run with paused time and are
+//! deterministic). It records every call.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::Remote;
+use crate::api::{ApiError, Failure, Method};
+use crate::model::LiveSubscription;
+use crate::plan::Change;
+
+/// One merchant's subscriptions, changed the way the API changes them.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    subscriptions: BTreeMap<String, LiveSubscription>,
+    next_id: u64,
+}
+
+impl Model {
+    /// A model holding `live`.
+    pub fn new(live: &[LiveSubscription]) -> Self {
+        Self {
+            subscriptions: live.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            next_id: 1,
+        }
+    }
+
+    /// Adds a subscription with a fresh id (`new_0001`, …), returned.
+    pub fn create(&mut self, topic: &str, name: &str, url: &str) -> LiveSubscription {
+        let id = format!("new_{:04}", self.next_id);
+        self.next_id += 1;
+        let sub = LiveSubscription {
+            id: id.clone(),
+            topic: topic.into(),
+            name: name.into(),
+            callback_url: url.into(),
+        };
+        self.subscriptions.insert(id, sub.clone());
+        sub
+    }
+
+    /// Sets name and URL of `id`; false when there is no such id.
+    pub fn update(&mut self, id: &str, name: &str, url: &str) -> bool {
+        self.subscriptions.get_mut(id).is_some_and(|s| {
+            s.name = name.into();
+            s.callback_url = url.into();
+            true
+        })
+    }
+
+    /// Removes `id`; false when there is no such id.
+    pub fn delete(&mut self, id: &str) -> bool {
+        self.subscriptions.remove(id).is_some()
+    }
+
+    /// Makes `change`'s call (a create gets a fresh id).
+    pub fn apply(&mut self, change: &Change) -> bool {
+        match change {
+            Change::Create { after } => {
+                self.create(&after.topic, &after.name, &after.callback_url);
+                true
+            }
+            Change::Update { id, after, .. } => self.update(id, &after.name, &after.callback_url),
+            Change::Delete { id, .. } => self.delete(id),
+        }
+    }
+
+    /// Every subscription, by id.
+    pub fn all(&self) -> Vec<LiveSubscription> {
+        self.subscriptions.values().cloned().collect()
+    }
+}
+
+/// What the fake does to one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status, nothing written.
+    Before(u16),
+    /// Write, then answer 500: the caller cannot know it happened.
+    After500,
+    /// Write, then the connection drops.
+    DropAfter,
+}
+
+/// A call the fake received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The method.
+    pub method: Method,
+    /// The id it named (update, delete) or was given (create).
+    pub id: Option<String>,
+    /// When it arrived, since the fake was made.
+    pub at: Duration,
+}
+
+#[derive(Debug)]
+struct Inner {
+    model: Model,
+    /// Creates not yet visible to `list`, and when they become visible.
+    hidden: Vec<(Instant, String)>,
+    script: BTreeMap<MethodKey, VecDeque<Fault>>,
+    calls: Vec<Call>,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+type MethodKey = u8;
+
+fn key(method: Method) -> MethodKey {
+    match method {
+        Method::Get => 0,
+        Method::Post => 1,
+        Method::Put => 2,
+        Method::Delete => 3,
+    }
+}
+
+/// The fake remote.
+#[derive(Debug)]
+pub struct Fake {
+    inner: Mutex<Inner>,
+    started: Instant,
+    /// How long each call takes.
+    pub latency: Duration,
+    /// How long a create stays invisible to `list`.
+    pub visibility: Duration,
+    /// How the server rewrites a name before storing it.
+    pub normalise_name: fn(&str) -> String,
+}
+
+impl Fake {
+    /// A fake holding `live`, no faults, no latency, creates visible at once.
+    pub fn new(live: &[LiveSubscription]) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                model: Model::new(live),
+                hidden: Vec::new(),
+                script: BTreeMap::new(),
+                calls: Vec::new(),
+                in_flight: 0,
+                max_in_flight: 0,
+            }),
+            started: Instant::now(),
+            latency: Duration::ZERO,
+            visibility: Duration::ZERO,
+            normalise_name: str::to_owned,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The next calls of `method` meet `faults`, in order.
+    pub fn script(&self, method: Method, faults: &[Fault]) {
+        self.lock()
+            .script
+            .entry(key(method))
+            .or_default()
+            .extend(faults.iter().copied());
+    }
+
+    /// Another writer changes the state, now.
+    pub fn other_writer<T>(&self, change: impl FnOnce(&mut Model) -> T) -> T {
+        change(&mut self.lock().model)
+    }
+
+    /// Every subscription, visible or not yet.
+    pub fn state(&self) -> Vec<LiveSubscription> {
+        self.lock().model.all()
+    }
+
+    /// The calls received so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// How many calls of `method` were received.
+    pub fn count(&self, method: Method) -> usize {
+        self.lock().calls.iter().filter(|c| c.method == method).count()
+    }
+
+    /// The most calls that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
+    /// Runs one call: latency, the scripted fault, the write.
+    async fn call<T>(
+        &self,
+        method: Method,
+        write: impl FnOnce(&mut Inner) -> Result<(T, Option<String>), u16>,
+    ) -> Result<T, ApiError> {
+        {
+            let mut inner = self.lock();
+            inner.in_flight += 1;
+            inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        }
+        tokio::time::sleep(self.latency).await;
+        let mut inner = self.lock();
+        inner.in_flight -= 1;
+        let fault = inner.script.get_mut(&key(method)).and_then(VecDeque::pop_front);
+        let at = self.started.elapsed();
+        if let Some(Fault::Before(status)) = fault {
+            inner.calls.push(Call { method, id: None, at });
+            return Err(error(method, status_failure(status)));
+        }
+        let written = write(&mut inner);
+        let id = written.as_ref().ok().and_then(|(_, id)| id.clone());
+        inner.calls.push(Call { method, id, at });
+        match (written, fault) {
+            (_, Some(Fault::After500)) => Err(error(method, status_failure(500))),
+            (_, Some(Fault::DropAfter)) => Err(error(method, Failure::Dropped("fake drop".into()))),
+            (Ok((value, _)), _) => Ok(value),
+            (Err(status), _) => Err(error(method, status_failure(status))),
+        }
+    }
+}
+
+fn status_failure(status: u16) -> Failure {
+    Failure::Status {
+        status: reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR),
+        message: Some("fake".into()),
+        retry_after: None,
+    }
+}
+
+fn error(method: Method, failure: Failure) -> ApiError {
+    ApiError {
+        method,
+        path: "/v2.0/admin/webhook-subscriptions".into(),
+        failure,
+    }
+}
+
+impl Remote for Fake {
+    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
+        self.call(Method::Get, |inner| {
+            let now = Instant::now();
+            let hidden: Vec<&String> = inner
+                .hidden
+                .iter()
+                .filter(|(from, _)| *from > now)
+                .map(|(_, id)| id)
+                .collect();
+            let visible = inner
+                .model
+                .all()
+                .into_iter()
+                .filter(|s| !hidden.contains(&&s.id))
+                .collect();
+            Ok((visible, None))
+        })
+        .await
+    }
+
+    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
+        let (visibility, name) = (self.visibility, (self.normalise_name)(name));
+        self.call(Method::Post, |inner| {
+            let id = inner.model.create(topic, &name, url).id;
+            inner.hidden.push((Instant::now() + visibility, id.clone()));
+            Ok((Some(id.clone()), Some(id)))
+        })
+        .await
+    }
+
+    async fn update(&self, id: &str, _topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
+        self.call(Method::Put, |inner| match inner.model.update(id, name, url) {
+            true => Ok(((), Some(id.to_owned()))),
+            false => Err(400),
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str, _topic: &str) -> Result<(), ApiError> {
+        self.call(Method::Delete, |inner| match inner.model.delete(id) {
+            true => Ok(((), Some(id.to_owned()))),
+            false => Err(400),
+        })
+        .await
+    }
+}

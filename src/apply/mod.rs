@@ -1,0 +1,232 @@
+//! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that
+//! changes the remote. Creates, then updates, then deletes, each phase with
+//! up to `parallelism` calls in flight; no delete runs after a failed create
+//! or update; unknown outcomes are resolved by re-reading the live list
+//! ([`resolve`]); a verification pass re-reads until live matches the
+//! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision.
+
+mod outcome;
+mod resolve;
+mod verify;
+
+pub mod gate;
+
+#[cfg(test)]
+pub(crate) mod fake;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+
+pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
+use crate::api::{ApiError, Client};
+use crate::model::{LiveSubscription, MerchantManifest};
+use crate::plan::{Action, Change, MerchantPlan};
+
+/// The four calls apply needs; [`Client`] is the real one, and
+/// `apply::fake` (tests) a scriptable in-memory one.
+pub trait Remote: Sync {
+    /// All live subscriptions.
+    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, ApiError>> + Send;
+    /// POST one subscription; the id the server gave it, when it says.
+    fn create(
+        &self,
+        topic: &str,
+        name: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+    /// PUT a subscription's URL and name.
+    fn update(
+        &self,
+        id: &str,
+        topic: &str,
+        name: &str,
+        url: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// DELETE a subscription.
+    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+impl Remote for Client {
+    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
+        Client::list(self).await
+    }
+    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
+        Ok(Client::create(self, topic, name, url).await?.map(|s| s.id))
+    }
+    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
+        Client::update(self, id, topic, name, url).await
+    }
+    async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
+        Client::delete(self, id, topic).await
+    }
+}
+
+/// How to run an apply.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Calls in flight per phase (at least 1).
+    pub parallelism: usize,
+    /// How long verification waits for live to match.
+    pub wait: Duration,
+    /// Pause between verification reads.
+    pub poll: Duration,
+    /// How often an unknown outcome is resolved and the call retried.
+    pub max_resolutions: u32,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            parallelism: 4,
+            wait: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            max_resolutions: 3,
+        }
+    }
+}
+
+/// Asks a running apply to start no new call (an interrupt): calls in
+/// flight finish, unknown outcomes are resolved, the rest is reported
+/// `not started`. Cloned handles share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Starts no new call from now on.
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Applies `plan` (computed from `initial` live state) for one merchant.
+/// `progress` is called as each change finishes.
+pub async fn apply<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    options: ApplyOptions,
+    progress: &(dyn Fn(&ChangeReport) + Sync),
+) -> MerchantReport {
+    apply_until(
+        remote,
+        manifest,
+        plan,
+        initial,
+        options,
+        &Stop::default(),
+        progress,
+    )
+    .await
+}
+
+/// [`apply`] that starts no new call once `stop` is requested.
+pub async fn apply_until<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    options: ApplyOptions,
+    stop: &Stop,
+    progress: &(dyn Fn(&ChangeReport) + Sync),
+) -> MerchantReport {
+    // Each report carries its change's index in the plan, to be put back
+    // in plan order at the end.
+    let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
+    let mut ids = verify::Ids {
+        initial: initial.iter().map(|s| s.id.as_str()).collect(),
+        created: HashSet::new(),
+        unclaimed: Vec::new(),
+        sent: HashMap::new(),
+    };
+    let mut failed = false;
+    for action in [Action::Create, Action::Update, Action::Delete] {
+        let phase = plan
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action() == action);
+        if action == Action::Delete && failed {
+            reports.extend(phase.map(|(index, change)| {
+                let report = skipped(change);
+                progress(&report);
+                (index, report)
+            }));
+            continue;
+        }
+        let known = &ids.initial;
+        let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
+            .map(|(index, change)| async move {
+                let executed = if stop.requested() {
+                    resolve::Executed {
+                        outcome: Outcome::NotStarted,
+                        created: None,
+                    }
+                } else {
+                    resolve::execute(remote, change, known, options).await
+                };
+                let report = ChangeReport {
+                    change: change.clone(),
+                    outcome: executed.outcome,
+                };
+                progress(&report);
+                (index, report, executed.created)
+            })
+            .buffer_unordered(options.parallelism.max(1))
+            .collect()
+            .await;
+        for (index, report, created) in results {
+            failed |= report.outcome != Outcome::Done;
+            match (&plan.changes[index], created, &report.outcome) {
+                (Change::Create { after }, Some(id), _) => {
+                    ids.sent.insert(id.clone(), after);
+                    ids.created.insert(id);
+                }
+                (Change::Create { after }, None, Outcome::Done) => ids.unclaimed.push(after),
+                (Change::Update { id, after, .. }, _, Outcome::Done) => {
+                    ids.sent.insert(id.clone(), after);
+                }
+                _ => {}
+            }
+            reports.push((index, report));
+        }
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
+
+    let wait = if failed || stop.requested() {
+        Duration::ZERO
+    } else {
+        options.wait
+    };
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, wait, options.poll).await;
+    MerchantReport {
+        merchant: plan.merchant.clone(),
+        changes: reports,
+        cleaned_up,
+        verification,
+        interrupted: stop.requested(),
+    }
+}
+
+/// The report of a delete not attempted because a create or update failed.
+fn skipped(change: &Change) -> ChangeReport {
+    ChangeReport {
+        change: change.clone(),
+        outcome: Outcome::Skipped {
+            reason: "not attempted: a create or update failed, so nothing is deleted".to_owned(),
+        },
+    }
+}

@@ -1,0 +1,175 @@
+//! What became of an apply: each change's [`Outcome`], the verification,
+//! and one report per merchant. The words for outcomes live here, once.
+
+use crate::plan::Change;
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The call succeeded (or, after an unknown outcome, the live list shows
+    /// it took effect).
+    Done,
+    /// The call failed; `reason` is the error.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// Not attempted.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Not started: the run was interrupted first.
+    NotStarted,
+}
+
+impl Outcome {
+    /// Every outcome's word, in report order.
+    pub const WORDS: [&'static str; 4] = ["done", "failed", "skipped", "not started"];
+
+    /// The word reports use: `done`, `failed`, `skipped`.
+    pub fn as_str(&self) -> &'static str {
+        Self::WORDS[self.index()]
+    }
+
+    /// Position in [`Outcome::WORDS`].
+    pub fn index(&self) -> usize {
+        match self {
+            Outcome::Done => 0,
+            Outcome::Failed { .. } => 1,
+            Outcome::Skipped { .. } => 2,
+            Outcome::NotStarted => 3,
+        }
+    }
+
+    /// Why it failed or was skipped.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Done | Outcome::NotStarted => None,
+            Outcome::Failed { reason } | Outcome::Skipped { reason } => Some(reason),
+        }
+    }
+}
+
+/// A change and its outcome.
+#[derive(Debug, Clone)]
+pub struct ChangeReport {
+    /// The planned change.
+    pub change: Change,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Whether live matched the manifest after the calls.
+#[derive(Debug, Clone)]
+pub enum Verification {
+    /// Live equals the manifest.
+    Converged,
+    /// Still different when time ran out (or all that is left is another
+    /// writer's): what is left to do.
+    NotConverged {
+        /// The plan that remains.
+        remaining: Vec<Change>,
+        /// Ids among `remaining` that were neither live before the run nor
+        /// made by it: another writer is active. Left alone.
+        foreign: Vec<String>,
+        /// Values the server stored differently from what was sent: the
+        /// manifest should say what the server keeps, or every plan will
+        /// change them again.
+        rewrites: Vec<Rewrite>,
+    },
+    /// The live list could not be read.
+    Unknown {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Verification {
+    /// The word reports use: `converged`, `not_converged`, `unknown`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verification::Converged => "converged",
+            Verification::NotConverged { .. } => "not_converged",
+            Verification::Unknown { .. } => "unknown",
+        }
+    }
+}
+
+/// A value the server stored other than it was sent (trimmed, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The subscription.
+    pub id: String,
+    /// `name` or `callbackUrl`.
+    pub field: &'static str,
+    /// What this run sent (the manifest's value).
+    pub sent: String,
+    /// What the server stores.
+    pub stored: String,
+}
+
+/// The result of applying one merchant's plan.
+#[derive(Debug, Clone)]
+pub struct MerchantReport {
+    /// The merchant's label.
+    pub merchant: String,
+    /// Every planned change with its outcome, in plan order.
+    pub changes: Vec<ChangeReport>,
+    /// Deletes of duplicates this run caused (found by verification).
+    pub cleaned_up: Vec<Change>,
+    /// The verification result.
+    pub verification: Verification,
+    /// An interrupt stopped the run before every call was made.
+    pub interrupted: bool,
+}
+
+impl MerchantReport {
+    /// True when every change is done, live matches the manifest, and no
+    /// interrupt cut the run short.
+    pub fn succeeded(&self) -> bool {
+        !self.interrupted
+            && self.changes.iter().all(|c| c.outcome == Outcome::Done)
+            && matches!(self.verification, Verification::Converged)
+    }
+
+    /// How many changes ended in each outcome.
+    pub fn tally(&self) -> Tally {
+        Tally::of(std::slice::from_ref(self))
+    }
+}
+
+/// Counts of outcomes, indexed like [`Outcome::WORDS`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally(pub [usize; 4]);
+
+impl Tally {
+    /// The counts over every change of `reports`.
+    pub fn of(reports: &[MerchantReport]) -> Tally {
+        let mut counts = [0; 4];
+        for c in reports.iter().flat_map(|r| &r.changes) {
+            counts[c.outcome.index()] += 1;
+        }
+        Tally(counts)
+    }
+
+    /// Changes done.
+    pub fn done(&self) -> usize {
+        self.0[0]
+    }
+
+    /// Changes failed.
+    pub fn failed(&self) -> usize {
+        self.0[1]
+    }
+
+    /// Changes skipped.
+    pub fn skipped(&self) -> usize {
+        self.0[2]
+    }
+
+    /// Changes not started (interrupted).
+    pub fn not_started(&self) -> usize {
+        self.0[3]
+    }
+}

@@ -1,0 +1,126 @@
+//! One call of a plan, and what to do when its outcome is unknown (a 500,
+//! a timeout, a dropped connection on a write): re-read the live list to
+//! learn whether it happened before sending it again, so a create is never
+//! sent twice and a change that happened is never reported as failed.
+//!
+//! A create is eventually consistent (201): one whose outcome is unknown
+//! is looked for until `wait` has passed since the failed call, and only
+//! then sent again. Under the assumption that a create becomes visible
+//! within `--wait`, this never makes a duplicate.
+
+use std::collections::HashSet;
+
+use tokio::time::Instant;
+
+use super::{ApplyOptions, Outcome, Remote};
+use crate::api::ApiError;
+use crate::model::LiveSubscription;
+use crate::plan::Change;
+
+/// What one change's call came to.
+#[derive(Debug)]
+pub(super) struct Executed {
+    /// Done or failed.
+    pub outcome: Outcome,
+    /// For a create: the id of the subscription it made, when the server
+    /// said (201 body) or the live list showed it.
+    pub created: Option<String>,
+}
+
+/// Makes `change`'s call, resolving unknown outcomes by reading the list
+/// (at most `max_resolutions` times) before repeating it. `known` holds
+/// the ids that were live before the run: never taken for this run's.
+pub(super) async fn execute<R: Remote>(
+    remote: &R,
+    change: &Change,
+    known: &HashSet<&str>,
+    options: ApplyOptions,
+) -> Executed {
+    let mut resolutions = 0;
+    loop {
+        let result = match change {
+            Change::Create { after } => {
+                remote
+                    .create(&after.topic, &after.name, &after.callback_url)
+                    .await
+            }
+            Change::Update { id, after, .. } => remote
+                .update(id, &after.topic, &after.name, &after.callback_url)
+                .await
+                .map(|()| None),
+            Change::Delete { id, before, .. } => remote.delete(id, &before.topic).await.map(|()| None),
+        };
+        let err = match result {
+            Ok(created) => return done(created),
+            Err(err) => err,
+        };
+        if !err.outcome_unknown() {
+            return failed(err.to_string());
+        }
+        match took_effect(remote, change, known, options).await {
+            Ok(Some(created)) => return done(created),
+            Ok(None) if resolutions < options.max_resolutions => resolutions += 1,
+            Ok(None) => return failed(format!("{err}; the live list does not show the change")),
+            Err(list_err) => {
+                return failed(format!("{err}; and the outcome could not be checked: {list_err}"))
+            }
+        }
+    }
+}
+
+fn done(created: Option<String>) -> Executed {
+    Executed {
+        outcome: Outcome::Done,
+        created,
+    }
+}
+
+fn failed(reason: String) -> Executed {
+    Executed {
+        outcome: Outcome::Failed { reason },
+        created: None,
+    }
+}
+
+/// After an unknown outcome: does the live list show the change happened?
+/// `Some(id)` if so (the new subscription's id for a create). A create is
+/// looked for until `options.wait` has passed; an update or delete (200 is
+/// immediate) once.
+async fn took_effect<R: Remote>(
+    remote: &R,
+    change: &Change,
+    known: &HashSet<&str>,
+    options: ApplyOptions,
+) -> Result<Option<Option<String>>, ApiError> {
+    let deadline = Instant::now() + options.wait;
+    loop {
+        let live = remote.list().await?;
+        if let Some(found) = shows(change, &live, known) {
+            return Ok(Some(found));
+        }
+        if !matches!(change, Change::Create { .. }) || Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(options.poll.min(deadline - Instant::now())).await;
+    }
+}
+
+/// Whether `live` shows `change` done: `Some(created id)` if it does.
+fn shows(change: &Change, live: &[LiveSubscription], known: &HashSet<&str>) -> Option<Option<String>> {
+    match change {
+        Change::Create { after } => live
+            .iter()
+            .find(|s| {
+                !known.contains(s.id.as_str())
+                    && s.topic == after.topic
+                    && s.name == after.name
+                    && s.callback_url == after.callback_url
+            })
+            .map(|s| Some(s.id.clone())),
+        Change::Update { id, after, .. } => live
+            .iter()
+            .any(|s| &s.id == id && s.name == after.name && s.callback_url == after.callback_url)
+            .then_some(None),
+        Change::Delete { id, .. } => (!live.iter().any(|s| &s.id == id)).then_some(None),
+    }
+}

@@ -1,0 +1,290 @@
+//! The executor's rules, run against the fake remote with tokio's paused
+//! clock: no HTTP, no real sleeping, the same result every run.
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::time::Duration;
+
+use super::fake::{Fake, Fault};
+use super::*;
+use crate::api::Method;
+use crate::fixtures::{desired, live, manifest};
+use crate::plan::diff;
+
+const T: &str = "customer.updated";
+
+fn options() -> ApplyOptions {
+    ApplyOptions {
+        parallelism: 2,
+        wait: Duration::from_secs(30),
+        poll: Duration::from_millis(500),
+        max_resolutions: 3,
+    }
+}
+
+/// Plans `desired` against the fake's state and applies it.
+async fn run(fake: &Fake, m: &MerchantManifest, options: ApplyOptions) -> MerchantReport {
+    let initial = fake.state();
+    let plan = diff(m, &initial);
+    apply(fake, m, &plan, &initial, options, &|_| {}).await
+}
+
+/// One create, one update, one delete.
+fn mixed() -> (Fake, MerchantManifest) {
+    let fake = Fake::new(&[
+        live("wh_1", T, "crm", "https://old/"),
+        live("wh_2", T, "gone", "https://gone/"),
+    ]);
+    let m = manifest(vec![
+        desired(T, "crm", "https://new/"),
+        desired(T, "erp", "https://erp/"),
+    ]);
+    (fake, m)
+}
+
+#[tokio::test(start_paused = true)]
+async fn creates_then_updates_then_deletes() {
+    let (fake, m) = mixed();
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    let writes: Vec<Method> = fake
+        .calls()
+        .into_iter()
+        .map(|c| c.method)
+        .filter(|m| *m != Method::Get)
+        .collect();
+    assert_eq!(writes, [Method::Post, Method::Put, Method::Delete]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_delete_after_a_failed_create() {
+    let (fake, m) = mixed();
+    fake.script(Method::Post, &[Fault::Before(400)]);
+    let report = run(&fake, &m, options()).await;
+    assert_eq!(fake.count(Method::Delete), 0);
+    let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
+    // Plan order: topic, name — crm (update), erp (create), gone (delete).
+    assert_eq!(outcomes, ["done", "failed", "skipped"]);
+    assert!(!report.succeeded());
+    assert!(
+        fake.state().iter().any(|s| s.name == "gone"),
+        "the old subscription still receives events"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_outcome_that_happened_is_done_and_not_sent_again() {
+    let fake = Fake::new(&[]);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Post, &[Fault::After500]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.state().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unknown_outcome_that_did_not_happen_is_sent_again() {
+    let fake = Fake::new(&[live("wh_1", T, "crm", "https://a/")]);
+    let m = manifest(vec![]);
+    let mut forced = options();
+    forced.parallelism = 1;
+    // A 502 before the write on a DELETE: not retried blindly, resolved.
+    fake.script(Method::Delete, &[Fault::Before(502)]);
+    let report = run(&fake, &m, forced).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(fake.count(Method::Delete), 2);
+    assert!(fake.state().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_connection_after_a_delete_is_resolved_as_done() {
+    let fake = Fake::new(&[live("wh_1", T, "crm", "https://a/")]);
+    fake.script(Method::Delete, &[Fault::DropAfter]);
+    let report = run(&fake, &manifest(vec![]), options()).await;
+    assert_eq!(report.changes[0].outcome, Outcome::Done);
+    assert_eq!(fake.count(Method::Delete), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn verification_waits_for_eventual_consistency() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(3);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let started = tokio::time::Instant::now();
+    let report = run(&fake, &m, options()).await;
+    assert!(
+        matches!(report.verification, Verification::Converged),
+        "{report:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert_eq!(fake.count(Method::Post), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn verification_that_runs_out_of_time_says_what_remains() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(60);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let mut short = options();
+    short.wait = Duration::from_secs(2);
+    let report = run(&fake, &m, short).await;
+    let Verification::NotConverged { remaining, .. } = &report.verification else {
+        panic!("expected not converged: {report:?}");
+    };
+    assert_eq!(remaining.len(), 1);
+    assert_eq!(remaining[0].name(), "crm");
+    assert!(!report.succeeded());
+}
+
+#[tokio::test(start_paused = true)]
+async fn duplicates_in_the_initial_list_are_the_plans_not_verifications() {
+    // The plan deletes the extra copy; verification cleans up nothing.
+    let fake = Fake::new(&[
+        live("wh_1", T, "crm", "https://a/"),
+        live("wh_2", T, "crm", "https://a/"),
+    ]);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded());
+    assert!(report.cleaned_up.is_empty());
+    assert_eq!(fake.state().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallelism_bounds_the_calls_in_flight() {
+    let mut fake = Fake::new(&[]);
+    fake.latency = Duration::from_millis(100);
+    let m = manifest(
+        (0..10)
+            .map(|i| desired(T, &format!("n{i}"), "https://a/"))
+            .collect(),
+    );
+    let mut three = options();
+    three.parallelism = 3;
+    let report = run(&fake, &m, three).await;
+    assert!(report.succeeded());
+    assert_eq!(fake.max_in_flight(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_create_with_an_unknown_outcome_is_not_sent_again() {
+    // 500 after the write, and the create shows in the list only 3 s later:
+    // looking for it until --wait passes finds it; no second POST.
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(3);
+    fake.script(Method::Post, &[Fault::After500]);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.state().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_that_did_not_happen_is_sent_again_once_wait_has_passed() {
+    let fake = Fake::new(&[]);
+    fake.script(Method::Post, &[Fault::Before(500)]);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let mut short = options();
+    short.wait = Duration::from_secs(5);
+    let report = run(&fake, &m, short).await;
+    assert!(report.succeeded(), "{report:?}");
+    let posts: Vec<Duration> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.method == Method::Post)
+        .map(|c| c.at)
+        .collect();
+    assert_eq!(posts.len(), 2);
+    assert!(posts[1] - posts[0] >= Duration::from_secs(5), "{posts:?}");
+}
+
+/// Applies "crm → https://a/" while another writer, 5 ms in (before our
+/// POST lands), creates "crm → `their_url`"; returns the report and their id.
+async fn race_another_writer(their_url: &str) -> (Fake, MerchantReport, String) {
+    let mut fake = Fake::new(&[]);
+    fake.latency = Duration::from_millis(10);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let initial = fake.state();
+    let plan = diff(&m, &initial);
+    let (report, theirs) = tokio::join!(apply(&fake, &m, &plan, &initial, options(), &|_| {}), async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        fake.other_writer(|model| model.create(T, "crm", their_url).id)
+    });
+    (fake, report, theirs)
+}
+
+#[tokio::test(start_paused = true)]
+async fn another_writers_different_copy_is_reported_not_deleted() {
+    let (fake, report, theirs) = race_another_writer("https://theirs/").await;
+    let Verification::NotConverged { foreign, .. } = &report.verification else {
+        panic!("expected another writer to be reported: {report:?}");
+    };
+    assert_eq!(foreign, std::slice::from_ref(&theirs));
+    assert!(report.cleaned_up.is_empty());
+    assert!(
+        fake.state().iter().any(|s| s.id == theirs),
+        "their copy is not deleted"
+    );
+    assert!(!report.succeeded());
+}
+
+#[tokio::test(start_paused = true)]
+async fn another_writers_identical_copy_is_kept_and_ours_removed() {
+    // Their copy is older (the plan keeps the lowest id of equal copies):
+    // the run removes its own extra copy, never theirs.
+    let (fake, report, theirs) = race_another_writer("https://a/").await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 1);
+    assert_ne!(report.cleaned_up[0].id(), Some(theirs.as_str()));
+    let state = fake.state();
+    assert_eq!(state.len(), 1);
+    assert_eq!(state[0].id, theirs);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_concurrent_applies_never_delete_each_others_subscriptions() {
+    let mut fake = Fake::new(&[]);
+    fake.latency = Duration::from_millis(20);
+    let names: Vec<String> = (0..20).map(|i| format!("n{i:02}")).collect();
+    let wants = |url: &str| manifest(names.iter().map(|n| desired(T, n, url)).collect());
+    let (a, b) = (wants("https://a/"), wants("https://b/"));
+    let initial = fake.state();
+    let (plan_a, plan_b) = (diff(&a, &initial), diff(&b, &initial));
+    let (ra, rb) = tokio::join!(
+        apply(&fake, &a, &plan_a, &initial, options(), &|_| {}),
+        apply(&fake, &b, &plan_b, &initial, options(), &|_| {})
+    );
+    assert_eq!(fake.state().len(), 40, "nothing lost");
+    for report in [&ra, &rb] {
+        assert!(report.cleaned_up.is_empty(), "{report:?}");
+        let Verification::NotConverged { foreign, .. } = &report.verification else {
+            panic!("expected the other run to be reported: {report:?}");
+        };
+        assert_eq!(foreign.len(), 20);
+    }
+    assert_eq!(fake.count(Method::Delete), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_rewrites_values_is_named_instead_of_waited_for() {
+    let mut fake = Fake::new(&[]);
+    fake.normalise_name = |n| n.to_lowercase();
+    let m = manifest(vec![desired(T, "CRM", "https://a/")]);
+    let started = tokio::time::Instant::now();
+    let report = run(&fake, &m, options()).await;
+    let Verification::NotConverged { rewrites, .. } = &report.verification else {
+        panic!("expected the rewrite to be reported: {report:?}");
+    };
+    assert_eq!(rewrites.len(), 1, "{rewrites:?}");
+    assert_eq!(
+        (rewrites[0].sent.as_str(), rewrites[0].stored.as_str()),
+        ("CRM", "crm")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no waiting for what will not change"
+    );
+    assert!(report.cleaned_up.is_empty());
+    assert_eq!(fake.state().len(), 1, "the stored copy is not deleted");
+}

@@ -1,0 +1,154 @@
+//! Verification: after the calls, re-read the live list until it matches
+//! the manifest or the wait runs out (Inveterate's 201 is eventually
+//! consistent). Duplicates this run itself created are removed; anything
+//! else that appeared is another writer's and is reported, never deleted.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use super::{Remote, Rewrite, Verification};
+use crate::model::{LiveSubscription, MerchantManifest};
+use crate::plan::{self, Change, Fields};
+
+/// Ids the run knows about: what was live before it, what it created.
+#[derive(Debug)]
+pub(super) struct Ids<'a> {
+    /// Live before the run.
+    pub initial: HashSet<&'a str>,
+    /// Created by this run (from the 201 body or found by resolution).
+    pub created: HashSet<String>,
+    /// Creates done whose id the server did not say: claimed from the
+    /// first matching live subscription verification sees.
+    pub unclaimed: Vec<&'a Fields>,
+    /// What this run sent for each id it created or updated.
+    pub sent: HashMap<String, &'a Fields>,
+}
+
+impl Ids<'_> {
+    /// Gives each unclaimed create the id of a matching new subscription.
+    fn claim(&mut self, live: &[LiveSubscription]) {
+        let (initial, created) = (&self.initial, &mut self.created);
+        self.unclaimed.retain(|want| {
+            let found = live.iter().find(|s| {
+                !initial.contains(s.id.as_str())
+                    && !created.contains(&s.id)
+                    && s.topic == want.topic
+                    && s.name == want.name
+                    && s.callback_url == want.callback_url
+            });
+            match found {
+                Some(s) => {
+                    created.insert(s.id.clone());
+                    false
+                }
+                None => true,
+            }
+        });
+    }
+
+    /// A live id neither there before nor made by this run.
+    fn foreign(&self, id: &str) -> bool {
+        !self.initial.contains(id) && !self.created.contains(id)
+    }
+
+    /// Values the server stored other than this run sent them (a server
+    /// that trims names or lowercases hosts), sorted by id.
+    fn rewrites(&self, live: &[LiveSubscription]) -> Vec<Rewrite> {
+        let mut rewrites = Vec::new();
+        for s in live {
+            let Some(sent) = self.sent.get(&s.id) else {
+                continue;
+            };
+            for (field, sent, stored) in [
+                ("name", &sent.name, &s.name),
+                ("callbackUrl", &sent.callback_url, &s.callback_url),
+            ] {
+                if sent != stored {
+                    rewrites.push(Rewrite {
+                        id: s.id.clone(),
+                        field,
+                        sent: sent.clone(),
+                        stored: stored.clone(),
+                    });
+                }
+            }
+        }
+        rewrites.sort_by(|a, b| (&a.id, a.field).cmp(&(&b.id, b.field)));
+        rewrites
+    }
+}
+
+/// Re-reads until live matches the manifest or `wait` passes; deletes
+/// duplicates that this run created. Stops early when all that is left is
+/// another writer's.
+pub(super) async fn verify<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    ids: &mut Ids<'_>,
+    wait: Duration,
+    poll: Duration,
+) -> (Verification, Vec<Change>) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut cleaned = Vec::new();
+    loop {
+        let live = match remote.list().await {
+            Ok(live) => live,
+            Err(err) => {
+                let reason = err.to_string();
+                return (Verification::Unknown { reason }, cleaned);
+            }
+        };
+        ids.claim(&live);
+        let remaining = plan::diff(manifest, &live).changes;
+        for extra in remaining.iter().filter(|c| c.is_duplicate()) {
+            let Some(id) = extra.id().filter(|id| ids.created.contains(*id)) else {
+                continue;
+            };
+            if remote.delete(id, extra.topic()).await.is_ok() {
+                cleaned.push(extra.clone());
+            }
+        }
+        let remaining: Vec<Change> = remaining
+            .into_iter()
+            .filter(|c| !(c.is_duplicate() && c.id().is_some_and(|id| ids.created.contains(id))))
+            .collect();
+        if remaining.is_empty() && cleaned_all(&cleaned, &live) {
+            return (Verification::Converged, cleaned);
+        }
+        let mut foreign: Vec<String> = remaining
+            .iter()
+            .filter_map(Change::id)
+            .filter(|id| ids.foreign(id))
+            .map(str::to_owned)
+            .collect();
+        foreign.sort();
+        let rewrites = ids.rewrites(&live);
+        // Another writer's subscriptions, or values the server rewrote,
+        // will not change by waiting: report them now.
+        let rewritten = |c: &Change| match c {
+            Change::Create { after } => rewrites
+                .iter()
+                .any(|r| ids.sent.get(&r.id).is_some_and(|sent| *sent == after)),
+            _ => c.id().is_some_and(|id| rewrites.iter().any(|r| r.id == id)),
+        };
+        let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
+        let stuck = !remaining.is_empty() && remaining.iter().all(explained);
+        if stuck || tokio::time::Instant::now() >= deadline {
+            let verification = Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            };
+            return (verification, cleaned);
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Whether the duplicates deleted are gone from `live` (else another look).
+fn cleaned_all(cleaned: &[Change], live: &[LiveSubscription]) -> bool {
+    !cleaned
+        .iter()
+        .filter_map(Change::id)
+        .any(|id| live.iter().any(|s| s.id == id))
+}

@@ -1,0 +1,227 @@
+//! The settings every command shares, resolved once from the global
+//! arguments and the environment, and the one place commands write to the
+//! terminal from: stdout for data, stderr for status and warnings, each line
+//! redacted of every API key read so far.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use super::{base_url, Helped};
+use crate::api::{self, ApiKey, Client, ClientOptions};
+use crate::cli::{Cli, ColorChoice};
+
+/// Settings resolved from arguments and environment, shared by commands.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// API base URL, checked (https, or http on loopback).
+    pub base_url: Url,
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// `-v` count.
+    pub verbosity: u8,
+    /// `-q`.
+    pub quiet: bool,
+    /// Colour on stdout.
+    pub color: bool,
+    /// Whether stdin is a terminal (apply's confirmation).
+    pub interactive: bool,
+    /// Extra CA certificates (`--ca-cert`, `SSL_CERT_FILE`), read when a
+    /// client is made.
+    pub ca_cert: Option<PathBuf>,
+    /// Whether stderr is a terminal (a progress bar instead of lines).
+    pub stderr_tty: bool,
+    /// Plain http to a non-loopback sandbox, allowed by
+    /// [`base_url::ALLOW_INSECURE_ENV`] (warned on every run).
+    pub insecure_sandbox: bool,
+}
+
+impl Context {
+    /// Resolves the global arguments.
+    pub fn new(cli: &Cli) -> anyhow::Result<Self> {
+        let g = &cli.global;
+        let env = |name: &str| std::env::var(name).ok();
+        let raw = match cli.command.is_offline() {
+            // Never talks to the API: a base URL meant for other jobs must not fail it.
+            true => api::DEFAULT_BASE_URL.to_owned(),
+            false => base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+        };
+        let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
+        if let Some(warning) = base.warning() {
+            let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
+        };
+        Ok(Self {
+            insecure_sandbox: base.insecure.is_some(),
+            base_url: base.url,
+            timeout: Duration::from_secs(g.timeout),
+            verbosity: g.verbose,
+            quiet: g.quiet,
+            color,
+            interactive: std::io::stdin().is_terminal(),
+            ca_cert: g
+                .ca_cert
+                .clone()
+                .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
+                .filter(|p| !p.as_os_str().is_empty()),
+            stderr_tty: std::io::stderr().is_terminal(),
+        })
+    }
+
+    /// Writes `text` to `sink`, with every API key read so far replaced by
+    /// `***`. Every byte invhooks writes goes through here: stdout, stderr,
+    /// progress lines, the step summary, annotations, plan and export files.
+    /// The last line of defence should a key reach some text (a live
+    /// callback URL holding it, a bug), so no output has to remember it.
+    pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
+        let text = api::redact_known(text);
+        match sink {
+            Sink::Stdout => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(text.as_bytes())?;
+                stdout.flush()
+            }
+            Sink::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            Sink::Bar(bar) => {
+                bar.println(text.trim_end_matches('\n'));
+                Ok(())
+            }
+            Sink::Append(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(text.as_bytes()),
+            Sink::Private(path) => write_private(path, text.as_bytes()),
+        }
+    }
+
+    /// Writes data to stdout.
+    pub fn out(&self, text: &str) {
+        let _ = self.emit(Sink::Stdout, text);
+    }
+
+    /// Writes a progress or status line to stderr, unless `-q`.
+    pub fn status(&self, line: &str) {
+        if !self.quiet {
+            let _ = self.emit(Sink::Stderr, &format!("{line}\n"));
+        }
+    }
+
+    /// A progress bar for `len` changes on a terminal; `None` elsewhere
+    /// (progress is then one line per change, or nothing with `-q`).
+    pub fn progress_bar(&self, len: usize, label: &str) -> Option<indicatif::ProgressBar> {
+        if self.quiet || !self.stderr_tty {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(len as u64);
+        let style = indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}")
+            .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_prefix(label.to_owned());
+        Some(bar)
+    }
+
+    /// Writes a warning to stderr (even with `-q`).
+    pub fn warn(&self, line: &str) {
+        let _ = self.emit(Sink::Stderr, &format!("warning: {line}\n"));
+    }
+
+    /// A client for `key`, logging to stderr at the chosen verbosity.
+    pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
+        let options = ClientOptions {
+            timeout: self.timeout,
+            verbosity: self.verbosity,
+            log: std::sync::Arc::new(|line: &str| {
+                let line = api::redact_known(&format!("  {line}\n"));
+                let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            }),
+            extra_roots: match &self.ca_cert {
+                Some(path) => load_ca_certs(path)?,
+                None => Vec::new(),
+            },
+            insecure_http: self.insecure_sandbox,
+            ..ClientOptions::default()
+        };
+        Client::new(&self.base_url, key, options)
+    }
+}
+
+/// Where [`Context::emit`] writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Sink<'a> {
+    /// Data: plans, reports, exports without `-o`.
+    Stdout,
+    /// Status, warnings, logs, annotations.
+    Stderr,
+    /// A line above a terminal progress bar.
+    Bar(&'a indicatif::ProgressBar),
+    /// The end of a file (`$GITHUB_STEP_SUMMARY`).
+    Append(&'a Path),
+    /// A whole file, private (mode 0600), replaced atomically: saved plans
+    /// and exports.
+    Private(&'a Path),
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// (created with mode 0600 on Unix), renamed into place.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".invhooks-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Reads a PEM bundle of CA certificates for `--ca-cert` / `SSL_CERT_FILE`.
+fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    const MAX_BYTES: u64 = 16 * 1024 * 1024;
+    let shown = path.display();
+    let help = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
+    let read = || -> anyhow::Result<Vec<reqwest::Certificate>> {
+        use std::io::Read as _;
+        let mut pem = Vec::new();
+        std::fs::File::open(path)?
+            .take(MAX_BYTES + 1)
+            .read_to_end(&mut pem)?;
+        anyhow::ensure!(pem.len() as u64 <= MAX_BYTES, "larger than 16 MiB");
+        anyhow::ensure!(
+            pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+            "no PEM certificate in it"
+        );
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)?;
+        // Parsed for real only when a client is built: try each one now,
+        // so a bad one is named instead of failing every client.
+        for (i, cert) in certs.iter().enumerate() {
+            if let Err(e) = reqwest::Client::builder()
+                .add_root_certificate(cert.clone())
+                .build()
+            {
+                let cause = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+                anyhow::bail!("certificate {} in the file is not usable: {cause}", i + 1);
+            }
+        }
+        Ok(certs)
+    };
+    read().map_err(|e| {
+        Helped::wrap(
+            e.context(format!("cannot use CA certificates from `{shown}`")),
+            help,
+        )
+    })
+}

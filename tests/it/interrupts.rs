@@ -1,0 +1,116 @@
+//! An interrupted `apply` (Ctrl-C, or SIGTERM from a cancelled CI job):
+//! no new call after the first signal, a report that says what was done,
+//! failed or not started, exit 1, and a re-run that converges; a second
+//! signal exits at once with 130.
+#![cfg(unix)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use invhooks::sandbox::Faults;
+
+use crate::support::*;
+
+/// 20 creates against a slow sandbox, so the run is still going when
+/// the signal comes.
+fn slow_world() -> World {
+    let world = World::with_faults(Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let entries: String = (0..20)
+        .map(|i| {
+            format!(
+                "  - {{name: n{i:02}, topic: customer.updated, callbackUrl: \"https://a.example/{i}\"}}\n"
+            )
+        })
+        .collect();
+    world.write("webhooks.yaml", &manifest(&format!("subscriptions:\n{entries}")));
+    world
+}
+
+fn spawn_apply(world: &World) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
+        .env_clear()
+        .current_dir(world.dir.path())
+        .env("INVETERATE_API_KEY", KEY)
+        .env("INVETERATE_BASE_URL", world.sandbox.base_url())
+        .args(["apply", "--auto-approve", "--parallelism", "2", "--wait", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` to the child once the sandbox has seen `posts` POSTs.
+fn signal_after(world: &World, child: &Child, posts: u64, signal: &str) {
+    let started = Instant::now();
+    while world.sandbox.stats().post < posts {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "apply never got going"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn finish(child: Child) -> Run {
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+        "key leaked:\n{run}"
+    );
+    run
+}
+
+#[test]
+fn sigterm_finishes_in_flight_calls_and_reports_what_was_not_started() {
+    let world = slow_world();
+    let child = spawn_apply(&world);
+    signal_after(&world, &child, 4, "TERM");
+    let run = finish(child);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("interrupted: starting no new calls"), "{run}");
+    let done = run.stdout.matches("\n  done ").count();
+    let not_started = run.stdout.matches("\n  not started ").count();
+    assert!(not_started > 0, "the signal came mid-run:\n{run}");
+    assert_eq!(done + not_started, 20, "every change is accounted for:\n{run}");
+    assert!(run.stdout.contains("Apply interrupted:"), "{run}");
+    // What the report calls done is exactly what is live: nothing lost in
+    // flight, nothing done behind the report's back.
+    assert_eq!(world.live().len(), done, "{run}");
+    assert_eq!(
+        world.sandbox.stats().post as usize,
+        done,
+        "no call after the in-flight ones"
+    );
+    let again = world.run(&["apply", "--auto-approve"]);
+    assert_eq!(again.code, 0, "a re-run converges:\n{again}");
+    assert_eq!(world.live().len(), 20);
+}
+
+#[test]
+fn a_second_signal_exits_at_once_with_130() {
+    let world = slow_world();
+    let child = spawn_apply(&world);
+    signal_after(&world, &child, 2, "INT");
+    std::thread::sleep(Duration::from_millis(50));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = finish(child);
+    assert_eq!(run.code, 130, "{run}");
+    assert!(run.stderr.contains("interrupted again: exiting now"), "{run}");
+}

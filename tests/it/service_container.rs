@@ -1,0 +1,177 @@
+//! The sandbox as a CI service container: the URL it prints is one the tool
+//! accepts, and plain http to a sandbox by a host name of its own works only
+//! with the explicit, loudly warned `INVHOOKS_ALLOW_INSECURE_SANDBOX` opt-in,
+//! never for Inveterate's API.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::support::*;
+
+const OPT_IN: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
+
+/// `invhooks sandbox` as a child process; killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `invhooks sandbox --listen ADDR --api-key KEY` and returns it with
+/// the base URL its startup message tells users to export.
+fn sandbox(listen: &str) -> (Server, String, String) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
+        .args(["sandbox", "--listen", listen, "--api-key", KEY])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let mut banner = String::new();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the sandbox exited before printing its URL")
+            .unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if let Some(url) = line.trim().strip_prefix("export INVETERATE_BASE_URL=") {
+            break url.to_owned();
+        }
+    };
+    // The note about other containers is the line after the URL, if any.
+    if !listen.starts_with("127.") {
+        banner.push_str(&lines.next().unwrap().unwrap());
+    }
+    (server, url, banner)
+}
+
+#[test]
+fn a_sandbox_on_every_interface_prints_a_url_the_tool_accepts() {
+    let (_server, url, banner) = sandbox("0.0.0.0:0");
+    assert!(url.starts_with("http://127.0.0.1:"), "{banner}");
+    assert!(!url.contains(":0/"), "the real port, not 0: {banner}");
+    assert!(banner.contains(&format!("{OPT_IN}=sandbox")), "{banner}");
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let run = world.run(&["plan", "--base-url", &url, "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("No changes"), "{run}");
+}
+
+#[test]
+fn a_loopback_sandbox_prints_its_address_and_no_opt_in_note() {
+    let (_server, url, banner) = sandbox("127.0.0.1:0");
+    assert!(url.starts_with("http://127.0.0.1:"), "{banner}");
+    assert!(!banner.contains(OPT_IN), "{banner}");
+}
+
+#[test]
+fn plain_http_to_a_named_sandbox_needs_the_opt_in_and_warns_every_run() {
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest(
+            "subscriptions:\n  - {name: a, topic: customer.updated, callbackUrl: \"https://a.example/\"}\n",
+        ),
+    );
+    // An address of this machine that is not "loopback" to the tool, as a
+    // service container's name would be.
+    let port = world.sandbox.addr().port();
+    let url = format!("http://[::ffff:127.0.0.1]:{port}/v2.0");
+
+    let refused = world.run(&["plan", "--base-url", &url]);
+    assert_eq!(refused.code, 1, "{refused}");
+    assert!(refused.stderr.contains("is not https"), "{refused}");
+    assert!(
+        refused.stderr.contains(OPT_IN),
+        "the error names the way out:\n{refused}"
+    );
+    world.sandbox.reset_stats();
+
+    let allowed = world.run_env(
+        &["plan", "--base-url", &url, "--detailed-exitcode"],
+        &[(OPT_IN, "[::ffff:7f00:1]")],
+    );
+    assert_eq!(allowed.code, 2, "{allowed}");
+    assert!(allowed.stdout.contains("Plan: 1 to create"), "{allowed}");
+    assert!(
+        allowed
+            .stderr
+            .contains("warning: `INVHOOKS_ALLOW_INSECURE_SANDBOX` sends the API key in clear text"),
+        "{allowed}"
+    );
+    assert_eq!(world.sandbox.stats().get, 1, "the plan read the named sandbox");
+
+    // Every run warns, not only the first; another host stays refused.
+    let again = world.run_env(
+        &["apply", "--auto-approve", "--base-url", &url],
+        &[(OPT_IN, "[::ffff:7f00:1]")],
+    );
+    assert_eq!(again.code, 0, "{again}");
+    assert!(again.stderr.contains("clear text"), "{again}");
+    let other = world.run_env(&["plan", "--base-url", &url], &[(OPT_IN, "sandbox")]);
+    assert_eq!(other.code, 1, "{other}");
+}
+
+#[test]
+fn the_opt_in_is_refused_for_inveterates_api_before_any_request() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    for (base, listed) in [
+        ("http://public.inveterateapi.com/v2.0", "public.inveterateapi.com"),
+        (
+            "http://eu.inveterateapi.com:8080/v2.0",
+            "eu.inveterateapi.com,inveterateapi.com",
+        ),
+    ] {
+        let run = world.run_env(&["plan", "--base-url", base], &[(OPT_IN, listed)]);
+        assert_eq!(run.code, 1, "{run}");
+        assert!(run.stderr.contains("plain http to Inveterate's API"), "{run}");
+        assert!(
+            run.stderr.contains("never applies to `*.inveterateapi.com`"),
+            "{run}"
+        );
+        assert!(
+            !run.stderr.contains("warning:"),
+            "not used, so no warning:\n{run}"
+        );
+    }
+}
+
+#[test]
+fn a_connection_error_names_the_host_and_port_never_the_key() {
+    let world = World::new();
+    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{closed}/v2.0");
+    // `run` also fails the test if the key appears in any output.
+    let run = world.run(&["plan", "--base-url", &base, "--timeout", "5"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains(&format!("could not connect to `127.0.0.1:{closed}`")),
+        "{run}"
+    );
+    let named = world.run_env(
+        &["plan", "--base-url", "http://sandbox.invalid:8787/v2.0"],
+        &[(OPT_IN, "sandbox.invalid")],
+    );
+    assert_eq!(named.code, 1, "{named}");
+    assert!(
+        named
+            .stderr
+            .contains("could not connect to `sandbox.invalid:8787`"),
+        "{named}"
+    );
+}

@@ -1,0 +1,126 @@
+//! Not alone: another writer changing the same merchant while `apply`
+//! runs, and creates that become visible slowly. Through the binary,
+//! against the sandbox over loopback.
+
+use std::time::Duration;
+
+use invhooks::sandbox::Faults;
+
+use crate::support::*;
+
+/// A manifest declaring `n` subscriptions named `n00`… with `url`.
+fn many(n: usize, url: &str) -> String {
+    let entries: String = (0..n)
+        .map(|i| format!("  - {{name: n{i:02}, topic: customer.updated, callbackUrl: \"{url}\"}}\n"))
+        .collect();
+    manifest(&format!("merchant: acme\nsubscriptions:\n{entries}"))
+}
+
+#[test]
+fn two_applies_at_once_lose_nothing_and_say_another_writer_is_active() {
+    // Slow enough that both runs read the empty list before either writes.
+    let world = World::with_faults(Faults {
+        latency: Duration::from_millis(100),
+        ..Faults::default()
+    });
+    world.write("a/webhooks.yaml", &many(20, "https://a.example/hook"));
+    world.write("b/webhooks.yaml", &many(20, "https://b.example/hook"));
+    let args = |dir: &'static str| ["apply", "--auto-approve", "--wait", "5", "-f", dir];
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| world.run(&args("a/webhooks.yaml")));
+        let b = s.spawn(|| world.run(&args("b/webhooks.yaml")));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(world.live().len(), 40, "nothing deleted:\n{a}\n{b}");
+    assert_eq!(world.sandbox.stats().delete, 0);
+    for run in [&a, &b] {
+        assert_eq!(run.code, 1, "{run}");
+        assert!(
+            run.stdout
+                .contains("another writer is active: 20 subscription(s)"),
+            "{run}"
+        );
+        assert!(!run.stdout.contains("cleaned up"), "{run}");
+    }
+}
+
+#[test]
+fn slow_visibility_with_unknown_outcomes_sends_each_create_once() {
+    // Half the creates are written then answered 500, and a create shows
+    // in GET only 3 s later: none may be sent twice.
+    let world = World::with_faults(Faults {
+        seed: 3,
+        partial_failure_rate: 0.5,
+        visibility_delay: Duration::from_millis(3000),
+        ..Faults::default()
+    });
+    world.write("webhooks.yaml", &many(10, "https://a.example/hook"));
+    let run = world.run(&["apply", "--auto-approve", "--wait", "10"]);
+    assert_eq!(run.code, 0, "{run}");
+    let stats = world.sandbox.stats();
+    assert!(
+        stats.injected.partial_failures > 0,
+        "the fault happened: {stats:?}"
+    );
+    assert_eq!(stats.post, 10, "one POST per create: {stats:?}");
+    assert_eq!(world.live().len(), 10);
+    let again = world.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{again}");
+}
+
+#[test]
+fn a_server_that_lowercases_hosts_is_named_not_fought() {
+    use std::sync::Mutex;
+
+    use crate::netkit::{json, Stub};
+
+    // A server that stores callback URLs with the host lowercased.
+    let stored: Mutex<Vec<serde_json::Value>> = Mutex::new(Vec::new());
+    let stub = Stub::start(move |request| {
+        let mut stored = stored.lock().unwrap();
+        match request.method() {
+            "POST" => {
+                let mut sub: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                let url = sub["callbackUrl"]
+                    .as_str()
+                    .unwrap()
+                    .replace("HOOKS.Example", "hooks.example");
+                sub["callbackUrl"] = url.into();
+                sub["id"] = format!("wh_{}", stored.len() + 1).into();
+                stored.push(sub.clone());
+                json(
+                    "201 Created",
+                    serde_json::json!({"message": "created", "data": sub}).to_string(),
+                )
+            }
+            _ => json(
+                "200 OK",
+                serde_json::json!({"message": "ok", "data": *stored}).to_string(),
+            ),
+        }
+    });
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest("subscriptions:\n  - {name: crm, topic: customer.updated, callbackUrl: \"https://HOOKS.Example/in\"}\n"),
+    );
+    let run = world.run_env(
+        &["apply", "--auto-approve", "--wait", "30"],
+        &[("INVETERATE_BASE_URL", &stub.base_url())],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout.contains(
+            "the server stores `callbackUrl` `https://HOOKS.Example/in` of [wh_1] as `https://hooks.example/in`; \
+             write `https://hooks.example/in` in the manifest"
+        ),
+        "{run}"
+    );
+    let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
+    let deletes = stub.requests().iter().filter(|r| r.method() == "DELETE").count();
+    assert_eq!(
+        (posts, deletes),
+        (1, 0),
+        "no create sent again, the stored copy kept"
+    );
+}
