@@ -26,10 +26,11 @@ manifest and a plan of 10% changes: 4% updates, 3% creates, 3% deletes
 
     bench_data.py shape COUNT                     prints "MERCHANTS TOPICS_PER_ENTRY"
     bench_data.py manifests COUNT DIR             writes DIR/bench-1.yaml ... (key env BENCH_KEY_1 ...)
-    bench_data.py state COUNT FILE [--differ F]   merchants merchant-1 ... (the sandbox's N-th --api-key)
+    bench_data.py state COUNT FILE [--differ F]   merchants of keys bench-key-1 ... (by merchant id, see merchant_id)
 """
 
 import argparse
+import hashlib
 import json
 import os
 
@@ -128,6 +129,12 @@ def live(count, per_entry, differ):
     return out
 
 
+def merchant_id(key):
+    """The sandbox's merchant id of `key` (src/sandbox/keys.rs)."""
+    digest = hashlib.sha256(b"invhooks sandbox merchant v1\0" + key.encode()).hexdigest()
+    return "m_" + digest[:16]
+
+
 def state(count, differ):
     _, per_entry = shape(count)
     merchants = {}
@@ -147,8 +154,8 @@ def state(count, differ):
                 }
             )
             next_id += 1
-        merchants[f"merchant-{m}"] = records
-    doc = {"version": 1, "nextId": next_id, "clock": 0, "merchants": merchants}
+        merchants[merchant_id(f"bench-key-{m}")] = records
+    doc = {"version": 2, "nextId": next_id, "clock": 0, "merchants": merchants}
     return json.dumps(doc, indent=1) + "\n"
 
 

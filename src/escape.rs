@@ -3,6 +3,8 @@
 //! invisible and text-direction characters (U+202E reverses the text after
 //! it) make a name or URL display as something it is not, so a reviewer
 //! could not trust what a plan shows. Both are shown escaped (`\u{202e}`).
+//! [`show`], [`hidden_char`] and [`code_point`] are the pieces messages
+//! about user text are built from.
 
 use std::borrow::Cow;
 

@@ -86,6 +86,12 @@ pub async fn targets(
     manifests: Vec<MerchantManifest>,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
+    // Two merchants with one key manage one store twice: each run would
+    // delete the other's subscriptions. Compared by digest, never shown.
+    let same = manifest::same_store(&manifests, &process_env);
+    if !same.is_empty() {
+        return Err(problems(ctx, &manifest::Diagnostics(same)));
+    }
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let key = api_key(&m.api_key_env, &who(m))?;

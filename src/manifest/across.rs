@@ -1,20 +1,28 @@
 //! Checks across the manifests loaded together: each merchant label
-//! declared once, and no subscription carrying another merchant's key.
+//! declared once, each key variable used by one manifest, no subscription
+//! carrying another merchant's key; and [`same_store`], the same key under
+//! two variables, for the caller that reads the keys.
 
 use std::collections::HashMap;
 
-use super::diagnostic::Diagnostic;
+use sha2::{Digest, Sha256};
+
+use super::diagnostic::{Anchors, Diagnostic};
 use crate::model::{Location, MerchantManifest};
 
-/// Two manifests that declare the same merchant label; `label_line` is
-/// the line of each one's `merchant:` (1 when it is the file's stem).
-pub(super) fn duplicate_labels(loaded: &[(MerchantManifest, usize)]) -> Vec<Diagnostic> {
+/// Help when two manifests would manage one store.
+const ONE_STORE: &str =
+    "one key is one store, so each manifest would delete the other's subscriptions as unmanaged";
+
+/// Two manifests that declare the same merchant label, at the line of
+/// each one's `merchant:` (1 when it is the file's stem).
+pub(super) fn duplicate_labels(loaded: &[(MerchantManifest, Anchors)]) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut labels: HashMap<&str, Location> = HashMap::new();
-    for (manifest, label_line) in loaded {
+    for (manifest, anchors) in loaded {
         let here = Location {
             file: manifest.file.clone(),
-            line: *label_line,
+            line: anchors.label,
         };
         match labels.get(manifest.label.as_str()) {
             Some(first) => found.push(Diagnostic {
@@ -32,10 +40,87 @@ pub(super) fn duplicate_labels(loaded: &[(MerchantManifest, usize)]) -> Vec<Diag
     found
 }
 
+/// Two manifests that read their key from the same variable (`apiKeyEnv`,
+/// or both the default), at the line of each one's `apiKeyEnv:` (the file
+/// when it is defaulted).
+pub(super) fn same_key_variable(loaded: &[(MerchantManifest, Anchors)]) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut first: HashMap<&str, (&str, Location)> = HashMap::new();
+    for (manifest, anchors) in loaded {
+        let here = Location {
+            file: manifest.file.clone(),
+            line: anchors.api_key_env.unwrap_or(1),
+        };
+        let var = manifest.api_key_env.as_str();
+        let Some((label, there)) = first.get(var) else {
+            first.insert(var, (&manifest.label, here));
+            continue;
+        };
+        let how = if anchors.api_key_env.is_some() {
+            ""
+        } else {
+            " (the default)"
+        };
+        found.push(Diagnostic {
+            location: here,
+            message: format!(
+                "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
+                manifest.label
+            ),
+            help: Some(format!(
+                "`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest"
+            )),
+        });
+    }
+    found
+}
+
+/// Manifests whose keys are the same key under different variables:
+/// `key_of` reads a variable (the caller passes its environment lookup),
+/// and keys are compared by their SHA-256, never kept or shown. Pure; for
+/// the online check before any request (the same variable twice is
+/// already refused by [`load_paths`](super::load_paths)). Each pair is one
+/// diagnostic at the later manifest's file.
+pub fn same_store(
+    manifests: &[MerchantManifest],
+    key_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut first: HashMap<[u8; 32], &MerchantManifest> = HashMap::new();
+    for manifest in manifests {
+        let Some(key) = key_of(&manifest.api_key_env).filter(|k| !k.trim().is_empty()) else {
+            continue;
+        };
+        let digest: [u8; 32] = Sha256::digest(key.trim().as_bytes()).into();
+        let Some(other) = first.get(&digest) else {
+            first.insert(digest, manifest);
+            continue;
+        };
+        if other.api_key_env == manifest.api_key_env {
+            continue;
+        }
+        found.push(Diagnostic {
+            location: Location {
+                file: manifest.file.clone(),
+                line: 1,
+            },
+            message: format!(
+                "merchants `{}` and `{}` use the same API key (`{}` and `{}` hold the same value)",
+                other.label, manifest.label, other.api_key_env, manifest.api_key_env
+            ),
+            help: Some(format!(
+                "{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{}`)",
+                other.file.display()
+            )),
+        });
+    }
+    found
+}
+
 /// Subscriptions whose name or URL contains another merchant's API key
 /// (each file's own key is refused while it is validated).
 pub(super) fn other_merchants_keys(
-    loaded: &[(MerchantManifest, usize)],
+    loaded: &[(MerchantManifest, Anchors)],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Diagnostic> {
     let keys: Vec<(&str, String)> = loaded

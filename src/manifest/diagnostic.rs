@@ -78,6 +78,15 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// Where a manifest's merchant-wide fields are, for checks across files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Anchors {
+    /// The line of `merchant:` (1 when the label is the file's stem).
+    pub(super) label: usize,
+    /// The line of `apiKeyEnv:`, `None` when the default is used.
+    pub(super) api_key_env: Option<usize>,
+}
+
 /// The diagnostic of a file with nothing in it.
 pub(super) fn empty(file: &Path) -> Diagnostic {
     Diagnostic::new(

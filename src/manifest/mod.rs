@@ -17,6 +17,7 @@ mod diagnostic;
 mod expand;
 mod files;
 mod lines;
+mod names;
 mod raw;
 mod read;
 mod subscription;
@@ -29,12 +30,16 @@ mod tests;
 #[cfg(test)]
 mod tests_files;
 #[cfg(test)]
+mod tests_names;
+#[cfg(test)]
 mod tests_values;
 
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use across::same_store;
+use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
 
 use crate::model::MerchantManifest;
@@ -49,21 +54,22 @@ use crate::model::MerchantManifest;
 /// # Errors
 ///
 /// Every problem found in every file (a file that cannot be read, invalid
-/// YAML, invalid values), and two files that declare the same merchant
-/// label.
+/// YAML, invalid values), two files that declare the same merchant label,
+/// and two files that read their key from the same variable (one key is
+/// one store: each would delete the other's subscriptions).
 pub fn load_paths(
     paths: &[PathBuf],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
-    let mut loaded: Vec<(MerchantManifest, usize)> = Vec::new();
+    let mut loaded: Vec<(MerchantManifest, Anchors)> = Vec::new();
     for file in files::manifest_files(paths, &mut diagnostics) {
         let identity = fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
         if !seen.insert(identity) {
             continue;
         }
-        let result = files::read_file(&file).and_then(|text| load_with_label_line(&file, &text, env));
+        let result = files::read_file(&file).and_then(|text| load_with_anchors(&file, &text, env));
         match result {
             Ok(manifest) => loaded.push(manifest),
             Err(mut found) => diagnostics.append(&mut found),
@@ -71,6 +77,7 @@ pub fn load_paths(
     }
     diagnostics.extend(across::other_merchants_keys(&loaded, env));
     diagnostics.extend(across::duplicate_labels(&loaded));
+    diagnostics.extend(across::same_key_variable(&loaded));
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
@@ -90,7 +97,7 @@ pub fn load_str(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<MerchantManifest, Diagnostics> {
-    load_with_label_line(file, text, env)
+    load_with_anchors(file, text, env)
         .map(|(manifest, _)| manifest)
         .map_err(Diagnostics)
 }
@@ -102,13 +109,13 @@ pub fn schema() -> serde_json::Value {
     raw::schema()
 }
 
-/// [`load_str`], also returning the line of the `merchant:` label (1 when
-/// the label is the file's stem), for the duplicate-label check.
-fn load_with_label_line(
+/// [`load_str`], also returning where the merchant-wide fields are, for
+/// the checks across files.
+fn load_with_anchors(
     file: &Path,
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(MerchantManifest, usize), Vec<Diagnostic>> {
+) -> Result<(MerchantManifest, Anchors), Vec<Diagnostic>> {
     let (value, index) = yaml::parse(file, text)?;
     validate::manifest(file, &value, &index, env).map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);

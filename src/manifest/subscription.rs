@@ -11,6 +11,7 @@ use url::{Host, Url};
 
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
+use super::names::look_alike;
 use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
 use super::read::{read_mapping, Ctx, Parsed};
 use crate::escape::{code_point, hidden_char, show};
@@ -117,9 +118,12 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
     } else {
         None
     };
+    let problem = problem
+        .map(|(message, help)| (message, help.to_owned()))
+        .or_else(|| look_alike("name", &expanded));
     match problem {
         Some((message, help)) => {
-            ctx.error(&path, message, Some(help.to_owned()));
+            ctx.error(&path, message, Some(help));
             None
         }
         None => Some((written, expanded)),
@@ -323,31 +327,35 @@ fn topics(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>, opti
         }
     }
     if entry.usable("topics") {
-        let list_path = child(path, Seg::key("topics"));
         let list = entry.value.topics.as_deref().unwrap_or_default();
-        if list.is_empty() {
-            let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
-            ctx.error(&list_path, "`topics` is empty".to_owned(), Some(help.to_owned()));
-        }
-        let mut seen = HashSet::new();
-        for (i, topic) in list.iter().enumerate() {
-            // The item's path is only needed for a message.
-            let item_path = || child(&list_path, Seg::Index(i));
-            if topic.is_empty() {
-                let message = format!("item {} of `topics` is empty", i + 1);
-                ctx.error(
-                    &item_path(),
-                    message,
-                    Some("write a topic or remove the item".to_owned()),
-                );
-            } else if !seen.insert(topic.as_str()) {
-                let message = format!("duplicate topic `{}` in `topics`", show(topic));
-                ctx.error(&item_path(), message, Some("list each topic once".to_owned()));
-            } else if topic::is_known(topic) {
-                valid.push(topic.clone());
-            } else {
-                valid.extend(checked_topic(ctx, &item_path(), topic, options));
-            }
+        valid.extend(topic_list(ctx, &child(path, Seg::key("topics")), list, options));
+    }
+    valid
+}
+
+/// The valid topics of a `topics:` list; empty, repeated and invalid
+/// items are reported.
+fn topic_list(ctx: &mut Ctx<'_>, list_path: &[Seg], list: &[String], options: Options) -> Vec<String> {
+    if list.is_empty() {
+        let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
+        ctx.error(list_path, "`topics` is empty".to_owned(), Some(help.to_owned()));
+    }
+    let mut valid = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, topic) in list.iter().enumerate() {
+        // The item's path is only needed for a message.
+        let item_path = || child(list_path, Seg::Index(i));
+        if topic.is_empty() {
+            let message = format!("item {} of `topics` is empty", i + 1);
+            let help = "write a topic or remove the item".to_owned();
+            ctx.error(&item_path(), message, Some(help));
+        } else if !seen.insert(topic.as_str()) {
+            let message = format!("duplicate topic `{}` in `topics`", show(topic));
+            ctx.error(&item_path(), message, Some("list each topic once".to_owned()));
+        } else if topic::is_known(topic) {
+            valid.push(topic.clone());
+        } else {
+            valid.extend(checked_topic(ctx, &item_path(), topic, options));
         }
     }
     valid

@@ -1,7 +1,7 @@
 //! The hint for the most common YAML mistake libyaml explains worst: a tab
 //! in indentation ("found character that cannot start any token").
 
-use super::Diagnostic;
+use super::diagnostic::Diagnostic;
 
 /// The help shown when a YAML error is on (or just after) a line indented
 /// with a tab.

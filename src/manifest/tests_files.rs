@@ -57,7 +57,11 @@ fn missing_file_says_how_to_pass_one() {
 #[test]
 fn directory_loads_yaml_files_sorted_by_label() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "zeta.yaml", "version: 1\nmerchant: alpha\n");
+    write(
+        dir.path(),
+        "zeta.yaml",
+        "version: 1\nmerchant: alpha\napiKeyEnv: KEY_ALPHA\n",
+    );
     write(dir.path(), "beta.yml", &format!("version: 1\n{ENTRY}"));
     write(dir.path(), "notes.txt", "not a manifest");
     fs::create_dir(dir.path().join("nested.yaml")).unwrap();
@@ -97,8 +101,16 @@ fn the_same_file_twice_is_loaded_once() {
 #[test]
 fn duplicate_merchant_labels_name_both_files() {
     let dir = tempfile::tempdir().unwrap();
-    let a = write(dir.path(), "a.yaml", "version: 1\nmerchant: acme\n");
-    let b = write(dir.path(), "b.yaml", "# eu\nversion: 1\nmerchant: acme\n");
+    let a = write(
+        dir.path(),
+        "a.yaml",
+        "version: 1\nmerchant: acme\napiKeyEnv: KEY_A\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.yaml",
+        "# eu\nversion: 1\nmerchant: acme\napiKeyEnv: KEY_B\n",
+    );
     let d = only(load(&[a.clone(), b.clone()]));
     assert_eq!((d.location.file.as_path(), d.location.line), (b.as_path(), 3));
     assert_eq!(d.message, "merchant `acme` is declared by two manifests");
@@ -198,4 +210,86 @@ fn at_most_200_diagnostics_are_displayed() {
     let text = many.to_string();
     assert_eq!(text.lines().count(), 201);
     assert!(text.ends_with("error: w.yaml:200: problem 199\n… and 50 more problems not shown"));
+}
+
+#[test]
+fn two_manifests_reading_the_same_key_variable_name_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        dir.path(),
+        "a.yaml",
+        "version: 1\nmerchant: a\napiKeyEnv: SHOP_KEY\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.yaml",
+        "version: 1\n\nmerchant: b\napiKeyEnv: SHOP_KEY\n",
+    );
+    let d = only(load(&[a.clone(), b.clone()]));
+    assert_eq!((d.location.file.as_path(), d.location.line), (b.as_path(), 4));
+    assert_eq!(
+        d.message,
+        "merchants `a` and `b` both read their API key from `SHOP_KEY`"
+    );
+    let help = d.help.unwrap();
+    assert!(
+        help.starts_with(&format!(
+            "`a` reads it at {}:3; one key is one store",
+            a.display()
+        )),
+        "{help}"
+    );
+    assert!(help.contains("give each manifest its own `apiKeyEnv`"), "{help}");
+    // Both on the default: each file is named, at line 1.
+    let c = write(dir.path(), "c.yaml", "version: 1\n");
+    let e = write(dir.path(), "e.yaml", "version: 1\n");
+    let d = only(load(&[c.clone(), e.clone()]));
+    assert_eq!((d.location.file.as_path(), d.location.line), (e.as_path(), 1));
+    assert_eq!(
+        d.message,
+        "merchants `c` and `e` both read their API key from `INVETERATE_API_KEY` (the default)"
+    );
+    assert!(d.help.unwrap().contains(&format!("{}:1", c.display())));
+    // Different variables are fine.
+    let f = write(dir.path(), "f.yaml", "version: 1\napiKeyEnv: OTHER_KEY\n");
+    assert_eq!(load(&[c, f]).unwrap().len(), 2);
+}
+
+#[test]
+fn same_store_finds_one_key_under_two_variables_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = |name: &str, var: &str| {
+        let path = write(
+            dir.path(),
+            &format!("{name}.yaml"),
+            &format!("version: 1\napiKeyEnv: {var}\n"),
+        );
+        let mut loaded = load(&[path]).unwrap();
+        loaded.remove(0)
+    };
+    let all = [
+        manifest("a", "KEY_A"),
+        manifest("b", "KEY_B"),
+        manifest("c", "KEY_C"),
+    ];
+    let key_of = |var: &str| match var {
+        "KEY_A" => Some("sk_live_same".to_owned()),
+        "KEY_B" => Some(" sk_live_same\n".to_owned()),
+        "KEY_C" => Some("sk_live_other".to_owned()),
+        _ => None,
+    };
+    let found = super::same_store(&all, &key_of);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let d = &found[0];
+    assert_eq!(d.location.file, dir.path().join("b.yaml"));
+    assert_eq!(
+        d.message,
+        "merchants `a` and `b` use the same API key (`KEY_A` and `KEY_B` hold the same value)"
+    );
+    let shown = format!("{d}");
+    assert!(!shown.contains("sk_live"), "{shown}");
+    // Unset or empty keys are not compared; distinct keys are fine.
+    assert!(super::same_store(&all, &|_| None).is_empty());
+    assert!(super::same_store(&all, &|_| Some(String::new())).is_empty());
+    assert!(super::same_store(&all, &|var| Some(var.to_owned())).is_empty());
 }

@@ -9,23 +9,24 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 use super::checks;
-use super::diagnostic::{empty, Diagnostic, HELP_STARTS_WITH};
+use super::diagnostic::{empty, Anchors, Diagnostic, HELP_STARTS_WITH};
 use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
+use super::names::look_alike;
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
 use super::read::{kind, read_mapping, version_error, Ctx, Parsed};
 use super::subscription::{self, Declared, Options};
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::{IgnoreRule, MerchantManifest};
 
-/// Validates a parsed manifest. Returns it with the line of its
-/// `merchant:` label (1 when defaulted), or every problem found.
+/// Validates a parsed manifest. Returns it with the lines of its
+/// `merchant:` and `apiKeyEnv:` fields, or every problem found.
 pub(super) fn manifest(
     file: &Path,
     value: &Value,
     index: &LineIndex,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(MerchantManifest, usize), Vec<Diagnostic>> {
+) -> Result<(MerchantManifest, Anchors), Vec<Diagnostic>> {
     let mut ctx = Ctx::new(file, index, env);
     let map = match value {
         Value::Mapping(map) => map,
@@ -60,7 +61,14 @@ pub(super) fn manifest(
         ignore,
         subscriptions: declared.into_iter().map(|d| d.sub).collect(),
     };
-    Ok((manifest, label_line))
+    let anchors = Anchors {
+        label: label_line,
+        api_key_env: top
+            .present
+            .contains("apiKeyEnv")
+            .then(|| ctx.line(&[Seg::key("apiKeyEnv")])),
+    };
+    Ok((manifest, anchors))
 }
 
 fn check_version(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) {
@@ -100,6 +108,8 @@ fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, 
             code_point(c)
         );
         ctx.error(&path, message, Some(subscription::HIDDEN_HELP.to_owned()));
+    } else if let Some((message, help)) = look_alike("merchant", &label) {
+        ctx.error(&path, message, Some(help));
     }
     (label, ctx.line(&path))
 }

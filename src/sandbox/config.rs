@@ -10,7 +10,7 @@ use super::faults::Faults;
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
     /// Accepted API keys; each one is a merchant with its own subscriptions
-    /// (`merchant-1` for the first key, and so on). Keys must be distinct
+    /// (named by a digest of the key, whatever their order). Keys must be distinct
     /// and non-empty.
     pub api_keys: Vec<String>,
     /// Where the state is loaded from and persisted to; `None` keeps it in

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::injector::{Fate, Injector, RateLimited};
-use super::request::{quote, read_body, Input};
+use super::keys::Keys;
+use super::request::{read_body, Input};
 use super::state::Store;
 use super::stats::{Counters, Injected};
 use super::wire::{Op, Reply};
@@ -32,6 +33,8 @@ const API_KEY_HEADER: &str = "x-inveterate-api-key";
 /// What the server shares between requests.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// The accepted keys: who is which merchant, and what replies never say.
+    pub(crate) keys: Keys,
     pub(crate) store: Mutex<Store>,
     pub(crate) counters: Counters,
     pub(crate) faults: Injector,
@@ -109,14 +112,14 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     if !fate.latency.is_zero() {
         tokio::time::sleep(fate.latency).await;
     }
-    let op = match operation(&parts.method) {
+    let op = match operation(&shared.keys, &parts.method) {
         Ok(op) => op,
         Err(reply) => return reply.into_response(),
     };
     let Some(merchant) = authenticate(&shared, &parts.headers) else {
         return Reply::bad_request("invalid API key").into_response();
     };
-    let request = match body.and_then(|bytes| Input::parse(op, &bytes)) {
+    let request = match body.and_then(|bytes| Input::parse(op, &bytes, &shared.keys)) {
         Ok(request) => request,
         Err(reply) => return reply.into_response(),
     };
@@ -142,7 +145,7 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
 }
 
 /// The operation a method asks for; any other method is a 400.
-fn operation(method: &Method) -> Result<Op, Reply> {
+fn operation(keys: &Keys, method: &Method) -> Result<Op, Reply> {
     match *method {
         Method::GET => Ok(Op::List),
         Method::POST => Ok(Op::Create),
@@ -150,7 +153,7 @@ fn operation(method: &Method) -> Result<Op, Reply> {
         Method::DELETE => Ok(Op::Delete),
         ref other => Err(Reply::bad_request(format!(
             "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
-            quote(other.as_str())
+            keys.quote(other.as_str())
         ))),
     }
 }
@@ -171,13 +174,13 @@ fn injected(shared: &Shared, fate: Fate, fail: Injected, drop: Injected) -> Opti
     }
 }
 
-/// The merchant label for the request's key, if the key is known.
+/// The merchant id of the request's key, if the key is accepted.
 fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
     let key = headers.get(API_KEY_HEADER)?.to_str().ok()?;
     if key.is_empty() {
         return None;
     }
-    shared.store().merchant(key)
+    shared.keys.merchant(key)
 }
 
 /// Applies a valid request to the store; a successful write also returns
@@ -216,11 +219,11 @@ fn execute(shared: &Shared, merchant: &str, input: Input) -> (Reply, Option<u64>
             callback_url,
         } => match store.update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref()) {
             Some(record) => (StatusCode::OK, "webhook subscription updated", record),
-            None => return (not_found_reply(&id, &topic), None),
+            None => return (not_found_reply(&shared.keys, &id, &topic), None),
         },
         Input::Delete { topic, id } => match store.delete(merchant, &id, &topic) {
             Some(record) => (StatusCode::OK, "webhook subscription deleted", record),
-            None => return (not_found_reply(&id, &topic), None),
+            None => return (not_found_reply(&shared.keys, &id, &topic), None),
         },
     };
     let reply = Reply::ok(status, message, record.to_json(merchant));
@@ -240,11 +243,11 @@ async fn persist(shared: &Shared, clock: u64) -> anyhow::Result<()> {
     snapshot.map_or(Ok(()), |snapshot| snapshot.write())
 }
 
-fn not_found_reply(id: &str, topic: &str) -> Reply {
+fn not_found_reply(keys: &Keys, id: &str, topic: &str) -> Reply {
     Reply::bad_request(format!(
         "no subscription with id `{}` and topic `{}`; NO action was taken",
-        quote(id),
-        quote(topic)
+        keys.quote(id),
+        keys.quote(topic)
     ))
 }
 
@@ -255,7 +258,7 @@ async fn stats(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     if parts.method != Method::GET {
         return Reply::bad_request(format!(
             "method `{}` is not allowed on `{STATS}`; use GET",
-            quote(parts.method.as_str())
+            shared.keys.quote(parts.method.as_str())
         ))
         .into_response();
     }
@@ -263,14 +266,14 @@ async fn stats(State(shared): State<Arc<Shared>>, request: Request) -> Response 
 }
 
 /// Any other path.
-async fn not_found(request: Request) -> Response {
+async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let _ = read_body(body, &parts.headers).await;
     Reply::error(
         StatusCode::NOT_FOUND,
         format!(
             "no route for `{}`; the sandbox serves `{RESOURCE}`",
-            quote(parts.uri.path())
+            shared.keys.quote(parts.uri.path())
         ),
     )
     .into_response()

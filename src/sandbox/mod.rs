@@ -15,6 +15,7 @@
 //! | missing or unknown `X-Inveterate-Api-Key` | 400 `invalid API key` |
 //! | invalid JSON, missing field, wrong type, empty string, unknown field | 400, every problem in `message` |
 //! | unknown topic (POST), callback URL not absolute http(s) | 400 |
+//! | a field holding an accepted API key | 400, the key not quoted |
 //! | unknown id, or id whose topic differs (PUT, DELETE) | 400, "NO action was taken" |
 //! | body over 1 MiB, body not sent within 30 s | 400 |
 //! | any other method on the resource | 400 |
@@ -31,10 +32,14 @@
 //! unknown body fields are rejected (so a client typo cannot pass silently);
 //! (`topic`, `name`) pairs need not be unique; ids are `wh_000001`,
 //! `wh_000002`, … from one counter for the whole server; `merchantId` is
-//! `merchant-N` for the N-th configured key; timestamps come from a logical
+//! `m_` and 16 hex digits of a labelled SHA-256 of the merchant's key
+//! (the same for a key whatever the order of `--api-key`); timestamps come from a logical
 //! clock (2024-01-01T00:00:00Z plus one second per write), never the system
-//! clock. The API key and callback URLs are never echoed in a message, and
-//! the sandbox logs nothing.
+//! clock. The sandbox logs nothing, and never stores or says a key: a
+//! request field holding an accepted key is a 400, and every piece of
+//! request text a message quotes (topic, id, field name, method, path) has
+//! every accepted key scrubbed first (`keys`); callback URLs are never
+//! quoted.
 //!
 //! The request counters ([`RequestStats`]) count every request to the
 //! resource path, whatever its outcome, by method; `total` includes other
@@ -95,11 +100,11 @@
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "nextId": 3,
 //!   "clock": 2,
 //!   "merchants": {
-//!     "merchant-1": [
+//!     "m_6defbf1387daa62e": [
 //!       {
 //!         "id": "wh_000001",
 //!         "topic": "customer.updated",
@@ -113,14 +118,17 @@
 //! }
 //! ```
 //!
-//! Merchants are stored under their label, never their key: `merchant-N`
-//! belongs to the N-th `--api-key`, so keep the order of the keys stable
-//! between runs.
+//! Merchants are stored under their merchant id, a digest of the key, never
+//! the key: restarting with the keys reordered, or with one added, gives
+//! every merchant its own subscriptions. A format 1 file (merchants as
+//! `merchant-N`, the N-th `--api-key`) is refused with a message saying to
+//! delete it.
 
 mod config;
 mod faults;
 mod http;
 mod injector;
+mod keys;
 mod persist;
 mod request;
 mod server;

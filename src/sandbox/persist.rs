@@ -14,10 +14,12 @@ use serde_json::{json, Value};
 
 use crate::model::LiveSubscription;
 
-/// The state file format this code reads and writes.
-const STATE_VERSION: u32 = 1;
+/// The state file format this code reads and writes: merchants under
+/// their merchant id (a digest of the key, see `keys`). Format 1 kept them
+/// as `merchant-N`, the N-th `--api-key`, and is refused.
+const STATE_VERSION: u32 = 2;
 
-/// Merchant label → id → subscription.
+/// Merchant id → id → subscription.
 pub(crate) type Merchants = BTreeMap<String, BTreeMap<String, Record>>;
 
 /// One stored subscription, as in the state file.
@@ -108,6 +110,12 @@ pub(crate) fn read(path: &Path) -> anyhow::Result<Loaded> {
 }
 
 fn restore(file: StateFile) -> anyhow::Result<Loaded> {
+    ensure!(
+        file.version != 1,
+        "this state file is format 1, which named merchants by the order of `--api-key` \
+         (restarting with the keys reordered showed one merchant's subscriptions to another); \
+         delete the file and start again: format {STATE_VERSION} names each merchant by a digest of its key"
+    );
     ensure!(
         file.version == STATE_VERSION,
         "unsupported state file version {} (expected {STATE_VERSION})",

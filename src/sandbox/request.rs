@@ -9,6 +9,7 @@ use axum::http::{header, HeaderMap};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
+use super::keys::Keys;
 use super::wire::{Op, Reply};
 
 /// Largest accepted request body.
@@ -18,8 +19,6 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 /// How long a client may take to send its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Longest user-supplied text quoted back in a message.
-const QUOTE_LIMIT: usize = 100;
 
 /// Reads the whole body, up to [`BODY_LIMIT`]. A larger body is drained
 /// (up to [`DRAIN_LIMIT`]) and refused; a stalled one times out.
@@ -81,15 +80,17 @@ pub(crate) enum Input {
 }
 
 impl Input {
-    /// Validates the body of `op`, reporting every problem at once.
-    pub(crate) fn parse(op: Op, body: &[u8]) -> Result<Input, Reply> {
+    /// Validates the body of `op`, reporting every problem at once. A
+    /// field holding an accepted key is refused: the sandbox never stores
+    /// a key, and never quotes one back.
+    pub(crate) fn parse(op: Op, body: &[u8], keys: &Keys) -> Result<Input, Reply> {
         let expected = match op {
             Op::List => return Ok(Input::List),
             Op::Create => "`topic`, `callbackUrl` and `name`",
             Op::Update => "`topic`, `id` and optionally `callbackUrl`, `name`",
             Op::Delete => "`topic` and `id`",
         };
-        let mut fields = Fields::parse(body, expected)?;
+        let mut fields = Fields::parse(body, expected, keys)?;
         // Required fields come back empty when missing or invalid; `finish`
         // then fails, so an empty value is never used.
         let input = match op {
@@ -99,7 +100,7 @@ impl Input {
                 let callback_url = fields.required("callbackUrl");
                 let name = fields.required("name");
                 if !topic.is_empty() && !crate::topic::is_known(&topic) {
-                    fields.problem(format!("unknown topic `{}`", quote(&topic)));
+                    fields.problem(format!("unknown topic `{}`", keys.quote(&topic)));
                 }
                 fields.check_url(&callback_url);
                 Input::Create {
@@ -133,13 +134,14 @@ impl Input {
 }
 
 /// The fields of a JSON object body, taken one by one; problems pile up.
-struct Fields {
+struct Fields<'k> {
     object: Map<String, Value>,
     problems: Vec<String>,
+    keys: &'k Keys,
 }
 
-impl Fields {
-    fn parse(body: &[u8], expected: &str) -> Result<Fields, Reply> {
+impl<'k> Fields<'k> {
+    fn parse(body: &[u8], expected: &str, keys: &'k Keys) -> Result<Fields<'k>, Reply> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(Reply::bad_request(format!(
                 "request body is empty; expected a JSON object with {expected}"
@@ -149,13 +151,15 @@ impl Fields {
             Ok(Value::Object(object)) => Ok(Fields {
                 object,
                 problems: Vec::new(),
+                keys,
             }),
             Ok(other) => Err(Reply::bad_request(format!(
                 "request body must be a JSON object with {expected}, got {}",
                 kind(&other)
             ))),
             Err(err) => Err(Reply::bad_request(format!(
-                "request body is not valid JSON: {err}"
+                "request body is not valid JSON: {}",
+                keys.scrub(&err.to_string())
             ))),
         }
     }
@@ -183,6 +187,12 @@ impl Fields {
         match self.object.remove(name)? {
             Value::String(s) if s.is_empty() => {
                 self.problem(format!("field `{name}` must not be empty"));
+                None
+            }
+            Value::String(s) if self.keys.occur_in(&s) => {
+                self.problem(format!(
+                    "field `{name}` contains an API key; the sandbox never stores one"
+                ));
                 None
             }
             Value::String(s) => Some(s),
@@ -216,7 +226,8 @@ impl Fields {
     /// Fails on any problem, and on any field nobody took.
     fn finish(mut self) -> Result<(), Reply> {
         for name in self.object.keys() {
-            self.problems.push(format!("unknown field `{}`", quote(name)));
+            self.problems
+                .push(format!("unknown field `{}`", self.keys.quote(name)));
         }
         if self.problems.is_empty() {
             Ok(())
@@ -236,18 +247,4 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// User-supplied text, cut to a readable length, without backticks or
-/// control characters so it cannot break the message's quoting.
-pub(crate) fn quote(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .filter(|c| !c.is_control() && *c != '`')
-        .take(QUOTE_LIMIT)
-        .collect();
-    if text.chars().count() > QUOTE_LIMIT {
-        out.push('…');
-    }
-    out
 }

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use super::config::SandboxConfig;
 use super::http::{router, DropConnection, Shared};
 use super::injector::Injector;
+use super::keys::Keys;
 use super::state::Store;
 use super::stats::{Counters, RequestStats};
 use crate::model::LiveSubscription;
@@ -125,8 +126,8 @@ impl Sandbox {
     /// state file, if any, is rewritten; a failure to write it is ignored
     /// here (the next write retries).
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
+        let merchant = self.shared.keys.add(api_key);
         let mut store = self.shared.store();
-        let merchant = store.add_key(api_key);
         let created = subs
             .iter()
             .map(|(topic, name, url)| store.create(&merchant, topic, name, url).to_live())
@@ -140,7 +141,7 @@ impl Sandbox {
     /// from GET (see [`Sandbox::visible_subscriptions`]).
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
-        match store.merchant(api_key) {
+        match self.shared.keys.merchant(api_key) {
             Some(merchant) => store.list(&merchant).map(|r| r.to_live()).collect(),
             None => Vec::new(),
         }
@@ -151,7 +152,7 @@ impl Sandbox {
     /// sorted by id; empty for an unknown key.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
-        match store.merchant(api_key) {
+        match self.shared.keys.merchant(api_key) {
             Some(merchant) => store
                 .list_visible(&merchant, Instant::now())
                 .map(|r| r.to_live())
@@ -221,8 +222,10 @@ impl Drop for Sandbox {
 
 fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
     let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
-    let store = Store::open(&config.api_keys, config.state_file)?;
+    let keys = Keys::new(&config.api_keys)?;
+    let store = Store::open(config.state_file)?;
     Ok(Arc::new(Shared {
+        keys,
         store: Mutex::new(store),
         counters: Counters::default(),
         faults,

@@ -1,14 +1,12 @@
-//! The sandbox's data in memory: which key is which merchant, every
-//! merchant's subscriptions, the id counter and the logical clock. The
+//! The sandbox's data in memory: every merchant's subscriptions (by
+//! merchant id, see `keys`), the id counter and the logical clock. The
 //! file they are kept in is `persist`. No HTTP here.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use tokio::time::Instant;
-
-use anyhow::ensure;
 
 use super::persist::{self, Merchants, Record, Snapshot, Written};
 
@@ -17,13 +15,11 @@ const EPOCH_UNIX: u64 = 1_704_067_200;
 
 /// All the sandbox's mutable state, behind one mutex.
 pub(crate) struct Store {
-    /// API key → merchant label. Never serialised, never shown.
-    keys: HashMap<String, String>,
     /// Number of the next id (`wh_{next_id:06}`).
     next_id: u64,
     /// Logical clock: ticks once per write.
     clock: u64,
-    /// Merchant label → id → subscription.
+    /// Merchant id → id → subscription.
     merchants: Merchants,
     /// Where the state is persisted, if anywhere.
     path: Option<PathBuf>,
@@ -35,7 +31,6 @@ pub(crate) struct Store {
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
-            .field("keys", &format_args!("[{} hidden]", self.keys.len()))
             .field("next_id", &self.next_id)
             .field("clock", &self.clock)
             .field("merchants", &self.merchants)
@@ -45,26 +40,16 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Registers the keys and loads `path` if it exists; a missing file is
-    /// written at once, so an unwritable path fails at start.
-    pub(crate) fn open(api_keys: &[String], path: Option<PathBuf>) -> anyhow::Result<Store> {
+    /// Loads `path` if it exists; a missing file is written at once, so an
+    /// unwritable path fails at start.
+    pub(crate) fn open(path: Option<PathBuf>) -> anyhow::Result<Store> {
         let mut store = Store {
-            keys: HashMap::new(),
             next_id: 1,
             clock: 0,
             merchants: BTreeMap::new(),
             path: None,
             written: Written::default(),
         };
-        for (index, key) in api_keys.iter().enumerate() {
-            ensure!(!key.is_empty(), "API key number {} is empty", index + 1);
-            ensure!(
-                !store.keys.contains_key(key),
-                "API key number {} repeats an earlier key; each key is one merchant",
-                index + 1
-            );
-            store.add_key(key);
-        }
         if let Some(path) = path {
             if path.exists() {
                 store.load(&path)?;
@@ -76,17 +61,6 @@ impl Store {
             }
         }
         Ok(store)
-    }
-
-    /// The merchant label of `key`, if it is a known key.
-    pub(crate) fn merchant(&self, key: &str) -> Option<String> {
-        self.keys.get(key).cloned()
-    }
-
-    /// Registers `key` if it is new; returns its merchant label.
-    pub(crate) fn add_key(&mut self, key: &str) -> String {
-        let next = format!("merchant-{}", self.keys.len() + 1);
-        self.keys.entry(key.to_owned()).or_insert(next).clone()
     }
 
     /// A merchant's subscriptions, sorted by id, hidden ones included.
@@ -257,18 +231,8 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_distinct_and_non_empty() {
-        let err = Store::open(&["a".into(), "a".into()], None).unwrap_err();
-        assert!(err.to_string().contains("number 2 repeats"), "{err}");
-        assert!(Store::open(&[String::new()], None).is_err());
-        let store = Store::open(&["a".into(), "b".into()], None).unwrap();
-        assert_eq!(store.merchant("b").as_deref(), Some("merchant-2"));
-        assert_eq!(store.merchant("c"), None);
-    }
-
-    #[test]
     fn update_and_delete_need_the_matching_topic() {
-        let mut store = Store::open(&["k".into()], None).unwrap();
+        let mut store = Store::open(None).unwrap();
         let rec = store.create("merchant-1", "customer.updated", "crm", "https://a");
         assert_eq!(rec.id, "wh_000001");
         assert!(store
@@ -286,7 +250,7 @@ mod tests {
     fn the_state_file_never_goes_back_to_an_older_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let mut store = Store::open(&["k".into()], Some(path.clone())).unwrap();
+        let mut store = Store::open(Some(path.clone())).unwrap();
         store.create("merchant-1", "customer.updated", "a", "https://a");
         let older = store.snapshot(store.clock()).unwrap().unwrap();
         store.create("merchant-1", "customer.updated", "b", "https://b");
@@ -304,7 +268,7 @@ mod tests {
 
     #[test]
     fn hidden_records_are_listed_only_once_visible() {
-        let mut store = Store::open(&["k".into()], None).unwrap();
+        let mut store = Store::open(None).unwrap();
         let a = store.create("merchant-1", "customer.updated", "a", "https://a");
         let b = store.create("merchant-1", "customer.updated", "b", "https://b");
         let now = Instant::now();

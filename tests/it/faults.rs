@@ -141,3 +141,69 @@ fn out_of_range_fault_flags_are_usage_errors() {
         assert!(stderr.contains(flag), "{flag}={value}: {stderr}");
     }
 }
+
+/// The sandbox's state follows keys, not the order of `--api-key`: applied
+/// with the keys one way, planned after a restart with them reordered,
+/// each merchant still has exactly its own subscriptions.
+#[test]
+fn sandbox_state_follows_keys_across_a_restart_with_keys_reordered() {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    use invhooks::sandbox::{Sandbox, SandboxConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let start = |keys: &[&str]| {
+        let config = SandboxConfig {
+            api_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            state_file: Some(state.clone()),
+            ..SandboxConfig::default()
+        };
+        Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap()
+    };
+    let world = World {
+        sandbox: start(&[KEY, KEY_B]),
+        dir,
+    };
+    let hook = |name: &str, topic: &str| {
+        format!("  - {{name: {name}, topic: {topic}, callbackUrl: \"https://{name}.example/\"}}\n")
+    };
+    world.write(
+        "a.yaml",
+        &manifest(&format!(
+            "merchant: a\nsubscriptions:\n{}",
+            hook("crm", "customer.updated")
+        )),
+    );
+    world.write(
+        "b.yaml",
+        &manifest(&format!(
+            "merchant: b\napiKeyEnv: INVETERATE_API_KEY_B\nsubscriptions:\n{}",
+            hook("erp", "customer.ordered")
+        )),
+    );
+    let both = ["-f", "a.yaml", "-f", "b.yaml"];
+    let key_b = [("INVETERATE_API_KEY_B", KEY_B)];
+    let applied = world.run_env(&[&["apply", "--auto-approve"][..], &both].concat(), &key_b);
+    assert_eq!(applied.code, 0, "{applied}");
+
+    let World { sandbox, dir } = world;
+    sandbox.shutdown_blocking().unwrap();
+    let world = World {
+        sandbox: start(&[KEY_B, KEY]),
+        dir,
+    };
+    let planned = world.run_env(&[&["plan", "--detailed-exitcode"][..], &both].concat(), &key_b);
+    assert_eq!(planned.code, 0, "no changes for either merchant:\n{planned}");
+    let url = |name: &str| format!("https://{name}.example/");
+    assert_eq!(
+        live_of(&world.sandbox, KEY),
+        [("customer.updated".into(), "crm".into(), url("crm"))]
+    );
+    assert_eq!(
+        live_of(&world.sandbox, KEY_B),
+        [("customer.ordered".into(), "erp".into(), url("erp"))]
+    );
+    let written = std::fs::read_to_string(world.path("state.json")).unwrap();
+    assert!(!written.contains(KEY) && !written.contains(KEY_B), "{written}");
+}

@@ -129,3 +129,45 @@ fn an_unrecognised_list_shape_is_an_error_not_an_empty_plan() {
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("unrecognised list shape"), "{run}");
 }
+
+/// Names that only look like others (`crm ` vs `crm`, a no-break space,
+/// `café` in NFD) are refused with `file:line` and what to fix; the
+/// lookalike of an existing name is not a second subscription.
+#[test]
+fn validate_refuses_names_that_only_look_equal() {
+    let world = World::new();
+    let entry = |name: &str| {
+        format!("  - {{name: \"{name}\", topic: customer.updated, callbackUrl: \"https://a.example/\"}}\n")
+    };
+    world.write(
+        "webhooks.yaml",
+        &manifest(&format!(
+            "merchant: \"acme \"\nsubscriptions:\n{}{}{}{}",
+            entry("crm"),
+            entry("crm "),
+            entry("crm\u{00A0}sync"),
+            entry("cafe\u{0301}")
+        )),
+    );
+    let run = world.run(&["validate"]);
+    assert_eq!(run.code, 1, "{run}");
+    insta::assert_snapshot!(run.to_string());
+}
+
+/// Two manifests that read their key from the same variable would manage
+/// one store and delete each other's subscriptions: `validate` refuses,
+/// naming both places, without a request.
+#[test]
+fn validate_refuses_two_manifests_with_one_key_variable() {
+    let world = World::new();
+    world.write("eu.yaml", &manifest("merchant: eu\n"));
+    world.write(
+        "us.yaml",
+        &manifest("merchant: us\napiKeyEnv: INVETERATE_API_KEY\n"),
+    );
+    world.sandbox.reset_stats();
+    let run = world.run(&["validate", "-f", "eu.yaml", "-f", "us.yaml"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(world.sandbox.stats().total, 0);
+    insta::assert_snapshot!(run.to_string());
+}

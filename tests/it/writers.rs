@@ -124,3 +124,22 @@ fn a_server_that_lowercases_hosts_is_named_not_fought() {
         "no create sent again, the stored copy kept"
     );
 }
+
+#[test]
+fn two_merchants_with_one_key_are_refused_before_any_request() {
+    let world = World::new();
+    let body =
+        "subscriptions:\n  - {name: crm, topic: customer.updated, callbackUrl: \"https://a.example/\"}\n";
+    world.write("m/eu.yaml", &manifest(&format!("apiKeyEnv: KEY_EU\n{body}")));
+    world.write("m/us.yaml", &manifest(&format!("apiKeyEnv: KEY_US\n{body}")));
+    let run = world.run_env(&["plan", "-f", "m"], &[("KEY_EU", KEY), ("KEY_US", KEY)]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr.contains("eu.yaml") && run.stderr.contains("us.yaml"),
+        "names both:\n{run}"
+    );
+    assert_eq!(world.sandbox.stats().total, 0, "before any request");
+    // Different keys are two stores: fine.
+    let ok = world.run_env(&["plan", "-f", "m"], &[("KEY_EU", KEY), ("KEY_US", KEY_B)]);
+    assert_eq!(ok.code, 0, "{ok}");
+}

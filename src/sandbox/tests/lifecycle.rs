@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::sandbox::keys::merchant_id;
 
 #[tokio::test]
 async fn state_file_is_persisted_and_reloaded() {
@@ -35,11 +36,11 @@ async fn state_file_is_persisted_and_reloaded() {
     let written = std::fs::read_to_string(&path).unwrap();
     sandbox.shutdown().await.unwrap();
     let expected = r#"{
-  "version": 1,
+  "version": 2,
   "nextId": 3,
   "clock": 3,
   "merchants": {
-    "merchant-1": [
+    "m_6defbf1387daa62e": [
       {
         "id": "wh_000002",
         "topic": "customer.updated",
@@ -97,7 +98,10 @@ async fn concurrent_writes_are_each_on_disk_before_they_are_answered() {
         writer.await.unwrap();
     }
     let written: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(written["merchants"]["merchant-1"].as_array().unwrap().len(), 24);
+    assert_eq!(
+        written["merchants"][merchant_id(KEY)].as_array().unwrap().len(),
+        24
+    );
     assert_eq!(written["clock"], 24);
 }
 
@@ -106,29 +110,15 @@ async fn corrupt_state_file_fails_at_start_naming_the_path() {
     let dir = tempfile::tempdir().unwrap();
     for text in [
         "{not json",
-        r#"{"version": 2, "nextId": 1, "clock": 0, "merchants": {}}"#,
+        r#"{"version": 3, "nextId": 1, "clock": 0, "merchants": {}}"#,
     ] {
         let path = dir.path().join("state.json");
         std::fs::write(&path, text).unwrap();
-        let config = SandboxConfig {
-            state_file: Some(path.clone()),
-            ..config(&[KEY])
-        };
-        let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
-            .await
-            .unwrap_err();
-        let shown = format!("{err:#}");
+        let shown = refused_with_state(&path).await;
         assert!(shown.contains(&path.display().to_string()), "{shown}");
     }
     let missing_dir = dir.path().join("no-such-dir").join("state.json");
-    let config = SandboxConfig {
-        state_file: Some(missing_dir.clone()),
-        ..config(&[KEY])
-    };
-    let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
-        .await
-        .unwrap_err();
-    let shown = format!("{err:#}");
+    let shown = refused_with_state(&missing_dir).await;
     assert!(shown.contains(&missing_dir.display().to_string()), "{shown}");
 }
 

@@ -5,6 +5,7 @@
 
 mod api;
 mod faults;
+mod keys;
 mod lifecycle;
 mod outcome;
 mod timing;
@@ -24,6 +25,19 @@ fn config(keys: &[&str]) -> SandboxConfig {
         api_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
         ..SandboxConfig::default()
     }
+}
+
+/// The error, shown as a chain, of a sandbox started with the state file
+/// `path`; panics if it starts.
+async fn refused_with_state(path: &std::path::Path) -> String {
+    let config = SandboxConfig {
+        state_file: Some(path.to_path_buf()),
+        ..config(&[KEY])
+    };
+    let err = Sandbox::start(ANY_PORT.parse().unwrap(), config)
+        .await
+        .unwrap_err();
+    format!("{err:#}")
 }
 
 async fn start(keys: &[&str]) -> Sandbox {
