@@ -15,6 +15,7 @@ mod across;
 mod checks;
 mod diagnostic;
 mod expand;
+mod export;
 mod files;
 mod lines;
 mod names;
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use export::{to_manifest, Exported};
 
 use crate::model::MerchantManifest;
 

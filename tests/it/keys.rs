@@ -106,3 +106,31 @@ fn a_plan_saved_for_one_key_is_refused_with_another() {
     let same = world.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(same.code, 0, "{same}");
 }
+
+#[test]
+fn export_never_writes_the_key_and_leaves_a_variable_in_its_place() {
+    let world = World::new();
+    world.seed(&[
+        ("customer.updated", "crm", &format!("https://r.example/in/{KEY}")),
+        ("customer.ordered", "erp", "https://erp.example/in"),
+    ]);
+    let run = world.run(&["export", "-o", "exported.yaml"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stderr
+            .contains("a live value holds the API key; exported as `${INVETERATE_API_KEY}`"),
+        "{run}"
+    );
+    let text = std::fs::read_to_string(world.path("exported.yaml")).unwrap();
+    assert_no_key(&text, "the exported manifest");
+    assert!(
+        text.contains("https://r.example/in/${INVETERATE_API_KEY}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://erp.example/in"),
+        "other values stay real:\n{text}"
+    );
+    let stdout = world.run(&["export"]);
+    assert_no_key(&stdout.stdout, "export to stdout");
+}
