@@ -1,6 +1,16 @@
 //! Masking of secrets inside callback URLs. Every plan, drift and apply
-//! report shows URL userinfo and query-parameter values as `***`; only
-//! `export` and saved plan files carry the real values.
+//! report shows URL userinfo, query-parameter values and path segments that
+//! look like secrets as `***`; only `export` and saved plan files carry the
+//! real values.
+//!
+//! A path segment looks like a secret (README "Secrets"), when it is
+//! - a token of a known webhook provider: every segment after
+//!   `hooks.slack.com/services/`, after `hooks.zapier.com/hooks/catch/`, and
+//!   the token after `discord.com/api/webhooks/ID/`; or
+//! - a UUID, or holds a run of at least 16 letters and digits with both
+//!   kinds and at least 3.3 bits of Shannon entropy per character (random
+//!   tokens and hashes; not words such as `membership-cancelled-2024` or
+//!   `customers2024`, whose runs are words or short).
 //!
 //! Masking works on the text as written (no URL normalisation), so a masked
 //! URL reads exactly like the original apart from the secrets.
@@ -27,7 +37,7 @@ fn mask_parts(url: &str) -> String {
     } else {
         out.push_str(parts.authority);
     }
-    out.push_str(parts.path);
+    out.push_str(&mask_path(host(parts.authority), parts.path));
     if let Some(query) = parts.query {
         out.push('?');
         let masked: Vec<String> = query
@@ -44,6 +54,81 @@ fn mask_parts(url: &str) -> String {
         out.push_str(fragment);
     }
     out
+}
+
+/// The host of an authority (`user@host:port`), lowercased.
+fn host(authority: &str) -> String {
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    host.to_ascii_lowercase()
+}
+
+/// Providers whose webhook URLs carry their secret in the path: the host,
+/// and the path prefix after which every segment is a secret.
+const PROVIDERS: [(&str, &str, usize); 3] = [
+    ("hooks.slack.com", "/services/", 0),
+    ("hooks.zapier.com", "/hooks/catch/", 0),
+    // `/api/webhooks/ID/TOKEN`: the id (one segment) stays readable.
+    ("discord.com", "/api/webhooks/", 1),
+];
+
+/// `path` with the segments that look like secrets replaced by `***`.
+fn mask_path(host: String, path: &str) -> String {
+    let provider = PROVIDERS
+        .iter()
+        .find(|(h, prefix, _)| host == *h && path.starts_with(prefix));
+    if let Some((_, prefix, keep)) = provider {
+        let rest = &path[prefix.len()..];
+        let masked: Vec<&str> = rest
+            .split('/')
+            .enumerate()
+            .map(|(i, seg)| if i < *keep || seg.is_empty() { seg } else { MASK })
+            .collect();
+        return format!("{prefix}{}", masked.join("/"));
+    }
+    path.split('/')
+        .map(|seg| if looks_random(seg) { MASK } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A random-looking token (see the module documentation): a UUID, or a
+/// run of letters and digits of at least 16 with both, and high entropy.
+fn looks_random(segment: &str) -> bool {
+    const MIN_RUN: usize = 16;
+    const MIN_BITS_PER_CHAR: f64 = 3.3;
+    let uuid = segment.len() == 36
+        && segment.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    uuid || segment.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        run.len() >= MIN_RUN
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && run.bytes().any(|b| b.is_ascii_alphabetic())
+            && entropy(run) >= MIN_BITS_PER_CHAR
+    })
+}
+
+/// Shannon entropy of the bytes of `text`, in bits per byte.
+fn entropy(text: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in text.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = text.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 /// Whether `url` carries a secret that [`mask_url`] would hide.
@@ -111,6 +196,47 @@ mod tests {
         assert_eq!(mask_url("https://h/p?a=&b=2"), "https://h/p?a=&b=***");
         assert_eq!(mask_url("relative/path?sig=s3cr3t"), "relative/path?sig=***");
         assert!(has_secret("https://u@h/"));
+    }
+
+    #[test]
+    fn provider_tokens_in_paths_are_masked() {
+        assert_eq!(
+            mask_url("https://hooks.slack.com/services/T0ABC/B0DEF/XyZ123abcDEF456ghiJKL789"),
+            "https://hooks.slack.com/services/***/***/***"
+        );
+        assert_eq!(
+            mask_url("https://hooks.zapier.com/hooks/catch/123456/ab1cd2/"),
+            "https://hooks.zapier.com/hooks/catch/***/***/"
+        );
+        assert_eq!(
+            mask_url("https://discord.com/api/webhooks/1234567890/tok-EN_value"),
+            "https://discord.com/api/webhooks/1234567890/***"
+        );
+        assert_eq!(
+            mask_url("https://hooks.slack.com/other/x"),
+            "https://hooks.slack.com/other/x"
+        );
+    }
+
+    #[test]
+    fn random_looking_segments_are_masked_and_words_are_not() {
+        assert_eq!(
+            mask_url("https://r.example/in/9f8Kq2LmZx7Vb4Nc1Rt6Yw3/events"),
+            "https://r.example/in/***/events"
+        );
+        assert_eq!(
+            mask_url("https://r.example/u/123e4567-e89b-12d3-a456-426614174000"),
+            "https://r.example/u/***"
+        );
+        for url in [
+            "https://hooks.acme.dev/inveterate/membership-cancelled-2024",
+            "https://hooks.acme.dev/v2/customers/updated",
+            "https://hooks.acme.dev/aaaaaaaaaaaaaaaaaaaaaaaa1",
+            "https://hooks.acme.dev/inveterate2024/loyalty-members",
+        ] {
+            assert_eq!(mask_url(url), url);
+        }
+        assert!(has_secret("https://r.example/in/9f8Kq2LmZx7Vb4Nc1Rt6Yw3"));
     }
 
     #[test]
