@@ -22,14 +22,14 @@ use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action};
 use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
 
-const KEY: &str = "chaos-key";
-const TOPICS: [&str; 4] = [
+pub(crate) const KEY: &str = "chaos-key";
+pub(crate) const TOPICS: [&str; 4] = [
     "customer.updated",
     "customer.ordered",
     "customer.cancelled",
     "customer.payment_failed",
 ];
-const NAMES: [&str; 3] = ["crm", "erp", "warehouse"];
+pub(crate) const NAMES: [&str; 3] = ["crm", "erp", "warehouse"];
 const URLS: [&str; 3] = [
     "https://a.example/",
     "https://b.example/hook",
@@ -46,7 +46,7 @@ struct SeedOutcome {
     injected: invhooks::sandbox::InjectedStats,
 }
 
-fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
+pub(crate) fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
     let mut yaml = format!(
         "version: 1\nprune: {}\nignore:\n  - name: \"zap-*\"\nsubscriptions:\n",
         rng.random_bool(0.8)
@@ -68,7 +68,7 @@ fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
     invhooks::manifest::load_str(Path::new("chaos.yaml"), &yaml, &|_| None).unwrap()
 }
 
-fn random_live(rng: &mut StdRng) -> Vec<(String, String, String)> {
+pub(crate) fn random_live(rng: &mut StdRng) -> Vec<(String, String, String)> {
     (0..rng.random_range(0..12))
         .map(|i| {
             let name = if rng.random_bool(0.2) {

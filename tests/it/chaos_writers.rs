@@ -1,0 +1,197 @@
+//! Chaos with another writer: while `apply` runs against the faulty
+//! sandbox, a second client of the same merchant creates subscriptions
+//! (some copying declared keys with its own URL) and renames its own. For
+//! every seed, after the first run: nothing the writer made is gone (the
+//! run deletes only what it planned or created), and every key with more
+//! than one copy has one of the writer's among them. Once the writer has
+//! stopped, a fresh apply converges within two runs.
+//!
+//! `CHAOS_SEEDS=500 cargo test --test it chaos_writers -- --nocapture`
+//! runs more seeds and prints the figures.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
+use invhooks::apply::{apply, ApplyOptions};
+use invhooks::plan::diff;
+use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+
+use crate::chaos::{random_live, random_manifest, KEY, NAMES, TOPICS};
+
+/// The writer's URLs: how its subscriptions are told from everyone else's.
+const THEIRS: &str = "https://other.example/";
+
+#[derive(Debug, Default)]
+struct Figures {
+    writer_writes: usize,
+    runs: usize,
+}
+
+fn client(sandbox: &Sandbox) -> Client {
+    let base = parse_base_url(&sandbox.base_url()).unwrap();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
+}
+
+/// The other writer: a few creates and renames of its own, spread over
+/// the first run. Errors are ignored (the sandbox injects faults for it
+/// too). Returns how many calls it made.
+async fn other_writer(client: &Client, seed: u64) -> usize {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let mut calls = 0;
+    for i in 0..rng.random_range(1..6) {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..60))).await;
+        let topic = TOPICS[rng.random_range(0..TOPICS.len())];
+        // Half the time a copy of a name the manifest may declare.
+        let name = if rng.random_bool(0.5) {
+            NAMES[rng.random_range(0..NAMES.len())].to_owned()
+        } else {
+            format!("other-{i}")
+        };
+        let created = client.create(topic, &name, &format!("{THEIRS}{i}")).await;
+        calls += 1;
+        if let (Ok(Some(sub)), true) = (created, rng.random_bool(0.5)) {
+            let _ = client
+                .update(
+                    &sub.id,
+                    &sub.topic,
+                    &format!("other-renamed-{i}"),
+                    &sub.callback_url,
+                )
+                .await;
+            calls += 1;
+        }
+    }
+    calls
+}
+
+fn theirs(sandbox: &Sandbox) -> BTreeMap<String, String> {
+    sandbox
+        .subscriptions(KEY)
+        .into_iter()
+        .filter(|s| s.callback_url.starts_with(THEIRS))
+        .map(|s| (s.id, s.name))
+        .collect()
+}
+
+async fn one_seed(seed: u64) -> Figures {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let manifest = random_manifest(&mut rng);
+    let faults = Faults {
+        seed,
+        error_rate: 0.05,
+        partial_failure_rate: 0.05,
+        drop_rate: 0.02,
+        visibility_delay: Duration::from_millis(200),
+        latency: Duration::from_millis(5),
+        ..Faults::default()
+    };
+    let config = SandboxConfig {
+        api_keys: vec![KEY.into()],
+        faults,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap();
+    let seeded = random_live(&mut rng);
+    let refs: Vec<(&str, &str, &str)> = seeded
+        .iter()
+        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
+        .collect();
+    sandbox.seed(KEY, &refs);
+    let (ours, writer) = (client(&sandbox), client(&sandbox));
+    let options = ApplyOptions {
+        parallelism: 4,
+        wait: Duration::from_secs(1),
+        poll: Duration::from_millis(100),
+        ..ApplyOptions::default()
+    };
+    let mut figures = Figures::default();
+
+    // Run 1, with the other writer at work.
+    let live = ours.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let plan = diff(&manifest, &live);
+    let (_, calls) = tokio::join!(
+        apply(&ours, &manifest, &plan, &live, options, &|_| {}),
+        other_writer(&writer, seed)
+    );
+    figures.writer_writes = calls;
+    // Everything the writer made is still there: visible or not yet, and
+    // by id (its renames included).
+    let made = theirs(&sandbox);
+    let all = sandbox.subscriptions(KEY);
+    for id in made.keys() {
+        assert!(
+            all.iter().any(|s| &s.id == id),
+            "seed {seed}: the writer's {id} was deleted"
+        );
+    }
+    // A key with several copies has one of the writer's among them.
+    let mut copies: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    for s in all.iter().filter(|s| !manifest.is_ignored(s)) {
+        copies
+            .entry((s.topic.clone(), s.name.clone()))
+            .or_default()
+            .push(&s.callback_url);
+    }
+    let declared = |t: &str, n: &str| manifest.subscriptions.iter().any(|d| d.topic == t && d.name == n);
+    for ((t, n), urls) in &copies {
+        if urls.len() > 1 && declared(t, n) {
+            assert!(
+                urls.iter().any(|u| u.starts_with(THEIRS)),
+                "seed {seed}: {} copies of {t} {n} and none is the writer's: {urls:?}",
+                urls.len()
+            );
+        }
+    }
+
+    // The writer has stopped: a fresh apply converges (a re-run allowed).
+    for run in 1..=2 {
+        figures.runs = run;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let live = ours.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let plan = diff(&manifest, &live);
+        let report = apply(&ours, &manifest, &plan, &live, options, &|_| {}).await;
+        if report.succeeded() {
+            break;
+        }
+        assert!(
+            run < 2,
+            "seed {seed}: not converged after the writer stopped: {report:#?}"
+        );
+    }
+    let _ = sandbox.shutdown().await;
+    figures
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_writer_loses_nothing_and_apply_converges_after() {
+    let seeds: u64 = std::env::var("CHAOS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32);
+    let started = Instant::now();
+    let figures: Vec<Figures> = stream::iter(0..seeds)
+        .map(one_seed)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let writes: usize = figures.iter().map(|f| f.writer_writes).sum();
+    let reruns = figures.iter().filter(|f| f.runs > 1).count();
+    println!(
+        "chaos_writers: {seeds} seeds in {:.1} s; the other writer made {writes} calls during the first runs, \
+         nothing of it was deleted; {reruns} seeds needed the re-run after it stopped",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(writes > 0, "the other writer never wrote");
+}
