@@ -24,6 +24,7 @@ mod partial_lists;
 mod plan;
 mod policy;
 mod props;
+mod renames;
 mod reliability;
 mod saved;
 mod security;
