@@ -485,7 +485,11 @@ pub fn diff_with(
 /// Keeps one of the live `copies` of `want` (the one with its URL, else the
 /// lowest id), updating it when its name or URL differs, and deletes the
 /// others as duplicates. Returns 1 when the kept one is already equal.
-fn keep_one(mut copies: Vec<&LiveSubscription>, want: &DesiredSubscription, changes: &mut Vec<Change>) -> usize {
+fn keep_one(
+    mut copies: Vec<&LiveSubscription>,
+    want: &DesiredSubscription,
+    changes: &mut Vec<Change>,
+) -> usize {
     copies.sort_by(|a, b| a.id.cmp(&b.id));
     let keep = copies
         .iter()

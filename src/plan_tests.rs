@@ -294,9 +294,12 @@ fn renames(plan: &MerchantPlan) -> Vec<(&str, &str, &str, &str)> {
     plan.changes
         .iter()
         .filter_map(|c| match c {
-            Change::Update { id, before, after } => {
-                Some((id.as_str(), before.name.as_str(), after.name.as_str(), after.callback_url.as_str()))
-            }
+            Change::Update { id, before, after } => Some((
+                id.as_str(),
+                before.name.as_str(),
+                after.name.as_str(),
+                after.callback_url.as_str(),
+            )),
             _ => None,
         })
         .collect()
@@ -310,7 +313,10 @@ fn renamed_from_a_live_name_is_one_update_of_its_id() {
     );
     assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
     assert_eq!(renames(&plan), [("wh_1", "crm", "crm-v2", A)]);
-    assert_eq!((plan.summary.create, plan.summary.delete, plan.summary.update), (0, 0, 1));
+    assert_eq!(
+        (plan.summary.create, plan.summary.delete, plan.summary.update),
+        (0, 0, 1)
+    );
     assert!(plan.renames_applied.is_empty());
 }
 
@@ -331,7 +337,13 @@ fn a_rename_only_takes_the_same_topic() {
     );
     let mut got = actions(&plan);
     got.sort();
-    assert_eq!(got, [(Action::Create, "crm-v2", None, false), (Action::Delete, "crm", Some("wh_1"), false)]);
+    assert_eq!(
+        got,
+        [
+            (Action::Create, "crm-v2", None, false),
+            (Action::Delete, "crm", Some("wh_1"), false)
+        ]
+    );
 }
 
 #[test]
@@ -366,10 +378,19 @@ fn a_rename_applies_without_prune() {
 fn duplicate_old_copies_rename_the_one_kept_and_delete_the_rest() {
     let plan = diff(
         &manifest(vec![renamed(T, "crm-v2", B, &["crm"])]),
-        &[live("wh_1", T, "crm", A), live("wh_2", T, "crm", B), live("wh_3", T, "crm", A)],
+        &[
+            live("wh_1", T, "crm", A),
+            live("wh_2", T, "crm", B),
+            live("wh_3", T, "crm", A),
+        ],
     );
     assert_eq!(renames(&plan), [("wh_2", "crm", "crm-v2", B)]);
-    let mut deleted: Vec<_> = plan.changes.iter().filter(|c| c.is_duplicate()).map(|c| c.id()).collect();
+    let mut deleted: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_duplicate())
+        .map(|c| c.id())
+        .collect();
     deleted.sort();
     assert_eq!(deleted, [Some("wh_1"), Some("wh_3")]);
     // No URL matches: the lowest id is kept.
@@ -407,5 +428,11 @@ fn an_applied_rename_is_noted_and_is_no_change() {
     );
     assert!(plan.changes.is_empty());
     assert_eq!(plan.renames_applied.len(), 1);
-    assert_eq!((plan.renames_applied[0].key.name.as_str(), plan.renames_applied[0].from.as_str()), ("crm-v2", "crm"));
+    assert_eq!(
+        (
+            plan.renames_applied[0].key.name.as_str(),
+            plan.renames_applied[0].from.as_str()
+        ),
+        ("crm-v2", "crm")
+    );
 }

@@ -139,7 +139,12 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
 /// The old names of `renamedFrom` (a string or a list), each expanded and
 /// checked like a name; `None` when one is invalid.
 fn renamed_from(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Option<Vec<String>> {
-    let Some(written) = entry.value.renamed_from.as_ref().filter(|_| entry.usable("renamedFrom")) else {
+    let Some(written) = entry
+        .value
+        .renamed_from
+        .as_ref()
+        .filter(|_| entry.usable("renamedFrom"))
+    else {
         return Some(Vec::new());
     };
     let field = child(path, Seg::key("renamedFrom"));
@@ -173,7 +178,11 @@ fn renamed_from(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>
 fn old_name(ctx: &mut Ctx<'_>, path: &[Seg], written: &str) -> Option<String> {
     if written.trim().is_empty() {
         let help = "write the name the live subscription has now, or remove it";
-        ctx.error(path, "an old name in `renamedFrom` is empty".to_owned(), Some(help.to_owned()));
+        ctx.error(
+            path,
+            "an old name in `renamedFrom` is empty".to_owned(),
+            Some(help.to_owned()),
+        );
         return None;
     }
     let expanded = expanded(ctx, path, "renamedFrom", written)?;

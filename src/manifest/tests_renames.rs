@@ -14,7 +14,9 @@ fn entry(topic: &str, name: &str, renamed: &str) -> String {
     } else {
         format!("topic: {topic}")
     };
-    format!("  - {topic}\n    name: {name}\n    callbackUrl: https://a.example/\n    renamedFrom: {renamed}\n")
+    format!(
+        "  - {topic}\n    name: {name}\n    callbackUrl: https://a.example/\n    renamedFrom: {renamed}\n"
+    )
 }
 
 #[test]
@@ -27,7 +29,12 @@ fn a_string_or_a_list_of_old_names() {
 
 #[test]
 fn topics_expansion_renames_per_topic() {
-    let m = load(&with_entry(&entry("[customer.updated, customer.ordered]", "crm-v2", "crm"))).unwrap();
+    let m = load(&with_entry(&entry(
+        "[customer.updated, customer.ordered]",
+        "crm-v2",
+        "crm",
+    )))
+    .unwrap();
     assert_eq!(m.subscriptions.len(), 2);
     assert!(m.subscriptions.iter().all(|s| s.renamed_from == ["crm"]));
 }
@@ -80,7 +87,11 @@ fn bad_old_names_are_refused() {
         ("\"\"", 6, "an old name in `renamedFrom` is empty"),
         ("[]", 6, "`renamedFrom` is empty"),
         ("[crm, crm]", 6, "`renamedFrom` lists `crm` twice"),
-        ("42", 6, "`renamedFrom` must be a string or a list of strings, found a number"),
+        (
+            "42",
+            6,
+            "`renamedFrom` must be a string or a list of strings, found a number",
+        ),
     ] {
         let (at, got, _) = problem(&with_entry(&entry("customer.updated", "crm-v2", renamed)));
         assert_eq!((at, got.as_str()), (line, message), "{renamed}");

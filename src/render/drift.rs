@@ -278,7 +278,10 @@ pub fn json(plan: &Plan) -> String {
 pub fn markdown(plan: &Plan, limit: usize) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));
-    let notes: Vec<String> = rename_notes(plan).iter().map(|n| format!("- {}\n", cell(n))).collect();
+    let notes: Vec<String> = rename_notes(plan)
+        .iter()
+        .map(|n| format!("- {}\n", cell(n)))
+        .collect();
     if !notes.is_empty() {
         doc.head_rows(&notes, "note(s)");
         doc.head("\n");

@@ -191,7 +191,11 @@ fn details(m: &MerchantPlan) -> String {
         let view = ChangeView::of(c);
         let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
         let head = format!("{} {}{id}", escape(view.topic), escape(view.name));
-        let new_head = format!("{} {}{id}", escape(view.topic), view.after_name(|t| escape(t).into_owned()));
+        let new_head = format!(
+            "{} {}{id}",
+            escape(view.topic),
+            view.after_name(|t| escape(t).into_owned())
+        );
         let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
         let _ = match (&view.url, view.action) {
             (UrlView::Changed { old, new, .. }, _) => {

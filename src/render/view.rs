@@ -166,7 +166,13 @@ mod tests {
 
     #[test]
     fn a_rename_shows_old_and_new_name_and_one_url() {
-        let mut c = update("wh_1", "customer.updated", "crm", "https://a/?t=1", "https://a/?t=1");
+        let mut c = update(
+            "wh_1",
+            "customer.updated",
+            "crm",
+            "https://a/?t=1",
+            "https://a/?t=1",
+        );
         if let Change::Update { after, .. } = &mut c {
             after.name = "crm-v2".into();
         }
