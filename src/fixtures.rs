@@ -29,7 +29,16 @@ pub fn desired(topic: &str, name: &str, url: &str) -> DesiredSubscription {
         topic: topic.into(),
         name: name.into(),
         callback_url: url.into(),
+        renamed_from: vec![],
         location: location(),
+    }
+}
+
+/// A declared subscription with `renamedFrom: old`.
+pub fn renamed(topic: &str, name: &str, url: &str, old: &[&str]) -> DesiredSubscription {
+    DesiredSubscription {
+        renamed_from: old.iter().map(|o| (*o).to_owned()).collect(),
+        ..desired(topic, name, url)
     }
 }
 

@@ -79,6 +79,9 @@ pub struct DesiredSubscription {
     pub name: String,
     /// Callback URL with variables expanded (may carry secrets).
     pub callback_url: String,
+    /// Names (on the same topic) of live subscriptions this one takes over
+    /// in place: `renamedFrom` (README "Renames").
+    pub renamed_from: Vec<String>,
     /// Where it was declared.
     pub location: Location,
 }

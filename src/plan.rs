@@ -7,14 +7,16 @@
 //! unchanged; live only and in scope → delete when `prune`, else unmanaged;
 //! live matched by `ignore` → ignored, never touched; several live with one
 //! key → keep one (the one already matching, else the lowest id) and delete
-//! the extras as duplicates.
+//! the extras as duplicates. A declared subscription whose key is not live
+//! takes over a live one named in its `renamedFrom` (same topic) with one
+//! update (README "Renames").
 
 use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredSubscription, Key, LiveSubscription, MerchantManifest};
+use crate::model::{DesiredSubscription, Key, LiveSubscription, Location, MerchantManifest};
 
 /// Live subscriptions in scope from which the percentage rule applies.
 pub const SAFETY_MIN_IN_SCOPE: usize = 10;
@@ -81,6 +83,20 @@ pub struct MerchantPlan {
     pub summary: Summary,
     /// Set when `apply` would refuse this plan without `--force`.
     pub safety: Option<SafetyTrip>,
+    /// Renames already applied: their `renamedFrom` can go (README "Renames").
+    pub renames_applied: Vec<RenameApplied>,
+}
+
+/// A `renamedFrom` with nothing left to do: the new key is live and no
+/// subscription in scope has the old name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RenameApplied {
+    /// Topic and new name.
+    pub key: Key,
+    /// The old name.
+    pub from: String,
+    /// Where the subscription is declared.
+    pub location: Location,
 }
 
 /// The kind of call a change makes.
@@ -408,24 +424,34 @@ pub fn diff_with(
 
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
+    let mut pending = Vec::new();
+    let mut renamed_live = Vec::new();
     for (key, want) in &desired {
-        let Some(mut copies) = live_by_key.remove(key) else {
-            changes.push(create(want));
-            continue;
-        };
-        copies.sort_by(|a, b| a.id.cmp(&b.id));
-        let keep = copies
-            .iter()
-            .position(|s| s.callback_url == want.callback_url)
-            .unwrap_or(0);
-        let kept = copies.remove(keep);
-        if kept.callback_url == want.callback_url {
-            summary.unchanged += 1;
-        } else {
-            changes.push(update(kept, want));
+        match live_by_key.remove(key) {
+            Some(copies) => {
+                summary.unchanged += keep_one(copies, want, &mut changes);
+                if !want.renamed_from.is_empty() {
+                    renamed_live.push(*want);
+                }
+            }
+            None => pending.push(*want),
         }
-        changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
     }
+    // Renames after every exact match, in key order: an old name that is
+    // also declared is never taken, and two claims resolve the same way on
+    // every run (validation refuses both, README "Renames").
+    pending.sort_by(|a, b| (&a.topic, &a.name).cmp(&(&b.topic, &b.name)));
+    for want in pending {
+        let old = want
+            .renamed_from
+            .iter()
+            .find_map(|old| live_by_key.remove(&(want.topic.as_str(), old.as_str())));
+        match old {
+            Some(copies) => summary.unchanged += keep_one(copies, want, &mut changes),
+            None => changes.push(create(want)),
+        }
+    }
+    let renames_applied = renames_applied(&renamed_live, live);
     for (_, mut copies) in live_by_key {
         copies.sort_by(|a, b| a.id.cmp(&b.id));
         if manifest.prune {
@@ -452,7 +478,51 @@ pub fn diff_with(
         unmanaged,
         summary,
         safety,
+        renames_applied,
     }
+}
+
+/// Keeps one of the live `copies` of `want` (the one with its URL, else the
+/// lowest id), updating it when its name or URL differs, and deletes the
+/// others as duplicates. Returns 1 when the kept one is already equal.
+fn keep_one(
+    mut copies: Vec<&LiveSubscription>,
+    want: &DesiredSubscription,
+    changes: &mut Vec<Change>,
+) -> usize {
+    copies.sort_by(|a, b| a.id.cmp(&b.id));
+    let keep = copies
+        .iter()
+        .position(|s| s.callback_url == want.callback_url)
+        .unwrap_or(0);
+    let kept = copies.remove(keep);
+    changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+    if kept.callback_url == want.callback_url && kept.name == want.name {
+        1
+    } else {
+        changes.push(update(kept, want));
+        0
+    }
+}
+
+/// The `renamedFrom` names of `renamed` (declared and live under their
+/// new key) that no live subscription has any more, ignored ones included.
+fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) -> Vec<RenameApplied> {
+    let mut done: Vec<RenameApplied> = renamed
+        .iter()
+        .flat_map(|want| {
+            want.renamed_from
+                .iter()
+                .filter(|old| !live.iter().any(|s| s.topic == want.topic && s.name == **old))
+                .map(|old| RenameApplied {
+                    key: want.key(),
+                    from: old.clone(),
+                    location: want.location.clone(),
+                })
+        })
+        .collect();
+    done.sort();
+    done
 }
 
 /// Plans every merchant from (manifest, live list) pairs; the plan is

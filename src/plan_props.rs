@@ -37,6 +37,7 @@ fn manifest() -> impl Strategy<Value = MerchantManifest> {
                     topic: TOPICS[t].into(),
                     name: NAMES[n].into(),
                     callback_url: URLS[u].into(),
+                    renamed_from: vec![],
                     location: location(),
                 })
                 .collect(),

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::fixtures::{desired, live, manifest};
+use crate::fixtures::{desired, ignore_name, live, manifest, renamed};
 use crate::model::{IgnoreRule, Location, Pattern};
 
 fn actions(plan: &MerchantPlan) -> Vec<(Action, &str, Option<&str>, bool)> {
@@ -284,5 +284,155 @@ fn thresholds_replace_the_built_in_limits() {
     assert_eq!(
         diff(&keep(8), &lives),
         diff_with(&keep(8), &lives, &Thresholds::default())
+    );
+}
+
+const T: &str = "customer.updated";
+
+/// The (id, old name, new name, new URL) of each update.
+fn renames(plan: &MerchantPlan) -> Vec<(&str, &str, &str, &str)> {
+    plan.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Update { id, before, after } => Some((
+                id.as_str(),
+                before.name.as_str(),
+                after.name.as_str(),
+                after.callback_url.as_str(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn renamed_from_a_live_name_is_one_update_of_its_id() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", A, &["crm"])]),
+        &[live("wh_1", T, "crm", A)],
+    );
+    assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
+    assert_eq!(renames(&plan), [("wh_1", "crm", "crm-v2", A)]);
+    assert_eq!(
+        (plan.summary.create, plan.summary.delete, plan.summary.update),
+        (0, 0, 1)
+    );
+    assert!(plan.renames_applied.is_empty());
+}
+
+#[test]
+fn a_rename_also_carries_a_changed_url() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", B, &["old", "crm"])]),
+        &[live("wh_1", T, "crm", A)],
+    );
+    assert_eq!(renames(&plan), [("wh_1", "crm", "crm-v2", B)]);
+}
+
+#[test]
+fn a_rename_only_takes_the_same_topic() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", A, &["crm"])]),
+        &[live("wh_1", "customer.joined", "crm", A)],
+    );
+    let mut got = actions(&plan);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (Action::Create, "crm-v2", None, false),
+            (Action::Delete, "crm", Some("wh_1"), false)
+        ]
+    );
+}
+
+#[test]
+fn old_and_new_both_live_deletes_the_old_one_and_notes_nothing() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", A, &["crm"])]),
+        &[live("wh_1", T, "crm", A), live("wh_2", T, "crm-v2", A)],
+    );
+    assert_eq!(actions(&plan), [(Action::Delete, "crm", Some("wh_1"), false)]);
+    assert!(plan.renames_applied.is_empty());
+}
+
+#[test]
+fn an_ignored_old_name_is_not_renamed() {
+    let mut m = manifest(vec![renamed(T, "crm-v2", A, &["zap-crm"])]);
+    m.ignore = vec![ignore_name("zap-*")];
+    let plan = diff(&m, &[live("wh_1", T, "zap-crm", A)]);
+    assert_eq!(actions(&plan), [(Action::Create, "crm-v2", None, false)]);
+    assert_eq!(plan.summary.ignored, 1);
+}
+
+#[test]
+fn a_rename_applies_without_prune() {
+    let mut m = manifest(vec![renamed(T, "crm-v2", A, &["crm"])]);
+    m.prune = false;
+    let plan = diff(&m, &[live("wh_1", T, "crm", A)]);
+    assert_eq!(renames(&plan), [("wh_1", "crm", "crm-v2", A)]);
+    assert!(plan.unmanaged.is_empty());
+}
+
+#[test]
+fn duplicate_old_copies_rename_the_one_kept_and_delete_the_rest() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", B, &["crm"])]),
+        &[
+            live("wh_1", T, "crm", A),
+            live("wh_2", T, "crm", B),
+            live("wh_3", T, "crm", A),
+        ],
+    );
+    assert_eq!(renames(&plan), [("wh_2", "crm", "crm-v2", B)]);
+    let mut deleted: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_duplicate())
+        .map(|c| c.id())
+        .collect();
+    deleted.sort();
+    assert_eq!(deleted, [Some("wh_1"), Some("wh_3")]);
+    // No URL matches: the lowest id is kept.
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", B, &["crm"])]),
+        &[live("wh_3", T, "crm", A), live("wh_1", T, "crm", A)],
+    );
+    assert_eq!(renames(&plan), [("wh_1", "crm", "crm-v2", B)]);
+}
+
+#[test]
+fn two_claims_on_one_old_name_resolve_by_key_order() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "b", A, &["crm"]), renamed(T, "a", A, &["crm"])]),
+        &[live("wh_1", T, "crm", A)],
+    );
+    assert_eq!(renames(&plan), [("wh_1", "crm", "a", A)]);
+    assert_eq!(plan.summary.create, 1);
+}
+
+#[test]
+fn an_old_name_that_is_declared_is_never_taken() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", A, &["crm"]), desired(T, "crm", A)]),
+        &[live("wh_1", T, "crm", A)],
+    );
+    assert_eq!(actions(&plan), [(Action::Create, "crm-v2", None, false)]);
+}
+
+#[test]
+fn an_applied_rename_is_noted_and_is_no_change() {
+    let plan = diff(
+        &manifest(vec![renamed(T, "crm-v2", A, &["crm"])]),
+        &[live("wh_1", T, "crm-v2", A)],
+    );
+    assert!(plan.changes.is_empty());
+    assert_eq!(plan.renames_applied.len(), 1);
+    assert_eq!(
+        (
+            plan.renames_applied[0].key.name.as_str(),
+            plan.renames_applied[0].from.as_str()
+        ),
+        ("crm-v2", "crm")
     );
 }

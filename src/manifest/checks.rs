@@ -1,5 +1,6 @@
 //! Checks of `ignore` rules, and checks across entries: each (`topic`,
-//! `name`) declared once, no declared subscription hidden by a rule.
+//! `name`) declared once, no declared subscription hidden by a rule, each
+//! `renamedFrom` naming an undeclared key that no other entry claims.
 
 use std::collections::HashMap;
 
@@ -103,6 +104,36 @@ pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRul
                 format!("subscription {} is matched by an ignore rule", shown()),
                 Some(help),
             );
+        }
+    }
+    renames(ctx, declared, &first);
+}
+
+/// Each `renamedFrom` old name (per topic) names no declared subscription
+/// and is claimed by one entry only (README "Renames").
+fn renames(ctx: &mut Ctx<'_>, declared: &[Declared], keys: &HashMap<(&str, &str), &Location>) {
+    let mut claimed: HashMap<(&str, &str), usize> = HashMap::new();
+    for entry in declared {
+        let sub = &entry.sub;
+        for old in &sub.renamed_from {
+            let key = (sub.topic.as_str(), old.as_str());
+            let shown = format!("`{}` on `{}`", show(old), show(&sub.topic));
+            if let Some(there) = keys.get(&key) {
+                let help = format!(
+                    "it is declared at {there}; a renamed subscription's old name must not be declared: remove that entry or this old name"
+                );
+                let message = format!("`renamedFrom` names {shown}, which the manifest declares");
+                ctx.error_at(entry.renamed_line, message, Some(help));
+            } else if let Some(line) = claimed.get(&key) {
+                let help = format!(
+                    "also claimed at {}:{line}; one live subscription can take one new name: keep one `renamedFrom`",
+                    sub.location.file.display()
+                );
+                let message = format!("{shown} is claimed by two `renamedFrom` entries");
+                ctx.error_at(entry.renamed_line, message, Some(help));
+            } else {
+                claimed.insert(key, entry.renamed_line);
+            }
         }
     }
 }

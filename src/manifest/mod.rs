@@ -33,6 +33,8 @@ mod tests_files;
 #[cfg(test)]
 mod tests_names;
 #[cfg(test)]
+mod tests_renames;
+#[cfg(test)]
 mod tests_values;
 
 use std::collections::HashSet;

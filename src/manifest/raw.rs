@@ -89,6 +89,34 @@ pub(crate) struct RawSubscription {
     /// secrets can stay out of the file.
     #[schemars(required, length(min = 1, max = 2048))]
     pub callback_url: Option<String>,
+    /// The name (or names) this subscription had before: a live
+    /// subscription with the same topic and an old name is renamed in place
+    /// by one update, keeping its id, instead of deleted and created again.
+    /// Must not name a subscription the manifest declares; remove it once
+    /// the rename is applied everywhere (`invhooks drift` says so).
+    #[serde(default)]
+    #[schemars(schema_with = "renamed_from_schema")]
+    pub renamed_from: Option<OneOrMany>,
+}
+
+/// A string, or a list of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    /// One value.
+    One(String),
+    /// Several values.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The values, in the order written.
+    pub(crate) fn items(&self) -> &[String] {
+        match self {
+            OneOrMany::One(one) => std::slice::from_ref(one),
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 /// Matches live subscriptions that invhooks must leave alone. Every field
@@ -124,6 +152,18 @@ fn topic_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "string", "minLength": 1, "anyOf": choices })
 }
 
+fn renamed_from_schema(_: &mut SchemaGenerator) -> Schema {
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": 255 });
+    schemars::json_schema!({
+        "type": ["string", "array"],
+        "minLength": 1,
+        "maxLength": 255,
+        "items": name,
+        "minItems": 1,
+        "uniqueItems": true,
+    })
+}
+
 fn topics_schema(generator: &mut SchemaGenerator) -> Schema {
     let item = topic_schema(generator);
     schemars::json_schema!({
@@ -145,6 +185,8 @@ pub(crate) enum Kind {
     Str,
     /// A list of strings.
     StrList,
+    /// A string or a list of strings.
+    StrOrList,
     /// A list of mappings (entries checked one by one).
     List,
 }
@@ -157,6 +199,7 @@ impl Kind {
             Kind::Bool => "`true` or `false`",
             Kind::Str => "a string",
             Kind::StrList => "a list of strings",
+            Kind::StrOrList => "a string or a list of strings",
             Kind::List => "a list",
         }
     }
@@ -167,7 +210,7 @@ impl Kind {
         match self {
             Kind::Version => "integer",
             Kind::Bool => "boolean",
-            Kind::Str => "string",
+            Kind::Str | Kind::StrOrList => "string",
             Kind::StrList | Kind::List => "array",
         }
     }
@@ -204,6 +247,7 @@ pub(crate) const SUBSCRIPTION_FIELDS: &[Field] = &[
     field("topic", Kind::Str),
     field("topics", Kind::StrList),
     field("callbackUrl", Kind::Str),
+    field("renamedFrom", Kind::StrOrList),
 ];
 
 /// The fields of [`RawIgnoreRule`].

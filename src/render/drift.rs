@@ -165,6 +165,22 @@ fn summary(plan: &Plan) -> String {
     format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
 }
 
+/// The notes on renames already applied, one line each (README "Renames"):
+/// not drift, a reminder that `renamedFrom` can go.
+fn rename_notes(plan: &Plan) -> Vec<String> {
+    plan.merchants
+        .iter()
+        .flat_map(|m| {
+            m.renames_applied.iter().map(move |r| {
+                format!(
+                    "note: merchant {}: rename of `{} {}` to `{}` applied, `renamedFrom: {}` can go ({})",
+                    m.merchant, r.key.topic, r.from, r.key.name, r.from, r.location
+                )
+            })
+        })
+        .collect()
+}
+
 /// Text drift report.
 pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
@@ -199,6 +215,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    for note in rename_notes(plan) {
+        let _ = writeln!(out, "{}", crate::escape::escape(&note));
+    }
     out.push_str(&summary(plan));
     out.push('\n');
     out
@@ -213,9 +232,20 @@ pub fn json(plan: &Plan) -> String {
         merchants: Vec<Merchant<'a>>,
     }
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct Merchant<'a> {
         merchant: &'a str,
         items: Vec<Item>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        renames_applied: Vec<Rename<'a>>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Rename<'a> {
+        topic: &'a str,
+        name: &'a str,
+        renamed_from: &'a str,
+        line: usize,
     }
     let doc = Doc {
         format_version: FORMAT_VERSION,
@@ -226,6 +256,16 @@ pub fn json(plan: &Plan) -> String {
             .map(|m| Merchant {
                 merchant: &m.merchant,
                 items: items(m),
+                renames_applied: m
+                    .renames_applied
+                    .iter()
+                    .map(|r| Rename {
+                        topic: &r.key.topic,
+                        name: &r.key.name,
+                        renamed_from: &r.from,
+                        line: r.location.line,
+                    })
+                    .collect(),
             })
             .collect(),
     };
@@ -238,6 +278,14 @@ pub fn json(plan: &Plan) -> String {
 pub fn markdown(plan: &Plan, limit: usize) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));
+    let notes: Vec<String> = rename_notes(plan)
+        .iter()
+        .map(|n| format!("- {}\n", cell(n)))
+        .collect();
+    if !notes.is_empty() {
+        doc.head_rows(&notes, "note(s)");
+        doc.head("\n");
+    }
     let per_merchant: Vec<(&MerchantPlan, Vec<Item>)> = plan
         .merchants
         .iter()

@@ -191,12 +191,19 @@ fn details(m: &MerchantPlan) -> String {
         let view = ChangeView::of(c);
         let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
         let head = format!("{} {}{id}", escape(view.topic), escape(view.name));
+        let new_head = format!(
+            "{} {}{id}",
+            escape(view.topic),
+            view.after_name(|t| escape(t).into_owned())
+        );
         let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
         let _ = match (&view.url, view.action) {
             (UrlView::Changed { old, new, .. }, _) => {
-                writeln!(lines, "- {head}  {old}\n+ {head}  {new}{notes}")
+                writeln!(lines, "- {head}  {old}\n+ {new_head}  {new}{notes}")
             }
-            (UrlView::Unchanged(url), _) => writeln!(lines, "- {head}  {url}\n+ {head}  {url}{notes}"),
+            (UrlView::Unchanged(url), _) | (UrlView::One(url), Action::Update) => {
+                writeln!(lines, "- {head}  {url}\n+ {new_head}  {url}{notes}")
+            }
             (UrlView::One(url), Action::Create) => writeln!(lines, "+ {head}  {url}{notes}"),
             (UrlView::One(url), _) => writeln!(lines, "- {head}  {url}{notes}"),
         };
@@ -242,7 +249,7 @@ fn row(c: &Change) -> String {
     format!(
         "| {symbol} {label} | {} | {} | {} | {url} |\n",
         code(view.topic),
-        code(view.name),
+        view.title(code),
         view.id.map(code).unwrap_or_default()
     )
 }

@@ -22,6 +22,7 @@ fn merchant(label: &str, changes: Vec<Change>, unmanaged: Vec<LiveSubscription>)
         changes,
         unmanaged,
         safety: None,
+        renames_applied: vec![],
     }
 }
 

@@ -97,7 +97,11 @@ pub fn change_line(change: &Change, color: bool) -> String {
         UrlView::Changed { runs, .. } => url_change(runs, &p),
         other => other.shown().to_owned(),
     };
-    let mut line = format!("{symbol} {} {}{id}  {url}", escape(view.topic), escape(view.name));
+    let mut line = format!(
+        "{symbol} {} {}{id}  {url}",
+        escape(view.topic),
+        view.title(|t| escape(t).into_owned())
+    );
     for note in &view.notes {
         let _ = write!(line, " ({note})");
     }

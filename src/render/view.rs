@@ -25,6 +25,8 @@ pub struct ChangeView<'a> {
     pub topic: &'a str,
     /// Name of the subscription (the live name for an update).
     pub name: &'a str,
+    /// The new name when an update renames the subscription (README "Renames").
+    pub new_name: Option<&'a str>,
     /// Id of the live subscription, if there is one.
     pub id: Option<&'a str>,
     /// The callback URL, masked.
@@ -68,6 +70,9 @@ impl<'a> ChangeView<'a> {
         let url = match change {
             Change::Create { after } => UrlView::One(mask_url(&after.callback_url)),
             Change::Delete { before, .. } => UrlView::One(mask_url(&before.callback_url)),
+            Change::Update { before, after, .. } if before.callback_url == after.callback_url => {
+                UrlView::One(mask_url(&after.callback_url))
+            }
             Change::Update { before, after, .. } => {
                 let view = url_change(&before.callback_url, &after.callback_url);
                 if matches!(view, UrlView::Unchanged(_)) {
@@ -83,10 +88,28 @@ impl<'a> ChangeView<'a> {
             action: change.action(),
             topic: change.topic(),
             name: change.name(),
+            new_name: match change {
+                Change::Update { before, after, .. } if before.name != after.name => Some(&after.name),
+                _ => None,
+            },
             id: change.id(),
             url,
             notes,
         }
+    }
+
+    /// The name as shown, each part through `escape`: `old → new` for a
+    /// rename, else the name.
+    pub fn title(&self, escape: impl Fn(&str) -> String) -> String {
+        match self.new_name {
+            Some(new) => format!("{} → {}", escape(self.name), escape(new)),
+            None => escape(self.name),
+        }
+    }
+
+    /// The name after the change, through `escape`.
+    pub fn after_name(&self, escape: impl Fn(&str) -> String) -> String {
+        escape(self.new_name.unwrap_or(self.name))
     }
 
     /// The action's symbol: `+`, `~`, `-`.
@@ -139,6 +162,24 @@ mod tests {
         };
         let tags: Vec<ChangeTag> = runs.iter().map(|(t, _)| *t).collect();
         assert_eq!(tags, [ChangeTag::Equal, ChangeTag::Delete, ChangeTag::Insert]);
+    }
+
+    #[test]
+    fn a_rename_shows_old_and_new_name_and_one_url() {
+        let mut c = update(
+            "wh_1",
+            "customer.updated",
+            "crm",
+            "https://a/?t=1",
+            "https://a/?t=1",
+        );
+        if let Change::Update { after, .. } = &mut c {
+            after.name = "crm-v2".into();
+        }
+        let view = ChangeView::of(&c);
+        assert_eq!(view.title(str::to_owned), "crm → crm-v2");
+        assert_eq!(view.url, UrlView::One("https://a/?t=***".into()));
+        assert!(view.notes.is_empty());
     }
 
     #[test]

@@ -120,6 +120,7 @@ fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
                 topic: s.topic.clone(),
                 name: s.name.clone(),
                 callback_url: s.callback_url.clone(),
+                renamed_from: s.renamed_from.clone(),
                 line: s.location.line,
             })
             .collect(),

@@ -164,6 +164,9 @@ pub struct SavedSubscription {
     pub name: String,
     /// Callback URL, real value.
     pub callback_url: String,
+    /// `renamedFrom`: the old names it takes over (omitted when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed_from: Vec<String>,
     /// Line of the entry in the manifest.
     pub line: usize,
 }

@@ -140,10 +140,12 @@ impl SavedMerchant {
         let manifest = self.manifest()?;
         let plan = self.plan.load(who)?;
         // `safety` is not compared: it is judged by the thresholds of the
-        // run that applies the plan (a policy's, README "Callback host policy").
+        // run that applies the plan (a policy's, README "Callback host policy");
+        // nor are the notes on applied renames, which `apply` does not use.
         let fresh = plan::diff(&manifest, &self.live.subscriptions);
         if (MerchantPlan {
             safety: plan.safety,
+            renames_applied: Vec::new(),
             ..fresh
         }) != plan
         {
@@ -197,6 +199,7 @@ impl SavedMerchant {
                 topic: s.topic.clone(),
                 name: s.name.clone(),
                 callback_url: s.callback_url.clone(),
+                renamed_from: s.renamed_from.clone(),
                 location: at(s.line),
             })
             .collect();
@@ -231,6 +234,7 @@ impl SavedMerchantPlan {
             unmanaged: self.unmanaged.clone(),
             summary: self.summary,
             safety: self.safety,
+            renames_applied: Vec::new(),
         })
     }
 }

@@ -26,6 +26,7 @@ mod plan;
 mod policy;
 mod props;
 mod reliability;
+mod renames;
 mod saved;
 mod security;
 mod service_container;
