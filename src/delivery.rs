@@ -170,8 +170,20 @@ mod tests {
         assert_eq!(first["metadata"]["id"], third["metadata"]["id"]);
         assert_eq!(third["payload"], payload, "a given payload is sent as it is");
         assert!(third["metadata"].get("test").is_none());
-        let keys: Vec<&str> = third["metadata"].as_object().unwrap().keys().map(String::as_str).collect();
-        let mut expected = ["id", "retryCount", "shopDomain", "topic", "version", "triggerredAt"];
+        let keys: Vec<&str> = third["metadata"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = [
+            "id",
+            "retryCount",
+            "shopDomain",
+            "topic",
+            "version",
+            "triggerredAt",
+        ];
         expected.sort_unstable();
         assert_eq!(keys, expected);
     }
@@ -189,7 +201,9 @@ mod tests {
         let tier = sample_payload("customer.changed_tier", "m", "t");
         assert_eq!(tier["detail"]["previousTierId"], "tier_sample_silver");
         let order = sample_payload("customer.ordered", "m", "t");
-        assert!(order["detail"]["orderId"].as_str().is_some_and(|o| o.contains("Order")));
+        assert!(order["detail"]["orderId"]
+            .as_str()
+            .is_some_and(|o| o.contains("Order")));
         let credits = sample_payload("customer.credits.expired", "m", "t");
         assert_eq!(credits["detail"]["currency"], "USD");
     }

@@ -48,8 +48,10 @@ fn read_key(env_name: &str, who: &str) -> anyhow::Result<String> {
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let url = trigger_url(&ctx.base_url)?;
     if !crate::topic::is_known(&args.topic) {
-        let hint = crate::topic::suggest(&args.topic)
-            .map_or_else(|| "`invhooks topics` lists them".to_owned(), |t| format!("did you mean `{t}`?"));
+        let hint = crate::topic::suggest(&args.topic).map_or_else(
+            || "`invhooks topics` lists them".to_owned(),
+            |t| format!("did you mean `{t}`?"),
+        );
         return Err(Helped::wrap(
             anyhow::anyhow!("unknown topic `{}`", crate::escape::show(&args.topic)),
             hint,
@@ -83,7 +85,11 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
 
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
-    let host = base.host_str().unwrap_or_default().trim_end_matches('.').to_ascii_lowercase();
+    let host = base
+        .host_str()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if is_inveterate(&host) {
         return Err(Helped::wrap(
             anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
@@ -148,7 +154,12 @@ async fn send(
     sender: &Sender,
     topic: &str,
 ) -> anyhow::Result<(String, Vec<(String, String)>)> {
-    let fail = || format!("merchant `{}`: the sandbox did not trigger `{topic}`", sender.label);
+    let fail = || {
+        format!(
+            "merchant `{}`: the sandbox did not trigger `{topic}`",
+            sender.label
+        )
+    };
     let mut key = HeaderValue::from_str(&sender.key)
         .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
     key.set_sensitive(true);
@@ -173,12 +184,18 @@ async fn send(
     if !status.is_success() {
         let help = match status.as_u16() {
             400 if message.contains("API key") => {
-                format!("check that `{}` holds a key the sandbox accepts (`--api-key`)", sender.key_env)
+                format!(
+                    "check that `{}` holds a key the sandbox accepts (`--api-key`)",
+                    sender.key_env
+                )
             }
             _ => "check the topic and the sandbox's output".to_owned(),
         };
         let shown = crate::escape::show(message);
-        return Err(Helped::wrap(anyhow::anyhow!("{status}: {shown}").context(fail()), help));
+        return Err(Helped::wrap(
+            anyhow::anyhow!("{status}: {shown}").context(fail()),
+            help,
+        ));
     }
     let data = &body["data"];
     let id = data["id"].as_str().unwrap_or_default().to_owned();

@@ -159,7 +159,12 @@ impl Deliveries {
     }
 
     /// One POST: the receiver's status, or why there was none.
-    async fn attempt(&self, event: &Outgoing, target: &Target, retry_count: u32) -> (Option<u16>, Option<String>) {
+    async fn attempt(
+        &self,
+        event: &Outgoing,
+        target: &Target,
+        retry_count: u32,
+    ) -> (Option<u16>, Option<String>) {
         let Ok(_slot) = self.slots.acquire().await else {
             return (None, Some("the sandbox is shutting down".to_owned()));
         };

@@ -150,7 +150,10 @@ impl Trigger {
         let mut fields = Fields::parse(body, expected, keys)?;
         let topic = fields.required("topic");
         if !topic.is_empty() && !crate::topic::is_known(&topic) {
-            fields.problem(format!("unknown topic `{}`; `invhooks topics` lists them", keys.quote(&topic)));
+            fields.problem(format!(
+                "unknown topic `{}`; `invhooks topics` lists them",
+                keys.quote(&topic)
+            ));
         }
         let payload = match fields.object.remove("payload") {
             None | Some(Value::Null) => None,
