@@ -291,3 +291,67 @@ fn apply_then_trigger_with_the_manifests_keys_reaches_the_receiver() {
         "{typo}"
     );
 }
+
+/// A raw request to the sandbox: the status line and the body.
+fn raw_post(addr: SocketAddr, path: &str, key: Option<&str>, body: &str) -> (String, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let key = key.map_or_else(String::new, |k| format!("X-Inveterate-Api-Key: {k}\r\n"));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (
+        head.lines().next().unwrap().to_owned(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+#[test]
+fn a_given_payload_is_delivered_as_is_and_one_holding_a_key_is_refused() {
+    let world = fast_world();
+    let hooks = receiver("200 OK");
+    world
+        .sandbox
+        .seed(KEY, &[("customer.ordered", "orders", &hook(&hooks, "/o"))]);
+    let addr = world.sandbox.addr();
+    let body = r#"{"topic": "customer.ordered", "payload": {"orderId": "42"}}"#;
+
+    let (status, reply) = raw_post(addr, "/_sandbox/trigger", None, body);
+    assert!(status.contains(" 400 "), "{status} {reply}");
+    let leak = format!(r#"{{"topic": "customer.ordered", "payload": {{"note": "{KEY_B}"}}}}"#);
+    let (status, reply) = raw_post(addr, "/_sandbox/trigger", Some(KEY), &leak);
+    assert!(status.contains(" 400 "), "{status} {reply}");
+    assert!(!reply.to_string().contains(KEY_B), "{reply}");
+    let (status, reply) = raw_post(
+        addr,
+        "/_sandbox/trigger",
+        Some(KEY),
+        r#"{"topic": "customer.ordered", "extra": 1}"#,
+    );
+    assert!(
+        status.contains(" 400 ")
+            && reply["message"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `extra`"),
+        "{reply}"
+    );
+    assert!(hooks.requests().is_empty(), "nothing refused was delivered");
+
+    let (status, reply) = raw_post(addr, "/_sandbox/trigger", Some(KEY), body);
+    assert!(status.contains(" 202 "), "{status} {reply}");
+    assert_eq!(
+        reply["data"]["subscriptions"].as_array().unwrap().len(),
+        1,
+        "{reply}"
+    );
+    settled_log(&world);
+    let got = bodies(&hooks);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["payload"], serde_json::json!({ "orderId": "42" }));
+    assert_eq!(got[0]["metadata"]["id"], reply["data"]["id"]);
+}
