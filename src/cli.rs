@@ -103,7 +103,7 @@ pub enum Command {
     Show(ShowArgs),
     /// Write a manifest of one merchant's live subscriptions
     Export(ExportArgs),
-    /// Ask a sandbox to deliver one event of TOPIC to the merchant's subscriptions (sandbox only)
+    /// Ask a sandbox to deliver one TOPIC event to its subscribers (the sandbox only)
     Trigger(TriggerArgs),
     /// List the webhook topics Inveterate documents
     #[command(args(hidden_network_options()))]
