@@ -57,14 +57,25 @@ fn settled_log(world: &World) -> Value {
 }
 
 fn get_json(addr: SocketAddr, path: &str) -> Value {
+    let (status, body) = exchange(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    body
+}
+
+/// Sends one raw request; the status line and the JSON body.
+fn exchange(addr: SocketAddr, request: &str) -> (String, Value) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str(body).unwrap()
+    (
+        head.lines().next().unwrap().to_owned(),
+        serde_json::from_str(body).unwrap(),
+    )
 }
 
 fn bodies(stub: &Stub) -> Vec<Value> {
@@ -292,22 +303,14 @@ fn apply_then_trigger_with_the_manifests_keys_reaches_the_receiver() {
     );
 }
 
-/// A raw request to the sandbox: the status line and the body.
+/// A POST to the sandbox, with `key` if given.
 fn raw_post(addr: SocketAddr, path: &str, key: Option<&str>, body: &str) -> (String, Value) {
-    let mut stream = TcpStream::connect(addr).unwrap();
     let key = key.map_or_else(String::new, |k| format!("X-Inveterate-Api-Key: {k}\r\n"));
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\n{key}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (
-        head.lines().next().unwrap().to_owned(),
-        serde_json::from_str(body).unwrap(),
-    )
+    exchange(addr, &request)
 }
 
 #[test]
