@@ -103,6 +103,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Write a manifest of one merchant's live subscriptions
     Export(ExportArgs),
+    /// Ask a sandbox to deliver one TOPIC event to its subscribers (the sandbox only)
+    Trigger(TriggerArgs),
     /// List the webhook topics Inveterate documents
     #[command(args(hidden_network_options()))]
     Topics,
@@ -253,6 +255,20 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `trigger`.
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The event's topic, e.g. `customer.cancelled` (`invhooks topics` lists them)
+    #[arg(value_name = "TOPIC")]
+    pub topic: String,
+    /// Manifests whose merchants' keys (`apiKeyEnv`) to trigger with (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Only merchants whose label matches GLOB (repeatable)
+    #[arg(long = "merchant", value_name = "GLOB")]
+    pub merchants: Vec<String>,
 }
 
 /// `show`.

@@ -1,6 +1,7 @@
 //! The body Inveterate POSTs to a callback URL (README "Probe callbacks",
-//! `--send-test-event`): `{"payload": {...}, "metadata": {...}}`, with a
-//! sample `payload.detail` per topic. Pure: the event id and the time are
+//! `--send-test-event`, and the sandbox's deliveries, README "Test your
+//! receiver in CI"): `{"payload": {...}, "metadata": {...}}`, with a sample
+//! payload per topic. Pure: the event id and the time are
 //! given by the caller, so the same inputs give the same bytes.
 
 use serde_json::{json, Value};
@@ -27,26 +28,40 @@ pub struct Event<'a> {
 /// The delivery body for `event`, in Inveterate's shape (its own spelling
 /// `triggerredAt` included); `metadata.test` is present only on test events.
 pub fn body(event: &Event<'_>) -> Value {
-    let mut metadata = json!({
-        "id": event.id,
-        "retryCount": 0,
-        "shopDomain": event.shop_domain,
-        "topic": event.topic,
-        "version": VERSION,
-        "triggerredAt": event.at,
-    });
+    let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
+    let mut body = envelope(payload, event, 0);
     if event.test {
-        metadata["test"] = Value::Bool(true);
+        body["metadata"]["test"] = Value::Bool(true);
     }
+    body
+}
+
+/// `{"payload": payload, "metadata": {...}}` for `event` at its
+/// `retry_count`-th retry (0 on the first attempt); never `metadata.test`.
+pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     json!({
-        "payload": {
-            "merchantId": "gid://shopify/Shop/1000000001",
-            "customerId": "gid://shopify/Customer/2000000001",
-            "createdAt": event.at,
-            "updatedAt": event.at,
-            "detail": detail(event.topic),
+        "payload": payload,
+        "metadata": {
+            "id": event.id,
+            "retryCount": retry_count,
+            "shopDomain": event.shop_domain,
+            "topic": event.topic,
+            "version": VERSION,
+            "triggerredAt": event.at,
         },
-        "metadata": metadata,
+    })
+}
+
+/// A realistic sample `payload` for `topic`: the documented fields
+/// `merchantId`, `customerId`, `createdAt`, `updatedAt` (both `at`) and the
+/// topic's [`detail`].
+pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
+    json!({
+        "merchantId": merchant_id,
+        "customerId": "gid://shopify/Customer/2000000001",
+        "createdAt": at,
+        "updatedAt": at,
+        "detail": detail(topic),
     })
 }
 
@@ -105,6 +120,7 @@ pub fn rfc3339(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -135,6 +151,61 @@ mod tests {
         assert_eq!(m["test"], true);
         let real = body(&Event { test: false, ..event });
         assert!(real["metadata"].get("test").is_none(), "only test events say so");
+    }
+
+    #[test]
+    fn a_retry_counts_up_and_keeps_the_id_and_the_payload() {
+        let event = Event {
+            topic: "customer.updated",
+            id: "evt_000007",
+            shop_domain: "sandbox-m_1.myshopify.com",
+            at: "2026-01-02T03:04:05Z",
+            test: false,
+        };
+        let payload = json!({ "custom": [1, 2] });
+        let first = envelope(payload.clone(), &event, 0);
+        let third = envelope(payload.clone(), &event, 2);
+        assert_eq!(first["metadata"]["retryCount"], 0);
+        assert_eq!(third["metadata"]["retryCount"], 2);
+        assert_eq!(first["metadata"]["id"], third["metadata"]["id"]);
+        assert_eq!(third["payload"], payload, "a given payload is sent as it is");
+        assert!(third["metadata"].get("test").is_none());
+        let keys: Vec<&str> = third["metadata"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected = [
+            "id",
+            "retryCount",
+            "shopDomain",
+            "topic",
+            "version",
+            "triggerredAt",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn every_topic_has_a_sample_payload_with_the_documented_fields() {
+        for topic in crate::topic::Topic::ALL {
+            let p = sample_payload(topic.as_str(), "m_0123456789abcdef", "2026-01-02T03:04:05Z");
+            assert_eq!(p["merchantId"], "m_0123456789abcdef", "{topic}");
+            assert!(p["customerId"].as_str().is_some_and(|c| !c.is_empty()), "{topic}");
+            assert_eq!(p["createdAt"], "2026-01-02T03:04:05Z", "{topic}");
+            assert_eq!(p["updatedAt"], "2026-01-02T03:04:05Z", "{topic}");
+            assert_eq!(p["detail"], detail(topic.as_str()), "{topic}");
+        }
+        let tier = sample_payload("customer.changed_tier", "m", "t");
+        assert_eq!(tier["detail"]["previousTierId"], "tier_sample_silver");
+        let order = sample_payload("customer.ordered", "m", "t");
+        assert!(order["detail"]["orderId"]
+            .as_str()
+            .is_some_and(|o| o.contains("Order")));
+        let credits = sample_payload("customer.credits.expired", "m", "t");
+        assert_eq!(credits["detail"]["currency"], "USD");
     }
 
     #[test]

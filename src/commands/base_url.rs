@@ -103,7 +103,7 @@ pub fn resolve(raw: &str, allow_insecure: Option<&str>) -> anyhow::Result<BaseUr
 }
 
 /// `inveterateapi.com` or any subdomain of it.
-fn is_inveterate(host: &str) -> bool {
+pub fn is_inveterate(host: &str) -> bool {
     host == "inveterateapi.com" || host.ends_with(".inveterateapi.com")
 }
 

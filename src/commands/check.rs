@@ -38,7 +38,10 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
 }
 
 /// Keeps the merchants whose label matches one of `globs` (all when none).
-fn select(manifests: Vec<MerchantManifest>, globs: &[String]) -> anyhow::Result<Vec<MerchantManifest>> {
+pub(super) fn select(
+    manifests: Vec<MerchantManifest>,
+    globs: &[String],
+) -> anyhow::Result<Vec<MerchantManifest>> {
     if globs.is_empty() {
         return Ok(manifests);
     }

@@ -20,6 +20,7 @@ mod sandbox;
 mod saved;
 mod show;
 mod topics;
+mod trigger;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(&ctx, args).await,
         Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
+        Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Topics => Ok(topics::topics(&ctx)),
         Command::Schema => topics::schema(&ctx),
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,

@@ -15,6 +15,7 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         api_keys: args.api_keys.clone(),
         state_file: args.state.clone(),
         faults: faults.clone(),
+        deliveries: crate::sandbox::DeliveryConfig::default(),
     };
     let sandbox = Sandbox::start(args.listen, config).await?;
     ctx.status(&format!(

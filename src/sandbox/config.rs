@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::faults::Faults;
 
@@ -18,6 +19,32 @@ pub struct SandboxConfig {
     pub state_file: Option<PathBuf>,
     /// Fault injection (none by default).
     pub faults: Faults,
+    /// How events are delivered to callback URLs (`POST /_sandbox/trigger`).
+    pub deliveries: DeliveryConfig,
+}
+
+/// How the sandbox delivers events: bounded attempts with doubling
+/// backoff, each attempt bounded in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryConfig {
+    /// Attempts per subscription, the first included (at least 1):
+    /// `retryCount` goes from 0 to `attempts - 1`.
+    pub attempts: u32,
+    /// Wait before the first retry; it doubles before each further one.
+    pub backoff: Duration,
+    /// How long one attempt may take (connect, send, answer).
+    pub timeout: Duration,
+}
+
+impl Default for DeliveryConfig {
+    /// 1 + 3 retries, after 0.5, 1 and 2 s; 5 s per attempt.
+    fn default() -> Self {
+        DeliveryConfig {
+            attempts: 4,
+            backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(5),
+        }
+    }
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -27,6 +54,7 @@ impl fmt::Debug for SandboxConfig {
             .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
             .field("state_file", &self.state_file)
             .field("faults", &self.faults)
+            .field("deliveries", &self.deliveries)
             .finish()
     }
 }

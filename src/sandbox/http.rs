@@ -16,9 +16,10 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use super::deliver::{self, Deliveries, Outgoing, Target};
 use super::injector::{Fate, Injector, RateLimited};
 use super::keys::Keys;
-use super::request::{read_body, Input};
+use super::request::{read_body, Input, Trigger};
 use super::state::Store;
 use super::stats::{Counters, Injected};
 use super::wire::{Op, Reply};
@@ -27,6 +28,10 @@ use super::wire::{Op, Reply};
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
 /// The sandbox's own request counters (no key needed).
 const STATS: &str = "/_sandbox/stats";
+/// Fires an event at the merchant's subscriptions of a topic (key needed).
+const TRIGGER: &str = "/_sandbox/trigger";
+/// The log of delivery attempts (no key needed).
+const DELIVERIES: &str = "/_sandbox/deliveries";
 /// The header carrying the merchant's key.
 const API_KEY_HEADER: &str = "x-inveterate-api-key";
 
@@ -41,6 +46,8 @@ pub(crate) struct Shared {
     /// Taken to write the state file: one write at a time, and the writes
     /// waiting meanwhile find theirs done by the next one.
     pub(crate) persisting: tokio::sync::Mutex<()>,
+    /// Events on their way to callback URLs, and the log of attempts.
+    pub(crate) deliveries: Arc<Deliveries>,
 }
 
 impl Shared {
@@ -89,6 +96,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(RESOURCE, any(resource))
         .route(STATS, any(stats))
+        .route(TRIGGER, any(trigger))
+        .route(DELIVERIES, any(deliveries))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -256,13 +265,77 @@ async fn stats(State(shared): State<Arc<Shared>>, request: Request) -> Response 
     let (parts, body) = request.into_parts();
     let _ = read_body(body, &parts.headers).await;
     if parts.method != Method::GET {
-        return Reply::bad_request(format!(
-            "method `{}` is not allowed on `{STATS}`; use GET",
-            shared.keys.quote(parts.method.as_str())
-        ))
-        .into_response();
+        return wrong_method(&shared.keys, &parts.method, STATS, "GET");
     }
     Json(json!({ "requests": shared.counters.snapshot() })).into_response()
+}
+
+/// `/_sandbox/trigger`: `POST` with the key and `{"topic", "payload"?}`
+/// starts delivering one event to every subscription of that topic of the
+/// key's merchant (hidden ones included); 202 with the event id and the
+/// targets. Never subject to faults, never counted as a request.
+async fn trigger(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, &parts.headers).await;
+    if parts.method != Method::POST {
+        return wrong_method(&shared.keys, &parts.method, TRIGGER, "POST");
+    }
+    let Some(merchant) = authenticate(&shared, &parts.headers) else {
+        return Reply::bad_request("invalid API key").into_response();
+    };
+    let trigger = match body.and_then(|bytes| Trigger::parse(&bytes, &shared.keys)) {
+        Ok(trigger) => trigger,
+        Err(reply) => return reply.into_response(),
+    };
+    let targets: Vec<Target> = shared
+        .store()
+        .list(&merchant)
+        .filter(|r| r.topic == trigger.topic)
+        .map(|r| Target {
+            subscription_id: r.id.clone(),
+            callback_url: r.callback_url.clone(),
+        })
+        .collect();
+    let at = deliver::now();
+    let event = Outgoing {
+        id: shared.deliveries.next_id(),
+        payload: trigger
+            .payload
+            .unwrap_or_else(|| crate::delivery::sample_payload(&trigger.topic, &merchant, &at)),
+        shop_domain: deliver::shop_domain(&merchant),
+        topic: trigger.topic,
+        merchant_id: merchant,
+        at,
+    };
+    let data = json!({
+        "id": event.id,
+        "topic": event.topic,
+        "subscriptions": targets.iter().map(|t| json!({
+            "subscriptionId": t.subscription_id,
+            "callbackUrl": t.callback_url,
+        })).collect::<Vec<_>>(),
+    });
+    let message = format!("event triggered for {} subscription(s)", targets.len());
+    shared.deliveries.start(event, targets);
+    Reply::ok(StatusCode::ACCEPTED, &message, data).into_response()
+}
+
+/// `/_sandbox/deliveries`: every delivery attempt logged, oldest first.
+async fn deliveries(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let _ = read_body(body, &parts.headers).await;
+    if parts.method != Method::GET {
+        return wrong_method(&shared.keys, &parts.method, DELIVERIES, "GET");
+    }
+    Json(shared.deliveries.snapshot()).into_response()
+}
+
+fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Response {
+    Reply::bad_request(format!(
+        "method `{}` is not allowed on `{path}`; use {allowed}",
+        keys.quote(method.as_str())
+    ))
+    .into_response()
 }
 
 /// Any other path.

@@ -21,6 +21,8 @@
 //! | any other method on the resource | 400 |
 //! | any other path | 404 |
 //! | `GET /_sandbox/stats` (no key) | 200 `{"requests":{"GET":n,"POST":n,"PUT":n,"DELETE":n,"total":n,"injected":{…}}}` |
+//! | `POST /_sandbox/trigger` with the key, `{"topic", "payload"?}` | 202, `data = {"id", "topic", "subscriptions": [{"subscriptionId","callbackUrl"}]}`; deliveries start (below) |
+//! | `GET /_sandbox/deliveries` (no key) | 200 `{"deliveries": [attempt…], "pending": n, "dropped": n}` |
 //! | state file cannot be written | 500 (the change stays in memory, as a real 500 may) |
 //! | an injected fault (see below) | 500, 429, a dropped connection, or a delay |
 //!
@@ -87,6 +89,22 @@
 //!   state file everything is visible.
 //! - `/_sandbox/stats` and unknown paths are never subject to faults.
 //!
+//! # Deliveries
+//!
+//! A triggered event (`deliver`) goes to every subscription of its topic of
+//! the key's merchant: a POST of `{"payload", "metadata": {"id",
+//! "retryCount", "shopDomain", "topic", "version", "triggerredAt"}}`
+//! (`payload` as given, else a sample per topic with the merchant id),
+//! `id` = `evt_000001`, … per run, `shopDomain` =
+//! `sandbox-<digest>.myshopify.com`, times from the wall clock. A non-2xx
+//! answer or none within [`DeliveryConfig::timeout`] is retried after
+//! [`DeliveryConfig::backoff`], doubling, up to [`DeliveryConfig::attempts`]
+//! in all, the same `id` with `retryCount` counting up. Each attempt is
+//! logged: `{"id","merchantId","topic","subscriptionId","callbackUrl",
+//! "attempt","retryCount","status","error","delivered","at"}`, the last
+//! 10,000 kept. Receivers never see a key; deliveries use no proxy and
+//! follow no redirect.
+//!
 //! # State file
 //!
 //! With [`SandboxConfig::state_file`], the state is loaded at start (a
@@ -125,6 +143,7 @@
 //! delete it.
 
 mod config;
+mod deliver;
 mod faults;
 mod http;
 mod injector;
@@ -138,7 +157,7 @@ mod stats;
 mod tests;
 mod wire;
 
-pub use config::SandboxConfig;
+pub use config::{DeliveryConfig, SandboxConfig};
 pub use faults::{parse_probability, parse_rate_limit, Faults};
 pub use server::Sandbox;
 pub use stats::{InjectedStats, RequestStats};

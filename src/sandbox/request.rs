@@ -133,6 +133,45 @@ impl Input {
     }
 }
 
+/// A valid `POST /_sandbox/trigger` body.
+#[derive(Debug)]
+pub(crate) struct Trigger {
+    /// A documented topic.
+    pub(crate) topic: String,
+    /// The payload to deliver; `None` for the topic's sample.
+    pub(crate) payload: Option<Value>,
+}
+
+impl Trigger {
+    /// Reads `{"topic": T, "payload": {...}}` (`payload` optional, an
+    /// object); every problem is named in one 400, as for the resource.
+    pub(crate) fn parse(body: &[u8], keys: &Keys) -> Result<Trigger, Reply> {
+        let expected = "`topic` and optionally `payload`";
+        let mut fields = Fields::parse(body, expected, keys)?;
+        let topic = fields.required("topic");
+        if !topic.is_empty() && !crate::topic::is_known(&topic) {
+            fields.problem(format!(
+                "unknown topic `{}`; `invhooks topics` lists them",
+                keys.quote(&topic)
+            ));
+        }
+        let payload = match fields.object.remove("payload") {
+            None | Some(Value::Null) => None,
+            Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
+                fields.problem("field `payload` contains an API key; receivers never get one".to_owned());
+                None
+            }
+            Some(payload @ Value::Object(_)) => Some(payload),
+            Some(other) => {
+                fields.problem(format!("field `payload` must be an object, got {}", kind(&other)));
+                None
+            }
+        };
+        fields.finish()?;
+        Ok(Trigger { topic, payload })
+    }
+}
+
 /// The fields of a JSON object body, taken one by one; problems pile up.
 struct Fields<'k> {
     object: Map<String, Value>,

@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::config::SandboxConfig;
+use super::deliver::Deliveries;
 use super::http::{router, DropConnection, Shared};
 use super::injector::Injector;
 use super::keys::Keys;
@@ -224,12 +225,14 @@ fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
     let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
     let keys = Keys::new(&config.api_keys)?;
     let store = Store::open(config.state_file)?;
+    let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
     Ok(Arc::new(Shared {
         keys,
         store: Mutex::new(store),
         counters: Counters::default(),
         faults,
         persisting: tokio::sync::Mutex::new(()),
+        deliveries: Arc::new(deliveries),
     }))
 }
 
@@ -242,6 +245,7 @@ async fn serve(
     shared: Arc<Shared>,
     mut stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
+    let deliveries = Arc::clone(&shared.deliveries);
     let service = TowerToHyperService::new(router(shared));
     let (closing, closed) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -270,6 +274,7 @@ async fn serve(
     if tokio::time::timeout(GRACE, drained).await.is_err() {
         connections.abort_all();
     }
+    deliveries.stop();
     Ok(())
 }
 

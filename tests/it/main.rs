@@ -12,6 +12,7 @@ mod check;
 mod ci;
 mod cli;
 mod conformance;
+mod deliveries;
 mod drift;
 mod excerpts;
 mod export;

@@ -1,0 +1,214 @@
+//! `invhooks trigger TOPIC` (README "Test your receiver in CI"): asks a
+//! sandbox to deliver one event of TOPIC to each selected merchant's
+//! subscriptions of that topic (`POST /_sandbox/trigger`), and prints the
+//! event id and the subscriptions it goes to. Refused against Inveterate's
+//! API before any request: the real API has no such route, and the key
+//! must not be sent to it for nothing.
+//!
+//! Keys: the merchants of `-f` manifests (their `apiKeyEnv`); without `-f`,
+//! those of `webhooks.yaml` when it exists, else `INVETERATE_API_KEY`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use serde_json::{json, Value};
+use url::Url;
+
+use super::base_url::is_inveterate;
+use super::check::select;
+use super::{api_key, load, Context, Helped};
+use crate::api::{self, ApiKey};
+use crate::cli::TriggerArgs;
+use crate::exit::Exit;
+
+/// The manifest read when no `-f` is given, if it exists.
+const DEFAULT_MANIFEST: &str = "webhooks.yaml";
+/// The key variable used when there is no manifest.
+const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
+/// The sandbox's route, at the base URL's origin.
+const TRIGGER_PATH: &str = "/_sandbox/trigger";
+
+/// One merchant to trigger for (no `Debug`: it holds the key).
+struct Sender {
+    label: String,
+    key_env: String,
+    /// The key's value, once [`api_key`] has checked and remembered it (so
+    /// every output redacts it).
+    key: String,
+}
+
+/// Reads and checks the key in `env_name` (see [`api_key`]).
+fn read_key(env_name: &str, who: &str) -> anyhow::Result<String> {
+    let _checked: ApiKey = api_key(env_name, who)?;
+    Ok(std::env::var(env_name).unwrap_or_default().trim().to_owned())
+}
+
+/// Runs `trigger`.
+pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
+    let url = trigger_url(&ctx.base_url)?;
+    if !crate::topic::is_known(&args.topic) {
+        let hint = crate::topic::suggest(&args.topic).map_or_else(
+            || "`invhooks topics` lists them".to_owned(),
+            |t| format!("did you mean `{t}`?"),
+        );
+        return Err(Helped::wrap(
+            anyhow::anyhow!("unknown topic `{}`", crate::escape::show(&args.topic)),
+            hint,
+        ));
+    }
+    let http = client(ctx, &url)?;
+    let mut total = 0;
+    for sender in senders(ctx, &args)? {
+        let (id, targets) = send(&http, &url, &sender, &args.topic).await?;
+        total += targets.len();
+        let mut text = format!(
+            "merchant `{}`: event `{id}` (`{}`) sent to {} subscription(s)\n",
+            sender.label,
+            args.topic,
+            targets.len()
+        );
+        for (sub, callback) in &targets {
+            text.push_str(&format!("  {sub} {}\n", crate::secret::mask_url(callback)));
+        }
+        ctx.out(&text);
+    }
+    if total == 0 {
+        return Err(Helped::wrap(
+            anyhow::anyhow!("no subscription of topic `{}`; nothing was delivered", args.topic),
+            "create one first (`invhooks apply` against the sandbox), then trigger again",
+        ));
+    }
+    ctx.status("deliveries run in the sandbox: `GET /_sandbox/deliveries` lists every attempt");
+    Ok(Exit::Success)
+}
+
+/// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
+fn trigger_url(base: &Url) -> anyhow::Result<Url> {
+    let host = base
+        .host_str()
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if is_inveterate(&host) {
+        return Err(Helped::wrap(
+            anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
+            "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
+        ));
+    }
+    Ok(base.join(TRIGGER_PATH)?)
+}
+
+/// The merchants whose keys trigger: see the module documentation.
+fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
+    let files: Vec<PathBuf> = match args.files.as_slice() {
+        [] if Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
+        [] if args.merchants.is_empty() => {
+            let key = read_key(DEFAULT_KEY_ENV, "trigger")?;
+            return Ok(vec![Sender {
+                label: DEFAULT_KEY_ENV.to_owned(),
+                key_env: DEFAULT_KEY_ENV.to_owned(),
+                key,
+            }]);
+        }
+        [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),
+        files => files.to_vec(),
+    };
+    let manifests = select(load(ctx, &files)?, &args.merchants)?;
+    manifests
+        .into_iter()
+        .map(|m| {
+            let who = format!("merchant `{}` in {}", m.label, m.file.display());
+            Ok(Sender {
+                key: read_key(&m.api_key_env, &who)?,
+                key_env: m.api_key_env,
+                label: m.label,
+            })
+        })
+        .collect()
+}
+
+/// A client for the sandbox: the run's timeout and CA certificates, no
+/// redirects, no proxy for plain http, https only off loopback (unless
+/// the service-container opt-in allows it).
+fn client(ctx: &Context, url: &Url) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("invhooks/", env!("CARGO_PKG_VERSION")))
+        .timeout(ctx.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(!api::is_loopback(url) && !ctx.insecure_sandbox);
+    for der in ctx.ca_roots_der()? {
+        builder = builder.add_root_certificate(reqwest::Certificate::from_der(&der)?);
+    }
+    if url.scheme() == "http" {
+        builder = builder.no_proxy();
+    }
+    Ok(builder.build()?)
+}
+
+/// POSTs the trigger with `sender`'s key; the event id and the
+/// `(subscription id, callback URL)` pairs it goes to.
+async fn send(
+    http: &reqwest::Client,
+    url: &Url,
+    sender: &Sender,
+    topic: &str,
+) -> anyhow::Result<(String, Vec<(String, String)>)> {
+    let fail = || {
+        format!(
+            "merchant `{}`: the sandbox did not trigger `{topic}`",
+            sender.label
+        )
+    };
+    let mut key = HeaderValue::from_str(&sender.key)
+        .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
+    key.set_sensitive(true);
+    let response = http
+        .post(url.clone())
+        .header(api::KEY_HEADER, key)
+        .header(CONTENT_TYPE, "application/json")
+        .body(json!({ "topic": topic }).to_string())
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))
+        .with_context(fail)?;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let message = body["message"].as_str().unwrap_or_default();
+    if status.as_u16() == 404 {
+        return Err(Helped::wrap(
+            anyhow::anyhow!("`{url}` answered 404").context(fail()),
+            "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`",
+        ));
+    }
+    if !status.is_success() {
+        let help = match status.as_u16() {
+            400 if message.contains("API key") => {
+                format!(
+                    "check that `{}` holds a key the sandbox accepts (`--api-key`)",
+                    sender.key_env
+                )
+            }
+            _ => "check the topic and the sandbox's output".to_owned(),
+        };
+        let shown = crate::escape::show(message);
+        return Err(Helped::wrap(
+            anyhow::anyhow!("{status}: {shown}").context(fail()),
+            help,
+        ));
+    }
+    let data = &body["data"];
+    let id = data["id"].as_str().unwrap_or_default().to_owned();
+    let targets = data["subscriptions"]
+        .as_array()
+        .map(|subs| {
+            subs.iter()
+                .map(|s| {
+                    let field = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+                    (field("subscriptionId"), field("callbackUrl"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((id, targets))
+}
