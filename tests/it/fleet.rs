@@ -13,9 +13,28 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
 
-/// A world whose sandbox knows `n` merchants, each in `m/store-I.yaml`
-/// with key variable `KEY_I` holding `key-I-5ecr3t`; returns the
-/// environment the runs need.
+/// A world whose sandbox knows some merchants, and their keys.
+struct Fleet {
+    world: World,
+    env: Vec<(String, String)>,
+}
+
+impl Fleet {
+    /// `n` merchants, each in `m/store-I.yaml` with key variable `KEY_I`
+    /// holding `key-I-5ecr3t`.
+    fn new(n: usize) -> Fleet {
+        let (world, env) = fleet(n);
+        Fleet { world, env }
+    }
+
+    /// Runs with the fleet's keys in the environment.
+    fn run(&self, args: &[&str]) -> Run {
+        let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.world.run_env(args, &env)
+    }
+}
+
+/// The world and environment of [`Fleet::new`].
 fn fleet(n: usize) -> (World, Vec<(String, String)>) {
     let keys: Vec<String> = (0..n).map(|i| format!("key-{i}-5ecr3t")).collect();
     let config = SandboxConfig {
@@ -40,12 +59,6 @@ fn fleet(n: usize) -> (World, Vec<(String, String)>) {
     (world, env)
 }
 
-/// Runs with the fleet's keys in the environment.
-fn run_fleet(world: &World, env: &[(String, String)], args: &[&str]) -> Run {
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    world.run_env(args, &env)
-}
-
 /// The merchants a `plan --format json` run planned.
 fn planned(run: &Run) -> Vec<String> {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}\n{run}"));
@@ -59,59 +72,45 @@ fn planned(run: &Run) -> Vec<String> {
 
 #[test]
 fn merchant_sends_only_that_stores_requests() {
-    let (world, env) = fleet(3);
-    let run = run_fleet(
-        &world,
-        &env,
-        &["plan", "-f", "m", "--merchant", "store-1", "--format", "json"],
-    );
+    let fleet = Fleet::new(3);
+    let world = &fleet.world;
+    let run = fleet.run(&["plan", "-f", "m", "--merchant", "store-1", "--format", "json"]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(planned(&run), ["store-1"]);
     assert_eq!(world.sandbox.stats().get, 1, "one GET, for store-1 only");
 
-    let run = run_fleet(
-        &world,
-        &env,
-        &["apply", "-f", "m", "--merchant", "store-1", "--auto-approve"],
-    );
+    let run = fleet.run(&["apply", "-f", "m", "--merchant", "store-1", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(live_of(&world.sandbox, "key-1-5ecr3t").len(), 1);
     for other in ["key-0-5ecr3t", "key-2-5ecr3t"] {
         assert!(live_of(&world.sandbox, other).is_empty(), "{run}");
     }
-    let run = run_fleet(&world, &env, &["drift", "-f", "m", "--merchant", "store-1"]);
+    let run = fleet.run(&["drift", "-f", "m", "--merchant", "store-1"]);
     assert_eq!(run.code, 0, "store-1 is in sync now\n{run}");
-    let run = run_fleet(&world, &env, &["drift", "-f", "m", "--merchant", "store-[02]"]);
+    let run = fleet.run(&["drift", "-f", "m", "--merchant", "store-[02]"]);
     assert_eq!(run.code, 2, "the others are not\n{run}");
 }
 
 #[test]
 fn merchant_globs_repeat_and_each_must_match() {
-    let (world, env) = fleet(3);
-    let run = run_fleet(
-        &world,
-        &env,
-        &[
-            "plan",
-            "-f",
-            "m",
-            "--merchant",
-            "store-0",
-            "--merchant",
-            "*-2",
-            "--format",
-            "json",
-        ],
-    );
+    let fleet = Fleet::new(3);
+    let world = &fleet.world;
+    let run = fleet.run(&[
+        "plan",
+        "-f",
+        "m",
+        "--merchant",
+        "store-0",
+        "--merchant",
+        "*-2",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(planned(&run), ["store-0", "store-2"]);
 
     let before = world.sandbox.stats().total;
-    let run = run_fleet(
-        &world,
-        &env,
-        &["plan", "-f", "m", "--merchant", "store-0", "--merchant", "nope-*"],
-    );
+    let run = fleet.run(&["plan", "-f", "m", "--merchant", "store-0", "--merchant", "nope-*"]);
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stderr.contains("no merchant matches `--merchant nope-*`"),
@@ -123,14 +122,11 @@ fn merchant_globs_repeat_and_each_must_match() {
 
 #[test]
 fn shards_cover_every_merchant_exactly_once() {
-    let (world, env) = fleet(7);
+    let fleet = Fleet::new(7);
+    let world = &fleet.world;
     let mut seen = Vec::new();
     for shard in ["1/2", "2/2"] {
-        let run = run_fleet(
-            &world,
-            &env,
-            &["plan", "-f", "m", "--shard", shard, "--format", "json"],
-        );
+        let run = fleet.run(&["plan", "-f", "m", "--shard", shard, "--format", "json"]);
         assert_eq!(run.code, 0, "{run}");
         let merchants = planned(&run);
         assert!(
@@ -151,15 +147,12 @@ fn shards_cover_every_merchant_exactly_once() {
 
 #[test]
 fn an_empty_shard_is_fine() {
-    let (world, env) = fleet(1);
+    let fleet = Fleet::new(1);
+    let world = &fleet.world;
     let mut planned_in = Vec::new();
     for k in 1..=5 {
         let shard = format!("{k}/5");
-        let run = run_fleet(
-            &world,
-            &env,
-            &["plan", "-f", "m", "--shard", &shard, "--format", "json"],
-        );
+        let run = fleet.run(&["plan", "-f", "m", "--shard", &shard, "--format", "json"]);
         assert_eq!(run.code, 0, "{run}");
         if planned(&run).is_empty() {
             assert!(
@@ -176,14 +169,15 @@ fn an_empty_shard_is_fine() {
 
 #[test]
 fn bad_shards_are_usage_errors() {
-    let (world, env) = fleet(1);
+    let fleet = Fleet::new(1);
+    let world = &fleet.world;
     for (shard, says) in [
         ("0/2", "numbered from 1"),
         ("3/2", "there is no shard 3 of 2"),
         ("1/0", "at least 1"),
         ("x/y", "is not a shard"),
     ] {
-        let run = run_fleet(&world, &env, &["plan", "-f", "m", "--shard", shard]);
+        let run = fleet.run(&["plan", "-f", "m", "--shard", shard]);
         assert_eq!(run.code, 1, "{run}");
         assert!(
             run.stderr.contains(&format!("`{shard}`")) && run.stderr.contains(says),
@@ -195,20 +189,17 @@ fn bad_shards_are_usage_errors() {
 
 #[test]
 fn a_saved_plan_holds_only_the_selected_merchants() {
-    let (world, env) = fleet(3);
-    let run = run_fleet(
-        &world,
-        &env,
-        &["plan", "-f", "m", "--merchant", "store-2", "--out", "p.json"],
-    );
+    let fleet = Fleet::new(3);
+    let world = &fleet.world;
+    let run = fleet.run(&["plan", "-f", "m", "--merchant", "store-2", "--out", "p.json"]);
     assert_eq!(run.code, 0, "{run}");
     let show = world.run(&["show", "p.json", "--format", "json"]);
     assert_eq!(planned(&show), ["store-2"]);
-    let run = run_fleet(&world, &env, &["apply", "--plan", "p.json", "--auto-approve"]);
+    let run = fleet.run(&["apply", "--plan", "p.json", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(live_of(&world.sandbox, "key-2-5ecr3t").len(), 1);
     assert!(live_of(&world.sandbox, "key-0-5ecr3t").is_empty());
-    let both = run_fleet(&world, &env, &["apply", "--plan", "p.json", "--shard", "1/2"]);
+    let both = fleet.run(&["apply", "--plan", "p.json", "--shard", "1/2"]);
     assert_eq!(both.code, 1, "a saved plan is applied whole\n{both}");
 }
 
