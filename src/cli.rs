@@ -171,12 +171,27 @@ pub struct ManifestArgs {
     pub policy: Option<PathBuf>,
 }
 
+/// `--merchant` and `--shard` (README "Agencies and fleets"), shared by
+/// `plan`, `apply`, `drift` and `check`.
+#[derive(Debug, Args, Default)]
+pub struct SelectArgs {
+    /// Only merchants whose label matches GLOB (repeatable)
+    #[arg(long = "merchant", value_name = "GLOB")]
+    pub merchants: Vec<String>,
+    /// Only the K-th of N disjoint shards of merchants, by a stable hash of the label (a CI matrix)
+    #[arg(long, value_name = "K/N", value_parser = crate::select::Shard::parse)]
+    pub shard: Option<crate::select::Shard>,
+}
+
 /// `plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Manifests to plan.
     #[command(flatten)]
     pub manifests: ManifestArgs,
+    /// Which merchants.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -200,6 +215,9 @@ pub struct ApplyArgs {
     /// Manifests to apply.
     #[command(flatten)]
     pub manifests: ManifestArgs,
+    /// Which merchants (not with --plan: a saved plan is applied whole).
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Apply without asking for confirmation (required without a terminal)
     #[arg(long)]
     pub auto_approve: bool,
@@ -216,7 +234,7 @@ pub struct ApplyArgs {
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub wait: u64,
     /// Apply this saved plan (from `plan --out`) exactly; refused if live changed since (no -f)
-    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "merchants", "shard"])]
     pub plan: Option<PathBuf>,
     /// Do not append a Markdown summary to $GITHUB_STEP_SUMMARY
     #[arg(long)]
@@ -232,6 +250,9 @@ pub struct DriftArgs {
     /// Manifests to check.
     #[command(flatten)]
     pub manifests: ManifestArgs,
+    /// Which merchants.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -246,9 +267,9 @@ pub struct CheckArgs {
     /// Manifests whose callback URLs to probe.
     #[command(flatten)]
     pub manifests: ManifestArgs,
-    /// Only merchants whose label matches GLOB (repeatable)
-    #[arg(long = "merchant", value_name = "GLOB")]
-    pub merchants: Vec<String>,
+    /// Which merchants.
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Also POST one synthetic event per subscription, marked `"test": true` in its metadata
     #[arg(long)]
     pub send_test_event: bool,

@@ -30,6 +30,7 @@ pub mod render;
 pub mod sandbox;
 pub mod saved;
 pub mod secret;
+pub mod select;
 pub mod topic;
 
 /// This build's version: the package version, and the git commit when

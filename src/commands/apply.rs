@@ -36,7 +36,8 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
             }
         },
         None => {
-            let targets = fetch(ctx, &args.manifests.files).await?;
+            let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
+            let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
             let plan = plan_targets(ctx, &targets);
             (targets, plan)
         }

@@ -8,13 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt as _;
 
-use super::{load, Context, Helped};
+use super::{load, Context};
 use crate::check::probe::Prober;
 use crate::check::{self, render, Callback, Delivery, Outcome};
 use crate::cli::CheckArgs;
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
-use crate::model::MerchantManifest;
 use crate::render::Format;
 
 /// Callback URLs probed at once.
@@ -22,7 +21,7 @@ const CONCURRENCY: usize = 16;
 
 /// Runs `check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
-    let manifests = select(load(ctx, &args.manifests.files)?, &args.merchants)?;
+    let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, &args.select)?;
     let callbacks = check::callbacks(&manifests);
     let outcomes = probe_all(&prober(ctx)?, callbacks, args.send_test_event).await;
     ctx.out(&match args.format {
@@ -35,36 +34,6 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Error
     })
-}
-
-/// Keeps the merchants whose label matches one of `globs` (all when none).
-pub(super) fn select(
-    manifests: Vec<MerchantManifest>,
-    globs: &[String],
-) -> anyhow::Result<Vec<MerchantManifest>> {
-    if globs.is_empty() {
-        return Ok(manifests);
-    }
-    let mut set = globset::GlobSetBuilder::new();
-    for g in globs {
-        let glob = globset::Glob::new(g).map_err(|e| {
-            Helped::wrap(
-                anyhow::anyhow!("`--merchant {g}` is not a valid glob: {e}"),
-                "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
-            )
-        })?;
-        set.add(glob);
-    }
-    let set = set.build()?;
-    let labels: Vec<String> = manifests.iter().map(|m| format!("`{}`", m.label)).collect();
-    let kept: Vec<_> = manifests.into_iter().filter(|m| set.is_match(&m.label)).collect();
-    if kept.is_empty() {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("no merchant matches `--merchant {}`", globs.join(" --merchant ")),
-            format!("the manifests declare {}", labels.join(", ")),
-        ));
-    }
-    Ok(kept)
 }
 
 /// A prober with the run's timeout and extra CA certificates.

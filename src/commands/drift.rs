@@ -1,7 +1,7 @@
 //! `invhooks drift`: the plan read as a report of hand-made changes; exit 0
 //! in sync, 2 on drift, 1 on error.
 
-use super::fetch::{fetch, plan_targets};
+use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
 use super::Context;
 use crate::cli::DriftArgs;
 use crate::exit::Exit;
@@ -9,7 +9,7 @@ use crate::render::{drift, Format};
 
 /// Runs `drift`.
 pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
-    let targets = fetch(ctx, &args.manifests.files).await?;
+    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let plan = plan_targets(ctx, &targets);
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color),

@@ -1,15 +1,25 @@
-//! From manifests to [`Target`]s: load and validate the files, read each
-//! merchant's key, and fetch every live list (one GET per merchant,
-//! concurrently) with the hints a failed read needs. `plan`, `drift`,
-//! `apply` and `apply --plan` all come through here.
+//! From manifests to [`Target`]s: load and validate the files, keep the
+//! selected merchants (`--merchant`, `--shard`), read each merchant's key,
+//! and fetch every live list (one GET per merchant, a bounded number at
+//! once) with the hints a failed read needs. `plan`, `drift`, `apply` and
+//! `apply --plan` all come through here.
 
 use std::path::PathBuf;
 
+use futures_util::StreamExt as _;
+
 use super::{Context, Helped};
 use crate::api::{self, ApiKey, Client};
+use crate::cli::SelectArgs;
 use crate::manifest;
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
+use crate::select::Selection;
+
+/// List reads in flight across merchants when the command has no flags for
+/// it: `apply`'s defaults, `--merchant-parallelism` 16 × `--parallelism` 4
+/// (README "Agencies and fleets").
+pub const READS_IN_FLIGHT: usize = 16 * 4;
 
 /// Reads the process environment, for manifest `${VAR}` expansion.
 pub fn process_env(name: &str) -> Option<String> {
@@ -69,35 +79,94 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     }
 }
 
-/// Loads manifests, then reads every merchant's live list.
-pub async fn fetch(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<Target>> {
+/// Loads manifests, keeps the selected merchants, then reads their live
+/// lists, at most `reads` at once.
+pub async fn fetch(
+    ctx: &Context,
+    files: &[PathBuf],
+    select: &SelectArgs,
+    reads: usize,
+) -> anyhow::Result<Vec<Target>> {
     let manifests = load(ctx, files)?;
-    targets(ctx, manifests, |m| {
+    // Checked over every merchant, not only the selected: two shards
+    // sharing a store would undo each other.
+    refuse_same_store(ctx, &manifests)?;
+    let manifests = selected(ctx, manifests, select)?;
+    targets(ctx, manifests, reads, |m| {
         format!("merchant `{}` in {}", m.label, m.file.display())
     })
     .await
 }
 
-/// Reads every merchant's live list (one GET each, concurrently) with the
-/// key its manifest names; `who` says where a merchant was declared, for
-/// the message when its key is missing. The first failed read is the error.
+/// Keeps the merchants `select` picks (README "Agencies and fleets"); a
+/// `--merchant` glob matching no label is an error, an empty shard is not.
+pub fn selected(
+    ctx: &Context,
+    manifests: Vec<MerchantManifest>,
+    select: &SelectArgs,
+) -> anyhow::Result<Vec<MerchantManifest>> {
+    let selection = Selection::new(&select.merchants, select.shard).map_err(|(glob, e)| {
+        Helped::wrap(
+            anyhow::anyhow!("`--merchant {glob}` is not a valid glob: {e}"),
+            "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
+        )
+    })?;
+    if selection.is_everything() {
+        return Ok(manifests);
+    }
+    let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
+    if let Some(glob) = selection.unmatched(&labels).first() {
+        let mut some: Vec<String> = labels.iter().take(5).map(|l| format!("`{l}`")).collect();
+        if labels.len() > some.len() {
+            some.push(format!("… ({} in all)", labels.len()));
+        }
+        return Err(Helped::wrap(
+            anyhow::anyhow!("no merchant matches `--merchant {glob}`"),
+            format!("the manifests declare {}", some.join(", ")),
+        ));
+    }
+    let kept: Vec<_> = manifests
+        .into_iter()
+        .filter(|m| selection.selects(&m.label))
+        .collect();
+    if kept.is_empty() {
+        if let Some(shard) = select.shard {
+            ctx.status(&format!("no merchant in shard {shard}"));
+        }
+    }
+    Ok(kept)
+}
+
+/// Two merchants with one key manage one store twice: each run would
+/// delete the other's subscriptions. Compared by digest, never shown.
+fn refuse_same_store(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
+    let same = manifest::same_store(manifests, &process_env);
+    match same.is_empty() {
+        true => Ok(()),
+        false => Err(problems(ctx, &manifest::Diagnostics(same))),
+    }
+}
+
+/// Reads every merchant's live list (one GET each, at most `reads` at once,
+/// in manifest order) with the key its manifest names; `who` says where a
+/// merchant was declared, for the message when its key is missing. The
+/// first failed read (in manifest order) is the error.
 pub async fn targets(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,
+    reads: usize,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
-    // Two merchants with one key manage one store twice: each run would
-    // delete the other's subscriptions. Compared by digest, never shown.
-    let same = manifest::same_store(&manifests, &process_env);
-    if !same.is_empty() {
-        return Err(problems(ctx, &manifest::Diagnostics(same)));
-    }
+    refuse_same_store(ctx, &manifests)?;
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let key = api_key(&m.api_key_env, &who(m))?;
         clients.push((ctx.client(&key)?, key));
     }
-    let lists = futures_util::future::join_all(clients.iter().map(|(c, _)| c.list())).await;
+    let lists: Vec<_> = futures_util::stream::iter(clients.iter().map(|(c, _)| c.list()))
+        .buffered(reads.max(1))
+        .collect()
+        .await;
     let mut targets = Vec::with_capacity(manifests.len());
     for ((manifest, (client, key)), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;

@@ -1,7 +1,7 @@
 //! `invhooks plan`: load → fetch (one GET per merchant) → diff → render;
 //! optionally save the plan (`--out`) and summarise it for GitHub Actions.
 
-use super::fetch::{fetch, plan_targets};
+use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
 use super::{check, saved, Context};
 use crate::cli::PlanArgs;
 use crate::exit::Exit;
@@ -10,7 +10,7 @@ use crate::render::{self, markdown, text, Format};
 
 /// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
-    let targets = fetch(ctx, &args.manifests.files).await?;
+    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let plan = plan_targets(ctx, &targets);
     if let Some(out) = &args.out {
         saved::write(ctx, out, &targets)?;

@@ -121,7 +121,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     fetch::police(ctx, &manifests)?;
-    let targets = fetch::targets(ctx, manifests, |m| {
+    let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, |m| {
         format!("merchant `{}` in plan {shown}", m.label)
     })
     .await?;

@@ -16,7 +16,6 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::base_url::is_inveterate;
-use super::check::select;
 use super::{api_key, load, Context, Helped};
 use crate::api::{self, ApiKey};
 use crate::cli::TriggerArgs;
@@ -114,7 +113,11 @@ fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
         [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),
         files => files.to_vec(),
     };
-    let manifests = select(load(ctx, &files)?, &args.merchants)?;
+    let selection = crate::cli::SelectArgs {
+        merchants: args.merchants.clone(),
+        shard: None,
+    };
+    let manifests = super::fetch::selected(ctx, load(ctx, &files)?, &selection)?;
     manifests
         .into_iter()
         .map(|m| {

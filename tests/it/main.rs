@@ -17,6 +17,7 @@ mod drift;
 mod excerpts;
 mod export;
 mod faults;
+mod fleet;
 mod hostile_manifest;
 mod interrupts;
 mod keys;

@@ -472,3 +472,46 @@ fn gitlab_example_runs_validate_plan_apply_and_drift() {
     assert_eq!(doc["drift"]["allow_failure"]["exit_codes"][0], 2);
     assert_eq!(world.live().len(), 2);
 }
+
+#[test]
+fn fleet_workflow_plans_every_merchant_once_over_its_shards() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/github-actions/fleet.yml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let shards = doc["jobs"]["plan"]["strategy"]["matrix"]["shard"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(
+        doc["env"]["SHARDS"].as_str(),
+        Some(shards.len().to_string().as_str())
+    );
+    let mut planned = 0;
+    for shard in shards {
+        // What GitHub substitutes before the action splits its args.
+        let k = scalar(shard).unwrap();
+        let one: Value = serde_yaml::from_str(&text.replace("${{ matrix.shard }}", &k)).unwrap();
+        let found = invocations(&github_scripts(&one));
+        assert!(
+            found.iter().all(|a| a.contains(&"--shard".to_owned())),
+            "{found:?}"
+        );
+        let (_, runs) = exercise(&found, true);
+        assert_eq!(subcommands(&runs), ["plan"]);
+        let (_, plan) = &runs[0];
+        assert!(
+            plan.stdout.starts_with("<!-- invhooks plan -->"),
+            "{}",
+            plan.stdout
+        );
+        planned += usize::from(plan.code == 2);
+    }
+    assert_eq!(
+        planned, 1,
+        "the one test merchant, with changes, in exactly one shard"
+    );
+    let merge = serde_yaml::to_string(&doc["jobs"]["summary"]).unwrap();
+    assert!(
+        merge.contains("GITHUB_STEP_SUMMARY") && merge.contains("download-artifact"),
+        "{merge}"
+    );
+}

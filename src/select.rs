@@ -1,0 +1,147 @@
+//! Which merchants a run touches (README "Agencies and fleets"): label
+//! globs (`--merchant`) and a stable shard (`--shard K/N`). Pure: no
+//! environment, no I/O.
+
+use std::fmt;
+
+use crate::model::Pattern;
+
+/// `--shard K/N`: the K-th (1-based) of N disjoint shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, `1..=n`.
+    pub k: u64,
+    /// How many shards, at least 1.
+    pub n: u64,
+}
+
+impl Shard {
+    /// Parses `K/N` with `1 <= K <= N`; the error says what to write.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let usage = "write `K/N` with 1 ≤ K ≤ N, e.g. `--shard 1/4`";
+        let Some((k, n)) = text.split_once('/') else {
+            return Err(format!("`{text}` is not a shard: {usage}"));
+        };
+        let number = |part: &str| part.trim().parse::<u64>().ok();
+        match (number(k), number(n)) {
+            (_, Some(0)) => Err(format!("`{text}`: the shard count N must be at least 1")),
+            (Some(0), Some(_)) => Err(format!("`{text}`: shards are numbered from 1: {usage}")),
+            (Some(k), Some(n)) if k > n => Err(format!("`{text}`: there is no shard {k} of {n}: {usage}")),
+            (Some(k), Some(n)) => Ok(Shard { k, n }),
+            _ => Err(format!("`{text}` is not a shard: {usage}")),
+        }
+    }
+
+    /// Whether `label` is in this shard: FNV-1a 64-bit of the label's UTF-8
+    /// bytes, modulo N, equals K − 1. Fixed forever: a label stays in its
+    /// shard across versions.
+    pub fn holds(&self, label: &str) -> bool {
+        fnv1a64(label.as_bytes()) % self.n == self.k - 1
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// FNV-1a, 64-bit (offset basis `0xcbf29ce484222325`, prime `0x100000001b3`).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The merchants a run selects: any of `globs` (all when empty), within
+/// `shard` (all when none).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// `--merchant` globs, matched against labels.
+    pub globs: Vec<Pattern>,
+    /// `--shard`.
+    pub shard: Option<Shard>,
+}
+
+impl Selection {
+    /// Compiles `globs`; the error names the glob that does not compile.
+    pub fn new(globs: &[String], shard: Option<Shard>) -> Result<Selection, (String, globset::Error)> {
+        let globs = globs
+            .iter()
+            .map(|g| Pattern::new(g).map_err(|e| (g.clone(), e)))
+            .collect::<Result<_, _>>()?;
+        Ok(Selection { globs, shard })
+    }
+
+    /// Whether the run touches the merchant labelled `label`.
+    pub fn selects(&self, label: &str) -> bool {
+        let globbed = self.globs.is_empty() || self.globs.iter().any(|g| g.is_match(label));
+        globbed && self.shard.is_none_or(|s| s.holds(label))
+    }
+
+    /// The globs that match none of `labels` (each must match one).
+    pub fn unmatched<'a>(&'a self, labels: &[&str]) -> Vec<&'a str> {
+        self.globs
+            .iter()
+            .filter(|g| !labels.iter().any(|l| g.is_match(l)))
+            .map(Pattern::as_str)
+            .collect()
+    }
+
+    /// Whether the selection narrows anything.
+    pub fn is_everything(&self) -> bool {
+        self.globs.is_empty() && self.shard.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_published_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn the_readme_example_shards() {
+        let third = |label: &str| (1..=3).find(|&k| Shard { k, n: 3 }.holds(label));
+        let homes = ["beta-us", "acme-us", "acme-uk", "acme-eu", "beta-eu"].map(third);
+        assert_eq!(homes, [1, 2, 2, 3, 3].map(Some));
+    }
+
+    #[test]
+    fn shards_partition_labels() {
+        let labels: Vec<String> = (0..200).map(|i| format!("store-{i}")).collect();
+        for n in 1..=7 {
+            for label in &labels {
+                let homes = (1..=n).filter(|&k| Shard { k, n }.holds(label)).count();
+                assert_eq!(homes, 1, "{label} in {n} shards");
+            }
+        }
+    }
+
+    #[test]
+    fn shard_parse_errors_say_what_to_write() {
+        assert_eq!(Shard::parse("2/3"), Ok(Shard { k: 2, n: 3 }));
+        for bad in ["0/2", "3/2", "1/0", "x/y", "1", "", "1/2/3", "-1/2"] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{e}");
+        }
+    }
+
+    #[test]
+    fn globs_and_shard_combine() {
+        let all = Selection::new(&[], None).unwrap();
+        assert!(all.selects("x") && all.is_everything());
+        let some = Selection::new(&["eu-*".into(), "us-1".into()], None).unwrap();
+        assert!(some.selects("eu-9") && some.selects("us-1") && !some.selects("us-2"));
+        assert_eq!(some.unmatched(&["eu-1"]), vec!["us-1"]);
+        let shard = Shard { k: 1, n: 2 };
+        let both = Selection::new(&["eu-*".into()], Some(shard)).unwrap();
+        assert_eq!(both.selects("eu-1"), shard.holds("eu-1"));
+        assert!(Selection::new(&["[".into()], None).is_err());
+    }
+}
