@@ -15,6 +15,7 @@ mod drift;
 mod excerpts;
 mod export;
 mod faults;
+mod fleet_files;
 mod hostile_manifest;
 mod interrupts;
 mod keys;
