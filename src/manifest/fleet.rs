@@ -14,9 +14,8 @@ use super::expand::is_var_name;
 use super::lines::{child, Seg};
 use super::raw::{RawFleetEntry, DEFAULT_API_KEY_ENV, FLEET_FIELDS, MAX_VARS};
 use super::read::{kind, read_mapping, Ctx, Parsed};
-use super::validate::{api_key_env, body, check_label, entries, Shared};
+use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
 use crate::escape::show;
-use crate::model::MerchantManifest;
 
 /// Most `merchants` entries in one file.
 pub(super) const MAX_MERCHANTS: usize = 10_000;
@@ -34,15 +33,6 @@ struct Head {
     vars: BTreeMap<String, String>,
 }
 
-/// The message and help of a variable unset for a fleet merchant.
-pub(super) fn unset(merchant: &str, var: &str) -> (String, String) {
-    let merchant = show(merchant);
-    (
-        format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)"),
-        format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…"),
-    )
-}
-
 /// Validates a fleet file (`ctx` has read its top-level fields): one
 /// manifest per `merchants` entry, or every problem found.
 pub(super) fn manifests(
@@ -50,7 +40,7 @@ pub(super) fn manifests(
     map: &Mapping,
     top: &HashSet<&'static str>,
     shared: Shared,
-) -> Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>> {
+) -> Validated {
     for field in ["merchant", "apiKeyEnv"] {
         if top.contains(field) {
             ctx.error(

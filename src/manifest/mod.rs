@@ -149,7 +149,7 @@ fn load_with_anchors(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>> {
     let (value, index) = yaml::parse(file, text)?;
-    validate::manifest(file, &value, &index, env).map_err(|mut diagnostics| {
+    validate::manifest(file, &value, &index, env, fleet::manifests).map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
         diagnostics
     })

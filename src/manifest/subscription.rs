@@ -242,7 +242,16 @@ fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Opti
                     format!("variable `{var}` is not set"),
                     format!("export {var}=… or write ${{{var}:-default}}"),
                 ),
-                Some(merchant) => super::fleet::unset(merchant, &var),
+                Some(merchant) => (
+                    format!(
+                        "merchant `{}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)",
+                        show(merchant)
+                    ),
+                    format!(
+                        "add `{var}` to the `vars` of `{}`, or export {var}=…",
+                        show(merchant)
+                    ),
+                ),
             },
             ExpandError::Invalid(reference) => (
                 format!("invalid variable reference `{}` in `{field}`", show(&reference)),

@@ -4,6 +4,7 @@
 //! bad value never hides another. Value checks live in
 //! [`subscription`](super::subscription) and [`checks`](super::checks).
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
@@ -11,7 +12,6 @@ use serde_yaml::{Mapping, Value};
 use super::checks;
 use super::diagnostic::{empty, Anchors, Diagnostic, HELP_STARTS_WITH};
 use super::expand::is_var_name;
-use super::fleet;
 use super::lines::{child, LineIndex, Seg};
 use super::names::look_alike;
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
@@ -20,15 +20,23 @@ use super::subscription::{self, Declared, Options};
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::{IgnoreRule, MerchantManifest};
 
-/// Validates a parsed manifest. Returns its merchant (or, for a fleet
-/// file, each of its merchants) with the lines of the `merchant:` and
-/// `apiKeyEnv:` fields, or every problem found.
+/// What [`manifest`] returns: each merchant with the lines of its
+/// `merchant:` and `apiKeyEnv:` fields, or every problem found.
+pub(super) type Validated = Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>>;
+
+/// Validates a fleet file once its top-level fields are read (`fleet`
+/// module, passed in by `mod.rs` so that imports flow one way).
+pub(super) type Fleet = fn(Ctx<'_>, &Mapping, &HashSet<&'static str>, Shared) -> Validated;
+
+/// Validates a parsed manifest: its merchant or, with `merchants:`, each
+/// merchant of the fleet (validated by `fleet`).
 pub(super) fn manifest(
     file: &Path,
     value: &Value,
     index: &LineIndex,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>> {
+    fleet: Fleet,
+) -> Validated {
     let mut ctx = Ctx::new(file, index, env);
     let map = match value {
         Value::Mapping(map) => map,
@@ -50,7 +58,7 @@ pub(super) fn manifest(
         prune: top.value.prune.unwrap_or(true),
     };
     if top.present.contains("merchants") {
-        return fleet::manifests(ctx, map, &top.present, shared);
+        return fleet(ctx, map, &top.present, shared);
     }
     let (label, label_line) = label(&mut ctx, file, &top);
     let api_key_env = api_key_env(&mut ctx, top.value.api_key_env.clone(), &[Seg::key("apiKeyEnv")]);
