@@ -13,7 +13,7 @@ pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 
 /// One problem in a manifest, with where it is and, when there is one, how
 /// to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// The file and 1-based line the problem is on (line 1 for problems of
     /// the content as a whole; 0 when the file itself cannot be read).

@@ -17,6 +17,7 @@ mod diagnostic;
 mod expand;
 mod export;
 mod files;
+mod fleet;
 mod lines;
 mod names;
 mod raw;
@@ -30,6 +31,8 @@ mod yaml;
 mod tests;
 #[cfg(test)]
 mod tests_files;
+#[cfg(test)]
+mod tests_fleet;
 #[cfg(test)]
 mod tests_names;
 #[cfg(test)]
@@ -75,7 +78,7 @@ pub fn load_paths(
         }
         let result = files::read_file(&file).and_then(|text| load_with_anchors(&file, &text, env));
         match result {
-            Ok(manifest) => loaded.push(manifest),
+            Ok(mut manifests) => loaded.append(&mut manifests),
             Err(mut found) => diagnostics.append(&mut found),
         }
     }
@@ -91,7 +94,8 @@ pub fn load_paths(
 }
 
 /// Parses and validates one file's text (pure; `file` is only used for
-/// locations and the default label).
+/// locations and the default label). A fleet file (`merchants:`) must
+/// declare exactly one merchant here; [`load_str_all`] reads any.
 ///
 /// # Errors
 ///
@@ -101,8 +105,34 @@ pub fn load_str(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<MerchantManifest, Diagnostics> {
+    let mut all = load_str_all(file, text, env)?;
+    if all.len() != 1 {
+        let message = format!("`{}` declares {} merchants, not one", file.display(), all.len());
+        let help = "load it with the other manifests (`-f`), which reads every merchant of a fleet file";
+        return Err(Diagnostics(vec![Diagnostic::new(
+            file,
+            1,
+            message,
+            Some(help.to_owned()),
+        )]));
+    }
+    Ok(all.remove(0))
+}
+
+/// Parses and validates one file's text: its merchant, or each merchant
+/// of a fleet file (README.md "Fleet files"), in file order. Checks
+/// across merchants (labels, key variables) are [`load_paths`]'s.
+///
+/// # Errors
+///
+/// Every problem found in the text, in line order.
+pub fn load_str_all(
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<MerchantManifest>, Diagnostics> {
     load_with_anchors(file, text, env)
-        .map(|(manifest, _)| manifest)
+        .map(|all| all.into_iter().map(|(manifest, _)| manifest).collect())
         .map_err(Diagnostics)
 }
 
@@ -113,15 +143,15 @@ pub fn schema() -> serde_json::Value {
     raw::schema()
 }
 
-/// [`load_str`], also returning where the merchant-wide fields are, for
-/// the checks across files.
+/// [`load_str_all`], also returning where the merchant-wide fields are,
+/// for the checks across files.
 fn load_with_anchors(
     file: &Path,
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(MerchantManifest, Anchors), Vec<Diagnostic>> {
+) -> Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>> {
     let (value, index) = yaml::parse(file, text)?;
-    validate::manifest(file, &value, &index, env).map_err(|mut diagnostics| {
+    validate::manifest(file, &value, &index, env, fleet::manifests).map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
         diagnostics
     })

@@ -20,7 +20,10 @@ pub(crate) const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
 /// apply` makes the live side match.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(title = "invhooks manifest")]
+#[schemars(
+    title = "invhooks manifest",
+    extend("dependentSchemas" = {"merchants": {"not": {"anyOf": [{"required": ["merchant"]}, {"required": ["apiKeyEnv"]}]}}})
+)]
 pub(crate) struct RawManifest {
     /// Manifest format version; always `1`.
     #[schemars(required, schema_with = "version_schema")]
@@ -33,6 +36,13 @@ pub(crate) struct RawManifest {
     /// Inveterate API key. Default: `INVETERATE_API_KEY`.
     #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
     pub api_key_env: Option<String>,
+    /// Several merchants in one file (a fleet), instead of `merchant` /
+    /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
+    /// switches of the file. At most 10,000 entries.
+    // Entries are read one by one (`fleet`); this field gives the schema its shape.
+    #[allow(dead_code)]
+    #[schemars(length(min = 1, max = 10000))]
+    pub merchants: Option<Vec<RawFleetEntry>>,
     /// Delete live subscriptions that the manifest does not declare (and no
     /// `ignore` rule covers). With `false` they are reported as unmanaged
     /// and left alone. Default: `true`.
@@ -57,6 +67,27 @@ pub(crate) struct RawManifest {
     /// identified by its (`topic`, `name`) pair, which must be unique.
     #[allow(dead_code)]
     pub subscriptions: Option<Vec<RawSubscription>>,
+}
+
+/// One merchant of a fleet file.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(rename = "FleetMerchant")]
+pub(crate) struct RawFleetEntry {
+    /// Label shown in output for this merchant; required in a fleet, and
+    /// unique across every manifest loaded together.
+    #[schemars(required, length(min = 1))]
+    pub merchant: Option<String>,
+    /// Name of the environment variable that holds this merchant's API key.
+    /// Default: `INVETERATE_API_KEY`.
+    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
+    pub api_key_env: Option<String>,
+    /// Values for `${VAR}` in this merchant's subscriptions, looked up
+    /// before the environment. Each value is literal text (never expanded
+    /// itself); a variable holding an API key cannot be defined here.
+    #[allow(dead_code)]
+    #[schemars(schema_with = "vars_schema")]
+    pub vars: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// One declared subscription, or one per topic with `topics`.
@@ -140,6 +171,18 @@ fn version_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "integer", "const": 1 })
 }
 
+fn vars_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": { "type": "string" },
+        "maxProperties": MAX_VARS,
+    })
+}
+
+/// Most `vars` of one fleet merchant.
+pub(crate) const MAX_VARS: usize = 1_000;
+
 fn topic_schema(_: &mut SchemaGenerator) -> Schema {
     let mut choices: Vec<serde_json::Value> = Topic::ALL
         .iter()
@@ -189,6 +232,8 @@ pub(crate) enum Kind {
     StrOrList,
     /// A list of mappings (entries checked one by one).
     List,
+    /// A mapping (entries checked one by one).
+    Map,
 }
 
 impl Kind {
@@ -201,6 +246,7 @@ impl Kind {
             Kind::StrList => "a list of strings",
             Kind::StrOrList => "a string or a list of strings",
             Kind::List => "a list",
+            Kind::Map => "a mapping of names to values",
         }
     }
 
@@ -212,6 +258,7 @@ impl Kind {
             Kind::Bool => "boolean",
             Kind::Str | Kind::StrOrList => "string",
             Kind::StrList | Kind::List => "array",
+            Kind::Map => "object",
         }
     }
 }
@@ -234,11 +281,19 @@ pub(crate) const MANIFEST_FIELDS: &[Field] = &[
     field("version", Kind::Version),
     field("merchant", Kind::Str),
     field("apiKeyEnv", Kind::Str),
+    field("merchants", Kind::List),
     field("prune", Kind::Bool),
     field("allowHttp", Kind::Bool),
     field("allowUnknownTopics", Kind::Bool),
     field("ignore", Kind::List),
     field("subscriptions", Kind::List),
+];
+
+/// The fields of [`RawFleetEntry`].
+pub(crate) const FLEET_FIELDS: &[Field] = &[
+    field("merchant", Kind::Str),
+    field("apiKeyEnv", Kind::Str),
+    field("vars", Kind::Map),
 ];
 
 /// The fields of [`RawSubscription`].

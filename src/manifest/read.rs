@@ -25,6 +25,9 @@ pub(super) struct Ctx<'a> {
     /// The variable holding this merchant's API key (`apiKeyEnv`): values
     /// may not reference it or contain its value.
     pub(super) key_env: String,
+    /// The fleet merchant whose values are being checked (`None` outside
+    /// a fleet file): messages about its `vars` name it.
+    pub(super) merchant: Option<String>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -37,8 +40,23 @@ impl<'a> Ctx<'a> {
             index,
             env,
             key_env: DEFAULT_API_KEY_ENV.to_owned(),
+            merchant: None,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// A walk of the same file with another environment lookup, the
+    /// default key variable and no problems yet.
+    pub(super) fn with_env<'b>(&self, env: &'b dyn Fn(&str) -> Option<String>) -> Ctx<'b>
+    where
+        'a: 'b,
+    {
+        Ctx::new(self.file, self.index, env)
+    }
+
+    /// The file being walked.
+    pub(super) fn file(&self) -> &Path {
+        self.file
     }
 
     /// Every problem recorded, in the order found.

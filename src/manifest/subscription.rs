@@ -313,10 +313,22 @@ fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Opti
     let syntax_help = "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`";
     for error in errors {
         let (message, help) = match error {
-            ExpandError::Unset(var) => (
-                format!("variable `{var}` is not set"),
-                format!("export {var}=… or write ${{{var}:-default}}"),
-            ),
+            ExpandError::Unset(var) => match &ctx.merchant {
+                None => (
+                    format!("variable `{var}` is not set"),
+                    format!("export {var}=… or write ${{{var}:-default}}"),
+                ),
+                Some(merchant) => (
+                    format!(
+                        "merchant `{}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)",
+                        show(merchant)
+                    ),
+                    format!(
+                        "add `{var}` to the `vars` of `{}`, or export {var}=…",
+                        show(merchant)
+                    ),
+                ),
+            },
             ExpandError::Invalid(reference) => (
                 format!("invalid variable reference `{}` in `{field}`", show(&reference)),
                 syntax_help.to_owned(),

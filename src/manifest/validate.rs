@@ -4,6 +4,7 @@
 //! bad value never hides another. Value checks live in
 //! [`subscription`](super::subscription) and [`checks`](super::checks).
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
@@ -19,14 +20,23 @@ use super::subscription::{self, Declared, Options};
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::{IgnoreRule, MerchantManifest};
 
-/// Validates a parsed manifest. Returns it with the lines of its
+/// What [`manifest`] returns: each merchant with the lines of its
 /// `merchant:` and `apiKeyEnv:` fields, or every problem found.
+pub(super) type Validated = Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>>;
+
+/// Validates a fleet file once its top-level fields are read (`fleet`
+/// module, passed in by `mod.rs` so that imports flow one way).
+pub(super) type Fleet = fn(Ctx<'_>, &Mapping, &HashSet<&'static str>, Shared) -> Validated;
+
+/// Validates a parsed manifest: its merchant or, with `merchants:`, each
+/// merchant of the fleet (validated by `fleet`).
 pub(super) fn manifest(
     file: &Path,
     value: &Value,
     index: &LineIndex,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(MerchantManifest, Anchors), Vec<Diagnostic>> {
+    fleet: Fleet,
+) -> Validated {
     let mut ctx = Ctx::new(file, index, env);
     let map = match value {
         Value::Mapping(map) => map,
@@ -37,30 +47,26 @@ pub(super) fn manifest(
             return Err(ctx.into_diagnostics());
         }
     };
-    let lists = ["ignore", "subscriptions"];
+    let lists = ["ignore", "subscriptions", "merchants"];
     let top: Parsed<RawManifest> = read_mapping(&mut ctx, map, &[], MANIFEST_FIELDS, "manifest", &lists);
     check_version(&mut ctx, &top);
-    let (label, label_line) = label(&mut ctx, file, &top);
-    let api_key_env = api_key_env(&mut ctx, &top);
-    ctx.key_env = api_key_env.clone();
-    let options = Options {
-        allow_http: top.value.allow_http.unwrap_or(false),
-        allow_unknown_topics: top.value.allow_unknown_topics.unwrap_or(false),
+    let shared = Shared {
+        options: Options {
+            allow_http: top.value.allow_http.unwrap_or(false),
+            allow_unknown_topics: top.value.allow_unknown_topics.unwrap_or(false),
+        },
+        prune: top.value.prune.unwrap_or(true),
     };
-    let ignore = ignore_rules(&mut ctx, map);
-    let declared = subscriptions(&mut ctx, map, options);
-    checks::cross(&mut ctx, &declared, &ignore);
+    if top.present.contains("merchants") {
+        return fleet(ctx, map, &top.present, shared);
+    }
+    let (label, label_line) = label(&mut ctx, file, &top);
+    let api_key_env = api_key_env(&mut ctx, top.value.api_key_env.clone(), &[Seg::key("apiKeyEnv")]);
+    ctx.key_env = api_key_env.clone();
+    let (ignore, declared) = body(&mut ctx, map, shared.options);
     if !ctx.is_clean() {
         return Err(ctx.into_diagnostics());
     }
-    let manifest = MerchantManifest {
-        label,
-        file: file.to_path_buf(),
-        api_key_env,
-        prune: top.value.prune.unwrap_or(true),
-        ignore,
-        subscriptions: declared.into_iter().map(|d| d.sub).collect(),
-    };
     let anchors = Anchors {
         label: label_line,
         api_key_env: top
@@ -68,7 +74,49 @@ pub(super) fn manifest(
             .contains("apiKeyEnv")
             .then(|| ctx.line(&[Seg::key("apiKeyEnv")])),
     };
-    Ok((manifest, anchors))
+    Ok(vec![(
+        shared.merchant(file, label, api_key_env, ignore, declared),
+        anchors,
+    )])
+}
+
+/// What every merchant of a file shares: the switches and `prune`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shared {
+    /// `allowHttp` and `allowUnknownTopics`.
+    pub(super) options: Options,
+    /// `prune`.
+    pub(super) prune: bool,
+}
+
+impl Shared {
+    /// One merchant's manifest from its validated parts.
+    pub(super) fn merchant(
+        self,
+        file: &Path,
+        label: String,
+        api_key_env: String,
+        ignore: Vec<IgnoreRule>,
+        declared: Vec<Declared>,
+    ) -> MerchantManifest {
+        MerchantManifest {
+            label,
+            file: file.to_path_buf(),
+            api_key_env,
+            prune: self.prune,
+            ignore,
+            subscriptions: declared.into_iter().map(|d| d.sub).collect(),
+        }
+    }
+}
+
+/// The `ignore` rules and subscriptions of a file, checked with `ctx`'s
+/// environment and key variable.
+pub(super) fn body(ctx: &mut Ctx<'_>, map: &Mapping, options: Options) -> (Vec<IgnoreRule>, Vec<Declared>) {
+    let ignore = ignore_rules(ctx, map);
+    let declared = subscriptions(ctx, map, options);
+    checks::cross(ctx, &declared, &ignore);
+    (ignore, declared)
 }
 
 fn check_version(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) {
@@ -96,28 +144,34 @@ fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, 
     }
     let path = [Seg::key("merchant")];
     let label = top.value.merchant.clone().unwrap_or_default();
+    let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
+    check_label(ctx, &path, &label, help);
+    (label, ctx.line(&path))
+}
+
+/// Checks a `merchant:` label at `path`; `empty_help` says what to do when
+/// it is empty.
+pub(super) fn check_label(ctx: &mut Ctx<'_>, path: &[Seg], label: &str, empty_help: String) {
     if label.trim().is_empty() {
-        let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
-        ctx.error(&path, "`merchant` is empty".to_owned(), Some(help));
+        ctx.error(path, "`merchant` is empty".to_owned(), Some(empty_help));
     } else if label.chars().any(char::is_control) {
         let message = "`merchant` contains a control character".to_owned();
-        ctx.error(&path, message, Some("remove it".to_owned()));
-    } else if let Some(c) = hidden_char(&label) {
+        ctx.error(path, message, Some("remove it".to_owned()));
+    } else if let Some(c) = hidden_char(label) {
         let message = format!(
             "`merchant` contains the invisible or text-direction character {}",
             code_point(c)
         );
-        ctx.error(&path, message, Some(subscription::HIDDEN_HELP.to_owned()));
-    } else if let Some((message, help)) = look_alike("merchant", &label) {
-        ctx.error(&path, message, Some(help));
+        ctx.error(path, message, Some(subscription::HIDDEN_HELP.to_owned()));
+    } else if let Some((message, help)) = look_alike("merchant", label) {
+        ctx.error(path, message, Some(help));
     }
-    (label, ctx.line(&path))
 }
 
 /// The environment variable holding the API key (default
 /// `INVETERATE_API_KEY`).
-fn api_key_env(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) -> String {
-    let Some(name) = top.value.api_key_env.clone() else {
+pub(super) fn api_key_env(ctx: &mut Ctx<'_>, written: Option<String>, path: &[Seg]) -> String {
+    let Some(name) = written else {
         return DEFAULT_API_KEY_ENV.to_owned();
     };
     if !is_var_name(&name) {
@@ -126,7 +180,7 @@ fn api_key_env(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) -> String {
             show(&name)
         );
         let help = "use letters, digits and `_`, not starting with a digit, e.g. `INVETERATE_API_KEY_EU`";
-        ctx.error(&[Seg::key("apiKeyEnv")], message, Some(help.to_owned()));
+        ctx.error(path, message, Some(help.to_owned()));
     }
     name
 }
@@ -162,7 +216,7 @@ const MAX_IGNORE_RULES: usize = 1_000;
 /// The entries of the list under `key` that are mappings, with their
 /// paths; anything else is reported. A list longer than `max` is one
 /// error, its entries unchecked.
-fn entries<'v>(
+pub(super) fn entries<'v>(
     ctx: &mut Ctx<'_>,
     map: &'v Mapping,
     key: &str,
