@@ -21,6 +21,7 @@ mod lines;
 mod names;
 mod raw;
 mod read;
+mod renamed;
 mod subscription;
 mod tabs;
 mod validate;
