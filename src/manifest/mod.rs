@@ -22,6 +22,7 @@ mod lines;
 mod names;
 mod raw;
 mod read;
+mod renamed;
 mod subscription;
 mod tabs;
 mod validate;

@@ -12,14 +12,15 @@ use url::{Host, Url};
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
 use super::names::look_alike;
-use super::raw::{OneOrMany, RawSubscription, SUBSCRIPTION_FIELDS};
+use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
 use super::read::{read_mapping, Ctx, Parsed};
+use super::renamed;
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::DesiredSubscription;
 use crate::secret::mask_url;
 use crate::topic;
 
-const MAX_NAME_CHARS: usize = 255;
+pub(super) const MAX_NAME_CHARS: usize = 255;
 const MAX_URL_CHARS: usize = 2048;
 /// Help for an invisible or text-direction character in a value.
 pub(super) const HIDDEN_HELP: &str =
@@ -58,7 +59,7 @@ pub(super) fn subscription(
     let name = name(ctx, path, &entry);
     let url = callback_url(ctx, path, &entry, options);
     let topics = topics(ctx, path, &entry, options);
-    let renamed_from = renamed_from(ctx, path, &entry);
+    let renamed_from = renamed::renamed_from(ctx, path, &entry);
     let (Some((written_name, name)), Some(url), Some(renamed_from)) = (name, url, renamed_from) else {
         return Vec::new();
     };
@@ -133,76 +134,6 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
             None
         }
         None => Some((written, expanded)),
-    }
-}
-
-/// The old names of `renamedFrom` (a string or a list), each expanded and
-/// checked like a name; `None` when one is invalid.
-fn renamed_from(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Option<Vec<String>> {
-    let Some(written) = entry
-        .value
-        .renamed_from
-        .as_ref()
-        .filter(|_| entry.usable("renamedFrom"))
-    else {
-        return Some(Vec::new());
-    };
-    let field = child(path, Seg::key("renamedFrom"));
-    let items = written.items();
-    if items.is_empty() {
-        let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
-        ctx.error(&field, "`renamedFrom` is empty".to_owned(), Some(help.to_owned()));
-        return None;
-    }
-    let mut names = Vec::with_capacity(items.len());
-    let mut valid = true;
-    for (i, item) in items.iter().enumerate() {
-        let at = match written {
-            OneOrMany::One(_) => field.clone(),
-            OneOrMany::Many(_) => child(&field, Seg::Index(i)),
-        };
-        match old_name(ctx, &at, item) {
-            Some(old) if names.contains(&old) => {
-                let message = format!("`renamedFrom` lists `{}` twice", show(item));
-                ctx.error(&at, message, Some("list each old name once".to_owned()));
-                valid = false;
-            }
-            Some(old) => names.push(old),
-            None => valid = false,
-        }
-    }
-    valid.then_some(names)
-}
-
-/// One old name of `renamedFrom`, expanded and checked.
-fn old_name(ctx: &mut Ctx<'_>, path: &[Seg], written: &str) -> Option<String> {
-    if written.trim().is_empty() {
-        let help = "write the name the live subscription has now, or remove it";
-        ctx.error(
-            path,
-            "an old name in `renamedFrom` is empty".to_owned(),
-            Some(help.to_owned()),
-        );
-        return None;
-    }
-    let expanded = expanded(ctx, path, "renamedFrom", written)?;
-    let problem = if expanded.trim().is_empty() {
-        Some("is empty after expanding variables")
-    } else if expanded.chars().any(char::is_control) || hidden_char(&expanded).is_some() {
-        Some("contains a control, invisible or text-direction character")
-    } else if expanded.chars().count() > MAX_NAME_CHARS {
-        Some("is longer than 255 characters")
-    } else {
-        None
-    };
-    match problem {
-        Some(problem) => {
-            let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
-            let help = "write the name the live subscription has now, exactly";
-            ctx.error(path, message, Some(help.to_owned()));
-            None
-        }
-        None => Some(expanded),
     }
 }
 
@@ -302,7 +233,7 @@ fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
 }
 
 /// `${VAR}` expansion of `field`, reporting each problem.
-fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
+pub(super) fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
     let errors = match expand(written, ctx.env) {
         Ok(value) => return without_key(ctx, path, field, written, Some(value)),
         Err(errors) => {
