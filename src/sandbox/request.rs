@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::keys::Keys;
 use super::wire::{Op, Reply};
+use crate::api::envelope::kind;
 
 /// Largest accepted request body.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -273,17 +274,5 @@ impl<'k> Fields<'k> {
         } else {
             Err(Reply::bad_request(self.problems.join("; ")))
         }
-    }
-}
-
-/// The JSON type of `value`, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -70,17 +70,7 @@ impl<'a> Runner<'a> {
 }
 
 fn run_script(cmd: &mut Command) -> Run {
-    let output = cmd.output().unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert!(
-        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
-        "API key leaked:\n{run}"
-    );
-    run
+    Run::checked(cmd.output().unwrap())
 }
 
 #[test]

@@ -60,17 +60,7 @@ fn signal_after(world: &World, child: &Child, posts: u64, signal: &str) {
 }
 
 fn finish(child: Child) -> Run {
-    let output = child.wait_with_output().unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert!(
-        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
-        "key leaked:\n{run}"
-    );
-    run
+    Run::checked(child.wait_with_output().unwrap())
 }
 
 #[test]

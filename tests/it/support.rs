@@ -116,19 +116,26 @@ pub fn live_of(sandbox: &Sandbox, key: &str) -> Vec<(String, String, String)> {
 
 /// Runs a prepared command; output is checked to never contain a key.
 pub fn run(cmd: &mut assert_cmd::Command) -> Run {
-    let output = cmd.output().unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    for key in [KEY, KEY_B] {
-        assert!(
-            !run.stdout.contains(key) && !run.stderr.contains(key),
-            "API key leaked:\n{run}"
-        );
+    Run::checked(cmd.output().unwrap())
+}
+
+impl Run {
+    /// What a finished process printed; fails the test if any test key
+    /// is in it.
+    pub fn checked(output: std::process::Output) -> Run {
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        for key in [KEY, KEY_B] {
+            assert!(
+                !run.stdout.contains(key) && !run.stderr.contains(key),
+                "API key leaked:\n{run}"
+            );
+        }
+        run
     }
-    run
 }
 
 impl World {

@@ -188,7 +188,8 @@ fn subscription(item: &Value) -> Result<LiveSubscription, String> {
     })
 }
 
-fn kind(value: &Value) -> &'static str {
+/// The JSON type of `value`, for messages (the sandbox's too).
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
