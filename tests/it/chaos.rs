@@ -217,18 +217,28 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     outcome
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apply_converges_under_every_fault() {
+/// Runs `one_seed` for `CHAOS_SEEDS` seeds (else `default`), 8 at a
+/// time; the number of seeds and their results.
+pub(crate) async fn run_seeds<T, F: std::future::Future<Output = T>>(
+    default: u64,
+    one_seed: impl FnMut(u64) -> F,
+) -> (u64, Vec<T>) {
     let seeds: u64 = std::env::var("CHAOS_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(64);
-    let started = Instant::now();
-    let outcomes: Vec<SeedOutcome> = stream::iter(0..seeds)
+        .unwrap_or(default);
+    let results = stream::iter(0..seeds)
         .map(one_seed)
         .buffer_unordered(8)
         .collect()
         .await;
+    (seeds, results)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_under_every_fault() {
+    let started = Instant::now();
+    let (seeds, outcomes) = run_seeds(64, one_seed).await;
     let reruns = outcomes.iter().filter(|o| o.runs > 1).count();
     // A duplicate the run created means a create was sent twice: unknown
     // outcomes are resolved by reading the list first, so this stays 0.

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, StreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -22,7 +21,7 @@ use invhooks::apply::{apply, ApplyOptions};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
 
-use crate::chaos::{random_live, random_manifest, KEY, NAMES, TOPICS};
+use crate::chaos::{random_live, random_manifest, run_seeds, KEY, NAMES, TOPICS};
 
 /// The writer's URLs: how its subscriptions are told from everyone else's.
 const THEIRS: &str = "https://other.example/";
@@ -176,16 +175,8 @@ async fn one_seed(seed: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_writer_loses_nothing_and_apply_converges_after() {
-    let seeds: u64 = std::env::var("CHAOS_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(32);
     let started = Instant::now();
-    let figures: Vec<Figures> = stream::iter(0..seeds)
-        .map(one_seed)
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let (seeds, figures): (u64, Vec<Figures>) = run_seeds(32, one_seed).await;
     let writes: usize = figures.iter().map(|f| f.writer_writes).sum();
     let reruns = figures.iter().filter(|f| f.runs > 1).count();
     println!(
