@@ -21,9 +21,20 @@ use crate::select::Selection;
 /// (README "Agencies and fleets").
 pub const READS_IN_FLIGHT: usize = 16 * 4;
 
-/// Reads the process environment, for manifest `${VAR}` expansion.
+/// Reads the process environment, for manifest `${VAR}` expansion and key
+/// comparison: a snapshot taken on first use (one map lookup per `${VAR}`,
+/// however many merchants and fields; invhooks never sets a variable).
 pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    static SNAPSHOT: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    SNAPSHOT
+        .get_or_init(|| {
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect()
+        })
+        .get(name)
+        .cloned()
 }
 
 /// Loads and validates manifests; diagnostics become one error (and, on
