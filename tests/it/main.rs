@@ -18,6 +18,7 @@ mod excerpts;
 mod export;
 mod faults;
 mod fleet;
+mod fleet_apply;
 mod fleet_files;
 mod hostile_manifest;
 mod interrupts;
