@@ -14,6 +14,7 @@ mod cli;
 mod conformance;
 mod deliveries;
 mod drift;
+mod early;
 mod excerpts;
 mod export;
 mod faults;
