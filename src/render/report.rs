@@ -9,7 +9,7 @@ use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, text::change_line};
 use crate::apply::{MerchantReport, Rewrite, Tally, Verification};
 use crate::escape::escape;
-use crate::secret::mask_url;
+use crate::secret::mask_url_with;
 
 /// Renders apply reports as text.
 pub fn render(reports: &[MerchantReport], color: bool) -> String {
@@ -96,7 +96,7 @@ pub fn rewrite_line(r: &Rewrite) -> String {
 /// A rewrite's two values as shown: escaped, URLs masked.
 fn shown_rewrite(r: &Rewrite) -> (String, String) {
     let show = |v: &str| match r.field {
-        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        "callbackUrl" => escape(&mask_url_with(v, r.masking)).into_owned(),
         _ => escape(v).into_owned(),
     };
     (show(&r.sent), show(&r.stored))

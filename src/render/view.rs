@@ -3,11 +3,12 @@
 //! characters marked), and notes. Text, Markdown, drift and the apply report
 //! differ only in how they lay this out, so their wording cannot drift apart.
 //! Values here are raw (unescaped); each renderer escapes for its medium.
+//! URLs are masked as the change's manifest entry says ([`Change::masking`]).
 
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Action, Change};
-use crate::secret::mask_url;
+use crate::secret::mask_url_with;
 
 /// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
@@ -29,7 +30,7 @@ pub struct ChangeView<'a> {
     pub new_name: Option<&'a str>,
     /// Id of the live subscription, if there is one.
     pub id: Option<&'a str>,
-    /// The callback URL, masked.
+    /// The callback URL, masked as [`Change::masking`] says.
     pub url: UrlView,
     /// Short remarks shown after the URL ([`DUPLICATE_NOTE`], [`SECRET_NOTE`]).
     pub notes: Vec<&'static str>,
@@ -67,14 +68,16 @@ impl<'a> ChangeView<'a> {
     /// The view of `change`.
     pub fn of(change: &'a Change) -> Self {
         let mut notes = Vec::new();
+        let masking = change.masking();
+        let mask = |url: &str| mask_url_with(url, masking);
         let url = match change {
-            Change::Create { after } => UrlView::One(mask_url(&after.callback_url)),
-            Change::Delete { before, .. } => UrlView::One(mask_url(&before.callback_url)),
+            Change::Create { after } => UrlView::One(mask(&after.callback_url)),
+            Change::Delete { before, .. } => UrlView::One(mask(&before.callback_url)),
             Change::Update { before, after, .. } if before.callback_url == after.callback_url => {
-                UrlView::One(mask_url(&after.callback_url))
+                UrlView::One(mask(&after.callback_url))
             }
             Change::Update { before, after, .. } => {
-                let view = url_change(&before.callback_url, &after.callback_url);
+                let view = url_change(mask(&before.callback_url), mask(&after.callback_url));
                 if matches!(view, UrlView::Unchanged(_)) {
                     notes.push(SECRET_NOTE);
                 }
@@ -118,9 +121,8 @@ impl<'a> ChangeView<'a> {
     }
 }
 
-/// The masked URLs of an update and their character diff.
-fn url_change(old: &str, new: &str) -> UrlView {
-    let (old, new) = (mask_url(old), mask_url(new));
+/// An update's masked URLs and their character diff.
+fn url_change(old: String, new: String) -> UrlView {
     if old == new {
         return UrlView::Unchanged(new);
     }
