@@ -185,6 +185,40 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_with_mask_path_secrets_false_shows_old_and_new_path() {
+        let (old, new) = (
+            "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=1",
+            "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=1",
+        );
+        let mut c = update("wh_1", "customer.updated", "crm", old, new);
+        assert_eq!(
+            ChangeView::of(&c).url,
+            UrlView::Unchanged("https://r.example/t/***/in?sig=***".into())
+        );
+        if let Change::Update { after, .. } = &mut c {
+            after.masking = crate::secret::Masking::KeepPath;
+        }
+        let view = ChangeView::of(&c);
+        let UrlView::Changed { old, new, .. } = &view.url else {
+            panic!("expected a changed URL, got {:?}", view.url);
+        };
+        assert_eq!(
+            old,
+            "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***"
+        );
+        assert_eq!(
+            new,
+            "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
+        );
+        assert!(view.notes.is_empty());
+        let d = delete("wh_2", "customer.updated", "x", old, false);
+        assert_eq!(
+            ChangeView::of(&d).url.shown(),
+            "https://r.example/t/***/in?sig=***"
+        );
+    }
+
+    #[test]
     fn creates_and_deletes_show_one_masked_url() {
         let c = create("customer.updated", "crm", "https://u:p@a/");
         let view = ChangeView::of(&c);
