@@ -194,3 +194,34 @@ pub fn json(reports: &[MerchantReport]) -> String {
         merchants: reports.iter().map(merchant).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Masking;
+
+    #[test]
+    fn a_rewritten_url_is_masked_as_its_entry_says() {
+        let mut r = Rewrite {
+            id: "wh_1".into(),
+            field: "callbackUrl",
+            sent: "https://H.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            stored: "https://h.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            masking: Masking::Full,
+        };
+        assert_eq!(
+            shown_rewrite(&r),
+            (
+                "https://H.example/t/***?s=***".into(),
+                "https://h.example/t/***?s=***".into()
+            )
+        );
+        r.masking = Masking::KeepPath;
+        let (sent, stored) = shown_rewrite(&r);
+        assert!(
+            sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
+            "{sent}"
+        );
+        assert!(stored.starts_with("https://h.example/t/123e4567-"), "{stored}");
+    }
+}
