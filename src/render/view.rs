@@ -199,19 +199,24 @@ mod tests {
             after.masking = crate::secret::Masking::KeepPath;
         }
         let view = ChangeView::of(&c);
-        let UrlView::Changed { old, new, .. } = &view.url else {
+        let UrlView::Changed {
+            old: shown_old,
+            new: shown_new,
+            ..
+        } = &view.url
+        else {
             panic!("expected a changed URL, got {:?}", view.url);
         };
         assert_eq!(
-            old,
+            shown_old,
             "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***"
         );
         assert_eq!(
-            new,
+            shown_new,
             "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
         );
         assert!(view.notes.is_empty());
-        let d = delete("wh_2", "customer.updated", "x", old, false);
+        let d = delete("wh_2", "customer.updated", "x", new, false);
         assert_eq!(
             ChangeView::of(&d).url.shown(),
             "https://r.example/t/***/in?sig=***"
