@@ -9,7 +9,7 @@ use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, fleet_line, text::change_line};
 use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Stores, Verification};
 use crate::escape::escape;
-use crate::secret::mask_url;
+use crate::secret::mask_url_with;
 
 /// Renders an apply run as text: the fleet summary first when the plan
 /// has several merchants, then each merchant applied, each one refused, and
@@ -111,7 +111,7 @@ pub fn rewrite_line(r: &Rewrite) -> String {
 /// A rewrite's two values as shown: escaped, URLs masked.
 fn shown_rewrite(r: &Rewrite) -> (String, String) {
     let show = |v: &str| match r.field {
-        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        "callbackUrl" => escape(&mask_url_with(v, r.masking)).into_owned(),
         _ => escape(v).into_owned(),
     };
     (show(&r.sent), show(&r.stored))
@@ -245,4 +245,35 @@ pub fn json(run: &RunReport) -> String {
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Masking;
+
+    #[test]
+    fn a_rewritten_url_is_masked_as_its_entry_says() {
+        let mut r = Rewrite {
+            id: "wh_1".into(),
+            field: "callbackUrl",
+            sent: "https://H.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            stored: "https://h.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            masking: Masking::Full,
+        };
+        assert_eq!(
+            shown_rewrite(&r),
+            (
+                "https://H.example/t/***?s=***".into(),
+                "https://h.example/t/***?s=***".into()
+            )
+        );
+        r.masking = Masking::KeepPath;
+        let (sent, stored) = shown_rewrite(&r);
+        assert!(
+            sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
+            "{sent}"
+        );
+        assert!(stored.starts_with("https://h.example/t/123e4567-"), "{stored}");
+    }
 }

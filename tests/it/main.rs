@@ -24,6 +24,7 @@ mod fleet_files;
 mod hostile_manifest;
 mod interrupts;
 mod keys;
+mod masking;
 mod netkit;
 mod network;
 mod partial_lists;
