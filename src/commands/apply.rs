@@ -1,5 +1,6 @@
 //! `invhooks apply`: plan, show, check safety, confirm, execute, report.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::Duration;
 
@@ -135,11 +136,13 @@ pub(super) async fn execute(
     options: ApplyOptions,
     merchants: usize,
 ) -> Vec<MerchantReport> {
+    let held: HashSet<&str> = held.iter().copied().collect();
+    let by_label: HashMap<&str, &Target> = targets.iter().map(|t| (t.manifest.label.as_str(), t)).collect();
     let work: Vec<(&Target, &MerchantPlan)> = plan
         .merchants
         .iter()
-        .filter(|m| !m.changes.is_empty() && !held.contains(&m.merchant.as_str()))
-        .filter_map(|m| Some((targets.iter().find(|t| t.manifest.label == m.merchant)?, m)))
+        .filter(|m| !m.changes.is_empty() && !held.contains(m.merchant.as_str()))
+        .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
         .collect();
     let stop = Stop::default();
     let _signals = interrupts::watch(ctx.clone(), stop.clone());

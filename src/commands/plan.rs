@@ -24,10 +24,12 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         Format::Markdown if !checked.is_empty() => with_section(&plan, &checked),
         format => render_plan(ctx, &plan, format, "invhooks plan"),
     });
+    let by_label: std::collections::HashMap<&str, &crate::plan::MerchantPlan> =
+        plan.merchants.iter().map(|m| (m.merchant.as_str(), m)).collect();
     let warnings: Vec<_> = targets
         .iter()
         .filter_map(|t| {
-            let m = plan.merchants.iter().find(|m| m.merchant == t.manifest.label)?;
+            let m = by_label.get(t.manifest.label.as_str())?;
             let trip = m.safety?;
             Some((
                 t.manifest.file.clone(),

@@ -96,12 +96,10 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
                 ));
             }
             doc.head("\n");
-            let lookup = |m: &MerchantPlan, c: &Change| {
-                reports
-                    .iter()
-                    .find(|r| r.merchant == m.merchant)
-                    .and_then(|r| outcome(r, c))
-            };
+            let by_label: std::collections::HashMap<&str, &MerchantReport> =
+                reports.iter().map(|r| (r.merchant.as_str(), r)).collect();
+            let lookup =
+                |m: &MerchantPlan, c: &Change| by_label.get(m.merchant.as_str()).and_then(|r| outcome(r, c));
             warnings(&mut doc, plan);
             change_tables(&mut doc, plan, Some(&lookup));
             return doc.finish("changes", "The job log has the full report.");

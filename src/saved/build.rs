@@ -52,13 +52,15 @@ pub struct Sources<'a> {
 
 /// Builds the saved plan of `plan`, computed from `sources`.
 pub fn build(tool_version: &str, base_url: &str, sources: Sources<'_>, plan: &Plan) -> SavedPlan {
+    let by_label: std::collections::HashMap<&str, &MerchantPlan> =
+        plan.merchants.iter().map(|p| (p.merchant.as_str(), p)).collect();
     let mut merchants: Vec<SavedMerchant> = sources
         .manifests
         .iter()
         .zip(sources.live)
         .zip(sources.files.iter().zip(sources.key_digests))
         .filter_map(|((m, live), (sha, key_digest))| {
-            let merchant_plan = plan.merchants.iter().find(|p| p.merchant == m.label)?;
+            let merchant_plan = *by_label.get(m.label.as_str())?;
             let mut subscriptions = live.clone();
             subscriptions.sort();
             Some(SavedMerchant {
