@@ -16,6 +16,8 @@ mod checks;
 mod diagnostic;
 mod expand;
 mod export;
+mod export_fleet;
+mod export_template;
 mod files;
 mod fleet;
 mod lines;
@@ -30,6 +32,8 @@ mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_export_fleet;
 #[cfg(test)]
 mod tests_files;
 #[cfg(test)]
@@ -48,7 +52,9 @@ use std::path::{Path, PathBuf};
 pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub(crate) use expand::is_var_name;
 pub use export::{to_manifest, Exported};
+pub use export_fleet::{to_fleet, FleetError, StoreLive};
 
 use crate::model::MerchantManifest;
 
