@@ -81,18 +81,19 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     }
     let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
     refused.extend(missing(&labels, &keyed));
-    if !refused.is_empty() {
-        return Err(FleetError::Refused(refused));
-    }
     let taken = stores.iter().map(|s| s.api_key_env.to_owned()).collect();
     let mut vars = Vars::new(labels.clone(), taken);
     let mut subscriptions = Vec::new();
-    let first = keyed.first().cloned().unwrap_or_default();
-    for &(topic, name) in first.keys() {
-        let urls: Vec<&str> = keyed
-            .iter()
-            .map(|k| k.get(&(topic, name)).copied().unwrap_or_default())
-            .collect();
+    // The keys every store has; the others are refused above.
+    let shared = keyed
+        .first()
+        .into_iter()
+        .flat_map(|k| k.keys())
+        .filter_map(|key| {
+            let urls: Option<Vec<&str>> = keyed.iter().map(|k| k.get(key).copied()).collect();
+            Some((*key, urls?))
+        });
+    for ((topic, name), urls) in shared {
         match template(&urls, &mut vars) {
             Ok(callback_url) => subscriptions.push(Entry {
                 name: escape(name),
@@ -158,10 +159,10 @@ fn missing(labels: &[&str], keyed: &[Keyed<'_>]) -> Vec<String> {
     for (i, other) in rest.iter().enumerate() {
         let (a, b) = (labels[0], labels[i + 1]);
         for (topic, name) in first.keys().filter(|k| !other.contains_key(*k)) {
-            found.push(format!("`{b}` has no `{name}` on `{topic}`, which `{a}` has"));
+            found.push(format!("`{b}` has no `{name}` on `{topic}`; `{a}` does"));
         }
         for (topic, name) in other.keys().filter(|k| !first.contains_key(*k)) {
-            found.push(format!("`{b}` has `{name}` on `{topic}`, which `{a}` has not"));
+            found.push(format!("`{b}` has `{name}` on `{topic}`; `{a}` does not"));
         }
     }
     found

@@ -3,7 +3,9 @@
 //! but for some that differ; in each such part the text the stores differ
 //! in (the store's label, or the run between the common prefix and suffix,
 //! cut at a `.`, `-`, `_`, `=`, `:`, `@`, `+`, `,`, `;` or `~`) becomes a
-//! `${VAR}`, one variable per distinct list of values. The template is
+//! `${VAR}`, one variable per distinct list of values (`MERCHANT` for the
+//! labels, `HOST` for a whole host, `HOST_PART` inside one, `PART`
+//! elsewhere). The template is
 //! expanded back with each store's `vars` and kept only when it gives that
 //! store's URL exactly. Pure.
 
@@ -54,16 +56,15 @@ impl Vars {
 
     /// The variable holding `values` (one per store): the one made for
     /// them before, else a new one, named after what it holds.
-    fn name(&mut self, values: Vec<String>, whole_host: bool) -> String {
+    fn name(&mut self, values: Vec<String>, host: Host) -> String {
         if let Some(name) = self.by_values.get(&values) {
             return name.clone();
         }
-        let base = if values == self.labels {
-            "MERCHANT"
-        } else if whole_host {
-            "HOST"
-        } else {
-            "PART"
+        let base = match host {
+            _ if values == self.labels => "MERCHANT",
+            Host::Whole => "HOST",
+            Host::Part => "HOST_PART",
+            Host::Not => "PART",
         };
         let used: HashSet<&str> = self.made.iter().map(|(n, _)| n.as_str()).collect();
         let name = std::iter::once(base.to_owned())
@@ -74,6 +75,17 @@ impl Vars {
         self.made.push((name.clone(), values));
         name
     }
+}
+
+/// Where in a URL a variable's values are, for its name.
+#[derive(Debug, Clone, Copy)]
+enum Host {
+    /// The whole host (`HOST`).
+    Whole,
+    /// Inside the host (`HOST_PART`).
+    Part,
+    /// Elsewhere (`PART`).
+    Not,
 }
 
 /// The escaped `callbackUrl` declaring `urls` (one per store, store order,
@@ -101,8 +113,12 @@ pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> 
         }
         let (pre, post) = around_label(&pieces, &vars.labels).unwrap_or_else(|| common(&pieces));
         let values: Vec<String> = pieces.iter().map(|p| p[pre..p.len() - post].to_owned()).collect();
-        let whole_host = at == 4 && is_authority(&parts[0]) && pre == 0 && post == 0;
-        let name = vars.name(values, whole_host);
+        let host = match at == 4 && is_authority(&parts[0]) {
+            false => Host::Not,
+            true if pre == 0 && post == 0 => Host::Whole,
+            true => Host::Part,
+        };
+        let name = vars.name(values, host);
         written.push_str(&super::export::escape(&piece[..pre]));
         written.push_str(&format!("${{{name}}}"));
         written.push_str(&super::export::escape(&piece[piece.len() - post..]));

@@ -164,11 +164,11 @@ fn a_part_of_a_host_or_a_query_value_becomes_a_variable_cut_at_punctuation() {
         ),
     ]);
     assert!(
-        yaml.contains("callbackUrl: https://crm-${PART}.acme.dev/h?store=${PART_2}&v=2"),
+        yaml.contains("callbackUrl: https://crm-${HOST_PART}.acme.dev/h?store=${PART}&v=2"),
         "{yaml}"
     );
     assert!(
-        yaml.contains("PART: eu\n") && yaml.contains("PART_2: '43'\n"),
+        yaml.contains("HOST_PART: eu\n") && yaml.contains("PART: '43'\n"),
         "{yaml}"
     );
 }
@@ -227,8 +227,8 @@ fn a_store_missing_a_subscription_or_having_one_more_is_named_against_the_first(
     assert_eq!(
         lines,
         [
-            "`b` has no `crm` on `customer.updated`, which `a` has",
-            "`c` has `zap` on `customer.updated`, which `a` has not",
+            "`b` has no `crm` on `customer.updated`; `a` does",
+            "`c` has `zap` on `customer.updated`; `a` does not",
         ]
     );
 }

@@ -16,6 +16,7 @@ mod deliveries;
 mod drift;
 mod excerpts;
 mod export;
+mod export_fleet;
 mod faults;
 mod fleet;
 mod fleet_files;
