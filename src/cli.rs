@@ -328,57 +328,14 @@ pub struct ExportArgs {
     )]
     pub api_key_env: String,
     /// A store of a fleet file: its label and the variable holding its key (repeat for each store)
-    #[arg(long = "store", value_name = "LABEL=VAR", value_parser = StoreArg::parse)]
-    pub stores: Vec<StoreArg>,
+    #[arg(long = "store", value_name = "LABEL=VAR", value_parser = crate::manifest::StoreArg::parse)]
+    pub stores: Vec<crate::manifest::StoreArg>,
     /// Write to FILE (mode 0600) instead of stdout; an existing FILE is kept unless --force
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace FILE if it exists
     #[arg(long, requires = "output")]
     pub force: bool,
-}
-
-/// One `export --store LABEL=VAR`: a label and its key variable in one
-/// value, so a label can never be paired with another store's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreArg {
-    /// The merchant label.
-    pub label: String,
-    /// The environment variable holding its API key.
-    pub api_key_env: String,
-}
-
-impl StoreArg {
-    /// Parses `LABEL=VAR`.
-    ///
-    /// # Errors
-    ///
-    /// A value without `=`, an empty label or one with a control
-    /// character or surrounding whitespace, a VAR that is not a variable
-    /// name.
-    pub fn parse(value: &str) -> Result<Self, String> {
-        let example = "e.g. `--store store-a=KEY_STORE_A`";
-        let Some((label, var)) = value.rsplit_once('=') else {
-            return Err(format!(
-                "expected `LABEL=VAR`, the label and the variable holding its key, {example}"
-            ));
-        };
-        if label.trim().is_empty() || label.trim() != label || label.chars().any(char::is_control) {
-            return Err(format!(
-                "the label before `=` must be non-empty text without surrounding spaces, {example}"
-            ));
-        }
-        if !crate::manifest::is_var_name(var) {
-            return Err(format!(
-                "`{}` after `=` is not an environment variable name (letters, digits and `_`, not starting with a digit), {example}",
-                crate::escape::show(var)
-            ));
-        }
-        Ok(Self {
-            label: label.to_owned(),
-            api_key_env: var.to_owned(),
-        })
-    }
 }
 
 /// `sandbox`.

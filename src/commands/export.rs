@@ -10,9 +10,9 @@ use super::context::Sink;
 use super::fetch::{targets, READS_IN_FLIGHT};
 use super::{api_key, process_env, Context, Helped};
 use crate::api::{self, ApiKey};
-use crate::cli::{ExportArgs, StoreArg};
+use crate::cli::ExportArgs;
 use crate::exit::Exit;
-use crate::manifest::{self, FleetError, StoreLive};
+use crate::manifest::{self, FleetError, StoreArg, StoreLive};
 use crate::model::{LiveSubscription, MerchantManifest};
 use anyhow::Context as _;
 

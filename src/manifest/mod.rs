@@ -52,9 +52,8 @@ use std::path::{Path, PathBuf};
 pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub(crate) use expand::is_var_name;
 pub use export::{to_manifest, Exported};
-pub use export_fleet::{to_fleet, FleetError, StoreLive};
+pub use export_fleet::{to_fleet, FleetError, StoreArg, StoreLive};
 
 use crate::model::MerchantManifest;
 

@@ -175,14 +175,7 @@ fn a_fleet_export_keeps_an_existing_file_unless_forced() {
     let forced = run(&world, &[EXPORT, &["--force"]].concat());
     assert_eq!(forced.code, 0, "{forced}");
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(world.path("fleet.yaml"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_eq!(crate::usability::mode(&world.path("fleet.yaml")), 0o600);
 }
 
 #[test]
@@ -190,8 +183,12 @@ fn a_live_url_holding_a_key_is_refused_and_no_key_is_written() {
     let world = three();
     let leaky = format!("https://x.example/hook?token={KEY_B}");
     world.sandbox.seed(KEY, &[("customer.ordered", "leaky", &leaky)]);
-    world.sandbox.seed(KEY_B, &[("customer.ordered", "leaky", &leaky)]);
-    world.sandbox.seed(KEY_C, &[("customer.ordered", "leaky", &leaky)]);
+    world
+        .sandbox
+        .seed(KEY_B, &[("customer.ordered", "leaky", &leaky)]);
+    world
+        .sandbox
+        .seed(KEY_C, &[("customer.ordered", "leaky", &leaky)]);
     let refused = run(&world, EXPORT);
     assert_eq!(refused.code, 1, "{refused}");
     for store in ["store-a", "store-b", "store-c"] {
