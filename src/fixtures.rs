@@ -4,6 +4,7 @@
 
 use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, Location, MerchantManifest, Pattern};
 use crate::plan::{Change, Fields};
+use crate::secret::Masking;
 
 /// The location every fixture is declared at.
 pub fn location() -> Location {
@@ -30,6 +31,7 @@ pub fn desired(topic: &str, name: &str, url: &str) -> DesiredSubscription {
         name: name.into(),
         callback_url: url.into(),
         renamed_from: vec![],
+        masking: Masking::Full,
         location: location(),
     }
 }
@@ -70,6 +72,7 @@ pub fn fields(topic: &str, name: &str, url: &str) -> Fields {
         topic: topic.into(),
         name: name.into(),
         callback_url: url.into(),
+        masking: Masking::Full,
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Masking;
+
 /// A subscription as the Inveterate API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,6 +84,10 @@ pub struct DesiredSubscription {
     /// Names (on the same topic) of live subscriptions this one takes over
     /// in place: `renamedFrom` (README "Renames").
     pub renamed_from: Vec<String>,
+    /// How reports show its callback URL: `maskPathSecrets` (README
+    /// "Secrets"); [`Masking::Full`] unless the entry turns the path
+    /// heuristic off.
+    pub masking: Masking,
     /// Where it was declared.
     pub location: Location,
 }

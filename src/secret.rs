@@ -14,20 +14,72 @@
 //!
 //! Masking works on the text as written (no URL normalisation), so a masked
 //! URL reads exactly like the original apart from the secrets.
+//!
+//! A manifest entry can turn the path heuristic off for its own URLs
+//! (`maskPathSecrets: false`, [`Masking::KeepPath`]): userinfo and query
+//! values stay masked, and an API key anywhere in a URL is still replaced
+//! by the writer every output goes through (ARCHITECTURE.md "Invariants";
+//! a manifest value may not contain a key at all).
 
 /// The text shown in place of a secret.
 pub const MASK: &str = "***";
 
-/// Returns `url` with its userinfo and query-parameter values replaced by
-/// `***`, ready to show: unsafe characters are escaped
-/// ([`crate::escape`]). Text that is not a URL is returned unchanged apart
-/// from anything after a `?`, which is masked the same way.
+/// Which parts of a URL are masked: everything that may be a secret
+/// ([`Masking::Full`], the default), or all but the path heuristic, for a
+/// manifest entry with `maskPathSecrets: false` (README "Secrets").
+/// Written to saved plans as that boolean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(from = "bool", into = "bool")]
+pub enum Masking {
+    /// Userinfo, query values and path segments that look like secrets.
+    #[default]
+    Full,
+    /// Userinfo and query values; the path is shown as written.
+    KeepPath,
+}
+
+impl Masking {
+    /// Whether this is the default, [`Masking::Full`] (for
+    /// `skip_serializing_if`).
+    pub fn is_full(&self) -> bool {
+        *self == Masking::Full
+    }
+}
+
+impl From<bool> for Masking {
+    /// `maskPathSecrets: true` or `false`.
+    fn from(mask_path_secrets: bool) -> Self {
+        if mask_path_secrets {
+            Masking::Full
+        } else {
+            Masking::KeepPath
+        }
+    }
+}
+
+impl From<Masking> for bool {
+    fn from(masking: Masking) -> Self {
+        masking == Masking::Full
+    }
+}
+
+/// Returns `url` with its userinfo, query-parameter values and
+/// secret-looking path segments replaced by `***`, ready to show: unsafe
+/// characters are escaped ([`crate::escape`]). Text that is not a URL is
+/// returned unchanged apart from anything after a `?`, which is masked the
+/// same way. [`mask_url_with`] with [`Masking::Full`].
 pub fn mask_url(url: &str) -> String {
-    let masked = mask_parts(url);
+    mask_url_with(url, Masking::Full)
+}
+
+/// Returns `url` masked as `masking` says, ready to show (escaped): the one
+/// function every report masks a callback URL with.
+pub fn mask_url_with(url: &str, masking: Masking) -> String {
+    let masked = mask_parts(url, masking);
     crate::escape::escape(&masked).into_owned()
 }
 
-fn mask_parts(url: &str) -> String {
+fn mask_parts(url: &str, masking: Masking) -> String {
     let parts = split(url);
     let mut out = String::with_capacity(url.len());
     out.push_str(parts.scheme);
@@ -37,7 +89,10 @@ fn mask_parts(url: &str) -> String {
     } else {
         out.push_str(parts.authority);
     }
-    out.push_str(&mask_path(host(parts.authority), parts.path));
+    match masking {
+        Masking::Full => out.push_str(&mask_path(host(parts.authority), parts.path)),
+        Masking::KeepPath => out.push_str(parts.path),
+    }
     if let Some(query) = parts.query {
         out.push('?');
         let masked: Vec<String> = query
@@ -133,7 +188,7 @@ fn entropy(text: &str) -> f64 {
 
 /// Whether `url` carries a secret that [`mask_url`] would hide.
 pub fn has_secret(url: &str) -> bool {
-    mask_parts(url) != url
+    mask_parts(url, Masking::Full) != url
 }
 
 struct Parts<'a> {
@@ -237,6 +292,38 @@ mod tests {
             assert_eq!(mask_url(url), url);
         }
         assert!(has_secret("https://r.example/in/9f8Kq2LmZx7Vb4Nc1Rt6Yw3"));
+    }
+
+    #[test]
+    fn keep_path_shows_the_path_and_still_masks_userinfo_and_query_values() {
+        let tenant = "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in";
+        assert_eq!(mask_url_with(tenant, Masking::KeepPath), tenant);
+        assert_eq!(mask_url_with(tenant, Masking::Full), "https://r.example/t/***/in");
+        let slack = "https://hooks.slack.com/services/T0ABC/B0DEF/XyZ123abcDEF456ghiJKL789";
+        assert_eq!(mask_url_with(slack, Masking::KeepPath), slack);
+        assert_eq!(
+            mask_url_with(
+                "https://u:p@r.example/t/123e4567-e89b-12d3-a456-426614174000?sig=abc#f",
+                Masking::KeepPath
+            ),
+            "https://***@r.example/t/123e4567-e89b-12d3-a456-426614174000?sig=***#f"
+        );
+        assert_eq!(
+            mask_url_with("https://h/\u{202e}x", Masking::KeepPath),
+            mask_url("https://h/\u{202e}x"),
+            "escaping is the same"
+        );
+    }
+
+    #[test]
+    fn masking_reads_and_writes_as_mask_path_secrets() {
+        assert_eq!(Masking::default(), Masking::Full);
+        assert_eq!(Masking::from(false), Masking::KeepPath);
+        assert!(!bool::from(Masking::KeepPath) && bool::from(Masking::Full));
+        let json = serde_json::to_string(&Masking::KeepPath).ok();
+        assert_eq!(json.as_deref(), Some("false"));
+        let back: Option<Masking> = serde_json::from_str("true").ok();
+        assert_eq!(back, Some(Masking::Full));
     }
 
     #[test]

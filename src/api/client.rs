@@ -1,17 +1,16 @@
-//! Building a [`Client`] for one merchant (its key as a sensitive default
-//! header, extra TLS roots, no proxy for plain http, the redirect policy)
-//! and the four verbs of the one resource. Sending lives in `send.rs`.
+//! The one [`Http`] pool of a run (extra TLS roots, no proxy for plain
+//! http, the redirect policy), a [`Client`] per merchant on it (its key as a
+//! sensitive header on each request), and the four verbs of the one
+//! resource. Sending lives in `send.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::header::HeaderValue;
 use serde::Serialize;
 use url::Url;
 
-use super::{
-    envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, KEY_HEADER, MAX_BODY_BYTES, RESOURCE,
-};
+use super::{envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
 use crate::model::LiveSubscription;
 
 /// Where log lines go (`-v`: requests, `-vv`: bodies); stderr in the CLI.
@@ -65,7 +64,61 @@ impl Default for ClientOptions {
     }
 }
 
-/// A client for one merchant (one key).
+/// The one HTTP client of a run: one connection pool, one set of TLS roots
+/// (the CA bundle is read once), one redirect policy, for every merchant.
+/// It carries no key: each [`Client`] adds its own to every request.
+#[derive(Debug, Clone)]
+pub struct Http {
+    inner: reqwest::Client,
+    endpoint: Url,
+    options: ClientOptions,
+}
+
+impl Http {
+    /// Builds the shared client for the resource under `base`.
+    pub fn new(base: &Url, options: ClientOptions) -> anyhow::Result<Self> {
+        let endpoint = base.join(RESOURCE)?;
+        let mut builder = reqwest::Client::builder();
+        for root in &options.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if endpoint.scheme() == "http" {
+            // Plain http is allowed only on loopback; a proxy (HTTP_PROXY)
+            // would carry the key off the machine in clear text.
+            builder = builder.no_proxy();
+        }
+        let inner = builder
+            .user_agent(concat!("invhooks/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .https_only(!is_loopback(&endpoint) && !options.insecure_http)
+            .redirect(redirect_policy(endpoint.origin()))
+            .build()?;
+        Ok(Self {
+            inner,
+            endpoint,
+            options,
+        })
+    }
+
+    /// A client for one merchant: this pool, `key` on every request, and a
+    /// pacer of its own (servers rate-limit per key).
+    pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
+        let mut header = HeaderValue::from_str(&key.0)
+            .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
+        header.set_sensitive(true);
+        Ok(Client {
+            http: self.inner.clone(),
+            path: self.endpoint.path().to_owned(),
+            endpoint: self.endpoint.clone(),
+            options: self.options.clone(),
+            pacer: Arc::default(),
+            header,
+            key: key.clone(),
+        })
+    }
+}
+
+/// A client for one merchant (one key), sharing the run's [`Http`] pool.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(super) http: reqwest::Client,
@@ -73,6 +126,8 @@ pub struct Client {
     pub(super) path: String,
     pub(super) options: ClientOptions,
     pub(super) pacer: Arc<pace::Pacer>,
+    /// The key as a sensitive header value, sent with every request.
+    pub(super) header: HeaderValue,
     /// Kept only to scrub it from anything the server echoes back.
     pub(super) key: ApiKey,
 }
@@ -90,41 +145,10 @@ pub(super) struct Body<'a> {
 }
 
 impl Client {
-    /// Builds a client for the resource under `base` with `key`.
+    /// Builds a client with a pool of its own, for the resource under
+    /// `base` with `key` (one merchant; a run of many shares one [`Http`]).
     pub fn new(base: &Url, key: &ApiKey, options: ClientOptions) -> anyhow::Result<Self> {
-        let endpoint = base.join(RESOURCE)?;
-        let mut headers = HeaderMap::new();
-        let mut value = HeaderValue::from_str(&key.0)
-            .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
-        value.set_sensitive(true);
-        headers.insert(KEY_HEADER, value);
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("invhooks/", env!("CARGO_PKG_VERSION"))),
-        );
-        let mut builder = reqwest::Client::builder();
-        for root in &options.extra_roots {
-            builder = builder.add_root_certificate(root.clone());
-        }
-        if endpoint.scheme() == "http" {
-            // Plain http is allowed only on loopback; a proxy (HTTP_PROXY)
-            // would carry the key off the machine in clear text.
-            builder = builder.no_proxy();
-        }
-        let http = builder
-            .default_headers(headers)
-            .timeout(options.timeout)
-            .https_only(!is_loopback(&endpoint) && !options.insecure_http)
-            .redirect(redirect_policy(endpoint.origin()))
-            .build()?;
-        Ok(Self {
-            path: endpoint.path().to_owned(),
-            http,
-            endpoint,
-            options,
-            pacer: Arc::default(),
-            key: key.clone(),
-        })
+        Http::new(base, options)?.client(key)
     }
 
     /// All subscriptions of the merchant: exactly one successful GET.

@@ -26,7 +26,7 @@ mod retry;
 mod send;
 
 pub use base_url::{is_loopback, parse_base_url, BaseUrlError};
-pub use client::{Client, ClientOptions, LogSink};
+pub use client::{Client, ClientOptions, Http, LogSink};
 pub use error::{ApiError, Failure, Method};
 pub use redact::redact_known;
 pub use retry::{Attempts, RetryPolicy};

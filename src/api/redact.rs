@@ -3,6 +3,7 @@
 //! client's own key before it becomes an error or a log line, and the panic
 //! hook scrubs every key this process has read.
 
+use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError};
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -15,20 +16,36 @@ const MASK: &str = "***";
 
 /// Every key this process has read, for [`redact_known`].
 static KNOWN: Mutex<Known> = Mutex::new(Known {
-    keys: Vec::new(),
+    keys: BTreeSet::new(),
     automaton: None,
+    stale: false,
 });
 
 /// The keys, and one automaton that finds them all in a single pass,
-/// leftmost-longest (so a key that contains another is masked whole).
+/// leftmost-longest (so a key that contains another is masked whole). The
+/// automaton is rebuilt when first used after new keys arrived, so reading
+/// a thousand keys builds it once, not a thousand times.
 struct Known {
-    keys: Vec<String>,
+    keys: BTreeSet<String>,
     automaton: Option<AhoCorasick>,
+    stale: bool,
 }
 
 impl Known {
+    /// The keys, with the automaton built over all of them.
     fn get() -> std::sync::MutexGuard<'static, Known> {
-        KNOWN.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.stale {
+            // Building fails only past size limits far beyond a few
+            // thousand keys; should it, `redact_known` falls back to plain
+            // replacements and `excerpt` withholds the excerpt.
+            known.automaton = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&known.keys)
+                .ok();
+            known.stale = false;
+        }
+        known
     }
 
     /// Every non-overlapping key in `bytes`, leftmost-longest first, as
@@ -46,18 +63,10 @@ pub(crate) fn remember(key: &str) {
     if key.is_empty() {
         return;
     }
-    let mut known = Known::get();
-    if known.keys.iter().any(|k| k == key) {
-        return;
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    if known.keys.insert(key.to_owned()) {
+        known.stale = true;
     }
-    known.keys.push(key.to_owned());
-    // Building fails only past size limits far beyond a few keys; should
-    // it, `redact_known` falls back to plain replacements and `excerpt`
-    // withholds the excerpt.
-    known.automaton = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&known.keys)
-        .ok();
 }
 
 /// `text` with every key this process has read replaced by `***`: for

@@ -11,7 +11,7 @@ use super::client::{Body, Client};
 use tokio::time::Instant;
 
 use super::retry::Next;
-use super::{envelope, redact, retry, ApiError, Failure, Method};
+use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
 use crate::secret::mask_url;
 
 impl Client {
@@ -119,7 +119,10 @@ impl Client {
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let request = self.http.request(verb, self.endpoint.clone());
+        let request = self
+            .http
+            .request(verb, self.endpoint.clone())
+            .header(KEY_HEADER, self.header.clone());
         let Some(body) = body else {
             return Ok(request);
         };
@@ -129,6 +132,32 @@ impl Client {
             self.log(2, &format!("{method} body: {}", mask_body(&json)));
         }
         Ok(request.header(CONTENT_TYPE, "application/json").body(json))
+    }
+
+    /// POSTs `body` once (no retries) to `path` at the base URL's origin
+    /// with this merchant's key: the sandbox's own routes (`trigger`). The
+    /// status and the body, capped like every answer; errors are scrubbed.
+    pub async fn post_once(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), ApiError> {
+        let method = Method::Post;
+        let url = self
+            .endpoint
+            .join(path)
+            .map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
+        let response = self
+            .http
+            .post(url)
+            .header(KEY_HEADER, self.header.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| self.error(method, self.transport(&e)))?;
+        let status = response.status();
+        Ok((status, self.read_capped(method, response).await?))
     }
 
     async fn read_capped(

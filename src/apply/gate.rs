@@ -1,7 +1,10 @@
-//! Whether `apply` may run: the safety thresholds and the confirmation, as
-//! one pure decision over the plan and the run's switches. The command acts
-//! on the [`Gate`] it gets; nothing here prints or reads input.
+//! Whether `apply` may run, and for which merchants: the safety thresholds
+//! and the confirmation, as one pure decision over the plan and the run's
+//! switches. A threshold keeps back only the merchant it tripped for; the
+//! run is refused whole only when no merchant is left to apply. The command
+//! acts on the [`Gate`] it gets; nothing here prints or reads input.
 
+use super::fleet::Refusal;
 use crate::plan::Plan;
 
 /// The switches that bear on the decision.
@@ -22,10 +25,11 @@ pub enum Gate {
     NothingToDo,
     /// Refused: nothing is changed (exit 3). One reason per line.
     Refused(Vec<String>),
-    /// Ask for `yes` on the terminal first.
-    Confirm,
-    /// Make the changes.
-    Go,
+    /// Ask for `yes` on the terminal first, then make the changes of every
+    /// merchant but the refused ones.
+    Confirm(Vec<Refusal>),
+    /// Make the changes of every merchant but the refused ones.
+    Go(Vec<Refusal>),
 }
 
 /// The reason given when confirmation is needed but cannot be asked for.
@@ -36,17 +40,32 @@ pub fn decide(plan: &Plan, switches: Switches) -> Gate {
     if !plan.has_changes() {
         return Gate::NothingToDo;
     }
-    let trips: Vec<String> = plan
-        .merchants
-        .iter()
-        .filter_map(|m| m.safety.map(|t| format!("merchant `{}`: {t}", m.merchant)))
-        .collect();
-    if !trips.is_empty() && !switches.force {
-        Gate::Refused(trips)
+    let refused: Vec<Refusal> = match switches.force {
+        true => Vec::new(),
+        false => plan
+            .merchants
+            .iter()
+            .filter(|m| !m.changes.is_empty())
+            .filter_map(|m| {
+                Some(Refusal {
+                    merchant: m.merchant.clone(),
+                    reason: m.safety?.to_string(),
+                })
+            })
+            .collect(),
+    };
+    let with_changes = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count();
+    if refused.len() == with_changes {
+        Gate::Refused(
+            refused
+                .iter()
+                .map(|r| format!("merchant `{}`: {}", r.merchant, r.reason))
+                .collect(),
+        )
     } else if switches.auto_approve {
-        Gate::Go
+        Gate::Go(refused)
     } else if switches.interactive {
-        Gate::Confirm
+        Gate::Confirm(refused)
     } else {
         Gate::Refused(vec![NO_TERMINAL.to_owned()])
     }
@@ -59,6 +78,22 @@ mod tests {
     use crate::plan::diff_all;
 
     fn plan(desired_n: usize, live_n: usize) -> Plan {
+        fleet(&[("acme", desired_n, live_n)])
+    }
+
+    /// A plan of merchants `(label, desired, live)`; none in common.
+    fn fleet(merchants: &[(&str, usize, usize)]) -> Plan {
+        let merchants = merchants.iter().map(|&(label, d, l)| {
+            let mut m = one(d, l).merchants.remove(0);
+            m.merchant = label.to_owned();
+            m
+        });
+        Plan {
+            merchants: merchants.collect(),
+        }
+    }
+
+    fn one(desired_n: usize, live_n: usize) -> Plan {
         let m = manifest(
             (0..desired_n)
                 .map(|i| desired("customer.updated", &format!("d{i}"), "https://a/"))
@@ -95,7 +130,7 @@ mod tests {
             panic!("expected a refusal");
         };
         assert!(reasons[0].starts_with("merchant `acme`: the plan updates or deletes 10 of 10"));
-        assert_eq!(decide(&mass, Switches { force: true, ..GO }), Gate::Go);
+        assert_eq!(decide(&mass, Switches { force: true, ..GO }), Gate::Go(vec![]));
     }
 
     #[test]
@@ -106,11 +141,29 @@ mod tests {
             interactive: true,
             ..GO
         };
-        assert_eq!(decide(&small, ask), Gate::Confirm);
+        assert_eq!(decide(&small, ask), Gate::Confirm(vec![]));
         let pipe = Switches {
             interactive: false,
             ..ask
         };
         assert_eq!(decide(&small, pipe), Gate::Refused(vec![NO_TERMINAL.into()]));
+    }
+
+    #[test]
+    fn a_threshold_keeps_back_only_its_merchant() {
+        let mixed = fleet(&[("a", 1, 0), ("b", 1, 10), ("c", 0, 0)]);
+        let Gate::Go(refused) = decide(&mixed, GO) else {
+            panic!("expected the others to go");
+        };
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].merchant, "b");
+        assert!(refused[0]
+            .reason
+            .starts_with("the plan updates or deletes 10 of 10"));
+        let all = fleet(&[("a", 1, 10), ("b", 1, 10), ("c", 0, 0)]);
+        let Gate::Refused(reasons) = decide(&all, GO) else {
+            panic!("expected a refusal when no merchant is left");
+        };
+        assert_eq!(reasons.len(), 2);
     }
 }

@@ -5,6 +5,7 @@
 //! ([`resolve`]); a verification pass re-reads until live matches the
 //! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision.
 
+mod fleet;
 mod outcome;
 mod resolve;
 mod verify;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
+pub use self::fleet::{Refusal, RunReport, Stores};
 pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
 use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};

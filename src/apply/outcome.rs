@@ -107,6 +107,9 @@ pub struct Rewrite {
     pub sent: String,
     /// What the server stores.
     pub stored: String,
+    /// How reports show the two values when they are URLs: the manifest
+    /// entry's `maskPathSecrets` (README "Secrets").
+    pub masking: crate::secret::Masking,
 }
 
 /// The result of applying one merchant's plan.

@@ -59,6 +59,7 @@ impl Ids<'_> {
             let Some(sent) = self.sent.get(&s.id) else {
                 continue;
             };
+            let masking = sent.masking;
             for (field, sent, stored) in [
                 ("name", &sent.name, &s.name),
                 ("callbackUrl", &sent.callback_url, &s.callback_url),
@@ -69,6 +70,7 @@ impl Ids<'_> {
                         field,
                         sent: sent.clone(),
                         stored: stored.clone(),
+                        masking,
                     });
                 }
             }

@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::context::Sink;
 use super::interrupts;
-use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, Stop};
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
 use crate::plan::{MerchantPlan, Plan};
@@ -52,9 +52,10 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         auto_approve: args.auto_approve,
         interactive: ctx.interactive,
     };
-    match gate::decide(&plan, switches) {
+    let (refused, ask) = match gate::decide(&plan, switches) {
         Gate::NothingToDo => {
-            step_summary(ctx, &args, &plan, ApplyResult::Applied(&[]));
+            let run = RunReport::new(&plan, Vec::new(), Vec::new());
+            step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
             return Ok(Exit::Success);
         }
         Gate::Refused(reasons) => {
@@ -69,11 +70,18 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
             step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
             return Ok(Exit::Refused);
         }
-        Gate::Confirm if !confirm()? => {
-            ctx.warn("apply cancelled; nothing was changed");
-            return Ok(Exit::Error);
-        }
-        Gate::Confirm | Gate::Go => {}
+        Gate::Confirm(refused) => (refused, true),
+        Gate::Go(refused) => (refused, false),
+    };
+    for r in &refused {
+        ctx.warn(&format!(
+            "merchant `{}`: {}; its changes are kept back, the other merchants are applied",
+            r.merchant, r.reason
+        ));
+    }
+    if ask && !confirm()? {
+        ctx.warn("apply cancelled; nothing was changed");
+        return Ok(Exit::Error);
     }
 
     let options = ApplyOptions {
@@ -81,25 +89,27 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(args.wait),
         ..ApplyOptions::default()
     };
+    let held: Vec<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
     let reports = execute(
         ctx,
         &targets,
         &plan,
+        &held,
         options,
         usize::from(args.merchant_parallelism),
     )
     .await;
+    let run = RunReport::new(&plan, reports, refused);
     ctx.out(&match args.format {
-        Format::Text => format!("\n{}", report::render(&reports, ctx.color)),
-        Format::Json => report::json(&reports),
-        Format::Markdown => markdown::apply_summary(
-            &plan,
-            ApplyResult::Applied(&reports),
-            markdown::GITHUB_COMMENT_LIMIT,
-        ),
+        Format::Text => format!("\n{}", report::render(&run, ctx.color)),
+        Format::Json => report::json(&run),
+        Format::Markdown => {
+            markdown::apply_summary(&plan, ApplyResult::Applied(&run), markdown::GITHUB_COMMENT_LIMIT)
+        }
     });
-    step_summary(ctx, &args, &plan, ApplyResult::Applied(&reports));
-    Ok(if reports.iter().all(MerchantReport::succeeded) {
+    step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
+    // Exit 3 only when nothing changed anywhere: the refusals above.
+    Ok(if run.succeeded() {
         Exit::Success
     } else {
         Exit::Error
@@ -113,21 +123,22 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// Applies each merchant's part of `plan`, up to `merchants` merchants at
-/// once, reporting progress on stderr; an interrupt (SIGINT, SIGTERM)
+/// Applies each merchant's part of `plan` but `held`'s, up to `merchants`
+/// merchants at once, reporting progress on stderr; an interrupt (SIGINT, SIGTERM)
 /// starts no new call, and a second one exits at once (130). Reports come
 /// back in plan order.
 pub(super) async fn execute(
     ctx: &Context,
     targets: &[Target],
     plan: &Plan,
+    held: &[&str],
     options: ApplyOptions,
     merchants: usize,
 ) -> Vec<MerchantReport> {
     let work: Vec<(&Target, &MerchantPlan)> = plan
         .merchants
         .iter()
-        .filter(|m| !m.changes.is_empty())
+        .filter(|m| !m.changes.is_empty() && !held.contains(&m.merchant.as_str()))
         .filter_map(|m| Some((targets.iter().find(|t| t.manifest.label == m.merchant)?, m)))
         .collect();
     let stop = Stop::default();

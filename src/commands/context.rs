@@ -10,7 +10,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::{base_url, Helped};
-use crate::api::{self, ApiKey, Client, ClientOptions};
+use crate::api::{self, ApiKey, Client, ClientOptions, Http};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
@@ -40,6 +40,8 @@ pub struct Context {
     pub insecure_sandbox: bool,
     /// The policy (`--policy`, `INVHOOKS_POLICY`), read and checked once.
     pub policy: Option<Policy>,
+    /// The one HTTP pool, shared by every merchant and every clone.
+    http: std::sync::Arc<std::sync::OnceLock<Http>>,
 }
 
 impl Context {
@@ -77,6 +79,7 @@ impl Context {
                 .filter(|p| !p.as_os_str().is_empty()),
             stderr_tty: std::io::stderr().is_terminal(),
             policy: policy_file(cli).map(read_policy).transpose()?,
+            http: std::sync::Arc::default(),
         })
     }
 
@@ -146,8 +149,18 @@ impl Context {
         let _ = self.emit(Sink::Stderr, &format!("warning: {line}\n"));
     }
 
-    /// A client for `key`, logging to stderr at the chosen verbosity.
+    /// A client for `key` on the run's one [`Http`] pool, logging to stderr
+    /// at the chosen verbosity.
     pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
+        self.http()?.client(key)
+    }
+
+    /// The run's one HTTP pool, built on first use: the CA bundle is read
+    /// once however many merchants there are.
+    fn http(&self) -> anyhow::Result<&Http> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
         let options = ClientOptions {
             timeout: self.timeout,
             verbosity: self.verbosity,
@@ -162,7 +175,8 @@ impl Context {
             insecure_http: self.insecure_sandbox,
             ..ClientOptions::default()
         };
-        Client::new(&self.base_url, key, options)
+        let http = Http::new(&self.base_url, options)?;
+        Ok(self.http.get_or_init(|| http))
     }
 }
 

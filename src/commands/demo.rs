@@ -63,8 +63,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, options, 1).await;
-    ctx.out(&report::render(&reports, ctx.color));
+    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, &[], options, 1).await;
+    let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
+    ctx.out(&report::render(&run, ctx.color));
 
     ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));
     target.live = target.client.list().await?;

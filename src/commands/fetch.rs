@@ -21,37 +21,63 @@ use crate::select::Selection;
 /// (README "Agencies and fleets").
 pub const READS_IN_FLIGHT: usize = 16 * 4;
 
-/// Reads the process environment, for manifest `${VAR}` expansion.
+/// Reads the process environment, for manifest `${VAR}` expansion and key
+/// comparison: a snapshot taken on first use (one map lookup per `${VAR}`,
+/// however many merchants and fields; invhooks never sets a variable).
 pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    static SNAPSHOT: std::sync::OnceLock<std::collections::HashMap<String, String>> =
+        std::sync::OnceLock::new();
+    SNAPSHOT
+        .get_or_init(|| {
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect()
+        })
+        .get(name)
+        .cloned()
 }
 
 /// Loads and validates manifests; diagnostics become one error (and, on
 /// GitHub Actions, annotations too).
 pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    let manifests = manifest::load_paths(files, &process_env).map_err(|d| problems(ctx, &d))?;
-    police(ctx, &manifests)?;
+    load_saying(ctx, files, NOTHING_SENT)
+}
+
+/// What a list of problems ends with: no request was made.
+const NOTHING_SENT: &str = "nothing was sent to the API";
+/// What it ends with when a big manifest's list was read early ([`Early`]).
+const NOTHING_WRITTEN: &str =
+    "nothing was written (a large manifest's live list was read while it was validated)";
+
+/// [`load`], ending a list of problems with `tail`.
+fn load_saying(ctx: &Context, files: &[PathBuf], tail: &str) -> anyhow::Result<Vec<MerchantManifest>> {
+    let manifests = manifest::load_paths(files, &process_env).map_err(|d| problems(ctx, &d, tail))?;
+    police_saying(ctx, &manifests, tail)?;
     Ok(manifests)
 }
 
 /// Checks manifests against the policy, if any (README "Callback host
 /// policy"): a callback host it does not allow is a validation error.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
+    police_saying(ctx, manifests, NOTHING_SENT)
+}
+
+fn police_saying(ctx: &Context, manifests: &[MerchantManifest], tail: &str) -> anyhow::Result<()> {
     let Some(policy) = &ctx.policy else {
         return Ok(());
     };
     match policy.check(manifests) {
         found if found.is_empty() => Ok(()),
-        found => Err(problems(ctx, &manifest::Diagnostics(found))),
+        found => Err(problems(ctx, &manifest::Diagnostics(found), tail)),
     }
 }
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).
-fn problems(ctx: &Context, d: &manifest::Diagnostics) -> anyhow::Error {
+fn problems(ctx: &Context, d: &manifest::Diagnostics, tail: &str) -> anyhow::Error {
     ctx.annotate(d);
     match d.0.len() {
         1 => anyhow::anyhow!("{d}"),
-        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
+        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; {tail}"),
     }
 }
 
@@ -80,22 +106,79 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
 }
 
 /// Loads manifests, keeps the selected merchants, then reads their live
-/// lists, at most `reads` at once.
+/// lists, at most `reads` at once. A big manifest's list is read while the
+/// file is still being validated ([`Early`]).
 pub async fn fetch(
     ctx: &Context,
     files: &[PathBuf],
     select: &SelectArgs,
     reads: usize,
 ) -> anyhow::Result<Vec<Target>> {
-    let manifests = load(ctx, files)?;
-    // Checked over every merchant, not only the selected: two shards
-    // sharing a store would undo each other.
-    refuse_same_store(ctx, &manifests)?;
-    let manifests = selected(ctx, manifests, select)?;
-    targets(ctx, manifests, reads, |m| {
+    let early = Early::start(ctx, files, select, reads);
+    let manifests = match early.is_empty() {
+        true => load(ctx, files),
+        false => {
+            let (ctx, files) = (ctx.clone(), files.to_vec());
+            tokio::task::spawn_blocking(move || load_saying(&ctx, &files, NOTHING_WRITTEN))
+                .await
+                .unwrap_or_else(|e| Err(anyhow::anyhow!("validating the manifests failed: {e}")))
+        }
+    };
+    let finish = |manifests: anyhow::Result<Vec<MerchantManifest>>| {
+        // Checked over every merchant, not only the selected: two shards
+        // sharing a store would undo each other.
+        let manifests = manifests?;
+        refuse_same_store(ctx, &manifests)?;
+        selected(ctx, manifests, select)
+    };
+    let manifests = match finish(manifests) {
+        Ok(manifests) => manifests,
+        Err(e) => {
+            early.iter().for_each(|e| e.read.abort());
+            return Err(e);
+        }
+    };
+    targets_with(ctx, manifests, reads, early, |m| {
         format!("merchant `{}` in {}", m.label, m.file.display())
     })
     .await
+}
+
+/// A live list read started before its manifest was validated: for a file
+/// of at least [`manifest::early::EARLY_BYTES`], whose label and key
+/// variable its top-level lines tell ([`manifest::early::guess`]). Parsing
+/// such a file takes longer than the read, so the two overlap. The read is
+/// used only if the validated manifest agrees with the guess; a manifest
+/// that turns out invalid has then cost one GET, never a write.
+pub struct Early {
+    guess: manifest::early::Guess,
+    read: tokio::task::JoinHandle<Result<Vec<LiveSubscription>, api::ApiError>>,
+}
+
+impl Early {
+    /// Starts the early reads of `files` that `select` keeps (at most
+    /// `reads`); a guess whose key is not set starts nothing (loading will
+    /// report it).
+    fn start(ctx: &Context, files: &[PathBuf], select: &SelectArgs, reads: usize) -> Vec<Early> {
+        let Ok(selection) = Selection::new(&select.merchants, select.shard) else {
+            return Vec::new();
+        };
+        manifest::early::guesses(files)
+            .into_iter()
+            .filter(|g| selection.selects(&g.label))
+            .take(reads)
+            .filter_map(|guess| {
+                let key = api_key(&guess.api_key_env, "").ok()?;
+                let client = ctx.client(&key).ok()?;
+                let read = tokio::spawn(async move { client.list().await });
+                Some(Early { guess, read })
+            })
+            .collect()
+    }
+
+    fn is_for(&self, m: &MerchantManifest) -> bool {
+        self.guess.file == m.file && self.guess.label == m.label && self.guess.api_key_env == m.api_key_env
+    }
 }
 
 /// Keeps the merchants `select` picks (README "Agencies and fleets"); a
@@ -143,7 +226,7 @@ fn refuse_same_store(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::R
     let same = manifest::same_store(manifests, &process_env);
     match same.is_empty() {
         true => Ok(()),
-        false => Err(problems(ctx, &manifest::Diagnostics(same))),
+        false => Err(problems(ctx, &manifest::Diagnostics(same), NOTHING_SENT)),
     }
 }
 
@@ -157,18 +240,48 @@ pub async fn targets(
     reads: usize,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
+    targets_with(ctx, manifests, reads, Vec::new(), who).await
+}
+
+/// [`targets`], taking the lists of `early` reads that match a manifest
+/// instead of reading them again.
+async fn targets_with(
+    ctx: &Context,
+    manifests: Vec<MerchantManifest>,
+    reads: usize,
+    mut early: Vec<Early>,
+    who: impl Fn(&MerchantManifest) -> String,
+) -> anyhow::Result<Vec<Target>> {
     refuse_same_store(ctx, &manifests)?;
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let key = api_key(&m.api_key_env, &who(m))?;
-        clients.push((ctx.client(&key)?, key));
+        let started = early
+            .iter()
+            .position(|e| e.is_for(m))
+            .map(|i| early.swap_remove(i).read);
+        clients.push((ctx.client(&key)?, key, started));
     }
-    let lists: Vec<_> = futures_util::stream::iter(clients.iter().map(|(c, _)| c.list()))
-        .buffered(reads.max(1))
-        .collect()
-        .await;
+    early.iter().for_each(|e| e.read.abort());
+    let lists: Vec<_> = futures_util::stream::iter(clients.iter_mut().map(|(c, _, started)| {
+        let started = started.take();
+        async move {
+            // An early read that was aborted or panicked is read again.
+            let early = match started {
+                Some(read) => read.await.ok(),
+                None => None,
+            };
+            match early {
+                Some(list) => list,
+                None => c.list().await,
+            }
+        }
+    }))
+    .buffered(reads.max(1))
+    .collect()
+    .await;
     let mut targets = Vec::with_capacity(manifests.len());
-    for ((manifest, (client, key)), live) in manifests.into_iter().zip(clients).zip(lists) {
+    for ((manifest, (client, key, _)), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;
         targets.push(Target {
             manifest,

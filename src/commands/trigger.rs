@@ -11,13 +11,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Value};
 use url::Url;
 
 use super::base_url::is_inveterate;
 use super::{api_key, load, Context, Helped};
-use crate::api::{self, ApiKey};
+use crate::api::Client;
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 
@@ -28,19 +27,23 @@ const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
 /// The sandbox's route, at the base URL's origin.
 const TRIGGER_PATH: &str = "/_sandbox/trigger";
 
-/// One merchant to trigger for (no `Debug`: it holds the key).
+/// One merchant to trigger for: its client carries its key.
 struct Sender {
     label: String,
     key_env: String,
-    /// The key's value, once [`api_key`] has checked and remembered it (so
-    /// every output redacts it).
-    key: String,
+    client: Client,
 }
 
-/// Reads and checks the key in `env_name` (see [`api_key`]).
-fn read_key(env_name: &str, who: &str) -> anyhow::Result<String> {
-    let _checked: ApiKey = api_key(env_name, who)?;
-    Ok(std::env::var(env_name).unwrap_or_default().trim().to_owned())
+impl Sender {
+    /// The sender for the key in `key_env` (see [`api_key`]).
+    fn new(ctx: &Context, label: String, key_env: String, who: &str) -> anyhow::Result<Self> {
+        let client = ctx.client(&api_key(&key_env, who)?)?;
+        Ok(Self {
+            label,
+            key_env,
+            client,
+        })
+    }
 }
 
 /// Runs `trigger`.
@@ -56,10 +59,9 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
             hint,
         ));
     }
-    let http = client(ctx, &url)?;
     let mut total = 0;
     for sender in senders(ctx, &args)? {
-        let (id, targets) = send(&http, &url, &sender, &args.topic).await?;
+        let (id, targets) = send(&url, &sender, &args.topic).await?;
         total += targets.len();
         let mut text = format!(
             "merchant `{}`: event `{id}` (`{}`) sent to {} subscription(s)\n",
@@ -103,12 +105,8 @@ fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
     let files: Vec<PathBuf> = match args.files.as_slice() {
         [] if Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
         [] if args.merchants.is_empty() => {
-            let key = read_key(DEFAULT_KEY_ENV, "trigger")?;
-            return Ok(vec![Sender {
-                label: DEFAULT_KEY_ENV.to_owned(),
-                key_env: DEFAULT_KEY_ENV.to_owned(),
-                key,
-            }]);
+            let env = DEFAULT_KEY_ENV.to_owned();
+            return Ok(vec![Sender::new(ctx, env.clone(), env, "trigger")?]);
         }
         [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),
         files => files.to_vec(),
@@ -122,61 +120,26 @@ fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
         .into_iter()
         .map(|m| {
             let who = format!("merchant `{}` in {}", m.label, m.file.display());
-            Ok(Sender {
-                key: read_key(&m.api_key_env, &who)?,
-                key_env: m.api_key_env,
-                label: m.label,
-            })
+            Sender::new(ctx, m.label, m.api_key_env, &who)
         })
         .collect()
 }
 
-/// A client for the sandbox: the run's timeout and CA certificates, no
-/// redirects, no proxy for plain http, https only off loopback (unless
-/// the service-container opt-in allows it).
-fn client(ctx: &Context, url: &Url) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("invhooks/", env!("CARGO_PKG_VERSION")))
-        .timeout(ctx.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .https_only(!api::is_loopback(url) && !ctx.insecure_sandbox);
-    for der in ctx.ca_roots_der()? {
-        builder = builder.add_root_certificate(reqwest::Certificate::from_der(&der)?);
-    }
-    if url.scheme() == "http" {
-        builder = builder.no_proxy();
-    }
-    Ok(builder.build()?)
-}
-
 /// POSTs the trigger with `sender`'s key; the event id and the
 /// `(subscription id, callback URL)` pairs it goes to.
-async fn send(
-    http: &reqwest::Client,
-    url: &Url,
-    sender: &Sender,
-    topic: &str,
-) -> anyhow::Result<(String, Vec<(String, String)>)> {
+async fn send(url: &Url, sender: &Sender, topic: &str) -> anyhow::Result<(String, Vec<(String, String)>)> {
     let fail = || {
         format!(
             "merchant `{}`: the sandbox did not trigger `{topic}`",
             sender.label
         )
     };
-    let mut key = HeaderValue::from_str(&sender.key)
-        .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
-    key.set_sensitive(true);
-    let response = http
-        .post(url.clone())
-        .header(api::KEY_HEADER, key)
-        .header(CONTENT_TYPE, "application/json")
-        .body(json!({ "topic": topic }).to_string())
-        .send()
+    let (status, body) = sender
+        .client
+        .post_once(url.path(), &json!({ "topic": topic }))
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.without_url()))
         .with_context(fail)?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let message = body["message"].as_str().unwrap_or_default();
     if status.as_u16() == 404 {
         return Err(Helped::wrap(

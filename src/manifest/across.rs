@@ -118,23 +118,32 @@ pub fn same_store(
 }
 
 /// Subscriptions whose name or URL contains another merchant's API key
-/// (each file's own key is refused while it is validated).
+/// (each file's own key is refused while it is validated). One automaton
+/// over every key searches each text once, however many merchants there
+/// are.
 pub(super) fn other_merchants_keys(
     loaded: &[(MerchantManifest, Anchors)],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Diagnostic> {
-    let keys: Vec<(&str, String)> = loaded
+    let (vars, keys): (Vec<&str>, Vec<String>) = loaded
         .iter()
         .filter_map(|(m, _)| Some((m.api_key_env.as_str(), env(&m.api_key_env)?.trim().to_owned())))
         .filter(|(_, key)| !key.is_empty())
-        .collect();
+        .unzip();
+    // Building fails only past size limits far beyond any fleet; then
+    // each key is searched for in turn.
+    let automaton = aho_corasick::AhoCorasick::new(&keys).ok();
+    let position = |text: &str| match &automaton {
+        Some(automaton) => automaton.find(text).map(|hit| hit.pattern().as_usize()),
+        None => keys.iter().position(|key| text.contains(key.as_str())),
+    };
     let mut found = Vec::new();
     for (m, _) in loaded {
         for sub in &m.subscriptions {
-            let leaked = keys
-                .iter()
-                .find(|(_, key)| sub.name.contains(key.as_str()) || sub.callback_url.contains(key.as_str()));
-            if let Some((var, _)) = leaked {
+            let leaked = [&sub.name, &sub.callback_url]
+                .into_iter()
+                .find_map(|text| position(text));
+            if let Some(var) = leaked.and_then(|i| vars.get(i)) {
                 found.push(Diagnostic {
                     location: sub.location.clone(),
                     message: format!(

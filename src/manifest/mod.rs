@@ -14,6 +14,7 @@
 mod across;
 mod checks;
 mod diagnostic;
+pub mod early;
 mod expand;
 mod export;
 mod export_fleet;

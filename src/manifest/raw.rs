@@ -128,6 +128,13 @@ pub(crate) struct RawSubscription {
     #[serde(default)]
     #[schemars(schema_with = "renamed_from_schema")]
     pub renamed_from: Option<OneOrMany>,
+    /// Mask path segments of `callbackUrl` that look like secrets (provider
+    /// tokens, UUIDs, long random runs) in plans, drift and apply reports.
+    /// `false` shows this entry's path as written, for an id reviewers need
+    /// to see (a tenant UUID); userinfo, query values and API keys are
+    /// masked regardless. Default: `true`.
+    #[schemars(extend("default" = true))]
+    pub mask_path_secrets: Option<bool>,
 }
 
 /// A string, or a list of strings.
@@ -303,6 +310,7 @@ pub(crate) const SUBSCRIPTION_FIELDS: &[Field] = &[
     field("topics", Kind::StrList),
     field("callbackUrl", Kind::Str),
     field("renamedFrom", Kind::StrOrList),
+    field("maskPathSecrets", Kind::Bool),
 ];
 
 /// The fields of [`RawIgnoreRule`].

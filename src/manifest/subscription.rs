@@ -17,7 +17,7 @@ use super::read::{read_mapping, Ctx, Parsed};
 use super::renamed;
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::DesiredSubscription;
-use crate::secret::mask_url;
+use crate::secret::{mask_url, Masking};
 use crate::topic;
 
 pub(super) const MAX_NAME_CHARS: usize = 255;
@@ -63,6 +63,9 @@ pub(super) fn subscription(
     let (Some((written_name, name)), Some(url), Some(renamed_from)) = (name, url, renamed_from) else {
         return Vec::new();
     };
+    // A mistyped value is reported by `read_mapping`; the entry is then
+    // dropped with the rest of the file's problems.
+    let masking = entry.value.mask_path_secrets.map_or(Masking::Full, Masking::from);
     let location = ctx.location(path);
     let renamed_line = ctx.line(&child(path, Seg::key("renamedFrom")));
     topics
@@ -73,6 +76,7 @@ pub(super) fn subscription(
                 name: name.clone(),
                 callback_url: url.clone(),
                 renamed_from: renamed_from.clone(),
+                masking,
                 location: location.clone(),
             },
             written_name: written_name.clone(),

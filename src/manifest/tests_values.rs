@@ -367,3 +367,40 @@ fn values_never_carry_the_api_key() {
     );
     assert!(!all.to_string().contains("sk_live"));
 }
+
+#[test]
+fn mask_path_secrets_is_a_boolean_per_entry_default_true() {
+    use crate::secret::Masking;
+    let base = "    callbackUrl: https://r.example/t/123e4567-e89b-12d3-a456-426614174000\n";
+    let off = format!("  - name: crm\n    topics: [customer.updated, customer.cancelled]\n{base}    maskPathSecrets: false\n  - name: erp\n    topic: customer.updated\n{base}");
+    let m = load(&with_entry(&off)).unwrap();
+    let masking: Vec<(&str, Masking)> = m
+        .subscriptions
+        .iter()
+        .map(|s| (s.name.as_str(), s.masking))
+        .collect();
+    assert_eq!(
+        masking,
+        [
+            ("crm", Masking::KeepPath),
+            ("crm", Masking::KeepPath),
+            ("erp", Masking::Full)
+        ]
+    );
+    let on = format!("  - name: crm\n    topic: customer.updated\n{base}    maskPathSecrets: true\n");
+    assert_eq!(
+        load(&with_entry(&on)).unwrap().subscriptions[0].masking,
+        Masking::Full
+    );
+    let quoted =
+        format!("  - name: crm\n    topic: customer.updated\n{base}    maskPathSecrets: \"false\"\n");
+    let (line, message, help) = problem(&with_entry(&quoted));
+    assert_eq!(
+        (line, message.as_str()),
+        (6, "`maskPathSecrets` must be `true` or `false`, found a string")
+    );
+    assert_eq!(
+        help.unwrap(),
+        "write `maskPathSecrets: true` or `maskPathSecrets: false`, without quotes"
+    );
+}

@@ -132,13 +132,17 @@ fn check_version(ctx: &mut Ctx<'_>, top: &Parsed<RawManifest>) {
     }
 }
 
-/// The merchant label (default: the file stem) and its line.
-fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, usize) {
-    let stem = file
-        .file_stem()
+/// The label of a manifest without `merchant:`: its file stem.
+pub(super) fn default_label(file: &Path) -> String {
+    file.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "manifest".to_owned());
+        .unwrap_or_else(|| "manifest".to_owned())
+}
+
+/// The merchant label (default: the file stem) and its line.
+fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, usize) {
+    let stem = default_label(file);
     if !top.usable("merchant") {
         return (stem, 1);
     }

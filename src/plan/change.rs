@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{DesiredSubscription, Key, LiveSubscription};
+use crate::secret::Masking;
 
 /// The kind of call a change makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -50,6 +51,11 @@ pub struct Fields {
     pub name: String,
     /// Callback URL, unmasked (renderers mask it).
     pub callback_url: String,
+    /// How reports show the URLs of a change whose fields these are after
+    /// it: the manifest entry's `maskPathSecrets` (README "Secrets"),
+    /// written only when `false`. Live fields are always [`Masking::Full`].
+    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
+    pub masking: Masking,
 }
 
 impl From<&LiveSubscription> for Fields {
@@ -58,6 +64,7 @@ impl From<&LiveSubscription> for Fields {
             topic: s.topic.clone(),
             name: s.name.clone(),
             callback_url: s.callback_url.clone(),
+            masking: Masking::Full,
         }
     }
 }
@@ -68,6 +75,7 @@ impl From<&DesiredSubscription> for Fields {
             topic: s.topic.clone(),
             name: s.name.clone(),
             callback_url: s.callback_url.clone(),
+            masking: s.masking,
         }
     }
 }
@@ -152,6 +160,13 @@ impl Change {
             Change::Create { after } | Change::Update { after, .. } => Some(after),
             Change::Delete { .. } => None,
         }
+    }
+
+    /// How this change's URLs are shown, old and new alike: the manifest
+    /// entry's masking for a create or an update, [`Masking::Full`] for a
+    /// delete (a live subscription has no entry).
+    pub fn masking(&self) -> Masking {
+        self.after().map_or(Masking::Full, |after| after.masking)
     }
 
     /// A delete of an extra copy of a subscription that is kept.

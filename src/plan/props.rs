@@ -38,6 +38,7 @@ fn manifest() -> impl Strategy<Value = MerchantManifest> {
                     name: NAMES[n].into(),
                     callback_url: URLS[u].into(),
                     renamed_from: vec![],
+                    masking: crate::secret::Masking::Full,
                     location: location(),
                 })
                 .collect(),

@@ -16,7 +16,7 @@ use super::json::{pretty, FORMAT_VERSION};
 use super::markdown::{cell, code, Doc, GITHUB_COMMENT_LIMIT};
 use super::text::{change_line, unmanaged_line};
 use crate::plan::{Action, Change, MerchantPlan, Plan};
-use crate::secret::mask_url;
+use crate::secret::{mask_url, mask_url_with};
 
 /// The kinds of drift, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,13 +114,14 @@ fn items(m: &MerchantPlan) -> Vec<Item> {
             let live = c.before().map(|f| f.callback_url.as_str());
             let wanted = c.after().map(|f| f.callback_url.as_str());
             let kind = Kind::of(c);
+            let mask = |url: &str| mask_url_with(url, c.masking());
             Item {
                 kind,
                 topic: c.topic().to_owned(),
                 name: c.name().to_owned(),
                 id: c.id().map(str::to_owned),
-                live_callback_url: live.map(mask_url),
-                manifest_callback_url: wanted.map(mask_url),
+                live_callback_url: live.map(mask),
+                manifest_callback_url: wanted.map(mask),
                 fingerprint: fingerprint(&m.merchant, kind, c.topic(), c.name(), c.id(), live, wanted),
             }
         })

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::plan::{Action, Change, Fields, Plan, Summary};
-use crate::secret::mask_url;
+use crate::secret::{mask_url, mask_url_with, Masking};
 
 /// Version of the JSON plan's shape.
 pub const FORMAT_VERSION: &str = "1";
@@ -45,9 +45,12 @@ struct JsonUnmanaged<'a> {
     callback_url: String,
 }
 
-fn masked(fields: Option<&Fields>) -> Option<Fields> {
+/// `fields` with the URL masked as `masking` says. The switch itself is
+/// not part of the JSON plan (its keys stay `topic`, `name`, `callbackUrl`).
+fn masked(fields: Option<&Fields>, masking: Masking) -> Option<Fields> {
     fields.map(|f| Fields {
-        callback_url: mask_url(&f.callback_url),
+        callback_url: mask_url_with(&f.callback_url, masking),
+        masking: Masking::Full,
         ..f.clone()
     })
 }
@@ -59,8 +62,8 @@ pub(crate) fn change(c: &Change) -> JsonChange<'_> {
         topic: c.topic(),
         name: c.name(),
         id: c.id(),
-        before: masked(c.before()),
-        after: masked(c.after()),
+        before: masked(c.before(), c.masking()),
+        after: masked(c.after(), c.masking()),
         duplicate: c.is_duplicate(),
     }
 }

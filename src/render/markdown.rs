@@ -13,8 +13,8 @@
 use std::fmt::Write;
 
 use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
-use super::{apply_line, summary_line, NO_CHANGES};
-use crate::apply::{MerchantReport, Outcome, Tally};
+use super::{apply_line, fleet_line, summary_line, NO_CHANGES};
+use crate::apply::{MerchantReport, Outcome, RunReport};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
@@ -44,8 +44,8 @@ pub fn render(plan: &Plan, title: &str, limit: usize) -> String {
 /// What an apply run came to, for [`apply_summary`].
 #[derive(Debug, Clone, Copy)]
 pub enum ApplyResult<'a> {
-    /// The calls were made; one report per merchant with changes.
-    Applied(&'a [MerchantReport]),
+    /// The calls were made (for every merchant not refused).
+    Applied(&'a RunReport),
     /// Refused by a safety rule, a stale plan or a missing confirmation;
     /// the reasons, one per line.
     Refused(&'a [String]),
@@ -70,14 +70,20 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
             doc.head("\n");
         }
         ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
-        ApplyResult::Applied(reports) => {
-            let ok = reports.iter().all(MerchantReport::succeeded);
-            let interrupted = reports.iter().any(|r| r.interrupted);
-            doc.head(&format!(
-                "**{}**\n\n",
-                apply_line(Tally::of(reports), ok, interrupted)
-            ));
+        ApplyResult::Applied(run) => {
+            let reports = run.merchants.as_slice();
+            doc.head(&format!("**{}**\n\n", apply_line(run)));
+            if let Some(line) = fleet_line(run.stores()) {
+                doc.head(&format!("{line}\n\n"));
+            }
             doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
+            for r in &run.refused {
+                doc.head(&format!(
+                    "| {} | 0 | 0 | 0 | ⛔ refused: {} |\n",
+                    cell(&r.merchant),
+                    cell(&r.reason)
+                ));
+            }
             for r in reports.iter() {
                 let tally = r.tally();
                 let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };

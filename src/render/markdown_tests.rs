@@ -225,7 +225,7 @@ fn the_drift_report_fits_too() {
 fn apply_summary_shows_outcomes() {
     let plan = small();
     let acme = &plan.merchants[0];
-    let reports = [MerchantReport {
+    let reports = vec![MerchantReport {
         merchant: "acme".into(),
         changes: acme
             .changes
@@ -250,9 +250,10 @@ fn apply_summary_shows_outcomes() {
             reason: "not checked".into(),
         },
     }];
+    let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
     insta::assert_snapshot!(apply_summary(
         &plan,
-        ApplyResult::Applied(&reports),
+        ApplyResult::Applied(&run),
         GITHUB_COMMENT_LIMIT
     ));
 }

@@ -10,7 +10,7 @@ pub mod report;
 pub mod text;
 pub mod view;
 
-use crate::apply::Tally;
+use crate::apply::{MerchantReport, RunReport, Stores};
 use crate::plan::Summary;
 
 /// Output format of `plan`, `drift` and `apply`'s report.
@@ -42,8 +42,10 @@ pub fn summary_line(s: &Summary) -> String {
 pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.";
 
 /// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
-pub fn apply_line(tally: Tally, ok: bool, interrupted: bool) -> String {
-    let state = match (interrupted, ok) {
+pub fn apply_line(run: &RunReport) -> String {
+    let (tally, interrupted) = (run.tally(), run.interrupted());
+    let ok = run.merchants.iter().all(MerchantReport::succeeded);
+    let state = match (interrupted, ok && run.refused.is_empty()) {
         (true, _) => "interrupted",
         (false, true) => "complete",
         (false, false) => "incomplete",
@@ -52,15 +54,36 @@ pub fn apply_line(tally: Tally, ok: bool, interrupted: bool) -> String {
         0 => String::new(),
         n => format!(", {n} not started"),
     };
+    let refused = match run.refused.len() {
+        0 => String::new(),
+        n => format!(", {n} merchant(s) refused"),
+    };
     format!(
-        "Apply {state}: {} done, {} failed, {} skipped{not_started}.{}",
+        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{}",
         tally.done(),
         tally.failed(),
         tally.skipped(),
         match (interrupted, ok) {
             (true, _) => " Re-run `invhooks apply` to finish.",
-            (false, true) => "",
             (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
+            (false, true) if run.refused.is_empty() => "",
+            (false, true) => " Refused merchants kept their subscriptions: see why above.",
         }
     )
+}
+
+/// The fleet summary of an apply run, `None` for a run of one merchant
+/// (its report says it all): `Stores: 4 (1 changed, 1 unchanged, 1 failed,
+/// 1 refused).`
+pub fn fleet_line(stores: Stores) -> Option<String> {
+    (stores.total() > 1).then(|| {
+        format!(
+            "Stores: {} ({} changed, {} unchanged, {} failed, {} refused).",
+            stores.total(),
+            stores.changed,
+            stores.unchanged,
+            stores.failed,
+            stores.refused
+        )
+    })
 }

@@ -6,13 +6,16 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
-use super::{apply_line, text::change_line};
-use crate::apply::{MerchantReport, Rewrite, Tally, Verification};
+use super::{apply_line, fleet_line, text::change_line};
+use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Stores, Verification};
 use crate::escape::escape;
-use crate::secret::mask_url;
+use crate::secret::mask_url_with;
 
-/// Renders apply reports as text.
-pub fn render(reports: &[MerchantReport], color: bool) -> String {
+/// Renders an apply run as text: the fleet summary first when the plan
+/// has several merchants, then each merchant applied, each one refused, and
+/// the apply line.
+pub fn render(run: &RunReport, color: bool) -> String {
+    let reports = run.merchants.as_slice();
     // Words line up; "not started" widens the column only when present.
     let width = reports
         .iter()
@@ -20,6 +23,9 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         .map(|c| c.outcome.as_str().len())
         .fold("skipped".len(), usize::max);
     let mut out = String::new();
+    if let Some(line) = fleet_line(run.stores()) {
+        let _ = writeln!(out, "{line}\n");
+    }
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
         for c in &r.changes {
@@ -66,11 +72,20 @@ pub fn render(reports: &[MerchantReport], color: bool) -> String {
         }
         out.push('\n');
     }
-    let ok = reports.iter().all(MerchantReport::succeeded);
-    let interrupted = reports.iter().any(|r| r.interrupted);
-    out.push_str(&apply_line(Tally::of(reports), ok, interrupted));
+    for r in &run.refused {
+        let _ = writeln!(out, "merchant {}\n  {}\n", r.merchant, refused_line(r));
+    }
+    out.push_str(&apply_line(run));
     out.push('\n');
     out
+}
+
+/// What a report says of a merchant a safety threshold kept back.
+pub fn refused_line(r: &Refusal) -> String {
+    format!(
+        "refused: {}; nothing was changed for this merchant. Check its manifest, or re-run with `--force` (and `--merchant {}`) if this is intended",
+        r.reason, r.merchant
+    )
 }
 
 /// What a report says when another writer changed the merchant meanwhile.
@@ -96,21 +111,37 @@ pub fn rewrite_line(r: &Rewrite) -> String {
 /// A rewrite's two values as shown: escaped, URLs masked.
 fn shown_rewrite(r: &Rewrite) -> (String, String) {
     let show = |v: &str| match r.field {
-        "callbackUrl" => escape(&mask_url(v)).into_owned(),
+        "callbackUrl" => escape(&mask_url_with(v, r.masking)).into_owned(),
         _ => escape(v).into_owned(),
     };
     (show(&r.sent), show(&r.stored))
 }
 
-/// Renders apply reports as JSON: every change with its `outcome`
-/// (`done`, `failed`, `skipped`) and `reason`, what was cleaned up, and the
-/// verification `status` (`converged`, `not_converged`, `unknown`).
-pub fn json(reports: &[MerchantReport]) -> String {
+/// Renders an apply run as JSON: the `stores` summary, every change with
+/// its `outcome` (`done`, `failed`, `skipped`, `not_started`) and
+/// `reason`, what was cleaned up, the verification `status` (`converged`,
+/// `not_converged`, `unknown`), and the merchants `refused` by a threshold.
+pub fn json(run: &RunReport) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         format_version: &'static str,
         succeeded: bool,
+        stores: StoresJson,
         merchants: Vec<Merchant<'a>>,
+        refused: Vec<Refused<'a>>,
+    }
+    #[derive(Serialize)]
+    struct StoresJson {
+        total: usize,
+        changed: usize,
+        unchanged: usize,
+        failed: usize,
+        refused: usize,
+    }
+    #[derive(Serialize)]
+    struct Refused<'a> {
+        merchant: &'a str,
+        reason: &'a str,
     }
     #[derive(Serialize)]
     struct Merchant<'a> {
@@ -188,9 +219,61 @@ pub fn json(reports: &[MerchantReport]) -> String {
             },
         }
     }
+    let Stores {
+        changed,
+        unchanged,
+        failed,
+        refused,
+    } = run.stores();
     pretty(&Doc {
         format_version: FORMAT_VERSION,
-        succeeded: reports.iter().all(MerchantReport::succeeded),
-        merchants: reports.iter().map(merchant).collect(),
+        succeeded: run.succeeded(),
+        stores: StoresJson {
+            total: run.stores().total(),
+            changed,
+            unchanged,
+            failed,
+            refused,
+        },
+        merchants: run.merchants.iter().map(merchant).collect(),
+        refused: run
+            .refused
+            .iter()
+            .map(|r| Refused {
+                merchant: &r.merchant,
+                reason: &r.reason,
+            })
+            .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Masking;
+
+    #[test]
+    fn a_rewritten_url_is_masked_as_its_entry_says() {
+        let mut r = Rewrite {
+            id: "wh_1".into(),
+            field: "callbackUrl",
+            sent: "https://H.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            stored: "https://h.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            masking: Masking::Full,
+        };
+        assert_eq!(
+            shown_rewrite(&r),
+            (
+                "https://H.example/t/***?s=***".into(),
+                "https://h.example/t/***?s=***".into()
+            )
+        );
+        r.masking = Masking::KeepPath;
+        let (sent, stored) = shown_rewrite(&r);
+        assert!(
+            sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
+            "{sent}"
+        );
+        assert!(stored.starts_with("https://h.example/t/123e4567-"), "{stored}");
+    }
 }

@@ -3,11 +3,12 @@
 //! characters marked), and notes. Text, Markdown, drift and the apply report
 //! differ only in how they lay this out, so their wording cannot drift apart.
 //! Values here are raw (unescaped); each renderer escapes for its medium.
+//! URLs are masked as the change's manifest entry says ([`Change::masking`]).
 
 use similar::{ChangeTag, TextDiff};
 
 use crate::plan::{Action, Change};
-use crate::secret::mask_url;
+use crate::secret::mask_url_with;
 
 /// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
@@ -29,7 +30,7 @@ pub struct ChangeView<'a> {
     pub new_name: Option<&'a str>,
     /// Id of the live subscription, if there is one.
     pub id: Option<&'a str>,
-    /// The callback URL, masked.
+    /// The callback URL, masked as [`Change::masking`] says.
     pub url: UrlView,
     /// Short remarks shown after the URL ([`DUPLICATE_NOTE`], [`SECRET_NOTE`]).
     pub notes: Vec<&'static str>,
@@ -67,14 +68,16 @@ impl<'a> ChangeView<'a> {
     /// The view of `change`.
     pub fn of(change: &'a Change) -> Self {
         let mut notes = Vec::new();
+        let masking = change.masking();
+        let mask = |url: &str| mask_url_with(url, masking);
         let url = match change {
-            Change::Create { after } => UrlView::One(mask_url(&after.callback_url)),
-            Change::Delete { before, .. } => UrlView::One(mask_url(&before.callback_url)),
+            Change::Create { after } => UrlView::One(mask(&after.callback_url)),
+            Change::Delete { before, .. } => UrlView::One(mask(&before.callback_url)),
             Change::Update { before, after, .. } if before.callback_url == after.callback_url => {
-                UrlView::One(mask_url(&after.callback_url))
+                UrlView::One(mask(&after.callback_url))
             }
             Change::Update { before, after, .. } => {
-                let view = url_change(&before.callback_url, &after.callback_url);
+                let view = url_change(mask(&before.callback_url), mask(&after.callback_url));
                 if matches!(view, UrlView::Unchanged(_)) {
                     notes.push(SECRET_NOTE);
                 }
@@ -118,9 +121,8 @@ impl<'a> ChangeView<'a> {
     }
 }
 
-/// The masked URLs of an update and their character diff.
-fn url_change(old: &str, new: &str) -> UrlView {
-    let (old, new) = (mask_url(old), mask_url(new));
+/// An update's masked URLs and their character diff.
+fn url_change(old: String, new: String) -> UrlView {
     if old == new {
         return UrlView::Unchanged(new);
     }
@@ -180,6 +182,45 @@ mod tests {
         assert_eq!(view.title(str::to_owned), "crm → crm-v2");
         assert_eq!(view.url, UrlView::One("https://a/?t=***".into()));
         assert!(view.notes.is_empty());
+    }
+
+    #[test]
+    fn an_entry_with_mask_path_secrets_false_shows_old_and_new_path() {
+        let (old, new) = (
+            "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=1",
+            "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=1",
+        );
+        let mut c = update("wh_1", "customer.updated", "crm", old, new);
+        assert_eq!(
+            ChangeView::of(&c).url,
+            UrlView::Unchanged("https://r.example/t/***/in?sig=***".into())
+        );
+        if let Change::Update { after, .. } = &mut c {
+            after.masking = crate::secret::Masking::KeepPath;
+        }
+        let view = ChangeView::of(&c);
+        let UrlView::Changed {
+            old: shown_old,
+            new: shown_new,
+            ..
+        } = &view.url
+        else {
+            panic!("expected a changed URL, got {:?}", view.url);
+        };
+        assert_eq!(
+            shown_old,
+            "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***"
+        );
+        assert_eq!(
+            shown_new,
+            "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
+        );
+        assert!(view.notes.is_empty());
+        let d = delete("wh_2", "customer.updated", "x", new, false);
+        assert_eq!(
+            ChangeView::of(&d).url.shown(),
+            "https://r.example/t/***/in?sig=***"
+        );
     }
 
     #[test]

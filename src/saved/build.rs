@@ -121,6 +121,7 @@ fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
                 name: s.name.clone(),
                 callback_url: s.callback_url.clone(),
                 renamed_from: s.renamed_from.clone(),
+                masking: s.masking,
                 line: s.location.line,
             })
             .collect(),

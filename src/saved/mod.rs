@@ -28,6 +28,7 @@ pub use self::read::{Loaded, LoadedMerchant};
 pub use crate::digest::sha256;
 use crate::model::LiveSubscription;
 use crate::plan::{Action, Fields, SafetyTrip, Summary};
+use crate::secret::Masking;
 
 /// The `kind` every saved plan carries, to tell it from other JSON.
 pub const KIND: &str = "invhooks-saved-plan";
@@ -167,6 +168,10 @@ pub struct SavedSubscription {
     /// `renamedFrom`: the old names it takes over (omitted when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renamed_from: Vec<String>,
+    /// `maskPathSecrets` (omitted when `true`, the default), so `show`
+    /// masks the plan as `plan` did.
+    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
+    pub masking: Masking,
     /// Line of the entry in the manifest.
     pub line: usize,
 }

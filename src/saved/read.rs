@@ -200,6 +200,7 @@ impl SavedMerchant {
                 name: s.name.clone(),
                 callback_url: s.callback_url.clone(),
                 renamed_from: s.renamed_from.clone(),
+                masking: s.masking,
                 location: at(s.line),
             })
             .collect();

@@ -19,8 +19,12 @@ subscriptions:
 ";
 
 fn fixture() -> (MerchantManifest, Vec<LiveSubscription>) {
+    fixture_of(YAML)
+}
+
+fn fixture_of(yaml: &str) -> (MerchantManifest, Vec<LiveSubscription>) {
     let env = |name: &str| (name == "TOKEN").then(|| "s3cr3t".to_owned());
-    let m = manifest::load_str(Path::new("webhooks.yaml"), YAML, &env).unwrap();
+    let m = manifest::load_str(Path::new("webhooks.yaml"), yaml, &env).unwrap();
     let live = vec![
         live("wh_3", "customer.ordered", "erp", "https://erp.example/old"),
         live(
@@ -35,14 +39,18 @@ fn fixture() -> (MerchantManifest, Vec<LiveSubscription>) {
 }
 
 fn saved() -> SavedPlan {
-    let (m, live) = fixture();
+    saved_of(YAML)
+}
+
+fn saved_of(yaml: &str) -> SavedPlan {
+    let (m, live) = fixture_of(yaml);
     let plan = Plan {
         merchants: vec![plan::diff(&m, &live)],
     };
     let sources = Sources {
         manifests: &[m],
         live: &[live],
-        files: &[sha256(YAML.as_bytes())],
+        files: &[sha256(yaml.as_bytes())],
         key_digests: &["sha256:key".into()],
         key_salt: "salt",
     };
@@ -207,4 +215,42 @@ fn another_key_is_refused_and_the_same_key_is_not() {
         reasons[0],
         "plan `plan.json` was saved for another API key: merchant `acme` (`KEY_ACME`); nothing was changed"
     );
+}
+
+#[test]
+fn mask_path_secrets_false_is_saved_and_read_back() {
+    use crate::secret::Masking;
+    let yaml = YAML.replace("/new\"}", "/new\", maskPathSecrets: false}");
+    let text = saved_of(&yaml).to_json();
+    assert_eq!(text.matches("\"maskPathSecrets\": false").count(), 2, "{text}");
+    assert!(!text.contains("\"maskPathSecrets\": true"), "absent when default");
+    let back = SavedPlan::parse(&text, "test").unwrap();
+    let masking: Vec<(String, Masking)> = back.plan().merchants[0]
+        .changes
+        .iter()
+        .map(|c| (c.name().to_owned(), c.masking()))
+        .collect();
+    assert!(
+        masking.contains(&("erp".to_owned(), Masking::KeepPath)),
+        "{masking:?}"
+    );
+    assert!(
+        masking.contains(&("crm".to_owned(), Masking::Full)),
+        "{masking:?}"
+    );
+    assert_eq!(
+        back.merchants[0].manifest.subscriptions[1].masking,
+        Masking::KeepPath
+    );
+    // Only the manifest's switch edited: the stored plan no longer matches.
+    let mut edited: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let subscriptions = &mut edited["merchants"][0]["manifest"]["subscriptions"];
+    subscriptions[1]
+        .as_object_mut()
+        .unwrap()
+        .remove("maskPathSecrets");
+    assert!(matches!(
+        SavedPlan::parse(&edited.to_string(), "test"),
+        Err(PlanFileError::Inconsistent(_))
+    ));
 }

@@ -3,10 +3,6 @@
 
 use crate::support::*;
 
-fn entry(name: &str, topic: &str, url: &str) -> String {
-    format!("  - {{name: {name}, topic: {topic}, callbackUrl: \"{url}\"}}\n")
-}
-
 #[test]
 fn apply_converges_and_the_next_plan_is_empty() {
     let world = World::new();

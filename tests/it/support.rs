@@ -193,3 +193,8 @@ pub(crate) use snapshot;
 pub fn manifest(body: &str) -> String {
     format!("version: 1\n{body}")
 }
+
+/// One subscription as a manifest list item.
+pub fn entry(name: &str, topic: &str, url: &str) -> String {
+    format!("  - {{name: {name}, topic: {topic}, callbackUrl: \"{url}\"}}\n")
+}

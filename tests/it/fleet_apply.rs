@@ -1,0 +1,203 @@
+//! Applying a fleet (README "Agencies and fleets"): one store's failure or
+//! safety refusal never stops the others, the report starts with the fleet
+//! summary, and the exit code says what happened (3 only when nothing
+//! changed anywhere, 1 for a mix of applied and refused stores).
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use invhooks::sandbox::{Sandbox, SandboxConfig};
+
+use crate::support::*;
+
+/// Three stores: `a` (`INVETERATE_API_KEY`), `b` (`KEY_B`), `c` (`KEY_C`).
+const KEY_C: &str = "test-key-c-5ecr3t";
+
+fn three() -> World {
+    let config = SandboxConfig {
+        api_keys: vec![KEY.into(), KEY_B.into(), KEY_C.into()],
+        ..SandboxConfig::default()
+    };
+    World {
+        sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+fn apply(world: &World, extra: &[&str]) -> Run {
+    let mut args = vec!["apply", "--auto-approve", "-f", "m"];
+    args.extend_from_slice(extra);
+    world.run_env(&args, &[("KEY_B", KEY_B), ("KEY_C", KEY_C)])
+}
+
+/// Store `label` reading `key_env`, declaring `entries` (YAML list items).
+fn store(world: &World, label: &str, key_env: &str, entries: &str) {
+    world.write(
+        &format!("m/{label}.yaml"),
+        &format!("version: 1\nmerchant: {label}\napiKeyEnv: {key_env}\nallowUnknownTopics: true\nsubscriptions:\n{entries}"),
+    );
+}
+
+/// Ten live subscriptions in store `key`, and a manifest for it keeping
+/// `keep` of them: 10 − keep deletes.
+fn ten_live(world: &World, label: &str, key_env: &str, key: &str, keep: usize) {
+    let names: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+    let seeds: Vec<(&str, &str, &str)> = names
+        .iter()
+        .map(|n| ("customer.updated", n.as_str(), "https://keep.example/"))
+        .collect();
+    world.sandbox.seed(key, &seeds);
+    let entries: String = names[..keep]
+        .iter()
+        .map(|n| entry(n, "customer.updated", "https://keep.example/"))
+        .collect();
+    store(world, label, key_env, &entries);
+}
+
+/// Store `a` with one create, `b` tripping the delete threshold, `c` in
+/// sync.
+fn mixed() -> World {
+    let world = three();
+    store(
+        &world,
+        "a",
+        "INVETERATE_API_KEY",
+        &entry("crm", "customer.updated", "https://a.example/"),
+    );
+    ten_live(&world, "b", "KEY_B", KEY_B, 6);
+    ten_live(&world, "c", "KEY_C", KEY_C, 10);
+    world
+}
+
+#[test]
+fn a_refused_store_keeps_its_subscriptions_while_the_others_are_applied() {
+    let world = mixed();
+    let summary = world.path("summary.md");
+    let mut cmd = world.command(&["apply", "--auto-approve", "-f", "m"]);
+    cmd.env("KEY_B", KEY_B)
+        .env("KEY_C", KEY_C)
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    let run = run(&mut cmd);
+    assert!(!format!("{run}{}", std::fs::read_to_string(&summary).unwrap()).contains(KEY_C));
+    snapshot!(world, "mixed_fleet_apply", run.stdout);
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.contains("Stores: 3 (1 changed, 1 unchanged, 0 failed, 1 refused)."),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("| b | 0 | 0 | 0 | ⛔ refused: the plan updates or deletes 4 of 10"),
+        "{markdown}"
+    );
+    assert_eq!(
+        run.code, 1,
+        "a mix of applied and refused stores is exit 1\n{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("Stores: 3 (1 changed, 1 unchanged, 0 failed, 1 refused)."),
+        "{run}"
+    );
+    let report = &run.stdout[run.stdout.find("Plan:").unwrap()..];
+    assert!(
+        report.find("Stores: 3").unwrap() < report.find("  done ").unwrap(),
+        "the fleet summary comes first in the report\n{run}"
+    );
+    assert!(
+        report.contains("1 merchant(s) refused. Refused merchants kept their subscriptions"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("merchant b\n  refused: the plan updates or deletes 4 of 10"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("merchant `b`: the plan updates or deletes 4 of 10"),
+        "{run}"
+    );
+    assert_eq!(live_of(&world.sandbox, KEY).len(), 1, "store a was applied");
+    assert_eq!(
+        live_of(&world.sandbox, KEY_B).len(),
+        10,
+        "store b was not touched"
+    );
+    assert_eq!(world.sandbox.stats().delete, 0, "{run}");
+
+    let again = apply(&world, &[]);
+    assert_eq!(
+        again.code, 3,
+        "only the refused store is left: nothing changes\n{again}"
+    );
+
+    let forced = apply(&world, &["--force", "--merchant", "b"]);
+    assert_eq!(forced.code, 0, "{forced}");
+    assert_eq!(live_of(&world.sandbox, KEY_B).len(), 6);
+}
+
+#[test]
+fn the_json_report_counts_stores_and_lists_the_refused() {
+    let world = mixed();
+    let json = apply(&world, &["--format", "json"]);
+    assert_eq!(json.code, 1, "{json}");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}\n{json}"));
+    assert_eq!(
+        doc["stores"],
+        serde_json::json!({"total": 3, "changed": 1, "unchanged": 1, "failed": 0, "refused": 1})
+    );
+    assert_eq!(doc["refused"][0]["merchant"], "b");
+    assert!(doc["refused"][0]["reason"].as_str().unwrap().contains("4 of 10"));
+    assert_eq!(doc["succeeded"], false);
+}
+
+#[test]
+fn when_every_store_with_changes_is_refused_nothing_changes_and_the_exit_is_3() {
+    let world = three();
+    store(&world, "a", "INVETERATE_API_KEY", "  []\n");
+    ten_live(&world, "b", "KEY_B", KEY_B, 6);
+    ten_live(&world, "c", "KEY_C", KEY_C, 5);
+    let run = apply(&world, &[]);
+    assert_eq!(run.code, 3, "{run}");
+    assert!(
+        run.stderr.contains("merchant `b`") && run.stderr.contains("merchant `c`"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("nothing was changed"), "{run}");
+    let stats = world.sandbox.stats();
+    assert_eq!((stats.post, stats.put, stats.delete), (0, 0, 0), "{run}");
+}
+
+#[test]
+fn one_stores_400_does_not_stop_the_others_and_the_report_says_so() {
+    let world = three();
+    store(
+        &world,
+        "a",
+        "INVETERATE_API_KEY",
+        &entry("crm", "customer.teleported", "https://a.example/"),
+    );
+    store(
+        &world,
+        "b",
+        "KEY_B",
+        &entry("crm", "customer.updated", "https://b.example/"),
+    );
+    store(
+        &world,
+        "c",
+        "KEY_C",
+        &entry("crm", "customer.updated", "https://c.example/"),
+    );
+    let run = apply(&world, &["--merchant-parallelism", "1"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stdout
+            .contains("Stores: 3 (2 changed, 0 unchanged, 1 failed, 0 refused)."),
+        "{run}"
+    );
+    assert!(run.stdout.contains("merchant a\n  failed"), "{run}");
+    assert!(run.stdout.contains("400"), "the reason is shown\n{run}");
+    assert_eq!(live_of(&world.sandbox, KEY_B).len(), 1, "{run}");
+    assert_eq!(live_of(&world.sandbox, KEY_C).len(), 1, "{run}");
+    assert!(live_of(&world.sandbox, KEY).is_empty(), "{run}");
+}
