@@ -101,7 +101,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Render a saved plan (`plan --out`) as text, JSON or Markdown: no key, no request
     Show(ShowArgs),
-    /// Write a manifest of one merchant's live subscriptions
+    /// Write live subscriptions as a manifest (one merchant) or a fleet file (--store)
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
     /// Ask a sandbox to deliver one TOPIC event to its subscribers (the sandbox only)
     Trigger(TriggerArgs),
@@ -303,15 +304,32 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
+/// The examples under `export --help`.
+const EXPORT_EXAMPLES: &str = "Examples:
+  invhooks export --merchant acme-eu -o webhooks.yaml
+  invhooks export --store store-a=KEY_STORE_A --store store-b=KEY_STORE_B -o fleet.yaml
+
+With --store, the stores must have the same subscriptions (topic and name); a callback URL
+that differs only in per-store parts (the label, a host) is written once with ${VAR} and each
+store's value in its `vars`. Otherwise nothing is written and each difference is named.";
+
 /// `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Merchant label written into the manifest
-    #[arg(long, value_name = "LABEL")]
+    /// Merchant label written into the manifest (one store)
+    #[arg(long, value_name = "LABEL", conflicts_with = "stores")]
     pub merchant: Option<String>,
-    /// Environment variable holding the merchant's API key
-    #[arg(long, value_name = "NAME", default_value = "INVETERATE_API_KEY")]
+    /// Environment variable holding the merchant's API key (one store)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "INVETERATE_API_KEY",
+        conflicts_with = "stores"
+    )]
     pub api_key_env: String,
+    /// A store of a fleet file: its label and the variable holding its key (repeat for each store)
+    #[arg(long = "store", value_name = "LABEL=VAR", value_parser = crate::manifest::StoreArg::parse)]
+    pub stores: Vec<crate::manifest::StoreArg>,
     /// Write to FILE (mode 0600) instead of stdout; an existing FILE is kept unless --force
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

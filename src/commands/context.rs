@@ -106,7 +106,8 @@ impl Context {
                 .append(true)
                 .open(path)?
                 .write_all(text.as_bytes()),
-            Sink::Private(path) => write_private(path, text.as_bytes()),
+            Sink::Private(path) => write_private(path, text.as_bytes(), true),
+            Sink::PrivateNew(path) => write_private(path, text.as_bytes(), false),
         }
     }
 
@@ -191,13 +192,17 @@ pub enum Sink<'a> {
     /// The end of a file (`$GITHUB_STEP_SUMMARY`).
     Append(&'a Path),
     /// A whole file, private (mode 0600), replaced atomically: saved plans
-    /// and exports.
+    /// and `export --force`.
     Private(&'a Path),
+    /// [`Sink::Private`], but never over an existing file (an
+    /// `AlreadyExists` error instead): `export -o` without `--force`.
+    PrivateNew(&'a Path),
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory
-/// (created with mode 0600 on Unix), renamed into place.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// (created with mode 0600 on Unix), renamed into place; without
+/// `replace`, never over an existing file (checked at the rename).
+fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -208,7 +213,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
+    match replace {
+        true => file.persist(path).map_err(|e| e.error)?,
+        false => file.persist_noclobber(path).map_err(|e| e.error)?,
+    };
     Ok(())
 }
 

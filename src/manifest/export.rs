@@ -1,33 +1,51 @@
 //! Live subscriptions as a manifest (`invhooks export`): a stable order,
 //! duplicates left out, `${` escaped, so that `plan` on the output reports
-//! no changes. Pure: the command fetches and writes.
+//! no changes. Pure: the command fetches and writes. The document types
+//! and the per-store reading are shared with [`export_fleet`](super::export_fleet).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::model::LiveSubscription;
 use crate::secret::{has_secret, mask_url};
 
+/// The document `export` writes: one merchant (top-level `merchant`,
+/// `apiKeyEnv`) or a fleet (`merchants`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Manifest {
-    version: u32,
+pub(super) struct Manifest {
+    pub(super) version: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    merchant: Option<String>,
+    pub(super) merchant: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    api_key_env: Option<String>,
+    pub(super) api_key_env: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) merchants: Vec<FleetMerchant>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    allow_http: bool,
+    pub(super) allow_http: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    allow_unknown_topics: bool,
-    subscriptions: Vec<Entry>,
+    pub(super) allow_unknown_topics: bool,
+    pub(super) subscriptions: Vec<Entry>,
 }
 
+/// One entry of a fleet file's `merchants`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Entry {
-    name: String,
-    topic: String,
-    callback_url: String,
+pub(super) struct FleetMerchant {
+    pub(super) merchant: String,
+    pub(super) api_key_env: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(super) vars: BTreeMap<String, String>,
+}
+
+/// One subscription entry, its values as written (escaped).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Entry {
+    pub(super) name: String,
+    pub(super) topic: String,
+    pub(super) callback_url: String,
 }
 
 /// A manifest made from live subscriptions.
@@ -52,54 +70,85 @@ pub fn to_manifest(
     merchant: Option<String>,
     api_key_env: &str,
 ) -> Result<Exported, serde_yaml::Error> {
+    let (kept, warnings) = kept(live, None);
+    let manifest = Manifest {
+        version: 1,
+        merchant,
+        api_key_env: (api_key_env != "INVETERATE_API_KEY").then(|| api_key_env.to_owned()),
+        merchants: Vec::new(),
+        allow_http: allow_http(live),
+        allow_unknown_topics: allow_unknown_topics(live),
+        subscriptions: kept
+            .iter()
+            .map(|sub| Entry {
+                name: escape(&sub.name),
+                topic: sub.topic.clone(),
+                callback_url: escape(&sub.callback_url),
+            })
+            .collect(),
+    };
+    document(&manifest, warnings)
+}
+
+/// The subscriptions of `live` (sorted by topic, name, id) a manifest
+/// declares: the first of each (topic, name). The warnings say which
+/// duplicates were left out and which URLs carry a secret, prefixed with
+/// `merchant` when given.
+pub(super) fn kept<'a>(
+    live: &'a [LiveSubscription],
+    merchant: Option<&str>,
+) -> (Vec<&'a LiveSubscription>, Vec<String>) {
+    let whose = merchant.map_or_else(String::new, |m| format!("merchant `{m}`: "));
     let mut warnings = Vec::new();
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut kept: Vec<&LiveSubscription> = Vec::new();
     for sub in live {
-        if entries
+        if kept
             .last()
             .is_some_and(|e| e.topic == sub.topic && e.name == sub.name)
         {
             warnings.push(format!(
-                "duplicate `{}` on `{}` [{}] left out: a manifest declares each (topic, name) once, so `apply` would delete it",
+                "{whose}duplicate `{}` on `{}` [{}] left out: a manifest declares each (topic, name) once, so `apply` would delete it",
                 sub.name, sub.topic, sub.id
             ));
             continue;
         }
         if has_secret(&sub.callback_url) {
             warnings.push(format!(
-                "`{}` on `{}` has a secret in its URL ({}); consider `${{VAR}}` in the manifest instead of committing it",
+                "{whose}`{}` on `{}` has a secret in its URL ({}); consider `${{VAR}}` in the manifest instead of committing it",
                 sub.name,
                 sub.topic,
                 mask_url(&sub.callback_url)
             ));
         }
-        entries.push(Entry {
-            name: escape(&sub.name),
-            topic: sub.topic.clone(),
-            callback_url: escape(&sub.callback_url),
-        });
+        kept.push(sub);
     }
-    let manifest = Manifest {
-        version: 1,
-        merchant,
-        api_key_env: (api_key_env != "INVETERATE_API_KEY").then(|| api_key_env.to_owned()),
-        allow_http: live.iter().any(|s| s.callback_url.starts_with("http://")),
-        allow_unknown_topics: live.iter().any(|s| !crate::topic::is_known(&s.topic)),
-        subscriptions: entries,
-    };
-    let written = manifest.subscriptions.len();
-    let yaml = serde_yaml::to_string(&manifest)?;
+    (kept, warnings)
+}
+
+/// Whether any URL is plain http (`allowHttp: true` keeps it valid).
+pub(super) fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
+    live.into_iter().any(|s| s.callback_url.starts_with("http://"))
+}
+
+/// Whether any topic is one this release does not know.
+pub(super) fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
+    live.into_iter().any(|s| !crate::topic::is_known(&s.topic))
+}
+
+/// The YAML text of `manifest` under the `# exported by` line.
+pub(super) fn document(manifest: &Manifest, warnings: Vec<String>) -> Result<Exported, serde_yaml::Error> {
+    let yaml = serde_yaml::to_string(manifest)?;
     Ok(Exported {
         yaml: format!(
             "# exported by invhooks {} from live subscriptions\n{yaml}",
             env!("CARGO_PKG_VERSION")
         ),
-        written,
+        written: manifest.subscriptions.len(),
         warnings,
     })
 }
 
 /// Escapes `${` so the loader does not expand it.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace("${", "$${")
 }

@@ -21,7 +21,7 @@ use crate::escape::show;
 pub(super) const MAX_MERCHANTS: usize = 10_000;
 /// Most merchants × subscription entries in one file: each merchant's
 /// values are checked on their own, so this bounds a hostile file's cost.
-const MAX_CHECKS: usize = 1_000_000;
+pub(super) const MAX_CHECKS: usize = 1_000_000;
 
 /// One `merchants` entry as read.
 struct Head {

@@ -17,6 +17,8 @@ mod diagnostic;
 pub mod early;
 mod expand;
 mod export;
+mod export_fleet;
+mod export_template;
 mod files;
 mod fleet;
 mod lines;
@@ -31,6 +33,8 @@ mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_export_fleet;
 #[cfg(test)]
 mod tests_files;
 #[cfg(test)]
@@ -50,6 +54,7 @@ pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{to_manifest, Exported};
+pub use export_fleet::{to_fleet, FleetError, StoreArg, StoreLive};
 
 use crate::model::MerchantManifest;
 

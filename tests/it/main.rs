@@ -17,6 +17,7 @@ mod drift;
 mod early;
 mod excerpts;
 mod export;
+mod export_fleet;
 mod faults;
 mod fleet;
 mod fleet_apply;

@@ -135,8 +135,9 @@ fn a_piped_yes_is_refused_and_says_to_use_auto_approve() {
     assert!(world.live().is_empty(), "nothing was changed");
 }
 
+/// The permission bits of `path` (export files are 0600).
 #[cfg(unix)]
-fn mode(path: &std::path::Path) -> u32 {
+pub(crate) fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }

@@ -1,0 +1,224 @@
+//! One callback URL for several stores (README.md "Export a fleet"): the
+//! stores' URLs split at `/`, `?`, `&` and `#` must have the same parts
+//! but for some that differ; in each such part the text the stores differ
+//! in (the store's label, or the run between the common prefix and suffix,
+//! cut at a `.`, `-`, `_`, `=`, `:`, `@`, `+`, `,`, `;` or `~`) becomes a
+//! `${VAR}`, one variable per distinct list of values (`MERCHANT` for the
+//! labels, `HOST` for a whole host, `HOST_PART` inside one, `PART`
+//! elsewhere). The template is
+//! expanded back with each store's `vars` and kept only when it gives that
+//! store's URL exactly. Pure.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::expand::expand;
+
+/// Where URLs are split into parts that must line up across stores.
+const SEPARATORS: [char; 4] = ['/', '?', '&', '#'];
+/// Where a differing run may start or end inside a part.
+const CUTS: [char; 10] = ['.', '-', '_', '=', ':', '@', '+', ',', ';', '~'];
+
+/// The variables made so far: a name for each distinct list of per-store
+/// values, `MERCHANT` for the labels themselves.
+#[derive(Debug)]
+pub(super) struct Vars {
+    labels: Vec<String>,
+    /// Names a variable may not take: the stores' key variables.
+    taken: HashSet<String>,
+    by_values: HashMap<Vec<String>, String>,
+    /// (name, one value per store), in the order made.
+    made: Vec<(String, Vec<String>)>,
+}
+
+impl Vars {
+    /// No variables yet, for stores with `labels` (in store order).
+    pub(super) fn new(labels: Vec<&str>, taken: HashSet<String>) -> Self {
+        Self {
+            labels: labels.into_iter().map(str::to_owned).collect(),
+            taken,
+            by_values: HashMap::new(),
+            made: Vec::new(),
+        }
+    }
+
+    /// How many variables there are.
+    pub(super) fn len(&self) -> usize {
+        self.made.len()
+    }
+
+    /// The `vars` of store `i`.
+    pub(super) fn of(&self, i: usize) -> BTreeMap<String, String> {
+        self.made
+            .iter()
+            .map(|(name, values)| (name.clone(), values[i].clone()))
+            .collect()
+    }
+
+    /// The variable holding `values` (one per store): the one made for
+    /// them before, else a new one, named after what it holds.
+    fn name(&mut self, values: Vec<String>, host: Host) -> String {
+        if let Some(name) = self.by_values.get(&values) {
+            return name.clone();
+        }
+        let base = match host {
+            _ if values == self.labels => "MERCHANT",
+            Host::Whole => "HOST",
+            Host::Part => "HOST_PART",
+            Host::Not => "PART",
+        };
+        let used: HashSet<&str> = self.made.iter().map(|(n, _)| n.as_str()).collect();
+        let name = std::iter::once(base.to_owned())
+            .chain((2..).map(|n| format!("{base}_{n}")))
+            .find(|n| !used.contains(n.as_str()) && !self.taken.contains(n))
+            .unwrap_or_default();
+        self.by_values.insert(values.clone(), name.clone());
+        self.made.push((name.clone(), values));
+        name
+    }
+}
+
+/// Where in a URL a variable's values are, for its name.
+#[derive(Debug, Clone, Copy)]
+enum Host {
+    /// The whole host (`HOST`).
+    Whole,
+    /// Inside the host (`HOST_PART`).
+    Part,
+    /// Elsewhere (`PART`).
+    Not,
+}
+
+/// The escaped `callbackUrl` declaring `urls` (one per store, store order,
+/// at least one), adding the variables it needs to `vars`.
+///
+/// # Errors
+///
+/// The index of a store whose URL is not the first store's but for
+/// per-store parts.
+pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> {
+    let first = urls.first().copied().unwrap_or_default();
+    if urls.iter().all(|u| *u == first) {
+        return Ok(super::export::escape(first));
+    }
+    let parts: Vec<Vec<&str>> = urls.iter().map(|u| split(u)).collect();
+    if let Some(other) = (1..parts.len()).find(|&i| !same_shape(&parts[0], &parts[i])) {
+        return Err(other);
+    }
+    let mut written = String::new();
+    for (at, piece) in parts[0].iter().enumerate() {
+        let pieces: Vec<&str> = parts.iter().map(|p| p[at]).collect();
+        if pieces.iter().all(|p| p == piece) {
+            written.push_str(&super::export::escape(piece));
+            continue;
+        }
+        let (pre, post) = around_label(&pieces, &vars.labels).unwrap_or_else(|| common(&pieces));
+        let values: Vec<String> = pieces.iter().map(|p| p[pre..p.len() - post].to_owned()).collect();
+        let host = match at == 4 && is_authority(&parts[0]) {
+            false => Host::Not,
+            true if pre == 0 && post == 0 => Host::Whole,
+            true => Host::Part,
+        };
+        let name = vars.name(values, host);
+        written.push_str(&super::export::escape(&piece[..pre]));
+        written.push_str(&format!("${{{name}}}"));
+        written.push_str(&super::export::escape(&piece[piece.len() - post..]));
+    }
+    match (0..urls.len()).find(|&i| !expands_to(&written, &vars.of(i), urls[i])) {
+        Some(other) => Err(other.max(1)),
+        None => Ok(written),
+    }
+}
+
+/// `url` in parts: the text between separators, each separator a part of
+/// its own (so separators are at the odd indices).
+fn split(url: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in url.char_indices().filter(|(_, c)| SEPARATORS.contains(c)) {
+        parts.push(&url[start..i]);
+        parts.push(&url[i..i + c.len_utf8()]);
+        start = i + c.len_utf8();
+    }
+    parts.push(&url[start..]);
+    parts
+}
+
+/// Whether two split URLs have the same number of parts and the same
+/// separators.
+fn same_shape(a: &[&str], b: &[&str]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).skip(1).step_by(2).all(|(x, y)| x == y)
+}
+
+/// Whether part 4 of `parts` is the host: `scheme://host…`.
+fn is_authority(parts: &[&str]) -> bool {
+    parts.len() > 4 && parts[0].ends_with(':') && parts[1] == "/" && parts[2].is_empty() && parts[3] == "/"
+}
+
+/// The bytes before and after each store's label, when each piece holds
+/// its store's label once with the same text around it.
+fn around_label(pieces: &[&str], labels: &[String]) -> Option<(usize, usize)> {
+    let mut around = None;
+    for (piece, label) in pieces.iter().zip(labels) {
+        let mut found = piece.match_indices(label.as_str());
+        let (at, _) = found.next().filter(|_| !label.is_empty())?;
+        if found.next().is_some() {
+            return None;
+        }
+        let here = (&piece[..at], &piece[at + label.len()..]);
+        if here.0.ends_with('$') || around.is_some_and(|a| a != here) {
+            return None;
+        }
+        around = Some(here);
+    }
+    around.map(|(before, after)| (before.len(), after.len()))
+}
+
+/// The bytes of the longest common prefix and suffix of `pieces` that end
+/// (prefix) or start (suffix) at a cut, not overlapping in any piece.
+fn common(pieces: &[&str]) -> (usize, usize) {
+    let first = pieces[0];
+    let shortest = pieces.iter().map(|p| p.len()).min().unwrap_or(0);
+    let mut pre = pieces
+        .iter()
+        .map(|p| first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count())
+        .min()
+        .unwrap_or(0);
+    pre = first[..floor(first, pre)].rfind(CUTS).map_or(0, |i| i + 1);
+    let mut post = pieces
+        .iter()
+        .map(|p| {
+            first
+                .bytes()
+                .rev()
+                .zip(p.bytes().rev())
+                .take_while(|(a, b)| a == b)
+                .count()
+        })
+        .min()
+        .unwrap_or(0)
+        .min(shortest - pre);
+    let start = ceil(first, first.len() - post);
+    post = first[start..].find(CUTS).map_or(0, |i| first.len() - start - i);
+    (pre, post)
+}
+
+/// The largest char boundary of `s` at or before `i`.
+fn floor(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary of `s` at or after `i`.
+fn ceil(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether `written` expands with `vars` (and nothing else) to `url`.
+fn expands_to(written: &str, vars: &BTreeMap<String, String>, url: &str) -> bool {
+    expand(written, &|name| vars.get(name).cloned()).is_ok_and(|e| e == url)
+}
