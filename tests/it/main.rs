@@ -41,4 +41,5 @@ mod show;
 mod usability;
 mod validate;
 mod workflows;
+mod workflows_fleet;
 mod writers;
