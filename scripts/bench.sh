@@ -2,11 +2,12 @@
 # End-to-end benchmarks of invhooks against its sandbox on loopback (issue 5;
 # the figures and how to read them are in BENCHMARKS.md).
 #
-#   scripts/bench.sh                 full run (about 11 minutes on 2 cores), release build
-#   scripts/bench.sh --quick         small sizes, a smoke run (under a minute once built)
+#   scripts/bench.sh                 full run (about 16 minutes on 2 cores), release build
+#   scripts/bench.sh --quick         small sizes, a smoke run (about a minute and a half once built)
+#   scripts/bench.sh --fleet         only the fleet section (about 5 minutes; with --quick, under a minute)
 #   scripts/bench.sh --check         also exit 1 when a timing target is missed
 #   scripts/bench.sh --bin PATH      use this invhooks binary instead of building one
-#   scripts/bench.sh --out DIR       where results go (default target/bench/full or target/bench/quick)
+#   scripts/bench.sh --out DIR       where results go (default target/bench/full, …/quick, with --fleet …/full-fleet, …/quick-fleet)
 #
 # Measures: (1) `plan` at 10,000 and 100,000 subscriptions, 10% differing,
 # beside `curl` fetching the same lists from the same sandbox; (2) `apply` of
@@ -14,11 +15,15 @@
 # ideal (changes / parallelism x latency); (3) `apply` of 500 creates against
 # --rate-limit 50 against the ideal 10 s; (4) peak RSS of `plan` at 100,000;
 # (5) requests made by `plan` and by a no-op `apply` (from GET /_sandbox/stats);
-# (6) `validate` of a 100-entry manifest.
+# (6) `validate` of a 100-entry manifest; and, for fleets of small stores
+# (issue 12, scripts/bench_fleet.sh): one `apply -f DIR` of 100 stores beside
+# `xargs -P16` of one `apply` per store, `plan` of 10 to 1,000 stores beside
+# the latency floor, with SSL_CERT_FILE set beside unset, and its peak RSS.
 #
 # Deterministic checks always fail the run: exactly one GET per merchant for
 # `plan`, exactly one request for a no-op `apply`, every apply converged
-# (exit 0) with the manifest's subscriptions live, no failed change.
+# (exit 0) with the manifest's subscriptions live, no failed change, and
+# every fleet apply made exactly its 5 requests per store.
 #
 # Needs bash, python3, curl, hyperfine and GNU time (/usr/bin/time); as root
 # with apt-get, missing Debian packages (hyperfine, time, curl) are installed,
@@ -40,6 +45,10 @@ if [[ "${1:-}" == "__restart" ]]; then
   shift 3
   pidfile="$WORK/$name.pid"
   if [[ -s "$pidfile" ]]; then
+    # With CHECK_STATS=FILE, the counts of the run just done are kept first.
+    if [[ -n "${CHECK_STATS:-}" ]]; then
+      curl -sf "http://127.0.0.1:$port/_sandbox/stats" >>"$CHECK_STATS" && echo >>"$CHECK_STATS"
+    fi
     kill "$(cat "$pidfile")" 2>/dev/null || true
     while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.02; done
   fi
@@ -58,14 +67,15 @@ if [[ "${1:-}" == "__restart" ]]; then
   exit 1
 fi
 
-QUICK=0 CHECK=0 BIN="" OUT=""
+QUICK=0 CHECK=0 FLEET_ONLY=0 BIN="" OUT=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
+    --fleet) FLEET_ONLY=1 ;;
     --bin) BIN="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,30p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$SELF"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -73,10 +83,10 @@ done
 
 if [[ $QUICK == 1 ]]; then
   PLAN_SIZES=(1000 5000) APPLY_CREATES=100 RATE_CREATES=60 RATE=20 RUNS_PLAN=3 RUNS_APPLY=1 QUIET_WAIT=1
-  OUT="${OUT:-$ROOT/target/bench/quick}"
+  OUT="${OUT:-$ROOT/target/bench/quick$([[ $FLEET_ONLY == 1 ]] && echo -fleet)}"
 else
   PLAN_SIZES=(10000 100000) APPLY_CREATES=1000 RATE_CREATES=500 RATE=50 RUNS_PLAN=10 RUNS_APPLY=3 QUIET_WAIT=60
-  OUT="${OUT:-$ROOT/target/bench/full}"
+  OUT="${OUT:-$ROOT/target/bench/full$([[ $FLEET_ONLY == 1 ]] && echo -fleet)}"
 fi
 LATENCY=20
 
@@ -173,8 +183,9 @@ fail() { echo "FAILED: $*" >&2; FAILURES+=("$*"); }
 FAILURES=() MISSES=()
 RESULTS="$OUT/results.md"
 report() { echo "$*" | tee -a "$RESULTS"; }
-target() { # target NAME OK(0/1) DETAIL
-  if [[ "$2" == 1 ]]; then report "| $1 | met | $3 |"; else report "| $1 | **missed** | $3 |"; MISSES+=("$1"); fi
+TARGETS=()
+target() { # target NAME OK(0/1) DETAIL: a row of the targets table, printed at the end
+  if [[ "$2" == 1 ]]; then TARGETS+=("| $1 | met | $3 |"); else TARGETS+=("| $1 | **missed** | $3 |"); MISSES+=("$1"); fi
 }
 le() { python3 -c 'import sys; print(int(float(sys.argv[1]) <= float(sys.argv[2])))' "$1" "$2"; }
 calc() { python3 -c "print(round($1, 3))"; }
@@ -190,145 +201,156 @@ HF=(hyperfine --shell=none --style basic)
   echo
 } | tee "$RESULTS"
 
-# --- (1) plan beside curl, (4) peak RSS, (5) requests of plan ---------------------
-report "## plan (10% differing) beside curl of the same lists"
-report
-report "| subscriptions | merchants | curl median | plan median | plan / curl | GETs by plan | busy before |"
-report "|---:|---:|---:|---:|---:|---:|---:|"
-for n in "${PLAN_SIZES[@]}"; do
-  read -r merchants _ < <(python3 "$DATA" shape "$n")
-  python3 "$DATA" manifests "$n" "$WORK/m$n"
-  python3 "$DATA" state "$n" "$WORK/s$n.json" --differ 0.10
-  keys_for "$merchants"
-  port=$(free_port)
-  start "plan$n" "$port" "$WORK/s$n.json"
-  url="http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions"
-  # One curl fetching every merchant's list, concurrently as plan does.
-  curl_cmd="curl -sf"
-  [[ $merchants -gt 1 ]] && curl_cmd+=" --parallel --parallel-immediate --no-progress-meter"
-  for m in $(seq "$merchants"); do
-    [[ $m -gt 1 ]] && curl_cmd+=" --next -sf"
-    curl_cmd+=" -H X-Inveterate-Api-Key:bench-key-$m -o /dev/null $url"
-  done
-  plan_cmd="$BIN plan -f $WORK/m$n --base-url http://127.0.0.1:$port/v2.0"
-  before=$(stats "$port")
-  "$BIN" plan -f "$WORK/m$n" --base-url "http://127.0.0.1:$port/v2.0" >/dev/null
-  after=$(stats "$port")
-  gets=$(stat_delta "$before" "$after" GET)
-  total=$(stat_delta "$before" "$after" total)
-  [[ "$gets" == "$merchants" && "$total" == "$merchants" ]] || fail "plan at $n made $total requests ($gets GET) for $merchants merchant(s)"
-  busy=$(wait_quiet)
-  "${HF[@]}" --warmup 2 --runs "$RUNS_PLAN" --export-json "$OUT/plan-$n.json" \
-    -n "curl $n" "$curl_cmd" -n "plan $n" "$plan_cmd" >&2
-  c=$(median "$OUT/plan-$n.json" 0)
-  p=$(median "$OUT/plan-$n.json" 1)
-  report "| $n | $merchants | $(calc "$c*1000") ms | $(calc "$p*1000") ms | $(calc "$p/$c") | $gets | ${busy}% |"
-  eval "PLAN_CURL_$n=$c PLAN_MEDIAN_$n=$p"
-  if [[ "$n" == "${PLAN_SIZES[-1]}" ]]; then
-    rss=()
-    for _ in 1 2 3; do
-      rss+=("$(/usr/bin/time -f %M "$BIN" plan -f "$WORK/m$n" --base-url "http://127.0.0.1:$port/v2.0" 2>&1 >/dev/null | tail -1)")
+if [[ $FLEET_ONLY == 0 ]]; then
+  # --- (1) plan beside curl, (4) peak RSS, (5) requests of plan ---------------------
+  report "## plan (10% differing) beside curl of the same lists"
+  report
+  report "| subscriptions | merchants | curl median | plan median | plan / curl | GETs by plan | busy before |"
+  report "|---:|---:|---:|---:|---:|---:|---:|"
+  for n in "${PLAN_SIZES[@]}"; do
+    read -r merchants _ < <(python3 "$DATA" shape "$n")
+    python3 "$DATA" manifests "$n" "$WORK/m$n"
+    python3 "$DATA" state "$n" "$WORK/s$n.json" --differ 0.10
+    keys_for "$merchants"
+    port=$(free_port)
+    start "plan$n" "$port" "$WORK/s$n.json"
+    url="http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions"
+    # One curl fetching every merchant's list, concurrently as plan does.
+    curl_cmd="curl -sf"
+    [[ $merchants -gt 1 ]] && curl_cmd+=" --parallel --parallel-immediate --no-progress-meter"
+    for m in $(seq "$merchants"); do
+      [[ $m -gt 1 ]] && curl_cmd+=" --next -sf"
+      curl_cmd+=" -H X-Inveterate-Api-Key:bench-key-$m -o /dev/null $url"
     done
-    RSS_KB=$(printf '%s\n' "${rss[@]}" | sort -n | sed -n 2p)
-  fi
-  stop "plan$n"
-done
-small=${PLAN_SIZES[0]} large=${PLAN_SIZES[-1]}
-report
-report "Peak RSS of \`plan\` at $large subscriptions (median of 3, /usr/bin/time): $((RSS_KB / 1024)) MiB"
-report
+    plan_cmd="$BIN plan -f $WORK/m$n --base-url http://127.0.0.1:$port/v2.0"
+    before=$(stats "$port")
+    "$BIN" plan -f "$WORK/m$n" --base-url "http://127.0.0.1:$port/v2.0" >/dev/null
+    after=$(stats "$port")
+    gets=$(stat_delta "$before" "$after" GET)
+    total=$(stat_delta "$before" "$after" total)
+    [[ "$gets" == "$merchants" && "$total" == "$merchants" ]] || fail "plan at $n made $total requests ($gets GET) for $merchants merchant(s)"
+    busy=$(wait_quiet)
+    "${HF[@]}" --warmup 2 --runs "$RUNS_PLAN" --export-json "$OUT/plan-$n.json" \
+      -n "curl $n" "$curl_cmd" -n "plan $n" "$plan_cmd" >&2
+    c=$(median "$OUT/plan-$n.json" 0)
+    p=$(median "$OUT/plan-$n.json" 1)
+    report "| $n | $merchants | $(calc "$c*1000") ms | $(calc "$p*1000") ms | $(calc "$p/$c") | $gets | ${busy}% |"
+    eval "PLAN_CURL_$n=$c PLAN_MEDIAN_$n=$p"
+    if [[ "$n" == "${PLAN_SIZES[-1]}" ]]; then
+      rss=()
+      for _ in 1 2 3; do
+        rss+=("$(/usr/bin/time -f %M "$BIN" plan -f "$WORK/m$n" --base-url "http://127.0.0.1:$port/v2.0" 2>&1 >/dev/null | tail -1)")
+      done
+      RSS_KB=$(printf '%s\n' "${rss[@]}" | sort -n | sed -n 2p)
+    fi
+    stop "plan$n"
+  done
+  small=${PLAN_SIZES[0]} large=${PLAN_SIZES[-1]}
+  report
+  report "Peak RSS of \`plan\` at $large subscriptions (median of 3, /usr/bin/time): $((RSS_KB / 1024)) MiB"
+  report
 
-# --- (2) apply creates at --latency 20 ----------------------------------------------
-report "## apply of $APPLY_CREATES creates, --latency $LATENCY"
-report
-report "| parallelism | median | ideal | median / ideal | busy before |"
-report "|---:|---:|---:|---:|---:|"
-python3 "$DATA" manifests "$APPLY_CREATES" "$WORK/a$APPLY_CREATES"
-python3 "$DATA" state 0 "$WORK/empty.json"
-keys_for 1
-port=$(free_port)
-for par in 1 4 16; do
-  runs=$RUNS_APPLY
-  [[ $par == 16 && $QUICK == 0 ]] && runs=5
+  # --- (2) apply creates at --latency 20 ----------------------------------------------
+  report "## apply of $APPLY_CREATES creates, --latency $LATENCY"
+  report
+  report "| parallelism | median | ideal | median / ideal | busy before |"
+  report "|---:|---:|---:|---:|---:|"
+  python3 "$DATA" manifests "$APPLY_CREATES" "$WORK/a$APPLY_CREATES"
+  python3 "$DATA" state 0 "$WORK/empty.json"
+  keys_for 1
+  port=$(free_port)
+  for par in 1 4 16; do
+    runs=$RUNS_APPLY
+    [[ $par == 16 && $QUICK == 0 ]] && runs=5
+    busy=$(wait_quiet)
+    STARTED+=(apply)
+    "${HF[@]}" --runs "$runs" --export-json "$OUT/apply-p$par.json" \
+      --prepare "bash $SELF __restart apply $port $WORK/empty.json --latency $LATENCY" \
+      -n "apply p$par" "$BIN -q apply -f $WORK/a$APPLY_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
+    live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
+      python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
+    [[ "$live" == "$APPLY_CREATES" ]] || fail "apply at parallelism $par left $live live subscriptions, not $APPLY_CREATES"
+    m=$(median "$OUT/apply-p$par.json" 0)
+    ideal=$(calc "$APPLY_CREATES/$par*$LATENCY/1000")
+    report "| $par | $(calc "$m") s | $ideal s | $(calc "$m/$ideal") | ${busy}% |"
+    eval "APPLY_$par=$m"
+  done
+  # (5) a no-op apply: live matches the manifest now.
+  before=$(stats "$port")
+  "$BIN" -q apply -f "$WORK/a$APPLY_CREATES" --auto-approve --base-url "http://127.0.0.1:$port/v2.0" >/dev/null
+  after=$(stats "$port")
+  NOOP_TOTAL=$(stat_delta "$before" "$after" total)
+  [[ "$NOOP_TOTAL" == 1 ]] || fail "a no-op apply made $NOOP_TOTAL requests"
+  stop apply
+  report
+  report "Speed-up of parallelism 16 over 1: $(calc "$APPLY_1/$APPLY_16")x. Requests of a no-op \`apply\`: $NOOP_TOTAL."
+  report
+
+  # --- (3) apply against --rate-limit ---------------------------------------------------
+  report "## apply of $RATE_CREATES creates against --rate-limit $RATE"
+  report
+  report "| parallelism | median | ideal (creates / rate) | share of allowed throughput | bucket-aware floor | 429s answered (last run) | busy before |"
+  report "|---:|---:|---:|---:|---:|---:|---:|"
+  python3 "$DATA" manifests "$RATE_CREATES" "$WORK/r$RATE_CREATES"
+  port=$(free_port)
+  ideal=$(calc "$RATE_CREATES/$RATE")
+  # The sandbox's bucket starts full (RATE tokens) and every request takes
+  # one: the creates, plan's GET and verification's GET.
+  floor=$(calc "max(0, $RATE_CREATES + 2 - $RATE) / $RATE")
+  for par in 4 16; do
+    busy=$(wait_quiet)
+    STARTED+=(rate)
+    "${HF[@]}" --runs "$RUNS_APPLY" --export-json "$OUT/rate-p$par.json" \
+      --prepare "bash $SELF __restart rate $port $WORK/empty.json --rate-limit $RATE" \
+      -n "rate p$par" "$BIN -q apply -f $WORK/r$RATE_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
+    limited=$(stats "$port" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"]["injected"]["rate_limited"])')
+    live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
+      python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
+    [[ "$live" == "$RATE_CREATES" ]] || fail "rate-limited apply at parallelism $par left $live live subscriptions, not $RATE_CREATES"
+    m=$(median "$OUT/rate-p$par.json" 0)
+    report "| $par | $(calc "$m") s | $ideal s | $(calc "$ideal/$m*100")% | $floor s | $limited | ${busy}% |"
+    eval "RATE_$par=$m"
+  done
+  stop rate
+  report
+
+  # --- (6) validate of 100 entries --------------------------------------------------------
+  python3 "$DATA" manifests 100 "$WORK/v100"
   busy=$(wait_quiet)
-  STARTED+=(apply)
-  "${HF[@]}" --runs "$runs" --export-json "$OUT/apply-p$par.json" \
-    --prepare "bash $SELF __restart apply $port $WORK/empty.json --latency $LATENCY" \
-    -n "apply p$par" "$BIN -q apply -f $WORK/a$APPLY_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
-  live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
-    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
-  [[ "$live" == "$APPLY_CREATES" ]] || fail "apply at parallelism $par left $live live subscriptions, not $APPLY_CREATES"
-  m=$(median "$OUT/apply-p$par.json" 0)
-  ideal=$(calc "$APPLY_CREATES/$par*$LATENCY/1000")
-  report "| $par | $(calc "$m") s | $ideal s | $(calc "$m/$ideal") | ${busy}% |"
-  eval "APPLY_$par=$m"
-done
-# (5) a no-op apply: live matches the manifest now.
-before=$(stats "$port")
-"$BIN" -q apply -f "$WORK/a$APPLY_CREATES" --auto-approve --base-url "http://127.0.0.1:$port/v2.0" >/dev/null
-after=$(stats "$port")
-NOOP_TOTAL=$(stat_delta "$before" "$after" total)
-[[ "$NOOP_TOTAL" == 1 ]] || fail "a no-op apply made $NOOP_TOTAL requests"
-stop apply
-report
-report "Speed-up of parallelism 16 over 1: $(calc "$APPLY_1/$APPLY_16")x. Requests of a no-op \`apply\`: $NOOP_TOTAL."
-report
+  "${HF[@]}" --warmup 5 --runs 50 --export-json "$OUT/validate-100.json" -n "validate 100" "$BIN validate -f $WORK/v100" >&2
+  VALIDATE=$(median "$OUT/validate-100.json" 0)
+  report "## validate of a 100-entry manifest"
+  report
+  report "Median process wall time: $(calc "$VALIDATE*1000") ms (busy before: ${busy}%)."
+  report
 
-# --- (3) apply against --rate-limit ---------------------------------------------------
-report "## apply of $RATE_CREATES creates against --rate-limit $RATE"
-report
-report "| parallelism | median | ideal (creates / rate) | share of allowed throughput | bucket-aware floor | 429s answered (last run) | busy before |"
-report "|---:|---:|---:|---:|---:|---:|---:|"
-python3 "$DATA" manifests "$RATE_CREATES" "$WORK/r$RATE_CREATES"
-port=$(free_port)
-ideal=$(calc "$RATE_CREATES/$RATE")
-# The sandbox's bucket starts full (RATE tokens) and every request takes
-# one: the creates, plan's GET and verification's GET.
-floor=$(calc "max(0, $RATE_CREATES + 2 - $RATE) / $RATE")
-for par in 4 16; do
-  busy=$(wait_quiet)
-  STARTED+=(rate)
-  "${HF[@]}" --runs "$RUNS_APPLY" --export-json "$OUT/rate-p$par.json" \
-    --prepare "bash $SELF __restart rate $port $WORK/empty.json --rate-limit $RATE" \
-    -n "rate p$par" "$BIN -q apply -f $WORK/r$RATE_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
-  limited=$(stats "$port" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"]["injected"]["rate_limited"])')
-  live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
-    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
-  [[ "$live" == "$RATE_CREATES" ]] || fail "rate-limited apply at parallelism $par left $live live subscriptions, not $RATE_CREATES"
-  m=$(median "$OUT/rate-p$par.json" 0)
-  report "| $par | $(calc "$m") s | $ideal s | $(calc "$ideal/$m*100")% | $floor s | $limited | ${busy}% |"
-  eval "RATE_$par=$m"
-done
-stop rate
-report
+  # Targets of the single-store figures (the table is printed at the end).
+  c_name=PLAN_CURL_$small p_name=PLAN_MEDIAN_$small big_name=PLAN_MEDIAN_$large
+  c=${!c_name} p=${!p_name} big=${!big_name}
+  target "plan at $small <= 2x curl" "$(le "$p" "$(calc "2*$c")")" "$(calc "$p/$c")x"
+  target "plan at $large < 3 s" "$(le "$big" 3)" "$(calc "$big") s"
+  target "plan at $large < 300 MB peak RSS" "$(le "$RSS_KB" 292968)" "$((RSS_KB / 1024)) MiB"
+  ideal16=$(calc "$APPLY_CREATES/16*$LATENCY/1000")
+  target "apply p16 <= 1.5x ideal" "$(le "$APPLY_16" "$(calc "1.5*$ideal16")")" "$(calc "$APPLY_16/$ideal16")x"
+  target "apply p1 / p16 ~ 16x (>= 80% of 16)" "$(le 12.8 "$(calc "$APPLY_1/$APPLY_16")")" "$(calc "$APPLY_1/$APPLY_16")x"
+  worst_rate=$(python3 -c "print(max($RATE_4, $RATE_16))")
+  target "rate-limited apply >= 85% of allowed throughput, 0 failed" "$(le "$(calc "0.85*$worst_rate")" "$ideal")" "$(calc "$ideal/$worst_rate*100")% (slowest parallelism)"
+  target "validate of 100 entries < 10 ms" "$(le "$VALIDATE" 0.010)" "$(calc "$VALIDATE*1000") ms"
+fi
 
-# --- (6) validate of 100 entries --------------------------------------------------------
-python3 "$DATA" manifests 100 "$WORK/v100"
-busy=$(wait_quiet)
-"${HF[@]}" --warmup 5 --runs 50 --export-json "$OUT/validate-100.json" -n "validate 100" "$BIN validate -f $WORK/v100" >&2
-VALIDATE=$(median "$OUT/validate-100.json" 0)
-report "## validate of a 100-entry manifest"
-report
-report "Median process wall time: $(calc "$VALIDATE*1000") ms (busy before: ${busy}%)."
-report
+# --- fleets (issue 12) ----------------------------------------------------------------
+# shellcheck source=scripts/bench_fleet.sh
+source "$ROOT/scripts/bench_fleet.sh"
 
 # --- targets ------------------------------------------------------------------------------
+target "plan makes 1 GET per merchant, a no-op apply 1 request, a fleet apply 5 per store" \
+  "$([[ ${#FAILURES[@]} == 0 ]] && echo 1 || echo 0)" "see the tables above"
 report "## targets"
 report
 [[ $QUICK == 1 ]] && report "(quick run: smaller sizes than the targets name; the figures are a smoke check, not the targets)" && report
 report "| target | result | figure |"
 report "|---|---|---|"
-eval "c=\$PLAN_CURL_$small p=\$PLAN_MEDIAN_$small big=\$PLAN_MEDIAN_$large"
-target "plan makes 1 GET per merchant, a no-op apply 1 request" "$([[ ${#FAILURES[@]} == 0 ]] && echo 1 || echo 0)" "see the tables above"
-target "plan at $small <= 3x curl" "$(le "$p" "$(calc "3*$c")")" "$(calc "$p/$c")x"
-target "plan at $large < 3 s" "$(le "$big" 3)" "$(calc "$big") s"
-target "plan at $large < 300 MB peak RSS" "$(le "$RSS_KB" 292968)" "$((RSS_KB / 1024)) MiB"
-ideal16=$(calc "$APPLY_CREATES/16*$LATENCY/1000")
-target "apply p16 <= 1.5x ideal" "$(le "$APPLY_16" "$(calc "1.5*$ideal16")")" "$(calc "$APPLY_16/$ideal16")x"
-target "apply p1 / p16 ~ 16x (>= 80% of 16)" "$(le 12.8 "$(calc "$APPLY_1/$APPLY_16")")" "$(calc "$APPLY_1/$APPLY_16")x"
-worst_rate=$(python3 -c "print(max($RATE_4, $RATE_16))")
-target "rate-limited apply >= 85% of allowed throughput, 0 failed" "$(le "$(calc "0.85*$worst_rate")" "$ideal")" "$(calc "$ideal/$worst_rate*100")% (slowest parallelism)"
-target "validate of 100 entries < 10 ms" "$(le "$VALIDATE" 0.010)" "$(calc "$VALIDATE*1000") ms"
+for row in "${TARGETS[@]}"; do report "$row"; done
 report
 report "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). Raw hyperfine exports: $OUT/*.json"
 

@@ -24,9 +24,18 @@ mod 100): 40% of the changes are updates (another URL live), 30% creates
 manifest and a plan of 10% changes: 4% updates, 3% creates, 3% deletes
 (below apply's 30% safety threshold).
 
+A fleet of STORES (`fleet`) is one small manifest per merchant, the shape
+of benches/core.rs `manifest_load_fleet_1000_files`: 10 subscriptions, one
+topic per entry, in DIR/bench-0001.yaml ... (merchant `bench-M`, key env
+BENCH_KEY_M). Its state file has 10 live subscriptions per merchant and a
+plan of 3 changes each: `hook-000000` live with another URL (an update),
+`hook-000001` missing (a create) and a live-only `stale-000001` (a delete):
+20% of the live list updated or deleted, under apply's 30% threshold.
+
     bench_data.py shape COUNT                     prints "MERCHANTS TOPICS_PER_ENTRY"
     bench_data.py manifests COUNT DIR             writes DIR/bench-1.yaml ... (key env BENCH_KEY_1 ...)
     bench_data.py state COUNT FILE [--differ F]   merchants of keys bench-key-1 ... (by merchant id, see merchant_id)
+    bench_data.py fleet STORES DIR --state FILE   the manifests of STORES merchants and their state file
 """
 
 import argparse
@@ -53,6 +62,8 @@ TOPICS = [
 ]
 # Entries per manifest that keep it well under the 8 MiB file limit.
 ENTRIES = 50_000
+# Subscriptions of each merchant of a fleet.
+FLEET_SUBSCRIPTIONS = 10
 
 
 def shape(count):
@@ -135,14 +146,14 @@ def merchant_id(key):
     return "m_" + digest[:16]
 
 
-def state(count, differ):
-    _, per_entry = shape(count)
+def state_doc(lists):
+    """The state file of merchants 1, 2, ... with these live (topic, name, url) lists."""
     merchants = {}
     next_id = 1
-    for m, share in enumerate(shares(count), start=1):
+    stamp = "2024-01-01T00:00:00Z"
+    for m, subscriptions in enumerate(lists, start=1):
         records = []
-        for topic, name, url in live(share, per_entry, differ):
-            stamp = "2024-01-01T00:00:00Z"
+        for topic, name, url in subscriptions:
             records.append(
                 {
                     "id": f"wh_{next_id:06d}",
@@ -159,12 +170,36 @@ def state(count, differ):
     return json.dumps(doc, indent=1) + "\n"
 
 
+def state(count, differ):
+    _, per_entry = shape(count)
+    return state_doc([live(share, per_entry, differ) for share in shares(count)])
+
+
+def fleet_live():
+    """One fleet merchant's live list: an update, a create and a delete."""
+    out = []
+    for e, (name, topics, url) in enumerate(entries(FLEET_SUBSCRIPTIONS, 1)):
+        if e == 0:
+            out.append((topics[0], name, url.replace("/inveterate/", "/old/")))
+        elif e == 1:
+            out.append((topics[0], f"stale-{e:06d}", f"https://hooks.example.com/stale/{e:06d}"))
+        else:
+            out.append((topics[0], name, url))
+    return out
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["shape", "manifests", "state"])
+    parser.add_argument("what", choices=["shape", "manifests", "state", "fleet"])
     parser.add_argument("count", type=int)
     parser.add_argument("out", nargs="?")
     parser.add_argument("--differ", type=float, default=0.0, help="share of changes in the plan (0..1)")
+    parser.add_argument("--state", help="fleet: where the state file goes")
     args = parser.parse_args()
     if args.what == "shape":
         print(*shape(args.count))
@@ -175,11 +210,16 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         _, per_entry = shape(args.count)
         for m, share in enumerate(shares(args.count), start=1):
-            with open(os.path.join(args.out, f"bench-{m}.yaml"), "w", encoding="utf-8") as f:
-                f.write(manifest(m, share, per_entry))
+            write(os.path.join(args.out, f"bench-{m}.yaml"), manifest(m, share, per_entry))
+    elif args.what == "fleet":
+        if not args.state:
+            parser.error("fleet needs --state FILE")
+        os.makedirs(args.out, exist_ok=True)
+        for m in range(1, args.count + 1):
+            write(os.path.join(args.out, f"bench-{m:04d}.yaml"), manifest(m, FLEET_SUBSCRIPTIONS, 1))
+        write(args.state, state_doc([fleet_live() for _ in range(args.count)]))
     else:
-        with open(args.out, "w", encoding="utf-8") as f:
-            f.write(state(args.count, args.differ))
+        write(args.out, state(args.count, args.differ))
 
 
 if __name__ == "__main__":
