@@ -71,7 +71,8 @@ impl Default for ClientOptions {
 pub struct Http {
     inner: reqwest::Client,
     endpoint: Url,
-    options: ClientOptions,
+    /// Shared by every merchant's client: one copy of the TLS roots.
+    options: Arc<ClientOptions>,
 }
 
 impl Http {
@@ -96,7 +97,7 @@ impl Http {
         Ok(Self {
             inner,
             endpoint,
-            options,
+            options: Arc::new(options),
         })
     }
 
@@ -124,7 +125,7 @@ pub struct Client {
     pub(super) http: reqwest::Client,
     pub(super) endpoint: Url,
     pub(super) path: String,
-    pub(super) options: ClientOptions,
+    pub(super) options: Arc<ClientOptions>,
     pub(super) pacer: Arc<pace::Pacer>,
     /// The key as a sensitive header value, sent with every request.
     pub(super) header: HeaderValue,

@@ -263,25 +263,30 @@ async fn targets_with(
         clients.push((ctx.client(&key)?, key, started));
     }
     early.iter().for_each(|e| e.read.abort());
-    let lists: Vec<_> = futures_util::stream::iter(clients.iter_mut().map(|(c, _, started)| {
-        let started = started.take();
-        async move {
-            // An early read that was aborted or panicked is read again.
-            let early = match started {
-                Some(read) => read.await.ok(),
-                None => None,
-            };
-            match early {
-                Some(list) => list,
-                None => c.list().await,
+    // Unordered, so a slow read never holds a slot a finished one could
+    // use; put back in manifest order after.
+    let mut lists: Vec<_> =
+        futures_util::stream::iter(clients.iter_mut().enumerate().map(|(i, (c, _, started))| {
+            let started = started.take();
+            async move {
+                // An early read that was aborted or panicked is read again.
+                let early = match started {
+                    Some(read) => read.await.ok(),
+                    None => None,
+                };
+                let list = match early {
+                    Some(list) => list,
+                    None => c.list().await,
+                };
+                (i, list)
             }
-        }
-    }))
-    .buffered(reads.max(1))
-    .collect()
-    .await;
+        }))
+        .buffer_unordered(reads.max(1))
+        .collect()
+        .await;
+    lists.sort_by_key(|(i, _)| *i);
     let mut targets = Vec::with_capacity(manifests.len());
-    for ((manifest, (client, key, _)), live) in manifests.into_iter().zip(clients).zip(lists) {
+    for ((manifest, (client, key, _)), (_, live)) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;
         targets.push(Target {
             manifest,
