@@ -148,6 +148,7 @@ mod faults;
 mod http;
 mod injector;
 mod keys;
+mod lies;
 mod persist;
 mod request;
 mod server;
