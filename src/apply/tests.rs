@@ -105,6 +105,70 @@ async fn a_dropped_connection_after_a_delete_is_resolved_as_done() {
     assert_eq!(fake.count(Method::Delete), 1);
 }
 
+/// A create whose outcome is unknown, then lists that cannot be trusted
+/// (a repeated id, a cut page): they answer nothing, so the list is read
+/// again; found, the create is done and not sent again. (Before, the first
+/// untrusted list failed the change, and a re-run made a second copy of a
+/// create not yet visible.)
+#[tokio::test(start_paused = true)]
+async fn an_untrusted_list_while_resolving_is_read_again() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Get, &[Fault::Untrusted, Fault::Untrusted]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.state().len(), 1);
+
+    // An update (checked in one read) waits for a trusted read too.
+    let fake = Fake::new(&[live("wh_1", T, "crm", "https://old/")]);
+    fake.script(Method::Put, &[Fault::DropAfter]);
+    fake.script(Method::Get, &[Fault::Untrusted]);
+    let report = run(&fake, &m, options()).await;
+    assert_eq!(report.changes[0].outcome, Outcome::Done, "{report:?}");
+    assert_eq!(fake.count(Method::Put), 1);
+
+    // Untrusted until `wait` has passed: failed, never sent again.
+    let fake = Fake::new(&[]);
+    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    let mut short = options();
+    short.wait = Duration::from_secs(2);
+    let report = run(&fake, &m, short).await;
+    let reason = report.changes[0].outcome.reason().unwrap_or_default();
+    assert!(
+        reason.contains("could not be checked") && reason.contains("1 of 2"),
+        "{reason}"
+    );
+    assert_eq!(fake.count(Method::Post), 1);
+}
+
+/// An untrusted list during verification ends no wait: read again until
+/// live matches (before, the run stopped at once, `not verified`).
+#[tokio::test(start_paused = true)]
+async fn verification_reads_again_after_an_untrusted_list() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Get, &[Fault::Untrusted, Fault::Before(500)]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert!(fake.count(Method::Get) >= 3);
+
+    // Still untrusted at the deadline: not verified, with the reason.
+    let fake = Fake::new(&[]);
+    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    let mut short = options();
+    short.wait = Duration::from_secs(2);
+    let report = run(&fake, &m, short).await;
+    let Verification::Unknown { reason } = &report.verification else {
+        panic!("expected unknown: {report:?}");
+    };
+    assert!(reason.contains("1 of 2"), "{reason}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn verification_waits_for_eventual_consistency() {
     let mut fake = Fake::new(&[]);

@@ -80,7 +80,8 @@ impl Ids<'_> {
 
 /// Re-reads until live matches the manifest or `wait` passes; deletes
 /// duplicates that this run created. Stops early when all that is left is
-/// another writer's.
+/// another writer's. A read that fails is repeated too: `Unknown` only
+/// when the last read before the deadline failed.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -93,9 +94,14 @@ pub(super) async fn verify<R: Remote>(
     loop {
         let live = match remote.list().await {
             Ok(live) => live,
-            Err(err) => {
+            Err(err) if tokio::time::Instant::now() >= deadline => {
                 let reason = err.to_string();
                 return (Verification::Unknown { reason }, cleaned);
+            }
+            // An unreadable or untrusted list ends no wait: read again.
+            Err(_) => {
+                tokio::time::sleep(poll).await;
+                continue;
             }
         };
         ids.claim(&live);

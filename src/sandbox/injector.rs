@@ -270,8 +270,12 @@ mod tests {
         let lied = draws(lying, 64);
         assert_eq!(errors(&a), errors(&lied), "lies shift no other fate");
         assert!(lied.iter().all(|f| f.lie(Op::List, StatusCode::OK).is_some()));
-        assert!(lied.iter().all(|f| f.lie(Op::Create, StatusCode::CREATED).is_none()));
-        assert!(lied.iter().all(|f| f.lie(Op::List, StatusCode::BAD_REQUEST).is_none()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::Create, StatusCode::CREATED).is_none()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::List, StatusCode::BAD_REQUEST).is_none()));
     }
 
     #[test]

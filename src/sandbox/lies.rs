@@ -130,9 +130,11 @@ mod tests {
     fn every_lie_is_one_the_client_refuses() {
         let lies = [Lie::Repeat { at: 0.0 }, Lie::Repeat { at: 0.999 }]
             .into_iter()
-            .chain(HINTS.iter().flat_map(|&hint| {
-                [0.0, 0.5, 0.999].map(|keep| Lie::Cut { keep, hint })
-            }));
+            .chain(
+                HINTS
+                    .iter()
+                    .flat_map(|&hint| [0.0, 0.5, 0.999].map(|keep| Lie::Cut { keep, hint })),
+            );
         for lie in lies {
             for n in [1, 2, 7] {
                 let mut data = list(n);
@@ -153,7 +155,10 @@ mod tests {
             .iter()
             .map(|s| s["id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["wh_000001", "wh_000002", "wh_000003", "wh_000003", "wh_000004"]);
+        assert_eq!(
+            ids,
+            ["wh_000001", "wh_000002", "wh_000003", "wh_000003", "wh_000004"]
+        );
 
         let mut data = list(4);
         let cut = Lie::Cut {
@@ -169,7 +174,10 @@ mod tests {
             hint: Hint::Total,
         };
         total.tell(&mut data);
-        assert_eq!((data["subscriptions"].as_array().unwrap().len(), &data["total"]), (2, &json!(3)));
+        assert_eq!(
+            (data["subscriptions"].as_array().unwrap().len(), &data["total"]),
+            (2, &json!(3))
+        );
     }
 
     #[test]
@@ -200,7 +208,11 @@ mod tests {
         let some = draws(1, 0.3).into_iter().flatten().collect::<Vec<_>>();
         assert!((80..160).contains(&some.len()), "{}", some.len());
         let repeats = some.iter().filter(|l| matches!(l, Lie::Repeat { .. })).count();
-        assert!(repeats > 20 && some.len() - repeats > 20, "{repeats} of {}", some.len());
+        assert!(
+            repeats > 20 && some.len() - repeats > 20,
+            "{repeats} of {}",
+            some.len()
+        );
         // The rate decides only whether: the lies drawn at 0.3 are the
         // first of those drawn at 1.
         let all = draws(1, 1.0);

@@ -368,7 +368,10 @@ async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
     assert_eq!(sandbox.subscriptions(KEY)[..3], live[..]);
     let injected = sandbox.stats().injected;
     assert_eq!(injected.repeated_ids + injected.cut_pages, 40, "{injected:?}");
-    assert!(injected.repeated_ids > 5 && injected.cut_pages > 5, "{injected:?}");
+    assert!(
+        injected.repeated_ids > 5 && injected.cut_pages > 5,
+        "{injected:?}"
+    );
 
     // Once the faults are set to none, lists are whole again.
     sandbox.set_faults(Faults::default()).unwrap();
@@ -382,5 +385,8 @@ async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
         ..Faults::default()
     };
     let err = sandbox.set_faults(bad).unwrap_err();
-    assert!(format!("{err:#}").contains("lying-list rate must be a probability"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("lying-list rate must be a probability"),
+        "{err:#}"
+    );
 }
