@@ -188,7 +188,9 @@ pub async fn apply_until<R: Remote>(
             .collect()
             .await;
         for (index, report, created) in results {
-            failed |= report.outcome != Outcome::Done;
+            // Not started is no failure: after an interrupt the deletes are
+            // not started either (`Stop`), not skipped for a failure.
+            failed |= !matches!(report.outcome, Outcome::Done | Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
                 (Change::Create { after }, Some(id), _) => {
                     ids.sent.insert(id.clone(), after);

@@ -169,6 +169,24 @@ async fn verification_reads_again_after_an_untrusted_list() {
     assert!(reason.contains("1 of 2"), "{reason}");
 }
 
+/// Interrupted before the first call: every change is `not started`,
+/// the deletes too (before, they read `skipped` because "a create or
+/// update failed", when none had); verification reads once.
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
+    let (fake, m) = mixed();
+    let initial = fake.state();
+    let plan = diff(&m, &initial);
+    let stop = Stop::default();
+    stop.request();
+    let report = apply_until(&fake, &m, &plan, &initial, options(), &stop, &|_| {}).await;
+    let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["not started"; 3]);
+    assert!(report.interrupted && !report.succeeded());
+    assert_eq!(fake.calls().len(), 1, "one verification read, no write");
+    assert_eq!(fake.state(), initial);
+}
+
 #[tokio::test(start_paused = true)]
 async fn verification_waits_for_eventual_consistency() {
     let mut fake = Fake::new(&[]);
