@@ -202,6 +202,28 @@ async fn verification_waits_for_eventual_consistency() {
     assert_eq!(fake.count(Method::Post), 1);
 }
 
+/// An earlier (interrupted) run's create, not yet visible when the plan
+/// was made: this run creates the key again. Verification waits for its
+/// own copy to show instead of converging on the older one, and removes
+/// its own as the duplicate (before, it said `converged` and left two).
+#[tokio::test(start_paused = true)]
+async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.create(T, "crm", "https://a/").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let live = fake.list().await.unwrap();
+    let plan = diff(&m, &live);
+    assert_eq!(plan.changes.len(), 1, "the earlier copy is not visible yet");
+    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
+    let left = fake.state();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].id, "new_0001", "the older copy is kept");
+}
+
 #[tokio::test(start_paused = true)]
 async fn verification_that_runs_out_of_time_says_what_remains() {
     let mut fake = Fake::new(&[]);

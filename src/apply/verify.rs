@@ -46,6 +46,15 @@ impl Ids<'_> {
         });
     }
 
+    /// Whether every create of this run shows in `live` (its id claimed,
+    /// and listed unless among the duplicates `cleaned` up).
+    fn settled(&self, live: &[LiveSubscription], cleaned: &[Change]) -> bool {
+        self.unclaimed.is_empty()
+            && self.created.iter().all(|id| {
+                live.iter().any(|s| &s.id == id) || cleaned.iter().any(|c| c.id() == Some(id.as_str()))
+            })
+    }
+
     /// A live id neither there before nor made by this run.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
@@ -78,8 +87,8 @@ impl Ids<'_> {
     }
 }
 
-/// Re-reads until live matches the manifest or `wait` passes; deletes
-/// duplicates that this run created. Stops early when all that is left is
+/// Re-reads until live matches the manifest, this run's creates included,
+/// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
 /// another writer's. A read that fails is repeated too: `Unknown` only
 /// when the last read before the deadline failed.
 pub(super) async fn verify<R: Remote>(
@@ -118,7 +127,12 @@ pub(super) async fn verify<R: Remote>(
             .into_iter()
             .filter(|c| !(c.is_duplicate() && c.id().is_some_and(|id| ids.created.contains(id))))
             .collect();
-        if remaining.is_empty() && cleaned_all(&cleaned, &live) {
+        // Not converged before this run's own creates show: until then an
+        // older copy (an interrupted run's create, not yet visible when
+        // the plan was made) can stand in for one, the duplicate showing
+        // only later.
+        let settled = ids.settled(&live, &cleaned) || tokio::time::Instant::now() >= deadline;
+        if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
             return (Verification::Converged, cleaned);
         }
         let mut foreign: Vec<String> = remaining

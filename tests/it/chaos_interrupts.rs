@@ -210,7 +210,7 @@ fn one_seed(seed: u64) -> Figures {
         error_rate: 0.05,
         partial_failure_rate: 0.05,
         drop_rate: 0.03,
-        visibility_delay: Duration::from_millis(200),
+        visibility_delay: Duration::from_millis(400),
         ..Faults::default()
     });
     let seeded = random_live(&mut rng);
