@@ -244,6 +244,29 @@ pub(crate) fn assert_converged(
     );
 }
 
+/// Applies `manifest` afresh, `pause` before each run, until a run
+/// succeeds: two runs at most (faults may fail the first). How many ran.
+pub(crate) async fn converge(
+    seed: u64,
+    client: &Client,
+    manifest: &MerchantManifest,
+    options: ApplyOptions,
+    pause: Duration,
+) -> usize {
+    let mut run = 0;
+    loop {
+        run += 1;
+        tokio::time::sleep(pause).await;
+        let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let plan = diff(manifest, &live);
+        let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
+        if report.succeeded() {
+            return run;
+        }
+        assert!(run < 2, "seed {seed}: not converged after a re-run: {report:#?}");
+    }
+}
+
 /// After any run, finished or not: only what `plan` lists happened. Each
 /// subscription of `initial` is still there as it was, unless the plan
 /// deletes it (it may be gone) or updates it (it may hold the new values);

@@ -26,7 +26,7 @@ use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, InjectedStats};
 
 use crate::chaos::{
-    assert_converged, assert_only_planned, client, no_delete_after_a_failed_write, random_manifest,
+    assert_converged, assert_only_planned, client, converge, no_delete_after_a_failed_write, random_manifest,
     run_seeds, seeded_sandbox, KEY,
 };
 
@@ -143,19 +143,7 @@ async fn one_seed(seed: u64) -> Figures {
             ..faults(seed)
         })
         .unwrap();
-    for run in 1..=2 {
-        figures.runs = run;
-        let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let plan = diff(&manifest, &live);
-        let report = apply(&client, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
-        if report.succeeded() {
-            break;
-        }
-        assert!(
-            run < 2,
-            "seed {seed}: not converged after the lies stopped: {report:#?}"
-        );
-    }
+    figures.runs = converge(seed, &client, &manifest, OPTIONS, Duration::ZERO).await;
     assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
     let stats = sandbox.stats();
     assert_eq!(

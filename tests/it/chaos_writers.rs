@@ -20,7 +20,7 @@ use invhooks::apply::{apply, ApplyOptions};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
-use crate::chaos::{client, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS};
+use crate::chaos::{client, converge, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS};
 
 /// The writer's URLs: how its subscriptions are told from everyone else's.
 const THEIRS: &str = "https://other.example/";
@@ -132,20 +132,8 @@ async fn one_seed(seed: u64) -> Figures {
     }
 
     // The writer has stopped: a fresh apply converges (a re-run allowed).
-    for run in 1..=2 {
-        figures.runs = run;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let live = ours.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let plan = diff(&manifest, &live);
-        let report = apply(&ours, &manifest, &plan, &live, options, &|_| {}).await;
-        if report.succeeded() {
-            break;
-        }
-        assert!(
-            run < 2,
-            "seed {seed}: not converged after the writer stopped: {report:#?}"
-        );
-    }
+    let pause = Duration::from_millis(250);
+    figures.runs = converge(seed, &ours, &manifest, options, pause).await;
     let _ = sandbox.shutdown().await;
     figures
 }
