@@ -187,6 +187,39 @@ async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
     assert_eq!(fake.state(), initial);
 }
 
+/// Interrupted after a create, not yet visible: the run reads until it
+/// shows before it reports, so a re-run right away plans with it instead
+/// of creating it again (before, it read once and a re-run made a copy).
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_run_waits_for_its_creates_to_show() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(2);
+    let m = manifest(vec![
+        desired(T, "crm", "https://a/"),
+        desired(T, "erp", "https://b/"),
+    ]);
+    let plan = diff(&m, &[]);
+    let stop = Stop::default();
+    let mut one = options();
+    one.parallelism = 1;
+    let started = tokio::time::Instant::now();
+    let report = apply_until(&fake, &m, &plan, &[], one, &stop, &|_| stop.request()).await;
+    let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["done", "not started"]);
+    assert!(report.interrupted);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "it waited for the create to show"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4), "and no longer");
+    let again = diff(&m, &fake.list().await.unwrap());
+    assert_eq!(
+        again.changes.len(),
+        1,
+        "only the change not started is left: {again:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn verification_waits_for_eventual_consistency() {
     let mut fake = Fake::new(&[]);

@@ -87,6 +87,17 @@ impl Ids<'_> {
     }
 }
 
+/// How long verification reads (`wait` bounds both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Until {
+    /// Until live matches the manifest and this run's creates show.
+    Converged,
+    /// Until this run's creates show: a failed or interrupted run, which
+    /// will not converge, leaves none of its creates unseen, so a re-run
+    /// right away plans with them (instead of creating them again).
+    OwnCreatesShow,
+}
+
 /// Re-reads until live matches the manifest, this run's creates included,
 /// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
 /// another writer's. A read that fails is repeated too: `Unknown` only
@@ -95,6 +106,7 @@ pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
     ids: &mut Ids<'_>,
+    until: Until,
     wait: Duration,
     poll: Duration,
 ) -> (Verification, Vec<Change>) {
@@ -153,7 +165,8 @@ pub(super) async fn verify<R: Remote>(
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
-        if stuck || tokio::time::Instant::now() >= deadline {
+        let enough = until == Until::OwnCreatesShow && settled;
+        if stuck || enough || tokio::time::Instant::now() >= deadline {
             let verification = Verification::NotConverged {
                 remaining,
                 foreign,
