@@ -304,6 +304,21 @@ pub(crate) fn assert_only_planned(
     }
 }
 
+/// The faults other than lies injected in `all`, by kind, for the figures.
+pub(crate) fn faults_line<'a>(all: impl Iterator<Item = &'a invhooks::sandbox::InjectedStats>) -> String {
+    let [mut errors, mut partial, mut drops, mut limited] = [0; 4];
+    for i in all {
+        errors += i.errors;
+        partial += i.partial_failures;
+        drops += i.drops_before + i.drops_after;
+        limited += i.rate_limited;
+    }
+    format!(
+        "{} injected faults ({errors} 500s before and {partial} after the write, {drops} drops, {limited} 429s)",
+        errors + partial + drops + limited
+    )
+}
+
 /// Runs `one_seed` for `CHAOS_SEEDS` seeds (else `default`), 8 at a
 /// time; the number of seeds and their results.
 pub(crate) async fn run_seeds<T, F: std::future::Future<Output = T>>(

@@ -28,7 +28,9 @@ use invhooks::plan::{diff, Change, MerchantPlan};
 use invhooks::render::text::change_line;
 use invhooks::sandbox::{Faults, InjectedStats};
 
-use crate::chaos::{assert_converged, assert_only_planned, random_live, random_manifest_yaml, run_seeds};
+use crate::chaos::{
+    assert_converged, assert_only_planned, faults_line, random_live, random_manifest_yaml, run_seeds,
+};
 use crate::support::{Run, World, KEY};
 
 /// Every request to the sandbox waits this long, so a write counted on
@@ -297,18 +299,12 @@ async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run() {
     let terms = interrupted.iter().filter(|f| f.sigterm).count();
     let planned: usize = figures.iter().map(|f| f.planned).sum();
     let requests: u64 = figures.iter().map(|f| f.requests).sum();
-    let faults: u64 = figures
-        .iter()
-        .map(|f| {
-            let i = &f.injected;
-            i.errors + i.partial_failures + i.drops_before + i.drops_after
-        })
-        .sum();
+    let faults = faults_line(figures.iter().map(|f| &f.injected));
     let second = figures.iter().filter(|f| f.reruns > 1).count();
     println!(
         "chaos_interrupts: {seeds} seeds in {:.1} s; {} interrupted ({terms} by SIGTERM, the rest SIGINT), {} finished \
          before the signal was due; {planned} planned changes, in the interrupted reports {done} done, {failed} failed, \
-         {skipped} skipped, {not_started} not started; {requests} requests, {faults} injected faults; \
+         {skipped} skipped, {not_started} not started; {requests} requests, {faults}; \
          every re-run converged, {second} seeds needed a second",
         started.elapsed().as_secs_f64(),
         interrupted.len(),

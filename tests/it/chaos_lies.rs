@@ -26,8 +26,8 @@ use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, InjectedStats};
 
 use crate::chaos::{
-    assert_converged, assert_only_planned, client, converge, no_delete_after_a_failed_write, random_manifest,
-    run_seeds, seeded_sandbox, KEY,
+    assert_converged, assert_only_planned, client, converge, faults_line, no_delete_after_a_failed_write,
+    random_manifest, run_seeds, seeded_sandbox, KEY,
 };
 
 /// The client, counting the lists it refused as untrustworthy.
@@ -169,14 +169,11 @@ async fn lied_to_runs_write_nothing_wrong_and_converge_after() {
     let failed = count(|f| f.failed);
     let reruns = count(|f| f.runs > 1);
     let requests = sum(|f| f.requests);
-    let other = sum(|f| {
-        let i = &f.injected;
-        i.errors + i.partial_failures + i.drops_before + i.drops_after
-    });
+    let other = faults_line(figures.iter().map(|f| &f.injected));
     println!(
         "chaos_lies: {seeds} seeds in {:.1} s; {requests} requests, {} lying lists ({repeated} with a repeated id, \
          {cut} first pages with a hint), all refused: {at_start} at the plan's list (nothing written), {later} during \
-         the calls or verification; {other} other faults; {failed} lied-to runs failed, none wrote anything unplanned; \
+         the calls or verification; {other}; {failed} lied-to runs failed, none wrote anything unplanned; \
          {reruns} seeds needed the re-run after the lies stopped",
         started.elapsed().as_secs_f64(),
         repeated + cut,
