@@ -389,6 +389,15 @@ pub struct SandboxArgs {
         value_parser = crate::sandbox::parse_probability
     )]
     pub drop_rate: f64,
+    /// Probability (0 to 1) that a GET lists an id twice or only a first page with a pagination hint
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "P",
+        help_heading = "Fault injection",
+        value_parser = crate::sandbox::parse_probability
+    )]
+    pub lying_list_rate: f64,
     /// Admit at most RPS requests per second (burst max(1, RPS)); others get 429 with Retry-After
     #[arg(
         long,

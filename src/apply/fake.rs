@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Remote;
+use crate::api::envelope::BodyError;
 use crate::api::{ApiError, Failure, Method};
 use crate::model::LiveSubscription;
 use crate::plan::Change;
@@ -85,6 +86,9 @@ pub enum Fault {
     After500,
     /// Write, then the connection drops.
     DropAfter,
+    /// A list that cannot be trusted to be whole (a repeated id, a
+    /// pagination hint): an error, nothing written.
+    Untrusted,
 }
 
 /// A call the fake received.
@@ -211,6 +215,11 @@ impl Fake {
         if let Some(Fault::Before(status)) = fault {
             inner.calls.push(Call { method, id: None, at });
             return Err(error(method, status_failure(status)));
+        }
+        if let Some(Fault::Untrusted) = fault {
+            inner.calls.push(Call { method, id: None, at });
+            let says = "the API returned 1 of 2 subscriptions (`total`: 2)".to_owned();
+            return Err(error(method, Failure::Body(BodyError::Incomplete(says))));
         }
         let written = write(&mut inner);
         let id = written.as_ref().ok().and_then(|(_, id)| id.clone());

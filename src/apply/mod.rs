@@ -190,7 +190,9 @@ pub async fn apply_until<R: Remote>(
             .collect()
             .await;
         for (index, report, created) in results {
-            failed |= report.outcome != Outcome::Done;
+            // Not started is no failure: after an interrupt the deletes are
+            // not started either (`Stop`), not skipped for a failure.
+            failed |= !matches!(report.outcome, Outcome::Done | Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
                 (Change::Create { after }, Some(id), _) => {
                     ids.sent.insert(id.clone(), after);
@@ -208,12 +210,18 @@ pub async fn apply_until<R: Remote>(
     reports.sort_by_key(|(index, _)| *index);
     let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
-    let wait = if failed || stop.requested() {
-        Duration::ZERO
-    } else {
-        options.wait
+    // A run that will not converge reads once, or, when it created
+    // something, until its creates show (README "What apply promises").
+    let (until, wait) = match (
+        failed || stop.requested(),
+        ids.created.is_empty() && ids.unclaimed.is_empty(),
+    ) {
+        (false, _) => (verify::Until::Converged, options.wait),
+        (true, false) => (verify::Until::OwnCreatesShow, options.wait),
+        (true, true) => (verify::Until::OwnCreatesShow, Duration::ZERO),
     };
-    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, wait, options.poll).await;
+    let (verification, cleaned_up) =
+        verify::verify(remote, manifest, &mut ids, until, wait, options.poll).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports,

@@ -85,7 +85,8 @@ fn failed(reason: String) -> Executed {
 /// After an unknown outcome: does the live list show the change happened?
 /// `Some(id)` if so (the new subscription's id for a create). A create is
 /// looked for until `options.wait` has passed; an update or delete (200 is
-/// immediate) once.
+/// immediate) in the first list read. A read that fails is repeated until
+/// `options.wait` has passed; its error is returned only then.
 async fn took_effect<R: Remote>(
     remote: &R,
     change: &Change,
@@ -94,14 +95,27 @@ async fn took_effect<R: Remote>(
 ) -> Result<Option<Option<String>>, ApiError> {
     let deadline = Instant::now() + options.wait;
     loop {
-        let live = remote.list().await?;
-        if let Some(found) = shows(change, &live, known) {
-            return Ok(Some(found));
+        match remote.list().await {
+            Ok(live) => {
+                if let Some(found) = shows(change, &live, known) {
+                    return Ok(Some(found));
+                }
+                if !matches!(change, Change::Create { .. }) || Instant::now() >= deadline {
+                    return Ok(None);
+                }
+            }
+            // A list that could not be read, or not trusted (a repeated
+            // id, a page of several), says nothing either way: read again
+            // until `wait` has passed, as for a create not yet visible.
+            Err(err) if Instant::now() >= deadline => return Err(err),
+            Err(_) => {}
         }
-        if !matches!(change, Change::Create { .. }) || Instant::now() >= deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(options.poll.min(deadline - Instant::now())).await;
+        tokio::time::sleep(
+            options
+                .poll
+                .min(deadline.saturating_duration_since(Instant::now())),
+        )
+        .await;
     }
 }
 

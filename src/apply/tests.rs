@@ -105,6 +105,121 @@ async fn a_dropped_connection_after_a_delete_is_resolved_as_done() {
     assert_eq!(fake.count(Method::Delete), 1);
 }
 
+/// A create whose outcome is unknown, then lists that cannot be trusted
+/// (a repeated id, a cut page): they answer nothing, so the list is read
+/// again; found, the create is done and not sent again. (Before, the first
+/// untrusted list failed the change, and a re-run made a second copy of a
+/// create not yet visible.)
+#[tokio::test(start_paused = true)]
+async fn an_untrusted_list_while_resolving_is_read_again() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Get, &[Fault::Untrusted, Fault::Untrusted]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.state().len(), 1);
+
+    // An update (checked in one read) waits for a trusted read too.
+    let fake = Fake::new(&[live("wh_1", T, "crm", "https://old/")]);
+    fake.script(Method::Put, &[Fault::DropAfter]);
+    fake.script(Method::Get, &[Fault::Untrusted]);
+    let report = run(&fake, &m, options()).await;
+    assert_eq!(report.changes[0].outcome, Outcome::Done, "{report:?}");
+    assert_eq!(fake.count(Method::Put), 1);
+
+    // Untrusted until `wait` has passed: failed, never sent again.
+    let fake = Fake::new(&[]);
+    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    let mut short = options();
+    short.wait = Duration::from_secs(2);
+    let report = run(&fake, &m, short).await;
+    let reason = report.changes[0].outcome.reason().unwrap_or_default();
+    assert!(
+        reason.contains("could not be checked") && reason.contains("1 of 2"),
+        "{reason}"
+    );
+    assert_eq!(fake.count(Method::Post), 1);
+}
+
+/// An untrusted list during verification ends no wait: read again until
+/// live matches (before, the run stopped at once, `not verified`).
+#[tokio::test(start_paused = true)]
+async fn verification_reads_again_after_an_untrusted_list() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Get, &[Fault::Untrusted, Fault::Before(500)]);
+    let report = run(&fake, &m, options()).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert!(fake.count(Method::Get) >= 3);
+
+    // Still untrusted at the deadline: not verified, with the reason.
+    let fake = Fake::new(&[]);
+    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    let mut short = options();
+    short.wait = Duration::from_secs(2);
+    let report = run(&fake, &m, short).await;
+    let Verification::Unknown { reason } = &report.verification else {
+        panic!("expected unknown: {report:?}");
+    };
+    assert!(reason.contains("1 of 2"), "{reason}");
+}
+
+/// Interrupted before the first call: every change is `not started`,
+/// the deletes too (before, they read `skipped` because "a create or
+/// update failed", when none had); verification reads once.
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
+    let (fake, m) = mixed();
+    let initial = fake.state();
+    let plan = diff(&m, &initial);
+    let stop = Stop::default();
+    stop.request();
+    let report = apply_until(&fake, &m, &plan, &initial, options(), &stop, &|_| {}).await;
+    let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["not started"; 3]);
+    assert!(report.interrupted && !report.succeeded());
+    assert_eq!(fake.calls().len(), 1, "one verification read, no write");
+    assert_eq!(fake.state(), initial);
+}
+
+/// Interrupted after a create, not yet visible: the run reads until it
+/// shows before it reports, so a re-run right away plans with it instead
+/// of creating it again (before, it read once and a re-run made a copy).
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_run_waits_for_its_creates_to_show() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(2);
+    let m = manifest(vec![
+        desired(T, "crm", "https://a/"),
+        desired(T, "erp", "https://b/"),
+    ]);
+    let plan = diff(&m, &[]);
+    let stop = Stop::default();
+    let mut one = options();
+    one.parallelism = 1;
+    let started = tokio::time::Instant::now();
+    let report = apply_until(&fake, &m, &plan, &[], one, &stop, &|_| stop.request()).await;
+    let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["done", "not started"]);
+    assert!(report.interrupted);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "it waited for the create to show"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4), "and no longer");
+    let again = diff(&m, &fake.list().await.unwrap());
+    assert_eq!(
+        again.changes.len(),
+        1,
+        "only the change not started is left: {again:?}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn verification_waits_for_eventual_consistency() {
     let mut fake = Fake::new(&[]);
@@ -118,6 +233,28 @@ async fn verification_waits_for_eventual_consistency() {
     );
     assert!(started.elapsed() >= Duration::from_secs(3));
     assert_eq!(fake.count(Method::Post), 1);
+}
+
+/// An earlier (interrupted) run's create, not yet visible when the plan
+/// was made: this run creates the key again. Verification waits for its
+/// own copy to show instead of converging on the older one, and removes
+/// its own as the duplicate (before, it said `converged` and left two).
+#[tokio::test(start_paused = true)]
+async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(1);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.create(T, "crm", "https://a/").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let live = fake.list().await.unwrap();
+    let plan = diff(&m, &live);
+    assert_eq!(plan.changes.len(), 1, "the earlier copy is not visible yet");
+    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
+    let left = fake.state();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].id, "new_0001", "the older copy is kept");
 }
 
 #[tokio::test(start_paused = true)]

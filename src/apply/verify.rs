@@ -46,6 +46,15 @@ impl Ids<'_> {
         });
     }
 
+    /// Whether every create of this run shows in `live` (its id claimed,
+    /// and listed unless among the duplicates `cleaned` up).
+    fn settled(&self, live: &[LiveSubscription], cleaned: &[Change]) -> bool {
+        self.unclaimed.is_empty()
+            && self.created.iter().all(|id| {
+                live.iter().any(|s| &s.id == id) || cleaned.iter().any(|c| c.id() == Some(id.as_str()))
+            })
+    }
+
     /// A live id neither there before nor made by this run.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
@@ -80,13 +89,26 @@ impl Ids<'_> {
     }
 }
 
-/// Re-reads until live matches the manifest or `wait` passes; deletes
-/// duplicates that this run created. Stops early when all that is left is
-/// another writer's.
+/// How long verification reads (`wait` bounds both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Until {
+    /// Until live matches the manifest and this run's creates show.
+    Converged,
+    /// Until this run's creates show: a failed or interrupted run, which
+    /// will not converge, leaves none of its creates unseen, so a re-run
+    /// right away plans with them (instead of creating them again).
+    OwnCreatesShow,
+}
+
+/// Re-reads until live matches the manifest, this run's creates included,
+/// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
+/// another writer's. A read that fails is repeated too: `Unknown` only
+/// when the last read before the deadline failed.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
     ids: &mut Ids<'_>,
+    until: Until,
     wait: Duration,
     poll: Duration,
 ) -> (Verification, Vec<Change>) {
@@ -95,9 +117,14 @@ pub(super) async fn verify<R: Remote>(
     loop {
         let live = match remote.list().await {
             Ok(live) => live,
-            Err(err) => {
+            Err(err) if tokio::time::Instant::now() >= deadline => {
                 let reason = err.to_string();
                 return (Verification::Unknown { reason }, cleaned);
+            }
+            // An unreadable or untrusted list ends no wait: read again.
+            Err(_) => {
+                tokio::time::sleep(poll).await;
+                continue;
             }
         };
         ids.claim(&live);
@@ -114,7 +141,12 @@ pub(super) async fn verify<R: Remote>(
             .into_iter()
             .filter(|c| !(c.is_duplicate() && c.id().is_some_and(|id| ids.created.contains(id))))
             .collect();
-        if remaining.is_empty() && cleaned_all(&cleaned, &live) {
+        // Not converged before this run's own creates show: until then an
+        // older copy (an interrupted run's create, not yet visible when
+        // the plan was made) can stand in for one, the duplicate showing
+        // only later.
+        let settled = ids.settled(&live, &cleaned) || tokio::time::Instant::now() >= deadline;
+        if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
             return (Verification::Converged, cleaned);
         }
         let mut foreign: Vec<String> = remaining
@@ -135,7 +167,8 @@ pub(super) async fn verify<R: Remote>(
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
-        if stuck || tokio::time::Instant::now() >= deadline {
+        let enough = until == Until::OwnCreatesShow && settled;
+        if stuck || enough || tokio::time::Instant::now() >= deadline {
             let verification = Verification::NotConverged {
                 remaining,
                 foreign,

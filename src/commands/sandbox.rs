@@ -68,6 +68,7 @@ fn faults(args: &SandboxArgs) -> Faults {
         drop_rate: args.drop_rate,
         rate_limit: args.rate_limit,
         visibility_delay: Duration::from_millis(args.visibility_delay),
+        lying_list_rate: args.lying_list_rate,
     }
 }
 
@@ -134,6 +135,8 @@ mod tests {
             "50",
             "--visibility-delay",
             "300",
+            "--lying-list-rate",
+            "0.25",
         ])
         .unwrap();
         let expected = Faults {
@@ -144,6 +147,7 @@ mod tests {
             drop_rate: 0.05,
             rate_limit: Some(50.0),
             visibility_delay: Duration::from_millis(300),
+            lying_list_rate: 0.25,
         };
         assert_eq!(faults(&args), expected);
         assert!(expected.validate().is_ok());
@@ -155,6 +159,7 @@ mod tests {
             ("--error-rate", "1.5", "probability between 0 and 1"),
             ("--partial-failure-rate", "-0.1", "probability between 0 and 1"),
             ("--drop-rate", "often", "probability between 0 and 1"),
+            ("--lying-list-rate", "2", "probability between 0 and 1"),
             ("--rate-limit", "0", "greater than 0"),
             ("--rate-limit", "-5", "greater than 0"),
             ("--latency", "-1", "--latency"),

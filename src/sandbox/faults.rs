@@ -38,6 +38,12 @@ pub struct Faults {
     pub rate_limit: Option<f64>,
     /// How long a subscription created by POST stays out of GET's list.
     pub visibility_delay: Duration,
+    /// Probability that a successful GET answers a list that lies, as a
+    /// paginating or proxied API might: half the time one entry is listed
+    /// twice (as overlapping pages give), half the time only a first page
+    /// comes, with a pagination hint saying there is more. An empty list is
+    /// answered honestly: there is nothing to lie about.
+    pub lying_list_rate: f64,
 }
 
 impl Faults {
@@ -47,6 +53,7 @@ impl Faults {
             ("error rate", self.error_rate),
             ("partial-failure rate", self.partial_failure_rate),
             ("drop rate", self.drop_rate),
+            ("lying-list rate", self.lying_list_rate),
         ] {
             ensure!(
                 (0.0..=1.0).contains(&p),
@@ -87,6 +94,7 @@ impl fmt::Display for Faults {
             ("--error-rate", self.error_rate),
             ("--partial-failure-rate", self.partial_failure_rate),
             ("--drop-rate", self.drop_rate),
+            ("--lying-list-rate", self.lying_list_rate),
         ] {
             if p > 0.0 {
                 parts.push(format!("{flag} {p}"));
@@ -148,6 +156,11 @@ pub(crate) mod tests {
             );
             assert!(faults(0.0, bad, 0.0).validate().is_err());
             assert!(faults(0.0, 0.0, bad).validate().is_err());
+            let lying = Faults {
+                lying_list_rate: bad,
+                ..Faults::default()
+            };
+            assert!(lying.validate().is_err());
         }
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             let limited = Faults {
@@ -187,11 +200,12 @@ pub(crate) mod tests {
             drop_rate: 0.05,
             rate_limit: Some(50.0),
             visibility_delay: Duration::from_millis(300),
+            lying_list_rate: 0.2,
         };
         assert_eq!(
             all.to_string(),
             "--latency 20 --error-rate 0.1 --partial-failure-rate 0.1 --drop-rate 0.05 \
-             --rate-limit 50 --visibility-delay 300 (seed 7)"
+             --lying-list-rate 0.2 --rate-limit 50 --visibility-delay 300 (seed 7)"
         );
     }
 }

@@ -1,12 +1,12 @@
 //! The HTTP face of the sandbox: routing, the `{"message","data"}`
 //! envelope, authentication, fault injection at its hook points, and
 //! applying a validated request to the store (validation itself is in
-//! `request`). Every answer is an envelope: axum's own rejections (413,
+//! `request`), and a drawn lie told to a list (`lies`). Every answer is an envelope: axum's own rejections (413,
 //! 415, 422, text/plain) never reach a client. A dropped connection is a
 //! response marked [`DropConnection`], which the connection layer in
 //! `server` turns into a close without any response.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::deliver::{self, Deliveries, Outgoing, Target};
 use super::injector::{Fate, Injector, RateLimited};
 use super::keys::Keys;
+use super::lies::Told;
 use super::request::{read_body, Input, Trigger};
 use super::state::Store;
 use super::stats::{Counters, Injected};
@@ -42,7 +43,8 @@ pub(crate) struct Shared {
     pub(crate) keys: Keys,
     pub(crate) store: Mutex<Store>,
     pub(crate) counters: Counters,
-    pub(crate) faults: Injector,
+    /// The faults' running form; replaced whole by `Sandbox::set_faults`.
+    pub(crate) faults: RwLock<Arc<Injector>>,
     /// Taken to write the state file: one write at a time, and the writes
     /// waiting meanwhile find theirs done by the next one.
     pub(crate) persisting: tokio::sync::Mutex<()>,
@@ -54,6 +56,16 @@ impl Shared {
     /// Locks the store; a panic elsewhere never makes it unusable.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The faults in force now.
+    pub(crate) fn injector(&self) -> Arc<Injector> {
+        Arc::clone(&self.faults.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Injects `faults` from the next request on.
+    pub(crate) fn set_injector(&self, faults: Injector) {
+        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(faults);
     }
 }
 
@@ -107,7 +119,7 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
     let (parts, body) = request.into_parts();
     shared.counters.count(&parts.method);
     // Every fault is decided now, as the request arrives.
-    let arrival = shared.faults.arrive();
+    let arrival = shared.injector().arrive();
     // Read (or drain) the body first, so every answer below reaches a client
     // that is still sending.
     let body = read_body(body, &parts.headers).await;
@@ -149,8 +161,17 @@ async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Respon
         }
     }
     let after = fate.after_write(op, reply.status);
-    injected(&shared, after, Injected::PartialFailure, Injected::DropAfter)
-        .unwrap_or_else(|| reply.into_response())
+    if let Some(response) = injected(&shared, after, Injected::PartialFailure, Injected::DropAfter) {
+        return response;
+    }
+    if let Some(lie) = fate.lie(op, reply.status) {
+        match lie.tell(reply.data_mut()) {
+            Some(Told::RepeatedId) => shared.counters.injected(Injected::RepeatedId),
+            Some(Told::CutPage) => shared.counters.injected(Injected::CutPage),
+            None => {}
+        }
+    }
+    reply.into_response()
 }
 
 /// The operation a method asks for; any other method is a 400.
@@ -216,7 +237,7 @@ fn execute(shared: &Shared, merchant: &str, input: Input) -> (Reply, Option<u64>
             callback_url,
         } => {
             let record = store.create(merchant, &topic, &name, &callback_url);
-            if let Some(until) = shared.faults.hidden_until(now) {
+            if let Some(until) = shared.injector().hidden_until(now) {
                 store.hide_until(merchant, &record.id, until);
             }
             (StatusCode::CREATED, "webhook subscription created", record)

@@ -8,13 +8,17 @@
 //! else happens to it), then draws all of the request's dice at once, in a
 //! fixed order (error, drop, drop side, partial failure), whatever faults
 //! are enabled. So the n-th admitted request always gets the n-th draw: a
-//! given seed and a given sequence of requests give the same fates.
+//! given seed and a given sequence of requests give the same fates. A
+//! lying list ([`Lie`]) is drawn for every admitted request too, from a
+//! second generator seeded from the same seed, so that lies do not shift
+//! the other fates of a seed.
 //!
 //! The resource handler then asks the drawn [`RequestFate`] at two hook
 //! points: [`RequestFate::before_write`] once the request is authenticated
 //! and valid (a fault here means nothing happened), and
 //! [`RequestFate::after_write`] once the store has answered (a fault here
-//! means the change stands, whatever the client is told).
+//! means the change stands, whatever the client is told), and
+//! [`RequestFate::lie`] for a list answered with no other fault.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -25,13 +29,19 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
 use super::faults::Faults;
+use super::lies::Lie;
 use super::wire::Op;
+
+/// Mixed into the seed of the lies' generator, so its stream is not the
+/// fates' stream (the same draws would make every lie fall on an error).
+const LIES_SEED: u64 = 0x6c69_6573_6c69_6573;
 
 /// The running form of [`Faults`]: the random generator and the bucket.
 #[derive(Debug)]
 pub(crate) struct Injector {
     faults: Faults,
     rng: Mutex<StdRng>,
+    lies: Mutex<StdRng>,
     bucket: Option<Mutex<TokenBucket>>,
 }
 
@@ -51,6 +61,7 @@ impl Injector {
             .map(|rate| Mutex::new(TokenBucket::new(rate, Instant::now())));
         Ok(Injector {
             rng: Mutex::new(StdRng::seed_from_u64(faults.seed)),
+            lies: Mutex::new(StdRng::seed_from_u64(faults.seed ^ LIES_SEED)),
             bucket,
             faults,
         })
@@ -73,6 +84,7 @@ impl Injector {
             let partial = rng.random::<f64>();
             (error, drop, drop_after, partial)
         };
+        let lie = Lie::draw(&mut *lock(&self.lies), faults.lying_list_rate);
         Ok(RequestFate {
             latency: faults.latency,
             error: error < faults.error_rate,
@@ -82,6 +94,7 @@ impl Injector {
                 DropPoint::BeforeWrite
             }),
             partial_failure: partial < faults.partial_failure_rate,
+            lie,
         })
     }
 
@@ -113,6 +126,7 @@ pub(crate) struct RequestFate {
     error: bool,
     drop: Option<DropPoint>,
     partial_failure: bool,
+    lie: Option<Lie>,
 }
 
 /// What happens to a request at a hook point.
@@ -154,6 +168,12 @@ impl RequestFate {
         } else {
             Fate::Proceed
         }
+    }
+
+    /// The lie to tell, asked once [`RequestFate::after_write`] said to
+    /// proceed: only a list the store answered (2xx) is lied about.
+    pub(crate) fn lie(&self, op: Op, status: StatusCode) -> Option<Lie> {
+        self.lie.filter(|_| op == Op::List && status.is_success())
     }
 }
 
@@ -243,6 +263,19 @@ mod tests {
         // Enabling another fault does not shift the draws of the first.
         let errors = |fates: &[RequestFate]| fates.iter().map(|f| f.error).collect::<Vec<_>>();
         assert_eq!(errors(&a), errors(&draws(faults(0.5, 0.0, 0.0), 64)));
+        let lying = Faults {
+            lying_list_rate: 1.0,
+            ..faults(0.5, 0.5, 0.5)
+        };
+        let lied = draws(lying, 64);
+        assert_eq!(errors(&a), errors(&lied), "lies shift no other fate");
+        assert!(lied.iter().all(|f| f.lie(Op::List, StatusCode::OK).is_some()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::Create, StatusCode::CREATED).is_none()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::List, StatusCode::BAD_REQUEST).is_none()));
     }
 
     #[test]

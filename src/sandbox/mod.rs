@@ -46,7 +46,8 @@
 //! The request counters ([`RequestStats`]) count every request to the
 //! resource path, whatever its outcome, by method; `total` includes other
 //! methods. `injected` ([`InjectedStats`]) counts the faults injected:
-//! `{"errors","partial_failures","drops_before","drops_after","rate_limited"}`.
+//! `{"errors","partial_failures","drops_before","drops_after","rate_limited",
+//! "repeated_ids","cut_pages"}`.
 //!
 //! # Fault injection
 //!
@@ -62,6 +63,7 @@
 //! | `drop_rate` (`--drop-rate P`) | the connection closed without a response | nothing, or the write: half the drops are drawn before it, half after |
 //! | `rate_limit` (`--rate-limit RPS`) | 429 with `Retry-After` (whole seconds, at least 1) and an envelope | nothing |
 //! | `visibility_delay` (`--visibility-delay MS`) | a subscription created by POST appears in GET only MS later | the create, at once |
+//! | `lying_list_rate` (`--lying-list-rate P`) | a GET's list with one id listed twice, or only its first part with a pagination hint (`total`, `hasMore`, `nextPage`, `pagination.nextCursor`) | nothing |
 //!
 //! - Every fate is drawn when the request arrives, from one random
 //!   generator seeded with `seed` (`--seed N`, default 0): four draws per
@@ -87,6 +89,16 @@
 //!   [`Sandbox::subscriptions`]; [`Sandbox::visible_subscriptions`] shows
 //!   what GET shows. Hiding is not persisted: after a restart from the
 //!   state file everything is visible.
+//! - A lie (`lies`) is drawn for every admitted request too, from a second
+//!   generator seeded from `seed`, so turning lies on shifts no other fate.
+//!   It is told only to a GET the store answered and no other fault took,
+//!   and only when the list is not empty: half the lies repeat one entry
+//!   right after itself, half keep a first part (at least one entry left
+//!   out) and add a hint saying there is more. Each is one the client
+//!   refuses (`api::envelope`).
+//! - [`Sandbox::set_faults`] replaces the faults of a running sandbox
+//!   (an outage that ends, a proxy that stops lying): a fresh generator
+//!   and a full bucket from the next request on; the counters go on.
 //! - `/_sandbox/stats` and unknown paths are never subject to faults.
 //!
 //! # Deliveries
@@ -148,6 +160,7 @@ mod faults;
 mod http;
 mod injector;
 mod keys;
+mod lies;
 mod persist;
 mod request;
 mod server;

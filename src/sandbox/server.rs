@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use super::config::SandboxConfig;
 use super::deliver::Deliveries;
+use super::faults::Faults;
 use super::http::{router, DropConnection, Shared};
 use super::injector::Injector;
 use super::keys::Keys;
@@ -173,6 +174,17 @@ impl Sandbox {
         self.shared.counters.reset();
     }
 
+    /// Injects `faults` instead from the next request on (an outage that
+    /// ends, a proxy that stops lying): a fresh generator seeded with its
+    /// seed and a full token bucket. Subscriptions already hidden stay
+    /// hidden until their time; the counters go on counting. Refuses
+    /// invalid faults, keeping the old ones.
+    pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
+        let injector = Injector::new(faults).context("invalid fault injection settings")?;
+        self.shared.set_injector(injector);
+        Ok(())
+    }
+
     /// Stops accepting connections and waits (up to a few seconds) for
     /// requests in flight; works for both variants.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
@@ -230,7 +242,7 @@ fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
         keys,
         store: Mutex::new(store),
         counters: Counters::default(),
-        faults,
+        faults: RwLock::new(Arc::new(faults)),
         persisting: tokio::sync::Mutex::new(()),
         deliveries: Arc::new(deliveries),
     }))

@@ -33,7 +33,8 @@ pub struct RequestStats {
 }
 
 /// How many faults were injected, by kind. Serialised as
-/// `{"errors":n,"partial_failures":n,"drops_before":n,"drops_after":n,"rate_limited":n}`.
+/// `{"errors":n,"partial_failures":n,"drops_before":n,"drops_after":n,"rate_limited":n,
+/// "repeated_ids":n,"cut_pages":n}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InjectedStats {
     /// 500s answered before any write (nothing happened).
@@ -46,6 +47,13 @@ pub struct InjectedStats {
     pub drops_after: u64,
     /// 429s from the rate limit (nothing happened).
     pub rate_limited: u64,
+    /// Lists answered with one id listed twice (a lying list).
+    #[serde(default)]
+    pub repeated_ids: u64,
+    /// Lists answered with a first page only and a pagination hint (a
+    /// lying list).
+    #[serde(default)]
+    pub cut_pages: u64,
 }
 
 /// One kind of injected fault, for [`Counters::injected`].
@@ -56,6 +64,8 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
+    RepeatedId,
+    CutPage,
 }
 
 /// The live counters behind [`RequestStats`].
@@ -71,6 +81,8 @@ pub(crate) struct Counters {
     drops_before: AtomicU64,
     drops_after: AtomicU64,
     rate_limited: AtomicU64,
+    repeated_ids: AtomicU64,
+    cut_pages: AtomicU64,
 }
 
 impl Counters {
@@ -97,6 +109,8 @@ impl Counters {
             Injected::DropBefore => &self.drops_before,
             Injected::DropAfter => &self.drops_after,
             Injected::RateLimited => &self.rate_limited,
+            Injected::RepeatedId => &self.repeated_ids,
+            Injected::CutPage => &self.cut_pages,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -116,6 +130,8 @@ impl Counters {
                 drops_before: load(&self.drops_before),
                 drops_after: load(&self.drops_after),
                 rate_limited: load(&self.rate_limited),
+                repeated_ids: load(&self.repeated_ids),
+                cut_pages: load(&self.cut_pages),
             },
         }
     }
@@ -133,6 +149,8 @@ impl Counters {
             &self.drops_before,
             &self.drops_after,
             &self.rate_limited,
+            &self.repeated_ids,
+            &self.cut_pages,
         ] {
             counter.store(0, Ordering::Relaxed);
         }

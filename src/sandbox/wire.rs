@@ -41,6 +41,11 @@ impl Reply {
         }
     }
 
+    /// The `data` to send, for a lie to rewrite.
+    pub(crate) fn data_mut(&mut self) -> &mut Value {
+        &mut self.data
+    }
+
     pub(crate) fn bad_request(message: impl Into<String>) -> Reply {
         Reply::error(StatusCode::BAD_REQUEST, message)
     }

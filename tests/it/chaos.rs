@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
 use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
 use invhooks::model::{LiveSubscription, MerchantManifest};
-use invhooks::plan::{diff, Action};
+use invhooks::plan::{diff, Action, Change, MerchantPlan};
 use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
 
 pub(crate) const KEY: &str = "chaos-key";
@@ -46,7 +46,9 @@ struct SeedOutcome {
     injected: invhooks::sandbox::InjectedStats,
 }
 
-pub(crate) fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
+/// A random manifest's YAML: `prune` mostly on, `zap-*` ignored, up to
+/// 10 subscriptions over [`TOPICS`] × [`NAMES`].
+pub(crate) fn random_manifest_yaml(rng: &mut StdRng) -> String {
     let mut yaml = format!(
         "version: 1\nprune: {}\nignore:\n  - name: \"zap-*\"\nsubscriptions:\n",
         rng.random_bool(0.8)
@@ -65,6 +67,11 @@ pub(crate) fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
             NAMES[n], TOPICS[t]
         ));
     }
+    yaml
+}
+
+pub(crate) fn random_manifest(rng: &mut StdRng) -> MerchantManifest {
+    let yaml = random_manifest_yaml(rng);
     invhooks::manifest::load_str(Path::new("chaos.yaml"), &yaml, &|_| None).unwrap()
 }
 
@@ -85,7 +92,7 @@ pub(crate) fn random_live(rng: &mut StdRng) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn no_delete_after_a_failed_write(report: &MerchantReport) -> bool {
+pub(crate) fn no_delete_after_a_failed_write(report: &MerchantReport) -> bool {
     let failed = report
         .changes
         .iter()
@@ -95,6 +102,36 @@ fn no_delete_after_a_failed_write(report: &MerchantReport) -> bool {
             .changes
             .iter()
             .all(|c| c.change.action() != Action::Delete || c.outcome != Outcome::Done)
+}
+
+/// A sandbox injecting `faults`, seeded with [`random_live`]; what it
+/// holds at the start.
+pub(crate) async fn seeded_sandbox(faults: Faults, rng: &mut StdRng) -> (Sandbox, Vec<LiveSubscription>) {
+    let config = SandboxConfig {
+        api_keys: vec![KEY.into()],
+        faults,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
+        .await
+        .unwrap();
+    let seeded = random_live(rng);
+    let refs: Vec<(&str, &str, &str)> = seeded
+        .iter()
+        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
+        .collect();
+    let initial = sandbox.seed(KEY, &refs);
+    (sandbox, initial)
+}
+
+/// A client of `sandbox`'s merchant with a 2 s timeout.
+pub(crate) fn client(sandbox: &Sandbox) -> Client {
+    let base = parse_base_url(&sandbox.base_url()).unwrap();
+    let options = ClientOptions {
+        timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
 }
 
 async fn one_seed(seed: u64) -> SeedOutcome {
@@ -109,32 +146,8 @@ async fn one_seed(seed: u64) -> SeedOutcome {
         rate_limit: Some(100.0),
         ..Faults::default()
     };
-    let config = SandboxConfig {
-        api_keys: vec![KEY.into()],
-        faults,
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
-        .await
-        .unwrap();
-    let seeded = random_live(&mut rng);
-    let refs: Vec<(&str, &str, &str)> = seeded
-        .iter()
-        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
-        .collect();
-    let initial = sandbox.seed(KEY, &refs);
-    let ignored: BTreeSet<LiveSubscription> = initial
-        .iter()
-        .filter(|s| manifest.is_ignored(s))
-        .cloned()
-        .collect();
-
-    let base = parse_base_url(&sandbox.base_url()).unwrap();
-    let options = ClientOptions {
-        timeout: Duration::from_secs(2),
-        ..ClientOptions::default()
-    };
-    let client = Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap();
+    let (sandbox, initial) = seeded_sandbox(faults, &mut rng).await;
+    let client = client(&sandbox);
     let apply_options = ApplyOptions {
         parallelism: 4,
         // Above the 300 ms visibility delay: an unknown-outcome create is
@@ -166,7 +179,25 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     }
 
     // The in-process view shows everything, visible to GET or not yet.
-    let all = sandbox.subscriptions(KEY);
+    assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
+
+    let stats = sandbox.stats();
+    outcome.requests = stats.total;
+    outcome.injected = stats.injected;
+    let _ = sandbox.shutdown().await;
+    outcome
+}
+
+/// The end state after a run that succeeded, from `all` (every
+/// subscription, visible or not yet) and `initial` (before the runs):
+/// each declared key once with its URL, undeclared ones gone when pruning
+/// and untouched otherwise, ignored ones untouched.
+pub(crate) fn assert_converged(
+    seed: u64,
+    manifest: &MerchantManifest,
+    initial: &[LiveSubscription],
+    all: &[LiveSubscription],
+) {
     let in_scope: Vec<&LiveSubscription> = all.iter().filter(|s| !manifest.is_ignored(s)).collect();
     for want in &manifest.subscriptions {
         let copies: Vec<_> = in_scope.iter().filter(|s| s.key() == want.key()).collect();
@@ -203,18 +234,89 @@ async fn one_seed(seed: u64) -> SeedOutcome {
             "seed {seed}: an unmanaged subscription was touched"
         );
     }
-    let ignored_after: BTreeSet<LiveSubscription> =
-        all.iter().filter(|s| manifest.is_ignored(s)).cloned().collect();
+    let ignored = |subs: &[LiveSubscription]| -> BTreeSet<LiveSubscription> {
+        subs.iter().filter(|s| manifest.is_ignored(s)).cloned().collect()
+    };
     assert_eq!(
-        ignored, ignored_after,
+        ignored(initial),
+        ignored(all),
         "seed {seed}: an ignored subscription was touched"
     );
+}
 
-    let stats = sandbox.stats();
-    outcome.requests = stats.total;
-    outcome.injected = stats.injected;
-    let _ = sandbox.shutdown().await;
-    outcome
+/// Applies `manifest` afresh, `pause` before each run, until a run
+/// succeeds: two runs at most (faults may fail the first). How many ran.
+pub(crate) async fn converge(
+    seed: u64,
+    client: &Client,
+    manifest: &MerchantManifest,
+    options: ApplyOptions,
+    pause: Duration,
+) -> usize {
+    let mut run = 0;
+    loop {
+        run += 1;
+        tokio::time::sleep(pause).await;
+        let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let plan = diff(manifest, &live);
+        let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
+        if report.succeeded() {
+            return run;
+        }
+        assert!(run < 2, "seed {seed}: not converged after a re-run: {report:#?}");
+    }
+}
+
+/// After any run, finished or not: only what `plan` lists happened. Each
+/// subscription of `initial` is still there as it was, unless the plan
+/// deletes it (it may be gone) or updates it (it may hold the new values);
+/// every other one in `all` is a planned create, one copy at most.
+pub(crate) fn assert_only_planned(
+    seed: u64,
+    plan: &MerchantPlan,
+    initial: &[LiveSubscription],
+    all: &[LiveSubscription],
+) {
+    for before in initial {
+        let planned = plan.changes.iter().find(|c| c.id() == Some(before.id.as_str()));
+        match (planned, all.iter().find(|s| s.id == before.id)) {
+            (Some(Change::Delete { .. }), _) => {}
+            (Some(Change::Update { after, .. }), Some(now))
+                if now.name == after.name && now.callback_url == after.callback_url => {}
+            (_, Some(now)) => assert_eq!(now, before, "seed {seed}: changed without a plan"),
+            (_, None) => panic!("seed {seed}: {} was deleted without a plan", before.id),
+        }
+    }
+    for new in all.iter().filter(|s| !initial.iter().any(|i| i.id == s.id)) {
+        let planned = |c: &&Change| {
+            matches!(c, Change::Create { after } if after.topic == new.topic
+                && after.name == new.name && after.callback_url == new.callback_url)
+        };
+        assert!(
+            plan.changes.iter().any(|c| planned(&c)),
+            "seed {seed}: {new:?} was created without a plan"
+        );
+        let copies = all
+            .iter()
+            .filter(|s| !initial.iter().any(|i| i.id == s.id) && s.key() == new.key())
+            .count();
+        assert_eq!(copies, 1, "seed {seed}: {copies} copies of {new:?} created");
+    }
+}
+
+/// The faults other than lies injected in `all`, by kind, for the figures.
+pub(crate) fn faults_line<'a>(all: impl Iterator<Item = &'a invhooks::sandbox::InjectedStats>) -> String {
+    let [mut errors, mut partial, mut drops, mut limited] = [0; 4];
+    for i in all {
+        errors += i.errors;
+        partial += i.partial_failures;
+        drops += i.drops_before + i.drops_after;
+        limited += i.rate_limited;
+    }
+    format!(
+        "{} injected faults ({errors} 500s before and {partial} after the write, {drops} drops, {limited} 429s)",
+        errors + partial + drops + limited
+    )
 }
 
 /// Runs `one_seed` for `CHAOS_SEEDS` seeds (else `default`), 8 at a

@@ -10,18 +10,17 @@
 //! runs more seeds and prints the figures.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
+use invhooks::api::Client;
 use invhooks::apply::{apply, ApplyOptions};
 use invhooks::plan::diff;
-use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, Sandbox};
 
-use crate::chaos::{random_live, random_manifest, run_seeds, KEY, NAMES, TOPICS};
+use crate::chaos::{client, converge, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS};
 
 /// The writer's URLs: how its subscriptions are told from everyone else's.
 const THEIRS: &str = "https://other.example/";
@@ -30,15 +29,6 @@ const THEIRS: &str = "https://other.example/";
 struct Figures {
     writer_writes: usize,
     runs: usize,
-}
-
-fn client(sandbox: &Sandbox) -> Client {
-    let base = parse_base_url(&sandbox.base_url()).unwrap();
-    let options = ClientOptions {
-        timeout: Duration::from_secs(2),
-        ..ClientOptions::default()
-    };
-    Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
 }
 
 /// The other writer: a few creates and renames of its own, spread over
@@ -94,20 +84,7 @@ async fn one_seed(seed: u64) -> Figures {
         latency: Duration::from_millis(5),
         ..Faults::default()
     };
-    let config = SandboxConfig {
-        api_keys: vec![KEY.into()],
-        faults,
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)
-        .await
-        .unwrap();
-    let seeded = random_live(&mut rng);
-    let refs: Vec<(&str, &str, &str)> = seeded
-        .iter()
-        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
-        .collect();
-    sandbox.seed(KEY, &refs);
+    let (sandbox, _) = seeded_sandbox(faults, &mut rng).await;
     let (ours, writer) = (client(&sandbox), client(&sandbox));
     let options = ApplyOptions {
         parallelism: 4,
@@ -155,20 +132,8 @@ async fn one_seed(seed: u64) -> Figures {
     }
 
     // The writer has stopped: a fresh apply converges (a re-run allowed).
-    for run in 1..=2 {
-        figures.runs = run;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let live = ours.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let plan = diff(&manifest, &live);
-        let report = apply(&ours, &manifest, &plan, &live, options, &|_| {}).await;
-        if report.succeeded() {
-            break;
-        }
-        assert!(
-            run < 2,
-            "seed {seed}: not converged after the writer stopped: {report:#?}"
-        );
-    }
+    let pause = Duration::from_millis(250);
+    figures.runs = converge(seed, &ours, &manifest, options, pause).await;
     let _ = sandbox.shutdown().await;
     figures
 }

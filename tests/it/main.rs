@@ -7,6 +7,8 @@ mod support;
 mod action;
 mod apply;
 mod chaos;
+mod chaos_interrupts;
+mod chaos_lies;
 mod chaos_writers;
 mod check;
 mod ci;

@@ -177,7 +177,8 @@ async fn stats_count_resource_requests_by_method() {
     assert_eq!(
         over_http.body,
         json!({"requests": {"GET": 2, "POST": 1, "PUT": 0, "DELETE": 1, "total": 5, "injected": {
-            "errors": 0, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0
+            "errors": 0, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0,
+            "repeated_ids": 0, "cut_pages": 0
         }}})
     );
     assert_eq!(sandbox.stats(), expected, "the stats endpoint is not counted");

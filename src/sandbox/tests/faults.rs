@@ -94,7 +94,8 @@ async fn error_rate_one_fails_every_method_before_any_write() {
     assert_eq!(over_http.status, 200);
     assert_eq!(
         over_http.body["requests"]["injected"],
-        json!({"errors": 4, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0})
+        json!({"errors": 4, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0,
+               "repeated_ids": 0, "cut_pages": 0})
     );
     sandbox.reset_stats();
     assert_eq!(sandbox.stats().injected, InjectedStats::default());
@@ -329,4 +330,63 @@ async fn a_drop_closes_the_connection_at_once_without_a_byte() {
     let injected = sandbox.stats().injected;
     assert_eq!(injected.drops_before + injected.drops_after, 4);
     assert_eq!(sandbox.subscriptions(KEY).len() as u64, injected.drops_after);
+}
+
+#[tokio::test]
+async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
+    let sandbox = start_with(Faults {
+        seed: 3,
+        lying_list_rate: 1.0,
+        ..Faults::default()
+    })
+    .await;
+    let client = client();
+    // Nothing to lie about: an empty list is answered honestly.
+    let empty = request(&client, &sandbox, Method::GET, None).await;
+    assert_eq!(empty.body()["data"], json!({"subscriptions": []}));
+    let live = sandbox.seed(
+        KEY,
+        &[
+            (TOPIC, "crm", "https://a.example"),
+            (TOPIC, "erp", "https://b.example"),
+            (TOPIC, "wms", "https://c.example"),
+        ],
+    );
+    for round in 0..40 {
+        let listed = request(&client, &sandbox, Method::GET, None).await;
+        assert_eq!(listed.status(), Some(200), "round {round}");
+        let body = listed.body().to_string();
+        let err = crate::api::envelope::parse_list(body.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, crate::api::envelope::BodyError::Incomplete(_)),
+            "round {round}: {err:?} in {body}"
+        );
+    }
+    // Writes are never lied about, and a lie changes nothing stored.
+    let created = request(&client, &sandbox, Method::POST, Some(create("new"))).await;
+    assert_eq!(created.status(), Some(201), "{created:?}");
+    assert_eq!(sandbox.subscriptions(KEY)[..3], live[..]);
+    let injected = sandbox.stats().injected;
+    assert_eq!(injected.repeated_ids + injected.cut_pages, 40, "{injected:?}");
+    assert!(
+        injected.repeated_ids > 5 && injected.cut_pages > 5,
+        "{injected:?}"
+    );
+
+    // Once the faults are set to none, lists are whole again.
+    sandbox.set_faults(Faults::default()).unwrap();
+    let listed = request(&client, &sandbox, Method::GET, None).await;
+    let body = listed.body().to_string();
+    let whole = crate::api::envelope::parse_list(body.as_bytes()).unwrap();
+    assert_eq!(whole, sandbox.subscriptions(KEY));
+    assert_eq!(sandbox.stats().injected, injected, "no lie after set_faults");
+    let bad = Faults {
+        lying_list_rate: 2.0,
+        ..Faults::default()
+    };
+    let err = sandbox.set_faults(bad).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("lying-list rate must be a probability"),
+        "{err:#}"
+    );
 }
