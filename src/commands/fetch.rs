@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use futures_util::StreamExt as _;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use super::{Context, Helped};
 use crate::api::{self, ApiKey, Client};
@@ -114,7 +116,8 @@ pub async fn fetch(
     select: &SelectArgs,
     reads: usize,
 ) -> anyhow::Result<Vec<Target>> {
-    let early = Early::start(ctx, files, select, reads);
+    let permits = Arc::new(Semaphore::new(reads.max(1)));
+    let early = Early::start(ctx, files, select, &permits);
     let manifests = match early.is_empty() {
         true => load(ctx, files),
         false => {
@@ -138,39 +141,43 @@ pub async fn fetch(
             return Err(e);
         }
     };
-    targets_with(ctx, manifests, reads, early, |m| {
+    targets_with(ctx, manifests, permits, early, |m| {
         format!("merchant `{}` in {}", m.label, m.file.display())
     })
     .await
 }
 
-/// A live list read started before its manifest was validated: for a file
-/// of at least [`manifest::early::EARLY_BYTES`], whose label and key
-/// variable its top-level lines tell ([`manifest::early::guess`]). Parsing
-/// such a file takes longer than the read, so the two overlap. The read is
-/// used only if the validated manifest agrees with the guess; a manifest
-/// that turns out invalid has then cost one GET, never a write.
+/// A live list read started before its manifest was validated: when the
+/// manifests hold at least [`manifest::early::EARLY_BYTES`] together, for
+/// each file whose label and key variable its top-level lines tell
+/// ([`manifest::early::guess`]). Parsing them takes longer than a read, so
+/// the two overlap (within the run's bound of reads in flight). The read is
+/// used only if the validated manifest agrees with the guess; manifests
+/// that turn out invalid have then cost one GET each, never a write.
 pub struct Early {
     guess: manifest::early::Guess,
     read: tokio::task::JoinHandle<Result<Vec<LiveSubscription>, api::ApiError>>,
 }
 
 impl Early {
-    /// Starts the early reads of `files` that `select` keeps (at most
-    /// `reads`); a guess whose key is not set starts nothing (loading will
-    /// report it).
-    fn start(ctx: &Context, files: &[PathBuf], select: &SelectArgs, reads: usize) -> Vec<Early> {
+    /// Starts the early reads of `files` that `select` keeps, each waiting
+    /// for one of `permits`; a guess whose key is not set starts nothing
+    /// (loading will report it).
+    fn start(ctx: &Context, files: &[PathBuf], select: &SelectArgs, permits: &Arc<Semaphore>) -> Vec<Early> {
         let Ok(selection) = Selection::new(&select.merchants, select.shard) else {
             return Vec::new();
         };
         manifest::early::guesses(files)
             .into_iter()
             .filter(|g| selection.selects(&g.label))
-            .take(reads)
             .filter_map(|guess| {
                 let key = api_key(&guess.api_key_env, "").ok()?;
                 let client = ctx.client(&key).ok()?;
-                let read = tokio::spawn(async move { client.list().await });
+                let permits = Arc::clone(permits);
+                let read = tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    client.list().await
+                });
                 Some(Early { guess, read })
             })
             .collect()
@@ -240,15 +247,17 @@ pub async fn targets(
     reads: usize,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
-    targets_with(ctx, manifests, reads, Vec::new(), who).await
+    let permits = Arc::new(Semaphore::new(reads.max(1)));
+    targets_with(ctx, manifests, permits, Vec::new(), who).await
 }
 
 /// [`targets`], taking the lists of `early` reads that match a manifest
-/// instead of reading them again.
+/// instead of reading them again; every read holds one of `permits`
+/// (granted in manifest order, so no read waits behind a slower one).
 async fn targets_with(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,
-    reads: usize,
+    permits: Arc<Semaphore>,
     mut early: Vec<Early>,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
@@ -263,30 +272,24 @@ async fn targets_with(
         clients.push((ctx.client(&key)?, key, started));
     }
     early.iter().for_each(|e| e.read.abort());
-    // Unordered, so a slow read never holds a slot a finished one could
-    // use; put back in manifest order after.
-    let mut lists: Vec<_> =
-        futures_util::stream::iter(clients.iter_mut().enumerate().map(|(i, (c, _, started))| {
-            let started = started.take();
-            async move {
-                // An early read that was aborted or panicked is read again.
-                let early = match started {
-                    Some(read) => read.await.ok(),
-                    None => None,
-                };
-                let list = match early {
-                    Some(list) => list,
-                    None => c.list().await,
-                };
-                (i, list)
+    let lists = futures_util::future::join_all(clients.iter_mut().map(|(c, _, started)| {
+        let (started, permits) = (started.take(), &permits);
+        async move {
+            // An early read that was aborted or panicked is read again.
+            let early = match started {
+                Some(read) => read.await.ok(),
+                None => None,
+            };
+            if let Some(list) = early {
+                return list;
             }
-        }))
-        .buffer_unordered(reads.max(1))
-        .collect()
-        .await;
-    lists.sort_by_key(|(i, _)| *i);
+            let _permit = permits.acquire().await;
+            c.list().await
+        }
+    }))
+    .await;
     let mut targets = Vec::with_capacity(manifests.len());
-    for ((manifest, (client, key, _)), (_, live)) in manifests.into_iter().zip(clients).zip(lists) {
+    for ((manifest, (client, key, _)), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;
         targets.push(Target {
             manifest,

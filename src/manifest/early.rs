@@ -1,7 +1,7 @@
-//! A guess at a big manifest's merchant label and key variable from its
-//! top-level lines, made before the file is parsed, so that its live list
-//! can be read while it is validated (README "Agencies and fleets", "Big
-//! stores"). Only a guess: the caller uses that read only when the
+//! A guess at each manifest's merchant label and key variable from its
+//! top-level lines, made before the files are parsed, so that the live
+//! lists of a big store or a big fleet can be read while they are
+//! validated (README "Big stores"). Only a guess: the caller uses that read only when the
 //! validated manifest names the same file, label and variable; anything
 //! unusual (a fleet file, several documents, a flow mapping, a quoted value
 //! with escapes, a key given twice, an unknown top-level key) gives no
@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::raw::{DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
 
-/// Files at least this large are read early: below it, parsing takes less
-/// than a round trip and there is nothing to win.
+/// Manifests that hold at least this much together are read early: below
+/// it, parsing takes less than a round trip and there is nothing to win.
 pub const EARLY_BYTES: u64 = 256 * 1024;
 
 /// Which merchant a file probably declares, and where its key is.
@@ -26,14 +26,23 @@ pub struct Guess {
     pub api_key_env: String,
 }
 
-/// The guess for every manifest file under `paths` of at least
-/// [`EARLY_BYTES`], in the order [`load_paths`](super::load_paths) reads
-/// them; a file that cannot be read or guessed is left out (loading will
-/// say what is wrong with it).
+/// The guess for every manifest file under `paths`, in the order
+/// [`load_paths`](super::load_paths) reads them, when together they hold
+/// at least [`EARLY_BYTES`] (one big store, or a fleet of many files); a
+/// file that cannot be read or guessed is left out (loading will say what
+/// is wrong with it).
 pub fn guesses(paths: &[PathBuf]) -> Vec<Guess> {
-    super::files::manifest_files(paths, &mut Vec::new())
+    let files = super::files::manifest_files(paths, &mut Vec::new());
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    if total < EARLY_BYTES {
+        return Vec::new();
+    }
+    files
         .into_iter()
-        .filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() >= EARLY_BYTES))
         .filter_map(|f| {
             let text = super::files::read_file(&f).ok()?;
             guess(&f, &text)
