@@ -1,21 +1,10 @@
 //! `invhooks sandbox` with fault injection: the flags, their validation,
 //! and the startup line that names the active faults.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 
 use crate::support::*;
-
-/// Kills the sandbox process when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn raw_get(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
@@ -29,42 +18,21 @@ fn raw_get(addr: &str, path: &str) -> String {
 
 #[test]
 fn sandbox_announces_its_faults_and_injects_them() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
-        .env_clear()
-        .args([
-            "sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--api-key",
-            KEY,
-            "--seed",
-            "7",
-        ])
-        .args([
-            "--error-rate",
-            "1",
-            "--rate-limit",
-            "50",
-            "--visibility-delay",
-            "300",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _running = Running(child);
-    let mut banner = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        let last = line.contains("export INVETERATE_BASE_URL=");
-        banner.push(line);
-        if last {
-            break;
-        }
-    }
-    let banner = banner.join("\n");
+    let sandbox = SandboxProcess::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--api-key",
+        KEY,
+        "--seed",
+        "7",
+        "--error-rate",
+        "1",
+        "--rate-limit",
+        "50",
+        "--visibility-delay",
+        "300",
+    ]);
+    let banner = sandbox.banner.join("\n");
     assert!(
         banner.contains("faults: --error-rate 1 --rate-limit 50 --visibility-delay 300 (seed 7)"),
         "{banner}"
@@ -90,20 +58,12 @@ fn sandbox_announces_its_faults_and_injects_them() {
 
 #[test]
 fn sandbox_without_fault_flags_says_none() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
-        .env_clear()
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", KEY])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _running = Running(child);
-    let faults = BufReader::new(stderr)
-        .lines()
-        .map(Result::unwrap)
+    let sandbox = SandboxProcess::start(&["--listen", "127.0.0.1:0", "--api-key", KEY]);
+    let faults = sandbox
+        .banner
+        .iter()
         .find(|line| line.contains("faults:"))
+        .cloned()
         .unwrap_or_default();
     assert_eq!(faults.trim(), "faults: none");
 }

@@ -3,53 +3,21 @@
 //! with the explicit, loudly warned `INVHOOKS_ALLOW_INSECURE_SANDBOX` opt-in,
 //! never for Inveterate's API.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use crate::support::*;
 
 const OPT_IN: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
 
-/// `invhooks sandbox` as a child process; killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `invhooks sandbox --listen ADDR --api-key KEY` and returns it with
 /// the base URL its startup message tells users to export.
-fn sandbox(listen: &str) -> (Server, String, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
-        .args(["sandbox", "--listen", listen, "--api-key", KEY])
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    let mut banner = String::new();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the sandbox exited before printing its URL")
-            .unwrap();
-        banner.push_str(&line);
-        banner.push('\n');
-        if let Some(url) = line.trim().strip_prefix("export INVETERATE_BASE_URL=") {
-            break url.to_owned();
-        }
-    };
+fn sandbox(listen: &str) -> (SandboxProcess, String, String) {
+    let mut server = SandboxProcess::start(&["--listen", listen, "--api-key", KEY]);
+    let mut banner = server.banner.join("\n");
+    banner.push('\n');
     // The note about other containers is the line after the URL, if any.
     if !listen.starts_with("127.") {
-        banner.push_str(&lines.next().unwrap().unwrap());
+        banner.push_str(&server.rest.next().unwrap().unwrap());
     }
+    let url = server.url.clone();
     (server, url, banner)
 }
 

@@ -198,3 +198,67 @@ pub fn manifest(body: &str) -> String {
 pub fn entry(name: &str, topic: &str, url: &str) -> String {
     format!("  - {{name: {name}, topic: {topic}, callbackUrl: \"{url}\"}}\n")
 }
+
+/// `invhooks sandbox ARGS` as a child process with a clean environment,
+/// killed when dropped, however the test ends.
+pub struct SandboxProcess {
+    /// Its startup lines on stderr, up to and including the
+    /// `export INVETERATE_BASE_URL=…` line.
+    pub banner: Vec<String>,
+    /// The base URL that line tells users to export.
+    pub url: String,
+    /// The rest of its stderr.
+    pub rest: std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    _child: Killed,
+}
+
+/// A child process killed on drop.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl SandboxProcess {
+    /// Starts it and reads its banner.
+    pub fn start(args: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invhooks"))
+            .env_clear()
+            .arg("sandbox")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let child = Killed(child);
+        let mut rest = std::io::BufReader::new(stderr).lines();
+        let mut banner = Vec::new();
+        let url = loop {
+            let line = rest
+                .next()
+                .expect("the sandbox exited before printing its URL")
+                .unwrap();
+            let url = line
+                .trim()
+                .strip_prefix("export INVETERATE_BASE_URL=")
+                .map(str::to_owned);
+            banner.push(line);
+            if let Some(url) = url {
+                break url;
+            }
+        };
+        Self {
+            banner,
+            url,
+            rest,
+            _child: child,
+        }
+    }
+}
