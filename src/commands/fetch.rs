@@ -98,8 +98,8 @@ pub struct Target {
 
 /// Reads each merchant's key from its environment variable.
 pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
-    match std::env::var(env_name) {
-        Ok(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
+    match process_env(env_name) {
+        Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
         _ => Err(Helped::wrap(
             anyhow::anyhow!("environment variable `{env_name}` is not set or empty ({who})"),
             format!("export {env_name}=<private API key from Inveterate Admin → Settings>; keys are never accepted as flags"),
@@ -240,13 +240,15 @@ fn refuse_same_store(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::R
 /// Reads every merchant's live list (one GET each, at most `reads` at once,
 /// in manifest order) with the key its manifest names; `who` says where a
 /// merchant was declared, for the message when its key is missing. The
-/// first failed read (in manifest order) is the error.
+/// first failed read (in manifest order) is the error. Two merchants with
+/// one key are refused first ([`fetch`] checks that over every manifest).
 pub async fn targets(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,
     reads: usize,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
+    refuse_same_store(ctx, &manifests)?;
     let permits = Arc::new(Semaphore::new(reads.max(1)));
     targets_with(ctx, manifests, permits, Vec::new(), who).await
 }
@@ -261,7 +263,6 @@ async fn targets_with(
     mut early: Vec<Early>,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
-    refuse_same_store(ctx, &manifests)?;
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let key = api_key(&m.api_key_env, &who(m))?;

@@ -45,7 +45,7 @@ pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.
 pub fn apply_line(run: &RunReport) -> String {
     let (tally, interrupted) = (run.tally(), run.interrupted());
     let ok = run.merchants.iter().all(MerchantReport::succeeded);
-    let state = match (interrupted, ok && run.refused.is_empty()) {
+    let state = match (interrupted, run.succeeded()) {
         (true, _) => "interrupted",
         (false, true) => "complete",
         (false, false) => "incomplete",
