@@ -4,7 +4,7 @@
 //!
 //! Pure apart from reading files: the environment is injected. The pieces:
 //! [`files`] (finding and reading files), [`yaml`] (text → YAML value and
-//! line index), [`raw`] (serde/schemars types, the source of truth for
+//! line index, in one parse by [`events`]), [`raw`] (serde/schemars types, the source of truth for
 //! field names and the JSON Schema), [`lines`] (YAML path → line),
 //! [`expand`] (`${VAR}`), [`read`] (a mapping read field by field, and
 //! where problems go), [`validate`] (structure), then [`subscription`] and
@@ -15,6 +15,7 @@ mod across;
 mod checks;
 mod diagnostic;
 pub mod early;
+mod events;
 mod expand;
 mod export;
 mod export_fleet;
@@ -45,6 +46,8 @@ mod tests_names;
 mod tests_renames;
 #[cfg(test)]
 mod tests_values;
+#[cfg(test)]
+mod tests_yaml;
 
 use std::collections::HashSet;
 use std::fs;

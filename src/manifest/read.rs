@@ -129,6 +129,9 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
     what: &str,
     separate: &[&str],
 ) -> Parsed<T> {
+    if let Some(parsed) = read_whole(map, fields, separate) {
+        return parsed;
+    }
     let mut parsed = Parsed {
         value: T::default(),
         present: HashSet::new(),
@@ -168,6 +171,32 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
         Err(_) => ctx.error(path, format!("invalid {what}"), None),
     }
     parsed
+}
+
+/// [`read_mapping`] of a mapping whose keys are all known and read into
+/// `T` (no `separate` field) and whose values all deserialize: one
+/// deserialization of the whole mapping instead of one per field, the
+/// same result. `None` for any other mapping, which is then read field
+/// by field to find every problem.
+fn read_whole<T: DeserializeOwned>(
+    map: &Mapping,
+    fields: &'static [Field],
+    separate: &[&str],
+) -> Option<Parsed<T>> {
+    let mut present = HashSet::with_capacity(map.len());
+    for key in map.keys() {
+        let field = fields.iter().find(|f| key.as_str() == Some(f.name))?;
+        if separate.contains(&field.name) {
+            return None;
+        }
+        present.insert(field.name);
+    }
+    let value = serde_yaml::from_value::<T>(Value::Mapping(map.clone())).ok()?;
+    Some(Parsed {
+        value,
+        present,
+        reported: HashSet::new(),
+    })
 }
 
 fn unknown_field(

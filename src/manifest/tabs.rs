@@ -1,5 +1,5 @@
-//! The hint for the most common YAML mistake libyaml explains worst: a tab
-//! in indentation ("found character that cannot start any token").
+//! The hint for the most common YAML mistake the parser explains worst: a
+//! tab in indentation ("while scanning a plain scalar, found a tab").
 
 use super::diagnostic::Diagnostic;
 
@@ -8,7 +8,8 @@ use super::diagnostic::Diagnostic;
 pub(crate) const TAB_HELP: &str = "YAML does not allow tabs for indentation; use spaces";
 
 /// `diagnostic` (a YAML syntax error in `text`) with the tab hint when its
-/// line, or the line before, has a tab in its indentation; the location
+/// line, the line after (the parser can stop at the end of the line before
+/// the tab) or the line before has a tab in its indentation; the location
 /// then names the line with the tab.
 pub(crate) fn hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
     let line = diagnostic.location.line;
@@ -21,7 +22,9 @@ pub(crate) fn hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
                     .any(|c| c == '\t')
             })
     };
-    let found = [line, line.saturating_sub(1)].into_iter().find(|&n| tabbed(n));
+    let found = [line, line + 1, line.saturating_sub(1)]
+        .into_iter()
+        .find(|&n| tabbed(n));
     if let Some(n) = found {
         diagnostic.location.line = n;
         diagnostic.help = Some(TAB_HELP.to_owned());
@@ -29,8 +32,8 @@ pub(crate) fn hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
     diagnostic
 }
 
-/// `text` split into lines where libyaml breaks them (LF, CRLF, lone CR,
-/// U+0085, U+2028, U+2029), so line numbers agree with its errors.
+/// `text` split into lines where YAML 1.2 (and the parser) breaks them:
+/// LF, CRLF and a lone CR, so line numbers agree with its errors.
 fn yaml_lines(text: &str) -> Vec<&str> {
     let mut lines = Vec::new();
     let mut start = 0;
@@ -42,7 +45,6 @@ fn yaml_lines(text: &str) -> Vec<&str> {
                 i + 2
             }
             '\n' | '\r' => i + 1,
-            '\u{85}' | '\u{2028}' | '\u{2029}' => i + c.len_utf8(),
             _ => continue,
         };
         lines.push(&text[start..i]);
@@ -72,7 +74,7 @@ mod tests {
         for (text, line) in [
             ("version: 1\nsubscriptions:\n\t- name: a\n", 3),
             ("version: 1\nsubscriptions:\n  - name: a\n\ttopic: x\n", 4),
-            ("version: 1\r\nsubscriptions:\r\n \t- name: a\r\n", 3),
+            ("version: 1\r\nsubscriptions:\r\n\t- name: a\r\n", 3),
         ] {
             let d = load(text);
             assert_eq!(d.help.as_deref(), Some(TAB_HELP), "{text:?}: {d:?}");
@@ -91,10 +93,10 @@ mod tests {
     }
 
     #[test]
-    fn lines_break_where_libyaml_breaks_them() {
+    fn lines_break_where_the_parser_breaks_them() {
         assert_eq!(
             yaml_lines("a\nb\r\nc\rd\u{2028}e\u{85}f"),
-            ["a", "b", "c", "d", "e", "f"]
+            ["a", "b", "c", "d\u{2028}e\u{85}f"]
         );
         assert_eq!(yaml_lines(""), [""]);
     }
