@@ -130,6 +130,11 @@ pub(super) fn other_merchants_keys(
         .filter_map(|(m, _)| Some((m.api_key_env.as_str(), env(&m.api_key_env)?.trim().to_owned())))
         .filter(|(_, key)| !key.is_empty())
         .unzip();
+    // A file's own key is refused while it is validated: with one merchant
+    // there is no other key to look for.
+    if keys.is_empty() || loaded.len() < 2 {
+        return Vec::new();
+    }
     // Building fails only past size limits far beyond any fleet; then
     // each key is searched for in turn.
     let automaton = aho_corasick::AhoCorasick::new(&keys).ok();

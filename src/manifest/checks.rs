@@ -2,6 +2,7 @@
 //! `name`) declared once, no declared subscription hidden by a rule, each
 //! `renamedFrom` naming an undeclared key that no other entry claims.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use super::lines::{child, Seg};
@@ -81,16 +82,23 @@ pub(super) fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRul
         let sub = &entry.sub;
         // Built only for a message: most entries have none.
         let shown = || format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
-        if let Some(earlier) = first.get(&(sub.topic.as_str(), sub.name.as_str())) {
-            let help = format!("also declared at {earlier}; names must be unique per topic");
-            ctx.error_at(
-                sub.location.line,
-                format!("duplicate subscription {}", shown()),
-                Some(help),
-            );
-            continue;
+        match first.entry((sub.topic.as_str(), sub.name.as_str())) {
+            Entry::Occupied(earlier) => {
+                let help = format!(
+                    "also declared at {}; names must be unique per topic",
+                    earlier.get()
+                );
+                ctx.error_at(
+                    sub.location.line,
+                    format!("duplicate subscription {}", shown()),
+                    Some(help),
+                );
+                continue;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(&sub.location);
+            }
         }
-        first.insert((&sub.topic, &sub.name), &sub.location);
         if let Some(rule) = ignore
             .first_match(&sub.topic, &sub.name, &sub.callback_url)
             .and_then(|i| rules.get(i))

@@ -13,7 +13,7 @@ use super::diagnostic::{Anchors, Diagnostic};
 use super::expand::is_var_name;
 use super::lines::{child, Seg};
 use super::raw::{RawFleetEntry, DEFAULT_API_KEY_ENV, FLEET_FIELDS, MAX_VARS};
-use super::read::{kind, read_mapping, Ctx, Parsed};
+use super::read::{kind, read_mapping, Ctx, FieldSet, Parsed};
 use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
 use crate::escape::show;
 
@@ -35,12 +35,7 @@ struct Head {
 
 /// Validates a fleet file (`ctx` has read its top-level fields): one
 /// manifest per `merchants` entry, or every problem found.
-pub(super) fn manifests(
-    mut ctx: Ctx<'_>,
-    map: &Mapping,
-    top: &HashSet<&'static str>,
-    shared: Shared,
-) -> Validated {
+pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared: Shared) -> Validated {
     for field in ["merchant", "apiKeyEnv"] {
         if top.contains(field) {
             ctx.error(
@@ -79,7 +74,7 @@ pub(super) fn manifests(
         let vars = &head.vars;
         let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
         let mut own = ctx.with_env(&lookup);
-        own.key_env = head.api_key_env.clone();
+        own.set_key_env(&head.api_key_env);
         own.merchant = Some(head.label.clone());
         let (ignore, declared) = body(&mut own, map, shared.options);
         let diagnostics = own.into_diagnostics();

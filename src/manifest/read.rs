@@ -3,7 +3,6 @@
 //! [`Ctx`], where the walk is and where its problems go. Used by every
 //! value check of the folder; imports only leaves.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -23,8 +22,11 @@ pub(super) struct Ctx<'a> {
     /// Environment lookup for `${VAR}`.
     pub(super) env: &'a dyn Fn(&str) -> Option<String>,
     /// The variable holding this merchant's API key (`apiKeyEnv`): values
-    /// may not reference it or contain its value.
-    pub(super) key_env: String,
+    /// may not reference it or contain its value. Set with [`Ctx::set_key_env`].
+    key_env: String,
+    /// The value of `key_env`, when set and not blank, trimmed: looked up
+    /// once, not for every value checked.
+    key: Option<String>,
     /// The fleet merchant whose values are being checked (`None` outside
     /// a fleet file): messages about its `vars` name it.
     pub(super) merchant: Option<String>,
@@ -40,6 +42,7 @@ impl<'a> Ctx<'a> {
             index,
             env,
             key_env: DEFAULT_API_KEY_ENV.to_owned(),
+            key: key_of(env, DEFAULT_API_KEY_ENV),
             merchant: None,
             diagnostics: Vec::new(),
         }
@@ -52,6 +55,22 @@ impl<'a> Ctx<'a> {
         'a: 'b,
     {
         Ctx::new(self.file, self.index, env)
+    }
+
+    /// The variable holding this merchant's API key, and so the key.
+    pub(super) fn set_key_env(&mut self, name: &str) {
+        self.key = key_of(self.env, name);
+        name.clone_into(&mut self.key_env);
+    }
+
+    /// The variable holding this merchant's API key.
+    pub(super) fn key_env(&self) -> &str {
+        &self.key_env
+    }
+
+    /// The merchant's API key (trimmed), when its variable is set.
+    pub(super) fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The file being walked.
@@ -95,15 +114,46 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The value of the key variable `name`, trimmed, unless unset or blank.
+fn key_of(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name)
+        .map(|key| key.trim().to_owned())
+        .filter(|key| !key.is_empty())
+}
+
+/// Names of known fields (a mapping's few): a list searched in order,
+/// cheaper than hashing for a handful of names.
+#[derive(Debug, Default)]
+pub(super) struct FieldSet(Vec<&'static str>);
+
+impl FieldSet {
+    /// Whether `name` is in the set.
+    pub(super) fn contains(&self, name: &str) -> bool {
+        self.0.contains(&name)
+    }
+
+    /// Adds `name` (once).
+    pub(super) fn insert(&mut self, name: &'static str) {
+        if !self.contains(name) {
+            self.0.push(name);
+        }
+    }
+
+    /// The names, in the order added.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 /// A mapping deserialized field by field.
 pub(super) struct Parsed<T> {
     /// The fields that were valid; the others are `None`.
     pub(super) value: T,
     /// Known fields present in the mapping, even with a bad value.
-    pub(super) present: HashSet<&'static str>,
+    pub(super) present: FieldSet,
     /// Fields already reported (a bad value, or the likely target of a
     /// misspelt key): they get no "missing" or "empty" errors.
-    pub(super) reported: HashSet<&'static str>,
+    pub(super) reported: FieldSet,
 }
 
 impl<T> Parsed<T> {
@@ -134,8 +184,8 @@ pub(super) fn read_mapping<T: DeserializeOwned + Default>(
     }
     let mut parsed = Parsed {
         value: T::default(),
-        present: HashSet::new(),
-        reported: HashSet::new(),
+        present: FieldSet::default(),
+        reported: FieldSet::default(),
     };
     let mut clean = Mapping::new();
     for (key, value) in map {
@@ -183,7 +233,7 @@ fn read_whole<T: DeserializeOwned>(
     fields: &'static [Field],
     separate: &[&str],
 ) -> Option<Parsed<T>> {
-    let mut present = HashSet::with_capacity(map.len());
+    let mut present = FieldSet::default();
     for key in map.keys() {
         let field = fields.iter().find(|f| key.as_str() == Some(f.name))?;
         if separate.contains(&field.name) {
@@ -195,7 +245,7 @@ fn read_whole<T: DeserializeOwned>(
     Some(Parsed {
         value,
         present,
-        reported: HashSet::new(),
+        reported: FieldSet::default(),
     })
 }
 
@@ -205,7 +255,7 @@ fn unknown_field(
     name: &str,
     fields: &'static [Field],
     what: &str,
-    reported: &mut HashSet<&'static str>,
+    reported: &mut FieldSet,
 ) {
     let suggestion = closest(name, fields.iter().map(|f| (f.name, f.name)));
     let help = match suggestion {

@@ -238,6 +238,10 @@ fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
 
 /// `${VAR}` expansion of `field`, reporting each problem.
 pub(super) fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
+    if !written.contains('$') {
+        // Nothing to expand (most values): the text is the value.
+        return without_key(ctx, path, field, written, Some(written.to_owned()));
+    }
     let errors = match expand(written, ctx.env) {
         Ok(value) => return without_key(ctx, path, field, written, Some(value)),
         Err(errors) => {
@@ -292,22 +296,23 @@ fn without_key(
     value: Option<String>,
 ) -> Option<String> {
     const MARK: &str = "\u{0}key\u{0}";
-    let key_env = ctx.key_env.clone();
     // The same expansion with every variable set and the key's marked:
     // finds a reference exactly as expansion reads it (defaults and `$${`).
-    let probe = |name: &str| {
-        Some(if name == key_env {
-            MARK.to_owned()
-        } else {
-            String::new()
-        })
+    let references = written.contains('$') && {
+        let probe = |name: &str| {
+            Some(if name == ctx.key_env() {
+                MARK.to_owned()
+            } else {
+                String::new()
+            })
+        };
+        expand(written, &probe).is_ok_and(|v| v.contains(MARK))
     };
-    let references = expand(written, &probe).is_ok_and(|v| v.contains(MARK));
-    let key = (ctx.env)(&key_env).filter(|k| !k.trim().is_empty());
-    let contains = matches!((&key, &value), (Some(k), Some(v)) if v.contains(k.trim()));
+    let contains = matches!((ctx.key(), &value), (Some(k), Some(v)) if v.contains(k));
     if !references && !contains {
         return value;
     }
+    let key_env = ctx.key_env();
     let message = if references {
         format!("`{field}` uses `${{{key_env}}}`, the variable holding this merchant's API key")
     } else {

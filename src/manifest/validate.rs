@@ -4,7 +4,6 @@
 //! bad value never hides another. Value checks live in
 //! [`subscription`](super::subscription) and [`checks`](super::checks).
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use serde_yaml::{Mapping, Value};
@@ -15,7 +14,7 @@ use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
 use super::names::look_alike;
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
-use super::read::{kind, read_mapping, version_error, Ctx, Parsed};
+use super::read::{kind, read_mapping, version_error, Ctx, FieldSet, Parsed};
 use super::subscription::{self, Declared, Options};
 use crate::escape::{code_point, hidden_char, show};
 use crate::model::{IgnoreRule, MerchantManifest};
@@ -26,7 +25,7 @@ pub(super) type Validated = Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnos
 
 /// Validates a fleet file once its top-level fields are read (`fleet`
 /// module, passed in by `mod.rs` so that imports flow one way).
-pub(super) type Fleet = fn(Ctx<'_>, &Mapping, &HashSet<&'static str>, Shared) -> Validated;
+pub(super) type Fleet = fn(Ctx<'_>, &Mapping, &FieldSet, Shared) -> Validated;
 
 /// Validates a parsed manifest: its merchant or, with `merchants:`, each
 /// merchant of the fleet (validated by `fleet`).
@@ -62,7 +61,7 @@ pub(super) fn manifest(
     }
     let (label, label_line) = label(&mut ctx, file, &top);
     let api_key_env = api_key_env(&mut ctx, top.value.api_key_env.clone(), &[Seg::key("apiKeyEnv")]);
-    ctx.key_env = api_key_env.clone();
+    ctx.set_key_env(&api_key_env);
     let (ignore, declared) = body(&mut ctx, map, shared.options);
     if !ctx.is_clean() {
         return Err(ctx.into_diagnostics());
