@@ -3,13 +3,6 @@
 use clap::Parser;
 use invhooks::{cli::Cli, commands, exit::Exit};
 
-/// mimalloc instead of the C library's allocator: loading a big manifest
-/// and its live list is mostly small allocations and frees (BENCHMARKS.md
-/// "Allocator"), and musl's allocator, in the release binaries, is slower
-/// still than glibc's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[allow(clippy::print_stderr, reason = "main is where the final error is reported")]
 fn main() -> std::process::ExitCode {
     commands::install_panic_hook();
