@@ -83,7 +83,7 @@ pub(super) fn same_key_variable(loaded: &[(MerchantManifest, Anchors)]) -> Vec<D
 /// diagnostic at the later manifest's file.
 pub fn same_store(
     manifests: &[MerchantManifest],
-    key_of: &dyn Fn(&str) -> Option<String>,
+    key_of: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut first: HashMap<[u8; 32], &MerchantManifest> = HashMap::new();
@@ -123,7 +123,7 @@ pub fn same_store(
 /// are.
 pub(super) fn other_merchants_keys(
     loaded: &[(MerchantManifest, Anchors)],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Vec<Diagnostic> {
     let (vars, keys): (Vec<&str>, Vec<String>) = loaded
         .iter()

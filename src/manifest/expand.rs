@@ -26,7 +26,10 @@ pub(crate) enum ExpandError {
 
 /// Expands `input`, looking variables up with `env`. Returns every problem
 /// found (each unset variable once), not only the first.
-pub(crate) fn expand(input: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Vec<ExpandError>> {
+pub(crate) fn expand(
+    input: &str,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<String, Vec<ExpandError>> {
     let mut out = String::with_capacity(input.len());
     let mut errors = Vec::new();
     let mut rest = input;
@@ -62,7 +65,7 @@ pub(crate) fn expand(input: &str, env: &dyn Fn(&str) -> Option<String>) -> Resul
 }
 
 /// Resolves the inside of one `${…}`.
-fn reference(inner: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
+fn reference(inner: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<String, ExpandError> {
     let (name, default) = match inner.split_once(":-") {
         Some((name, default)) => (name, Some(default)),
         None => (inner, None),

@@ -76,7 +76,7 @@ use crate::model::MerchantManifest;
 /// one store: each would delete the other's subscriptions).
 pub fn load_paths(
     paths: &[PathBuf],
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
@@ -113,7 +113,7 @@ pub fn load_paths(
 pub fn load_str(
     file: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<MerchantManifest, Diagnostics> {
     let mut all = load_str_all(file, text, env)?;
     if all.len() != 1 {
@@ -139,7 +139,7 @@ pub fn load_str(
 pub fn load_str_all(
     file: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<MerchantManifest>, Diagnostics> {
     load_with_anchors(file, text, env)
         .map(|all| all.into_iter().map(|(manifest, _)| manifest).collect())
@@ -158,10 +158,12 @@ pub fn schema() -> serde_json::Value {
 fn load_with_anchors(
     file: &Path,
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<(MerchantManifest, Anchors)>, Vec<Diagnostic>> {
     let (value, index) = yaml::parse(file, text)?;
-    validate::manifest(file, &value, &index, env, fleet::manifests).map_err(|mut diagnostics| {
+    let validated = validate::manifest(file, &value, &index, env, fleet::manifests);
+    yaml::release(value, index, text.len());
+    validated.map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
         diagnostics
     })

@@ -20,7 +20,7 @@ pub(super) struct Ctx<'a> {
     file: &'a Path,
     index: &'a LineIndex,
     /// Environment lookup for `${VAR}`.
-    pub(super) env: &'a dyn Fn(&str) -> Option<String>,
+    pub(super) env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     /// The variable holding this merchant's API key (`apiKeyEnv`): values
     /// may not reference it or contain its value. Set with [`Ctx::set_key_env`].
     key_env: String,
@@ -36,7 +36,11 @@ pub(super) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A walk of `file`, whose paths `index` locates; the key variable is
     /// the default until `apiKeyEnv` is read.
-    pub(super) fn new(file: &'a Path, index: &'a LineIndex, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+    pub(super) fn new(
+        file: &'a Path,
+        index: &'a LineIndex,
+        env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Self {
         Ctx {
             file,
             index,
@@ -50,11 +54,31 @@ impl<'a> Ctx<'a> {
 
     /// A walk of the same file with another environment lookup, the
     /// default key variable and no problems yet.
-    pub(super) fn with_env<'b>(&self, env: &'b dyn Fn(&str) -> Option<String>) -> Ctx<'b>
+    pub(super) fn with_env<'b>(&self, env: &'b (dyn Fn(&str) -> Option<String> + Sync)) -> Ctx<'b>
     where
         'a: 'b,
     {
         Ctx::new(self.file, self.index, env)
+    }
+
+    /// A walk of the same file, merchant and key with no problems yet: for
+    /// a share of the entries checked on another thread ([`Ctx::absorb`]
+    /// takes its problems back).
+    pub(super) fn fork(&self) -> Ctx<'a> {
+        Ctx {
+            file: self.file,
+            index: self.index,
+            env: self.env,
+            key_env: self.key_env.clone(),
+            key: self.key.clone(),
+            merchant: self.merchant.clone(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Appends the problems a [`Ctx::fork`] recorded.
+    pub(super) fn absorb(&mut self, fork: Ctx<'_>) {
+        self.diagnostics.extend(fork.diagnostics);
     }
 
     /// The variable holding this merchant's API key, and so the key.
@@ -115,7 +139,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// The value of the key variable `name`, trimmed, unless unset or blank.
-fn key_of(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+fn key_of(env: &(dyn Fn(&str) -> Option<String> + Sync), name: &str) -> Option<String> {
     env(name)
         .map(|key| key.trim().to_owned())
         .filter(|key| !key.is_empty())

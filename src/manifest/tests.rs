@@ -138,6 +138,54 @@ fn alias_bomb_is_a_normal_error() {
     assert!(help.unwrap().contains("write the entries out"));
 }
 
+/// A list long enough to be checked in shares on several threads
+/// reports exactly what one thread would: every problem at its line, in
+/// line order, and a duplicate across two shares.
+#[test]
+fn a_long_list_checked_in_shares_reports_as_one() {
+    use std::fmt::Write;
+    let mut text = String::from("version: 1\nsubscriptions:\n");
+    for i in 0..9_000 {
+        let name = if i == 8_000 { 10 } else { i };
+        let topic = if [0, 4_500, 8_999].contains(&i) {
+            "customer.nope"
+        } else {
+            "customer.updated"
+        };
+        let _ = write!(
+            text,
+            "  - name: hook-{name}\n    topic: {topic}\n    callbackUrl: https://h.example/{i}\n"
+        );
+    }
+    let entry_line = |i: usize| 3 + i * 3;
+    let found: Vec<(usize, String)> = problems(&text)
+        .into_iter()
+        .map(|(line, message, _)| (line, message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (entry_line(0) + 1, "unknown topic `customer.nope`".to_owned()),
+            (entry_line(4_500) + 1, "unknown topic `customer.nope`".to_owned()),
+            (
+                entry_line(8_000),
+                "duplicate subscription `hook-10` on `customer.updated`".to_owned()
+            ),
+            (entry_line(8_999) + 1, "unknown topic `customer.nope`".to_owned()),
+        ]
+    );
+    let fixed = text.replace("customer.nope", "customer.updated").replace(
+        "name: hook-10\n    topic: customer.updated\n    callbackUrl: https://h.example/8000",
+        "name: hook-8000\n    topic: customer.updated\n    callbackUrl: https://h.example/8000",
+    );
+    let manifest = load(&fixed).unwrap();
+    assert_eq!(manifest.subscriptions.len(), 9_000);
+    for (i, sub) in manifest.subscriptions.iter().enumerate() {
+        assert_eq!(sub.location.line, entry_line(i), "in file order");
+        assert_eq!(sub.callback_url, format!("https://h.example/{i}"));
+    }
+}
+
 #[test]
 fn crlf_line_endings_keep_line_numbers() {
     let text = "version: 1\r\nsubscriptions:\r\n  - name: a\r\n    topic: customer.canceled\r\n    callbackUrl: https://h.dev\r\n";

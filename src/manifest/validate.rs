@@ -33,7 +33,7 @@ pub(super) fn manifest(
     file: &Path,
     value: &Value,
     index: &LineIndex,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
     fleet: Fleet,
 ) -> Validated {
     let mut ctx = Ctx::new(file, index, env);
@@ -199,14 +199,61 @@ fn ignore_rules(ctx: &mut Ctx<'_>, map: &Mapping) -> Vec<IgnoreRule> {
 }
 
 /// The valid subscriptions, one per topic; the others are reported.
+/// Entries are independent, so a long list is checked in shares on
+/// several threads ([`PARALLEL_ENTRIES`]); subscriptions and problems come
+/// back in entry order either way.
 fn subscriptions(ctx: &mut Ctx<'_>, map: &Mapping, options: Options) -> Vec<Declared> {
     let example = "`- name: crm-sync` with `topic:` and `callbackUrl:`";
-    let mut declared = Vec::new();
-    for (path, entry) in entries(ctx, map, "subscriptions", "subscription", example, MAX_ENTRIES) {
-        declared.extend(subscription::subscription(ctx, &path, entry, options));
+    let found = entries(ctx, map, "subscriptions", "subscription", example, MAX_ENTRIES);
+    let check = |ctx: &mut Ctx<'_>, share: &[(Vec<Seg>, &Mapping)]| {
+        let mut declared = Vec::with_capacity(share.len());
+        for (path, entry) in share {
+            declared.extend(subscription::subscription(ctx, path, entry, options));
+        }
+        declared
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(found.len() / PARALLEL_ENTRIES)
+        .min(MAX_THREADS);
+    if threads < 2 {
+        return check(ctx, &found);
+    }
+    let shares: Vec<_> = found.chunks(found.len().div_ceil(threads)).collect();
+    let checked: Vec<(Ctx<'_>, Vec<Declared>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = shares
+            .iter()
+            .map(|share| {
+                let mut fork = ctx.fork();
+                scope.spawn(move || {
+                    let declared = check(&mut fork, share);
+                    (fork, declared)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            // A panic (a bug) reaches the caller as it would on one thread.
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut declared = Vec::with_capacity(found.len());
+    for (fork, mut share) in checked {
+        ctx.absorb(fork);
+        declared.append(&mut share);
     }
     declared
 }
+
+/// Entries per thread below which a list is checked on one thread: a
+/// thread costs tens of microseconds, an entry about five.
+const PARALLEL_ENTRIES: usize = 2_000;
+/// Most threads checking one list.
+const MAX_THREADS: usize = 8;
 
 /// Most `subscriptions` entries in one manifest. A merchant has a few
 /// dozen; the bound keeps a hostile manifest's validation time and memory

@@ -14,7 +14,8 @@
 mod change;
 mod safety;
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -118,9 +119,11 @@ pub fn diff_with(
     thresholds: &Thresholds,
 ) -> MerchantPlan {
     let mut summary = Summary::default();
-    // Joined in hash maps keyed by borrowed (topic, name): the order they
-    // are visited in does not matter, the changes are sorted at the end.
-    let mut live_by_key: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::with_capacity(live.len());
+    // Live copies joined in a hash map keyed by borrowed (topic, name);
+    // the declared subscriptions are visited in file order, last first
+    // (the changes are sorted at the end), and a key declared twice (which
+    // validation refuses) counts once, its last declaration winning.
+    let mut live_by_key: HashMap<(&str, &str), Copies<'_>> = HashMap::with_capacity(live.len());
     let ignore = manifest.ignore_set();
     for sub in live {
         if ignore
@@ -130,29 +133,37 @@ pub fn diff_with(
             summary.ignored += 1;
         } else {
             let key = (sub.topic.as_str(), sub.name.as_str());
-            live_by_key.entry(key).or_default().push(sub);
+            match live_by_key.entry(key) {
+                Entry::Occupied(mut copies) => copies.get_mut().more.push(sub),
+                Entry::Vacant(slot) => {
+                    slot.insert(Copies {
+                        first: sub,
+                        more: Vec::new(),
+                    });
+                }
+            }
         }
     }
     let in_scope = live.len() - summary.ignored;
-    let desired: HashMap<(&str, &str), &DesiredSubscription> = manifest
-        .subscriptions
-        .iter()
-        .map(|d| ((d.topic.as_str(), d.name.as_str()), d))
-        .collect();
 
     let mut changes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut pending = Vec::new();
     let mut renamed_live = Vec::new();
-    for (key, want) in &desired {
-        match live_by_key.remove(key) {
+    let mut declared: HashSet<(&str, &str)> = HashSet::with_capacity(manifest.subscriptions.len());
+    for want in manifest.subscriptions.iter().rev() {
+        let key = (want.topic.as_str(), want.name.as_str());
+        if !declared.insert(key) {
+            continue;
+        }
+        match live_by_key.remove(&key) {
             Some(copies) => {
                 summary.unchanged += keep_one(copies, want, &mut changes);
                 if !want.renamed_from.is_empty() {
-                    renamed_live.push(*want);
+                    renamed_live.push(want);
                 }
             }
-            None => pending.push(*want),
+            None => pending.push(want),
         }
     }
     // Renames after every exact match, in key order: an old name that is
@@ -170,7 +181,8 @@ pub fn diff_with(
         }
     }
     let renames_applied = renames_applied(&renamed_live, live);
-    for (_, mut copies) in live_by_key {
+    for copies in live_by_key.into_values() {
+        let mut copies = copies.into_vec();
         copies.sort_by(|a, b| a.id.cmp(&b.id));
         if manifest.prune {
             changes.extend(copies.into_iter().map(|s| delete(s, false)));
@@ -200,21 +212,39 @@ pub fn diff_with(
     }
 }
 
+/// The live subscriptions with one (topic, name): most keys have one.
+struct Copies<'a> {
+    first: &'a LiveSubscription,
+    /// Duplicates, in list order.
+    more: Vec<&'a LiveSubscription>,
+}
+
+impl<'a> Copies<'a> {
+    fn into_vec(self) -> Vec<&'a LiveSubscription> {
+        let mut all = Vec::with_capacity(1 + self.more.len());
+        all.push(self.first);
+        all.extend(self.more);
+        all
+    }
+}
+
 /// Keeps one of the live `copies` of `want` (the one with its URL, else the
 /// lowest id), updating it when its name or URL differs, and deletes the
 /// others as duplicates. Returns 1 when the kept one is already equal.
-fn keep_one(
-    mut copies: Vec<&LiveSubscription>,
-    want: &DesiredSubscription,
-    changes: &mut Vec<Change>,
-) -> usize {
-    copies.sort_by(|a, b| a.id.cmp(&b.id));
-    let keep = copies
-        .iter()
-        .position(|s| s.callback_url == want.callback_url)
-        .unwrap_or(0);
-    let kept = copies.remove(keep);
-    changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+fn keep_one(copies: Copies<'_>, want: &DesiredSubscription, changes: &mut Vec<Change>) -> usize {
+    let kept = if copies.more.is_empty() {
+        copies.first
+    } else {
+        let mut copies = copies.into_vec();
+        copies.sort_by(|a, b| a.id.cmp(&b.id));
+        let keep = copies
+            .iter()
+            .position(|s| s.callback_url == want.callback_url)
+            .unwrap_or(0);
+        let kept = copies.remove(keep);
+        changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+        kept
+    };
     if kept.callback_url == want.callback_url && kept.name == want.name {
         1
     } else {

@@ -35,6 +35,22 @@ fn changed_url_is_an_update_of_the_live_id() {
     assert_eq!(change.after().unwrap().callback_url, B);
 }
 
+/// Validation refuses a (topic, name) declared twice; a manifest built
+/// without it still plans each key once, from its last declaration.
+#[test]
+fn a_key_declared_twice_is_planned_once_from_its_last_declaration() {
+    let twice = manifest(vec![
+        desired("customer.updated", "crm", A),
+        desired("customer.updated", "crm", B),
+    ]);
+    let plan = diff(&twice, &[live("wh_1", "customer.updated", "crm", A)]);
+    assert_eq!(actions(&plan), [(Action::Update, "crm", Some("wh_1"), false)]);
+    assert_eq!(plan.changes[0].after().unwrap().callback_url, B);
+    let plan = diff(&twice, &[]);
+    assert_eq!(actions(&plan), [(Action::Create, "crm", None, false)]);
+    assert_eq!(plan.changes[0].after().unwrap().callback_url, B);
+}
+
 #[test]
 fn equal_is_unchanged() {
     let plan = diff(
