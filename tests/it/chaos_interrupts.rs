@@ -13,10 +13,7 @@
 //! runs more seeds and prints the figures.
 #![cfg(unix)]
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -31,13 +28,11 @@ use invhooks::sandbox::{Faults, InjectedStats};
 use crate::chaos::{
     assert_converged, assert_only_planned, faults_line, random_live, random_manifest_yaml, run_seeds,
 };
-use crate::support::{Run, World, KEY};
+use crate::support::{Run, Running, World, KEY, RUN_TIMEOUT};
 
 /// Every request to the sandbox waits this long, so a write counted on
 /// arrival is still in flight when the signal comes.
 const LATENCY: Duration = Duration::from_millis(120);
-/// How long one run of the binary may take before it is killed.
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const APPLY: [&str; 7] = [
     "apply",
     "--auto-approve",
@@ -47,79 +42,6 @@ const APPLY: [&str; 7] = [
     "--wait",
     "3",
 ];
-
-/// The binary running, its output read as it comes (no full pipe blocks it).
-struct Running {
-    child: Child,
-    out: JoinHandle<Vec<u8>>,
-    err: JoinHandle<Vec<u8>>,
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        bytes
-    })
-}
-
-impl Running {
-    fn start(world: &World, args: &[&str]) -> Running {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
-            .env_clear()
-            .current_dir(world.dir.path())
-            .env("INVETERATE_API_KEY", KEY)
-            .env("INVETERATE_BASE_URL", world.sandbox.base_url())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = drain(child.stdout.take().unwrap());
-        let err = drain(child.stderr.take().unwrap());
-        Running { child, out, err }
-    }
-
-    fn exited(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_some()
-    }
-
-    /// Sends `SIG<signal>`; the child is not reaped yet, so its pid is
-    /// still its own.
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits at most [`RUN_TIMEOUT`]; a child still running then is
-    /// killed and the test fails with what it printed.
-    fn finish(mut self, seed: u64) -> Run {
-        let deadline = Instant::now() + RUN_TIMEOUT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let output = Output {
-            status: status.unwrap_or_else(|| self.child.wait().unwrap()),
-            stdout: self.out.join().unwrap(),
-            stderr: self.err.join().unwrap(),
-        };
-        let run = Run::checked(output);
-        assert!(status.is_some(), "seed {seed}: apply hung, killed:\n{run}");
-        run
-    }
-}
 
 /// What one seed did.
 #[derive(Debug, Default)]
@@ -245,7 +167,7 @@ fn one_seed(seed: u64) -> Figures {
     if !figures.finished_first {
         running.signal(if figures.sigterm { "TERM" } else { "INT" });
     }
-    let run = running.finish(seed);
+    let run = running.finish(&format!("seed {seed}"));
     let all = world.sandbox.subscriptions(KEY);
     assert_only_planned(seed, &plan, &initial, &all);
     if !figures.finished_first {
@@ -270,7 +192,7 @@ fn one_seed(seed: u64) -> Figures {
     // A re-run converges; the faults are still on, so a second is allowed.
     for rerun in 1..=2 {
         figures.reruns = rerun;
-        let again = Running::start(&world, &APPLY).finish(seed);
+        let again = Running::start(&world, &APPLY).finish(&format!("seed {seed}"));
         if again.code == 0 {
             break;
         }

@@ -4,7 +4,6 @@
 //! signal exits at once with 130.
 #![cfg(unix)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use invhooks::sandbox::Faults;
@@ -29,21 +28,10 @@ fn slow_world() -> World {
     world
 }
 
-fn spawn_apply(world: &World) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
-        .env_clear()
-        .current_dir(world.dir.path())
-        .env("INVETERATE_API_KEY", KEY)
-        .env("INVETERATE_BASE_URL", world.sandbox.base_url())
-        .args(["apply", "--auto-approve", "--parallelism", "2", "--wait", "5"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
+const APPLY: [&str; 6] = ["apply", "--auto-approve", "--parallelism", "2", "--wait", "5"];
 
-/// Sends `signal` to the child once the sandbox has seen `posts` POSTs.
-fn signal_after(world: &World, child: &Child, posts: u64, signal: &str) {
+/// Sends `signal` to the binary once the sandbox has seen `posts` POSTs.
+fn signal_after(world: &World, running: &Running, posts: u64, signal: &str) {
     let started = Instant::now();
     while world.sandbox.stats().post < posts {
         assert!(
@@ -52,23 +40,15 @@ fn signal_after(world: &World, child: &Child, posts: u64, signal: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn finish(child: Child) -> Run {
-    Run::checked(child.wait_with_output().unwrap())
+    running.signal(signal);
 }
 
 #[test]
 fn sigterm_finishes_in_flight_calls_and_reports_what_was_not_started() {
     let world = slow_world();
-    let child = spawn_apply(&world);
-    signal_after(&world, &child, 4, "TERM");
-    let run = finish(child);
+    let running = Running::start(&world, &APPLY);
+    signal_after(&world, &running, 4, "TERM");
+    let run = running.finish("SIGTERM");
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("interrupted: starting no new calls"), "{run}");
     let done = run.stdout.matches("\n  done ").count();
@@ -92,15 +72,11 @@ fn sigterm_finishes_in_flight_calls_and_reports_what_was_not_started() {
 #[test]
 fn a_second_signal_exits_at_once_with_130() {
     let world = slow_world();
-    let child = spawn_apply(&world);
-    signal_after(&world, &child, 2, "INT");
+    let running = Running::start(&world, &APPLY);
+    signal_after(&world, &running, 2, "INT");
     std::thread::sleep(Duration::from_millis(50));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let run = finish(child);
+    running.signal("INT");
+    let run = running.finish("a second SIGINT");
     assert_eq!(run.code, 130, "{run}");
     assert!(run.stderr.contains("interrupted again: exiting now"), "{run}");
 }

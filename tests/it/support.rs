@@ -2,7 +2,11 @@
 //! and the binary run with a clean environment.
 
 use std::fmt;
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use invhooks::model::LiveSubscription;
 use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
@@ -260,5 +264,84 @@ impl SandboxProcess {
             rest,
             _child: child,
         }
+    }
+}
+
+/// How long one run of the binary may take before [`Running::finish`]
+/// kills it.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The binary running, its output read as it comes (no full pipe blocks it).
+pub struct Running {
+    child: Child,
+    out: JoinHandle<Vec<u8>>,
+    err: JoinHandle<Vec<u8>>,
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+impl Running {
+    /// Starts the binary with `args` against `world`'s sandbox and key.
+    pub fn start(world: &World, args: &[&str]) -> Running {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
+            .env_clear()
+            .current_dir(world.dir.path())
+            .env("INVETERATE_API_KEY", KEY)
+            .env("INVETERATE_BASE_URL", world.sandbox.base_url())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = drain(child.stdout.take().unwrap());
+        let err = drain(child.stderr.take().unwrap());
+        Running { child, out, err }
+    }
+
+    /// Whether it has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Sends `SIG<signal>`; the child is not reaped yet, so its pid is
+    /// still its own.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits at most [`RUN_TIMEOUT`]; a child still running then is
+    /// killed and the test (`what`) fails with what it printed.
+    pub fn finish(mut self, what: &str) -> Run {
+        let deadline = Instant::now() + RUN_TIMEOUT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let output = Output {
+            status: status.unwrap_or_else(|| self.child.wait().unwrap()),
+            stdout: self.out.join().unwrap(),
+            stderr: self.err.join().unwrap(),
+        };
+        let run = Run::checked(output);
+        assert!(status.is_some(), "{what}: the binary hung, killed:\n{run}");
+        run
     }
 }
