@@ -117,7 +117,8 @@ fn shown_rewrite(r: &Rewrite) -> (String, String) {
     (show(&r.sent), show(&r.stored))
 }
 
-/// Renders an apply run as JSON: the `stores` summary, every change with
+/// Renders an apply run as JSON: whether it `succeeded` or was
+/// `interrupted`, the `stores` summary, every change with
 /// its `outcome` (`done`, `failed`, `skipped`, `not_started`) and
 /// `reason`, what was cleaned up, the verification `status` (`converged`,
 /// `not_converged`, `unknown`), and the merchants `refused` by a threshold.
@@ -126,6 +127,7 @@ pub fn json(run: &RunReport) -> String {
     struct Doc<'a> {
         format_version: &'static str,
         succeeded: bool,
+        interrupted: bool,
         stores: StoresJson,
         merchants: Vec<Merchant<'a>>,
         refused: Vec<Refused<'a>>,
@@ -228,6 +230,7 @@ pub fn json(run: &RunReport) -> String {
     pretty(&Doc {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
+        interrupted: run.interrupted(),
         stores: StoresJson {
             total: run.stores().total(),
             changed,

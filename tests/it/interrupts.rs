@@ -80,3 +80,27 @@ fn a_second_signal_exits_at_once_with_130() {
     assert_eq!(run.code, 130, "{run}");
     assert!(run.stderr.contains("interrupted again: exiting now"), "{run}");
 }
+
+#[test]
+fn an_interrupted_json_report_says_so() {
+    let world = slow_world();
+    let args: Vec<&str> = APPLY.iter().copied().chain(["--format", "json"]).collect();
+    let running = Running::start(&world, &args);
+    signal_after(&world, &running, 4, "TERM");
+    let run = running.finish("SIGTERM, JSON report");
+    assert_eq!(run.code, 1, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["interrupted"], true, "{run}");
+    assert_eq!(doc["succeeded"], false, "{run}");
+    let outcomes: Vec<&str> = doc["merchants"][0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes.len(), 20, "{run}");
+    assert!(
+        outcomes.contains(&"not started"),
+        "the signal came mid-run:\n{run}"
+    );
+}

@@ -180,6 +180,7 @@ fn apply_report_as_json() {
     assert_eq!(run.code, 0, "{run}");
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["succeeded"], true);
+    assert_eq!(doc["interrupted"], false);
     let m = &doc["merchants"][0];
     assert_eq!(m["verification"]["status"], "converged");
     let outcomes: Vec<&str> = m["changes"]
