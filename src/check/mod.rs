@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::model::{Location, MerchantManifest};
 use crate::plan::{Change, Plan};
+use crate::secret::{mask_url_with, Masking};
 
 /// A step of a probe, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,10 +115,20 @@ pub struct User {
 /// One distinct callback URL and every subscription that uses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
-    /// The URL, real value (shown masked).
+    /// The URL, real value (shown masked: [`Callback::shown`]).
     pub url: String,
     /// The subscriptions delivering to it, sorted.
     pub users: Vec<User>,
+    /// How it is masked: the path as written only when every entry
+    /// delivering to it says `maskPathSecrets: false`.
+    pub masking: Masking,
+}
+
+impl Callback {
+    /// The URL as messages and reports show it.
+    pub fn shown(&self) -> String {
+        mask_url_with(&self.url, self.masking)
+    }
 }
 
 /// Every desired callback URL of `manifests`, each once, sorted by URL.
@@ -130,7 +141,7 @@ pub fn callbacks(manifests: &[MerchantManifest]) -> Vec<Callback> {
                 name: s.name.clone(),
                 location: Some(s.location.clone()),
             };
-            (s.callback_url.clone(), user)
+            (s.callback_url.clone(), user, s.masking)
         })
     }))
 }
@@ -140,6 +151,7 @@ pub fn callbacks(manifests: &[MerchantManifest]) -> Vec<Callback> {
 pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
     group(plan.merchants.iter().flat_map(|m| {
         m.changes.iter().filter_map(|c| {
+            let masking = c.masking();
             let url = match c {
                 Change::Create { after } => &after.callback_url,
                 Change::Update { before, after, .. } if before.callback_url != after.callback_url => {
@@ -153,22 +165,26 @@ pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
                 name: c.name().to_owned(),
                 location: None,
             };
-            Some((url.clone(), user))
+            Some((url.clone(), user, masking))
         })
     }))
 }
 
-fn group(pairs: impl Iterator<Item = (String, User)>) -> Vec<Callback> {
-    let mut by_url: BTreeMap<String, Vec<User>> = BTreeMap::new();
-    for (url, user) in pairs {
-        by_url.entry(url).or_default().push(user);
+fn group(entries: impl Iterator<Item = (String, User, Masking)>) -> Vec<Callback> {
+    let mut by_url: BTreeMap<String, (Vec<User>, Masking)> = BTreeMap::new();
+    for (url, user, masking) in entries {
+        let (users, merged) = by_url.entry(url).or_insert((Vec::new(), masking));
+        users.push(user);
+        if masking == Masking::Full {
+            *merged = Masking::Full;
+        }
     }
     by_url
         .into_iter()
-        .map(|(url, mut users)| {
+        .map(|(url, (mut users, masking))| {
             users.sort();
             users.dedup();
-            Callback { url, users }
+            Callback { url, users, masking }
         })
         .collect()
 }

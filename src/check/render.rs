@@ -1,13 +1,12 @@
 //! `check` results as text (one line per URL), JSON (`format_version`
 //! "1") and Markdown (a table for a pull-request comment). Pure; every URL
-//! is masked ([`crate::secret::mask_url`]).
+//! is masked ([`Callback::shown`](super::Callback::shown)).
 
 use serde::Serialize;
 
 use super::{Delivery, Outcome, User};
 use crate::render::json::pretty;
 use crate::render::markdown::{cell, code};
-use crate::secret::mask_url;
 
 /// Version of the JSON check report's shape.
 pub const FORMAT_VERSION: &str = "1";
@@ -52,7 +51,7 @@ pub fn text(outcomes: &[Outcome]) -> String {
         let mark = if o.ok() { "ok  " } else { "FAIL" };
         out.push_str(&format!(
             "{mark} {}  {}  {} ms\n",
-            mask_url(&o.callback.url),
+            o.callback.shown(),
             result_text(&o.result),
             o.latency.as_millis()
         ));
@@ -146,7 +145,7 @@ pub fn json(outcomes: &[Outcome]) -> String {
         .map(|o| {
             let failure = o.result.as_ref().err();
             JsonCallback {
-                url: mask_url(&o.callback.url),
+                url: o.callback.shown(),
                 reachable: o.ok(),
                 status: o.result.as_ref().ok().copied().or(failure.and_then(|f| f.status)),
                 step: failure.map(|f| f.step),
@@ -236,7 +235,7 @@ fn table(out: &mut String, rows: &[&Outcome]) {
         out.push_str(&format!(
             "| {} | {} | {result} | {} ms | {} |\n",
             if o.ok() { "✅" } else { "❌" },
-            code(&mask_url(&o.callback.url)),
+            code(&o.callback.shown()),
             o.latency.as_millis(),
             users.join("<br>")
         ));

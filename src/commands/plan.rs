@@ -69,7 +69,7 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
                 .collect();
             ctx.warn(&format!(
                 "callback {} ({}) did not answer: {failure}",
-                crate::secret::mask_url(&o.callback.url),
+                o.callback.shown(),
                 users.join(", ")
             ));
         }

@@ -1,6 +1,6 @@
 //! `maskPathSecrets: false` (README "Secrets"): one entry's URL paths shown
-//! as written in plan (text, JSON, Markdown), drift, `show` of a saved plan
-//! and the apply report; userinfo, query values and the API key stay
+//! as written in plan (text, JSON, Markdown), drift, `show` of a saved plan,
+//! the apply report and `check`; userinfo, query values and the API key stay
 //! masked, and entries without the switch (or with no entry) keep masking.
 
 use crate::support::*;
@@ -128,4 +128,43 @@ fn assert_apply_report(text: &str) {
         "the key stays masked:\n{text}"
     );
     assert!(!text.contains("9b2c4d6e") && !text.contains("5f0e1d2c"), "{text}");
+}
+
+/// `check` shows a URL's path as written only when every entry delivering
+/// to it has the switch off; its query value stays masked.
+#[test]
+fn check_shows_a_path_only_when_every_entry_using_the_url_says_so() {
+    let port = crate::check::closed_port();
+    let url = |uuid: &str| format!("http://127.0.0.1:{port}/t/{uuid}/in?sig=abc");
+    let (own, shared) = (
+        "123e4567-e89b-12d3-a456-426614174000",
+        "9b2c4d6e-8f01-4234-9567-89abcdef0123",
+    );
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest(&format!(
+            "merchant: acme
+subscriptions:
+  - {{name: own, topic: customer.updated, callbackUrl: \"{}\", maskPathSecrets: false}}
+  - {{name: a, topic: customer.ordered, callbackUrl: \"{}\", maskPathSecrets: false}}
+  - {{name: b, topic: customer.cancelled, callbackUrl: \"{}\"}}
+",
+            url(own),
+            url(shared),
+            url(shared)
+        )),
+    );
+    for format in ["text", "json", "markdown"] {
+        let run = world.run(&["check", "--format", format]);
+        assert_eq!(run.code, 1, "{format}: {run}");
+        assert!(
+            run.stdout.contains(&format!("/t/{own}/in?sig=***")),
+            "{format}: the switched entry's path shown, its query masked:\n{run}"
+        );
+        assert!(
+            !run.stdout.contains(shared) && !run.stdout.contains("sig=abc"),
+            "{format}: a URL one entry masks stays masked:\n{run}"
+        );
+    }
 }
