@@ -17,7 +17,10 @@ use super::export::{
 };
 use super::export_template::{template, Vars};
 use super::fleet::MAX_CHECKS;
+use super::names::look_alike;
 use super::raw::MAX_VARS;
+use super::subscription::HIDDEN_HELP;
+use crate::escape::{code_point, hidden_char};
 use crate::model::LiveSubscription;
 use crate::secret::mask_url;
 
@@ -37,8 +40,10 @@ impl StoreArg {
     /// # Errors
     ///
     /// A value without `=`, an empty label or one with a control
-    /// character or surrounding whitespace, a VAR that is not a variable
-    /// name.
+    /// character or surrounding whitespace, a label that only looks like
+    /// another (an invisible character, a space-like one, not NFC: what
+    /// loading the exported `merchant:` would refuse), a VAR that is not a
+    /// variable name.
     pub fn parse(value: &str) -> Result<Self, String> {
         let example = "e.g. `--store store-a=KEY_STORE_A`";
         let Some((label, var)) = value.rsplit_once('=') else {
@@ -50,6 +55,17 @@ impl StoreArg {
             return Err(format!(
                 "the label before `=` must be non-empty text without surrounding spaces, {example}"
             ));
+        }
+        // The checks `merchant:` gets when the file is loaded: refused
+        // here, before any request, rather than in the file written.
+        if let Some(c) = hidden_char(label) {
+            return Err(format!(
+                "the label contains the invisible or text-direction character {}; {HIDDEN_HELP}",
+                code_point(c)
+            ));
+        }
+        if let Some((message, help)) = look_alike("LABEL", label) {
+            return Err(format!("{message}; {help}"));
         }
         if !is_var_name(var) {
             return Err(format!(

@@ -158,6 +158,25 @@ fn bad_store_flags_are_refused_before_any_request() {
     assert_eq!(world.sandbox.stats().total, 0, "no request");
 }
 
+/// A label that only looks like another is refused as loading the
+/// exported `merchant:` would refuse it, before any request.
+#[test]
+fn look_alike_store_labels_are_refused_before_any_request() {
+    let world = three();
+    world.sandbox.reset_stats();
+    for (label, says) in [
+        ("cafe\u{301}", "`LABEL` is not in Unicode normal form C (NFC)"),
+        ("store\u{200B}-a", "invisible or text-direction character U+200B"),
+        ("store\u{A0}a", "`LABEL` contains the space-like character U+00A0"),
+    ] {
+        let flag = format!("{label}=KEY_STORE_A");
+        let refused = run(&world, &["export", "--store", &flag]);
+        assert_eq!(refused.code, 1, "{refused}");
+        assert!(refused.stderr.contains(says), "{label:?}: {refused}");
+    }
+    assert_eq!(world.sandbox.stats().total, 0, "no request");
+}
+
 #[test]
 fn a_fleet_export_keeps_an_existing_file_unless_forced() {
     let world = three();
