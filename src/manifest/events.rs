@@ -43,6 +43,15 @@ pub(super) struct Problem {
 }
 
 impl Problem {
+    /// A problem the generic help fits (a syntax error).
+    fn at(line: usize, message: String) -> Problem {
+        Problem {
+            line,
+            message,
+            help: None,
+        }
+    }
+
     fn new(line: usize, message: String, help: &'static str) -> Problem {
         Problem {
             line,
@@ -63,13 +72,8 @@ impl Problem {
 /// does not allow (`!!int abc`). A panic of the parser is an error too,
 /// never a crash of the caller.
 pub(super) fn load(text: &str) -> Result<(Value, LineIndex), Problem> {
-    std::panic::catch_unwind(|| Loader::default().run(text)).unwrap_or_else(|_| {
-        Err(Problem {
-            line: 1,
-            message: "the YAML parser failed on this text".to_owned(),
-            help: None,
-        })
-    })
+    std::panic::catch_unwind(|| Loader::default().run(text))
+        .unwrap_or_else(|_| Err(Problem::at(1, "the YAML parser failed on this text".to_owned())))
 }
 
 /// The loader's state between events.
@@ -123,11 +127,7 @@ impl Loader {
                 if error.info() == "recursion limit exceeded" {
                     return too_deep(line);
                 }
-                Problem {
-                    line,
-                    message: error.info().to_owned(),
-                    help: None,
-                }
+                Problem::at(line, error.info().to_owned())
             })?;
             let line = span.start.line().max(1);
             if event == Event::StreamEnd {
@@ -153,11 +153,8 @@ impl Loader {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.start(line);
-                let value = scalar(&text, style, tag.as_deref()).map_err(|message| Problem {
-                    line,
-                    message,
-                    help: None,
-                })?;
+                let value =
+                    scalar(&text, style, tag.as_deref()).map_err(|message| Problem::at(line, message))?;
                 self.finish(value, anchor, line, || text.into_owned())?;
             }
             Event::Alias(id) => {

@@ -17,10 +17,8 @@ use super::export::{
 };
 use super::export_template::{template, Vars};
 use super::fleet::MAX_CHECKS;
-use super::names::look_alike;
+use super::names::label_problem;
 use super::raw::MAX_VARS;
-use super::subscription::HIDDEN_HELP;
-use crate::escape::{code_point, hidden_char};
 use crate::model::LiveSubscription;
 use crate::secret::mask_url;
 
@@ -58,13 +56,7 @@ impl StoreArg {
         }
         // The checks `merchant:` gets when the file is loaded: refused
         // here, before any request, rather than in the file written.
-        if let Some(c) = hidden_char(label) {
-            return Err(format!(
-                "the label contains the invisible or text-direction character {}; {HIDDEN_HELP}",
-                code_point(c)
-            ));
-        }
-        if let Some((message, help)) = look_alike("LABEL", label) {
+        if let Some((message, help)) = label_problem("LABEL", label) {
             return Err(format!("{message}; {help}"));
         }
         if !is_var_name(var) {

@@ -5,7 +5,34 @@
 
 use icu_normalizer::ComposingNormalizerBorrowed;
 
-use crate::escape::code_point;
+use crate::escape::{code_point, hidden_char};
+
+/// Help for an invisible or text-direction character in a value.
+pub(super) const HIDDEN_HELP: &str =
+    "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
+
+/// Why a merchant label (the value of `field`: `merchant`, or a flag's
+/// `LABEL`) is not a usable one, and how to fix it: a control character,
+/// an invisible or text-direction one, or a [`look_alike`]. Whether it is
+/// empty is the caller's to say.
+pub(super) fn label_problem(field: &str, label: &str) -> Option<(String, String)> {
+    if label.chars().any(char::is_control) {
+        return Some((
+            format!("`{field}` contains a control character"),
+            "remove it".to_owned(),
+        ));
+    }
+    if let Some(c) = hidden_char(label) {
+        return Some((
+            format!(
+                "`{field}` contains the invisible or text-direction character {}",
+                code_point(c)
+            ),
+            HIDDEN_HELP.to_owned(),
+        ));
+    }
+    look_alike(field, label)
+}
 
 /// Why `text` (the value of `field`) could look like another text while
 /// being different bytes, and how to fix it: leading or trailing

@@ -11,7 +11,7 @@ use url::{Host, Url};
 
 use super::expand::{expand, ExpandError};
 use super::lines::{child, Seg};
-use super::names::look_alike;
+use super::names::{look_alike, HIDDEN_HELP};
 use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
 use super::read::{read_mapping, Ctx, Parsed};
 use super::renamed;
@@ -22,9 +22,6 @@ use crate::topic;
 
 pub(super) const MAX_NAME_CHARS: usize = 255;
 const MAX_URL_CHARS: usize = 2048;
-/// Help for an invisible or text-direction character in a value.
-pub(super) const HIDDEN_HELP: &str =
-    "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
 const UNKNOWN_TOPIC_HINT: &str = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
 
 /// Manifest-wide switches that change what an entry may contain.

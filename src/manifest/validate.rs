@@ -12,11 +12,11 @@ use super::checks;
 use super::diagnostic::{empty, Anchors, Diagnostic, HELP_STARTS_WITH};
 use super::expand::is_var_name;
 use super::lines::{child, LineIndex, Seg};
-use super::names::look_alike;
+use super::names::label_problem;
 use super::raw::{RawManifest, DEFAULT_API_KEY_ENV, MANIFEST_FIELDS};
 use super::read::{kind, read_mapping, version_error, Ctx, FieldSet, Parsed};
 use super::subscription::{self, Declared, Options};
-use crate::escape::{code_point, hidden_char, show};
+use crate::escape::show;
 use crate::model::{IgnoreRule, MerchantManifest};
 
 /// What [`manifest`] returns: each merchant with the lines of its
@@ -157,16 +157,7 @@ fn label(ctx: &mut Ctx<'_>, file: &Path, top: &Parsed<RawManifest>) -> (String, 
 pub(super) fn check_label(ctx: &mut Ctx<'_>, path: &[Seg], label: &str, empty_help: String) {
     if label.trim().is_empty() {
         ctx.error(path, "`merchant` is empty".to_owned(), Some(empty_help));
-    } else if label.chars().any(char::is_control) {
-        let message = "`merchant` contains a control character".to_owned();
-        ctx.error(path, message, Some("remove it".to_owned()));
-    } else if let Some(c) = hidden_char(label) {
-        let message = format!(
-            "`merchant` contains the invisible or text-direction character {}",
-            code_point(c)
-        );
-        ctx.error(path, message, Some(subscription::HIDDEN_HELP.to_owned()));
-    } else if let Some((message, help)) = look_alike("merchant", label) {
+    } else if let Some((message, help)) = label_problem("merchant", label) {
         ctx.error(path, message, Some(help));
     }
 }

@@ -126,7 +126,7 @@ pub fn run(cmd: &mut assert_cmd::Command) -> Run {
 impl Run {
     /// What a finished process printed; fails the test if any test key
     /// is in it.
-    pub fn checked(output: std::process::Output) -> Run {
+    pub fn checked(output: Output) -> Run {
         let run = Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -217,7 +217,7 @@ pub struct SandboxProcess {
 }
 
 /// A child process killed on drop.
-struct Killed(std::process::Child);
+struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -230,8 +230,7 @@ impl SandboxProcess {
     /// Starts it and reads its banner.
     pub fn start(args: &[&str]) -> Self {
         use std::io::BufRead as _;
-        use std::process::Stdio;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_invhooks"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
             .env_clear()
             .arg("sandbox")
             .args(args)
@@ -289,7 +288,7 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
 impl Running {
     /// Starts the binary with `args` against `world`'s sandbox and key.
     pub fn start(world: &World, args: &[&str]) -> Running {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("invhooks"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
             .env_clear()
             .current_dir(world.dir.path())
             .env("INVETERATE_API_KEY", KEY)
