@@ -503,3 +503,37 @@ fn a_release_binary_is_installed_only_when_its_sha256_matches() {
         .unwrap();
     assert!(String::from_utf8_lossy(&run.stdout).starts_with("invhooks "));
 }
+
+/// Releases are signed for binstall with the key Cargo.toml names, attested,
+/// and move the major tag the examples use (`@v1`).
+#[test]
+fn releases_are_signed_attested_and_move_the_major_tag() {
+    let release = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&release).unwrap();
+    let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains("[package.metadata.binstall.signing]\nalgorithm = \"minisign\"\npubkey = "),
+        "{cargo}"
+    );
+    let publish = &doc["jobs"]["publish"];
+    assert_eq!(publish["permissions"]["attestations"], "write");
+    assert_eq!(publish["permissions"]["id-token"], "write");
+    let steps = serde_yaml::to_string(&publish["steps"]).unwrap();
+    for needle in [
+        "actions/attest-build-provenance@",
+        "minisign -S -s \"$key\" -m \"$asset\" -x \"$asset.sig\"",
+        // Each signature is checked against Cargo.toml's pubkey before publishing.
+        "minisign -V -P \"$pubkey\"",
+        "major=\"${TAG%%.*}\"",
+    ] {
+        assert!(steps.contains(needle), "release.yml lacks {needle:?}");
+    }
+    let names: Vec<&str> = publish["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let at = |n: &str| names.iter().position(|x| x.starts_with(n)).unwrap();
+    assert!(at("Sign") < at("Publish") && at("Attest") < at("Publish") && at("Publish") < at("Move"));
+}
