@@ -350,7 +350,10 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Seed of the fault-injection random generator: same seed, same faults
+    /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
+    #[arg(long, value_enum, default_value_t = crate::sandbox::Ids::Random, value_name = "KIND")]
+    pub ids: crate::sandbox::Ids,
+    /// Seed of the random generator of faults and ids (0 to 2^64-1): same seed, same faults and ids
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Fault injection")]
     pub seed: u64,
     /// Delay every API request by MS milliseconds
@@ -437,5 +440,20 @@ impl ValueEnum for Format {
                 PossibleValue::new("markdown").help("For pull-request comments and `$GITHUB_STEP_SUMMARY`")
             }
         })
+    }
+}
+
+/// `sandbox --ids`, spelled for the command line (here, so that `sandbox`
+/// does not depend on clap).
+impl ValueEnum for crate::sandbox::Ids {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[crate::sandbox::Ids::Random, crate::sandbox::Ids::Sequential]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            crate::sandbox::Ids::Random => "random",
+            crate::sandbox::Ids::Sequential => "sequential",
+        }))
     }
 }

@@ -244,7 +244,7 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.create(T, "crm", "https://a/").await.unwrap();
+    let older = fake.create(T, "crm", "https://a/").await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let live = fake.list().await.unwrap();
     let plan = diff(&m, &live);
@@ -254,7 +254,72 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
     let left = fake.state();
     assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!(left[0].id, "new_0001", "the older copy is kept");
+    assert_eq!(left[0].id, older, "the older copy is kept");
+    assert!(
+        *left[0].id > *report.cleaned_up[0].id().unwrap(),
+        "whatever the ids: the removed copy sorts first"
+    );
+}
+
+/// A killed run (SIGKILL: it could not wait) left creates not yet
+/// visible; the re-run plans them again. Whatever the ids, the re-run
+/// removes its own copies and keeps the killed run's, and leaves exactly
+/// one of each (before, verification kept "the lowest id", often its own,
+/// and the killed run's copy stayed beside it).
+#[tokio::test(start_paused = true)]
+async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(2);
+    let names: Vec<String> = (0..8).map(|i| format!("n{i}")).collect();
+    let m = manifest(names.iter().map(|n| desired(T, n, "https://a/")).collect());
+    let mut killed = Vec::new();
+    for n in &names[..5] {
+        killed.push(fake.create(T, n, "https://a/").await.unwrap().unwrap());
+    }
+    let live = fake.list().await.unwrap();
+    let plan = diff(&m, &live);
+    assert_eq!(
+        plan.changes.len(),
+        8,
+        "the killed run's creates are not visible yet"
+    );
+    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 5, "{report:?}");
+    let left = fake.state();
+    assert_eq!(left.len(), 8, "{left:?}");
+    for id in &killed {
+        assert!(left.iter().any(|s| &s.id == id), "the killed run's {id} is kept");
+    }
+}
+
+/// Which copies are this run's surplus: decided by whose they are, for
+/// ids in either order. Two of its own and another writer's with other
+/// values: one of its own goes. Another copy with the declared values:
+/// all of its own go. Never another's.
+#[test]
+fn the_surplus_is_chosen_by_owner_never_by_id_order() {
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    for (mine, theirs) in [(["a1", "a2"], "z9"), (["z1", "z2"], "a9")] {
+        let ids = verify::Ids {
+            initial: std::collections::HashSet::new(),
+            created: mine.iter().map(|id| (*id).to_owned()).collect(),
+            unclaimed: Vec::new(),
+            sent: std::collections::HashMap::new(),
+        };
+        let surplus = |their_url: &str| -> Vec<String> {
+            let mut listed: Vec<LiveSubscription> =
+                mine.iter().map(|id| live(id, T, "crm", "https://a/")).collect();
+            listed.push(live(theirs, T, "crm", their_url));
+            ids.surplus(&m, &listed).iter().map(|s| s.id.clone()).collect()
+        };
+        let one = surplus("https://theirs/");
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(mine.contains(&one[0].as_str()), "{one:?}");
+        let mut all = surplus("https://a/");
+        all.sort();
+        assert_eq!(all, mine, "another copy with the declared values stays");
+    }
 }
 
 #[tokio::test(start_paused = true)]

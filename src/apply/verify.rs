@@ -55,6 +55,46 @@ impl Ids<'_> {
             })
     }
 
+    /// This run's own copies to remove from `live`, decided by whose they
+    /// are, never by id order (README "What apply promises"): where a
+    /// declared key is listed more than once and some copies are this
+    /// run's, all of them when another copy (an interrupted run's, another
+    /// writer's, one there before) has the declared values, else all but
+    /// one. Other copies are never among them.
+    pub(super) fn surplus<'l>(
+        &self,
+        manifest: &MerchantManifest,
+        live: &'l [LiveSubscription],
+    ) -> Vec<&'l LiveSubscription> {
+        let ours = |s: &LiveSubscription| self.created.contains(&s.id);
+        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = live
+            .iter()
+            .filter(|s| ours(s))
+            .map(|s| ((s.topic.as_str(), s.name.as_str()), Vec::new()))
+            .collect();
+        for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
+            if let Some(same) = copies.get_mut(&(s.topic.as_str(), s.name.as_str())) {
+                same.push(s);
+            }
+        }
+        let mut surplus = Vec::new();
+        for want in &manifest.subscriptions {
+            let Some(same) = copies.remove(&(want.topic.as_str(), want.name.as_str())) else {
+                continue;
+            };
+            let equal = |s: &&LiveSubscription| s.name == want.name && s.callback_url == want.callback_url;
+            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.into_iter().partition(|s| ours(s));
+            if !theirs.iter().any(equal) {
+                // Keep one of this run's own: one with the declared values
+                // if any (which one among equals is only a tie-break).
+                mine.sort_by_key(|s| (!equal(s), &s.id));
+                mine.remove(0);
+            }
+            surplus.extend(mine);
+        }
+        surplus
+    }
+
     /// A live id neither there before nor made by this run.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
@@ -128,19 +168,25 @@ pub(super) async fn verify<R: Remote>(
             }
         };
         ids.claim(&live);
-        let remaining = plan::diff(manifest, &live).changes;
-        for extra in remaining.iter().filter(|c| c.is_duplicate()) {
-            let Some(id) = extra.id().filter(|id| ids.created.contains(*id)) else {
+        for extra in ids.surplus(manifest, &live) {
+            if cleaned.iter().any(|c: &Change| c.id() == Some(extra.id.as_str())) {
                 continue;
-            };
-            if remote.delete(id, extra.topic()).await.is_ok() {
-                cleaned.push(extra.clone());
+            }
+            if remote.delete(&extra.id, &extra.topic).await.is_ok() {
+                cleaned.push(Change::Delete {
+                    id: extra.id.clone(),
+                    before: extra.into(),
+                    duplicate: true,
+                });
             }
         }
-        let remaining: Vec<Change> = remaining
-            .into_iter()
-            .filter(|c| !(c.is_duplicate() && c.id().is_some_and(|id| ids.created.contains(id))))
+        // The plan that remains once this run's extra copies are gone.
+        let kept: Vec<LiveSubscription> = live
+            .iter()
+            .filter(|s| !cleaned.iter().any(|c| c.id() == Some(s.id.as_str())))
+            .cloned()
             .collect();
+        let remaining = plan::diff(manifest, &kept).changes;
         // Not converged before this run's own creates show: until then an
         // older copy (an interrupted run's create, not yet visible when
         // the plan was made) can stand in for one, the duplicate showing

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use invhooks::model::LiveSubscription;
-use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
 
 /// The key of the first merchant (`INVETERATE_API_KEY` in every run).
 pub const KEY: &str = "test-key-a-5ecr3t";
@@ -44,11 +44,19 @@ impl World {
         Self::with_faults(Faults::default())
     }
 
-    /// A world whose sandbox injects `faults`.
+    /// A world whose sandbox injects `faults`, with sequential ids
+    /// (`wh_000001`, …) that snapshots can show.
     pub fn with_faults(faults: Faults) -> Self {
+        Self::with_ids(faults, Ids::Sequential)
+    }
+
+    /// A world whose sandbox injects `faults` and makes ids as `ids` says
+    /// (random ones in no order: chaos and adversarial tests).
+    pub fn with_ids(faults: Faults, ids: Ids) -> Self {
         let config = SandboxConfig {
             api_keys: vec![KEY.into(), KEY_B.into()],
             faults,
+            ids,
             ..SandboxConfig::default()
         };
         let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
