@@ -85,8 +85,9 @@ impl Model {
 pub enum Fault {
     /// Answer with this status, nothing written.
     Before(u16),
-    /// Write, then answer 500: the caller cannot know it happened.
-    After500,
+    /// Write, then answer this status (a 500, or a proxy's 503 after it
+    /// forwarded the request): the caller cannot know it happened.
+    After(u16),
     /// Write, then the connection drops.
     DropAfter,
     /// A list that cannot be trusted to be whole (a repeated id, a
@@ -228,7 +229,7 @@ impl Fake {
         let id = written.as_ref().ok().and_then(|(_, id)| id.clone());
         inner.calls.push(Call { method, id, at });
         match (written, fault) {
-            (_, Some(Fault::After500)) => Err(error(method, status_failure(500))),
+            (_, Some(Fault::After(status))) => Err(error(method, status_failure(status))),
             (_, Some(Fault::DropAfter)) => Err(error(method, Failure::Dropped("fake drop".into()))),
             (Ok((value, _)), _) => Ok(value),
             (Err(status), _) => Err(error(method, status_failure(status))),

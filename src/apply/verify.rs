@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{Remote, Rewrite, Verification};
+use super::{Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
@@ -140,10 +140,14 @@ pub(super) enum Until {
     OwnCreatesShow,
 }
 
+/// What verification says when an interrupt came before its first read.
+const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
+
 /// Re-reads until live matches the manifest, this run's creates included,
 /// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
 /// another writer's. A read that fails is repeated too: `Unknown` only
-/// when the last read before the deadline failed.
+/// when the last read before the deadline failed. A stop ends it at once,
+/// no request started: what the last read showed, else `Unknown`.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -151,10 +155,16 @@ pub(super) async fn verify<R: Remote>(
     until: Until,
     wait: Duration,
     poll: Duration,
+    stop: &Stop,
 ) -> (Verification, Vec<Change>) {
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = super::deadline(wait);
     let mut cleaned = Vec::new();
+    let mut last = None;
     loop {
+        if stop.requested() {
+            let reason = INTERRUPTED.to_owned();
+            return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
+        }
         let live = match remote.list().await {
             Ok(live) => live,
             Err(err) if tokio::time::Instant::now() >= deadline => {
@@ -163,12 +173,15 @@ pub(super) async fn verify<R: Remote>(
             }
             // An unreadable or untrusted list ends no wait: read again.
             Err(_) => {
-                tokio::time::sleep(poll).await;
+                let _ = stop.sleep(poll).await;
                 continue;
             }
         };
         ids.claim(&live);
         for extra in ids.surplus(manifest, &live) {
+            if stop.requested() {
+                break;
+            }
             if cleaned.iter().any(|c: &Change| c.id() == Some(extra.id.as_str())) {
                 continue;
             }
@@ -191,7 +204,8 @@ pub(super) async fn verify<R: Remote>(
         // older copy (an interrupted run's create, not yet visible when
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
-        let settled = ids.settled(&live, &cleaned) || tokio::time::Instant::now() >= deadline;
+        let late = tokio::time::Instant::now() >= deadline;
+        let settled = ids.settled(&live, &cleaned) || late;
         if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
             return (Verification::Converged, cleaned);
         }
@@ -214,15 +228,16 @@ pub(super) async fn verify<R: Remote>(
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
         let enough = until == Until::OwnCreatesShow && settled;
-        if stuck || enough || tokio::time::Instant::now() >= deadline {
-            let verification = Verification::NotConverged {
-                remaining,
-                foreign,
-                rewrites,
-            };
+        let verification = Verification::NotConverged {
+            remaining,
+            foreign,
+            rewrites,
+        };
+        if stuck || enough || late {
             return (verification, cleaned);
         }
-        tokio::time::sleep(poll).await;
+        last = Some(verification);
+        let _ = stop.sleep(poll).await;
     }
 }
 

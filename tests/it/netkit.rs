@@ -1,8 +1,9 @@
 //! Hostile and real-world network pieces for the security tests, all on
 //! 127.0.0.1, each on a small runtime of its own that stops when dropped:
-//! a scripted HTTP server that records what it receives ([`Stub`]), a TLS
-//! front for the sandbox ([`TlsFront`]), a CONNECT proxy ([`Proxy`]), and a
-//! throwaway CA ([`Pki`]). Every server accepts a bounded number of
+//! a scripted HTTP server that records what it receives ([`Stub`]), a
+//! scripted proxy in front of the sandbox ([`Relay`]), a TLS front for the
+//! sandbox ([`TlsFront`]), a CONNECT proxy ([`Proxy`]), and a throwaway CA
+//! ([`Pki`]). Every server accepts a bounded number of
 //! connections, reads bounded requests, and gives up on a silent peer.
 
 use std::net::SocketAddr;
@@ -168,15 +169,20 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, handler: A
         return;
     };
     log.lock().unwrap().push(request.clone());
-    match handler(&request) {
+    answer(&mut stream, handler(&request)).await;
+}
+
+/// Writes `reply` on `stream` as [`Reply`] says.
+async fn answer(stream: &mut TcpStream, reply: Reply) {
+    match reply {
         Reply::Raw(bytes) => {
             let _ = stream.write_all(&bytes).await;
             let _ = stream.shutdown().await;
         }
-        Reply::Hang => hang(&mut stream).await,
+        Reply::Hang => hang(stream).await,
         Reply::Stall(bytes) => {
             if stream.write_all(&bytes).await.is_ok() {
-                hang(&mut stream).await;
+                hang(stream).await;
             }
         }
         Reply::Stream { head, chunk, count } => {
@@ -191,6 +197,109 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, handler: A
             let _ = stream.shutdown().await;
         }
     }
+}
+
+/// What a [`Relay`] does with one request.
+pub enum Route {
+    /// Forward it and relay the answer.
+    Forward,
+    /// Forward it, then answer this instead: a proxy that gave up on the
+    /// backend after forwarding (its 502, 503 or 504).
+    ForwardThen(Reply),
+    /// Forward it twice, relay the second answer: another client sent the
+    /// same request just before.
+    Twice,
+    /// Answer this without forwarding.
+    Answer(Reply),
+}
+
+type Router = dyn Fn(&Recorded) -> Route + Send + Sync;
+
+/// A proxy in front of a backend (the sandbox) that forwards, answers in
+/// its place, or both, as its router says; every request recorded.
+pub struct Relay {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Recorded>>>,
+    _bg: Bg,
+}
+
+impl Relay {
+    pub fn start(backend: SocketAddr, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> Relay {
+        let bg = Bg::new();
+        let (listener, addr) = bg.bind();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let router: Arc<Router> = Arc::new(router);
+        let log = Arc::clone(&seen);
+        bg.rt().spawn(async move {
+            for _ in 0..4 * MAX_CONNECTIONS {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (log, router) = (Arc::clone(&log), Arc::clone(&router));
+                tokio::spawn(tokio::time::timeout(PEER_TIMEOUT, async move {
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    log.lock().unwrap().push(request.clone());
+                    let reply = match router(&request) {
+                        Route::Forward => relayed(forward(backend, &request).await),
+                        Route::ForwardThen(reply) => {
+                            forward(backend, &request).await;
+                            reply
+                        }
+                        Route::Twice => {
+                            forward(backend, &request).await;
+                            relayed(forward(backend, &request).await)
+                        }
+                        Route::Answer(reply) => reply,
+                    };
+                    answer(&mut stream, reply).await;
+                }));
+            }
+        });
+        Relay { addr, seen, _bg: bg }
+    }
+
+    /// `http://ADDR/v2.0`, a base URL for `--base-url`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2.0", self.addr)
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// How many requests of `method` were received.
+    pub fn count(&self, method: &str) -> usize {
+        self.requests().iter().filter(|r| r.method() == method).count()
+    }
+}
+
+/// Sends `request` to `backend` on a connection of its own; the whole
+/// response, or `None` if the backend could not be reached.
+async fn forward(backend: SocketAddr, request: &Recorded) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(backend).await.ok()?;
+    let mut head: String = request
+        .head
+        .lines()
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    head.push_str("connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.ok()?;
+    stream.write_all(&request.body).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    Some(response)
+}
+
+/// The backend's answer as is, or a 502 when there was none.
+fn relayed(response: Option<Vec<u8>>) -> Reply {
+    response.map_or_else(
+        || json("502 Bad Gateway", r#"{"message":"no backend","data":{}}"#),
+        Reply::Raw,
+    )
 }
 
 /// Holds the connection open without answering until the client closes
