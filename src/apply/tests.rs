@@ -607,3 +607,35 @@ async fn a_delete_of_an_id_already_gone_is_done() {
         assert!(!report.succeeded());
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the options (a wait of up to 2^64 s, any parallelism), a
+    /// run never panics: every deadline saturates (issue 19, finding 9).
+    #[test]
+    fn any_options_are_safe(
+        wait in proptest::prelude::any::<u64>(),
+        nanos in 0u32..1_000_000_000,
+        parallelism in proptest::prelude::any::<usize>(),
+        poll in 1u64..100_000,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let report = runtime.block_on(async {
+            let (mut fake, m) = mixed();
+            fake.visibility = Duration::from_millis(poll);
+            let options = ApplyOptions {
+                parallelism,
+                wait: Duration::new(wait, nanos),
+                poll: Duration::from_millis(poll),
+                max_resolutions: 3,
+            };
+            run(&fake, &m, options).await
+        });
+        proptest::prop_assert!(report.changes.iter().all(|c| c.outcome.is_done()), "{report:?}");
+    }
+}

@@ -81,7 +81,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
 
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
-        wait: Duration::from_secs(args.wait),
+        wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
     let held: Vec<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();

@@ -71,7 +71,7 @@ impl Context {
         Ok(Self {
             insecure_sandbox: base.insecure.is_some(),
             base_url: base.url,
-            timeout: Duration::from_secs(g.timeout),
+            timeout: Duration::from_secs(u64::from(g.timeout)),
             verbosity: g.verbose,
             quiet: g.quiet,
             color,

@@ -68,12 +68,12 @@ fn other_hosts_note(addr: SocketAddr) -> String {
 fn faults(args: &SandboxArgs) -> Faults {
     Faults {
         seed: args.seed,
-        latency: Duration::from_millis(args.latency),
+        latency: Duration::from_millis(u64::from(args.latency)),
         error_rate: args.error_rate,
         partial_failure_rate: args.partial_failure_rate,
         drop_rate: args.drop_rate,
         rate_limit: args.rate_limit,
-        visibility_delay: Duration::from_millis(args.visibility_delay),
+        visibility_delay: Duration::from_millis(u64::from(args.visibility_delay)),
         lying_list_rate: args.lying_list_rate,
     }
 }

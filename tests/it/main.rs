@@ -6,6 +6,7 @@ mod support;
 
 mod action;
 mod apply;
+mod bounds;
 mod chaos;
 mod chaos_interrupts;
 mod chaos_lies;
