@@ -50,21 +50,10 @@ impl Stop {
         }
     }
 
-    /// Sleeps for `duration`, or less if a stop is requested.
+    /// Sleeps for `duration` (a day at most), or less if a stop is
+    /// requested.
     pub async fn sleep(&self, duration: Duration) -> Result<(), Stopped> {
-        self.sleep_until(tokio::time::Instant::now() + duration.min(MAX_SLEEP))
-            .await
-    }
-
-    /// Sleeps until `deadline`, or less if a stop is requested.
-    pub async fn sleep_until(&self, deadline: tokio::time::Instant) -> Result<(), Stopped> {
-        tokio::select! {
-            () = self.wait() => Err(Stopped),
-            () = tokio::time::sleep_until(deadline) => match self.requested() {
-                true => Err(Stopped),
-                false => Ok(()),
-            },
-        }
+        self.or(tokio::time::sleep(duration.min(MAX_SLEEP))).await
     }
 
     /// Runs `work` unless or until a stop is requested.

@@ -4,7 +4,7 @@
 //! (exit 101); a closed stdout or stderr never makes one either.
 #![cfg(unix)]
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use proptest::prelude::*;
 
@@ -193,13 +193,8 @@ fn any_number_of_v_flags_is_fine() {
 fn closed_pipe_exit(world: &World, args: &[&str]) -> i32 {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let status = Command::new(env!("CARGO_BIN_EXE_invhooks"))
-        .env_clear()
-        .current_dir(world.dir.path())
-        .env("INVETERATE_API_KEY", KEY)
-        .env("INVETERATE_BASE_URL", world.sandbox.base_url())
-        .args(args)
-        .stdin(Stdio::null())
+    let status = world
+        .process(args)
         .stdout(Stdio::from(writer.try_clone().unwrap()))
         .stderr(Stdio::from(writer))
         .status()

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use invhooks::sandbox::{Faults, Ids};
 
-use crate::netkit::{json, Recorded, Relay, Reply, Route};
+use crate::netkit::{json, Recorded, Reply, Route, Stub};
 use crate::support::*;
 
 /// 8 declared subscriptions.
@@ -73,12 +73,12 @@ fn a_re_run_after_sigkill_leaves_one_copy_whatever_the_ids() {
     assert_eq!(world.run(&["plan", "--detailed-exitcode"]).code, 0);
 }
 
-/// A sandbox world behind a [`Relay`] routed by `router`, with `yaml` as
+/// A sandbox world behind a relay ([`Stub::relay`]) routed by `router`, with `yaml` as
 /// its manifest.
-fn behind_relay(yaml: &str, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> (World, Relay) {
+fn behind_relay(yaml: &str, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> (World, Stub) {
     let world = World::with_ids(Faults::default(), Ids::Random);
     world.write("webhooks.yaml", yaml);
-    let relay = Relay::start(world.sandbox.addr(), router);
+    let relay = Stub::relay(world.sandbox.addr(), router);
     (world, relay)
 }
 

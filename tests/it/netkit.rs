@@ -1,9 +1,8 @@
 //! Hostile and real-world network pieces for the security tests, all on
 //! 127.0.0.1, each on a small runtime of its own that stops when dropped:
-//! a scripted HTTP server that records what it receives ([`Stub`]), a
-//! scripted proxy in front of the sandbox ([`Relay`]), a TLS front for the
-//! sandbox ([`TlsFront`]), a CONNECT proxy ([`Proxy`]), and a throwaway CA
-//! ([`Pki`]). Every server accepts a bounded number of
+//! a scripted HTTP server or proxy in front of the sandbox that records
+//! what it receives ([`Stub`]), a TLS front for the sandbox ([`TlsFront`]),
+//! a CONNECT proxy ([`Proxy`]), and a throwaway CA ([`Pki`]). Every server accepts a bounded number of
 //! connections, reads bounded requests, and gives up on a silent peer.
 
 use std::net::SocketAddr;
@@ -118,10 +117,10 @@ pub fn json(status: &str, body: impl AsRef<[u8]>) -> Reply {
     response(status, "application/json", body)
 }
 
-type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
-
-/// A scripted HTTP/1.1 server: one request per connection, answered by a
-/// handler, every request recorded.
+/// A scripted HTTP/1.1 server, one request per connection, every request
+/// recorded: answered by a handler ([`Stub::start`]), or a proxy in front
+/// of a backend that forwards, answers in its place, or both, as its
+/// router says ([`Stub::relay`]).
 pub struct Stub {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Recorded>>>,
@@ -130,20 +129,49 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Stub {
+        Stub::serve(None, move |r| Route::Answer(handler(r)))
+    }
+
+    /// A proxy in front of `backend` (the sandbox).
+    pub fn relay(backend: SocketAddr, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> Stub {
+        Stub::serve(Some(backend), router)
+    }
+
+    fn serve(
+        backend: Option<SocketAddr>,
+        router: impl Fn(&Recorded) -> Route + Send + Sync + 'static,
+    ) -> Stub {
         let bg = Bg::new();
         let (listener, addr) = bg.bind();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
+        let router: Arc<Router> = Arc::new(router);
         let log = Arc::clone(&seen);
         bg.rt().spawn(async move {
             for _ in 0..MAX_CONNECTIONS {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(PEER_TIMEOUT, serve(stream, log, handler)).await;
-                });
+                let (log, router) = (Arc::clone(&log), Arc::clone(&router));
+                tokio::spawn(tokio::time::timeout(PEER_TIMEOUT, async move {
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    log.lock().unwrap().push(request.clone());
+                    let reply = match (router(&request), backend) {
+                        (Route::Answer(reply), _) => reply,
+                        (_, None) => relayed(None),
+                        (Route::Forward, Some(to)) => relayed(forward(to, &request).await),
+                        (Route::ForwardThen(reply), Some(to)) => {
+                            forward(to, &request).await;
+                            reply
+                        }
+                        (Route::Twice, Some(to)) => {
+                            forward(to, &request).await;
+                            relayed(forward(to, &request).await)
+                        }
+                    };
+                    answer(&mut stream, reply).await;
+                }));
             }
         });
         Stub { addr, seen, _bg: bg }
@@ -162,14 +190,11 @@ impl Stub {
     pub fn requests(&self) -> Vec<Recorded> {
         self.seen.lock().unwrap().clone()
     }
-}
 
-async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, handler: Arc<Handler>) {
-    let Some(request) = read_request(&mut stream).await else {
-        return;
-    };
-    log.lock().unwrap().push(request.clone());
-    answer(&mut stream, handler(&request)).await;
+    /// How many requests of `method` were received.
+    pub fn count(&self, method: &str) -> usize {
+        self.requests().iter().filter(|r| r.method() == method).count()
+    }
 }
 
 /// Writes `reply` on `stream` as [`Reply`] says.
@@ -199,7 +224,7 @@ async fn answer(stream: &mut TcpStream, reply: Reply) {
     }
 }
 
-/// What a [`Relay`] does with one request.
+/// What a [`Stub`] does with one request (all but `Answer` need a backend).
 pub enum Route {
     /// Forward it and relay the answer.
     Forward,
@@ -214,67 +239,6 @@ pub enum Route {
 }
 
 type Router = dyn Fn(&Recorded) -> Route + Send + Sync;
-
-/// A proxy in front of a backend (the sandbox) that forwards, answers in
-/// its place, or both, as its router says; every request recorded.
-pub struct Relay {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Recorded>>>,
-    _bg: Bg,
-}
-
-impl Relay {
-    pub fn start(backend: SocketAddr, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> Relay {
-        let bg = Bg::new();
-        let (listener, addr) = bg.bind();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let router: Arc<Router> = Arc::new(router);
-        let log = Arc::clone(&seen);
-        bg.rt().spawn(async move {
-            for _ in 0..4 * MAX_CONNECTIONS {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (log, router) = (Arc::clone(&log), Arc::clone(&router));
-                tokio::spawn(tokio::time::timeout(PEER_TIMEOUT, async move {
-                    let Some(request) = read_request(&mut stream).await else {
-                        return;
-                    };
-                    log.lock().unwrap().push(request.clone());
-                    let reply = match router(&request) {
-                        Route::Forward => relayed(forward(backend, &request).await),
-                        Route::ForwardThen(reply) => {
-                            forward(backend, &request).await;
-                            reply
-                        }
-                        Route::Twice => {
-                            forward(backend, &request).await;
-                            relayed(forward(backend, &request).await)
-                        }
-                        Route::Answer(reply) => reply,
-                    };
-                    answer(&mut stream, reply).await;
-                }));
-            }
-        });
-        Relay { addr, seen, _bg: bg }
-    }
-
-    /// `http://ADDR/v2.0`, a base URL for `--base-url`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}/v2.0", self.addr)
-    }
-
-    /// Every request received so far.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    /// How many requests of `method` were received.
-    pub fn count(&self, method: &str) -> usize {
-        self.requests().iter().filter(|r| r.method() == method).count()
-    }
-}
 
 /// Sends `request` to `backend` on a connection of its own; the whole
 /// response, or `None` if the backend could not be reached.

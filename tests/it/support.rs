@@ -293,16 +293,27 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
+impl World {
+    /// The binary with `args` against this world's sandbox and key, stdin
+    /// closed, for a test that handles its output itself.
+    pub fn process(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_invhooks"));
+        command
+            .env_clear()
+            .current_dir(self.dir.path())
+            .env("INVETERATE_API_KEY", KEY)
+            .env("INVETERATE_BASE_URL", self.sandbox.base_url())
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+}
+
 impl Running {
     /// Starts the binary with `args` against `world`'s sandbox and key.
     pub fn start(world: &World, args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
-            .env_clear()
-            .current_dir(world.dir.path())
-            .env("INVETERATE_API_KEY", KEY)
-            .env("INVETERATE_BASE_URL", world.sandbox.base_url())
-            .args(args)
-            .stdin(Stdio::null())
+        let mut child = world
+            .process(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
