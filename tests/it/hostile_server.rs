@@ -45,7 +45,7 @@ fn until(what: &str, done: impl Fn() -> bool) {
 fn a_re_run_after_sigkill_leaves_one_copy_whatever_the_ids() {
     let world = World::with_ids(
         Faults {
-            visibility_delay: Duration::from_millis(1500),
+            visibility_delay: Duration::from_millis(3000),
             ..Faults::default()
         },
         Ids::Random,
