@@ -43,9 +43,9 @@ pub struct GlobalArgs {
     /// Print only results and errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Seconds one request may take
-    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
+    /// Seconds one request may take (1 to 3600)
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u16).range(1..=3600))]
+    pub timeout: u16,
     /// Also trust the CA certificates in this PEM file (a corporate proxy's or private CA); verification stays on
     ///
     /// [env: SSL_CERT_FILE]
@@ -228,15 +228,15 @@ pub struct ApplyArgs {
     /// Apply even when a safety threshold trips (mass update/delete, empty manifest)
     #[arg(long)]
     pub force: bool,
-    /// Requests in flight per phase
+    /// Requests in flight per phase (1 to 64)
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
-    /// Merchants applied at once, each with up to --parallelism requests in flight
+    /// Merchants applied at once, each with up to --parallelism requests in flight (1 to 256)
     #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub merchant_parallelism: u16,
-    /// Seconds to wait for live to match the manifest after the calls
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
-    pub wait: u64,
+    /// Seconds to wait for live to match the manifest after the calls (0 to 3600)
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u16).range(0..=3600))]
+    pub wait: u16,
     /// Apply this saved plan (from `plan --out`) exactly; refused if live changed since (no -f)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "merchants", "shard"])]
     pub plan: Option<PathBuf>,
@@ -373,18 +373,21 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Seed of the fault-injection random generator: same seed, same faults
+    /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
+    #[arg(long, value_enum, default_value_t = crate::sandbox::Ids::Random, value_name = "KIND")]
+    pub ids: crate::sandbox::Ids,
+    /// Seed of the random generator of faults and ids (0 to 2^64-1): same seed, same faults and ids
     #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Fault injection")]
     pub seed: u64,
-    /// Delay every API request by MS milliseconds
+    /// Delay every API request by MS milliseconds (0 to 600000)
     #[arg(
         long,
         default_value_t = 0,
         value_name = "MS",
         help_heading = "Fault injection",
-        value_parser = clap::value_parser!(u64).range(0..=600_000)
+        value_parser = clap::value_parser!(u32).range(0..=600_000)
     )]
-    pub latency: u64,
+    pub latency: u32,
     /// Probability (0 to 1) of a 500 before any write: nothing happened
     #[arg(
         long,
@@ -421,7 +424,7 @@ pub struct SandboxArgs {
         value_parser = crate::sandbox::parse_probability
     )]
     pub lying_list_rate: f64,
-    /// Admit at most RPS requests per second (burst max(1, RPS)); others get 429 with Retry-After
+    /// Admit at most RPS requests per second (any number above 0; burst max(1, RPS)); others get 429 with Retry-After
     #[arg(
         long,
         value_name = "RPS",
@@ -429,15 +432,15 @@ pub struct SandboxArgs {
         value_parser = crate::sandbox::parse_rate_limit
     )]
     pub rate_limit: Option<f64>,
-    /// A created subscription appears in GET only MS milliseconds later
+    /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
     #[arg(
         long,
         default_value_t = 0,
         value_name = "MS",
         help_heading = "Fault injection",
-        value_parser = clap::value_parser!(u64).range(0..=600_000)
+        value_parser = clap::value_parser!(u32).range(0..=600_000)
     )]
-    pub visibility_delay: u64,
+    pub visibility_delay: u32,
 }
 
 /// `--format`: the renderers' [`Format`], spelled for the command line
@@ -460,5 +463,20 @@ impl ValueEnum for Format {
                 PossibleValue::new("markdown").help("For pull-request comments and `$GITHUB_STEP_SUMMARY`")
             }
         })
+    }
+}
+
+/// `sandbox --ids`, spelled for the command line (here, so that `sandbox`
+/// does not depend on clap).
+impl ValueEnum for crate::sandbox::Ids {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[crate::sandbox::Ids::Random, crate::sandbox::Ids::Sequential]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            crate::sandbox::Ids::Random => "random",
+            crate::sandbox::Ids::Sequential => "sequential",
+        }))
     }
 }

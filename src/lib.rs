@@ -31,6 +31,7 @@ pub mod sandbox;
 pub mod saved;
 pub mod secret;
 pub mod select;
+pub mod stop;
 pub mod topic;
 
 /// This build's version: the package version, and the git commit when

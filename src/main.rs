@@ -1,9 +1,10 @@
 //! The `invhooks` binary: parse, run, map the result to an exit code.
 
+use std::io::Write as _;
+
 use clap::Parser;
 use invhooks::{cli::Cli, commands, exit::Exit};
 
-#[allow(clippy::print_stderr, reason = "main is where the final error is reported")]
 fn main() -> std::process::ExitCode {
     commands::install_panic_hook();
     let cli = match Cli::try_parse() {
@@ -22,18 +23,21 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
-            eprint!(
-                "{}",
-                commands::report(&anyhow::Error::new(err).context("could not start the async runtime"))
-            );
+            report(&anyhow::Error::new(err).context("could not start the async runtime"));
             return Exit::Error.into();
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprint!("{}", commands::report(&err));
+            report(&err);
             Exit::Error.into()
         }
     }
+}
+
+/// The final error on stderr. A closed stderr (`… 2>&1 | head`) loses it
+/// and changes nothing else: the exit code is the run's own, never a panic.
+fn report(err: &anyhow::Error) {
+    let _ = std::io::stderr().write_all(commands::report(err).as_bytes());
 }

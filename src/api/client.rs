@@ -12,6 +12,7 @@ use url::Url;
 
 use super::{envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
 use crate::model::LiveSubscription;
+use crate::stop::Stop;
 
 /// Where log lines go (`-v`: requests, `-vv`: bodies); stderr in the CLI.
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
@@ -35,6 +36,9 @@ pub struct ClientOptions {
     /// Allow a plain-http base URL to a non-loopback host (a sandbox service
     /// container the user opted in to; see `commands::base_url`).
     pub insecure_http: bool,
+    /// The run's cancellation token: once requested, no request starts and
+    /// every backoff and pacing wait ends at once.
+    pub stop: Stop,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -46,6 +50,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("max_body", &self.max_body)
             .field("extra_roots", &self.extra_roots.len())
             .field("insecure_http", &self.insecure_http)
+            .field("stop", &self.stop.requested())
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +65,7 @@ impl Default for ClientOptions {
             max_body: MAX_BODY_BYTES,
             extra_roots: Vec::new(),
             insecure_http: false,
+            stop: Stop::default(),
         }
     }
 }

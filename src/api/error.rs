@@ -74,6 +74,17 @@ pub enum Failure {
     /// name, expired): verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
+    /// The run was interrupted (SIGINT, SIGTERM) before the request was
+    /// sent, or before it was sent again: `after` is what the attempt
+    /// before said, if there was one.
+    #[error(
+        "interrupted before the request was sent{}",
+        after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
+    )]
+    Interrupted {
+        /// The previous attempt's failure.
+        after: Option<Box<Failure>>,
+    },
     /// A 429 or 503 whose `Retry-After` asks for a longer wait than is
     /// left of the retry budget: the call fails at once (nothing happened).
     #[error(
@@ -105,14 +116,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// The request certainly had no effect and may be sent again as is:
-    /// no connection, 429, 503, or a 502/504 on an idempotent request.
+    /// The request may be sent again as is: it certainly had no effect (no
+    /// connection, 429), or repeating it does no harm (a 500, 502, 503 or
+    /// 504, a timeout or a dropped connection on GET or PUT). A 502, 503 or
+    /// 504 may come from a proxy that did forward the request, so on POST
+    /// or DELETE it is an unknown outcome, never retried blindly.
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,
             Failure::Status { status, .. } => match status.as_u16() {
-                429 | 503 => true,
-                500 | 502 | 504 => self.method.is_idempotent(),
+                429 => true,
+                500 | 502 | 503 | 504 => self.method.is_idempotent(),
                 _ => false,
             },
             Failure::Timeout(_) | Failure::Dropped(_) => self.method.is_idempotent(),
@@ -120,16 +134,32 @@ impl ApiError {
         }
     }
 
-    /// The write may or may not have taken effect (a 500, 502 or 504, a
-    /// timeout or a dropped connection on POST, PUT or DELETE, after any
+    /// The write may or may not have taken effect (a 500, 502, 503 or 504,
+    /// a timeout or a dropped connection on POST, PUT or DELETE, after any
     /// retries): the caller must re-read the live list before deciding.
+    /// An interrupted request is unknown when the attempt before it was.
     pub fn outcome_unknown(&self) -> bool {
-        self.method != Method::Get
-            && match &self.failure {
+        fn unknown(failure: &Failure) -> bool {
+            match failure {
                 Failure::Timeout(_) | Failure::Dropped(_) => true,
-                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 504),
+                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+                Failure::Interrupted { after } => after.as_deref().is_some_and(unknown),
                 _ => false,
             }
+        }
+        self.method != Method::Get && unknown(&self.failure)
+    }
+
+    /// The run was interrupted before this request was (re)sent.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self.failure, Failure::Interrupted { .. })
+    }
+
+    /// A 400 or 404: for a DELETE, the id may already be gone (the API
+    /// answers 400 "no subscription with id" to an id another deleter
+    /// removed), which only a fresh read can tell.
+    pub fn is_not_found(&self) -> bool {
+        matches!(&self.failure, Failure::Status { status, .. } if matches!(status.as_u16(), 400 | 404))
     }
 
     /// The server asked the client to slow down (429).

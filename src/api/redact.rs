@@ -158,6 +158,9 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
         Failure::Body(BodyError::Incomplete(text)) => Failure::Body(BodyError::Incomplete(s(text))),
         Failure::Redirect(text) => Failure::Redirect(s(text)),
         Failure::Tls(text) => Failure::Tls(s(text)),
+        Failure::Interrupted { after } => Failure::Interrupted {
+            after: after.map(|f| Box::new(scrub_failure(*f, secret))),
+        },
         other @ (Failure::Timeout(_) | Failure::TooLarge(_)) => other,
     }
 }

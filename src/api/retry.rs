@@ -263,6 +263,31 @@ mod tests {
         assert_eq!(wait(&policy, 1, 0, policy.max_elapsed, &err(502, None)), None);
     }
 
+    /// A 502, 503 or 504 on POST or DELETE may come from a proxy that
+    /// forwarded the request: never resent blindly, but an unknown outcome
+    /// for apply to resolve by reading. On GET and PUT it is retried.
+    #[test]
+    fn a_gateway_error_on_a_write_that_is_not_idempotent_is_an_unknown_outcome() {
+        let policy = RetryPolicy::default();
+        let once = Attempts {
+            failed: 1,
+            throttled: 0,
+        };
+        for status in [500, 502, 503, 504] {
+            for method in [Method::Post, Method::Delete, Method::Get, Method::Put] {
+                let mut e = err(status, None);
+                e.method = method;
+                let idempotent = method.is_idempotent();
+                assert_eq!(
+                    matches!(policy.next(once, Duration::ZERO, &e), Next::Wait(_)),
+                    idempotent,
+                    "{method} {status}"
+                );
+                assert_eq!(e.outcome_unknown(), method != Method::Get, "{method} {status}");
+            }
+        }
+    }
+
     #[test]
     fn client_errors_are_never_retried() {
         let policy = RetryPolicy::default();

@@ -16,11 +16,24 @@ use crate::secret::mask_url;
 
 impl Client {
     /// Sends with retries for failures that are safe to repeat.
+    /// Once the run's [`crate::stop::Stop`] is requested no attempt starts
+    /// and no wait goes on: [`Failure::Interrupted`].
     pub(super) async fn send(&self, method: Method, body: Option<&Body<'_>>) -> Result<Vec<u8>, ApiError> {
         let started = Instant::now();
         let mut attempts = retry::Attempts::default();
+        let mut last: Option<Failure> = None;
+        let stop = &self.options.stop;
         loop {
-            let permit = self.pacer.acquire().await;
+            let interrupted = |last: Option<Failure>| {
+                let after = last.map(Box::new);
+                self.error(method, Failure::Interrupted { after })
+            };
+            let Ok(permit) = stop.or(self.pacer.acquire()).await else {
+                return Err(interrupted(last));
+            };
+            if stop.requested() {
+                return Err(interrupted(last));
+            }
             let result = self.send_once(method, body).await;
             drop(permit);
             let err = match result {
@@ -53,7 +66,10 @@ impl Client {
                     self.pacer.limit()
                 ),
             );
-            tokio::time::sleep(delay).await;
+            last = Some(err.failure);
+            if stop.sleep(delay).await.is_err() {
+                return Err(interrupted(last));
+            }
         }
     }
 

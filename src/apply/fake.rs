@@ -1,7 +1,9 @@
 //! A fake [`Remote`] for tests: an in-memory model of one merchant's live
 //! state with scriptable faults, a visibility delay for creates and other
 //! writers, on tokio's clock (so tests run with paused time and are
-//! deterministic). It records every call.
+//! deterministic). It records every call. Its ids fall as they are made
+//! (`new_9999`, `new_9998`, …): the newest sorts first, so no rule that
+//! picks by id order can pass its tests.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -19,7 +21,7 @@ use crate::plan::Change;
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     subscriptions: BTreeMap<String, LiveSubscription>,
-    next_id: u64,
+    made: u64,
 }
 
 impl Model {
@@ -27,14 +29,15 @@ impl Model {
     pub fn new(live: &[LiveSubscription]) -> Self {
         Self {
             subscriptions: live.iter().map(|s| (s.id.clone(), s.clone())).collect(),
-            next_id: 1,
+            made: 0,
         }
     }
 
-    /// Adds a subscription with a fresh id (`new_0001`, …), returned.
+    /// Adds a subscription with a fresh id (`new_9999`, `new_9998`, …),
+    /// returned.
     pub fn create(&mut self, topic: &str, name: &str, url: &str) -> LiveSubscription {
-        let id = format!("new_{:04}", self.next_id);
-        self.next_id += 1;
+        self.made += 1;
+        let id = format!("new_{:04}", 10_000 - self.made);
         let sub = LiveSubscription {
             id: id.clone(),
             topic: topic.into(),
@@ -82,8 +85,9 @@ impl Model {
 pub enum Fault {
     /// Answer with this status, nothing written.
     Before(u16),
-    /// Write, then answer 500: the caller cannot know it happened.
-    After500,
+    /// Write, then answer this status (a 500, or a proxy's 503 after it
+    /// forwarded the request): the caller cannot know it happened.
+    After(u16),
     /// Write, then the connection drops.
     DropAfter,
     /// A list that cannot be trusted to be whole (a repeated id, a
@@ -225,7 +229,7 @@ impl Fake {
         let id = written.as_ref().ok().and_then(|(_, id)| id.clone());
         inner.calls.push(Call { method, id, at });
         match (written, fault) {
-            (_, Some(Fault::After500)) => Err(error(method, status_failure(500))),
+            (_, Some(Fault::After(status))) => Err(error(method, status_failure(status))),
             (_, Some(Fault::DropAfter)) => Err(error(method, Failure::Dropped("fake drop".into()))),
             (Ok((value, _)), _) => Ok(value),
             (Err(status), _) => Err(error(method, status_failure(status))),

@@ -19,8 +19,6 @@ mod tests;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -30,6 +28,7 @@ pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, V
 use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, MerchantPlan};
+pub use crate::stop::Stop;
 
 /// The four calls apply needs; [`Client`] is the real one, and
 /// `apply::fake` (tests) a scriptable in-memory one.
@@ -94,24 +93,6 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Asks a running apply to start no new call (an interrupt): calls in
-/// flight finish, unknown outcomes are resolved, the rest is reported
-/// `not started`. Cloned handles share one flag.
-#[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<AtomicBool>);
-
-impl Stop {
-    /// Starts no new call from now on.
-    pub fn request(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether a stop was requested.
-    pub fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 /// Applies `plan` (computed from `initial` live state) for one merchant.
 /// `progress` is called as each change finishes.
 pub async fn apply<R: Remote>(
@@ -171,14 +152,7 @@ pub async fn apply_until<R: Remote>(
         let known = &ids.initial;
         let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let executed = if stop.requested() {
-                    resolve::Executed {
-                        outcome: Outcome::NotStarted,
-                        created: None,
-                    }
-                } else {
-                    resolve::execute(remote, change, known, options).await
-                };
+                let executed = resolve::execute(remote, change, known, options, stop).await;
                 let report = ChangeReport {
                     change: change.clone(),
                     outcome: executed.outcome,
@@ -192,7 +166,7 @@ pub async fn apply_until<R: Remote>(
         for (index, report, created) in results {
             // Not started is no failure: after an interrupt the deletes are
             // not started either (`Stop`), not skipped for a failure.
-            failed |= !matches!(report.outcome, Outcome::Done | Outcome::NotStarted);
+            failed |= !(report.outcome.is_done() || report.outcome == Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
                 (Change::Create { after }, Some(id), _) => {
                     ids.sent.insert(id.clone(), after);
@@ -211,7 +185,8 @@ pub async fn apply_until<R: Remote>(
     let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
 
     // A run that will not converge reads once, or, when it created
-    // something, until its creates show (README "What apply promises").
+    // something, until its creates show (README "What apply promises");
+    // an interrupted one reads nothing (`verify` ends at the stop).
     let (until, wait) = match (
         failed || stop.requested(),
         ids.created.is_empty() && ids.unclaimed.is_empty(),
@@ -221,7 +196,7 @@ pub async fn apply_until<R: Remote>(
         (true, true) => (verify::Until::OwnCreatesShow, Duration::ZERO),
     };
     let (verification, cleaned_up) =
-        verify::verify(remote, manifest, &mut ids, until, wait, options.poll).await;
+        verify::verify(remote, manifest, &mut ids, until, wait, options.poll, stop).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports,
@@ -229,6 +204,11 @@ pub async fn apply_until<R: Remote>(
         verification,
         interrupted: stop.requested(),
     }
+}
+
+/// `wait` from now, bounded (a day at most) so that no value overflows.
+fn deadline(wait: Duration) -> tokio::time::Instant {
+    tokio::time::Instant::now() + wait.min(Duration::from_secs(86_400))
 }
 
 /// The report of a delete not attempted because a create or update failed.

@@ -9,6 +9,12 @@ pub enum Outcome {
     /// The call succeeded (or, after an unknown outcome, the live list shows
     /// it took effect).
     Done,
+    /// A delete answered 400 or 404 for an id that a fresh read no longer
+    /// lists: someone else deleted it first. Done, as the plan wanted.
+    AlreadyGone {
+        /// `already gone:` and what the DELETE was answered.
+        reason: String,
+    },
     /// The call failed; `reason` is the error.
     Failed {
         /// Why.
@@ -32,21 +38,28 @@ impl Outcome {
         Self::WORDS[self.index()]
     }
 
+    /// Whether the change is done (already gone included).
+    pub fn is_done(&self) -> bool {
+        self.index() == 0
+    }
+
     /// Position in [`Outcome::WORDS`].
     pub fn index(&self) -> usize {
         match self {
-            Outcome::Done => 0,
+            Outcome::Done | Outcome::AlreadyGone { .. } => 0,
             Outcome::Failed { .. } => 1,
             Outcome::Skipped { .. } => 2,
             Outcome::NotStarted => 3,
         }
     }
 
-    /// Why it failed or was skipped.
+    /// Why it failed or was skipped, or how a delete was already gone.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Done | Outcome::NotStarted => None,
-            Outcome::Failed { reason } | Outcome::Skipped { reason } => Some(reason),
+            Outcome::AlreadyGone { reason } | Outcome::Failed { reason } | Outcome::Skipped { reason } => {
+                Some(reason)
+            }
         }
     }
 }
@@ -132,7 +145,7 @@ impl MerchantReport {
     /// interrupt cut the run short.
     pub fn succeeded(&self) -> bool {
         !self.interrupted
-            && self.changes.iter().all(|c| c.outcome == Outcome::Done)
+            && self.changes.iter().all(|c| c.outcome.is_done())
             && matches!(self.verification, Verification::Converged)
     }
 

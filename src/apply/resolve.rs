@@ -1,7 +1,9 @@
 //! One call of a plan, and what to do when its outcome is unknown (a 500,
-//! a timeout, a dropped connection on a write): re-read the live list to
-//! learn whether it happened before sending it again, so a create is never
-//! sent twice and a change that happened is never reported as failed.
+//! 502, 503 or 504, a timeout, a dropped connection on a write): re-read
+//! the live list to learn whether it happened before sending it again, so a
+//! create is never sent twice and a change that happened is never reported
+//! as failed. A DELETE answered 400 or 404 is read for too: an id a fresh
+//! read no longer lists is `done (already gone)`.
 //!
 //! A create is eventually consistent (201): one whose outcome is unknown
 //! is looked for until `wait` has passed since the failed call, and only
@@ -12,7 +14,7 @@ use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::{ApplyOptions, Outcome, Remote};
+use super::{ApplyOptions, Outcome, Remote, Stop};
 use crate::api::ApiError;
 use crate::model::LiveSubscription;
 use crate::plan::Change;
@@ -27,17 +29,28 @@ pub(super) struct Executed {
     pub created: Option<String>,
 }
 
+/// What a change whose outcome is unknown says when an interrupt came
+/// before it could be checked: no request starts after one.
+const UNCHECKED: &str =
+    "interrupted before the outcome could be checked; `invhooks plan` shows whether it happened";
+
 /// Makes `change`'s call, resolving unknown outcomes by reading the list
 /// (at most `max_resolutions` times) before repeating it. `known` holds
 /// the ids that were live before the run: never taken for this run's.
+/// Once `stop` is requested no call or read starts: what did not start,
+/// or certainly had no effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
     remote: &R,
     change: &Change,
     known: &HashSet<&str>,
     options: ApplyOptions,
+    stop: &Stop,
 ) -> Executed {
     let mut resolutions = 0;
     loop {
+        if stop.requested() {
+            return not_started();
+        }
         let result = match change {
             Change::Create { after } => {
                 remote
@@ -54,10 +67,25 @@ pub(super) async fn execute<R: Remote>(
             Ok(created) => return done(created),
             Err(err) => err,
         };
-        if !err.outcome_unknown() {
+        if err.is_interrupted() && !err.outcome_unknown() {
+            return not_started();
+        }
+        // A DELETE answered 400 or 404 may have raced another deleter: a
+        // fresh read tells (README "What apply promises"). Never resent.
+        let gone = matches!(change, Change::Delete { .. }) && err.is_not_found();
+        if !err.outcome_unknown() && !gone {
             return failed(err.to_string());
         }
-        match took_effect(remote, change, known, options).await {
+        match took_effect(remote, change, known, options, stop).await {
+            Ok(None) | Err(_) if stop.requested() => return failed(format!("{err}; {UNCHECKED}")),
+            Ok(Some(_)) if gone => {
+                let reason = format!("already gone: {err}; a fresh read no longer lists it");
+                return Executed {
+                    outcome: Outcome::AlreadyGone { reason },
+                    created: None,
+                };
+            }
+            Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
             Ok(Some(created)) => return done(created),
             Ok(None) if resolutions < options.max_resolutions => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),
@@ -75,6 +103,13 @@ fn done(created: Option<String>) -> Executed {
     }
 }
 
+fn not_started() -> Executed {
+    Executed {
+        outcome: Outcome::NotStarted,
+        created: None,
+    }
+}
+
 fn failed(reason: String) -> Executed {
     Executed {
         outcome: Outcome::Failed { reason },
@@ -86,15 +121,20 @@ fn failed(reason: String) -> Executed {
 /// `Some(id)` if so (the new subscription's id for a create). A create is
 /// looked for until `options.wait` has passed; an update or delete (200 is
 /// immediate) in the first list read. A read that fails is repeated until
-/// `options.wait` has passed; its error is returned only then.
+/// `options.wait` has passed; its error is returned only then. A stop
+/// ends it at once: `Ok(None)`, no read started.
 async fn took_effect<R: Remote>(
     remote: &R,
     change: &Change,
     known: &HashSet<&str>,
     options: ApplyOptions,
+    stop: &Stop,
 ) -> Result<Option<Option<String>>, ApiError> {
-    let deadline = Instant::now() + options.wait;
+    let deadline = super::deadline(options.wait);
     loop {
+        if stop.requested() {
+            return Ok(None);
+        }
         match remote.list().await {
             Ok(live) => {
                 if let Some(found) = shows(change, &live, known) {
@@ -110,12 +150,12 @@ async fn took_effect<R: Remote>(
             Err(err) if Instant::now() >= deadline => return Err(err),
             Err(_) => {}
         }
-        tokio::time::sleep(
-            options
-                .poll
-                .min(deadline.saturating_duration_since(Instant::now())),
-        )
-        .await;
+        let pause = options
+            .poll
+            .min(deadline.saturating_duration_since(Instant::now()));
+        if stop.sleep(pause).await.is_err() {
+            return Ok(None);
+        }
     }
 }
 

@@ -75,7 +75,7 @@ async fn no_delete_after_a_failed_create() {
 async fn an_unknown_outcome_that_happened_is_done_and_not_sent_again() {
     let fake = Fake::new(&[]);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Post, &[Fault::After(500)]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(fake.count(Method::Post), 1);
@@ -115,7 +115,7 @@ async fn an_untrusted_list_while_resolving_is_read_again() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Post, &[Fault::After(500)]);
     fake.script(Method::Get, &[Fault::Untrusted, Fault::Untrusted]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
@@ -132,7 +132,7 @@ async fn an_untrusted_list_while_resolving_is_read_again() {
 
     // Untrusted until `wait` has passed: failed, never sent again.
     let fake = Fake::new(&[]);
-    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Post, &[Fault::After(500)]);
     fake.script(Method::Get, &[Fault::Untrusted; 200]);
     let mut short = options();
     short.wait = Duration::from_secs(2);
@@ -171,7 +171,8 @@ async fn verification_reads_again_after_an_untrusted_list() {
 
 /// Interrupted before the first call: every change is `not started`,
 /// the deletes too (before, they read `skipped` because "a create or
-/// update failed", when none had); verification reads once.
+/// update failed", when none had); no request at all, verification
+/// included.
 #[tokio::test(start_paused = true)]
 async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
     let (fake, m) = mixed();
@@ -183,15 +184,17 @@ async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
     let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
     assert_eq!(outcomes, ["not started"; 3]);
     assert!(report.interrupted && !report.succeeded());
-    assert_eq!(fake.calls().len(), 1, "one verification read, no write");
+    assert_eq!(fake.calls().len(), 0, "no request after the stop");
     assert_eq!(fake.state(), initial);
+    assert!(matches!(report.verification, Verification::Unknown { .. }));
 }
 
-/// Interrupted after a create, not yet visible: the run reads until it
-/// shows before it reports, so a re-run right away plans with it instead
-/// of creating it again (before, it read once and a re-run made a copy).
+/// Interrupted after a create, not yet visible: no request starts after
+/// the stop, verification included, so the report comes at once (before,
+/// it read until the create showed, up to `--wait`). A re-run right away
+/// creates it again and removes its own copy once the older one shows.
 #[tokio::test(start_paused = true)]
-async fn an_interrupted_run_waits_for_its_creates_to_show() {
+async fn an_interrupted_run_reports_at_once_and_a_re_run_keeps_one_copy() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(2);
     let m = manifest(vec![
@@ -207,17 +210,72 @@ async fn an_interrupted_run_waits_for_its_creates_to_show() {
     let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
     assert_eq!(outcomes, ["done", "not started"]);
     assert!(report.interrupted);
+    assert_eq!(started.elapsed(), Duration::ZERO, "no wait after the stop");
+    assert_eq!(fake.calls().len(), 1, "the one POST, nothing after the stop");
+
+    let live = fake.list().await.unwrap();
+    let again = diff(&m, &live);
+    assert_eq!(again.changes.len(), 2, "the create is not visible yet");
+    let report = apply(&fake, &m, &again, &live, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
+    assert_eq!(fake.state().len(), 2);
+}
+
+/// A stop ends every wait of the run at once and starts no request:
+/// resolving a create (looked for until `wait`), and verification.
+#[tokio::test(start_paused = true)]
+async fn a_stop_ends_resolution_and_verification_waits_at_once() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(20);
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    fake.script(Method::Post, &[Fault::After(500)]);
+    let plan = diff(&m, &[]);
+    let stop = Stop::default();
+    let started = tokio::time::Instant::now();
+    let (report, ()) = tokio::join!(
+        apply_until(&fake, &m, &plan, &[], options(), &stop, &|_| {}),
+        async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            stop.request();
+        }
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(3), "ended at the stop");
+    let reason = report.changes[0].outcome.reason().unwrap_or_default();
     assert!(
-        started.elapsed() >= Duration::from_secs(2),
-        "it waited for the create to show"
+        reason.contains("interrupted before the outcome could be checked"),
+        "{reason}"
     );
-    assert!(started.elapsed() < Duration::from_secs(4), "and no longer");
-    let again = diff(&m, &fake.list().await.unwrap());
-    assert_eq!(
-        again.changes.len(),
-        1,
-        "only the change not started is left: {again:?}"
+    let reads = fake.count(Method::Get);
+    assert!(
+        fake.calls().iter().all(|c| c.at <= Duration::from_secs(3)),
+        "no request after the stop: {:?}",
+        fake.calls()
     );
+    assert!(reads >= 1);
+
+    // Verification waiting for a create to show, stopped.
+    let fake = {
+        let mut fake = Fake::new(&[]);
+        fake.visibility = Duration::from_secs(20);
+        fake
+    };
+    let stop = Stop::default();
+    let started = tokio::time::Instant::now();
+    let (report, ()) = tokio::join!(
+        apply_until(&fake, &m, &plan, &[], options(), &stop, &|_| {}),
+        async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            stop.request();
+        }
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert!(report.changes[0].outcome.is_done());
+    assert!(
+        matches!(report.verification, Verification::NotConverged { .. }),
+        "what the last read showed: {report:?}"
+    );
+    assert!(fake.calls().iter().all(|c| c.at <= Duration::from_secs(2)));
 }
 
 #[tokio::test(start_paused = true)]
@@ -244,7 +302,7 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.create(T, "crm", "https://a/").await.unwrap();
+    let older = fake.create(T, "crm", "https://a/").await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let live = fake.list().await.unwrap();
     let plan = diff(&m, &live);
@@ -254,7 +312,72 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
     let left = fake.state();
     assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!(left[0].id, "new_0001", "the older copy is kept");
+    assert_eq!(left[0].id, older, "the older copy is kept");
+    assert!(
+        *left[0].id > *report.cleaned_up[0].id().unwrap(),
+        "whatever the ids: the removed copy sorts first"
+    );
+}
+
+/// A killed run (SIGKILL: it could not wait) left creates not yet
+/// visible; the re-run plans them again. Whatever the ids, the re-run
+/// removes its own copies and keeps the killed run's, and leaves exactly
+/// one of each (before, verification kept "the lowest id", often its own,
+/// and the killed run's copy stayed beside it).
+#[tokio::test(start_paused = true)]
+async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
+    let mut fake = Fake::new(&[]);
+    fake.visibility = Duration::from_secs(2);
+    let names: Vec<String> = (0..8).map(|i| format!("n{i}")).collect();
+    let m = manifest(names.iter().map(|n| desired(T, n, "https://a/")).collect());
+    let mut killed = Vec::new();
+    for n in &names[..5] {
+        killed.push(fake.create(T, n, "https://a/").await.unwrap().unwrap());
+    }
+    let live = fake.list().await.unwrap();
+    let plan = diff(&m, &live);
+    assert_eq!(
+        plan.changes.len(),
+        8,
+        "the killed run's creates are not visible yet"
+    );
+    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.cleaned_up.len(), 5, "{report:?}");
+    let left = fake.state();
+    assert_eq!(left.len(), 8, "{left:?}");
+    for id in &killed {
+        assert!(left.iter().any(|s| &s.id == id), "the killed run's {id} is kept");
+    }
+}
+
+/// Which copies are this run's surplus: decided by whose they are, for
+/// ids in either order. Two of its own and another writer's with other
+/// values: one of its own goes. Another copy with the declared values:
+/// all of its own go. Never another's.
+#[test]
+fn the_surplus_is_chosen_by_owner_never_by_id_order() {
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    for (mine, theirs) in [(["a1", "a2"], "z9"), (["z1", "z2"], "a9")] {
+        let ids = verify::Ids {
+            initial: std::collections::HashSet::new(),
+            created: mine.iter().map(|id| (*id).to_owned()).collect(),
+            unclaimed: Vec::new(),
+            sent: std::collections::HashMap::new(),
+        };
+        let surplus = |their_url: &str| -> Vec<String> {
+            let mut listed: Vec<LiveSubscription> =
+                mine.iter().map(|id| live(id, T, "crm", "https://a/")).collect();
+            listed.push(live(theirs, T, "crm", their_url));
+            ids.surplus(&m, &listed).iter().map(|s| s.id.clone()).collect()
+        };
+        let one = surplus("https://theirs/");
+        assert_eq!(one.len(), 1, "{one:?}");
+        assert!(mine.contains(&one[0].as_str()), "{one:?}");
+        let mut all = surplus("https://a/");
+        all.sort();
+        assert_eq!(all, mine, "another copy with the declared values stays");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -309,7 +432,7 @@ async fn a_slow_create_with_an_unknown_outcome_is_not_sent_again() {
     // looking for it until --wait passes finds it; no second POST.
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(3);
-    fake.script(Method::Post, &[Fault::After500]);
+    fake.script(Method::Post, &[Fault::After(500)]);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
@@ -424,4 +547,95 @@ async fn a_server_that_rewrites_values_is_named_instead_of_waited_for() {
     );
     assert!(report.cleaned_up.is_empty());
     assert_eq!(fake.state().len(), 1, "the stored copy is not deleted");
+}
+
+/// A POST answered 502, 503 or 504 by a proxy that did forward it is an
+/// unknown outcome: read before anything is resent, so one copy (before,
+/// a 503 was retried blindly: two copies). One that did not happen is
+/// sent again once `wait` has passed.
+#[tokio::test(start_paused = true)]
+async fn a_post_answered_502_503_or_504_is_read_for_before_a_resend() {
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    for status in [502, 503, 504] {
+        let fake = Fake::new(&[]);
+        fake.script(Method::Post, &[Fault::After(status)]);
+        let report = run(&fake, &m, options()).await;
+        assert!(report.succeeded(), "{status}: {report:?}");
+        assert_eq!(fake.count(Method::Post), 1, "{status}");
+        assert_eq!(fake.state().len(), 1, "{status}");
+
+        let fake = Fake::new(&[]);
+        fake.script(Method::Post, &[Fault::Before(status)]);
+        let report = run(&fake, &m, options()).await;
+        assert!(report.succeeded(), "{status}: {report:?}");
+        assert_eq!(fake.count(Method::Post), 2, "{status}");
+        assert_eq!(fake.state().len(), 1, "{status}");
+    }
+}
+
+/// A DELETE that races another deleter: the API answers 400 "no
+/// subscription with id"; a fresh read no longer lists it, so it is done
+/// (already gone) and the run succeeds (before: failed, exit 1, and a
+/// report saying both "converged" and "re-run to converge"). A 400 for an
+/// id still listed stays failed, and is not sent again.
+#[tokio::test(start_paused = true)]
+async fn a_delete_of_an_id_already_gone_is_done() {
+    let fake = Fake::new(&[live("wh_1", T, "old", "https://a/")]);
+    let initial = fake.state();
+    let m = manifest(vec![]);
+    let plan = diff(&m, &initial);
+    fake.other_writer(|model| model.delete("wh_1"));
+    let report = apply(&fake, &m, &plan, &initial, options(), &|_| {}).await;
+    assert!(report.succeeded(), "{report:?}");
+    let outcome = &report.changes[0].outcome;
+    assert!(
+        matches!(outcome, Outcome::AlreadyGone { .. }) && outcome.as_str() == "done",
+        "{outcome:?}"
+    );
+    assert!(
+        outcome.reason().unwrap().starts_with("already gone: "),
+        "{outcome:?}"
+    );
+
+    for status in [400, 404] {
+        let fake = Fake::new(&[live("wh_1", T, "old", "https://a/")]);
+        fake.script(Method::Delete, &[Fault::Before(status)]);
+        let report = run(&fake, &m, options()).await;
+        let reason = report.changes[0].outcome.reason().unwrap_or_default();
+        assert!(reason.contains("a fresh read still lists it"), "{report:?}");
+        assert_eq!(fake.count(Method::Delete), 1);
+        assert!(!report.succeeded());
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever the options (a wait of up to 2^64 s, any parallelism), a
+    /// run never panics: every deadline saturates (issue 19, finding 9).
+    #[test]
+    fn any_options_are_safe(
+        wait in proptest::prelude::any::<u64>(),
+        nanos in 0u32..1_000_000_000,
+        parallelism in proptest::prelude::any::<usize>(),
+        poll in 1u64..100_000,
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let report = runtime.block_on(async {
+            let (mut fake, m) = mixed();
+            fake.visibility = Duration::from_millis(poll);
+            let options = ApplyOptions {
+                parallelism,
+                wait: Duration::new(wait, nanos),
+                poll: Duration::from_millis(poll),
+                max_resolutions: 3,
+            };
+            run(&fake, &m, options).await
+        });
+        proptest::prop_assert!(report.changes.iter().all(|c| c.outcome.is_done()), "{report:?}");
+    }
 }

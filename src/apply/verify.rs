@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{Remote, Rewrite, Verification};
+use super::{Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
@@ -55,6 +55,46 @@ impl Ids<'_> {
             })
     }
 
+    /// This run's own copies to remove from `live`, decided by whose they
+    /// are, never by id order (README "What apply promises"): where a
+    /// declared key is listed more than once and some copies are this
+    /// run's, all of them when another copy (an interrupted run's, another
+    /// writer's, one there before) has the declared values, else all but
+    /// one. Other copies are never among them.
+    pub(super) fn surplus<'l>(
+        &self,
+        manifest: &MerchantManifest,
+        live: &'l [LiveSubscription],
+    ) -> Vec<&'l LiveSubscription> {
+        let ours = |s: &LiveSubscription| self.created.contains(&s.id);
+        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = live
+            .iter()
+            .filter(|s| ours(s))
+            .map(|s| ((s.topic.as_str(), s.name.as_str()), Vec::new()))
+            .collect();
+        for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
+            if let Some(same) = copies.get_mut(&(s.topic.as_str(), s.name.as_str())) {
+                same.push(s);
+            }
+        }
+        let mut surplus = Vec::new();
+        for want in &manifest.subscriptions {
+            let Some(same) = copies.remove(&(want.topic.as_str(), want.name.as_str())) else {
+                continue;
+            };
+            let equal = |s: &&LiveSubscription| s.name == want.name && s.callback_url == want.callback_url;
+            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.into_iter().partition(|s| ours(s));
+            if !theirs.iter().any(equal) {
+                // Keep one of this run's own: one with the declared values
+                // if any (which one among equals is only a tie-break).
+                mine.sort_by_key(|s| (!equal(s), &s.id));
+                mine.remove(0);
+            }
+            surplus.extend(mine);
+        }
+        surplus
+    }
+
     /// A live id neither there before nor made by this run.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
@@ -100,10 +140,14 @@ pub(super) enum Until {
     OwnCreatesShow,
 }
 
+/// What verification says when an interrupt came before its first read.
+const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
+
 /// Re-reads until live matches the manifest, this run's creates included,
 /// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
 /// another writer's. A read that fails is repeated too: `Unknown` only
-/// when the last read before the deadline failed.
+/// when the last read before the deadline failed. A stop ends it at once,
+/// no request started: what the last read showed, else `Unknown`.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -111,10 +155,16 @@ pub(super) async fn verify<R: Remote>(
     until: Until,
     wait: Duration,
     poll: Duration,
+    stop: &Stop,
 ) -> (Verification, Vec<Change>) {
-    let deadline = tokio::time::Instant::now() + wait;
+    let deadline = super::deadline(wait);
     let mut cleaned = Vec::new();
+    let mut last = None;
     loop {
+        if stop.requested() {
+            let reason = INTERRUPTED.to_owned();
+            return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
+        }
         let live = match remote.list().await {
             Ok(live) => live,
             Err(err) if tokio::time::Instant::now() >= deadline => {
@@ -123,29 +173,39 @@ pub(super) async fn verify<R: Remote>(
             }
             // An unreadable or untrusted list ends no wait: read again.
             Err(_) => {
-                tokio::time::sleep(poll).await;
+                let _ = stop.sleep(poll).await;
                 continue;
             }
         };
         ids.claim(&live);
-        let remaining = plan::diff(manifest, &live).changes;
-        for extra in remaining.iter().filter(|c| c.is_duplicate()) {
-            let Some(id) = extra.id().filter(|id| ids.created.contains(*id)) else {
+        for extra in ids.surplus(manifest, &live) {
+            if stop.requested() {
+                break;
+            }
+            if cleaned.iter().any(|c: &Change| c.id() == Some(extra.id.as_str())) {
                 continue;
-            };
-            if remote.delete(id, extra.topic()).await.is_ok() {
-                cleaned.push(extra.clone());
+            }
+            if remote.delete(&extra.id, &extra.topic).await.is_ok() {
+                cleaned.push(Change::Delete {
+                    id: extra.id.clone(),
+                    before: extra.into(),
+                    duplicate: true,
+                });
             }
         }
-        let remaining: Vec<Change> = remaining
-            .into_iter()
-            .filter(|c| !(c.is_duplicate() && c.id().is_some_and(|id| ids.created.contains(id))))
+        // The plan that remains once this run's extra copies are gone.
+        let kept: Vec<LiveSubscription> = live
+            .iter()
+            .filter(|s| !cleaned.iter().any(|c| c.id() == Some(s.id.as_str())))
+            .cloned()
             .collect();
+        let remaining = plan::diff(manifest, &kept).changes;
         // Not converged before this run's own creates show: until then an
         // older copy (an interrupted run's create, not yet visible when
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
-        let settled = ids.settled(&live, &cleaned) || tokio::time::Instant::now() >= deadline;
+        let late = tokio::time::Instant::now() >= deadline;
+        let settled = ids.settled(&live, &cleaned) || late;
         if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
             return (Verification::Converged, cleaned);
         }
@@ -168,15 +228,16 @@ pub(super) async fn verify<R: Remote>(
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
         let enough = until == Until::OwnCreatesShow && settled;
-        if stuck || enough || tokio::time::Instant::now() >= deadline {
-            let verification = Verification::NotConverged {
-                remaining,
-                foreign,
-                rewrites,
-            };
+        let verification = Verification::NotConverged {
+            remaining,
+            foreign,
+            rewrites,
+        };
+        if stuck || enough || late {
             return (verification, cleaned);
         }
-        tokio::time::sleep(poll).await;
+        last = Some(verification);
+        let _ = stop.sleep(poll).await;
     }
 }
 

@@ -4,6 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::Duration;
 
+use anyhow::Context as _;
+
 use super::fetch::{fetch, plan_targets};
 use super::saved::{self, Prepared};
 use super::{Context, Target};
@@ -12,36 +14,27 @@ use futures_util::stream::{self, StreamExt};
 
 use super::context::Sink;
 use super::interrupts;
-use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
 use crate::plan::{MerchantPlan, Plan};
 use crate::render::markdown::{self, ApplyResult};
 use crate::render::{report, text, Format};
 
-/// Runs `apply`.
+/// What an interrupt before the first call prints (exit 1).
+const CANCELLED: &str = "apply cancelled; nothing was changed";
+
+/// Runs `apply`. An interrupt before the calls (while live state is read,
+/// at the prompt) cancels it: nothing changed, exit 1.
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
-    let (targets, plan) = match &args.plan {
-        // A saved plan: its changes exactly, or a refusal if live moved.
-        Some(path) => match saved::load(ctx, path).await? {
-            Prepared::Ready { targets, plan } => (targets, plan),
-            Prepared::Refused(reasons) => {
-                for reason in &reasons {
-                    ctx.warn(reason);
-                }
-                let empty = Plan {
-                    merchants: Vec::new(),
-                };
-                step_summary(ctx, &args, &empty, ApplyResult::Refused(&reasons));
-                return Ok(Exit::Refused);
-            }
-        },
-        None => {
-            let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-            let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
-            let plan = plan_targets(ctx, &targets);
-            (targets, plan)
-        }
+    let watch = interrupts::watch(ctx).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let prepared = prepare(ctx, &args).await;
+    if ctx.stop.requested() {
+        ctx.warn(CANCELLED);
+        return Ok(Exit::Error);
+    }
+    let Some((targets, plan)) = prepared? else {
+        return Ok(Exit::Refused);
     };
     let shown = text::render(&plan, text::TextOptions { color: ctx.color });
     match args.format {
@@ -80,14 +73,15 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
             r.merchant, r.reason
         ));
     }
-    if ask && !confirm()? {
-        ctx.warn("apply cancelled; nothing was changed");
+    if (ask && !confirm(ctx).await?) || ctx.stop.requested() {
+        ctx.warn(CANCELLED);
         return Ok(Exit::Error);
     }
+    watch.notice(interrupts::WHILE_APPLYING);
 
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
-        wait: Duration::from_secs(args.wait),
+        wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
     let held: Vec<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
@@ -117,6 +111,33 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     })
 }
 
+/// The targets and the plan: a saved plan's (`None` when it is refused:
+/// said, exit 3), or the manifests' against live state.
+async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
+    Ok(match &args.plan {
+        // A saved plan: its changes exactly, or a refusal if live moved.
+        Some(path) => match saved::load(ctx, path).await? {
+            Prepared::Ready { targets, plan } => Some((targets, plan)),
+            Prepared::Refused(reasons) => {
+                for reason in &reasons {
+                    ctx.warn(reason);
+                }
+                let empty = Plan {
+                    merchants: Vec::new(),
+                };
+                step_summary(ctx, args, &empty, ApplyResult::Refused(&reasons));
+                None
+            }
+        },
+        None => {
+            let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
+            let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
+            let plan = plan_targets(ctx, &targets);
+            Some((targets, plan))
+        }
+    })
+}
+
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.
 fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResult<'_>) {
     ctx.step_summary(args.no_step_summary, || {
@@ -125,9 +146,8 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
 }
 
 /// Applies each merchant's part of `plan` but `held`'s, up to `merchants`
-/// merchants at once, reporting progress on stderr; an interrupt (SIGINT, SIGTERM)
-/// starts no new call, and a second one exits at once (130). Reports come
-/// back in plan order.
+/// merchants at once, reporting progress on stderr; once `ctx.stop` is
+/// requested (an interrupt) no call starts. Reports come back in plan order.
 pub(super) async fn execute(
     ctx: &Context,
     targets: &[Target],
@@ -144,12 +164,11 @@ pub(super) async fn execute(
         .filter(|m| !m.changes.is_empty() && !held.contains(m.merchant.as_str()))
         .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
         .collect();
-    let stop = Stop::default();
-    let _signals = interrupts::watch(ctx.clone(), stop.clone());
+    let stop = &ctx.stop;
     let progress = Progress::new(ctx, &work);
     let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
         .map(|(i, (target, merchant_plan))| {
-            let (stop, progress) = (&stop, &progress);
+            let progress = &progress;
             async move {
                 let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
                 let report = apply::apply_until(
@@ -203,7 +222,7 @@ impl<'a> Progress<'a> {
                 if self.per_change {
                     bar.inc(1);
                 }
-                if r.outcome != apply::Outcome::Done {
+                if !r.outcome.is_done() {
                     let _ = self.ctx.emit(Sink::Bar(bar), &line);
                 }
             }
@@ -224,12 +243,26 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// Asks for `yes` on the terminal.
-fn confirm() -> anyhow::Result<bool> {
-    let mut stderr = std::io::stderr().lock();
-    write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
-    stderr.flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
+/// Asks for `yes` on the terminal; an interrupt (Ctrl-C) is a no. The
+/// answer is read on a thread of its own, which an interrupt leaves
+/// behind (the process exits), so the prompt never holds the run.
+async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
+    {
+        let mut stderr = std::io::stderr().lock();
+        write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
+        stderr.flush()?;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let _ = tx.send(std::io::stdin().read_line(&mut answer).map(|_| answer));
+    });
+    match ctx.stop.or(rx).await {
+        Ok(Ok(answer)) => Ok(answer?.trim() == "yes"),
+        Ok(Err(_)) => Ok(false),
+        Err(_) => {
+            let _ = ctx.emit(Sink::Stderr, "\n");
+            Ok(false)
+        }
+    }
 }

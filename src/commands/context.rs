@@ -14,6 +14,7 @@ use crate::api::{self, ApiKey, Client, ClientOptions, Http};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
+use crate::stop::Stop;
 
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
@@ -40,6 +41,9 @@ pub struct Context {
     pub insecure_sandbox: bool,
     /// The policy (`--policy`, `INVHOOKS_POLICY`), read and checked once.
     pub policy: Option<Policy>,
+    /// The run's one cancellation token (an interrupt), shared by every
+    /// clone, every client and `apply`.
+    pub stop: Stop,
     /// The one HTTP pool, shared by every merchant and every clone.
     http: std::sync::Arc<std::sync::OnceLock<Http>>,
 }
@@ -67,7 +71,7 @@ impl Context {
         Ok(Self {
             insecure_sandbox: base.insecure.is_some(),
             base_url: base.url,
-            timeout: Duration::from_secs(g.timeout),
+            timeout: Duration::from_secs(u64::from(g.timeout)),
             verbosity: g.verbose,
             quiet: g.quiet,
             color,
@@ -79,6 +83,7 @@ impl Context {
                 .filter(|p| !p.as_os_str().is_empty()),
             stderr_tty: std::io::stderr().is_terminal(),
             policy: policy_file(cli).map(read_policy).transpose()?,
+            stop: Stop::default(),
             http: std::sync::Arc::default(),
         })
     }
@@ -173,6 +178,7 @@ impl Context {
                 None => Vec::new(),
             },
             insecure_http: self.insecure_sandbox,
+            stop: self.stop.clone(),
             ..ClientOptions::default()
         };
         let http = Http::new(&self.base_url, options)?;

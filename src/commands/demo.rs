@@ -30,6 +30,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let config = SandboxConfig {
         api_keys: vec![DEMO_KEY.into()],
+        // Readable ids: the demo is read by people.
+        ids: crate::sandbox::Ids::Sequential,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(listen, config).await?;

@@ -1,56 +1,103 @@
 //! SIGINT and SIGTERM during `apply` (CI runners send SIGTERM when a job is
-//! cancelled): the first asks apply to start no new call and finish what is
-//! in flight, then report; the second exits at once with 130.
+//! cancelled): the first requests the run's [`crate::stop::Stop`] (no
+//! request starts, every wait ends, then the report), the second exits at
+//! once with 130.
+//!
+//! The handlers are registered before [`watch`] returns, and the same ones
+//! serve the second signal: no signal is lost between registering and
+//! listening, or between the first signal and the second.
 
-use crate::apply::Stop;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Context;
 
 /// Exit code after a second interrupt (128 + SIGINT), as shells use.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
+/// What the first interrupt prints while the calls run.
+pub const WHILE_APPLYING: &str = "interrupted: starting no new calls; finishing the calls in flight \
+     (each bounded by --timeout), then the report. Interrupt again to exit at once";
+
 /// Watches for interrupts until dropped.
 #[derive(Debug)]
-pub struct Watch(tokio::task::JoinHandle<()>);
+pub struct Watch {
+    task: tokio::task::JoinHandle<()>,
+    notice: Arc<Mutex<Option<&'static str>>>,
+}
+
+impl Watch {
+    /// What the first interrupt prints from now on (nothing by default:
+    /// the code that waits on the stop says what happened).
+    pub fn notice(&self, text: &'static str) {
+        *self.notice.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+    }
+}
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 
-/// Requests `stop` on the first interrupt, exits on the second.
-pub fn watch(ctx: Context, stop: Stop) -> Watch {
-    Watch(tokio::spawn(async move {
-        if signal().await.is_err() {
-            return;
+/// Requests `ctx.stop` on the first interrupt, exits on the second. The
+/// handlers are in place when this returns.
+pub fn watch(ctx: &Context) -> std::io::Result<Watch> {
+    let mut signals = Signals::register()?;
+    let notice: Arc<Mutex<Option<&'static str>>> = Arc::default();
+    let (ctx, shown) = (ctx.clone(), Arc::clone(&notice));
+    let task = tokio::spawn(async move {
+        signals.next().await;
+        ctx.stop.request();
+        let text = *shown.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(text) = text {
+            ctx.warn(text);
         }
-        stop.request();
-        ctx.warn(
-            "interrupted: starting no new calls; finishing the calls in flight (each bounded by --timeout), \
-             then the report. Interrupt again to exit at once",
-        );
-        if signal().await.is_ok() {
-            ctx.warn("interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand");
-            std::process::exit(EXIT_INTERRUPTED);
-        }
-    }))
+        signals.next().await;
+        ctx.warn("interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand");
+        std::process::exit(EXIT_INTERRUPTED);
+    });
+    Ok(Watch { task, notice })
 }
 
-/// The next SIGINT or SIGTERM.
-async fn signal() -> std::io::Result<()> {
+/// The process's SIGINT and SIGTERM (Ctrl-C elsewhere), registered once.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => Ok(()),
-            _ = int.recv() => Ok(()),
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(windows)]
+        {
+            Ok(Signals {
+                ctrl_c: tokio::signal::windows::ctrl_c()?,
+            })
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
+
+    /// The next signal (pending forever if the streams end).
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            Some(()) = self.term.recv() => {},
+            Some(()) = self.int.recv() => {},
+            else => std::future::pending().await,
+        }
+        #[cfg(windows)]
+        if self.ctrl_c.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
     }
 }

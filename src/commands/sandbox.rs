@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::Context;
 use crate::cli::SandboxArgs;
 use crate::exit::Exit;
-use crate::sandbox::{Faults, Sandbox, SandboxConfig};
+use crate::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
 
 /// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
@@ -16,14 +16,20 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         state_file: args.state.clone(),
         faults: faults.clone(),
         deliveries: crate::sandbox::DeliveryConfig::default(),
+        ids: args.ids,
     };
     let sandbox = Sandbox::start(args.listen, config).await?;
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
          faults: {faults}\n  \
+         ids: {}\n  \
          export INVETERATE_BASE_URL={}{}",
         sandbox.addr(),
         args.api_keys.len(),
+        match args.ids {
+            Ids::Random => "random (--ids sequential for wh_000001, …)",
+            Ids::Sequential => "sequential",
+        },
         client_base_url(sandbox.addr()),
         other_hosts_note(sandbox.addr()),
     ));
@@ -62,12 +68,12 @@ fn other_hosts_note(addr: SocketAddr) -> String {
 fn faults(args: &SandboxArgs) -> Faults {
     Faults {
         seed: args.seed,
-        latency: Duration::from_millis(args.latency),
+        latency: Duration::from_millis(u64::from(args.latency)),
         error_rate: args.error_rate,
         partial_failure_rate: args.partial_failure_rate,
         drop_rate: args.drop_rate,
         rate_limit: args.rate_limit,
-        visibility_delay: Duration::from_millis(args.visibility_delay),
+        visibility_delay: Duration::from_millis(u64::from(args.visibility_delay)),
         lying_list_rate: args.lying_list_rate,
     }
 }

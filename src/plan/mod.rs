@@ -231,6 +231,9 @@ impl<'a> Copies<'a> {
 /// Keeps one of the live `copies` of `want` (the one with its URL, else the
 /// lowest id), updating it when its name or URL differs, and deletes the
 /// others as duplicates. Returns 1 when the kept one is already equal.
+/// The lowest id is only a deterministic tie-break among copies that were
+/// all live when the plan was made: whose copy survives a run's own
+/// duplicate is apply's verification's decision, by owner (`apply::verify`).
 fn keep_one(copies: Copies<'_>, want: &DesiredSubscription, changes: &mut Vec<Change>) -> usize {
     let kept = if copies.more.is_empty() {
         copies.first

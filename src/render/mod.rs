@@ -10,7 +10,7 @@ pub mod report;
 pub mod text;
 pub mod view;
 
-use crate::apply::{MerchantReport, RunReport, Stores};
+use crate::apply::{MerchantReport, RunReport, Stores, Verification};
 use crate::plan::Summary;
 
 /// Output format of `plan`, `drift` and `apply`'s report.
@@ -45,6 +45,12 @@ pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.
 pub fn apply_line(run: &RunReport) -> String {
     let (tally, interrupted) = (run.tally(), run.interrupted());
     let ok = run.merchants.iter().all(MerchantReport::succeeded);
+    // What the merchants' own lines say: never "re-run to converge" beside
+    // "converged".
+    let converged = run
+        .merchants
+        .iter()
+        .all(|r| matches!(r.verification, Verification::Converged));
     let state = match (interrupted, run.succeeded()) {
         (true, _) => "interrupted",
         (false, true) => "complete",
@@ -65,6 +71,7 @@ pub fn apply_line(run: &RunReport) -> String {
         tally.skipped(),
         match (interrupted, ok) {
             (true, _) => " Re-run `invhooks apply` to finish.",
+            (false, false) if converged => " Live matches the manifest all the same: see what failed above.",
             (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
             (false, true) if run.refused.is_empty() => "",
             (false, true) => " Refused merchants kept their subscriptions: see why above.",

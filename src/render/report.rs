@@ -253,7 +253,39 @@ pub fn json(run: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::{ChangeReport, Outcome};
+    use crate::fixtures::{desired, manifest};
     use crate::secret::Masking;
+
+    /// A failed change, yet live converged (another writer made it): the
+    /// report never also says "re-run to converge" (issue 19, finding 10).
+    #[test]
+    fn a_converged_run_never_says_re_run_to_converge() {
+        let m = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
+        let plan = crate::plan::diff_all([(&m, [].as_slice())]);
+        let merchant = |verification| MerchantReport {
+            merchant: "acme".into(),
+            changes: vec![ChangeReport {
+                change: plan.merchants[0].changes[0].clone(),
+                outcome: Outcome::Failed { reason: "400".into() },
+            }],
+            cleaned_up: Vec::new(),
+            verification,
+            interrupted: false,
+        };
+        let text = render(
+            &RunReport::new(&plan, vec![merchant(Verification::Converged)], Vec::new()),
+            false,
+        );
+        assert!(text.contains("converged") && !text.contains("Re-run"), "{text}");
+        let missing = Verification::NotConverged {
+            remaining: plan.merchants[0].changes.clone(),
+            foreign: Vec::new(),
+            rewrites: Vec::new(),
+        };
+        let text = render(&RunReport::new(&plan, vec![merchant(missing)], Vec::new()), false);
+        assert!(text.contains("Re-run `invhooks apply` to converge"), "{text}");
+    }
 
     #[test]
     fn a_rewritten_url_is_masked_as_its_entry_says() {

@@ -21,6 +21,20 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// How events are delivered to callback URLs (`POST /_sandbox/trigger`).
     pub deliveries: DeliveryConfig,
+    /// How subscription ids are made (`--ids`).
+    pub ids: Ids,
+}
+
+/// How the sandbox makes subscription ids (`--ids`). No client may rely on
+/// ids sorting by creation time: random ones make a client that does fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ids {
+    /// UUID-shaped ids drawn from the faults' seed (`--seed`), in no
+    /// order: the same seed gives the same ids.
+    #[default]
+    Random,
+    /// `wh_000001`, `wh_000002`, …: readable, for demos and snapshots.
+    Sequential,
 }
 
 /// How the sandbox delivers events: bounded attempts with doubling
@@ -55,6 +69,7 @@ impl fmt::Debug for SandboxConfig {
             .field("state_file", &self.state_file)
             .field("faults", &self.faults)
             .field("deliveries", &self.deliveries)
+            .field("ids", &self.ids)
             .finish()
     }
 }

@@ -32,8 +32,10 @@
 //! `{"id","topic","callbackUrl","name","merchantId","createdAt","updatedAt"}`.
 //! Choices where the real API is silent: `Content-Type` is not checked;
 //! unknown body fields are rejected (so a client typo cannot pass silently);
-//! (`topic`, `name`) pairs need not be unique; ids are `wh_000001`,
-//! `wh_000002`, … from one counter for the whole server; `merchantId` is
+//! (`topic`, `name`) pairs need not be unique; ids come from one counter
+//! for the whole server, as [`Ids`] says: UUID-shaped and in no order,
+//! drawn from the seed (`--ids random`, the default), or `wh_000001`,
+//! `wh_000002`, … (`--ids sequential`, readable); `merchantId` is
 //! `m_` and 16 hex digits of a labelled SHA-256 of the merchant's key
 //! (the same for a key whatever the order of `--api-key`); timestamps come from a logical
 //! clock (2024-01-01T00:00:00Z plus one second per write), never the system
@@ -170,7 +172,7 @@ mod stats;
 mod tests;
 mod wire;
 
-pub use config::{DeliveryConfig, SandboxConfig};
+pub use config::{DeliveryConfig, Ids, SandboxConfig};
 pub use faults::{parse_probability, parse_rate_limit, Faults};
 pub use server::Sandbox;
 pub use stats::{InjectedStats, RequestStats};

@@ -234,9 +234,10 @@ impl Drop for Sandbox {
 }
 
 fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
+    let seed = config.faults.seed;
     let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
     let keys = Keys::new(&config.api_keys)?;
-    let store = Store::open(config.state_file)?;
+    let store = Store::open(config.state_file, config.ids, seed)?;
     let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
     Ok(Arc::new(Shared {
         keys,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::time::Instant;
 
+use super::config::Ids;
 use super::persist::{self, Merchants, Record, Snapshot, Written};
 
 /// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
@@ -15,8 +16,12 @@ const EPOCH_UNIX: u64 = 1_704_067_200;
 
 /// All the sandbox's mutable state, behind one mutex.
 pub(crate) struct Store {
-    /// Number of the next id (`wh_{next_id:06}`).
+    /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
     next_id: u64,
+    /// How ids are made from `next_id`.
+    ids: Ids,
+    /// What random ids are drawn from (`--seed`).
+    seed: u64,
     /// Logical clock: ticks once per write.
     clock: u64,
     /// Merchant id → id → subscription.
@@ -41,10 +46,12 @@ impl fmt::Debug for Store {
 
 impl Store {
     /// Loads `path` if it exists; a missing file is written at once, so an
-    /// unwritable path fails at start.
-    pub(crate) fn open(path: Option<PathBuf>) -> anyhow::Result<Store> {
+    /// unwritable path fails at start. New ids are made as `ids` says.
+    pub(crate) fn open(path: Option<PathBuf>, ids: Ids, seed: u64) -> anyhow::Result<Store> {
         let mut store = Store {
             next_id: 1,
+            ids,
+            seed,
             clock: 0,
             merchants: BTreeMap::new(),
             path: None,
@@ -87,8 +94,7 @@ impl Store {
 
     /// Creates a subscription with the next id; no validation.
     pub(crate) fn create(&mut self, merchant: &str, topic: &str, name: &str, url: &str) -> Record {
-        let id = format!("wh_{:06}", self.next_id);
-        self.next_id += 1;
+        let id = self.new_id();
         let now = self.tick();
         let record = Record {
             id: id.clone(),
@@ -135,6 +141,21 @@ impl Store {
         self.find(merchant, id, topic)?;
         self.tick();
         self.merchants.get_mut(merchant)?.remove(id)
+    }
+
+    /// The next id no merchant has (one counter for the whole server).
+    fn new_id(&mut self) -> String {
+        loop {
+            let n = self.next_id;
+            self.next_id = n.wrapping_add(1);
+            let id = match self.ids {
+                Ids::Sequential => format!("wh_{n:06}"),
+                Ids::Random => random_id(self.seed, n),
+            };
+            if !self.merchants.values().any(|m| m.contains_key(&id)) {
+                return id;
+            }
+        }
     }
 
     fn find(&self, merchant: &str, id: &str, topic: &str) -> Option<&Record> {
@@ -187,6 +208,21 @@ impl Store {
     }
 }
 
+/// The `n`-th random id of `seed`: UUID-shaped (version 4), from a
+/// labelled SHA-256, so ids follow no order and the seed gives them all.
+fn random_id(seed: u64, n: u64) -> String {
+    let digest = crate::digest::sha256_json(&("invhooks-sandbox-id", seed, n));
+    let h = &digest["sha256:".len()..];
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
 /// The logical clock's reading `tick` as RFC 3339: the epoch plus `tick`
 /// seconds.
 fn timestamp(tick: u64) -> String {
@@ -209,7 +245,7 @@ mod tests {
 
     #[test]
     fn update_and_delete_need_the_matching_topic() {
-        let mut store = Store::open(None).unwrap();
+        let mut store = Store::open(None, Ids::Sequential, 0).unwrap();
         let rec = store.create("merchant-1", "customer.updated", "crm", "https://a");
         assert_eq!(rec.id, "wh_000001");
         assert!(store
@@ -227,7 +263,7 @@ mod tests {
     fn the_state_file_never_goes_back_to_an_older_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        let mut store = Store::open(Some(path.clone())).unwrap();
+        let mut store = Store::open(Some(path.clone()), Ids::Sequential, 0).unwrap();
         store.create("merchant-1", "customer.updated", "a", "https://a");
         let older = store.snapshot(store.clock()).unwrap().unwrap();
         store.create("merchant-1", "customer.updated", "b", "https://b");
@@ -244,8 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn random_ids_are_unique_seeded_and_in_no_order() {
+        let ids = |seed| {
+            let mut store = Store::open(None, Ids::Random, seed).unwrap();
+            (0..200)
+                .map(|i| store.create(&format!("m{}", i % 3), "t", "n", "https://a").id)
+                .collect::<Vec<_>>()
+        };
+        let a = ids(7);
+        assert_eq!(a, ids(7), "the seed gives the same ids");
+        assert_ne!(a, ids(8));
+        let unique: std::collections::BTreeSet<&String> = a.iter().collect();
+        assert_eq!(unique.len(), a.len());
+        assert!(a.windows(2).any(|w| w[0] > w[1]) && a.windows(2).any(|w| w[0] < w[1]));
+        assert!(
+            a.iter().all(|id| id.len() == 36 && id.as_bytes()[14] == b'4'),
+            "{a:?}"
+        );
+    }
+
+    #[test]
     fn hidden_records_are_listed_only_once_visible() {
-        let mut store = Store::open(None).unwrap();
+        let mut store = Store::open(None, Ids::Sequential, 0).unwrap();
         let a = store.create("merchant-1", "customer.updated", "a", "https://a");
         let b = store.create("merchant-1", "customer.updated", "b", "https://b");
         let now = Instant::now();

@@ -20,7 +20,7 @@ use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
 use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
-use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
 
 pub(crate) const KEY: &str = "chaos-key";
 pub(crate) const TOPICS: [&str; 4] = [
@@ -110,6 +110,8 @@ pub(crate) async fn seeded_sandbox(faults: Faults, rng: &mut StdRng) -> (Sandbox
     let config = SandboxConfig {
         api_keys: vec![KEY.into()],
         faults,
+        // Ids in no order: a client that relies on id order fails here.
+        ids: Ids::Random,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config)

@@ -23,7 +23,7 @@ use invhooks::apply::Outcome;
 use invhooks::model::LiveSubscription;
 use invhooks::plan::{diff, Change, MerchantPlan};
 use invhooks::render::text::change_line;
-use invhooks::sandbox::{Faults, InjectedStats};
+use invhooks::sandbox::{Faults, Ids, InjectedStats};
 
 use crate::chaos::{
     assert_converged, assert_only_planned, faults_line, random_live, random_manifest_yaml, run_seeds,
@@ -128,7 +128,7 @@ fn one_seed(seed: u64) -> Figures {
     let mut rng = StdRng::seed_from_u64(seed);
     let yaml = random_manifest_yaml(&mut rng);
     let manifest = invhooks::manifest::load_str(Path::new("webhooks.yaml"), &yaml, &|_| None).unwrap();
-    let world = World::with_faults(Faults {
+    let faults = Faults {
         seed,
         latency: LATENCY,
         error_rate: 0.05,
@@ -136,7 +136,8 @@ fn one_seed(seed: u64) -> Figures {
         drop_rate: 0.03,
         visibility_delay: Duration::from_millis(400),
         ..Faults::default()
-    });
+    };
+    let world = World::with_ids(faults, Ids::Random);
     let seeded = random_live(&mut rng);
     let refs: Vec<(&str, &str, &str)> = seeded
         .iter()

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::{Ids, Sandbox, SandboxConfig};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -295,6 +295,8 @@ async fn every_sandbox_response_conforms_to_the_openapi_document() {
     let spec = Spec::load();
     let config = SandboxConfig {
         api_keys: vec![KEY.into()],
+        // The cases name ids.
+        ids: Ids::Sequential,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start("127.0.0.1:0".parse().unwrap(), config)

@@ -167,3 +167,71 @@ fn sandbox_state_follows_keys_across_a_restart_with_keys_reordered() {
     let written = std::fs::read_to_string(world.path("state.json")).unwrap();
     assert!(!written.contains(KEY) && !written.contains(KEY_B), "{written}");
 }
+
+/// `--ids`: random by default (UUID-shaped, in no order, the same for the
+/// same `--seed`), `wh_000001`, … with `--ids sequential`.
+#[test]
+fn sandbox_ids_are_random_unless_sequential_is_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries: String = (0..6)
+        .map(|i| entry(&format!("n{i}"), "customer.updated", "https://a.example/"))
+        .collect();
+    std::fs::write(
+        dir.path().join("webhooks.yaml"),
+        manifest(&format!("subscriptions:\n{entries}")),
+    )
+    .unwrap();
+    let ids_of = |flags: &[&str]| -> Vec<String> {
+        let mut args = vec!["--listen", "127.0.0.1:0", "--api-key", KEY];
+        args.extend_from_slice(flags);
+        let sandbox = SandboxProcess::start(&args);
+        let mut cmd = assert_cmd::Command::cargo_bin("invhooks").unwrap();
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .env("INVETERATE_API_KEY", KEY)
+            .env("INVETERATE_BASE_URL", &sandbox.url)
+            .args(["apply", "--auto-approve", "--parallelism", "1"]);
+        let applied = run(&mut cmd);
+        assert_eq!(applied.code, 0, "{applied}");
+        let addr = sandbox
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches("/v2.0");
+        let response = raw_get(addr, "/v2.0/admin/webhook-subscriptions");
+        let body: serde_json::Value =
+            serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let mut subs: Vec<(String, String)> = body["data"]["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["name"].as_str().unwrap().to_owned(),
+                    s["id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        // Created n0, n1, … in this order (one request at a time).
+        subs.sort();
+        subs.into_iter().map(|(_, id)| id).collect()
+    };
+    let sequential = ids_of(&["--ids", "sequential"]);
+    assert_eq!(
+        sequential,
+        [
+            "wh_000001",
+            "wh_000002",
+            "wh_000003",
+            "wh_000004",
+            "wh_000005",
+            "wh_000006"
+        ]
+    );
+    let random = ids_of(&["--seed", "5"]);
+    assert_eq!(random, ids_of(&["--seed", "5", "--ids", "random"]), "seeded");
+    assert_ne!(random, ids_of(&["--seed", "6"]));
+    assert!(random.iter().all(|id| id.len() == 36), "{random:?}");
+    let mut sorted = random.clone();
+    sorted.sort();
+    assert_ne!(sorted, random, "in no order: {random:?}");
+}

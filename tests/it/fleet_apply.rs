@@ -5,7 +5,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::{Ids, Sandbox, SandboxConfig};
 
 use crate::support::*;
 
@@ -15,6 +15,7 @@ const KEY_C: &str = "test-key-c-5ecr3t";
 fn three() -> World {
     let config = SandboxConfig {
         api_keys: vec![KEY.into(), KEY_B.into(), KEY_C.into()],
+        ids: Ids::Sequential,
         ..SandboxConfig::default()
     };
     World {

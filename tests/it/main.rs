@@ -6,6 +6,7 @@ mod support;
 
 mod action;
 mod apply;
+mod bounds;
 mod chaos;
 mod chaos_interrupts;
 mod chaos_lies;
@@ -26,6 +27,7 @@ mod fleet;
 mod fleet_apply;
 mod fleet_files;
 mod hostile_manifest;
+mod hostile_server;
 mod interrupts;
 mod keys;
 mod masking;

@@ -1,8 +1,8 @@
 //! Hostile and real-world network pieces for the security tests, all on
 //! 127.0.0.1, each on a small runtime of its own that stops when dropped:
-//! a scripted HTTP server that records what it receives ([`Stub`]), a TLS
-//! front for the sandbox ([`TlsFront`]), a CONNECT proxy ([`Proxy`]), and a
-//! throwaway CA ([`Pki`]). Every server accepts a bounded number of
+//! a scripted HTTP server or proxy in front of the sandbox that records
+//! what it receives ([`Stub`]), a TLS front for the sandbox ([`TlsFront`]),
+//! a CONNECT proxy ([`Proxy`]), and a throwaway CA ([`Pki`]). Every server accepts a bounded number of
 //! connections, reads bounded requests, and gives up on a silent peer.
 
 use std::net::SocketAddr;
@@ -117,10 +117,10 @@ pub fn json(status: &str, body: impl AsRef<[u8]>) -> Reply {
     response(status, "application/json", body)
 }
 
-type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
-
-/// A scripted HTTP/1.1 server: one request per connection, answered by a
-/// handler, every request recorded.
+/// A scripted HTTP/1.1 server, one request per connection, every request
+/// recorded: answered by a handler ([`Stub::start`]), or a proxy in front
+/// of a backend that forwards, answers in its place, or both, as its
+/// router says ([`Stub::relay`]).
 pub struct Stub {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Recorded>>>,
@@ -129,20 +129,49 @@ pub struct Stub {
 
 impl Stub {
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Stub {
+        Stub::serve(None, move |r| Route::Answer(handler(r)))
+    }
+
+    /// A proxy in front of `backend` (the sandbox).
+    pub fn relay(backend: SocketAddr, router: impl Fn(&Recorded) -> Route + Send + Sync + 'static) -> Stub {
+        Stub::serve(Some(backend), router)
+    }
+
+    fn serve(
+        backend: Option<SocketAddr>,
+        router: impl Fn(&Recorded) -> Route + Send + Sync + 'static,
+    ) -> Stub {
         let bg = Bg::new();
         let (listener, addr) = bg.bind();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
+        let router: Arc<Router> = Arc::new(router);
         let log = Arc::clone(&seen);
         bg.rt().spawn(async move {
             for _ in 0..MAX_CONNECTIONS {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(PEER_TIMEOUT, serve(stream, log, handler)).await;
-                });
+                let (log, router) = (Arc::clone(&log), Arc::clone(&router));
+                tokio::spawn(tokio::time::timeout(PEER_TIMEOUT, async move {
+                    let Some(request) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    log.lock().unwrap().push(request.clone());
+                    let reply = match (router(&request), backend) {
+                        (Route::Answer(reply), _) => reply,
+                        (_, None) => relayed(None),
+                        (Route::Forward, Some(to)) => relayed(forward(to, &request).await),
+                        (Route::ForwardThen(reply), Some(to)) => {
+                            forward(to, &request).await;
+                            reply
+                        }
+                        (Route::Twice, Some(to)) => {
+                            forward(to, &request).await;
+                            relayed(forward(to, &request).await)
+                        }
+                    };
+                    answer(&mut stream, reply).await;
+                }));
             }
         });
         Stub { addr, seen, _bg: bg }
@@ -161,22 +190,24 @@ impl Stub {
     pub fn requests(&self) -> Vec<Recorded> {
         self.seen.lock().unwrap().clone()
     }
+
+    /// How many requests of `method` were received.
+    pub fn count(&self, method: &str) -> usize {
+        self.requests().iter().filter(|r| r.method() == method).count()
+    }
 }
 
-async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, handler: Arc<Handler>) {
-    let Some(request) = read_request(&mut stream).await else {
-        return;
-    };
-    log.lock().unwrap().push(request.clone());
-    match handler(&request) {
+/// Writes `reply` on `stream` as [`Reply`] says.
+async fn answer(stream: &mut TcpStream, reply: Reply) {
+    match reply {
         Reply::Raw(bytes) => {
             let _ = stream.write_all(&bytes).await;
             let _ = stream.shutdown().await;
         }
-        Reply::Hang => hang(&mut stream).await,
+        Reply::Hang => hang(stream).await,
         Reply::Stall(bytes) => {
             if stream.write_all(&bytes).await.is_ok() {
-                hang(&mut stream).await;
+                hang(stream).await;
             }
         }
         Reply::Stream { head, chunk, count } => {
@@ -191,6 +222,48 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, handler: A
             let _ = stream.shutdown().await;
         }
     }
+}
+
+/// What a [`Stub`] does with one request (all but `Answer` need a backend).
+pub enum Route {
+    /// Forward it and relay the answer.
+    Forward,
+    /// Forward it, then answer this instead: a proxy that gave up on the
+    /// backend after forwarding (its 502, 503 or 504).
+    ForwardThen(Reply),
+    /// Forward it twice, relay the second answer: another client sent the
+    /// same request just before.
+    Twice,
+    /// Answer this without forwarding.
+    Answer(Reply),
+}
+
+type Router = dyn Fn(&Recorded) -> Route + Send + Sync;
+
+/// Sends `request` to `backend` on a connection of its own; the whole
+/// response, or `None` if the backend could not be reached.
+async fn forward(backend: SocketAddr, request: &Recorded) -> Option<Vec<u8>> {
+    let mut stream = TcpStream::connect(backend).await.ok()?;
+    let mut head: String = request
+        .head
+        .lines()
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    head.push_str("connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.ok()?;
+    stream.write_all(&request.body).await.ok()?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.ok()?;
+    Some(response)
+}
+
+/// The backend's answer as is, or a 502 when there was none.
+fn relayed(response: Option<Vec<u8>>) -> Reply {
+    response.map_or_else(
+        || json("502 Bad Gateway", r#"{"message":"no backend","data":{}}"#),
+        Reply::Raw,
+    )
 }
 
 /// Holds the connection open without answering until the client closes

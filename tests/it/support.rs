@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use invhooks::model::LiveSubscription;
-use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
 
 /// The key of the first merchant (`INVETERATE_API_KEY` in every run).
 pub const KEY: &str = "test-key-a-5ecr3t";
@@ -44,11 +44,19 @@ impl World {
         Self::with_faults(Faults::default())
     }
 
-    /// A world whose sandbox injects `faults`.
+    /// A world whose sandbox injects `faults`, with sequential ids
+    /// (`wh_000001`, …) that snapshots can show.
     pub fn with_faults(faults: Faults) -> Self {
+        Self::with_ids(faults, Ids::Sequential)
+    }
+
+    /// A world whose sandbox injects `faults` and makes ids as `ids` says
+    /// (random ones in no order: chaos and adversarial tests).
+    pub fn with_ids(faults: Faults, ids: Ids) -> Self {
         let config = SandboxConfig {
             api_keys: vec![KEY.into(), KEY_B.into()],
             faults,
+            ids,
             ..SandboxConfig::default()
         };
         let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
@@ -285,16 +293,27 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
+impl World {
+    /// The binary with `args` against this world's sandbox and key, stdin
+    /// closed, for a test that handles its output itself.
+    pub fn process(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_invhooks"));
+        command
+            .env_clear()
+            .current_dir(self.dir.path())
+            .env("INVETERATE_API_KEY", KEY)
+            .env("INVETERATE_BASE_URL", self.sandbox.base_url())
+            .args(args)
+            .stdin(Stdio::null());
+        command
+    }
+}
+
 impl Running {
     /// Starts the binary with `args` against `world`'s sandbox and key.
     pub fn start(world: &World, args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
-            .env_clear()
-            .current_dir(world.dir.path())
-            .env("INVETERATE_API_KEY", KEY)
-            .env("INVETERATE_BASE_URL", world.sandbox.base_url())
-            .args(args)
-            .stdin(Stdio::null())
+        let mut child = world
+            .process(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -23,6 +23,8 @@ const ANY_PORT: &str = "127.0.0.1:0";
 fn config(keys: &[&str]) -> SandboxConfig {
     SandboxConfig {
         api_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+        // These tests name ids; random ones are `state`'s test.
+        ids: super::Ids::Sequential,
         ..SandboxConfig::default()
     }
 }

@@ -1,0 +1,107 @@
+//! [`Stop`]: the run's one cancellation token (ARCHITECTURE "Apply, step
+//! by step"). The first SIGINT or SIGTERM requests it; from then on no
+//! request starts, and every wait that selects on it (backoff,
+//! `Retry-After`, pacing, resolution, verification, the `yes` prompt) ends
+//! at once. Calls already in flight finish, bounded by `--timeout`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// The cancellation token. Cloned handles share one flag; the default is
+/// never requested unless someone requests it.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<Inner>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    requested: AtomicBool,
+    notify: Notify,
+}
+
+/// A wait ended by [`Stop`], not by its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl Stop {
+    /// Starts no new request from now on and ends every wait.
+    pub fn request(&self) {
+        self.0.requested.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.requested.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once a stop is requested (at once if it was).
+    pub async fn wait(&self) {
+        loop {
+            // Registered before the flag is read: a request in between
+            // wakes it (`notify_waiters` reaches futures already created).
+            let notified = self.0.notify.notified();
+            if self.requested() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Sleeps for `duration` (a day at most), or less if a stop is
+    /// requested.
+    pub async fn sleep(&self, duration: Duration) -> Result<(), Stopped> {
+        self.or(tokio::time::sleep(duration.min(MAX_SLEEP))).await
+    }
+
+    /// Runs `work` unless or until a stop is requested.
+    pub async fn or<T>(&self, work: impl std::future::Future<Output = T>) -> Result<T, Stopped> {
+        tokio::select! {
+            biased;
+            () = self.wait() => Err(Stopped),
+            value = work => Ok(value),
+        }
+    }
+}
+
+/// The longest single sleep (a day): keeps `Instant` arithmetic far from
+/// overflow whatever a caller asks.
+const MAX_SLEEP: Duration = Duration::from_secs(86_400);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_ends_every_wait_at_once() {
+        let stop = Stop::default();
+        let started = tokio::time::Instant::now();
+        let sleeper = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.sleep(Duration::from_secs(3600)).await }
+        });
+        let waiter = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.or(std::future::pending::<()>()).await }
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!sleeper.is_finished() && !waiter.is_finished());
+        stop.request();
+        assert_eq!(sleeper.await.ok(), Some(Err(Stopped)));
+        assert_eq!(waiter.await.ok(), Some(Err(Stopped)));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Once requested, waits end before they start.
+        assert_eq!(stop.sleep(Duration::MAX).await, Err(Stopped));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_a_request_a_sleep_takes_its_time() {
+        let stop = Stop::default();
+        let started = tokio::time::Instant::now();
+        assert_eq!(stop.sleep(Duration::from_secs(5)).await, Ok(()));
+        assert!(started.elapsed() >= Duration::from_secs(5));
+        assert_eq!(stop.or(async { 7 }).await, Ok(7));
+    }
+}
