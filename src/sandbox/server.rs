@@ -1,26 +1,20 @@
 //! A running sandbox: binding, serving on the caller's runtime or on a
 //! thread of its own, direct access for tests, and graceful shutdown.
 //!
-//! Connections are served here with hyper's HTTP/1 server rather than
-//! `axum::serve`, so that a response marked [`DropConnection`] can become
-//! what it stands for: the service fails, and hyper closes the connection
-//! at once without writing anything. Each request's fate is its own;
-//! nothing is kept per connection.
+//! Connections are served with hyper's HTTP/1 server, each request by
+//! `http::handle`: when it answers [`Dropped`](super::http::Dropped), the
+//! service fails and hyper closes the connection at once without writing
+//! anything. Each request's fate is its own; nothing is kept per
+//! connection.
 
-use std::convert::Infallible;
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::body::Body;
-use axum::Router;
 use hyper::body::Incoming;
-use hyper::service::Service;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -28,7 +22,7 @@ use tokio::time::Instant;
 use super::config::SandboxConfig;
 use super::deliver::Deliveries;
 use super::faults::Faults;
-use super::http::{router, DropConnection, Shared};
+use super::http::{handle, Shared};
 use super::injector::Injector;
 use super::keys::Keys;
 use super::state::Store;
@@ -45,7 +39,9 @@ const GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    /// What every request shares; tests in `sandbox` call `http::handle`
+    /// on it directly.
+    pub(super) shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     runner: Option<Runner>,
 }
@@ -169,7 +165,16 @@ impl Sandbox {
         self.shared.counters.snapshot()
     }
 
-    /// Sets the request and fault counters back to zero.
+    /// Every fault injected into a request so far (the last 10,000; not
+    /// the rate limit's 429s, which depend on time), as `METHOD
+    /// digest#occurrence kind`, e.g. `POST 3fa2c1d0#2 drop after`, sorted:
+    /// the same seed gives the same log however requests interleave.
+    pub fn fault_log(&self) -> Vec<String> {
+        self.shared.counters.fault_log()
+    }
+
+    /// Sets the request and fault counters back to zero, and empties the
+    /// fault log.
     pub fn reset_stats(&self) {
         self.shared.counters.reset();
     }
@@ -258,7 +263,6 @@ async fn serve(
     mut stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let deliveries = Arc::clone(&shared.deliveries);
-    let service = TowerToHyperService::new(router(shared));
     let (closing, closed) = watch::channel(false);
     let mut connections = JoinSet::new();
     loop {
@@ -270,10 +274,10 @@ async fn serve(
         while connections.try_join_next().is_some() {}
         match accepted {
             Ok((stream, _)) => {
-                connections.spawn(connection(stream, service.clone(), closed.clone()));
+                connections.spawn(connection(stream, Arc::clone(&shared), closed.clone()));
             }
             Err(err) if is_connection_error(&err) => {}
-            // E.g. too many open files: wait a little, as `axum::serve` does.
+            // E.g. too many open files: wait a little before accepting again.
             Err(_) => tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = &mut stopped => break,
@@ -292,15 +296,11 @@ async fn serve(
 
 /// Serves one connection until the client closes it, a request is dropped,
 /// or the server shuts down (after the request in flight, if any).
-async fn connection(
-    stream: tokio::net::TcpStream,
-    service: TowerToHyperService<Router>,
-    mut closing: watch::Receiver<bool>,
-) {
+async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut closing: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let response = service.call(request);
-        async move { deliver(response.await) }
+        let shared = Arc::clone(&shared);
+        async move { handle(&shared, request).await }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
@@ -310,28 +310,6 @@ async fn connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
-}
-
-/// The error that makes hyper close a connection without a response.
-#[derive(Debug)]
-struct Dropped;
-
-impl fmt::Display for Dropped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection dropped (injected)")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-/// Passes a response on, unless it is marked [`DropConnection`].
-fn deliver(response: Result<hyper::Response<Body>, Infallible>) -> Result<hyper::Response<Body>, Dropped> {
-    let Ok(response) = response;
-    if response.extensions().get::<DropConnection>().is_some() {
-        Err(Dropped)
-    } else {
-        Ok(response)
-    }
 }
 
 /// Errors of one connection while accepting: not the listener's fault.

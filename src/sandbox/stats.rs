@@ -1,10 +1,12 @@
 //! Request counters, by method, for tests that assert how many calls a
-//! command made (e.g. `plan` makes exactly one GET), and counters of the
-//! faults injected.
+//! command made (e.g. `plan` makes exactly one GET), counters of the
+//! faults injected, and the fault log: which request got which fault.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-use axum::http::Method;
+use hyper::Method;
 use serde::{Deserialize, Serialize};
 
 /// How many requests reached the resource path, by method, and how many
@@ -68,9 +70,13 @@ pub(crate) enum Injected {
     CutPage,
 }
 
-/// The live counters behind [`RequestStats`].
+/// Faults kept in the log; older ones are dropped.
+const LOG_LIMIT: usize = 10_000;
+
+/// The live counters behind [`RequestStats`], and the fault log.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    log: Mutex<VecDeque<String>>,
     get: AtomicU64,
     post: AtomicU64,
     put: AtomicU64,
@@ -101,18 +107,41 @@ impl Counters {
         self.total.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts one injected fault.
-    pub(crate) fn injected(&self, kind: Injected) {
-        let counter = match kind {
-            Injected::Error => &self.errors,
-            Injected::PartialFailure => &self.partial_failures,
-            Injected::DropBefore => &self.drops_before,
-            Injected::DropAfter => &self.drops_after,
-            Injected::RateLimited => &self.rate_limited,
-            Injected::RepeatedId => &self.repeated_ids,
-            Injected::CutPage => &self.cut_pages,
+    /// Counts one injected fault, and logs it against `request` (the
+    /// fate's `METHOD digest#occurrence`; a 429 has none: it depends on
+    /// time, not on the request).
+    pub(crate) fn injected(&self, kind: Injected, request: &str) {
+        let (counter, name) = match kind {
+            Injected::Error => (&self.errors, "error"),
+            Injected::PartialFailure => (&self.partial_failures, "partial failure"),
+            Injected::DropBefore => (&self.drops_before, "drop before"),
+            Injected::DropAfter => (&self.drops_after, "drop after"),
+            Injected::RateLimited => (&self.rate_limited, "rate limited"),
+            Injected::RepeatedId => (&self.repeated_ids, "repeated id"),
+            Injected::CutPage => (&self.cut_pages, "cut page"),
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        if !request.is_empty() {
+            let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            if log.len() == LOG_LIMIT {
+                log.pop_front();
+            }
+            log.push_back(format!("{request} {name}"));
+        }
+    }
+
+    /// The fault log (the last 10,000), sorted: two runs of one seed
+    /// compare equal however their requests interleaved.
+    pub(crate) fn fault_log(&self) -> Vec<String> {
+        let mut log: Vec<String> = self
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect();
+        log.sort();
+        log
     }
 
     /// The counts so far.
@@ -138,6 +167,7 @@ impl Counters {
 
     /// Sets every count back to zero.
     pub(crate) fn reset(&self) {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner).clear();
         for counter in [
             &self.get,
             &self.post,
