@@ -17,7 +17,6 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use super::config::SandboxConfig;
 use super::deliver::Deliveries;
@@ -58,30 +57,18 @@ impl Sandbox {
     /// current tokio runtime until [`Sandbox::shutdown`] or drop. Fails on a
     /// bad key list, an unreadable or corrupt state file, or a busy address.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let shared = shared(config)?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on `{listen}`"))?;
-        let addr = listener.local_addr()?;
+        let (shared, listener, addr) = bind(listen, config)?;
         let (stop, stopped) = oneshot::channel();
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
-        Ok(Sandbox {
-            addr,
-            shared,
-            stop: Some(stop),
-            runner: Some(Runner::Task(task)),
-        })
+        Ok(Sandbox::new(addr, shared, stop, Runner::Task(task)))
     }
 
     /// Like [`Sandbox::start`], but serves on a thread with its own tokio
     /// runtime: for synchronous tests that run the CLI as a subprocess.
     /// Stop it with [`Sandbox::shutdown_blocking`] or by dropping it.
     pub fn start_background(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let shared = shared(config)?;
-        let listener =
-            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let (shared, listener, addr) = bind(listen, config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("invhooks-sandbox")
@@ -99,12 +86,16 @@ impl Sandbox {
                 })
             })
             .context("cannot start the sandbox thread")?;
-        Ok(Sandbox {
+        Ok(Sandbox::new(addr, shared, stop, Runner::Thread(thread)))
+    }
+
+    fn new(addr: SocketAddr, shared: Arc<Shared>, stop: oneshot::Sender<()>, runner: Runner) -> Sandbox {
+        Sandbox {
             addr,
             shared,
             stop: Some(stop),
-            runner: Some(Runner::Thread(thread)),
-        })
+            runner: Some(runner),
+        }
     }
 
     /// The address actually bound (with the real port when 0 was asked).
@@ -136,25 +127,11 @@ impl Sandbox {
 
     /// The current subscriptions of the key's merchant, sorted by id; empty
     /// for an unknown key. Includes those a visibility delay still hides
-    /// from GET (see [`Sandbox::visible_subscriptions`]).
+    /// from GET.
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
         match self.shared.keys.merchant(api_key) {
             Some(merchant) => store.list(&merchant).map(|r| r.to_live()).collect(),
-            None => Vec::new(),
-        }
-    }
-
-    /// The subscriptions of the key's merchant that a GET shows now (those
-    /// not hidden by [`Faults::visibility_delay`](super::Faults::visibility_delay)),
-    /// sorted by id; empty for an unknown key.
-    pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
-        let store = self.shared.store();
-        match self.shared.keys.merchant(api_key) {
-            Some(merchant) => store
-                .list_visible(&merchant, Instant::now())
-                .map(|r| r.to_live())
-                .collect(),
             None => Vec::new(),
         }
     }
@@ -238,19 +215,29 @@ impl Drop for Sandbox {
     }
 }
 
-fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
+/// Checks `config` and binds `listen`: what the server's requests share,
+/// its listener (non-blocking, for tokio) and the address it got.
+fn bind(
+    listen: SocketAddr,
+    config: SandboxConfig,
+) -> anyhow::Result<(Arc<Shared>, std::net::TcpListener, SocketAddr)> {
     let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
     let keys = Keys::new(&config.api_keys)?;
     let store = Store::open(config.state_file)?;
     let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
-    Ok(Arc::new(Shared {
+    let shared = Arc::new(Shared {
         keys,
         store: Mutex::new(store),
         counters: Counters::default(),
         faults: RwLock::new(Arc::new(faults)),
         persisting: tokio::sync::Mutex::new(()),
         deliveries: Arc::new(deliveries),
-    }))
+    });
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    Ok((shared, listener, addr))
 }
 
 /// Serves until `stopped` fires (or its sender is dropped), then shuts

@@ -43,11 +43,14 @@ fn expected(n: usize) -> Vec<(String, String, String)> {
 }
 
 /// Applies (and re-applies once if the first run exits 1), then checks
-/// live equals the manifest with no duplicate.
+/// live equals the manifest with no duplicate. `--wait 2`: above every
+/// visibility delay here, and how long a create whose outcome is unknown
+/// is looked for before it is sent again.
 fn converges(world: &World, n: usize) -> Run {
-    let mut run = world.run(&["apply", "--auto-approve", "--timeout", "2", "--wait", "10"]);
+    let apply = ["apply", "--auto-approve", "--timeout", "2", "--wait", "2"];
+    let mut run = world.run(&apply);
     if run.code == 1 {
-        run = world.run(&["apply", "--auto-approve", "--timeout", "2", "--wait", "10"]);
+        run = world.run(&apply);
     }
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(world.live(), expected(n), "{run}");
@@ -296,12 +299,17 @@ fn a_retry_after_beyond_the_budget_fails_the_call_at_once() {
 
 #[test]
 fn a_retry_after_in_the_past_or_nonsense_is_not_a_wait() {
-    for value in ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "-5", "1e9", ""] {
-        let stub = throttling_stub(value, Some(2));
-        let run = apply_against(&stub);
-        assert_eq!(run.code, 0, "Retry-After: {value:?}\n{run}");
-        assert!(run.stdout.contains("converged"), "{run}");
-        let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
-        assert_eq!(posts, 5, "two 429s were retried: {value:?}\n{run}");
-    }
+    // One run per value, side by side: each waits out its own backoff.
+    std::thread::scope(|scope| {
+        for value in ["0", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "-5", "1e9", ""] {
+            scope.spawn(move || {
+                let stub = throttling_stub(value, Some(2));
+                let run = apply_against(&stub);
+                assert_eq!(run.code, 0, "Retry-After: {value:?}\n{run}");
+                assert!(run.stdout.contains("converged"), "{run}");
+                let posts = stub.requests().iter().filter(|r| r.method() == "POST").count();
+                assert_eq!(posts, 5, "two 429s were retried: {value:?}\n{run}");
+            });
+        }
+    });
 }
