@@ -23,6 +23,7 @@ use super::request::{read_body, Input, Trigger};
 use super::state::Store;
 use super::stats::{Counters, Injected};
 use super::wire::{json_response, Op, Reply, Response};
+
 /// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
 /// The sandbox's own request counters (no key needed).
