@@ -43,11 +43,11 @@ fn expected(n: usize) -> Vec<(String, String, String)> {
 }
 
 /// Applies (and re-applies once if the first run exits 1), then checks
-/// live equals the manifest with no duplicate. `--wait 2`: above every
-/// visibility delay here, and how long a create whose outcome is unknown
-/// is looked for before it is sent again.
-fn converges(world: &World, n: usize) -> Run {
-    let apply = ["apply", "--auto-approve", "--timeout", "2", "--wait", "2"];
+/// live equals the manifest with no duplicate. `wait` (`--wait`, seconds)
+/// is above the visibility delay, if any: how long a create whose outcome
+/// is unknown is looked for before it is sent again.
+fn converges(world: &World, n: usize, wait: &str) -> Run {
+    let apply = ["apply", "--auto-approve", "--timeout", "2", "--wait", wait];
     let mut run = world.run(&apply);
     if run.code == 1 {
         run = world.run(&apply);
@@ -61,14 +61,19 @@ fn converges(world: &World, n: usize) -> Run {
 fn errors_before_the_write() {
     let world = scenario(
         Faults {
-            seed: 1,
+            seed: 7,
             error_rate: 0.3,
             ..Faults::default()
         },
         8,
     );
-    converges(&world, 8);
-    assert!(world.sandbox.stats().injected.errors > 0, "a 500 was injected");
+    converges(&world, 8, "1");
+    let log = world.sandbox.fault_log();
+    assert!(
+        log.iter()
+            .any(|f| f.starts_with("POST ") && f.ends_with(" error")),
+        "a create was answered 500 before its write: {log:?}"
+    );
 }
 
 #[test]
@@ -100,7 +105,7 @@ fn dropped_connections() {
         },
         8,
     );
-    converges(&world, 8);
+    converges(&world, 8, "1");
     let injected = world.sandbox.stats().injected;
     assert!(
         injected.drops_before + injected.drops_after > 0,
@@ -116,7 +121,7 @@ fn eventual_consistency_is_waited_for() {
         ..Faults::default()
     };
     let world = scenario(faults, 5);
-    let run = converges(&world, 5);
+    let run = converges(&world, 5, "2");
     assert!(run.stdout.contains("converged"), "{run}");
     let plan = world.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan}");
@@ -149,7 +154,7 @@ fn rate_limits_slow_the_client_instead_of_failing() {
         },
         40,
     );
-    let run = converges(&world, 40);
+    let run = converges(&world, 40, "2");
     assert!(run.stdout.contains("0 failed"), "{run}");
     assert!(
         world.sandbox.stats().injected.rate_limited > 0,
@@ -168,7 +173,7 @@ fn latency_is_only_slower() {
         4,
     );
     let started = std::time::Instant::now();
-    converges(&world, 4);
+    converges(&world, 4, "2");
     // The sandbox counts no latency, so the clock shows it was injected:
     // five rounds of requests run one after another (the plan's GET,
     // creates, updates, deletes, verification's GET), each 50 ms or more.
