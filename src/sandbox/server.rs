@@ -157,8 +157,8 @@ impl Sandbox {
     }
 
     /// Injects `faults` instead from the next request on (an outage that
-    /// ends, a proxy that stops lying): a fresh generator seeded with its
-    /// seed and a full token bucket. Subscriptions already hidden stay
+    /// ends, a proxy that stops lying): its seed, a full token bucket and
+    /// every request's count from one again. Subscriptions already hidden stay
     /// hidden until their time; the counters go on counting. Refuses
     /// invalid faults, keeping the old ones.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
