@@ -456,17 +456,19 @@ async fn converges_under_every_fault(default_seeds: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seed_replays_the_same_faults_however_requests_interleave() {
     let test = "chaos::a_seed_replays_the_same_faults_however_requests_interleave";
-    let (_, logs) = run_seeds(test, 8, |seed| async move {
+    let (seeds, logs) = run_seeds(test, 8, |seed| async move {
         let parallel = replayed(seed, 4).await;
         let one_by_one = replayed(seed, 1).await;
         assert_eq!(parallel, one_by_one, "seed {seed}: (fault log, end state)");
         parallel.0
     })
     .await;
+    // Replaying faults proves nothing without them (one seed alone need
+    // not draw every kind).
     let log = logs.concat();
     for kind in ["error", "partial failure", "drop before", "drop after"] {
         assert!(
-            log.iter().any(|line| line.ends_with(kind)),
+            seeds == 1 || log.iter().any(|line| line.ends_with(kind)),
             "no `{kind}` in {log:#?}"
         );
     }
