@@ -129,6 +129,16 @@ pub(crate) async fn seeded_sandbox(faults: Faults, rng: &mut StdRng) -> (Sandbox
     (sandbox, initial)
 }
 
+/// The list a run plans from. Every attempt of a read can fail (five
+/// errors or drops in a row: rare, but 500 seeds met it), and a run
+/// stops there, before any write: the read is then made again.
+pub(crate) async fn plan_list(seed: u64, client: &Client) -> Vec<LiveSubscription> {
+    match client.list().await {
+        Ok(live) => live,
+        Err(_) => (client.list().await).unwrap_or_else(|e| panic!("seed {seed}: read twice, failed: {e}")),
+    }
+}
+
 /// A client of `sandbox`'s merchant with a 2 s timeout.
 pub(crate) fn client(sandbox: &Sandbox) -> Client {
     let base = parse_base_url(&sandbox.base_url()).unwrap();
@@ -170,10 +180,7 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     let mut outcome = SeedOutcome::default();
     for run in 1..=2 {
         outcome.runs = run;
-        let live = client
-            .list()
-            .await
-            .unwrap_or_else(|e| panic!("seed {seed}: list failed: {e}"));
+        let live = plan_list(seed, &client).await;
         let plan = diff(&manifest, &live);
         outcome.changes += plan.changes.len();
         let report = apply(&client, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
@@ -218,7 +225,7 @@ async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, S
         wait: Duration::ZERO,
         ..OPTIONS
     };
-    let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let live = plan_list(seed, &client).await;
     let plan = diff(&manifest, &live);
     apply(&client, &manifest, &plan, &live, options, &|_| {}).await;
     let mut state: Vec<_> = sandbox
@@ -301,7 +308,7 @@ pub(crate) async fn converge(
     loop {
         run += 1;
         tokio::time::sleep(pause).await;
-        let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let live = plan_list(seed, client).await;
         let plan = diff(manifest, &live);
         let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
         if report.succeeded() {

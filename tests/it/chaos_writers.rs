@@ -19,7 +19,9 @@ use invhooks::apply::{apply, ApplyOptions};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
-use crate::chaos::{client, converge, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS};
+use crate::chaos::{
+    client, converge, plan_list, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS,
+};
 
 /// The writer's URLs: how its subscriptions are told from everyone else's.
 const THEIRS: &str = "https://other.example/";
@@ -94,7 +96,7 @@ async fn one_seed(seed: u64) -> Figures {
     let mut figures = Figures::default();
 
     // Run 1, with the other writer at work.
-    let live = ours.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let live = plan_list(seed, &ours).await;
     let plan = diff(&manifest, &live);
     let (_, calls) = tokio::join!(
         apply(&ours, &manifest, &plan, &live, options, &|_| {}),
