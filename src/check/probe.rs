@@ -1,6 +1,7 @@
 //! The network edge of `check`: DNS, TCP, TLS (verified against the
 //! webpki roots plus `--ca-cert`), then one HTTP/1.1 exchange, each step
-//! bounded by the timeout. Only the request line, `Host`, a `User-Agent`
+//! bounded by the timeout. [`Prober::post`] is also how the sandbox
+//! delivers events: the one way invhooks POSTs a delivery. Only the request line, `Host`, a `User-Agent`
 //! and (for a test event) the JSON body are sent: never a key, never the
 //! URL's userinfo, no proxy, no redirect followed.
 

@@ -5,8 +5,10 @@
 //! answer or no answer is retried with doubling backoff, `retryCount`
 //! counting up and `metadata.id` the same, at most
 //! [`DeliveryConfig::attempts`] times; every attempt is logged (the last
-//! [`LOG_LIMIT`]) for `GET /_sandbox/deliveries`. Receivers get the body
-//! and `content-type` only: never a key, no proxy, no redirect followed.
+//! [`LOG_LIMIT`]) for `GET /_sandbox/deliveries`. Each POST goes through
+//! `check`'s [`Prober::post`], the one way invhooks POSTs a delivery:
+//! receivers get the body and `content-type` only, never a key, no proxy,
+//! no redirect followed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -19,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::config::DeliveryConfig;
+use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 
 /// Attempts kept in the log; older ones are dropped (and counted).
@@ -78,7 +81,7 @@ struct Log {
 #[derive(Debug)]
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
-    http: reqwest::Client,
+    prober: Prober,
     next_event: AtomicU64,
     /// Targets whose last attempt is still to come.
     pending: AtomicUsize,
@@ -88,21 +91,16 @@ pub(crate) struct Deliveries {
 }
 
 impl Deliveries {
-    /// A sender with `config`'s bounds; fails only if no HTTP client can
-    /// be built.
+    /// A sender with `config`'s bounds; fails only if no TLS client can be
+    /// set up.
     pub(crate) fn new(config: DeliveryConfig) -> anyhow::Result<Deliveries> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("invhooks-sandbox/", env!("CARGO_PKG_VERSION")))
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()?;
+        let prober = Prober::new(Vec::new(), config.timeout)?;
         Ok(Deliveries {
             config: DeliveryConfig {
                 attempts: config.attempts.max(1),
                 ..config
             },
-            http,
+            prober,
             next_event: AtomicU64::new(1),
             pending: AtomicUsize::new(0),
             log: Mutex::default(),
@@ -175,10 +173,14 @@ impl Deliveries {
             at: &event.at,
             test: false,
         };
-        let body = delivery::envelope(event.payload.clone(), &meta, retry_count);
-        match self.http.post(&target.callback_url).json(&body).send().await {
-            Ok(response) => (Some(response.status().as_u16()), None),
-            Err(err) => (None, Some(failure(&err))),
+        let body = delivery::envelope(event.payload.clone(), &meta, retry_count).to_string();
+        let post = self.prober.post(&target.callback_url, body.as_bytes());
+        // The prober bounds each step; the whole attempt is bounded too.
+        match tokio::time::timeout(self.config.timeout, post).await {
+            Ok(Ok(status)) => (Some(status), None),
+            // Never the URL: it may hold a secret.
+            Ok(Err(failure)) => (None, Some(failure.to_string())),
+            Err(_) => (None, Some("timed out".to_owned())),
         }
     }
 
@@ -221,21 +223,6 @@ pub(crate) fn now() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     delivery::rfc3339(secs)
-}
-
-/// A failed attempt in a few words; never a URL (it may hold a secret).
-fn failure(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
-        "could not connect".to_owned()
-    } else if err.is_redirect() {
-        "redirect not followed".to_owned()
-    } else if err.is_builder() {
-        "invalid callback URL".to_owned()
-    } else {
-        "no answer (connection closed)".to_owned()
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -16,8 +16,9 @@ use anyhow::ensure;
 /// the first of error, drop, partial failure wins.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    /// Seed of the random generator deciding every fate: the same seed and
-    /// the same sequence of requests give the same faults.
+    /// Seed of every fate: with the same seed, a request sent the same way
+    /// (key, method, body, how many times before) gets the same faults,
+    /// however requests interleave.
     pub seed: u64,
     /// How long every request to the resource waits before it is handled
     /// (rate-limited requests excepted).

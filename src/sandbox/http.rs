@@ -1,18 +1,17 @@
-//! The HTTP face of the sandbox: routing, the `{"message","data"}`
-//! envelope, authentication, fault injection at its hook points, and
+//! The HTTP face of the sandbox: routing ([`handle`], the one service
+//! function: the connection layer in `server` calls it, and so can a test,
+//! in-process), authentication, fault injection at its hook points,
 //! applying a validated request to the store (validation itself is in
-//! `request`), and a drawn lie told to a list (`lies`). Every answer is an envelope: axum's own rejections (413,
-//! 415, 422, text/plain) never reach a client. A dropped connection is a
-//! response marked [`DropConnection`], which the connection layer in
-//! `server` turns into a close without any response.
+//! `request`), and a drawn lie told to a list (`lies`). Every answer is a
+//! JSON envelope (`wire`). A dropped connection is [`Dropped`], which the
+//! connection layer turns into a close without any response.
 
+use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::any;
-use axum::{Json, Router};
+use hyper::body::{Body, Bytes};
+use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -23,7 +22,7 @@ use super::lies::Told;
 use super::request::{read_body, Input, Trigger};
 use super::state::Store;
 use super::stats::{Counters, Injected};
-use super::wire::{Op, Reply};
+use super::wire::{json_response, Op, Reply, Response};
 
 /// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
@@ -69,26 +68,21 @@ impl Shared {
     }
 }
 
-/// Marks a response that must not be sent: the connection is closed
-/// instead (see `server`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DropConnection;
+/// A request whose connection is closed without any response (an
+/// injected drop): the error that makes hyper do so.
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped (injected)")
+    }
+}
+
+impl std::error::Error for Dropped {}
 
 /// The injected 500.
 const INJECTED_ERROR: &str = "internal error (injected)";
-
-fn injected_error() -> Response {
-    Reply::error(StatusCode::INTERNAL_SERVER_ERROR, INJECTED_ERROR).into_response()
-}
-
-/// A response that is never sent: the connection is closed without one.
-/// Served any other way (e.g. without the sandbox's connection layer), it
-/// reads as an empty 500.
-fn dropped() -> Response {
-    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    response.extensions_mut().insert(DropConnection);
-    response
-}
 
 /// The 429 of the rate limit, with `Retry-After` in whole seconds.
 fn rate_limited(limited: RateLimited) -> Response {
@@ -99,79 +93,136 @@ fn rate_limited(limited: RateLimited) -> Response {
     let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
     response
         .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(limited.retry_after));
+        .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after));
     response
 }
 
-/// The sandbox's routes.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(RESOURCE, any(resource))
-        .route(STATS, any(stats))
-        .route(TRIGGER, any(trigger))
-        .route(DELIVERIES, any(deliveries))
-        .fallback(not_found)
-        .with_state(shared)
+/// Answers one request: the resource, the sandbox's own routes, or a 404.
+/// Every body is read (or drained) first, so every answer reaches a client
+/// that is still sending.
+pub(crate) async fn handle(
+    shared: &Shared,
+    request: Request<impl Body<Data = Bytes>>,
+) -> Result<Response, Dropped> {
+    let (parts, body) = request.into_parts();
+    let (path, method) = (parts.uri.path(), &parts.method);
+    if path == RESOURCE {
+        return resource(shared, method, &parts.headers, body).await;
+    }
+    let body = read_body(body, &parts.headers).await;
+    let keys = &shared.keys;
+    Ok(match path {
+        STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
+        TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
+        STATS => json_response(StatusCode::OK, &json!({ "requests": shared.counters.snapshot() })),
+        DELIVERIES => json_response(StatusCode::OK, &shared.deliveries.snapshot()),
+        TRIGGER => trigger(shared, &parts.headers, body).into_response(),
+        _ => Reply::error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no route for `{}`; the sandbox serves `{RESOURCE}`",
+                keys.quote(path)
+            ),
+        )
+        .into_response(),
+    })
 }
 
 /// `/v2.0/admin/webhook-subscriptions`, every method.
-async fn resource(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    shared.counters.count(&parts.method);
-    // Every fault is decided now, as the request arrives.
-    let arrival = shared.injector().arrive();
-    // Read (or drain) the body first, so every answer below reaches a client
-    // that is still sending.
-    let body = read_body(body, &parts.headers).await;
-    let fate = match arrival {
-        Ok(fate) => fate,
-        Err(limited) => {
-            shared.counters.injected(Injected::RateLimited);
-            return rate_limited(limited);
-        }
-    };
+async fn resource(
+    shared: &Shared,
+    method: &Method,
+    headers: &HeaderMap,
+    body: impl Body<Data = Bytes>,
+) -> Result<Response, Dropped> {
+    shared.counters.count(method);
+    let injector = shared.injector();
+    // The rate limit is decided on arrival; every other fault once the
+    // body is read, from the request itself.
+    let admitted = injector.admit();
+    let body = read_body(body, headers).await;
+    if let Err(limited) = admitted {
+        shared.counters.injected(Injected::RateLimited, "");
+        return Ok(rate_limited(limited));
+    }
+    let key = headers
+        .get(API_KEY_HEADER)
+        .map_or(&b""[..], HeaderValue::as_bytes);
+    let fate = injector.draw(key, method.as_str(), body.as_deref().unwrap_or_default());
     if !fate.latency.is_zero() {
         tokio::time::sleep(fate.latency).await;
     }
-    let op = match operation(&shared.keys, &parts.method) {
+    let op = match operation(&shared.keys, method) {
         Ok(op) => op,
-        Err(reply) => return reply.into_response(),
+        Err(reply) => return Ok(reply.into_response()),
     };
-    let Some(merchant) = authenticate(&shared, &parts.headers) else {
-        return Reply::bad_request("invalid API key").into_response();
+    let Some(merchant) = authenticate(shared, headers) else {
+        return Ok(Reply::bad_request("invalid API key").into_response());
     };
     let request = match body.and_then(|bytes| Input::parse(op, &bytes, &shared.keys)) {
         Ok(request) => request,
-        Err(reply) => return reply.into_response(),
+        Err(reply) => return Ok(reply.into_response()),
     };
     // The drawn fate applies here: before the write (no change happens)
     // and after it (the change stands, whatever the client is told).
-    if let Some(response) = injected(
-        &shared,
-        fate.before_write(),
+    let before = fate.before_write();
+    if let Some(answer) = injected(
+        shared,
+        &fate.request,
+        before,
         Injected::Error,
         Injected::DropBefore,
     ) {
-        return response;
+        return answer;
     }
-    let (mut reply, change) = execute(&shared, &merchant, request);
+    let (mut reply, change) = execute(shared, &merchant, request);
     if let Some(clock) = change {
-        if let Err(err) = persist(&shared, clock).await {
+        if let Err(err) = persist(shared, clock).await {
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
     }
     let after = fate.after_write(op, reply.status);
-    if let Some(response) = injected(&shared, after, Injected::PartialFailure, Injected::DropAfter) {
-        return response;
+    if let Some(answer) = injected(
+        shared,
+        &fate.request,
+        after,
+        Injected::PartialFailure,
+        Injected::DropAfter,
+    ) {
+        return answer;
     }
     if let Some(lie) = fate.lie(op, reply.status) {
-        match lie.tell(reply.data_mut()) {
-            Some(Told::RepeatedId) => shared.counters.injected(Injected::RepeatedId),
-            Some(Told::CutPage) => shared.counters.injected(Injected::CutPage),
-            None => {}
+        let told = match lie.tell(reply.data_mut()) {
+            Some(Told::RepeatedId) => Injected::RepeatedId,
+            Some(Told::CutPage) => Injected::CutPage,
+            None => return Ok(reply.into_response()),
+        };
+        shared.counters.injected(told, &fate.request);
+    }
+    Ok(reply.into_response())
+}
+
+/// The answer of a drawn fault at a hook point (the injected 500, or
+/// [`Dropped`]), counted as `fail` or `drop`; `None` to proceed.
+fn injected(
+    shared: &Shared,
+    request: &str,
+    fate: Fate,
+    fail: Injected,
+    drop: Injected,
+) -> Option<Result<Response, Dropped>> {
+    match fate {
+        Fate::Proceed => None,
+        Fate::Fail => {
+            shared.counters.injected(fail, request);
+            let reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, INJECTED_ERROR);
+            Some(Ok(reply.into_response()))
+        }
+        Fate::Drop => {
+            shared.counters.injected(drop, request);
+            Some(Err(Dropped))
         }
     }
-    reply.into_response()
 }
 
 /// The operation a method asks for; any other method is a 400.
@@ -185,22 +236,6 @@ fn operation(keys: &Keys, method: &Method) -> Result<Op, Reply> {
             "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
             keys.quote(other.as_str())
         ))),
-    }
-}
-
-/// The response of a drawn fault, counted as `fail` or `drop`; `None`
-/// when the fate is to proceed.
-fn injected(shared: &Shared, fate: Fate, fail: Injected, drop: Injected) -> Option<Response> {
-    match fate {
-        Fate::Proceed => None,
-        Fate::Fail => {
-            shared.counters.injected(fail);
-            Some(injected_error())
-        }
-        Fate::Drop => {
-            shared.counters.injected(drop);
-            Some(dropped())
-        }
     }
 }
 
@@ -281,32 +316,17 @@ fn not_found_reply(keys: &Keys, id: &str, topic: &str) -> Reply {
     ))
 }
 
-/// `/_sandbox/stats`: the request counters.
-async fn stats(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let _ = read_body(body, &parts.headers).await;
-    if parts.method != Method::GET {
-        return wrong_method(&shared.keys, &parts.method, STATS, "GET");
-    }
-    Json(json!({ "requests": shared.counters.snapshot() })).into_response()
-}
-
 /// `/_sandbox/trigger`: `POST` with the key and `{"topic", "payload"?}`
 /// starts delivering one event to every subscription of that topic of the
 /// key's merchant (hidden ones included); 202 with the event id and the
 /// targets. Never subject to faults, never counted as a request.
-async fn trigger(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = read_body(body, &parts.headers).await;
-    if parts.method != Method::POST {
-        return wrong_method(&shared.keys, &parts.method, TRIGGER, "POST");
-    }
-    let Some(merchant) = authenticate(&shared, &parts.headers) else {
-        return Reply::bad_request("invalid API key").into_response();
+fn trigger(shared: &Shared, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Reply {
+    let Some(merchant) = authenticate(shared, headers) else {
+        return Reply::bad_request("invalid API key");
     };
     let trigger = match body.and_then(|bytes| Trigger::parse(&bytes, &shared.keys)) {
         Ok(trigger) => trigger,
-        Err(reply) => return reply.into_response(),
+        Err(reply) => return reply,
     };
     let targets: Vec<Target> = shared
         .store()
@@ -338,17 +358,7 @@ async fn trigger(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     });
     let message = format!("event triggered for {} subscription(s)", targets.len());
     shared.deliveries.start(event, targets);
-    Reply::ok(StatusCode::ACCEPTED, &message, data).into_response()
-}
-
-/// `/_sandbox/deliveries`: every delivery attempt logged, oldest first.
-async fn deliveries(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let _ = read_body(body, &parts.headers).await;
-    if parts.method != Method::GET {
-        return wrong_method(&shared.keys, &parts.method, DELIVERIES, "GET");
-    }
-    Json(shared.deliveries.snapshot()).into_response()
+    Reply::ok(StatusCode::ACCEPTED, &message, data)
 }
 
 fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Response {
@@ -356,19 +366,5 @@ fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Resp
         "method `{}` is not allowed on `{path}`; use {allowed}",
         keys.quote(method.as_str())
     ))
-    .into_response()
-}
-
-/// Any other path.
-async fn not_found(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let _ = read_body(body, &parts.headers).await;
-    Reply::error(
-        StatusCode::NOT_FOUND,
-        format!(
-            "no route for `{}`; the sandbox serves `{RESOURCE}`",
-            shared.keys.quote(parts.uri.path())
-        ),
-    )
     .into_response()
 }

@@ -1,17 +1,20 @@
 //! Fault injection: the one place where a request's fate is decided.
 //!
-//! [`Injector`] is the running form of [`Faults`], shared by every request of a server:
-//! one seeded random generator and one token bucket, each behind a mutex.
+//! [`Injector`] is the running form of [`Faults`], shared by every request
+//! of a server: a token bucket, and a count of how often each request has
+//! been seen.
 //!
-//! When a request reaches the resource, [`Injector::arrive`] first takes a
-//! token from the bucket (no token: the request is rate-limited and nothing
-//! else happens to it), then draws all of the request's dice at once, in a
-//! fixed order (error, drop, drop side, partial failure), whatever faults
-//! are enabled. So the n-th admitted request always gets the n-th draw: a
-//! given seed and a given sequence of requests give the same fates. A
-//! lying list ([`Lie`]) is drawn for every admitted request too, from a
-//! second generator seeded from the same seed, so that lies do not shift
-//! the other fates of a seed.
+//! When a request reaches the resource, [`Injector::admit`] takes a token
+//! from the bucket on arrival (no token: the request is rate-limited and
+//! nothing else happens to it). Once its body is read, [`Injector::draw`]
+//! decides everything else from the request itself: its merchant key,
+//! method and body, and how many times that same request came before. A
+//! generator seeded with (`seed`, request, occurrence) draws the fates in
+//! a fixed order (error, drop, drop side, partial failure, then the lie),
+//! whatever faults are enabled. So a seed gives the n-th sending of a
+//! given request the same fate however requests interleave: a chaos run
+//! replays (README "Fault injection"). Only identical requests in flight
+//! at once (two GETs of one merchant) share one count, in arrival order.
 //!
 //! The resource handler then asks the drawn [`RequestFate`] at two hook
 //! points: [`RequestFate::before_write`] once the request is authenticated
@@ -20,28 +23,26 @@
 //! means the change stands, whatever the client is told), and
 //! [`RequestFate::lie`] for a list answered with no other fault.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use hyper::StatusCode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::faults::Faults;
 use super::lies::Lie;
 use super::wire::Op;
 
-/// Mixed into the seed of the lies' generator, so its stream is not the
-/// fates' stream (the same draws would make every lie fall on an error).
-const LIES_SEED: u64 = 0x6c69_6573_6c69_6573;
-
-/// The running form of [`Faults`]: the random generator and the bucket.
+/// The running form of [`Faults`]: the bucket and the requests seen.
 #[derive(Debug)]
 pub(crate) struct Injector {
     faults: Faults,
-    rng: Mutex<StdRng>,
-    lies: Mutex<StdRng>,
+    /// Request digest → how many times it was drawn for.
+    seen: Mutex<HashMap<[u8; 32], u64>>,
     bucket: Option<Mutex<TokenBucket>>,
 }
 
@@ -53,39 +54,69 @@ pub(crate) struct RateLimited {
 }
 
 impl Injector {
-    /// Validates `faults` and seeds the generator.
+    /// Validates `faults`; a full bucket, no request seen.
     pub(crate) fn new(faults: Faults) -> anyhow::Result<Injector> {
         faults.validate()?;
         let bucket = faults
             .rate_limit
             .map(|rate| Mutex::new(TokenBucket::new(rate, Instant::now())));
         Ok(Injector {
-            rng: Mutex::new(StdRng::seed_from_u64(faults.seed)),
-            lies: Mutex::new(StdRng::seed_from_u64(faults.seed ^ LIES_SEED)),
+            seen: Mutex::default(),
             bucket,
             faults,
         })
     }
 
-    /// Decides a request's fate as it arrives: either it is rate-limited,
-    /// or every fault is drawn for it now.
-    pub(crate) fn arrive(&self) -> Result<RequestFate, RateLimited> {
-        if let Some(bucket) = &self.bucket {
-            lock(bucket).take(Instant::now())?;
+    /// Admits a request as it arrives, unless the rate limit refuses it.
+    pub(crate) fn admit(&self) -> Result<(), RateLimited> {
+        match &self.bucket {
+            Some(bucket) => lock(bucket).take(Instant::now()),
+            None => Ok(()),
         }
+    }
+
+    /// Decides an admitted request's fate from the request itself: the
+    /// merchant `key` header, `method` and `body`, and how many times the
+    /// same request was drawn for before.
+    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> RequestFate {
         let faults = &self.faults;
-        // Always four draws, in this order, so the stream of fates does not
-        // depend on which faults are enabled.
-        let (error, drop, drop_after, partial) = {
-            let mut rng = lock(&self.rng);
-            let error = rng.random::<f64>();
-            let drop = rng.random::<f64>();
-            let drop_after = rng.random::<bool>();
-            let partial = rng.random::<f64>();
-            (error, drop, drop_after, partial)
+        if !faults.is_active() {
+            return RequestFate::default();
+        }
+        // Header values and methods hold no NUL: the parts cannot run together.
+        let request: [u8; 32] = Sha256::new()
+            .chain_update(key)
+            .chain_update([0])
+            .chain_update(method)
+            .chain_update([0])
+            .chain_update(body)
+            .finalize()
+            .into();
+        let occurrence = {
+            let mut seen = lock(&self.seen);
+            let count = seen.entry(request).or_default();
+            *count += 1;
+            *count
         };
-        let lie = Lie::draw(&mut *lock(&self.lies), faults.lying_list_rate);
-        Ok(RequestFate {
+        let mut rng = StdRng::from_seed(
+            Sha256::new()
+                .chain_update(faults.seed.to_le_bytes())
+                .chain_update(request)
+                .chain_update(occurrence.to_le_bytes())
+                .finalize()
+                .into(),
+        );
+        // Always the same draws, in this order, so no fate depends on
+        // which faults are enabled.
+        let (error, drop, drop_after, partial) = (
+            rng.random::<f64>(),
+            rng.random::<f64>(),
+            rng.random::<bool>(),
+            rng.random::<f64>(),
+        );
+        let lie = Lie::draw(&mut rng, faults.lying_list_rate);
+        let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
+        RequestFate {
             latency: faults.latency,
             error: error < faults.error_rate,
             drop: (drop < faults.drop_rate).then_some(if drop_after {
@@ -95,7 +126,8 @@ impl Injector {
             }),
             partial_failure: partial < faults.partial_failure_rate,
             lie,
-        })
+            request: format!("{method} {hex}#{occurrence}"),
+        }
     }
 
     /// Until when a subscription created `now` is hidden from GET, if a
@@ -118,8 +150,8 @@ enum DropPoint {
     AfterWrite,
 }
 
-/// Everything decided for one request when it arrived.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Everything decided for one request.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct RequestFate {
     /// How long to wait before handling the request.
     pub(crate) latency: Duration,
@@ -127,6 +159,8 @@ pub(crate) struct RequestFate {
     drop: Option<DropPoint>,
     partial_failure: bool,
     lie: Option<Lie>,
+    /// The request in the fault log: `METHOD digest#occurrence`.
+    pub(crate) request: String,
 }
 
 /// What happens to a request at a hook point.
@@ -224,9 +258,39 @@ mod tests {
     use super::*;
     use crate::sandbox::faults::tests::faults;
 
+    /// `n` requests: eight different bodies, each sent again and again.
     fn draws(faults: Faults, n: usize) -> Vec<RequestFate> {
         let injector = Injector::new(faults).unwrap();
-        (0..n).map(|_| injector.arrive().unwrap()).collect()
+        (0..n)
+            .map(|i| injector.draw(b"key", "POST", format!("{}", i % 8).as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn a_request_has_its_fate_however_requests_interleave() {
+        let requests: Vec<(&[u8], &str, String)> = (0..48)
+            .map(|i| {
+                let key: &[u8] = if i % 3 == 0 { b"one" } else { b"two" };
+                let method = ["GET", "POST", "PUT", "DELETE"][i % 4];
+                (key, method, format!("{{\"name\":\"n{}\"}}", i % 5))
+            })
+            .collect();
+        let fates = |order: &mut dyn Iterator<Item = &(&[u8], &str, String)>| {
+            let injector = Injector::new(faults(0.3, 0.3, 0.3)).unwrap();
+            let mut fates: Vec<RequestFate> = order
+                .map(|(key, method, body)| injector.draw(key, method, body.as_bytes()))
+                .collect();
+            fates.sort_by(|a, b| a.request.cmp(&b.request));
+            fates
+        };
+        let forward = fates(&mut requests.iter());
+        assert_eq!(forward, fates(&mut requests.iter().rev()));
+        let (even, odd): (Vec<_>, Vec<_>) = requests.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let mut shuffled = odd.into_iter().chain(even).map(|(_, r)| r);
+        assert_eq!(forward, fates(&mut shuffled));
+        assert!(forward.iter().any(|f| f.error) && forward.iter().any(|f| !f.error));
+        // The n-th sending of one request is told apart from the first.
+        assert!(forward.iter().any(|f| f.request.ends_with("#2")), "{forward:?}");
     }
 
     #[test]

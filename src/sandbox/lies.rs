@@ -47,7 +47,7 @@ pub(crate) enum Told {
 
 impl Lie {
     /// A lie with probability `rate`. Always four draws, whatever the
-    /// rate, so the n-th request gets the n-th lie of a seed.
+    /// rate, so the rate decides only whether a request is lied to.
     pub(crate) fn draw(rng: &mut impl Rng, rate: f64) -> Option<Lie> {
         let (lie, repeat, share, hint) = (
             rng.random::<f64>(),

@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap};
-use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Bytes};
+use hyper::{header, HeaderMap};
 use serde_json::{Map, Value};
 
 use super::keys::Keys;
-use super::wire::{Op, Reply};
-use crate::api::envelope::kind;
+use super::wire::{kind, Op, Reply};
 
 /// Largest accepted request body.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -23,7 +22,7 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Reads the whole body, up to [`BODY_LIMIT`]. A larger body is drained
 /// (up to [`DRAIN_LIMIT`]) and refused; a stalled one times out.
-pub(crate) async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, Reply> {
+pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap) -> Result<Bytes, Reply> {
     let too_large = || Reply::bad_request("request body is larger than 1 MiB");
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -33,11 +32,12 @@ pub(crate) async fn read_body(body: Body, headers: &HeaderMap) -> Result<Bytes, 
         return Err(too_large());
     }
     let read = async {
-        let mut stream = body.into_data_stream();
+        let mut body = std::pin::pin!(body);
         let mut buf = Vec::new();
         let mut total = 0usize;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| Reply::bad_request("request body could not be read"))?;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| Reply::bad_request("request body could not be read"))?;
+            let Ok(chunk) = frame.into_data() else { continue };
             total = total.saturating_add(chunk.len());
             if total > DRAIN_LIMIT {
                 return Err(too_large());

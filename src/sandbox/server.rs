@@ -1,34 +1,27 @@
 //! A running sandbox: binding, serving on the caller's runtime or on a
 //! thread of its own, direct access for tests, and graceful shutdown.
 //!
-//! Connections are served here with hyper's HTTP/1 server rather than
-//! `axum::serve`, so that a response marked [`DropConnection`] can become
-//! what it stands for: the service fails, and hyper closes the connection
-//! at once without writing anything. Each request's fate is its own;
-//! nothing is kept per connection.
+//! Connections are served with hyper's HTTP/1 server, each request by
+//! `http::handle`: when it answers [`Dropped`](super::http::Dropped), the
+//! service fails and hyper closes the connection at once without writing
+//! anything. Each request's fate is its own; nothing is kept per
+//! connection.
 
-use std::convert::Infallible;
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::body::Body;
-use axum::Router;
 use hyper::body::Incoming;
-use hyper::service::Service;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use super::config::SandboxConfig;
 use super::deliver::Deliveries;
 use super::faults::Faults;
-use super::http::{router, DropConnection, Shared};
+use super::http::{handle, Shared};
 use super::injector::Injector;
 use super::keys::Keys;
 use super::state::Store;
@@ -45,7 +38,9 @@ const GRACE: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    /// What every request shares; tests in `sandbox` call `http::handle`
+    /// on it directly.
+    pub(super) shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     runner: Option<Runner>,
 }
@@ -62,30 +57,18 @@ impl Sandbox {
     /// current tokio runtime until [`Sandbox::shutdown`] or drop. Fails on a
     /// bad key list, an unreadable or corrupt state file, or a busy address.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let shared = shared(config)?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on `{listen}`"))?;
-        let addr = listener.local_addr()?;
+        let (shared, listener, addr) = bind(listen, config)?;
         let (stop, stopped) = oneshot::channel();
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let task = tokio::spawn(serve(listener, Arc::clone(&shared), stopped));
-        Ok(Sandbox {
-            addr,
-            shared,
-            stop: Some(stop),
-            runner: Some(Runner::Task(task)),
-        })
+        Ok(Sandbox::new(addr, shared, stop, Runner::Task(task)))
     }
 
     /// Like [`Sandbox::start`], but serves on a thread with its own tokio
     /// runtime: for synchronous tests that run the CLI as a subprocess.
     /// Stop it with [`Sandbox::shutdown_blocking`] or by dropping it.
     pub fn start_background(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let shared = shared(config)?;
-        let listener =
-            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let (shared, listener, addr) = bind(listen, config)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("invhooks-sandbox")
@@ -103,12 +86,16 @@ impl Sandbox {
                 })
             })
             .context("cannot start the sandbox thread")?;
-        Ok(Sandbox {
+        Ok(Sandbox::new(addr, shared, stop, Runner::Thread(thread)))
+    }
+
+    fn new(addr: SocketAddr, shared: Arc<Shared>, stop: oneshot::Sender<()>, runner: Runner) -> Sandbox {
+        Sandbox {
             addr,
             shared,
             stop: Some(stop),
-            runner: Some(Runner::Thread(thread)),
-        })
+            runner: Some(runner),
+        }
     }
 
     /// The address actually bound (with the real port when 0 was asked).
@@ -140,7 +127,7 @@ impl Sandbox {
 
     /// The current subscriptions of the key's merchant, sorted by id; empty
     /// for an unknown key. Includes those a visibility delay still hides
-    /// from GET (see [`Sandbox::visible_subscriptions`]).
+    /// from GET.
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
         match self.shared.keys.merchant(api_key) {
@@ -149,14 +136,13 @@ impl Sandbox {
         }
     }
 
-    /// The subscriptions of the key's merchant that a GET shows now (those
-    /// not hidden by [`Faults::visibility_delay`](super::Faults::visibility_delay)),
-    /// sorted by id; empty for an unknown key.
+    /// The subscriptions of the key's merchant that a GET shows now (not
+    /// hidden by a visibility delay), sorted by id; empty for an unknown key.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         let store = self.shared.store();
         match self.shared.keys.merchant(api_key) {
             Some(merchant) => store
-                .list_visible(&merchant, Instant::now())
+                .list_visible(&merchant, tokio::time::Instant::now())
                 .map(|r| r.to_live())
                 .collect(),
             None => Vec::new(),
@@ -169,14 +155,23 @@ impl Sandbox {
         self.shared.counters.snapshot()
     }
 
-    /// Sets the request and fault counters back to zero.
+    /// Every fault injected into a request so far (the last 10,000; not
+    /// the rate limit's 429s, which depend on time), as `METHOD
+    /// digest#occurrence kind`, e.g. `POST 3fa2c1d0#2 drop after`, sorted:
+    /// the same seed gives the same log however requests interleave.
+    pub fn fault_log(&self) -> Vec<String> {
+        self.shared.counters.fault_log()
+    }
+
+    /// Sets the request and fault counters back to zero, and empties the
+    /// fault log.
     pub fn reset_stats(&self) {
         self.shared.counters.reset();
     }
 
     /// Injects `faults` instead from the next request on (an outage that
-    /// ends, a proxy that stops lying): a fresh generator seeded with its
-    /// seed and a full token bucket. Subscriptions already hidden stay
+    /// ends, a proxy that stops lying): its seed, a full token bucket and
+    /// every request's count from one again. Subscriptions already hidden stay
     /// hidden until their time; the counters go on counting. Refuses
     /// invalid faults, keeping the old ones.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
@@ -233,20 +228,30 @@ impl Drop for Sandbox {
     }
 }
 
-fn shared(config: SandboxConfig) -> anyhow::Result<Arc<Shared>> {
+/// Checks `config` and binds `listen`: what the server's requests share,
+/// its listener (non-blocking, for tokio) and the address it got.
+fn bind(
+    listen: SocketAddr,
+    config: SandboxConfig,
+) -> anyhow::Result<(Arc<Shared>, std::net::TcpListener, SocketAddr)> {
     let seed = config.faults.seed;
     let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
     let keys = Keys::new(&config.api_keys)?;
     let store = Store::open(config.state_file, config.ids, seed)?;
     let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
-    Ok(Arc::new(Shared {
+    let shared = Arc::new(Shared {
         keys,
         store: Mutex::new(store),
         counters: Counters::default(),
         faults: RwLock::new(Arc::new(faults)),
         persisting: tokio::sync::Mutex::new(()),
         deliveries: Arc::new(deliveries),
-    }))
+    });
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    Ok((shared, listener, addr))
 }
 
 /// Serves until `stopped` fires (or its sender is dropped), then shuts
@@ -259,7 +264,6 @@ async fn serve(
     mut stopped: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let deliveries = Arc::clone(&shared.deliveries);
-    let service = TowerToHyperService::new(router(shared));
     let (closing, closed) = watch::channel(false);
     let mut connections = JoinSet::new();
     loop {
@@ -271,10 +275,10 @@ async fn serve(
         while connections.try_join_next().is_some() {}
         match accepted {
             Ok((stream, _)) => {
-                connections.spawn(connection(stream, service.clone(), closed.clone()));
+                connections.spawn(connection(stream, Arc::clone(&shared), closed.clone()));
             }
             Err(err) if is_connection_error(&err) => {}
-            // E.g. too many open files: wait a little, as `axum::serve` does.
+            // E.g. too many open files: wait a little before accepting again.
             Err(_) => tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = &mut stopped => break,
@@ -293,15 +297,11 @@ async fn serve(
 
 /// Serves one connection until the client closes it, a request is dropped,
 /// or the server shuts down (after the request in flight, if any).
-async fn connection(
-    stream: tokio::net::TcpStream,
-    service: TowerToHyperService<Router>,
-    mut closing: watch::Receiver<bool>,
-) {
+async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut closing: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let response = service.call(request);
-        async move { deliver(response.await) }
+        let shared = Arc::clone(&shared);
+        async move { handle(&shared, request).await }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
@@ -311,28 +311,6 @@ async fn connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
-}
-
-/// The error that makes hyper close a connection without a response.
-#[derive(Debug)]
-struct Dropped;
-
-impl fmt::Display for Dropped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection dropped (injected)")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-/// Passes a response on, unless it is marked [`DropConnection`].
-fn deliver(response: Result<hyper::Response<Body>, Infallible>) -> Result<hyper::Response<Body>, Dropped> {
-    let Ok(response) = response;
-    if response.extensions().get::<DropConnection>().is_some() {
-        Err(Dropped)
-    } else {
-        Ok(response)
-    }
 }
 
 /// Errors of one connection while accepting: not the listener's fault.

@@ -1,10 +1,11 @@
 //! Request counters, by method, for tests that assert how many calls a
-//! command made (e.g. `plan` makes exactly one GET), and counters of the
-//! faults injected.
+//! command made (e.g. `plan` makes exactly one GET), counters of the
+//! faults injected, and the fault log: which request got which fault.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use axum::http::Method;
+use hyper::Method;
 use serde::{Deserialize, Serialize};
 
 /// How many requests reached the resource path, by method, and how many
@@ -68,91 +69,76 @@ pub(crate) enum Injected {
     CutPage,
 }
 
-/// The live counters behind [`RequestStats`].
+/// Faults kept in the log; older ones are dropped.
+const LOG_LIMIT: usize = 10_000;
+
+/// The live counts behind [`RequestStats`], and the fault log.
 #[derive(Debug, Default)]
-pub(crate) struct Counters {
-    get: AtomicU64,
-    post: AtomicU64,
-    put: AtomicU64,
-    delete: AtomicU64,
-    total: AtomicU64,
-    errors: AtomicU64,
-    partial_failures: AtomicU64,
-    drops_before: AtomicU64,
-    drops_after: AtomicU64,
-    rate_limited: AtomicU64,
-    repeated_ids: AtomicU64,
-    cut_pages: AtomicU64,
+pub(crate) struct Counters(Mutex<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    stats: RequestStats,
+    log: VecDeque<String>,
 }
 
 impl Counters {
-    /// Counts one request.
-    pub(crate) fn count(&self, method: &Method) {
-        let counter = match *method {
-            Method::GET => Some(&self.get),
-            Method::POST => Some(&self.post),
-            Method::PUT => Some(&self.put),
-            Method::DELETE => Some(&self.delete),
-            _ => None,
-        };
-        if let Some(counter) = counter {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        self.total.fetch_add(1, Ordering::Relaxed);
+    fn lock(&self) -> MutexGuard<'_, Counts> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Counts one injected fault.
-    pub(crate) fn injected(&self, kind: Injected) {
-        let counter = match kind {
-            Injected::Error => &self.errors,
-            Injected::PartialFailure => &self.partial_failures,
-            Injected::DropBefore => &self.drops_before,
-            Injected::DropAfter => &self.drops_after,
-            Injected::RateLimited => &self.rate_limited,
-            Injected::RepeatedId => &self.repeated_ids,
-            Injected::CutPage => &self.cut_pages,
+    /// Counts one request.
+    pub(crate) fn count(&self, method: &Method) {
+        let stats = &mut self.lock().stats;
+        match *method {
+            Method::GET => stats.get += 1,
+            Method::POST => stats.post += 1,
+            Method::PUT => stats.put += 1,
+            Method::DELETE => stats.delete += 1,
+            _ => {}
+        }
+        stats.total += 1;
+    }
+
+    /// Counts one injected fault, and logs it against `request` (the
+    /// fate's `METHOD digest#occurrence`; a 429 has none: it depends on
+    /// time, not on the request).
+    pub(crate) fn injected(&self, kind: Injected, request: &str) {
+        let mut counts = self.lock();
+        let injected = &mut counts.stats.injected;
+        let (counter, name) = match kind {
+            Injected::Error => (&mut injected.errors, "error"),
+            Injected::PartialFailure => (&mut injected.partial_failures, "partial failure"),
+            Injected::DropBefore => (&mut injected.drops_before, "drop before"),
+            Injected::DropAfter => (&mut injected.drops_after, "drop after"),
+            Injected::RateLimited => (&mut injected.rate_limited, "rate limited"),
+            Injected::RepeatedId => (&mut injected.repeated_ids, "repeated id"),
+            Injected::CutPage => (&mut injected.cut_pages, "cut page"),
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        *counter += 1;
+        if !request.is_empty() {
+            if counts.log.len() == LOG_LIMIT {
+                counts.log.pop_front();
+            }
+            counts.log.push_back(format!("{request} {name}"));
+        }
     }
 
     /// The counts so far.
     pub(crate) fn snapshot(&self) -> RequestStats {
-        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        RequestStats {
-            get: load(&self.get),
-            post: load(&self.post),
-            put: load(&self.put),
-            delete: load(&self.delete),
-            total: load(&self.total),
-            injected: InjectedStats {
-                errors: load(&self.errors),
-                partial_failures: load(&self.partial_failures),
-                drops_before: load(&self.drops_before),
-                drops_after: load(&self.drops_after),
-                rate_limited: load(&self.rate_limited),
-                repeated_ids: load(&self.repeated_ids),
-                cut_pages: load(&self.cut_pages),
-            },
-        }
+        self.lock().stats
     }
 
-    /// Sets every count back to zero.
+    /// The fault log (the last 10,000), sorted: two runs of one seed
+    /// compare equal however their requests interleaved.
+    pub(crate) fn fault_log(&self) -> Vec<String> {
+        let mut log: Vec<String> = self.lock().log.iter().cloned().collect();
+        log.sort();
+        log
+    }
+
+    /// Sets every count back to zero and empties the fault log.
     pub(crate) fn reset(&self) {
-        for counter in [
-            &self.get,
-            &self.post,
-            &self.put,
-            &self.delete,
-            &self.total,
-            &self.errors,
-            &self.partial_failures,
-            &self.drops_before,
-            &self.drops_after,
-            &self.rate_limited,
-            &self.repeated_ids,
-            &self.cut_pages,
-        ] {
-            counter.store(0, Ordering::Relaxed);
-        }
+        *self.lock() = Counts::default();
     }
 }

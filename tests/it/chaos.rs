@@ -2,17 +2,22 @@
 //! on, over many seeded random desired/live sets. In every run, after at
 //! most one re-run: live equals desired, no duplicate exists, nothing
 //! matched by `ignore` was touched, and no planned delete ran after a
-//! failed create or update.
+//! failed create or update. And a seed replays: the same seed gives the
+//! same requests the same faults however they interleave.
 //!
-//! `CHAOS_SEEDS=500 cargo test --test it chaos -- --nocapture` runs more
-//! seeds (the default keeps CI short) and prints the figures.
+//! Every chaos test runs a few seeds by default; `cargo test --test it
+//! chaos -- --ignored --nocapture` runs 500 each and prints the figures,
+//! `CHAOS_SEEDS=N` sets how many, and `CHAOS_SEED=N` runs seed N alone:
+//! the command a failing seed prints to replay it.
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -126,6 +131,16 @@ pub(crate) async fn seeded_sandbox(faults: Faults, rng: &mut StdRng) -> (Sandbox
     (sandbox, initial)
 }
 
+/// The list a run plans from. Every attempt of a read can fail (five
+/// errors or drops in a row: rare, but 500 seeds met it), and a run
+/// stops there, before any write: the read is then made again.
+pub(crate) async fn plan_list(seed: u64, client: &Client) -> Vec<LiveSubscription> {
+    match client.list().await {
+        Ok(live) => live,
+        Err(_) => (client.list().await).unwrap_or_else(|e| panic!("seed {seed}: read twice, failed: {e}")),
+    }
+}
+
 /// A client of `sandbox`'s merchant with a 2 s timeout.
 pub(crate) fn client(sandbox: &Sandbox) -> Client {
     let base = parse_base_url(&sandbox.base_url()).unwrap();
@@ -136,10 +151,9 @@ pub(crate) fn client(sandbox: &Sandbox) -> Client {
     Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
 }
 
-async fn one_seed(seed: u64) -> SeedOutcome {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let manifest = random_manifest(&mut rng);
-    let faults = Faults {
+/// The faults of [`apply_converges_under_every_fault`].
+fn every_fault(seed: u64) -> Faults {
+    Faults {
         seed,
         error_rate: 0.1,
         partial_failure_rate: 0.1,
@@ -147,28 +161,31 @@ async fn one_seed(seed: u64) -> SeedOutcome {
         visibility_delay: Duration::from_millis(300),
         rate_limit: Some(100.0),
         ..Faults::default()
-    };
-    let (sandbox, initial) = seeded_sandbox(faults, &mut rng).await;
+    }
+}
+
+const OPTIONS: ApplyOptions = ApplyOptions {
+    parallelism: 4,
+    // Above the 300 ms visibility delay: an unknown-outcome create is
+    // looked for this long before it is sent again.
+    wait: Duration::from_secs(2),
+    poll: Duration::from_millis(100),
+    max_resolutions: 3,
+};
+
+async fn one_seed(seed: u64) -> SeedOutcome {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let manifest = random_manifest(&mut rng);
+    let (sandbox, initial) = seeded_sandbox(every_fault(seed), &mut rng).await;
     let client = client(&sandbox);
-    let apply_options = ApplyOptions {
-        parallelism: 4,
-        // Above the 300 ms visibility delay: an unknown-outcome create is
-        // looked for this long before it is sent again.
-        wait: Duration::from_secs(2),
-        poll: Duration::from_millis(100),
-        ..ApplyOptions::default()
-    };
 
     let mut outcome = SeedOutcome::default();
     for run in 1..=2 {
         outcome.runs = run;
-        let live = client
-            .list()
-            .await
-            .unwrap_or_else(|e| panic!("seed {seed}: list failed: {e}"));
+        let live = plan_list(seed, &client).await;
         let plan = diff(&manifest, &live);
         outcome.changes += plan.changes.len();
-        let report = apply(&client, &manifest, &plan, &live, apply_options, &|_| {}).await;
+        let report = apply(&client, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
         outcome.cleaned_up += report.cleaned_up.len();
         assert!(
             no_delete_after_a_failed_write(&report),
@@ -188,6 +205,40 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     outcome.injected = stats.injected;
     let _ = sandbox.shutdown().await;
     outcome
+}
+
+/// One apply of seed `seed`'s manifest with `parallelism` calls in flight,
+/// under the faults that do not depend on time (no rate limit, visibility
+/// delay or latency) and without polling (`wait` 0: what a run does then
+/// depends only on the answers it gets): the sandbox's fault log, and the
+/// end state as sorted (topic, name, callback URL).
+async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, String, String)>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let manifest = random_manifest(&mut rng);
+    let faults = Faults {
+        visibility_delay: Duration::ZERO,
+        rate_limit: None,
+        ..every_fault(seed)
+    };
+    let (sandbox, _) = seeded_sandbox(faults, &mut rng).await;
+    let client = client(&sandbox);
+    let options = ApplyOptions {
+        parallelism,
+        wait: Duration::ZERO,
+        ..OPTIONS
+    };
+    let live = plan_list(seed, &client).await;
+    let plan = diff(&manifest, &live);
+    apply(&client, &manifest, &plan, &live, options, &|_| {}).await;
+    let mut state: Vec<_> = sandbox
+        .subscriptions(KEY)
+        .into_iter()
+        .map(|s| (s.topic, s.name, s.callback_url))
+        .collect();
+    state.sort();
+    let log = sandbox.fault_log();
+    let _ = sandbox.shutdown().await;
+    (log, state)
 }
 
 /// The end state after a run that succeeded, from `all` (every
@@ -259,7 +310,7 @@ pub(crate) async fn converge(
     loop {
         run += 1;
         tokio::time::sleep(pause).await;
-        let live = client.list().await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let live = plan_list(seed, client).await;
         let plan = diff(manifest, &live);
         let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
         if report.succeeded() {
@@ -321,28 +372,67 @@ pub(crate) fn faults_line<'a>(all: impl Iterator<Item = &'a invhooks::sandbox::I
     )
 }
 
-/// Runs `one_seed` for `CHAOS_SEEDS` seeds (else `default`), 8 at a
-/// time; the number of seeds and their results.
+/// The seeds a chaos test runs: `CHAOS_SEED=N` alone (to replay one),
+/// else 0 to `CHAOS_SEEDS` (by default `default`).
+fn seeds(default: u64) -> Vec<u64> {
+    let var = |name| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    match var("CHAOS_SEED") {
+        Some(seed) => vec![seed],
+        None => (0..var("CHAOS_SEEDS").unwrap_or(default)).collect(),
+    }
+}
+
+/// Runs `one_seed` for [`seeds`], 8 at a time; the number of seeds and
+/// their results. Seeds that fail (each one's panic says why) fail the
+/// test once every seed has run, with the command that replays the first:
+/// `test` is the test's path, e.g. `chaos::apply_converges_under_every_fault`.
 pub(crate) async fn run_seeds<T, F: std::future::Future<Output = T>>(
+    test: &str,
     default: u64,
-    one_seed: impl FnMut(u64) -> F,
+    mut one_seed: impl FnMut(u64) -> F,
 ) -> (u64, Vec<T>) {
-    let seeds: u64 = std::env::var("CHAOS_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    let results = stream::iter(0..seeds)
-        .map(one_seed)
+    let seeds = seeds(default);
+    let count = seeds.len() as u64;
+    let results: Vec<(u64, std::thread::Result<T>)> = stream::iter(seeds)
+        .map(|seed| {
+            AssertUnwindSafe(one_seed(seed))
+                .catch_unwind()
+                .map(move |r| (seed, r))
+        })
         .buffer_unordered(8)
         .collect()
         .await;
-    (seeds, results)
+    let mut failed: Vec<u64> = results
+        .iter()
+        .filter(|(_, result)| result.is_err())
+        .map(|(seed, _)| *seed)
+        .collect();
+    failed.sort_unstable();
+    if let Some(first) = failed.first() {
+        panic!(
+            "{} of {count} seeds failed: {failed:?}; replay one with\n  \
+             CHAOS_SEED={first} cargo test --test it {test} -- --exact --nocapture",
+            failed.len()
+        );
+    }
+    (count, results.into_iter().filter_map(|(_, r)| r.ok()).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_converges_under_every_fault() {
+    converges_under_every_fault(16).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "500 seeds, about a minute: cargo test --test it chaos -- --ignored"]
+async fn apply_converges_under_every_fault_500_seeds() {
+    converges_under_every_fault(500).await;
+}
+
+async fn converges_under_every_fault(default_seeds: u64) {
     let started = Instant::now();
-    let (seeds, outcomes) = run_seeds(64, one_seed).await;
+    let test = "chaos::apply_converges_under_every_fault";
+    let (seeds, outcomes) = run_seeds(test, default_seeds, one_seed).await;
     let reruns = outcomes.iter().filter(|o| o.runs > 1).count();
     // A duplicate the run created means a create was sent twice: unknown
     // outcomes are resolved by reading the list first, so this stays 0.
@@ -355,16 +445,40 @@ async fn apply_converges_under_every_fault() {
     let errors = sum(|i| i.errors);
     let partial = sum(|i| i.partial_failures);
     let drops = sum(|i| i.drops_before + i.drops_after);
-    let limited = sum(|i| i.rate_limited);
-    let injected = errors + partial + drops + limited;
+    let faults = faults_line(outcomes.iter().map(|o| &o.injected));
     println!(
         "chaos: {seeds} seeds converged in {:.1} s; {changes} planned changes, {requests} requests, \
-         {injected} injected faults ({errors} 500s before and {partial} after the write, {drops} drops, {limited} 429s), {reruns} seeds needed the one re-run, {cleaned_up} duplicates cleaned up",
+         {faults}, {reruns} seeds needed the one re-run, {cleaned_up} duplicates cleaned up",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(cleaned_up, 0, "a create was sent twice for the same subscription");
     // A chaos run that injected nothing would prove nothing.
-    assert!(errors > 0, "no 500 before a write was injected");
-    assert!(partial > 0, "no 500 after a write was injected");
-    assert!(drops > 0, "no connection was dropped");
+    if seeds > 1 {
+        assert!(errors > 0, "no 500 before a write was injected");
+        assert!(partial > 0, "no 500 after a write was injected");
+        assert!(drops > 0, "no connection was dropped");
+    }
+}
+
+/// A seed replays: run twice, with 4 calls in flight and then one at a
+/// time, it gets the same faults for the same requests and ends the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_replays_the_same_faults_however_requests_interleave() {
+    let test = "chaos::a_seed_replays_the_same_faults_however_requests_interleave";
+    let (seeds, logs) = run_seeds(test, 8, |seed| async move {
+        let parallel = replayed(seed, 4).await;
+        let one_by_one = replayed(seed, 1).await;
+        assert_eq!(parallel, one_by_one, "seed {seed}: (fault log, end state)");
+        parallel.0
+    })
+    .await;
+    // Replaying faults proves nothing without them (one seed alone need
+    // not draw every kind).
+    let log = logs.concat();
+    for kind in ["error", "partial failure", "drop before", "drop after"] {
+        assert!(
+            seeds == 1 || log.iter().any(|line| line.ends_with(kind)),
+            "no `{kind}` in {log:#?}"
+        );
+    }
 }

@@ -9,8 +9,7 @@
 //! re-run converges (within two runs, the faults still on). Every wait is
 //! bounded: a child that outlives its timeout is killed and the test fails.
 //!
-//! `CHAOS_SEEDS=500 cargo test --test it chaos_interrupts -- --nocapture`
-//! runs more seeds and prints the figures.
+//! Seeds and their replay: `chaos.rs`.
 #![cfg(unix)]
 
 use std::path::Path;
@@ -211,8 +210,19 @@ fn one_seed(seed: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run() {
+    interrupted_applies(8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "500 seeds, a few minutes: cargo test --test it chaos -- --ignored"]
+async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run_500_seeds() {
+    interrupted_applies(500).await;
+}
+
+async fn interrupted_applies(default_seeds: u64) {
     let started = Instant::now();
-    let (seeds, figures) = run_seeds(16, |seed| async move {
+    let test = "chaos_interrupts::interrupted_applies_report_the_truth_and_converge_on_a_re_run";
+    let (seeds, figures) = run_seeds(test, default_seeds, |seed| async move {
         tokio::task::spawn_blocking(move || one_seed(seed)).await.unwrap()
     })
     .await;
@@ -234,11 +244,13 @@ async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run() {
         figures.len() - interrupted.len(),
     );
     // Seeds that were never interrupted, or interrupts that stopped
-    // nothing, would prove nothing.
-    assert!(
-        interrupted.len() * 2 > figures.len(),
-        "most seeds are interrupted"
-    );
-    assert!(not_started > 0, "no interrupt stopped a change from starting");
-    assert!(done > 0, "no interrupted run did anything");
+    // nothing, would prove nothing (one replayed seed need not show all).
+    if seeds > 1 {
+        assert!(
+            interrupted.len() * 2 > figures.len(),
+            "most seeds are interrupted"
+        );
+        assert!(not_started > 0, "no interrupt stopped a change from starting");
+        assert!(done > 0, "no interrupted run did anything");
+    }
 }

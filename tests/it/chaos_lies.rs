@@ -9,8 +9,7 @@
 //! a failed write; then, the lies stopped (`Sandbox::set_faults`), a fresh
 //! apply converges within two runs.
 //!
-//! `CHAOS_SEEDS=500 cargo test --test it chaos_lies -- --nocapture` runs
-//! more seeds and prints the figures.
+//! Seeds and their replay: `chaos.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -162,8 +161,19 @@ async fn one_seed(seed: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lied_to_runs_write_nothing_wrong_and_converge_after() {
+    lied_to_runs(16).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "500 seeds, about a minute: cargo test --test it chaos -- --ignored"]
+async fn lied_to_runs_write_nothing_wrong_and_converge_after_500_seeds() {
+    lied_to_runs(500).await;
+}
+
+async fn lied_to_runs(default_seeds: u64) {
     let started = Instant::now();
-    let (seeds, figures) = run_seeds(32, one_seed).await;
+    let test = "chaos_lies::lied_to_runs_write_nothing_wrong_and_converge_after";
+    let (seeds, figures) = run_seeds(test, default_seeds, one_seed).await;
     let count = |f: fn(&Figures) -> bool| figures.iter().filter(|x| f(x)).count();
     let sum = |f: fn(&Figures) -> u64| figures.iter().map(f).sum::<u64>();
     let repeated = sum(|f| f.injected.repeated_ids);
@@ -183,8 +193,10 @@ async fn lied_to_runs_write_nothing_wrong_and_converge_after() {
         repeated + cut,
     );
     // A run that told no lie of a kind, or none after the plan's list,
-    // would prove nothing about it.
-    assert!(repeated > 0, "no list with a repeated id was told");
-    assert!(cut > 0, "no cut page was told");
-    assert!(later > 0, "no lie reached a resolution or a verification");
+    // would prove nothing about it (one replayed seed need not tell all).
+    if seeds > 1 {
+        assert!(repeated > 0, "no list with a repeated id was told");
+        assert!(cut > 0, "no cut page was told");
+        assert!(later > 0, "no lie reached a resolution or a verification");
+    }
 }

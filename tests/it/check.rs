@@ -2,17 +2,8 @@
 //! receivers, offline of the Inveterate API; `--send-test-event` delivers
 //! the documented shape; `plan --check-callbacks` warns, never blocks.
 
-use crate::netkit::{response, Pki, Recorded, Stub, TlsFront};
+use crate::netkit::{response, Pki, Recorded, Refusing, Stub, TlsFront};
 use crate::support::*;
-
-/// A port nothing listens on (bound, then released).
-pub fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A receiver that answers `HEAD` with `status` and accepts POSTs (202).
 fn receiver(status: &'static str) -> Stub {
@@ -74,7 +65,8 @@ fn no_api_request(world: &World) {
 
 #[test]
 fn a_closed_port_is_named_and_fails() {
-    let url = format!("http://127.0.0.1:{}/hook?token=s3cr3t", closed_port());
+    let closed = Refusing::new();
+    let url = format!("http://127.0.0.1:{}/hook?token=s3cr3t", closed.port());
     let world = world_with(&[("crm", "customer.cancelled", &url)]);
     let run = world.run(&["check"]);
     assert_eq!(run.code, 1, "{run}");
@@ -226,7 +218,8 @@ fn json_and_markdown_reports() {
         "/old" => response("410 Gone", "text/plain", ""),
         _ => response("401 Unauthorized", "text/plain", ""),
     });
-    let closed = closed_port();
+    let refusing = Refusing::new();
+    let closed = refusing.port();
     let world = world_with(&[
         (
             "crm",
@@ -250,7 +243,8 @@ fn json_and_markdown_reports() {
 #[test]
 fn merchant_globs_choose_what_is_probed() {
     let world = World::new();
-    let closed = closed_port();
+    let refusing = Refusing::new();
+    let closed = refusing.port();
     for (file, label, env) in [("a.yaml", "store-a", "KEY_A"), ("b.yaml", "other", "KEY_B")] {
         world.write(
             file,
@@ -278,7 +272,8 @@ fn merchant_globs_choose_what_is_probed() {
 fn plan_check_callbacks_warns_about_new_urls_and_never_blocks() {
     let unchanged = receiver("405 Method Not Allowed");
     let kept = format!("http://{}/kept", unchanged.addr());
-    let broken = format!("http://127.0.0.1:{}/new", closed_port());
+    let closed = Refusing::new();
+    let broken = format!("http://127.0.0.1:{}/new", closed.port());
     let world = world_with(&[
         ("crm", "customer.cancelled", &broken),
         ("erp", "customer.updated", &kept),

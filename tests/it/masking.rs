@@ -134,7 +134,8 @@ fn assert_apply_report(text: &str) {
 /// to it has the switch off; its query value stays masked.
 #[test]
 fn check_shows_a_path_only_when_every_entry_using_the_url_says_so() {
-    let port = crate::check::closed_port();
+    let refusing = crate::netkit::Refusing::new();
+    let port = refusing.port();
     let url = |uuid: &str| format!("http://127.0.0.1:{port}/t/{uuid}/in?sig=abc");
     let (own, shared) = (
         "123e4567-e89b-12d3-a456-426614174000",

@@ -1,8 +1,10 @@
 //! Hostile and real-world network pieces for the security tests, all on
 //! 127.0.0.1, each on a small runtime of its own that stops when dropped:
 //! a scripted HTTP server or proxy in front of the sandbox that records
-//! what it receives ([`Stub`]), a TLS front for the sandbox ([`TlsFront`]),
-//! a CONNECT proxy ([`Proxy`]), and a throwaway CA ([`Pki`]). Every server accepts a bounded number of
+//! what it receives ([`Stub`]), a TLS
+//! front for the sandbox ([`TlsFront`]), a CONNECT proxy ([`Proxy`]), a
+//! throwaway CA ([`Pki`]), and a port that refuses connections
+//! ([`Refusing`]). Every server accepts a bounded number of
 //! connections, reads bounded requests, and gives up on a silent peer.
 
 use std::net::SocketAddr;
@@ -52,6 +54,25 @@ impl Drop for Bg {
         if let Some(rt) = self.0.take() {
             rt.shutdown_background();
         }
+    }
+}
+
+/// A loopback port that refuses every connection for as long as this
+/// lives: a socket bound to it that never listens. Holding the port, it
+/// cannot race (a listener bound, then dropped, frees a port any other
+/// socket may take before the test connects), and no client socket is
+/// given it as its own port (which could connect to itself).
+pub struct Refusing(tokio::net::TcpSocket);
+
+impl Refusing {
+    pub fn new() -> Refusing {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        Refusing(socket)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
     }
 }
 

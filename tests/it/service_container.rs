@@ -118,10 +118,8 @@ fn the_opt_in_is_refused_for_inveterates_api_before_any_request() {
 fn a_connection_error_names_the_host_and_port_never_the_key() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let refusing = crate::netkit::Refusing::new();
+    let closed = refusing.port();
     let base = format!("http://127.0.0.1:{closed}/v2.0");
     // `run` also fails the test if the key appears in any output.
     let run = world.run(&["plan", "--base-url", &base, "--timeout", "5"]);

@@ -1,7 +1,7 @@
 //! `show PLAN.json`: a saved plan rendered as `plan` renders it, from the
 //! file alone: no key in the environment, and an API that cannot be reached.
 
-use crate::check::closed_port;
+use crate::netkit::Refusing;
 use crate::support::*;
 
 const MANIFEST: &str = "merchant: acme
@@ -12,10 +12,11 @@ subscriptions:
 
 /// `show` with no key and a base URL nobody answers on.
 fn show(world: &World, args: &[&str]) -> Run {
+    let closed = Refusing::new();
     let mut cmd = world.command(args);
     cmd.env_remove("INVETERATE_API_KEY").env(
         "INVETERATE_BASE_URL",
-        format!("http://127.0.0.1:{}/v2.0", closed_port()),
+        format!("http://127.0.0.1:{}/v2.0", closed.port()),
     );
     run(&mut cmd)
 }

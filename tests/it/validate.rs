@@ -1,7 +1,7 @@
 //! Errors a user can cause, as the binary prints them: manifest problems,
 //! keys, base URLs, server errors and timeouts.
 
-use crate::netkit::{json, response, Reply, Stub};
+use crate::netkit::{json, response, Stub};
 use crate::support::*;
 
 #[test]
@@ -106,17 +106,6 @@ fn an_html_error_page_is_reported_not_parsed() {
     let run = world.run(&["plan", "--base-url", &base]);
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("500 Internal Server Error"), "{run}");
-}
-
-#[test]
-fn a_server_that_never_answers_times_out() {
-    let world = World::new();
-    world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    let stub = Stub::start(|_| Reply::Hang);
-    let base = stub.base_url();
-    let run = world.run(&["plan", "--base-url", &base, "--timeout", "1"]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(run.stderr.contains("no response within 1 s"), "{run}");
 }
 
 #[test]

@@ -227,8 +227,8 @@ async fn same_seed_same_fates_through_keep_alive_connections() {
         drop_rate: 0.3,
         ..Faults::default()
     };
-    let first = run_sequence(all(11)).await;
-    assert_eq!(run_sequence(all(11)).await, first);
+    let first = run_sequence(all(13)).await;
+    assert_eq!(run_sequence(all(13)).await, first);
     let (outcomes, injected, _) = &first;
     // Every kind of fault shows up, and a client keeps working after a
     // dropped connection.

@@ -1,5 +1,6 @@
 //! What a client sees of an injected fault: a response, or a connection
-//! closed without one; and the requests the fault tests send.
+//! closed without one; and the requests the fault tests send, over HTTP
+//! ([`request`]) or in-process ([`handled`]).
 
 #![allow(clippy::unwrap_used)]
 
@@ -88,6 +89,33 @@ pub(super) async fn request(
             assert!(closed_without_response(&err), "not a dropped connection: {err:?}");
             Outcome::Dropped
         }
+    }
+}
+
+/// What `http::handle` answers to the request, called directly: no
+/// socket, so on tokio's paused clock time moves only when a test says.
+pub(super) async fn handled(sandbox: &Sandbox, method: Method, body: Option<Value>) -> Outcome {
+    use http_body_util::{BodyExt, Full};
+    let body = body.map_or_else(String::new, |body| body.to_string());
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(crate::sandbox::http::RESOURCE)
+        .header("X-Inveterate-Api-Key", KEY)
+        .body(Full::new(hyper::body::Bytes::from(body)))
+        .unwrap();
+    let Ok(response) = crate::sandbox::http::handle(&sandbox.shared, request).await else {
+        return Outcome::Dropped;
+    };
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Outcome::Answer {
+        status,
+        retry_after,
+        body: serde_json::from_slice(&bytes).unwrap(),
     }
 }
 

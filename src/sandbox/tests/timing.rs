@@ -1,5 +1,8 @@
-//! Faults in time, over real HTTP: the rate limit's 429s and refill, the
-//! visibility delay, latency, and a shutdown during a slow request.
+//! Faults in time: the rate limit's 429s and refill, the visibility delay
+//! and latency, through `http::handle` in-process on tokio's paused clock
+//! (no socket: the clock moves only when a test advances it or every task
+//! is idle in a timer); and a shutdown during a slow request, over TCP in
+//! real time.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,7 +12,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::outcome::{client, create, request, start_with, Outcome, TOPIC};
+use super::outcome::{client, create, handled, start_with, Outcome, TOPIC};
 use super::*;
 use crate::sandbox::{Faults, InjectedStats};
 
@@ -20,13 +23,12 @@ async fn rate_limit_answers_429_with_retry_after_then_recovers() {
         ..Faults::default()
     })
     .await;
-    let client = client();
     // The bucket holds max(1, 1) = 1 token: the burst's second and third
     // requests are refused, and nothing is written.
-    let first = request(&client, &sandbox, Method::POST, Some(create("a"))).await;
+    let first = handled(&sandbox, Method::POST, Some(create("a"))).await;
     assert_eq!(first.status(), Some(201));
     for (method, body) in [(Method::POST, Some(create("b"))), (Method::GET, None)] {
-        let refused = request(&client, &sandbox, method, body).await;
+        let refused = handled(&sandbox, method, body).await;
         let Outcome::Answer {
             status,
             retry_after,
@@ -45,12 +47,12 @@ async fn rate_limit_answers_429_with_retry_after_then_recovers() {
         1,
         "the refused create was not written"
     );
-    // Time is paused: the bucket refills exactly as the clock is advanced.
+    // The bucket refills exactly as the clock is advanced.
     tokio::time::advance(Duration::from_millis(900)).await;
-    let early = request(&client, &sandbox, Method::GET, None).await;
+    let early = handled(&sandbox, Method::GET, None).await;
     assert_eq!(early.status(), Some(429), "0.9 tokens after 0.9 s");
     tokio::time::advance(Duration::from_millis(100)).await;
-    let again = request(&client, &sandbox, Method::GET, None).await;
+    let again = handled(&sandbox, Method::GET, None).await;
     assert_eq!(again.status(), Some(200));
     assert_eq!(again.body()["data"]["subscriptions"].as_array().unwrap().len(), 1);
     let stats = sandbox.stats();
@@ -71,14 +73,14 @@ async fn rate_limited_requests_are_not_subject_to_other_faults() {
         ..Faults::default()
     })
     .await;
-    let client = client();
+    let started = Instant::now();
+    assert_eq!(handled(&sandbox, Method::GET, None).await.status(), Some(500));
+    assert_eq!(started.elapsed(), Duration::from_millis(300), "the latency");
+    assert_eq!(handled(&sandbox, Method::GET, None).await.status(), Some(429));
     assert_eq!(
-        request(&client, &sandbox, Method::GET, None).await.status(),
-        Some(500)
-    );
-    assert_eq!(
-        request(&client, &sandbox, Method::GET, None).await.status(),
-        Some(429)
+        started.elapsed(),
+        Duration::from_millis(300),
+        "no latency for a 429"
     );
     let expected = InjectedStats {
         errors: 1,
@@ -86,6 +88,12 @@ async fn rate_limited_requests_are_not_subject_to_other_faults() {
         ..InjectedStats::default()
     };
     assert_eq!(sandbox.stats().injected, expected);
+    assert_eq!(sandbox.fault_log().len(), 1, "{:?}", sandbox.fault_log());
+    assert!(
+        sandbox.fault_log()[0].ends_with("#1 error"),
+        "{:?}",
+        sandbox.fault_log()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -97,46 +105,43 @@ async fn visibility_delay_hides_a_create_from_get_for_a_while() {
     })
     .await;
     let seeded = sandbox.seed(KEY, &[(TOPIC, "old", "https://old.example")]);
-    let client = client();
     let ids = |outcome: &Outcome| -> Vec<String> {
         let subs = outcome.body()["data"]["subscriptions"].as_array().unwrap();
         subs.iter()
             .map(|s| s["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    let created_at = Instant::now();
-    let created = request(&client, &sandbox, Method::POST, Some(create("new"))).await;
+    let created = handled(&sandbox, Method::POST, Some(create("new"))).await;
     assert_eq!(created.status(), Some(201));
     let id = created.body()["data"]["id"].as_str().unwrap().to_owned();
-    let listed = request(&client, &sandbox, Method::GET, None).await;
+    let listed = handled(&sandbox, Method::GET, None).await;
     assert_eq!(ids(&listed), [seeded[0].id.clone()], "not visible yet");
-    // The in-process view shows everything; `visible_subscriptions` what GET shows.
+    // The in-process view shows everything, GET only what is visible.
     assert_eq!(sandbox.subscriptions(KEY).len(), 2);
-    assert_eq!(sandbox.visible_subscriptions(KEY), seeded);
 
     // PUT and DELETE work on a hidden subscription at once.
     let body = json!({"topic": TOPIC, "id": id, "callbackUrl": "https://new.example"});
-    let updated = request(&client, &sandbox, Method::PUT, Some(body)).await;
+    let updated = handled(&sandbox, Method::PUT, Some(body)).await;
     assert_eq!(updated.status(), Some(200), "{updated:?}");
-    let other = request(&client, &sandbox, Method::POST, Some(create("gone"))).await;
+    let other = handled(&sandbox, Method::POST, Some(create("gone"))).await;
     let other_id = other.body()["data"]["id"].as_str().unwrap().to_owned();
     let body = json!({"topic": TOPIC, "id": other_id});
     assert_eq!(
-        request(&client, &sandbox, Method::DELETE, Some(body))
-            .await
-            .status(),
+        handled(&sandbox, Method::DELETE, Some(body)).await.status(),
         Some(200)
     );
     assert_eq!(sandbox.subscriptions(KEY).len(), 2);
 
-    tokio::time::sleep(delay.saturating_sub(created_at.elapsed()) + Duration::from_millis(50)).await;
-    let listed = request(&client, &sandbox, Method::GET, None).await;
+    // Hidden until exactly the delay has passed.
+    tokio::time::advance(delay - Duration::from_millis(1)).await;
+    assert_eq!(ids(&handled(&sandbox, Method::GET, None).await).len(), 1);
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let listed = handled(&sandbox, Method::GET, None).await;
     assert_eq!(ids(&listed), [seeded[0].id.clone(), id]);
     assert_eq!(
         listed.body()["data"]["subscriptions"][1]["callbackUrl"],
         "https://new.example"
     );
-    assert_eq!(sandbox.visible_subscriptions(KEY), sandbox.subscriptions(KEY));
 }
 
 #[tokio::test(start_paused = true)]
@@ -147,20 +152,20 @@ async fn latency_delays_every_request() {
         ..Faults::default()
     })
     .await;
-    let client = client();
     for (method, body) in [(Method::GET, None), (Method::POST, Some(create("a")))] {
         let started = Instant::now();
-        let outcome = request(&client, &sandbox, method, body).await;
+        let outcome = handled(&sandbox, method, body).await;
         assert!(outcome.status().is_some());
-        assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+        assert_eq!(started.elapsed(), latency);
     }
     assert_eq!(sandbox.stats().injected, InjectedStats::default());
 }
 
-#[tokio::test(start_paused = true)]
+/// Real time and real TCP: the connection layer is what is tested here.
+#[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
     let sandbox = start_with(Faults {
-        latency: Duration::from_millis(400),
+        latency: Duration::from_millis(300),
         ..Faults::default()
     })
     .await;
@@ -183,7 +188,13 @@ async fn shutdown_lets_a_request_in_flight_finish() {
             .unwrap();
         response.status().as_u16()
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The second request has arrived (it is counted on arrival) and waits
+    // out its latency.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sandbox.stats().get < 2 {
+        assert!(Instant::now() < deadline, "the second request never arrived");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let addr = sandbox.addr();
     sandbox.shutdown().await.unwrap();
     assert_eq!(in_flight.await.unwrap(), 200);
