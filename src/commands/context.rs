@@ -14,6 +14,7 @@ use crate::api::{self, ApiKey, Client, ClientOptions, Http};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
+use crate::render::github;
 
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
@@ -56,7 +57,8 @@ impl Context {
         };
         let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
         if let Some(warning) = base.warning() {
-            let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+            let line = github::defuse(&format!("warning: {warning}\n")).into_owned();
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match g.color {
@@ -88,8 +90,15 @@ impl Context {
     /// progress lines, the step summary, annotations, plan and export files.
     /// The last line of defence should a key reach some text (a live
     /// callback URL holding it, a bug), so no output has to remember it.
+    /// Lines on stdout, stderr and above a progress bar are also
+    /// [`github::defuse`]d: only [`Context::workflow_commands`] starts a
+    /// line with `::`.
     pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
         let text = api::redact_known(text);
+        let text = match sink {
+            Sink::Stdout | Sink::Stderr | Sink::Bar(_) => github::defuse(&text),
+            Sink::Append(_) | Sink::Private(_) | Sink::PrivateNew(_) => text.as_str().into(),
+        };
         match sink {
             Sink::Stdout => {
                 let mut stdout = std::io::stdout().lock();
@@ -109,6 +118,14 @@ impl Context {
             Sink::Private(path) => write_private(path, text.as_bytes(), true),
             Sink::PrivateNew(path) => write_private(path, text.as_bytes(), false),
         }
+    }
+
+    /// Writes workflow commands (`::error …`) to stderr, even with `-q`:
+    /// the one writer of lines the runner executes, and it takes only
+    /// [`github::Commands`], whose data is escaped.
+    pub fn workflow_commands(&self, commands: &github::Commands) {
+        let text = api::redact_known(commands.as_str());
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 
     /// The safety thresholds: the policy's, else the built-in ones.
@@ -166,6 +183,7 @@ impl Context {
             verbosity: self.verbosity,
             log: std::sync::Arc::new(|line: &str| {
                 let line = api::redact_known(&format!("  {line}\n"));
+                let line = github::defuse(&line);
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }),
             extra_roots: match &self.ca_cert {
