@@ -251,11 +251,12 @@ fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
     manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
 }
 
-/// Reads and checks the policy file (at most 1 MiB); its problems are
-/// reported like a manifest's, with `file:line`.
+/// Reads and checks the policy file (at most 8 MiB, room for tens of
+/// thousands of host globs); its problems are reported like a manifest's,
+/// with `file:line`.
 fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
     use std::io::Read as _;
-    const MAX_BYTES: u64 = 1024 * 1024;
+    const MAX_BYTES: u64 = 8 * 1024 * 1024;
     let shown = path.display();
     let mut text = String::new();
     let read = std::fs::File::open(path).and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text));
@@ -267,7 +268,7 @@ fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
     }
     anyhow::ensure!(
         text.len() as u64 <= MAX_BYTES,
-        "policy file `{shown}` is larger than 1 MiB"
+        "policy file `{shown}` is larger than 8 MiB"
     );
     policy::parse(path, &text)
         .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))

@@ -55,6 +55,9 @@ pub struct Exported {
     pub yaml: String,
     /// Subscriptions in it (duplicates are left out).
     pub written: usize,
+    /// The live id behind each entry of `subscriptions`, in order (one
+    /// merchant's export; empty for a fleet's shared list).
+    pub ids: Vec<String>,
     /// What to tell the user: duplicates left out, URLs with secrets.
     pub warnings: Vec<String>,
 }
@@ -87,7 +90,28 @@ pub fn to_manifest(
             })
             .collect(),
     };
-    document(&manifest, warnings)
+    let mut exported = document(&manifest, warnings)?;
+    exported.ids = kept.iter().map(|sub| sub.id.clone()).collect();
+    Ok(exported)
+}
+
+/// The 1-based line each entry of an exported document's
+/// `subscriptions:` list starts on, in order: where `validate` would
+/// report a problem of that entry.
+pub fn entry_lines(yaml: &str) -> Vec<usize> {
+    let mut lines = yaml.lines().enumerate();
+    if !lines.any(|(_, l)| l == "subscriptions:") {
+        return Vec::new();
+    }
+    let mut indent = None;
+    lines
+        .filter(|(_, l)| {
+            let item = l.trim_start().starts_with("- ");
+            let at = l.len() - l.trim_start().len();
+            item && *indent.get_or_insert(at) == at
+        })
+        .map(|(i, _)| i + 1)
+        .collect()
 }
 
 /// The subscriptions of `live` (sorted by topic, name, id) a manifest
@@ -125,9 +149,11 @@ pub(super) fn kept<'a>(
     (kept, warnings)
 }
 
-/// Whether any URL is plain http (`allowHttp: true` keeps it valid).
+/// Whether any URL is plain http (`allowHttp: true` keeps it valid), by
+/// its parsed scheme: `HTTP://` is http too.
 pub(super) fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
-    live.into_iter().any(|s| s.callback_url.starts_with("http://"))
+    live.into_iter()
+        .any(|s| url::Url::parse(&s.callback_url).is_ok_and(|u| u.scheme() == "http"))
 }
 
 /// Whether any topic is one this release does not know.
@@ -144,6 +170,7 @@ pub(super) fn document(manifest: &Manifest, warnings: Vec<String>) -> Result<Exp
             env!("CARGO_PKG_VERSION")
         ),
         written: manifest.subscriptions.len(),
+        ids: Vec::new(),
         warnings,
     })
 }
