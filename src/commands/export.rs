@@ -243,6 +243,7 @@ fn as_manifest(store: &StoreArg) -> MerchantManifest {
         prune: true,
         ignore: Vec::new(),
         subscriptions: Vec::new(),
+        allows: crate::model::Allows::default(),
     }
 }
 

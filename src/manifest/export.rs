@@ -95,6 +95,35 @@ pub fn to_manifest(
     Ok(exported)
 }
 
+/// `manifest`'s label, key variable, switches and entries as a manifest
+/// document, for checking values that did not come from a file (a saved
+/// plan's) with the one validator ([`super::load_str_all`]); entries in
+/// order, one per subscription, as [`entry_lines`] finds them.
+///
+/// # Errors
+///
+/// None in practice: the document is plain strings and booleans.
+pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, serde_yaml::Error> {
+    let document = Manifest {
+        version: 1,
+        merchant: Some(manifest.label.clone()),
+        api_key_env: Some(manifest.api_key_env.clone()),
+        merchants: Vec::new(),
+        allow_http: manifest.allows.http,
+        allow_unknown_topics: manifest.allows.unknown_topics,
+        subscriptions: manifest
+            .subscriptions
+            .iter()
+            .map(|s| Entry {
+                name: escape(&s.name),
+                topic: s.topic.clone(),
+                callback_url: escape(&s.callback_url),
+            })
+            .collect(),
+    };
+    serde_yaml::to_string(&document)
+}
+
 /// The 1-based line each entry of an exported document's
 /// `subscriptions:` list starts on, in order: where `validate` would
 /// report a problem of that entry.
