@@ -61,7 +61,7 @@ enum Hosts {
     /// No `allowedCallbackHosts` key.
     Any,
     /// Only hosts matching one of these globs (none for `[]`).
-    Only(HostGlobs),
+    Only(Box<HostGlobs>),
 }
 
 /// How many globs a refusal names before it gives the count.
@@ -104,7 +104,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         Some(globs) => {
             let ascii: Vec<String> = globs.iter().map(|g| ascii_host(g)).collect();
             match HostGlobs::new(&ascii) {
-                Ok(set) => Some(Hosts::Only(set)),
+                Ok(set) => Some(Hosts::Only(Box::new(set))),
                 Err(bad) => {
                     problems.extend(bad.into_iter().map(|(i, why)| {
                         Diagnostic::new(

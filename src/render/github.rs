@@ -69,7 +69,7 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
         match starts_command(line) {
             Some(at) => {
                 out.push_str(&line[..at]);
-                let first = line[at..].chars().next().map_or(0, |c| u32::from(c));
+                let first = line[at..].chars().next().map_or(0, u32::from);
                 out.push_str(&format!("\\u{{{first:x}}}"));
                 out.push_str(&line[at + 1..]);
             }
