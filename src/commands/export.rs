@@ -64,13 +64,6 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The problems `validate` finds in `yaml`, the text export would write
-/// (`shown` names it): the one validator, so an export holds only what a
-/// manifest can.
-fn problems(yaml: &str, shown: &str) -> Vec<manifest::Diagnostic> {
-    manifest::load_str_all(Path::new(shown), yaml, &|_| None).map_or_else(|d| d.0, |_| Vec::new())
-}
-
 /// One merchant's manifest, what it holds (for the status line), and how
 /// many live subscriptions were left out because `validate` would refuse
 /// them (each named on stderr).
@@ -83,11 +76,11 @@ async fn one(ctx: &Context, args: &ExportArgs, shown: &str) -> anyhow::Result<(S
     let (exported, yaml) = loop {
         let exported = manifest::to_manifest(&live, args.merchant.clone(), &args.api_key_env)?;
         let yaml = key.hide(&exported.yaml, &format!("${{{}}}", args.api_key_env));
-        let found = problems(&yaml, shown);
+        let found = manifest::problems_by_entry(Path::new(shown), &yaml);
         if found.is_empty() {
             break (exported, yaml);
         }
-        let refused = refuse_entries(ctx, &live, &exported, &yaml, found)?;
+        let refused = refuse_entries(ctx, &live, &exported, found)?;
         left_out += refused.len();
         live.retain(|s| !refused.contains(&s.id));
     };
@@ -104,13 +97,10 @@ fn refuse_entries(
     ctx: &Context,
     live: &[LiveSubscription],
     exported: &manifest::Exported,
-    yaml: &str,
-    found: Vec<manifest::Diagnostic>,
+    found: Vec<(Option<usize>, manifest::Diagnostic)>,
 ) -> anyhow::Result<Vec<String>> {
-    let starts = manifest::entry_lines(yaml);
     let mut refused: Vec<String> = Vec::new();
-    for d in &found {
-        let entry = starts.iter().rposition(|&line| line <= d.location.line);
+    for (entry, d) in &found {
         let Some(sub) = entry
             .and_then(|i| exported.ids.get(i))
             .and_then(|id| live.iter().find(|s| &s.id == id))
@@ -183,10 +173,10 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     let yaml = keys.iter().fold(exported.yaml, |yaml, (key, var)| {
         key.hide(&yaml, &format!("${{{var}}}"))
     });
-    let found = problems(&yaml, shown);
+    let found = manifest::problems_by_entry(Path::new(shown), &yaml);
     if !found.is_empty() {
         return Err(Helped::wrap(
-            anyhow::anyhow!("{}", manifest::Diagnostics(found)),
+            anyhow::anyhow!("{}", manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect())),
             "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own",
         ));
     }

@@ -174,31 +174,27 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
 /// a plan file edited by hand cannot send what no manifest may hold.
 fn recheck(m: &crate::model::MerchantManifest, shown: &str) -> anyhow::Result<()> {
     let yaml = crate::manifest::as_written(m)?;
-    let Err(found) = crate::manifest::load_str_all(m.file.as_path(), &yaml, &|_| None) else {
+    let found = crate::manifest::problems_by_entry(&m.file, &yaml);
+    if found.is_empty() {
         return Ok(());
-    };
-    let starts = crate::manifest::entry_lines(&yaml);
+    }
     let lines: Vec<String> = found
-        .0
         .iter()
         .take(20)
-        .map(|d| {
-            let entry = starts.iter().rposition(|&line| line <= d.location.line);
-            match entry.and_then(|i| m.subscriptions.get(i)) {
-                Some(s) => format!(
-                    "\n  - {}:{}: `{}` on `{}`: {}",
-                    s.location.file.display(),
-                    s.location.line,
-                    crate::escape::show(&s.name),
-                    crate::escape::show(&s.topic),
-                    d.message
-                ),
-                None => format!(
-                    "\n  - merchant `{}`: {}",
-                    crate::escape::show(&m.label),
-                    d.message
-                ),
-            }
+        .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
+            Some(s) => format!(
+                "\n  - {}:{}: `{}` on `{}`: {}",
+                s.location.file.display(),
+                s.location.line,
+                crate::escape::show(&s.name),
+                crate::escape::show(&s.topic),
+                d.message
+            ),
+            None => format!(
+                "\n  - merchant `{}`: {}",
+                crate::escape::show(&m.label),
+                d.message
+            ),
         })
         .collect();
     Err(Helped::wrap(

@@ -98,7 +98,7 @@ pub fn to_manifest(
 /// `manifest`'s label, key variable, switches and entries as a manifest
 /// document, for checking values that did not come from a file (a saved
 /// plan's) with the one validator ([`super::load_str_all`]); entries in
-/// order, one per subscription, as [`entry_lines`] finds them.
+/// order, one per subscription.
 ///
 /// # Errors
 ///
@@ -124,22 +124,29 @@ pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, s
     serde_yaml::to_string(&document)
 }
 
-/// The 1-based line each entry of an exported document's
-/// `subscriptions:` list starts on, in order: where `validate` would
-/// report a problem of that entry.
-pub fn entry_lines(yaml: &str) -> Vec<usize> {
-    let mut lines = yaml.lines().enumerate();
-    if !lines.any(|(_, l)| l == "subscriptions:") {
+/// What `validate` says of `yaml`, a document [`to_manifest`] or
+/// [`as_written`] wrote, read as `file`: each problem with the index of the
+/// entry of `subscriptions:` it is in (`None`: outside the list). The one
+/// validator, so that what export writes and what a saved plan sends are
+/// held to the rules a manifest is.
+pub fn problems_by_entry(file: &std::path::Path, yaml: &str) -> Vec<(Option<usize>, super::Diagnostic)> {
+    let Err(found) = super::load_str_all(file, yaml, &|_| None) else {
         return Vec::new();
-    }
+    };
+    let mut lines = yaml.lines().enumerate();
+    let _ = lines.any(|(_, l)| l == "subscriptions:");
     let mut indent = None;
-    lines
+    let starts: Vec<usize> = lines
         .filter(|(_, l)| {
-            let item = l.trim_start().starts_with("- ");
             let at = l.len() - l.trim_start().len();
-            item && *indent.get_or_insert(at) == at
+            l.trim_start().starts_with("- ") && *indent.get_or_insert(at) == at
         })
         .map(|(i, _)| i + 1)
+        .collect();
+    found
+        .0
+        .into_iter()
+        .map(|d| (starts.iter().rposition(|&line| line <= d.location.line), d))
         .collect()
 }
 
