@@ -105,12 +105,9 @@ fn no_value_starts_a_workflow_command_on_a_runner() {
     let world = world();
     let ci = [("GITHUB_ACTIONS", "true")];
     let mut shown = String::new();
-    for args in [
-        &["plan"][..],
-        &["drift"],
-        &["apply", "--auto-approve"],
-        &["drift"],
-    ] {
+    // One call at a time, so the progress lines come in plan order.
+    let apply = ["apply", "--auto-approve", "--parallelism", "1"];
+    for args in [&["plan"][..], &["drift"], &apply, &["drift"]] {
         let run = world.run_env(args, &ci);
         for line in run.stdout.lines().chain(run.stderr.lines()) {
             let start = line.trim_start();
