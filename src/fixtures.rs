@@ -53,6 +53,7 @@ pub fn manifest(subscriptions: Vec<DesiredSubscription>) -> MerchantManifest {
         prune: true,
         ignore: vec![],
         subscriptions,
+        allows: crate::model::Allows::default(),
     }
 }
 

@@ -238,6 +238,18 @@ pub struct MerchantManifest {
     pub ignore: Vec<IgnoreRule>,
     /// Declared subscriptions, in file order.
     pub subscriptions: Vec<DesiredSubscription>,
+    /// `allowHttp` and `allowUnknownTopics`, kept so that `apply --plan`
+    /// checks a saved plan's entries as `validate` checked them.
+    pub allows: Allows,
+}
+
+/// A manifest's switches that widen what its entries may hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allows {
+    /// `allowHttp`.
+    pub http: bool,
+    /// `allowUnknownTopics`.
+    pub unknown_topics: bool,
 }
 
 impl MerchantManifest {

@@ -6,11 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
+use self::hosts::HostGlobs;
+
+#[path = "policy_hosts.rs"]
+mod hosts;
+
 use crate::manifest::{Diagnostic, Diagnostics};
-use crate::model::MerchantManifest;
+use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
 use crate::topic::closest;
 
@@ -41,13 +45,27 @@ struct RawSafety {
 pub struct Policy {
     /// The file it was read from, for messages.
     pub file: PathBuf,
-    /// The allowed host globs (ASCII, lowercase) and their matcher; `None`
-    /// when the policy does not restrict hosts.
-    hosts: Option<(Vec<String>, GlobSet)>,
+    /// Which callback hosts it allows.
+    hosts: Hosts,
     /// The safety thresholds: the built-in ones, with the policy's keys
     /// replacing theirs.
     pub thresholds: Thresholds,
 }
+
+/// Which callback hosts a policy allows. Any host only when the file has
+/// no `allowedCallbackHosts`: a list is compiled without a step that can
+/// fail, and a glob that does not parse fails the whole policy, so no
+/// problem with the list can read as "no restriction".
+#[derive(Debug, Clone)]
+enum Hosts {
+    /// No `allowedCallbackHosts` key.
+    Any,
+    /// Only hosts matching one of these globs (none for `[]`).
+    Only(Box<HostGlobs>),
+}
+
+/// How many globs a refusal names before it gives the count.
+const SHOWN_GLOBS: usize = 5;
 
 /// Parses and checks a policy file's text.
 ///
@@ -82,29 +100,26 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         ));
     }
     let hosts = match raw.allowed_callback_hosts {
-        None => None,
+        None => Some(Hosts::Any),
         Some(globs) => {
-            let mut set = GlobSetBuilder::new();
-            let mut shown = Vec::with_capacity(globs.len());
-            for glob in globs {
-                let ascii = ascii_host(&glob);
-                match GlobBuilder::new(&ascii).case_insensitive(true).build() {
-                    Ok(g) => {
-                        set.add(g);
-                        shown.push(ascii);
-                    }
-                    Err(e) => problems.push(Diagnostic::new(
-                        file,
-                        line_of(text, &glob),
-                        format!(
-                            "`{glob}` in `allowedCallbackHosts` is not a valid glob: {}",
-                            e.kind()
-                        ),
-                        Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
-                    )),
+            let ascii: Vec<String> = globs.iter().map(|g| ascii_host(g)).collect();
+            match HostGlobs::new(&ascii) {
+                Ok(set) => Some(Hosts::Only(Box::new(set))),
+                Err(bad) => {
+                    problems.extend(bad.into_iter().map(|(i, why)| {
+                        Diagnostic::new(
+                            file,
+                            line_of(text, &globs[i]),
+                            format!(
+                                "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
+                                crate::escape::show(&globs[i])
+                            ),
+                            Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
+                        )
+                    }));
+                    None
                 }
             }
-            set.build().ok().map(|set| (shown, set))
         }
     };
     let safety = raw.safety.unwrap_or(RawSafety {
@@ -122,9 +137,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
             None,
         ));
     }
-    if !problems.is_empty() {
+    let (Some(hosts), true) = (hosts, problems.is_empty()) else {
         return Err(Diagnostics(problems));
-    }
+    };
     Ok(Policy {
         file: file.to_path_buf(),
         hosts,
@@ -194,47 +209,73 @@ impl Policy {
     /// Whether a callback to `url` is allowed; `Err` holds the host that
     /// is not (or the URL, masked, when it has no host).
     pub fn allows(&self, url: &str) -> Result<(), String> {
-        let Some((_, set)) = &self.hosts else {
+        let Hosts::Only(set) = &self.hosts else {
             return Ok(());
         };
         match host_of(url) {
-            Some(host) if set.is_match(&host) => Ok(()),
+            Some(host) if set.allows(&host) => Ok(()),
             Some(host) => Err(host),
             None => Err(crate::secret::mask_url(url)),
         }
     }
 
-    /// One diagnostic per desired callback URL whose host the policy does
-    /// not allow, at the subscription's `file:line`.
+    /// One diagnostic per manifest entry whose callback host the policy
+    /// does not allow, at its `file:line`, naming its topics (an entry
+    /// with `topics: [a, b]` is one problem, not one per topic).
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
-        let allowed = self.hosts.as_ref().map_or_else(String::new, |(globs, _)| {
-            globs
-                .iter()
-                .map(|g| format!("`{g}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
-        let mut problems = Vec::new();
-        for m in manifests {
-            for s in &m.subscriptions {
-                if let Err(host) = self.allows(&s.callback_url) {
-                    problems.push(Diagnostic::new(
-                        &s.location.file,
-                        s.location.line,
-                        format!(
-                            "callback host `{host}` is not allowed by policy `{}` (allowedCallbackHosts: {})",
-                            self.file.display(),
-                            if allowed.is_empty() { "none".into() } else { allowed.clone() }
-                        ),
-                        Some(format!(
-                            "point the callback at an allowed host, or ask the owners of `{}` to add `{host}` to `allowedCallbackHosts`",
-                            self.file.display()
-                        )),
-                    ));
+        let mut refused: Vec<(&DesiredSubscription, String, Vec<&str>)> = Vec::new();
+        for s in manifests.iter().flat_map(|m| &m.subscriptions) {
+            let Err(host) = self.allows(&s.callback_url) else {
+                continue;
+            };
+            match refused.last_mut() {
+                Some((entry, last, topics))
+                    if entry.location == s.location && entry.name == s.name && *last == host =>
+                {
+                    topics.push(&s.topic);
                 }
+                _ => refused.push((s, host, vec![&s.topic])),
             }
         }
-        problems
+        let file = self.file.display();
+        refused
+            .into_iter()
+            .map(|(s, host, topics)| {
+                let host = crate::escape::show(&host);
+                let topics: Vec<String> = topics.iter().map(|t| format!("`{}`", crate::escape::show(t))).collect();
+                Diagnostic::new(
+                    &s.location.file,
+                    s.location.line,
+                    format!(
+                        "callback host `{host}` of `{}` ({}) is not allowed by policy `{file}` (allowedCallbackHosts: {})",
+                        crate::escape::show(&s.name),
+                        topics.join(", "),
+                        self.allowed()
+                    ),
+                    Some(format!(
+                        "point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`"
+                    )),
+                )
+            })
+            .collect()
+    }
+
+    /// The allowed globs for a message: a few, and how many in all.
+    fn allowed(&self) -> String {
+        let globs = match &self.hosts {
+            Hosts::Any => return "any".into(),
+            Hosts::Only(set) if set.written().is_empty() => return "none".into(),
+            Hosts::Only(set) => set.written(),
+        };
+        let shown: Vec<String> = globs
+            .iter()
+            .take(SHOWN_GLOBS)
+            .map(|g| format!("`{}`", crate::escape::show(g)))
+            .collect();
+        match globs.len() - shown.len() {
+            0 => shown.join(", "),
+            more => format!("{} and {more} more, {} in all", shown.join(", "), globs.len()),
+        }
     }
 }
 

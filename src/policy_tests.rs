@@ -88,7 +88,7 @@ fn a_violation_names_the_place_the_host_and_the_policy() {
     let text = problems[0].to_string();
     assert!(
         text.starts_with(
-            "error: webhooks.yaml:1: callback host `evil.example` is not allowed by policy `policy.yaml`"
+            "error: webhooks.yaml:1: callback host `evil.example` of `bad` (`customer.updated`) is not allowed by policy `policy.yaml`"
         ),
         "{text}"
     );
@@ -133,5 +133,108 @@ fn problems_are_reported_with_file_line_and_a_suggestion() {
     assert!(
         errors("allowedCallbackHosts: []\n").contains("version"),
         "version is required"
+    );
+}
+
+/// `count` globs of every kind the matcher sorts: names, `*` + name,
+/// and globs with a literal end, a literal start, or neither.
+fn many(count: usize) -> String {
+    let mut text = String::from("version: 1\nallowedCallbackHosts:\n");
+    for i in 0..count {
+        let glob = match i % 5 {
+            0 => format!("hooks.store{i}.example"),
+            1 => format!("*.store{i}.example"),
+            2 => format!("h?-{{eu,us}}.store{i}.example"),
+            3 => format!("store{i}.hooks.*"),
+            _ => format!("*store{i}-[ab]*"),
+        };
+        text.push_str(&format!("  - \"{glob}\"\n"));
+    }
+    text
+}
+
+#[test]
+fn twenty_thousand_globs_of_every_kind_load_and_match_exactly() {
+    let p = policy(&many(20_000));
+    let at = |url: &str| p.allows(url);
+    for i in [0, 5, 9_995, 19_995] {
+        assert_eq!(at(&format!("https://hooks.store{i}.example/")), Ok(()));
+        assert!(at(&format!("https://x.hooks.store{i}.example/")).is_err());
+    }
+    for i in [1, 19_996] {
+        assert_eq!(at(&format!("https://a.b.store{i}.example/")), Ok(()));
+        assert!(
+            at(&format!("https://store{i}.example/")).is_err(),
+            "no dot before it"
+        );
+    }
+    for i in [2, 19_997] {
+        assert_eq!(at(&format!("https://h1-eu.store{i}.example/")), Ok(()));
+        assert!(at(&format!("https://h1-fr.store{i}.example/")).is_err());
+    }
+    for i in [3, 19_998] {
+        assert_eq!(at(&format!("https://store{i}.hooks.dev/")), Ok(()));
+        assert!(at(&format!("https://store{i}x.hooks.dev/")).is_err());
+    }
+    for i in [4, 19_999] {
+        assert_eq!(at(&format!("https://x.store{i}-b.dev/")), Ok(()));
+        assert!(at(&format!("https://x.store{i}-c.dev/")).is_err());
+    }
+    assert_eq!(
+        at("https://attacker.example/"),
+        Err("attacker.example".to_owned())
+    );
+}
+
+#[test]
+fn a_big_policy_refusal_names_a_few_globs_and_the_count() {
+    let p = policy(&many(6_000));
+    let m = manifest(vec![desired(
+        "customer.updated",
+        "crm",
+        "https://attacker.example/x",
+    )]);
+    let text = p.check(&[m])[0].to_string();
+    assert!(
+        text.contains(
+            "(allowedCallbackHosts: `hooks.store0.example`, `*.store1.example`, `h?-{eu,us}.store2.example`, \
+             `store3.hooks.*`, `*store4-[ab]*` and 5995 more, 6000 in all)"
+        ),
+        "{text}"
+    );
+    assert!(text.len() < 600, "{} bytes", text.len());
+}
+
+#[test]
+fn an_entry_with_several_topics_is_refused_once_naming_them() {
+    let p = policy(HOSTS);
+    let mut a = desired("customer.cancelled", "crm", "https://evil.example/x");
+    let mut b = desired("customer.updated", "crm", "https://evil.example/x");
+    a.location.line = 4;
+    b.location.line = 4;
+    let problems = p.check(&[manifest(vec![a, b])]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .to_string()
+            .starts_with("error: webhooks.yaml:4: callback host `evil.example` of `crm` (`customer.cancelled`, `customer.updated`)"),
+        "{}",
+        problems[0]
+    );
+}
+
+#[test]
+fn every_glob_must_compile_or_the_policy_is_refused() {
+    let long = format!(
+        "version: 1\nallowedCallbackHosts: [\"{}\", \"*.acme.dev\"]\n",
+        "a".repeat(2_000)
+    );
+    assert!(
+        errors(&long).contains("is not a valid glob: longer than 1024 characters"),
+        "{}",
+        errors(&long)
+    );
+    assert!(
+        errors("version: 1\nallowedCallbackHosts: [\"{a,\", \"*.acme.dev\"]\n").contains("not a valid glob")
     );
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Delivery, Outcome, User};
 use crate::render::json::pretty;
-use crate::render::markdown::{cell, code};
+use crate::render::markdown::code;
 
 /// Version of the JSON check report's shape.
 pub const FORMAT_VERSION: &str = "1";
@@ -32,7 +32,7 @@ fn result_text(result: &Result<u16, super::Failure>) -> String {
 
 fn user_text(u: &User) -> String {
     let at = u.location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-    format!("{} {} {}{at}", u.merchant, u.topic, u.name)
+    crate::escape::escape(&format!("{} {} {}{at}", u.merchant, u.topic, u.name)).into_owned()
 }
 
 fn delivery_text(d: &Delivery) -> String {
@@ -51,8 +51,8 @@ pub fn text(outcomes: &[Outcome]) -> String {
         let mark = if o.ok() { "ok  " } else { "FAIL" };
         out.push_str(&format!(
             "{mark} {}  {}  {} ms\n",
-            o.callback.shown(),
-            result_text(&o.result),
+            crate::escape::escape(&o.callback.shown()),
+            crate::escape::escape(&result_text(&o.result)),
             o.latency.as_millis()
         ));
         if !o.ok() {
@@ -65,13 +65,14 @@ pub fn text(outcomes: &[Outcome]) -> String {
             }
         }
         for d in &o.deliveries {
-            out.push_str(&format!(
-                "       {} {} {}: {}\n",
+            let line = format!(
+                "{} {} {}: {}",
                 d.user.merchant,
                 d.user.topic,
                 d.user.name,
                 delivery_text(d)
-            ));
+            );
+            out.push_str(&format!("       {}\n", crate::escape::escape(&line)));
         }
     }
     if outcomes.is_empty() {
@@ -214,12 +215,12 @@ pub fn markdown_warnings(outcomes: &[Outcome]) -> String {
 fn table(out: &mut String, rows: &[&Outcome]) {
     out.push_str("| | callback | result | latency | used by |\n| --- | --- | --- | --- | --- |\n");
     for o in rows.iter().take(MAX_ROWS) {
-        let mut result = cell(&result_text(&o.result));
+        let mut result = code(&result_text(&o.result));
         for d in &o.deliveries {
             result.push_str(&format!(
                 "<br>{}: {}",
-                cell(&d.user.name),
-                cell(&delivery_text(d))
+                code(&d.user.name),
+                code(&delivery_text(d))
             ));
         }
         let mut users: Vec<String> = o
@@ -227,7 +228,7 @@ fn table(out: &mut String, rows: &[&Outcome]) {
             .users
             .iter()
             .take(MAX_USERS)
-            .map(|u| cell(&user_text(u)))
+            .map(|u| code(&user_text(u)))
             .collect();
         if o.callback.users.len() > MAX_USERS {
             users.push(format!("and {} more", o.callback.users.len() - MAX_USERS));

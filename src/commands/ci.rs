@@ -19,11 +19,6 @@ pub fn in_github_actions() -> bool {
 }
 
 impl Context {
-    /// Writes workflow commands (`::error …`) to stderr, even with `-q`.
-    pub fn workflow_commands(&self, text: &str) {
-        let _ = self.emit(Sink::Stderr, text);
-    }
-
     /// Appends `markdown` to the file `$GITHUB_STEP_SUMMARY` names, unless
     /// `disabled` (`--no-step-summary`) or the variable is unset. A summary
     /// that cannot be written is a warning, never a failed command.
@@ -74,7 +69,7 @@ impl Context {
             .filter(|w| !w.is_empty())
             .map(PathBuf::from);
         let cwd = std::env::current_dir().ok();
-        let text: String = warnings
+        let commands: github::Commands = warnings
             .iter()
             .map(|(file, message)| {
                 let file = github::repo_path(file, workspace.as_deref(), cwd.as_deref());
@@ -87,6 +82,6 @@ impl Context {
                 )
             })
             .collect();
-        self.workflow_commands(&text);
+        self.workflow_commands(&commands);
     }
 }

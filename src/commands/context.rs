@@ -14,6 +14,7 @@ use crate::api::{self, ApiKey, Client, ClientOptions, Http};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
+use crate::render::github;
 use crate::stop::Stop;
 
 /// Settings resolved from arguments and environment, shared by commands.
@@ -60,7 +61,8 @@ impl Context {
         };
         let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
         if let Some(warning) = base.warning() {
-            let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
+            let line = github::defuse(&format!("warning: {warning}\n")).into_owned();
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let color = match g.color {
@@ -93,8 +95,15 @@ impl Context {
     /// progress lines, the step summary, annotations, plan and export files.
     /// The last line of defence should a key reach some text (a live
     /// callback URL holding it, a bug), so no output has to remember it.
+    /// Lines on stdout, stderr and above a progress bar are also
+    /// [`github::defuse`]d: only [`Context::workflow_commands`] starts a
+    /// line with `::`.
     pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
         let text = api::redact_known(text);
+        let text = match sink {
+            Sink::Stdout | Sink::Stderr | Sink::Bar(_) => github::defuse(&text),
+            Sink::Append(_) | Sink::Private(_) | Sink::PrivateNew(_) => text.as_str().into(),
+        };
         match sink {
             Sink::Stdout => {
                 let mut stdout = std::io::stdout().lock();
@@ -114,6 +123,14 @@ impl Context {
             Sink::Private(path) => write_private(path, text.as_bytes(), true),
             Sink::PrivateNew(path) => write_private(path, text.as_bytes(), false),
         }
+    }
+
+    /// Writes workflow commands (`::error …`) to stderr, even with `-q`:
+    /// the one writer of lines the runner executes, and it takes only
+    /// [`github::Commands`], whose data is escaped.
+    pub fn workflow_commands(&self, commands: &github::Commands) {
+        let text = api::redact_known(commands.as_str());
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 
     /// The safety thresholds: the policy's, else the built-in ones.
@@ -171,6 +188,7 @@ impl Context {
             verbosity: self.verbosity,
             log: std::sync::Arc::new(|line: &str| {
                 let line = api::redact_known(&format!("  {line}\n"));
+                let line = github::defuse(&line);
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
             }),
             extra_roots: match &self.ca_cert {
@@ -239,11 +257,12 @@ fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
     manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
 }
 
-/// Reads and checks the policy file (at most 1 MiB); its problems are
-/// reported like a manifest's, with `file:line`.
+/// Reads and checks the policy file (at most 8 MiB, room for tens of
+/// thousands of host globs); its problems are reported like a manifest's,
+/// with `file:line`.
 fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
     use std::io::Read as _;
-    const MAX_BYTES: u64 = 1024 * 1024;
+    const MAX_BYTES: u64 = 8 * 1024 * 1024;
     let shown = path.display();
     let mut text = String::new();
     let read = std::fs::File::open(path).and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text));
@@ -255,7 +274,7 @@ fn read_policy(path: &std::path::Path) -> anyhow::Result<Policy> {
     }
     anyhow::ensure!(
         text.len() as u64 <= MAX_BYTES,
-        "policy file `{shown}` is larger than 1 MiB"
+        "policy file `{shown}` is larger than 8 MiB"
     );
     policy::parse(path, &text)
         .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))

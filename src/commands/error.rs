@@ -58,7 +58,7 @@ pub fn report(err: &anyhow::Error) -> String {
         out.push_str(&format!("\n  help: {help}"));
     }
     out.push('\n');
-    crate::api::redact_known(&out)
+    crate::render::github::defuse(&crate::api::redact_known(&out)).into_owned()
 }
 
 /// Installs the process's panic hook: a crash is reported as a bug, and
@@ -87,7 +87,8 @@ fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
         std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
         _ => String::new(),
     };
-    crate::api::redact_known(&format!(
+    let report = crate::api::redact_known(&format!(
         "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
-    ))
+    ));
+    crate::render::github::defuse(&report).into_owned()
 }

@@ -27,9 +27,15 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
             return Err(exists(path));
         }
     }
-    let (yaml, what) = match args.stores.is_empty() {
-        true => one(ctx, &args).await?,
-        false => fleet(ctx, &args.stores).await?,
+    let shown = args
+        .output
+        .as_deref()
+        .map_or_else(|| "(stdout)".to_owned(), |p| p.display().to_string());
+    let (yaml, what, left_out) = match args.stores.is_empty() {
+        true => one(ctx, &args, &shown).await?,
+        false => fleet(ctx, &args.stores, &shown)
+            .await
+            .map(|(yaml, what)| (yaml, what, 0))?,
     };
     match &args.output {
         Some(path) => {
@@ -48,36 +54,87 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         }
         None => ctx.out(&yaml),
     }
+    if left_out > 0 {
+        let _ = ctx.emit(
+            Sink::Stderr,
+            &format!("error: {left_out} live subscription(s) left out of the export, each named above\n"),
+        );
+        return Ok(Exit::Error);
+    }
     Ok(Exit::Success)
 }
 
-/// One merchant's manifest, and what it holds (for the status line).
-async fn one(ctx: &Context, args: &ExportArgs) -> anyhow::Result<(String, String)> {
+/// One merchant's manifest, what it holds (for the status line), and how
+/// many live subscriptions were left out because `validate` would refuse
+/// them (each named on stderr).
+async fn one(ctx: &Context, args: &ExportArgs, shown: &str) -> anyhow::Result<(String, String, usize)> {
     let key = api_key(&args.api_key_env, "export")?;
     let client = ctx.client(&key)?;
     let mut live = client.list().await.context("could not read live subscriptions")?;
     sort(&mut live);
-    let exported = manifest::to_manifest(&live, args.merchant.clone(), &args.api_key_env)?;
+    let mut left_out = 0;
+    let (exported, yaml) = loop {
+        let exported = manifest::to_manifest(&live, args.merchant.clone(), &args.api_key_env)?;
+        let yaml = key.hide(&exported.yaml, &format!("${{{}}}", args.api_key_env));
+        let found = manifest::problems_by_entry(Path::new(shown), &yaml);
+        if found.is_empty() {
+            break (exported, yaml);
+        }
+        let refused = refuse_entries(ctx, &live, &exported, found)?;
+        left_out += refused.len();
+        live.retain(|s| !refused.contains(&s.id));
+    };
     for w in &exported.warnings {
         ctx.warn(w);
     }
-    // Never the key, even inside a live URL: a `${VAR}` in its place, which
-    // the manifest then refuses until the URL is fixed.
-    let placeholder = format!("${{{}}}", args.api_key_env);
-    let yaml = key.hide(&exported.yaml, &placeholder);
-    if yaml != exported.yaml {
-        ctx.warn(&format!(
-            "a live value holds the API key; exported as `{placeholder}`, which a manifest may not use: \
-             move that receiver's token out of the URL (the key lets anyone read and redirect the merchant's events)"
-        ));
+    Ok((yaml, format!("{} subscription(s)", exported.written), left_out))
+}
+
+/// Names on stderr each live subscription whose entry `found` has a problem
+/// with, and what to do; returns their ids. A problem outside the entries
+/// (the merchant label) fails the export.
+fn refuse_entries(
+    ctx: &Context,
+    live: &[LiveSubscription],
+    exported: &manifest::Exported,
+    found: Vec<(Option<usize>, manifest::Diagnostic)>,
+) -> anyhow::Result<Vec<String>> {
+    let mut refused: Vec<String> = Vec::new();
+    for (entry, d) in &found {
+        let Some(sub) = entry
+            .and_then(|i| exported.ids.get(i))
+            .and_then(|id| live.iter().find(|s| &s.id == id))
+        else {
+            return Err(Helped::wrap(
+                anyhow::anyhow!("{d}"),
+                "nothing was written; fix the flag named above and export again",
+            ));
+        };
+        if refused.contains(&sub.id) {
+            continue;
+        }
+        refused.push(sub.id.clone());
+        let show = crate::escape::show;
+        let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
+        let _ = ctx.emit(
+            Sink::Stderr,
+            &format!(
+                "error: live subscription `{}` on `{}` [{}] left out: a manifest cannot hold it as it is: {}\n  \
+                 help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}\n",
+                show(&sub.name),
+                show(&sub.topic),
+                show(&sub.id),
+                d.message
+            ),
+        );
     }
-    Ok((yaml, format!("{} subscription(s)", exported.written)))
+    Ok(refused)
 }
 
 /// One fleet file for every `--store`: each store's list read (at most
 /// [`READS_IN_FLIGHT`] at once), then merged, or refused with every
 /// difference named.
-async fn fleet(ctx: &Context, stores: &[StoreArg]) -> anyhow::Result<(String, String)> {
+async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Result<(String, String)> {
     refuse_twice(stores)?;
     let manifests: Vec<MerchantManifest> = stores.iter().map(as_manifest).collect();
     let same = manifest::same_store(&manifests, &process_env);
@@ -116,6 +173,13 @@ async fn fleet(ctx: &Context, stores: &[StoreArg]) -> anyhow::Result<(String, St
     let yaml = keys.iter().fold(exported.yaml, |yaml, (key, var)| {
         key.hide(&yaml, &format!("${{{var}}}"))
     });
+    let found = manifest::problems_by_entry(Path::new(shown), &yaml);
+    if !found.is_empty() {
+        return Err(Helped::wrap(
+            anyhow::anyhow!("{}", manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect())),
+            "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own",
+        ));
+    }
     Ok((
         yaml,
         format!(
@@ -169,6 +233,7 @@ fn as_manifest(store: &StoreArg) -> MerchantManifest {
         prune: true,
         ignore: Vec::new(),
         subscriptions: Vec::new(),
+        allows: crate::model::Allows::default(),
     }
 }
 

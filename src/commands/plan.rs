@@ -10,6 +10,9 @@ use crate::render::{self, markdown, text, Format};
 
 /// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
+    if let Some(out) = &args.out {
+        saved::may_replace(out)?;
+    }
     let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let plan = plan_targets(ctx, &targets);
     if let Some(out) = &args.out {

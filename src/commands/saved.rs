@@ -60,6 +60,34 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
     Ok(())
 }
 
+/// Refuses `--out PATH` when `PATH` exists and is not a saved plan (a
+/// manifest, say): checked before any request, so nothing is written and
+/// no plan is lost (SPEC "Output").
+pub fn may_replace(path: &Path) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(());
+    }
+    let why = match read_plan(path) {
+        Err(e) => e.to_string(),
+        Ok(text) => match SavedPlan::parse(&text, crate::VERSION) {
+            Ok(_)
+            | Err(
+                PlanFileError::Version { .. } | PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_),
+            ) => {
+                return Ok(());
+            }
+            Err(e) => e.to_string(),
+        },
+    };
+    Err(Helped::wrap(
+        anyhow::anyhow!(
+            "`{}` exists and is not a saved plan ({why}); nothing was written",
+            path.display()
+        ),
+        "`--out` replaces only a saved plan: choose a new file, e.g. `--out plan.json`",
+    ))
+}
+
 /// A target's live list with its key replaced by the placeholder, in every
 /// field, as saved plans hold it.
 fn without_key(t: &Target) -> Vec<LiveSubscription> {
@@ -120,6 +148,9 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         short(&loaded.manifest_digest)
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
+    for m in &manifests {
+        recheck(m, &shown)?;
+    }
     fetch::police(ctx, &manifests)?;
     let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, |m| {
         format!("merchant `{}` in plan {shown}", m.label)
@@ -136,6 +167,43 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
         m.safety = crate::plan::diff_with(&saved.manifest, &saved.live, &ctx.thresholds()).safety;
     }
     Ok(Prepared::Ready { targets, plan })
+}
+
+/// A saved plan's entries checked as `validate` checked them when the plan
+/// was made (the one validator, on the entries written as a manifest), so
+/// a plan file edited by hand cannot send what no manifest may hold.
+fn recheck(m: &crate::model::MerchantManifest, shown: &str) -> anyhow::Result<()> {
+    let yaml = crate::manifest::as_written(m)?;
+    let found = crate::manifest::problems_by_entry(&m.file, &yaml);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = found
+        .iter()
+        .take(20)
+        .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
+            Some(s) => format!(
+                "\n  - {}:{}: `{}` on `{}`: {}",
+                s.location.file.display(),
+                s.location.line,
+                crate::escape::show(&s.name),
+                crate::escape::show(&s.topic),
+                d.message
+            ),
+            None => format!(
+                "\n  - merchant `{}`: {}",
+                crate::escape::show(&m.label),
+                d.message
+            ),
+        })
+        .collect();
+    Err(Helped::wrap(
+        anyhow::anyhow!(
+            "plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{}",
+            lines.concat()
+        ),
+        saved::replan(shown),
+    ))
 }
 
 /// Which command reads a saved plan: the advice on a bad file differs.
@@ -155,11 +223,14 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
         Verb::Apply => (saved::replan(&shown), "apply"),
         Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
     };
+    // A file that is no saved plan is never suggested as `--out`: it may be
+    // a manifest.
+    let elsewhere = "leave it as it is (it may be a manifest) and save a plan to a new file: `invhooks plan --out plan.json`";
     let text = read_plan(path).map_err(|e| {
         let help = if e.kind() == std::io::ErrorKind::NotFound {
             format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
         } else {
-            replan.clone()
+            elsewhere.to_owned()
         };
         Helped::wrap(
             anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
@@ -168,13 +239,14 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
     })?;
     SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
-            PlanFileError::JsonOutput => format!(
-                "`--format json` masks secrets and is for reading; save an appliable plan with `invhooks plan --out {shown}`"
-            ),
+            PlanFileError::JsonOutput => {
+                "`--format json` masks secrets and is for reading; save an appliable plan to a new file with `invhooks plan --out plan.json`".to_owned()
+            }
             PlanFileError::Version { .. } => {
                 format!("{again} it with the invhooks version that wrote it, or {replan}")
             }
-            _ => replan.clone(),
+            PlanFileError::NotJson(_) | PlanFileError::Foreign => elsewhere.to_owned(),
+            PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_) => replan.clone(),
         };
         Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })

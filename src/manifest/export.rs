@@ -55,6 +55,9 @@ pub struct Exported {
     pub yaml: String,
     /// Subscriptions in it (duplicates are left out).
     pub written: usize,
+    /// The live id behind each entry of `subscriptions`, in order (one
+    /// merchant's export; empty for a fleet's shared list).
+    pub ids: Vec<String>,
     /// What to tell the user: duplicates left out, URLs with secrets.
     pub warnings: Vec<String>,
 }
@@ -87,7 +90,64 @@ pub fn to_manifest(
             })
             .collect(),
     };
-    document(&manifest, warnings)
+    let mut exported = document(&manifest, warnings)?;
+    exported.ids = kept.iter().map(|sub| sub.id.clone()).collect();
+    Ok(exported)
+}
+
+/// `manifest`'s label, key variable, switches and entries as a manifest
+/// document, for checking values that did not come from a file (a saved
+/// plan's) with the one validator ([`super::load_str_all`]); entries in
+/// order, one per subscription.
+///
+/// # Errors
+///
+/// None in practice: the document is plain strings and booleans.
+pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, serde_yaml::Error> {
+    let document = Manifest {
+        version: 1,
+        merchant: Some(manifest.label.clone()),
+        api_key_env: Some(manifest.api_key_env.clone()),
+        merchants: Vec::new(),
+        allow_http: manifest.allows.http,
+        allow_unknown_topics: manifest.allows.unknown_topics,
+        subscriptions: manifest
+            .subscriptions
+            .iter()
+            .map(|s| Entry {
+                name: escape(&s.name),
+                topic: s.topic.clone(),
+                callback_url: escape(&s.callback_url),
+            })
+            .collect(),
+    };
+    serde_yaml::to_string(&document)
+}
+
+/// What `validate` says of `yaml`, a document [`to_manifest`] or
+/// [`as_written`] wrote, read as `file`: each problem with the index of the
+/// entry of `subscriptions:` it is in (`None`: outside the list). The one
+/// validator, so that what export writes and what a saved plan sends are
+/// held to the rules a manifest is.
+pub fn problems_by_entry(file: &std::path::Path, yaml: &str) -> Vec<(Option<usize>, super::Diagnostic)> {
+    let Err(found) = super::load_str_all(file, yaml, &|_| None) else {
+        return Vec::new();
+    };
+    let mut lines = yaml.lines().enumerate();
+    let _ = lines.any(|(_, l)| l == "subscriptions:");
+    let mut indent = None;
+    let starts: Vec<usize> = lines
+        .filter(|(_, l)| {
+            let at = l.len() - l.trim_start().len();
+            l.trim_start().starts_with("- ") && *indent.get_or_insert(at) == at
+        })
+        .map(|(i, _)| i + 1)
+        .collect();
+    found
+        .0
+        .into_iter()
+        .map(|d| (starts.iter().rposition(|&line| line <= d.location.line), d))
+        .collect()
 }
 
 /// The subscriptions of `live` (sorted by topic, name, id) a manifest
@@ -125,9 +185,11 @@ pub(super) fn kept<'a>(
     (kept, warnings)
 }
 
-/// Whether any URL is plain http (`allowHttp: true` keeps it valid).
+/// Whether any URL is plain http (`allowHttp: true` keeps it valid), by
+/// its parsed scheme: `HTTP://` is http too.
 pub(super) fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
-    live.into_iter().any(|s| s.callback_url.starts_with("http://"))
+    live.into_iter()
+        .any(|s| url::Url::parse(&s.callback_url).is_ok_and(|u| u.scheme() == "http"))
 }
 
 /// Whether any topic is one this release does not know.
@@ -144,6 +206,7 @@ pub(super) fn document(manifest: &Manifest, warnings: Vec<String>) -> Result<Exp
             env!("CARGO_PKG_VERSION")
         ),
         written: manifest.subscriptions.len(),
+        ids: Vec::new(),
         warnings,
     })
 }

@@ -56,7 +56,7 @@ use std::path::{Path, PathBuf};
 pub use across::same_store;
 use diagnostic::Anchors;
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use export::{to_manifest, Exported};
+pub use export::{as_written, problems_by_entry, to_manifest, Exported};
 pub use export_fleet::{to_fleet, FleetError, StoreArg, StoreLive};
 
 use crate::model::MerchantManifest;

@@ -105,6 +105,10 @@ impl Shared {
             prune: self.prune,
             ignore,
             subscriptions: declared.into_iter().map(|d| d.sub).collect(),
+            allows: crate::model::Allows {
+                http: self.options.allow_http,
+                unknown_topics: self.options.allow_unknown_topics,
+            },
         }
     }
 }

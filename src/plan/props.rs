@@ -42,6 +42,7 @@ fn manifest() -> impl Strategy<Value = MerchantManifest> {
                     location: location(),
                 })
                 .collect(),
+            allows: crate::model::Allows::default(),
         })
 }
 

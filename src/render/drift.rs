@@ -13,7 +13,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::{pretty, FORMAT_VERSION};
-use super::markdown::{cell, code, Doc, GITHUB_COMMENT_LIMIT};
+use super::markdown::{code, code_text, Doc, GITHUB_COMMENT_LIMIT};
 use super::text::{change_line, unmanaged_line};
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{mask_url, mask_url_with};
@@ -190,7 +190,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .iter()
         .filter(|m| !m.changes.is_empty() || !m.unmanaged.is_empty())
     {
-        let _ = writeln!(out, "merchant {}", m.merchant);
+        let _ = writeln!(out, "merchant {}", crate::escape::escape(&m.merchant));
         let items = items(m);
         let mut lines: Vec<(Kind, String, &str)> = m
             .changes
@@ -281,7 +281,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     doc.head(&format!("**{}**\n\n", summary(plan)));
     let notes: Vec<String> = rename_notes(plan)
         .iter()
-        .map(|n| format!("- {}\n", cell(n)))
+        .map(|n| format!("- {}\n", code_text(n)))
         .collect();
     if !notes.is_empty() {
         doc.head_rows(&notes, "note(s)");
@@ -301,7 +301,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
                 let n = |k: Kind| items.iter().filter(|i| i.kind == k).count();
                 format!(
                     "| {} | {} | {} | {} | {} |\n",
-                    cell(&m.merchant),
+                    code(&m.merchant),
                     n(Kind::ChangedUrl),
                     n(Kind::Missing),
                     n(Kind::Unmanaged),
@@ -322,7 +322,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     for (m, items) in &per_merchant {
         let header = format!(
             "#### {}\n\n| kind | topic | name | id | live URL | manifest URL | fingerprint |\n|---|---|---|---|---|---|---|\n",
-            cell(&m.merchant)
+            code_text(&m.merchant)
         );
         let mut rows = Vec::with_capacity(items.len());
         for kind in Kind::ALL {

@@ -7,7 +7,13 @@
 //! `escapeData` / `escapeProperty`): in the message `%`, CR and LF become
 //! `%25`, `%0D`, `%0A`; in a property value `:` and `,` also become `%3A`
 //! and `%2C`.
+//!
+//! The runner reads a workflow command from any line of stdout or stderr
+//! that starts, after white space, with `::` (or the older `##[`). Only
+//! [`Commands`], built here, may; every other line invhooks writes goes
+//! through [`defuse`] (in `Context::emit`), so no value can start one.
 
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 
 use crate::manifest::Diagnostic;
@@ -19,6 +25,64 @@ pub enum Level {
     Error,
     /// `::warning`.
     Warning,
+}
+
+/// Workflow command lines, built only by [`annotation`] and
+/// [`diagnostics`] with their data escaped: the one text written without
+/// [`defuse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Commands(String);
+
+impl Commands {
+    /// The lines, each ending in a newline.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromIterator<Commands> for Commands {
+    fn from_iter<I: IntoIterator<Item = Commands>>(iter: I) -> Self {
+        Commands(iter.into_iter().map(|c| c.0).collect())
+    }
+}
+
+/// `text` with every line the runner would read as a workflow command
+/// (`::…` or `##[…`, after any white space or invisible characters) made
+/// inert: its first character shown escaped (`\u{3a}:notice…`). Lines are
+/// split where the runner splits them, at LF and CR.
+pub fn defuse(text: &str) -> Cow<'_, str> {
+    let starts_command = |line: &str| {
+        let rest = line.trim_start_matches(|c: char| c.is_whitespace() || crate::escape::is_unsafe(c));
+        (rest.starts_with("::") || rest.starts_with("##[")).then(|| line.len() - rest.len())
+    };
+    if !text
+        .split(['\n', '\r'])
+        .any(|line| starts_command(line).is_some())
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    loop {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let line = &rest[..end];
+        match starts_command(line) {
+            Some(at) => {
+                out.push_str(&line[..at]);
+                let first = line[at..].chars().next().map_or(0, u32::from);
+                out.push_str(&format!("\\u{{{first:x}}}"));
+                out.push_str(&line[at + 1..]);
+            }
+            None => out.push_str(line),
+        }
+        match rest[end..].chars().next() {
+            Some(sep) => {
+                out.push(sep);
+                rest = &rest[end + sep.len_utf8()..];
+            }
+            None => return Cow::Owned(out),
+        }
+    }
 }
 
 /// Escapes the message part of a workflow command.
@@ -38,7 +102,7 @@ pub fn annotation(
     line: Option<usize>,
     title: &str,
     message: &str,
-) -> String {
+) -> Commands {
     let command = match level {
         Level::Error => "error",
         Level::Warning => "warning",
@@ -51,14 +115,18 @@ pub fn annotation(
         props.push(format!("line={line}"));
     }
     props.push(format!("title={}", escape_property(title)));
-    format!("::{command} {}::{}\n", props.join(","), escape_data(message))
+    Commands(format!(
+        "::{command} {}::{}\n",
+        props.join(","),
+        escape_data(message)
+    ))
 }
 
 /// The annotations of manifest diagnostics. Paths are made relative to
 /// `workspace` (`GITHUB_WORKSPACE`, the repository root GitHub resolves
 /// annotation paths against) when they lie inside it; `cwd` resolves
 /// relative paths first.
-pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Option<&Path>) -> String {
+pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Option<&Path>) -> Commands {
     diagnostics
         .iter()
         .map(|d| {
@@ -127,6 +195,33 @@ mod tests {
     use crate::model::Location;
 
     #[test]
+    fn no_other_line_can_start_a_workflow_command() {
+        assert!(matches!(defuse("plain\nmerchant ::x\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            defuse("::notice title=a::b: done\n  ::error::x\r##[warning]y\n\u{200b} ::z"),
+            "\\u{3a}:notice title=a::b: done\n  \\u{3a}:error::x\r\\u{23}#[warning]y\n\u{200b} \\u{3a}:z"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn defused_text_has_no_command_line_and_keeps_the_rest(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["::", "##[", ":", "#", " ", "\t", "\n", "\r", "\u{a0}", "\u{200b}", "a", "%"]),
+                0..24,
+            )
+        ) {
+            let text = pieces.concat();
+            let out = defuse(&text);
+            for line in out.split(['\n', '\r']) {
+                let rest = line.trim_start_matches(|c: char| c.is_whitespace() || crate::escape::is_unsafe(c));
+                proptest::prop_assert!(!rest.starts_with("::") && !rest.starts_with("##["), "{out:?}");
+            }
+            proptest::prop_assert_eq!(out.replace("\\u{3a}", ":").replace("\\u{23}", "#"), text.as_str());
+        }
+    }
+
+    #[test]
     fn data_and_properties_are_escaped() {
         assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
@@ -141,11 +236,12 @@ mod tests {
                 Some(4),
                 "invhooks: x",
                 "bad\nhelp: fix"
-            ),
+            )
+            .as_str(),
             "::error file=m/a%2Cb.yaml,line=4,title=invhooks%3A x::bad%0Ahelp: fix\n"
         );
         assert_eq!(
-            annotation(Level::Warning, None, None, "t", "m"),
+            annotation(Level::Warning, None, None, "t", "m").as_str(),
             "::warning title=t::m\n"
         );
     }
@@ -184,7 +280,7 @@ mod tests {
             help: Some("did you mean `customer.cancelled`?".into()),
         };
         assert_eq!(
-            diagnostics(&[d], None, None),
+            diagnostics(&[d], None, None).as_str(),
             "::error file=webhooks.yaml,line=7,title=invhooks%3A invalid manifest::unknown topic \
              `customer.canceled`%0Ahelp: did you mean `customer.cancelled`?\n"
         );

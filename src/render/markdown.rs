@@ -65,7 +65,7 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
         ApplyResult::Refused(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
             for reason in reasons {
-                doc.head(&format!("- {}\n", cell(reason)));
+                doc.head(&format!("- {}\n", code_text(reason)));
             }
             doc.head("\n");
         }
@@ -80,8 +80,8 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
             for r in &run.refused {
                 doc.head(&format!(
                     "| {} | 0 | 0 | 0 | ⛔ refused: {} |\n",
-                    cell(&r.merchant),
-                    cell(&r.reason)
+                    code(&r.merchant),
+                    code(&r.reason)
                 ));
             }
             for r in reports.iter() {
@@ -89,7 +89,7 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
                 let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };
                 doc.head(&format!(
                     "| {} | {} | {} | {} | {converged} |\n",
-                    cell(&r.merchant),
+                    code(&r.merchant),
                     tally.done(),
                     tally.failed(),
                     tally.skipped()
@@ -118,7 +118,7 @@ fn badge(outcome: Option<&Outcome>) -> String {
     let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
     match outcome.reason() {
         None => format!("{icon} {}", outcome.as_str()),
-        Some(reason) => format!("{icon} {}: {}", outcome.as_str(), cell(reason)),
+        Some(reason) => format!("{icon} {}: {}", outcome.as_str(), code(reason)),
     }
 }
 
@@ -132,7 +132,7 @@ fn counts_table(doc: &mut Doc, plan: &Plan) {
             let s = m.summary;
             format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
-                cell(&m.merchant),
+                code(&m.merchant),
                 s.create,
                 s.update,
                 s.delete,
@@ -151,7 +151,7 @@ fn warnings(doc: &mut Doc, plan: &Plan) {
         if let Some(trip) = &m.safety {
             doc.head(&format!(
                 "> [!WARNING]\n> **{}**: {trip}; `apply` will refuse without `--force`.\n\n",
-                cell(&m.merchant)
+                code_text(&m.merchant)
             ));
         }
     }
@@ -165,14 +165,14 @@ fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
             None => (
                 format!(
                     "#### {}\n\n| | topic | name | id | callback URL |\n|---|---|---|---|---|\n",
-                    cell(&m.merchant)
+                    code_text(&m.merchant)
                 ),
                 m.changes.iter().map(row).collect(),
             ),
             Some(outcome_of) => (
                 format!(
                     "#### {}\n\n| result | | topic | name | id | callback URL |\n|---|---|---|---|---|---|\n",
-                    cell(&m.merchant)
+                    code_text(&m.merchant)
                 ),
                 m.changes
                     .iter()
@@ -203,13 +203,17 @@ fn details(m: &MerchantPlan) -> String {
         let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
         let _ = match (&view.url, view.action) {
             (UrlView::Changed { old, new, .. }, _) => {
+                let (old, new) = (escape(old), escape(new));
                 writeln!(lines, "- {head}  {old}\n+ {new_head}  {new}{notes}")
             }
-            (UrlView::Unchanged(url), _) | (UrlView::One(url), Action::Update) => {
-                writeln!(lines, "- {head}  {url}\n+ {new_head}  {url}{notes}")
+            (UrlView::Unchanged(url) | UrlView::One(url), action) => {
+                let url = escape(url);
+                match action {
+                    Action::Update => writeln!(lines, "- {head}  {url}\n+ {new_head}  {url}{notes}"),
+                    Action::Create => writeln!(lines, "+ {head}  {url}{notes}"),
+                    Action::Delete => writeln!(lines, "- {head}  {url}{notes}"),
+                }
             }
-            (UrlView::One(url), Action::Create) => writeln!(lines, "+ {head}  {url}{notes}"),
-            (UrlView::One(url), _) => writeln!(lines, "- {head}  {url}{notes}"),
         };
     }
     for s in &m.unmanaged {
@@ -219,13 +223,13 @@ fn details(m: &MerchantPlan) -> String {
             escape(&s.topic),
             escape(&s.name),
             escape(&s.id),
-            mask_url(&s.callback_url)
+            escape(&mask_url(&s.callback_url))
         );
     }
     let fence = fence_for(&lines);
     format!(
         "<details><summary>{}: {} change(s), {} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n",
-        html(&m.merchant),
+        html_code(&m.merchant),
         m.changes.len(),
         m.unmanaged.len()
     )
@@ -258,36 +262,69 @@ fn row(c: &Change) -> String {
     )
 }
 
-/// Text safe inside a table cell: pipes escaped, newlines flattened.
-pub(crate) fn cell(text: &str) -> String {
-    escape(text)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+/// A value invhooks did not write (a name, id, topic, label, URL, or a
+/// message quoting one) in a table cell: [`code_text`], with each `|`
+/// escaped for the table (a `\` right before one is shown as `\u{5c}`:
+/// GitHub's table parser reads `\\` as an escaped backslash, so the pipe
+/// after it would end the cell).
+pub(crate) fn code(text: &str) -> String {
+    let shown = escape(text);
+    if !shown.contains('|') {
+        return span(&shown);
+    }
+    let mut out = String::with_capacity(shown.len() + 8);
+    let mut chars = shown.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some('|')) => out.push_str("\\u{5c}"),
+            ('|', _) => out.push_str("\\|"),
+            _ => out.push(c),
+        }
+    }
+    span(&out)
 }
 
-/// A code span that survives backticks in the text.
-pub(crate) fn code(text: &str) -> String {
-    let text = cell(text);
-    if text.contains('`') {
-        format!("`` {text} ``")
-    } else {
-        format!("`{text}`")
+/// A value invhooks did not write, outside a table (a heading, a list item,
+/// a quote): a code span, the one place Markdown shows text as written, so
+/// no value can end it, open HTML, a link, an image or an @-mention, or
+/// start a heading, list or table. Control, invisible and text-direction
+/// characters are escaped ([`escape`]), so no line break survives.
+pub(crate) fn code_text(text: &str) -> String {
+    span(&escape(text))
+}
+
+/// `text` (already escaped) as a code span whose fence is longer than any
+/// run of backticks in it, padded when it starts or ends with a backtick
+/// or a space (CommonMark strips one space from each side).
+fn span(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
+    let fence = "`".repeat(longest_backtick_run(text) + 1);
+    let edge = |c: Option<char>| matches!(c, Some('`' | ' '));
+    match edge(text.chars().next()) || edge(text.chars().next_back()) {
+        true => format!("{fence} {text} {fence}"),
+        false => format!("{fence}{text}{fence}"),
     }
 }
 
-/// Text safe inside an HTML element.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
+/// A value inside an HTML block (a `<summary>`): a `<code>` element, so
+/// GitHub links no @-mention in it, its text entity-escaped.
+fn html_code(text: &str) -> String {
+    let text = escape(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
+        .replace('>', "&gt;");
+    format!("<code>{text}</code>")
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
 /// A code fence longer than any run of backticks in `text`.
 fn fence_for(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
+    "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
 /// A Markdown document that fits a byte limit: a head that is never cut

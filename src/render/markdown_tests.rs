@@ -164,9 +164,9 @@ fn a_3000_change_plan_fits_githubs_limit_and_keeps_its_summary() {
     assert!(md.starts_with(
         "<!-- invhooks plan -->\n### invhooks plan\n\n**Plan: 1001 to create, 1000 to update, 1000 to delete"
     ));
-    assert!(md.contains("| acme-eu | 1000 | 1000 | 1000 | 3 | 1 | 0 |"));
-    assert!(md.contains("| beta | 1 | 0 | 0 | 3 | 1 | 0 |"));
-    assert!(md.contains("> [!WARNING]\n> **acme-eu**: the plan updates or deletes 2000 of 3000"));
+    assert!(md.contains("| `acme-eu` | 1000 | 1000 | 1000 | 3 | 1 | 0 |"));
+    assert!(md.contains("| `beta` | 1 | 0 | 0 | 3 | 1 | 0 |"));
+    assert!(md.contains("> [!WARNING]\n> **`acme-eu`**: the plan updates or deletes 2000 of 3000"));
     let shown = md
         .lines()
         .filter(|l| l.starts_with("| ➕") || l.starts_with("| 🔄") || l.starts_with("| ➖"))
@@ -275,5 +275,276 @@ fn apply_summary_of_a_refusal_lists_the_reasons() {
 fn fences_outgrow_backticks() {
     assert_eq!(fence_for("a ``` b"), "````");
     assert_eq!(fence_for("plain"), "```");
-    assert_eq!(code("a`b"), "`` a`b ``");
+    assert_eq!(code("a`b"), "``a`b``");
+    assert_eq!(code("``x"), "``` ``x ```", "padded: it starts with a backtick");
+    assert_eq!(
+        code(" x "),
+        "`  x  `",
+        "padded: CommonMark strips one space a side"
+    );
+    assert_eq!(code("a|b"), "`a\\|b`");
+    assert_eq!(code("a\\|b"), "`a\\u{5c}\\|b`", "no `\\\\|` that ends the cell");
+    assert_eq!(code_text("a|b"), "`a|b`");
+    assert_eq!(code("x\n@y"), "`x\\n@y`");
+    assert_eq!(code(""), "");
+}
+
+/// Hostile values through every Markdown renderer (plan, apply summary,
+/// drift), read back by a CommonMark parser with GitHub's tables: each
+/// value is exactly one code span (or sits in the diff's code block), no
+/// value adds HTML, a link or an image or leaves text outside code where
+/// GitHub would link an @-mention, and every table row keeps its columns
+/// by GitHub's own rule for `|` (a backslash escapes the next punctuation).
+mod hostile {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    use super::*;
+    use crate::render::view::ChangeView;
+
+    const PIECES: &[&str] = &[
+        "`",
+        "``",
+        "```",
+        "|",
+        "\\",
+        "\\|",
+        "<",
+        ">",
+        "<img src=x>",
+        "</details>",
+        "@org/team",
+        "[a](b)",
+        "![i](x)",
+        "**",
+        "_",
+        "~~",
+        "#",
+        "# h",
+        "- ",
+        "1. ",
+        "&amp;",
+        ":",
+        "::notice::x",
+        "%",
+        "\n",
+        "\r",
+        "\t",
+        "\u{202e}",
+        "\u{200b}",
+        "\u{85}",
+        " ",
+        "---",
+        "|---|",
+        "http://x.example",
+        "$x$",
+        "{",
+        "}",
+        "<!--",
+        "-->",
+    ];
+
+    /// A value: pieces, each followed by `Q`, a letter no text of ours
+    /// holds, so any part of a value that escaped its code span shows.
+    fn value() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(PIECES), 1..6)
+            .prop_map(|p| p.iter().map(|s| format!("{s}Q")).collect())
+    }
+
+    fn plan(v: &[String]) -> Plan {
+        let mut renamed = update(&v[4], &v[0], &v[1], &v[5], &v[6]);
+        if let Change::Update { after, .. } = &mut renamed {
+            after.name = v[7].clone();
+        }
+        let changes = vec![
+            create(&v[0], &v[2], &v[3]),
+            renamed,
+            delete(&v[8], &v[9], &v[10], &v[11], true),
+        ];
+        let unmanaged = vec![LiveSubscription {
+            id: v[12].clone(),
+            topic: v[13].clone(),
+            name: v[14].clone(),
+            callback_url: v[15].clone(),
+        }];
+        let mut m = merchant(&v[16], changes, unmanaged);
+        m.safety = Some(SafetyTrip::MassChange {
+            changed: 2,
+            in_scope: 3,
+            max_percent: 30,
+        });
+        Plan { merchants: vec![m] }
+    }
+
+    /// Every value as a code span shows it: escaped, and in a table cell
+    /// a backslash before `|` as `\u{5c}`.
+    fn expected(plan: &Plan, reasons: &[String]) -> HashSet<String> {
+        let mut all: Vec<String> = reasons.to_vec();
+        for m in &plan.merchants {
+            all.push(m.merchant.clone());
+            for c in &m.changes {
+                let view = ChangeView::of(c);
+                all.extend([view.topic, view.name, view.url.shown()].map(str::to_owned));
+                all.extend(view.new_name.into_iter().chain(view.id).map(str::to_owned));
+                if let UrlView::Changed { old, .. } = &view.url {
+                    all.push(old.clone());
+                }
+            }
+            for s in &m.unmanaged {
+                all.extend([
+                    s.id.clone(),
+                    s.topic.clone(),
+                    s.name.clone(),
+                    mask_url(&s.callback_url),
+                ]);
+            }
+        }
+        all.iter()
+            .flat_map(|v| {
+                let shown = escape(v).into_owned();
+                [shown.replace("\\|", "\\u{5c}|"), shown]
+            })
+            .collect()
+    }
+
+    /// The `|` that end cells, by GitHub's table scanner: a backslash and
+    /// the ASCII punctuation after it are one escaped character.
+    fn cell_pipes(line: &str) -> usize {
+        let (mut n, mut chars) = (0, line.chars());
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    let _ = chars
+                        .clone()
+                        .next()
+                        .filter(char::is_ascii_punctuation)
+                        .map(|_| chars.next());
+                }
+                '|' => n += 1,
+                _ => {}
+            }
+        }
+        n
+    }
+
+    /// `expected`: the spans values may be shown in (`None`: any span).
+    fn check(md: &str, expected: Option<&HashSet<String>>) -> Result<(), TestCaseError> {
+        let mut in_block = false;
+        for event in Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+            match event {
+                Event::Start(Tag::CodeBlock(_)) => in_block = true,
+                Event::End(TagEnd::CodeBlock) => in_block = false,
+                Event::Start(Tag::Link { .. } | Tag::Image { .. }) => {
+                    return Err(TestCaseError::fail(format!("a link or image in:\n{md}")));
+                }
+                Event::Code(code) if code.contains('Q') => {
+                    prop_assert!(
+                        expected.is_none_or(|e| e.contains(code.as_ref())),
+                        "span `{code}` is no value:\n{md}"
+                    );
+                }
+                Event::Text(text) if !in_block => {
+                    prop_assert!(
+                        !text.contains(['Q', '@']),
+                        "value text `{text}` outside code:\n{md}"
+                    );
+                }
+                Event::Html(html) | Event::InlineHtml(html) => {
+                    let ours = regex_lite_strip(&html);
+                    prop_assert!(!ours.contains('Q'), "value in HTML `{html}`:\n{md}");
+                }
+                Event::InlineMath(_) | Event::DisplayMath(_) | Event::FootnoteReference(_) => {
+                    return Err(TestCaseError::fail(format!("math or footnote in:\n{md}")));
+                }
+                _ => {}
+            }
+        }
+        let mut columns = None;
+        for line in md.lines() {
+            if !line.starts_with('|') {
+                columns = None;
+                continue;
+            }
+            let n = cell_pipes(line);
+            prop_assert_eq!(
+                *columns.get_or_insert(n),
+                n,
+                "row `{}` breaks its table:\n{}",
+                line,
+                md
+            );
+        }
+        Ok(())
+    }
+
+    /// HTML of ours with the values' `<code>…</code>` contents taken out.
+    fn regex_lite_strip(html: &str) -> String {
+        let mut out = String::new();
+        for (i, part) in html.split("<code>").enumerate() {
+            match (i, part.split_once("</code>")) {
+                (0, _) | (_, None) => out.push_str(part),
+                (_, Some((inner, rest))) => {
+                    assert!(!inner.contains('<'), "`<` inside <code>: {html}");
+                    out.push_str(rest);
+                }
+            }
+        }
+        out
+    }
+
+    /// `check`'s Markdown (a table row per URL: result, test events, users).
+    fn check_markdown(v: &[String]) -> Result<(), TestCaseError> {
+        use crate::check::{Callback, Delivery, Failure, Step, User};
+        let user = |name: &String| User {
+            merchant: v[16].clone(),
+            topic: v[13].clone(),
+            name: name.clone(),
+            location: None,
+        };
+        let outcome = crate::check::Outcome {
+            callback: Callback {
+                url: v[3].clone(),
+                users: vec![user(&v[2]), user(&v[14])],
+                masking: crate::secret::Masking::Full,
+            },
+            result: Err(Failure::new(Step::Tcp, v[17].clone())),
+            latency: std::time::Duration::from_millis(5),
+            deliveries: vec![Delivery {
+                user: user(&v[2]),
+                result: Err(Failure::new(Step::Http, v[10].clone())),
+            }],
+        };
+        let outcomes = [outcome];
+        check(&crate::check::render::markdown(&outcomes, "invhooks check"), None)?;
+        check(&crate::check::render::markdown_warnings(&outcomes), None)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn no_value_changes_the_markdown_around_it(values in proptest::collection::vec(value(), 18)) {
+            let plan = plan(&values);
+            let reasons = vec![values[17].clone()];
+            let expected = expected(&plan, &reasons);
+            check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            check(&apply_summary(&plan, ApplyResult::Refused(&reasons), GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            let m = &plan.merchants[0];
+            let report = MerchantReport {
+                merchant: m.merchant.clone(),
+                changes: m.changes.iter().map(|c| ChangeReport {
+                    change: c.clone(),
+                    outcome: Outcome::Failed { reason: values[17].clone() },
+                }).collect(),
+                cleaned_up: vec![],
+                interrupted: false,
+                verification: crate::apply::Verification::Converged,
+            };
+            let run = crate::apply::RunReport::new(&plan, vec![report], Vec::new());
+            check(&apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            check_markdown(&values)?;
+        }
+    }
 }

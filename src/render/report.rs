@@ -27,12 +27,12 @@ pub fn render(run: &RunReport, color: bool) -> String {
         let _ = writeln!(out, "{line}\n");
     }
     for r in reports {
-        let _ = writeln!(out, "merchant {}", r.merchant);
+        let _ = writeln!(out, "merchant {}", escape(&r.merchant));
         for c in &r.changes {
             let word = c.outcome.as_str();
             let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color));
             if let Some(reason) = c.outcome.reason() {
-                let _ = writeln!(out, "  {:width$} {reason}", "");
+                let _ = writeln!(out, "  {:width$} {}", "", escape(reason));
             }
         }
         for c in &r.cleaned_up {
@@ -60,20 +60,25 @@ pub fn render(run: &RunReport, color: bool) -> String {
                     let _ = writeln!(out, "    {}", change_line(c, color));
                 }
                 if !foreign.is_empty() {
-                    let _ = writeln!(out, "  {}", other_writer_line(foreign));
+                    let _ = writeln!(out, "  {}", escape(&other_writer_line(foreign)));
                 }
                 for r in rewrites {
                     let _ = writeln!(out, "  {}", rewrite_line(r));
                 }
             }
             Verification::Unknown { reason } => {
-                let _ = writeln!(out, "  not verified: {reason}");
+                let _ = writeln!(out, "  not verified: {}", escape(reason));
             }
         }
         out.push('\n');
     }
     for r in &run.refused {
-        let _ = writeln!(out, "merchant {}\n  {}\n", r.merchant, refused_line(r));
+        let _ = writeln!(
+            out,
+            "merchant {}\n  {}\n",
+            escape(&r.merchant),
+            escape(&refused_line(r))
+        );
     }
     out.push_str(&apply_line(run));
     out.push('\n');

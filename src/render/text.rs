@@ -52,7 +52,7 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
         let _ = writeln!(
             out,
             "{}",
-            p.paint(bold, &format!("merchant {}", merchant.merchant))
+            p.paint(bold, &format!("merchant {}", escape(&merchant.merchant)))
         );
         if merchant.changes.is_empty() && merchant.unmanaged.is_empty() {
             let s = merchant.summary;
@@ -95,7 +95,7 @@ pub fn change_line(change: &Change, color: bool) -> String {
     let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
     let url = match &view.url {
         UrlView::Changed { runs, .. } => url_change(runs, &p),
-        other => other.shown().to_owned(),
+        other => escape(other.shown()).into_owned(),
     };
     let mut line = format!(
         "{symbol} {} {}{id}  {url}",
@@ -117,7 +117,7 @@ pub fn unmanaged_line(sub: &LiveSubscription, color: bool) -> String {
         escape(&sub.topic),
         escape(&sub.name),
         escape(&sub.id),
-        mask_url(&sub.callback_url)
+        escape(&mask_url(&sub.callback_url))
     )
 }
 
@@ -133,6 +133,7 @@ fn url_change(runs: &[(ChangeTag, String)], p: &Painter) -> String {
         .bold()
         .underline();
     for (tag, text) in runs {
+        let text = &escape(text);
         match tag {
             ChangeTag::Equal => {
                 before.push_str(text);

@@ -127,6 +127,8 @@ fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
                 line: s.location.line,
             })
             .collect(),
+        allow_http: m.allows.http,
+        allow_unknown_topics: m.allows.unknown_topics,
     }
 }
 

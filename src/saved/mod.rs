@@ -139,6 +139,12 @@ pub struct SavedManifest {
     pub ignore: Vec<SavedIgnore>,
     /// Declared subscriptions after `topics:` and `${VAR}` expansion.
     pub subscriptions: Vec<SavedSubscription>,
+    /// `allowHttp: true` (absent when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_http: bool,
+    /// `allowUnknownTopics: true` (absent when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_unknown_topics: bool,
 }
 
 /// An `ignore:` rule.

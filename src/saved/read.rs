@@ -211,6 +211,10 @@ impl SavedMerchant {
             prune: self.manifest.prune,
             ignore,
             subscriptions,
+            allows: crate::model::Allows {
+                http: self.manifest.allow_http,
+                unknown_topics: self.manifest.allow_unknown_topics,
+            },
         })
     }
 }

@@ -173,8 +173,8 @@ fn a_3000_change_markdown_plan_fits_a_pull_request_comment() {
     assert!(md.chars().count() <= 65_536, "{} characters", md.chars().count());
     assert!(md.len() <= 65_536, "{} bytes", md.len());
     assert!(md.contains("**Plan: 1500 to create, 0 to update, 1500 to delete, 0 unchanged, 0 ignored.**"));
-    assert!(md.contains("| big | 1500 | 0 | 1500 | 0 | 0 | 0 |"));
-    assert!(md.contains("> **big**: the plan updates or deletes 1500 of 1500 live subscriptions (100%)"));
+    assert!(md.contains("| `big` | 1500 | 0 | 1500 | 0 | 0 | 0 |"));
+    assert!(md.contains("> **`big`**: the plan updates or deletes 1500 of 1500 live subscriptions (100%)"));
     assert!(md.contains("row(s) were left out to fit GitHub's 65,536-character limit"));
     assert!(!md.contains("token=t"), "secrets masked");
     assert_eq!(

@@ -40,3 +40,31 @@ fn export_to_stdout_is_valid_yaml() {
     let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
     assert_eq!(doc["subscriptions"][0]["name"], "crm");
 }
+
+/// `export` writes only what `validate` accepts (SPEC "Safety by
+/// construction"): live subscriptions a manifest cannot hold are named on
+/// stderr and left out, exit 1; `HTTP://` is http (`allowHttp: true`).
+#[test]
+fn export_writes_only_what_validate_accepts() {
+    let world = World::new();
+    world.seed(&[
+        ("customer.updated", "upper", "HTTP://hooks.acme.dev/x"),
+        ("customer.updated", "trailing ", "https://hooks.acme.dev/x"),
+        ("customer.updated", "cafe\u{301}", "https://hooks.acme.dev/x"),
+        ("customer.updated", "space", "https://hooks.acme.dev/a b"),
+        ("customer.ordered", "fine", "https://hooks.acme.dev/ok"),
+    ]);
+    let export = world.run(&["export", "-o", "exported.yaml"]);
+    assert_eq!(export.code, 1, "{export}");
+    snapshot!(world, export.stderr);
+    let validate = world.run(&["validate", "-f", "exported.yaml"]);
+    assert_eq!(validate.code, 0, "what export wrote validates:\n{validate}");
+    let text = std::fs::read_to_string(world.path("exported.yaml")).unwrap();
+    assert!(
+        text.contains("allowHttp: true") && text.contains("HTTP://hooks.acme.dev/x"),
+        "{text}"
+    );
+    let stdout = world.run(&["export"]);
+    assert_eq!(stdout.code, 1, "{stdout}");
+    assert_eq!(stdout.stdout, text, "the same document on stdout");
+}

@@ -86,7 +86,7 @@ fn a_refused_store_keeps_its_subscriptions_while_the_others_are_applied() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("| b | 0 | 0 | 0 | ⛔ refused: the plan updates or deletes 4 of 10"),
+        markdown.contains("| `b` | 0 | 0 | 0 | ⛔ refused: `the plan updates or deletes 4 of 10"),
         "{markdown}"
     );
     assert_eq!(

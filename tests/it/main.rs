@@ -43,6 +43,7 @@ mod saved;
 mod security;
 mod service_container;
 mod show;
+mod sinks;
 mod usability;
 mod validate;
 mod workflows;

@@ -28,7 +28,7 @@ fn world() -> World {
 #[test]
 fn a_host_outside_the_policy_stops_every_command_before_any_request() {
     let world = world();
-    let expected = "error: webhooks.yaml:5: callback host `collector.evil.example` is not allowed by policy `policy/callbacks.yaml` (allowedCallbackHosts: `*.acme.dev`)";
+    let expected = "error: webhooks.yaml:5: callback host `collector.evil.example` of `leak` (`customer.updated`) is not allowed by policy `policy/callbacks.yaml` (allowedCallbackHosts: `*.acme.dev`)";
     for args in [
         &["validate"][..],
         &["plan"],
@@ -71,7 +71,7 @@ fn a_saved_plan_is_held_to_the_policy_of_the_run_that_applies_it() {
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stderr
-            .contains("callback host `collector.evil.example` is not allowed"),
+            .contains("callback host `collector.evil.example` of `leak` (`customer.updated`) is not allowed"),
         "{run}"
     );
     assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
@@ -132,4 +132,70 @@ fn policy_file_problems_name_the_file_and_line() {
         shown.push_str(&format!("$ validate --policy {file}\n{}\n", run.stderr));
     }
     insta::assert_snapshot!(shown);
+}
+
+/// A policy of `count` globs, one per store, as an agency writes it.
+fn agency_policy(count: usize) -> String {
+    let mut text = String::from("version: 1\nallowedCallbackHosts:\n");
+    for i in 0..count {
+        text.push_str(&format!("  - \"*.store{i:05}.agency-hooks.example\"\n"));
+    }
+    text
+}
+
+#[test]
+fn a_policy_of_twenty_thousand_globs_is_enforced_not_dropped() {
+    let world = World::new();
+    world.write("policy.yaml", &agency_policy(20_000));
+    let mut body = String::from("merchant: acme\nsubscriptions:\n");
+    for i in [0, 6_000, 19_999] {
+        body.push_str(&entry(
+            &format!("s{i}"),
+            "customer.updated",
+            &format!("https://in.store{i:05}.agency-hooks.example/x"),
+        ));
+    }
+    world.write("webhooks.yaml", &manifest(&body));
+    let ok = world.run(&["validate", "--policy", "policy.yaml"]);
+    assert_eq!(ok.code, 0, "{ok}");
+
+    body.push_str("  - {name: evil, topics: [customer.cancelled, customer.updated], callbackUrl: \"https://attacker.example/x\"}\n");
+    world.write("webhooks.yaml", &manifest(&body));
+    for args in [&["validate"][..], &["plan"]] {
+        let mut args = args.to_vec();
+        args.extend(["--policy", "policy.yaml"]);
+        let run = world.run(&args);
+        assert_eq!(run.code, 1, "{run}");
+        assert!(run.stderr.len() < 1_000, "{} bytes:\n{run}", run.stderr.len());
+        assert_eq!(
+            run.stderr.matches("callback host").count(),
+            1,
+            "once for both topics:\n{run}"
+        );
+        snapshot!(world, run.stderr);
+    }
+    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+}
+
+#[test]
+fn a_policy_that_cannot_be_compiled_is_an_error_not_an_open_policy() {
+    let world = world();
+    let long = "a".repeat(2_000);
+    world.write(
+        "long.yaml",
+        &format!("version: 1\nallowedCallbackHosts: [\"*.acme.dev\", \"{long}\"]\n"),
+    );
+    for args in [&["validate"][..], &["plan"]] {
+        let mut args = args.to_vec();
+        args.extend(["--policy", "long.yaml"]);
+        let run = world.run(&args);
+        assert_eq!(run.code, 1, "{run}");
+        assert!(run.stderr.starts_with("error: long.yaml:2: `aaaa"), "{run}");
+        assert!(
+            run.stderr
+                .contains("is not a valid glob: longer than 1024 characters"),
+            "{run}"
+        );
+    }
+    assert_eq!(world.sandbox.stats().total, 0);
 }

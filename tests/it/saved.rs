@@ -280,3 +280,57 @@ fn a_fresh_plan_without_changes_applies_nothing() {
     assert_eq!(run.code, 0, "no changes needs no confirmation:\n{run}");
     assert!(run.stdout.contains("No changes."), "{run}");
 }
+
+/// `apply --plan` checks the saved entries as `validate` would (SPEC
+/// "Safety by construction"): a consistent hand edit to plain http on
+/// another host is refused before any request.
+#[test]
+fn a_hand_edited_plan_is_checked_like_a_manifest() {
+    let world = drifted();
+    let saved = world.run_env(&["plan", "--out", "plan.json"], &[TOKEN]);
+    assert_eq!(saved.code, 0, "{saved}");
+    let text = std::fs::read_to_string(world.path("plan.json")).unwrap();
+    assert!(text.matches("https://erp.example/v2").count() >= 2, "{text}");
+    world.write(
+        "plan.json",
+        &text.replace("https://erp.example/v2", "http://evil.example/x"),
+    );
+    world.sandbox.reset_stats();
+    let run = world.run_env(&["apply", "--plan", "plan.json", "--auto-approve"], &[TOKEN]);
+    assert_eq!(run.code, 1, "{run}");
+    snapshot!(world, run.stderr);
+    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+}
+
+/// `plan --out` replaces a saved plan, never another file (SPEC "Output"),
+/// and no advice suggests otherwise.
+#[test]
+fn plan_out_never_replaces_a_file_that_is_not_a_saved_plan() {
+    let world = drifted();
+    let before = std::fs::read_to_string(world.path("webhooks.yaml")).unwrap();
+    world.sandbox.reset_stats();
+    let run = world.run_env(&["plan", "--out", "webhooks.yaml"], &[TOKEN]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(
+        std::fs::read_to_string(world.path("webhooks.yaml")).unwrap(),
+        before
+    );
+    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    let show = world.run(&["show", "webhooks.yaml"]);
+    assert_eq!(show.code, 1, "{show}");
+    assert!(!show.stderr.contains("--out webhooks.yaml"), "{show}");
+    let apply = world.run_env(&["apply", "--plan", "webhooks.yaml"], &[TOKEN]);
+    assert!(!apply.stderr.contains("--out webhooks.yaml"), "{apply}");
+    snapshot!(
+        world,
+        format!("$ plan --out webhooks.yaml\n{run}\n$ show webhooks.yaml\n{show}")
+    );
+
+    let first = world.run_env(&["plan", "--out", "plan.json"], &[TOKEN]);
+    let again = world.run_env(&["plan", "--out", "plan.json"], &[TOKEN]);
+    assert_eq!(
+        (first.code, again.code),
+        (0, 0),
+        "a saved plan is replaced:\n{again}"
+    );
+}
