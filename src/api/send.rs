@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::retry::Next;
 use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
+use crate::callback_url::CallbackUrl;
 use crate::secret::mask_url;
 
 impl Client {
@@ -202,13 +203,13 @@ impl Client {
         ApiError {
             method,
             path: self.path.clone(),
-            failure: redact::scrub_failure(failure, &self.key.0),
+            failure: redact::scrub_failure(failure),
         }
     }
 
     fn log(&self, level: u8, line: &str) {
         if self.options.verbosity >= level {
-            (self.options.log)(&redact::scrub(line, &self.key.0));
+            (self.options.log)(&redact::redact_known(line));
         }
     }
 }
@@ -257,11 +258,12 @@ fn error_chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-/// A body for `-vv` logs: JSON with every `callbackUrl`-like string masked.
+/// A body for `-vv` logs: JSON with every string that reads as a URL
+/// masked (keys are replaced when the line is logged).
 fn mask_body(bytes: &[u8]) -> String {
     fn walk(v: &mut serde_json::Value) {
         match v {
-            serde_json::Value::String(s) => *s = mask_url(s),
+            serde_json::Value::String(s) if CallbackUrl::read(s).is_some() => *s = mask_url(s),
             serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
             serde_json::Value::Object(o) => o.values_mut().for_each(walk),
             _ => {}

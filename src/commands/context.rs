@@ -84,10 +84,12 @@ impl Context {
     }
 
     /// Writes `text` to `sink`, with every API key read so far replaced by
-    /// `***`. Every byte invhooks writes goes through here: stdout, stderr,
+    /// `***` (a key shorter than 12 characters only as a whole token).
+    /// Every byte invhooks writes goes through here: stdout, stderr,
     /// progress lines, the step summary, annotations, plan and export files.
-    /// The last line of defence should a key reach some text (a live
-    /// callback URL holding it, a bug), so no output has to remember it.
+    /// The last line of defence, not the first: renderers mask values
+    /// before they lay them out ([`crate::secret::Masked`]); this catches a
+    /// key that reached some other text (a message, a bug).
     pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
         let text = api::redact_known(text);
         match sink {
@@ -109,6 +111,13 @@ impl Context {
             Sink::Private(path) => write_private(path, text.as_bytes(), true),
             Sink::PrivateNew(path) => write_private(path, text.as_bytes(), false),
         }
+    }
+
+    /// Every API key this process has read so far, for the renderers to
+    /// mask values with (SPEC "Safety by construction"). Read after the
+    /// keys are: a renderer is called once the live lists are in.
+    pub fn keys(&self) -> std::sync::Arc<crate::secret::Keys> {
+        api::known_keys()
     }
 
     /// The safety thresholds: the policy's, else the built-in ones.

@@ -19,6 +19,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::config::DeliveryConfig;
+use crate::callback_url::CallbackUrl;
 use crate::delivery::{self, Event};
 
 /// Attempts kept in the log; older ones are dropped (and counted).
@@ -176,7 +177,11 @@ impl Deliveries {
             test: false,
         };
         let body = delivery::envelope(event.payload.clone(), &meta, retry_count);
-        match self.http.post(&target.callback_url).json(&body).send().await {
+        // Where events go is the one reading of the URL, as plans show it.
+        let Some(url) = CallbackUrl::read(&target.callback_url) else {
+            return (None, Some("invalid callback URL".to_owned()));
+        };
+        match self.http.post(url.url().clone()).json(&body).send().await {
             Ok(response) => (Some(response.status().as_u16()), None),
             Err(err) => (None, Some(failure(&err))),
         }

@@ -104,7 +104,8 @@ fn a_saved_plan_shows_and_applies_with_its_entrys_masking() {
     let shown = run(show.env_remove("INVETERATE_API_KEY"));
     // The file holds the key's placeholder where live held the key
     // (docs/plan-json.md), and `show` prints it as stored.
-    let placeholder = "/t/${INVHOOKS_API_KEY_OF:INVETERATE_API_KEY}/in";
+    // Shown as parsed: `{` and `}` percent-encoded in a path.
+    let placeholder = "/t/$%7BINVHOOKS_API_KEY_OF:INVETERATE_API_KEY%7D/in";
     let expected = plan.stdout.replace("/t/***/in →", &format!("{placeholder} →"));
     assert_eq!((shown.code, &shown.stdout), (0, &expected), "{shown}");
 

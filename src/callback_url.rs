@@ -1,0 +1,209 @@
+//! A callback URL read once, by the WHATWG URL rules (the `url` crate: what
+//! browsers, Node and the sandbox's deliveries use). Every display, the
+//! policy's host check, `check`'s probes and the sandbox's deliveries use
+//! this reading, never another reading of the text (SPEC "Safety by
+//! construction"). The value knows its secret parts: [`CallbackUrl::masked`].
+//!
+//! [`CallbackUrl::parse`] is strict, for what a manifest declares: a
+//! backslash, whitespace or a control character anywhere is refused, since
+//! parsers disagree on them (`https://a.example\@b.example/` is a URL of
+//! `a.example` to WHATWG). [`CallbackUrl::read`] takes a live value as the
+//! server holds it, by the same rules, so it shows where events go.
+
+use std::fmt;
+use std::ops::Range;
+
+use url::{Host, Position, Url};
+
+use crate::secret::{path_secrets, query_secrets, Keys, Masked, Masking};
+
+/// A callback URL as the WHATWG parser reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackUrl(Url);
+
+/// Why a declared callback URL is refused ([`CallbackUrl::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    /// A control character (tab, newline, NUL…).
+    Control,
+    /// A space or other whitespace.
+    Whitespace,
+    /// A backslash, which parsers read differently.
+    Backslash,
+    /// Not an absolute URL by the WHATWG rules.
+    Invalid(url::ParseError),
+    /// A scheme other than `https` or `http`.
+    Scheme,
+    /// No host.
+    NoHost,
+}
+
+impl fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlProblem::Control => f.write_str("contains a control character"),
+            UrlProblem::Whitespace => f.write_str("contains whitespace"),
+            UrlProblem::Backslash => f.write_str("contains a backslash (`\\`)"),
+            UrlProblem::Invalid(e) => write!(f, "is not an absolute URL: {e}"),
+            UrlProblem::Scheme => f.write_str("must use `https`"),
+            UrlProblem::NoHost => f.write_str("has no host"),
+        }
+    }
+}
+
+impl UrlProblem {
+    /// What to do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            UrlProblem::Control => "remove it",
+            UrlProblem::Whitespace => "percent-encode spaces as `%20`",
+            UrlProblem::Backslash => {
+                "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path"
+            }
+            UrlProblem::Scheme => "Inveterate delivers webhooks to `https://` URLs",
+            UrlProblem::Invalid(_) | UrlProblem::NoHost => {
+                "write a full URL such as `https://hooks.example.com/inveterate`"
+            }
+        }
+    }
+}
+
+impl CallbackUrl {
+    /// A declared callback URL: `https` or `http` with a host, and no
+    /// backslash, whitespace or control character anywhere.
+    pub fn parse(text: &str) -> Result<Self, UrlProblem> {
+        if text.chars().any(char::is_control) {
+            return Err(UrlProblem::Control);
+        }
+        if text.chars().any(char::is_whitespace) {
+            return Err(UrlProblem::Whitespace);
+        }
+        if text.contains('\\') {
+            return Err(UrlProblem::Backslash);
+        }
+        let url = Url::parse(text).map_err(UrlProblem::Invalid)?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(UrlProblem::Scheme);
+        }
+        if url.host().is_none() {
+            return Err(UrlProblem::NoHost);
+        }
+        Ok(Self(url))
+    }
+
+    /// A live callback URL as the server holds it, read by the same rules
+    /// (leniently, as a delivery would read it); `None` when it is no URL.
+    pub fn read(text: &str) -> Option<Self> {
+        Url::parse(text).ok().map(Self)
+    }
+
+    /// The host events go to: lowercase, punycode for non-ASCII, no
+    /// trailing dot; an IP address as such. `None` when there is none.
+    pub fn host(&self) -> Option<String> {
+        match self.0.host()? {
+            Host::Domain(d) => Some(d.trim_end_matches('.').to_ascii_lowercase()),
+            Host::Ipv4(ip) => Some(ip.to_string()),
+            Host::Ipv6(ip) => Some(ip.to_string()),
+        }
+    }
+
+    /// The parsed URL (for a request to it).
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The URL as the parser serialises it (real values: never shown).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The URL to show: `keys` and its secret parts masked.
+    pub fn masked(&self, masking: Masking, keys: &Keys) -> Masked<'static> {
+        Masked::of(self, masking, keys)
+    }
+
+    /// The byte ranges of [`CallbackUrl::as_str`] that are secret apart
+    /// from keys: userinfo, query values, and (with [`Masking::Full`]) the
+    /// path segments that look like secrets (`crate::secret`).
+    pub(crate) fn secret_parts(&self, masking: Masking) -> Vec<Range<usize>> {
+        let at = |p: Position| self.0[..p].len();
+        let mut parts = Vec::new();
+        if !self.0.username().is_empty() || self.0.password().is_some() {
+            // `user:password@`: up to the `@` before the host.
+            parts.push(at(Position::BeforeUsername)..at(Position::BeforeHost) - 1);
+        }
+        if masking == Masking::Full {
+            let host = self.0.host_str().unwrap_or_default().to_ascii_lowercase();
+            parts.extend(path_secrets(&host, self.0.path(), at(Position::BeforePath)));
+        }
+        if let Some(query) = self.0.query() {
+            parts.extend(query_secrets(query, at(Position::BeforeQuery)));
+        }
+        parts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backslash_whitespace_or_control_character_is_refused() {
+        for (text, problem) in [
+            (
+                "https://attacker.example\\@hooks.acme.dev/x",
+                UrlProblem::Backslash,
+            ),
+            ("https://hooks.acme.dev/a\\b", UrlProblem::Backslash),
+            ("https://hooks.acme.dev/a b", UrlProblem::Whitespace),
+            ("https://hooks.acme.dev/\u{a0}", UrlProblem::Whitespace),
+            ("https://hooks.acme.dev/a\tb", UrlProblem::Control),
+            ("https://hooks.acme.dev/\u{85}", UrlProblem::Control),
+            ("ftp://hooks.acme.dev/", UrlProblem::Scheme),
+            (
+                "hooks.acme.dev/x",
+                UrlProblem::Invalid(url::ParseError::RelativeUrlWithoutBase),
+            ),
+        ] {
+            assert_eq!(CallbackUrl::parse(text), Err(problem), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_host_is_the_one_deliveries_use() {
+        let host = |t: &str| CallbackUrl::read(t).and_then(|u| u.host());
+        assert_eq!(
+            host("https://attacker.example\\@hooks.acme.dev/x").as_deref(),
+            Some("attacker.example")
+        );
+        assert_eq!(
+            host("HTTPS://Hooks.ACME.dev./x").as_deref(),
+            Some("hooks.acme.dev")
+        );
+        assert_eq!(host("https://bücher.de/").as_deref(), Some("xn--bcher-kva.de"));
+        assert_eq!(host("https://u:p@[::1]:8443/").as_deref(), Some("::1"));
+        assert_eq!(host("https://0x7f.1/").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host("not a url"), None);
+        let strict = CallbackUrl::parse("HTTPS://Hooks.ACME.dev/x").map(|u| u.host());
+        assert_eq!(strict, Ok(Some("hooks.acme.dev".to_owned())));
+    }
+
+    #[test]
+    fn secret_parts_are_ranges_of_the_parsed_url() {
+        let url = CallbackUrl::read("https://u:p@h.example/t/9f8Kq2LmZx7Vb4Nc1Rt6Yw3/x?a=1&flag&b=#f")
+            .expect("a URL");
+        let text = url.as_str();
+        let parts: Vec<&str> = url
+            .secret_parts(Masking::Full)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(parts, ["u:p", "9f8Kq2LmZx7Vb4Nc1Rt6Yw3", "1"]);
+        let kept: Vec<&str> = url
+            .secret_parts(Masking::KeepPath)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(kept, ["u:p", "1"]);
+    }
+}
