@@ -145,7 +145,62 @@ impl CallbackUrl {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The property `fuzz/fuzz_targets/url_mask.rs` checks at length: any
+    /// text and key, never a panic; a strict parse agrees with the lenient
+    /// one and has a host; what is shown is printable ASCII and never holds
+    /// a key of 12 or more characters (that has no `*`, which masking writes).
+    fn check(key: &str, text: &str) -> Result<(), TestCaseError> {
+        let keys = Keys::new([key]);
+        let read = CallbackUrl::read(text);
+        if let Ok(url) = CallbackUrl::parse(text) {
+            prop_assert_eq!(read.as_ref().map(CallbackUrl::as_str), Some(url.as_str()));
+            prop_assert!(url.host().is_some());
+            prop_assert!(!text.contains('\\') && !text.chars().any(|c| c.is_whitespace() || c.is_control()));
+        }
+        for masking in [Masking::Full, Masking::KeepPath] {
+            let shown = Masked::url(text, masking, &keys);
+            prop_assert!(shown.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", shown);
+            if key.len() >= 12 && !key.contains('*') {
+                let (shown, key) = (shown.to_ascii_lowercase(), key.to_ascii_lowercase());
+                prop_assert!(!shown.contains(&key), "{} in {}", key, shown);
+            }
+        }
+        Ok(())
+    }
+
+    /// Text built from the pieces parsers disagree on, and the key.
+    fn texts(key: String) -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("https://".to_owned()),
+            Just("http://".to_owned()),
+            Just(key),
+            "[a-zA-Z0-9.-]{1,8}",
+            prop::sample::select(vec![
+                "@", "\\", "/", "?", "#", "=", "&", ":", "%", "%2F", " ", "\t", "[::1]", "ü", "\u{200b}", "*"
+            ])
+            .prop_map(str::to_owned),
+        ];
+        prop::collection::vec(piece, 1..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        // 256 cases (proptest's default); `PROPTEST_CASES` for a long run.
+        #[test]
+        fn parsing_and_masking_any_text_keeps_the_rules(
+            (key, text) in "[A-Za-z0-9+/=_-]{12,40}".prop_flat_map(|k| (Just(k.clone()), texts(k)))
+        ) {
+            check(&key, &text)?;
+        }
+
+        #[test]
+        fn parsing_and_masking_arbitrary_text_keeps_the_rules(key in ".{0,20}", text in ".{0,80}") {
+            check(&key, &text)?;
+        }
+    }
 
     #[test]
     fn a_backslash_whitespace_or_control_character_is_refused() {

@@ -116,7 +116,7 @@ impl<'a> ChangeView<'a> {
             Change::Update { before, after, .. } => {
                 let view = url_change(mask(&before.callback_url), mask(&after.callback_url));
                 if matches!(view, UrlView::Unchanged(_)) {
-                    notes.push(hidden_change(&before.callback_url, &after.callback_url));
+                    notes.push(url_note(&before.callback_url, &after.callback_url));
                 }
                 view
             }
@@ -160,10 +160,10 @@ impl<'a> ChangeView<'a> {
     }
 }
 
-/// What is true of an update whose two URLs show the same: the same URL
-/// written another way, two values that are no URL, or a change inside a
-/// masked part.
-fn hidden_change(old: &str, new: &str) -> &'static str {
+/// What is true of a change between two URLs that show the same: the same
+/// URL written another way, two values that are no URL, or a change inside
+/// a masked part.
+pub fn url_note(old: &str, new: &str) -> &'static str {
     match (CallbackUrl::read(old), CallbackUrl::read(new)) {
         (Some(old), Some(new)) if old == new => WRITTEN_NOTE,
         (Some(_), Some(_)) => SECRET_NOTE,

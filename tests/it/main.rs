@@ -40,6 +40,7 @@ mod saved;
 mod security;
 mod service_container;
 mod show;
+mod url_reading;
 mod usability;
 mod validate;
 mod workflows;
