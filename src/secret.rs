@@ -4,14 +4,15 @@
 //! truncation, escaping and every format work on text that no longer holds
 //! a secret and cannot split, pad or re-join one.
 //!
-//! Masking replaces, in this order of precedence (all parts are found
-//! first, then each run of overlapping parts becomes one `***`):
-//! 1. every API key this process read ([`Keys`]), anywhere in the value,
-//!    ASCII case ignored (hosts are lowercased); a key shorter than 12
-//!    characters (a sandbox rehearsal key) only as a whole token, never
+//! Masking replaces, in this order:
+//! 1. every API key this process read ([`Keys`]), anywhere in the raw
+//!    value, ASCII case ignored (hosts are lowercased); a key shorter than
+//!    12 characters (a sandbox rehearsal key) only as a whole token, never
 //!    inside a longer run of letters and digits;
-//! 2. in a callback URL, read once by the WHATWG rules
-//!    ([`crate::callback_url`]): its userinfo, query values (and a query
+//! 2. in a callback URL, then read by the WHATWG rules
+//!    ([`crate::callback_url`]; it must still name the place the raw text
+//!    does, else [`KEY_URL`] is shown): any key the parser put together,
+//!    its userinfo, query values (and a query
 //!    item that as a whole looks like a secret: `?c2VjcmV0…NQ==`), and the
 //!    path segments that look like secrets (README "Secrets"):
 //!    - a token of a known webhook provider: every segment after
@@ -21,6 +22,8 @@
 //!      digits with both kinds and at least 3.3 bits of Shannon entropy per
 //!      character (random tokens and hashes; not words such as
 //!      `membership-cancelled-2024`).
+//!
+//! Each run of overlapping or touching parts becomes one `***`.
 //!
 //! A URL is shown as the parser reads it (lowercase host, punycode, `/` for
 //! an empty path), so what a reviewer reads is where events go. A manifest
@@ -41,6 +44,11 @@ pub const MASK: &str = "***";
 /// What a callback URL that does not parse is shown as: never any of its
 /// text, which could name a host events do not go to.
 pub const INVALID_URL: &str = "(not a valid URL)";
+
+/// What a callback URL is shown as when masking the key in it would make it
+/// read as another place (a key holding `/` or `@`): neither the key nor a
+/// misleading host.
+pub const KEY_URL: &str = "(a URL holding an API key)";
 
 /// A key shorter than this is matched only as a whole token.
 const SHORT_KEY: usize = 12;
@@ -195,19 +203,26 @@ impl<'a> Masked<'a> {
     }
 
     /// A callback URL as the WHATWG parser reads it, masked as `masking`
-    /// says; [`INVALID_URL`] when it does not parse.
+    /// says: every key replaced in the raw text first (so no rewriting by
+    /// the parser, such as collapsed slashes or a lowercased host, can
+    /// leave a piece of one), then read, then its secret parts masked.
+    /// [`INVALID_URL`] when the text does not parse; [`KEY_URL`] when
+    /// replacing a key would make it read as another place.
     pub fn url(text: &str, masking: Masking, keys: &Keys) -> Masked<'static> {
-        match CallbackUrl::read(text) {
-            Some(url) => Self::of(&url, masking, keys),
-            None => Masked(Cow::Borrowed(INVALID_URL)),
-        }
-    }
-
-    /// `url` masked: keys, then its secret parts (see the module docs).
-    pub fn of(url: &CallbackUrl, masking: Masking, keys: &Keys) -> Masked<'static> {
-        let text = url.as_str();
+        let Some(real) = CallbackUrl::read(text) else {
+            return Masked(Cow::Borrowed(INVALID_URL));
+        };
+        let shown = match keys.replace(text) {
+            Cow::Borrowed(_) => real,
+            Cow::Owned(replaced) => match CallbackUrl::read(&replaced) {
+                Some(shown) if shown.reads_as(&real) => shown,
+                _ => return Masked(Cow::Borrowed(KEY_URL)),
+            },
+        };
+        let text = shown.as_str();
+        // A key the parser put together (a tab removed) is masked too.
         let mut ranges = keys.find(text.as_bytes());
-        ranges.extend(url.secret_parts(masking));
+        ranges.extend(shown.secret_parts(masking));
         Masked(Cow::Owned(mask_ranges(text, ranges).into_owned()))
     }
 

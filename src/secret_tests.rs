@@ -157,6 +157,33 @@ fn a_key_is_masked_wherever_it_is_even_where_the_path_is_kept() {
 }
 
 #[test]
+fn a_key_is_replaced_before_the_url_is_read() {
+    // The parser drops the slashes after `https:`: masked first, no piece
+    // of the key is left (found by `render::props`).
+    let keys = Keys::new(["///0aA00A0A+zz"]);
+    assert_eq!(
+        Masked::url("https://///0aA00A0A+zz.hooks.example/in", Masking::Full, &keys).as_str(),
+        "https://***.hooks.example/in"
+    );
+    // Masking this key would move the host from `a.example` to `b.example`.
+    let keys = Keys::new(["example/x0123"]);
+    assert_eq!(
+        Masked::url("https://a.example/x0123@b.example/", Masking::Full, &keys).as_str(),
+        KEY_URL
+    );
+    let keys = Keys::new(["k3ySecretValue0123456789"]);
+    assert_eq!(
+        Masked::url(
+            "https://a.k3ysecretvalue0123456789.b.example:443/",
+            Masking::Full,
+            &keys
+        )
+        .as_str(),
+        "https://a.***.b.example/"
+    );
+}
+
+#[test]
 fn a_short_key_is_masked_only_as_a_whole_token() {
     let keys = Keys::new(["other"]);
     assert_eq!(
