@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::retry::Next;
 use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
 use crate::callback_url::CallbackUrl;
-use crate::secret::mask_url;
+use crate::secret::{mask_url, Keys, Masked, Masking};
 
 impl Client {
     /// Sends with retries for failures that are safe to repeat.
@@ -89,7 +89,7 @@ impl Client {
         );
         if status.is_redirection() {
             let location = header(&response, reqwest::header::LOCATION)
-                .map(mask_url)
+                .map(|l| Masked::url(l, Masking::Full, &redact::known_keys()).into_string())
                 .unwrap_or_else(|| "(no Location)".into());
             return Err(self.error(method, Failure::Redirect(location)));
         }
@@ -258,20 +258,23 @@ fn error_chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-/// A body for `-vv` logs: JSON with every string that reads as a URL
-/// masked (keys are replaced when the line is logged).
+/// A body for `-vv` logs: JSON with every string masked as a value, as a
+/// URL when it reads as one, with every key read so far.
 fn mask_body(bytes: &[u8]) -> String {
-    fn walk(v: &mut serde_json::Value) {
+    fn walk(v: &mut serde_json::Value, keys: &Keys) {
         match v {
-            serde_json::Value::String(s) if CallbackUrl::read(s).is_some() => *s = mask_url(s),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            serde_json::Value::String(s) if CallbackUrl::read(s).is_some() => {
+                *s = Masked::url(s, Masking::Full, keys).into_string();
+            }
+            serde_json::Value::String(s) => *s = keys.replace(s).into_owned(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, keys)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, keys)),
             _ => {}
         }
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(mut value) => {
-            walk(&mut value);
+            walk(&mut value, &redact::known_keys());
             value.to_string()
         }
         Err(_) => format!("({} bytes, not JSON)", bytes.len()),
