@@ -251,21 +251,31 @@ mod render {
     fn text(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
         let options = text::TextOptions { color: false };
-        bencher.bench(|| text::render(black_box(plan), options));
+        let keys = invhooks::secret::Keys::new(["bench-key-0123456789"]);
+        bencher.bench(|| text::render(black_box(plan), options, &keys));
     }
 
     /// `render::json::render`.
     #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
     fn json(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
-        bencher.bench(|| json::render(black_box(plan)));
+        let keys = invhooks::secret::Keys::new(["bench-key-0123456789"]);
+        bencher.bench(|| json::render(black_box(plan), &keys));
     }
 
     /// `render::markdown::render` at GitHub's comment limit.
     #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
     fn markdown(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
-        bencher.bench(|| markdown::render(black_box(plan), "invhooks plan", markdown::GITHUB_COMMENT_LIMIT));
+        let keys = invhooks::secret::Keys::new(["bench-key-0123456789"]);
+        bencher.bench(|| {
+            markdown::render(
+                black_box(plan),
+                "invhooks plan",
+                markdown::GITHUB_COMMENT_LIMIT,
+                &keys,
+            )
+        });
     }
 }
 

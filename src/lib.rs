@@ -6,13 +6,14 @@
 //! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
 //!
 //! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
-//! [`plan`], [`render`], [`secret`], [`delivery`], [`check`]'s model) is
+//! [`plan`], [`render`], [`secret`], [`callback_url`], [`delivery`], [`check`]'s model) is
 //! pure: no network, no clock, no randomness. I/O lives at the edges:
 //! [`api`], [`sandbox`], [`check::probe`], and the CLI ([`cli`],
 //! [`commands`]).
 
 pub mod api;
 pub mod apply;
+pub mod callback_url;
 pub mod check;
 pub mod cli;
 pub mod commands;

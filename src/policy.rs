@@ -13,6 +13,7 @@ use self::hosts::HostGlobs;
 #[path = "policy_hosts.rs"]
 mod hosts;
 
+use crate::callback_url::CallbackUrl;
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
@@ -193,16 +194,13 @@ fn ascii_host(host: &str) -> String {
     }
 }
 
-/// The host of `url` as the policy sees it: what the `url` crate parses
-/// (userinfo and port removed, IDN as punycode, lowercase), so neither
-/// `https://allowed@evil.example` nor a port can pass for another host.
+/// The host of `url` as the policy sees it: the host of its one reading
+/// ([`CallbackUrl::host`]: userinfo and port removed, IDN as punycode,
+/// lowercase), so neither `https://allowed@evil.example`, a backslash nor
+/// a port can pass for another host; `None` for a URL a manifest could
+/// not declare.
 pub fn host_of(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
-    match parsed.host()? {
-        url::Host::Domain(d) => Some(d.trim_end_matches('.').to_ascii_lowercase()),
-        url::Host::Ipv4(ip) => Some(ip.to_string()),
-        url::Host::Ipv6(ip) => Some(ip.to_string()),
-    }
+    CallbackUrl::parse(url).ok()?.host()
 }
 
 impl Policy {

@@ -120,7 +120,6 @@ impl Http {
             options: self.options.clone(),
             pacer: Arc::default(),
             header,
-            key: key.clone(),
         })
     }
 }
@@ -135,8 +134,6 @@ pub struct Client {
     pub(super) pacer: Arc<pace::Pacer>,
     /// The key as a sensitive header value, sent with every request.
     pub(super) header: HeaderValue,
-    /// Kept only to scrub it from anything the server echoes back.
-    pub(super) key: ApiKey,
 }
 
 #[derive(Serialize)]

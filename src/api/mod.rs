@@ -28,7 +28,7 @@ mod send;
 pub use base_url::{is_loopback, parse_base_url, BaseUrlError};
 pub use client::{Client, ClientOptions, Http, LogSink};
 pub use error::{ApiError, Failure, Method};
-pub use redact::redact_known;
+pub use redact::{known_keys, redact_known};
 pub use retry::{Attempts, RetryPolicy};
 
 /// The resource path under the base URL.

@@ -1,111 +1,74 @@
-//! Keeping API keys out of text the tool prints: whatever a server echoes
-//! back (an error `message`, an HTML page, a `Location`) is scrubbed of the
-//! client's own key before it becomes an error or a log line, and the panic
-//! hook scrubs every key this process has read.
+//! Keeping API keys out of text the tool prints: the registry of every key
+//! this process has read ([`known_keys`], a [`Keys`] matcher passed to
+//! whatever masks values), and, with it, whatever a server echoes back (an
+//! error `message`, an HTML page, a `Location`) is scrubbed before it
+//! becomes an error or a log line; the panic hook and `Context::emit`
+//! redact every output line with it, the last line of defence.
 
 use std::collections::BTreeSet;
-use std::sync::{Mutex, PoisonError};
-
-use aho_corasick::{AhoCorasick, MatchKind};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::envelope::BodyError;
 use super::error::Failure;
+use crate::secret::{Keys, MASK};
 
-/// Shown in place of a key.
-const MASK: &str = "***";
-
-/// Every key this process has read, for [`redact_known`].
+/// Every key this process has read, and their [`Keys`] matcher, rebuilt on
+/// first use after new keys arrived (reading a thousand keys builds it
+/// once, not a thousand times).
 static KNOWN: Mutex<Known> = Mutex::new(Known {
     keys: BTreeSet::new(),
-    automaton: None,
-    stale: false,
+    matcher: None,
 });
 
-/// The keys, and one automaton that finds them all in a single pass,
-/// leftmost-longest (so a key that contains another is masked whole). The
-/// automaton is rebuilt when first used after new keys arrived, so reading
-/// a thousand keys builds it once, not a thousand times.
 struct Known {
     keys: BTreeSet<String>,
-    automaton: Option<AhoCorasick>,
-    stale: bool,
+    matcher: Option<Arc<Keys>>,
 }
 
-impl Known {
-    /// The keys, with the automaton built over all of them.
-    fn get() -> std::sync::MutexGuard<'static, Known> {
-        let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-        if known.stale {
-            // Building fails only past size limits far beyond a few
-            // thousand keys; should it, `redact_known` falls back to plain
-            // replacements and `excerpt` withholds the excerpt.
-            known.automaton = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&known.keys)
-                .ok();
-            known.stale = false;
-        }
-        known
-    }
-
-    /// Every non-overlapping key in `bytes`, leftmost-longest first, as
-    /// byte ranges.
-    fn find(&self, bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
-        match &self.automaton {
-            Some(automaton) => automaton.find_iter(bytes).map(|m| m.range()).collect(),
-            None => Vec::new(),
-        }
-    }
-}
-
-/// Records a key so that [`redact_known`] hides it.
+/// Records a key so that every later [`known_keys`] masks it.
 pub(crate) fn remember(key: &str) {
     if key.is_empty() {
         return;
     }
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     if known.keys.insert(key.to_owned()) {
-        known.stale = true;
+        known.matcher = None;
     }
 }
 
-/// `text` with every key this process has read replaced by `***`: for
-/// output that does not know which key it might hold (a panic message).
+/// Every key this process has read so far, to mask values with: what
+/// `commands` passes to the renderers, and what [`redact_known`] uses.
+pub fn known_keys() -> Arc<Keys> {
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    let Known { keys, matcher } = &mut *known;
+    Arc::clone(matcher.get_or_insert_with(|| Arc::new(Keys::new(keys.iter()))))
+}
+
+/// `text` with every key this process has read replaced by `***` (a
+/// short key only as a whole token): the last line of defence for output
+/// that does not know which key it might hold (a panic message, a line
+/// about to be written).
 pub fn redact_known(text: &str) -> String {
-    let known = Known::get();
-    match &known.automaton {
-        Some(automaton) => {
-            let mut out = String::with_capacity(text.len());
-            automaton.replace_all_with(text, &mut out, |_, _, out| {
-                out.push_str(MASK);
-                true
-            });
-            out
-        }
-        None => {
-            let mut keys: Vec<&String> = known.keys.iter().collect();
-            keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
-            keys.into_iter()
-                .fold(text.to_owned(), |text, key| scrub(&text, key))
-        }
-    }
+    known_keys().replace(text).into_owned()
 }
 
 /// The first `len` bytes of `body` (lossy UTF-8, line breaks as spaces)
 /// for an error message, with every key this process has read masked
 /// *before* the cut, so no part of a key that crosses it survives.
 pub(crate) fn excerpt(body: &[u8], len: usize) -> String {
-    let known = Known::get();
-    if known.automaton.is_none() && !known.keys.is_empty() {
-        return "(excerpt withheld)".to_owned();
-    }
+    let mut keys = known_keys().find(body);
+    keys.sort_by_key(|r| r.start);
     let mut out = Vec::with_capacity(len + MASK.len());
     let mut pos = 0;
-    for key in known.find(body) {
-        if out.len() + (key.start - pos) >= len {
+    for key in keys {
+        if key.end <= pos {
+            continue;
+        }
+        let start = key.start.max(pos);
+        if out.len() + (start - pos) >= len {
             break;
         }
-        out.extend_from_slice(&body[pos..key.start]);
+        out.extend_from_slice(&body[pos..start]);
         out.extend_from_slice(MASK.as_bytes());
         pos = key.end;
         if out.len() >= len {
@@ -118,18 +81,11 @@ pub(crate) fn excerpt(body: &[u8], len: usize) -> String {
     String::from_utf8_lossy(&out).replace(['\n', '\r'], " ")
 }
 
-/// `text` with `secret` replaced by `***`.
-pub(crate) fn scrub(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(secret, MASK)
-    }
-}
-
-/// `failure` with `secret` scrubbed from every text it carries.
-pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
-    let s = |text: String| scrub(&text, secret);
+/// `failure` with every key this process has read scrubbed from every
+/// text it carries (the server's words reach reports and errors).
+pub(crate) fn scrub_failure(failure: Failure) -> Failure {
+    let keys = known_keys();
+    let s = |text: String| keys.replace(&text).into_owned();
     match failure {
         Failure::Status {
             status,
@@ -159,7 +115,7 @@ pub(crate) fn scrub_failure(failure: Failure, secret: &str) -> Failure {
         Failure::Redirect(text) => Failure::Redirect(s(text)),
         Failure::Tls(text) => Failure::Tls(s(text)),
         Failure::Interrupted { after } => Failure::Interrupted {
-            after: after.map(|f| Box::new(scrub_failure(*f, secret))),
+            after: after.map(|f| Box::new(scrub_failure(*f))),
         },
         other @ (Failure::Timeout(_) | Failure::TooLarge(_)) => other,
     }
@@ -172,6 +128,7 @@ mod tests {
     #[test]
     fn echoed_keys_are_scrubbed_from_every_failure() {
         let key = "sk_live_redact_me";
+        remember(key);
         let status = reqwest::StatusCode::BAD_REQUEST;
         let failures = [
             Failure::Status {
@@ -194,7 +151,7 @@ mod tests {
             },
         ];
         for failure in failures {
-            let text = scrub_failure(failure, key).to_string();
+            let text = scrub_failure(failure).to_string();
             assert!(!text.contains(key), "{text}");
             assert!(text.contains(MASK), "{text}");
         }

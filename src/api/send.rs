@@ -12,7 +12,8 @@ use tokio::time::Instant;
 
 use super::retry::Next;
 use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
-use crate::secret::mask_url;
+use crate::callback_url::CallbackUrl;
+use crate::secret::{mask_url, Keys, Masked, Masking};
 
 impl Client {
     /// Sends with retries for failures that are safe to repeat.
@@ -104,7 +105,7 @@ impl Client {
         );
         if status.is_redirection() {
             let location = header(&response, reqwest::header::LOCATION)
-                .map(mask_url)
+                .map(|l| Masked::url(l, Masking::Full, &redact::known_keys()).into_string())
                 .unwrap_or_else(|| "(no Location)".into());
             return Err(self.error(method, Failure::Redirect(location)));
         }
@@ -218,13 +219,13 @@ impl Client {
         ApiError {
             method,
             path: self.path.clone(),
-            failure: redact::scrub_failure(failure, &self.key.0),
+            failure: redact::scrub_failure(failure),
         }
     }
 
     fn log(&self, level: u8, line: &str) {
         if self.options.verbosity >= level {
-            (self.options.log)(&redact::scrub(line, &self.key.0));
+            (self.options.log)(&redact::redact_known(line));
         }
     }
 }
@@ -273,19 +274,23 @@ fn error_chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-/// A body for `-vv` logs: JSON with every `callbackUrl`-like string masked.
+/// A body for `-vv` logs: JSON with every string masked as a value, as a
+/// URL when it reads as one, with every key read so far.
 fn mask_body(bytes: &[u8]) -> String {
-    fn walk(v: &mut serde_json::Value) {
+    fn walk(v: &mut serde_json::Value, keys: &Keys) {
         match v {
-            serde_json::Value::String(s) => *s = mask_url(s),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            serde_json::Value::String(s) if CallbackUrl::read(s).is_some() => {
+                *s = Masked::url(s, Masking::Full, keys).into_string();
+            }
+            serde_json::Value::String(s) => *s = keys.replace(s).into_owned(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, keys)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, keys)),
             _ => {}
         }
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(mut value) => {
-            walk(&mut value);
+            walk(&mut value, &redact::known_keys());
             value.to_string()
         }
         Err(_) => format!("({} bytes, not JSON)", bytes.len()),

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::model::{Location, MerchantManifest};
 use crate::plan::{Change, Plan};
-use crate::secret::{mask_url_with, Masking};
+use crate::secret::{Keys, Masked, Masking};
 
 /// A step of a probe, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -125,9 +125,10 @@ pub struct Callback {
 }
 
 impl Callback {
-    /// The URL as messages and reports show it.
+    /// The URL as messages and reports show it. A declared URL holds no
+    /// key (validation refuses one), so only its secret parts are masked.
     pub fn shown(&self) -> String {
-        mask_url_with(&self.url, self.masking)
+        Masked::url(&self.url, self.masking, &Keys::none()).into_string()
     }
 }
 

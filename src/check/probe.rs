@@ -16,6 +16,7 @@ use tokio_rustls::rustls::{self, pki_types};
 use url::Url;
 
 use super::{judge, Failure, Step};
+use crate::callback_url::CallbackUrl;
 
 /// Largest status line read before giving up on an answer.
 const MAX_STATUS_LINE: usize = 8 * 1024;
@@ -105,7 +106,11 @@ impl Prober {
     }
 
     async fn exchange(&self, url: &str, request: Request<'_>) -> Result<u16, Failure> {
-        let url = Url::parse(url).map_err(|e| Failure::new(Step::Dns, format!("not a URL ({e})")))?;
+        // The one reading of a callback URL (SPEC "Safety by construction"):
+        // as deliveries read it, so a live URL that validation would refuse
+        // still goes where plans show it goes (declared ones are strict already).
+        let parsed = CallbackUrl::read(url).ok_or_else(|| Failure::new(Step::Dns, "not a valid URL"))?;
+        let url = parsed.url();
         let host = url
             .host_str()
             .ok_or_else(|| Failure::new(Step::Dns, "the URL has no host"))?
@@ -113,12 +118,12 @@ impl Prober {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| Failure::new(Step::Dns, format!("no port for scheme `{}`", url.scheme())))?;
-        let addrs = self.resolve(&url, port).await?;
+        let addrs = self.resolve(url, port).await?;
         let tcp = self.connect(&addrs).await?;
-        let head = head(&url, &request);
+        let head = head(url, &request);
         match url.scheme() {
             "https" => {
-                let tls = self.handshake(&url, &host, tcp).await?;
+                let tls = self.handshake(url, &host, tcp).await?;
                 self.send(tls, &head, request.body).await
             }
             "http" => self.send(tcp, &head, request.body).await,

@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let Some((targets, plan)) = prepared? else {
         return Ok(Exit::Refused);
     };
-    let shown = text::render(&plan, text::TextOptions { color: ctx.color });
+    let shown = text::render(&plan, text::TextOptions { color: ctx.color }, &ctx.keys());
     match args.format {
         Format::Text => ctx.out(&shown),
         Format::Json | Format::Markdown => ctx.status(shown.trim_end()),
@@ -96,11 +96,14 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     .await;
     let run = RunReport::new(&plan, reports, refused);
     ctx.out(&match args.format {
-        Format::Text => format!("\n{}", report::render(&run, ctx.color)),
-        Format::Json => report::json(&run),
-        Format::Markdown => {
-            markdown::apply_summary(&plan, ApplyResult::Applied(&run), markdown::GITHUB_COMMENT_LIMIT)
-        }
+        Format::Text => format!("\n{}", report::render(&run, ctx.color, &ctx.keys())),
+        Format::Json => report::json(&run, &ctx.keys()),
+        Format::Markdown => markdown::apply_summary(
+            &plan,
+            ApplyResult::Applied(&run),
+            markdown::GITHUB_COMMENT_LIMIT,
+            &ctx.keys(),
+        ),
     });
     step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
     // Exit 3 only when nothing changed anywhere: the refusals above.
@@ -141,7 +144,7 @@ async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.
 fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResult<'_>) {
     ctx.step_summary(args.no_step_summary, || {
-        markdown::apply_summary(plan, result, markdown::GITHUB_COMMENT_LIMIT)
+        markdown::apply_summary(plan, result, markdown::GITHUB_COMMENT_LIMIT, &ctx.keys())
     });
 }
 
@@ -215,7 +218,7 @@ impl<'a> Progress<'a> {
         let line = format!(
             "{label}: {} {}",
             r.outcome.as_str(),
-            text::change_line(&r.change, false)
+            text::change_line(&r.change, false, &self.ctx.keys())
         );
         match &self.bar {
             Some(bar) => {

@@ -91,10 +91,12 @@ impl Context {
     }
 
     /// Writes `text` to `sink`, with every API key read so far replaced by
-    /// `***`. Every byte invhooks writes goes through here: stdout, stderr,
+    /// `***` (a key shorter than 12 characters only as a whole token).
+    /// Every byte invhooks writes goes through here: stdout, stderr,
     /// progress lines, the step summary, annotations, plan and export files.
-    /// The last line of defence should a key reach some text (a live
-    /// callback URL holding it, a bug), so no output has to remember it.
+    /// The last line of defence, not the first: renderers mask values
+    /// before they lay them out ([`crate::secret::Masked`]); this catches a
+    /// key that reached some other text (a message, a bug).
     /// Lines on stdout, stderr and above a progress bar are also
     /// [`github::defuse`]d: only [`Context::workflow_commands`] starts a
     /// line with `::`.
@@ -131,6 +133,13 @@ impl Context {
     pub fn workflow_commands(&self, commands: &github::Commands) {
         let text = api::redact_known(commands.as_str());
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// Every API key this process has read so far, for the renderers to
+    /// mask values with (SPEC "Safety by construction"). Read after the
+    /// keys are: a renderer is called once the live lists are in.
+    pub fn keys(&self) -> std::sync::Arc<crate::secret::Keys> {
+        api::known_keys()
     }
 
     /// The safety thresholds: the policy's, else the built-in ones.

@@ -58,7 +58,11 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     };
     ctx.out(&format!("$ invhooks plan -f {EXAMPLE_PATH}\n"));
     let plan = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(&plan, text::TextOptions { color: ctx.color }));
+    ctx.out(&text::render(
+        &plan,
+        text::TextOptions { color: ctx.color },
+        &ctx.keys(),
+    ));
 
     ctx.out(&format!("\n$ invhooks apply -f {EXAMPLE_PATH} --auto-approve\n"));
     let options = ApplyOptions {
@@ -67,12 +71,16 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     };
     let reports = execute(&ctx, std::slice::from_ref(&target), &plan, &[], options, 1).await;
     let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
-    ctx.out(&report::render(&run, ctx.color));
+    ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
     ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));
     target.live = target.client.list().await?;
     let again = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(&again, text::TextOptions { color: ctx.color }));
+    ctx.out(&text::render(
+        &again,
+        text::TextOptions { color: ctx.color },
+        &ctx.keys(),
+    ));
     sandbox.shutdown().await?;
     Ok(if again.has_changes() {
         Exit::Error

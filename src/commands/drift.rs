@@ -12,11 +12,13 @@ pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
     let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let plan = plan_targets(ctx, &targets);
     ctx.out(&match args.format {
-        Format::Text => drift::text(&plan, ctx.color),
-        Format::Json => drift::json(&plan),
-        Format::Markdown => drift::markdown_for_github(&plan),
+        Format::Text => drift::text(&plan, ctx.color, &ctx.keys()),
+        Format::Json => drift::json(&plan, &ctx.keys()),
+        Format::Markdown => drift::markdown_for_github(&plan, &ctx.keys()),
     });
-    ctx.step_summary(args.no_step_summary, || drift::markdown_for_github(&plan));
+    ctx.step_summary(args.no_step_summary, || {
+        drift::markdown_for_github(&plan, &ctx.keys())
+    });
     Ok(if plan.has_changes() {
         Exit::Changes
     } else {

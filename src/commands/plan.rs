@@ -7,6 +7,7 @@ use crate::cli::PlanArgs;
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::{self, markdown, text, Format};
+use crate::secret::Keys;
 
 /// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
@@ -24,7 +25,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         String::new()
     };
     ctx.out(&match args.format {
-        Format::Markdown if !checked.is_empty() => with_section(&plan, &checked),
+        Format::Markdown if !checked.is_empty() => with_section(&plan, &checked, &ctx.keys()),
         format => render_plan(ctx, &plan, format, "invhooks plan"),
     });
     let by_label: std::collections::HashMap<&str, &crate::plan::MerchantPlan> =
@@ -41,7 +42,9 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         })
         .collect();
     ctx.annotate_warnings(&warnings);
-    ctx.step_summary(args.no_step_summary, || with_section(&plan, &checked));
+    ctx.step_summary(args.no_step_summary, || {
+        with_section(&plan, &checked, &ctx.keys())
+    });
     Ok(if args.detailed_exitcode && plan.has_changes() {
         Exit::Changes
     } else {
@@ -87,10 +90,10 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
 
 /// The plan's Markdown with `section` (the callback check) after it, the
 /// whole within GitHub's comment limit.
-fn with_section(plan: &Plan, section: &str) -> String {
+fn with_section(plan: &Plan, section: &str, keys: &Keys) -> String {
     let room = if section.is_empty() { 0 } else { section.len() + 1 };
     let limit = markdown::GITHUB_COMMENT_LIMIT.saturating_sub(room);
-    let mut text = markdown::render(plan, "invhooks plan", limit);
+    let mut text = markdown::render(plan, "invhooks plan", limit, keys);
     if !section.is_empty() {
         text.push('\n');
         text.push_str(section);
@@ -101,8 +104,8 @@ fn with_section(plan: &Plan, section: &str) -> String {
 /// Renders a plan in the chosen format.
 pub fn render_plan(ctx: &Context, plan: &Plan, format: Format, title: &str) -> String {
     match format {
-        Format::Text => text::render(plan, text::TextOptions { color: ctx.color }),
-        Format::Json => render::json::render(plan),
-        Format::Markdown => markdown::render(plan, title, markdown::GITHUB_COMMENT_LIMIT),
+        Format::Text => text::render(plan, text::TextOptions { color: ctx.color }, &ctx.keys()),
+        Format::Json => render::json::render(plan, &ctx.keys()),
+        Format::Markdown => markdown::render(plan, title, markdown::GITHUB_COMMENT_LIMIT, &ctx.keys()),
     }
 }

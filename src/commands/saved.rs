@@ -158,7 +158,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     .await?;
     // Compared as saved: with each key replaced by its placeholder.
     let fresh: Vec<_> = targets.iter().map(without_key).collect();
-    if let Some(reasons) = loaded.stale(&fresh, &shown) {
+    if let Some(reasons) = loaded.stale(&fresh, &shown, &ctx.keys()) {
         return Ok(Prepared::Refused(reasons));
     }
     // The saved changes exactly, their safety judged by this run's thresholds.

@@ -19,6 +19,7 @@ use super::{api_key, load, Context, Helped};
 use crate::api::Client;
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
+use crate::secret::{Masked, Masking};
 
 /// The manifest read when no `-f` is given, if it exists.
 const DEFAULT_MANIFEST: &str = "webhooks.yaml";
@@ -69,8 +70,13 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
             args.topic,
             targets.len()
         );
+        let keys = ctx.keys();
         for (sub, callback) in &targets {
-            text.push_str(&format!("  {sub} {}\n", crate::secret::mask_url(callback)));
+            let (sub, callback) = (
+                Masked::text(sub, &keys),
+                Masked::url(callback, Masking::Full, &keys),
+            );
+            text.push_str(&format!("  {} {callback}\n", crate::escape::escape(&sub)));
         }
         ctx.out(&text);
     }

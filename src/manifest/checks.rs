@@ -11,7 +11,6 @@ use super::read::{read_mapping, Ctx, Parsed};
 use super::subscription::Declared;
 use crate::escape::show;
 use crate::model::{IgnoreRule, IgnoreSet, Location, Pattern};
-use crate::secret::mask_url;
 
 /// Checks one `ignore` entry and compiles its globs.
 pub(super) fn ignore_rule(ctx: &mut Ctx<'_>, path: &[Seg], map: &serde_yaml::Mapping) -> Option<IgnoreRule> {
@@ -58,16 +57,17 @@ fn glob(
         return Err(());
     };
     Pattern::new(source).map(Some).map_err(|error| {
-        let shown = if field == "callbackUrl" {
-            mask_url(source)
-        } else {
-            source.to_owned()
+        // A URL glob is no URL: it is not quoted, so no part of a secret
+        // in it is shown.
+        let shown = match field {
+            "callbackUrl" => String::new(),
+            _ => format!(" `{}`", show(source)),
         };
         let reason = match error.kind() {
             globset::ErrorKind::Regex(_) => "the glob is too complex".to_owned(),
             kind => kind.to_string(),
         };
-        let message = format!("invalid glob `{}` in `{field}`: {reason}", show(&shown));
+        let message = format!("invalid glob{shown} in `{field}`: {reason}");
         let help = "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`";
         ctx.error(&path, message, Some(help.to_owned()));
     })

@@ -46,7 +46,7 @@ fn variable_values_never_appear_in_messages() {
     assert!(!all.contains("hunter2"), "{all}");
     assert!(all.contains("`name` contains a control character"), "{all}");
     assert!(
-        all.contains("callback URL `${SECRET_URL}` (after expanding variables) must use `https`"),
+        all.contains("callback URL (after expanding variables) must use `https`"),
         "{all}"
     );
 }
@@ -117,7 +117,7 @@ fn callback_urls_must_be_absolute_https() {
         url_problem("/relative"),
         Some((
             5,
-            "callback URL `/relative` is not an absolute URL: relative URL without a base".to_owned()
+            "callback URL is not an absolute URL: relative URL without a base".to_owned()
         ))
     );
     for url in ["javascript:alert(1)", "file:///etc/passwd", "ftp://h.dev/x"] {
@@ -141,6 +141,19 @@ fn callback_urls_must_be_absolute_https() {
     assert_eq!(
         url_problem("http://user:pw@h.dev/x?token=abc").unwrap().1,
         "callback URL `http://***@h.dev/x?token=***` uses plain `http`"
+    );
+    assert_eq!(
+        url_problem("https://attacker.example\\\\@hooks.acme.dev/x"),
+        Some((
+            5,
+            "callback URL `https://attacker.example/@hooks.acme.dev/x` contains a backslash (`\\`)"
+                .to_owned()
+        )),
+        "quoted as deliveries read it"
+    );
+    assert_eq!(
+        url_problem("https://hooks.acme.dev/a b").unwrap().1,
+        "callback URL contains whitespace"
     );
     for url in [
         "http://localhost:8080/x",
@@ -255,7 +268,7 @@ fn bad_globs_and_empty_rules() {
         [
             (3, "invalid glob `[a` in `name`: unclosed character class; missing ']'".to_owned()),
             (4, "ignore rule has no `name`, `topic` or `callbackUrl`".to_owned()),
-            (5, "invalid glob `https://***@h/{a` in `callbackUrl`: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)".to_owned()),
+            (5, "invalid glob in `callbackUrl`: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)".to_owned()),
         ]
     );
 }
@@ -277,7 +290,7 @@ fn invisible_and_text_direction_characters_are_rejected() {
     let entry = "  - name: a\n    topic: customer.updated\n    callbackUrl: \"https://h\\u200B.dev/x\"\n";
     assert_eq!(
         problem(&with_entry(entry)).1,
-        "callback URL `https://h\\u{200b}.dev/x` contains the invisible or text-direction character U+200B"
+        "callback URL contains the invisible or text-direction character U+200B"
     );
     let label = "version: 1\nmerchant: \"acme\\u2066\"\n";
     assert_eq!(

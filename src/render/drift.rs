@@ -15,8 +15,9 @@ use serde::Serialize;
 use super::json::{pretty, FORMAT_VERSION};
 use super::markdown::{code, code_text, Doc, GITHUB_COMMENT_LIMIT};
 use super::text::{change_line, unmanaged_line};
+use super::view::LiveView;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
-use crate::secret::{mask_url, mask_url_with};
+use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,16 +65,16 @@ impl Kind {
     }
 }
 
-/// One drifted subscription (URLs masked).
+/// One drifted subscription (keys and URL secrets masked).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Item {
+struct Item<'a> {
     kind: Kind,
-    topic: String,
-    name: String,
-    id: Option<String>,
-    live_callback_url: Option<String>,
-    manifest_callback_url: Option<String>,
+    topic: Masked<'a>,
+    name: Masked<'a>,
+    id: Option<Masked<'a>>,
+    live_callback_url: Option<Masked<'static>>,
+    manifest_callback_url: Option<Masked<'static>>,
     fingerprint: String,
 }
 
@@ -106,7 +107,7 @@ pub fn fingerprint(
     digest.trim_start_matches("sha256:")[..16].to_owned()
 }
 
-fn items(m: &MerchantPlan) -> Vec<Item> {
+fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     let mut items: Vec<Item> = m
         .changes
         .iter()
@@ -114,34 +115,37 @@ fn items(m: &MerchantPlan) -> Vec<Item> {
             let live = c.before().map(|f| f.callback_url.as_str());
             let wanted = c.after().map(|f| f.callback_url.as_str());
             let kind = Kind::of(c);
-            let mask = |url: &str| mask_url_with(url, c.masking());
+            let mask = |url: &str| Masked::url(url, c.masking(), keys);
             Item {
                 kind,
-                topic: c.topic().to_owned(),
-                name: c.name().to_owned(),
-                id: c.id().map(str::to_owned),
+                topic: Masked::text(c.topic(), keys),
+                name: Masked::text(c.name(), keys),
+                id: c.id().map(|id| Masked::text(id, keys)),
                 live_callback_url: live.map(mask),
                 manifest_callback_url: wanted.map(mask),
                 fingerprint: fingerprint(&m.merchant, kind, c.topic(), c.name(), c.id(), live, wanted),
             }
         })
         .collect();
-    items.extend(m.unmanaged.iter().map(|s| Item {
-        kind: Kind::Unmanaged,
-        topic: s.topic.clone(),
-        name: s.name.clone(),
-        id: Some(s.id.clone()),
-        live_callback_url: Some(mask_url(&s.callback_url)),
-        manifest_callback_url: None,
-        fingerprint: fingerprint(
-            &m.merchant,
-            Kind::Unmanaged,
-            &s.topic,
-            &s.name,
-            Some(&s.id),
-            Some(&s.callback_url),
-            None,
-        ),
+    items.extend(m.unmanaged.iter().map(|s| {
+        let v = LiveView::of(s, keys);
+        Item {
+            kind: Kind::Unmanaged,
+            topic: v.topic,
+            name: v.name,
+            id: Some(v.id),
+            live_callback_url: Some(v.url),
+            manifest_callback_url: None,
+            fingerprint: fingerprint(
+                &m.merchant,
+                Kind::Unmanaged,
+                &s.topic,
+                &s.name,
+                Some(&s.id),
+                Some(&s.callback_url),
+                None,
+            ),
+        }
     }));
     items
 }
@@ -149,8 +153,9 @@ fn items(m: &MerchantPlan) -> Vec<Item> {
 fn counts(plan: &Plan) -> [usize; 4] {
     let mut counts = [0; 4];
     for m in &plan.merchants {
-        for item in items(m) {
-            counts[Kind::ALL.iter().position(|k| *k == item.kind).unwrap_or(0)] += 1;
+        let unmanaged = m.unmanaged.iter().map(|_| Kind::Unmanaged);
+        for kind in m.changes.iter().map(Kind::of).chain(unmanaged) {
+            counts[Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)] += 1;
         }
     }
     counts
@@ -182,8 +187,8 @@ fn rename_notes(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// Text drift report.
-pub fn text(plan: &Plan, color: bool) -> String {
+/// Text drift report, `keys` and URL secrets masked.
+pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     for m in plan
         .merchants
@@ -191,18 +196,18 @@ pub fn text(plan: &Plan, color: bool) -> String {
         .filter(|m| !m.changes.is_empty() || !m.unmanaged.is_empty())
     {
         let _ = writeln!(out, "merchant {}", crate::escape::escape(&m.merchant));
-        let items = items(m);
+        let items = items(m, keys);
         let mut lines: Vec<(Kind, String, &str)> = m
             .changes
             .iter()
             .zip(&items)
-            .map(|(c, i)| (i.kind, change_line(c, color), i.fingerprint.as_str()))
+            .map(|(c, i)| (i.kind, change_line(c, color, keys), i.fingerprint.as_str()))
             .collect();
         lines.extend(
             m.unmanaged
                 .iter()
                 .zip(&items[m.changes.len()..])
-                .map(|(s, i)| (i.kind, unmanaged_line(s, color), i.fingerprint.as_str())),
+                .map(|(s, i)| (i.kind, unmanaged_line(s, color, keys), i.fingerprint.as_str())),
         );
         for kind in Kind::ALL {
             let of_kind: Vec<_> = lines.iter().filter(|(k, _, _)| *k == kind).collect();
@@ -224,8 +229,8 @@ pub fn text(plan: &Plan, color: bool) -> String {
     out
 }
 
-/// JSON drift report.
-pub fn json(plan: &Plan) -> String {
+/// JSON drift report, `keys` and URL secrets masked.
+pub fn json(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         format_version: &'static str,
@@ -236,7 +241,7 @@ pub fn json(plan: &Plan) -> String {
     #[serde(rename_all = "camelCase")]
     struct Merchant<'a> {
         merchant: &'a str,
-        items: Vec<Item>,
+        items: Vec<Item<'a>>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         renames_applied: Vec<Rename<'a>>,
     }
@@ -256,7 +261,7 @@ pub fn json(plan: &Plan) -> String {
             .iter()
             .map(|m| Merchant {
                 merchant: &m.merchant,
-                items: items(m),
+                items: items(m, keys),
                 renames_applied: m
                     .renames_applied
                     .iter()
@@ -276,7 +281,7 @@ pub fn json(plan: &Plan) -> String {
 /// Markdown drift report of at most `limit` bytes (for an issue body or a
 /// step summary): the summary and counts per merchant first, then one table
 /// per merchant, cut to fit, never the summary.
-pub fn markdown(plan: &Plan, limit: usize) -> String {
+pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));
     let notes: Vec<String> = rename_notes(plan)
@@ -290,7 +295,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     let per_merchant: Vec<(&MerchantPlan, Vec<Item>)> = plan
         .merchants
         .iter()
-        .map(|m| (m, items(m)))
+        .map(|m| (m, items(m, keys)))
         .filter(|(_, items)| !items.is_empty())
         .collect();
     if !per_merchant.is_empty() {
@@ -345,6 +350,6 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
 }
 
 /// [`markdown`] within GitHub's comment limit.
-pub fn markdown_for_github(plan: &Plan) -> String {
-    markdown(plan, GITHUB_COMMENT_LIMIT)
+pub fn markdown_for_github(plan: &Plan, keys: &Keys) -> String {
+    markdown(plan, GITHUB_COMMENT_LIMIT, keys)
 }

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use super::view::LiveView;
 use crate::plan::{Action, Change, Fields, Plan, Summary};
-use crate::secret::{mask_url, mask_url_with, Masking};
+use crate::secret::{Keys, Masked, Masking};
 
 /// Version of the JSON plan's shape.
 pub const FORMAT_VERSION: &str = "1";
@@ -24,46 +25,55 @@ struct JsonMerchant<'a> {
     warnings: Vec<String>,
 }
 
-/// One change as the JSON plan shows it (URLs masked).
+/// One change as the JSON plan shows it (keys and URL secrets masked).
 #[derive(Serialize)]
 pub(crate) struct JsonChange<'a> {
     action: Action,
-    topic: &'a str,
-    name: &'a str,
-    id: Option<&'a str>,
-    before: Option<Fields>,
-    after: Option<Fields>,
+    topic: Masked<'a>,
+    name: Masked<'a>,
+    id: Option<Masked<'a>>,
+    before: Option<JsonFields<'a>>,
+    after: Option<JsonFields<'a>>,
     duplicate: bool,
+}
+
+/// [`Fields`] as the JSON plan shows them: the switch `maskPathSecrets`
+/// is not part of it (its keys stay `topic`, `name`, `callbackUrl`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonFields<'a> {
+    topic: Masked<'a>,
+    name: Masked<'a>,
+    callback_url: Masked<'static>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonUnmanaged<'a> {
-    id: &'a str,
-    topic: &'a str,
-    name: &'a str,
-    callback_url: String,
+    id: Masked<'a>,
+    topic: Masked<'a>,
+    name: Masked<'a>,
+    callback_url: Masked<'static>,
 }
 
-/// `fields` with the URL masked as `masking` says. The switch itself is
-/// not part of the JSON plan (its keys stay `topic`, `name`, `callbackUrl`).
-fn masked(fields: Option<&Fields>, masking: Masking) -> Option<Fields> {
-    fields.map(|f| Fields {
-        callback_url: mask_url_with(&f.callback_url, masking),
-        masking: Masking::Full,
-        ..f.clone()
+/// `fields` masked, the URL as `masking` says.
+fn masked<'a>(fields: Option<&'a Fields>, masking: Masking, keys: &Keys) -> Option<JsonFields<'a>> {
+    fields.map(|f| JsonFields {
+        topic: Masked::text(&f.topic, keys),
+        name: Masked::text(&f.name, keys),
+        callback_url: Masked::url(&f.callback_url, masking, keys),
     })
 }
 
-/// The JSON view of a change, URLs masked.
-pub(crate) fn change(c: &Change) -> JsonChange<'_> {
+/// The JSON view of a change, keys and URL secrets masked.
+pub(crate) fn change<'a>(c: &'a Change, keys: &Keys) -> JsonChange<'a> {
     JsonChange {
         action: c.action(),
-        topic: c.topic(),
-        name: c.name(),
-        id: c.id(),
-        before: masked(c.before(), c.masking()),
-        after: masked(c.after(), c.masking()),
+        topic: Masked::text(c.topic(), keys),
+        name: Masked::text(c.name(), keys),
+        id: c.id().map(|id| Masked::text(id, keys)),
+        before: masked(c.before(), c.masking(), keys),
+        after: masked(c.after(), c.masking(), keys),
         duplicate: c.is_duplicate(),
     }
 }
@@ -77,8 +87,9 @@ pub fn pretty(value: &impl Serialize) -> String {
     text
 }
 
-/// Renders a plan as pretty JSON with a trailing newline.
-pub fn render(plan: &Plan) -> String {
+/// Renders a plan as pretty JSON with a trailing newline, `keys` and URL
+/// secrets masked.
+pub fn render(plan: &Plan, keys: &Keys) -> String {
     let doc = JsonPlan {
         format_version: FORMAT_VERSION,
         merchants: plan
@@ -86,16 +97,19 @@ pub fn render(plan: &Plan) -> String {
             .iter()
             .map(|m| JsonMerchant {
                 merchant: &m.merchant,
-                changes: m.changes.iter().map(change).collect(),
+                changes: m.changes.iter().map(|c| change(c, keys)).collect(),
                 summary: m.summary,
                 unmanaged: m
                     .unmanaged
                     .iter()
-                    .map(|s| JsonUnmanaged {
-                        id: &s.id,
-                        topic: &s.topic,
-                        name: &s.name,
-                        callback_url: mask_url(&s.callback_url),
+                    .map(|s| {
+                        let v = LiveView::of(s, keys);
+                        JsonUnmanaged {
+                            id: v.id,
+                            topic: v.topic,
+                            name: v.name,
+                            callback_url: v.url,
+                        }
                     })
                     .collect(),
                 warnings: m.safety.iter().map(|t| t.to_string()).collect(),

@@ -12,20 +12,21 @@
 
 use std::fmt::Write;
 
-use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
+use super::view::{ChangeView, LiveView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
 use super::{apply_line, fleet_line, summary_line, NO_CHANGES};
 use crate::apply::{MerchantReport, Outcome, RunReport};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
-use crate::secret::mask_url;
+use crate::secret::{Keys, Masked};
 
 /// GitHub's limit on a comment (and issue) body, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
 
-/// Renders a plan as Markdown of at most `limit` bytes.
-pub fn render(plan: &Plan, title: &str, limit: usize) -> String {
+/// Renders a plan as Markdown of at most `limit` bytes, `keys` and URL
+/// secrets masked.
+pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
     if plan.has_changes() {
         doc.head(&format!("**{}**\n\n", summary_line(&plan.total())));
@@ -34,9 +35,9 @@ pub fn render(plan: &Plan, title: &str, limit: usize) -> String {
     }
     counts_table(&mut doc, plan);
     warnings(&mut doc, plan);
-    change_tables(&mut doc, plan, None);
+    change_tables(&mut doc, plan, None, keys);
     for m in &plan.merchants {
-        doc.details(&details(m));
+        doc.details(&details(m, keys));
     }
     doc.finish("changes", "Run `invhooks plan` for the full list.")
 }
@@ -53,7 +54,7 @@ pub enum ApplyResult<'a> {
 
 /// Renders an apply run (the plan and what became of it) as Markdown of at
 /// most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
-pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> String {
+pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks apply", limit);
     let outcome = |r: &MerchantReport, c: &Change| {
         r.changes
@@ -65,7 +66,7 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
         ApplyResult::Refused(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
             for reason in reasons {
-                doc.head(&format!("- {}\n", code_text(reason)));
+                doc.head(&format!("- {}\n", code_text(&Masked::text(reason, keys))));
             }
             doc.head("\n");
         }
@@ -81,7 +82,7 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
                 doc.head(&format!(
                     "| {} | 0 | 0 | 0 | ⛔ refused: {} |\n",
                     code(&r.merchant),
-                    code(&r.reason)
+                    code(&Masked::text(&r.reason, keys))
                 ));
             }
             for r in reports.iter() {
@@ -101,24 +102,28 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
             let lookup =
                 |m: &MerchantPlan, c: &Change| by_label.get(m.merchant.as_str()).and_then(|r| outcome(r, c));
             warnings(&mut doc, plan);
-            change_tables(&mut doc, plan, Some(&lookup));
+            change_tables(&mut doc, plan, Some(&lookup), keys);
             return doc.finish("changes", "The job log has the full report.");
         }
     }
     warnings(&mut doc, plan);
-    change_tables(&mut doc, plan, None);
+    change_tables(&mut doc, plan, None, keys);
     doc.finish("changes", "Run `invhooks plan` for the full list.")
 }
 
 /// An outcome in a table cell: a badge, the word, and the reason.
-fn badge(outcome: Option<&Outcome>) -> String {
+fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
     let Some(outcome) = outcome else {
         return "not run".to_owned();
     };
     let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
     match outcome.reason() {
         None => format!("{icon} {}", outcome.as_str()),
-        Some(reason) => format!("{icon} {}: {}", outcome.as_str(), code(reason)),
+        Some(reason) => format!(
+            "{icon} {}: {}",
+            outcome.as_str(),
+            code(&Masked::text(reason, keys))
+        ),
     }
 }
 
@@ -159,7 +164,7 @@ fn warnings(doc: &mut Doc, plan: &Plan) {
 
 type OutcomeOf<'a> = dyn Fn(&MerchantPlan, &Change) -> Option<Outcome> + 'a;
 
-fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
+fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>, keys: &Keys) {
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
         let (header, rows): (String, Vec<String>) = match outcomes {
             None => (
@@ -167,7 +172,7 @@ fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
                     "#### {}\n\n| | topic | name | id | callback URL |\n|---|---|---|---|---|\n",
                     code_text(&m.merchant)
                 ),
-                m.changes.iter().map(row).collect(),
+                m.changes.iter().map(|c| row(c, keys)).collect(),
             ),
             Some(outcome_of) => (
                 format!(
@@ -176,7 +181,13 @@ fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
                 ),
                 m.changes
                     .iter()
-                    .map(|c| format!("| {} |{}", badge(outcome_of(m, c).as_ref()), &row(c)[1..]))
+                    .map(|c| {
+                        format!(
+                            "| {} |{}",
+                            badge(outcome_of(m, c).as_ref(), keys),
+                            &row(c, keys)[1..]
+                        )
+                    })
                     .collect(),
             ),
         };
@@ -186,18 +197,22 @@ fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>) {
 
 /// One merchant's plan as a diff in a `<details>` block, or nothing when it
 /// has neither changes nor unmanaged subscriptions.
-fn details(m: &MerchantPlan) -> String {
+fn details(m: &MerchantPlan, keys: &Keys) -> String {
     if m.changes.is_empty() && m.unmanaged.is_empty() {
         return String::new();
     }
     let mut lines = String::new();
     for c in &m.changes {
-        let view = ChangeView::of(c);
-        let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
-        let head = format!("{} {}{id}", escape(view.topic), escape(view.name));
+        let view = ChangeView::of(c, keys);
+        let id = view
+            .id
+            .as_ref()
+            .map(|id| format!(" [{}]", escape(id)))
+            .unwrap_or_default();
+        let head = format!("{} {}{id}", escape(&view.topic), escape(&view.name));
         let new_head = format!(
             "{} {}{id}",
-            escape(view.topic),
+            escape(&view.topic),
             view.after_name(|t| escape(t).into_owned())
         );
         let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
@@ -217,13 +232,14 @@ fn details(m: &MerchantPlan) -> String {
         };
     }
     for s in &m.unmanaged {
+        let v = LiveView::of(s, keys);
         let _ = writeln!(
             lines,
             "  {} {} [{}]  {}  ({UNMANAGED_NOTE})",
-            escape(&s.topic),
-            escape(&s.name),
-            escape(&s.id),
-            escape(&mask_url(&s.callback_url))
+            escape(&v.topic),
+            escape(&v.name),
+            escape(&v.id),
+            escape(&v.url)
         );
     }
     let fence = fence_for(&lines);
@@ -235,8 +251,8 @@ fn details(m: &MerchantPlan) -> String {
     )
 }
 
-fn row(c: &Change) -> String {
-    let view = ChangeView::of(c);
+fn row(c: &Change, keys: &Keys) -> String {
+    let view = ChangeView::of(c, keys);
     let (symbol, action) = match view.action {
         Action::Create => ("➕", "create"),
         Action::Update => ("🔄", "update"),
@@ -256,9 +272,9 @@ fn row(c: &Change) -> String {
     }
     format!(
         "| {symbol} {label} | {} | {} | {} | {url} |\n",
-        code(view.topic),
+        code(&view.topic),
         view.title(code),
-        view.id.map(code).unwrap_or_default()
+        view.id.as_deref().map(code).unwrap_or_default()
     )
 }
 

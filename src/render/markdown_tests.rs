@@ -142,7 +142,7 @@ fn ends(text: &str, n: usize, m: usize) -> String {
 
 #[test]
 fn small_plan_summary_then_tables_then_details() {
-    let md = render(&small(), "invhooks plan", GITHUB_COMMENT_LIMIT);
+    let md = render(&small(), "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none());
     assert!(!md.contains("s3cr3t"));
     insta::assert_snapshot!(md);
 }
@@ -152,13 +152,18 @@ fn no_changes_is_one_line_and_the_counts() {
     let plan = Plan {
         merchants: vec![merchant("acme", vec![], vec![])],
     };
-    insta::assert_snapshot!(render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT));
+    insta::assert_snapshot!(render(
+        &plan,
+        "invhooks plan",
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none()
+    ));
 }
 
 #[test]
 fn a_3000_change_plan_fits_githubs_limit_and_keeps_its_summary() {
     let plan = huge(3_000);
-    let md = render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT);
+    let md = render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none());
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} bytes", md.len());
     assert!(md.chars().count() <= GITHUB_COMMENT_LIMIT);
     assert!(md.starts_with(
@@ -189,7 +194,7 @@ fn a_3000_change_plan_fits_githubs_limit_and_keeps_its_summary() {
 fn every_limit_is_respected() {
     let plan = huge(500);
     for limit in [2_000, 5_000, 20_000, 65_536] {
-        let md = render(&plan, "invhooks plan", limit);
+        let md = render(&plan, "invhooks plan", limit, &Keys::none());
         assert!(md.len() <= limit, "{limit}: {}", md.len());
         assert!(md.contains("**Plan: 168 to create"), "{limit}");
     }
@@ -206,7 +211,12 @@ fn thousands_of_merchants_cut_the_counts_rows_not_the_total() {
             )
         })
         .collect();
-    let md = render(&Plan { merchants }, "invhooks plan", GITHUB_COMMENT_LIMIT);
+    let md = render(
+        &Plan { merchants },
+        "invhooks plan",
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none(),
+    );
     assert!(md.len() <= GITHUB_COMMENT_LIMIT);
     assert!(md.contains("**Plan: 5000 to create, 0 to update, 0 to delete, 15000 unchanged, 5000 ignored.**"));
     assert!(md.contains("more merchant(s) not listed_ |"));
@@ -215,7 +225,7 @@ fn thousands_of_merchants_cut_the_counts_rows_not_the_total() {
 #[test]
 fn the_drift_report_fits_too() {
     let plan = huge(3_000);
-    let md = drift::markdown(&plan, GITHUB_COMMENT_LIMIT);
+    let md = drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &Keys::none());
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
     assert!(md.contains("**Drift: 1000 changed, 1001 missing, 1000 unmanaged, 0 duplicate.**"));
     assert!(md.contains("drift items: "), "{}", ends(&md, 20, 3));
@@ -254,7 +264,8 @@ fn apply_summary_shows_outcomes() {
     insta::assert_snapshot!(apply_summary(
         &plan,
         ApplyResult::Applied(&run),
-        GITHUB_COMMENT_LIMIT
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none()
     ));
 }
 
@@ -267,7 +278,8 @@ fn apply_summary_of_a_refusal_lists_the_reasons() {
     insta::assert_snapshot!(apply_summary(
         &small(),
         ApplyResult::Refused(&reasons),
-        GITHUB_COMMENT_LIMIT
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none()
     ));
 }
 
@@ -302,7 +314,7 @@ mod hostile {
     use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
     use super::*;
-    use crate::render::view::ChangeView;
+    use crate::render::view::{ChangeView, LiveView};
 
     const PIECES: &[&str] = &[
         "`",
@@ -385,20 +397,23 @@ mod hostile {
         for m in &plan.merchants {
             all.push(m.merchant.clone());
             for c in &m.changes {
-                let view = ChangeView::of(c);
-                all.extend([view.topic, view.name, view.url.shown()].map(str::to_owned));
-                all.extend(view.new_name.into_iter().chain(view.id).map(str::to_owned));
+                let view = ChangeView::of(c, &Keys::none());
+                all.extend([&view.topic, &view.name].map(|v| v.as_str().to_owned()));
+                all.push(view.url.shown().to_owned());
+                all.extend(
+                    view.new_name
+                        .iter()
+                        .chain(&view.id)
+                        .map(|v| v.as_str().to_owned()),
+                );
                 if let UrlView::Changed { old, .. } = &view.url {
-                    all.push(old.clone());
+                    all.push(old.as_str().to_owned());
                 }
             }
             for s in &m.unmanaged {
-                all.extend([
-                    s.id.clone(),
-                    s.topic.clone(),
-                    s.name.clone(),
-                    mask_url(&s.callback_url),
-                ]);
+                let v = LiveView::of(s, &Keys::none());
+                all.extend([&v.id, &v.topic, &v.name].map(|x| x.as_str().to_owned()));
+                all.push(v.url.as_str().to_owned());
             }
         }
         all.iter()
@@ -528,9 +543,9 @@ mod hostile {
             let plan = plan(&values);
             let reasons = vec![values[17].clone()];
             let expected = expected(&plan, &reasons);
-            check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT), Some(&expected))?;
-            check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT), Some(&expected))?;
-            check(&apply_summary(&plan, ApplyResult::Refused(&reasons), GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&apply_summary(&plan, ApplyResult::Refused(&reasons), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             let m = &plan.merchants[0];
             let report = MerchantReport {
                 merchant: m.merchant.clone(),
@@ -543,7 +558,7 @@ mod hostile {
                 verification: crate::apply::Verification::Converged,
             };
             let run = crate::apply::RunReport::new(&plan, vec![report], Vec::new());
-            check(&apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT), Some(&expected))?;
+            check(&apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             check_markdown(&values)?;
         }
     }

@@ -6,6 +6,8 @@ pub mod drift;
 pub mod github;
 pub mod json;
 pub mod markdown;
+#[cfg(test)]
+mod props;
 pub mod report;
 pub mod text;
 pub mod view;

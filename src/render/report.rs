@@ -9,12 +9,12 @@ use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, fleet_line, text::change_line};
 use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Stores, Verification};
 use crate::escape::escape;
-use crate::secret::mask_url_with;
+use crate::secret::{Keys, Masked};
 
 /// Renders an apply run as text: the fleet summary first when the plan
 /// has several merchants, then each merchant applied, each one refused, and
-/// the apply line.
-pub fn render(run: &RunReport, color: bool) -> String {
+/// the apply line. `keys` are masked in every value and server message.
+pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     let reports = run.merchants.as_slice();
     // Words line up; "not started" widens the column only when present.
     let width = reports
@@ -30,16 +30,16 @@ pub fn render(run: &RunReport, color: bool) -> String {
         let _ = writeln!(out, "merchant {}", escape(&r.merchant));
         for c in &r.changes {
             let word = c.outcome.as_str();
-            let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color));
+            let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color, keys));
             if let Some(reason) = c.outcome.reason() {
-                let _ = writeln!(out, "  {:width$} {}", "", escape(reason));
+                let _ = writeln!(out, "  {:width$} {}", "", escape(&Masked::text(reason, keys)));
             }
         }
         for c in &r.cleaned_up {
             let _ = writeln!(
                 out,
                 "  cleaned up a duplicate this run created: {}",
-                change_line(c, color)
+                change_line(c, color, keys)
             );
         }
         match &r.verification {
@@ -57,17 +57,17 @@ pub fn render(run: &RunReport, color: bool) -> String {
                     remaining.len()
                 );
                 for c in remaining {
-                    let _ = writeln!(out, "    {}", change_line(c, color));
+                    let _ = writeln!(out, "    {}", change_line(c, color, keys));
                 }
                 if !foreign.is_empty() {
-                    let _ = writeln!(out, "  {}", escape(&other_writer_line(foreign)));
+                    let _ = writeln!(out, "  {}", escape(&other_writer_line(foreign, keys)));
                 }
                 for r in rewrites {
-                    let _ = writeln!(out, "  {}", rewrite_line(r));
+                    let _ = writeln!(out, "  {}", rewrite_line(r, keys));
                 }
             }
             Verification::Unknown { reason } => {
-                let _ = writeln!(out, "  not verified: {}", escape(reason));
+                let _ = writeln!(out, "  not verified: {}", escape(&Masked::text(reason, keys)));
             }
         }
         out.push('\n');
@@ -94,30 +94,45 @@ pub fn refused_line(r: &Refusal) -> String {
 }
 
 /// What a report says when another writer changed the merchant meanwhile.
-pub fn other_writer_line(foreign: &[String]) -> String {
+pub fn other_writer_line(foreign: &[String], keys: &Keys) -> String {
+    let ids: Vec<Masked<'_>> = foreign.iter().map(|id| Masked::text(id, keys)).collect();
     format!(
         "another writer is active: {} subscription(s) this run did not create appeared ({}); \
          left alone. Find who else changes this merchant, then re-run `invhooks plan`",
         foreign.len(),
-        foreign.join(", ")
+        ids.iter()
+            .map(|id| escape(id).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
 /// What a report says when the server stored a value other than sent.
-pub fn rewrite_line(r: &Rewrite) -> String {
-    let (sent, stored) = shown_rewrite(r);
+pub fn rewrite_line(r: &Rewrite, keys: &Keys) -> String {
+    let (sent, stored) = shown_rewrite(r, keys);
+    let id = escape(&Masked::text(&r.id, keys)).into_owned();
+    if sent == stored {
+        // Only the writing differs (`HTTPS://`, the host's case): both are
+        // shown as they are read.
+        return format!(
+            "the server stores `{}` of [{id}] as the same URL written differently (`{stored}`); write it in the manifest as `invhooks export` shows it, or every plan will change it again",
+            r.field
+        );
+    }
     format!(
-        "the server stores `{}` `{sent}` of [{}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
+        "the server stores `{}` `{sent}` of [{id}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
         r.field,
-        escape(&r.id),
     )
 }
 
-/// A rewrite's two values as shown: escaped, URLs masked.
-fn shown_rewrite(r: &Rewrite) -> (String, String) {
-    let show = |v: &str| match r.field {
-        "callbackUrl" => escape(&mask_url_with(v, r.masking)).into_owned(),
-        _ => escape(v).into_owned(),
+/// A rewrite's two values as shown: masked (URLs as the entry says), escaped.
+fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
+    let show = |v: &str| {
+        let masked = match r.field {
+            "callbackUrl" => Masked::url(v, r.masking, keys),
+            _ => Masked::text(v, keys),
+        };
+        escape(&masked).into_owned()
     };
     (show(&r.sent), show(&r.stored))
 }
@@ -127,7 +142,7 @@ fn shown_rewrite(r: &Rewrite) -> (String, String) {
 /// its `outcome` (`done`, `failed`, `skipped`, `not_started`) and
 /// `reason`, what was cleaned up, the verification `status` (`converged`,
 /// `not_converged`, `unknown`), and the merchants `refused` by a threshold.
-pub fn json(run: &RunReport) -> String {
+pub fn json(run: &RunReport, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         format_version: &'static str,
@@ -162,24 +177,35 @@ pub fn json(run: &RunReport) -> String {
         #[serde(flatten)]
         change: JsonChange<'a>,
         outcome: &'static str,
-        reason: Option<&'a str>,
+        reason: Option<Masked<'a>>,
     }
     #[derive(Serialize)]
     struct Verified<'a> {
         status: &'static str,
         remaining: Vec<JsonChange<'a>>,
-        other_writer_ids: &'a [String],
+        other_writer_ids: Vec<Masked<'a>>,
         server_rewrites: Vec<Rewritten<'a>>,
-        reason: Option<&'a str>,
+        reason: Option<Masked<'a>>,
     }
     #[derive(Serialize)]
     struct Rewritten<'a> {
-        id: &'a str,
+        id: Masked<'a>,
         field: &'static str,
         sent: String,
         stored: String,
     }
-    fn merchant(r: &MerchantReport) -> Merchant<'_> {
+    fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
+        let text = |t: &'a str| Masked::text(t, keys);
+        let json_change = |c: &'a crate::plan::Change| json_change(c, keys);
+        let (remaining, foreign, rewrites, reason) = match &r.verification {
+            Verification::NotConverged {
+                remaining,
+                foreign,
+                rewrites,
+            } => (&remaining[..], &foreign[..], &rewrites[..], None),
+            Verification::Unknown { reason } => (&[][..], &[][..], &[][..], Some(text(reason))),
+            Verification::Converged => (&[][..], &[][..], &[][..], None),
+        };
         Merchant {
             merchant: &r.merchant,
             changes: r
@@ -188,41 +214,27 @@ pub fn json(run: &RunReport) -> String {
                 .map(|c| Entry {
                     change: json_change(&c.change),
                     outcome: c.outcome.as_str(),
-                    reason: c.outcome.reason(),
+                    reason: c.outcome.reason().map(text),
                 })
                 .collect(),
             cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
             verification: Verified {
                 status: r.verification.as_str(),
-                remaining: match &r.verification {
-                    Verification::NotConverged { remaining, .. } => {
-                        remaining.iter().map(json_change).collect()
-                    }
-                    _ => Vec::new(),
-                },
-                other_writer_ids: match &r.verification {
-                    Verification::NotConverged { foreign, .. } => foreign,
-                    _ => &[],
-                },
-                server_rewrites: match &r.verification {
-                    Verification::NotConverged { rewrites, .. } => rewrites
-                        .iter()
-                        .map(|w| {
-                            let (sent, stored) = shown_rewrite(w);
-                            Rewritten {
-                                id: &w.id,
-                                field: w.field,
-                                sent,
-                                stored,
-                            }
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-                reason: match &r.verification {
-                    Verification::Unknown { reason } => Some(reason),
-                    _ => None,
-                },
+                remaining: remaining.iter().map(json_change).collect(),
+                other_writer_ids: foreign.iter().map(|id| text(id)).collect(),
+                server_rewrites: rewrites
+                    .iter()
+                    .map(|w| {
+                        let (sent, stored) = shown_rewrite(w, keys);
+                        Rewritten {
+                            id: text(&w.id),
+                            field: w.field,
+                            sent,
+                            stored,
+                        }
+                    })
+                    .collect(),
+                reason,
             },
         }
     }
@@ -243,7 +255,7 @@ pub fn json(run: &RunReport) -> String {
             failed,
             refused,
         },
-        merchants: run.merchants.iter().map(merchant).collect(),
+        merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
         refused: run
             .refused
             .iter()
@@ -281,6 +293,7 @@ mod tests {
         let text = render(
             &RunReport::new(&plan, vec![merchant(Verification::Converged)], Vec::new()),
             false,
+            &Keys::none(),
         );
         assert!(text.contains("converged") && !text.contains("Re-run"), "{text}");
         let missing = Verification::NotConverged {
@@ -288,7 +301,11 @@ mod tests {
             foreign: Vec::new(),
             rewrites: Vec::new(),
         };
-        let text = render(&RunReport::new(&plan, vec![merchant(missing)], Vec::new()), false);
+        let text = render(
+            &RunReport::new(&plan, vec![merchant(missing)], Vec::new()),
+            false,
+            &Keys::none(),
+        );
         assert!(text.contains("Re-run `invhooks apply` to converge"), "{text}");
     }
 
@@ -302,14 +319,15 @@ mod tests {
             masking: Masking::Full,
         };
         assert_eq!(
-            shown_rewrite(&r),
+            shown_rewrite(&r, &Keys::none()),
             (
-                "https://H.example/t/***?s=***".into(),
+                "https://h.example/t/***?s=***".into(),
                 "https://h.example/t/***?s=***".into()
-            )
+            ),
+            "shown as parsed: the host lowercase"
         );
         r.masking = Masking::KeepPath;
-        let (sent, stored) = shown_rewrite(&r);
+        let (sent, stored) = shown_rewrite(&r, &Keys::none());
         assert!(
             sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
             "{sent}"

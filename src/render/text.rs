@@ -6,12 +6,12 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 use similar::ChangeTag;
 
-use super::view::{ChangeView, UrlView, UNMANAGED_NOTE};
+use super::view::{ChangeView, LiveView, UrlView, UNMANAGED_NOTE};
 use super::{summary_line, NO_CHANGES};
 use crate::escape::escape;
 use crate::model::LiveSubscription;
 use crate::plan::{Action, Change, Plan};
-use crate::secret::mask_url;
+use crate::secret::Keys;
 
 /// Text rendering options.
 #[derive(Debug, Clone, Copy, Default)]
@@ -43,8 +43,8 @@ fn action_style(action: Action) -> Style {
     Style::new().fg_color(Some(color.into()))
 }
 
-/// Renders a plan as text.
-pub fn render(plan: &Plan, options: TextOptions) -> String {
+/// Renders a plan as text, `keys` and URL secrets masked.
+pub fn render(plan: &Plan, options: TextOptions, keys: &Keys) -> String {
     let p = Painter { color: options.color };
     let mut out = String::new();
     for merchant in &plan.merchants {
@@ -63,10 +63,10 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
             );
         }
         for change in &merchant.changes {
-            let _ = writeln!(out, "  {}", change_line(change, options.color));
+            let _ = writeln!(out, "  {}", change_line(change, options.color, keys));
         }
         for sub in &merchant.unmanaged {
-            let _ = writeln!(out, "  {}", unmanaged_line(sub, options.color));
+            let _ = writeln!(out, "  {}", unmanaged_line(sub, options.color, keys));
         }
         if let Some(trip) = &merchant.safety {
             let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
@@ -88,18 +88,22 @@ pub fn render(plan: &Plan, options: TextOptions) -> String {
 }
 
 /// One change on one line: symbol, topic, name, id, the URL(s), notes.
-pub fn change_line(change: &Change, color: bool) -> String {
+pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     let p = Painter { color };
-    let view = ChangeView::of(change);
+    let view = ChangeView::of(change, keys);
     let symbol = p.paint(action_style(view.action), &view.symbol().to_string());
-    let id = view.id.map(|id| format!(" [{}]", escape(id))).unwrap_or_default();
+    let id = view
+        .id
+        .as_ref()
+        .map(|id| format!(" [{}]", escape(id)))
+        .unwrap_or_default();
     let url = match &view.url {
         UrlView::Changed { runs, .. } => url_change(runs, &p),
         other => escape(other.shown()).into_owned(),
     };
     let mut line = format!(
         "{symbol} {} {}{id}  {url}",
-        escape(view.topic),
+        escape(&view.topic),
         view.title(|t| escape(t).into_owned())
     );
     for note in &view.notes {
@@ -109,15 +113,16 @@ pub fn change_line(change: &Change, color: bool) -> String {
 }
 
 /// One unmanaged subscription: listed, left alone.
-pub fn unmanaged_line(sub: &LiveSubscription, color: bool) -> String {
+pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> String {
     let p = Painter { color };
+    let view = LiveView::of(sub, keys);
     format!(
         "{} {} {} [{}]  {} ({UNMANAGED_NOTE})",
         p.paint(Style::new().dimmed(), "?"),
-        escape(&sub.topic),
-        escape(&sub.name),
-        escape(&sub.id),
-        escape(&mask_url(&sub.callback_url))
+        escape(&view.topic),
+        escape(&view.name),
+        escape(&view.id),
+        escape(&view.url)
     )
 }
 

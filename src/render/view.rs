@@ -2,13 +2,19 @@
 //! topic, name, id, the masked URL (or the old and new URL with the changed
 //! characters marked), and notes. Text, Markdown, drift and the apply report
 //! differ only in how they lay this out, so their wording cannot drift apart.
-//! Values here are raw (unescaped); each renderer escapes for its medium.
-//! URLs are masked as the change's manifest entry says ([`Change::masking`]).
+//!
+//! Every value here is [`Masked`] (SPEC "Safety by construction"): keys are
+//! replaced in names, ids and topics, URLs are masked as the change's
+//! manifest entry says ([`Change::masking`]), before any renderer colours,
+//! diffs, truncates or escapes them. Values are otherwise raw (unescaped);
+//! each renderer escapes for its medium.
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::callback_url::CallbackUrl;
+use crate::model::LiveSubscription;
 use crate::plan::{Action, Change};
-use crate::secret::mask_url_with;
+use crate::secret::{Keys, Masked, Masking};
 
 /// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
@@ -16,6 +22,11 @@ pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
 pub const DUPLICATE_NOTE: &str = "duplicate";
 /// The note on an update whose difference is hidden by masking.
 pub const SECRET_NOTE: &str = "secret in URL changed";
+/// The note on an update to the same URL written another way (`HTTPS://`,
+/// a default port): the parsed URLs are equal.
+pub const WRITTEN_NOTE: &str = "same URL, written differently";
+/// The note on an update between two live values that are not URLs.
+pub const INVALID_NOTE: &str = "not a valid URL, changed";
 
 /// A change as people see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,13 +34,13 @@ pub struct ChangeView<'a> {
     /// What the call does.
     pub action: Action,
     /// Topic of the subscription.
-    pub topic: &'a str,
+    pub topic: Masked<'a>,
     /// Name of the subscription (the live name for an update).
-    pub name: &'a str,
+    pub name: Masked<'a>,
     /// The new name when an update renames the subscription (README "Renames").
-    pub new_name: Option<&'a str>,
+    pub new_name: Option<Masked<'a>>,
     /// Id of the live subscription, if there is one.
-    pub id: Option<&'a str>,
+    pub id: Option<Masked<'a>>,
     /// The callback URL, masked as [`Change::masking`] says.
     pub url: UrlView,
     /// Short remarks shown after the URL ([`DUPLICATE_NOTE`], [`SECRET_NOTE`]).
@@ -40,18 +51,19 @@ pub struct ChangeView<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlView {
     /// A create's or a delete's URL.
-    One(String),
+    One(Masked<'static>),
     /// An update's URLs: `old → new`, with the differing runs marked.
     Changed {
         /// The live URL.
-        old: String,
+        old: Masked<'static>,
         /// The URL after the change.
-        new: String,
-        /// `old` and `new` as runs of equal, removed and inserted text.
+        new: Masked<'static>,
+        /// `old` and `new` as runs of equal, removed and inserted text:
+        /// pieces of the masked URLs, never of the real ones.
         runs: Vec<(ChangeTag, String)>,
     },
-    /// An update whose old and new URL only differ inside a masked part.
-    Unchanged(String),
+    /// An update whose old and new URL show the same (see its note).
+    Unchanged(Masked<'static>),
 }
 
 impl UrlView {
@@ -64,12 +76,37 @@ impl UrlView {
     }
 }
 
+/// A live subscription as people see it (an unmanaged one), masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveView<'a> {
+    /// Topic.
+    pub topic: Masked<'a>,
+    /// Name.
+    pub name: Masked<'a>,
+    /// Id.
+    pub id: Masked<'a>,
+    /// Callback URL.
+    pub url: Masked<'static>,
+}
+
+impl<'a> LiveView<'a> {
+    /// The view of `sub`, `keys` masked.
+    pub fn of(sub: &'a LiveSubscription, keys: &Keys) -> Self {
+        Self {
+            topic: Masked::text(&sub.topic, keys),
+            name: Masked::text(&sub.name, keys),
+            id: Masked::text(&sub.id, keys),
+            url: Masked::url(&sub.callback_url, Masking::Full, keys),
+        }
+    }
+}
+
 impl<'a> ChangeView<'a> {
-    /// The view of `change`.
-    pub fn of(change: &'a Change) -> Self {
+    /// The view of `change`, `keys` and its URL secrets masked.
+    pub fn of(change: &'a Change, keys: &Keys) -> Self {
         let mut notes = Vec::new();
         let masking = change.masking();
-        let mask = |url: &str| mask_url_with(url, masking);
+        let mask = |url: &str| Masked::url(url, masking, keys);
         let url = match change {
             Change::Create { after } => UrlView::One(mask(&after.callback_url)),
             Change::Delete { before, .. } => UrlView::One(mask(&before.callback_url)),
@@ -79,7 +116,7 @@ impl<'a> ChangeView<'a> {
             Change::Update { before, after, .. } => {
                 let view = url_change(mask(&before.callback_url), mask(&after.callback_url));
                 if matches!(view, UrlView::Unchanged(_)) {
-                    notes.push(SECRET_NOTE);
+                    notes.push(url_note(&before.callback_url, &after.callback_url));
                 }
                 view
             }
@@ -89,13 +126,15 @@ impl<'a> ChangeView<'a> {
         }
         Self {
             action: change.action(),
-            topic: change.topic(),
-            name: change.name(),
+            topic: Masked::text(change.topic(), keys),
+            name: Masked::text(change.name(), keys),
             new_name: match change {
-                Change::Update { before, after, .. } if before.name != after.name => Some(&after.name),
+                Change::Update { before, after, .. } if before.name != after.name => {
+                    Some(Masked::text(&after.name, keys))
+                }
                 _ => None,
             },
-            id: change.id(),
+            id: change.id().map(|id| Masked::text(id, keys)),
             url,
             notes,
         }
@@ -104,15 +143,15 @@ impl<'a> ChangeView<'a> {
     /// The name as shown, each part through `escape`: `old → new` for a
     /// rename, else the name.
     pub fn title(&self, escape: impl Fn(&str) -> String) -> String {
-        match self.new_name {
-            Some(new) => format!("{} → {}", escape(self.name), escape(new)),
-            None => escape(self.name),
+        match &self.new_name {
+            Some(new) => format!("{} → {}", escape(&self.name), escape(new)),
+            None => escape(&self.name),
         }
     }
 
     /// The name after the change, through `escape`.
     pub fn after_name(&self, escape: impl Fn(&str) -> String) -> String {
-        escape(self.new_name.unwrap_or(self.name))
+        escape(self.new_name.as_ref().unwrap_or(&self.name))
     }
 
     /// The action's symbol: `+`, `~`, `-`.
@@ -121,8 +160,19 @@ impl<'a> ChangeView<'a> {
     }
 }
 
+/// What is true of a change between two URLs that show the same: the same
+/// URL written another way, two values that are no URL, or a change inside
+/// a masked part.
+pub fn url_note(old: &str, new: &str) -> &'static str {
+    match (CallbackUrl::read(old), CallbackUrl::read(new)) {
+        (Some(old), Some(new)) if old == new => WRITTEN_NOTE,
+        (Some(_), Some(_)) => SECRET_NOTE,
+        _ => INVALID_NOTE,
+    }
+}
+
 /// An update's masked URLs and their character diff.
-fn url_change(old: String, new: String) -> UrlView {
+fn url_change(old: Masked<'static>, new: Masked<'static>) -> UrlView {
     if old == new {
         return UrlView::Unchanged(new);
     }
@@ -151,15 +201,55 @@ mod tests {
             "https://a/?t=1",
             "https://a/?t=2",
         );
-        let view = ChangeView::of(&c);
-        assert_eq!(view.url, UrlView::Unchanged("https://a/?t=***".into()));
+        let view = ChangeView::of(&c, &Keys::none());
+        assert!(matches!(view.url, UrlView::Unchanged(_)));
+        assert_eq!(view.url.shown(), "https://a/?t=***");
         assert_eq!(view.notes, vec![SECRET_NOTE]);
+    }
+
+    #[test]
+    fn an_update_whose_urls_show_the_same_says_what_is_true() {
+        for (old, new, note) in [
+            ("HTTPS://A.example:443/x", "https://a.example/x", WRITTEN_NOTE),
+            ("https://a.example", "https://a.example/", WRITTEN_NOTE),
+            ("not a url", "also not one", INVALID_NOTE),
+        ] {
+            let c = update("wh_1", "customer.updated", "crm", old, new);
+            let view = ChangeView::of(&c, &Keys::none());
+            assert!(matches!(view.url, UrlView::Unchanged(_)), "{old}");
+            assert_eq!(view.notes, vec![note], "{old}");
+        }
+    }
+
+    #[test]
+    fn keys_are_masked_in_names_ids_and_topics() {
+        let keys = Keys::new(["k3ySecretValue0123"]);
+        let mut c = update(
+            "k3ySecretValue0123",
+            "t.k3ySecretValue0123",
+            "crm",
+            "https://a/",
+            "https://b/",
+        );
+        if let Change::Update { before, after, .. } = &mut c {
+            before.name = "old k3ySecretValue0123".into();
+            after.name = "another".into();
+        }
+        let view = ChangeView::of(&c, &keys);
+        assert_eq!(view.title(str::to_owned), "old *** → another");
+        assert_eq!((view.topic.as_str(), view.id.as_deref()), ("t.***", Some("***")));
+        let short = ChangeView::of(&c, &Keys::new(["other"]));
+        assert_eq!(
+            short.after_name(str::to_owned),
+            "another",
+            "a short key only as a token"
+        );
     }
 
     #[test]
     fn an_update_marks_the_changed_characters() {
         let c = update("wh_1", "customer.updated", "crm", "https://a/x", "https://a/y");
-        let UrlView::Changed { runs, .. } = ChangeView::of(&c).url else {
+        let UrlView::Changed { runs, .. } = ChangeView::of(&c, &Keys::none()).url else {
             panic!("expected a changed URL");
         };
         let tags: Vec<ChangeTag> = runs.iter().map(|(t, _)| *t).collect();
@@ -178,9 +268,9 @@ mod tests {
         if let Change::Update { after, .. } = &mut c {
             after.name = "crm-v2".into();
         }
-        let view = ChangeView::of(&c);
+        let view = ChangeView::of(&c, &Keys::none());
         assert_eq!(view.title(str::to_owned), "crm → crm-v2");
-        assert_eq!(view.url, UrlView::One("https://a/?t=***".into()));
+        assert_eq!(view.url.shown(), "https://a/?t=***");
         assert!(view.notes.is_empty());
     }
 
@@ -192,13 +282,13 @@ mod tests {
         );
         let mut c = update("wh_1", "customer.updated", "crm", old, new);
         assert_eq!(
-            ChangeView::of(&c).url,
-            UrlView::Unchanged("https://r.example/t/***/in?sig=***".into())
+            ChangeView::of(&c, &Keys::none()).url.shown(),
+            "https://r.example/t/***/in?sig=***"
         );
         if let Change::Update { after, .. } = &mut c {
             after.masking = crate::secret::Masking::KeepPath;
         }
-        let view = ChangeView::of(&c);
+        let view = ChangeView::of(&c, &Keys::none());
         let UrlView::Changed {
             old: shown_old,
             new: shown_new,
@@ -208,17 +298,17 @@ mod tests {
             panic!("expected a changed URL, got {:?}", view.url);
         };
         assert_eq!(
-            shown_old,
+            shown_old.as_str(),
             "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***"
         );
         assert_eq!(
-            shown_new,
+            shown_new.as_str(),
             "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
         );
         assert!(view.notes.is_empty());
         let d = delete("wh_2", "customer.updated", "x", new, false);
         assert_eq!(
-            ChangeView::of(&d).url.shown(),
+            ChangeView::of(&d, &Keys::none()).url.shown(),
             "https://r.example/t/***/in?sig=***"
         );
     }
@@ -226,12 +316,12 @@ mod tests {
     #[test]
     fn creates_and_deletes_show_one_masked_url() {
         let c = create("customer.updated", "crm", "https://u:p@a/");
-        let view = ChangeView::of(&c);
-        assert_eq!((view.symbol(), view.id), ('+', None));
+        let view = ChangeView::of(&c, &Keys::none());
+        assert_eq!((view.symbol(), view.id.as_deref()), ('+', None));
         assert_eq!(view.url.shown(), "https://***@a/");
         let d = delete("wh_2", "customer.updated", "crm", "https://a/", true);
-        let view = ChangeView::of(&d);
-        assert_eq!((view.symbol(), view.id), ('-', Some("wh_2")));
+        let view = ChangeView::of(&d, &Keys::none());
+        assert_eq!((view.symbol(), view.id.as_deref()), ('-', Some("wh_2")));
         assert_eq!(view.notes, vec![DUPLICATE_NOTE]);
     }
 }

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::{live_fingerprint, Loaded};
 use crate::model::LiveSubscription;
-use crate::secret::mask_url;
+use crate::render::view::{url_note, LiveView};
+use crate::secret::{mask_url, Keys};
 
 /// Live changes listed per stale merchant.
 const MAX_STALE_LINES: usize = 10;
@@ -55,8 +56,9 @@ impl Loaded {
     }
 
     /// Why the plan is stale given `fresh`, each merchant's live list now
-    /// (in the plan's merchant order); `None` when nothing moved.
-    pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str) -> Option<Vec<String>> {
+    /// (in the plan's merchant order), `keys` masked; `None` when nothing
+    /// moved.
+    pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
         let mut stale = Vec::new();
         for (m, live) in self.merchants.iter().zip(fresh) {
             if live_fingerprint(live) == m.fingerprint {
@@ -67,7 +69,7 @@ impl Loaded {
                 m.manifest.label
             ));
             stale.extend(
-                live_changes(&m.live, live, MAX_STALE_LINES)
+                live_changes(&m.live, live, MAX_STALE_LINES, keys)
                     .into_iter()
                     .map(|line| format!("  {line}")),
             );
@@ -92,38 +94,43 @@ pub fn replan(shown: &str) -> String {
 }
 
 /// How live state moved since a plan was saved, one line per subscription
-/// (masked URLs), for the "plan is stale" message. At most `max` lines.
-pub fn live_changes(saved: &[LiveSubscription], now: &[LiveSubscription], max: usize) -> Vec<String> {
+/// (masked values), for the "plan is stale" message. At most `max` lines.
+pub fn live_changes(
+    saved: &[LiveSubscription],
+    now: &[LiveSubscription],
+    max: usize,
+    keys: &Keys,
+) -> Vec<String> {
     let before: HashMap<&str, &LiveSubscription> = saved.iter().map(|s| (s.id.as_str(), s)).collect();
     let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
     let mut lines = Vec::new();
     for s in now {
+        let v = LiveView::of(s, keys);
         match before.get(s.id.as_str()).copied() {
-            None => lines.push(format!(
-                "added {} {} [{}] {}",
-                s.topic,
-                s.name,
-                s.id,
-                mask_url(&s.callback_url)
-            )),
+            None => lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url)),
             Some(o) if o != s => {
+                let was = LiveView::of(o, keys);
                 let what = if o.callback_url != s.callback_url {
-                    let (a, b) = (mask_url(&o.callback_url), mask_url(&s.callback_url));
-                    if a == b {
-                        format!("callback URL {b} ({})", crate::render::view::SECRET_NOTE)
+                    if was.url == v.url {
+                        format!(
+                            "callback URL {} ({})",
+                            v.url,
+                            url_note(&o.callback_url, &s.callback_url)
+                        )
                     } else {
-                        format!("callback URL {a} → {b}")
+                        format!("callback URL {} → {}", was.url, v.url)
                     }
                 } else {
-                    format!("was {} {}", o.topic, o.name)
+                    format!("was {} {}", was.topic, was.name)
                 };
-                lines.push(format!("changed {} {} [{}]: {what}", s.topic, s.name, s.id));
+                lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
             }
             Some(_) => {}
         }
     }
     for o in saved.iter().filter(|o| !after.contains(o.id.as_str())) {
-        lines.push(format!("removed {} {} [{}]", o.topic, o.name, o.id));
+        let v = LiveView::of(o, keys);
+        lines.push(format!("removed {} {} [{}]", v.topic, v.name, v.id));
     }
     lines.sort();
     if lines.len() > max {

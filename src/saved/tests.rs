@@ -7,6 +7,7 @@ use crate::fixtures::live;
 use crate::manifest;
 use crate::model::MerchantManifest;
 use crate::plan::{self, Plan};
+use crate::secret::Keys;
 
 const YAML: &str = "version: 1
 merchant: acme
@@ -184,7 +185,7 @@ fn live_changes_name_what_moved_with_masked_urls() {
         "https://n.example/?token=x",
     ));
     assert_eq!(
-        live_changes(&before, &now, 10),
+        live_changes(&before, &now, 10, &Keys::none()),
         [
             "added customer.updated new [wh_4] https://n.example/?token=***",
             "changed customer.ordered erp [wh_3]: callback URL https://erp.example/old → https://erp.example/older",
@@ -192,7 +193,7 @@ fn live_changes_name_what_moved_with_masked_urls() {
             "removed customer.cancelled stale [wh_2]",
         ]
     );
-    assert_eq!(live_changes(&before, &now, 1).len(), 2);
+    assert_eq!(live_changes(&before, &now, 1, &Keys::none()).len(), 2);
 }
 
 #[test]

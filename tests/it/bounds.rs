@@ -156,7 +156,7 @@ proptest! {
             prop_assert_eq!(requests, 0, "a usage error before any request");
         }
         let in_range = match (flag.range, value.trim().parse::<i128>()) {
-            (Some((low, high)), Ok(n)) => (low..=high).contains(&n) && !value.starts_with('+'),
+            (Some((low, high)), Ok(n)) => (low..=high).contains(&n) && !value.starts_with(['+', '-']),
             _ => false,
         };
         if in_range {

@@ -72,7 +72,7 @@ fn outcomes(seed: u64, plan: &MerchantPlan, run: &Run) -> Vec<&'static str> {
         .changes
         .iter()
         .map(|change| {
-            let line = change_line(change, false);
+            let line = change_line(change, false, &invhooks::secret::Keys::new([KEY]));
             let found: Vec<&str> = reported
                 .iter()
                 .filter(|(_, l)| *l == line)

@@ -87,8 +87,8 @@ subscriptions:
         "webhooks.yaml:20: callback URL `file:///etc/passwd` must use `https`",
         "webhooks.yaml:23: callback URL `data:text/html,<script>alert(1)</script>` must use `https`",
         "webhooks.yaml:26: callback URL `http://***@hooks.example/?token=***` uses plain `http`",
-        "webhooks.yaml:29: callback URL `https://a.example/\\r\\nX-Injected: 1` contains a control character",
-        "webhooks.yaml:32: callback URL `https://a.example\\u{200b}/` contains the invisible or text-direction character U+200B",
+        "webhooks.yaml:29: callback URL contains a control character",
+        "webhooks.yaml:32: callback URL contains the invisible or text-direction character U+200B",
         "10 problems found in the manifest; nothing was sent to the API",
     ] {
         assert!(run.stderr.contains(needle), "missing `{needle}`:\n{run}");
@@ -136,7 +136,7 @@ fn callback_urls_with_credentials_are_allowed_and_masked_in_every_report() {
 }
 
 #[test]
-fn internationalised_hosts_are_accepted_and_shown_as_written() {
+fn internationalised_hosts_are_accepted_and_shown_as_parsed() {
     let world = World::new();
     world.write(
         "webhooks.yaml",
@@ -144,9 +144,11 @@ fn internationalised_hosts_are_accepted_and_shown_as_written() {
     );
     let run = world.run(&["plan"]);
     assert_eq!(run.code, 0, "{run}");
+    // Shown as deliveries read it (SPEC "Safety by construction"): the
+    // host in punycode, so a look-alike host cannot pass for another.
     assert!(
         run.stdout
-            .contains("+ customer.updated bücher  https://bücher.example/webhooks/ä"),
+            .contains("+ customer.updated bücher  https://xn--bcher-kva.example/webhooks/%C3%A4"),
         "{run}"
     );
     let run = world.run(&["apply", "--auto-approve"]);

@@ -44,6 +44,7 @@ mod security;
 mod service_container;
 mod show;
 mod sinks;
+mod url_reading;
 mod usability;
 mod validate;
 mod workflows;

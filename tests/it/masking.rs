@@ -1,7 +1,15 @@
-//! `maskPathSecrets: false` (README "Secrets"): one entry's URL paths shown
-//! as written in plan (text, JSON, Markdown), drift, `show` of a saved plan,
-//! the apply report and `check`; userinfo, query values and the API key stay
+//! Secrets masked on values (README "Secrets", SPEC "Safety by
+//! construction"): a key in a live URL's host or kept path never comes out
+//! whole once colour codes are stripped, in plan, drift or apply; a padded
+//! base64 key as a bare query is masked whole; a short rehearsal key masks
+//! whole words only. And `maskPathSecrets: false`: one entry's URL paths
+//! shown in plan (text, JSON, Markdown), drift, `show` of a saved plan, the
+//! apply report and `check`; userinfo, query values and the API key stay
 //! masked, and entries without the switch (or with no entry) keep masking.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use invhooks::sandbox::{Sandbox, SandboxConfig};
 
 use crate::support::*;
 
@@ -104,7 +112,8 @@ fn a_saved_plan_shows_and_applies_with_its_entrys_masking() {
     let shown = run(show.env_remove("INVETERATE_API_KEY"));
     // The file holds the key's placeholder where live held the key
     // (docs/plan-json.md), and `show` prints it as stored.
-    let placeholder = "/t/${INVHOOKS_API_KEY_OF:INVETERATE_API_KEY}/in";
+    // Shown as parsed: `{` and `}` percent-encoded in a path.
+    let placeholder = "/t/$%7BINVHOOKS_API_KEY_OF:INVETERATE_API_KEY%7D/in";
     let expected = plan.stdout.replace("/t/***/in →", &format!("{placeholder} →"));
     assert_eq!((shown.code, &shown.stdout), (0, &expected), "{shown}");
 
@@ -168,4 +177,150 @@ subscriptions:
             "{format}: a URL one entry masks stays masked:\n{run}"
         );
     }
+}
+
+/// A world whose sandbox accepts only `key`: runs use it as
+/// `INVETERATE_API_KEY`.
+fn world_of(key: &str) -> World {
+    let config = SandboxConfig {
+        api_keys: vec![key.into()],
+        ids: invhooks::sandbox::Ids::Sequential,
+        ..SandboxConfig::default()
+    };
+    World {
+        sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// `text` as a log viewer shows it: ANSI escape sequences removed.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Fails when `run` shows any 8-character piece of `key` (ASCII case
+/// ignored), colour codes stripped.
+fn assert_no_piece(run: &Run, key: &str, what: &str) {
+    let text = strip_ansi(&format!("{}{}", run.stdout, run.stderr)).to_ascii_lowercase();
+    for piece in key.to_ascii_lowercase().as_bytes().windows(8) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        assert!(
+            !text.contains(piece),
+            "{what}: `{piece}` of the key shown:\n{run}"
+        );
+    }
+}
+
+/// Finding 1: colour wraps the changed characters of an update's URL diff;
+/// a key in the live host, or in a path shown with `maskPathSecrets: false`,
+/// came out whole once the codes were stripped. Masked before the diff now.
+#[test]
+fn colour_never_splits_a_key_in_plan_drift_or_apply() {
+    let world = World::new();
+    world.write(
+        "webhooks.yaml",
+        &manifest(
+            "merchant: acme
+subscriptions:
+  - {name: crm, topic: customer.updated, callbackUrl: \"https://crm.hooks.example/in\"}
+  - {name: erp, topic: customer.ordered, callbackUrl: \"https://erp.example/t/new/in\", maskPathSecrets: false}
+",
+        ),
+    );
+    world.seed(&[
+        (
+            "customer.updated",
+            "crm",
+            &format!("https://{KEY}.hooks.example/in"),
+        ),
+        (
+            "customer.ordered",
+            "erp",
+            &format!("https://erp.example/t/{KEY}/in"),
+        ),
+    ]);
+    for (args, code) in [
+        (&["plan", "--color", "always"][..], 0),
+        (&["drift", "--color", "always"], 2),
+        (&["apply", "--auto-approve", "--color", "always"], 0),
+    ] {
+        let run = world.run(args);
+        assert_eq!(run.code, code, "{args:?}: {run}");
+        assert!(run.stdout.contains("\u{1b}["), "{args:?} is coloured:\n{run}");
+        assert_no_piece(&run, KEY, &format!("{args:?}"));
+        let plain = strip_ansi(&run.stdout);
+        assert!(
+            plain.contains("https://***.hooks.example/in → https://crm.hooks.example/in")
+                && plain.contains("https://erp.example/t/***/in → https://erp.example/t/new/in"),
+            "{args:?}:\n{plain}"
+        );
+    }
+}
+
+/// Finding 1: a base64 key with `=` padding used as a bare query was masked
+/// as a query name, `?c2Vj…NQ=***`, every character but one shown.
+#[test]
+fn a_padded_base64_key_as_a_bare_query_is_masked_whole_in_every_format() {
+    let key = "c2VjcmV0LWtleS1mb3ItdGVzdA==";
+    let world = world_of(key);
+    world.write(
+        "webhooks.yaml",
+        &manifest(&format!(
+            "merchant: acme\nsubscriptions:\n{}",
+            entry("bare", "customer.updated", "https://bare.example/in2")
+        )),
+    );
+    world.sandbox.seed(
+        key,
+        &[(
+            "customer.updated",
+            "bare",
+            &format!("https://bare.example/in?{key}"),
+        )],
+    );
+    for format in ["text", "json", "markdown"] {
+        let run = world.run_env(&["plan", "--format", format], &[("INVETERATE_API_KEY", key)]);
+        assert_eq!(run.code, 0, "{format}: {run}");
+        assert_no_piece(&run, key, format);
+        assert!(
+            run.stdout.contains("https://bare.example/in?***"),
+            "{format}: {run}"
+        );
+    }
+}
+
+/// Finding 1: a short rehearsal key (`other`) turned "another" into
+/// `an***`. A key under 12 characters is masked as a whole word only.
+#[test]
+fn a_short_rehearsal_key_masks_whole_words_only() {
+    let key = "other";
+    let world = world_of(key);
+    world.write("webhooks.yaml", &manifest("merchant: acme\nsubscriptions: []\n"));
+    world.sandbox.seed(
+        key,
+        &[
+            ("customer.updated", "another", "https://another.example/in"),
+            ("customer.ordered", "other-crm", "https://hooks.example/other/in"),
+        ],
+    );
+    let run = world.run_env(&["plan", "--color", "always"], &[("INVETERATE_API_KEY", key)]);
+    assert_eq!(run.code, 0, "{run}");
+    let plain = strip_ansi(&run.stdout);
+    assert!(
+        plain.contains("customer.updated another [wh_000001]  https://another.example/in"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("customer.ordered ***-crm [wh_000002]  https://hooks.example/***/in"),
+        "the key as a word is masked:\n{plain}"
+    );
 }

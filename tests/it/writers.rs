@@ -111,8 +111,8 @@ fn a_server_that_lowercases_hosts_is_named_not_fought() {
     assert_eq!(run.code, 1, "{run}");
     assert!(
         run.stdout.contains(
-            "the server stores `callbackUrl` `https://HOOKS.Example/in` of [wh_1] as `https://hooks.example/in`; \
-             write `https://hooks.example/in` in the manifest"
+            "the server stores `callbackUrl` of [wh_1] as the same URL written differently (`https://hooks.example/in`); \
+             write it in the manifest as `invhooks export` shows it"
         ),
         "{run}"
     );

@@ -1,0 +1,303 @@
+//! A callback URL read once, by the WHATWG URL rules (the `url` crate: what
+//! browsers, Node and the sandbox's deliveries use). Every display, the
+//! policy's host check, `check`'s probes and the sandbox's deliveries use
+//! this reading, never another reading of the text (SPEC "Safety by
+//! construction"). The value knows its secret parts: [`CallbackUrl::masked`].
+//!
+//! [`CallbackUrl::parse`] is strict, for what a manifest declares: a
+//! backslash, whitespace or a control character anywhere is refused, since
+//! parsers disagree on them (`https://a.example\@b.example/` is a URL of
+//! `a.example` to WHATWG). [`CallbackUrl::read`] takes a live value as the
+//! server holds it, by the same rules, so it shows where events go.
+
+use std::fmt;
+use std::ops::Range;
+
+use url::{Host, Position, Url};
+
+use crate::secret::{path_secrets, query_secrets, Keys, Masked, Masking};
+
+/// A callback URL as the WHATWG parser reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackUrl(Url);
+
+/// Why a declared callback URL is refused ([`CallbackUrl::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlProblem {
+    /// A control character (tab, newline, NUL…).
+    Control,
+    /// A space or other whitespace.
+    Whitespace,
+    /// A backslash, which parsers read differently.
+    Backslash,
+    /// Not an absolute URL by the WHATWG rules.
+    Invalid(url::ParseError),
+    /// A scheme other than `https` or `http`.
+    Scheme,
+    /// No host.
+    NoHost,
+}
+
+impl fmt::Display for UrlProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlProblem::Control => f.write_str("contains a control character"),
+            UrlProblem::Whitespace => f.write_str("contains whitespace"),
+            UrlProblem::Backslash => f.write_str("contains a backslash (`\\`)"),
+            UrlProblem::Invalid(e) => write!(f, "is not an absolute URL: {e}"),
+            UrlProblem::Scheme => f.write_str("must use `https`"),
+            UrlProblem::NoHost => f.write_str("has no host"),
+        }
+    }
+}
+
+impl UrlProblem {
+    /// What to do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            UrlProblem::Control => "remove it",
+            UrlProblem::Whitespace => "percent-encode spaces as `%20`",
+            UrlProblem::Backslash => {
+                "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path"
+            }
+            UrlProblem::Scheme => "Inveterate delivers webhooks to `https://` URLs",
+            UrlProblem::Invalid(_) | UrlProblem::NoHost => {
+                "write a full URL such as `https://hooks.example.com/inveterate`"
+            }
+        }
+    }
+}
+
+impl CallbackUrl {
+    /// A declared callback URL: `https` or `http` with a host, and no
+    /// backslash, whitespace or control character anywhere.
+    pub fn parse(text: &str) -> Result<Self, UrlProblem> {
+        if text.chars().any(char::is_control) {
+            return Err(UrlProblem::Control);
+        }
+        if text.chars().any(char::is_whitespace) {
+            return Err(UrlProblem::Whitespace);
+        }
+        if text.contains('\\') {
+            return Err(UrlProblem::Backslash);
+        }
+        let url = Url::parse(text).map_err(UrlProblem::Invalid)?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(UrlProblem::Scheme);
+        }
+        if url.host().is_none() {
+            return Err(UrlProblem::NoHost);
+        }
+        Ok(Self(url))
+    }
+
+    /// A live callback URL as the server holds it, read by the same rules
+    /// (leniently, as a delivery would read it); `None` when it is no URL.
+    pub fn read(text: &str) -> Option<Self> {
+        Url::parse(text).ok().map(Self)
+    }
+
+    /// The host events go to: lowercase, punycode for non-ASCII, no
+    /// trailing dot; an IP address as such. `None` when there is none.
+    pub fn host(&self) -> Option<String> {
+        match self.0.host()? {
+            Host::Domain(d) => Some(d.trim_end_matches('.').to_ascii_lowercase()),
+            Host::Ipv4(ip) => Some(ip.to_string()),
+            Host::Ipv6(ip) => Some(ip.to_string()),
+        }
+    }
+
+    /// The parsed URL (for a request to it).
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The URL as the parser serialises it (real values: never shown).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The URL to show: `keys` and its secret parts masked.
+    pub fn masked(&self, masking: Masking, keys: &Keys) -> Masked<'static> {
+        Masked::url(self.as_str(), masking, keys)
+    }
+
+    /// Whether `self`, read from a text whose keys were replaced by `***`,
+    /// still names the place `real` does: the same scheme and port, and the
+    /// same host where each `***` stands for any run of it.
+    pub(crate) fn reads_as(&self, real: &CallbackUrl) -> bool {
+        let (shown, host) = (
+            self.0.host_str().unwrap_or_default(),
+            real.0.host_str().unwrap_or_default(),
+        );
+        let parts: Vec<&str> = shown.split(crate::secret::MASK).collect();
+        let same_host = match parts.as_slice() {
+            [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
+                for part in middle {
+                    match rest.find(part) {
+                        Some(at) => rest = &rest[at + part.len()..],
+                        None => return false,
+                    }
+                }
+                rest.len() >= last.len() && rest.ends_with(last)
+            }),
+            _ => shown == host,
+        };
+        same_host
+            && self.0.scheme() == real.0.scheme()
+            && self.0.port_or_known_default() == real.0.port_or_known_default()
+    }
+
+    /// The byte ranges of [`CallbackUrl::as_str`] that are secret apart
+    /// from keys: userinfo, query values, and (with [`Masking::Full`]) the
+    /// path segments that look like secrets (`crate::secret`).
+    pub(crate) fn secret_parts(&self, masking: Masking) -> Vec<Range<usize>> {
+        let at = |p: Position| self.0[..p].len();
+        let mut parts = Vec::new();
+        if !self.0.username().is_empty() || self.0.password().is_some() {
+            // `user:password@`: up to the `@` before the host.
+            parts.push(at(Position::BeforeUsername)..at(Position::BeforeHost) - 1);
+        }
+        if masking == Masking::Full {
+            let host = self.0.host_str().unwrap_or_default().to_ascii_lowercase();
+            parts.extend(path_secrets(&host, self.0.path(), at(Position::BeforePath)));
+        }
+        if let Some(query) = self.0.query() {
+            parts.extend(query_secrets(query, at(Position::BeforeQuery)));
+        }
+        parts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// An 8-character piece of `key` that `shown` holds and `text` does
+    /// not hold apart from the key itself (ASCII case ignored).
+    fn piece_shown(key: &str, text: &str, shown: &str) -> Option<String> {
+        let (key, shown) = (key.to_ascii_lowercase(), shown.to_ascii_lowercase());
+        let elsewhere = text.to_ascii_lowercase().replace(&key, "\u{0}");
+        key.as_bytes()
+            .windows(8)
+            .filter_map(|w| std::str::from_utf8(w).ok())
+            .find(|piece| shown.contains(piece) && !elsewhere.contains(piece))
+            .map(str::to_owned)
+    }
+
+    /// The property `fuzz/fuzz_targets/url_mask.rs` checks at length: any
+    /// text and key, never a panic; a strict parse agrees with the lenient
+    /// one and has a host; what is shown is printable ASCII and holds no
+    /// 8-character piece of a key of 12 or more characters (that has no
+    /// `*`, which masking writes) that the text holds only inside the key.
+    fn check(key: &str, text: &str) -> Result<(), TestCaseError> {
+        let keys = Keys::new([key]);
+        let read = CallbackUrl::read(text);
+        if let Ok(url) = CallbackUrl::parse(text) {
+            prop_assert_eq!(read.as_ref().map(CallbackUrl::as_str), Some(url.as_str()));
+            prop_assert!(url.host().is_some());
+            prop_assert!(!text.contains('\\') && !text.chars().any(|c| c.is_whitespace() || c.is_control()));
+        }
+        for masking in [Masking::Full, Masking::KeepPath] {
+            let shown = Masked::url(text, masking, &keys);
+            prop_assert!(shown.bytes().all(|b| (0x20..0x7f).contains(&b)), "{}", shown);
+            if key.len() >= 12 && !key.contains('*') {
+                let piece = piece_shown(key, text, &shown);
+                prop_assert!(piece.is_none(), "{:?} of {:?} in {}", piece, key, shown);
+            }
+        }
+        Ok(())
+    }
+
+    /// Text built from the pieces parsers disagree on, and the key.
+    fn texts(key: String) -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("https://".to_owned()),
+            Just("http://".to_owned()),
+            Just(key),
+            "[a-zA-Z0-9.-]{1,8}",
+            prop::sample::select(vec![
+                "@", "\\", "/", "?", "#", "=", "&", ":", "%", "%2F", " ", "\t", "[::1]", "ü", "\u{200b}", "*"
+            ])
+            .prop_map(str::to_owned),
+        ];
+        prop::collection::vec(piece, 1..12).prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        // 256 cases (proptest's default); `PROPTEST_CASES` for a long run.
+        #[test]
+        fn parsing_and_masking_any_text_keeps_the_rules(
+            (key, text) in "[A-Za-z0-9+/=_-]{12,40}".prop_flat_map(|k| (Just(k.clone()), texts(k)))
+        ) {
+            check(&key, &text)?;
+        }
+
+        #[test]
+        fn parsing_and_masking_arbitrary_text_keeps_the_rules(key in ".{0,20}", text in ".{0,80}") {
+            check(&key, &text)?;
+        }
+    }
+
+    #[test]
+    fn a_backslash_whitespace_or_control_character_is_refused() {
+        for (text, problem) in [
+            (
+                "https://attacker.example\\@hooks.acme.dev/x",
+                UrlProblem::Backslash,
+            ),
+            ("https://hooks.acme.dev/a\\b", UrlProblem::Backslash),
+            ("https://hooks.acme.dev/a b", UrlProblem::Whitespace),
+            ("https://hooks.acme.dev/\u{a0}", UrlProblem::Whitespace),
+            ("https://hooks.acme.dev/a\tb", UrlProblem::Control),
+            ("https://hooks.acme.dev/\u{85}", UrlProblem::Control),
+            ("ftp://hooks.acme.dev/", UrlProblem::Scheme),
+            (
+                "hooks.acme.dev/x",
+                UrlProblem::Invalid(url::ParseError::RelativeUrlWithoutBase),
+            ),
+        ] {
+            assert_eq!(CallbackUrl::parse(text), Err(problem), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_host_is_the_one_deliveries_use() {
+        let host = |t: &str| CallbackUrl::read(t).and_then(|u| u.host());
+        assert_eq!(
+            host("https://attacker.example\\@hooks.acme.dev/x").as_deref(),
+            Some("attacker.example")
+        );
+        assert_eq!(
+            host("HTTPS://Hooks.ACME.dev./x").as_deref(),
+            Some("hooks.acme.dev")
+        );
+        assert_eq!(host("https://bücher.de/").as_deref(), Some("xn--bcher-kva.de"));
+        assert_eq!(host("https://u:p@[::1]:8443/").as_deref(), Some("::1"));
+        assert_eq!(host("https://0x7f.1/").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host("not a url"), None);
+        let strict = CallbackUrl::parse("HTTPS://Hooks.ACME.dev/x").map(|u| u.host());
+        assert_eq!(strict, Ok(Some("hooks.acme.dev".to_owned())));
+    }
+
+    #[test]
+    fn secret_parts_are_ranges_of_the_parsed_url() {
+        let url = CallbackUrl::read("https://u:p@h.example/t/9f8Kq2LmZx7Vb4Nc1Rt6Yw3/x?a=1&flag&b=#f")
+            .expect("a URL");
+        let text = url.as_str();
+        let parts: Vec<&str> = url
+            .secret_parts(Masking::Full)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(parts, ["u:p", "9f8Kq2LmZx7Vb4Nc1Rt6Yw3", "1"]);
+        let kept: Vec<&str> = url
+            .secret_parts(Masking::KeepPath)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(kept, ["u:p", "1"]);
+    }
+}
