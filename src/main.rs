@@ -1,14 +1,28 @@
 //! The `invhooks` binary: parse, run, map the result to an exit code.
 
+use std::io::IsTerminal as _;
+
 use clap::Parser;
-use invhooks::{cli::Cli, commands, exit::Exit};
+use invhooks::cli::{Cli, ColorChoice};
+use invhooks::commands::{self, colour};
+use invhooks::exit::Exit;
 
 #[allow(clippy::print_stderr, reason = "main is where the final error is reported")]
 fn main() -> std::process::ExitCode {
     commands::install_panic_hook();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let stderr_tty = std::io::stderr().is_terminal();
+    let env = |name: &str| std::env::var(name).ok();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(err) => {
+            if let Some(hint) = commands::habit(&err, &args) {
+                eprint!(
+                    "{}",
+                    commands::report(&hint, colour(ColorChoice::Auto, stderr_tty, &env))
+                );
+                return Exit::Error.into();
+            }
             let _ = err.print();
             // Usage errors exit 1, not clap's 2: 2 means "changes present".
             return if err.use_stderr() {
@@ -19,12 +33,16 @@ fn main() -> std::process::ExitCode {
             .into();
         }
     };
+    let color = colour(cli.global.color, stderr_tty, &env);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             eprint!(
                 "{}",
-                commands::report(&anyhow::Error::new(err).context("could not start the async runtime"))
+                commands::report(
+                    &anyhow::Error::new(err).context("could not start the async runtime"),
+                    color
+                )
             );
             return Exit::Error.into();
         }
@@ -32,7 +50,7 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprint!("{}", commands::report(&err));
+            eprint!("{}", commands::report(&err, color));
             Exit::Error.into()
         }
     }

@@ -45,6 +45,14 @@ pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantMani
     load_saying(ctx, files, NOTHING_SENT)
 }
 
+/// [`load`] for a command that needs only each merchant's label and key
+/// variable (`trigger`): an unset `${VAR}` reads as a placeholder URL
+/// (`https://unset.invalid/VAR`), which nothing sends or shows.
+pub fn load_keys_only(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
+    let env = |name: &str| process_env(name).or_else(|| Some(format!("https://unset.invalid/{name}")));
+    manifest::load_paths(files, &env).map_err(|d| problems(ctx, &d, NOTHING_SENT))
+}
+
 /// What a list of problems ends with: no request was made.
 const NOTHING_SENT: &str = "nothing was sent to the API";
 /// What it ends with when a big manifest's list was read early ([`Early`]).

@@ -14,6 +14,7 @@ mod drift;
 mod error;
 mod export;
 mod fetch;
+mod habits;
 mod interrupts;
 mod plan;
 mod sandbox;
@@ -26,9 +27,10 @@ mod validate;
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
 
-pub use self::context::Context;
+pub use self::context::{colour, Context};
 pub use self::error::{install_panic_hook, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
+pub use self::habits::habit;
 
 /// Runs the parsed command line; errors are reported by the caller.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {

@@ -28,6 +28,7 @@ mod hostile_manifest;
 mod interrupts;
 mod keys;
 mod masking;
+mod mistakes;
 mod netkit;
 mod network;
 mod partial_lists;
