@@ -56,3 +56,32 @@ pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
         Some(Helped::wrap(anyhow::anyhow!(message), help))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A key given as a flag, in any spelling, is never in the hint.
+        #[test]
+        fn a_key_flag_value_is_never_echoed(
+            key in "[A-Za-z0-9_-]{8,40}",
+            command in prop::sample::select(vec!["plan", "apply", "drift", "export", "check", "trigger"]),
+            flag in prop::sample::select(vec!["--api-key", "-api-key", "--token", "-key", "--key"]),
+            joined in any::<bool>(),
+        ) {
+            let args: Vec<std::ffi::OsString> = match joined {
+                true => vec!["invhooks".into(), command.into(), format!("{flag}={key}").into()],
+                false => vec!["invhooks".into(), command.into(), flag.into(), key.clone().into()],
+            };
+            let Err(err) = crate::cli::Cli::command().try_get_matches_from(&args) else {
+                return Err(TestCaseError::fail("parsed"));
+            };
+            let hint = super::habit(&err, &args).ok_or_else(|| TestCaseError::fail("no hint"))?;
+            let shown = crate::commands::report(&hint, false);
+            prop_assert!(!shown.contains(&key), "{shown}");
+            prop_assert!(shown.contains("environment only"), "{shown}");
+        }
+    }
+}
