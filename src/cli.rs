@@ -77,7 +77,7 @@ fn hidden_network_options() -> Vec<clap::Arg> {
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour on a terminal unless `NO_COLOR` is set.
+    /// Colour on a terminal unless `NO_COLOR` is set or `TERM` is `dumb`.
     Auto,
     /// Always colour.
     Always,
@@ -96,7 +96,7 @@ pub enum Command {
     Drift(DriftArgs),
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
     #[command(args(hidden_network_options()))]
-    Validate(ManifestArgs),
+    Validate(ValidateArgs),
     /// Probe every desired callback URL: DNS, TCP, TLS, HTTP (no key, no API request)
     Check(CheckArgs),
     /// Render a saved plan (`plan --out`) as text, JSON or Markdown: no key, no request
@@ -108,7 +108,11 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// List the webhook topics Inveterate documents
     #[command(args(hidden_network_options()))]
-    Topics,
+    Topics {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
     /// Print the manifest's JSON Schema (for editor completion and validation)
     #[command(args(hidden_network_options()))]
     Schema,
@@ -134,7 +138,7 @@ impl Command {
         matches!(
             self,
             Command::Validate(_)
-                | Command::Topics
+                | Command::Topics { .. }
                 | Command::Schema
                 | Command::Sandbox(_)
                 | Command::Demo
@@ -170,6 +174,26 @@ pub struct ManifestArgs {
     /// Policy file outside the manifests: allowed callback hosts, safety thresholds
     #[arg(long, value_name = "FILE", env = "INVHOOKS_POLICY", hide_env_values = true)]
     pub policy: Option<PathBuf>,
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifests to check.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format (json: every problem as data, on stdout)
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// `--format` of the commands without a Markdown form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// For programs: stable keys, versioned by `format_version`.
+    Json,
 }
 
 /// `--merchant` and `--shard` (README "Agencies and fleets"), shared by

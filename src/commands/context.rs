@@ -253,7 +253,7 @@ fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
         Command::Apply(a) => &a.manifests,
         Command::Drift(a) => &a.manifests,
         Command::Check(a) => &a.manifests,
-        Command::Validate(a) => a,
+        Command::Validate(a) => &a.manifests,
         _ => return None,
     };
     manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
