@@ -122,6 +122,8 @@ pub enum Command {
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
     #[command(args(hidden_network_options()))]
     Demo,
+    /// Scaffold a repository: webhooks.yaml, CI workflows and a policy template
+    Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
     #[command(args(hidden_network_options()))]
     Completions {
@@ -143,7 +145,7 @@ impl Command {
                 | Command::Sandbox(_)
                 | Command::Demo
                 | Command::Completions { .. }
-        )
+        ) || matches!(self, Command::Init(a) if !a.from_live)
     }
 }
 
@@ -360,6 +362,37 @@ pub struct ExportArgs {
     /// Replace FILE if it exists
     #[arg(long, requires = "output")]
     pub force: bool,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to scaffold (the repository's root)
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// CI files to write: GitHub workflows, a .gitlab-ci.yml, or none
+    #[arg(long, value_enum, default_value_t = Ci::Github)]
+    pub ci: Ci,
+    /// Merchant label written into webhooks.yaml
+    #[arg(long, value_name = "LABEL")]
+    pub merchant: Option<String>,
+    /// Write the live subscriptions of the merchant whose key is in INVETERATE_API_KEY (as `export` does) instead of the example
+    #[arg(long)]
+    pub from_live: bool,
+    /// Replace files that exist (without it, an existing file stops init before anything is written)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `init --ci`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Ci {
+    /// `.github/workflows/`: plan on pull requests, apply on merge, drift on a schedule.
+    Github,
+    /// `.gitlab-ci.yml`: the same jobs.
+    Gitlab,
+    /// No CI files.
+    None,
 }
 
 /// `sandbox`.

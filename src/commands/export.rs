@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         }
     }
     let (yaml, what) = match args.stores.is_empty() {
-        true => one(ctx, &args).await?,
+        true => one(ctx, args.merchant.clone(), &args.api_key_env, "export").await?,
         false => fleet(ctx, &args.stores).await?,
     };
     match &args.output {
@@ -51,19 +51,25 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// One merchant's manifest, and what it holds (for the status line).
-async fn one(ctx: &Context, args: &ExportArgs) -> anyhow::Result<(String, String)> {
-    let key = api_key(&args.api_key_env, "export")?;
+/// One merchant's manifest (labelled `merchant`, its key in `api_key_env`),
+/// and what it holds (for the status line); `who` runs it (`export`, `init`).
+pub(super) async fn one(
+    ctx: &Context,
+    merchant: Option<String>,
+    api_key_env: &str,
+    who: &str,
+) -> anyhow::Result<(String, String)> {
+    let key = api_key(api_key_env, who)?;
     let client = ctx.client(&key)?;
     let mut live = client.list().await.context("could not read live subscriptions")?;
     sort(&mut live);
-    let exported = manifest::to_manifest(&live, args.merchant.clone(), &args.api_key_env)?;
+    let exported = manifest::to_manifest(&live, merchant, api_key_env)?;
     for w in &exported.warnings {
         ctx.warn(w);
     }
     // Never the key, even inside a live URL: a `${VAR}` in its place, which
     // the manifest then refuses until the URL is fixed.
-    let placeholder = format!("${{{}}}", args.api_key_env);
+    let placeholder = format!("${{{api_key_env}}}");
     let yaml = key.hide(&exported.yaml, &placeholder);
     if yaml != exported.yaml {
         ctx.warn(&format!(

@@ -15,6 +15,7 @@ mod error;
 mod export;
 mod fetch;
 mod habits;
+mod init;
 mod interrupts;
 mod plan;
 mod sandbox;
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Schema => topics::schema(&ctx),
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Demo => demo::run(&ctx).await,
+        Command::Init(args) => init::run(&ctx, args).await,
         Command::Completions { shell } => Ok(completions::run(&ctx, shell)),
     }
 }

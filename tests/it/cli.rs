@@ -17,6 +17,7 @@ fn help_of_every_command() {
         &["schema", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
+        &["init", "--help"],
         &["completions", "--help"],
     ] {
         let run = world.run(cmd);

@@ -25,6 +25,7 @@ mod fleet;
 mod fleet_apply;
 mod fleet_files;
 mod hostile_manifest;
+mod init;
 mod interrupts;
 mod keys;
 mod masking;
