@@ -177,3 +177,38 @@ fn next(args: &InitArgs) -> String {
 fn write_error(e: std::io::Error, path: &Path) -> anyhow::Error {
     anyhow::Error::new(e).context(format!("could not write `{}`", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever `--merchant` says, `init` writes a manifest that
+        /// validates under its policy with exactly that label, or refuses.
+        #[test]
+        fn the_scaffold_validates_with_the_label_given_or_is_refused(label in prop_oneof!["[ -~]{0,30}", any::<String>()]) {
+            let manifest = super::example(Some(&label));
+            let file = Path::new("webhooks.yaml");
+            if let Ok(policy) = super::checked_policy(file, &manifest, Path::new("p.yaml"), Some(&label)) {
+                let loaded = crate::manifest::load_str(file, &manifest, &|_| None).map_err(|d| TestCaseError::fail(d.to_string()))?;
+                prop_assert_eq!(&loaded.label, &label);
+                let policy = crate::policy::parse(Path::new("p.yaml"), &policy).map_err(|d| TestCaseError::fail(d.to_string()))?;
+                prop_assert!(policy.check(&[loaded]).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_label_is_accepted() {
+        let manifest = super::example(Some("acme-us"));
+        let policy = super::checked_policy(
+            Path::new("w.yaml"),
+            &manifest,
+            Path::new("p.yaml"),
+            Some("acme-us"),
+        );
+        assert!(policy.is_ok(), "{policy:?}");
+    }
+}
