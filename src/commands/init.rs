@@ -115,7 +115,7 @@ fn checked_policy(
 ) -> anyhow::Result<String> {
     let invalid = |d: Diagnostics| {
         Helped::wrap(
-            anyhow::anyhow!("{d}").context(format!("`{}` would not validate; nothing was written", file.display())),
+            anyhow::anyhow!("{d}\n`{}` would not validate as written; nothing was written", file.display()),
             "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`",
         )
     };

@@ -107,7 +107,8 @@ fn init_refuses_a_label_that_would_not_validate_and_needs_no_base_url_offline() 
     );
     assert_eq!(run.code, 1, "{run}");
     assert!(
-        run.stderr.contains("would not validate; nothing was written"),
+        run.stderr
+            .contains("would not validate as written; nothing was written"),
         "{run}"
     );
     assert!(!world.path("webhooks.yaml").exists());
@@ -123,4 +124,24 @@ fn init_refuses_a_label_that_would_not_validate_and_needs_no_base_url_offline() 
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("`INVETERATE_API_KEY` is not set"), "{run}");
     assert!(!world.path("live").exists(), "nothing written");
+}
+
+#[test]
+fn init_from_live_never_writes_the_key_a_live_url_holds() {
+    let world = World::new();
+    world.seed(&[(
+        "customer.updated",
+        "leak",
+        &format!("https://hooks.example/in?k={KEY}"),
+    )]);
+    // `run` fails the test if the key is printed.
+    let run = world.run(&["init", "--from-live", "--ci", "none"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains("would not validate as written; nothing was written"),
+        "{run}"
+    );
+    assert!(!world.path("webhooks.yaml").exists() && !world.path("invhooks-policy.yaml").exists());
+    snapshot!(world, run.to_string());
 }
