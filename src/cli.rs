@@ -77,7 +77,7 @@ fn hidden_network_options() -> Vec<clap::Arg> {
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// Colour on a terminal unless `NO_COLOR` is set.
+    /// Colour on a terminal unless `NO_COLOR` is set or `TERM` is `dumb`.
     Auto,
     /// Always colour.
     Always,
@@ -99,7 +99,7 @@ pub enum Command {
     Drift(DriftArgs),
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
     #[command(args(hidden_network_options()))]
-    Validate(ManifestArgs),
+    Validate(ValidateArgs),
     /// Probe every desired callback URL: DNS, TCP, TLS, HTTP (no key, no API request)
     Check(CheckArgs),
     /// Render a saved plan (`plan --out`) as text, JSON or Markdown: no key, no request
@@ -111,7 +111,11 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// List the webhook topics Inveterate documents
     #[command(args(hidden_network_options()))]
-    Topics,
+    Topics {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
     /// Print the manifest's JSON Schema (for editor completion and validation)
     #[command(args(hidden_network_options()))]
     Schema,
@@ -121,6 +125,8 @@ pub enum Command {
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
     #[command(args(hidden_network_options()))]
     Demo,
+    /// Scaffold a repository: webhooks.yaml, CI workflows and a policy template
+    Init(InitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
     #[command(args(hidden_network_options()))]
     Completions {
@@ -137,12 +143,12 @@ impl Command {
         matches!(
             self,
             Command::Validate(_)
-                | Command::Topics
+                | Command::Topics { .. }
                 | Command::Schema
                 | Command::Sandbox(_)
                 | Command::Demo
                 | Command::Completions { .. }
-        )
+        ) || matches!(self, Command::Init(a) if !a.from_live)
     }
 }
 
@@ -173,6 +179,26 @@ pub struct ManifestArgs {
     /// Policy file outside the manifests: allowed callback hosts, safety thresholds
     #[arg(long, value_name = "FILE", env = "INVHOOKS_POLICY", hide_env_values = true)]
     pub policy: Option<PathBuf>,
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifests to check.
+    #[command(flatten)]
+    pub manifests: ManifestArgs,
+    /// Output format (json: every problem as data, on stdout)
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+/// `--format` of the commands without a Markdown form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    /// For people.
+    Text,
+    /// For programs: stable keys, versioned by `format_version`.
+    Json,
 }
 
 /// `--merchant` and `--shard` (README "Agencies and fleets"), shared by
@@ -359,6 +385,37 @@ pub struct ExportArgs {
     /// Replace FILE if it exists
     #[arg(long, requires = "output")]
     pub force: bool,
+}
+
+/// `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to scaffold (the repository's root)
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// CI files to write: GitHub workflows, a .gitlab-ci.yml, or none
+    #[arg(long, value_enum, default_value_t = Ci::Github)]
+    pub ci: Ci,
+    /// Merchant label written into webhooks.yaml
+    #[arg(long, value_name = "LABEL")]
+    pub merchant: Option<String>,
+    /// Write the live subscriptions of the merchant whose key is in INVETERATE_API_KEY (as `export` does) instead of the example
+    #[arg(long)]
+    pub from_live: bool,
+    /// Replace files that exist (without it, an existing file stops init before anything is written)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `init --ci`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Ci {
+    /// `.github/workflows/`: plan on pull requests, apply on merge, drift on a schedule.
+    Github,
+    /// `.gitlab-ci.yml`: the same jobs.
+    Gitlab,
+    /// No CI files.
+    None,
 }
 
 /// `sandbox`.

@@ -54,12 +54,17 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         }
         Gate::Refused(reasons) => {
             if reasons == [gate::NO_TERMINAL] {
-                ctx.warn("apply asks for `yes` on a terminal and stdin is not one; nothing was changed. An answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan. Pass `--auto-approve` to apply without asking (CI, scripts)");
+                ctx.refuse(&[
+                    "apply asks for `yes` on a terminal and stdin is not one; nothing was changed".into(),
+                    "an answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan"
+                        .into(),
+                    "help: pass `--auto-approve` to apply without asking (CI, scripts)".into(),
+                ]);
             } else {
-                for reason in &reasons {
-                    ctx.warn(reason);
-                }
-                ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
+                let mut lines = vec!["apply refused by a safety threshold; nothing was changed".to_owned()];
+                lines.extend(reasons.iter().cloned());
+                lines.push("help: check the manifest, or re-run with `--force` if this is intended".into());
+                ctx.refuse(&lines);
             }
             step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
             return Ok(Exit::Refused);
@@ -68,10 +73,10 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Gate::Go(refused) => (refused, false),
     };
     for r in &refused {
-        ctx.warn(&format!(
+        ctx.refuse(&[format!(
             "merchant `{}`: {}; its changes are kept back, the other merchants are applied",
             r.merchant, r.reason
-        ));
+        )]);
     }
     if (ask && !confirm(ctx).await?) || ctx.stop.requested() {
         ctx.warn(CANCELLED);
@@ -122,9 +127,7 @@ async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<
         Some(path) => match saved::load(ctx, path).await? {
             Prepared::Ready { targets, plan } => Some((targets, plan)),
             Prepared::Refused(reasons) => {
-                for reason in &reasons {
-                    ctx.warn(reason);
-                }
+                ctx.refuse(&reasons);
                 let empty = Plan {
                     merchants: Vec::new(),
                 };

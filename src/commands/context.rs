@@ -30,6 +30,8 @@ pub struct Context {
     pub quiet: bool,
     /// Colour on stdout.
     pub color: bool,
+    /// Colour of the `error:` and `warning:` labels on stderr.
+    pub stderr_color: bool,
     /// Whether stdin is a terminal (apply's confirmation).
     pub interactive: bool,
     /// Extra CA certificates (`--ca-cert`, `SSL_CERT_FILE`), read when a
@@ -60,34 +62,31 @@ impl Context {
             false => base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
         };
         let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
-        if let Some(warning) = base.warning() {
-            let line = github::defuse(&format!("warning: {warning}\n")).into_owned();
-            let _ = std::io::stderr().lock().write_all(line.as_bytes());
-        }
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match g.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
-        };
-        Ok(Self {
+        let warning = base.warning();
+        let stderr_tty = std::io::stderr().is_terminal();
+        let ctx = Self {
             insecure_sandbox: base.insecure.is_some(),
             base_url: base.url,
             timeout: Duration::from_secs(u64::from(g.timeout)),
             verbosity: g.verbose,
             quiet: g.quiet,
-            color,
+            color: colour(g.color, std::io::stdout().is_terminal(), &env),
+            stderr_color: colour(g.color, stderr_tty, &env),
             interactive: std::io::stdin().is_terminal(),
             ca_cert: g
                 .ca_cert
                 .clone()
                 .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
                 .filter(|p| !p.as_os_str().is_empty()),
-            stderr_tty: std::io::stderr().is_terminal(),
+            stderr_tty,
             policy: policy_file(cli).map(read_policy).transpose()?,
             stop: Stop::default(),
             http: std::sync::Arc::default(),
-        })
+        };
+        if let Some(warning) = warning {
+            ctx.warn(&warning);
+        }
+        Ok(ctx)
     }
 
     /// Writes `text` to `sink`, with every API key read so far replaced by
@@ -112,7 +111,10 @@ impl Context {
                 stdout.write_all(text.as_bytes())?;
                 stdout.flush()
             }
-            Sink::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
+            Sink::Stderr => {
+                let text = super::error::paint_labels(&text, self.stderr_color);
+                std::io::stderr().lock().write_all(text.as_bytes())
+            }
             Sink::Bar(bar) => {
                 bar.println(text.trim_end_matches('\n'));
                 Ok(())
@@ -180,6 +182,18 @@ impl Context {
         let _ = self.emit(Sink::Stderr, &format!("warning: {line}\n"));
     }
 
+    /// Writes a refusal (exit 3) to stderr: its first line as `error:`,
+    /// the others indented beneath it.
+    pub fn refuse(&self, lines: &[String]) {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(if i == 0 { "error: " } else { "  " });
+            text.push_str(line);
+            text.push('\n');
+        }
+        let _ = self.emit(Sink::Stderr, &text);
+    }
+
     /// A client for `key` on the run's one [`Http`] pool, logging to stderr
     /// at the chosen verbosity.
     pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
@@ -210,6 +224,17 @@ impl Context {
         };
         let http = Http::new(&self.base_url, options)?;
         Ok(self.http.get_or_init(|| http))
+    }
+}
+
+/// Whether to colour a stream: `--color always`/`never`, else only a
+/// terminal, and not when `NO_COLOR` is set or `TERM` is `dumb`.
+pub fn colour(choice: ColorChoice, terminal: bool, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && set("NO_COLOR").is_none() && set("TERM").as_deref() != Some("dumb"),
     }
 }
 
@@ -260,7 +285,7 @@ fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
         Command::Apply(a) => &a.manifests,
         Command::Drift(a) => &a.manifests,
         Command::Check(a) => &a.manifests,
-        Command::Validate(a) => a,
+        Command::Validate(a) => &a.manifests,
         _ => return None,
     };
     manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
@@ -358,4 +383,32 @@ fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<Vec<reqwest::Certific
             CA_HELP,
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{colour, ColorChoice};
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_term_and_the_terminal() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let auto = |terminal, vars| colour(ColorChoice::Auto, terminal, &env(vars));
+        assert!(auto(true, &[("TERM", "xterm-256color")]));
+        assert!(auto(true, &[("NO_COLOR", "")]), "an empty NO_COLOR is unset");
+        assert!(!auto(false, &[]), "not a terminal");
+        assert!(!auto(true, &[("TERM", "dumb")]));
+        assert!(!auto(true, &[("NO_COLOR", "1")]));
+        assert!(colour(
+            ColorChoice::Always,
+            false,
+            &env(&[("TERM", "dumb"), ("NO_COLOR", "1")])
+        ));
+        assert!(!colour(ColorChoice::Never, true, &env(&[])));
+    }
 }

@@ -17,9 +17,11 @@ use crate::model::MerchantManifest;
 use crate::render::{report, text};
 use crate::sandbox::{Sandbox, SandboxConfig};
 
-/// The example manifest, built in so the demo runs from anywhere.
+/// The example manifest, built in so the demo runs from anywhere (and
+/// what `init` writes as `webhooks.yaml`).
 pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
-const EXAMPLE_PATH: &str = "examples/webhooks.yaml";
+/// Its name in the demo's commands: `invhooks init` writes it there.
+const EXAMPLE_PATH: &str = "webhooks.yaml";
 const DEMO_KEY: &str = "demo-key";
 
 /// Runs `demo`.
@@ -45,8 +47,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let client = ctx.client(&key)?;
     ctx.out(&format!(
         "A sandbox is serving the Inveterate API on {}.\n\
-         Its live subscriptions have drifted from {EXAMPLE_PATH}: a changed URL, a missing\n\
-         subscription, one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
+         Its live subscriptions have drifted from the example manifest (built in: examples/webhooks.yaml,\n\
+         which `invhooks init` writes as {EXAMPLE_PATH}): a changed URL, a missing subscription,\n\
+         one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
         sandbox.base_url()
     ));
 
@@ -56,7 +59,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         client,
         key,
     };
-    ctx.out(&format!("$ invhooks plan -f {EXAMPLE_PATH}\n"));
+    ctx.out("$ invhooks plan\n");
     let plan = plan_targets(&ctx, std::slice::from_ref(&target));
     ctx.out(&text::render(
         &plan,
@@ -64,7 +67,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         &ctx.keys(),
     ));
 
-    ctx.out(&format!("\n$ invhooks apply -f {EXAMPLE_PATH} --auto-approve\n"));
+    ctx.out("\n$ invhooks apply --auto-approve\n");
     let options = ApplyOptions {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
@@ -73,7 +76,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
     ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
-    ctx.out(&format!("\n$ invhooks plan -f {EXAMPLE_PATH}\n"));
+    ctx.out("\n$ invhooks plan\n");
     target.live = target.client.list().await?;
     let again = plan_targets(&ctx, std::slice::from_ref(&target));
     ctx.out(&text::render(
@@ -81,6 +84,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         text::TextOptions { color: ctx.color },
         &ctx.keys(),
     ));
+    ctx.out(NEXT);
     sandbox.shutdown().await?;
     Ok(if again.has_changes() {
         Exit::Error
@@ -88,6 +92,15 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         Exit::Success
     })
 }
+
+/// The same steps in a directory of your own, against a sandbox of your own.
+const NEXT: &str = "
+Next, the same in a directory of your own:
+  invhooks init --ci none     # writes webhooks.yaml (this example) and invhooks-policy.yaml
+  invhooks sandbox            # in a second terminal: a sandbox on 127.0.0.1:8787 (key `sandbox-key`)
+  export INVETERATE_BASE_URL=http://127.0.0.1:8787/v2.0 INVETERATE_API_KEY=sandbox-key
+  invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
+";
 
 /// Seeds live state that differs from `manifest` in every way a plan shows.
 fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {

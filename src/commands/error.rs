@@ -35,8 +35,8 @@ impl std::error::Error for Helped {
 }
 
 /// Renders an error as `error: …`, `  caused by: …` lines and a `  help:`,
-/// with every API key read so far redacted.
-pub fn report(err: &anyhow::Error) -> String {
+/// with every API key read so far redacted; `color` paints the labels.
+pub fn report(err: &anyhow::Error, color: bool) -> String {
     let mut out = String::new();
     let mut help = None;
     for (i, cause) in err.chain().enumerate() {
@@ -58,7 +58,29 @@ pub fn report(err: &anyhow::Error) -> String {
         out.push_str(&format!("\n  help: {help}"));
     }
     out.push('\n');
-    crate::render::github::defuse(&crate::api::redact_known(&out)).into_owned()
+    paint_labels(
+        &crate::render::github::defuse(&crate::api::redact_known(&out)),
+        color,
+    )
+}
+
+/// `text` with each line's leading `error:` (bold red) or `warning:` (bold
+/// yellow) coloured when `color`, and nothing else changed.
+pub(super) fn paint_labels(text: &str, color: bool) -> String {
+    use anstyle::{AnsiColor, Style};
+    if !color {
+        return text.to_owned();
+    }
+    let paint = |line: &str| {
+        for (label, hue) in [("error:", AnsiColor::Red), ("warning:", AnsiColor::Yellow)] {
+            if let Some(rest) = line.strip_prefix(label) {
+                let style = Style::new().bold().fg_color(Some(hue.into()));
+                return format!("{}{label}{}{rest}", style.render(), style.render_reset());
+            }
+        }
+        line.to_owned()
+    };
+    text.split_inclusive('\n').map(paint).collect()
 }
 
 /// Installs the process's panic hook: a crash is reported as a bug, and

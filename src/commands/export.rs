@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         .as_deref()
         .map_or_else(|| "(stdout)".to_owned(), |p| p.display().to_string());
     let (yaml, what, left_out) = match args.stores.is_empty() {
-        true => one(ctx, &args, &shown).await?,
+        true => one(ctx, args.merchant.clone(), &args.api_key_env, "export", &shown).await?,
         false => fleet(ctx, &args.stores, &shown)
             .await
             .map(|(yaml, what)| (yaml, what, 0))?,
@@ -64,18 +64,25 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// One merchant's manifest, what it holds (for the status line), and how
+/// One merchant's manifest (labelled `merchant`, its key in `api_key_env`,
+/// to be written to `shown`), what it holds (for the status line), and how
 /// many live subscriptions were left out because `validate` would refuse
-/// them (each named on stderr).
-async fn one(ctx: &Context, args: &ExportArgs, shown: &str) -> anyhow::Result<(String, String, usize)> {
-    let key = api_key(&args.api_key_env, "export")?;
+/// them (each named on stderr); `who` runs it (`export`, `init`).
+pub(super) async fn one(
+    ctx: &Context,
+    merchant: Option<String>,
+    api_key_env: &str,
+    who: &str,
+    shown: &str,
+) -> anyhow::Result<(String, String, usize)> {
+    let key = api_key(api_key_env, who)?;
     let client = ctx.client(&key)?;
     let mut live = client.list().await.context("could not read live subscriptions")?;
     sort(&mut live);
     let mut left_out = 0;
     let (exported, yaml) = loop {
-        let exported = manifest::to_manifest(&live, args.merchant.clone(), &args.api_key_env)?;
-        let yaml = key.hide(&exported.yaml, &format!("${{{}}}", args.api_key_env));
+        let exported = manifest::to_manifest(&live, merchant.clone(), api_key_env)?;
+        let yaml = key.hide(&exported.yaml, &format!("${{{api_key_env}}}"));
         let found = manifest::problems_by_entry(Path::new(shown), &yaml);
         if found.is_empty() {
             break (exported, yaml);

@@ -45,6 +45,14 @@ pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantMani
     load_saying(ctx, files, NOTHING_SENT)
 }
 
+/// [`load`] for a command that needs only each merchant's label and key
+/// variable (`trigger`): an unset `${VAR}` reads as a placeholder URL
+/// (`https://unset.invalid/VAR`), which nothing sends or shows.
+pub fn load_keys_only(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
+    let env = |name: &str| process_env(name).or_else(|| Some(format!("https://unset.invalid/{name}")));
+    manifest::load_paths(files, &env).map_err(|d| problems(ctx, &d, NOTHING_SENT))
+}
+
 /// What a list of problems ends with: no request was made.
 const NOTHING_SENT: &str = "nothing was sent to the API";
 /// What it ends with when a big manifest's list was read early ([`Early`]).
@@ -53,25 +61,34 @@ const NOTHING_WRITTEN: &str =
 
 /// [`load`], ending a list of problems with `tail`.
 fn load_saying(ctx: &Context, files: &[PathBuf], tail: &str) -> anyhow::Result<Vec<MerchantManifest>> {
-    let manifests = manifest::load_paths(files, &process_env).map_err(|d| problems(ctx, &d, tail))?;
-    police_saying(ctx, &manifests, tail)?;
-    Ok(manifests)
+    validated(ctx, files).map_err(|d| problems(ctx, &d, tail))
+}
+
+/// The manifests, or every problem in them and against the policy (as
+/// data: `validate --format json`).
+pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifest>, manifest::Diagnostics> {
+    let manifests = manifest::load_paths(files, &process_env)?;
+    match policed(ctx, &manifests) {
+        found if found.is_empty() => Ok(manifests),
+        found => Err(manifest::Diagnostics(found)),
+    }
 }
 
 /// Checks manifests against the policy, if any (README "Callback host
 /// policy"): a callback host it does not allow is a validation error.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
-    police_saying(ctx, manifests, NOTHING_SENT)
+    match policed(ctx, manifests) {
+        found if found.is_empty() => Ok(()),
+        found => Err(problems(ctx, &manifest::Diagnostics(found), NOTHING_SENT)),
+    }
 }
 
-fn police_saying(ctx: &Context, manifests: &[MerchantManifest], tail: &str) -> anyhow::Result<()> {
-    let Some(policy) = &ctx.policy else {
-        return Ok(());
-    };
-    match policy.check(manifests) {
-        found if found.is_empty() => Ok(()),
-        found => Err(problems(ctx, &manifest::Diagnostics(found), tail)),
-    }
+/// What the policy, if any, finds wrong with `manifests`.
+fn policed(ctx: &Context, manifests: &[MerchantManifest]) -> Vec<manifest::Diagnostic> {
+    ctx.policy
+        .as_ref()
+        .map(|p| p.check(manifests))
+        .unwrap_or_default()
 }
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).

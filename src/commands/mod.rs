@@ -14,6 +14,8 @@ mod drift;
 mod error;
 mod export;
 mod fetch;
+mod habits;
+mod init;
 mod interrupts;
 mod plan;
 mod sandbox;
@@ -26,9 +28,10 @@ mod validate;
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
 
-pub use self::context::Context;
+pub use self::context::{colour, Context};
 pub use self::error::{install_panic_hook, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
+pub use self::habits::habit;
 
 /// Runs the parsed command line; errors are reported by the caller.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -37,15 +40,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Plan(args) => plan::run(&ctx, args).await,
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Drift(args) => drift::run(&ctx, args).await,
-        Command::Validate(args) => validate::run(&ctx, &args.files),
+        Command::Validate(args) => validate::run(&ctx, &args),
         Command::Check(args) => check::run(&ctx, args).await,
         Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
-        Command::Topics => Ok(topics::topics(&ctx)),
+        Command::Topics { format } => Ok(topics::topics(&ctx, format)),
         Command::Schema => topics::schema(&ctx),
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Demo => demo::run(&ctx).await,
+        Command::Init(args) => init::run(&ctx, args).await,
         Command::Completions { shell } => Ok(completions::run(&ctx, shell)),
     }
 }

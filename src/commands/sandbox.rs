@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use super::Context;
+use super::{Context, Helped};
 use crate::cli::SandboxArgs;
 use crate::exit::Exit;
 use crate::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
@@ -18,7 +18,16 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         deliveries: crate::sandbox::DeliveryConfig::default(),
         ids: args.ids,
     };
-    let sandbox = Sandbox::start(args.listen, config).await?;
+    let sandbox = Sandbox::start(args.listen, config).await.map_err(|e| {
+        let busy = e.root_cause().downcast_ref::<std::io::Error>().map(std::io::Error::kind);
+        match busy {
+            Some(std::io::ErrorKind::AddrInUse) => Helped::wrap(
+                e,
+                "another process (another sandbox?) listens there: pass `--listen 127.0.0.1:0` for a free port (the address is printed), or stop the other one",
+            ),
+            _ => e,
+        }
+    })?;
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
          faults: {faults}\n  \

@@ -6,7 +6,8 @@
 //! must not be sent to it for nothing.
 //!
 //! Keys: the merchants of `-f` manifests (their `apiKeyEnv`); without `-f`,
-//! those of `webhooks.yaml` when it exists, else `INVETERATE_API_KEY`.
+//! those of `webhooks.yaml` when it exists, else `INVETERATE_API_KEY`. Only
+//! the keys need to be set, not the manifests' other `${VAR}`s.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use super::base_url::is_inveterate;
-use super::{api_key, load, Context, Helped};
+use super::{api_key, Context, Helped};
 use crate::api::Client;
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
@@ -121,7 +122,7 @@ fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
         merchants: args.merchants.clone(),
         shard: None,
     };
-    let manifests = super::fetch::selected(ctx, load(ctx, &files)?, &selection)?;
+    let manifests = super::fetch::selected(ctx, super::fetch::load_keys_only(ctx, &files)?, &selection)?;
     manifests
         .into_iter()
         .map(|m| {

@@ -1,12 +1,20 @@
-//! `invhooks validate`: the manifest checks, offline.
+//! `invhooks validate`: the manifest checks, offline; `--format json`
+//! gives every problem as data (docs/plan-json.md "Validate report").
 
-use std::path::PathBuf;
+use serde::Serialize;
 
-use super::{load, Context};
+use super::fetch::{load, validated};
+use super::Context;
+use crate::cli::{TextOrJson, ValidateArgs};
 use crate::exit::Exit;
+use crate::render::json::{pretty, FORMAT_VERSION};
 
 /// Runs `validate`.
-pub fn run(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Exit> {
+pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
+    let files = &args.manifests.files;
+    if args.format == TextOrJson::Json {
+        return Ok(json(ctx, validated(ctx, files)));
+    }
     let manifests = load(ctx, files)?;
     let mut text = String::new();
     for m in &manifests {
@@ -23,6 +31,56 @@ pub fn run(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Exit> {
     }
     ctx.out(&text);
     Ok(Exit::Success)
+}
+
+/// The JSON report on stdout (annotations too on GitHub Actions); exit 1
+/// when there is a problem.
+fn json(
+    ctx: &Context,
+    result: Result<Vec<crate::model::MerchantManifest>, crate::manifest::Diagnostics>,
+) -> Exit {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        format_version: &'static str,
+        ok: bool,
+        merchants: Vec<&'a str>,
+        problems: Vec<Problem<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Problem<'a> {
+        file: String,
+        line: Option<usize>,
+        severity: &'static str,
+        message: &'a str,
+        help: Option<&'a str>,
+    }
+    let (manifests, problems) = match &result {
+        Ok(manifests) => (manifests.as_slice(), &[][..]),
+        Err(d) => {
+            ctx.annotate(d);
+            (&[][..], d.0.as_slice())
+        }
+    };
+    ctx.out(&pretty(&Report {
+        format_version: FORMAT_VERSION,
+        ok: result.is_ok(),
+        merchants: manifests.iter().map(|m| m.label.as_str()).collect(),
+        problems: problems
+            .iter()
+            .map(|d| Problem {
+                file: d.location.file.display().to_string(),
+                // 0: the file itself (unreadable), no line in it.
+                line: (d.location.line > 0).then_some(d.location.line),
+                severity: "error",
+                message: &d.message,
+                help: d.help.as_deref(),
+            })
+            .collect(),
+    }));
+    match result {
+        Ok(_) => Exit::Success,
+        Err(_) => Exit::Error,
+    }
 }
 
 fn plural(n: usize) -> &'static str {

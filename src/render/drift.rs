@@ -150,15 +150,48 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     items
 }
 
-fn counts(plan: &Plan) -> [usize; 4] {
-    let mut counts = [0; 4];
-    for m in &plan.merchants {
-        let unmanaged = m.unmanaged.iter().map(|_| Kind::Unmanaged);
-        for kind in m.changes.iter().map(Kind::of).chain(unmanaged) {
-            counts[Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)] += 1;
+/// The drift report's counts (JSON `summary`): items of each kind, and
+/// the subscriptions in sync (`unchanged`) or matched by `ignore:`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Counts {
+    changed_url: usize,
+    missing: usize,
+    unmanaged: usize,
+    duplicate: usize,
+    unchanged: usize,
+    ignored: usize,
+}
+
+impl Counts {
+    fn of(m: &MerchantPlan, items: &[Item<'_>]) -> Counts {
+        let n = |kind: Kind| items.iter().filter(|i| i.kind == kind).count();
+        Counts {
+            changed_url: n(Kind::ChangedUrl),
+            missing: n(Kind::Missing),
+            unmanaged: n(Kind::Unmanaged),
+            duplicate: n(Kind::Duplicate),
+            unchanged: m.summary.unchanged,
+            ignored: m.summary.ignored,
         }
     }
-    counts
+
+    fn add(self, o: Counts) -> Counts {
+        Counts {
+            changed_url: self.changed_url + o.changed_url,
+            missing: self.missing + o.missing,
+            unmanaged: self.unmanaged + o.unmanaged,
+            duplicate: self.duplicate + o.duplicate,
+            unchanged: self.unchanged + o.unchanged,
+            ignored: self.ignored + o.ignored,
+        }
+    }
+}
+
+fn counts(plan: &Plan) -> Counts {
+    plan.merchants
+        .iter()
+        .map(|m| Counts::of(m, &items(m, &Keys::none())))
+        .fold(Counts::default(), Counts::add)
 }
 
 /// The summary sentence. Drift is anything `apply` would change; unmanaged
@@ -167,8 +200,11 @@ fn summary(plan: &Plan) -> String {
     if !plan.has_changes() {
         return "No drift. Live subscriptions match the manifest.".to_owned();
     }
-    let [changed, missing, unmanaged, duplicate] = counts(plan);
-    format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
+    let c = counts(plan);
+    format!(
+        "Drift: {} changed, {} missing, {} unmanaged, {} duplicate.",
+        c.changed_url, c.missing, c.unmanaged, c.duplicate
+    )
 }
 
 /// The notes on renames already applied, one line each (README "Renames"):
@@ -235,6 +271,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Doc<'a> {
         format_version: &'static str,
         drift: bool,
+        summary: Counts,
         merchants: Vec<Merchant<'a>>,
     }
     #[derive(Serialize)]
@@ -242,6 +279,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Merchant<'a> {
         merchant: &'a str,
         items: Vec<Item<'a>>,
+        summary: Counts,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         renames_applied: Vec<Rename<'a>>,
     }
@@ -256,12 +294,15 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     let doc = Doc {
         format_version: FORMAT_VERSION,
         drift: plan.has_changes(),
+        summary: counts(plan),
         merchants: plan
             .merchants
             .iter()
-            .map(|m| Merchant {
+            .map(|m| (m, items(m, keys)))
+            .map(|(m, items)| Merchant {
                 merchant: &m.merchant,
-                items: items(m, keys),
+                summary: Counts::of(m, &items),
+                items,
                 renames_applied: m
                     .renames_applied
                     .iter()
@@ -303,14 +344,14 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         let rows: Vec<String> = per_merchant
             .iter()
             .map(|(m, items)| {
-                let n = |k: Kind| items.iter().filter(|i| i.kind == k).count();
+                let c = Counts::of(m, items);
                 format!(
                     "| {} | {} | {} | {} | {} |\n",
                     code(&m.merchant),
-                    n(Kind::ChangedUrl),
-                    n(Kind::Missing),
-                    n(Kind::Unmanaged),
-                    n(Kind::Duplicate)
+                    c.changed_url,
+                    c.missing,
+                    c.unmanaged,
+                    c.duplicate
                 )
             })
             .collect();

@@ -17,6 +17,7 @@ fn help_of_every_command() {
         &["schema", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
+        &["init", "--help"],
         &["completions", "--help"],
     ] {
         let run = world.run(cmd);
@@ -56,6 +57,29 @@ fn topics_lists_the_fifteen_documented_topics() {
 }
 
 #[test]
+fn topics_as_json_lists_the_same_topics() {
+    let world = World::new();
+    let text = world.run(&["topics"]);
+    let run = world.run(&["topics", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["format_version"], "1");
+    let topics = doc["topics"].as_array().unwrap();
+    let names: Vec<&str> = topics.iter().map(|t| t["topic"].as_str().unwrap()).collect();
+    let listed: Vec<&str> = text
+        .stdout
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(names, listed);
+    assert!(topics
+        .iter()
+        .all(|t| !t["description"].as_str().unwrap().is_empty()));
+    let run = world.run(&["topics", "--format", "markdown"]);
+    assert_eq!(run.code, 1, "text or json only:\n{run}");
+}
+
+#[test]
 fn schema_is_json_schema_of_the_manifest() {
     let run = World::new().run(&["schema"]);
     assert_eq!(run.code, 0, "{run}");
@@ -75,8 +99,8 @@ fn demo_runs_end_to_end_and_ends_with_no_changes() {
     let run = World::new().run(&["demo"]);
     assert_eq!(run.code, 0, "{run}");
     assert!(
-        run.stdout.trim_end().ends_with(
-            "no changes (8 unchanged, 1 ignored)\n\nNo changes. Live subscriptions match the manifest."
+        run.stdout.contains(
+            "no changes (8 unchanged, 1 ignored)\n\nNo changes. Live subscriptions match the manifest.\n\nNext,"
         ),
         "{run}"
     );

@@ -27,16 +27,7 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(120);
 /// the binary has one, a stand-in shell function takes its place, so the
 /// rest of the page still runs. Once it exists, this test fails until the
 /// entry is removed, so the real command runs.
-const PENDING: [(&str, &str); 1] = [(
-    "init",
-    r#"local dir=. merchant=webhooks
-  while [ $# -gt 0 ]; do
-    case "$1" in --dir) dir="$2"; shift ;; --merchant) merchant="$2"; shift ;; esac
-    shift
-  done
-  mkdir -p "$dir"
-  printf 'version: 1\nmerchant: %s\nsubscriptions:\n  - {name: crm-sync, topic: customer.cancelled, callbackUrl: "https://crm.example/cancel"}\n' "$merchant" > "$dir/webhooks.yaml""#,
-)];
+const PENDING: [(&str, &str); 0] = [];
 
 /// One fenced block of a page.
 #[derive(Debug)]

@@ -33,6 +33,11 @@ fn drift_groups_by_kind_and_exits_2() {
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["drift"], true);
     assert_eq!(doc["merchants"][0]["items"].as_array().unwrap().len(), 4);
+    // The counts, like plan's and check's `summary`: each kind once here.
+    let summary = serde_json::json!({"changed_url": 1, "missing": 1, "unmanaged": 1, "duplicate": 1, "unchanged": 1, "ignored": 0});
+    assert_eq!(doc["summary"], summary, "{json}");
+    assert_eq!(doc["merchants"][0]["summary"], summary, "{json}");
+    snapshot!(world, "drift_json", json.stdout);
     let md = world.run(&["drift", "--format", "markdown"]);
     assert!(
         md.stdout

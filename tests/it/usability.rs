@@ -131,7 +131,11 @@ fn a_piped_yes_is_refused_and_says_to_use_auto_approve() {
     assert_eq!(run.code, 3, "{run}");
     assert!(run.stderr.contains("stdin is not one"), "{run}");
     assert!(run.stderr.contains("`echo yes |`"), "{run}");
-    assert!(run.stderr.contains("Pass `--auto-approve`"), "{run}");
+    assert!(run.stderr.contains("help: pass `--auto-approve`"), "{run}");
+    assert!(
+        run.stderr.contains("error: apply asks for `yes`"),
+        "an exit-3 refusal is an error:\n{run}"
+    );
     assert!(world.live().is_empty(), "nothing was changed");
 }
 

@@ -29,6 +29,53 @@ subscriptions:
 }
 
 #[test]
+fn validate_as_json_reports_every_problem_as_data() {
+    let world = World::new();
+    world.write("ok.yaml", &manifest("merchant: acme\nsubscriptions: []\n"));
+    let run = world.run(&["validate", "-f", "ok.yaml", "--format", "json"]);
+    assert_eq!(run.code, 0, "{run}");
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        doc,
+        serde_json::json!({"format_version": "1", "ok": true, "merchants": ["acme"], "problems": []})
+    );
+    world.write(
+        "bad.yaml",
+        &manifest("prune: maybe\nsubscriptions:\n  - {name: a, topic: customer.canceled, callbackUrl: \"https://evil.example/\"}\n"),
+    );
+    world.write(
+        "policy.yaml",
+        "version: 1\nallowedCallbackHosts: [\"*.acme.example\"]\n",
+    );
+    let run = world.run(&[
+        "validate",
+        "-f",
+        "bad.yaml",
+        "-f",
+        "missing.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(run.stderr, "", "the problems are on stdout, as data");
+    // A callback host the policy does not allow is a problem like any other.
+    world.write("hosts.yaml", &manifest("merchant: other\napiKeyEnv: KEY_B\nsubscriptions:\n  - {name: a, topic: customer.updated, callbackUrl: \"https://evil.example/\"}\n"));
+    let policed = world.run(&[
+        "validate",
+        "-f",
+        "ok.yaml",
+        "-f",
+        "hosts.yaml",
+        "--policy",
+        "policy.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(policed.code, 1, "{policed}");
+    snapshot!(world, format!("{}\n{}", run.stdout, policed.stdout));
+}
+
+#[test]
 fn validate_ok_is_offline() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions:\n  - {name: a, topics: [customer.updated, customer.ordered], callbackUrl: \"https://a.example/\"}\n"));

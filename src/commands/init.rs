@@ -1,0 +1,222 @@
+//! `invhooks init` (docs/commands/init.md): scaffolds a repository with
+//! `webhooks.yaml` (the example, or with `--from-live` the live
+//! subscriptions as `export` writes them), the CI files of `examples/`
+//! (the same bytes, so the scaffold cannot drift from what is linted and
+//! tested), and the policy template with the manifest's callback hosts.
+//! Before anything is written: no file may exist (unless `--force`), and
+//! the manifest must validate under the policy.
+
+use std::path::{Path, PathBuf};
+
+use super::context::Sink;
+use super::{Context, Helped};
+use crate::cli::{Ci, InitArgs};
+use crate::exit::Exit;
+use crate::manifest::{self, Diagnostics};
+
+const MANIFEST: &str = "webhooks.yaml";
+const POLICY: (&str, &str) = (
+    "invhooks-policy.yaml",
+    include_str!("../../examples/invhooks-policy.yaml"),
+);
+const GITHUB: [(&str, &str); 3] = [
+    (
+        ".github/workflows/invhooks-plan.yml",
+        include_str!("../../examples/github-actions/plan.yml"),
+    ),
+    (
+        ".github/workflows/invhooks-apply.yml",
+        include_str!("../../examples/github-actions/apply.yml"),
+    ),
+    (
+        ".github/workflows/invhooks-drift.yml",
+        include_str!("../../examples/github-actions/drift.yml"),
+    ),
+];
+const GITLAB: [(&str, &str); 1] = [(".gitlab-ci.yml", include_str!("../../examples/gitlab-ci.yml"))];
+/// The key variable `--from-live` reads (the manifest's default).
+const KEY_ENV: &str = "INVETERATE_API_KEY";
+
+/// Runs `init`.
+pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
+    let ci: &[(&str, &str)] = match args.ci {
+        Ci::Github => &GITHUB,
+        Ci::Gitlab => &GITLAB,
+        Ci::None => &[],
+    };
+    let at = |name: &str| match args.dir == Path::new(".") {
+        true => PathBuf::from(name),
+        false => args.dir.join(name),
+    };
+    let names = [MANIFEST, POLICY.0]
+        .into_iter()
+        .chain(ci.iter().map(|(name, _)| *name));
+    let existing: Vec<String> = names
+        .filter(|name| std::fs::symlink_metadata(at(name)).is_ok())
+        .map(|name| format!("`{}`", at(name).display()))
+        .collect();
+    if !args.force && !existing.is_empty() {
+        return Err(Helped::wrap(
+            anyhow::anyhow!(
+                "{} already {}; nothing was written",
+                existing.join(", "),
+                if existing.len() == 1 { "exists" } else { "exist" }
+            ),
+            "pass `--force` to replace what exists, or `--dir DIR` to scaffold another directory",
+        ));
+    }
+    let shown = at(MANIFEST).display().to_string();
+    let (manifest, left_out) = match args.from_live {
+        true => {
+            let (yaml, _, left_out) =
+                super::export::one(ctx, args.merchant.clone(), KEY_ENV, "init --from-live", &shown).await?;
+            (yaml, left_out)
+        }
+        false => (example(args.merchant.as_deref()), 0),
+    };
+    let policy = checked_policy(&at(MANIFEST), &manifest, &at(POLICY.0), args.merchant.as_deref())?;
+    let files = [(MANIFEST, manifest.as_str()), (POLICY.0, policy.as_str())];
+    for (name, text) in files.into_iter().chain(ci.iter().copied()) {
+        let path = at(name);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| write_error(e, dir))?;
+        }
+        let sink = match args.force {
+            true => Sink::Private(&path),
+            false => Sink::PrivateNew(&path),
+        };
+        ctx.emit(sink, text).map_err(|e| write_error(e, &path))?;
+        ctx.out(&format!("wrote {}\n", path.display()));
+    }
+    if left_out > 0 {
+        ctx.refuse(&[
+            format!("{left_out} live subscription(s) left out of `{shown}`, each named above: a manifest cannot hold them as they are"),
+            "help: `invhooks plan` would delete them; add their entries by hand (or fix them in Inveterate and run `init --from-live --force`) before you apply".to_owned(),
+        ]);
+        return Ok(Exit::Error);
+    }
+    ctx.out(&next(&args));
+    Ok(Exit::Success)
+}
+
+/// The example manifest, labelled `label` if given (quoted: any label is
+/// one YAML scalar).
+fn example(label: Option<&str>) -> String {
+    let example = super::demo::EXAMPLE;
+    match label {
+        Some(label) => {
+            let quoted = serde_json::Value::from(label).to_string();
+            example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
+        }
+        None => example.to_owned(),
+    }
+}
+
+/// The policy template, allowing exactly the hosts `manifest` delivers to,
+/// once the manifest is known to validate under it (with every `${VAR}`
+/// at its default, as in a fresh clone) and to carry `label`.
+fn checked_policy(
+    file: &Path,
+    manifest: &str,
+    policy_file: &Path,
+    label: Option<&str>,
+) -> anyhow::Result<String> {
+    let invalid = |d: Diagnostics| {
+        Helped::wrap(
+            anyhow::anyhow!("{d}\n`{}` would not validate as written; nothing was written", file.display()),
+            "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`",
+        )
+    };
+    let loaded = manifest::load_str(file, manifest, &|_| None).map_err(invalid)?;
+    anyhow::ensure!(
+        label.is_none_or(|l| l == loaded.label),
+        "the manifest's label is not `--merchant`'s"
+    );
+    let mut hosts: Vec<String> = loaded
+        .subscriptions
+        .iter()
+        .filter_map(|s| Some(url::Url::parse(&s.callback_url).ok()?.host_str()?.to_owned()))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let allowed = match hosts.is_empty() {
+        true => "# allowedCallbackHosts: [\"hooks.example.com\"]   # your receivers' hosts".to_owned(),
+        false => {
+            let quoted: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+            format!(
+                "allowedCallbackHosts: [{}]   # the hosts {MANIFEST} delivers to",
+                quoted.join(", ")
+            )
+        }
+    };
+    let text: String = POLICY
+        .1
+        .lines()
+        .map(|line| match line.starts_with("allowedCallbackHosts:") {
+            true => format!("{allowed}\n"),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    let policy = crate::policy::parse(policy_file, &text).map_err(|d| anyhow::anyhow!("{d}"))?;
+    let found = policy.check(std::slice::from_ref(&loaded));
+    anyhow::ensure!(found.is_empty(), "{}", Diagnostics(found));
+    Ok(text)
+}
+
+/// The command to run next, and what the CI files still need.
+fn next(args: &InitArgs) -> String {
+    let cd = match args.dir == Path::new(".") {
+        true => String::new(),
+        false => format!("cd {} && ", crate::escape::show(&args.dir.display().to_string())),
+    };
+    let policy = POLICY.0;
+    let mut text = match args.from_live {
+        true => format!("next: `{cd}invhooks plan --policy {policy}` (with `{KEY_ENV}` set): it reports no changes\n"),
+        false => format!("next: edit {MANIFEST} to declare your webhooks, then `{cd}invhooks validate --policy {policy}`\n"),
+    };
+    text.push_str(match args.ci {
+        Ci::Github => "then: in .github/workflows/invhooks-*.yml replace `YOUR_ORG/invhooks` with the repository you take invhooks from, and add the repository secret `INVETERATE_API_KEY`\n",
+        Ci::Gitlab => "then: in .gitlab-ci.yml replace `YOUR_ORG` with the repository you take invhooks from, and set the CI/CD variables listed at its top\n",
+        Ci::None => "",
+    });
+    text
+}
+
+fn write_error(e: std::io::Error, path: &Path) -> anyhow::Error {
+    anyhow::Error::new(e).context(format!("could not write `{}`", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever `--merchant` says, `init` writes a manifest that
+        /// validates under its policy with exactly that label, or refuses.
+        #[test]
+        fn the_scaffold_validates_with_the_label_given_or_is_refused(label in prop_oneof!["[ -~]{0,30}", any::<String>()]) {
+            let manifest = super::example(Some(&label));
+            let file = Path::new("webhooks.yaml");
+            if let Ok(policy) = super::checked_policy(file, &manifest, Path::new("p.yaml"), Some(&label)) {
+                let loaded = crate::manifest::load_str(file, &manifest, &|_| None).map_err(|d| TestCaseError::fail(d.to_string()))?;
+                prop_assert_eq!(&loaded.label, &label);
+                let policy = crate::policy::parse(Path::new("p.yaml"), &policy).map_err(|d| TestCaseError::fail(d.to_string()))?;
+                prop_assert!(policy.check(&[loaded]).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_label_is_accepted() {
+        let manifest = super::example(Some("acme-us"));
+        let policy = super::checked_policy(
+            Path::new("w.yaml"),
+            &manifest,
+            Path::new("p.yaml"),
+            Some("acme-us"),
+        );
+        assert!(policy.is_ok(), "{policy:?}");
+    }
+}
