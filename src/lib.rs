@@ -18,6 +18,7 @@ pub mod cli;
 pub mod commands;
 pub mod delivery;
 pub mod digest;
+pub mod doctor;
 pub mod escape;
 pub mod exit;
 #[cfg(test)]

@@ -11,7 +11,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Watches for interrupts until dropped.
 #[derive(Debug)]
-pub struct Watch(tokio::task::JoinHandle<()>);
+pub struct Watch(pub(super) tokio::task::JoinHandle<()>);
 
 impl Drop for Watch {
     fn drop(&mut self) {
@@ -38,7 +38,7 @@ pub fn watch(ctx: Context, stop: Stop) -> Watch {
 }
 
 /// The next SIGINT or SIGTERM.
-async fn signal() -> std::io::Result<()> {
+pub(super) async fn signal() -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -182,7 +182,7 @@ fn callback_url(
 
 /// What is wrong with an expanded callback URL, and how to fix it. Never
 /// quotes any part of the URL: it may come from the environment.
-fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
+pub(super) fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
     let https_example = "write a full URL such as `https://hooks.example.com/inveterate`".to_owned();
     if url.chars().count() > MAX_URL_CHARS {
         return Some((

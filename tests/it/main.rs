@@ -15,6 +15,7 @@ mod ci;
 mod cli;
 mod conformance;
 mod deliveries;
+mod doctor;
 mod drift;
 mod early;
 mod excerpts;
