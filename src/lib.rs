@@ -6,10 +6,10 @@
 //! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
 //!
 //! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
-//! [`plan`], [`render`], [`secret`], [`delivery`], [`check`]'s model) is
-//! pure: no network, no clock, no randomness. I/O lives at the edges:
-//! [`api`], [`sandbox`], [`check::probe`], and the CLI ([`cli`],
-//! [`commands`]).
+//! [`plan`], [`render`], [`secret`], [`delivery`], [`check`]'s model,
+//! [`doctor`]'s report and list reading) is pure: no network, no clock, no
+//! randomness. I/O lives at the edges: [`api`], [`sandbox`],
+//! [`check::probe`], [`doctor::write`], and the CLI ([`cli`], [`commands`]).
 
 pub mod api;
 pub mod apply;

@@ -2,7 +2,7 @@
 //! assumes, as checks a person can act on and a report a bug can carry.
 //! [`Check`]s and [`Measured`] values per merchant, rendered as text or
 //! JSON (`format_version` "1", docs/plan-json.md). [`list`] reads one GET
-//! answer (pure); [`write`] runs the round trip on a throwaway subscription
+//! answer (pure); [`mod@write`] runs the round trip on a throwaway subscription
 //! through [`crate::apply::Remote`]. The network checks before them (key,
 //! DNS, TLS) are `commands/doctor.rs`.
 
