@@ -1,8 +1,8 @@
-//! `invhooks doctor` (README "Doctor"): for each merchant (`-f`,
+//! `invhooks doctor` (docs/commands/doctor.md): for each merchant (`-f`,
 //! `--merchant`; without a manifest the key in `INVETERATE_API_KEY`), the
-//! key variable, DNS (or the proxy), TLS and one GET, read as checks by
+//! key variable, then DNS, TLS and one GET, read as checks by
 //! `doctor::list`; with `--write`, the round trip of `doctor::write` on
-//! the run's throwaway name. The report goes to stdout as text or JSON;
+//! the run's throwaway. The report goes to stdout as text or JSON;
 //! exit 1 when a check failed. An interrupt during `--write` ends the
 //! round trip and still deletes the throwaway.
 
@@ -28,13 +28,6 @@ const TIMING: Timing = Timing {
     limit: Duration::from_secs(120),
 };
 
-/// The throwaway's topic, URL and name seed.
-struct Throwaway {
-    topic: String,
-    url: String,
-    random: u64,
-}
-
 /// Runs `doctor`.
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
     let throwaway = match (args.write, &args.topic, &args.callback_url) {
@@ -59,8 +52,8 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
 }
 
 /// `--topic` and `--callback-url` as `validate` would accept them, before
-/// any request.
-fn checked(topic: &str, url: &str) -> anyhow::Result<Throwaway> {
+/// any request: the run's throwaway.
+fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     super::trigger::known_topic(topic)?;
     if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
         let shown = crate::escape::show(&mask_url(url));
@@ -69,18 +62,13 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Throwaway> {
             help,
         ));
     }
-    Ok(Throwaway {
-        topic: topic.to_owned(),
-        url: url.to_owned(),
-        random: rand::random(),
-    })
+    Ok(Ours::new(rand::random(), topic, url))
 }
 
 /// The first interrupt ends the round trip (the throwaway is still
 /// deleted); a second exits at once, naming what may be left.
-fn watch(ctx: &Context, stop: &Stop, throwaway: &Throwaway) -> Watch {
-    let (ctx, stop) = (ctx.clone(), stop.clone());
-    let name = Ours::new(throwaway.random, "", "").name().to_owned();
+fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> Watch {
+    let (ctx, stop, name) = (ctx.clone(), stop.clone(), throwaway.name().to_owned());
     Watch(tokio::spawn(async move {
         if interrupts::signal().await.is_err() {
             return;
@@ -100,7 +88,7 @@ fn watch(ctx: &Context, stop: &Stop, throwaway: &Throwaway) -> Watch {
 async fn merchant(
     ctx: &Context,
     k: Keyed,
-    throwaway: Option<&Throwaway>,
+    throwaway: Option<&Ours>,
     stop: &Stop,
 ) -> anyhow::Result<Merchant> {
     let mut report = Merchant::new(k.label);
@@ -135,8 +123,7 @@ async fn merchant(
         let read = list::read(&answer, &mut report.measured);
         report.checks.extend(read);
     }
-    if let (false, Some(t)) = (report.failed(), throwaway) {
-        let ours = Ours::new(t.random, &t.topic, &t.url);
+    if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
         ctx.status(&format!(
             "merchant `{}`: round trip on `{}`",
             report.merchant,

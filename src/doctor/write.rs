@@ -32,7 +32,7 @@ pub struct Timing {
 
 /// The throwaway: its names, topic, URL, the ids it learned (see the module
 /// documentation), those a list showed and those deleted.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ours {
     name: String,
     renamed: String,

@@ -488,3 +488,31 @@ fn a_failed_step_still_removes_the_throwaway() {
     let methods: Vec<String> = stub.requests().iter().map(|r| r.method().to_owned()).collect();
     assert!(methods.contains(&"DELETE".to_owned()), "{methods:?}");
 }
+
+#[test]
+fn tls_is_verified_through_the_proxy_and_an_unknown_ca_fails_connect() {
+    let world = World::new();
+    let pki = netkit::Pki::new(&["localhost"]);
+    world.write("ca.pem", &pki.ca_pem);
+    let front = netkit::TlsFront::start(&pki, world.sandbox.addr());
+    let proxy = netkit::Proxy::start(([127, 0, 0, 1], front.port()).into());
+    let base = format!("https://localhost:{}/v2.0", front.port());
+    let run = world.run(&["doctor", "--base-url", &base, "--format", "json"]);
+    assert_eq!(
+        (run.code, status_of(&run, "connect")),
+        (1, "fail".to_owned()),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("TLS certificate is not trusted") && run.stdout.contains("--ca-cert FILE"),
+        "{run}"
+    );
+    assert_eq!(world.sandbox.stats().total, 0, "the key was never sent");
+    let via = proxy.url();
+    let args = ["doctor", "--base-url", &base, "--ca-cert", "ca.pem"];
+    let run = world.run_env(&args, &[("HTTPS_PROXY", &via)]);
+    assert_eq!(run.code, 0, "{run}");
+    let said = format!("ok    connect       verified TLS to `localhost` (`HTTPS_PROXY` is `{via}`)");
+    assert!(run.stdout.contains(&said), "{run}");
+    assert_eq!(proxy.requests().len(), 1, "through the proxy");
+}
