@@ -82,7 +82,7 @@ fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
 /// A status other than success; a bad key whether 400, 401 or 403.
 fn refused(answer: &Answer<'_>, said: &str) -> Check {
     let why = match envelope::message(answer.body) {
-        Some(message) => format!(": {message}"),
+        Some(message) => format!(": {}", redact_known(&message)),
         None if is_html(answer.body) => ": an HTML page, from a proxy or gateway rather than the API".into(),
         None => String::new(),
     };
