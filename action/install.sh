@@ -2,10 +2,15 @@
 # Puts `invhooks` on PATH for the GitHub Action in action.yml.
 #
 #   install.sh resolve   writes version, target, dir and cache-key to $GITHUB_OUTPUT
-#   install.sh install   makes "$dir/invhooks" exist (cache hit, a prebuilt
+#   install.sh install   makes "$dir/invhooks" exist (cache hit whose sha256
+#                        matches the one recorded at install, a prebuilt
 #                        release binary verified by its sha256, or
 #                        `cargo install --locked` from the action's own
 #                        checkout) and adds "$dir" to $GITHUB_PATH
+#
+# The version of the action's own source (no version input) may be built
+# from that source, so its cache key and directory also hold a digest of
+# the source: two commits of one version never share a binary.
 #   install.sh target    prints the release target of this runner
 #
 # Inputs (environment): INPUT_VERSION (a release tag, default: `v` + the
@@ -39,18 +44,29 @@ own_version() {
   sed -n 's/^version = "\(.*\)"$/v\1/p' "$action_path/Cargo.toml" | head -n 1
 }
 
+sha256() {
+  if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d ' ' -f 1
+  else shasum -a 256 "$1" | cut -d ' ' -f 1; fi
+}
+
+# A digest of what `cargo install` builds from the action's checkout.
+source_digest() {
+  (
+    cd "$action_path"
+    { find Cargo.toml Cargo.lock build.rs src -type f 2>/dev/null || true; } | LC_ALL=C sort |
+      while read -r f; do echo "$f $(sha256 "$f")"; done
+  ) | sha256 /dev/stdin | cut -c 1-16
+}
+
 version="${INPUT_VERSION:-}"
 version="${version:-$(own_version)}"
 case "$version" in v*) ;; *) version="v$version" ;; esac
 target="$(target)"
 exe=invhooks
 case "$target" in *windows*) exe=invhooks.exe ;; esac
-dir="${RUNNER_TOOL_CACHE:-${HOME:-/tmp}/.cache}/invhooks/$version-$target/bin"
-
-sha256() {
-  if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d ' ' -f 1
-  else shasum -a 256 "$1" | cut -d ' ' -f 1; fi
-}
+install_id="$version-$target"
+[ "$version" = "$(own_version)" ] && install_id="$install_id-src$(source_digest)"
+dir="${RUNNER_TOOL_CACHE:-${HOME:-/tmp}/.cache}/invhooks/$install_id/bin"
 
 # Downloads and verifies the release archive into "$dir"; fails (status 1)
 # when there is no such release or asset.
@@ -100,7 +116,7 @@ case "${1:-install}" in
       echo "version=$version"
       echo "target=$target"
       echo "dir=$dir"
-      echo "cache-key=invhooks-$version-$target-$image"
+      echo "cache-key=invhooks-$install_id-$image"
     } >> "$dest"
     ;;
   install)
@@ -109,10 +125,15 @@ case "${1:-install}" in
       dir="$(cd "$(dirname "$INPUT_BINARY")" && pwd)"
       [ "$(basename "$INPUT_BINARY")" = "$exe" ] ||
         fail "binary input \`$INPUT_BINARY\` must be named $exe (it is run by that name)"
-    elif [ -x "$dir/$exe" ]; then
-      log "using the cached $dir/$exe"
-    elif ! download; then
-      build
+    elif [ -x "$dir/$exe" ] && [ "$(cat "$dir/$exe.sha256" 2>/dev/null)" = "$(sha256 "$dir/$exe")" ]; then
+      log "using the cached $dir/$exe (sha256 as recorded at install)"
+    else
+      if [ -e "$dir/$exe" ]; then
+        log "the cached $dir/$exe does not match the sha256 recorded at install; installing again"
+        rm -f "$dir/$exe" "$dir/$exe.sha256"
+      fi
+      download || build
+      sha256 "$dir/$exe" > "$dir/$exe.sha256"
     fi
     "$dir/$exe" --version >&2 || fail "$dir/$exe does not run on this runner"
     echo "$dir" >> "${GITHUB_PATH:-/dev/null}"

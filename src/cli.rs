@@ -89,10 +89,13 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what apply would change (one GET per merchant, no writes)
+    #[command(after_help = PLAN_EXIT_CODES)]
     Plan(PlanArgs),
     /// Make the live subscriptions match the manifest
+    #[command(after_help = APPLY_EXIT_CODES)]
     Apply(ApplyArgs),
     /// Report differences between live and the manifest (exit 0 in sync, 2 drift)
+    #[command(after_help = DRIFT_EXIT_CODES)]
     Drift(DriftArgs),
     /// Check manifest files offline: syntax, fields, topics, variables, URLs
     #[command(args(hidden_network_options()))]
@@ -337,6 +340,26 @@ pub struct ShowArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
+
+/// The exit codes under `plan --help` (docs/commands/index.md "Exit codes").
+const PLAN_EXIT_CODES: &str = "Exit codes:
+  0  success; with --detailed-exitcode: no changes
+  1  error: nothing was changed (usage errors too)
+  2  with --detailed-exitcode: changes present";
+
+/// The exit codes under `apply --help`.
+const APPLY_EXIT_CODES: &str = "Exit codes:
+  0  live matches the manifest (applied, or nothing to do)
+  1  error, failure or interrupt: nothing was applied, or the report says exactly what was
+  3  refused by a safety rule (threshold, stale saved plan, plan saved for another key, no
+     terminal without --auto-approve): nothing was changed; in a fleet, only when every
+     merchant with changes was refused";
+
+/// The exit codes under `drift --help`.
+const DRIFT_EXIT_CODES: &str = "Exit codes:
+  0  live matches the manifest
+  1  error
+  2  drift: live differs from the manifest";
 
 /// The examples under `export --help`.
 const EXPORT_EXAMPLES: &str = "Examples:

@@ -349,10 +349,20 @@ fn without_a_release_the_action_builds_its_own_source_once_then_uses_the_cache()
     );
     let calls = std::fs::read_to_string(world.path("calls.log")).unwrap();
     let version = format!("v{}", env!("CARGO_PKG_VERSION"));
-    let root = world
-        .path("tool-cache")
-        .join("invhooks")
-        .join(format!("{version}-x86_64-unknown-linux-musl"));
+    // Built from this source: its directory (and cache key) names the
+    // version, the target and a digest of the source.
+    let on_path = std::fs::read_to_string(&runner.path_file).unwrap();
+    let bin = Path::new(on_path.trim());
+    let root = bin.parent().unwrap();
+    assert_eq!(root.parent().unwrap(), world.path("tool-cache").join("invhooks"));
+    let id = root.file_name().unwrap().to_str().unwrap();
+    let digest = id
+        .strip_prefix(&format!("{version}-x86_64-unknown-linux-musl-src"))
+        .unwrap_or_else(|| panic!("{id}"));
+    assert!(
+        digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
     assert!(
         calls.starts_with(&format!("gh release download {version} --repo YOUR_ORG/invhooks")),
         "{calls}"
@@ -365,8 +375,7 @@ fn without_a_release_the_action_builds_its_own_source_once_then_uses_the_cache()
         )),
         "{calls}"
     );
-    let on_path = std::fs::read_to_string(&runner.path_file).unwrap();
-    assert_eq!(on_path.trim(), root.join("bin").to_str().unwrap());
+    assert_eq!(bin, root.join("bin"));
 
     // The next job restores the cache: nothing downloaded or built.
     std::fs::remove_file(world.path("calls.log")).unwrap();
@@ -374,6 +383,59 @@ fn without_a_release_the_action_builds_its_own_source_once_then_uses_the_cache()
     assert_eq!(cached.code, 0, "{cached}");
     assert!(cached.stderr.contains("using the cached"), "{cached}");
     assert!(!world.path("calls.log").exists(), "no gh, no cargo");
+
+    // A restored binary that is not the one installed (its sha256 differs
+    // from the one recorded) is not run: it is installed again.
+    let installed = bin.join("invhooks");
+    let mut bytes = std::fs::read(&installed).unwrap();
+    bytes.extend_from_slice(b"tampered");
+    std::fs::write(&installed, bytes).unwrap();
+    let again = run_script(runner.script("install.sh", &env).arg("install"));
+    assert_eq!(again.code, 0, "{again}");
+    assert!(
+        again
+            .stderr
+            .contains("does not match the sha256 recorded at install; installing again"),
+        "{again}"
+    );
+    let calls = std::fs::read_to_string(world.path("calls.log")).unwrap();
+    assert!(calls.contains("cargo install --locked"), "{calls}");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(&binary).unwrap()
+    );
+}
+
+/// The cache key of a build from the action's own source follows the
+/// source: another commit of the same version gets another key; a release
+/// version asked for by the `version` input does not depend on it.
+#[test]
+fn the_cache_key_follows_the_actions_source() {
+    let world = World::new();
+    let runner = Runner::new(&world);
+    let action = world.path("action-copy");
+    std::fs::create_dir_all(action.join("src")).unwrap();
+    std::fs::write(action.join("Cargo.toml"), "[package]\nversion = \"1.2.3\"\n").unwrap();
+    let key = |env: &[(&str, &str)]| {
+        std::fs::write(&runner.output, "").unwrap();
+        let run = run_script(
+            runner
+                .script("install.sh", env)
+                .arg("resolve")
+                .env("INVHOOKS_ACTION_PATH", &action),
+        );
+        assert_eq!(run.code, 0, "{run}");
+        outputs(&runner.output)["cache-key"].clone()
+    };
+    std::fs::write(action.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let first = key(&[]);
+    assert!(first.starts_with("invhooks-v1.2.3-"), "{first}");
+    assert_eq!(key(&[]), first, "stable for the same source");
+    std::fs::write(action.join("src/main.rs"), "fn main() { println!(); }\n").unwrap();
+    let second = key(&[]);
+    assert_ne!(second, first, "another commit, another key");
+    let release = key(&[("INPUT_VERSION", "v1.0.0")]);
+    assert!(!release.contains("-src"), "{release}");
 }
 
 #[cfg(unix)]
@@ -440,4 +502,38 @@ fn a_release_binary_is_installed_only_when_its_sha256_matches() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&run.stdout).starts_with("invhooks "));
+}
+
+/// Releases are signed for binstall with the key Cargo.toml names, attested,
+/// and move the major tag the examples use (`@v1`).
+#[test]
+fn releases_are_signed_attested_and_move_the_major_tag() {
+    let release = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&release).unwrap();
+    let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    assert!(
+        cargo.contains("[package.metadata.binstall.signing]\nalgorithm = \"minisign\"\npubkey = "),
+        "{cargo}"
+    );
+    let publish = &doc["jobs"]["publish"];
+    assert_eq!(publish["permissions"]["attestations"], "write");
+    assert_eq!(publish["permissions"]["id-token"], "write");
+    let steps = serde_yaml::to_string(&publish["steps"]).unwrap();
+    for needle in [
+        "actions/attest-build-provenance@",
+        "minisign -S -s \"$key\" -m \"$asset\" -x \"$asset.sig\"",
+        // Each signature is checked against Cargo.toml's pubkey before publishing.
+        "minisign -V -P \"$pubkey\"",
+        "major=\"${TAG%%.*}\"",
+    ] {
+        assert!(steps.contains(needle), "release.yml lacks {needle:?}");
+    }
+    let names: Vec<&str> = publish["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let at = |n: &str| names.iter().position(|x| x.starts_with(n)).unwrap();
+    assert!(at("Sign") < at("Publish") && at("Attest") < at("Publish") && at("Publish") < at("Move"));
 }

@@ -28,6 +28,27 @@ fn help_of_every_command() {
 }
 
 #[test]
+fn help_of_plan_apply_and_drift_ends_with_their_exit_codes() {
+    let world = World::new();
+    for (command, last) in [
+        ("plan", "  2  with --detailed-exitcode: changes present"),
+        ("apply", "     merchant with changes was refused"),
+        ("drift", "  2  drift: live differs from the manifest"),
+    ] {
+        for help in ["-h", "--help"] {
+            let run = world.run(&[command, help]);
+            assert_eq!(run.code, 0, "{run}");
+            let (_, codes) = run
+                .stdout
+                .rsplit_once("Exit codes:\n")
+                .unwrap_or_else(|| panic!("`{command} {help}` has no exit codes:\n{run}"));
+            assert_eq!(codes.trim_end().lines().last(), Some(last), "{run}");
+            assert!(codes.starts_with("  0  "), "{run}");
+        }
+    }
+}
+
+#[test]
 fn topics_lists_the_fifteen_documented_topics() {
     let run = World::new().run(&["topics"]);
     assert_eq!(run.code, 0, "{run}");

@@ -15,6 +15,7 @@ mod ci;
 mod cli;
 mod conformance;
 mod deliveries;
+mod docs;
 mod doctor;
 mod drift;
 mod early;

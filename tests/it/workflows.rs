@@ -257,11 +257,19 @@ subscriptions:
   - {name: b, topic: customer.ordered, callbackUrl: \"https://b.example/\"}
 ";
 
+/// The policy every example passes (`--policy`), as the test writes it.
+const POLICY: &str = "version: 1\nallowedCallbackHosts: [\"*.example\"]\n";
+
+/// The commands that take `--policy`: each example passes it to every one.
+const WITH_POLICY: [&str; 5] = ["validate", "plan", "apply", "drift", "check"];
+
 /// Runs each invocation in a world with drift, `-f` pointed at the test
-/// manifest; returns each run with its subcommand.
+/// manifest and `--policy` at a test policy; returns each run with its
+/// subcommand.
 pub(crate) fn exercise(invocations: &[Vec<String>], github: bool) -> (World, Vec<(String, Ran)>) {
     let world = World::new();
     world.write("test-manifest.yaml", &manifest(MANIFEST));
+    world.write("test-policy.yaml", POLICY);
     world.seed(&[
         ("customer.updated", "a", "https://a.example/old"),
         ("customer.cancelled", "stray", "https://stray.example/"),
@@ -270,9 +278,16 @@ pub(crate) fn exercise(invocations: &[Vec<String>], github: bool) -> (World, Vec
     let mut runs = Vec::new();
     for args in invocations {
         let mut args = args.clone();
+        assert!(
+            !WITH_POLICY.contains(&args[0].as_str()) || args.contains(&"--policy".to_owned()),
+            "`invhooks {}` without --policy (docs/ci/index.md: the policy, guarded by CODEOWNERS)",
+            args.join(" ")
+        );
         for i in 1..args.len() {
-            if matches!(args[i - 1].as_str(), "-f" | "--file") {
-                args[i] = "test-manifest.yaml".to_owned();
+            match args[i - 1].as_str() {
+                "-f" | "--file" => args[i] = "test-manifest.yaml".to_owned(),
+                "--policy" => args[i] = "test-policy.yaml".to_owned(),
+                _ => {}
             }
         }
         assert!(
@@ -377,12 +392,15 @@ fn apply_workflow_applies_the_saved_plan_one_run_at_a_time() {
     assert_eq!(doc["concurrency"]["cancel-in-progress"], false);
     assert!(doc["concurrency"]["group"].is_string());
     // The key can be an environment secret: every job that reads it runs
-    // in the approved environment.
+    // in an environment restricted to main; only apply waits for approval
+    // (docs/ci/index.md: one approval, not two).
     for (name, job) in doc["jobs"].as_mapping().unwrap() {
         if serde_yaml::to_string(job).unwrap().contains("secrets.") {
-            assert_eq!(job["environment"], "production", "job {name:?}");
+            assert!(job["environment"].as_str().is_some(), "job {name:?}");
         }
     }
+    assert_eq!(doc["jobs"]["plan"]["environment"], "production-plan");
+    assert_eq!(doc["jobs"]["apply"]["environment"], "production");
     // The saved plan does not outlive the apply.
     let apply_steps = serde_yaml::to_string(&doc["jobs"]["apply"]).unwrap();
     assert!(apply_steps.contains("deleteArtifact"), "{apply_steps}");
@@ -463,12 +481,106 @@ fn gitlab_example_runs_validate_plan_apply_and_drift() {
         doc["plan:mr"]["variables"]["INVETERATE_API_KEY"],
         "$INVETERATE_PLAN_API_KEY"
     );
-    assert!(doc["plan:mr"]["script"][1]
-        .as_str()
-        .unwrap()
-        .contains("/merge_requests/$CI_MERGE_REQUEST_IID/notes"));
+    let note = doc["plan:mr"]["script"][2].as_str().unwrap();
+    assert!(
+        note.contains("/merge_requests/$CI_MERGE_REQUEST_IID/notes"),
+        "{note}"
+    );
+    assert!(
+        note.contains("--request PUT") && note.contains("--request POST"),
+        "{note}"
+    );
     assert_eq!(doc["apply"]["rules"][0]["when"], "manual");
     assert_eq!(doc["apply"]["rules"][0]["allow_failure"], true);
     assert_eq!(doc["drift"]["allow_failure"]["exit_codes"][0], 2);
     assert_eq!(world.live().len(), 2);
+}
+
+/// The GitLab merge-request note is one note, edited on later pipelines:
+/// the job's note script, run twice by bash (curl, jq) against a stub of
+/// GitLab's notes API, posts once and then edits its own note, leaving a
+/// note someone else wrote with the same marker alone.
+#[cfg(unix)]
+#[test]
+fn gitlab_keeps_one_merge_request_note_up_to_date() {
+    use std::sync::{Arc, Mutex};
+
+    use crate::netkit::{json, Stub};
+
+    let doc = example("gitlab-ci.yml");
+    let script = doc["plan:mr"]["script"][2].as_str().unwrap().to_owned();
+    const NOTES: &str = "/api/v4/projects/42/merge_requests/5/notes";
+    // (id, author, body); the token's user is 7.
+    let notes = Arc::new(Mutex::new(vec![
+        (1, 8, "<!-- invhooks plan -->\nquoted by a person".to_owned()),
+        (2, 7, "an unrelated note of the bot".to_owned()),
+    ]));
+    let state = Arc::clone(&notes);
+    let stub = Stub::start(move |req| {
+        assert_eq!(req.header("private-token"), Some("note-token"), "{}", req.head);
+        let body = || {
+            url::form_urlencoded::parse(&req.body)
+                .find(|(k, _)| k == "body")
+                .map(|(_, v)| v.into_owned())
+                .unwrap()
+        };
+        let mut notes = state.lock().unwrap();
+        match (req.method(), req.path()) {
+            ("GET", "/api/v4/user") => json("200 OK", r#"{"id": 7}"#),
+            ("GET", p) if p.starts_with(&format!("{NOTES}?")) => {
+                let list: Vec<serde_json::Value> = notes
+                    .iter()
+                    .rev()
+                    .map(|(id, author, body)| serde_json::json!({"id": id, "author": {"id": author}, "body": body}))
+                    .collect();
+                json("200 OK", serde_json::to_string(&list).unwrap())
+            }
+            ("POST", NOTES) => {
+                notes.push((100, 7, body()));
+                json("201 Created", r#"{"id": 100}"#)
+            }
+            ("PUT", p) if p.starts_with(&format!("{NOTES}/")) => {
+                let id: u64 = p.rsplit('/').next().unwrap().parse().unwrap();
+                let note = notes.iter_mut().find(|n| n.0 == id).unwrap();
+                note.2 = body();
+                json("200 OK", format!(r#"{{"id": {id}}}"#))
+            }
+            _ => json("404 Not Found", "{}"),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let run = |plan: &str| {
+        std::fs::write(dir.path().join("plan.md"), plan).unwrap();
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("INVHOOKS_NOTE_TOKEN", "note-token")
+            .env("CI_API_V4_URL", format!("http://{}/api/v4", stub.addr()))
+            .env("CI_PROJECT_ID", "42")
+            .env("CI_MERGE_REQUEST_IID", "5")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let run = Run::checked(out);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(!run.stdout.contains("could not post"), "{run}");
+    };
+    run("<!-- invhooks plan -->\nfirst & plan");
+    run("<!-- invhooks plan -->\nsecond plan");
+    let notes = notes.lock().unwrap();
+    let ours: Vec<_> = notes
+        .iter()
+        .filter(|(_, author, body)| *author == 7 && body.starts_with("<!-- invhooks plan -->"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{notes:?}");
+    assert_eq!(ours[0].2, "<!-- invhooks plan -->\nsecond plan");
+    assert_eq!(notes[0].2, "<!-- invhooks plan -->\nquoted by a person");
+    let methods: Vec<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.path().starts_with(NOTES))
+        .map(|r| r.method().to_owned())
+        .collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "PUT"]);
 }

@@ -70,6 +70,16 @@ fn fleet_workflow_plans_every_merchant_once_over_its_shards() {
         "the one test merchant, with changes, in exactly one shard"
     );
     merges_into_the_step_summary(&doc);
+    // One pull-request comment, found again by the marker the merge writes.
+    let summary = &doc["jobs"]["summary"];
+    assert_eq!(summary["permissions"]["pull-requests"], "write");
+    let steps = serde_yaml::to_string(&summary["steps"]).unwrap();
+    let marker = "<!-- invhooks fleet plan -->";
+    assert!(steps.contains(&format!("echo \"{marker}\"")), "{steps}");
+    assert!(
+        steps.contains(&format!("const marker = '{marker}'")) && steps.contains("updateComment"),
+        "{steps}"
+    );
 }
 
 #[test]
