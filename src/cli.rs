@@ -109,6 +109,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Ask a sandbox to deliver one TOPIC event to its subscribers (the sandbox only)
     Trigger(TriggerArgs),
+    /// Check that a store's API behaves as invhooks assumes (--write: a round trip on a throwaway subscription)
+    Doctor(DoctorArgs),
     /// List the webhook topics Inveterate documents
     #[command(args(hidden_network_options()))]
     Topics {
@@ -320,6 +322,38 @@ pub struct TriggerArgs {
     /// Only merchants whose label matches GLOB (repeatable)
     #[arg(long = "merchant", value_name = "GLOB")]
     pub merchants: Vec<String>,
+}
+
+/// `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Manifests whose merchants' keys (`apiKeyEnv`) to check (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Only merchants whose label matches GLOB (repeatable)
+    #[arg(long = "merchant", value_name = "GLOB")]
+    pub merchants: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+    pub format: DoctorFormat,
+    /// Also create, rename and delete a throwaway subscription `invhooks-doctor-<random>` (use a test store)
+    #[arg(long, requires_all = ["topic", "callback_url"])]
+    pub write: bool,
+    /// The throwaway's topic (with --write)
+    #[arg(long, value_name = "T", requires = "write")]
+    pub topic: Option<String>,
+    /// The throwaway's callback URL (with --write): one you own, as events in its few seconds go there
+    #[arg(long, value_name = "URL", requires = "write")]
+    pub callback_url: Option<String>,
+}
+
+/// `doctor --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// For people: one line per check
+    Text,
+    /// For bug reports: stable keys, versioned by `format_version`
+    Json,
 }
 
 /// `show`.

@@ -6,9 +6,10 @@
 //! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
 //!
 //! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
-//! [`plan`], [`render`], [`secret`], [`callback_url`], [`delivery`], [`check`]'s model) is
-//! pure: no network, no clock, no randomness. I/O lives at the edges:
-//! [`api`], [`sandbox`], [`check::probe`], and the CLI ([`cli`],
+//! [`plan`], [`render`], [`secret`], [`callback_url`], [`delivery`],
+//! [`check`]'s model, [`doctor`]'s report and list reading) is pure: no
+//! network, no clock, no randomness. I/O lives at the edges: [`api`],
+//! [`sandbox`], [`check::probe`], [`doctor::write`], and the CLI ([`cli`],
 //! [`commands`]).
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod delivery;
 pub mod digest;
+pub mod doctor;
 pub mod escape;
 pub mod exit;
 #[cfg(test)]

@@ -177,6 +177,19 @@ impl Client {
         Ok((status, self.read_capped(method, response).await?))
     }
 
+    /// GETs the list once (no pacing, no retries): the status, headers and
+    /// body (capped like every answer) as the API sent them, for `doctor`,
+    /// which reports what the API answers rather than what retries made of it.
+    pub async fn get_once(
+        &self,
+    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
+        let method = Method::Get;
+        let response = self.request(method, None)?.send().await;
+        let response = response.map_err(|e| self.error(method, self.transport(&e)))?;
+        let (status, headers) = (response.status(), response.headers().clone());
+        Ok((status, headers, self.read_capped(method, response).await?))
+    }
+
     async fn read_capped(
         &self,
         method: Method,

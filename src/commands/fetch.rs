@@ -205,6 +205,58 @@ impl Early {
     }
 }
 
+/// A merchant a command reads the key of without planning it (`trigger`,
+/// `doctor`): its label, its key variable, and where it was declared.
+#[derive(Debug)]
+pub struct Keyed {
+    /// The label, or the key variable when there is no manifest.
+    pub label: String,
+    /// The variable holding its key.
+    pub key_env: String,
+    /// Where it was declared, for the message when the key is missing.
+    pub who: String,
+}
+
+/// The manifest read when no `-f` is given, if it exists.
+const DEFAULT_MANIFEST: &str = "webhooks.yaml";
+/// The key variable used when there is no manifest.
+const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
+
+/// The merchants of `files` that the `merchants` globs select; without
+/// `-f`, those of `webhooks.yaml` when it exists, else one reading
+/// `INVETERATE_API_KEY` (as `export` does), declared by `command`.
+pub fn keyed(
+    ctx: &Context,
+    files: &[PathBuf],
+    merchants: &[String],
+    command: &str,
+) -> anyhow::Result<Vec<Keyed>> {
+    let files: Vec<PathBuf> = match files {
+        [] if std::path::Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
+        [] if merchants.is_empty() => {
+            let (label, key_env) = (DEFAULT_KEY_ENV.to_owned(), DEFAULT_KEY_ENV.to_owned());
+            let who = command.to_owned();
+            return Ok(vec![Keyed { label, key_env, who }]);
+        }
+        [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),
+        files => files.to_vec(),
+    };
+    let selection = SelectArgs {
+        merchants: merchants.to_vec(),
+        shard: None,
+    };
+    // Only keys are needed: a manifest's other variables may be unset.
+    let manifests = selected(ctx, load_keys_only(ctx, &files)?, &selection)?;
+    Ok(manifests
+        .into_iter()
+        .map(|m| Keyed {
+            who: format!("merchant `{}` in {}", m.label, m.file.display()),
+            label: m.label,
+            key_env: m.api_key_env,
+        })
+        .collect())
+}
+
 /// Keeps the merchants `select` picks (README "Agencies and fleets"); a
 /// `--merchant` glob matching no label is an error, an empty shard is not.
 pub fn selected(
@@ -321,21 +373,7 @@ async fn targets_with(
 
 /// A failed list read, with what to check.
 fn unreadable(manifest: &MerchantManifest, e: api::ApiError) -> anyhow::Error {
-    let help = if matches!(e.failure, api::Failure::Tls(_)) {
-        "if a corporate proxy or a private CA signs the server's certificate, pass that CA with --ca-cert FILE (or SSL_CERT_FILE); verification is never turned off".to_owned()
-    } else if matches!(
-        e.failure,
-        api::Failure::Body(api::envelope::BodyError::Incomplete(_))
-    ) {
-        "nothing was changed; the list must arrive whole in one GET: show the response (-vv) to Inveterate support".to_owned()
-    } else if e.is_auth() {
-        format!(
-            "check that `{}` holds this merchant's private API key",
-            manifest.api_key_env
-        )
-    } else {
-        "check the network, --base-url and --timeout, then re-run".to_owned()
-    };
+    let help = read_help(&e, &manifest.api_key_env);
     Helped::wrap(
         anyhow::Error::new(e).context(format!(
             "merchant `{}`: could not read live subscriptions",
@@ -343,6 +381,23 @@ fn unreadable(manifest: &MerchantManifest, e: api::ApiError) -> anyhow::Error {
         )),
         help,
     )
+}
+
+/// What to check after a failed list read with the key in `key_env`
+/// (`doctor` says the same).
+pub fn read_help(e: &api::ApiError, key_env: &str) -> String {
+    if matches!(e.failure, api::Failure::Tls(_)) {
+        "if a corporate proxy or a private CA signs the server's certificate, pass that CA with --ca-cert FILE (or SSL_CERT_FILE); verification is never turned off".to_owned()
+    } else if matches!(
+        e.failure,
+        api::Failure::Body(api::envelope::BodyError::Incomplete(_))
+    ) {
+        "nothing was changed; the list must arrive whole in one GET: show the response (-vv) to Inveterate support".to_owned()
+    } else if e.is_auth() {
+        format!("check that `{key_env}` holds this merchant's private API key")
+    } else {
+        "check the network, --base-url and --timeout, then re-run".to_owned()
+    }
 }
 
 /// Plans every target, with the policy's safety thresholds if any.

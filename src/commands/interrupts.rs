@@ -10,6 +10,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Context;
+use crate::stop::Stop;
 
 /// Exit code after a second interrupt (128 + SIGINT), as shells use.
 pub const EXIT_INTERRUPTED: i32 = 130;
@@ -42,18 +43,26 @@ impl Drop for Watch {
 /// Requests `ctx.stop` on the first interrupt, exits on the second. The
 /// handlers are in place when this returns.
 pub fn watch(ctx: &Context) -> std::io::Result<Watch> {
+    let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
+    watch_for(ctx, &ctx.stop, again.to_owned())
+}
+
+/// Requests `stop` on the first interrupt; on the second prints `again`
+/// and exits 130. `doctor --write` passes a stop of its own: the client
+/// must still send the throwaway's cleanup after the first interrupt.
+pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<Watch> {
     let mut signals = Signals::register()?;
     let notice: Arc<Mutex<Option<&'static str>>> = Arc::default();
-    let (ctx, shown) = (ctx.clone(), Arc::clone(&notice));
+    let (ctx, stop, shown) = (ctx.clone(), stop.clone(), Arc::clone(&notice));
     let task = tokio::spawn(async move {
         signals.next().await;
-        ctx.stop.request();
+        stop.request();
         let text = *shown.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(text) = text {
             ctx.warn(text);
         }
         signals.next().await;
-        ctx.warn("interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand");
+        ctx.warn(&again);
         std::process::exit(EXIT_INTERRUPTED);
     });
     Ok(Watch { task, notice })

@@ -10,6 +10,7 @@ mod ci;
 mod completions;
 mod context;
 mod demo;
+mod doctor;
 mod drift;
 mod error;
 mod export;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Show(args) => show::run(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
+        Command::Doctor(args) => doctor::run(&ctx, args).await,
         Command::Topics { format } => Ok(topics::topics(&ctx, format)),
         Command::Schema => topics::schema(&ctx),
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,

@@ -9,8 +9,6 @@
 //! those of `webhooks.yaml` when it exists, else `INVETERATE_API_KEY`. Only
 //! the keys need to be set, not the manifests' other `${VAR}`s.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::Context as _;
 use serde_json::{json, Value};
 use url::Url;
@@ -22,10 +20,6 @@ use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
 
-/// The manifest read when no `-f` is given, if it exists.
-const DEFAULT_MANIFEST: &str = "webhooks.yaml";
-/// The key variable used when there is no manifest.
-const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
 /// The sandbox's route, at the base URL's origin.
 const TRIGGER_PATH: &str = "/_sandbox/trigger";
 
@@ -51,16 +45,7 @@ impl Sender {
 /// Runs `trigger`.
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let url = trigger_url(&ctx.base_url)?;
-    if !crate::topic::is_known(&args.topic) {
-        let hint = crate::topic::suggest(&args.topic).map_or_else(
-            || "`invhooks topics` lists them".to_owned(),
-            |t| format!("did you mean `{t}`?"),
-        );
-        return Err(Helped::wrap(
-            anyhow::anyhow!("unknown topic `{}`", crate::escape::show(&args.topic)),
-            hint,
-        ));
-    }
+    known_topic(&args.topic)?;
     let mut total = 0;
     for sender in senders(ctx, &args)? {
         let (id, targets) = send(&url, &sender, &args.topic).await?;
@@ -91,6 +76,22 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// An error for a topic Inveterate does not document (`trigger`, `doctor
+/// --topic`), with "did you mean".
+pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
+    if crate::topic::is_known(topic) {
+        return Ok(());
+    }
+    let hint = crate::topic::suggest(topic).map_or_else(
+        || "`invhooks topics` lists them".to_owned(),
+        |t| format!("did you mean `{t}`?"),
+    );
+    Err(Helped::wrap(
+        anyhow::anyhow!("unknown topic `{}`", crate::escape::show(topic)),
+        hint,
+    ))
+}
+
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
     let host = base
@@ -109,26 +110,9 @@ fn trigger_url(base: &Url) -> anyhow::Result<Url> {
 
 /// The merchants whose keys trigger: see the module documentation.
 fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
-    let files: Vec<PathBuf> = match args.files.as_slice() {
-        [] if Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
-        [] if args.merchants.is_empty() => {
-            let env = DEFAULT_KEY_ENV.to_owned();
-            return Ok(vec![Sender::new(ctx, env.clone(), env, "trigger")?]);
-        }
-        [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),
-        files => files.to_vec(),
-    };
-    let selection = crate::cli::SelectArgs {
-        merchants: args.merchants.clone(),
-        shard: None,
-    };
-    let manifests = super::fetch::selected(ctx, super::fetch::load_keys_only(ctx, &files)?, &selection)?;
-    manifests
+    super::fetch::keyed(ctx, &args.files, &args.merchants, "trigger")?
         .into_iter()
-        .map(|m| {
-            let who = format!("merchant `{}` in {}", m.label, m.file.display());
-            Sender::new(ctx, m.label, m.api_key_env, &who)
-        })
+        .map(|k| Sender::new(ctx, k.label, k.key_env, &k.who))
         .collect()
 }
 

@@ -61,6 +61,18 @@ pub use export_fleet::{to_fleet, FleetError, StoreArg, StoreLive};
 
 use crate::model::MerchantManifest;
 
+/// What `validate` says of callback URL `url` (its problem and what to
+/// do), or `None` when a manifest can hold it; with `allow_http`, as under
+/// `allowHttp: true` (what `export` writes for a plain-http live URL).
+/// `doctor` checks live URLs and its `--callback-url` with it.
+pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
+    let options = subscription::Options {
+        allow_http,
+        allow_unknown_topics: true,
+    };
+    subscription::url_problem(url, options)
+}
+
 /// Loads every manifest named by `paths` (files, or directories: every
 /// `*.yaml` / `*.yml` directly inside, sorted by name). `env` looks up
 /// environment variables (injected for tests; the CLI passes

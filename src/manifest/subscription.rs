@@ -184,7 +184,7 @@ fn callback_url(
 
 /// What is wrong with an expanded callback URL, and how to fix it. Never
 /// quotes any part of the URL: it may come from the environment.
-fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
+pub(super) fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
     if url.chars().count() > MAX_URL_CHARS {
         return Some((
             "is longer than 2048 characters".to_owned(),

@@ -13,6 +13,7 @@ fn help_of_every_command() {
         &["drift", "--help"],
         &["validate", "--help"],
         &["export", "--help"],
+        &["doctor", "--help"],
         &["topics", "--help"],
         &["schema", "--help"],
         &["sandbox", "--help"],

@@ -134,3 +134,35 @@ fn export_never_writes_the_key_and_names_the_subscription_holding_it() {
     let stdout = world.run(&["export"]);
     assert_no_key(&stdout.stdout, "export to stdout");
 }
+
+#[test]
+fn doctor_reports_hold_no_key() {
+    let world = World::new();
+    world.seed(&[
+        ("customer.updated", "crm", &format!("https://r.example/in/{KEY}")),
+        ("customer.ordered", "erp", &format!("https://r.example/{KEY}/a b")),
+    ]);
+    for format in ["text", "json"] {
+        let url = format!("https://r.example/doctor/{KEY}");
+        let args = [
+            "doctor",
+            "--format",
+            format,
+            "--write",
+            "--topic",
+            "customer.updated",
+            "--callback-url",
+            &url,
+        ];
+        let run = world.run(&args);
+        // The sandbox refuses to store a key: the create fails, nothing is left.
+        assert_eq!(run.code, 1, "{run}");
+        assert!(
+            run.stdout.contains("`erp` on `customer.ordered`"),
+            "the URL is reported:\n{run}"
+        );
+        assert!(run.stdout.contains("contains an API key"), "{run}");
+        assert_no_key(&run.stdout, &format!("doctor --format {format} stdout"));
+        assert_no_key(&run.stderr, &format!("doctor --format {format} stderr"));
+    }
+}

@@ -17,6 +17,7 @@ mod cli;
 mod conformance;
 mod deliveries;
 mod docs;
+mod doctor;
 mod drift;
 mod early;
 mod excerpts;

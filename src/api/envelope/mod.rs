@@ -9,7 +9,7 @@
 mod hints;
 mod typed;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -89,16 +89,62 @@ fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
 #[doc(hidden)]
 pub fn parse_list_value(body: &[u8]) -> Result<(Vec<LiveSubscription>, Hints), BodyError> {
     let value = parse_json(body)?;
-    let data = data(&value)?;
+    let (_, items, found) = located(&value)?;
+    Ok((subscriptions(items)?, found))
+}
+
+/// What a list answer looks like, for `doctor`: read by the same pass
+/// as [`parse_list`], with its verdicts.
+#[derive(Debug)]
+pub struct Shape {
+    /// Where the list is: `data`, or `data.KEY` in an object.
+    pub at: String,
+    /// The subscriptions, as a plan reads them.
+    pub list: Vec<LiveSubscription>,
+    /// The JSON types of the ids (`a string`, `a number`).
+    pub id_types: BTreeSet<&'static str>,
+    /// Every field name the items hold.
+    pub fields: BTreeSet<String>,
+    /// The pagination hints found, by path.
+    pub hints: Hints,
+    /// Why [`parse_list`] refuses the list as partial, if it does.
+    pub partial: Option<BodyError>,
+    /// Why it refuses the list for a repeated id, if it does.
+    pub repeated: Option<BodyError>,
+}
+
+/// The [`Shape`] of a list answer; an error where [`parse_list`] cannot
+/// read it at all.
+pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
+    let value = parse_json(body)?;
+    let (at, items, hints) = located(&value)?;
+    let list = subscriptions(items)?;
+    let objects = || items.iter().filter_map(Value::as_object);
+    Ok(Shape {
+        id_types: objects().filter_map(|o| o.get("id")).map(kind).collect(),
+        fields: objects().flat_map(|o| o.keys().cloned()).collect(),
+        partial: hints::check(list.len(), &hints).err(),
+        repeated: check_ids(&list).err(),
+        at,
+        list,
+        hints,
+    })
+}
+
+/// Where the list is in an envelope (`data`, or `data.KEY`), its items,
+/// and the pagination hints around it.
+fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
+    let data = data(value)?;
     let mut found = Hints::new();
-    if let Value::Object(top) = &value {
+    if let Value::Object(top) = value {
         hints::record_all(&mut found, "", top.iter().filter(|(k, _)| *k != "data"));
     }
-    let items = match data {
-        Value::Array(items) => items,
+    let (at, items) = match data {
+        Value::Array(items) => ("data".to_owned(), items),
         Value::Object(map) => {
             hints::record_all(&mut found, "data.", map.iter().filter(|(_, v)| !v.is_array()));
-            only_array(map)?
+            let (key, items) = only_array(map)?;
+            (format!("data.{key}"), items)
         }
         other => {
             return Err(BodyError::Shape(format!(
@@ -107,22 +153,26 @@ pub fn parse_list_value(body: &[u8]) -> Result<(Vec<LiveSubscription>, Hints), B
             )))
         }
     };
-    let list = items
+    Ok((at, items, found))
+}
+
+/// Every item as a subscription, or what is wrong with the first that is not.
+fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
+    items
         .iter()
         .enumerate()
         .map(|(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}"))))
-        .collect::<Result<_, _>>()?;
-    Ok((list, found))
+        .collect()
 }
 
 /// The one array among the values of `data`.
-fn only_array(map: &serde_json::Map<String, Value>) -> Result<&Vec<Value>, BodyError> {
+fn only_array(map: &serde_json::Map<String, Value>) -> Result<(&String, &Vec<Value>), BodyError> {
     let arrays: Vec<(&String, &Vec<Value>)> = map
         .iter()
         .filter_map(|(k, v)| v.as_array().map(|a| (k, a)))
         .collect();
     match arrays.as_slice() {
-        [(_, items)] => Ok(items),
+        [found] => Ok(*found),
         [] => Err(BodyError::Shape(
             "`data` is an object without an array of subscriptions".into(),
         )),

@@ -108,6 +108,18 @@ proptest::proptest! {
             proptest::prop_assert_eq!(Ok(list), parse_list_value(&body));
         }
     }
+
+    /// `shape` (doctor's reading) accepts and refuses exactly what
+    /// `parse_list` does, with the same words.
+    #[test]
+    fn shape_agrees_with_parse_list(value in json_value()) {
+        let body = serde_json::to_vec(&value).unwrap();
+        let verdict = shape(&body).and_then(|s| match s.partial.or(s.repeated) {
+            Some(refused) => Err(refused),
+            None => Ok(s.list),
+        });
+        proptest::prop_assert_eq!(verdict, parse_list(&body));
+    }
 }
 
 /// Envelopes of lists of mostly well-formed subscriptions, with the odd
@@ -334,4 +346,23 @@ fn message_is_read_from_error_envelopes() {
         Some("invalid API key")
     );
     assert_eq!(message(b"<html>"), None);
+}
+
+#[test]
+fn shape_says_where_the_list_is_and_what_its_items_hold() {
+    let body = br#"{"message":"ok","data":{"Count":2,"items":[
+        {"id":7,"topic":"t","name":"a","callbackUrl":"u","enabled":true},
+        {"id":"x","topic":"t","name":"b","callbackUrl":"u"}]}}"#;
+    let s = shape(body).unwrap();
+    assert_eq!(s.at, "data.items");
+    assert_eq!(
+        s.id_types.into_iter().collect::<Vec<_>>(),
+        ["a number", "a string"]
+    );
+    assert!(s.fields.contains("enabled") && s.fields.len() == 5);
+    assert_eq!(s.hints.keys().collect::<Vec<_>>(), ["data.Count"]);
+    assert!(s.partial.is_none() && s.repeated.is_none());
+    let s = shape(br#"{"data":[{"id":"1","topic":"t","name":"a","callbackUrl":"u"}],"total":3}"#).unwrap();
+    assert_eq!(s.at, "data");
+    assert!(s.partial.unwrap().to_string().contains("1 of 3"));
 }

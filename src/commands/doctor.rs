@@ -1,0 +1,175 @@
+//! `invhooks doctor` (docs/commands/doctor.md): for each merchant (`-f`,
+//! `--merchant`; without a manifest the key in `INVETERATE_API_KEY`), the
+//! key variable, then DNS, TLS and one GET, read as checks by
+//! `doctor::list`; with `--write`, the round trip of `doctor::write` on
+//! the run's throwaway. The report goes to stdout as text or JSON;
+//! exit 1 when a check failed. An interrupt during `--write` ends the
+//! round trip and still deletes the throwaway.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::fetch::{keyed, process_env, read_help, Keyed};
+use super::interrupts::{self, Watch};
+use super::{api_key, Context, Helped};
+use crate::api::{ApiError, Failure};
+use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::doctor::list::{self, Answer};
+use crate::doctor::write::{self, Ours, Timing};
+use crate::doctor::{self, Check, Merchant};
+use crate::exit::Exit;
+use crate::secret::mask_url;
+use crate::stop::Stop;
+use anyhow::Context as _;
+
+/// How `--write` waits for GET to show a change.
+const TIMING: Timing = Timing {
+    poll: Duration::from_millis(250),
+    limit: Duration::from_secs(120),
+};
+
+/// Runs `doctor`.
+pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
+    let throwaway = match (args.write, &args.topic, &args.callback_url) {
+        (true, Some(topic), Some(url)) => Some(checked(topic, url)?),
+        _ => None,
+    };
+    let merchants = keyed(ctx, &args.files, &args.merchants, "doctor")?;
+    let stop = Stop::default();
+    let _watch = throwaway.as_ref().map(|t| watch(ctx, &stop, t)).transpose()?;
+    let mut report = Vec::with_capacity(merchants.len());
+    for k in merchants {
+        report.push(merchant(ctx, k, throwaway.as_ref(), &stop).await?);
+    }
+    ctx.out(&match args.format {
+        DoctorFormat::Text => doctor::text(&report),
+        DoctorFormat::Json => doctor::json(&report),
+    });
+    Ok(match report.iter().any(Merchant::failed) {
+        true => Exit::Error,
+        false => Exit::Success,
+    })
+}
+
+/// `--topic` and `--callback-url` as `validate` would accept them, before
+/// any request: the run's throwaway.
+fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
+    super::trigger::known_topic(topic)?;
+    if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
+        let shown = crate::escape::show(&mask_url(url));
+        return Err(Helped::wrap(
+            anyhow::anyhow!("`--callback-url` `{shown}` {problem}"),
+            help,
+        ));
+    }
+    Ok(Ours::new(rand::random(), topic, url))
+}
+
+/// The first interrupt ends the round trip (the throwaway is still
+/// deleted: the client runs on, only the round trip's `stop` is
+/// requested); a second exits at once, naming what may be left.
+fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
+    let again = format!(
+        "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
+        throwaway.name()
+    );
+    let watch =
+        interrupts::watch_for(ctx, stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    watch.notice(
+        "interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once",
+    );
+    Ok(watch)
+}
+
+/// One merchant's checks.
+async fn merchant(
+    ctx: &Context,
+    k: Keyed,
+    throwaway: Option<&Ours>,
+    stop: &Stop,
+) -> anyhow::Result<Merchant> {
+    let mut report = Merchant::new(k.label);
+    let key = match api_key(&k.key_env, &k.who) {
+        Ok(key) => key,
+        Err(e) => {
+            let help = e.downcast_ref::<Helped>().map(|h| h.help.clone());
+            report
+                .checks
+                .push(Check::fail("key", e.to_string(), help.unwrap_or_default()));
+            return Ok(report);
+        }
+    };
+    report
+        .checks
+        .push(Check::ok("key", format!("`{}` is set", k.key_env)));
+    let client = ctx.client(&key)?;
+    let started = Instant::now();
+    let got = client.get_once().await;
+    report
+        .checks
+        .extend(connection(ctx, got.as_ref().err(), &k.key_env));
+    if let Ok((status, headers, body)) = &got {
+        let (headers, body, key_env) = (headers, body.as_slice(), k.key_env.as_str());
+        let answer = Answer {
+            status: *status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+            key_env,
+        };
+        let read = list::read(&answer, &mut report.measured);
+        report.checks.extend(read);
+    }
+    if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
+        ctx.status(&format!(
+            "merchant `{}`: round trip on `{}`",
+            report.merchant,
+            ours.name()
+        ));
+        let trip = write::round_trip(&client, ours, TIMING, stop, &mut report.measured).await;
+        report.checks.extend(trip);
+    }
+    Ok(report)
+}
+
+/// `resolve` and `connect` as the GET found them (an answer means both
+/// worked), or the `get` that failed after connecting.
+fn connection(ctx: &Context, failed: Option<&ApiError>, key_env: &str) -> Vec<Check> {
+    let host = ctx.base_url.host_str().unwrap_or_default();
+    let resolved = Check::ok("resolve", format!("`{host}` resolves"));
+    let Some(e) = failed else {
+        return vec![resolved, connected(ctx, host)];
+    };
+    let failed = |name| Check::fail(name, e.failure.to_string(), read_help(e, key_env));
+    match &e.failure {
+        Failure::Connect(why) if why.contains("dns error") => vec![Check::fail(
+            "resolve",
+            format!("`{host}` does not resolve: {why}"),
+            "check --base-url (or INVETERATE_BASE_URL) and this machine's DNS",
+        )],
+        Failure::Connect(_) | Failure::Tls(_) => vec![resolved, failed("connect")],
+        _ => vec![resolved, failed("get")],
+    }
+}
+
+/// The connection that carried an answer: verified TLS (through the
+/// proxy the environment names, if any), or plain http to a sandbox.
+fn connected(ctx: &Context, host: &str) -> Check {
+    let proxy = ["HTTPS_PROXY", "https_proxy"].into_iter().find_map(process_env);
+    let via = proxy
+        .map(|p| format!(" (`HTTPS_PROXY` is `{}`)", mask_url(&p)))
+        .unwrap_or_default();
+    match (ctx.base_url.scheme(), ctx.insecure_sandbox) {
+        ("https", _) => Check::ok("connect", format!("verified TLS to `{host}`{via}")),
+        (_, false) => Check::ok(
+            "connect",
+            format!("plain http to loopback `{host}` (a sandbox): no TLS"),
+        ),
+        (_, true) => Check::warn(
+            "connect",
+            format!("plain http to `{host}`: the key travels unencrypted"),
+            "only for a sandbox service container; a real store is `https://`",
+        ),
+    }
+}

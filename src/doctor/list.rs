@@ -1,0 +1,264 @@
+//! One GET answer as `doctor` checks: the status (a refused key whether
+//! 400, 401 or 403), the envelope and where the list is, id types, fields
+//! invhooks does not know, pagination hints, duplicates, callback URLs a
+//! manifest cannot hold, rate-limit headers. Pure: the list is read by
+//! [`envelope::shape`], the reading plans use, and URLs are checked by
+//! `validate`'s own [`crate::manifest::callback_url_problem`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+use super::{Check, Measured};
+use crate::api::envelope::{self, BodyError, Shape};
+use crate::api::redact_known;
+use crate::secret::mask_url;
+
+/// The fields invhooks reads, then those the API docs say come beside them.
+const KNOWN_FIELDS: &str = "id topic name callbackUrl merchantId createdAt updatedAt";
+/// Items named in one check before "and N more".
+const SHOWN: usize = 3;
+/// What to do about an answer plans cannot use.
+pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an invhooks issue";
+
+/// One GET answer, and the variable holding the key (for advice).
+#[derive(Debug)]
+pub struct Answer<'a> {
+    pub status: StatusCode,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub elapsed: Duration,
+    pub key_env: &'a str,
+}
+
+/// The checks of `answer`, its measures recorded in `m`.
+pub fn read(answer: &Answer<'_>, m: &mut Measured) -> Vec<Check> {
+    let ms = u64::try_from(answer.elapsed.as_millis()).unwrap_or(u64::MAX);
+    (m.get_status, m.get_ms) = (Some(answer.status.as_u16()), Some(ms));
+    m.rate_limit_headers = rate_limit_headers(answer.headers);
+    let said = format!("{} in {ms} ms", answer.status);
+    let mut checks = match (answer.status.is_success(), envelope::shape(answer.body)) {
+        (false, _) => vec![refused(answer, &said)],
+        (true, Ok(shape)) => list(&shape, &said, m),
+        (true, Err(e)) => vec![Check::ok("get", said), unreadable(&e, answer.body)],
+    };
+    checks.push(rate_limit(&m.rate_limit_headers));
+    checks
+}
+
+/// The checks of a list invhooks can read.
+fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
+    m.subscriptions = Some(shape.list.len());
+    m.list_at = Some(shape.at.clone());
+    m.id_types = shape
+        .id_types
+        .iter()
+        .map(|t| t.trim_start_matches("a "))
+        .collect();
+    let unknown = shape
+        .fields
+        .iter()
+        .filter(|f| !KNOWN_FIELDS.split(' ').any(|k| k == f.as_str()));
+    m.unknown_fields = unknown.cloned().collect();
+    m.pagination_hints = shape.hints.clone();
+    let at = match shape.at.strip_prefix("data.") {
+        Some(key) => format!("`data` is an object holding the list under `{key}`"),
+        None => "`data` is the list (an array)".to_owned(),
+    };
+    let subscriptions = format!("{} subscription(s)", shape.list.len());
+    vec![
+        Check::ok("get", format!("{said}: {subscriptions}")),
+        Check::ok("envelope", at),
+        ids(shape, &m.id_types),
+        fields(&m.unknown_fields),
+        pagination(shape),
+        duplicates(shape),
+        callback_urls(shape),
+    ]
+}
+
+/// A status other than success; a bad key whether 400, 401 or 403.
+fn refused(answer: &Answer<'_>, said: &str) -> Check {
+    let why = match envelope::message(answer.body) {
+        Some(message) => format!(": {}", redact_known(&message)),
+        None if is_html(answer.body) => ": an HTML page, from a proxy or gateway rather than the API".into(),
+        None => String::new(),
+    };
+    let key_help = format!(
+        "check that `{}` holds this store's private API key",
+        answer.key_env
+    );
+    let (detail, help) = match answer.status.as_u16() {
+        400 | 401 | 403 => ("the key was refused", key_help.as_str()),
+        404 => (
+            "no webhook-subscriptions resource at this base URL",
+            "check --base-url: the API's is `https://public.inveterateapi.com/v2.0`",
+        ),
+        429 => (
+            "rate-limited at the first request",
+            "wait and re-run; `rate_limit` shows what the API asked",
+        ),
+        300..=399 => (
+            "redirected",
+            "invhooks follows only same-origin 307/308 redirects: point --base-url at the API itself",
+        ),
+        _ => ("the API did not answer the list", REPORT),
+    };
+    Check::fail("get", format!("{detail} ({said}{why})"), help)
+}
+
+/// A success whose body plans cannot read.
+fn unreadable(e: &BodyError, body: &[u8]) -> Check {
+    let help = match is_html(body) {
+        true => {
+            "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url"
+        }
+        false => REPORT,
+    };
+    Check::fail("envelope", e.to_string(), help)
+}
+
+fn is_html(body: &[u8]) -> bool {
+    body.trim_ascii_start().starts_with(b"<")
+}
+
+fn ids(shape: &Shape, types: &[&str]) -> Check {
+    let example = shape
+        .list
+        .first()
+        .map(|s| format!(", e.g. `{}`", s.id))
+        .unwrap_or_default();
+    match types {
+        [] => Check::ok("ids", "no subscriptions, so no ids to inspect (`--write` creates one)"),
+        ["string"] => Check::ok("ids", format!("strings{example}")),
+        _ => Check::warn(
+            "ids",
+            format!("{}s{example}: invhooks sends ids back as strings", types.join("s and ")),
+            "run `invhooks doctor --write` on a test store: its rename and delete show whether the API accepts that",
+        ),
+    }
+}
+
+fn fields(unknown: &[String]) -> Check {
+    if unknown.is_empty() {
+        return Check::ok(
+            "fields",
+            "only fields invhooks knows (id, topic, name, callbackUrl and documented extras)",
+        );
+    }
+    let shown = listed(unknown.iter().map(|f| format!("`{f}`")));
+    let help = "invhooks neither reads nor keeps them (a PUT sends id, topic, name and callbackUrl): if one changes delivery, ";
+    Check::warn(
+        "fields",
+        format!("fields invhooks does not know: {shown}"),
+        format!("{help}{REPORT}"),
+    )
+}
+
+fn pagination(shape: &Shape) -> Check {
+    if let Some(e) = &shape.partial {
+        return Check::fail(
+            "pagination",
+            e.to_string(),
+            format!("plan and apply refuse this list: {REPORT}"),
+        );
+    }
+    match shape.hints.is_empty() {
+        true => Check::ok(
+            "pagination",
+            "no pagination hints: the list came whole in one GET",
+        ),
+        false => {
+            let hints = listed(shape.hints.iter().map(|(k, v)| format!("`{k}`: {v}")));
+            Check::ok("pagination", format!("hints say the list is whole ({hints})"))
+        }
+    }
+}
+
+fn duplicates(shape: &Shape) -> Check {
+    if let Some(e) = &shape.repeated {
+        return Check::fail(
+            "duplicates",
+            e.to_string(),
+            format!("plan and apply refuse this list: {REPORT}"),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let twice: BTreeSet<_> = shape
+        .list
+        .iter()
+        .map(|s| (&s.topic, &s.name))
+        .filter(|p| !seen.insert(*p))
+        .collect();
+    if twice.is_empty() {
+        return Check::ok("duplicates", "every id and every (topic, name) is listed once");
+    }
+    Check::warn(
+        "duplicates",
+        format!("several subscriptions share a topic and name: {}", listed(twice.iter().map(|(t, n)| format!("`{n}` on `{t}`")))),
+        "the first apply keeps one of each (the one matching the manifest, else the first by id) and deletes the others",
+    )
+}
+
+fn callback_urls(shape: &Shape) -> Check {
+    let refused = shape.list.iter().filter_map(|s| {
+        let (problem, _) = crate::manifest::callback_url_problem(&s.callback_url, true)?;
+        // The key first, in the raw value; then the URL's secret parts.
+        let shown = mask_url(&redact_known(&s.callback_url));
+        Some(format!("`{}` on `{}`: `{shown}` {problem}", s.name, s.topic))
+    });
+    let refused: Vec<String> = refused.collect();
+    if refused.is_empty() {
+        return Check::ok("callback_urls", "every callback URL is one a manifest can hold");
+    }
+    Check::warn(
+        "callback_urls",
+        format!("`validate` would refuse {}", listed(refused.into_iter())),
+        "`export` cannot write these: fix them in the Inveterate admin (Webhooks) before managing the store",
+    )
+}
+
+/// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`, by lowercase name.
+fn rate_limit_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let wanted = |name: &str| {
+        name.starts_with("x-ratelimit") || name.starts_with("ratelimit") || name == "retry-after"
+    };
+    let value = |v: &[u8]| String::from_utf8_lossy(v).chars().take(80).collect();
+    let found = headers.iter().filter(|(name, _)| wanted(name.as_str()));
+    found
+        .map(|(name, v)| (name.as_str().to_owned(), value(v.as_bytes())))
+        .collect()
+}
+
+fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
+    if headers.is_empty() {
+        return Check::ok(
+            "rate_limit",
+            "no rate-limit headers (none documented); apply slows down on a 429 by itself",
+        );
+    }
+    let shown = listed(headers.iter().map(|(k, v)| format!("`{k}: {v}`")));
+    match headers
+        .iter()
+        .any(|(k, v)| k.ends_with("-remaining") && v.trim() == "0")
+    {
+        false => Check::ok("rate_limit", shown),
+        true => Check::warn(
+            "rate_limit",
+            format!("{shown}: no requests left in this window"),
+            "wait for the window to reset before an apply, or lower `apply --parallelism`",
+        ),
+    }
+}
+
+/// The first [`SHOWN`] items joined, then `and N more`.
+fn listed(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    let mut text = items[..items.len().min(SHOWN)].join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
+}

@@ -1,0 +1,335 @@
+//! `doctor --write`: a round trip on a throwaway subscription through
+//! [`Remote`] (the real one is `api::Client`): create it, time until GET
+//! lists it, rename it with PUT, delete it, wait until GET drops it, and
+//! delete it again to learn how the API answers an id already gone.
+//!
+//! It touches nothing else: every write names an id held by [`Ours`],
+//! which learns ids only from the create's answer or from list entries
+//! under the throwaway's own random name. Whatever happens (a failed step,
+//! an unexpected status, an interrupt), it ends by deleting every id it
+//! learned and says exactly what, if anything, is left.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{list::REPORT, Check, Measured};
+use crate::api::{ApiError, Failure};
+use crate::apply::{Remote, Stop};
+use crate::model::LiveSubscription;
+
+/// `apply --wait`'s default, which a suggested wait is compared with.
+const DEFAULT_WAIT: u64 = 30;
+
+/// How the round trip waits for GET to show a change: a pause between
+/// reads, and the longest wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub poll: Duration,
+    pub limit: Duration,
+}
+
+/// The throwaway: its names, topic, URL, the ids it learned (see the module
+/// documentation), those a list showed and those deleted.
+#[derive(Debug, Clone)]
+pub struct Ours {
+    name: String,
+    renamed: String,
+    topic: String,
+    url: String,
+    ids: BTreeSet<String>,
+    /// Only for these does a 400 or 404 to a DELETE mean gone: an id never
+    /// listed may just not be visible yet.
+    seen: BTreeSet<String>,
+    gone: BTreeSet<String>,
+}
+
+impl Ours {
+    /// `invhooks-doctor-<random>` on `topic`, delivering to `url`.
+    pub fn new(random: u64, topic: &str, url: &str) -> Self {
+        let name = format!("invhooks-doctor-{:012x}", random & 0xffff_ffff_ffff);
+        let (topic, url) = (topic.to_owned(), url.to_owned());
+        let renamed = format!("{name}-renamed");
+        let (ids, seen, gone) = Default::default();
+        Self {
+            name,
+            renamed,
+            topic,
+            url,
+            ids,
+            seen,
+            gone,
+        }
+    }
+
+    /// The name it is created with.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ids `live` lists under our names, learned.
+    fn learn(&mut self, live: &[LiveSubscription]) -> BTreeSet<String> {
+        let ours =
+            |s: &&LiveSubscription| s.topic == self.topic && (s.name == self.name || s.name == self.renamed);
+        let listed: BTreeSet<String> = live.iter().filter(ours).map(|s| s.id.clone()).collect();
+        self.ids.extend(listed.iter().cloned());
+        self.seen.extend(listed.iter().cloned());
+        listed
+    }
+
+    fn left(&self) -> Vec<String> {
+        self.ids.difference(&self.gone).cloned().collect()
+    }
+}
+
+struct Trip<'a, R> {
+    remote: &'a R,
+    ours: Ours,
+    timing: Timing,
+    stop: &'a Stop,
+    /// A create whose outcome is unknown: it may exist without an id known.
+    maybe: bool,
+    checks: Vec<Check>,
+}
+
+/// Runs the round trip on `ours`; its checks, in order, ending with
+/// `cleanup`. After `stop` is requested no step starts but the cleanup.
+pub async fn round_trip<R: Remote>(
+    r: &R,
+    ours: Ours,
+    timing: Timing,
+    stop: &Stop,
+    m: &mut Measured,
+) -> Vec<Check> {
+    let (maybe, checks) = (false, Vec::new());
+    let mut trip = Trip {
+        remote: r,
+        ours,
+        timing,
+        stop,
+        maybe,
+        checks,
+    };
+    if trip.steps(m).await.is_none() && stop.requested() {
+        let help = "re-run `invhooks doctor --write` for the checks it did not reach";
+        trip.checks.push(Check::fail(
+            "interrupted",
+            "interrupted before the round trip finished",
+            help,
+        ));
+    }
+    trip.cleanup().await;
+    trip.checks
+}
+
+impl<R: Remote> Trip<'_, R> {
+    async fn steps(&mut self, m: &mut Measured) -> Option<()> {
+        let o = &self.ours;
+        let (topic, name, renamed, url) = (o.topic.clone(), o.name.clone(), o.renamed.clone(), o.url.clone());
+        self.go()?;
+        let created = self.remote.create(&topic, &name, &url).await;
+        self.maybe = matches!(&created, Err(e) if e.outcome_unknown());
+        let id = self.done("create", created)?;
+        let said = match &id {
+            Some(id) => format!("created `{name}` on `{topic}` (id `{id}`)"),
+            None => format!("created `{name}` on `{topic}`; the answer held no id, so GET finds it by name"),
+        };
+        self.ours.ids.extend(id);
+        self.checks.push(Check::ok("create", said));
+        let took = self.poll("visibility", |_, listed| !listed.is_empty()).await?;
+        self.checks.push(visibility(took, m));
+        let id = self.ours.seen.first().cloned()?;
+        self.go()?;
+        let put = self.remote.update(&id, &topic, &renamed, &url).await;
+        self.done("rename", put)?;
+        let shown = self
+            .poll("rename", |live, _| {
+                live.iter().any(|s| s.id == id && s.name == renamed)
+            })
+            .await?;
+        let said = format!(
+            "renamed to `{renamed}` with PUT; GET showed the new name {}",
+            after(shown)
+        );
+        self.checks.push(Check::ok("rename", said));
+        self.go()?;
+        let deleted = self.remote.delete(&id, &topic).await;
+        self.done("delete", deleted)?;
+        self.ours.gone.insert(id.clone());
+        let gone = self.poll("delete", |_, listed| !listed.contains(&id)).await?;
+        let said = format!("deleted with DELETE; GET stopped listing it {}", after(gone));
+        self.checks.push(Check::ok("delete", said));
+        let again = self.remote.delete(&id, &topic).await;
+        self.checks.push(delete_again(again, m));
+        Some(())
+    }
+
+    /// `None` when a stop was requested.
+    fn go(&self) -> Option<()> {
+        (!self.stop.requested()).then_some(())
+    }
+
+    /// The value of a call, or `None` with a failed `step`.
+    fn done<T>(&mut self, step: &'static str, result: Result<T, ApiError>) -> Option<T> {
+        let failed = |e: ApiError| Check::fail(step, e.to_string(), advice(&e));
+        result.map_err(|e| self.checks.push(failed(e))).ok()
+    }
+
+    /// Reads the list until `done(live, ids of ours listed)`: how long it
+    /// took, zero when the first read showed it.
+    async fn poll(
+        &mut self,
+        step: &'static str,
+        done: impl Fn(&[LiveSubscription], &BTreeSet<String>) -> bool,
+    ) -> Option<Duration> {
+        let started = Instant::now();
+        for read in 0.. {
+            let live = self.remote.list().await;
+            let live = self.done(step, live)?;
+            if done(&live, &self.ours.learn(&live)) {
+                return Some(if read == 0 {
+                    Duration::ZERO
+                } else {
+                    started.elapsed()
+                });
+            }
+            if started.elapsed() >= self.timing.limit {
+                let said = format!(
+                    "GET did not show the change within {} s",
+                    self.timing.limit.as_secs()
+                );
+                let help = format!("apply's verification waits for GET to agree: {REPORT}");
+                self.checks.push(Check::fail(step, said, help));
+                return None;
+            }
+            tokio::time::sleep(self.timing.poll).await;
+            self.go()?;
+        }
+        None
+    }
+
+    /// Deletes every id learned and not deleted, then reads the list: a
+    /// fresh read is the truth, so an id it lists is not gone, whatever a
+    /// DELETE answered (two rounds at most). Says what is left.
+    async fn cleanup(&mut self) {
+        if self.ours.ids.is_empty() && !self.maybe {
+            return;
+        }
+        for _ in 0..2 {
+            for id in self.ours.left() {
+                let gone = match self.remote.delete(&id, &self.ours.topic).await {
+                    Ok(()) => true,
+                    Err(e) => matches!(status(&e), Some(400 | 404)) && self.ours.seen.contains(&id),
+                };
+                if gone {
+                    self.ours.gone.insert(id);
+                }
+            }
+            let Ok(live) = self.remote.list().await else { break };
+            let listed = self.ours.learn(&live);
+            self.ours.gone.retain(|id| !listed.contains(id));
+            if self.ours.left().is_empty() {
+                break;
+            }
+        }
+        let (o, left) = (&self.ours, self.ours.left());
+        let ids: Vec<String> = left.iter().map(|id| format!("`{id}`")).collect();
+        let check = match (left.is_empty(), self.maybe && o.ids.is_empty()) {
+            (true, false) => Check::ok("cleanup", format!("nothing left behind: `{}` is deleted", o.name)),
+            (true, true) => Check::fail(
+                "cleanup",
+                format!(
+                    "a create of unknown outcome may yet appear as `{}` on `{}`",
+                    o.name, o.topic
+                ),
+                "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it",
+            ),
+            (false, _) => Check::fail(
+                "cleanup",
+                format!(
+                    "left behind: `{}` on `{}`, id {}",
+                    o.name,
+                    o.topic,
+                    ids.join(", ")
+                ),
+                "delete it in the Inveterate admin (Webhooks); no other subscription has its name",
+            ),
+        };
+        self.checks.push(check);
+    }
+}
+
+/// The `visibility` check of a create GET listed after `took`, with the
+/// `--wait` it suggests: twice the delay plus 5 s.
+fn visibility(took: Duration, m: &mut Measured) -> Check {
+    let wait = (took.as_secs_f64() * 2.0).ceil() as u64 + 5;
+    m.visible_after_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
+    m.suggested_wait = Some(wait);
+    let said = format!("GET listed it {}", after(took));
+    match wait <= DEFAULT_WAIT {
+        true => {
+            let said = format!(
+                "{said}; apply's default `--wait {DEFAULT_WAIT}` covers it (`--wait {wait}` would do)"
+            );
+            Check::ok("visibility", said)
+        }
+        false => {
+            let help = format!("pass `--wait {wait}` to apply, or its verification ends before creates show");
+            Check::warn("visibility", said, help)
+        }
+    }
+}
+
+/// What a second DELETE of a gone id says about apply's idempotent delete
+/// (a success is recorded as 200).
+fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
+    let name = "delete_again";
+    let Err(e) = result else {
+        m.gone_status = Some(200);
+        return Check::ok(
+            name,
+            "deleting an id already gone succeeds: apply's delete of it is done",
+        );
+    };
+    m.gone_status = status(&e);
+    let said = format!("an id already gone answers {}", e.failure);
+    match m.gone_status {
+        Some(400 | 404) => Check::ok(
+            name,
+            format!("{said}: apply reads a 400 or 404 for an id a fresh read no longer lists as `done (already gone)`"),
+        ),
+        _ => {
+            let said = format!("{said}: apply would report that delete as failed");
+            Check::warn(name, said, format!("so apply learns this answer, {REPORT}"))
+        }
+    }
+}
+
+/// The status of a failed call, if the API answered one.
+fn status(e: &ApiError) -> Option<u16> {
+    match &e.failure {
+        Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
+        _ => None,
+    }
+}
+
+/// What to do after a failed call.
+fn advice(e: &ApiError) -> String {
+    match status(e) {
+        _ if e.outcome_unknown() => "the call may have happened: the cleanup looks for it by name".into(),
+        Some(400) => {
+            "the API took no action; its message says why (for a create: --topic, --callback-url)".into()
+        }
+        Some(401 | 403) => "the key was refused for a write: use a key allowed to manage webhooks".into(),
+        _ => format!("check the network and --timeout and re-run; if it stays, {REPORT}"),
+    }
+}
+
+/// `at once`, or `after 312 ms`.
+fn after(took: Duration) -> String {
+    match took.as_millis() {
+        0 => "at once".to_owned(),
+        ms => format!("after {ms} ms"),
+    }
+}
