@@ -69,7 +69,7 @@ pub fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
     api_key_env: &str,
-) -> Result<Exported, serde_yaml::Error> {
+) -> Result<Exported, serde_saphyr::SerializeError> {
     let (kept, warnings) = kept(live, None);
     let manifest = Manifest {
         version: 1,
@@ -136,8 +136,11 @@ pub(super) fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSu
 }
 
 /// The YAML text of `manifest` under the `# exported by` line.
-pub(super) fn document(manifest: &Manifest, warnings: Vec<String>) -> Result<Exported, serde_yaml::Error> {
-    let yaml = serde_yaml::to_string(manifest)?;
+pub(super) fn document(
+    manifest: &Manifest,
+    warnings: Vec<String>,
+) -> Result<Exported, serde_saphyr::SerializeError> {
+    let yaml = serde_saphyr::to_string(manifest)?;
     Ok(Exported {
         yaml: format!(
             "# exported by invhooks {} from live subscriptions\n{yaml}",

@@ -1,51 +1,631 @@
-//! Text → YAML value and line index: the one parse
-//! ([`events`](super::events)), and its problems made into diagnostics at
-//! their line.
+//! The YAML front end, shared by manifests and the policy file: text →
+//! typed values in one pass of serde-saphyr, each value with its line.
+//! A value of the wrong kind is kept as what was [`Found`], never an
+//! error that stops the pass, so one bad value hides no other; only
+//! invalid YAML stops it, as one [`Diagnostic`] at its line.
+//!
+//! The types a document is read into implement [`Read`]; a mapping type
+//! is declared with [`record!`], which also gives its JSON
+//! Schema (schemars) and its field names, so each field is defined once.
+//!
+//! Everything a hostile text could make costly is bounded by
+//! serde-saphyr's budget while the text is read, before the values are
+//! kept: nesting ([`MAX_DEPTH`]), what aliases replay
+//! ([`MAX_ALIAS_VALUES`]) and the bytes of every scalar, each alias
+//! counted again where it is used ([`MAX_BYTES`]).
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 
-use super::diagnostic::{empty, Diagnostic};
-use super::events::{self, Problem};
-use super::lines::LineIndex;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Error, Spanned, Tagged};
 
-/// Parses one file's text (a leading byte-order mark is skipped): the
-/// YAML value and the line index of its paths.
-pub(super) fn parse(file: &Path, text: &str) -> Result<(serde_yaml::Value, LineIndex), Vec<Diagnostic>> {
+use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
+use crate::escape::{escape, show};
+use crate::topic::closest;
+
+/// Most bytes of text a document may hold once its aliases are expanded,
+/// and again once its `${VAR}`s are (README "Limits"): far beyond any
+/// manifest, and it keeps a hostile one's memory bounded.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Most values aliases (`*name`) may add to a document, counted as the
+/// parser events they replay.
+pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
+/// Deepest nesting of lists and mappings: a manifest needs five levels, and
+/// reading each level takes stack (a test thread has 2 MiB).
+pub(crate) const MAX_DEPTH: usize = 32;
+
+/// A value and its 1-based line: a list item's own line, a field's key's.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct At<T> {
+    /// The line.
+    pub(crate) line: usize,
+    /// The value, or what was found instead.
+    pub(crate) value: Result<T, Found>,
+}
+
+impl<T> At<T> {
+    /// The value, when it is of the kind asked for.
+    pub(crate) fn ok(&self) -> Option<&T> {
+        self.value.as_ref().ok()
+    }
+}
+
+/// The line of a field (1 when absent).
+pub(crate) fn line<T>(field: &Option<At<T>>) -> usize {
+    field.as_ref().map_or(1, |at| at.line)
+}
+
+/// What a value was, when it was not of the kind its place takes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Found {
+    /// Nothing (`key:`, `~`, `null`).
+    Empty,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as YAML resolved it.
+    Number(String),
+    /// Text.
+    Text,
+    /// A list.
+    List,
+    /// A mapping.
+    Mapping,
+    /// A scalar tagged `!!binary`: a manifest's values are read as they
+    /// are written, never decoded from base64.
+    Binary,
+}
+
+impl Found {
+    /// How messages name it: "found a number".
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Found::Empty => "an empty value",
+            Found::Bool(_) => "a boolean",
+            Found::Number(_) => "a number",
+            Found::Text => "a string",
+            Found::List => "a list",
+            Found::Mapping => "a mapping",
+            Found::Binary => "`!!binary` data",
+        }
+    }
+
+    /// A number or boolean as YAML text, for "put it in quotes".
+    pub(crate) fn scalar(&self) -> Option<String> {
+        match self {
+            Found::Bool(b) => Some(b.to_string()),
+            Found::Number(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A type a YAML value can be read into. Each method takes one kind of
+/// value and returns `None` when the type does not take it; a list or
+/// mapping it does not take is skipped (and its bytes counted).
+pub(crate) trait Read: Sized {
+    /// What the value must be, for "must be …, found …".
+    const EXPECTED: &'static str;
+    /// From text.
+    fn text(_text: &str) -> Option<Self> {
+        None
+    }
+    /// From `true` or `false`.
+    fn boolean(_value: bool) -> Option<Self> {
+        None
+    }
+    /// From a number, as YAML resolved it (`0x1F` is `31`).
+    fn number(_text: &str) -> Option<Self> {
+        None
+    }
+    /// From a list.
+    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(None)
+    }
+    /// From a mapping.
+    fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl Read for String {
+    const EXPECTED: &'static str = "a string";
+    fn text(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+impl Read for bool {
+    const EXPECTED: &'static str = "`true` or `false`";
+    fn boolean(value: bool) -> Option<Self> {
+        Some(value)
+    }
+}
+
+impl Read for usize {
+    const EXPECTED: &'static str = "a whole number";
+    fn number(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+impl<T: Read> Read for Vec<At<T>> {
+    const EXPECTED: &'static str = "a list";
+    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Some(items))
+    }
+}
+
+/// A mapping key as text: numbers and booleans as written (an unknown
+/// field `1`), a list or mapping as what was found.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Key(pub(crate) String);
+
+impl Read for Key {
+    const EXPECTED: &'static str = "plain text";
+    fn text(text: &str) -> Option<Self> {
+        Some(Key(text.to_owned()))
+    }
+    fn boolean(value: bool) -> Option<Self> {
+        Some(Key(value.to_string()))
+    }
+    fn number(text: &str) -> Option<Self> {
+        Some(Key(text.to_owned()))
+    }
+}
+
+/// `version:` as YAML resolved it (manifests and the policy are `1`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Version(pub(crate) String);
+
+impl Read for Version {
+    const EXPECTED: &'static str = "the number `1`";
+    fn number(text: &str) -> Option<Self> {
+        Some(Version(text.to_owned()))
+    }
+}
+
+impl schemars::JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "integer", "const": 1 })
+    }
+}
+
+/// Where the problems of one file go, and the checks every typed value
+/// gets: the kind of each field ([`Problems::get`]), keys that are no
+/// field ([`Problems::unknown`]).
+#[derive(Debug)]
+pub(crate) struct Problems<'a> {
+    /// The file, for every diagnostic's location.
+    pub(crate) file: &'a Path,
+    list: Vec<Diagnostic>,
+}
+
+/// A field as read: absent, empty (`key:`), of the wrong kind (already
+/// reported), or its value.
+pub(crate) enum Got<'v, T> {
+    Absent,
+    Empty,
+    Bad,
+    Ok(&'v T),
+}
+
+impl<'a> Problems<'a> {
+    /// No problems yet in `file`.
+    pub(crate) fn new(file: &'a Path) -> Self {
+        Problems {
+            file,
+            list: Vec::new(),
+        }
+    }
+
+    /// Every problem recorded, in the order found.
+    pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
+        self.list
+    }
+
+    /// Whether no problem was recorded.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Records a problem at `line`.
+    pub(crate) fn error(&mut self, line: usize, message: String, help: Option<String>) {
+        self.list.push(Diagnostic::new(self.file, line, message, help));
+    }
+
+    /// The field `name`; a value of the wrong kind is reported here.
+    pub(crate) fn get<'v, T: Read>(&mut self, name: &str, field: &'v Option<At<T>>) -> Got<'v, T> {
+        let Some(at) = field else {
+            return Got::Absent;
+        };
+        match &at.value {
+            Ok(value) => Got::Ok(value),
+            Err(Found::Empty) => Got::Empty,
+            Err(found) => {
+                let help = match (T::EXPECTED, found.scalar()) {
+                    (<bool as Read>::EXPECTED, _) => {
+                        format!("write `{name}: true` or `{name}: false`, without quotes")
+                    }
+                    (Version::EXPECTED, _) => "write `version: 1`".to_owned(),
+                    (<String as Read>::EXPECTED, Some(text)) => {
+                        format!("put the value in quotes, e.g. `{name}: \"{text}\"`")
+                    }
+                    (_, _) if *found == Found::Binary => {
+                        "write the text itself: a manifest is read as written, and `!!binary` is never decoded".to_owned()
+                    }
+                    (expected, _) => format!("`{name}` takes {expected}"),
+                };
+                let message = format!("`{name}` must be {}, found {}", T::EXPECTED, found.kind());
+                self.error(at.line, message, Some(help));
+                Got::Bad
+            }
+        }
+    }
+
+    /// Reports every key of `record` that is none of its fields; returns
+    /// the fields suggested instead (a misspelt key), which then get no
+    /// "missing" error.
+    pub(crate) fn unknown<R: Record>(&mut self, record: &R) -> Vec<&'static str> {
+        let mut suggested = Vec::new();
+        for key in record.unknown() {
+            let known = || {
+                let list: Vec<String> = R::FIELDS.iter().map(|f| format!("`{f}`")).collect();
+                format!("known fields: {}", list.join(", "))
+            };
+            let Ok(Key(name)) = &key.value else {
+                let found = key.value.as_ref().err().map_or("", Found::kind);
+                let message = format!("a field name must be plain text, found {found}");
+                self.error(key.line, message, Some(known()));
+                continue;
+            };
+            let help = match closest(name, R::FIELDS.iter().map(|f| (*f, *f))) {
+                Some("apiKeyEnv") => {
+                    suggested.push("apiKeyEnv");
+                    format!("did you mean `apiKeyEnv`? It names the environment variable that holds the key, e.g. `apiKeyEnv: INVETERATE_API_KEY`; {}", KEY_NEVER_HERE)
+                }
+                Some(field) => {
+                    suggested.push(field);
+                    format!("did you mean `{field}`?")
+                }
+                None => known(),
+            };
+            let message = format!("unknown field `{}` in {}", show(name), R::WHAT);
+            self.error(key.line, message, Some(help));
+        }
+        suggested
+    }
+}
+
+/// A mapping whose fields are declared once; see [`record!`].
+pub(crate) trait Record {
+    /// How messages name it: "unknown field … in subscription".
+    const WHAT: &'static str;
+    /// Its fields' YAML names, in declaration order.
+    const FIELDS: &'static [&'static str];
+    /// Keys that are none of its fields, with their lines.
+    fn unknown(&self) -> &[At<Key>];
+}
+
+/// Declares a mapping type: a struct of `Option<At<T>>` fields with the
+/// given YAML names, its JSON Schema (each field's doc comment and
+/// `schemars` attributes), [`Record`] and a [`Read`] that reads the
+/// fields in any order and keeps the other keys in `unknown`.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident($what:literal) {
+            $( $(#[$fmeta:meta])* $field:ident($key:literal): $ty:ty, )*
+        }
+    ) => {
+        #[derive(Debug, Default, schemars::JsonSchema)]
+        $(#[$meta])*
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $( $(#[$fmeta])* #[serde(rename = $key)] pub(crate) $field: Option<$crate::manifest::yaml::At<$ty>>, )*
+            /// Keys that are not fields.
+            #[serde(skip)]
+            pub(crate) unknown: Vec<$crate::manifest::yaml::At<$crate::manifest::yaml::Key>>,
+        }
+
+        impl $crate::manifest::yaml::Record for $name {
+            const WHAT: &'static str = $what;
+            const FIELDS: &'static [&'static str] = &[$($key),*];
+            fn unknown(&self) -> &[$crate::manifest::yaml::At<$crate::manifest::yaml::Key>] {
+                &self.unknown
+            }
+        }
+
+        impl $crate::manifest::yaml::Read for $name {
+            const EXPECTED: &'static str = "a mapping";
+            fn mapping<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+                let mut record = Self::default();
+                while let Some(key) = map.next_key::<$crate::manifest::yaml::At<$crate::manifest::yaml::Key>>()? {
+                    let name = key.ok().map(|k| k.0.as_str());
+                    $( if name == Some($key) {
+                        record.$field = Some($crate::manifest::yaml::field(key.line, map.next_value()?));
+                        continue;
+                    } )*
+                    map.next_value::<$crate::manifest::yaml::Skip>()?;
+                    record.unknown.push(key);
+                }
+                Ok(Some(record))
+            }
+        }
+    };
+}
+pub(crate) use record;
+
+/// A field's value at its key's line (used by [`record!`]).
+pub(crate) fn field<T>(line: usize, value: Value<T>) -> At<T> {
+    At { line, value: value.0 }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A value read as `T`, or what was found instead: [`Any`] with its tag
+/// checked.
+pub(crate) struct Value<T>(pub(crate) Result<T, Found>);
+
+impl<'de, T: Read> Deserialize<'de> for Value<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
+        let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
+        Ok(Value(if binary && value.is_ok() {
+            Err(Found::Binary)
+        } else {
+            value
+        }))
+    }
+}
+
+impl<'de, T: Read> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value<T>>::deserialize(deserializer)?;
+        let line = usize::try_from(spanned.referenced.line()).unwrap_or(usize::MAX);
+        Ok(At {
+            line: line.max(1),
+            value: spanned.value.0,
+        })
+    }
+}
+
+/// `T` read from a value of any kind, its tag aside (see [`Value`]).
+struct Any<T>(Result<T, Found>);
+
+impl<'de, T: Read> Deserialize<'de> for Any<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor(PhantomData))
+    }
+}
+
+struct AnyVisitor<T>(PhantomData<T>);
+
+impl<T> AnyVisitor<T> {
+    fn done<E>(value: Option<T>, found: Found) -> Result<Any<T>, E> {
+        Ok(Any(value.ok_or(found)))
+    }
+}
+
+impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
+    type Value = Any<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTED)
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Self::done(T::text(text), Found::Text)
+    }
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Self::done(T::boolean(value), Found::Bool(value))
+    }
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        self.visit_number(value.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        self.visit_number(value.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        // `{:?}` keeps the point: `1.0`, not `1`.
+        self.visit_number(format!("{value:?}"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Any(Err(Found::Empty)))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Self::done(T::list(seq)?, Found::List)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Self::done(T::mapping(map)?, Found::Mapping)
+    }
+}
+
+impl<T: Read> AnyVisitor<T> {
+    fn visit_number<E: de::Error>(self, text: String) -> Result<Any<T>, E> {
+        Self::done(T::number(&text), Found::Number(text))
+    }
+}
+
+/// A value read only to be passed over, its bytes counted.
+pub(crate) struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(AnyVisitor::<Skip>(PhantomData))
+            .map(|_| Skip)
+    }
+}
+
+impl Read for Skip {
+    const EXPECTED: &'static str = "any value";
+}
+
+/// Parses one document (a leading byte-order mark is skipped) into `T`.
+///
+/// # Errors
+///
+/// Invalid YAML, a second document, a key repeated in a mapping, a tag
+/// other than YAML's own, or any bound of this module exceeded: one
+/// diagnostic at its line.
+pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(vec![empty(file)]);
-    }
-    events::load(text).map_err(|problem| vec![super::tabs::hint(yaml_error(file, problem), text)])
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            flow_nesting_limit: MAX_DEPTH,
+            max_events: MAX_BYTES,
+            max_nodes: MAX_BYTES,
+            max_total_scalar_bytes: MAX_BYTES,
+            max_recorded_anchor_bytes: MAX_BYTES,
+            enforce_alias_anchor_ratio: false,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_VALUES,
+        },
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
+        ignore_binary_tag_for_string: true,
+        reject_unsupported_tags: true,
+        merge_keys: serde_saphyr::MergeKeyPolicy::AsOrdinary,
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<Value<T>>(text, options)
+        .map_err(|error| tab_hint(problem(file, &error), text))
 }
 
-/// Text from which [`release`] frees the parsed value on a thread of its
-/// own: below it, a thread costs more than the freeing.
-const RELEASE_BYTES: usize = 64 * 1024;
-
-/// Frees a parsed document that validation is done with. A large one (a
-/// value per scalar, a mapping per entry: about a millisecond per 1,000
-/// subscriptions) is freed on a thread of its own, beside the work that
-/// follows; the process may end before it finishes.
-pub(super) fn release(value: serde_yaml::Value, index: LineIndex, text_len: usize) {
-    if text_len < RELEASE_BYTES {
-        return;
-    }
-    // If the thread cannot start, the closure (and the value) is dropped
-    // here instead.
-    let _ = std::thread::Builder::new().spawn(move || drop((value, index)));
-}
-
-/// A YAML problem as a diagnostic at its line. The parser's messages
-/// can quote the document: escaped.
-fn yaml_error(file: &Path, problem: Problem) -> Diagnostic {
-    let message = crate::escape::escape(&problem.message).into_owned();
-    let help = problem
-        .help
-        .unwrap_or("check the indentation and quoting on this line and the one before");
+/// A parse error as a diagnostic at its line, in our words where the
+/// parser's would not help.
+fn problem(file: &Path, error: &Error) -> Diagnostic {
+    let (error, location) = match error.without_snippet() {
+        // At the line where the alias is used, not where its anchor is.
+        Error::AliasError { error, locations, .. } => {
+            (error.without_snippet(), Some(locations.reference_location))
+        }
+        other => (other, other.location()),
+    };
+    let line = location
+        .map_or(1, |l| usize::try_from(l.line()).unwrap_or(usize::MAX))
+        .max(1);
+    let check = "check the indentation and quoting on this line and the one before";
+    let (message, help) = match error {
+        Error::Budget {
+            breach: BudgetBreach::ScalarBytes { .. },
+            ..
+        } => (
+            format!("the document expands to more than {} MiB", MAX_BYTES >> 20),
+            "aliases (`*name`) repeat the text they stand for; write the entries out, or split the file",
+        ),
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasReplayStackDepthExceeded { .. } => (
+            format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
+            "YAML aliases expand to too much data; write the entries out",
+        ),
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => too_deep(),
+        other if other.to_string().contains("recursion limit exceeded") => too_deep(),
+        Error::DuplicateMappingKey { key, .. } => (
+            format!(
+                "the key `{}` appears twice in this mapping",
+                show(key.as_deref().unwrap_or("(a list or mapping)"))
+            ),
+            "each field may appear once per mapping; remove the repeated key",
+        ),
+        Error::MultipleDocuments { .. } => (
+            "a second document starts here".to_owned(),
+            "a manifest is one YAML document; remove the `---` line or split the file",
+        ),
+        Error::RecursiveReferencesRequireWeakTypes { .. } => (
+            "the alias refers to a node that contains it".to_owned(),
+            "an alias (`*name`) cannot stand for the list or mapping it is inside",
+        ),
+        Error::UnsupportedTag { tag, .. } => (
+            format!("the tag `{}` is not supported", show(tag)),
+            "write the value without the tag: a manifest's values are plain YAML",
+        ),
+        other => {
+            let text = other.to_string();
+            let text = match text.rfind(" at line ") {
+                Some(at) => &text[..at],
+                None => &text,
+            };
+            (text.to_owned(), check)
+        }
+    };
     Diagnostic::new(
         file,
-        problem.line,
-        format!("invalid YAML: {message}"),
+        line,
+        format!("invalid YAML: {}", escape(&message)),
         Some(help.to_owned()),
     )
+}
+
+/// Nesting deeper than [`MAX_DEPTH`] (block, or flow `[{`).
+fn too_deep() -> (String, &'static str) {
+    (
+        format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
+        "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
+    )
+}
+
+/// The help shown when a YAML error is on (or just after) a line indented
+/// with a tab.
+pub(crate) const TAB_HELP: &str = "YAML does not allow tabs for indentation; use spaces";
+
+/// `diagnostic` (a YAML syntax error in `text`) with the tab hint when its
+/// line, the line after (the parser can stop at the end of the line before
+/// the tab) or the line before has a tab in its indentation; the location
+/// then names the line with the tab. Lines break where YAML breaks them:
+/// LF, CRLF and a lone CR.
+fn tab_hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
+    let line = diagnostic.location.line;
+    let text = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = text.split(['\n', '\r']).collect();
+    let tabbed = |n: usize| {
+        n >= 1
+            && lines.get(n - 1).is_some_and(|l| {
+                l.chars()
+                    .take_while(|c| matches!(c, ' ' | '\t'))
+                    .any(|c| c == '\t')
+            })
+    };
+    let found = [line, line + 1, line.saturating_sub(1)]
+        .into_iter()
+        .find(|&n| tabbed(n));
+    if let Some(n) = found {
+        diagnostic.location.line = n;
+        diagnostic.help = Some(TAB_HELP.to_owned());
+    }
+    diagnostic
 }

@@ -76,10 +76,10 @@ fn run_script(cmd: &mut Command) -> Run {
 #[test]
 fn action_yml_runs_the_tested_scripts() {
     let text = std::fs::read_to_string(repo().join("action.yml")).unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(&text).unwrap();
     assert_eq!(doc["runs"]["using"], "composite");
     let runs: Vec<&str> = doc["runs"]["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .filter_map(|s| s["run"].as_str())

@@ -6,6 +6,7 @@ mod support;
 
 mod action;
 mod apply;
+mod big_stores;
 mod chaos;
 mod chaos_interrupts;
 mod chaos_lies;
@@ -16,7 +17,6 @@ mod cli;
 mod conformance;
 mod deliveries;
 mod drift;
-mod early;
 mod excerpts;
 mod export;
 mod export_fleet;
