@@ -78,7 +78,7 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
         let message = format!(
-            "manifest `{}` is not valid UTF-8 (first invalid byte on line {line})",
+            "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
             file.display()
         );
         vec![Diagnostic::new(

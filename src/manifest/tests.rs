@@ -415,3 +415,25 @@ fn overlong_lists_are_one_bounded_error() {
         ]
     );
 }
+
+proptest::proptest! {
+    /// A key pasted where its variable's name goes (a prefix, then a run
+    /// mixing cases and digits, as keys are) is refused, and no message
+    /// carries it; a conventional variable name is accepted.
+    #[test]
+    fn a_key_in_api_key_env_is_refused_unshown(
+        prefix in "(sk|pk|rk|key)_(live|test)_",
+        secret in "[a-z]{3,8}[A-Z]{3,8}[0-9]{2,8}",
+        name in "[A-Z][A-Z0-9]{0,10}(_[A-Z0-9]{1,10}){0,4}",
+    ) {
+        let key = format!("{prefix}{secret}");
+        let all = problems(&format!("version: 1\napiKeyEnv: {key}\n"));
+        proptest::prop_assert_eq!(all.len(), 1);
+        let (line, message, help) = &all[0];
+        proptest::prop_assert_eq!(*line, 2);
+        let help = help.as_deref().unwrap_or_default();
+        proptest::prop_assert!(!message.contains(&secret) && !help.contains(&secret), "{message} {help}");
+        proptest::prop_assert!(help.contains("never goes in a manifest"), "{help}");
+        proptest::prop_assert!(load(&format!("version: 1\napiKeyEnv: {name}\n")).is_ok(), "{name}");
+    }
+}

@@ -157,7 +157,7 @@ fn non_utf8_and_oversized_files_are_refused() {
     let d = only(load(std::slice::from_ref(&latin1)));
     assert_eq!(d.location.line, 2, "at the line the message names");
     let message = format!(
-        "manifest `{}` is not valid UTF-8 (first invalid byte on line 2)",
+        "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
         latin1.display()
     );
     assert_eq!(d.message, message);

@@ -64,15 +64,12 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<(Shared, Vec<&'stat
     let policy_field = m.unknown.iter().find_map(|key| {
         let Ok(Key(name)) = &key.value else { return None };
         let policy = <crate::policy::PolicyFile as Record>::FIELDS;
-        (name != "version" && policy.contains(&name.as_str())).then_some(name)
+        (name != "version" && policy.contains(&name.as_str())).then_some((key.line, name))
     });
-    if let Some(field) = policy_field {
-        let message = format!(
-            "`{}` is a policy file (it has `{field}`), not a manifest",
-            ctx.file().display()
-        );
+    if let Some((line, field)) = policy_field {
+        let message = format!("this is a policy file (it has `{field}`), not a manifest");
         let help = "pass it with `--policy FILE` (or INVHOOKS_POLICY) and keep it out of the directories given to -f: the policy holds rules a pull request cannot change";
-        ctx.error(1, message, Some(help.to_owned()));
+        ctx.error(line, message, Some(help.to_owned()));
         return None;
     }
     let suggested = ctx.unknown(m);
@@ -172,7 +169,7 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
 /// Whether `name` is plausibly an environment variable's name, not a
 /// key: letters, digits and `_`, not starting with a digit, at most 64
 /// bytes, and no `_`-separated part that mixes lower- and uppercase over
-/// 6 characters or more, or letters and digits over 12 (`123abcDEF` in
+/// 6 characters or more, or letters and digits over 16 (`123abcDEF` in
 /// `sk_live_123abcDEF`).
 fn plausible_var_name(name: &str) -> bool {
     is_var_name(name)
@@ -181,7 +178,7 @@ fn plausible_var_name(name: &str) -> bool {
             let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
             let (lower, upper) = (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase));
             (part.len() >= 6 && lower && upper)
-                || (part.len() >= 12 && has(u8::is_ascii_digit) && (lower || upper))
+                || (part.len() >= 16 && has(u8::is_ascii_digit) && (lower || upper))
         })
 }
 

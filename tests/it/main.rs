@@ -27,6 +27,7 @@ mod fleet_files;
 mod hostile_manifest;
 mod interrupts;
 mod keys;
+mod manifest_mistakes;
 mod masking;
 mod netkit;
 mod network;
