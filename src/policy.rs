@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::manifest::yaml::{self, record, At, Found, Got, Problems, Version};
+use crate::manifest::record::{record, Got, Problems, Version};
+use crate::manifest::yaml::{self, At, Found};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::MerchantManifest;
 use crate::plan::Thresholds;

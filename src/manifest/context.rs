@@ -9,7 +9,8 @@ use std::path::Path;
 
 use super::diagnostic::Diagnostic;
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::yaml::{Problems, MAX_BYTES};
+use super::record::Problems;
+use super::yaml::MAX_BYTES;
 use crate::model::Location;
 
 /// Where the walk of one file is and where its problems go.

@@ -9,7 +9,8 @@ use schemars::{Schema, SchemaGenerator};
 use serde::de::{MapAccess, SeqAccess};
 use serde_json::json;
 
-use super::yaml::{record, At, Key, Read, Value, Version};
+use super::record::{record, Key, Version};
+use super::yaml::{At, Read, Value};
 use crate::topic::Topic;
 
 /// The environment variable holding the API key when `apiKeyEnv` is not set.

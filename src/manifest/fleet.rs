@@ -11,8 +11,9 @@ use super::context::Ctx;
 use super::diagnostic::{Diagnostic, MerchantLines};
 use super::expand::is_var_name;
 use super::fields::{FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_VARS};
+use super::record::{Got, Key};
 use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
-use super::yaml::{line, At, Got, Key};
+use super::yaml::{line, At};
 use crate::escape::show;
 
 /// Most `merchants` entries in one file.

@@ -22,6 +22,7 @@ mod fields;
 mod files;
 mod fleet;
 mod look_alike;
+pub(crate) mod record;
 mod subscription;
 mod validate;
 pub(crate) mod yaml;

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::fields::{FleetMerchant, IgnoreRule, Manifest, Subscription};
-use super::yaml::Record;
+use super::record::Record;
 use super::{load_str, schema, Diagnostics};
 use crate::model::MerchantManifest;
 

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde::de::{MapAccess, SeqAccess};
 
+use super::record::Key;
 use super::tests::{load as load_manifest, problem};
-use super::yaml::{parse, At, Found, Key, Read, MAX_ALIAS_VALUES, MAX_BYTES, MAX_DEPTH, TAB_HELP};
+use super::yaml::{parse, At, Found, Read, MAX_ALIAS_VALUES, MAX_BYTES, MAX_DEPTH, TAB_HELP};
 use super::Diagnostic;
 
 /// Any YAML value, for looking at what the front end reads.

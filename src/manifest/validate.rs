@@ -16,8 +16,9 @@ use super::diagnostic::{Diagnostic, MerchantLines, HELP_STARTS_WITH, KEY_NEVER_H
 use super::expand::is_var_name;
 use super::fields::{IgnoreRule as RawRule, Manifest, DEFAULT_API_KEY_ENV};
 use super::look_alike::label_problem;
+use super::record::{Got, Key, Record, Version};
 use super::subscription::{self, Declared, Options};
-use super::yaml::{line, At, Got, Key, Read, Record, Version};
+use super::yaml::{line, At, Read};
 use crate::escape::show;
 use crate::model::{IgnoreRule, Location, MerchantManifest, Pattern};
 use crate::secret::mask_url;
