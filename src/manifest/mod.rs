@@ -169,8 +169,8 @@ fn load_with_lines(
     let mut ctx = context::Ctx::new(file, env);
     let validated = match validate::top(&mut ctx, &manifest) {
         None => Err(ctx.into_diagnostics()),
-        Some((shared, _)) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, shared),
-        Some((shared, _)) => validate::merchant(ctx, &manifest, shared),
+        Some(shared) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, shared),
+        Some(shared) => validate::merchant(ctx, &manifest, shared),
     };
     validated.map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);

@@ -1,8 +1,7 @@
-//! Validation of a parsed manifest ([`fields`](super::fields)): where
-//! problems go ([`Ctx`]), reading a field as valid, absent or wrong
-//! ([`Ctx::get`]), the top level of a file, one merchant's `ignore`
-//! rules and subscriptions, and the checks across its entries (each
-//! (`topic`, `name`) declared once, none hidden by an `ignore` rule, each
+//! Validation of a parsed manifest ([`fields`](super::fields)): the top
+//! level of a file, one merchant's label, key variable, `ignore` rules
+//! and subscriptions, and the checks across its entries (each (`topic`,
+//! `name`) declared once, none hidden by an `ignore` rule, each
 //! `renamedFrom` claimed once). Fleet files reuse all of it
 //! ([`fleet`](super::fleet)); one entry's values are
 //! [`subscription`](super::subscription)'s.
@@ -58,10 +57,9 @@ impl Shared {
 }
 
 /// Checks what every file has at its top level (unknown fields, the
-/// version, the switches); returns the switches and the fields a
-/// misspelt key was taken for, or `None` for a policy file (reported:
-/// it belongs in `--policy`).
-pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<(Shared, Vec<&'static str>)> {
+/// version, the switches); returns the switches, or `None` for a policy
+/// file (reported: it belongs in `--policy`).
+pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Shared> {
     let policy_field = m.unknown.iter().find_map(|key| {
         let Ok(Key(name)) = &key.value else { return None };
         let policy = <crate::policy::PolicyFile as Record>::FIELDS;
@@ -98,7 +96,7 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<(Shared, Vec<&'stat
         },
         prune: switch("prune", &m.prune, true),
     };
-    Some((shared, suggested))
+    Some(shared)
 }
 
 /// Validates a file of one merchant (no `merchants:`), its top level
