@@ -352,3 +352,23 @@ fn other_yaml_errors_keep_their_help() {
     let (_, _, help) = problem("version: 1\nmerchant: \"a\tb\nsubscriptions: [\n");
     assert_ne!(help.as_deref(), Some(TAB_HELP));
 }
+
+proptest::proptest! {
+    /// What export writes (serde-saphyr's serializer) the front end reads
+    /// back as the same text: names YAML would otherwise take for another
+    /// type (`true`, `~`, `0x1F`, `.inf`), indicators (`- `, `: `, `#`,
+    /// `&`, `*`, `!`, `%`, quotes, brackets), `${` and non-ASCII.
+    #[test]
+    fn exported_names_and_urls_read_back_exactly(
+        name in "(true|null|~|0x1F|1e3|\\.inf|007|- a|a: b|#x|&a|\\*a|!t|%p|'q'|\"d\"|\\[l\\]|\\{m\\}|\\$\\{V\\}|é|@|`|\\?|\\|)[a-z0-9 :#'\"\\-\\[\\]]{0,6}[a-z]",
+        path in "[a-z0-9#?&=%:'\"\\-]{0,12}",
+    ) {
+        let url = format!("https://h.example/{path}");
+        let live = vec![crate::fixtures::live("wh_1", "customer.updated", &name, &url)];
+        let written = super::to_manifest(&live, None, "INVETERATE_API_KEY").unwrap();
+        let loaded = super::load_str(Path::new("e.yaml"), &written.yaml, &|_| None)
+            .map_err(|d| proptest::test_runner::TestCaseError::fail(format!("{d}\n{}", written.yaml)))?;
+        proptest::prop_assert_eq!(&loaded.subscriptions[0].name, &name, "{}", written.yaml);
+        proptest::prop_assert_eq!(&loaded.subscriptions[0].callback_url, &url, "{}", written.yaml);
+    }
+}
