@@ -160,69 +160,6 @@ impl Pattern {
     }
 }
 
-/// All `ignore` rules of a manifest compiled together: matching a
-/// subscription costs three glob-set scans however many rules there are
-/// (checking each rule in turn would make large manifests quadratic).
-#[derive(Debug, Clone)]
-pub struct IgnoreSet {
-    /// How many fields each rule sets: all of them must match.
-    required: Vec<usize>,
-    /// Per field (name, topic, callback URL): the set, and the rule each
-    /// of its globs belongs to.
-    fields: [(globset::GlobSet, Vec<usize>); 3],
-}
-
-impl IgnoreSet {
-    /// Compiles `rules`.
-    pub fn new(rules: &[IgnoreRule]) -> Self {
-        let field = |get: fn(&IgnoreRule) -> &Option<Pattern>| {
-            let mut builder = globset::GlobSetBuilder::new();
-            let mut owners = Vec::new();
-            for (i, rule) in rules.iter().enumerate() {
-                if let Some(p) = get(rule) {
-                    builder.add(p.glob.clone());
-                    owners.push(i);
-                }
-            }
-            // Each glob compiled once already; a set of valid globs builds.
-            (
-                builder.build().unwrap_or_else(|_| globset::GlobSet::empty()),
-                owners,
-            )
-        };
-        Self {
-            required: rules
-                .iter()
-                .map(|r| {
-                    [&r.name, &r.topic, &r.callback_url]
-                        .iter()
-                        .filter(|p| p.is_some())
-                        .count()
-                })
-                .collect(),
-            fields: [
-                field(|r| &r.name),
-                field(|r| &r.topic),
-                field(|r| &r.callback_url),
-            ],
-        }
-    }
-
-    /// The index of the first rule that matches, if any.
-    pub fn first_match(&self, topic: &str, name: &str, callback_url: &str) -> Option<usize> {
-        let mut hits = Vec::new();
-        for ((set, owners), value) in self.fields.iter().zip([name, topic, callback_url]) {
-            if !set.is_empty() {
-                hits.extend(set.matches(value).into_iter().map(|i| owners[i]));
-            }
-        }
-        hits.sort_unstable();
-        hits.chunk_by(|a, b| a == b)
-            .find(|run| run.len() == self.required[run[0]])
-            .map(|run| run[0])
-    }
-}
-
 /// Everything one manifest file declares for one merchant.
 #[derive(Debug, Clone)]
 pub struct MerchantManifest {
@@ -253,63 +190,10 @@ pub struct Allows {
 }
 
 impl MerchantManifest {
-    /// The ignore rules compiled for matching many subscriptions.
-    pub fn ignore_set(&self) -> IgnoreSet {
-        IgnoreSet::new(&self.ignore)
-    }
-
     /// Whether an ignore rule covers this live subscription.
     pub fn is_ignored(&self, sub: &LiveSubscription) -> bool {
         self.ignore
             .iter()
             .any(|rule| rule.matches(&sub.topic, &sub.name, &sub.callback_url))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn rule(name: Option<&str>, topic: Option<&str>, url: Option<&str>) -> IgnoreRule {
-        let p = |g: Option<&str>| g.map(|g| Pattern::new(g).unwrap());
-        IgnoreRule {
-            name: p(name),
-            topic: p(topic),
-            callback_url: p(url),
-            location: Location {
-                file: "w.yaml".into(),
-                line: 1,
-            },
-        }
-    }
-
-    #[test]
-    fn ignore_set_agrees_with_rule_by_rule_matching() {
-        let rules = vec![
-            rule(Some("zap-*"), None, None),
-            rule(None, Some("customer.*"), Some("https://hooks.zapier.com/*")),
-            rule(Some("x"), Some("customer.updated"), None),
-            rule(None, None, Some("*?secret=*")),
-        ];
-        let set = IgnoreSet::new(&rules);
-        let cases = [
-            ("customer.updated", "zap-1", "https://a/"),
-            ("customer.updated", "crm", "https://hooks.zapier.com/1"),
-            ("order.created", "crm", "https://hooks.zapier.com/1"),
-            ("customer.updated", "x", "https://a/"),
-            ("customer.ordered", "x", "https://a/"),
-            ("customer.ordered", "y", "https://a/?secret=1"),
-            ("customer.ordered", "y", "https://a/"),
-        ];
-        for (topic, name, url) in cases {
-            let expected = rules.iter().position(|r| r.matches(topic, name, url));
-            assert_eq!(
-                set.first_match(topic, name, url),
-                expected,
-                "{topic} {name} {url}"
-            );
-        }
-        assert_eq!(IgnoreSet::new(&[]).first_match("t", "n", "u"), None);
     }
 }

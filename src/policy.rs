@@ -6,39 +6,42 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-
 use self::hosts::HostGlobs;
 
 #[path = "policy_hosts.rs"]
 mod hosts;
 
 use crate::callback_url::CallbackUrl;
+use crate::manifest::record::{record, Got, Problems, Version};
+use crate::manifest::yaml::{self, At, Found};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
-use crate::topic::closest;
 
-/// Fields of the policy's top level.
-const TOP_FIELDS: &[&str] = &["version", "allowedCallbackHosts", "safety"];
-/// Fields of `safety:`.
-const SAFETY_FIELDS: &[&str] = &["minInScope", "maxChangePercent", "maxDeletes", "maxCreates"];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Raw {
-    version: serde_yaml::Value,
-    allowed_callback_hosts: Option<Vec<String>>,
-    safety: Option<RawSafety>,
+record! {
+    /// The policy file as written.
+    pub(crate) struct PolicyFile("policy") {
+        /// Always `1`.
+        version("version"): Version,
+        /// Globs on the callback URL's host.
+        allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
+        /// Safety thresholds replacing the built-in ones.
+        safety("safety"): Safety,
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawSafety {
-    min_in_scope: Option<usize>,
-    max_change_percent: Option<usize>,
-    max_deletes: Option<usize>,
-    max_creates: Option<usize>,
+record! {
+    /// `safety:` of the policy file.
+    pub(crate) struct Safety("policy `safety`") {
+        /// `plan::Thresholds::min_in_scope`.
+        min_in_scope("minInScope"): usize,
+        /// `plan::Thresholds::max_change_percent`.
+        max_change_percent("maxChangePercent"): usize,
+        /// `plan::Thresholds::max_deletes`.
+        max_deletes("maxDeletes"): usize,
+        /// `plan::Thresholds::max_creates`.
+        max_creates("maxCreates"): usize,
+    }
 }
 
 /// A checked policy.
@@ -73,116 +76,111 @@ const SHOWN_GLOBS: usize = 5;
 /// # Errors
 ///
 /// Every problem, with `file:line`: YAML syntax, an unknown field (with
-/// the closest known one), a `version` other than 1, a glob that does not
-/// parse, a percentage over 100.
+/// the closest known one), a value of the wrong kind, a `version` other
+/// than 1, a glob that does not parse, a percentage over 100.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     let fail = |line: usize, message: String, help: Option<String>| {
         Diagnostics(vec![Diagnostic::new(file, line, message, help)])
     };
-    if text.trim().is_empty() {
-        return Err(fail(
-            1,
-            "the policy file is empty".into(),
-            Some("start it with `version: 1`".into()),
-        ));
-    }
-    let raw: Raw = serde_yaml::from_str(text).map_err(|e| {
-        let line = e.location().map_or(1, |l| l.line());
-        let (message, help) = yaml_problem(&e.to_string());
-        fail(line, message, help)
-    })?;
-    let mut problems = Vec::new();
-    if raw.version.as_u64() != Some(1) {
-        problems.push(Diagnostic::new(
-            file,
-            line_of(text, "version"),
+    let raw = match yaml::parse::<PolicyFile>(file, text)
+        .map_err(|d| Diagnostics(vec![d]))?
+        .0
+    {
+        Ok(raw) => raw,
+        Err(Found::Empty) => {
+            return Err(fail(
+                1,
+                "the policy file is empty".into(),
+                Some("start it with `version: 1`".into()),
+            ))
+        }
+        Err(found) => {
+            let message = format!("the policy must be a mapping of fields, found {}", found.kind());
+            return Err(fail(1, message, Some("start it with `version: 1`".into())));
+        }
+    };
+    let mut problems = Problems::new(file);
+    problems.unknown(&raw);
+    if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+        problems.error(
+            raw.version.as_ref().map_or(1, |at| at.line),
             "the policy's `version` must be `1`".into(),
             Some("this invhooks reads policy files of `version: 1`".into()),
-        ));
+        );
     }
-    let hosts = match raw.allowed_callback_hosts {
-        None => Some(Hosts::Any),
-        Some(globs) => {
-            let ascii: Vec<String> = globs.iter().map(|g| ascii_host(g)).collect();
+    // Fail closed: any host only without the key; a list is compiled by a
+    // step that cannot fail, and every problem in it refuses the policy.
+    let hosts = match problems.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
+        Got::Absent => Some(Hosts::Any),
+        Got::Bad => None,
+        Got::Empty => HostGlobs::new(&[]).ok().map(|set| Hosts::Only(Box::new(set))),
+        Got::Ok(globs) => {
+            let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
+            for glob in globs {
+                match glob.ok() {
+                    Some(text) => written.push((glob.line, text.as_str())),
+                    None => {
+                        let found = glob.value.as_ref().err().map_or("", Found::kind);
+                        problems.error(
+                            glob.line,
+                            format!("`allowedCallbackHosts` lists hosts, found {found}"),
+                            Some("write each host as a string, e.g. `\"*.acme.dev\"`".into()),
+                        );
+                    }
+                }
+            }
+            let ascii: Vec<String> = written.iter().map(|(_, g)| ascii_host(g)).collect();
             match HostGlobs::new(&ascii) {
                 Ok(set) => Some(Hosts::Only(Box::new(set))),
                 Err(bad) => {
-                    problems.extend(bad.into_iter().map(|(i, why)| {
-                        Diagnostic::new(
-                            file,
-                            line_of(text, &globs[i]),
+                    for (i, why) in bad {
+                        let (line, text) = written[i];
+                        problems.error(
+                            line,
                             format!(
                                 "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
-                                crate::escape::show(&globs[i])
+                                crate::escape::show(text)
                             ),
                             Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
-                        )
-                    }));
+                        );
+                    }
                     None
                 }
             }
         }
     };
-    let safety = raw.safety.unwrap_or(RawSafety {
-        min_in_scope: None,
-        max_change_percent: None,
-        max_deletes: None,
-        max_creates: None,
-    });
     let defaults = Thresholds::default();
-    if safety.max_change_percent.is_some_and(|p| p > 100) {
-        problems.push(Diagnostic::new(
-            file,
-            line_of(text, "maxChangePercent"),
-            "`maxChangePercent` is a percentage: 0 to 100".into(),
-            None,
-        ));
+    let mut thresholds = defaults;
+    if let Got::Ok(safety) = problems.get("safety", &raw.safety) {
+        problems.unknown(safety);
+        let mut number = |name: &str, field: &Option<At<usize>>| match problems.get(name, field) {
+            Got::Ok(n) => Some(*n),
+            _ => None,
+        };
+        thresholds.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(defaults.min_in_scope);
+        let percent = number("maxChangePercent", &safety.max_change_percent);
+        thresholds.max_deletes = number("maxDeletes", &safety.max_deletes).or(defaults.max_deletes);
+        thresholds.max_creates = number("maxCreates", &safety.max_creates).or(defaults.max_creates);
+        match percent {
+            Some(p) if p > 100 => problems.error(
+                safety.max_change_percent.as_ref().map_or(1, |at| at.line),
+                "`maxChangePercent` is a percentage: 0 to 100".into(),
+                None,
+            ),
+            Some(p) => thresholds.max_change_percent = p,
+            None => {}
+        }
     }
-    let (Some(hosts), true) = (hosts, problems.is_empty()) else {
+    let (Some(hosts), true) = (hosts, problems.is_clean()) else {
+        let mut problems = problems.into_vec();
+        problems.sort_by_key(|d| d.location.line);
         return Err(Diagnostics(problems));
     };
     Ok(Policy {
         file: file.to_path_buf(),
         hosts,
-        thresholds: Thresholds {
-            min_in_scope: safety.min_in_scope.unwrap_or(defaults.min_in_scope),
-            max_change_percent: safety.max_change_percent.unwrap_or(defaults.max_change_percent),
-            max_deletes: safety.max_deletes.or(defaults.max_deletes),
-            max_creates: safety.max_creates.or(defaults.max_creates),
-        },
+        thresholds,
     })
-}
-
-/// A serde error as a message and a hint: an unknown field gets the
-/// closest known one.
-fn yaml_problem(text: &str) -> (String, Option<String>) {
-    let text = text.split(" at line ").next().unwrap_or(text);
-    if let Some(rest) = text.split("unknown field `").nth(1) {
-        let name = rest.split('`').next().unwrap_or_default();
-        let (fields, place) = if text.starts_with("safety") {
-            (SAFETY_FIELDS, "policy `safety`")
-        } else {
-            (TOP_FIELDS, "policy")
-        };
-        let help = match closest(name, fields.iter().map(|f| (*f, *f))) {
-            Some(f) => format!("did you mean `{f}`?"),
-            None => format!(
-                "known fields: {}",
-                fields
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return (format!("unknown field `{name}` in {place}"), Some(help));
-    }
-    (format!("the policy is not valid: {text}"), None)
-}
-
-/// The 1-based line of the first line containing `needle` (1 if none).
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).map_or(1, |i| i + 1)
 }
 
 /// A host or host glob in the form URLs are compared in: lowercase ASCII,

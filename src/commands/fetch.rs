@@ -6,8 +6,6 @@
 
 use std::path::PathBuf;
 
-use std::sync::Arc;
-
 use tokio::sync::Semaphore;
 
 use super::{Context, Helped};
@@ -39,29 +37,19 @@ pub fn process_env(name: &str) -> Option<String> {
         .cloned()
 }
 
-/// Loads and validates manifests; diagnostics become one error (and, on
-/// GitHub Actions, annotations too).
+/// Loads and validates manifests, then checks them against the policy;
+/// diagnostics become one error (and, on GitHub Actions, annotations
+/// too). Nothing is sent to the API before this has passed.
 pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    load_saying(ctx, files, NOTHING_SENT)
+    validated(ctx, files).map_err(|d| problems(ctx, &d))
 }
 
 /// [`load`] for a command that needs only each merchant's label and key
-/// variable (`trigger`): an unset `${VAR}` reads as a placeholder URL
-/// (`https://unset.invalid/VAR`), which nothing sends or shows.
+/// variable (`trigger`, `doctor`): an unset `${VAR}` reads as a placeholder
+/// URL (`https://unset.invalid/VAR`), which nothing sends or shows.
 pub fn load_keys_only(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
     let env = |name: &str| process_env(name).or_else(|| Some(format!("https://unset.invalid/{name}")));
-    manifest::load_paths(files, &env).map_err(|d| problems(ctx, &d, NOTHING_SENT))
-}
-
-/// What a list of problems ends with: no request was made.
-const NOTHING_SENT: &str = "nothing was sent to the API";
-/// What it ends with when a big manifest's list was read early ([`Early`]).
-const NOTHING_WRITTEN: &str =
-    "nothing was written (a large manifest's live list was read while it was validated)";
-
-/// [`load`], ending a list of problems with `tail`.
-fn load_saying(ctx: &Context, files: &[PathBuf], tail: &str) -> anyhow::Result<Vec<MerchantManifest>> {
-    validated(ctx, files).map_err(|d| problems(ctx, &d, tail))
+    manifest::load_paths(files, &env).map_err(|d| problems(ctx, &d))
 }
 
 /// The manifests, or every problem in them and against the policy (as
@@ -79,7 +67,7 @@ pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifes
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
     match policed(ctx, manifests) {
         found if found.is_empty() => Ok(()),
-        found => Err(problems(ctx, &manifest::Diagnostics(found), NOTHING_SENT)),
+        found => Err(problems(ctx, &manifest::Diagnostics(found))),
     }
 }
 
@@ -92,11 +80,11 @@ fn policed(ctx: &Context, manifests: &[MerchantManifest]) -> Vec<manifest::Diagn
 }
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).
-fn problems(ctx: &Context, d: &manifest::Diagnostics, tail: &str) -> anyhow::Error {
+fn problems(ctx: &Context, d: &manifest::Diagnostics) -> anyhow::Error {
     ctx.annotate(d);
     match d.0.len() {
         1 => anyhow::anyhow!("{d}"),
-        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; {tail}"),
+        n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
     }
 }
 
@@ -125,84 +113,22 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
 }
 
 /// Loads manifests, keeps the selected merchants, then reads their live
-/// lists, at most `reads` at once. A big manifest's list is read while the
-/// file is still being validated ([`Early`]).
+/// lists, at most `reads` at once. An invalid manifest sends nothing.
 pub async fn fetch(
     ctx: &Context,
     files: &[PathBuf],
     select: &SelectArgs,
     reads: usize,
 ) -> anyhow::Result<Vec<Target>> {
-    let permits = Arc::new(Semaphore::new(reads.max(1)));
-    let early = Early::start(ctx, files, select, &permits);
-    let manifests = match early.is_empty() {
-        true => load(ctx, files),
-        false => {
-            let (ctx, files) = (ctx.clone(), files.to_vec());
-            tokio::task::spawn_blocking(move || load_saying(&ctx, &files, NOTHING_WRITTEN))
-                .await
-                .unwrap_or_else(|e| Err(anyhow::anyhow!("validating the manifests failed: {e}")))
-        }
-    };
-    let finish = |manifests: anyhow::Result<Vec<MerchantManifest>>| {
-        // Checked over every merchant, not only the selected: two shards
-        // sharing a store would undo each other.
-        let manifests = manifests?;
-        refuse_same_store(ctx, &manifests)?;
-        selected(ctx, manifests, select)
-    };
-    let manifests = match finish(manifests) {
-        Ok(manifests) => manifests,
-        Err(e) => {
-            early.iter().for_each(|e| e.read.abort());
-            return Err(e);
-        }
-    };
-    targets_with(ctx, manifests, permits, early, |m| {
+    let manifests = load(ctx, files)?;
+    // Checked over every merchant, not only the selected: two shards
+    // sharing a store would undo each other.
+    refuse_same_store(ctx, &manifests)?;
+    let manifests = selected(ctx, manifests, select)?;
+    read_lists(ctx, manifests, reads, |m| {
         format!("merchant `{}` in {}", m.label, m.file.display())
     })
     .await
-}
-
-/// A live list read started before its manifest was validated: when the
-/// manifests hold at least [`manifest::early::EARLY_BYTES`] together, for
-/// each file whose label and key variable its top-level lines tell
-/// ([`manifest::early::guess`]). Parsing them takes longer than a read, so
-/// the two overlap (within the run's bound of reads in flight). The read is
-/// used only if the validated manifest agrees with the guess; manifests
-/// that turn out invalid have then cost one GET each, never a write.
-pub struct Early {
-    guess: manifest::early::Guess,
-    read: tokio::task::JoinHandle<Result<Vec<LiveSubscription>, api::ApiError>>,
-}
-
-impl Early {
-    /// Starts the early reads of `files` that `select` keeps, each waiting
-    /// for one of `permits`; a guess whose key is not set starts nothing
-    /// (loading will report it).
-    fn start(ctx: &Context, files: &[PathBuf], select: &SelectArgs, permits: &Arc<Semaphore>) -> Vec<Early> {
-        let Ok(selection) = Selection::new(&select.merchants, select.shard) else {
-            return Vec::new();
-        };
-        manifest::early::guesses(files)
-            .into_iter()
-            .filter(|g| selection.selects(&g.label))
-            .filter_map(|guess| {
-                let key = api_key(&guess.api_key_env, "").ok()?;
-                let client = ctx.client(&key).ok()?;
-                let permits = Arc::clone(permits);
-                let read = tokio::spawn(async move {
-                    let _permit = permits.acquire_owned().await;
-                    client.list().await
-                });
-                Some(Early { guess, read })
-            })
-            .collect()
-    }
-
-    fn is_for(&self, m: &MerchantManifest) -> bool {
-        self.guess.file == m.file && self.guess.label == m.label && self.guess.api_key_env == m.api_key_env
-    }
 }
 
 /// A merchant a command reads the key of without planning it (`trigger`,
@@ -302,7 +228,7 @@ fn refuse_same_store(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::R
     let same = manifest::same_store(manifests, &process_env);
     match same.is_empty() {
         true => Ok(()),
-        false => Err(problems(ctx, &manifest::Diagnostics(same), NOTHING_SENT)),
+        false => Err(problems(ctx, &manifest::Diagnostics(same))),
     }
 }
 
@@ -318,48 +244,31 @@ pub async fn targets(
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
     refuse_same_store(ctx, &manifests)?;
-    let permits = Arc::new(Semaphore::new(reads.max(1)));
-    targets_with(ctx, manifests, permits, Vec::new(), who).await
+    read_lists(ctx, manifests, reads, who).await
 }
 
-/// [`targets`], taking the lists of `early` reads that match a manifest
-/// instead of reading them again; every read holds one of `permits`
-/// (granted in manifest order, so no read waits behind a slower one).
-async fn targets_with(
+/// Reads every merchant's live list with its key, at most `reads` at once
+/// (permits granted in manifest order, so no read waits behind a slower
+/// one); the first failed read (in manifest order) is the error.
+async fn read_lists(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,
-    permits: Arc<Semaphore>,
-    mut early: Vec<Early>,
+    reads: usize,
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
+    let permits = Semaphore::new(reads.max(1));
     let mut clients = Vec::with_capacity(manifests.len());
     for m in &manifests {
         let key = api_key(&m.api_key_env, &who(m))?;
-        let started = early
-            .iter()
-            .position(|e| e.is_for(m))
-            .map(|i| early.swap_remove(i).read);
-        clients.push((ctx.client(&key)?, key, started));
+        clients.push((ctx.client(&key)?, key));
     }
-    early.iter().for_each(|e| e.read.abort());
-    let lists = futures_util::future::join_all(clients.iter_mut().map(|(c, _, started)| {
-        let (started, permits) = (started.take(), &permits);
-        async move {
-            // An early read that was aborted or panicked is read again.
-            let early = match started {
-                Some(read) => read.await.ok(),
-                None => None,
-            };
-            if let Some(list) = early {
-                return list;
-            }
-            let _permit = permits.acquire().await;
-            c.list().await
-        }
+    let lists = futures_util::future::join_all(clients.iter().map(|(c, _)| async {
+        let _permit = permits.acquire().await;
+        c.list().await
     }))
     .await;
     let mut targets = Vec::with_capacity(manifests.len());
-    for ((manifest, (client, key, _)), live) in manifests.into_iter().zip(clients).zip(lists) {
+    for ((manifest, (client, key)), live) in manifests.into_iter().zip(clients).zip(lists) {
         let live = live.map_err(|e| unreadable(&manifest, e))?;
         targets.push(Target {
             manifest,

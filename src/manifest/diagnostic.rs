@@ -10,6 +10,9 @@ use crate::model::Location;
 /// Help for a file that is missing or does not start like a manifest.
 pub(super) const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
 pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
+/// What to say wherever an API key may have been written into a manifest.
+pub(super) const KEY_NEVER_HERE: &str =
+    "an API key never goes in a manifest: if one was pasted here, remove it and rotate the key";
 
 /// One problem in a manifest, with where it is and, when there is one, how
 /// to fix it.
@@ -78,9 +81,10 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// Where a manifest's merchant-wide fields are, for checks across files.
+/// The lines of a merchant's `merchant:` and `apiKeyEnv:`, for the checks
+/// across files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Anchors {
+pub(super) struct MerchantLines {
     /// The line of `merchant:` (1 when the label is the file's stem).
     pub(super) label: usize,
     /// The line of `apiKeyEnv:`, `None` when the default is used.

@@ -10,7 +10,9 @@
 //!
 //! `VAR` is `[A-Za-z_][A-Za-z0-9_]*`. A default is literal text up to the
 //! first `}`: it cannot contain `}` or another `${`. Errors never carry a
-//! variable's value, only its name.
+//! variable's value, only its name. The result is bounded: a value that
+//! would grow past its cap is refused before the bytes are copied (a
+//! fleet's `vars` could otherwise build gigabytes from a small file).
 
 /// Why a string could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,22 +24,35 @@ pub(crate) enum ExpandError {
     Invalid(String),
     /// `${` without a closing `}`.
     Unterminated,
+    /// The result would be longer than the cap.
+    TooLong,
 }
 
-/// Expands `input`, looking variables up with `env`. Returns every problem
-/// found (each unset variable once), not only the first.
+/// Expands `input`, looking variables up with `env`, into at most
+/// `max_bytes`. Returns every problem found (each unset variable once),
+/// not only the first.
 pub(crate) fn expand(
     input: &str,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
+    max_bytes: usize,
 ) -> Result<String, Vec<ExpandError>> {
-    let mut out = String::with_capacity(input.len());
+    let mut out = String::with_capacity(input.len().min(max_bytes));
     let mut errors = Vec::new();
+    let push = |out: &mut String, text: &str, errors: &mut Vec<ExpandError>| {
+        if out.len().saturating_add(text.len()) > max_bytes {
+            if !errors.contains(&ExpandError::TooLong) {
+                errors.push(ExpandError::TooLong);
+            }
+        } else {
+            out.push_str(text);
+        }
+    };
     let mut rest = input;
     while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
+        push(&mut out, &rest[..dollar], &mut errors);
         let after = &rest[dollar..];
         if let Some(tail) = after.strip_prefix("$${") {
-            out.push_str("${");
+            push(&mut out, "${", &mut errors);
             rest = tail;
         } else if let Some(tail) = after.strip_prefix("${") {
             let Some(close) = tail.find('}') else {
@@ -46,17 +61,17 @@ pub(crate) fn expand(
                 break;
             };
             match reference(&tail[..close], env) {
-                Ok(value) => out.push_str(&value),
+                Ok(value) => push(&mut out, &value, &mut errors),
                 Err(error) if !errors.contains(&error) => errors.push(error),
                 Err(_) => {}
             }
             rest = &tail[close + 1..];
         } else {
-            out.push('$');
+            push(&mut out, "$", &mut errors);
             rest = &after[1..];
         }
     }
-    out.push_str(rest);
+    push(&mut out, rest, &mut errors);
     if errors.is_empty() {
         Ok(out)
     } else {
@@ -104,7 +119,7 @@ mod tests {
     }
 
     fn run(input: &str) -> Result<String, Vec<ExpandError>> {
-        expand(input, &env)
+        expand(input, &env, usize::MAX)
     }
 
     #[test]
@@ -168,6 +183,17 @@ mod tests {
             vec![ExpandError::Unterminated]
         );
         assert_eq!(run("${").unwrap_err(), vec![ExpandError::Unterminated]);
+    }
+
+    #[test]
+    fn a_result_past_the_cap_is_refused_before_it_is_built() {
+        assert_eq!(expand("${BASE}", &env, 13).unwrap(), "https://h.dev");
+        assert_eq!(
+            expand("${BASE}", &env, 12).unwrap_err(),
+            vec![ExpandError::TooLong]
+        );
+        let many = "${BASE}".repeat(1_000);
+        assert_eq!(expand(&many, &env, 100).unwrap_err(), vec![ExpandError::TooLong]);
     }
 
     #[test]

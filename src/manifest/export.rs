@@ -72,7 +72,7 @@ pub fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
     api_key_env: &str,
-) -> Result<Exported, serde_yaml::Error> {
+) -> Result<Exported, serde_saphyr::SerializeError> {
     let (kept, warnings) = kept(live, None);
     let manifest = Manifest {
         version: 1,
@@ -103,7 +103,7 @@ pub fn to_manifest(
 /// # Errors
 ///
 /// None in practice: the document is plain strings and booleans.
-pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, serde_yaml::Error> {
+pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, serde_saphyr::SerializeError> {
     let document = Manifest {
         version: 1,
         merchant: Some(manifest.label.clone()),
@@ -121,7 +121,7 @@ pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, s
             })
             .collect(),
     };
-    serde_yaml::to_string(&document)
+    serde_saphyr::to_string(&document)
 }
 
 /// What `validate` says of `yaml`, a document [`to_manifest`] or
@@ -198,8 +198,11 @@ pub(super) fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSu
 }
 
 /// The YAML text of `manifest` under the `# exported by` line.
-pub(super) fn document(manifest: &Manifest, warnings: Vec<String>) -> Result<Exported, serde_yaml::Error> {
-    let yaml = serde_yaml::to_string(manifest)?;
+pub(super) fn document(
+    manifest: &Manifest,
+    warnings: Vec<String>,
+) -> Result<Exported, serde_saphyr::SerializeError> {
+    let yaml = serde_saphyr::to_string(manifest)?;
     Ok(Exported {
         yaml: format!(
             "# exported by invhooks {} from live subscriptions\n{yaml}",

@@ -16,9 +16,9 @@ use super::export::{
     allow_http, allow_unknown_topics, document, escape, kept, Entry, Exported, FleetMerchant, Manifest,
 };
 use super::export_template::{template, Vars};
+use super::fields::MAX_VARS;
 use super::fleet::MAX_CHECKS;
-use super::names::label_problem;
-use super::raw::MAX_VARS;
+use super::look_alike::label_problem;
 use crate::model::LiveSubscription;
 use crate::secret::mask_url;
 
@@ -92,7 +92,7 @@ pub enum FleetError {
     Refused(Vec<String>),
     /// Serialising failed (none in practice: plain strings).
     #[error(transparent)]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_saphyr::SerializeError),
 }
 
 /// (topic, name) → callback URL of one store, duplicates left out.

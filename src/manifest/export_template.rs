@@ -220,5 +220,5 @@ fn ceil(s: &str, mut i: usize) -> usize {
 
 /// Whether `written` expands with `vars` (and nothing else) to `url`.
 fn expands_to(written: &str, vars: &BTreeMap<String, String>, url: &str) -> bool {
-    expand(written, &|name| vars.get(name).cloned()).is_ok_and(|e| e == url)
+    expand(written, &|name| vars.get(name).cloned(), usize::MAX).is_ok_and(|e| e == url)
 }

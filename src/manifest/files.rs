@@ -17,9 +17,10 @@ pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic
     for path in paths {
         match fs::metadata(path) {
             Ok(meta) if meta.is_dir() => match dir_manifests(path) {
+                // Line 0: about the directory, not a line of a file.
                 Ok(found) if found.is_empty() => diagnostics.push(Diagnostic::new(
                     path,
-                    1,
+                    0,
                     format!(
                         "directory `{}` contains no `*.yaml` or `*.yml` manifest",
                         path.display()
@@ -73,28 +74,31 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return too_large();
     }
-    String::from_utf8(bytes).or_else(|error| {
+    String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
-        fail(
-            format!(
-                "manifest `{}` is not valid UTF-8 (first invalid byte on line {line})",
-                file.display()
-            ),
-            "save the file as UTF-8",
-        )
+        let message = format!(
+            "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
+            file.display()
+        );
+        vec![Diagnostic::new(
+            file,
+            line,
+            message,
+            Some("save the file as UTF-8".to_owned()),
+        )]
     })
 }
 
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
     // Line 0: about the file, not a line of it (shown without `:line`).
     if error.kind() == std::io::ErrorKind::NotFound {
-        return Diagnostic::new(
-            path,
-            0,
-            format!("cannot read `{}`: no such file", path.display()),
-            Some(HELP_PASS_FILE.to_owned()),
-        );
+        let help = match near_name(path) {
+            Some(near) => format!("did you mean `{}`?", near.display()),
+            None => HELP_PASS_FILE.to_owned(),
+        };
+        let message = format!("cannot read `{}`: no such file", path.display());
+        return Diagnostic::new(path, 0, message, Some(help));
     }
     Diagnostic::new(
         path,
@@ -102,4 +106,21 @@ fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
         format!("cannot read {what} `{}`: {}", path.display(), error.kind()),
         None,
     )
+}
+
+/// A manifest beside the missing `path` whose name is close to its name
+/// (`webhook.yaml` for `webhooks.yaml`).
+fn near_name(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let found = dir_manifests(dir).ok()?;
+    let names = found.iter().filter_map(|f| Some((f.file_name()?.to_str()?, f)));
+    let near = crate::topic::closest(name, names)?;
+    Some(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(parent) => parent.join(near.file_name()?),
+        None => PathBuf::from(near.file_name()?),
+    })
 }

@@ -7,14 +7,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_yaml::{Mapping, Value};
-
-use super::diagnostic::{Anchors, Diagnostic};
+use super::context::Ctx;
+use super::diagnostic::{Diagnostic, MerchantLines};
 use super::expand::is_var_name;
-use super::lines::{child, Seg};
-use super::raw::{RawFleetEntry, DEFAULT_API_KEY_ENV, FLEET_FIELDS, MAX_VARS};
-use super::read::{kind, read_mapping, Ctx, FieldSet, Parsed};
+use super::fields::{FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_VARS};
+use super::record::{Got, Key};
 use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
+use super::yaml::{line, At};
 use crate::escape::show;
 
 /// Most `merchants` entries in one file.
@@ -35,11 +34,14 @@ struct Head {
 
 /// Validates a fleet file (`ctx` has read its top-level fields): one
 /// manifest per `merchants` entry, or every problem found.
-pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared: Shared) -> Validated {
-    for field in ["merchant", "apiKeyEnv"] {
-        if top.contains(field) {
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Validated {
+    for (field, at) in [
+        ("merchant", m.merchant.as_ref().map(|a| a.line)),
+        ("apiKeyEnv", m.api_key_env.as_ref().map(|a| a.line)),
+    ] {
+        if let Some(line) = at {
             ctx.error(
-                &[Seg::key(field)],
+                line,
                 format!("a file with `merchants` cannot also have a top-level `{field}`"),
                 Some(format!(
                     "move `{field}` into each entry of `merchants`, or remove `merchants`"
@@ -47,19 +49,20 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared:
             );
         }
     }
-    let heads = heads(&mut ctx, map);
+    let heads = heads(&mut ctx, m);
     if heads.is_empty() {
         // Still check the shared entries once, so every problem shows.
-        body(&mut ctx, map, shared.options);
+        body(&mut ctx, m, shared.options);
         return Err(ctx.into_diagnostics());
     }
-    let subscriptions = map
-        .get("subscriptions")
-        .and_then(Value::as_sequence)
+    let subscriptions = m
+        .subscriptions
+        .as_ref()
+        .and_then(|at| at.ok())
         .map_or(0, Vec::len);
     if subscriptions.saturating_mul(heads.len()) > MAX_CHECKS {
         ctx.error(
-            &[Seg::key("merchants")],
+            line(&m.merchants),
             format!(
                 "{} merchants × {subscriptions} subscriptions is more than {MAX_CHECKS} to check",
                 heads.len()
@@ -70,13 +73,18 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared:
     }
     let mut per_merchant = Vec::with_capacity(heads.len());
     for head in heads {
+        if ctx.left == 0 {
+            break; // past the byte budget: reported once
+        }
         let env = ctx.env;
         let vars = &head.vars;
         let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
-        let mut own = ctx.with_env(&lookup);
+        let mut own = Ctx::new(ctx.file(), &lookup);
+        own.left = ctx.left;
         own.set_key_env(&head.api_key_env);
         own.merchant = Some(head.label.clone());
-        let (ignore, declared) = body(&mut own, map, shared.options);
+        let (ignore, declared) = body(&mut own, m, shared.options);
+        ctx.left = own.left;
         let diagnostics = own.into_diagnostics();
         per_merchant.push((head, ignore, declared, diagnostics));
     }
@@ -93,18 +101,17 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared:
     Ok(per_merchant
         .into_iter()
         .map(|(head, ignore, declared, _)| {
-            let anchors = Anchors {
+            let lines = MerchantLines {
                 label: head.label_line,
                 api_key_env: head.key_line,
             };
             (
                 shared.merchant(&file, head.label, head.api_key_env, ignore, declared),
-                anchors,
+                lines,
             )
         })
         .collect())
 }
-
 /// The problems of every merchant: one all of them have is kept once, one
 /// only some have is prefixed with the merchant's label (unless it
 /// already names it).
@@ -135,12 +142,12 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
 }
 
 /// The valid `merchants` entries; the others are reported.
-fn heads(ctx: &mut Ctx<'_>, map: &Mapping) -> Vec<Head> {
-    let path = [Seg::key("merchants")];
-    match map.get("merchants") {
-        Some(Value::Sequence(items)) if items.len() > MAX_MERCHANTS => {
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest) -> Vec<Head> {
+    let at = line(&m.merchants);
+    match m.merchants.as_ref().and_then(|at| at.ok()) {
+        Some(items) if items.len() > MAX_MERCHANTS => {
             ctx.error(
-                &path,
+                at,
                 format!(
                     "`merchants` has {} entries; at most {MAX_MERCHANTS} are supported",
                     items.len()
@@ -149,68 +156,54 @@ fn heads(ctx: &mut Ctx<'_>, map: &Mapping) -> Vec<Head> {
             );
             return Vec::new();
         }
-        Some(Value::Sequence(items)) if items.is_empty() => {
+        Some(items) if items.is_empty() => {
             let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
-            ctx.error(&path, "`merchants` is empty".to_owned(), Some(help.to_owned()));
+            ctx.error(at, "`merchants` is empty".to_owned(), Some(help.to_owned()));
             return Vec::new();
         }
         _ => {}
     }
     let example = "`- merchant: store-a` with `apiKeyEnv:` and `vars:`";
-    let found = entries(ctx, map, "merchants", "merchant", example, usize::MAX);
-    let read: Vec<(Vec<Seg>, &Mapping, Parsed<RawFleetEntry>)> = found
-        .into_iter()
-        .map(|(path, entry)| {
-            let parsed = read_mapping(ctx, entry, &path, FLEET_FIELDS, "merchant entry", &["vars"]);
-            (path, entry, parsed)
-        })
-        .collect();
+    let found = entries(ctx, &m.merchants, "merchants", "merchant", example, usize::MAX);
     // Every variable that holds a key in this file: no `vars` may set one.
-    let keys: HashSet<String> = read
+    let keys: HashSet<&str> = found
         .iter()
-        .map(|(_, _, p)| {
-            p.value
-                .api_key_env
-                .clone()
-                .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_owned())
-        })
+        .map(
+            |(_, entry)| match entry.api_key_env.as_ref().and_then(|at| at.ok()) {
+                Some(name) => name.as_str(),
+                None => DEFAULT_API_KEY_ENV,
+            },
+        )
         .collect();
-    read.into_iter()
-        .filter_map(|(path, entry, parsed)| head(ctx, &path, entry, parsed, &keys))
+    found
+        .into_iter()
+        .filter_map(|(at, entry)| head(ctx, at, entry, &keys))
         .collect()
 }
 
 /// One entry's label, key variable and `vars`; `None` when it has no
 /// usable label (reported).
-fn head(
-    ctx: &mut Ctx<'_>,
-    path: &[Seg],
-    entry: &Mapping,
-    parsed: Parsed<RawFleetEntry>,
-    keys: &HashSet<String>,
-) -> Option<Head> {
-    if parsed.missing("merchant") {
+fn head(ctx: &mut Ctx<'_>, entry_line: usize, entry: &FleetMerchant, keys: &HashSet<&str>) -> Option<Head> {
+    let suggested = ctx.unknown(entry);
+    if entry.merchant.is_none() && !suggested.contains(&"merchant") {
         let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
-        ctx.error(
-            path,
-            "merchant entry has no `merchant`".to_owned(),
-            Some(help.to_owned()),
-        );
+        let message = "merchant entry has no `merchant`".to_owned();
+        ctx.error(entry_line, message, Some(help.to_owned()));
     }
-    let key_path = child(path, Seg::key("apiKeyEnv"));
-    let api_key_env = api_key_env(ctx, parsed.value.api_key_env.clone(), &key_path);
-    let key_line = parsed.present.contains("apiKeyEnv").then(|| ctx.line(&key_path));
-    let vars = vars(ctx, path, entry.get("vars"), keys);
-    if !parsed.usable("merchant") {
-        return None;
-    }
-    let label_path = child(path, Seg::key("merchant"));
-    let label = parsed.value.merchant.unwrap_or_default();
+    let api_key_env = api_key_env(ctx, &entry.api_key_env);
+    let key_line = entry.api_key_env.as_ref().map(|at| at.line);
+    let vars = vars(ctx, &entry.vars, keys);
+    let label = match ctx.get("merchant", &entry.merchant) {
+        Got::Absent | Got::Bad => return None,
+        Got::Empty => String::new(),
+        Got::Ok(label) => label.clone(),
+    };
+    let label_line = line(&entry.merchant);
     let help = "give each merchant a label, e.g. `merchant: store-a`".to_owned();
-    check_label(ctx, &label_path, &label, help);
+    check_label(ctx, label_line, &label, help);
     Some(Head {
         label,
-        label_line: ctx.line(&label_path),
+        label_line,
         api_key_env,
         key_line,
         vars,
@@ -218,67 +211,47 @@ fn head(
 }
 
 /// The valid `vars` of one entry; the others are reported.
-fn vars(
-    ctx: &mut Ctx<'_>,
-    path: &[Seg],
-    value: Option<&Value>,
-    keys: &HashSet<String>,
-) -> BTreeMap<String, String> {
-    let path = child(path, Seg::key("vars"));
+fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<&str>) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
-    let map = match value {
-        None | Some(Value::Null) => return vars,
-        Some(Value::Mapping(map)) if map.len() > MAX_VARS => {
-            let message = format!(
-                "`vars` has {} entries; at most {MAX_VARS} are supported",
-                map.len()
-            );
-            ctx.error(&path, message, None);
-            return vars;
-        }
-        Some(Value::Mapping(map)) => map,
-        Some(other) => {
-            let message = format!(
-                "`vars` must be a mapping of names to values, found {}",
-                kind(other)
-            );
-            let help = "write `vars: { STORE: a, CRM_HOST: crm-a.example.com }`";
-            ctx.error(&path, message, Some(help.to_owned()));
-            return vars;
-        }
+    let Got::Ok(Vars(pairs)) = ctx.get("vars", field) else {
+        return vars;
     };
-    for (name, value) in map {
-        let Some(name) = name.as_str().filter(|n| is_var_name(n)) else {
-            let shown = serde_yaml::to_string(name).unwrap_or_default();
-            let message = format!(
-                "`vars` name `{}` is not a valid variable name",
-                show(shown.trim())
-            );
+    if pairs.len() > MAX_VARS {
+        let message = format!(
+            "`vars` has {} entries; at most {MAX_VARS} are supported",
+            pairs.len()
+        );
+        ctx.error(line(field), message, None);
+        return vars;
+    }
+    for (name, value) in pairs {
+        let Some(Key(name_text)) = name.ok().filter(|Key(n)| is_var_name(n)) else {
+            let shown = match &name.value {
+                Ok(Key(text)) => show(text),
+                Err(found) => found.kind().to_owned(),
+            };
+            let message = format!("`vars` name `{shown}` is not a valid variable name");
             let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
-            ctx.error(&path, message, Some(help.to_owned()));
+            ctx.error(name.line, message, Some(help.to_owned()));
             continue;
         };
-        let here = child(&path, Seg::key(name));
-        if keys.contains(name) {
-            let message = format!("`vars` sets `{name}`, a variable holding an API key");
+        if keys.contains(name_text.as_str()) {
+            let message = format!("`vars` sets `{name_text}`, a variable holding an API key");
             let help = "the API key must never leave the API request header; use another name";
-            ctx.error(&here, message, Some(help.to_owned()));
+            ctx.error(name.line, message, Some(help.to_owned()));
             continue;
         }
         match value {
-            Value::String(text) => {
-                vars.insert(name.to_owned(), text.clone());
+            Ok(text) => {
+                vars.insert(name_text.clone(), text.clone());
             }
-            other => {
-                let message = format!("`vars.{name}` must be a string, found {}", kind(other));
-                let help = match other {
-                    Value::Number(_) | Value::Bool(_) => {
-                        let text = serde_yaml::to_string(other).unwrap_or_default();
-                        format!("put the value in quotes, e.g. `{name}: \"{}\"`", text.trim())
-                    }
-                    _ => format!("write `{name}: <text>`"),
+            Err(found) => {
+                let message = format!("`vars.{name_text}` must be a string, found {}", found.kind());
+                let help = match found.scalar() {
+                    Some(text) => format!("put the value in quotes, e.g. `{name_text}: \"{text}\"`"),
+                    None => format!("write `{name_text}: <text>`"),
                 };
-                ctx.error(&here, message, Some(help));
+                ctx.error(name.line, message, Some(help));
             }
         }
     }

@@ -1,20 +1,22 @@
 //! Checks of one `subscriptions` entry: `name` and `callbackUrl` expanded
 //! and checked, `topic` / `topics` checked and expanded to one
-//! subscription per topic.
+//! subscription per topic, `renamedFrom` (a string or a list of old
+//! names, each expanded and checked like a name: README "Renames"; the
+//! checks across entries are [`validate`](super::validate)'s).
 //!
 //! Messages never carry a variable's value: names and URLs are shown as
-//! written in the manifest, URLs through [`mask_url`].
+//! written in the manifest, URLs as they are read, masked (or not at all).
 
 use std::collections::HashSet;
 
 use url::Host;
 
+use super::context::Ctx;
 use super::expand::{expand, ExpandError};
-use super::lines::{child, Seg};
-use super::names::{look_alike, HIDDEN_HELP};
-use super::raw::{RawSubscription, SUBSCRIPTION_FIELDS};
-use super::read::{read_mapping, Ctx, Parsed};
-use super::renamed;
+use super::fields::{OneOrMany, Subscription};
+use super::look_alike::{look_alike, HIDDEN_HELP};
+use super::record::Got;
+use super::yaml::{line as line_of, At, Found};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
 use crate::model::DesiredSubscription;
@@ -44,31 +46,54 @@ pub(super) struct Declared {
     pub(super) renamed_line: usize,
 }
 
-/// Checks one `subscriptions` entry; returns one subscription per valid
-/// topic when its name and URL are valid.
+/// Checks one `subscriptions` entry (at `line`); returns one subscription
+/// per valid topic when its name and URL are valid.
 pub(super) fn subscription(
     ctx: &mut Ctx<'_>,
-    path: &[Seg],
-    map: &serde_yaml::Mapping,
+    line: usize,
+    entry: &Subscription,
     options: Options,
 ) -> Vec<Declared> {
-    let entry: Parsed<RawSubscription> =
-        read_mapping(ctx, map, path, SUBSCRIPTION_FIELDS, "subscription", &[]);
-    let name = name(ctx, path, &entry);
-    let url = callback_url(ctx, path, &entry, options);
-    let topics = topics(ctx, path, &entry, options);
-    let renamed_from = renamed::renamed_from(ctx, path, &entry);
+    let suggested = ctx.unknown(entry);
+    let missing = |field: &str, present: bool| !present && !suggested.contains(&field);
+    if missing("name", entry.name.is_some()) {
+        let help = "add `name: …`; with the topic it identifies the subscription";
+        ctx.error(
+            line,
+            "subscription has no `name`".to_owned(),
+            Some(help.to_owned()),
+        );
+    }
+    if missing("callbackUrl", entry.callback_url.is_some()) {
+        let help = "add the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
+        ctx.error(
+            line,
+            "subscription has no `callbackUrl`".to_owned(),
+            Some(help.to_owned()),
+        );
+    }
+    let no_topic = missing("topic", entry.topic.is_some()) && missing("topics", entry.topics.is_some());
+    let name = name(ctx, &entry.name);
+    let url = callback_url(ctx, &entry.callback_url, options);
+    let topics = topics(ctx, line, entry, no_topic, options);
+    let renamed_from = renamed_from(ctx, &entry.renamed_from);
+    let masking = match ctx.get("maskPathSecrets", &entry.mask_path_secrets) {
+        Got::Ok(false) => Masking::from(false),
+        _ => Masking::Full,
+    };
     let (Some((written_name, name)), Some(url), Some(renamed_from)) = (name, url, renamed_from) else {
         return Vec::new();
     };
-    // A mistyped value is reported by `read_mapping`; the entry is then
-    // dropped with the rest of the file's problems.
-    let masking = entry.value.mask_path_secrets.map_or(Masking::Full, Masking::from);
-    let location = ctx.location(path);
-    let renamed_line = ctx.line(&child(path, Seg::key("renamedFrom")));
-    topics
-        .into_iter()
-        .map(|topic| Declared {
+    let location = ctx.location(line);
+    let renamed_line = entry.renamed_from.as_ref().map_or(line, |at| at.line);
+    let mut declared = Vec::with_capacity(topics.len());
+    for topic in topics {
+        // Each subscription holds its own copies: counted as the text
+        // after expansion ([`MAX_BYTES`](super::yaml::MAX_BYTES)).
+        if !ctx.spend(line, name.len() + url.len() + topic.len()) {
+            break;
+        }
+        declared.push(Declared {
             sub: DesiredSubscription {
                 topic,
                 name: name.clone(),
@@ -79,31 +104,40 @@ pub(super) fn subscription(
             },
             written_name: written_name.clone(),
             renamed_line,
-        })
-        .collect()
+        });
+    }
+    declared
+}
+
+/// A text field that must not be empty: its value, or `None` (reported
+/// when empty or of the wrong kind; absent is the caller's to report).
+fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: &str) -> Option<&'v str> {
+    let value = match ctx.get(name, field) {
+        Got::Ok(value) => value.as_str(),
+        Got::Empty => "",
+        Got::Absent | Got::Bad => return None,
+    };
+    if value.trim().is_empty() {
+        ctx.error(
+            line_of(field),
+            format!("`{name}` is empty"),
+            Some(help.to_owned()),
+        );
+        return None;
+    }
+    Some(value)
 }
 
 /// The name as written and as expanded.
-fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Option<(String, String)> {
-    if entry.missing("name") {
-        let help = "add `name: …`; with the topic it identifies the subscription";
-        ctx.error(
-            path,
-            "subscription has no `name`".to_owned(),
-            Some(help.to_owned()),
-        );
-    }
-    if !entry.usable("name") {
-        return None;
-    }
-    let path = child(path, Seg::key("name"));
-    let written = entry.value.name.clone().unwrap_or_default();
-    if written.trim().is_empty() {
-        let help = "give the subscription a name, e.g. `name: crm-sync`";
-        ctx.error(&path, "`name` is empty".to_owned(), Some(help.to_owned()));
-        return None;
-    }
-    let expanded = expanded(ctx, &path, "name", &written)?;
+fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String)> {
+    let written = text(
+        ctx,
+        "name",
+        field,
+        "give the subscription a name, e.g. `name: crm-sync`",
+    )?;
+    let line = line_of(field);
+    let expanded = expanded(ctx, line, "name", written, MAX_NAME_CHARS)?;
     let problem = if expanded.trim().is_empty() {
         Some((
             "`name` is empty after expanding variables".to_owned(),
@@ -132,42 +166,25 @@ fn name(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>) -> Opt
         .or_else(|| look_alike("name", &expanded));
     match problem {
         Some((message, help)) => {
-            ctx.error(&path, message, Some(help));
+            ctx.error(line, message, Some(help));
             None
         }
-        None => Some((written, expanded)),
+        None => Some((written.to_owned(), expanded)),
     }
 }
 
 /// The callback URL, expanded and checked.
-fn callback_url(
-    ctx: &mut Ctx<'_>,
-    path: &[Seg],
-    entry: &Parsed<RawSubscription>,
-    options: Options,
-) -> Option<String> {
-    let example = "e.g. `callbackUrl: https://hooks.example.com/inveterate`";
-    if entry.missing("callbackUrl") {
-        let help = format!("add the URL Inveterate delivers events to, {example}");
-        ctx.error(path, "subscription has no `callbackUrl`".to_owned(), Some(help));
-    }
-    if !entry.usable("callbackUrl") {
-        return None;
-    }
-    let path = child(path, Seg::key("callbackUrl"));
-    let written = entry.value.callback_url.clone().unwrap_or_default();
-    if written.trim().is_empty() {
-        let help = format!("give the URL Inveterate delivers events to, {example}");
-        ctx.error(&path, "`callbackUrl` is empty".to_owned(), Some(help));
-        return None;
-    }
-    let url = expanded(ctx, &path, "callbackUrl", &written)?;
+fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, options: Options) -> Option<String> {
+    let help = "give the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
+    let written = text(ctx, "callbackUrl", field, help)?;
+    let line = line_of(field);
+    let url = expanded(ctx, line, "callbackUrl", written, MAX_URL_CHARS)?;
     match url_problem(&url, options) {
         None => Some(url),
         Some((problem, help)) => {
             // Quoted as it is read (masked), or not at all: never a second
             // reading of the text (SPEC "Safety by construction").
-            let quote = CallbackUrl::read(&written)
+            let quote = CallbackUrl::read(written)
                 .filter(|_| !written.chars().any(|c| is_unsafe(c) || c.is_whitespace()))
                 .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
                 .unwrap_or_default();
@@ -176,7 +193,7 @@ fn callback_url(
             } else {
                 " (after expanding variables)"
             };
-            ctx.error(&path, format!("callback URL{quote}{via} {problem}"), Some(help));
+            ctx.error(line, format!("callback URL{quote}{via} {problem}"), Some(help));
             None
         }
     }
@@ -219,16 +236,18 @@ pub(super) fn url_problem(url: &str, options: Options) -> Option<(String, String
     None
 }
 
-/// `${VAR}` expansion of `field`, reporting each problem.
-pub(super) fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &str) -> Option<String> {
+/// `${VAR}` expansion of `field` (at `line`), at most `max_chars`
+/// characters long, reporting each problem.
+fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
     if !written.contains('$') {
         // Nothing to expand (most values): the text is the value.
-        return without_key(ctx, path, field, written, Some(written.to_owned()));
+        return without_key(ctx, line, field, written, Some(written.to_owned()));
     }
-    let errors = match expand(written, ctx.env) {
-        Ok(value) => return without_key(ctx, path, field, written, Some(value)),
+    // Four bytes a character at most: longer is refused before it is built.
+    let errors = match expand(written, ctx.env, max_chars.saturating_mul(4)) {
+        Ok(value) => return without_key(ctx, line, field, written, Some(value)),
         Err(errors) => {
-            without_key(ctx, path, field, written, None);
+            without_key(ctx, line, field, written, None);
             errors
         }
     };
@@ -259,8 +278,12 @@ pub(super) fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &s
                 format!("unterminated `${{` in `{field}`"),
                 "close the reference with `}`, or write `$${` for a literal `${`".to_owned(),
             ),
+            ExpandError::TooLong => (
+                format!("`{field}` is longer than {max_chars} characters after expanding variables"),
+                "use shorter values for the variables it uses".to_owned(),
+            ),
         };
-        ctx.error(path, message, Some(help));
+        ctx.error(line, message, Some(help));
     }
     None
 }
@@ -273,7 +296,7 @@ pub(super) fn expanded(ctx: &mut Ctx<'_>, path: &[Seg], field: &str, written: &s
 /// their endpoint.
 fn without_key(
     ctx: &mut Ctx<'_>,
-    path: &[Seg],
+    line: usize,
     field: &str,
     written: &str,
     value: Option<String>,
@@ -289,7 +312,7 @@ fn without_key(
                 String::new()
             })
         };
-        expand(written, &probe).is_ok_and(|v| v.contains(MARK))
+        expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK))
     };
     let contains = matches!((ctx.key(), &value), (Some(k), Some(v)) if v.contains(k));
     if !references && !contains {
@@ -302,79 +325,98 @@ fn without_key(
         format!("`{field}` would contain this merchant's API key (the value of `{key_env}`)")
     };
     let help = "the API key must never leave the API request header: it would be printed in the plan and sent as part of the subscription; use another variable";
-    ctx.error(path, message, Some(help.to_owned()));
+    ctx.error(line, message, Some(help.to_owned()));
     None
 }
 
 /// The entry's topics (`topic` or `topics`), each checked; only valid ones
-/// are returned.
-fn topics(ctx: &mut Ctx<'_>, path: &[Seg], entry: &Parsed<RawSubscription>, options: Options) -> Vec<String> {
-    let has_topic = entry.present.contains("topic");
-    let has_topics = entry.present.contains("topics");
-    if has_topic && has_topics {
+/// are returned. `missing`: neither is given (nor suggested for a
+/// misspelt key).
+fn topics(
+    ctx: &mut Ctx<'_>,
+    line: usize,
+    entry: &Subscription,
+    missing: bool,
+    options: Options,
+) -> Vec<String> {
+    if let (Some(_), Some(topics)) = (&entry.topic, &entry.topics) {
         let help = "use `topic` for one topic or `topics` for several, not both";
         let message = "subscription has both `topic` and `topics`".to_owned();
-        ctx.error(&child(path, Seg::key("topics")), message, Some(help.to_owned()));
+        ctx.error(topics.line, message, Some(help.to_owned()));
         return Vec::new();
     }
-    if entry.missing("topic") && entry.missing("topics") {
+    if missing {
         let help =
             "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
-        ctx.error(
-            path,
-            "subscription has no `topic` or `topics`".to_owned(),
-            Some(help.to_owned()),
-        );
+        let message = "subscription has no `topic` or `topics`".to_owned();
+        ctx.error(line, message, Some(help.to_owned()));
     }
-    let mut valid = Vec::new();
-    if entry.usable("topic") {
-        let topic_path = child(path, Seg::key("topic"));
-        match entry.value.topic.as_deref().filter(|t| !t.is_empty()) {
-            None => {
-                let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
-                ctx.error(&topic_path, "`topic` is empty".to_owned(), Some(help.to_owned()));
-            }
-            Some(topic) => valid.extend(checked_topic(ctx, &topic_path, topic, options)),
+    let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
+    if let Some(topic) = text(ctx, "topic", &entry.topic, help) {
+        return checked_topic(ctx, line_of(&entry.topic), topic, options)
+            .into_iter()
+            .collect();
+    }
+    let Some(At { line, value }) = &entry.topics else {
+        return Vec::new();
+    };
+    match value {
+        Ok(list) => topic_list(ctx, *line, list, options),
+        Err(found) => {
+            let message = format!("`topics` must be a list of strings, found {}", found.kind());
+            let help = "write `topics: [customer.cancelled, customer.pending_cancellation]`, or `topic:` for one topic";
+            ctx.error(*line, message, Some(help.to_owned()));
+            Vec::new()
         }
     }
-    if entry.usable("topics") {
-        let list = entry.value.topics.as_deref().unwrap_or_default();
-        valid.extend(topic_list(ctx, &child(path, Seg::key("topics")), list, options));
-    }
-    valid
 }
 
-/// The valid topics of a `topics:` list; empty, repeated and invalid
-/// items are reported.
-fn topic_list(ctx: &mut Ctx<'_>, list_path: &[Seg], list: &[String], options: Options) -> Vec<String> {
+/// The valid topics of a `topics:` list (at `line`); empty, repeated and
+/// invalid items are reported.
+fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], options: Options) -> Vec<String> {
     if list.is_empty() {
         let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
-        ctx.error(list_path, "`topics` is empty".to_owned(), Some(help.to_owned()));
+        ctx.error(line, "`topics` is empty".to_owned(), Some(help.to_owned()));
     }
     let mut valid = Vec::new();
     let mut seen = HashSet::new();
-    for (i, topic) in list.iter().enumerate() {
-        // The item's path is only needed for a message.
-        let item_path = || child(list_path, Seg::Index(i));
-        if topic.is_empty() {
-            let message = format!("item {} of `topics` is empty", i + 1);
-            let help = "write a topic or remove the item".to_owned();
-            ctx.error(&item_path(), message, Some(help));
-        } else if !seen.insert(topic.as_str()) {
-            let message = format!("duplicate topic `{}` in `topics`", show(topic));
-            ctx.error(&item_path(), message, Some("list each topic once".to_owned()));
-        } else if topic::is_known(topic) {
-            valid.push(topic.clone());
-        } else {
-            valid.extend(checked_topic(ctx, &item_path(), topic, options));
-        }
+    for (i, item) in list.iter().enumerate() {
+        let (message, help) = match &item.value {
+            Ok(topic) if topic.is_empty() || !seen.insert(topic.as_str()) => match topic.is_empty() {
+                true => (
+                    format!("item {} of `topics` is empty", i + 1),
+                    "write a topic or remove the item",
+                ),
+                false => (
+                    format!("duplicate topic `{}` in `topics`", show(topic)),
+                    "list each topic once",
+                ),
+            },
+            Ok(topic) => {
+                valid.extend(checked_topic(ctx, item.line, topic, options));
+                continue;
+            }
+            Err(Found::Empty) => (
+                format!("item {} of `topics` is empty", i + 1),
+                "write a topic or remove the item",
+            ),
+            Err(found) => (
+                format!(
+                    "item {} of `topics` must be a string, found {}",
+                    i + 1,
+                    found.kind()
+                ),
+                "write a topic such as `customer.cancelled`",
+            ),
+        };
+        ctx.error(item.line, message, Some(help.to_owned()));
     }
     valid
 }
 
 /// `Some(topic)` when it is known, or well-formed and unknown topics are
 /// allowed.
-fn checked_topic(ctx: &mut Ctx<'_>, path: &[Seg], topic: &str, options: Options) -> Option<String> {
+fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, options: Options) -> Option<String> {
     if topic::is_known(topic) {
         return Some(topic.to_owned());
     }
@@ -384,11 +426,8 @@ fn checked_topic(ctx: &mut Ctx<'_>, path: &[Seg], topic: &str, options: Options)
                 "topic `{}` contains whitespace or a control character",
                 show(topic)
             );
-            ctx.error(
-                path,
-                message,
-                Some("topics look like `customer.cancelled`".to_owned()),
-            );
+            let help = "topics look like `customer.cancelled`".to_owned();
+            ctx.error(line, message, Some(help));
             return None;
         }
         return Some(topic.to_owned());
@@ -397,6 +436,85 @@ fn checked_topic(ctx: &mut Ctx<'_>, path: &[Seg], topic: &str, options: Options)
         Some(known) => format!("did you mean `{known}`? {UNKNOWN_TOPIC_HINT}"),
         None => format!("run `invhooks topics` to list the known topics {UNKNOWN_TOPIC_HINT}"),
     };
-    ctx.error(path, format!("unknown topic `{}`", show(topic)), Some(help));
+    ctx.error(line, format!("unknown topic `{}`", show(topic)), Some(help));
     None
+}
+
+/// The old names of `renamedFrom` (a string or a list), each expanded and
+/// checked like a name; `None` when one is invalid.
+fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<String>> {
+    let written = match ctx.get("renamedFrom", field) {
+        Got::Absent => return Some(Vec::new()),
+        Got::Bad => return None,
+        Got::Empty => &OneOrMany::Many(Vec::new()),
+        Got::Ok(written) => written,
+    };
+    let line = line_of(field);
+    let items: Vec<(usize, Result<&str, &Found>)> = match written {
+        OneOrMany::One(name) => vec![(line, Ok(name.as_str()))],
+        OneOrMany::Many(list) => list.iter().map(|at| (at.line, at.value.as_deref())).collect(),
+    };
+    if items.is_empty() {
+        let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
+        ctx.error(line, "`renamedFrom` is empty".to_owned(), Some(help.to_owned()));
+        return None;
+    }
+    let mut names = Vec::with_capacity(items.len());
+    let mut valid = true;
+    for (i, (at, item)) in items.into_iter().enumerate() {
+        let written = match item {
+            Ok(written) => written,
+            Err(Found::Empty) => "",
+            Err(found) => {
+                let message = format!(
+                    "item {} of `renamedFrom` must be a string, found {}",
+                    i + 1,
+                    found.kind()
+                );
+                let help = "write the name the live subscription has now";
+                ctx.error(at, message, Some(help.to_owned()));
+                valid = false;
+                continue;
+            }
+        };
+        match old_name(ctx, at, written) {
+            Some(old) if names.contains(&old) => {
+                let message = format!("`renamedFrom` lists `{}` twice", show(written));
+                ctx.error(at, message, Some("list each old name once".to_owned()));
+                valid = false;
+            }
+            Some(old) => names.push(old),
+            None => valid = false,
+        }
+    }
+    valid.then_some(names)
+}
+
+/// One old name of `renamedFrom` (at `line`), expanded and checked.
+fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
+    if written.trim().is_empty() {
+        let help = "write the name the live subscription has now, or remove it";
+        let message = "an old name in `renamedFrom` is empty".to_owned();
+        ctx.error(line, message, Some(help.to_owned()));
+        return None;
+    }
+    let expanded = expanded(ctx, line, "renamedFrom", written, MAX_NAME_CHARS)?;
+    let problem = if expanded.trim().is_empty() {
+        Some("is empty after expanding variables")
+    } else if expanded.chars().any(char::is_control) || hidden_char(&expanded).is_some() {
+        Some("contains a control, invisible or text-direction character")
+    } else if expanded.chars().count() > MAX_NAME_CHARS {
+        Some("is longer than 255 characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => {
+            let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
+            let help = "write the name the live subscription has now, exactly";
+            ctx.error(line, message, Some(help.to_owned()));
+            None
+        }
+        None => Some(expanded),
+    }
 }

@@ -168,7 +168,7 @@ fn a_part_of_a_host_or_a_query_value_becomes_a_variable_cut_at_punctuation() {
         "{yaml}"
     );
     assert!(
-        yaml.contains("HOST_PART: eu\n") && yaml.contains("PART: '43'\n"),
+        yaml.contains("HOST_PART: eu\n") && yaml.contains("PART: \"43\"\n"),
         "{yaml}"
     );
 }

@@ -155,9 +155,9 @@ fn non_utf8_and_oversized_files_are_refused() {
     let latin1 = dir.path().join("latin1.yaml");
     fs::write(&latin1, b"version: 1\nmerchant: caf\xe9\n").unwrap();
     let d = only(load(std::slice::from_ref(&latin1)));
-    assert_eq!(d.location.line, 1);
+    assert_eq!(d.location.line, 2, "at the line the message names");
     let message = format!(
-        "manifest `{}` is not valid UTF-8 (first invalid byte on line 2)",
+        "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
         latin1.display()
     );
     assert_eq!(d.message, message);

@@ -156,7 +156,10 @@ fn entry_rules_have_their_line() {
         lines,
         [
             (3, "merchant entry has no `merchant`"),
-            (5, "`apiKeyEnv` `9KEY` is not a valid environment variable name"),
+            (
+                5,
+                "`apiKeyEnv` does not look like the name of an environment variable"
+            ),
             (6, "unknown field `varz` in merchant entry"),
             (7, "`merchant` is empty"),
             (9, "`vars` must be a mapping of names to values, found a list"),

@@ -1,51 +1,404 @@
-//! Text → YAML value and line index: the one parse
-//! ([`events`](super::events)), and its problems made into diagnostics at
-//! their line.
+//! The YAML front end, shared by manifests and the policy file: text →
+//! typed values in one pass of serde-saphyr, each value with its line.
+//! A value of the wrong kind is kept as what was [`Found`], never an
+//! error that stops the pass, so one bad value hides no other; only
+//! invalid YAML stops it, as one [`Diagnostic`] at its line.
+//!
+//! The types a document is read into implement [`Read`]; a mapping type
+//! is declared with [`record!`](super::record), which also gives its JSON
+//! Schema (schemars) and its field names, so each field is defined once.
+//!
+//! Everything a hostile text could make costly is bounded by
+//! serde-saphyr's budget while the text is read, before the values are
+//! kept: nesting ([`MAX_DEPTH`]), what aliases replay
+//! ([`MAX_ALIAS_VALUES`]) and the bytes of every scalar, each alias
+//! counted again where it is used ([`MAX_BYTES`]).
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
 
-use super::diagnostic::{empty, Diagnostic};
-use super::events::{self, Problem};
-use super::lines::LineIndex;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::{Error, Spanned, Tagged};
 
-/// Parses one file's text (a leading byte-order mark is skipped): the
-/// YAML value and the line index of its paths.
-pub(super) fn parse(file: &Path, text: &str) -> Result<(serde_yaml::Value, LineIndex), Vec<Diagnostic>> {
+use super::diagnostic::Diagnostic;
+use crate::escape::{escape, show};
+
+/// Most bytes of text a document may hold once its aliases are expanded,
+/// and again once its `${VAR}`s are (README "Big stores"): far beyond any
+/// manifest, and it keeps a hostile one's memory bounded.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+/// Most values aliases (`*name`) may add to a document, counted as the
+/// parser events they replay.
+pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
+/// Deepest nesting of lists and mappings: a manifest needs five levels, and
+/// reading each level takes stack (a test thread has 2 MiB).
+pub(crate) const MAX_DEPTH: usize = 32;
+
+/// A value and its 1-based line: a list item's own line, a field's key's.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct At<T> {
+    /// The line.
+    pub(crate) line: usize,
+    /// The value, or what was found instead.
+    pub(crate) value: Result<T, Found>,
+}
+
+impl<T> At<T> {
+    /// The value, when it is of the kind asked for.
+    pub(crate) fn ok(&self) -> Option<&T> {
+        self.value.as_ref().ok()
+    }
+}
+
+/// The line of a field (1 when absent).
+pub(crate) fn line<T>(field: &Option<At<T>>) -> usize {
+    field.as_ref().map_or(1, |at| at.line)
+}
+
+/// What a value was, when it was not of the kind its place takes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Found {
+    /// Nothing (`key:`, `~`, `null`).
+    Empty,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as YAML resolved it.
+    Number(String),
+    /// Text.
+    Text,
+    /// A list.
+    List,
+    /// A mapping.
+    Mapping,
+    /// A scalar tagged `!!binary`: a manifest's values are read as they
+    /// are written, never decoded from base64.
+    Binary,
+}
+
+impl Found {
+    /// How messages name it: "found a number".
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Found::Empty => "an empty value",
+            Found::Bool(_) => "a boolean",
+            Found::Number(_) => "a number",
+            Found::Text => "a string",
+            Found::List => "a list",
+            Found::Mapping => "a mapping",
+            Found::Binary => "`!!binary` data",
+        }
+    }
+
+    /// A number or boolean as YAML text, for "put it in quotes".
+    pub(crate) fn scalar(&self) -> Option<String> {
+        match self {
+            Found::Bool(b) => Some(b.to_string()),
+            Found::Number(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A type a YAML value can be read into. Each method takes one kind of
+/// value and returns `None` when the type does not take it; a list or
+/// mapping it does not take is skipped.
+pub(crate) trait Read: Sized {
+    /// What the value must be, for "must be …, found …".
+    const EXPECTED: &'static str;
+    /// From text.
+    fn text(_text: &str) -> Option<Self> {
+        None
+    }
+    /// From `true` or `false`.
+    fn boolean(_value: bool) -> Option<Self> {
+        None
+    }
+    /// From a number, as YAML resolved it (`0x1F` is `31`).
+    fn number(_text: &str) -> Option<Self> {
+        None
+    }
+    /// From a list.
+    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    /// From a mapping.
+    fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl Read for String {
+    const EXPECTED: &'static str = "a string";
+    fn text(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+impl Read for bool {
+    const EXPECTED: &'static str = "`true` or `false`";
+    fn boolean(value: bool) -> Option<Self> {
+        Some(value)
+    }
+}
+
+impl Read for usize {
+    const EXPECTED: &'static str = "a whole number";
+    fn number(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+impl<T: Read> Read for Vec<At<T>> {
+    const EXPECTED: &'static str = "a list";
+    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Some(items))
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// A value read as `T`, or what was found instead: [`Any`] with its tag
+/// checked.
+pub(crate) struct Value<T>(pub(crate) Result<T, Found>);
+
+impl<'de, T: Read> Deserialize<'de> for Value<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
+        let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
+        Ok(Value(if binary && value.is_ok() {
+            Err(Found::Binary)
+        } else {
+            value
+        }))
+    }
+}
+
+impl<'de, T: Read> Deserialize<'de> for At<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<Value<T>>::deserialize(deserializer)?;
+        let line = usize::try_from(spanned.referenced.line()).unwrap_or(usize::MAX);
+        Ok(At {
+            line: line.max(1),
+            value: spanned.value.0,
+        })
+    }
+}
+
+/// `T` read from a value of any kind, its tag aside (see [`Value`]).
+struct Any<T>(Result<T, Found>);
+
+impl<'de, T: Read> Deserialize<'de> for Any<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(AnyVisitor(PhantomData))
+    }
+}
+
+struct AnyVisitor<T>(PhantomData<T>);
+
+impl<T> AnyVisitor<T> {
+    fn done<E>(value: Option<T>, found: Found) -> Result<Any<T>, E> {
+        Ok(Any(value.ok_or(found)))
+    }
+}
+
+impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
+    type Value = Any<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTED)
+    }
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Self::done(T::text(text), Found::Text)
+    }
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Self::done(T::boolean(value), Found::Bool(value))
+    }
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+        self.visit_number(value.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+        self.visit_number(value.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        // `{:?}` keeps the point: `1.0`, not `1`.
+        self.visit_number(format!("{value:?}"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Any(Err(Found::Empty)))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Self::done(T::list(seq)?, Found::List)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Self::done(T::mapping(map)?, Found::Mapping)
+    }
+}
+
+impl<T: Read> AnyVisitor<T> {
+    fn visit_number<E: de::Error>(self, text: String) -> Result<Any<T>, E> {
+        Self::done(T::number(&text), Found::Number(text))
+    }
+}
+
+/// Parses one document (a leading byte-order mark is skipped) into `T`.
+///
+/// # Errors
+///
+/// Invalid YAML, a second document, a key repeated in a mapping, a tag
+/// other than YAML's own, or any bound of this module exceeded: one
+/// diagnostic at its line.
+pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(vec![empty(file)]);
-    }
-    events::load(text).map_err(|problem| vec![super::tabs::hint(yaml_error(file, problem), text)])
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            flow_nesting_limit: MAX_DEPTH,
+            max_events: MAX_BYTES,
+            max_nodes: MAX_BYTES,
+            max_total_scalar_bytes: MAX_BYTES,
+            max_recorded_anchor_bytes: MAX_BYTES,
+            enforce_alias_anchor_ratio: false,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_VALUES,
+        },
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
+        ignore_binary_tag_for_string: true,
+        reject_unsupported_tags: true,
+        merge_keys: serde_saphyr::MergeKeyPolicy::AsOrdinary,
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<Value<T>>(text, options)
+        .map_err(|error| tab_hint(problem(file, &error), text))
 }
 
-/// Text from which [`release`] frees the parsed value on a thread of its
-/// own: below it, a thread costs more than the freeing.
-const RELEASE_BYTES: usize = 64 * 1024;
-
-/// Frees a parsed document that validation is done with. A large one (a
-/// value per scalar, a mapping per entry: about a millisecond per 1,000
-/// subscriptions) is freed on a thread of its own, beside the work that
-/// follows; the process may end before it finishes.
-pub(super) fn release(value: serde_yaml::Value, index: LineIndex, text_len: usize) {
-    if text_len < RELEASE_BYTES {
-        return;
-    }
-    // If the thread cannot start, the closure (and the value) is dropped
-    // here instead.
-    let _ = std::thread::Builder::new().spawn(move || drop((value, index)));
-}
-
-/// A YAML problem as a diagnostic at its line. The parser's messages
-/// can quote the document: escaped.
-fn yaml_error(file: &Path, problem: Problem) -> Diagnostic {
-    let message = crate::escape::escape(&problem.message).into_owned();
-    let help = problem
-        .help
-        .unwrap_or("check the indentation and quoting on this line and the one before");
+/// A parse error as a diagnostic at its line, in our words where the
+/// parser's would not help.
+fn problem(file: &Path, error: &Error) -> Diagnostic {
+    let (error, location) = match error.without_snippet() {
+        // At the line where the alias is used, not where its anchor is.
+        Error::AliasError { error, locations, .. } => {
+            (error.without_snippet(), Some(locations.reference_location))
+        }
+        other => (other, other.location()),
+    };
+    let line = location
+        .map_or(1, |l| usize::try_from(l.line()).unwrap_or(usize::MAX))
+        .max(1);
+    let check = "check the indentation and quoting on this line and the one before";
+    let (message, help) = match error {
+        Error::Budget {
+            breach: BudgetBreach::ScalarBytes { .. },
+            ..
+        } => (
+            format!("the document expands to more than {} MiB", MAX_BYTES >> 20),
+            "aliases (`*name`) repeat the text they stand for; write the entries out, or split the file",
+        ),
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasReplayStackDepthExceeded { .. } => (
+            format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
+            "YAML aliases expand to too much data; write the entries out",
+        ),
+        Error::Budget {
+            breach: BudgetBreach::Depth { .. },
+            ..
+        } => too_deep(),
+        other if other.to_string().contains("recursion limit exceeded") => too_deep(),
+        Error::DuplicateMappingKey { key, .. } => (
+            format!(
+                "the key `{}` appears twice in this mapping",
+                show(key.as_deref().unwrap_or("(a list or mapping)"))
+            ),
+            "each field may appear once per mapping; remove the repeated key",
+        ),
+        Error::MultipleDocuments { .. } => (
+            "a second document starts here".to_owned(),
+            "a manifest is one YAML document; remove the `---` line or split the file",
+        ),
+        Error::RecursiveReferencesRequireWeakTypes { .. } => (
+            "the alias refers to a node that contains it".to_owned(),
+            "an alias (`*name`) cannot stand for the list or mapping it is inside",
+        ),
+        Error::UnsupportedTag { tag, .. } => (
+            format!("the tag `{}` is not supported", show(tag)),
+            "write the value without the tag: a manifest's values are plain YAML",
+        ),
+        other => {
+            let text = other.to_string();
+            let text = match text.rfind(" at line ") {
+                Some(at) => &text[..at],
+                None => &text,
+            };
+            (text.to_owned(), check)
+        }
+    };
     Diagnostic::new(
         file,
-        problem.line,
-        format!("invalid YAML: {message}"),
+        line,
+        format!("invalid YAML: {}", escape(&message)),
         Some(help.to_owned()),
     )
+}
+
+/// Nesting deeper than [`MAX_DEPTH`] (block, or flow `[{`).
+fn too_deep() -> (String, &'static str) {
+    (
+        format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
+        "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
+    )
+}
+
+/// The help shown when a YAML error is on (or just after) a line indented
+/// with a tab.
+pub(crate) const TAB_HELP: &str = "YAML does not allow tabs for indentation; use spaces";
+
+/// `diagnostic` (a YAML syntax error in `text`) with the tab hint when its
+/// line, the line after (the parser can stop at the end of the line before
+/// the tab) or the line before has a tab in its indentation; the location
+/// then names the line with the tab. Lines break where YAML breaks them:
+/// LF, CRLF and a lone CR.
+fn tab_hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
+    let line = diagnostic.location.line;
+    let text = text.replace("\r\n", "\n");
+    let lines: Vec<&str> = text.split(['\n', '\r']).collect();
+    let tabbed = |n: usize| {
+        n >= 1
+            && lines.get(n - 1).is_some_and(|l| {
+                l.chars()
+                    .take_while(|c| matches!(c, ' ' | '\t'))
+                    .any(|c| c == '\t')
+            })
+    };
+    let found = [line, line + 1, line.saturating_sub(1)]
+        .into_iter()
+        .find(|&n| tabbed(n));
+    if let Some(n) = found {
+        diagnostic.location.line = n;
+        diagnostic.help = Some(TAB_HELP.to_owned());
+    }
+    diagnostic
 }

@@ -124,12 +124,8 @@ pub fn diff_with(
     // (the changes are sorted at the end), and a key declared twice (which
     // validation refuses) counts once, its last declaration winning.
     let mut live_by_key: HashMap<(&str, &str), Copies<'_>> = HashMap::with_capacity(live.len());
-    let ignore = manifest.ignore_set();
     for sub in live {
-        if ignore
-            .first_match(&sub.topic, &sub.name, &sub.callback_url)
-            .is_some()
-        {
+        if manifest.is_ignored(sub) {
             summary.ignored += 1;
         } else {
             let key = (sub.topic.as_str(), sub.name.as_str());

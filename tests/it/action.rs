@@ -76,10 +76,10 @@ fn run_script(cmd: &mut Command) -> Run {
 #[test]
 fn action_yml_runs_the_tested_scripts() {
     let text = std::fs::read_to_string(repo().join("action.yml")).unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(&text).unwrap();
     assert_eq!(doc["runs"]["using"], "composite");
     let runs: Vec<&str> = doc["runs"]["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .filter_map(|s| s["run"].as_str())
@@ -512,7 +512,7 @@ fn a_release_binary_is_installed_only_when_its_sha256_matches() {
 #[test]
 fn releases_are_signed_attested_and_move_the_major_tag() {
     let release = std::fs::read_to_string(repo().join(".github/workflows/release.yml")).unwrap();
-    let doc: serde_yaml::Value = serde_yaml::from_str(&release).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(&release).unwrap();
     let cargo = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
     assert!(
         cargo.contains("[package.metadata.binstall.signing]\nalgorithm = \"minisign\"\npubkey = "),
@@ -521,7 +521,7 @@ fn releases_are_signed_attested_and_move_the_major_tag() {
     let publish = &doc["jobs"]["publish"];
     assert_eq!(publish["permissions"]["attestations"], "write");
     assert_eq!(publish["permissions"]["id-token"], "write");
-    let steps = serde_yaml::to_string(&publish["steps"]).unwrap();
+    let steps = strings_of(&publish["steps"]);
     for needle in [
         "actions/attest-build-provenance@",
         "minisign -S -s \"$key\" -m \"$asset\" -x \"$asset.sig\"",
@@ -532,7 +532,7 @@ fn releases_are_signed_attested_and_move_the_major_tag() {
         assert!(steps.contains(needle), "release.yml lacks {needle:?}");
     }
     let names: Vec<&str> = publish["steps"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .filter_map(|s| s["name"].as_str())

@@ -23,7 +23,7 @@ struct Spec(Value);
 
 impl Spec {
     fn load() -> Spec {
-        Spec(serde_yaml::from_str(DOC).unwrap())
+        Spec(serde_saphyr::from_str::<serde_json::Value>(DOC).unwrap())
     }
 
     /// The operation object of `method` on the resource, if documented.

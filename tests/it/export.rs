@@ -37,7 +37,7 @@ fn export_to_stdout_is_valid_yaml() {
     world.seed(&[("customer.updated", "crm", "https://crm.example/hook")]);
     let run = world.run(&["export"]);
     assert_eq!(run.code, 0, "{run}");
-    let doc: serde_yaml::Value = serde_yaml::from_str(&run.stdout).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(&run.stdout).unwrap();
     assert_eq!(doc["subscriptions"][0]["name"], "crm");
 }
 

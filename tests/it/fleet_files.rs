@@ -73,7 +73,7 @@ fn the_schema_accepts_the_fleet_example_and_refuses_merchant_beside_merchants() 
     let validator = jsonschema::validator_for(&schema).unwrap();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/fleet.yaml");
     let text = std::fs::read_to_string(example).unwrap();
-    let doc: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let doc: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(&text).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let mut both = doc.clone();

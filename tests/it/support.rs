@@ -363,3 +363,14 @@ impl Running {
         run
     }
 }
+
+/// Every string of a YAML (or JSON) document's value, one per line: for
+/// asserting what a workflow's steps say, whatever their quoting.
+pub fn strings_of(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => format!("{s}\n"),
+        serde_json::Value::Array(items) => items.iter().map(strings_of).collect(),
+        serde_json::Value::Object(map) => map.values().map(strings_of).collect(),
+        _ => String::new(),
+    }
+}

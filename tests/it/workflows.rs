@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::support::*;
 
@@ -24,14 +24,44 @@ const USAGE_ERRORS: [&str; 5] = [
 fn example(path: &str) -> Value {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(path);
     let text = std::fs::read_to_string(&file).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"))
+    let mut doc: Value =
+        serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"));
+    // A JSON object sorts its keys; keep the file's order of the top
+    // level (GitLab's jobs) beside it.
+    let Keys(order) = serde_saphyr::from_str(&text).unwrap();
+    doc["__order"] = order.into();
+    doc
+}
+
+/// A mapping's keys in file order.
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
 }
 
 fn vars(map: Option<&Value>) -> HashMap<String, String> {
-    map.and_then(Value::as_mapping)
+    map.and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), scalar(v)?)))
+                .filter_map(|(k, v)| Some((k.clone(), scalar(v)?)))
                 .collect()
         })
         .unwrap_or_default()
@@ -46,14 +76,31 @@ pub(crate) fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-/// Every `run:` script of a GitHub workflow, in order, with its `env`.
+/// Every `run:` script of a GitHub workflow, in order (a job after the
+/// jobs it `needs`), with its `env`.
 pub(crate) fn github_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
     let mut out = Vec::new();
     let top = vars(doc.get("env"));
-    for (_, job) in doc["jobs"].as_mapping().unwrap() {
+    let jobs = doc["jobs"].as_object().unwrap();
+    let needs = |job: &Value| -> Vec<String> {
+        match &job["needs"] {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(many) => many.iter().filter_map(|n| Some(n.as_str()?.to_owned())).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut order: Vec<&String> = Vec::new();
+    while order.len() < jobs.len() {
+        let ready = jobs
+            .iter()
+            .find(|(name, job)| !order.contains(name) && needs(job).iter().all(|n| order.contains(&n)))
+            .expect("jobs' `needs` form no cycle");
+        order.push(ready.0);
+    }
+    for job in order.into_iter().map(|name| &jobs[name]) {
         let mut job_env = top.clone();
         job_env.extend(vars(job.get("env")));
-        for step in job["steps"].as_sequence().unwrap() {
+        for step in job["steps"].as_array().unwrap() {
             let mut env = job_env.clone();
             env.extend(vars(step.get("env")));
             if let Some(run) = step.get("run").and_then(Value::as_str) {
@@ -87,17 +134,18 @@ fn action_invocation(step: &Value) -> Option<String> {
 fn gitlab_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
     let top = vars(doc.get("variables"));
     let stages: Vec<&str> = doc["stages"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    let mut jobs: Vec<(usize, &Value)> = doc
-        .as_mapping()
+    let mut jobs: Vec<(usize, &Value)> = doc["__order"]
+        .as_array()
         .unwrap()
         .iter()
-        .filter(|(_, job)| job.get("script").is_some() || job.get("before_script").is_some())
-        .map(|(_, job)| {
+        .map(|name| &doc[name.as_str().unwrap()])
+        .filter(|job| job.get("script").is_some() || job.get("before_script").is_some())
+        .map(|job| {
             let stage = job.get("stage").and_then(Value::as_str);
             (
                 stage
@@ -113,7 +161,7 @@ fn gitlab_scripts(doc: &Value) -> Vec<(String, HashMap<String, String>)> {
         let mut env = top.clone();
         env.extend(vars(job.get("variables")));
         for key in ["before_script", "script", "after_script"] {
-            for line in job.get(key).and_then(Value::as_sequence).into_iter().flatten() {
+            for line in job.get(key).and_then(Value::as_array).into_iter().flatten() {
                 out.push((line.as_str().unwrap().to_owned(), env.clone()));
             }
         }
@@ -358,7 +406,7 @@ fn the_shell_reader_finds_invocations_in_command_position() {
 #[test]
 fn plan_workflow_validates_plans_and_keeps_one_comment() {
     let doc = example("github-actions/plan.yml");
-    assert!(doc["on"]["pull_request"].is_mapping());
+    assert!(doc["on"]["pull_request"].is_object());
     let found = invocations(&github_scripts(&doc));
     let (_, runs) = exercise(&found, true);
     assert_eq!(subcommands(&runs), ["validate", "plan"]);
@@ -366,7 +414,7 @@ fn plan_workflow_validates_plans_and_keeps_one_comment() {
     assert_eq!(plan.code, 2, "--detailed-exitcode with changes");
     // The comment is the action's `markdown` output (the step summary); the
     // comment step finds its previous comment by the marker it starts with.
-    let steps = doc["jobs"]["plan"]["steps"].as_sequence().unwrap();
+    let steps = doc["jobs"]["plan"]["steps"].as_array().unwrap();
     let comment = steps.iter().find(|s| s["with"]["script"].is_string()).unwrap();
     let script = comment["with"]["script"].as_str().unwrap();
     let marker = plan.summary.lines().next().unwrap();
@@ -394,15 +442,15 @@ fn apply_workflow_applies_the_saved_plan_one_run_at_a_time() {
     // The key can be an environment secret: every job that reads it runs
     // in an environment restricted to main; only apply waits for approval
     // (docs/ci/index.md: one approval, not two).
-    for (name, job) in doc["jobs"].as_mapping().unwrap() {
-        if serde_yaml::to_string(job).unwrap().contains("secrets.") {
+    for (name, job) in doc["jobs"].as_object().unwrap() {
+        if serde_json::to_string(job).unwrap().contains("secrets.") {
             assert!(job["environment"].as_str().is_some(), "job {name:?}");
         }
     }
     assert_eq!(doc["jobs"]["plan"]["environment"], "production-plan");
     assert_eq!(doc["jobs"]["apply"]["environment"], "production");
     // The saved plan does not outlive the apply.
-    let apply_steps = serde_yaml::to_string(&doc["jobs"]["apply"]).unwrap();
+    let apply_steps = serde_json::to_string(&doc["jobs"]["apply"]).unwrap();
     assert!(apply_steps.contains("deleteArtifact"), "{apply_steps}");
     assert_eq!(doc["jobs"]["apply"]["permissions"]["actions"], "write");
     let found = invocations(&github_scripts(&doc));

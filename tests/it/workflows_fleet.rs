@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::workflows::{exercise, github_scripts, invocations, scalar, subcommands, Ran};
 
@@ -13,9 +13,9 @@ use crate::workflows::{exercise, github_scripts, invocations, scalar, subcommand
 fn sharded(path: &str, job: &str) -> (String, Value, Vec<String>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let text = std::fs::read_to_string(path).unwrap();
-    let doc: Value = serde_yaml::from_str(&text).unwrap();
+    let doc: Value = serde_saphyr::from_str::<serde_json::Value>(&text).unwrap();
     let shards: Vec<String> = doc["jobs"][job]["strategy"]["matrix"]["shard"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .map(|s| scalar(s).unwrap())
@@ -32,7 +32,8 @@ fn each_shard(text: &str, shards: &[String], command: &str) -> Vec<Ran> {
     shards
         .iter()
         .map(|k| {
-            let one: Value = serde_yaml::from_str(&text.replace("${{ matrix.shard }}", k)).unwrap();
+            let one: Value =
+                serde_saphyr::from_str::<serde_json::Value>(&text.replace("${{ matrix.shard }}", k)).unwrap();
             let found = invocations(&github_scripts(&one));
             assert!(
                 found.iter().all(|a| a.contains(&"--shard".to_owned())),
@@ -46,7 +47,7 @@ fn each_shard(text: &str, shards: &[String], command: &str) -> Vec<Ran> {
 }
 
 fn merges_into_the_step_summary(doc: &Value) {
-    let merge = serde_yaml::to_string(&doc["jobs"]["summary"]).unwrap();
+    let merge = serde_json::to_string(&doc["jobs"]["summary"]).unwrap();
     assert!(
         merge.contains("GITHUB_STEP_SUMMARY") && merge.contains("download-artifact"),
         "{merge}"
@@ -73,7 +74,7 @@ fn fleet_workflow_plans_every_merchant_once_over_its_shards() {
     // One pull-request comment, found again by the marker the merge writes.
     let summary = &doc["jobs"]["summary"];
     assert_eq!(summary["permissions"]["pull-requests"], "write");
-    let steps = serde_yaml::to_string(&summary["steps"]).unwrap();
+    let steps = crate::support::strings_of(&summary["steps"]);
     let marker = "<!-- invhooks fleet plan -->";
     assert!(steps.contains(&format!("echo \"{marker}\"")), "{steps}");
     assert!(

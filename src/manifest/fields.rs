@@ -1,0 +1,237 @@
+//! The manifest as written, each field defined once: one type per
+//! mapping ([`record!`]), whose definition is at the same time how the
+//! YAML is read (each value with its line, a wrong one kept as what was
+//! found), the JSON Schema `invhooks schema` prints (doc comments and
+//! `schemars` attributes) and the field names messages use ("unknown
+//! field … did you mean …").
+
+use schemars::{Schema, SchemaGenerator};
+use serde::de::{MapAccess, SeqAccess};
+use serde_json::json;
+
+use super::record::{record, Key, Version};
+use super::yaml::{At, Read, Value};
+use crate::topic::Topic;
+
+/// The environment variable holding the API key when `apiKeyEnv` is not set.
+pub(crate) const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
+/// Most `vars` of one fleet merchant.
+pub(crate) const MAX_VARS: usize = 1_000;
+
+record! {
+    /// Declares the webhook subscriptions one Inveterate merchant should have.
+    /// `invhooks plan` compares them with the live subscriptions and `invhooks
+    /// apply` makes the live side match.
+    #[schemars(
+        title = "invhooks manifest",
+        extend("dependentSchemas" = {"merchants": {"not": {"anyOf": [{"required": ["merchant"]}, {"required": ["apiKeyEnv"]}]}}})
+    )]
+    pub(crate) struct Manifest("manifest") {
+        /// Manifest format version; always `1`.
+        #[schemars(required)]
+        version("version"): Version,
+        /// Label shown in output for this merchant. Default: the file's name
+        /// without extension. Two manifests must not use the same label.
+        #[schemars(length(min = 1))]
+        merchant("merchant"): String,
+        /// Name of the environment variable that holds this merchant's
+        /// Inveterate API key. Default: `INVETERATE_API_KEY`.
+        #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
+        api_key_env("apiKeyEnv"): String,
+        /// Several merchants in one file (a fleet), instead of `merchant` /
+        /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
+        /// switches of the file. At most 10,000 entries.
+        #[schemars(length(min = 1, max = 10000))]
+        merchants("merchants"): Vec<At<FleetMerchant>>,
+        /// Delete live subscriptions that the manifest does not declare (and no
+        /// `ignore` rule covers). With `false` they are reported as unmanaged
+        /// and left alone. Default: `true`.
+        #[schemars(extend("default" = true))]
+        prune("prune"): bool,
+        /// Allow plain `http://` callback URLs to hosts other than loopback
+        /// (events then travel unencrypted). Default: `false`.
+        #[schemars(extend("default" = false))]
+        allow_http("allowHttp"): bool,
+        /// Accept topics invhooks does not know yet (ones Inveterate added
+        /// later). Default: `false`: unknown topics are rejected as typos.
+        #[schemars(extend("default" = false))]
+        allow_unknown_topics("allowUnknownTopics"): bool,
+        /// Live subscriptions invhooks never touches, never deletes: for hooks
+        /// owned by other tools. A subscription the manifest declares must not
+        /// match a rule.
+        ignore("ignore"): Vec<At<IgnoreRule>>,
+        /// The subscriptions this merchant should have. A subscription is
+        /// identified by its (`topic`, `name`) pair, which must be unique.
+        subscriptions("subscriptions"): Vec<At<Subscription>>,
+    }
+}
+
+record! {
+    /// One merchant of a fleet file.
+    #[schemars(rename = "FleetMerchant")]
+    pub(crate) struct FleetMerchant("merchant entry") {
+        /// Label shown in output for this merchant; required in a fleet, and
+        /// unique across every manifest loaded together.
+        #[schemars(required, length(min = 1))]
+        merchant("merchant"): String,
+        /// Name of the environment variable that holds this merchant's API key.
+        /// Default: `INVETERATE_API_KEY`.
+        #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
+        api_key_env("apiKeyEnv"): String,
+        /// Values for `${VAR}` in this merchant's subscriptions, looked up
+        /// before the environment. Each value is literal text (never expanded
+        /// itself); a variable holding an API key cannot be defined here.
+        #[schemars(schema_with = "vars_schema")]
+        vars("vars"): Vars,
+    }
+}
+
+record! {
+    /// One declared subscription, or one per topic with `topics`.
+    #[schemars(
+        rename = "Subscription",
+        extend("oneOf" = [{"required": ["topic"]}, {"required": ["topics"]}])
+    )]
+    pub(crate) struct Subscription("subscription") {
+        /// Subscription name; with the topic it identifies the subscription.
+        /// `${VAR}` and `${VAR:-default}` are replaced from the environment;
+        /// `$${` is a literal `${`.
+        #[schemars(required, length(min = 1, max = 255))]
+        name("name"): String,
+        /// The event topic (see `invhooks topics`). Give exactly one of `topic`
+        /// and `topics`.
+        #[serde(default)]
+        #[schemars(schema_with = "topic_schema")]
+        topic("topic"): String,
+        /// Several topics: the entry expands to one subscription per topic, all
+        /// with the same name and callback URL. Give exactly one of `topic` and
+        /// `topics`.
+        #[serde(default)]
+        #[schemars(schema_with = "topics_schema")]
+        topics("topics"): Vec<At<String>>,
+        /// Where Inveterate delivers the events: an absolute `https://` URL
+        /// (`http://` only for loopback hosts, unless `allowHttp: true`).
+        /// `${VAR}` and `${VAR:-default}` are replaced from the environment, so
+        /// secrets can stay out of the file.
+        #[schemars(required, length(min = 1, max = 2048))]
+        callback_url("callbackUrl"): String,
+        /// The name (or names) this subscription had before: a live
+        /// subscription with the same topic and an old name is renamed in place
+        /// by one update, keeping its id, instead of deleted and created again.
+        /// Must not name a subscription the manifest declares; remove it once
+        /// the rename is applied everywhere (`invhooks drift` says so).
+        #[serde(default)]
+        #[schemars(schema_with = "renamed_from_schema")]
+        renamed_from("renamedFrom"): OneOrMany,
+        /// Mask path segments of `callbackUrl` that look like secrets (provider
+        /// tokens, UUIDs, long random runs) in plans, drift and apply reports.
+        /// `false` shows this entry's path as written, for an id reviewers need
+        /// to see (a tenant UUID); userinfo, query values and API keys are
+        /// masked regardless. Default: `true`.
+        #[schemars(extend("default" = true))]
+        mask_path_secrets("maskPathSecrets"): bool,
+    }
+}
+
+record! {
+    /// Matches live subscriptions that invhooks must leave alone. Every field
+    /// given must match; each is a glob (`*`, `?`, `[abc]`, `{a,b}`).
+    #[schemars(rename = "IgnoreRule", extend("minProperties" = 1))]
+    pub(crate) struct IgnoreRule("ignore rule") {
+        /// Glob on the subscription name, e.g. `zapier-*`.
+        #[schemars(length(min = 1))]
+        name("name"): String,
+        /// Glob on the topic, e.g. `customer.joined.*`.
+        #[schemars(length(min = 1))]
+        topic("topic"): String,
+        /// Glob on the callback URL, e.g. `https://hooks.zapier.com/*`.
+        #[schemars(length(min = 1))]
+        callback_url("callbackUrl"): String,
+    }
+}
+
+/// `renamedFrom:`: one old name, or a list of them.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OneOrMany {
+    /// One old name.
+    One(String),
+    /// Several, each at its line.
+    Many(Vec<At<String>>),
+}
+
+impl Read for OneOrMany {
+    const EXPECTED: &'static str = "a string or a list of strings";
+    fn text(text: &str) -> Option<Self> {
+        Some(OneOrMany::One(text.to_owned()))
+    }
+    fn list<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        Ok(Vec::list(seq)?.map(OneOrMany::Many))
+    }
+}
+
+/// A fleet merchant's `vars:`: each name and value at the name's line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Vars(pub(crate) Vec<(At<Key>, Result<String, super::yaml::Found>)>);
+
+impl Read for Vars {
+    const EXPECTED: &'static str = "a mapping of names to values";
+    fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let mut vars = Vec::new();
+        while let Some(name) = map.next_key::<At<Key>>()? {
+            let Value(value) = map.next_value::<Value<String>>()?;
+            vars.push((name, value));
+        }
+        Ok(Some(Vars(vars)))
+    }
+}
+
+fn vars_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$" },
+        "additionalProperties": { "type": "string" },
+        "maxProperties": MAX_VARS,
+    })
+}
+
+fn topic_schema(_: &mut SchemaGenerator) -> Schema {
+    let mut choices: Vec<serde_json::Value> = Topic::ALL
+        .iter()
+        .map(|t| json!({ "const": t.as_str(), "description": t.description() }))
+        .collect();
+    choices.push(json!({
+        "pattern": r"^[^\s]+$",
+        "description": "a topic invhooks does not know yet; needs `allowUnknownTopics: true`"
+    }));
+    schemars::json_schema!({ "type": "string", "minLength": 1, "anyOf": choices })
+}
+
+fn renamed_from_schema(_: &mut SchemaGenerator) -> Schema {
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": 255 });
+    schemars::json_schema!({
+        "type": ["string", "array"],
+        "minLength": 1,
+        "maxLength": 255,
+        "items": name,
+        "minItems": 1,
+        "uniqueItems": true,
+    })
+}
+
+fn topics_schema(generator: &mut SchemaGenerator) -> Schema {
+    let item = topic_schema(generator);
+    schemars::json_schema!({
+        "type": "array",
+        "items": item,
+        "minItems": 1,
+        "uniqueItems": true,
+    })
+}
+
+/// The manifest's JSON Schema (draft 2020-12).
+pub(crate) fn schema() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Manifest>()
+        .to_value()
+}
