@@ -16,6 +16,7 @@ use super::raw::{RawFleetEntry, DEFAULT_API_KEY_ENV, FLEET_FIELDS, MAX_VARS};
 use super::read::{kind, read_mapping, Ctx, FieldSet, Parsed};
 use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
 use crate::escape::show;
+use crate::model::MerchantManifest;
 
 /// Most `merchants` entries in one file.
 pub(super) const MAX_MERCHANTS: usize = 10_000;
@@ -30,13 +31,14 @@ struct Head {
     api_key_env: String,
     /// The line of `apiKeyEnv:`, when given.
     key_line: Option<usize>,
+    canary: bool,
     vars: BTreeMap<String, String>,
 }
 
 /// Validates a fleet file (`ctx` has read its top-level fields): one
 /// manifest per `merchants` entry, or every problem found.
 pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared: Shared) -> Validated {
-    for field in ["merchant", "apiKeyEnv"] {
+    for field in ["merchant", "apiKeyEnv", "canary"] {
         if top.contains(field) {
             ctx.error(
                 &[Seg::key(field)],
@@ -97,8 +99,12 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, map: &Mapping, top: &FieldSet, shared:
                 label: head.label_line,
                 api_key_env: head.key_line,
             };
+            let merchant = shared.merchant(&file, head.label, head.api_key_env, ignore, declared);
             (
-                shared.merchant(&file, head.label, head.api_key_env, ignore, declared),
+                MerchantManifest {
+                    canary: head.canary,
+                    ..merchant
+                },
                 anchors,
             )
         })
@@ -213,6 +219,7 @@ fn head(
         label_line: ctx.line(&label_path),
         api_key_env,
         key_line,
+        canary: parsed.value.canary == Some(true),
         vars,
     })
 }

@@ -36,6 +36,10 @@ pub(crate) struct RawManifest {
     /// Inveterate API key. Default: `INVETERATE_API_KEY`.
     #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
     pub api_key_env: Option<String>,
+    /// A canary: `apply --waves` rolls it out first. In a fleet file, set
+    /// it on the entries of `merchants` instead. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub canary: Option<bool>,
     /// Several merchants in one file (a fleet), instead of `merchant` /
     /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
     /// switches of the file. At most 10,000 entries.
@@ -82,6 +86,9 @@ pub(crate) struct RawFleetEntry {
     /// Default: `INVETERATE_API_KEY`.
     #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
     pub api_key_env: Option<String>,
+    /// A canary: `apply --waves` rolls it out first. Default: `false`.
+    #[schemars(extend("default" = false))]
+    pub canary: Option<bool>,
     /// Values for `${VAR}` in this merchant's subscriptions, looked up
     /// before the environment. Each value is literal text (never expanded
     /// itself); a variable holding an API key cannot be defined here.
@@ -288,6 +295,7 @@ pub(crate) const MANIFEST_FIELDS: &[Field] = &[
     field("version", Kind::Version),
     field("merchant", Kind::Str),
     field("apiKeyEnv", Kind::Str),
+    field("canary", Kind::Bool),
     field("merchants", Kind::List),
     field("prune", Kind::Bool),
     field("allowHttp", Kind::Bool),
@@ -300,6 +308,7 @@ pub(crate) const MANIFEST_FIELDS: &[Field] = &[
 pub(crate) const FLEET_FIELDS: &[Field] = &[
     field("merchant", Kind::Str),
     field("apiKeyEnv", Kind::Str),
+    field("canary", Kind::Bool),
     field("vars", Kind::Map),
 ];
 

@@ -73,8 +73,12 @@ pub(super) fn manifest(
             .contains("apiKeyEnv")
             .then(|| ctx.line(&[Seg::key("apiKeyEnv")])),
     };
+    let canary = top.value.canary == Some(true);
     Ok(vec![(
-        shared.merchant(file, label, api_key_env, ignore, declared),
+        MerchantManifest {
+            canary,
+            ..shared.merchant(file, label, api_key_env, ignore, declared)
+        },
         anchors,
     )])
 }
@@ -102,6 +106,7 @@ impl Shared {
             label,
             file: file.to_path_buf(),
             api_key_env,
+            canary: false,
             prune: self.prune,
             ignore,
             subscriptions: declared.into_iter().map(|d| d.sub).collect(),
