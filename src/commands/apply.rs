@@ -1,4 +1,5 @@
-//! `invhooks apply`: plan, show, check safety, confirm, execute, report.
+//! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
+//! `waves.rs`), report.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -11,7 +12,7 @@ use crate::apply::gate::{self, Gate, Switches};
 use futures_util::stream::{self, StreamExt};
 
 use super::context::Sink;
-use super::interrupts;
+use crate::apply::waves::Rollout;
 use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
@@ -52,10 +53,12 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         force: args.force,
         auto_approve: args.auto_approve,
         interactive: ctx.interactive,
+        keep_going: args.keep_going,
     };
     let (refused, ask) = match gate::decide(&plan, switches) {
         Gate::NothingToDo => {
-            let run = RunReport::new(&plan, Vec::new(), Vec::new());
+            let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
+            let run = RunReport::new(Vec::new(), Vec::new(), Rollout::whole(labels));
             step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
             return Ok(Exit::Success);
         }
@@ -66,7 +69,11 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
                 for reason in &reasons {
                     ctx.warn(reason);
                 }
-                ctx.warn("apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended");
+                let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
+                ctx.warn(&format!(
+                    "apply refused by a safety threshold; nothing was changed. Check the manifest, or re-run with `--force` if this is intended{}",
+                    if others { ", or with `--keep-going` to apply the other merchants and skip these" } else { "" }
+                ));
             }
             step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
             return Ok(Exit::Refused);
@@ -76,7 +83,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     };
     for r in &refused {
         ctx.warn(&format!(
-            "merchant `{}`: {}; its changes are kept back, the other merchants are applied",
+            "merchant `{}`: {}; skipped (`--keep-going`), the other merchants are applied",
             r.merchant, r.reason
         ));
     }
@@ -90,17 +97,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(args.wait),
         ..ApplyOptions::default()
     };
-    let held: Vec<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
-    let reports = execute(
-        ctx,
-        &targets,
-        &plan,
-        &held,
-        options,
-        usize::from(args.merchant_parallelism),
-    )
-    .await;
-    let run = RunReport::new(&plan, reports, refused);
+    let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&run, ctx.color)),
         Format::Json => report::json(&run),
@@ -109,11 +106,12 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         }
     });
     step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
-    // Exit 3 only when nothing changed anywhere: the refusals above.
-    Ok(if run.succeeded() {
-        Exit::Success
-    } else {
-        Exit::Error
+    // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything
+    // else short of success.
+    Ok(match (run.refused.is_empty(), run.succeeded()) {
+        (false, _) => Exit::Refused,
+        (true, true) => Exit::Success,
+        (true, false) => Exit::Error,
     })
 }
 
@@ -124,54 +122,62 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// Applies each merchant's part of `plan` but `held`'s, up to `merchants`
-/// merchants at once, reporting progress on stderr; an interrupt (SIGINT, SIGTERM)
-/// starts no new call, and a second one exits at once (130). Reports come
-/// back in plan order.
-pub(super) async fn execute(
-    ctx: &Context,
-    targets: &[Target],
-    plan: &Plan,
-    held: &[&str],
-    options: ApplyOptions,
-    merchants: usize,
-) -> Vec<MerchantReport> {
-    let held: HashSet<&str> = held.iter().copied().collect();
-    let by_label: HashMap<&str, &Target> = targets.iter().map(|t| (t.manifest.label.as_str(), t)).collect();
-    let work: Vec<(&Target, &MerchantPlan)> = plan
-        .merchants
-        .iter()
-        .filter(|m| !m.changes.is_empty() && !held.contains(m.merchant.as_str()))
-        .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
-        .collect();
-    let stop = Stop::default();
-    let _signals = interrupts::watch(ctx.clone(), stop.clone());
-    let progress = Progress::new(ctx, &work);
-    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
-        .map(|(i, (target, merchant_plan))| {
-            let (stop, progress) = (&stop, &progress);
-            async move {
-                let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
-                let report = apply::apply_until(
-                    &target.client,
-                    &target.manifest,
-                    merchant_plan,
-                    &target.live,
-                    options,
-                    stop,
-                    &on_change,
-                )
-                .await;
-                progress.merchant_done();
-                (i, report)
-            }
-        })
-        .buffer_unordered(merchants.max(1))
-        .collect()
-        .await;
-    progress.finish();
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+/// One run's calls, shared by its waves: the targets and plan, each
+/// merchant's options, how many merchants at once, and the stop an
+/// interrupt requests.
+#[derive(Debug)]
+pub(super) struct Calls<'a> {
+    pub ctx: &'a Context,
+    pub targets: &'a [Target],
+    pub plan: &'a Plan,
+    pub options: ApplyOptions,
+    pub merchants: usize,
+    pub stop: &'a Stop,
+}
+
+impl Calls<'_> {
+    /// Applies the part of the plan of each merchant of `wave` that has
+    /// changes, up to `merchants` merchants at once, with progress on
+    /// stderr (`title` names a bar of several merchants); once `stop` is
+    /// requested no call starts. Reports come back in plan order.
+    pub(super) async fn execute(&self, wave: &[String], title: &str) -> Vec<MerchantReport> {
+        let wave: HashSet<&str> = wave.iter().map(String::as_str).collect();
+        let by_label: HashMap<&str, &Target> = self
+            .targets
+            .iter()
+            .map(|t| (t.manifest.label.as_str(), t))
+            .collect();
+        let work: Vec<(&Target, &MerchantPlan)> = (self.plan.merchants.iter())
+            .filter(|m| !m.changes.is_empty() && wave.contains(m.merchant.as_str()))
+            .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
+            .collect();
+        let progress = Progress::new(self.ctx, &work, title);
+        let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
+            .map(|(i, (target, merchant_plan))| {
+                let progress = &progress;
+                async move {
+                    let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
+                    let report = apply::apply_until(
+                        &target.client,
+                        &target.manifest,
+                        merchant_plan,
+                        &target.live,
+                        self.options,
+                        self.stop,
+                        &on_change,
+                    )
+                    .await;
+                    progress.merchant_done();
+                    (i, report)
+                }
+            })
+            .buffer_unordered(self.merchants.max(1))
+            .collect()
+            .await;
+        progress.finish();
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 /// Progress on stderr: on a terminal a bar (changes of the one merchant,
@@ -183,11 +189,11 @@ struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)]) -> Self {
+    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)], title: &str) -> Self {
         let per_change = work.len() == 1;
         let bar = match work {
             [(_, only)] => ctx.progress_bar(only.changes.len(), &only.merchant),
-            _ => ctx.progress_bar(work.len(), "merchants"),
+            _ => ctx.progress_bar(work.len(), title),
         };
         Self { ctx, bar, per_change }
     }

@@ -13,8 +13,11 @@
 use std::fmt::Write;
 
 use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
-use super::{apply_line, fleet_line, summary_line, NO_CHANGES};
-use crate::apply::{MerchantReport, Outcome, RunReport};
+use super::{apply_line, failure_text, fleet_line, summary_line, NO_CHANGES};
+use std::collections::HashMap;
+
+use crate::apply::waves::{converge_failures, WaveGate, WaveStatus};
+use crate::apply::{MerchantReport, Outcome, RunReport, Status};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::mask_url;
@@ -76,26 +79,8 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
             }
-            doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
-            for r in &run.refused {
-                doc.head(&format!(
-                    "| {} | 0 | 0 | 0 | ⛔ refused: {} |\n",
-                    cell(&r.merchant),
-                    cell(&r.reason)
-                ));
-            }
-            for r in reports.iter() {
-                let tally = r.tally();
-                let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };
-                doc.head(&format!(
-                    "| {} | {} | {} | {} | {converged} |\n",
-                    cell(&r.merchant),
-                    tally.done(),
-                    tally.failed(),
-                    tally.skipped()
-                ));
-            }
-            doc.head("\n");
+            waves_table(&mut doc, run);
+            statuses(&mut doc, run);
             let by_label: std::collections::HashMap<&str, &MerchantReport> =
                 reports.iter().map(|r| (r.merchant.as_str(), r)).collect();
             let lookup =
@@ -119,6 +104,90 @@ fn badge(outcome: Option<&Outcome>) -> String {
     match outcome.reason() {
         None => format!("{icon} {}", outcome.as_str()),
         Some(reason) => format!("{icon} {}: {}", outcome.as_str(), cell(reason)),
+    }
+}
+
+/// The waves of a staged rollout (several waves, or a gate other than
+/// `converge`): size, gate, result, and why a gate failed.
+fn waves_table(doc: &mut Doc, run: &RunReport) {
+    let rollout = &run.rollout;
+    if rollout.waves.len() < 2 && rollout.gate == WaveGate::Converge {
+        return;
+    }
+    doc.head("| wave | stores | gate | result |\n|---:|---:|---|---|\n");
+    for (i, wave) in rollout.waves.iter().enumerate() {
+        let icon = match &wave.status {
+            WaveStatus::Passed => "✅",
+            WaveStatus::Failed(_) => "❌",
+            WaveStatus::Interrupted | WaveStatus::NotStarted => "⏸️",
+        };
+        let mut result = format!("{icon} {}", wave.status.as_str());
+        if let WaveStatus::Failed(failures) = &wave.status {
+            let shown: Vec<String> = failures.iter().take(3).map(|f| cell(&failure_text(f))).collect();
+            result.push_str(&format!(": {}", shown.join("; ")));
+            if failures.len() > 3 {
+                result.push_str(&format!("; and {} more", failures.len() - 3));
+            }
+        }
+        doc.head(&format!(
+            "| {} | {} | `{}` | {result} |\n",
+            i + 1,
+            wave.merchants.len(),
+            rollout.gate.as_str()
+        ));
+    }
+    doc.head("\n");
+}
+
+/// Every store by how it ended, one `<details>` block per status (failed
+/// and refused open, each store with why); at most half the budget, so a
+/// fleet of thousands folds into a line per status and a count.
+fn statuses(doc: &mut Doc, run: &RunReport) {
+    let statuses = run.statuses();
+    if statuses.len() < 2 {
+        return doc.head("\n");
+    }
+    let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
+        .map(|f| (f.merchant, f.reason))
+        .collect();
+    why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
+    for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
+        let of: Vec<&str> = statuses
+            .iter()
+            .filter(|(_, s)| *s == status)
+            .map(|(m, _)| *m)
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        let open = if of.iter().any(|m| why.contains_key(*m)) {
+            " open"
+        } else {
+            ""
+        };
+        doc.head(&format!(
+            "<details{open}><summary>{icon} {}: {}</summary>\n\n",
+            status.as_str(),
+            of.len()
+        ));
+        let items: Vec<String> = of
+            .iter()
+            .map(|m| match why.get(*m) {
+                Some(reason) => format!("- {}: {}\n", code(m), cell(reason)),
+                None => format!("{} ", code(m)),
+            })
+            .collect();
+        let left = doc.head_fit(&items);
+        if left > 0 {
+            doc.head(&format!(
+                "\n\n_{left} more not listed: the job log has every store_\n"
+            ));
+        }
+        doc.head(if left == 0 && items.iter().all(|i| i.ends_with('\n')) {
+            "\n</details>\n\n"
+        } else {
+            "\n\n</details>\n\n"
+        });
     }
 }
 
@@ -334,18 +403,25 @@ impl Doc {
 
     /// Appends summary rows, up to half the budget; the rest are counted.
     pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
-        let cap = self.budget() / 2;
-        for (i, row) in rows.iter().enumerate() {
-            if self.head.len() + row.len() > cap {
-                self.omitted_head_rows = rows.len() - i;
-                self.head.push_str(&format!(
-                    "| _{} more {what} not listed_ |\n",
-                    self.omitted_head_rows
-                ));
-                return;
-            }
-            self.head.push_str(row);
+        let left = self.head_fit(rows);
+        if left > 0 {
+            self.omitted_head_rows = left;
+            self.head
+                .push_str(&format!("| _{left} more {what} not listed_ |\n"));
         }
+    }
+
+    /// Appends summary items while the head stays within half the budget;
+    /// how many were left out.
+    fn head_fit(&mut self, items: &[String]) -> usize {
+        let cap = self.budget() / 2;
+        for (i, item) in items.iter().enumerate() {
+            if self.head.len() + item.len() > cap {
+                return items.len() - i;
+            }
+            self.head.push_str(item);
+        }
+        0
     }
 
     /// Appends a table: its header only if at least one row fits, rows

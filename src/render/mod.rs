@@ -10,7 +10,8 @@ pub mod report;
 pub mod text;
 pub mod view;
 
-use crate::apply::{MerchantReport, RunReport, Stores};
+use crate::apply::waves::GateFailure;
+use crate::apply::{MerchantReport, RunReport, Status, Stores};
 use crate::plan::Summary;
 
 /// Output format of `plan`, `drift` and `apply`'s report.
@@ -58,32 +59,48 @@ pub fn apply_line(run: &RunReport) -> String {
         0 => String::new(),
         n => format!(", {n} merchant(s) refused"),
     };
+    let waiting = run.stores().get(Status::NotStarted);
+    let hint = match (interrupted, ok, run.rollout.failed()) {
+        (true, _, _) => " Re-run the same command to finish.".to_owned(),
+        (false, _, Some((i, _))) => format!(
+            " Wave {}'s `{}` gate failed, so the rollout stopped: fix the cause, then re-run the same command to resume.",
+            i + 1,
+            run.rollout.gate.as_str()
+        ),
+        (false, false, None) => " Re-run `invhooks apply` to converge once the cause is fixed.".to_owned(),
+        (false, true, None) if !run.refused.is_empty() => {
+            " Refused merchants kept their subscriptions: see why above.".to_owned()
+        }
+        (false, true, None) if waiting > 0 => format!(
+            " {waiting} store(s) are past the last `--waves` size and were not started."
+        ),
+        (false, true, None) => String::new(),
+    };
     format!(
-        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{}",
+        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{hint}",
         tally.done(),
         tally.failed(),
         tally.skipped(),
-        match (interrupted, ok) {
-            (true, _) => " Re-run `invhooks apply` to finish.",
-            (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
-            (false, true) if run.refused.is_empty() => "",
-            (false, true) => " Refused merchants kept their subscriptions: see why above.",
-        }
     )
 }
 
 /// The fleet summary of an apply run, `None` for a run of one merchant
-/// (its report says it all): `Stores: 4 (1 changed, 1 unchanged, 1 failed,
-/// 1 refused).`
+/// (its report says it all): `Stores: 5: 1 applied, 1 converged, 1
+/// refused, 1 failed, 1 not started.`
 pub fn fleet_line(stores: Stores) -> Option<String> {
     (stores.total() > 1).then(|| {
-        format!(
-            "Stores: {} ({} changed, {} unchanged, {} failed, {} refused).",
-            stores.total(),
-            stores.changed,
-            stores.unchanged,
-            stores.failed,
-            stores.refused
-        )
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
+            .collect();
+        format!("Stores: {}: {}.", stores.total(), counts.join(", "))
     })
+}
+
+/// One gate failure as reports say it: the merchant, the URL, why.
+pub fn failure_text(f: &GateFailure) -> String {
+    match &f.url {
+        Some(url) => format!("merchant `{}`: {url}: {}", f.merchant, f.reason),
+        None => format!("merchant `{}`: {}", f.merchant, f.reason),
+    }
 }

@@ -6,8 +6,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
-use super::{apply_line, fleet_line, text::change_line};
-use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Stores, Verification};
+use super::{apply_line, failure_text, fleet_line, text::change_line};
+use crate::apply::waves::{WaveGate, WaveStatus};
+use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Status, Verification};
 use crate::escape::escape;
 use crate::secret::mask_url_with;
 
@@ -25,6 +26,7 @@ pub fn render(run: &RunReport, color: bool) -> String {
     let mut out = String::new();
     if let Some(line) = fleet_line(run.stores()) {
         let _ = writeln!(out, "{line}\n");
+        statuses(&mut out, run);
     }
     for r in reports {
         let _ = writeln!(out, "merchant {}", r.merchant);
@@ -80,6 +82,42 @@ pub fn render(run: &RunReport, color: bool) -> String {
     out
 }
 
+/// Every store and how it ended, wave by wave; a wave's header (its size,
+/// gate and result, why a gate failed) only for a staged rollout.
+fn statuses(out: &mut String, run: &RunReport) {
+    let rollout = &run.rollout;
+    let staged = rollout.waves.len() > 1 || rollout.gate != WaveGate::Converge;
+    let statuses = run.statuses();
+    let width = statuses
+        .iter()
+        .map(|(m, _)| escape(m).chars().count())
+        .fold(0, usize::max)
+        .min(40);
+    let mut rows = statuses.iter();
+    for (i, wave) in rollout.waves.iter().enumerate() {
+        if staged {
+            let _ = writeln!(
+                out,
+                "wave {} of {} ({} store(s), gate `{}`): {}",
+                i + 1,
+                rollout.waves.len(),
+                wave.merchants.len(),
+                rollout.gate.as_str(),
+                wave.status.as_str()
+            );
+        }
+        for (m, status) in rows.by_ref().take(wave.merchants.len()) {
+            let _ = writeln!(out, "  {:width$}  {}", escape(m), status.as_str());
+        }
+        if let WaveStatus::Failed(failures) = &wave.status {
+            for f in failures {
+                let _ = writeln!(out, "  gate failed: {}", failure_text(f));
+            }
+        }
+    }
+    out.push('\n');
+}
+
 /// What a report says of a merchant a safety threshold kept back.
 pub fn refused_line(r: &Refusal) -> String {
     format!(
@@ -119,9 +157,10 @@ fn shown_rewrite(r: &Rewrite) -> (String, String) {
 
 /// Renders an apply run as JSON: whether it `succeeded` or was
 /// `interrupted`, the `stores` summary, every change with
-/// its `outcome` (`done`, `failed`, `skipped`, `not_started`) and
+/// its `outcome` (`done`, `failed`, `skipped`, `not started`) and
 /// `reason`, what was cleaned up, the verification `status` (`converged`,
-/// `not_converged`, `unknown`), and the merchants `refused` by a threshold.
+/// `not_converged`, `unknown`), the merchants `refused` by a threshold, and
+/// the `waves`: each store's status, the gate and how it ended.
 pub fn json(run: &RunReport) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -131,6 +170,7 @@ pub fn json(run: &RunReport) -> String {
         stores: StoresJson,
         merchants: Vec<Merchant<'a>>,
         refused: Vec<Refused<'a>>,
+        waves: Vec<WaveJson<'a>>,
     }
     #[derive(Serialize)]
     struct StoresJson {
@@ -139,6 +179,26 @@ pub fn json(run: &RunReport) -> String {
         unchanged: usize,
         failed: usize,
         refused: usize,
+        not_started: usize,
+    }
+    #[derive(Serialize)]
+    struct WaveJson<'a> {
+        index: usize,
+        merchants: Vec<StoreJson<'a>>,
+        gate: &'static str,
+        status: &'static str,
+        failures: Vec<FailureJson<'a>>,
+    }
+    #[derive(Serialize)]
+    struct StoreJson<'a> {
+        merchant: &'a str,
+        status: &'static str,
+    }
+    #[derive(Serialize)]
+    struct FailureJson<'a> {
+        merchant: &'a str,
+        url: Option<&'a str>,
+        reason: &'a str,
     }
     #[derive(Serialize)]
     struct Refused<'a> {
@@ -221,22 +281,44 @@ pub fn json(run: &RunReport) -> String {
             },
         }
     }
-    let Stores {
-        changed,
-        unchanged,
-        failed,
-        refused,
-    } = run.stores();
+    let stores = run.stores();
+    let statuses = run.statuses();
+    let mut rows = statuses.iter();
+    let waves = (run.rollout.waves.iter().enumerate())
+        .map(|(i, w)| WaveJson {
+            index: i + 1,
+            merchants: (rows.by_ref().take(w.merchants.len()))
+                .map(|&(merchant, s)| StoreJson {
+                    merchant,
+                    status: s.as_str(),
+                })
+                .collect(),
+            gate: run.rollout.gate.as_str(),
+            status: w.status.as_str(),
+            failures: match &w.status {
+                WaveStatus::Failed(f) => f
+                    .iter()
+                    .map(|f| FailureJson {
+                        merchant: &f.merchant,
+                        url: f.url.as_deref(),
+                        reason: &f.reason,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
     pretty(&Doc {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
         stores: StoresJson {
-            total: run.stores().total(),
-            changed,
-            unchanged,
-            failed,
-            refused,
+            total: stores.total(),
+            changed: stores.get(Status::Applied),
+            unchanged: stores.get(Status::Converged),
+            failed: stores.get(Status::Failed),
+            refused: stores.get(Status::Refused),
+            not_started: stores.get(Status::NotStarted),
         },
         merchants: run.merchants.iter().map(merchant).collect(),
         refused: run
@@ -247,6 +329,7 @@ pub fn json(run: &RunReport) -> String {
                 reason: &r.reason,
             })
             .collect(),
+        waves,
     })
 }
 
