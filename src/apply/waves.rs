@@ -212,6 +212,12 @@ impl Rollout {
         }
     }
 
+    /// Whether it is a staged rollout: several waves, or a gate beyond
+    /// `converge` (one wave of all is a plain `apply`).
+    pub fn staged(&self) -> bool {
+        self.waves.len() > 1 || self.gate != WaveGate::Converge
+    }
+
     /// The first wave whose gate failed.
     pub fn failed(&self) -> Option<(usize, &[GateFailure])> {
         self.waves.iter().enumerate().find_map(|(i, w)| match &w.status {

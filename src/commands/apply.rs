@@ -12,7 +12,7 @@ use crate::apply::gate::{self, Gate, Switches};
 use futures_util::stream::{self, StreamExt};
 
 use super::context::Sink;
-use crate::apply::waves::Rollout;
+use crate::apply::waves::{Rollout, WaveGate};
 use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
@@ -56,6 +56,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         keep_going: args.keep_going,
     };
     let (refused, ask) = match gate::decide(&plan, switches) {
+        // A gate beyond `converge` probes even a fleet with nothing to
+        // change: re-running never skips a gate that failed.
+        Gate::NothingToDo if args.wave_gate != WaveGate::Converge => (Vec::new(), false),
         Gate::NothingToDo => {
             let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
             let run = RunReport::new(Vec::new(), Vec::new(), Rollout::whole(labels));

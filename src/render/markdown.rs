@@ -16,7 +16,7 @@ use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, NO_CHANGES};
 use std::collections::HashMap;
 
-use crate::apply::waves::{converge_failures, WaveGate, WaveStatus};
+use crate::apply::waves::{converge_failures, WaveStatus};
 use crate::apply::{MerchantReport, Outcome, RunReport, Status};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
@@ -111,7 +111,7 @@ fn badge(outcome: Option<&Outcome>) -> String {
 /// `converge`): size, gate, result, and why a gate failed.
 fn waves_table(doc: &mut Doc, run: &RunReport) {
     let rollout = &run.rollout;
-    if rollout.waves.len() < 2 && rollout.gate == WaveGate::Converge {
+    if !rollout.staged() {
         return;
     }
     doc.head("| wave | stores | gate | result |\n|---:|---:|---|---|\n");
@@ -144,9 +144,6 @@ fn waves_table(doc: &mut Doc, run: &RunReport) {
 /// fleet of thousands folds into a line per status and a count.
 fn statuses(doc: &mut Doc, run: &RunReport) {
     let statuses = run.statuses();
-    if statuses.len() < 2 {
-        return doc.head("\n");
-    }
     let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
         .map(|f| (f.merchant, f.reason))
         .collect();

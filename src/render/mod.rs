@@ -60,7 +60,8 @@ pub fn apply_line(run: &RunReport) -> String {
         n => format!(", {n} merchant(s) refused"),
     };
     let waiting = run.stores().get(Status::NotStarted);
-    let hint = match (interrupted, ok, run.rollout.failed()) {
+    let gate = run.rollout.failed().filter(|_| run.rollout.staged());
+    let hint = match (interrupted, ok, gate) {
         (true, _, _) => " Re-run the same command to finish.".to_owned(),
         (false, _, Some((i, _))) => format!(
             " Wave {}'s `{}` gate failed, so the rollout stopped: fix the cause, then re-run the same command to resume.",

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
 use super::{apply_line, failure_text, fleet_line, text::change_line};
-use crate::apply::waves::{WaveGate, WaveStatus};
+use crate::apply::waves::WaveStatus;
 use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Status, Verification};
 use crate::escape::escape;
 use crate::secret::mask_url_with;
@@ -86,7 +86,7 @@ pub fn render(run: &RunReport, color: bool) -> String {
 /// gate and result, why a gate failed) only for a staged rollout.
 fn statuses(out: &mut String, run: &RunReport) {
     let rollout = &run.rollout;
-    let staged = rollout.waves.len() > 1 || rollout.gate != WaveGate::Converge;
+    let staged = rollout.staged();
     let statuses = run.statuses();
     let width = statuses
         .iter()

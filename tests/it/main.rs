@@ -43,6 +43,7 @@ mod service_container;
 mod show;
 mod usability;
 mod validate;
+mod waves;
 mod workflows;
 mod workflows_fleet;
 mod writers;

@@ -288,11 +288,17 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
 impl Running {
     /// Starts the binary with `args` against `world`'s sandbox and key.
     pub fn start(world: &World, args: &[&str]) -> Running {
+        Running::start_env(world, args, &[])
+    }
+
+    /// [`Running::start`] with extra environment variables.
+    pub fn start_env(world: &World, args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
             .env_clear()
             .current_dir(world.dir.path())
             .env("INVETERATE_API_KEY", KEY)
             .env("INVETERATE_BASE_URL", world.sandbox.base_url())
+            .envs(env.iter().copied())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
