@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use super::*;
-use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave};
+use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave, WaveGate};
 use crate::apply::{ChangeReport, Refusal};
 use crate::fixtures::{create, delete, desired, manifest, update};
 use crate::model::LiveSubscription;
