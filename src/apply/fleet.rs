@@ -187,6 +187,7 @@ mod tests {
                 wave(&["a", "b", "c", "d", "f"], WaveStatus::Failed(Vec::new())),
                 wave(&["e", "g"], WaveStatus::NotStarted),
             ],
+            sized: 2,
             interrupted: false,
         };
         let run = RunReport::new(

@@ -83,9 +83,10 @@ impl Sizes {
     }
 
     /// `ordered` cut into waves: each holds the merchants past the previous
-    /// size up to its own. A wave that would hold none is left out;
-    /// merchants past the last size are in no wave.
-    pub fn split<T>(&self, ordered: Vec<T>) -> Vec<Vec<T>> {
+    /// size up to its own (a wave that would hold none is left out), and
+    /// how many waves the sizes made: merchants past the last size make one
+    /// more wave, which is never started.
+    pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let mut rest = ordered.into_iter();
         let mut taken = 0;
@@ -100,7 +101,9 @@ impl Sizes {
                 taken = upto;
             }
         }
-        waves
+        let sized = waves.len();
+        waves.extend(Some(rest.collect::<Vec<T>>()).filter(|r| !r.is_empty()));
+        (waves, sized)
     }
 }
 
@@ -195,6 +198,9 @@ pub struct Rollout {
     pub gate: WaveGate,
     /// The waves, in order.
     pub waves: Vec<Wave>,
+    /// How many of them `--waves` sized: a last one past them holds the
+    /// merchants beyond the last size (never started).
+    pub sized: usize,
     /// A stop was requested during the rollout.
     pub interrupted: bool,
 }
@@ -208,6 +214,7 @@ impl Rollout {
                 merchants,
                 status: WaveStatus::Passed,
             }],
+            sized: 1,
             interrupted: false,
         }
     }
@@ -227,11 +234,12 @@ impl Rollout {
     }
 }
 
-/// Runs `waves` in order: `run` applies one (its index, its merchants) and
-/// returns its gate's failures. Between waves it waits `pause`. After a
-/// failed gate, or once `stop` is requested, no wave starts.
+/// Runs the first `sized` of `waves` in order: `run` applies one (its
+/// index, its merchants) and returns its gate's failures. Between waves it
+/// waits `pause`. After a failed gate, or once `stop` is requested, no wave
+/// starts; nor does any past `sized`.
 pub async fn roll_out(
-    waves: Vec<Vec<String>>,
+    (waves, sized): (Vec<Vec<String>>, usize),
     pause: Duration,
     stop: &Stop,
     mut run: impl AsyncFnMut(usize, &[String]) -> Vec<GateFailure>,
@@ -239,7 +247,7 @@ pub async fn roll_out(
     let mut done = Vec::with_capacity(waves.len());
     let mut go = true;
     for (index, merchants) in waves.into_iter().enumerate() {
-        go = go && !stop.requested() && (index == 0 || wait(stop, pause).await);
+        go = go && index < sized && !stop.requested() && (index == 0 || wait(stop, pause).await);
         let status = match go {
             false => WaveStatus::NotStarted,
             true => {

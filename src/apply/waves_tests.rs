@@ -56,19 +56,29 @@ fn sizes_are_counts_or_percentages_and_cumulative() {
 
 #[test]
 fn sizes_cut_the_merchants_into_waves_rounding_percentages_down() {
-    let cut =
-        |text: &str, n: usize| -> Vec<usize> { sizes(text).split(labels(n)).iter().map(Vec::len).collect() };
-    assert_eq!(cut("1,10%,100%", 100), [1, 9, 90]);
+    let cut = |text: &str, n: usize| -> (Vec<usize>, usize) {
+        let (waves, sized) = sizes(text).split(labels(n));
+        (waves.iter().map(Vec::len).collect(), sized)
+    };
+    assert_eq!(cut("1,10%,100%", 100), (vec![1, 9, 90], 3));
     assert_eq!(
         cut("1,10%,100%", 5),
-        [1, 4],
+        (vec![1, 4], 2),
         "10% of 5 is no store: that wave is left out"
     );
-    assert_eq!(cut("1,50%,3,100%", 4), [1, 1, 1, 1]);
-    assert_eq!(cut("2,5", 3), [2, 1], "a count past the end takes what is left");
-    assert_eq!(cut("1,2", 5), [1, 1], "stores past the last size are in no wave");
-    assert_eq!(cut("100%", 0), Vec::<usize>::new());
-    assert_eq!(Sizes::all().split(labels(3)), [labels(3)]);
+    assert_eq!(cut("1,50%,3,100%", 4), (vec![1, 1, 1, 1], 4));
+    assert_eq!(
+        cut("2,5", 3),
+        (vec![2, 1], 2),
+        "a count past the end takes what is left"
+    );
+    assert_eq!(
+        cut("1,2", 5),
+        (vec![1, 1, 3], 2),
+        "stores past the last size: one more wave"
+    );
+    assert_eq!(cut("100%", 0), (vec![], 0));
+    assert_eq!(Sizes::all().split(labels(3)), (vec![labels(3)], 1));
 }
 
 #[test]
@@ -81,7 +91,7 @@ fn canaries_come_first_then_every_merchant_by_label() {
 /// and a stop requested while wave `stop_in` runs; what `run` was called
 /// with, and the waves.
 async fn rollout(
-    waves: Vec<Vec<String>>,
+    waves: (Vec<Vec<String>>, usize),
     gate_fails: Option<usize>,
     stop_in: Option<usize>,
 ) -> (Vec<usize>, Vec<Wave>) {
@@ -136,6 +146,7 @@ async fn a_failed_gate_stops_the_rollout() {
     let failed = Rollout {
         gate: WaveGate::Check,
         waves,
+        sized: 3,
         interrupted: false,
     };
     assert_eq!(
@@ -277,13 +288,13 @@ proptest! {
     /// Waves never overlap, keep the order, hold at least one merchant
     /// each, and cover every merchant when the last size is `100%`.
     #[test]
-    fn waves_are_an_ordered_partition_of_a_prefix(sizes in arb_sizes(), n in 0usize..60) {
-        let waves = sizes.split(labels(n));
-        let flat: Vec<String> = waves.concat();
+    fn waves_are_an_ordered_partition_of_the_merchants(sizes in arb_sizes(), n in 0usize..60) {
+        let (waves, sized) = sizes.split(labels(n));
         prop_assert!(waves.iter().all(|w| !w.is_empty()));
-        prop_assert_eq!(&flat[..], &labels(n)[..flat.len()]);
+        prop_assert_eq!(waves.concat(), labels(n));
+        prop_assert!(sized <= sizes.0.len() && waves.len() <= sized + 1);
         if sizes.0.last() == Some(&Size::Percent(100)) {
-            prop_assert_eq!(flat.len(), n);
+            prop_assert_eq!(sized, waves.len());
         }
     }
 
@@ -297,7 +308,7 @@ proptest! {
         stop_in in proptest::option::of(0usize..6),
     ) {
         let waves = sizes.split(labels(n));
-        let count = waves.len();
+        let count = waves.1;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
         let (called, done) = runtime.block_on(rollout(waves, gate_fails, stop_in));
         let last = [gate_fails, stop_in].into_iter().flatten().filter(|&i| i < count).min();
@@ -306,6 +317,7 @@ proptest! {
         for (i, wave) in done.iter().enumerate() {
             let started = called.contains(&i);
             prop_assert_eq!(started, wave.status != WaveStatus::NotStarted);
+            prop_assert!(i < count || !started, "a wave past the sizes started");
         }
     }
 }

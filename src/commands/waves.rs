@@ -37,7 +37,7 @@ pub(super) async fn roll_out(
             .map(|m| (m.merchant.as_str(), canary(&m.merchant))),
     );
     let planned = args.waves.clone().unwrap_or_else(Sizes::all).split(order);
-    let (gate, count) = (args.wave_gate, planned.len());
+    let (gate, count) = (args.wave_gate, planned.1);
     let prober = match gate {
         WaveGate::Converge => None,
         WaveGate::Check | WaveGate::TestEvent => Some(prober(ctx)?),
@@ -101,6 +101,7 @@ pub(super) async fn roll_out(
     let rollout = Rollout {
         gate,
         waves,
+        sized: count,
         interrupted: stop.requested(),
     };
     Ok(RunReport::new(reports, refused, rollout))

@@ -129,11 +129,13 @@ fn waves_table(doc: &mut Doc, run: &RunReport) {
                 result.push_str(&format!("; and {} more", failures.len() - 3));
             }
         }
+        let (wave_number, gate) = match i < rollout.sized {
+            true => ((i + 1).to_string(), format!("`{}`", rollout.gate.as_str())),
+            false => ("past the last size".to_owned(), String::new()),
+        };
         doc.head(&format!(
-            "| {} | {} | `{}` | {result} |\n",
-            i + 1,
-            wave.merchants.len(),
-            rollout.gate.as_str()
+            "| {wave_number} | {} | {gate} | {result} |\n",
+            wave.merchants.len()
         ));
     }
     doc.head("\n");

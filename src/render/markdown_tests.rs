@@ -273,7 +273,7 @@ fn rollout(n: usize) -> (Plan, RunReport) {
         })
         .collect();
     let plan = crate::plan::diff_all(manifests.iter().map(|m| (m, [].as_slice())));
-    let mut waves = Sizes::parse("1,10%,100%").unwrap().split(labels);
+    let (mut waves, sized) = Sizes::parse("1,10%,100%").unwrap().split(labels);
     let report = |m: &crate::plan::MerchantPlan| MerchantReport {
         merchant: m.merchant.clone(),
         changes: (m.changes.iter())
@@ -312,6 +312,7 @@ fn rollout(n: usize) -> (Plan, RunReport) {
                 status: status.next().unwrap(),
             })
             .collect(),
+        sized,
         interrupted: false,
     };
     let refused = vec![Refusal {

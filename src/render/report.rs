@@ -95,15 +95,21 @@ fn statuses(out: &mut String, run: &RunReport) {
         .min(40);
     let mut rows = statuses.iter();
     for (i, wave) in rollout.waves.iter().enumerate() {
-        if staged {
+        if staged && i < rollout.sized {
             let _ = writeln!(
                 out,
                 "wave {} of {} ({} store(s), gate `{}`): {}",
                 i + 1,
-                rollout.waves.len(),
+                rollout.sized,
                 wave.merchants.len(),
                 rollout.gate.as_str(),
                 wave.status.as_str()
+            );
+        } else if staged {
+            let _ = writeln!(
+                out,
+                "past the last `--waves` size ({} store(s)): not started",
+                wave.merchants.len()
             );
         }
         for (m, status) in rows.by_ref().take(wave.merchants.len()) {

@@ -9,6 +9,7 @@ mod apply;
 mod chaos;
 mod chaos_interrupts;
 mod chaos_lies;
+mod chaos_waves;
 mod chaos_writers;
 mod check;
 mod ci;

@@ -435,3 +435,23 @@ fn bad_wave_flags_are_usage_errors_that_say_what_to_write() {
     }
     assert_eq!(fleet.world.sandbox.stats().total, 0, "nothing was sent");
 }
+
+#[test]
+fn sizes_short_of_every_store_roll_out_that_many_and_leave_the_rest_for_later() {
+    let fleet = Fleet::new(3, &[2], |i| format!("https://hooks.example/s{i}"));
+    let run = fleet.apply(&["--waves", "1"]);
+    assert_eq!(run.code, 0, "the rollout asked for is done\n{run}");
+    assert!(
+        run.stdout.contains(
+            "wave 1 of 1 (1 store(s), gate `converge`): passed\n  s02  applied\n\
+             past the last `--waves` size (2 store(s)): not started\n  s01  not started\n  s03  not started\n"
+        ),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("2 store(s) are past the last `--waves` size and were not started."),
+        "{run}"
+    );
+    assert!(fleet.ids(1).is_empty() && fleet.ids(3).is_empty(), "{run}");
+}
