@@ -11,7 +11,9 @@
 #   (F3) `plan` of 100 and 1,000 stores with SSL_CERT_FILE set to a real CA
 #        bundle beside unset (plain http on loopback: the bundle is only read
 #        and parsed, which is the cost measured);
-#   (F4) peak RSS of `plan` of the largest fleet with the bundle set.
+#   (F4) peak RSS of `plan` of the largest fleet with the bundle set;
+#   (W1) one `apply -f DIR --waves 100%` of STORES x 3 changes beside the
+#        plain `apply -f DIR` (the only section of `--waves`).
 #
 # Deterministic checks fail the run: every apply run (both commands, every
 # run) made exactly GET 2N, POST N, PUT N, DELETE N and converged (exit 0,
@@ -52,6 +54,7 @@ sys.exit(0 if (r["GET"], r["POST"], r["PUT"], r["DELETE"], r["total"]) == (2 * n
 EOF
 }
 
+if [[ $WAVES_ONLY == 0 ]]; then
 # --- (F1) apply of N stores x 3 changes beside xargs -P16 ---------------------------
 report "## fleet: apply of $FLEET_APPLY stores x 3 changes (1 create, 1 update, 1 delete), --latency $FLEET_LATENCY"
 report
@@ -148,3 +151,40 @@ for n in "${FLEET_PLANS[@]}"; do
 done
 target "plan of $FLEET_LARGE stores, SSL_CERT_FILE set <= 80 MiB peak RSS" \
   "$(le "$FLEET_RSS_KB" 81920)" "$((FLEET_RSS_KB / 1024)) MiB"
+fi
+
+# --- (W1) apply --waves 100% beside apply, N stores x 3 changes -----------------------
+report "## fleet: apply --waves 100% beside apply, $FLEET_APPLY stores x 3 changes, --latency $FLEET_LATENCY"
+report
+n=$FLEET_APPLY
+fleet_data "$n"
+port=$(free_port)
+url="http://127.0.0.1:$port/v2.0"
+export CHECK_STATS="$WORK/waves-apply.stats"
+: >"$CHECK_STATS"
+busy=$(wait_quiet)
+STARTED+=(wavesapply)
+"${HF[@]}" --runs "$FLEET_RUNS_APPLY" --export-json "$OUT/waves-apply-$n.json" \
+  --prepare "bash $SELF __restart wavesapply $port $WORK/f$n.state.json --latency $FLEET_LATENCY" \
+  -n "apply -f DIR" "$BIN -q apply -f $WORK/f$n --auto-approve --base-url $url" \
+  -n "apply -f DIR --waves 100%" "$BIN -q apply -f $WORK/f$n --auto-approve --waves 100% --base-url $url" >&2
+stats "$port" >>"$CHECK_STATS" && echo >>"$CHECK_STATS"
+unset CHECK_STATS
+runs=0
+while read -r line; do
+  [[ -n $line ]] || continue
+  runs=$((runs + 1))
+  check_apply_stats "$n" "$line"
+done <"$WORK/waves-apply.stats"
+[[ $runs == $((2 * FLEET_RUNS_APPLY)) ]] || fail "waves apply: $runs sandbox counts for $((2 * FLEET_RUNS_APPLY)) runs"
+"$BIN" drift -f "$WORK/f$n" --base-url "$url" >/dev/null || fail "apply --waves 100% of $n stores did not converge (drift exit $?)"
+stop wavesapply
+WAVES_PLAIN=$(median "$OUT/waves-apply-$n.json" 0)
+WAVES_ALL=$(median "$OUT/waves-apply-$n.json" 1)
+report "| command | median | ratio | requests per run (every run) | busy before |"
+report "|---|---:|---:|---:|---:|"
+report "| \`apply -f DIR\` | $(calc "$WAVES_PLAIN") s | 1 | $((5 * n)) | ${busy}% |"
+report "| \`apply -f DIR --waves 100%\` | $(calc "$WAVES_ALL") s | $(calc "$WAVES_ALL/$WAVES_PLAIN") | $((5 * n)) | |"
+report
+target "apply --waves 100% of $FLEET_APPLY stores <= 1.05x apply" \
+  "$(le "$WAVES_ALL" "$(calc "1.05*$WAVES_PLAIN")")" "$(calc "$WAVES_ALL/$WAVES_PLAIN")x"

@@ -10,31 +10,28 @@ use std::time::Duration;
 use super::{MerchantReport, Stop, Verification};
 use crate::check;
 
-/// One size of `--waves`: how many merchants have been rolled out once the
-/// wave is done, as a count or a percentage of the selected merchants.
+/// One size of `--waves`: the merchants rolled out in all once its wave
+/// is done, a count (at least 1) or a percentage (1 to 100, rounded down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Size {
-    /// That many merchants in all (at least 1).
-    Count(u32),
-    /// That percentage of the selected merchants in all, rounded down
-    /// (1 to 100).
-    Percent(u8),
+pub struct Size {
+    /// The number written.
+    pub n: u32,
+    /// Written with `%`.
+    pub percent: bool,
 }
 
-/// `--waves SIZES`: cumulative sizes, at least one and at most
-/// [`MAX_WAVES`]; sizes of one kind grow, and nothing follows `100%`.
+/// `--waves SIZES`: 1 to 20 cumulative sizes; sizes of one kind grow, and
+/// nothing follows `100%`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sizes(Vec<Size>);
-
-/// Most sizes `--waves` takes.
-pub const MAX_WAVES: usize = 20;
-/// Largest count `--waves` takes.
-pub const MAX_COUNT: u32 = 1_000_000;
 
 impl Sizes {
     /// Every merchant in one wave: `apply` without `--waves`.
     pub fn all() -> Sizes {
-        Sizes(vec![Size::Percent(100)])
+        Sizes(vec![Size {
+            n: 100,
+            percent: true,
+        }])
     }
 
     /// Parses `1,10%,100%`; the error says what to write.
@@ -43,58 +40,46 @@ impl Sizes {
             "write cumulative counts or percentages of the selected merchants, e.g. `--waves 1,10%,100%`";
         let mut sizes: Vec<Size> = Vec::new();
         for item in text.split(',').map(str::trim) {
-            let size = match item.strip_suffix('%') {
-                Some(p) => match p.trim().parse::<u8>() {
-                    Ok(p @ 1..=100) => Size::Percent(p),
-                    Ok(_) => return Err(format!("`{item}`: a percentage is 1% to 100%; {usage}")),
-                    Err(_) => return Err(format!("`{item}` is not a percentage; {usage}")),
-                },
-                None => match item.parse::<u32>() {
-                    Ok(0) => return Err(format!("`0`: a wave holds at least one merchant; {usage}")),
-                    Ok(n) if n <= MAX_COUNT => Size::Count(n),
-                    Ok(_) => return Err(format!("`{item}`: a count is at most {MAX_COUNT}; {usage}")),
-                    Err(_) if item.is_empty() => return Err(format!("`{text}` has an empty size; {usage}")),
-                    Err(_) => return Err(format!("`{item}` is not a count or a percentage; {usage}")),
+            let (number, percent) = item.strip_suffix('%').map_or((item, false), |n| (n.trim(), true));
+            let size = Size {
+                n: number.parse().unwrap_or(u32::MAX),
+                percent,
+            };
+            let problem = match (size.n, percent) {
+                _ if item.is_empty() => format!("`{text}` has an empty size"),
+                (u32::MAX, _) => format!("`{item}` is not a count or a percentage"),
+                (0, false) => "`0`: a wave holds at least one merchant".to_owned(),
+                (0 | 101.., true) => format!("`{item}`: a percentage is 1% to 100%"),
+                (1_000_001.., false) => format!("`{item}`: a count is at most 1000000"),
+                _ if sizes.last().is_some_and(|b| b.percent && b.n == 100) => {
+                    format!("`{text}`: `100%` is every merchant, so nothing can follow it")
+                }
+                _ => match sizes.iter().rev().find(|b| b.percent == percent).filter(|b| b.n >= size.n) {
+                    Some(b) => format!("`{text}`: sizes are cumulative (merchants in all so far), so `{item}` after `{}{}` adds nothing", b.n, if percent { "%" } else { "" }),
+                    None => String::new(),
                 },
             };
-            let shrinks = sizes.iter().rev().find_map(|&before| match (before, size) {
-                (Size::Count(a), Size::Count(b)) if b <= a => Some(before),
-                (Size::Percent(a), Size::Percent(b)) if b <= a => Some(before),
-                _ => None,
-            });
-            if sizes.last() == Some(&Size::Percent(100)) {
-                return Err(format!(
-                    "`{text}`: `100%` is every merchant, so nothing can follow it"
-                ));
-            }
-            if let Some(before) = shrinks {
-                return Err(format!(
-                    "`{text}`: sizes are cumulative (merchants in all so far), so `{}` after `{}` adds nothing; {usage}",
-                    show(size),
-                    show(before)
-                ));
+            if !problem.is_empty() {
+                return Err(format!("{problem}; {usage}"));
             }
             sizes.push(size);
         }
-        if sizes.len() > MAX_WAVES {
-            return Err(format!("`{text}` has {} waves; at most {MAX_WAVES}", sizes.len()));
+        match sizes.len() {
+            21.. => Err(format!("`{text}` has {} waves; at most 20", sizes.len())),
+            _ => Ok(Sizes(sizes)),
         }
-        Ok(Sizes(sizes))
     }
 
-    /// `ordered` cut into waves: each holds the merchants past the previous
-    /// size up to its own (a wave that would hold none is left out), and
-    /// how many waves the sizes made: merchants past the last size make one
-    /// more wave, which is never started.
+    /// `ordered` cut into waves, each holding the merchants past the
+    /// previous size up to its own (none empty), and how many the sizes
+    /// made: merchants past the last size make one more, never started.
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
-        let mut rest = ordered.into_iter();
-        let mut taken = 0;
-        let mut waves = Vec::new();
+        let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
         for size in &self.0 {
-            let upto = match *size {
-                Size::Count(k) => (k as usize).min(n),
-                Size::Percent(p) => n * usize::from(p) / 100,
+            let upto = match size.percent {
+                true => n * size.n as usize / 100,
+                false => (size.n as usize).min(n),
             };
             if upto > taken {
                 waves.push(rest.by_ref().take(upto - taken).collect());
@@ -107,15 +92,7 @@ impl Sizes {
     }
 }
 
-fn show(size: Size) -> String {
-    match size {
-        Size::Count(n) => n.to_string(),
-        Size::Percent(p) => format!("{p}%"),
-    }
-}
-
-/// The rollout order: canaries (`canary: true`) first, then the others,
-/// each by label.
+/// The rollout order: canaries first, then the others, each by label.
 pub fn order<'a>(merchants: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<String> {
     let mut all: Vec<(bool, &str)> = merchants.into_iter().map(|(m, canary)| (!canary, m)).collect();
     all.sort_unstable();
@@ -128,8 +105,7 @@ pub enum WaveGate {
     /// Every merchant of the wave converged.
     #[default]
     Converge,
-    /// Also every callback URL of the wave's merchants answers, as `check`
-    /// probes it.
+    /// Also every callback URL of its merchants answers `check`'s probe.
     Check,
     /// Also each accepts one test event (`check --send-test-event`).
     TestEvent,
@@ -138,35 +114,28 @@ pub enum WaveGate {
 impl WaveGate {
     /// The word reports use, as the flag spells it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            WaveGate::Converge => "converge",
-            WaveGate::Check => "check",
-            WaveGate::TestEvent => "test-event",
-        }
+        ["converge", "check", "test-event"][self as usize]
     }
 }
 
-/// Why a wave's gate failed, for one merchant (and URL).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a wave's gate failed for one merchant: the URL probed (masked;
+/// `None` for `converge`) and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[allow(missing_docs, reason = "said above")]
 pub struct GateFailure {
-    /// The merchant's label.
     pub merchant: String,
-    /// The callback URL probed, masked; `None` for the converge gate.
     pub url: Option<String>,
-    /// What went wrong, e.g. `TCP: connection refused`.
     pub reason: String,
 }
 
-/// How a wave ended.
+/// How a wave ended: `passed`, `failed` (its gate, which stopped the
+/// rollout), `interrupted` (a stop came while it ran) or `not started`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs, reason = "said above")]
 pub enum WaveStatus {
-    /// Applied, and its gate passed.
     Passed,
-    /// Applied, and its gate failed: the rollout stopped here.
     Failed(Vec<GateFailure>),
-    /// A stop (an interrupt) came while it ran.
     Interrupted,
-    /// A gate failed or a stop came before it.
     NotStarted,
 }
 
@@ -182,45 +151,42 @@ impl WaveStatus {
     }
 }
 
-/// One wave of a rollout.
+/// One wave: its merchants in rollout order, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs, reason = "said above")]
 pub struct Wave {
-    /// Its merchants, in rollout order.
     pub merchants: Vec<String>,
-    /// How it ended.
     pub status: WaveStatus,
 }
 
-/// A whole rollout: every selected merchant in exactly one wave.
+/// A whole rollout: every selected merchant in exactly one of `waves`,
+/// the first `sized` of which `--waves` made (one more holds the merchants
+/// past the last size); the `gate` each had to pass; whether a stop came.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs, reason = "said above")]
 pub struct Rollout {
-    /// The gate each wave had to pass.
     pub gate: WaveGate,
-    /// The waves, in order.
     pub waves: Vec<Wave>,
-    /// How many of them `--waves` sized: a last one past them holds the
-    /// merchants beyond the last size (never started).
     pub sized: usize,
-    /// A stop was requested during the rollout.
     pub interrupted: bool,
 }
 
 impl Rollout {
     /// One wave of `merchants` that passed: a run without waves or changes.
     pub fn whole(merchants: Vec<String>) -> Rollout {
+        let waves = vec![Wave {
+            merchants,
+            status: WaveStatus::Passed,
+        }];
         Rollout {
             gate: WaveGate::Converge,
-            waves: vec![Wave {
-                merchants,
-                status: WaveStatus::Passed,
-            }],
+            waves,
             sized: 1,
             interrupted: false,
         }
     }
 
-    /// Whether it is a staged rollout: several waves, or a gate beyond
-    /// `converge` (one wave of all is a plain `apply`).
+    /// Several waves, or a gate beyond `converge` (not a plain `apply`).
     pub fn staged(&self) -> bool {
         self.waves.len() > 1 || self.gate != WaveGate::Converge
     }
@@ -282,24 +248,19 @@ async fn wait(stop: &Stop, duration: Duration) -> bool {
 /// The converge gate: every merchant of `reports` that did not converge.
 pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantReport>) -> Vec<GateFailure> {
     let why = |r: &MerchantReport| {
-        let failed = r
-            .changes
-            .iter()
-            .filter_map(|c| c.outcome.reason())
-            .collect::<Vec<_>>();
+        let failed: Vec<&str> = r.changes.iter().filter_map(|c| c.outcome.reason()).collect();
         match (&r.verification, failed.first()) {
             _ if r.interrupted => "interrupted".to_owned(),
             (_, Some(first)) => format!("{} change(s) failed or skipped; first: {first}", failed.len()),
-            (Verification::NotConverged { remaining, .. }, None) => {
+            (Verification::NotConverged { remaining, .. }, _) => {
                 format!("not converged: {} change(s) still needed", remaining.len())
             }
-            (Verification::Unknown { reason }, None) => format!("not verified: {reason}"),
-            (Verification::Converged, None) => "not converged".to_owned(),
+            (Verification::Unknown { reason }, _) => format!("not verified: {reason}"),
+            (Verification::Converged, _) => "not converged".to_owned(),
         }
     };
-    reports
-        .into_iter()
-        .filter(|r| !r.succeeded())
+    let failed = reports.into_iter().filter(|r| !r.succeeded());
+    failed
         .map(|r| GateFailure {
             merchant: r.merchant.clone(),
             url: None,
@@ -309,14 +270,13 @@ pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantRepor
 }
 
 /// The check and test-event gates: per merchant, each callback URL that did
-/// not answer or did not accept its test event.
+/// not answer, or did not accept its test event.
 pub fn probe_failures(outcomes: &[check::Outcome]) -> Vec<GateFailure> {
     let mut found = Vec::new();
     for o in outcomes.iter().filter(|o| !o.ok()) {
-        let url = Some(o.callback.shown());
-        let failure = |merchant: &str, reason: String| GateFailure {
+        let failure = |merchant: &str, reason| GateFailure {
             merchant: merchant.to_owned(),
-            url: url.clone(),
+            url: Some(o.callback.shown()),
             reason,
         };
         match &o.result {
@@ -327,7 +287,9 @@ pub fn probe_failures(outcomes: &[check::Outcome]) -> Vec<GateFailure> {
                     .map(|u| failure(&u.merchant, f.to_string())),
             ),
             Ok(_) => found.extend(
-                (o.deliveries.iter().filter(|d| !d.accepted()))
+                o.deliveries
+                    .iter()
+                    .filter(|d| !d.accepted())
                     .map(|d| failure(&d.user.merchant, check::render::delivery_text(d))),
             ),
         }

@@ -13,7 +13,7 @@
 use std::fmt::Write;
 
 use super::view::{ChangeView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
-use super::{apply_line, failure_text, fleet_line, summary_line, NO_CHANGES};
+use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
 use std::collections::HashMap;
 
 use crate::apply::waves::{converge_failures, WaveStatus};
@@ -79,7 +79,7 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize) -> Stri
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
             }
-            waves_table(&mut doc, run);
+            waves_list(&mut doc, run);
             statuses(&mut doc, run);
             let by_label: std::collections::HashMap<&str, &MerchantReport> =
                 reports.iter().map(|r| (r.merchant.as_str(), r)).collect();
@@ -107,36 +107,30 @@ fn badge(outcome: Option<&Outcome>) -> String {
     }
 }
 
-/// The waves of a staged rollout (several waves, or a gate other than
-/// `converge`): size, gate, result, and why a gate failed.
-fn waves_table(doc: &mut Doc, run: &RunReport) {
+/// The waves of a staged rollout (not a plain `apply`): one line each, and
+/// why a gate failed.
+fn waves_list(doc: &mut Doc, run: &RunReport) {
     let rollout = &run.rollout;
     if !rollout.staged() {
         return;
     }
-    doc.head("| wave | stores | gate | result |\n|---:|---:|---|---|\n");
     for (i, wave) in rollout.waves.iter().enumerate() {
         let icon = match &wave.status {
             WaveStatus::Passed => "✅",
             WaveStatus::Failed(_) => "❌",
             WaveStatus::Interrupted | WaveStatus::NotStarted => "⏸️",
         };
-        let mut result = format!("{icon} {}", wave.status.as_str());
+        doc.head(&format!("- {icon} {}\n", cell(&wave_line(rollout, i))));
         if let WaveStatus::Failed(failures) = &wave.status {
-            let shown: Vec<String> = failures.iter().take(3).map(|f| cell(&failure_text(f))).collect();
-            result.push_str(&format!(": {}", shown.join("; ")));
-            if failures.len() > 3 {
-                result.push_str(&format!("; and {} more", failures.len() - 3));
+            let rows: Vec<String> = failures
+                .iter()
+                .map(|f| format!("  - {}\n", cell(&failure_text(f))))
+                .collect();
+            let left = doc.head_fit(&rows);
+            if left > 0 {
+                doc.head(&format!("  - and {left} more: the job log has every one\n"));
             }
         }
-        let (wave_number, gate) = match i < rollout.sized {
-            true => ((i + 1).to_string(), format!("`{}`", rollout.gate.as_str())),
-            false => ("past the last size".to_owned(), String::new()),
-        };
-        doc.head(&format!(
-            "| {wave_number} | {} | {gate} | {result} |\n",
-            wave.merchants.len()
-        ));
     }
     doc.head("\n");
 }

@@ -344,7 +344,9 @@ fn a_thousand_stores_fit_in_the_step_summary_each_named() {
     assert!(md.contains(
         "<details open><summary>⛔ refused: 1</summary>\n\n- `store-0002`: the plan deletes 4 of 10\n"
     ));
-    assert!(md.contains("| 2 | 99 | `check` | ❌ failed: merchant `store-0001`: https://a.example/: TCP: connection refused |"));
+    assert!(md.contains(
+        "- ❌ wave 2 of 3 (99 store(s), gate `check`): failed\n  - merchant `store-0001`: https://a.example/: TCP: connection refused\n"
+    ));
     // Ten thousand: the lists are folded to a count, the summary stays.
     let (plan, run) = rollout(10_000);
     let md = apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT);

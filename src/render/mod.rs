@@ -10,7 +10,7 @@ pub mod report;
 pub mod text;
 pub mod view;
 
-use crate::apply::waves::GateFailure;
+use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores};
 use crate::plan::Summary;
 
@@ -96,6 +96,25 @@ pub fn fleet_line(stores: Stores) -> Option<String> {
             .collect();
         format!("Stores: {}: {}.", stores.total(), counts.join(", "))
     })
+}
+
+/// A wave's line in the reports, e.g. ``wave 2 of 3 (1 store(s), gate
+/// `check`): failed``; the stores past the last size have their own.
+pub fn wave_line(rollout: &Rollout, i: usize) -> String {
+    let (wave, gate) = (&rollout.waves[i], rollout.gate.as_str());
+    match i < rollout.sized {
+        true => format!(
+            "wave {} of {} ({} store(s), gate `{gate}`): {}",
+            i + 1,
+            rollout.sized,
+            wave.merchants.len(),
+            wave.status.as_str()
+        ),
+        false => format!(
+            "past the last `--waves` size ({} store(s)): not started",
+            wave.merchants.len()
+        ),
+    }
 }
 
 /// One gate failure as reports say it: the merchant, the URL, why.

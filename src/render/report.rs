@@ -6,8 +6,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
-use super::{apply_line, failure_text, fleet_line, text::change_line};
-use crate::apply::waves::WaveStatus;
+use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
+use crate::apply::waves::{GateFailure, WaveStatus};
 use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Status, Verification};
 use crate::escape::escape;
 use crate::secret::mask_url_with;
@@ -95,22 +95,8 @@ fn statuses(out: &mut String, run: &RunReport) {
         .min(40);
     let mut rows = statuses.iter();
     for (i, wave) in rollout.waves.iter().enumerate() {
-        if staged && i < rollout.sized {
-            let _ = writeln!(
-                out,
-                "wave {} of {} ({} store(s), gate `{}`): {}",
-                i + 1,
-                rollout.sized,
-                wave.merchants.len(),
-                rollout.gate.as_str(),
-                wave.status.as_str()
-            );
-        } else if staged {
-            let _ = writeln!(
-                out,
-                "past the last `--waves` size ({} store(s)): not started",
-                wave.merchants.len()
-            );
+        if staged {
+            let _ = writeln!(out, "{}", wave_line(rollout, i));
         }
         for (m, status) in rows.by_ref().take(wave.merchants.len()) {
             let _ = writeln!(out, "  {:width$}  {}", escape(m), status.as_str());
@@ -193,18 +179,12 @@ pub fn json(run: &RunReport) -> String {
         merchants: Vec<StoreJson<'a>>,
         gate: &'static str,
         status: &'static str,
-        failures: Vec<FailureJson<'a>>,
+        failures: &'a [GateFailure],
     }
     #[derive(Serialize)]
     struct StoreJson<'a> {
         merchant: &'a str,
         status: &'static str,
-    }
-    #[derive(Serialize)]
-    struct FailureJson<'a> {
-        merchant: &'a str,
-        url: Option<&'a str>,
-        reason: &'a str,
     }
     #[derive(Serialize)]
     struct Refused<'a> {
@@ -302,15 +282,8 @@ pub fn json(run: &RunReport) -> String {
             gate: run.rollout.gate.as_str(),
             status: w.status.as_str(),
             failures: match &w.status {
-                WaveStatus::Failed(f) => f
-                    .iter()
-                    .map(|f| FailureJson {
-                        merchant: &f.merchant,
-                        url: f.url.as_deref(),
-                        reason: &f.reason,
-                    })
-                    .collect(),
-                _ => Vec::new(),
+                WaveStatus::Failed(f) => f,
+                _ => &[],
             },
         })
         .collect();
