@@ -178,7 +178,9 @@ fn a_failed_check_gate_stops_the_next_wave_and_a_re_run_resumes() {
     assert_eq!(fleet.ids(2).len(), 1, "wave 2 was applied before its gate");
     let markdown = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        markdown.contains("- ❌ wave 2 of 3 (1 store(s), gate `check`): failed\n  - merchant `s02`: http://127.0.0.1:"),
+        markdown.contains(
+            "- ❌ wave 2 of 3 (1 store(s), gate `check`): failed\n  - merchant `s02`: http://127.0.0.1:"
+        ),
         "{markdown}"
     );
     assert!(
