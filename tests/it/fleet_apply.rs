@@ -57,6 +57,11 @@ fn ten_live(world: &World, label: &str, key_env: &str, key: &str, keep: usize) {
 /// Store `a` with one create, `b` tripping the delete threshold, `c` in
 /// sync.
 fn mixed() -> World {
+    mixed_keeping(10)
+}
+
+/// [`mixed`] with store `c` keeping `c_keeps` of its ten.
+fn mixed_keeping(c_keeps: usize) -> World {
     let world = three();
     store(
         &world,
@@ -65,21 +70,13 @@ fn mixed() -> World {
         &entry("crm", "customer.updated", "https://a.example/"),
     );
     ten_live(&world, "b", "KEY_B", KEY_B, 6);
-    ten_live(&world, "c", "KEY_C", KEY_C, 10);
+    ten_live(&world, "c", "KEY_C", KEY_C, c_keeps);
     world
 }
 
 #[test]
 fn a_refusal_refuses_the_whole_fleet_before_any_write_naming_every_refused_store() {
-    let world = three();
-    store(
-        &world,
-        "a",
-        "INVETERATE_API_KEY",
-        &entry("crm", "customer.updated", "https://a.example/"),
-    );
-    ten_live(&world, "b", "KEY_B", KEY_B, 6);
-    ten_live(&world, "c", "KEY_C", KEY_C, 5);
+    let world = mixed_keeping(5);
     let run = apply(&world, &[]);
     assert_eq!(run.code, 3, "{run}");
     assert!(
