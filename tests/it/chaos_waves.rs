@@ -204,6 +204,12 @@ fn check(
     keep_going: bool,
 ) -> Figures {
     let mut figures = Figures::default();
+    for s in stores {
+        assert!(
+            !run.stdout.contains(&s.key) && !run.stderr.contains(&s.key),
+            "{what}: a key leaked"
+        );
+    }
     let any_refused = stores.iter().any(|s| s.fault == Fault::Refused);
     if any_refused && !keep_going {
         assert_eq!(run.code, 3, "{what}: refused before any write\n{run}");

@@ -70,7 +70,18 @@ impl Fleet {
     fn apply(&self, extra: &[&str]) -> Run {
         let mut args = vec!["apply", "--auto-approve", "-f", "m"];
         args.extend_from_slice(extra);
-        self.world.run_env(&args, &self.env())
+        self.no_key(self.world.run_env(&args, &self.env()))
+    }
+
+    /// `run`, once checked that no store's key is in what it printed.
+    fn no_key(&self, run: Run) -> Run {
+        for (_, key) in &self.env {
+            assert!(
+                !run.stdout.contains(key) && !run.stderr.contains(key),
+                "a key leaked:\n{run}"
+            );
+        }
+        run
     }
 
     /// The ids of store `i`'s live subscriptions.
@@ -162,7 +173,7 @@ fn a_failed_check_gate_stops_the_next_wave_and_a_re_run_resumes() {
         "check",
     ]);
     cmd.envs(fleet.env()).env("GITHUB_STEP_SUMMARY", &summary);
-    let run = run(&mut cmd);
+    let run = fleet.no_key(run(&mut cmd));
     assert_eq!(run.code, 1, "{run}");
     snapshot!(fleet.world, "waves_check_gate_failed", run.stdout);
     assert!(
@@ -386,7 +397,7 @@ fn an_interrupt_between_waves_reports_exits_1_and_a_re_run_resumes() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     running.signal("TERM");
-    let run = running.finish("SIGTERM during the pause");
+    let run = fleet.no_key(running.finish("SIGTERM during the pause"));
     assert!(started.elapsed().as_secs() < 60, "the pause ended at once");
     assert_eq!(run.code, 1, "{run}");
     let doc: Value = serde_json::from_str(&run.stdout).unwrap();
