@@ -121,7 +121,6 @@ impl WaveGate {
 /// Why a wave's gate failed for one merchant: the URL probed (masked;
 /// `None` for `converge`) and what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[allow(missing_docs, reason = "said above")]
 pub struct GateFailure {
     pub merchant: String,
     pub url: Option<String>,
@@ -131,7 +130,6 @@ pub struct GateFailure {
 /// How a wave ended: `passed`, `failed` (its gate, which stopped the
 /// rollout), `interrupted` (a stop came while it ran) or `not started`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs, reason = "said above")]
 pub enum WaveStatus {
     Passed,
     Failed(Vec<GateFailure>),
@@ -153,7 +151,6 @@ impl WaveStatus {
 
 /// One wave: its merchants in rollout order, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs, reason = "said above")]
 pub struct Wave {
     pub merchants: Vec<String>,
     pub status: WaveStatus,
@@ -163,7 +160,6 @@ pub struct Wave {
 /// the first `sized` of which `--waves` made (one more holds the merchants
 /// past the last size); the `gate` each had to pass; whether a stop came.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs, reason = "said above")]
 pub struct Rollout {
     pub gate: WaveGate,
     pub waves: Vec<Wave>,
