@@ -5,9 +5,10 @@
 #   scripts/bench.sh                 full run (about 16 minutes on 2 cores), release build
 #   scripts/bench.sh --quick         small sizes, a smoke run (about a minute and a half once built)
 #   scripts/bench.sh --fleet         only the fleet section (about 5 minutes; with --quick, under a minute)
+#   scripts/bench.sh --waves         only the staged-rollout section (about 1 minute)
 #   scripts/bench.sh --check         also exit 1 when a timing target is missed
 #   scripts/bench.sh --bin PATH      use this invhooks binary instead of building one
-#   scripts/bench.sh --out DIR       where results go (default target/bench/full, …/quick, with --fleet …/full-fleet, …/quick-fleet)
+#   scripts/bench.sh --out DIR       where results go (default target/bench/full, …/quick, with --fleet …/full-fleet, …/quick-fleet, with --waves …/full-waves)
 #
 # Measures: (1) `plan` at 10,000 and 100,000 subscriptions, 10% differing,
 # beside `curl` fetching the same lists from the same sandbox; (2) `apply` of
@@ -18,7 +19,9 @@
 # (6) `validate` of a 100-entry manifest; and, for fleets of small stores
 # (issue 12, scripts/bench_fleet.sh): one `apply -f DIR` of 100 stores beside
 # `xargs -P16` of one `apply` per store, `plan` of 10 to 1,000 stores beside
-# the latency floor, with SSL_CERT_FILE set beside unset, and its peak RSS.
+# the latency floor, with SSL_CERT_FILE set beside unset, and its peak RSS;
+# and (issue 22) one `apply -f DIR --waves 100%` of 100 stores beside the
+# plain `apply -f DIR`.
 #
 # Deterministic checks always fail the run: exactly one GET per merchant for
 # `plan`, exactly one request for a no-op `apply`, every apply converged
@@ -67,26 +70,29 @@ if [[ "${1:-}" == "__restart" ]]; then
   exit 1
 fi
 
-QUICK=0 CHECK=0 FLEET_ONLY=0 BIN="" OUT=""
+QUICK=0 CHECK=0 FLEET_ONLY=0 WAVES_ONLY=0 BIN="" OUT=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
     --fleet) FLEET_ONLY=1 ;;
+    --waves) FLEET_ONLY=1 WAVES_ONLY=1 ;;
     --bin) BIN="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,35p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$SELF"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
+MODE=""
+if [[ $WAVES_ONLY == 1 ]]; then MODE=-waves; elif [[ $FLEET_ONLY == 1 ]]; then MODE=-fleet; fi
 if [[ $QUICK == 1 ]]; then
   PLAN_SIZES=(1000 5000) APPLY_CREATES=100 RATE_CREATES=60 RATE=20 RUNS_PLAN=3 RUNS_APPLY=1 QUIET_WAIT=1
-  OUT="${OUT:-$ROOT/target/bench/quick$([[ $FLEET_ONLY == 1 ]] && echo -fleet)}"
+  OUT="${OUT:-$ROOT/target/bench/quick$MODE}"
 else
   PLAN_SIZES=(10000 100000) APPLY_CREATES=1000 RATE_CREATES=500 RATE=50 RUNS_PLAN=10 RUNS_APPLY=3 QUIET_WAIT=60
-  OUT="${OUT:-$ROOT/target/bench/full$([[ $FLEET_ONLY == 1 ]] && echo -fleet)}"
+  OUT="${OUT:-$ROOT/target/bench/full$MODE}"
 fi
 LATENCY=20
 

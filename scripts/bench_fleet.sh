@@ -11,7 +11,9 @@
 #   (F3) `plan` of 100 and 1,000 stores with SSL_CERT_FILE set to a real CA
 #        bundle beside unset (plain http on loopback: the bundle is only read
 #        and parsed, which is the cost measured);
-#   (F4) peak RSS of `plan` of the largest fleet with the bundle set.
+#   (F4) peak RSS of `plan` of the largest fleet with the bundle set;
+#   (W1) one `apply -f DIR --waves 100%` of STORES x 3 changes beside the
+#        plain `apply -f DIR` (the only section of `--waves`).
 #
 # Deterministic checks fail the run: every apply run (both commands, every
 # run) made exactly GET 2N, POST N, PUT N, DELETE N and converged (exit 0,
@@ -52,6 +54,34 @@ sys.exit(0 if (r["GET"], r["POST"], r["PUT"], r["DELETE"], r["total"]) == (2 * n
 EOF
 }
 
+# apply_beside NAME LABEL1 CMD1 LABEL2 CMD2: hyperfine of two commands that
+# apply the fleet of FLEET_APPLY stores, each run on a fresh sandbox at $port
+# ($url; set by the caller), every run's requests checked, then `drift`;
+# sets BESIDE_BUSY and the medians BESIDE_1 and BESIDE_2.
+apply_beside() {
+  local name=$1 n=$FLEET_APPLY runs=0 line
+  export CHECK_STATS="$WORK/$name.stats"
+  : >"$CHECK_STATS"
+  BESIDE_BUSY=$(wait_quiet)
+  STARTED+=("$name")
+  "${HF[@]}" --runs "$FLEET_RUNS_APPLY" --export-json "$OUT/$name-$n.json" \
+    --prepare "bash $SELF __restart $name $port $WORK/f$n.state.json --latency $FLEET_LATENCY" \
+    -n "$2" "$3" -n "$4" "$5" >&2
+  stats "$port" >>"$CHECK_STATS" && echo >>"$CHECK_STATS"
+  unset CHECK_STATS
+  while read -r line; do
+    [[ -n $line ]] || continue
+    runs=$((runs + 1))
+    check_apply_stats "$n" "$line"
+  done <"$WORK/$name.stats"
+  [[ $runs == $((2 * FLEET_RUNS_APPLY)) ]] || fail "$name: $runs sandbox counts for $((2 * FLEET_RUNS_APPLY)) runs"
+  "$BIN" drift -f "$WORK/f$n" --base-url "$url" >/dev/null || fail "$name of $n stores did not converge (drift exit $?)"
+  stop "$name"
+  BESIDE_1=$(median "$OUT/$name-$n.json" 0)
+  BESIDE_2=$(median "$OUT/$name-$n.json" 1)
+}
+
+if [[ $WAVES_ONLY == 0 ]]; then
 # --- (F1) apply of N stores x 3 changes beside xargs -P16 ---------------------------
 report "## fleet: apply of $FLEET_APPLY stores x 3 changes (1 create, 1 update, 1 delete), --latency $FLEET_LATENCY"
 report
@@ -60,27 +90,10 @@ fleet_data "$n"
 port=$(free_port)
 url="http://127.0.0.1:$port/v2.0"
 find "$WORK/f$n" -name '*.yaml' | sort >"$WORK/f$n.files"
-export CHECK_STATS="$WORK/fleet-apply.stats"
-: >"$CHECK_STATS"
-busy=$(wait_quiet)
-STARTED+=(fleetapply)
-"${HF[@]}" --runs "$FLEET_RUNS_APPLY" --export-json "$OUT/fleet-apply-$n.json" \
-  --prepare "bash $SELF __restart fleetapply $port $WORK/f$n.state.json --latency $FLEET_LATENCY" \
-  -n "xargs -P16 apply -f FILE" "xargs -a $WORK/f$n.files -P 16 -I {} $BIN -q apply -f {} --auto-approve --base-url $url" \
-  -n "apply -f DIR" "$BIN -q apply -f $WORK/f$n --auto-approve --base-url $url" >&2
-stats "$port" >>"$CHECK_STATS" && echo >>"$CHECK_STATS"
-unset CHECK_STATS
-runs=0
-while read -r line; do
-  [[ -n $line ]] || continue
-  runs=$((runs + 1))
-  check_apply_stats "$n" "$line"
-done <"$WORK/fleet-apply.stats"
-[[ $runs == $((2 * FLEET_RUNS_APPLY)) ]] || fail "fleet apply: $runs sandbox counts for $((2 * FLEET_RUNS_APPLY)) runs"
-"$BIN" drift -f "$WORK/f$n" --base-url "$url" >/dev/null || fail "fleet apply of $n stores did not converge (drift exit $?)"
-stop fleetapply
-FLEET_XARGS=$(median "$OUT/fleet-apply-$n.json" 0)
-FLEET_DIR=$(median "$OUT/fleet-apply-$n.json" 1)
+apply_beside fleet-apply \
+  "xargs -P16 apply -f FILE" "xargs -a $WORK/f$n.files -P 16 -I {} $BIN -q apply -f {} --auto-approve --base-url $url" \
+  "apply -f DIR" "$BIN -q apply -f $WORK/f$n --auto-approve --base-url $url"
+FLEET_XARGS=$BESIDE_1 FLEET_DIR=$BESIDE_2 busy=$BESIDE_BUSY
 report "| command | median | ratio | requests per run (every run) | busy before |"
 report "|---|---:|---:|---:|---:|"
 report "| \`xargs -P16\`: one \`apply -f FILE\` per store | $(calc "$FLEET_XARGS") s | 1 | $((5 * n)) | ${busy}% |"
@@ -148,3 +161,23 @@ for n in "${FLEET_PLANS[@]}"; do
 done
 target "plan of $FLEET_LARGE stores, SSL_CERT_FILE set <= 80 MiB peak RSS" \
   "$(le "$FLEET_RSS_KB" 81920)" "$((FLEET_RSS_KB / 1024)) MiB"
+fi
+
+# --- (W1) apply --waves 100% beside apply, N stores x 3 changes -----------------------
+report "## fleet: apply --waves 100% beside apply, $FLEET_APPLY stores x 3 changes, --latency $FLEET_LATENCY"
+report
+n=$FLEET_APPLY
+fleet_data "$n"
+port=$(free_port)
+url="http://127.0.0.1:$port/v2.0"
+apply_beside waves-apply \
+  "apply -f DIR" "$BIN -q apply -f $WORK/f$n --auto-approve --base-url $url" \
+  "apply -f DIR --waves 100%" "$BIN -q apply -f $WORK/f$n --auto-approve --waves 100% --base-url $url"
+WAVES_PLAIN=$BESIDE_1 WAVES_ALL=$BESIDE_2 busy=$BESIDE_BUSY
+report "| command | median | ratio | requests per run (every run) | busy before |"
+report "|---|---:|---:|---:|---:|"
+report "| \`apply -f DIR\` | $(calc "$WAVES_PLAIN") s | 1 | $((5 * n)) | ${busy}% |"
+report "| \`apply -f DIR --waves 100%\` | $(calc "$WAVES_ALL") s | $(calc "$WAVES_ALL/$WAVES_PLAIN") | $((5 * n)) | |"
+report
+target "apply --waves 100% of $FLEET_APPLY stores <= 1.05x apply" \
+  "$(le "$WAVES_ALL" "$(calc "1.05*$WAVES_PLAIN")")" "$(calc "$WAVES_ALL/$WAVES_PLAIN")x"

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::apply::waves::WaveGate;
 use crate::render::Format;
 
 /// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
@@ -265,6 +266,25 @@ pub struct ApplyArgs {
     /// Seconds to wait for live to match the manifest after the calls (0 to 3600)
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u16).range(0..=3600))]
     pub wait: u16,
+    /// Skip merchants a safety threshold refuses and apply the others (exit 3 if any was refused)
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Apply in waves, canaries first: cumulative counts or percentages of the selected merchants
+    #[arg(long, value_name = "SIZES", value_parser = crate::apply::waves::Sizes::parse, help_heading = "Staged rollouts")]
+    pub waves: Option<crate::apply::waves::Sizes>,
+    /// What must hold after a wave before the next starts
+    #[arg(
+        long,
+        value_enum,
+        default_value_t,
+        value_name = "GATE",
+        help_heading = "Staged rollouts"
+    )]
+    pub wave_gate: WaveGate,
+    /// Seconds to wait between waves (a bake time; an interrupt ends it)
+    #[arg(long, default_value_t = 0, value_name = "SECONDS", requires = "waves", help_heading = "Staged rollouts",
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub wave_pause: u64,
     /// Apply this saved plan (from `plan --out`) exactly; refused if live changed since (no -f)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["files", "merchants", "shard"])]
     pub plan: Option<PathBuf>,
@@ -375,11 +395,12 @@ const PLAN_EXIT_CODES: &str = "Exit codes:
 
 /// The exit codes under `apply --help`.
 const APPLY_EXIT_CODES: &str = "Exit codes:
-  0  live matches the manifest (applied, or nothing to do)
-  1  error, failure or interrupt: nothing was applied, or the report says exactly what was
+  0  live matches the manifest (applied, or nothing to do; with --waves, for every store started)
+  1  error, failure, failed wave gate or interrupt: nothing was applied, or the report says
+     exactly what was
   3  refused by a safety rule (threshold, stale saved plan, plan saved for another key, no
-     terminal without --auto-approve): nothing was changed; in a fleet, only when every
-     merchant with changes was refused";
+     terminal without --auto-approve): nothing was changed; with --keep-going, some merchant
+     was refused and the others were applied";
 
 /// The exit codes under `drift --help`.
 const DRIFT_EXIT_CODES: &str = "Exit codes:
@@ -569,5 +590,21 @@ impl ValueEnum for crate::sandbox::Ids {
             crate::sandbox::Ids::Random => "random",
             crate::sandbox::Ids::Sequential => "sequential",
         }))
+    }
+}
+
+/// `--wave-gate`, spelled for the command line.
+impl ValueEnum for WaveGate {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            WaveGate::Converge => "Every merchant of the wave converged",
+            WaveGate::Check => "Also every callback URL of the wave answers, as `check` probes it",
+            WaveGate::TestEvent => "Also each callback accepts one test event, as `check --send-test-event`",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
     }
 }

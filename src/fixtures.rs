@@ -50,6 +50,7 @@ pub fn manifest(subscriptions: Vec<DesiredSubscription>) -> MerchantManifest {
         label: "acme".into(),
         file: "webhooks.yaml".into(),
         api_key_env: "INVETERATE_API_KEY".into(),
+        canary: false,
         prune: true,
         ignore: vec![],
         subscriptions,

@@ -169,6 +169,8 @@ pub struct MerchantManifest {
     pub file: PathBuf,
     /// Name of the environment variable holding this merchant's API key.
     pub api_key_env: String,
+    /// `canary: true`: first in a staged rollout (`apply --waves`).
+    pub canary: bool,
     /// Delete live subscriptions the manifest does not declare.
     pub prune: bool,
     /// Live subscriptions never touched.

@@ -1,10 +1,13 @@
-//! A whole run across merchants (README "Agencies and fleets"): the
-//! reports of the merchants applied, the merchants a safety rule refused
-//! (their changes not attempted, the others applied all the same), and the
-//! fleet summary counted from them. Pure data; the renderers lay it out.
+//! A whole run across merchants (docs/fleets.md "Applying a fleet",
+//! docs/guides/rollouts.md): the reports of the merchants applied, the
+//! merchants a safety rule refused (`--keep-going`), the waves, and how
+//! each store ended ([`Status`]), counted into the fleet summary. Pure
+//! data; the renderers lay it out.
 
-use super::{MerchantReport, Tally};
-use crate::plan::Plan;
+use std::collections::{HashMap, HashSet};
+
+use super::waves::{Rollout, WaveStatus};
+use super::{MerchantReport, Outcome, Tally};
 
 /// A merchant whose changes a safety threshold kept back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,68 +19,122 @@ pub struct Refusal {
 }
 
 /// What an `apply` run did with every merchant of its plan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunReport {
     /// One report per merchant whose changes were attempted, in plan order.
     pub merchants: Vec<MerchantReport>,
     /// Merchants refused by a safety threshold: nothing changed there.
     pub refused: Vec<Refusal>,
-    /// Merchants with nothing to change.
-    pub unchanged: usize,
+    /// The waves every merchant of the plan was in, and how each ended.
+    pub rollout: Rollout,
 }
 
-/// How many stores ended each way, for the fleet summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stores {
-    /// Every change done and live matching the manifest.
-    pub changed: usize,
-    /// Nothing to change.
-    pub unchanged: usize,
+/// How one store of the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Changes made; live matches the manifest.
+    Applied,
+    /// Nothing to change: live already matched.
+    Converged,
+    /// Kept back by a safety threshold (`--keep-going`): nothing changed.
+    Refused,
     /// A change failed, was cut short, or live does not match yet.
-    pub failed: usize,
-    /// Refused by a safety threshold: nothing changed.
-    pub refused: usize,
+    Failed,
+    /// Its wave never started (a gate failed, an interrupt, past the last
+    /// size), or an interrupt came before its first call.
+    NotStarted,
 }
+
+impl Status {
+    /// Every status, in the order summaries list them.
+    pub const ALL: [Status; 5] = [
+        Status::Applied,
+        Status::Converged,
+        Status::Refused,
+        Status::Failed,
+        Status::NotStarted,
+    ];
+
+    /// The word reports use.
+    pub fn as_str(self) -> &'static str {
+        ["applied", "converged", "refused", "failed", "not started"][self as usize]
+    }
+}
+
+/// How many stores ended each way, indexed like [`Status::ALL`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stores(pub [usize; 5]);
 
 impl Stores {
+    /// Stores that ended as `status`.
+    pub fn get(&self, status: Status) -> usize {
+        self.0[status as usize]
+    }
+
     /// Every store of the run.
     pub fn total(&self) -> usize {
-        self.changed + self.unchanged + self.failed + self.refused
+        self.0.iter().sum()
     }
 }
 
 impl RunReport {
-    /// The run of `plan`: `merchants` applied, `refused` kept back, and
-    /// every other merchant of the plan unchanged.
-    pub fn new(plan: &Plan, merchants: Vec<MerchantReport>, refused: Vec<Refusal>) -> Self {
-        let unchanged = plan.merchants.iter().filter(|m| m.changes.is_empty()).count();
+    /// The run: `merchants` applied, `refused` kept back, every merchant
+    /// of the plan in one wave of `rollout`.
+    pub fn new(merchants: Vec<MerchantReport>, refused: Vec<Refusal>, rollout: Rollout) -> Self {
         Self {
             merchants,
             refused,
-            unchanged,
+            rollout,
         }
+    }
+
+    /// Every store with how it ended, wave by wave, in rollout order.
+    pub fn statuses(&self) -> Vec<(&str, Status)> {
+        let reports: HashMap<&str, &MerchantReport> =
+            self.merchants.iter().map(|r| (r.merchant.as_str(), r)).collect();
+        let refused: HashSet<&str> = self.refused.iter().map(|r| r.merchant.as_str()).collect();
+        let status = |m: &str, wave: &WaveStatus| match reports.get(m) {
+            _ if refused.contains(m) => Status::Refused,
+            Some(r) if r.succeeded() => Status::Applied,
+            Some(r) if r.interrupted && r.changes.iter().all(|c| c.outcome == Outcome::NotStarted) => {
+                Status::NotStarted
+            }
+            Some(_) => Status::Failed,
+            None if *wave == WaveStatus::NotStarted => Status::NotStarted,
+            None => Status::Converged,
+        };
+        let waves = self.rollout.waves.iter();
+        waves
+            .flat_map(|w| {
+                w.merchants
+                    .iter()
+                    .map(move |m| (m.as_str(), status(m, &w.status)))
+            })
+            .collect()
     }
 
     /// The fleet summary.
     pub fn stores(&self) -> Stores {
-        let changed = self.merchants.iter().filter(|r| r.succeeded()).count();
-        Stores {
-            changed,
-            unchanged: self.unchanged,
-            failed: self.merchants.len() - changed,
-            refused: self.refused.len(),
+        let mut stores = Stores::default();
+        for (_, status) in self.statuses() {
+            stores.0[status as usize] += 1;
         }
+        stores
     }
 
-    /// True when every store is changed or unchanged: nothing failed,
-    /// nothing was refused, nothing was cut short.
+    /// True when nothing failed, nothing was refused, no gate failed and
+    /// nothing was interrupted (stores past the last `--waves` size may be
+    /// left for a later run).
     pub fn succeeded(&self) -> bool {
-        self.refused.is_empty() && self.merchants.iter().all(MerchantReport::succeeded)
+        self.refused.is_empty()
+            && !self.interrupted()
+            && self.rollout.failed().is_none()
+            && self.merchants.iter().all(MerchantReport::succeeded)
     }
 
-    /// An interrupt cut some merchant's run short.
+    /// An interrupt cut the run short.
     pub fn interrupted(&self) -> bool {
-        self.merchants.iter().any(|r| r.interrupted)
+        self.rollout.interrupted || self.merchants.iter().any(|r| r.interrupted)
     }
 
     /// Outcome counts over every change attempted.
@@ -89,6 +146,7 @@ impl RunReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::waves::{Wave, WaveGate};
     use crate::apply::{ChangeReport, Outcome, Verification};
     use crate::fixtures::{desired, manifest};
     use crate::plan::diff_all;
@@ -108,48 +166,74 @@ mod tests {
         }
     }
 
+    fn wave(merchants: &[&str], status: WaveStatus) -> Wave {
+        Wave {
+            merchants: merchants.iter().map(|m| (*m).to_owned()).collect(),
+            status,
+        }
+    }
+
     #[test]
     fn every_store_is_counted_once_by_how_it_ended() {
-        let changed = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
-        let quiet = manifest(Vec::new());
-        let plan = diff_all([(&changed, [].as_slice()), (&quiet, [].as_slice())]);
         let refused = vec![Refusal {
             merchant: "c".into(),
             reason: "too many".into(),
         }];
+        let mut cut = report("f", Outcome::NotStarted);
+        cut.interrupted = true;
+        let rollout = Rollout {
+            gate: WaveGate::Converge,
+            waves: vec![
+                wave(&["a", "b", "c", "d", "f"], WaveStatus::Failed(Vec::new())),
+                wave(&["e", "g"], WaveStatus::NotStarted),
+            ],
+            sized: 2,
+            interrupted: false,
+        };
         let run = RunReport::new(
-            &plan,
             vec![
                 report("a", Outcome::Done),
                 report("b", Outcome::Failed { reason: "400".into() }),
+                cut,
             ],
             refused,
+            rollout,
         );
-        let stores = run.stores();
+        let statuses: Vec<(&str, &str)> = run.statuses().iter().map(|(m, s)| (*m, s.as_str())).collect();
         assert_eq!(
-            stores,
-            Stores {
-                changed: 1,
-                unchanged: 1,
-                failed: 1,
-                refused: 1
-            }
+            statuses,
+            [
+                ("a", "applied"),
+                ("b", "failed"),
+                ("c", "refused"),
+                ("d", "converged"),
+                ("f", "not started"),
+                ("e", "not started"),
+                ("g", "not started")
+            ]
         );
-        assert_eq!(stores.total(), 4);
-        assert!(!run.succeeded());
+        assert_eq!(run.stores(), Stores([1, 1, 1, 1, 3]));
+        assert_eq!(run.stores().total(), 7);
+        assert!(!run.succeeded() && run.interrupted());
         assert_eq!(run.tally().done(), 1);
     }
 
     #[test]
-    fn a_refusal_alone_is_not_success() {
-        let run = RunReport {
-            refused: vec![Refusal {
+    fn a_refusal_or_a_failed_gate_alone_is_not_success_but_stores_past_the_last_wave_are() {
+        let refused = RunReport::new(
+            Vec::new(),
+            vec![Refusal {
                 merchant: "a".into(),
                 reason: "r".into(),
             }],
-            ..RunReport::default()
-        };
-        assert!(!run.succeeded());
-        assert!(RunReport::default().succeeded());
+            Rollout::whole(vec!["a".into()]),
+        );
+        assert!(!refused.succeeded());
+        let mut rollout = Rollout::whole(vec!["a".into()]);
+        assert!(RunReport::new(Vec::new(), Vec::new(), rollout.clone()).succeeded());
+        rollout.waves.push(wave(&["b"], WaveStatus::NotStarted));
+        assert!(RunReport::new(Vec::new(), Vec::new(), rollout.clone()).succeeded());
+        rollout.waves[0].status = WaveStatus::Failed(Vec::new());
+        assert!(!RunReport::new(Vec::new(), Vec::new(), rollout).succeeded());
     }
 }

@@ -1,8 +1,10 @@
 //! Whether `apply` may run, and for which merchants: the safety thresholds
 //! and the confirmation, as one pure decision over the plan and the run's
-//! switches. A threshold keeps back only the merchant it tripped for; the
-//! run is refused whole only when no merchant is left to apply. The command
-//! acts on the [`Gate`] it gets; nothing here prints or reads input.
+//! switches. A threshold refuses the whole run before any write, naming
+//! every merchant it tripped for; with `--keep-going` it keeps back only
+//! those merchants, and refuses the run only when none is left to apply.
+//! The command acts on the [`Gate`] it gets; nothing here prints or reads
+//! input.
 
 use super::fleet::Refusal;
 use crate::plan::Plan;
@@ -16,6 +18,8 @@ pub struct Switches {
     pub auto_approve: bool,
     /// Whether stdin is a terminal, so `yes` can be asked for.
     pub interactive: bool,
+    /// `--keep-going`: a refused merchant is skipped, the others applied.
+    pub keep_going: bool,
 }
 
 /// What `apply` does with a plan.
@@ -55,7 +59,7 @@ pub fn decide(plan: &Plan, switches: Switches) -> Gate {
             .collect(),
     };
     let with_changes = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count();
-    if refused.len() == with_changes {
+    if !refused.is_empty() && (!switches.keep_going || refused.len() == with_changes) {
         Gate::Refused(
             refused
                 .iter()
@@ -116,6 +120,7 @@ mod tests {
         force: false,
         auto_approve: true,
         interactive: false,
+        keep_going: false,
     };
 
     #[test]
@@ -150,9 +155,23 @@ mod tests {
     }
 
     #[test]
-    fn a_threshold_keeps_back_only_its_merchant() {
+    fn a_threshold_refuses_the_run_naming_every_merchant_it_tripped_for() {
+        let mixed = fleet(&[("a", 1, 0), ("b", 1, 10), ("c", 1, 10)]);
+        let Gate::Refused(reasons) = decide(&mixed, GO) else {
+            panic!("expected a refusal before any write");
+        };
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].starts_with("merchant `b`: ") && reasons[1].starts_with("merchant `c`: "));
+    }
+
+    #[test]
+    fn with_keep_going_a_threshold_keeps_back_only_its_merchant() {
         let mixed = fleet(&[("a", 1, 0), ("b", 1, 10), ("c", 0, 0)]);
-        let Gate::Go(refused) = decide(&mixed, GO) else {
+        let keep_going = Switches {
+            keep_going: true,
+            ..GO
+        };
+        let Gate::Go(refused) = decide(&mixed, keep_going) else {
             panic!("expected the others to go");
         };
         assert_eq!(refused.len(), 1);
@@ -161,7 +180,7 @@ mod tests {
             .reason
             .starts_with("the plan updates or deletes 10 of 10"));
         let all = fleet(&[("a", 1, 10), ("b", 1, 10), ("c", 0, 0)]);
-        let Gate::Refused(reasons) = decide(&all, GO) else {
+        let Gate::Refused(reasons) = decide(&all, keep_going) else {
             panic!("expected a refusal when no merchant is left");
         };
         assert_eq!(reasons.len(), 2);

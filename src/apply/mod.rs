@@ -3,7 +3,8 @@
 //! up to `parallelism` calls in flight; no delete runs after a failed create
 //! or update; unknown outcomes are resolved by re-reading the live list
 //! ([`resolve`]); a verification pass re-reads until live matches the
-//! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision.
+//! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision;
+//! in what order across a fleet, [`waves`]'.
 
 mod fleet;
 mod outcome;
@@ -11,6 +12,7 @@ mod resolve;
 mod verify;
 
 pub mod gate;
+pub mod waves;
 
 #[cfg(test)]
 pub(crate) mod fake;
@@ -23,7 +25,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
-pub use self::fleet::{Refusal, RunReport, Stores};
+pub use self::fleet::{Refusal, RunReport, Status, Stores};
 pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
 use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};

@@ -133,8 +133,8 @@ impl Callback {
 }
 
 /// Every desired callback URL of `manifests`, each once, sorted by URL.
-pub fn callbacks(manifests: &[MerchantManifest]) -> Vec<Callback> {
-    group(manifests.iter().flat_map(|m| {
+pub fn callbacks<'a>(manifests: impl IntoIterator<Item = &'a MerchantManifest>) -> Vec<Callback> {
+    group(manifests.into_iter().flat_map(|m| {
         m.subscriptions.iter().map(|s| {
             let user = User {
                 merchant: m.label.clone(),

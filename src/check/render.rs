@@ -35,7 +35,8 @@ fn user_text(u: &User) -> String {
     crate::escape::escape(&format!("{} {} {}{at}", u.merchant, u.topic, u.name)).into_owned()
 }
 
-fn delivery_text(d: &Delivery) -> String {
+/// What became of a test event, e.g. `test event rejected (HTTP 500)`.
+pub(crate) fn delivery_text(d: &Delivery) -> String {
     let verdict = if d.accepted() { "accepted" } else { "rejected" };
     match &d.result {
         Ok(status) => format!("test event {verdict} (HTTP {status})"),

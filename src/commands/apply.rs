@@ -1,4 +1,5 @@
-//! `invhooks apply`: plan, show, check safety, confirm, execute, report.
+//! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
+//! `waves.rs`), report.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -14,7 +15,8 @@ use futures_util::stream::{self, StreamExt};
 
 use super::context::Sink;
 use super::interrupts;
-use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport};
+use crate::apply::waves::{Rollout, WaveGate};
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
 use crate::plan::{MerchantPlan, Plan};
@@ -45,10 +47,15 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         force: args.force,
         auto_approve: args.auto_approve,
         interactive: ctx.interactive,
+        keep_going: args.keep_going,
     };
     let (refused, ask) = match gate::decide(&plan, switches) {
+        // A gate beyond `converge` probes even a fleet with nothing to
+        // change: re-running never skips a gate that failed.
+        Gate::NothingToDo if args.wave_gate != WaveGate::Converge => (Vec::new(), false),
         Gate::NothingToDo => {
-            let run = RunReport::new(&plan, Vec::new(), Vec::new());
+            let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
+            let run = RunReport::new(Vec::new(), Vec::new(), Rollout::whole(labels));
             step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
             return Ok(Exit::Success);
         }
@@ -63,7 +70,15 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
             } else {
                 let mut lines = vec!["apply refused by a safety threshold; nothing was changed".to_owned()];
                 lines.extend(reasons.iter().cloned());
-                lines.push("help: check the manifest, or re-run with `--force` if this is intended".into());
+                let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
+                lines.push(format!(
+                    "help: check the manifest, or re-run with `--force` if this is intended{}",
+                    if others {
+                        ", or with `--keep-going` to apply the other merchants and skip these"
+                    } else {
+                        ""
+                    }
+                ));
                 ctx.refuse(&lines);
             }
             step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
@@ -74,7 +89,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     };
     for r in &refused {
         ctx.refuse(&[format!(
-            "merchant `{}`: {}; its changes are kept back, the other merchants are applied",
+            "merchant `{}`: {}; skipped (`--keep-going`), the other merchants are applied",
             r.merchant, r.reason
         )]);
     }
@@ -89,17 +104,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
-    let held: Vec<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
-    let reports = execute(
-        ctx,
-        &targets,
-        &plan,
-        &held,
-        options,
-        usize::from(args.merchant_parallelism),
-    )
-    .await;
-    let run = RunReport::new(&plan, reports, refused);
+    let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&run, ctx.color, &ctx.keys())),
         Format::Json => report::json(&run, &ctx.keys()),
@@ -111,11 +116,12 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         ),
     });
     step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
-    // Exit 3 only when nothing changed anywhere: the refusals above.
-    Ok(if run.succeeded() {
-        Exit::Success
-    } else {
-        Exit::Error
+    // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything
+    // else short of success.
+    Ok(match (run.refused.is_empty(), run.succeeded()) {
+        (false, _) => Exit::Refused,
+        (true, true) => Exit::Success,
+        (true, false) => Exit::Error,
     })
 }
 
@@ -151,52 +157,62 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// Applies each merchant's part of `plan` but `held`'s, up to `merchants`
-/// merchants at once, reporting progress on stderr; once `ctx.stop` is
-/// requested (an interrupt) no call starts. Reports come back in plan order.
-pub(super) async fn execute(
-    ctx: &Context,
-    targets: &[Target],
-    plan: &Plan,
-    held: &[&str],
-    options: ApplyOptions,
-    merchants: usize,
-) -> Vec<MerchantReport> {
-    let held: HashSet<&str> = held.iter().copied().collect();
-    let by_label: HashMap<&str, &Target> = targets.iter().map(|t| (t.manifest.label.as_str(), t)).collect();
-    let work: Vec<(&Target, &MerchantPlan)> = plan
-        .merchants
-        .iter()
-        .filter(|m| !m.changes.is_empty() && !held.contains(m.merchant.as_str()))
-        .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
-        .collect();
-    let stop = &ctx.stop;
-    let progress = Progress::new(ctx, &work);
-    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
-        .map(|(i, (target, merchant_plan))| {
-            let progress = &progress;
-            async move {
-                let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
-                let report = apply::apply_until(
-                    &target.client,
-                    &target.manifest,
-                    merchant_plan,
-                    &target.live,
-                    options,
-                    stop,
-                    &on_change,
-                )
-                .await;
-                progress.merchant_done();
-                (i, report)
-            }
-        })
-        .buffer_unordered(merchants.max(1))
-        .collect()
-        .await;
-    progress.finish();
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+/// One run's calls, shared by its waves: the targets and plan, each
+/// merchant's options, how many merchants at once, and the stop an
+/// interrupt requests.
+#[derive(Debug)]
+pub(super) struct Calls<'a> {
+    pub ctx: &'a Context,
+    pub targets: &'a [Target],
+    pub plan: &'a Plan,
+    pub options: ApplyOptions,
+    pub merchants: usize,
+    pub stop: &'a Stop,
+}
+
+impl Calls<'_> {
+    /// Applies the part of the plan of each merchant of `wave` that has
+    /// changes, up to `merchants` merchants at once, with progress on
+    /// stderr (`title` names a bar of several merchants); once `stop` is
+    /// requested no call starts. Reports come back in plan order.
+    pub(super) async fn execute(&self, wave: &[String], title: &str) -> Vec<MerchantReport> {
+        let wave: HashSet<&str> = wave.iter().map(String::as_str).collect();
+        let by_label: HashMap<&str, &Target> = self
+            .targets
+            .iter()
+            .map(|t| (t.manifest.label.as_str(), t))
+            .collect();
+        let work: Vec<(&Target, &MerchantPlan)> = (self.plan.merchants.iter())
+            .filter(|m| !m.changes.is_empty() && wave.contains(m.merchant.as_str()))
+            .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
+            .collect();
+        let progress = Progress::new(self.ctx, &work, title);
+        let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
+            .map(|(i, (target, merchant_plan))| {
+                let progress = &progress;
+                async move {
+                    let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
+                    let report = apply::apply_until(
+                        &target.client,
+                        &target.manifest,
+                        merchant_plan,
+                        &target.live,
+                        self.options,
+                        self.stop,
+                        &on_change,
+                    )
+                    .await;
+                    progress.merchant_done();
+                    (i, report)
+                }
+            })
+            .buffer_unordered(self.merchants.max(1))
+            .collect()
+            .await;
+        progress.finish();
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 /// Progress on stderr: on a terminal a bar (changes of the one merchant,
@@ -208,11 +224,11 @@ struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)]) -> Self {
+    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)], title: &str) -> Self {
         let per_change = work.len() == 1;
         let bar = match work {
             [(_, only)] => ctx.progress_bar(only.changes.len(), &only.merchant),
-            _ => ctx.progress_bar(work.len(), "merchants"),
+            _ => ctx.progress_bar(work.len(), title),
         };
         Self { ctx, bar, per_change }
     }

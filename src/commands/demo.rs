@@ -6,10 +6,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::apply::execute;
+use super::apply::Calls;
 use super::fetch::plan_targets;
 use super::{Context, Target};
 use crate::api::ApiKey;
+use crate::apply::waves::Rollout;
 use crate::apply::ApplyOptions;
 use crate::exit::Exit;
 use crate::manifest;
@@ -72,8 +73,17 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let reports = execute(&ctx, std::slice::from_ref(&target), &plan, &[], options, 1).await;
-    let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
+    let labels = vec![target.manifest.label.clone()];
+    let calls = Calls {
+        ctx: &ctx,
+        targets: std::slice::from_ref(&target),
+        plan: &plan,
+        options,
+        merchants: 1,
+        stop: &ctx.stop,
+    };
+    let reports = calls.execute(&labels, "merchants").await;
+    let run = crate::apply::RunReport::new(reports, Vec::new(), Rollout::whole(labels));
     ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
     ctx.out("\n$ invhooks plan\n");

@@ -237,6 +237,7 @@ fn as_manifest(store: &StoreArg) -> MerchantManifest {
         label: store.label.clone(),
         file: format!("--store {}={}", store.label, store.api_key_env).into(),
         api_key_env: store.api_key_env.clone(),
+        canary: false,
         prune: true,
         ignore: Vec::new(),
         subscriptions: Vec::new(),

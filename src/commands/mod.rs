@@ -25,6 +25,7 @@ mod show;
 mod topics;
 mod trigger;
 mod validate;
+mod waves;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;

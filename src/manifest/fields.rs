@@ -38,6 +38,10 @@ record! {
         /// Inveterate API key. Default: `INVETERATE_API_KEY`.
         #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
+        /// A canary: `apply --waves` rolls it out first. In a fleet file, set
+        /// it on the entries of `merchants` instead. Default: `false`.
+        #[schemars(extend("default" = false))]
+        canary("canary"): bool,
         /// Several merchants in one file (a fleet), instead of `merchant` /
         /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
         /// switches of the file. At most 10,000 entries.
@@ -78,6 +82,9 @@ record! {
         /// Default: `INVETERATE_API_KEY`.
         #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
+        /// A canary: `apply --waves` rolls it out first. Default: `false`.
+        #[schemars(extend("default" = false))]
+        canary("canary"): bool,
         /// Values for `${VAR}` in this merchant's subscriptions, looked up
         /// before the environment. Each value is literal text (never expanded
         /// itself); a variable holding an API key cannot be defined here.

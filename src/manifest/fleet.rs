@@ -29,6 +29,8 @@ struct Head {
     api_key_env: String,
     /// The line of `apiKeyEnv:`, when given.
     key_line: Option<usize>,
+    /// `canary: true`.
+    canary: bool,
     vars: BTreeMap<String, String>,
 }
 
@@ -38,6 +40,7 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Valid
     for (field, at) in [
         ("merchant", m.merchant.as_ref().map(|a| a.line)),
         ("apiKeyEnv", m.api_key_env.as_ref().map(|a| a.line)),
+        ("canary", m.canary.as_ref().map(|a| a.line)),
     ] {
         if let Some(line) = at {
             ctx.error(
@@ -106,7 +109,12 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Valid
                 api_key_env: head.key_line,
             };
             (
-                shared.merchant(&file, head.label, head.api_key_env, ignore, declared),
+                shared.merchant(
+                    &file,
+                    (head.label, head.api_key_env, head.canary),
+                    ignore,
+                    declared,
+                ),
                 lines,
             )
         })
@@ -192,6 +200,7 @@ fn head(ctx: &mut Ctx<'_>, entry_line: usize, entry: &FleetMerchant, keys: &Hash
     }
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
     let key_line = entry.api_key_env.as_ref().map(|at| at.line);
+    let canary = matches!(ctx.get("canary", &entry.canary), Got::Ok(true));
     let vars = vars(ctx, &entry.vars, keys);
     let label = match ctx.get("merchant", &entry.merchant) {
         Got::Absent | Got::Bad => return None,
@@ -206,6 +215,7 @@ fn head(ctx: &mut Ctx<'_>, entry_line: usize, entry: &FleetMerchant, keys: &Hash
         label_line,
         api_key_env,
         key_line,
+        canary,
         vars,
     })
 }

@@ -234,7 +234,7 @@ subscriptions:
         summary,
         [
             (2, "unknown field `prun` in manifest", "did you mean `prune`?"),
-            (3, "unknown field `colour` in manifest", "known fields: `version`, `merchant`, `apiKeyEnv`, `merchants`, `prune`, `allowHttp`, `allowUnknownTopics`, `ignore`, `subscriptions`"),
+            (3, "unknown field `colour` in manifest", "known fields: `version`, `merchant`, `apiKeyEnv`, `canary`, `merchants`, `prune`, `allowHttp`, `allowUnknownTopics`, `ignore`, `subscriptions`"),
             (5, "unknown field `nam` in ignore rule", "did you mean `name`?"),
             (8, "unknown field `topc` in subscription", "did you mean `topic`?"),
         ]

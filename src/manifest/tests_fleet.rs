@@ -137,6 +137,31 @@ fn merchants_and_top_level_merchant_are_exclusive() {
 }
 
 #[test]
+fn canary_is_read_per_entry_or_per_file_and_only_as_a_boolean() {
+    let text = fleet(&TWO.replace(
+        "    apiKeyEnv: KEY_B\n",
+        "    apiKeyEnv: KEY_B\n    canary: true\n",
+    ));
+    let canaries: Vec<bool> = load(&text).unwrap().iter().map(|m| m.canary).collect();
+    assert_eq!(canaries, [false, true]);
+    let one = "version: 1\nmerchant: a\napiKeyEnv: KEY_A\ncanary: true\nsubscriptions: []\n";
+    assert!(load(one).unwrap()[0].canary);
+    assert_eq!(
+        problems(&format!("canary: true\n{}", fleet(TWO))),
+        [(
+            1,
+            "a file with `merchants` cannot also have a top-level `canary`".to_owned()
+        )]
+    );
+    let found = problems(&fleet(&TWO.replace(
+        "    apiKeyEnv: KEY_B\n",
+        "    apiKeyEnv: KEY_B\n    canary: yes please\n",
+    )));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].1.contains("canary"), "{found:#?}");
+}
+
+#[test]
 fn entry_rules_have_their_line() {
     let entries = "  - apiKeyEnv: KEY_A
   - merchant: store-b

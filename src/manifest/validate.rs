@@ -39,13 +39,13 @@ impl Shared {
     pub(super) fn merchant(
         self,
         file: &Path,
-        label: String,
-        api_key_env: String,
+        (label, api_key_env, canary): (String, String, bool),
         ignore: Vec<IgnoreRule>,
         declared: Vec<Declared>,
     ) -> MerchantManifest {
         MerchantManifest {
             label,
+            canary,
             file: file.to_path_buf(),
             api_key_env,
             prune: self.prune,
@@ -118,6 +118,7 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Valida
         check_label(&mut ctx, label_line, &label, help);
     }
     let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
+    let canary = matches!(ctx.get("canary", &m.canary), Got::Ok(true));
     ctx.set_key_env(&api_key_env);
     let (ignore, declared) = body(&mut ctx, m, shared.options);
     if !ctx.is_clean() {
@@ -128,7 +129,7 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Valida
         api_key_env: m.api_key_env.as_ref().map(|at| at.line),
     };
     Ok(vec![(
-        shared.merchant(file, label, api_key_env, ignore, declared),
+        shared.merchant(file, (label, api_key_env, canary), ignore, declared),
         lines,
     )])
 }

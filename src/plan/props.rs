@@ -29,6 +29,7 @@ fn manifest() -> impl Strategy<Value = MerchantManifest> {
             label: "m".into(),
             file: "webhooks.yaml".into(),
             api_key_env: "K".into(),
+            canary: false,
             prune,
             ignore: vec![ignore_name("zap-*")],
             subscriptions: entries

@@ -13,8 +13,11 @@
 use std::fmt::Write;
 
 use super::view::{ChangeView, LiveView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
-use super::{apply_line, fleet_line, summary_line, NO_CHANGES};
-use crate::apply::{MerchantReport, Outcome, RunReport};
+use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
+use std::collections::HashMap;
+
+use crate::apply::waves::{converge_failures, WaveStatus};
+use crate::apply::{MerchantReport, Outcome, RunReport, Status};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
@@ -77,26 +80,8 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
             }
-            doc.head("| merchant | done | failed | skipped | live matches the manifest |\n|---|---:|---:|---:|---|\n");
-            for r in &run.refused {
-                doc.head(&format!(
-                    "| {} | 0 | 0 | 0 | ⛔ refused: {} |\n",
-                    code(&r.merchant),
-                    code(&Masked::text(&r.reason, keys))
-                ));
-            }
-            for r in reports.iter() {
-                let tally = r.tally();
-                let converged = if r.succeeded() { "✅ yes" } else { "❌ no" };
-                doc.head(&format!(
-                    "| {} | {} | {} | {} | {converged} |\n",
-                    code(&r.merchant),
-                    tally.done(),
-                    tally.failed(),
-                    tally.skipped()
-                ));
-            }
-            doc.head("\n");
+            waves_list(&mut doc, run, keys);
+            statuses(&mut doc, run, keys);
             let by_label: std::collections::HashMap<&str, &MerchantReport> =
                 reports.iter().map(|r| (r.merchant.as_str(), r)).collect();
             let lookup =
@@ -124,6 +109,84 @@ fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
             outcome.as_str(),
             code(&Masked::text(reason, keys))
         ),
+    }
+}
+
+/// The waves of a staged rollout (not a plain `apply`): one line each, and
+/// why a gate failed.
+fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
+    let rollout = &run.rollout;
+    if !rollout.staged() {
+        return;
+    }
+    for (i, wave) in rollout.waves.iter().enumerate() {
+        let icon = match &wave.status {
+            WaveStatus::Passed => "✅",
+            WaveStatus::Failed(_) => "❌",
+            WaveStatus::Interrupted | WaveStatus::NotStarted => "⏸️",
+        };
+        // Our own words: numbers and the gate's name, no value.
+        doc.head(&format!("- {icon} {}\n", wave_line(rollout, i)));
+        if let WaveStatus::Failed(failures) = &wave.status {
+            let rows: Vec<String> = failures
+                .iter()
+                .map(|f| format!("  - {}\n", failure_text(f, |v| code_text(&Masked::text(v, keys)))))
+                .collect();
+            let left = doc.head_fit(&rows);
+            if left > 0 {
+                doc.head(&format!("  - and {left} more: the job log has every one\n"));
+            }
+        }
+    }
+    doc.head("\n");
+}
+
+/// Every store by how it ended, one `<details>` block per status (failed
+/// and refused open, each store with why); at most half the budget, so a
+/// fleet of thousands folds into a line per status and a count.
+fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
+    let statuses = run.statuses();
+    let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
+        .map(|f| (f.merchant, f.reason))
+        .collect();
+    why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
+    for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
+        let of: Vec<&str> = statuses
+            .iter()
+            .filter(|(_, s)| *s == status)
+            .map(|(m, _)| *m)
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        let open = if of.iter().any(|m| why.contains_key(*m)) {
+            " open"
+        } else {
+            ""
+        };
+        doc.head(&format!(
+            "<details{open}><summary>{icon} {}: {}</summary>\n\n",
+            status.as_str(),
+            of.len()
+        ));
+        let items: Vec<String> = of
+            .iter()
+            .map(|m| match why.get(*m) {
+                Some(reason) => format!("- {}: {}\n", code_text(m), code_text(&Masked::text(reason, keys))),
+                None => format!("{} ", code_text(m)),
+            })
+            .collect();
+        let left = doc.head_fit(&items);
+        if left > 0 {
+            doc.head(&format!(
+                "\n\n_{left} more not listed: the job log has every store_\n"
+            ));
+        }
+        doc.head(if left == 0 && items.iter().all(|i| i.ends_with('\n')) {
+            "\n</details>\n\n"
+        } else {
+            "\n\n</details>\n\n"
+        });
     }
 }
 
@@ -387,18 +450,25 @@ impl Doc {
 
     /// Appends summary rows, up to half the budget; the rest are counted.
     pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
-        let cap = self.budget() / 2;
-        for (i, row) in rows.iter().enumerate() {
-            if self.head.len() + row.len() > cap {
-                self.omitted_head_rows = rows.len() - i;
-                self.head.push_str(&format!(
-                    "| _{} more {what} not listed_ |\n",
-                    self.omitted_head_rows
-                ));
-                return;
-            }
-            self.head.push_str(row);
+        let left = self.head_fit(rows);
+        if left > 0 {
+            self.omitted_head_rows = left;
+            self.head
+                .push_str(&format!("| _{left} more {what} not listed_ |\n"));
         }
+    }
+
+    /// Appends summary items while the head stays within half the budget;
+    /// how many were left out.
+    fn head_fit(&mut self, items: &[String]) -> usize {
+        let cap = self.budget() / 2;
+        for (i, item) in items.iter().enumerate() {
+            if self.head.len() + item.len() > cap {
+                return items.len() - i;
+            }
+            self.head.push_str(item);
+        }
+        0
     }
 
     /// Appends a table: its header only if at least one row fits, rows

@@ -1,8 +1,9 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use super::*;
-use crate::apply::ChangeReport;
-use crate::fixtures::{create, delete, update};
+use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave, WaveGate};
+use crate::apply::{ChangeReport, Refusal};
+use crate::fixtures::{create, delete, desired, manifest, update};
 use crate::model::LiveSubscription;
 use crate::plan::{SafetyTrip, Summary};
 use crate::render::drift;
@@ -260,13 +261,120 @@ fn apply_summary_shows_outcomes() {
             reason: "not checked".into(),
         },
     }];
-    let run = crate::apply::RunReport::new(&plan, reports, Vec::new());
+    let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
+    let run = RunReport::new(reports, Vec::new(), Rollout::whole(labels));
     insta::assert_snapshot!(apply_summary(
         &plan,
         ApplyResult::Applied(&run),
         GITHUB_COMMENT_LIMIT,
         &Keys::none()
     ));
+}
+
+/// A rollout of `n` stores (`store-0000`, …) in waves `1,10%,100%` whose
+/// second wave's `check` gate failed for `store-0001`, with `store-0002`
+/// refused: the third wave was not started.
+fn rollout(n: usize) -> (Plan, RunReport) {
+    let labels: Vec<String> = (0..n).map(|i| format!("store-{i:04}")).collect();
+    let desired = vec![desired("customer.updated", "crm", "https://a.example/")];
+    let manifests: Vec<_> = (labels.iter())
+        .map(|l| crate::model::MerchantManifest {
+            label: l.clone(),
+            ..manifest(desired.clone())
+        })
+        .collect();
+    let plan = crate::plan::diff_all(manifests.iter().map(|m| (m, [].as_slice())));
+    let (mut waves, sized) = Sizes::parse("1,10%,100%").unwrap().split(labels);
+    let report = |m: &crate::plan::MerchantPlan| MerchantReport {
+        merchant: m.merchant.clone(),
+        changes: (m.changes.iter())
+            .map(|c| ChangeReport {
+                change: c.clone(),
+                outcome: Outcome::Done,
+            })
+            .collect(),
+        cleaned_up: vec![],
+        interrupted: false,
+        verification: crate::apply::Verification::Converged,
+    };
+    let started = 1 + waves[1].len();
+    let reports = plan.merchants[..started]
+        .iter()
+        .filter(|m| m.merchant != "store-0002")
+        .map(report)
+        .collect();
+    let failure = GateFailure {
+        merchant: "store-0001".into(),
+        url: Some("https://a.example/".into()),
+        reason: "TCP: connection refused".into(),
+    };
+    let mut status = [
+        WaveStatus::Passed,
+        WaveStatus::Failed(vec![failure]),
+        WaveStatus::NotStarted,
+    ]
+    .into_iter();
+    let rollout = Rollout {
+        gate: WaveGate::Check,
+        waves: waves
+            .drain(..)
+            .map(|merchants| Wave {
+                merchants,
+                status: status.next().unwrap(),
+            })
+            .collect(),
+        sized,
+        interrupted: false,
+    };
+    let refused = vec![Refusal {
+        merchant: "store-0002".into(),
+        reason: "the plan deletes 4 of 10".into(),
+    }];
+    (plan, RunReport::new(reports, refused, rollout))
+}
+
+#[test]
+fn apply_summary_of_a_rollout_shows_the_waves_and_every_store_by_status() {
+    let (plan, run) = rollout(20);
+    insta::assert_snapshot!(apply_summary(
+        &plan,
+        ApplyResult::Applied(&run),
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none()
+    ));
+}
+
+#[test]
+fn a_thousand_stores_fit_in_the_step_summary_each_named() {
+    let (plan, run) = rollout(1_000);
+    let md = apply_summary(
+        &plan,
+        ApplyResult::Applied(&run),
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none(),
+    );
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    for i in 0..1_000 {
+        assert!(md.contains(&format!("`store-{i:04}`")), "store-{i:04} is missing");
+    }
+    assert!(md.contains("Stores: 1000: 99 applied, 0 converged, 1 refused, 0 failed, 900 not started."));
+    assert!(md.contains(
+        "<details open><summary>⛔ refused: 1</summary>\n\n- `store-0002`: `the plan deletes 4 of 10`\n"
+    ));
+    assert!(md.contains(
+        "- ❌ wave 2 of 3 (99 store(s), gate `check`): failed\n  - merchant `store-0001`: `https://a.example/`: `TCP: connection refused`\n"
+    ));
+    // Ten thousand: the lists are folded to a count, the summary stays.
+    let (plan, run) = rollout(10_000);
+    let md = apply_summary(
+        &plan,
+        ApplyResult::Applied(&run),
+        GITHUB_COMMENT_LIMIT,
+        &Keys::none(),
+    );
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
+    assert!(md.contains(" more not listed: the job log has every store_"));
+    assert!(md.contains("Stores: 10000: 999 applied, 0 converged, 1 refused, 0 failed, 9000 not started."));
 }
 
 #[test]
@@ -541,11 +649,6 @@ mod hostile {
         #[test]
         fn no_value_changes_the_markdown_around_it(values in proptest::collection::vec(value(), 18)) {
             let plan = plan(&values);
-            let reasons = vec![values[17].clone()];
-            let expected = expected(&plan, &reasons);
-            check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
-            check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
-            check(&apply_summary(&plan, ApplyResult::Refused(&reasons), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             let m = &plan.merchants[0];
             let report = MerchantReport {
                 merchant: m.merchant.clone(),
@@ -557,7 +660,15 @@ mod hostile {
                 interrupted: false,
                 verification: crate::apply::Verification::Converged,
             };
-            let run = crate::apply::RunReport::new(&plan, vec![report], Vec::new());
+            let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
+            let run = crate::apply::RunReport::new(vec![report], Vec::new(), crate::apply::waves::Rollout::whole(labels));
+            // Reasons invhooks words around a value are shown whole, as one span.
+            let mut reasons = vec![values[17].clone()];
+            reasons.extend(crate::apply::waves::converge_failures(&run.merchants).into_iter().map(|f| f.reason));
+            let expected = expected(&plan, &reasons);
+            check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&apply_summary(&plan, ApplyResult::Refused(&reasons[..1]), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             check(&apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             check_markdown(&values)?;
         }

@@ -12,7 +12,8 @@ pub mod report;
 pub mod text;
 pub mod view;
 
-use crate::apply::{MerchantReport, RunReport, Stores, Verification};
+use crate::apply::waves::{GateFailure, Rollout};
+use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
 /// Output format of `plan`, `drift` and `apply`'s report.
@@ -66,33 +67,75 @@ pub fn apply_line(run: &RunReport) -> String {
         0 => String::new(),
         n => format!(", {n} merchant(s) refused"),
     };
+    let waiting = run.stores().get(Status::NotStarted);
+    let gate = run.rollout.failed().filter(|_| run.rollout.staged());
+    let hint = match (interrupted, ok, gate) {
+        (true, _, _) => " Re-run the same command to finish.".to_owned(),
+        (false, _, Some((i, _))) => format!(
+            " Wave {}'s `{}` gate failed, so the rollout stopped: fix the cause, then re-run the same command to resume.",
+            i + 1,
+            run.rollout.gate.as_str()
+        ),
+        (false, false, None) if converged => " Live matches the manifest all the same: see what failed above.".to_owned(),
+        (false, false, None) => " Re-run `invhooks apply` to converge once the cause is fixed.".to_owned(),
+        (false, true, None) if !run.refused.is_empty() => {
+            " Refused merchants kept their subscriptions: see why above.".to_owned()
+        }
+        (false, true, None) if waiting > 0 => format!(
+            " {waiting} store(s) are past the last `--waves` size and were not started."
+        ),
+        (false, true, None) => String::new(),
+    };
     format!(
-        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{}",
+        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{hint}",
         tally.done(),
         tally.failed(),
         tally.skipped(),
-        match (interrupted, ok) {
-            (true, _) => " Re-run `invhooks apply` to finish.",
-            (false, false) if converged => " Live matches the manifest all the same: see what failed above.",
-            (false, false) => " Re-run `invhooks apply` to converge once the cause is fixed.",
-            (false, true) if run.refused.is_empty() => "",
-            (false, true) => " Refused merchants kept their subscriptions: see why above.",
-        }
     )
 }
 
 /// The fleet summary of an apply run, `None` for a run of one merchant
-/// (its report says it all): `Stores: 4 (1 changed, 1 unchanged, 1 failed,
-/// 1 refused).`
+/// (its report says it all): `Stores: 5: 1 applied, 1 converged, 1
+/// refused, 1 failed, 1 not started.`
 pub fn fleet_line(stores: Stores) -> Option<String> {
     (stores.total() > 1).then(|| {
-        format!(
-            "Stores: {} ({} changed, {} unchanged, {} failed, {} refused).",
-            stores.total(),
-            stores.changed,
-            stores.unchanged,
-            stores.failed,
-            stores.refused
-        )
+        let counts: Vec<String> = Status::ALL
+            .iter()
+            .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
+            .collect();
+        format!("Stores: {}: {}.", stores.total(), counts.join(", "))
     })
+}
+
+/// A wave's line in the reports, e.g. ``wave 2 of 3 (1 store(s), gate
+/// `check`): failed``; the stores past the last size have their own.
+pub fn wave_line(rollout: &Rollout, i: usize) -> String {
+    let (wave, gate) = (&rollout.waves[i], rollout.gate.as_str());
+    match i < rollout.sized {
+        true => format!(
+            "wave {} of {} ({} store(s), gate `{gate}`): {}",
+            i + 1,
+            rollout.sized,
+            wave.merchants.len(),
+            wave.status.as_str()
+        ),
+        false => format!(
+            "past the last `--waves` size ({} store(s)): not started",
+            wave.merchants.len()
+        ),
+    }
+}
+
+/// One gate failure as reports say it: the merchant, the URL, why, each
+/// a value the sink shows through `show` (escaped, masked).
+pub fn failure_text(f: &GateFailure, show: impl Fn(&str) -> String) -> String {
+    match &f.url {
+        Some(url) => format!(
+            "merchant {}: {}: {}",
+            show(&f.merchant),
+            show(url),
+            show(&f.reason)
+        ),
+        None => format!("merchant {}: {}", show(&f.merchant), show(&f.reason)),
+    }
 }

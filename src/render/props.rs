@@ -158,7 +158,7 @@ fn world(key: &str, slots: [usize; 4], keep_path: bool, plain: &[String]) -> (Pl
             report(Verification::Unknown { reason: said }),
         ],
         refused: vec![],
-        unchanged: 0,
+        rollout: crate::apply::waves::Rollout::whole(vec![merchant.merchant.clone()]),
     };
     (
         Plan {

@@ -6,8 +6,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
-use super::{apply_line, fleet_line, text::change_line};
-use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Stores, Verification};
+use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
+use crate::apply::waves::{GateFailure, WaveStatus};
+use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Status, Verification};
 use crate::escape::escape;
 use crate::secret::{Keys, Masked};
 
@@ -25,6 +26,7 @@ pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     if let Some(line) = fleet_line(run.stores()) {
         let _ = writeln!(out, "{line}\n");
+        statuses(&mut out, run, keys);
     }
     for r in reports {
         let _ = writeln!(out, "merchant {}", escape(&r.merchant));
@@ -85,6 +87,35 @@ pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     out
 }
 
+/// Every store and how it ended, wave by wave; a wave's header (its size,
+/// gate and result, why a gate failed) only for a staged rollout.
+fn statuses(out: &mut String, run: &RunReport, keys: &Keys) {
+    let rollout = &run.rollout;
+    let staged = rollout.staged();
+    let statuses = run.statuses();
+    let width = statuses
+        .iter()
+        .map(|(m, _)| escape(m).chars().count())
+        .fold(0, usize::max)
+        .min(40);
+    let mut rows = statuses.iter();
+    for (i, wave) in rollout.waves.iter().enumerate() {
+        if staged {
+            let _ = writeln!(out, "{}", wave_line(rollout, i));
+        }
+        for (m, status) in rows.by_ref().take(wave.merchants.len()) {
+            let _ = writeln!(out, "  {:width$}  {}", escape(m), status.as_str());
+        }
+        if let WaveStatus::Failed(failures) = &wave.status {
+            for f in failures {
+                let shown = failure_text(f, |v| escape(&Masked::text(v, keys)).into_owned());
+                let _ = writeln!(out, "  gate failed: {shown}");
+            }
+        }
+    }
+    out.push('\n');
+}
+
 /// What a report says of a merchant a safety threshold kept back.
 pub fn refused_line(r: &Refusal) -> String {
     format!(
@@ -139,9 +170,10 @@ fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
 
 /// Renders an apply run as JSON: whether it `succeeded` or was
 /// `interrupted`, the `stores` summary, every change with
-/// its `outcome` (`done`, `failed`, `skipped`, `not_started`) and
+/// its `outcome` (`done`, `failed`, `skipped`, `not started`) and
 /// `reason`, what was cleaned up, the verification `status` (`converged`,
-/// `not_converged`, `unknown`), and the merchants `refused` by a threshold.
+/// `not_converged`, `unknown`), the merchants `refused` by a threshold, and
+/// the `waves`: each store's status, the gate and how it ended.
 pub fn json(run: &RunReport, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -151,6 +183,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         stores: StoresJson,
         merchants: Vec<Merchant<'a>>,
         refused: Vec<Refused<'a>>,
+        waves: Vec<WaveJson<'a>>,
     }
     #[derive(Serialize)]
     struct StoresJson {
@@ -159,6 +192,20 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         unchanged: usize,
         failed: usize,
         refused: usize,
+        not_started: usize,
+    }
+    #[derive(Serialize)]
+    struct WaveJson<'a> {
+        index: usize,
+        merchants: Vec<StoreJson<'a>>,
+        gate: &'static str,
+        status: &'static str,
+        failures: &'a [GateFailure],
+    }
+    #[derive(Serialize)]
+    struct StoreJson<'a> {
+        merchant: &'a str,
+        status: &'static str,
     }
     #[derive(Serialize)]
     struct Refused<'a> {
@@ -238,22 +285,37 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
             },
         }
     }
-    let Stores {
-        changed,
-        unchanged,
-        failed,
-        refused,
-    } = run.stores();
+    let stores = run.stores();
+    let statuses = run.statuses();
+    let mut rows = statuses.iter();
+    let waves = (run.rollout.waves.iter().enumerate())
+        .map(|(i, w)| WaveJson {
+            index: i + 1,
+            merchants: (rows.by_ref().take(w.merchants.len()))
+                .map(|&(merchant, s)| StoreJson {
+                    merchant,
+                    status: s.as_str(),
+                })
+                .collect(),
+            gate: run.rollout.gate.as_str(),
+            status: w.status.as_str(),
+            failures: match &w.status {
+                WaveStatus::Failed(f) => f,
+                _ => &[],
+            },
+        })
+        .collect();
     pretty(&Doc {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
         stores: StoresJson {
-            total: run.stores().total(),
-            changed,
-            unchanged,
-            failed,
-            refused,
+            total: stores.total(),
+            changed: stores.get(Status::Applied),
+            unchanged: stores.get(Status::Converged),
+            failed: stores.get(Status::Failed),
+            refused: stores.get(Status::Refused),
+            not_started: stores.get(Status::NotStarted),
         },
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
         refused: run
@@ -264,6 +326,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
                 reason: &r.reason,
             })
             .collect(),
+        waves,
     })
 }
 
@@ -291,7 +354,11 @@ mod tests {
             interrupted: false,
         };
         let text = render(
-            &RunReport::new(&plan, vec![merchant(Verification::Converged)], Vec::new()),
+            &RunReport::new(
+                vec![merchant(Verification::Converged)],
+                Vec::new(),
+                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
+            ),
             false,
             &Keys::none(),
         );
@@ -302,7 +369,11 @@ mod tests {
             rewrites: Vec::new(),
         };
         let text = render(
-            &RunReport::new(&plan, vec![merchant(missing)], Vec::new()),
+            &RunReport::new(
+                vec![merchant(missing)],
+                Vec::new(),
+                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
+            ),
             false,
             &Keys::none(),
         );

@@ -105,6 +105,7 @@ fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
         file: m.file.display().to_string(),
         sha256: sha.to_owned(),
         prune: m.prune,
+        canary: m.canary,
         ignore: m
             .ignore
             .iter()

@@ -135,6 +135,9 @@ pub struct SavedManifest {
     pub sha256: String,
     /// `prune:`.
     pub prune: bool,
+    /// `canary: true` (only written when set): first in `apply --waves`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub canary: bool,
     /// `ignore:` rules, globs as written.
     pub ignore: Vec<SavedIgnore>,
     /// Declared subscriptions after `topics:` and `${VAR}` expansion.

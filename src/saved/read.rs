@@ -208,6 +208,7 @@ impl SavedMerchant {
             label: self.merchant.clone(),
             file: file.clone(),
             api_key_env: self.api_key_env.clone(),
+            canary: self.manifest.canary,
             prune: self.manifest.prune,
             ignore,
             subscriptions,

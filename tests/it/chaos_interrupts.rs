@@ -97,7 +97,7 @@ fn outcomes(seed: u64, plan: &MerchantPlan, run: &Run) -> Vec<&'static str> {
 
 /// What the report says against the sandbox: done is live, what was not
 /// started (or skipped) did not happen. `all` holds every subscription.
-fn assert_report_is_true(
+pub(crate) fn assert_report_is_true(
     seed: u64,
     change: &Change,
     word: &str,

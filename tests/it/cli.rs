@@ -33,7 +33,7 @@ fn help_of_plan_apply_and_drift_ends_with_their_exit_codes() {
     let world = World::new();
     for (command, last) in [
         ("plan", "  2  with --detailed-exitcode: changes present"),
-        ("apply", "     merchant with changes was refused"),
+        ("apply", "     was refused and the others were applied"),
         ("drift", "  2  drift: live differs from the manifest"),
     ] {
         for help in ["-h", "--help"] {

@@ -57,7 +57,13 @@ fn injected(md: &str) -> Vec<String> {
                 let h = h.trim();
                 let summary = h.starts_with("<details><summary><code>")
                     && !h["<details><summary><code>".len()..].contains("<img");
-                (!ours.contains(&h) && !summary).then(|| format!("html {h}"))
+                // The apply summary's own fold of stores by status.
+                let status = ["<details><summary>", "<details open><summary>"].iter().any(|p| {
+                    h.strip_prefix(p)
+                        .and_then(|r| r.strip_suffix("</summary>"))
+                        .is_some_and(|inner| !inner.contains(['<', '`', '@', '[']))
+                });
+                (!ours.contains(&h) && !summary && !status).then(|| format!("html {h}"))
             }
             Event::Start(Tag::Link { .. } | Tag::Image { .. }) => Some("a link".to_owned()),
             Event::Text(t) if t.contains(['@', '*']) || t.contains("::") => Some(format!("text {t}")),

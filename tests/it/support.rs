@@ -312,8 +312,14 @@ impl World {
 impl Running {
     /// Starts the binary with `args` against `world`'s sandbox and key.
     pub fn start(world: &World, args: &[&str]) -> Running {
+        Running::start_env(world, args, &[])
+    }
+
+    /// [`Running::start`] with extra environment variables.
+    pub fn start_env(world: &World, args: &[&str], env: &[(&str, &str)]) -> Running {
         let mut child = world
             .process(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

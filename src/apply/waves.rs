@@ -1,0 +1,290 @@
+//! Staged rollouts (docs/guides/rollouts.md): the selected merchants cut
+//! into waves by `--waves` (canaries first, then by label), what a wave's
+//! gate found ([`GateFailure`]), and [`roll_out`], the loop that runs wave
+//! after wave, pausing between them, until a gate fails or a stop is
+//! requested. What running a wave and judging it means is the caller's:
+//! the loop only keeps the order and the record.
+
+use std::time::Duration;
+
+use super::{MerchantReport, Stop, Verification};
+use crate::check;
+
+/// One size of `--waves`: the merchants rolled out in all once its wave
+/// is done, a count (at least 1) or a percentage (1 to 100, rounded down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// The number written.
+    pub n: u32,
+    /// Written with `%`.
+    pub percent: bool,
+}
+
+/// `--waves SIZES`: 1 to 20 cumulative sizes; sizes of one kind grow, and
+/// nothing follows `100%`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes(Vec<Size>);
+
+impl Sizes {
+    /// Every merchant in one wave: `apply` without `--waves`.
+    pub fn all() -> Sizes {
+        Sizes(vec![Size {
+            n: 100,
+            percent: true,
+        }])
+    }
+
+    /// Parses `1,10%,100%`; the error says what to write.
+    pub fn parse(text: &str) -> Result<Sizes, String> {
+        let usage =
+            "write cumulative counts or percentages of the selected merchants, e.g. `--waves 1,10%,100%`";
+        let mut sizes: Vec<Size> = Vec::new();
+        for item in text.split(',').map(str::trim) {
+            let (number, percent) = item.strip_suffix('%').map_or((item, false), |n| (n.trim(), true));
+            let size = Size {
+                n: number.parse().unwrap_or(u32::MAX),
+                percent,
+            };
+            let problem = match (size.n, percent) {
+                _ if item.is_empty() => format!("`{text}` has an empty size"),
+                (u32::MAX, _) => format!("`{item}` is not a count or a percentage"),
+                (0, false) => "`0`: a wave holds at least one merchant".to_owned(),
+                (0 | 101.., true) => format!("`{item}`: a percentage is 1% to 100%"),
+                (1_000_001.., false) => format!("`{item}`: a count is at most 1000000"),
+                _ if sizes.last().is_some_and(|b| b.percent && b.n == 100) => {
+                    format!("`{text}`: `100%` is every merchant, so nothing can follow it")
+                }
+                _ => match sizes.iter().rev().find(|b| b.percent == percent).filter(|b| b.n >= size.n) {
+                    Some(b) => format!("`{text}`: sizes are cumulative (merchants in all so far), so `{item}` after `{}{}` adds nothing", b.n, if percent { "%" } else { "" }),
+                    None => String::new(),
+                },
+            };
+            if !problem.is_empty() {
+                return Err(format!("{problem}; {usage}"));
+            }
+            sizes.push(size);
+        }
+        match sizes.len() {
+            21.. => Err(format!("`{text}` has {} waves; at most 20", sizes.len())),
+            _ => Ok(Sizes(sizes)),
+        }
+    }
+
+    /// `ordered` cut into waves, each holding the merchants past the
+    /// previous size up to its own (none empty), and how many the sizes
+    /// made: merchants past the last size make one more, never started.
+    pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
+        let n = ordered.len();
+        let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
+        for size in &self.0 {
+            let upto = match size.percent {
+                true => n * size.n as usize / 100,
+                false => (size.n as usize).min(n),
+            };
+            if upto > taken {
+                waves.push(rest.by_ref().take(upto - taken).collect());
+                taken = upto;
+            }
+        }
+        let sized = waves.len();
+        waves.extend(Some(rest.collect::<Vec<T>>()).filter(|r| !r.is_empty()));
+        (waves, sized)
+    }
+}
+
+/// The rollout order: canaries first, then the others, each by label.
+pub fn order<'a>(merchants: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<String> {
+    let mut all: Vec<(bool, &str)> = merchants.into_iter().map(|(m, canary)| (!canary, m)).collect();
+    all.sort_unstable();
+    all.into_iter().map(|(_, m)| m.to_owned()).collect()
+}
+
+/// `--wave-gate`: what must hold after a wave before the next starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaveGate {
+    /// Every merchant of the wave converged.
+    #[default]
+    Converge,
+    /// Also every callback URL of its merchants answers `check`'s probe.
+    Check,
+    /// Also each accepts one test event (`check --send-test-event`).
+    TestEvent,
+}
+
+impl WaveGate {
+    /// The word reports use, as the flag spells it.
+    pub fn as_str(self) -> &'static str {
+        ["converge", "check", "test-event"][self as usize]
+    }
+}
+
+/// Why a wave's gate failed for one merchant: the URL probed (masked;
+/// `None` for `converge`) and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GateFailure {
+    pub merchant: String,
+    pub url: Option<String>,
+    pub reason: String,
+}
+
+/// How a wave ended: `passed`, `failed` (its gate, which stopped the
+/// rollout), `interrupted` (a stop came while it ran) or `not started`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaveStatus {
+    Passed,
+    Failed(Vec<GateFailure>),
+    Interrupted,
+    NotStarted,
+}
+
+impl WaveStatus {
+    /// The word reports use.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WaveStatus::Passed => "passed",
+            WaveStatus::Failed(_) => "failed",
+            WaveStatus::Interrupted => "interrupted",
+            WaveStatus::NotStarted => "not started",
+        }
+    }
+}
+
+/// One wave: its merchants in rollout order, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wave {
+    pub merchants: Vec<String>,
+    pub status: WaveStatus,
+}
+
+/// A whole rollout: every selected merchant in exactly one of `waves`,
+/// the first `sized` of which `--waves` made (one more holds the merchants
+/// past the last size); the `gate` each had to pass; whether a stop came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    pub gate: WaveGate,
+    pub waves: Vec<Wave>,
+    pub sized: usize,
+    pub interrupted: bool,
+}
+
+impl Rollout {
+    /// One wave of `merchants` that passed: a run without waves or changes.
+    pub fn whole(merchants: Vec<String>) -> Rollout {
+        let waves = vec![Wave {
+            merchants,
+            status: WaveStatus::Passed,
+        }];
+        Rollout {
+            gate: WaveGate::Converge,
+            waves,
+            sized: 1,
+            interrupted: false,
+        }
+    }
+
+    /// Several waves, or a gate beyond `converge` (not a plain `apply`).
+    pub fn staged(&self) -> bool {
+        self.waves.len() > 1 || self.gate != WaveGate::Converge
+    }
+
+    /// The first wave whose gate failed.
+    pub fn failed(&self) -> Option<(usize, &[GateFailure])> {
+        self.waves.iter().enumerate().find_map(|(i, w)| match &w.status {
+            WaveStatus::Failed(f) => Some((i, f.as_slice())),
+            _ => None,
+        })
+    }
+}
+
+/// Runs the first `sized` of `waves` in order: `run` applies one (its
+/// index, its merchants) and returns its gate's failures. Between waves it
+/// waits `pause`. After a failed gate, or once `stop` is requested, no wave
+/// starts; nor does any past `sized`.
+pub async fn roll_out(
+    (waves, sized): (Vec<Vec<String>>, usize),
+    pause: Duration,
+    stop: &Stop,
+    mut run: impl AsyncFnMut(usize, &[String]) -> Vec<GateFailure>,
+) -> Vec<Wave> {
+    let mut done = Vec::with_capacity(waves.len());
+    let mut go = true;
+    for (index, merchants) in waves.into_iter().enumerate() {
+        go = go && index < sized && !stop.requested() && (index == 0 || wait(stop, pause).await);
+        let status = match go {
+            false => WaveStatus::NotStarted,
+            true => {
+                let failures = run(index, &merchants).await;
+                match (stop.requested(), failures.is_empty()) {
+                    (true, _) => WaveStatus::Interrupted,
+                    (false, true) => WaveStatus::Passed,
+                    (false, false) => WaveStatus::Failed(failures),
+                }
+            }
+        };
+        go = status == WaveStatus::Passed;
+        done.push(Wave { merchants, status });
+    }
+    done
+}
+
+/// Waits `duration`, or less once `stop` is requested; whether it ran out.
+async fn wait(stop: &Stop, duration: Duration) -> bool {
+    stop.sleep(duration).await.is_ok()
+}
+
+/// The converge gate: every merchant of `reports` that did not converge.
+pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantReport>) -> Vec<GateFailure> {
+    let why = |r: &MerchantReport| {
+        let failed: Vec<&str> = r.changes.iter().filter_map(|c| c.outcome.reason()).collect();
+        match (&r.verification, failed.first()) {
+            _ if r.interrupted => "interrupted".to_owned(),
+            (_, Some(first)) => format!("{} change(s) failed or skipped; first: {first}", failed.len()),
+            (Verification::NotConverged { remaining, .. }, _) => {
+                format!("not converged: {} change(s) still needed", remaining.len())
+            }
+            (Verification::Unknown { reason }, _) => format!("not verified: {reason}"),
+            (Verification::Converged, _) => "not converged".to_owned(),
+        }
+    };
+    let failed = reports.into_iter().filter(|r| !r.succeeded());
+    failed
+        .map(|r| GateFailure {
+            merchant: r.merchant.clone(),
+            url: None,
+            reason: why(r),
+        })
+        .collect()
+}
+
+/// The check and test-event gates: per merchant, each callback URL that did
+/// not answer, or did not accept its test event.
+pub fn probe_failures(outcomes: &[check::Outcome]) -> Vec<GateFailure> {
+    let mut found = Vec::new();
+    for o in outcomes.iter().filter(|o| !o.ok()) {
+        let failure = |merchant: &str, reason| GateFailure {
+            merchant: merchant.to_owned(),
+            url: Some(o.callback.shown()),
+            reason,
+        };
+        match &o.result {
+            Err(f) => found.extend(
+                o.callback
+                    .users
+                    .iter()
+                    .map(|u| failure(&u.merchant, f.to_string())),
+            ),
+            Ok(_) => found.extend(
+                o.deliveries
+                    .iter()
+                    .filter(|d| !d.accepted())
+                    .map(|d| failure(&d.user.merchant, check::render::delivery_text(d))),
+            ),
+        }
+    }
+    found.dedup();
+    found
+}
+
+#[cfg(test)]
+#[path = "waves_tests.rs"]
+mod tests;
