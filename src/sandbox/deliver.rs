@@ -16,7 +16,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::config::DeliveryConfig;
-use super::store::{lock, Record};
+use super::lock;
+use super::store::Record;
 use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 

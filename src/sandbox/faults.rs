@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::config::Faults;
+use super::lock;
 use super::stats::Injected;
-use super::store::lock;
 use super::wire::Op;
 
 /// The running form of [`Faults`]: the token bucket and the requests seen.

@@ -18,8 +18,9 @@ use super::config::{Faults, SandboxConfig};
 use super::deliver::Deliveries;
 use super::faults::Injector;
 use super::keys::Keys;
+use super::lock;
 use super::stats::{Counters, Injected};
-use super::store::{lock, Record, StateFile, Store};
+use super::store::{Record, StateFile, Store};
 use super::wire::{json_response, read_body, wrong_method, Input, Op, Reply, Response, Trigger, RESOURCE};
 
 /// The sandbox's request counters (no key needed).

@@ -19,3 +19,8 @@ mod wire;
 pub use config::{parse_probability, parse_rate_limit, DeliveryConfig, Faults, Ids, SandboxConfig};
 pub use server::Sandbox;
 pub use stats::{InjectedStats, RequestStats};
+
+/// Locks `mutex`; a panic elsewhere never makes it unusable.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -4,7 +4,6 @@
 //! `http::handle`; when that fails (an injected drop), hyper closes the
 //! connection without writing anything.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,8 +36,8 @@ pub struct Sandbox {
 /// Where the server loop runs.
 #[derive(Debug)]
 enum Runner {
-    Task(tokio::task::JoinHandle<io::Result<()>>),
-    Thread(std::thread::JoinHandle<io::Result<()>>),
+    Task(tokio::task::JoinHandle<()>),
+    Thread(std::thread::JoinHandle<()>),
 }
 
 impl Sandbox {
@@ -64,14 +63,14 @@ impl Sandbox {
             .enable_all()
             .build()
             .context("cannot start the sandbox runtime")?;
-        let (state, stop) = (Arc::clone(&sandbox.state), sandbox.stop.clone());
+        let listener = {
+            let _in = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let serving = serve(listener, Arc::clone(&sandbox.state), sandbox.stop.clone());
         let thread = std::thread::Builder::new()
             .name("invhooks-sandbox".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    serve(tokio::net::TcpListener::from_std(listener)?, state, stop).await
-                })
-            })
+            .spawn(move || runtime.block_on(serving))
             .context("cannot start the sandbox thread")?;
         sandbox.runner = Some(Runner::Thread(thread));
         Ok(sandbox)
@@ -181,7 +180,7 @@ impl Sandbox {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
         match self.runner.take() {
-            Some(Runner::Task(task)) => task.await.context("the sandbox server task failed")??,
+            Some(Runner::Task(task)) => task.await.context("the sandbox server task failed")?,
             Some(Runner::Thread(thread)) => tokio::task::spawn_blocking(move || join(thread))
                 .await
                 .context("the sandbox server thread failed")??,
@@ -203,7 +202,7 @@ impl Drop for Sandbox {
 /// Serves until `stop`, then shuts down gracefully: stops accepting, lets
 /// requests in flight finish and closes idle connections, waiting at most
 /// [`GRACE`] before aborting the rest.
-async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) -> io::Result<()> {
+async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
     let mut connections = JoinSet::new();
     while let Ok(accepted) = stop.or(listener.accept()).await {
         // Forget the connections that are done.
@@ -225,7 +224,6 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop:
         connections.abort_all();
     }
     state.deliveries.stop();
-    Ok(())
 }
 
 /// Serves one connection until the client closes it, a request is dropped,
@@ -244,9 +242,8 @@ async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop
     }
 }
 
-fn join(thread: std::thread::JoinHandle<io::Result<()>>) -> anyhow::Result<()> {
-    match thread.join() {
-        Ok(result) => result.context("the sandbox server failed"),
-        Err(_) => anyhow::bail!("the sandbox server thread panicked"),
-    }
+fn join(thread: std::thread::JoinHandle<()>) -> anyhow::Result<()> {
+    thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the sandbox server thread panicked"))
 }

@@ -3,7 +3,7 @@
 //! request got which fault. A leaf.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use hyper::Method;
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
     fn lock(&self) -> MutexGuard<'_, (RequestStats, VecDeque<String>)> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        super::lock(&self.0)
     }
 
     /// Counts one request.

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use anyhow::{bail, ensure, Context};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::config::Ids;
+use super::lock;
 use crate::model::LiveSubscription;
 
 /// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
@@ -320,11 +321,6 @@ impl StateFile {
         };
         replace().with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))
     }
-}
-
-/// Locks `mutex`; a panic elsewhere never makes it unusable.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The `n`-th random id of `seed`: UUID-shaped (version 4), from a
