@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anyhow::Context;
 use hyper::StatusCode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -34,7 +35,7 @@ pub(crate) struct Injector {
 impl Injector {
     /// Validates `faults`; a full bucket, no request seen.
     pub(crate) fn new(faults: Faults) -> anyhow::Result<Injector> {
-        faults.validate()?;
+        faults.validate().context("invalid fault injection settings")?;
         let bucket = faults.rate_limit.map(|rate| {
             let capacity = rate.max(1.0);
             Mutex::new(TokenBucket {
@@ -67,26 +68,18 @@ impl Injector {
             return Fate::default();
         }
         // Header values and methods hold no NUL: the parts cannot run together.
-        let request: [u8; 32] = Sha256::new()
-            .chain_update(key)
-            .chain_update([0])
-            .chain_update(method)
-            .chain_update([0])
-            .chain_update(body)
-            .finalize()
-            .into();
-        let occurrence = {
-            let mut seen = lock(&self.seen);
-            let count = seen.entry(request).or_default();
-            *count += 1;
-            *count
-        };
-        let seed = Sha256::new()
-            .chain_update(faults.seed.to_le_bytes())
-            .chain_update(request)
-            .chain_update(occurrence.to_le_bytes())
-            .finalize();
-        let mut rng = StdRng::from_seed(seed.into());
+        let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
+        let occurrence = *lock(&self.seen)
+            .entry(request)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
+        let seed = [
+            &faults.seed.to_le_bytes()[..],
+            &request,
+            &occurrence.to_le_bytes(),
+        ]
+        .concat();
+        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
         // Always the same draws, in this order, so no fate depends on
         // which faults are enabled.
         let (error, drop, drop_after, partial) = (

@@ -5,7 +5,7 @@
 //! closes the connection without a byte.
 
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
 use hyper::body::{Body, Bytes};
@@ -21,7 +21,9 @@ use super::keys::Keys;
 use super::lock;
 use super::stats::{Counters, Injected};
 use super::store::{Record, StateFile, Store};
-use super::wire::{json_response, read_body, wrong_method, Input, Op, Reply, Response, Trigger, RESOURCE};
+use super::wire::{
+    json_response, parse_trigger, read_body, wrong_method, Input, Op, Reply, Response, RESOURCE,
+};
 
 /// The sandbox's request counters (no key needed).
 const STATS: &str = "/_sandbox/stats";
@@ -42,7 +44,7 @@ pub(crate) struct ServerState {
     pub(crate) state_file: Option<StateFile>,
     pub(crate) counters: Counters,
     /// The faults' running form; replaced whole by `Sandbox::set_faults`.
-    faults: RwLock<Arc<Injector>>,
+    faults: Mutex<Arc<Injector>>,
     /// Events on their way to callback URLs, and the log of attempts.
     pub(crate) deliveries: Arc<Deliveries>,
 }
@@ -51,7 +53,7 @@ impl ServerState {
     /// Checks `config` and opens the store (and its state file).
     pub(crate) fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
         let seed = config.faults.seed;
-        let faults = Injector::new(config.faults).context("invalid fault injection settings")?;
+        let faults = Injector::new(config.faults)?;
         let keys = Keys::new(&config.api_keys)?;
         let mut store = Store::new(config.ids, seed);
         let state_file = config
@@ -64,7 +66,7 @@ impl ServerState {
             store: Mutex::new(store),
             state_file,
             counters: Counters::default(),
-            faults: RwLock::new(Arc::new(faults)),
+            faults: Mutex::new(Arc::new(faults)),
             deliveries: Arc::new(deliveries),
         })
     }
@@ -76,13 +78,12 @@ impl ServerState {
 
     /// The faults in force now.
     fn injector(&self) -> Arc<Injector> {
-        Arc::clone(&self.faults.read().unwrap_or_else(PoisonError::into_inner))
+        Arc::clone(&lock(&self.faults))
     }
 
     /// Injects `faults` from the next request on; refuses invalid ones.
     pub(crate) fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
-        let injector = Injector::new(faults).context("invalid fault injection settings")?;
-        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(injector);
+        *lock(&self.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 }
@@ -259,7 +260,7 @@ fn execute(state: &ServerState, merchant: &str, input: Input) -> (Reply, Option<
 /// subscriptions. Never subject to faults, never counted as a request.
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
-    let Trigger { topic, payload } = Trigger::parse(&body?, &state.keys)?;
+    let (topic, payload) = parse_trigger(&body?, &state.keys)?;
     let to: Vec<Record> = state
         .store()
         .list(&merchant, None)

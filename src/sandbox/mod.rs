@@ -12,8 +12,6 @@ mod keys;
 mod server;
 mod stats;
 mod store;
-#[cfg(test)]
-mod tests;
 mod wire;
 
 pub use config::{parse_probability, parse_rate_limit, DeliveryConfig, Faults, Ids, SandboxConfig};
@@ -24,3 +22,6 @@ pub use stats::{InjectedStats, RequestStats};
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests;

@@ -120,7 +120,8 @@ impl Store {
         hidden_until: Option<Instant>,
     ) -> Record {
         let id = self.new_id();
-        let now = self.tick();
+        self.clock += 1;
+        let now = timestamp(self.clock);
         let record = Record {
             id: id.clone(),
             topic: topic.to_owned(),
@@ -145,30 +146,29 @@ impl Store {
         name: Option<&str>,
         url: Option<&str>,
     ) -> Option<Record> {
-        self.find(merchant, id, topic)?;
-        let now = self.tick();
-        let record = self.merchants.get_mut(merchant)?.get_mut(id)?;
+        let record = self
+            .merchants
+            .get_mut(merchant)?
+            .get_mut(id)
+            .filter(|r| r.topic == topic)?;
+        self.clock += 1;
         if let Some(name) = name {
             name.clone_into(&mut record.name);
         }
         if let Some(url) = url {
             url.clone_into(&mut record.callback_url);
         }
-        record.updated_at = now;
+        record.updated_at = timestamp(self.clock);
         Some(record.clone())
     }
 
     /// Deletes the merchant's subscription `id` if its topic is `topic`;
     /// `None` (and no change) otherwise.
     pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Record> {
-        self.find(merchant, id, topic)?;
-        self.tick();
-        self.merchants.get_mut(merchant)?.remove(id)
-    }
-
-    fn find(&self, merchant: &str, id: &str, topic: &str) -> Option<&Record> {
-        let record = self.merchants.get(merchant)?.get(id)?;
-        (record.topic == topic).then_some(record)
+        let records = self.merchants.get_mut(merchant)?;
+        records.get(id).filter(|r| r.topic == topic)?;
+        self.clock += 1;
+        records.remove(id)
     }
 
     /// The next id no merchant has (one counter for the whole server).
@@ -184,12 +184,6 @@ impl Store {
                 return id;
             }
         }
-    }
-
-    /// Advances the logical clock; the new time as RFC 3339.
-    fn tick(&mut self) -> String {
-        self.clock += 1;
-        timestamp(self.clock)
     }
 
     /// The logical clock: it ticks with every change.

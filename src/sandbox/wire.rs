@@ -205,36 +205,27 @@ impl Input {
     }
 }
 
-/// A valid `POST /_sandbox/trigger` body: `{"topic", "payload"?}`.
-#[derive(Debug)]
-pub(crate) struct Trigger {
-    /// A documented topic.
-    pub(crate) topic: String,
-    /// The payload to deliver (an object); `None` for the topic's sample.
-    pub(crate) payload: Option<Value>,
-}
-
-impl Trigger {
-    /// Reads a trigger, every problem named in one 400 as for the resource.
-    pub(crate) fn parse(body: &[u8], keys: &Keys) -> Result<Trigger, Reply> {
-        let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
-        let topic = fields.required("topic");
-        fields.check_topic(&topic, "; `invhooks topics` lists them");
-        let payload = match fields.object.remove("payload") {
-            None | Some(Value::Null) => None,
-            Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
-                fields.problem("field `payload` contains an API key; receivers never get one".to_owned());
-                None
-            }
-            Some(payload @ Value::Object(_)) => Some(payload),
-            Some(other) => {
-                fields.problem(format!("field `payload` must be an object, got {}", kind(&other)));
-                None
-            }
-        };
-        fields.finish()?;
-        Ok(Trigger { topic, payload })
-    }
+/// Reads a `POST /_sandbox/trigger` body: a documented topic, and the
+/// payload to deliver (an object; `None` for the topic's sample). Every
+/// problem is named in one 400, as for the resource.
+pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<Value>), Reply> {
+    let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
+    let topic = fields.required("topic");
+    fields.check_topic(&topic, "; `invhooks topics` lists them");
+    let payload = match fields.object.remove("payload") {
+        None | Some(Value::Null) => None,
+        Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
+            fields.problem("field `payload` contains an API key; receivers never get one".to_owned());
+            None
+        }
+        Some(payload @ Value::Object(_)) => Some(payload),
+        Some(other) => {
+            fields.problem(format!("field `payload` must be an object, got {}", kind(&other)));
+            None
+        }
+    };
+    fields.finish()?;
+    Ok((topic, payload))
 }
 
 /// The fields of a JSON object body, taken one by one; problems pile up.
