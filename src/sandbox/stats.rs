@@ -6,12 +6,12 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use hyper::Method;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// How many requests reached the resource path, by method, and how many
 /// faults were injected: the shape served at `GET /_sandbox/stats` under
 /// `"requests"`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestStats {
     /// GET requests (list).
     #[serde(rename = "GET")]
@@ -28,12 +28,11 @@ pub struct RequestStats {
     /// Every request, other methods included.
     pub total: u64,
     /// Faults injected into those requests.
-    #[serde(default)]
     pub injected: InjectedStats,
 }
 
 /// How many faults were injected, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct InjectedStats {
     /// 500s answered before any write (nothing happened).
     pub errors: u64,
@@ -46,10 +45,8 @@ pub struct InjectedStats {
     /// 429s from the rate limit (nothing happened).
     pub rate_limited: u64,
     /// Lists answered with one id listed twice (a lying list).
-    #[serde(default)]
     pub repeated_ids: u64,
     /// Lists answered with a first page and a pagination hint (a lying list).
-    #[serde(default)]
     pub cut_pages: u64,
 }
 

@@ -39,17 +39,12 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The subscription as the API shows it to `merchant`.
+    /// The subscription as the API shows it to `merchant`: its fields as
+    /// the state file holds them, and `merchantId`.
     pub(crate) fn to_json(&self, merchant: &str) -> Value {
-        json!({
-            "id": self.id,
-            "topic": self.topic,
-            "callbackUrl": self.callback_url,
-            "name": self.name,
-            "merchantId": merchant,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        })
+        let mut json = serde_json::to_value(self).unwrap_or_default();
+        json["merchantId"] = json!(merchant);
+        json
     }
 
     /// The subscription as the reconciler models it.

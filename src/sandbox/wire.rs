@@ -215,12 +215,16 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<
     let payload = match fields.object.remove("payload") {
         None | Some(Value::Null) => None,
         Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
-            fields.problem("field `payload` contains an API key; receivers never get one".to_owned());
+            fields
+                .problems
+                .push("field `payload` contains an API key; receivers never get one".to_owned());
             None
         }
         Some(payload @ Value::Object(_)) => Some(payload),
         Some(other) => {
-            fields.problem(format!("field `payload` must be an object, got {}", kind(&other)));
+            fields
+                .problems
+                .push(format!("field `payload` must be an object, got {}", kind(&other)));
             None
         }
     };
@@ -262,7 +266,7 @@ impl<'k> Fields<'k> {
     /// A field that must be a non-empty string; empty when it is not.
     fn required(&mut self, name: &str) -> String {
         if !self.object.contains_key(name) {
-            self.problem(format!("missing required field `{name}`"));
+            self.problems.push(format!("missing required field `{name}`"));
         }
         self.string(name).unwrap_or_default()
     }
@@ -285,14 +289,15 @@ impl<'k> Fields<'k> {
             Value::String(s) => return Some(s),
             other => format!("field `{name}` must be a string, got {}", kind(&other)),
         };
-        self.problem(problem);
+        self.problems.push(problem);
         None
     }
 
     /// A topic must be a documented one (an empty one is already reported).
     fn check_topic(&mut self, topic: &str, hint: &str) {
         if !topic.is_empty() && !crate::topic::is_known(topic) {
-            self.problem(format!("unknown topic `{}`{hint}", self.keys.quote(topic)));
+            self.problems
+                .push(format!("unknown topic `{}`{hint}", self.keys.quote(topic)));
         }
     }
 
@@ -305,12 +310,9 @@ impl<'k> Fields<'k> {
                 matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
             });
         if !url.is_empty() && !valid {
-            self.problem("field `callbackUrl` must be an absolute http or https URL".to_owned());
+            self.problems
+                .push("field `callbackUrl` must be an absolute http or https URL".to_owned());
         }
-    }
-
-    fn problem(&mut self, message: String) {
-        self.problems.push(message);
     }
 
     /// Fails on any problem, and on any field nobody took.
