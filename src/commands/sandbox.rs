@@ -1,7 +1,10 @@
-//! `invhooks sandbox`: the local Inveterate-compatible server, until Ctrl-C.
+//! `invhooks sandbox`: the local Inveterate-compatible server, until the
+//! first SIGINT or SIGTERM (the one signal watch, `interrupts`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 use super::{Context, Helped};
 use crate::cli::SandboxArgs;
@@ -28,6 +31,9 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
             _ => e,
         }
     })?;
+    let again = "interrupted again: stopping now, without waiting for requests in flight".to_owned();
+    let _watch = super::interrupts::watch_for(ctx, &ctx.stop, again)
+        .context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
          faults: {faults}\n  \
@@ -42,7 +48,8 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         client_base_url(sandbox.addr()),
         other_hosts_note(sandbox.addr()),
     ));
-    sandbox.run_until_ctrl_c().await?;
+    ctx.stop.wait().await;
+    sandbox.shutdown().await?;
     Ok(Exit::Success)
 }
 

@@ -1,48 +1,57 @@
-//! [`SandboxConfig`]: everything a sandbox needs to start, as resolved
-//! settings. A leaf.
+//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], plain
+//! data, checked by [`Faults::validate`] and shown as the CLI flags; and
+//! the clap parsers of the fault values. A leaf.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::faults::Faults;
+use anyhow::ensure;
 
 /// Everything a sandbox needs to start: resolved settings, no clap types.
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
-    /// Accepted API keys; each one is a merchant with its own subscriptions
-    /// (named by a digest of the key, whatever their order). Keys must be distinct
-    /// and non-empty.
+    /// Accepted API keys, distinct and non-empty; each one is a merchant,
+    /// named by a digest of the key whatever their order.
     pub api_keys: Vec<String>,
-    /// Where the state is loaded from and persisted to; `None` keeps it in
-    /// memory only.
+    /// Where the state is loaded from and kept; `None`: in memory only.
     pub state_file: Option<PathBuf>,
     /// Fault injection (none by default).
     pub faults: Faults,
-    /// How events are delivered to callback URLs (`POST /_sandbox/trigger`).
+    /// How triggered events are delivered (`POST /_sandbox/trigger`).
     pub deliveries: DeliveryConfig,
     /// How subscription ids are made (`--ids`).
     pub ids: Ids,
 }
 
-/// How the sandbox makes subscription ids (`--ids`). No client may rely on
-/// ids sorting by creation time: random ones make a client that does fail.
+impl fmt::Debug for SandboxConfig {
+    /// Shows how many keys there are, never the keys.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
+            .field("state_file", &self.state_file)
+            .field("faults", &self.faults)
+            .field("deliveries", &self.deliveries)
+            .field("ids", &self.ids)
+            .finish()
+    }
+}
+
+/// How subscription ids are made. No client may rely on ids sorting by
+/// creation time: random ones make a client that does fail.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Ids {
-    /// UUID-shaped ids drawn from the faults' seed (`--seed`), in no
-    /// order: the same seed gives the same ids.
+    /// UUID-shaped ids drawn from the faults' seed, in no order.
     #[default]
     Random,
     /// `wh_000001`, `wh_000002`, …: readable, for demos and snapshots.
     Sequential,
 }
 
-/// How the sandbox delivers events: bounded attempts with doubling
-/// backoff, each attempt bounded in time.
+/// How events are delivered: bounded attempts with doubling backoff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryConfig {
-    /// Attempts per subscription, the first included (at least 1):
-    /// `retryCount` goes from 0 to `attempts - 1`.
+    /// Attempts per subscription, the first included (at least 1).
     pub attempts: u32,
     /// Wait before the first retry; it doubles before each further one.
     pub backoff: Duration,
@@ -61,15 +70,210 @@ impl Default for DeliveryConfig {
     }
 }
 
-impl fmt::Debug for SandboxConfig {
-    /// Shows how many keys there are, never the keys themselves.
+/// Which faults the sandbox injects, and how often (docs/sandbox.md
+/// "Fault injection"). The default injects none. Probabilities are in
+/// `[0, 1]`; [`Sandbox::start`](super::Sandbox::start) refuses others.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Seed of every fate and of random ids.
+    pub seed: u64,
+    /// How long every admitted request waits before it is handled.
+    pub latency: Duration,
+    /// A 500 before any write: nothing happened.
+    pub error_rate: f64,
+    /// A POST, PUT or DELETE carried out, then answered 500.
+    pub partial_failure_rate: f64,
+    /// The connection closed without a response, half the time before
+    /// the write, half after it.
+    pub drop_rate: f64,
+    /// Requests per second admitted (a token bucket of `max(1, rate)`);
+    /// the others get 429 with `Retry-After`. `None`: no limit.
+    pub rate_limit: Option<f64>,
+    /// How long a created subscription stays out of GET's list.
+    pub visibility_delay: Duration,
+    /// A GET answered with a list that lies: one id listed twice, or a
+    /// first page with a pagination hint. An empty list never lies.
+    pub lying_list_rate: f64,
+}
+
+const PROBABILITY: &str = "a probability between 0 and 1";
+const RATE: &str = "a number of requests per second greater than 0";
+
+fn is_probability(p: f64) -> bool {
+    (0.0..=1.0).contains(&p)
+}
+
+fn is_rate(rate: f64) -> bool {
+    rate.is_finite() && rate > 0.0
+}
+
+impl Faults {
+    /// The probabilities, by flag.
+    fn rates(&self) -> [(&'static str, f64); 4] {
+        [
+            ("error-rate", self.error_rate),
+            ("partial-failure-rate", self.partial_failure_rate),
+            ("drop-rate", self.drop_rate),
+            ("lying-list-rate", self.lying_list_rate),
+        ]
+    }
+
+    /// Checks the probabilities and the rate.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for (flag, p) in self.rates() {
+            let name = flag.trim_end_matches("-rate");
+            ensure!(
+                is_probability(p),
+                "the sandbox's {name} rate must be {PROBABILITY}, got {p}"
+            );
+        }
+        if let Some(rate) = self.rate_limit {
+            ensure!(
+                is_rate(rate),
+                "the sandbox's rate limit must be {RATE}, got {rate}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether any fault is enabled.
+    pub fn is_active(&self) -> bool {
+        *self
+            != Faults {
+                seed: self.seed,
+                ..Faults::default()
+            }
+    }
+}
+
+impl fmt::Display for Faults {
+    /// The enabled faults as the CLI spells them, e.g. `--error-rate 0.1
+    /// --rate-limit 50 (seed 7)`; `none` when there are none.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxConfig")
-            .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
-            .field("state_file", &self.state_file)
-            .field("faults", &self.faults)
-            .field("deliveries", &self.deliveries)
-            .field("ids", &self.ids)
-            .finish()
+        if !self.is_active() {
+            return f.write_str("none");
+        }
+        let ms = |d: Duration| (!d.is_zero()).then(|| d.as_millis().to_string());
+        let rates = self
+            .rates()
+            .map(|(flag, p)| (flag, (p > 0.0).then(|| p.to_string())));
+        let flags = [("latency", ms(self.latency))].into_iter().chain(rates).chain([
+            ("rate-limit", self.rate_limit.map(|rate| rate.to_string())),
+            ("visibility-delay", ms(self.visibility_delay)),
+        ]);
+        for (flag, value) in flags {
+            if let Some(value) = value {
+                write!(f, "--{flag} {value} ")?;
+            }
+        }
+        write!(f, "(seed {})", self.seed)
+    }
+}
+
+/// Clap value parser for a probability: a number in `[0, 1]`.
+pub fn parse_probability(text: &str) -> Result<f64, String> {
+    let p = text.trim().parse().ok().filter(|p| is_probability(*p));
+    p.ok_or_else(|| format!("expected {PROBABILITY}, e.g. 0.1"))
+}
+
+/// Clap value parser for a rate limit: requests per second, greater than 0.
+pub fn parse_rate_limit(text: &str) -> Result<f64, String> {
+    let rate = text.trim().parse().ok().filter(|rate| is_rate(*rate));
+    rate.ok_or_else(|| format!("expected {RATE}, e.g. 50"))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Faults with seed 42 and the given rates.
+    pub(crate) fn faults(error_rate: f64, drop_rate: f64, partial_failure_rate: f64) -> Faults {
+        Faults {
+            seed: 42,
+            error_rate,
+            drop_rate,
+            partial_failure_rate,
+            ..Faults::default()
+        }
+    }
+
+    #[test]
+    fn validation_and_parsers_reject_out_of_range_values() {
+        for bad in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
+            let err = faults(bad, 0.0, 0.0).validate().unwrap_err();
+            assert!(
+                err.to_string().contains("error rate must be a probability"),
+                "{err}"
+            );
+            let err = faults(0.0, 0.0, bad).validate().unwrap_err();
+            assert!(err.to_string().contains("partial-failure rate must be"), "{err}");
+            assert!(faults(0.0, bad, 0.0).validate().is_err());
+            let lying = Faults {
+                lying_list_rate: bad,
+                ..Faults::default()
+            };
+            assert!(lying.validate().is_err());
+        }
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let limited = Faults {
+                rate_limit: Some(bad),
+                ..Faults::default()
+            };
+            let err = limited.validate().unwrap_err();
+            assert!(err.to_string().contains("greater than 0"), "{err}");
+        }
+        assert_eq!(parse_probability("0"), Ok(0.0));
+        assert_eq!(parse_probability("1"), Ok(1.0));
+        assert_eq!(parse_probability(" 0.25"), Ok(0.25));
+        for bad in ["1.5", "-0.1", "NaN", "inf", "", "ten"] {
+            assert_eq!(
+                parse_probability(bad),
+                Err("expected a probability between 0 and 1, e.g. 0.1".to_owned()),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_rate_limit("50"), Ok(50.0));
+        assert_eq!(parse_rate_limit("0.5"), Ok(0.5));
+        for bad in ["0", "-3", "inf", "NaN", "x"] {
+            assert_eq!(
+                parse_rate_limit(bad),
+                Err("expected a number of requests per second greater than 0, e.g. 50".to_owned()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_lists_enabled_faults_as_flags() {
+        let all = Faults {
+            seed: 7,
+            latency: Duration::from_millis(20),
+            error_rate: 0.1,
+            partial_failure_rate: 0.1,
+            drop_rate: 0.05,
+            rate_limit: Some(50.0),
+            visibility_delay: Duration::from_millis(300),
+            lying_list_rate: 0.2,
+        };
+        assert_eq!(
+            all.to_string(),
+            "--latency 20 --error-rate 0.1 --partial-failure-rate 0.1 --drop-rate 0.05 \
+             --lying-list-rate 0.2 --rate-limit 50 --visibility-delay 300 (seed 7)"
+        );
+        let one = Faults {
+            error_rate: 0.5,
+            ..Faults::default()
+        };
+        assert_eq!(one.to_string(), "--error-rate 0.5 (seed 0)");
+        assert_eq!(
+            Faults {
+                seed: 9,
+                ..Faults::default()
+            }
+            .to_string(),
+            "none"
+        );
     }
 }

@@ -1,92 +1,53 @@
-//! The sandbox's deliveries (README "Test your receiver in CI"): an event
-//! triggered with `POST /_sandbox/trigger` is POSTed to every callback URL
-//! of that topic of that merchant, in Inveterate's shape
-//! ([`crate::delivery::envelope`]), from tasks the sandbox owns. A non-2xx
-//! answer or no answer is retried with doubling backoff, `retryCount`
-//! counting up and `metadata.id` the same, at most
-//! [`DeliveryConfig::attempts`] times; every attempt is logged (the last
-//! [`LOG_LIMIT`]) for `GET /_sandbox/deliveries`. Each POST goes through
-//! `check`'s [`Prober::post`], the one way invhooks POSTs a delivery:
-//! receivers get the body and `content-type` only, never a key, no proxy,
-//! no redirect followed.
+//! Deliveries (docs/sandbox.md "Test your receiver in CI"): a triggered
+//! event is POSTed in Inveterate's shape ([`crate::delivery::envelope`])
+//! to each subscription of its topic, from tasks the sandbox owns,
+//! retried with doubling backoff; every attempt is logged for `GET
+//! /_sandbox/deliveries`. Each POST goes through `check`'s
+//! [`Prober::post`], the one way invhooks POSTs a delivery: the body and
+//! `content-type` only, no proxy, no redirect followed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::config::DeliveryConfig;
+use super::lock;
+use super::store::Record;
 use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 
 /// Attempts kept in the log; older ones are dropped (and counted).
-pub(crate) const LOG_LIMIT: usize = 10_000;
+const LOG_LIMIT: usize = 10_000;
 /// Delivery attempts in flight at once, over all events.
 const IN_FLIGHT: usize = 64;
 
-/// One event on its way: what every attempt of every target sends.
+/// One event on its way: what every attempt to every subscription sends.
 #[derive(Debug)]
-pub(crate) struct Outgoing {
-    /// `metadata.id`, `evt_000001`, … per sandbox run.
-    pub(crate) id: String,
-    pub(crate) topic: String,
-    pub(crate) merchant_id: String,
-    /// `metadata.shopDomain`: `sandbox-<merchant digest>.myshopify.com`.
-    pub(crate) shop_domain: String,
-    /// `metadata.triggerredAt`, RFC 3339.
-    pub(crate) at: String,
-    pub(crate) payload: Value,
-}
-
-/// One subscription an event goes to.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) subscription_id: String,
-    pub(crate) callback_url: String,
-}
-
-/// One attempt, as `GET /_sandbox/deliveries` lists it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Attempt {
+struct Outgoing {
+    /// `metadata.id`: `evt_000001`, … per sandbox run.
     id: String,
-    merchant_id: String,
     topic: String,
-    subscription_id: String,
-    callback_url: String,
-    attempt: u32,
-    retry_count: u32,
-    /// The receiver's status, when it answered.
-    status: Option<u16>,
-    /// Why there was no answer (timeout, refused connection, …).
-    error: Option<String>,
-    /// A 2xx answer: no further attempt.
-    delivered: bool,
+    merchant_id: String,
+    /// `metadata.triggerredAt`: the wall clock, RFC 3339.
     at: String,
+    payload: Value,
 }
 
-/// The bounded log of attempts.
-#[derive(Debug, Default)]
-struct Log {
-    attempts: VecDeque<Attempt>,
-    dropped: u64,
-}
-
-/// Sends events and keeps the log; shared by every request.
+/// Sends events, and keeps the log of attempts and how many it dropped.
 #[derive(Debug)]
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
     prober: Prober,
     next_event: AtomicU64,
-    /// Targets whose last attempt is still to come.
+    /// Subscriptions whose last attempt is still to come.
     pending: AtomicUsize,
-    log: Mutex<Log>,
-    slots: Arc<Semaphore>,
+    log: Mutex<(VecDeque<Value>, u64)>,
+    slots: Semaphore,
     tasks: Mutex<JoinSet<()>>,
 }
 
@@ -94,61 +55,74 @@ impl Deliveries {
     /// A sender with `config`'s bounds; fails only if no TLS client can be
     /// set up.
     pub(crate) fn new(config: DeliveryConfig) -> anyhow::Result<Deliveries> {
-        let prober = Prober::new(Vec::new(), config.timeout)?;
         Ok(Deliveries {
+            prober: Prober::new(Vec::new(), config.timeout)?,
             config: DeliveryConfig {
                 attempts: config.attempts.max(1),
                 ..config
             },
-            prober,
             next_event: AtomicU64::new(1),
             pending: AtomicUsize::new(0),
             log: Mutex::default(),
-            slots: Arc::new(Semaphore::new(IN_FLIGHT)),
+            slots: Semaphore::new(IN_FLIGHT),
             tasks: Mutex::default(),
         })
     }
 
-    /// The next event id: `evt_000001`, `evt_000002`, …
-    pub(crate) fn next_id(&self) -> String {
-        format!("evt_{:06}", self.next_event.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// Starts delivering `event` to every target, one task each, on the
-    /// current runtime; returns at once.
-    pub(crate) fn start(self: &Arc<Self>, event: Outgoing, targets: Vec<Target>) {
-        let event = Arc::new(event);
-        self.pending.fetch_add(targets.len(), Ordering::SeqCst);
+    /// Starts delivering an event of `topic` (with `payload`, or the
+    /// topic's sample) to each of `to`, a task each on the current
+    /// runtime; returns the event's id at once.
+    pub(crate) fn trigger(
+        self: &Arc<Self>,
+        merchant_id: String,
+        topic: String,
+        payload: Option<Value>,
+        to: Vec<Record>,
+    ) -> String {
+        let at = wall_clock();
+        let payload = payload.unwrap_or_else(|| delivery::sample_payload(&topic, &merchant_id, &at));
+        let id = format!("evt_{:06}", self.next_event.fetch_add(1, Ordering::Relaxed));
+        let event = Arc::new(Outgoing {
+            id: id.clone(),
+            topic,
+            merchant_id,
+            at,
+            payload,
+        });
+        self.pending.fetch_add(to.len(), Ordering::SeqCst);
         let mut tasks = lock(&self.tasks);
         // Forget the tasks that are done.
         while tasks.try_join_next().is_some() {}
-        for target in targets {
-            tasks.spawn(Arc::clone(self).deliver(Arc::clone(&event), target));
+        for subscription in to {
+            tasks.spawn(Arc::clone(self).deliver(Arc::clone(&event), subscription));
         }
+        id
     }
 
-    /// Tries one target until a 2xx answer or the last attempt.
-    async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, target: Target) {
+    /// Tries one subscription until a 2xx answer or the last attempt.
+    async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Record) {
         for retry_count in 0..self.config.attempts {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);
                 tokio::time::sleep(self.config.backoff.saturating_mul(factor)).await;
             }
-            let (status, error) = self.attempt(&event, &target, retry_count).await;
-            let delivered = status.is_some_and(|s| (200..300).contains(&s));
-            self.record(Attempt {
-                id: event.id.clone(),
-                merchant_id: event.merchant_id.clone(),
-                topic: event.topic.clone(),
-                subscription_id: target.subscription_id.clone(),
-                callback_url: target.callback_url.clone(),
-                attempt: retry_count + 1,
-                retry_count,
-                status,
-                error,
-                delivered,
-                at: now(),
+            let answer = self.attempt(&event, &to.callback_url, retry_count).await;
+            let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
+            // `error` says why there was no answer, in `check`'s words: never the URL.
+            let attempt = json!({
+                "id": event.id, "merchantId": event.merchant_id, "topic": event.topic,
+                "subscriptionId": to.id, "callbackUrl": to.callback_url,
+                "attempt": retry_count + 1, "retryCount": retry_count,
+                "status": answer.as_ref().ok(), "error": answer.as_ref().err(),
+                "delivered": delivered, "at": wall_clock(),
             });
+            let mut log = lock(&self.log);
+            if log.0.len() >= LOG_LIMIT {
+                log.0.pop_front();
+                log.1 += 1;
+            }
+            log.0.push_back(attempt);
+            drop(log);
             if delivered {
                 break;
             }
@@ -156,53 +130,35 @@ impl Deliveries {
         self.pending.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// One POST: the receiver's status, or why there was none.
-    async fn attempt(
-        &self,
-        event: &Outgoing,
-        target: &Target,
-        retry_count: u32,
-    ) -> (Option<u16>, Option<String>) {
-        let Ok(_slot) = self.slots.acquire().await else {
-            return (None, Some("the sandbox is shutting down".to_owned()));
-        };
+    /// One POST, bounded in time: the receiver's status, or why there was none.
+    async fn attempt(&self, event: &Outgoing, url: &str, retry_count: u32) -> Result<u16, String> {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| "the sandbox is shutting down")?;
+        let digest = event.merchant_id.strip_prefix("m_").unwrap_or(&event.merchant_id);
         let meta = Event {
             topic: &event.topic,
             id: &event.id,
-            shop_domain: &event.shop_domain,
+            shop_domain: &format!("sandbox-{digest}.myshopify.com"),
             at: &event.at,
             test: false,
         };
         let body = delivery::envelope(event.payload.clone(), &meta, retry_count).to_string();
-        let post = self.prober.post(&target.callback_url, body.as_bytes());
-        // The prober bounds each step; the whole attempt is bounded too.
-        match tokio::time::timeout(self.config.timeout, post).await {
-            Ok(Ok(status)) => (Some(status), None),
-            // Never the URL: it may hold a secret.
-            Ok(Err(failure)) => (None, Some(failure.to_string())),
-            Err(_) => (None, Some("timed out".to_owned())),
+        match tokio::time::timeout(self.config.timeout, self.prober.post(url, body.as_bytes())).await {
+            Ok(answer) => answer.map_err(|failure| failure.to_string()),
+            Err(_) => Err("timed out".to_owned()),
         }
     }
 
-    fn record(&self, attempt: Attempt) {
-        let mut log = lock(&self.log);
-        if log.attempts.len() >= LOG_LIMIT {
-            log.attempts.pop_front();
-            log.dropped += 1;
-        }
-        log.attempts.push_back(attempt);
-    }
-
-    /// `{"deliveries": [...], "pending": n, "dropped": n}`: every attempt
-    /// logged, oldest first; targets still to be tried; attempts dropped
-    /// from the log.
+    /// `{"deliveries": [...], "pending": n, "dropped": n}`: the attempts
+    /// logged, oldest first; subscriptions still to be tried; attempts
+    /// dropped from the log.
     pub(crate) fn snapshot(&self) -> Value {
         let log = lock(&self.log);
-        json!({
-            "deliveries": log.attempts,
-            "pending": self.pending.load(Ordering::SeqCst),
-            "dropped": log.dropped,
-        })
+        let pending = self.pending.load(Ordering::SeqCst);
+        json!({ "deliveries": log.0, "pending": pending, "dropped": log.1 })
     }
 
     /// Stops every delivery still under way (the sandbox is stopping).
@@ -211,20 +167,10 @@ impl Deliveries {
     }
 }
 
-/// `metadata.shopDomain` of a merchant id (`m_` + hex): stable per key.
-pub(crate) fn shop_domain(merchant_id: &str) -> String {
-    let digest = merchant_id.strip_prefix("m_").unwrap_or(merchant_id);
-    format!("sandbox-{digest}.myshopify.com")
-}
-
 /// The wall clock as RFC 3339: receivers may check an event's age.
-pub(crate) fn now() -> String {
+fn wall_clock() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     delivery::rfc3339(secs)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

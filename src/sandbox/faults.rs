@@ -1,212 +1,498 @@
-//! Which faults the sandbox injects: [`Faults`], plain data, all off by
-//! default, checked by [`Faults::validate`], shown as the CLI flags that
-//! set them, and the clap parsers of its values. Its running form, where
-//! each request's fate is decided, is `injector`.
+//! Each request's fate (docs/sandbox.md "Fault injection"). An
+//! [`Injector`], the running form of [`Faults`], takes a token of the
+//! rate limit as a request arrives; once the body is read it draws the
+//! rest from the seed and the request itself (key, method, body, and how
+//! many times that request came before), always the same draws in the
+//! same order, so a seed gives the n-th sending of a request the same
+//! fate however requests interleave.
 
-use std::fmt;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::ensure;
+use anyhow::Context;
+use hyper::StatusCode;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
-/// Which faults the sandbox injects, and how often. The default injects
-/// none: the sandbox then behaves like a healthy API.
-///
-/// Probabilities are in `[0, 1]`; [`Sandbox::start`](super::Sandbox::start)
-/// refuses anything else. When several faults are drawn for one request,
-/// the first of error, drop, partial failure wins.
+use super::config::Faults;
+use super::lock;
+use super::stats::Injected;
+use super::wire::Op;
+
+/// The running form of [`Faults`]: the token bucket and the requests seen.
+#[derive(Debug)]
+pub(crate) struct Injector {
+    faults: Faults,
+    /// Request digest → how many times it was drawn for.
+    seen: Mutex<HashMap<[u8; 32], u64>>,
+    bucket: Option<Mutex<TokenBucket>>,
+}
+
+impl Injector {
+    /// Validates `faults`; a full bucket, no request seen.
+    pub(crate) fn new(faults: Faults) -> anyhow::Result<Injector> {
+        faults.validate().context("invalid fault injection settings")?;
+        let bucket = faults.rate_limit.map(|rate| {
+            let capacity = rate.max(1.0);
+            Mutex::new(TokenBucket {
+                rate,
+                capacity,
+                tokens: capacity,
+                last: Instant::now(),
+            })
+        });
+        Ok(Injector {
+            seen: Mutex::default(),
+            bucket,
+            faults,
+        })
+    }
+
+    /// Takes a token as a request arrives; without one, the whole seconds
+    /// until there is one (at least 1), for `Retry-After`.
+    pub(crate) fn admit(&self) -> Result<(), u64> {
+        self.bucket
+            .as_ref()
+            .map_or(Ok(()), |bucket| lock(bucket).take(Instant::now()))
+    }
+
+    /// Decides an admitted request's fate from the merchant `key` header,
+    /// `method`, `body`, and how many times that request was drawn for.
+    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
+        let faults = &self.faults;
+        if !faults.is_active() {
+            return Fate::default();
+        }
+        // Header values and methods hold no NUL: the parts cannot run together.
+        let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
+        let occurrence = *lock(&self.seen)
+            .entry(request)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
+        let seed = [
+            &faults.seed.to_le_bytes()[..],
+            &request,
+            &occurrence.to_le_bytes(),
+        ]
+        .concat();
+        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
+        // Always the same draws, in this order, so no fate depends on
+        // which faults are enabled.
+        let (error, drop, drop_after, partial) = (
+            rng.random::<f64>(),
+            rng.random::<f64>(),
+            rng.random::<bool>(),
+            rng.random::<f64>(),
+        );
+        let lie = Lie::draw(&mut rng, faults.lying_list_rate);
+        let drop = drop < faults.drop_rate;
+        let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
+        Fate {
+            latency: faults.latency,
+            before_write: if error < faults.error_rate {
+                Some(Injected::Error)
+            } else {
+                (drop && !drop_after).then_some(Injected::DropBefore)
+            },
+            after_write: if drop && drop_after {
+                Some(Injected::DropAfter)
+            } else {
+                (partial < faults.partial_failure_rate).then_some(Injected::PartialFailure)
+            },
+            lie,
+            request: format!("{method} {hex}#{occurrence}"),
+        }
+    }
+
+    /// Until when a subscription created `now` is hidden from GET.
+    pub(crate) fn hidden_until(&self, now: Instant) -> Option<Instant> {
+        let delay = self.faults.visibility_delay;
+        (!delay.is_zero()).then(|| now + delay)
+    }
+}
+
+/// Everything decided for one request.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Faults {
-    /// Seed of every fate: with the same seed, a request sent the same way
-    /// (key, method, body, how many times before) gets the same faults,
-    /// however requests interleave.
-    pub seed: u64,
-    /// How long every request to the resource waits before it is handled
-    /// (rate-limited requests excepted).
-    pub latency: Duration,
-    /// Probability that a request is answered 500 before any write: nothing
-    /// happened. Any method.
-    pub error_rate: f64,
-    /// Probability that a successful POST, PUT or DELETE is answered 500
-    /// after the write: the change happened.
-    pub partial_failure_rate: f64,
-    /// Probability that the connection is closed without any response; half
-    /// of the drops come before the write (nothing happened), half after it
-    /// (the change happened).
-    pub drop_rate: f64,
-    /// Requests per second the server admits (a token bucket holding
-    /// `max(1, rate)` tokens); the others get 429 with `Retry-After`.
-    /// `None`: no limit.
-    pub rate_limit: Option<f64>,
-    /// How long a subscription created by POST stays out of GET's list.
-    pub visibility_delay: Duration,
-    /// Probability that a successful GET answers a list that lies, as a
-    /// paginating or proxied API might: half the time one entry is listed
-    /// twice (as overlapping pages give), half the time only a first page
-    /// comes, with a pagination hint saying there is more. An empty list is
-    /// answered honestly: there is nothing to lie about.
-    pub lying_list_rate: f64,
+pub(crate) struct Fate {
+    /// How long to wait before handling the request.
+    pub(crate) latency: Duration,
+    /// The fault once the request is authenticated and valid, before the
+    /// store is touched: nothing happens (`Error` wins over `DropBefore`).
+    pub(crate) before_write: Option<Injected>,
+    after_write: Option<Injected>,
+    lie: Option<Lie>,
+    /// The request in the fault log: `METHOD digest#occurrence`.
+    pub(crate) request: String,
 }
 
-impl Faults {
-    /// Checks the probabilities and the rate.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        for (name, p) in [
-            ("error rate", self.error_rate),
-            ("partial-failure rate", self.partial_failure_rate),
-            ("drop rate", self.drop_rate),
-            ("lying-list rate", self.lying_list_rate),
-        ] {
-            ensure!(
-                (0.0..=1.0).contains(&p),
-                "the sandbox's {name} must be a probability between 0 and 1, got {p}"
-            );
-        }
-        if let Some(rate) = self.rate_limit {
-            ensure!(
-                rate.is_finite() && rate > 0.0,
-                "the sandbox's rate limit must be a number of requests per second greater than 0, got {rate}"
-            );
-        }
-        Ok(())
+impl Fate {
+    /// The fault once the store answered `status`: the change stands,
+    /// whatever the client is told (`DropAfter` wins over
+    /// `PartialFailure`, which a GET never gets). None when the store
+    /// refused: nothing happened, the honest answer goes out.
+    pub(crate) fn after_write(&self, op: Op, status: StatusCode) -> Option<Injected> {
+        let writes = op != Op::List;
+        self.after_write
+            .filter(|kind| status.is_success() && (writes || *kind == Injected::DropAfter))
     }
 
-    /// Whether any fault is enabled.
-    pub fn is_active(&self) -> bool {
-        *self
-            != Faults {
-                seed: self.seed,
-                ..Faults::default()
+    /// The lie to tell, once no other fault took the request: only to a
+    /// list the store answered.
+    pub(crate) fn lie(&self, op: Op, status: StatusCode) -> Option<Lie> {
+        self.lie.filter(|_| op == Op::List && status.is_success())
+    }
+}
+
+/// How a list lies, as a paginating or proxied API can; each is one the
+/// client refuses (`api::envelope`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Lie {
+    /// One entry listed twice, the copy right after it, as overlapping
+    /// pages give; `at` (in `[0, 1)`) picks the entry.
+    Repeat { at: f64 },
+    /// Only a first page: the first `keep` (in `[0, 1)`) of the entries,
+    /// at least one left out, and pagination hint number `hint` of
+    /// `total`, `hasMore`, `nextPage`, `pagination.nextCursor`.
+    Cut { keep: f64, hint: usize },
+}
+
+impl Lie {
+    /// A lie with probability `rate`. Always four draws, whatever the
+    /// rate, so the rate decides only whether a request is lied to.
+    fn draw(rng: &mut impl Rng, rate: f64) -> Option<Lie> {
+        let (lie, repeat, share, hint) = (
+            rng.random::<f64>(),
+            rng.random::<bool>(),
+            rng.random::<f64>(),
+            rng.random_range(0..4),
+        );
+        let told = if repeat {
+            Lie::Repeat { at: share }
+        } else {
+            Lie::Cut { keep: share, hint }
+        };
+        (lie < rate).then_some(told)
+    }
+
+    /// Tells the lie in `data` (`{"subscriptions": [...]}`); `None`, and
+    /// `data` untouched, when the list is empty (nothing to lie about).
+    pub(crate) fn tell(self, data: &mut Value) -> Option<Injected> {
+        let list = data.get_mut("subscriptions")?.as_array_mut()?;
+        if list.is_empty() {
+            return None;
+        }
+        let len = list.len();
+        // `as` truncates: a share in [0, 1) gives an index in 0..len.
+        let index = |share: f64| ((share * len as f64) as usize).min(len - 1);
+        match self {
+            Lie::Repeat { at } => {
+                let at = index(at);
+                list.insert(at + 1, list[at].clone());
+                Some(Injected::RepeatedId)
             }
-    }
-}
-
-impl fmt::Display for Faults {
-    /// The enabled faults as the CLI spells them, e.g. `--error-rate 0.1
-    /// --rate-limit 50 (seed 7)`; `none` when there are none.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.is_active() {
-            return f.write_str("none");
-        }
-        let mut parts = Vec::new();
-        if !self.latency.is_zero() {
-            parts.push(format!("--latency {}", self.latency.as_millis()));
-        }
-        for (flag, p) in [
-            ("--error-rate", self.error_rate),
-            ("--partial-failure-rate", self.partial_failure_rate),
-            ("--drop-rate", self.drop_rate),
-            ("--lying-list-rate", self.lying_list_rate),
-        ] {
-            if p > 0.0 {
-                parts.push(format!("{flag} {p}"));
+            Lie::Cut { keep, hint } => {
+                let keep = index(keep);
+                let next = list[keep].get("id").cloned().unwrap_or(Value::Null);
+                list.truncate(keep);
+                let (key, value) = match hint {
+                    0 => ("total", json!(len)),
+                    1 => ("hasMore", json!(true)),
+                    2 => ("nextPage", json!(2)),
+                    _ => ("pagination", json!({ "nextCursor": next })),
+                };
+                data.as_object_mut()?.insert(key.to_owned(), value);
+                Some(Injected::CutPage)
             }
         }
-        if let Some(rate) = self.rate_limit {
-            parts.push(format!("--rate-limit {rate}"));
-        }
-        if !self.visibility_delay.is_zero() {
-            parts.push(format!(
-                "--visibility-delay {}",
-                self.visibility_delay.as_millis()
-            ));
-        }
-        write!(f, "{} (seed {})", parts.join(" "), self.seed)
     }
 }
 
-/// Clap value parser for a probability: a number in `[0, 1]`.
-pub fn parse_probability(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-        _ => Err("expected a probability between 0 and 1, e.g. 0.1".to_owned()),
-    }
+/// A token bucket: up to `capacity` tokens, refilled at `rate` per second;
+/// every admitted request takes one.
+#[derive(Debug)]
+struct TokenBucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    last: Instant,
 }
 
-/// Clap value parser for a rate limit: requests per second, greater than 0.
-pub fn parse_rate_limit(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
-        _ => Err("expected a number of requests per second greater than 0, e.g. 50".to_owned()),
+impl TokenBucket {
+    /// Takes a token at `now`, or says in how many whole seconds one is there.
+    fn take(&mut self, now: Instant) -> Result<(), u64> {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
+        self.last = self.last.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        // `as` saturates: an absurdly low rate gives u64::MAX.
+        Err((((1.0 - self.tokens) / self.rate).ceil() as u64).max(1))
     }
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::api::envelope::{parse_list, BodyError};
+    use crate::sandbox::config::tests::faults;
 
-    /// Faults with seed 42 and the given rates.
-    pub(crate) fn faults(error_rate: f64, drop_rate: f64, partial_failure_rate: f64) -> Faults {
-        Faults {
-            seed: 42,
-            error_rate,
-            drop_rate,
-            partial_failure_rate,
+    /// `n` requests: eight different bodies, each sent again and again.
+    fn draws(faults: Faults, n: usize) -> Vec<Fate> {
+        let injector = Injector::new(faults).unwrap();
+        (0..n)
+            .map(|i| injector.draw(b"key", "POST", format!("{}", i % 8).as_bytes()))
+            .collect()
+    }
+
+    fn errors(fates: &[Fate]) -> Vec<bool> {
+        fates
+            .iter()
+            .map(|f| f.before_write == Some(Injected::Error))
+            .collect()
+    }
+
+    #[test]
+    fn a_request_has_its_fate_however_requests_interleave() {
+        let requests: Vec<(&[u8], &str, String)> = (0..48)
+            .map(|i| {
+                let key: &[u8] = if i % 3 == 0 { b"one" } else { b"two" };
+                let method = ["GET", "POST", "PUT", "DELETE"][i % 4];
+                (key, method, format!("{{\"name\":\"n{}\"}}", i % 5))
+            })
+            .collect();
+        let fates = |order: &mut dyn Iterator<Item = &(&[u8], &str, String)>| {
+            let injector = Injector::new(faults(0.3, 0.3, 0.3)).unwrap();
+            let mut fates: Vec<Fate> = order
+                .map(|(key, method, body)| injector.draw(key, method, body.as_bytes()))
+                .collect();
+            fates.sort_by(|a, b| a.request.cmp(&b.request));
+            fates
+        };
+        let forward = fates(&mut requests.iter());
+        assert_eq!(forward, fates(&mut requests.iter().rev()));
+        let (even, odd): (Vec<_>, Vec<_>) = requests.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let mut shuffled = odd.into_iter().chain(even).map(|(_, r)| r);
+        assert_eq!(forward, fates(&mut shuffled));
+        let errors = errors(&forward);
+        assert!(errors.contains(&true) && errors.contains(&false));
+        // The n-th sending of one request is told apart from the first.
+        assert!(forward.iter().any(|f| f.request.ends_with("#2")), "{forward:?}");
+    }
+
+    #[test]
+    fn default_injects_nothing() {
+        for fate in draws(Faults::default(), 100) {
+            assert_eq!(fate.before_write, None);
+            for op in [Op::List, Op::Create, Op::Update, Op::Delete] {
+                assert_eq!(fate.after_write(op, StatusCode::OK), None);
+            }
+            assert_eq!(fate.latency, Duration::ZERO);
+        }
+        assert!(!Faults::default().is_active());
+        assert!(!Faults {
+            seed: 9,
             ..Faults::default()
         }
+        .is_active());
+        assert_eq!(Faults::default().to_string(), "none");
     }
 
     #[test]
-    fn validation_and_parsers_reject_out_of_range_values() {
-        for bad in [-0.1, 1.01, f64::NAN, f64::INFINITY] {
-            let err = faults(bad, 0.0, 0.0).validate().unwrap_err();
-            assert!(
-                err.to_string().contains("error rate must be a probability"),
-                "{err}"
-            );
-            assert!(faults(0.0, bad, 0.0).validate().is_err());
-            assert!(faults(0.0, 0.0, bad).validate().is_err());
-            let lying = Faults {
-                lying_list_rate: bad,
-                ..Faults::default()
-            };
-            assert!(lying.validate().is_err());
-        }
-        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            let limited = Faults {
-                rate_limit: Some(bad),
-                ..Faults::default()
-            };
-            let err = limited.validate().unwrap_err();
-            assert!(err.to_string().contains("greater than 0"), "{err}");
-        }
-        assert_eq!(parse_probability("0"), Ok(0.0));
-        assert_eq!(parse_probability("1"), Ok(1.0));
-        assert_eq!(parse_probability(" 0.25"), Ok(0.25));
-        for bad in ["1.5", "-0.1", "NaN", "inf", "", "ten"] {
-            assert_eq!(
-                parse_probability(bad),
-                Err("expected a probability between 0 and 1, e.g. 0.1".to_owned()),
-                "{bad}"
-            );
-        }
-        assert_eq!(parse_rate_limit("50"), Ok(50.0));
-        assert_eq!(parse_rate_limit("0.5"), Ok(0.5));
-        for bad in ["0", "-3", "inf", "NaN", "x"] {
-            assert!(
-                parse_rate_limit(bad).unwrap_err().contains("greater than 0"),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn display_lists_enabled_faults_as_flags() {
-        let all = Faults {
-            seed: 7,
-            latency: Duration::from_millis(20),
-            error_rate: 0.1,
-            partial_failure_rate: 0.1,
-            drop_rate: 0.05,
-            rate_limit: Some(50.0),
-            visibility_delay: Duration::from_millis(300),
-            lying_list_rate: 0.2,
-        };
-        assert_eq!(
-            all.to_string(),
-            "--latency 20 --error-rate 0.1 --partial-failure-rate 0.1 --drop-rate 0.05 \
-             --lying-list-rate 0.2 --rate-limit 50 --visibility-delay 300 (seed 7)"
+    fn same_seed_same_fates_other_seed_other_fates() {
+        let a = draws(faults(0.5, 0.5, 0.5), 64);
+        assert_eq!(a, draws(faults(0.5, 0.5, 0.5), 64));
+        let other = draws(
+            Faults {
+                seed: 43,
+                ..faults(0.5, 0.5, 0.5)
+            },
+            64,
         );
+        assert_ne!(a, other);
+        // Enabling another fault does not shift the draws of the first.
+        assert_eq!(errors(&a), errors(&draws(faults(0.5, 0.0, 0.0), 64)));
+        let lying = Faults {
+            lying_list_rate: 1.0,
+            ..faults(0.5, 0.5, 0.5)
+        };
+        let lied = draws(lying, 64);
+        assert_eq!(errors(&a), errors(&lied), "lies shift no other fate");
+        assert!(lied.iter().all(|f| f.lie(Op::List, StatusCode::OK).is_some()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::Create, StatusCode::CREATED).is_none()));
+        assert!(lied
+            .iter()
+            .all(|f| f.lie(Op::List, StatusCode::BAD_REQUEST).is_none()));
+    }
+
+    #[test]
+    fn certain_faults_always_hit_and_error_wins() {
+        for fate in draws(faults(1.0, 1.0, 1.0), 20) {
+            assert_eq!(fate.before_write, Some(Injected::Error));
+        }
+        let drops = draws(faults(0.0, 1.0, 0.0), 40);
+        let before = drops
+            .iter()
+            .filter(|f| f.before_write == Some(Injected::DropBefore))
+            .count();
+        let after = drops
+            .iter()
+            .filter(|f| f.after_write(Op::List, StatusCode::OK) == Some(Injected::DropAfter))
+            .count();
+        assert_eq!(before + after, 40);
+        assert!(before > 0 && after > 0, "{before} before, {after} after");
+        for fate in draws(faults(0.0, 0.0, 1.0), 20) {
+            assert_eq!(fate.before_write, None);
+            let partial = Some(Injected::PartialFailure);
+            assert_eq!(fate.after_write(Op::Delete, StatusCode::OK), partial);
+            assert_eq!(fate.after_write(Op::List, StatusCode::OK), None);
+            // The store refused: nothing happened, the 400 goes out.
+            assert_eq!(fate.after_write(Op::Delete, StatusCode::BAD_REQUEST), None);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn token_bucket_holds_max_1_rate_and_refills() {
+        let limited = |rate| {
+            let faults = Faults {
+                rate_limit: Some(rate),
+                ..Faults::default()
+            };
+            Injector::new(faults).unwrap()
+        };
+        let advance = |ms| tokio::time::advance(Duration::from_millis(ms));
+        let fast = limited(3.0);
+        for _ in 0..3 {
+            assert_eq!(fast.admit(), Ok(()));
+        }
+        assert_eq!(fast.admit(), Err(1));
+        // A third of a second later, one token is back.
+        advance(334).await;
+        assert_eq!(fast.admit(), Ok(()));
+        assert!(fast.admit().is_err());
+        // Never more than the capacity, however long the wait.
+        advance(60_000).await;
+        for _ in 0..3 {
+            assert_eq!(fast.admit(), Ok(()));
+        }
+        assert!(fast.admit().is_err());
+
+        // Below 1 request per second the bucket still holds one token, and
+        // Retry-After rounds up to whole seconds.
+        let slow = limited(0.25);
+        assert_eq!(slow.admit(), Ok(()));
+        assert_eq!(slow.admit(), Err(4));
+        advance(1500).await;
+        assert_eq!(slow.admit(), Err(3));
+        advance(2500).await;
+        assert_eq!(slow.admit(), Ok(()));
+    }
+
+    fn list(n: usize) -> Value {
+        let subs: Vec<Value> = (1..=n)
+            .map(|i| {
+                json!({"id": format!("wh_{i:06}"), "topic": "customer.updated", "name": format!("n{i}"),
+                       "callbackUrl": "https://a.example/"})
+            })
+            .collect();
+        json!({ "subscriptions": subs })
+    }
+
+    fn body(data: &Value) -> Vec<u8> {
+        json!({"message": "webhook subscriptions retrieved", "data": data})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn every_lie_is_one_the_client_refuses() {
+        let lies = [Lie::Repeat { at: 0.0 }, Lie::Repeat { at: 0.999 }]
+            .into_iter()
+            .chain((0..4).flat_map(|hint| [0.0, 0.5, 0.999].map(|keep| Lie::Cut { keep, hint })));
+        for lie in lies {
+            for n in [1, 2, 7] {
+                let mut data = list(n);
+                assert!(lie.tell(&mut data).is_some(), "{lie:?} on {n}");
+                let err = parse_list(&body(&data)).unwrap_err();
+                assert!(matches!(err, BodyError::Incomplete(_)), "{lie:?} on {n}: {err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeat_copies_one_entry_and_a_cut_keeps_a_first_page() {
+        let mut data = list(4);
+        assert_eq!(
+            Lie::Repeat { at: 0.5 }.tell(&mut data),
+            Some(Injected::RepeatedId)
+        );
+        let ids: Vec<&str> = data["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["wh_000001", "wh_000002", "wh_000003", "wh_000003", "wh_000004"]
+        );
+
+        let mut data = list(4);
+        let cut = Lie::Cut { keep: 0.5, hint: 3 };
+        assert_eq!(cut.tell(&mut data), Some(Injected::CutPage));
+        assert_eq!(data["subscriptions"].as_array().unwrap().len(), 2);
+        assert_eq!(data["pagination"], json!({"nextCursor": "wh_000003"}));
+        let mut data = list(3);
+        Lie::Cut { keep: 0.9, hint: 0 }.tell(&mut data);
+        assert_eq!(
+            (data["subscriptions"].as_array().unwrap().len(), &data["total"]),
+            (2, &json!(3))
+        );
+    }
+
+    #[test]
+    fn an_empty_list_is_answered_honestly() {
+        for lie in [Lie::Repeat { at: 0.3 }, Lie::Cut { keep: 0.3, hint: 1 }] {
+            let mut data = list(0);
+            assert_eq!(lie.tell(&mut data), None);
+            assert_eq!(data, list(0));
+        }
+    }
+
+    #[test]
+    fn lies_follow_the_rate_and_the_seed() {
+        let draws = |seed, rate| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            (0..400).map(|_| Lie::draw(&mut rng, rate)).collect::<Vec<_>>()
+        };
+        assert!(draws(1, 0.0).iter().all(Option::is_none));
+        assert!(draws(1, 1.0).iter().all(Option::is_some));
+        assert_eq!(draws(1, 0.3), draws(1, 0.3));
+        assert_ne!(draws(1, 0.3), draws(2, 0.3));
+        let some = draws(1, 0.3).into_iter().flatten().collect::<Vec<_>>();
+        assert!((80..160).contains(&some.len()), "{}", some.len());
+        let repeats = some.iter().filter(|l| matches!(l, Lie::Repeat { .. })).count();
+        assert!(
+            repeats > 20 && some.len() - repeats > 20,
+            "{repeats} of {}",
+            some.len()
+        );
+        // The rate decides only whether: the lies drawn at 0.3 are the
+        // first of those drawn at 1.
+        let all = draws(1, 1.0);
+        for (low, high) in draws(1, 0.3).iter().zip(&all) {
+            if let Some(low) = low {
+                assert_eq!(Some(low), high.as_ref());
+            }
+        }
     }
 }

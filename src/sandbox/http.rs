@@ -1,32 +1,31 @@
-//! The HTTP face of the sandbox: routing ([`handle`], the one service
-//! function: the connection layer in `server` calls it, and so can a test,
-//! in-process), authentication, fault injection at its hook points,
-//! applying a validated request to the store (validation itself is in
-//! `request`), and a drawn lie told to a list (`lies`). Every answer is a
-//! JSON envelope (`wire`). A dropped connection is [`Dropped`], which the
-//! connection layer turns into a close without any response.
+//! [`handle`], the one service function (the connection layer in `server`
+//! calls it, and so can a test, in-process): routing, authentication, the
+//! fault hook points, applying a valid request to the store, and the
+//! sandbox's own routes. An injected drop is an error, on which hyper
+//! closes the connection without a byte.
 
-use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use anyhow::Context;
 use hyper::body::{Body, Bytes};
 use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::deliver::{self, Deliveries, Outgoing, Target};
-use super::injector::{Fate, Injector, RateLimited};
+use super::config::{Faults, SandboxConfig};
+use super::deliver::Deliveries;
+use super::faults::Injector;
 use super::keys::Keys;
-use super::lies::Told;
-use super::request::{read_body, Input, Trigger};
-use super::state::Store;
+use super::lock;
 use super::stats::{Counters, Injected};
-use super::wire::{json_response, Op, Reply, Response};
+use super::store::{Record, StateFile, Store};
+use super::wire::{
+    json_response, parse_trigger, read_body, wrong_method, Input, Op, Reply, Response, RESOURCE,
+};
 
-/// The one resource, as the real API spells it.
-pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
-/// The sandbox's own request counters (no key needed).
+/// The sandbox's request counters (no key needed).
 const STATS: &str = "/_sandbox/stats";
 /// Fires an event at the merchant's subscriptions of a topic (key needed).
 const TRIGGER: &str = "/_sandbox/trigger";
@@ -35,115 +34,116 @@ const DELIVERIES: &str = "/_sandbox/deliveries";
 /// The header carrying the merchant's key.
 const API_KEY_HEADER: &str = "x-inveterate-api-key";
 
-/// What the server shares between requests.
+/// Everything the server's requests share.
 #[derive(Debug)]
-pub(crate) struct Shared {
-    /// The accepted keys: who is which merchant, and what replies never say.
+pub(crate) struct ServerState {
+    /// Who is which merchant, and what replies never say.
     pub(crate) keys: Keys,
-    pub(crate) store: Mutex<Store>,
+    store: Mutex<Store>,
+    /// Where the store is kept, if anywhere.
+    pub(crate) state_file: Option<StateFile>,
     pub(crate) counters: Counters,
     /// The faults' running form; replaced whole by `Sandbox::set_faults`.
-    pub(crate) faults: RwLock<Arc<Injector>>,
-    /// Taken to write the state file: one write at a time, and the writes
-    /// waiting meanwhile find theirs done by the next one.
-    pub(crate) persisting: tokio::sync::Mutex<()>,
+    faults: Mutex<Arc<Injector>>,
     /// Events on their way to callback URLs, and the log of attempts.
     pub(crate) deliveries: Arc<Deliveries>,
 }
 
-impl Shared {
+impl ServerState {
+    /// Checks `config` and opens the store (and its state file).
+    pub(crate) fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
+        let seed = config.faults.seed;
+        let faults = Injector::new(config.faults)?;
+        let keys = Keys::new(&config.api_keys)?;
+        let mut store = Store::new(config.ids, seed);
+        let state_file = config
+            .state_file
+            .map(|path| StateFile::open(path, &mut store))
+            .transpose()?;
+        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
+        Ok(ServerState {
+            keys,
+            store: Mutex::new(store),
+            state_file,
+            counters: Counters::default(),
+            faults: Mutex::new(Arc::new(faults)),
+            deliveries: Arc::new(deliveries),
+        })
+    }
+
     /// Locks the store; a panic elsewhere never makes it unusable.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.store)
     }
 
     /// The faults in force now.
-    pub(crate) fn injector(&self) -> Arc<Injector> {
-        Arc::clone(&self.faults.read().unwrap_or_else(PoisonError::into_inner))
+    fn injector(&self) -> Arc<Injector> {
+        Arc::clone(&lock(&self.faults))
     }
 
-    /// Injects `faults` from the next request on.
-    pub(crate) fn set_injector(&self, faults: Injector) {
-        *self.faults.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(faults);
+    /// Injects `faults` from the next request on; refuses invalid ones.
+    pub(crate) fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
+        *lock(&self.faults) = Arc::new(Injector::new(faults)?);
+        Ok(())
     }
-}
-
-/// A request whose connection is closed without any response (an
-/// injected drop): the error that makes hyper do so.
-#[derive(Debug)]
-pub(crate) struct Dropped;
-
-impl fmt::Display for Dropped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection dropped (injected)")
-    }
-}
-
-impl std::error::Error for Dropped {}
-
-/// The injected 500.
-const INJECTED_ERROR: &str = "internal error (injected)";
-
-/// The 429 of the rate limit, with `Retry-After` in whole seconds.
-fn rate_limited(limited: RateLimited) -> Response {
-    let message = format!(
-        "rate limit exceeded (injected); retry after {} second(s)",
-        limited.retry_after
-    );
-    let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(limited.retry_after));
-    response
 }
 
 /// Answers one request: the resource, the sandbox's own routes, or a 404.
 /// Every body is read (or drained) first, so every answer reaches a client
 /// that is still sending.
 pub(crate) async fn handle(
-    shared: &Shared,
+    state: &ServerState,
     request: Request<impl Body<Data = Bytes>>,
-) -> Result<Response, Dropped> {
+) -> io::Result<Response> {
     let (parts, body) = request.into_parts();
-    let (path, method) = (parts.uri.path(), &parts.method);
+    let (path, method, keys) = (parts.uri.path(), &parts.method, &state.keys);
     if path == RESOURCE {
-        return resource(shared, method, &parts.headers, body).await;
+        return resource(state, method, &parts.headers, body).await;
     }
     let body = read_body(body, &parts.headers).await;
-    let keys = &shared.keys;
-    Ok(match path {
+    let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
-        STATS => json_response(StatusCode::OK, &json!({ "requests": shared.counters.snapshot() })),
-        DELIVERIES => json_response(StatusCode::OK, &shared.deliveries.snapshot()),
-        TRIGGER => trigger(shared, &parts.headers, body).into_response(),
-        _ => Reply::error(
-            StatusCode::NOT_FOUND,
-            format!(
+        STATS => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &json!({ "requests": state.counters.snapshot() }),
+            ))
+        }
+        DELIVERIES => return Ok(json_response(StatusCode::OK, &state.deliveries.snapshot())),
+        TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
+        _ => {
+            let message = format!(
                 "no route for `{}`; the sandbox serves `{RESOURCE}`",
                 keys.quote(path)
-            ),
-        )
-        .into_response(),
-    })
+            );
+            Reply::error(StatusCode::NOT_FOUND, message)
+        }
+    };
+    Ok(reply.into_response())
 }
 
 /// `/v2.0/admin/webhook-subscriptions`, every method.
 async fn resource(
-    shared: &Shared,
+    state: &ServerState,
     method: &Method,
     headers: &HeaderMap,
     body: impl Body<Data = Bytes>,
-) -> Result<Response, Dropped> {
-    shared.counters.count(method);
-    let injector = shared.injector();
+) -> io::Result<Response> {
+    state.counters.count(method);
+    let injector = state.injector();
     // The rate limit is decided on arrival; every other fault once the
     // body is read, from the request itself.
     let admitted = injector.admit();
     let body = read_body(body, headers).await;
-    if let Err(limited) = admitted {
-        shared.counters.injected(Injected::RateLimited, "");
-        return Ok(rate_limited(limited));
+    if let Err(retry_after) = admitted {
+        state.counters.injected(Injected::RateLimited, "");
+        let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
+        let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        return Ok(response);
     }
     let key = headers
         .get(API_KEY_HEADER)
@@ -152,219 +152,127 @@ async fn resource(
     if !fate.latency.is_zero() {
         tokio::time::sleep(fate.latency).await;
     }
-    let op = match operation(&shared.keys, method) {
-        Ok(op) => op,
+    let valid = Op::of(method, &state.keys).and_then(|op| {
+        let merchant = authenticate(state, headers)?;
+        Ok((op, merchant, Input::parse(op, &body?, &state.keys)?))
+    });
+    let (op, merchant, input) = match valid {
+        Ok(valid) => valid,
         Err(reply) => return Ok(reply.into_response()),
     };
-    let Some(merchant) = authenticate(shared, headers) else {
-        return Ok(Reply::bad_request("invalid API key").into_response());
-    };
-    let request = match body.and_then(|bytes| Input::parse(op, &bytes, &shared.keys)) {
-        Ok(request) => request,
-        Err(reply) => return Ok(reply.into_response()),
-    };
-    // The drawn fate applies here: before the write (no change happens)
-    // and after it (the change stands, whatever the client is told).
-    let before = fate.before_write();
-    if let Some(answer) = injected(
-        shared,
-        &fate.request,
-        before,
-        Injected::Error,
-        Injected::DropBefore,
-    ) {
-        return answer;
+    // The drawn faults apply here: before the write (nothing happens) and
+    // after it (the change stands, whatever the client is told).
+    if let Some(kind) = fate.before_write {
+        return inject(state, kind, &fate.request);
     }
-    let (mut reply, change) = execute(shared, &merchant, request);
-    if let Some(clock) = change {
-        if let Err(err) = persist(shared, clock).await {
+    let (mut reply, change) = execute(state, &merchant, input);
+    if let (Some(clock), Some(file)) = (change, &state.state_file) {
+        // On disk before it is answered; a failure is a 500 (the change
+        // stays in memory, as a real 500 may).
+        if let Err(err) = file.commit(&state.store, clock).await {
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
     }
-    let after = fate.after_write(op, reply.status);
-    if let Some(answer) = injected(
-        shared,
-        &fate.request,
-        after,
-        Injected::PartialFailure,
-        Injected::DropAfter,
-    ) {
-        return answer;
+    if let Some(kind) = fate.after_write(op, reply.status) {
+        return inject(state, kind, &fate.request);
     }
-    if let Some(lie) = fate.lie(op, reply.status) {
-        let told = match lie.tell(reply.data_mut()) {
-            Some(Told::RepeatedId) => Injected::RepeatedId,
-            Some(Told::CutPage) => Injected::CutPage,
-            None => return Ok(reply.into_response()),
-        };
-        shared.counters.injected(told, &fate.request);
+    let lie = fate.lie(op, reply.status);
+    if let Some(told) = lie.and_then(|lie| lie.tell(&mut reply.data)) {
+        state.counters.injected(told, &fate.request);
     }
     Ok(reply.into_response())
 }
 
-/// The answer of a drawn fault at a hook point (the injected 500, or
-/// [`Dropped`]), counted as `fail` or `drop`; `None` to proceed.
-fn injected(
-    shared: &Shared,
-    request: &str,
-    fate: Fate,
-    fail: Injected,
-    drop: Injected,
-) -> Option<Result<Response, Dropped>> {
-    match fate {
-        Fate::Proceed => None,
-        Fate::Fail => {
-            shared.counters.injected(fail, request);
-            let reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, INJECTED_ERROR);
-            Some(Ok(reply.into_response()))
-        }
-        Fate::Drop => {
-            shared.counters.injected(drop, request);
-            Some(Err(Dropped))
-        }
-    }
-}
-
-/// The operation a method asks for; any other method is a 400.
-fn operation(keys: &Keys, method: &Method) -> Result<Op, Reply> {
-    match *method {
-        Method::GET => Ok(Op::List),
-        Method::POST => Ok(Op::Create),
-        Method::PUT => Ok(Op::Update),
-        Method::DELETE => Ok(Op::Delete),
-        ref other => Err(Reply::bad_request(format!(
-            "method `{}` is not allowed on `{RESOURCE}`; use GET, POST, PUT or DELETE",
-            keys.quote(other.as_str())
-        ))),
+/// A drawn fault, counted and logged: the injected 500, or a drop.
+fn inject(state: &ServerState, kind: Injected, request: &str) -> io::Result<Response> {
+    state.counters.injected(kind, request);
+    match kind {
+        // hyper closes the connection without a byte.
+        Injected::DropBefore | Injected::DropAfter => Err(io::Error::other("connection dropped (injected)")),
+        _ => Ok(Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error (injected)").into_response()),
     }
 }
 
 /// The merchant id of the request's key, if the key is accepted.
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
-    let key = headers.get(API_KEY_HEADER)?.to_str().ok()?;
-    if key.is_empty() {
-        return None;
-    }
-    shared.keys.merchant(key)
+fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Reply> {
+    let key = headers.get(API_KEY_HEADER).and_then(|key| key.to_str().ok());
+    let merchant = key
+        .filter(|key| !key.is_empty())
+        .and_then(|key| state.keys.merchant(key));
+    merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
 }
 
-/// Applies a valid request to the store; a successful write also returns
-/// the logical clock of the change, to [`persist`] before it is answered.
-/// Synchronous: the store's lock is never held across an `.await`.
-fn execute(shared: &Shared, merchant: &str, input: Input) -> (Reply, Option<u64>) {
-    let mut store = shared.store();
+/// Applies a valid request to the store; a write also returns the logical
+/// clock of the change, to be on disk before it is answered. Synchronous:
+/// the store's lock is never held across an `.await`.
+fn execute(state: &ServerState, merchant: &str, input: Input) -> (Reply, Option<u64>) {
+    let mut store = state.store();
     let now = Instant::now();
-    let (status, message, record) = match input {
+    let (status, done, record) = match input {
         Input::List => {
-            let subs: Vec<Value> = store
-                .list_visible(merchant, now)
-                .map(|r| r.to_json(merchant))
-                .collect();
-            let data = json!({ "subscriptions": subs });
-            return (
-                Reply::ok(StatusCode::OK, "webhook subscriptions retrieved", data),
-                None,
-            );
+            let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
+            let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
+            let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
+            return (reply, None);
         }
         Input::Create {
             topic,
             name,
             callback_url,
         } => {
-            let record = store.create(merchant, &topic, &name, &callback_url);
-            if let Some(until) = shared.injector().hidden_until(now) {
-                store.hide_until(merchant, &record.id, until);
-            }
-            (StatusCode::CREATED, "webhook subscription created", record)
+            let hidden_until = state.injector().hidden_until(now);
+            let record = store.create(merchant, (&topic, &name, &callback_url), hidden_until);
+            (StatusCode::CREATED, "created", Ok(record))
         }
         Input::Update {
             topic,
             id,
             name,
             callback_url,
-        } => match store.update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref()) {
-            Some(record) => (StatusCode::OK, "webhook subscription updated", record),
-            None => return (not_found_reply(&shared.keys, &id, &topic), None),
-        },
-        Input::Delete { topic, id } => match store.delete(merchant, &id, &topic) {
-            Some(record) => (StatusCode::OK, "webhook subscription deleted", record),
-            None => return (not_found_reply(&shared.keys, &id, &topic), None),
-        },
+        } => {
+            let record = store.update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref());
+            (StatusCode::OK, "updated", record.ok_or((id, topic)))
+        }
+        Input::Delete { topic, id } => (
+            StatusCode::OK,
+            "deleted",
+            store.delete(merchant, &id, &topic).ok_or((id, topic)),
+        ),
     };
-    let reply = Reply::ok(status, message, record.to_json(merchant));
-    (reply, Some(store.clock()))
+    let (id, topic) = match record {
+        Ok(record) => {
+            let reply = Reply::new(
+                status,
+                format!("webhook subscription {done}"),
+                record.to_json(merchant),
+            );
+            return (reply, Some(store.clock()));
+        }
+        Err((id, topic)) => (state.keys.quote(&id), state.keys.quote(&topic)),
+    };
+    let message = format!("no subscription with id `{id}` and topic `{topic}`; NO action was taken");
+    (Reply::bad_request(message), None)
 }
 
-/// Makes sure the state file (if any) holds the change at logical clock
-/// `clock` before it is answered; an error is answered 500 (the change
-/// stays in memory, as a real 500 may). Group commit: while one request
-/// writes the file, the others wait for their turn, and most then find
-/// their change already written with that one, so concurrent writes share
-/// a rewrite of the whole file instead of queueing for one each.
-async fn persist(shared: &Shared, clock: u64) -> anyhow::Result<()> {
-    let _turn = shared.persisting.lock().await;
-    // Serialised under the store's lock, written after it is released.
-    let snapshot = shared.store().snapshot(clock)?;
-    snapshot.map_or(Ok(()), |snapshot| snapshot.write())
-}
-
-fn not_found_reply(keys: &Keys, id: &str, topic: &str) -> Reply {
-    Reply::bad_request(format!(
-        "no subscription with id `{}` and topic `{}`; NO action was taken",
-        keys.quote(id),
-        keys.quote(topic)
-    ))
-}
-
-/// `/_sandbox/trigger`: `POST` with the key and `{"topic", "payload"?}`
+/// `POST /_sandbox/trigger` with the key and `{"topic", "payload"?}`:
 /// starts delivering one event to every subscription of that topic of the
 /// key's merchant (hidden ones included); 202 with the event id and the
-/// targets. Never subject to faults, never counted as a request.
-fn trigger(shared: &Shared, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Reply {
-    let Some(merchant) = authenticate(shared, headers) else {
-        return Reply::bad_request("invalid API key");
-    };
-    let trigger = match body.and_then(|bytes| Trigger::parse(&bytes, &shared.keys)) {
-        Ok(trigger) => trigger,
-        Err(reply) => return reply,
-    };
-    let targets: Vec<Target> = shared
+/// subscriptions. Never subject to faults, never counted as a request.
+fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
+    let merchant = authenticate(state, headers)?;
+    let (topic, payload) = parse_trigger(&body?, &state.keys)?;
+    let to: Vec<Record> = state
         .store()
-        .list(&merchant)
-        .filter(|r| r.topic == trigger.topic)
-        .map(|r| Target {
-            subscription_id: r.id.clone(),
-            callback_url: r.callback_url.clone(),
-        })
+        .list(&merchant, None)
+        .filter(|r| r.topic == topic)
+        .cloned()
         .collect();
-    let at = deliver::now();
-    let event = Outgoing {
-        id: shared.deliveries.next_id(),
-        payload: trigger
-            .payload
-            .unwrap_or_else(|| crate::delivery::sample_payload(&trigger.topic, &merchant, &at)),
-        shop_domain: deliver::shop_domain(&merchant),
-        topic: trigger.topic,
-        merchant_id: merchant,
-        at,
-    };
-    let data = json!({
-        "id": event.id,
-        "topic": event.topic,
-        "subscriptions": targets.iter().map(|t| json!({
-            "subscriptionId": t.subscription_id,
-            "callbackUrl": t.callback_url,
-        })).collect::<Vec<_>>(),
-    });
-    let message = format!("event triggered for {} subscription(s)", targets.len());
-    shared.deliveries.start(event, targets);
-    Reply::ok(StatusCode::ACCEPTED, &message, data)
-}
-
-fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Response {
-    Reply::bad_request(format!(
-        "method `{}` is not allowed on `{path}`; use {allowed}",
-        keys.quote(method.as_str())
-    ))
-    .into_response()
+    let subscriptions: Vec<Value> = to
+        .iter()
+        .map(|r| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url }))
+        .collect();
+    let message = format!("event triggered for {} subscription(s)", to.len());
+    let id = state.deliveries.trigger(merchant, topic.clone(), payload, to);
+    let data = json!({ "id": id, "topic": topic, "subscriptions": subscriptions });
+    Ok(Reply::new(StatusCode::ACCEPTED, message, data))
 }

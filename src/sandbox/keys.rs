@@ -1,42 +1,30 @@
-//! The configured API keys: which key is which merchant, and keeping every
-//! key out of what the sandbox stores and says.
-//!
-//! A merchant is named by a labelled SHA-256 digest of its key
-//! ([`merchant_id`]), never by the key or by its position among the
-//! `--api-key` flags: the state file and `merchantId` hold the digest, so
-//! restarting with the keys reordered, or with one added, gives every
-//! merchant its own subscriptions. Every piece of request text a reply
-//! quotes passes through [`Keys::quote`], the one place that scrubs keys.
+//! The accepted API keys: which key is which merchant, and keeping every
+//! key out of what the sandbox stores and says. A merchant is named by a
+//! labelled digest of its key ([`merchant_id`]), never by the key or its
+//! position among the `--api-key` flags, so restarting with the keys
+//! reordered or one added gives every merchant its own subscriptions. A
+//! leaf.
 
-use std::sync::{PoisonError, RwLock};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use anyhow::ensure;
 use sha2::{Digest, Sha256};
 
-/// Prefixed to a key before it is hashed, so the digest is the sandbox's
-/// own (it matches no plain SHA-256 of the key found elsewhere).
+/// Prefixed to a key before it is hashed: the digest is the sandbox's own.
 const LABEL: &[u8] = b"invhooks sandbox merchant v1\0";
-/// Hex digits of the digest kept in a merchant id (64 bits).
-const ID_HEX: usize = 16;
-/// What a key is replaced with in quoted text.
-const MASK: &str = "***";
 /// Longest request text quoted back in a message.
 const QUOTE_LIMIT: usize = 100;
 
-/// The merchant id of `key`: `m_` and the first 16 hex digits of
-/// SHA-256(label ‖ key).
+/// The merchant id of `key`: `m_` and the first 16 hex digits (64 bits)
+/// of SHA-256(label ‖ key).
 pub(crate) fn merchant_id(key: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(LABEL)
-        .chain_update(key.as_bytes())
-        .finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("m_{}", &hex[..ID_HEX])
+    let digest = Sha256::new().chain_update(LABEL).chain_update(key).finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("m_{hex}")
 }
 
 /// The keys the sandbox accepts; [`Sandbox::seed`](super::Sandbox::seed)
 /// may add one while it runs.
-#[derive(Default)]
 pub(crate) struct Keys(RwLock<Vec<String>>);
 
 impl std::fmt::Debug for Keys {
@@ -47,23 +35,20 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// Checks the keys: non-empty, distinct, and distinct merchant ids.
+    /// Checks the keys: non-empty and distinct.
     pub(crate) fn new(api_keys: &[String]) -> anyhow::Result<Keys> {
-        let mut ids = Vec::with_capacity(api_keys.len());
         for (index, key) in api_keys.iter().enumerate() {
-            ensure!(!key.is_empty(), "API key number {} is empty", index + 1);
-            let id = merchant_id(key);
+            let number = index + 1;
+            ensure!(!key.is_empty(), "API key number {number} is empty");
             ensure!(
-                !ids.contains(&id),
-                "API key number {} repeats an earlier key; each key is one merchant",
-                index + 1
+                !api_keys[..index].contains(key),
+                "API key number {number} repeats an earlier key; each key is one merchant"
             );
-            ids.push(id);
         }
         Ok(Keys(RwLock::new(api_keys.to_vec())))
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+    fn read(&self) -> RwLockReadGuard<'_, Vec<String>> {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -72,8 +57,7 @@ impl Keys {
         self.read().iter().any(|k| k == key).then(|| merchant_id(key))
     }
 
-    /// Accepts `key` from now on (an empty key is never accepted); returns
-    /// its merchant id.
+    /// Accepts `key` from now on (an empty key never); its merchant id.
     pub(crate) fn add(&self, key: &str) -> String {
         let mut keys = self.0.write().unwrap_or_else(PoisonError::into_inner);
         if !key.is_empty() && !keys.iter().any(|k| k == key) {
@@ -89,19 +73,14 @@ impl Keys {
 
     /// `text` with every accepted key replaced by `***`.
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for key in self.read().iter() {
-            if out.contains(key.as_str()) {
-                out = out.replace(key.as_str(), MASK);
-            }
-        }
-        out
+        let keys = self.read();
+        keys.iter()
+            .fold(text.to_owned(), |out, key| out.replace(key.as_str(), "***"))
     }
 
-    /// Request text as a message quotes it: without backticks or control
-    /// characters (so it cannot break the message's quoting), every key
-    /// scrubbed, then cut to a readable length. Scrubbed before it is cut,
-    /// so no part of a key survives the cut.
+    /// Request text as a message quotes it (the one place quoted text is
+    /// scrubbed): without backticks or control characters, every key
+    /// scrubbed, then cut, so no part of a key survives the cut.
     pub(crate) fn quote(&self, text: &str) -> String {
         let clean: String = text.chars().filter(|c| !c.is_control() && *c != '`').collect();
         let scrubbed = self.scrub(&clean);
@@ -122,7 +101,7 @@ mod tests {
     #[test]
     fn merchant_ids_are_labelled_digests_of_the_key() {
         let id = merchant_id("sk_test_secret_one");
-        assert_eq!(id.len(), 2 + ID_HEX);
+        assert_eq!(id.len(), 2 + 16);
         assert!(id.starts_with("m_") && id[2..].chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(id, merchant_id("sk_test_secret_one"), "stable across runs");
         assert_ne!(id, merchant_id("sk_test_secret_two"));

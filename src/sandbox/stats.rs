@@ -1,18 +1,17 @@
-//! Request counters, by method, for tests that assert how many calls a
-//! command made (e.g. `plan` makes exactly one GET), counters of the
-//! faults injected, and the fault log: which request got which fault.
+//! Request counters by method (tests assert how many calls a command
+//! made), counters of the faults injected, and the fault log: which
+//! request got which fault. A leaf.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use hyper::Method;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// How many requests reached the resource path, by method, and how many
-/// faults were injected. Serialised as
-/// `{"GET":n,"POST":n,"PUT":n,"DELETE":n,"total":n,"injected":{…}}`, the
-/// shape served at `GET /_sandbox/stats` under `"requests"`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// faults were injected: the shape served at `GET /_sandbox/stats` under
+/// `"requests"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestStats {
     /// GET requests (list).
     #[serde(rename = "GET")]
@@ -29,14 +28,11 @@ pub struct RequestStats {
     /// Every request, other methods included.
     pub total: u64,
     /// Faults injected into those requests.
-    #[serde(default)]
     pub injected: InjectedStats,
 }
 
-/// How many faults were injected, by kind. Serialised as
-/// `{"errors":n,"partial_failures":n,"drops_before":n,"drops_after":n,"rate_limited":n,
-/// "repeated_ids":n,"cut_pages":n}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How many faults were injected, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct InjectedStats {
     /// 500s answered before any write (nothing happened).
     pub errors: u64,
@@ -49,15 +45,12 @@ pub struct InjectedStats {
     /// 429s from the rate limit (nothing happened).
     pub rate_limited: u64,
     /// Lists answered with one id listed twice (a lying list).
-    #[serde(default)]
     pub repeated_ids: u64,
-    /// Lists answered with a first page only and a pagination hint (a
-    /// lying list).
-    #[serde(default)]
+    /// Lists answered with a first page and a pagination hint (a lying list).
     pub cut_pages: u64,
 }
 
-/// One kind of injected fault, for [`Counters::injected`].
+/// One kind of injected fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Injected {
     Error,
@@ -74,22 +67,16 @@ const LOG_LIMIT: usize = 10_000;
 
 /// The live counts behind [`RequestStats`], and the fault log.
 #[derive(Debug, Default)]
-pub(crate) struct Counters(Mutex<Counts>);
-
-#[derive(Debug, Default)]
-struct Counts {
-    stats: RequestStats,
-    log: VecDeque<String>,
-}
+pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
-    fn lock(&self) -> MutexGuard<'_, Counts> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, (RequestStats, VecDeque<String>)> {
+        super::lock(&self.0)
     }
 
     /// Counts one request.
     pub(crate) fn count(&self, method: &Method) {
-        let stats = &mut self.lock().stats;
+        let stats = &mut self.lock().0;
         match *method {
             Method::GET => stats.get += 1,
             Method::POST => stats.post += 1,
@@ -104,8 +91,8 @@ impl Counters {
     /// fate's `METHOD digest#occurrence`; a 429 has none: it depends on
     /// time, not on the request).
     pub(crate) fn injected(&self, kind: Injected, request: &str) {
-        let mut counts = self.lock();
-        let injected = &mut counts.stats.injected;
+        let (stats, log) = &mut *self.lock();
+        let injected = &mut stats.injected;
         let (counter, name) = match kind {
             Injected::Error => (&mut injected.errors, "error"),
             Injected::PartialFailure => (&mut injected.partial_failures, "partial failure"),
@@ -117,28 +104,28 @@ impl Counters {
         };
         *counter += 1;
         if !request.is_empty() {
-            if counts.log.len() == LOG_LIMIT {
-                counts.log.pop_front();
+            if log.len() == LOG_LIMIT {
+                log.pop_front();
             }
-            counts.log.push_back(format!("{request} {name}"));
+            log.push_back(format!("{request} {name}"));
         }
     }
 
     /// The counts so far.
     pub(crate) fn snapshot(&self) -> RequestStats {
-        self.lock().stats
+        self.lock().0
     }
 
     /// The fault log (the last 10,000), sorted: two runs of one seed
     /// compare equal however their requests interleaved.
     pub(crate) fn fault_log(&self) -> Vec<String> {
-        let mut log: Vec<String> = self.lock().log.iter().cloned().collect();
+        let mut log = Vec::from(self.lock().1.clone());
         log.sort();
         log
     }
 
     /// Sets every count back to zero and empties the fault log.
     pub(crate) fn reset(&self) {
-        *self.lock() = Counts::default();
+        *self.lock() = Default::default();
     }
 }

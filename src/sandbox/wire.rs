@@ -1,70 +1,66 @@
-//! The sandbox's own wire vocabulary: the four operations ([`Op`]), the
-//! JSON responses it writes, and the envelope most of them are
-//! ([`Reply`]). Written here, not shared with the client's envelope
-//! reader (`api::envelope`): a test double shares no code with what it
-//! tests. A leaf.
+//! The sandbox's own wire format: reading a request body (bounded in size
+//! and time), validating its fields (a 400 names every problem at once),
+//! and the JSON envelope it answers with ([`Reply`]). Written here, not
+//! shared with the client's envelope reader: a test double shares no code
+//! with what it tests. Nothing here touches the store.
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::StatusCode;
-use serde_json::{json, Value};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{HeaderMap, Method, StatusCode};
+use serde_json::{json, Map, Value};
+
+use super::keys::Keys;
 
 /// Every response the sandbox sends: a whole body.
 pub(crate) type Response = hyper::Response<Full<Bytes>>;
 
-/// The four operations of the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    List,
-    Create,
-    Update,
-    Delete,
-}
+/// The one resource, as the real API spells it.
+pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
+/// Largest accepted request body.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// An oversize body is drained up to this size, so the client can still
+/// read the 400; beyond it the connection is simply closed.
+const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
+/// How long a client may take to send its body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `body` as `application/json` with `status`.
 pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let json = HeaderValue::from_static("application/json");
+    response.headers_mut().insert(CONTENT_TYPE, json);
     response
 }
 
-/// An envelope response: `{"message": …, "data": …}`.
+/// An envelope answer: `{"message": …, "data": …}`.
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     message: String,
-    data: Value,
+    pub(crate) data: Value,
 }
 
 impl Reply {
-    pub(crate) fn ok(status: StatusCode, message: &str, data: Value) -> Reply {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>, data: Value) -> Reply {
+        let message = message.into();
         Reply {
             status,
-            message: message.to_owned(),
+            message,
             data,
         }
     }
 
-    /// An error envelope: `data` is `{}`.
+    /// An error: `data` is `{}`.
     pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-        Reply {
-            status,
-            message: message.into(),
-            data: json!({}),
-        }
+        Reply::new(status, message, json!({}))
     }
 
     pub(crate) fn bad_request(message: impl Into<String>) -> Reply {
         Reply::error(StatusCode::BAD_REQUEST, message)
-    }
-
-    /// The `data` to send, for a lie to rewrite.
-    pub(crate) fn data_mut(&mut self) -> &mut Value {
-        &mut self.data
     }
 
     pub(crate) fn into_response(self) -> Response {
@@ -75,8 +71,265 @@ impl Reply {
     }
 }
 
+/// Reads the whole body, up to 1 MiB. A larger one is drained (up to
+/// 16 MiB) and refused; a stalled one times out.
+pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap) -> Result<Bytes, Reply> {
+    let too_large = || Reply::bad_request("request body is larger than 1 MiB");
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > DRAIN_LIMIT as u64) {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut body = std::pin::pin!(body);
+        let (mut buf, mut total) = (Vec::new(), 0usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| Reply::bad_request("request body could not be read"))?;
+            let chunk = frame.into_data().unwrap_or_default();
+            total = total.saturating_add(chunk.len());
+            if total > DRAIN_LIMIT {
+                return Err(too_large());
+            }
+            if total <= BODY_LIMIT {
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if total > BODY_LIMIT {
+            return Err(too_large());
+        }
+        Ok(Bytes::from(buf))
+    };
+    let late = || Err(Reply::bad_request("request body was not sent in time"));
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| late())
+}
+
+/// The four operations of the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    List,
+    Create,
+    Update,
+    Delete,
+}
+
+impl Op {
+    /// The operation `method` asks for; any other method is a 400.
+    pub(crate) fn of(method: &Method, keys: &Keys) -> Result<Op, Reply> {
+        match *method {
+            Method::GET => Ok(Op::List),
+            Method::POST => Ok(Op::Create),
+            Method::PUT => Ok(Op::Update),
+            Method::DELETE => Ok(Op::Delete),
+            _ => Err(wrong_method(keys, method, RESOURCE, "GET, POST, PUT or DELETE")),
+        }
+    }
+}
+
+/// The 400 of a method a path does not serve.
+pub(crate) fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Reply {
+    let method = keys.quote(method.as_str());
+    Reply::bad_request(format!(
+        "method `{method}` is not allowed on `{path}`; use {allowed}"
+    ))
+}
+
+/// A validated request to the resource.
+#[derive(Debug)]
+pub(crate) enum Input {
+    List,
+    Create {
+        topic: String,
+        name: String,
+        callback_url: String,
+    },
+    Update {
+        topic: String,
+        id: String,
+        name: Option<String>,
+        callback_url: Option<String>,
+    },
+    Delete {
+        topic: String,
+        id: String,
+    },
+}
+
+impl Input {
+    /// Validates the body of `op`, every problem at once. A field holding
+    /// an accepted key is refused: the sandbox never stores a key.
+    pub(crate) fn parse(op: Op, body: &[u8], keys: &Keys) -> Result<Input, Reply> {
+        let expected = match op {
+            Op::List => return Ok(Input::List),
+            Op::Create => "`topic`, `callbackUrl` and `name`",
+            Op::Update => "`topic`, `id` and optionally `callbackUrl`, `name`",
+            Op::Delete => "`topic` and `id`",
+        };
+        let mut fields = Fields::parse(body, expected, keys)?;
+        // A required field missing or invalid comes back empty, and
+        // `finish` fails: an empty value is never used.
+        let topic = fields.required("topic");
+        let input = match op {
+            Op::Create => {
+                let callback_url = fields.required("callbackUrl");
+                let name = fields.required("name");
+                fields.check_topic(&topic, "");
+                fields.check_url(&callback_url);
+                Input::Create {
+                    topic,
+                    name,
+                    callback_url,
+                }
+            }
+            Op::Update => {
+                let id = fields.required("id");
+                let callback_url = fields.optional("callbackUrl");
+                let name = fields.optional("name");
+                fields.check_url(callback_url.as_deref().unwrap_or_default());
+                Input::Update {
+                    topic,
+                    id,
+                    name,
+                    callback_url,
+                }
+            }
+            Op::List | Op::Delete => Input::Delete {
+                id: fields.required("id"),
+                topic,
+            },
+        };
+        fields.finish()?;
+        Ok(input)
+    }
+}
+
+/// Reads a `POST /_sandbox/trigger` body: a documented topic, and the
+/// payload to deliver (an object; `None` for the topic's sample). Every
+/// problem is named in one 400, as for the resource.
+pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<Value>), Reply> {
+    let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
+    let topic = fields.required("topic");
+    fields.check_topic(&topic, "; `invhooks topics` lists them");
+    let payload = match fields.object.remove("payload") {
+        None | Some(Value::Null) => None,
+        Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
+            fields
+                .problems
+                .push("field `payload` contains an API key; receivers never get one".to_owned());
+            None
+        }
+        Some(payload @ Value::Object(_)) => Some(payload),
+        Some(other) => {
+            fields
+                .problems
+                .push(format!("field `payload` must be an object, got {}", kind(&other)));
+            None
+        }
+    };
+    fields.finish()?;
+    Ok((topic, payload))
+}
+
+/// The fields of a JSON object body, taken one by one; problems pile up.
+struct Fields<'k> {
+    object: Map<String, Value>,
+    problems: Vec<String>,
+    keys: &'k Keys,
+}
+
+impl<'k> Fields<'k> {
+    fn parse(body: &[u8], expected: &str, keys: &'k Keys) -> Result<Fields<'k>, Reply> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            let message = format!("request body is empty; expected a JSON object with {expected}");
+            return Err(Reply::bad_request(message));
+        }
+        let message = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(object)) => {
+                let problems = Vec::new();
+                return Ok(Fields {
+                    object,
+                    problems,
+                    keys,
+                });
+            }
+            Ok(other) => format!(
+                "request body must be a JSON object with {expected}, got {}",
+                kind(&other)
+            ),
+            Err(err) => format!("request body is not valid JSON: {}", keys.scrub(&err.to_string())),
+        };
+        Err(Reply::bad_request(message))
+    }
+
+    /// A field that must be a non-empty string; empty when it is not.
+    fn required(&mut self, name: &str) -> String {
+        if !self.object.contains_key(name) {
+            self.problems.push(format!("missing required field `{name}`"));
+        }
+        self.string(name).unwrap_or_default()
+    }
+
+    /// A field that, when present and not null, must be a non-empty string.
+    fn optional(&mut self, name: &str) -> Option<String> {
+        if self.object.get(name).is_none_or(Value::is_null) {
+            self.object.remove(name);
+            return None;
+        }
+        self.string(name)
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        let problem = match self.object.remove(name)? {
+            Value::String(s) if s.is_empty() => format!("field `{name}` must not be empty"),
+            Value::String(s) if self.keys.occur_in(&s) => {
+                format!("field `{name}` contains an API key; the sandbox never stores one")
+            }
+            Value::String(s) => return Some(s),
+            other => format!("field `{name}` must be a string, got {}", kind(&other)),
+        };
+        self.problems.push(problem);
+        None
+    }
+
+    /// A topic must be a documented one (an empty one is already reported).
+    fn check_topic(&mut self, topic: &str, hint: &str) {
+        if !topic.is_empty() && !crate::topic::is_known(topic) {
+            self.problems
+                .push(format!("unknown topic `{}`{hint}", self.keys.quote(topic)));
+        }
+    }
+
+    /// A callback URL must be an absolute http(s) URL. It is never quoted
+    /// back: it may carry a secret. An empty one is skipped (absent, or
+    /// already reported).
+    fn check_url(&mut self, url: &str) {
+        let valid = url == url.trim()
+            && url::Url::parse(url).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+            });
+        if !url.is_empty() && !valid {
+            self.problems
+                .push("field `callbackUrl` must be an absolute http or https URL".to_owned());
+        }
+    }
+
+    /// Fails on any problem, and on any field nobody took.
+    fn finish(mut self) -> Result<(), Reply> {
+        for name in self.object.keys() {
+            self.problems
+                .push(format!("unknown field `{}`", self.keys.quote(name)));
+        }
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        Err(Reply::bad_request(self.problems.join("; ")))
+    }
+}
+
 /// What a JSON value is, for messages: `a string`, `an array`, …
-pub(crate) fn kind(value: &Value) -> &'static str {
+fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -141,3 +141,46 @@ fn a_connection_error_names_the_host_and_port_never_the_key() {
         "{named}"
     );
 }
+
+/// A container runtime stops a service with SIGTERM: the sandbox stops at
+/// once and exits 0 (the run's one signal watch, as `apply`'s).
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_sandbox_with_exit_0() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_invhooks"))
+        .env_clear()
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", KEY])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The banner comes once the signal handlers are in place.
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    while !lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .contains("export INVETERATE_BASE_URL=")
+    {}
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the sandbox did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

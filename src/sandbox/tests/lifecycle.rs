@@ -134,7 +134,7 @@ fn background_server_serves_synchronous_clients() {
     assert!(response.contains("wh_000001"), "{response}");
     assert_eq!(sandbox.stats().get, 1);
     let addr = sandbox.addr();
-    sandbox.shutdown_blocking().unwrap();
+    drop(sandbox); // stops it, joining its thread
     assert!(
         std::net::TcpStream::connect(addr).is_err(),
         "stopped after shutdown"

@@ -99,11 +99,11 @@ pub(super) async fn handled(sandbox: &Sandbox, method: Method, body: Option<Valu
     let body = body.map_or_else(String::new, |body| body.to_string());
     let request = hyper::Request::builder()
         .method(method)
-        .uri(crate::sandbox::http::RESOURCE)
+        .uri(crate::sandbox::wire::RESOURCE)
         .header("X-Inveterate-Api-Key", KEY)
         .body(Full::new(hyper::body::Bytes::from(body)))
         .unwrap();
-    let Ok(response) = crate::sandbox::http::handle(&sandbox.shared, request).await else {
+    let Ok(response) = crate::sandbox::http::handle(&sandbox.state, request).await else {
         return Outcome::Dropped;
     };
     let status = response.status().as_u16();

@@ -1,0 +1,416 @@
+//! The sandbox's data: every merchant's subscriptions (by merchant id, see
+//! `keys`), the id counter and the logical clock ([`Store`]); and the
+//! state file that keeps them ([`StateFile`]), written atomically and never
+//! back to an older state. No HTTP here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{bail, ensure, Context};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::config::Ids;
+use super::lock;
+use crate::model::LiveSubscription;
+
+/// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
+const EPOCH_UNIX: u64 = 1_704_067_200;
+/// The state file format: merchants under their merchant id. Format 1
+/// named them `merchant-N`, after the N-th `--api-key`, and is refused.
+const STATE_VERSION: u32 = 2;
+
+/// One stored subscription, as in the state file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Record {
+    pub(crate) id: String,
+    pub(crate) topic: String,
+    pub(crate) name: String,
+    pub(crate) callback_url: String,
+    created_at: String,
+    updated_at: String,
+    /// Out of GET's list until then (a visibility delay); not persisted.
+    #[serde(skip)]
+    hidden_until: Option<Instant>,
+}
+
+impl Record {
+    /// The subscription as the API shows it to `merchant`: its fields as
+    /// the state file holds them, and `merchantId`.
+    pub(crate) fn to_json(&self, merchant: &str) -> Value {
+        let mut json = serde_json::to_value(self).unwrap_or_default();
+        json["merchantId"] = json!(merchant);
+        json
+    }
+
+    /// The subscription as the reconciler models it.
+    pub(crate) fn to_live(&self) -> LiveSubscription {
+        LiveSubscription {
+            id: self.id.clone(),
+            topic: self.topic.clone(),
+            name: self.name.clone(),
+            callback_url: self.callback_url.clone(),
+        }
+    }
+}
+
+/// The state file, field for field: merchants owned when read, borrowed
+/// when written.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Format<M> {
+    version: u32,
+    next_id: u64,
+    clock: u64,
+    merchants: BTreeMap<String, M>,
+}
+
+/// All the sandbox's subscriptions, behind one mutex.
+#[derive(Debug)]
+pub(crate) struct Store {
+    /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
+    next_id: u64,
+    ids: Ids,
+    /// What random ids are drawn from (`--seed`).
+    seed: u64,
+    /// Ticks once per write: the state file's version of the data.
+    clock: u64,
+    /// Merchant id → id → subscription.
+    merchants: BTreeMap<String, BTreeMap<String, Record>>,
+}
+
+impl Store {
+    /// An empty store making ids as `ids` says.
+    pub(crate) fn new(ids: Ids, seed: u64) -> Store {
+        Store {
+            next_id: 1,
+            ids,
+            seed,
+            clock: 0,
+            merchants: BTreeMap::new(),
+        }
+    }
+
+    /// A merchant's subscriptions, sorted by id: all of them, or those GET
+    /// shows at `visible_at` (not hidden by a visibility delay).
+    pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Record> {
+        let shown = move |r: &&Record| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
+        self.merchants
+            .get(merchant)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .filter(shown)
+    }
+
+    /// Creates a subscription with the next id, hidden from GET until
+    /// `hidden_until`; no validation.
+    pub(crate) fn create(
+        &mut self,
+        merchant: &str,
+        (topic, name, callback_url): (&str, &str, &str),
+        hidden_until: Option<Instant>,
+    ) -> Record {
+        let id = self.new_id();
+        self.clock += 1;
+        let now = timestamp(self.clock);
+        let record = Record {
+            id: id.clone(),
+            topic: topic.to_owned(),
+            name: name.to_owned(),
+            callback_url: callback_url.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+            hidden_until,
+        };
+        let records = self.merchants.entry(merchant.to_owned()).or_default();
+        records.insert(id, record.clone());
+        record
+    }
+
+    /// Updates the merchant's subscription `id` if its topic is `topic`;
+    /// `None` (and no change) otherwise.
+    pub(crate) fn update(
+        &mut self,
+        merchant: &str,
+        id: &str,
+        topic: &str,
+        name: Option<&str>,
+        url: Option<&str>,
+    ) -> Option<Record> {
+        let record = self
+            .merchants
+            .get_mut(merchant)?
+            .get_mut(id)
+            .filter(|r| r.topic == topic)?;
+        self.clock += 1;
+        if let Some(name) = name {
+            name.clone_into(&mut record.name);
+        }
+        if let Some(url) = url {
+            url.clone_into(&mut record.callback_url);
+        }
+        record.updated_at = timestamp(self.clock);
+        Some(record.clone())
+    }
+
+    /// Deletes the merchant's subscription `id` if its topic is `topic`;
+    /// `None` (and no change) otherwise.
+    pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Record> {
+        let records = self.merchants.get_mut(merchant)?;
+        records.get(id).filter(|r| r.topic == topic)?;
+        self.clock += 1;
+        records.remove(id)
+    }
+
+    /// The next id no merchant has (one counter for the whole server).
+    fn new_id(&mut self) -> String {
+        loop {
+            let n = self.next_id;
+            self.next_id = n.wrapping_add(1);
+            let id = match self.ids {
+                Ids::Sequential => format!("wh_{n:06}"),
+                Ids::Random => random_id(self.seed, n),
+            };
+            if !self.merchants.values().any(|m| m.contains_key(&id)) {
+                return id;
+            }
+        }
+    }
+
+    /// The logical clock: it ticks with every change.
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// The state file's text: pretty JSON, keys sorted, a final newline.
+    pub(crate) fn render(&self) -> anyhow::Result<String> {
+        let merchants = self.merchants.iter();
+        let file = Format {
+            version: STATE_VERSION,
+            next_id: self.next_id,
+            clock: self.clock,
+            merchants: merchants
+                .map(|(m, records)| (m.clone(), records.values().collect::<Vec<_>>()))
+                .collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).context("cannot serialise the sandbox state")?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Takes the data of a state file's text, checked: a known format,
+    /// ids unique, the id counter past every sequential id.
+    fn restore(&mut self, text: &str) -> anyhow::Result<()> {
+        let file: Format<Vec<Record>> = serde_json::from_str(text)?;
+        ensure!(
+            file.version != 1,
+            "this state file is format 1, which named merchants by the order of `--api-key` \
+             (restarting with the keys reordered showed one merchant's subscriptions to another); \
+             delete the file and start again: format {STATE_VERSION} names each merchant by a digest of its key"
+        );
+        ensure!(
+            file.version == STATE_VERSION,
+            "unsupported state file version {} (expected {STATE_VERSION})",
+            file.version
+        );
+        let mut seen = HashMap::new();
+        self.next_id = file.next_id.max(1);
+        self.clock = file.clock;
+        for (merchant, records) in file.merchants {
+            let by_id = self.merchants.entry(merchant.clone()).or_default();
+            for record in records {
+                if let Some(other) = seen.insert(record.id.clone(), merchant.clone()) {
+                    bail!(
+                        "subscription id `{}` appears twice (in `{other}` and `{merchant}`)",
+                        record.id
+                    );
+                }
+                if let Some(n) = record.id.strip_prefix("wh_").and_then(|n| n.parse::<u64>().ok()) {
+                    self.next_id = self.next_id.max(n.saturating_add(1));
+                }
+                by_id.insert(record.id.clone(), record);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The state file, and the logical clock of the state it holds.
+#[derive(Debug)]
+pub(crate) struct StateFile {
+    path: PathBuf,
+    written: Mutex<u64>,
+    /// Taken to write after a request: one at a time, and the writers
+    /// waiting meanwhile mostly find theirs done by the one before.
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl StateFile {
+    /// Loads `path` into `store` if it exists, or writes it at once, so an
+    /// unwritable path fails at start.
+    pub(crate) fn open(path: PathBuf, store: &mut Store) -> anyhow::Result<StateFile> {
+        let exists = path.exists();
+        if exists {
+            let context = || format!("cannot load sandbox state file `{}`", path.display());
+            let text = std::fs::read_to_string(&path).with_context(context)?;
+            store.restore(&text).with_context(context)?;
+        }
+        let file = StateFile {
+            path,
+            written: Mutex::new(store.clock),
+            turn: tokio::sync::Mutex::new(()),
+        };
+        if !exists {
+            file.replace(&store.render()?)?;
+        }
+        Ok(file)
+    }
+
+    /// Makes sure the file holds the change at clock `clock` before it is
+    /// answered (group commit: writes in flight together share one).
+    pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
+        let _turn = self.turn.lock().await;
+        if *lock(&self.written) >= clock {
+            return Ok(());
+        }
+        // Rendered under the store's lock, written after it is released.
+        let (clock, text) = {
+            let store = lock(store);
+            (store.clock, store.render()?)
+        };
+        self.write(clock, &text)
+    }
+
+    /// Writes `text`, the state at `clock`, unless the file holds it or a
+    /// later one already: writes may finish out of order, the file never
+    /// goes back.
+    pub(crate) fn write(&self, clock: u64, text: &str) -> anyhow::Result<()> {
+        let mut written = lock(&self.written);
+        if *written < clock {
+            self.replace(text)?;
+            *written = clock;
+        }
+        Ok(())
+    }
+
+    /// A temporary file in the same directory, then a rename: a reader
+    /// never sees half a file.
+    fn replace(&self, text: &str) -> anyhow::Result<()> {
+        let dir = self.path.parent().filter(|dir| !dir.as_os_str().is_empty());
+        let replace = || -> std::io::Result<()> {
+            let mut temp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+            temp.write_all(text.as_bytes())?;
+            temp.as_file().sync_all()?;
+            temp.persist(&self.path)?;
+            Ok(())
+        };
+        replace().with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))
+    }
+}
+
+/// The `n`-th random id of `seed`: UUID-shaped (version 4), from a
+/// labelled SHA-256, so ids follow no order and the seed gives them all.
+fn random_id(seed: u64, n: u64) -> String {
+    let digest = crate::digest::sha256_json(&("invhooks-sandbox-id", seed, n));
+    let h = &digest["sha256:".len()..];
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// The logical clock's reading `tick` as RFC 3339.
+fn timestamp(tick: u64) -> String {
+    crate::delivery::rfc3339(EPOCH_UNIX.saturating_add(tick))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    const SUB: (&str, &str, &str) = ("customer.updated", "crm", "https://a");
+
+    #[test]
+    fn timestamps_count_seconds_from_2024() {
+        assert_eq!(timestamp(0), "2024-01-01T00:00:00Z");
+        assert_eq!(timestamp(61), "2024-01-01T00:01:01Z");
+        assert_eq!(timestamp(60 * 86_400), "2024-03-01T00:00:00Z");
+        assert_eq!(timestamp(366 * 86_400 + 3599), "2025-01-01T00:59:59Z");
+    }
+
+    #[test]
+    fn update_and_delete_need_the_matching_topic() {
+        let mut store = Store::new(Ids::Sequential, 0);
+        let rec = store.create("merchant-1", SUB, None);
+        assert_eq!(rec.id, "wh_000001");
+        let id = rec.id.as_str();
+        assert!(store
+            .update("merchant-1", id, "customer.ordered", Some("x"), None)
+            .is_none());
+        assert!(store.delete("merchant-1", id, "customer.ordered").is_none());
+        assert!(store.delete("merchant-2", id, "customer.updated").is_none());
+        let updated = store.update("merchant-1", id, "customer.updated", None, Some("https://b"));
+        assert_eq!(updated.unwrap().callback_url, "https://b");
+        assert!(store.delete("merchant-1", id, "customer.updated").is_some());
+        assert_eq!(store.list("merchant-1", None).count(), 0);
+    }
+
+    #[test]
+    fn the_state_file_never_goes_back_to_an_older_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut store = Store::new(Ids::Sequential, 0);
+        let file = StateFile::open(path.clone(), &mut store).unwrap();
+        store.create("merchant-1", ("customer.updated", "a", "https://a"), None);
+        let older = (store.clock(), store.render().unwrap());
+        store.create("merchant-1", ("customer.updated", "b", "https://b"), None);
+        file.write(store.clock(), &store.render().unwrap()).unwrap();
+        file.write(older.0, &older.1).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"b\""), "{text}");
+        assert!(text.contains("\"clock\": 2"), "{text}");
+    }
+
+    #[test]
+    fn random_ids_are_unique_seeded_and_in_no_order() {
+        let ids = |seed| {
+            let mut store = Store::new(Ids::Random, seed);
+            (0..200)
+                .map(|i| store.create(&format!("m{}", i % 3), SUB, None).id)
+                .collect::<Vec<_>>()
+        };
+        let a = ids(7);
+        assert_eq!(a, ids(7), "the seed gives the same ids");
+        assert_ne!(a, ids(8));
+        let unique: std::collections::BTreeSet<&String> = a.iter().collect();
+        assert_eq!(unique.len(), a.len());
+        assert!(a.windows(2).any(|w| w[0] > w[1]) && a.windows(2).any(|w| w[0] < w[1]));
+        assert!(
+            a.iter().all(|id| id.len() == 36 && id.as_bytes()[14] == b'4'),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn hidden_records_are_listed_only_once_visible() {
+        let mut store = Store::new(Ids::Sequential, 0);
+        let now = Instant::now();
+        let later = now + std::time::Duration::from_secs(1);
+        let a = store.create("merchant-1", SUB, None);
+        let b = store.create("merchant-1", SUB, Some(later));
+        let ids = |at| -> Vec<String> { store.list("merchant-1", Some(at)).map(|r| r.id.clone()).collect() };
+        assert_eq!(ids(now), ["wh_000001"]);
+        assert_eq!(ids(later), [a.id, b.id]);
+        assert_eq!(store.list("merchant-1", None).count(), 2);
+    }
+}
