@@ -11,10 +11,10 @@ use invhooks::sandbox::Faults;
 use crate::support::*;
 
 /// 20 creates against a slow sandbox, so the run is still going when
-/// the signal comes.
+/// the signal comes: ten rounds of two calls, 150 ms each.
 fn slow_world() -> World {
     let world = World::with_faults(Faults {
-        latency: Duration::from_millis(300),
+        latency: Duration::from_millis(150),
         ..Faults::default()
     });
     let entries: String = (0..20)
