@@ -420,7 +420,7 @@ pub(crate) async fn run_seeds<T, F: std::future::Future<Output = T>>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_converges_under_every_fault() {
-    converges_under_every_fault(16).await;
+    converges_under_every_fault(8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -161,7 +161,7 @@ async fn one_seed(seed: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lied_to_runs_write_nothing_wrong_and_converge_after() {
-    lied_to_runs(16).await;
+    lied_to_runs(8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
