@@ -328,7 +328,10 @@ fn stand_in(world: &World) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
     let path = world.path("stand-in/invhooks");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let script = format!("#!/bin/sh\necho \"invhooks {} (stand-in)\"\n", env!("CARGO_PKG_VERSION"));
+    let script = format!(
+        "#!/bin/sh\necho \"invhooks {} (stand-in)\"\n",
+        env!("CARGO_PKG_VERSION")
+    );
     std::fs::write(&path, script).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
@@ -512,7 +515,10 @@ fn a_release_binary_is_installed_only_when_its_sha256_matches() {
     assert!(!calls.contains("cargo"), "nothing built:\n{calls}");
     let dir = std::fs::read_to_string(&runner.path_file).unwrap();
     let installed = Path::new(dir.trim()).join("invhooks");
-    assert_eq!(std::fs::read(&installed).unwrap(), std::fs::read(&binary).unwrap());
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(&binary).unwrap()
+    );
     let run = Command::new(installed).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&run.stdout).starts_with("invhooks "));
 }
