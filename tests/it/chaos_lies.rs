@@ -146,7 +146,7 @@ async fn one_seed(seed: u64) -> Figures {
             ..faults(seed)
         })
         .unwrap();
-    figures.runs = converge(seed, &client, &manifest, OPTIONS, Duration::ZERO).await;
+    figures.runs = converge(seed, &client, &manifest, OPTIONS, None).await;
     assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
     let stats = sandbox.stats();
     assert_eq!(
