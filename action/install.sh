@@ -44,17 +44,19 @@ own_version() {
   sed -n 's/^version = "\(.*\)"$/v\1/p' "$action_path/Cargo.toml" | head -n 1
 }
 
-sha256() {
-  if command -v sha256sum >/dev/null; then sha256sum "$1" | cut -d ' ' -f 1
-  else shasum -a 256 "$1" | cut -d ' ' -f 1; fi
-}
+# `sha256sum` (GNU) or `shasum -a 256` (macOS), given files: `DIGEST  FILE` lines.
+sha256_cmd=(sha256sum)
+command -v sha256sum >/dev/null || sha256_cmd=(shasum -a 256)
 
-# A digest of what `cargo install` builds from the action's checkout.
+sha256() { "${sha256_cmd[@]}" "$1" | cut -d ' ' -f 1; }
+
+# A digest of what `cargo install` builds from the action's checkout: of
+# a `FILE DIGEST` line per file, every file hashed by one process.
 source_digest() {
   (
     cd "$action_path"
     { find Cargo.toml Cargo.lock build.rs src -type f 2>/dev/null || true; } | LC_ALL=C sort |
-      while read -r f; do echo "$f $(sha256 "$f")"; done
+      tr '\n' '\0' | xargs -0 "${sha256_cmd[@]}" | sed -E 's/^([0-9a-f]{64})  (.*)$/\2 \1/'
   ) | sha256 /dev/stdin | cut -c 1-16
 }
 

@@ -146,7 +146,7 @@ async fn one_seed(seed: u64) -> Figures {
             ..faults(seed)
         })
         .unwrap();
-    figures.runs = converge(seed, &client, &manifest, OPTIONS, Duration::ZERO).await;
+    figures.runs = converge(seed, &client, &manifest, OPTIONS, None).await;
     assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
     let stats = sandbox.stats();
     assert_eq!(
@@ -161,7 +161,7 @@ async fn one_seed(seed: u64) -> Figures {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lied_to_runs_write_nothing_wrong_and_converge_after() {
-    lied_to_runs(16).await;
+    lied_to_runs(8).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

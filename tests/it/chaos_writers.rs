@@ -132,9 +132,9 @@ async fn one_seed(seed: u64) -> Figures {
         }
     }
 
-    // The writer has stopped: a fresh apply converges (a re-run allowed).
-    let pause = Duration::from_millis(250);
-    figures.runs = converge(seed, &ours, &manifest, options, pause).await;
+    // The writer has stopped: once what it made is visible, a fresh apply
+    // converges (a re-run allowed).
+    figures.runs = converge(seed, &ours, &manifest, options, Some(&sandbox)).await;
     let _ = sandbox.shutdown().await;
     figures
 }

@@ -3,9 +3,11 @@
 //! the sandbox, unless the line before it says why it cannot run
 //! (`<!-- docs-test: not run (REASON) -->`). A `yaml title="FILE"` block is
 //! written to FILE where it stands, so the commands after it read it.
-//! `127.0.0.1:8787` becomes a free port, so a page that starts its own
-//! sandbox does not collide with another run. Each command must exit 0 or
-//! 2 (changes present); anything else fails the page with the command.
+//! A sandbox a page starts (`--listen 127.0.0.1:8787 … &`) listens on a
+//! free port instead (`127.0.0.1:0`), which the page's other
+//! `127.0.0.1:8787`s become once the sandbox has printed it, so pages never
+//! collide with another run. Each command must exit 0 or 2 (changes
+//! present); anything else fails the page with the command.
 #![cfg(unix)]
 
 use std::io::Read as _;
@@ -117,20 +119,35 @@ fn has_subcommand(subcommand: &str) -> bool {
         .success()
 }
 
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The port of the sandbox a page started, from the URL it prints on
+/// stderr (into `$HOME/.docs-test-sandbox`); at most 10 s.
+const SANDBOX_PORT: &str = r#"__docs_test_port() {
+  for _ in $(seq 1000); do
+    sed -n 's|.*export INVETERATE_BASE_URL=http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$HOME/.docs-test-sandbox" 2>/dev/null | grep . && return
+    sleep 0.01
+  done
+  echo "docs-test: the sandbox printed no URL:" >&2; cat "$HOME/.docs-test-sandbox" >&2; return 1
+}
+"#;
+
+/// A command line of a page as the script runs it: a sandbox in the
+/// background on a free port, whose port the lines after it use.
+fn command_line(line: &str) -> String {
+    match line.trim_end().strip_suffix('&') {
+        Some(start) if line.contains("invhooks sandbox") => format!(
+            "{} 2>\"$HOME/.docs-test-sandbox\" &\nDOCS_TEST_PORT=$(__docs_test_port)\n",
+            start.replacen("--listen 127.0.0.1:8787", "--listen 127.0.0.1:0", 1)
+        ),
+        _ => line.replace("127.0.0.1:8787", "127.0.0.1:$DOCS_TEST_PORT") + "\n",
+    }
 }
 
 /// The page's blocks as one bash script, or `None` when nothing runs.
-fn script(blocks: &[Block], stand_ins: &[(&str, &str)], port: u16) -> Option<String> {
+fn script(blocks: &[Block], stand_ins: &[(&str, &str)]) -> Option<String> {
     let mut script = String::from(
         "trap 'rc=$?; if [ \"$rc\" -ne 2 ]; then echo \"docs-test: \\`$BASH_COMMAND\\` exited $rc\" >&2; exit 97; fi' ERR\n",
     );
+    script.push_str(SANDBOX_PORT);
     if !stand_ins.is_empty() {
         script.push_str("invhooks() {\n  case \"$1\" in\n");
         for (sub, _) in stand_ins {
@@ -151,7 +168,7 @@ fn script(blocks: &[Block], stand_ins: &[(&str, &str)], port: u16) -> Option<Str
         } else if COMMAND_LANGUAGES.contains(&block.language.as_str()) {
             runs = true;
             script.push_str(&format!("echo 'docs-test: {}' >&2\n", block.at));
-            script.push_str(&block.text.replace("127.0.0.1:8787", &format!("127.0.0.1:{port}")));
+            script.extend(block.text.lines().map(command_line));
         }
     }
     runs.then_some(script)
@@ -248,8 +265,8 @@ fn every_command_block_of_the_docs_runs_against_the_sandbox_or_says_why_not() {
                 assert_eq!(block.language, "sh", "{}: command blocks are `sh`", block.at);
                 for line in block.text.lines().filter(|l| l.contains("invhooks sandbox")) {
                     assert!(
-                        line.contains("--listen 127.0.0.1:8787"),
-                        "{}: a sandbox in the docs listens on 127.0.0.1:8787 (the test moves it to a free port): {line}",
+                        line.contains("--listen 127.0.0.1:8787") && line.trim_end().ends_with('&'),
+                        "{}: a sandbox in the docs listens on 127.0.0.1:8787 in the background (the test moves it to a free port): {line}",
                         block.at
                     );
                 }
@@ -257,7 +274,7 @@ fn every_command_block_of_the_docs_runs_against_the_sandbox_or_says_why_not() {
                 quick_start |= name == "README.md" && block.text.contains("invhooks init");
             }
         }
-        let Some(script) = script(&blocks, &stand_ins, free_port()) else {
+        let Some(script) = script(&blocks, &stand_ins) else {
             continue;
         };
         let world = World::new();

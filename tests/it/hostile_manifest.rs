@@ -7,13 +7,17 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// Runs `validate` and `plan` on `text`; both must fail without a request.
+/// Runs `validate` and `plan` on `text`, side by side; both must fail
+/// without a request.
 fn refused(world: &World, text: &str) -> Run {
     world.write("webhooks.yaml", text);
     world.sandbox.reset_stats();
     let started = Instant::now();
-    let validate = world.run(&["validate"]);
-    let plan = world.run(&["plan"]);
+    let (validate, plan) = std::thread::scope(|scope| {
+        let validate = scope.spawn(|| world.run(&["validate"]));
+        let plan = world.run(&["plan"]);
+        (validate.join().unwrap(), plan)
+    });
     // Proves "bounded", not speed: the quadratic cases this guards against
     // take hours; on a loaded shared runner two debug runs over 50,000
     // problems take ~9 s of CPU and 35-45 s of wall time.

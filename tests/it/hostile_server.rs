@@ -45,7 +45,8 @@ fn until(what: &str, done: impl Fn() -> bool) {
 fn a_re_run_after_sigkill_leaves_one_copy_whatever_the_ids() {
     let world = World::with_ids(
         Faults {
-            visibility_delay: Duration::from_millis(3000),
+            // Longer than the kill and the re-run's first read take.
+            visibility_delay: Duration::from_millis(2000),
             ..Faults::default()
         },
         Ids::Random,

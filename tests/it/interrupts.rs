@@ -11,10 +11,10 @@ use invhooks::sandbox::Faults;
 use crate::support::*;
 
 /// 20 creates against a slow sandbox, so the run is still going when
-/// the signal comes.
+/// the signal comes: ten rounds of two calls, 150 ms each.
 fn slow_world() -> World {
     let world = World::with_faults(Faults {
-        latency: Duration::from_millis(300),
+        latency: Duration::from_millis(150),
         ..Faults::default()
     });
     let entries: String = (0..20)
@@ -72,9 +72,9 @@ fn sigterm_finishes_in_flight_calls_and_reports_what_was_not_started() {
 #[test]
 fn a_second_signal_exits_at_once_with_130() {
     let world = slow_world();
-    let running = Running::start(&world, &APPLY);
+    let mut running = Running::start(&world, &APPLY);
     signal_after(&world, &running, 2, "INT");
-    std::thread::sleep(Duration::from_millis(50));
+    running.await_stderr("interrupted: starting no new calls");
     running.signal("INT");
     let run = running.finish("a second SIGINT");
     assert_eq!(run.code, 130, "{run}");

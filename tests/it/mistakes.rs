@@ -106,7 +106,10 @@ fn a_second_sandbox_on_a_busy_port_says_how_to_get_a_free_one() {
 #[test]
 fn trigger_needs_only_the_keys_not_every_manifest_variable() {
     let world = World::new();
-    world.seed(&[("customer.updated", "crm", "http://127.0.0.1:9/hook")]);
+    // The event's delivery goes to a port that refuses it, held for the test.
+    let refusing = crate::netkit::Refusing::new();
+    let hook = format!("http://127.0.0.1:{}/hook", refusing.port());
+    world.seed(&[("customer.updated", "crm", &hook)]);
     world.write(
         "webhooks.yaml",
         &manifest(&format!(

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -278,11 +279,13 @@ impl SandboxProcess {
 /// kills it.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The binary running, its output read as it comes (no full pipe blocks it).
+/// The binary running, its output read as it comes (no full pipe blocks
+/// it); its stderr so far can be waited on ([`Running::await_stderr`]).
 pub struct Running {
     child: Child,
     out: JoinHandle<Vec<u8>>,
-    err: JoinHandle<Vec<u8>>,
+    err: Arc<Mutex<Vec<u8>>>,
+    err_done: JoinHandle<()>,
 }
 
 fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
@@ -291,6 +294,19 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
         let _ = pipe.read_to_end(&mut bytes);
         bytes
     })
+}
+
+/// Reads `pipe` into a buffer shared as it fills.
+fn drain_shared(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, JoinHandle<()>) {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let filled = Arc::clone(&bytes);
+    let done = std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+            filled.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    (bytes, done)
 }
 
 impl World {
@@ -325,13 +341,31 @@ impl Running {
             .spawn()
             .unwrap();
         let out = drain(child.stdout.take().unwrap());
-        let err = drain(child.stderr.take().unwrap());
-        Running { child, out, err }
+        let (err, err_done) = drain_shared(child.stderr.take().unwrap());
+        Running {
+            child,
+            out,
+            err,
+            err_done,
+        }
     }
 
     /// Whether it has exited.
     pub fn exited(&mut self) -> bool {
         self.child.try_wait().unwrap().is_some()
+    }
+
+    /// Waits until what it printed on stderr holds `text`: the moment a
+    /// run reaches a step it announces. Fails the test if the binary exits
+    /// first or [`RUN_TIMEOUT`] passes.
+    pub fn await_stderr(&mut self, text: &str) {
+        let deadline = Instant::now() + RUN_TIMEOUT;
+        let said = |running: &Running| String::from_utf8_lossy(&running.err.lock().unwrap()).contains(text);
+        while !said(self) {
+            let over = self.exited() || Instant::now() >= deadline;
+            assert!(!over || said(self), "never printed {text:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Sends `SIG<signal>`; the child is not reaped yet, so its pid is
@@ -359,10 +393,11 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
+        self.err_done.join().unwrap();
         let output = Output {
             status: status.unwrap_or_else(|| self.child.wait().unwrap()),
             stdout: self.out.join().unwrap(),
-            stderr: self.err.join().unwrap(),
+            stderr: std::mem::take(&mut *self.err.lock().unwrap()),
         };
         let run = Run::checked(output);
         assert!(status.is_some(), "{what}: the binary hung, killed:\n{run}");
