@@ -27,23 +27,6 @@ mod subscription;
 mod validate;
 pub(crate) mod yaml;
 
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_export_fleet;
-#[cfg(test)]
-mod tests_files;
-#[cfg(test)]
-mod tests_fleet;
-#[cfg(test)]
-mod tests_names;
-#[cfg(test)]
-mod tests_renames;
-#[cfg(test)]
-mod tests_values;
-#[cfg(test)]
-mod tests_yaml;
-
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -345,3 +328,20 @@ fn other_merchants_keys(
     }
     found
 }
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_export_fleet;
+#[cfg(test)]
+mod tests_files;
+#[cfg(test)]
+mod tests_fleet;
+#[cfg(test)]
+mod tests_names;
+#[cfg(test)]
+mod tests_renames;
+#[cfg(test)]
+mod tests_values;
+#[cfg(test)]
+mod tests_yaml;
