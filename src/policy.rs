@@ -104,7 +104,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
         problems.error(
             raw.version.as_ref().map_or(1, |at| at.line),
-            "the policy's `version` must be `1`".into(),
+            "the policy's `version` must be `1`",
             Some("this invhooks reads policy files of `version: 1`".into()),
         );
     }
@@ -164,7 +164,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         match percent {
             Some(p) if p > 100 => problems.error(
                 safety.max_change_percent.as_ref().map_or(1, |at| at.line),
-                "`maxChangePercent` is a percentage: 0 to 100".into(),
+                "`maxChangePercent` is a percentage: 0 to 100",
                 None,
             ),
             Some(p) => thresholds.max_change_percent = p,

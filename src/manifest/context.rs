@@ -1,42 +1,35 @@
-//! [`Ctx`]: where the validation of one file is and where its problems
-//! go. It carries the environment lookup for `${VAR}`, the variable (and
-//! value) of the merchant's key that no value may carry, the fleet
-//! merchant being checked, and the byte budget of expanded values; it
-//! derefs to the file's [`Problems`], which check each field's kind.
+//! [`Ctx`]: what one file's values are checked against (the environment, the
+//! merchant's key, the expansion budget); it derefs to the file's [`Problems`].
 
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
-use super::diagnostic::Diagnostic;
 use super::fields::DEFAULT_API_KEY_ENV;
 use super::record::Problems;
 use super::yaml::MAX_BYTES;
 use crate::model::Location;
 
-/// Where the walk of one file is and where its problems go.
+/// The lookup of `${VAR}`s (injected: the core reads no environment).
+pub(super) type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
 pub(super) struct Ctx<'a> {
-    /// The file and its problems.
-    problems: Problems<'a>,
-    /// Environment lookup for `${VAR}`.
-    pub(super) env: &'a (dyn Fn(&str) -> Option<String> + Sync),
-    /// The variable holding this merchant's API key (`apiKeyEnv`): values
-    /// may not reference it or contain its value.
-    key_env: String,
-    /// The value of `key_env`, when set and not blank, trimmed.
-    key: Option<String>,
-    /// The fleet merchant whose values are checked (`None` outside a
-    /// fleet file): messages about its `vars` name it.
+    pub(super) problems: Problems<'a>,
+    pub(super) env: Env<'a>,
+    /// The variable holding this merchant's API key (`apiKeyEnv`), which no value may use.
+    pub(super) key_env: String,
+    /// Its value, trimmed, when set and not blank: no value may contain it.
+    pub(super) key: Option<String>,
+    /// The fleet merchant whose values are checked, for messages about its `vars`.
     pub(super) merchant: Option<String>,
-    /// Bytes the file's values may still take once `${VAR}`s are expanded
-    /// (every merchant's of a fleet): [`MAX_BYTES`].
+    /// Bytes the file's expanded values may still take (every merchant's of a fleet).
     pub(super) left: usize,
 }
 
 impl<'a> Ctx<'a> {
-    /// A walk of `file` with the default key variable.
-    pub(super) fn new(file: &'a Path, env: &'a (dyn Fn(&str) -> Option<String> + Sync)) -> Self {
+    pub(super) fn new(file: &'a Path, env: Env<'a>) -> Self {
+        let problems = Problems::new(file);
         let mut ctx = Ctx {
-            problems: Problems::new(file),
+            problems,
             env,
             key_env: String::new(),
             key: None,
@@ -55,37 +48,15 @@ impl<'a> Ctx<'a> {
         name.clone_into(&mut self.key_env);
     }
 
-    /// The variable holding this merchant's API key.
-    pub(super) fn key_env(&self) -> &str {
-        &self.key_env
-    }
-
-    /// The merchant's API key (trimmed), when its variable is set.
-    pub(super) fn key(&self) -> Option<&str> {
-        self.key.as_deref()
-    }
-
-    /// The file being walked.
-    pub(super) fn file(&self) -> &'a Path {
-        self.problems.file
-    }
-
-    /// The location of `line` in the file.
     pub(super) fn location(&self, line: usize) -> Location {
         Location {
-            file: self.file().to_path_buf(),
+            file: self.file.to_path_buf(),
             line,
         }
     }
 
-    /// Every problem recorded, in the order found.
-    pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
-        self.problems.into_vec()
-    }
-
-    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (every
-    /// subscription holds its own name, URL and topic); the first time
-    /// they would go past it, reports it at `line`. Whether they fit.
+    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (each subscription
+    /// holds its own name, URL and topic), reporting the first overrun at `line`.
     pub(super) fn spend(&mut self, line: usize, bytes: usize) -> bool {
         if let Some(left) = self.left.checked_sub(bytes) {
             self.left = left;
@@ -93,18 +64,17 @@ impl<'a> Ctx<'a> {
         }
         if self.left > 0 {
             self.left = 0;
-            let message = format!(
-                "the subscriptions expand to more than {} MiB of names, URLs and topics",
-                MAX_BYTES >> 20
-            );
+            let mib = MAX_BYTES >> 20;
+            let message =
+                format!("the subscriptions expand to more than {mib} MiB of names, URLs and topics");
             let help = "a fleet file is expanded once per merchant: split it into several files, or use shorter values";
-            self.error(line, message, Some(help.to_owned()));
+            self.error(line, message, help);
         }
         false
     }
 }
 
-/// The field checks of [`Problems`] (`ctx.get`, `ctx.unknown`, `ctx.error`).
+/// The field checks of [`Problems`]: `ctx.get`, `ctx.unknown`, `ctx.error`.
 impl<'a> Deref for Ctx<'a> {
     type Target = Problems<'a>;
     fn deref(&self) -> &Problems<'a> {

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::expand::expand;
+use super::expand::{escape, expand};
 
 /// Where URLs are split into parts that must line up across stores.
 const SEPARATORS: [char; 4] = ['/', '?', '&', '#'];
@@ -21,7 +21,7 @@ const CUTS: [char; 10] = ['.', '-', '_', '=', ':', '@', '+', ',', ';', '~'];
 /// The variables made so far: a name for each distinct list of per-store
 /// values, `MERCHANT` for the labels themselves.
 #[derive(Debug)]
-pub(super) struct Vars {
+pub(super) struct TemplateVars {
     labels: Vec<String>,
     /// Names a variable may not take: the stores' key variables.
     taken: HashSet<String>,
@@ -30,7 +30,7 @@ pub(super) struct Vars {
     made: Vec<(String, Vec<String>)>,
 }
 
-impl Vars {
+impl TemplateVars {
     /// No variables yet, for stores with `labels` (in store order).
     pub(super) fn new(labels: Vec<&str>, taken: HashSet<String>) -> Self {
         Self {
@@ -95,10 +95,10 @@ enum Host {
 ///
 /// The index of a store whose URL is not the first store's but for
 /// per-store parts.
-pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> {
+pub(super) fn template(urls: &[&str], vars: &mut TemplateVars) -> Result<String, usize> {
     let first = urls.first().copied().unwrap_or_default();
     if urls.iter().all(|u| *u == first) {
-        return Ok(super::export::escape(first));
+        return Ok(escape(first));
     }
     let parts: Vec<Vec<&str>> = urls.iter().map(|u| split(u)).collect();
     if let Some(other) = (1..parts.len()).find(|&i| !same_shape(&parts[0], &parts[i])) {
@@ -108,7 +108,7 @@ pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> 
     for (at, piece) in parts[0].iter().enumerate() {
         let pieces: Vec<&str> = parts.iter().map(|p| p[at]).collect();
         if pieces.iter().all(|p| p == piece) {
-            written.push_str(&super::export::escape(piece));
+            written.push_str(&escape(piece));
             continue;
         }
         let (pre, post) = around_label(&pieces, &vars.labels).unwrap_or_else(|| common(&pieces));
@@ -119,9 +119,9 @@ pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> 
             true => Host::Part,
         };
         let name = vars.name(values, host);
-        written.push_str(&super::export::escape(&piece[..pre]));
+        written.push_str(&escape(&piece[..pre]));
         written.push_str(&format!("${{{name}}}"));
-        written.push_str(&super::export::escape(&piece[piece.len() - post..]));
+        written.push_str(&escape(&piece[piece.len() - post..]));
     }
     match (0..urls.len()).find(|&i| !expands_to(&written, &vars.of(i), urls[i])) {
         Some(other) => Err(other.max(1)),
