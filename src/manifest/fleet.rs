@@ -13,76 +13,58 @@ use super::fields::{
     FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_MERCHANTS, MAX_VARS,
 };
 use super::record::{FieldName, Got};
-use super::validate::{
-    api_key_env, body, check_label, entries, Merchant, MerchantLines, Switches, Validated,
-};
-use super::yaml::{line, At};
+use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Switches, Validated};
+use super::yaml::{given, line, At};
 use crate::escape::show;
+use crate::model::MerchantManifest;
 
 /// Validates a fleet file, its top level read: one manifest per `merchants` entry, or every problem.
 pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
-    let (merchant, key) = (
-        m.merchant.as_ref().map(|a| a.line),
-        m.api_key_env.as_ref().map(|a| a.line),
-    );
-    for (field, at) in [
-        ("merchant", merchant),
-        ("apiKeyEnv", key),
-        ("canary", m.canary.as_ref().map(|a| a.line)),
-    ] {
-        if let Some(line) = at {
-            let message = format!("a file with `merchants` cannot also have a top-level `{field}`");
-            ctx.error(
-                line,
-                message,
-                format!("move `{field}` into each entry of `merchants`, or remove `merchants`"),
-            );
-        }
+    let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
+    for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
+        let Some(line) = line else { continue };
+        let message = format!("a file with `merchants` cannot also have a top-level `{field}`");
+        let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
+        ctx.error(line, message, help);
     }
-    let heads = heads(&mut ctx, m);
-    if heads.is_empty() {
+    let heads = heads(&mut ctx, m, switches);
+    let merchants = heads.len();
+    let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
+    if merchants == 0 {
         // Still check the shared entries once, so every problem shows.
-        body(&mut ctx, m, switches.allows);
+        let mut nobody = switches.merchant(ctx.file, String::new(), String::new(), false);
+        body(&mut ctx, m, &mut nobody);
         return Err(ctx.problems.into_vec());
     }
-    let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
-    if subscriptions.saturating_mul(heads.len()) > MAX_CHECKS {
-        let message = format!(
-            "{} merchants × {subscriptions} subscriptions is more than {MAX_CHECKS} to check",
-            heads.len()
-        );
+    if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {subscriptions} subscriptions");
+        let message = format!("{many} is more than {MAX_CHECKS} to check");
         ctx.error(line(&m.merchants), message, "split the fleet into several files");
         return Err(ctx.problems.into_vec());
     }
-    let mut per_merchant = Vec::with_capacity(heads.len());
-    for (head, vars) in heads {
+    let mut per_merchant = Vec::with_capacity(merchants);
+    for (mut manifest, lines, vars) in heads {
         if ctx.left == 0 {
             break; // past the byte budget: reported once
         }
         let env = ctx.env;
         let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
         let mut own = Ctx::new(ctx.file, &lookup);
-        own.left = ctx.left;
-        own.set_key_env(&head.api_key_env);
-        own.merchant = Some(head.label.clone());
-        let (ignore, declared) = body(&mut own, m, switches.allows);
+        (own.left, own.merchant) = (ctx.left, Some(manifest.label.clone()));
+        own.set_key_env(&manifest.api_key_env);
+        body(&mut own, m, &mut manifest);
         ctx.left = own.left;
-        per_merchant.push((head, ignore, declared, own.problems.into_vec()));
+        per_merchant.push(((manifest, lines), own.problems.into_vec()));
     }
-    let file = ctx.file;
     let mut diagnostics = ctx.problems.into_vec();
-    diagnostics.extend(merge(
-        per_merchant
-            .iter()
-            .map(|(h, _, _, d)| (h.label.as_str(), d.as_slice())),
-    ));
+    let labelled = per_merchant
+        .iter()
+        .map(|((m, _), d)| (m.label.as_str(), d.as_slice()));
+    diagnostics.extend(merge(labelled));
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(per_merchant
-        .into_iter()
-        .map(|(head, ignore, declared, _)| switches.manifest(file, head, ignore, declared))
-        .collect())
+    Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
 }
 
 /// The problems of every merchant: one all of them have is kept once, one only
@@ -112,51 +94,53 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
     out
 }
 
-/// The valid `merchants` entries with their `vars`; the others are reported.
-fn heads(ctx: &mut Ctx<'_>, m: &Manifest) -> Vec<(Merchant, BTreeMap<String, String>)> {
+/// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
     let at = line(&m.merchants);
-    match m.merchants.as_ref().and_then(At::ok) {
-        Some(items) if items.len() > MAX_MERCHANTS => {
-            let message = format!(
-                "`merchants` has {} entries; at most {MAX_MERCHANTS} are supported",
-                items.len()
-            );
-            ctx.error(at, message, "split the fleet into several files");
-            return Vec::new();
-        }
-        Some(items) if items.is_empty() => {
+    match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
+        Some(0) => {
             let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
             ctx.error(at, "`merchants` is empty", help);
             return Vec::new();
         }
+        Some(n) if n > MAX_MERCHANTS => {
+            let message = format!("`merchants` has {n} entries; at most {MAX_MERCHANTS} are supported");
+            ctx.error(at, message, "split the fleet into several files");
+            return Vec::new();
+        }
         _ => {}
     }
-    let example = "`- merchant: store-a` with `apiKeyEnv:` and `vars:`";
-    let found = entries(ctx, &m.merchants, ("merchants", "merchant"), example, usize::MAX);
+    let found = entries(ctx, &m.merchants, MERCHANTS);
     // Every variable that holds a key in this file: no `vars` may set one.
-    let keys: HashSet<&str> = found
+    let key_env = |e: &FleetMerchant| e.api_key_env.as_ref().and_then(At::ok).cloned();
+    let keys: HashSet<String> = found
         .iter()
-        .map(|(_, entry)| {
-            entry
-                .api_key_env
-                .as_ref()
-                .and_then(At::ok)
-                .map_or(DEFAULT_API_KEY_ENV, String::as_str)
-        })
+        .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
         .collect();
-    found
-        .into_iter()
-        .filter_map(|(at, entry)| head(ctx, at, entry, &keys))
-        .collect()
+    let mut heads = Vec::with_capacity(found.len());
+    for (at, entry) in found {
+        heads.extend(head(ctx, (at, entry), &keys, switches));
+    }
+    heads
 }
+
+const MERCHANTS: List = (
+    "merchants",
+    "merchant",
+    "`- merchant: store-a` with `apiKeyEnv:` and `vars:`",
+    usize::MAX,
+);
+
+/// A fleet merchant before its subscriptions are read, its lines and its `vars`.
+type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
 
 /// One entry's label, key variable and `vars`; `None` when it has no usable label (reported).
 fn head(
     ctx: &mut Ctx<'_>,
-    at: usize,
-    entry: &FleetMerchant,
-    keys: &HashSet<&str>,
-) -> Option<(Merchant, BTreeMap<String, String>)> {
+    (at, entry): (usize, &FleetMerchant),
+    keys: &HashSet<String>,
+    s: Switches,
+) -> Option<Head> {
     let suggested = ctx.unknown(entry);
     if entry.merchant.is_none() && !suggested.contains(&"merchant") {
         let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
@@ -165,34 +149,19 @@ fn head(
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
     let canary = matches!(ctx.get("canary", &entry.canary), Got::Ok(true));
     let vars = vars(ctx, &entry.vars, keys);
-    let label = match ctx.get("merchant", &entry.merchant) {
-        Got::Absent | Got::Bad => return None,
-        Got::Empty => String::new(),
-        Got::Ok(label) => label.clone(),
-    };
+    let label = ctx.text("merchant", &entry.merchant)?.to_owned();
+    let help = "give each merchant a label, e.g. `merchant: store-a`";
+    check_label(ctx, line(&entry.merchant), &label, help.into());
     let lines = MerchantLines {
         label: line(&entry.merchant),
-        api_key_env: entry.api_key_env.as_ref().map(|at| at.line),
+        api_key_env: given(&entry.api_key_env),
     };
-    check_label(
-        ctx,
-        lines.label,
-        &label,
-        "give each merchant a label, e.g. `merchant: store-a`".to_owned(),
-    );
-    Some((
-        Merchant {
-            label,
-            api_key_env,
-            canary,
-            lines,
-        },
-        vars,
-    ))
+    let merchant = s.merchant(ctx.file, label, api_key_env, canary);
+    Some((merchant, lines, vars))
 }
 
 /// The valid `vars` of one entry; the others are reported.
-fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<&str>) -> BTreeMap<String, String> {
+fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
     let Got::Ok(Vars(pairs)) = ctx.get("vars", field) else {
         return vars;
@@ -207,46 +176,38 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<&str>) -> BT
     }
     for (name, value) in pairs {
         let line = name.line;
-        let name = match &name.value {
-            Ok(FieldName(name)) if is_var_name(name) => name,
-            other => {
-                let shown = other
-                    .as_ref()
-                    .map_or_else(|found| found.kind().to_owned(), |FieldName(n)| show(n));
-                let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
-                ctx.error(
-                    line,
-                    format!("`vars` name `{shown}` is not a valid variable name"),
-                    help,
-                );
+        let (message, help) = match (&name.value, value) {
+            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid_name(&show(name)),
+            (Err(found), _) => invalid_name(found.kind()),
+            (Ok(FieldName(name)), _) if keys.contains(name) => {
+                let message = format!("`vars` sets `{name}`, a variable holding an API key");
+                (
+                    message,
+                    "the API key must never leave the API request header; use another name".into(),
+                )
+            }
+            (Ok(FieldName(name)), Ok(text)) => {
+                vars.insert(name.clone(), text.clone());
                 continue;
             }
-        };
-        if keys.contains(name.as_str()) {
-            let help = "the API key must never leave the API request header; use another name";
-            ctx.error(
-                line,
-                format!("`vars` sets `{name}`, a variable holding an API key"),
-                help,
-            );
-            continue;
-        }
-        match value {
-            Ok(text) => {
-                vars.insert(name.clone(), text.clone());
-            }
-            Err(found) => {
+            (Ok(FieldName(name)), Err(found)) => {
+                let message = format!("`vars.{name}` must be a string, found {}", found.kind());
                 let help = match found.scalar() {
                     Some(text) => format!("put the value in quotes, e.g. `{name}: \"{text}\"`"),
                     None => format!("write `{name}: <text>`"),
                 };
-                ctx.error(
-                    line,
-                    format!("`vars.{name}` must be a string, found {}", found.kind()),
-                    help,
-                );
+                (message, help)
             }
-        }
+        };
+        ctx.error(line, message, help);
     }
     vars
+}
+
+fn invalid_name(shown: &str) -> (String, String) {
+    let message = format!("`vars` name `{shown}` is not a valid variable name");
+    (
+        message,
+        "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
+    )
 }

@@ -182,6 +182,15 @@ impl<'a> Problems<'a> {
         Got::Bad
     }
 
+    /// A text field: `Some("")` when empty, `None` when absent or of the wrong kind.
+    pub(crate) fn text<'v>(&mut self, name: &str, field: &'v Option<At<String>>) -> Option<&'v str> {
+        match self.get(name, field) {
+            Got::Ok(text) => Some(text),
+            Got::Empty => Some(""),
+            Got::Absent | Got::Bad => None,
+        }
+    }
+
     /// Reports every key of `record` that is none of its fields; returns the
     /// fields suggested instead (a misspelt key), which then get no "missing" error.
     pub(crate) fn unknown<R: Record>(&mut self, record: &R) -> Vec<&'static str> {

@@ -14,7 +14,7 @@ use super::fields::{IgnoreRule as RuleAsWritten, Manifest, DEFAULT_API_KEY_ENV};
 use super::look_alike::name_problem;
 use super::record::{FieldName, Got, Record, Version};
 use super::subscription::{self, Declared};
-use super::yaml::{line, At, Read};
+use super::yaml::{given, line, At, Read};
 use crate::escape::show;
 use crate::model::{Allows, IgnoreRule, Location, MerchantManifest, Pattern};
 
@@ -39,38 +39,27 @@ pub(super) struct Switches {
     pub(super) prune: bool,
 }
 
-/// One merchant's validated parts.
-pub(super) struct Merchant {
-    pub(super) label: String,
-    pub(super) api_key_env: String,
-    pub(super) canary: bool,
-    pub(super) lines: MerchantLines,
-}
-
 impl Switches {
-    pub(super) fn manifest(
+    /// A merchant of the file, before its `ignore` rules and subscriptions are read.
+    pub(super) fn merchant(
         self,
         file: &Path,
-        m: Merchant,
-        ignore: Vec<IgnoreRule>,
-        declared: Vec<Declared>,
-    ) -> (MerchantManifest, MerchantLines) {
-        let (label, api_key_env, canary, file) = (m.label, m.api_key_env, m.canary, file.to_path_buf());
-        let subscriptions = declared.into_iter().map(|d| d.sub).collect();
-        let (prune, allows) = (self.prune, self.allows);
-        (
-            MerchantManifest {
-                label,
-                canary,
-                file,
-                api_key_env,
-                prune,
-                ignore,
-                subscriptions,
-                allows,
-            },
-            m.lines,
-        )
+        label: String,
+        api_key_env: String,
+        canary: bool,
+    ) -> MerchantManifest {
+        let (file, prune, allows) = (file.to_path_buf(), self.prune, self.allows);
+        let (ignore, subscriptions) = (Vec::new(), Vec::new());
+        MerchantManifest {
+            label,
+            file,
+            api_key_env,
+            canary,
+            prune,
+            ignore,
+            subscriptions,
+            allows,
+        }
     }
 }
 
@@ -78,11 +67,9 @@ impl Switches {
 /// the switches); `None` for a policy file (reported: it belongs in `--policy`).
 pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
     let policy = <crate::policy::PolicyFile as Record>::FIELDS;
-    let policy_field = m.unknown.iter().find_map(|key| {
-        let Ok(FieldName(name)) = &key.value else {
-            return None;
-        };
-        (name != "version" && policy.contains(&name.as_str())).then_some((key.line, name))
+    let policy_field = m.unknown.iter().find_map(|key| match &key.value {
+        Ok(FieldName(name)) if name != "version" && policy.contains(&name.as_str()) => Some((key.line, name)),
+        _ => None,
     });
     if let Some((line, field)) = policy_field {
         let message = format!("this is a policy file (it has `{field}`), not a manifest");
@@ -91,26 +78,23 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
         return None;
     }
     let suggested = ctx.unknown(m);
+    let at = line(&m.version);
     match ctx.get("version", &m.version) {
         Got::Absent if !suggested.contains(&"version") => ctx.error(1, "missing `version`", HELP_STARTS_WITH),
-        Got::Empty => ctx.error(line(&m.version), "`version` is empty", HELP_STARTS_WITH),
+        Got::Empty => ctx.error(at, "`version` is empty", HELP_STARTS_WITH),
         Got::Ok(Version(v)) if v != "1" => {
             let message = format!("unsupported manifest version `{}`", show(v));
-            ctx.error(
-                line(&m.version),
-                message,
-                "this invhooks reads `version: 1` manifests",
-            );
+            ctx.error(at, message, "this invhooks reads `version: 1` manifests");
         }
         _ => {}
     }
-    let mut switch = |name: &str, field: &Option<At<bool>>, default: bool| match ctx.get(name, field) {
-        Got::Ok(value) => *value,
-        _ => default,
+    let mut switch = |name: &str, field: &Option<At<bool>>| match ctx.get(name, field) {
+        Got::Ok(value) => Some(*value),
+        _ => None,
     };
-    let http = switch("allowHttp", &m.allow_http, false);
-    let unknown_topics = switch("allowUnknownTopics", &m.allow_unknown_topics, false);
-    let prune = switch("prune", &m.prune, true);
+    let http = switch("allowHttp", &m.allow_http).unwrap_or(false);
+    let unknown_topics = switch("allowUnknownTopics", &m.allow_unknown_topics).unwrap_or(false);
+    let prune = switch("prune", &m.prune).unwrap_or(true);
     Some(Switches {
         allows: Allows { http, unknown_topics },
         prune,
@@ -119,16 +103,13 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
 
 /// Validates a file of one merchant (no `merchants:`), its top level read by [`top`].
 pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
-    let file = ctx.file;
-    let stem = default_label(file);
-    let label = match ctx.get("merchant", &m.merchant) {
-        Got::Absent | Got::Bad => stem.clone(),
-        Got::Empty => String::new(),
-        Got::Ok(label) => label.clone(),
-    };
+    let stem = default_label(ctx.file);
+    let label = ctx
+        .text("merchant", &m.merchant)
+        .map_or_else(|| stem.clone(), str::to_owned);
     let lines = MerchantLines {
         label: line(&m.merchant),
-        api_key_env: m.api_key_env.as_ref().map(|at| at.line),
+        api_key_env: given(&m.api_key_env),
     };
     if m.merchant.is_some() {
         let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
@@ -137,17 +118,12 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Va
     let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
     let canary = matches!(ctx.get("canary", &m.canary), Got::Ok(true));
     ctx.set_key_env(&api_key_env);
-    let (ignore, declared) = body(&mut ctx, m, switches.allows);
+    let mut manifest = switches.merchant(ctx.file, label, api_key_env, canary);
+    body(&mut ctx, m, &mut manifest);
     if !ctx.is_clean() {
         return Err(ctx.problems.into_vec());
     }
-    let merchant = Merchant {
-        label,
-        api_key_env,
-        canary,
-        lines,
-    };
-    Ok(vec![switches.manifest(file, merchant, ignore, declared)])
+    Ok(vec![(manifest, lines)])
 }
 
 /// The label of a manifest without `merchant:`: its file stem.
@@ -169,17 +145,15 @@ pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_hel
 /// The variable holding the API key. A value that is no plausible variable
 /// name is refused without being shown: it may be a key pasted in the wrong place.
 pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
-    let name = match ctx.get("apiKeyEnv", field) {
-        Got::Ok(name) => name.clone(),
-        Got::Empty => String::new(),
-        Got::Absent | Got::Bad => return DEFAULT_API_KEY_ENV.to_owned(),
+    let Some(name) = ctx.text("apiKeyEnv", field) else {
+        return DEFAULT_API_KEY_ENV.to_owned();
     };
-    if !plausible_var_name(&name) {
+    if !plausible_var_name(name) {
         let message = "`apiKeyEnv` does not look like the name of an environment variable";
         let help = format!("`apiKeyEnv` names the variable that holds the key, e.g. `apiKeyEnv: INVETERATE_API_KEY_EU` (letters, digits and `_`); {KEY_NEVER_HERE}");
         ctx.error(line(field), message, help);
     }
-    name
+    name.to_owned()
 }
 
 /// Whether `name` is plausibly a variable's name, not a key: a variable name
@@ -187,60 +161,54 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
 /// uppercase over 6 characters or more, or letters and digits over 16
 /// (`123abcDEF` in `sk_live_123abcDEF`).
 fn plausible_var_name(name: &str) -> bool {
-    is_var_name(name)
-        && name.len() <= 64
-        && !name.split('_').any(|part| {
-            let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
-            let (lower, upper) = (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase));
-            (part.len() >= 6 && lower && upper)
-                || (part.len() >= 16 && has(u8::is_ascii_digit) && (lower || upper))
-        })
+    let key_like = |part: &str| {
+        let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
+        let (lower, upper, digit) = (
+            has(u8::is_ascii_lowercase),
+            has(u8::is_ascii_uppercase),
+            has(u8::is_ascii_digit),
+        );
+        (part.len() >= 6 && lower && upper) || (part.len() >= 16 && digit && (lower || upper))
+    };
+    is_var_name(name) && name.len() <= 64 && !name.split('_').any(key_like)
 }
 
-/// Most `subscriptions` entries: a merchant has a few dozen; this bounds a hostile file.
-const MAX_ENTRIES: usize = 100_000;
-/// Most `ignore` rules: each live subscription is matched against every one.
-const MAX_IGNORE_RULES: usize = 100;
+/// A list of mappings: its key, what each entry is called, an example entry,
+/// and the most entries checked (past it, one error and none checked).
+pub(super) type List = (&'static str, &'static str, &'static str, usize);
 
-/// The `ignore` rules and subscriptions of a file, checked with `ctx`'s environment and key.
-pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, allows: Allows) -> (Vec<IgnoreRule>, Vec<Declared>) {
-    let example = "`- name: \"zapier-*\"`";
-    let rules = entries(
-        ctx,
-        &m.ignore,
-        ("ignore", "ignore rule"),
-        example,
-        MAX_IGNORE_RULES,
-    );
-    let ignore: Vec<IgnoreRule> = rules
-        .into_iter()
-        .filter_map(|(line, rule)| ignore_rule(ctx, line, rule))
-        .collect();
-    let example = "`- name: crm-sync` with `topic:` and `callbackUrl:`";
-    let found = entries(
-        ctx,
-        &m.subscriptions,
-        ("subscriptions", "subscription"),
-        example,
-        MAX_ENTRIES,
-    );
+/// Most `ignore` rules (each live subscription is matched against every one),
+/// and most `subscriptions` entries (a merchant has a few dozen).
+const IGNORE: List = ("ignore", "ignore rule", "`- name: \"zapier-*\"`", 100);
+const SUBSCRIPTIONS: List = (
+    "subscriptions",
+    "subscription",
+    "`- name: crm-sync` with `topic:` and `callbackUrl:`",
+    100_000,
+);
+
+/// Checks the `ignore` rules and subscriptions of a file into `manifest`, with
+/// `ctx`'s environment and key; the lines of declared subscriptions are checked across.
+pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, manifest: &mut MerchantManifest) {
+    for (line, rule) in entries(ctx, &m.ignore, IGNORE) {
+        manifest.ignore.extend(ignore_rule(ctx, line, rule));
+    }
+    let found = entries(ctx, &m.subscriptions, SUBSCRIPTIONS);
     let mut declared = Vec::with_capacity(found.len());
     for (line, entry) in found {
-        declared.extend(subscription::subscription(ctx, line, entry, allows));
+        declared.extend(subscription::subscription(ctx, line, entry, manifest.allows));
     }
-    cross(ctx, &declared, &ignore);
-    (ignore, declared)
+    cross(ctx, &declared, &manifest.ignore);
+    manifest.subscriptions = declared.into_iter().map(|d| d.sub).collect();
 }
 
-/// The entries of the list `key` that are mappings (each a `noun`), with their
-/// lines; anything else is reported. Past `max` entries, one error and none checked.
+/// The entries of a list that are mappings, with their lines; anything else is reported.
 pub(super) fn entries<'v, T: Read>(
     ctx: &mut Ctx<'_>,
     field: &'v Option<At<Vec<At<T>>>>,
-    (key, noun): (&str, &str),
-    example: &str,
-    max: usize,
+    list: List,
 ) -> Vec<(usize, &'v T)> {
+    let (key, noun, example, max) = list;
     let Got::Ok(items) = ctx.get(key, field) else {
         return Vec::new();
     };
@@ -256,11 +224,8 @@ pub(super) fn entries<'v, T: Read>(
             Ok(entry) => found.push((item.line, entry)),
             Err(other) => {
                 let message = format!("{noun} must be a mapping, found {}", other.kind());
-                ctx.error(
-                    item.line,
-                    message,
-                    format!("write each {noun} as a mapping, e.g. {example}"),
-                );
+                let help = format!("write each {noun} as a mapping, e.g. {example}");
+                ctx.error(item.line, message, help);
             }
         }
     }
@@ -278,23 +243,22 @@ fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &RuleAsWritten) -> Option<I
     let name = glob(ctx, "name", &rule.name);
     let topic = glob(ctx, "topic", &rule.topic);
     let callback_url = glob(ctx, "callbackUrl", &rule.callback_url);
-    let (name, topic, callback_url) = (name.ok()?, topic.ok()?, callback_url.ok()?);
-    suggested.is_empty().then(|| IgnoreRule {
+    let (name, topic, callback_url, location) =
+        (name.ok()?, topic.ok()?, callback_url.ok()?, ctx.location(line));
+    suggested.is_empty().then_some(IgnoreRule {
         name,
         topic,
         callback_url,
-        location: ctx.location(line),
+        location,
     })
 }
 
 /// The compiled glob of one ignore-rule field (`Ok(None)` when absent).
 fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Option<Pattern>, ()> {
-    let source = match ctx.get(field, value) {
-        Got::Absent => return Ok(None),
-        Got::Bad => return Err(()),
-        Got::Empty => "",
-        Got::Ok(source) => source.as_str(),
-    };
+    if value.is_none() {
+        return Ok(None);
+    }
+    let source = ctx.text(field, value).ok_or(())?;
     let line = line(value);
     if source.is_empty() {
         let help = "give a glob such as `zapier-*`, or remove the field";
@@ -312,8 +276,12 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
             globset::ErrorKind::Regex(_) => "the glob is too complex".to_owned(),
             kind => kind.to_string(),
         };
-        let help = "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`";
-        ctx.error(line, format!("invalid glob{shown} in `{field}`: {reason}"), help);
+        let message = format!("invalid glob{shown} in `{field}`: {reason}");
+        ctx.error(
+            line,
+            message,
+            "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`",
+        );
     })
 }
 
@@ -323,7 +291,7 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
 fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
     for entry in declared {
-        let sub = &entry.sub;
+        let (sub, at) = (&entry.sub, entry.sub.location.line);
         let shown = || format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
         match first.entry((sub.topic.as_str(), sub.name.as_str())) {
             Entry::Occupied(earlier) => {
@@ -331,11 +299,7 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
                     "also declared at {}; names must be unique per topic",
                     earlier.get()
                 );
-                ctx.error(
-                    sub.location.line,
-                    format!("duplicate subscription {}", shown()),
-                    help,
-                );
+                ctx.error(at, format!("duplicate subscription {}", shown()), help);
                 continue;
             }
             Entry::Vacant(slot) => slot.insert(&sub.location),
@@ -344,15 +308,12 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
             .iter()
             .find(|r| r.matches(&sub.topic, &sub.name, &sub.callback_url))
         {
-            let at = &rule.location;
+            let rule = &rule.location;
+            let message = format!("subscription {} is matched by an ignore rule", shown());
             let help = format!(
-                "the ignore rule at {at} would hide it from invhooks; remove the rule or the subscription"
+                "the ignore rule at {rule} would hide it from invhooks; remove the rule or the subscription"
             );
-            ctx.error(
-                sub.location.line,
-                format!("subscription {} is matched by an ignore rule", shown()),
-                help,
-            );
+            ctx.error(at, message, help);
         }
     }
     let mut claimed: HashMap<(&str, &str), usize> = HashMap::new();
@@ -361,24 +322,18 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
         for old in &sub.renamed_from {
             let key = (sub.topic.as_str(), old.as_str());
             let shown = format!("`{}` on `{}`", show(old), show(&sub.topic));
-            if let Some(there) = first.get(&key) {
-                let help = format!("it is declared at {there}; a renamed subscription's old name must not be declared: remove that entry or this old name");
-                ctx.error(
-                    line,
-                    format!("`renamedFrom` names {shown}, which the manifest declares"),
-                    help,
-                );
+            let (message, help) = if let Some(there) = first.get(&key) {
+                let message = format!("`renamedFrom` names {shown}, which the manifest declares");
+                (message, format!("it is declared at {there}; a renamed subscription's old name must not be declared: remove that entry or this old name"))
             } else if let Some(earlier) = claimed.get(&key) {
                 let file = sub.location.file.display();
-                let help = format!("also claimed at {file}:{earlier}; one live subscription can take one new name: keep one `renamedFrom`");
-                ctx.error(
-                    line,
-                    format!("{shown} is claimed by two `renamedFrom` entries"),
-                    help,
-                );
+                let message = format!("{shown} is claimed by two `renamedFrom` entries");
+                (message, format!("also claimed at {file}:{earlier}; one live subscription can take one new name: keep one `renamedFrom`"))
             } else {
                 claimed.insert(key, line);
-            }
+                continue;
+            };
+            ctx.error(line, message, help);
         }
     }
 }

@@ -37,6 +37,11 @@ impl<T> At<T> {
     }
 }
 
+/// The line of a field, when it is given.
+pub(crate) fn given<T>(field: &Option<At<T>>) -> Option<usize> {
+    field.as_ref().map(|at| at.line)
+}
+
 /// The line of a field (1 when absent).
 pub(crate) fn line<T>(field: &Option<At<T>>) -> usize {
     field.as_ref().map_or(1, |at| at.line)
