@@ -7,12 +7,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::Ctx;
+use super::context::Got;
 use super::diagnostic::Diagnostic;
 use super::expand::is_var_name;
 use super::fields::{
     FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_MERCHANTS, MAX_VARS,
 };
-use super::record::{FieldName, Got};
+use super::record::FieldName;
 use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Switches, Validated};
 use super::yaml::{given, line, At};
 use crate::escape::show;
@@ -34,13 +35,13 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
         // Still check the shared entries once, so every problem shows.
         let mut nobody = switches.merchant(ctx.file, String::new(), String::new(), false);
         body(&mut ctx, m, &mut nobody);
-        return Err(ctx.problems.into_vec());
+        return Err(ctx.into_problems());
     }
     if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
         let many = format!("{merchants} merchants × {subscriptions} subscriptions");
         let message = format!("{many} is more than {MAX_CHECKS} to check");
         ctx.error(line(&m.merchants), message, "split the fleet into several files");
-        return Err(ctx.problems.into_vec());
+        return Err(ctx.into_problems());
     }
     let mut per_merchant = Vec::with_capacity(merchants);
     for (mut manifest, lines, vars) in heads {
@@ -54,9 +55,9 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
         own.set_key_env(&manifest.api_key_env);
         body(&mut own, m, &mut manifest);
         ctx.left = own.left;
-        per_merchant.push(((manifest, lines), own.problems.into_vec()));
+        per_merchant.push(((manifest, lines), own.into_problems()));
     }
-    let mut diagnostics = ctx.problems.into_vec();
+    let mut diagnostics = ctx.into_problems();
     let labelled = per_merchant
         .iter()
         .map(|((m, _), d)| (m.label.as_str(), d.as_slice()));

@@ -19,7 +19,7 @@
 //! through [`files`], [`yaml`] into [`fields`], then [`validate`] (or
 //! [`fleet`]) and [`subscription`]; ARCHITECTURE.md draws the imports.
 
-mod context;
+pub(crate) mod context;
 mod diagnostic;
 mod expand;
 mod export;
@@ -169,7 +169,7 @@ fn load_with_lines(
     };
     let mut ctx = Ctx::new(file, env);
     let validated = match validate::top(&mut ctx, &manifest) {
-        None => Err(ctx.problems.into_vec()),
+        None => Err(ctx.into_problems()),
         Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, switches),
         Some(switches) => validate::merchant(ctx, &manifest, switches),
     };

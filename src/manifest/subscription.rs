@@ -7,11 +7,10 @@ use std::collections::HashSet;
 
 use url::Host;
 
-use super::context::Ctx;
+use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
 use super::fields::{OneOrMany, Subscription, MAX_NAME_CHARS, MAX_URL_CHARS};
 use super::look_alike::{name_problem, HIDDEN_HELP};
-use super::record::Got;
 use super::yaml::{line as line_of, At, Found};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
@@ -19,22 +18,16 @@ use crate::model::{Allows, DesiredSubscription};
 use crate::secret::{Keys, Masking};
 use crate::topic;
 
-/// A subscription after expansion, with what messages about it quote.
+/// A subscription after expansion, with what messages about it quote: its
+/// `name` as written, and the line of its `renamedFrom:`.
 pub(super) struct Declared {
     pub(super) sub: DesiredSubscription,
-    /// `name` as written, before `${VAR}` expansion.
     pub(super) written_name: String,
-    /// The line of its `renamedFrom:`.
     pub(super) renamed_line: usize,
 }
 
 /// Checks one entry (at `line`): one subscription per valid topic when its name and URL are valid.
-pub(super) fn subscription(
-    ctx: &mut Ctx<'_>,
-    line: usize,
-    entry: &Subscription,
-    allows: Allows,
-) -> Vec<Declared> {
+pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows: Allows) -> Vec<Declared> {
     let suggested = ctx.unknown(entry);
     let missing = |field: &str, present: bool| !present && !suggested.contains(&field);
     if missing("name", entry.name.is_some()) {
@@ -42,30 +35,41 @@ pub(super) fn subscription(
         ctx.error(line, "subscription has no `name`", help);
     }
     if missing("callbackUrl", entry.callback_url.is_some()) {
-        let help = "add the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
-        ctx.error(line, "subscription has no `callbackUrl`", help);
+        ctx.error(
+            line,
+            "subscription has no `callbackUrl`",
+            format!("add {URL_HELP}"),
+        );
     }
     let no_topic = missing("topic", entry.topic.is_some()) && missing("topics", entry.topics.is_some());
     let name = name(ctx, &entry.name);
     let url = callback_url(ctx, &entry.callback_url, allows);
     let topics = topics(ctx, line, entry, no_topic, allows);
     let renamed_from = renamed_from(ctx, &entry.renamed_from);
-    let masking = match ctx.get("maskPathSecrets", &entry.mask_path_secrets) {
-        Got::Ok(false) => Masking::KeepPath,
-        _ => Masking::Full,
+    let keep_path = matches!(
+        ctx.get("maskPathSecrets", &entry.mask_path_secrets),
+        Got::Ok(false)
+    );
+    let masking = if keep_path {
+        Masking::KeepPath
+    } else {
+        Masking::Full
     };
-    let (Some((written_name, name)), Some(url), Some(renamed_from)) = (name, url, renamed_from) else {
+    let (Some((written_name, name)), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from)
+    else {
         return Vec::new();
     };
-    let location = ctx.location(line);
-    let renamed_line = entry.renamed_from.as_ref().map_or(line, |at| at.line);
+    let (location, renamed_line) = (
+        ctx.location(line),
+        entry.renamed_from.as_ref().map_or(line, |at| at.line),
+    );
     let mut declared = Vec::with_capacity(topics.len());
     for topic in topics {
         // Each subscription holds its own copies, counted after expansion.
-        if !ctx.spend(line, name.len() + url.len() + topic.len()) {
+        if !ctx.spend(line, name.len() + callback_url.len() + topic.len()) {
             break;
         }
-        let (name, callback_url, renamed_from) = (name.clone(), url.clone(), renamed_from.clone());
+        let (name, callback_url, renamed_from) = (name.clone(), callback_url.clone(), renamed_from.clone());
         let location = location.clone();
         let sub = DesiredSubscription {
             topic,
@@ -75,23 +79,23 @@ pub(super) fn subscription(
             masking,
             location,
         };
+        let written_name = written_name.clone();
         declared.push(Declared {
             sub,
-            written_name: written_name.clone(),
+            written_name,
             renamed_line,
         });
     }
     declared
 }
 
+const URL_HELP: &str =
+    "the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
+
 /// A text field that must not be empty: its value, or `None` (reported when
 /// empty or of the wrong kind; absent is the caller's to report).
 fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: &str) -> Option<&'v str> {
-    let value = match ctx.get(name, field) {
-        Got::Ok(value) => value.as_str(),
-        Got::Empty => "",
-        Got::Absent | Got::Bad => return None,
-    };
+    let value = ctx.text(name, field)?;
     if value.trim().is_empty() {
         ctx.error(line_of(field), format!("`{name}` is empty"), help);
         return None;
@@ -118,27 +122,25 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String
     } else {
         name_problem("name", &expanded, MAX_NAME_CHARS)
     };
-    match problem {
-        Some((message, help)) => {
-            ctx.error(line, message, help);
-            None
-        }
-        None => Some((written.to_owned(), expanded)),
-    }
+    let Some((message, help)) = problem else {
+        return Some((written.to_owned(), expanded));
+    };
+    ctx.error(line, message, help);
+    None
 }
 
 /// The callback URL, expanded and checked.
 fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -> Option<String> {
-    let help = "give the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
-    let written = text(ctx, "callbackUrl", field, help)?;
+    let written = text(ctx, "callbackUrl", field, &format!("give {URL_HELP}"))?;
     let line = line_of(field);
     let url = expanded(ctx, line, "callbackUrl", written, MAX_URL_CHARS)?;
     let Some((problem, help)) = url_problem(&url, allows) else {
         return Some(url);
     };
     // Quoted as it is read (masked), or not at all: never a second reading of the text.
-    let quote = CallbackUrl::read(written)
-        .filter(|_| !written.chars().any(|c| is_unsafe(c) || c.is_whitespace()))
+    let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
+    let read = CallbackUrl::read(written).filter(|_| quotable);
+    let quote = read
         .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
         .unwrap_or_default();
     let via = if url == written {
@@ -153,94 +155,96 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -
 /// What is wrong with an expanded callback URL, and how to fix it. Never
 /// quotes any part of the URL: it may come from the environment.
 pub(super) fn url_problem(url: &str, allows: Allows) -> Option<(String, String)> {
-    if url.chars().count() > MAX_URL_CHARS {
-        return Some((
-            "is longer than 2048 characters".to_owned(),
+    let (problem, help) = if url.chars().count() > MAX_URL_CHARS {
+        (
+            format!("is longer than {MAX_URL_CHARS} characters"),
             "use a shorter URL".to_owned(),
-        ));
-    }
-    if let Some(c) = hidden_char(url) {
+        )
+    } else if let Some(c) = hidden_char(url) {
         let problem = format!(
             "contains the invisible or text-direction character {}",
             code_point(c)
         );
-        return Some((problem, HIDDEN_HELP.to_owned()));
-    }
-    let parsed = match CallbackUrl::parse(url) {
-        Ok(parsed) => parsed,
-        Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
-    };
-    let loopback = match parsed.url().host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    (parsed.url().scheme() == "http" && !loopback && !allows.http).then(|| {
+        (problem, HIDDEN_HELP.to_owned())
+    } else {
+        let parsed = match CallbackUrl::parse(url) {
+            Ok(parsed) => parsed,
+            Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
+        };
+        let url = parsed.url();
+        let loopback = match url.host() {
+            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() != "http" || loopback || allows.http {
+            return None;
+        }
         let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
         ("uses plain `http`".to_owned(), help.to_owned())
-    })
+    };
+    Some((problem, help))
 }
 
 /// `${VAR}` expansion of `field` (at `line`), at most `max_chars` long, reporting each problem.
 fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
     if !written.contains('$') {
         // Nothing to expand (most values): the text is the value.
-        return without_key(ctx, line, field, written, Some(written.to_owned()));
+        return without_key(ctx, (line, field, written), Some(written.to_owned()));
     }
     // Four bytes a character at most: longer is refused before it is built.
     let errors = match expand(written, ctx.env, max_chars.saturating_mul(4)) {
-        Ok(value) => return without_key(ctx, line, field, written, Some(value)),
+        Ok(value) => return without_key(ctx, (line, field, written), Some(value)),
         Err(errors) => errors,
     };
-    without_key(ctx, line, field, written, None);
+    without_key(ctx, (line, field, written), None);
     for error in errors {
-        let (message, help) = match error {
-            ExpandError::Unset(var) => match &ctx.merchant {
-                None => (format!("variable `{var}` is not set"), format!("export {var}=… or write ${{{var}:-default}}")),
-                Some(merchant) => (
-                    format!("merchant `{}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)", show(merchant)),
-                    format!("add `{var}` to the `vars` of `{}`, or export {var}=…", show(merchant)),
-                ),
-            },
-            ExpandError::Invalid(reference) => (
-                format!("invalid variable reference `{}` in `{field}`", show(&reference)),
-                "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`".to_owned(),
+        let (message, help) = match (error, &ctx.merchant) {
+            (ExpandError::Unset(var), None) => (
+                format!("variable `{var}` is not set"),
+                format!("export {var}=… or write ${{{var}:-default}}"),
             ),
-            ExpandError::Unterminated => (
-                format!("unterminated `${{` in `{field}`"),
-                "close the reference with `}`, or write `$${` for a literal `${`".to_owned(),
-            ),
-            ExpandError::TooLong => (
-                format!("`{field}` is longer than {max_chars} characters after expanding variables"),
-                "use shorter values for the variables it uses".to_owned(),
-            ),
+            (ExpandError::Unset(var), Some(merchant)) => {
+                let merchant = show(merchant);
+                let message = format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)");
+                (
+                    message,
+                    format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…"),
+                )
+            }
+            (ExpandError::Invalid(reference), _) => {
+                let message = format!("invalid variable reference `{}` in `{field}`", show(&reference));
+                (message, "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`".to_owned())
+            }
+            (ExpandError::Unterminated, _) => {
+                let help = "close the reference with `}`, or write `$${` for a literal `${`";
+                (format!("unterminated `${{` in `{field}`"), help.to_owned())
+            }
+            (ExpandError::TooLong, _) => {
+                let message =
+                    format!("`{field}` is longer than {max_chars} characters after expanding variables");
+                (message, "use shorter values for the variables it uses".to_owned())
+            }
         };
         ctx.error(line, message, help);
     }
     None
 }
 
-/// `value` (the expansion of `written`), unless it would carry the API key: a
-/// reference to the key's variable (even unset), or the key's value however it
-/// got there. `plan` would print it, and Inveterate deliver it to the endpoint.
+/// `value` (the expansion of `written`, in `field` at `line`), unless it would
+/// carry the API key: a reference to the key's variable (even unset), or the
+/// key's value however it got there. `plan` would print it, and Inveterate
+/// deliver it to the endpoint.
 fn without_key(
     ctx: &mut Ctx<'_>,
-    line: usize,
-    field: &str,
-    written: &str,
+    (line, field, written): (usize, &str, &str),
     value: Option<String>,
 ) -> Option<String> {
     const MARK: &str = "\u{0}key\u{0}";
     // Every variable set and the key's marked: finds a reference exactly as
     // expansion reads it (defaults and `$${`).
-    let probe = |name: &str| {
-        Some(if name == ctx.key_env {
-            MARK.to_owned()
-        } else {
-            String::new()
-        })
-    };
+    let probe = |name: &str| Some(if name == ctx.key_env { MARK } else { "" }.to_owned());
     let references =
         written.contains('$') && expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK));
     let contains = matches!((&ctx.key, &value), (Some(k), Some(v)) if v.contains(k.as_str()));
@@ -283,16 +287,12 @@ fn topics(
             .into_iter()
             .collect();
     }
-    match &entry.topics {
-        None => Vec::new(),
-        Some(At {
-            line,
-            value: Ok(list),
-        }) => topic_list(ctx, *line, list, allows),
-        Some(At {
-            line,
-            value: Err(found),
-        }) => {
+    let Some(At { line, value }) = &entry.topics else {
+        return Vec::new();
+    };
+    match value {
+        Ok(list) => topic_list(ctx, *line, list, allows),
+        Err(found) => {
             let message = format!("`topics` must be a list of strings, found {}", found.kind());
             let help = "write `topics: [customer.cancelled, customer.pending_cancellation]`, or `topic:` for one topic";
             ctx.error(*line, message, help);
@@ -304,20 +304,24 @@ fn topics(
 /// The valid topics of a `topics:` list (at `line`); the others are reported.
 fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], allows: Allows) -> Vec<String> {
     if list.is_empty() {
-        let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
-        ctx.error(line, "`topics` is empty", help);
+        ctx.error(
+            line,
+            "`topics` is empty",
+            "list at least one topic, e.g. `topics: [customer.cancelled]`",
+        );
     }
     let mut valid = Vec::new();
     let mut seen = HashSet::new();
-    for (i, item) in list.iter().enumerate() {
-        let empty = || {
-            (
-                format!("item {} of `topics` is empty", i + 1),
-                "write a topic or remove the item",
-            )
-        };
+    for (n, item) in (1..).zip(list) {
         let (message, help) = match &item.value {
-            Ok(topic) if topic.is_empty() => empty(),
+            Ok(topic) if topic.is_empty() => (
+                format!("item {n} of `topics` is empty"),
+                "write a topic or remove the item",
+            ),
+            Err(Found::Empty) => (
+                format!("item {n} of `topics` is empty"),
+                "write a topic or remove the item",
+            ),
             Ok(topic) if !seen.insert(topic.as_str()) => (
                 format!("duplicate topic `{}` in `topics`", show(topic)),
                 "list each topic once",
@@ -326,15 +330,10 @@ fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], allows: Allow
                 valid.extend(checked_topic(ctx, item.line, topic, allows));
                 continue;
             }
-            Err(Found::Empty) => empty(),
-            Err(found) => (
-                format!(
-                    "item {} of `topics` must be a string, found {}",
-                    i + 1,
-                    found.kind()
-                ),
-                "write a topic such as `customer.cancelled`",
-            ),
+            Err(found) => {
+                let message = format!("item {n} of `topics` must be a string, found {}", found.kind());
+                (message, "write a topic such as `customer.cancelled`")
+            }
         };
         ctx.error(item.line, message, help);
     }
@@ -347,24 +346,21 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
     if topic::is_known(topic) || (allows.unknown_topics && !odd()) {
         return Some(topic.to_owned());
     }
+    let shown = show(topic);
     let (message, help) = if allows.unknown_topics {
-        let message = format!(
-            "topic `{}` contains whitespace or a control character",
-            show(topic)
-        );
+        let message = format!("topic `{shown}` contains whitespace or a control character");
         (message, "topics look like `customer.cancelled`".to_owned())
     } else {
+        let added = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
         let help = match topic::suggest(topic) {
-            Some(known) => format!("did you mean `{known}`? {UNKNOWN_TOPIC}"),
-            None => format!("run `invhooks topics` to list the known topics {UNKNOWN_TOPIC}"),
+            Some(known) => format!("did you mean `{known}`? {added}"),
+            None => format!("run `invhooks topics` to list the known topics {added}"),
         };
-        (format!("unknown topic `{}`", show(topic)), help)
+        (format!("unknown topic `{shown}`"), help)
     };
     ctx.error(line, message, help);
     None
 }
-
-const UNKNOWN_TOPIC: &str = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
 
 /// The old names of `renamedFrom`, each expanded and checked like a name;
 /// `None` when one is invalid.
@@ -383,28 +379,26 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
     }
     let mut names = Vec::with_capacity(items.len());
     let mut valid = true;
-    for (i, (line, item)) in items.into_iter().enumerate() {
-        let written = match item {
-            Ok(written) => written,
-            Err(Found::Empty) => "",
+    for (n, (line, item)) in (1..).zip(items) {
+        let old = match item {
+            Ok(written) => old_name(ctx, line, written).map(|old| (written, old)),
+            Err(Found::Empty) => old_name(ctx, line, "").map(|old| ("", old)),
             Err(found) => {
                 let message = format!(
-                    "item {} of `renamedFrom` must be a string, found {}",
-                    i + 1,
+                    "item {n} of `renamedFrom` must be a string, found {}",
                     found.kind()
                 );
                 ctx.error(line, message, "write the name the live subscription has now");
-                valid = false;
-                continue;
+                None
             }
         };
-        match old_name(ctx, line, written) {
-            Some(old) if names.contains(&old) => {
+        match old {
+            Some((written, old)) if names.contains(&old) => {
                 let message = format!("`renamedFrom` lists `{}` twice", show(written));
                 ctx.error(line, message, "list each old name once");
                 valid = false;
             }
-            Some(old) => names.push(old),
+            Some((_, old)) => names.push(old),
             None => valid = false,
         }
     }
@@ -420,11 +414,11 @@ fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
     }
     let expanded = expanded(ctx, line, "renamedFrom", written, MAX_NAME_CHARS)?;
     let problem = if expanded.trim().is_empty() {
-        "is empty after expanding variables"
+        "is empty after expanding variables".to_owned()
     } else if expanded.chars().any(char::is_control) || hidden_char(&expanded).is_some() {
-        "contains a control, invisible or text-direction character"
+        "contains a control, invisible or text-direction character".to_owned()
     } else if expanded.chars().count() > MAX_NAME_CHARS {
-        "is longer than 255 characters"
+        format!("is longer than {MAX_NAME_CHARS} characters")
     } else {
         return Some(expanded);
     };

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::context::Ctx;
+use super::context::Got;
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
 use super::fields::{IgnoreRule as RuleAsWritten, Manifest, DEFAULT_API_KEY_ENV};
 use super::look_alike::name_problem;
-use super::record::{FieldName, Got, Record, Version};
+use super::record::{FieldName, Record, Version};
 use super::subscription::{self, Declared};
 use super::yaml::{given, line, At, Read};
 use crate::escape::show;
@@ -121,7 +122,7 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Va
     let mut manifest = switches.merchant(ctx.file, label, api_key_env, canary);
     body(&mut ctx, m, &mut manifest);
     if !ctx.is_clean() {
-        return Err(ctx.problems.into_vec());
+        return Err(ctx.into_problems());
     }
     Ok(vec![(manifest, lines)])
 }
@@ -196,7 +197,7 @@ pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, manifest: &mut MerchantManif
     let found = entries(ctx, &m.subscriptions, SUBSCRIPTIONS);
     let mut declared = Vec::with_capacity(found.len());
     for (line, entry) in found {
-        declared.extend(subscription::subscription(ctx, line, entry, manifest.allows));
+        declared.extend(subscription::check(ctx, line, entry, manifest.allows));
     }
     cross(ctx, &declared, &manifest.ignore);
     manifest.subscriptions = declared.into_iter().map(|d| d.sub).collect();
