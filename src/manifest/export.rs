@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_saphyr::SerializeError;
+
 use super::expand::{escape, is_var_name};
 use super::export_template::{template, TemplateVars};
 use super::fields::{self, FleetMerchant, Subscription, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_VARS};
@@ -28,37 +30,34 @@ pub struct Exported {
     pub warnings: Vec<String>,
 }
 
-/// A field's value to write.
-fn set<T>(value: T) -> Option<At<T>> {
-    Some(At {
+/// A value to write: it has no line.
+fn at<T>(value: T) -> At<T> {
+    At {
         line: 0,
         value: Ok(value),
-    })
+    }
+}
+
+fn set<T>(value: T) -> Option<At<T>> {
+    Some(at(value))
 }
 
 /// One entry of `subscriptions`, its values escaped.
 fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
-    let (name, topic, callback_url) = (set(escape(name)), set(topic.to_owned()), set(callback_url));
-    At {
-        line: 0,
-        value: Ok(Subscription {
-            name,
-            topic,
-            callback_url,
-            ..Subscription::default()
-        }),
-    }
+    let mut entry = Subscription::default();
+    (entry.name, entry.topic) = (set(escape(name)), set(topic.to_owned()));
+    entry.callback_url = set(callback_url);
+    at(entry)
 }
 
 /// A document's top level: its switches on only when something needs them.
 fn manifest(http: bool, unknown_topics: bool, subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
-    fields::Manifest {
-        version: set(Version("1".to_owned())),
-        allow_http: http.then(|| set(true)).flatten(),
-        allow_unknown_topics: unknown_topics.then(|| set(true)).flatten(),
-        subscriptions: set(subscriptions),
-        ..fields::Manifest::default()
-    }
+    let mut document = fields::Manifest::default();
+    document.version = set(Version("1".to_owned()));
+    document.allow_http = http.then(|| at(true));
+    document.allow_unknown_topics = unknown_topics.then(|| at(true));
+    document.subscriptions = set(subscriptions);
+    document
 }
 
 /// The manifest of `live` (sorted by topic, name, id), for `merchant` reading its key from `api_key_env`.
@@ -70,7 +69,7 @@ pub fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
     api_key_env: &str,
-) -> Result<Exported, serde_saphyr::SerializeError> {
+) -> Result<Exported, SerializeError> {
     let (kept, warnings) = kept(live, None);
     let entries = kept
         .iter()
@@ -93,7 +92,7 @@ pub fn to_manifest(
 /// # Errors
 ///
 /// None in practice: the document is plain strings and booleans.
-pub fn as_written(manifest: &MerchantManifest) -> Result<String, serde_saphyr::SerializeError> {
+pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError> {
     let subs = &manifest.subscriptions;
     let entries = subs
         .iter()
@@ -108,11 +107,8 @@ pub fn as_written(manifest: &MerchantManifest) -> Result<String, serde_saphyr::S
 /// The subscriptions of `live` (sorted by topic, name, id) a manifest declares:
 /// the first of each (topic, name). The warnings (prefixed with `merchant`)
 /// name the duplicates left out and the URLs that carry a secret.
-fn kept<'a>(
-    live: &'a [LiveSubscription],
-    merchant: Option<&str>,
-) -> (Vec<&'a LiveSubscription>, Vec<String>) {
-    let whose = merchant.map_or_else(String::new, |m| format!("merchant `{m}`: "));
+fn kept<'a>(live: &'a [LiveSubscription], store: Option<&str>) -> (Vec<&'a LiveSubscription>, Vec<String>) {
+    let whose = store.map_or_else(String::new, |m| format!("merchant `{m}`: "));
     let mut warnings = Vec::new();
     let mut kept: Vec<&LiveSubscription> = Vec::new();
     for sub in live {
@@ -143,17 +139,20 @@ fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>
 
 /// The YAML text of `document` under the `# exported by` line.
 fn exported(
-    document: &fields::Manifest,
+    doc: &fields::Manifest,
     written: usize,
     warnings: Vec<String>,
-) -> Result<Exported, serde_saphyr::SerializeError> {
-    let yaml = serde_saphyr::to_string(document)?;
-    let version = env!("CARGO_PKG_VERSION");
-    let yaml = format!("# exported by invhooks {version} from live subscriptions\n{yaml}");
+) -> Result<Exported, SerializeError> {
+    let yaml = serde_saphyr::to_string(doc)?;
+    let yaml = format!(
+        "# exported by invhooks {} from live subscriptions\n{yaml}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let ids = Vec::new();
     Ok(Exported {
         yaml,
         written,
-        ids: Vec::new(),
+        ids,
         warnings,
     })
 }
@@ -223,7 +222,7 @@ pub enum FleetError {
     Refused(Vec<String>),
     /// Serialising failed (none in practice: plain strings).
     #[error(transparent)]
-    Yaml(#[from] serde_saphyr::SerializeError),
+    Yaml(#[from] SerializeError),
 }
 
 /// (topic, name) → callback URL of one store, duplicates left out.
@@ -240,72 +239,16 @@ type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
 pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
     let mut stores = stores.to_vec();
     stores.sort_by(|a, b| a.label.cmp(b.label));
-    let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
-    let (keyed, warnings, mut refused) = read(&stores, holds_key);
-    refused.extend(missing(&labels, &keyed));
-    let taken = stores.iter().map(|s| s.api_key_env.to_owned()).collect();
-    let mut vars = TemplateVars::new(labels.clone(), taken);
-    let subscriptions = entries(&labels, &keyed, &mut vars, &mut refused);
-    let written = subscriptions.len();
-    if vars.len() > MAX_VARS {
-        let many = vars.len();
-        refused.push(format!("the callback URLs differ in {many} per-store parts; a merchant's `vars` holds at most {MAX_VARS}"));
-    } else if stores.len().saturating_mul(written) > MAX_CHECKS {
-        let n = stores.len();
-        refused.push(format!(
-            "{n} merchants × {written} subscriptions is more than {MAX_CHECKS} for one fleet file"
-        ));
-    }
-    if !refused.is_empty() {
-        return Err(FleetError::Refused(refused));
-    }
-    let live = || stores.iter().flat_map(|s| s.live.iter());
-    let mut document = manifest(allow_http(live()), allow_unknown_topics(live()), subscriptions);
-    let merchant = |(i, s): (usize, &StoreLive<'_>)| {
-        let own = vars.of(i).into_iter().map(|(name, value)| {
-            (
-                At {
-                    line: 0,
-                    value: Ok(FieldName(name)),
-                },
-                Ok(value),
-            )
-        });
-        let vars = Some(Vars(own.collect()))
-            .filter(|v| !v.0.is_empty())
-            .and_then(set);
-        let (merchant, api_key_env) = (set(s.label.to_owned()), set(s.api_key_env.to_owned()));
-        At {
-            line: 0,
-            value: Ok(FleetMerchant {
-                merchant,
-                api_key_env,
-                vars,
-                ..FleetMerchant::default()
-            }),
-        }
-    };
-    document.merchants = set(stores.iter().enumerate().map(merchant).collect());
-    Ok(exported(&document, written, warnings)?)
-}
-
-/// Each store's subscriptions by key, the warnings, and a refusal for each value holding a key.
-fn read<'a>(
-    stores: &[StoreLive<'a>],
-    holds_key: &dyn Fn(&str) -> bool,
-) -> (Vec<Keyed<'a>>, Vec<String>, Vec<String>) {
     let (mut keyed, mut warnings, mut refused) = (Vec::with_capacity(stores.len()), Vec::new(), Vec::new());
-    for store in stores {
+    for store in &stores {
         let (subs, found) = kept(store.live, Some(store.label));
         warnings.extend(found);
         for sub in subs
             .iter()
             .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url))
         {
-            refused.push(format!(
-                "`{}` has an API key in `{}` on `{}`",
-                store.label, sub.name, sub.topic
-            ));
+            let (label, name, topic) = (store.label, &sub.name, &sub.topic);
+            refused.push(format!("`{label}` has an API key in `{name}` on `{topic}`"));
         }
         keyed.push(
             subs.iter()
@@ -313,7 +256,40 @@ fn read<'a>(
                 .collect(),
         );
     }
-    (keyed, warnings, refused)
+    let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
+    refused.extend(missing(&labels, &keyed));
+    let taken = stores.iter().map(|s| s.api_key_env.to_owned()).collect();
+    let mut vars = TemplateVars::new(labels.clone(), taken);
+    let subscriptions = entries(&labels, &keyed, &mut vars, &mut refused);
+    let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.len());
+    if parts > MAX_VARS {
+        let most = format!("a merchant's `vars` holds at most {MAX_VARS}");
+        refused.push(format!(
+            "the callback URLs differ in {parts} per-store parts; {most}"
+        ));
+    } else if merchants.saturating_mul(written) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {written} subscriptions");
+        refused.push(format!("{many} is more than {MAX_CHECKS} for one fleet file"));
+    }
+    if !refused.is_empty() {
+        return Err(FleetError::Refused(refused));
+    }
+    let live = || stores.iter().flat_map(|s| s.live.iter());
+    let mut document = manifest(allow_http(live()), allow_unknown_topics(live()), subscriptions);
+    let merchant = |(i, store): (usize, &StoreLive<'_>)| {
+        let own: Vec<_> = vars
+            .of(i)
+            .into_iter()
+            .map(|(name, value)| (at(FieldName(name)), Ok(value)))
+            .collect();
+        let mut entry = FleetMerchant::default();
+        (entry.merchant, entry.api_key_env) =
+            (set(store.label.to_owned()), set(store.api_key_env.to_owned()));
+        entry.vars = (!own.is_empty()).then(|| at(Vars(own)));
+        at(entry)
+    };
+    document.merchants = set(stores.iter().enumerate().map(merchant).collect());
+    Ok(exported(&document, written, warnings)?)
 }
 
 /// The entries of the keys every store has (the others are [`missing`]); a URL
@@ -325,21 +301,21 @@ fn entries(
     refused: &mut Vec<String>,
 ) -> Vec<At<Subscription>> {
     let mut subscriptions = Vec::new();
-    let shared = keyed
-        .first()
-        .into_iter()
-        .flat_map(|k| k.keys())
-        .filter_map(|key| {
-            let urls: Option<Vec<&str>> = keyed.iter().map(|k| k.get(key).copied()).collect();
-            Some((*key, urls?))
-        });
-    for ((topic, name), urls) in shared {
+    for (&(topic, name), _) in keyed.first().into_iter().flatten() {
+        let Some(urls) = keyed
+            .iter()
+            .map(|k| k.get(&(topic, name)).copied())
+            .collect::<Option<Vec<&str>>>()
+        else {
+            continue;
+        };
         match template(&urls, vars) {
             Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
-            Err(i) => refused.push(format!(
-                "`{}` has another callback URL than `{}` for `{name}` on `{topic}` (`{}`, `{}`), not one that differs only in per-store parts",
-                labels[i], labels[0], mask_url(urls[i]), mask_url(urls[0]),
-            )),
+            Err(i) => {
+                let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
+                let differs = format!("`{}` has another callback URL than `{}`", labels[i], labels[0]);
+                refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
+            }
         }
     }
     subscriptions
