@@ -51,13 +51,11 @@ use crate::model::{Allows, DesiredSubscription, Location, MerchantManifest};
 /// or `None` when a manifest can hold it (with `allow_http`, as under
 /// `allowHttp: true`). `doctor` checks live URLs with it.
 pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
-    subscription::url_problem(
-        url,
-        Allows {
-            http: allow_http,
-            unknown_topics: true,
-        },
-    )
+    let allows = Allows {
+        http: allow_http,
+        unknown_topics: true,
+    };
+    subscription::url_problem(url, allows)
 }
 
 /// Loads every manifest named by `paths` (files, or directories: every
@@ -131,8 +129,8 @@ pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnos
     let parsed = yaml::parse::<fields::Manifest>(file, yaml)
         .ok()
         .and_then(|Value(m)| m.ok());
-    let listed = parsed.and_then(|m| Some(m.subscriptions?.value.ok()?.iter().map(|at| at.line).collect()));
-    let starts: Vec<usize> = listed.unwrap_or_default();
+    let list = parsed.as_ref().and_then(|m| m.subscriptions.as_ref()?.ok());
+    let starts: Vec<usize> = list.into_iter().flatten().map(|at| at.line).collect();
     let entry = |d: &Diagnostic| starts.iter().rposition(|&line| line <= d.location.line);
     found.0.into_iter().map(|d| (entry(&d), d)).collect()
 }
@@ -140,38 +138,27 @@ pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnos
 /// The manifest's JSON Schema (draft 2020-12), from the types the loader
 /// reads; `invhooks schema` prints it for editors and CI.
 pub fn schema() -> serde_json::Value {
-    let settings = schemars::generate::SchemaSettings::draft2020_12();
-    settings
-        .into_generator()
-        .into_root_schema_for::<fields::Manifest>()
-        .to_value()
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    generator.into_root_schema_for::<fields::Manifest>().to_value()
 }
 
 /// [`load_str_all`], with the lines of each merchant's label and key variable.
-fn load_with_lines(
-    file: &Path,
-    text: &str,
-    env: Env<'_>,
-) -> Result<Vec<(MerchantManifest, MerchantLines)>, Vec<Diagnostic>> {
-    let manifest = match yaml::parse::<fields::Manifest>(file, text)
-        .map_err(|d| vec![d])?
-        .0
-    {
-        Ok(manifest) => manifest,
-        Err(Found::Empty) => {
-            let message = format!("manifest `{}` is empty", file.display());
-            return Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)]);
-        }
-        Err(other) => {
-            let message = format!("manifest must be a mapping of fields, found {}", other.kind());
-            return Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)]);
-        }
+fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
+    let parsed = yaml::parse::<fields::Manifest>(file, text).map_err(|d| vec![d])?;
+    let message = match parsed.0 {
+        Ok(manifest) => return validated(Ctx::new(file, env), &manifest),
+        Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
+        Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
     };
-    let mut ctx = Ctx::new(file, env);
-    let validated = match validate::top(&mut ctx, &manifest) {
+    Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
+}
+
+/// A parsed manifest validated: every problem in line order.
+fn validated(mut ctx: Ctx<'_>, manifest: &fields::Manifest) -> validate::Validated {
+    let validated = match validate::top(&mut ctx, manifest) {
         None => Err(ctx.into_problems()),
-        Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, switches),
-        Some(switches) => validate::merchant(ctx, &manifest, switches),
+        Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, switches),
+        Some(switches) => validate::merchant(ctx, manifest, switches),
     };
     validated.map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
