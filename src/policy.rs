@@ -12,7 +12,8 @@ use self::hosts::HostGlobs;
 mod hosts;
 
 use crate::callback_url::CallbackUrl;
-use crate::manifest::record::{record, Got, Problems, Version};
+use crate::manifest::context::{Ctx, Got};
+use crate::manifest::record::{record, Version};
 use crate::manifest::yaml::{self, At, Found};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
@@ -99,12 +100,12 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
             return Err(fail(1, message, Some("start it with `version: 1`".into())));
         }
     };
-    let mut problems = Problems::new(file);
+    let mut problems = Ctx::new(file, &|_| None);
     problems.unknown(&raw);
     if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
         problems.error(
             raw.version.as_ref().map_or(1, |at| at.line),
-            "the policy's `version` must be `1`".into(),
+            "the policy's `version` must be `1`",
             Some("this invhooks reads policy files of `version: 1`".into()),
         );
     }
@@ -164,7 +165,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         match percent {
             Some(p) if p > 100 => problems.error(
                 safety.max_change_percent.as_ref().map_or(1, |at| at.line),
-                "`maxChangePercent` is a percentage: 0 to 100".into(),
+                "`maxChangePercent` is a percentage: 0 to 100",
                 None,
             ),
             Some(p) => thresholds.max_change_percent = p,
@@ -172,7 +173,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         }
     }
     let (Some(hosts), true) = (hosts, problems.is_clean()) else {
-        let mut problems = problems.into_vec();
+        let mut problems = problems.into_problems();
         problems.sort_by_key(|d| d.location.line);
         return Err(Diagnostics(problems));
     };

@@ -1,50 +1,133 @@
-//! [`Ctx`]: where the validation of one file is and where its problems
-//! go. It carries the environment lookup for `${VAR}`, the variable (and
-//! value) of the merchant's key that no value may carry, the fleet
-//! merchant being checked, and the byte budget of expanded values; it
-//! derefs to the file's [`Problems`], which check each field's kind.
+//! [`Ctx`]: where one file's problems go, the checks every field gets (its
+//! kind, keys that are no field), and what values are checked against: the
+//! environment, the merchant's key, the expansion budget. The policy file uses it too.
 
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Diagnostic, Help, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::record::Problems;
-use super::yaml::MAX_BYTES;
+use super::record::{FieldName, Record, Version};
+use super::yaml::{At, Found, Read, MAX_BYTES};
+use crate::escape::show;
 use crate::model::Location;
+use crate::topic::closest;
 
-/// Where the walk of one file is and where its problems go.
-pub(super) struct Ctx<'a> {
-    /// The file and its problems.
-    problems: Problems<'a>,
-    /// Environment lookup for `${VAR}`.
-    pub(super) env: &'a (dyn Fn(&str) -> Option<String> + Sync),
-    /// The variable holding this merchant's API key (`apiKeyEnv`): values
-    /// may not reference it or contain its value.
-    key_env: String,
-    /// The value of `key_env`, when set and not blank, trimmed.
-    key: Option<String>,
-    /// The fleet merchant whose values are checked (`None` outside a
-    /// fleet file): messages about its `vars` name it.
+/// The lookup of `${VAR}`s (injected: the core reads no environment).
+pub(crate) type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+pub(crate) struct Ctx<'a> {
+    pub(crate) file: &'a Path,
+    problems: Vec<Diagnostic>,
+    pub(super) env: Env<'a>,
+    /// The variable holding this merchant's API key (`apiKeyEnv`), which no value may use.
+    pub(super) key_env: String,
+    /// Its value, trimmed, when set and not blank: no value may contain it.
+    pub(super) key: Option<String>,
+    /// The fleet merchant whose values are checked, for messages about its `vars`.
     pub(super) merchant: Option<String>,
-    /// Bytes the file's values may still take once `${VAR}`s are expanded
-    /// (every merchant's of a fleet): [`MAX_BYTES`].
+    /// Bytes the file's expanded values may still take (every merchant's of a fleet).
     pub(super) left: usize,
 }
 
+/// A field as read: absent, empty (`key:`), of the wrong kind (already reported), or its value.
+pub(crate) enum Got<'v, T> {
+    Absent,
+    Empty,
+    Bad,
+    Ok(&'v T),
+}
+
 impl<'a> Ctx<'a> {
-    /// A walk of `file` with the default key variable.
-    pub(super) fn new(file: &'a Path, env: &'a (dyn Fn(&str) -> Option<String> + Sync)) -> Self {
+    pub(crate) fn new(file: &'a Path, env: Env<'a>) -> Self {
+        let (problems, key_env, key, merchant) = (Vec::new(), String::new(), None, None);
         let mut ctx = Ctx {
-            problems: Problems::new(file),
+            file,
+            problems,
             env,
-            key_env: String::new(),
-            key: None,
-            merchant: None,
+            key_env,
+            key,
+            merchant,
             left: MAX_BYTES,
         };
         ctx.set_key_env(DEFAULT_API_KEY_ENV);
         ctx
+    }
+
+    /// Every problem recorded, in the order found.
+    pub(crate) fn into_problems(self) -> Vec<Diagnostic> {
+        self.problems
+    }
+
+    pub(crate) fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Records a problem at `line`.
+    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Help) {
+        self.problems
+            .push(Diagnostic::new(self.file, line, message, help));
+    }
+
+    /// The field `name`; a value of the wrong kind is reported here.
+    pub(crate) fn get<'v, T: Read>(&mut self, name: &str, field: &'v Option<At<T>>) -> Got<'v, T> {
+        let Some(at) = field else { return Got::Absent };
+        let found = match &at.value {
+            Ok(value) => return Got::Ok(value),
+            Err(Found::Empty) => return Got::Empty,
+            Err(found) => found,
+        };
+        let help = match (T::EXPECTED, found.scalar()) {
+            (<bool as Read>::EXPECTED, _) => {
+                format!("write `{name}: true` or `{name}: false`, without quotes")
+            }
+            (Version::EXPECTED, _) => "write `version: 1`".to_owned(),
+            (<String as Read>::EXPECTED, Some(text)) => {
+                format!("put the value in quotes, e.g. `{name}: \"{text}\"`")
+            }
+            (_, _) if *found == Found::Binary => {
+                "write the text itself: a manifest is read as written, and `!!binary` is never decoded".into()
+            }
+            (expected, _) => format!("`{name}` takes {expected}"),
+        };
+        let message = format!("`{name}` must be {}, found {}", T::EXPECTED, found.kind());
+        self.error(at.line, message, help);
+        Got::Bad
+    }
+
+    /// A text field: `Some("")` when empty, `None` when absent or of the wrong kind.
+    pub(crate) fn text<'v>(&mut self, name: &str, field: &'v Option<At<String>>) -> Option<&'v str> {
+        match self.get(name, field) {
+            Got::Ok(text) => Some(text),
+            Got::Empty => Some(""),
+            Got::Absent | Got::Bad => None,
+        }
+    }
+
+    /// Reports every key of `record` that is none of its fields; returns the
+    /// fields suggested instead (a misspelt key), which then get no "missing" error.
+    pub(crate) fn unknown<R: Record>(&mut self, record: &R) -> Vec<&'static str> {
+        let mut suggested = Vec::new();
+        let known = || format!("known fields: `{}`", R::FIELDS.join("`, `"));
+        for key in record.unknown() {
+            let name = match &key.value {
+                Ok(FieldName(name)) => name,
+                Err(found) => {
+                    let message = format!("a field name must be plain text, found {}", found.kind());
+                    self.error(key.line, message, known());
+                    continue;
+                }
+            };
+            let near = closest(name, R::FIELDS.iter().map(|f| (*f, *f)));
+            suggested.extend(near);
+            let help = match near {
+                Some("apiKeyEnv") => format!("did you mean `apiKeyEnv`? It names the environment variable that holds the key, e.g. `apiKeyEnv: INVETERATE_API_KEY`; {KEY_NEVER_HERE}"),
+                Some(field) => format!("did you mean `{field}`?"),
+                None => known(),
+            };
+            let message = format!("unknown field `{}` in {}", show(name), R::WHAT);
+            self.error(key.line, message, help);
+        }
+        suggested
     }
 
     /// The variable holding this merchant's API key, and so the key.
@@ -55,37 +138,15 @@ impl<'a> Ctx<'a> {
         name.clone_into(&mut self.key_env);
     }
 
-    /// The variable holding this merchant's API key.
-    pub(super) fn key_env(&self) -> &str {
-        &self.key_env
-    }
-
-    /// The merchant's API key (trimmed), when its variable is set.
-    pub(super) fn key(&self) -> Option<&str> {
-        self.key.as_deref()
-    }
-
-    /// The file being walked.
-    pub(super) fn file(&self) -> &'a Path {
-        self.problems.file
-    }
-
-    /// The location of `line` in the file.
     pub(super) fn location(&self, line: usize) -> Location {
         Location {
-            file: self.file().to_path_buf(),
+            file: self.file.to_path_buf(),
             line,
         }
     }
 
-    /// Every problem recorded, in the order found.
-    pub(super) fn into_diagnostics(self) -> Vec<Diagnostic> {
-        self.problems.into_vec()
-    }
-
-    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (every
-    /// subscription holds its own name, URL and topic); the first time
-    /// they would go past it, reports it at `line`. Whether they fit.
+    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (each subscription
+    /// holds its own name, URL and topic), reporting the first overrun at `line`.
     pub(super) fn spend(&mut self, line: usize, bytes: usize) -> bool {
         if let Some(left) = self.left.checked_sub(bytes) {
             self.left = left;
@@ -98,22 +159,8 @@ impl<'a> Ctx<'a> {
                 MAX_BYTES >> 20
             );
             let help = "a fleet file is expanded once per merchant: split it into several files, or use shorter values";
-            self.error(line, message, Some(help.to_owned()));
+            self.error(line, message, help);
         }
         false
-    }
-}
-
-/// The field checks of [`Problems`] (`ctx.get`, `ctx.unknown`, `ctx.error`).
-impl<'a> Deref for Ctx<'a> {
-    type Target = Problems<'a>;
-    fn deref(&self) -> &Problems<'a> {
-        &self.problems
-    }
-}
-
-impl<'a> DerefMut for Ctx<'a> {
-    fn deref_mut(&mut self) -> &mut Problems<'a> {
-        &mut self.problems
     }
 }

@@ -1,41 +1,56 @@
-//! [`Diagnostic`]: one problem in a manifest with its `file:line`, and
-//! [`Diagnostics`], every problem found at once. A leaf: every other file
-//! of the folder reports through these.
+//! [`Diagnostic`]: one problem in a manifest with its `file:line`;
+//! [`Diagnostics`]: every problem found at once.
 
 use std::fmt;
 use std::path::Path;
 
 use crate::model::Location;
 
-/// Help for a file that is missing or does not start like a manifest.
-pub(super) const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
-pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 /// What to say wherever an API key may have been written into a manifest.
 pub(super) const KEY_NEVER_HERE: &str =
     "an API key never goes in a manifest: if one was pasted here, remove it and rotate the key";
 
-/// One problem in a manifest, with where it is and, when there is one, how
-/// to fix it.
+/// One problem in a manifest, where it is and, when there is one, how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
-    /// The file and 1-based line the problem is on (line 1 for problems of
-    /// the content as a whole; 0 when the file itself cannot be read).
+    /// File and 1-based line (1: the content as a whole; 0: the file itself cannot be read).
     pub location: Location,
-    /// What is wrong: lowercase start, no trailing period, literal values
-    /// in backticks, never a variable's value.
+    /// Lowercase start, no trailing period, literal values in backticks, never a variable's value.
     pub message: String,
     /// How to fix it, when the message alone does not say.
     pub help: Option<String>,
 }
 
+/// A diagnostic's help: text, or `None`.
+pub(crate) trait Help {
+    fn into_help(self) -> Option<String>;
+}
+
+impl Help for &str {
+    fn into_help(self) -> Option<String> {
+        Some(self.to_owned())
+    }
+}
+
+impl Help for String {
+    fn into_help(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl Help for Option<String> {
+    fn into_help(self) -> Option<String> {
+        self
+    }
+}
+
 impl Diagnostic {
     /// A diagnostic at `file:line`.
-    pub(crate) fn new(file: &Path, line: usize, message: String, help: Option<String>) -> Self {
+    pub(crate) fn new(file: &Path, line: usize, message: impl Into<String>, help: impl Help) -> Self {
+        let file = file.to_path_buf();
+        let (location, message, help) = (Location { file, line }, message.into(), help.into_help());
         Diagnostic {
-            location: Location {
-                file: file.to_path_buf(),
-                line,
-            },
+            location,
             message,
             help,
         }
@@ -60,17 +75,14 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
-/// Most diagnostics displayed; a hostile file can have hundreds of
-/// thousands, which would only flood a CI log.
+/// Most diagnostics displayed: a hostile file's hundreds of thousands would only flood a CI log.
 const MAX_SHOWN: usize = 200;
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, diagnostic) in self.0.iter().take(MAX_SHOWN).enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{diagnostic}")?;
+            let sep = if i > 0 { "\n" } else { "" };
+            write!(f, "{sep}{diagnostic}")?;
         }
         if self.0.len() > MAX_SHOWN {
             write!(f, "\n… and {} more problems not shown", self.0.len() - MAX_SHOWN)?;
@@ -80,23 +92,3 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
-
-/// The lines of a merchant's `merchant:` and `apiKeyEnv:`, for the checks
-/// across files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct MerchantLines {
-    /// The line of `merchant:` (1 when the label is the file's stem).
-    pub(super) label: usize,
-    /// The line of `apiKeyEnv:`, `None` when the default is used.
-    pub(super) api_key_env: Option<usize>,
-}
-
-/// The diagnostic of a file with nothing in it.
-pub(super) fn empty(file: &Path) -> Diagnostic {
-    Diagnostic::new(
-        file,
-        1,
-        format!("manifest `{}` is empty", file.display()),
-        Some(HELP_STARTS_WITH.to_owned()),
-    )
-}

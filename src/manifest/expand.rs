@@ -97,6 +97,11 @@ fn reference(inner: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Resu
     }
 }
 
+/// `text` with `${` escaped (`$${`), so expanding it gives `text` back.
+pub(crate) fn escape(text: &str) -> String {
+    text.replace("${", "$${")
+}
+
 /// Whether `name` is a valid environment variable name for a manifest:
 /// `[A-Za-z_][A-Za-z0-9_]*`.
 pub(crate) fn is_var_name(name: &str) -> bool {

@@ -1,52 +1,21 @@
-//! Live subscriptions as a manifest (`invhooks export`): a stable order,
-//! duplicates left out, `${` escaped, so that `plan` on the output reports
-//! no changes. Pure: the command fetches and writes. The document types
-//! and the per-store reading are shared with [`export_fleet`](super::export_fleet).
+//! Live subscriptions as a manifest (`invhooks export`): one merchant's, or
+//! several stores' as one fleet file (docs/fleets.md "Export a fleet"), which
+//! needs the same (topic, name) keys in every store and callback URLs that
+//! differ only in per-store parts ([`template`]). A stable order, duplicates
+//! left out, `${` escaped, so `plan` on the output reports no changes. Pure.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde_saphyr::SerializeError;
 
-use crate::model::LiveSubscription;
+use super::expand::{escape, is_var_name};
+use super::export_template::{template, TemplateVars};
+use super::fields::{self, FleetMerchant, Subscription, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_VARS};
+use super::look_alike::name_problem;
+use super::record::{FieldName, Version};
+use super::yaml::At;
+use crate::model::{LiveSubscription, MerchantManifest};
 use crate::secret::{has_secret, mask_url};
-
-/// The document `export` writes: one merchant (top-level `merchant`,
-/// `apiKeyEnv`) or a fleet (`merchants`).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Manifest {
-    pub(super) version: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) merchant: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) api_key_env: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) merchants: Vec<FleetMerchant>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub(super) allow_http: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub(super) allow_unknown_topics: bool,
-    pub(super) subscriptions: Vec<Entry>,
-}
-
-/// One entry of a fleet file's `merchants`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct FleetMerchant {
-    pub(super) merchant: String,
-    pub(super) api_key_env: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub(super) vars: BTreeMap<String, String>,
-}
-
-/// One subscription entry, its values as written (escaped).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Entry {
-    pub(super) name: String,
-    pub(super) topic: String,
-    pub(super) callback_url: String,
-}
 
 /// A manifest made from live subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,15 +24,43 @@ pub struct Exported {
     pub yaml: String,
     /// Subscriptions in it (duplicates are left out).
     pub written: usize,
-    /// The live id behind each entry of `subscriptions`, in order (one
-    /// merchant's export; empty for a fleet's shared list).
+    /// The live id behind each entry of `subscriptions`, in order (empty for a fleet's shared list).
     pub ids: Vec<String>,
     /// What to tell the user: duplicates left out, URLs with secrets.
     pub warnings: Vec<String>,
 }
 
-/// The manifest of `live` (sorted by topic, name, id), for `merchant`
-/// reading its key from `api_key_env`.
+/// A value to write: it has no line.
+fn at<T>(value: T) -> At<T> {
+    At {
+        line: 0,
+        value: Ok(value),
+    }
+}
+
+fn set<T>(value: T) -> Option<At<T>> {
+    Some(at(value))
+}
+
+/// One entry of `subscriptions`, its values escaped.
+fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
+    let mut entry = Subscription::default();
+    (entry.name, entry.topic) = (set(escape(name)), set(topic.to_owned()));
+    entry.callback_url = set(callback_url);
+    at(entry)
+}
+
+/// A document's top level: its switches on only when something needs them.
+fn manifest(http: bool, unknown_topics: bool, subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
+    let mut document = fields::Manifest::default();
+    document.version = set(Version("1".to_owned()));
+    document.allow_http = http.then(|| at(true));
+    document.allow_unknown_topics = unknown_topics.then(|| at(true));
+    document.subscriptions = set(subscriptions);
+    document
+}
+
+/// The manifest of `live` (sorted by topic, name, id), for `merchant` reading its key from `api_key_env`.
 ///
 /// # Errors
 ///
@@ -72,149 +69,272 @@ pub fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
     api_key_env: &str,
-) -> Result<Exported, serde_saphyr::SerializeError> {
+) -> Result<Exported, SerializeError> {
     let (kept, warnings) = kept(live, None);
-    let manifest = Manifest {
-        version: 1,
-        merchant,
-        api_key_env: (api_key_env != "INVETERATE_API_KEY").then(|| api_key_env.to_owned()),
-        merchants: Vec::new(),
-        allow_http: allow_http(live),
-        allow_unknown_topics: allow_unknown_topics(live),
-        subscriptions: kept
-            .iter()
-            .map(|sub| Entry {
-                name: escape(&sub.name),
-                topic: sub.topic.clone(),
-                callback_url: escape(&sub.callback_url),
-            })
-            .collect(),
-    };
-    let mut exported = document(&manifest, warnings)?;
+    let entries = kept
+        .iter()
+        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)))
+        .collect();
+    let mut document = manifest(allow_http(live), allow_unknown_topics(live), entries);
+    document.merchant = merchant.and_then(set);
+    document.api_key_env = (api_key_env != DEFAULT_API_KEY_ENV)
+        .then(|| set(api_key_env.to_owned()))
+        .flatten();
+    let mut exported = exported(&document, kept.len(), warnings)?;
     exported.ids = kept.iter().map(|sub| sub.id.clone()).collect();
     Ok(exported)
 }
 
-/// `manifest`'s label, key variable, switches and entries as a manifest
-/// document, for checking values that did not come from a file (a saved
-/// plan's) with the one validator ([`super::load_str_all`]); entries in
-/// order, one per subscription.
+/// `manifest`'s label, key variable, switches and entries as a document, so
+/// values that did not come from a file (a saved plan's) are checked by the
+/// one validator ([`super::problems_by_entry`]); one entry per subscription.
 ///
 /// # Errors
 ///
 /// None in practice: the document is plain strings and booleans.
-pub fn as_written(manifest: &crate::model::MerchantManifest) -> Result<String, serde_saphyr::SerializeError> {
-    let document = Manifest {
-        version: 1,
-        merchant: Some(manifest.label.clone()),
-        api_key_env: Some(manifest.api_key_env.clone()),
-        merchants: Vec::new(),
-        allow_http: manifest.allows.http,
-        allow_unknown_topics: manifest.allows.unknown_topics,
-        subscriptions: manifest
-            .subscriptions
-            .iter()
-            .map(|s| Entry {
-                name: escape(&s.name),
-                topic: s.topic.clone(),
-                callback_url: escape(&s.callback_url),
-            })
-            .collect(),
-    };
+pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError> {
+    let subs = &manifest.subscriptions;
+    let entries = subs
+        .iter()
+        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)))
+        .collect();
+    let mut document = self::manifest(manifest.allows.http, manifest.allows.unknown_topics, entries);
+    document.merchant = set(manifest.label.clone());
+    document.api_key_env = set(manifest.api_key_env.clone());
     serde_saphyr::to_string(&document)
 }
 
-/// What `validate` says of `yaml`, a document [`to_manifest`] or
-/// [`as_written`] wrote, read as `file`: each problem with the index of the
-/// entry of `subscriptions:` it is in (`None`: outside the list). The one
-/// validator, so that what export writes and what a saved plan sends are
-/// held to the rules a manifest is.
-pub fn problems_by_entry(file: &std::path::Path, yaml: &str) -> Vec<(Option<usize>, super::Diagnostic)> {
-    let Err(found) = super::load_str_all(file, yaml, &|_| None) else {
-        return Vec::new();
-    };
-    let mut lines = yaml.lines().enumerate();
-    let _ = lines.any(|(_, l)| l == "subscriptions:");
-    let mut indent = None;
-    let starts: Vec<usize> = lines
-        .filter(|(_, l)| {
-            let at = l.len() - l.trim_start().len();
-            l.trim_start().starts_with("- ") && *indent.get_or_insert(at) == at
-        })
-        .map(|(i, _)| i + 1)
-        .collect();
-    found
-        .0
-        .into_iter()
-        .map(|d| (starts.iter().rposition(|&line| line <= d.location.line), d))
-        .collect()
-}
-
-/// The subscriptions of `live` (sorted by topic, name, id) a manifest
-/// declares: the first of each (topic, name). The warnings say which
-/// duplicates were left out and which URLs carry a secret, prefixed with
-/// `merchant` when given.
-pub(super) fn kept<'a>(
-    live: &'a [LiveSubscription],
-    merchant: Option<&str>,
-) -> (Vec<&'a LiveSubscription>, Vec<String>) {
-    let whose = merchant.map_or_else(String::new, |m| format!("merchant `{m}`: "));
+/// The subscriptions of `live` (sorted by topic, name, id) a manifest declares:
+/// the first of each (topic, name). The warnings (prefixed with `merchant`)
+/// name the duplicates left out and the URLs that carry a secret.
+fn kept<'a>(live: &'a [LiveSubscription], store: Option<&str>) -> (Vec<&'a LiveSubscription>, Vec<String>) {
+    let whose = store.map_or_else(String::new, |m| format!("merchant `{m}`: "));
     let mut warnings = Vec::new();
     let mut kept: Vec<&LiveSubscription> = Vec::new();
     for sub in live {
-        if kept
-            .last()
-            .is_some_and(|e| e.topic == sub.topic && e.name == sub.name)
-        {
-            warnings.push(format!(
-                "{whose}duplicate `{}` on `{}` [{}] left out: a manifest declares each (topic, name) once, so `apply` would delete it",
-                sub.name, sub.topic, sub.id
-            ));
+        let (name, topic) = (&sub.name, &sub.topic);
+        if kept.last().is_some_and(|e| &e.topic == topic && &e.name == name) {
+            warnings.push(format!("{whose}duplicate `{name}` on `{topic}` [{}] left out: a manifest declares each (topic, name) once, so `apply` would delete it", sub.id));
             continue;
         }
         if has_secret(&sub.callback_url) {
-            warnings.push(format!(
-                "{whose}`{}` on `{}` has a secret in its URL ({}); consider `${{VAR}}` in the manifest instead of committing it",
-                sub.name,
-                sub.topic,
-                mask_url(&sub.callback_url)
-            ));
+            let masked = mask_url(&sub.callback_url);
+            warnings.push(format!("{whose}`{name}` on `{topic}` has a secret in its URL ({masked}); consider `${{VAR}}` in the manifest instead of committing it"));
         }
         kept.push(sub);
     }
     (kept, warnings)
 }
 
-/// Whether any URL is plain http (`allowHttp: true` keeps it valid), by
-/// its parsed scheme: `HTTP://` is http too.
-pub(super) fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
+/// Whether any URL is plain http (by its parsed scheme: `HTTP://` is too).
+fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
     live.into_iter()
         .any(|s| url::Url::parse(&s.callback_url).is_ok_and(|u| u.scheme() == "http"))
 }
 
 /// Whether any topic is one this release does not know.
-pub(super) fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
+fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
     live.into_iter().any(|s| !crate::topic::is_known(&s.topic))
 }
 
-/// The YAML text of `manifest` under the `# exported by` line.
-pub(super) fn document(
-    manifest: &Manifest,
+/// The YAML text of `document` under the `# exported by` line.
+fn exported(
+    doc: &fields::Manifest,
+    written: usize,
     warnings: Vec<String>,
-) -> Result<Exported, serde_saphyr::SerializeError> {
-    let yaml = serde_saphyr::to_string(manifest)?;
+) -> Result<Exported, SerializeError> {
+    let yaml = serde_saphyr::to_string(doc)?;
+    let yaml = format!(
+        "# exported by invhooks {} from live subscriptions\n{yaml}",
+        env!("CARGO_PKG_VERSION")
+    );
+    let ids = Vec::new();
     Ok(Exported {
-        yaml: format!(
-            "# exported by invhooks {} from live subscriptions\n{yaml}",
-            env!("CARGO_PKG_VERSION")
-        ),
-        written: manifest.subscriptions.len(),
-        ids: Vec::new(),
+        yaml,
+        written,
+        ids,
         warnings,
     })
 }
 
-/// Escapes `${` so the loader does not expand it.
-pub(super) fn escape(text: &str) -> String {
-    text.replace("${", "$${")
+/// One `export --store LABEL=VAR`: a label and its key variable in one value,
+/// so a label can never be paired with another store's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreArg {
+    /// The merchant label.
+    pub label: String,
+    /// The environment variable holding its API key.
+    pub api_key_env: String,
+}
+
+impl StoreArg {
+    /// Parses `LABEL=VAR`.
+    ///
+    /// # Errors
+    ///
+    /// No `=`; a label that is empty, has surrounding whitespace or a control
+    /// character, or would be refused as `merchant:` (it only looks like
+    /// another); a VAR that is not a variable name.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let example = "e.g. `--store store-a=KEY_STORE_A`";
+        let Some((label, var)) = value.rsplit_once('=') else {
+            return Err(format!(
+                "expected `LABEL=VAR`, the label and the variable holding its key, {example}"
+            ));
+        };
+        if label.trim().is_empty() || label.trim() != label || label.chars().any(char::is_control) {
+            return Err(format!(
+                "the label before `=` must be non-empty text without surrounding spaces, {example}"
+            ));
+        }
+        // Refused here, before any request, rather than in the file written.
+        if let Some((message, help)) = name_problem("LABEL", label, usize::MAX) {
+            return Err(format!("{message}; {help}"));
+        }
+        if !is_var_name(var) {
+            let var = crate::escape::show(var);
+            return Err(format!("`{var}` after `=` is not an environment variable name (letters, digits and `_`, not starting with a digit), {example}"));
+        }
+        Ok(Self {
+            label: label.to_owned(),
+            api_key_env: var.to_owned(),
+        })
+    }
+}
+
+/// One store to export: its label, its key variable and its live list.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreLive<'a> {
+    /// The label written as `merchant:`.
+    pub label: &'a str,
+    /// The variable written as `apiKeyEnv:`.
+    pub api_key_env: &'a str,
+    /// Its live subscriptions, sorted by topic, name, id.
+    pub live: &'a [LiveSubscription],
+}
+
+/// Why the stores cannot be one fleet file.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    /// Each line says which store differs from which, in what subscription
+    /// (or which live value holds an API key).
+    #[error("the stores cannot share one list of subscriptions")]
+    Refused(Vec<String>),
+    /// Serialising failed (none in practice: plain strings).
+    #[error(transparent)]
+    Yaml(#[from] SerializeError),
+}
+
+/// (topic, name) → callback URL of one store, duplicates left out.
+type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
+
+/// The fleet file of `stores` (in label order). A value for which `holds_key`
+/// (any store's API key in it) is refused: no template or `vars` may carry a key.
+///
+/// # Errors
+///
+/// [`FleetError::Refused`] naming every difference: a store without a
+/// subscription another has, a callback URL that differs beyond per-store
+/// parts, a value holding a key.
+pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
+    let mut stores = stores.to_vec();
+    stores.sort_by(|a, b| a.label.cmp(b.label));
+    let (mut keyed, mut warnings, mut refused) = (Vec::with_capacity(stores.len()), Vec::new(), Vec::new());
+    for store in &stores {
+        let (subs, found) = kept(store.live, Some(store.label));
+        warnings.extend(found);
+        for sub in subs
+            .iter()
+            .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url))
+        {
+            let (label, name, topic) = (store.label, &sub.name, &sub.topic);
+            refused.push(format!("`{label}` has an API key in `{name}` on `{topic}`"));
+        }
+        keyed.push(
+            subs.iter()
+                .map(|s| ((s.topic.as_str(), s.name.as_str()), s.callback_url.as_str()))
+                .collect(),
+        );
+    }
+    let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
+    refused.extend(missing(&labels, &keyed));
+    let taken = stores.iter().map(|s| s.api_key_env.to_owned()).collect();
+    let mut vars = TemplateVars::new(labels.clone(), taken);
+    let subscriptions = entries(&labels, &keyed, &mut vars, &mut refused);
+    let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.len());
+    if parts > MAX_VARS {
+        let most = format!("a merchant's `vars` holds at most {MAX_VARS}");
+        refused.push(format!(
+            "the callback URLs differ in {parts} per-store parts; {most}"
+        ));
+    } else if merchants.saturating_mul(written) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {written} subscriptions");
+        refused.push(format!("{many} is more than {MAX_CHECKS} for one fleet file"));
+    }
+    if !refused.is_empty() {
+        return Err(FleetError::Refused(refused));
+    }
+    let live = || stores.iter().flat_map(|s| s.live.iter());
+    let mut document = manifest(allow_http(live()), allow_unknown_topics(live()), subscriptions);
+    let merchant = |(i, store): (usize, &StoreLive<'_>)| {
+        let own: Vec<_> = vars
+            .of(i)
+            .into_iter()
+            .map(|(name, value)| (at(FieldName(name)), Ok(value)))
+            .collect();
+        let mut entry = FleetMerchant::default();
+        (entry.merchant, entry.api_key_env) =
+            (set(store.label.to_owned()), set(store.api_key_env.to_owned()));
+        entry.vars = (!own.is_empty()).then(|| at(Vars(own)));
+        at(entry)
+    };
+    document.merchants = set(stores.iter().enumerate().map(merchant).collect());
+    Ok(exported(&document, written, warnings)?)
+}
+
+/// The entries of the keys every store has (the others are [`missing`]); a URL
+/// no template declares for every store is a line in `refused`.
+fn entries(
+    labels: &[&str],
+    keyed: &[Keyed<'_>],
+    vars: &mut TemplateVars,
+    refused: &mut Vec<String>,
+) -> Vec<At<Subscription>> {
+    let mut subscriptions = Vec::new();
+    for (&(topic, name), _) in keyed.first().into_iter().flatten() {
+        let Some(urls) = keyed
+            .iter()
+            .map(|k| k.get(&(topic, name)).copied())
+            .collect::<Option<Vec<&str>>>()
+        else {
+            continue;
+        };
+        match template(&urls, vars) {
+            Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
+            Err(i) => {
+                let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
+                let differs = format!("`{}` has another callback URL than `{}`", labels[i], labels[0]);
+                refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
+            }
+        }
+    }
+    subscriptions
+}
+
+/// The (topic, name) keys a store lacks or has beyond the first store's (in label order).
+fn missing(labels: &[&str], keyed: &[Keyed<'_>]) -> Vec<String> {
+    let Some((first, rest)) = keyed.split_first() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for (other, b) in rest.iter().zip(&labels[1..]) {
+        let a = labels[0];
+        for (topic, name) in first.keys().filter(|k| !other.contains_key(*k)) {
+            found.push(format!("`{b}` has no `{name}` on `{topic}`; `{a}` does"));
+        }
+        for (topic, name) in other.keys().filter(|k| !first.contains_key(*k)) {
+            found.push(format!("`{b}` has `{name}` on `{topic}`; `{a}` does not"));
+        }
+    }
+    found
 }

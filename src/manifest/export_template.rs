@@ -1,47 +1,41 @@
-//! One callback URL for several stores (README.md "Export a fleet"): the
-//! stores' URLs split at `/`, `?`, `&` and `#` must have the same parts
-//! but for some that differ; in each such part the text the stores differ
-//! in (the store's label, or the run between the common prefix and suffix,
-//! cut at a `.`, `-`, `_`, `=`, `:`, `@`, `+`, `,`, `;` or `~`) becomes a
-//! `${VAR}`, one variable per distinct list of values (`MERCHANT` for the
-//! labels, `HOST` for a whole host, `HOST_PART` inside one, `PART`
-//! elsewhere). The template is
-//! expanded back with each store's `vars` and kept only when it gives that
+//! One callback URL for several stores (docs/fleets.md "Export a fleet"): the
+//! stores' URLs split at `/`, `?`, `&` and `#` must have the same parts but for
+//! some that differ; in each such part the text the stores differ in (the
+//! store's label, or the run between the common prefix and suffix, cut at a
+//! [`CUTS`] character) becomes a `${VAR}`, one per distinct list of values
+//! (`MERCHANT` for the labels, `HOST` for a whole host, `HOST_PART` inside one,
+//! `PART` elsewhere). The template is kept only when it expands back to every
 //! store's URL exactly. Pure.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
-use super::expand::expand;
+use super::expand::{escape, expand};
 
 /// Where URLs are split into parts that must line up across stores.
 const SEPARATORS: [char; 4] = ['/', '?', '&', '#'];
 /// Where a differing run may start or end inside a part.
 const CUTS: [char; 10] = ['.', '-', '_', '=', ':', '@', '+', ',', ';', '~'];
 
-/// The variables made so far: a name for each distinct list of per-store
-/// values, `MERCHANT` for the labels themselves.
+/// The variables made so far, in order: a name and one value per store for
+/// each distinct list of per-store values (`MERCHANT` for the labels themselves).
 #[derive(Debug)]
-pub(super) struct Vars {
+pub(super) struct TemplateVars {
     labels: Vec<String>,
     /// Names a variable may not take: the stores' key variables.
     taken: HashSet<String>,
-    by_values: HashMap<Vec<String>, String>,
-    /// (name, one value per store), in the order made.
     made: Vec<(String, Vec<String>)>,
 }
 
-impl Vars {
+impl TemplateVars {
     /// No variables yet, for stores with `labels` (in store order).
     pub(super) fn new(labels: Vec<&str>, taken: HashSet<String>) -> Self {
         Self {
             labels: labels.into_iter().map(str::to_owned).collect(),
             taken,
-            by_values: HashMap::new(),
             made: Vec::new(),
         }
     }
 
-    /// How many variables there are.
     pub(super) fn len(&self) -> usize {
         self.made.len()
     }
@@ -54,38 +48,22 @@ impl Vars {
             .collect()
     }
 
-    /// The variable holding `values` (one per store): the one made for
-    /// them before, else a new one, named after what it holds.
-    fn name(&mut self, values: Vec<String>, host: Host) -> String {
-        if let Some(name) = self.by_values.get(&values) {
+    /// The variable holding `values` (one per store): the one made for them
+    /// before, else a new one named `base` (`MERCHANT` for the labels), numbered when taken.
+    fn name(&mut self, values: Vec<String>, base: &str) -> String {
+        if let Some((name, _)) = self.made.iter().find(|(_, v)| *v == values) {
             return name.clone();
         }
-        let base = match host {
-            _ if values == self.labels => "MERCHANT",
-            Host::Whole => "HOST",
-            Host::Part => "HOST_PART",
-            Host::Not => "PART",
-        };
-        let used: HashSet<&str> = self.made.iter().map(|(n, _)| n.as_str()).collect();
+        let base = if values == self.labels { "MERCHANT" } else { base };
+        let free = |n: &String| !self.taken.contains(n) && self.made.iter().all(|(m, _)| m != n);
+        let numbered = (2..).map(|n| format!("{base}_{n}"));
         let name = std::iter::once(base.to_owned())
-            .chain((2..).map(|n| format!("{base}_{n}")))
-            .find(|n| !used.contains(n.as_str()) && !self.taken.contains(n))
+            .chain(numbered)
+            .find(free)
             .unwrap_or_default();
-        self.by_values.insert(values.clone(), name.clone());
         self.made.push((name.clone(), values));
         name
     }
-}
-
-/// Where in a URL a variable's values are, for its name.
-#[derive(Debug, Clone, Copy)]
-enum Host {
-    /// The whole host (`HOST`).
-    Whole,
-    /// Inside the host (`HOST_PART`).
-    Part,
-    /// Elsewhere (`PART`).
-    Not,
 }
 
 /// The escaped `callbackUrl` declaring `urls` (one per store, store order,
@@ -95,10 +73,10 @@ enum Host {
 ///
 /// The index of a store whose URL is not the first store's but for
 /// per-store parts.
-pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> {
+pub(super) fn template(urls: &[&str], vars: &mut TemplateVars) -> Result<String, usize> {
     let first = urls.first().copied().unwrap_or_default();
     if urls.iter().all(|u| *u == first) {
-        return Ok(super::export::escape(first));
+        return Ok(escape(first));
     }
     let parts: Vec<Vec<&str>> = urls.iter().map(|u| split(u)).collect();
     if let Some(other) = (1..parts.len()).find(|&i| !same_shape(&parts[0], &parts[i])) {
@@ -108,20 +86,20 @@ pub(super) fn template(urls: &[&str], vars: &mut Vars) -> Result<String, usize> 
     for (at, piece) in parts[0].iter().enumerate() {
         let pieces: Vec<&str> = parts.iter().map(|p| p[at]).collect();
         if pieces.iter().all(|p| p == piece) {
-            written.push_str(&super::export::escape(piece));
+            written.push_str(&escape(piece));
             continue;
         }
         let (pre, post) = around_label(&pieces, &vars.labels).unwrap_or_else(|| common(&pieces));
         let values: Vec<String> = pieces.iter().map(|p| p[pre..p.len() - post].to_owned()).collect();
-        let host = match at == 4 && is_authority(&parts[0]) {
-            false => Host::Not,
-            true if pre == 0 && post == 0 => Host::Whole,
-            true => Host::Part,
+        let base = match at == 4 && is_authority(&parts[0]) {
+            false => "PART",
+            true if pre == 0 && post == 0 => "HOST",
+            true => "HOST_PART",
         };
-        let name = vars.name(values, host);
-        written.push_str(&super::export::escape(&piece[..pre]));
+        let name = vars.name(values, base);
+        written.push_str(&escape(&piece[..pre]));
         written.push_str(&format!("${{{name}}}"));
-        written.push_str(&super::export::escape(&piece[piece.len() - post..]));
+        written.push_str(&escape(&piece[piece.len() - post..]));
     }
     match (0..urls.len()).find(|&i| !expands_to(&written, &vars.of(i), urls[i])) {
         Some(other) => Err(other.max(1)),
@@ -177,45 +155,25 @@ fn around_label(pieces: &[&str], labels: &[String]) -> Option<(usize, usize)> {
 /// (prefix) or start (suffix) at a cut, not overlapping in any piece.
 fn common(pieces: &[&str]) -> (usize, usize) {
     let first = pieces[0];
+    let prefix = |p: &&str| first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
+    let suffix = |p: &&str| {
+        first
+            .bytes()
+            .rev()
+            .zip(p.bytes().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
     let shortest = pieces.iter().map(|p| p.len()).min().unwrap_or(0);
-    let mut pre = pieces
-        .iter()
-        .map(|p| first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count())
-        .min()
-        .unwrap_or(0);
-    pre = first[..floor(first, pre)].rfind(CUTS).map_or(0, |i| i + 1);
-    let mut post = pieces
-        .iter()
-        .map(|p| {
-            first
-                .bytes()
-                .rev()
-                .zip(p.bytes().rev())
-                .take_while(|(a, b)| a == b)
-                .count()
-        })
-        .min()
-        .unwrap_or(0)
-        .min(shortest - pre);
-    let start = ceil(first, first.len() - post);
-    post = first[start..].find(CUTS).map_or(0, |i| first.len() - start - i);
+    let pre = pieces.iter().map(prefix).min().unwrap_or(0);
+    let pre = (0..=pre).rev().find(|&i| first.is_char_boundary(i)).unwrap_or(0);
+    let pre = first[..pre].rfind(CUTS).map_or(0, |i| i + 1);
+    let post = pieces.iter().map(suffix).min().unwrap_or(0).min(shortest - pre);
+    let start = (first.len() - post..)
+        .find(|&i| first.is_char_boundary(i))
+        .unwrap_or(first.len());
+    let post = first[start..].find(CUTS).map_or(0, |i| first.len() - start - i);
     (pre, post)
-}
-
-/// The largest char boundary of `s` at or before `i`.
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// The smallest char boundary of `s` at or after `i`.
-fn ceil(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 /// Whether `written` expands with `vars` (and nothing else) to `url`.

@@ -1,22 +1,29 @@
-//! The manifest as written, each field defined once: one type per
-//! mapping ([`record!`]), whose definition is at the same time how the
-//! YAML is read (each value with its line, a wrong one kept as what was
-//! found), the JSON Schema `invhooks schema` prints (doc comments and
-//! `schemars` attributes) and the field names messages use ("unknown
-//! field … did you mean …").
+//! The manifest as written, each field defined once ([`record!`]): how the
+//! YAML is read, what `export` writes, the JSON Schema `invhooks schema`
+//! prints (doc comments, `schemars` attributes) and the names messages use.
 
 use schemars::{Schema, SchemaGenerator};
 use serde::de::{MapAccess, SeqAccess};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
-use super::record::{record, Key, Version};
-use super::yaml::{At, Read, Value};
+use super::record::{record, FieldName, Version};
+use super::yaml::{At, Found, Read, Value};
 use crate::topic::Topic;
 
 /// The environment variable holding the API key when `apiKeyEnv` is not set.
 pub(crate) const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
+/// What a variable's name may be (`apiKeyEnv`, `vars`, `${VAR}`).
+const VAR_NAME: &str = r"^[A-Za-z_][A-Za-z0-9_]*$";
 /// Most `vars` of one fleet merchant.
-pub(crate) const MAX_VARS: usize = 1_000;
+pub(super) const MAX_VARS: usize = 1_000;
+/// Most `merchants` entries in one file.
+pub(super) const MAX_MERCHANTS: usize = 10_000;
+/// Most merchants × subscription entries in one fleet file: each merchant's
+/// values are checked on their own, so this bounds a hostile file's cost.
+pub(super) const MAX_CHECKS: usize = 1_000_000;
+pub(super) const MAX_NAME_CHARS: usize = 255;
+pub(super) const MAX_URL_CHARS: usize = 2048;
 
 record! {
     /// Declares the webhook subscriptions one Inveterate merchant should have.
@@ -36,7 +43,7 @@ record! {
         merchant("merchant"): String,
         /// Name of the environment variable that holds this merchant's
         /// Inveterate API key. Default: `INVETERATE_API_KEY`.
-        #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
+        #[schemars(pattern(VAR_NAME), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
         /// A canary: `apply --waves` rolls it out first. In a fleet file, set
         /// it on the entries of `merchants` instead. Default: `false`.
@@ -45,7 +52,7 @@ record! {
         /// Several merchants in one file (a fleet), instead of `merchant` /
         /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
         /// switches of the file. At most 10,000 entries.
-        #[schemars(length(min = 1, max = 10000))]
+        #[schemars(length(min = 1, max = MAX_MERCHANTS))]
         merchants("merchants"): Vec<At<FleetMerchant>>,
         /// Delete live subscriptions that the manifest does not declare (and no
         /// `ignore` rule covers). With `false` they are reported as unmanaged
@@ -80,7 +87,7 @@ record! {
         merchant("merchant"): String,
         /// Name of the environment variable that holds this merchant's API key.
         /// Default: `INVETERATE_API_KEY`.
-        #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"), extend("default" = DEFAULT_API_KEY_ENV))]
+        #[schemars(pattern(VAR_NAME), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
         /// A canary: `apply --waves` rolls it out first. Default: `false`.
         #[schemars(extend("default" = false))]
@@ -103,7 +110,7 @@ record! {
         /// Subscription name; with the topic it identifies the subscription.
         /// `${VAR}` and `${VAR:-default}` are replaced from the environment;
         /// `$${` is a literal `${`.
-        #[schemars(required, length(min = 1, max = 255))]
+        #[schemars(required, length(min = 1, max = MAX_NAME_CHARS))]
         name("name"): String,
         /// The event topic (see `invhooks topics`). Give exactly one of `topic`
         /// and `topics`.
@@ -120,7 +127,7 @@ record! {
         /// (`http://` only for loopback hosts, unless `allowHttp: true`).
         /// `${VAR}` and `${VAR:-default}` are replaced from the environment, so
         /// secrets can stay out of the file.
-        #[schemars(required, length(min = 1, max = 2048))]
+        #[schemars(required, length(min = 1, max = MAX_URL_CHARS))]
         callback_url("callbackUrl"): String,
         /// The name (or names) this subscription had before: a live
         /// subscription with the same topic and an old name is renamed in place
@@ -158,11 +165,10 @@ record! {
 }
 
 /// `renamedFrom:`: one old name, or a list of them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub(crate) enum OneOrMany {
-    /// One old name.
     One(String),
-    /// Several, each at its line.
     Many(Vec<At<String>>),
 }
 
@@ -178,13 +184,23 @@ impl Read for OneOrMany {
 
 /// A fleet merchant's `vars:`: each name and value at the name's line.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Vars(pub(crate) Vec<(At<Key>, Result<String, super::yaml::Found>)>);
+pub(crate) struct Vars(pub(crate) Vec<(At<FieldName>, Result<String, Found>)>);
+
+impl Serialize for Vars {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let pairs = self
+            .0
+            .iter()
+            .filter_map(|(name, value)| Some((&name.ok()?.0, value.as_ref().ok()?)));
+        serializer.collect_map(pairs)
+    }
+}
 
 impl Read for Vars {
     const EXPECTED: &'static str = "a mapping of names to values";
     fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         let mut vars = Vec::new();
-        while let Some(name) = map.next_key::<At<Key>>()? {
+        while let Some(name) = map.next_key::<At<FieldName>>()? {
             let Value(value) = map.next_value::<Value<String>>()?;
             vars.push((name, value));
         }
@@ -195,7 +211,7 @@ impl Read for Vars {
 fn vars_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({
         "type": "object",
-        "propertyNames": { "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$" },
+        "propertyNames": { "pattern": VAR_NAME },
         "additionalProperties": { "type": "string" },
         "maxProperties": MAX_VARS,
     })
@@ -214,11 +230,11 @@ fn topic_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn renamed_from_schema(_: &mut SchemaGenerator) -> Schema {
-    let name = json!({ "type": "string", "minLength": 1, "maxLength": 255 });
+    let name = json!({ "type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS });
     schemars::json_schema!({
         "type": ["string", "array"],
         "minLength": 1,
-        "maxLength": 255,
+        "maxLength": MAX_NAME_CHARS,
         "items": name,
         "minItems": 1,
         "uniqueItems": true,
@@ -233,12 +249,4 @@ fn topics_schema(generator: &mut SchemaGenerator) -> Schema {
         "minItems": 1,
         "uniqueItems": true,
     })
-}
-
-/// The manifest's JSON Schema (draft 2020-12).
-pub(crate) fn schema() -> serde_json::Value {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<Manifest>()
-        .to_value()
 }

@@ -1,36 +1,35 @@
-//! Finding and reading manifest files: directories expanded to their
-//! `*.yaml` / `*.yml` files, a size bound, UTF-8; every problem a
-//! diagnostic naming the path.
+//! Finding and reading manifest files: directories expanded to their `*.yaml`
+//! / `*.yml` files, a size bound, UTF-8; every problem a diagnostic naming the
+//! path (line 0: the file itself, not a line of it).
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Diagnostic, HELP_PASS_FILE};
+use super::diagnostic::Diagnostic;
 
 /// Largest manifest file accepted.
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
+
 /// The files `paths` name: files as given, directories expanded to their
 /// `*.yaml` / `*.yml` files sorted by name. Problems are appended.
 pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => match dir_manifests(path) {
-                // Line 0: about the directory, not a line of a file.
-                Ok(found) if found.is_empty() => diagnostics.push(Diagnostic::new(
-                    path,
-                    0,
-                    format!(
+        match fs::metadata(path).map(|meta| meta.is_dir()) {
+            Ok(true) => match dir_manifests(path) {
+                Ok(found) if found.is_empty() => {
+                    let message = format!(
                         "directory `{}` contains no `*.yaml` or `*.yml` manifest",
                         path.display()
-                    ),
-                    Some(HELP_PASS_FILE.to_owned()),
-                )),
+                    );
+                    diagnostics.push(Diagnostic::new(path, 0, message, HELP_PASS_FILE));
+                }
                 Ok(mut found) => files.append(&mut found),
                 Err(error) => diagnostics.push(io_error(path, "directory", &error)),
             },
-            Ok(_) => files.push(path.clone()),
+            Ok(false) => files.push(path.clone()),
             Err(error) => diagnostics.push(io_error(path, "manifest", &error)),
         }
     }
@@ -41,8 +40,7 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let is_yaml = path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml");
-        if is_yaml && path.is_file() {
+        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") && path.is_file() {
             found.push(path);
         }
     }
@@ -52,27 +50,20 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
 pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
-    let fail =
-        |message: String, help: &str| Err(vec![Diagnostic::new(file, 1, message, Some(help.to_owned()))]);
     let too_large = || {
-        fail(
-            format!("manifest `{}` is larger than 8 MiB", file.display()),
-            "a manifest is a short list of subscriptions; check that -f names the right file",
-        )
+        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
+        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
+        vec![Diagnostic::new(file, 1, message, help)]
     };
-    let mut handle = match fs::File::open(file) {
-        Ok(handle) => handle,
-        Err(error) => return Err(vec![io_error(file, "manifest", &error)]),
-    };
+    let mut handle = fs::File::open(file).map_err(|error| vec![io_error(file, "manifest", &error)])?;
     if handle.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-        return too_large();
+        return Err(too_large());
     }
     let mut bytes = Vec::new();
-    if let Err(error) = (&mut handle).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        return Err(vec![io_error(file, "manifest", &error)]);
-    }
+    let read = (&mut handle).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
+    read.map_err(|error| vec![io_error(file, "manifest", &error)])?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return too_large();
+        return Err(too_large());
     }
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
@@ -81,46 +72,33 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
             "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
             file.display()
         );
-        vec![Diagnostic::new(
-            file,
-            line,
-            message,
-            Some("save the file as UTF-8".to_owned()),
-        )]
+        vec![Diagnostic::new(file, line, message, "save the file as UTF-8")]
     })
 }
 
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
-    // Line 0: about the file, not a line of it (shown without `:line`).
-    if error.kind() == std::io::ErrorKind::NotFound {
-        let help = match near_name(path) {
-            Some(near) => format!("did you mean `{}`?", near.display()),
-            None => HELP_PASS_FILE.to_owned(),
-        };
-        let message = format!("cannot read `{}`: no such file", path.display());
-        return Diagnostic::new(path, 0, message, Some(help));
+    if error.kind() != std::io::ErrorKind::NotFound {
+        let message = format!("cannot read {what} `{}`: {}", path.display(), error.kind());
+        return Diagnostic::new(path, 0, message, None);
     }
+    let help = match near_name(path) {
+        Some(near) => format!("did you mean `{}`?", near.display()),
+        None => HELP_PASS_FILE.to_owned(),
+    };
     Diagnostic::new(
         path,
         0,
-        format!("cannot read {what} `{}`: {}", path.display(), error.kind()),
-        None,
+        format!("cannot read `{}`: no such file", path.display()),
+        help,
     )
 }
 
-/// A manifest beside the missing `path` whose name is close to its name
-/// (`webhook.yaml` for `webhooks.yaml`).
+/// A manifest beside the missing `path` with a name close to its own (`webhook.yaml`).
 fn near_name(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let found = dir_manifests(dir).ok()?;
+    let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let found = dir_manifests(parent.unwrap_or(Path::new("."))).ok()?;
     let names = found.iter().filter_map(|f| Some((f.file_name()?.to_str()?, f)));
-    let near = crate::topic::closest(name, names)?;
-    Some(match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(parent) => parent.join(near.file_name()?),
-        None => PathBuf::from(near.file_name()?),
-    })
+    let near = crate::topic::closest(name, names)?.file_name()?;
+    Some(parent.map_or_else(|| PathBuf::from(near), |parent| parent.join(near)))
 }

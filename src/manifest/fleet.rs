@@ -1,128 +1,75 @@
-//! Fleet files: a `merchants:` list instead of `merchant` / `apiKeyEnv`,
-//! each entry one merchant with its own key variable and `vars`, all
-//! sharing the file's `subscriptions`, `ignore` rules and switches
-//! (README.md "Fleet files"). The shared entries are checked once per
-//! merchant, with `${VAR}` looked up in its `vars` first; a problem every
-//! merchant has is reported once, one only some have names the merchant.
+//! Fleet files (docs/fleets.md "Fleet files"): `merchants:` instead of
+//! `merchant` / `apiKeyEnv`, each entry one merchant with its own key variable
+//! and `vars`, all sharing the file's entries and switches, checked once per
+//! merchant with `${VAR}` looked up in its `vars` first. A problem every
+//! merchant has is reported once; one only some have names the merchant.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::Ctx;
-use super::diagnostic::{Diagnostic, MerchantLines};
+use super::context::Got;
+use super::diagnostic::Diagnostic;
 use super::expand::is_var_name;
-use super::fields::{FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_VARS};
-use super::record::{Got, Key};
-use super::validate::{api_key_env, body, check_label, entries, Shared, Validated};
-use super::yaml::{line, At};
+use super::fields::{
+    FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_MERCHANTS, MAX_VARS,
+};
+use super::record::FieldName;
+use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Switches, Validated};
+use super::yaml::{given, line, At};
 use crate::escape::show;
+use crate::model::MerchantManifest;
 
-/// Most `merchants` entries in one file.
-pub(super) const MAX_MERCHANTS: usize = 10_000;
-/// Most merchants × subscription entries in one file: each merchant's
-/// values are checked on their own, so this bounds a hostile file's cost.
-pub(super) const MAX_CHECKS: usize = 1_000_000;
-
-/// One `merchants` entry as read.
-struct Head {
-    label: String,
-    label_line: usize,
-    api_key_env: String,
-    /// The line of `apiKeyEnv:`, when given.
-    key_line: Option<usize>,
-    /// `canary: true`.
-    canary: bool,
-    vars: BTreeMap<String, String>,
-}
-
-/// Validates a fleet file (`ctx` has read its top-level fields): one
-/// manifest per `merchants` entry, or every problem found.
-pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, shared: Shared) -> Validated {
-    for (field, at) in [
-        ("merchant", m.merchant.as_ref().map(|a| a.line)),
-        ("apiKeyEnv", m.api_key_env.as_ref().map(|a| a.line)),
-        ("canary", m.canary.as_ref().map(|a| a.line)),
-    ] {
-        if let Some(line) = at {
-            ctx.error(
-                line,
-                format!("a file with `merchants` cannot also have a top-level `{field}`"),
-                Some(format!(
-                    "move `{field}` into each entry of `merchants`, or remove `merchants`"
-                )),
-            );
-        }
+/// Validates a fleet file, its top level read: one manifest per `merchants` entry, or every problem.
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
+    let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
+    for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
+        let Some(line) = line else { continue };
+        let message = format!("a file with `merchants` cannot also have a top-level `{field}`");
+        let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
+        ctx.error(line, message, help);
     }
-    let heads = heads(&mut ctx, m);
-    if heads.is_empty() {
+    let heads = heads(&mut ctx, m, switches);
+    let merchants = heads.len();
+    let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
+    if merchants == 0 {
         // Still check the shared entries once, so every problem shows.
-        body(&mut ctx, m, shared.options);
-        return Err(ctx.into_diagnostics());
+        let mut nobody = switches.merchant(ctx.file, String::new(), String::new(), false);
+        body(&mut ctx, m, &mut nobody);
+        return Err(ctx.into_problems());
     }
-    let subscriptions = m
-        .subscriptions
-        .as_ref()
-        .and_then(|at| at.ok())
-        .map_or(0, Vec::len);
-    if subscriptions.saturating_mul(heads.len()) > MAX_CHECKS {
-        ctx.error(
-            line(&m.merchants),
-            format!(
-                "{} merchants × {subscriptions} subscriptions is more than {MAX_CHECKS} to check",
-                heads.len()
-            ),
-            Some("split the fleet into several files".to_owned()),
-        );
-        return Err(ctx.into_diagnostics());
+    if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {subscriptions} subscriptions");
+        let message = format!("{many} is more than {MAX_CHECKS} to check");
+        ctx.error(line(&m.merchants), message, "split the fleet into several files");
+        return Err(ctx.into_problems());
     }
-    let mut per_merchant = Vec::with_capacity(heads.len());
-    for head in heads {
+    let mut per_merchant = Vec::with_capacity(merchants);
+    for (mut manifest, lines, vars) in heads {
         if ctx.left == 0 {
             break; // past the byte budget: reported once
         }
         let env = ctx.env;
-        let vars = &head.vars;
         let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
-        let mut own = Ctx::new(ctx.file(), &lookup);
-        own.left = ctx.left;
-        own.set_key_env(&head.api_key_env);
-        own.merchant = Some(head.label.clone());
-        let (ignore, declared) = body(&mut own, m, shared.options);
+        let mut own = Ctx::new(ctx.file, &lookup);
+        (own.left, own.merchant) = (ctx.left, Some(manifest.label.clone()));
+        own.set_key_env(&manifest.api_key_env);
+        body(&mut own, m, &mut manifest);
         ctx.left = own.left;
-        let diagnostics = own.into_diagnostics();
-        per_merchant.push((head, ignore, declared, diagnostics));
+        per_merchant.push(((manifest, lines), own.into_problems()));
     }
-    let file = ctx.file().to_path_buf();
-    let mut diagnostics = ctx.into_diagnostics();
-    diagnostics.extend(merge(
-        per_merchant
-            .iter()
-            .map(|(h, _, _, d)| (h.label.as_str(), d.as_slice())),
-    ));
+    let mut diagnostics = ctx.into_problems();
+    let labelled = per_merchant
+        .iter()
+        .map(|((m, _), d)| (m.label.as_str(), d.as_slice()));
+    diagnostics.extend(merge(labelled));
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
-    Ok(per_merchant
-        .into_iter()
-        .map(|(head, ignore, declared, _)| {
-            let lines = MerchantLines {
-                label: head.label_line,
-                api_key_env: head.key_line,
-            };
-            (
-                shared.merchant(
-                    &file,
-                    (head.label, head.api_key_env, head.canary),
-                    ignore,
-                    declared,
-                ),
-                lines,
-            )
-        })
-        .collect())
+    Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
 }
-/// The problems of every merchant: one all of them have is kept once, one
-/// only some have is prefixed with the merchant's label (unless it
-/// already names it).
+
+/// The problems of every merchant: one all of them have is kept once, one only
+/// some have is prefixed with the merchant's label (unless it already names it).
 fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> Vec<Diagnostic> {
     let merchants = per.clone().count();
     let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
@@ -131,17 +78,16 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
             *count.entry(d).or_default() += 1;
         }
     }
-    let mut out = Vec::new();
     let mut emitted = HashSet::new();
+    let mut out = Vec::new();
     for (label, found) in per {
+        let named = format!("merchant `{}`: ", show(label));
         for d in found {
             let mut d = d.clone();
-            let named = format!("merchant `{}`: ", show(label));
             if count.get(&d) != Some(&merchants) && !d.message.starts_with(&named) {
-                d.message = format!("{named}{}", d.message);
+                d.message.insert_str(0, &named);
             }
-            if !emitted.contains(&d) {
-                emitted.insert(d.clone());
+            if emitted.insert(d.clone()) {
                 out.push(d);
             }
         }
@@ -149,79 +95,74 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
     out
 }
 
-/// The valid `merchants` entries; the others are reported.
-fn heads(ctx: &mut Ctx<'_>, m: &Manifest) -> Vec<Head> {
+/// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
     let at = line(&m.merchants);
-    match m.merchants.as_ref().and_then(|at| at.ok()) {
-        Some(items) if items.len() > MAX_MERCHANTS => {
-            ctx.error(
-                at,
-                format!(
-                    "`merchants` has {} entries; at most {MAX_MERCHANTS} are supported",
-                    items.len()
-                ),
-                Some("split the fleet into several files".to_owned()),
-            );
+    match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
+        Some(0) => {
+            let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
+            ctx.error(at, "`merchants` is empty", help);
             return Vec::new();
         }
-        Some(items) if items.is_empty() => {
-            let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
-            ctx.error(at, "`merchants` is empty".to_owned(), Some(help.to_owned()));
+        Some(n) if n > MAX_MERCHANTS => {
+            let message = format!("`merchants` has {n} entries; at most {MAX_MERCHANTS} are supported");
+            ctx.error(at, message, "split the fleet into several files");
             return Vec::new();
         }
         _ => {}
     }
-    let example = "`- merchant: store-a` with `apiKeyEnv:` and `vars:`";
-    let found = entries(ctx, &m.merchants, "merchants", "merchant", example, usize::MAX);
+    let found = entries(ctx, &m.merchants, MERCHANTS);
     // Every variable that holds a key in this file: no `vars` may set one.
-    let keys: HashSet<&str> = found
+    let key_env = |e: &FleetMerchant| e.api_key_env.as_ref().and_then(At::ok).cloned();
+    let keys: HashSet<String> = found
         .iter()
-        .map(
-            |(_, entry)| match entry.api_key_env.as_ref().and_then(|at| at.ok()) {
-                Some(name) => name.as_str(),
-                None => DEFAULT_API_KEY_ENV,
-            },
-        )
+        .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
         .collect();
-    found
-        .into_iter()
-        .filter_map(|(at, entry)| head(ctx, at, entry, &keys))
-        .collect()
+    let mut heads = Vec::with_capacity(found.len());
+    for (at, entry) in found {
+        heads.extend(head(ctx, (at, entry), &keys, switches));
+    }
+    heads
 }
 
-/// One entry's label, key variable and `vars`; `None` when it has no
-/// usable label (reported).
-fn head(ctx: &mut Ctx<'_>, entry_line: usize, entry: &FleetMerchant, keys: &HashSet<&str>) -> Option<Head> {
+const MERCHANTS: List = (
+    "merchants",
+    "merchant",
+    "`- merchant: store-a` with `apiKeyEnv:` and `vars:`",
+    usize::MAX,
+);
+
+/// A fleet merchant before its subscriptions are read, its lines and its `vars`.
+type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
+
+/// One entry's label, key variable and `vars`; `None` when it has no usable label (reported).
+fn head(
+    ctx: &mut Ctx<'_>,
+    (at, entry): (usize, &FleetMerchant),
+    keys: &HashSet<String>,
+    s: Switches,
+) -> Option<Head> {
     let suggested = ctx.unknown(entry);
     if entry.merchant.is_none() && !suggested.contains(&"merchant") {
         let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
-        let message = "merchant entry has no `merchant`".to_owned();
-        ctx.error(entry_line, message, Some(help.to_owned()));
+        ctx.error(at, "merchant entry has no `merchant`", help);
     }
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
-    let key_line = entry.api_key_env.as_ref().map(|at| at.line);
     let canary = matches!(ctx.get("canary", &entry.canary), Got::Ok(true));
     let vars = vars(ctx, &entry.vars, keys);
-    let label = match ctx.get("merchant", &entry.merchant) {
-        Got::Absent | Got::Bad => return None,
-        Got::Empty => String::new(),
-        Got::Ok(label) => label.clone(),
+    let label = ctx.text("merchant", &entry.merchant)?.to_owned();
+    let help = "give each merchant a label, e.g. `merchant: store-a`";
+    check_label(ctx, line(&entry.merchant), &label, help.into());
+    let lines = MerchantLines {
+        label: line(&entry.merchant),
+        api_key_env: given(&entry.api_key_env),
     };
-    let label_line = line(&entry.merchant);
-    let help = "give each merchant a label, e.g. `merchant: store-a`".to_owned();
-    check_label(ctx, label_line, &label, help);
-    Some(Head {
-        label,
-        label_line,
-        api_key_env,
-        key_line,
-        canary,
-        vars,
-    })
+    let merchant = s.merchant(ctx.file, label, api_key_env, canary);
+    Some((merchant, lines, vars))
 }
 
 /// The valid `vars` of one entry; the others are reported.
-fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<&str>) -> BTreeMap<String, String> {
+fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
     let Got::Ok(Vars(pairs)) = ctx.get("vars", field) else {
         return vars;
@@ -235,35 +176,39 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<&str>) -> BT
         return vars;
     }
     for (name, value) in pairs {
-        let Some(Key(name_text)) = name.ok().filter(|Key(n)| is_var_name(n)) else {
-            let shown = match &name.value {
-                Ok(Key(text)) => show(text),
-                Err(found) => found.kind().to_owned(),
-            };
-            let message = format!("`vars` name `{shown}` is not a valid variable name");
-            let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
-            ctx.error(name.line, message, Some(help.to_owned()));
-            continue;
-        };
-        if keys.contains(name_text.as_str()) {
-            let message = format!("`vars` sets `{name_text}`, a variable holding an API key");
-            let help = "the API key must never leave the API request header; use another name";
-            ctx.error(name.line, message, Some(help.to_owned()));
-            continue;
-        }
-        match value {
-            Ok(text) => {
-                vars.insert(name_text.clone(), text.clone());
+        let line = name.line;
+        let (message, help) = match (&name.value, value) {
+            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid_name(&show(name)),
+            (Err(found), _) => invalid_name(found.kind()),
+            (Ok(FieldName(name)), _) if keys.contains(name) => {
+                let message = format!("`vars` sets `{name}`, a variable holding an API key");
+                (
+                    message,
+                    "the API key must never leave the API request header; use another name".into(),
+                )
             }
-            Err(found) => {
-                let message = format!("`vars.{name_text}` must be a string, found {}", found.kind());
+            (Ok(FieldName(name)), Ok(text)) => {
+                vars.insert(name.clone(), text.clone());
+                continue;
+            }
+            (Ok(FieldName(name)), Err(found)) => {
+                let message = format!("`vars.{name}` must be a string, found {}", found.kind());
                 let help = match found.scalar() {
-                    Some(text) => format!("put the value in quotes, e.g. `{name_text}: \"{text}\"`"),
-                    None => format!("write `{name_text}: <text>`"),
+                    Some(text) => format!("put the value in quotes, e.g. `{name}: \"{text}\"`"),
+                    None => format!("write `{name}: <text>`"),
                 };
-                ctx.error(name.line, message, Some(help));
+                (message, help)
             }
-        }
+        };
+        ctx.error(line, message, help);
     }
     vars
+}
+
+fn invalid_name(shown: &str) -> (String, String) {
+    let message = format!("`vars` name `{shown}` is not a valid variable name");
+    (
+        message,
+        "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
+    )
 }

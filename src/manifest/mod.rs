@@ -12,11 +12,17 @@
 //! (one entry's values), [`expand`] (`${VAR}`), [`look_alike`] (names that
 //! only look equal). Imports flow one way; ARCHITECTURE.md draws the graph.
 
-mod context;
+//! Manifest files → [`MerchantManifest`]s, every problem of every file
+//! reported at once as a [`Diagnostic`] naming `file:line`, and the checks
+//! across the files loaded together (labels, key variables, keys in values).
+//! Pure apart from reading files: the environment is injected. A file goes
+//! through [`files`], [`yaml`] into [`fields`], then [`validate`] (or
+//! [`fleet`]) and [`subscription`]; ARCHITECTURE.md draws the imports.
+
+pub(crate) mod context;
 mod diagnostic;
 mod expand;
 mod export;
-mod export_fleet;
 mod export_template;
 mod fields;
 mod files;
@@ -27,72 +33,46 @@ mod subscription;
 mod validate;
 pub(crate) mod yaml;
 
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_export_fleet;
-#[cfg(test)]
-mod tests_files;
-#[cfg(test)]
-mod tests_fleet;
-#[cfg(test)]
-mod tests_names;
-#[cfg(test)]
-mod tests_renames;
-#[cfg(test)]
-mod tests_values;
-#[cfg(test)]
-mod tests_yaml;
-
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use diagnostic::MerchantLines;
+use context::{Ctx, Env};
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use export::{as_written, problems_by_entry, to_manifest, Exported};
-pub use export_fleet::{to_fleet, FleetError, StoreArg, StoreLive};
-use yaml::Found;
+pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
+use validate::{MerchantLines, HELP_STARTS_WITH};
+use yaml::{Found, Value};
 
-use crate::model::{Location, MerchantManifest};
+use crate::model::{Allows, DesiredSubscription, Location, MerchantManifest};
 
-/// What `validate` says of callback URL `url` (its problem and what to
-/// do), or `None` when a manifest can hold it; with `allow_http`, as under
-/// `allowHttp: true` (what `export` writes for a plain-http live URL).
-/// `doctor` checks live URLs and its `--callback-url` with it.
+/// What `validate` says of callback URL `url` (its problem and what to do),
+/// or `None` when a manifest can hold it (with `allow_http`, as under
+/// `allowHttp: true`). `doctor` checks live URLs with it.
 pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
-    let options = subscription::Options {
-        allow_http,
-        allow_unknown_topics: true,
+    let allows = Allows {
+        http: allow_http,
+        unknown_topics: true,
     };
-    subscription::url_problem(url, options)
+    subscription::url_problem(url, allows)
 }
 
 /// Loads every manifest named by `paths` (files, or directories: every
-/// `*.yaml` / `*.yml` directly inside, sorted by name). `env` looks up
-/// environment variables (injected for tests; the CLI passes
-/// `std::env::var(name).ok()`). The same file named twice is loaded once.
-///
-/// Returns the merchants sorted by label.
+/// `*.yaml` / `*.yml` directly inside, by name), each file once; `env` looks
+/// up environment variables. Returns the merchants sorted by label.
 ///
 /// # Errors
 ///
-/// Every problem found in every file (a file that cannot be read, invalid
-/// YAML, invalid values), two files that declare the same merchant label,
-/// and two files that read their key from the same variable (one key is
-/// one store: each would delete the other's subscriptions).
-pub fn load_paths(
-    paths: &[PathBuf],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Vec<MerchantManifest>, Diagnostics> {
+/// Every problem found in every file, two files that declare the same
+/// merchant label, and two that read their key from the same variable (one
+/// key is one store: each would delete the other's subscriptions).
+pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
-    let mut loaded: Vec<(MerchantManifest, MerchantLines)> = Vec::new();
+    let mut loaded = Vec::new();
     for file in files::manifest_files(paths, &mut diagnostics) {
-        let identity = fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-        if !seen.insert(identity) {
+        if !seen.insert(fs::canonicalize(&file).unwrap_or_else(|_| file.clone())) {
             continue;
         }
         match files::read_file(&file).and_then(|text| load_with_lines(&file, &text, env)) {
@@ -111,78 +91,74 @@ pub fn load_paths(
     Ok(manifests)
 }
 
-/// Parses and validates one file's text (pure; `file` is only used for
-/// locations and the default label). A fleet file (`merchants:`) must
-/// declare exactly one merchant here; [`load_str_all`] reads any.
+/// Parses and validates one file's text (pure; `file` names locations and
+/// the default label). A fleet file must declare exactly one merchant here.
 ///
 /// # Errors
 ///
 /// Every problem found in the text, in line order.
-pub fn load_str(
-    file: &Path,
-    text: &str,
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<MerchantManifest, Diagnostics> {
+pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifest, Diagnostics> {
     let mut all = load_str_all(file, text, env)?;
     if all.len() != 1 {
         let message = format!("`{}` declares {} merchants, not one", file.display(), all.len());
         let help = "load it with the other manifests (`-f`), which reads every merchant of a fleet file";
-        return Err(Diagnostics(vec![Diagnostic::new(
-            file,
-            1,
-            message,
-            Some(help.to_owned()),
-        )]));
+        return Err(Diagnostics(vec![Diagnostic::new(file, 1, message, help)]));
     }
     Ok(all.remove(0))
 }
 
-/// Parses and validates one file's text: its merchant, or each merchant
-/// of a fleet file (README.md "Fleet files"), in file order. Checks
-/// across merchants (labels, key variables) are [`load_paths`]'s.
+/// Parses and validates one file's text: its merchant, or each of a fleet
+/// file, in file order. The checks across files are [`load_paths`]'s.
 ///
 /// # Errors
 ///
 /// Every problem found in the text, in line order.
-pub fn load_str_all(
-    file: &Path,
-    text: &str,
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Vec<MerchantManifest>, Diagnostics> {
-    load_with_lines(file, text, env)
-        .map(|all| all.into_iter().map(|(manifest, _)| manifest).collect())
-        .map_err(Diagnostics)
+pub fn load_str_all(file: &Path, text: &str, env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
+    let all = load_with_lines(file, text, env).map_err(Diagnostics)?;
+    Ok(all.into_iter().map(|(manifest, _)| manifest).collect())
 }
 
-/// The manifest's JSON Schema (draft 2020-12), generated with schemars from
-/// the same types the loader reads; `invhooks schema` prints it for
-/// editors (yaml-language-server) and CI.
-pub fn schema() -> serde_json::Value {
-    fields::schema()
-}
-
-/// [`load_str_all`], also returning the lines of the merchant-wide
-/// fields, for the checks across files.
-fn load_with_lines(
-    file: &Path,
-    text: &str,
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<Vec<(MerchantManifest, MerchantLines)>, Vec<Diagnostic>> {
-    let parsed = yaml::parse::<fields::Manifest>(file, text).map_err(|d| vec![d])?;
-    let manifest = match parsed.0 {
-        Ok(manifest) => manifest,
-        Err(Found::Empty) => return Err(vec![diagnostic::empty(file)]),
-        Err(other) => {
-            let message = format!("manifest must be a mapping of fields, found {}", other.kind());
-            let help = diagnostic::HELP_STARTS_WITH.to_owned();
-            return Err(vec![Diagnostic::new(file, 1, message, Some(help))]);
-        }
+/// What `validate` says of `yaml`, a document [`to_manifest`] or [`as_written`]
+/// wrote, read as `file`: each problem with the index of the `subscriptions`
+/// entry it is in (`None`: outside the list). What export writes and what a
+/// saved plan sends are held to the rules a manifest is.
+pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnostic)> {
+    let Err(found) = load_str_all(file, yaml, &|_| None) else {
+        return Vec::new();
     };
-    let mut ctx = context::Ctx::new(file, env);
-    let validated = match validate::top(&mut ctx, &manifest) {
-        None => Err(ctx.into_diagnostics()),
-        Some(shared) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, shared),
-        Some(shared) => validate::merchant(ctx, &manifest, shared),
+    let parsed = yaml::parse::<fields::Manifest>(file, yaml)
+        .ok()
+        .and_then(|Value(m)| m.ok());
+    let list = parsed.as_ref().and_then(|m| m.subscriptions.as_ref()?.ok());
+    let starts: Vec<usize> = list.into_iter().flatten().map(|at| at.line).collect();
+    let entry = |d: &Diagnostic| starts.iter().rposition(|&line| line <= d.location.line);
+    found.0.into_iter().map(|d| (entry(&d), d)).collect()
+}
+
+/// The manifest's JSON Schema (draft 2020-12), from the types the loader
+/// reads; `invhooks schema` prints it for editors and CI.
+pub fn schema() -> serde_json::Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
+    generator.into_root_schema_for::<fields::Manifest>().to_value()
+}
+
+/// [`load_str_all`], with the lines of each merchant's label and key variable.
+fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
+    let parsed = yaml::parse::<fields::Manifest>(file, text).map_err(|d| vec![d])?;
+    let message = match parsed.0 {
+        Ok(manifest) => return validated(Ctx::new(file, env), &manifest),
+        Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
+        Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
+    };
+    Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
+}
+
+/// A parsed manifest validated: every problem in line order.
+fn validated(mut ctx: Ctx<'_>, manifest: &fields::Manifest) -> validate::Validated {
+    let validated = match validate::top(&mut ctx, manifest) {
+        None => Err(ctx.into_problems()),
+        Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, switches),
+        Some(switches) => validate::merchant(ctx, manifest, switches),
     };
     validated.map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);
@@ -194,38 +170,35 @@ fn load_with_lines(
 const ONE_STORE: &str =
     "one key is one store, so each manifest would delete the other's subscriptions as unmanaged";
 
-/// Two manifests that declare the same merchant label, at the line of
-/// each one's `merchant:` (1 when it is the file's stem).
+/// Two manifests that declare the same merchant label, at each one's `merchant:`.
 fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
     let mut labels: HashMap<&str, Location> = HashMap::new();
+    let mut found = Vec::new();
     for (manifest, lines) in loaded {
         let here = Location {
             file: manifest.file.clone(),
             line: lines.label,
         };
-        match labels.get(manifest.label.as_str()) {
-            Some(first) => found.push(Diagnostic {
-                location: here,
-                message: format!("merchant `{}` is declared by two manifests", manifest.label),
-                help: Some(format!(
-                    "also declared by {first}; give each file its own `merchant:` label"
-                )),
-            }),
-            None => {
-                labels.insert(&manifest.label, here);
-            }
-        }
+        let Some(first) = labels.get(manifest.label.as_str()) else {
+            labels.insert(&manifest.label, here);
+            continue;
+        };
+        let message = format!("merchant `{}` is declared by two manifests", manifest.label);
+        let help = format!("also declared by {first}; give each file its own `merchant:` label");
+        found.push(Diagnostic {
+            location: here,
+            message,
+            help: Some(help),
+        });
     }
     found
 }
 
-/// Two manifests that read their key from the same variable (`apiKeyEnv`,
-/// or both the default), at the line of each one's `apiKeyEnv:` (the file
-/// when it is defaulted).
+/// Two manifests that read their key from the same variable, at each one's
+/// `apiKeyEnv:` (the file when it is defaulted).
 fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
     let mut first: HashMap<&str, (&str, Location)> = HashMap::new();
+    let mut found = Vec::new();
     for (manifest, lines) in loaded {
         let here = Location {
             file: manifest.file.clone(),
@@ -241,32 +214,27 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
         } else {
             " (the default)"
         };
+        let message = format!(
+            "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
+            manifest.label
+        );
+        let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
         found.push(Diagnostic {
             location: here,
-            message: format!(
-                "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
-                manifest.label
-            ),
-            help: Some(format!(
-                "`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest"
-            )),
+            message,
+            help: Some(help),
         });
     }
     found
 }
 
-/// Manifests whose keys are the same key under different variables:
-/// `key_of` reads a variable (the caller passes its environment lookup),
-/// and keys are compared by their SHA-256, never kept or shown. Pure; for
-/// the online check before any request (the same variable twice is
-/// already refused by [`load_paths`]). Each pair is one
-/// diagnostic at the later manifest's file.
-pub fn same_store(
-    manifests: &[MerchantManifest],
-    key_of: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
+/// Manifests whose keys are the same key under different variables, each
+/// pair one diagnostic at the later file; `key_of` reads a variable. Keys are
+/// compared by their SHA-256, never kept or shown. For the online check
+/// (the same variable twice is [`load_paths`]'s).
+pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
     let mut first: HashMap<[u8; 32], &MerchantManifest> = HashMap::new();
+    let mut found = Vec::new();
     for manifest in manifests {
         let Some(key) = key_of(&manifest.api_key_env).filter(|k| !k.trim().is_empty()) else {
             continue;
@@ -276,72 +244,72 @@ pub fn same_store(
             first.insert(digest, manifest);
             continue;
         };
-        if other.api_key_env == manifest.api_key_env {
-            continue;
+        let (a, b) = (&other.api_key_env, &manifest.api_key_env);
+        if a != b {
+            let (label, file) = (&other.label, other.file.display());
+            let message = format!(
+                "merchants `{label}` and `{}` use the same API key (`{a}` and `{b}` hold the same value)",
+                manifest.label
+            );
+            let help = format!("{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{file}`)");
+            found.push(Diagnostic::new(&manifest.file, 1, message, help));
         }
-        found.push(Diagnostic {
-            location: Location {
-                file: manifest.file.clone(),
-                line: 1,
-            },
-            message: format!(
-                "merchants `{}` and `{}` use the same API key (`{}` and `{}` hold the same value)",
-                other.label, manifest.label, other.api_key_env, manifest.api_key_env
-            ),
-            help: Some(format!(
-                "{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{}`)",
-                other.file.display()
-            )),
-        });
     }
     found
 }
 
-/// Subscriptions whose name or URL contains another merchant's API key
-/// (each file's own key is refused while it is validated). One automaton
-/// over every key searches each text once, however many merchants there
-/// are.
-fn other_merchants_keys(
-    loaded: &[(MerchantManifest, MerchantLines)],
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Vec<Diagnostic> {
+/// Subscriptions whose name or URL contains another merchant's API key (its
+/// own is refused while it is validated), with one automaton over every key.
+fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'_>) -> Vec<Diagnostic> {
     let (vars, keys): (Vec<&str>, Vec<String>) = loaded
         .iter()
         .filter_map(|(m, _)| Some((m.api_key_env.as_str(), env(&m.api_key_env)?.trim().to_owned())))
         .filter(|(_, key)| !key.is_empty())
         .unzip();
-    // A file's own key is refused while it is validated: with one merchant
-    // there is no other key to look for.
     if keys.is_empty() || loaded.len() < 2 {
         return Vec::new();
     }
-    // Building fails only past size limits far beyond any fleet; then
-    // each key is searched for in turn.
+    // Building fails only past size limits far beyond any fleet: then one key at a time.
     let automaton = aho_corasick::AhoCorasick::new(&keys).ok();
     let position = |text: &str| match &automaton {
         Some(automaton) => automaton.find(text).map(|hit| hit.pattern().as_usize()),
         None => keys.iter().position(|key| text.contains(key.as_str())),
     };
-    let mut found = Vec::new();
-    for (m, _) in loaded {
-        for sub in &m.subscriptions {
-            let leaked = [&sub.name, &sub.callback_url]
-                .into_iter()
-                .find_map(|text| position(text));
-            if let Some(var) = leaked.and_then(|i| vars.get(i)) {
-                found.push(Diagnostic {
-                    location: sub.location.clone(),
-                    message: format!(
-                        "a subscription on `{}` would contain an API key (the value of `{var}`)",
-                        sub.topic
-                    ),
-                    help: Some(
-                        "the API key must never leave the API request header; use another variable"
-                            .to_owned(),
-                    ),
-                });
-            }
+    let subs = loaded.iter().flat_map(|(m, _)| &m.subscriptions);
+    let leaks = subs.filter_map(|sub| {
+        Some((
+            sub,
+            vars.get(position(&sub.name).or_else(|| position(&sub.callback_url))?)?,
+        ))
+    });
+    let help = "the API key must never leave the API request header; use another variable";
+    let leak = |(sub, var): (&DesiredSubscription, &&str)| {
+        let message = format!(
+            "a subscription on `{}` would contain an API key (the value of `{var}`)",
+            sub.topic
+        );
+        Diagnostic {
+            location: sub.location.clone(),
+            message,
+            help: Some(help.to_owned()),
         }
-    }
-    found
+    };
+    leaks.map(leak).collect()
 }
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_export_fleet;
+#[cfg(test)]
+mod tests_files;
+#[cfg(test)]
+mod tests_fleet;
+#[cfg(test)]
+mod tests_names;
+#[cfg(test)]
+mod tests_renames;
+#[cfg(test)]
+mod tests_values;
+#[cfg(test)]
+mod tests_yaml;

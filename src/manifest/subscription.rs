@@ -1,128 +1,103 @@
-//! Checks of one `subscriptions` entry: `name` and `callbackUrl` expanded
-//! and checked, `topic` / `topics` checked and expanded to one
-//! subscription per topic, `renamedFrom` (a string or a list of old
-//! names, each expanded and checked like a name: README "Renames"; the
-//! checks across entries are [`validate`](super::validate)'s).
-//!
-//! Messages never carry a variable's value: names and URLs are shown as
-//! written in the manifest, URLs as they are read, masked (or not at all).
+//! One `subscriptions` entry: `name` and `callbackUrl` expanded and checked,
+//! `topic` / `topics` checked (one subscription per topic), `renamedFrom` (old
+//! names checked like names, docs/renames.md). Messages never carry a variable's
+//! value: names are shown as written, URLs as they are read, masked, or not at all.
 
 use std::collections::HashSet;
 
 use url::Host;
 
-use super::context::Ctx;
+use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
-use super::fields::{OneOrMany, Subscription};
-use super::look_alike::{look_alike, HIDDEN_HELP};
-use super::record::Got;
+use super::fields::{OneOrMany, Subscription, MAX_NAME_CHARS, MAX_URL_CHARS};
+use super::look_alike::{name_problem, HIDDEN_HELP};
 use super::yaml::{line as line_of, At, Found};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
-use crate::model::DesiredSubscription;
+use crate::model::{Allows, DesiredSubscription};
 use crate::secret::{Keys, Masking};
 use crate::topic;
 
-pub(super) const MAX_NAME_CHARS: usize = 255;
-const MAX_URL_CHARS: usize = 2048;
-const UNKNOWN_TOPIC_HINT: &str = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
-
-/// Manifest-wide switches that change what an entry may contain.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Options {
-    /// `allowHttp`: plain `http://` to any host.
-    pub(super) allow_http: bool,
-    /// `allowUnknownTopics`: any well-formed topic.
-    pub(super) allow_unknown_topics: bool,
-}
-
-/// A subscription after expansion, with its name as written (for messages).
+/// A subscription after expansion, with what messages about it quote: its
+/// `name` as written, and the line of its `renamedFrom:`.
 pub(super) struct Declared {
-    /// The subscription as the plan sees it.
     pub(super) sub: DesiredSubscription,
-    /// `name` as written in the manifest, before `${VAR}` expansion.
     pub(super) written_name: String,
-    /// The line of its `renamedFrom:` (for messages about it).
     pub(super) renamed_line: usize,
 }
 
-/// Checks one `subscriptions` entry (at `line`); returns one subscription
-/// per valid topic when its name and URL are valid.
-pub(super) fn subscription(
-    ctx: &mut Ctx<'_>,
-    line: usize,
-    entry: &Subscription,
-    options: Options,
-) -> Vec<Declared> {
+/// Checks one entry (at `line`): one subscription per valid topic when its name and URL are valid.
+pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows: Allows) -> Vec<Declared> {
     let suggested = ctx.unknown(entry);
     let missing = |field: &str, present: bool| !present && !suggested.contains(&field);
     if missing("name", entry.name.is_some()) {
         let help = "add `name: …`; with the topic it identifies the subscription";
-        ctx.error(
-            line,
-            "subscription has no `name`".to_owned(),
-            Some(help.to_owned()),
-        );
+        ctx.error(line, "subscription has no `name`", help);
     }
     if missing("callbackUrl", entry.callback_url.is_some()) {
-        let help = "add the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
         ctx.error(
             line,
-            "subscription has no `callbackUrl`".to_owned(),
-            Some(help.to_owned()),
+            "subscription has no `callbackUrl`",
+            format!("add {URL_HELP}"),
         );
     }
     let no_topic = missing("topic", entry.topic.is_some()) && missing("topics", entry.topics.is_some());
     let name = name(ctx, &entry.name);
-    let url = callback_url(ctx, &entry.callback_url, options);
-    let topics = topics(ctx, line, entry, no_topic, options);
+    let url = callback_url(ctx, &entry.callback_url, allows);
+    let topics = topics(ctx, line, entry, no_topic, allows);
     let renamed_from = renamed_from(ctx, &entry.renamed_from);
-    let masking = match ctx.get("maskPathSecrets", &entry.mask_path_secrets) {
-        Got::Ok(false) => Masking::from(false),
-        _ => Masking::Full,
+    let keep_path = matches!(
+        ctx.get("maskPathSecrets", &entry.mask_path_secrets),
+        Got::Ok(false)
+    );
+    let masking = if keep_path {
+        Masking::KeepPath
+    } else {
+        Masking::Full
     };
-    let (Some((written_name, name)), Some(url), Some(renamed_from)) = (name, url, renamed_from) else {
+    let (Some((written_name, name)), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from)
+    else {
         return Vec::new();
     };
-    let location = ctx.location(line);
-    let renamed_line = entry.renamed_from.as_ref().map_or(line, |at| at.line);
+    let (location, renamed_line) = (
+        ctx.location(line),
+        entry.renamed_from.as_ref().map_or(line, |at| at.line),
+    );
     let mut declared = Vec::with_capacity(topics.len());
     for topic in topics {
-        // Each subscription holds its own copies: counted as the text
-        // after expansion ([`MAX_BYTES`](super::yaml::MAX_BYTES)).
-        if !ctx.spend(line, name.len() + url.len() + topic.len()) {
+        // Each subscription holds its own copies, counted after expansion.
+        if !ctx.spend(line, name.len() + callback_url.len() + topic.len()) {
             break;
         }
+        let (name, callback_url, renamed_from) = (name.clone(), callback_url.clone(), renamed_from.clone());
+        let location = location.clone();
+        let sub = DesiredSubscription {
+            topic,
+            name,
+            callback_url,
+            renamed_from,
+            masking,
+            location,
+        };
+        let written_name = written_name.clone();
         declared.push(Declared {
-            sub: DesiredSubscription {
-                topic,
-                name: name.clone(),
-                callback_url: url.clone(),
-                renamed_from: renamed_from.clone(),
-                masking,
-                location: location.clone(),
-            },
-            written_name: written_name.clone(),
+            sub,
+            written_name,
             renamed_line,
         });
     }
     declared
 }
 
-/// A text field that must not be empty: its value, or `None` (reported
-/// when empty or of the wrong kind; absent is the caller's to report).
+const URL_HELP: &str =
+    "the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
+
+/// A text field that must not be empty: its value, or `None` (reported when
+/// empty or of the wrong kind; absent is the caller's to report).
 fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: &str) -> Option<&'v str> {
-    let value = match ctx.get(name, field) {
-        Got::Ok(value) => value.as_str(),
-        Got::Empty => "",
-        Got::Absent | Got::Bad => return None,
-    };
+    let value = ctx.text(name, field)?;
     if value.trim().is_empty() {
-        ctx.error(
-            line_of(field),
-            format!("`{name}` is empty"),
-            Some(help.to_owned()),
-        );
+        ctx.error(line_of(field), format!("`{name}` is empty"), help);
         return None;
     }
     Some(value)
@@ -139,221 +114,176 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String
     let line = line_of(field);
     let expanded = expanded(ctx, line, "name", written, MAX_NAME_CHARS)?;
     let problem = if expanded.trim().is_empty() {
+        let help = "set the variables it uses, or give a default with ${VAR:-default}";
         Some((
             "`name` is empty after expanding variables".to_owned(),
-            "set the variables it uses, or give a default with ${VAR:-default}",
-        ))
-    } else if expanded.chars().any(char::is_control) {
-        Some(("`name` contains a control character".to_owned(), "remove it"))
-    } else if let Some(c) = hidden_char(&expanded) {
-        Some((
-            format!(
-                "`name` contains the invisible or text-direction character {}",
-                code_point(c)
-            ),
-            HIDDEN_HELP,
-        ))
-    } else if expanded.chars().count() > MAX_NAME_CHARS {
-        Some((
-            "`name` is longer than 255 characters".to_owned(),
-            "use a shorter name",
+            help.to_owned(),
         ))
     } else {
-        None
+        name_problem("name", &expanded, MAX_NAME_CHARS)
     };
-    let problem = problem
-        .map(|(message, help)| (message, help.to_owned()))
-        .or_else(|| look_alike("name", &expanded));
-    match problem {
-        Some((message, help)) => {
-            ctx.error(line, message, Some(help));
-            None
-        }
-        None => Some((written.to_owned(), expanded)),
-    }
+    let Some((message, help)) = problem else {
+        return Some((written.to_owned(), expanded));
+    };
+    ctx.error(line, message, help);
+    None
 }
 
 /// The callback URL, expanded and checked.
-fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, options: Options) -> Option<String> {
-    let help = "give the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
-    let written = text(ctx, "callbackUrl", field, help)?;
+fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -> Option<String> {
+    let written = text(ctx, "callbackUrl", field, &format!("give {URL_HELP}"))?;
     let line = line_of(field);
     let url = expanded(ctx, line, "callbackUrl", written, MAX_URL_CHARS)?;
-    match url_problem(&url, options) {
-        None => Some(url),
-        Some((problem, help)) => {
-            // Quoted as it is read (masked), or not at all: never a second
-            // reading of the text (SPEC "Safety by construction").
-            let quote = CallbackUrl::read(written)
-                .filter(|_| !written.chars().any(|c| is_unsafe(c) || c.is_whitespace()))
-                .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
-                .unwrap_or_default();
-            let via = if url == written {
-                ""
-            } else {
-                " (after expanding variables)"
-            };
-            ctx.error(line, format!("callback URL{quote}{via} {problem}"), Some(help));
-            None
-        }
-    }
+    let Some((problem, help)) = url_problem(&url, allows) else {
+        return Some(url);
+    };
+    // Quoted as it is read (masked), or not at all: never a second reading of the text.
+    let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
+    let read = CallbackUrl::read(written).filter(|_| quotable);
+    let quote = read
+        .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
+        .unwrap_or_default();
+    let via = if url == written {
+        ""
+    } else {
+        " (after expanding variables)"
+    };
+    ctx.error(line, format!("callback URL{quote}{via} {problem}"), help);
+    None
 }
 
 /// What is wrong with an expanded callback URL, and how to fix it. Never
 /// quotes any part of the URL: it may come from the environment.
-pub(super) fn url_problem(url: &str, options: Options) -> Option<(String, String)> {
-    if url.chars().count() > MAX_URL_CHARS {
-        return Some((
-            "is longer than 2048 characters".to_owned(),
+pub(super) fn url_problem(url: &str, allows: Allows) -> Option<(String, String)> {
+    let (problem, help) = if url.chars().count() > MAX_URL_CHARS {
+        (
+            format!("is longer than {MAX_URL_CHARS} characters"),
             "use a shorter URL".to_owned(),
-        ));
-    }
-    if let Some(c) = hidden_char(url) {
-        return Some((
-            format!(
-                "contains the invisible or text-direction character {}",
-                code_point(c)
-            ),
-            HIDDEN_HELP.to_owned(),
-        ));
-    }
-    // The one reading of a callback URL (SPEC "Safety by construction").
-    let parsed = match CallbackUrl::parse(url) {
-        Ok(parsed) => parsed,
-        Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
-    };
-    let http = parsed.url().scheme() == "http";
-    let loopback = match parsed.url().host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if http && !loopback && !options.allow_http {
+        )
+    } else if let Some(c) = hidden_char(url) {
+        let problem = format!(
+            "contains the invisible or text-direction character {}",
+            code_point(c)
+        );
+        (problem, HIDDEN_HELP.to_owned())
+    } else {
+        let parsed = match CallbackUrl::parse(url) {
+            Ok(parsed) => parsed,
+            Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
+        };
+        let url = parsed.url();
+        let loopback = match url.host() {
+            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if url.scheme() != "http" || loopback || allows.http {
+            return None;
+        }
         let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
-        return Some(("uses plain `http`".to_owned(), help.to_owned()));
-    }
-    None
+        ("uses plain `http`".to_owned(), help.to_owned())
+    };
+    Some((problem, help))
 }
 
-/// `${VAR}` expansion of `field` (at `line`), at most `max_chars`
-/// characters long, reporting each problem.
+/// `${VAR}` expansion of `field` (at `line`), at most `max_chars` long, reporting each problem.
 fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
     if !written.contains('$') {
         // Nothing to expand (most values): the text is the value.
-        return without_key(ctx, line, field, written, Some(written.to_owned()));
+        return without_key(ctx, (line, field, written), Some(written.to_owned()));
     }
     // Four bytes a character at most: longer is refused before it is built.
     let errors = match expand(written, ctx.env, max_chars.saturating_mul(4)) {
-        Ok(value) => return without_key(ctx, line, field, written, Some(value)),
-        Err(errors) => {
-            without_key(ctx, line, field, written, None);
-            errors
-        }
+        Ok(value) => return without_key(ctx, (line, field, written), Some(value)),
+        Err(errors) => errors,
     };
-    let syntax_help = "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`";
+    without_key(ctx, (line, field, written), None);
     for error in errors {
-        let (message, help) = match error {
-            ExpandError::Unset(var) => match &ctx.merchant {
-                None => (
-                    format!("variable `{var}` is not set"),
-                    format!("export {var}=… or write ${{{var}:-default}}"),
-                ),
-                Some(merchant) => (
-                    format!(
-                        "merchant `{}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)",
-                        show(merchant)
-                    ),
-                    format!(
-                        "add `{var}` to the `vars` of `{}`, or export {var}=…",
-                        show(merchant)
-                    ),
-                ),
-            },
-            ExpandError::Invalid(reference) => (
-                format!("invalid variable reference `{}` in `{field}`", show(&reference)),
-                syntax_help.to_owned(),
+        let (message, help) = match (error, &ctx.merchant) {
+            (ExpandError::Unset(var), None) => (
+                format!("variable `{var}` is not set"),
+                format!("export {var}=… or write ${{{var}:-default}}"),
             ),
-            ExpandError::Unterminated => (
-                format!("unterminated `${{` in `{field}`"),
-                "close the reference with `}`, or write `$${` for a literal `${`".to_owned(),
-            ),
-            ExpandError::TooLong => (
-                format!("`{field}` is longer than {max_chars} characters after expanding variables"),
-                "use shorter values for the variables it uses".to_owned(),
-            ),
+            (ExpandError::Unset(var), Some(merchant)) => {
+                let merchant = show(merchant);
+                let message = format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)");
+                (
+                    message,
+                    format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…"),
+                )
+            }
+            (ExpandError::Invalid(reference), _) => {
+                let message = format!("invalid variable reference `{}` in `{field}`", show(&reference));
+                (message, "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`".to_owned())
+            }
+            (ExpandError::Unterminated, _) => {
+                let help = "close the reference with `}`, or write `$${` for a literal `${`";
+                (format!("unterminated `${{` in `{field}`"), help.to_owned())
+            }
+            (ExpandError::TooLong, _) => {
+                let message =
+                    format!("`{field}` is longer than {max_chars} characters after expanding variables");
+                (message, "use shorter values for the variables it uses".to_owned())
+            }
         };
-        ctx.error(line, message, Some(help));
+        ctx.error(line, message, help);
     }
     None
 }
 
-/// `value` (the expansion of `written`), unless it would carry the API key:
-/// a reference to the key's variable (checked even when it is unset), or
-/// the key's value however it got there. The key would otherwise be
-/// printed by `plan` and sent to Inveterate as part of a subscription, for
-/// anyone who can open a pull request to read in CI logs or receive at
-/// their endpoint.
+/// `value` (the expansion of `written`, in `field` at `line`), unless it would
+/// carry the API key: a reference to the key's variable (even unset), or the
+/// key's value however it got there. `plan` would print it, and Inveterate
+/// deliver it to the endpoint.
 fn without_key(
     ctx: &mut Ctx<'_>,
-    line: usize,
-    field: &str,
-    written: &str,
+    (line, field, written): (usize, &str, &str),
     value: Option<String>,
 ) -> Option<String> {
     const MARK: &str = "\u{0}key\u{0}";
-    // The same expansion with every variable set and the key's marked:
-    // finds a reference exactly as expansion reads it (defaults and `$${`).
-    let references = written.contains('$') && {
-        let probe = |name: &str| {
-            Some(if name == ctx.key_env() {
-                MARK.to_owned()
-            } else {
-                String::new()
-            })
-        };
-        expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK))
-    };
-    let contains = matches!((ctx.key(), &value), (Some(k), Some(v)) if v.contains(k));
+    // Every variable set and the key's marked: finds a reference exactly as
+    // expansion reads it (defaults and `$${`).
+    let probe = |name: &str| Some(if name == ctx.key_env { MARK } else { "" }.to_owned());
+    let references =
+        written.contains('$') && expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK));
+    let contains = matches!((&ctx.key, &value), (Some(k), Some(v)) if v.contains(k.as_str()));
     if !references && !contains {
         return value;
     }
-    let key_env = ctx.key_env();
+    let key_env = &ctx.key_env;
     let message = if references {
         format!("`{field}` uses `${{{key_env}}}`, the variable holding this merchant's API key")
     } else {
         format!("`{field}` would contain this merchant's API key (the value of `{key_env}`)")
     };
     let help = "the API key must never leave the API request header: it would be printed in the plan and sent as part of the subscription; use another variable";
-    ctx.error(line, message, Some(help.to_owned()));
+    ctx.error(line, message, help);
     None
 }
 
-/// The entry's topics (`topic` or `topics`), each checked; only valid ones
-/// are returned. `missing`: neither is given (nor suggested for a
-/// misspelt key).
+/// The entry's valid topics (`topic` or `topics`). `missing`: neither is given
+/// (nor suggested for a misspelt key).
 fn topics(
     ctx: &mut Ctx<'_>,
     line: usize,
     entry: &Subscription,
     missing: bool,
-    options: Options,
+    allows: Allows,
 ) -> Vec<String> {
     if let (Some(_), Some(topics)) = (&entry.topic, &entry.topics) {
         let help = "use `topic` for one topic or `topics` for several, not both";
-        let message = "subscription has both `topic` and `topics`".to_owned();
-        ctx.error(topics.line, message, Some(help.to_owned()));
+        ctx.error(topics.line, "subscription has both `topic` and `topics`", help);
         return Vec::new();
     }
     if missing {
         let help =
             "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
-        let message = "subscription has no `topic` or `topics`".to_owned();
-        ctx.error(line, message, Some(help.to_owned()));
+        ctx.error(line, "subscription has no `topic` or `topics`", help);
     }
     let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
     if let Some(topic) = text(ctx, "topic", &entry.topic, help) {
-        return checked_topic(ctx, line_of(&entry.topic), topic, options)
+        return checked_topic(ctx, line_of(&entry.topic), topic, allows)
             .into_iter()
             .collect();
     }
@@ -361,129 +291,114 @@ fn topics(
         return Vec::new();
     };
     match value {
-        Ok(list) => topic_list(ctx, *line, list, options),
+        Ok(list) => topic_list(ctx, *line, list, allows),
         Err(found) => {
             let message = format!("`topics` must be a list of strings, found {}", found.kind());
             let help = "write `topics: [customer.cancelled, customer.pending_cancellation]`, or `topic:` for one topic";
-            ctx.error(*line, message, Some(help.to_owned()));
+            ctx.error(*line, message, help);
             Vec::new()
         }
     }
 }
 
-/// The valid topics of a `topics:` list (at `line`); empty, repeated and
-/// invalid items are reported.
-fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], options: Options) -> Vec<String> {
+/// The valid topics of a `topics:` list (at `line`); the others are reported.
+fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], allows: Allows) -> Vec<String> {
     if list.is_empty() {
-        let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
-        ctx.error(line, "`topics` is empty".to_owned(), Some(help.to_owned()));
+        ctx.error(
+            line,
+            "`topics` is empty",
+            "list at least one topic, e.g. `topics: [customer.cancelled]`",
+        );
     }
     let mut valid = Vec::new();
     let mut seen = HashSet::new();
-    for (i, item) in list.iter().enumerate() {
+    for (n, item) in (1..).zip(list) {
         let (message, help) = match &item.value {
-            Ok(topic) if topic.is_empty() || !seen.insert(topic.as_str()) => match topic.is_empty() {
-                true => (
-                    format!("item {} of `topics` is empty", i + 1),
-                    "write a topic or remove the item",
-                ),
-                false => (
-                    format!("duplicate topic `{}` in `topics`", show(topic)),
-                    "list each topic once",
-                ),
-            },
-            Ok(topic) => {
-                valid.extend(checked_topic(ctx, item.line, topic, options));
-                continue;
-            }
-            Err(Found::Empty) => (
-                format!("item {} of `topics` is empty", i + 1),
+            Ok(topic) if topic.is_empty() => (
+                format!("item {n} of `topics` is empty"),
                 "write a topic or remove the item",
             ),
-            Err(found) => (
-                format!(
-                    "item {} of `topics` must be a string, found {}",
-                    i + 1,
-                    found.kind()
-                ),
-                "write a topic such as `customer.cancelled`",
+            Err(Found::Empty) => (
+                format!("item {n} of `topics` is empty"),
+                "write a topic or remove the item",
             ),
+            Ok(topic) if !seen.insert(topic.as_str()) => (
+                format!("duplicate topic `{}` in `topics`", show(topic)),
+                "list each topic once",
+            ),
+            Ok(topic) => {
+                valid.extend(checked_topic(ctx, item.line, topic, allows));
+                continue;
+            }
+            Err(found) => {
+                let message = format!("item {n} of `topics` must be a string, found {}", found.kind());
+                (message, "write a topic such as `customer.cancelled`")
+            }
         };
-        ctx.error(item.line, message, Some(help.to_owned()));
+        ctx.error(item.line, message, help);
     }
     valid
 }
 
-/// `Some(topic)` when it is known, or well-formed and unknown topics are
-/// allowed.
-fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, options: Options) -> Option<String> {
-    if topic::is_known(topic) {
+/// `Some(topic)` when it is known, or well-formed and unknown topics are allowed.
+fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) -> Option<String> {
+    let odd = || topic.chars().any(|c| c.is_whitespace() || c.is_control()) || hidden_char(topic).is_some();
+    if topic::is_known(topic) || (allows.unknown_topics && !odd()) {
         return Some(topic.to_owned());
     }
-    if options.allow_unknown_topics {
-        if topic.chars().any(|c| c.is_whitespace() || c.is_control()) || hidden_char(topic).is_some() {
-            let message = format!(
-                "topic `{}` contains whitespace or a control character",
-                show(topic)
-            );
-            let help = "topics look like `customer.cancelled`".to_owned();
-            ctx.error(line, message, Some(help));
-            return None;
-        }
-        return Some(topic.to_owned());
-    }
-    let help = match topic::suggest(topic) {
-        Some(known) => format!("did you mean `{known}`? {UNKNOWN_TOPIC_HINT}"),
-        None => format!("run `invhooks topics` to list the known topics {UNKNOWN_TOPIC_HINT}"),
+    let shown = show(topic);
+    let (message, help) = if allows.unknown_topics {
+        let message = format!("topic `{shown}` contains whitespace or a control character");
+        (message, "topics look like `customer.cancelled`".to_owned())
+    } else {
+        let added = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
+        let help = match topic::suggest(topic) {
+            Some(known) => format!("did you mean `{known}`? {added}"),
+            None => format!("run `invhooks topics` to list the known topics {added}"),
+        };
+        (format!("unknown topic `{shown}`"), help)
     };
-    ctx.error(line, format!("unknown topic `{}`", show(topic)), Some(help));
+    ctx.error(line, message, help);
     None
 }
 
-/// The old names of `renamedFrom` (a string or a list), each expanded and
-/// checked like a name; `None` when one is invalid.
+/// The old names of `renamedFrom`, each expanded and checked like a name;
+/// `None` when one is invalid.
 fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<String>> {
-    let written = match ctx.get("renamedFrom", field) {
+    let items: Vec<(usize, Result<&str, &Found>)> = match ctx.get("renamedFrom", field) {
         Got::Absent => return Some(Vec::new()),
         Got::Bad => return None,
-        Got::Empty => &OneOrMany::Many(Vec::new()),
-        Got::Ok(written) => written,
-    };
-    let line = line_of(field);
-    let items: Vec<(usize, Result<&str, &Found>)> = match written {
-        OneOrMany::One(name) => vec![(line, Ok(name.as_str()))],
-        OneOrMany::Many(list) => list.iter().map(|at| (at.line, at.value.as_deref())).collect(),
+        Got::Empty => Vec::new(),
+        Got::Ok(OneOrMany::One(name)) => vec![(line_of(field), Ok(name.as_str()))],
+        Got::Ok(OneOrMany::Many(list)) => list.iter().map(|at| (at.line, at.value.as_deref())).collect(),
     };
     if items.is_empty() {
         let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
-        ctx.error(line, "`renamedFrom` is empty".to_owned(), Some(help.to_owned()));
+        ctx.error(line_of(field), "`renamedFrom` is empty", help);
         return None;
     }
     let mut names = Vec::with_capacity(items.len());
     let mut valid = true;
-    for (i, (at, item)) in items.into_iter().enumerate() {
-        let written = match item {
-            Ok(written) => written,
-            Err(Found::Empty) => "",
+    for (n, (line, item)) in (1..).zip(items) {
+        let old = match item {
+            Ok(written) => old_name(ctx, line, written).map(|old| (written, old)),
+            Err(Found::Empty) => old_name(ctx, line, "").map(|old| ("", old)),
             Err(found) => {
                 let message = format!(
-                    "item {} of `renamedFrom` must be a string, found {}",
-                    i + 1,
+                    "item {n} of `renamedFrom` must be a string, found {}",
                     found.kind()
                 );
-                let help = "write the name the live subscription has now";
-                ctx.error(at, message, Some(help.to_owned()));
-                valid = false;
-                continue;
+                ctx.error(line, message, "write the name the live subscription has now");
+                None
             }
         };
-        match old_name(ctx, at, written) {
-            Some(old) if names.contains(&old) => {
+        match old {
+            Some((written, old)) if names.contains(&old) => {
                 let message = format!("`renamedFrom` lists `{}` twice", show(written));
-                ctx.error(at, message, Some("list each old name once".to_owned()));
+                ctx.error(line, message, "list each old name once");
                 valid = false;
             }
-            Some(old) => names.push(old),
+            Some((_, old)) => names.push(old),
             None => valid = false,
         }
     }
@@ -494,27 +409,24 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
 fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
     if written.trim().is_empty() {
         let help = "write the name the live subscription has now, or remove it";
-        let message = "an old name in `renamedFrom` is empty".to_owned();
-        ctx.error(line, message, Some(help.to_owned()));
+        ctx.error(line, "an old name in `renamedFrom` is empty", help);
         return None;
     }
     let expanded = expanded(ctx, line, "renamedFrom", written, MAX_NAME_CHARS)?;
     let problem = if expanded.trim().is_empty() {
-        Some("is empty after expanding variables")
+        "is empty after expanding variables".to_owned()
     } else if expanded.chars().any(char::is_control) || hidden_char(&expanded).is_some() {
-        Some("contains a control, invisible or text-direction character")
+        "contains a control, invisible or text-direction character".to_owned()
     } else if expanded.chars().count() > MAX_NAME_CHARS {
-        Some("is longer than 255 characters")
+        format!("is longer than {MAX_NAME_CHARS} characters")
     } else {
-        None
+        return Some(expanded);
     };
-    match problem {
-        Some(problem) => {
-            let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
-            let help = "write the name the live subscription has now, exactly";
-            ctx.error(line, message, Some(help.to_owned()));
-            None
-        }
-        None => Some(expanded),
-    }
+    let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
+    ctx.error(
+        line,
+        message,
+        "write the name the live subscription has now, exactly",
+    );
+    None
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::de::{MapAccess, SeqAccess};
 
-use super::record::Key;
+use super::record::FieldName;
 use super::tests::{load as load_manifest, problem};
 use super::yaml::{parse, At, Found, Read, MAX_ALIAS_VALUES, MAX_BYTES, MAX_DEPTH, TAB_HELP};
 use super::Diagnostic;
@@ -22,7 +22,7 @@ enum Node {
     Bool(bool),
     Number(String),
     List(Vec<At<Node>>),
-    Map(Vec<(At<Key>, At<Node>)>),
+    Map(Vec<(At<FieldName>, At<Node>)>),
 }
 
 impl Read for Node {
@@ -67,7 +67,7 @@ fn get<'n>(node: &'n Node, key: &str) -> (usize, &'n Result<Node, Found>) {
     };
     let (k, v) = entries
         .iter()
-        .find(|(k, _)| k.value == Ok(Key(key.to_owned())))
+        .find(|(k, _)| k.value == Ok(FieldName(key.to_owned())))
         .unwrap_or_else(|| panic!("no {key}"));
     (k.line, &v.value)
 }

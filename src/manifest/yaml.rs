@@ -1,18 +1,8 @@
-//! The YAML front end, shared by manifests and the policy file: text →
-//! typed values in one pass of serde-saphyr, each value with its line.
-//! A value of the wrong kind is kept as what was [`Found`], never an
-//! error that stops the pass, so one bad value hides no other; only
-//! invalid YAML stops it, as one [`Diagnostic`] at its line.
-//!
-//! The types a document is read into implement [`Read`]; a mapping type
-//! is declared with [`record!`](super::record), which also gives its JSON
-//! Schema (schemars) and its field names, so each field is defined once.
-//!
-//! Everything a hostile text could make costly is bounded by
-//! serde-saphyr's budget while the text is read, before the values are
-//! kept: nesting ([`MAX_DEPTH`]), what aliases replay
-//! ([`MAX_ALIAS_VALUES`]) and the bytes of every scalar, each alias
-//! counted again where it is used ([`MAX_BYTES`]).
+//! The YAML front end of manifests and the policy: text → typed values
+//! ([`Read`]) in one serde-saphyr pass, each with its line. A value of the
+//! wrong kind is kept as what was [`Found`], so one bad value hides no other;
+//! only invalid YAML stops the pass. Nesting, alias replay and scalar bytes
+//! are bounded while the text is read.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -25,31 +15,31 @@ use serde_saphyr::{Error, Spanned, Tagged};
 use super::diagnostic::Diagnostic;
 use crate::escape::{escape, show};
 
-/// Most bytes of text a document may hold once its aliases are expanded,
-/// and again once its `${VAR}`s are (README "Big stores"): far beyond any
-/// manifest, and it keeps a hostile one's memory bounded.
+/// Most bytes of text a document may hold once its aliases are expanded, and
+/// again once its `${VAR}`s are (docs/fleets.md "Big stores").
 pub const MAX_BYTES: usize = 16 * 1024 * 1024;
-/// Most values aliases (`*name`) may add to a document, counted as the
-/// parser events they replay.
+/// Most values aliases (`*name`) may add, counted as the parser events they replay.
 pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
-/// Deepest nesting of lists and mappings: a manifest needs five levels, and
-/// reading each level takes stack (a test thread has 2 MiB).
+/// Deepest nesting: a manifest needs five levels, and each takes stack.
 pub(crate) const MAX_DEPTH: usize = 32;
 
 /// A value and its 1-based line: a list item's own line, a field's key's.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct At<T> {
-    /// The line.
     pub(crate) line: usize,
     /// The value, or what was found instead.
     pub(crate) value: Result<T, Found>,
 }
 
 impl<T> At<T> {
-    /// The value, when it is of the kind asked for.
     pub(crate) fn ok(&self) -> Option<&T> {
         self.value.as_ref().ok()
     }
+}
+
+/// The line of a field, when it is given.
+pub(crate) fn given<T>(field: &Option<At<T>>) -> Option<usize> {
+    field.as_ref().map(|at| at.line)
 }
 
 /// The line of a field (1 when absent).
@@ -62,18 +52,13 @@ pub(crate) fn line<T>(field: &Option<At<T>>) -> usize {
 pub(crate) enum Found {
     /// Nothing (`key:`, `~`, `null`).
     Empty,
-    /// `true` or `false`.
     Bool(bool),
     /// A number, as YAML resolved it.
     Number(String),
-    /// Text.
     Text,
-    /// A list.
     List,
-    /// A mapping.
     Mapping,
-    /// A scalar tagged `!!binary`: a manifest's values are read as they
-    /// are written, never decoded from base64.
+    /// Tagged `!!binary`: values are read as written, never decoded.
     Binary,
 }
 
@@ -101,17 +86,14 @@ impl Found {
     }
 }
 
-/// A type a YAML value can be read into. Each method takes one kind of
-/// value and returns `None` when the type does not take it; a list or
-/// mapping it does not take is skipped.
+/// A type a YAML value can be read into: each method takes one kind of value,
+/// `None` when the type does not take it (a list or mapping is then skipped).
 pub(crate) trait Read: Sized {
     /// What the value must be, for "must be …, found …".
     const EXPECTED: &'static str;
-    /// From text.
     fn text(_text: &str) -> Option<Self> {
         None
     }
-    /// From `true` or `false`.
     fn boolean(_value: bool) -> Option<Self> {
         None
     }
@@ -119,12 +101,10 @@ pub(crate) trait Read: Sized {
     fn number(_text: &str) -> Option<Self> {
         None
     }
-    /// From a list.
     fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(None)
     }
-    /// From a mapping.
     fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(None)
@@ -163,6 +143,13 @@ impl<T: Read> Read for Vec<At<T>> {
     }
 }
 
+/// The value; what was found instead is written as nothing.
+impl<T: serde::Serialize> serde::Serialize for At<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.as_ref().ok().serialize(serializer)
+    }
+}
+
 impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
     fn inline_schema() -> bool {
         T::inline_schema()
@@ -178,30 +165,32 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
     }
 }
 
-/// A value read as `T`, or what was found instead: [`Any`] with its tag
-/// checked.
+/// A value read as `T`, or what was found instead: [`Any`] with its tag checked.
 pub(crate) struct Value<T>(pub(crate) Result<T, Found>);
 
 impl<'de, T: Read> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
         let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
-        Ok(Value(if binary && value.is_ok() {
-            Err(Found::Binary)
-        } else {
-            value
-        }))
+        Ok(Value(value.and_then(|v| {
+            if binary {
+                Err(Found::Binary)
+            } else {
+                Ok(v)
+            }
+        })))
     }
 }
 
 impl<'de, T: Read> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value<T>>::deserialize(deserializer)?;
-        let line = usize::try_from(spanned.referenced.line()).unwrap_or(usize::MAX);
-        Ok(At {
-            line: line.max(1),
-            value: spanned.value.0,
-        })
+        let Spanned {
+            value: Value(value),
+            referenced,
+            ..
+        } = Spanned::deserialize(deserializer)?;
+        let line = usize::try_from(referenced.line()).map_or(usize::MAX, |line| line.max(1));
+        Ok(At { line, value })
     }
 }
 
@@ -210,66 +199,60 @@ struct Any<T>(Result<T, Found>);
 
 impl<'de, T: Read> Deserialize<'de> for Any<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(AnyVisitor(PhantomData))
+        deserializer.deserialize_any(AnyVisitor(PhantomData)).map(Any)
     }
 }
 
 struct AnyVisitor<T>(PhantomData<T>);
 
-impl<T> AnyVisitor<T> {
-    fn done<E>(value: Option<T>, found: Found) -> Result<Any<T>, E> {
-        Ok(Any(value.ok_or(found)))
-    }
+fn kept<T, E>(value: Option<T>, found: Found) -> Result<Result<T, Found>, E> {
+    Ok(value.ok_or(found))
 }
 
 impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
-    type Value = Any<T>;
+    type Value = Result<T, Found>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTED)
     }
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        Self::done(T::text(text), Found::Text)
+        kept(T::text(text), Found::Text)
     }
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
-        Self::done(T::boolean(value), Found::Bool(value))
+        kept(T::boolean(value), Found::Bool(value))
     }
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
-        self.visit_number(value.to_string())
+        number(value.to_string())
     }
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
-        self.visit_number(value.to_string())
+        number(value.to_string())
     }
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        // `{:?}` keeps the point: `1.0`, not `1`.
-        self.visit_number(format!("{value:?}"))
+        number(format!("{value:?}")) // `{:?}` keeps the point: `1.0`, not `1`
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Any(Err(Found::Empty)))
+        Ok(Err(Found::Empty))
     }
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.visit_unit()
+        Ok(Err(Found::Empty))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        Self::done(T::list(seq)?, Found::List)
+        kept(T::list(seq)?, Found::List)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        Self::done(T::mapping(map)?, Found::Mapping)
+        kept(T::mapping(map)?, Found::Mapping)
     }
 }
 
-impl<T: Read> AnyVisitor<T> {
-    fn visit_number<E: de::Error>(self, text: String) -> Result<Any<T>, E> {
-        Self::done(T::number(&text), Found::Number(text))
-    }
+fn number<T: Read, E>(text: String) -> Result<Result<T, Found>, E> {
+    kept(T::number(&text), Found::Number(text))
 }
 
-/// Parses one document (a leading byte-order mark is skipped) into `T`.
+/// Parses one document (after a byte-order mark) into `T`.
 ///
 /// # Errors
 ///
-/// Invalid YAML, a second document, a key repeated in a mapping, a tag
-/// other than YAML's own, or any bound of this module exceeded: one
-/// diagnostic at its line.
+/// Invalid YAML, a second document, a repeated key, a tag other than YAML's
+/// own, or a bound exceeded: one diagnostic at its line.
 pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = serde_saphyr::options! {
@@ -297,8 +280,7 @@ pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagno
         .map_err(|error| tab_hint(problem(file, &error), text))
 }
 
-/// A parse error as a diagnostic at its line, in our words where the
-/// parser's would not help.
+/// A parse error as a diagnostic at its line, in our words where the parser's would not help.
 fn problem(file: &Path, error: &Error) -> Diagnostic {
     let (error, location) = match error.without_snippet() {
         // At the line where the alias is used, not where its anchor is.
@@ -310,7 +292,6 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
     let line = location
         .map_or(1, |l| usize::try_from(l.line()).unwrap_or(usize::MAX))
         .max(1);
-    let check = "check the indentation and quoting on this line and the one before";
     let (message, help) = match error {
         Error::Budget {
             breach: BudgetBreach::ScalarBytes { .. },
@@ -323,11 +304,20 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
             format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
             "YAML aliases expand to too much data; write the entries out",
         ),
-        Error::Budget {
-            breach: BudgetBreach::Depth { .. },
-            ..
-        } => too_deep(),
-        other if other.to_string().contains("recursion limit exceeded") => too_deep(),
+        // Block nesting, or flow `[{` (the parser's own recursion limit).
+        e if matches!(
+            e,
+            Error::Budget {
+                breach: BudgetBreach::Depth { .. },
+                ..
+            }
+        ) || e.to_string().contains("recursion limit exceeded") =>
+        {
+            (
+                format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
+                "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
+            )
+        }
         Error::DuplicateMappingKey { key, .. } => (
             format!(
                 "the key `{}` appears twice in this mapping",
@@ -349,38 +339,23 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
         ),
         other => {
             let text = other.to_string();
-            let text = match text.rfind(" at line ") {
-                Some(at) => &text[..at],
-                None => &text,
-            };
-            (text.to_owned(), check)
+            let text = text.rfind(" at line ").map_or(&text[..], |at| &text[..at]);
+            (
+                text.to_owned(),
+                "check the indentation and quoting on this line and the one before",
+            )
         }
     };
-    Diagnostic::new(
-        file,
-        line,
-        format!("invalid YAML: {}", escape(&message)),
-        Some(help.to_owned()),
-    )
+    Diagnostic::new(file, line, format!("invalid YAML: {}", escape(&message)), help)
 }
 
-/// Nesting deeper than [`MAX_DEPTH`] (block, or flow `[{`).
-fn too_deep() -> (String, &'static str) {
-    (
-        format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
-        "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
-    )
-}
-
-/// The help shown when a YAML error is on (or just after) a line indented
-/// with a tab.
+/// The help for a YAML error on (or next to) a line indented with a tab.
 pub(crate) const TAB_HELP: &str = "YAML does not allow tabs for indentation; use spaces";
 
-/// `diagnostic` (a YAML syntax error in `text`) with the tab hint when its
-/// line, the line after (the parser can stop at the end of the line before
-/// the tab) or the line before has a tab in its indentation; the location
-/// then names the line with the tab. Lines break where YAML breaks them:
-/// LF, CRLF and a lone CR.
+/// `diagnostic` (a syntax error in `text`) with the tab hint, at the line with
+/// the tab, when its line, the one after (the parser can stop at the end of
+/// the line before) or the one before is indented with one. Lines break at
+/// LF, CRLF and a lone CR, as YAML's do.
 fn tab_hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
     let line = diagnostic.location.line;
     let text = text.replace("\r\n", "\n");
