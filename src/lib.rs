@@ -23,8 +23,6 @@ pub mod digest;
 pub mod doctor;
 pub mod escape;
 pub mod exit;
-#[cfg(test)]
-mod fixtures;
 pub mod manifest;
 pub mod model;
 pub mod plan;
@@ -40,3 +38,6 @@ pub mod topic;
 /// This build's version: the package version, and the git commit when
 /// built from a checkout (`0.1.0 (1a2b3c4)`; see `build.rs`).
 pub const VERSION: &str = env!("INVHOOKS_VERSION");
+
+#[cfg(test)]
+mod fixtures;

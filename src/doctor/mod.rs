@@ -9,9 +9,6 @@
 pub mod list;
 pub mod write;
 
-#[cfg(test)]
-mod tests;
-
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -161,3 +158,6 @@ pub fn json(report: &[Merchant]) -> String {
         merchants: report,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,9 +17,6 @@ mod build;
 mod fresh;
 mod read;
 
-#[cfg(test)]
-mod tests;
-
 use serde::{Deserialize, Serialize};
 
 pub use self::build::{build, live_fingerprint, manifest_digest, Sources};
@@ -224,3 +221,6 @@ pub enum PlanFileError {
     #[error("it is inconsistent: {0}")]
     Inconsistent(String),
 }
+
+#[cfg(test)]
+mod tests;
