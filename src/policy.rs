@@ -259,8 +259,8 @@ pub const MAX_GLOB: usize = 1_024;
 
 /// Allowed host globs (lowercase ASCII), compiled so that a check stays
 /// fast at tens of thousands of them (one per store is normal for an
-/// agency; BENCHMARKS.md "Policy"): a host name is one hash lookup, a `*`
-/// + name glob one lookup per suffix of the host, and any other glob is
+/// agency; BENCHMARKS.md "Policy"): a host name is one hash lookup, a glob
+/// `*` and a name one lookup per suffix of the host, and any other glob is
 /// matched (compiled on first use) only when the longest text it requires
 /// (`hooks-` in `hooks-*.acme.dev`) occurs in the host, found by one
 /// Aho-Corasick pass. Nothing is combined into one automaton whose size

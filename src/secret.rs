@@ -112,7 +112,8 @@ impl Keys {
     /// a whole token), as byte ranges, possibly overlapping.
     pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
         let Some(automaton) = &self.automaton else {
-            return if self.any { vec![0..text.len()] } else { Vec::new() };
+            // Fail closed: the whole text.
+            return self.any.then_some(0..text.len()).into_iter().collect();
         };
         let alnum = |i: usize| text.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let whole = |r: &Range<usize>| {
@@ -156,7 +157,8 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
 
 /// A value with its secrets masked: the only form renderers get. Its
 /// constructors mask; nothing builds one from raw text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct Masked<'a>(Cow<'a, str>);
 
 impl<'a> Masked<'a> {
@@ -207,12 +209,6 @@ impl std::ops::Deref for Masked<'_> {
 impl std::fmt::Display for Masked<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl serde::Serialize for Masked<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
     }
 }
 

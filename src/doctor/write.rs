@@ -117,15 +117,10 @@ pub async fn round_trip<R: Remote>(
 
 impl<R: Remote> Trip<'_, R> {
     async fn steps(&mut self, m: &mut Measured) -> Option<()> {
-        let Ours {
-            topic,
-            name,
-            renamed,
-            url,
-            ..
-        } = self.ours.clone();
+        let o = self.ours.clone();
+        let (topic, name, renamed, url) = (&o.topic, &o.name, &o.renamed, &o.url);
         self.go()?;
-        let created = self.remote.create(&topic, &name, &url).await;
+        let created = self.remote.create(topic, name, url).await;
         self.maybe = matches!(&created, Err(e) if e.outcome_unknown());
         let id = self.done("create", created)?;
         let said = match &id {
@@ -139,13 +134,11 @@ impl<R: Remote> Trip<'_, R> {
 
         let id = self.ours.seen.first().cloned()?;
         self.go()?;
-        let put = self.remote.update(&id, &topic, &renamed, &url).await;
+        let put = self.remote.update(&id, topic, renamed, url).await;
         self.done("rename", put)?;
-        let shown = self
-            .poll("rename", |live, _| {
-                live.iter().any(|s| s.id == id && s.name == renamed)
-            })
-            .await?;
+        let renamed_shown =
+            |live: &[LiveSubscription], _: &_| live.iter().any(|s| s.id == id && s.name == *renamed);
+        let shown = self.poll("rename", renamed_shown).await?;
         let said = format!(
             "renamed to `{renamed}` with PUT; GET showed the new name {}",
             after(shown)
@@ -153,13 +146,13 @@ impl<R: Remote> Trip<'_, R> {
         self.checks.push(Check::ok("rename", said));
 
         self.go()?;
-        let deleted = self.remote.delete(&id, &topic).await;
+        let deleted = self.remote.delete(&id, topic).await;
         self.done("delete", deleted)?;
         self.ours.gone.insert(id.clone());
         let gone = self.poll("delete", |_, listed| !listed.contains(&id)).await?;
         let said = format!("deleted with DELETE; GET stopped listing it {}", after(gone));
         self.checks.push(Check::ok("delete", said));
-        let again = self.remote.delete(&id, &topic).await;
+        let again = self.remote.delete(&id, topic).await;
         self.checks.push(delete_again(again, m));
         Some(())
     }
