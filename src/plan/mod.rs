@@ -196,20 +196,15 @@ fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
 /// The `renamedFrom` names of `renamed` (declared and live under their new
 /// key) that no live subscription has any more, ignored ones included.
 fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) -> Vec<RenameApplied> {
-    let gone = |want: &&DesiredSubscription, old: &&String| {
-        !live.iter().any(|s| s.topic == want.topic && s.name == **old)
-    };
-    let mut done: Vec<RenameApplied> = renamed
-        .iter()
-        .flat_map(|want| {
-            let olds = want.renamed_from.iter().filter(move |old| gone(want, old));
-            olds.map(|old| RenameApplied {
-                key: want.key(),
-                from: old.clone(),
-                location: want.location.clone(),
-            })
-        })
-        .collect();
+    let mut done = Vec::new();
+    for want in renamed {
+        for from in want.renamed_from.iter().cloned() {
+            if !live.iter().any(|s| s.topic == want.topic && s.name == from) {
+                let (key, location) = (want.key(), want.location.clone());
+                done.push(RenameApplied { key, from, location });
+            }
+        }
+    }
     done.sort();
     done
 }
