@@ -1,16 +1,13 @@
 //! A callback URL read once, by the WHATWG URL rules (the `url` crate: what
 //! browsers, Node and the sandbox's deliveries use). Every display, the
 //! policy's host check, `check`'s probes and the sandbox's deliveries use
-//! this reading, never another reading of the text (SPEC "Safety by
-//! construction"). The value knows its secret parts: [`CallbackUrl::masked`].
-//!
-//! [`CallbackUrl::parse`] is strict, for what a manifest declares: a
-//! backslash, whitespace or a control character anywhere is refused, since
-//! parsers disagree on them (`https://a.example\@b.example/` is a URL of
-//! `a.example` to WHATWG). [`CallbackUrl::read`] takes a live value as the
-//! server holds it, by the same rules, so it shows where events go.
+//! this reading, never another reading of the text. [`CallbackUrl::parse`]
+//! is strict, for what a manifest declares: a backslash, whitespace or a
+//! control character is refused, since parsers disagree on them
+//! (`https://a.example\@b.example/` is a URL of `a.example` to WHATWG).
+//! [`CallbackUrl::read`] takes a live value as the server holds it, by the
+//! same rules, so it shows where events go.
 
-use std::fmt;
 use std::ops::Range;
 
 use url::{Host, Position, Url};
@@ -22,33 +19,20 @@ use crate::secret::{path_secrets, query_secrets, Keys, Masked, Masking};
 pub struct CallbackUrl(Url);
 
 /// Why a declared callback URL is refused ([`CallbackUrl::parse`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlProblem {
-    /// A control character (tab, newline, NUL…).
+    #[error("contains a control character")]
     Control,
-    /// A space or other whitespace.
+    #[error("contains whitespace")]
     Whitespace,
-    /// A backslash, which parsers read differently.
+    #[error("contains a backslash (`\\`)")]
     Backslash,
-    /// Not an absolute URL by the WHATWG rules.
+    #[error("is not an absolute URL: {0}")]
     Invalid(url::ParseError),
-    /// A scheme other than `https` or `http`.
+    #[error("must use `https`")]
     Scheme,
-    /// No host.
+    #[error("has no host")]
     NoHost,
-}
-
-impl fmt::Display for UrlProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UrlProblem::Control => f.write_str("contains a control character"),
-            UrlProblem::Whitespace => f.write_str("contains whitespace"),
-            UrlProblem::Backslash => f.write_str("contains a backslash (`\\`)"),
-            UrlProblem::Invalid(e) => write!(f, "is not an absolute URL: {e}"),
-            UrlProblem::Scheme => f.write_str("must use `https`"),
-            UrlProblem::NoHost => f.write_str("has no host"),
-        }
-    }
 }
 
 impl UrlProblem {
@@ -126,10 +110,8 @@ impl CallbackUrl {
     /// still names the place `real` does: the same scheme and port, and the
     /// same host where each `***` stands for any run of it.
     pub(crate) fn reads_as(&self, real: &CallbackUrl) -> bool {
-        let (shown, host) = (
-            self.0.host_str().unwrap_or_default(),
-            real.0.host_str().unwrap_or_default(),
-        );
+        let shown = self.0.host_str().unwrap_or_default();
+        let host = real.0.host_str().unwrap_or_default();
         let parts: Vec<&str> = shown.split(crate::secret::MASK).collect();
         let same_host = match parts.as_slice() {
             [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {

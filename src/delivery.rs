@@ -1,8 +1,7 @@
-//! The body Inveterate POSTs to a callback URL (README "Probe callbacks",
-//! `--send-test-event`, and the sandbox's deliveries, README "Test your
-//! receiver in CI"): `{"payload": {...}, "metadata": {...}}`, with a sample
-//! payload per topic. Pure: the event id and the time are
-//! given by the caller, so the same inputs give the same bytes.
+//! The body Inveterate POSTs to a callback URL (`check --send-test-event`
+//! and the sandbox's deliveries): `{"payload": {...}, "metadata": {...}}`,
+//! with a sample payload per topic. Pure: the event id and the time are
+//! given, so the same inputs give the same bytes.
 
 use serde_json::{json, Value};
 
@@ -12,21 +11,19 @@ pub const VERSION: &str = "2025-06";
 /// What one delivery is about, apart from its topic-specific detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event<'a> {
-    /// The subscription's topic, e.g. `customer.cancelled`.
     pub topic: &'a str,
-    /// The delivery id (`metadata.id`).
+    /// `metadata.id`.
     pub id: &'a str,
-    /// The shop the event comes from (`metadata.shopDomain`).
+    /// `metadata.shopDomain`.
     pub shop_domain: &'a str,
-    /// RFC 3339 time of the event (`createdAt`, `updatedAt`, `triggerredAt`).
+    /// RFC 3339 (`createdAt`, `updatedAt`, `triggerredAt`).
     pub at: &'a str,
-    /// Whether this is a synthetic event (`metadata.test: true`), as sent
-    /// by `invhooks check --send-test-event`.
+    /// A synthetic event (`metadata.test: true`, `check --send-test-event`).
     pub test: bool,
 }
 
 /// The delivery body for `event`, in Inveterate's shape (its own spelling
-/// `triggerredAt` included); `metadata.test` is present only on test events.
+/// `triggerredAt` included); `metadata.test` only on test events.
 pub fn body(event: &Event<'_>) -> Value {
     let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
     let mut body = envelope(payload, event, 0);
@@ -37,7 +34,7 @@ pub fn body(event: &Event<'_>) -> Value {
 }
 
 /// `{"payload": payload, "metadata": {...}}` for `event` at its
-/// `retry_count`-th retry (0 on the first attempt); never `metadata.test`.
+/// `retry_count`-th retry (0 on the first attempt).
 pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     json!({
         "payload": payload,
@@ -52,9 +49,7 @@ pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     })
 }
 
-/// A realistic sample `payload` for `topic`: the documented fields
-/// `merchantId`, `customerId`, `createdAt`, `updatedAt` (both `at`) and the
-/// topic's [`detail`].
+/// A sample `payload` for `topic` with the documented fields.
 pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     json!({
         "merchantId": merchant_id,
@@ -96,8 +91,7 @@ pub fn detail(topic: &str) -> Value {
     }
 }
 
-/// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`),
-/// the form deliveries carry their times in.
+/// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`).
 pub fn rfc3339(secs: u64) -> String {
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

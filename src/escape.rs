@@ -3,13 +3,11 @@
 //! invisible and text-direction characters (U+202E reverses the text after
 //! it) make a name or URL display as something it is not, so a reviewer
 //! could not trust what a plan shows. Both are shown escaped (`\u{202e}`).
-//! [`show`], [`hidden_char`] and [`code_point`] are the pieces messages
-//! about user text are built from.
 
 use std::borrow::Cow;
 
 /// Whether `c` is invisible or changes text direction.
-pub fn is_hidden(c: char) -> bool {
+fn is_hidden(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
@@ -33,32 +31,26 @@ pub fn is_unsafe(c: char) -> bool {
     c.is_control() || is_hidden(c)
 }
 
-/// Appends `c`, escaped if it is unsafe to show.
-pub fn push_escaped(out: &mut String, c: char) {
-    if is_unsafe(c) {
-        out.extend(c.escape_default());
-    } else {
-        out.push(c);
-    }
-}
-
 /// `text` with every unsafe character escaped; borrowed when nothing is.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
-        return Cow::Borrowed(text);
+    match text.chars().any(is_unsafe) {
+        true => Cow::Owned(escaped(text.chars())),
+        false => Cow::Borrowed(text),
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        push_escaped(&mut out, c);
-    }
-    Cow::Owned(out)
 }
 
-/// The first invisible or text-direction character in `text` (soft
-/// hyphen, zero-width characters, bidirectional overrides and isolates,
-/// byte-order mark…). Such a character makes a name or URL display as
-/// something it is not (U+202E reverses the text after it), so a reviewer
-/// could not trust what the plan shows.
+fn escaped(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    for c in chars {
+        match is_unsafe(c) {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first invisible or text-direction character in `text`.
 pub fn hidden_char(text: &str) -> Option<char> {
     text.chars().find(|&c| is_hidden(c))
 }
@@ -68,17 +60,13 @@ pub fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
-/// User text made safe for a one-line message: control, invisible and
-/// text-direction characters escaped, long text shortened.
+/// User text made safe for a one-line message: escaped, and shortened past
+/// 120 characters.
 pub fn show(text: &str) -> String {
     const MAX: usize = 120;
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
-            break;
-        }
-        push_escaped(&mut out, c);
+    let mut out = escaped(text.chars().take(MAX));
+    if text.chars().nth(MAX).is_some() {
+        out.push('…');
     }
     out
 }

@@ -1,16 +1,9 @@
 //! `invhooks` keeps a merchant's Inveterate webhook subscriptions exactly as
-//! a YAML manifest declares them.
-//!
-//! The modules read as the pipeline:
-//! manifest files → [`manifest`] → desired state ─┐
-//! Inveterate API → [`api`] → live state ─────────┴→ [`plan`] → [`render`] / [`apply`]
-//!
-//! The core ([`model`], [`topic`], [`manifest`] validation, [`policy`],
-//! [`plan`], [`render`], [`secret`], [`callback_url`], [`delivery`],
-//! [`check`]'s model, [`doctor`]'s report and list reading) is pure: no
-//! network, no clock, no randomness. I/O lives at the edges: [`api`],
-//! [`sandbox`], [`check::probe`], [`doctor::write`], and the CLI ([`cli`],
-//! [`commands`]).
+//! a YAML manifest declares them: [`manifest`] and [`api`] give the desired
+//! and the live state, [`plan`] diffs them, [`render`] shows the plan and
+//! [`apply`] makes it. The core is pure (ARCHITECTURE.md "Invariants"); I/O
+//! lives at the edges: [`api`], [`sandbox`], [`check::probe`],
+//! [`doctor::write`] and the CLI ([`cli`], [`commands`]).
 
 pub mod api;
 pub mod apply;
@@ -23,8 +16,6 @@ pub mod digest;
 pub mod doctor;
 pub mod escape;
 pub mod exit;
-#[cfg(test)]
-mod fixtures;
 pub mod manifest;
 pub mod model;
 pub mod plan;
@@ -37,6 +28,8 @@ pub mod select;
 pub mod stop;
 pub mod topic;
 
-/// This build's version: the package version, and the git commit when
-/// built from a checkout (`0.1.0 (1a2b3c4)`; see `build.rs`).
+/// This build's version: `0.1.0 (1a2b3c4)` from a checkout (`build.rs`).
 pub const VERSION: &str = env!("INVHOOKS_VERSION");
+
+#[cfg(test)]
+mod fixtures;

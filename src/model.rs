@@ -13,13 +13,10 @@ use crate::secret::Masking;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveSubscription {
-    /// Server-assigned identifier, needed to update or delete.
+    /// Server-assigned, needed to update or delete.
     pub id: String,
-    /// Event topic; immutable for a given subscription.
     pub topic: String,
-    /// Subscription name; with `topic`, the identity used by the plan.
     pub name: String,
-    /// Where Inveterate delivers events.
     pub callback_url: String,
 }
 
@@ -30,23 +27,17 @@ impl LiveSubscription {
     }
 }
 
-/// Identity of a subscription: the pair (`topic`, `name`). Orders by topic,
-/// then name, which is the order every plan is printed in.
+/// Identity of a subscription: (`topic`, `name`), ordered as plans print.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
-    /// Event topic.
     pub topic: String,
-    /// Subscription name.
     pub name: String,
 }
 
 impl Key {
-    /// Builds a key from its two parts.
     pub fn new(topic: &str, name: &str) -> Self {
-        Self {
-            topic: topic.to_owned(),
-            name: name.to_owned(),
-        }
+        let (topic, name) = (topic.to_owned(), name.to_owned());
+        Self { topic, name }
     }
 }
 
@@ -56,12 +47,11 @@ impl fmt::Display for Key {
     }
 }
 
-/// A place in a manifest file, for error messages and plan annotations.
+/// A place in a manifest file (`file:line`, line 1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
-    /// The manifest file as the user named it (or as found in a directory).
+    /// As the user named it (or as found in a directory).
     pub file: PathBuf,
-    /// 1-based line number.
     pub line: usize,
 }
 
@@ -72,23 +62,16 @@ impl fmt::Display for Location {
 }
 
 /// One subscription the manifest declares, after `topics:` expansion and
-/// `${VAR}` substitution.
+/// `${VAR}` substitution (so its URL may carry secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredSubscription {
-    /// Event topic.
     pub topic: String,
-    /// Subscription name.
     pub name: String,
-    /// Callback URL with variables expanded (may carry secrets).
     pub callback_url: String,
-    /// Names (on the same topic) of live subscriptions this one takes over
-    /// in place: `renamedFrom` (README "Renames").
+    /// Names on the same topic it takes over in place (docs/renames.md).
     pub renamed_from: Vec<String>,
-    /// How reports show its callback URL: `maskPathSecrets` (README
-    /// "Secrets"); [`Masking::Full`] unless the entry turns the path
-    /// heuristic off.
+    /// `maskPathSecrets` (docs/secrets.md).
     pub masking: Masking,
-    /// Where it was declared.
     pub location: Location,
 }
 
@@ -100,22 +83,17 @@ impl DesiredSubscription {
 }
 
 /// An `ignore` rule: live subscriptions it matches are never touched.
-/// Every field that is set must match (glob syntax; `*` also crosses `/`).
 #[derive(Debug, Clone)]
 pub struct IgnoreRule {
-    /// Glob on the subscription name.
     pub name: Option<Pattern>,
-    /// Glob on the topic.
     pub topic: Option<Pattern>,
-    /// Glob on the callback URL.
     pub callback_url: Option<Pattern>,
-    /// Where the rule was declared.
     pub location: Location,
 }
 
 impl IgnoreRule {
-    /// True when every pattern the rule sets matches. A rule with no
-    /// pattern matches nothing (validation rejects such rules anyway).
+    /// Every pattern set matches; a rule without one (which validation
+    /// refuses) matches nothing.
     pub fn matches(&self, topic: &str, name: &str, callback_url: &str) -> bool {
         let parts = [
             (&self.name, name),
@@ -129,65 +107,50 @@ impl IgnoreRule {
     }
 }
 
-/// A compiled glob that remembers its source text.
+/// A compiled glob (`*`, `?`, `[abc]`, `{a,b}`; `*` crosses `/` too).
 #[derive(Debug, Clone)]
-pub struct Pattern {
-    glob: globset::Glob,
-    matcher: globset::GlobMatcher,
-}
+pub struct Pattern(globset::GlobMatcher);
 
 impl Pattern {
-    /// Compiles a glob (`*`, `?`, `[abc]`, `{a,b}`); `*` matches `/` too.
     pub fn new(source: &str) -> Result<Self, globset::Error> {
-        let glob = globset::GlobBuilder::new(source)
-            .literal_separator(false)
-            .backslash_escape(true)
-            .build()?;
-        Ok(Self {
-            matcher: glob.compile_matcher(),
-            glob,
-        })
+        let mut glob = globset::GlobBuilder::new(source);
+        let glob = glob.literal_separator(false).backslash_escape(true).build()?;
+        Ok(Self(glob.compile_matcher()))
     }
 
-    /// Whether `value` matches the glob.
     pub fn is_match(&self, value: &str) -> bool {
-        self.matcher.is_match(value)
+        self.0.is_match(value)
     }
 
     /// The glob as written.
     pub fn as_str(&self) -> &str {
-        self.glob.glob()
+        self.0.glob().glob()
     }
 }
 
 /// Everything one manifest file declares for one merchant.
 #[derive(Debug, Clone)]
 pub struct MerchantManifest {
-    /// Label shown in output (`merchant:`, default: the file's stem).
+    /// `merchant:`, default: the file's stem.
     pub label: String,
-    /// The file it came from.
     pub file: PathBuf,
-    /// Name of the environment variable holding this merchant's API key.
+    /// The environment variable holding this merchant's API key.
     pub api_key_env: String,
-    /// `canary: true`: first in a staged rollout (`apply --waves`).
+    /// First in a staged rollout (`apply --waves`).
     pub canary: bool,
-    /// Delete live subscriptions the manifest does not declare.
     pub prune: bool,
-    /// Live subscriptions never touched.
     pub ignore: Vec<IgnoreRule>,
-    /// Declared subscriptions, in file order.
+    /// In file order.
     pub subscriptions: Vec<DesiredSubscription>,
-    /// `allowHttp` and `allowUnknownTopics`, kept so that `apply --plan`
-    /// checks a saved plan's entries as `validate` checked them.
+    /// Kept so that `apply --plan` checks a saved plan's entries as
+    /// `validate` checked them.
     pub allows: Allows,
 }
 
-/// A manifest's switches that widen what its entries may hold.
+/// `allowHttp` and `allowUnknownTopics`: what a manifest's entries may hold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Allows {
-    /// `allowHttp`.
     pub http: bool,
-    /// `allowUnknownTopics`.
     pub unknown_topics: bool,
 }
 

@@ -1,17 +1,18 @@
-//! The policy file (README "Callback host policy"): rules that live
-//! outside the manifests, so a pull request cannot change them. Which
-//! hosts callback URLs may point at (`allowedCallbackHosts`, globs on the
-//! URL's host in its ASCII form) and the safety thresholds (`safety`).
-//! Pure: [`parse`] takes the text, [`Policy::check`] the loaded manifests.
+//! The policy file (`--policy`, docs/policy.md): rules that live outside the
+//! manifests, so a pull request cannot change them: which hosts callback
+//! URLs may point at (`allowedCallbackHosts`, globs on the URL's host in
+//! its ASCII form) and the safety thresholds (`safety`). Pure: [`parse`]
+//! takes the text, [`Policy::check`] the loaded manifests.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use self::hosts::HostGlobs;
-
-#[path = "policy_hosts.rs"]
-mod hosts;
+use aho_corasick::AhoCorasick;
+use globset::{Glob, GlobMatcher};
 
 use crate::callback_url::CallbackUrl;
+use crate::escape::show;
 use crate::manifest::context::{Ctx, Got};
 use crate::manifest::record::{record, Version};
 use crate::manifest::yaml::{self, At, Found};
@@ -24,23 +25,17 @@ record! {
     pub(crate) struct PolicyFile("policy") {
         /// Always `1`.
         version("version"): Version,
-        /// Globs on the callback URL's host.
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
-        /// Safety thresholds replacing the built-in ones.
         safety("safety"): Safety,
     }
 }
 
 record! {
-    /// `safety:` of the policy file.
+    /// `safety:`: the [`Thresholds`] it replaces.
     pub(crate) struct Safety("policy `safety`") {
-        /// `plan::Thresholds::min_in_scope`.
         min_in_scope("minInScope"): usize,
-        /// `plan::Thresholds::max_change_percent`.
         max_change_percent("maxChangePercent"): usize,
-        /// `plan::Thresholds::max_deletes`.
         max_deletes("maxDeletes"): usize,
-        /// `plan::Thresholds::max_creates`.
         max_creates("maxCreates"): usize,
     }
 }
@@ -50,23 +45,12 @@ record! {
 pub struct Policy {
     /// The file it was read from, for messages.
     pub file: PathBuf,
-    /// Which callback hosts it allows.
-    hosts: Hosts,
-    /// The safety thresholds: the built-in ones, with the policy's keys
-    /// replacing theirs.
+    /// `None` only without `allowedCallbackHosts`: a list that is there is
+    /// compiled or refuses the policy, so no problem with it can read as
+    /// "no restriction".
+    hosts: Option<HostGlobs>,
+    /// The built-in thresholds, with the policy's keys replacing theirs.
     pub thresholds: Thresholds,
-}
-
-/// Which callback hosts a policy allows. Any host only when the file has
-/// no `allowedCallbackHosts`: a list is compiled without a step that can
-/// fail, and a glob that does not parse fails the whole policy, so no
-/// problem with the list can read as "no restriction".
-#[derive(Debug, Clone)]
-enum Hosts {
-    /// No `allowedCallbackHosts` key.
-    Any,
-    /// Only hosts matching one of these globs (none for `[]`).
-    Only(Box<HostGlobs>),
 }
 
 /// How many globs a refusal names before it gives the count.
@@ -80,95 +64,62 @@ const SHOWN_GLOBS: usize = 5;
 /// the closest known one), a value of the wrong kind, a `version` other
 /// than 1, a glob that does not parse, a percentage over 100.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
-    let fail = |line: usize, message: String, help: Option<String>| {
-        Diagnostics(vec![Diagnostic::new(file, line, message, help)])
+    let start = |message: String| {
+        Diagnostics(vec![Diagnostic::new(
+            file,
+            1,
+            message,
+            Some("start it with `version: 1`".into()),
+        )])
     };
     let raw = match yaml::parse::<PolicyFile>(file, text)
         .map_err(|d| Diagnostics(vec![d]))?
         .0
     {
         Ok(raw) => raw,
-        Err(Found::Empty) => {
-            return Err(fail(
-                1,
-                "the policy file is empty".into(),
-                Some("start it with `version: 1`".into()),
-            ))
-        }
+        Err(Found::Empty) => return Err(start("the policy file is empty".into())),
         Err(found) => {
-            let message = format!("the policy must be a mapping of fields, found {}", found.kind());
-            return Err(fail(1, message, Some("start it with `version: 1`".into())));
+            return Err(start(format!(
+                "the policy must be a mapping of fields, found {}",
+                found.kind()
+            )))
         }
     };
     let mut problems = Ctx::new(file, &|_| None);
     problems.unknown(&raw);
     if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+        let help = "this invhooks reads policy files of `version: 1`";
         problems.error(
-            raw.version.as_ref().map_or(1, |at| at.line),
+            yaml::line(&raw.version),
             "the policy's `version` must be `1`",
-            Some("this invhooks reads policy files of `version: 1`".into()),
+            Some(help.into()),
         );
     }
-    // Fail closed: any host only without the key; a list is compiled by a
-    // step that cannot fail, and every problem in it refuses the policy.
     let hosts = match problems.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
-        Got::Absent => Some(Hosts::Any),
+        Got::Absent => Some(None),
         Got::Bad => None,
-        Got::Empty => HostGlobs::new(&[]).ok().map(|set| Hosts::Only(Box::new(set))),
-        Got::Ok(globs) => {
-            let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
-            for glob in globs {
-                match glob.ok() {
-                    Some(text) => written.push((glob.line, text.as_str())),
-                    None => {
-                        let found = glob.value.as_ref().err().map_or("", Found::kind);
-                        problems.error(
-                            glob.line,
-                            format!("`allowedCallbackHosts` lists hosts, found {found}"),
-                            Some("write each host as a string, e.g. `\"*.acme.dev\"`".into()),
-                        );
-                    }
-                }
-            }
-            let ascii: Vec<String> = written.iter().map(|(_, g)| ascii_host(g)).collect();
-            match HostGlobs::new(&ascii) {
-                Ok(set) => Some(Hosts::Only(Box::new(set))),
-                Err(bad) => {
-                    for (i, why) in bad {
-                        let (line, text) = written[i];
-                        problems.error(
-                            line,
-                            format!(
-                                "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
-                                crate::escape::show(text)
-                            ),
-                            Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
-                        );
-                    }
-                    None
-                }
-            }
-        }
+        Got::Empty => HostGlobs::new(&[]).ok().map(Some),
+        Got::Ok(globs) => host_globs(&mut problems, globs).map(Some),
     };
-    let defaults = Thresholds::default();
-    let mut thresholds = defaults;
+    let mut thresholds = Thresholds::default();
     if let Got::Ok(safety) = problems.get("safety", &raw.safety) {
         problems.unknown(safety);
         let mut number = |name: &str, field: &Option<At<usize>>| match problems.get(name, field) {
             Got::Ok(n) => Some(*n),
             _ => None,
         };
-        thresholds.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(defaults.min_in_scope);
+        let t = &mut thresholds;
+        t.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(t.min_in_scope);
         let percent = number("maxChangePercent", &safety.max_change_percent);
-        thresholds.max_deletes = number("maxDeletes", &safety.max_deletes).or(defaults.max_deletes);
-        thresholds.max_creates = number("maxCreates", &safety.max_creates).or(defaults.max_creates);
+        t.max_deletes = number("maxDeletes", &safety.max_deletes);
+        t.max_creates = number("maxCreates", &safety.max_creates);
         match percent {
             Some(p) if p > 100 => problems.error(
-                safety.max_change_percent.as_ref().map_or(1, |at| at.line),
+                yaml::line(&safety.max_change_percent),
                 "`maxChangePercent` is a percentage: 0 to 100",
                 None,
             ),
-            Some(p) => thresholds.max_change_percent = p,
+            Some(p) => t.max_change_percent = p,
             None => {}
         }
     }
@@ -184,6 +135,38 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     })
 }
 
+/// The `allowedCallbackHosts` list compiled, or `None` with its problems
+/// recorded.
+fn host_globs(problems: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
+    let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
+    for glob in globs {
+        match &glob.value {
+            Ok(text) => written.push((glob.line, text)),
+            Err(found) => problems.error(
+                glob.line,
+                format!("`allowedCallbackHosts` lists hosts, found {}", found.kind()),
+                Some("write each host as a string, e.g. `\"*.acme.dev\"`".into()),
+            ),
+        }
+    }
+    let ascii: Vec<String> = written.iter().map(|(_, glob)| ascii_host(glob)).collect();
+    HostGlobs::new(&ascii)
+        .map_err(|bad| {
+            for (i, why) in bad {
+                let (line, text) = written[i];
+                problems.error(
+                    line,
+                    format!(
+                        "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
+                        show(text)
+                    ),
+                    Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
+                );
+            }
+        })
+        .ok()
+}
+
 /// A host or host glob in the form URLs are compared in: lowercase ASCII,
 /// internationalised labels in punycode (`bücher.de` → `xn--bcher-kva.de`).
 fn ascii_host(host: &str) -> String {
@@ -193,11 +176,10 @@ fn ascii_host(host: &str) -> String {
     }
 }
 
-/// The host of `url` as the policy sees it: the host of its one reading
-/// ([`CallbackUrl::host`]: userinfo and port removed, IDN as punycode,
-/// lowercase), so neither `https://allowed@evil.example`, a backslash nor
-/// a port can pass for another host; `None` for a URL a manifest could
-/// not declare.
+/// The host of `url` as the policy sees it: [`CallbackUrl::host`]
+/// (userinfo and port removed, IDN as punycode, lowercase), so neither
+/// `https://allowed@evil.example`, a backslash nor a port can pass for
+/// another host; `None` for a URL a manifest could not declare.
 pub fn host_of(url: &str) -> Option<String> {
     CallbackUrl::parse(url).ok()?.host()
 }
@@ -206,11 +188,11 @@ impl Policy {
     /// Whether a callback to `url` is allowed; `Err` holds the host that
     /// is not (or the URL, masked, when it has no host).
     pub fn allows(&self, url: &str) -> Result<(), String> {
-        let Hosts::Only(set) = &self.hosts else {
+        let Some(globs) = &self.hosts else {
             return Ok(());
         };
         match host_of(url) {
-            Some(host) if set.allows(&host) => Ok(()),
+            Some(host) if globs.allows(&host) => Ok(()),
             Some(host) => Err(host),
             None => Err(crate::secret::mask_url(url)),
         }
@@ -220,60 +202,176 @@ impl Policy {
     /// does not allow, at its `file:line`, naming its topics (an entry
     /// with `topics: [a, b]` is one problem, not one per topic).
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
-        let mut refused: Vec<(&DesiredSubscription, String, Vec<&str>)> = Vec::new();
+        let mut refused: Vec<(&DesiredSubscription, String, Vec<String>)> = Vec::new();
         for s in manifests.iter().flat_map(|m| &m.subscriptions) {
             let Err(host) = self.allows(&s.callback_url) else {
                 continue;
             };
+            let topic = format!("`{}`", show(&s.topic));
             match refused.last_mut() {
                 Some((entry, last, topics))
                     if entry.location == s.location && entry.name == s.name && *last == host =>
                 {
-                    topics.push(&s.topic);
+                    topics.push(topic);
                 }
-                _ => refused.push((s, host, vec![&s.topic])),
+                _ => refused.push((s, host, vec![topic])),
             }
         }
-        let file = self.file.display();
-        refused
-            .into_iter()
-            .map(|(s, host, topics)| {
-                let host = crate::escape::show(&host);
-                let topics: Vec<String> = topics.iter().map(|t| format!("`{}`", crate::escape::show(t))).collect();
-                Diagnostic::new(
-                    &s.location.file,
-                    s.location.line,
-                    format!(
-                        "callback host `{host}` of `{}` ({}) is not allowed by policy `{file}` (allowedCallbackHosts: {})",
-                        crate::escape::show(&s.name),
-                        topics.join(", "),
-                        self.allowed()
-                    ),
-                    Some(format!(
-                        "point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`"
-                    )),
-                )
-            })
-            .collect()
+        let (file, allowed) = (self.file.display(), self.allowed());
+        let refusal = |(s, host, topics): (&DesiredSubscription, String, Vec<String>)| {
+            let (host, name, topics) = (show(&host), show(&s.name), topics.join(", "));
+            Diagnostic::new(
+                &s.location.file,
+                s.location.line,
+                format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})"),
+                Some(format!(
+                    "point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`"
+                )),
+            )
+        };
+        refused.into_iter().map(refusal).collect()
     }
 
     /// The allowed globs for a message: a few, and how many in all.
     fn allowed(&self) -> String {
-        let globs = match &self.hosts {
-            Hosts::Any => return "any".into(),
-            Hosts::Only(set) if set.written().is_empty() => return "none".into(),
-            Hosts::Only(set) => set.written(),
+        let globs: Vec<&str> = match &self.hosts {
+            None => return "any".into(),
+            Some(globs) if globs.written.is_empty() => return "none".into(),
+            Some(globs) => globs.written.iter().map(String::as_str).collect(),
         };
         let shown: Vec<String> = globs
             .iter()
             .take(SHOWN_GLOBS)
-            .map(|g| format!("`{}`", crate::escape::show(g)))
+            .map(|g| format!("`{}`", show(g)))
             .collect();
         match globs.len() - shown.len() {
             0 => shown.join(", "),
             more => format!("{} and {more} more, {} in all", shown.join(", "), globs.len()),
         }
     }
+}
+
+/// The characters that make a glob more than a host name.
+const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
+
+/// The longest glob accepted: far above any host (253 characters), and
+/// small enough that compiling it stays far inside the regex size limit.
+pub const MAX_GLOB: usize = 1_024;
+
+/// Allowed host globs (lowercase ASCII), compiled so that a check stays
+/// fast at tens of thousands of them (one per store is normal for an
+/// agency; BENCHMARKS.md "Policy"): a host name is one hash lookup, a glob
+/// `*` and a name one lookup per suffix of the host, and any other glob is
+/// matched (compiled on first use) only when the longest text it requires
+/// (`hooks-` in `hooks-*.acme.dev`) occurs in the host, found by one
+/// Aho-Corasick pass. Nothing is combined into one automaton whose size
+/// limit could fail the build: a policy that cannot be compiled is an
+/// error, never a list that allows all.
+#[derive(Debug, Clone)]
+pub struct HostGlobs {
+    /// As written, in the policy's order.
+    written: Vec<String>,
+    exact: HashSet<String>,
+    suffixes: HashSet<String>,
+    /// The other globs, each compiled on first use: first those that
+    /// require some text (the `required` automaton's pattern `i` is the
+    /// text of glob `i`), then those tried for every host.
+    globs: Vec<(Glob, OnceLock<GlobMatcher>)>,
+    required: AhoCorasick,
+}
+
+impl HostGlobs {
+    /// Compiles `written` (ASCII, lowercase).
+    ///
+    /// # Errors
+    ///
+    /// Each glob that does not parse or is longer than [`MAX_GLOB`], by
+    /// index, with the reason.
+    pub fn new(written: &[String]) -> Result<Self, Vec<(usize, String)>> {
+        let (mut exact, mut suffixes, mut problems) = (HashSet::new(), HashSet::new(), Vec::new());
+        let (mut required, mut others) = (Vec::new(), Vec::new());
+        for (i, glob) in written.iter().enumerate() {
+            let parsed = match glob.len() <= MAX_GLOB {
+                true => Glob::new(glob).map_err(|e| e.kind().to_string()),
+                false => Err(format!("longer than {MAX_GLOB} characters")),
+            };
+            match (parsed, glob.strip_prefix('*'), required_text(glob)) {
+                (Err(why), ..) => problems.push((i, why)),
+                _ if !glob.contains(META) => drop(exact.insert(glob.clone())),
+                (_, Some(rest), _) if !rest.contains(META) => drop(suffixes.insert(rest.to_owned())),
+                (Ok(parsed), _, Some(text)) => required.push((text, parsed)),
+                (Ok(parsed), _, None) => others.push(parsed),
+            }
+        }
+        let automaton = AhoCorasick::new(required.iter().map(|(text, _)| text));
+        let automaton =
+            automaton.map_err(|e| problems.push((0, format!("the globs are too many to compile: {e}"))));
+        let globs = required.into_iter().map(|(_, glob)| glob).chain(others);
+        match (automaton, problems.is_empty()) {
+            (Ok(required), true) => Ok(HostGlobs {
+                written: written.to_vec(),
+                exact,
+                suffixes,
+                globs: globs.map(|glob| (glob, OnceLock::new())).collect(),
+                required,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// Whether `host` (as [`host_of`] gives it) matches a glob.
+    pub fn allows(&self, host: &str) -> bool {
+        let matches = |id: usize| {
+            let (glob, matcher) = &self.globs[id];
+            matcher.get_or_init(|| glob.compile_matcher()).is_match(host)
+        };
+        let mut cuts = host.char_indices().map(|(i, _)| i).chain([host.len()]);
+        let others = self.required.patterns_len()..self.globs.len();
+        self.exact.contains(host)
+            || cuts.any(|cut| self.suffixes.contains(&host[cut..]))
+            || self
+                .required
+                .find_overlapping_iter(host)
+                .any(|m| matches(m.pattern().as_usize()))
+            || others.into_iter().any(matches)
+    }
+}
+
+/// The longest run of plain characters outside any `[…]` class and `{…}`
+/// alternation: text every host the glob matches contains.
+fn required_text(glob: &str) -> Option<String> {
+    let (mut best, mut run) = (String::new(), String::new());
+    let (mut class, mut braces) = (false, 0usize);
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !class && braces == 0 && !META.contains(&c) {
+            run.push(c);
+            continue;
+        }
+        if run.len() > best.len() {
+            best = std::mem::take(&mut run);
+        }
+        run.clear();
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' if !class => {
+                class = true;
+                // `[!]…]`, `[^]…]` and `[]…]` hold a literal `]`.
+                let _ = chars.next_if(|&c| c == '!' || c == '^');
+                let _ = chars.next_if_eq(&']');
+            }
+            ']' if class => class = false,
+            '{' if !class => braces += 1,
+            '}' if !class => braces = braces.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if run.len() > best.len() {
+        best = run;
+    }
+    (!best.is_empty()).then_some(best)
 }
 
 #[cfg(test)]

@@ -238,3 +238,14 @@ fn every_glob_must_compile_or_the_policy_is_refused() {
         errors("version: 1\nallowedCallbackHosts: [\"{a,\", \"*.acme.dev\"]\n").contains("not a valid glob")
     );
 }
+
+#[test]
+fn the_required_text_is_outside_classes_and_alternations() {
+    assert_eq!(required_text("hooks-*.acme.dev").as_deref(), Some(".acme.dev"));
+    assert_eq!(required_text("*store4-[ab]*").as_deref(), Some("store4-"));
+    assert_eq!(required_text("[]abcdef]x").as_deref(), Some("x"));
+    assert_eq!(required_text("[!]abcdef]x*").as_deref(), Some("x"));
+    assert_eq!(required_text("{alpha,beta}.io*").as_deref(), Some(".io"));
+    assert_eq!(required_text("a\\*bc*").as_deref(), Some("bc"));
+    assert_eq!(required_text("*?*"), None);
+}

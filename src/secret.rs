@@ -1,35 +1,19 @@
-//! Secrets kept out of everything shown (SPEC "Safety by construction").
-//! Values are masked before anything renders them: a renderer gets a
-//! [`Masked`], whose only constructors mask, so colour, diff highlighting,
-//! truncation, escaping and every format work on text that no longer holds
-//! a secret and cannot split, pad or re-join one.
+//! Secrets kept out of everything shown (docs/secrets.md). Values are
+//! masked before anything renders them: a renderer gets a [`Masked`], whose
+//! only constructors mask, so colour, diffs, truncation, escaping and every
+//! format work on text that no longer holds a secret.
 //!
-//! Masking replaces, in this order:
-//! 1. every API key this process read ([`Keys`]), anywhere in the raw
-//!    value, ASCII case ignored (hosts are lowercased); a key shorter than
-//!    12 characters (a sandbox rehearsal key) only as a whole token, never
-//!    inside a longer run of letters and digits;
-//! 2. in a callback URL, then read by the WHATWG rules
-//!    ([`crate::callback_url`]; it must still name the place the raw text
-//!    does, else [`KEY_URL`] is shown): any key the parser put together,
-//!    its userinfo, query values (and a query
-//!    item that as a whole looks like a secret: `?c2VjcmV0…NQ==`), and the
-//!    path segments that look like secrets (README "Secrets"):
-//!    - a token of a known webhook provider: every segment after
-//!      `hooks.slack.com/services/`, after `hooks.zapier.com/hooks/catch/`,
-//!      and the token after `discord.com/api/webhooks/ID/`; or
-//!    - a UUID, or a segment holding a run of at least 16 letters and
-//!      digits with both kinds and at least 3.3 bits of Shannon entropy per
-//!      character (random tokens and hashes; not words such as
-//!      `membership-cancelled-2024`).
-//!
-//! Each run of overlapping or touching parts becomes one `***`.
-//!
-//! A URL is shown as the parser reads it (lowercase host, punycode, `/` for
-//! an empty path), so what a reviewer reads is where events go. A manifest
-//! entry can turn the path heuristic off for its own URLs
-//! (`maskPathSecrets: false`, [`Masking::KeepPath`]); keys, userinfo and
-//! query values stay masked.
+//! Masking replaces, in this order: every API key this process read
+//! ([`Keys`]) anywhere in the raw value (ASCII case ignored; a key under 12
+//! characters only as a whole token); then, in a callback URL read by the
+//! WHATWG rules ([`crate::callback_url`]), any key the parser put together,
+//! its userinfo, query values (and a query item that as a whole looks like
+//! a secret), and the path segments that look like secrets: a known
+//! provider's token (Slack, Zapier, Discord), a UUID, or a run of 16 or
+//! more letters and digits with both kinds and at least 3.3 bits of entropy
+//! per character (not words such as `membership-cancelled-2024`). Each run
+//! of touching parts becomes one `***`. `maskPathSecrets: false`
+//! ([`Masking::KeepPath`]) turns the path heuristic off for an entry.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -46,79 +30,73 @@ pub const MASK: &str = "***";
 pub const INVALID_URL: &str = "(not a valid URL)";
 
 /// What a callback URL is shown as when masking the key in it would make it
-/// read as another place (a key holding `/` or `@`): neither the key nor a
-/// misleading host.
+/// read as another place (a key holding `/` or `@`).
 pub const KEY_URL: &str = "(a URL holding an API key)";
 
 /// A key shorter than this is matched only as a whole token.
 const SHORT_KEY: usize = 12;
 
-/// Which parts of a URL are masked: everything that may be a secret
-/// ([`Masking::Full`], the default), or all but the path heuristic, for a
-/// manifest entry with `maskPathSecrets: false` (README "Secrets").
-/// Written to saved plans as that boolean.
+/// Which parts of a URL are masked: everything that may be a secret, or
+/// all but the path heuristic (`maskPathSecrets: false`, the boolean saved
+/// plans hold).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(from = "bool", into = "bool")]
 pub enum Masking {
-    /// Userinfo, query values and path segments that look like secrets.
     #[default]
     Full,
-    /// Userinfo and query values; the path is shown as written.
     KeepPath,
 }
 
 impl Masking {
-    /// Whether this is the default, [`Masking::Full`] (for
-    /// `skip_serializing_if`).
+    /// For `skip_serializing_if`.
     pub fn is_full(&self) -> bool {
         *self == Masking::Full
     }
 }
 
 impl From<bool> for Masking {
-    /// `maskPathSecrets: true` or `false`.
     fn from(mask_path_secrets: bool) -> Self {
-        if mask_path_secrets {
-            Masking::Full
-        } else {
-            Masking::KeepPath
+        match mask_path_secrets {
+            true => Masking::Full,
+            false => Masking::KeepPath,
         }
     }
 }
 
 impl From<Masking> for bool {
     fn from(masking: Masking) -> Self {
-        masking == Masking::Full
+        masking.is_full()
     }
 }
 
-/// The API keys to mask, with one automaton that finds them all in a
-/// single pass. Passed explicitly to whatever masks (the core stays pure);
-/// `commands` gets the keys this process read from [`crate::api::known_keys`].
+/// The API keys to mask, found in one pass. Passed explicitly to whatever
+/// masks (the core stays pure); `commands` gets the keys this process read
+/// from [`crate::api::known_keys`].
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
-    keys: Vec<String>,
+    /// `None` with keys only if the automaton could not be built (far past
+    /// any number of keys a run reads): then every text is masked whole.
     automaton: Option<AhoCorasick>,
+    any: bool,
 }
 
 impl Keys {
     /// The keys `keys` (empty ones ignored).
     pub fn new<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Self {
-        let mut keys: Vec<String> = keys
+        let keys: Vec<String> = keys
             .into_iter()
             .map(|k| k.as_ref().to_owned())
             .filter(|k| !k.is_empty())
             .collect();
-        keys.sort();
-        keys.dedup();
-        // Building fails only past size limits far beyond any number of
-        // keys a run reads; `find` then searches key by key.
-        let automaton = AhoCorasick::builder()
+        let mut builder = AhoCorasick::builder();
+        let automaton = builder
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .build(&keys)
-            .ok();
-        Self { keys, automaton }
+            .build(&keys);
+        Self {
+            automaton: automaton.ok(),
+            any: !keys.is_empty(),
+        }
     }
 
     /// No key: structural masking only.
@@ -126,44 +104,32 @@ impl Keys {
         Self::default()
     }
 
-    /// Whether there is no key to mask.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        !self.any
     }
 
     /// Where keys occur in `text` (ASCII case ignored; a short key only as
     /// a whole token), as byte ranges, possibly overlapping.
     pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+        let Some(automaton) = &self.automaton else {
+            // Fail closed: the whole text.
+            return self.any.then_some(0..text.len()).into_iter().collect();
+        };
+        let alnum = |i: usize| text.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let whole = |r: &Range<usize>| {
-            let alnum = |i: usize| text.get(i).is_some_and(u8::is_ascii_alphanumeric);
             r.len() >= SHORT_KEY
                 || !((alnum(r.start) && r.start > 0 && alnum(r.start - 1))
                     || (alnum(r.end - 1) && alnum(r.end)))
         };
-        let found: Vec<Range<usize>> = match &self.automaton {
-            Some(automaton) => automaton.find_overlapping_iter(text).map(|m| m.range()).collect(),
-            None => self
-                .keys
-                .iter()
-                .flat_map(|k| {
-                    let n = k.len();
-                    (0..=text.len().saturating_sub(n))
-                        .filter(move |&i| {
-                            text.get(i..i + n)
-                                .is_some_and(|t| t.eq_ignore_ascii_case(k.as_bytes()))
-                        })
-                        .map(move |i| i..i + n)
-                })
-                .collect(),
-        };
-        found.into_iter().filter(whole).collect()
+        automaton
+            .find_overlapping_iter(text)
+            .map(|m| m.range())
+            .filter(whole)
+            .collect()
     }
 
     /// `text` with every key replaced by `***`; borrowed when it holds none.
     pub fn replace<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if self.is_empty() {
-            return Cow::Borrowed(text);
-        }
         mask_ranges(text, self.find(text.as_bytes()))
     }
 }
@@ -175,8 +141,7 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     ranges.sort_by_key(|r| (r.start, r.end));
-    let mut out = String::with_capacity(text.len());
-    let mut pos = 0;
+    let (mut out, mut pos) = (String::with_capacity(text.len()), 0);
     let mut iter = ranges.into_iter().peekable();
     while let Some(mut run) = iter.next() {
         while let Some(next) = iter.next_if(|n| n.start <= run.end) {
@@ -191,9 +156,9 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
 }
 
 /// A value with its secrets masked: the only form renderers get. Its
-/// constructors mask ([`Masked::text`], [`Masked::url`]); nothing builds
-/// one from raw text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// constructors mask; nothing builds one from raw text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct Masked<'a>(Cow<'a, str>);
 
 impl<'a> Masked<'a> {
@@ -204,10 +169,9 @@ impl<'a> Masked<'a> {
 
     /// A callback URL as the WHATWG parser reads it, masked as `masking`
     /// says: every key replaced in the raw text first (so no rewriting by
-    /// the parser, such as collapsed slashes or a lowercased host, can
-    /// leave a piece of one), then read, then its secret parts masked.
-    /// [`INVALID_URL`] when the text does not parse; [`KEY_URL`] when
-    /// replacing a key would make it read as another place.
+    /// the parser can leave a piece of one), then read, then its secret
+    /// parts masked. [`INVALID_URL`] when the text does not parse;
+    /// [`KEY_URL`] when replacing a key would make it read as another place.
     pub fn url(text: &str, masking: Masking, keys: &Keys) -> Masked<'static> {
         let Some(real) = CallbackUrl::read(text) else {
             return Masked(Cow::Borrowed(INVALID_URL));
@@ -226,12 +190,10 @@ impl<'a> Masked<'a> {
         Masked(Cow::Owned(mask_ranges(text, ranges).into_owned()))
     }
 
-    /// The masked text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The masked text, owned.
     pub fn into_string(self) -> String {
         self.0.into_owned()
     }
@@ -250,14 +212,8 @@ impl std::fmt::Display for Masked<'_> {
     }
 }
 
-impl serde::Serialize for Masked<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-/// `url` masked with every part that may be a secret hidden, for messages
-/// outside the reports (no key known: `Context::emit` still redacts them).
+/// `url` with every part that may be a secret hidden, for messages outside
+/// the reports (no key known: `Context::emit` still redacts them).
 pub fn mask_url(url: &str) -> String {
     Masked::url(url, Masking::Full, &Keys::none()).into_string()
 }
@@ -344,18 +300,12 @@ fn looks_random(segment: &str) -> bool {
 /// Shannon entropy of the bytes of `text`, in bits per byte.
 fn entropy(text: &str) -> f64 {
     let mut counts = [0usize; 256];
-    for b in text.bytes() {
-        counts[usize::from(b)] += 1;
-    }
-    let n = text.len() as f64;
-    counts
+    text.bytes().for_each(|b| counts[usize::from(b)] += 1);
+    let shares = counts
         .iter()
         .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
+        .map(|&c| c as f64 / text.len() as f64);
+    shares.map(|p| -p * p.log2()).sum()
 }
 
 #[cfg(test)]

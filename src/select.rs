@@ -1,6 +1,5 @@
-//! Which merchants a run touches (README "Agencies and fleets"): label
-//! globs (`--merchant`) and a stable shard (`--shard K/N`). Pure: no
-//! environment, no I/O.
+//! Which merchants a run touches (docs/fleets.md): label globs
+//! (`--merchant`) and a stable shard (`--shard K/N`). Pure.
 
 use std::fmt;
 
@@ -9,9 +8,7 @@ use crate::model::Pattern;
 /// `--shard K/N`: the K-th (1-based) of N disjoint shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
-    /// Which shard, `1..=n`.
     pub k: u64,
-    /// How many shards, at least 1.
     pub n: u64,
 }
 
@@ -19,11 +16,11 @@ impl Shard {
     /// Parses `K/N` with `1 <= K <= N`; the error says what to write.
     pub fn parse(text: &str) -> Result<Shard, String> {
         let usage = "write `K/N` with 1 ≤ K ≤ N, e.g. `--shard 1/4`";
-        let Some((k, n)) = text.split_once('/') else {
-            return Err(format!("`{text}` is not a shard: {usage}"));
-        };
         let number = |part: &str| part.trim().parse::<u64>().ok();
-        match (number(k), number(n)) {
+        let (k, n) = text
+            .split_once('/')
+            .map_or((None, None), |(k, n)| (number(k), number(n)));
+        match (k, n) {
             (_, Some(0)) => Err(format!("`{text}`: the shard count N must be at least 1")),
             (Some(0), Some(_)) => Err(format!("`{text}`: shards are numbered from 1: {usage}")),
             (Some(k), Some(n)) if k > n => Err(format!("`{text}`: there is no shard {k} of {n}: {usage}")),
@@ -32,9 +29,8 @@ impl Shard {
         }
     }
 
-    /// Whether `label` is in this shard: FNV-1a 64-bit of the label's UTF-8
-    /// bytes, modulo N, equals K − 1. Fixed forever: a label stays in its
-    /// shard across versions.
+    /// Whether `label` is in this shard: FNV-1a 64-bit of its UTF-8 bytes,
+    /// modulo N, is K − 1. Fixed forever: a label keeps its shard.
     pub fn holds(&self, label: &str) -> bool {
         fnv1a64(label.as_bytes()) % self.n == self.k - 1
     }
@@ -47,7 +43,7 @@ impl fmt::Display for Shard {
 }
 
 /// FNV-1a, 64-bit (offset basis `0xcbf29ce484222325`, prime `0x100000001b3`).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -57,23 +53,20 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// `shard` (all when none).
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// `--merchant` globs, matched against labels.
     pub globs: Vec<Pattern>,
-    /// `--shard`.
     pub shard: Option<Shard>,
 }
 
 impl Selection {
     /// Compiles `globs`; the error names the glob that does not compile.
     pub fn new(globs: &[String], shard: Option<Shard>) -> Result<Selection, (String, globset::Error)> {
-        let globs = globs
-            .iter()
-            .map(|g| Pattern::new(g).map_err(|e| (g.clone(), e)))
-            .collect::<Result<_, _>>()?;
-        Ok(Selection { globs, shard })
+        let globs = globs.iter().map(|g| Pattern::new(g).map_err(|e| (g.clone(), e)));
+        Ok(Selection {
+            globs: globs.collect::<Result<_, _>>()?,
+            shard,
+        })
     }
 
-    /// Whether the run touches the merchant labelled `label`.
     pub fn selects(&self, label: &str) -> bool {
         let globbed = self.globs.is_empty() || self.globs.iter().any(|g| g.is_match(label));
         globbed && self.shard.is_none_or(|s| s.holds(label))
@@ -81,14 +74,13 @@ impl Selection {
 
     /// The globs that match none of `labels` (each must match one).
     pub fn unmatched<'a>(&'a self, labels: &[&str]) -> Vec<&'a str> {
-        self.globs
+        let unmatched = self
+            .globs
             .iter()
-            .filter(|g| !labels.iter().any(|l| g.is_match(l)))
-            .map(Pattern::as_str)
-            .collect()
+            .filter(|g| !labels.iter().any(|l| g.is_match(l)));
+        unmatched.map(Pattern::as_str).collect()
     }
 
-    /// Whether the selection narrows anything.
     pub fn is_everything(&self) -> bool {
         self.globs.is_empty() && self.shard.is_none()
     }

@@ -1,8 +1,7 @@
 //! [`Stop`]: the run's one cancellation token (ARCHITECTURE "Apply, step
 //! by step"). The first SIGINT or SIGTERM requests it; from then on no
-//! request starts, and every wait that selects on it (backoff,
-//! `Retry-After`, pacing, resolution, verification, the `yes` prompt) ends
-//! at once. Calls already in flight finish, bounded by `--timeout`.
+//! request starts and every wait that selects on it ends at once. Calls
+//! already in flight finish, bounded by `--timeout`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,8 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-/// The cancellation token. Cloned handles share one flag; the default is
-/// never requested unless someone requests it.
+/// The cancellation token; clones share one flag.
 #[derive(Debug, Clone, Default)]
 pub struct Stop(Arc<Inner>);
 
@@ -25,6 +23,10 @@ struct Inner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
+/// The longest single sleep (a day): keeps `Instant` arithmetic far from
+/// overflow whatever a caller asks.
+const MAX_SLEEP: Duration = Duration::from_secs(86_400);
+
 impl Stop {
     /// Starts no new request from now on and ends every wait.
     pub fn request(&self) {
@@ -32,7 +34,6 @@ impl Stop {
         self.0.notify.notify_waiters();
     }
 
-    /// Whether a stop was requested.
     pub fn requested(&self) -> bool {
         self.0.requested.load(Ordering::SeqCst)
     }
@@ -40,8 +41,8 @@ impl Stop {
     /// Resolves once a stop is requested (at once if it was).
     pub async fn wait(&self) {
         loop {
-            // Registered before the flag is read: a request in between
-            // wakes it (`notify_waiters` reaches futures already created).
+            // Registered before the flag is read: `notify_waiters` reaches
+            // futures already created.
             let notified = self.0.notify.notified();
             if self.requested() {
                 return;
@@ -50,8 +51,7 @@ impl Stop {
         }
     }
 
-    /// Sleeps for `duration` (a day at most), or less if a stop is
-    /// requested.
+    /// Sleeps for `duration` (a day at most), or less if a stop is requested.
     pub async fn sleep(&self, duration: Duration) -> Result<(), Stopped> {
         self.or(tokio::time::sleep(duration.min(MAX_SLEEP))).await
     }
@@ -65,10 +65,6 @@ impl Stop {
         }
     }
 }
-
-/// The longest single sleep (a day): keeps `Instant` arithmetic far from
-/// overflow whatever a caller asks.
-const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 
 #[cfg(test)]
 mod tests {

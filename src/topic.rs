@@ -2,97 +2,56 @@
 //! description each, and the "did you mean" used by validation.
 
 use std::fmt;
-use std::str::FromStr;
 
-macro_rules! topics {
-    ($($variant:ident => $name:literal, $description:literal;)+) => {
-        /// A documented webhook topic.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Topic {
-            $(
-                #[doc = $description]
-                $variant,
-            )+
-        }
+/// A documented webhook topic: its name as the API spells it, and when
+/// Inveterate fires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic(&'static str, &'static str);
 
-        impl Topic {
-            /// Every documented topic, in documentation order.
-            pub const ALL: &'static [Topic] = &[$(Topic::$variant),+];
+impl Topic {
+    /// Every documented topic, in documentation order.
+    #[rustfmt::skip]
+    pub const ALL: &'static [Topic] = &[
+        Topic("customer.joined.paid_tier", "a customer joins a paid tier by purchasing a subscription"),
+        Topic("customer.joined.free_tier", "a customer joins a free tier"),
+        Topic("customer.joined.free_trial", "a customer starts a free trial"),
+        Topic("customer.joined.lifetime_tier", "a customer joins a lifetime tier"),
+        Topic("customer.changed_tier", "a member moves from one tier to another"),
+        Topic("customer.updated", "a member's data changes"),
+        Topic("customer.ordered", "a member places an order"),
+        Topic("customer.payment_succeeded", "a membership payment succeeds"),
+        Topic("customer.payment_failed", "a membership payment fails"),
+        Topic("customer_billing.attempt.failed", "a billing attempt fails"),
+        Topic("customer.payment_methods.updated", "a member's payment methods change"),
+        Topic("customer.credits.updated", "a member's store credit changes"),
+        Topic("customer.credits.expired", "a member's store credit expires"),
+        Topic("customer.cancelled", "a membership is cancelled"),
+        Topic("customer.pending_cancellation", "a cancellation is requested for a future date"),
+    ];
 
-            /// The topic as the API spells it.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Topic::$variant => $name,)+
-                }
-            }
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
 
-            /// When Inveterate fires it.
-            pub fn description(self) -> &'static str {
-                match self {
-                    $(Topic::$variant => $description,)+
-                }
-            }
-        }
-    };
-}
-
-topics! {
-    JoinedPaidTier => "customer.joined.paid_tier", "a customer joins a paid tier by purchasing a subscription";
-    JoinedFreeTier => "customer.joined.free_tier", "a customer joins a free tier";
-    JoinedFreeTrial => "customer.joined.free_trial", "a customer starts a free trial";
-    JoinedLifetimeTier => "customer.joined.lifetime_tier", "a customer joins a lifetime tier";
-    ChangedTier => "customer.changed_tier", "a member moves from one tier to another";
-    Updated => "customer.updated", "a member's data changes";
-    Ordered => "customer.ordered", "a member places an order";
-    PaymentSucceeded => "customer.payment_succeeded", "a membership payment succeeds";
-    PaymentFailed => "customer.payment_failed", "a membership payment fails";
-    BillingAttemptFailed => "customer_billing.attempt.failed", "a billing attempt fails";
-    PaymentMethodsUpdated => "customer.payment_methods.updated", "a member's payment methods change";
-    CreditsUpdated => "customer.credits.updated", "a member's store credit changes";
-    CreditsExpired => "customer.credits.expired", "a member's store credit expires";
-    Cancelled => "customer.cancelled", "a membership is cancelled";
-    PendingCancellation => "customer.pending_cancellation", "a cancellation is requested for a future date";
+    pub fn description(self) -> &'static str {
+        self.1
+    }
 }
 
 impl fmt::Display for Topic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Returned when a string is not a documented topic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown topic `{given}`")]
-pub struct UnknownTopic {
-    /// The string that was given.
-    pub given: String,
-    /// The closest documented topic, when one is close enough to be a typo.
-    pub suggestion: Option<Topic>,
-}
-
-impl FromStr for Topic {
-    type Err = UnknownTopic;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Topic::ALL
-            .iter()
-            .copied()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownTopic {
-                given: s.to_owned(),
-                suggestion: suggest(s),
-            })
+        f.write_str(self.0)
     }
 }
 
 /// Whether `s` is a documented topic.
 pub fn is_known(s: &str) -> bool {
-    s.parse::<Topic>().is_ok()
+    Topic::ALL.iter().any(|t| t.0 == s)
 }
 
 /// The documented topic closest to `s`, if it is close enough to be a typo.
 pub fn suggest(s: &str) -> Option<Topic> {
-    closest(s, Topic::ALL.iter().map(|t| (t.as_str(), *t)))
+    closest(s, Topic::ALL.iter().map(|t| (t.0, *t)))
 }
 
 /// The candidate closest to `given` by normalised Levenshtein similarity,
@@ -115,23 +74,24 @@ pub fn closest<'a, T>(given: &str, candidates: impl IntoIterator<Item = (&'a str
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
-    fn fifteen_documented_topics_round_trip() {
+    fn fifteen_documented_topics_are_known() {
         assert_eq!(Topic::ALL.len(), 15);
         for t in Topic::ALL {
-            assert_eq!(t.as_str().parse::<Topic>(), Ok(*t));
-            assert!(!t.description().is_empty());
+            assert!(is_known(t.as_str()) && !t.description().is_empty());
         }
     }
 
     #[test]
     fn typo_gets_a_suggestion() {
-        let err = "customer.canceled".parse::<Topic>().unwrap_err();
-        assert_eq!(err.suggestion, Some(Topic::Cancelled));
-        assert_eq!(suggest("customer.joined.paidtier"), Some(Topic::JoinedPaidTier));
+        let suggested = |s: &str| suggest(s).map(Topic::as_str);
+        assert_eq!(suggested("customer.canceled"), Some("customer.cancelled"));
+        assert_eq!(
+            suggested("customer.joined.paidtier"),
+            Some("customer.joined.paid_tier")
+        );
     }
 
     #[test]

@@ -37,10 +37,6 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
     let key_salt = salt();
     let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
     let live: Vec<_> = targets.iter().map(without_key).collect();
-    let plan = crate::plan::diff_all_with(
-        manifests.iter().zip(&live).map(|(m, l)| (m, l.as_slice())),
-        &ctx.thresholds(),
-    );
     let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
     let sources = saved::Sources {
         manifests: &manifests,
@@ -48,8 +44,9 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
         files: &files,
         key_digests: &key_digests,
         key_salt: &key_salt,
+        thresholds: &ctx.thresholds(),
     };
-    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, &plan);
+    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources);
     ctx.emit(Sink::Private(path), &doc.to_json())
         .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
     ctx.status(&format!(

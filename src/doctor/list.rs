@@ -2,8 +2,8 @@
 //! 400, 401 or 403), the envelope and where the list is, id types, fields
 //! invhooks does not know, pagination hints, duplicates, callback URLs a
 //! manifest cannot hold, rate-limit headers. Pure: the list is read by
-//! [`envelope::shape`], the reading plans use, and URLs are checked by
-//! `validate`'s own [`crate::manifest::callback_url_problem`].
+//! [`envelope::shape`], the reading plans use, and URLs by `validate`'s own
+//! [`crate::manifest::callback_url_problem`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -18,10 +18,10 @@ use crate::secret::mask_url;
 
 /// The fields invhooks reads, then those the API docs say come beside them.
 const KNOWN_FIELDS: &str = "id topic name callbackUrl merchantId createdAt updatedAt";
-/// Items named in one check before "and N more".
-const SHOWN: usize = 3;
 /// What to do about an answer plans cannot use.
 pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an invhooks issue";
+/// What to do about a list plans refuse.
+const REFUSED: &str = "plan and apply refuse this list";
 
 /// One GET answer, and the variable holding the key (for advice).
 #[derive(Debug)]
@@ -67,9 +67,8 @@ fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
         Some(key) => format!("`data` is an object holding the list under `{key}`"),
         None => "`data` is the list (an array)".to_owned(),
     };
-    let subscriptions = format!("{} subscription(s)", shape.list.len());
     vec![
-        Check::ok("get", format!("{said}: {subscriptions}")),
+        Check::ok("get", format!("{said}: {} subscription(s)", shape.list.len())),
         Check::ok("envelope", at),
         ids(shape, &m.id_types),
         fields(&m.unknown_fields),
@@ -143,10 +142,8 @@ fn ids(shape: &Shape, types: &[&str]) -> Check {
 
 fn fields(unknown: &[String]) -> Check {
     if unknown.is_empty() {
-        return Check::ok(
-            "fields",
-            "only fields invhooks knows (id, topic, name, callbackUrl and documented extras)",
-        );
+        let said = "only fields invhooks knows (id, topic, name, callbackUrl and documented extras)";
+        return Check::ok("fields", said);
     }
     let shown = listed(unknown.iter().map(|f| format!("`{f}`")));
     let help = "invhooks neither reads nor keeps them (a PUT sends id, topic, name and callbackUrl): if one changes delivery, ";
@@ -159,31 +156,21 @@ fn fields(unknown: &[String]) -> Check {
 
 fn pagination(shape: &Shape) -> Check {
     if let Some(e) = &shape.partial {
-        return Check::fail(
-            "pagination",
-            e.to_string(),
-            format!("plan and apply refuse this list: {REPORT}"),
-        );
+        return Check::fail("pagination", e.to_string(), format!("{REFUSED}: {REPORT}"));
     }
-    match shape.hints.is_empty() {
-        true => Check::ok(
+    if shape.hints.is_empty() {
+        return Check::ok(
             "pagination",
             "no pagination hints: the list came whole in one GET",
-        ),
-        false => {
-            let hints = listed(shape.hints.iter().map(|(k, v)| format!("`{k}`: {v}")));
-            Check::ok("pagination", format!("hints say the list is whole ({hints})"))
-        }
+        );
     }
+    let hints = listed(shape.hints.iter().map(|(k, v)| format!("`{k}`: {v}")));
+    Check::ok("pagination", format!("hints say the list is whole ({hints})"))
 }
 
 fn duplicates(shape: &Shape) -> Check {
     if let Some(e) = &shape.repeated {
-        return Check::fail(
-            "duplicates",
-            e.to_string(),
-            format!("plan and apply refuse this list: {REPORT}"),
-        );
+        return Check::fail("duplicates", e.to_string(), format!("{REFUSED}: {REPORT}"));
     }
     let mut seen = BTreeSet::new();
     let twice: BTreeSet<_> = shape
@@ -197,19 +184,23 @@ fn duplicates(shape: &Shape) -> Check {
     }
     Check::warn(
         "duplicates",
-        format!("several subscriptions share a topic and name: {}", listed(twice.iter().map(|(t, n)| format!("`{n}` on `{t}`")))),
+        format!(
+            "several subscriptions share a topic and name: {}",
+            listed(twice.iter().map(|(t, n)| format!("`{n}` on `{t}`")))
+        ),
         "the first apply keeps one of each (the one matching the manifest, else the first by id) and deletes the others",
     )
 }
 
 fn callback_urls(shape: &Shape) -> Check {
-    let refused = shape.list.iter().filter_map(|s| {
-        let (problem, _) = crate::manifest::callback_url_problem(&s.callback_url, true)?;
-        // The key first, in the raw value; then the URL's secret parts.
-        let shown = mask_url(&redact_known(&s.callback_url));
-        Some(format!("`{}` on `{}`: `{shown}` {problem}", s.name, s.topic))
-    });
-    let refused: Vec<String> = refused.collect();
+    let refused: Vec<String> = (shape.list.iter())
+        .filter_map(|s| {
+            let (problem, _) = crate::manifest::callback_url_problem(&s.callback_url, true)?;
+            // The key first, in the raw value; then the URL's secret parts.
+            let shown = mask_url(&redact_known(&s.callback_url));
+            Some(format!("`{}` on `{}`: `{shown}` {problem}", s.name, s.topic))
+        })
+        .collect();
     if refused.is_empty() {
         return Check::ok("callback_urls", "every callback URL is one a manifest can hold");
     }
@@ -234,31 +225,29 @@ fn rate_limit_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
 
 fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
     if headers.is_empty() {
-        return Check::ok(
-            "rate_limit",
-            "no rate-limit headers (none documented); apply slows down on a 429 by itself",
-        );
+        let said = "no rate-limit headers (none documented); apply slows down on a 429 by itself";
+        return Check::ok("rate_limit", said);
     }
     let shown = listed(headers.iter().map(|(k, v)| format!("`{k}: {v}`")));
-    match headers
+    if !headers
         .iter()
         .any(|(k, v)| k.ends_with("-remaining") && v.trim() == "0")
     {
-        false => Check::ok("rate_limit", shown),
-        true => Check::warn(
-            "rate_limit",
-            format!("{shown}: no requests left in this window"),
-            "wait for the window to reset before an apply, or lower `apply --parallelism`",
-        ),
+        return Check::ok("rate_limit", shown);
     }
+    Check::warn(
+        "rate_limit",
+        format!("{shown}: no requests left in this window"),
+        "wait for the window to reset before an apply, or lower `apply --parallelism`",
+    )
 }
 
-/// The first [`SHOWN`] items joined, then `and N more`.
+/// The first three items joined, then `and N more`.
 fn listed(items: impl Iterator<Item = String>) -> String {
     let items: Vec<String> = items.collect();
-    let mut text = items[..items.len().min(SHOWN)].join(", ");
-    if items.len() > SHOWN {
-        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    let mut text = items[..items.len().min(3)].join(", ");
+    if items.len() > 3 {
+        text.push_str(&format!(" and {} more", items.len() - 3));
     }
     text
 }

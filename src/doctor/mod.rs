@@ -1,16 +1,13 @@
-//! `doctor` (README "Doctor"): whether a store's API behaves as invhooks
-//! assumes, as checks a person can act on and a report a bug can carry.
-//! [`Check`]s and [`Measured`] values per merchant, rendered as text or
-//! JSON (`format_version` "1", docs/plan-json.md). [`list`] reads one GET
-//! answer (pure); [`mod@write`] runs the round trip on a throwaway subscription
-//! through [`crate::apply::Remote`]. The network checks before them (key,
-//! DNS, TLS) are `commands/doctor.rs`.
+//! `doctor` (docs/commands/doctor.md): whether a store's API behaves as
+//! invhooks assumes, as [`Check`]s a person can act on and [`Measured`]
+//! values a bug report can carry, rendered as text or JSON
+//! (docs/plan-json.md "doctor"). [`list`] reads one GET answer (pure);
+//! [`mod@write`] runs the round trip on a throwaway subscription through
+//! [`crate::apply::Remote`]. The checks before them (key, DNS, TLS) are
+//! `commands/doctor.rs`.
 
 pub mod list;
 pub mod write;
-
-#[cfg(test)]
-mod tests;
 
 use std::collections::BTreeMap;
 
@@ -19,10 +16,10 @@ use serde::Serialize;
 /// Version of the JSON report's shape.
 pub const FORMAT_VERSION: &str = "1";
 
-/// A check's verdict.
+/// What a check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub enum Verdict {
     /// As invhooks assumes.
     Ok,
     /// Works, with something to know or do.
@@ -31,39 +28,32 @@ pub enum Status {
     Fail,
 }
 
-/// One check: a stable name, a verdict, one line saying what was found and,
-/// for a warning or failure, what to do.
+/// One check: a stable name (`get`, `envelope`, …), a verdict, one line
+/// saying what was found and, unless it passed, what to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    /// Stable name (`get`, `envelope`, `visibility`, …).
     pub name: &'static str,
-    /// The verdict.
-    pub status: Status,
-    /// What was found, on one line.
+    pub status: Verdict,
     pub detail: String,
-    /// What to do; `None` when the check passed.
     pub help: Option<String>,
 }
 
 impl Check {
-    /// A passed check.
     pub fn ok(name: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(name, Status::Ok, detail.into(), None)
+        Self::new(name, Verdict::Ok, detail.into(), None)
     }
 
-    /// A warning, with what to do.
     pub fn warn(name: &'static str, detail: impl Into<String>, help: impl Into<String>) -> Self {
-        Self::new(name, Status::Warn, detail.into(), Some(help.into()))
+        Self::new(name, Verdict::Warn, detail.into(), Some(help.into()))
     }
 
-    /// A failure, with what to do.
     pub fn fail(name: &'static str, detail: impl Into<String>, help: impl Into<String>) -> Self {
-        Self::new(name, Status::Fail, detail.into(), Some(help.into()))
+        Self::new(name, Verdict::Fail, detail.into(), Some(help.into()))
     }
 
-    /// One line each: text from a server (its keys replaced where it is
-    /// quoted) is escaped, so it cannot break lines or hide characters.
-    fn new(name: &'static str, status: Status, detail: String, help: Option<String>) -> Self {
+    /// Text from a server (its keys replaced where it is quoted) is
+    /// escaped, so it cannot break lines or hide characters.
+    fn new(name: &'static str, status: Verdict, detail: String, help: Option<String>) -> Self {
         let line = |text: String| crate::escape::escape(&text).into_owned();
         Self {
             name,
@@ -74,46 +64,37 @@ impl Check {
     }
 }
 
-/// What was measured, for a bug report: `null` where it was not.
+/// What was measured, for a bug report: `null` where it was not (the
+/// last three only with `--write`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Measured {
-    /// The GET's status.
     pub get_status: Option<u16>,
-    /// The GET's latency, in milliseconds.
     pub get_ms: Option<u64>,
-    /// How many subscriptions it listed.
     pub subscriptions: Option<usize>,
-    /// Where the list is: `data`, or `data.KEY`.
+    /// `data`, or `data.KEY`.
     pub list_at: Option<String>,
-    /// The JSON types of the ids.
     pub id_types: Vec<&'static str>,
-    /// Fields of the subscriptions invhooks does not know.
     pub unknown_fields: Vec<String>,
-    /// Pagination hints, by path.
     pub pagination_hints: BTreeMap<String, serde_json::Value>,
-    /// Rate-limit headers (`X-RateLimit-*`, `RateLimit-*`, `Retry-After`).
+    /// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`.
     pub rate_limit_headers: BTreeMap<String, String>,
-    /// `--write`: how long the created subscription took to show in GET.
+    /// How long the created subscription took to show in GET.
     pub visible_after_ms: Option<u64>,
-    /// `--write`: the `apply --wait` suggested for that.
+    /// The `apply --wait` suggested for that.
     pub suggested_wait: Option<u64>,
-    /// `--write`: the status of a DELETE of an id already gone.
+    /// The status of a DELETE of an id already gone.
     pub gone_status: Option<u16>,
 }
 
-/// One merchant's report.
+/// One merchant's report: its checks in the order they ran.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Merchant {
-    /// The label.
     pub merchant: String,
-    /// The checks, in the order they ran.
     pub checks: Vec<Check>,
-    /// What was measured.
     pub measured: Measured,
 }
 
 impl Merchant {
-    /// A report with no checks yet.
     pub fn new(merchant: String) -> Self {
         Self {
             merchant,
@@ -122,9 +103,8 @@ impl Merchant {
         }
     }
 
-    /// Whether any check failed.
     pub fn failed(&self) -> bool {
-        self.checks.iter().any(|c| c.status == Status::Fail)
+        self.checks.iter().any(|c| c.status == Verdict::Fail)
     }
 }
 
@@ -149,7 +129,7 @@ pub fn text(report: &[Merchant]) -> String {
     out
 }
 
-/// The JSON report (docs/plan-json.md "doctor").
+/// The JSON report.
 pub fn json(report: &[Merchant]) -> String {
     #[derive(Serialize)]
     struct Report<'a> {
@@ -161,3 +141,6 @@ pub fn json(report: &[Merchant]) -> String {
         merchants: report,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::list::{self, Answer};
 use super::write::{round_trip, Ours, Timing};
-use super::{json, text, Check, Measured, Merchant, Status};
+use super::{json, text, Check, Measured, Merchant, Verdict};
 use crate::api::Method;
 use crate::apply::fake::{Fake, Fault};
 use crate::apply::Stop;
@@ -45,7 +45,7 @@ fn trip(fake: &Fake, stop_after: Option<Duration>) -> (Vec<Check>, Measured) {
     })
 }
 
-fn names(checks: &[Check]) -> Vec<(&str, Status)> {
+fn names(checks: &[Check]) -> Vec<(&str, Verdict)> {
     checks.iter().map(|c| (c.name, c.status)).collect()
 }
 
@@ -55,7 +55,7 @@ fn a_round_trip_times_visibility_and_records_the_answer_for_an_id_gone() {
     let mut fake = Fake::new(&others);
     fake.visibility = Duration::from_millis(1200);
     let (checks, m) = trip(&fake, None);
-    use Status::Ok;
+    use Verdict::Ok;
     assert_eq!(
         names(&checks),
         [
@@ -94,15 +94,15 @@ fn a_slow_store_gets_a_longer_wait_and_a_missing_create_fails() {
         (round_trip(&fake, ours, slow, &Stop::default(), &mut m).await, m)
     });
     assert_eq!(m.suggested_wait, Some(13));
-    assert_eq!(checks[1].status, Status::Ok);
+    assert_eq!(checks[1].status, Verdict::Ok);
     fake.visibility = Duration::from_secs(20);
     let (checks, _) = trip(&fake, None);
     assert_eq!(
         names(&checks),
         [
-            ("create", Status::Ok),
-            ("visibility", Status::Fail),
-            ("cleanup", Status::Ok)
+            ("create", Verdict::Ok),
+            ("visibility", Verdict::Fail),
+            ("cleanup", Verdict::Ok)
         ]
     );
     assert!(fake.state().is_empty(), "deleted by the id the create returned");
@@ -115,7 +115,7 @@ fn a_lost_create_answer_is_found_by_name_and_removed() {
     let (checks, _) = trip(&fake, None);
     assert_eq!(
         names(&checks),
-        [("create", Status::Fail), ("cleanup", Status::Ok)]
+        [("create", Verdict::Fail), ("cleanup", Verdict::Ok)]
     );
     assert!(fake.state().is_empty());
 }
@@ -127,7 +127,7 @@ fn a_cleanup_that_fails_names_what_is_left_with_its_id() {
     fake.script(Method::Delete, &[Fault::Before(500); 4]);
     let (checks, _) = trip(&fake, None);
     let cleanup = checks.last().unwrap();
-    assert_eq!((cleanup.name, cleanup.status), ("cleanup", Status::Fail));
+    assert_eq!((cleanup.name, cleanup.status), ("cleanup", Verdict::Fail));
     assert_eq!(
         cleanup.detail,
         "left behind: `invhooks-doctor-000000000abc` on `customer.updated`, id `new_9999`"
@@ -142,9 +142,9 @@ fn an_interrupt_ends_the_trip_and_still_deletes() {
     assert_eq!(
         names(&checks),
         [
-            ("create", Status::Ok),
-            ("interrupted", Status::Fail),
-            ("cleanup", Status::Ok)
+            ("create", Verdict::Ok),
+            ("interrupted", Verdict::Fail),
+            ("cleanup", Verdict::Ok)
         ]
     );
     assert!(fake.state().is_empty());
@@ -203,7 +203,7 @@ proptest! {
         let ours: Vec<&LiveSubscription> = state.iter().filter(|s| !others.contains(s)).collect();
         if !ours.is_empty() {
             let cleanup = checks.last().unwrap();
-            prop_assert_eq!((cleanup.name, cleanup.status), ("cleanup", Status::Fail));
+            prop_assert_eq!((cleanup.name, cleanup.status), ("cleanup", Verdict::Fail));
             for sub in ours {
                 prop_assert!(
                     cleanup.detail.contains(&sub.id) || cleanup.detail.contains("invhooks-doctor-000000000abc"),
@@ -261,7 +261,7 @@ fn a_refused_key_reads_the_same_whether_400_401_or_403() {
             key_env: "KEY_A",
         };
         let checks = list::read(&answer, &mut m);
-        assert_eq!((checks[0].name, checks[0].status), ("get", Status::Fail));
+        assert_eq!((checks[0].name, checks[0].status), ("get", Verdict::Fail));
         assert!(
             checks[0].detail.starts_with("the key was refused ("),
             "{:?}",

@@ -1,12 +1,12 @@
 //! `doctor --write`: a round trip on a throwaway subscription through
-//! [`Remote`] (the real one is `api::Client`): create it, time until GET
-//! lists it, rename it with PUT, delete it, wait until GET drops it, and
-//! delete it again to learn how the API answers an id already gone.
+//! [`Remote`]: create it, time until GET lists it, rename it with PUT,
+//! delete it, wait until GET drops it, and delete it again to learn how the
+//! API answers an id already gone.
 //!
 //! It touches nothing else: every write names an id held by [`Ours`],
-//! which learns ids only from the create's answer or from list entries
-//! under the throwaway's own random name. Whatever happens (a failed step,
-//! an unexpected status, an interrupt), it ends by deleting every id it
+//! learned only from the create's answer or from list entries under the
+//! throwaway's own random name. Whatever happens (a failed step, an
+//! unexpected status, an interrupt), it ends by deleting every id it
 //! learned and says exactly what, if anything, is left.
 
 use std::collections::BTreeSet;
@@ -30,8 +30,8 @@ pub struct Timing {
     pub limit: Duration,
 }
 
-/// The throwaway: its names, topic, URL, the ids it learned (see the module
-/// documentation), those a list showed and those deleted.
+/// The throwaway: its names, topic and URL, the ids it learned, those a
+/// list showed and those deleted.
 #[derive(Debug, Clone)]
 pub struct Ours {
     name: String,
@@ -49,21 +49,17 @@ impl Ours {
     /// `invhooks-doctor-<random>` on `topic`, delivering to `url`.
     pub fn new(random: u64, topic: &str, url: &str) -> Self {
         let name = format!("invhooks-doctor-{:012x}", random & 0xffff_ffff_ffff);
-        let (topic, url) = (topic.to_owned(), url.to_owned());
-        let renamed = format!("{name}-renamed");
-        let (ids, seen, gone) = Default::default();
         Self {
+            renamed: format!("{name}-renamed"),
             name,
-            renamed,
-            topic,
-            url,
-            ids,
-            seen,
-            gone,
+            topic: topic.to_owned(),
+            url: url.to_owned(),
+            ids: BTreeSet::new(),
+            seen: BTreeSet::new(),
+            gone: BTreeSet::new(),
         }
     }
 
-    /// The name it is created with.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -71,7 +67,7 @@ impl Ours {
     /// The ids `live` lists under our names, learned.
     fn learn(&mut self, live: &[LiveSubscription]) -> BTreeSet<String> {
         let ours =
-            |s: &&LiveSubscription| s.topic == self.topic && (s.name == self.name || s.name == self.renamed);
+            |s: &&LiveSubscription| s.topic == self.topic && [&self.name, &self.renamed].contains(&&s.name);
         let listed: BTreeSet<String> = live.iter().filter(ours).map(|s| s.id.clone()).collect();
         self.ids.extend(listed.iter().cloned());
         self.seen.extend(listed.iter().cloned());
@@ -96,28 +92,24 @@ struct Trip<'a, R> {
 /// Runs the round trip on `ours`; its checks, in order, ending with
 /// `cleanup`. After `stop` is requested no step starts but the cleanup.
 pub async fn round_trip<R: Remote>(
-    r: &R,
+    remote: &R,
     ours: Ours,
     timing: Timing,
     stop: &Stop,
     m: &mut Measured,
 ) -> Vec<Check> {
-    let (maybe, checks) = (false, Vec::new());
     let mut trip = Trip {
-        remote: r,
+        remote,
         ours,
         timing,
         stop,
-        maybe,
-        checks,
+        maybe: false,
+        checks: Vec::new(),
     };
     if trip.steps(m).await.is_none() && stop.requested() {
         let help = "re-run `invhooks doctor --write` for the checks it did not reach";
-        trip.checks.push(Check::fail(
-            "interrupted",
-            "interrupted before the round trip finished",
-            help,
-        ));
+        let check = Check::fail("interrupted", "interrupted before the round trip finished", help);
+        trip.checks.push(check);
     }
     trip.cleanup().await;
     trip.checks
@@ -125,10 +117,10 @@ pub async fn round_trip<R: Remote>(
 
 impl<R: Remote> Trip<'_, R> {
     async fn steps(&mut self, m: &mut Measured) -> Option<()> {
-        let o = &self.ours;
-        let (topic, name, renamed, url) = (o.topic.clone(), o.name.clone(), o.renamed.clone(), o.url.clone());
+        let o = self.ours.clone();
+        let (topic, name, renamed, url) = (&o.topic, &o.name, &o.renamed, &o.url);
         self.go()?;
-        let created = self.remote.create(&topic, &name, &url).await;
+        let created = self.remote.create(topic, name, url).await;
         self.maybe = matches!(&created, Err(e) if e.outcome_unknown());
         let id = self.done("create", created)?;
         let said = match &id {
@@ -139,28 +131,28 @@ impl<R: Remote> Trip<'_, R> {
         self.checks.push(Check::ok("create", said));
         let took = self.poll("visibility", |_, listed| !listed.is_empty()).await?;
         self.checks.push(visibility(took, m));
+
         let id = self.ours.seen.first().cloned()?;
         self.go()?;
-        let put = self.remote.update(&id, &topic, &renamed, &url).await;
+        let put = self.remote.update(&id, topic, renamed, url).await;
         self.done("rename", put)?;
-        let shown = self
-            .poll("rename", |live, _| {
-                live.iter().any(|s| s.id == id && s.name == renamed)
-            })
-            .await?;
+        let renamed_shown =
+            |live: &[LiveSubscription], _: &_| live.iter().any(|s| s.id == id && s.name == *renamed);
+        let shown = self.poll("rename", renamed_shown).await?;
         let said = format!(
             "renamed to `{renamed}` with PUT; GET showed the new name {}",
             after(shown)
         );
         self.checks.push(Check::ok("rename", said));
+
         self.go()?;
-        let deleted = self.remote.delete(&id, &topic).await;
+        let deleted = self.remote.delete(&id, topic).await;
         self.done("delete", deleted)?;
         self.ours.gone.insert(id.clone());
         let gone = self.poll("delete", |_, listed| !listed.contains(&id)).await?;
         let said = format!("deleted with DELETE; GET stopped listing it {}", after(gone));
         self.checks.push(Check::ok("delete", said));
-        let again = self.remote.delete(&id, &topic).await;
+        let again = self.remote.delete(&id, topic).await;
         self.checks.push(delete_again(again, m));
         Some(())
     }
@@ -234,18 +226,9 @@ impl<R: Remote> Trip<'_, R> {
             }
         }
         let (o, left) = (&self.ours, self.ours.left());
-        let ids: Vec<String> = left.iter().map(|id| format!("`{id}`")).collect();
-        let check = match (left.is_empty(), self.maybe && o.ids.is_empty()) {
-            (true, false) => Check::ok("cleanup", format!("nothing left behind: `{}` is deleted", o.name)),
-            (true, true) => Check::fail(
-                "cleanup",
-                format!(
-                    "a create of unknown outcome may yet appear as `{}` on `{}`",
-                    o.name, o.topic
-                ),
-                "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it",
-            ),
-            (false, _) => Check::fail(
+        let check = if !left.is_empty() {
+            let ids: Vec<String> = left.iter().map(|id| format!("`{id}`")).collect();
+            Check::fail(
                 "cleanup",
                 format!(
                     "left behind: `{}` on `{}`, id {}",
@@ -254,7 +237,18 @@ impl<R: Remote> Trip<'_, R> {
                     ids.join(", ")
                 ),
                 "delete it in the Inveterate admin (Webhooks); no other subscription has its name",
-            ),
+            )
+        } else if self.maybe && o.ids.is_empty() {
+            Check::fail(
+                "cleanup",
+                format!(
+                    "a create of unknown outcome may yet appear as `{}` on `{}`",
+                    o.name, o.topic
+                ),
+                "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it",
+            )
+        } else {
+            Check::ok("cleanup", format!("nothing left behind: `{}` is deleted", o.name))
         };
         self.checks.push(check);
     }
@@ -267,18 +261,13 @@ fn visibility(took: Duration, m: &mut Measured) -> Check {
     m.visible_after_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
     m.suggested_wait = Some(wait);
     let said = format!("GET listed it {}", after(took));
-    match wait <= DEFAULT_WAIT {
-        true => {
-            let said = format!(
-                "{said}; apply's default `--wait {DEFAULT_WAIT}` covers it (`--wait {wait}` would do)"
-            );
-            Check::ok("visibility", said)
-        }
-        false => {
-            let help = format!("pass `--wait {wait}` to apply, or its verification ends before creates show");
-            Check::warn("visibility", said, help)
-        }
+    if wait <= DEFAULT_WAIT {
+        let said =
+            format!("{said}; apply's default `--wait {DEFAULT_WAIT}` covers it (`--wait {wait}` would do)");
+        return Check::ok("visibility", said);
     }
+    let help = format!("pass `--wait {wait}` to apply, or its verification ends before creates show");
+    Check::warn("visibility", said, help)
 }
 
 /// What a second DELETE of a gone id says about apply's idempotent delete

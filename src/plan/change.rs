@@ -1,27 +1,22 @@
 //! A plan's unit: one call to make ([`Change`]), its kind ([`Action`]) and
 //! the fields it is about ([`Fields`]).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DesiredSubscription, Key, LiveSubscription};
+use crate::model::{DesiredSubscription, LiveSubscription};
 use crate::secret::Masking;
 
-/// The kind of call a change makes.
+/// The kind of call a change makes: POST, PUT or DELETE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
-    /// POST a new subscription.
     Create,
-    /// PUT a new callback URL on an existing subscription.
     Update,
-    /// DELETE a subscription.
     Delete,
 }
 
 impl Action {
-    /// The symbol text output uses: `+`, `~`, `-`.
+    /// The symbol text output uses.
     pub fn symbol(self) -> char {
         match self {
             Action::Create => '+',
@@ -31,13 +26,9 @@ impl Action {
     }
 }
 
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-        })
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.serialize(f) // serde's names: `create`, `update`, `delete`
     }
 }
 
@@ -45,15 +36,13 @@ impl fmt::Display for Action {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fields {
-    /// Event topic.
     pub topic: String,
-    /// Subscription name.
     pub name: String,
-    /// Callback URL, unmasked (renderers mask it).
+    /// Unmasked: renderers mask it.
     pub callback_url: String,
-    /// How reports show the URLs of a change whose fields these are after
-    /// it: the manifest entry's `maskPathSecrets` (README "Secrets"),
-    /// written only when `false`. Live fields are always [`Masking::Full`].
+    /// How reports show the URLs of the change these fields are the `after`
+    /// of: the entry's `maskPathSecrets`, written only when `false`. Live
+    /// fields are always [`Masking::Full`].
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
 }
@@ -84,33 +73,24 @@ impl From<&DesiredSubscription> for Fields {
 /// so a create with an id or a delete without one cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
-    /// POST `after`.
-    Create {
-        /// The subscription to create, as the manifest declares it.
-        after: Fields,
-    },
-    /// PUT `after` on the live subscription `id` (whose fields were `before`).
+    /// POST `after`, as the manifest declares it.
+    Create { after: Fields },
+    /// PUT `after` on the live subscription `id`, whose fields were `before`.
     Update {
-        /// Id of the live subscription.
         id: String,
-        /// Its live fields.
         before: Fields,
-        /// Its fields after the call.
         after: Fields,
     },
-    /// DELETE the live subscription `id`.
+    /// DELETE the live subscription `id`; `duplicate`: an extra copy of a
+    /// subscription that is kept.
     Delete {
-        /// Id of the live subscription.
         id: String,
-        /// Its live fields.
         before: Fields,
-        /// It is an extra copy of a subscription that is kept.
         duplicate: bool,
     },
 }
 
 impl Change {
-    /// The kind of call.
     pub fn action(&self) -> Action {
         match self {
             Change::Create { .. } => Action::Create,
@@ -119,8 +99,7 @@ impl Change {
         }
     }
 
-    /// The fields the change starts from: live for an update or delete,
-    /// the manifest's for a create.
+    /// The fields it starts from: live, or the manifest's for a create.
     fn subject(&self) -> &Fields {
         match self {
             Change::Create { after } => after,
@@ -128,17 +107,16 @@ impl Change {
         }
     }
 
-    /// Topic of the subscription.
     pub fn topic(&self) -> &str {
         &self.subject().topic
     }
 
-    /// Name of the subscription (the live name for an update).
+    /// The live name for an update.
     pub fn name(&self) -> &str {
         &self.subject().name
     }
 
-    /// Id of the live subscription (`None` for a create).
+    /// The live subscription's id (`None` for a create).
     pub fn id(&self) -> Option<&str> {
         match self {
             Change::Create { .. } => None,
@@ -162,21 +140,14 @@ impl Change {
         }
     }
 
-    /// How this change's URLs are shown, old and new alike: the manifest
-    /// entry's masking for a create or an update, [`Masking::Full`] for a
-    /// delete (a live subscription has no entry).
+    /// How this change's URLs are shown, old and new alike: the entry's
+    /// masking, [`Masking::Full`] for a delete (no entry).
     pub fn masking(&self) -> Masking {
         self.after().map_or(Masking::Full, |after| after.masking)
     }
 
-    /// A delete of an extra copy of a subscription that is kept.
     pub fn is_duplicate(&self) -> bool {
         matches!(self, Change::Delete { duplicate: true, .. })
-    }
-
-    /// The identity the change is about.
-    pub fn key(&self) -> Key {
-        Key::new(self.topic(), self.name())
     }
 
     /// The order plans list changes in: topic, name, action, id.

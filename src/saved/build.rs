@@ -1,5 +1,5 @@
-//! Writing a saved plan: the file's text from a plan and what it was
-//! computed from, and the fingerprints that pin that input.
+//! Writing a saved plan: the file's text from what the plan is computed
+//! from, and the fingerprints that pin that input.
 
 use super::{
     SavedChange, SavedIgnore, SavedLive, SavedManifest, SavedMerchant, SavedMerchantPlan, SavedPlan,
@@ -7,7 +7,7 @@ use super::{
 };
 use crate::digest::sha256_json;
 use crate::model::{LiveSubscription, MerchantManifest};
-use crate::plan::{Change, MerchantPlan, Plan};
+use crate::plan::{self, MerchantPlan, Thresholds};
 
 /// The fingerprint of a live list: `sha256:` over the subscriptions' id,
 /// topic, name and callback URL, sorted, in a fixed encoding. The order the
@@ -15,14 +15,7 @@ use crate::plan::{Change, MerchantPlan, Plan};
 pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
     let mut rows: Vec<[&str; 4]> = live
         .iter()
-        .map(|s| {
-            [
-                s.id.as_str(),
-                s.topic.as_str(),
-                s.name.as_str(),
-                s.callback_url.as_str(),
-            ]
-        })
+        .map(|s| [&*s.id, &s.topic, &s.name, &s.callback_url])
         .collect();
     rows.sort_unstable();
     sha256_json(&("invhooks-live-v1", rows))
@@ -38,7 +31,6 @@ pub fn manifest_digest(files: &[(String, String)]) -> String {
 /// What a saved plan is made from, per merchant (in one order).
 #[derive(Debug, Clone, Copy)]
 pub struct Sources<'a> {
-    /// The manifests.
     pub manifests: &'a [MerchantManifest],
     /// Their live lists.
     pub live: &'a [Vec<LiveSubscription>],
@@ -46,38 +38,34 @@ pub struct Sources<'a> {
     pub files: &'a [String],
     /// Each merchant's key digest with `key_salt`.
     pub key_digests: &'a [String],
-    /// The salt of the key digests.
     pub key_salt: &'a str,
+    /// Those of the run, for [`MerchantPlan::safety`].
+    pub thresholds: &'a Thresholds,
 }
 
-/// Builds the saved plan of `plan`, computed from `sources`.
-pub fn build(tool_version: &str, base_url: &str, sources: Sources<'_>, plan: &Plan) -> SavedPlan {
-    let by_label: std::collections::HashMap<&str, &MerchantPlan> =
-        plan.merchants.iter().map(|p| (p.merchant.as_str(), p)).collect();
-    let mut merchants: Vec<SavedMerchant> = sources
-        .manifests
-        .iter()
-        .zip(sources.live)
-        .zip(sources.files.iter().zip(sources.key_digests))
-        .filter_map(|((m, live), (sha, key_digest))| {
-            let merchant_plan = *by_label.get(m.label.as_str())?;
+/// The saved plan of `sources`, made against `base_url`.
+pub fn build(tool_version: &str, base_url: &str, sources: Sources<'_>) -> SavedPlan {
+    let per_merchant = sources.manifests.iter().zip(sources.live);
+    let per_merchant = per_merchant.zip(sources.files.iter().zip(sources.key_digests));
+    let mut merchants: Vec<SavedMerchant> = per_merchant
+        .map(|((m, live), (sha, key_digest))| {
             let mut subscriptions = live.clone();
             subscriptions.sort();
-            Some(SavedMerchant {
+            SavedMerchant {
                 merchant: m.label.clone(),
                 api_key_env: m.api_key_env.clone(),
                 key_digest: key_digest.clone(),
                 manifest: save_manifest(m, sha),
+                plan: save_plan(&plan::diff_with(m, live, sources.thresholds)),
                 live: SavedLive {
                     fingerprint: live_fingerprint(&subscriptions),
                     subscriptions,
                 },
-                plan: save_plan(merchant_plan),
-            })
+            }
         })
         .collect();
     merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
-    let digests: Vec<(String, String)> = merchants
+    let files: Vec<_> = merchants
         .iter()
         .map(|m| (m.manifest.file.clone(), m.manifest.sha256.clone()))
         .collect();
@@ -88,7 +76,7 @@ pub fn build(tool_version: &str, base_url: &str, sources: Sources<'_>, plan: &Pl
         sensitive: SENSITIVE.to_owned(),
         base_url: base_url.to_owned(),
         key_salt: sources.key_salt.to_owned(),
-        manifest_digest: manifest_digest(&digests),
+        manifest_digest: manifest_digest(&files),
         merchants,
     }
 }
@@ -101,24 +89,21 @@ impl SavedPlan {
 }
 
 fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
+    let glob = |p: &Option<crate::model::Pattern>| p.as_ref().map(|p| p.as_str().to_owned());
     SavedManifest {
         file: m.file.display().to_string(),
         sha256: sha.to_owned(),
         prune: m.prune,
         canary: m.canary,
-        ignore: m
-            .ignore
-            .iter()
+        ignore: (m.ignore.iter())
             .map(|r| SavedIgnore {
-                name: r.name.as_ref().map(|p| p.as_str().to_owned()),
-                topic: r.topic.as_ref().map(|p| p.as_str().to_owned()),
-                callback_url: r.callback_url.as_ref().map(|p| p.as_str().to_owned()),
+                name: glob(&r.name),
+                topic: glob(&r.topic),
+                callback_url: glob(&r.callback_url),
                 line: r.location.line,
             })
             .collect(),
-        subscriptions: m
-            .subscriptions
-            .iter()
+        subscriptions: (m.subscriptions.iter())
             .map(|s| SavedSubscription {
                 topic: s.topic.clone(),
                 name: s.name.clone(),
@@ -133,24 +118,22 @@ fn save_manifest(m: &MerchantManifest, sha: &str) -> SavedManifest {
     }
 }
 
-fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
+/// The plan as the file stores it; reading compares a fresh plan this way.
+pub(super) fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
+    let changes = plan.changes.iter().map(|c| SavedChange {
+        action: c.action(),
+        topic: c.topic().to_owned(),
+        name: c.name().to_owned(),
+        id: c.id().map(str::to_owned),
+        before: c.before().cloned(),
+        after: c.after().cloned(),
+        duplicate: c.is_duplicate(),
+    });
     SavedMerchantPlan {
         merchant: plan.merchant.clone(),
-        changes: plan.changes.iter().map(save_change).collect(),
+        changes: changes.collect(),
         unmanaged: plan.unmanaged.clone(),
         summary: plan.summary,
         safety: plan.safety,
-    }
-}
-
-fn save_change(change: &Change) -> SavedChange {
-    SavedChange {
-        action: change.action(),
-        topic: change.topic().to_owned(),
-        name: change.name().to_owned(),
-        id: change.id().map(str::to_owned),
-        before: change.before().cloned(),
-        after: change.after().cloned(),
-        duplicate: change.is_duplicate(),
     }
 }

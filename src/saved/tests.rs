@@ -45,17 +45,15 @@ fn saved() -> SavedPlan {
 
 fn saved_of(yaml: &str) -> SavedPlan {
     let (m, live) = fixture_of(yaml);
-    let plan = Plan {
-        merchants: vec![plan::diff(&m, &live)],
-    };
     let sources = Sources {
         manifests: &[m],
         live: &[live],
         files: &[sha256(yaml.as_bytes())],
         key_digests: &["sha256:key".into()],
         key_salt: "salt",
+        thresholds: &plan::Thresholds::default(),
     };
-    build("9.9.9", "https://api.example/v2.0/", sources, &plan)
+    build("9.9.9", "https://api.example/v2.0/", sources)
 }
 
 #[test]
@@ -90,7 +88,10 @@ fn a_saved_plan_reads_back_as_written() {
     );
     assert_eq!(back.plan().merchants[0].summary.delete, 1);
     assert_eq!(back.base_url, saved.base_url);
-    assert_eq!(back.merchants[0].fingerprint, saved.merchants[0].live.fingerprint);
+    assert_eq!(
+        live_fingerprint(&back.merchants[0].live),
+        saved.merchants[0].live.fingerprint
+    );
     let m = &back.merchants[0].manifest;
     assert_eq!(m.api_key_env, "KEY_ACME");
     assert!(m.is_ignored(&live("x", "customer.updated", "zapier-y", "https://z/")));
@@ -157,6 +158,14 @@ fn an_edited_plan_is_inconsistent() {
         edited.contains("https://erp.example/new"),
         "the manifest keeps its URL"
     );
+    let err = SavedPlan::parse(&edited, "t");
+    assert!(
+        matches!(&err, Err(PlanFileError::Inconsistent(m)) if m.contains("stored changes")),
+        "{err:?}"
+    );
+    // A create given an id: a change whose keys do not fit its action.
+    assert!(text.contains("\"id\": null"));
+    let edited = text.replacen("\"id\": null", "\"id\": \"wh_3\"", 1);
     let err = SavedPlan::parse(&edited, "t");
     assert!(
         matches!(&err, Err(PlanFileError::Inconsistent(m)) if m.contains("stored changes")),
