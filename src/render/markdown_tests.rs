@@ -5,7 +5,7 @@ use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave, WaveGate};
 use crate::apply::{ChangeReport, Refusal};
 use crate::fixtures::{create, delete, desired, manifest, update};
 use crate::model::LiveSubscription;
-use crate::plan::{SafetyTrip, Summary};
+use crate::plan::{Action, SafetyTrip, Summary};
 use crate::render::drift;
 
 fn merchant(label: &str, changes: Vec<Change>, unmanaged: Vec<LiveSubscription>) -> MerchantPlan {
@@ -507,16 +507,14 @@ mod hostile {
             for c in &m.changes {
                 let view = ChangeView::of(c, &Keys::none());
                 all.extend([&view.topic, &view.name].map(|v| v.as_str().to_owned()));
-                all.push(view.url.shown().to_owned());
+                all.push(view.url().to_owned());
                 all.extend(
-                    view.new_name
-                        .iter()
+                    view.new_name()
+                        .into_iter()
                         .chain(&view.id)
                         .map(|v| v.as_str().to_owned()),
                 );
-                if let UrlView::Changed { old, .. } = &view.url {
-                    all.push(old.as_str().to_owned());
-                }
+                all.extend(view.changed_url().map(|(old, _)| old.to_owned()));
             }
             for s in &m.unmanaged {
                 let v = LiveView::of(s, &Keys::none());

@@ -1,13 +1,11 @@
-//! Plan → text for people, JSON for programs, Markdown for pull requests.
-//! Pure: every renderer returns a `String`; callers decide where it goes.
-//! Every renderer masks URL secrets ([`crate::secret`]).
+//! Plan, drift and apply reports → text for people, JSON for programs,
+//! Markdown for pull requests. Pure: every renderer returns a `String`, and
+//! lays out only masked values ([`view`]); callers decide where it goes.
 
 pub mod drift;
 pub mod github;
 pub mod json;
 pub mod markdown;
-#[cfg(test)]
-mod props;
 pub mod report;
 pub mod text;
 pub mod view;
@@ -139,3 +137,6 @@ pub fn failure_text(f: &GateFailure, show: impl Fn(&str) -> String) -> String {
         None => format!("merchant {}: {}", show(&f.merchant), show(&f.reason)),
     }
 }
+
+#[cfg(test)]
+mod props;
