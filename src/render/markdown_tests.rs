@@ -617,24 +617,24 @@ mod hostile {
 
     /// `check`'s Markdown (a table row per URL: result, test events, users).
     fn check_markdown(v: &[String]) -> Result<(), TestCaseError> {
-        use crate::check::{Callback, Delivery, Failure, Step, User};
+        use crate::check::{Callback, Delivery, Step, StepFailure, User};
         let user = |name: &String| User {
             merchant: v[16].clone(),
             topic: v[13].clone(),
             name: name.clone(),
             location: None,
         };
-        let outcome = crate::check::Outcome {
+        let outcome = crate::check::CallbackReport {
             callback: Callback {
                 url: v[3].clone(),
                 users: vec![user(&v[2]), user(&v[14])],
                 masking: crate::secret::Masking::Full,
             },
-            result: Err(Failure::new(Step::Tcp, v[17].clone())),
+            result: Err(StepFailure::new(Step::Tcp, v[17].clone())),
             latency: std::time::Duration::from_millis(5),
             deliveries: vec![Delivery {
                 user: user(&v[2]),
-                result: Err(Failure::new(Step::Http, v[10].clone())),
+                result: Err(StepFailure::new(Step::Http, v[10].clone())),
             }],
         };
         let outcomes = [outcome];
