@@ -15,17 +15,15 @@ use crate::model::{Location, MerchantManifest};
 use crate::plan::{Change, Plan};
 use crate::secret::{Keys, Masked, Masking};
 
-/// A step of a probe, in the order they run.
+/// A step of a probe, in the order they run: resolving the host, opening
+/// a TCP connection, the TLS handshake (https only, certificate verified),
+/// sending the request and reading the status line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
-    /// Resolving the host name.
     Dns,
-    /// Opening a TCP connection.
     Tcp,
-    /// The TLS handshake, certificate verified (https only).
     Tls,
-    /// Sending the request and reading the status line.
     Http,
 }
 
@@ -38,7 +36,7 @@ pub struct StepFailure {
     pub step: Step,
     /// What went wrong, lowercase, no secret.
     pub message: String,
-    /// The status, when the failure is an HTTP answer.
+    /// The status, when the failure is an answer.
     pub status: Option<u16>,
 }
 
@@ -81,25 +79,22 @@ pub fn judge(status: u16) -> Result<u16, StepFailure> {
     }
 }
 
-/// A subscription that uses a callback URL.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// A subscription that uses a callback URL: the merchant's label, topic,
+/// name (so in JSON), and where it is declared (not for a plan's URLs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct User {
-    /// The merchant's label.
     pub merchant: String,
-    /// Event topic.
     pub topic: String,
-    /// Subscription name.
     pub name: String,
-    /// Where it is declared, when known.
+    #[serde(skip)]
     pub location: Option<Location>,
 }
 
-/// One distinct callback URL and every subscription that uses it.
+/// One distinct callback URL (real value, shown by [`Callback::shown`])
+/// and every subscription delivering to it, sorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
-    /// The URL, real value (shown masked: [`Callback::shown`]).
     pub url: String,
-    /// The subscriptions delivering to it, sorted.
     pub users: Vec<User>,
     /// The path shown as written only when every entry using the URL says
     /// `maskPathSecrets: false`.
@@ -169,12 +164,11 @@ fn group(entries: impl Iterator<Item = (String, User, Masking)>) -> Vec<Callback
     callbacks.collect()
 }
 
-/// What a test event POSTed to a callback came to.
+/// What a test event POSTed to a callback for `user` came to: the
+/// receiver's status (2xx accepted), or why there was none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The subscription the event was for.
     pub user: User,
-    /// The receiver's status (2xx accepted), or why there was none.
     pub result: Result<u16, StepFailure>,
 }
 

@@ -133,11 +133,9 @@ impl Prober {
         work: impl Future<Output = io::Result<T>>,
         say: fn(&io::Error) -> String,
     ) -> Result<T, StepFailure> {
+        let secs = self.timeout.as_secs();
         match tokio::time::timeout(self.timeout, work).await {
-            Err(_) => Err(StepFailure::new(
-                step,
-                format!("timed out after {} s", self.timeout.as_secs()),
-            )),
+            Err(_) => Err(StepFailure::new(step, format!("timed out after {secs} s"))),
             Ok(result) => result.map_err(|e| StepFailure::new(step, say(&e))),
         }
     }
@@ -163,16 +161,16 @@ fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = if target.is_empty() { "/" } else { target };
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let version = env!("CARGO_PKG_VERSION");
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{version} (check)\r\nConnection: close\r\n"
-    );
-    if let Some(body) = body {
-        head.push_str(&format!(
+    let typed = body.map(|b| {
+        format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
+            b.len()
+        )
+    });
+    let typed = typed.unwrap_or_default();
+    let head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{version} (check)\r\nConnection: close\r\n{typed}\r\n"
+    );
     [head.as_bytes(), body.unwrap_or_default()].concat()
 }
 
@@ -227,38 +225,34 @@ fn dns_message(e: &io::Error) -> String {
 /// untrusted, or for another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let Some(err) = e
+    let cert = match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    else {
-        return io_message(e);
+    {
+        None => return io_message(e),
+        Some(rustls::Error::InvalidCertificate(cert)) => cert,
+        Some(other) => return lowercase_first(&other.to_string()),
     };
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::ExpiredContext { time, not_after } => {
-                let days = time.as_secs().saturating_sub(not_after.as_secs()) / 86_400;
-                match days {
-                    0 => "certificate expired less than a day ago".to_owned(),
-                    1 => "certificate expired 1 day ago".to_owned(),
-                    n => format!("certificate expired {n} days ago"),
-                }
-            }
-            C::Expired => "certificate expired".to_owned(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
-            C::UnknownIssuer => {
-                "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)"
-                    .to_owned()
-            }
-            C::NotValidForNameContext { presented, .. } => {
-                format!(
-                    "certificate is not valid for this host (it names {})",
-                    presented.join(", ")
-                )
-            }
-            C::NotValidForName => "certificate is not valid for this host".to_owned(),
-            other => lowercase_first(&format!("certificate rejected: {other:?}")),
+    let days = |time: &pki_types::UnixTime, end: &pki_types::UnixTime| {
+        time.as_secs().saturating_sub(end.as_secs()) / 86_400
+    };
+    match cert {
+        C::ExpiredContext { time, not_after } => match days(time, not_after) {
+            0 => "certificate expired less than a day ago".to_owned(),
+            1 => "certificate expired 1 day ago".to_owned(),
+            n => format!("certificate expired {n} days ago"),
         },
-        other => lowercase_first(&other.to_string()),
+        C::Expired => "certificate expired".to_owned(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
+        C::UnknownIssuer => {
+            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".to_owned()
+        }
+        C::NotValidForNameContext { presented, .. } => {
+            let names = presented.join(", ");
+            format!("certificate is not valid for this host (it names {names})")
+        }
+        C::NotValidForName => "certificate is not valid for this host".to_owned(),
+        other => format!("certificate rejected: {other:?}"),
     }
 }
 

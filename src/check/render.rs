@@ -31,13 +31,18 @@ fn result_text(result: &Result<u16, StepFailure>) -> String {
     }
 }
 
+/// `acme customer.updated crm`.
+fn who(u: &User) -> String {
+    format!("{} {} {}", u.merchant, u.topic, u.name)
+}
+
 /// A URL's first users (`acme customer.updated crm (webhooks.yaml:4)`), each
 /// through `show`, then `and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
     let text = |u: &User| {
         let at = u.location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-        show(&format!("{} {} {}{at}", u.merchant, u.topic, u.name))
+        show(&format!("{}{at}", who(u)))
     };
     let mut shown: Vec<String> = users.iter().take(MAX_USERS).map(text).collect();
     if users.len() > MAX_USERS {
@@ -60,34 +65,16 @@ pub(crate) fn delivery_text(d: &Delivery) -> String {
 pub fn text(reports: &[CallbackReport]) -> String {
     let mut out = String::new();
     for r in reports {
-        let (mark, url, result) = (
-            if r.ok() { "ok  " } else { "FAIL" },
-            r.callback.shown(),
-            result_text(&r.result),
-        );
-        let _ = writeln!(
-            out,
-            "{mark} {}  {}  {} ms",
-            escape(&url),
-            escape(&result),
-            r.latency.as_millis()
-        );
-        let failed = if r.ok() {
+        let (url, result, ms) = (r.callback.shown(), result_text(&r.result), r.latency.as_millis());
+        let mark = if r.ok() { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "{mark} {}  {}  {ms} ms", escape(&url), escape(&result));
+        let users = if r.ok() {
             Vec::new()
         } else {
-            users(r, |u| format!("used by {}", escape(u)))
+            users(r, |u| format!("used by {u}"))
         };
-        for line in failed {
-            let _ = writeln!(out, "       {line}");
-        }
-        for d in &r.deliveries {
-            let line = format!(
-                "{} {} {}: {}",
-                d.user.merchant,
-                d.user.topic,
-                d.user.name,
-                delivery_text(d)
-            );
+        let events = (r.deliveries.iter()).map(|d| format!("{}: {}", who(&d.user), delivery_text(d)));
+        for line in users.into_iter().chain(events) {
             let _ = writeln!(out, "       {}", escape(&line));
         }
     }
@@ -99,7 +86,7 @@ pub fn text(reports: &[CallbackReport]) -> String {
 }
 
 /// The report as pretty JSON (keys in docs/commands/check.md).
-pub fn json(reports: &[CallbackReport]) -> String {
+pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     #[derive(Serialize)]
     struct Report<'a> {
         format_version: &'static str,
@@ -125,51 +112,39 @@ pub fn json(reports: &[CallbackReport]) -> String {
     }
     #[derive(Serialize)]
     struct Subscription<'a> {
-        merchant: &'a str,
-        topic: &'a str,
-        name: &'a str,
+        #[serde(flatten)]
+        user: &'a User,
         file: Option<String>,
         line: Option<usize>,
     }
     #[derive(Serialize)]
     struct TestEvent<'a> {
-        merchant: &'a str,
-        topic: &'a str,
-        name: &'a str,
+        #[serde(flatten)]
+        user: &'a User,
         accepted: bool,
         status: Option<u16>,
         error: Option<String>,
     }
-    fn subscription(u: &User) -> Subscription<'_> {
-        let (file, line) = (
-            u.location.as_ref().map(|l| l.file.display().to_string()),
-            u.location.as_ref().map(|l| l.line),
-        );
-        Subscription {
-            merchant: &u.merchant,
-            topic: &u.topic,
-            name: &u.name,
-            file,
-            line,
-        }
-    }
-    fn test_event(d: &Delivery) -> TestEvent<'_> {
-        TestEvent {
-            merchant: &d.user.merchant,
-            topic: &d.user.topic,
-            name: &d.user.name,
-            accepted: d.accepted(),
-            status: d.result.as_ref().ok().copied(),
-            error: d.result.as_ref().err().map(ToString::to_string),
-        }
-    }
     let callbacks: Vec<Callback> = (reports.iter())
         .map(|r| {
-            let failure = r.result.as_ref().err();
+            let (status, failure) = (r.result.as_ref().ok().copied(), r.result.as_ref().err());
+            let subscription = |user: &'a User| {
+                let (file, line) = (
+                    user.location.as_ref().map(|l| l.file.display().to_string()),
+                    user.location.as_ref().map(|l| l.line),
+                );
+                Subscription { user, file, line }
+            };
+            let test_event = |d: &'a Delivery| TestEvent {
+                user: &d.user,
+                accepted: d.accepted(),
+                status: d.result.as_ref().ok().copied(),
+                error: d.result.as_ref().err().map(ToString::to_string),
+            };
             Callback {
                 url: r.callback.shown(),
                 reachable: r.ok(),
-                status: r.result.as_ref().ok().copied().or(failure.and_then(|f| f.status)),
+                status: status.or(failure.and_then(|f| f.status)),
                 step: failure.map(|f| f.step),
                 error: failure.map(ToString::to_string),
                 latency_ms: r.latency.as_millis(),
@@ -178,14 +153,15 @@ pub fn json(reports: &[CallbackReport]) -> String {
             }
         })
         .collect();
-    let reachable = callbacks.iter().filter(|c| c.reachable).count();
+    let (reachable, all) = (callbacks.iter().filter(|c| c.reachable).count(), callbacks.len());
+    let summary = Summary {
+        reachable,
+        unreachable: all - reachable,
+    };
     pretty(&Report {
         format_version: FORMAT_VERSION,
-        reachable: reachable == callbacks.len(),
-        summary: Summary {
-            reachable,
-            unreachable: callbacks.len() - reachable,
-        },
+        reachable: reachable == all,
+        summary,
         callbacks,
     })
 }

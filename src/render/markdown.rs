@@ -85,15 +85,11 @@ fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
     let Some(outcome) = outcome else {
         return "not run".to_owned();
     };
-    let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
-    match outcome.reason() {
-        None => format!("{icon} {}", outcome.as_str()),
-        Some(reason) => format!(
-            "{icon} {}: {}",
-            outcome.as_str(),
-            code(&Masked::text(reason, keys))
-        ),
-    }
+    let (icon, word) = (["✅", "❌", "⏭️", "⏸️"][outcome.index()], outcome.as_str());
+    let reason = outcome
+        .reason()
+        .map(|r| format!(": {}", code(&Masked::text(r, keys))));
+    format!("{icon} {word}{}", reason.unwrap_or_default())
 }
 
 /// The waves of a staged rollout (not a plain `apply`): one line each, and
@@ -143,11 +139,8 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         if of.is_empty() {
             continue;
         }
-        let open = if of.iter().any(|m| why.contains_key(*m)) {
-            " open"
-        } else {
-            ""
-        };
+        let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
+        let open = open.unwrap_or_default();
         let (word, n) = (status.as_str(), of.len());
         doc.head(&format!(
             "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
@@ -202,11 +195,7 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
     let reports: HashMap<&str, &MerchantReport> = (run.iter().flat_map(|r| &r.merchants))
         .map(|r| (r.merchant.as_str(), r))
         .collect();
-    let (result, rule) = if run.is_some() {
-        ("| result ", "|---")
-    } else {
-        ("", "")
-    };
+    let (result, rule) = run.map_or(("", ""), |_| ("| result ", "|---"));
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
         let header = format!(
             "#### {}\n\n{result}| | topic | name | id | callback URL |\n{rule}|---|---|---|---|---|\n",
@@ -235,16 +224,12 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     let mut lines = String::new();
     for c in &m.changes {
         let v = ChangeView::of(c, keys);
-        let id =
-            v.id.as_ref()
-                .map(|id| format!(" [{}]", escape(id)))
-                .unwrap_or_default();
+        let id = v.id.as_deref().map(|id| format!(" [{}]", escape(id)));
         let line = |sign: char, f: &FieldsView| {
+            let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
             format!(
-                "{sign} {} {}{id}  {}",
-                escape(&v.topic),
-                escape(&f.name),
-                escape(&f.callback_url)
+                "{sign} {topic} {name}{}  {url}",
+                id.as_deref().unwrap_or_default()
             )
         };
         let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
@@ -296,20 +281,7 @@ fn row(c: &Change, keys: &Keys) -> String {
 /// GitHub's table parser reads `\\` as an escaped backslash, so the pipe
 /// after it would end the cell).
 pub(crate) fn code(text: &str) -> String {
-    let shown = escape(text);
-    if !shown.contains('|') {
-        return span(&shown);
-    }
-    let mut out = String::with_capacity(shown.len() + 8);
-    let mut chars = shown.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\\', Some('|')) => out.push_str("\\u{5c}"),
-            ('|', _) => out.push_str("\\|"),
-            _ => out.push(c),
-        }
-    }
-    span(&out)
+    span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
 /// A value invhooks did not write, outside a table (a heading, a list item,

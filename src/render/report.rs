@@ -37,12 +37,8 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
     for r in &run.merchants {
         writeln!(out, "merchant {}", escape(&r.merchant))?;
         for c in &r.changes {
-            writeln!(
-                out,
-                "  {:width$} {}",
-                c.outcome.as_str(),
-                change_line(&c.change, color, keys)
-            )?;
+            let (word, line) = (c.outcome.as_str(), change_line(&c.change, color, keys));
+            writeln!(out, "  {word:width$} {line}")?;
             if let Some(reason) = c.outcome.reason() {
                 writeln!(out, "  {:width$} {}", "", shown(reason))?;
             }
@@ -59,21 +55,20 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
                 foreign,
                 rewrites,
             } => {
-                writeln!(
-                    out,
-                    "  not converged: {} change(s) still needed:",
-                    remaining.len()
-                )?;
+                let n = remaining.len();
+                writeln!(out, "  not converged: {n} change(s) still needed:")?;
                 for c in remaining {
                     writeln!(out, "    {}", change_line(c, color, keys))?;
                 }
                 if !foreign.is_empty() {
-                    let ids: Vec<String> = foreign.iter().map(|id| shown(id)).collect();
+                    let (n, ids) = (
+                        foreign.len(),
+                        foreign.iter().map(|id| shown(id)).collect::<Vec<_>>(),
+                    );
                     writeln!(
                         out,
-                        "  another writer is active: {} subscription(s) this run did not create appeared ({}); \
+                        "  another writer is active: {n} subscription(s) this run did not create appeared ({}); \
                          left alone. Find who else changes this merchant, then re-run `invhooks plan`",
-                        ids.len(),
                         ids.join(", ")
                     )?;
                 }
@@ -85,14 +80,11 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
         out.push('\n');
     }
     for r in &run.refused {
+        let (merchant, reason) = (escape(&r.merchant), escape(&r.reason));
         writeln!(
             out,
-            "merchant {}\n  {}\n",
-            escape(&r.merchant),
-            escape(&format!(
-                "refused: {}; nothing was changed for this merchant. Check its manifest, or re-run with `--force` (and `--merchant {}`) if this is intended",
-                r.reason, r.merchant
-            ))
+            "merchant {merchant}\n  refused: {reason}; nothing was changed for this merchant. Check its manifest, \
+             or re-run with `--force` (and `--merchant {merchant}`) if this is intended\n"
         )?;
     }
     writeln!(out, "{}", apply_line(run))
@@ -102,11 +94,8 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
 /// gate and result, why a gate failed) only for a staged rollout.
 fn statuses(out: &mut String, run: &RunReport, keys: &Keys) -> fmt::Result {
     let statuses = run.statuses();
-    let width = statuses
-        .iter()
-        .map(|(m, _)| escape(m).chars().count())
-        .fold(0, usize::max)
-        .min(40);
+    let widths = statuses.iter().map(|(m, _)| escape(m).chars().count());
+    let width = widths.fold(0, usize::max).min(40);
     let mut rows = statuses.iter();
     for (i, wave) in run.rollout.waves.iter().enumerate() {
         if run.rollout.staged() {

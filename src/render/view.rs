@@ -13,33 +13,26 @@ use crate::secret::{Keys, Masked, Masking};
 
 /// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
-/// The note on a delete that removes an extra copy.
+/// The note on a delete of an extra copy.
 pub const DUPLICATE_NOTE: &str = "duplicate";
-/// The note on an update whose difference is hidden by masking.
-pub const SECRET_NOTE: &str = "secret in URL changed";
-/// The note on an update to the same URL written another way (`HTTPS://`).
-pub const WRITTEN_NOTE: &str = "same URL, written differently";
-/// The note on an update between two live values that are not URLs.
-pub const INVALID_NOTE: &str = "not a valid URL, changed";
+// The notes on an update whose URLs show the same (`url_note`).
+const SECRET_NOTE: &str = "secret in URL changed";
+const WRITTEN_NOTE: &str = "same URL, written differently";
+const INVALID_NOTE: &str = "not a valid URL, changed";
 
-/// A change as reports show it (`docs/plan-json.md`, `changes[]`).
+/// A change as reports show it: [`Change`]'s values masked, its JSON the
+/// plan's `changes[]` (`docs/plan-json.md`); `name` is the live name of an
+/// update, `before` the live fields, `after` the fields after the call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView<'a> {
-    /// What the call does.
     pub action: Action,
-    /// Topic of the subscription.
     pub topic: Masked<'a>,
-    /// Its name (the live name for an update).
     pub name: Masked<'a>,
-    /// Id of the live subscription, if there is one.
     pub id: Option<Masked<'a>>,
-    /// The live fields (not for a create).
     pub before: Option<FieldsView<'a>>,
-    /// The fields after the call (not for a delete).
     pub after: Option<FieldsView<'a>>,
-    /// A delete of an extra copy.
     pub duplicate: bool,
-    /// The remark shown after the URL ([`DUPLICATE_NOTE`], [`SECRET_NOTE`], …).
+    /// The remark shown after the URL ([`DUPLICATE_NOTE`], [`url_note`]).
     #[serde(skip)]
     pub note: Option<&'static str>,
     #[serde(skip)]
@@ -50,11 +43,8 @@ pub struct ChangeView<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldsView<'a> {
-    /// Event topic.
     pub topic: Masked<'a>,
-    /// Name.
     pub name: Masked<'a>,
-    /// Callback URL.
     pub callback_url: Masked<'static>,
 }
 
@@ -68,16 +58,13 @@ impl<'a> FieldsView<'a> {
     }
 }
 
-/// A live subscription as reports show it (an unmanaged one), masked.
+/// A live subscription as reports show it (an unmanaged one), masked; its
+/// JSON the plan's `unmanaged[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
-    /// Id.
     pub id: Masked<'a>,
-    /// Topic.
     pub topic: Masked<'a>,
-    /// Name.
     pub name: Masked<'a>,
-    /// Callback URL.
     #[serde(rename = "callbackUrl")]
     pub url: Masked<'static>,
 }
