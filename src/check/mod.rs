@@ -27,41 +27,39 @@ pub enum Step {
     Http,
 }
 
-/// Why a probe or a test event failed: the first failing step and what
-/// went wrong (`TCP: connection refused`), or a status meaning no receiver
-/// is there (`HTTP 404`).
+/// Why a probe or a test event failed: a step and what went wrong there
+/// (lowercase, no secret: `TCP: connection refused`), or an answer meaning
+/// no receiver is there (`HTTP 404`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepFailure {
-    /// The step that failed.
-    pub step: Step,
-    /// What went wrong, lowercase, no secret.
-    pub message: String,
-    /// The status, when the failure is an answer.
-    pub status: Option<u16>,
+pub enum StepFailure {
+    /// The step that failed, and why.
+    At(Step, String),
+    /// The status of an answer [`judge`] refuses.
+    Status(u16),
 }
 
 impl StepFailure {
     /// A failure at `step`.
     pub fn new(step: Step, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self {
-            step,
-            message,
-            status: None,
+        Self::At(step, message.into())
+    }
+
+    /// The step that failed.
+    pub fn step(&self) -> Step {
+        match self {
+            Self::At(step, _) => *step,
+            Self::Status(_) => Step::Http,
         }
     }
 }
 
 impl fmt::Display for StepFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status {
-            Some(status) => write!(f, "HTTP {status}"),
-            None => write!(
-                f,
-                "{}: {}",
-                ["DNS", "TCP", "TLS", "HTTP"][self.step as usize],
-                self.message
-            ),
+        match self {
+            Self::At(step, message) => {
+                write!(f, "{}: {message}", ["DNS", "TCP", "TLS", "HTTP"][*step as usize])
+            }
+            Self::Status(status) => write!(f, "HTTP {status}"),
         }
     }
 }
@@ -71,11 +69,7 @@ impl fmt::Display for StepFailure {
 pub fn judge(status: u16) -> Result<u16, StepFailure> {
     match status < 500 && status != 404 && status != 410 {
         true => Ok(status),
-        false => Err(StepFailure {
-            step: Step::Http,
-            message: format!("status {status}"),
-            status: Some(status),
-        }),
+        false => Err(StepFailure::Status(status)),
     }
 }
 

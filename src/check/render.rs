@@ -144,8 +144,11 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
             Callback {
                 url: r.callback.shown(),
                 reachable: r.ok(),
-                status: status.or(failure.and_then(|f| f.status)),
-                step: failure.map(|f| f.step),
+                status: status.or(match failure {
+                    Some(StepFailure::Status(status)) => Some(*status),
+                    _ => None,
+                }),
+                step: failure.map(StepFailure::step),
                 error: failure.map(ToString::to_string),
                 latency_ms: r.latency.as_millis(),
                 subscriptions: r.callback.users.iter().map(subscription).collect(),

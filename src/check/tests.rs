@@ -21,7 +21,7 @@ fn only_answers_below_500_other_than_404_and_410_are_reachable() {
     for bad in [404, 410, 500, 502, 503] {
         let failure = judge(bad).expect_err("unreachable");
         assert_eq!(
-            (failure.to_string(), failure.step),
+            (failure.to_string(), failure.step()),
             (format!("HTTP {bad}"), Step::Http)
         );
     }
