@@ -250,9 +250,8 @@ mod render {
     #[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
     fn text(bencher: Bencher, count: usize) {
         let plan = &case(count).plan;
-        let options = text::TextOptions { color: false };
         let keys = invhooks::secret::Keys::new(["bench-key-0123456789"]);
-        bencher.bench(|| text::render(black_box(plan), options, &keys));
+        bencher.bench(|| text::render(black_box(plan), false, &keys));
     }
 
     /// `render::json::render`.

@@ -258,7 +258,7 @@ pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantRepor
 
 /// The check and test-event gates: per merchant, each callback URL that did
 /// not answer, or did not accept its test event.
-pub fn probe_failures(outcomes: &[check::Outcome]) -> Vec<GateFailure> {
+pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
     let mut found = Vec::new();
     for o in outcomes.iter().filter(|o| !o.ok()) {
         let failure = |merchant: &str, reason| GateFailure {

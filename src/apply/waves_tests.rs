@@ -251,11 +251,11 @@ fn the_probe_gates_name_the_merchant_and_the_masked_url() {
         m("a", "https://down.example/?sig=s3cr3t"),
         m("b", "https://up.example/"),
     ]);
-    let outcomes: Vec<check::Outcome> = callbacks
+    let outcomes: Vec<check::CallbackReport> = callbacks
         .into_iter()
-        .map(|callback| check::Outcome {
+        .map(|callback| check::CallbackReport {
             result: match callback.url.contains("down") {
-                true => Err(check::Failure::new(check::Step::Tcp, "connection refused")),
+                true => Err(check::StepFailure::new(check::Step::Tcp, "connection refused")),
                 false => Ok(200),
             },
             deliveries: Vec::new(),

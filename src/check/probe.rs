@@ -1,21 +1,21 @@
 //! The network edge of `check`: DNS, TCP, TLS (verified against the
 //! webpki roots plus `--ca-cert`), then one HTTP/1.1 exchange, each step
-//! bounded by the timeout. [`Prober::post`] is also how the sandbox
-//! delivers events: the one way invhooks POSTs a delivery. Only the request line, `Host`, a `User-Agent`
-//! and (for a test event) the JSON body are sent: never a key, never the
-//! URL's userinfo, no proxy, no redirect followed.
+//! bounded by the timeout. [`Prober::post`] is also how the sandbox delivers
+//! events: the one way invhooks POSTs a delivery. Only the request line,
+//! `Host`, a `User-Agent` and (for a test event) the JSON body are sent:
+//! never a key, never the URL's userinfo, no proxy, no redirect followed.
 
+use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, pki_types};
-use url::Url;
+use url::{Host, Url};
 
-use super::{judge, Failure, Step};
+use super::{judge, Step, StepFailure};
 use crate::callback_url::CallbackUrl;
 
 /// Largest status line read before giving up on an answer.
@@ -26,12 +26,6 @@ const MAX_STATUS_LINE: usize = 8 * 1024;
 pub struct Prober {
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
-}
-
-/// A request to make once connected.
-struct Request<'a> {
-    method: &'a str,
-    body: Option<&'a [u8]>,
 }
 
 impl Prober {
@@ -64,171 +58,120 @@ impl Prober {
         })
     }
 
-    /// Probes `url`: the HTTP status of a `HEAD` (a `GET` if the receiver
-    /// does not implement `HEAD`, 501), judged by [`super::reachable`], or
-    /// the first failing step; and how long it took.
-    pub async fn probe(&self, url: &str) -> (Result<u16, Failure>, Duration) {
+    /// Probes `url`: the status of a `HEAD` (a `GET` if the receiver does
+    /// not implement `HEAD`, 501) as [`judge`]d, or the first failing step;
+    /// and how long it took.
+    pub async fn probe(&self, url: &str) -> (Result<u16, StepFailure>, Duration) {
         let start = Instant::now();
-        let mut result = self
-            .exchange(
-                url,
-                Request {
-                    method: "HEAD",
-                    body: None,
-                },
-            )
-            .await;
+        let mut result = self.exchange(url, "HEAD", None).await;
         if matches!(result, Ok(501)) {
-            result = self
-                .exchange(
-                    url,
-                    Request {
-                        method: "GET",
-                        body: None,
-                    },
-                )
-                .await;
+            result = self.exchange(url, "GET", None).await;
         }
         (result.and_then(judge), start.elapsed())
     }
 
     /// POSTs `body` (JSON) to `url`; the receiver's status, or the step
     /// that failed.
-    pub async fn post(&self, url: &str, body: &[u8]) -> Result<u16, Failure> {
-        self.exchange(
-            url,
-            Request {
-                method: "POST",
-                body: Some(body),
-            },
-        )
-        .await
+    pub async fn post(&self, url: &str, body: &[u8]) -> Result<u16, StepFailure> {
+        self.exchange(url, "POST", Some(body)).await
     }
 
-    async fn exchange(&self, url: &str, request: Request<'_>) -> Result<u16, Failure> {
-        // The one reading of a callback URL (SPEC "Safety by construction"):
-        // as deliveries read it, so a live URL that validation would refuse
-        // still goes where plans show it goes (declared ones are strict already).
-        let parsed = CallbackUrl::read(url).ok_or_else(|| Failure::new(Step::Dns, "not a valid URL"))?;
+    async fn exchange(&self, url: &str, method: &str, body: Option<&[u8]>) -> Result<u16, StepFailure> {
+        let dns = |message: String| StepFailure::new(Step::Dns, message);
+        // The one reading of a callback URL (SPEC "Safety by construction"),
+        // as deliveries read it: a live URL goes where plans show it goes.
+        let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
         let url = parsed.url();
-        let host = url
-            .host_str()
-            .ok_or_else(|| Failure::new(Step::Dns, "the URL has no host"))?
-            .to_owned();
+        let host = match url.host() {
+            Some(Host::Domain(name)) => name.to_owned(),
+            Some(Host::Ipv4(ip)) => ip.to_string(),
+            Some(Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(dns("the URL has no host".into())),
+        };
+        let scheme = url.scheme();
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| Failure::new(Step::Dns, format!("no port for scheme `{}`", url.scheme())))?;
-        let addrs = self.resolve(url, port).await?;
-        let tcp = self.connect(&addrs).await?;
-        let head = head(url, &request);
-        match url.scheme() {
-            "https" => {
-                let tls = self.handshake(url, &host, tcp).await?;
-                self.send(tls, &head, request.body).await
-            }
-            "http" => self.send(tcp, &head, request.body).await,
-            other => Err(Failure::new(Step::Tcp, format!("unsupported scheme `{other}`"))),
+            .ok_or_else(|| dns(format!("no port for scheme `{scheme}`")))?;
+        // An IP address is read as one, without a lookup.
+        let lookup = tokio::net::lookup_host((host.as_str(), port));
+        let addrs: Vec<_> = self.bounded(Step::Dns, lookup, dns_message).await?.collect();
+        if addrs.is_empty() {
+            return Err(dns("no such host".into()));
         }
-    }
-
-    async fn resolve(&self, url: &Url, port: u16) -> Result<Vec<SocketAddr>, Failure> {
-        let lookup = match url.host() {
-            Some(url::Host::Ipv4(ip)) => return Ok(vec![SocketAddr::from((ip, port))]),
-            Some(url::Host::Ipv6(ip)) => return Ok(vec![SocketAddr::from((ip, port))]),
-            Some(url::Host::Domain(name)) => tokio::net::lookup_host((name.to_owned(), port)),
-            None => return Err(Failure::new(Step::Dns, "the URL has no host")),
-        };
-        match tokio::time::timeout(self.timeout, lookup).await {
-            Err(_) => Err(timed_out(Step::Dns, self.timeout)),
-            Ok(Err(e)) => Err(Failure::new(Step::Dns, dns_message(&e))),
-            Ok(Ok(addrs)) => {
-                let addrs: Vec<_> = addrs.collect();
-                if addrs.is_empty() {
-                    Err(Failure::new(Step::Dns, "no such host"))
-                } else {
-                    Ok(addrs)
-                }
-            }
-        }
-    }
-
-    async fn connect(&self, addrs: &[SocketAddr]) -> Result<TcpStream, Failure> {
-        let mut last = Failure::new(Step::Tcp, "no address to connect to");
+        let mut tcp = Err(StepFailure::new(Step::Tcp, "no address to connect to"));
         for addr in addrs {
-            match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => return Ok(stream),
-                Ok(Err(e)) => last = Failure::new(Step::Tcp, io_message(&e)),
-                Err(_) => last = timed_out(Step::Tcp, self.timeout),
+            tcp = self
+                .bounded(Step::Tcp, TcpStream::connect(addr), io_message)
+                .await;
+            if tcp.is_ok() {
+                break;
             }
         }
-        Err(last)
+        let (tcp, request) = (tcp?, request(url, method, body));
+        match scheme {
+            "https" => {
+                // An IP address is checked as one, a name as a DNS name.
+                let name = pki_types::ServerName::try_from(host.clone()).map_err(|e| {
+                    StepFailure::new(Step::Tls, format!("`{host}` is not a valid server name ({e})"))
+                })?;
+                let connect = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls)).connect(name, tcp);
+                let tls = self.bounded(Step::Tls, connect, tls_message).await?;
+                self.send(tls, &request).await
+            }
+            "http" => self.send(tcp, &request).await,
+            other => Err(StepFailure::new(
+                Step::Tcp,
+                format!("unsupported scheme `{other}`"),
+            )),
+        }
     }
 
-    async fn handshake(
+    /// `step` within the timeout, its error said by `say`.
+    async fn bounded<T>(
         &self,
-        url: &Url,
-        host: &str,
-        tcp: TcpStream,
-    ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Failure> {
-        let name = match url.host() {
-            Some(url::Host::Ipv4(ip)) => pki_types::ServerName::from(std::net::IpAddr::from(ip)),
-            Some(url::Host::Ipv6(ip)) => pki_types::ServerName::from(std::net::IpAddr::from(ip)),
-            _ => pki_types::ServerName::try_from(host.to_owned())
-                .map_err(|e| Failure::new(Step::Tls, format!("`{host}` is not a valid server name ({e})")))?,
-        };
-        match tokio::time::timeout(
-            self.timeout,
-            tokio_rustls::TlsConnector::from(Arc::clone(&self.tls)).connect(name, tcp),
-        )
-        .await
-        {
-            Err(_) => Err(timed_out(Step::Tls, self.timeout)),
-            Ok(Err(e)) => Err(Failure::new(Step::Tls, tls_message(&e))),
-            Ok(Ok(stream)) => Ok(stream),
+        step: Step,
+        work: impl Future<Output = io::Result<T>>,
+        say: fn(&io::Error) -> String,
+    ) -> Result<T, StepFailure> {
+        let secs = self.timeout.as_secs();
+        match tokio::time::timeout(self.timeout, work).await {
+            Err(_) => Err(StepFailure::new(step, format!("timed out after {secs} s"))),
+            Ok(result) => result.map_err(|e| StepFailure::new(step, say(&e))),
         }
     }
 
     async fn send(
         &self,
         mut stream: impl AsyncRead + AsyncWrite + Unpin,
-        head: &str,
-        body: Option<&[u8]>,
-    ) -> Result<u16, Failure> {
+        request: &[u8],
+    ) -> Result<u16, StepFailure> {
         let exchange = async {
-            stream.write_all(head.as_bytes()).await?;
-            if let Some(body) = body {
-                stream.write_all(body).await?;
-            }
+            stream.write_all(request).await?;
             stream.flush().await?;
             read_status(&mut stream).await
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Err(_) => Err(timed_out(Step::Http, self.timeout)),
-            Ok(Err(e)) => Err(Failure::new(Step::Http, io_message(&e))),
-            Ok(Ok(status)) => Ok(status),
-        }
+        self.bounded(Step::Http, exchange, io_message).await
     }
 }
 
-/// The request head: request line, `Host`, `User-Agent`, and for a body
-/// its type and length. Userinfo in the URL is never sent.
-fn head(url: &Url, request: &Request<'_>) -> String {
+/// The request: its line, `Host`, `User-Agent`, for a body its type and
+/// length, then the body. Userinfo in the URL is never sent.
+fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let target = if target.is_empty() { "/" } else { target };
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
-    let mut head = format!(
-        "{} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{} (check)\r\nConnection: close\r\n",
-        request.method,
-        env!("CARGO_PKG_VERSION")
-    );
-    if let Some(body) = request.body {
-        head.push_str(&format!(
+    let version = env!("CARGO_PKG_VERSION");
+    let typed = body.map(|b| {
+        format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
-    head
+            b.len()
+        )
+    });
+    let typed = typed.unwrap_or_default();
+    let head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{version} (check)\r\nConnection: close\r\n{typed}\r\n"
+    );
+    [head.as_bytes(), body.unwrap_or_default()].concat()
 }
 
 /// Reads up to the end of the status line and parses its code.
@@ -251,10 +194,6 @@ async fn read_status(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<u16> {
         (Some(v), Some(code)) if v.starts_with("HTTP/") && (100..600).contains(&code) => Ok(code),
         _ => Err(io::Error::other("the answer is not HTTP")),
     }
-}
-
-fn timed_out(step: Step, timeout: Duration) -> Failure {
-    Failure::new(step, format!("timed out after {} s", timeout.as_secs()))
 }
 
 fn io_message(e: &io::Error) -> String {
@@ -286,38 +225,34 @@ fn dns_message(e: &io::Error) -> String {
 /// untrusted, or for another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let Some(err) = e
+    let cert = match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    else {
-        return io_message(e);
+    {
+        None => return io_message(e),
+        Some(rustls::Error::InvalidCertificate(cert)) => cert,
+        Some(other) => return lowercase_first(&other.to_string()),
     };
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            C::ExpiredContext { time, not_after } => {
-                let days = time.as_secs().saturating_sub(not_after.as_secs()) / 86_400;
-                match days {
-                    0 => "certificate expired less than a day ago".to_owned(),
-                    1 => "certificate expired 1 day ago".to_owned(),
-                    n => format!("certificate expired {n} days ago"),
-                }
-            }
-            C::Expired => "certificate expired".to_owned(),
-            C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
-            C::UnknownIssuer => {
-                "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)"
-                    .to_owned()
-            }
-            C::NotValidForNameContext { presented, .. } => {
-                format!(
-                    "certificate is not valid for this host (it names {})",
-                    presented.join(", ")
-                )
-            }
-            C::NotValidForName => "certificate is not valid for this host".to_owned(),
-            other => lowercase_first(&format!("certificate rejected: {other:?}")),
+    let days = |time: &pki_types::UnixTime, end: &pki_types::UnixTime| {
+        time.as_secs().saturating_sub(end.as_secs()) / 86_400
+    };
+    match cert {
+        C::ExpiredContext { time, not_after } => match days(time, not_after) {
+            0 => "certificate expired less than a day ago".to_owned(),
+            1 => "certificate expired 1 day ago".to_owned(),
+            n => format!("certificate expired {n} days ago"),
         },
-        other => lowercase_first(&other.to_string()),
+        C::Expired => "certificate expired".to_owned(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
+        C::UnknownIssuer => {
+            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".to_owned()
+        }
+        C::NotValidForNameContext { presented, .. } => {
+            let names = presented.join(", ");
+            format!("certificate is not valid for this host (it names {names})")
+        }
+        C::NotValidForName => "certificate is not valid for this host".to_owned(),
+        other => format!("certificate rejected: {other:?}"),
     }
 }
 
@@ -336,13 +271,7 @@ mod tests {
     #[test]
     fn the_request_carries_no_userinfo_and_only_the_path_and_query() {
         let url = Url::parse("https://user:pw@hooks.acme.dev:8443/in?x=1#frag").expect("a URL");
-        let text = head(
-            &url,
-            &Request {
-                method: "HEAD",
-                body: None,
-            },
-        );
+        let text = String::from_utf8(request(&url, "HEAD", None)).expect("text");
         assert!(
             text.starts_with("HEAD /in?x=1 HTTP/1.1\r\nHost: hooks.acme.dev:8443\r\n"),
             "{text}"
@@ -351,14 +280,11 @@ mod tests {
             !text.contains("user") && !text.contains("pw") && !text.contains("frag"),
             "{text}"
         );
-        let text = head(
-            &url,
-            &Request {
-                method: "POST",
-                body: Some(b"{}"),
-            },
+        let text = String::from_utf8(request(&url, "POST", Some(b"{}"))).expect("text");
+        assert!(
+            text.contains("Content-Length: 2\r\n") && text.ends_with("\r\n\r\n{}"),
+            "{text}"
         );
-        assert!(text.contains("Content-Length: 2\r\n"), "{text}");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let Some((targets, plan)) = prepared? else {
         return Ok(Exit::Refused);
     };
-    let shown = text::render(&plan, text::TextOptions { color: ctx.color }, &ctx.keys());
+    let shown = text::render(&plan, ctx.color, &ctx.keys());
     match args.format {
         Format::Text => ctx.out(&shown),
         Format::Json | Format::Markdown => ctx.status(shown.trim_end()),

@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 
 use super::{load, Context};
 use crate::check::probe::Prober;
-use crate::check::{self, render, Callback, Delivery, Outcome};
+use crate::check::{self, render, Callback, CallbackReport, Delivery};
 use crate::cli::CheckArgs;
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         Format::Json => render::json(&outcomes),
         Format::Markdown => render::markdown(&outcomes, "invhooks check"),
     });
-    Ok(if outcomes.iter().all(Outcome::ok) {
+    Ok(if outcomes.iter().all(CallbackReport::ok) {
         Exit::Success
     } else {
         Exit::Error
@@ -43,7 +43,7 @@ pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
 
 /// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,
 /// POSTs one test event per subscription of each reachable URL.
-pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: bool) -> Vec<Outcome> {
+pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: bool) -> Vec<CallbackReport> {
     futures_util::stream::iter(callbacks)
         .map(|callback| async move {
             let (result, latency) = prober.probe(&callback.url).await;
@@ -58,7 +58,7 @@ pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: b
                     });
                 }
             }
-            Outcome {
+            CallbackReport {
                 callback,
                 result,
                 latency,

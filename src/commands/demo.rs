@@ -62,11 +62,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     };
     ctx.out("$ invhooks plan\n");
     let plan = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(
-        &plan,
-        text::TextOptions { color: ctx.color },
-        &ctx.keys(),
-    ));
+    ctx.out(&text::render(&plan, ctx.color, &ctx.keys()));
 
     ctx.out("\n$ invhooks apply --auto-approve\n");
     let options = ApplyOptions {
@@ -89,11 +85,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     ctx.out("\n$ invhooks plan\n");
     target.live = target.client.list().await?;
     let again = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(
-        &again,
-        text::TextOptions { color: ctx.color },
-        &ctx.keys(),
-    ));
+    ctx.out(&text::render(&again, ctx.color, &ctx.keys()));
     ctx.out(NEXT);
     sandbox.shutdown().await?;
     Ok(if again.has_changes() {

@@ -5,6 +5,7 @@ use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
 use super::Context;
 use crate::cli::DriftArgs;
 use crate::exit::Exit;
+use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 use crate::render::{drift, Format};
 
 /// Runs `drift`.
@@ -14,10 +15,10 @@ pub async fn run(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color, &ctx.keys()),
         Format::Json => drift::json(&plan, &ctx.keys()),
-        Format::Markdown => drift::markdown_for_github(&plan, &ctx.keys()),
+        Format::Markdown => drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &ctx.keys()),
     });
     ctx.step_summary(args.no_step_summary, || {
-        drift::markdown_for_github(&plan, &ctx.keys())
+        drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &ctx.keys())
     });
     Ok(if plan.has_changes() {
         Exit::Changes

@@ -104,7 +104,7 @@ fn with_section(plan: &Plan, section: &str, keys: &Keys) -> String {
 /// Renders a plan in the chosen format.
 pub fn render_plan(ctx: &Context, plan: &Plan, format: Format, title: &str) -> String {
     match format {
-        Format::Text => text::render(plan, text::TextOptions { color: ctx.color }, &ctx.keys()),
+        Format::Text => text::render(plan, ctx.color, &ctx.keys()),
         Format::Json => render::json::render(plan, &ctx.keys()),
         Format::Markdown => markdown::render(plan, title, markdown::GITHUB_COMMENT_LIMIT, &ctx.keys()),
     }

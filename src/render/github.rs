@@ -1,24 +1,18 @@
 //! GitHub Actions workflow commands (`::error file=…,line=…::message`), so
-//! manifest problems show inline on a pull request's diff. Pure: builds the
-//! lines; [`crate::commands`] decides when (`GITHUB_ACTIONS=true`) and
-//! writes them.
-//!
-//! Escaping follows GitHub's rules (the `@actions/core` toolkit's
-//! `escapeData` / `escapeProperty`): in the message `%`, CR and LF become
-//! `%25`, `%0D`, `%0A`; in a property value `:` and `,` also become `%3A`
-//! and `%2C`.
-//!
-//! The runner reads a workflow command from any line of stdout or stderr
-//! that starts, after white space, with `::` (or the older `##[`). Only
-//! [`Commands`], built here, may; every other line invhooks writes goes
-//! through [`defuse`] (in `Context::emit`), so no value can start one.
+//! manifest problems show on a pull request's diff; data escaped as the
+//! `@actions/core` toolkit escapes it. The runner reads a command from any
+//! line of stdout or stderr starting, after white space, with `::` (or the
+//! older `##[`): only [`Commands`], built here, may; every other line goes
+//! through [`defuse`] (in `Context::emit`). Pure: `commands` writes them.
 
 use std::borrow::Cow;
+use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
+use crate::escape::is_unsafe;
 use crate::manifest::Diagnostic;
 
-/// Severity of an annotation.
+/// Severity of an annotation: `::error` or `::warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// `::error`.
@@ -48,11 +42,11 @@ impl FromIterator<Commands> for Commands {
 
 /// `text` with every line the runner would read as a workflow command
 /// (`::…` or `##[…`, after any white space or invisible characters) made
-/// inert: its first character shown escaped (`\u{3a}:notice…`). Lines are
+/// inert: its first character shown escaped (`\u{3a}:notice…`). Lines
 /// split where the runner splits them, at LF and CR.
 pub fn defuse(text: &str) -> Cow<'_, str> {
     let starts_command = |line: &str| {
-        let rest = line.trim_start_matches(|c: char| c.is_whitespace() || crate::escape::is_unsafe(c));
+        let rest = line.trim_start_matches(|c: char| c.is_whitespace() || is_unsafe(c));
         (rest.starts_with("::") || rest.starts_with("##[")).then(|| line.len() - rest.len())
     };
     if !text
@@ -62,36 +56,31 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
-    loop {
-        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
-        let line = &rest[..end];
+    for line in text.split_inclusive(['\n', '\r']) {
         match starts_command(line) {
+            // `:` or `#`, one byte.
             Some(at) => {
-                out.push_str(&line[..at]);
-                let first = line[at..].chars().next().map_or(0, u32::from);
-                out.push_str(&format!("\\u{{{first:x}}}"));
-                out.push_str(&line[at + 1..]);
+                let _ = write!(
+                    out,
+                    "{}\\u{{{:x}}}{}",
+                    &line[..at],
+                    line.as_bytes()[at],
+                    &line[at + 1..]
+                );
             }
             None => out.push_str(line),
         }
-        match rest[end..].chars().next() {
-            Some(sep) => {
-                out.push(sep);
-                rest = &rest[end + sep.len_utf8()..];
-            }
-            None => return Cow::Owned(out),
-        }
     }
+    Cow::Owned(out)
 }
 
 /// Escapes the message part of a workflow command.
-pub fn escape_data(text: &str) -> String {
+fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a property value (`file=`, `title=`) of a workflow command.
-pub fn escape_property(text: &str) -> String {
+fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -107,65 +96,43 @@ pub fn annotation(
         Level::Error => "error",
         Level::Warning => "warning",
     };
-    let mut props = Vec::new();
-    if let Some(file) = file {
-        props.push(format!("file={}", escape_property(file)));
-    }
-    if let Some(line) = line {
-        props.push(format!("line={line}"));
-    }
-    props.push(format!("title={}", escape_property(title)));
-    Commands(format!(
-        "::{command} {}::{}\n",
-        props.join(","),
-        escape_data(message)
-    ))
+    let file = file.map(|f| format!("file={},", escape_property(f)));
+    let line = line.map(|l| format!("line={l},"));
+    let (title, message) = (escape_property(title), escape_data(message));
+    let (file, line) = (file.unwrap_or_default(), line.unwrap_or_default());
+    Commands(format!("::{command} {file}{line}title={title}::{message}\n"))
 }
 
-/// The annotations of manifest diagnostics. Paths are made relative to
-/// `workspace` (`GITHUB_WORKSPACE`, the repository root GitHub resolves
-/// annotation paths against) when they lie inside it; `cwd` resolves
-/// relative paths first.
+/// The annotations of manifest diagnostics, paths relative to `workspace`
+/// (`GITHUB_WORKSPACE`, which GitHub resolves them against) when inside it.
 pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Option<&Path>) -> Commands {
-    diagnostics
-        .iter()
-        .map(|d| {
-            let file = repo_path(&d.location.file, workspace, cwd);
-            let message = match &d.help {
-                Some(help) => format!("{}\nhelp: {help}", d.message),
-                None => d.message.clone(),
-            };
-            annotation(
-                Level::Error,
-                Some(&file),
-                Some(d.location.line).filter(|&line| line > 0),
-                "invhooks: invalid manifest",
-                &message,
-            )
-        })
-        .collect()
+    let annotate = |d: &Diagnostic| {
+        let file = repo_path(&d.location.file, workspace, cwd);
+        let line = Some(d.location.line).filter(|&line| line > 0);
+        let message =
+            (d.help.as_ref()).map_or(d.message.clone(), |help| format!("{}\nhelp: {help}", d.message));
+        annotation(
+            Level::Error,
+            Some(&file),
+            line,
+            "invhooks: invalid manifest",
+            &message,
+        )
+    };
+    diagnostics.iter().map(annotate).collect()
 }
 
-/// `path` as GitHub wants it in an annotation: relative to the workspace,
-/// with `/` separators and no `./`.
+/// `path` (relative ones read from `cwd`) as GitHub wants it in an
+/// annotation: relative to the workspace, with `/` separators, no `./`.
 pub fn repo_path(path: &Path, workspace: Option<&Path>, cwd: Option<&Path>) -> String {
-    let absolute = match cwd {
-        Some(cwd) if path.is_relative() => normalise(&cwd.join(path)),
-        _ => normalise(path),
-    };
-    let shown = match workspace.map(normalise) {
-        Some(ws) => absolute
-            .strip_prefix(&ws)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| normalise(path)),
-        None => normalise(path),
-    };
-    let parts: Vec<String> = shown
-        .components()
+    let absolute = normalise(&cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path)));
+    let inside = workspace.and_then(|ws| absolute.strip_prefix(normalise(ws)).ok());
+    let shown = inside.map_or_else(|| normalise(path), Path::to_path_buf);
+    let parts: Vec<_> = (shown.components())
         .filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_string_lossy().into_owned()),
-            Component::ParentDir => Some("..".to_owned()),
-            Component::RootDir => Some(String::new()),
+            Component::Normal(p) => Some(p.to_string_lossy()),
+            Component::ParentDir => Some("..".into()),
+            Component::RootDir => Some("".into()),
             Component::CurDir | Component::Prefix(_) => None,
         })
         .collect();

@@ -1,25 +1,19 @@
 //! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
-//! ([`render`]) and the apply outcome ([`apply_summary`]).
-//!
-//! Layout: a hidden marker (`<!-- invhooks plan -->`, so a workflow can find
-//! and update its own comment), the summary (totals, counts per merchant,
-//! safety warnings), one table of changes per merchant, then `<details>`
-//! blocks with the plan as a diff. The result always fits the limit given
-//! (GitHub's 65,536 characters for a comment): tables are cut, and details
-//! dropped, never the summary, and the cut is stated with the number of rows
-//! left out. Lengths are counted in bytes, which is never less than
-//! GitHub's count of characters.
+//! ([`render`]) and the apply outcome ([`apply_summary`]): a hidden marker
+//! (so a workflow finds its own comment), the summary, a table of changes
+//! per merchant, then `<details>` blocks with the plan as a diff. [`code`]
+//! and [`code_text`] are the one way a value reaches Markdown, and [`Doc`]
+//! fits a document in a byte limit; drift's and check's Markdown use both.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::view::{ChangeView, LiveView, UrlView, DUPLICATE_NOTE, UNMANAGED_NOTE};
+use super::view::{ChangeView, FieldsView, LiveView, DUPLICATE_NOTE, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
-use std::collections::HashMap;
-
 use crate::apply::waves::{converge_failures, WaveStatus};
 use crate::apply::{MerchantReport, Outcome, RunReport, Status};
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan};
+use crate::plan::{Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
 /// GitHub's limit on a comment (and issue) body, in characters.
@@ -31,10 +25,9 @@ const RESERVE: usize = 1_024;
 /// secrets masked.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
-    if plan.has_changes() {
-        doc.head(&format!("**{}**\n\n", summary_line(&plan.total())));
-    } else {
-        doc.head(&format!("**{NO_CHANGES}**\n\n"));
+    match plan.has_changes() {
+        true => doc.head(&format!("**{}**\n\n", summary_line(&plan.total()))),
+        false => doc.head(&format!("**{NO_CHANGES}**\n\n")),
     }
     counts_table(&mut doc, plan);
     warnings(&mut doc, plan);
@@ -59,12 +52,7 @@ pub enum ApplyResult<'a> {
 /// most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
 pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks apply", limit);
-    let outcome = |r: &MerchantReport, c: &Change| {
-        r.changes
-            .iter()
-            .find(|cr| &cr.change == c)
-            .map(|cr| cr.outcome.clone())
-    };
+    let mut applied = None;
     match result {
         ApplyResult::Refused(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
@@ -75,25 +63,21 @@ pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &
         }
         ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
         ApplyResult::Applied(run) => {
-            let reports = run.merchants.as_slice();
             doc.head(&format!("**{}**\n\n", apply_line(run)));
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
             }
             waves_list(&mut doc, run, keys);
             statuses(&mut doc, run, keys);
-            let by_label: std::collections::HashMap<&str, &MerchantReport> =
-                reports.iter().map(|r| (r.merchant.as_str(), r)).collect();
-            let lookup =
-                |m: &MerchantPlan, c: &Change| by_label.get(m.merchant.as_str()).and_then(|r| outcome(r, c));
-            warnings(&mut doc, plan);
-            change_tables(&mut doc, plan, Some(&lookup), keys);
-            return doc.finish("changes", "The job log has the full report.");
+            applied = Some(run);
         }
     }
     warnings(&mut doc, plan);
-    change_tables(&mut doc, plan, None, keys);
-    doc.finish("changes", "Run `invhooks plan` for the full list.")
+    change_tables(&mut doc, plan, applied, keys);
+    match applied {
+        Some(_) => doc.finish("changes", "The job log has the full report."),
+        None => doc.finish("changes", "Run `invhooks plan` for the full list."),
+    }
 }
 
 /// An outcome in a table cell: a badge, the word, and the reason.
@@ -101,15 +85,11 @@ fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
     let Some(outcome) = outcome else {
         return "not run".to_owned();
     };
-    let icon = ["✅", "❌", "⏭️", "⏸️"][outcome.index()];
-    match outcome.reason() {
-        None => format!("{icon} {}", outcome.as_str()),
-        Some(reason) => format!(
-            "{icon} {}: {}",
-            outcome.as_str(),
-            code(&Masked::text(reason, keys))
-        ),
-    }
+    let (icon, word) = (["✅", "❌", "⏭️", "⏸️"][outcome.index()], outcome.as_str());
+    let reason = outcome
+        .reason()
+        .map(|r| format!(": {}", code(&Masked::text(r, keys))));
+    format!("{icon} {word}{}", reason.unwrap_or_default())
 }
 
 /// The waves of a staged rollout (not a plain `apply`): one line each, and
@@ -128,9 +108,10 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         // Our own words: numbers and the gate's name, no value.
         doc.head(&format!("- {icon} {}\n", wave_line(rollout, i)));
         if let WaveStatus::Failed(failures) = &wave.status {
+            let show = |v: &str| code_text(&Masked::text(v, keys));
             let rows: Vec<String> = failures
                 .iter()
-                .map(|f| format!("  - {}\n", failure_text(f, |v| code_text(&Masked::text(v, keys)))))
+                .map(|f| format!("  - {}\n", failure_text(f, show)))
                 .collect();
             let left = doc.head_fit(&rows);
             if left > 0 {
@@ -141,9 +122,9 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     doc.head("\n");
 }
 
-/// Every store by how it ended, one `<details>` block per status (failed
-/// and refused open, each store with why); at most half the budget, so a
-/// fleet of thousands folds into a line per status and a count.
+/// Every store by how it ended, one `<details>` block per status (open
+/// when a store in it says why); at most half the budget, so a fleet of
+/// thousands folds into a line per status and a count.
 fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
@@ -151,26 +132,20 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         .collect();
     why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
     for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
-        let of: Vec<&str> = statuses
-            .iter()
+        let of: Vec<&str> = (statuses.iter())
             .filter(|(_, s)| *s == status)
             .map(|(m, _)| *m)
             .collect();
         if of.is_empty() {
             continue;
         }
-        let open = if of.iter().any(|m| why.contains_key(*m)) {
-            " open"
-        } else {
-            ""
-        };
+        let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
+        let open = open.unwrap_or_default();
+        let (word, n) = (status.as_str(), of.len());
         doc.head(&format!(
-            "<details{open}><summary>{icon} {}: {}</summary>\n\n",
-            status.as_str(),
-            of.len()
+            "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
         ));
-        let items: Vec<String> = of
-            .iter()
+        let items: Vec<String> = (of.iter())
             .map(|m| match why.get(*m) {
                 Some(reason) => format!("- {}: {}\n", code_text(m), code_text(&Masked::text(reason, keys))),
                 None => format!("{} ", code_text(m)),
@@ -182,32 +157,22 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
                 "\n\n_{left} more not listed: the job log has every store_\n"
             ));
         }
-        doc.head(if left == 0 && items.iter().all(|i| i.ends_with('\n')) {
-            "\n</details>\n\n"
-        } else {
-            "\n\n</details>\n\n"
-        });
+        match left == 0 && items.iter().all(|i| i.ends_with('\n')) {
+            true => doc.head("\n</details>\n\n"),
+            false => doc.head("\n\n</details>\n\n"),
+        }
     }
 }
 
 fn counts_table(doc: &mut Doc, plan: &Plan) {
     doc.head("| merchant | create | update | delete | unchanged | ignored | unmanaged |\n");
     doc.head("|---|---:|---:|---:|---:|---:|---:|\n");
-    let rows: Vec<String> = plan
-        .merchants
-        .iter()
+    let rows: Vec<String> = (plan.merchants.iter())
         .map(|m| {
             let s = m.summary;
-            format!(
-                "| {} | {} | {} | {} | {} | {} | {} |\n",
-                code(&m.merchant),
-                s.create,
-                s.update,
-                s.delete,
-                s.unchanged,
-                s.ignored,
-                s.unmanaged
-            )
+            let counts = [s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged];
+            let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+            format!("| {} | {} |\n", code(&m.merchant), counts.join(" | "))
         })
         .collect();
     doc.head_rows(&rows, "merchant(s)");
@@ -225,35 +190,27 @@ fn warnings(doc: &mut Doc, plan: &Plan) {
     }
 }
 
-type OutcomeOf<'a> = dyn Fn(&MerchantPlan, &Change) -> Option<Outcome> + 'a;
-
-fn change_tables(doc: &mut Doc, plan: &Plan, outcomes: Option<&OutcomeOf<'_>>, keys: &Keys) {
+/// A table of changes per merchant; with `run`, each change's outcome first.
+fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Keys) {
+    let reports: HashMap<&str, &MerchantReport> = (run.iter().flat_map(|r| &r.merchants))
+        .map(|r| (r.merchant.as_str(), r))
+        .collect();
+    let (result, rule) = run.map_or(("", ""), |_| ("| result ", "|---"));
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
-        let (header, rows): (String, Vec<String>) = match outcomes {
-            None => (
-                format!(
-                    "#### {}\n\n| | topic | name | id | callback URL |\n|---|---|---|---|---|\n",
-                    code_text(&m.merchant)
-                ),
-                m.changes.iter().map(|c| row(c, keys)).collect(),
-            ),
-            Some(outcome_of) => (
-                format!(
-                    "#### {}\n\n| result | | topic | name | id | callback URL |\n|---|---|---|---|---|---|\n",
-                    code_text(&m.merchant)
-                ),
-                m.changes
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "| {} |{}",
-                            badge(outcome_of(m, c).as_ref(), keys),
-                            &row(c, keys)[1..]
-                        )
-                    })
-                    .collect(),
-            ),
+        let header = format!(
+            "#### {}\n\n{result}| | topic | name | id | callback URL |\n{rule}|---|---|---|---|---|\n",
+            code_text(&m.merchant)
+        );
+        let outcome = |c: &Change| {
+            let report = reports.get(m.merchant.as_str())?;
+            report.changes.iter().find(|r| &r.change == c).map(|r| &r.outcome)
         };
+        let rows: Vec<String> = (m.changes.iter())
+            .map(|c| match run {
+                Some(_) => format!("| {} {}", badge(outcome(c), keys), row(c, keys)),
+                None => row(c, keys),
+            })
+            .collect();
         doc.table(&header, &rows);
     }
 }
@@ -266,44 +223,26 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     }
     let mut lines = String::new();
     for c in &m.changes {
-        let view = ChangeView::of(c, keys);
-        let id = view
-            .id
-            .as_ref()
-            .map(|id| format!(" [{}]", escape(id)))
-            .unwrap_or_default();
-        let head = format!("{} {}{id}", escape(&view.topic), escape(&view.name));
-        let new_head = format!(
-            "{} {}{id}",
-            escape(&view.topic),
-            view.after_name(|t| escape(t).into_owned())
-        );
-        let notes: String = view.notes.iter().map(|n| format!("  ({n})")).collect();
-        let _ = match (&view.url, view.action) {
-            (UrlView::Changed { old, new, .. }, _) => {
-                let (old, new) = (escape(old), escape(new));
-                writeln!(lines, "- {head}  {old}\n+ {new_head}  {new}{notes}")
-            }
-            (UrlView::Unchanged(url) | UrlView::One(url), action) => {
-                let url = escape(url);
-                match action {
-                    Action::Update => writeln!(lines, "- {head}  {url}\n+ {new_head}  {url}{notes}"),
-                    Action::Create => writeln!(lines, "+ {head}  {url}{notes}"),
-                    Action::Delete => writeln!(lines, "- {head}  {url}{notes}"),
-                }
-            }
+        let v = ChangeView::of(c, keys);
+        let id = v.id.as_deref().map(|id| format!(" [{}]", escape(id)));
+        let line = |sign: char, f: &FieldsView| {
+            let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
+            format!(
+                "{sign} {topic} {name}{}  {url}",
+                id.as_deref().unwrap_or_default()
+            )
         };
+        let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
+            .into_iter()
+            .filter_map(|(sign, f)| f.as_ref().map(|f| line(sign, f)))
+            .collect();
+        let note = v.note.map(|n| format!("  ({n})")).unwrap_or_default();
+        let _ = writeln!(lines, "{}{note}", diff.join("\n"));
     }
     for s in &m.unmanaged {
         let v = LiveView::of(s, keys);
-        let _ = writeln!(
-            lines,
-            "  {} {} [{}]  {}  ({UNMANAGED_NOTE})",
-            escape(&v.topic),
-            escape(&v.name),
-            escape(&v.id),
-            escape(&v.url)
-        );
+        let (topic, name, id, url) = (escape(&v.topic), escape(&v.name), escape(&v.id), escape(&v.url));
+        let _ = writeln!(lines, "  {topic} {name} [{id}]  {url}  ({UNMANAGED_NOTE})");
     }
     let fence = fence_for(&lines);
     format!(
@@ -316,28 +255,23 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
 
 fn row(c: &Change, keys: &Keys) -> String {
     let view = ChangeView::of(c, keys);
-    let (symbol, action) = match view.action {
-        Action::Create => ("➕", "create"),
-        Action::Update => ("🔄", "update"),
-        Action::Delete => ("➖", "delete"),
+    let symbol = ["➕", "🔄", "➖"][view.action as usize];
+    let mut url = match view.changed_url() {
+        Some((old, new)) => format!("{} → {}", code(old), code(new)),
+        None => code(view.url()),
     };
-    let label = if c.is_duplicate() {
-        format!("{action} ({DUPLICATE_NOTE})")
-    } else {
-        action.to_owned()
+    let label = match view.duplicate {
+        true => format!("{} ({DUPLICATE_NOTE})", view.action),
+        false => view.action.to_string(),
     };
-    let mut url = match &view.url {
-        UrlView::Changed { old, new, .. } => format!("{} → {}", code(old), code(new)),
-        other => code(other.shown()),
-    };
-    for note in view.notes.iter().filter(|n| **n != DUPLICATE_NOTE) {
-        url.push_str(&format!(" ({note})"));
+    if let Some(note) = view.note.filter(|_| !view.duplicate) {
+        let _ = write!(url, " ({note})");
     }
+    let id = view.id.as_deref().map(code).unwrap_or_default();
     format!(
-        "| {symbol} {label} | {} | {} | {} | {url} |\n",
+        "| {symbol} {label} | {} | {} | {id} | {url} |\n",
         code(&view.topic),
-        view.title(code),
-        view.id.as_deref().map(code).unwrap_or_default()
+        view.title(code)
     )
 }
 
@@ -347,20 +281,7 @@ fn row(c: &Change, keys: &Keys) -> String {
 /// GitHub's table parser reads `\\` as an escaped backslash, so the pipe
 /// after it would end the cell).
 pub(crate) fn code(text: &str) -> String {
-    let shown = escape(text);
-    if !shown.contains('|') {
-        return span(&shown);
-    }
-    let mut out = String::with_capacity(shown.len() + 8);
-    let mut chars = shown.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, chars.peek()) {
-            ('\\', Some('|')) => out.push_str("\\u{5c}"),
-            ('|', _) => out.push_str("\\|"),
-            _ => out.push(c),
-        }
-    }
-    span(&out)
+    span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
 /// A value invhooks did not write, outside a table (a heading, a list item,
@@ -406,11 +327,11 @@ fn fence_for(text: &str) -> String {
     "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
-/// A Markdown document that fits a byte limit: a head that is never cut
-/// (apart from per-merchant rows when there are thousands of merchants),
-/// then tables cut row by row, then details blocks kept whole or dropped.
-/// Shared by the plan, apply and drift renderers.
-#[derive(Debug)]
+/// A Markdown document that fits a byte limit (GitHub's 65,536 characters
+/// counted in bytes, never fewer): a head never cut (but for its rows past
+/// half the budget), tables cut row by row, details kept whole or dropped,
+/// and a note saying what was cut.
+#[derive(Debug, Default)]
 pub(crate) struct Doc {
     limit: usize,
     head: String,
@@ -418,20 +339,16 @@ pub(crate) struct Doc {
     shown: usize,
     omitted: usize,
     omitted_details: usize,
-    omitted_head_rows: usize,
 }
 
 impl Doc {
     /// Starts a document with its marker and title.
     pub(crate) fn new(title: &str, limit: usize) -> Self {
+        let head = format!("<!-- {title} -->\n### {title}\n\n");
         Self {
             limit,
-            head: format!("<!-- {title} -->\n### {title}\n\n"),
-            body: String::new(),
-            shown: 0,
-            omitted: 0,
-            omitted_details: 0,
-            omitted_head_rows: 0,
+            head,
+            ..Self::default()
         }
     }
 
@@ -452,9 +369,7 @@ impl Doc {
     pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
         let left = self.head_fit(rows);
         if left > 0 {
-            self.omitted_head_rows = left;
-            self.head
-                .push_str(&format!("| _{left} more {what} not listed_ |\n"));
+            self.head(&format!("| _{left} more {what} not listed_ |\n"));
         }
     }
 
@@ -471,8 +386,8 @@ impl Doc {
         0
     }
 
-    /// Appends a table: its header only if at least one row fits, rows
-    /// while they fit; the others are counted as left out.
+    /// Appends a table: its header only if its first row fits, rows while
+    /// they fit; the others are counted as left out.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
         let first = rows.first().map_or(0, String::len);
         if self.used() + header.len() + first + 1 > self.budget() {
@@ -481,11 +396,11 @@ impl Doc {
         }
         self.body.push_str(header);
         for row in rows {
-            if self.used() + row.len() + 1 > self.budget() {
-                self.omitted += 1;
-            } else {
+            if self.used() + row.len() < self.budget() {
                 self.body.push_str(row);
                 self.shown += 1;
+            } else {
+                self.omitted += 1;
             }
         }
         self.body.push('\n');
@@ -503,32 +418,28 @@ impl Doc {
         }
     }
 
-    /// Assembles the document; `rows` names what the tables list, `full`
-    /// says where the complete list is.
+    /// The document; `rows` names what the tables list, `full` where the
+    /// complete list is.
     pub(crate) fn finish(self, rows: &str, full: &str) -> String {
-        let mut note = String::new();
-        if self.omitted > 0 {
+        let (shown, omitted) = (self.shown, self.omitted);
+        let mut out = self.head;
+        let limit = "to fit GitHub's 65,536-character limit";
+        if omitted > 0 {
+            let total = shown + omitted;
             let _ = write!(
-                note,
-                "> [!NOTE]\n> The tables below show {} of {} {rows}: {} row(s) were left out to fit GitHub's \
-                 65,536-character limit. {full}\n\n",
-                self.shown,
-                self.shown + self.omitted,
-                self.omitted
+                out,
+                "> [!NOTE]\n> The tables below show {shown} of {total} {rows}: {omitted} row(s) were left out {limit}. {full}\n\n",
             );
         } else if self.omitted_details > 0 {
+            let n = self.omitted_details;
             let _ = write!(
-                note,
-                "> [!NOTE]\n> {} details block(s) were left out to fit GitHub's \
-                 65,536-character limit. {full}\n\n",
-                self.omitted_details
+                out,
+                "> [!NOTE]\n> {n} details block(s) were left out {limit}. {full}\n\n"
             );
         }
-        let mut out = self.head;
-        out.push_str(&note);
         out.push_str(&self.body);
-        if self.omitted > 0 {
-            let _ = writeln!(out, "_{} more {rows} not shown. {full}_", self.omitted);
+        if omitted > 0 {
+            let _ = writeln!(out, "_{omitted} more {rows} not shown. {full}_");
         }
         clamp(out, self.limit)
     }
@@ -536,12 +447,12 @@ impl Doc {
 
 /// The last guard of the limit: cut at a character boundary and say so.
 fn clamp(mut text: String, limit: usize) -> String {
+    const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
     if text.len() <= limit {
         return text;
     }
-    const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
     let mut end = limit.saturating_sub(CUT.len());
-    while end > 0 && !text.is_char_boundary(end) {
+    while !text.is_char_boundary(end) {
         end -= 1;
     }
     text.truncate(end);

@@ -5,7 +5,7 @@ use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave, WaveGate};
 use crate::apply::{ChangeReport, Refusal};
 use crate::fixtures::{create, delete, desired, manifest, update};
 use crate::model::LiveSubscription;
-use crate::plan::{SafetyTrip, Summary};
+use crate::plan::{Action, SafetyTrip, Summary};
 use crate::render::drift;
 
 fn merchant(label: &str, changes: Vec<Change>, unmanaged: Vec<LiveSubscription>) -> MerchantPlan {
@@ -507,16 +507,14 @@ mod hostile {
             for c in &m.changes {
                 let view = ChangeView::of(c, &Keys::none());
                 all.extend([&view.topic, &view.name].map(|v| v.as_str().to_owned()));
-                all.push(view.url.shown().to_owned());
+                all.push(view.url().to_owned());
                 all.extend(
-                    view.new_name
-                        .iter()
+                    view.new_name()
+                        .into_iter()
                         .chain(&view.id)
                         .map(|v| v.as_str().to_owned()),
                 );
-                if let UrlView::Changed { old, .. } = &view.url {
-                    all.push(old.as_str().to_owned());
-                }
+                all.extend(view.changed_url().map(|(old, _)| old.to_owned()));
             }
             for s in &m.unmanaged {
                 let v = LiveView::of(s, &Keys::none());
@@ -619,24 +617,24 @@ mod hostile {
 
     /// `check`'s Markdown (a table row per URL: result, test events, users).
     fn check_markdown(v: &[String]) -> Result<(), TestCaseError> {
-        use crate::check::{Callback, Delivery, Failure, Step, User};
+        use crate::check::{Callback, Delivery, Step, StepFailure, User};
         let user = |name: &String| User {
             merchant: v[16].clone(),
             topic: v[13].clone(),
             name: name.clone(),
             location: None,
         };
-        let outcome = crate::check::Outcome {
+        let outcome = crate::check::CallbackReport {
             callback: Callback {
                 url: v[3].clone(),
                 users: vec![user(&v[2]), user(&v[14])],
                 masking: crate::secret::Masking::Full,
             },
-            result: Err(Failure::new(Step::Tcp, v[17].clone())),
+            result: Err(StepFailure::new(Step::Tcp, v[17].clone())),
             latency: std::time::Duration::from_millis(5),
             deliveries: vec![Delivery {
                 user: user(&v[2]),
-                result: Err(Failure::new(Step::Http, v[10].clone())),
+                result: Err(StepFailure::new(Step::Http, v[10].clone())),
             }],
         };
         let outcomes = [outcome];

@@ -1,13 +1,11 @@
-//! Plan → text for people, JSON for programs, Markdown for pull requests.
-//! Pure: every renderer returns a `String`; callers decide where it goes.
-//! Every renderer masks URL secrets ([`crate::secret`]).
+//! Plan, drift and apply reports → text for people, JSON for programs,
+//! Markdown for pull requests. Pure: every renderer returns a `String`, and
+//! lays out only masked values ([`view`]); callers decide where it goes.
 
 pub mod drift;
 pub mod github;
 pub mod json;
 pub mod markdown;
-#[cfg(test)]
-mod props;
 pub mod report;
 pub mod text;
 pub mod view;
@@ -28,17 +26,22 @@ pub enum Format {
     Markdown,
 }
 
+/// `, N what`, or nothing for none.
+fn extra(n: usize, what: &str) -> String {
+    match n {
+        0 => String::new(),
+        n => format!(", {n} {what}"),
+    }
+}
+
 /// The summary sentence, e.g. `Plan: 1 to create, 0 to update, 2 to delete, 4 unchanged, 1 ignored.`
 pub fn summary_line(s: &Summary) -> String {
-    let mut line = format!(
-        "Plan: {} to create, {} to update, {} to delete, {} unchanged, {} ignored",
-        s.create, s.update, s.delete, s.unchanged, s.ignored
-    );
-    if s.unmanaged > 0 {
-        line.push_str(&format!(", {} unmanaged", s.unmanaged));
-    }
-    line.push('.');
-    line
+    let (create, update, delete, unchanged) = (s.create, s.update, s.delete, s.unchanged);
+    let unmanaged = extra(s.unmanaged, "unmanaged");
+    format!(
+        "Plan: {create} to create, {update} to update, {delete} to delete, {unchanged} unchanged, {} ignored{unmanaged}.",
+        s.ignored
+    )
 }
 
 /// The line printed when nothing differs.
@@ -48,24 +51,12 @@ pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.
 pub fn apply_line(run: &RunReport) -> String {
     let (tally, interrupted) = (run.tally(), run.interrupted());
     let ok = run.merchants.iter().all(MerchantReport::succeeded);
-    // What the merchants' own lines say: never "re-run to converge" beside
-    // "converged".
-    let converged = run
-        .merchants
-        .iter()
-        .all(|r| matches!(r.verification, Verification::Converged));
+    // What the merchants' own lines say: never "re-run to converge" beside "converged".
+    let converged = (run.merchants.iter()).all(|r| matches!(r.verification, Verification::Converged));
     let state = match (interrupted, run.succeeded()) {
         (true, _) => "interrupted",
         (false, true) => "complete",
         (false, false) => "incomplete",
-    };
-    let not_started = match tally.not_started() {
-        0 => String::new(),
-        n => format!(", {n} not started"),
-    };
-    let refused = match run.refused.len() {
-        0 => String::new(),
-        n => format!(", {n} merchant(s) refused"),
     };
     let waiting = run.stores().get(Status::NotStarted);
     let gate = run.rollout.failed().filter(|_| run.rollout.staged());
@@ -81,61 +72,44 @@ pub fn apply_line(run: &RunReport) -> String {
         (false, true, None) if !run.refused.is_empty() => {
             " Refused merchants kept their subscriptions: see why above.".to_owned()
         }
-        (false, true, None) if waiting > 0 => format!(
-            " {waiting} store(s) are past the last `--waves` size and were not started."
-        ),
+        (false, true, None) if waiting > 0 => {
+            format!(" {waiting} store(s) are past the last `--waves` size and were not started.")
+        }
         (false, true, None) => String::new(),
     };
-    format!(
-        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{hint}",
-        tally.done(),
-        tally.failed(),
-        tally.skipped(),
-    )
+    let (done, failed, skipped) = (tally.done(), tally.failed(), tally.skipped());
+    let rest = extra(tally.not_started(), "not started") + &extra(run.refused.len(), "merchant(s) refused");
+    format!("Apply {state}: {done} done, {failed} failed, {skipped} skipped{rest}.{hint}")
 }
 
 /// The fleet summary of an apply run, `None` for a run of one merchant
 /// (its report says it all): `Stores: 5: 1 applied, 1 converged, 1
 /// refused, 1 failed, 1 not started.`
 pub fn fleet_line(stores: Stores) -> Option<String> {
-    (stores.total() > 1).then(|| {
-        let counts: Vec<String> = Status::ALL
-            .iter()
-            .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
-            .collect();
-        format!("Stores: {}: {}.", stores.total(), counts.join(", "))
-    })
+    let counts: Vec<String> = (Status::ALL.iter())
+        .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
+        .collect();
+    (stores.total() > 1).then(|| format!("Stores: {}: {}.", stores.total(), counts.join(", ")))
 }
 
 /// A wave's line in the reports, e.g. ``wave 2 of 3 (1 store(s), gate
 /// `check`): failed``; the stores past the last size have their own.
 pub fn wave_line(rollout: &Rollout, i: usize) -> String {
-    let (wave, gate) = (&rollout.waves[i], rollout.gate.as_str());
-    match i < rollout.sized {
-        true => format!(
-            "wave {} of {} ({} store(s), gate `{gate}`): {}",
-            i + 1,
-            rollout.sized,
-            wave.merchants.len(),
-            wave.status.as_str()
-        ),
-        false => format!(
-            "past the last `--waves` size ({} store(s)): not started",
-            wave.merchants.len()
-        ),
+    let (wave, gate, sized) = (&rollout.waves[i], rollout.gate.as_str(), rollout.sized);
+    let (n, size, status) = (i + 1, wave.merchants.len(), wave.status.as_str());
+    match i < sized {
+        true => format!("wave {n} of {sized} ({size} store(s), gate `{gate}`): {status}"),
+        false => format!("past the last `--waves` size ({size} store(s)): not started"),
     }
 }
 
 /// One gate failure as reports say it: the merchant, the URL, why, each
-/// a value the sink shows through `show` (escaped, masked).
+/// value through the sink's `show` (escaped, masked).
 pub fn failure_text(f: &GateFailure, show: impl Fn(&str) -> String) -> String {
-    match &f.url {
-        Some(url) => format!(
-            "merchant {}: {}: {}",
-            show(&f.merchant),
-            show(url),
-            show(&f.reason)
-        ),
-        None => format!("merchant {}: {}", show(&f.merchant), show(&f.reason)),
-    }
+    let url = f.url.as_deref().map(|url| format!("{}: ", show(url)));
+    let (merchant, reason) = (show(&f.merchant), show(&f.reason));
+    format!("merchant {merchant}: {}{reason}", url.unwrap_or_default())
 }
+
+#[cfg(test)]
+mod props;

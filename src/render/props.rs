@@ -172,7 +172,7 @@ fn world(key: &str, slots: [usize; 4], keep_path: bool, plain: &[String]) -> (Pl
 fn every_format(plan: &Plan, run: &RunReport, keys: &Keys) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     for color in [false, true] {
-        out.push(("text", text::render(plan, text::TextOptions { color }, keys)));
+        out.push(("text", text::render(plan, color, keys)));
         out.push(("drift text", drift::text(plan, color, keys)));
         out.push(("apply report", report::render(run, color, keys)));
     }

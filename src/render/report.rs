@@ -1,179 +1,149 @@
 //! The apply report: every change with its outcome, what was cleaned up,
 //! and whether live converged to the manifest, as text or JSON.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use serde::Serialize;
 
-use super::json::{change as json_change, pretty, JsonChange, FORMAT_VERSION};
+use super::json::{pretty, FORMAT_VERSION};
+use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
 use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Status, Verification};
+use crate::apply::{MerchantReport, Rewrite, RunReport, Status, Verification};
 use crate::escape::escape;
+use crate::plan::Change;
 use crate::secret::{Keys, Masked};
 
-/// Renders an apply run as text: the fleet summary first when the plan
-/// has several merchants, then each merchant applied, each one refused, and
-/// the apply line. `keys` are masked in every value and server message.
+/// Renders an apply run as text: the stores first when there are several,
+/// then each merchant applied, each one refused, and the apply line. `keys`
+/// are masked in every value and server message.
 pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
-    let reports = run.merchants.as_slice();
+    let mut out = String::new();
+    let _ = write_report(&mut out, run, color, keys);
+    out
+}
+
+fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> fmt::Result {
+    let shown = |text: &str| escape(&Masked::text(text, keys)).into_owned();
     // Words line up; "not started" widens the column only when present.
-    let width = reports
-        .iter()
-        .flat_map(|r| &r.changes)
+    let outcomes = run.merchants.iter().flat_map(|r| &r.changes);
+    let width = outcomes
         .map(|c| c.outcome.as_str().len())
         .fold("skipped".len(), usize::max);
-    let mut out = String::new();
     if let Some(line) = fleet_line(run.stores()) {
-        let _ = writeln!(out, "{line}\n");
-        statuses(&mut out, run, keys);
+        writeln!(out, "{line}\n")?;
+        statuses(out, run, keys)?;
     }
-    for r in reports {
-        let _ = writeln!(out, "merchant {}", escape(&r.merchant));
+    for r in &run.merchants {
+        writeln!(out, "merchant {}", escape(&r.merchant))?;
         for c in &r.changes {
-            let word = c.outcome.as_str();
-            let _ = writeln!(out, "  {word:width$} {}", change_line(&c.change, color, keys));
+            let (word, line) = (c.outcome.as_str(), change_line(&c.change, color, keys));
+            writeln!(out, "  {word:width$} {line}")?;
             if let Some(reason) = c.outcome.reason() {
-                let _ = writeln!(out, "  {:width$} {}", "", escape(&Masked::text(reason, keys)));
+                writeln!(out, "  {:width$} {}", "", shown(reason))?;
             }
         }
         for c in &r.cleaned_up {
-            let _ = writeln!(
-                out,
-                "  cleaned up a duplicate this run created: {}",
-                change_line(c, color, keys)
-            );
+            let line = change_line(c, color, keys);
+            writeln!(out, "  cleaned up a duplicate this run created: {line}")?;
         }
         match &r.verification {
-            Verification::Converged => {
-                let _ = writeln!(out, "  converged: live subscriptions match the manifest");
-            }
+            Verification::Converged => writeln!(out, "  converged: live subscriptions match the manifest")?,
+            Verification::Unknown { reason } => writeln!(out, "  not verified: {}", shown(reason))?,
             Verification::NotConverged {
                 remaining,
                 foreign,
                 rewrites,
             } => {
-                let _ = writeln!(
-                    out,
-                    "  not converged: {} change(s) still needed:",
-                    remaining.len()
-                );
+                let n = remaining.len();
+                writeln!(out, "  not converged: {n} change(s) still needed:")?;
                 for c in remaining {
-                    let _ = writeln!(out, "    {}", change_line(c, color, keys));
+                    writeln!(out, "    {}", change_line(c, color, keys))?;
                 }
                 if !foreign.is_empty() {
-                    let _ = writeln!(out, "  {}", escape(&other_writer_line(foreign, keys)));
+                    let (n, ids) = (
+                        foreign.len(),
+                        foreign.iter().map(|id| shown(id)).collect::<Vec<_>>(),
+                    );
+                    writeln!(
+                        out,
+                        "  another writer is active: {n} subscription(s) this run did not create appeared ({}); \
+                         left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+                        ids.join(", ")
+                    )?;
                 }
-                for r in rewrites {
-                    let _ = writeln!(out, "  {}", rewrite_line(r, keys));
+                for w in rewrites {
+                    writeln!(out, "  {}", rewrite_line(w, keys))?;
                 }
-            }
-            Verification::Unknown { reason } => {
-                let _ = writeln!(out, "  not verified: {}", escape(&Masked::text(reason, keys)));
             }
         }
         out.push('\n');
     }
     for r in &run.refused {
-        let _ = writeln!(
+        let (merchant, reason) = (escape(&r.merchant), escape(&r.reason));
+        writeln!(
             out,
-            "merchant {}\n  {}\n",
-            escape(&r.merchant),
-            escape(&refused_line(r))
-        );
+            "merchant {merchant}\n  refused: {reason}; nothing was changed for this merchant. Check its manifest, \
+             or re-run with `--force` (and `--merchant {merchant}`) if this is intended\n"
+        )?;
     }
-    out.push_str(&apply_line(run));
-    out.push('\n');
-    out
+    writeln!(out, "{}", apply_line(run))
 }
 
 /// Every store and how it ended, wave by wave; a wave's header (its size,
 /// gate and result, why a gate failed) only for a staged rollout.
-fn statuses(out: &mut String, run: &RunReport, keys: &Keys) {
-    let rollout = &run.rollout;
-    let staged = rollout.staged();
+fn statuses(out: &mut String, run: &RunReport, keys: &Keys) -> fmt::Result {
     let statuses = run.statuses();
-    let width = statuses
-        .iter()
-        .map(|(m, _)| escape(m).chars().count())
-        .fold(0, usize::max)
-        .min(40);
+    let widths = statuses.iter().map(|(m, _)| escape(m).chars().count());
+    let width = widths.fold(0, usize::max).min(40);
     let mut rows = statuses.iter();
-    for (i, wave) in rollout.waves.iter().enumerate() {
-        if staged {
-            let _ = writeln!(out, "{}", wave_line(rollout, i));
+    for (i, wave) in run.rollout.waves.iter().enumerate() {
+        if run.rollout.staged() {
+            writeln!(out, "{}", wave_line(&run.rollout, i))?;
         }
         for (m, status) in rows.by_ref().take(wave.merchants.len()) {
-            let _ = writeln!(out, "  {:width$}  {}", escape(m), status.as_str());
+            writeln!(out, "  {:width$}  {}", escape(m), status.as_str())?;
         }
-        if let WaveStatus::Failed(failures) = &wave.status {
-            for f in failures {
-                let shown = failure_text(f, |v| escape(&Masked::text(v, keys)).into_owned());
-                let _ = writeln!(out, "  gate failed: {shown}");
-            }
+        for f in gate_failures(&wave.status) {
+            let shown = failure_text(f, |v| escape(&Masked::text(v, keys)).into_owned());
+            writeln!(out, "  gate failed: {shown}")?;
         }
     }
-    out.push('\n');
+    writeln!(out)
 }
 
-/// What a report says of a merchant a safety threshold kept back.
-pub fn refused_line(r: &Refusal) -> String {
-    format!(
-        "refused: {}; nothing was changed for this merchant. Check its manifest, or re-run with `--force` (and `--merchant {}`) if this is intended",
-        r.reason, r.merchant
-    )
-}
-
-/// What a report says when another writer changed the merchant meanwhile.
-pub fn other_writer_line(foreign: &[String], keys: &Keys) -> String {
-    let ids: Vec<Masked<'_>> = foreign.iter().map(|id| Masked::text(id, keys)).collect();
-    format!(
-        "another writer is active: {} subscription(s) this run did not create appeared ({}); \
-         left alone. Find who else changes this merchant, then re-run `invhooks plan`",
-        foreign.len(),
-        ids.iter()
-            .map(|id| escape(id).into_owned())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+fn gate_failures(status: &WaveStatus) -> &[GateFailure] {
+    match status {
+        WaveStatus::Failed(failures) => failures,
+        _ => &[],
+    }
 }
 
 /// What a report says when the server stored a value other than sent.
-pub fn rewrite_line(r: &Rewrite, keys: &Keys) -> String {
+fn rewrite_line(r: &Rewrite, keys: &Keys) -> String {
     let (sent, stored) = shown_rewrite(r, keys);
-    let id = escape(&Masked::text(&r.id, keys)).into_owned();
-    if sent == stored {
-        // Only the writing differs (`HTTPS://`, the host's case): both are
-        // shown as they are read.
-        return format!(
-            "the server stores `{}` of [{id}] as the same URL written differently (`{stored}`); write it in the manifest as `invhooks export` shows it, or every plan will change it again",
-            r.field
-        );
+    let (field, id) = (r.field, escape(&Masked::text(&r.id, keys)).into_owned());
+    match sent == stored {
+        // Only the writing differs (`HTTPS://`, the host's case).
+        true => format!(
+            "the server stores `{field}` of [{id}] as the same URL written differently (`{stored}`); write it in the manifest as `invhooks export` shows it, or every plan will change it again"
+        ),
+        false => format!(
+            "the server stores `{field}` `{sent}` of [{id}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again"
+        ),
     }
-    format!(
-        "the server stores `{}` `{sent}` of [{id}] as `{stored}`; write `{stored}` in the manifest, or every plan will change it again",
-        r.field,
-    )
 }
 
 /// A rewrite's two values as shown: masked (URLs as the entry says), escaped.
 fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
-    let show = |v: &str| {
-        let masked = match r.field {
-            "callbackUrl" => Masked::url(v, r.masking, keys),
-            _ => Masked::text(v, keys),
-        };
-        escape(&masked).into_owned()
+    let show = |v: &str| match r.field {
+        "callbackUrl" => escape(&Masked::url(v, r.masking, keys)).into_owned(),
+        _ => escape(&Masked::text(v, keys)).into_owned(),
     };
     (show(&r.sent), show(&r.stored))
 }
 
-/// Renders an apply run as JSON: whether it `succeeded` or was
-/// `interrupted`, the `stores` summary, every change with
-/// its `outcome` (`done`, `failed`, `skipped`, `not started`) and
-/// `reason`, what was cleaned up, the verification `status` (`converged`,
-/// `not_converged`, `unknown`), the merchants `refused` by a threshold, and
-/// the `waves`: each store's status, the gate and how it ended.
+/// Renders an apply run as JSON (`docs/plan-json.md`, "Apply report").
 pub fn json(run: &RunReport, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -216,20 +186,20 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
     struct Merchant<'a> {
         merchant: &'a str,
         changes: Vec<Entry<'a>>,
-        cleaned_up: Vec<JsonChange<'a>>,
+        cleaned_up: Vec<ChangeView<'a>>,
         verification: Verified<'a>,
     }
     #[derive(Serialize)]
     struct Entry<'a> {
         #[serde(flatten)]
-        change: JsonChange<'a>,
+        change: ChangeView<'a>,
         outcome: &'static str,
         reason: Option<Masked<'a>>,
     }
     #[derive(Serialize)]
     struct Verified<'a> {
         status: &'static str,
-        remaining: Vec<JsonChange<'a>>,
+        remaining: Vec<ChangeView<'a>>,
         other_writer_ids: Vec<Masked<'a>>,
         server_rewrites: Vec<Rewritten<'a>>,
         reason: Option<Masked<'a>>,
@@ -242,51 +212,45 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         stored: String,
     }
     fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
-        let text = |t: &'a str| Masked::text(t, keys);
-        let json_change = |c: &'a crate::plan::Change| json_change(c, keys);
+        let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
         let (remaining, foreign, rewrites, reason) = match &r.verification {
             Verification::NotConverged {
                 remaining,
                 foreign,
                 rewrites,
             } => (&remaining[..], &foreign[..], &rewrites[..], None),
-            Verification::Unknown { reason } => (&[][..], &[][..], &[][..], Some(text(reason))),
+            Verification::Unknown { reason } => (&[][..], &[][..], &[][..], Some(Masked::text(reason, keys))),
             Verification::Converged => (&[][..], &[][..], &[][..], None),
+        };
+        let rewrite = |w: &'a Rewrite| {
+            let (sent, stored) = shown_rewrite(w, keys);
+            Rewritten {
+                id: Masked::text(&w.id, keys),
+                field: w.field,
+                sent,
+                stored,
+            }
         };
         Merchant {
             merchant: &r.merchant,
-            changes: r
-                .changes
-                .iter()
+            changes: (r.changes.iter())
                 .map(|c| Entry {
-                    change: json_change(&c.change),
+                    change: ChangeView::of(&c.change, keys),
                     outcome: c.outcome.as_str(),
-                    reason: c.outcome.reason().map(text),
+                    reason: c.outcome.reason().map(|t| Masked::text(t, keys)),
                 })
                 .collect(),
-            cleaned_up: r.cleaned_up.iter().map(json_change).collect(),
+            cleaned_up: views(&r.cleaned_up),
             verification: Verified {
                 status: r.verification.as_str(),
-                remaining: remaining.iter().map(json_change).collect(),
-                other_writer_ids: foreign.iter().map(|id| text(id)).collect(),
-                server_rewrites: rewrites
-                    .iter()
-                    .map(|w| {
-                        let (sent, stored) = shown_rewrite(w, keys);
-                        Rewritten {
-                            id: text(&w.id),
-                            field: w.field,
-                            sent,
-                            stored,
-                        }
-                    })
-                    .collect(),
+                remaining: views(remaining),
+                other_writer_ids: foreign.iter().map(|id| Masked::text(id, keys)).collect(),
+                server_rewrites: rewrites.iter().map(rewrite).collect(),
                 reason,
             },
         }
     }
-    let stores = run.stores();
-    let statuses = run.statuses();
+    let (stores, statuses) = (run.stores(), run.statuses());
     let mut rows = statuses.iter();
     let waves = (run.rollout.waves.iter().enumerate())
         .map(|(i, w)| WaveJson {
@@ -299,10 +263,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
                 .collect(),
             gate: run.rollout.gate.as_str(),
             status: w.status.as_str(),
-            failures: match &w.status {
-                WaveStatus::Failed(f) => f,
-                _ => &[],
-            },
+            failures: gate_failures(&w.status),
         })
         .collect();
     pretty(&Doc {
@@ -318,9 +279,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
             not_started: stores.get(Status::NotStarted),
         },
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
-        refused: run
-            .refused
-            .iter()
+        refused: (run.refused.iter())
             .map(|r| Refused {
                 merchant: &r.merchant,
                 reason: &r.reason,

@@ -1,152 +1,145 @@
 //! The text plan: one line per change (`+` create, `~` update, `-` delete),
-//! the changed part of an updated URL highlighted, a summary line.
+//! the changed part of an updated URL highlighted, a summary line; every
+//! value escaped for a terminal ([`escape`]).
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use similar::ChangeTag;
+use similar::{ChangeTag, TextDiff};
 
-use super::view::{ChangeView, LiveView, UrlView, UNMANAGED_NOTE};
+use super::view::{ChangeView, LiveView, UNMANAGED_NOTE};
 use super::{summary_line, NO_CHANGES};
 use crate::escape::escape;
 use crate::model::LiveSubscription;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Change, Plan};
 use crate::secret::Keys;
 
-/// Text rendering options.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TextOptions {
-    /// Emit ANSI colours.
-    pub color: bool,
-}
-
-struct Painter {
-    color: bool,
-}
-
-impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color && !text.is_empty() {
-            format!("{}{text}{}", style.render(), style.render_reset())
-        } else {
-            text.to_owned()
-        }
+/// `text` in `style` when `color` is on.
+fn paint(color: bool, style: Style, text: &str) -> String {
+    match color && !text.is_empty() {
+        true => format!("{}{text}{}", style.render(), style.render_reset()),
+        false => text.to_owned(),
     }
 }
 
-fn action_style(action: Action) -> Style {
-    let color = match action {
-        Action::Create => AnsiColor::Green,
-        Action::Update => AnsiColor::Yellow,
-        Action::Delete => AnsiColor::Red,
-    };
+fn fg(color: AnsiColor) -> Style {
     Style::new().fg_color(Some(color.into()))
 }
 
 /// Renders a plan as text, `keys` and URL secrets masked.
-pub fn render(plan: &Plan, options: TextOptions, keys: &Keys) -> String {
-    let p = Painter { color: options.color };
+pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
-    for merchant in &plan.merchants {
-        let bold = Style::new().bold();
-        let _ = writeln!(
-            out,
-            "{}",
-            p.paint(bold, &format!("merchant {}", escape(&merchant.merchant)))
-        );
-        if merchant.changes.is_empty() && merchant.unmanaged.is_empty() {
-            let s = merchant.summary;
-            let _ = writeln!(
-                out,
-                "  no changes ({} unchanged, {} ignored)",
-                s.unchanged, s.ignored
-            );
-        }
-        for change in &merchant.changes {
-            let _ = writeln!(out, "  {}", change_line(change, options.color, keys));
-        }
-        for sub in &merchant.unmanaged {
-            let _ = writeln!(out, "  {}", unmanaged_line(sub, options.color, keys));
-        }
-        if let Some(trip) = &merchant.safety {
-            let warn = Style::new().fg_color(Some(AnsiColor::Yellow.into())).bold();
-            let _ = writeln!(
-                out,
-                "  {} {trip}; `apply` will refuse without `--force`",
-                p.paint(warn, "warning:")
-            );
-        }
-        out.push('\n');
-    }
-    if plan.has_changes() {
-        out.push_str(&p.paint(Style::new().bold(), &summary_line(&plan.total())));
-    } else {
-        out.push_str(NO_CHANGES);
-    }
-    out.push('\n');
+    let _ = write_plan(&mut out, plan, color, keys);
     out
 }
 
-/// One change on one line: symbol, topic, name, id, the URL(s), notes.
-pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
-    let p = Painter { color };
-    let view = ChangeView::of(change, keys);
-    let symbol = p.paint(action_style(view.action), &view.symbol().to_string());
-    let id = view
-        .id
-        .as_ref()
-        .map(|id| format!(" [{}]", escape(id)))
-        .unwrap_or_default();
-    let url = match &view.url {
-        UrlView::Changed { runs, .. } => url_change(runs, &p),
-        other => escape(other.shown()).into_owned(),
-    };
-    let mut line = format!(
-        "{symbol} {} {}{id}  {url}",
-        escape(&view.topic),
-        view.title(|t| escape(t).into_owned())
-    );
-    for note in &view.notes {
-        let _ = write!(line, " ({note})");
+fn write_plan(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::Result {
+    let bold = Style::new().bold();
+    for m in &plan.merchants {
+        writeln!(
+            out,
+            "{}",
+            paint(color, bold, &format!("merchant {}", escape(&m.merchant)))
+        )?;
+        if m.changes.is_empty() && m.unmanaged.is_empty() {
+            let s = m.summary;
+            writeln!(
+                out,
+                "  no changes ({} unchanged, {} ignored)",
+                s.unchanged, s.ignored
+            )?;
+        }
+        for c in &m.changes {
+            writeln!(out, "  {}", change_line(c, color, keys))?;
+        }
+        for s in &m.unmanaged {
+            writeln!(out, "  {}", unmanaged_line(s, color, keys))?;
+        }
+        if let Some(trip) = &m.safety {
+            let warning = paint(color, fg(AnsiColor::Yellow).bold(), "warning:");
+            writeln!(out, "  {warning} {trip}; `apply` will refuse without `--force`")?;
+        }
+        out.push('\n');
     }
-    line
+    match plan.has_changes() {
+        true => writeln!(out, "{}", paint(color, bold, &summary_line(&plan.total()))),
+        false => writeln!(out, "{NO_CHANGES}"),
+    }
+}
+
+/// One change on one line: symbol, topic, name, id, the URL(s), the note.
+pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
+    let view = ChangeView::of(change, keys);
+    let style = fg([AnsiColor::Green, AnsiColor::Yellow, AnsiColor::Red][view.action as usize]);
+    let id = view.id.as_ref().map(|id| format!(" [{}]", escape(id)));
+    let url = match view.changed_url() {
+        Some((old, new)) => url_diff(old, new, color),
+        None => escape(view.url()).into_owned(),
+    };
+    format!(
+        "{} {} {}{}  {url}{}",
+        paint(color, style, &view.action.symbol().to_string()),
+        escape(&view.topic),
+        view.title(|t| escape(t).into_owned()),
+        id.unwrap_or_default(),
+        view.note.map(|n| format!(" ({n})")).unwrap_or_default()
+    )
 }
 
 /// One unmanaged subscription: listed, left alone.
 pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> String {
-    let p = Painter { color };
-    let view = LiveView::of(sub, keys);
+    let v = LiveView::of(sub, keys);
     format!(
         "{} {} {} [{}]  {} ({UNMANAGED_NOTE})",
-        p.paint(Style::new().dimmed(), "?"),
-        escape(&view.topic),
-        escape(&view.name),
-        escape(&view.id),
-        escape(&view.url)
+        paint(color, Style::new().dimmed(), "?"),
+        escape(&v.topic),
+        escape(&v.name),
+        escape(&v.id),
+        escape(&v.url)
     )
 }
 
-/// `old → new`, the removed and inserted runs highlighted.
-fn url_change(runs: &[(ChangeTag, String)], p: &Painter) -> String {
+/// `old → new`, the removed and inserted runs of characters highlighted.
+fn url_diff(old: &str, new: &str, color: bool) -> String {
+    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
+    for op in TextDiff::from_chars(old, new).iter_all_changes() {
+        match runs.last_mut() {
+            Some((tag, text)) if *tag == op.tag() => text.push_str(op.value()),
+            _ => runs.push((op.tag(), op.value().to_owned())),
+        }
+    }
     let (mut before, mut after) = (String::new(), String::new());
-    let removed = Style::new()
-        .fg_color(Some(AnsiColor::Red.into()))
-        .bold()
-        .underline();
-    let added = Style::new()
-        .fg_color(Some(AnsiColor::Green.into()))
-        .bold()
-        .underline();
     for (tag, text) in runs {
-        let text = &escape(text);
+        let text = escape(&text);
         match tag {
             ChangeTag::Equal => {
-                before.push_str(text);
-                after.push_str(text);
+                before.push_str(&text);
+                after.push_str(&text);
             }
-            ChangeTag::Delete => before.push_str(&p.paint(removed, text)),
-            ChangeTag::Insert => after.push_str(&p.paint(added, text)),
+            ChangeTag::Delete => before.push_str(&paint(color, fg(AnsiColor::Red).bold().underline(), &text)),
+            ChangeTag::Insert => {
+                after.push_str(&paint(color, fg(AnsiColor::Green).bold().underline(), &text))
+            }
         }
     }
     format!("{before} → {after}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::update;
+
+    #[test]
+    fn an_update_marks_the_changed_characters() {
+        let c = update("wh_1", "customer.updated", "crm", "https://a/x", "https://a/y");
+        let line = change_line(&c, true, &Keys::none());
+        let marked = |color, text| paint(true, fg(color).bold().underline(), text);
+        let (removed, added) = (marked(AnsiColor::Red, "x"), marked(AnsiColor::Green, "y"));
+        assert!(
+            line.ends_with(&format!("https://a/{removed} → https://a/{added}")),
+            "{line:?}"
+        );
+        assert!(change_line(&c, false, &Keys::none()).ends_with("https://a/x → https://a/y"));
+    }
 }

@@ -1,91 +1,71 @@
-//! The one description of a change that every renderer shows: symbol,
-//! topic, name, id, the masked URL (or the old and new URL with the changed
-//! characters marked), and notes. Text, Markdown, drift and the apply report
-//! differ only in how they lay this out, so their wording cannot drift apart.
-//!
-//! Every value here is [`Masked`] (SPEC "Safety by construction"): keys are
-//! replaced in names, ids and topics, URLs are masked as the change's
-//! manifest entry says ([`Change::masking`]), before any renderer colours,
-//! diffs, truncates or escapes them. Values are otherwise raw (unescaped);
-//! each renderer escapes for its medium.
+//! The one description of a change, or of an unmanaged subscription, that
+//! every format lays out (the JSON plan serialises it as it is), so their
+//! wording cannot drift apart. Every value is [`Masked`] (SPEC "Safety by
+//! construction") before a renderer colours, diffs, cuts or escapes it;
+//! escaping is each sink's own.
 
-use similar::{ChangeTag, TextDiff};
+use serde::Serialize;
 
 use crate::callback_url::CallbackUrl;
 use crate::model::LiveSubscription;
-use crate::plan::{Action, Change};
+use crate::plan::{Action, Change, Fields};
 use crate::secret::{Keys, Masked, Masking};
 
 /// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
-/// The note on a delete that removes an extra copy.
+/// The note on a delete of an extra copy.
 pub const DUPLICATE_NOTE: &str = "duplicate";
-/// The note on an update whose difference is hidden by masking.
-pub const SECRET_NOTE: &str = "secret in URL changed";
-/// The note on an update to the same URL written another way (`HTTPS://`,
-/// a default port): the parsed URLs are equal.
-pub const WRITTEN_NOTE: &str = "same URL, written differently";
-/// The note on an update between two live values that are not URLs.
-pub const INVALID_NOTE: &str = "not a valid URL, changed";
+// The notes on an update whose URLs show the same (`url_note`).
+const SECRET_NOTE: &str = "secret in URL changed";
+const WRITTEN_NOTE: &str = "same URL, written differently";
+const INVALID_NOTE: &str = "not a valid URL, changed";
 
-/// A change as people see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A change as reports show it: [`Change`]'s values masked, its JSON the
+/// plan's `changes[]` (`docs/plan-json.md`); `name` is the live name of an
+/// update, `before` the live fields, `after` the fields after the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView<'a> {
-    /// What the call does.
     pub action: Action,
-    /// Topic of the subscription.
     pub topic: Masked<'a>,
-    /// Name of the subscription (the live name for an update).
     pub name: Masked<'a>,
-    /// The new name when an update renames the subscription (README "Renames").
-    pub new_name: Option<Masked<'a>>,
-    /// Id of the live subscription, if there is one.
     pub id: Option<Masked<'a>>,
-    /// The callback URL, masked as [`Change::masking`] says.
-    pub url: UrlView,
-    /// Short remarks shown after the URL ([`DUPLICATE_NOTE`], [`SECRET_NOTE`]).
-    pub notes: Vec<&'static str>,
+    pub before: Option<FieldsView<'a>>,
+    pub after: Option<FieldsView<'a>>,
+    pub duplicate: bool,
+    /// The remark shown after the URL ([`DUPLICATE_NOTE`], [`url_note`]).
+    #[serde(skip)]
+    pub note: Option<&'static str>,
+    #[serde(skip)]
+    renamed: bool,
 }
 
-/// A change's callback URL, secrets masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlView {
-    /// A create's or a delete's URL.
-    One(Masked<'static>),
-    /// An update's URLs: `old → new`, with the differing runs marked.
-    Changed {
-        /// The live URL.
-        old: Masked<'static>,
-        /// The URL after the change.
-        new: Masked<'static>,
-        /// `old` and `new` as runs of equal, removed and inserted text:
-        /// pieces of the masked URLs, never of the real ones.
-        runs: Vec<(ChangeTag, String)>,
-    },
-    /// An update whose old and new URL show the same (see its note).
-    Unchanged(Masked<'static>),
+/// A subscription's fields, masked, the URL as the change's entry says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldsView<'a> {
+    pub topic: Masked<'a>,
+    pub name: Masked<'a>,
+    pub callback_url: Masked<'static>,
 }
 
-impl UrlView {
-    /// The URL the subscription will have (or has, for a delete).
-    pub fn shown(&self) -> &str {
-        match self {
-            UrlView::One(url) | UrlView::Unchanged(url) => url,
-            UrlView::Changed { new, .. } => new,
+impl<'a> FieldsView<'a> {
+    fn of(f: &'a Fields, masking: Masking, keys: &Keys) -> Self {
+        Self {
+            topic: Masked::text(&f.topic, keys),
+            name: Masked::text(&f.name, keys),
+            callback_url: Masked::url(&f.callback_url, masking, keys),
         }
     }
 }
 
-/// A live subscription as people see it (an unmanaged one), masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live subscription as reports show it (an unmanaged one), masked; its
+/// JSON the plan's `unmanaged[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
-    /// Topic.
-    pub topic: Masked<'a>,
-    /// Name.
-    pub name: Masked<'a>,
-    /// Id.
     pub id: Masked<'a>,
-    /// Callback URL.
+    pub topic: Masked<'a>,
+    pub name: Masked<'a>,
+    #[serde(rename = "callbackUrl")]
     pub url: Masked<'static>,
 }
 
@@ -93,9 +73,9 @@ impl<'a> LiveView<'a> {
     /// The view of `sub`, `keys` masked.
     pub fn of(sub: &'a LiveSubscription, keys: &Keys) -> Self {
         Self {
+            id: Masked::text(&sub.id, keys),
             topic: Masked::text(&sub.topic, keys),
             name: Masked::text(&sub.name, keys),
-            id: Masked::text(&sub.id, keys),
             url: Masked::url(&sub.callback_url, Masking::Full, keys),
         }
     }
@@ -104,59 +84,62 @@ impl<'a> LiveView<'a> {
 impl<'a> ChangeView<'a> {
     /// The view of `change`, `keys` and its URL secrets masked.
     pub fn of(change: &'a Change, keys: &Keys) -> Self {
-        let mut notes = Vec::new();
-        let masking = change.masking();
-        let mask = |url: &str| Masked::url(url, masking, keys);
-        let url = match change {
-            Change::Create { after } => UrlView::One(mask(&after.callback_url)),
-            Change::Delete { before, .. } => UrlView::One(mask(&before.callback_url)),
-            Change::Update { before, after, .. } if before.callback_url == after.callback_url => {
-                UrlView::One(mask(&after.callback_url))
+        let fields = |f: Option<&'a Fields>| f.map(|f| FieldsView::of(f, change.masking(), keys));
+        let (before, after) = (fields(change.before()), fields(change.after()));
+        let note = match (change, &before, &after) {
+            (Change::Delete { duplicate: true, .. }, ..) => Some(DUPLICATE_NOTE),
+            (
+                Change::Update {
+                    before: old,
+                    after: new,
+                    ..
+                },
+                Some(b),
+                Some(a),
+            ) if old.callback_url != new.callback_url && b.callback_url == a.callback_url => {
+                Some(url_note(&old.callback_url, &new.callback_url))
             }
-            Change::Update { before, after, .. } => {
-                let view = url_change(mask(&before.callback_url), mask(&after.callback_url));
-                if matches!(view, UrlView::Unchanged(_)) {
-                    notes.push(url_note(&before.callback_url, &after.callback_url));
-                }
-                view
-            }
+            _ => None,
         };
-        if change.is_duplicate() {
-            notes.push(DUPLICATE_NOTE);
-        }
         Self {
             action: change.action(),
             topic: Masked::text(change.topic(), keys),
             name: Masked::text(change.name(), keys),
-            new_name: match change {
-                Change::Update { before, after, .. } if before.name != after.name => {
-                    Some(Masked::text(&after.name, keys))
-                }
-                _ => None,
-            },
             id: change.id().map(|id| Masked::text(id, keys)),
-            url,
-            notes,
+            before,
+            after,
+            duplicate: change.is_duplicate(),
+            note,
+            renamed: matches!(change, Change::Update { before, after, .. } if before.name != after.name),
         }
     }
 
-    /// The name as shown, each part through `escape`: `old → new` for a
-    /// rename, else the name.
+    /// The live URL and the new one, when an update's differ as shown.
+    pub fn changed_url(&self) -> Option<(&str, &str)> {
+        let (old, new) = (
+            &self.before.as_ref()?.callback_url,
+            &self.after.as_ref()?.callback_url,
+        );
+        (old != new).then_some((old.as_str(), new.as_str()))
+    }
+
+    /// The URL the subscription will have (or had, for a delete).
+    pub fn url(&self) -> &str {
+        let fields = self.after.as_ref().or(self.before.as_ref());
+        fields.map_or("", |f| f.callback_url.as_str())
+    }
+
+    /// The new name of a rename.
+    pub fn new_name(&self) -> Option<&Masked<'a>> {
+        self.after.as_ref().filter(|_| self.renamed).map(|a| &a.name)
+    }
+
+    /// The name through `escape`, `old → new` for a rename.
     pub fn title(&self, escape: impl Fn(&str) -> String) -> String {
-        match &self.new_name {
+        match self.new_name() {
             Some(new) => format!("{} → {}", escape(&self.name), escape(new)),
             None => escape(&self.name),
         }
-    }
-
-    /// The name after the change, through `escape`.
-    pub fn after_name(&self, escape: impl Fn(&str) -> String) -> String {
-        escape(self.new_name.as_ref().unwrap_or(&self.name))
-    }
-
-    /// The action's symbol: `+`, `~`, `-`.
-    pub fn symbol(&self) -> char {
-        self.action.symbol()
     }
 }
 
@@ -169,22 +152,6 @@ pub fn url_note(old: &str, new: &str) -> &'static str {
         (Some(_), Some(_)) => SECRET_NOTE,
         _ => INVALID_NOTE,
     }
-}
-
-/// An update's masked URLs and their character diff.
-fn url_change(old: Masked<'static>, new: Masked<'static>) -> UrlView {
-    if old == new {
-        return UrlView::Unchanged(new);
-    }
-    // Merge the per-character diff into runs, so each is shown once.
-    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
-    for op in TextDiff::from_chars(old.as_str(), new.as_str()).iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, text)) if *tag == op.tag() => text.push_str(op.value()),
-            _ => runs.push((op.tag(), op.value().to_owned())),
-        }
-    }
-    UrlView::Changed { old, new, runs }
 }
 
 #[cfg(test)]
@@ -202,9 +169,9 @@ mod tests {
             "https://a/?t=2",
         );
         let view = ChangeView::of(&c, &Keys::none());
-        assert!(matches!(view.url, UrlView::Unchanged(_)));
-        assert_eq!(view.url.shown(), "https://a/?t=***");
-        assert_eq!(view.notes, vec![SECRET_NOTE]);
+        assert_eq!(view.changed_url(), None);
+        assert_eq!(view.url(), "https://a/?t=***");
+        assert_eq!(view.note, Some(SECRET_NOTE));
     }
 
     #[test]
@@ -216,8 +183,8 @@ mod tests {
         ] {
             let c = update("wh_1", "customer.updated", "crm", old, new);
             let view = ChangeView::of(&c, &Keys::none());
-            assert!(matches!(view.url, UrlView::Unchanged(_)), "{old}");
-            assert_eq!(view.notes, vec![note], "{old}");
+            assert_eq!(view.changed_url(), None, "{old}");
+            assert_eq!(view.note, Some(note), "{old}");
         }
     }
 
@@ -240,20 +207,10 @@ mod tests {
         assert_eq!((view.topic.as_str(), view.id.as_deref()), ("t.***", Some("***")));
         let short = ChangeView::of(&c, &Keys::new(["other"]));
         assert_eq!(
-            short.after_name(str::to_owned),
-            "another",
+            short.new_name().map(Masked::as_str),
+            Some("another"),
             "a short key only as a token"
         );
-    }
-
-    #[test]
-    fn an_update_marks_the_changed_characters() {
-        let c = update("wh_1", "customer.updated", "crm", "https://a/x", "https://a/y");
-        let UrlView::Changed { runs, .. } = ChangeView::of(&c, &Keys::none()).url else {
-            panic!("expected a changed URL");
-        };
-        let tags: Vec<ChangeTag> = runs.iter().map(|(t, _)| *t).collect();
-        assert_eq!(tags, [ChangeTag::Equal, ChangeTag::Delete, ChangeTag::Insert]);
     }
 
     #[test]
@@ -270,8 +227,8 @@ mod tests {
         }
         let view = ChangeView::of(&c, &Keys::none());
         assert_eq!(view.title(str::to_owned), "crm → crm-v2");
-        assert_eq!(view.url.shown(), "https://a/?t=***");
-        assert!(view.notes.is_empty());
+        assert_eq!((view.changed_url(), view.url()), (None, "https://a/?t=***"));
+        assert_eq!(view.note, None);
     }
 
     #[test]
@@ -282,33 +239,24 @@ mod tests {
         );
         let mut c = update("wh_1", "customer.updated", "crm", old, new);
         assert_eq!(
-            ChangeView::of(&c, &Keys::none()).url.shown(),
+            ChangeView::of(&c, &Keys::none()).url(),
             "https://r.example/t/***/in?sig=***"
         );
         if let Change::Update { after, .. } = &mut c {
-            after.masking = crate::secret::Masking::KeepPath;
+            after.masking = Masking::KeepPath;
         }
         let view = ChangeView::of(&c, &Keys::none());
-        let UrlView::Changed {
-            old: shown_old,
-            new: shown_new,
-            ..
-        } = &view.url
-        else {
-            panic!("expected a changed URL, got {:?}", view.url);
-        };
         assert_eq!(
-            shown_old.as_str(),
-            "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***"
+            view.changed_url(),
+            Some((
+                "https://r.example/t/123e4567-e89b-12d3-a456-426614174000/in?sig=***",
+                "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
+            ))
         );
-        assert_eq!(
-            shown_new.as_str(),
-            "https://r.example/t/223e4567-e89b-12d3-a456-426614174000/in?sig=***"
-        );
-        assert!(view.notes.is_empty());
+        assert_eq!(view.note, None);
         let d = delete("wh_2", "customer.updated", "x", new, false);
         assert_eq!(
-            ChangeView::of(&d, &Keys::none()).url.shown(),
+            ChangeView::of(&d, &Keys::none()).url(),
             "https://r.example/t/***/in?sig=***"
         );
     }
@@ -317,11 +265,11 @@ mod tests {
     fn creates_and_deletes_show_one_masked_url() {
         let c = create("customer.updated", "crm", "https://u:p@a/");
         let view = ChangeView::of(&c, &Keys::none());
-        assert_eq!((view.symbol(), view.id.as_deref()), ('+', None));
-        assert_eq!(view.url.shown(), "https://***@a/");
+        assert_eq!((view.action, view.id.as_deref()), (Action::Create, None));
+        assert_eq!(view.url(), "https://***@a/");
         let d = delete("wh_2", "customer.updated", "crm", "https://a/", true);
         let view = ChangeView::of(&d, &Keys::none());
-        assert_eq!((view.symbol(), view.id.as_deref()), ('-', Some("wh_2")));
-        assert_eq!(view.notes, vec![DUPLICATE_NOTE]);
+        assert_eq!((view.action, view.id.as_deref()), (Action::Delete, Some("wh_2")));
+        assert_eq!(view.note, Some(DUPLICATE_NOTE));
     }
 }
