@@ -1,13 +1,11 @@
-//! Reading Inveterate's `{"message", "data"}` envelope, tolerantly: the list
-//! shape inside `data` is undocumented, so an array, or an object holding
-//! exactly one array of subscription objects, are both accepted, and extra
-//! fields are ignored. Anything else is an error, never an empty list: a
-//! misread GET must not become a plan that re-creates everything. Nor is
-//! a list that may be partial: pagination hints that say it is incomplete
-//! (`hints.rs`) and repeated ids are errors too.
+//! Reading Inveterate's `{"message", "data"}` envelope. The list's shape is
+//! undocumented, so `data` may be an array or an object holding exactly one
+//! array of subscription objects, extra fields ignored. Anything else is an
+//! error, never an empty list, and so is a list that may be partial (a
+//! pagination hint, `hints.rs`, or an id listed twice): a misread GET must
+//! not become a plan that re-creates everything.
 
 mod hints;
-mod typed;
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -45,20 +43,13 @@ pub fn message(body: &[u8]) -> Option<String> {
         .filter(|m| !m.trim().is_empty())
 }
 
-/// Parses a GET response into subscriptions, refusing a list it cannot
-/// trust to be whole: one a pagination hint says is incomplete
-/// (`hints.rs`), or one that lists an id twice (as overlapping pages
-/// would; the plan would delete one copy of the id it keeps).
-///
-/// A well-formed list is read in one typed pass ([`typed::parse_list`]),
-/// straight into [`LiveSubscription`]s; anything that pass does not accept
-/// is read again through `serde_json::Value` below, which accepts exactly
-/// the same lists and words every error.
+/// The subscriptions of a GET answer, refusing a list it cannot trust to
+/// be whole (a repeated id, as overlapping pages would give, would make the
+/// plan delete the copy it keeps).
 pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
-    let (list, hints) = match typed::parse_list(body) {
-        Some(read) => read,
-        None => parse_list_value(body)?,
-    };
+    let value = parse_json(body)?;
+    let (_, items, hints) = located(&value)?;
+    let list = subscriptions(items)?;
     hints::check(list.len(), &hints)?;
     check_ids(&list)?;
     Ok(list)
@@ -81,16 +72,6 @@ fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
         repeated.len(),
         list.len()
     )))
-}
-
-/// [`parse_list`]'s reading through `serde_json::Value` only, before the
-/// checks: slower, and the one that explains what is wrong. Public
-/// (hidden) for `benches/core.rs`.
-#[doc(hidden)]
-pub fn parse_list_value(body: &[u8]) -> Result<(Vec<LiveSubscription>, Hints), BodyError> {
-    let value = parse_json(body)?;
-    let (_, items, found) = located(&value)?;
-    Ok((subscriptions(items)?, found))
 }
 
 /// What a list answer looks like, for `doctor`: read by the same pass
@@ -137,12 +118,12 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
     let data = data(value)?;
     let mut found = Hints::new();
     if let Value::Object(top) = value {
-        hints::record_all(&mut found, "", top.iter().filter(|(k, _)| *k != "data"));
+        hints::record(&mut found, "", top.iter().filter(|(k, _)| *k != "data"));
     }
     let (at, items) = match data {
         Value::Array(items) => ("data".to_owned(), items),
         Value::Object(map) => {
-            hints::record_all(&mut found, "data.", map.iter().filter(|(_, v)| !v.is_array()));
+            hints::record(&mut found, "data.", map.iter().filter(|(_, v)| !v.is_array()));
             let (key, items) = only_array(map)?;
             (format!("data.{key}"), items)
         }
@@ -184,13 +165,6 @@ fn only_array(map: &serde_json::Map<String, Value>) -> Result<(&String, &Vec<Val
             )))
         }
     }
-}
-
-/// [`parse_list`]'s typed pass alone, before the checks. Public (hidden)
-/// for `benches/core.rs`.
-#[doc(hidden)]
-pub fn parse_list_typed(body: &[u8]) -> Option<(Vec<LiveSubscription>, Hints)> {
-    typed::parse_list(body)
 }
 
 /// Parses a create/update response's `data` as one subscription, if it is one.
