@@ -11,7 +11,7 @@ use super::client::{Body, Client};
 use tokio::time::Instant;
 
 use super::retry::Next;
-use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
+use super::{envelope, known_keys, redact_known, retry, ApiError, Failure, Method, KEY_HEADER};
 use crate::callback_url::CallbackUrl;
 use crate::secret::{mask_url, Keys, Masked, Masking};
 
@@ -105,7 +105,7 @@ impl Client {
         );
         if status.is_redirection() {
             let location = header(&response, reqwest::header::LOCATION)
-                .map(|l| Masked::url(l, Masking::Full, &redact::known_keys()).into_string())
+                .map(|l| Masked::url(l, Masking::Full, &known_keys()).into_string())
                 .unwrap_or_else(|| "(no Location)".into());
             return Err(self.error(method, Failure::Redirect(location)));
         }
@@ -228,17 +228,18 @@ impl Client {
         }
     }
 
-    pub(super) fn error(&self, method: Method, failure: Failure) -> ApiError {
+    pub(super) fn error(&self, method: Method, mut failure: Failure) -> ApiError {
+        failure.scrub();
         ApiError {
             method,
             path: self.path.clone(),
-            failure: redact::scrub_failure(failure),
+            failure,
         }
     }
 
     fn log(&self, level: u8, line: &str) {
         if self.options.verbosity >= level {
-            (self.options.log)(&redact::redact_known(line));
+            (self.options.log)(&redact_known(line));
         }
     }
 }
@@ -303,7 +304,7 @@ fn mask_body(bytes: &[u8]) -> String {
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(mut value) => {
-            walk(&mut value, &redact::known_keys());
+            walk(&mut value, &known_keys());
             value.to_string()
         }
         Err(_) => format!("({} bytes, not JSON)", bytes.len()),

@@ -174,10 +174,21 @@ pub fn parse_one(body: &[u8]) -> Option<LiveSubscription> {
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let start = super::redact::excerpt(body, 60);
-        BodyError::NotJson(format!("{e}; it starts with {start:?}"))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| BodyError::NotJson(format!("{e}; it starts with {:?}", excerpt(body, 60))))
+}
+
+/// The first `len` bytes of `body` for a message (lossy UTF-8, line breaks
+/// as spaces), keys masked before the cut so no part of one survives it.
+fn excerpt(body: &[u8], len: usize) -> String {
+    let masked = super::known_keys()
+        .replace(&String::from_utf8_lossy(body))
+        .into_owned();
+    let end = (0..=len.min(masked.len()))
+        .rev()
+        .find(|&i| masked.is_char_boundary(i))
+        .unwrap_or(0);
+    masked[..end].replace(['\n', '\r'], " ")
 }
 
 fn data(value: &Value) -> Result<&Value, BodyError> {

@@ -292,3 +292,20 @@ fn shape_says_where_the_list_is_and_what_its_items_hold() {
     assert_eq!(s.at, "data");
     assert!(s.partial.unwrap().to_string().contains("1 of 3"));
 }
+
+#[test]
+fn excerpts_are_scrubbed_before_they_are_cut() {
+    let key = "sk_live_excerpt_0123456789abcdef";
+    crate::api::ApiKey::new(key.to_owned());
+    for pad in 0..80 {
+        let body = format!("{}Invalid API key: {key} and more text after it", "x".repeat(pad));
+        let text = excerpt(body.as_bytes(), 60);
+        assert!(text.len() <= 60, "{text}");
+        for piece in key.as_bytes().windows(6) {
+            let piece = std::str::from_utf8(piece).unwrap_or_default();
+            assert!(!text.contains(piece), "pad {pad}: {text}");
+        }
+    }
+    assert_eq!(excerpt(format!("{key}{key}{key}\nyes").as_bytes(), 60), "*** yes");
+    assert_eq!(excerpt("short\r\né".as_bytes(), 7), "short  ");
+}
