@@ -10,7 +10,8 @@ use reqwest::header::HeaderValue;
 use serde::Serialize;
 use url::Url;
 
-use super::{envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
+use super::base_url::is_loopback;
+use super::{envelope, pace, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
@@ -34,7 +35,7 @@ pub struct ClientOptions {
     /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
     pub extra_roots: Vec<reqwest::Certificate>,
     /// Allow a plain-http base URL to a non-loopback host (a sandbox service
-    /// container the user opted in to; see `commands::base_url`).
+    /// container the user opted in to; see `base_url.rs`).
     pub insecure_http: bool,
     /// The run's cancellation token: once requested, no request starts and
     /// every backoff and pacing wait ends at once.
@@ -221,11 +222,12 @@ fn redirect_policy(origin: url::Origin) -> reqwest::redirect::Policy {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::api::parse_base_url;
 
     #[test]
     fn endpoint_keeps_the_version_prefix() {
-        let base = parse_base_url("https://public.inveterateapi.com/v2.0").unwrap();
+        let base = crate::api::BaseUrl::parse("https://public.inveterateapi.com/v2.0", None)
+            .unwrap()
+            .url;
         let client = Client::new(
             &base,
             &ApiKey::new("endpoint-test-key".into()),

@@ -12,7 +12,7 @@ pub mod pace;
 mod retry;
 mod send;
 
-pub use base_url::{is_loopback, parse_base_url, BaseUrlError};
+pub use base_url::{is_inveterate, BaseUrl, BaseUrlError, ALLOW_INSECURE_ENV};
 pub use client::{Client, ClientOptions, Http, LogSink};
 pub use error::{ApiError, Failure, Method};
 pub use key::{known_keys, redact_known, ApiKey};

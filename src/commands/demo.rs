@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let mut ctx = ctx.clone();
     // The report after apply lists every change: no progress lines before it.
     ctx.quiet = true;
-    ctx.base_url = crate::api::parse_base_url(&sandbox.base_url())?;
+    ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
     let key = ApiKey::new(DEMO_KEY.into());
     let client = ctx.client(&key)?;
     ctx.out(&format!(

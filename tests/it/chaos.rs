@@ -21,7 +21,7 @@ use futures_util::FutureExt as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
+use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions};
 use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
@@ -143,7 +143,7 @@ pub(crate) async fn plan_list(seed: u64, client: &Client) -> Vec<LiveSubscriptio
 
 /// A client of `sandbox`'s merchant with a 2 s timeout.
 pub(crate) fn client(sandbox: &Sandbox) -> Client {
-    let base = parse_base_url(&sandbox.base_url()).unwrap();
+    let base = BaseUrl::parse(&sandbox.base_url(), None).unwrap().url;
     let options = ClientOptions {
         timeout: Duration::from_secs(2),
         ..ClientOptions::default()
