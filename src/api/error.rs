@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 
 use super::envelope::BodyError;
 use super::known_keys;
+use crate::apply::CallError;
 
 /// An HTTP method the tool uses; shown in every error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -145,33 +146,6 @@ impl ApiError {
         }
     }
 
-    /// The write may or may not have taken effect (a 500, 502, 503 or 504,
-    /// a timeout or a dropped connection on POST, PUT or DELETE, after any
-    /// retries): the caller must re-read the live list before deciding.
-    /// An interrupted request is unknown when the attempt before it was.
-    pub fn outcome_unknown(&self) -> bool {
-        fn unknown(failure: &Failure) -> bool {
-            match failure {
-                Failure::Timeout(_) | Failure::Dropped(_) => true,
-                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
-                Failure::Interrupted { after } => after.as_deref().is_some_and(unknown),
-                _ => false,
-            }
-        }
-        self.method != Method::Get && unknown(&self.failure)
-    }
-
-    /// The run was interrupted before this request was (re)sent.
-    pub fn is_interrupted(&self) -> bool {
-        matches!(self.failure, Failure::Interrupted { .. })
-    }
-
-    /// A 400 or 404: for a DELETE, the id may already be gone (the API
-    /// answers 400 to an id another deleter removed): a fresh read tells.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self.status(), Some(400 | 404))
-    }
-
     /// The server asked the client to slow down (429).
     pub fn is_throttled(&self) -> bool {
         matches!(&self.failure, Failure::Status { status, .. } if status.as_u16() == 429)
@@ -188,6 +162,35 @@ impl ApiError {
     /// A status the API uses for a bad or missing key.
     pub fn is_auth(&self) -> bool {
         matches!(self.status(), Some(400 | 401 | 403))
+    }
+}
+
+impl CallError for ApiError {
+    /// The write may or may not have taken effect (a 500, 502, 503 or 504,
+    /// a timeout or a dropped connection on POST, PUT or DELETE, after any
+    /// retries): the caller must re-read the live list before deciding.
+    /// An interrupted request is unknown when the attempt before it was.
+    fn outcome_unknown(&self) -> bool {
+        fn unknown(failure: &Failure) -> bool {
+            match failure {
+                Failure::Timeout(_) | Failure::Dropped(_) => true,
+                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+                Failure::Interrupted { after } => after.as_deref().is_some_and(unknown),
+                _ => false,
+            }
+        }
+        self.method != Method::Get && unknown(&self.failure)
+    }
+
+    /// The run was interrupted before this request was (re)sent.
+    fn is_interrupted(&self) -> bool {
+        matches!(self.failure, Failure::Interrupted { .. })
+    }
+
+    /// A 400 or 404: for a DELETE, the id may already be gone (the API
+    /// answers 400 to an id another deleter removed): a fresh read tells.
+    fn is_not_found(&self) -> bool {
+        matches!(self.status(), Some(400 | 404))
     }
 }
 

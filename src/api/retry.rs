@@ -129,6 +129,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::api::{Failure, Method};
+    use crate::apply::CallError as _;
 
     fn err(status: u16, retry_after: Option<u64>) -> ApiError {
         ApiError {

@@ -27,23 +27,24 @@ use futures_util::stream::{self, StreamExt};
 
 pub use self::fleet::{Refusal, RunReport, Status, Stores};
 pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
-use crate::api::{ApiError, Client};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, MerchantPlan};
 pub use crate::stop::Stop;
 
-/// The four calls apply needs; [`Client`] is the real one, and
+/// The four calls apply needs; `api::Client` is the real one, and
 /// `apply::fake` (tests) a scriptable in-memory one.
 pub trait Remote: Sync {
+    /// Why a call failed.
+    type Error: CallError;
     /// All live subscriptions.
-    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, ApiError>> + Send;
+    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
     /// POST one subscription; the id the server gave it, when it says.
     fn create(
         &self,
         topic: &str,
         name: &str,
         url: &str,
-    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
     /// PUT a subscription's URL and name.
     fn update(
         &self,
@@ -51,24 +52,19 @@ pub trait Remote: Sync {
         topic: &str,
         name: &str,
         url: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// DELETE a subscription.
-    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-impl Remote for Client {
-    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
-        Client::list(self).await
-    }
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        Ok(Client::create(self, topic, name, url).await?.map(|s| s.id))
-    }
-    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        Client::update(self, id, topic, name, url).await
-    }
-    async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
-        Client::delete(self, id, topic).await
-    }
+/// What apply must know of a failed call.
+pub trait CallError: std::fmt::Display + Send {
+    /// The call may have taken effect: re-read the list before deciding.
+    fn outcome_unknown(&self) -> bool;
+    /// The run's stop came before the call was sent (or sent again).
+    fn is_interrupted(&self) -> bool;
+    /// A 400 or 404: for a DELETE, the id may be gone already.
+    fn is_not_found(&self) -> bool;
 }
 
 /// How to run an apply.

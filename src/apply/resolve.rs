@@ -14,8 +14,7 @@ use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::{ApplyOptions, Outcome, Remote, Stop};
-use crate::api::ApiError;
+use super::{ApplyOptions, CallError, Outcome, Remote, Stop};
 use crate::model::LiveSubscription;
 use crate::plan::Change;
 
@@ -129,7 +128,7 @@ async fn took_effect<R: Remote>(
     known: &HashSet<&str>,
     options: ApplyOptions,
     stop: &Stop,
-) -> Result<Option<Option<String>>, ApiError> {
+) -> Result<Option<Option<String>>, R::Error> {
     let deadline = super::deadline(options.wait);
     loop {
         if stop.requested() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::Helped;
-use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, ALLOW_INSECURE_ENV};
+use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
@@ -216,11 +216,11 @@ impl Context {
         let options = ClientOptions {
             timeout: self.timeout,
             verbosity: self.verbosity,
-            log: std::sync::Arc::new(|line: &str| {
+            log: LogSink(std::sync::Arc::new(|line: &str| {
                 let line = api::redact_known(&format!("  {line}\n"));
                 let line = github::defuse(&line);
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
-            }),
+            })),
             extra_roots: match &self.ca_cert {
                 Some(path) => load_ca_certs(path)?,
                 None => Vec::new(),

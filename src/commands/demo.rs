@@ -11,7 +11,7 @@ use super::fetch::plan_targets;
 use super::{Context, Target};
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
-use crate::apply::ApplyOptions;
+use crate::apply::{ApplyOptions, Remote as _};
 use crate::exit::Exit;
 use crate::manifest;
 use crate::model::MerchantManifest;

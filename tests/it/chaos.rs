@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions};
-use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
+use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
 use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};

@@ -36,6 +36,8 @@ struct Watched<'a> {
 }
 
 impl Remote for Watched<'_> {
+    type Error = ApiError;
+
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
         let listed = self.client.list().await;
         if let Err(ApiError {

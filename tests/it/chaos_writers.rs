@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::Client;
-use invhooks::apply::{apply, ApplyOptions};
+use invhooks::apply::{apply, ApplyOptions, Remote as _};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
@@ -47,16 +47,12 @@ async fn other_writer(client: &Client, seed: u64) -> usize {
         } else {
             format!("other-{i}")
         };
-        let created = client.create(topic, &name, &format!("{THEIRS}{i}")).await;
+        let url = format!("{THEIRS}{i}");
+        let created = client.create(topic, &name, &url).await;
         calls += 1;
-        if let (Ok(Some(sub)), true) = (created, rng.random_bool(0.5)) {
+        if let (Ok(Some(id)), true) = (created, rng.random_bool(0.5)) {
             let _ = client
-                .update(
-                    &sub.id,
-                    &sub.topic,
-                    &format!("other-renamed-{i}"),
-                    &sub.callback_url,
-                )
+                .update(&id, topic, &format!("other-renamed-{i}"), &url)
                 .await;
             calls += 1;
         }

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Failure, RetryPolicy};
+use invhooks::apply::Remote as _;
 
 use crate::netkit::{json, response, Reply, Stub};
 use crate::support::*;
