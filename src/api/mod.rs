@@ -8,7 +8,7 @@ mod client;
 pub mod envelope;
 mod error;
 mod key;
-pub mod pace;
+mod pace;
 mod retry;
 mod send;
 
@@ -16,7 +16,7 @@ pub use base_url::{is_inveterate, BaseUrl, BaseUrlError, ALLOW_INSECURE_ENV};
 pub use client::{Client, ClientOptions, Http, LogSink};
 pub use error::{ApiError, Failure, Method};
 pub use key::{known_keys, redact_known, ApiKey};
-pub use retry::{Attempts, RetryPolicy};
+pub use retry::RetryPolicy;
 
 /// The resource path under the base URL.
 pub const RESOURCE: &str = "admin/webhook-subscriptions";

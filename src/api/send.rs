@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::client::Client;
-use super::retry::{parse_retry_after, Attempts, Next};
+use super::retry::{parse_retry_after, Attempts};
 use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_HEADER};
 use crate::callback_url::CallbackUrl;
 use crate::secret::{mask_url, Masked, Masking};
@@ -37,7 +37,7 @@ impl Client {
             };
             let result = self.send_once(method, body.as_ref()).await;
             drop(permit);
-            let err = match result {
+            let mut err = match result {
                 Ok(bytes) => {
                     self.pacer.succeeded();
                     return Ok(bytes);
@@ -50,22 +50,18 @@ impl Client {
                 false => &mut attempts.failed,
             } += 1;
             let elapsed = started.elapsed();
-            let next = options.retry.next(attempts, elapsed, &err);
+            let next = options.retry.next(attempts, elapsed, &mut err);
             if throttled {
                 // Every request of this client waits what the server asked
                 // (1 s if it did not say), within what is left of the
-                // budget; not at all for a call that gives up over it.
+                // budget; not at all for a call that gave up over it.
                 let left = options.retry.max_elapsed.saturating_sub(elapsed);
-                let asked = Duration::from_secs(err.retry_after().unwrap_or(1));
-                let too_long = matches!(next, Next::TooLong { .. });
-                self.pacer
-                    .throttled(if too_long { Duration::ZERO } else { asked.min(left) });
+                self.pacer.throttled(match &err.failure {
+                    Failure::WaitTooLong { .. } => Duration::ZERO,
+                    _ => Duration::from_secs(err.retry_after().unwrap_or(1)).min(left),
+                });
             }
-            let delay = match next {
-                Next::Wait(delay) => delay,
-                Next::GiveUp => return Err(err),
-                Next::TooLong { asked, left } => return Err(too_long(err, asked, left)),
-            };
+            let Some(delay) = next else { return Err(err) };
             self.log(1, || {
                 let limit = self.pacer.limit();
                 format!(
@@ -226,21 +222,6 @@ impl Client {
             (options.log.0)(&redact_known(&line()));
         }
     }
-}
-
-/// `err` (a 429 or 503) as "the server asked to wait `asked` seconds,
-/// more than the `left` of the retry budget".
-fn too_long(err: ApiError, asked: u64, left: Duration) -> ApiError {
-    let Failure::Status { status, message, .. } = err.failure else {
-        return err;
-    };
-    let failure = Failure::WaitTooLong {
-        status,
-        message,
-        asked,
-        left: left.as_secs(),
-    };
-    ApiError { failure, ..err }
 }
 
 /// JSON for `-vv` logs: every string masked as a value (as a URL when it

@@ -342,7 +342,11 @@ fn a_body_over_the_size_cap_is_refused_unread() {
 fn client(stub: &Stub, options: ClientOptions) -> Client {
     let base = BaseUrl::parse(&stub.base_url(), None).unwrap().url;
     let options = ClientOptions {
-        retry: RetryPolicy::none(),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            max_throttled_attempts: 1,
+            ..RetryPolicy::default()
+        },
         ..options
     };
     Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
