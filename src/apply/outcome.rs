@@ -148,44 +148,4 @@ impl MerchantReport {
             && self.changes.iter().all(|c| c.outcome.is_done())
             && matches!(self.verification, Verification::Converged)
     }
-
-    /// How many changes ended in each outcome.
-    pub fn tally(&self) -> Tally {
-        Tally::of(std::slice::from_ref(self))
-    }
-}
-
-/// Counts of outcomes, indexed like [`Outcome::WORDS`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally(pub [usize; 4]);
-
-impl Tally {
-    /// The counts over every change of `reports`.
-    pub fn of(reports: &[MerchantReport]) -> Tally {
-        let mut counts = [0; 4];
-        for c in reports.iter().flat_map(|r| &r.changes) {
-            counts[c.outcome.index()] += 1;
-        }
-        Tally(counts)
-    }
-
-    /// Changes done.
-    pub fn done(&self) -> usize {
-        self.0[0]
-    }
-
-    /// Changes failed.
-    pub fn failed(&self) -> usize {
-        self.0[1]
-    }
-
-    /// Changes skipped.
-    pub fn skipped(&self) -> usize {
-        self.0[2]
-    }
-
-    /// Changes not started (interrupted).
-    pub fn not_started(&self) -> usize {
-        self.0[3]
-    }
 }

@@ -1,42 +1,44 @@
-//! Verification: after the calls, re-read the live list until it matches
-//! the manifest or the wait runs out (Inveterate's 201 is eventually
+//! Verification: after the calls, re-read the list until it matches the
+//! manifest or the wait runs out (Inveterate's 201 is eventually
 //! consistent). Duplicates this run itself created are removed; anything
 //! else that appeared is another writer's and is reported, never deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{Remote, Rewrite, Stop, Verification};
+use super::{holds, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
 /// Ids the run knows about: what was live before it, what it created.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Ids<'a> {
     /// Live before the run.
     pub initial: HashSet<&'a str>,
     /// Created by this run (from the 201 body or found by resolution).
     pub created: HashSet<String>,
     /// Creates done whose id the server did not say: claimed from the
-    /// first matching live subscription verification sees.
+    /// first matching new subscription verification sees.
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
 }
 
-impl Ids<'_> {
+impl<'a> Ids<'a> {
+    pub fn new(initial: &'a [LiveSubscription]) -> Self {
+        let initial = initial.iter().map(|s| s.id.as_str()).collect();
+        Self {
+            initial,
+            ..Self::default()
+        }
+    }
+
     /// Gives each unclaimed create the id of a matching new subscription.
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created) = (&self.initial, &mut self.created);
         self.unclaimed.retain(|want| {
-            let found = live.iter().find(|s| {
-                !initial.contains(s.id.as_str())
-                    && !created.contains(&s.id)
-                    && s.topic == want.topic
-                    && s.name == want.name
-                    && s.callback_url == want.callback_url
-            });
-            match found {
+            let new = |s: &&LiveSubscription| !initial.contains(s.id.as_str()) && !created.contains(&s.id);
+            match live.iter().filter(new).find(|s| holds(s, want)) {
                 Some(s) => {
                     created.insert(s.id.clone());
                     false
@@ -56,7 +58,7 @@ impl Ids<'_> {
     }
 
     /// This run's own copies to remove from `live`, decided by whose they
-    /// are, never by id order (README "What apply promises"): where a
+    /// are, never by id order (docs/reliability.md): where a
     /// declared key is listed more than once and some copies are this
     /// run's, all of them when another copy (an interrupted run's, another
     /// writer's, one there before) has the declared values, else all but

@@ -46,7 +46,7 @@ pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.
 
 /// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
 pub fn apply_line(run: &RunReport) -> String {
-    let (tally, interrupted) = (run.tally(), run.interrupted());
+    let ([done, failed, skipped, not_started], interrupted) = (run.tally(), run.interrupted());
     let ok = run.merchants.iter().all(MerchantReport::succeeded);
     // What the merchants' own lines say: never "re-run to converge" beside
     // "converged".
@@ -59,7 +59,7 @@ pub fn apply_line(run: &RunReport) -> String {
         (false, true) => "complete",
         (false, false) => "incomplete",
     };
-    let not_started = match tally.not_started() {
+    let not_started = match not_started {
         0 => String::new(),
         n => format!(", {n} not started"),
     };
@@ -86,12 +86,7 @@ pub fn apply_line(run: &RunReport) -> String {
         ),
         (false, true, None) => String::new(),
     };
-    format!(
-        "Apply {state}: {} done, {} failed, {} skipped{not_started}{refused}.{hint}",
-        tally.done(),
-        tally.failed(),
-        tally.skipped(),
-    )
+    format!("Apply {state}: {done} done, {failed} failed, {skipped} skipped{not_started}{refused}.{hint}")
 }
 
 /// The fleet summary of an apply run, `None` for a run of one merchant

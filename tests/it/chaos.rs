@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions};
-use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _};
+use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _, Stop};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
 use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
@@ -185,7 +185,16 @@ async fn one_seed(seed: u64) -> SeedOutcome {
         let live = plan_list(seed, &client).await;
         let plan = diff(&manifest, &live);
         outcome.changes += plan.changes.len();
-        let report = apply(&client, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
+        let report = apply(
+            &client,
+            &manifest,
+            &plan,
+            &live,
+            OPTIONS,
+            &Stop::default(),
+            &|_| {},
+        )
+        .await;
         outcome.cleaned_up += report.cleaned_up.len();
         assert!(
             no_delete_after_a_failed_write(&report),
@@ -229,7 +238,16 @@ async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, S
     };
     let live = plan_list(seed, &client).await;
     let plan = diff(&manifest, &live);
-    apply(&client, &manifest, &plan, &live, options, &|_| {}).await;
+    apply(
+        &client,
+        &manifest,
+        &plan,
+        &live,
+        options,
+        &Stop::default(),
+        &|_| {},
+    )
+    .await;
     let mut state: Vec<_> = sandbox
         .subscriptions(KEY)
         .into_iter()
@@ -312,7 +330,7 @@ pub(crate) async fn converge(
         tokio::time::sleep(pause).await;
         let live = plan_list(seed, client).await;
         let plan = diff(manifest, &live);
-        let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
+        let report = apply(client, manifest, &plan, &live, options, &Stop::default(), &|_| {}).await;
         if report.succeeded() {
             return run;
         }

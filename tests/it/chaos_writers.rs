@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::Client;
-use invhooks::apply::{apply, ApplyOptions, Remote as _};
+use invhooks::apply::{apply, ApplyOptions, Remote as _, Stop};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
@@ -94,8 +94,9 @@ async fn one_seed(seed: u64) -> Figures {
     // Run 1, with the other writer at work.
     let live = plan_list(seed, &ours).await;
     let plan = diff(&manifest, &live);
+    let stop = Stop::default();
     let (_, calls) = tokio::join!(
-        apply(&ours, &manifest, &plan, &live, options, &|_| {}),
+        apply(&ours, &manifest, &plan, &live, options, &stop, &|_| {}),
         other_writer(&writer, seed)
     );
     figures.writer_writes = calls;
