@@ -130,19 +130,14 @@ impl ApiError {
     }
 
     /// The request may be sent again as is: it certainly had no effect (no
-    /// connection, 429), or repeating it does no harm (a 500, 502, 503 or
-    /// 504, a timeout or a dropped connection on GET or PUT). A 502, 503 or
-    /// 504 may come from a proxy that did forward the request, so on POST
-    /// or DELETE it is an unknown outcome, never retried blindly.
+    /// connection, 429), or it may have arrived but repeating it does no
+    /// harm (GET, PUT). On POST or DELETE that is an unknown outcome, never
+    /// retried blindly.
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,
-            Failure::Status { .. } if self.is_throttled() => true,
-            Failure::Status { status, .. } => {
-                matches!(status.as_u16(), 500 | 502 | 503 | 504) && self.method.is_idempotent()
-            }
-            Failure::Timeout(_) | Failure::Dropped(_) => self.method.is_idempotent(),
-            _ => false,
+            Failure::Interrupted { .. } => false,
+            failure => self.is_throttled() || (may_have_arrived(failure) && self.method.is_idempotent()),
         }
     }
 
@@ -165,30 +160,27 @@ impl ApiError {
     }
 }
 
+/// A 500, 502, 503 or 504 (maybe from a proxy that did forward the
+/// request), a timeout or a dropped connection, or an interrupt after one.
+fn may_have_arrived(failure: &Failure) -> bool {
+    match failure {
+        Failure::Timeout(_) | Failure::Dropped(_) => true,
+        Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+        Failure::Interrupted { after } => after.as_deref().is_some_and(may_have_arrived),
+        _ => false,
+    }
+}
+
 impl CallError for ApiError {
-    /// The write may or may not have taken effect (a 500, 502, 503 or 504,
-    /// a timeout or a dropped connection on POST, PUT or DELETE, after any
-    /// retries): the caller must re-read the live list before deciding.
-    /// An interrupted request is unknown when the attempt before it was.
+    /// A write that may have arrived, after any retries: re-read the list.
     fn outcome_unknown(&self) -> bool {
-        fn unknown(failure: &Failure) -> bool {
-            match failure {
-                Failure::Timeout(_) | Failure::Dropped(_) => true,
-                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
-                Failure::Interrupted { after } => after.as_deref().is_some_and(unknown),
-                _ => false,
-            }
-        }
-        self.method != Method::Get && unknown(&self.failure)
+        self.method != Method::Get && may_have_arrived(&self.failure)
     }
 
-    /// The run was interrupted before this request was (re)sent.
     fn is_interrupted(&self) -> bool {
         matches!(self.failure, Failure::Interrupted { .. })
     }
 
-    /// A 400 or 404: for a DELETE, the id may already be gone (the API
-    /// answers 400 to an id another deleter removed): a fresh read tells.
     fn is_not_found(&self) -> bool {
         matches!(self.status(), Some(400 | 404))
     }
