@@ -15,16 +15,13 @@ use super::BodyError;
 /// Hints found, by path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
-/// What a hint's name says.
+/// What a hint's name says: how many items or pages there are in all,
+/// where the next page starts, or whether there is more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hint {
-    /// How many items there are in all (`total`, `Count`).
     Total,
-    /// How many pages there are (`totalPages`).
     Pages,
-    /// Where the next page starts (`next`, `cursor`, `LastEvaluatedKey`).
     Next,
-    /// Whether there is more (`hasMore`, `isTruncated`).
     More,
 }
 
