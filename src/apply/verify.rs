@@ -49,12 +49,10 @@ impl<'a> Ids<'a> {
     }
 
     /// Whether every create of this run shows in `live` (its id claimed,
-    /// and listed unless among the duplicates `cleaned` up).
-    fn settled(&self, live: &[LiveSubscription], cleaned: &[Change]) -> bool {
-        self.unclaimed.is_empty()
-            && self.created.iter().all(|id| {
-                live.iter().any(|s| &s.id == id) || cleaned.iter().any(|c| c.id() == Some(id.as_str()))
-            })
+    /// and listed unless among the duplicates `removed`).
+    fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
+        let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
+        self.unclaimed.is_empty() && self.created.iter().all(shows)
     }
 
     /// This run's own copies to remove from `live`, decided by whose they
@@ -196,19 +194,20 @@ pub(super) async fn verify<R: Remote>(
             }
         }
         // The plan that remains once this run's extra copies are gone.
-        let kept: Vec<LiveSubscription> = live
+        let removed: HashSet<&str> = cleaned.iter().filter_map(Change::id).collect();
+        let (gone, kept): (Vec<_>, Vec<_>) = live
             .iter()
-            .filter(|s| !cleaned.iter().any(|c| c.id() == Some(s.id.as_str())))
             .cloned()
-            .collect();
+            .partition(|s| removed.contains(s.id.as_str()));
         let remaining = plan::diff(manifest, &kept).changes;
         // Not converged before this run's own creates show: until then an
         // older copy (an interrupted run's create, not yet visible when
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
         let late = tokio::time::Instant::now() >= deadline;
-        let settled = ids.settled(&live, &cleaned) || late;
-        if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
+        let settled = ids.settled(&live, &removed) || late;
+        // A duplicate deleted but still listed needs another look.
+        if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
         }
         let mut foreign: Vec<String> = remaining
@@ -241,12 +240,4 @@ pub(super) async fn verify<R: Remote>(
         last = Some(verification);
         let _ = stop.sleep(poll).await;
     }
-}
-
-/// Whether the duplicates deleted are gone from `live` (else another look).
-fn cleaned_all(cleaned: &[Change], live: &[LiveSubscription]) -> bool {
-    !cleaned
-        .iter()
-        .filter_map(Change::id)
-        .any(|id| live.iter().any(|s| s.id == id))
 }
