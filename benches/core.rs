@@ -2,7 +2,7 @@
 //! (and the realistic sizes of `manifest_load_300` and a fleet of 1,000 files):
 //! manifest load + validate (`manifest::load_str`), the diff
 //! (`plan::diff`), and each plan renderer; and the GET body parse
-//! (`api::envelope`, both passes) at 300 and 10,000. `cargo bench --bench core`; see
+//! (`api::envelope::parse_list`) at 300 and 10,000. `cargo bench --bench core`; see
 //! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
 //! numbers.
 //!
@@ -309,19 +309,5 @@ mod envelope {
     fn parse_list(bencher: Bencher, count: usize) {
         let body = list_body(count);
         bencher.bench(|| envelope::parse_list(black_box(&body)));
-    }
-
-    /// The typed pass alone.
-    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
-    fn typed(bencher: Bencher, count: usize) {
-        let body = list_body(count);
-        bencher.bench(|| envelope::parse_list_typed(black_box(&body)));
-    }
-
-    /// The `serde_json::Value` pass alone.
-    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
-    fn value(bencher: Bencher, count: usize) {
-        let body = list_body(count);
-        bencher.bench(|| envelope::parse_list_value(black_box(&body)));
     }
 }

@@ -1,50 +1,125 @@
-//! The base URL (`--base-url`, `INVETERATE_BASE_URL`): parsed and checked
-//! once, before any request, so the key travels only over `https://`, or
-//! plain `http://` to a loopback host (the sandbox).
+//! The base URL (`--base-url`, else `INVETERATE_BASE_URL`, else
+//! Inveterate's API), checked once before any request: the key travels
+//! only over `https://`, or plain `http://` to a loopback host (the
+//! sandbox) or to a host named in [`ALLOW_INSECURE_ENV`] (a sandbox service
+//! container in CI; never Inveterate's own API).
 
-use url::Url;
+use url::{Host, Url};
 
+use super::DEFAULT_BASE_URL;
 use crate::secret::mask_url;
+
+/// Host names (comma-separated) to which plain http is allowed although
+/// they are not loopback.
+pub const ALLOW_INSECURE_ENV: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
+
+/// A checked base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// The URL, ending in `/`.
+    pub url: Url,
+    /// `host:port` when it is plain http allowed by [`ALLOW_INSECURE_ENV`]:
+    /// the key then travels in clear text, and every run says so.
+    pub insecure: Option<String>,
+}
 
 /// Errors in the base URL, found before any request is made.
 #[derive(Debug, thiserror::Error)]
 pub enum BaseUrlError {
-    /// Not a URL at all.
     #[error("base URL `{0}` is not a valid URL: {1}")]
     Invalid(String, url::ParseError),
-    /// Plain HTTP to a non-loopback host would expose the key.
+    /// Plain HTTP to a host that is not loopback (the second field).
     #[error("base URL `{0}` is not https; the API key must not travel in clear text (plain http is allowed only for loopback hosts such as the sandbox)")]
-    Insecure(String),
+    Insecure(String, String),
+    #[error("base URL `{0}` is plain http to Inveterate's API; the API key must not travel in clear text")]
+    Inveterate(String),
     /// A scheme other than http(s), or no host.
     #[error("base URL `{0}` must be an https:// URL with a host")]
     Unsupported(String),
 }
 
-/// Parses and checks a base URL: https, or http on a loopback host.
-pub fn parse_base_url(raw: &str) -> Result<Url, BaseUrlError> {
-    let shown = mask_url(raw);
-    let mut url = Url::parse(raw).map_err(|e| BaseUrlError::Invalid(shown.clone(), e))?;
-    match url.scheme() {
-        "https" if url.host().is_some() => {}
-        "http" if is_loopback(&url) => {}
-        "http" => return Err(BaseUrlError::Insecure(shown)),
-        _ => return Err(BaseUrlError::Unsupported(shown)),
+impl BaseUrlError {
+    /// What to do, where there is more to say than the message.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::Insecure(_, host) => Some(format!(
+                "for a sandbox in a CI service container (another host on a private network), opt in with `{ALLOW_INSECURE_ENV}={host}`; never for a real API"
+            )),
+            Self::Inveterate(_) => Some(format!(
+                "use `{DEFAULT_BASE_URL}`; `{ALLOW_INSECURE_ENV}` never applies to `*.inveterateapi.com`"
+            )),
+            _ => None,
+        }
     }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
+}
+
+impl BaseUrl {
+    /// The raw base URL: the flag, else the environment (empty counts as
+    /// unset), else the real API.
+    pub fn raw(flag: Option<&str>, env: Option<&str>) -> String {
+        let set = |s: &&str| !s.is_empty();
+        flag.filter(set)
+            .or(env.filter(set))
+            .unwrap_or(DEFAULT_BASE_URL)
+            .to_owned()
     }
-    Ok(url)
+
+    /// Checks `raw`; `allow_insecure` is the value of [`ALLOW_INSECURE_ENV`].
+    pub fn parse(raw: &str, allow_insecure: Option<&str>) -> Result<BaseUrl, BaseUrlError> {
+        let shown = mask_url(raw);
+        let mut url = Url::parse(raw).map_err(|e| BaseUrlError::Invalid(shown.clone(), e))?;
+        let host = host(&url);
+        let allowed = |h: &str| normalise(h) == host;
+        let insecure = match url.scheme() {
+            "https" if url.host().is_some() => None,
+            "http" if is_loopback(&url) => None,
+            "http" if is_inveterate(&url) => return Err(BaseUrlError::Inveterate(shown)),
+            "http" if allow_insecure.unwrap_or_default().split(',').any(allowed) => {
+                Some(format!("{host}:{}", url.port_or_known_default().unwrap_or(80)))
+            }
+            "http" => return Err(BaseUrlError::Insecure(shown, host)),
+            _ => return Err(BaseUrlError::Unsupported(shown)),
+        };
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(BaseUrl { url, insecure })
+    }
+
+    /// The warning printed on every run that sends the key in clear text.
+    pub fn warning(&self) -> Option<String> {
+        self.insecure.as_ref().map(|host| {
+            format!(
+                "`{ALLOW_INSECURE_ENV}` sends the API key in clear text (plain http) to `{host}`; use it only for a sandbox service container in CI, never with a real key"
+            )
+        })
+    }
+}
+
+/// A host name as compared: trimmed, lowercase, no trailing dot.
+fn normalise(host: &str) -> String {
+    host.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn host(url: &Url) -> String {
+    normalise(url.host_str().unwrap_or_default())
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
+pub(super) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// Whether the URL's host is `inveterateapi.com` or a subdomain of it.
+pub fn is_inveterate(url: &Url) -> bool {
+    let host = host(url);
+    host == "inveterateapi.com" || host.ends_with(".inveterateapi.com")
 }
 
 #[cfg(test)]
@@ -53,19 +128,75 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flag_then_environment_then_the_real_api() {
+        assert_eq!(
+            BaseUrl::raw(Some("https://a/v2.0"), Some("https://b/v2.0")),
+            "https://a/v2.0"
+        );
+        assert_eq!(BaseUrl::raw(None, Some("https://b/v2.0")), "https://b/v2.0");
+        assert_eq!(BaseUrl::raw(Some(""), Some("")), DEFAULT_BASE_URL);
+        assert_eq!(BaseUrl::raw(None, None), DEFAULT_BASE_URL);
+    }
+
+    #[test]
     fn base_urls_must_be_https_unless_loopback() {
-        assert!(parse_base_url("https://public.inveterateapi.com/v2.0").is_ok());
-        assert!(parse_base_url("http://127.0.0.1:8787/v2.0").is_ok());
-        assert!(parse_base_url("http://localhost/v2.0").is_ok());
-        assert!(parse_base_url("http://[::1]:1/v2.0").is_ok());
+        for raw in [
+            "https://public.inveterateapi.com/v2.0",
+            "http://127.0.0.1:8787/v2.0",
+            "http://localhost/v2.0",
+            "http://[::1]:1/v2.0",
+        ] {
+            let base = BaseUrl::parse(raw, Some("sandbox")).unwrap();
+            assert!(base.url.path().ends_with("/v2.0/"), "{raw}");
+            assert_eq!((base.warning(), base.insecure), (None, None), "{raw}");
+        }
+        let parse = |raw| BaseUrl::parse(raw, None);
         assert!(matches!(
-            parse_base_url("http://example.com/v2.0"),
-            Err(BaseUrlError::Insecure(_))
+            parse("http://example.com/v2.0"),
+            Err(BaseUrlError::Insecure(..))
         ));
         assert!(matches!(
-            parse_base_url("ftp://example.com"),
+            parse("ftp://example.com"),
             Err(BaseUrlError::Unsupported(_))
         ));
-        assert!(matches!(parse_base_url("nope"), Err(BaseUrlError::Invalid(..))));
+        assert!(matches!(parse("nope"), Err(BaseUrlError::Invalid(..))));
+    }
+
+    #[test]
+    fn plain_http_to_another_host_is_refused_unless_that_host_is_listed() {
+        let err = BaseUrl::parse("http://sandbox:8787/v2.0", None).unwrap_err();
+        assert!(err.to_string().contains("is not https"), "{err}");
+        let help = err.help().unwrap();
+        assert!(
+            help.contains("`INVHOOKS_ALLOW_INSECURE_SANDBOX=sandbox`"),
+            "{help}"
+        );
+        assert!(BaseUrl::parse("http://sandbox:8787/v2.0", Some("other,1")).is_err());
+        let base = BaseUrl::parse("http://Sandbox:8787/v2.0", Some("db, sandbox")).unwrap();
+        assert_eq!(base.url.as_str(), "http://sandbox:8787/v2.0/");
+        assert_eq!(base.insecure.as_deref(), Some("sandbox:8787"));
+        assert!(base.warning().unwrap().contains("clear text"));
+        let base = BaseUrl::parse("http://sandbox/v2.0", Some("sandbox")).unwrap();
+        assert_eq!(base.insecure.as_deref(), Some("sandbox:80"));
+    }
+
+    #[test]
+    fn the_opt_in_never_applies_to_inveterates_api() {
+        for raw in [
+            "http://public.inveterateapi.com/v2.0",
+            "http://PUBLIC.InveterateAPI.com./v2.0",
+            "http://inveterateapi.com/v2.0",
+            "http://staging.eu.inveterateapi.com:8080/v2.0",
+        ] {
+            let host = Url::parse(raw).unwrap().host_str().unwrap().to_owned();
+            let err = BaseUrl::parse(raw, Some(&format!("{host},inveterateapi.com"))).unwrap_err();
+            assert!(
+                err.to_string().contains("plain http to Inveterate's API"),
+                "{raw}: {err}"
+            );
+            assert!(err.help().unwrap().contains("never applies"), "{raw}");
+        }
+        // A look-alike host is not Inveterate's.
+        assert!(BaseUrl::parse("http://notinveterateapi.com/v2.0", Some("notinveterateapi.com")).is_ok());
     }
 }

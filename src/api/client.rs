@@ -1,58 +1,50 @@
 //! The one [`Http`] pool of a run (extra TLS roots, no proxy for plain
-//! http, the redirect policy), a [`Client`] per merchant on it (its key as a
-//! sensitive header on each request), and the four verbs of the one
-//! resource. Sending lives in `send.rs`.
+//! http, the redirect policy) and a [`Client`] per merchant on it (its key
+//! as a sensitive header, its own pacer), which is apply's [`Remote`]: the
+//! four verbs of the one resource. Sending is `send.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
-use serde::Serialize;
+use serde_json::json;
 use url::Url;
 
-use super::{envelope, is_loopback, pace, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
+use super::base_url::is_loopback;
+use super::pace::Pacer;
+use super::{envelope, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
+use crate::apply::Remote;
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
 /// Where log lines go (`-v`: requests, `-vv`: bodies); stderr in the CLI.
-pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+#[derive(Clone)]
+pub struct LogSink(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for LogSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogSink")
+    }
+}
 
 /// Settings of a [`Client`].
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Timeout of one request.
     pub timeout: Duration,
     /// 0 silent, 1 requests, 2 bodies too.
     pub verbosity: u8,
-    /// Where log lines go.
     pub log: LogSink,
-    /// How often and how long to retry.
     pub retry: RetryPolicy,
-    /// Largest response body read ([`MAX_BODY_BYTES`]); larger is an error.
+    /// Largest response body read; a larger one is an error.
     pub max_body: usize,
-    /// CA certificates trusted in addition to the built-in roots
-    /// (`--ca-cert`, `SSL_CERT_FILE`). Verification itself is always on.
+    /// CA certificates trusted besides the built-in roots (`--ca-cert`,
+    /// `SSL_CERT_FILE`); verification itself is always on.
     pub extra_roots: Vec<reqwest::Certificate>,
-    /// Allow a plain-http base URL to a non-loopback host (a sandbox service
-    /// container the user opted in to; see `commands::base_url`).
+    /// Plain http to a host that is not loopback (`BaseUrl::insecure`).
     pub insecure_http: bool,
-    /// The run's cancellation token: once requested, no request starts and
-    /// every backoff and pacing wait ends at once.
+    /// The run's stop: once requested, no request starts and no wait goes on.
     pub stop: Stop,
-}
-
-impl std::fmt::Debug for ClientOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientOptions")
-            .field("timeout", &self.timeout)
-            .field("verbosity", &self.verbosity)
-            .field("retry", &self.retry)
-            .field("max_body", &self.max_body)
-            .field("extra_roots", &self.extra_roots.len())
-            .field("insecure_http", &self.insecure_http)
-            .field("stop", &self.stop.requested())
-            .finish_non_exhaustive()
-    }
 }
 
 impl Default for ClientOptions {
@@ -60,7 +52,7 @@ impl Default for ClientOptions {
         Self {
             timeout: Duration::from_secs(30),
             verbosity: 0,
-            log: Arc::new(|_| {}),
+            log: LogSink(Arc::new(|_| {})),
             retry: RetryPolicy::default(),
             max_body: MAX_BODY_BYTES,
             extra_roots: Vec::new(),
@@ -71,14 +63,13 @@ impl Default for ClientOptions {
 }
 
 /// The one HTTP client of a run: one connection pool, one set of TLS roots
-/// (the CA bundle is read once), one redirect policy, for every merchant.
-/// It carries no key: each [`Client`] adds its own to every request.
+/// (the CA bundle read once), one redirect policy, for every merchant. It
+/// carries no key: each [`Client`] adds its own to every request.
 #[derive(Debug, Clone)]
 pub struct Http {
-    inner: reqwest::Client,
-    endpoint: Url,
-    /// Shared by every merchant's client: one copy of the TLS roots.
-    options: Arc<ClientOptions>,
+    pub(super) inner: reqwest::Client,
+    pub(super) endpoint: Url,
+    pub(super) options: Arc<ClientOptions>,
 }
 
 impl Http {
@@ -90,20 +81,31 @@ impl Http {
             builder = builder.add_root_certificate(root.clone());
         }
         if endpoint.scheme() == "http" {
-            // Plain http is allowed only on loopback; a proxy (HTTP_PROXY)
-            // would carry the key off the machine in clear text.
+            // A proxy (HTTP_PROXY) would carry the key off the machine in clear text.
             builder = builder.no_proxy();
         }
+        let origin = endpoint.origin();
         let inner = builder
             .user_agent(concat!("invhooks/", env!("CARGO_PKG_VERSION")))
             .timeout(options.timeout)
             .https_only(!is_loopback(&endpoint) && !options.insecure_http)
-            .redirect(redirect_policy(endpoint.origin()))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                // Only 307/308 keep the method and body: reqwest turns a
+                // 301/302/303 after a write into a GET, which would make
+                // the write look done without happening.
+                let same = attempt.url().origin() == origin && matches!(attempt.status().as_u16(), 307 | 308);
+                match attempt.previous().len() {
+                    5.. => attempt.error("too many redirects"),
+                    _ if same => attempt.follow(),
+                    _ => attempt.stop(),
+                }
+            }))
             .build()?;
+        let options = Arc::new(options);
         Ok(Self {
             inner,
             endpoint,
-            options: Arc::new(options),
+            options,
         })
     }
 
@@ -113,127 +115,68 @@ impl Http {
         let mut header = HeaderValue::from_str(&key.0)
             .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
         header.set_sensitive(true);
-        Ok(Client {
-            http: self.inner.clone(),
-            path: self.endpoint.path().to_owned(),
-            endpoint: self.endpoint.clone(),
-            options: self.options.clone(),
-            pacer: Arc::default(),
-            header,
-        })
+        let (http, pacer) = (self.clone(), Arc::default());
+        Ok(Client { http, pacer, header })
     }
 }
 
 /// A client for one merchant (one key), sharing the run's [`Http`] pool.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub(super) http: reqwest::Client,
-    pub(super) endpoint: Url,
-    pub(super) path: String,
-    pub(super) options: Arc<ClientOptions>,
-    pub(super) pacer: Arc<pace::Pacer>,
-    /// The key as a sensitive header value, sent with every request.
+    pub(super) http: Http,
+    pub(super) pacer: Arc<Pacer>,
+    /// The key as a sensitive header value.
     pub(super) header: HeaderValue,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Body<'a> {
-    topic: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    callback_url: Option<&'a str>,
-}
-
 impl Client {
-    /// Builds a client with a pool of its own, for the resource under
-    /// `base` with `key` (one merchant; a run of many shares one [`Http`]).
+    /// A client with a pool of its own (a run of many merchants shares one
+    /// [`Http`]).
     pub fn new(base: &Url, key: &ApiKey, options: ClientOptions) -> anyhow::Result<Self> {
         Http::new(base, options)?.client(key)
     }
+}
 
-    /// All subscriptions of the merchant: exactly one successful GET.
-    pub async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
+impl Remote for Client {
+    type Error = ApiError;
+
+    /// Exactly one successful GET.
+    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
         let body = self.send(Method::Get, None).await?;
         envelope::parse_list(&body).map_err(|e| self.error(Method::Get, e.into()))
     }
 
-    /// Creates a subscription; returns it when the server echoes it back.
-    pub async fn create(
-        &self,
-        topic: &str,
-        name: &str,
-        url: &str,
-    ) -> Result<Option<LiveSubscription>, ApiError> {
-        let body = Body {
-            topic,
-            id: None,
-            name: Some(name),
-            callback_url: Some(url),
-        };
-        let response = self.send(Method::Post, Some(&body)).await?;
-        Ok(envelope::parse_one(&response))
+    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
+        let body = json!({ "topic": topic, "name": name, "callbackUrl": url });
+        let answer = self.send(Method::Post, Some(body)).await?;
+        Ok(envelope::parse_one(&answer).map(|s| s.id))
     }
 
-    /// Sets the callback URL (and name) of subscription `id`.
-    pub async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        let body = Body {
-            topic,
-            id: Some(id),
-            name: Some(name),
-            callback_url: Some(url),
-        };
-        self.send(Method::Put, Some(&body)).await.map(drop)
+    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
+        let body = json!({ "topic": topic, "id": id, "name": name, "callbackUrl": url });
+        self.send(Method::Put, Some(body)).await.map(drop)
     }
 
-    /// Deletes subscription `id`.
-    pub async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
-        let body = Body {
-            topic,
-            id: Some(id),
-            name: None,
-            callback_url: None,
-        };
-        self.send(Method::Delete, Some(&body)).await.map(drop)
+    async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
+        let body = json!({ "topic": topic, "id": id });
+        self.send(Method::Delete, Some(body)).await.map(drop)
     }
-}
-
-/// Follows at most 5 redirects, and only same-origin 307/308 ones.
-fn redirect_policy(origin: url::Origin) -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() >= 5 {
-            attempt.error("too many redirects")
-        } else if attempt.url().origin() == origin && matches!(attempt.status().as_u16(), 307 | 308) {
-            // Only 307/308 keep the method and body: reqwest turns a
-            // 301/302/303 after POST/PUT/DELETE into a GET, which
-            // would make a write look done without happening.
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::api::parse_base_url;
 
     #[test]
     fn endpoint_keeps_the_version_prefix() {
-        let base = parse_base_url("https://public.inveterateapi.com/v2.0").unwrap();
-        let client = Client::new(
-            &base,
-            &ApiKey::new("endpoint-test-key".into()),
-            ClientOptions::default(),
-        )
-        .unwrap();
+        let base = crate::api::BaseUrl::parse("https://public.inveterateapi.com/v2.0", None)
+            .unwrap()
+            .url;
+        let key = ApiKey::new("endpoint-test-key".into());
+        let client = Client::new(&base, &key, ClientOptions::default()).unwrap();
         assert_eq!(
-            client.endpoint.as_str(),
+            client.http.endpoint.as_str(),
             "https://public.inveterateapi.com/v2.0/admin/webhook-subscriptions"
         );
     }

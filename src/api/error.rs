@@ -3,18 +3,18 @@
 
 use std::fmt;
 
+use reqwest::StatusCode;
+
 use super::envelope::BodyError;
+use super::known_keys;
+use crate::apply::CallError;
 
 /// An HTTP method the tool uses; shown in every error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
-    /// List subscriptions.
     Get,
-    /// Create a subscription.
     Post,
-    /// Update a subscription.
     Put,
-    /// Delete a subscription.
     Delete,
 }
 
@@ -27,139 +27,118 @@ impl Method {
 
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        })
+        f.write_str(["GET", "POST", "PUT", "DELETE"][*self as usize])
     }
 }
 
-/// What went wrong, without the request line (see [`ApiError`]).
+/// What went wrong, without the request line (see [`ApiError`]). Every
+/// text in it that a server could have written is scrubbed of keys
+/// ([`Failure::scrub`]) before it becomes an error.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// The server answered with a non-success status.
+    /// A non-success status, with the envelope's `message` and the
+    /// `Retry-After` seconds when the server sent them.
     #[error("{status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
-        /// HTTP status code.
-        status: reqwest::StatusCode,
-        /// The envelope's `message`, when the body had one.
+        status: StatusCode,
         message: Option<String>,
-        /// `Retry-After`, in seconds, when the server sent one.
         retry_after: Option<u64>,
     },
     /// No connection could be made: the request was never sent.
     #[error("could not connect to {0}")]
     Connect(String),
-    /// No complete answer within `--timeout`.
     #[error("no response within {0} s (the --timeout)")]
     Timeout(u64),
     /// The connection broke before a complete response arrived.
     #[error("the connection was closed before a complete response: {0}")]
     Dropped(String),
-    /// The body was unreadable.
     #[error("{0}")]
     Body(#[from] BodyError),
-    /// The body exceeded the size cap.
     #[error("the response is larger than {0} bytes; refusing to read it")]
     TooLarge(usize),
-    /// A redirect not followed: to another origin (which would carry the
-    /// key elsewhere), or one that would change a write into a GET.
+    /// A redirect to another origin (which would carry the key elsewhere),
+    /// or one that would turn a write into a GET.
     #[error(
         "the server redirected to `{0}`; not followed (only same-origin 307/308 redirects are, so the API key stays with the configured server and a write keeps its method); check --base-url"
     )]
     Redirect(String),
-    /// The server's TLS certificate is not trusted (unknown issuer, wrong
-    /// name, expired): verification is never turned off.
+    /// Verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
-    /// The run was interrupted (SIGINT, SIGTERM) before the request was
-    /// sent, or before it was sent again: `after` is what the attempt
-    /// before said, if there was one.
+    /// The run's stop came before the request was sent, or sent again:
+    /// `after` is what the attempt before said.
     #[error(
         "interrupted before the request was sent{}",
         after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
     )]
-    Interrupted {
-        /// The previous attempt's failure.
-        after: Option<Box<Failure>>,
-    },
-    /// A 429 or 503 whose `Retry-After` asks for a longer wait than is
-    /// left of the retry budget: the call fails at once (nothing happened).
+    Interrupted { after: Option<Box<Failure>> },
+    /// A 429 or 503 whose `Retry-After` (`asked` seconds) is more than
+    /// is `left` of the retry budget: failed at once, nothing happened.
     #[error(
         "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
         message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
     )]
     WaitTooLong {
-        /// HTTP status code.
-        status: reqwest::StatusCode,
-        /// The envelope's `message`, when the body had one.
+        status: StatusCode,
         message: Option<String>,
-        /// Seconds the server asked for.
         asked: u64,
-        /// Whole seconds left of the retry budget.
         left: u64,
     },
 }
 
-/// One failed API call: method, path and what happened.
+impl Failure {
+    /// Scrubs every key this process has read from every text this
+    /// failure carries: the server's words reach reports and logs.
+    pub(crate) fn scrub(&mut self) {
+        let text = match self {
+            Failure::Status {
+                message: Some(text), ..
+            }
+            | Failure::WaitTooLong {
+                message: Some(text), ..
+            }
+            | Failure::Connect(text)
+            | Failure::Dropped(text)
+            | Failure::Redirect(text)
+            | Failure::Tls(text)
+            | Failure::Body(
+                BodyError::NotJson(text) | BodyError::Shape(text) | BodyError::Incomplete(text),
+            ) => text,
+            Failure::Interrupted { after: Some(after) } => return after.scrub(),
+            _ => return,
+        };
+        *text = known_keys().replace(text).into_owned();
+    }
+}
+
+/// One failed API call: method, path (no host) and what happened.
 #[derive(Debug, thiserror::Error)]
 #[error("{method} {path} failed: {failure}")]
 pub struct ApiError {
-    /// The request's method.
     pub method: Method,
-    /// The request's path (no host: the base URL is in the settings).
     pub path: String,
-    /// What happened.
     pub failure: Failure,
 }
 
 impl ApiError {
+    /// The status the server answered, if it did.
+    pub fn status(&self) -> Option<u16> {
+        match &self.failure {
+            Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
+            _ => None,
+        }
+    }
+
     /// The request may be sent again as is: it certainly had no effect (no
-    /// connection, 429), or repeating it does no harm (a 500, 502, 503 or
-    /// 504, a timeout or a dropped connection on GET or PUT). A 502, 503 or
-    /// 504 may come from a proxy that did forward the request, so on POST
-    /// or DELETE it is an unknown outcome, never retried blindly.
+    /// connection, 429), or it may have arrived but repeating it does no
+    /// harm (GET, PUT). On POST or DELETE that is an unknown outcome, never
+    /// retried blindly.
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,
-            Failure::Status { status, .. } => match status.as_u16() {
-                429 => true,
-                500 | 502 | 503 | 504 => self.method.is_idempotent(),
-                _ => false,
-            },
-            Failure::Timeout(_) | Failure::Dropped(_) => self.method.is_idempotent(),
-            _ => false,
+            Failure::Interrupted { .. } => false,
+            failure => self.is_throttled() || (may_have_arrived(failure) && self.method.is_idempotent()),
         }
-    }
-
-    /// The write may or may not have taken effect (a 500, 502, 503 or 504,
-    /// a timeout or a dropped connection on POST, PUT or DELETE, after any
-    /// retries): the caller must re-read the live list before deciding.
-    /// An interrupted request is unknown when the attempt before it was.
-    pub fn outcome_unknown(&self) -> bool {
-        fn unknown(failure: &Failure) -> bool {
-            match failure {
-                Failure::Timeout(_) | Failure::Dropped(_) => true,
-                Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
-                Failure::Interrupted { after } => after.as_deref().is_some_and(unknown),
-                _ => false,
-            }
-        }
-        self.method != Method::Get && unknown(&self.failure)
-    }
-
-    /// The run was interrupted before this request was (re)sent.
-    pub fn is_interrupted(&self) -> bool {
-        matches!(self.failure, Failure::Interrupted { .. })
-    }
-
-    /// A 400 or 404: for a DELETE, the id may already be gone (the API
-    /// answers 400 "no subscription with id" to an id another deleter
-    /// removed), which only a fresh read can tell.
-    pub fn is_not_found(&self) -> bool {
-        matches!(&self.failure, Failure::Status { status, .. } if matches!(status.as_u16(), 400 | 404))
     }
 
     /// The server asked the client to slow down (429).
@@ -177,6 +156,74 @@ impl ApiError {
 
     /// A status the API uses for a bad or missing key.
     pub fn is_auth(&self) -> bool {
-        matches!(&self.failure, Failure::Status { status, .. } if matches!(status.as_u16(), 400 | 401 | 403))
+        matches!(self.status(), Some(400 | 401 | 403))
+    }
+}
+
+/// A 500, 502, 503 or 504 (maybe from a proxy that did forward the
+/// request), a timeout or a dropped connection, or an interrupt after one.
+fn may_have_arrived(failure: &Failure) -> bool {
+    match failure {
+        Failure::Timeout(_) | Failure::Dropped(_) => true,
+        Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+        Failure::Interrupted { after } => after.as_deref().is_some_and(may_have_arrived),
+        _ => false,
+    }
+}
+
+impl CallError for ApiError {
+    /// A write that may have arrived, after any retries: re-read the list.
+    fn outcome_unknown(&self) -> bool {
+        self.method != Method::Get && may_have_arrived(&self.failure)
+    }
+
+    fn is_interrupted(&self) -> bool {
+        matches!(self.failure, Failure::Interrupted { .. })
+    }
+
+    fn is_not_found(&self) -> bool {
+        matches!(self.status(), Some(400 | 404))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::MASK;
+
+    #[test]
+    fn echoed_keys_are_scrubbed_from_every_failure() {
+        let key = "sk_live_redact_me";
+        crate::api::ApiKey::new(key.to_owned());
+        let status = StatusCode::BAD_REQUEST;
+        let failures = [
+            Failure::Status {
+                status,
+                message: Some(format!("key {key} is not valid")),
+                retry_after: None,
+            },
+            Failure::Connect(key.to_owned()),
+            Failure::Dropped(key.to_owned()),
+            Failure::Body(BodyError::NotJson(key.to_owned())),
+            Failure::Body(BodyError::Shape(key.to_owned())),
+            Failure::Body(BodyError::Incomplete(key.to_owned())),
+            Failure::Redirect(format!("https://evil.example/{key}")),
+            Failure::Tls(key.to_owned()),
+            Failure::WaitTooLong {
+                status,
+                message: Some(key.to_owned()),
+                asked: 3600,
+                left: 120,
+            },
+            Failure::Interrupted {
+                after: Some(Box::new(Failure::Dropped(key.to_owned()))),
+            },
+        ];
+        for mut failure in failures {
+            failure.scrub();
+            let text = failure.to_string();
+            assert!(!text.contains(key), "{text}");
+            assert!(text.contains(MASK), "{text}");
+        }
     }
 }

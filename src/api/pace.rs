@@ -1,9 +1,7 @@
-//! Client-side pacing. Requests of one client pass through a [`Pacer`]
-//! that bounds how many are in flight and adapts that bound to the
-//! server's pushback: a 429 halves it and pauses every request until the
-//! `Retry-After` time, each run of successes raises it by one again
-//! (additive increase, multiplicative decrease). Under a rate limit the
-//! client thus slows its own pace instead of hammering the server.
+//! Client-side pacing: a [`Pacer`] bounds the requests of one client in
+//! flight and adapts the bound to the server's pushback (additive increase,
+//! multiplicative decrease): a 429 halves it and pauses every request until
+//! the `Retry-After` time; each run of successes raises it by one.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -12,11 +10,10 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Upper bound of requests in flight for one client.
-pub const MAX_IN_FLIGHT: usize = 64;
-/// Longest pause, whatever a caller asks: a backstop (callers already
-/// bound a pause by the retry budget) that keeps `Instant` arithmetic far
-/// from overflow.
-pub const MAX_PAUSE: Duration = Duration::from_secs(300);
+const MAX_IN_FLIGHT: usize = 64;
+/// Longest pause, whatever a caller asks: a backstop (callers already bound
+/// it by the retry budget) that keeps `Instant` arithmetic from overflow.
+const MAX_PAUSE: Duration = Duration::from_secs(300);
 
 /// Shared between all requests of one client.
 #[derive(Debug)]

@@ -1,13 +1,13 @@
 //! When to retry a failed request and how long to wait: exponential
-//! backoff with full jitter, `Retry-After` honoured, bounded in attempts and
-//! in total time. A 429 is pushback, not failure: it has its own, larger
-//! attempt budget, and the [`super::pace::Pacer`] slows the whole client.
+//! backoff with full jitter, `Retry-After` honoured, bounded in attempts
+//! and in total time. A 429 is pushback, not failure: it has its own,
+//! larger attempt budget, and the pacer (`pace.rs`) slows the whole client.
 
 use std::time::Duration;
 
 use rand::Rng;
 
-use super::ApiError;
+use super::{ApiError, Failure};
 
 /// Retry bounds. The default suits a CI job.
 #[derive(Debug, Clone, Copy)]
@@ -16,9 +16,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Attempts in all while the server answers 429.
     pub max_throttled_attempts: u32,
-    /// Backoff before the second attempt; doubles each time.
+    /// Backoff before the second attempt; doubles each time up to `max_delay`.
     pub base_delay: Duration,
-    /// Cap of one backoff.
     pub max_delay: Duration,
     /// No retry starts after this much time since the first attempt.
     pub max_elapsed: Duration,
@@ -36,83 +35,58 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Attempts made so far for one request.
+/// Attempts made so far for one request: failures other than 429, and 429s.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Attempts {
-    /// Failures other than 429.
+pub(super) struct Attempts {
     pub failed: u32,
-    /// 429 answers.
     pub throttled: u32,
 }
 
 impl RetryPolicy {
-    /// Never retry (for tests that count requests).
-    pub fn none() -> Self {
-        Self {
-            max_attempts: 1,
-            max_throttled_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// What to do after `err`: wait and try again, or give up.
-    /// `attempts` already counts the attempt that produced `err`; every
-    /// wait ends within [`RetryPolicy::max_elapsed`] of the first attempt,
-    /// whatever `Retry-After` said.
-    pub fn next(&self, attempts: Attempts, elapsed: Duration, err: &ApiError) -> Next {
-        if !err.is_retryable() {
-            return Next::GiveUp;
-        }
-        let (n, max) = if err.is_throttled() {
-            (attempts.throttled, self.max_throttled_attempts)
-        } else {
-            (attempts.failed, self.max_attempts)
+    /// How long to wait before sending again after `err`, or `None` to give
+    /// up. `attempts` counts the attempt that produced `err`. Every wait
+    /// ends within `max_elapsed` of the first attempt: a `Retry-After`
+    /// asking for longer makes `err` a [`Failure::WaitTooLong`] at once.
+    pub(super) fn next(&self, attempts: Attempts, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
+        let (n, max) = match err.is_throttled() {
+            true => (attempts.throttled, self.max_throttled_attempts),
+            false => (attempts.failed, self.max_attempts),
         };
-        if n >= max {
-            return Next::GiveUp;
+        if !err.is_retryable() || n >= max {
+            return None;
         }
         let left = self.max_elapsed.saturating_sub(elapsed);
         let backoff = self
             .base_delay
-            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+            .saturating_mul(1 << n.saturating_sub(1).min(16))
             .min(self.max_delay);
         let jittered = Duration::from_secs_f64(rand::rng().random_range(0.0..=backoff.as_secs_f64()));
-        let wait = match err.retry_after() {
-            Some(secs) if Duration::from_secs(secs) > left => return Next::TooLong { asked: secs, left },
+        let wait = match (err.retry_after(), &mut err.failure) {
+            (Some(asked), Failure::Status { status, message, .. }) if Duration::from_secs(asked) > left => {
+                let (status, message) = (*status, message.take());
+                err.failure = Failure::WaitTooLong {
+                    status,
+                    message,
+                    asked,
+                    left: left.as_secs(),
+                };
+                return None;
+            }
             // The server said when; a little jitter spreads the herd.
-            Some(secs) => Duration::from_secs(secs).saturating_add(jittered.min(Duration::from_millis(50))),
-            None => jittered,
+            (Some(secs), _) => {
+                Duration::from_secs(secs).saturating_add(jittered.min(Duration::from_millis(50)))
+            }
+            (None, _) => jittered,
         };
-        if wait <= left {
-            Next::Wait(wait)
-        } else {
-            Next::GiveUp
-        }
+        (wait <= left).then_some(wait)
     }
-}
-
-/// What [`RetryPolicy::next`] decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// Try again after this long.
-    Wait(Duration),
-    /// Do not retry: not safe to repeat, attempts or time used up.
-    GiveUp,
-    /// The server asked (`Retry-After`) for a longer wait than is `left`
-    /// of the retry budget: fail the call now instead of waiting.
-    TooLong {
-        /// Seconds the server asked for.
-        asked: u64,
-        /// What was left of [`RetryPolicy::max_elapsed`].
-        left: Duration,
-    },
 }
 
 /// Reads a `Retry-After` value: delay-seconds (only digits; more than
 /// `u64` holds saturates), or an HTTP date (seconds from now, 0 if past).
 /// Anything else (`soon`, `-5`, `1e9`, empty) is `None`: as if the server
 /// had not said, so the usual backoff applies.
-pub fn parse_retry_after(value: &str) -> Option<u64> {
+pub(super) fn parse_retry_after(value: &str) -> Option<u64> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(value.parse::<u64>().unwrap_or(u64::MAX));
@@ -128,7 +102,8 @@ pub fn parse_retry_after(value: &str) -> Option<u64> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::api::{Failure, Method};
+    use crate::api::Method;
+    use crate::apply::CallError as _;
 
     fn err(status: u16, retry_after: Option<u64>) -> ApiError {
         ApiError {
@@ -148,11 +123,21 @@ mod tests {
         failed: u32,
         throttled: u32,
         elapsed: Duration,
-        err: &ApiError,
+        mut err: ApiError,
     ) -> Option<Duration> {
-        match policy.next(Attempts { failed, throttled }, elapsed, err) {
-            Next::Wait(wait) => Some(wait),
-            Next::GiveUp | Next::TooLong { .. } => None,
+        policy.next(Attempts { failed, throttled }, elapsed, &mut err)
+    }
+
+    /// What a call that gives up over `Retry-After` becomes: (asked, left).
+    fn too_long(policy: &RetryPolicy, elapsed: Duration, mut err: ApiError) -> Option<(u64, u64)> {
+        let once = Attempts {
+            failed: 0,
+            throttled: 1,
+        };
+        assert_eq!(policy.next(once, elapsed, &mut err), None);
+        match err.failure {
+            Failure::WaitTooLong { asked, left, .. } => Some((asked, left)),
+            _ => None,
         }
     }
 
@@ -187,80 +172,41 @@ mod tests {
     #[test]
     fn a_wait_beyond_the_budget_fails_the_call_at_once() {
         let policy = RetryPolicy::default();
-        let once = Attempts {
-            failed: 0,
-            throttled: 1,
-        };
         for asked in [121, 3600, u64::MAX] {
             assert_eq!(
-                policy.next(once, Duration::ZERO, &err(429, Some(asked))),
-                Next::TooLong {
-                    asked,
-                    left: policy.max_elapsed
-                }
+                too_long(&policy, Duration::ZERO, err(429, Some(asked))),
+                Some((asked, 120))
             );
         }
         let late = Duration::from_secs(100);
-        assert_eq!(
-            policy.next(once, late, &err(503, Some(30))),
-            Next::TooLong {
-                asked: 30,
-                left: Duration::from_secs(20)
-            }
-        );
-        assert!(matches!(
-            policy.next(once, late, &err(429, Some(19))),
-            Next::Wait(_)
-        ));
+        assert_eq!(too_long(&policy, late, err(503, Some(30))), Some((30, 20)));
+        assert!(wait(&policy, 0, 1, late, err(429, Some(19))).is_some());
         // No arithmetic overflows, however late or long.
-        assert!(matches!(
-            policy.next(once, Duration::MAX, &err(429, Some(u64::MAX))),
-            Next::TooLong {
-                left: Duration::ZERO,
-                ..
-            }
-        ));
-        assert_eq!(policy.next(once, Duration::MAX, &err(429, None)), Next::GiveUp);
+        assert_eq!(
+            too_long(&policy, Duration::MAX, err(429, Some(u64::MAX))),
+            Some((u64::MAX, 0))
+        );
+        assert_eq!(too_long(&policy, Duration::MAX, err(429, None)), None);
     }
 
     #[test]
     fn retry_after_is_honoured_and_attempts_are_bounded() {
         let policy = RetryPolicy::default();
-        let w = wait(&policy, 0, 1, Duration::ZERO, &err(429, Some(2))).unwrap();
+        let w = wait(&policy, 0, 1, Duration::ZERO, err(429, Some(2))).unwrap();
         assert!(w >= Duration::from_secs(2) && w <= Duration::from_millis(2050));
-        assert_eq!(
-            policy.next(
-                Attempts {
-                    failed: 0,
-                    throttled: 30
-                },
-                Duration::ZERO,
-                &err(429, Some(1))
-            ),
-            Next::GiveUp
-        );
-        assert_eq!(
-            policy.next(
-                Attempts {
-                    failed: 5,
-                    throttled: 0
-                },
-                Duration::ZERO,
-                &err(503, None)
-            ),
-            Next::GiveUp
-        );
-        assert!(wait(&policy, 1, 0, Duration::ZERO, &err(503, None)).is_some());
+        assert_eq!(wait(&policy, 0, 30, Duration::ZERO, err(429, Some(1))), None);
+        assert_eq!(wait(&policy, 5, 0, Duration::ZERO, err(503, None)), None);
+        assert!(wait(&policy, 1, 0, Duration::ZERO, err(503, None)).is_some());
     }
 
     #[test]
     fn backoff_grows_but_stays_capped_and_within_total_time() {
         let policy = RetryPolicy::default();
         for n in 1..5 {
-            let wait = wait(&policy, n, 0, Duration::ZERO, &err(502, None)).unwrap();
+            let wait = wait(&policy, n, 0, Duration::ZERO, err(502, None)).unwrap();
             assert!(wait <= policy.base_delay * (1 << (n - 1)));
         }
-        assert_eq!(wait(&policy, 1, 0, policy.max_elapsed, &err(502, None)), None);
+        assert_eq!(wait(&policy, 1, 0, policy.max_elapsed, err(502, None)), None);
     }
 
     /// A 502, 503 or 504 on POST or DELETE may come from a proxy that
@@ -269,38 +215,24 @@ mod tests {
     #[test]
     fn a_gateway_error_on_a_write_that_is_not_idempotent_is_an_unknown_outcome() {
         let policy = RetryPolicy::default();
-        let once = Attempts {
-            failed: 1,
-            throttled: 0,
-        };
         for status in [500, 502, 503, 504] {
             for method in [Method::Post, Method::Delete, Method::Get, Method::Put] {
-                let mut e = err(status, None);
-                e.method = method;
-                let idempotent = method.is_idempotent();
-                assert_eq!(
-                    matches!(policy.next(once, Duration::ZERO, &e), Next::Wait(_)),
-                    idempotent,
-                    "{method} {status}"
-                );
-                assert_eq!(e.outcome_unknown(), method != Method::Get, "{method} {status}");
+                let e = || ApiError {
+                    method,
+                    ..err(status, None)
+                };
+                let retried = wait(&policy, 1, 0, Duration::ZERO, e()).is_some();
+                assert_eq!(retried, method.is_idempotent(), "{method} {status}");
+                assert_eq!(e().outcome_unknown(), method != Method::Get, "{method} {status}");
             }
         }
     }
 
     #[test]
     fn client_errors_are_never_retried() {
-        let policy = RetryPolicy::default();
         assert_eq!(
-            policy.next(
-                Attempts {
-                    failed: 1,
-                    throttled: 0
-                },
-                Duration::ZERO,
-                &err(400, None)
-            ),
-            Next::GiveUp
+            wait(&RetryPolicy::default(), 1, 0, Duration::ZERO, err(400, None)),
+            None
         );
     }
 }

@@ -1,72 +1,74 @@
-//! Sending one request of a [`Client`]: a [`super::pace::Pacer`] slot,
-//! the request, retries for what is safe to repeat ([`RetryPolicy`]),
-//! redirects refused, the body read up to the cap, `-v`/`-vv` logs with the
-//! key scrubbed and URL secrets masked.
+//! Sending one request of a [`Client`]: a pacer slot, the request, retries
+//! for what is safe to repeat ([`super::RetryPolicy`]), redirects refused,
+//! the body read up to the cap, `-v`/`-vv` logs with keys and URL secrets
+//! masked.
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
-
-use super::client::{Body, Client};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
 use tokio::time::Instant;
+use url::Url;
 
-use super::retry::Next;
-use super::{envelope, redact, retry, ApiError, Failure, Method, KEY_HEADER};
+use super::client::Client;
+use super::retry::{parse_retry_after, Attempts};
+use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_HEADER};
 use crate::callback_url::CallbackUrl;
-use crate::secret::{mask_url, Keys, Masked, Masking};
+use crate::secret::{mask_url, Masked, Masking};
 
 impl Client {
-    /// Sends with retries for failures that are safe to repeat.
-    /// Once the run's [`crate::stop::Stop`] is requested no attempt starts
-    /// and no wait goes on: [`Failure::Interrupted`].
-    pub(super) async fn send(&self, method: Method, body: Option<&Body<'_>>) -> Result<Vec<u8>, ApiError> {
-        let started = Instant::now();
-        let mut attempts = retry::Attempts::default();
+    /// Sends with retries for failures that are safe to repeat. Once the
+    /// run's stop is requested no attempt starts and no wait goes on
+    /// ([`Failure::Interrupted`]).
+    pub(super) async fn send(&self, method: Method, body: Option<Value>) -> Result<Vec<u8>, ApiError> {
+        let (started, options) = (Instant::now(), &self.http.options);
+        let stop = &options.stop;
+        let mut attempts = Attempts::default();
         let mut last: Option<Failure> = None;
-        let stop = &self.options.stop;
         loop {
             let interrupted = |last: Option<Failure>| {
                 let after = last.map(Box::new);
                 self.error(method, Failure::Interrupted { after })
             };
-            let Ok(permit) = stop.or(self.pacer.acquire()).await else {
-                return Err(interrupted(last));
+            let permit = match stop.or(self.pacer.acquire()).await {
+                Ok(permit) if !stop.requested() => permit,
+                _ => return Err(interrupted(last)),
             };
-            if stop.requested() {
-                return Err(interrupted(last));
-            }
-            let result = self.send_once(method, body).await;
+            let result = self.send_once(method, body.as_ref()).await;
             drop(permit);
-            let err = match result {
+            let mut err = match result {
                 Ok(bytes) => {
                     self.pacer.succeeded();
                     return Ok(bytes);
                 }
                 Err(err) => err,
             };
-            if err.is_throttled() {
-                attempts.throttled += 1;
-            } else {
-                attempts.failed += 1;
-            }
+            let throttled = err.is_throttled();
+            *match throttled {
+                true => &mut attempts.throttled,
+                false => &mut attempts.failed,
+            } += 1;
             let elapsed = started.elapsed();
-            let next = self.options.retry.next(attempts, elapsed, &err);
-            if err.is_throttled() {
-                self.pacer.throttled(self.pause(&err, next, elapsed));
+            let next = options.retry.next(attempts, elapsed, &mut err);
+            if throttled {
+                // Every request of this client waits what the server asked
+                // (1 s if it did not say), within what is left of the
+                // budget; not at all for a call that gave up over it.
+                let left = options.retry.max_elapsed.saturating_sub(elapsed);
+                self.pacer.throttled(match &err.failure {
+                    Failure::WaitTooLong { .. } => Duration::ZERO,
+                    _ => Duration::from_secs(err.retry_after().unwrap_or(1)).min(left),
+                });
             }
-            let delay = match next {
-                Next::Wait(delay) => delay,
-                Next::GiveUp => return Err(err),
-                Next::TooLong { asked, left } => return Err(too_long(err, asked, left)),
-            };
-            self.log(
-                1,
-                &format!(
-                    "{err}; retrying in {} ms ({} requests in flight allowed)",
-                    delay.as_millis(),
-                    self.pacer.limit()
-                ),
-            );
+            let Some(delay) = next else { return Err(err) };
+            self.log(1, || {
+                let limit = self.pacer.limit();
+                format!(
+                    "{err}; retrying in {} ms ({limit} requests in flight allowed)",
+                    delay.as_millis()
+                )
+            });
             last = Some(err.failure);
             if stop.sleep(delay).await.is_err() {
                 return Err(interrupted(last));
@@ -74,46 +76,30 @@ impl Client {
         }
     }
 
-    /// How long the pacer holds every request of this client after a 429:
-    /// what the server asked (1 s if it did not say), never more than is
-    /// left of this call's retry budget, and not at all when this call
-    /// gives up because the server asked for more than that.
-    fn pause(&self, err: &ApiError, next: Next, elapsed: Duration) -> Duration {
-        if matches!(next, Next::TooLong { .. }) {
-            return Duration::ZERO;
-        }
-        let left = self.options.retry.max_elapsed.saturating_sub(elapsed);
-        Duration::from_secs(err.retry_after().unwrap_or(1)).min(left)
-    }
-
-    async fn send_once(&self, method: Method, body: Option<&Body<'_>>) -> Result<Vec<u8>, ApiError> {
-        let request = self.request(method, body)?;
+    async fn send_once(&self, method: Method, body: Option<&Value>) -> Result<Vec<u8>, ApiError> {
         let started = Instant::now();
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.error(method, self.transport(&e)))?;
+        let response = self.exchange(method, self.http.endpoint.clone(), body).await?;
         let status = response.status();
-        self.log(
-            1,
-            &format!(
-                "{method} {} → {} ({} ms)",
-                mask_url(self.endpoint.as_str()),
-                status.as_u16(),
-                started.elapsed().as_millis()
-            ),
-        );
+        self.log(1, || {
+            let (url, ms) = (
+                mask_url(self.http.endpoint.as_str()),
+                started.elapsed().as_millis(),
+            );
+            format!("{method} {url} → {} ({ms} ms)", status.as_u16())
+        });
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
         if status.is_redirection() {
-            let location = header(&response, reqwest::header::LOCATION)
-                .map(|l| Masked::url(l, Masking::Full, &redact::known_keys()).into_string())
-                .unwrap_or_else(|| "(no Location)".into());
+            let location = header(LOCATION).map(|l| Masked::url(l, Masking::Full, &known_keys()));
+            let location = location.map_or_else(|| "(no Location)".into(), Masked::into_string);
             return Err(self.error(method, Failure::Redirect(location)));
         }
-        let retry_after = header(&response, RETRY_AFTER).and_then(retry::parse_retry_after);
+        let retry_after = header(RETRY_AFTER).and_then(parse_retry_after);
         let bytes = self.read_capped(method, response).await?;
-        if self.options.verbosity >= 2 {
-            self.log(2, &format!("{method} response: {}", mask_body(&bytes)));
-        }
+        self.log(2, || {
+            let shown = serde_json::from_slice(&bytes)
+                .map_or_else(|_| format!("({} bytes, not JSON)", bytes.len()), mask_json);
+            format!("{method} response: {shown}")
+        });
         if status.is_success() {
             return Ok(bytes);
         }
@@ -128,76 +114,57 @@ impl Client {
         ))
     }
 
-    /// The request for `method`, with `body` as JSON (logged at `-vv`).
-    fn request(&self, method: Method, body: Option<&Body<'_>>) -> Result<reqwest::RequestBuilder, ApiError> {
+    /// One request to `url` with this merchant's key and `body` as JSON
+    /// (logged at `-vv`), without pacing or retries.
+    async fn exchange(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
         let verb = match method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let request = self
+        let mut request = self
             .http
-            .request(verb, self.endpoint.clone())
+            .inner
+            .request(verb, url)
             .header(KEY_HEADER, self.header.clone());
-        let Some(body) = body else {
-            return Ok(request);
-        };
-        let json =
-            serde_json::to_vec(body).map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
-        if self.options.verbosity >= 2 {
-            self.log(2, &format!("{method} body: {}", mask_body(&json)));
+        if let Some(body) = body {
+            self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
         }
-        Ok(request.header(CONTENT_TYPE, "application/json").body(json))
-    }
-
-    /// POSTs `body` once (no retries) to `path` at the base URL's origin
-    /// with this merchant's key: the sandbox's own routes (`trigger`). The
-    /// status and the body, capped like every answer; errors are scrubbed.
-    pub async fn post_once(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> Result<(reqwest::StatusCode, Vec<u8>), ApiError> {
-        let method = Method::Post;
-        let url = self
-            .endpoint
-            .join(path)
-            .map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
-        let response = self
-            .http
-            .post(url)
-            .header(KEY_HEADER, self.header.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string())
+        request
             .send()
             .await
-            .map_err(|e| self.error(method, self.transport(&e)))?;
-        let status = response.status();
-        Ok((status, self.read_capped(method, response).await?))
+            .map_err(|e| self.error(method, self.transport(&e)))
     }
 
-    /// GETs the list once (no pacing, no retries): the status, headers and
-    /// body (capped like every answer) as the API sent them, for `doctor`,
-    /// which reports what the API answers rather than what retries made of it.
-    pub async fn get_once(
-        &self,
-    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
-        let method = Method::Get;
-        let response = self.request(method, None)?.send().await;
-        let response = response.map_err(|e| self.error(method, self.transport(&e)))?;
+    /// POSTs `body` once to `path` at the base URL's origin with this
+    /// merchant's key: the sandbox's own routes (`trigger`). The status and
+    /// the body, capped like every answer.
+    pub async fn post_once(&self, path: &str, body: &Value) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let url = self.http.endpoint.join(path);
+        let url = url.map_err(|e| self.error(Method::Post, Failure::Dropped(e.to_string())))?;
+        let response = self.exchange(Method::Post, url, Some(body)).await?;
+        Ok((response.status(), self.read_capped(Method::Post, response).await?))
+    }
+
+    /// GETs the list once: the answer as the API sent it (the body capped),
+    /// for `doctor`, which reports what the API says, not what retries made of it.
+    pub async fn get_once(&self) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
+        let response = self
+            .exchange(Method::Get, self.http.endpoint.clone(), None)
+            .await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        Ok((status, headers, self.read_capped(method, response).await?))
+        Ok((status, headers, self.read_capped(Method::Get, response).await?))
     }
 
-    async fn read_capped(
-        &self,
-        method: Method,
-        mut response: reqwest::Response,
-    ) -> Result<Vec<u8>, ApiError> {
-        let cap = self.options.max_body;
+    async fn read_capped(&self, method: Method, mut response: Response) -> Result<Vec<u8>, ApiError> {
+        let cap = self.http.options.max_body;
+        let too_large = || self.error(method, Failure::TooLarge(cap));
         if response.content_length().is_some_and(|n| n > cap as u64) {
-            return Err(self.error(method, Failure::TooLarge(cap)));
+            return Err(too_large());
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = response
@@ -206,7 +173,7 @@ impl Client {
             .map_err(|e| self.error(method, self.transport(&e)))?
         {
             if bytes.len() + chunk.len() > cap {
-                return Err(self.error(method, Failure::TooLarge(cap)));
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -214,100 +181,65 @@ impl Client {
     }
 
     fn transport(&self, e: &reqwest::Error) -> Failure {
-        let detail = error_chain(e);
+        let mut causes: Vec<String> = std::iter::successors(std::error::Error::source(e), |s| s.source())
+            .map(ToString::to_string)
+            .collect();
+        if causes.is_empty() {
+            causes.push(e.to_string());
+        }
+        causes.dedup();
+        let detail = causes.join(": ");
         if e.is_timeout() {
-            Failure::Timeout(self.options.timeout.as_secs())
+            Failure::Timeout(self.http.options.timeout.as_secs())
         } else if e.is_connect() && detail.contains("certificate") {
             Failure::Tls(detail)
         } else if e.is_connect() {
-            let host = self.endpoint.host_str().unwrap_or_default();
-            let port = self.endpoint.port_or_known_default().unwrap_or_default();
-            Failure::Connect(format!("`{host}:{port}`: {detail}"))
+            let endpoint = &self.http.endpoint;
+            let (host, port) = (
+                endpoint.host_str().unwrap_or_default(),
+                endpoint.port_or_known_default(),
+            );
+            Failure::Connect(format!("`{host}:{}`: {detail}", port.unwrap_or_default()))
         } else {
             Failure::Dropped(detail)
         }
     }
 
-    pub(super) fn error(&self, method: Method, failure: Failure) -> ApiError {
+    /// The error of a call, with every key scrubbed from the server's words.
+    pub(super) fn error(&self, method: Method, mut failure: Failure) -> ApiError {
+        failure.scrub();
+        let path = self.http.endpoint.path().to_owned();
         ApiError {
             method,
-            path: self.path.clone(),
-            failure: redact::scrub_failure(failure),
+            path,
+            failure,
         }
     }
 
-    fn log(&self, level: u8, line: &str) {
-        if self.options.verbosity >= level {
-            (self.options.log)(&redact::redact_known(line));
+    fn log(&self, level: u8, line: impl FnOnce() -> String) {
+        let options = &self.http.options;
+        if options.verbosity >= level {
+            (options.log.0)(&redact_known(&line()));
         }
     }
 }
 
-/// `err` (a 429 or 503) as the failure "the server asked to wait `asked`
-/// seconds, more than the `left` of the retry budget".
-fn too_long(err: ApiError, asked: u64, left: Duration) -> ApiError {
-    let ApiError {
-        method,
-        path,
-        failure,
-    } = err;
-    let failure = match failure {
-        Failure::Status { status, message, .. } => Failure::WaitTooLong {
-            status,
-            message,
-            asked,
-            left: left.as_secs(),
-        },
-        other => other,
-    };
-    ApiError {
-        method,
-        path,
-        failure,
-    }
-}
-
-/// A response header as text, if present and printable.
-fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<&str> {
-    response.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The chain of causes of a transport error, without the URL.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    if parts.is_empty() {
-        parts.push(e.to_string());
-    }
-    parts.dedup();
-    parts.join(": ")
-}
-
-/// A body for `-vv` logs: JSON with every string masked as a value, as a
-/// URL when it reads as one, with every key read so far.
-fn mask_body(bytes: &[u8]) -> String {
-    fn walk(v: &mut serde_json::Value, keys: &Keys) {
+/// JSON for `-vv` logs: every string masked as a value (as a URL when it
+/// reads as one) with every key read so far.
+fn mask_json(mut value: Value) -> String {
+    fn walk(v: &mut Value, keys: &crate::secret::Keys) {
         match v {
-            serde_json::Value::String(s) if CallbackUrl::read(s).is_some() => {
+            Value::String(s) if CallbackUrl::read(s).is_some() => {
                 *s = Masked::url(s, Masking::Full, keys).into_string();
             }
-            serde_json::Value::String(s) => *s = keys.replace(s).into_owned(),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| walk(v, keys)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|v| walk(v, keys)),
+            Value::String(s) => *s = keys.replace(s).into_owned(),
+            Value::Array(a) => a.iter_mut().for_each(|v| walk(v, keys)),
+            Value::Object(o) => o.values_mut().for_each(|v| walk(v, keys)),
             _ => {}
         }
     }
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(mut value) => {
-            walk(&mut value, &redact::known_keys());
-            value.to_string()
-        }
-        Err(_) => format!("({} bytes, not JSON)", bytes.len()),
-    }
+    walk(&mut value, &known_keys());
+    value.to_string()
 }
 
 #[cfg(test)]
@@ -316,9 +248,9 @@ mod tests {
 
     #[test]
     fn logged_bodies_mask_url_secrets() {
-        let body = br#"{"callbackUrl":"https://u:p@h/x?t=1","topic":"a"}"#;
+        let body = serde_json::json!({"callbackUrl": "https://u:p@h/x?t=1", "topic": "a"});
         assert_eq!(
-            mask_body(body),
+            mask_json(body),
             r#"{"callbackUrl":"https://***@h/x?t=***","topic":"a"}"#
         );
     }

@@ -254,6 +254,8 @@ fn error(method: Method, failure: Failure) -> ApiError {
 }
 
 impl Remote for Fake {
+    type Error = ApiError;
+
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
         self.call(Method::Get, |inner| {
             let now = Instant::now();

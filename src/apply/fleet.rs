@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::waves::{Rollout, WaveStatus};
-use super::{MerchantReport, Outcome, Tally};
+use super::{MerchantReport, Outcome};
 
 /// A merchant whose changes a safety threshold kept back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,9 +137,14 @@ impl RunReport {
         self.rollout.interrupted || self.merchants.iter().any(|r| r.interrupted)
     }
 
-    /// Outcome counts over every change attempted.
-    pub fn tally(&self) -> Tally {
-        Tally::of(&self.merchants)
+    /// How many changes attempted ended each way, indexed like
+    /// [`Outcome::WORDS`].
+    pub fn tally(&self) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for c in self.merchants.iter().flat_map(|r| &r.changes) {
+            counts[c.outcome.index()] += 1;
+        }
+        counts
     }
 }
 
@@ -215,7 +220,7 @@ mod tests {
         assert_eq!(run.stores(), Stores([1, 1, 1, 1, 3]));
         assert_eq!(run.stores().total(), 7);
         assert!(!run.succeeded() && run.interrupted());
-        assert_eq!(run.tally().done(), 1);
+        assert_eq!(run.tally(), [1, 1, 0, 1]);
     }
 
     #[test]

@@ -44,20 +44,17 @@ pub fn decide(plan: &Plan, switches: Switches) -> Gate {
     if !plan.has_changes() {
         return Gate::NothingToDo;
     }
-    let refused: Vec<Refusal> = match switches.force {
-        true => Vec::new(),
-        false => plan
-            .merchants
-            .iter()
-            .filter(|m| !m.changes.is_empty())
-            .filter_map(|m| {
-                Some(Refusal {
-                    merchant: m.merchant.clone(),
-                    reason: m.safety?.to_string(),
-                })
+    let refused: Vec<Refusal> = plan
+        .merchants
+        .iter()
+        .filter(|m| !switches.force && !m.changes.is_empty())
+        .filter_map(|m| {
+            Some(Refusal {
+                merchant: m.merchant.clone(),
+                reason: m.safety?.to_string(),
             })
-            .collect(),
-    };
+        })
+        .collect();
     let with_changes = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count();
     if !refused.is_empty() && (!switches.keep_going || refused.len() == with_changes) {
         Gate::Refused(

@@ -1,10 +1,9 @@
 //! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that
 //! changes the remote. Creates, then updates, then deletes, each phase with
-//! up to `parallelism` calls in flight; no delete runs after a failed create
-//! or update; unknown outcomes are resolved by re-reading the live list
-//! ([`resolve`]); a verification pass re-reads until live matches the
-//! manifest ([`verify`]). Whether to run at all is [`gate`]'s decision;
-//! in what order across a fleet, [`waves`]'.
+//! up to `parallelism` calls in flight; no delete after a failed create or
+//! update; unknown outcomes resolved by re-reading the list ([`resolve`]);
+//! then a re-read until live matches ([`verify`]). Whether to run at all is
+//! [`gate`]'s decision; in what order across a fleet, [`waves`]'.
 
 mod fleet;
 mod outcome;
@@ -14,36 +13,31 @@ mod verify;
 pub mod gate;
 pub mod waves;
 
-#[cfg(test)]
-pub(crate) mod fake;
-#[cfg(test)]
-mod tests;
-
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
 pub use self::fleet::{Refusal, RunReport, Status, Stores};
-pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Tally, Verification};
-use crate::api::{ApiError, Client};
+pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
-use crate::plan::{Action, Change, MerchantPlan};
+use crate::plan::{Action, Change, Fields, MerchantPlan};
 pub use crate::stop::Stop;
 
-/// The four calls apply needs; [`Client`] is the real one, and
+/// The four calls apply needs; `api::Client` is the real one, and
 /// `apply::fake` (tests) a scriptable in-memory one.
 pub trait Remote: Sync {
+    /// Why a call failed.
+    type Error: CallError;
     /// All live subscriptions.
-    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, ApiError>> + Send;
+    fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
     /// POST one subscription; the id the server gave it, when it says.
     fn create(
         &self,
         topic: &str,
         name: &str,
         url: &str,
-    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
     /// PUT a subscription's URL and name.
     fn update(
         &self,
@@ -51,24 +45,19 @@ pub trait Remote: Sync {
         topic: &str,
         name: &str,
         url: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
     /// DELETE a subscription.
-    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
-impl Remote for Client {
-    async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
-        Client::list(self).await
-    }
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        Ok(Client::create(self, topic, name, url).await?.map(|s| s.id))
-    }
-    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        Client::update(self, id, topic, name, url).await
-    }
-    async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
-        Client::delete(self, id, topic).await
-    }
+/// What apply must know of a failed call.
+pub trait CallError: std::fmt::Display + Send {
+    /// The call may have taken effect: re-read the list before deciding.
+    fn outcome_unknown(&self) -> bool;
+    /// The run's stop came before the call was sent (or sent again).
+    fn is_interrupted(&self) -> bool;
+    /// A 400 or 404: for a DELETE, the id may be gone already.
+    fn is_not_found(&self) -> bool;
 }
 
 /// How to run an apply.
@@ -95,30 +84,10 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Applies `plan` (computed from `initial` live state) for one merchant.
-/// `progress` is called as each change finishes.
+/// Applies `plan` (made from `initial`, the live list) for one merchant,
+/// starting no call once `stop` is requested; `progress` hears of each
+/// change as it finishes.
 pub async fn apply<R: Remote>(
-    remote: &R,
-    manifest: &MerchantManifest,
-    plan: &MerchantPlan,
-    initial: &[LiveSubscription],
-    options: ApplyOptions,
-    progress: &(dyn Fn(&ChangeReport) + Sync),
-) -> MerchantReport {
-    apply_until(
-        remote,
-        manifest,
-        plan,
-        initial,
-        options,
-        &Stop::default(),
-        progress,
-    )
-    .await
-}
-
-/// [`apply`] that starts no new call once `stop` is requested.
-pub async fn apply_until<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
     plan: &MerchantPlan,
@@ -127,15 +96,8 @@ pub async fn apply_until<R: Remote>(
     stop: &Stop,
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
-    // Each report carries its change's index in the plan, to be put back
-    // in plan order at the end.
-    let mut reports: Vec<(usize, ChangeReport)> = Vec::with_capacity(plan.changes.len());
-    let mut ids = verify::Ids {
-        initial: initial.iter().map(|s| s.id.as_str()).collect(),
-        created: HashSet::new(),
-        unclaimed: Vec::new(),
-        sent: HashMap::new(),
-    };
+    let mut reports: Vec<Option<ChangeReport>> = vec![None; plan.changes.len()];
+    let mut ids = verify::Ids::new(initial);
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
         let phase = plan
@@ -144,23 +106,27 @@ pub async fn apply_until<R: Remote>(
             .enumerate()
             .filter(|(_, c)| c.action() == action);
         if action == Action::Delete && failed {
-            reports.extend(phase.map(|(index, change)| {
-                let report = skipped(change);
+            for (index, change) in phase {
+                let reason = "not attempted: a create or update failed, so nothing is deleted".to_owned();
+                let report = ChangeReport {
+                    change: change.clone(),
+                    outcome: Outcome::Skipped { reason },
+                };
                 progress(&report);
-                (index, report)
-            }));
+                reports[index] = Some(report);
+            }
             continue;
         }
         let known = &ids.initial;
         let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let executed = resolve::execute(remote, change, known, options, stop).await;
+                let (outcome, created) = resolve::execute(remote, change, known, options, stop).await;
                 let report = ChangeReport {
                     change: change.clone(),
-                    outcome: executed.outcome,
+                    outcome,
                 };
                 progress(&report);
-                (index, report, executed.created)
+                (index, report, created)
             })
             .buffer_unordered(options.parallelism.max(1))
             .collect()
@@ -180,32 +146,34 @@ pub async fn apply_until<R: Remote>(
                 }
                 _ => {}
             }
-            reports.push((index, report));
+            reports[index] = Some(report);
         }
     }
-    reports.sort_by_key(|(index, _)| *index);
-    let reports: Vec<ChangeReport> = reports.into_iter().map(|(_, report)| report).collect();
-
     // A run that will not converge reads once, or, when it created
-    // something, until its creates show (README "What apply promises");
-    // an interrupted one reads nothing (`verify` ends at the stop).
-    let (until, wait) = match (
-        failed || stop.requested(),
-        ids.created.is_empty() && ids.unclaimed.is_empty(),
-    ) {
-        (false, _) => (verify::Until::Converged, options.wait),
-        (true, false) => (verify::Until::OwnCreatesShow, options.wait),
-        (true, true) => (verify::Until::OwnCreatesShow, Duration::ZERO),
+    // something, until its creates show (docs/reliability.md); an
+    // interrupted one reads nothing (`verify` ends at the stop).
+    let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
+    let (until, wait) = match failed || stop.requested() {
+        false => (verify::Until::Converged, options.wait),
+        true => (
+            verify::Until::OwnCreatesShow,
+            if created { options.wait } else { Duration::ZERO },
+        ),
     };
     let (verification, cleaned_up) =
         verify::verify(remote, manifest, &mut ids, until, wait, options.poll, stop).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
-        changes: reports,
+        changes: reports.into_iter().flatten().collect(),
         cleaned_up,
         verification,
         interrupted: stop.requested(),
     }
+}
+
+/// Whether `s` holds `fields`' values: a create of them, once it shows.
+fn holds(s: &LiveSubscription, fields: &Fields) -> bool {
+    (&s.topic, &s.name, &s.callback_url) == (&fields.topic, &fields.name, &fields.callback_url)
 }
 
 /// `wait` from now, bounded (a day at most) so that no value overflows.
@@ -213,12 +181,7 @@ fn deadline(wait: Duration) -> tokio::time::Instant {
     tokio::time::Instant::now() + wait.min(Duration::from_secs(86_400))
 }
 
-/// The report of a delete not attempted because a create or update failed.
-fn skipped(change: &Change) -> ChangeReport {
-    ChangeReport {
-        change: change.clone(),
-        outcome: Outcome::Skipped {
-            reason: "not attempted: a create or update failed, so nothing is deleted".to_owned(),
-        },
-    }
-}
+#[cfg(test)]
+pub(crate) mod fake;
+#[cfg(test)]
+mod tests;

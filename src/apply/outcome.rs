@@ -2,30 +2,25 @@
 //! and one report per merchant. The words for outcomes live here, once.
 
 use crate::plan::Change;
+use crate::secret::Masking;
 
-/// What happened to one change.
+/// What happened to one change; `reason` says why, in words reports show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The call succeeded (or, after an unknown outcome, the live list shows
-    /// it took effect).
+    /// The call succeeded, or after an unknown outcome the list shows it.
     Done,
-    /// A delete answered 400 or 404 for an id that a fresh read no longer
-    /// lists: someone else deleted it first. Done, as the plan wanted.
+    /// A DELETE answered 400 or 404 for an id a fresh read no longer
+    /// lists: someone deleted it first, as the plan wanted.
     AlreadyGone {
-        /// `already gone:` and what the DELETE was answered.
         reason: String,
     },
-    /// The call failed; `reason` is the error.
     Failed {
-        /// Why.
         reason: String,
     },
-    /// Not attempted.
     Skipped {
-        /// Why.
         reason: String,
     },
-    /// Not started: the run was interrupted first.
+    /// The run was interrupted first.
     NotStarted,
 }
 
@@ -33,12 +28,11 @@ impl Outcome {
     /// Every outcome's word, in report order.
     pub const WORDS: [&'static str; 4] = ["done", "failed", "skipped", "not started"];
 
-    /// The word reports use: `done`, `failed`, `skipped`.
     pub fn as_str(&self) -> &'static str {
         Self::WORDS[self.index()]
     }
 
-    /// Whether the change is done (already gone included).
+    /// Done, already gone included.
     pub fn is_done(&self) -> bool {
         self.index() == 0
     }
@@ -53,7 +47,6 @@ impl Outcome {
         }
     }
 
-    /// Why it failed or was skipped, or how a delete was already gone.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Done | Outcome::NotStarted => None,
@@ -64,42 +57,34 @@ impl Outcome {
     }
 }
 
-/// A change and its outcome.
+/// A planned change and what happened to it.
 #[derive(Debug, Clone)]
 pub struct ChangeReport {
-    /// The planned change.
     pub change: Change,
-    /// What happened.
     pub outcome: Outcome,
 }
 
 /// Whether live matched the manifest after the calls.
 #[derive(Debug, Clone)]
 pub enum Verification {
-    /// Live equals the manifest.
     Converged,
-    /// Still different when time ran out (or all that is left is another
-    /// writer's): what is left to do.
+    /// Still different when time ran out, or all that is left will not
+    /// change by waiting: `remaining`, the plan left; `foreign`, ids in it
+    /// neither live before the run nor made by it (another writer's, left
+    /// alone); `rewrites`, values the server stored other than sent.
     NotConverged {
-        /// The plan that remains.
         remaining: Vec<Change>,
-        /// Ids among `remaining` that were neither live before the run nor
-        /// made by it: another writer is active. Left alone.
         foreign: Vec<String>,
-        /// Values the server stored differently from what was sent: the
-        /// manifest should say what the server keeps, or every plan will
-        /// change them again.
         rewrites: Vec<Rewrite>,
     },
     /// The live list could not be read.
     Unknown {
-        /// Why.
         reason: String,
     },
 }
 
 impl Verification {
-    /// The word reports use: `converged`, `not_converged`, `unknown`.
+    /// The word reports use.
     pub fn as_str(&self) -> &'static str {
         match self {
             Verification::Converged => "converged",
@@ -109,20 +94,17 @@ impl Verification {
     }
 }
 
-/// A value the server stored other than it was sent (trimmed, lowercased).
+/// A value the server stored other than it was sent (trimmed, lowercased):
+/// the manifest should say what the server keeps, or every plan changes it
+/// again. `field` is `name` or `callbackUrl`; `masking` the entry's
+/// `maskPathSecrets`, for showing URLs (docs/secrets.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
-    /// The subscription.
     pub id: String,
-    /// `name` or `callbackUrl`.
     pub field: &'static str,
-    /// What this run sent (the manifest's value).
     pub sent: String,
-    /// What the server stores.
     pub stored: String,
-    /// How reports show the two values when they are URLs: the manifest
-    /// entry's `maskPathSecrets` (README "Secrets").
-    pub masking: crate::secret::Masking,
+    pub masking: Masking,
 }
 
 /// The result of applying one merchant's plan.
@@ -132,60 +114,18 @@ pub struct MerchantReport {
     pub merchant: String,
     /// Every planned change with its outcome, in plan order.
     pub changes: Vec<ChangeReport>,
-    /// Deletes of duplicates this run caused (found by verification).
+    /// Deletes of duplicates this run made (found by verification).
     pub cleaned_up: Vec<Change>,
-    /// The verification result.
     pub verification: Verification,
     /// An interrupt stopped the run before every call was made.
     pub interrupted: bool,
 }
 
 impl MerchantReport {
-    /// True when every change is done, live matches the manifest, and no
-    /// interrupt cut the run short.
+    /// Every change done, live matches the manifest, nothing interrupted.
     pub fn succeeded(&self) -> bool {
         !self.interrupted
             && self.changes.iter().all(|c| c.outcome.is_done())
             && matches!(self.verification, Verification::Converged)
-    }
-
-    /// How many changes ended in each outcome.
-    pub fn tally(&self) -> Tally {
-        Tally::of(std::slice::from_ref(self))
-    }
-}
-
-/// Counts of outcomes, indexed like [`Outcome::WORDS`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally(pub [usize; 4]);
-
-impl Tally {
-    /// The counts over every change of `reports`.
-    pub fn of(reports: &[MerchantReport]) -> Tally {
-        let mut counts = [0; 4];
-        for c in reports.iter().flat_map(|r| &r.changes) {
-            counts[c.outcome.index()] += 1;
-        }
-        Tally(counts)
-    }
-
-    /// Changes done.
-    pub fn done(&self) -> usize {
-        self.0[0]
-    }
-
-    /// Changes failed.
-    pub fn failed(&self) -> usize {
-        self.0[1]
-    }
-
-    /// Changes skipped.
-    pub fn skipped(&self) -> usize {
-        self.0[2]
-    }
-
-    /// Changes not started (interrupted).
-    pub fn not_started(&self) -> usize {
-        self.0[3]
     }
 }

@@ -1,55 +1,43 @@
 //! One call of a plan, and what to do when its outcome is unknown (a 500,
-//! 502, 503 or 504, a timeout, a dropped connection on a write): re-read
-//! the live list to learn whether it happened before sending it again, so a
-//! create is never sent twice and a change that happened is never reported
-//! as failed. A DELETE answered 400 or 404 is read for too: an id a fresh
-//! read no longer lists is `done (already gone)`.
-//!
-//! A create is eventually consistent (201): one whose outcome is unknown
-//! is looked for until `wait` has passed since the failed call, and only
-//! then sent again. Under the assumption that a create becomes visible
-//! within `--wait`, this never makes a duplicate.
+//! 502, 503 or 504, a timeout, a dropped connection on a write): re-read the
+//! list to learn whether it happened before sending it again, so a create
+//! is never sent twice and a change that happened is never reported as
+//! failed. A DELETE answered 400 or 404 is read for too: an id a fresh read
+//! no longer lists is `done (already gone)`. A create (201 is eventually
+//! consistent) is looked for until `wait` has passed, and only then sent
+//! again: if creates show within `--wait`, this never makes a duplicate.
 
 use std::collections::HashSet;
 
 use tokio::time::Instant;
 
-use super::{ApplyOptions, Outcome, Remote, Stop};
-use crate::api::ApiError;
+use super::{ApplyOptions, CallError, Outcome, Remote, Stop};
 use crate::model::LiveSubscription;
 use crate::plan::Change;
-
-/// What one change's call came to.
-#[derive(Debug)]
-pub(super) struct Executed {
-    /// Done or failed.
-    pub outcome: Outcome,
-    /// For a create: the id of the subscription it made, when the server
-    /// said (201 body) or the live list showed it.
-    pub created: Option<String>,
-}
 
 /// What a change whose outcome is unknown says when an interrupt came
 /// before it could be checked: no request starts after one.
 const UNCHECKED: &str =
     "interrupted before the outcome could be checked; `invhooks plan` shows whether it happened";
 
-/// Makes `change`'s call, resolving unknown outcomes by reading the list
-/// (at most `max_resolutions` times) before repeating it. `known` holds
-/// the ids that were live before the run: never taken for this run's.
-/// Once `stop` is requested no call or read starts: what did not start,
-/// or certainly had no effect, is `not started`.
+/// Makes `change`'s call, resolving an unknown outcome by reading the list
+/// (at most `max_resolutions` times) before repeating it: the outcome, and
+/// for a create the id it made when the answer or the list said. `known`
+/// holds the ids live before the run: never taken for this run's. Once
+/// `stop` is requested nothing starts: what did not, or certainly had no
+/// effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
     remote: &R,
     change: &Change,
     known: &HashSet<&str>,
     options: ApplyOptions,
     stop: &Stop,
-) -> Executed {
+) -> (Outcome, Option<String>) {
+    let failed = |reason| (Outcome::Failed { reason }, None);
     let mut resolutions = 0;
     loop {
         if stop.requested() {
-            return not_started();
+            return (Outcome::NotStarted, None);
         }
         let result = match change {
             Change::Create { after } => {
@@ -57,21 +45,21 @@ pub(super) async fn execute<R: Remote>(
                     .create(&after.topic, &after.name, &after.callback_url)
                     .await
             }
-            Change::Update { id, after, .. } => remote
-                .update(id, &after.topic, &after.name, &after.callback_url)
-                .await
-                .map(|()| None),
+            Change::Update { id, after, .. } => {
+                let updated = remote
+                    .update(id, &after.topic, &after.name, &after.callback_url)
+                    .await;
+                updated.map(|()| None)
+            }
             Change::Delete { id, before, .. } => remote.delete(id, &before.topic).await.map(|()| None),
         };
         let err = match result {
-            Ok(created) => return done(created),
+            Ok(created) => return (Outcome::Done, created),
+            Err(err) if err.is_interrupted() && !err.outcome_unknown() => return (Outcome::NotStarted, None),
             Err(err) => err,
         };
-        if err.is_interrupted() && !err.outcome_unknown() {
-            return not_started();
-        }
         // A DELETE answered 400 or 404 may have raced another deleter: a
-        // fresh read tells (README "What apply promises"). Never resent.
+        // fresh read tells (docs/reliability.md). Never resent.
         let gone = matches!(change, Change::Delete { .. }) && err.is_not_found();
         if !err.outcome_unknown() && !gone {
             return failed(err.to_string());
@@ -80,40 +68,16 @@ pub(super) async fn execute<R: Remote>(
             Ok(None) | Err(_) if stop.requested() => return failed(format!("{err}; {UNCHECKED}")),
             Ok(Some(_)) if gone => {
                 let reason = format!("already gone: {err}; a fresh read no longer lists it");
-                return Executed {
-                    outcome: Outcome::AlreadyGone { reason },
-                    created: None,
-                };
+                return (Outcome::AlreadyGone { reason }, None);
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
-            Ok(Some(created)) => return done(created),
+            Ok(Some(created)) => return (Outcome::Done, created),
             Ok(None) if resolutions < options.max_resolutions => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),
             Err(list_err) => {
                 return failed(format!("{err}; and the outcome could not be checked: {list_err}"))
             }
         }
-    }
-}
-
-fn done(created: Option<String>) -> Executed {
-    Executed {
-        outcome: Outcome::Done,
-        created,
-    }
-}
-
-fn not_started() -> Executed {
-    Executed {
-        outcome: Outcome::NotStarted,
-        created: None,
-    }
-}
-
-fn failed(reason: String) -> Executed {
-    Executed {
-        outcome: Outcome::Failed { reason },
-        created: None,
     }
 }
 
@@ -129,7 +93,7 @@ async fn took_effect<R: Remote>(
     known: &HashSet<&str>,
     options: ApplyOptions,
     stop: &Stop,
-) -> Result<Option<Option<String>>, ApiError> {
+) -> Result<Option<Option<String>>, R::Error> {
     let deadline = super::deadline(options.wait);
     loop {
         if stop.requested() {
@@ -161,20 +125,15 @@ async fn took_effect<R: Remote>(
 
 /// Whether `live` shows `change` done: `Some(created id)` if it does.
 fn shows(change: &Change, live: &[LiveSubscription], known: &HashSet<&str>) -> Option<Option<String>> {
+    let listed = |id: &String| live.iter().find(|s| &s.id == id);
     match change {
         Change::Create { after } => live
             .iter()
-            .find(|s| {
-                !known.contains(s.id.as_str())
-                    && s.topic == after.topic
-                    && s.name == after.name
-                    && s.callback_url == after.callback_url
-            })
+            .find(|s| !known.contains(s.id.as_str()) && super::holds(s, after))
             .map(|s| Some(s.id.clone())),
-        Change::Update { id, after, .. } => live
-            .iter()
-            .any(|s| &s.id == id && s.name == after.name && s.callback_url == after.callback_url)
+        Change::Update { id, after, .. } => listed(id)
+            .is_some_and(|s| s.name == after.name && s.callback_url == after.callback_url)
             .then_some(None),
-        Change::Delete { id, .. } => (!live.iter().any(|s| &s.id == id)).then_some(None),
+        Change::Delete { id, .. } => listed(id).is_none().then_some(None),
     }
 }

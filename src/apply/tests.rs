@@ -25,7 +25,7 @@ fn options() -> ApplyOptions {
 async fn run(fake: &Fake, m: &MerchantManifest, options: ApplyOptions) -> MerchantReport {
     let initial = fake.state();
     let plan = diff(m, &initial);
-    apply(fake, m, &plan, &initial, options, &|_| {}).await
+    apply(fake, m, &plan, &initial, options, &Stop::default(), &|_| {}).await
 }
 
 /// One create, one update, one delete.
@@ -180,7 +180,7 @@ async fn an_interrupt_leaves_deletes_not_started_not_skipped() {
     let plan = diff(&m, &initial);
     let stop = Stop::default();
     stop.request();
-    let report = apply_until(&fake, &m, &plan, &initial, options(), &stop, &|_| {}).await;
+    let report = apply(&fake, &m, &plan, &initial, options(), &stop, &|_| {}).await;
     let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
     assert_eq!(outcomes, ["not started"; 3]);
     assert!(report.interrupted && !report.succeeded());
@@ -206,7 +206,7 @@ async fn an_interrupted_run_reports_at_once_and_a_re_run_keeps_one_copy() {
     let mut one = options();
     one.parallelism = 1;
     let started = tokio::time::Instant::now();
-    let report = apply_until(&fake, &m, &plan, &[], one, &stop, &|_| stop.request()).await;
+    let report = apply(&fake, &m, &plan, &[], one, &stop, &|_| stop.request()).await;
     let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
     assert_eq!(outcomes, ["done", "not started"]);
     assert!(report.interrupted);
@@ -216,7 +216,7 @@ async fn an_interrupted_run_reports_at_once_and_a_re_run_keeps_one_copy() {
     let live = fake.list().await.unwrap();
     let again = diff(&m, &live);
     assert_eq!(again.changes.len(), 2, "the create is not visible yet");
-    let report = apply(&fake, &m, &again, &live, options(), &|_| {}).await;
+    let report = apply(&fake, &m, &again, &live, options(), &Stop::default(), &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
     assert_eq!(fake.state().len(), 2);
@@ -233,13 +233,10 @@ async fn a_stop_ends_resolution_and_verification_waits_at_once() {
     let plan = diff(&m, &[]);
     let stop = Stop::default();
     let started = tokio::time::Instant::now();
-    let (report, ()) = tokio::join!(
-        apply_until(&fake, &m, &plan, &[], options(), &stop, &|_| {}),
-        async {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            stop.request();
-        }
-    );
+    let (report, ()) = tokio::join!(apply(&fake, &m, &plan, &[], options(), &stop, &|_| {}), async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stop.request();
+    });
     assert_eq!(started.elapsed(), Duration::from_secs(3), "ended at the stop");
     let reason = report.changes[0].outcome.reason().unwrap_or_default();
     assert!(
@@ -262,13 +259,10 @@ async fn a_stop_ends_resolution_and_verification_waits_at_once() {
     };
     let stop = Stop::default();
     let started = tokio::time::Instant::now();
-    let (report, ()) = tokio::join!(
-        apply_until(&fake, &m, &plan, &[], options(), &stop, &|_| {}),
-        async {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            stop.request();
-        }
-    );
+    let (report, ()) = tokio::join!(apply(&fake, &m, &plan, &[], options(), &stop, &|_| {}), async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop.request();
+    });
     assert_eq!(started.elapsed(), Duration::from_secs(2));
     assert!(report.changes[0].outcome.is_done());
     assert!(
@@ -307,7 +301,7 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     let live = fake.list().await.unwrap();
     let plan = diff(&m, &live);
     assert_eq!(plan.changes.len(), 1, "the earlier copy is not visible yet");
-    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    let report = apply(&fake, &m, &plan, &live, options(), &Stop::default(), &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(report.cleaned_up.len(), 1, "{report:?}");
     let left = fake.state();
@@ -341,7 +335,7 @@ async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
         8,
         "the killed run's creates are not visible yet"
     );
-    let report = apply(&fake, &m, &plan, &live, options(), &|_| {}).await;
+    let report = apply(&fake, &m, &plan, &live, options(), &Stop::default(), &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(report.cleaned_up.len(), 5, "{report:?}");
     let left = fake.state();
@@ -467,10 +461,14 @@ async fn race_another_writer(their_url: &str) -> (Fake, MerchantReport, String) 
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     let initial = fake.state();
     let plan = diff(&m, &initial);
-    let (report, theirs) = tokio::join!(apply(&fake, &m, &plan, &initial, options(), &|_| {}), async {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        fake.other_writer(|model| model.create(T, "crm", their_url).id)
-    });
+    let stop = Stop::default();
+    let (report, theirs) = tokio::join!(
+        apply(&fake, &m, &plan, &initial, options(), &stop, &|_| {}),
+        async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            fake.other_writer(|model| model.create(T, "crm", their_url).id)
+        }
+    );
     (fake, report, theirs)
 }
 
@@ -511,9 +509,10 @@ async fn two_concurrent_applies_never_delete_each_others_subscriptions() {
     let (a, b) = (wants("https://a/"), wants("https://b/"));
     let initial = fake.state();
     let (plan_a, plan_b) = (diff(&a, &initial), diff(&b, &initial));
+    let stop = Stop::default();
     let (ra, rb) = tokio::join!(
-        apply(&fake, &a, &plan_a, &initial, options(), &|_| {}),
-        apply(&fake, &b, &plan_b, &initial, options(), &|_| {})
+        apply(&fake, &a, &plan_a, &initial, options(), &stop, &|_| {}),
+        apply(&fake, &b, &plan_b, &initial, options(), &stop, &|_| {})
     );
     assert_eq!(fake.state().len(), 40, "nothing lost");
     for report in [&ra, &rb] {
@@ -585,7 +584,7 @@ async fn a_delete_of_an_id_already_gone_is_done() {
     let m = manifest(vec![]);
     let plan = diff(&m, &initial);
     fake.other_writer(|model| model.delete("wh_1"));
-    let report = apply(&fake, &m, &plan, &initial, options(), &|_| {}).await;
+    let report = apply(&fake, &m, &plan, &initial, options(), &Stop::default(), &|_| {}).await;
     assert!(report.succeeded(), "{report:?}");
     let outcome = &report.changes[0].outcome;
     assert!(

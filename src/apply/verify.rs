@@ -1,42 +1,44 @@
-//! Verification: after the calls, re-read the live list until it matches
-//! the manifest or the wait runs out (Inveterate's 201 is eventually
+//! Verification: after the calls, re-read the list until it matches the
+//! manifest or the wait runs out (Inveterate's 201 is eventually
 //! consistent). Duplicates this run itself created are removed; anything
 //! else that appeared is another writer's and is reported, never deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{Remote, Rewrite, Stop, Verification};
+use super::{holds, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
 /// Ids the run knows about: what was live before it, what it created.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Ids<'a> {
     /// Live before the run.
     pub initial: HashSet<&'a str>,
     /// Created by this run (from the 201 body or found by resolution).
     pub created: HashSet<String>,
     /// Creates done whose id the server did not say: claimed from the
-    /// first matching live subscription verification sees.
+    /// first matching new subscription verification sees.
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
 }
 
-impl Ids<'_> {
+impl<'a> Ids<'a> {
+    pub fn new(initial: &'a [LiveSubscription]) -> Self {
+        let initial = initial.iter().map(|s| s.id.as_str()).collect();
+        Self {
+            initial,
+            ..Self::default()
+        }
+    }
+
     /// Gives each unclaimed create the id of a matching new subscription.
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created) = (&self.initial, &mut self.created);
         self.unclaimed.retain(|want| {
-            let found = live.iter().find(|s| {
-                !initial.contains(s.id.as_str())
-                    && !created.contains(&s.id)
-                    && s.topic == want.topic
-                    && s.name == want.name
-                    && s.callback_url == want.callback_url
-            });
-            match found {
+            let new = |s: &&LiveSubscription| !initial.contains(s.id.as_str()) && !created.contains(&s.id);
+            match live.iter().filter(new).find(|s| holds(s, want)) {
                 Some(s) => {
                     created.insert(s.id.clone());
                     false
@@ -47,16 +49,14 @@ impl Ids<'_> {
     }
 
     /// Whether every create of this run shows in `live` (its id claimed,
-    /// and listed unless among the duplicates `cleaned` up).
-    fn settled(&self, live: &[LiveSubscription], cleaned: &[Change]) -> bool {
-        self.unclaimed.is_empty()
-            && self.created.iter().all(|id| {
-                live.iter().any(|s| &s.id == id) || cleaned.iter().any(|c| c.id() == Some(id.as_str()))
-            })
+    /// and listed unless among the duplicates `removed`).
+    fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
+        let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
+        self.unclaimed.is_empty() && self.created.iter().all(shows)
     }
 
     /// This run's own copies to remove from `live`, decided by whose they
-    /// are, never by id order (README "What apply promises"): where a
+    /// are, never by id order (docs/reliability.md): where a
     /// declared key is listed more than once and some copies are this
     /// run's, all of them when another copy (an interrupted run's, another
     /// writer's, one there before) has the declared values, else all but
@@ -194,19 +194,20 @@ pub(super) async fn verify<R: Remote>(
             }
         }
         // The plan that remains once this run's extra copies are gone.
-        let kept: Vec<LiveSubscription> = live
+        let removed: HashSet<&str> = cleaned.iter().filter_map(Change::id).collect();
+        let (gone, kept): (Vec<_>, Vec<_>) = live
             .iter()
-            .filter(|s| !cleaned.iter().any(|c| c.id() == Some(s.id.as_str())))
             .cloned()
-            .collect();
+            .partition(|s| removed.contains(s.id.as_str()));
         let remaining = plan::diff(manifest, &kept).changes;
         // Not converged before this run's own creates show: until then an
         // older copy (an interrupted run's create, not yet visible when
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
         let late = tokio::time::Instant::now() >= deadline;
-        let settled = ids.settled(&live, &cleaned) || late;
-        if remaining.is_empty() && cleaned_all(&cleaned, &live) && settled {
+        let settled = ids.settled(&live, &removed) || late;
+        // A duplicate deleted but still listed needs another look.
+        if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
         }
         let mut foreign: Vec<String> = remaining
@@ -239,12 +240,4 @@ pub(super) async fn verify<R: Remote>(
         last = Some(verification);
         let _ = stop.sleep(poll).await;
     }
-}
-
-/// Whether the duplicates deleted are gone from `live` (else another look).
-fn cleaned_all(cleaned: &[Change], live: &[LiveSubscription]) -> bool {
-    !cleaned
-        .iter()
-        .filter_map(Change::id)
-        .any(|id| live.iter().any(|s| s.id == id))
 }

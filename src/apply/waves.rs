@@ -209,7 +209,7 @@ pub async fn roll_out(
     let mut done = Vec::with_capacity(waves.len());
     let mut go = true;
     for (index, merchants) in waves.into_iter().enumerate() {
-        go = go && index < sized && !stop.requested() && (index == 0 || wait(stop, pause).await);
+        go = go && index < sized && !stop.requested() && (index == 0 || stop.sleep(pause).await.is_ok());
         let status = match go {
             false => WaveStatus::NotStarted,
             true => {
@@ -225,11 +225,6 @@ pub async fn roll_out(
         done.push(Wave { merchants, status });
     }
     done
-}
-
-/// Waits `duration`, or less once `stop` is requested; whether it ran out.
-async fn wait(stop: &Stop, duration: Duration) -> bool {
-    stop.sleep(duration).await.is_ok()
 }
 
 /// The converge gate: every merchant of `reports` that did not converge.

@@ -192,7 +192,7 @@ impl Calls<'_> {
                 let progress = &progress;
                 async move {
                     let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
-                    let report = apply::apply_until(
+                    let report = apply::apply(
                         &target.client,
                         &target.manifest,
                         merchant_plan,

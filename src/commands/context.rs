@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{base_url, Helped};
-use crate::api::{self, ApiKey, Client, ClientOptions, Http};
+use super::Helped;
+use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice, Command};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
@@ -40,7 +40,7 @@ pub struct Context {
     /// Whether stderr is a terminal (a progress bar instead of lines).
     pub stderr_tty: bool,
     /// Plain http to a non-loopback sandbox, allowed by
-    /// [`base_url::ALLOW_INSECURE_ENV`] (warned on every run).
+    /// [`ALLOW_INSECURE_ENV`] (warned on every run).
     pub insecure_sandbox: bool,
     /// The policy (`--policy`, `INVHOOKS_POLICY`), read and checked once.
     pub policy: Option<Policy>,
@@ -59,9 +59,16 @@ impl Context {
         let raw = match cli.command.is_offline() {
             // Never talks to the API: a base URL meant for other jobs must not fail it.
             true => api::DEFAULT_BASE_URL.to_owned(),
-            false => base_url::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+            false => BaseUrl::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
         };
-        let base = base_url::resolve(&raw, env(base_url::ALLOW_INSECURE_ENV).as_deref())?;
+        let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
+            let help = e.help();
+            let err = anyhow::Error::new(e).context("check --base-url or INVETERATE_BASE_URL");
+            match help {
+                Some(help) => Helped::wrap(err, help),
+                None => err,
+            }
+        })?;
         let warning = base.warning();
         let stderr_tty = std::io::stderr().is_terminal();
         let ctx = Self {
@@ -209,11 +216,11 @@ impl Context {
         let options = ClientOptions {
             timeout: self.timeout,
             verbosity: self.verbosity,
-            log: std::sync::Arc::new(|line: &str| {
+            log: LogSink(std::sync::Arc::new(|line: &str| {
                 let line = api::redact_known(&format!("  {line}\n"));
                 let line = github::defuse(&line);
                 let _ = std::io::stderr().lock().write_all(line.as_bytes());
-            }),
+            })),
             extra_roots: match &self.ca_cert {
                 Some(path) => load_ca_certs(path)?,
                 None => Vec::new(),

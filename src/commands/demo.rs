@@ -11,7 +11,7 @@ use super::fetch::plan_targets;
 use super::{Context, Target};
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
-use crate::apply::ApplyOptions;
+use crate::apply::{ApplyOptions, Remote as _};
 use crate::exit::Exit;
 use crate::manifest;
 use crate::model::MerchantManifest;
@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let mut ctx = ctx.clone();
     // The report after apply lists every change: no progress lines before it.
     ctx.quiet = true;
-    ctx.base_url = crate::api::parse_base_url(&sandbox.base_url())?;
+    ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
     let key = ApiKey::new(DEMO_KEY.into());
     let client = ctx.client(&key)?;
     ctx.out(&format!(

@@ -10,6 +10,7 @@ use super::context::Sink;
 use super::fetch::{targets, READS_IN_FLIGHT};
 use super::{api_key, process_env, Context, Helped};
 use crate::api::{self, ApiKey};
+use crate::apply::Remote as _;
 use crate::cli::ExportArgs;
 use crate::exit::Exit;
 use crate::manifest::{self, FleetError, StoreArg, StoreLive};

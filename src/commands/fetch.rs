@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::{Context, Helped};
 use crate::api::{self, ApiKey, Client};
+use crate::apply::Remote as _;
 use crate::cli::SelectArgs;
 use crate::manifest;
 use crate::model::{LiveSubscription, MerchantManifest};

@@ -4,7 +4,6 @@
 //! and live lists in, [`Target`]s out).
 
 mod apply;
-pub mod base_url;
 mod check;
 mod ci;
 mod completions;

@@ -76,7 +76,7 @@ fn other_hosts_note(addr: SocketAddr) -> String {
     format!(
         "\n  other containers use this host's name, e.g. `http://sandbox:{port}/v2.0`, with `{}=sandbox` \
          (plain http off loopback is refused without it; never use a real key there)",
-        super::base_url::ALLOW_INSECURE_ENV
+        crate::api::ALLOW_INSECURE_ENV
     )
 }
 
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(url("[::]:8790"), "http://[::1]:8790/v2.0");
         assert_eq!(url("10.1.2.3:80"), "http://10.1.2.3:80/v2.0");
         for printed in ["0.0.0.0:8790", "[::]:1"].map(url) {
-            assert!(crate::api::parse_base_url(&printed).is_ok(), "{printed}");
+            assert!(crate::api::BaseUrl::parse(&printed, None).is_ok(), "{printed}");
         }
         assert_eq!(other_hosts_note("127.0.0.1:1".parse().unwrap()), "");
         let note = other_hosts_note("0.0.0.0:8790".parse().unwrap());

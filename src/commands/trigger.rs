@@ -13,9 +13,8 @@ use anyhow::Context as _;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::base_url::is_inveterate;
 use super::{api_key, Context, Helped};
-use crate::api::Client;
+use crate::api::{is_inveterate, Client};
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
@@ -94,12 +93,7 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
 
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
-    let host = base
-        .host_str()
-        .unwrap_or_default()
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    if is_inveterate(&host) {
+    if is_inveterate(base) {
         return Err(Helped::wrap(
             anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
             "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",

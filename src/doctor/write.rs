@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::{list::REPORT, Check, Measured};
 use crate::api::{ApiError, Failure};
-use crate::apply::{Remote, Stop};
+use crate::apply::{CallError as _, Remote, Stop};
 use crate::model::LiveSubscription;
 
 /// `apply --wait`'s default, which a suggested wait is compared with.
@@ -91,7 +91,7 @@ struct Trip<'a, R> {
 
 /// Runs the round trip on `ours`; its checks, in order, ending with
 /// `cleanup`. After `stop` is requested no step starts but the cleanup.
-pub async fn round_trip<R: Remote>(
+pub async fn round_trip<R: Remote<Error = ApiError>>(
     remote: &R,
     ours: Ours,
     timing: Timing,
@@ -115,7 +115,7 @@ pub async fn round_trip<R: Remote>(
     trip.checks
 }
 
-impl<R: Remote> Trip<'_, R> {
+impl<R: Remote<Error = ApiError>> Trip<'_, R> {
     async fn steps(&mut self, m: &mut Measured) -> Option<()> {
         let o = self.ours.clone();
         let (topic, name, renamed, url) = (&o.topic, &o.name, &o.renamed, &o.url);

@@ -49,7 +49,7 @@ pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.
 
 /// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
 pub fn apply_line(run: &RunReport) -> String {
-    let (tally, interrupted) = (run.tally(), run.interrupted());
+    let ([done, failed, skipped, not_started], interrupted) = (run.tally(), run.interrupted());
     let ok = run.merchants.iter().all(MerchantReport::succeeded);
     // What the merchants' own lines say: never "re-run to converge" beside "converged".
     let converged = (run.merchants.iter()).all(|r| matches!(r.verification, Verification::Converged));
@@ -77,8 +77,7 @@ pub fn apply_line(run: &RunReport) -> String {
         }
         (false, true, None) => String::new(),
     };
-    let (done, failed, skipped) = (tally.done(), tally.failed(), tally.skipped());
-    let rest = extra(tally.not_started(), "not started") + &extra(run.refused.len(), "merchant(s) refused");
+    let rest = extra(not_started, "not started") + &extra(run.refused.len(), "merchant(s) refused");
     format!("Apply {state}: {done} done, {failed} failed, {skipped} skipped{rest}.{hint}")
 }
 

@@ -21,8 +21,8 @@ use futures_util::FutureExt as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions};
-use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome};
+use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions};
+use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _, Stop};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
 use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
@@ -143,7 +143,7 @@ pub(crate) async fn plan_list(seed: u64, client: &Client) -> Vec<LiveSubscriptio
 
 /// A client of `sandbox`'s merchant with a 2 s timeout.
 pub(crate) fn client(sandbox: &Sandbox) -> Client {
-    let base = parse_base_url(&sandbox.base_url()).unwrap();
+    let base = BaseUrl::parse(&sandbox.base_url(), None).unwrap().url;
     let options = ClientOptions {
         timeout: Duration::from_secs(2),
         ..ClientOptions::default()
@@ -185,7 +185,16 @@ async fn one_seed(seed: u64) -> SeedOutcome {
         let live = plan_list(seed, &client).await;
         let plan = diff(&manifest, &live);
         outcome.changes += plan.changes.len();
-        let report = apply(&client, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
+        let report = apply(
+            &client,
+            &manifest,
+            &plan,
+            &live,
+            OPTIONS,
+            &Stop::default(),
+            &|_| {},
+        )
+        .await;
         outcome.cleaned_up += report.cleaned_up.len();
         assert!(
             no_delete_after_a_failed_write(&report),
@@ -229,7 +238,16 @@ async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, S
     };
     let live = plan_list(seed, &client).await;
     let plan = diff(&manifest, &live);
-    apply(&client, &manifest, &plan, &live, options, &|_| {}).await;
+    apply(
+        &client,
+        &manifest,
+        &plan,
+        &live,
+        options,
+        &Stop::default(),
+        &|_| {},
+    )
+    .await;
     let mut state: Vec<_> = sandbox
         .subscriptions(KEY)
         .into_iter()
@@ -319,7 +337,7 @@ pub(crate) async fn converge(
         }
         let live = plan_list(seed, client).await;
         let plan = diff(manifest, &live);
-        let report = apply(client, manifest, &plan, &live, options, &|_| {}).await;
+        let report = apply(client, manifest, &plan, &live, options, &Stop::default(), &|_| {}).await;
         if report.succeeded() {
             return run;
         }

@@ -19,7 +19,7 @@ use rand::SeedableRng;
 
 use invhooks::api::envelope::BodyError;
 use invhooks::api::{ApiError, Client, Failure};
-use invhooks::apply::{apply, ApplyOptions, Remote};
+use invhooks::apply::{apply, ApplyOptions, Remote, Stop};
 use invhooks::model::LiveSubscription;
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, InjectedStats};
@@ -36,6 +36,8 @@ struct Watched<'a> {
 }
 
 impl Remote for Watched<'_> {
+    type Error = ApiError;
+
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
         let listed = self.client.list().await;
         if let Err(ApiError {
@@ -118,7 +120,16 @@ async fn one_seed(seed: u64) -> Figures {
         }
         Ok(live) => {
             let plan = diff(&manifest, &live);
-            let report = apply(&watched, &manifest, &plan, &live, OPTIONS, &|_| {}).await;
+            let report = apply(
+                &watched,
+                &manifest,
+                &plan,
+                &live,
+                OPTIONS,
+                &Stop::default(),
+                &|_| {},
+            )
+            .await;
             figures.refused_later = watched.refused.load(Ordering::Relaxed);
             figures.failed = !report.succeeded();
             assert!(

@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::Client;
-use invhooks::apply::{apply, ApplyOptions};
+use invhooks::apply::{apply, ApplyOptions, Remote as _, Stop};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
@@ -47,16 +47,12 @@ async fn other_writer(client: &Client, seed: u64) -> usize {
         } else {
             format!("other-{i}")
         };
-        let created = client.create(topic, &name, &format!("{THEIRS}{i}")).await;
+        let url = format!("{THEIRS}{i}");
+        let created = client.create(topic, &name, &url).await;
         calls += 1;
-        if let (Ok(Some(sub)), true) = (created, rng.random_bool(0.5)) {
+        if let (Ok(Some(id)), true) = (created, rng.random_bool(0.5)) {
             let _ = client
-                .update(
-                    &sub.id,
-                    &sub.topic,
-                    &format!("other-renamed-{i}"),
-                    &sub.callback_url,
-                )
+                .update(&id, topic, &format!("other-renamed-{i}"), &url)
                 .await;
             calls += 1;
         }
@@ -98,8 +94,9 @@ async fn one_seed(seed: u64) -> Figures {
     // Run 1, with the other writer at work.
     let live = plan_list(seed, &ours).await;
     let plan = diff(&manifest, &live);
+    let stop = Stop::default();
     let (_, calls) = tokio::join!(
-        apply(&ours, &manifest, &plan, &live, options, &|_| {}),
+        apply(&ours, &manifest, &plan, &live, options, &stop, &|_| {}),
         other_writer(&writer, seed)
     );
     figures.writer_writes = calls;

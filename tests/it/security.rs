@@ -5,7 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use invhooks::api::{parse_base_url, ApiKey, Client, ClientOptions, Failure, RetryPolicy};
+use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Failure, RetryPolicy};
+use invhooks::apply::Remote as _;
 
 use crate::netkit::{json, response, Reply, Stub};
 use crate::support::*;
@@ -274,7 +275,9 @@ fn saved_plans_never_hold_the_key() {
 
 #[test]
 fn debug_output_of_a_client_hides_the_key() {
-    let base = parse_base_url("https://public.inveterateapi.com/v2.0").unwrap();
+    let base = BaseUrl::parse("https://public.inveterateapi.com/v2.0", None)
+        .unwrap()
+        .url;
     let client = Client::new(&base, &ApiKey::new(KEY.into()), ClientOptions::default()).unwrap();
     let shown = format!("{client:?}");
     assert!(shown.contains("Client"), "{shown}");
@@ -339,9 +342,13 @@ fn a_body_over_the_size_cap_is_refused_unread() {
 }
 
 fn client(stub: &Stub, options: ClientOptions) -> Client {
-    let base = parse_base_url(&stub.base_url()).unwrap();
+    let base = BaseUrl::parse(&stub.base_url(), None).unwrap().url;
     let options = ClientOptions {
-        retry: RetryPolicy::none(),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            max_throttled_attempts: 1,
+            ..RetryPolicy::default()
+        },
         ..options
     };
     Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
@@ -366,7 +373,9 @@ async fn the_size_cap_holds_for_bodies_of_unknown_length() {
     };
     let err = client(&stub, options.clone()).list().await.unwrap_err();
     assert!(matches!(err.failure, Failure::TooLarge(1024)), "{err}");
-    let base = parse_base_url(&format!("{}/exact", stub.base_url())).unwrap();
+    let base = BaseUrl::parse(&format!("{}/exact", stub.base_url()), None)
+        .unwrap()
+        .url;
     let exact = Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap();
     assert!(exact.list().await.unwrap().is_empty());
 }

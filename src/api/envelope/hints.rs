@@ -1,14 +1,10 @@
 //! Lists that cannot be trusted to be whole. The list endpoint documents no
-//! pagination, but a future or proxied list may arrive in pages
-//! (`inveterate-api.md`, "The one resource"): planning from the first page
-//! would create everything on the others, on every run. So the envelope is
-//! searched for the common pagination hints — at the top level beside
-//! `message`/`data`, inside `data` beside the list, and one level into a
-//! `pagination`/`paging`/`pageInfo`/`meta`/`links`/`page` object there —
-//! in camelCase, snake_case or PascalCase, and a hint that says the list
-//! is incomplete is an error ([`check`]). Hints that say it is complete are
-//! fine: a `Count` equal to the list's length, `next: null`,
-//! `hasMore: false`, an empty cursor.
+//! pagination, but a proxied or future list may come in pages
+//! (`inveterate-api.md`, "The one resource"), and planning from the first
+//! would create everything on the others. So the common pagination hints
+//! are looked for beside `data`, beside the list inside it, and one level
+//! into a `meta`/`pagination`/… object there, in any case style; one that
+//! says the list is incomplete is an error ([`check`]).
 
 use std::collections::BTreeMap;
 
@@ -16,25 +12,20 @@ use serde_json::Value;
 
 use super::BodyError;
 
-/// Hints found, by path (`total`, `data.nextPage`, `meta.total`), each key's
-/// last value (as `serde_json::Value` keeps a repeated key's last value).
+/// Hints found, by path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
-/// What a hint's name says.
+/// What a hint's name says: how many items or pages there are in all,
+/// where the next page starts, or whether there is more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// How many items there are in all (`total`, `Count`, `totalCount`).
+enum Hint {
     Total,
-    /// How many pages there are (`totalPages`).
     Pages,
-    /// Where the next page starts (`next`, `nextToken`, `cursor`,
-    /// `LastEvaluatedKey`).
     Next,
-    /// Whether there is more (`hasMore`, `hasNextPage`, `isTruncated`).
     More,
 }
 
-/// `key` lowercased without `_` and `-`, so `next_page`, `nextPage` and
+/// `key` lowercased without `_` and `-`: `next_page`, `nextPage` and
 /// `NextPage` are one name.
 fn normalise(key: &str) -> String {
     key.chars()
@@ -43,14 +34,14 @@ fn normalise(key: &str) -> String {
         .collect()
 }
 
-fn kind(key: &str) -> Option<Kind> {
+fn hint(key: &str) -> Option<Hint> {
     Some(match normalise(key).as_str() {
         "total" | "totalcount" | "totalitems" | "totalresults" | "totalrecords" | "totalsize" | "count"
-        | "itemcount" => Kind::Total,
-        "totalpages" | "pagecount" | "numpages" | "lastpage" => Kind::Pages,
+        | "itemcount" => Hint::Total,
+        "totalpages" | "pagecount" | "numpages" | "lastpage" => Hint::Pages,
         "next" | "nextpage" | "nextpagetoken" | "nexttoken" | "nextcursor" | "cursor" | "nextkey"
-        | "nexturl" | "nextlink" | "lastevaluatedkey" | "continuationtoken" => Kind::Next,
-        "hasmore" | "hasnextpage" | "hasnext" | "more" | "istruncated" | "truncated" => Kind::More,
+        | "nexturl" | "nextlink" | "lastevaluatedkey" | "continuationtoken" => Hint::Next,
+        "hasmore" | "hasnextpage" | "hasnext" | "more" | "istruncated" | "truncated" => Hint::More,
         _ => return None,
     })
 }
@@ -62,60 +53,52 @@ fn is_container(key: &str) -> bool {
     )
 }
 
-/// Whether the value under `key` must be kept for [`record`].
-pub fn wanted(key: &str) -> bool {
-    kind(key).is_some() || is_container(key)
-}
-
-/// Records `value` found under `key` (a [`wanted`] one) at `prefix` (`""`
-/// for the top level, `"data."` inside `data`).
-pub fn record(hints: &mut Hints, prefix: &str, key: &str, value: Value) {
-    match value {
-        Value::Object(map) if is_container(key) && kind(key).is_none() => {
-            for (inner, value) in map {
-                if kind(&inner).is_some() {
-                    hints.insert(format!("{prefix}{key}.{inner}"), value);
-                }
-            }
-        }
-        value if kind(key).is_some() => {
-            hints.insert(format!("{prefix}{key}"), value);
-        }
-        _ => {}
-    }
-}
-
-/// Records every [`wanted`] entry of `map` (the caller leaves out `data`
-/// at the top level, and arrays inside `data`).
-pub fn record_all<'a>(
+/// Records the hints among `entries` under `prefix` (`""` beside `data`,
+/// `"data."` inside it), and those one level into a container.
+pub fn record<'a>(
     hints: &mut Hints,
     prefix: &str,
-    map: impl IntoIterator<Item = (&'a String, &'a Value)>,
+    entries: impl IntoIterator<Item = (&'a String, &'a Value)>,
 ) {
-    for (key, value) in map {
-        if wanted(key) {
-            record(hints, prefix, key, value.clone());
+    for (key, value) in entries {
+        match value {
+            Value::Object(map) if is_container(key) && hint(key).is_none() => {
+                for (inner, value) in map.iter().filter(|(k, _)| hint(k).is_some()) {
+                    hints.insert(format!("{prefix}{key}.{inner}"), value.clone());
+                }
+            }
+            _ if hint(key).is_some() => {
+                hints.insert(format!("{prefix}{key}"), value.clone());
+            }
+            _ => {}
         }
     }
 }
 
 /// An error if any hint says a list of `len` items is not the whole list.
+/// Hints that say it is whole are fine: a `Count` of `len`, `next: null`.
 pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
+    let subscriptions = if len == 1 {
+        "1 subscription".to_owned()
+    } else {
+        format!("{len} subscriptions")
+    };
     for (path, value) in hints {
-        let name = path.rsplit('.').next().unwrap_or(path);
-        let Some(kind) = kind(name) else { continue };
-        let says = match kind {
-            Kind::Total => number(value)
+        let Some(hint) = hint(path.rsplit('.').next().unwrap_or(path)) else {
+            continue;
+        };
+        let says = match hint {
+            Hint::Total => number(value)
                 .filter(|&n| n > len as f64)
                 .map(|n| format!("the API returned {len} of {n} subscriptions")),
-            Kind::Pages => number(value)
+            Hint::Pages => number(value)
                 .filter(|&n| n > 1.0)
-                .map(|n| format!("the API returned {} on the first of {n} pages", count(len))),
-            Kind::Next => {
-                more_follows(value).then(|| format!("the API returned {} and a next page", count(len)))
+                .map(|n| format!("the API returned {subscriptions} on the first of {n} pages")),
+            Hint::Next => {
+                more_follows(value).then(|| format!("the API returned {subscriptions} and a next page"))
             }
-            Kind::More => {
-                yes(value).then(|| format!("the API returned {} and says there are more", count(len)))
+            Hint::More => {
+                yes(value).then(|| format!("the API returned {subscriptions} and says there are more"))
             }
         };
         if let Some(says) = says {
@@ -129,15 +112,6 @@ pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
     Ok(())
 }
 
-/// `1 subscription`, `2 subscriptions`.
-fn count(len: usize) -> String {
-    if len == 1 {
-        "1 subscription".to_owned()
-    } else {
-        format!("{len} subscriptions")
-    }
-}
-
 /// A number, or a string holding one.
 fn number(value: &Value) -> Option<f64> {
     match value {
@@ -147,21 +121,20 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-/// Whether a next-page token or cursor points somewhere: anything but
-/// `null`, `false`, `0`, an empty string, array or object.
+/// Whether a next-page token points somewhere: anything but `null`,
+/// `false`, `0` or an empty string, array or object.
 fn more_follows(value: &Value) -> bool {
     match value {
-        Value::Null | Value::Bool(false) => false,
+        Value::Null => false,
+        Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
         Value::String(s) => !s.trim().is_empty(),
         Value::Array(a) => !a.is_empty(),
         Value::Object(o) => !o.is_empty(),
-        Value::Bool(true) => true,
     }
 }
 
-/// Whether a "there is more" flag is set: `true`, `"true"`, or a number
-/// other than 0.
+/// Whether a "there is more" flag is set: `true`, `"true"`, or not 0.
 fn yes(value: &Value) -> bool {
     match value {
         Value::Bool(b) => *b,
@@ -175,11 +148,9 @@ fn yes(value: &Value) -> bool {
 /// unsafe characters escaped.
 fn shown(value: &Value) -> String {
     let text = value.to_string();
-    let cut: String = text.chars().take(40).collect();
-    let cut = if cut.len() < text.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    };
+    let mut cut: String = text.chars().take(40).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
     crate::escape::escape(&cut).into_owned()
 }

@@ -1,17 +1,14 @@
-//! Reading Inveterate's `{"message", "data"}` envelope, tolerantly: the list
-//! shape inside `data` is undocumented, so an array, or an object holding
-//! exactly one array of subscription objects, are both accepted, and extra
-//! fields are ignored. Anything else is an error, never an empty list: a
-//! misread GET must not become a plan that re-creates everything. Nor is
-//! a list that may be partial: pagination hints that say it is incomplete
-//! (`hints.rs`) and repeated ids are errors too.
+//! Reading Inveterate's `{"message", "data"}` envelope. The list's shape is
+//! undocumented, so `data` may be an array or an object holding exactly one
+//! array of subscription objects, extra fields ignored. Anything else is an
+//! error, never an empty list, and so is a list that may be partial (a
+//! pagination hint, `hints.rs`, or an id listed twice): a misread GET must
+//! not become a plan that re-creates everything.
 
 mod hints;
-mod typed;
 
 use std::collections::{BTreeSet, HashSet};
 
-use serde::Deserialize;
 use serde_json::Value;
 
 pub use hints::Hints;
@@ -35,30 +32,18 @@ pub enum BodyError {
 
 /// The `message` of an envelope, if the body is one (used for errors).
 pub fn message(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Envelope {
-        message: Option<String>,
-    }
-    serde_json::from_slice::<Envelope>(body)
-        .ok()
-        .and_then(|e| e.message)
-        .filter(|m| !m.trim().is_empty())
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let message = value.get("message")?.as_str()?;
+    (!message.trim().is_empty()).then(|| message.to_owned())
 }
 
-/// Parses a GET response into subscriptions, refusing a list it cannot
-/// trust to be whole: one a pagination hint says is incomplete
-/// (`hints.rs`), or one that lists an id twice (as overlapping pages
-/// would; the plan would delete one copy of the id it keeps).
-///
-/// A well-formed list is read in one typed pass ([`typed::parse_list`]),
-/// straight into [`LiveSubscription`]s; anything that pass does not accept
-/// is read again through `serde_json::Value` below, which accepts exactly
-/// the same lists and words every error.
+/// The subscriptions of a GET answer, refusing a list it cannot trust to
+/// be whole (a repeated id, as overlapping pages would give, would make the
+/// plan delete the copy it keeps).
 pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
-    let (list, hints) = match typed::parse_list(body) {
-        Some(read) => read,
-        None => parse_list_value(body)?,
-    };
+    let value = parse_json(body)?;
+    let (_, items, hints) = located(&value)?;
+    let list = subscriptions(items)?;
     hints::check(list.len(), &hints)?;
     check_ids(&list)?;
     Ok(list)
@@ -69,28 +54,18 @@ fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
     let mut seen = HashSet::with_capacity(list.len());
     let repeated: Vec<&str> = list
         .iter()
-        .filter(|s| !seen.insert(s.id.as_str()))
         .map(|s| s.id.as_str())
+        .filter(|id| !seen.insert(*id))
         .collect();
-    let Some(first) = repeated.first() else {
-        return Ok(());
-    };
-    Err(BodyError::Incomplete(format!(
-        "the API listed id `{}` more than once ({} repeated entries of {}), as overlapping pages would; refusing a list with repeated ids, which could make the plan delete the copy it keeps",
-        crate::escape::escape(first),
-        repeated.len(),
-        list.len()
-    )))
-}
-
-/// [`parse_list`]'s reading through `serde_json::Value` only, before the
-/// checks: slower, and the one that explains what is wrong. Public
-/// (hidden) for `benches/core.rs`.
-#[doc(hidden)]
-pub fn parse_list_value(body: &[u8]) -> Result<(Vec<LiveSubscription>, Hints), BodyError> {
-    let value = parse_json(body)?;
-    let (_, items, found) = located(&value)?;
-    Ok((subscriptions(items)?, found))
+    match repeated.first() {
+        None => Ok(()),
+        Some(first) => Err(BodyError::Incomplete(format!(
+            "the API listed id `{}` more than once ({} repeated entries of {}), as overlapping pages would; refusing a list with repeated ids, which could make the plan delete the copy it keeps",
+            crate::escape::escape(first),
+            repeated.len(),
+            list.len()
+        ))),
+    }
 }
 
 /// What a list answer looks like, for `doctor`: read by the same pass
@@ -131,29 +106,45 @@ pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
     })
 }
 
-/// Where the list is in an envelope (`data`, or `data.KEY`), its items,
-/// and the pagination hints around it.
+/// Where the list is (`data`, or `data.KEY`), its items, and the
+/// pagination hints around it.
 fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
-    let data = data(value)?;
-    let mut found = Hints::new();
-    if let Value::Object(top) = value {
-        hints::record_all(&mut found, "", top.iter().filter(|(k, _)| *k != "data"));
-    }
-    let (at, items) = match data {
-        Value::Array(items) => ("data".to_owned(), items),
-        Value::Object(map) => {
-            hints::record_all(&mut found, "data.", map.iter().filter(|(_, v)| !v.is_array()));
-            let (key, items) = only_array(map)?;
-            (format!("data.{key}"), items)
-        }
+    let shape = |text: String| Err(BodyError::Shape(text));
+    let Value::Object(top) = value else {
+        return shape(format!(
+            "the body is {}, expected an object with `message` and `data`",
+            kind(value)
+        ));
+    };
+    let Some(data) = top.get("data") else {
+        return shape("the envelope has no `data` field".into());
+    };
+    let mut hints = Hints::new();
+    hints::record(&mut hints, "", top.iter().filter(|(k, _)| *k != "data"));
+    let map = match data {
+        Value::Array(items) => return Ok(("data".to_owned(), items, hints)),
+        Value::Object(map) => map,
         other => {
-            return Err(BodyError::Shape(format!(
+            return shape(format!(
                 "`data` is {}, expected a list of subscriptions",
                 kind(other)
-            )))
+            ))
         }
     };
-    Ok((at, items, found))
+    hints::record(&mut hints, "data.", map.iter().filter(|(_, v)| !v.is_array()));
+    let arrays: Vec<(&String, &Vec<Value>)> =
+        map.iter().filter_map(|(k, v)| Some((k, v.as_array()?))).collect();
+    match arrays[..] {
+        [(key, items)] => Ok((format!("data.{key}"), items, hints)),
+        [] => shape("`data` is an object without an array of subscriptions".into()),
+        _ => {
+            let keys: Vec<&str> = arrays.iter().map(|(k, _)| k.as_str()).collect();
+            let keys = keys.join(", ");
+            shape(format!(
+                "`data` holds several arrays ({keys}); cannot tell which lists the subscriptions"
+            ))
+        }
+    }
 }
 
 /// Every item as a subscription, or what is wrong with the first that is not.
@@ -165,57 +156,28 @@ fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
         .collect()
 }
 
-/// The one array among the values of `data`.
-fn only_array(map: &serde_json::Map<String, Value>) -> Result<(&String, &Vec<Value>), BodyError> {
-    let arrays: Vec<(&String, &Vec<Value>)> = map
-        .iter()
-        .filter_map(|(k, v)| v.as_array().map(|a| (k, a)))
-        .collect();
-    match arrays.as_slice() {
-        [found] => Ok(*found),
-        [] => Err(BodyError::Shape(
-            "`data` is an object without an array of subscriptions".into(),
-        )),
-        several => {
-            let keys: Vec<&str> = several.iter().map(|(k, _)| k.as_str()).collect();
-            Err(BodyError::Shape(format!(
-                "`data` holds several arrays ({}); cannot tell which lists the subscriptions",
-                keys.join(", ")
-            )))
-        }
-    }
-}
-
-/// [`parse_list`]'s typed pass alone, before the checks. Public (hidden)
-/// for `benches/core.rs`.
-#[doc(hidden)]
-pub fn parse_list_typed(body: &[u8]) -> Option<(Vec<LiveSubscription>, Hints)> {
-    typed::parse_list(body)
-}
-
-/// Parses a create/update response's `data` as one subscription, if it is one.
+/// A create's answer: its `data` as one subscription, if it is one.
 pub fn parse_one(body: &[u8]) -> Option<LiveSubscription> {
-    let value = parse_json(body).ok()?;
-    subscription(data(&value).ok()?).ok()
+    let value: Value = serde_json::from_slice(body).ok()?;
+    subscription(value.get("data")?).ok()
 }
 
 fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let start = super::redact::excerpt(body, 60);
-        BodyError::NotJson(format!("{e}; it starts with {start:?}"))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| BodyError::NotJson(format!("{e}; it starts with {:?}", excerpt(body, 60))))
 }
 
-fn data(value: &Value) -> Result<&Value, BodyError> {
-    match value {
-        Value::Object(map) => map
-            .get("data")
-            .ok_or_else(|| BodyError::Shape("the envelope has no `data` field".into())),
-        other => Err(BodyError::Shape(format!(
-            "the body is {}, expected an object with `message` and `data`",
-            kind(other)
-        ))),
-    }
+/// The first `len` bytes of `body` for a message (lossy UTF-8, line breaks
+/// as spaces), keys masked before the cut so no part of one survives it.
+fn excerpt(body: &[u8], len: usize) -> String {
+    let masked = super::known_keys()
+        .replace(&String::from_utf8_lossy(body))
+        .into_owned();
+    let end = (0..=len.min(masked.len()))
+        .rev()
+        .find(|&i| masked.is_char_boundary(i))
+        .unwrap_or(0);
+    masked[..end].replace(['\n', '\r'], " ")
 }
 
 fn subscription(item: &Value) -> Result<LiveSubscription, String> {
@@ -238,8 +200,8 @@ fn subscription(item: &Value) -> Result<LiveSubscription, String> {
     })
 }
 
-/// The JSON type of `value`, for messages (the sandbox's too).
-pub(crate) fn kind(value: &Value) -> &'static str {
+/// The JSON type of `value`, for messages.
+fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
