@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{base_url, Helped};
 use crate::api::{self, ApiKey, Client, ClientOptions, Http};
-use crate::cli::{Cli, ColorChoice, Command};
+use crate::cli::{Cli, ColorChoice};
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
 use crate::render::github;
@@ -280,14 +280,7 @@ fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()
 
 /// The `--policy` of the commands that take one.
 fn policy_file(cli: &Cli) -> Option<&std::path::Path> {
-    let manifests = match &cli.command {
-        Command::Plan(a) => &a.manifests,
-        Command::Apply(a) => &a.manifests,
-        Command::Drift(a) => &a.manifests,
-        Command::Check(a) => &a.manifests,
-        Command::Validate(a) => &a.manifests,
-        _ => return None,
-    };
+    let manifests = cli.command.manifests()?;
     manifests.policy.as_deref().filter(|p| !p.as_os_str().is_empty())
 }
 
