@@ -2,7 +2,7 @@
 //! `waves.rs`), report.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let switches = Switches {
         force: args.force,
         auto_approve: args.auto_approve,
-        interactive: ctx.interactive,
+        interactive: std::io::stdin().is_terminal(),
         keep_going: args.keep_going,
     };
     let (refused, ask) = match gate::decide(&plan, switches) {

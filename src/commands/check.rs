@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
 
 /// A prober with the run's timeout and extra CA certificates.
 pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
-    Prober::new(ctx.ca_roots_der()?, ctx.timeout)
+    Prober::new(ctx.ca_roots()?.to_vec(), ctx.timeout)
 }
 
 /// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,

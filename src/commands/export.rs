@@ -39,14 +39,11 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     };
     match &args.output {
         Some(path) => {
-            let sink = match args.force {
-                true => Sink::Private(path),
-                false => Sink::PrivateNew(path),
-            };
-            ctx.emit(sink, &yaml).map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => exists(path),
-                _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
-            })?;
+            ctx.emit(Sink::Private(path, args.force), &yaml)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => exists(path),
+                    _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
+                })?;
             ctx.status(&format!(
                 "wrote {what} to `{}` (mode 0600: it holds real callback URLs)",
                 path.display()

@@ -81,11 +81,8 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| write_error(e, dir))?;
         }
-        let sink = match args.force {
-            true => Sink::Private(&path),
-            false => Sink::PrivateNew(&path),
-        };
-        ctx.emit(sink, text).map_err(|e| write_error(e, &path))?;
+        ctx.emit(Sink::Private(&path, args.force), text)
+            .map_err(|e| write_error(e, &path))?;
         ctx.out(&format!("wrote {}\n", path.display()));
     }
     if left_out > 0 {

@@ -50,7 +50,7 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
         key_salt: &key_salt,
     };
     let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources, &plan);
-    ctx.emit(Sink::Private(path), &doc.to_json())
+    ctx.emit(Sink::Private(path, true), &doc.to_json())
         .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
     ctx.status(&format!(
         "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
