@@ -11,7 +11,6 @@ mod completions;
 mod context;
 mod demo;
 mod doctor;
-mod drift;
 mod error;
 mod export;
 mod fetch;
@@ -21,7 +20,6 @@ mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;
-mod show;
 mod topics;
 mod trigger;
 mod validate;
@@ -41,10 +39,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Plan(args) => plan::run(&ctx, args).await,
         Command::Apply(args) => apply::run(&ctx, args).await,
-        Command::Drift(args) => drift::run(&ctx, args).await,
+        Command::Drift(args) => plan::drift(&ctx, args).await,
         Command::Validate(args) => validate::run(&ctx, &args),
         Command::Check(args) => check::run(&ctx, args).await,
-        Command::Show(args) => show::run(&ctx, &args),
+        Command::Show(args) => plan::show(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
