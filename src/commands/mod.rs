@@ -1,7 +1,7 @@
 //! One module per subcommand: wiring, not logic. [`run`] resolves the clap
 //! arguments into a [`Context`] once and dispatches. Shared wiring:
-//! [`context`] (settings, output streams, clients) and [`fetch`] (manifests
-//! and live lists in, [`Target`]s out).
+//! `context` (settings, the one writer, the one HTTP pool) and `fetch`
+//! (manifests and live lists in, [`Target`]s out).
 
 mod apply;
 pub mod base_url;
@@ -14,7 +14,6 @@ mod doctor;
 mod error;
 mod export;
 mod fetch;
-mod habits;
 mod init;
 mod interrupts;
 mod plan;
@@ -29,9 +28,8 @@ use crate::cli::{Cli, Command};
 use crate::exit::Exit;
 
 pub use self::context::{colour, Context};
-pub use self::error::{install_panic_hook, report, Helped};
+pub use self::error::{habit, install_panic_hook, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
-pub use self::habits::habit;
 
 /// Runs the parsed command line; errors are reported by the caller.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
