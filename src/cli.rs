@@ -1,13 +1,16 @@
 //! Command-line types (clap derive) and nothing else: [`crate::commands`]
-//! turns them into resolved settings and runs them.
+//! turns them into resolved settings and runs them. Doc comments on
+//! arguments and commands are their `--help`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::apply::waves::WaveGate;
+use crate::apply::waves::{Sizes, WaveGate};
 use crate::render::Format;
+use crate::sandbox::{parse_probability as probability, Ids};
 
 /// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
 ///
@@ -16,15 +19,12 @@ use crate::render::Format;
 #[derive(Debug, Parser)]
 #[command(name = "invhooks", version = crate::VERSION, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
-    /// Options every command accepts.
     #[command(flatten)]
     pub global: GlobalArgs,
-    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Options every command accepts.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
@@ -54,23 +54,19 @@ pub struct GlobalArgs {
     pub ca_cert: Option<PathBuf>,
 }
 
-/// The environment variable read when `--base-url` is not given.
+/// Read when `--base-url` is not given.
 pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
-/// The environment variable read when `--ca-cert` is not given.
+/// Read when `--ca-cert` is not given.
 pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
-
-/// Ids of the global options that only commands talking to the API use.
-const NETWORK_OPTIONS: [&str; 3] = ["base_url", "timeout", "ca_cert"];
 
 /// The network options as hidden arguments of an offline command: clap does
 /// not propagate a global option to a subcommand that has an argument of the
-/// same id, so these keep `--timeout` and friends accepted (and passed up to
-/// [`GlobalArgs`]) without listing them in that command's `--help`.
+/// same id, so `--timeout` and friends stay accepted (and reach
+/// [`GlobalArgs`]) without being listed in that command's `--help`.
 fn hidden_network_options() -> Vec<clap::Arg> {
-    use clap::Args as _;
     GlobalArgs::augment_args(clap::Command::new("global"))
         .get_arguments()
-        .filter(|a| NETWORK_OPTIONS.contains(&a.get_id().as_str()))
+        .filter(|a| ["base_url", "timeout", "ca_cert"].contains(&a.get_id().as_str()))
         .map(|a| a.clone().hide(true))
         .collect()
 }
@@ -86,7 +82,6 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what apply would change (one GET per merchant, no writes)
@@ -130,12 +125,12 @@ pub enum Command {
     Demo,
     /// Scaffold a repository: webhooks.yaml, CI workflows and a policy template
     Init(InitArgs),
-    /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout
     #[command(args(hidden_network_options()))]
     Completions {
         /// The shell to complete in
         #[arg(value_enum)]
-        shell: Shell,
+        shell: clap_complete::Shell,
     },
 }
 
@@ -143,32 +138,26 @@ impl Command {
     /// Whether the command never talks to the Inveterate API (its network
     /// options are hidden and its base URL is not checked).
     pub fn is_offline(&self) -> bool {
+        use Command::*;
         matches!(
             self,
-            Command::Validate(_)
-                | Command::Topics { .. }
-                | Command::Schema
-                | Command::Sandbox(_)
-                | Command::Demo
-                | Command::Completions { .. }
-        ) || matches!(self, Command::Init(a) if !a.from_live)
+            Validate(_) | Topics { .. } | Schema | Sandbox(_) | Demo | Completions { .. }
+        ) || matches!(self, Init(a) if !a.from_live)
+    }
+
+    /// The manifests (and `--policy`) of the commands that take them.
+    pub fn manifests(&self) -> Option<&ManifestArgs> {
+        match self {
+            Command::Plan(a) => Some(&a.manifests),
+            Command::Apply(a) => Some(&a.manifests),
+            Command::Drift(a) => Some(&a.manifests),
+            Command::Check(a) => Some(&a.manifests),
+            Command::Validate(a) => Some(&a.manifests),
+            _ => None,
+        }
     }
 }
 
-/// `completions`: the shells a script can be generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    /// Bash.
-    Bash,
-    /// Zsh.
-    Zsh,
-    /// Fish.
-    Fish,
-    /// PowerShell.
-    Powershell,
-}
-
-/// Where the manifests are.
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
     /// Manifest file or directory of *.yaml/*.yml files (repeatable)
@@ -184,10 +173,8 @@ pub struct ManifestArgs {
     pub policy: Option<PathBuf>,
 }
 
-/// `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Manifests to check.
     #[command(flatten)]
     pub manifests: ManifestArgs,
     /// Output format (json: every problem as data, on stdout)
@@ -204,8 +191,7 @@ pub enum TextOrJson {
     Json,
 }
 
-/// `--merchant` and `--shard` (README "Agencies and fleets"), shared by
-/// `plan`, `apply`, `drift` and `check`.
+/// `--merchant` and `--shard` (docs/fleets.md "Agencies and fleets").
 #[derive(Debug, Args, Default)]
 pub struct SelectArgs {
     /// Only merchants whose label matches GLOB (repeatable)
@@ -216,13 +202,10 @@ pub struct SelectArgs {
     pub shard: Option<crate::select::Shard>,
 }
 
-/// `plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Manifests to plan.
     #[command(flatten)]
     pub manifests: ManifestArgs,
-    /// Which merchants.
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format
@@ -242,13 +225,10 @@ pub struct PlanArgs {
     pub check_callbacks: bool,
 }
 
-/// `apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Manifests to apply.
     #[command(flatten)]
     pub manifests: ManifestArgs,
-    /// Which merchants (not with --plan: a saved plan is applied whole).
     #[command(flatten)]
     pub select: SelectArgs,
     /// Apply without asking for confirmation (required without a terminal)
@@ -270,8 +250,8 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Apply in waves, canaries first: cumulative counts or percentages of the selected merchants
-    #[arg(long, value_name = "SIZES", value_parser = crate::apply::waves::Sizes::parse, help_heading = "Staged rollouts")]
-    pub waves: Option<crate::apply::waves::Sizes>,
+    #[arg(long, value_name = "SIZES", value_parser = Sizes::parse, help_heading = "Staged rollouts")]
+    pub waves: Option<Sizes>,
     /// What must hold after a wave before the next starts
     #[arg(
         long,
@@ -296,13 +276,10 @@ pub struct ApplyArgs {
     pub format: Format,
 }
 
-/// `drift`.
 #[derive(Debug, Args)]
 pub struct DriftArgs {
-    /// Manifests to check.
     #[command(flatten)]
     pub manifests: ManifestArgs,
-    /// Which merchants.
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format
@@ -313,13 +290,10 @@ pub struct DriftArgs {
     pub no_step_summary: bool,
 }
 
-/// `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Manifests whose callback URLs to probe.
     #[command(flatten)]
     pub manifests: ManifestArgs,
-    /// Which merchants.
     #[command(flatten)]
     pub select: SelectArgs,
     /// Also POST one synthetic event per subscription, marked `"test": true` in its metadata
@@ -330,7 +304,6 @@ pub struct CheckArgs {
     pub format: Format,
 }
 
-/// `trigger`.
 #[derive(Debug, Args)]
 pub struct TriggerArgs {
     /// The event's topic, e.g. `customer.cancelled` (`invhooks topics` lists them)
@@ -344,7 +317,6 @@ pub struct TriggerArgs {
     pub merchants: Vec<String>,
 }
 
-/// `doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Manifests whose merchants' keys (`apiKeyEnv`) to check (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
@@ -367,7 +339,6 @@ pub struct DoctorArgs {
     pub callback_url: Option<String>,
 }
 
-/// `doctor --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DoctorFormat {
     /// For people: one line per check
@@ -376,7 +347,6 @@ pub enum DoctorFormat {
     Json,
 }
 
-/// `show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The saved plan, as written by `plan --out`
@@ -387,13 +357,12 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
-/// The exit codes under `plan --help` (docs/commands/index.md "Exit codes").
+/// Under `plan --help` (docs/commands/index.md "Exit codes").
 const PLAN_EXIT_CODES: &str = "Exit codes:
   0  success; with --detailed-exitcode: no changes
   1  error: nothing was changed (usage errors too)
   2  with --detailed-exitcode: changes present";
 
-/// The exit codes under `apply --help`.
 const APPLY_EXIT_CODES: &str = "Exit codes:
   0  live matches the manifest (applied, or nothing to do; with --waves, for every store started)
   1  error, failure, failed wave gate or interrupt: nothing was applied, or the report says
@@ -402,13 +371,11 @@ const APPLY_EXIT_CODES: &str = "Exit codes:
      terminal without --auto-approve): nothing was changed; with --keep-going, some merchant
      was refused and the others were applied";
 
-/// The exit codes under `drift --help`.
 const DRIFT_EXIT_CODES: &str = "Exit codes:
   0  live matches the manifest
   1  error
   2  drift: live differs from the manifest";
 
-/// The examples under `export --help`.
 const EXPORT_EXAMPLES: &str = "Examples:
   invhooks export --merchant acme-eu -o webhooks.yaml
   invhooks export --store store-a=KEY_STORE_A --store store-b=KEY_STORE_B -o fleet.yaml
@@ -417,19 +384,14 @@ With --store, the stores must have the same subscriptions (topic and name); a ca
 that differs only in per-store parts (the label, a host) is written once with ${VAR} and each
 store's value in its `vars`. Otherwise nothing is written and each difference is named.";
 
-/// `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Merchant label written into the manifest (one store)
     #[arg(long, value_name = "LABEL", conflicts_with = "stores")]
     pub merchant: Option<String>,
     /// Environment variable holding the merchant's API key (one store)
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "INVETERATE_API_KEY",
-        conflicts_with = "stores"
-    )]
+    #[arg(long, value_name = "NAME", conflicts_with = "stores")]
+    #[arg(default_value = "INVETERATE_API_KEY")]
     pub api_key_env: String,
     /// A store of a fleet file: its label and the variable holding its key (repeat for each store)
     #[arg(long = "store", value_name = "LABEL=VAR", value_parser = crate::manifest::StoreArg::parse)]
@@ -442,7 +404,6 @@ pub struct ExportArgs {
     pub force: bool,
 }
 
-/// `init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Directory to scaffold (the repository's root)
@@ -462,7 +423,6 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-/// `init --ci`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Ci {
     /// `.github/workflows/`: plan on pull requests, apply on merge, drift on a schedule.
@@ -473,7 +433,6 @@ pub enum Ci {
     None,
 }
 
-/// `sandbox`.
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Address to listen on
@@ -486,125 +445,83 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
-    #[arg(long, value_enum, default_value_t = crate::sandbox::Ids::Random, value_name = "KIND")]
-    pub ids: crate::sandbox::Ids,
+    #[arg(long, value_enum, default_value_t = Ids::Random, value_name = "KIND")]
+    pub ids: Ids,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// The sandbox's `Faults`, flag by flag.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fault injection")]
+pub struct FaultArgs {
     /// Seed of the random generator of faults and ids (0 to 2^64-1): same seed, same faults and ids
-    #[arg(long, default_value_t = 0, value_name = "N", help_heading = "Fault injection")]
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed: u64,
     /// Delay every API request by MS milliseconds (0 to 600000)
-    #[arg(
-        long,
-        default_value_t = 0,
-        value_name = "MS",
-        help_heading = "Fault injection",
-        value_parser = clap::value_parser!(u32).range(0..=600_000)
-    )]
+    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
     pub latency: u32,
     /// Probability (0 to 1) of a 500 before any write: nothing happened
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "P",
-        help_heading = "Fault injection",
-        value_parser = crate::sandbox::parse_probability
-    )]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub error_rate: f64,
     /// Probability (0 to 1) of a 500 after a POST/PUT/DELETE was carried out
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "P",
-        help_heading = "Fault injection",
-        value_parser = crate::sandbox::parse_probability
-    )]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub partial_failure_rate: f64,
     /// Probability (0 to 1) of dropping the connection instead of answering, half after the write
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "P",
-        help_heading = "Fault injection",
-        value_parser = crate::sandbox::parse_probability
-    )]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub drop_rate: f64,
     /// Probability (0 to 1) that a GET lists an id twice or only a first page with a pagination hint
-    #[arg(
-        long,
-        default_value_t = 0.0,
-        value_name = "P",
-        help_heading = "Fault injection",
-        value_parser = crate::sandbox::parse_probability
-    )]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub lying_list_rate: f64,
     /// Admit at most RPS requests per second (any number above 0; burst max(1, RPS)); others get 429 with Retry-After
-    #[arg(
-        long,
-        value_name = "RPS",
-        help_heading = "Fault injection",
-        value_parser = crate::sandbox::parse_rate_limit
-    )]
+    #[arg(long, value_name = "RPS", value_parser = crate::sandbox::parse_rate_limit)]
     pub rate_limit: Option<f64>,
     /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
-    #[arg(
-        long,
-        default_value_t = 0,
-        value_name = "MS",
-        help_heading = "Fault injection",
-        value_parser = clap::value_parser!(u32).range(0..=600_000)
-    )]
+    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
     pub visibility_delay: u32,
 }
 
-/// `--format`: the renderers' [`Format`], spelled for the command line
-/// (here, so that `render` does not depend on clap).
+// The core's enums spelled for the command line here, so that `render`,
+// `sandbox` and `apply` do not depend on clap.
 impl ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
         &[Format::Text, Format::Json, Format::Markdown]
     }
 
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        use clap::builder::PossibleValue;
-        Some(match self {
-            Format::Text => {
-                PossibleValue::new("text").help("For people: one line per change, colour on a terminal")
-            }
-            Format::Json => {
-                PossibleValue::new("json").help("For programs: stable keys, versioned by `format_version`")
-            }
-            Format::Markdown => {
-                PossibleValue::new("markdown").help("For pull-request comments and `$GITHUB_STEP_SUMMARY`")
-            }
-        })
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let (name, help) = match self {
+            Format::Text => ("text", "For people: one line per change, colour on a terminal"),
+            Format::Json => ("json", "For programs: stable keys, versioned by `format_version`"),
+            Format::Markdown => ("markdown", "For pull-request comments and `$GITHUB_STEP_SUMMARY`"),
+        };
+        Some(PossibleValue::new(name).help(help))
     }
 }
 
-/// `sandbox --ids`, spelled for the command line (here, so that `sandbox`
-/// does not depend on clap).
-impl ValueEnum for crate::sandbox::Ids {
+impl ValueEnum for Ids {
     fn value_variants<'a>() -> &'a [Self] {
-        &[crate::sandbox::Ids::Random, crate::sandbox::Ids::Sequential]
+        &[Ids::Random, Ids::Sequential]
     }
 
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(match self {
-            crate::sandbox::Ids::Random => "random",
-            crate::sandbox::Ids::Sequential => "sequential",
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(match self {
+            Ids::Random => "random",
+            Ids::Sequential => "sequential",
         }))
     }
 }
 
-/// `--wave-gate`, spelled for the command line.
 impl ValueEnum for WaveGate {
     fn value_variants<'a>() -> &'a [Self] {
         &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]
     }
 
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+    fn to_possible_value(&self) -> Option<PossibleValue> {
         let help = match self {
             WaveGate::Converge => "Every merchant of the wave converged",
             WaveGate::Check => "Also every callback URL of the wave answers, as `check` probes it",
             WaveGate::TestEvent => "Also each callback accepts one test event, as `check --send-test-event`",
         };
-        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+        Some(PossibleValue::new(self.as_str()).help(help))
     }
 }

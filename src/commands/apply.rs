@@ -1,25 +1,21 @@
 //! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
 //! `waves.rs`), report.
 
-use std::collections::{HashMap, HashSet};
-use std::io::Write;
+use std::io::{IsTerminal as _, Write};
 use std::time::Duration;
 
 use anyhow::Context as _;
 
+use super::context::Sink;
 use super::fetch::{fetch, plan_targets};
 use super::saved::{self, Prepared};
-use super::{Context, Target};
+use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
-use futures_util::stream::{self, StreamExt};
-
-use super::context::Sink;
-use super::interrupts;
 use crate::apply::waves::{Rollout, WaveGate};
-use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, RunReport, Stop};
+use crate::apply::{ApplyOptions, RunReport};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
-use crate::plan::{MerchantPlan, Plan};
+use crate::plan::Plan;
 use crate::render::markdown::{self, ApplyResult};
 use crate::render::{report, text, Format};
 
@@ -46,7 +42,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let switches = Switches {
         force: args.force,
         auto_approve: args.auto_approve,
-        interactive: ctx.interactive,
+        interactive: std::io::stdin().is_terminal(),
         keep_going: args.keep_going,
     };
     let (refused, ask) = match gate::decide(&plan, switches) {
@@ -60,27 +56,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Success);
         }
         Gate::Refused(reasons) => {
-            if reasons == [gate::NO_TERMINAL] {
-                ctx.refuse(&[
-                    "apply asks for `yes` on a terminal and stdin is not one; nothing was changed".into(),
-                    "an answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan"
-                        .into(),
-                    "help: pass `--auto-approve` to apply without asking (CI, scripts)".into(),
-                ]);
-            } else {
-                let mut lines = vec!["apply refused by a safety threshold; nothing was changed".to_owned()];
-                lines.extend(reasons.iter().cloned());
-                let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
-                lines.push(format!(
-                    "help: check the manifest, or re-run with `--force` if this is intended{}",
-                    if others {
-                        ", or with `--keep-going` to apply the other merchants and skip these"
-                    } else {
-                        ""
-                    }
-                ));
-                ctx.refuse(&lines);
-            }
+            ctx.refuse(&refusal(&plan, &reasons));
             step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
             return Ok(Exit::Refused);
         }
@@ -88,9 +64,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Gate::Go(refused) => (refused, false),
     };
     for r in &refused {
+        let (merchant, reason) = (&r.merchant, &r.reason);
         ctx.refuse(&[format!(
-            "merchant `{}`: {}; skipped (`--keep-going`), the other merchants are applied",
-            r.merchant, r.reason
+            "merchant `{merchant}`: {reason}; skipped (`--keep-going`), the other merchants are applied"
         )]);
     }
     if (ask && !confirm(ctx).await?) || ctx.stop.requested() {
@@ -99,20 +75,22 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     }
     watch.notice(interrupts::WHILE_APPLYING);
 
+    let wait = Duration::from_secs(u64::from(args.wait));
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
-        wait: Duration::from_secs(u64::from(args.wait)),
+        wait,
         ..ApplyOptions::default()
     };
     let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
+    let keys = ctx.keys();
     ctx.out(&match args.format {
-        Format::Text => format!("\n{}", report::render(&run, ctx.color, &ctx.keys())),
-        Format::Json => report::json(&run, &ctx.keys()),
+        Format::Text => format!("\n{}", report::render(&run, ctx.color, &keys)),
+        Format::Json => report::json(&run, &keys),
         Format::Markdown => markdown::apply_summary(
             &plan,
             ApplyResult::Applied(&run),
             markdown::GITHUB_COMMENT_LIMIT,
-            &ctx.keys(),
+            &keys,
         ),
     });
     step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
@@ -125,27 +103,49 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     })
 }
 
+/// What stderr says when the gate refuses the whole plan.
+fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
+    if reasons == [gate::NO_TERMINAL] {
+        return [
+            "apply asks for `yes` on a terminal and stdin is not one; nothing was changed",
+            "an answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan",
+            "help: pass `--auto-approve` to apply without asking (CI, scripts)",
+        ]
+        .map(String::from)
+        .to_vec();
+    }
+    let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
+    let keep_going = match others {
+        true => ", or with `--keep-going` to apply the other merchants and skip these",
+        false => "",
+    };
+    let mut lines = vec!["apply refused by a safety threshold; nothing was changed".to_owned()];
+    lines.extend(reasons.iter().cloned());
+    lines.push(format!(
+        "help: check the manifest, or re-run with `--force` if this is intended{keep_going}"
+    ));
+    lines
+}
+
 /// The targets and the plan: a saved plan's (`None` when it is refused:
 /// said, exit 3), or the manifests' against live state.
 async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
-    Ok(match &args.plan {
-        // A saved plan: its changes exactly, or a refusal if live moved.
-        Some(path) => match saved::load(ctx, path).await? {
-            Prepared::Ready { targets, plan } => Some((targets, plan)),
-            Prepared::Refused(reasons) => {
-                ctx.refuse(&reasons);
-                let empty = Plan {
-                    merchants: Vec::new(),
-                };
-                step_summary(ctx, args, &empty, ApplyResult::Refused(&reasons));
-                None
-            }
-        },
-        None => {
-            let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-            let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
-            let plan = plan_targets(ctx, &targets);
-            Some((targets, plan))
+    let Some(path) = &args.plan else {
+        let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
+        let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
+        let plan = plan_targets(ctx, &targets);
+        return Ok(Some((targets, plan)));
+    };
+    // A saved plan: its changes exactly, or a refusal if live moved.
+    Ok(match saved::load(ctx, path).await? {
+        Prepared::Ready { targets, plan } => Some((targets, plan)),
+        Prepared::Refused(reasons) => {
+            ctx.refuse(&reasons);
+            let empty = Plan {
+                merchants: Vec::new(),
+            };
+            step_summary(ctx, args, &empty, ApplyResult::Refused(&reasons));
+            None
         }
     })
 }
@@ -157,123 +157,14 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// One run's calls, shared by its waves: the targets and plan, each
-/// merchant's options, how many merchants at once, and the stop an
-/// interrupt requests.
-#[derive(Debug)]
-pub(super) struct Calls<'a> {
-    pub ctx: &'a Context,
-    pub targets: &'a [Target],
-    pub plan: &'a Plan,
-    pub options: ApplyOptions,
-    pub merchants: usize,
-    pub stop: &'a Stop,
-}
-
-impl Calls<'_> {
-    /// Applies the part of the plan of each merchant of `wave` that has
-    /// changes, up to `merchants` merchants at once, with progress on
-    /// stderr (`title` names a bar of several merchants); once `stop` is
-    /// requested no call starts. Reports come back in plan order.
-    pub(super) async fn execute(&self, wave: &[String], title: &str) -> Vec<MerchantReport> {
-        let wave: HashSet<&str> = wave.iter().map(String::as_str).collect();
-        let by_label: HashMap<&str, &Target> = self
-            .targets
-            .iter()
-            .map(|t| (t.manifest.label.as_str(), t))
-            .collect();
-        let work: Vec<(&Target, &MerchantPlan)> = (self.plan.merchants.iter())
-            .filter(|m| !m.changes.is_empty() && wave.contains(m.merchant.as_str()))
-            .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
-            .collect();
-        let progress = Progress::new(self.ctx, &work, title);
-        let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.iter().enumerate())
-            .map(|(i, (target, merchant_plan))| {
-                let progress = &progress;
-                async move {
-                    let on_change = |r: &ChangeReport| progress.change(&merchant_plan.merchant, r);
-                    let report = apply::apply(
-                        &target.client,
-                        &target.manifest,
-                        merchant_plan,
-                        &target.live,
-                        self.options,
-                        self.stop,
-                        &on_change,
-                    )
-                    .await;
-                    progress.merchant_done();
-                    (i, report)
-                }
-            })
-            .buffer_unordered(self.merchants.max(1))
-            .collect()
-            .await;
-        progress.finish();
-        reports.sort_by_key(|(i, _)| *i);
-        reports.into_iter().map(|(_, r)| r).collect()
-    }
-}
-
-/// Progress on stderr: on a terminal a bar (changes of the one merchant,
-/// or merchants done of all), elsewhere one line per finished change.
-struct Progress<'a> {
-    ctx: &'a Context,
-    bar: Option<indicatif::ProgressBar>,
-    per_change: bool,
-}
-
-impl<'a> Progress<'a> {
-    fn new(ctx: &'a Context, work: &[(&Target, &MerchantPlan)], title: &str) -> Self {
-        let per_change = work.len() == 1;
-        let bar = match work {
-            [(_, only)] => ctx.progress_bar(only.changes.len(), &only.merchant),
-            _ => ctx.progress_bar(work.len(), title),
-        };
-        Self { ctx, bar, per_change }
-    }
-
-    fn change(&self, label: &str, r: &ChangeReport) {
-        let line = format!(
-            "{label}: {} {}",
-            r.outcome.as_str(),
-            text::change_line(&r.change, false, &self.ctx.keys())
-        );
-        match &self.bar {
-            Some(bar) => {
-                if self.per_change {
-                    bar.inc(1);
-                }
-                if !r.outcome.is_done() {
-                    let _ = self.ctx.emit(Sink::Bar(bar), &line);
-                }
-            }
-            None => self.ctx.status(&line),
-        }
-    }
-
-    fn merchant_done(&self) {
-        if let (Some(bar), false) = (&self.bar, self.per_change) {
-            bar.inc(1);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 /// Asks for `yes` on the terminal; an interrupt (Ctrl-C) is a no. The
 /// answer is read on a thread of its own, which an interrupt leaves
 /// behind (the process exits), so the prompt never holds the run.
 async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
-    {
-        let mut stderr = std::io::stderr().lock();
-        write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
-        stderr.flush()?;
-    }
+    let mut stderr = std::io::stderr().lock();
+    write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
+    stderr.flush()?;
+    drop(stderr);
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut answer = String::new();

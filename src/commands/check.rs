@@ -1,8 +1,7 @@
-//! `invhooks check` (README "Probe callbacks"): load the manifests, probe
-//! every distinct callback URL (bounded concurrency), optionally POST a
-//! test event per subscription, render. Offline of the Inveterate API: no
-//! key is read and nothing is sent to it. `plan --check-callbacks` reuses
-//! [`probe_all`].
+//! `invhooks check` (docs/commands/check.md): probe every distinct callback
+//! URL of the selected merchants, optionally POST a test event per
+//! subscription, render. No key is read and nothing is sent to the API.
+//! `plan --check-callbacks` and the wave gates reuse [`probe_all`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,8 +21,7 @@ const CONCURRENCY: usize = 16;
 /// Runs `check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, &args.select)?;
-    let callbacks = check::callbacks(&manifests);
-    let outcomes = probe_all(&prober(ctx)?, callbacks, args.send_test_event).await;
+    let outcomes = probe_all(&prober(ctx)?, check::callbacks(&manifests), args.send_test_event).await;
     ctx.out(&match args.format {
         Format::Text => render::text(&outcomes),
         Format::Json => render::json(&outcomes),
@@ -38,7 +36,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
 
 /// A prober with the run's timeout and extra CA certificates.
 pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
-    Prober::new(ctx.ca_roots_der()?, ctx.timeout)
+    Prober::new(ctx.ca_roots()?.to_vec(), ctx.timeout)
 }
 
 /// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,
@@ -76,8 +74,7 @@ fn test_event(merchant: &str, topic: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let id = format!("evt_test_{:016x}", rand::random::<u64>());
-    let shop: String = merchant
-        .chars()
+    let shop: String = (merchant.chars())
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -86,13 +83,13 @@ fn test_event(merchant: &str, topic: &str) -> String {
             }
         })
         .collect();
-    let at = delivery::rfc3339(secs);
-    let event = Event {
+    let (shop_domain, at) = (&format!("{shop}.myshopify.com"), &delivery::rfc3339(secs));
+    delivery::body(&Event {
         topic,
         id: &id,
-        shop_domain: &format!("{shop}.myshopify.com"),
-        at: &at,
+        shop_domain,
+        at,
         test: true,
-    };
-    delivery::body(&event).to_string()
+    })
+    .to_string()
 }

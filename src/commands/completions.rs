@@ -4,17 +4,11 @@
 use clap::CommandFactory;
 
 use super::Context;
-use crate::cli::{Cli, Shell};
+use crate::cli::Cli;
 use crate::exit::Exit;
 
 /// Runs `completions`.
-pub fn run(ctx: &Context, shell: Shell) -> Exit {
-    let shell = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-        Shell::Powershell => clap_complete::Shell::PowerShell,
-    };
+pub fn run(ctx: &Context, shell: clap_complete::Shell) -> Exit {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "invhooks", &mut script);
     ctx.out(&String::from_utf8_lossy(&script));

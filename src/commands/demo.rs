@@ -6,17 +6,18 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::apply::Calls;
 use super::fetch::plan_targets;
 use super::{Context, Target};
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
-use crate::apply::{ApplyOptions, Remote as _};
+use crate::apply::Remote as _;
+use crate::apply::{self, ApplyOptions, RunReport};
 use crate::exit::Exit;
 use crate::manifest;
-use crate::model::MerchantManifest;
+use crate::model::{DesiredSubscription, MerchantManifest};
+use crate::plan::Plan;
 use crate::render::{report, text};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
 /// The example manifest, built in so the demo runs from anywhere (and
 /// what `init` writes as `webhooks.yaml`).
@@ -30,20 +31,19 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     // Variables take their `${VAR:-default}` defaults: the demo reads no environment.
     let manifest = manifest::load_str(Path::new(EXAMPLE_PATH), EXAMPLE, &|_| None)
         .map_err(|d| anyhow::anyhow!("the built-in example manifest is invalid:\n{d}"))?;
-    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    // Readable ids: the demo is read by people.
     let config = SandboxConfig {
         api_keys: vec![DEMO_KEY.into()],
-        // Readable ids: the demo is read by people.
-        ids: crate::sandbox::Ids::Sequential,
+        ids: Ids::Sequential,
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::start(listen, config).await?;
+    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await?;
     seed_drift(&sandbox, &manifest);
 
     let mut ctx = ctx.clone();
-    // The report after apply lists every change: no progress lines before it.
-    ctx.quiet = true;
     ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
+    let ctx = &ctx;
+    let render = |plan: &Plan| text::render(plan, ctx.color, &ctx.keys());
     let key = ApiKey::new(DEMO_KEY.into());
     let client = ctx.client(&key)?;
     ctx.out(&format!(
@@ -53,7 +53,6 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
          one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
         sandbox.base_url()
     ));
-
     let mut target = Target {
         live: client.list().await?,
         manifest,
@@ -61,31 +60,26 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
         key,
     };
     ctx.out("$ invhooks plan\n");
-    let plan = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(&plan, ctx.color, &ctx.keys()));
+    let plan = plan_targets(ctx, std::slice::from_ref(&target));
+    ctx.out(&render(&plan));
 
     ctx.out("\n$ invhooks apply --auto-approve\n");
     let options = ApplyOptions {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let labels = vec![target.manifest.label.clone()];
-    let calls = Calls {
-        ctx: &ctx,
-        targets: std::slice::from_ref(&target),
-        plan: &plan,
-        options,
-        merchants: 1,
-        stop: &ctx.stop,
-    };
-    let reports = calls.execute(&labels, "merchants").await;
-    let run = crate::apply::RunReport::new(reports, Vec::new(), Rollout::whole(labels));
+    let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
+    let mut reports = Vec::new();
+    for merchant in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
+        reports.push(apply::apply(client, manifest, merchant, live, options, &ctx.stop, &|_| {}).await);
+    }
+    let run = RunReport::new(reports, Vec::new(), Rollout::whole(vec![manifest.label.clone()]));
     ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
     ctx.out("\n$ invhooks plan\n");
     target.live = target.client.list().await?;
-    let again = plan_targets(&ctx, std::slice::from_ref(&target));
-    ctx.out(&text::render(&again, ctx.color, &ctx.keys()));
+    let again = plan_targets(ctx, std::slice::from_ref(&target));
+    ctx.out(&render(&again));
     ctx.out(NEXT);
     sandbox.shutdown().await?;
     Ok(if again.has_changes() {
@@ -104,38 +98,37 @@ Next, the same in a directory of your own:
   invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
 ";
 
-/// Seeds live state that differs from `manifest` in every way a plan shows.
+/// Seeds live state that differs from `manifest` in every way a plan shows:
+/// the first entry missing, the second's URL changed, the third twice, one
+/// added by hand and one the manifest ignores.
 fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
     let subs = &manifest.subscriptions;
-    let mut live: Vec<(String, String, String)> = Vec::new();
-    for (i, s) in subs.iter().enumerate() {
-        match i {
-            0 => {} // missing: apply creates it
-            1 => live.push((
-                s.topic.clone(),
-                s.name.clone(),
-                s.callback_url.replace("https://", "https://old-"),
-            )),
-            _ => live.push((s.topic.clone(), s.name.clone(), s.callback_url.clone())),
-        }
+    fn entry(s: &DesiredSubscription) -> (&str, &str, &str) {
+        (&s.topic, &s.name, &s.callback_url)
+    }
+    let moved = subs
+        .get(1)
+        .map(|s| s.callback_url.replace("https://", "https://old-"))
+        .unwrap_or_default();
+    let mut live = Vec::new();
+    for (i, s) in subs.iter().enumerate().skip(1) {
+        live.push(match i {
+            1 => (s.topic.as_str(), s.name.as_str(), moved.as_str()),
+            _ => entry(s),
+        });
         if i == 2 {
-            live.push((s.topic.clone(), s.name.clone(), s.callback_url.clone()));
-            // duplicate
+            live.push(entry(s));
         }
     }
     live.push((
-        "customer.updated".into(),
-        "legacy-erp".into(),
-        "https://erp.acme.example/old-hook".into(),
+        "customer.updated",
+        "legacy-erp",
+        "https://erp.acme.example/old-hook",
     ));
     live.push((
-        "customer.ordered".into(),
-        "zapier-orders".into(),
-        "https://hooks.zapier.com/hooks/catch/1/abc".into(),
+        "customer.ordered",
+        "zapier-orders",
+        "https://hooks.zapier.com/hooks/catch/1/abc",
     ));
-    let refs: Vec<(&str, &str, &str)> = live
-        .iter()
-        .map(|(t, n, u)| (t.as_str(), n.as_str(), u.as_str()))
-        .collect();
-    sandbox.seed(DEMO_KEY, &refs);
+    sandbox.seed(DEMO_KEY, &live);
 }

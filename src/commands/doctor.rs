@@ -1,13 +1,11 @@
-//! `invhooks doctor` (docs/commands/doctor.md): for each merchant (`-f`,
-//! `--merchant`; without a manifest the key in `INVETERATE_API_KEY`), the
-//! key variable, then DNS, TLS and one GET, read as checks by
-//! `doctor::list`; with `--write`, the round trip of `doctor::write` on
-//! the run's throwaway. The report goes to stdout as text or JSON;
-//! exit 1 when a check failed. An interrupt during `--write` ends the
-//! round trip and still deletes the throwaway.
+//! `invhooks doctor` (docs/commands/doctor.md): for each merchant the key
+//! variable, then DNS, TLS and one GET, read as checks by `doctor::list`;
+//! with `--write`, `doctor::write`'s round trip on the run's throwaway,
+//! which an interrupt ends and still deletes. Exit 1 when a check failed.
 
 use std::time::Duration;
 
+use anyhow::Context as _;
 use tokio::time::Instant;
 
 use super::fetch::{keyed, process_env, read_help, Keyed};
@@ -21,7 +19,6 @@ use crate::doctor::{self, Check, Merchant};
 use crate::exit::Exit;
 use crate::secret::mask_url;
 use crate::stop::Stop;
-use anyhow::Context as _;
 
 /// How `--write` waits for GET to show a change.
 const TIMING: Timing = Timing {
@@ -46,9 +43,10 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
         DoctorFormat::Text => doctor::text(&report),
         DoctorFormat::Json => doctor::json(&report),
     });
-    Ok(match report.iter().any(Merchant::failed) {
-        true => Exit::Error,
-        false => Exit::Success,
+    Ok(if report.iter().any(Merchant::failed) {
+        Exit::Error
+    } else {
+        Exit::Success
     })
 }
 
@@ -66,9 +64,9 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     Ok(Ours::new(rand::random(), topic, url))
 }
 
-/// The first interrupt ends the round trip (the throwaway is still
-/// deleted: the client runs on, only the round trip's `stop` is
-/// requested); a second exits at once, naming what may be left.
+/// The first interrupt requests the round trip's own `stop` (the client
+/// runs on, so the throwaway is still deleted); a second exits at once,
+/// naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
     let again = format!(
         "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
@@ -93,10 +91,11 @@ async fn merchant(
     let key = match api_key(&k.key_env, &k.who) {
         Ok(key) => key,
         Err(e) => {
-            let help = e.downcast_ref::<Helped>().map(|h| h.help.clone());
-            report
-                .checks
-                .push(Check::fail("key", e.to_string(), help.unwrap_or_default()));
+            let help = e
+                .downcast_ref::<Helped>()
+                .map(|h| h.help.clone())
+                .unwrap_or_default();
+            report.checks.push(Check::fail("key", e.to_string(), help));
             return Ok(report);
         }
     };
@@ -110,15 +109,18 @@ async fn merchant(
         .checks
         .extend(connection(ctx, got.as_ref().err(), &k.key_env));
     if let Ok((status, headers, body)) = &got {
-        let (headers, body, key_env) = (headers, body.as_slice(), k.key_env.as_str());
-        let answer = Answer {
-            status: *status,
-            headers,
-            body,
-            elapsed: started.elapsed(),
-            key_env,
-        };
-        let read = list::read(&answer, &mut report.measured);
+        let (status, body, elapsed, key_env) =
+            (*status, body.as_slice(), started.elapsed(), k.key_env.as_str());
+        let read = list::read(
+            &Answer {
+                status,
+                headers,
+                body,
+                elapsed,
+                key_env,
+            },
+            &mut report.measured,
+        );
         report.checks.extend(read);
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {

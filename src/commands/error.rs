@@ -1,14 +1,23 @@
-//! How errors reach the user: the message, its causes, and a hint.
+//! How errors reach the user: `error:`, `caused by:` lines and a `help:`,
+//! every API key read so far redacted, crashes included; and the usage
+//! errors of flags people bring from Terraform (`-auto-approve`, `-out=F`,
+//! `drift --detailed-exitcode`) or other CLIs (`--api-key K`), which name
+//! what invhooks spells instead (a key flag's value never echoed).
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io::Write as _;
+
+use clap::CommandFactory as _;
+
+use crate::api::redact_known;
+use crate::cli::Cli;
+use crate::render::github::defuse;
 
 /// An error with a suggestion of what to do next.
 #[derive(Debug)]
 pub struct Helped {
-    /// The error.
     pub error: anyhow::Error,
-    /// What to do about it.
     pub help: String,
 }
 
@@ -29,39 +38,29 @@ impl fmt::Display for Helped {
 }
 
 impl std::error::Error for Helped {
+    // The wrapped error is this one's text: the chain goes on with its cause.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.error.source()
     }
 }
 
-/// Renders an error as `error: …`, `  caused by: …` lines and a `  help:`,
-/// with every API key read so far redacted; `color` paints the labels.
+/// Renders an error as `error: …`, `  caused by: …` lines and the first
+/// `  help:` in its chain; `color` paints the labels.
 pub fn report(err: &anyhow::Error, color: bool) -> String {
     let mut out = String::new();
-    let mut help = None;
     for (i, cause) in err.chain().enumerate() {
-        if let Some(h) = cause.downcast_ref::<Helped>() {
-            help.get_or_insert_with(|| h.help.clone());
-        }
         let text = cause.to_string();
-        if i == 0 {
-            if text.starts_with("error:") {
-                out.push_str(&text);
-            } else {
-                out.push_str(&format!("error: {text}"));
-            }
-        } else {
-            out.push_str(&format!("\n  caused by: {text}"));
-        }
+        out.push_str(&match i {
+            0 if text.starts_with("error:") => text,
+            0 => format!("error: {text}"),
+            _ => format!("\n  caused by: {text}"),
+        });
     }
-    if let Some(help) = help {
-        out.push_str(&format!("\n  help: {help}"));
+    if let Some(h) = err.chain().find_map(|c| c.downcast_ref::<Helped>()) {
+        out.push_str(&format!("\n  help: {}", h.help));
     }
     out.push('\n');
-    paint_labels(
-        &crate::render::github::defuse(&crate::api::redact_known(&out)),
-        color,
-    )
+    paint_labels(&defuse(&redact_known(&out)), color)
 }
 
 /// `text` with each line's leading `error:` (bold red) or `warning:` (bold
@@ -83,34 +82,100 @@ pub(super) fn paint_labels(text: &str, color: bool) -> String {
     text.split_inclusive('\n').map(paint).collect()
 }
 
-/// Installs the process's panic hook: a crash is reported as a bug, and
-/// every API key the process has read is redacted from the report, so even
-/// a bug that formats a key cannot print it.
+/// Installs the process's panic hook: a crash is reported as a bug, with
+/// every API key read so far redacted, so even a bug that formats a key
+/// cannot print it.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let _ = std::io::stderr().lock().write_all(panic_report(info).as_bytes());
+        let payload = info.payload();
+        let message = (payload.downcast_ref::<&str>().copied())
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let at = (info.location()).map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
+            _ => String::new(),
+        };
+        let report = redact_known(&format!(
+            "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
+        ));
+        let _ = std::io::stderr().lock().write_all(defuse(&report).as_bytes());
     }));
 }
 
-/// The text of the panic hook, keys redacted.
-fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
-    let payload = info.payload();
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_owned());
-    let at = info
-        .location()
-        .map(|l| format!(" at {}:{}", l.file(), l.line()))
-        .unwrap_or_default();
-    let backtrace = std::backtrace::Backtrace::capture();
-    let backtrace = match backtrace.status() {
-        std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
-        _ => String::new(),
-    };
-    let report = crate::api::redact_known(&format!(
-        "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
-    ));
-    crate::render::github::defuse(&report).into_owned()
+/// Flag names that would carry an API key.
+const KEY_FLAGS: [&str; 3] = ["api-key", "key", "token"];
+
+/// The hint for an unknown argument that is a known habit; `None` for any
+/// other error (clap's own message is then shown).
+pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
+    if err.kind() != clap::error::ErrorKind::UnknownArgument {
+        return None;
+    }
+    let cli = Cli::command();
+    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let at = args.iter().position(|a| cli.find_subcommand(a).is_some())?;
+    let sub = cli.find_subcommand(&args[at])?;
+    let name = sub.get_name();
+    let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+    args[at + 1..].iter().take_while(|a| *a != "--").find_map(|arg| {
+        let dashes = arg.len() - arg.trim_start_matches('-').len();
+        let (flag, value) = arg[dashes..].split_once('=').map_or((&arg[dashes..], None), |(f, v)| (f, Some(v)));
+        if dashes == 0 || dashes > 2 || longs.contains(&flag) && dashes == 2 {
+            return None;
+        }
+        let (message, help) = if KEY_FLAGS.contains(&flag) && !longs.contains(&flag) {
+            (
+                format!("`{name}` takes no `--{flag}`: API keys are read from the environment only (a flag shows in process lists and shell history)"),
+                "set the key in `INVETERATE_API_KEY`, or in the variable the manifest's `apiKeyEnv` names, and drop the flag".to_owned(),
+            )
+        } else if name == "drift" && flag == "detailed-exitcode" {
+            (
+                "`drift` takes no `--detailed-exitcode`: it always exits 2 when live drifted, 0 in sync, 1 on error".to_owned(),
+                "drop `--detailed-exitcode`".to_owned(),
+            )
+        } else if dashes == 1 && flag.len() > 1 && longs.contains(&flag) {
+            let shown = match value {
+                Some(v) if !KEY_FLAGS.contains(&flag) => format!("--{flag} {}", crate::escape::show(v)),
+                _ => format!("--{flag}"),
+            };
+            (
+                format!("unexpected argument `-{flag}`: invhooks flags take two dashes"),
+                format!("write `{shown}`"),
+            )
+        } else {
+            return None;
+        };
+        Some(Helped::wrap(anyhow::anyhow!(message), help))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A key given as a flag, in any spelling, is never in the hint.
+        #[test]
+        fn a_key_flag_value_is_never_echoed(
+            key in "[A-Za-z0-9_-]{8,40}",
+            command in prop::sample::select(vec!["plan", "apply", "drift", "export", "check", "trigger"]),
+            flag in prop::sample::select(vec!["--api-key", "-api-key", "--token", "-key", "--key"]),
+            joined in any::<bool>(),
+        ) {
+            let args: Vec<std::ffi::OsString> = match joined {
+                true => vec!["invhooks".into(), command.into(), format!("{flag}={key}").into()],
+                false => vec!["invhooks".into(), command.into(), flag.into(), key.clone().into()],
+            };
+            let Err(err) = crate::cli::Cli::command().try_get_matches_from(&args) else {
+                return Err(TestCaseError::fail("parsed"));
+            };
+            let hint = super::habit(&err, &args).ok_or_else(|| TestCaseError::fail("no hint"))?;
+            let shown = crate::commands::report(&hint, false);
+            prop_assert!(!shown.contains(&key), "{shown}");
+            prop_assert!(shown.contains("environment only"), "{shown}");
+        }
+    }
 }

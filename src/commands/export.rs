@@ -1,68 +1,63 @@
 //! `invhooks export`: the live subscriptions of one merchant as a manifest,
-//! or of several (`--store LABEL=VAR`, repeated) as one fleet file, in a
-//! stable order, so that `plan` on the output reports no changes (README.md
-//! "Export a fleet"). The one output with real URL values; secrets get a
-//! warning, keys are never written.
+//! or of several (`--store LABEL=VAR`, repeated) as one fleet file
+//! (docs/fleets.md "Export a fleet"), in a stable order, so that `plan` on
+//! the output reports no changes. The one output with real URL values;
+//! secrets get a warning, keys are never written.
 
 use std::path::Path;
+
+use anyhow::Context as _;
 
 use super::context::Sink;
 use super::fetch::{targets, READS_IN_FLIGHT};
 use super::{api_key, process_env, Context, Helped};
-use crate::api::{self, ApiKey};
 use crate::apply::Remote as _;
 use crate::cli::ExportArgs;
 use crate::exit::Exit;
 use crate::manifest::{self, FleetError, StoreArg, StoreLive};
 use crate::model::{LiveSubscription, MerchantManifest};
-use anyhow::Context as _;
 
 /// Most refusal lines shown; the rest are counted.
 const SHOWN: usize = 20;
 
 /// Runs `export`.
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
-    if let Some(path) = &args.output {
-        // Before any request: a manifest in git is not replaced by accident.
-        if !args.force && std::fs::symlink_metadata(path).is_ok() {
+    // Before any request: a manifest in git is not replaced by accident.
+    if let (Some(path), false) = (&args.output, args.force) {
+        if std::fs::symlink_metadata(path).is_ok() {
             return Err(exists(path));
         }
     }
-    let shown = args
-        .output
-        .as_deref()
-        .map_or_else(|| "(stdout)".to_owned(), |p| p.display().to_string());
+    let shown = (args.output.as_deref()).map_or_else(|| "(stdout)".to_owned(), |p| p.display().to_string());
     let (yaml, what, left_out) = match args.stores.is_empty() {
         true => one(ctx, args.merchant.clone(), &args.api_key_env, "export", &shown).await?,
-        false => fleet(ctx, &args.stores, &shown)
-            .await
-            .map(|(yaml, what)| (yaml, what, 0))?,
+        false => fleet(ctx, &args.stores, &shown).await?,
     };
-    match &args.output {
-        Some(path) => {
-            let sink = match args.force {
-                true => Sink::Private(path),
-                false => Sink::PrivateNew(path),
-            };
-            ctx.emit(sink, &yaml).map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => exists(path),
-                _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
-            })?;
-            ctx.status(&format!(
-                "wrote {what} to `{}` (mode 0600: it holds real callback URLs)",
-                path.display()
-            ));
-        }
-        None => ctx.out(&yaml),
+    let Some(path) = &args.output else {
+        ctx.out(&yaml);
+        return Ok(exit(ctx, left_out));
+    };
+    ctx.emit(Sink::Private(path, args.force), &yaml)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => exists(path),
+            _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
+        })?;
+    let shown = path.display();
+    ctx.status(&format!(
+        "wrote {what} to `{shown}` (mode 0600: it holds real callback URLs)"
+    ));
+    Ok(exit(ctx, left_out))
+}
+
+/// Exit 1 when live subscriptions were left out (each named already).
+fn exit(ctx: &Context, left_out: usize) -> Exit {
+    if left_out == 0 {
+        return Exit::Success;
     }
-    if left_out > 0 {
-        let _ = ctx.emit(
-            Sink::Stderr,
-            &format!("error: {left_out} live subscription(s) left out of the export, each named above\n"),
-        );
-        return Ok(Exit::Error);
-    }
-    Ok(Exit::Success)
+    ctx.refuse(&[format!(
+        "{left_out} live subscription(s) left out of the export, each named above"
+    )]);
+    Exit::Error
 }
 
 /// One merchant's manifest (labelled `merchant`, its key in `api_key_env`,
@@ -92,9 +87,7 @@ pub(super) async fn one(
         left_out += refused.len();
         live.retain(|s| !refused.contains(&s.id));
     };
-    for w in &exported.warnings {
-        ctx.warn(w);
-    }
+    exported.warnings.iter().for_each(|w| ctx.warn(w));
     Ok((yaml, format!("{} subscription(s)", exported.written), left_out))
 }
 
@@ -109,14 +102,10 @@ fn refuse_entries(
 ) -> anyhow::Result<Vec<String>> {
     let mut refused: Vec<String> = Vec::new();
     for (entry, d) in &found {
-        let Some(sub) = entry
-            .and_then(|i| exported.ids.get(i))
-            .and_then(|id| live.iter().find(|s| &s.id == id))
-        else {
-            return Err(Helped::wrap(
-                anyhow::anyhow!("{d}"),
-                "nothing was written; fix the flag named above and export again",
-            ));
+        let id = entry.and_then(|i| exported.ids.get(i));
+        let Some(sub) = id.and_then(|id| live.iter().find(|s| &s.id == id)) else {
+            let help = "nothing was written; fix the flag named above and export again";
+            return Err(Helped::wrap(anyhow::anyhow!("{d}"), help));
         };
         if refused.contains(&sub.id) {
             continue;
@@ -124,17 +113,16 @@ fn refuse_entries(
         refused.push(sub.id.clone());
         let show = crate::escape::show;
         let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
-        let _ = ctx.emit(
-            Sink::Stderr,
-            &format!(
-                "error: live subscription `{}` on `{}` [{}] left out: a manifest cannot hold it as it is: {}\n  \
-                 help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}\n",
+        ctx.refuse(&[
+            format!(
+                "live subscription `{}` on `{}` [{}] left out: a manifest cannot hold it as it is: {}",
                 show(&sub.name),
                 show(&sub.topic),
                 show(&sub.id),
                 d.message
             ),
-        );
+            format!("help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}"),
+        ]);
     }
     Ok(refused)
 }
@@ -142,25 +130,28 @@ fn refuse_entries(
 /// One fleet file for every `--store`: each store's list read (at most
 /// [`READS_IN_FLIGHT`] at once), then merged, or refused with every
 /// difference named.
-async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Result<(String, String)> {
+async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Result<(String, String, usize)> {
     refuse_twice(stores)?;
-    let manifests: Vec<MerchantManifest> = stores.iter().map(as_manifest).collect();
-    let same = manifest::same_store(&manifests, &process_env);
-    if let Some(d) = same.first() {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{}", d.message),
-            "one key is one store: give each `--store` label its own store's key",
-        ));
+    let manifests: Vec<MerchantManifest> = (stores.iter())
+        .map(|s| MerchantManifest {
+            label: s.label.clone(),
+            file: flag(s).into(),
+            api_key_env: s.api_key_env.clone(),
+            canary: false,
+            prune: true,
+            ignore: Vec::new(),
+            subscriptions: Vec::new(),
+            allows: crate::model::Allows::default(),
+        })
+        .collect();
+    if let Some(d) = manifest::same_store(&manifests, &process_env).first() {
+        let help = "one key is one store: give each `--store` label its own store's key";
+        return Err(Helped::wrap(anyhow::anyhow!("{}", d.message), help));
     }
-    let mut read = targets(ctx, manifests, READS_IN_FLIGHT, |m| {
-        format!("`--store {}={}`", m.label, m.api_key_env)
-    })
-    .await?;
-    for target in &mut read {
-        sort(&mut target.live);
-    }
-    let lives: Vec<StoreLive<'_>> = read
-        .iter()
+    let who = |m: &MerchantManifest| format!("`{}`", m.file.display());
+    let mut read = targets(ctx, manifests, READS_IN_FLIGHT, who).await?;
+    read.iter_mut().for_each(|t| sort(&mut t.live));
+    let lives: Vec<StoreLive<'_>> = (read.iter())
         .map(|t| StoreLive {
             label: &t.manifest.label,
             api_key_env: &t.manifest.api_key_env,
@@ -168,18 +159,12 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
         })
         .collect();
     // Every key read so far is every store's: `redact_known` finds any.
-    let holds_key = |text: &str| api::redact_known(text) != text;
+    let holds_key = |text: &str| crate::api::redact_known(text) != text;
     let exported = manifest::to_fleet(&lives, &holds_key).map_err(refused)?;
-    for w in &exported.warnings {
-        ctx.warn(w);
-    }
-    let keys: Vec<(&ApiKey, &str)> = read
-        .iter()
-        .map(|t| (&t.key, t.manifest.api_key_env.as_str()))
-        .collect();
+    exported.warnings.iter().for_each(|w| ctx.warn(w));
     // Refused above already; kept as the last line before the file.
-    let yaml = keys.iter().fold(exported.yaml, |yaml, (key, var)| {
-        key.hide(&yaml, &format!("${{{var}}}"))
+    let yaml = (read.iter()).fold(exported.yaml, |yaml, t| {
+        t.key.hide(&yaml, &format!("${{{}}}", t.manifest.api_key_env))
     });
     let found = manifest::problems_by_entry(Path::new(shown), &yaml);
     if !found.is_empty() {
@@ -188,13 +173,11 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
             "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own",
         ));
     }
+    let (written, stores) = (exported.written, stores.len());
     Ok((
         yaml,
-        format!(
-            "{} subscription(s) for {} merchant(s)",
-            exported.written,
-            stores.len()
-        ),
+        format!("{written} subscription(s) for {stores} merchant(s)"),
+        0,
     ))
 }
 
@@ -202,10 +185,8 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
 /// is read.
 fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
     for (i, store) in stores.iter().enumerate() {
-        let Some(earlier) = stores[..i]
-            .iter()
-            .find(|s| s.label == store.label || s.api_key_env == store.api_key_env)
-        else {
+        let same = |s: &&StoreArg| s.label == store.label || s.api_key_env == store.api_key_env;
+        let Some(earlier) = stores[..i].iter().find(same) else {
             continue;
         };
         let (what, help) = match earlier.label == store.label {
@@ -218,32 +199,18 @@ fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
                 "one key is one store: give each store the variable holding its own key",
             ),
         };
+        let (a, b) = (flag(earlier), flag(store));
         return Err(Helped::wrap(
-            anyhow::anyhow!(
-                "`--store {}={}` and `--store {}={}` have the same {what}",
-                earlier.label,
-                earlier.api_key_env,
-                store.label,
-                store.api_key_env
-            ),
+            anyhow::anyhow!("`{a}` and `{b}` have the same {what}"),
             help,
         ));
     }
     Ok(())
 }
 
-/// A `--store` as the manifest the shared reading code takes.
-fn as_manifest(store: &StoreArg) -> MerchantManifest {
-    MerchantManifest {
-        label: store.label.clone(),
-        file: format!("--store {}={}", store.label, store.api_key_env).into(),
-        api_key_env: store.api_key_env.clone(),
-        canary: false,
-        prune: true,
-        ignore: Vec::new(),
-        subscriptions: Vec::new(),
-        allows: crate::model::Allows::default(),
-    }
+/// How the command line spelled `store`.
+fn flag(store: &StoreArg) -> String {
+    format!("--store {}={}", store.label, store.api_key_env)
 }
 
 /// The stable order every export starts from.
@@ -258,8 +225,7 @@ fn refused(e: FleetError) -> anyhow::Error {
     };
     let mut text = "cannot write one fleet file: it declares one list of subscriptions for every store, and these stores differ".to_owned();
     for line in lines.iter().take(SHOWN) {
-        text.push_str("\n  - ");
-        text.push_str(line);
+        text.push_str(&format!("\n  - {line}"));
     }
     if lines.len() > SHOWN {
         text.push_str(&format!("\n  … and {} more", lines.len() - SHOWN));

@@ -1,10 +1,9 @@
 //! `invhooks init` (docs/commands/init.md): scaffolds a repository with
-//! `webhooks.yaml` (the example, or with `--from-live` the live
-//! subscriptions as `export` writes them), the CI files of `examples/`
-//! (the same bytes, so the scaffold cannot drift from what is linted and
-//! tested), and the policy template with the manifest's callback hosts.
-//! Before anything is written: no file may exist (unless `--force`), and
-//! the manifest must validate under the policy.
+//! `webhooks.yaml` (the example, or with `--from-live` what `export`
+//! writes), the CI files of `examples/` (the same bytes, so the scaffold
+//! cannot drift from what is linted and tested), and the policy template
+//! with the manifest's callback hosts. Nothing is written if a file exists
+//! (unless `--force`) or the manifest would not validate under the policy.
 
 use std::path::{Path, PathBuf};
 
@@ -51,25 +50,23 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     let names = [MANIFEST, POLICY.0]
         .into_iter()
         .chain(ci.iter().map(|(name, _)| *name));
-    let existing: Vec<String> = names
-        .filter(|name| std::fs::symlink_metadata(at(name)).is_ok())
-        .map(|name| format!("`{}`", at(name).display()))
+    let existing: Vec<String> = (names.map(at))
+        .filter(|path| std::fs::symlink_metadata(path).is_ok())
+        .map(|path| format!("`{}`", path.display()))
         .collect();
     if !args.force && !existing.is_empty() {
+        let verb = if existing.len() == 1 { "exists" } else { "exist" };
         return Err(Helped::wrap(
-            anyhow::anyhow!(
-                "{} already {}; nothing was written",
-                existing.join(", "),
-                if existing.len() == 1 { "exists" } else { "exist" }
-            ),
+            anyhow::anyhow!("{} already {verb}; nothing was written", existing.join(", ")),
             "pass `--force` to replace what exists, or `--dir DIR` to scaffold another directory",
         ));
     }
     let shown = at(MANIFEST).display().to_string();
     let (manifest, left_out) = match args.from_live {
         true => {
+            let merchant = args.merchant.clone();
             let (yaml, _, left_out) =
-                super::export::one(ctx, args.merchant.clone(), KEY_ENV, "init --from-live", &shown).await?;
+                super::export::one(ctx, merchant, KEY_ENV, "init --from-live", &shown).await?;
             (yaml, left_out)
         }
         false => (example(args.merchant.as_deref()), 0),
@@ -78,14 +75,13 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     let files = [(MANIFEST, manifest.as_str()), (POLICY.0, policy.as_str())];
     for (name, text) in files.into_iter().chain(ci.iter().copied()) {
         let path = at(name);
+        let write_error =
+            |e, path: &Path| anyhow::Error::new(e).context(format!("could not write `{}`", path.display()));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| write_error(e, dir))?;
         }
-        let sink = match args.force {
-            true => Sink::Private(&path),
-            false => Sink::PrivateNew(&path),
-        };
-        ctx.emit(sink, text).map_err(|e| write_error(e, &path))?;
+        ctx.emit(Sink::Private(&path, args.force), text)
+            .map_err(|e| write_error(e, &path))?;
         ctx.out(&format!("wrote {}\n", path.display()));
     }
     if left_out > 0 {
@@ -103,13 +99,11 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
 /// one YAML scalar).
 fn example(label: Option<&str>) -> String {
     let example = super::demo::EXAMPLE;
-    match label {
-        Some(label) => {
-            let quoted = serde_json::Value::from(label).to_string();
-            example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
-        }
-        None => example.to_owned(),
-    }
+    let Some(label) = label else {
+        return example.to_owned();
+    };
+    let quoted = serde_json::Value::from(label).to_string();
+    example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
 }
 
 /// The policy template, allowing exactly the hosts `manifest` delivers to,
@@ -121,37 +115,34 @@ fn checked_policy(
     policy_file: &Path,
     label: Option<&str>,
 ) -> anyhow::Result<String> {
-    let invalid = |d: Diagnostics| {
+    let loaded = manifest::load_str(file, manifest, &|_| None).map_err(|d| {
         Helped::wrap(
             anyhow::anyhow!("{d}\n`{}` would not validate as written; nothing was written", file.display()),
             "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`",
         )
-    };
-    let loaded = manifest::load_str(file, manifest, &|_| None).map_err(invalid)?;
+    })?;
     anyhow::ensure!(
         label.is_none_or(|l| l == loaded.label),
         "the manifest's label is not `--merchant`'s"
     );
-    let mut hosts: Vec<String> = loaded
-        .subscriptions
-        .iter()
-        .filter_map(|s| Some(url::Url::parse(&s.callback_url).ok()?.host_str()?.to_owned()))
+    let mut hosts: Vec<String> = (loaded.subscriptions.iter())
+        .filter_map(|s| {
+            Some(format!(
+                "\"{}\"",
+                url::Url::parse(&s.callback_url).ok()?.host_str()?
+            ))
+        })
         .collect();
     hosts.sort();
     hosts.dedup();
     let allowed = match hosts.is_empty() {
         true => "# allowedCallbackHosts: [\"hooks.example.com\"]   # your receivers' hosts".to_owned(),
-        false => {
-            let quoted: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
-            format!(
-                "allowedCallbackHosts: [{}]   # the hosts {MANIFEST} delivers to",
-                quoted.join(", ")
-            )
-        }
+        false => format!(
+            "allowedCallbackHosts: [{}]   # the hosts {MANIFEST} delivers to",
+            hosts.join(", ")
+        ),
     };
-    let text: String = POLICY
-        .1
-        .lines()
+    let text: String = (POLICY.1.lines())
         .map(|line| match line.starts_with("allowedCallbackHosts:") {
             true => format!("{allowed}\n"),
             false => format!("{line}\n"),
@@ -180,10 +171,6 @@ fn next(args: &InitArgs) -> String {
         Ci::None => "",
     });
     text
-}
-
-fn write_error(e: std::io::Error, path: &Path) -> anyhow::Error {
-    anyhow::Error::new(e).context(format!("could not write `{}`", path.display()))
 }
 
 #[cfg(test)]

@@ -1,21 +1,15 @@
-//! SIGINT and SIGTERM during `apply` (CI runners send SIGTERM when a job is
-//! cancelled): the first requests the run's [`crate::stop::Stop`] (no
-//! request starts, every wait ends, then the report), the second exits at
-//! once with 130.
-//!
-//! The handlers are registered before [`watch`] returns, and the same ones
-//! serve the second signal: no signal is lost between registering and
-//! listening, or between the first signal and the second.
+//! SIGINT and SIGTERM (CI runners send SIGTERM when a job is cancelled):
+//! the first requests a [`Stop`] (no request starts, every wait ends, then
+//! the report), the second exits at once with 130 (128 + SIGINT). The
+//! handlers are in place when [`watch`] returns and serve both signals, so
+//! none is lost in between.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Context;
 use crate::stop::Stop;
 
-/// Exit code after a second interrupt (128 + SIGINT), as shells use.
-pub const EXIT_INTERRUPTED: i32 = 130;
-
-/// What the first interrupt prints while the calls run.
+/// What the first interrupt prints while apply's calls run.
 pub const WHILE_APPLYING: &str = "interrupted: starting no new calls; finishing the calls in flight \
      (each bounded by --timeout), then the report. Interrupt again to exit at once";
 
@@ -40,16 +34,15 @@ impl Drop for Watch {
     }
 }
 
-/// Requests `ctx.stop` on the first interrupt, exits on the second. The
-/// handlers are in place when this returns.
+/// Requests the run's stop (`ctx.stop`) on the first interrupt.
 pub fn watch(ctx: &Context) -> std::io::Result<Watch> {
     let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
     watch_for(ctx, &ctx.stop, again.to_owned())
 }
 
 /// Requests `stop` on the first interrupt; on the second prints `again`
-/// and exits 130. `doctor --write` passes a stop of its own: the client
-/// must still send the throwaway's cleanup after the first interrupt.
+/// and exits. `doctor --write` passes a stop of its own: its client must
+/// still send the throwaway's cleanup after the first interrupt.
 pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<Watch> {
     let mut signals = Signals::register()?;
     let notice: Arc<Mutex<Option<&'static str>>> = Arc::default();
@@ -57,13 +50,12 @@ pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<W
     let task = tokio::spawn(async move {
         signals.next().await;
         stop.request();
-        let text = *shown.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(text) = text {
+        if let Some(text) = *shown.lock().unwrap_or_else(PoisonError::into_inner) {
             ctx.warn(text);
         }
         signals.next().await;
         ctx.warn(&again);
-        std::process::exit(EXIT_INTERRUPTED);
+        std::process::exit(130);
     });
     Ok(Watch { task, notice })
 }
@@ -71,9 +63,7 @@ pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<W
 /// The process's SIGINT and SIGTERM (Ctrl-C elsewhere), registered once.
 struct Signals {
     #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
+    streams: [tokio::signal::unix::Signal; 2],
     #[cfg(windows)]
     ctrl_c: tokio::signal::windows::CtrlC,
 }
@@ -84,25 +74,25 @@ impl Signals {
         {
             use tokio::signal::unix::{signal, SignalKind};
             Ok(Signals {
-                term: signal(SignalKind::terminate())?,
-                int: signal(SignalKind::interrupt())?,
+                streams: [signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?],
             })
         }
         #[cfg(windows)]
-        {
-            Ok(Signals {
-                ctrl_c: tokio::signal::windows::ctrl_c()?,
-            })
-        }
+        Ok(Signals {
+            ctrl_c: tokio::signal::windows::ctrl_c()?,
+        })
     }
 
     /// The next signal (pending forever if the streams end).
     async fn next(&mut self) {
         #[cfg(unix)]
-        tokio::select! {
-            Some(()) = self.term.recv() => {},
-            Some(()) = self.int.recv() => {},
-            else => std::future::pending().await,
+        {
+            let [term, int] = &mut self.streams;
+            tokio::select! {
+                Some(()) = term.recv() => {},
+                Some(()) = int.recv() => {},
+                else => std::future::pending().await,
+            }
         }
         #[cfg(windows)]
         if self.ctrl_c.recv().await.is_none() {

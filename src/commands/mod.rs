@@ -1,7 +1,7 @@
 //! One module per subcommand: wiring, not logic. [`run`] resolves the clap
 //! arguments into a [`Context`] once and dispatches. Shared wiring:
-//! [`context`] (settings, output streams, clients) and [`fetch`] (manifests
-//! and live lists in, [`Target`]s out).
+//! `context` (settings, the one writer, the one HTTP pool) and `fetch`
+//! (manifests and live lists in, [`Target`]s out).
 
 mod apply;
 mod check;
@@ -10,17 +10,14 @@ mod completions;
 mod context;
 mod demo;
 mod doctor;
-mod drift;
 mod error;
 mod export;
 mod fetch;
-mod habits;
 mod init;
 mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;
-mod show;
 mod topics;
 mod trigger;
 mod validate;
@@ -30,9 +27,8 @@ use crate::cli::{Cli, Command};
 use crate::exit::Exit;
 
 pub use self::context::{colour, Context};
-pub use self::error::{install_panic_hook, report, Helped};
+pub use self::error::{habit, install_panic_hook, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
-pub use self::habits::habit;
 
 /// Runs the parsed command line; errors are reported by the caller.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -40,10 +36,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Plan(args) => plan::run(&ctx, args).await,
         Command::Apply(args) => apply::run(&ctx, args).await,
-        Command::Drift(args) => drift::run(&ctx, args).await,
+        Command::Drift(args) => plan::drift(&ctx, args).await,
         Command::Validate(args) => validate::run(&ctx, &args),
         Command::Check(args) => check::run(&ctx, args).await,
-        Command::Show(args) => show::run(&ctx, &args),
+        Command::Show(args) => plan::show(&ctx, &args),
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,

@@ -7,13 +7,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::{Context, Helped};
-use crate::cli::SandboxArgs;
+use crate::cli::{FaultArgs, SandboxArgs};
 use crate::exit::Exit;
 use crate::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
 
 /// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
-    let faults = faults(&args);
+    let faults = faults(&args.faults);
     let config = SandboxConfig {
         api_keys: args.api_keys.clone(),
         state_file: args.state.clone(),
@@ -22,8 +22,7 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         ids: args.ids,
     };
     let sandbox = Sandbox::start(args.listen, config).await.map_err(|e| {
-        let busy = e.root_cause().downcast_ref::<std::io::Error>().map(std::io::Error::kind);
-        match busy {
+        match e.root_cause().downcast_ref::<std::io::Error>().map(std::io::Error::kind) {
             Some(std::io::ErrorKind::AddrInUse) => Helped::wrap(
                 e,
                 "another process (another sandbox?) listens there: pass `--listen 127.0.0.1:0` for a free port (the address is printed), or stop the other one",
@@ -31,22 +30,21 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
             _ => e,
         }
     })?;
+    let ids = match args.ids {
+        Ids::Random => "random (--ids sequential for wh_000001, …)",
+        Ids::Sequential => "sequential",
+    };
     let again = "interrupted again: stopping now, without waiting for requests in flight".to_owned();
     let _watch = super::interrupts::watch_for(ctx, &ctx.stop, again)
         .context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let (addr, keys) = (sandbox.addr(), args.api_keys.len());
     ctx.status(&format!(
-        "sandbox: serving the webhook-subscriptions API on {} for {} merchant key(s); Ctrl-C stops it\n  \
+        "sandbox: serving the webhook-subscriptions API on {addr} for {keys} merchant key(s); Ctrl-C stops it\n  \
          faults: {faults}\n  \
-         ids: {}\n  \
+         ids: {ids}\n  \
          export INVETERATE_BASE_URL={}{}",
-        sandbox.addr(),
-        args.api_keys.len(),
-        match args.ids {
-            Ids::Random => "random (--ids sequential for wh_000001, …)",
-            Ids::Sequential => "sequential",
-        },
-        client_base_url(sandbox.addr()),
-        other_hosts_note(sandbox.addr()),
+        client_base_url(addr),
+        other_hosts_note(addr),
     ));
     ctx.stop.wait().await;
     sandbox.shutdown().await?;
@@ -54,8 +52,8 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
 }
 
 /// The base URL a client on this machine uses: the listening address, or
-/// loopback when listening on every interface (`0.0.0.0`, `::`), which is
-/// not an address to connect to (and not one `invhooks` accepts over http).
+/// loopback for every interface (`0.0.0.0`, `::`), not an address to
+/// connect to (nor one `invhooks` accepts over http).
 fn client_base_url(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -65,23 +63,22 @@ fn client_base_url(addr: SocketAddr) -> String {
     format!("http://{}/v2.0", SocketAddr::new(ip, addr.port()))
 }
 
-/// How other machines or containers reach a sandbox listening on a
-/// non-loopback address (a CI service container): by their name for this
-/// host, over plain http, which needs an explicit opt-in.
+/// How other machines or containers (a CI service container) reach a
+/// sandbox listening off loopback: by this host's name, over plain http,
+/// which needs an explicit opt-in.
 fn other_hosts_note(addr: SocketAddr) -> String {
     if addr.ip().is_loopback() {
         return String::new();
     }
-    let port = addr.port();
     format!(
-        "\n  other containers use this host's name, e.g. `http://sandbox:{port}/v2.0`, with `{}=sandbox` \
+        "\n  other containers use this host's name, e.g. `http://sandbox:{}/v2.0`, with `{}=sandbox` \
          (plain http off loopback is refused without it; never use a real key there)",
+        addr.port(),
         crate::api::ALLOW_INSECURE_ENV
     )
 }
 
-/// The fault-injection flags as [`Faults`].
-fn faults(args: &SandboxArgs) -> Faults {
+fn faults(args: &FaultArgs) -> Faults {
     Faults {
         seed: args.seed,
         latency: Duration::from_millis(u64::from(args.latency)),
@@ -135,7 +132,7 @@ mod tests {
 
     #[test]
     fn no_fault_flags_means_no_faults() {
-        let faults = faults(&parse(&[]).unwrap());
+        let faults = faults(&parse(&[]).unwrap().faults);
         assert_eq!(faults, Faults::default());
         assert_eq!(faults.to_string(), "none");
     }
@@ -171,7 +168,7 @@ mod tests {
             visibility_delay: Duration::from_millis(300),
             lying_list_rate: 0.25,
         };
-        assert_eq!(faults(&args), expected);
+        assert_eq!(faults(&args.faults), expected);
         assert!(expected.validate().is_ok());
     }
 

@@ -1,40 +1,36 @@
 //! Saved plans at the edges: `plan --out FILE` writes one (mode 0600,
 //! atomically), `apply --plan FILE` reads one, re-reads every merchant's
-//! live state and hands back the saved plan only if nothing moved.
-//! The file's model and checks are [`crate::saved`].
+//! live state and hands back the saved plan only if nothing moved. The
+//! file's model and checks are [`crate::saved`].
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::context::Sink;
+use super::context::{read_text, Sink};
 use super::{api_key, fetch, Context, Helped, Target};
-use crate::model::LiveSubscription;
+use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
 use crate::saved::{self, Loaded, PlanFileError, SavedPlan};
 
 /// Largest plan file read.
-const MAX_PLAN_BYTES: u64 = 64 * 1024 * 1024;
+const MAX_PLAN_BYTES: u64 = 64 << 20;
 
-/// Writes the saved plan of `targets` to `path`: bound to each merchant's
-/// key by a salted digest, and holding no key. A live value with the key in
-/// it is saved with a placeholder instead ([`saved::key_placeholder`]), the
-/// plan and fingerprint computed over that, and `apply --plan` compares the
-/// fresh list the same way; no call needs the hidden value (deletes and
-/// updates go by id, and the manifest never holds a key).
+/// Writes the saved plan of `targets` to `path`, bound to each merchant's
+/// key by a salted digest and holding no key: a live value with the key in
+/// it is saved with a placeholder ([`saved::key_placeholder`]), the plan
+/// and fingerprints computed over that (no call needs the hidden value:
+/// deletes and updates go by id, and no manifest holds a key).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
-    let mut files = Vec::with_capacity(targets.len());
-    for t in targets {
-        let bytes = std::fs::read(&t.manifest.file).with_context(|| {
-            format!(
-                "could not read `{}` again to record its digest",
-                t.manifest.file.display()
-            )
-        })?;
-        files.push(saved::sha256(&bytes));
-    }
-    let key_salt = salt();
+    let files = (targets.iter())
+        .map(|t| {
+            let file = &t.manifest.file;
+            let bytes = std::fs::read(file)
+                .with_context(|| format!("could not read `{}` again to record its digest", file.display()))?;
+            Ok(saved::sha256(&bytes))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let key_salt = format!("{:032x}", rand::random::<u128>());
     let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
     let live: Vec<_> = targets.iter().map(without_key).collect();
     let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
@@ -47,34 +43,30 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
         thresholds: &ctx.thresholds(),
     };
     let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources);
-    ctx.emit(Sink::Private(path), &doc.to_json())
-        .with_context(|| format!("could not write the plan to `{}`", path.display()))?;
+    let shown = path.display();
+    ctx.emit(Sink::Private(path, true), &doc.to_json())
+        .with_context(|| format!("could not write the plan to `{shown}`"))?;
     ctx.status(&format!(
-        "saved the plan to {} (real callback URLs: keep it private); apply it with `invhooks apply --plan {}`",
-        path.display(),
-        path.display()
+        "saved the plan to {shown} (real callback URLs: keep it private); apply it with `invhooks apply --plan {shown}`"
     ));
     Ok(())
 }
 
 /// Refuses `--out PATH` when `PATH` exists and is not a saved plan (a
-/// manifest, say): checked before any request, so nothing is written and
-/// no plan is lost (SPEC "Output").
+/// manifest, say): checked before any request, so nothing is lost.
 pub fn may_replace(path: &Path) -> anyhow::Result<()> {
     if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(());
     }
-    let why = match read_plan(path) {
+    let why = match read_text(path, MAX_PLAN_BYTES).map(|text| SavedPlan::parse(&text, crate::VERSION)) {
         Err(e) => e.to_string(),
-        Ok(text) => match SavedPlan::parse(&text, crate::VERSION) {
+        Ok(
             Ok(_)
-            | Err(
-                PlanFileError::Version { .. } | PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_),
-            ) => {
-                return Ok(());
-            }
-            Err(e) => e.to_string(),
-        },
+            | Err(PlanFileError::Version { .. } | PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_)),
+        ) => {
+            return Ok(());
+        }
+        Ok(Err(e)) => e.to_string(),
     };
     Err(Helped::wrap(
         anyhow::anyhow!(
@@ -85,13 +77,12 @@ pub fn may_replace(path: &Path) -> anyhow::Result<()> {
     ))
 }
 
-/// A target's live list with its key replaced by the placeholder, in every
+/// A target's live list with its key replaced by the placeholder in every
 /// field, as saved plans hold it.
 fn without_key(t: &Target) -> Vec<LiveSubscription> {
     let placeholder = saved::key_placeholder(&t.manifest.api_key_env);
     let hide = |v: &str| t.key.hide(v, &placeholder);
-    t.live
-        .iter()
+    (t.live.iter())
         .map(|s| LiveSubscription {
             id: hide(&s.id),
             topic: hide(&s.topic),
@@ -101,58 +92,46 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
         .collect()
 }
 
-/// 16 random bytes as hex: the salt of a plan's key digests.
-fn salt() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// What `apply --plan` found.
 #[derive(Debug)]
 pub enum Prepared {
-    /// Live state is as saved: apply `plan` to `targets`.
-    Ready {
-        /// One target per merchant, its manifest rebuilt from the file.
-        targets: Vec<Target>,
-        /// The saved plan, exactly.
-        plan: Plan,
-    },
+    /// Live state is as saved: apply `plan` (exactly) to `targets`.
+    Ready { targets: Vec<Target>, plan: Plan },
     /// Refused before any change: why, one line each.
     Refused(Vec<String>),
 }
 
 /// Reads a saved plan and checks it is still fresh ([`crate::saved`]
-/// decides: the same base URL, and for every merchant the same live
-/// fingerprint). Nothing is written.
+/// decides: the same base URL and key, and for every merchant the same
+/// live fingerprint). Nothing is written.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     let shown = path.display().to_string();
     let loaded = read(path, Verb::Apply)?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
         return Ok(Prepared::Refused(reasons));
     }
-    let mut digests = Vec::with_capacity(loaded.merchants.len());
-    for m in &loaded.merchants {
-        let who = format!("merchant `{}` in plan {shown}", m.manifest.label);
-        digests.push(api_key(&m.manifest.api_key_env, &who)?.digest(&loaded.key_salt));
-    }
+    let who = |m: &MerchantManifest| format!("merchant `{}` in plan {shown}", m.label);
+    let digests = (loaded.merchants.iter())
+        .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.key_salt)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
         loaded.tool_version,
-        short(&loaded.manifest_digest)
+        loaded
+            .manifest_digest
+            .get(..19)
+            .unwrap_or(&loaded.manifest_digest)
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     for m in &manifests {
         recheck(m, &shown)?;
     }
-    fetch::police(ctx, &manifests)?;
-    let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, |m| {
-        format!("merchant `{}` in plan {shown}", m.label)
-    })
-    .await?;
+    fetch::police(ctx, &manifests).map_err(|d| fetch::problems(ctx, &d))?;
+    fetch::one_store_each(ctx, &manifests)?;
+    let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, who).await?;
     // Compared as saved: with each key replaced by its placeholder.
     let fresh: Vec<_> = targets.iter().map(without_key).collect();
     if let Some(reasons) = loaded.stale(&fresh, &shown, &ctx.keys()) {
@@ -166,39 +145,30 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     Ok(Prepared::Ready { targets, plan })
 }
 
-/// A saved plan's entries checked as `validate` checked them when the plan
-/// was made (the one validator, on the entries written as a manifest), so
-/// a plan file edited by hand cannot send what no manifest may hold.
-fn recheck(m: &crate::model::MerchantManifest, shown: &str) -> anyhow::Result<()> {
-    let yaml = crate::manifest::as_written(m)?;
-    let found = crate::manifest::problems_by_entry(&m.file, &yaml);
+/// A saved plan's entries checked by the one validator, as written in a
+/// manifest, so a plan file edited by hand cannot send what no manifest
+/// may hold.
+fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
+    let found = crate::manifest::problems_by_entry(&m.file, &crate::manifest::as_written(m)?);
     if found.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = found
-        .iter()
-        .take(20)
+    let show = crate::escape::show;
+    let lines: String = (found.iter().take(20))
         .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
             Some(s) => format!(
                 "\n  - {}:{}: `{}` on `{}`: {}",
                 s.location.file.display(),
                 s.location.line,
-                crate::escape::show(&s.name),
-                crate::escape::show(&s.topic),
+                show(&s.name),
+                show(&s.topic),
                 d.message
             ),
-            None => format!(
-                "\n  - merchant `{}`: {}",
-                crate::escape::show(&m.label),
-                d.message
-            ),
+            None => format!("\n  - merchant `{}`: {}", show(&m.label), d.message),
         })
         .collect();
     Err(Helped::wrap(
-        anyhow::anyhow!(
-            "plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{}",
-            lines.concat()
-        ),
+        anyhow::anyhow!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
         saved::replan(shown),
     ))
 }
@@ -206,9 +176,7 @@ fn recheck(m: &crate::model::MerchantManifest, shown: &str) -> anyhow::Result<()
 /// Which command reads a saved plan: the advice on a bad file differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
-    /// `apply --plan`.
     Apply,
-    /// `show`.
     Show,
 }
 
@@ -220,14 +188,14 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
         Verb::Apply => (saved::replan(&shown), "apply"),
         Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
     };
-    // A file that is no saved plan is never suggested as `--out`: it may be
-    // a manifest.
+    // A file that is no saved plan is never suggested as `--out`: it may be a manifest.
     let elsewhere = "leave it as it is (it may be a manifest) and save a plan to a new file: `invhooks plan --out plan.json`";
-    let text = read_plan(path).map_err(|e| {
-        let help = if e.kind() == std::io::ErrorKind::NotFound {
-            format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
-        } else {
-            elsewhere.to_owned()
+    let text = read_text(path, MAX_PLAN_BYTES).map_err(|e| {
+        let help = match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
+            }
+            _ => elsewhere.to_owned(),
         };
         Helped::wrap(
             anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
@@ -236,32 +204,11 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
     })?;
     SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
-            PlanFileError::JsonOutput => {
-                "`--format json` masks secrets and is for reading; save an appliable plan to a new file with `invhooks plan --out plan.json`".to_owned()
-            }
-            PlanFileError::Version { .. } => {
-                format!("{again} it with the invhooks version that wrote it, or {replan}")
-            }
+            PlanFileError::JsonOutput => "`--format json` masks secrets and is for reading; save an appliable plan to a new file with `invhooks plan --out plan.json`".to_owned(),
+            PlanFileError::Version { .. } => format!("{again} it with the invhooks version that wrote it, or {replan}"),
             PlanFileError::NotJson(_) | PlanFileError::Foreign => elsewhere.to_owned(),
             PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_) => replan.clone(),
         };
         Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
     })
-}
-
-fn read_plan(path: &Path) -> std::io::Result<String> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_PLAN_BYTES + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(std::io::Error::other("larger than 64 MiB"));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
-}
-
-/// `sha256:1a2b3c4d5e6f` from a full digest.
-fn short(digest: &str) -> &str {
-    digest.get(..19).unwrap_or(digest)
 }

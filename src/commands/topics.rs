@@ -5,46 +5,38 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::TextOrJson;
 use crate::exit::Exit;
-use crate::manifest;
 use crate::render::json::{pretty, FORMAT_VERSION};
 use crate::topic::Topic;
 
 /// Runs `topics`: every documented topic with what fires it.
 pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
     #[derive(Serialize)]
-    struct Report {
-        format_version: &'static str,
-        topics: Vec<Entry>,
-    }
-    #[derive(Serialize)]
     struct Entry {
         topic: &'static str,
         description: &'static str,
     }
+    let entries = Topic::ALL.iter().map(|t| Entry {
+        topic: t.as_str(),
+        description: t.description(),
+    });
     let width = Topic::ALL.iter().map(|t| t.as_str().len()).max().unwrap_or(0);
-    let text: String = match format {
-        TextOrJson::Text => Topic::ALL
-            .iter()
-            .map(|t| format!("{:width$}  {}\n", t.as_str(), t.description()))
+    ctx.out(&match format {
+        TextOrJson::Text => entries
+            .map(|e| format!("{:width$}  {}\n", e.topic, e.description))
             .collect(),
-        TextOrJson::Json => pretty(&Report {
-            format_version: FORMAT_VERSION,
-            topics: Topic::ALL
-                .iter()
-                .map(|t| Entry {
-                    topic: t.as_str(),
-                    description: t.description(),
-                })
-                .collect(),
-        }),
-    };
-    ctx.out(&text);
+        TextOrJson::Json => {
+            let topics: Vec<Entry> = entries.collect();
+            pretty(&serde_json::json!({ "format_version": FORMAT_VERSION, "topics": topics }))
+        }
+    });
     Exit::Success
 }
 
 /// Runs `schema`: the manifest's JSON Schema.
 pub fn schema(ctx: &Context) -> anyhow::Result<Exit> {
-    let schema = serde_json::to_string_pretty(&manifest::schema())?;
-    ctx.out(&format!("{schema}\n"));
+    ctx.out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&crate::manifest::schema())?
+    ));
     Ok(Exit::Success)
 }

@@ -1,67 +1,40 @@
-//! `invhooks trigger TOPIC` (README "Test your receiver in CI"): asks a
-//! sandbox to deliver one event of TOPIC to each selected merchant's
-//! subscriptions of that topic (`POST /_sandbox/trigger`), and prints the
-//! event id and the subscriptions it goes to. Refused against Inveterate's
-//! API before any request: the real API has no such route, and the key
-//! must not be sent to it for nothing.
-//!
-//! Keys: the merchants of `-f` manifests (their `apiKeyEnv`); without `-f`,
-//! those of `webhooks.yaml` when it exists, else `INVETERATE_API_KEY`. Only
-//! the keys need to be set, not the manifests' other `${VAR}`s.
+//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"):
+//! asks a sandbox (`POST /_sandbox/trigger`) to deliver one TOPIC event to
+//! each selected merchant's subscriptions of that topic, and prints the
+//! event id and where it goes. Refused against Inveterate's API before any
+//! request: it has no such route, and the key must not go there for nothing.
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
 use url::Url;
 
+use super::fetch::{keyed, Keyed};
 use super::{api_key, Context, Helped};
-use crate::api::{is_inveterate, Client};
+use crate::api::Client;
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
-
-/// The sandbox's route, at the base URL's origin.
-const TRIGGER_PATH: &str = "/_sandbox/trigger";
-
-/// One merchant to trigger for: its client carries its key.
-struct Sender {
-    label: String,
-    key_env: String,
-    client: Client,
-}
-
-impl Sender {
-    /// The sender for the key in `key_env` (see [`api_key`]).
-    fn new(ctx: &Context, label: String, key_env: String, who: &str) -> anyhow::Result<Self> {
-        let client = ctx.client(&api_key(&key_env, who)?)?;
-        Ok(Self {
-            label,
-            key_env,
-            client,
-        })
-    }
-}
 
 /// Runs `trigger`.
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let url = trigger_url(&ctx.base_url)?;
     known_topic(&args.topic)?;
+    let senders = (keyed(ctx, &args.files, &args.merchants, "trigger")?.into_iter())
+        .map(|k| Ok((ctx.client(&api_key(&k.key_env, &k.who)?)?, k)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut total = 0;
-    for sender in senders(ctx, &args)? {
-        let (id, targets) = send(&url, &sender, &args.topic).await?;
+    for (client, sender) in &senders {
+        let (id, targets) = send(&url, client, sender, &args.topic).await?;
         total += targets.len();
-        let mut text = format!(
-            "merchant `{}`: event `{id}` (`{}`) sent to {} subscription(s)\n",
-            sender.label,
-            args.topic,
-            targets.len()
-        );
+        let (label, topic, n) = (&sender.label, &args.topic, targets.len());
+        let mut text = format!("merchant `{label}`: event `{id}` (`{topic}`) sent to {n} subscription(s)\n");
         let keys = ctx.keys();
         for (sub, callback) in &targets {
-            let (sub, callback) = (
-                Masked::text(sub, &keys),
-                Masked::url(callback, Masking::Full, &keys),
-            );
-            text.push_str(&format!("  {} {callback}\n", crate::escape::escape(&sub)));
+            let sub = crate::escape::escape(&Masked::text(sub, &keys)).into_owned();
+            text.push_str(&format!(
+                "  {sub} {}\n",
+                Masked::url(callback, Masking::Full, &keys)
+            ));
         }
         ctx.out(&text);
     }
@@ -93,34 +66,30 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
 
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
-    if is_inveterate(base) {
+    if crate::api::is_inveterate(base) {
         return Err(Helped::wrap(
             anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
             "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
         ));
     }
-    Ok(base.join(TRIGGER_PATH)?)
-}
-
-/// The merchants whose keys trigger: see the module documentation.
-fn senders(ctx: &Context, args: &TriggerArgs) -> anyhow::Result<Vec<Sender>> {
-    super::fetch::keyed(ctx, &args.files, &args.merchants, "trigger")?
-        .into_iter()
-        .map(|k| Sender::new(ctx, k.label, k.key_env, &k.who))
-        .collect()
+    Ok(base.join("/_sandbox/trigger")?)
 }
 
 /// POSTs the trigger with `sender`'s key; the event id and the
 /// `(subscription id, callback URL)` pairs it goes to.
-async fn send(url: &Url, sender: &Sender, topic: &str) -> anyhow::Result<(String, Vec<(String, String)>)> {
+async fn send(
+    url: &Url,
+    client: &Client,
+    sender: &Keyed,
+    topic: &str,
+) -> anyhow::Result<(String, Vec<(String, String)>)> {
     let fail = || {
         format!(
             "merchant `{}`: the sandbox did not trigger `{topic}`",
             sender.label
         )
     };
-    let (status, body) = sender
-        .client
+    let (status, body) = client
         .post_once(url.path(), &json!({ "topic": topic }))
         .await
         .with_context(fail)?;
@@ -148,18 +117,13 @@ async fn send(url: &Url, sender: &Sender, topic: &str) -> anyhow::Result<(String
             help,
         ));
     }
-    let data = &body["data"];
-    let id = data["id"].as_str().unwrap_or_default().to_owned();
-    let targets = data["subscriptions"]
+    let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+    let subscriptions = body["data"]["subscriptions"]
         .as_array()
-        .map(|subs| {
-            subs.iter()
-                .map(|s| {
-                    let field = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
-                    (field("subscriptionId"), field("callbackUrl"))
-                })
-                .collect()
-        })
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    Ok((id, targets))
+    let targets = (subscriptions.iter())
+        .map(|s| (field(s, "subscriptionId"), field(s, "callbackUrl")))
+        .collect();
+    Ok((field(&body["data"], "id"), targets))
 }

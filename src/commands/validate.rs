@@ -15,20 +15,20 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     if args.format == TextOrJson::Json {
         return Ok(json(ctx, validated(ctx, files)));
     }
-    let manifests = load(ctx, files)?;
-    let mut text = String::new();
-    for m in &manifests {
-        text.push_str(&format!(
-            "ok: {} (merchant `{}`): {} subscription{}, {} ignore rule{}, prune {}\n",
-            m.file.display(),
-            m.label,
-            m.subscriptions.len(),
-            plural(m.subscriptions.len()),
-            m.ignore.len(),
-            plural(m.ignore.len()),
-            if m.prune { "on" } else { "off" },
-        ));
-    }
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let text: String = (load(ctx, files)?.iter())
+        .map(|m| {
+            let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
+            format!(
+                "ok: {} (merchant `{}`): {subs} subscription{}, {rules} ignore rule{}, prune {}\n",
+                m.file.display(),
+                m.label,
+                plural(subs),
+                plural(rules),
+                if m.prune { "on" } else { "off" },
+            )
+        })
+        .collect();
     ctx.out(&text);
     Ok(Exit::Success)
 }
@@ -61,32 +61,26 @@ fn json(
             (&[][..], d.0.as_slice())
         }
     };
+    let problems = (problems.iter())
+        .map(|d| Problem {
+            file: d.location.file.display().to_string(),
+            // 0: the file itself (unreadable), no line in it.
+            line: (d.location.line > 0).then_some(d.location.line),
+            severity: "error",
+            message: &d.message,
+            help: d.help.as_deref(),
+        })
+        .collect();
+    let merchants = manifests.iter().map(|m| m.label.as_str()).collect();
     ctx.out(&pretty(&Report {
         format_version: FORMAT_VERSION,
         ok: result.is_ok(),
-        merchants: manifests.iter().map(|m| m.label.as_str()).collect(),
-        problems: problems
-            .iter()
-            .map(|d| Problem {
-                file: d.location.file.display().to_string(),
-                // 0: the file itself (unreadable), no line in it.
-                line: (d.location.line > 0).then_some(d.location.line),
-                severity: "error",
-                message: &d.message,
-                help: d.help.as_deref(),
-            })
-            .collect(),
+        merchants,
+        problems,
     }));
-    match result {
-        Ok(_) => Exit::Success,
-        Err(_) => Exit::Error,
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
+    if result.is_ok() {
+        Exit::Success
     } else {
-        "s"
+        Exit::Error
     }
 }

@@ -1,27 +1,29 @@
-//! `apply`'s rollout (docs/guides/rollouts.md): [`apply::waves::roll_out`]
-//! wired to the calls ([`Calls`]) and, for the `check` and `test-event`
-//! gates, to `check`'s probes, with a line on stderr as each wave starts,
-//! is judged and pauses. The run's one stop (`Context::stop`) ends every
-//! wave, gate and pause. A run without `--waves` is one wave of every
-//! merchant.
+//! `apply`'s calls, wave by wave (docs/guides/rollouts.md):
+//! [`waves::roll_out`] wired to the executor of one wave and, for the
+//! `check` and `test-event` gates, to `check`'s probes, with a line on
+//! stderr as each wave starts, is judged and pauses. A run without
+//! `--waves` is one wave of every merchant.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::apply::Calls;
+use futures_util::stream::{self, StreamExt};
+
 use super::check::{probe_all, prober};
+use super::context::Sink;
 use super::{Context, Target};
 use crate::apply::waves::{self, GateFailure, Rollout, Sizes, WaveGate};
-use crate::apply::{ApplyOptions, Refusal, RunReport, Stop};
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, Refusal, RunReport};
 use crate::check;
 use crate::cli::ApplyArgs;
-use crate::plan::Plan;
+use crate::plan::{MerchantPlan, Plan};
 
 /// Gate failures a status line names before "and N more".
 const SHOWN: usize = 5;
 
 /// Applies `plan` but `refused`'s merchants, wave by wave (canaries first,
-/// then by label), each wave behind the gate `args` names.
+/// then by label), each wave behind the gate `args` names; the run's one
+/// stop (`ctx.stop`) ends every wave, gate and pause.
 pub(super) async fn roll_out(
     ctx: &Context,
     args: &ApplyArgs,
@@ -38,44 +40,39 @@ pub(super) async fn roll_out(
             .map(|m| (m.merchant.as_str(), canary(&m.merchant))),
     );
     let planned = args.waves.clone().unwrap_or_else(Sizes::all).split(order);
-    let (gate, count) = (args.wave_gate, planned.1);
+    let (gate, count, stop) = (args.wave_gate, planned.1, &ctx.stop);
     let prober = match gate {
         WaveGate::Converge => None,
         WaveGate::Check | WaveGate::TestEvent => Some(prober(ctx)?),
     };
     let held: HashSet<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
-    // The run's one stop: `apply::run` watches for interrupts already.
-    let stop: &Stop = &ctx.stop;
-    let calls = Calls {
-        ctx,
-        targets,
-        plan,
-        options,
-        merchants: usize::from(args.merchant_parallelism),
-        stop,
-    };
     let pause = Duration::from_secs(args.wave_pause);
     let mut reports = Vec::new();
     let waves = waves::roll_out(planned, pause, stop, async |i, wave: &[String]| {
-        let wave: Vec<String> = wave
+        let wave: Vec<&str> = wave
             .iter()
-            .filter(|m| !held.contains(m.as_str()))
-            .cloned()
+            .map(String::as_str)
+            .filter(|m| !held.contains(m))
             .collect();
-        let (number, title) = (i + 1, format!("wave {}/{count}", i + 1));
+        let number = i + 1;
         if count > 1 {
             ctx.status(&format!("wave {number} of {count}: {} merchant(s)", wave.len()));
         }
-        let done = calls
-            .execute(&wave, if count > 1 { &title } else { "merchants" })
-            .await;
+        let in_wave: HashSet<&str> = wave.iter().copied().collect();
+        let work: Vec<(&Target, &MerchantPlan)> = (plan.merchants.iter())
+            .filter(|m| !m.changes.is_empty() && in_wave.contains(m.merchant.as_str()))
+            .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
+            .collect();
+        let title = if count > 1 {
+            format!("wave {number}/{count}")
+        } else {
+            "merchants".to_owned()
+        };
+        let done = execute(ctx, work, options, usize::from(args.merchant_parallelism), &title).await;
         let mut failures = waves::converge_failures(&done);
         reports.extend(done);
         if let (Some(prober), true) = (&prober, failures.is_empty() && !stop.requested()) {
-            let manifests = wave
-                .iter()
-                .filter_map(|m| by_label.get(m.as_str()))
-                .map(|t| &t.manifest);
+            let manifests = wave.iter().filter_map(|m| by_label.get(m)).map(|t| &t.manifest);
             let outcomes = probe_all(prober, check::callbacks(manifests), gate == WaveGate::TestEvent).await;
             failures = waves::probe_failures(&outcomes);
         }
@@ -108,15 +105,64 @@ pub(super) async fn roll_out(
     Ok(RunReport::new(reports, refused, rollout))
 }
 
+/// Applies each merchant's part of the plan, `merchants` at once; once the
+/// stop is requested no call starts. Progress on stderr: on a terminal a
+/// bar of the wave's changes (titled by the merchant when there is one),
+/// elsewhere a line per finished change. Reports come back in `work`'s order.
+async fn execute(
+    ctx: &Context,
+    work: Vec<(&Target, &MerchantPlan)>,
+    options: ApplyOptions,
+    merchants: usize,
+    title: &str,
+) -> Vec<MerchantReport> {
+    let changes = work.iter().map(|(_, m)| m.changes.len()).sum();
+    let bar = match &work[..] {
+        [(_, only)] => ctx.progress_bar(changes, &only.merchant),
+        _ => ctx.progress_bar(changes, title),
+    };
+    let (keys, bar) = (&ctx.keys(), &bar);
+    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.into_iter().enumerate())
+        .map(|(i, (target, merchant_plan))| async move {
+            let on_change = |r: &ChangeReport| {
+                let change = crate::render::text::change_line(&r.change, false, keys);
+                let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
+                match bar {
+                    None => ctx.status(&line),
+                    Some(bar) => {
+                        bar.inc(1);
+                        if !r.outcome.is_done() {
+                            let _ = ctx.emit(Sink::Bar(bar), &line);
+                        }
+                    }
+                }
+            };
+            let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
+            let stop = &ctx.stop;
+            (
+                i,
+                apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change).await,
+            )
+        })
+        .buffer_unordered(merchants.max(1))
+        .collect()
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
 /// What stderr says once a wave's gate is judged.
 fn gate_line(ctx: &Context, number: usize, gate: WaveGate, failures: &[GateFailure]) -> String {
     let head = format!("wave {number}: gate `{}`", gate.as_str());
     if failures.is_empty() {
         return format!("{head} passed");
     }
+    let keys = ctx.keys();
     let mut line = format!("{head} failed; the rollout stops here:");
     for f in failures.iter().take(SHOWN) {
-        let keys = ctx.keys();
         let shown = crate::render::failure_text(f, |v| {
             crate::escape::escape(&crate::secret::Masked::text(v, &keys)).into_owned()
         });

@@ -191,7 +191,7 @@ fn a_3000_change_markdown_plan_fits_a_pull_request_comment() {
 #[test]
 fn completions_for_every_shell() {
     let world = World::new();
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let run = world.run(&["completions", shell]);
         assert_eq!(run.code, 0, "{shell}: {run}");
         assert!(run.stdout.contains("invhooks"), "{shell}");
