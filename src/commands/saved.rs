@@ -11,7 +11,7 @@ use super::context::{read_text, Sink};
 use super::{api_key, fetch, Context, Helped, Target};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
-use crate::saved::{self, Loaded, PlanFileError, SavedPlan};
+use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
@@ -22,27 +22,23 @@ const MAX_PLAN_BYTES: u64 = 64 << 20;
 /// and fingerprints computed over that (no call needs the hidden value:
 /// deletes and updates go by id, and no manifest holds a key).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
-    let files = (targets.iter())
+    let key_salt = format!("{:032x}", rand::random::<u128>());
+    let merchants = (targets.iter())
         .map(|t| {
             let file = &t.manifest.file;
             let bytes = std::fs::read(file)
                 .with_context(|| format!("could not read `{}` again to record its digest", file.display()))?;
-            Ok(saved::sha256(&bytes))
+            let (sha, key_digest) = (saved::sha256(&bytes), t.key.digest(&key_salt));
+            Ok(SavedMerchant::new(
+                &t.manifest,
+                without_key(t),
+                sha,
+                key_digest,
+                &ctx.thresholds(),
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let key_salt = format!("{:032x}", rand::random::<u128>());
-    let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
-    let live: Vec<_> = targets.iter().map(without_key).collect();
-    let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
-    let sources = saved::Sources {
-        manifests: &manifests,
-        live: &live,
-        files: &files,
-        key_digests: &key_digests,
-        key_salt: &key_salt,
-        thresholds: &ctx.thresholds(),
-    };
-    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources);
+    let doc = SavedPlan::new(crate::VERSION, ctx.base_url.as_str(), key_salt, merchants);
     let shown = path.display();
     ctx.emit(Sink::Private(path, true), &doc.to_json())
         .with_context(|| format!("could not write the plan to `{shown}`"))?;
