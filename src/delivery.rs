@@ -1,7 +1,6 @@
 //! The body Inveterate POSTs to a callback URL (`check --send-test-event`
-//! and the sandbox's deliveries): `{"payload": {...}, "metadata": {...}}`,
-//! with a sample payload per topic. Pure: the event id and the time are
-//! given, so the same inputs give the same bytes.
+//! and the sandbox's deliveries), with a sample payload per topic. Pure:
+//! the event id and the time are given.
 
 use serde_json::{json, Value};
 
@@ -22,8 +21,7 @@ pub struct Event<'a> {
     pub test: bool,
 }
 
-/// The delivery body for `event`, in Inveterate's shape (its own spelling
-/// `triggerredAt` included); `metadata.test` only on test events.
+/// The delivery body for `event` (`metadata.test` only on test events).
 pub fn body(event: &Event<'_>) -> Value {
     let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
     let mut body = envelope(payload, event, 0);
@@ -33,8 +31,8 @@ pub fn body(event: &Event<'_>) -> Value {
     body
 }
 
-/// `{"payload": payload, "metadata": {...}}` for `event` at its
-/// `retry_count`-th retry (0 on the first attempt).
+/// `{"payload", "metadata"}` for `event` at its `retry_count`-th retry, in
+/// Inveterate's shape (its own spelling `triggerredAt` included).
 pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     json!({
         "payload": payload,
@@ -49,7 +47,7 @@ pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     })
 }
 
-/// A sample `payload` for `topic` with the documented fields.
+/// A sample `payload` for `topic`.
 pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     json!({
         "merchantId": merchant_id,
@@ -60,8 +58,7 @@ pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     })
 }
 
-/// A plausible topic-specific `detail` object (sample values only).
-pub fn detail(topic: &str) -> Value {
+fn detail(topic: &str) -> Value {
     let tier = json!({ "tierId": "tier_sample_gold", "tierName": "Gold" });
     match topic {
         "customer.joined.paid_tier"
