@@ -17,17 +17,14 @@ pub struct Event<'a> {
     pub shop_domain: &'a str,
     /// RFC 3339 (`createdAt`, `updatedAt`, `triggerredAt`).
     pub at: &'a str,
-    /// A synthetic event (`metadata.test: true`, `check --send-test-event`).
-    pub test: bool,
 }
 
-/// The delivery body for `event` (`metadata.test` only on test events).
-pub fn body(event: &Event<'_>) -> Value {
+/// The body of a synthetic event (`check --send-test-event`), marked
+/// `metadata.test: true`.
+pub fn test_body(event: &Event<'_>) -> Value {
     let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
     let mut body = envelope(payload, event, 0);
-    if event.test {
-        body["metadata"]["test"] = Value::Bool(true);
-    }
+    body["metadata"]["test"] = Value::Bool(true);
     body
 }
 
@@ -128,9 +125,8 @@ mod tests {
             id: "evt_1",
             shop_domain: "acme.myshopify.com",
             at: "2026-01-02T03:04:05Z",
-            test: true,
         };
-        let v = body(&event);
+        let v = test_body(&event);
         for key in ["merchantId", "customerId", "createdAt", "updatedAt", "detail"] {
             assert!(v["payload"].get(key).is_some(), "payload.{key}");
         }
@@ -140,7 +136,7 @@ mod tests {
         assert_eq!(m["version"], VERSION);
         assert_eq!(m["topic"], "customer.cancelled");
         assert_eq!(m["test"], true);
-        let real = body(&Event { test: false, ..event });
+        let real = envelope(json!({}), &event, 0);
         assert!(real["metadata"].get("test").is_none(), "only test events say so");
     }
 
@@ -151,7 +147,6 @@ mod tests {
             id: "evt_000007",
             shop_domain: "sandbox-m_1.myshopify.com",
             at: "2026-01-02T03:04:05Z",
-            test: false,
         };
         let payload = json!({ "custom": [1, 2] });
         let first = envelope(payload.clone(), &event, 0);
