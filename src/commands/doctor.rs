@@ -87,7 +87,10 @@ async fn merchant(
     throwaway: Option<&Ours>,
     stop: &Stop,
 ) -> anyhow::Result<Merchant> {
-    let mut report = Merchant::new(k.label);
+    let mut report = Merchant {
+        merchant: k.label,
+        ..Merchant::default()
+    };
     let key = match api_key(&k.key_env, &k.who) {
         Ok(key) => key,
         Err(e) => {

@@ -108,18 +108,19 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     }
     let who = |m: &MerchantManifest| format!("merchant `{}` in plan {shown}", m.label);
     let digests = (loaded.merchants.iter())
-        .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.key_salt)))
+        .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.file.key_salt)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        loaded.tool_version,
+        loaded.file.tool_version,
         loaded
+            .file
             .manifest_digest
             .get(..19)
-            .unwrap_or(&loaded.manifest_digest)
+            .unwrap_or(&loaded.file.manifest_digest)
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     for m in &manifests {

@@ -77,7 +77,7 @@ pub struct Measured {
 }
 
 /// One merchant's checks, in the order they ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Merchant {
     pub merchant: String,
     pub checks: Vec<Check>,
@@ -85,14 +85,6 @@ pub struct Merchant {
 }
 
 impl Merchant {
-    pub fn new(merchant: String) -> Self {
-        Self {
-            merchant,
-            checks: Vec::new(),
-            measured: Measured::default(),
-        }
-    }
-
     pub fn failed(&self) -> bool {
         self.checks.iter().any(|c| c.status == Verdict::Fail)
     }

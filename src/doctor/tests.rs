@@ -234,7 +234,10 @@ proptest! {
             "extra": 1,
         })).collect();
         let body = serde_json::to_vec(&serde_json::json!({"message": "ok", "data": items})).unwrap();
-        let mut report = Merchant::new("m".into());
+        let mut report = Merchant {
+            merchant: "m".into(),
+            ..Merchant::default()
+        };
         let answer = (reqwest::StatusCode::OK, &reqwest::header::HeaderMap::new(), &body[..]);
         report.checks = list::read(answer, Duration::from_millis(5), "KEY", &mut report.measured);
         for out in [text(std::slice::from_ref(&report)), json(std::slice::from_ref(&report))] {

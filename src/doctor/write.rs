@@ -25,7 +25,7 @@ pub struct Timing {
 }
 
 /// The throwaway, and the ids it learned, saw listed and deleted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Ours {
     name: String,
     renamed: String,
@@ -47,9 +47,7 @@ impl Ours {
             name,
             topic: topic.to_owned(),
             url: url.to_owned(),
-            ids: BTreeSet::new(),
-            seen: BTreeSet::new(),
-            gone: BTreeSet::new(),
+            ..Self::default()
         }
     }
 

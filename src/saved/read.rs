@@ -15,16 +15,11 @@ use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
 use crate::secret::{mask_url, Keys};
 
-/// A saved plan that passed every check, in the in-memory types.
+/// A saved plan that passed every check: the file as read, and its
+/// merchants (in its order) in the in-memory types.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub tool_version: String,
-    /// The API base URL the live state was read from.
-    pub base_url: String,
-    /// Salt of the key digests.
-    pub key_salt: String,
-    pub manifest_digest: String,
-    /// Sorted by label.
+    pub file: SavedPlan,
     pub merchants: Vec<LoadedMerchant>,
 }
 
@@ -71,10 +66,7 @@ impl SavedPlan {
             return Err(inconsistent("it names no merchant".to_owned()));
         }
         Ok(Loaded {
-            tool_version: saved.tool_version,
-            base_url: saved.base_url,
-            key_salt: saved.key_salt,
-            manifest_digest: saved.manifest_digest,
+            file: saved,
             merchants,
         })
     }
@@ -199,8 +191,8 @@ impl Loaded {
     /// Why the plan, read from `shown`, cannot be applied against
     /// `base_url`; `None` when it was made against the same one.
     pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
-        let (was, now) = (mask_url(&self.base_url), mask_url(base_url));
-        (self.base_url != base_url).then(|| {
+        let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
+        (self.file.base_url != base_url).then(|| {
             vec![
                 format!("plan `{shown}` was computed against `{was}`, but this run talks to `{now}`; nothing was changed"),
                 format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {}", replan(shown)),
