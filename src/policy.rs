@@ -186,24 +186,21 @@ impl Policy {
     /// One diagnostic per manifest entry (not per topic) whose callback
     /// host the policy does not allow, at its `file:line`.
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
-        let mut refused: Vec<(&DesiredSubscription, String, Vec<String>)> = Vec::new();
-        for s in manifests.iter().flat_map(|m| &m.subscriptions) {
-            let Err(host) = self.allows(&s.callback_url) else {
-                continue;
-            };
-            let topic = format!("`{}`", show(&s.topic));
-            match refused.last_mut() {
-                Some((entry, last, topics))
-                    if entry.location == s.location && entry.name == s.name && *last == host =>
-                {
-                    topics.push(topic);
-                }
-                _ => refused.push((s, host, vec![topic])),
-            }
-        }
+        let refused: Vec<(&DesiredSubscription, String)> = (manifests.iter())
+            .flat_map(|m| &m.subscriptions)
+            .filter_map(|s| Some((s, self.allows(&s.callback_url).err()?)))
+            .collect();
+        let one_entry = |(a, x): &(&DesiredSubscription, _), (b, y): &(&DesiredSubscription, _)| {
+            a.location == b.location && a.name == b.name && x == y
+        };
         let (file, allowed) = (self.file.display(), self.allowed());
-        let refusal = |(s, host, topics): (&DesiredSubscription, String, Vec<String>)| {
-            let (host, name, topics) = (show(&host), show(&s.name), topics.join(", "));
+        let refusal = |entry: &[(&DesiredSubscription, String)]| {
+            let (s, host) = &entry[0];
+            let topics: Vec<String> = entry
+                .iter()
+                .map(|(s, _)| format!("`{}`", show(&s.topic)))
+                .collect();
+            let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
             Diagnostic::new(
                 &s.location.file,
                 s.location.line,
@@ -213,7 +210,7 @@ impl Policy {
                 )),
             )
         };
-        refused.into_iter().map(refusal).collect()
+        refused.chunk_by(one_entry).map(refusal).collect()
     }
 
     /// The allowed globs for a message: a few, and how many in all.

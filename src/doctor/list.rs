@@ -41,7 +41,6 @@ pub fn read(
     checks
 }
 
-/// The checks of a list invhooks can read.
 fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
     m.subscriptions = Some(shape.list.len());
     m.list_at = Some(shape.at.clone());

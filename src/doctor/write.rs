@@ -148,7 +148,6 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         Some(())
     }
 
-    /// `None` when a stop was requested.
     fn go(&self) -> Option<()> {
         (!self.stop.requested()).then_some(())
     }
@@ -283,7 +282,6 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     }
 }
 
-/// The status of a failed call, if the API answered one.
 fn status(e: &ApiError) -> Option<u16> {
     match &e.failure {
         Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
@@ -291,7 +289,6 @@ fn status(e: &ApiError) -> Option<u16> {
     }
 }
 
-/// What to do after a failed call.
 fn advice(e: &ApiError) -> String {
     match status(e) {
         _ if e.outcome_unknown() => "the call may have happened: the cleanup looks for it by name".into(),

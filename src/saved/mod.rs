@@ -15,12 +15,10 @@ use crate::model::{LiveSubscription, MerchantManifest, Pattern};
 use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
 use crate::secret::Masking;
 
-/// The `kind` every saved plan carries, to tell it from other JSON.
 pub const KIND: &str = "invhooks-saved-plan";
 /// The layout this build writes and reads: a new layout or meaning gets a
 /// new number, and readers refuse numbers they do not know.
 pub const FORMAT_VERSION: &str = "2";
-/// The warning written into every saved plan.
 pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry secrets \
     (never the API key); keep it out of logs, public artifacts and git";
 
@@ -48,7 +46,6 @@ pub struct SavedPlan {
     pub merchants: Vec<SavedMerchant>,
 }
 
-/// One merchant of a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchant {
@@ -93,7 +90,6 @@ pub struct SavedChange {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
     pub file: String,
-    /// Of the file's bytes when the plan was made.
     pub sha256: String,
     pub prune: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -171,7 +167,7 @@ pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
     sha256_json(&("invhooks-live-v1", rows))
 }
 
-/// The digest of all manifest files: `sha256:` over their paths and digests.
+/// The digest of all manifest files, over their paths and digests.
 pub fn manifest_digest(files: &[(String, String)]) -> String {
     let mut files = files.to_vec();
     files.sort();
@@ -254,7 +250,6 @@ impl SavedPlan {
         }
     }
 
-    /// The file's text: pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         crate::render::json::pretty(self)
     }

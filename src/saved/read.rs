@@ -28,9 +28,7 @@ pub struct Loaded {
 pub struct LoadedMerchant {
     /// As it was loaded (for apply's verification).
     pub manifest: MerchantManifest,
-    /// The live subscriptions the plan was computed from.
     pub live: Vec<LiveSubscription>,
-    /// Salted digest of the key the plan was made with.
     pub key_digest: String,
     /// The changes to make, exactly.
     pub plan: MerchantPlan,
@@ -45,13 +43,8 @@ impl Loaded {
 }
 
 impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours` is this
-    /// build's version, for the message about an unknown format.
-    ///
-    /// # Errors
-    ///
-    /// A file that is not JSON, not a saved plan, of another format
-    /// version, missing or mistyping a key, or inconsistent.
+    /// Reads a saved plan and checks it against itself; `ours` (this
+    /// build's version) is for the message about an unknown format.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
         let saved = Self::parse_file(text, ours)?;
         let mut labels = HashSet::new();
@@ -106,7 +99,6 @@ fn inconsistent(message: String) -> PlanFileError {
 }
 
 impl SavedMerchant {
-    /// Checks one merchant and converts it to the in-memory types.
     fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
         let who = &self.merchant;
         if self.api_key_env.trim().is_empty() {
@@ -201,8 +193,7 @@ impl Loaded {
     }
 
     /// Why the plan cannot be applied with these keys (`digests`: each
-    /// merchant's with [`Loaded::key_salt`], in plan order); `None` when
-    /// every key is the one the plan was made with.
+    /// merchant's with the file's `key_salt`, in plan order); `None`: same.
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
         let others = self
             .merchants
@@ -226,7 +217,7 @@ impl Loaded {
     }
 
     /// Why the plan is stale given `fresh`, each merchant's live list now
-    /// (in plan order), `keys` masked; `None` when nothing moved.
+    /// (in plan order); `None` when nothing moved.
     pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
         let mut reasons = vec![format!(
             "plan is stale: `{shown}` no longer matches live state; nothing was changed"
@@ -248,7 +239,6 @@ impl Loaded {
     }
 }
 
-/// The advice for a plan that cannot be used: make a new one.
 pub fn replan(shown: &str) -> String {
     format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`")
 }
