@@ -29,7 +29,6 @@ pub struct LoadedMerchant {
     /// As it was loaded (for apply's verification).
     pub manifest: MerchantManifest,
     pub live: Vec<LiveSubscription>,
-    pub key_digest: String,
     /// The changes to make, exactly.
     pub plan: MerchantPlan,
 }
@@ -123,11 +122,9 @@ impl SavedMerchant {
                  (edited by hand, or written by another invhooks version: {tool_version})"
             )));
         }
-        let key_digest = self.key_digest.clone();
         Ok(LoadedMerchant {
             manifest,
             live: live.clone(),
-            key_digest,
             plan,
         })
     }
@@ -195,14 +192,12 @@ impl Loaded {
     /// Why the plan cannot be applied with these keys (`digests`: each
     /// merchant's with the file's `key_salt`, in plan order); `None`: same.
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
-        let others = self
-            .merchants
-            .iter()
+        let others = (self.file.merchants.iter())
             .zip(digests)
             .filter(|(m, digest)| m.key_digest != **digest);
         let mut reasons: Vec<String> = others
             .map(|(m, _)| {
-                let (label, env) = (&m.manifest.label, &m.manifest.api_key_env);
+                let (label, env) = (&m.merchant, &m.api_key_env);
                 format!("plan `{shown}` was saved for another API key: merchant `{label}` (`{env}`); nothing was changed")
             })
             .collect();
