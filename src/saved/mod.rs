@@ -2,7 +2,7 @@
 //! plan"): the file's model, writing it, and the fingerprints that pin its
 //! input. Self-contained: per merchant the manifest as loaded (real values),
 //! the live list and the plan, so applying needs only each key. Pure:
-//! [`crate::commands`] does the I/O; [`read`] checks a file against itself.
+//! [`crate::commands`] does the I/O; `read` checks a file against itself.
 
 mod read;
 
@@ -60,7 +60,7 @@ pub struct SavedMerchant {
 }
 
 /// One merchant's plan in the file's layout, flat changes included: reading
-/// compares it with a fresh plan written the same way ([`save_plan`]).
+/// compares it with a fresh plan written the same way (`save_plan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchantPlan {
