@@ -1,12 +1,8 @@
-//! A callback URL read once, by the WHATWG URL rules (the `url` crate: what
-//! browsers, Node and the sandbox's deliveries use). Every display, the
-//! policy's host check, `check`'s probes and the sandbox's deliveries use
-//! this reading, never another reading of the text. [`CallbackUrl::parse`]
-//! is strict, for what a manifest declares: a backslash, whitespace or a
-//! control character is refused, since parsers disagree on them
-//! (`https://a.example\@b.example/` is a URL of `a.example` to WHATWG).
-//! [`CallbackUrl::read`] takes a live value as the server holds it, by the
-//! same rules, so it shows where events go.
+//! A callback URL read once, by the WHATWG rules (the `url` crate, as
+//! browsers and deliveries read it); nothing reads its text another way.
+//! [`CallbackUrl::parse`] is strict, for manifests: parsers disagree on a
+//! backslash, whitespace or control character (`https://a.example\@b.example/`
+//! goes to `a.example` for WHATWG), so they are refused.
 
 use std::ops::Range;
 
@@ -18,65 +14,40 @@ use crate::secret::{path_secrets, query_secrets, Keys, Masked, Masking};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackUrl(Url);
 
-/// Why a declared callback URL is refused ([`CallbackUrl::parse`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UrlProblem {
-    #[error("contains a control character")]
-    Control,
-    #[error("contains whitespace")]
-    Whitespace,
-    #[error("contains a backslash (`\\`)")]
-    Backslash,
-    #[error("is not an absolute URL: {0}")]
-    Invalid(url::ParseError),
-    #[error("must use `https`")]
-    Scheme,
-    #[error("has no host")]
-    NoHost,
-}
-
-impl UrlProblem {
-    /// What to do about it.
-    pub fn help(&self) -> &'static str {
-        match self {
-            UrlProblem::Control => "remove it",
-            UrlProblem::Whitespace => "percent-encode spaces as `%20`",
-            UrlProblem::Backslash => {
-                "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path"
-            }
-            UrlProblem::Scheme => "Inveterate delivers webhooks to `https://` URLs",
-            UrlProblem::Invalid(_) | UrlProblem::NoHost => {
-                "write a full URL such as `https://hooks.example.com/inveterate`"
-            }
-        }
-    }
-}
+/// Why a declared callback URL is refused ([`CallbackUrl::parse`]), and
+/// what to do about it.
+pub type UrlProblem = (String, &'static str);
 
 impl CallbackUrl {
     /// A declared callback URL: `https` or `http` with a host, and no
     /// backslash, whitespace or control character anywhere.
     pub fn parse(text: &str) -> Result<Self, UrlProblem> {
+        const FULL: &str = "write a full URL such as `https://hooks.example.com/inveterate`";
+        let refused = |problem: &str, help| Err((problem.to_owned(), help));
         if text.chars().any(char::is_control) {
-            return Err(UrlProblem::Control);
+            return refused("contains a control character", "remove it");
         }
         if text.chars().any(char::is_whitespace) {
-            return Err(UrlProblem::Whitespace);
+            return refused("contains whitespace", "percent-encode spaces as `%20`");
         }
         if text.contains('\\') {
-            return Err(UrlProblem::Backslash);
+            let help = "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path";
+            return refused("contains a backslash (`\\`)", help);
         }
-        let url = Url::parse(text).map_err(UrlProblem::Invalid)?;
+        let url = Url::parse(text).map_err(|e| (format!("is not an absolute URL: {e}"), FULL))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(UrlProblem::Scheme);
+            return refused(
+                "must use `https`",
+                "Inveterate delivers webhooks to `https://` URLs",
+            );
         }
         if url.host().is_none() {
-            return Err(UrlProblem::NoHost);
+            return refused("has no host", FULL);
         }
         Ok(Self(url))
     }
 
-    /// A live callback URL as the server holds it, read by the same rules
-    /// (leniently, as a delivery would read it); `None` when it is no URL.
+    /// A live value, read leniently as a delivery would; `None`: no URL.
     pub fn read(text: &str) -> Option<Self> {
         Url::parse(text).ok().map(Self)
     }
@@ -91,17 +62,15 @@ impl CallbackUrl {
         }
     }
 
-    /// The parsed URL (for a request to it).
     pub fn url(&self) -> &Url {
         &self.0
     }
 
-    /// The URL as the parser serialises it (real values: never shown).
+    /// Real values: never shown.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
-    /// The URL to show: `keys` and its secret parts masked.
     pub fn masked(&self, masking: Masking, keys: &Keys) -> Masked<'static> {
         Masked::url(self.as_str(), masking, keys)
     }
@@ -132,7 +101,7 @@ impl CallbackUrl {
 
     /// The byte ranges of [`CallbackUrl::as_str`] that are secret apart
     /// from keys: userinfo, query values, and (with [`Masking::Full`]) the
-    /// path segments that look like secrets (`crate::secret`).
+    /// path segments that look like secrets.
     pub(crate) fn secret_parts(&self, masking: Masking) -> Vec<Range<usize>> {
         let at = |p: Position| self.0[..p].len();
         let mut parts = Vec::new();
@@ -228,20 +197,21 @@ mod tests {
         for (text, problem) in [
             (
                 "https://attacker.example\\@hooks.acme.dev/x",
-                UrlProblem::Backslash,
+                "contains a backslash (`\\`)",
             ),
-            ("https://hooks.acme.dev/a\\b", UrlProblem::Backslash),
-            ("https://hooks.acme.dev/a b", UrlProblem::Whitespace),
-            ("https://hooks.acme.dev/\u{a0}", UrlProblem::Whitespace),
-            ("https://hooks.acme.dev/a\tb", UrlProblem::Control),
-            ("https://hooks.acme.dev/\u{85}", UrlProblem::Control),
-            ("ftp://hooks.acme.dev/", UrlProblem::Scheme),
+            ("https://hooks.acme.dev/a\\b", "contains a backslash (`\\`)"),
+            ("https://hooks.acme.dev/a b", "contains whitespace"),
+            ("https://hooks.acme.dev/\u{a0}", "contains whitespace"),
+            ("https://hooks.acme.dev/a\tb", "contains a control character"),
+            ("https://hooks.acme.dev/\u{85}", "contains a control character"),
+            ("ftp://hooks.acme.dev/", "must use `https`"),
             (
                 "hooks.acme.dev/x",
-                UrlProblem::Invalid(url::ParseError::RelativeUrlWithoutBase),
+                "is not an absolute URL: relative URL without a base",
             ),
         ] {
-            assert_eq!(CallbackUrl::parse(text), Err(problem), "{text}");
+            let refused = CallbackUrl::parse(text).map_err(|(problem, _)| problem);
+            assert_eq!(refused, Err(problem.to_owned()), "{text}");
         }
     }
 

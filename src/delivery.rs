@@ -1,7 +1,6 @@
 //! The body Inveterate POSTs to a callback URL (`check --send-test-event`
-//! and the sandbox's deliveries): `{"payload": {...}, "metadata": {...}}`,
-//! with a sample payload per topic. Pure: the event id and the time are
-//! given, so the same inputs give the same bytes.
+//! and the sandbox's deliveries), with a sample payload per topic. Pure:
+//! the event id and the time are given.
 
 use serde_json::{json, Value};
 
@@ -18,23 +17,19 @@ pub struct Event<'a> {
     pub shop_domain: &'a str,
     /// RFC 3339 (`createdAt`, `updatedAt`, `triggerredAt`).
     pub at: &'a str,
-    /// A synthetic event (`metadata.test: true`, `check --send-test-event`).
-    pub test: bool,
 }
 
-/// The delivery body for `event`, in Inveterate's shape (its own spelling
-/// `triggerredAt` included); `metadata.test` only on test events.
-pub fn body(event: &Event<'_>) -> Value {
+/// The body of a synthetic event (`check --send-test-event`), marked
+/// `metadata.test: true`.
+pub fn test_body(event: &Event<'_>) -> Value {
     let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
     let mut body = envelope(payload, event, 0);
-    if event.test {
-        body["metadata"]["test"] = Value::Bool(true);
-    }
+    body["metadata"]["test"] = Value::Bool(true);
     body
 }
 
-/// `{"payload": payload, "metadata": {...}}` for `event` at its
-/// `retry_count`-th retry (0 on the first attempt).
+/// `{"payload", "metadata"}` for `event` at its `retry_count`-th retry, in
+/// Inveterate's shape (its own spelling `triggerredAt` included).
 pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     json!({
         "payload": payload,
@@ -49,7 +44,7 @@ pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     })
 }
 
-/// A sample `payload` for `topic` with the documented fields.
+/// A sample `payload` for `topic`.
 pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     json!({
         "merchantId": merchant_id,
@@ -60,8 +55,7 @@ pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     })
 }
 
-/// A plausible topic-specific `detail` object (sample values only).
-pub fn detail(topic: &str) -> Value {
+fn detail(topic: &str) -> Value {
     let tier = json!({ "tierId": "tier_sample_gold", "tierName": "Gold" });
     match topic {
         "customer.joined.paid_tier"
@@ -131,9 +125,8 @@ mod tests {
             id: "evt_1",
             shop_domain: "acme.myshopify.com",
             at: "2026-01-02T03:04:05Z",
-            test: true,
         };
-        let v = body(&event);
+        let v = test_body(&event);
         for key in ["merchantId", "customerId", "createdAt", "updatedAt", "detail"] {
             assert!(v["payload"].get(key).is_some(), "payload.{key}");
         }
@@ -143,7 +136,7 @@ mod tests {
         assert_eq!(m["version"], VERSION);
         assert_eq!(m["topic"], "customer.cancelled");
         assert_eq!(m["test"], true);
-        let real = body(&Event { test: false, ..event });
+        let real = envelope(json!({}), &event, 0);
         assert!(real["metadata"].get("test").is_none(), "only test events say so");
     }
 
@@ -154,7 +147,6 @@ mod tests {
             id: "evt_000007",
             shop_domain: "sandbox-m_1.myshopify.com",
             at: "2026-01-02T03:04:05Z",
-            test: false,
         };
         let payload = json!({ "custom": [1, 2] });
         let first = envelope(payload.clone(), &event, 0);

@@ -1,8 +1,7 @@
-//! Text from users or servers made safe to show. Control characters could
-//! move a terminal's cursor or start a CI workflow command on a new line;
-//! invisible and text-direction characters (U+202E reverses the text after
-//! it) make a name or URL display as something it is not, so a reviewer
-//! could not trust what a plan shows. Both are shown escaped (`\u{202e}`).
+//! Text from users or servers made safe to show: control characters could
+//! move a terminal's cursor or start a CI workflow command; invisible and
+//! text-direction characters (U+202E) make a name display as another. Both
+//! are shown escaped (`\u{202e}`).
 
 use std::borrow::Cow;
 

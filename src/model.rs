@@ -1,6 +1,5 @@
-//! The data both sides of the diff share: what the manifest wants
-//! ([`MerchantManifest`], [`DesiredSubscription`]) and what the API has
-//! ([`LiveSubscription`]). Plain data, no I/O.
+//! The data both sides of the diff share: what a manifest wants and what
+//! the API has. Plain data, no I/O.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,36 +20,15 @@ pub struct LiveSubscription {
 }
 
 impl LiveSubscription {
-    /// The identity the plan joins on.
-    pub fn key(&self) -> Key {
-        Key::new(&self.topic, &self.name)
-    }
-}
-
-/// Identity of a subscription: (`topic`, `name`), ordered as plans print.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Key {
-    pub topic: String,
-    pub name: String,
-}
-
-impl Key {
-    pub fn new(topic: &str, name: &str) -> Self {
-        let (topic, name) = (topic.to_owned(), name.to_owned());
-        Self { topic, name }
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.topic, self.name)
+    /// The identity the plan joins on: (`topic`, `name`).
+    pub fn key(&self) -> (&str, &str) {
+        (&self.topic, &self.name)
     }
 }
 
 /// A place in a manifest file (`file:line`, line 1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
-    /// As the user named it (or as found in a directory).
     pub file: PathBuf,
     pub line: usize,
 }
@@ -76,9 +54,9 @@ pub struct DesiredSubscription {
 }
 
 impl DesiredSubscription {
-    /// The identity the plan joins on.
-    pub fn key(&self) -> Key {
-        Key::new(&self.topic, &self.name)
+    /// The identity the plan joins on: (`topic`, `name`).
+    pub fn key(&self) -> (&str, &str) {
+        (&self.topic, &self.name)
     }
 }
 
@@ -92,8 +70,7 @@ pub struct IgnoreRule {
 }
 
 impl IgnoreRule {
-    /// Every pattern set matches; a rule without one (which validation
-    /// refuses) matches nothing.
+    /// Every pattern set matches; a rule without one matches nothing.
     pub fn matches(&self, topic: &str, name: &str, callback_url: &str) -> bool {
         let parts = [
             (&self.name, name),
@@ -122,7 +99,6 @@ impl Pattern {
         self.0.is_match(value)
     }
 
-    /// The glob as written.
     pub fn as_str(&self) -> &str {
         self.0.glob().glob()
     }
@@ -142,8 +118,7 @@ pub struct MerchantManifest {
     pub ignore: Vec<IgnoreRule>,
     /// In file order.
     pub subscriptions: Vec<DesiredSubscription>,
-    /// Kept so that `apply --plan` checks a saved plan's entries as
-    /// `validate` checked them.
+    /// Kept so that `apply --plan` re-checks a saved plan's entries.
     pub allows: Allows,
 }
 
@@ -155,7 +130,6 @@ pub struct Allows {
 }
 
 impl MerchantManifest {
-    /// Whether an ignore rule covers this live subscription.
     pub fn is_ignored(&self, sub: &LiveSubscription) -> bool {
         self.ignore
             .iter()

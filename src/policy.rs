@@ -1,8 +1,6 @@
-//! The policy file (`--policy`, docs/policy.md): rules that live outside the
-//! manifests, so a pull request cannot change them: which hosts callback
-//! URLs may point at (`allowedCallbackHosts`, globs on the URL's host in
-//! its ASCII form) and the safety thresholds (`safety`). Pure: [`parse`]
-//! takes the text, [`Policy::check`] the loaded manifests.
+//! The policy file (`--policy`, docs/policy.md): rules kept outside the
+//! manifests, so a pull request cannot change them: the hosts callback URLs
+//! may point at (`allowedCallbackHosts`) and the safety thresholds. Pure.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -23,7 +21,6 @@ use crate::plan::Thresholds;
 record! {
     /// The policy file as written.
     pub(crate) struct PolicyFile("policy") {
-        /// Always `1`.
         version("version"): Version,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
         safety("safety"): Safety,
@@ -43,13 +40,11 @@ record! {
 /// A checked policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// The file it was read from, for messages.
     pub file: PathBuf,
     /// `None` only without `allowedCallbackHosts`: a list that is there is
-    /// compiled or refuses the policy, so no problem with it can read as
-    /// "no restriction".
+    /// compiled or refuses the policy, never read as "no restriction".
     hosts: Option<HostGlobs>,
-    /// The built-in thresholds, with the policy's keys replacing theirs.
+    /// The built-in ones, with the policy's keys replacing theirs.
     pub thresholds: Thresholds,
 }
 
@@ -60,9 +55,7 @@ const SHOWN_GLOBS: usize = 5;
 ///
 /// # Errors
 ///
-/// Every problem, with `file:line`: YAML syntax, an unknown field (with
-/// the closest known one), a value of the wrong kind, a `version` other
-/// than 1, a glob that does not parse, a percentage over 100.
+/// Every problem, with `file:line`, in line order.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     let start = |message: String| {
         Diagnostics(vec![Diagnostic::new(
@@ -135,8 +128,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     })
 }
 
-/// The `allowedCallbackHosts` list compiled, or `None` with its problems
-/// recorded.
+/// `allowedCallbackHosts` compiled, or `None` with its problems recorded.
 fn host_globs(problems: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
     let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
     for glob in globs {
@@ -167,8 +159,7 @@ fn host_globs(problems: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs>
         .ok()
 }
 
-/// A host or host glob in the form URLs are compared in: lowercase ASCII,
-/// internationalised labels in punycode (`bücher.de` → `xn--bcher-kva.de`).
+/// A host glob as URLs' hosts are compared: lowercase, IDN as punycode.
 fn ascii_host(host: &str) -> String {
     match url::Host::parse(host) {
         Ok(url::Host::Domain(ascii)) => ascii,
@@ -176,50 +167,40 @@ fn ascii_host(host: &str) -> String {
     }
 }
 
-/// The host of `url` as the policy sees it: [`CallbackUrl::host`]
-/// (userinfo and port removed, IDN as punycode, lowercase), so neither
-/// `https://allowed@evil.example`, a backslash nor a port can pass for
-/// another host; `None` for a URL a manifest could not declare.
-pub fn host_of(url: &str) -> Option<String> {
-    CallbackUrl::parse(url).ok()?.host()
-}
-
 impl Policy {
     /// Whether a callback to `url` is allowed; `Err` holds the host that
-    /// is not (or the URL, masked, when it has no host).
+    /// is not (or the URL, masked, when it has none). The host is the one
+    /// deliveries use ([`CallbackUrl::host`]), so neither userinfo, a
+    /// backslash nor a port can pass for another.
     pub fn allows(&self, url: &str) -> Result<(), String> {
         let Some(globs) = &self.hosts else {
             return Ok(());
         };
-        match host_of(url) {
+        match CallbackUrl::parse(url).ok().and_then(|u| u.host()) {
             Some(host) if globs.allows(&host) => Ok(()),
             Some(host) => Err(host),
             None => Err(crate::secret::mask_url(url)),
         }
     }
 
-    /// One diagnostic per manifest entry whose callback host the policy
-    /// does not allow, at its `file:line`, naming its topics (an entry
-    /// with `topics: [a, b]` is one problem, not one per topic).
+    /// One diagnostic per manifest entry (not per topic) whose callback
+    /// host the policy does not allow, at its `file:line`.
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
-        let mut refused: Vec<(&DesiredSubscription, String, Vec<String>)> = Vec::new();
-        for s in manifests.iter().flat_map(|m| &m.subscriptions) {
-            let Err(host) = self.allows(&s.callback_url) else {
-                continue;
-            };
-            let topic = format!("`{}`", show(&s.topic));
-            match refused.last_mut() {
-                Some((entry, last, topics))
-                    if entry.location == s.location && entry.name == s.name && *last == host =>
-                {
-                    topics.push(topic);
-                }
-                _ => refused.push((s, host, vec![topic])),
-            }
-        }
+        let refused: Vec<(&DesiredSubscription, String)> = (manifests.iter())
+            .flat_map(|m| &m.subscriptions)
+            .filter_map(|s| Some((s, self.allows(&s.callback_url).err()?)))
+            .collect();
+        let one_entry = |(a, x): &(&DesiredSubscription, _), (b, y): &(&DesiredSubscription, _)| {
+            a.location == b.location && a.name == b.name && x == y
+        };
         let (file, allowed) = (self.file.display(), self.allowed());
-        let refusal = |(s, host, topics): (&DesiredSubscription, String, Vec<String>)| {
-            let (host, name, topics) = (show(&host), show(&s.name), topics.join(", "));
+        let refusal = |entry: &[(&DesiredSubscription, String)]| {
+            let (s, host) = &entry[0];
+            let topics: Vec<String> = entry
+                .iter()
+                .map(|(s, _)| format!("`{}`", show(&s.topic)))
+                .collect();
+            let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
             Diagnostic::new(
                 &s.location.file,
                 s.location.line,
@@ -229,7 +210,7 @@ impl Policy {
                 )),
             )
         };
-        refused.into_iter().map(refusal).collect()
+        refused.chunk_by(one_entry).map(refusal).collect()
     }
 
     /// The allowed globs for a message: a few, and how many in all.
@@ -258,24 +239,22 @@ const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 /// small enough that compiling it stays far inside the regex size limit.
 pub const MAX_GLOB: usize = 1_024;
 
-/// Allowed host globs (lowercase ASCII), compiled so that a check stays
-/// fast at tens of thousands of them (one per store is normal for an
-/// agency; BENCHMARKS.md "Policy"): a host name is one hash lookup, a glob
-/// `*` and a name one lookup per suffix of the host, and any other glob is
-/// matched (compiled on first use) only when the longest text it requires
-/// (`hooks-` in `hooks-*.acme.dev`) occurs in the host, found by one
-/// Aho-Corasick pass. Nothing is combined into one automaton whose size
-/// limit could fail the build: a policy that cannot be compiled is an
-/// error, never a list that allows all.
+/// Allowed host globs (lowercase ASCII), fast at tens of thousands (one
+/// per store is normal for an agency; BENCHMARKS.md "Policy"): a name is a
+/// hash lookup, `*` and a name a lookup per suffix, and any other glob is
+/// tried only when the longest text it requires (`hooks-` in
+/// `hooks-*.acme.dev`) occurs in the host (one Aho-Corasick pass). No
+/// combined regex whose size limit could fail: a policy that cannot be
+/// compiled is an error, never a list that allows all.
 #[derive(Debug, Clone)]
 pub struct HostGlobs {
     /// As written, in the policy's order.
     written: Vec<String>,
     exact: HashSet<String>,
     suffixes: HashSet<String>,
-    /// The other globs, each compiled on first use: first those that
-    /// require some text (the `required` automaton's pattern `i` is the
-    /// text of glob `i`), then those tried for every host.
+    /// The other globs, compiled on first use: first those whose required
+    /// text is the `required` automaton's pattern of the same index, then
+    /// those tried for every host.
     globs: Vec<(Glob, OnceLock<GlobMatcher>)>,
     required: AhoCorasick,
 }
@@ -285,8 +264,7 @@ impl HostGlobs {
     ///
     /// # Errors
     ///
-    /// Each glob that does not parse or is longer than [`MAX_GLOB`], by
-    /// index, with the reason.
+    /// Each glob that does not compile, by index, with the reason.
     pub fn new(written: &[String]) -> Result<Self, Vec<(usize, String)>> {
         let (mut exact, mut suffixes, mut problems) = (HashSet::new(), HashSet::new(), Vec::new());
         let (mut required, mut others) = (Vec::new(), Vec::new());
@@ -319,7 +297,7 @@ impl HostGlobs {
         }
     }
 
-    /// Whether `host` (as [`host_of`] gives it) matches a glob.
+    /// Whether `host` (as [`CallbackUrl::host`] gives it) matches a glob.
     pub fn allows(&self, host: &str) -> bool {
         let matches = |id: usize| {
             let (glob, matcher) = &self.globs[id];

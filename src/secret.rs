@@ -1,19 +1,8 @@
-//! Secrets kept out of everything shown (docs/secrets.md). Values are
-//! masked before anything renders them: a renderer gets a [`Masked`], whose
-//! only constructors mask, so colour, diffs, truncation, escaping and every
-//! format work on text that no longer holds a secret.
-//!
-//! Masking replaces, in this order: every API key this process read
-//! ([`Keys`]) anywhere in the raw value (ASCII case ignored; a key under 12
-//! characters only as a whole token); then, in a callback URL read by the
-//! WHATWG rules ([`crate::callback_url`]), any key the parser put together,
-//! its userinfo, query values (and a query item that as a whole looks like
-//! a secret), and the path segments that look like secrets: a known
-//! provider's token (Slack, Zapier, Discord), a UUID, or a run of 16 or
-//! more letters and digits with both kinds and at least 3.3 bits of entropy
-//! per character (not words such as `membership-cancelled-2024`). Each run
-//! of touching parts becomes one `***`. `maskPathSecrets: false`
-//! ([`Masking::KeepPath`]) turns the path heuristic off for an entry.
+//! Secrets kept out of everything shown (docs/secrets.md, which describes
+//! the rules). Values are masked before anything renders them: a renderer
+//! gets a [`Masked`], whose only constructors mask, so colour, diffs,
+//! truncation, escaping and every format work on text without a secret.
+//! Keys ([`Keys`]) are masked first, in the raw value; then a URL's parts.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -36,9 +25,8 @@ pub const KEY_URL: &str = "(a URL holding an API key)";
 /// A key shorter than this is matched only as a whole token.
 const SHORT_KEY: usize = 12;
 
-/// Which parts of a URL are masked: everything that may be a secret, or
-/// all but the path heuristic (`maskPathSecrets: false`, the boolean saved
-/// plans hold).
+/// Which parts of a URL are masked: all, or all but the path heuristic
+/// (`maskPathSecrets: false`; serialised as that boolean).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(from = "bool", into = "bool")]
 pub enum Masking {
@@ -69,13 +57,12 @@ impl From<Masking> for bool {
     }
 }
 
-/// The API keys to mask, found in one pass. Passed explicitly to whatever
-/// masks (the core stays pure); `commands` gets the keys this process read
-/// from [`crate::api::known_keys`].
+/// The API keys to mask, found in one pass; passed explicitly, so the core
+/// stays pure.
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
-    /// `None` with keys only if the automaton could not be built (far past
-    /// any number of keys a run reads): then every text is masked whole.
+    /// `None` with keys if the automaton could not be built: then every
+    /// text is masked whole (fail closed).
     automaton: Option<AhoCorasick>,
     any: bool,
 }
@@ -112,7 +99,6 @@ impl Keys {
     /// a whole token), as byte ranges, possibly overlapping.
     pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
         let Some(automaton) = &self.automaton else {
-            // Fail closed: the whole text.
             return self.any.then_some(0..text.len()).into_iter().collect();
         };
         let alnum = |i: usize| text.get(i).is_some_and(u8::is_ascii_alphanumeric);
@@ -155,8 +141,8 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A value with its secrets masked: the only form renderers get. Its
-/// constructors mask; nothing builds one from raw text.
+/// A value with its secrets masked, the only form renderers get: its
+/// constructors mask, nothing builds one from raw text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Masked<'a>(Cow<'a, str>);
@@ -167,11 +153,9 @@ impl<'a> Masked<'a> {
         Masked(keys.replace(text))
     }
 
-    /// A callback URL as the WHATWG parser reads it, masked as `masking`
-    /// says: every key replaced in the raw text first (so no rewriting by
-    /// the parser can leave a piece of one), then read, then its secret
-    /// parts masked. [`INVALID_URL`] when the text does not parse;
-    /// [`KEY_URL`] when replacing a key would make it read as another place.
+    /// A callback URL as the WHATWG parser reads it, masked: keys replaced
+    /// in the raw text first (so no rewriting by the parser can leave a
+    /// piece of one), then read, then its secret parts masked.
     pub fn url(text: &str, masking: Masking, keys: &Keys) -> Masked<'static> {
         let Some(real) = CallbackUrl::read(text) else {
             return Masked(Cow::Borrowed(INVALID_URL));
@@ -212,8 +196,8 @@ impl std::fmt::Display for Masked<'_> {
     }
 }
 
-/// `url` with every part that may be a secret hidden, for messages outside
-/// the reports (no key known: `Context::emit` still redacts them).
+/// `url` masked without keys, for messages outside the reports
+/// (`Context::emit` still redacts keys).
 pub fn mask_url(url: &str) -> String {
     Masked::url(url, Masking::Full, &Keys::none()).into_string()
 }
@@ -223,9 +207,8 @@ pub fn has_secret(url: &str) -> bool {
     CallbackUrl::read(url).is_some_and(|u| !u.secret_parts(Masking::Full).is_empty())
 }
 
-/// Providers whose webhook URLs carry their secret in the path: the host,
-/// the path prefix after which every segment is a secret, and how many
-/// segments after it stay readable.
+/// Providers whose webhook URLs carry their secret in the path: host, the
+/// prefix after which segments are secret, how many of those stay readable.
 const PROVIDERS: [(&str, &str, usize); 3] = [
     ("hooks.slack.com", "/services/", 0),
     ("hooks.zapier.com", "/hooks/catch/", 0),
@@ -256,8 +239,8 @@ pub(crate) fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize
 }
 
 /// The ranges of `query` (starting at byte `at`) that are secret: every
-/// non-empty value, and an item that as a whole is a token (random-looking,
-/// or base64 with `=` padding: its `=` is no name/value separator).
+/// value, and an item that as a whole is a token (random, or base64 whose
+/// `=` padding is no separator).
 pub(crate) fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
     const MIN_PADDED: usize = 16;
     let padded = |bare: &str, item: &str| {
@@ -281,8 +264,8 @@ pub(crate) fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// A random-looking token (see the module documentation): a UUID, or a
-/// run of letters and digits of at least 16 with both, and high entropy.
+/// A UUID, or a run of 16+ letters and digits mixing both with high
+/// entropy (not words such as `membership-cancelled-2024`).
 fn looks_random(segment: &str) -> bool {
     const MIN_RUN: usize = 16;
     const MIN_BITS_PER_CHAR: f64 = 3.3;

@@ -1,7 +1,5 @@
 //! [`Stop`]: the run's one cancellation token (ARCHITECTURE "Apply, step
-//! by step"). The first SIGINT or SIGTERM requests it; from then on no
-//! request starts and every wait that selects on it ends at once. Calls
-//! already in flight finish, bounded by `--timeout`.
+//! by step"): once requested no request starts and every wait ends.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,8 +21,7 @@ struct Inner {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
-/// The longest single sleep (a day): keeps `Instant` arithmetic far from
-/// overflow whatever a caller asks.
+/// The longest single sleep: keeps `Instant` arithmetic from overflowing.
 const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 
 impl Stop {

@@ -55,8 +55,7 @@ pub fn suggest(s: &str) -> Option<Topic> {
 }
 
 /// The candidate closest to `given` by normalised Levenshtein similarity,
-/// if it is similar enough (≥ 0.6) to be a typo. Shared by topic and field
-/// suggestions so both feel the same.
+/// if close enough (≥ 0.6) to be a typo; topics and fields alike.
 pub fn closest<'a, T>(given: &str, candidates: impl IntoIterator<Item = (&'a str, T)>) -> Option<T> {
     let given = given.to_ascii_lowercase();
     candidates

@@ -84,12 +84,11 @@ fn test_event(merchant: &str, topic: &str) -> String {
         })
         .collect();
     let (shop_domain, at) = (&format!("{shop}.myshopify.com"), &delivery::rfc3339(secs));
-    delivery::body(&Event {
+    delivery::test_body(&Event {
         topic,
         id: &id,
         shop_domain,
         at,
-        test: true,
     })
     .to_string()
 }

@@ -13,7 +13,7 @@ use super::interrupts::{self, Watch};
 use super::{api_key, Context, Helped};
 use crate::api::{ApiError, Failure};
 use crate::cli::{DoctorArgs, DoctorFormat};
-use crate::doctor::list::{self, Answer};
+use crate::doctor::list;
 use crate::doctor::write::{self, Ours, Timing};
 use crate::doctor::{self, Check, Merchant};
 use crate::exit::Exit;
@@ -87,7 +87,10 @@ async fn merchant(
     throwaway: Option<&Ours>,
     stop: &Stop,
 ) -> anyhow::Result<Merchant> {
-    let mut report = Merchant::new(k.label);
+    let mut report = Merchant {
+        merchant: k.label,
+        ..Merchant::default()
+    };
     let key = match api_key(&k.key_env, &k.who) {
         Ok(key) => key,
         Err(e) => {
@@ -109,18 +112,8 @@ async fn merchant(
         .checks
         .extend(connection(ctx, got.as_ref().err(), &k.key_env));
     if let Ok((status, headers, body)) = &got {
-        let (status, body, elapsed, key_env) =
-            (*status, body.as_slice(), started.elapsed(), k.key_env.as_str());
-        let read = list::read(
-            &Answer {
-                status,
-                headers,
-                body,
-                elapsed,
-                key_env,
-            },
-            &mut report.measured,
-        );
+        let answer = (*status, headers, body.as_slice());
+        let read = list::read(answer, started.elapsed(), &k.key_env, &mut report.measured);
         report.checks.extend(read);
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {

@@ -11,7 +11,7 @@ use super::context::{read_text, Sink};
 use super::{api_key, fetch, Context, Helped, Target};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
-use crate::saved::{self, Loaded, PlanFileError, SavedPlan};
+use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
@@ -22,27 +22,23 @@ const MAX_PLAN_BYTES: u64 = 64 << 20;
 /// and fingerprints computed over that (no call needs the hidden value:
 /// deletes and updates go by id, and no manifest holds a key).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
-    let files = (targets.iter())
+    let key_salt = format!("{:032x}", rand::random::<u128>());
+    let merchants = (targets.iter())
         .map(|t| {
             let file = &t.manifest.file;
             let bytes = std::fs::read(file)
                 .with_context(|| format!("could not read `{}` again to record its digest", file.display()))?;
-            Ok(saved::sha256(&bytes))
+            let (sha, key_digest) = (saved::sha256(&bytes), t.key.digest(&key_salt));
+            Ok(SavedMerchant::new(
+                &t.manifest,
+                without_key(t),
+                sha,
+                key_digest,
+                &ctx.thresholds(),
+            ))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let key_salt = format!("{:032x}", rand::random::<u128>());
-    let manifests: Vec<_> = targets.iter().map(|t| t.manifest.clone()).collect();
-    let live: Vec<_> = targets.iter().map(without_key).collect();
-    let key_digests: Vec<_> = targets.iter().map(|t| t.key.digest(&key_salt)).collect();
-    let sources = saved::Sources {
-        manifests: &manifests,
-        live: &live,
-        files: &files,
-        key_digests: &key_digests,
-        key_salt: &key_salt,
-        thresholds: &ctx.thresholds(),
-    };
-    let doc = saved::build(crate::VERSION, ctx.base_url.as_str(), sources);
+    let doc = SavedPlan::new(crate::VERSION, ctx.base_url.as_str(), key_salt, merchants);
     let shown = path.display();
     ctx.emit(Sink::Private(path, true), &doc.to_json())
         .with_context(|| format!("could not write the plan to `{shown}`"))?;
@@ -112,18 +108,19 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     }
     let who = |m: &MerchantManifest| format!("merchant `{}` in plan {shown}", m.label);
     let digests = (loaded.merchants.iter())
-        .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.key_salt)))
+        .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.file.key_salt)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Prepared::Refused(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        loaded.tool_version,
+        loaded.file.tool_version,
         loaded
+            .file
             .manifest_digest
             .get(..19)
-            .unwrap_or(&loaded.manifest_digest)
+            .unwrap_or(&loaded.file.manifest_digest)
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     for m in &manifests {

@@ -1,8 +1,5 @@
-//! One GET answer as `doctor` checks: the status (a refused key whether
-//! 400, 401 or 403), the envelope and where the list is, id types, fields
-//! invhooks does not know, pagination hints, duplicates, callback URLs a
-//! manifest cannot hold, rate-limit headers. Pure: the list is read by
-//! [`envelope::shape`], the reading plans use, and URLs by `validate`'s own
+//! One GET answer as `doctor` checks. Pure: the list is read by
+//! [`envelope::shape`], as plans read it, and URLs by `validate`'s own
 //! [`crate::manifest::callback_url_problem`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,32 +20,27 @@ pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an in
 /// What to do about a list plans refuse.
 const REFUSED: &str = "plan and apply refuse this list";
 
-/// One GET answer, and the variable holding the key (for advice).
-#[derive(Debug)]
-pub struct Answer<'a> {
-    pub status: StatusCode,
-    pub headers: &'a HeaderMap,
-    pub body: &'a [u8],
-    pub elapsed: Duration,
-    pub key_env: &'a str,
-}
-
-/// The checks of `answer`, its measures recorded in `m`.
-pub fn read(answer: &Answer<'_>, m: &mut Measured) -> Vec<Check> {
-    let ms = u64::try_from(answer.elapsed.as_millis()).unwrap_or(u64::MAX);
-    (m.get_status, m.get_ms) = (Some(answer.status.as_u16()), Some(ms));
-    m.rate_limit_headers = rate_limit_headers(answer.headers);
-    let said = format!("{} in {ms} ms", answer.status);
-    let mut checks = match (answer.status.is_success(), envelope::shape(answer.body)) {
-        (false, _) => vec![refused(answer, &said)],
+/// The checks of one GET answer, its measures recorded in `m`; `key_env`
+/// (the variable holding the key) is for advice.
+pub fn read(
+    (status, headers, body): (StatusCode, &HeaderMap, &[u8]),
+    elapsed: Duration,
+    key_env: &str,
+    m: &mut Measured,
+) -> Vec<Check> {
+    let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    (m.get_status, m.get_ms) = (Some(status.as_u16()), Some(ms));
+    m.rate_limit_headers = rate_limit_headers(headers);
+    let said = format!("{status} in {ms} ms");
+    let mut checks = match (status.is_success(), envelope::shape(body)) {
+        (false, _) => vec![refused(status, body, key_env, &said)],
         (true, Ok(shape)) => list(&shape, &said, m),
-        (true, Err(e)) => vec![Check::ok("get", said), unreadable(&e, answer.body)],
+        (true, Err(e)) => vec![Check::ok("get", said), unreadable(&e, body)],
     };
     checks.push(rate_limit(&m.rate_limit_headers));
     checks
 }
 
-/// The checks of a list invhooks can read.
 fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
     m.subscriptions = Some(shape.list.len());
     m.list_at = Some(shape.at.clone());
@@ -79,17 +71,14 @@ fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
 }
 
 /// A status other than success; a bad key whether 400, 401 or 403.
-fn refused(answer: &Answer<'_>, said: &str) -> Check {
-    let why = match envelope::message(answer.body) {
+fn refused(status: StatusCode, body: &[u8], key_env: &str, said: &str) -> Check {
+    let why = match envelope::message(body) {
         Some(message) => format!(": {}", redact_known(&message)),
-        None if is_html(answer.body) => ": an HTML page, from a proxy or gateway rather than the API".into(),
+        None if is_html(body) => ": an HTML page, from a proxy or gateway rather than the API".into(),
         None => String::new(),
     };
-    let key_help = format!(
-        "check that `{}` holds this store's private API key",
-        answer.key_env
-    );
-    let (detail, help) = match answer.status.as_u16() {
+    let key_help = format!("check that `{key_env}` holds this store's private API key");
+    let (detail, help) = match status.as_u16() {
         400 | 401 | 403 => ("the key was refused", key_help.as_str()),
         404 => (
             "no webhook-subscriptions resource at this base URL",
@@ -140,17 +129,22 @@ fn ids(shape: &Shape, types: &[&str]) -> Check {
     }
 }
 
-fn fields(unknown: &[String]) -> Check {
-    if unknown.is_empty() {
-        let said = "only fields invhooks knows (id, topic, name, callbackUrl and documented extras)";
-        return Check::ok("fields", said);
+/// `ok` when nothing was `found`, else a warning listing it after `what`.
+fn unless_found(name: &'static str, ok: &str, found: Vec<String>, what: &str, help: &str) -> Check {
+    match found.is_empty() {
+        true => Check::ok(name, ok),
+        false => Check::warn(name, format!("{what}{}", listed(found.into_iter())), help),
     }
-    let shown = listed(unknown.iter().map(|f| format!("`{f}`")));
-    let help = "invhooks neither reads nor keeps them (a PUT sends id, topic, name and callbackUrl): if one changes delivery, ";
-    Check::warn(
+}
+
+fn fields(unknown: &[String]) -> Check {
+    let help = format!("invhooks neither reads nor keeps them (a PUT sends id, topic, name and callbackUrl): if one changes delivery, {REPORT}");
+    unless_found(
         "fields",
-        format!("fields invhooks does not know: {shown}"),
-        format!("{help}{REPORT}"),
+        "only fields invhooks knows (id, topic, name, callbackUrl and documented extras)",
+        unknown.iter().map(|f| format!("`{f}`")).collect(),
+        "fields invhooks does not know: ",
+        &help,
     )
 }
 
@@ -173,40 +167,31 @@ fn duplicates(shape: &Shape) -> Check {
         return Check::fail("duplicates", e.to_string(), format!("{REFUSED}: {REPORT}"));
     }
     let mut seen = BTreeSet::new();
-    let twice: BTreeSet<_> = shape
-        .list
-        .iter()
+    let twice: BTreeSet<_> = (shape.list.iter())
         .map(|s| (&s.topic, &s.name))
         .filter(|p| !seen.insert(*p))
         .collect();
-    if twice.is_empty() {
-        return Check::ok("duplicates", "every id and every (topic, name) is listed once");
-    }
-    Check::warn(
+    unless_found(
         "duplicates",
-        format!(
-            "several subscriptions share a topic and name: {}",
-            listed(twice.iter().map(|(t, n)| format!("`{n}` on `{t}`")))
-        ),
+        "every id and every (topic, name) is listed once",
+        twice.iter().map(|(t, n)| format!("`{n}` on `{t}`")).collect(),
+        "several subscriptions share a topic and name: ",
         "the first apply keeps one of each (the one matching the manifest, else the first by id) and deletes the others",
     )
 }
 
 fn callback_urls(shape: &Shape) -> Check {
-    let refused: Vec<String> = (shape.list.iter())
-        .filter_map(|s| {
-            let (problem, _) = crate::manifest::callback_url_problem(&s.callback_url, true)?;
-            // The key first, in the raw value; then the URL's secret parts.
-            let shown = mask_url(&redact_known(&s.callback_url));
-            Some(format!("`{}` on `{}`: `{shown}` {problem}", s.name, s.topic))
-        })
-        .collect();
-    if refused.is_empty() {
-        return Check::ok("callback_urls", "every callback URL is one a manifest can hold");
-    }
-    Check::warn(
+    let refused = (shape.list.iter()).filter_map(|s| {
+        let (problem, _) = crate::manifest::callback_url_problem(&s.callback_url, true)?;
+        // The key first, in the raw value; then the URL's secret parts.
+        let shown = mask_url(&redact_known(&s.callback_url));
+        Some(format!("`{}` on `{}`: `{shown}` {problem}", s.name, s.topic))
+    });
+    unless_found(
         "callback_urls",
-        format!("`validate` would refuse {}", listed(refused.into_iter())),
+        "every callback URL is one a manifest can hold",
+        refused.collect(),
+        "`validate` would refuse ",
         "`export` cannot write these: fix them in the Inveterate admin (Webhooks) before managing the store",
     )
 }

@@ -1,10 +1,7 @@
 //! `doctor` (docs/commands/doctor.md): whether a store's API behaves as
 //! invhooks assumes, as [`Check`]s a person can act on and [`Measured`]
-//! values a bug report can carry, rendered as text or JSON
-//! (docs/plan-json.md "doctor"). [`list`] reads one GET answer (pure);
-//! [`mod@write`] runs the round trip on a throwaway subscription through
-//! [`crate::apply::Remote`]. The checks before them (key, DNS, TLS) are
-//! `commands/doctor.rs`.
+//! values a bug report can carry. [`list`] reads one GET answer (pure);
+//! [`mod@write`] runs the round trip on a throwaway subscription.
 
 pub mod list;
 pub mod write;
@@ -13,23 +10,19 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// Version of the JSON report's shape.
 pub const FORMAT_VERSION: &str = "1";
 
-/// What a check found.
+/// What a check found; a `Fail` exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
-    /// As invhooks assumes.
     Ok,
-    /// Works, with something to know or do.
     Warn,
-    /// invhooks cannot work as it is: exit 1.
     Fail,
 }
 
-/// One check: a stable name (`get`, `envelope`, …), a verdict, one line
-/// saying what was found and, unless it passed, what to do.
+/// One check: a stable name, a verdict, what was found and, unless it
+/// passed, what to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub name: &'static str,
@@ -51,8 +44,7 @@ impl Check {
         Self::new(name, Verdict::Fail, detail.into(), Some(help.into()))
     }
 
-    /// Text from a server (its keys replaced where it is quoted) is
-    /// escaped, so it cannot break lines or hide characters.
+    /// Escaped: text from a server cannot break lines or hide characters.
     fn new(name: &'static str, status: Verdict, detail: String, help: Option<String>) -> Self {
         let line = |text: String| crate::escape::escape(&text).into_owned();
         Self {
@@ -64,8 +56,7 @@ impl Check {
     }
 }
 
-/// What was measured, for a bug report: `null` where it was not (the
-/// last three only with `--write`).
+/// What was measured, for a bug report (the last three with `--write`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Measured {
     pub get_status: Option<u16>,
@@ -78,16 +69,15 @@ pub struct Measured {
     pub pagination_hints: BTreeMap<String, serde_json::Value>,
     /// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`.
     pub rate_limit_headers: BTreeMap<String, String>,
-    /// How long the created subscription took to show in GET.
     pub visible_after_ms: Option<u64>,
-    /// The `apply --wait` suggested for that.
+    /// The `apply --wait` suggested for `visible_after_ms`.
     pub suggested_wait: Option<u64>,
     /// The status of a DELETE of an id already gone.
     pub gone_status: Option<u16>,
 }
 
-/// One merchant's report: its checks in the order they ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One merchant's checks, in the order they ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Merchant {
     pub merchant: String,
     pub checks: Vec<Check>,
@@ -95,21 +85,12 @@ pub struct Merchant {
 }
 
 impl Merchant {
-    pub fn new(merchant: String) -> Self {
-        Self {
-            merchant,
-            checks: Vec::new(),
-            measured: Measured::default(),
-        }
-    }
-
     pub fn failed(&self) -> bool {
         self.checks.iter().any(|c| c.status == Verdict::Fail)
     }
 }
 
-/// The text report: a block per merchant, one line per check (its help
-/// under it), then `Doctor: N ok, N warn, N fail.`
+/// The text report: a block per merchant, then `Doctor: N ok, N warn, N fail.`
 pub fn text(report: &[Merchant]) -> String {
     let mut out = String::new();
     let mut counts = [0; 3];

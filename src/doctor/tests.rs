@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use super::list::{self, Answer};
+use super::list;
 use super::write::{round_trip, Ours, Timing};
 use super::{json, text, Check, Measured, Merchant, Verdict};
 use crate::api::Method;
@@ -234,15 +234,12 @@ proptest! {
             "extra": 1,
         })).collect();
         let body = serde_json::to_vec(&serde_json::json!({"message": "ok", "data": items})).unwrap();
-        let mut report = Merchant::new("m".into());
-        let answer = Answer {
-            status: reqwest::StatusCode::OK,
-            headers: &reqwest::header::HeaderMap::new(),
-            body: &body,
-            elapsed: Duration::from_millis(5),
-            key_env: "KEY",
+        let mut report = Merchant {
+            merchant: "m".into(),
+            ..Merchant::default()
         };
-        report.checks = list::read(&answer, &mut report.measured);
+        let answer = (reqwest::StatusCode::OK, &reqwest::header::HeaderMap::new(), &body[..]);
+        report.checks = list::read(answer, Duration::from_millis(5), "KEY", &mut report.measured);
         for out in [text(std::slice::from_ref(&report)), json(std::slice::from_ref(&report))] {
             prop_assert!(!out.contains(&secret) && !out.contains(&key), "{}", out);
         }
@@ -253,14 +250,10 @@ proptest! {
 fn a_refused_key_reads_the_same_whether_400_401_or_403() {
     for status in [400u16, 401, 403] {
         let mut m = Measured::default();
-        let answer = Answer {
-            status: reqwest::StatusCode::from_u16(status).unwrap(),
-            headers: &reqwest::header::HeaderMap::new(),
-            body: br#"{"message":"bad key","data":{}}"#,
-            elapsed: Duration::ZERO,
-            key_env: "KEY_A",
-        };
-        let checks = list::read(&answer, &mut m);
+        let status = reqwest::StatusCode::from_u16(status).unwrap();
+        let body = br#"{"message":"bad key","data":{}}"#;
+        let answer = (status, &reqwest::header::HeaderMap::new(), &body[..]);
+        let checks = list::read(answer, Duration::ZERO, "KEY_A", &mut m);
         assert_eq!((checks[0].name, checks[0].status), ("get", Verdict::Fail));
         assert!(
             checks[0].detail.starts_with("the key was refused ("),

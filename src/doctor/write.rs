@@ -1,13 +1,8 @@
-//! `doctor --write`: a round trip on a throwaway subscription through
-//! [`Remote`]: create it, time until GET lists it, rename it with PUT,
-//! delete it, wait until GET drops it, and delete it again to learn how the
-//! API answers an id already gone.
-//!
-//! It touches nothing else: every write names an id held by [`Ours`],
-//! learned only from the create's answer or from list entries under the
-//! throwaway's own random name. Whatever happens (a failed step, an
-//! unexpected status, an interrupt), it ends by deleting every id it
-//! learned and says exactly what, if anything, is left.
+//! `doctor --write`: create a throwaway subscription through [`Remote`],
+//! time until GET lists it, rename it, delete it (twice, to learn how an id
+//! already gone is answered). Every write names an id held by [`Ours`]
+//! (from the create's answer or list entries under its random name), and
+//! whatever happens it ends by deleting them and saying what is left.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -22,17 +17,15 @@ use crate::model::LiveSubscription;
 /// `apply --wait`'s default, which a suggested wait is compared with.
 const DEFAULT_WAIT: u64 = 30;
 
-/// How the round trip waits for GET to show a change: a pause between
-/// reads, and the longest wait.
+/// How the round trip waits for GET to show a change.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
     pub poll: Duration,
     pub limit: Duration,
 }
 
-/// The throwaway: its names, topic and URL, the ids it learned, those a
-/// list showed and those deleted.
-#[derive(Debug, Clone)]
+/// The throwaway, and the ids it learned, saw listed and deleted.
+#[derive(Debug, Clone, Default)]
 pub struct Ours {
     name: String,
     renamed: String,
@@ -54,9 +47,7 @@ impl Ours {
             name,
             topic: topic.to_owned(),
             url: url.to_owned(),
-            ids: BTreeSet::new(),
-            seen: BTreeSet::new(),
-            gone: BTreeSet::new(),
+            ..Self::default()
         }
     }
 
@@ -64,7 +55,7 @@ impl Ours {
         &self.name
     }
 
-    /// The ids `live` lists under our names, learned.
+    /// The ids `live` lists under our names, now ours.
     fn learn(&mut self, live: &[LiveSubscription]) -> BTreeSet<String> {
         let ours =
             |s: &&LiveSubscription| s.topic == self.topic && [&self.name, &self.renamed].contains(&&s.name);
@@ -89,8 +80,8 @@ struct Trip<'a, R> {
     checks: Vec<Check>,
 }
 
-/// Runs the round trip on `ours`; its checks, in order, ending with
-/// `cleanup`. After `stop` is requested no step starts but the cleanup.
+/// The round trip's checks, ending with `cleanup`, the only step that
+/// starts after `stop` is requested.
 pub async fn round_trip<R: Remote<Error = ApiError>>(
     remote: &R,
     ours: Ours,
@@ -157,7 +148,6 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         Some(())
     }
 
-    /// `None` when a stop was requested.
     fn go(&self) -> Option<()> {
         (!self.stop.requested()).then_some(())
     }
@@ -169,7 +159,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
     }
 
     /// Reads the list until `done(live, ids of ours listed)`: how long it
-    /// took, zero when the first read showed it.
+    /// took (zero: the first read).
     async fn poll(
         &mut self,
         step: &'static str,
@@ -201,9 +191,8 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         None
     }
 
-    /// Deletes every id learned and not deleted, then reads the list: a
-    /// fresh read is the truth, so an id it lists is not gone, whatever a
-    /// DELETE answered (two rounds at most). Says what is left.
+    /// Deletes every id learned and not deleted, then reads the list (the
+    /// truth, whatever a DELETE answered), two rounds at most.
     async fn cleanup(&mut self) {
         if self.ours.ids.is_empty() && !self.maybe {
             return;
@@ -254,8 +243,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
     }
 }
 
-/// The `visibility` check of a create GET listed after `took`, with the
-/// `--wait` it suggests: twice the delay plus 5 s.
+/// The `visibility` check, suggesting `--wait` of twice `took` plus 5 s.
 fn visibility(took: Duration, m: &mut Measured) -> Check {
     let wait = (took.as_secs_f64() * 2.0).ceil() as u64 + 5;
     m.visible_after_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
@@ -270,8 +258,7 @@ fn visibility(took: Duration, m: &mut Measured) -> Check {
     Check::warn("visibility", said, help)
 }
 
-/// What a second DELETE of a gone id says about apply's idempotent delete
-/// (a success is recorded as 200).
+/// What a second DELETE of a gone id means for apply (a success is 200).
 fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     let name = "delete_again";
     let Err(e) = result else {
@@ -295,7 +282,6 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     }
 }
 
-/// The status of a failed call, if the API answered one.
 fn status(e: &ApiError) -> Option<u16> {
     match &e.failure {
         Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
@@ -303,7 +289,6 @@ fn status(e: &ApiError) -> Option<u16> {
     }
 }
 
-/// What to do after a failed call.
 fn advice(e: &ApiError) -> String {
     match status(e) {
         _ if e.outcome_unknown() => "the call may have happened: the cleanup looks for it by name".into(),

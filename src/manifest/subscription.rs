@@ -169,7 +169,7 @@ pub(super) fn url_problem(url: &str, allows: Allows) -> Option<(String, String)>
     } else {
         let parsed = match CallbackUrl::parse(url) {
             Ok(parsed) => parsed,
-            Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
+            Err((problem, help)) => return Some((problem, help.to_owned())),
         };
         let url = parsed.url();
         let loopback = match url.host() {

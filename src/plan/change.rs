@@ -1,5 +1,4 @@
-//! A plan's unit: one call to make ([`Change`]), its kind ([`Action`]) and
-//! the fields it is about ([`Fields`]).
+//! A plan's unit: one call to make ([`Change`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -40,9 +39,8 @@ pub struct Fields {
     pub name: String,
     /// Unmasked: renderers mask it.
     pub callback_url: String,
-    /// How reports show the URLs of the change these fields are the `after`
-    /// of: the entry's `maskPathSecrets`, written only when `false`. Live
-    /// fields are always [`Masking::Full`].
+    /// The entry's `maskPathSecrets` (written only when `false`), for the
+    /// change these fields are the `after` of; live fields are `Full`.
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
 }
@@ -99,7 +97,6 @@ impl Change {
         }
     }
 
-    /// The fields it starts from: live, or the manifest's for a create.
     fn subject(&self) -> &Fields {
         match self {
             Change::Create { after } => after,
@@ -116,7 +113,6 @@ impl Change {
         &self.subject().name
     }
 
-    /// The live subscription's id (`None` for a create).
     pub fn id(&self) -> Option<&str> {
         match self {
             Change::Create { .. } => None,
@@ -124,7 +120,6 @@ impl Change {
         }
     }
 
-    /// Live fields before the change (`None` for a create).
     pub fn before(&self) -> Option<&Fields> {
         match self {
             Change::Create { .. } => None,
@@ -132,7 +127,6 @@ impl Change {
         }
     }
 
-    /// Fields after the change (`None` for a delete).
     pub fn after(&self) -> Option<&Fields> {
         match self {
             Change::Create { after } | Change::Update { after, .. } => Some(after),
@@ -140,8 +134,8 @@ impl Change {
         }
     }
 
-    /// How this change's URLs are shown, old and new alike: the entry's
-    /// masking, [`Masking::Full`] for a delete (no entry).
+    /// How this change's URLs are shown, old and new alike (a delete has
+    /// no entry: `Full`).
     pub fn masking(&self) -> Masking {
         self.after().map_or(Masking::Full, |after| after.masking)
     }
@@ -150,7 +144,6 @@ impl Change {
         matches!(self, Change::Delete { duplicate: true, .. })
     }
 
-    /// The order plans list changes in: topic, name, action, id.
     pub(super) fn sort_key(&self) -> (&str, &str, Action, Option<&str>) {
         (self.topic(), self.name(), self.action(), self.id())
     }

@@ -1,12 +1,7 @@
 //! The pure diff: a [`MerchantManifest`] and the live list in, a
-//! [`MerchantPlan`] out, sorted by topic, then name. Joined on (`topic`,
-//! `name`): declared only → create; both, another URL or name → update;
-//! both equal → unchanged; live only → delete when `prune`, else
-//! unmanaged; matched by `ignore` → never touched; several live copies of
-//! one key → keep one, delete the rest as duplicates. A declared key that
-//! is not live takes over a live one named in its `renamedFrom` (same
-//! topic) with one update (docs/renames.md; docs/commands/plan.md "What
-//! the plan says").
+//! [`MerchantPlan`] out, joined on (`topic`, `name`), a `renamedFrom` name
+//! taken over by one update (docs/commands/plan.md "What the plan says",
+//! docs/renames.md).
 
 mod change;
 mod safety;
@@ -17,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::change::{Action, Change, Fields};
 pub use self::safety::{SafetyTrip, Thresholds};
-use crate::model::{DesiredSubscription, Key, LiveSubscription, Location, MerchantManifest};
+use crate::model::{DesiredSubscription, LiveSubscription, Location, MerchantManifest};
 
 /// The plan for every merchant, sorted by merchant label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,32 +51,27 @@ pub struct MerchantPlan {
     pub summary: Summary,
     /// Set when `apply` would refuse this plan without `--force`.
     pub safety: Option<SafetyTrip>,
-    /// Renames already applied: their `renamedFrom` can go.
     pub renames_applied: Vec<RenameApplied>,
 }
 
-/// A `renamedFrom` with nothing left to do: the new key is live and no
-/// live subscription has the old name.
+/// A `renamedFrom` that can go: the new key is live, the old name is not.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RenameApplied {
-    /// Topic and new name.
-    pub key: Key,
+    pub topic: String,
+    /// The new name.
+    pub name: String,
     pub from: String,
     pub location: Location,
 }
 
-/// Counts of a plan's outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
     pub update: usize,
     /// Duplicates included.
     pub delete: usize,
-    /// Declared and live, already equal.
     pub unchanged: usize,
-    /// Live, matched by `ignore`.
     pub ignored: usize,
-    /// Live, undeclared, kept because `prune: false`.
     pub unmanaged: usize,
 }
 
@@ -164,9 +154,8 @@ pub fn diff_with(
 }
 
 /// Keeps one of the live `copies` of `want` (the one with its URL, else the
-/// lowest id: only a deterministic tie-break, apply's verification decides
-/// whose copy survives a run's own duplicate), updating it when its name or
-/// URL differs, and deletes the others. Returns 1 when it is already equal.
+/// lowest id: a deterministic tie-break), updating it if it differs, and
+/// deletes the others. Returns 1 when it is already equal.
 fn keep_one(
     mut copies: Vec<&LiveSubscription>,
     want: &DesiredSubscription,
@@ -193,15 +182,20 @@ fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
     }
 }
 
-/// The `renamedFrom` names of `renamed` (declared and live under their new
-/// key) that no live subscription has any more, ignored ones included.
+/// The `renamedFrom` names of `renamed` (live under their new key) that no
+/// live subscription has any more, ignored ones included.
 fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) -> Vec<RenameApplied> {
     let mut done = Vec::new();
     for want in renamed {
         for from in want.renamed_from.iter().cloned() {
             if !live.iter().any(|s| s.topic == want.topic && s.name == from) {
-                let (key, location) = (want.key(), want.location.clone());
-                done.push(RenameApplied { key, from, location });
+                let (topic, name, location) = (want.topic.clone(), want.name.clone(), want.location.clone());
+                done.push(RenameApplied {
+                    topic,
+                    name,
+                    from,
+                    location,
+                });
             }
         }
     }

@@ -34,8 +34,7 @@ const MAX_PERCENT: usize = 30;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum SafetyTrip {
-    /// Over `max_percent`% of the in-scope subscriptions (live, not
-    /// ignored) would be updated or deleted.
+    /// In scope: live and not ignored.
     #[error(
         "the plan updates or deletes {changed} of {in_scope} live subscriptions ({}%), \
          over the {max_percent}% threshold",
@@ -47,10 +46,8 @@ pub enum SafetyTrip {
         #[serde(default = "max_percent")]
         max_percent: usize,
     },
-    /// More deletes than a policy's `maxDeletes`.
     #[error("the plan deletes {deleted} subscriptions, over the policy's `maxDeletes: {max}`")]
     TooManyDeletes { deleted: usize, max: usize },
-    /// More creates than a policy's `maxCreates`.
     #[error("the plan creates {created} subscriptions, over the policy's `maxCreates: {max}`")]
     TooManyCreates { created: usize, max: usize },
     /// Over `max_percent`% as many creates as in-scope subscriptions: a
@@ -66,7 +63,6 @@ pub enum SafetyTrip {
         #[serde(default = "max_percent")]
         max_percent: usize,
     },
-    /// The manifest declares nothing, so every live subscription would go.
     #[error("the manifest declares no subscriptions, so the plan deletes all {deleted} live ones")]
     EmptyManifest { deleted: usize },
 }

@@ -446,7 +446,7 @@ fn an_applied_rename_is_noted_and_is_no_change() {
     assert_eq!(plan.renames_applied.len(), 1);
     assert_eq!(
         (
-            plan.renames_applied[0].key.name.as_str(),
+            plan.renames_applied[0].name.as_str(),
             plan.renames_applied[0].from.as_str()
         ),
         ("crm-v2", "crm")

@@ -177,7 +177,7 @@ fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
         m.renames_applied.iter().map(move |r| {
             format!(
                 "note: merchant {}: rename of `{} {}` to `{}` applied, `renamedFrom: {}` can go ({})",
-                m.merchant, r.key.topic, r.from, r.key.name, r.from, r.location
+                m.merchant, r.topic, r.from, r.name, r.from, r.location
             )
         })
     })
@@ -247,8 +247,8 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
             summary: Counts::of([m]),
             renames_applied: (m.renames_applied.iter())
                 .map(|r| Rename {
-                    topic: &r.key.topic,
-                    name: &r.key.name,
+                    topic: &r.topic,
+                    name: &r.name,
                     renamed_from: &r.from,
                     line: r.location.line,
                 })

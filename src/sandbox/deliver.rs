@@ -143,7 +143,6 @@ impl Deliveries {
             id: &event.id,
             shop_domain: &format!("sandbox-{digest}.myshopify.com"),
             at: &event.at,
-            test: false,
         };
         let body = delivery::envelope(event.payload.clone(), &meta, retry_count).to_string();
         match tokio::time::timeout(self.config.timeout, self.prober.post(url, body.as_bytes())).await {

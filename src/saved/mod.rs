@@ -1,35 +1,24 @@
-//! Saved plans (`plan --out PLAN.json`, `apply --plan PLAN.json`): the
-//! file's model, how it is written and read back, and the fingerprints that
-//! tell whether live state moved since. Pure: [`crate::commands`] reads and
-//! writes the file and fetches live state.
-//!
-//! A saved plan is self-contained: per merchant, the manifest as loaded
-//! (real values), the live list the plan was computed from, its
-//! fingerprint, and the plan. Applying it needs only each merchant's key.
-//! Reading checks the file against itself, so an edited or damaged file is
-//! refused before any request. Every key is documented in
-//! `docs/plan-json.md` "Saved plan".
+//! Saved plans (`plan --out`, `apply --plan`; docs/plan-json.md "Saved
+//! plan"): the file's model, writing it, and the fingerprints that pin its
+//! input. Self-contained: per merchant the manifest as loaded (real values),
+//! the live list and the plan, so applying needs only each key. Pure:
+//! [`crate::commands`] does the I/O; `read` checks a file against itself.
 
-mod build;
-mod fresh;
 mod read;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::build::{build, live_fingerprint, manifest_digest, Sources};
-pub use self::fresh::{live_changes, replan};
-pub use self::read::{Loaded, LoadedMerchant};
+pub use self::read::{live_changes, replan, Loaded, LoadedMerchant};
 pub use crate::digest::sha256;
-use crate::model::LiveSubscription;
-use crate::plan::{Action, Fields, SafetyTrip, Summary};
+use crate::digest::sha256_json;
+use crate::model::{LiveSubscription, MerchantManifest, Pattern};
+use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
 use crate::secret::Masking;
 
-/// The `kind` every saved plan carries, to tell it from other JSON.
 pub const KIND: &str = "invhooks-saved-plan";
 /// The layout this build writes and reads: a new layout or meaning gets a
 /// new number, and readers refuse numbers they do not know.
 pub const FORMAT_VERSION: &str = "2";
-/// The warning written into every saved plan.
 pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry secrets \
     (never the API key); keep it out of logs, public artifacts and git";
 
@@ -40,7 +29,7 @@ pub fn key_placeholder(api_key_env: &str) -> String {
     format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
 
-/// A saved plan, as written to and read from `PLAN.json`.
+/// A saved plan, as written and read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPlan {
@@ -57,7 +46,6 @@ pub struct SavedPlan {
     pub merchants: Vec<SavedMerchant>,
 }
 
-/// One merchant of a saved plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchant {
@@ -71,8 +59,8 @@ pub struct SavedMerchant {
     pub plan: SavedMerchantPlan,
 }
 
-/// One merchant's plan as the file stores it, independent of the in-memory
-/// [`crate::plan`] types.
+/// One merchant's plan in the file's layout, flat changes included: reading
+/// compares it with a fresh plan written the same way (`save_plan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchantPlan {
@@ -97,12 +85,11 @@ pub struct SavedChange {
     pub duplicate: bool,
 }
 
-/// A merchant's manifest as loaded: variables expanded.
+/// A merchant's manifest as loaded: variables expanded, globs as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
     pub file: String,
-    /// Of the file's bytes when the plan was made.
     pub sha256: String,
     pub prune: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -115,7 +102,6 @@ pub struct SavedManifest {
     pub allow_unknown_topics: bool,
 }
 
-/// An `ignore:` rule, globs as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedIgnore {
@@ -125,7 +111,6 @@ pub struct SavedIgnore {
     pub line: usize,
 }
 
-/// A declared subscription, real values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedSubscription {
@@ -140,8 +125,7 @@ pub struct SavedSubscription {
     pub line: usize,
 }
 
-/// The live state a plan was computed from: sorted by id, and its
-/// [`live_fingerprint`].
+/// The live list the plan was computed from, sorted by id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedLive {
@@ -154,13 +138,10 @@ pub struct SavedLive {
 pub enum PlanFileError {
     #[error("it is not valid JSON ({0}); the file is truncated or corrupt")]
     NotJson(String),
-    /// The JSON of `plan --format json`: masked, for reading, not applying.
     #[error("it is the output of `invhooks plan --format json` (URLs masked), not a saved plan")]
     JsonOutput,
     #[error("it is not an invhooks saved plan (no `\"kind\": \"{KIND}\"`)")]
     Foreign,
-    /// A layout this build does not know: the file's version and writer,
-    /// and this build's version.
     #[error("it has saved-plan format_version {found:?} (written by invhooks {tool}); this invhooks ({ours}) reads format_version \"{FORMAT_VERSION}\"")]
     Version {
         found: String,
@@ -170,9 +151,128 @@ pub enum PlanFileError {
     /// Ours, but a key is missing, unknown or of the wrong type.
     #[error("it is damaged: {0}")]
     Damaged(String),
-    /// Well-formed, but it disagrees with itself (edited by hand?).
+    /// Well-formed, but it disagrees with itself.
     #[error("it is inconsistent: {0}")]
     Inconsistent(String),
+}
+
+/// The fingerprint of a live list: `sha256:` over each subscription's
+/// fields, sorted, so only the order the API returns them in does not matter.
+pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
+    let mut rows: Vec<[&str; 4]> = live
+        .iter()
+        .map(|s| [&*s.id, &s.topic, &s.name, &s.callback_url])
+        .collect();
+    rows.sort_unstable();
+    sha256_json(&("invhooks-live-v1", rows))
+}
+
+/// The digest of all manifest files, over their paths and digests.
+pub fn manifest_digest(files: &[(String, String)]) -> String {
+    let mut files = files.to_vec();
+    files.sort();
+    sha256_json(&("invhooks-manifests-v1", files))
+}
+
+impl SavedMerchant {
+    /// `m` planned against `live` (keys already replaced by their
+    /// placeholder) with the run's `thresholds`; `sha256` of its file.
+    pub fn new(
+        m: &MerchantManifest,
+        mut live: Vec<LiveSubscription>,
+        sha256: String,
+        key_digest: String,
+        thresholds: &Thresholds,
+    ) -> Self {
+        live.sort();
+        let glob = |p: &Option<Pattern>| p.as_ref().map(|p| p.as_str().to_owned());
+        let manifest = SavedManifest {
+            file: m.file.display().to_string(),
+            sha256,
+            prune: m.prune,
+            canary: m.canary,
+            ignore: (m.ignore.iter())
+                .map(|r| SavedIgnore {
+                    name: glob(&r.name),
+                    topic: glob(&r.topic),
+                    callback_url: glob(&r.callback_url),
+                    line: r.location.line,
+                })
+                .collect(),
+            subscriptions: (m.subscriptions.iter())
+                .map(|s| SavedSubscription {
+                    topic: s.topic.clone(),
+                    name: s.name.clone(),
+                    callback_url: s.callback_url.clone(),
+                    renamed_from: s.renamed_from.clone(),
+                    masking: s.masking,
+                    line: s.location.line,
+                })
+                .collect(),
+            allow_http: m.allows.http,
+            allow_unknown_topics: m.allows.unknown_topics,
+        };
+        SavedMerchant {
+            merchant: m.label.clone(),
+            api_key_env: m.api_key_env.clone(),
+            key_digest,
+            manifest,
+            plan: save_plan(&plan::diff_with(m, &live, thresholds)),
+            live: SavedLive {
+                fingerprint: live_fingerprint(&live),
+                subscriptions: live,
+            },
+        }
+    }
+}
+
+impl SavedPlan {
+    /// The saved plan of `merchants`, made against `base_url`.
+    pub fn new(
+        tool_version: &str,
+        base_url: &str,
+        key_salt: String,
+        mut merchants: Vec<SavedMerchant>,
+    ) -> Self {
+        merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
+        let files: Vec<_> = (merchants.iter())
+            .map(|m| (m.manifest.file.clone(), m.manifest.sha256.clone()))
+            .collect();
+        SavedPlan {
+            kind: KIND.to_owned(),
+            format_version: FORMAT_VERSION.to_owned(),
+            tool_version: tool_version.to_owned(),
+            sensitive: SENSITIVE.to_owned(),
+            base_url: base_url.to_owned(),
+            key_salt,
+            manifest_digest: manifest_digest(&files),
+            merchants,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        crate::render::json::pretty(self)
+    }
+}
+
+/// The plan in the file's layout.
+fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
+    let changes = plan.changes.iter().map(|c| SavedChange {
+        action: c.action(),
+        topic: c.topic().to_owned(),
+        name: c.name().to_owned(),
+        id: c.id().map(str::to_owned),
+        before: c.before().cloned(),
+        after: c.after().cloned(),
+        duplicate: c.is_duplicate(),
+    });
+    SavedMerchantPlan {
+        merchant: plan.merchant.clone(),
+        changes: changes.collect(),
+        unmanaged: plan.unmanaged.clone(),
+        summary: plan.summary,
+        safety: plan.safety,
+    }
 }
 
 #[cfg(test)]

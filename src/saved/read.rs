@@ -1,28 +1,25 @@
-//! Reading a saved plan: from text to checked, typed data ([`Loaded`]).
-//! The file is checked against itself (its live fingerprint, and the
-//! stored plan against a fresh plan of the stored manifest and live list),
-//! so an edited or damaged file is refused before any request.
+//! Reading a saved plan into checked, typed data ([`Loaded`]): checked
+//! against itself (the live fingerprint; the stored plan equal to a fresh
+//! plan of the stored manifest and live list), so an edited file is refused
+//! before any request. Then whether it still applies: the same base URL,
+//! key and live state; the reasons are the lines `apply --plan` prints.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use super::build::save_plan;
-use super::{live_fingerprint, PlanFileError, SavedMerchant, SavedPlan, FORMAT_VERSION, KIND};
+use super::{live_fingerprint, save_plan, PlanFileError, SavedMerchant, SavedPlan, FORMAT_VERSION, KIND};
 use crate::model::{
     Allows, DesiredSubscription, IgnoreRule, LiveSubscription, Location, MerchantManifest, Pattern,
 };
 use crate::plan::{self, MerchantPlan, Plan};
+use crate::render::view::{url_note, LiveView};
+use crate::secret::{mask_url, Keys};
 
-/// A saved plan that passed every check, in the in-memory types.
+/// A saved plan that passed every check: the file as read, and its
+/// merchants (in its order) in the in-memory types.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub tool_version: String,
-    /// The API base URL the live state was read from.
-    pub base_url: String,
-    /// Salt of the key digests.
-    pub key_salt: String,
-    pub manifest_digest: String,
-    /// Sorted by label.
+    pub file: SavedPlan,
     pub merchants: Vec<LoadedMerchant>,
 }
 
@@ -31,10 +28,7 @@ pub struct Loaded {
 pub struct LoadedMerchant {
     /// As it was loaded (for apply's verification).
     pub manifest: MerchantManifest,
-    /// The live subscriptions the plan was computed from.
     pub live: Vec<LiveSubscription>,
-    /// Salted digest of the key the plan was made with.
-    pub key_digest: String,
     /// The changes to make, exactly.
     pub plan: MerchantPlan,
 }
@@ -48,13 +42,8 @@ impl Loaded {
 }
 
 impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours` is this
-    /// build's version, for the message about an unknown format.
-    ///
-    /// # Errors
-    ///
-    /// A file that is not JSON, not a saved plan, of another format
-    /// version, missing or mistyping a key, or inconsistent.
+    /// Reads a saved plan and checks it against itself; `ours` (this
+    /// build's version) is for the message about an unknown format.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
         let saved = Self::parse_file(text, ours)?;
         let mut labels = HashSet::new();
@@ -69,10 +58,7 @@ impl SavedPlan {
             return Err(inconsistent("it names no merchant".to_owned()));
         }
         Ok(Loaded {
-            tool_version: saved.tool_version,
-            base_url: saved.base_url,
-            key_salt: saved.key_salt,
-            manifest_digest: saved.manifest_digest,
+            file: saved,
             merchants,
         })
     }
@@ -112,7 +98,6 @@ fn inconsistent(message: String) -> PlanFileError {
 }
 
 impl SavedMerchant {
-    /// Checks one merchant and converts it to the in-memory types.
     fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
         let who = &self.merchant;
         if self.api_key_env.trim().is_empty() {
@@ -137,11 +122,9 @@ impl SavedMerchant {
                  (edited by hand, or written by another invhooks version: {tool_version})"
             )));
         }
-        let key_digest = self.key_digest.clone();
         Ok(LoadedMerchant {
             manifest,
             live: live.clone(),
-            key_digest,
             plan,
         })
     }
@@ -188,4 +171,116 @@ impl SavedMerchant {
             },
         })
     }
+}
+
+/// Live changes listed per stale merchant.
+const MAX_STALE_LINES: usize = 10;
+
+impl Loaded {
+    /// Why the plan, read from `shown`, cannot be applied against
+    /// `base_url`; `None` when it was made against the same one.
+    pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
+        let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
+        (self.file.base_url != base_url).then(|| {
+            vec![
+                format!("plan `{shown}` was computed against `{was}`, but this run talks to `{now}`; nothing was changed"),
+                format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {}", replan(shown)),
+            ]
+        })
+    }
+
+    /// Why the plan cannot be applied with these keys (`digests`: each
+    /// merchant's with the file's `key_salt`, in plan order); `None`: same.
+    pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
+        let others = (self.file.merchants.iter())
+            .zip(digests)
+            .filter(|(m, digest)| m.key_digest != **digest);
+        let mut reasons: Vec<String> = others
+            .map(|(m, _)| {
+                let (label, env) = (&m.merchant, &m.api_key_env);
+                format!("plan `{shown}` was saved for another API key: merchant `{label}` (`{env}`); nothing was changed")
+            })
+            .collect();
+        if reasons.is_empty() {
+            return None;
+        }
+        reasons.push(format!(
+            "apply a plan with the key it was made with, or {}",
+            replan(shown)
+        ));
+        Some(reasons)
+    }
+
+    /// Why the plan is stale given `fresh`, each merchant's live list now
+    /// (in plan order); `None` when nothing moved.
+    pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
+        let mut reasons = vec![format!(
+            "plan is stale: `{shown}` no longer matches live state; nothing was changed"
+        )];
+        for (m, live) in self.merchants.iter().zip(fresh) {
+            if live_fingerprint(live) != live_fingerprint(&m.live) {
+                let label = &m.manifest.label;
+                reasons.push(format!(
+                    "merchant `{label}`: live subscriptions changed since the plan was saved:"
+                ));
+                let lines = live_changes(&m.live, live, MAX_STALE_LINES, keys);
+                reasons.extend(lines.into_iter().map(|line| format!("  {line}")));
+            }
+        }
+        reasons.push(format!(
+            "re-plan with `invhooks plan --out {shown}`, review it, then run `invhooks apply --plan {shown}`"
+        ));
+        (reasons.len() > 2).then_some(reasons)
+    }
+}
+
+pub fn replan(shown: &str) -> String {
+    format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`")
+}
+
+/// How live state moved since a plan was saved, one line per subscription
+/// (masked values), at most `max` and then "and N more".
+pub fn live_changes(
+    saved: &[LiveSubscription],
+    now: &[LiveSubscription],
+    max: usize,
+    keys: &Keys,
+) -> Vec<String> {
+    let before: HashMap<&str, &LiveSubscription> = saved.iter().map(|s| (s.id.as_str(), s)).collect();
+    let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
+    let mut lines = Vec::new();
+    for s in now {
+        let v = LiveView::of(s, keys);
+        let Some(&o) = before.get(s.id.as_str()) else {
+            lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
+            continue;
+        };
+        if o == s {
+            continue;
+        }
+        let was = LiveView::of(o, keys);
+        let what = if o.callback_url == s.callback_url {
+            format!("was {} {}", was.topic, was.name)
+        } else if was.url == v.url {
+            format!(
+                "callback URL {} ({})",
+                v.url,
+                url_note(&o.callback_url, &s.callback_url)
+            )
+        } else {
+            format!("callback URL {} → {}", was.url, v.url)
+        };
+        lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
+    }
+    for o in saved.iter().filter(|o| !after.contains(o.id.as_str())) {
+        let v = LiveView::of(o, keys);
+        lines.push(format!("removed {} {} [{}]", v.topic, v.name, v.id));
+    }
+    lines.sort();
+    if lines.len() > max {
+        let more = lines.len() - max;
+        lines.truncate(max);
+        lines.push(format!("and {more} more"));
+    }
+    lines
 }

@@ -45,15 +45,14 @@ fn saved() -> SavedPlan {
 
 fn saved_of(yaml: &str) -> SavedPlan {
     let (m, live) = fixture_of(yaml);
-    let sources = Sources {
-        manifests: &[m],
-        live: &[live],
-        files: &[sha256(yaml.as_bytes())],
-        key_digests: &["sha256:key".into()],
-        key_salt: "salt",
-        thresholds: &plan::Thresholds::default(),
-    };
-    build("9.9.9", "https://api.example/v2.0/", sources)
+    let (sha, thresholds) = (sha256(yaml.as_bytes()), plan::Thresholds::default());
+    let merchant = SavedMerchant::new(&m, live, sha, "sha256:key".into(), &thresholds);
+    SavedPlan::new(
+        "9.9.9",
+        "https://api.example/v2.0/",
+        "salt".into(),
+        vec![merchant],
+    )
 }
 
 #[test]
@@ -87,7 +86,7 @@ fn a_saved_plan_reads_back_as_written() {
         }
     );
     assert_eq!(back.plan().merchants[0].summary.delete, 1);
-    assert_eq!(back.base_url, saved.base_url);
+    assert_eq!(back.file, saved);
     assert_eq!(
         live_fingerprint(&back.merchants[0].live),
         saved.merchants[0].live.fingerprint

@@ -275,7 +275,7 @@ pub(crate) fn assert_converged(
         assert_eq!(
             copies.len(),
             1,
-            "seed {seed}: {} copies of {}",
+            "seed {seed}: {} copies of {:?}",
             copies.len(),
             want.key()
         );
