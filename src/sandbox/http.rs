@@ -3,7 +3,7 @@
 //! points, applying a valid request to the store, the sandbox's own routes.
 
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use hyper::body::{Body, Bytes};
@@ -57,10 +57,6 @@ impl ServerState {
             faults: Mutex::new(Arc::new(faults)),
             deliveries: Arc::new(deliveries),
         })
-    }
-
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
     }
 
     fn injector(&self) -> Arc<Injector> {
@@ -184,7 +180,7 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
 /// before it is answered. Synchronous: the store's lock is never held
 /// across an `.await`.
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
-    let mut store = state.store();
+    let mut store = lock(&state.store);
     let now = Instant::now();
     let missing = |id: &str, topic: &str| {
         let (id, topic) = (state.keys.quote(id), state.keys.quote(topic));
@@ -240,8 +236,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;
-    let to: Vec<Record> = state
-        .store()
+    let to: Vec<Record> = lock(&state.store)
         .list(&merchant, None)
         .filter(|r| r.topic == topic)
         .cloned()

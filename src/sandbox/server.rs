@@ -14,6 +14,7 @@ use tokio::task::{JoinError, JoinHandle, JoinSet};
 use super::config::{Faults, SandboxConfig};
 use super::faults::Injector;
 use super::http::{handle, ServerState};
+use super::lock;
 use super::stats::RequestStats;
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
@@ -99,7 +100,7 @@ impl Sandbox {
     /// the state file is ignored here (the next write retries).
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
-        let mut store = self.state.store();
+        let mut store = lock(&self.state.store);
         let created = subs
             .iter()
             .map(|sub| store.create(&merchant, *sub, None).to_live())
@@ -127,7 +128,7 @@ impl Sandbox {
         let Some(merchant) = self.state.keys.merchant(api_key) else {
             return Vec::new();
         };
-        let store = self.state.store();
+        let store = lock(&self.state.store);
         store.list(&merchant, visible_at).map(|r| r.to_live()).collect()
     }
 
@@ -151,7 +152,7 @@ impl Sandbox {
     /// from one again; hidden subscriptions stay hidden until their time.
     /// Refuses invalid faults, keeping the old ones.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
-        *super::lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
+        *lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 
