@@ -1,6 +1,5 @@
 //! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], plain
-//! data, checked by [`Faults::validate`] and shown as the CLI flags; and
-//! the clap parsers of the fault values. A leaf.
+//! data (no clap types), and the value parsers of the fault flags.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,59 +7,48 @@ use std::time::Duration;
 
 use anyhow::ensure;
 
-/// Everything a sandbox needs to start: resolved settings, no clap types.
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
-    /// Accepted API keys, distinct and non-empty; each one is a merchant,
-    /// named by a digest of the key whatever their order.
+    /// Distinct and non-empty; each one is a merchant.
     pub api_keys: Vec<String>,
-    /// Where the state is loaded from and kept; `None`: in memory only.
+    /// `None`: in memory only.
     pub state_file: Option<PathBuf>,
-    /// Fault injection (none by default).
     pub faults: Faults,
-    /// How triggered events are delivered (`POST /_sandbox/trigger`).
     pub deliveries: DeliveryConfig,
-    /// How subscription ids are made (`--ids`).
     pub ids: Ids,
 }
 
 impl fmt::Debug for SandboxConfig {
-    /// Shows how many keys there are, never the keys.
+    /// How many keys there are, never the keys; nothing prints the rest.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxConfig")
             .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
-            .field("state_file", &self.state_file)
-            .field("faults", &self.faults)
-            .field("deliveries", &self.deliveries)
-            .field("ids", &self.ids)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-/// How subscription ids are made. No client may rely on ids sorting by
-/// creation time: random ones make a client that does fail.
+/// How subscription ids are made (`--ids`). Random ones (UUID-shaped, from
+/// the seed) fail a client that relies on ids sorting by creation time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Ids {
-    /// UUID-shaped ids drawn from the faults' seed, in no order.
     #[default]
     Random,
     /// `wh_000001`, `wh_000002`, …: readable, for demos and snapshots.
     Sequential,
 }
 
-/// How events are delivered: bounded attempts with doubling backoff.
+/// How triggered events are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryConfig {
     /// Attempts per subscription, the first included (at least 1).
     pub attempts: u32,
     /// Wait before the first retry; it doubles before each further one.
     pub backoff: Duration,
-    /// How long one attempt may take (connect, send, answer).
     pub timeout: Duration,
 }
 
 impl Default for DeliveryConfig {
-    /// 1 + 3 retries, after 0.5, 1 and 2 s; 5 s per attempt.
+    /// Retries after 0.5, 1 and 2 s; 5 s per attempt.
     fn default() -> Self {
         DeliveryConfig {
             attempts: 4,
@@ -70,29 +58,20 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Which faults the sandbox injects, and how often (docs/sandbox.md
-/// "Fault injection"). The default injects none. Probabilities are in
-/// `[0, 1]`; [`Sandbox::start`](super::Sandbox::start) refuses others.
+/// Which faults the sandbox injects, flag by flag (docs/sandbox.md "Fault
+/// injection"); none by default. [`Sandbox::start`](super::Sandbox::start)
+/// refuses probabilities outside `[0, 1]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Seed of every fate and of random ids.
     pub seed: u64,
-    /// How long every admitted request waits before it is handled.
     pub latency: Duration,
-    /// A 500 before any write: nothing happened.
     pub error_rate: f64,
-    /// A POST, PUT or DELETE carried out, then answered 500.
     pub partial_failure_rate: f64,
-    /// The connection closed without a response, half the time before
-    /// the write, half after it.
     pub drop_rate: f64,
-    /// Requests per second admitted (a token bucket of `max(1, rate)`);
-    /// the others get 429 with `Retry-After`. `None`: no limit.
+    /// Requests per second; `None`: no limit.
     pub rate_limit: Option<f64>,
-    /// How long a created subscription stays out of GET's list.
     pub visibility_delay: Duration,
-    /// A GET answered with a list that lies: one id listed twice, or a
-    /// first page with a pagination hint. An empty list never lies.
     pub lying_list_rate: f64,
 }
 
@@ -108,7 +87,6 @@ fn is_rate(rate: f64) -> bool {
 }
 
 impl Faults {
-    /// The probabilities, by flag.
     fn rates(&self) -> [(&'static str, f64); 4] {
         [
             ("error-rate", self.error_rate),
@@ -118,7 +96,6 @@ impl Faults {
         ]
     }
 
-    /// Checks the probabilities and the rate.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (flag, p) in self.rates() {
             let name = flag.trim_end_matches("-rate");
@@ -136,7 +113,6 @@ impl Faults {
         Ok(())
     }
 
-    /// Whether any fault is enabled.
     pub fn is_active(&self) -> bool {
         *self
             != Faults {

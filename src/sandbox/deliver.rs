@@ -1,10 +1,8 @@
 //! Deliveries (docs/sandbox.md "Test your receiver in CI"): a triggered
-//! event is POSTed in Inveterate's shape ([`crate::delivery::envelope`])
-//! to each subscription of its topic, from tasks the sandbox owns,
-//! retried with doubling backoff; every attempt is logged for `GET
-//! /_sandbox/deliveries`. Each POST goes through `check`'s
-//! [`Prober::post`], the one way invhooks POSTs a delivery: the body and
-//! `content-type` only, no proxy, no redirect followed.
+//! event is POSTed to each subscription of its topic from tasks the
+//! sandbox owns, retried with doubling backoff, every attempt logged. Each
+//! POST goes through `check`'s [`Prober::post`], the one way invhooks
+//! POSTs a delivery.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -29,16 +27,13 @@ const IN_FLIGHT: usize = 64;
 /// One event on its way: what every attempt to every subscription sends.
 #[derive(Debug)]
 struct Outgoing {
-    /// `metadata.id`: `evt_000001`, … per sandbox run.
     id: String,
     topic: String,
     merchant_id: String,
-    /// `metadata.triggerredAt`: the wall clock, RFC 3339.
     at: String,
     payload: Value,
 }
 
-/// Sends events, and keeps the log of attempts and how many it dropped.
 #[derive(Debug)]
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
@@ -46,14 +41,13 @@ pub(crate) struct Deliveries {
     next_event: AtomicU64,
     /// Subscriptions whose last attempt is still to come.
     pending: AtomicUsize,
+    /// The attempts, and how many were dropped from the log.
     log: Mutex<(VecDeque<Value>, u64)>,
     slots: Semaphore,
     tasks: Mutex<JoinSet<()>>,
 }
 
 impl Deliveries {
-    /// A sender with `config`'s bounds; fails only if no TLS client can be
-    /// set up.
     pub(crate) fn new(config: DeliveryConfig) -> anyhow::Result<Deliveries> {
         Ok(Deliveries {
             prober: Prober::new(Vec::new(), config.timeout)?,
@@ -69,9 +63,8 @@ impl Deliveries {
         })
     }
 
-    /// Starts delivering an event of `topic` (with `payload`, or the
-    /// topic's sample) to each of `to`, a task each on the current
-    /// runtime; returns the event's id at once.
+    /// Starts delivering an event (`payload`, or the topic's sample) to
+    /// each of `to`, a task each on the current runtime; its id at once.
     pub(crate) fn trigger(
         self: &Arc<Self>,
         merchant_id: String,
@@ -151,16 +144,13 @@ impl Deliveries {
         }
     }
 
-    /// `{"deliveries": [...], "pending": n, "dropped": n}`: the attempts
-    /// logged, oldest first; subscriptions still to be tried; attempts
-    /// dropped from the log.
+    /// `{"deliveries": [...], "pending": n, "dropped": n}`.
     pub(crate) fn snapshot(&self) -> Value {
         let log = lock(&self.log);
         let pending = self.pending.load(Ordering::SeqCst);
         json!({ "deliveries": log.0, "pending": pending, "dropped": log.1 })
     }
 
-    /// Stops every delivery still under way (the sandbox is stopping).
     pub(crate) fn stop(&self) {
         lock(&self.tasks).abort_all();
     }

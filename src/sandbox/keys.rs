@@ -1,9 +1,7 @@
 //! The accepted API keys: which key is which merchant, and keeping every
 //! key out of what the sandbox stores and says. A merchant is named by a
-//! labelled digest of its key ([`merchant_id`]), never by the key or its
-//! position among the `--api-key` flags, so restarting with the keys
-//! reordered or one added gives every merchant its own subscriptions. A
-//! leaf.
+//! labelled digest of its key, never by its position among the flags, so
+//! the keys may be reordered between runs.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -23,8 +21,7 @@ pub(crate) fn merchant_id(key: &str) -> String {
     format!("m_{hex}")
 }
 
-/// The keys the sandbox accepts; [`Sandbox::seed`](super::Sandbox::seed)
-/// may add one while it runs.
+/// [`Sandbox::seed`](super::Sandbox::seed) may add one while it runs.
 pub(crate) struct Keys(RwLock<Vec<String>>);
 
 impl std::fmt::Debug for Keys {
@@ -35,7 +32,6 @@ impl std::fmt::Debug for Keys {
 }
 
 impl Keys {
-    /// Checks the keys: non-empty and distinct.
     pub(crate) fn new(api_keys: &[String]) -> anyhow::Result<Keys> {
         for (index, key) in api_keys.iter().enumerate() {
             let number = index + 1;
@@ -52,7 +48,6 @@ impl Keys {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The merchant id of `key`, if it is an accepted key.
     pub(crate) fn merchant(&self, key: &str) -> Option<String> {
         self.read().iter().any(|k| k == key).then(|| merchant_id(key))
     }
@@ -66,12 +61,10 @@ impl Keys {
         merchant_id(key)
     }
 
-    /// Whether `text` contains an accepted key.
     pub(crate) fn occur_in(&self, text: &str) -> bool {
         self.read().iter().any(|key| text.contains(key.as_str()))
     }
 
-    /// `text` with every accepted key replaced by `***`.
     pub(crate) fn scrub(&self, text: &str) -> String {
         let keys = self.read();
         keys.iter()

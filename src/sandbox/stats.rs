@@ -1,82 +1,55 @@
 //! Request counters by method (tests assert how many calls a command
-//! made), counters of the faults injected, and the fault log: which
-//! request got which fault. A leaf.
+//! made), counts of the faults injected, and the fault log: which request
+//! got which fault.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use hyper::Method;
 use serde::Serialize;
 
-/// How many requests reached the resource path, by method, and how many
-/// faults were injected: the shape served at `GET /_sandbox/stats` under
-/// `"requests"`.
+use super::faults::Injected;
+
+/// The shape served at `GET /_sandbox/stats` under `"requests"`: requests
+/// to the resource by method, and the faults injected into them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestStats {
-    /// GET requests (list).
     #[serde(rename = "GET")]
     pub get: u64,
-    /// POST requests (create).
     #[serde(rename = "POST")]
     pub post: u64,
-    /// PUT requests (update).
     #[serde(rename = "PUT")]
     pub put: u64,
-    /// DELETE requests (delete).
     #[serde(rename = "DELETE")]
     pub delete: u64,
     /// Every request, other methods included.
     pub total: u64,
-    /// Faults injected into those requests.
     pub injected: InjectedStats,
 }
 
-/// How many faults were injected, by kind.
+/// How many faults were injected, by kind (docs/sandbox.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct InjectedStats {
-    /// 500s answered before any write (nothing happened).
     pub errors: u64,
-    /// 500s answered after a successful write (the change happened).
     pub partial_failures: u64,
-    /// Connections closed without a response before the write.
     pub drops_before: u64,
-    /// Connections closed without a response after the write.
     pub drops_after: u64,
-    /// 429s from the rate limit (nothing happened).
     pub rate_limited: u64,
-    /// Lists answered with one id listed twice (a lying list).
     pub repeated_ids: u64,
-    /// Lists answered with a first page and a pagination hint (a lying list).
     pub cut_pages: u64,
-}
-
-/// One kind of injected fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Injected {
-    Error,
-    PartialFailure,
-    DropBefore,
-    DropAfter,
-    RateLimited,
-    RepeatedId,
-    CutPage,
 }
 
 /// Faults kept in the log; older ones are dropped.
 const LOG_LIMIT: usize = 10_000;
 
-/// The live counts behind [`RequestStats`], and the fault log.
+/// The live counts, and the fault log.
 #[derive(Debug, Default)]
 pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
-    fn lock(&self) -> MutexGuard<'_, (RequestStats, VecDeque<String>)> {
-        super::lock(&self.0)
-    }
-
     /// Counts one request.
     pub(crate) fn count(&self, method: &Method) {
-        let stats = &mut self.lock().0;
+        let stats = &mut super::lock(&self.0).0;
         match *method {
             Method::GET => stats.get += 1,
             Method::POST => stats.post += 1,
@@ -91,7 +64,7 @@ impl Counters {
     /// fate's `METHOD digest#occurrence`; a 429 has none: it depends on
     /// time, not on the request).
     pub(crate) fn injected(&self, kind: Injected, request: &str) {
-        let (stats, log) = &mut *self.lock();
+        let (stats, log) = &mut *super::lock(&self.0);
         let injected = &mut stats.injected;
         let (counter, name) = match kind {
             Injected::Error => (&mut injected.errors, "error"),
@@ -99,8 +72,8 @@ impl Counters {
             Injected::DropBefore => (&mut injected.drops_before, "drop before"),
             Injected::DropAfter => (&mut injected.drops_after, "drop after"),
             Injected::RateLimited => (&mut injected.rate_limited, "rate limited"),
-            Injected::RepeatedId => (&mut injected.repeated_ids, "repeated id"),
-            Injected::CutPage => (&mut injected.cut_pages, "cut page"),
+            Injected::RepeatedId { .. } => (&mut injected.repeated_ids, "repeated id"),
+            Injected::CutPage { .. } => (&mut injected.cut_pages, "cut page"),
         };
         *counter += 1;
         if !request.is_empty() {
@@ -111,21 +84,19 @@ impl Counters {
         }
     }
 
-    /// The counts so far.
     pub(crate) fn snapshot(&self) -> RequestStats {
-        self.lock().0
+        super::lock(&self.0).0
     }
 
-    /// The fault log (the last 10,000), sorted: two runs of one seed
-    /// compare equal however their requests interleaved.
+    /// The fault log, sorted: two runs of one seed compare equal however
+    /// their requests interleaved.
     pub(crate) fn fault_log(&self) -> Vec<String> {
-        let mut log = Vec::from(self.lock().1.clone());
+        let mut log = Vec::from(super::lock(&self.0).1.clone());
         log.sort();
         log
     }
 
-    /// Sets every count back to zero and empties the fault log.
     pub(crate) fn reset(&self) {
-        *self.lock() = Default::default();
+        *super::lock(&self.0) = Default::default();
     }
 }

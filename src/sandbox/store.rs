@@ -1,7 +1,6 @@
-//! The sandbox's data: every merchant's subscriptions (by merchant id, see
-//! `keys`), the id counter and the logical clock ([`Store`]); and the
-//! state file that keeps them ([`StateFile`]), written atomically and never
-//! back to an older state. No HTTP here.
+//! The sandbox's data ([`Store`]: subscriptions by merchant id, the id
+//! counter, the logical clock) and the state file that keeps it
+//! ([`StateFile`]), written atomically and never back to an older state.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -19,11 +18,9 @@ use crate::model::LiveSubscription;
 
 /// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
 const EPOCH_UNIX: u64 = 1_704_067_200;
-/// The state file format: merchants under their merchant id. Format 1
-/// named them `merchant-N`, after the N-th `--api-key`, and is refused.
+/// Merchants under their merchant id; format 1 (`merchant-N`) is refused.
 const STATE_VERSION: u32 = 2;
 
-/// One stored subscription, as in the state file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Record {
@@ -39,15 +36,13 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    /// The subscription as the API shows it to `merchant`: its fields as
-    /// the state file holds them, and `merchantId`.
+    /// As the API shows it: the state file's fields, and `merchantId`.
     pub(crate) fn to_json(&self, merchant: &str) -> Value {
         let mut json = serde_json::to_value(self).unwrap_or_default();
         json["merchantId"] = json!(merchant);
         json
     }
 
-    /// The subscription as the reconciler models it.
     pub(crate) fn to_live(&self) -> LiveSubscription {
         LiveSubscription {
             id: self.id.clone(),
@@ -58,8 +53,7 @@ impl Record {
     }
 }
 
-/// The state file, field for field: merchants owned when read, borrowed
-/// when written.
+/// The state file: merchants owned when read, borrowed when written.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Format<M> {
@@ -69,7 +63,6 @@ struct Format<M> {
     merchants: BTreeMap<String, M>,
 }
 
-/// All the sandbox's subscriptions, behind one mutex.
 #[derive(Debug)]
 pub(crate) struct Store {
     /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
@@ -79,12 +72,10 @@ pub(crate) struct Store {
     seed: u64,
     /// Ticks once per write: the state file's version of the data.
     clock: u64,
-    /// Merchant id → id → subscription.
     merchants: BTreeMap<String, BTreeMap<String, Record>>,
 }
 
 impl Store {
-    /// An empty store making ids as `ids` says.
     pub(crate) fn new(ids: Ids, seed: u64) -> Store {
         Store {
             next_id: 1,
@@ -106,8 +97,7 @@ impl Store {
             .filter(shown)
     }
 
-    /// Creates a subscription with the next id, hidden from GET until
-    /// `hidden_until`; no validation.
+    /// No validation: callers (and tests planting odd data) check first.
     pub(crate) fn create(
         &mut self,
         merchant: &str,
@@ -131,8 +121,7 @@ impl Store {
         record
     }
 
-    /// Updates the merchant's subscription `id` if its topic is `topic`;
-    /// `None` (and no change) otherwise.
+    /// `None`, and no change, unless the merchant has `id` with `topic`.
     pub(crate) fn update(
         &mut self,
         merchant: &str,
@@ -157,8 +146,7 @@ impl Store {
         Some(record.clone())
     }
 
-    /// Deletes the merchant's subscription `id` if its topic is `topic`;
-    /// `None` (and no change) otherwise.
+    /// `None`, and no change, unless the merchant has `id` with `topic`.
     pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Record> {
         let records = self.merchants.get_mut(merchant)?;
         records.get(id).filter(|r| r.topic == topic)?;
@@ -181,7 +169,6 @@ impl Store {
         }
     }
 
-    /// The logical clock: it ticks with every change.
     pub(crate) fn clock(&self) -> u64 {
         self.clock
     }
@@ -202,8 +189,7 @@ impl Store {
         Ok(text)
     }
 
-    /// Takes the data of a state file's text, checked: a known format,
-    /// ids unique, the id counter past every sequential id.
+    /// Checked: a known format, ids unique, the counter past every `wh_N`.
     fn restore(&mut self, text: &str) -> anyhow::Result<()> {
         let file: Format<Vec<Record>> = serde_json::from_str(text)?;
         ensure!(
@@ -239,10 +225,10 @@ impl Store {
     }
 }
 
-/// The state file, and the logical clock of the state it holds.
 #[derive(Debug)]
 pub(crate) struct StateFile {
     path: PathBuf,
+    /// The logical clock of the state the file holds.
     written: Mutex<u64>,
     /// Taken to write after a request: one at a time, and the writers
     /// waiting meanwhile mostly find theirs done by the one before.
@@ -270,35 +256,29 @@ impl StateFile {
         Ok(file)
     }
 
-    /// Makes sure the file holds the change at clock `clock` before it is
+    /// Makes sure the file holds the change at `clock` before it is
     /// answered (group commit: writes in flight together share one).
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let _turn = self.turn.lock().await;
-        if *lock(&self.written) >= clock {
-            return Ok(());
-        }
-        // Rendered under the store's lock, written after it is released.
-        let (clock, text) = {
-            let store = lock(store);
-            (store.clock, store.render()?)
-        };
-        self.write(clock, &text)
+        self.save(store, clock)
     }
 
-    /// Writes `text`, the state at `clock`, unless the file holds it or a
-    /// later one already: writes may finish out of order, the file never
-    /// goes back.
-    pub(crate) fn write(&self, clock: u64, text: &str) -> anyhow::Result<()> {
+    /// Writes the store unless the file holds `clock` or later; rendered
+    /// under `written`'s lock, so the file never goes back.
+    pub(crate) fn save(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let mut written = lock(&self.written);
         if *written < clock {
-            self.replace(text)?;
+            let (clock, text) = {
+                let store = lock(store);
+                (store.clock, store.render()?)
+            };
+            self.replace(&text)?;
             *written = clock;
         }
         Ok(())
     }
 
-    /// A temporary file in the same directory, then a rename: a reader
-    /// never sees half a file.
+    /// A temporary file, then a rename: a reader never sees half a file.
     fn replace(&self, text: &str) -> anyhow::Result<()> {
         let dir = self.path.parent().filter(|dir| !dir.as_os_str().is_empty());
         let replace = || -> std::io::Result<()> {
@@ -327,7 +307,6 @@ fn random_id(seed: u64, n: u64) -> String {
     )
 }
 
-/// The logical clock's reading `tick` as RFC 3339.
 fn timestamp(tick: u64) -> String {
     crate::delivery::rfc3339(EPOCH_UNIX.saturating_add(tick))
 }
@@ -372,13 +351,23 @@ mod tests {
         let mut store = Store::new(Ids::Sequential, 0);
         let file = StateFile::open(path.clone(), &mut store).unwrap();
         store.create("merchant-1", ("customer.updated", "a", "https://a"), None);
-        let older = (store.clock(), store.render().unwrap());
         store.create("merchant-1", ("customer.updated", "b", "https://b"), None);
-        file.write(store.clock(), &store.render().unwrap()).unwrap();
-        file.write(older.0, &older.1).unwrap();
+        let store = Mutex::new(store);
+        file.save(&store, 2).unwrap();
+        // A late writer of the change at clock 1 finds it written.
+        std::fs::write(&path, "late").unwrap();
+        file.save(&store, 1).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "late");
+        lock(&store).create("merchant-1", ("customer.updated", "c", "https://c"), None);
+        file.save(&store, 1).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "late",
+            "the file holds 2"
+        );
+        file.save(&store, 3).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("\"b\""), "{text}");
-        assert!(text.contains("\"clock\": 2"), "{text}");
+        assert!(text.contains("\"c\"") && text.contains("\"clock\": 3"), "{text}");
     }
 
     #[test]

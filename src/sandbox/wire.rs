@@ -1,8 +1,7 @@
-//! The sandbox's own wire format: reading a request body (bounded in size
-//! and time), validating its fields (a 400 names every problem at once),
-//! and the JSON envelope it answers with ([`Reply`]). Written here, not
-//! shared with the client's envelope reader: a test double shares no code
-//! with what it tests. Nothing here touches the store.
+//! The sandbox's own wire format: request bodies (bounded in size and
+//! time), their validation (a 400 names every problem at once) and the
+//! envelope ([`Reply`]). Not shared with the client: a test double shares
+//! no code with what it tests.
 
 use std::time::Duration;
 
@@ -10,11 +9,11 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, StatusCode};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::keys::Keys;
 
-/// Every response the sandbox sends: a whole body.
 pub(crate) type Response = hyper::Response<Full<Bytes>>;
 
 /// The one resource, as the real API spells it.
@@ -27,9 +26,10 @@ const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 /// How long a client may take to send its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `body` as `application/json` with `status`.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut response = Response::new(Full::new(Bytes::from(
+        serde_json::to_vec(body).unwrap_or_default(),
+    )));
     *response.status_mut() = status;
     let json = HeaderValue::from_static("application/json");
     response.headers_mut().insert(CONTENT_TYPE, json);
@@ -37,8 +37,9 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
 }
 
 /// An envelope answer: `{"message": …, "data": …}`.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct Reply {
+    #[serde(skip)]
     pub(crate) status: StatusCode,
     message: String,
     pub(crate) data: Value,
@@ -64,10 +65,7 @@ impl Reply {
     }
 
     pub(crate) fn into_response(self) -> Response {
-        json_response(
-            self.status,
-            &json!({ "message": self.message, "data": self.data }),
-        )
+        json_response(self.status, &self)
     }
 }
 
@@ -106,28 +104,6 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
         .unwrap_or_else(|_| late())
 }
 
-/// The four operations of the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    List,
-    Create,
-    Update,
-    Delete,
-}
-
-impl Op {
-    /// The operation `method` asks for; any other method is a 400.
-    pub(crate) fn of(method: &Method, keys: &Keys) -> Result<Op, Reply> {
-        match *method {
-            Method::GET => Ok(Op::List),
-            Method::POST => Ok(Op::Create),
-            Method::PUT => Ok(Op::Update),
-            Method::DELETE => Ok(Op::Delete),
-            _ => Err(wrong_method(keys, method, RESOURCE, "GET, POST, PUT or DELETE")),
-        }
-    }
-}
-
 /// The 400 of a method a path does not serve.
 pub(crate) fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Reply {
     let method = keys.quote(method.as_str());
@@ -136,7 +112,6 @@ pub(crate) fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &s
     ))
 }
 
-/// A validated request to the resource.
 #[derive(Debug)]
 pub(crate) enum Input {
     List,
@@ -158,21 +133,30 @@ pub(crate) enum Input {
 }
 
 impl Input {
-    /// Validates the body of `op`, every problem at once. A field holding
-    /// an accepted key is refused: the sandbox never stores a key.
-    pub(crate) fn parse(op: Op, body: &[u8], keys: &Keys) -> Result<Input, Reply> {
-        let expected = match op {
-            Op::List => return Ok(Input::List),
-            Op::Create => "`topic`, `callbackUrl` and `name`",
-            Op::Update => "`topic`, `id` and optionally `callbackUrl`, `name`",
-            Op::Delete => "`topic` and `id`",
-        };
+    /// What a body of `method` holds, for messages; a method the resource
+    /// does not serve is a 400.
+    pub(crate) fn expected(method: &Method, keys: &Keys) -> Result<&'static str, Reply> {
+        match *method {
+            Method::GET => Ok("nothing"),
+            Method::POST => Ok("`topic`, `callbackUrl` and `name`"),
+            Method::PUT => Ok("`topic`, `id` and optionally `callbackUrl`, `name`"),
+            Method::DELETE => Ok("`topic` and `id`"),
+            _ => Err(wrong_method(keys, method, RESOURCE, "GET, POST, PUT or DELETE")),
+        }
+    }
+
+    /// Validates the body of `method`, every problem at once. A field
+    /// holding an accepted key is refused: the sandbox never stores a key.
+    pub(crate) fn parse(method: &Method, expected: &str, body: &[u8], keys: &Keys) -> Result<Input, Reply> {
+        if method == Method::GET {
+            return Ok(Input::List);
+        }
         let mut fields = Fields::parse(body, expected, keys)?;
         // A required field missing or invalid comes back empty, and
         // `finish` fails: an empty value is never used.
         let topic = fields.required("topic");
-        let input = match op {
-            Op::Create => {
+        let input = match *method {
+            Method::POST => {
                 let callback_url = fields.required("callbackUrl");
                 let name = fields.required("name");
                 fields.check_topic(&topic, "");
@@ -183,7 +167,7 @@ impl Input {
                     callback_url,
                 }
             }
-            Op::Update => {
+            Method::PUT => {
                 let id = fields.required("id");
                 let callback_url = fields.optional("callbackUrl");
                 let name = fields.optional("name");
@@ -195,7 +179,7 @@ impl Input {
                     callback_url,
                 }
             }
-            Op::List | Op::Delete => Input::Delete {
+            _ => Input::Delete {
                 id: fields.required("id"),
                 topic,
             },
@@ -232,7 +216,7 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<
     Ok((topic, payload))
 }
 
-/// The fields of a JSON object body, taken one by one; problems pile up.
+/// A JSON object body's fields, taken one by one; problems pile up.
 struct Fields<'k> {
     object: Map<String, Value>,
     problems: Vec<String>,
@@ -293,7 +277,6 @@ impl<'k> Fields<'k> {
         None
     }
 
-    /// A topic must be a documented one (an empty one is already reported).
     fn check_topic(&mut self, topic: &str, hint: &str) {
         if !topic.is_empty() && !crate::topic::is_known(topic) {
             self.problems
@@ -301,9 +284,8 @@ impl<'k> Fields<'k> {
         }
     }
 
-    /// A callback URL must be an absolute http(s) URL. It is never quoted
-    /// back: it may carry a secret. An empty one is skipped (absent, or
-    /// already reported).
+    /// Never quoted back: it may carry a secret. An empty one is absent or
+    /// already reported.
     fn check_url(&mut self, url: &str) {
         let valid = url == url.trim()
             && url::Url::parse(url).is_ok_and(|u| {
