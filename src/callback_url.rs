@@ -8,8 +8,6 @@ use std::ops::Range;
 
 use url::{Host, Position, Url};
 
-use crate::secret::{path_secrets, query_secrets, Keys, Masked, Masking};
-
 /// A callback URL as the WHATWG parser reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackUrl(Url);
@@ -71,34 +69,6 @@ impl CallbackUrl {
         self.0.as_str()
     }
 
-    pub fn masked(&self, masking: Masking, keys: &Keys) -> Masked<'static> {
-        Masked::url(self.as_str(), masking, keys)
-    }
-
-    /// Whether `self`, read from a text whose keys were replaced by `***`,
-    /// still names the place `real` does: the same scheme and port, and the
-    /// same host where each `***` stands for any run of it.
-    pub(crate) fn reads_as(&self, real: &CallbackUrl) -> bool {
-        let shown = self.0.host_str().unwrap_or_default();
-        let host = real.0.host_str().unwrap_or_default();
-        let parts: Vec<&str> = shown.split(crate::secret::MASK).collect();
-        let same_host = match parts.as_slice() {
-            [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
-                for part in middle {
-                    match rest.find(part) {
-                        Some(at) => rest = &rest[at + part.len()..],
-                        None => return false,
-                    }
-                }
-                rest.len() >= last.len() && rest.ends_with(last)
-            }),
-            _ => shown == host,
-        };
-        same_host
-            && self.0.scheme() == real.0.scheme()
-            && self.0.port_or_known_default() == real.0.port_or_known_default()
-    }
-
     /// The byte ranges of [`CallbackUrl::as_str`] that are secret apart
     /// from keys: userinfo, query values, and (with [`Masking::Full`]) the
     /// path segments that look like secrets.
@@ -120,11 +90,128 @@ impl CallbackUrl {
     }
 }
 
+/// Which parts of a URL are masked: all, or all but the path heuristic
+/// (`maskPathSecrets: false`; serialised as that boolean).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(from = "bool", into = "bool")]
+pub enum Masking {
+    #[default]
+    Full,
+    KeepPath,
+}
+
+impl Masking {
+    /// For `skip_serializing_if`.
+    pub fn is_full(&self) -> bool {
+        *self == Masking::Full
+    }
+}
+
+impl From<bool> for Masking {
+    fn from(mask_path_secrets: bool) -> Self {
+        match mask_path_secrets {
+            true => Masking::Full,
+            false => Masking::KeepPath,
+        }
+    }
+}
+
+impl From<Masking> for bool {
+    fn from(masking: Masking) -> Self {
+        masking.is_full()
+    }
+}
+
+/// Providers whose webhook URLs carry their secret in the path: host, the
+/// prefix after which segments are secret, how many of those stay readable.
+const PROVIDERS: [(&str, &str, usize); 3] = [
+    ("hooks.slack.com", "/services/", 0),
+    ("hooks.zapier.com", "/hooks/catch/", 0),
+    // `/api/webhooks/ID/TOKEN`: the id (one segment) stays readable.
+    ("discord.com", "/api/webhooks/", 1),
+];
+
+/// The ranges of `path` (starting at byte `at`) that are secret: a known
+/// provider's tokens, else the segments that look random.
+fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
+    let provider = PROVIDERS
+        .iter()
+        .find(|(h, prefix, _)| host == *h && path.starts_with(prefix));
+    let (skip, keep) = provider.map_or((0, None), |(_, prefix, keep)| (prefix.len(), Some(*keep)));
+    let mut out = Vec::new();
+    let mut start = at + skip;
+    for (i, seg) in path[skip..].split('/').enumerate() {
+        let secret = match keep {
+            Some(keep) => i >= keep && !seg.is_empty(),
+            None => looks_random(seg),
+        };
+        if secret {
+            out.push(start..start + seg.len());
+        }
+        start += seg.len() + 1;
+    }
+    out
+}
+
+/// The ranges of `query` (starting at byte `at`) that are secret: every
+/// value, and an item that as a whole is a token (random, or base64 whose
+/// `=` padding is no separator).
+fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
+    const MIN_PADDED: usize = 16;
+    let padded = |bare: &str, item: &str| {
+        bare.len() < item.len()
+            && bare.len() >= MIN_PADDED
+            && bare
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
+    };
+    let mut out = Vec::new();
+    let mut start = at;
+    for item in query.split('&') {
+        let bare = item.trim_end_matches('=');
+        if looks_random(bare) || padded(bare, item) {
+            out.push(start..start + item.len());
+        } else if let Some(eq) = item.find('=').filter(|eq| eq + 1 < item.len()) {
+            out.push(start + eq + 1..start + item.len());
+        }
+        start += item.len() + 1;
+    }
+    out
+}
+
+/// A UUID, or a run of 16+ letters and digits mixing both with high
+/// entropy (not words such as `membership-cancelled-2024`).
+fn looks_random(segment: &str) -> bool {
+    const MIN_RUN: usize = 16;
+    const MIN_BITS_PER_CHAR: f64 = 3.3;
+    let uuid = segment.len() == 36
+        && segment.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    uuid || segment.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        run.len() >= MIN_RUN
+            && run.bytes().any(|b| b.is_ascii_digit())
+            && run.bytes().any(|b| b.is_ascii_alphabetic())
+            && entropy(run) >= MIN_BITS_PER_CHAR
+    })
+}
+
+/// Shannon entropy of the bytes of `text`, in bits per byte.
+fn entropy(text: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    text.bytes().for_each(|b| counts[usize::from(b)] += 1);
+    let shares = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 / text.len() as f64);
+    shares.map(|p| -p * p.log2()).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::secret::{Keys, Masked};
 
     /// An 8-character piece of `key` that `shown` holds and `text` does
     /// not hold apart from the key itself (ASCII case ignored).

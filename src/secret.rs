@@ -10,6 +10,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::callback_url::CallbackUrl;
+pub use crate::callback_url::Masking;
 
 /// The text shown in place of a secret.
 pub const MASK: &str = "***";
@@ -24,38 +25,6 @@ pub const KEY_URL: &str = "(a URL holding an API key)";
 
 /// A key shorter than this is matched only as a whole token.
 const SHORT_KEY: usize = 12;
-
-/// Which parts of a URL are masked: all, or all but the path heuristic
-/// (`maskPathSecrets: false`; serialised as that boolean).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(from = "bool", into = "bool")]
-pub enum Masking {
-    #[default]
-    Full,
-    KeepPath,
-}
-
-impl Masking {
-    /// For `skip_serializing_if`.
-    pub fn is_full(&self) -> bool {
-        *self == Masking::Full
-    }
-}
-
-impl From<bool> for Masking {
-    fn from(mask_path_secrets: bool) -> Self {
-        match mask_path_secrets {
-            true => Masking::Full,
-            false => Masking::KeepPath,
-        }
-    }
-}
-
-impl From<Masking> for bool {
-    fn from(masking: Masking) -> Self {
-        masking.is_full()
-    }
-}
 
 /// The API keys to mask, found in one pass; passed explicitly, so the core
 /// stays pure.
@@ -163,7 +132,7 @@ impl<'a> Masked<'a> {
         let shown = match keys.replace(text) {
             Cow::Borrowed(_) => real,
             Cow::Owned(replaced) => match CallbackUrl::read(&replaced) {
-                Some(shown) if shown.reads_as(&real) => shown,
+                Some(shown) if reads_as(&shown, &real) => shown,
                 _ => return Masked(Cow::Borrowed(KEY_URL)),
             },
         };
@@ -207,88 +176,28 @@ pub fn has_secret(url: &str) -> bool {
     CallbackUrl::read(url).is_some_and(|u| !u.secret_parts(Masking::Full).is_empty())
 }
 
-/// Providers whose webhook URLs carry their secret in the path: host, the
-/// prefix after which segments are secret, how many of those stay readable.
-const PROVIDERS: [(&str, &str, usize); 3] = [
-    ("hooks.slack.com", "/services/", 0),
-    ("hooks.zapier.com", "/hooks/catch/", 0),
-    // `/api/webhooks/ID/TOKEN`: the id (one segment) stays readable.
-    ("discord.com", "/api/webhooks/", 1),
-];
-
-/// The ranges of `path` (starting at byte `at`) that are secret: a known
-/// provider's tokens, else the segments that look random.
-pub(crate) fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
-    let provider = PROVIDERS
-        .iter()
-        .find(|(h, prefix, _)| host == *h && path.starts_with(prefix));
-    let (skip, keep) = provider.map_or((0, None), |(_, prefix, keep)| (prefix.len(), Some(*keep)));
-    let mut out = Vec::new();
-    let mut start = at + skip;
-    for (i, seg) in path[skip..].split('/').enumerate() {
-        let secret = match keep {
-            Some(keep) => i >= keep && !seg.is_empty(),
-            None => looks_random(seg),
-        };
-        if secret {
-            out.push(start..start + seg.len());
-        }
-        start += seg.len() + 1;
-    }
-    out
-}
-
-/// The ranges of `query` (starting at byte `at`) that are secret: every
-/// value, and an item that as a whole is a token (random, or base64 whose
-/// `=` padding is no separator).
-pub(crate) fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
-    const MIN_PADDED: usize = 16;
-    let padded = |bare: &str, item: &str| {
-        bare.len() < item.len()
-            && bare.len() >= MIN_PADDED
-            && bare
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
+/// Whether `shown`, read from a text whose keys were replaced by `***`,
+/// still names the place `real` does: the same scheme and port, and the
+/// same host where each `***` stands for any run of it.
+fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
+    let (shown, real) = (shown.url(), real.url());
+    let host = real.host_str().unwrap_or_default();
+    let parts: Vec<&str> = shown.host_str().unwrap_or_default().split(MASK).collect();
+    let same_host = match parts.as_slice() {
+        [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
+            for part in middle {
+                match rest.find(part) {
+                    Some(at) => rest = &rest[at + part.len()..],
+                    None => return false,
+                }
+            }
+            rest.len() >= last.len() && rest.ends_with(last)
+        }),
+        _ => shown.host_str().unwrap_or_default() == host,
     };
-    let mut out = Vec::new();
-    let mut start = at;
-    for item in query.split('&') {
-        let bare = item.trim_end_matches('=');
-        if looks_random(bare) || padded(bare, item) {
-            out.push(start..start + item.len());
-        } else if let Some(eq) = item.find('=').filter(|eq| eq + 1 < item.len()) {
-            out.push(start + eq + 1..start + item.len());
-        }
-        start += item.len() + 1;
-    }
-    out
-}
-
-/// A UUID, or a run of 16+ letters and digits mixing both with high
-/// entropy (not words such as `membership-cancelled-2024`).
-fn looks_random(segment: &str) -> bool {
-    const MIN_RUN: usize = 16;
-    const MIN_BITS_PER_CHAR: f64 = 3.3;
-    let uuid = segment.len() == 36
-        && segment.split('-').map(str::len).eq([8, 4, 4, 4, 12])
-        && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    uuid || segment.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
-        run.len() >= MIN_RUN
-            && run.bytes().any(|b| b.is_ascii_digit())
-            && run.bytes().any(|b| b.is_ascii_alphabetic())
-            && entropy(run) >= MIN_BITS_PER_CHAR
-    })
-}
-
-/// Shannon entropy of the bytes of `text`, in bits per byte.
-fn entropy(text: &str) -> f64 {
-    let mut counts = [0usize; 256];
-    text.bytes().for_each(|b| counts[usize::from(b)] += 1);
-    let shares = counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| c as f64 / text.len() as f64);
-    shares.map(|p| -p * p.log2()).sum()
+    same_host
+        && shown.scheme() == real.scheme()
+        && shown.port_or_known_default() == real.port_or_known_default()
 }
 
 #[cfg(test)]

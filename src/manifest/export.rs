@@ -52,12 +52,13 @@ fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
 
 /// A document's top level: its switches on only when something needs them.
 fn manifest(http: bool, unknown_topics: bool, subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
-    let mut document = fields::Manifest::default();
-    document.version = set(Version("1".to_owned()));
-    document.allow_http = http.then(|| at(true));
-    document.allow_unknown_topics = unknown_topics.then(|| at(true));
-    document.subscriptions = set(subscriptions);
-    document
+    fields::Manifest {
+        version: set(Version("1".to_owned())),
+        allow_http: http.then(|| at(true)),
+        allow_unknown_topics: unknown_topics.then(|| at(true)),
+        subscriptions: set(subscriptions),
+        ..Default::default()
+    }
 }
 
 /// The manifest of `live` (sorted by topic, name, id), for `merchant` reading its key from `api_key_env`.

@@ -15,7 +15,7 @@ use super::yaml::{line as line_of, At, Found};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
 use crate::model::{Allows, DesiredSubscription};
-use crate::secret::{Keys, Masking};
+use crate::secret::{Keys, Masked, Masking};
 use crate::topic;
 
 /// A subscription after expansion, with what messages about it quote: its
@@ -141,7 +141,7 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -
     let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
     let read = CallbackUrl::read(written).filter(|_| quotable);
     let quote = read
-        .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
+        .map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())))
         .unwrap_or_default();
     let via = if url == written {
         ""
