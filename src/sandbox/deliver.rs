@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use super::config::DeliveryConfig;
 use super::lock;
-use super::store::Record;
+use super::store::Stored;
 use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 
@@ -70,7 +70,7 @@ impl Deliveries {
         merchant_id: String,
         topic: String,
         payload: Option<Value>,
-        to: Vec<Record>,
+        to: Vec<Stored>,
     ) -> String {
         let at = wall_clock();
         let payload = payload.unwrap_or_else(|| delivery::sample_payload(&topic, &merchant_id, &at));
@@ -93,7 +93,7 @@ impl Deliveries {
     }
 
     /// Tries one subscription until a 2xx answer or the last attempt.
-    async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Record) {
+    async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Stored) {
         for retry_count in 0..self.config.attempts {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);

@@ -15,10 +15,10 @@ use tokio::time::Instant;
 use super::config::SandboxConfig;
 use super::deliver::Deliveries;
 use super::faults::{Injected, Injector};
-use super::keys::Keys;
+use super::keys::AcceptedKeys;
 use super::lock;
 use super::stats::Counters;
-use super::store::{Record, StateFile, Store};
+use super::store::{StateFile, Store, Stored};
 use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 
 const STATS: &str = "/_sandbox/stats";
@@ -29,7 +29,7 @@ const API_KEY_HEADER: &str = "x-inveterate-api-key";
 /// Everything the server's requests share.
 #[derive(Debug)]
 pub(crate) struct ServerState {
-    pub(crate) keys: Keys,
+    pub(crate) keys: AcceptedKeys,
     pub(crate) store: Mutex<Store>,
     pub(crate) state_file: Option<StateFile>,
     pub(crate) counters: Counters,
@@ -42,7 +42,7 @@ impl ServerState {
     pub(crate) fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
         let seed = config.faults.seed;
         let faults = Injector::new(config.faults)?;
-        let keys = Keys::new(&config.api_keys)?;
+        let keys = AcceptedKeys::new(&config.api_keys)?;
         let mut store = Store::new(config.ids, seed);
         let state_file = config
             .state_file
@@ -236,7 +236,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;
-    let to: Vec<Record> = lock(&state.store)
+    let to: Vec<Stored> = lock(&state.store)
         .list(&merchant, None)
         .filter(|r| r.topic == topic)
         .cloned()

@@ -22,17 +22,17 @@ pub(crate) fn merchant_id(key: &str) -> String {
 }
 
 /// [`Sandbox::seed`](super::Sandbox::seed) may add one while it runs.
-pub(crate) struct Keys(RwLock<Vec<String>>);
+pub(crate) struct AcceptedKeys(RwLock<Vec<String>>);
 
-impl std::fmt::Debug for Keys {
+impl std::fmt::Debug for AcceptedKeys {
     /// How many keys there are, never the keys.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keys([{} hidden])", self.read().len())
+        write!(f, "AcceptedKeys([{} hidden])", self.read().len())
     }
 }
 
-impl Keys {
-    pub(crate) fn new(api_keys: &[String]) -> anyhow::Result<Keys> {
+impl AcceptedKeys {
+    pub(crate) fn new(api_keys: &[String]) -> anyhow::Result<AcceptedKeys> {
         for (index, key) in api_keys.iter().enumerate() {
             let number = index + 1;
             ensure!(!key.is_empty(), "API key number {number} is empty");
@@ -41,7 +41,7 @@ impl Keys {
                 "API key number {number} repeats an earlier key; each key is one merchant"
             );
         }
-        Ok(Keys(RwLock::new(api_keys.to_vec())))
+        Ok(AcceptedKeys(RwLock::new(api_keys.to_vec())))
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Vec<String>> {
@@ -105,10 +105,10 @@ mod tests {
 
     #[test]
     fn keys_are_distinct_and_non_empty() {
-        let err = Keys::new(&["a".into(), "a".into()]).unwrap_err();
+        let err = AcceptedKeys::new(&["a".into(), "a".into()]).unwrap_err();
         assert!(err.to_string().contains("number 2 repeats"), "{err}");
-        assert!(Keys::new(&[String::new()]).is_err());
-        let keys = Keys::new(&["a".into(), "b".into()]).unwrap();
+        assert!(AcceptedKeys::new(&[String::new()]).is_err());
+        let keys = AcceptedKeys::new(&["a".into(), "b".into()]).unwrap();
         assert_eq!(keys.merchant("b"), Some(merchant_id("b")));
         assert_eq!(keys.merchant("c"), None);
         assert_eq!(keys.add("c"), merchant_id("c"));
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn quoting_scrubs_every_key_before_it_cuts() {
-        let keys = Keys::new(&["sk_live_0123456789".into()]).unwrap();
+        let keys = AcceptedKeys::new(&["sk_live_0123456789".into()]).unwrap();
         assert_eq!(keys.quote("a`b\nc"), "abc");
         assert_eq!(keys.quote("x-sk_live_0123456789-y"), "x-***-y");
         // A key split by a control character is joined, then scrubbed.

@@ -23,7 +23,7 @@ const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Record {
+pub(crate) struct Stored {
     pub(crate) id: String,
     pub(crate) topic: String,
     pub(crate) name: String,
@@ -35,7 +35,7 @@ pub(crate) struct Record {
     hidden_until: Option<Instant>,
 }
 
-impl Record {
+impl Stored {
     /// As the API shows it: the state file's fields, and `merchantId`.
     pub(crate) fn to_json(&self, merchant: &str) -> Value {
         let mut json = serde_json::to_value(self).unwrap_or_default();
@@ -72,7 +72,7 @@ pub(crate) struct Store {
     seed: u64,
     /// Ticks once per write: the state file's version of the data.
     clock: u64,
-    merchants: BTreeMap<String, BTreeMap<String, Record>>,
+    merchants: BTreeMap<String, BTreeMap<String, Stored>>,
 }
 
 impl Store {
@@ -88,8 +88,8 @@ impl Store {
 
     /// A merchant's subscriptions, sorted by id: all of them, or those GET
     /// shows at `visible_at` (not hidden by a visibility delay).
-    pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Record> {
-        let shown = move |r: &&Record| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
+    pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Stored> {
+        let shown = move |r: &&Stored| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
         self.merchants
             .get(merchant)
             .into_iter()
@@ -103,11 +103,11 @@ impl Store {
         merchant: &str,
         (topic, name, callback_url): (&str, &str, &str),
         hidden_until: Option<Instant>,
-    ) -> Record {
+    ) -> Stored {
         let id = self.new_id();
         self.clock += 1;
         let now = timestamp(self.clock);
-        let record = Record {
+        let record = Stored {
             id: id.clone(),
             topic: topic.to_owned(),
             name: name.to_owned(),
@@ -129,7 +129,7 @@ impl Store {
         topic: &str,
         name: Option<&str>,
         url: Option<&str>,
-    ) -> Option<Record> {
+    ) -> Option<Stored> {
         let record = self
             .merchants
             .get_mut(merchant)?
@@ -147,7 +147,7 @@ impl Store {
     }
 
     /// `None`, and no change, unless the merchant has `id` with `topic`.
-    pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Record> {
+    pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Stored> {
         let records = self.merchants.get_mut(merchant)?;
         records.get(id).filter(|r| r.topic == topic)?;
         self.clock += 1;
@@ -191,7 +191,7 @@ impl Store {
 
     /// Checked: a known format, ids unique, the counter past every `wh_N`.
     fn restore(&mut self, text: &str) -> anyhow::Result<()> {
-        let file: Format<Vec<Record>> = serde_json::from_str(text)?;
+        let file: Format<Vec<Stored>> = serde_json::from_str(text)?;
         ensure!(
             file.version != 1,
             "this state file is format 1, which named merchants by the order of `--api-key` \

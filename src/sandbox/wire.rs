@@ -12,7 +12,7 @@ use hyper::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use super::keys::Keys;
+use super::keys::AcceptedKeys;
 
 pub(crate) type Response = hyper::Response<Full<Bytes>>;
 
@@ -105,7 +105,7 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
 }
 
 /// The 400 of a method a path does not serve.
-pub(crate) fn wrong_method(keys: &Keys, method: &Method, path: &str, allowed: &str) -> Reply {
+pub(crate) fn wrong_method(keys: &AcceptedKeys, method: &Method, path: &str, allowed: &str) -> Reply {
     let method = keys.quote(method.as_str());
     Reply::bad_request(format!(
         "method `{method}` is not allowed on `{path}`; use {allowed}"
@@ -135,7 +135,7 @@ pub(crate) enum Input {
 impl Input {
     /// What a body of `method` holds, for messages; a method the resource
     /// does not serve is a 400.
-    pub(crate) fn expected(method: &Method, keys: &Keys) -> Result<&'static str, Reply> {
+    pub(crate) fn expected(method: &Method, keys: &AcceptedKeys) -> Result<&'static str, Reply> {
         match *method {
             Method::GET => Ok("nothing"),
             Method::POST => Ok("`topic`, `callbackUrl` and `name`"),
@@ -147,7 +147,12 @@ impl Input {
 
     /// Validates the body of `method`, every problem at once. A field
     /// holding an accepted key is refused: the sandbox never stores a key.
-    pub(crate) fn parse(method: &Method, expected: &str, body: &[u8], keys: &Keys) -> Result<Input, Reply> {
+    pub(crate) fn parse(
+        method: &Method,
+        expected: &str,
+        body: &[u8],
+        keys: &AcceptedKeys,
+    ) -> Result<Input, Reply> {
         if method == Method::GET {
             return Ok(Input::List);
         }
@@ -192,7 +197,7 @@ impl Input {
 /// Reads a `POST /_sandbox/trigger` body: a documented topic, and the
 /// payload to deliver (an object; `None` for the topic's sample). Every
 /// problem is named in one 400, as for the resource.
-pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<Value>), Reply> {
+pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String, Option<Value>), Reply> {
     let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
     let topic = fields.required("topic");
     fields.check_topic(&topic, "; `invhooks topics` lists them");
@@ -220,11 +225,11 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &Keys) -> Result<(String, Option<
 struct Fields<'k> {
     object: Map<String, Value>,
     problems: Vec<String>,
-    keys: &'k Keys,
+    keys: &'k AcceptedKeys,
 }
 
 impl<'k> Fields<'k> {
-    fn parse(body: &[u8], expected: &str, keys: &'k Keys) -> Result<Fields<'k>, Reply> {
+    fn parse(body: &[u8], expected: &str, keys: &'k AcceptedKeys) -> Result<Fields<'k>, Reply> {
         if body.iter().all(u8::is_ascii_whitespace) {
             let message = format!("request body is empty; expected a JSON object with {expected}");
             return Err(Reply::bad_request(message));
