@@ -9,13 +9,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Upper bound of requests in flight for one client.
 const MAX_IN_FLIGHT: usize = 64;
-/// Longest pause, whatever a caller asks: a backstop (callers already bound
-/// it by the retry budget) that keeps `Instant` arithmetic from overflow.
+/// Longest pause whatever a caller asks: keeps `Instant` arithmetic from overflow.
 const MAX_PAUSE: Duration = Duration::from_secs(300);
 
-/// Shared between all requests of one client.
 #[derive(Debug)]
 pub struct Pacer {
     state: Mutex<State>,
@@ -64,8 +61,7 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits for a slot: until any pause has passed and fewer than the
-    /// current limit are in flight.
+    /// Waits until any pause has passed and fewer than the limit are in flight.
     pub async fn acquire(self: &Arc<Self>) -> Permit {
         loop {
             let released = self.released.notified();
@@ -89,8 +85,7 @@ impl Pacer {
         }
     }
 
-    /// The server said "too many requests": halve the requests in flight
-    /// and pause everyone for `pause` (at most [`MAX_PAUSE`]).
+    /// A 429: halve the requests in flight and pause everyone for `pause`.
     pub fn throttled(&self, pause: Duration) {
         let mut state = self.lock();
         state.limit = (state.in_flight.min(state.limit) / 2).max(1);
@@ -99,8 +94,7 @@ impl Pacer {
         state.resume_at = Some(state.resume_at.map_or(until, |at| at.max(until)));
     }
 
-    /// A request got through: after `limit` successes in a row, allow one
-    /// more in flight.
+    /// After `limit` successes in a row, one more in flight.
     pub fn succeeded(&self) {
         let mut state = self.lock();
         state.successes += 1;
@@ -110,7 +104,6 @@ impl Pacer {
         }
     }
 
-    /// The current bound (for logs and tests).
     pub fn limit(&self) -> usize {
         self.lock().limit
     }
