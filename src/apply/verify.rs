@@ -1,7 +1,7 @@
 //! Verification: after the calls, re-read the list until it matches the
-//! manifest or the wait runs out (Inveterate's 201 is eventually
-//! consistent). Duplicates this run itself created are removed; anything
-//! else that appeared is another writer's and is reported, never deleted.
+//! manifest (Inveterate's 201 is eventually consistent). Duplicates this
+//! run itself created are removed; another writer's are reported, never
+//! deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -10,7 +10,7 @@ use super::{holds, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
-/// Ids the run knows about: what was live before it, what it created.
+/// Ids the run knows about: identity is by id, never by values.
 #[derive(Debug, Default)]
 pub(super) struct Ids<'a> {
     /// Live before the run.
@@ -33,7 +33,6 @@ impl<'a> Ids<'a> {
         }
     }
 
-    /// Gives each unclaimed create the id of a matching new subscription.
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created) = (&self.initial, &mut self.created);
         self.unclaimed.retain(|want| {
@@ -95,7 +94,7 @@ impl<'a> Ids<'a> {
         surplus
     }
 
-    /// A live id neither there before nor made by this run.
+    /// Another writer's.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
     }
@@ -103,27 +102,24 @@ impl<'a> Ids<'a> {
     /// Values the server stored other than this run sent them (a server
     /// that trims names or lowercases hosts), sorted by id.
     fn rewrites(&self, live: &[LiveSubscription]) -> Vec<Rewrite> {
-        let mut rewrites = Vec::new();
-        for s in live {
-            let Some(sent) = self.sent.get(&s.id) else {
-                continue;
-            };
-            let masking = sent.masking;
-            for (field, sent, stored) in [
-                ("name", &sent.name, &s.name),
-                ("callbackUrl", &sent.callback_url, &s.callback_url),
-            ] {
-                if sent != stored {
-                    rewrites.push(Rewrite {
-                        id: s.id.clone(),
-                        field,
-                        sent: sent.clone(),
-                        stored: stored.clone(),
-                        masking,
-                    });
-                }
-            }
-        }
+        let mut rewrites: Vec<Rewrite> = (live.iter())
+            .filter_map(|s| Some((s, *self.sent.get(&s.id)?)))
+            .flat_map(|(s, sent)| {
+                [
+                    ("name", &sent.name, &s.name),
+                    ("callbackUrl", &sent.callback_url, &s.callback_url),
+                ]
+                .into_iter()
+                .filter(|(_, sent, stored)| sent != stored)
+                .map(|(field, sent_value, stored)| Rewrite {
+                    id: s.id.clone(),
+                    field,
+                    sent: sent_value.clone(),
+                    stored: stored.clone(),
+                    masking: sent.masking,
+                })
+            })
+            .collect();
         rewrites.sort_by(|a, b| (&a.id, a.field).cmp(&(&b.id, b.field)));
         rewrites
     }
@@ -132,11 +128,11 @@ impl<'a> Ids<'a> {
 /// How long verification reads (`wait` bounds both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Until {
-    /// Until live matches the manifest and this run's creates show.
+    /// Live matches the manifest and this run's creates show.
     Converged,
-    /// Until this run's creates show: a failed or interrupted run, which
-    /// will not converge, leaves none of its creates unseen, so a re-run
-    /// right away plans with them (instead of creating them again).
+    /// This run's creates show: a run that will not converge leaves none
+    /// unseen, so a re-run right away plans with them instead of creating
+    /// them again.
     OwnCreatesShow,
 }
 
@@ -144,10 +140,9 @@ pub(super) enum Until {
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
 /// Re-reads until live matches the manifest, this run's creates included,
-/// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
-/// another writer's. A read that fails is repeated too: `Unknown` only
-/// when the last read before the deadline failed. A stop ends it at once,
-/// no request started: what the last read showed, else `Unknown`.
+/// or `wait` passes; deletes duplicates that this run created. Stops early
+/// when all that is left will not change by waiting. A stop ends it at
+/// once: what the last read showed, else `Unknown`.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -161,20 +156,15 @@ pub(super) async fn verify<R: Remote>(
     let mut cleaned = Vec::new();
     let mut last = None;
     loop {
-        if stop.requested() {
-            let reason = INTERRUPTED.to_owned();
-            return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
-        }
-        let live = match remote.list().await {
-            Ok(live) => live,
-            Err(err) if tokio::time::Instant::now() >= deadline => {
+        let live = match super::read(remote, deadline, poll, stop).await {
+            Some(Ok(live)) => live,
+            Some(Err(err)) => {
                 let reason = err.to_string();
                 return (Verification::Unknown { reason }, cleaned);
             }
-            // An unreadable or untrusted list ends no wait: read again.
-            Err(_) => {
-                let _ = stop.sleep(poll).await;
-                continue;
+            None => {
+                let reason = INTERRUPTED.to_owned();
+                return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
             }
         };
         ids.claim(&live);
@@ -238,6 +228,6 @@ pub(super) async fn verify<R: Remote>(
             return (verification, cleaned);
         }
         last = Some(verification);
-        let _ = stop.sleep(poll).await;
+        super::pause(deadline, poll, stop).await;
     }
 }

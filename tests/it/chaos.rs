@@ -173,7 +173,6 @@ const OPTIONS: ApplyOptions = ApplyOptions {
     // looked for this long before it is sent again.
     wait: Duration::from_secs(2),
     poll: Duration::from_millis(100),
-    max_resolutions: 3,
 };
 
 async fn one_seed(seed: u64) -> SeedOutcome {
