@@ -196,8 +196,6 @@ impl Client {
         ))
     }
 
-    /// One request to `url` with this merchant's key and `body` as JSON
-    /// (logged at `-vv`), without pacing or retries.
     async fn exchange(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
         use reqwest::Method as M;
         let verb = [M::GET, M::POST, M::PUT, M::DELETE][method as usize].clone();
@@ -218,24 +216,21 @@ impl Client {
             .map_err(|e| self.error(method, self.transport(&e)))
     }
 
-    /// POSTs `body` once to `path` at the base URL's origin with this
-    /// merchant's key: the sandbox's own routes (`trigger`). The status and
-    /// the body, capped like every answer.
-    pub async fn post_once(&self, path: &str, body: &Value) -> Result<(StatusCode, Vec<u8>), ApiError> {
-        let url = self.http.endpoint.join(path);
-        let url = url.map_err(|e| self.error(Method::Post, Failure::Dropped(e.to_string())))?;
-        let response = self.exchange(Method::Post, url, Some(body)).await?;
-        Ok((response.status(), self.read_capped(Method::Post, response).await?))
-    }
-
-    /// GETs the list once: the answer as the API sent it (the body capped),
-    /// for `doctor`, which reports what the API says, not what retries made of it.
-    pub async fn get_once(&self) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
-        let response = self
-            .exchange(Method::Get, self.http.endpoint.clone(), None)
-            .await?;
+    /// One request without pacing or retries, to the resource or to `path`
+    /// at its origin (the sandbox's `trigger` route): the answer as the
+    /// server sent it, for `doctor`, which reports what the API says.
+    pub async fn once(
+        &self,
+        method: Method,
+        path: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
+        let endpoint = &self.http.endpoint;
+        let url = path.map_or_else(|| Ok(endpoint.clone()), |path| endpoint.join(path));
+        let url = url.map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
+        let response = self.exchange(method, url, body).await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        Ok((status, headers, self.read_capped(Method::Get, response).await?))
+        Ok((status, headers, self.read_capped(method, response).await?))
     }
 
     async fn read_capped(&self, method: Method, mut response: Response) -> Result<Vec<u8>, ApiError> {

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::BodyError;
 
-/// Hints found, by path (`total`, `data.nextPage`, `meta.total`).
+/// By path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
-/// What a hint's name says: how many items or pages there are in all,
-/// where the next page starts, or whether there is more.
+/// What a hint's name says: how many items or pages in all, where the
+/// next page starts, or whether there is more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hint {
     Total,
@@ -112,7 +112,6 @@ pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
     Ok(())
 }
 
-/// A number, or a string holding one.
 fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
