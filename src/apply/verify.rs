@@ -65,25 +65,20 @@ impl<'a> Ids<'a> {
         manifest: &MerchantManifest,
         live: &'l [LiveSubscription],
     ) -> Vec<&'l LiveSubscription> {
-        let ours = |s: &LiveSubscription| self.created.contains(&s.id);
-        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = live
-            .iter()
-            .filter(|s| ours(s))
-            .map(|s| ((s.topic.as_str(), s.name.as_str()), Vec::new()))
-            .collect();
+        let ours = |s: &&LiveSubscription| self.created.contains(&s.id);
+        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::new();
         for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
-            if let Some(same) = copies.get_mut(&(s.topic.as_str(), s.name.as_str())) {
-                same.push(s);
-            }
+            copies
+                .entry((s.topic.as_str(), s.name.as_str()))
+                .or_default()
+                .push(s);
         }
         let mut surplus = Vec::new();
         for want in &manifest.subscriptions {
-            let Some(same) = copies.remove(&(want.topic.as_str(), want.name.as_str())) else {
-                continue;
-            };
+            let same = copies.remove(&(want.topic.as_str(), want.name.as_str()));
             let equal = |s: &&LiveSubscription| s.name == want.name && s.callback_url == want.callback_url;
-            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.into_iter().partition(|s| ours(s));
-            if !theirs.iter().any(equal) {
+            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.unwrap_or_default().into_iter().partition(ours);
+            if !mine.is_empty() && !theirs.iter().any(equal) {
                 // Keep one of this run's own: one with the declared values
                 // if any (which one among equals is only a tie-break).
                 mine.sort_by_key(|s| (!equal(s), &s.id));
