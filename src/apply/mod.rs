@@ -99,14 +99,11 @@ pub async fn apply<R: Remote>(
         let (known, skip) = (&ids.initial, action == Action::Delete && failed);
         let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let (outcome, created) = match skip {
-                    true => (
-                        Outcome::Skipped {
-                            reason: SKIPPED.to_owned(),
-                        },
-                        None,
-                    ),
-                    false => resolve::execute(remote, change, known, options, stop).await,
+                let (outcome, created) = if skip {
+                    let reason = SKIPPED.to_owned();
+                    (Outcome::Skipped { reason }, None)
+                } else {
+                    resolve::execute(remote, change, known, options, stop).await
                 };
                 let report = ChangeReport {
                     change: change.clone(),
