@@ -22,9 +22,8 @@ use crate::secret::{mask_url, Masked, Masking};
 /// attempt budget, and the pacer (`pace.rs`) slows the whole client.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    /// Attempts in all for errors other than 429, the first included.
+    /// Attempts in all, the first included, for errors other than 429.
     pub max_attempts: u32,
-    /// Attempts in all while the server answers 429.
     pub max_throttled_attempts: u32,
     /// Backoff before the second attempt; doubles each time up to `max_delay`.
     pub base_delay: Duration,
