@@ -3,7 +3,7 @@
 //! multiplicative decrease): a 429 halves it and pauses every request until
 //! the `Retry-After` time; each run of successes raises it by one.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -29,14 +29,12 @@ struct State {
 
 /// A slot for one request; frees itself on drop.
 #[derive(Debug)]
-pub struct Permit {
-    pacer: Arc<Pacer>,
-}
+pub struct Permit<'a>(&'a Pacer);
 
-impl Drop for Permit {
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.pacer.lock().in_flight -= 1;
-        self.pacer.released.notify_waiters();
+        self.0.lock().in_flight -= 1;
+        self.0.released.notify_waiters();
     }
 }
 
@@ -62,7 +60,7 @@ impl Pacer {
     }
 
     /// Waits until any pause has passed and fewer than the limit are in flight.
-    pub async fn acquire(self: &Arc<Self>) -> Permit {
+    pub async fn acquire(&self) -> Permit<'_> {
         loop {
             let released = self.released.notified();
             let pause = {
@@ -71,9 +69,7 @@ impl Pacer {
                     Some(at) if at > Instant::now() => Some(at),
                     _ if state.in_flight < state.limit => {
                         state.in_flight += 1;
-                        return Permit {
-                            pacer: Arc::clone(self),
-                        };
+                        return Permit(self);
                     }
                     _ => None,
                 }
@@ -111,6 +107,8 @@ impl Pacer {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test(start_paused = true)]
@@ -133,7 +131,7 @@ mod tests {
         assert_eq!(pacer.limit(), 1);
         let waiter = tokio::spawn({
             let pacer = Arc::clone(&pacer);
-            async move { pacer.acquire().await }
+            async move { drop(pacer.acquire().await) }
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
