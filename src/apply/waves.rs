@@ -121,6 +121,8 @@ pub struct GateFailure {
     pub reason: String,
 }
 
+/// `failed`: its gate, which stopped the rollout; `interrupted`: a stop
+/// came while it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaveStatus {
     Passed,
