@@ -49,6 +49,7 @@ pub enum Failure {
         "the server redirected to `{0}`; not followed (only same-origin 307/308 redirects are, so the API key stays with the configured server and a write keeps its method); check --base-url"
     )]
     Redirect(String),
+    /// Verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
     /// The run's stop came before the request was sent, or sent again
