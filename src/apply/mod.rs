@@ -133,19 +133,7 @@ pub async fn apply<R: Remote>(
             reports[index] = Some(report);
         }
     }
-    // A run that will not converge reads once, or, when it created
-    // something, until its creates show (docs/reliability.md); an
-    // interrupted one reads nothing (`verify` ends at the stop).
-    let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let (until, wait) = match failed || stop.requested() {
-        false => (verify::Until::Converged, options.wait),
-        true => (
-            verify::Until::OwnCreatesShow,
-            if created { options.wait } else { Duration::ZERO },
-        ),
-    };
-    let (verification, cleaned_up) =
-        verify::verify(remote, manifest, &mut ids, until, wait, options.poll, stop).await;
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, failed, options, stop).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports.into_iter().flatten().collect(),

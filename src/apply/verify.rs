@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{holds, Remote, Rewrite, Stop, Verification};
+use super::{holds, ApplyOptions, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
@@ -120,34 +120,32 @@ impl<'a> Ids<'a> {
     }
 }
 
-/// How long verification reads (`wait` bounds both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Until {
-    /// Live matches the manifest and this run's creates show.
-    Converged,
-    /// This run's creates show: a run that will not converge leaves none
-    /// unseen, so a re-run right away plans with them instead of creating
-    /// them again.
-    OwnCreatesShow,
-}
-
 /// What verification says when an interrupt came before its first read.
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
 /// Re-reads until live matches the manifest, this run's creates included,
 /// or `wait` passes; deletes duplicates that this run created. Stops early
-/// when all that is left will not change by waiting. A stop ends it at
+/// when all that is left will not change by waiting. A run that `failed`
+/// or was stopped will not converge: it reads until its own creates show,
+/// so a re-run right away plans with them instead of creating them again
+/// (once if it created nothing; docs/reliability.md). A stop ends it at
 /// once: what the last read showed, else `Unknown`.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
     ids: &mut Ids<'_>,
-    until: Until,
-    wait: Duration,
-    poll: Duration,
+    failed: bool,
+    options: ApplyOptions,
     stop: &Stop,
 ) -> (Verification, Vec<Change>) {
-    let deadline = super::deadline(wait);
+    let converge = !failed && !stop.requested();
+    let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
+    let wait = if converge || created {
+        options.wait
+    } else {
+        Duration::ZERO
+    };
+    let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
     loop {
@@ -213,7 +211,7 @@ pub(super) async fn verify<R: Remote>(
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
-        let enough = until == Until::OwnCreatesShow && settled;
+        let enough = !converge && settled;
         let verification = Verification::NotConverged {
             remaining,
             foreign,
