@@ -9,8 +9,7 @@ use url::{Host, Url};
 use super::DEFAULT_BASE_URL;
 use crate::secret::mask_url;
 
-/// Host names (comma-separated) to which plain http is allowed although
-/// they are not loopback.
+/// Hosts (comma-separated) plain http may go to although not loopback.
 pub const ALLOW_INSECURE_ENV: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
 
 /// A checked base URL.
@@ -23,23 +22,20 @@ pub struct BaseUrl {
     pub insecure: Option<String>,
 }
 
-/// Errors in the base URL, found before any request is made.
 #[derive(Debug, thiserror::Error)]
 pub enum BaseUrlError {
     #[error("base URL `{0}` is not a valid URL: {1}")]
     Invalid(String, url::ParseError),
-    /// Plain HTTP to a host that is not loopback (the second field).
+    /// The shown URL, and its host.
     #[error("base URL `{0}` is not https; the API key must not travel in clear text (plain http is allowed only for loopback hosts such as the sandbox)")]
     Insecure(String, String),
     #[error("base URL `{0}` is plain http to Inveterate's API; the API key must not travel in clear text")]
     Inveterate(String),
-    /// A scheme other than http(s), or no host.
     #[error("base URL `{0}` must be an https:// URL with a host")]
     Unsupported(String),
 }
 
 impl BaseUrlError {
-    /// What to do, where there is more to say than the message.
     pub fn help(&self) -> Option<String> {
         match self {
             Self::Insecure(_, host) => Some(format!(
@@ -54,8 +50,7 @@ impl BaseUrlError {
 }
 
 impl BaseUrl {
-    /// The raw base URL: the flag, else the environment (empty counts as
-    /// unset), else the real API.
+    /// The flag, else the environment (empty counts as unset), else the real API.
     pub fn raw(flag: Option<&str>, env: Option<&str>) -> String {
         let set = |s: &&str| !s.is_empty();
         flag.filter(set)
@@ -97,7 +92,6 @@ impl BaseUrl {
     }
 }
 
-/// A host name as compared: trimmed, lowercase, no trailing dot.
 fn normalise(host: &str) -> String {
     host.trim().trim_end_matches('.').to_ascii_lowercase()
 }
@@ -106,7 +100,6 @@ fn host(url: &Url) -> String {
     normalise(url.host_str().unwrap_or_default())
 }
 
-/// Whether the URL's host is a loopback address or `localhost`.
 pub(super) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -116,7 +109,7 @@ pub(super) fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Whether the URL's host is `inveterateapi.com` or a subdomain of it.
+/// `inveterateapi.com` or a subdomain of it.
 pub fn is_inveterate(url: &Url) -> bool {
     let host = host(url);
     host == "inveterateapi.com" || host.ends_with(".inveterateapi.com")

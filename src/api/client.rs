@@ -1,7 +1,5 @@
-//! The one [`Http`] pool of a run (extra TLS roots, no proxy for plain
-//! http, the redirect policy) and a [`Client`] per merchant on it (its key
-//! as a sensitive header, its own pacer), which is apply's [`Remote`]: the
-//! four verbs of the one resource. Sending is `send.rs`.
+//! The one [`Http`] pool of a run and a [`Client`] per merchant on it,
+//! which is apply's [`Remote`]: the four verbs of the one resource.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,23 +25,19 @@ impl std::fmt::Debug for LogSink {
     }
 }
 
-/// Settings of a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Timeout of one request.
+    /// Of one request.
     pub timeout: Duration,
     /// 0 silent, 1 requests, 2 bodies too.
     pub verbosity: u8,
     pub log: LogSink,
     pub retry: RetryPolicy,
-    /// Largest response body read; a larger one is an error.
     pub max_body: usize,
-    /// CA certificates trusted besides the built-in roots (`--ca-cert`,
-    /// `SSL_CERT_FILE`); verification itself is always on.
+    /// Trusted besides the built-in roots (`--ca-cert`, `SSL_CERT_FILE`).
     pub extra_roots: Vec<reqwest::Certificate>,
     /// Plain http to a host that is not loopback (`BaseUrl::insecure`).
     pub insecure_http: bool,
-    /// The run's stop: once requested, no request starts and no wait goes on.
     pub stop: Stop,
 }
 
@@ -62,9 +56,8 @@ impl Default for ClientOptions {
     }
 }
 
-/// The one HTTP client of a run: one connection pool, one set of TLS roots
-/// (the CA bundle read once), one redirect policy, for every merchant. It
-/// carries no key: each [`Client`] adds its own to every request.
+/// The one HTTP client of a run: one pool, one set of TLS roots, one
+/// redirect policy for every merchant; no key (each [`Client`] adds its own).
 #[derive(Debug, Clone)]
 pub struct Http {
     pub(super) inner: reqwest::Client,
@@ -73,7 +66,6 @@ pub struct Http {
 }
 
 impl Http {
-    /// Builds the shared client for the resource under `base`.
     pub fn new(base: &Url, options: ClientOptions) -> anyhow::Result<Self> {
         let endpoint = base.join(RESOURCE)?;
         let mut builder = reqwest::Client::builder();
@@ -109,8 +101,8 @@ impl Http {
         })
     }
 
-    /// A client for one merchant: this pool, `key` on every request, and a
-    /// pacer of its own (servers rate-limit per key).
+    /// A client for one merchant, with a pacer of its own (servers
+    /// rate-limit per key).
     pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
         let mut header = HeaderValue::from_str(&key.0)
             .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;
@@ -120,27 +112,18 @@ impl Http {
     }
 }
 
-/// A client for one merchant (one key), sharing the run's [`Http`] pool.
+/// One merchant's client on the run's [`Http`] pool.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(super) http: Http,
     pub(super) pacer: Arc<Pacer>,
-    /// The key as a sensitive header value.
+    /// The key, a sensitive header value.
     pub(super) header: HeaderValue,
-}
-
-impl Client {
-    /// A client with a pool of its own (a run of many merchants shares one
-    /// [`Http`]).
-    pub fn new(base: &Url, key: &ApiKey, options: ClientOptions) -> anyhow::Result<Self> {
-        Http::new(base, options)?.client(key)
-    }
 }
 
 impl Remote for Client {
     type Error = ApiError;
 
-    /// Exactly one successful GET.
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
         let body = self.send(Method::Get, None).await?;
         envelope::parse_list(&body).map_err(|e| self.error(Method::Get, e.into()))
@@ -174,7 +157,10 @@ mod tests {
             .unwrap()
             .url;
         let key = ApiKey::new("endpoint-test-key".into());
-        let client = Client::new(&base, &key, ClientOptions::default()).unwrap();
+        let client = Http::new(&base, ClientOptions::default())
+            .unwrap()
+            .client(&key)
+            .unwrap();
         assert_eq!(
             client.http.endpoint.as_str(),
             "https://public.inveterateapi.com/v2.0/admin/webhook-subscriptions"

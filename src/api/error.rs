@@ -9,20 +9,12 @@ use super::envelope::BodyError;
 use super::known_keys;
 use crate::apply::CallError;
 
-/// An HTTP method the tool uses; shown in every error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Method {
     Get,
     Post,
     Put,
     Delete,
-}
-
-impl Method {
-    /// Whether repeating the request can do no harm.
-    pub fn is_idempotent(self) -> bool {
-        matches!(self, Method::Get | Method::Put)
-    }
 }
 
 impl fmt::Display for Method {
@@ -32,32 +24,27 @@ impl fmt::Display for Method {
 }
 
 /// What went wrong, without the request line (see [`ApiError`]). Every
-/// text in it that a server could have written is scrubbed of keys
-/// ([`Failure::scrub`]) before it becomes an error.
+/// text a server could have written is scrubbed of keys ([`Failure::scrub`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// A non-success status, with the envelope's `message` and the
-    /// `Retry-After` seconds when the server sent them.
     #[error("{status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     Status {
         status: StatusCode,
         message: Option<String>,
         retry_after: Option<u64>,
     },
-    /// No connection could be made: the request was never sent.
+    /// The request was never sent.
     #[error("could not connect to {0}")]
     Connect(String),
     #[error("no response within {0} s (the --timeout)")]
     Timeout(u64),
-    /// The connection broke before a complete response arrived.
     #[error("the connection was closed before a complete response: {0}")]
     Dropped(String),
     #[error("{0}")]
     Body(#[from] BodyError),
     #[error("the response is larger than {0} bytes; refusing to read it")]
     TooLarge(usize),
-    /// A redirect to another origin (which would carry the key elsewhere),
-    /// or one that would turn a write into a GET.
+    /// A redirect that would carry the key elsewhere, or turn a write into a GET.
     #[error(
         "the server redirected to `{0}`; not followed (only same-origin 307/308 redirects are, so the API key stays with the configured server and a write keeps its method); check --base-url"
     )]
@@ -65,15 +52,15 @@ pub enum Failure {
     /// Verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
-    /// The run's stop came before the request was sent, or sent again:
-    /// `after` is what the attempt before said.
+    /// The run's stop came before the request was sent, or sent again
+    /// (`after`: what the attempt before said).
     #[error(
         "interrupted before the request was sent{}",
         after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
     )]
     Interrupted { after: Option<Box<Failure>> },
-    /// A 429 or 503 whose `Retry-After` (`asked` seconds) is more than
-    /// is `left` of the retry budget: failed at once, nothing happened.
+    /// A 429 or 503 whose `Retry-After` is more than is left of the retry
+    /// budget: failed at once, nothing happened.
     #[error(
         "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
         message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
@@ -109,6 +96,17 @@ impl Failure {
         };
         *text = known_keys().replace(text).into_owned();
     }
+
+    /// A 500, 502, 503 or 504 (maybe from a proxy that did forward the
+    /// request), a timeout or a dropped connection, or an interrupt after one.
+    fn may_have_arrived(&self) -> bool {
+        match self {
+            Failure::Timeout(_) | Failure::Dropped(_) => true,
+            Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+            Failure::Interrupted { after } => after.as_deref().is_some_and(Failure::may_have_arrived),
+            _ => false,
+        }
+    }
 }
 
 /// One failed API call: method, path (no host) and what happened.
@@ -130,14 +128,16 @@ impl ApiError {
     }
 
     /// The request may be sent again as is: it certainly had no effect (no
-    /// connection, 429), or it may have arrived but repeating it does no
-    /// harm (GET, PUT). On POST or DELETE that is an unknown outcome, never
-    /// retried blindly.
+    /// connection, 429), or repeating it does no harm (GET, PUT). On POST
+    /// or DELETE an arrival is an unknown outcome, never retried blindly.
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,
             Failure::Interrupted { .. } => false,
-            failure => self.is_throttled() || (may_have_arrived(failure) && self.method.is_idempotent()),
+            failure => {
+                self.is_throttled()
+                    || (failure.may_have_arrived() && matches!(self.method, Method::Get | Method::Put))
+            }
         }
     }
 
@@ -160,21 +160,9 @@ impl ApiError {
     }
 }
 
-/// A 500, 502, 503 or 504 (maybe from a proxy that did forward the
-/// request), a timeout or a dropped connection, or an interrupt after one.
-fn may_have_arrived(failure: &Failure) -> bool {
-    match failure {
-        Failure::Timeout(_) | Failure::Dropped(_) => true,
-        Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
-        Failure::Interrupted { after } => after.as_deref().is_some_and(may_have_arrived),
-        _ => false,
-    }
-}
-
 impl CallError for ApiError {
-    /// A write that may have arrived, after any retries: re-read the list.
     fn outcome_unknown(&self) -> bool {
-        self.method != Method::Get && may_have_arrived(&self.failure)
+        self.method != Method::Get && self.failure.may_have_arrived()
     }
 
     fn is_interrupted(&self) -> bool {

@@ -13,8 +13,7 @@ use crate::secret::Keys;
 pub struct ApiKey(pub(super) String);
 
 impl ApiKey {
-    /// Wraps a key read from the environment, and remembers it for
-    /// [`known_keys`].
+    /// Remembers the key for [`known_keys`].
     pub fn new(key: String) -> Self {
         let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
         if !key.is_empty() && known.keys.insert(key.clone()) {
@@ -29,8 +28,7 @@ impl ApiKey {
         crate::digest::sha256_json(&("invhooks-key-v1", salt, &self.0))
     }
 
-    /// `text` with the key replaced by `placeholder` (for a file that must
-    /// not hold the key: saved plans).
+    /// For a file that must not hold the key (saved plans, export).
     pub fn hide(&self, text: &str, placeholder: &str) -> String {
         text.replace(&self.0, placeholder)
     }
@@ -54,15 +52,12 @@ struct Known {
     matcher: Option<Arc<Keys>>,
 }
 
-/// Every key this process has read so far, to mask values with.
 pub fn known_keys() -> Arc<Keys> {
     let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     let Known { keys, matcher } = &mut *known;
     Arc::clone(matcher.get_or_insert_with(|| Arc::new(Keys::new(keys.iter()))))
 }
 
-/// `text` with every key this process has read replaced by `***` (a short
-/// key only as a whole token).
 pub fn redact_known(text: &str) -> String {
     known_keys().replace(text).into_owned()
 }

@@ -9,14 +9,13 @@ pub mod envelope;
 mod error;
 mod key;
 mod pace;
-mod retry;
 mod send;
 
 pub use base_url::{is_inveterate, BaseUrl, BaseUrlError, ALLOW_INSECURE_ENV};
 pub use client::{Client, ClientOptions, Http, LogSink};
 pub use error::{ApiError, Failure, Method};
 pub use key::{known_keys, redact_known, ApiKey};
-pub use retry::RetryPolicy;
+pub use send::RetryPolicy;
 
 /// The resource path under the base URL.
 pub const RESOURCE: &str = "admin/webhook-subscriptions";

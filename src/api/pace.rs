@@ -3,19 +3,16 @@
 //! multiplicative decrease): a 429 halves it and pauses every request until
 //! the `Retry-After` time; each run of successes raises it by one.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Upper bound of requests in flight for one client.
 const MAX_IN_FLIGHT: usize = 64;
-/// Longest pause, whatever a caller asks: a backstop (callers already bound
-/// it by the retry budget) that keeps `Instant` arithmetic from overflow.
+/// Longest pause whatever a caller asks: keeps `Instant` arithmetic from overflow.
 const MAX_PAUSE: Duration = Duration::from_secs(300);
 
-/// Shared between all requests of one client.
 #[derive(Debug)]
 pub struct Pacer {
     state: Mutex<State>,
@@ -32,14 +29,12 @@ struct State {
 
 /// A slot for one request; frees itself on drop.
 #[derive(Debug)]
-pub struct Permit {
-    pacer: Arc<Pacer>,
-}
+pub struct Permit<'a>(&'a Pacer);
 
-impl Drop for Permit {
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.pacer.lock().in_flight -= 1;
-        self.pacer.released.notify_waiters();
+        self.0.lock().in_flight -= 1;
+        self.0.released.notify_waiters();
     }
 }
 
@@ -64,9 +59,8 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Waits for a slot: until any pause has passed and fewer than the
-    /// current limit are in flight.
-    pub async fn acquire(self: &Arc<Self>) -> Permit {
+    /// Waits until any pause has passed and fewer than the limit are in flight.
+    pub async fn acquire(&self) -> Permit<'_> {
         loop {
             let released = self.released.notified();
             let pause = {
@@ -75,9 +69,7 @@ impl Pacer {
                     Some(at) if at > Instant::now() => Some(at),
                     _ if state.in_flight < state.limit => {
                         state.in_flight += 1;
-                        return Permit {
-                            pacer: Arc::clone(self),
-                        };
+                        return Permit(self);
                     }
                     _ => None,
                 }
@@ -89,8 +81,7 @@ impl Pacer {
         }
     }
 
-    /// The server said "too many requests": halve the requests in flight
-    /// and pause everyone for `pause` (at most [`MAX_PAUSE`]).
+    /// A 429: halve the requests in flight and pause everyone for `pause`.
     pub fn throttled(&self, pause: Duration) {
         let mut state = self.lock();
         state.limit = (state.in_flight.min(state.limit) / 2).max(1);
@@ -99,8 +90,7 @@ impl Pacer {
         state.resume_at = Some(state.resume_at.map_or(until, |at| at.max(until)));
     }
 
-    /// A request got through: after `limit` successes in a row, allow one
-    /// more in flight.
+    /// After `limit` successes in a row, one more in flight.
     pub fn succeeded(&self) {
         let mut state = self.lock();
         state.successes += 1;
@@ -110,7 +100,6 @@ impl Pacer {
         }
     }
 
-    /// The current bound (for logs and tests).
     pub fn limit(&self) -> usize {
         self.lock().limit
     }
@@ -118,6 +107,8 @@ impl Pacer {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[tokio::test(start_paused = true)]
@@ -140,7 +131,7 @@ mod tests {
         assert_eq!(pacer.limit(), 1);
         let waiter = tokio::spawn({
             let pacer = Arc::clone(&pacer);
-            async move { pacer.acquire().await }
+            async move { drop(pacer.acquire().await) }
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());

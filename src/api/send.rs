@@ -1,10 +1,12 @@
-//! Sending one request of a [`Client`]: a pacer slot, the request, retries
-//! for what is safe to repeat ([`super::RetryPolicy`]), redirects refused,
+//! Sending one request of a [`Client`]: a pacer slot, the request,
+//! retries for what is safe to repeat ([`RetryPolicy`]: exponential backoff
+//! with full jitter, `Retry-After` honoured, bounded in attempts and time),
 //! the body read up to the cap, `-v`/`-vv` logs with keys and URL secrets
 //! masked.
 
 use std::time::Duration;
 
+use rand::Rng;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
@@ -12,10 +14,91 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::client::Client;
-use super::retry::{parse_retry_after, Attempts};
 use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_HEADER};
 use crate::callback_url::CallbackUrl;
 use crate::secret::{mask_url, Masked, Masking};
+
+/// Retry bounds. A 429 is pushback, not failure: it has its own, larger
+/// attempt budget, and the pacer (`pace.rs`) slows the whole client.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included, for errors other than 429.
+    pub max_attempts: u32,
+    pub max_throttled_attempts: u32,
+    /// Backoff before the second attempt; doubles each time up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No retry starts after this much time since the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            max_throttled_attempts: 30,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait before sending again after `err`, the `n`th attempt
+    /// of its kind (429 or not), or `None` to give up. Every wait ends
+    /// within `max_elapsed`: a `Retry-After` asking for longer makes `err` a
+    /// [`Failure::WaitTooLong`] at once.
+    fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
+        let max = match err.is_throttled() {
+            true => self.max_throttled_attempts,
+            false => self.max_attempts,
+        };
+        if !err.is_retryable() || n >= max {
+            return None;
+        }
+        let left = self.max_elapsed.saturating_sub(elapsed);
+        let backoff = self
+            .base_delay
+            .saturating_mul(1 << n.saturating_sub(1).min(16))
+            .min(self.max_delay);
+        let jittered = Duration::from_secs_f64(rand::rng().random_range(0.0..=backoff.as_secs_f64()));
+        let wait = match (err.retry_after(), &mut err.failure) {
+            (Some(asked), Failure::Status { status, message, .. }) if Duration::from_secs(asked) > left => {
+                let (status, message) = (*status, message.take());
+                err.failure = Failure::WaitTooLong {
+                    status,
+                    message,
+                    asked,
+                    left: left.as_secs(),
+                };
+                return None;
+            }
+            // The server said when; a little jitter spreads the herd.
+            (Some(secs), _) => {
+                Duration::from_secs(secs).saturating_add(jittered.min(Duration::from_millis(50)))
+            }
+            (None, _) => jittered,
+        };
+        (wait <= left).then_some(wait)
+    }
+}
+
+/// Reads a `Retry-After` value: delay-seconds (only digits; more than
+/// `u64` holds saturates), or an HTTP date (seconds from now, 0 if past).
+/// Anything else (`soon`, `-5`, `1e9`, empty) is as if the server had not
+/// said, so the usual backoff applies.
+fn parse_retry_after(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(value.parse::<u64>().unwrap_or(u64::MAX));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_secs()),
+    )
+}
 
 impl Client {
     /// Sends with retries for failures that are safe to repeat. Once the
@@ -24,16 +107,16 @@ impl Client {
     pub(super) async fn send(&self, method: Method, body: Option<Value>) -> Result<Vec<u8>, ApiError> {
         let (started, options) = (Instant::now(), &self.http.options);
         let stop = &options.stop;
-        let mut attempts = Attempts::default();
+        // Attempts so far: failures other than 429, and 429s.
+        let mut attempts = [0u32; 2];
         let mut last: Option<Failure> = None;
         loop {
-            let interrupted = |last: Option<Failure>| {
-                let after = last.map(Box::new);
-                self.error(method, Failure::Interrupted { after })
-            };
             let permit = match stop.or(self.pacer.acquire()).await {
                 Ok(permit) if !stop.requested() => permit,
-                _ => return Err(interrupted(last)),
+                _ => {
+                    let after = last.map(Box::new);
+                    return Err(self.error(method, Failure::Interrupted { after }));
+                }
             };
             let result = self.send_once(method, body.as_ref()).await;
             drop(permit);
@@ -45,12 +128,11 @@ impl Client {
                 Err(err) => err,
             };
             let throttled = err.is_throttled();
-            *match throttled {
-                true => &mut attempts.throttled,
-                false => &mut attempts.failed,
-            } += 1;
+            attempts[throttled as usize] += 1;
             let elapsed = started.elapsed();
-            let next = options.retry.next(attempts, elapsed, &mut err);
+            let next = options
+                .retry
+                .next(attempts[throttled as usize], elapsed, &mut err);
             if throttled {
                 // Every request of this client waits what the server asked
                 // (1 s if it did not say), within what is left of the
@@ -70,9 +152,8 @@ impl Client {
                 )
             });
             last = Some(err.failure);
-            if stop.sleep(delay).await.is_err() {
-                return Err(interrupted(last));
-            }
+            // A stop ends the wait, and the next attempt does not start.
+            let _ = stop.sleep(delay).await;
         }
     }
 
@@ -114,15 +195,9 @@ impl Client {
         ))
     }
 
-    /// One request to `url` with this merchant's key and `body` as JSON
-    /// (logged at `-vv`), without pacing or retries.
     async fn exchange(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
-        let verb = match method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Put => reqwest::Method::PUT,
-            Method::Delete => reqwest::Method::DELETE,
-        };
+        use reqwest::Method as M;
+        let verb = [M::GET, M::POST, M::PUT, M::DELETE][method as usize].clone();
         let mut request = self
             .http
             .inner
@@ -140,24 +215,21 @@ impl Client {
             .map_err(|e| self.error(method, self.transport(&e)))
     }
 
-    /// POSTs `body` once to `path` at the base URL's origin with this
-    /// merchant's key: the sandbox's own routes (`trigger`). The status and
-    /// the body, capped like every answer.
-    pub async fn post_once(&self, path: &str, body: &Value) -> Result<(StatusCode, Vec<u8>), ApiError> {
-        let url = self.http.endpoint.join(path);
-        let url = url.map_err(|e| self.error(Method::Post, Failure::Dropped(e.to_string())))?;
-        let response = self.exchange(Method::Post, url, Some(body)).await?;
-        Ok((response.status(), self.read_capped(Method::Post, response).await?))
-    }
-
-    /// GETs the list once: the answer as the API sent it (the body capped),
-    /// for `doctor`, which reports what the API says, not what retries made of it.
-    pub async fn get_once(&self) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
-        let response = self
-            .exchange(Method::Get, self.http.endpoint.clone(), None)
-            .await?;
+    /// One request without pacing or retries, to the resource or to `path`
+    /// at its origin (the sandbox's `trigger` route): the answer as the
+    /// server sent it, for `doctor`, which reports what the API says.
+    pub async fn once(
+        &self,
+        method: Method,
+        path: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
+        let endpoint = &self.http.endpoint;
+        let url = path.map_or_else(|| Ok(endpoint.clone()), |path| endpoint.join(path));
+        let url = url.map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
+        let response = self.exchange(method, url, body).await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        Ok((status, headers, self.read_capped(Method::Get, response).await?))
+        Ok((status, headers, self.read_capped(method, response).await?))
     }
 
     async fn read_capped(&self, method: Method, mut response: Response) -> Result<Vec<u8>, ApiError> {
@@ -244,7 +316,9 @@ fn mask_json(mut value: Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::apply::CallError as _;
 
     #[test]
     fn logged_bodies_mask_url_secrets() {
@@ -252,6 +326,139 @@ mod tests {
         assert_eq!(
             mask_json(body),
             r#"{"callbackUrl":"https://***@h/x?t=***","topic":"a"}"#
+        );
+    }
+
+    fn err(status: u16, retry_after: Option<u64>) -> ApiError {
+        ApiError {
+            method: Method::Get,
+            path: "/p".into(),
+            failure: Failure::Status {
+                status: reqwest::StatusCode::from_u16(status).unwrap(),
+                message: None,
+                retry_after,
+            },
+        }
+    }
+
+    /// The wait [`RetryPolicy::next`] decides, if it decides to wait.
+    fn wait(
+        policy: &RetryPolicy,
+        failed: u32,
+        throttled: u32,
+        elapsed: Duration,
+        mut err: ApiError,
+    ) -> Option<Duration> {
+        let n = if err.is_throttled() { throttled } else { failed };
+        policy.next(n, elapsed, &mut err)
+    }
+
+    /// What a call that gives up over `Retry-After` becomes: (asked, left).
+    fn too_long(policy: &RetryPolicy, elapsed: Duration, mut err: ApiError) -> Option<(u64, u64)> {
+        let n = u32::from(err.is_throttled());
+        assert_eq!(policy.next(n, elapsed, &mut err), None);
+        match err.failure {
+            Failure::WaitTooLong { asked, left, .. } => Some((asked, left)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(3));
+        assert_eq!(parse_retry_after(" 3 "), Some(3));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(0));
+        let future = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(120));
+        assert!((118..=120).contains(&parse_retry_after(&future).unwrap()));
+    }
+
+    #[test]
+    fn retry_after_saturates_and_ignores_nonsense() {
+        assert_eq!(parse_retry_after("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry_after("99999999999999999999999999"), Some(u64::MAX));
+        for nonsense in [
+            "soon",
+            "-5",
+            "+5",
+            "1e9",
+            "3.5",
+            "",
+            "  ",
+            "0x10",
+            "Wed, 99 Foo 2015",
+        ] {
+            assert_eq!(parse_retry_after(nonsense), None, "{nonsense:?}");
+        }
+    }
+
+    #[test]
+    fn a_wait_beyond_the_budget_fails_the_call_at_once() {
+        let policy = RetryPolicy::default();
+        for asked in [121, 3600, u64::MAX] {
+            assert_eq!(
+                too_long(&policy, Duration::ZERO, err(429, Some(asked))),
+                Some((asked, 120))
+            );
+        }
+        let late = Duration::from_secs(100);
+        assert_eq!(too_long(&policy, late, err(503, Some(30))), Some((30, 20)));
+        assert!(wait(&policy, 0, 1, late, err(429, Some(19))).is_some());
+        // No arithmetic overflows, however late or long.
+        assert_eq!(
+            too_long(&policy, Duration::MAX, err(429, Some(u64::MAX))),
+            Some((u64::MAX, 0))
+        );
+        assert_eq!(too_long(&policy, Duration::MAX, err(429, None)), None);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_attempts_are_bounded() {
+        let policy = RetryPolicy::default();
+        let w = wait(&policy, 0, 1, Duration::ZERO, err(429, Some(2))).unwrap();
+        assert!(w >= Duration::from_secs(2) && w <= Duration::from_millis(2050));
+        assert_eq!(wait(&policy, 0, 30, Duration::ZERO, err(429, Some(1))), None);
+        assert_eq!(wait(&policy, 5, 0, Duration::ZERO, err(503, None)), None);
+        assert!(wait(&policy, 1, 0, Duration::ZERO, err(503, None)).is_some());
+    }
+
+    #[test]
+    fn backoff_grows_but_stays_capped_and_within_total_time() {
+        let policy = RetryPolicy::default();
+        for n in 1..5 {
+            let wait = wait(&policy, n, 0, Duration::ZERO, err(502, None)).unwrap();
+            assert!(wait <= policy.base_delay * (1 << (n - 1)));
+        }
+        assert_eq!(wait(&policy, 1, 0, policy.max_elapsed, err(502, None)), None);
+    }
+
+    /// A 502, 503 or 504 on POST or DELETE may come from a proxy that
+    /// forwarded the request: never resent blindly, but an unknown outcome
+    /// for apply to resolve by reading. On GET and PUT it is retried.
+    #[test]
+    fn a_gateway_error_on_a_write_that_is_not_idempotent_is_an_unknown_outcome() {
+        let policy = RetryPolicy::default();
+        for status in [500, 502, 503, 504] {
+            for method in [Method::Post, Method::Delete, Method::Get, Method::Put] {
+                let e = || ApiError {
+                    method,
+                    ..err(status, None)
+                };
+                let retried = wait(&policy, 1, 0, Duration::ZERO, e()).is_some();
+                assert_eq!(
+                    retried,
+                    matches!(method, Method::Get | Method::Put),
+                    "{method} {status}"
+                );
+                assert_eq!(e().outcome_unknown(), method != Method::Get, "{method} {status}");
+            }
+        }
+    }
+
+    #[test]
+    fn client_errors_are_never_retried() {
+        assert_eq!(
+            wait(&RetryPolicy::default(), 1, 0, Duration::ZERO, err(400, None)),
+            None
         );
     }
 }

@@ -1,7 +1,5 @@
 //! A whole run across merchants (docs/fleets.md "Applying a fleet",
-//! docs/guides/rollouts.md): the reports of the merchants applied, the
-//! merchants a safety rule refused (`--keep-going`), the waves, and how
-//! each store ended ([`Status`]), counted into the fleet summary. Pure
+//! docs/guides/rollouts.md) and how each store ended ([`Status`]). Pure
 //! data; the renderers lay it out.
 
 use std::collections::{HashMap, HashSet};
@@ -9,27 +7,23 @@ use std::collections::{HashMap, HashSet};
 use super::waves::{Rollout, WaveStatus};
 use super::{MerchantReport, Outcome};
 
-/// A merchant whose changes a safety threshold kept back.
+/// A merchant whose changes a safety threshold kept back (`--keep-going`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// The merchant's label.
     pub merchant: String,
     /// The threshold that tripped, as `plan` shows it.
     pub reason: String,
 }
 
-/// What an `apply` run did with every merchant of its plan.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    /// One report per merchant whose changes were attempted, in plan order.
+    /// Each merchant whose changes were attempted, in plan order.
     pub merchants: Vec<MerchantReport>,
-    /// Merchants refused by a safety threshold: nothing changed there.
     pub refused: Vec<Refusal>,
-    /// The waves every merchant of the plan was in, and how each ended.
+    /// Every merchant of the plan, in its wave.
     pub rollout: Rollout,
 }
 
-/// How one store of the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Changes made; live matches the manifest.
@@ -46,7 +40,7 @@ pub enum Status {
 }
 
 impl Status {
-    /// Every status, in the order summaries list them.
+    /// In the order summaries list them.
     pub const ALL: [Status; 5] = [
         Status::Applied,
         Status::Converged,
@@ -55,7 +49,6 @@ impl Status {
         Status::NotStarted,
     ];
 
-    /// The word reports use.
     pub fn as_str(self) -> &'static str {
         ["applied", "converged", "refused", "failed", "not started"][self as usize]
     }
@@ -66,20 +59,16 @@ impl Status {
 pub struct Stores(pub [usize; 5]);
 
 impl Stores {
-    /// Stores that ended as `status`.
     pub fn get(&self, status: Status) -> usize {
         self.0[status as usize]
     }
 
-    /// Every store of the run.
     pub fn total(&self) -> usize {
         self.0.iter().sum()
     }
 }
 
 impl RunReport {
-    /// The run: `merchants` applied, `refused` kept back, every merchant
-    /// of the plan in one wave of `rollout`.
     pub fn new(merchants: Vec<MerchantReport>, refused: Vec<Refusal>, rollout: Rollout) -> Self {
         Self {
             merchants,
@@ -88,7 +77,7 @@ impl RunReport {
         }
     }
 
-    /// Every store with how it ended, wave by wave, in rollout order.
+    /// In rollout order.
     pub fn statuses(&self) -> Vec<(&str, Status)> {
         let reports: HashMap<&str, &MerchantReport> =
             self.merchants.iter().map(|r| (r.merchant.as_str(), r)).collect();
@@ -113,7 +102,6 @@ impl RunReport {
             .collect()
     }
 
-    /// The fleet summary.
     pub fn stores(&self) -> Stores {
         let mut stores = Stores::default();
         for (_, status) in self.statuses() {
@@ -132,13 +120,11 @@ impl RunReport {
             && self.merchants.iter().all(MerchantReport::succeeded)
     }
 
-    /// An interrupt cut the run short.
     pub fn interrupted(&self) -> bool {
         self.rollout.interrupted || self.merchants.iter().any(|r| r.interrupted)
     }
 
-    /// How many changes attempted ended each way, indexed like
-    /// [`Outcome::WORDS`].
+    /// Changes by outcome, indexed like [`Outcome::WORDS`].
     pub fn tally(&self) -> [usize; 4] {
         let mut counts = [0; 4];
         for c in self.merchants.iter().flat_map(|r| &r.changes) {

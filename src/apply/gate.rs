@@ -1,28 +1,24 @@
 //! Whether `apply` may run, and for which merchants: the safety thresholds
-//! and the confirmation, as one pure decision over the plan and the run's
-//! switches. A threshold refuses the whole run before any write, naming
-//! every merchant it tripped for; with `--keep-going` it keeps back only
-//! those merchants, and refuses the run only when none is left to apply.
-//! The command acts on the [`Gate`] it gets; nothing here prints or reads
-//! input.
+//! and the confirmation, as one pure decision. A threshold refuses the whole
+//! run before any write, naming every merchant it tripped for; with
+//! `--keep-going` it keeps back only those, and refuses the run only when
+//! none is left.
 
 use super::fleet::Refusal;
 use crate::plan::Plan;
 
-/// The switches that bear on the decision.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Switches {
     /// `--force`: go past safety thresholds.
     pub force: bool,
     /// `--auto-approve`: no confirmation.
     pub auto_approve: bool,
-    /// Whether stdin is a terminal, so `yes` can be asked for.
+    /// Stdin is a terminal, so `yes` can be asked for.
     pub interactive: bool,
     /// `--keep-going`: a refused merchant is skipped, the others applied.
     pub keep_going: bool,
 }
 
-/// What `apply` does with a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
     /// Nothing to change.
@@ -36,10 +32,8 @@ pub enum Gate {
     Go(Vec<Refusal>),
 }
 
-/// The reason given when confirmation is needed but cannot be asked for.
 pub const NO_TERMINAL: &str = "no confirmation: stdin is not a terminal and `--auto-approve` was not given";
 
-/// Decides what to do with `plan`.
 pub fn decide(plan: &Plan, switches: Switches) -> Gate {
     if !plan.has_changes() {
         return Gate::NothingToDo;

@@ -1,9 +1,6 @@
 //! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that
-//! changes the remote. Creates, then updates, then deletes, each phase with
-//! up to `parallelism` calls in flight; no delete after a failed create or
-//! update; unknown outcomes resolved by re-reading the list ([`resolve`]);
-//! then a re-read until live matches ([`verify`]). Whether to run at all is
-//! [`gate`]'s decision; in what order across a fleet, [`waves`]'.
+//! changes the remote. Whether to run at all is [`gate`]'s decision; in
+//! what order across a fleet, [`waves`]'.
 
 mod fleet;
 mod outcome;
@@ -17,6 +14,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
+use tokio::time::Instant;
 
 pub use self::fleet::{Refusal, RunReport, Status, Stores};
 pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Verification};
@@ -27,9 +25,7 @@ pub use crate::stop::Stop;
 /// The four calls apply needs; `api::Client` is the real one, and
 /// `apply::fake` (tests) a scriptable in-memory one.
 pub trait Remote: Sync {
-    /// Why a call failed.
     type Error: CallError;
-    /// All live subscriptions.
     fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
     /// POST one subscription; the id the server gave it, when it says.
     fn create(
@@ -38,7 +34,6 @@ pub trait Remote: Sync {
         name: &str,
         url: &str,
     ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
-    /// PUT a subscription's URL and name.
     fn update(
         &self,
         id: &str,
@@ -46,7 +41,6 @@ pub trait Remote: Sync {
         name: &str,
         url: &str,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-    /// DELETE a subscription.
     fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
@@ -60,17 +54,14 @@ pub trait CallError: std::fmt::Display + Send {
     fn is_not_found(&self) -> bool;
 }
 
-/// How to run an apply.
 #[derive(Debug, Clone, Copy)]
 pub struct ApplyOptions {
     /// Calls in flight per phase (at least 1).
     pub parallelism: usize,
-    /// How long verification waits for live to match.
+    /// How long resolution and verification wait for live to show a change.
     pub wait: Duration,
-    /// Pause between verification reads.
+    /// Pause between their reads.
     pub poll: Duration,
-    /// How often an unknown outcome is resolved and the call retried.
-    pub max_resolutions: u32,
 }
 
 impl Default for ApplyOptions {
@@ -79,14 +70,14 @@ impl Default for ApplyOptions {
             parallelism: 4,
             wait: Duration::from_secs(30),
             poll: Duration::from_millis(500),
-            max_resolutions: 3,
         }
     }
 }
 
-/// Applies `plan` (made from `initial`, the live list) for one merchant,
-/// starting no call once `stop` is requested; `progress` hears of each
-/// change as it finishes.
+/// Applies `plan` (made from `initial`, the live list) for one merchant:
+/// creates, then updates, then deletes, each phase with up to `parallelism`
+/// calls in flight, no delete after a failed create or update; then a
+/// re-read until live matches ([`verify`]). `progress` hears of each change.
 pub async fn apply<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -105,22 +96,15 @@ pub async fn apply<R: Remote>(
             .iter()
             .enumerate()
             .filter(|(_, c)| c.action() == action);
-        if action == Action::Delete && failed {
-            for (index, change) in phase {
-                let reason = "not attempted: a create or update failed, so nothing is deleted".to_owned();
-                let report = ChangeReport {
-                    change: change.clone(),
-                    outcome: Outcome::Skipped { reason },
-                };
-                progress(&report);
-                reports[index] = Some(report);
-            }
-            continue;
-        }
-        let known = &ids.initial;
+        let (known, skip) = (&ids.initial, action == Action::Delete && failed);
         let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
             .map(|(index, change)| async move {
-                let (outcome, created) = resolve::execute(remote, change, known, options, stop).await;
+                let (outcome, created) = if skip {
+                    let reason = SKIPPED.to_owned();
+                    (Outcome::Skipped { reason }, None)
+                } else {
+                    resolve::execute(remote, change, known, options, stop).await
+                };
                 let report = ChangeReport {
                     change: change.clone(),
                     outcome,
@@ -149,19 +133,7 @@ pub async fn apply<R: Remote>(
             reports[index] = Some(report);
         }
     }
-    // A run that will not converge reads once, or, when it created
-    // something, until its creates show (docs/reliability.md); an
-    // interrupted one reads nothing (`verify` ends at the stop).
-    let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let (until, wait) = match failed || stop.requested() {
-        false => (verify::Until::Converged, options.wait),
-        true => (
-            verify::Until::OwnCreatesShow,
-            if created { options.wait } else { Duration::ZERO },
-        ),
-    };
-    let (verification, cleaned_up) =
-        verify::verify(remote, manifest, &mut ids, until, wait, options.poll, stop).await;
+    let (verification, cleaned_up) = verify::verify(remote, manifest, &mut ids, failed, options, stop).await;
     MerchantReport {
         merchant: plan.merchant.clone(),
         changes: reports.into_iter().flatten().collect(),
@@ -171,14 +143,42 @@ pub async fn apply<R: Remote>(
     }
 }
 
+const SKIPPED: &str = "not attempted: a create or update failed, so nothing is deleted";
+
 /// Whether `s` holds `fields`' values: a create of them, once it shows.
 fn holds(s: &LiveSubscription, fields: &Fields) -> bool {
     (&s.topic, &s.name, &s.callback_url) == (&fields.topic, &fields.name, &fields.callback_url)
 }
 
 /// `wait` from now, bounded (a day at most) so that no value overflows.
-fn deadline(wait: Duration) -> tokio::time::Instant {
-    tokio::time::Instant::now() + wait.min(Duration::from_secs(86_400))
+fn deadline(wait: Duration) -> Instant {
+    Instant::now() + wait.min(Duration::from_secs(86_400))
+}
+
+/// The live list. One that cannot be read or trusted (a repeated id, a
+/// page of several) says nothing either way: it is read again every `poll`
+/// until `deadline`, and only then is its error the answer. `None` once
+/// `stop` is requested: no read starts after it.
+async fn read<R: Remote>(
+    remote: &R,
+    deadline: Instant,
+    poll: Duration,
+    stop: &Stop,
+) -> Option<Result<Vec<LiveSubscription>, R::Error>> {
+    while !stop.requested() {
+        match remote.list().await {
+            Err(_) if Instant::now() < deadline => pause(deadline, poll, stop).await,
+            result => return Some(result),
+        }
+    }
+    None
+}
+
+/// Waits `poll`, or until `deadline` or a stop if sooner.
+async fn pause(deadline: Instant, poll: Duration, stop: &Stop) {
+    let _ = stop
+        .sleep(poll.min(deadline.saturating_duration_since(Instant::now())))
+        .await;
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::plan::Change;
 use crate::secret::Masking;
 
-/// What happened to one change; `reason` says why, in words reports show.
+/// What happened to one change; `reason` in words reports show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The call succeeded, or after an unknown outcome the list shows it.
@@ -25,7 +25,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Every outcome's word, in report order.
+    /// In report order.
     pub const WORDS: [&'static str; 4] = ["done", "failed", "skipped", "not started"];
 
     pub fn as_str(&self) -> &'static str {
@@ -37,7 +37,6 @@ impl Outcome {
         self.index() == 0
     }
 
-    /// Position in [`Outcome::WORDS`].
     pub fn index(&self) -> usize {
         match self {
             Outcome::Done | Outcome::AlreadyGone { .. } => 0,
@@ -57,14 +56,12 @@ impl Outcome {
     }
 }
 
-/// A planned change and what happened to it.
 #[derive(Debug, Clone)]
 pub struct ChangeReport {
     pub change: Change,
     pub outcome: Outcome,
 }
 
-/// Whether live matched the manifest after the calls.
 #[derive(Debug, Clone)]
 pub enum Verification {
     Converged,
@@ -77,14 +74,13 @@ pub enum Verification {
         foreign: Vec<String>,
         rewrites: Vec<Rewrite>,
     },
-    /// The live list could not be read.
+    /// Live could not be read.
     Unknown {
         reason: String,
     },
 }
 
 impl Verification {
-    /// The word reports use.
     pub fn as_str(&self) -> &'static str {
         match self {
             Verification::Converged => "converged",
@@ -107,22 +103,19 @@ pub struct Rewrite {
     pub masking: Masking,
 }
 
-/// The result of applying one merchant's plan.
 #[derive(Debug, Clone)]
 pub struct MerchantReport {
     /// The merchant's label.
     pub merchant: String,
-    /// Every planned change with its outcome, in plan order.
+    /// In plan order.
     pub changes: Vec<ChangeReport>,
     /// Deletes of duplicates this run made (found by verification).
     pub cleaned_up: Vec<Change>,
     pub verification: Verification,
-    /// An interrupt stopped the run before every call was made.
     pub interrupted: bool,
 }
 
 impl MerchantReport {
-    /// Every change done, live matches the manifest, nothing interrupted.
     pub fn succeeded(&self) -> bool {
         !self.interrupted
             && self.changes.iter().all(|c| c.outcome.is_done())

@@ -3,9 +3,7 @@
 //! list to learn whether it happened before sending it again, so a create
 //! is never sent twice and a change that happened is never reported as
 //! failed. A DELETE answered 400 or 404 is read for too: an id a fresh read
-//! no longer lists is `done (already gone)`. A create (201 is eventually
-//! consistent) is looked for until `wait` has passed, and only then sent
-//! again: if creates show within `--wait`, this never makes a duplicate.
+//! no longer lists is `done (already gone)`.
 
 use std::collections::HashSet;
 
@@ -20,12 +18,14 @@ use crate::plan::Change;
 const UNCHECKED: &str =
     "interrupted before the outcome could be checked; `invhooks plan` shows whether it happened";
 
+/// How often an unknown outcome is resolved and the call sent again.
+const MAX_RESOLUTIONS: u32 = 3;
+
 /// Makes `change`'s call, resolving an unknown outcome by reading the list
-/// (at most `max_resolutions` times) before repeating it: the outcome, and
-/// for a create the id it made when the answer or the list said. `known`
-/// holds the ids live before the run: never taken for this run's. Once
-/// `stop` is requested nothing starts: what did not, or certainly had no
-/// effect, is `not started`.
+/// before repeating it: the outcome, and for a create the id it made when
+/// the answer or the list said. `known` holds the ids live before the run:
+/// never taken for this run's. Once `stop` is requested nothing starts:
+/// what did not, or certainly had no effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
     remote: &R,
     change: &Change,
@@ -72,7 +72,7 @@ pub(super) async fn execute<R: Remote>(
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
             Ok(Some(created)) => return (Outcome::Done, created),
-            Ok(None) if resolutions < options.max_resolutions => resolutions += 1,
+            Ok(None) if resolutions < MAX_RESOLUTIONS => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),
             Err(list_err) => {
                 return failed(format!("{err}; and the outcome could not be checked: {list_err}"))
@@ -81,12 +81,10 @@ pub(super) async fn execute<R: Remote>(
     }
 }
 
-/// After an unknown outcome: does the live list show the change happened?
-/// `Some(id)` if so (the new subscription's id for a create). A create is
-/// looked for until `options.wait` has passed; an update or delete (200 is
-/// immediate) in the first list read. A read that fails is repeated until
-/// `options.wait` has passed; its error is returned only then. A stop
-/// ends it at once: `Ok(None)`, no read started.
+/// After an unknown outcome: `Some(id)` if the live list shows the change
+/// happened (the new subscription's id for a create). A create (201 is
+/// eventually consistent) is looked for until `options.wait` has passed;
+/// an update or delete (200 is immediate) in one read. A stop: `Ok(None)`.
 async fn took_effect<R: Remote>(
     remote: &R,
     change: &Change,
@@ -95,32 +93,16 @@ async fn took_effect<R: Remote>(
     stop: &Stop,
 ) -> Result<Option<Option<String>>, R::Error> {
     let deadline = super::deadline(options.wait);
-    loop {
-        if stop.requested() {
-            return Ok(None);
+    while let Some(live) = super::read(remote, deadline, options.poll, stop).await {
+        if let Some(found) = shows(change, &live?, known) {
+            return Ok(Some(found));
         }
-        match remote.list().await {
-            Ok(live) => {
-                if let Some(found) = shows(change, &live, known) {
-                    return Ok(Some(found));
-                }
-                if !matches!(change, Change::Create { .. }) || Instant::now() >= deadline {
-                    return Ok(None);
-                }
-            }
-            // A list that could not be read, or not trusted (a repeated
-            // id, a page of several), says nothing either way: read again
-            // until `wait` has passed, as for a create not yet visible.
-            Err(err) if Instant::now() >= deadline => return Err(err),
-            Err(_) => {}
+        if !matches!(change, Change::Create { .. }) || Instant::now() >= deadline {
+            break;
         }
-        let pause = options
-            .poll
-            .min(deadline.saturating_duration_since(Instant::now()));
-        if stop.sleep(pause).await.is_err() {
-            return Ok(None);
-        }
+        super::pause(deadline, options.poll, stop).await;
     }
+    Ok(None)
 }
 
 /// Whether `live` shows `change` done: `Some(created id)` if it does.

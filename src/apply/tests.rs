@@ -17,7 +17,6 @@ fn options() -> ApplyOptions {
         parallelism: 2,
         wait: Duration::from_secs(30),
         poll: Duration::from_millis(500),
-        max_resolutions: 3,
     }
 }
 
@@ -631,7 +630,6 @@ proptest::proptest! {
                 parallelism,
                 wait: Duration::new(wait, nanos),
                 poll: Duration::from_millis(poll),
-                max_resolutions: 3,
             };
             run(&fake, &m, options).await
         });

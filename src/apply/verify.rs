@@ -1,16 +1,16 @@
 //! Verification: after the calls, re-read the list until it matches the
-//! manifest or the wait runs out (Inveterate's 201 is eventually
-//! consistent). Duplicates this run itself created are removed; anything
-//! else that appeared is another writer's and is reported, never deleted.
+//! manifest (Inveterate's 201 is eventually consistent). Duplicates this
+//! run itself created are removed; another writer's are reported, never
+//! deleted.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::{holds, Remote, Rewrite, Stop, Verification};
+use super::{holds, ApplyOptions, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{self, Change, Fields};
 
-/// Ids the run knows about: what was live before it, what it created.
+/// Ids the run knows about: identity is by id, never by values.
 #[derive(Debug, Default)]
 pub(super) struct Ids<'a> {
     /// Live before the run.
@@ -33,7 +33,6 @@ impl<'a> Ids<'a> {
         }
     }
 
-    /// Gives each unclaimed create the id of a matching new subscription.
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created) = (&self.initial, &mut self.created);
         self.unclaimed.retain(|want| {
@@ -66,25 +65,20 @@ impl<'a> Ids<'a> {
         manifest: &MerchantManifest,
         live: &'l [LiveSubscription],
     ) -> Vec<&'l LiveSubscription> {
-        let ours = |s: &LiveSubscription| self.created.contains(&s.id);
-        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = live
-            .iter()
-            .filter(|s| ours(s))
-            .map(|s| ((s.topic.as_str(), s.name.as_str()), Vec::new()))
-            .collect();
+        let ours = |s: &&LiveSubscription| self.created.contains(&s.id);
+        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::new();
         for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
-            if let Some(same) = copies.get_mut(&(s.topic.as_str(), s.name.as_str())) {
-                same.push(s);
-            }
+            copies
+                .entry((s.topic.as_str(), s.name.as_str()))
+                .or_default()
+                .push(s);
         }
         let mut surplus = Vec::new();
         for want in &manifest.subscriptions {
-            let Some(same) = copies.remove(&(want.topic.as_str(), want.name.as_str())) else {
-                continue;
-            };
+            let same = copies.remove(&(want.topic.as_str(), want.name.as_str()));
             let equal = |s: &&LiveSubscription| s.name == want.name && s.callback_url == want.callback_url;
-            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.into_iter().partition(|s| ours(s));
-            if !theirs.iter().any(equal) {
+            let (mut mine, theirs): (Vec<_>, Vec<_>) = same.unwrap_or_default().into_iter().partition(ours);
+            if !mine.is_empty() && !theirs.iter().any(equal) {
                 // Keep one of this run's own: one with the declared values
                 // if any (which one among equals is only a tie-break).
                 mine.sort_by_key(|s| (!equal(s), &s.id));
@@ -95,7 +89,7 @@ impl<'a> Ids<'a> {
         surplus
     }
 
-    /// A live id neither there before nor made by this run.
+    /// Another writer's.
     fn foreign(&self, id: &str) -> bool {
         !self.initial.contains(id) && !self.created.contains(id)
     }
@@ -103,78 +97,67 @@ impl<'a> Ids<'a> {
     /// Values the server stored other than this run sent them (a server
     /// that trims names or lowercases hosts), sorted by id.
     fn rewrites(&self, live: &[LiveSubscription]) -> Vec<Rewrite> {
-        let mut rewrites = Vec::new();
-        for s in live {
-            let Some(sent) = self.sent.get(&s.id) else {
-                continue;
-            };
-            let masking = sent.masking;
-            for (field, sent, stored) in [
-                ("name", &sent.name, &s.name),
-                ("callbackUrl", &sent.callback_url, &s.callback_url),
-            ] {
-                if sent != stored {
-                    rewrites.push(Rewrite {
-                        id: s.id.clone(),
-                        field,
-                        sent: sent.clone(),
-                        stored: stored.clone(),
-                        masking,
-                    });
-                }
-            }
-        }
+        let mut rewrites: Vec<Rewrite> = (live.iter())
+            .filter_map(|s| Some((s, *self.sent.get(&s.id)?)))
+            .flat_map(|(s, sent)| {
+                [
+                    ("name", &sent.name, &s.name),
+                    ("callbackUrl", &sent.callback_url, &s.callback_url),
+                ]
+                .into_iter()
+                .filter(|(_, sent, stored)| sent != stored)
+                .map(|(field, sent_value, stored)| Rewrite {
+                    id: s.id.clone(),
+                    field,
+                    sent: sent_value.clone(),
+                    stored: stored.clone(),
+                    masking: sent.masking,
+                })
+            })
+            .collect();
         rewrites.sort_by(|a, b| (&a.id, a.field).cmp(&(&b.id, b.field)));
         rewrites
     }
-}
-
-/// How long verification reads (`wait` bounds both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Until {
-    /// Until live matches the manifest and this run's creates show.
-    Converged,
-    /// Until this run's creates show: a failed or interrupted run, which
-    /// will not converge, leaves none of its creates unseen, so a re-run
-    /// right away plans with them (instead of creating them again).
-    OwnCreatesShow,
 }
 
 /// What verification says when an interrupt came before its first read.
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
 /// Re-reads until live matches the manifest, this run's creates included,
-/// or `wait` passes; deletes duplicates that this run created. Stops early when all that is left is
-/// another writer's. A read that fails is repeated too: `Unknown` only
-/// when the last read before the deadline failed. A stop ends it at once,
-/// no request started: what the last read showed, else `Unknown`.
+/// or `wait` passes; deletes duplicates that this run created. Stops early
+/// when all that is left will not change by waiting. A run that `failed`
+/// or was stopped will not converge: it reads until its own creates show,
+/// so a re-run right away plans with them instead of creating them again
+/// (once if it created nothing; docs/reliability.md). A stop ends it at
+/// once: what the last read showed, else `Unknown`.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
     ids: &mut Ids<'_>,
-    until: Until,
-    wait: Duration,
-    poll: Duration,
+    failed: bool,
+    options: ApplyOptions,
     stop: &Stop,
 ) -> (Verification, Vec<Change>) {
-    let deadline = super::deadline(wait);
+    let converge = !failed && !stop.requested();
+    let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
+    let wait = if converge || created {
+        options.wait
+    } else {
+        Duration::ZERO
+    };
+    let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
     loop {
-        if stop.requested() {
-            let reason = INTERRUPTED.to_owned();
-            return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
-        }
-        let live = match remote.list().await {
-            Ok(live) => live,
-            Err(err) if tokio::time::Instant::now() >= deadline => {
+        let live = match super::read(remote, deadline, poll, stop).await {
+            Some(Ok(live)) => live,
+            Some(Err(err)) => {
                 let reason = err.to_string();
                 return (Verification::Unknown { reason }, cleaned);
             }
-            // An unreadable or untrusted list ends no wait: read again.
-            Err(_) => {
-                let _ = stop.sleep(poll).await;
-                continue;
+            None => {
+                let reason = INTERRUPTED.to_owned();
+                return (last.unwrap_or(Verification::Unknown { reason }), cleaned);
             }
         };
         ids.claim(&live);
@@ -228,7 +211,7 @@ pub(super) async fn verify<R: Remote>(
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
         let stuck = !remaining.is_empty() && remaining.iter().all(explained);
-        let enough = until == Until::OwnCreatesShow && settled;
+        let enough = !converge && settled;
         let verification = Verification::NotConverged {
             remaining,
             foreign,
@@ -238,6 +221,6 @@ pub(super) async fn verify<R: Remote>(
             return (verification, cleaned);
         }
         last = Some(verification);
-        let _ = stop.sleep(poll).await;
+        super::pause(deadline, poll, stop).await;
     }
 }

@@ -1,9 +1,7 @@
 //! Staged rollouts (docs/guides/rollouts.md): the selected merchants cut
-//! into waves by `--waves` (canaries first, then by label), what a wave's
-//! gate found ([`GateFailure`]), and [`roll_out`], the loop that runs wave
-//! after wave, pausing between them, until a gate fails or a stop is
-//! requested. What running a wave and judging it means is the caller's:
-//! the loop only keeps the order and the record.
+//! into waves by `--waves`, and [`roll_out`], the loop that runs wave after
+//! wave until a gate fails or a stop is requested. What running a wave and
+//! judging it means is the caller's: the loop keeps the order and the record.
 
 use std::time::Duration;
 
@@ -14,9 +12,7 @@ use crate::check;
 /// is done, a count (at least 1) or a percentage (1 to 100, rounded down).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size {
-    /// The number written.
     pub n: u32,
-    /// Written with `%`.
     pub percent: bool,
 }
 
@@ -26,7 +22,7 @@ pub struct Size {
 pub struct Sizes(Vec<Size>);
 
 impl Sizes {
-    /// Every merchant in one wave: `apply` without `--waves`.
+    /// `apply` without `--waves`.
     pub fn all() -> Sizes {
         Sizes(vec![Size {
             n: 100,
@@ -34,7 +30,6 @@ impl Sizes {
         }])
     }
 
-    /// Parses `1,10%,100%`; the error says what to write.
     pub fn parse(text: &str) -> Result<Sizes, String> {
         let usage =
             "write cumulative counts or percentages of the selected merchants, e.g. `--waves 1,10%,100%`";
@@ -70,9 +65,8 @@ impl Sizes {
         }
     }
 
-    /// `ordered` cut into waves, each holding the merchants past the
-    /// previous size up to its own (none empty), and how many the sizes
-    /// made: merchants past the last size make one more, never started.
+    /// `ordered` cut into waves (none empty), and how many the sizes made:
+    /// merchants past the last size make one more, never started.
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
@@ -112,7 +106,7 @@ pub enum WaveGate {
 }
 
 impl WaveGate {
-    /// The word reports use, as the flag spells it.
+    /// As the flag spells it.
     pub fn as_str(self) -> &'static str {
         ["converge", "check", "test-event"][self as usize]
     }
@@ -127,8 +121,8 @@ pub struct GateFailure {
     pub reason: String,
 }
 
-/// How a wave ended: `passed`, `failed` (its gate, which stopped the
-/// rollout), `interrupted` (a stop came while it ran) or `not started`.
+/// `failed`: its gate, which stopped the rollout; `interrupted`: a stop
+/// came while it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaveStatus {
     Passed,
@@ -138,7 +132,6 @@ pub enum WaveStatus {
 }
 
 impl WaveStatus {
-    /// The word reports use.
     pub fn as_str(&self) -> &'static str {
         match self {
             WaveStatus::Passed => "passed",
@@ -149,16 +142,14 @@ impl WaveStatus {
     }
 }
 
-/// One wave: its merchants in rollout order, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wave {
     pub merchants: Vec<String>,
     pub status: WaveStatus,
 }
 
-/// A whole rollout: every selected merchant in exactly one of `waves`,
-/// the first `sized` of which `--waves` made (one more holds the merchants
-/// past the last size); the `gate` each had to pass; whether a stop came.
+/// Every selected merchant in exactly one of `waves`, the first `sized` of
+/// which `--waves` made (one more holds the merchants past the last size).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollout {
     pub gate: WaveGate,
@@ -168,7 +159,7 @@ pub struct Rollout {
 }
 
 impl Rollout {
-    /// One wave of `merchants` that passed: a run without waves or changes.
+    /// A run without waves or changes.
     pub fn whole(merchants: Vec<String>) -> Rollout {
         let waves = vec![Wave {
             merchants,
@@ -187,7 +178,6 @@ impl Rollout {
         self.waves.len() > 1 || self.gate != WaveGate::Converge
     }
 
-    /// The first wave whose gate failed.
     pub fn failed(&self) -> Option<(usize, &[GateFailure])> {
         self.waves.iter().enumerate().find_map(|(i, w)| match &w.status {
             WaveStatus::Failed(f) => Some((i, f.as_slice())),
@@ -196,10 +186,9 @@ impl Rollout {
     }
 }
 
-/// Runs the first `sized` of `waves` in order: `run` applies one (its
-/// index, its merchants) and returns its gate's failures. Between waves it
-/// waits `pause`. After a failed gate, or once `stop` is requested, no wave
-/// starts; nor does any past `sized`.
+/// Runs the first `sized` of `waves` in order, `pause` between them: `run`
+/// applies one and returns its gate's failures. After a failed gate, or
+/// once `stop` is requested, no wave starts.
 pub async fn roll_out(
     (waves, sized): (Vec<Vec<String>>, usize),
     pause: Duration,
@@ -227,7 +216,6 @@ pub async fn roll_out(
     done
 }
 
-/// The converge gate: every merchant of `reports` that did not converge.
 pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantReport>) -> Vec<GateFailure> {
     let why = |r: &MerchantReport| {
         let failed: Vec<&str> = r.changes.iter().filter_map(|c| c.outcome.reason()).collect();
@@ -251,8 +239,8 @@ pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantRepor
         .collect()
 }
 
-/// The check and test-event gates: per merchant, each callback URL that did
-/// not answer, or did not accept its test event.
+/// The check and test-event gates: per merchant, each callback URL that
+/// did not answer or accept its test event.
 pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
     let mut found = Vec::new();
     for o in outcomes.iter().filter(|o| !o.ok()) {

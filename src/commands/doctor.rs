@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::fetch::{keyed, process_env, read_help, Keyed};
 use super::interrupts::{self, Watch};
 use super::{api_key, Context, Helped};
-use crate::api::{ApiError, Failure};
+use crate::api::{ApiError, Failure, Method};
 use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::doctor::list;
 use crate::doctor::write::{self, Ours, Timing};
@@ -107,7 +107,7 @@ async fn merchant(
         .push(Check::ok("key", format!("`{}` is set", k.key_env)));
     let client = ctx.client(&key)?;
     let started = Instant::now();
-    let got = client.get_once().await;
+    let got = client.once(Method::Get, None, None).await;
     report
         .checks
         .extend(connection(ctx, got.as_ref().err(), &k.key_env));

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::fetch::{keyed, Keyed};
 use super::{api_key, Context, Helped};
-use crate::api::Client;
+use crate::api::{Client, Method};
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
@@ -89,8 +89,8 @@ async fn send(
             sender.label
         )
     };
-    let (status, body) = client
-        .post_once(url.path(), &json!({ "topic": topic }))
+    let (status, _, body) = client
+        .once(Method::Post, Some(url.path()), Some(&json!({ "topic": topic })))
         .await
         .with_context(fail)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

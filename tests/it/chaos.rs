@@ -21,7 +21,7 @@ use futures_util::FutureExt as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions};
+use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Http};
 use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _, Stop};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
@@ -148,7 +148,10 @@ pub(crate) fn client(sandbox: &Sandbox) -> Client {
         timeout: Duration::from_secs(2),
         ..ClientOptions::default()
     };
-    Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
+    Http::new(&base, options)
+        .unwrap()
+        .client(&ApiKey::new(KEY.into()))
+        .unwrap()
 }
 
 /// The faults of [`apply_converges_under_every_fault`].
@@ -170,7 +173,6 @@ const OPTIONS: ApplyOptions = ApplyOptions {
     // looked for this long before it is sent again.
     wait: Duration::from_secs(2),
     poll: Duration::from_millis(100),
-    max_resolutions: 3,
 };
 
 async fn one_seed(seed: u64) -> SeedOutcome {

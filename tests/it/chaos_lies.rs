@@ -92,7 +92,6 @@ const OPTIONS: ApplyOptions = ApplyOptions {
     // Above the visibility delay, as in `chaos.rs`.
     wait: Duration::from_secs(2),
     poll: Duration::from_millis(100),
-    max_resolutions: 3,
 };
 
 async fn one_seed(seed: u64) -> Figures {

@@ -87,7 +87,6 @@ async fn one_seed(seed: u64) -> Figures {
         parallelism: 4,
         wait: Duration::from_secs(1),
         poll: Duration::from_millis(100),
-        ..ApplyOptions::default()
     };
     let mut figures = Figures::default();
 

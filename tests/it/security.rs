@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Failure, RetryPolicy};
+use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Failure, Http, RetryPolicy};
 use invhooks::apply::Remote as _;
 
 use crate::netkit::{json, response, Reply, Stub};
@@ -278,7 +278,10 @@ fn debug_output_of_a_client_hides_the_key() {
     let base = BaseUrl::parse("https://public.inveterateapi.com/v2.0", None)
         .unwrap()
         .url;
-    let client = Client::new(&base, &ApiKey::new(KEY.into()), ClientOptions::default()).unwrap();
+    let client = Http::new(&base, ClientOptions::default())
+        .unwrap()
+        .client(&ApiKey::new(KEY.into()))
+        .unwrap();
     let shown = format!("{client:?}");
     assert!(shown.contains("Client"), "{shown}");
     assert!(!shown.contains(KEY), "{shown}");
@@ -351,7 +354,10 @@ fn client(stub: &Stub, options: ClientOptions) -> Client {
         },
         ..options
     };
-    Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap()
+    Http::new(&base, options)
+        .unwrap()
+        .client(&ApiKey::new(KEY.into()))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -376,7 +382,10 @@ async fn the_size_cap_holds_for_bodies_of_unknown_length() {
     let base = BaseUrl::parse(&format!("{}/exact", stub.base_url()), None)
         .unwrap()
         .url;
-    let exact = Client::new(&base, &ApiKey::new(KEY.into()), options).unwrap();
+    let exact = Http::new(&base, options)
+        .unwrap()
+        .client(&ApiKey::new(KEY.into()))
+        .unwrap();
     assert!(exact.list().await.unwrap().is_empty());
 }
 

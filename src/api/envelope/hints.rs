@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use super::BodyError;
 
-/// Hints found, by path (`total`, `data.nextPage`, `meta.total`).
+/// By path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
-/// What a hint's name says: how many items or pages there are in all,
-/// where the next page starts, or whether there is more.
+/// What a hint's name says: how many items or pages in all, where the
+/// next page starts, or whether there is more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hint {
     Total,
@@ -95,10 +95,10 @@ pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
                 .filter(|&n| n > 1.0)
                 .map(|n| format!("the API returned {subscriptions} on the first of {n} pages")),
             Hint::Next => {
-                more_follows(value).then(|| format!("the API returned {subscriptions} and a next page"))
+                set(value, true).then(|| format!("the API returned {subscriptions} and a next page"))
             }
             Hint::More => {
-                yes(value).then(|| format!("the API returned {subscriptions} and says there are more"))
+                set(value, false).then(|| format!("the API returned {subscriptions} and says there are more"))
             }
         };
         if let Some(says) = says {
@@ -112,7 +112,6 @@ pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
     Ok(())
 }
 
-/// A number, or a string holding one.
 fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
@@ -121,26 +120,18 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-/// Whether a next-page token points somewhere: anything but `null`,
-/// `false`, `0` or an empty string, array or object.
-fn more_follows(value: &Value) -> bool {
+/// Whether a next-page token points somewhere (anything but `null`,
+/// `false`, `0` or empty), or a "there is more" flag is set (`true`,
+/// `"true"`, not 0).
+fn set(value: &Value, token: bool) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(b) => *b,
         Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        Value::String(s) => !s.trim().is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// Whether a "there is more" flag is set: `true`, `"true"`, or not 0.
-fn yes(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
+        Value::String(s) if token => !s.trim().is_empty(),
         Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
-        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
-        _ => false,
+        Value::Array(a) => token && !a.is_empty(),
+        Value::Object(o) => token && !o.is_empty(),
     }
 }
 

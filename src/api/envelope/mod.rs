@@ -15,22 +15,19 @@ pub use hints::Hints;
 
 use crate::model::LiveSubscription;
 
-/// Why a response body could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// Not JSON (an HTML error page from a proxy, or truncated JSON).
     #[error("the response is not JSON ({0})")]
     NotJson(String),
-    /// JSON, but not the list shape the tool knows.
     #[error("unrecognised list shape: {0}")]
     Shape(String),
-    /// A list that cannot be trusted to be whole: a pagination hint says
-    /// there is more, or an id is listed twice.
+    /// A pagination hint says there is more, or an id is listed twice.
     #[error("{0}")]
     Incomplete(String),
 }
 
-/// The `message` of an envelope, if the body is one (used for errors).
+/// The `message` of an error's envelope.
 pub fn message(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let message = value.get("message")?.as_str()?;
@@ -49,7 +46,6 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
     Ok(list)
 }
 
-/// An error if an id is listed more than once.
 fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
     let mut seen = HashSet::with_capacity(list.len());
     let repeated: Vec<&str> = list
@@ -72,24 +68,19 @@ fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
 /// as [`parse_list`], with its verdicts.
 #[derive(Debug)]
 pub struct Shape {
-    /// Where the list is: `data`, or `data.KEY` in an object.
+    /// `data`, or `data.KEY` in an object.
     pub at: String,
-    /// The subscriptions, as a plan reads them.
     pub list: Vec<LiveSubscription>,
-    /// The JSON types of the ids (`a string`, `a number`).
+    /// `a string`, `a number`.
     pub id_types: BTreeSet<&'static str>,
-    /// Every field name the items hold.
     pub fields: BTreeSet<String>,
-    /// The pagination hints found, by path.
     pub hints: Hints,
-    /// Why [`parse_list`] refuses the list as partial, if it does.
+    /// Why [`parse_list`] refuses the list as partial, or for a repeated id.
     pub partial: Option<BodyError>,
-    /// Why it refuses the list for a repeated id, if it does.
     pub repeated: Option<BodyError>,
 }
 
-/// The [`Shape`] of a list answer; an error where [`parse_list`] cannot
-/// read it at all.
+/// An error where [`parse_list`] cannot read it at all.
 pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
     let value = parse_json(body)?;
     let (at, items, hints) = located(&value)?;
@@ -147,7 +138,6 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
     }
 }
 
-/// Every item as a subscription, or what is wrong with the first that is not.
 fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
     items
         .iter()
@@ -156,7 +146,7 @@ fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
         .collect()
 }
 
-/// A create's answer: its `data` as one subscription, if it is one.
+/// A create's answer: its `data`, if it is one subscription.
 pub fn parse_one(body: &[u8]) -> Option<LiveSubscription> {
     let value: Value = serde_json::from_slice(body).ok()?;
     subscription(value.get("data")?).ok()
@@ -200,7 +190,6 @@ fn subscription(item: &Value) -> Result<LiveSubscription, String> {
     })
 }
 
-/// The JSON type of `value`, for messages.
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
