@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{list::REPORT, Check, Measured};
-use crate::api::{ApiError, Failure};
+use crate::api::ApiError;
 use crate::apply::{CallError as _, Remote, Stop};
 use crate::model::LiveSubscription;
 
@@ -201,7 +201,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
             for id in self.ours.left() {
                 let gone = match self.remote.delete(&id, &self.ours.topic).await {
                     Ok(()) => true,
-                    Err(e) => matches!(status(&e), Some(400 | 404)) && self.ours.seen.contains(&id),
+                    Err(e) => matches!(e.status(), Some(400 | 404)) && self.ours.seen.contains(&id),
                 };
                 if gone {
                     self.ours.gone.insert(id);
@@ -268,7 +268,7 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
             "deleting an id already gone succeeds: apply's delete of it is done",
         );
     };
-    m.gone_status = status(&e);
+    m.gone_status = e.status();
     let said = format!("an id already gone answers {}", e.failure);
     match m.gone_status {
         Some(400 | 404) => Check::ok(
@@ -282,15 +282,8 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     }
 }
 
-fn status(e: &ApiError) -> Option<u16> {
-    match &e.failure {
-        Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
-        _ => None,
-    }
-}
-
 fn advice(e: &ApiError) -> String {
-    match status(e) {
+    match e.status() {
         _ if e.outcome_unknown() => "the call may have happened: the cleanup looks for it by name".into(),
         Some(400) => {
             "the API took no action; its message says why (for a create: --topic, --callback-url)".into()
