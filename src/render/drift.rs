@@ -8,7 +8,7 @@ use std::fmt::{self, Write};
 use serde::Serialize;
 
 use super::json::{pretty, FORMAT_VERSION};
-use super::markdown::{code, code_text, Doc};
+use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
@@ -280,19 +280,12 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         .filter(|m| !m.changes.is_empty() || !m.unmanaged.is_empty())
         .collect();
     if !drifted.is_empty() {
-        doc.head("| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n");
-        let rows: Vec<String> = (drifted.iter())
-            .map(|m| {
-                let c = Counts::of([*m]);
-                let merchant = code(&m.merchant);
-                format!(
-                    "| {merchant} | {} | {} | {} | {} |\n",
-                    c.changed_url, c.missing, c.unmanaged, c.duplicate
-                )
-            })
-            .collect();
-        doc.head_rows(&rows, "merchant(s)");
-        doc.head("\n");
+        let head =
+            "| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n";
+        doc.counts(head, drifted.iter().copied(), |m| {
+            let c = Counts::of([m]);
+            vec![c.changed_url, c.missing, c.unmanaged, c.duplicate]
+        });
     }
     if plan.has_changes() {
         doc.head(
@@ -311,16 +304,10 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         let cell = |v: Option<&str>| v.map(code).unwrap_or_default();
         let rows: Vec<String> = (items.iter())
             .map(|i| {
-                format!(
-                    "| {} | {} | {} | {} | {} | {} | `{}` |\n",
-                    i.kind.title(),
-                    code(&i.topic),
-                    code(&i.name),
-                    cell(i.id.as_deref()),
-                    cell(i.live_callback_url.as_deref()),
-                    cell(i.manifest_callback_url.as_deref()),
-                    i.fingerprint
-                )
+                let (live, manifest) = (&i.live_callback_url, &i.manifest_callback_url);
+                let [id, live, manifest] = [i.id.as_deref(), live.as_deref(), manifest.as_deref()].map(cell);
+                let (kind, topic, name) = (i.kind.title().to_owned(), code(&i.topic), code(&i.name));
+                row(&[kind, topic, name, id, live, manifest, code(&i.fingerprint)])
             })
             .collect();
         doc.table(&header, &rows);

@@ -1,9 +1,7 @@
 //! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
-//! ([`render`]) and the apply outcome ([`apply_summary`]): a hidden marker
-//! (so a workflow finds its own comment), the summary, a table of changes
-//! per merchant, then `<details>` blocks with the plan as a diff. [`code`]
-//! and [`code_text`] are the one way a value reaches Markdown, and [`Doc`]
-//! fits a document in a byte limit; drift's and check's Markdown use both.
+//! ([`render`]) and the apply outcome ([`apply_summary`]). [`code`] and
+//! [`code_text`] are the one way a value reaches Markdown, [`row`] the one
+//! table row and [`Doc`] the byte budget; drift's and check's Markdown use them.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -21,8 +19,7 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
 
-/// Renders a plan as Markdown of at most `limit` bytes, `keys` and URL
-/// secrets masked.
+/// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
     match plan.has_changes() {
@@ -38,31 +35,26 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     doc.finish("changes", "Run `invhooks plan` for the full list.")
 }
 
-/// What an apply run came to, for [`apply_summary`].
-#[derive(Debug, Clone, Copy)]
-pub enum ApplyResult<'a> {
-    /// The calls were made (for every merchant not refused).
-    Applied(&'a RunReport),
-    /// Refused by a safety rule, a stale plan or a missing confirmation;
-    /// the reasons, one per line.
-    Refused(&'a [String]),
-}
-
-/// Renders an apply run (the plan and what became of it) as Markdown of at
-/// most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
-pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &Keys) -> String {
+/// Renders an apply run, or its refusal (the reasons, one per line), as
+/// Markdown of at most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
+pub fn apply_summary(
+    plan: &Plan,
+    result: Result<&RunReport, &[String]>,
+    limit: usize,
+    keys: &Keys,
+) -> String {
     let mut doc = Doc::new("invhooks apply", limit);
     let mut applied = None;
     match result {
-        ApplyResult::Refused(reasons) => {
+        Err(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
             for reason in reasons {
                 doc.head(&format!("- {}\n", code_text(&Masked::text(reason, keys))));
             }
             doc.head("\n");
         }
-        ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
-        ApplyResult::Applied(run) => {
+        Ok(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
+        Ok(run) => {
             doc.head(&format!("**{}**\n\n", apply_line(run)));
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
@@ -165,18 +157,11 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
 }
 
 fn counts_table(doc: &mut Doc, plan: &Plan) {
-    doc.head("| merchant | create | update | delete | unchanged | ignored | unmanaged |\n");
-    doc.head("|---|---:|---:|---:|---:|---:|---:|\n");
-    let rows: Vec<String> = (plan.merchants.iter())
-        .map(|m| {
-            let s = m.summary;
-            let counts = [s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged];
-            let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
-            format!("| {} | {} |\n", code(&m.merchant), counts.join(" | "))
-        })
-        .collect();
-    doc.head_rows(&rows, "merchant(s)");
-    doc.head("\n");
+    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    doc.counts(head, &plan.merchants, |m| {
+        let s = m.summary;
+        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
+    });
 }
 
 fn warnings(doc: &mut Doc, plan: &Plan) {
@@ -206,9 +191,9 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
             report.changes.iter().find(|r| &r.change == c).map(|r| &r.outcome)
         };
         let rows: Vec<String> = (m.changes.iter())
-            .map(|c| match run {
-                Some(_) => format!("| {} {}", badge(outcome(c), keys), row(c, keys)),
-                None => row(c, keys),
+            .map(|c| {
+                let badge = run.map(|_| badge(outcome(c), keys));
+                row(&badge.into_iter().chain(cells(c, keys)).collect::<Vec<_>>())
             })
             .collect();
         doc.table(&header, &rows);
@@ -253,7 +238,8 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     )
 }
 
-fn row(c: &Change, keys: &Keys) -> String {
+/// A change's cells in the table of changes.
+fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     let view = ChangeView::of(c, keys);
     let symbol = ["➕", "🔄", "➖"][view.action as usize];
     let mut url = match view.changed_url() {
@@ -268,34 +254,36 @@ fn row(c: &Change, keys: &Keys) -> String {
         let _ = write!(url, " ({note})");
     }
     let id = view.id.as_deref().map(code).unwrap_or_default();
-    format!(
-        "| {symbol} {label} | {} | {} | {id} | {url} |\n",
+    [
+        format!("{symbol} {label}"),
         code(&view.topic),
-        view.title(code)
-    )
+        view.title(code),
+        id,
+        url,
+    ]
 }
 
-/// A value invhooks did not write (a name, id, topic, label, URL, or a
-/// message quoting one) in a table cell: [`code_text`], with each `|`
-/// escaped for the table (a `\` right before one is shown as `\u{5c}`:
-/// GitHub's table parser reads `\\` as an escaped backslash, so the pipe
-/// after it would end the cell).
+/// A table row of cells already made safe ([`code`], or our own words).
+pub(crate) fn row<S: std::borrow::Borrow<str>>(cells: &[S]) -> String {
+    format!("| {} |\n", cells.join(" | "))
+}
+
+/// A value invhooks did not write, in a table cell: [`code_text`] with `|`
+/// escaped (a `\` before one shown as `\u{5c}`: GitHub reads `\\|` as a
+/// backslash and a pipe that ends the cell).
 pub(crate) fn code(text: &str) -> String {
     span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
-/// A value invhooks did not write, outside a table (a heading, a list item,
-/// a quote): a code span, the one place Markdown shows text as written, so
-/// no value can end it, open HTML, a link, an image or an @-mention, or
-/// start a heading, list or table. Control, invisible and text-direction
-/// characters are escaped ([`escape`]), so no line break survives.
+/// A value invhooks did not write, outside a table: a code span (no value
+/// can end it, open HTML, a link or an @-mention), control and invisible
+/// characters escaped ([`escape`]), so no line break survives.
 pub(crate) fn code_text(text: &str) -> String {
     span(&escape(text))
 }
 
-/// `text` (already escaped) as a code span whose fence is longer than any
-/// run of backticks in it, padded when it starts or ends with a backtick
-/// or a space (CommonMark strips one space from each side).
+/// `text` (escaped) in a fence longer than its backtick runs, padded at a
+/// backtick or space edge (CommonMark strips one space a side).
 fn span(text: &str) -> String {
     if text.is_empty() {
         return String::new();
@@ -308,8 +296,7 @@ fn span(text: &str) -> String {
     }
 }
 
-/// A value inside an HTML block (a `<summary>`): a `<code>` element, so
-/// GitHub links no @-mention in it, its text entity-escaped.
+/// A value inside an HTML block (a `<summary>`): entity-escaped `<code>`.
 fn html_code(text: &str) -> String {
     let text = escape(text)
         .replace('&', "&amp;")
@@ -327,10 +314,9 @@ fn fence_for(text: &str) -> String {
     "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
-/// A Markdown document that fits a byte limit (GitHub's 65,536 characters
-/// counted in bytes, never fewer): a head never cut (but for its rows past
-/// half the budget), tables cut row by row, details kept whole or dropped,
-/// and a note saying what was cut.
+/// A Markdown document within a byte limit (GitHub's 65,536 characters,
+/// counted in bytes): a head never cut (but for its rows past half the
+/// budget), tables cut row by row, details whole or dropped, a note on cuts.
 #[derive(Debug, Default)]
 pub(crate) struct Doc {
     limit: usize,
@@ -342,7 +328,7 @@ pub(crate) struct Doc {
 }
 
 impl Doc {
-    /// Starts a document with its marker and title.
+    /// Starts a document with its marker (so a workflow finds its comment).
     pub(crate) fn new(title: &str, limit: usize) -> Self {
         let head = format!("<!-- {title} -->\n### {title}\n\n");
         Self {
@@ -373,8 +359,26 @@ impl Doc {
         }
     }
 
-    /// Appends summary items while the head stays within half the budget;
-    /// how many were left out.
+    /// A table of counts, a row per merchant, in the head.
+    pub(crate) fn counts<'a>(
+        &mut self,
+        head: &str,
+        merchants: impl IntoIterator<Item = &'a MerchantPlan>,
+        counts: impl Fn(&MerchantPlan) -> Vec<usize>,
+    ) {
+        let rows: Vec<String> = (merchants.into_iter())
+            .map(|m| {
+                let n = counts(m).into_iter().map(|n| n.to_string());
+                row(&[code(&m.merchant)].into_iter().chain(n).collect::<Vec<_>>())
+            })
+            .collect();
+        self.head(head);
+        self.head_rows(&rows, "merchant(s)");
+        self.head("\n");
+    }
+
+    /// Appends items while the head stays within half the budget; how many
+    /// were left out.
     fn head_fit(&mut self, items: &[String]) -> usize {
         let cap = self.budget() / 2;
         for (i, item) in items.iter().enumerate() {
@@ -389,8 +393,8 @@ impl Doc {
     /// Appends a table: its header only if its first row fits, rows while
     /// they fit; the others are counted as left out.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
-        let first = rows.first().map_or(0, String::len);
-        if self.used() + header.len() + first + 1 > self.budget() {
+        let Some(first) = rows.first() else { return };
+        if self.used() + header.len() + first.len() + 1 > self.budget() {
             self.omitted += rows.len();
             return;
         }
