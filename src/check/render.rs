@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{CallbackReport, Delivery, Step, StepFailure, User};
 use crate::escape::escape;
-use crate::render::json::{pretty, FORMAT_VERSION};
+use crate::render::json::{pretty, Counts, FORMAT_VERSION};
 use crate::render::markdown::{code, row, Doc};
 
 /// Users listed per URL before "and N more".
@@ -89,12 +89,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
         format_version: &'static str,
         reachable: bool,
         callbacks: Vec<Callback<'a>>,
-        summary: Summary,
-    }
-    #[derive(Serialize)]
-    struct Summary {
-        reachable: usize,
-        unreachable: usize,
+        summary: Counts<2>,
     }
     #[derive(Serialize)]
     struct Callback<'a> {
@@ -155,10 +150,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     pretty(&Report {
         format_version: FORMAT_VERSION,
         reachable: reachable == all,
-        summary: Summary {
-            reachable,
-            unreachable: all - reachable,
-        },
+        summary: Counts(["reachable", "unreachable"], [reachable, all - reachable]),
         callbacks,
     })
 }

@@ -3,11 +3,11 @@
 //! a digest of its real values (never shown): the same on every run while
 //! the item is unchanged, so an alerting job can tell new drift from old.
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{pretty, FORMAT_VERSION};
+use super::json::{pretty, Counts, FORMAT_VERSION};
 use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
@@ -125,36 +125,29 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     changes.chain(unmanaged).collect()
 }
 
-/// Counts (JSON `summary`): items of each kind, and the subscriptions in
-/// sync (`unchanged`) or matched by `ignore:`.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Counts {
-    changed_url: usize,
-    missing: usize,
-    unmanaged: usize,
-    duplicate: usize,
-    unchanged: usize,
-    ignored: usize,
-}
-
-impl Counts {
-    fn of<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Self {
-        let mut c = Counts::default();
-        for m in merchants {
-            let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
-            for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
-                *match kind {
-                    DriftKind::ChangedUrl => &mut c.changed_url,
-                    DriftKind::Missing => &mut c.missing,
-                    DriftKind::Unmanaged => &mut c.unmanaged,
-                    DriftKind::Duplicate => &mut c.duplicate,
-                } += 1;
-            }
-            c.unchanged += m.summary.unchanged;
-            c.ignored += m.summary.ignored;
+/// The JSON `summary`: items of each kind, in [`DriftKind`] order, then
+/// the subscriptions in sync or matched by `ignore:`.
+fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6> {
+    let mut n = [0; 6];
+    for m in merchants {
+        let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
+        for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
+            n[kind as usize] += 1;
         }
-        c
+        n[4] += m.summary.unchanged;
+        n[5] += m.summary.ignored;
     }
+    Counts(
+        [
+            "changed_url",
+            "missing",
+            "unmanaged",
+            "duplicate",
+            "unchanged",
+            "ignored",
+        ],
+        n,
+    )
 }
 
 /// The summary sentence. Drift is anything `apply` would change; unmanaged
@@ -163,11 +156,8 @@ fn summary(plan: &Plan) -> String {
     if !plan.has_changes() {
         return "No drift. Live subscriptions match the manifest.".to_owned();
     }
-    let c = Counts::of(&plan.merchants);
-    format!(
-        "Drift: {} changed, {} missing, {} unmanaged, {} duplicate.",
-        c.changed_url, c.missing, c.unmanaged, c.duplicate
-    )
+    let [changed, missing, unmanaged, duplicate, ..] = counts(&plan.merchants).1;
+    format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
 }
 
 /// Renames already applied (docs/renames.md): not drift, a reminder that
@@ -186,11 +176,6 @@ fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
 /// Text drift report, `keys` and URL secrets masked.
 pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
-    let _ = write_text(&mut out, plan, color, keys);
-    out
-}
-
-fn write_text(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::Result {
     for m in &plan.merchants {
         let lines = (m.changes.iter().map(|c| change_line(c, color, keys)))
             .chain(m.unmanaged.iter().map(|s| unmanaged_line(s, color, keys)));
@@ -199,19 +184,19 @@ fn write_text(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::R
             continue;
         }
         items.sort_by_key(|(i, _)| i.kind);
-        writeln!(out, "merchant {}", escape(&m.merchant))?;
+        let _ = writeln!(out, "merchant {}", escape(&m.merchant));
         for group in items.chunk_by(|(a, _), (b, _)| a.kind == b.kind) {
-            writeln!(out, "  {} ({}):", group[0].0.kind.title(), group.len())?;
+            let _ = writeln!(out, "  {} ({}):", group[0].0.kind.title(), group.len());
             for (item, line) in group {
-                writeln!(out, "    {line}  (fingerprint {})", item.fingerprint)?;
+                let _ = writeln!(out, "    {line}  (fingerprint {})", item.fingerprint);
             }
         }
         out.push('\n');
     }
     for note in rename_notes(plan) {
-        writeln!(out, "{}", escape(&note))?;
+        let _ = writeln!(out, "{}", escape(&note));
     }
-    writeln!(out, "{}", summary(plan))
+    out + &summary(plan) + "\n"
 }
 
 /// JSON drift report, `keys` and URL secrets masked.
@@ -220,7 +205,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Doc<'a> {
         format_version: &'static str,
         drift: bool,
-        summary: Counts,
+        summary: Counts<6>,
         merchants: Vec<Merchant<'a>>,
     }
     #[derive(Serialize)]
@@ -228,7 +213,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Merchant<'a> {
         merchant: &'a str,
         items: Vec<Item<'a>>,
-        summary: Counts,
+        summary: Counts<6>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         renames_applied: Vec<Rename<'a>>,
     }
@@ -244,7 +229,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
         .map(|m| Merchant {
             merchant: &m.merchant,
             items: items(m, keys),
-            summary: Counts::of([m]),
+            summary: counts([m]),
             renames_applied: (m.renames_applied.iter())
                 .map(|r| Rename {
                     topic: &r.key.topic,
@@ -258,7 +243,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     pretty(&Doc {
         format_version: FORMAT_VERSION,
         drift: plan.has_changes(),
-        summary: Counts::of(&plan.merchants),
+        summary: counts(&plan.merchants),
         merchants,
     })
 }
@@ -282,10 +267,7 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     if !drifted.is_empty() {
         let head =
             "| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n";
-        doc.counts(head, drifted.iter().copied(), |m| {
-            let c = Counts::of([m]);
-            vec![c.changed_url, c.missing, c.unmanaged, c.duplicate]
-        });
+        doc.counts(head, drifted.iter().copied(), |m| counts([m]).1[..4].to_vec());
     }
     if plan.has_changes() {
         doc.head(

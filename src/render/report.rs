@@ -5,11 +5,11 @@ use std::fmt::{self, Write};
 
 use serde::Serialize;
 
-use super::json::{pretty, FORMAT_VERSION};
+use super::json::{pretty, Counts, FORMAT_VERSION};
 use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
 use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Rewrite, RunReport, Status, Verification};
+use crate::apply::{MerchantReport, Rewrite, RunReport, Verification};
 use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
@@ -150,19 +150,10 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         format_version: &'static str,
         succeeded: bool,
         interrupted: bool,
-        stores: StoresJson,
+        stores: Counts<6>,
         merchants: Vec<Merchant<'a>>,
         refused: Vec<Refused<'a>>,
         waves: Vec<WaveJson<'a>>,
-    }
-    #[derive(Serialize)]
-    struct StoresJson {
-        total: usize,
-        changed: usize,
-        unchanged: usize,
-        failed: usize,
-        refused: usize,
-        not_started: usize,
     }
     #[derive(Serialize)]
     struct WaveJson<'a> {
@@ -251,6 +242,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         }
     }
     let (stores, statuses) = (run.stores(), run.statuses());
+    let [applied, converged, refused, failed, not_started] = stores.0;
     let mut rows = statuses.iter();
     let waves = (run.rollout.waves.iter().enumerate())
         .map(|(i, w)| WaveJson {
@@ -270,14 +262,17 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
-        stores: StoresJson {
-            total: stores.total(),
-            changed: stores.get(Status::Applied),
-            unchanged: stores.get(Status::Converged),
-            failed: stores.get(Status::Failed),
-            refused: stores.get(Status::Refused),
-            not_started: stores.get(Status::NotStarted),
-        },
+        stores: Counts(
+            [
+                "total",
+                "changed",
+                "unchanged",
+                "failed",
+                "refused",
+                "not_started",
+            ],
+            [stores.total(), applied, converged, failed, refused, not_started],
+        ),
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
         refused: (run.refused.iter())
             .map(|r| Refused {

@@ -2,7 +2,7 @@
 //! the changed part of an updated URL highlighted, a summary line; every
 //! value escaped for a terminal ([`escape`]).
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
@@ -28,42 +28,31 @@ fn fg(color: AnsiColor) -> Style {
 
 /// Renders a plan as text, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
-    let mut out = String::new();
-    let _ = write_plan(&mut out, plan, color, keys);
-    out
-}
-
-fn write_plan(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::Result {
-    let bold = Style::new().bold();
+    let (bold, mut out) = (Style::new().bold(), String::new());
     for m in &plan.merchants {
-        writeln!(
-            out,
-            "{}",
-            paint(color, bold, &format!("merchant {}", escape(&m.merchant)))
-        )?;
+        let merchant = format!("merchant {}", escape(&m.merchant));
+        let _ = writeln!(out, "{}", paint(color, bold, &merchant));
         if m.changes.is_empty() && m.unmanaged.is_empty() {
             let s = m.summary;
-            writeln!(
+            let _ = writeln!(
                 out,
                 "  no changes ({} unchanged, {} ignored)",
                 s.unchanged, s.ignored
-            )?;
+            );
         }
-        for c in &m.changes {
-            writeln!(out, "  {}", change_line(c, color, keys))?;
-        }
-        for s in &m.unmanaged {
-            writeln!(out, "  {}", unmanaged_line(s, color, keys))?;
+        let changes = m.changes.iter().map(|c| change_line(c, color, keys));
+        for line in changes.chain(m.unmanaged.iter().map(|s| unmanaged_line(s, color, keys))) {
+            let _ = writeln!(out, "  {line}");
         }
         if let Some(trip) = &m.safety {
             let warning = paint(color, fg(AnsiColor::Yellow).bold(), "warning:");
-            writeln!(out, "  {warning} {trip}; `apply` will refuse without `--force`")?;
+            let _ = writeln!(out, "  {warning} {trip}; `apply` will refuse without `--force`");
         }
         out.push('\n');
     }
     match plan.has_changes() {
-        true => writeln!(out, "{}", paint(color, bold, &summary_line(&plan.total()))),
-        false => writeln!(out, "{NO_CHANGES}"),
+        true => out + &paint(color, bold, &summary_line(&plan.total())) + "\n",
+        false => out + NO_CHANGES + "\n",
     }
 }
 
