@@ -258,7 +258,7 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         .map(|n| format!("- {}\n", code_text(&n)))
         .collect();
     if !notes.is_empty() {
-        doc.head_rows(&notes, "note(s)");
+        doc.head_fit(&notes, |n| format!("| _{n} more note(s) not listed_ |\n"));
         doc.head("\n");
     }
     let drifted: Vec<&MerchantPlan> = (plan.merchants.iter())

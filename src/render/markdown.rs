@@ -105,10 +105,9 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
                 .iter()
                 .map(|f| format!("  - {}\n", failure_text(f, show)))
                 .collect();
-            let left = doc.head_fit(&rows);
-            if left > 0 {
-                doc.head(&format!("  - and {left} more: the job log has every one\n"));
-            }
+            doc.head_fit(&rows, |n| {
+                format!("  - and {n} more: the job log has every one\n")
+            });
         }
     }
     doc.head("\n");
@@ -143,12 +142,9 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
                 None => format!("{} ", code_text(m)),
             })
             .collect();
-        let left = doc.head_fit(&items);
-        if left > 0 {
-            doc.head(&format!(
-                "\n\n_{left} more not listed: the job log has every store_\n"
-            ));
-        }
+        let left = doc.head_fit(&items, |n| {
+            format!("\n\n_{n} more not listed: the job log has every store_\n")
+        });
         match left == 0 && items.iter().all(|i| i.ends_with('\n')) {
             true => doc.head("\n</details>\n\n"),
             false => doc.head("\n\n</details>\n\n"),
@@ -351,14 +347,6 @@ impl Doc {
         self.head.push_str(text);
     }
 
-    /// Appends summary rows, up to half the budget; the rest are counted.
-    pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
-        let left = self.head_fit(rows);
-        if left > 0 {
-            self.head(&format!("| _{left} more {what} not listed_ |\n"));
-        }
-    }
-
     /// A table of counts, a row per merchant, in the head.
     pub(crate) fn counts<'a>(
         &mut self,
@@ -373,16 +361,17 @@ impl Doc {
             })
             .collect();
         self.head(head);
-        self.head_rows(&rows, "merchant(s)");
+        self.head_fit(&rows, |n| format!("| _{n} more merchant(s) not listed_ |\n"));
         self.head("\n");
     }
 
-    /// Appends items while the head stays within half the budget; how many
-    /// were left out.
-    fn head_fit(&mut self, items: &[String]) -> usize {
+    /// Appends items while the head stays within half the budget, then
+    /// `more(n)` for the `n` left out; `n`.
+    pub(crate) fn head_fit(&mut self, items: &[String], more: impl Fn(usize) -> String) -> usize {
         let cap = self.budget() / 2;
         for (i, item) in items.iter().enumerate() {
             if self.head.len() + item.len() > cap {
+                self.head.push_str(&more(items.len() - i));
                 return items.len() - i;
             }
             self.head.push_str(item);

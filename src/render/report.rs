@@ -15,8 +15,7 @@ use crate::plan::Change;
 use crate::secret::{Keys, Masked};
 
 /// Renders an apply run as text: the stores first when there are several,
-/// then each merchant applied, each one refused, and the apply line. `keys`
-/// are masked in every value and server message.
+/// then each merchant applied, each one refused, and the apply line.
 pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     let _ = write_report(&mut out, run, color, keys);
@@ -61,14 +60,12 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
                     writeln!(out, "    {}", change_line(c, color, keys))?;
                 }
                 if !foreign.is_empty() {
-                    let (n, ids) = (
-                        foreign.len(),
-                        foreign.iter().map(|id| shown(id)).collect::<Vec<_>>(),
-                    );
+                    let ids: Vec<String> = foreign.iter().map(|id| shown(id)).collect();
                     writeln!(
                         out,
-                        "  another writer is active: {n} subscription(s) this run did not create appeared ({}); \
+                        "  another writer is active: {} subscription(s) this run did not create appeared ({}); \
                          left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+                        foreign.len(),
                         ids.join(", ")
                     )?;
                 }
@@ -204,14 +201,17 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
     }
     fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
         let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
-        let (remaining, foreign, rewrites, reason) = match &r.verification {
+        let (remaining, foreign, rewrites): (&[Change], &[String], &[Rewrite]) = match &r.verification {
             Verification::NotConverged {
                 remaining,
                 foreign,
                 rewrites,
-            } => (&remaining[..], &foreign[..], &rewrites[..], None),
-            Verification::Unknown { reason } => (&[][..], &[][..], &[][..], Some(Masked::text(reason, keys))),
-            Verification::Converged => (&[][..], &[][..], &[][..], None),
+            } => (remaining, foreign, rewrites),
+            _ => (&[], &[], &[]),
+        };
+        let reason = match &r.verification {
+            Verification::Unknown { reason } => Some(Masked::text(reason, keys)),
+            _ => None,
         };
         let rewrite = |w: &'a Rewrite| {
             let (sent, stored) = shown_rewrite(w, keys);
