@@ -44,7 +44,6 @@ pub fn apply_summary(
     keys: &Keys,
 ) -> String {
     let mut doc = Doc::new("invhooks apply", limit);
-    let mut applied = None;
     match result {
         Err(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
@@ -61,14 +60,14 @@ pub fn apply_summary(
             }
             waves_list(&mut doc, run, keys);
             statuses(&mut doc, run, keys);
-            applied = Some(run);
         }
     }
     warnings(&mut doc, plan);
-    change_tables(&mut doc, plan, applied, keys);
-    match applied {
-        Some(_) => doc.finish("changes", "The job log has the full report."),
-        None => doc.finish("changes", "Run `invhooks plan` for the full list."),
+    // A run without changes has no table to cut.
+    change_tables(&mut doc, plan, result.ok(), keys);
+    match result {
+        Ok(_) => doc.finish("changes", "The job log has the full report."),
+        Err(_) => doc.finish("changes", "Run `invhooks plan` for the full list."),
     }
 }
 

@@ -499,8 +499,7 @@ mod hostile {
                 all.extend([&view.topic, &view.name].map(|v| v.as_str().to_owned()));
                 all.push(view.url().to_owned());
                 all.extend(
-                    view.new_name()
-                        .into_iter()
+                    (view.after.iter().map(|a| &a.name))
                         .chain(&view.id)
                         .map(|v| v.as_str().to_owned()),
                 );

@@ -118,15 +118,10 @@ impl<'a> ChangeView<'a> {
         fields.map_or("", |f| f.callback_url.as_str())
     }
 
-    /// The new name of a rename.
-    pub fn new_name(&self) -> Option<&Masked<'a>> {
-        self.after.as_ref().filter(|_| self.renamed).map(|a| &a.name)
-    }
-
     /// The name through `escape`, `old → new` for a rename.
     pub fn title(&self, escape: impl Fn(&str) -> String) -> String {
-        match self.new_name() {
-            Some(new) => format!("{} → {}", escape(&self.name), escape(new)),
+        match self.after.as_ref().filter(|_| self.renamed) {
+            Some(new) => format!("{} → {}", escape(&self.name), escape(&new.name)),
             None => escape(&self.name),
         }
     }
@@ -194,8 +189,8 @@ mod tests {
         assert_eq!((view.topic.as_str(), view.id.as_deref()), ("t.***", Some("***")));
         let short = ChangeView::of(&c, &Keys::new(["other"]));
         assert_eq!(
-            short.new_name().map(Masked::as_str),
-            Some("another"),
+            short.title(str::to_owned),
+            "old k3ySecretValue0123 → another",
             "a short key only as a token"
         );
     }
