@@ -5,7 +5,7 @@
 pub mod probe;
 pub mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -133,17 +133,16 @@ pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
 }
 
 fn group(entries: impl Iterator<Item = (String, User, Masking)>) -> Vec<Callback> {
-    let mut by_url: BTreeMap<String, (Vec<User>, Masking)> = BTreeMap::new();
+    let mut by_url: BTreeMap<String, (BTreeSet<User>, Masking)> = BTreeMap::new();
     for (url, user, masking) in entries {
-        let (users, shared) = by_url.entry(url).or_insert((Vec::new(), masking));
-        users.push(user);
+        let (users, shared) = by_url.entry(url).or_insert((BTreeSet::new(), masking));
+        users.insert(user);
         if masking == Masking::Full {
             *shared = Masking::Full;
         }
     }
-    let callbacks = by_url.into_iter().map(|(url, (mut users, masking))| {
-        users.sort();
-        users.dedup();
+    let callbacks = by_url.into_iter().map(|(url, (users, masking))| {
+        let users = users.into_iter().collect();
         Callback { url, users, masking }
     });
     callbacks.collect()

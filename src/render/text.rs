@@ -90,17 +90,13 @@ pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> Strin
 
 /// `old → new`, the removed and inserted runs of characters highlighted.
 fn url_diff(old: &str, new: &str, color: bool) -> String {
-    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
-    for op in TextDiff::from_chars(old, new).iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, text)) if *tag == op.tag() => text.push_str(op.value()),
-            _ => runs.push((op.tag(), op.value().to_owned())),
-        }
-    }
+    let diff = TextDiff::from_chars(old, new);
+    let changes: Vec<_> = diff.iter_all_changes().collect();
     let (mut before, mut after) = (String::new(), String::new());
-    for (tag, text) in runs {
+    for run in changes.chunk_by(|a, b| a.tag() == b.tag()) {
+        let text: String = run.iter().map(|c| c.value()).collect();
         let text = escape(&text);
-        match tag {
+        match run[0].tag() {
             ChangeTag::Equal => {
                 before.push_str(&text);
                 after.push_str(&text);
