@@ -50,9 +50,8 @@ impl Prober {
         })
     }
 
-    /// Probes `url`: the status of a `HEAD` (a `GET` if the receiver does
-    /// not implement `HEAD`, 501) as [`judge`]d, or the first failing step;
-    /// and how long it took.
+    /// Probes `url` with a `HEAD` (a `GET` after a 501): the [`judge`]d
+    /// status or the first failing step, and how long it took.
     pub async fn probe(&self, url: &str) -> (Result<u16, StepFailure>, Duration) {
         let start = Instant::now();
         let mut result = self.exchange(url, "HEAD", None).await;
@@ -62,8 +61,7 @@ impl Prober {
         (result.and_then(judge), start.elapsed())
     }
 
-    /// POSTs `body` (JSON) to `url`; the receiver's status, or the step
-    /// that failed.
+    /// POSTs `body` (JSON) to `url`: the receiver's status, or the failing step.
     pub async fn post(&self, url: &str, body: &[u8]) -> Result<u16, StepFailure> {
         self.exchange(url, "POST", Some(body)).await
     }

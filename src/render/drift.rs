@@ -15,17 +15,13 @@ use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
-/// The kinds of drift, in report order.
+/// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum DriftKind {
-    /// Declared and live, but the live callback URL differs.
     ChangedUrl,
-    /// Declared but not live.
     Missing,
-    /// Live but not declared (deleted by apply when `prune`, else kept).
     Unmanaged,
-    /// Extra live copies of a declared subscription.
     Duplicate,
 }
 
@@ -62,8 +58,7 @@ struct Item<'a> {
     fingerprint: String,
 }
 
-/// The first 16 hex digits of SHA-256 over a JSON array of a version tag,
-/// the merchant, the kind, topic, name, id, live and manifest URL (real values).
+/// The drift fingerprint (docs/plan-json.md), over the real values.
 fn fingerprint(merchant: &str, kind: DriftKind, real: [Option<&str>; 5]) -> String {
     let [topic, name, id, live, manifest] = real;
     let parts = (
@@ -248,9 +243,8 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     })
 }
 
-/// Markdown drift report of at most `limit` bytes (an issue body, a step
-/// summary): the summary and counts first, then a table per merchant, cut
-/// to fit, never the summary.
+/// Markdown drift report of at most `limit` bytes: the summary and counts,
+/// then a table per merchant, cut to fit.
 pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));
