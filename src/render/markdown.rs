@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::view::{ChangeView, FieldsView, LiveView, DUPLICATE_NOTE, UNMANAGED_NOTE};
+use super::view::{ChangeView, FieldsView, LiveView, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
 use crate::apply::waves::{converge_failures, WaveStatus};
 use crate::apply::{MerchantReport, Outcome, RunReport, Status};
@@ -237,17 +237,16 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
 fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     let view = ChangeView::of(c, keys);
     let symbol = ["➕", "🔄", "➖"][view.action as usize];
-    let mut url = match view.changed_url() {
+    let url = match view.changed_url() {
         Some((old, new)) => format!("{} → {}", code(old), code(new)),
         None => code(view.url()),
     };
-    let label = match view.duplicate {
-        true => format!("{} ({DUPLICATE_NOTE})", view.action),
-        false => view.action.to_string(),
+    // A duplicate's note (`duplicate`) follows its action, any other the URL.
+    let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
+    let (label, url) = match view.duplicate {
+        true => (format!("{}{note}", view.action), url),
+        false => (view.action.to_string(), url + &note),
     };
-    if let Some(note) = view.note.filter(|_| !view.duplicate) {
-        let _ = write!(url, " ({note})");
-    }
     let id = view.id.as_deref().map(code).unwrap_or_default();
     [
         format!("{symbol} {label}"),

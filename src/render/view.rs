@@ -10,7 +10,7 @@ use crate::plan::{Action, Change, Fields};
 use crate::secret::{Keys, Masked, Masking};
 
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
-pub const DUPLICATE_NOTE: &str = "duplicate";
+const DUPLICATE_NOTE: &str = "duplicate";
 // The notes on an update whose URLs show the same (`url_note`).
 const SECRET_NOTE: &str = "secret in URL changed";
 const WRITTEN_NOTE: &str = "same URL, written differently";
