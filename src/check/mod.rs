@@ -77,6 +77,13 @@ pub struct User {
     pub location: Option<Location>,
 }
 
+/// `acme customer.updated crm`.
+impl fmt::Display for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.merchant, self.topic, self.name)
+    }
+}
+
 /// One distinct callback URL (real value, shown by [`Callback::shown`])
 /// and every subscription delivering to it, sorted; its path shown as
 /// written only when every one of them says `maskPathSecrets: false`.

@@ -29,18 +29,13 @@ fn result_text(result: &Result<u16, StepFailure>) -> String {
     }
 }
 
-/// `acme customer.updated crm`.
-fn who(u: &User) -> String {
-    format!("{} {} {}", u.merchant, u.topic, u.name)
-}
-
 /// A URL's first users (`acme customer.updated crm (webhooks.yaml:4)`), each
 /// through `show`, then `and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
     let text = |u: &User| {
         let at = u.location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-        show(&format!("{}{at}", who(u)))
+        show(&format!("{u}{at}"))
     };
     let mut shown: Vec<String> = users.iter().take(MAX_USERS).map(text).collect();
     if users.len() > MAX_USERS {
@@ -71,7 +66,7 @@ pub fn text(reports: &[CallbackReport]) -> String {
         } else {
             users(r, |u| format!("used by {u}"))
         };
-        let events = (r.deliveries.iter()).map(|d| format!("{}: {}", who(&d.user), delivery_text(d)));
+        let events = (r.deliveries.iter()).map(|d| format!("{}: {}", d.user, delivery_text(d)));
         for line in users.into_iter().chain(events) {
             let _ = writeln!(out, "       {}", escape(&line));
         }

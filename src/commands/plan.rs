@@ -104,9 +104,7 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     let outcomes = check::probe_all(&prober, crate::check::planned_callbacks(plan), false).await;
     for o in &outcomes {
         if let Err(failure) = &o.result {
-            let users: Vec<String> = (o.callback.users.iter())
-                .map(|u| format!("{} {} {}", u.merchant, u.topic, u.name))
-                .collect();
+            let users: Vec<String> = o.callback.users.iter().map(ToString::to_string).collect();
             let (shown, users) = (o.callback.shown(), users.join(", "));
             ctx.warn(&format!("callback {shown} ({users}) did not answer: {failure}"));
         }
