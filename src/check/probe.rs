@@ -204,10 +204,10 @@ fn dns_message(e: &io::Error) -> String {
 /// untrusted, or for another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let cert = match e
+    let rustls_error = e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let cert = match rustls_error {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),

@@ -61,13 +61,9 @@ pub fn text(reports: &[CallbackReport]) -> String {
         let (url, result, ms) = (r.callback.shown(), result_text(&r.result), r.latency.as_millis());
         let mark = if r.ok() { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "{mark} {}  {}  {ms} ms", escape(&url), escape(&result));
-        let users = if r.ok() {
-            Vec::new()
-        } else {
-            users(r, |u| format!("used by {u}"))
-        };
+        let users = (!r.ok()).then(|| users(r, |u| format!("used by {u}")));
         let events = (r.deliveries.iter()).map(|d| format!("{}: {}", d.user, delivery_text(d)));
-        for line in users.into_iter().chain(events) {
+        for line in users.into_iter().flatten().chain(events) {
             let _ = writeln!(out, "       {}", escape(&line));
         }
     }
