@@ -204,13 +204,10 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     let mut lines = String::new();
     for c in &m.changes {
         let v = ChangeView::of(c, keys);
-        let id = v.id.as_deref().map(|id| format!(" [{}]", escape(id)));
+        let id = (v.id.as_deref()).map_or(String::new(), |id| format!(" [{}]", escape(id)));
         let line = |sign: char, f: &FieldsView| {
             let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
-            format!(
-                "{sign} {topic} {name}{}  {url}",
-                id.as_deref().unwrap_or_default()
-            )
+            format!("{sign} {topic} {name}{id}  {url}")
         };
         let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
             .into_iter()
