@@ -5,7 +5,7 @@
 pub mod probe;
 pub mod render;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
@@ -15,9 +15,7 @@ use crate::model::{Location, MerchantManifest};
 use crate::plan::{Change, Plan};
 use crate::secret::{Keys, Masked, Masking};
 
-/// A step of a probe, in the order they run: resolving the host, opening
-/// a TCP connection, the TLS handshake (https only, certificate verified),
-/// sending the request and reading the status line.
+/// A step of a probe, in the order they run (TLS for https only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
@@ -28,23 +26,18 @@ pub enum Step {
 }
 
 /// Why a probe or a test event failed: a step and what went wrong there
-/// (lowercase, no secret: `TCP: connection refused`), or an answer meaning
-/// no receiver is there (`HTTP 404`).
+/// (no secret: `TCP: connection refused`), or a status [`judge`] refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepFailure {
-    /// The step that failed, and why.
     At(Step, String),
-    /// The status of an answer [`judge`] refuses.
     Status(u16),
 }
 
 impl StepFailure {
-    /// A failure at `step`.
     pub fn new(step: Step, message: impl Into<String>) -> Self {
         Self::At(step, message.into())
     }
 
-    /// The step that failed.
     pub fn step(&self) -> Step {
         match self {
             Self::At(step, _) => *step,
@@ -73,8 +66,8 @@ pub fn judge(status: u16) -> Result<u16, StepFailure> {
     }
 }
 
-/// A subscription that uses a callback URL: the merchant's label, topic,
-/// name (so in JSON), and where it is declared (not for a plan's URLs).
+/// A subscription that uses a callback URL, and where it is declared (not
+/// for a plan's URLs).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct User {
     pub merchant: String,
@@ -84,20 +77,25 @@ pub struct User {
     pub location: Option<Location>,
 }
 
+/// `acme customer.updated crm`.
+impl fmt::Display for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.merchant, self.topic, self.name)
+    }
+}
+
 /// One distinct callback URL (real value, shown by [`Callback::shown`])
-/// and every subscription delivering to it, sorted.
+/// and every subscription delivering to it, sorted; its path shown as
+/// written only when every one of them says `maskPathSecrets: false`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     pub url: String,
     pub users: Vec<User>,
-    /// The path shown as written only when every entry using the URL says
-    /// `maskPathSecrets: false`.
     pub masking: Masking,
 }
 
 impl Callback {
-    /// The URL as reports show it. A declared URL holds no key (validation
-    /// refuses one), so only its secret parts are masked.
+    /// The URL as reports show it: no key to mask (validation refuses one).
     pub fn shown(&self) -> String {
         Masked::url(&self.url, self.masking, &Keys::none()).into_string()
     }
@@ -142,24 +140,22 @@ pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
 }
 
 fn group(entries: impl Iterator<Item = (String, User, Masking)>) -> Vec<Callback> {
-    let mut by_url: BTreeMap<String, (Vec<User>, Masking)> = BTreeMap::new();
+    let mut by_url: BTreeMap<String, (BTreeSet<User>, Masking)> = BTreeMap::new();
     for (url, user, masking) in entries {
-        let (users, shared) = by_url.entry(url).or_insert((Vec::new(), masking));
-        users.push(user);
+        let (users, shared) = by_url.entry(url).or_insert((BTreeSet::new(), masking));
+        users.insert(user);
         if masking == Masking::Full {
             *shared = Masking::Full;
         }
     }
-    let callbacks = by_url.into_iter().map(|(url, (mut users, masking))| {
-        users.sort();
-        users.dedup();
+    let callbacks = by_url.into_iter().map(|(url, (users, masking))| {
+        let users = users.into_iter().collect();
         Callback { url, users, masking }
     });
     callbacks.collect()
 }
 
-/// What a test event POSTed to a callback for `user` came to: the
-/// receiver's status (2xx accepted), or why there was none.
+/// What a test event POSTed for `user` came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub user: User,
@@ -167,22 +163,18 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Whether the receiver accepted the event (a 2xx answer).
     pub fn accepted(&self) -> bool {
         matches!(self.result, Ok(s) if (200..300).contains(&s))
     }
 }
 
-/// What checking one callback URL found.
+/// What checking one callback URL found: the probe's status or first
+/// failing step, its latency, the test events sent (`--send-test-event`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackReport {
-    /// The URL and its users.
     pub callback: Callback,
-    /// The probe's HTTP status, or the first failing step.
     pub result: Result<u16, StepFailure>,
-    /// From the first step to the answer (or the failure).
     pub latency: Duration,
-    /// Test events sent (`--send-test-event`), one per user.
     pub deliveries: Vec<Delivery>,
 }
 

@@ -10,16 +10,16 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::{self, pki_types};
-use url::{Host, Url};
+use url::Url;
 
 use super::{judge, Step, StepFailure};
 use crate::callback_url::CallbackUrl;
 
 /// Largest status line read before giving up on an answer.
-const MAX_STATUS_LINE: usize = 8 * 1024;
+const MAX_STATUS_LINE: u64 = 8 * 1024;
 
 /// Probes callback URLs; cheap to clone, shared by concurrent probes.
 #[derive(Debug, Clone)]
@@ -29,12 +29,8 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober trusting the webpki roots (the ones the API client trusts)
-    /// plus `extra_roots` (DER), each step bounded by `timeout`.
-    ///
-    /// # Errors
-    ///
-    /// An extra root that is not a usable CA certificate.
+    /// A prober trusting the webpki roots (as the API client does) plus
+    /// `extra_roots` (checked once, by `Context::ca_roots`).
     pub fn new(
         extra_roots: Vec<pki_types::CertificateDer<'static>>,
         timeout: Duration,
@@ -42,11 +38,7 @@ impl Prober {
         let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        for (i, cert) in extra_roots.into_iter().enumerate() {
-            roots
-                .add(cert)
-                .map_err(|e| anyhow::anyhow!("certificate {} is not usable: {e}", i + 1))?;
-        }
+        roots.add_parsable_certificates(extra_roots);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
@@ -58,9 +50,8 @@ impl Prober {
         })
     }
 
-    /// Probes `url`: the status of a `HEAD` (a `GET` if the receiver does
-    /// not implement `HEAD`, 501) as [`judge`]d, or the first failing step;
-    /// and how long it took.
+    /// Probes `url` with a `HEAD` (a `GET` after a 501): the [`judge`]d
+    /// status or the first failing step, and how long it took.
     pub async fn probe(&self, url: &str) -> (Result<u16, StepFailure>, Duration) {
         let start = Instant::now();
         let mut result = self.exchange(url, "HEAD", None).await;
@@ -70,8 +61,7 @@ impl Prober {
         (result.and_then(judge), start.elapsed())
     }
 
-    /// POSTs `body` (JSON) to `url`; the receiver's status, or the step
-    /// that failed.
+    /// POSTs `body` (JSON) to `url`: the receiver's status, or the failing step.
     pub async fn post(&self, url: &str, body: &[u8]) -> Result<u16, StepFailure> {
         self.exchange(url, "POST", Some(body)).await
     }
@@ -81,13 +71,10 @@ impl Prober {
         // The one reading of a callback URL (SPEC "Safety by construction"),
         // as deliveries read it: a live URL goes where plans show it goes.
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
-        let url = parsed.url();
-        let host = match url.host() {
-            Some(Host::Domain(name)) => name.to_owned(),
-            Some(Host::Ipv4(ip)) => ip.to_string(),
-            Some(Host::Ipv6(ip)) => ip.to_string(),
-            None => return Err(dns("the URL has no host".into())),
-        };
+        let (url, host) = (
+            parsed.url(),
+            parsed.host().ok_or_else(|| dns("the URL has no host".into()))?,
+        );
         let scheme = url.scheme();
         let port = url
             .port_or_known_default()
@@ -98,16 +85,11 @@ impl Prober {
         if addrs.is_empty() {
             return Err(dns("no such host".into()));
         }
-        let mut tcp = Err(StepFailure::new(Step::Tcp, "no address to connect to"));
-        for addr in addrs {
-            tcp = self
-                .bounded(Step::Tcp, TcpStream::connect(addr), io_message)
-                .await;
-            if tcp.is_ok() {
-                break;
-            }
-        }
-        let (tcp, request) = (tcp?, request(url, method, body));
+        // Each address in turn, the first that answers.
+        let tcp = self
+            .bounded(Step::Tcp, TcpStream::connect(&addrs[..]), io_message)
+            .await?;
+        let request = request(url, method, body);
         match scheme {
             "https" => {
                 // An IP address is checked as one, a name as a DNS name.
@@ -174,19 +156,16 @@ fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     [head.as_bytes(), body.unwrap_or_default()].concat()
 }
 
-/// Reads up to the end of the status line and parses its code.
+/// Reads the status line (at most [`MAX_STATUS_LINE`] bytes) and parses its code.
 async fn read_status(stream: &mut (impl AsyncRead + Unpin)) -> io::Result<u16> {
     let mut line = Vec::new();
-    let mut buf = [0u8; 512];
-    while !line.contains(&b'\n') {
-        if line.len() > MAX_STATUS_LINE {
-            return Err(io::Error::other("the answer's status line is too long"));
-        }
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Err(io::Error::other("connection closed without an answer"));
-        }
-        line.extend_from_slice(&buf[..n]);
+    BufReader::new(stream.take(MAX_STATUS_LINE))
+        .read_until(b'\n', &mut line)
+        .await?;
+    match (line.last(), line.len() as u64) {
+        (Some(b'\n'), _) => {}
+        (_, MAX_STATUS_LINE) => return Err(io::Error::other("the answer's status line is too long")),
+        _ => return Err(io::Error::other("connection closed without an answer")),
     }
     let text = String::from_utf8_lossy(&line);
     let mut parts = text.split_whitespace();
@@ -225,10 +204,10 @@ fn dns_message(e: &io::Error) -> String {
 /// untrusted, or for another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let cert = match e
+    let rustls_error = e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let cert = match rustls_error {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),

@@ -8,14 +8,12 @@ use serde::Serialize;
 
 use super::{CallbackReport, Delivery, Step, StepFailure, User};
 use crate::escape::escape;
-use crate::render::json::{pretty, FORMAT_VERSION};
-use crate::render::markdown::code;
+use crate::render::json::{pretty, Counts, FORMAT_VERSION};
+use crate::render::markdown::{code, row, Doc};
 
 /// Users listed per URL before "and N more".
 const MAX_USERS: usize = 5;
-/// Table rows before the rest is cut: at a few hundred bytes a row, a
-/// table stays far inside GitHub's 65,536 characters.
-const MAX_ROWS: usize = 50;
+const NO_URLS: &str = "No callback URLs to check.";
 
 /// The closing line, e.g. `Check: 2 reachable, 1 unreachable.`
 fn summary_line(reports: &[CallbackReport]) -> String {
@@ -31,18 +29,13 @@ fn result_text(result: &Result<u16, StepFailure>) -> String {
     }
 }
 
-/// `acme customer.updated crm`.
-fn who(u: &User) -> String {
-    format!("{} {} {}", u.merchant, u.topic, u.name)
-}
-
 /// A URL's first users (`acme customer.updated crm (webhooks.yaml:4)`), each
 /// through `show`, then `and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
     let text = |u: &User| {
         let at = u.location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-        show(&format!("{}{at}", who(u)))
+        show(&format!("{u}{at}"))
     };
     let mut shown: Vec<String> = users.iter().take(MAX_USERS).map(text).collect();
     if users.len() > MAX_USERS {
@@ -68,21 +61,16 @@ pub fn text(reports: &[CallbackReport]) -> String {
         let (url, result, ms) = (r.callback.shown(), result_text(&r.result), r.latency.as_millis());
         let mark = if r.ok() { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "{mark} {}  {}  {ms} ms", escape(&url), escape(&result));
-        let users = if r.ok() {
-            Vec::new()
-        } else {
-            users(r, |u| format!("used by {u}"))
-        };
-        let events = (r.deliveries.iter()).map(|d| format!("{}: {}", who(&d.user), delivery_text(d)));
-        for line in users.into_iter().chain(events) {
+        let users = (!r.ok()).then(|| users(r, |u| format!("used by {u}")));
+        let events = (r.deliveries.iter()).map(|d| format!("{}: {}", d.user, delivery_text(d)));
+        for line in users.into_iter().flatten().chain(events) {
             let _ = writeln!(out, "       {}", escape(&line));
         }
     }
     match reports.is_empty() {
-        true => out.push_str("No callback URLs to check.\n"),
-        false => out.push_str(&format!("{}\n", summary_line(reports))),
+        true => out + NO_URLS + "\n",
+        false => out + &summary_line(reports) + "\n",
     }
-    out
 }
 
 /// The report as pretty JSON (keys in docs/commands/check.md).
@@ -92,12 +80,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
         format_version: &'static str,
         reachable: bool,
         callbacks: Vec<Callback<'a>>,
-        summary: Summary,
-    }
-    #[derive(Serialize)]
-    struct Summary {
-        reachable: usize,
-        unreachable: usize,
+        summary: Counts<2>,
     }
     #[derive(Serialize)]
     struct Callback<'a> {
@@ -127,13 +110,11 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     }
     let callbacks: Vec<Callback> = (reports.iter())
         .map(|r| {
-            let (status, failure) = (r.result.as_ref().ok().copied(), r.result.as_ref().err());
-            let subscription = |user: &'a User| {
-                let (file, line) = (
-                    user.location.as_ref().map(|l| l.file.display().to_string()),
-                    user.location.as_ref().map(|l| l.line),
-                );
-                Subscription { user, file, line }
+            let failure = r.result.as_ref().err();
+            let subscription = |user: &'a User| Subscription {
+                user,
+                file: user.location.as_ref().map(|l| l.file.display().to_string()),
+                line: user.location.as_ref().map(|l| l.line),
             };
             let test_event = |d: &'a Delivery| TestEvent {
                 user: &d.user,
@@ -144,10 +125,10 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
             Callback {
                 url: r.callback.shown(),
                 reachable: r.ok(),
-                status: status.or(match failure {
-                    Some(StepFailure::Status(status)) => Some(*status),
-                    _ => None,
-                }),
+                status: match &r.result {
+                    Ok(status) | Err(StepFailure::Status(status)) => Some(*status),
+                    Err(_) => None,
+                },
                 step: failure.map(StepFailure::step),
                 error: failure.map(ToString::to_string),
                 latency_ms: r.latency.as_millis(),
@@ -157,68 +138,66 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
         })
         .collect();
     let (reachable, all) = (callbacks.iter().filter(|c| c.reachable).count(), callbacks.len());
-    let summary = Summary {
-        reachable,
-        unreachable: all - reachable,
-    };
     pretty(&Report {
         format_version: FORMAT_VERSION,
         reachable: reachable == all,
-        summary,
+        summary: Counts(["reachable", "unreachable"], [reachable, all - reachable]),
         callbacks,
     })
 }
 
-/// The report as Markdown under `title`: the summary, then a table row per
-/// URL, failures first.
-pub fn markdown(reports: &[CallbackReport], title: &str) -> String {
-    if reports.is_empty() {
-        return format!("### {title}\n\n**No callback URLs to check.**\n");
+/// The report as Markdown of at most `limit` bytes: the summary, then a
+/// table row per URL, failures first.
+pub fn markdown(reports: &[CallbackReport], title: &str, limit: usize) -> String {
+    let mut doc = Doc::new(title, limit);
+    match reports.is_empty() {
+        true => doc.head(&format!("**{NO_URLS}**\n\n")),
+        false => doc.head(&format!("**{}**\n\n", summary_line(reports))),
     }
-    let mut out = format!("### {title}\n\n**{}**\n\n", summary_line(reports));
     let mut rows: Vec<&CallbackReport> = reports.iter().collect();
     rows.sort_by_key(|r| r.ok());
-    table(&mut out, &rows);
-    out
+    table(doc, &rows)
 }
 
-/// The unreachable URLs among `reports` as a warning section for the
-/// plan's Markdown (`plan --check-callbacks`); empty when all answer.
-pub fn markdown_warnings(reports: &[CallbackReport]) -> String {
+/// The unreachable URLs among `reports` as a warning section of at most
+/// `limit` bytes for the plan's Markdown (`plan --check-callbacks`); empty
+/// when all answer.
+pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     let failed: Vec<&CallbackReport> = reports.iter().filter(|r| !r.ok()).collect();
     if failed.is_empty() {
         return String::new();
     }
-    let mut out = format!(
-        "### Callback check\n\n> [!WARNING]\n> {} of {} callback URLs this plan delivers to did not answer a probe (`invhooks check`).\n\n",
+    let mut doc = Doc::new("Callback check", limit);
+    doc.head(&format!(
+        "> [!WARNING]\n> {} of {} callback URLs this plan delivers to did not answer a probe (`invhooks check`).\n\n",
         failed.len(),
         reports.len()
-    );
-    table(&mut out, &failed);
-    out
+    ));
+    table(doc, &failed)
 }
 
-/// One table row per URL, at most [`MAX_ROWS`], then a note on the rest.
-fn table(out: &mut String, rows: &[&CallbackReport]) {
-    out.push_str("| | callback | result | latency | used by |\n| --- | --- | --- | --- | --- |\n");
-    for r in rows.iter().take(MAX_ROWS) {
-        let mut result = code(&result_text(&r.result));
-        for d in &r.deliveries {
-            let _ = write!(result, "<br>{}: {}", code(&d.user.name), code(&delivery_text(d)));
-        }
-        let (icon, url, ms) = (
-            if r.ok() { "✅" } else { "❌" },
-            code(&r.callback.shown()),
-            r.latency.as_millis(),
-        );
-        let users = users(r, code).join("<br>");
-        let _ = writeln!(out, "| {icon} | {url} | {result} | {ms} ms | {users} |");
-    }
-    if rows.len() > MAX_ROWS {
-        let _ = write!(
-            out,
-            "\n{} more callback URLs not shown; run `invhooks check` for the full list.\n",
-            rows.len() - MAX_ROWS
-        );
-    }
+/// `doc` with a table row per URL, as many as fit.
+fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
+    let rows: Vec<String> = (reports.iter())
+        .map(|r| {
+            let mut result = code(&result_text(&r.result));
+            for d in &r.deliveries {
+                let _ = write!(result, "<br>{}: {}", code(&d.user.name), code(&delivery_text(d)));
+            }
+            let icon = if r.ok() { "✅" } else { "❌" }.to_owned();
+            let latency = format!("{} ms", r.latency.as_millis());
+            row(&[
+                icon,
+                code(&r.callback.shown()),
+                result,
+                latency,
+                users(r, code).join("<br>"),
+            ])
+        })
+        .collect();
+    doc.table(
+        "| | callback | result | latency | used by |\n| --- | --- | --- | --- | --- |\n",
+        &rows,
+    );
+    doc.finish("callback URLs", "Run `invhooks check` for the full list.")
 }

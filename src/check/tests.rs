@@ -106,3 +106,30 @@ fn a_rejected_test_event_fails_the_url() {
     o.deliveries[0].result = Ok(202);
     assert!(o.ok());
 }
+
+#[test]
+fn markdown_fits_its_limit_failures_first() {
+    let outcomes: Vec<_> = (0..2_000)
+        .map(|i| match i % 2 {
+            0 => outcome(&format!("https://h/{i:04}"), Ok(405)),
+            _ => outcome(
+                &format!("https://h/{i:04}"),
+                Err(StepFailure::new(Step::Tcp, "connection refused")),
+            ),
+        })
+        .collect();
+    let md = render::markdown(&outcomes, "invhooks check", 20_000);
+    assert!(md.len() <= 20_000, "{}", md.len());
+    assert!(md.starts_with(
+        "<!-- invhooks check -->\n### invhooks check\n\n**Check: 1000 reachable, 1000 unreachable.**\n\n> [!NOTE]\n"
+    ));
+    assert!(
+        md.contains("| ❌ | `https://h/0001` |") && !md.contains("| ✅ |"),
+        "failures first"
+    );
+    assert!(md.contains("callback URLs not shown. Run `invhooks check` for the full list."));
+    let warnings = render::markdown_warnings(&outcomes, 10_000);
+    assert!(warnings.len() <= 10_000, "{}", warnings.len());
+    assert!(warnings.contains("> 1000 of 2000 callback URLs this plan delivers to did not answer"));
+    assert_eq!(render::markdown_warnings(&outcomes[..1], 10_000), "");
+}

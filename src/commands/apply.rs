@@ -16,7 +16,7 @@ use crate::apply::{ApplyOptions, RunReport};
 use crate::cli::ApplyArgs;
 use crate::exit::Exit;
 use crate::plan::Plan;
-use crate::render::markdown::{self, ApplyResult};
+use crate::render::markdown;
 use crate::render::{report, text, Format};
 
 /// What an interrupt before the first call prints (exit 1).
@@ -52,12 +52,12 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Gate::NothingToDo => {
             let labels = plan.merchants.iter().map(|m| m.merchant.clone()).collect();
             let run = RunReport::new(Vec::new(), Vec::new(), Rollout::whole(labels));
-            step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
+            step_summary(ctx, &args, &plan, Ok(&run));
             return Ok(Exit::Success);
         }
         Gate::Refused(reasons) => {
             ctx.refuse(&refusal(&plan, &reasons));
-            step_summary(ctx, &args, &plan, ApplyResult::Refused(&reasons));
+            step_summary(ctx, &args, &plan, Err(&reasons));
             return Ok(Exit::Refused);
         }
         Gate::Confirm(refused) => (refused, true),
@@ -86,14 +86,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&run, ctx.color, &keys)),
         Format::Json => report::json(&run, &keys),
-        Format::Markdown => markdown::apply_summary(
-            &plan,
-            ApplyResult::Applied(&run),
-            markdown::GITHUB_COMMENT_LIMIT,
-            &keys,
-        ),
+        Format::Markdown => markdown::apply_summary(&plan, Ok(&run), markdown::GITHUB_COMMENT_LIMIT, &keys),
     });
-    step_summary(ctx, &args, &plan, ApplyResult::Applied(&run));
+    step_summary(ctx, &args, &plan, Ok(&run));
     // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything
     // else short of success.
     Ok(match (run.refused.is_empty(), run.succeeded()) {
@@ -144,14 +139,14 @@ async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<
             let empty = Plan {
                 merchants: Vec::new(),
             };
-            step_summary(ctx, args, &empty, ApplyResult::Refused(&reasons));
+            step_summary(ctx, args, &empty, Err(&reasons));
             None
         }
     })
 }
 
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.
-fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResult<'_>) {
+fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: Result<&RunReport, &[String]>) {
     ctx.step_summary(args.no_step_summary, || {
         markdown::apply_summary(plan, result, markdown::GITHUB_COMMENT_LIMIT, &ctx.keys())
     });

@@ -13,6 +13,7 @@ use crate::check::{self, render, Callback, CallbackReport, Delivery};
 use crate::cli::CheckArgs;
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
+use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 use crate::render::Format;
 
 /// Callback URLs probed at once.
@@ -25,7 +26,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     ctx.out(&match args.format {
         Format::Text => render::text(&outcomes),
         Format::Json => render::json(&outcomes),
-        Format::Markdown => render::markdown(&outcomes, "invhooks check"),
+        Format::Markdown => render::markdown(&outcomes, "invhooks check", GITHUB_COMMENT_LIMIT),
     });
     Ok(if outcomes.iter().all(CallbackReport::ok) {
         Exit::Success

@@ -43,7 +43,7 @@ impl Context {
                 .map(|(file, message)| {
                     let file = github::repo_path(file, workspace, cwd);
                     let title = "invhooks: apply will refuse without --force";
-                    github::annotation(github::Level::Warning, Some(&file), None, title, message)
+                    github::annotation(github::Level::Warning, &file, None, title, message)
                 })
                 .collect()
         });

@@ -3,29 +3,25 @@
 //! a digest of its real values (never shown): the same on every run while
 //! the item is unchanged, so an alerting job can tell new drift from old.
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{pretty, FORMAT_VERSION};
-use super::markdown::{code, code_text, Doc};
+use super::json::{pretty, Counts, FORMAT_VERSION};
+use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
 use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
-/// The kinds of drift, in report order.
+/// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum DriftKind {
-    /// Declared and live, but the live callback URL differs.
     ChangedUrl,
-    /// Declared but not live.
     Missing,
-    /// Live but not declared (deleted by apply when `prune`, else kept).
     Unmanaged,
-    /// Extra live copies of a declared subscription.
     Duplicate,
 }
 
@@ -62,8 +58,7 @@ struct Item<'a> {
     fingerprint: String,
 }
 
-/// The first 16 hex digits of SHA-256 over a JSON array of a version tag,
-/// the merchant, the kind, topic, name, id, live and manifest URL (real values).
+/// The drift fingerprint (docs/plan-json.md), over the real values.
 fn fingerprint(merchant: &str, kind: DriftKind, real: [Option<&str>; 5]) -> String {
     let [topic, name, id, live, manifest] = real;
     let parts = (
@@ -125,36 +120,29 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     changes.chain(unmanaged).collect()
 }
 
-/// Counts (JSON `summary`): items of each kind, and the subscriptions in
-/// sync (`unchanged`) or matched by `ignore:`.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-struct Counts {
-    changed_url: usize,
-    missing: usize,
-    unmanaged: usize,
-    duplicate: usize,
-    unchanged: usize,
-    ignored: usize,
-}
-
-impl Counts {
-    fn of<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Self {
-        let mut c = Counts::default();
-        for m in merchants {
-            let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
-            for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
-                *match kind {
-                    DriftKind::ChangedUrl => &mut c.changed_url,
-                    DriftKind::Missing => &mut c.missing,
-                    DriftKind::Unmanaged => &mut c.unmanaged,
-                    DriftKind::Duplicate => &mut c.duplicate,
-                } += 1;
-            }
-            c.unchanged += m.summary.unchanged;
-            c.ignored += m.summary.ignored;
+/// The JSON `summary`: items of each kind, in [`DriftKind`] order, then
+/// the subscriptions in sync or matched by `ignore:`.
+fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6> {
+    let mut n = [0; 6];
+    for m in merchants {
+        let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
+        for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
+            n[kind as usize] += 1;
         }
-        c
+        n[4] += m.summary.unchanged;
+        n[5] += m.summary.ignored;
     }
+    Counts(
+        [
+            "changed_url",
+            "missing",
+            "unmanaged",
+            "duplicate",
+            "unchanged",
+            "ignored",
+        ],
+        n,
+    )
 }
 
 /// The summary sentence. Drift is anything `apply` would change; unmanaged
@@ -163,11 +151,8 @@ fn summary(plan: &Plan) -> String {
     if !plan.has_changes() {
         return "No drift. Live subscriptions match the manifest.".to_owned();
     }
-    let c = Counts::of(&plan.merchants);
-    format!(
-        "Drift: {} changed, {} missing, {} unmanaged, {} duplicate.",
-        c.changed_url, c.missing, c.unmanaged, c.duplicate
-    )
+    let [changed, missing, unmanaged, duplicate, ..] = counts(&plan.merchants).1;
+    format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
 }
 
 /// Renames already applied (docs/renames.md): not drift, a reminder that
@@ -186,11 +171,6 @@ fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
 /// Text drift report, `keys` and URL secrets masked.
 pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
-    let _ = write_text(&mut out, plan, color, keys);
-    out
-}
-
-fn write_text(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::Result {
     for m in &plan.merchants {
         let lines = (m.changes.iter().map(|c| change_line(c, color, keys)))
             .chain(m.unmanaged.iter().map(|s| unmanaged_line(s, color, keys)));
@@ -199,19 +179,19 @@ fn write_text(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::R
             continue;
         }
         items.sort_by_key(|(i, _)| i.kind);
-        writeln!(out, "merchant {}", escape(&m.merchant))?;
+        let _ = writeln!(out, "merchant {}", escape(&m.merchant));
         for group in items.chunk_by(|(a, _), (b, _)| a.kind == b.kind) {
-            writeln!(out, "  {} ({}):", group[0].0.kind.title(), group.len())?;
+            let _ = writeln!(out, "  {} ({}):", group[0].0.kind.title(), group.len());
             for (item, line) in group {
-                writeln!(out, "    {line}  (fingerprint {})", item.fingerprint)?;
+                let _ = writeln!(out, "    {line}  (fingerprint {})", item.fingerprint);
             }
         }
         out.push('\n');
     }
     for note in rename_notes(plan) {
-        writeln!(out, "{}", escape(&note))?;
+        let _ = writeln!(out, "{}", escape(&note));
     }
-    writeln!(out, "{}", summary(plan))
+    out + &summary(plan) + "\n"
 }
 
 /// JSON drift report, `keys` and URL secrets masked.
@@ -220,7 +200,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Doc<'a> {
         format_version: &'static str,
         drift: bool,
-        summary: Counts,
+        summary: Counts<6>,
         merchants: Vec<Merchant<'a>>,
     }
     #[derive(Serialize)]
@@ -228,7 +208,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     struct Merchant<'a> {
         merchant: &'a str,
         items: Vec<Item<'a>>,
-        summary: Counts,
+        summary: Counts<6>,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         renames_applied: Vec<Rename<'a>>,
     }
@@ -244,7 +224,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
         .map(|m| Merchant {
             merchant: &m.merchant,
             items: items(m, keys),
-            summary: Counts::of([m]),
+            summary: counts([m]),
             renames_applied: (m.renames_applied.iter())
                 .map(|r| Rename {
                     topic: &r.topic,
@@ -258,14 +238,13 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     pretty(&Doc {
         format_version: FORMAT_VERSION,
         drift: plan.has_changes(),
-        summary: Counts::of(&plan.merchants),
+        summary: counts(&plan.merchants),
         merchants,
     })
 }
 
-/// Markdown drift report of at most `limit` bytes (an issue body, a step
-/// summary): the summary and counts first, then a table per merchant, cut
-/// to fit, never the summary.
+/// Markdown drift report of at most `limit` bytes: the summary and counts,
+/// then a table per merchant, cut to fit.
 pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));
@@ -273,26 +252,16 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         .map(|n| format!("- {}\n", code_text(&n)))
         .collect();
     if !notes.is_empty() {
-        doc.head_rows(&notes, "note(s)");
+        doc.head_fit(&notes, |n| format!("| _{n} more note(s) not listed_ |\n"));
         doc.head("\n");
     }
     let drifted: Vec<&MerchantPlan> = (plan.merchants.iter())
         .filter(|m| !m.changes.is_empty() || !m.unmanaged.is_empty())
         .collect();
     if !drifted.is_empty() {
-        doc.head("| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n");
-        let rows: Vec<String> = (drifted.iter())
-            .map(|m| {
-                let c = Counts::of([*m]);
-                let merchant = code(&m.merchant);
-                format!(
-                    "| {merchant} | {} | {} | {} | {} |\n",
-                    c.changed_url, c.missing, c.unmanaged, c.duplicate
-                )
-            })
-            .collect();
-        doc.head_rows(&rows, "merchant(s)");
-        doc.head("\n");
+        let head =
+            "| merchant | changed URL | missing | unmanaged | duplicate |\n|---|---:|---:|---:|---:|\n";
+        doc.counts(head, drifted.iter().copied(), |m| counts([m]).1[..4].to_vec());
     }
     if plan.has_changes() {
         doc.head(
@@ -311,16 +280,10 @@ pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
         let cell = |v: Option<&str>| v.map(code).unwrap_or_default();
         let rows: Vec<String> = (items.iter())
             .map(|i| {
-                format!(
-                    "| {} | {} | {} | {} | {} | {} | `{}` |\n",
-                    i.kind.title(),
-                    code(&i.topic),
-                    code(&i.name),
-                    cell(i.id.as_deref()),
-                    cell(i.live_callback_url.as_deref()),
-                    cell(i.manifest_callback_url.as_deref()),
-                    i.fingerprint
-                )
+                let (live, manifest) = (&i.live_callback_url, &i.manifest_callback_url);
+                let [id, live, manifest] = [i.id.as_deref(), live.as_deref(), manifest.as_deref()].map(cell);
+                let (kind, topic, name) = (i.kind.title().to_owned(), code(&i.topic), code(&i.name));
+                row(&[kind, topic, name, id, live, manifest, code(&i.fingerprint)])
             })
             .collect();
         doc.table(&header, &rows);

@@ -6,7 +6,6 @@
 //! through [`defuse`] (in `Context::emit`). Pure: `commands` writes them.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::escape::is_unsafe;
@@ -15,20 +14,16 @@ use crate::manifest::Diagnostic;
 /// Severity of an annotation: `::error` or `::warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
-    /// `::error`.
     Error,
-    /// `::warning`.
     Warning,
 }
 
-/// Workflow command lines, built only by [`annotation`] and
-/// [`diagnostics`] with their data escaped: the one text written without
-/// [`defuse`].
+/// Workflow command lines, built only here with their data escaped: the
+/// one text written without [`defuse`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Commands(String);
 
 impl Commands {
-    /// The lines, each ending in a newline.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -49,29 +44,21 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
         let rest = line.trim_start_matches(|c: char| c.is_whitespace() || is_unsafe(c));
         (rest.starts_with("::") || rest.starts_with("##[")).then(|| line.len() - rest.len())
     };
-    if !text
-        .split(['\n', '\r'])
-        .any(|line| starts_command(line).is_some())
-    {
+    let lines = text.split_inclusive(['\n', '\r']);
+    if lines.clone().all(|line| starts_command(line).is_none()) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    for line in text.split_inclusive(['\n', '\r']) {
-        match starts_command(line) {
-            // `:` or `#`, one byte.
-            Some(at) => {
-                let _ = write!(
-                    out,
-                    "{}\\u{{{:x}}}{}",
-                    &line[..at],
-                    line.as_bytes()[at],
-                    &line[at + 1..]
-                );
-            }
-            None => out.push_str(line),
-        }
-    }
-    Cow::Owned(out)
+    let defused = lines.map(|line| match starts_command(line) {
+        // `:` or `#`, one byte.
+        Some(at) => format!(
+            "{}\\u{{{:x}}}{}",
+            &line[..at],
+            line.as_bytes()[at],
+            &line[at + 1..]
+        ),
+        None => line.to_owned(),
+    });
+    Cow::Owned(defused.collect())
 }
 
 /// Escapes the message part of a workflow command.
@@ -85,22 +72,17 @@ fn escape_property(text: &str) -> String {
 }
 
 /// One annotation line (with its newline). `line` is 1-based.
-pub fn annotation(
-    level: Level,
-    file: Option<&str>,
-    line: Option<usize>,
-    title: &str,
-    message: &str,
-) -> Commands {
-    let command = match level {
-        Level::Error => "error",
-        Level::Warning => "warning",
-    };
-    let file = file.map(|f| format!("file={},", escape_property(f)));
-    let line = line.map(|l| format!("line={l},"));
-    let (title, message) = (escape_property(title), escape_data(message));
-    let (file, line) = (file.unwrap_or_default(), line.unwrap_or_default());
-    Commands(format!("::{command} {file}{line}title={title}::{message}\n"))
+pub fn annotation(level: Level, file: &str, line: Option<usize>, title: &str, message: &str) -> Commands {
+    let command = ["error", "warning"][level as usize];
+    let line = line.map(|l| format!("line={l},")).unwrap_or_default();
+    let (file, title, message) = (
+        escape_property(file),
+        escape_property(title),
+        escape_data(message),
+    );
+    Commands(format!(
+        "::{command} file={file},{line}title={title}::{message}\n"
+    ))
 }
 
 /// The annotations of manifest diagnostics, paths relative to `workspace`
@@ -111,13 +93,7 @@ pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Op
         let line = Some(d.location.line).filter(|&line| line > 0);
         let message =
             (d.help.as_ref()).map_or(d.message.clone(), |help| format!("{}\nhelp: {help}", d.message));
-        annotation(
-            Level::Error,
-            Some(&file),
-            line,
-            "invhooks: invalid manifest",
-            &message,
-        )
+        annotation(Level::Error, &file, line, "invhooks: invalid manifest", &message)
     };
     diagnostics.iter().map(annotate).collect()
 }
@@ -199,7 +175,7 @@ mod tests {
         assert_eq!(
             annotation(
                 Level::Error,
-                Some("m/a,b.yaml"),
+                "m/a,b.yaml",
                 Some(4),
                 "invhooks: x",
                 "bad\nhelp: fix"
@@ -208,8 +184,8 @@ mod tests {
             "::error file=m/a%2Cb.yaml,line=4,title=invhooks%3A x::bad%0Ahelp: fix\n"
         );
         assert_eq!(
-            annotation(Level::Warning, None, None, "t", "m").as_str(),
-            "::warning title=t::m\n"
+            annotation(Level::Warning, "a.yaml", None, "t", "m").as_str(),
+            "::warning file=a.yaml,title=t::m\n"
         );
     }
 

@@ -18,6 +18,16 @@ pub fn pretty(value: &impl Serialize) -> String {
     text
 }
 
+/// Counts under their names: a JSON object, keys in the order given.
+#[derive(Debug)]
+pub struct Counts<const N: usize>(pub [&'static str; N], pub [usize; N]);
+
+impl<const N: usize> Serialize for Counts<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().zip(self.1))
+    }
+}
+
 /// Renders a plan as JSON, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]

@@ -1,14 +1,12 @@
 //! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
-//! ([`render`]) and the apply outcome ([`apply_summary`]): a hidden marker
-//! (so a workflow finds its own comment), the summary, a table of changes
-//! per merchant, then `<details>` blocks with the plan as a diff. [`code`]
-//! and [`code_text`] are the one way a value reaches Markdown, and [`Doc`]
-//! fits a document in a byte limit; drift's and check's Markdown use both.
+//! ([`render`]) and the apply outcome ([`apply_summary`]). [`code`] and
+//! [`code_text`] are the one way a value reaches Markdown, [`row`] the one
+//! table row and [`Doc`] the byte budget; drift's and check's Markdown use them.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::view::{ChangeView, FieldsView, LiveView, DUPLICATE_NOTE, UNMANAGED_NOTE};
+use super::view::{ChangeView, FieldsView, LiveView, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
 use crate::apply::waves::{converge_failures, WaveStatus};
 use crate::apply::{MerchantReport, Outcome, RunReport, Status};
@@ -21,8 +19,7 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
 
-/// Renders a plan as Markdown of at most `limit` bytes, `keys` and URL
-/// secrets masked.
+/// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
     match plan.has_changes() {
@@ -38,45 +35,39 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     doc.finish("changes", "Run `invhooks plan` for the full list.")
 }
 
-/// What an apply run came to, for [`apply_summary`].
-#[derive(Debug, Clone, Copy)]
-pub enum ApplyResult<'a> {
-    /// The calls were made (for every merchant not refused).
-    Applied(&'a RunReport),
-    /// Refused by a safety rule, a stale plan or a missing confirmation;
-    /// the reasons, one per line.
-    Refused(&'a [String]),
-}
-
-/// Renders an apply run (the plan and what became of it) as Markdown of at
-/// most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
-pub fn apply_summary(plan: &Plan, result: ApplyResult<'_>, limit: usize, keys: &Keys) -> String {
+/// Renders an apply run, or its refusal (the reasons, one per line), as
+/// Markdown of at most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
+pub fn apply_summary(
+    plan: &Plan,
+    result: Result<&RunReport, &[String]>,
+    limit: usize,
+    keys: &Keys,
+) -> String {
     let mut doc = Doc::new("invhooks apply", limit);
-    let mut applied = None;
     match result {
-        ApplyResult::Refused(reasons) => {
+        Err(reasons) => {
             doc.head("**Apply refused: nothing was changed.**\n\n");
             for reason in reasons {
                 doc.head(&format!("- {}\n", code_text(&Masked::text(reason, keys))));
             }
             doc.head("\n");
         }
-        ApplyResult::Applied(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
-        ApplyResult::Applied(run) => {
+        Ok(_) if !plan.has_changes() => doc.head(&format!("**{NO_CHANGES}**\n\n")),
+        Ok(run) => {
             doc.head(&format!("**{}**\n\n", apply_line(run)));
             if let Some(line) = fleet_line(run.stores()) {
                 doc.head(&format!("{line}\n\n"));
             }
             waves_list(&mut doc, run, keys);
             statuses(&mut doc, run, keys);
-            applied = Some(run);
         }
     }
     warnings(&mut doc, plan);
-    change_tables(&mut doc, plan, applied, keys);
-    match applied {
-        Some(_) => doc.finish("changes", "The job log has the full report."),
-        None => doc.finish("changes", "Run `invhooks plan` for the full list."),
+    // A run without changes has no table to cut.
+    change_tables(&mut doc, plan, result.ok(), keys);
+    match result {
+        Ok(_) => doc.finish("changes", "The job log has the full report."),
+        Err(_) => doc.finish("changes", "Run `invhooks plan` for the full list."),
     }
 }
 
@@ -113,10 +104,9 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
                 .iter()
                 .map(|f| format!("  - {}\n", failure_text(f, show)))
                 .collect();
-            let left = doc.head_fit(&rows);
-            if left > 0 {
-                doc.head(&format!("  - and {left} more: the job log has every one\n"));
-            }
+            doc.head_fit(&rows, |n| {
+                format!("  - and {n} more: the job log has every one\n")
+            });
         }
     }
     doc.head("\n");
@@ -151,12 +141,9 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
                 None => format!("{} ", code_text(m)),
             })
             .collect();
-        let left = doc.head_fit(&items);
-        if left > 0 {
-            doc.head(&format!(
-                "\n\n_{left} more not listed: the job log has every store_\n"
-            ));
-        }
+        let left = doc.head_fit(&items, |n| {
+            format!("\n\n_{n} more not listed: the job log has every store_\n")
+        });
         match left == 0 && items.iter().all(|i| i.ends_with('\n')) {
             true => doc.head("\n</details>\n\n"),
             false => doc.head("\n\n</details>\n\n"),
@@ -165,18 +152,11 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
 }
 
 fn counts_table(doc: &mut Doc, plan: &Plan) {
-    doc.head("| merchant | create | update | delete | unchanged | ignored | unmanaged |\n");
-    doc.head("|---|---:|---:|---:|---:|---:|---:|\n");
-    let rows: Vec<String> = (plan.merchants.iter())
-        .map(|m| {
-            let s = m.summary;
-            let counts = [s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged];
-            let counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
-            format!("| {} | {} |\n", code(&m.merchant), counts.join(" | "))
-        })
-        .collect();
-    doc.head_rows(&rows, "merchant(s)");
-    doc.head("\n");
+    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    doc.counts(head, &plan.merchants, |m| {
+        let s = m.summary;
+        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
+    });
 }
 
 fn warnings(doc: &mut Doc, plan: &Plan) {
@@ -206,9 +186,9 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
             report.changes.iter().find(|r| &r.change == c).map(|r| &r.outcome)
         };
         let rows: Vec<String> = (m.changes.iter())
-            .map(|c| match run {
-                Some(_) => format!("| {} {}", badge(outcome(c), keys), row(c, keys)),
-                None => row(c, keys),
+            .map(|c| {
+                let badge = run.map(|_| badge(outcome(c), keys));
+                row(&badge.into_iter().chain(cells(c, keys)).collect::<Vec<_>>())
             })
             .collect();
         doc.table(&header, &rows);
@@ -224,13 +204,10 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     let mut lines = String::new();
     for c in &m.changes {
         let v = ChangeView::of(c, keys);
-        let id = v.id.as_deref().map(|id| format!(" [{}]", escape(id)));
+        let id = (v.id.as_deref()).map_or(String::new(), |id| format!(" [{}]", escape(id)));
         let line = |sign: char, f: &FieldsView| {
             let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
-            format!(
-                "{sign} {topic} {name}{}  {url}",
-                id.as_deref().unwrap_or_default()
-            )
+            format!("{sign} {topic} {name}{id}  {url}")
         };
         let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
             .into_iter()
@@ -253,49 +230,51 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     )
 }
 
-fn row(c: &Change, keys: &Keys) -> String {
+/// A change's cells in the table of changes.
+fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     let view = ChangeView::of(c, keys);
     let symbol = ["➕", "🔄", "➖"][view.action as usize];
-    let mut url = match view.changed_url() {
+    let url = match view.changed_url() {
         Some((old, new)) => format!("{} → {}", code(old), code(new)),
         None => code(view.url()),
     };
-    let label = match view.duplicate {
-        true => format!("{} ({DUPLICATE_NOTE})", view.action),
-        false => view.action.to_string(),
+    // A duplicate's note (`duplicate`) follows its action, any other the URL.
+    let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
+    let (label, url) = match view.duplicate {
+        true => (format!("{}{note}", view.action), url),
+        false => (view.action.to_string(), url + &note),
     };
-    if let Some(note) = view.note.filter(|_| !view.duplicate) {
-        let _ = write!(url, " ({note})");
-    }
     let id = view.id.as_deref().map(code).unwrap_or_default();
-    format!(
-        "| {symbol} {label} | {} | {} | {id} | {url} |\n",
+    [
+        format!("{symbol} {label}"),
         code(&view.topic),
-        view.title(code)
-    )
+        view.title(code),
+        id,
+        url,
+    ]
 }
 
-/// A value invhooks did not write (a name, id, topic, label, URL, or a
-/// message quoting one) in a table cell: [`code_text`], with each `|`
-/// escaped for the table (a `\` right before one is shown as `\u{5c}`:
-/// GitHub's table parser reads `\\` as an escaped backslash, so the pipe
-/// after it would end the cell).
+/// A table row of cells already made safe ([`code`], or our own words).
+pub(crate) fn row<S: std::borrow::Borrow<str>>(cells: &[S]) -> String {
+    format!("| {} |\n", cells.join(" | "))
+}
+
+/// A value invhooks did not write, in a table cell: [`code_text`] with `|`
+/// escaped (a `\` before one shown as `\u{5c}`: GitHub reads `\\|` as a
+/// backslash and a pipe that ends the cell).
 pub(crate) fn code(text: &str) -> String {
     span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
-/// A value invhooks did not write, outside a table (a heading, a list item,
-/// a quote): a code span, the one place Markdown shows text as written, so
-/// no value can end it, open HTML, a link, an image or an @-mention, or
-/// start a heading, list or table. Control, invisible and text-direction
-/// characters are escaped ([`escape`]), so no line break survives.
+/// A value invhooks did not write, outside a table: a code span (no value
+/// can end it, open HTML, a link or an @-mention), control and invisible
+/// characters escaped ([`escape`]), so no line break survives.
 pub(crate) fn code_text(text: &str) -> String {
     span(&escape(text))
 }
 
-/// `text` (already escaped) as a code span whose fence is longer than any
-/// run of backticks in it, padded when it starts or ends with a backtick
-/// or a space (CommonMark strips one space from each side).
+/// `text` (escaped) in a fence longer than its backtick runs, padded at a
+/// backtick or space edge (CommonMark strips one space a side).
 fn span(text: &str) -> String {
     if text.is_empty() {
         return String::new();
@@ -308,8 +287,7 @@ fn span(text: &str) -> String {
     }
 }
 
-/// A value inside an HTML block (a `<summary>`): a `<code>` element, so
-/// GitHub links no @-mention in it, its text entity-escaped.
+/// A value inside an HTML block (a `<summary>`): entity-escaped `<code>`.
 fn html_code(text: &str) -> String {
     let text = escape(text)
         .replace('&', "&amp;")
@@ -327,10 +305,9 @@ fn fence_for(text: &str) -> String {
     "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
-/// A Markdown document that fits a byte limit (GitHub's 65,536 characters
-/// counted in bytes, never fewer): a head never cut (but for its rows past
-/// half the budget), tables cut row by row, details kept whole or dropped,
-/// and a note saying what was cut.
+/// A Markdown document within a byte limit (GitHub's 65,536 characters,
+/// counted in bytes): a head never cut (but for its rows past half the
+/// budget), tables cut row by row, details whole or dropped, a note on cuts.
 #[derive(Debug, Default)]
 pub(crate) struct Doc {
     limit: usize,
@@ -342,7 +319,7 @@ pub(crate) struct Doc {
 }
 
 impl Doc {
-    /// Starts a document with its marker and title.
+    /// Starts a document with its marker (so a workflow finds its comment).
     pub(crate) fn new(title: &str, limit: usize) -> Self {
         let head = format!("<!-- {title} -->\n### {title}\n\n");
         Self {
@@ -365,20 +342,31 @@ impl Doc {
         self.head.push_str(text);
     }
 
-    /// Appends summary rows, up to half the budget; the rest are counted.
-    pub(crate) fn head_rows(&mut self, rows: &[String], what: &str) {
-        let left = self.head_fit(rows);
-        if left > 0 {
-            self.head(&format!("| _{left} more {what} not listed_ |\n"));
-        }
+    /// A table of counts, a row per merchant, in the head.
+    pub(crate) fn counts<'a>(
+        &mut self,
+        head: &str,
+        merchants: impl IntoIterator<Item = &'a MerchantPlan>,
+        counts: impl Fn(&MerchantPlan) -> Vec<usize>,
+    ) {
+        let rows: Vec<String> = (merchants.into_iter())
+            .map(|m| {
+                let n = counts(m).into_iter().map(|n| n.to_string());
+                row(&[code(&m.merchant)].into_iter().chain(n).collect::<Vec<_>>())
+            })
+            .collect();
+        self.head(head);
+        self.head_fit(&rows, |n| format!("| _{n} more merchant(s) not listed_ |\n"));
+        self.head("\n");
     }
 
-    /// Appends summary items while the head stays within half the budget;
-    /// how many were left out.
-    fn head_fit(&mut self, items: &[String]) -> usize {
+    /// Appends items while the head stays within half the budget, then
+    /// `more(n)` for the `n` left out; `n`.
+    pub(crate) fn head_fit(&mut self, items: &[String], more: impl Fn(usize) -> String) -> usize {
         let cap = self.budget() / 2;
         for (i, item) in items.iter().enumerate() {
             if self.head.len() + item.len() > cap {
+                self.head.push_str(&more(items.len() - i));
                 return items.len() - i;
             }
             self.head.push_str(item);
@@ -389,8 +377,8 @@ impl Doc {
     /// Appends a table: its header only if its first row fits, rows while
     /// they fit; the others are counted as left out.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
-        let first = rows.first().map_or(0, String::len);
-        if self.used() + header.len() + first + 1 > self.budget() {
+        let Some(first) = rows.first() else { return };
+        if self.used() + header.len() + first.len() + 1 > self.budget() {
             self.omitted += rows.len();
             return;
         }

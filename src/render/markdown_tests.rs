@@ -265,7 +265,7 @@ fn apply_summary_shows_outcomes() {
     let run = RunReport::new(reports, Vec::new(), Rollout::whole(labels));
     insta::assert_snapshot!(apply_summary(
         &plan,
-        ApplyResult::Applied(&run),
+        Ok(&run),
         GITHUB_COMMENT_LIMIT,
         &Keys::none()
     ));
@@ -338,7 +338,7 @@ fn apply_summary_of_a_rollout_shows_the_waves_and_every_store_by_status() {
     let (plan, run) = rollout(20);
     insta::assert_snapshot!(apply_summary(
         &plan,
-        ApplyResult::Applied(&run),
+        Ok(&run),
         GITHUB_COMMENT_LIMIT,
         &Keys::none()
     ));
@@ -347,12 +347,7 @@ fn apply_summary_of_a_rollout_shows_the_waves_and_every_store_by_status() {
 #[test]
 fn a_thousand_stores_fit_in_the_step_summary_each_named() {
     let (plan, run) = rollout(1_000);
-    let md = apply_summary(
-        &plan,
-        ApplyResult::Applied(&run),
-        GITHUB_COMMENT_LIMIT,
-        &Keys::none(),
-    );
+    let md = apply_summary(&plan, Ok(&run), GITHUB_COMMENT_LIMIT, &Keys::none());
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
     for i in 0..1_000 {
         assert!(md.contains(&format!("`store-{i:04}`")), "store-{i:04} is missing");
@@ -366,12 +361,7 @@ fn a_thousand_stores_fit_in_the_step_summary_each_named() {
     ));
     // Ten thousand: the lists are folded to a count, the summary stays.
     let (plan, run) = rollout(10_000);
-    let md = apply_summary(
-        &plan,
-        ApplyResult::Applied(&run),
-        GITHUB_COMMENT_LIMIT,
-        &Keys::none(),
-    );
+    let md = apply_summary(&plan, Ok(&run), GITHUB_COMMENT_LIMIT, &Keys::none());
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{}", md.len());
     assert!(md.contains(" more not listed: the job log has every store_"));
     assert!(md.contains("Stores: 10000: 999 applied, 0 converged, 1 refused, 0 failed, 9000 not started."));
@@ -385,7 +375,7 @@ fn apply_summary_of_a_refusal_lists_the_reasons() {
     ];
     insta::assert_snapshot!(apply_summary(
         &small(),
-        ApplyResult::Refused(&reasons),
+        Err(&reasons),
         GITHUB_COMMENT_LIMIT,
         &Keys::none()
     ));
@@ -509,8 +499,7 @@ mod hostile {
                 all.extend([&view.topic, &view.name].map(|v| v.as_str().to_owned()));
                 all.push(view.url().to_owned());
                 all.extend(
-                    view.new_name()
-                        .into_iter()
+                    (view.after.iter().map(|a| &a.name))
                         .chain(&view.id)
                         .map(|v| v.as_str().to_owned()),
                 );
@@ -638,8 +627,14 @@ mod hostile {
             }],
         };
         let outcomes = [outcome];
-        check(&crate::check::render::markdown(&outcomes, "invhooks check"), None)?;
-        check(&crate::check::render::markdown_warnings(&outcomes), None)
+        check(
+            &crate::check::render::markdown(&outcomes, "invhooks check", GITHUB_COMMENT_LIMIT),
+            None,
+        )?;
+        check(
+            &crate::check::render::markdown_warnings(&outcomes, GITHUB_COMMENT_LIMIT),
+            None,
+        )
     }
 
     proptest! {
@@ -666,8 +661,8 @@ mod hostile {
             let expected = expected(&plan, &reasons);
             check(&render(&plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             check(&drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
-            check(&apply_summary(&plan, ApplyResult::Refused(&reasons[..1]), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
-            check(&apply_summary(&plan, ApplyResult::Applied(&run), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&apply_summary(&plan, Err(&reasons[..1]), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
+            check(&apply_summary(&plan, Ok(&run), GITHUB_COMMENT_LIMIT, &Keys::none()), Some(&expected))?;
             check_markdown(&values)?;
         }
     }

@@ -14,15 +14,12 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
-/// Output format of `plan`, `drift` and `apply`'s report.
+/// Output format of `plan`, `drift`, `check` and `apply`'s report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// For people: one line per change, colour on a terminal.
     #[default]
     Text,
-    /// For programs: stable keys, versioned by `format_version`.
     Json,
-    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`.
     Markdown,
 }
 
@@ -81,9 +78,8 @@ pub fn apply_line(run: &RunReport) -> String {
     format!("Apply {state}: {done} done, {failed} failed, {skipped} skipped{rest}.{hint}")
 }
 
-/// The fleet summary of an apply run, `None` for a run of one merchant
-/// (its report says it all): `Stores: 5: 1 applied, 1 converged, 1
-/// refused, 1 failed, 1 not started.`
+/// The fleet summary of an apply run, `None` for one merchant: `Stores: 5:
+/// 1 applied, 1 converged, 1 refused, 1 failed, 1 not started.`
 pub fn fleet_line(stores: Stores) -> Option<String> {
     let counts: Vec<String> = (Status::ALL.iter())
         .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
@@ -92,7 +88,7 @@ pub fn fleet_line(stores: Stores) -> Option<String> {
 }
 
 /// A wave's line in the reports, e.g. ``wave 2 of 3 (1 store(s), gate
-/// `check`): failed``; the stores past the last size have their own.
+/// `check`): failed``.
 pub fn wave_line(rollout: &Rollout, i: usize) -> String {
     let (wave, gate, sized) = (&rollout.waves[i], rollout.gate.as_str(), rollout.sized);
     let (n, size, status) = (i + 1, wave.merchants.len(), wave.status.as_str());
@@ -102,8 +98,7 @@ pub fn wave_line(rollout: &Rollout, i: usize) -> String {
     }
 }
 
-/// One gate failure as reports say it: the merchant, the URL, why, each
-/// value through the sink's `show` (escaped, masked).
+/// One gate failure as reports say it, each value through the sink's `show`.
 pub fn failure_text(f: &GateFailure, show: impl Fn(&str) -> String) -> String {
     let url = f.url.as_deref().map(|url| format!("{}: ", show(url)));
     let (merchant, reason) = (show(&f.merchant), show(&f.reason));

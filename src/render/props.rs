@@ -12,7 +12,7 @@
 
 use proptest::prelude::*;
 
-use super::markdown::{apply_summary, ApplyResult, GITHUB_COMMENT_LIMIT};
+use super::markdown::{apply_summary, GITHUB_COMMENT_LIMIT};
 use super::{drift, json, markdown, report, text};
 use crate::apply::{ChangeReport, MerchantReport, Outcome, Rewrite, RunReport, Verification};
 use crate::fixtures::{create, delete, fields, live};
@@ -187,7 +187,7 @@ fn every_format(plan: &Plan, run: &RunReport, keys: &Keys) -> Vec<(&'static str,
         drift::markdown(plan, GITHUB_COMMENT_LIMIT, keys),
     ));
     out.push(("apply json", report::json(run, keys)));
-    let applied = apply_summary(plan, ApplyResult::Applied(run), GITHUB_COMMENT_LIMIT, keys);
+    let applied = apply_summary(plan, Ok(run), GITHUB_COMMENT_LIMIT, keys);
     out.push(("apply markdown", applied));
     out.into_iter()
         .map(|(name, text)| (name, strip_ansi(&text)))

@@ -1,29 +1,23 @@
 //! The apply report: every change with its outcome, what was cleaned up,
 //! and whether live converged to the manifest, as text or JSON.
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{pretty, FORMAT_VERSION};
+use super::json::{pretty, Counts, FORMAT_VERSION};
 use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
 use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Rewrite, RunReport, Status, Verification};
+use crate::apply::{MerchantReport, Rewrite, RunReport, Verification};
 use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
 
 /// Renders an apply run as text: the stores first when there are several,
-/// then each merchant applied, each one refused, and the apply line. `keys`
-/// are masked in every value and server message.
+/// then each merchant applied, each one refused, and the apply line.
 pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
-    let _ = write_report(&mut out, run, color, keys);
-    out
-}
-
-fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> fmt::Result {
     let shown = |text: &str| escape(&Masked::text(text, keys)).into_owned();
     // Words line up; "not started" widens the column only when present.
     let outcomes = run.merchants.iter().flat_map(|r| &r.changes);
@@ -31,49 +25,49 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
         .map(|c| c.outcome.as_str().len())
         .fold("skipped".len(), usize::max);
     if let Some(line) = fleet_line(run.stores()) {
-        writeln!(out, "{line}\n")?;
-        statuses(out, run, keys)?;
+        let _ = writeln!(out, "{line}\n");
+        statuses(&mut out, run, keys);
     }
     for r in &run.merchants {
-        writeln!(out, "merchant {}", escape(&r.merchant))?;
+        let _ = writeln!(out, "merchant {}", escape(&r.merchant));
         for c in &r.changes {
             let (word, line) = (c.outcome.as_str(), change_line(&c.change, color, keys));
-            writeln!(out, "  {word:width$} {line}")?;
+            let _ = writeln!(out, "  {word:width$} {line}");
             if let Some(reason) = c.outcome.reason() {
-                writeln!(out, "  {:width$} {}", "", shown(reason))?;
+                let _ = writeln!(out, "  {:width$} {}", "", shown(reason));
             }
         }
         for c in &r.cleaned_up {
             let line = change_line(c, color, keys);
-            writeln!(out, "  cleaned up a duplicate this run created: {line}")?;
+            let _ = writeln!(out, "  cleaned up a duplicate this run created: {line}");
         }
         match &r.verification {
-            Verification::Converged => writeln!(out, "  converged: live subscriptions match the manifest")?,
-            Verification::Unknown { reason } => writeln!(out, "  not verified: {}", shown(reason))?,
+            Verification::Converged => out.push_str("  converged: live subscriptions match the manifest\n"),
+            Verification::Unknown { reason } => {
+                let _ = writeln!(out, "  not verified: {}", shown(reason));
+            }
             Verification::NotConverged {
                 remaining,
                 foreign,
                 rewrites,
             } => {
                 let n = remaining.len();
-                writeln!(out, "  not converged: {n} change(s) still needed:")?;
+                let _ = writeln!(out, "  not converged: {n} change(s) still needed:");
                 for c in remaining {
-                    writeln!(out, "    {}", change_line(c, color, keys))?;
+                    let _ = writeln!(out, "    {}", change_line(c, color, keys));
                 }
                 if !foreign.is_empty() {
-                    let (n, ids) = (
-                        foreign.len(),
-                        foreign.iter().map(|id| shown(id)).collect::<Vec<_>>(),
-                    );
-                    writeln!(
+                    let ids: Vec<String> = foreign.iter().map(|id| shown(id)).collect();
+                    let _ = writeln!(
                         out,
-                        "  another writer is active: {n} subscription(s) this run did not create appeared ({}); \
+                        "  another writer is active: {} subscription(s) this run did not create appeared ({}); \
                          left alone. Find who else changes this merchant, then re-run `invhooks plan`",
+                        foreign.len(),
                         ids.join(", ")
-                    )?;
+                    );
                 }
                 for w in rewrites {
-                    writeln!(out, "  {}", rewrite_line(w, keys))?;
+                    let _ = writeln!(out, "  {}", rewrite_line(w, keys));
                 }
             }
         }
@@ -81,35 +75,35 @@ fn write_report(out: &mut String, run: &RunReport, color: bool, keys: &Keys) -> 
     }
     for r in &run.refused {
         let (merchant, reason) = (escape(&r.merchant), escape(&r.reason));
-        writeln!(
+        let _ = writeln!(
             out,
             "merchant {merchant}\n  refused: {reason}; nothing was changed for this merchant. Check its manifest, \
              or re-run with `--force` (and `--merchant {merchant}`) if this is intended\n"
-        )?;
+        );
     }
-    writeln!(out, "{}", apply_line(run))
+    out + &apply_line(run) + "\n"
 }
 
 /// Every store and how it ended, wave by wave; a wave's header (its size,
 /// gate and result, why a gate failed) only for a staged rollout.
-fn statuses(out: &mut String, run: &RunReport, keys: &Keys) -> fmt::Result {
+fn statuses(out: &mut String, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let widths = statuses.iter().map(|(m, _)| escape(m).chars().count());
     let width = widths.fold(0, usize::max).min(40);
     let mut rows = statuses.iter();
     for (i, wave) in run.rollout.waves.iter().enumerate() {
         if run.rollout.staged() {
-            writeln!(out, "{}", wave_line(&run.rollout, i))?;
+            let _ = writeln!(out, "{}", wave_line(&run.rollout, i));
         }
         for (m, status) in rows.by_ref().take(wave.merchants.len()) {
-            writeln!(out, "  {:width$}  {}", escape(m), status.as_str())?;
+            let _ = writeln!(out, "  {:width$}  {}", escape(m), status.as_str());
         }
         for f in gate_failures(&wave.status) {
             let shown = failure_text(f, |v| escape(&Masked::text(v, keys)).into_owned());
-            writeln!(out, "  gate failed: {shown}")?;
+            let _ = writeln!(out, "  gate failed: {shown}");
         }
     }
-    writeln!(out)
+    out.push('\n');
 }
 
 fn gate_failures(status: &WaveStatus) -> &[GateFailure] {
@@ -150,19 +144,10 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         format_version: &'static str,
         succeeded: bool,
         interrupted: bool,
-        stores: StoresJson,
+        stores: Counts<6>,
         merchants: Vec<Merchant<'a>>,
         refused: Vec<Refused<'a>>,
         waves: Vec<WaveJson<'a>>,
-    }
-    #[derive(Serialize)]
-    struct StoresJson {
-        total: usize,
-        changed: usize,
-        unchanged: usize,
-        failed: usize,
-        refused: usize,
-        not_started: usize,
     }
     #[derive(Serialize)]
     struct WaveJson<'a> {
@@ -213,14 +198,17 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
     }
     fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
         let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
-        let (remaining, foreign, rewrites, reason) = match &r.verification {
+        let (remaining, foreign, rewrites): (&[Change], &[String], &[Rewrite]) = match &r.verification {
             Verification::NotConverged {
                 remaining,
                 foreign,
                 rewrites,
-            } => (&remaining[..], &foreign[..], &rewrites[..], None),
-            Verification::Unknown { reason } => (&[][..], &[][..], &[][..], Some(Masked::text(reason, keys))),
-            Verification::Converged => (&[][..], &[][..], &[][..], None),
+            } => (remaining, foreign, rewrites),
+            _ => (&[], &[], &[]),
+        };
+        let reason = match &r.verification {
+            Verification::Unknown { reason } => Some(Masked::text(reason, keys)),
+            _ => None,
         };
         let rewrite = |w: &'a Rewrite| {
             let (sent, stored) = shown_rewrite(w, keys);
@@ -251,6 +239,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         }
     }
     let (stores, statuses) = (run.stores(), run.statuses());
+    let [applied, converged, refused, failed, not_started] = stores.0;
     let mut rows = statuses.iter();
     let waves = (run.rollout.waves.iter().enumerate())
         .map(|(i, w)| WaveJson {
@@ -270,14 +259,17 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
-        stores: StoresJson {
-            total: stores.total(),
-            changed: stores.get(Status::Applied),
-            unchanged: stores.get(Status::Converged),
-            failed: stores.get(Status::Failed),
-            refused: stores.get(Status::Refused),
-            not_started: stores.get(Status::NotStarted),
-        },
+        stores: Counts(
+            [
+                "total",
+                "changed",
+                "unchanged",
+                "failed",
+                "refused",
+                "not_started",
+            ],
+            [stores.total(), applied, converged, failed, refused, not_started],
+        ),
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
         refused: (run.refused.iter())
             .map(|r| Refused {

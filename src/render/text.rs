@@ -2,7 +2,7 @@
 //! the changed part of an updated URL highlighted, a summary line; every
 //! value escaped for a terminal ([`escape`]).
 
-use std::fmt::{self, Write};
+use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
@@ -28,42 +28,31 @@ fn fg(color: AnsiColor) -> Style {
 
 /// Renders a plan as text, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
-    let mut out = String::new();
-    let _ = write_plan(&mut out, plan, color, keys);
-    out
-}
-
-fn write_plan(out: &mut String, plan: &Plan, color: bool, keys: &Keys) -> fmt::Result {
-    let bold = Style::new().bold();
+    let (bold, mut out) = (Style::new().bold(), String::new());
     for m in &plan.merchants {
-        writeln!(
-            out,
-            "{}",
-            paint(color, bold, &format!("merchant {}", escape(&m.merchant)))
-        )?;
+        let merchant = format!("merchant {}", escape(&m.merchant));
+        let _ = writeln!(out, "{}", paint(color, bold, &merchant));
         if m.changes.is_empty() && m.unmanaged.is_empty() {
             let s = m.summary;
-            writeln!(
+            let _ = writeln!(
                 out,
                 "  no changes ({} unchanged, {} ignored)",
                 s.unchanged, s.ignored
-            )?;
+            );
         }
-        for c in &m.changes {
-            writeln!(out, "  {}", change_line(c, color, keys))?;
-        }
-        for s in &m.unmanaged {
-            writeln!(out, "  {}", unmanaged_line(s, color, keys))?;
+        let changes = m.changes.iter().map(|c| change_line(c, color, keys));
+        for line in changes.chain(m.unmanaged.iter().map(|s| unmanaged_line(s, color, keys))) {
+            let _ = writeln!(out, "  {line}");
         }
         if let Some(trip) = &m.safety {
             let warning = paint(color, fg(AnsiColor::Yellow).bold(), "warning:");
-            writeln!(out, "  {warning} {trip}; `apply` will refuse without `--force`")?;
+            let _ = writeln!(out, "  {warning} {trip}; `apply` will refuse without `--force`");
         }
         out.push('\n');
     }
     match plan.has_changes() {
-        true => writeln!(out, "{}", paint(color, bold, &summary_line(&plan.total()))),
-        false => writeln!(out, "{NO_CHANGES}"),
+        true => out + &paint(color, bold, &summary_line(&plan.total())) + "\n",
+        false => out + NO_CHANGES + "\n",
     }
 }
 
@@ -101,17 +90,13 @@ pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> Strin
 
 /// `old → new`, the removed and inserted runs of characters highlighted.
 fn url_diff(old: &str, new: &str, color: bool) -> String {
-    let mut runs: Vec<(ChangeTag, String)> = Vec::new();
-    for op in TextDiff::from_chars(old, new).iter_all_changes() {
-        match runs.last_mut() {
-            Some((tag, text)) if *tag == op.tag() => text.push_str(op.value()),
-            _ => runs.push((op.tag(), op.value().to_owned())),
-        }
-    }
+    let diff = TextDiff::from_chars(old, new);
+    let changes: Vec<_> = diff.iter_all_changes().collect();
     let (mut before, mut after) = (String::new(), String::new());
-    for (tag, text) in runs {
+    for run in changes.chunk_by(|a, b| a.tag() == b.tag()) {
+        let text: String = run.iter().map(|c| c.value()).collect();
         let text = escape(&text);
-        match tag {
+        match run[0].tag() {
             ChangeTag::Equal => {
                 before.push_str(&text);
                 after.push_str(&text);

@@ -1,8 +1,6 @@
 //! The one description of a change, or of an unmanaged subscription, that
-//! every format lays out (the JSON plan serialises it as it is), so their
-//! wording cannot drift apart. Every value is [`Masked`] (SPEC "Safety by
-//! construction") before a renderer colours, diffs, cuts or escapes it;
-//! escaping is each sink's own.
+//! every format lays out, every value [`Masked`] (SPEC "Safety by
+//! construction") before a renderer touches it; escaping is each sink's own.
 
 use serde::Serialize;
 
@@ -11,18 +9,15 @@ use crate::model::LiveSubscription;
 use crate::plan::{Action, Change, Fields};
 use crate::secret::{Keys, Masked, Masking};
 
-/// Why an unmanaged subscription is listed but left alone.
 pub const UNMANAGED_NOTE: &str = "unmanaged, kept because `prune: false`";
-/// The note on a delete of an extra copy.
-pub const DUPLICATE_NOTE: &str = "duplicate";
+const DUPLICATE_NOTE: &str = "duplicate";
 // The notes on an update whose URLs show the same (`url_note`).
 const SECRET_NOTE: &str = "secret in URL changed";
 const WRITTEN_NOTE: &str = "same URL, written differently";
 const INVALID_NOTE: &str = "not a valid URL, changed";
 
-/// A change as reports show it: [`Change`]'s values masked, its JSON the
-/// plan's `changes[]` (`docs/plan-json.md`); `name` is the live name of an
-/// update, `before` the live fields, `after` the fields after the call.
+/// A change as reports show it, its JSON the plan's `changes[]`
+/// (`docs/plan-json.md`); `name` is the live name of an update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView<'a> {
     pub action: Action,
@@ -58,8 +53,8 @@ impl<'a> FieldsView<'a> {
     }
 }
 
-/// A live subscription as reports show it (an unmanaged one), masked; its
-/// JSON the plan's `unmanaged[]`.
+/// An unmanaged live subscription as reports show it; its JSON the plan's
+/// `unmanaged[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
     pub id: Masked<'a>,
@@ -70,7 +65,6 @@ pub struct LiveView<'a> {
 }
 
 impl<'a> LiveView<'a> {
-    /// The view of `sub`, `keys` masked.
     pub fn of(sub: &'a LiveSubscription, keys: &Keys) -> Self {
         Self {
             id: Masked::text(&sub.id, keys),
@@ -82,22 +76,17 @@ impl<'a> LiveView<'a> {
 }
 
 impl<'a> ChangeView<'a> {
-    /// The view of `change`, `keys` and its URL secrets masked.
     pub fn of(change: &'a Change, keys: &Keys) -> Self {
         let fields = |f: Option<&'a Fields>| f.map(|f| FieldsView::of(f, change.masking(), keys));
         let (before, after) = (fields(change.before()), fields(change.after()));
-        let note = match (change, &before, &after) {
-            (Change::Delete { duplicate: true, .. }, ..) => Some(DUPLICATE_NOTE),
-            (
-                Change::Update {
-                    before: old,
-                    after: new,
-                    ..
-                },
-                Some(b),
-                Some(a),
-            ) if old.callback_url != new.callback_url && b.callback_url == a.callback_url => {
-                Some(url_note(&old.callback_url, &new.callback_url))
+        // A note when the URLs differ but show the same.
+        let shown_same = matches!((&before, &after), (Some(b), Some(a)) if b.callback_url == a.callback_url);
+        let note = match change {
+            Change::Delete { duplicate: true, .. } => Some(DUPLICATE_NOTE),
+            Change::Update { before, after, .. }
+                if shown_same && before.callback_url != after.callback_url =>
+            {
+                Some(url_note(&before.callback_url, &after.callback_url))
             }
             _ => None,
         };
@@ -129,23 +118,16 @@ impl<'a> ChangeView<'a> {
         fields.map_or("", |f| f.callback_url.as_str())
     }
 
-    /// The new name of a rename.
-    pub fn new_name(&self) -> Option<&Masked<'a>> {
-        self.after.as_ref().filter(|_| self.renamed).map(|a| &a.name)
-    }
-
     /// The name through `escape`, `old → new` for a rename.
     pub fn title(&self, escape: impl Fn(&str) -> String) -> String {
-        match self.new_name() {
-            Some(new) => format!("{} → {}", escape(&self.name), escape(new)),
+        match self.after.as_ref().filter(|_| self.renamed) {
+            Some(new) => format!("{} → {}", escape(&self.name), escape(&new.name)),
             None => escape(&self.name),
         }
     }
 }
 
-/// What is true of a change between two URLs that show the same: the same
-/// URL written another way, two values that are no URL, or a change inside
-/// a masked part.
+/// What is true of a change between two URLs that show the same.
 pub fn url_note(old: &str, new: &str) -> &'static str {
     match (CallbackUrl::read(old), CallbackUrl::read(new)) {
         (Some(old), Some(new)) if old == new => WRITTEN_NOTE,
@@ -207,8 +189,8 @@ mod tests {
         assert_eq!((view.topic.as_str(), view.id.as_deref()), ("t.***", Some("***")));
         let short = ChangeView::of(&c, &Keys::new(["other"]));
         assert_eq!(
-            short.new_name().map(Masked::as_str),
-            Some("another"),
+            short.title(str::to_owned),
+            "old k3ySecretValue0123 → another",
             "a short key only as a token"
         );
     }
