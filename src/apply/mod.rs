@@ -88,7 +88,7 @@ pub async fn apply<R: Remote>(
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
     let mut reports: Vec<Option<ChangeReport>> = vec![None; plan.changes.len()];
-    let mut ids = verify::Ids::new(initial);
+    let mut ids = verify::KnownIds::new(initial);
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
         let phase = plan

@@ -352,7 +352,7 @@ async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
 fn the_surplus_is_chosen_by_owner_never_by_id_order() {
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     for (mine, theirs) in [(["a1", "a2"], "z9"), (["z1", "z2"], "a9")] {
-        let ids = verify::Ids {
+        let ids = verify::KnownIds {
             initial: std::collections::HashSet::new(),
             created: mine.iter().map(|id| (*id).to_owned()).collect(),
             unclaimed: Vec::new(),

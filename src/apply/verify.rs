@@ -12,7 +12,7 @@ use crate::plan::{self, Change, Fields};
 
 /// Ids the run knows about: identity is by id, never by values.
 #[derive(Debug, Default)]
-pub(super) struct Ids<'a> {
+pub(super) struct KnownIds<'a> {
     /// Live before the run.
     pub initial: HashSet<&'a str>,
     /// Created by this run (from the 201 body or found by resolution).
@@ -24,7 +24,7 @@ pub(super) struct Ids<'a> {
     pub sent: HashMap<String, &'a Fields>,
 }
 
-impl<'a> Ids<'a> {
+impl<'a> KnownIds<'a> {
     pub fn new(initial: &'a [LiveSubscription]) -> Self {
         let initial = initial.iter().map(|s| s.id.as_str()).collect();
         Self {
@@ -133,7 +133,7 @@ const INTERRUPTED: &str = "interrupted before live was read again; `invhooks pla
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
-    ids: &mut Ids<'_>,
+    ids: &mut KnownIds<'_>,
     failed: bool,
     options: ApplyOptions,
     stop: &Stop,
