@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::builder::PossibleValue;
+pub use clap::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::waves::{Sizes, WaveGate};
@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     // env-provided value as given and prints it in every usage line.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// When to colour output
+    /// When to colour output (`auto`: on a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Log requests (-v) and bodies (-vv) to stderr; keys and secrets never
@@ -69,17 +69,6 @@ fn hidden_network_options() -> Vec<clap::Arg> {
         .filter(|a| ["base_url", "timeout", "ca_cert"].contains(&a.get_id().as_str()))
         .map(|a| a.clone().hide(true))
         .collect()
-}
-
-/// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour on a terminal unless `NO_COLOR` is set or `TERM` is `dumb`.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -326,8 +315,8 @@ pub struct DoctorArgs {
     #[arg(long = "merchant", value_name = "GLOB")]
     pub merchants: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     /// Also create, rename and delete a throwaway subscription `invhooks-doctor-<random>` (use a test store)
     #[arg(long, requires_all = ["topic", "callback_url"])]
     pub write: bool,
@@ -337,14 +326,6 @@ pub struct DoctorArgs {
     /// The throwaway's callback URL (with --write): one you own, as events in its few seconds go there
     #[arg(long, value_name = "URL", requires = "write")]
     pub callback_url: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFormat {
-    /// For people: one line per check
-    Text,
-    /// For bug reports: stable keys, versioned by `format_version`
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -380,9 +361,7 @@ const EXPORT_EXAMPLES: &str = "Examples:
   invhooks export --merchant acme-eu -o webhooks.yaml
   invhooks export --store store-a=KEY_STORE_A --store store-b=KEY_STORE_B -o fleet.yaml
 
-With --store, the stores must have the same subscriptions (topic and name); a callback URL
-that differs only in per-store parts (the label, a host) is written once with ${VAR} and each
-store's value in its `vars`. Otherwise nothing is written and each difference is named.";
+With --store, the stores must have the same subscriptions (docs/fleets.md \"Export a fleet\").";
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -444,7 +423,7 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
+    /// How subscription ids are made
     #[arg(long, value_enum, default_value_t = Ids::Random, value_name = "KIND")]
     pub ids: Ids,
     #[command(flatten)]
@@ -479,49 +458,4 @@ pub struct FaultArgs {
     /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
     #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
     pub visibility_delay: u32,
-}
-
-// The core's enums spelled for the command line here, so that `render`,
-// `sandbox` and `apply` do not depend on clap.
-impl ValueEnum for Format {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Text, Format::Json, Format::Markdown]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let (name, help) = match self {
-            Format::Text => ("text", "For people: one line per change, colour on a terminal"),
-            Format::Json => ("json", "For programs: stable keys, versioned by `format_version`"),
-            Format::Markdown => ("markdown", "For pull-request comments and `$GITHUB_STEP_SUMMARY`"),
-        };
-        Some(PossibleValue::new(name).help(help))
-    }
-}
-
-impl ValueEnum for Ids {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Ids::Random, Ids::Sequential]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(match self {
-            Ids::Random => "random",
-            Ids::Sequential => "sequential",
-        }))
-    }
-}
-
-impl ValueEnum for WaveGate {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let help = match self {
-            WaveGate::Converge => "Every merchant of the wave converged",
-            WaveGate::Check => "Also every callback URL of the wave answers, as `check` probes it",
-            WaveGate::TestEvent => "Also each callback accepts one test event, as `check --send-test-event`",
-        };
-        Some(PossibleValue::new(self.as_str()).help(help))
-    }
 }

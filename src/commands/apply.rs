@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use super::context::Sink;
 use super::fetch::{fetch, plan_targets};
-use super::saved::{self, Prepared};
+use super::saved;
 use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
 use crate::apply::waves::{Rollout, WaveGate};
@@ -22,8 +22,7 @@ use crate::render::{report, text, Format};
 /// What an interrupt before the first call prints (exit 1).
 const CANCELLED: &str = "apply cancelled; nothing was changed";
 
-/// Runs `apply`. An interrupt before the calls (while live state is read,
-/// at the prompt) cancels it: nothing changed, exit 1.
+/// Runs `apply`; an interrupt before the calls cancels it (exit 1).
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let watch = interrupts::watch(ctx).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     let prepared = prepare(ctx, &args).await;
@@ -127,8 +126,7 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
     lines
 }
 
-/// The targets and the plan: a saved plan's (`None` when it is refused:
-/// said, exit 3), or the manifests' against live state.
+/// The targets and the plan, saved or fresh; `None` when a saved one is refused (said).
 async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
     let Some(path) = &args.plan else {
         let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
@@ -138,8 +136,8 @@ async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<
     };
     // A saved plan: its changes exactly, or a refusal if live moved.
     Ok(match saved::load(ctx, path).await? {
-        Prepared::Ready { targets, plan } => Some((targets, plan)),
-        Prepared::Refused(reasons) => {
+        Ok(ready) => Some(ready),
+        Err(reasons) => {
             ctx.refuse(&reasons);
             let empty = Plan {
                 merchants: Vec::new(),
@@ -157,9 +155,8 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
     });
 }
 
-/// Asks for `yes` on the terminal; an interrupt (Ctrl-C) is a no. The
-/// answer is read on a thread of its own, which an interrupt leaves
-/// behind (the process exits), so the prompt never holds the run.
+/// Asks for `yes`; an interrupt is a no. Read on a thread an interrupt
+/// leaves behind, so the prompt never holds the run.
 async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
     let mut stderr = std::io::stderr().lock();
     write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;

@@ -1,7 +1,5 @@
-//! `invhooks check` (docs/commands/check.md): probe every distinct callback
-//! URL of the selected merchants, optionally POST a test event per
-//! subscription, render. No key is read and nothing is sent to the API.
-//! `plan --check-callbacks` and the wave gates reuse [`probe_all`].
+//! `invhooks check` (docs/commands/check.md): probe every distinct callback URL,
+//! no key, no API request; `plan --check-callbacks` and wave gates reuse [`probe_all`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,11 +25,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         Format::Json => render::json(&outcomes),
         Format::Markdown => render::markdown(&outcomes, "invhooks check"),
     });
-    Ok(if outcomes.iter().all(CallbackReport::ok) {
-        Exit::Success
-    } else {
-        Exit::Error
-    })
+    Ok(Exit::Error.when(!outcomes.iter().all(CallbackReport::ok)))
 }
 
 /// A prober with the run's timeout and extra CA certificates.
@@ -39,8 +33,7 @@ pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
     Prober::new(ctx.ca_roots()?.to_vec(), ctx.timeout)
 }
 
-/// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,
-/// POSTs one test event per subscription of each reachable URL.
+/// Probes every callback; with `send`, one test event per subscription of each reachable URL.
 pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: bool) -> Vec<CallbackReport> {
     futures_util::stream::iter(callbacks)
         .map(|callback| async move {

@@ -14,13 +14,12 @@ use crate::apply::Remote as _;
 use crate::apply::{self, ApplyOptions, RunReport};
 use crate::exit::Exit;
 use crate::manifest;
-use crate::model::{DesiredSubscription, MerchantManifest};
+use crate::model::MerchantManifest;
 use crate::plan::Plan;
 use crate::render::{report, text};
 use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
-/// The example manifest, built in so the demo runs from anywhere (and
-/// what `init` writes as `webhooks.yaml`).
+/// The example manifest, built in (also what `init` writes).
 pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
 /// Its name in the demo's commands: `invhooks init` writes it there.
 const EXAMPLE_PATH: &str = "webhooks.yaml";
@@ -82,11 +81,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     ctx.out(&render(&again));
     ctx.out(NEXT);
     sandbox.shutdown().await?;
-    Ok(if again.has_changes() {
-        Exit::Error
-    } else {
-        Exit::Success
-    })
+    Ok(Exit::Error.when(again.has_changes()))
 }
 
 /// The same steps in a directory of your own, against a sandbox of your own.
@@ -98,27 +93,21 @@ Next, the same in a directory of your own:
   invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
 ";
 
-/// Seeds live state that differs from `manifest` in every way a plan shows:
-/// the first entry missing, the second's URL changed, the third twice, one
-/// added by hand and one the manifest ignores.
+/// Live state that differs from `manifest` in every way a plan shows: one
+/// missing, one moved, one twice, one added by hand, one ignored.
 fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
     let subs = &manifest.subscriptions;
-    fn entry(s: &DesiredSubscription) -> (&str, &str, &str) {
-        (&s.topic, &s.name, &s.callback_url)
-    }
     let moved = subs
         .get(1)
-        .map(|s| s.callback_url.replace("https://", "https://old-"))
-        .unwrap_or_default();
-    let mut live = Vec::new();
-    for (i, s) in subs.iter().enumerate().skip(1) {
-        live.push(match i {
-            1 => (s.topic.as_str(), s.name.as_str(), moved.as_str()),
-            _ => entry(s),
-        });
-        if i == 2 {
-            live.push(entry(s));
-        }
+        .map(|s| s.callback_url.replace("https://", "https://old-"));
+    let mut live: Vec<(&str, &str, &str)> = (subs.iter().skip(1))
+        .map(|s| (s.topic.as_str(), s.name.as_str(), s.callback_url.as_str()))
+        .collect();
+    if let (Some(first), Some(moved)) = (live.first_mut(), &moved) {
+        first.2 = moved;
+    }
+    if let Some(&twice) = live.get(1) {
+        live.insert(2, twice);
     }
     live.push((
         "customer.updated",

@@ -1,8 +1,6 @@
-//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"):
-//! asks a sandbox (`POST /_sandbox/trigger`) to deliver one TOPIC event to
-//! each selected merchant's subscriptions of that topic, and prints the
-//! event id and where it goes. Refused against Inveterate's API before any
-//! request: it has no such route, and the key must not go there for nothing.
+//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"): a
+//! sandbox delivers one event to each selected merchant's subscriptions of
+//! TOPIC. Refused before any request against Inveterate's API (no such route).
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -48,8 +46,7 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// An error for a topic Inveterate does not document (`trigger`, `doctor
-/// --topic`), with "did you mean".
+/// An error, with "did you mean", for a topic Inveterate does not document.
 pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
     if crate::topic::is_known(topic) {
         return Ok(());
@@ -75,8 +72,7 @@ fn trigger_url(base: &Url) -> anyhow::Result<Url> {
     Ok(base.join("/_sandbox/trigger")?)
 }
 
-/// POSTs the trigger with `sender`'s key; the event id and the
-/// `(subscription id, callback URL)` pairs it goes to.
+/// POSTs the trigger: the event id and its `(subscription id, callback URL)`s.
 async fn send(
     url: &Url,
     client: &Client,

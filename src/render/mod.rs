@@ -14,8 +14,9 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
-/// Output format of `plan`, `drift` and `apply`'s report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Output format of `plan`, `drift` and `apply`'s report; the variants'
+/// docs are their `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
     /// For people: one line per change, colour on a terminal.
     #[default]
