@@ -5,11 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 pub use clap::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::waves::{Sizes, WaveGate};
-use crate::render::Format;
 use crate::sandbox::{parse_probability as probability, Ids};
 
 /// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
@@ -107,7 +107,7 @@ pub enum Command {
     #[command(args(hidden_network_options()))]
     Schema,
     /// Run a local Inveterate-compatible API server for tests and CI rehearsals
-    #[command(args(hidden_network_options()))]
+    #[command(args(hidden_network_options()), next_line_help = true)]
     Sandbox(SandboxArgs),
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
     #[command(args(hidden_network_options()))]
@@ -169,6 +169,17 @@ pub struct ValidateArgs {
     /// Output format (json: every problem as data, on stdout)
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+}
+
+/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: one line per change, colour on a terminal
+    Text,
+    /// For programs: stable keys, versioned by `format_version`
+    Json,
+    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`
+    Markdown,
 }
 
 /// `--format` of the commands without a Markdown form.
@@ -423,8 +434,9 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// How subscription ids are made
-    #[arg(long, value_enum, default_value_t = Ids::Random, value_name = "KIND")]
+    /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
+    #[arg(long, default_value = "random", value_name = "KIND", value_parser = PossibleValuesParser::new(["random", "sequential"])
+        .map(|ids| if ids == "random" { Ids::Random } else { Ids::Sequential }))]
     pub ids: Ids,
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -458,4 +470,20 @@ pub struct FaultArgs {
     /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
     #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
     pub visibility_delay: u32,
+}
+
+// `apply` does not depend on clap: its gate spelled for the command line here.
+impl ValueEnum for WaveGate {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            WaveGate::Converge => "Every merchant of the wave converged",
+            WaveGate::Check => "Also every callback URL of the wave answers, as `check` probes it",
+            WaveGate::TestEvent => "Also each callback accepts one test event, as `check --send-test-event`",
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
+    }
 }

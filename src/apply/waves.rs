@@ -99,16 +99,15 @@ pub fn order<'a>(merchants: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<St
     all.into_iter().map(|(_, m)| m.to_owned()).collect()
 }
 
-/// `--wave-gate`: what must hold after a wave before the next starts; the
-/// variants' docs are their `--help`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+/// `--wave-gate`: what must hold after a wave before the next starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WaveGate {
     /// Every merchant of the wave converged.
     #[default]
     Converge,
-    /// Also every callback URL of the wave answers, as `check` probes it.
+    /// Also every callback URL of its merchants answers `check`'s probe.
     Check,
-    /// Also each callback accepts one test event, as `check --send-test-event`.
+    /// Also each accepts one test event (`check --send-test-event`).
     TestEvent,
 }
 

@@ -14,10 +14,11 @@ use crate::apply::gate::{self, Gate, Switches};
 use crate::apply::waves::{Rollout, WaveGate};
 use crate::apply::{ApplyOptions, RunReport};
 use crate::cli::ApplyArgs;
+use crate::cli::Format;
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::markdown::{self, ApplyResult};
-use crate::render::{report, text, Format};
+use crate::render::{report, text};
 
 /// What an interrupt before the first call prints (exit 1).
 const CANCELLED: &str = "apply cancelled; nothing was changed";

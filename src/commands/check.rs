@@ -9,9 +9,9 @@ use super::{load, Context};
 use crate::check::probe::Prober;
 use crate::check::{self, render, Callback, CallbackReport, Delivery};
 use crate::cli::CheckArgs;
+use crate::cli::Format;
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
-use crate::render::Format;
 
 /// Callback URLs probed at once.
 const CONCURRENCY: usize = 16;

@@ -4,12 +4,13 @@
 use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
 use super::saved::{self, Verb};
 use super::{check, Context};
+use crate::cli::Format;
 use crate::cli::{DriftArgs, PlanArgs, ShowArgs};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::github::{self, Level};
 use crate::render::markdown::GITHUB_COMMENT_LIMIT;
-use crate::render::{self, drift, markdown, text, Format};
+use crate::render::{self, drift, markdown, text};
 use crate::secret::Keys;
 
 /// Runs `plan`.

@@ -14,19 +14,6 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
-/// Output format of `plan`, `drift` and `apply`'s report; the variants'
-/// docs are their `--help`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// For people: one line per change, colour on a terminal.
-    #[default]
-    Text,
-    /// For programs: stable keys, versioned by `format_version`.
-    Json,
-    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`.
-    Markdown,
-}
-
 /// `, N what`, or nothing for none.
 fn extra(n: usize, what: &str) -> String {
     match n {

@@ -39,9 +39,9 @@ impl fmt::Debug for SandboxConfig {
 
 /// How subscription ids are made. No client may rely on ids sorting by
 /// creation time: random ones make a client that does fail.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Ids {
-    /// UUID-shaped ids drawn from `--seed`, in no order.
+    /// UUID-shaped ids drawn from the faults' seed, in no order.
     #[default]
     Random,
     /// `wh_000001`, `wh_000002`, …: readable, for demos and snapshots.
