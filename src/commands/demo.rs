@@ -6,8 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::fetch::plan_targets;
-use super::{Context, Target};
+use super::Context;
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
 use crate::apply::Remote as _;
@@ -15,7 +14,7 @@ use crate::apply::{self, ApplyOptions, RunReport};
 use crate::exit::Exit;
 use crate::manifest;
 use crate::model::MerchantManifest;
-use crate::plan::Plan;
+use crate::plan::{diff_all_with, Plan};
 use crate::render::{report, text};
 use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
@@ -42,9 +41,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let mut ctx = ctx.clone();
     ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
     let ctx = &ctx;
+    let plan = |live: &[_]| diff_all_with([(&manifest, live)], &ctx.thresholds());
     let render = |plan: &Plan| text::render(plan, ctx.color, &ctx.keys());
-    let key = ApiKey::new(DEMO_KEY.into());
-    let client = ctx.client(&key)?;
+    let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
     ctx.out(&format!(
         "A sandbox is serving the Inveterate API on {}.\n\
          Its live subscriptions have drifted from the example manifest (built in: examples/webhooks.yaml,\n\
@@ -52,32 +51,25 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
          one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
         sandbox.base_url()
     ));
-    let mut target = Target {
-        live: client.list().await?,
-        manifest,
-        client,
-        key,
-    };
+    let live = client.list().await?;
     ctx.out("$ invhooks plan\n");
-    let plan = plan_targets(ctx, std::slice::from_ref(&target));
-    ctx.out(&render(&plan));
+    let first = plan(&live);
+    ctx.out(&render(&first));
 
     ctx.out("\n$ invhooks apply --auto-approve\n");
     let options = ApplyOptions {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
     let mut reports = Vec::new();
-    for merchant in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
-        reports.push(apply::apply(client, manifest, merchant, live, options, &ctx.stop, &|_| {}).await);
+    for merchant in first.merchants.iter().filter(|m| !m.changes.is_empty()) {
+        reports.push(apply::apply(&client, &manifest, merchant, &live, options, &ctx.stop, &|_| {}).await);
     }
     let run = RunReport::new(reports, Vec::new(), Rollout::whole(vec![manifest.label.clone()]));
     ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
     ctx.out("\n$ invhooks plan\n");
-    target.live = target.client.list().await?;
-    let again = plan_targets(ctx, std::slice::from_ref(&target));
+    let again = plan(&client.list().await?);
     ctx.out(&render(&again));
     ctx.out(NEXT);
     sandbox.shutdown().await?;

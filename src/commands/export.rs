@@ -33,31 +33,26 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         true => one(ctx, args.merchant.clone(), &args.api_key_env, "export", &shown).await?,
         false => fleet(ctx, &args.stores, &shown).await?,
     };
-    let Some(path) = &args.output else {
-        ctx.out(&yaml);
-        return Ok(exit(ctx, left_out));
-    };
-    ctx.emit(Sink::Private(path, args.force), &yaml)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => exists(path),
-            _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
-        })?;
-    let shown = path.display();
-    ctx.status(&format!(
-        "wrote {what} to `{shown}` (mode 0600: it holds real callback URLs)"
-    ));
-    Ok(exit(ctx, left_out))
-}
-
-/// Exit 1 when live subscriptions were left out (each named already).
-fn exit(ctx: &Context, left_out: usize) -> Exit {
-    if left_out == 0 {
-        return Exit::Success;
+    match &args.output {
+        None => ctx.out(&yaml),
+        Some(path) => {
+            ctx.emit(Sink::Private(path, args.force), &yaml)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => exists(path),
+                    _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
+                })?;
+            let shown = path.display();
+            ctx.status(&format!(
+                "wrote {what} to `{shown}` (mode 0600: it holds real callback URLs)"
+            ));
+        }
     }
-    ctx.refuse(&[format!(
-        "{left_out} live subscription(s) left out of the export, each named above"
-    )]);
-    Exit::Error
+    if left_out > 0 {
+        ctx.refuse(&[format!(
+            "{left_out} live subscription(s) left out of the export, each named above"
+        )]);
+    }
+    Ok(Exit::Error.when(left_out > 0))
 }
 
 /// One merchant's manifest, what it holds, and how many live subscriptions
