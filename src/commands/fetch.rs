@@ -162,9 +162,6 @@ pub fn selected(
             "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
         )
     })?;
-    if selection.is_everything() {
-        return Ok(manifests);
-    }
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
     if let Some(glob) = selection.unmatched(&labels).first() {
         let mut some: Vec<String> = labels.iter().take(5).map(|l| format!("`{l}`")).collect();

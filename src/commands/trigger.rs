@@ -91,27 +91,24 @@ async fn send(
         .with_context(fail)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let message = body["message"].as_str().unwrap_or_default();
-    if status.as_u16() == 404 {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`{url}` answered 404").context(fail()),
-            "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`",
-        ));
-    }
     if !status.is_success() {
-        let help = match status.as_u16() {
+        let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+        let (error, help) = match status.as_u16() {
+            404 => (
+                anyhow::anyhow!("`{url}` answered 404"),
+                "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`"
+                    .to_owned(),
+            ),
             400 if message.contains("API key") => {
-                format!(
-                    "check that `{}` holds a key the sandbox accepts (`--api-key`)",
-                    sender.key_env
+                let key_env = &sender.key_env;
+                (
+                    said,
+                    format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)"),
                 )
             }
-            _ => "check the topic and the sandbox's output".to_owned(),
+            _ => (said, "check the topic and the sandbox's output".to_owned()),
         };
-        let shown = crate::escape::show(message);
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{status}: {shown}").context(fail()),
-            help,
-        ));
+        return Err(Helped::wrap(error.context(fail()), help));
     }
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let subscriptions = body["data"]["subscriptions"]
