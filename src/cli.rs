@@ -59,10 +59,8 @@ pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
 /// Read when `--ca-cert` is not given.
 pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
 
-/// The network options as hidden arguments of an offline command: clap does
-/// not propagate a global option to a subcommand that has an argument of the
-/// same id, so `--timeout` and friends stay accepted (and reach
-/// [`GlobalArgs`]) without being listed in that command's `--help`.
+/// The network options, hidden: an offline command still accepts them (clap
+/// propagates no global option over a subcommand's own) without listing them.
 fn hidden_network_options() -> Vec<clap::Arg> {
     GlobalArgs::augment_args(clap::Command::new("global"))
         .get_arguments()
@@ -124,8 +122,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command never talks to the Inveterate API (its network
-    /// options are hidden and its base URL is not checked).
+    /// Never talks to the Inveterate API: its base URL is not checked.
     pub fn is_offline(&self) -> bool {
         use Command::*;
         matches!(
