@@ -1,7 +1,7 @@
 //! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
 //! `waves.rs`), report.
 
-use std::io::{IsTerminal as _, Write};
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -75,10 +75,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     }
     watch.notice(interrupts::WHILE_APPLYING);
 
-    let wait = Duration::from_secs(u64::from(args.wait));
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
-        wait,
+        wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
     let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
@@ -140,10 +139,7 @@ async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<
         Ok(ready) => Some(ready),
         Err(reasons) => {
             ctx.refuse(&reasons);
-            let empty = Plan {
-                merchants: Vec::new(),
-            };
-            step_summary(ctx, args, &empty, ApplyResult::Refused(&reasons));
+            step_summary(ctx, args, &Plan::default(), ApplyResult::Refused(&reasons));
             None
         }
     })
@@ -159,10 +155,7 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: ApplyResul
 /// Asks for `yes`; an interrupt is a no. Read on a thread an interrupt
 /// leaves behind, so the prompt never holds the run.
 async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
-    let mut stderr = std::io::stderr().lock();
-    write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
-    stderr.flush()?;
-    drop(stderr);
+    ctx.emit(Sink::Stderr, "\nApply these changes? Only `yes` is accepted: ")?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut answer = String::new();
