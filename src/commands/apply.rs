@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::context::Sink;
-use super::fetch::{fetch, plan_targets};
+use super::fetch::fetch;
 use super::saved;
 use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
@@ -130,9 +130,9 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
 async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
     let Some(path) = &args.plan else {
         let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-        let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
-        let plan = plan_targets(ctx, &targets);
-        return Ok(Some((targets, plan)));
+        return Ok(Some(
+            fetch(ctx, &args.manifests.files, &args.select, reads).await?,
+        ));
     };
     // A saved plan: its changes exactly, or a refusal if live moved.
     Ok(match saved::load(ctx, path).await? {

@@ -85,22 +85,24 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     }
 }
 
-/// The selected merchants' targets, at most `reads` list reads at once.
+/// The selected merchants' targets (at most `reads` list reads at once) and
+/// their plan, under the policy's safety thresholds if any.
 pub async fn fetch(
     ctx: &Context,
     files: &[PathBuf],
     select: &SelectArgs,
     reads: usize,
-) -> anyhow::Result<Vec<Target>> {
+) -> anyhow::Result<(Vec<Target>, Plan)> {
     let manifests = load(ctx, files)?;
     // Over every merchant, not only the selected: two shards sharing a
     // store would undo each other.
     one_store_each(ctx, &manifests)?;
     let manifests = selected(ctx, manifests, select)?;
-    targets(ctx, manifests, reads, |m| {
-        format!("merchant `{}` in {}", m.label, m.file.display())
-    })
-    .await
+    let who = |m: &MerchantManifest| format!("merchant `{}` in {}", m.label, m.file.display());
+    let targets = targets(ctx, manifests, reads, who).await?;
+    let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
+    let plan = crate::plan::diff_all_with(merchants, &ctx.thresholds());
+    Ok((targets, plan))
 }
 
 /// A merchant whose key `trigger` or `doctor` uses; `who` says where it was declared.
@@ -228,10 +230,4 @@ pub fn read_help(e: &api::ApiError, key_env: &str) -> String {
         _ if e.is_auth() => format!("check that `{key_env}` holds this merchant's private API key"),
         _ => "check the network, --base-url and --timeout, then re-run".to_owned(),
     }
-}
-
-/// Plans every target, with the policy's safety thresholds if any.
-pub fn plan_targets(ctx: &Context, targets: &[Target]) -> Plan {
-    let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
-    crate::plan::diff_all_with(merchants, &ctx.thresholds())
 }

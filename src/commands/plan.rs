@@ -1,7 +1,7 @@
 //! `invhooks plan` (load → fetch → diff → render), `drift` (the same plan
 //! read as hand-made changes) and `show` (a saved plan rendered).
 
-use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
+use super::fetch::{fetch, READS_IN_FLIGHT};
 use super::saved::{self, Verb};
 use super::{check, Context};
 use crate::cli::Format;
@@ -18,8 +18,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     if let Some(out) = &args.out {
         saved::may_replace(out)?;
     }
-    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
-    let plan = plan_targets(ctx, &targets);
+    let (targets, plan) = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     if let Some(out) = &args.out {
         saved::write(ctx, out, &targets)?;
     }
@@ -57,8 +56,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
 
 /// Runs `drift`: exit 0 in sync, 2 on drift, 1 on error.
 pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
-    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
-    let plan = plan_targets(ctx, &targets);
+    let (_, plan) = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let keys = ctx.keys();
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color, &keys),
