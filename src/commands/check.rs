@@ -67,15 +67,7 @@ fn test_event(merchant: &str, topic: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let id = format!("evt_test_{:016x}", rand::random::<u64>());
-    let shop: String = (merchant.chars())
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let shop = (merchant.replace(|c: char| !c.is_ascii_alphanumeric(), "-")).to_ascii_lowercase();
     let (shop_domain, at) = (&format!("{shop}.myshopify.com"), &delivery::rfc3339(secs));
     delivery::body(&Event {
         topic,
