@@ -5,11 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::builder::PossibleValue;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+pub use clap::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::waves::{Sizes, WaveGate};
-use crate::render::Format;
 use crate::sandbox::{parse_probability as probability, Ids};
 
 /// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     // env-provided value as given and prints it in every usage line.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// When to colour output
+    /// When to colour output (`auto`: on a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
     /// Log requests (-v) and bodies (-vv) to stderr; keys and secrets never
@@ -59,27 +59,14 @@ pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
 /// Read when `--ca-cert` is not given.
 pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
 
-/// The network options as hidden arguments of an offline command: clap does
-/// not propagate a global option to a subcommand that has an argument of the
-/// same id, so `--timeout` and friends stay accepted (and reach
-/// [`GlobalArgs`]) without being listed in that command's `--help`.
+/// The network options, hidden: an offline command still accepts them (clap
+/// propagates no global option over a subcommand's own) without listing them.
 fn hidden_network_options() -> Vec<clap::Arg> {
     GlobalArgs::augment_args(clap::Command::new("global"))
         .get_arguments()
         .filter(|a| ["base_url", "timeout", "ca_cert"].contains(&a.get_id().as_str()))
         .map(|a| a.clone().hide(true))
         .collect()
-}
-
-/// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colour on a terminal unless `NO_COLOR` is set or `TERM` is `dumb`.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +105,7 @@ pub enum Command {
     #[command(args(hidden_network_options()))]
     Schema,
     /// Run a local Inveterate-compatible API server for tests and CI rehearsals
-    #[command(args(hidden_network_options()))]
+    #[command(args(hidden_network_options()), next_line_help = true)]
     Sandbox(SandboxArgs),
     /// Run plan and apply end to end against a built-in sandbox: no key, no network
     #[command(args(hidden_network_options()))]
@@ -135,8 +122,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command never talks to the Inveterate API (its network
-    /// options are hidden and its base URL is not checked).
+    /// Never talks to the Inveterate API: its base URL is not checked.
     pub fn is_offline(&self) -> bool {
         use Command::*;
         matches!(
@@ -180,6 +166,17 @@ pub struct ValidateArgs {
     /// Output format (json: every problem as data, on stdout)
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+}
+
+/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: one line per change, colour on a terminal
+    Text,
+    /// For programs: stable keys, versioned by `format_version`
+    Json,
+    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`
+    Markdown,
 }
 
 /// `--format` of the commands without a Markdown form.
@@ -326,8 +323,8 @@ pub struct DoctorArgs {
     #[arg(long = "merchant", value_name = "GLOB")]
     pub merchants: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     /// Also create, rename and delete a throwaway subscription `invhooks-doctor-<random>` (use a test store)
     #[arg(long, requires_all = ["topic", "callback_url"])]
     pub write: bool,
@@ -337,14 +334,6 @@ pub struct DoctorArgs {
     /// The throwaway's callback URL (with --write): one you own, as events in its few seconds go there
     #[arg(long, value_name = "URL", requires = "write")]
     pub callback_url: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DoctorFormat {
-    /// For people: one line per check
-    Text,
-    /// For bug reports: stable keys, versioned by `format_version`
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -380,9 +369,7 @@ const EXPORT_EXAMPLES: &str = "Examples:
   invhooks export --merchant acme-eu -o webhooks.yaml
   invhooks export --store store-a=KEY_STORE_A --store store-b=KEY_STORE_B -o fleet.yaml
 
-With --store, the stores must have the same subscriptions (topic and name); a callback URL
-that differs only in per-store parts (the label, a host) is written once with ${VAR} and each
-store's value in its `vars`. Otherwise nothing is written and each difference is named.";
+With --store, the stores must have the same subscriptions (docs/fleets.md \"Export a fleet\").";
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -445,7 +432,8 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
-    #[arg(long, value_enum, default_value_t = Ids::Random, value_name = "KIND")]
+    #[arg(long, default_value = "random", value_name = "KIND", value_parser = PossibleValuesParser::new(["random", "sequential"])
+        .map(|ids| if ids == "random" { Ids::Random } else { Ids::Sequential }))]
     pub ids: Ids,
     #[command(flatten)]
     pub faults: FaultArgs,
@@ -481,36 +469,7 @@ pub struct FaultArgs {
     pub visibility_delay: u32,
 }
 
-// The core's enums spelled for the command line here, so that `render`,
-// `sandbox` and `apply` do not depend on clap.
-impl ValueEnum for Format {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Text, Format::Json, Format::Markdown]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let (name, help) = match self {
-            Format::Text => ("text", "For people: one line per change, colour on a terminal"),
-            Format::Json => ("json", "For programs: stable keys, versioned by `format_version`"),
-            Format::Markdown => ("markdown", "For pull-request comments and `$GITHUB_STEP_SUMMARY`"),
-        };
-        Some(PossibleValue::new(name).help(help))
-    }
-}
-
-impl ValueEnum for Ids {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Ids::Random, Ids::Sequential]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(match self {
-            Ids::Random => "random",
-            Ids::Sequential => "sequential",
-        }))
-    }
-}
-
+// `apply` does not depend on clap: its gate spelled for the command line here.
 impl ValueEnum for WaveGate {
     fn value_variants<'a>() -> &'a [Self] {
         &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]

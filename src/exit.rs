@@ -14,6 +14,17 @@ pub enum Exit {
     Refused = 3,
 }
 
+impl Exit {
+    /// `self` when `cond` holds, else `Success`.
+    pub fn when(self, cond: bool) -> Exit {
+        if cond {
+            self
+        } else {
+            Exit::Success
+        }
+    }
+}
+
 impl From<Exit> for std::process::ExitCode {
     fn from(exit: Exit) -> Self {
         std::process::ExitCode::from(exit as u8)

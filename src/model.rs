@@ -105,7 +105,7 @@ impl Pattern {
 }
 
 /// Everything one manifest file declares for one merchant.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MerchantManifest {
     /// `merchant:`, default: the file's stem.
     pub label: String,

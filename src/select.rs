@@ -80,10 +80,6 @@ impl Selection {
             .filter(|g| !labels.iter().any(|l| g.is_match(l)));
         unmatched.map(Pattern::as_str).collect()
     }
-
-    pub fn is_everything(&self) -> bool {
-        self.globs.is_empty() && self.shard.is_none()
-    }
 }
 
 #[cfg(test)]
@@ -127,7 +123,7 @@ mod tests {
     #[test]
     fn globs_and_shard_combine() {
         let all = Selection::new(&[], None).unwrap();
-        assert!(all.selects("x") && all.is_everything());
+        assert!(all.selects("x"));
         let some = Selection::new(&["eu-*".into(), "us-1".into()], None).unwrap();
         assert!(some.selects("eu-9") && some.selects("us-1") && !some.selects("us-2"));
         assert_eq!(some.unmatched(&["eu-1"]), vec!["us-1"]);

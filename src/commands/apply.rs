@@ -1,29 +1,29 @@
 //! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
 //! `waves.rs`), report.
 
-use std::io::{IsTerminal as _, Write};
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::context::Sink;
-use super::fetch::{fetch, plan_targets};
-use super::saved::{self, Prepared};
+use super::fetch::fetch;
+use super::saved;
 use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
 use crate::apply::waves::{Rollout, WaveGate};
 use crate::apply::{ApplyOptions, RunReport};
 use crate::cli::ApplyArgs;
+use crate::cli::Format;
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::markdown;
-use crate::render::{report, text, Format};
+use crate::render::{report, text};
 
 /// What an interrupt before the first call prints (exit 1).
 const CANCELLED: &str = "apply cancelled; nothing was changed";
 
-/// Runs `apply`. An interrupt before the calls (while live state is read,
-/// at the prompt) cancels it: nothing changed, exit 1.
+/// Runs `apply`; an interrupt before the calls cancels it (exit 1).
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let watch = interrupts::watch(ctx).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     let prepared = prepare(ctx, &args).await;
@@ -75,10 +75,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     }
     watch.notice(interrupts::WHILE_APPLYING);
 
-    let wait = Duration::from_secs(u64::from(args.wait));
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
-        wait,
+        wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
     let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
@@ -122,24 +121,20 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
     lines
 }
 
-/// The targets and the plan: a saved plan's (`None` when it is refused:
-/// said, exit 3), or the manifests' against live state.
+/// The targets and the plan, saved or fresh; `None` when a saved one is refused (said).
 async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
     let Some(path) = &args.plan else {
         let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-        let targets = fetch(ctx, &args.manifests.files, &args.select, reads).await?;
-        let plan = plan_targets(ctx, &targets);
-        return Ok(Some((targets, plan)));
+        return Ok(Some(
+            fetch(ctx, &args.manifests.files, &args.select, reads).await?,
+        ));
     };
     // A saved plan: its changes exactly, or a refusal if live moved.
     Ok(match saved::load(ctx, path).await? {
-        Prepared::Ready { targets, plan } => Some((targets, plan)),
-        Prepared::Refused(reasons) => {
+        Ok(ready) => Some(ready),
+        Err(reasons) => {
             ctx.refuse(&reasons);
-            let empty = Plan {
-                merchants: Vec::new(),
-            };
-            step_summary(ctx, args, &empty, Err(&reasons));
+            step_summary(ctx, args, &Plan::default(), Err(&reasons));
             None
         }
     })
@@ -152,14 +147,10 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: Result<&Ru
     });
 }
 
-/// Asks for `yes` on the terminal; an interrupt (Ctrl-C) is a no. The
-/// answer is read on a thread of its own, which an interrupt leaves
-/// behind (the process exits), so the prompt never holds the run.
+/// Asks for `yes`; an interrupt is a no. Read on a thread an interrupt
+/// leaves behind, so the prompt never holds the run.
 async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
-    let mut stderr = std::io::stderr().lock();
-    write!(stderr, "\nApply these changes? Only `yes` is accepted: ")?;
-    stderr.flush()?;
-    drop(stderr);
+    ctx.emit(Sink::Stderr, "\nApply these changes? Only `yes` is accepted: ")?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut answer = String::new();

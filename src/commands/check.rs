@@ -1,7 +1,5 @@
-//! `invhooks check` (docs/commands/check.md): probe every distinct callback
-//! URL of the selected merchants, optionally POST a test event per
-//! subscription, render. No key is read and nothing is sent to the API.
-//! `plan --check-callbacks` and the wave gates reuse [`probe_all`].
+//! `invhooks check` (docs/commands/check.md): probe every distinct callback URL,
+//! no key, no API request; `plan --check-callbacks` and wave gates reuse [`probe_all`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,10 +9,10 @@ use super::{load, Context};
 use crate::check::probe::Prober;
 use crate::check::{self, render, Callback, CallbackReport, Delivery};
 use crate::cli::CheckArgs;
+use crate::cli::Format;
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
 use crate::render::markdown::GITHUB_COMMENT_LIMIT;
-use crate::render::Format;
 
 /// Callback URLs probed at once.
 const CONCURRENCY: usize = 16;
@@ -28,11 +26,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         Format::Json => render::json(&outcomes),
         Format::Markdown => render::markdown(&outcomes, "invhooks check", GITHUB_COMMENT_LIMIT),
     });
-    Ok(if outcomes.iter().all(CallbackReport::ok) {
-        Exit::Success
-    } else {
-        Exit::Error
-    })
+    Ok(Exit::Error.when(!outcomes.iter().all(CallbackReport::ok)))
 }
 
 /// A prober with the run's timeout and extra CA certificates.
@@ -40,8 +34,7 @@ pub(super) fn prober(ctx: &Context) -> anyhow::Result<Prober> {
     Prober::new(ctx.ca_roots()?.to_vec(), ctx.timeout)
 }
 
-/// Probes every callback (at most [`CONCURRENCY`] at once); with `send`,
-/// POSTs one test event per subscription of each reachable URL.
+/// Probes every callback; with `send`, one test event per subscription of each reachable URL.
 pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: bool) -> Vec<CallbackReport> {
     futures_util::stream::iter(callbacks)
         .map(|callback| async move {
@@ -75,15 +68,7 @@ fn test_event(merchant: &str, topic: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let id = format!("evt_test_{:016x}", rand::random::<u64>());
-    let shop: String = (merchant.chars())
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let shop = (merchant.replace(|c: char| !c.is_ascii_alphanumeric(), "-")).to_ascii_lowercase();
     let (shop_domain, at) = (&format!("{shop}.myshopify.com"), &delivery::rfc3339(secs));
     delivery::test_body(&Event {
         topic,

@@ -1,7 +1,7 @@
-//! GitHub Actions conventions: the Markdown summary appended to
-//! `$GITHUB_STEP_SUMMARY`, and annotations when `GITHUB_ACTIONS=true`, on
-//! stderr (the runner reads both streams; stdout stays the command's data).
+//! GitHub Actions: the `$GITHUB_STEP_SUMMARY` appends, and annotations on
+//! stderr when `GITHUB_ACTIONS=true` (stdout stays the command's data).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::context::Sink;
@@ -35,27 +35,16 @@ impl Context {
         self.annotations(|workspace, cwd| github::diagnostics(&diagnostics.0, workspace, cwd));
     }
 
-    /// A plan's safety warnings (file, message) as `::warning` annotations
-    /// on each merchant's manifest.
-    pub fn annotate_warnings(&self, warnings: &[(PathBuf, String)]) {
-        self.annotations(|workspace, cwd| {
-            (warnings.iter())
-                .map(|(file, message)| {
-                    let file = github::repo_path(file, workspace, cwd);
-                    let title = "invhooks: apply will refuse without --force";
-                    github::annotation(github::Level::Warning, &file, None, title, message)
-                })
-                .collect()
-        });
-    }
-
-    /// On GitHub Actions, the annotations `make` builds, files named from
-    /// the workspace and the working directory.
-    fn annotations(&self, make: impl FnOnce(Option<&Path>, Option<&Path>) -> github::Commands) {
+    /// On GitHub Actions, the annotations `make` builds (files named from
+    /// the workspace and the working directory) on stderr, even with `-q`:
+    /// the one writer of lines the runner executes, taking only
+    /// [`github::Commands`], whose data is escaped.
+    pub(super) fn annotations(&self, make: impl FnOnce(Option<&Path>, Option<&Path>) -> github::Commands) {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
             let cwd = std::env::current_dir().ok();
-            self.workflow_commands(&make(workspace.as_deref().map(Path::new), cwd.as_deref()));
+            let commands = make(workspace.as_deref().map(Path::new), cwd.as_deref());
+            let _ = std::io::stderr().write_all(crate::api::redact_known(commands.as_str()).as_bytes());
         }
     }
 }

@@ -31,15 +31,13 @@ pub struct Context {
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
     pub ca_cert: Option<PathBuf>,
-    /// Plain http off loopback, allowed by [`ALLOW_INSECURE_ENV`]
-    /// (warned on every run).
+    /// Plain http off loopback, allowed by [`ALLOW_INSECURE_ENV`].
     pub insecure_sandbox: bool,
     /// `--policy`, `INVHOOKS_POLICY`: read and checked once.
     pub policy: Option<Policy>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
-    /// Built on first use and shared by every clone: the one HTTP pool and
-    /// the CA roots it and `check`'s probes trust.
+    /// Built on first use, shared by every clone: the one HTTP pool, the CA roots.
     http: Arc<OnceLock<Http>>,
     roots: Arc<OnceLock<Vec<CertificateDer<'static>>>>,
 }
@@ -89,11 +87,8 @@ impl Context {
         Ok(ctx)
     }
 
-    /// Writes `text` to `sink` with every API key read so far replaced by
-    /// `***`: the last line of defence (renderers mask values before they
-    /// lay them out). Lines on the terminal streams are also
-    /// [`github::defuse`]d: only [`Context::workflow_commands`] starts a
-    /// line with `::`.
+    /// Writes `text` with every API key read so far as `***` (the last line of
+    /// defence); terminal lines also [`github::defuse`]d: only annotations start with `::`.
     pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
         let text = api::redact_known(text);
         match sink {
@@ -115,14 +110,6 @@ impl Context {
             }
             Sink::Private(path, replace) => write_private(path, text.as_bytes(), replace),
         }
-    }
-
-    /// Writes workflow commands (`::error …`) to stderr, even with `-q`:
-    /// the one writer of lines the runner executes, taking only
-    /// [`github::Commands`], whose data is escaped.
-    pub fn workflow_commands(&self, commands: &github::Commands) {
-        let text = api::redact_known(commands.as_str());
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 
     /// Every API key read so far, for the renderers to mask values with.
@@ -152,28 +139,12 @@ impl Context {
         let _ = self.emit(Sink::Stderr, &format!("warning: {line}\n"));
     }
 
-    /// Writes a refusal (exit 3): its first line as `error:`, the others
-    /// indented beneath it.
+    /// Writes a refusal (exit 3): the first line as `error:`, the others indented.
     pub fn refuse(&self, lines: &[String]) {
         let text: String = (lines.iter().enumerate())
             .map(|(i, line)| format!("{}{line}\n", if i == 0 { "error: " } else { "  " }))
             .collect();
         let _ = self.emit(Sink::Stderr, &text);
-    }
-
-    /// A progress bar of `len` steps on a terminal; `None` elsewhere
-    /// (progress is then one line per change, or nothing with `-q`).
-    pub fn progress_bar(&self, len: usize, label: &str) -> Option<indicatif::ProgressBar> {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new(len as u64).with_prefix(label.to_owned());
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        Some(bar)
     }
 
     /// A client for `key` on the run's one [`Http`] pool.
@@ -201,9 +172,8 @@ impl Context {
         self.http.get_or_init(|| http).client(key)
     }
 
-    /// The extra CA certificates, read and checked once: each must be a
-    /// trust anchor rustls accepts, so a bad one is named here rather than
-    /// failing every connection.
+    /// The extra CA certificates, read and checked once, so a bad one is named
+    /// here rather than failing every connection.
     pub fn ca_roots(&self) -> anyhow::Result<&[CertificateDer<'static>]> {
         if let Some(roots) = self.roots.get() {
             return Ok(roots);
@@ -221,8 +191,7 @@ impl Context {
     }
 }
 
-/// Whether to colour a stream: `--color always`/`never`, else only a
-/// terminal, and not when `NO_COLOR` is set or `TERM` is `dumb`.
+/// Whether to colour a stream: `--color`, else a terminal without `NO_COLOR` or `TERM=dumb`.
 pub fn colour(choice: ColorChoice, terminal: bool, env: &dyn Fn(&str) -> Option<String>) -> bool {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     match choice {
@@ -243,14 +212,12 @@ pub enum Sink<'a> {
     Bar(&'a indicatif::ProgressBar),
     /// The end of a file (`$GITHUB_STEP_SUMMARY`).
     Append(&'a Path),
-    /// A whole file, private (mode 0600), written atomically; over an
-    /// existing file only when `true` (else `AlreadyExists`).
+    /// A whole private file (0600), atomically; over an existing one only when `true`.
     Private(&'a Path, bool),
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory
-/// (mode 0600 on Unix), renamed into place; without `replace`, never over
-/// an existing file (checked at the rename).
+/// Writes `bytes` to `path` through a 0600 temporary file renamed into place;
+/// without `replace`, never over an existing file (checked at the rename).
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -285,8 +252,7 @@ pub(super) fn read_text(path: &Path, max: u64) -> std::io::Result<String> {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// Reads and checks the policy file (at most 8 MiB, room for tens of
-/// thousands of host globs); its problems are reported like a manifest's.
+/// Reads and checks the policy file (at most 8 MiB: tens of thousands of host globs).
 fn read_policy(path: &Path) -> anyhow::Result<Policy> {
     let text = read_text(path, 8 << 20).map_err(|e| {
         Helped::wrap(
@@ -298,8 +264,7 @@ fn read_policy(path: &Path) -> anyhow::Result<Policy> {
         .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))
 }
 
-/// The certificates of a PEM file (at most 16 MiB, at least one), each
-/// checked as rustls will use it.
+/// The certificates of a PEM file (at most 16 MiB, at least one), checked as rustls uses them.
 fn read_ca_roots(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem = read_capped(path, 16 << 20)?;
     let roots = CertificateDer::pem_slice_iter(&pem)

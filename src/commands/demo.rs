@@ -6,21 +6,19 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::fetch::plan_targets;
-use super::{Context, Target};
+use super::Context;
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
 use crate::apply::Remote as _;
 use crate::apply::{self, ApplyOptions, RunReport};
 use crate::exit::Exit;
 use crate::manifest;
-use crate::model::{DesiredSubscription, MerchantManifest};
-use crate::plan::Plan;
+use crate::model::MerchantManifest;
+use crate::plan::{diff_all_with, Plan};
 use crate::render::{report, text};
 use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
-/// The example manifest, built in so the demo runs from anywhere (and
-/// what `init` writes as `webhooks.yaml`).
+/// The example manifest, built in (also what `init` writes).
 pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
 /// Its name in the demo's commands: `invhooks init` writes it there.
 const EXAMPLE_PATH: &str = "webhooks.yaml";
@@ -43,9 +41,9 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let mut ctx = ctx.clone();
     ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
     let ctx = &ctx;
+    let plan = |live: &[_]| diff_all_with([(&manifest, live)], &ctx.thresholds());
     let render = |plan: &Plan| text::render(plan, ctx.color, &ctx.keys());
-    let key = ApiKey::new(DEMO_KEY.into());
-    let client = ctx.client(&key)?;
+    let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
     ctx.out(&format!(
         "A sandbox is serving the Inveterate API on {}.\n\
          Its live subscriptions have drifted from the example manifest (built in: examples/webhooks.yaml,\n\
@@ -53,40 +51,29 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
          one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
         sandbox.base_url()
     ));
-    let mut target = Target {
-        live: client.list().await?,
-        manifest,
-        client,
-        key,
-    };
+    let live = client.list().await?;
     ctx.out("$ invhooks plan\n");
-    let plan = plan_targets(ctx, std::slice::from_ref(&target));
-    ctx.out(&render(&plan));
+    let first = plan(&live);
+    ctx.out(&render(&first));
 
     ctx.out("\n$ invhooks apply --auto-approve\n");
     let options = ApplyOptions {
         wait: Duration::from_secs(10),
         ..ApplyOptions::default()
     };
-    let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
     let mut reports = Vec::new();
-    for merchant in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
-        reports.push(apply::apply(client, manifest, merchant, live, options, &ctx.stop, &|_| {}).await);
+    for merchant in first.merchants.iter().filter(|m| !m.changes.is_empty()) {
+        reports.push(apply::apply(&client, &manifest, merchant, &live, options, &ctx.stop, &|_| {}).await);
     }
     let run = RunReport::new(reports, Vec::new(), Rollout::whole(vec![manifest.label.clone()]));
     ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
 
     ctx.out("\n$ invhooks plan\n");
-    target.live = target.client.list().await?;
-    let again = plan_targets(ctx, std::slice::from_ref(&target));
+    let again = plan(&client.list().await?);
     ctx.out(&render(&again));
     ctx.out(NEXT);
     sandbox.shutdown().await?;
-    Ok(if again.has_changes() {
-        Exit::Error
-    } else {
-        Exit::Success
-    })
+    Ok(Exit::Error.when(again.has_changes()))
 }
 
 /// The same steps in a directory of your own, against a sandbox of your own.
@@ -98,27 +85,21 @@ Next, the same in a directory of your own:
   invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
 ";
 
-/// Seeds live state that differs from `manifest` in every way a plan shows:
-/// the first entry missing, the second's URL changed, the third twice, one
-/// added by hand and one the manifest ignores.
+/// Live state that differs from `manifest` in every way a plan shows: one
+/// missing, one moved, one twice, one added by hand, one ignored.
 fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
     let subs = &manifest.subscriptions;
-    fn entry(s: &DesiredSubscription) -> (&str, &str, &str) {
-        (&s.topic, &s.name, &s.callback_url)
-    }
     let moved = subs
         .get(1)
-        .map(|s| s.callback_url.replace("https://", "https://old-"))
-        .unwrap_or_default();
-    let mut live = Vec::new();
-    for (i, s) in subs.iter().enumerate().skip(1) {
-        live.push(match i {
-            1 => (s.topic.as_str(), s.name.as_str(), moved.as_str()),
-            _ => entry(s),
-        });
-        if i == 2 {
-            live.push(entry(s));
-        }
+        .map(|s| s.callback_url.replace("https://", "https://old-"));
+    let mut live: Vec<(&str, &str, &str)> = (subs.iter().skip(1))
+        .map(|s| (s.topic.as_str(), s.name.as_str(), s.callback_url.as_str()))
+        .collect();
+    if let (Some(first), Some(moved)) = (live.first_mut(), &moved) {
+        first.2 = moved;
+    }
+    if let Some(&twice) = live.get(1) {
+        live.insert(2, twice);
     }
     live.push((
         "customer.updated",

@@ -12,7 +12,7 @@ use super::fetch::{keyed, process_env, read_help, Keyed};
 use super::interrupts::{self, Watch};
 use super::{api_key, Context, Helped};
 use crate::api::{ApiError, Failure, Method};
-use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::cli::{DoctorArgs, TextOrJson};
 use crate::doctor::list;
 use crate::doctor::write::{self, Ours, Timing};
 use crate::doctor::{self, Check, Merchant};
@@ -40,18 +40,13 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
         report.push(merchant(ctx, k, throwaway.as_ref(), &stop).await?);
     }
     ctx.out(&match args.format {
-        DoctorFormat::Text => doctor::text(&report),
-        DoctorFormat::Json => doctor::json(&report),
+        TextOrJson::Text => doctor::text(&report),
+        TextOrJson::Json => doctor::json(&report),
     });
-    Ok(if report.iter().any(Merchant::failed) {
-        Exit::Error
-    } else {
-        Exit::Success
-    })
+    Ok(Exit::Error.when(report.iter().any(Merchant::failed)))
 }
 
-/// `--topic` and `--callback-url` as `validate` would accept them, before
-/// any request: the run's throwaway.
+/// The run's throwaway, its topic and URL checked as `validate` would.
 fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     super::trigger::known_topic(topic)?;
     if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
@@ -64,9 +59,8 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     Ok(Ours::new(rand::random(), topic, url))
 }
 
-/// The first interrupt requests the round trip's own `stop` (the client
-/// runs on, so the throwaway is still deleted); a second exits at once,
-/// naming what may be left.
+/// The first interrupt stops the round trip (its cleanup still runs); a
+/// second exits at once, naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
     let again = format!(
         "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
@@ -128,8 +122,7 @@ async fn merchant(
     Ok(report)
 }
 
-/// `resolve` and `connect` as the GET found them (an answer means both
-/// worked), or the `get` that failed after connecting.
+/// `resolve` and `connect` as the GET found them, or the `get` that failed.
 fn connection(ctx: &Context, failed: Option<&ApiError>, key_env: &str) -> Vec<Check> {
     let host = ctx.base_url.host_str().unwrap_or_default();
     let resolved = Check::ok("resolve", format!("`{host}` resolves"));
@@ -148,8 +141,7 @@ fn connection(ctx: &Context, failed: Option<&ApiError>, key_env: &str) -> Vec<Ch
     }
 }
 
-/// The connection that carried an answer: verified TLS (through the
-/// proxy the environment names, if any), or plain http to a sandbox.
+/// The connection that carried an answer: verified TLS, or plain http to a sandbox.
 fn connected(ctx: &Context, host: &str) -> Check {
     let proxy = ["HTTPS_PROXY", "https_proxy"].into_iter().find_map(process_env);
     let via = proxy

@@ -1,8 +1,5 @@
-//! How errors reach the user: `error:`, `caused by:` lines and a `help:`,
-//! every API key read so far redacted, crashes included; and the usage
-//! errors of flags people bring from Terraform (`-auto-approve`, `-out=F`,
-//! `drift --detailed-exitcode`) or other CLIs (`--api-key K`), which name
-//! what invhooks spells instead (a key flag's value never echoed).
+//! How errors reach the user (`error:`, `caused by:`, `help:`, keys redacted,
+//! crashes included), and hints for flags brought from Terraform or other CLIs.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -44,8 +41,7 @@ impl std::error::Error for Helped {
     }
 }
 
-/// Renders an error as `error: …`, `  caused by: …` lines and the first
-/// `  help:` in its chain; `color` paints the labels.
+/// An error as `error:`, `caused by:` lines and the first `help:` in its chain.
 pub fn report(err: &anyhow::Error, color: bool) -> String {
     let mut out = String::new();
     for (i, cause) in err.chain().enumerate() {
@@ -63,8 +59,7 @@ pub fn report(err: &anyhow::Error, color: bool) -> String {
     paint_labels(&defuse(&redact_known(&out)), color)
 }
 
-/// `text` with each line's leading `error:` (bold red) or `warning:` (bold
-/// yellow) coloured when `color`, and nothing else changed.
+/// `text` with each line's leading `error:` or `warning:` coloured when `color`.
 pub(super) fn paint_labels(text: &str, color: bool) -> String {
     use anstyle::{AnsiColor, Style};
     if !color {
@@ -82,9 +77,7 @@ pub(super) fn paint_labels(text: &str, color: bool) -> String {
     text.split_inclusive('\n').map(paint).collect()
 }
 
-/// Installs the process's panic hook: a crash is reported as a bug, with
-/// every API key read so far redacted, so even a bug that formats a key
-/// cannot print it.
+/// A crash is reported as a bug, keys redacted: even a bug that formats a key cannot print it.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
@@ -107,8 +100,7 @@ pub fn install_panic_hook() {
 /// Flag names that would carry an API key.
 const KEY_FLAGS: [&str; 3] = ["api-key", "key", "token"];
 
-/// The hint for an unknown argument that is a known habit; `None` for any
-/// other error (clap's own message is then shown).
+/// The hint for an unknown argument that is a known habit (`None`: clap's message).
 pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
     if err.kind() != clap::error::ErrorKind::UnknownArgument {
         return None;

@@ -33,37 +33,30 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         true => one(ctx, args.merchant.clone(), &args.api_key_env, "export", &shown).await?,
         false => fleet(ctx, &args.stores, &shown).await?,
     };
-    let Some(path) = &args.output else {
-        ctx.out(&yaml);
-        return Ok(exit(ctx, left_out));
-    };
-    ctx.emit(Sink::Private(path, args.force), &yaml)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => exists(path),
-            _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
-        })?;
-    let shown = path.display();
-    ctx.status(&format!(
-        "wrote {what} to `{shown}` (mode 0600: it holds real callback URLs)"
-    ));
-    Ok(exit(ctx, left_out))
-}
-
-/// Exit 1 when live subscriptions were left out (each named already).
-fn exit(ctx: &Context, left_out: usize) -> Exit {
-    if left_out == 0 {
-        return Exit::Success;
+    match &args.output {
+        None => ctx.out(&yaml),
+        Some(path) => {
+            ctx.emit(Sink::Private(path, args.force), &yaml)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => exists(path),
+                    _ => anyhow::Error::new(e).context(format!("could not write `{}`", path.display())),
+                })?;
+            let shown = path.display();
+            ctx.status(&format!(
+                "wrote {what} to `{shown}` (mode 0600: it holds real callback URLs)"
+            ));
+        }
     }
-    ctx.refuse(&[format!(
-        "{left_out} live subscription(s) left out of the export, each named above"
-    )]);
-    Exit::Error
+    if left_out > 0 {
+        ctx.refuse(&[format!(
+            "{left_out} live subscription(s) left out of the export, each named above"
+        )]);
+    }
+    Ok(Exit::Error.when(left_out > 0))
 }
 
-/// One merchant's manifest (labelled `merchant`, its key in `api_key_env`,
-/// to be written to `shown`), what it holds (for the status line), and how
-/// many live subscriptions were left out because `validate` would refuse
-/// them (each named on stderr); `who` runs it (`export`, `init`).
+/// One merchant's manifest, what it holds, and how many live subscriptions
+/// `validate` would refuse were left out (each named); for `export` and `init`.
 pub(super) async fn one(
     ctx: &Context,
     merchant: Option<String>,
@@ -91,9 +84,8 @@ pub(super) async fn one(
     Ok((yaml, format!("{} subscription(s)", exported.written), left_out))
 }
 
-/// Names on stderr each live subscription whose entry `found` has a problem
-/// with, and what to do; returns their ids. A problem outside the entries
-/// (the merchant label) fails the export.
+/// Names each live subscription `found` has a problem with and returns their
+/// ids; a problem outside the entries (the label) fails the export.
 fn refuse_entries(
     ctx: &Context,
     live: &[LiveSubscription],
@@ -127,9 +119,7 @@ fn refuse_entries(
     Ok(refused)
 }
 
-/// One fleet file for every `--store`: each store's list read (at most
-/// [`READS_IN_FLIGHT`] at once), then merged, or refused with every
-/// difference named.
+/// One fleet file for every `--store`, or refused with every difference named.
 async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Result<(String, String, usize)> {
     refuse_twice(stores)?;
     let manifests: Vec<MerchantManifest> = (stores.iter())
@@ -137,11 +127,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
             label: s.label.clone(),
             file: flag(s).into(),
             api_key_env: s.api_key_env.clone(),
-            canary: false,
-            prune: true,
-            ignore: Vec::new(),
-            subscriptions: Vec::new(),
-            allows: crate::model::Allows::default(),
+            ..MerchantManifest::default()
         })
         .collect();
     if let Some(d) = manifest::same_store(&manifests, &process_env).first() {
@@ -181,8 +167,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     ))
 }
 
-/// Two `--store` with one label or one variable: refused before any key
-/// is read.
+/// Two `--store` with one label or one variable: refused before any key is read.
 fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
     for (i, store) in stores.iter().enumerate() {
         let same = |s: &&StoreArg| s.label == store.label || s.api_key_env == store.api_key_env;

@@ -13,8 +13,7 @@ use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
 use crate::select::Selection;
 
-/// List reads in flight when the command has no flags for it: `apply`'s
-/// defaults, `--merchant-parallelism` 16 × `--parallelism` 4.
+/// List reads in flight without flags for it: `apply`'s defaults (16 merchants × 4).
 pub const READS_IN_FLIGHT: usize = 16 * 4;
 
 /// The process environment, for `${VAR}` expansion and keys.
@@ -22,22 +21,19 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Loads and validates manifests, policy included, as one error; nothing
-/// is sent to the API before this has passed.
+/// The manifests, policed, or one error: nothing is sent before this passes.
 pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
     validated(ctx, files).map_err(|d| problems(ctx, &d))
 }
 
-/// The manifests, or every problem in them and against the policy (as
-/// data: `validate --format json`).
+/// The manifests, or every problem in them and against the policy, as data.
 pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let manifests = manifest::load_paths(files, &process_env)?;
     police(ctx, &manifests)?;
     Ok(manifests)
 }
 
-/// The policy's problems with `manifests` (docs/policy.md): a callback
-/// host it does not allow is a validation error.
+/// The policy's problems with `manifests` (docs/policy.md), as validation errors.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> Result<(), Diagnostics> {
     match ctx
         .policy
@@ -78,8 +74,7 @@ pub struct Target {
     pub live: Vec<LiveSubscription>,
 }
 
-/// Reads a merchant's key from the variable `env_name` (`who` says where
-/// it was declared).
+/// A merchant's key from `env_name`; `who` says where it was declared.
 pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     match process_env(env_name) {
         Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
@@ -90,27 +85,27 @@ pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     }
 }
 
-/// Loads manifests, keeps the selected merchants, then reads their live
-/// lists, at most `reads` at once.
+/// The selected merchants' targets (at most `reads` list reads at once) and
+/// their plan, under the policy's safety thresholds if any.
 pub async fn fetch(
     ctx: &Context,
     files: &[PathBuf],
     select: &SelectArgs,
     reads: usize,
-) -> anyhow::Result<Vec<Target>> {
+) -> anyhow::Result<(Vec<Target>, Plan)> {
     let manifests = load(ctx, files)?;
     // Over every merchant, not only the selected: two shards sharing a
     // store would undo each other.
     one_store_each(ctx, &manifests)?;
     let manifests = selected(ctx, manifests, select)?;
-    targets(ctx, manifests, reads, |m| {
-        format!("merchant `{}` in {}", m.label, m.file.display())
-    })
-    .await
+    let who = |m: &MerchantManifest| format!("merchant `{}` in {}", m.label, m.file.display());
+    let targets = targets(ctx, manifests, reads, who).await?;
+    let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
+    let plan = crate::plan::diff_all_with(merchants, &ctx.thresholds());
+    Ok((targets, plan))
 }
 
-/// A merchant whose key a command uses without planning it (`trigger`,
-/// `doctor`); `who` says where it was declared.
+/// A merchant whose key `trigger` or `doctor` uses; `who` says where it was declared.
 #[derive(Debug)]
 pub struct Keyed {
     pub label: String,
@@ -169,9 +164,6 @@ pub fn selected(
             "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
         )
     })?;
-    if selection.is_everything() {
-        return Ok(manifests);
-    }
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
     if let Some(glob) = selection.unmatched(&labels).first() {
         let mut some: Vec<String> = labels.iter().take(5).map(|l| format!("`{l}`")).collect();
@@ -193,10 +185,8 @@ pub fn selected(
     Ok(kept)
 }
 
-/// Reads every merchant's live list with its key, at most `reads` at once
-/// (permits granted in manifest order, so no read waits behind a slower
-/// one); the first failed read in manifest order is the error. `who` says
-/// where a merchant was declared, for a missing key.
+/// Every merchant's live list, at most `reads` at once (permits in manifest
+/// order); the first failed read in manifest order is the error.
 pub async fn targets(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,
@@ -232,8 +222,7 @@ pub async fn targets(
         .collect()
 }
 
-/// What to check after a failed list read with the key in `key_env`
-/// (`doctor` says the same).
+/// What to check after a failed list read (`doctor` says the same).
 pub fn read_help(e: &api::ApiError, key_env: &str) -> String {
     match &e.failure {
         api::Failure::Tls(_) => "if a corporate proxy or a private CA signs the server's certificate, pass that CA with --ca-cert FILE (or SSL_CERT_FILE); verification is never turned off".to_owned(),
@@ -241,10 +230,4 @@ pub fn read_help(e: &api::ApiError, key_env: &str) -> String {
         _ if e.is_auth() => format!("check that `{key_env}` holds this merchant's private API key"),
         _ => "check the network, --base-url and --timeout, then re-run".to_owned(),
     }
-}
-
-/// Plans every target, with the policy's safety thresholds if any.
-pub fn plan_targets(ctx: &Context, targets: &[Target]) -> Plan {
-    let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
-    crate::plan::diff_all_with(merchants, &ctx.thresholds())
 }

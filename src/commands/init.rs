@@ -1,9 +1,6 @@
-//! `invhooks init` (docs/commands/init.md): scaffolds a repository with
-//! `webhooks.yaml` (the example, or with `--from-live` what `export`
-//! writes), the CI files of `examples/` (the same bytes, so the scaffold
-//! cannot drift from what is linted and tested), and the policy template
-//! with the manifest's callback hosts. Nothing is written if a file exists
-//! (unless `--force`) or the manifest would not validate under the policy.
+//! `invhooks init` (docs/commands/init.md): `webhooks.yaml` (the example, or
+//! `export`'s output), the CI files of `examples/` byte for byte, and the
+//! policy template with the manifest's hosts; all or nothing.
 
 use std::path::{Path, PathBuf};
 
@@ -95,8 +92,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The example manifest, labelled `label` if given (quoted: any label is
-/// one YAML scalar).
+/// The example manifest, labelled `label` if given (quoted: one YAML scalar).
 fn example(label: Option<&str>) -> String {
     let example = super::demo::EXAMPLE;
     let Some(label) = label else {
@@ -106,9 +102,8 @@ fn example(label: Option<&str>) -> String {
     example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
 }
 
-/// The policy template, allowing exactly the hosts `manifest` delivers to,
-/// once the manifest is known to validate under it (with every `${VAR}`
-/// at its default, as in a fresh clone) and to carry `label`.
+/// The policy template allowing exactly `manifest`'s hosts, once the manifest
+/// validates under it (`${VAR}`s at their defaults) and carries `label`.
 fn checked_policy(
     file: &Path,
     manifest: &str,

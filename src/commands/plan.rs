@@ -1,19 +1,16 @@
-//! `invhooks plan`: load → fetch (one GET per merchant) → diff → render;
-//! optionally save the plan (`--out`), probe the callbacks it delivers to,
-//! and summarise it for GitHub Actions. `drift` reads the same plan as a
-//! report of hand-made changes, `show` renders a saved one.
+//! `invhooks plan` (load → fetch → diff → render), `drift` (the same plan
+//! read as hand-made changes) and `show` (a saved plan rendered).
 
-use std::collections::HashMap;
-
-use super::fetch::{fetch, plan_targets, READS_IN_FLIGHT};
+use super::fetch::{fetch, READS_IN_FLIGHT};
 use super::saved::{self, Verb};
 use super::{check, Context};
-use crate::api::ApiKey;
+use crate::cli::Format;
 use crate::cli::{DriftArgs, PlanArgs, ShowArgs};
 use crate::exit::Exit;
-use crate::plan::{MerchantPlan, Plan};
+use crate::plan::Plan;
+use crate::render::github::{self, Level};
 use crate::render::markdown::GITHUB_COMMENT_LIMIT;
-use crate::render::{self, drift, markdown, text, Format};
+use crate::render::{self, drift, markdown, text};
 use crate::secret::Keys;
 
 /// Runs `plan`.
@@ -21,8 +18,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     if let Some(out) = &args.out {
         saved::may_replace(out)?;
     }
-    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
-    let plan = plan_targets(ctx, &targets);
+    let (targets, plan) = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     if let Some(out) = &args.out {
         saved::write(ctx, out, &targets)?;
     }
@@ -34,31 +30,27 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         Format::Markdown if !checked.is_empty() => with_section(&plan, &checked, &ctx.keys()),
         format => render_plan(ctx, &plan, format),
     });
-    let by_label: HashMap<&str, &MerchantPlan> =
-        plan.merchants.iter().map(|m| (m.merchant.as_str(), m)).collect();
-    let warnings: Vec<_> = (targets.iter())
-        .filter_map(|t| {
-            let m = by_label.get(t.manifest.label.as_str())?;
-            Some((
-                t.manifest.file.clone(),
-                format!("merchant `{}`: {}", m.merchant, m.safety?),
-            ))
-        })
-        .collect();
-    ctx.annotate_warnings(&warnings);
+    // Each safety warning as a `::warning` annotation on its manifest.
+    ctx.annotations(|workspace, cwd| {
+        (targets.iter())
+            .filter_map(|t| {
+                let m = plan.merchants.iter().find(|m| m.merchant == t.manifest.label)?;
+                let file = github::repo_path(&t.manifest.file, workspace, cwd);
+                let title = "invhooks: apply will refuse without --force";
+                let message = format!("merchant `{}`: {}", m.merchant, m.safety?);
+                Some(github::annotation(Level::Warning, &file, None, title, &message))
+            })
+            .collect()
+    });
     ctx.step_summary(args.no_step_summary, || {
         with_section(&plan, &checked, &ctx.keys())
     });
-    Ok(match args.detailed_exitcode && plan.has_changes() {
-        true => Exit::Changes,
-        false => Exit::Success,
-    })
+    Ok(Exit::Changes.when(args.detailed_exitcode && plan.has_changes()))
 }
 
 /// Runs `drift`: exit 0 in sync, 2 on drift, 1 on error.
 pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
-    let targets = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
-    let plan = plan_targets(ctx, &targets);
+    let (_, plan) = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     let keys = ctx.keys();
     ctx.out(&match args.format {
         Format::Text => drift::text(&plan, ctx.color, &keys),
@@ -68,31 +60,22 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
     ctx.step_summary(args.no_step_summary, || {
         drift::markdown(&plan, GITHUB_COMMENT_LIMIT, &keys)
     });
-    Ok(if plan.has_changes() {
-        Exit::Changes
-    } else {
-        Exit::Success
-    })
+    Ok(Exit::Changes.when(plan.has_changes()))
 }
 
-/// Runs `show PLAN.json` (docs/commands/show.md): from the file alone, no
-/// key needed, no request.
+/// Runs `show PLAN.json`: from the file alone, no key, no request.
 pub fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<Exit> {
     let loaded = saved::read(&args.plan, Verb::Show)?;
-    // A key that is set is registered for masking, as `plan` masks it.
+    // A key that is set is read (so masked, as `plan` masks it); one unset is no error here.
     for m in &loaded.merchants {
-        if let Some(key) = super::process_env(&m.manifest.api_key_env).filter(|k| !k.trim().is_empty()) {
-            drop(ApiKey::new(key.trim().to_owned()));
-        }
+        let _ = super::api_key(&m.manifest.api_key_env, "");
     }
     ctx.out(&render_plan(ctx, &loaded.plan(), args.format));
     Ok(Exit::Success)
 }
 
-/// `plan --check-callbacks`: probes the URLs the plan would start
-/// delivering to, warns on stderr for each one that does not answer, and
-/// returns the Markdown warning section (empty when all answer). Never
-/// fails the plan.
+/// `--check-callbacks`: warns for each URL the plan delivers to that does
+/// not answer; the Markdown section (empty when all answer). Never fails.
 async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     let prober = match check::prober(ctx) {
         Ok(prober) => prober,
@@ -112,8 +95,7 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     crate::check::render::markdown_warnings(&outcomes, GITHUB_COMMENT_LIMIT / 2)
 }
 
-/// The plan's Markdown with `section` (the callback check) after it, the
-/// whole within GitHub's comment limit.
+/// The plan's Markdown with `section` after it, within GitHub's comment limit.
 fn with_section(plan: &Plan, section: &str, keys: &Keys) -> String {
     let room = if section.is_empty() { 0 } else { section.len() + 1 };
     let limit = GITHUB_COMMENT_LIMIT.saturating_sub(room);

@@ -51,9 +51,7 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The base URL a client on this machine uses: the listening address, or
-/// loopback for every interface (`0.0.0.0`, `::`), not an address to
-/// connect to (nor one `invhooks` accepts over http).
+/// The base URL a client here uses: loopback for every interface (`0.0.0.0`, `::`).
 fn client_base_url(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -63,9 +61,7 @@ fn client_base_url(addr: SocketAddr) -> String {
     format!("http://{}/v2.0", SocketAddr::new(ip, addr.port()))
 }
 
-/// How other machines or containers (a CI service container) reach a
-/// sandbox listening off loopback: by this host's name, over plain http,
-/// which needs an explicit opt-in.
+/// How other containers reach a sandbox off loopback: plain http needs an opt-in.
 fn other_hosts_note(addr: SocketAddr) -> String {
     if addr.ip().is_loopback() {
         return String::new();

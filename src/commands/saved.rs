@@ -16,11 +16,9 @@ use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
 
-/// Writes the saved plan of `targets` to `path`, bound to each merchant's
-/// key by a salted digest and holding no key: a live value with the key in
-/// it is saved with a placeholder ([`saved::key_placeholder`]), the plan
-/// and fingerprints computed over that (no call needs the hidden value:
-/// deletes and updates go by id, and no manifest holds a key).
+/// Writes the saved plan of `targets`, bound to each key by a salted digest
+/// and holding none: live values hold [`saved::key_placeholder`] instead
+/// (no call needs them: deletes and updates go by id).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
     let key_salt = format!("{:032x}", rand::random::<u128>());
     let merchants = (targets.iter())
@@ -73,8 +71,7 @@ pub fn may_replace(path: &Path) -> anyhow::Result<()> {
     ))
 }
 
-/// A target's live list with its key replaced by the placeholder in every
-/// field, as saved plans hold it.
+/// A target's live list as saved plans hold it: the key replaced by its placeholder.
 fn without_key(t: &Target) -> Vec<LiveSubscription> {
     let placeholder = saved::key_placeholder(&t.manifest.api_key_env);
     let hide = |v: &str| t.key.hide(v, &placeholder);
@@ -88,30 +85,20 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
         .collect()
 }
 
-/// What `apply --plan` found.
-#[derive(Debug)]
-pub enum Prepared {
-    /// Live state is as saved: apply `plan` (exactly) to `targets`.
-    Ready { targets: Vec<Target>, plan: Plan },
-    /// Refused before any change: why, one line each.
-    Refused(Vec<String>),
-}
-
-/// Reads a saved plan and checks it is still fresh ([`crate::saved`]
-/// decides: the same base URL and key, and for every merchant the same
-/// live fingerprint). Nothing is written.
-pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
+/// The saved plan (exactly) and its targets if still fresh (same base URL,
+/// keys and live fingerprints: [`crate::saved`] decides), else why not.
+pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Target>, Plan), Vec<String>>> {
     let shown = path.display().to_string();
     let loaded = read(path, Verb::Apply)?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
-        return Ok(Prepared::Refused(reasons));
+        return Ok(Err(reasons));
     }
     let who = |m: &MerchantManifest| format!("merchant `{}` in plan {shown}", m.label);
     let digests = (loaded.merchants.iter())
         .map(|m| Ok(api_key(&m.manifest.api_key_env, &who(&m.manifest))?.digest(&loaded.file.key_salt)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
-        return Ok(Prepared::Refused(reasons));
+        return Ok(Err(reasons));
     }
     ctx.status(&format!(
         "applying saved plan {shown} (written by invhooks {}, manifests {})",
@@ -132,19 +119,17 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Prepared> {
     // Compared as saved: with each key replaced by its placeholder.
     let fresh: Vec<_> = targets.iter().map(without_key).collect();
     if let Some(reasons) = loaded.stale(&fresh, &shown, &ctx.keys()) {
-        return Ok(Prepared::Refused(reasons));
+        return Ok(Err(reasons));
     }
     // The saved changes exactly, their safety judged by this run's thresholds.
     let mut plan = loaded.plan();
     for (m, saved) in plan.merchants.iter_mut().zip(&loaded.merchants) {
         m.safety = crate::plan::diff_with(&saved.manifest, &saved.live, &ctx.thresholds()).safety;
     }
-    Ok(Prepared::Ready { targets, plan })
+    Ok(Ok((targets, plan)))
 }
 
-/// A saved plan's entries checked by the one validator, as written in a
-/// manifest, so a plan file edited by hand cannot send what no manifest
-/// may hold.
+/// A plan file edited by hand cannot send what no manifest may hold.
 fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     let found = crate::manifest::problems_by_entry(&m.file, &crate::manifest::as_written(m)?);
     if found.is_empty() {
@@ -177,8 +162,7 @@ pub enum Verb {
     Show,
 }
 
-/// Reads and checks a saved plan (no request): every error names the file
-/// and says what to do.
+/// Reads and checks a saved plan (no request); every error says what to do.
 pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
     let shown = path.display().to_string();
     let (replan, again) = match verb {

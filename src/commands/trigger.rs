@@ -1,8 +1,6 @@
-//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"):
-//! asks a sandbox (`POST /_sandbox/trigger`) to deliver one TOPIC event to
-//! each selected merchant's subscriptions of that topic, and prints the
-//! event id and where it goes. Refused against Inveterate's API before any
-//! request: it has no such route, and the key must not go there for nothing.
+//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"): a
+//! sandbox delivers one event to each selected merchant's subscriptions of
+//! TOPIC. Refused before any request against Inveterate's API (no such route).
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
@@ -48,8 +46,7 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// An error for a topic Inveterate does not document (`trigger`, `doctor
-/// --topic`), with "did you mean".
+/// An error, with "did you mean", for a topic Inveterate does not document.
 pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
     if crate::topic::is_known(topic) {
         return Ok(());
@@ -75,8 +72,7 @@ fn trigger_url(base: &Url) -> anyhow::Result<Url> {
     Ok(base.join("/_sandbox/trigger")?)
 }
 
-/// POSTs the trigger with `sender`'s key; the event id and the
-/// `(subscription id, callback URL)` pairs it goes to.
+/// POSTs the trigger: the event id and its `(subscription id, callback URL)`s.
 async fn send(
     url: &Url,
     client: &Client,
@@ -95,27 +91,24 @@ async fn send(
         .with_context(fail)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let message = body["message"].as_str().unwrap_or_default();
-    if status.as_u16() == 404 {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`{url}` answered 404").context(fail()),
-            "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`",
-        ));
-    }
     if !status.is_success() {
-        let help = match status.as_u16() {
+        let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+        let (error, help) = match status.as_u16() {
+            404 => (
+                anyhow::anyhow!("`{url}` answered 404"),
+                "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`"
+                    .to_owned(),
+            ),
             400 if message.contains("API key") => {
-                format!(
-                    "check that `{}` holds a key the sandbox accepts (`--api-key`)",
-                    sender.key_env
+                let key_env = &sender.key_env;
+                (
+                    said,
+                    format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)"),
                 )
             }
-            _ => "check the topic and the sandbox's output".to_owned(),
+            _ => (said, "check the topic and the sandbox's output".to_owned()),
         };
-        let shown = crate::escape::show(message);
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{status}: {shown}").context(fail()),
-            help,
-        ));
+        return Err(Helped::wrap(error.context(fail()), help));
     }
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let subscriptions = body["data"]["subscriptions"]

@@ -78,9 +78,5 @@ fn json(
         merchants,
         problems,
     }));
-    if result.is_ok() {
-        Exit::Success
-    } else {
-        Exit::Error
-    }
+    Exit::Error.when(result.is_err())
 }

@@ -1,13 +1,12 @@
-//! `apply`'s calls, wave by wave (docs/guides/rollouts.md):
-//! [`waves::roll_out`] wired to the executor of one wave and, for the
-//! `check` and `test-event` gates, to `check`'s probes, with a line on
-//! stderr as each wave starts, is judged and pauses. A run without
-//! `--waves` is one wave of every merchant.
+//! `apply`'s calls, wave by wave (docs/guides/rollouts.md): [`waves::roll_out`]
+//! wired to the executor and `check`'s probes. Without `--waves`, one wave.
 
 use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::check::{probe_all, prober};
 use super::context::Sink;
@@ -21,9 +20,8 @@ use crate::plan::{MerchantPlan, Plan};
 /// Gate failures a status line names before "and N more".
 const SHOWN: usize = 5;
 
-/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first,
-/// then by label), each wave behind the gate `args` names; the run's one
-/// stop (`ctx.stop`) ends every wave, gate and pause.
+/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first),
+/// each behind `args`' gate; `ctx.stop` ends every wave, gate and pause.
 pub(super) async fn roll_out(
     ctx: &Context,
     args: &ApplyArgs,
@@ -89,13 +87,8 @@ pub(super) async fn roll_out(
         failures
     })
     .await;
-    let index: HashMap<&str, usize> = plan
-        .merchants
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (m.merchant.as_str(), i))
-        .collect();
-    reports.sort_by_key(|r| index.get(r.merchant.as_str()).copied());
+    // The plan's order: by label.
+    reports.sort_by(|a, b| a.merchant.cmp(&b.merchant));
     let rollout = Rollout {
         gate,
         waves,
@@ -105,10 +98,8 @@ pub(super) async fn roll_out(
     Ok(RunReport::new(reports, refused, rollout))
 }
 
-/// Applies each merchant's part of the plan, `merchants` at once; once the
-/// stop is requested no call starts. Progress on stderr: on a terminal a
-/// bar of the wave's changes (titled by the merchant when there is one),
-/// elsewhere a line per finished change. Reports come back in `work`'s order.
+/// Applies each merchant's part, `merchants` at once, with progress on stderr
+/// (a bar on a terminal, else a line per change); reports in `work`'s order.
 async fn execute(
     ctx: &Context,
     work: Vec<(&Target, &MerchantPlan)>,
@@ -116,11 +107,18 @@ async fn execute(
     merchants: usize,
     title: &str,
 ) -> Vec<MerchantReport> {
-    let changes = work.iter().map(|(_, m)| m.changes.len()).sum();
-    let bar = match &work[..] {
-        [(_, only)] => ctx.progress_bar(changes, &only.merchant),
-        _ => ctx.progress_bar(changes, title),
+    let changes: usize = work.iter().map(|(_, m)| m.changes.len()).sum();
+    let label = match &work[..] {
+        [(_, only)] => only.merchant.as_str(),
+        _ => title,
     };
+    let bar = (!ctx.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(changes as u64).with_prefix(label.to_owned());
+        if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
     let (keys, bar) = (&ctx.keys(), &bar);
     let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.into_iter().enumerate())
         .map(|(i, (target, merchant_plan))| async move {

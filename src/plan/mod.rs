@@ -15,7 +15,7 @@ pub use self::safety::{SafetyTrip, Thresholds};
 use crate::model::{DesiredSubscription, LiveSubscription, Location, MerchantManifest};
 
 /// The plan for every merchant, sorted by merchant label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Plan {
     pub merchants: Vec<MerchantPlan>,
 }

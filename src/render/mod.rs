@@ -14,15 +14,6 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
-/// Output format of `plan`, `drift`, `check` and `apply`'s report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
-    #[default]
-    Text,
-    Json,
-    Markdown,
-}
-
 /// `, N what`, or nothing for none.
 fn extra(n: usize, what: &str) -> String {
     match n {
