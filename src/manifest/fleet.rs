@@ -14,13 +14,13 @@ use super::fields::{
     FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_MERCHANTS, MAX_VARS,
 };
 use super::record::FieldName;
-use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Switches, Validated};
+use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Validated};
 use super::yaml::{given, line, At};
 use crate::escape::show;
 use crate::model::MerchantManifest;
 
 /// Validates a fleet file, its top level read: one manifest per `merchants` entry, or every problem.
-pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
     let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
     for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
         let Some(line) = line else { continue };
@@ -28,13 +28,12 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
         let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
         ctx.error(line, message, help);
     }
-    let heads = heads(&mut ctx, m, switches);
+    let heads = heads(&mut ctx, m, &base);
     let merchants = heads.len();
     let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
     if merchants == 0 {
         // Still check the shared entries once, so every problem shows.
-        let mut nobody = switches.merchant(ctx.file, String::new(), String::new(), false);
-        body(&mut ctx, m, &mut nobody);
+        body(&mut ctx, m, &mut base.clone());
         return Err(ctx.into_problems());
     }
     if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
@@ -96,7 +95,7 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
 }
 
 /// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
-fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> {
     let at = line(&m.merchants);
     match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
         Some(0) => {
@@ -120,7 +119,7 @@ fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
         .collect();
     let mut heads = Vec::with_capacity(found.len());
     for (at, entry) in found {
-        heads.extend(head(ctx, (at, entry), &keys, switches));
+        heads.extend(head(ctx, (at, entry), &keys, base));
     }
     heads
 }
@@ -140,7 +139,7 @@ fn head(
     ctx: &mut Ctx<'_>,
     (at, entry): (usize, &FleetMerchant),
     keys: &HashSet<String>,
-    s: Switches,
+    base: &MerchantManifest,
 ) -> Option<Head> {
     let suggested = ctx.unknown(entry);
     if entry.merchant.is_none() && !suggested.contains(&"merchant") {
@@ -157,7 +156,12 @@ fn head(
         label: line(&entry.merchant),
         api_key_env: given(&entry.api_key_env),
     };
-    let merchant = s.merchant(ctx.file, label, api_key_env, canary);
+    let merchant = MerchantManifest {
+        label,
+        api_key_env,
+        canary,
+        ..base.clone()
+    };
     Some((merchant, lines, vars))
 }
 

@@ -1,17 +1,3 @@
-//! Manifest files → [`MerchantManifest`]s: reading, YAML parsing, `${VAR}`
-//! expansion and validation, with every problem of every file reported at
-//! once as a [`Diagnostic`] that names `file:line`; and the checks across
-//! the files loaded together (labels, key variables, keys in values).
-//!
-//! Pure apart from reading files: the environment is injected. The pieces,
-//! in the order a file goes through them: [`files`] (finding and reading
-//! files), [`yaml`] (text → typed values with lines, bounded), [`fields`]
-//! (the manifest's types: each field once, for reading, the JSON Schema
-//! and messages), [`validate`] (one merchant: top level, `ignore`, checks
-//! across entries) or [`fleet`] (a `merchants:` file), [`subscription`]
-//! (one entry's values), [`expand`] (`${VAR}`), [`look_alike`] (names that
-//! only look equal). Imports flow one way; ARCHITECTURE.md draws the graph.
-
 //! Manifest files → [`MerchantManifest`]s, every problem of every file
 //! reported at once as a [`Diagnostic`] naming `file:line`, and the checks
 //! across the files loaded together (labels, key variables, keys in values).
@@ -157,8 +143,8 @@ fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated
 fn validated(mut ctx: Ctx<'_>, manifest: &fields::Manifest) -> validate::Validated {
     let validated = match validate::top(&mut ctx, manifest) {
         None => Err(ctx.into_problems()),
-        Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, switches),
-        Some(switches) => validate::merchant(ctx, manifest, switches),
+        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, base),
+        Some(base) => validate::merchant(ctx, manifest, base),
     };
     validated.map_err(|mut diagnostics| {
         diagnostics.sort_by_key(|d| d.location.line);

@@ -18,16 +18,13 @@ use crate::model::{Allows, DesiredSubscription};
 use crate::secret::{Keys, Masking};
 use crate::topic;
 
-/// A subscription after expansion, with what messages about it quote: its
-/// `name` as written, and the line of its `renamedFrom:`.
-pub(super) struct Declared {
-    pub(super) sub: DesiredSubscription,
-    pub(super) written_name: String,
-    pub(super) renamed_line: usize,
-}
-
 /// Checks one entry (at `line`): one subscription per valid topic when its name and URL are valid.
-pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows: Allows) -> Vec<Declared> {
+pub(super) fn check(
+    ctx: &mut Ctx<'_>,
+    line: usize,
+    entry: &Subscription,
+    allows: Allows,
+) -> Vec<DesiredSubscription> {
     let suggested = ctx.unknown(entry);
     let missing = |field: &str, present: bool| !present && !suggested.contains(&field);
     if missing("name", entry.name.is_some()) {
@@ -55,38 +52,24 @@ pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows
     } else {
         Masking::Full
     };
-    let (Some((written_name, name)), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from)
-    else {
+    let (Some(name), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from) else {
         return Vec::new();
     };
-    let (location, renamed_line) = (
-        ctx.location(line),
-        entry.renamed_from.as_ref().map_or(line, |at| at.line),
-    );
-    let mut declared = Vec::with_capacity(topics.len());
-    for topic in topics {
-        // Each subscription holds its own copies, counted after expansion.
-        if !ctx.spend(line, name.len() + callback_url.len() + topic.len()) {
-            break;
-        }
-        let (name, callback_url, renamed_from) = (name.clone(), callback_url.clone(), renamed_from.clone());
-        let location = location.clone();
-        let sub = DesiredSubscription {
+    let location = ctx.location(line);
+    // Each subscription holds its own copies, counted after expansion.
+    let topics = topics
+        .into_iter()
+        .take_while(|topic| ctx.spend(line, name.len() + callback_url.len() + topic.len()));
+    topics
+        .map(|topic| DesiredSubscription {
             topic,
-            name,
-            callback_url,
-            renamed_from,
+            name: name.clone(),
+            callback_url: callback_url.clone(),
+            renamed_from: renamed_from.clone(),
             masking,
-            location,
-        };
-        let written_name = written_name.clone();
-        declared.push(Declared {
-            sub,
-            written_name,
-            renamed_line,
-        });
-    }
-    declared
+            location: location.clone(),
+        })
+        .collect()
 }
 
 const URL_HELP: &str =
@@ -103,8 +86,8 @@ fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: 
     Some(value)
 }
 
-/// The name as written and as expanded.
-fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String)> {
+/// The name, expanded.
+fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
     let written = text(
         ctx,
         "name",
@@ -123,7 +106,7 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String
         name_problem("name", &expanded, MAX_NAME_CHARS)
     };
     let Some((message, help)) = problem else {
-        return Some((written.to_owned(), expanded));
+        return Some(expanded);
     };
     ctx.error(line, message, help);
     None
