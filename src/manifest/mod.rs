@@ -28,21 +28,11 @@ use sha2::{Digest, Sha256};
 use context::{Ctx, Env};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
+pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
 use yaml::{Found, Value};
 
-use crate::model::{Allows, DesiredSubscription, Location, MerchantManifest};
-
-/// What `validate` says of callback URL `url` (its problem and what to do),
-/// or `None` when a manifest can hold it (with `allow_http`, as under
-/// `allowHttp: true`). `doctor` checks live URLs with it.
-pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
-    let allows = Allows {
-        http: allow_http,
-        unknown_topics: true,
-    };
-    subscription::url_problem(url, allows)
-}
+use crate::model::{DesiredSubscription, Location, MerchantManifest};
 
 /// Loads every manifest named by `paths` (files, or directories: every
 /// `*.yaml` / `*.yml` directly inside, by name), each file once; `env` looks
@@ -128,28 +118,29 @@ pub fn schema() -> serde_json::Value {
     generator.into_root_schema_for::<fields::Manifest>().to_value()
 }
 
-/// [`load_str_all`], with the lines of each merchant's label and key variable.
+/// [`load_str_all`], with the lines of each merchant's label and key variable;
+/// every problem in line order.
 fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
-    let parsed = yaml::parse::<fields::Manifest>(file, text).map_err(|d| vec![d])?;
-    let message = match parsed.0 {
-        Ok(manifest) => return validated(Ctx::new(file, env), &manifest),
+    let message = match yaml::parse::<fields::Manifest>(file, text)
+        .map_err(|d| vec![d])?
+        .0
+    {
+        Ok(manifest) => {
+            let mut ctx = Ctx::new(file, env);
+            let mut validated = match validate::top(&mut ctx, &manifest) {
+                None => Err(ctx.into_problems()),
+                Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
+                Some(base) => validate::merchant(ctx, &manifest, base),
+            };
+            if let Err(diagnostics) = &mut validated {
+                diagnostics.sort_by_key(|d| d.location.line);
+            }
+            return validated;
+        }
         Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
         Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
     };
     Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
-}
-
-/// A parsed manifest validated: every problem in line order.
-fn validated(mut ctx: Ctx<'_>, manifest: &fields::Manifest) -> validate::Validated {
-    let validated = match validate::top(&mut ctx, manifest) {
-        None => Err(ctx.into_problems()),
-        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, base),
-        Some(base) => validate::merchant(ctx, manifest, base),
-    };
-    validated.map_err(|mut diagnostics| {
-        diagnostics.sort_by_key(|d| d.location.line);
-        diagnostics
-    })
 }
 
 /// Help when two manifests would manage one store.
@@ -171,11 +162,7 @@ fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnos
         };
         let message = format!("merchant `{}` is declared by two manifests", manifest.label);
         let help = format!("also declared by {first}; give each file its own `merchant:` label");
-        found.push(Diagnostic {
-            location: here,
-            message,
-            help: Some(help),
-        });
+        found.push(Diagnostic::new(&here.file, here.line, message, help));
     }
     found
 }
@@ -195,21 +182,13 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
             first.insert(var, (&manifest.label, here));
             continue;
         };
-        let how = if lines.api_key_env.is_some() {
-            ""
-        } else {
-            " (the default)"
-        };
+        let how = lines.api_key_env.map_or(" (the default)", |_| "");
         let message = format!(
             "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
             manifest.label
         );
         let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
-        found.push(Diagnostic {
-            location: here,
-            message,
-            help: Some(help),
-        });
+        found.push(Diagnostic::new(&here.file, here.line, message, help));
     }
     found
 }
@@ -274,11 +253,7 @@ fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'
             "a subscription on `{}` would contain an API key (the value of `{var}`)",
             sub.topic
         );
-        Diagnostic {
-            location: sub.location.clone(),
-            message,
-            help: Some(help.to_owned()),
-        }
+        Diagnostic::new(&sub.location.file, sub.location.line, message, help)
     };
     leaks.map(leak).collect()
 }
