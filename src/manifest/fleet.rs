@@ -57,10 +57,7 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) 
         per_merchant.push(((manifest, lines), own.into_problems()));
     }
     let mut diagnostics = ctx.into_problems();
-    let labelled = per_merchant
-        .iter()
-        .map(|((m, _), d)| (m.label.as_str(), d.as_slice()));
-    diagnostics.extend(merge(labelled));
+    diagnostics.extend(merge(&per_merchant));
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -69,21 +66,20 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) 
 
 /// The problems of every merchant: one all of them have is kept once, one only
 /// some have is prefixed with the merchant's label (unless it already names it).
-fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> Vec<Diagnostic> {
-    let merchants = per.clone().count();
+fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
     let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
-    for (_, found) in per.clone() {
+    for (_, found) in per {
         for d in found.iter().collect::<HashSet<_>>() {
             *count.entry(d).or_default() += 1;
         }
     }
     let mut emitted = HashSet::new();
     let mut out = Vec::new();
-    for (label, found) in per {
-        let named = format!("merchant `{}`: ", show(label));
+    for ((merchant, _), found) in per {
+        let named = format!("merchant `{}`: ", show(&merchant.label));
         for d in found {
             let mut d = d.clone();
-            if count.get(&d) != Some(&merchants) && !d.message.starts_with(&named) {
+            if count.get(&d) != Some(&per.len()) && !d.message.starts_with(&named) {
                 d.message.insert_str(0, &named);
             }
             if emitted.insert(d.clone()) {
@@ -181,9 +177,16 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
     }
     for (name, value) in pairs {
         let line = name.line;
+        let invalid = |shown: &str| {
+            let message = format!("`vars` name `{shown}` is not a valid variable name");
+            (
+                message,
+                "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
+            )
+        };
         let (message, help) = match (&name.value, value) {
-            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid_name(&show(name)),
-            (Err(found), _) => invalid_name(found.kind()),
+            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid(&show(name)),
+            (Err(found), _) => invalid(found.kind()),
             (Ok(FieldName(name)), _) if keys.contains(name) => {
                 let message = format!("`vars` sets `{name}`, a variable holding an API key");
                 (
@@ -207,12 +210,4 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
         ctx.error(line, message, help);
     }
     vars
-}
-
-fn invalid_name(shown: &str) -> (String, String) {
-    let message = format!("`vars` name `{shown}` is not a valid variable name");
-    (
-        message,
-        "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
-    )
 }

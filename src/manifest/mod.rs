@@ -19,8 +19,10 @@ mod subscription;
 mod validate;
 pub(crate) mod yaml;
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -32,7 +34,7 @@ pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
 use yaml::{Found, Value};
 
-use crate::model::{DesiredSubscription, Location, MerchantManifest};
+use crate::model::{DesiredSubscription, MerchantManifest};
 
 /// Loads every manifest named by `paths` (files, or directories: every
 /// `*.yaml` / `*.yml` directly inside, by name), each file once; `env` looks
@@ -147,50 +149,45 @@ fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated
 const ONE_STORE: &str =
     "one key is one store, so each manifest would delete the other's subscriptions as unmanaged";
 
-/// Two manifests that declare the same merchant label, at each one's `merchant:`.
-fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut labels: HashMap<&str, Location> = HashMap::new();
-    let mut found = Vec::new();
-    for (manifest, lines) in loaded {
-        let here = Location {
-            file: manifest.file.clone(),
-            line: lines.label,
-        };
-        let Some(first) = labels.get(manifest.label.as_str()) else {
-            labels.insert(&manifest.label, here);
-            continue;
-        };
-        let message = format!("merchant `{}` is declared by two manifests", manifest.label);
-        let help = format!("also declared by {first}; give each file its own `merchant:` label");
-        found.push(Diagnostic::new(&here.file, here.line, message, help));
+/// Each item whose key an earlier item has, with the first that has it.
+fn repeats<'a, T, K: Eq + Hash>(items: &'a [T], key: impl Fn(&'a T) -> Option<K>) -> Vec<(&'a T, &'a T)> {
+    let mut first = HashMap::new();
+    let mut repeated = Vec::new();
+    for item in items {
+        let Some(k) = key(item) else { continue };
+        match first.entry(k) {
+            Entry::Occupied(earlier) => repeated.push((*earlier.get(), item)),
+            Entry::Vacant(slot) => _ = slot.insert(item),
+        }
     }
-    found
+    repeated
 }
 
-/// Two manifests that read their key from the same variable, at each one's
-/// `apiKeyEnv:` (the file when it is defaulted).
+/// Two manifests that declare the same merchant label, at the later one's `merchant:`.
+fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
+    let pairs = repeats(loaded, |(m, _)| Some(&m.label));
+    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
+        let message = format!("merchant `{}` is declared by two manifests", m.label);
+        let there = format!("{}:{}", first.file.display(), at.label);
+        let help = format!("also declared by {there}; give each file its own `merchant:` label");
+        Diagnostic::new(&m.file, lines.label, message, help)
+    });
+    found.collect()
+}
+
+/// Two manifests that read their key from the same variable, at the later
+/// one's `apiKeyEnv:` (the file when it is defaulted).
 fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut first: HashMap<&str, (&str, Location)> = HashMap::new();
-    let mut found = Vec::new();
-    for (manifest, lines) in loaded {
-        let here = Location {
-            file: manifest.file.clone(),
-            line: lines.api_key_env.unwrap_or(1),
-        };
-        let var = manifest.api_key_env.as_str();
-        let Some((label, there)) = first.get(var) else {
-            first.insert(var, (&manifest.label, here));
-            continue;
-        };
+    let pairs = repeats(loaded, |(m, _)| Some(&m.api_key_env));
+    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
+        let (label, var) = (&first.label, &m.api_key_env);
         let how = lines.api_key_env.map_or(" (the default)", |_| "");
-        let message = format!(
-            "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
-            manifest.label
-        );
+        let message = format!("merchants `{label}` and `{}` both read their API key from `{var}`{how}", m.label);
+        let there = format!("{}:{}", first.file.display(), at.api_key_env.unwrap_or(1));
         let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
-        found.push(Diagnostic::new(&here.file, here.line, message, help));
-    }
-    found
+        Diagnostic::new(&m.file, lines.api_key_env.unwrap_or(1), message, help)
+    });
+    found.collect()
 }
 
 /// Manifests whose keys are the same key under different variables, each
@@ -198,29 +195,23 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
 /// compared by their SHA-256, never kept or shown. For the online check
 /// (the same variable twice is [`load_paths`]'s).
 pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
-    let mut first: HashMap<[u8; 32], &MerchantManifest> = HashMap::new();
-    let mut found = Vec::new();
-    for manifest in manifests {
-        let Some(key) = key_of(&manifest.api_key_env).filter(|k| !k.trim().is_empty()) else {
-            continue;
-        };
-        let digest: [u8; 32] = Sha256::digest(key.trim().as_bytes()).into();
-        let Some(other) = first.get(&digest) else {
-            first.insert(digest, manifest);
-            continue;
-        };
-        let (a, b) = (&other.api_key_env, &manifest.api_key_env);
-        if a != b {
-            let (label, file) = (&other.label, other.file.display());
-            let message = format!(
-                "merchants `{label}` and `{}` use the same API key (`{a}` and `{b}` hold the same value)",
-                manifest.label
-            );
-            let help = format!("{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{file}`)");
-            found.push(Diagnostic::new(&manifest.file, 1, message, help));
-        }
-    }
-    found
+    let digest = |m: &MerchantManifest| {
+        let key = key_of(&m.api_key_env).filter(|k| !k.trim().is_empty())?;
+        Some(<[u8; 32]>::from(Sha256::digest(key.trim().as_bytes())))
+    };
+    let pairs = repeats(manifests, digest)
+        .into_iter()
+        .filter(|(a, b)| a.api_key_env != b.api_key_env);
+    let found = pairs.map(|(other, m)| {
+        let (a, b, label, file) = (&other.api_key_env, &m.api_key_env, &other.label, other.file.display());
+        let message = format!(
+            "merchants `{label}` and `{}` use the same API key (`{a}` and `{b}` hold the same value)",
+            m.label
+        );
+        let help = format!("{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{file}`)");
+        Diagnostic::new(&m.file, 1, message, help)
+    });
+    found.collect()
 }
 
 /// Subscriptions whose name or URL contains another merchant's API key (its
