@@ -88,9 +88,8 @@ pub fn to_manifest(
     exported(&document, ids, warnings)
 }
 
-/// `manifest`'s label, key variable, switches and entries as a document, so
-/// values that did not come from a file (a saved plan's) are checked by the
-/// one validator ([`super::problems_by_entry`]); one entry per subscription.
+/// `manifest` as a document, one entry per subscription, so values that did not
+/// come from a file (a saved plan's) are checked by [`super::problems_by_entry`].
 ///
 /// # Errors
 ///
@@ -162,9 +161,7 @@ impl StoreArg {
     ///
     /// # Errors
     ///
-    /// No `=`; a label that is empty, has surrounding whitespace or a control
-    /// character, or would be refused as `merchant:` (it only looks like
-    /// another); a VAR that is not a variable name.
+    /// No `=`, a label `merchant:` would refuse, a VAR that is no variable name.
     pub fn parse(value: &str) -> Result<Self, String> {
         let example = "e.g. `--store store-a=KEY_STORE_A`";
         let Some((label, var)) = value.rsplit_once('=') else {
@@ -223,9 +220,7 @@ type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
 ///
 /// # Errors
 ///
-/// [`FleetError::Refused`] naming every difference: a store without a
-/// subscription another has, a callback URL that differs beyond per-store
-/// parts, a value holding a key.
+/// [`FleetError::Refused`] naming every difference.
 pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
     let mut stores = stores.to_vec();
     stores.sort_by(|a, b| a.label.cmp(b.label));

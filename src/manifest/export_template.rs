@@ -54,13 +54,9 @@ impl TemplateVars<'_> {
     }
 }
 
-/// The escaped `callbackUrl` declaring `urls` (one per store, store order,
-/// at least one), adding the variables it needs to `vars`.
-///
-/// # Errors
-///
-/// The index of a store whose URL is not the first store's but for
-/// per-store parts.
+/// The escaped `callbackUrl` declaring `urls` (one per store, at least one),
+/// adding the variables it needs to `vars`; else the index of a store whose
+/// URL is not the first store's but for per-store parts.
 pub(super) fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<String, usize> {
     let first = urls.first().copied().unwrap_or_default();
     if urls.iter().all(|u| *u == first) {

@@ -10,10 +10,8 @@ use crate::escape::{code_point, hidden_char};
 pub(super) const HIDDEN_HELP: &str =
     "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
 
-/// Why `text` (the value of `field`: a name, `merchant`, a flag's `LABEL`) is
-/// no usable name, and how to fix it: a control character, an invisible or
-/// text-direction one, more than `max_chars`, or it only looks like another
-/// name. Whether it is empty is the caller's to say.
+/// Why `text` (a name, `merchant`, a flag's `LABEL`) is no usable name, and how
+/// to fix it; whether it is empty is the caller's to say.
 pub(super) fn name_problem(field: &str, text: &str, max_chars: usize) -> Option<(String, String)> {
     const SAME: &str = "names are compared byte for byte";
     let (message, help) = if text.chars().any(char::is_control) {

@@ -36,15 +36,12 @@ use yaml::{Found, Value};
 
 use crate::model::{DesiredSubscription, MerchantManifest};
 
-/// Loads every manifest named by `paths` (files, or directories: every
-/// `*.yaml` / `*.yml` directly inside, by name), each file once; `env` looks
-/// up environment variables. Returns the merchants sorted by label.
+/// Loads every manifest named by `paths` (files, or directories' `*.yaml` /
+/// `*.yml`), each file once, sorted by label; `env` looks up variables.
 ///
 /// # Errors
 ///
-/// Every problem found in every file, two files that declare the same
-/// merchant label, and two that read their key from the same variable (one
-/// key is one store: each would delete the other's subscriptions).
+/// Every problem in every file, and the checks across files.
 pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
@@ -69,8 +66,8 @@ pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifes
     Ok(manifests)
 }
 
-/// Parses and validates one file's text (pure; `file` names locations and
-/// the default label). A fleet file must declare exactly one merchant here.
+/// Parses and validates one file's text, which must declare one merchant
+/// (pure; `file` names locations and the default label).
 ///
 /// # Errors
 ///
@@ -85,8 +82,7 @@ pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifes
     Ok(all.remove(0))
 }
 
-/// Parses and validates one file's text: its merchant, or each of a fleet
-/// file, in file order. The checks across files are [`load_paths`]'s.
+/// Parses and validates one file's text: each merchant, in file order.
 ///
 /// # Errors
 ///
@@ -96,10 +92,9 @@ pub fn load_str_all(file: &Path, text: &str, env: Env<'_>) -> Result<Vec<Merchan
     Ok(all.into_iter().map(|(manifest, _)| manifest).collect())
 }
 
-/// What `validate` says of `yaml`, a document [`to_manifest`] or [`as_written`]
-/// wrote, read as `file`: each problem with the index of the `subscriptions`
-/// entry it is in (`None`: outside the list). What export writes and what a
-/// saved plan sends are held to the rules a manifest is.
+/// What `validate` says of `yaml` ([`to_manifest`]'s or [`as_written`]'s), each
+/// problem with the index of its `subscriptions` entry (`None`: outside the list),
+/// so what export writes and a saved plan sends are held to a manifest's rules.
 pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnostic)> {
     let Err(found) = load_str_all(file, yaml, &|_| None) else {
         return Vec::new();
@@ -190,10 +185,8 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
     found.collect()
 }
 
-/// Manifests whose keys are the same key under different variables, each
-/// pair one diagnostic at the later file; `key_of` reads a variable. Keys are
-/// compared by their SHA-256, never kept or shown. For the online check
-/// (the same variable twice is [`load_paths`]'s).
+/// Manifests whose keys are the same key under different variables (the online
+/// check), at the later file. Keys are compared by SHA-256, never kept or shown.
 pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
     let digest = |m: &MerchantManifest| {
         let key = key_of(&m.api_key_env).filter(|k| !k.trim().is_empty())?;

@@ -157,10 +157,8 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
     Some((problem, help))
 }
 
-/// `${VAR}` expansion of `field` (at `line`), at most `max_chars` long, reporting each
-/// problem. Refused when it would carry the API key: a reference to the key's
-/// variable (even unset), or the key's value however it got there; `plan`
-/// would print it, and Inveterate deliver it to the endpoint.
+/// `${VAR}` expansion of `field` (at `line`), at most `max_chars`, each problem reported.
+/// Never the API key (by reference, even unset, or value): `plan` would print it.
 fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
     // Four bytes a character at most: longer is refused before it is built.
     let expanded = match written.contains('$') {

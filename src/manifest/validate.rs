@@ -137,10 +137,8 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
     name.to_owned()
 }
 
-/// Whether `name` is plausibly a variable's name, not a key: a variable name
-/// of at most 64 bytes with no `_`-separated part that mixes lower- and
-/// uppercase over 6 characters or more, or letters and digits over 16
-/// (`123abcDEF` in `sk_live_123abcDEF`).
+/// Whether `name` is plausibly a variable's name, not a key (`123abcDEF` in
+/// `sk_live_123abcDEF`): no part mixing cases over 6 characters, or letters and digits over 16.
 fn plausible_var_name(name: &str) -> bool {
     let key_like = |part: &str| {
         let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
@@ -266,9 +264,8 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
     })
 }
 
-/// Checks across entries: each (topic, name) declared once, none hidden by an
-/// `ignore` rule; each `renamedFrom` old name (per topic) names no declared
-/// subscription and is claimed once (docs/renames.md).
+/// Each (topic, name) declared once and hidden by no `ignore` rule; each
+/// `renamedFrom` old name declared nowhere and claimed once (docs/renames.md).
 fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
     for (entry, sub) in declared {

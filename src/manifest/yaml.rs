@@ -247,12 +247,8 @@ fn number<T: Read, E>(text: String) -> Result<Result<T, Found>, E> {
     kept(T::number(&text), Found::Number(text))
 }
 
-/// Parses one document (after a byte-order mark) into `T`.
-///
-/// # Errors
-///
-/// Invalid YAML, a second document, a repeated key, a tag other than YAML's
-/// own, or a bound exceeded: one diagnostic at its line.
+/// Parses one document (after a byte-order mark) into `T`; invalid YAML, a
+/// second document, a repeated key, a foreign tag or a bound exceeded is one diagnostic.
 pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = serde_saphyr::options! {
