@@ -168,46 +168,32 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
         return vars;
     };
     if pairs.len() > MAX_VARS {
-        let message = format!(
-            "`vars` has {} entries; at most {MAX_VARS} are supported",
-            pairs.len()
-        );
-        ctx.error(line(field), message, None);
-        return vars;
+        let n = pairs.len();
+        let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
+        return ctx.fail(line(field), message, None).unwrap_or(vars);
     }
+    let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
+    let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");
     for (name, value) in pairs {
         let line = name.line;
-        let invalid = |shown: &str| {
-            let message = format!("`vars` name `{shown}` is not a valid variable name");
-            (
-                message,
-                "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
-            )
-        };
-        let (message, help) = match (&name.value, value) {
-            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid(&show(name)),
-            (Err(found), _) => invalid(found.kind()),
-            (Ok(FieldName(name)), _) if keys.contains(name) => {
-                let message = format!("`vars` sets `{name}`, a variable holding an API key");
-                (
-                    message,
-                    "the API key must never leave the API request header; use another name".into(),
-                )
+        match (&name.value, value) {
+            (Ok(FieldName(n)), _) if !is_var_name(n) => ctx.error(line, invalid(&show(n)), help),
+            (Err(found), _) => ctx.error(line, invalid(found.kind()), help),
+            (Ok(FieldName(n)), _) if keys.contains(n) => {
+                let message = format!("`vars` sets `{n}`, a variable holding an API key");
+                let help = "the API key must never leave the API request header; use another name";
+                ctx.error(line, message, help);
             }
-            (Ok(FieldName(name)), Ok(text)) => {
-                vars.insert(name.clone(), text.clone());
-                continue;
-            }
-            (Ok(FieldName(name)), Err(found)) => {
-                let message = format!("`vars.{name}` must be a string, found {}", found.kind());
+            (Ok(FieldName(n)), Ok(text)) => _ = vars.insert(n.clone(), text.clone()),
+            (Ok(FieldName(n)), Err(found)) => {
+                let message = format!("`vars.{n}` must be a string, found {}", found.kind());
                 let help = match found.scalar() {
-                    Some(text) => format!("put the value in quotes, e.g. `{name}: \"{text}\"`"),
-                    None => format!("write `{name}: <text>`"),
+                    Some(text) => format!("put the value in quotes, e.g. `{n}: \"{text}\"`"),
+                    None => format!("write `{n}: <text>`"),
                 };
-                (message, help)
+                ctx.error(line, message, help);
             }
-        };
-        ctx.error(line, message, help);
+        }
     }
     vars
 }

@@ -125,36 +125,33 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
 /// `allowHttp: true`), and how to fix it; `doctor` checks live URLs with it.
 /// Never quotes any part of the URL: it may come from the environment.
 pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
-    let (problem, help) = if url.chars().count() > MAX_URL_CHARS {
-        (
-            format!("is longer than {MAX_URL_CHARS} characters"),
-            "use a shorter URL".to_owned(),
-        )
-    } else if let Some(c) = hidden_char(url) {
+    if url.chars().count() > MAX_URL_CHARS {
+        let problem = format!("is longer than {MAX_URL_CHARS} characters");
+        return Some((problem, "use a shorter URL".to_owned()));
+    }
+    if let Some(c) = hidden_char(url) {
         let problem = format!(
             "contains the invisible or text-direction character {}",
             code_point(c)
         );
-        (problem, HIDDEN_HELP.to_owned())
-    } else {
-        let parsed = match CallbackUrl::parse(url) {
-            Ok(parsed) => parsed,
-            Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
-        };
-        let url = parsed.url();
-        let loopback = match url.host() {
-            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if url.scheme() != "http" || loopback || allow_http {
-            return None;
-        }
-        let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
-        ("uses plain `http`".to_owned(), help.to_owned())
+        return Some((problem, HIDDEN_HELP.to_owned()));
+    }
+    let parsed = match CallbackUrl::parse(url) {
+        Ok(parsed) => parsed,
+        Err(problem) => return Some((problem.to_string(), problem.help().to_owned())),
     };
-    Some((problem, help))
+    let url = parsed.url();
+    let loopback = match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() != "http" || loopback || allow_http {
+        return None;
+    }
+    let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
+    Some(("uses plain `http`".to_owned(), help.to_owned()))
 }
 
 /// `${VAR}` expansion of `field` (at `line`), at most `max_chars`, each problem reported.
