@@ -228,18 +228,13 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     for store in &stores {
         let (subs, found) = kept(store.live, Some(store.label));
         warnings.extend(found);
-        for sub in subs
+        let leaks = subs
             .iter()
-            .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url))
-        {
-            let (label, name, topic) = (store.label, &sub.name, &sub.topic);
-            refused.push(format!("`{label}` has an API key in `{name}` on `{topic}`"));
-        }
-        keyed.push(
-            subs.iter()
-                .map(|s| ((&*s.topic, &*s.name), &*s.callback_url))
-                .collect(),
-        );
+            .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url));
+        let label = store.label;
+        refused.extend(leaks.map(|s| format!("`{label}` has an API key in `{}` on `{}`", s.name, s.topic)));
+        let urls = subs.iter().map(|s| ((&*s.topic, &*s.name), &*s.callback_url));
+        keyed.push(urls.collect());
     }
     let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
     refused.extend(missing(&labels, &keyed));
@@ -249,13 +244,11 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
         taken,
         made: Vec::new(),
     };
-    let subscriptions = templated(&labels, &keyed, &mut vars, &mut refused);
+    let subscriptions = templated(&keyed, &mut vars, &mut refused);
     let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.made.len());
     if parts > MAX_VARS {
-        let most = format!("a merchant's `vars` holds at most {MAX_VARS}");
-        refused.push(format!(
-            "the callback URLs differ in {parts} per-store parts; {most}"
-        ));
+        let differ = format!("the callback URLs differ in {parts} per-store parts");
+        refused.push(format!("{differ}; a merchant's `vars` holds at most {MAX_VARS}"));
     } else if merchants.saturating_mul(written) > MAX_CHECKS {
         let many = format!("{merchants} merchants × {written} subscriptions");
         refused.push(format!("{many} is more than {MAX_CHECKS} for one fleet file"));
@@ -283,7 +276,6 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
 /// The entries of the keys every store has (the others are [`missing`]); a URL
 /// no template declares for every store is a line in `refused`.
 fn templated(
-    labels: &[&str],
     keyed: &[Keyed<'_>],
     vars: &mut TemplateVars<'_>,
     refused: &mut Vec<String>,
@@ -301,7 +293,10 @@ fn templated(
             Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
             Err(i) => {
                 let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
-                let differs = format!("`{}` has another callback URL than `{}`", labels[i], labels[0]);
+                let differs = format!(
+                    "`{}` has another callback URL than `{}`",
+                    vars.labels[i], vars.labels[0]
+                );
                 refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
             }
         }

@@ -194,8 +194,7 @@ pub(super) fn entries<'v, T: Read>(
     if items.len() > max {
         let message = format!("`{key}` has {} entries; at most {max} are supported", items.len());
         let help = "a manifest holds one merchant's subscriptions, usually a few dozen; check that -f names the right file";
-        ctx.error(line(field), message, help);
-        return Vec::new();
+        return ctx.fail(line(field), message, help).unwrap_or_default();
     }
     let mut found = Vec::with_capacity(items.len());
     for item in items {
@@ -216,8 +215,7 @@ fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &RuleAsWritten) -> Option<I
     let suggested = ctx.unknown(rule);
     if rule.name.is_none() && rule.topic.is_none() && rule.callback_url.is_none() && suggested.is_empty() {
         let help = "give at least one glob, e.g. `- name: \"zapier-*\"`; a rule without one matches nothing";
-        ctx.error(line, "ignore rule has no `name`, `topic` or `callbackUrl`", help);
-        return None;
+        return ctx.fail(line, "ignore rule has no `name`, `topic` or `callbackUrl`", help);
     }
     let name = glob(ctx, "name", &rule.name);
     let topic = glob(ctx, "topic", &rule.topic);
@@ -246,21 +244,15 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
     }
     Pattern::new(source).map(Some).map_err(|error| {
         // A URL glob is not quoted: no part of a secret in it is shown.
-        let shown = if field == "callbackUrl" {
-            String::new()
-        } else {
-            format!(" `{}`", show(source))
-        };
+        let shown = (field != "callbackUrl").then(|| format!(" `{}`", show(source)));
+        let shown = shown.unwrap_or_default();
         let reason = match error.kind() {
             globset::ErrorKind::Regex(_) => "the glob is too complex".to_owned(),
             kind => kind.to_string(),
         };
         let message = format!("invalid glob{shown} in `{field}`: {reason}");
-        ctx.error(
-            line,
-            message,
-            "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`",
-        );
+        let help = "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`";
+        ctx.error(line, message, help);
     })
 }
 
