@@ -51,12 +51,13 @@ fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
 
 /// A document's top level: `switches` (`allowHttp`, `allowUnknownTopics`) on only when needed.
 fn manifest((http, unknown): (bool, bool), subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
-    let mut document = fields::Manifest::default();
-    document.version = set(Version("1".to_owned()));
-    document.allow_http = http.then(|| at(true));
-    document.allow_unknown_topics = unknown.then(|| at(true));
-    document.subscriptions = set(subscriptions);
-    document
+    fields::Manifest {
+        version: set(Version("1".to_owned())),
+        allow_http: http.then(|| at(true)),
+        allow_unknown_topics: unknown.then(|| at(true)),
+        subscriptions: set(subscriptions),
+        ..Default::default()
+    }
 }
 
 /// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), a topic this release does not know.
