@@ -32,16 +32,18 @@ pub(super) fn check(
         ctx.error(line, "subscription has no `name`", help);
     }
     if missing("callbackUrl", entry.callback_url.is_some()) {
-        ctx.error(
-            line,
-            "subscription has no `callbackUrl`",
-            format!("add {URL_HELP}"),
-        );
+        let help = format!("add {URL_HELP}");
+        ctx.error(line, "subscription has no `callbackUrl`", help);
     }
     let no_topic = missing("topic", entry.topic.is_some()) && missing("topics", entry.topics.is_some());
     let name = name(ctx, &entry.name);
     let url = callback_url(ctx, &entry.callback_url, allows.http);
-    let topics = topics(ctx, line, entry, no_topic, allows);
+    if no_topic {
+        let help =
+            "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
+        ctx.error(line, "subscription has no `topic` or `topics`", help);
+    }
+    let topics = topics(ctx, entry, allows);
     let renamed_from = renamed_from(ctx, &entry.renamed_from);
     let masking = match ctx.get("maskPathSecrets", &entry.mask_path_secrets) {
         Got::Ok(false) => Masking::KeepPath,
@@ -81,12 +83,8 @@ fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: 
 
 /// The name, expanded.
 fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
-    let written = text(
-        ctx,
-        "name",
-        field,
-        "give the subscription a name, e.g. `name: crm-sync`",
-    )?;
+    let help = "give the subscription a name, e.g. `name: crm-sync`";
+    let written = text(ctx, "name", field, help)?;
     let line = line_of(field);
     let expanded = expanded(ctx, line, "name", written, MAX_NAME_CHARS)?;
     if expanded.trim().is_empty() {
@@ -113,11 +111,8 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
     let quote = read
         .map(|u| format!(" `{}`", u.masked(Masking::Full, &Keys::none())))
         .unwrap_or_default();
-    let via = if url == written {
-        ""
-    } else {
-        " (after expanding variables)"
-    };
+    let via = (url != written).then_some(" (after expanding variables)");
+    let via = via.unwrap_or_default();
     ctx.fail(line, format!("callback URL{quote}{via} {problem}"), help)
 }
 
@@ -214,25 +209,13 @@ fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_char
     None
 }
 
-/// The entry's valid topics (`topic` or `topics`). `missing`: neither is given
-/// (nor suggested for a misspelt key).
-fn topics(
-    ctx: &mut Ctx<'_>,
-    line: usize,
-    entry: &Subscription,
-    missing: bool,
-    allows: Allows,
-) -> Vec<String> {
+/// The entry's valid topics (`topic` or `topics`).
+fn topics(ctx: &mut Ctx<'_>, entry: &Subscription, allows: Allows) -> Vec<String> {
     if let (Some(_), Some(topics)) = (&entry.topic, &entry.topics) {
         let help = "use `topic` for one topic or `topics` for several, not both";
         return ctx
             .fail(topics.line, "subscription has both `topic` and `topics`", help)
             .unwrap_or_default();
-    }
-    if missing {
-        let help =
-            "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
-        ctx.error(line, "subscription has no `topic` or `topics`", help);
     }
     let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
     if let Some(topic) = text(ctx, "topic", &entry.topic, help) {
