@@ -96,8 +96,7 @@ fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> 
     match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
         Some(0) => {
             let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
-            ctx.error(at, "`merchants` is empty", help);
-            return Vec::new();
+            return ctx.fail(at, "`merchants` is empty", help).unwrap_or_default();
         }
         Some(n) if n > MAX_MERCHANTS => {
             let message = format!("`merchants` has {n} entries; at most {MAX_MERCHANTS} are supported");
@@ -113,11 +112,10 @@ fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> 
         .iter()
         .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
         .collect();
-    let mut heads = Vec::with_capacity(found.len());
-    for (at, entry) in found {
-        heads.extend(head(ctx, (at, entry), &keys, base));
-    }
-    heads
+    found
+        .into_iter()
+        .filter_map(|entry| head(ctx, entry, &keys, base))
+        .collect()
 }
 
 const MERCHANTS: List = (

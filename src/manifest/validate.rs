@@ -44,8 +44,7 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     if let Some((line, field)) = policy_field {
         let message = format!("this is a policy file (it has `{field}`), not a manifest");
         let help = "pass it with `--policy FILE` (or INVHOOKS_POLICY) and keep it out of the directories given to -f: the policy holds rules a pull request cannot change";
-        ctx.error(line, message, help);
-        return None;
+        return ctx.fail(line, message, help);
     }
     let suggested = ctx.unknown(m);
     let at = line(&m.version);
