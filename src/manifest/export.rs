@@ -151,9 +151,7 @@ fn exported(
 /// so a label can never be paired with another store's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreArg {
-    /// The merchant label.
     pub label: String,
-    /// The environment variable holding its API key.
     pub api_key_env: String,
 }
 
@@ -193,19 +191,16 @@ impl StoreArg {
 /// One store to export: its label, its key variable and its live list.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLive<'a> {
-    /// The label written as `merchant:`.
     pub label: &'a str,
-    /// The variable written as `apiKeyEnv:`.
     pub api_key_env: &'a str,
-    /// Its live subscriptions, sorted by topic, name, id.
+    /// Sorted by topic, name, id.
     pub live: &'a [LiveSubscription],
 }
 
 /// Why the stores cannot be one fleet file.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    /// Each line says which store differs from which, in what subscription
-    /// (or which live value holds an API key).
+    /// Which store differs from which, in what subscription (or holds a key in a value).
     #[error("the stores cannot share one list of subscriptions")]
     Refused(Vec<String>),
     /// Serialising failed (none in practice: plain strings).
