@@ -5,7 +5,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::context::Ctx;
 use super::context::Got;
@@ -78,7 +77,11 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
 
 /// Validates a file of one merchant (no `merchants:`), its top level read by [`top`].
 pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
-    let stem = default_label(ctx.file);
+    // Without `merchant:`, the file's stem.
+    let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let stem = stem
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "manifest".to_owned());
     let label = ctx
         .text("merchant", &m.merchant)
         .map_or_else(|| stem.clone(), str::to_owned);
@@ -104,13 +107,6 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -
         return Err(ctx.into_problems());
     }
     Ok(vec![(manifest, lines)])
-}
-
-/// The label of a manifest without `merchant:`: its file stem.
-pub(super) fn default_label(file: &Path) -> String {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    stem.filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "manifest".to_owned())
 }
 
 /// Checks a `merchant:` label at `line`; `empty_help` says what to do when it is empty.
