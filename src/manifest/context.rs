@@ -68,6 +68,12 @@ impl<'a> Ctx<'a> {
             .push(Diagnostic::new(self.file, line, message, help));
     }
 
+    /// Records a problem at `line`; `None`, for the value it refuses.
+    pub(crate) fn fail<T>(&mut self, line: usize, message: impl Into<String>, help: impl Help) -> Option<T> {
+        self.error(line, message, help);
+        None
+    }
+
     /// The field `name`; a value of the wrong kind is reported here.
     pub(crate) fn get<'v, T: Read>(&mut self, name: &str, field: &'v Option<At<T>>) -> Got<'v, T> {
         let Some(at) = field else { return Got::Absent };

@@ -20,13 +20,12 @@ use crate::secret::{has_secret, mask_url};
 /// A manifest made from live subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
-    /// The YAML text.
     pub yaml: String,
     /// Subscriptions in it (duplicates are left out).
     pub written: usize,
     /// The live id behind each entry of `subscriptions`, in order (empty for a fleet's shared list).
     pub ids: Vec<String>,
-    /// What to tell the user: duplicates left out, URLs with secrets.
+    /// Duplicates left out, URLs with secrets.
     pub warnings: Vec<String>,
 }
 
@@ -42,7 +41,7 @@ fn set<T>(value: T) -> Option<At<T>> {
     Some(at(value))
 }
 
-/// One entry of `subscriptions`, its values escaped.
+/// One entry of `subscriptions`; `callback_url` is already escaped.
 fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
     let mut entry = Subscription::default();
     (entry.name, entry.topic) = (set(escape(name)), set(topic.to_owned()));
@@ -50,15 +49,23 @@ fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
     at(entry)
 }
 
-/// A document's top level: its switches on only when something needs them.
-fn manifest(http: bool, unknown_topics: bool, subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
+/// A document's top level: `switches` (`allowHttp`, `allowUnknownTopics`) on only when needed.
+fn manifest((http, unknown): (bool, bool), subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
     fields::Manifest {
         version: set(Version("1".to_owned())),
         allow_http: http.then(|| at(true)),
-        allow_unknown_topics: unknown_topics.then(|| at(true)),
+        allow_unknown_topics: unknown.then(|| at(true)),
         subscriptions: set(subscriptions),
         ..Default::default()
     }
+}
+
+/// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), a topic this release does not know.
+fn switches<'a>(live: impl Iterator<Item = &'a LiveSubscription> + Clone) -> (bool, bool) {
+    let http = live
+        .clone()
+        .any(|s| url::Url::parse(&s.callback_url).is_ok_and(|u| u.scheme() == "http"));
+    (http, live.into_iter().any(|s| !crate::topic::is_known(&s.topic)))
 }
 
 /// The manifest of `live` (sorted by topic, name, id), for `merchant` reading its key from `api_key_env`.
@@ -74,32 +81,27 @@ pub fn to_manifest(
     let (kept, warnings) = kept(live, None);
     let entries = kept
         .iter()
-        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)))
-        .collect();
-    let mut document = manifest(allow_http(live), allow_unknown_topics(live), entries);
+        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)));
+    let mut document = manifest(switches(live.iter()), entries.collect());
     document.merchant = merchant.and_then(set);
-    document.api_key_env = (api_key_env != DEFAULT_API_KEY_ENV)
-        .then(|| set(api_key_env.to_owned()))
-        .flatten();
-    let mut exported = exported(&document, kept.len(), warnings)?;
-    exported.ids = kept.iter().map(|sub| sub.id.clone()).collect();
-    Ok(exported)
+    document.api_key_env = (api_key_env != DEFAULT_API_KEY_ENV).then(|| at(api_key_env.to_owned()));
+    let ids = kept.iter().map(|sub| sub.id.clone()).collect();
+    exported(&document, ids, warnings)
 }
 
-/// `manifest`'s label, key variable, switches and entries as a document, so
-/// values that did not come from a file (a saved plan's) are checked by the
-/// one validator ([`super::problems_by_entry`]); one entry per subscription.
+/// `manifest` as a document, one entry per subscription, so values that did not
+/// come from a file (a saved plan's) are checked by [`super::problems_by_entry`].
 ///
 /// # Errors
 ///
 /// None in practice: the document is plain strings and booleans.
 pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError> {
-    let subs = &manifest.subscriptions;
-    let entries = subs
+    let entries = manifest
+        .subscriptions
         .iter()
-        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)))
-        .collect();
-    let mut document = self::manifest(manifest.allows.http, manifest.allows.unknown_topics, entries);
+        .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)));
+    let allows = (manifest.allows.http, manifest.allows.unknown_topics);
+    let mut document = self::manifest(allows, entries.collect());
     document.merchant = set(manifest.label.clone());
     document.api_key_env = set(manifest.api_key_env.clone());
     serde_saphyr::to_string(&document)
@@ -127,29 +129,16 @@ fn kept<'a>(live: &'a [LiveSubscription], store: Option<&str>) -> (Vec<&'a LiveS
     (kept, warnings)
 }
 
-/// Whether any URL is plain http (by its parsed scheme: `HTTP://` is too).
-fn allow_http<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
-    live.into_iter()
-        .any(|s| url::Url::parse(&s.callback_url).is_ok_and(|u| u.scheme() == "http"))
-}
-
-/// Whether any topic is one this release does not know.
-fn allow_unknown_topics<'a>(live: impl IntoIterator<Item = &'a LiveSubscription>) -> bool {
-    live.into_iter().any(|s| !crate::topic::is_known(&s.topic))
-}
-
-/// The YAML text of `document` under the `# exported by` line.
+/// The YAML text of `document` under the `# exported by` line; `ids` empty for a fleet.
 fn exported(
     doc: &fields::Manifest,
-    written: usize,
+    ids: Vec<String>,
     warnings: Vec<String>,
 ) -> Result<Exported, SerializeError> {
+    let version = env!("CARGO_PKG_VERSION");
     let yaml = serde_saphyr::to_string(doc)?;
-    let yaml = format!(
-        "# exported by invhooks {} from live subscriptions\n{yaml}",
-        env!("CARGO_PKG_VERSION")
-    );
-    let ids = Vec::new();
+    let yaml = format!("# exported by invhooks {version} from live subscriptions\n{yaml}");
+    let written = doc.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
     Ok(Exported {
         yaml,
         written,
@@ -162,9 +151,7 @@ fn exported(
 /// so a label can never be paired with another store's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreArg {
-    /// The merchant label.
     pub label: String,
-    /// The environment variable holding its API key.
     pub api_key_env: String,
 }
 
@@ -173,9 +160,7 @@ impl StoreArg {
     ///
     /// # Errors
     ///
-    /// No `=`; a label that is empty, has surrounding whitespace or a control
-    /// character, or would be refused as `merchant:` (it only looks like
-    /// another); a VAR that is not a variable name.
+    /// No `=`, a label `merchant:` would refuse, a VAR that is no variable name.
     pub fn parse(value: &str) -> Result<Self, String> {
         let example = "e.g. `--store store-a=KEY_STORE_A`";
         let Some((label, var)) = value.rsplit_once('=') else {
@@ -206,19 +191,16 @@ impl StoreArg {
 /// One store to export: its label, its key variable and its live list.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLive<'a> {
-    /// The label written as `merchant:`.
     pub label: &'a str,
-    /// The variable written as `apiKeyEnv:`.
     pub api_key_env: &'a str,
-    /// Its live subscriptions, sorted by topic, name, id.
+    /// Sorted by topic, name, id.
     pub live: &'a [LiveSubscription],
 }
 
 /// Why the stores cannot be one fleet file.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    /// Each line says which store differs from which, in what subscription
-    /// (or which live value holds an API key).
+    /// Which store differs from which, in what subscription (or holds a key in a value).
     #[error("the stores cannot share one list of subscriptions")]
     Refused(Vec<String>),
     /// Serialising failed (none in practice: plain strings).
@@ -234,9 +216,7 @@ type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
 ///
 /// # Errors
 ///
-/// [`FleetError::Refused`] naming every difference: a store without a
-/// subscription another has, a callback URL that differs beyond per-store
-/// parts, a value holding a key.
+/// [`FleetError::Refused`] naming every difference.
 pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
     let mut stores = stores.to_vec();
     stores.sort_by(|a, b| a.label.cmp(b.label));
@@ -244,30 +224,27 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     for store in &stores {
         let (subs, found) = kept(store.live, Some(store.label));
         warnings.extend(found);
-        for sub in subs
+        let leaks = subs
             .iter()
-            .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url))
-        {
-            let (label, name, topic) = (store.label, &sub.name, &sub.topic);
-            refused.push(format!("`{label}` has an API key in `{name}` on `{topic}`"));
-        }
-        keyed.push(
-            subs.iter()
-                .map(|s| ((s.topic.as_str(), s.name.as_str()), s.callback_url.as_str()))
-                .collect(),
-        );
+            .filter(|s| holds_key(&s.name) || holds_key(&s.callback_url));
+        let label = store.label;
+        refused.extend(leaks.map(|s| format!("`{label}` has an API key in `{}` on `{}`", s.name, s.topic)));
+        let urls = subs.iter().map(|s| ((&*s.topic, &*s.name), &*s.callback_url));
+        keyed.push(urls.collect());
     }
     let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
     refused.extend(missing(&labels, &keyed));
-    let taken = stores.iter().map(|s| s.api_key_env.to_owned()).collect();
-    let mut vars = TemplateVars::new(labels.clone(), taken);
-    let subscriptions = entries(&labels, &keyed, &mut vars, &mut refused);
-    let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.len());
+    let taken = stores.iter().map(|s| s.api_key_env).collect();
+    let mut vars = TemplateVars {
+        labels: labels.clone(),
+        taken,
+        made: Vec::new(),
+    };
+    let subscriptions = templated(&keyed, &mut vars, &mut refused);
+    let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.made.len());
     if parts > MAX_VARS {
-        let most = format!("a merchant's `vars` holds at most {MAX_VARS}");
-        refused.push(format!(
-            "the callback URLs differ in {parts} per-store parts; {most}"
-        ));
+        let differ = format!("the callback URLs differ in {parts} per-store parts");
+        refused.push(format!("{differ}; a merchant's `vars` holds at most {MAX_VARS}"));
     } else if merchants.saturating_mul(written) > MAX_CHECKS {
         let many = format!("{merchants} merchants × {written} subscriptions");
         refused.push(format!("{many} is more than {MAX_CHECKS} for one fleet file"));
@@ -275,8 +252,7 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     if !refused.is_empty() {
         return Err(FleetError::Refused(refused));
     }
-    let live = || stores.iter().flat_map(|s| s.live.iter());
-    let mut document = manifest(allow_http(live()), allow_unknown_topics(live()), subscriptions);
+    let mut document = manifest(switches(stores.iter().flat_map(|s| s.live)), subscriptions);
     let merchant = |(i, store): (usize, &StoreLive<'_>)| {
         let own: Vec<_> = vars
             .of(i)
@@ -290,15 +266,14 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
         at(entry)
     };
     document.merchants = set(stores.iter().enumerate().map(merchant).collect());
-    Ok(exported(&document, written, warnings)?)
+    Ok(exported(&document, Vec::new(), warnings)?)
 }
 
 /// The entries of the keys every store has (the others are [`missing`]); a URL
 /// no template declares for every store is a line in `refused`.
-fn entries(
-    labels: &[&str],
+fn templated(
     keyed: &[Keyed<'_>],
-    vars: &mut TemplateVars,
+    vars: &mut TemplateVars<'_>,
     refused: &mut Vec<String>,
 ) -> Vec<At<Subscription>> {
     let mut subscriptions = Vec::new();
@@ -314,7 +289,10 @@ fn entries(
             Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
             Err(i) => {
                 let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
-                let differs = format!("`{}` has another callback URL than `{}`", labels[i], labels[0]);
+                let differs = format!(
+                    "`{}` has another callback URL than `{}`",
+                    vars.labels[i], vars.labels[0]
+                );
                 refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
             }
         }

@@ -19,27 +19,15 @@ const CUTS: [char; 10] = ['.', '-', '_', '=', ':', '@', '+', ',', ';', '~'];
 /// The variables made so far, in order: a name and one value per store for
 /// each distinct list of per-store values (`MERCHANT` for the labels themselves).
 #[derive(Debug)]
-pub(super) struct TemplateVars {
-    labels: Vec<String>,
+pub(super) struct TemplateVars<'a> {
+    /// The stores' labels, in store order.
+    pub(super) labels: Vec<&'a str>,
     /// Names a variable may not take: the stores' key variables.
-    taken: HashSet<String>,
-    made: Vec<(String, Vec<String>)>,
+    pub(super) taken: HashSet<&'a str>,
+    pub(super) made: Vec<(String, Vec<String>)>,
 }
 
-impl TemplateVars {
-    /// No variables yet, for stores with `labels` (in store order).
-    pub(super) fn new(labels: Vec<&str>, taken: HashSet<String>) -> Self {
-        Self {
-            labels: labels.into_iter().map(str::to_owned).collect(),
-            taken,
-            made: Vec::new(),
-        }
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.made.len()
-    }
-
+impl TemplateVars<'_> {
     /// The `vars` of store `i`.
     pub(super) fn of(&self, i: usize) -> BTreeMap<String, String> {
         self.made
@@ -55,7 +43,7 @@ impl TemplateVars {
             return name.clone();
         }
         let base = if values == self.labels { "MERCHANT" } else { base };
-        let free = |n: &String| !self.taken.contains(n) && self.made.iter().all(|(m, _)| m != n);
+        let free = |n: &String| !self.taken.contains(n.as_str()) && self.made.iter().all(|(m, _)| m != n);
         let numbered = (2..).map(|n| format!("{base}_{n}"));
         let name = std::iter::once(base.to_owned())
             .chain(numbered)
@@ -66,14 +54,10 @@ impl TemplateVars {
     }
 }
 
-/// The escaped `callbackUrl` declaring `urls` (one per store, store order,
-/// at least one), adding the variables it needs to `vars`.
-///
-/// # Errors
-///
-/// The index of a store whose URL is not the first store's but for
-/// per-store parts.
-pub(super) fn template(urls: &[&str], vars: &mut TemplateVars) -> Result<String, usize> {
+/// The escaped `callbackUrl` declaring `urls` (one per store, at least one),
+/// adding the variables it needs to `vars`; else the index of a store whose
+/// URL is not the first store's but for per-store parts.
+pub(super) fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<String, usize> {
     let first = urls.first().copied().unwrap_or_default();
     if urls.iter().all(|u| *u == first) {
         return Ok(escape(first));
@@ -134,10 +118,10 @@ fn is_authority(parts: &[&str]) -> bool {
 
 /// The bytes before and after each store's label, when each piece holds
 /// its store's label once with the same text around it.
-fn around_label(pieces: &[&str], labels: &[String]) -> Option<(usize, usize)> {
+fn around_label(pieces: &[&str], labels: &[&str]) -> Option<(usize, usize)> {
     let mut around = None;
     for (piece, label) in pieces.iter().zip(labels) {
-        let mut found = piece.match_indices(label.as_str());
+        let mut found = piece.match_indices(label);
         let (at, _) = found.next().filter(|_| !label.is_empty())?;
         if found.next().is_some() {
             return None;

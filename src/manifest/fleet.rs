@@ -14,13 +14,13 @@ use super::fields::{
     FleetMerchant, Manifest, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_MERCHANTS, MAX_VARS,
 };
 use super::record::FieldName;
-use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Switches, Validated};
+use super::validate::{api_key_env, body, check_label, entries, List, MerchantLines, Validated};
 use super::yaml::{given, line, At};
 use crate::escape::show;
 use crate::model::MerchantManifest;
 
 /// Validates a fleet file, its top level read: one manifest per `merchants` entry, or every problem.
-pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
     let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
     for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
         let Some(line) = line else { continue };
@@ -28,13 +28,12 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
         let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
         ctx.error(line, message, help);
     }
-    let heads = heads(&mut ctx, m, switches);
+    let heads = heads(&mut ctx, m, &base);
     let merchants = heads.len();
     let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
     if merchants == 0 {
         // Still check the shared entries once, so every problem shows.
-        let mut nobody = switches.merchant(ctx.file, String::new(), String::new(), false);
-        body(&mut ctx, m, &mut nobody);
+        body(&mut ctx, m, &mut base.clone());
         return Err(ctx.into_problems());
     }
     if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
@@ -58,10 +57,7 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
         per_merchant.push(((manifest, lines), own.into_problems()));
     }
     let mut diagnostics = ctx.into_problems();
-    let labelled = per_merchant
-        .iter()
-        .map(|((m, _), d)| (m.label.as_str(), d.as_slice()));
-    diagnostics.extend(merge(labelled));
+    diagnostics.extend(merge(&per_merchant));
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -70,21 +66,20 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> V
 
 /// The problems of every merchant: one all of them have is kept once, one only
 /// some have is prefixed with the merchant's label (unless it already names it).
-fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> Vec<Diagnostic> {
-    let merchants = per.clone().count();
+fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
     let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
-    for (_, found) in per.clone() {
+    for (_, found) in per {
         for d in found.iter().collect::<HashSet<_>>() {
             *count.entry(d).or_default() += 1;
         }
     }
     let mut emitted = HashSet::new();
     let mut out = Vec::new();
-    for (label, found) in per {
-        let named = format!("merchant `{}`: ", show(label));
+    for ((merchant, _), found) in per {
+        let named = format!("merchant `{}`: ", show(&merchant.label));
         for d in found {
             let mut d = d.clone();
-            if count.get(&d) != Some(&merchants) && !d.message.starts_with(&named) {
+            if count.get(&d) != Some(&per.len()) && !d.message.starts_with(&named) {
                 d.message.insert_str(0, &named);
             }
             if emitted.insert(d.clone()) {
@@ -96,13 +91,12 @@ fn merge<'a>(per: impl Iterator<Item = (&'a str, &'a [Diagnostic])> + Clone) -> 
 }
 
 /// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
-fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> {
     let at = line(&m.merchants);
     match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
         Some(0) => {
             let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
-            ctx.error(at, "`merchants` is empty", help);
-            return Vec::new();
+            return ctx.fail(at, "`merchants` is empty", help).unwrap_or_default();
         }
         Some(n) if n > MAX_MERCHANTS => {
             let message = format!("`merchants` has {n} entries; at most {MAX_MERCHANTS} are supported");
@@ -118,11 +112,10 @@ fn heads(ctx: &mut Ctx<'_>, m: &Manifest, switches: Switches) -> Vec<Head> {
         .iter()
         .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
         .collect();
-    let mut heads = Vec::with_capacity(found.len());
-    for (at, entry) in found {
-        heads.extend(head(ctx, (at, entry), &keys, switches));
-    }
-    heads
+    found
+        .into_iter()
+        .filter_map(|entry| head(ctx, entry, &keys, base))
+        .collect()
 }
 
 const MERCHANTS: List = (
@@ -140,7 +133,7 @@ fn head(
     ctx: &mut Ctx<'_>,
     (at, entry): (usize, &FleetMerchant),
     keys: &HashSet<String>,
-    s: Switches,
+    base: &MerchantManifest,
 ) -> Option<Head> {
     let suggested = ctx.unknown(entry);
     if entry.merchant.is_none() && !suggested.contains(&"merchant") {
@@ -157,7 +150,12 @@ fn head(
         label: line(&entry.merchant),
         api_key_env: given(&entry.api_key_env),
     };
-    let merchant = s.merchant(ctx.file, label, api_key_env, canary);
+    let merchant = MerchantManifest {
+        label,
+        api_key_env,
+        canary,
+        ..base.clone()
+    };
     Some((merchant, lines, vars))
 }
 
@@ -168,47 +166,32 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
         return vars;
     };
     if pairs.len() > MAX_VARS {
-        let message = format!(
-            "`vars` has {} entries; at most {MAX_VARS} are supported",
-            pairs.len()
-        );
-        ctx.error(line(field), message, None);
-        return vars;
+        let n = pairs.len();
+        let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
+        return ctx.fail(line(field), message, None).unwrap_or(vars);
     }
+    let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
+    let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");
     for (name, value) in pairs {
         let line = name.line;
-        let (message, help) = match (&name.value, value) {
-            (Ok(FieldName(name)), _) if !is_var_name(name) => invalid_name(&show(name)),
-            (Err(found), _) => invalid_name(found.kind()),
-            (Ok(FieldName(name)), _) if keys.contains(name) => {
-                let message = format!("`vars` sets `{name}`, a variable holding an API key");
-                (
-                    message,
-                    "the API key must never leave the API request header; use another name".into(),
-                )
+        match (&name.value, value) {
+            (Ok(FieldName(n)), _) if !is_var_name(n) => ctx.error(line, invalid(&show(n)), help),
+            (Err(found), _) => ctx.error(line, invalid(found.kind()), help),
+            (Ok(FieldName(n)), _) if keys.contains(n) => {
+                let message = format!("`vars` sets `{n}`, a variable holding an API key");
+                let help = "the API key must never leave the API request header; use another name";
+                ctx.error(line, message, help);
             }
-            (Ok(FieldName(name)), Ok(text)) => {
-                vars.insert(name.clone(), text.clone());
-                continue;
-            }
-            (Ok(FieldName(name)), Err(found)) => {
-                let message = format!("`vars.{name}` must be a string, found {}", found.kind());
+            (Ok(FieldName(n)), Ok(text)) => _ = vars.insert(n.clone(), text.clone()),
+            (Ok(FieldName(n)), Err(found)) => {
+                let message = format!("`vars.{n}` must be a string, found {}", found.kind());
                 let help = match found.scalar() {
-                    Some(text) => format!("put the value in quotes, e.g. `{name}: \"{text}\"`"),
-                    None => format!("write `{name}: <text>`"),
+                    Some(text) => format!("put the value in quotes, e.g. `{n}: \"{text}\"`"),
+                    None => format!("write `{n}: <text>`"),
                 };
-                (message, help)
+                ctx.error(line, message, help);
             }
-        };
-        ctx.error(line, message, help);
+        }
     }
     vars
-}
-
-fn invalid_name(shown: &str) -> (String, String) {
-    let message = format!("`vars` name `{shown}` is not a valid variable name");
-    (
-        message,
-        "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`".into(),
-    )
 }

@@ -1,17 +1,3 @@
-//! Manifest files → [`MerchantManifest`]s: reading, YAML parsing, `${VAR}`
-//! expansion and validation, with every problem of every file reported at
-//! once as a [`Diagnostic`] that names `file:line`; and the checks across
-//! the files loaded together (labels, key variables, keys in values).
-//!
-//! Pure apart from reading files: the environment is injected. The pieces,
-//! in the order a file goes through them: [`files`] (finding and reading
-//! files), [`yaml`] (text → typed values with lines, bounded), [`fields`]
-//! (the manifest's types: each field once, for reading, the JSON Schema
-//! and messages), [`validate`] (one merchant: top level, `ignore`, checks
-//! across entries) or [`fleet`] (a `merchants:` file), [`subscription`]
-//! (one entry's values), [`expand`] (`${VAR}`), [`look_alike`] (names that
-//! only look equal). Imports flow one way; ARCHITECTURE.md draws the graph.
-
 //! Manifest files → [`MerchantManifest`]s, every problem of every file
 //! reported at once as a [`Diagnostic`] naming `file:line`, and the checks
 //! across the files loaded together (labels, key variables, keys in values).
@@ -33,8 +19,10 @@ mod subscription;
 mod validate;
 pub(crate) mod yaml;
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -42,31 +30,18 @@ use sha2::{Digest, Sha256};
 use context::{Ctx, Env};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
+pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
 use yaml::{Found, Value};
 
-use crate::model::{Allows, DesiredSubscription, Location, MerchantManifest};
+use crate::model::{DesiredSubscription, MerchantManifest};
 
-/// What `validate` says of callback URL `url` (its problem and what to do),
-/// or `None` when a manifest can hold it (with `allow_http`, as under
-/// `allowHttp: true`). `doctor` checks live URLs with it.
-pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
-    let allows = Allows {
-        http: allow_http,
-        unknown_topics: true,
-    };
-    subscription::url_problem(url, allows)
-}
-
-/// Loads every manifest named by `paths` (files, or directories: every
-/// `*.yaml` / `*.yml` directly inside, by name), each file once; `env` looks
-/// up environment variables. Returns the merchants sorted by label.
+/// Loads every manifest named by `paths` (files, or directories' `*.yaml` /
+/// `*.yml`), each file once, sorted by label; `env` looks up variables.
 ///
 /// # Errors
 ///
-/// Every problem found in every file, two files that declare the same
-/// merchant label, and two that read their key from the same variable (one
-/// key is one store: each would delete the other's subscriptions).
+/// Every problem in every file, and the checks across files.
 pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
@@ -91,8 +66,8 @@ pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifes
     Ok(manifests)
 }
 
-/// Parses and validates one file's text (pure; `file` names locations and
-/// the default label). A fleet file must declare exactly one merchant here.
+/// Parses and validates one file's text, which must declare one merchant
+/// (pure; `file` names locations and the default label).
 ///
 /// # Errors
 ///
@@ -107,8 +82,7 @@ pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifes
     Ok(all.remove(0))
 }
 
-/// Parses and validates one file's text: its merchant, or each of a fleet
-/// file, in file order. The checks across files are [`load_paths`]'s.
+/// Parses and validates one file's text: each merchant, in file order.
 ///
 /// # Errors
 ///
@@ -118,10 +92,9 @@ pub fn load_str_all(file: &Path, text: &str, env: Env<'_>) -> Result<Vec<Merchan
     Ok(all.into_iter().map(|(manifest, _)| manifest).collect())
 }
 
-/// What `validate` says of `yaml`, a document [`to_manifest`] or [`as_written`]
-/// wrote, read as `file`: each problem with the index of the `subscriptions`
-/// entry it is in (`None`: outside the list). What export writes and what a
-/// saved plan sends are held to the rules a manifest is.
+/// What `validate` says of `yaml` ([`to_manifest`]'s or [`as_written`]'s), each
+/// problem with the index of its `subscriptions` entry (`None`: outside the list),
+/// so what export writes and a saved plan sends are held to a manifest's rules.
 pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnostic)> {
     let Err(found) = load_str_all(file, yaml, &|_| None) else {
         return Vec::new();
@@ -142,120 +115,96 @@ pub fn schema() -> serde_json::Value {
     generator.into_root_schema_for::<fields::Manifest>().to_value()
 }
 
-/// [`load_str_all`], with the lines of each merchant's label and key variable.
+/// [`load_str_all`], with the lines of each merchant's label and key variable;
+/// every problem in line order.
 fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
-    let parsed = yaml::parse::<fields::Manifest>(file, text).map_err(|d| vec![d])?;
-    let message = match parsed.0 {
-        Ok(manifest) => return validated(Ctx::new(file, env), &manifest),
+    let message = match yaml::parse::<fields::Manifest>(file, text)
+        .map_err(|d| vec![d])?
+        .0
+    {
+        Ok(manifest) => {
+            let mut ctx = Ctx::new(file, env);
+            let mut validated = match validate::top(&mut ctx, &manifest) {
+                None => Err(ctx.into_problems()),
+                Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
+                Some(base) => validate::merchant(ctx, &manifest, base),
+            };
+            if let Err(diagnostics) = &mut validated {
+                diagnostics.sort_by_key(|d| d.location.line);
+            }
+            return validated;
+        }
         Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
         Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
     };
     Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
 }
 
-/// A parsed manifest validated: every problem in line order.
-fn validated(mut ctx: Ctx<'_>, manifest: &fields::Manifest) -> validate::Validated {
-    let validated = match validate::top(&mut ctx, manifest) {
-        None => Err(ctx.into_problems()),
-        Some(switches) if manifest.merchants.is_some() => fleet::manifests(ctx, manifest, switches),
-        Some(switches) => validate::merchant(ctx, manifest, switches),
-    };
-    validated.map_err(|mut diagnostics| {
-        diagnostics.sort_by_key(|d| d.location.line);
-        diagnostics
-    })
-}
-
 /// Help when two manifests would manage one store.
 const ONE_STORE: &str =
     "one key is one store, so each manifest would delete the other's subscriptions as unmanaged";
 
-/// Two manifests that declare the same merchant label, at each one's `merchant:`.
-fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut labels: HashMap<&str, Location> = HashMap::new();
-    let mut found = Vec::new();
-    for (manifest, lines) in loaded {
-        let here = Location {
-            file: manifest.file.clone(),
-            line: lines.label,
-        };
-        let Some(first) = labels.get(manifest.label.as_str()) else {
-            labels.insert(&manifest.label, here);
-            continue;
-        };
-        let message = format!("merchant `{}` is declared by two manifests", manifest.label);
-        let help = format!("also declared by {first}; give each file its own `merchant:` label");
-        found.push(Diagnostic {
-            location: here,
-            message,
-            help: Some(help),
-        });
-    }
-    found
-}
-
-/// Two manifests that read their key from the same variable, at each one's
-/// `apiKeyEnv:` (the file when it is defaulted).
-fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let mut first: HashMap<&str, (&str, Location)> = HashMap::new();
-    let mut found = Vec::new();
-    for (manifest, lines) in loaded {
-        let here = Location {
-            file: manifest.file.clone(),
-            line: lines.api_key_env.unwrap_or(1),
-        };
-        let var = manifest.api_key_env.as_str();
-        let Some((label, there)) = first.get(var) else {
-            first.insert(var, (&manifest.label, here));
-            continue;
-        };
-        let how = if lines.api_key_env.is_some() {
-            ""
-        } else {
-            " (the default)"
-        };
-        let message = format!(
-            "merchants `{label}` and `{}` both read their API key from `{var}`{how}",
-            manifest.label
-        );
-        let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
-        found.push(Diagnostic {
-            location: here,
-            message,
-            help: Some(help),
-        });
-    }
-    found
-}
-
-/// Manifests whose keys are the same key under different variables, each
-/// pair one diagnostic at the later file; `key_of` reads a variable. Keys are
-/// compared by their SHA-256, never kept or shown. For the online check
-/// (the same variable twice is [`load_paths`]'s).
-pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
-    let mut first: HashMap<[u8; 32], &MerchantManifest> = HashMap::new();
-    let mut found = Vec::new();
-    for manifest in manifests {
-        let Some(key) = key_of(&manifest.api_key_env).filter(|k| !k.trim().is_empty()) else {
-            continue;
-        };
-        let digest: [u8; 32] = Sha256::digest(key.trim().as_bytes()).into();
-        let Some(other) = first.get(&digest) else {
-            first.insert(digest, manifest);
-            continue;
-        };
-        let (a, b) = (&other.api_key_env, &manifest.api_key_env);
-        if a != b {
-            let (label, file) = (&other.label, other.file.display());
-            let message = format!(
-                "merchants `{label}` and `{}` use the same API key (`{a}` and `{b}` hold the same value)",
-                manifest.label
-            );
-            let help = format!("{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{file}`)");
-            found.push(Diagnostic::new(&manifest.file, 1, message, help));
+/// Each item whose key an earlier item has, with the first that has it.
+fn repeats<'a, T, K: Eq + Hash>(items: &'a [T], key: impl Fn(&'a T) -> Option<K>) -> Vec<(&'a T, &'a T)> {
+    let mut first = HashMap::new();
+    let mut repeated = Vec::new();
+    for item in items {
+        let Some(k) = key(item) else { continue };
+        match first.entry(k) {
+            Entry::Occupied(earlier) => repeated.push((*earlier.get(), item)),
+            Entry::Vacant(slot) => _ = slot.insert(item),
         }
     }
-    found
+    repeated
+}
+
+/// Two manifests that declare the same merchant label, at the later one's `merchant:`.
+fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
+    let pairs = repeats(loaded, |(m, _)| Some(&m.label));
+    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
+        let message = format!("merchant `{}` is declared by two manifests", m.label);
+        let there = format!("{}:{}", first.file.display(), at.label);
+        let help = format!("also declared by {there}; give each file its own `merchant:` label");
+        Diagnostic::new(&m.file, lines.label, message, help)
+    });
+    found.collect()
+}
+
+/// Two manifests that read their key from the same variable, at the later
+/// one's `apiKeyEnv:` (the file when it is defaulted).
+fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
+    let pairs = repeats(loaded, |(m, _)| Some(&m.api_key_env));
+    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
+        let (label, var) = (&first.label, &m.api_key_env);
+        let how = lines.api_key_env.map_or(" (the default)", |_| "");
+        let message = format!("merchants `{label}` and `{}` both read their API key from `{var}`{how}", m.label);
+        let there = format!("{}:{}", first.file.display(), at.api_key_env.unwrap_or(1));
+        let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
+        Diagnostic::new(&m.file, lines.api_key_env.unwrap_or(1), message, help)
+    });
+    found.collect()
+}
+
+/// Manifests whose keys are the same key under different variables (the online
+/// check), at the later file. Keys are compared by SHA-256, never kept or shown.
+pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
+    let digest = |m: &MerchantManifest| {
+        let key = key_of(&m.api_key_env).filter(|k| !k.trim().is_empty())?;
+        Some(<[u8; 32]>::from(Sha256::digest(key.trim().as_bytes())))
+    };
+    let pairs = repeats(manifests, digest)
+        .into_iter()
+        .filter(|(a, b)| a.api_key_env != b.api_key_env);
+    let found = pairs.map(|(other, m)| {
+        let (a, b, label, file) = (&other.api_key_env, &m.api_key_env, &other.label, other.file.display());
+        let message = format!(
+            "merchants `{label}` and `{}` use the same API key (`{a}` and `{b}` hold the same value)",
+            m.label
+        );
+        let help = format!("{ONE_STORE}: set each variable to its merchant's own key, or declare the subscriptions in one manifest (`{file}`)");
+        Diagnostic::new(&m.file, 1, message, help)
+    });
+    found.collect()
 }
 
 /// Subscriptions whose name or URL contains another merchant's API key (its
@@ -288,11 +237,7 @@ fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'
             "a subscription on `{}` would contain an API key (the value of `{var}`)",
             sub.topic
         );
-        Diagnostic {
-            location: sub.location.clone(),
-            message,
-            help: Some(help.to_owned()),
-        }
+        Diagnostic::new(&sub.location.file, sub.location.line, message, help)
     };
     leaks.map(leak).collect()
 }

@@ -18,16 +18,13 @@ use crate::model::{Allows, DesiredSubscription};
 use crate::secret::{Keys, Masked, Masking};
 use crate::topic;
 
-/// A subscription after expansion, with what messages about it quote: its
-/// `name` as written, and the line of its `renamedFrom:`.
-pub(super) struct Declared {
-    pub(super) sub: DesiredSubscription,
-    pub(super) written_name: String,
-    pub(super) renamed_line: usize,
-}
-
 /// Checks one entry (at `line`): one subscription per valid topic when its name and URL are valid.
-pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows: Allows) -> Vec<Declared> {
+pub(super) fn check(
+    ctx: &mut Ctx<'_>,
+    line: usize,
+    entry: &Subscription,
+    allows: Allows,
+) -> Vec<DesiredSubscription> {
     let suggested = ctx.unknown(entry);
     let missing = |field: &str, present: bool| !present && !suggested.contains(&field);
     if missing("name", entry.name.is_some()) {
@@ -35,58 +32,41 @@ pub(super) fn check(ctx: &mut Ctx<'_>, line: usize, entry: &Subscription, allows
         ctx.error(line, "subscription has no `name`", help);
     }
     if missing("callbackUrl", entry.callback_url.is_some()) {
-        ctx.error(
-            line,
-            "subscription has no `callbackUrl`",
-            format!("add {URL_HELP}"),
-        );
+        let help = format!("add {URL_HELP}");
+        ctx.error(line, "subscription has no `callbackUrl`", help);
     }
     let no_topic = missing("topic", entry.topic.is_some()) && missing("topics", entry.topics.is_some());
     let name = name(ctx, &entry.name);
-    let url = callback_url(ctx, &entry.callback_url, allows);
-    let topics = topics(ctx, line, entry, no_topic, allows);
+    let url = callback_url(ctx, &entry.callback_url, allows.http);
+    if no_topic {
+        let help =
+            "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
+        ctx.error(line, "subscription has no `topic` or `topics`", help);
+    }
+    let topics = topics(ctx, entry, allows);
     let renamed_from = renamed_from(ctx, &entry.renamed_from);
-    let keep_path = matches!(
-        ctx.get("maskPathSecrets", &entry.mask_path_secrets),
-        Got::Ok(false)
-    );
-    let masking = if keep_path {
-        Masking::KeepPath
-    } else {
-        Masking::Full
+    let masking = match ctx.get("maskPathSecrets", &entry.mask_path_secrets) {
+        Got::Ok(false) => Masking::KeepPath,
+        _ => Masking::Full,
     };
-    let (Some((written_name, name)), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from)
-    else {
+    let (Some(name), Some(callback_url), Some(renamed_from)) = (name, url, renamed_from) else {
         return Vec::new();
     };
-    let (location, renamed_line) = (
-        ctx.location(line),
-        entry.renamed_from.as_ref().map_or(line, |at| at.line),
-    );
-    let mut declared = Vec::with_capacity(topics.len());
-    for topic in topics {
-        // Each subscription holds its own copies, counted after expansion.
-        if !ctx.spend(line, name.len() + callback_url.len() + topic.len()) {
-            break;
-        }
-        let (name, callback_url, renamed_from) = (name.clone(), callback_url.clone(), renamed_from.clone());
-        let location = location.clone();
-        let sub = DesiredSubscription {
+    let location = ctx.location(line);
+    // Each subscription holds its own copies, counted after expansion.
+    let topics = topics
+        .into_iter()
+        .take_while(|topic| ctx.spend(line, name.len() + callback_url.len() + topic.len()));
+    topics
+        .map(|topic| DesiredSubscription {
             topic,
-            name,
-            callback_url,
-            renamed_from,
+            name: name.clone(),
+            callback_url: callback_url.clone(),
+            renamed_from: renamed_from.clone(),
             masking,
-            location,
-        };
-        let written_name = written_name.clone();
-        declared.push(Declared {
-            sub,
-            written_name,
-            renamed_line,
-        });
-    }
-    declared
+            location: location.clone(),
+        })
+        .collect()
 }
 
 const URL_HELP: &str =
@@ -95,46 +75,34 @@ const URL_HELP: &str =
 /// A text field that must not be empty: its value, or `None` (reported when
 /// empty or of the wrong kind; absent is the caller's to report).
 fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: &str) -> Option<&'v str> {
-    let value = ctx.text(name, field)?;
-    if value.trim().is_empty() {
-        ctx.error(line_of(field), format!("`{name}` is empty"), help);
-        return None;
+    match ctx.text(name, field)? {
+        value if value.trim().is_empty() => ctx.fail(line_of(field), format!("`{name}` is empty"), help),
+        value => Some(value),
     }
-    Some(value)
 }
 
-/// The name as written and as expanded.
-fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<(String, String)> {
-    let written = text(
-        ctx,
-        "name",
-        field,
-        "give the subscription a name, e.g. `name: crm-sync`",
-    )?;
+/// The name, expanded.
+fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
+    let help = "give the subscription a name, e.g. `name: crm-sync`";
+    let written = text(ctx, "name", field, help)?;
     let line = line_of(field);
     let expanded = expanded(ctx, line, "name", written, MAX_NAME_CHARS)?;
-    let problem = if expanded.trim().is_empty() {
+    if expanded.trim().is_empty() {
         let help = "set the variables it uses, or give a default with ${VAR:-default}";
-        Some((
-            "`name` is empty after expanding variables".to_owned(),
-            help.to_owned(),
-        ))
-    } else {
-        name_problem("name", &expanded, MAX_NAME_CHARS)
-    };
-    let Some((message, help)) = problem else {
-        return Some((written.to_owned(), expanded));
-    };
-    ctx.error(line, message, help);
-    None
+        return ctx.fail(line, "`name` is empty after expanding variables", help);
+    }
+    match name_problem("name", &expanded, MAX_NAME_CHARS) {
+        Some((message, help)) => ctx.fail(line, message, help),
+        None => Some(expanded),
+    }
 }
 
 /// The callback URL, expanded and checked.
-fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -> Option<String> {
+fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool) -> Option<String> {
     let written = text(ctx, "callbackUrl", field, &format!("give {URL_HELP}"))?;
     let line = line_of(field);
     let url = expanded(ctx, line, "callbackUrl", written, MAX_URL_CHARS)?;
-    let Some((problem, help)) = url_problem(&url, allows) else {
+    let Some((problem, help)) = callback_url_problem(&url, allow_http) else {
         return Some(url);
     };
     // Quoted as it is read (masked), or not at all: never a second reading of the text.
@@ -143,143 +111,111 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allows: Allows) -
     let quote = read
         .map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())))
         .unwrap_or_default();
-    let via = if url == written {
-        ""
-    } else {
-        " (after expanding variables)"
-    };
-    ctx.error(line, format!("callback URL{quote}{via} {problem}"), help);
-    None
+    let via = (url != written).then_some(" (after expanding variables)");
+    let via = via.unwrap_or_default();
+    ctx.fail(line, format!("callback URL{quote}{via} {problem}"), help)
 }
 
-/// What is wrong with an expanded callback URL, and how to fix it. Never
-/// quotes any part of the URL: it may come from the environment.
-pub(super) fn url_problem(url: &str, allows: Allows) -> Option<(String, String)> {
-    let (problem, help) = if url.chars().count() > MAX_URL_CHARS {
-        (
-            format!("is longer than {MAX_URL_CHARS} characters"),
-            "use a shorter URL".to_owned(),
-        )
-    } else if let Some(c) = hidden_char(url) {
+/// What is wrong with an expanded callback URL (`allow_http`: as under
+/// `allowHttp: true`), and how to fix it; `doctor` checks live URLs with it.
+/// Never quotes any part of the URL: it may come from the environment.
+pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
+    if url.chars().count() > MAX_URL_CHARS {
+        let problem = format!("is longer than {MAX_URL_CHARS} characters");
+        return Some((problem, "use a shorter URL".to_owned()));
+    }
+    if let Some(c) = hidden_char(url) {
         let problem = format!(
             "contains the invisible or text-direction character {}",
             code_point(c)
         );
-        (problem, HIDDEN_HELP.to_owned())
-    } else {
-        let parsed = match CallbackUrl::parse(url) {
-            Ok(parsed) => parsed,
-            Err((problem, help)) => return Some((problem, help.to_owned())),
-        };
-        let url = parsed.url();
-        let loopback = match url.host() {
-            Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if url.scheme() != "http" || loopback || allows.http {
-            return None;
-        }
-        let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
-        ("uses plain `http`".to_owned(), help.to_owned())
+        return Some((problem, HIDDEN_HELP.to_owned()));
+    }
+    let parsed = match CallbackUrl::parse(url) {
+        Ok(parsed) => parsed,
+        Err((problem, help)) => return Some((problem, help.to_owned())),
     };
-    Some((problem, help))
+    let url = parsed.url();
+    let loopback = match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() != "http" || loopback || allow_http {
+        return None;
+    }
+    let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
+    Some(("uses plain `http`".to_owned(), help.to_owned()))
 }
 
-/// `${VAR}` expansion of `field` (at `line`), at most `max_chars` long, reporting each problem.
+/// `${VAR}` expansion of `field` (at `line`), at most `max_chars`, each problem reported.
+/// Never the API key (by reference, even unset, or value): `plan` would print it.
 fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
-    if !written.contains('$') {
-        // Nothing to expand (most values): the text is the value.
-        return without_key(ctx, (line, field, written), Some(written.to_owned()));
-    }
     // Four bytes a character at most: longer is refused before it is built.
-    let errors = match expand(written, ctx.env, max_chars.saturating_mul(4)) {
-        Ok(value) => return without_key(ctx, (line, field, written), Some(value)),
+    let expanded = match written.contains('$') {
+        true => expand(written, ctx.env, max_chars.saturating_mul(4)),
+        false => Ok(written.to_owned()),
+    };
+    // Every variable set and the key's marked: finds a reference exactly as
+    // expansion reads it (defaults and `$${`).
+    const MARK: &str = "\u{0}key\u{0}";
+    let probe = |name: &str| Some(if name == ctx.key_env { MARK } else { "" }.to_owned());
+    let references =
+        written.contains('$') && expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK));
+    let contains = matches!((&ctx.key, &expanded), (Some(k), Ok(v)) if v.contains(k.as_str()));
+    if references || contains {
+        let key_env = &ctx.key_env;
+        let message = if references {
+            format!("`{field}` uses `${{{key_env}}}`, the variable holding this merchant's API key")
+        } else {
+            format!("`{field}` would contain this merchant's API key (the value of `{key_env}`)")
+        };
+        let help = "the API key must never leave the API request header: it would be printed in the plan and sent as part of the subscription; use another variable";
+        ctx.error(line, message, help);
+    }
+    let errors = match expanded {
+        Ok(value) => return (!references && !contains).then_some(value),
         Err(errors) => errors,
     };
-    without_key(ctx, (line, field, written), None);
+    let merchant = ctx.merchant.as_deref().map(show);
     for error in errors {
-        let (message, help) = match (error, &ctx.merchant) {
-            (ExpandError::Unset(var), None) => (
+        match (error, &merchant) {
+            (ExpandError::Unset(var), None) => ctx.error(
+                line,
                 format!("variable `{var}` is not set"),
                 format!("export {var}=… or write ${{{var}:-default}}"),
             ),
             (ExpandError::Unset(var), Some(merchant)) => {
-                let merchant = show(merchant);
                 let message = format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)");
-                (
-                    message,
-                    format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…"),
-                )
+                let help = format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…");
+                ctx.error(line, message, help);
             }
             (ExpandError::Invalid(reference), _) => {
                 let message = format!("invalid variable reference `{}` in `{field}`", show(&reference));
-                (message, "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`".to_owned())
+                ctx.error(line, message, "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`");
             }
             (ExpandError::Unterminated, _) => {
                 let help = "close the reference with `}`, or write `$${` for a literal `${`";
-                (format!("unterminated `${{` in `{field}`"), help.to_owned())
+                ctx.error(line, format!("unterminated `${{` in `{field}`"), help);
             }
             (ExpandError::TooLong, _) => {
                 let message =
                     format!("`{field}` is longer than {max_chars} characters after expanding variables");
-                (message, "use shorter values for the variables it uses".to_owned())
+                ctx.error(line, message, "use shorter values for the variables it uses");
             }
-        };
-        ctx.error(line, message, help);
+        }
     }
     None
 }
 
-/// `value` (the expansion of `written`, in `field` at `line`), unless it would
-/// carry the API key: a reference to the key's variable (even unset), or the
-/// key's value however it got there. `plan` would print it, and Inveterate
-/// deliver it to the endpoint.
-fn without_key(
-    ctx: &mut Ctx<'_>,
-    (line, field, written): (usize, &str, &str),
-    value: Option<String>,
-) -> Option<String> {
-    const MARK: &str = "\u{0}key\u{0}";
-    // Every variable set and the key's marked: finds a reference exactly as
-    // expansion reads it (defaults and `$${`).
-    let probe = |name: &str| Some(if name == ctx.key_env { MARK } else { "" }.to_owned());
-    let references =
-        written.contains('$') && expand(written, &probe, usize::MAX).is_ok_and(|v| v.contains(MARK));
-    let contains = matches!((&ctx.key, &value), (Some(k), Some(v)) if v.contains(k.as_str()));
-    if !references && !contains {
-        return value;
-    }
-    let key_env = &ctx.key_env;
-    let message = if references {
-        format!("`{field}` uses `${{{key_env}}}`, the variable holding this merchant's API key")
-    } else {
-        format!("`{field}` would contain this merchant's API key (the value of `{key_env}`)")
-    };
-    let help = "the API key must never leave the API request header: it would be printed in the plan and sent as part of the subscription; use another variable";
-    ctx.error(line, message, help);
-    None
-}
-
-/// The entry's valid topics (`topic` or `topics`). `missing`: neither is given
-/// (nor suggested for a misspelt key).
-fn topics(
-    ctx: &mut Ctx<'_>,
-    line: usize,
-    entry: &Subscription,
-    missing: bool,
-    allows: Allows,
-) -> Vec<String> {
+/// The entry's valid topics (`topic` or `topics`).
+fn topics(ctx: &mut Ctx<'_>, entry: &Subscription, allows: Allows) -> Vec<String> {
     if let (Some(_), Some(topics)) = (&entry.topic, &entry.topics) {
         let help = "use `topic` for one topic or `topics` for several, not both";
-        ctx.error(topics.line, "subscription has both `topic` and `topics`", help);
-        return Vec::new();
-    }
-    if missing {
-        let help =
-            "add `topic: customer.cancelled`, or `topics: [...]` for several; `invhooks topics` lists them";
-        ctx.error(line, "subscription has no `topic` or `topics`", help);
+        return ctx
+            .fail(topics.line, "subscription has both `topic` and `topics`", help)
+            .unwrap_or_default();
     }
     let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
     if let Some(topic) = text(ctx, "topic", &entry.topic, help) {
@@ -295,8 +231,7 @@ fn topics(
         Err(found) => {
             let message = format!("`topics` must be a list of strings, found {}", found.kind());
             let help = "write `topics: [customer.cancelled, customer.pending_cancellation]`, or `topic:` for one topic";
-            ctx.error(*line, message, help);
-            Vec::new()
+            ctx.fail(*line, message, help).unwrap_or_default()
         }
     }
 }
@@ -304,25 +239,18 @@ fn topics(
 /// The valid topics of a `topics:` list (at `line`); the others are reported.
 fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], allows: Allows) -> Vec<String> {
     if list.is_empty() {
-        ctx.error(
-            line,
-            "`topics` is empty",
-            "list at least one topic, e.g. `topics: [customer.cancelled]`",
-        );
+        let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
+        ctx.error(line, "`topics` is empty", help);
     }
     let mut valid = Vec::new();
     let mut seen = HashSet::new();
     for (n, item) in (1..).zip(list) {
-        let (message, help) = match &item.value {
-            Ok(topic) if topic.is_empty() => (
+        let (message, help) = match item.value.as_deref() {
+            Ok("") | Err(Found::Empty) => (
                 format!("item {n} of `topics` is empty"),
                 "write a topic or remove the item",
             ),
-            Err(Found::Empty) => (
-                format!("item {n} of `topics` is empty"),
-                "write a topic or remove the item",
-            ),
-            Ok(topic) if !seen.insert(topic.as_str()) => (
+            Ok(topic) if !seen.insert(topic) => (
                 format!("duplicate topic `{}` in `topics`", show(topic)),
                 "list each topic once",
             ),
@@ -347,19 +275,16 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
         return Some(topic.to_owned());
     }
     let shown = show(topic);
-    let (message, help) = if allows.unknown_topics {
+    if allows.unknown_topics {
         let message = format!("topic `{shown}` contains whitespace or a control character");
-        (message, "topics look like `customer.cancelled`".to_owned())
-    } else {
-        let added = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
-        let help = match topic::suggest(topic) {
-            Some(known) => format!("did you mean `{known}`? {added}"),
-            None => format!("run `invhooks topics` to list the known topics {added}"),
-        };
-        (format!("unknown topic `{shown}`"), help)
+        return ctx.fail(line, message, "topics look like `customer.cancelled`");
+    }
+    let added = "(set `allowUnknownTopics: true` if Inveterate added this topic)";
+    let help = match topic::suggest(topic) {
+        Some(known) => format!("did you mean `{known}`? {added}"),
+        None => format!("run `invhooks topics` to list the known topics {added}"),
     };
-    ctx.error(line, message, help);
-    None
+    ctx.fail(line, format!("unknown topic `{shown}`"), help)
 }
 
 /// The old names of `renamedFrom`, each expanded and checked like a name;
@@ -374,8 +299,7 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
     };
     if items.is_empty() {
         let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
-        ctx.error(line_of(field), "`renamedFrom` is empty", help);
-        return None;
+        return ctx.fail(line_of(field), "`renamedFrom` is empty", help);
     }
     let mut names = Vec::with_capacity(items.len());
     let mut valid = true;
@@ -388,8 +312,7 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
                     "item {n} of `renamedFrom` must be a string, found {}",
                     found.kind()
                 );
-                ctx.error(line, message, "write the name the live subscription has now");
-                None
+                ctx.fail(line, message, "write the name the live subscription has now")
             }
         };
         match old {
@@ -409,8 +332,7 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
 fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
     if written.trim().is_empty() {
         let help = "write the name the live subscription has now, or remove it";
-        ctx.error(line, "an old name in `renamedFrom` is empty", help);
-        return None;
+        return ctx.fail(line, "an old name in `renamedFrom` is empty", help);
     }
     let expanded = expanded(ctx, line, "renamedFrom", written, MAX_NAME_CHARS)?;
     let problem = if expanded.trim().is_empty() {
@@ -423,10 +345,9 @@ fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
         return Some(expanded);
     };
     let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
-    ctx.error(
+    ctx.fail(
         line,
         message,
         "write the name the live subscription has now, exactly",
-    );
-    None
+    )
 }

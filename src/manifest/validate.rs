@@ -5,19 +5,18 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::path::Path;
 
 use super::context::Ctx;
 use super::context::Got;
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
-use super::fields::{IgnoreRule as RuleAsWritten, Manifest, DEFAULT_API_KEY_ENV};
+use super::fields::{IgnoreRule as RuleAsWritten, Manifest, Subscription, DEFAULT_API_KEY_ENV};
 use super::look_alike::name_problem;
 use super::record::{FieldName, Record, Version};
-use super::subscription::{self, Declared};
+use super::subscription;
 use super::yaml::{given, line, At, Read};
 use crate::escape::show;
-use crate::model::{Allows, IgnoreRule, Location, MerchantManifest, Pattern};
+use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantManifest, Pattern};
 
 /// Each merchant of a file with the lines of its `merchant:` and `apiKeyEnv:`, or every problem.
 pub(super) type Validated = Result<Vec<(MerchantManifest, MerchantLines)>, Vec<Diagnostic>>;
@@ -32,41 +31,10 @@ pub(super) struct MerchantLines {
 
 pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 
-/// A file's switches, which every merchant of it shares.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Switches {
-    /// `allowHttp`, `allowUnknownTopics`.
-    pub(super) allows: Allows,
-    pub(super) prune: bool,
-}
-
-impl Switches {
-    /// A merchant of the file, before its `ignore` rules and subscriptions are read.
-    pub(super) fn merchant(
-        self,
-        file: &Path,
-        label: String,
-        api_key_env: String,
-        canary: bool,
-    ) -> MerchantManifest {
-        let (file, prune, allows) = (file.to_path_buf(), self.prune, self.allows);
-        let (ignore, subscriptions) = (Vec::new(), Vec::new());
-        MerchantManifest {
-            label,
-            file,
-            api_key_env,
-            canary,
-            prune,
-            ignore,
-            subscriptions,
-            allows,
-        }
-    }
-}
-
 /// Checks what every file has at its top level (unknown fields, the version,
-/// the switches); `None` for a policy file (reported: it belongs in `--policy`).
-pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
+/// the switches): each merchant of the file starts as this one, without label,
+/// key or entries. `None` for a policy file (reported: it belongs in `--policy`).
+pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     let policy = <crate::policy::PolicyFile as Record>::FIELDS;
     let policy_field = m.unknown.iter().find_map(|key| match &key.value {
         Ok(FieldName(name)) if name != "version" && policy.contains(&name.as_str()) => Some((key.line, name)),
@@ -75,8 +43,7 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
     if let Some((line, field)) = policy_field {
         let message = format!("this is a policy file (it has `{field}`), not a manifest");
         let help = "pass it with `--policy FILE` (or INVHOOKS_POLICY) and keep it out of the directories given to -f: the policy holds rules a pull request cannot change";
-        ctx.error(line, message, help);
-        return None;
+        return ctx.fail(line, message, help);
     }
     let suggested = ctx.unknown(m);
     let at = line(&m.version);
@@ -96,15 +63,25 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<Switches> {
     let http = switch("allowHttp", &m.allow_http).unwrap_or(false);
     let unknown_topics = switch("allowUnknownTopics", &m.allow_unknown_topics).unwrap_or(false);
     let prune = switch("prune", &m.prune).unwrap_or(true);
-    Some(Switches {
-        allows: Allows { http, unknown_topics },
+    Some(MerchantManifest {
+        label: String::new(),
+        file: ctx.file.to_path_buf(),
+        api_key_env: String::new(),
+        canary: false,
         prune,
+        ignore: Vec::new(),
+        subscriptions: Vec::new(),
+        allows: Allows { http, unknown_topics },
     })
 }
 
 /// Validates a file of one merchant (no `merchants:`), its top level read by [`top`].
-pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Validated {
-    let stem = default_label(ctx.file);
+pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
+    // Without `merchant:`, the file's stem.
+    let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
+    let stem = stem
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "manifest".to_owned());
     let label = ctx
         .text("merchant", &m.merchant)
         .map_or_else(|| stem.clone(), str::to_owned);
@@ -119,19 +96,17 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, switches: Switches) -> Va
     let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
     let canary = matches!(ctx.get("canary", &m.canary), Got::Ok(true));
     ctx.set_key_env(&api_key_env);
-    let mut manifest = switches.merchant(ctx.file, label, api_key_env, canary);
+    let mut manifest = MerchantManifest {
+        label,
+        api_key_env,
+        canary,
+        ..base
+    };
     body(&mut ctx, m, &mut manifest);
     if !ctx.is_clean() {
         return Err(ctx.into_problems());
     }
     Ok(vec![(manifest, lines)])
-}
-
-/// The label of a manifest without `merchant:`: its file stem.
-pub(super) fn default_label(file: &Path) -> String {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    stem.filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "manifest".to_owned())
 }
 
 /// Checks a `merchant:` label at `line`; `empty_help` says what to do when it is empty.
@@ -157,10 +132,8 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
     name.to_owned()
 }
 
-/// Whether `name` is plausibly a variable's name, not a key: a variable name
-/// of at most 64 bytes with no `_`-separated part that mixes lower- and
-/// uppercase over 6 characters or more, or letters and digits over 16
-/// (`123abcDEF` in `sk_live_123abcDEF`).
+/// Whether `name` is plausibly a variable's name, not a key (`123abcDEF` in
+/// `sk_live_123abcDEF`): no part mixing cases over 6 characters, or letters and digits over 16.
 fn plausible_var_name(name: &str) -> bool {
     let key_like = |part: &str| {
         let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
@@ -194,13 +167,13 @@ pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, manifest: &mut MerchantManif
     for (line, rule) in entries(ctx, &m.ignore, IGNORE) {
         manifest.ignore.extend(ignore_rule(ctx, line, rule));
     }
-    let found = entries(ctx, &m.subscriptions, SUBSCRIPTIONS);
-    let mut declared = Vec::with_capacity(found.len());
-    for (line, entry) in found {
-        declared.extend(subscription::check(ctx, line, entry, manifest.allows));
+    let mut declared = Vec::new();
+    for (line, entry) in entries(ctx, &m.subscriptions, SUBSCRIPTIONS) {
+        let subs = subscription::check(ctx, line, entry, manifest.allows);
+        declared.extend(subs.into_iter().map(|sub| (entry, sub)));
     }
     cross(ctx, &declared, &manifest.ignore);
-    manifest.subscriptions = declared.into_iter().map(|d| d.sub).collect();
+    manifest.subscriptions = declared.into_iter().map(|(_, sub)| sub).collect();
 }
 
 /// The entries of a list that are mappings, with their lines; anything else is reported.
@@ -216,8 +189,7 @@ pub(super) fn entries<'v, T: Read>(
     if items.len() > max {
         let message = format!("`{key}` has {} entries; at most {max} are supported", items.len());
         let help = "a manifest holds one merchant's subscriptions, usually a few dozen; check that -f names the right file";
-        ctx.error(line(field), message, help);
-        return Vec::new();
+        return ctx.fail(line(field), message, help).unwrap_or_default();
     }
     let mut found = Vec::with_capacity(items.len());
     for item in items {
@@ -238,8 +210,7 @@ fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &RuleAsWritten) -> Option<I
     let suggested = ctx.unknown(rule);
     if rule.name.is_none() && rule.topic.is_none() && rule.callback_url.is_none() && suggested.is_empty() {
         let help = "give at least one glob, e.g. `- name: \"zapier-*\"`; a rule without one matches nothing";
-        ctx.error(line, "ignore rule has no `name`, `topic` or `callbackUrl`", help);
-        return None;
+        return ctx.fail(line, "ignore rule has no `name`, `topic` or `callbackUrl`", help);
     }
     let name = glob(ctx, "name", &rule.name);
     let topic = glob(ctx, "topic", &rule.topic);
@@ -268,32 +239,27 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
     }
     Pattern::new(source).map(Some).map_err(|error| {
         // A URL glob is not quoted: no part of a secret in it is shown.
-        let shown = if field == "callbackUrl" {
-            String::new()
-        } else {
-            format!(" `{}`", show(source))
-        };
+        let shown = (field != "callbackUrl").then(|| format!(" `{}`", show(source)));
+        let shown = shown.unwrap_or_default();
         let reason = match error.kind() {
             globset::ErrorKind::Regex(_) => "the glob is too complex".to_owned(),
             kind => kind.to_string(),
         };
         let message = format!("invalid glob{shown} in `{field}`: {reason}");
-        ctx.error(
-            line,
-            message,
-            "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`",
-        );
+        let help = "globs use `*`, `?`, `[abc]` and `{a,b}`; escape a literal one with `\\`";
+        ctx.error(line, message, help);
     })
 }
 
-/// Checks across entries: each (topic, name) declared once, none hidden by an
-/// `ignore` rule; each `renamedFrom` old name (per topic) names no declared
-/// subscription and is claimed once (docs/renames.md).
-fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
+/// Each (topic, name) declared once and hidden by no `ignore` rule; each
+/// `renamedFrom` old name declared nowhere and claimed once (docs/renames.md).
+fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
-    for entry in declared {
-        let (sub, at) = (&entry.sub, entry.sub.location.line);
-        let shown = || format!("`{}` on `{}`", show(&entry.written_name), show(&sub.topic));
+    for (entry, sub) in declared {
+        let at = sub.location.line;
+        // As written: the expanded name may hold a variable's value.
+        let written = entry.name.as_ref().and_then(At::ok).map_or("", String::as_str);
+        let shown = || format!("`{}` on `{}`", show(written), show(&sub.topic));
         match first.entry((sub.topic.as_str(), sub.name.as_str())) {
             Entry::Occupied(earlier) => {
                 let help = format!(
@@ -318,8 +284,8 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[Declared], rules: &[IgnoreRule]) {
         }
     }
     let mut claimed: HashMap<(&str, &str), usize> = HashMap::new();
-    for entry in declared {
-        let (sub, line) = (&entry.sub, entry.renamed_line);
+    for (entry, sub) in declared {
+        let line = line(&entry.renamed_from);
         for old in &sub.renamed_from {
             let key = (sub.topic.as_str(), old.as_str());
             let shown = format!("`{}` on `{}`", show(old), show(&sub.topic));

@@ -247,12 +247,8 @@ fn number<T: Read, E>(text: String) -> Result<Result<T, Found>, E> {
     kept(T::number(&text), Found::Number(text))
 }
 
-/// Parses one document (after a byte-order mark) into `T`.
-///
-/// # Errors
-///
-/// Invalid YAML, a second document, a repeated key, a tag other than YAML's
-/// own, or a bound exceeded: one diagnostic at its line.
+/// Parses one document (after a byte-order mark) into `T`; invalid YAML, a
+/// second document, a repeated key, a foreign tag or a bound exceeded is one diagnostic.
 pub(crate) fn parse<T: Read>(file: &Path, text: &str) -> Result<Value<T>, Diagnostic> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let options = serde_saphyr::options! {
@@ -360,18 +356,10 @@ fn tab_hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
     let line = diagnostic.location.line;
     let text = text.replace("\r\n", "\n");
     let lines: Vec<&str> = text.split(['\n', '\r']).collect();
-    let tabbed = |n: usize| {
-        n >= 1
-            && lines.get(n - 1).is_some_and(|l| {
-                l.chars()
-                    .take_while(|c| matches!(c, ' ' | '\t'))
-                    .any(|c| c == '\t')
-            })
-    };
-    let found = [line, line + 1, line.saturating_sub(1)]
-        .into_iter()
-        .find(|&n| tabbed(n));
-    if let Some(n) = found {
+    // Its indentation holds a tab: after the leading spaces, a tab.
+    let line_of = |n: usize| lines.get(n.checked_sub(1)?);
+    let tabbed = |n: &usize| line_of(*n).is_some_and(|l| l.trim_start_matches(' ').starts_with('\t'));
+    if let Some(n) = [line, line + 1, line.saturating_sub(1)].into_iter().find(tabbed) {
         diagnostic.location.line = n;
         diagnostic.help = Some(TAB_HELP.to_owned());
     }
