@@ -70,7 +70,7 @@ record! {
         /// Live subscriptions invhooks never touches, never deletes: for hooks
         /// owned by other tools. A subscription the manifest declares must not
         /// match a rule.
-        ignore("ignore"): Vec<At<IgnoreRule>>,
+        ignore("ignore"): Vec<At<WrittenIgnoreRule>>,
         /// The subscriptions this merchant should have. A subscription is
         /// identified by its (`topic`, `name`) pair, which must be unique.
         subscriptions("subscriptions"): Vec<At<Subscription>>,
@@ -151,7 +151,7 @@ record! {
     /// Matches live subscriptions that invhooks must leave alone. Every field
     /// given must match; each is a glob (`*`, `?`, `[abc]`, `{a,b}`).
     #[schemars(rename = "IgnoreRule", extend("minProperties" = 1))]
-    pub(crate) struct IgnoreRule("ignore rule") {
+    pub(crate) struct WrittenIgnoreRule("ignore rule") {
         /// Glob on the subscription name, e.g. `zapier-*`.
         #[schemars(length(min = 1))]
         name("name"): String,

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::fields::{FleetMerchant, IgnoreRule, Manifest, Subscription};
+use super::fields::{FleetMerchant, Manifest, Subscription, WrittenIgnoreRule};
 use super::record::Record;
 use super::{load_str, schema, Diagnostics};
 use crate::model::MerchantManifest;
@@ -369,7 +369,7 @@ fn known_field_lists_match_the_schema() {
     };
     check(&schema, Manifest::FIELDS);
     check(&schema["$defs"]["Subscription"], Subscription::FIELDS);
-    check(&schema["$defs"]["IgnoreRule"], IgnoreRule::FIELDS);
+    check(&schema["$defs"]["IgnoreRule"], WrittenIgnoreRule::FIELDS);
     check(&schema["$defs"]["FleetMerchant"], FleetMerchant::FIELDS);
 }
 

@@ -10,7 +10,7 @@ use super::context::Ctx;
 use super::context::Got;
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
-use super::fields::{IgnoreRule as RuleAsWritten, Manifest, Subscription, DEFAULT_API_KEY_ENV};
+use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
 use super::look_alike::name_problem;
 use super::record::{FieldName, Record, Version};
 use super::subscription;
@@ -206,7 +206,7 @@ pub(super) fn entries<'v, T: Read>(
 }
 
 /// Checks one `ignore` entry and compiles its globs.
-fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &RuleAsWritten) -> Option<IgnoreRule> {
+fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &WrittenIgnoreRule) -> Option<IgnoreRule> {
     let suggested = ctx.unknown(rule);
     if rule.name.is_none() && rule.topic.is_none() && rule.callback_url.is_none() && suggested.is_empty() {
         let help = "give at least one glob, e.g. `- name: \"zapier-*\"`; a rule without one matches nothing";
