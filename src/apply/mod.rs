@@ -97,7 +97,7 @@ pub async fn apply<R: Remote>(
             .enumerate()
             .filter(|(_, c)| c.action() == action);
         let (known, skip) = (&ids.initial, action == Action::Delete && failed);
-        let results: Vec<(usize, ChangeReport, Option<String>)> = stream::iter(phase)
+        let results: Vec<(usize, ChangeReport, Option<resolve::Created>)> = stream::iter(phase)
             .map(|(index, change)| async move {
                 let (outcome, created) = if skip {
                     let reason = SKIPPED.to_owned();
@@ -120,9 +120,12 @@ pub async fn apply<R: Remote>(
             // not started either (`Stop`), not skipped for a failure.
             failed |= !(report.outcome.is_done() || report.outcome == Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
-                (Change::Create { after }, Some(id), _) => {
-                    ids.sent.insert(id.clone(), after);
-                    ids.created.insert(id);
+                (Change::Create { after }, Some(made), _) => {
+                    if made.by_values {
+                        ids.by_values.push(after);
+                    }
+                    ids.sent.insert(made.id.clone(), after);
+                    ids.created.insert(made.id);
                 }
                 (Change::Create { after }, None, Outcome::Done) => ids.unclaimed.push(after),
                 (Change::Update { id, after, .. }, _, Outcome::Done) => {

@@ -21,6 +21,15 @@ const UNCHECKED: &str =
 /// How often an unknown outcome is resolved and the call sent again.
 const MAX_RESOLUTIONS: u32 = 3;
 
+/// The id of a subscription a create made: named by the server's answer,
+/// or found `by_values` in the list after an unknown outcome (then it may
+/// be an older identical copy, and this run's own may show later).
+#[derive(Debug)]
+pub(super) struct Created {
+    pub id: String,
+    pub by_values: bool,
+}
+
 /// Makes `change`'s call, resolving an unknown outcome by reading the list
 /// before repeating it: the outcome, and for a create the id it made when
 /// the answer or the list said. `known` holds the ids live before the run:
@@ -32,7 +41,7 @@ pub(super) async fn execute<R: Remote>(
     known: &HashSet<&str>,
     options: ApplyOptions,
     stop: &Stop,
-) -> (Outcome, Option<String>) {
+) -> (Outcome, Option<Created>) {
     let failed = |reason| (Outcome::Failed { reason }, None);
     let mut resolutions = 0;
     loop {
@@ -54,7 +63,10 @@ pub(super) async fn execute<R: Remote>(
             Change::Delete { id, before, .. } => remote.delete(id, &before.topic).await.map(|()| None),
         };
         let err = match result {
-            Ok(created) => return (Outcome::Done, created),
+            Ok(created) => {
+                let created = created.map(|id| Created { id, by_values: false });
+                return (Outcome::Done, created);
+            }
             Err(err) if err.is_interrupted() && !err.outcome_unknown() => return (Outcome::NotStarted, None),
             Err(err) => err,
         };
@@ -71,7 +83,10 @@ pub(super) async fn execute<R: Remote>(
                 return (Outcome::AlreadyGone { reason }, None);
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
-            Ok(Some(created)) => return (Outcome::Done, created),
+            Ok(Some(created)) => {
+                let created = created.map(|id| Created { id, by_values: true });
+                return (Outcome::Done, created);
+            }
             Ok(None) if resolutions < MAX_RESOLUTIONS => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),
             Err(list_err) => {

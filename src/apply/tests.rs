@@ -344,6 +344,41 @@ async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
     }
 }
 
+/// Chaos seed 472 (`chaos_interrupts`): a create whose outcome was
+/// unknown is resolved by finding a new copy with its values, which may be
+/// an interrupted run's older copy; this run's own shows later. Every new
+/// copy with those values counts as this run's: one stays, whatever the
+/// ids. A copy live before the run never counts.
+#[test]
+fn a_create_found_by_its_values_owns_every_new_identical_copy() {
+    let m = manifest(vec![desired(T, "crm", "https://a/")]);
+    let wanted = match &diff(&m, &[]).changes[0] {
+        Change::Create { after } => after.clone(),
+        other => panic!("{other:?}"),
+    };
+    let before = [live("old", T, "crm", "https://a/")];
+    for (claimed, late) in [("a1", "z9"), ("z1", "a9")] {
+        let mut ids = verify::KnownIds::new(&[]);
+        ids.created.insert(claimed.to_owned());
+        ids.by_values.push(&wanted);
+        let listed = [
+            live(claimed, T, "crm", "https://a/"),
+            live(late, T, "crm", "https://a/"),
+        ];
+        assert_eq!(ids.surplus(&m, &listed).len(), 1, "one of the two stays");
+        let mut ids = verify::KnownIds::new(&before);
+        ids.created.insert(claimed.to_owned());
+        ids.by_values.push(&wanted);
+        let listed = [before[0].clone(), live(claimed, T, "crm", "https://a/")];
+        let surplus: Vec<_> = ids.surplus(&m, &listed).iter().map(|s| s.id.clone()).collect();
+        assert_eq!(
+            surplus,
+            [claimed.to_owned()],
+            "the copy there before is never this run's"
+        );
+    }
+}
+
 /// Which copies are this run's surplus: decided by whose they are, for
 /// ids in either order. Two of its own and another writer's with other
 /// values: one of its own goes. Another copy with the declared values:
@@ -357,6 +392,7 @@ fn the_surplus_is_chosen_by_owner_never_by_id_order() {
             created: mine.iter().map(|id| (*id).to_owned()).collect(),
             unclaimed: Vec::new(),
             sent: std::collections::HashMap::new(),
+            by_values: Vec::new(),
         };
         let surplus = |their_url: &str| -> Vec<String> {
             let mut listed: Vec<LiveSubscription> =

@@ -22,6 +22,13 @@ pub(super) struct KnownIds<'a> {
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
+    /// Creates whose copy was found by its values, not named by the
+    /// server: the copy taken may be an older identical one (an
+    /// interrupted run's, not yet visible when the plan was made), and
+    /// this run's own may show later. Every new copy holding these values
+    /// counts as this run's, and verification reads until `--wait` has
+    /// passed, so a late one is seen and removed.
+    pub by_values: Vec<&'a Fields>,
 }
 
 impl<'a> KnownIds<'a> {
@@ -34,12 +41,13 @@ impl<'a> KnownIds<'a> {
     }
 
     fn claim(&mut self, live: &[LiveSubscription]) {
-        let (initial, created) = (&self.initial, &mut self.created);
+        let (initial, created, by_values) = (&self.initial, &mut self.created, &mut self.by_values);
         self.unclaimed.retain(|want| {
             let new = |s: &&LiveSubscription| !initial.contains(s.id.as_str()) && !created.contains(&s.id);
             match live.iter().filter(new).find(|s| holds(s, want)) {
                 Some(s) => {
                     created.insert(s.id.clone());
+                    by_values.push(*want);
                     false
                 }
                 None => true,
@@ -65,7 +73,10 @@ impl<'a> KnownIds<'a> {
         manifest: &MerchantManifest,
         live: &'l [LiveSubscription],
     ) -> Vec<&'l LiveSubscription> {
-        let ours = |s: &&LiveSubscription| self.created.contains(&s.id);
+        let ours = |s: &&LiveSubscription| {
+            self.created.contains(&s.id)
+                || (!self.initial.contains(s.id.as_str()) && self.by_values.iter().any(|f| holds(s, f)))
+        };
         let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::new();
         for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
             copies
@@ -188,7 +199,7 @@ pub(super) async fn verify<R: Remote>(
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
         let late = tokio::time::Instant::now() >= deadline;
-        let settled = ids.settled(&live, &removed) || late;
+        let settled = (ids.settled(&live, &removed) && ids.by_values.is_empty()) || late;
         // A duplicate deleted but still listed needs another look.
         if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);

@@ -213,6 +213,17 @@ async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run() {
     interrupted_applies(8).await;
 }
 
+/// Found by the 500-seed run: the first run's create was done, then the
+/// interrupt came before its copy was visible; the re-run's create had an
+/// unknown outcome and its resolution found the first run's copy by its
+/// values; the re-run converged before its own copy showed, which then
+/// stayed beside the other. Now a create found by its values owns every
+/// new identical copy and verification reads until `--wait` has passed.
+#[test]
+fn seed_472_a_create_resolved_by_its_values_leaves_one_copy() {
+    one_seed(472);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "500 seeds, a few minutes: cargo test --test it chaos -- --ignored"]
 async fn interrupted_applies_report_the_truth_and_converge_on_a_re_run_500_seeds() {

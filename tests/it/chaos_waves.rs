@@ -174,7 +174,7 @@ fn one_seed(seed: u64) -> Figures {
         "--wave-gate",
         gate,
         "--wait",
-        "3",
+        "1",
         "--format",
         "json",
     ];

@@ -96,7 +96,16 @@ fn a_post_answered_503_by_a_proxy_that_forwarded_it_is_not_resent() {
         )),
         _ => Route::Forward,
     });
-    let run = world.run(&["apply", "--auto-approve", "--base-url", &relay.base_url()]);
+    // Each create found by its values: verification reads until `--wait`
+    // has passed (a later copy of this run's own would be removed).
+    let run = world.run(&[
+        "apply",
+        "--auto-approve",
+        "--wait",
+        "2",
+        "--base-url",
+        &relay.base_url(),
+    ]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(relay.count("POST"), 8, "each create sent once:\n{run}");
     assert_eq!(world.sandbox.stats().post, 8, "the proxy forwarded each");

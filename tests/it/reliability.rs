@@ -86,7 +86,8 @@ fn failures_after_the_write_are_reported_as_done() {
         },
         6,
     );
-    let run = world.run(&["apply", "--auto-approve", "--timeout", "2"]);
+    // Each create is found by its values: verification reads until --wait.
+    let run = world.run(&["apply", "--auto-approve", "--timeout", "2", "--wait", "1"]);
     assert_eq!(
         run.code, 0,
         "every write happened, so every change is done:\n{run}"

@@ -56,7 +56,7 @@ fn slow_visibility_with_unknown_outcomes_sends_each_create_once() {
         ..Faults::default()
     });
     world.write("webhooks.yaml", &many(10, "https://a.example/hook"));
-    let run = world.run(&["apply", "--auto-approve", "--wait", "10"]);
+    let run = world.run(&["apply", "--auto-approve", "--wait", "3"]);
     assert_eq!(run.code, 0, "{run}");
     let stats = world.sandbox.stats();
     assert!(
