@@ -56,10 +56,12 @@ impl<'a> KnownIds<'a> {
     }
 
     /// Whether every create of this run shows in `live` (its id claimed,
-    /// and listed unless among the duplicates `removed`).
+    /// and listed unless among the duplicates `removed`), and none was
+    /// found by its values (its own copy may still show: read until the
+    /// deadline).
     fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
         let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
-        self.unclaimed.is_empty() && self.created.iter().all(shows)
+        self.unclaimed.is_empty() && self.by_values.is_empty() && self.created.iter().all(shows)
     }
 
     /// This run's own copies to remove from `live`, decided by whose they
@@ -199,7 +201,7 @@ pub(super) async fn verify<R: Remote>(
         // the plan was made) can stand in for one, the duplicate showing
         // only later.
         let late = tokio::time::Instant::now() >= deadline;
-        let settled = (ids.settled(&live, &removed) && ids.by_values.is_empty()) || late;
+        let settled = ids.settled(&live, &removed) || late;
         // A duplicate deleted but still listed needs another look.
         if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
