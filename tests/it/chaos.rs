@@ -22,7 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::{ApiKey, BaseUrl, Client, ClientOptions, Http};
-use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote as _, Stop};
+use invhooks::apply::{apply, ApplyOptions, MerchantReport, Outcome, Remote, Stop};
 use invhooks::model::{LiveSubscription, MerchantManifest};
 use invhooks::plan::{diff, Action, Change, MerchantPlan};
 use invhooks::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
@@ -131,6 +131,19 @@ pub(crate) async fn seeded_sandbox(faults: Faults, rng: &mut StdRng) -> (Sandbox
     (sandbox, initial)
 }
 
+/// Plans `manifest` against `live` and applies the plan, with no stop and
+/// no progress lines: how many changes were planned, and the report.
+pub(crate) async fn plan_and_apply<R: Remote>(
+    remote: &R,
+    manifest: &MerchantManifest,
+    live: &[LiveSubscription],
+    options: ApplyOptions,
+) -> (usize, MerchantReport) {
+    let plan = diff(manifest, live);
+    let report = apply(remote, manifest, &plan, live, options, &Stop::default(), &|_| {}).await;
+    (plan.changes.len(), report)
+}
+
 /// The list a run plans from. Every attempt of a read can fail (five
 /// errors or drops in a row: rare, but 500 seeds met it), and a run
 /// stops there, before any write: the read is then made again.
@@ -185,18 +198,8 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     for run in 1..=2 {
         outcome.runs = run;
         let live = plan_list(seed, &client).await;
-        let plan = diff(&manifest, &live);
-        outcome.changes += plan.changes.len();
-        let report = apply(
-            &client,
-            &manifest,
-            &plan,
-            &live,
-            OPTIONS,
-            &Stop::default(),
-            &|_| {},
-        )
-        .await;
+        let (planned, report) = plan_and_apply(&client, &manifest, &live, OPTIONS).await;
+        outcome.changes += planned;
         outcome.cleaned_up += report.cleaned_up.len();
         assert!(
             no_delete_after_a_failed_write(&report),
@@ -239,17 +242,7 @@ async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, S
         ..OPTIONS
     };
     let live = plan_list(seed, &client).await;
-    let plan = diff(&manifest, &live);
-    apply(
-        &client,
-        &manifest,
-        &plan,
-        &live,
-        options,
-        &Stop::default(),
-        &|_| {},
-    )
-    .await;
+    plan_and_apply(&client, &manifest, &live, options).await;
     let mut state: Vec<_> = sandbox
         .subscriptions(KEY)
         .into_iter()
@@ -338,8 +331,7 @@ pub(crate) async fn converge(
             }
         }
         let live = plan_list(seed, client).await;
-        let plan = diff(manifest, &live);
-        let report = apply(client, manifest, &plan, &live, options, &Stop::default(), &|_| {}).await;
+        let (_, report) = plan_and_apply(client, manifest, &live, options).await;
         if report.succeeded() {
             return run;
         }
