@@ -1,8 +1,6 @@
-//! The base URL (`--base-url`, else `INVETERATE_BASE_URL`, else
-//! Inveterate's API), checked once before any request: the key travels
-//! only over `https://`, or plain `http://` to a loopback host (the
-//! sandbox) or to a host named in [`ALLOW_INSECURE_ENV`] (a sandbox service
-//! container in CI; never Inveterate's own API).
+//! The base URL, checked once before any request: the key travels only
+//! over `https://`, or plain `http://` to a loopback host (the sandbox) or
+//! a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's own API).
 
 use url::{Host, Url};
 
@@ -17,8 +15,7 @@ pub const ALLOW_INSECURE_ENV: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
 pub struct BaseUrl {
     /// The URL, ending in `/`.
     pub url: Url,
-    /// `host:port` when it is plain http allowed by [`ALLOW_INSECURE_ENV`]:
-    /// the key then travels in clear text, and every run says so.
+    /// `host:port` of plain http allowed by [`ALLOW_INSECURE_ENV`].
     pub insecure: Option<String>,
 }
 

@@ -1,5 +1,5 @@
-//! Errors of one API call, classified by what they mean for a reconciler:
-//! whether the request may have taken effect, and whether to retry.
+//! Errors of one API call, classified by whether the request may have
+//! taken effect, and whether to retry.
 
 use std::fmt;
 
@@ -52,15 +52,13 @@ pub enum Failure {
     /// Verification is never turned off.
     #[error("the server's TLS certificate is not trusted: {0}")]
     Tls(String),
-    /// The run's stop came before the request was sent, or sent again
-    /// (`after`: what the attempt before said).
+    /// A stop came before the request was (re)sent; `after`: the last try.
     #[error(
         "interrupted before the request was sent{}",
         after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
     )]
     Interrupted { after: Option<Box<Failure>> },
-    /// A 429 or 503 whose `Retry-After` is more than is left of the retry
-    /// budget: failed at once, nothing happened.
+    /// A `Retry-After` past the retry budget: failed at once.
     #[error(
         "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
         message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
@@ -74,8 +72,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Scrubs every key this process has read from every text this
-    /// failure carries: the server's words reach reports and logs.
+    /// Scrubs every key read from every text this failure carries.
     pub(crate) fn scrub(&mut self) {
         let text = match self {
             Failure::Status {
@@ -97,8 +94,8 @@ impl Failure {
         *text = known_keys().replace(text).into_owned();
     }
 
-    /// A 500, 502, 503 or 504 (maybe from a proxy that did forward the
-    /// request), a timeout or a dropped connection, or an interrupt after one.
+    /// A 500/502/503/504 (maybe a proxy's), a timeout or a dropped
+    /// connection, or an interrupt after one.
     fn may_have_arrived(&self) -> bool {
         match self {
             Failure::Timeout(_) | Failure::Dropped(_) => true,
@@ -127,9 +124,9 @@ impl ApiError {
         }
     }
 
-    /// The request may be sent again as is: it certainly had no effect (no
-    /// connection, 429), or repeating it does no harm (GET, PUT). On POST
-    /// or DELETE an arrival is an unknown outcome, never retried blindly.
+    /// Certainly had no effect (no connection, 429), or repeating does no
+    /// harm (GET, PUT); on POST or DELETE an arrival is an unknown outcome.
+
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,

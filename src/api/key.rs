@@ -1,7 +1,5 @@
-//! The API key, and the registry of every key this process has read: the
-//! [`Keys`] matcher renderers mask values with, the scrub of whatever a
-//! server echoes back, and [`redact_known`], the last line of defence for
-//! every line written and the panic hook.
+//! The API key, and every key this process has read: the [`Keys`] matcher
+//! values are masked with, and [`redact_known`], the last line of defence.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,8 +38,8 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
-/// Every key read, and their matcher, rebuilt on first use after new keys
-/// arrived (a thousand keys build it once, not a thousand times).
+/// Every key read, and their matcher, rebuilt on first use after new keys.
+
 static KNOWN: Mutex<Known> = Mutex::new(Known {
     keys: BTreeSet::new(),
     matcher: None,

@@ -1,7 +1,5 @@
-//! The HTTP client of Inveterate's webhook-subscriptions API: one resource,
-//! four verbs, the `{message, data}` envelope, the key in a header. The
-//! security rules live here, where the key is used (ARCHITECTURE.md
-//! "Invariants": the key never leaves the client).
+//! The HTTP client of Inveterate's webhook-subscriptions API; the security
+//! rules live here, where the key is used (ARCHITECTURE.md "Invariants").
 
 mod base_url;
 mod client;

@@ -1,7 +1,6 @@
-//! Client-side pacing: a [`Pacer`] bounds the requests of one client in
-//! flight and adapts the bound to the server's pushback (additive increase,
-//! multiplicative decrease): a 429 halves it and pauses every request until
-//! the `Retry-After` time; each run of successes raises it by one.
+//! A [`Pacer`] bounds one client's requests in flight, adapting to pushback
+//! (AIMD): a 429 halves the bound and pauses every request until its
+//! `Retry-After`; each run of successes raises it by one.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -54,8 +53,8 @@ impl Default for Pacer {
 
 impl Pacer {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A poisoned lock only means another request panicked mid-update
-        // of two counters; the counters are still usable.
+        // After a panic mid-update the counters are still usable.
+
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 

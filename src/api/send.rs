@@ -1,8 +1,6 @@
-//! Sending one request of a [`Client`]: a pacer slot, the request,
-//! retries for what is safe to repeat ([`RetryPolicy`]: exponential backoff
-//! with full jitter, `Retry-After` honoured, bounded in attempts and time),
-//! the body read up to the cap, `-v`/`-vv` logs with keys and URL secrets
-//! masked.
+//! Sending one request of a [`Client`]: a pacer slot, retries for what is
+//! safe to repeat ([`RetryPolicy`]), the body read up to the cap, `-v`/`-vv`
+//! logs with keys and URL secrets masked.
 
 use std::time::Duration;
 
@@ -45,10 +43,8 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// How long to wait before sending again after `err`, the `n`th attempt
-    /// of its kind (429 or not), or `None` to give up. Every wait ends
-    /// within `max_elapsed`: a `Retry-After` asking for longer makes `err` a
-    /// [`Failure::WaitTooLong`] at once.
+    /// The wait after `err`, the `n`th attempt of its kind (429 or not), or
+    /// `None`; a `Retry-After` past `max_elapsed` makes it a `WaitTooLong`.
     fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
         let max = match err.is_throttled() {
             true => self.max_throttled_attempts,
@@ -84,10 +80,8 @@ impl RetryPolicy {
     }
 }
 
-/// Reads a `Retry-After` value: delay-seconds (only digits; more than
-/// `u64` holds saturates), or an HTTP date (seconds from now, 0 if past).
-/// Anything else (`soon`, `-5`, `1e9`, empty) is as if the server had not
-/// said, so the usual backoff applies.
+/// Delay-seconds (digits only, saturating) or an HTTP date (0 if past);
+/// anything else (`soon`, `-5`, `1e9`) is as if the server had not said.
 fn parse_retry_after(value: &str) -> Option<u64> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -101,9 +95,8 @@ fn parse_retry_after(value: &str) -> Option<u64> {
 }
 
 impl Client {
-    /// Sends with retries for failures that are safe to repeat. Once the
-    /// run's stop is requested no attempt starts and no wait goes on
-    /// ([`Failure::Interrupted`]).
+    /// Sends, retrying what is safe to repeat; after a stop no attempt
+    /// starts and no wait goes on ([`Failure::Interrupted`]).
     pub(super) async fn send(&self, method: Method, body: Option<Value>) -> Result<Vec<u8>, ApiError> {
         let (started, options) = (Instant::now(), &self.http.options);
         let stop = &options.stop;
@@ -135,8 +128,8 @@ impl Client {
                 .next(attempts[throttled as usize], elapsed, &mut err);
             if throttled {
                 // Every request of this client waits what the server asked
-                // (1 s if it did not say), within what is left of the
-                // budget; not at all for a call that gave up over it.
+                // (1 s if unsaid), within the budget left; not at all for
+                // a call that gave up over it.
                 let left = options.retry.max_elapsed.saturating_sub(elapsed);
                 self.pacer.throttled(match &err.failure {
                     Failure::WaitTooLong { .. } => Duration::ZERO,
@@ -216,8 +209,7 @@ impl Client {
     }
 
     /// One request without pacing or retries, to the resource or to `path`
-    /// at its origin (the sandbox's `trigger` route): the answer as the
-    /// server sent it, for `doctor`, which reports what the API says.
+    /// at its origin: the answer as sent, for `doctor`.
     pub async fn once(
         &self,
         method: Method,

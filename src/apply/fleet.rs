@@ -1,6 +1,4 @@
-//! A whole run across merchants (docs/fleets.md "Applying a fleet",
-//! docs/guides/rollouts.md) and how each store ended ([`Status`]). Pure
-//! data; the renderers lay it out.
+//! A whole run across merchants (docs/fleets.md) and how each store ended.
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,8 +32,7 @@ pub enum Status {
     Refused,
     /// A change failed, was cut short, or live does not match yet.
     Failed,
-    /// Its wave never started (a gate failed, an interrupt, past the last
-    /// size), or an interrupt came before its first call.
+    /// Its wave never started, or an interrupt came before its first call.
     NotStarted,
 }
 
@@ -110,9 +107,9 @@ impl RunReport {
         stores
     }
 
-    /// True when nothing failed, nothing was refused, no gate failed and
-    /// nothing was interrupted (stores past the last `--waves` size may be
-    /// left for a later run).
+    /// Nothing failed, refused or interrupted (stores past the last
+    /// `--waves` size may be left for a later run).
+
     pub fn succeeded(&self) -> bool {
         self.refused.is_empty()
             && !self.interrupted()
@@ -184,7 +181,7 @@ mod tests {
         let run = RunReport::new(
             vec![
                 report("a", Outcome::Done),
-                report("b", Outcome::Failed { reason: "400".into() }),
+                report("b", Outcome::Failed("400".into())),
                 cut,
             ],
             refused,

@@ -1,8 +1,6 @@
-//! Whether `apply` may run, and for which merchants: the safety thresholds
-//! and the confirmation, as one pure decision. A threshold refuses the whole
-//! run before any write, naming every merchant it tripped for; with
-//! `--keep-going` it keeps back only those, and refuses the run only when
-//! none is left.
+//! Whether `apply` may run, and for which merchants: thresholds and the
+//! confirmation as one pure decision. A threshold refuses the whole run
+//! (with `--keep-going`: only its merchants, unless none is left).
 
 use super::fleet::Refusal;
 use crate::plan::Plan;
@@ -25,8 +23,7 @@ pub enum Gate {
     NothingToDo,
     /// Refused: nothing is changed (exit 3). One reason per line.
     Refused(Vec<String>),
-    /// Ask for `yes` on the terminal first, then make the changes of every
-    /// merchant but the refused ones.
+    /// Ask for `yes` first, then go.
     Confirm(Vec<Refusal>),
     /// Make the changes of every merchant but the refused ones.
     Go(Vec<Refusal>),

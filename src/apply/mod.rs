@@ -22,8 +22,7 @@ use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, Fields, MerchantPlan};
 pub use crate::stop::Stop;
 
-/// The four calls apply needs; `api::Client` is the real one, and
-/// `apply::fake` (tests) a scriptable in-memory one.
+/// The four calls apply needs: `api::Client`, or `apply::fake` in tests.
 pub trait Remote: Sync {
     type Error: CallError;
     fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
@@ -74,10 +73,9 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Applies `plan` (made from `initial`, the live list) for one merchant:
-/// creates, then updates, then deletes, each phase with up to `parallelism`
-/// calls in flight, no delete after a failed create or update; then a
-/// re-read until live matches ([`verify`]). `progress` hears of each change.
+/// Applies one merchant's `plan` (made from `initial`): creates, updates,
+/// then deletes (none after a failure), `parallelism` calls in flight; then
+/// [`verify`]. `progress` hears of each change.
 pub async fn apply<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -100,8 +98,7 @@ pub async fn apply<R: Remote>(
         let results: Vec<(usize, ChangeReport, Option<resolve::Created>)> = stream::iter(phase)
             .map(|(index, change)| async move {
                 let (outcome, created) = if skip {
-                    let reason = SKIPPED.to_owned();
-                    (Outcome::Skipped { reason }, None)
+                    (Outcome::Skipped(SKIPPED.to_owned()), None)
                 } else {
                     resolve::execute(remote, change, known, options, stop).await
                 };
@@ -158,10 +155,9 @@ fn deadline(wait: Duration) -> Instant {
     Instant::now() + wait.min(Duration::from_secs(86_400))
 }
 
-/// The live list. One that cannot be read or trusted (a repeated id, a
-/// page of several) says nothing either way: it is read again every `poll`
-/// until `deadline`, and only then is its error the answer. `None` once
-/// `stop` is requested: no read starts after it.
+/// The live list; one that cannot be read or trusted says nothing, so it is
+/// read again every `poll` until `deadline`. `None` after a stop.
+
 async fn read<R: Remote>(
     remote: &R,
     deadline: Instant,

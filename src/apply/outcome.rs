@@ -1,25 +1,18 @@
 //! What became of an apply: each change's [`Outcome`], the verification,
-//! and one report per merchant. The words for outcomes live here, once.
+//! one report per merchant.
 
 use crate::plan::Change;
 use crate::secret::Masking;
 
-/// What happened to one change; `reason` in words reports show.
+/// What happened to one change; the reason in words reports show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The call succeeded, or after an unknown outcome the list shows it.
     Done,
-    /// A DELETE answered 400 or 404 for an id a fresh read no longer
-    /// lists: someone deleted it first, as the plan wanted.
-    AlreadyGone {
-        reason: String,
-    },
-    Failed {
-        reason: String,
-    },
-    Skipped {
-        reason: String,
-    },
+    /// A DELETE answered 400 or 404 for an id a fresh read no longer lists.
+    AlreadyGone(String),
+    Failed(String),
+    Skipped(String),
     /// The run was interrupted first.
     NotStarted,
 }
@@ -39,9 +32,9 @@ impl Outcome {
 
     pub fn index(&self) -> usize {
         match self {
-            Outcome::Done | Outcome::AlreadyGone { .. } => 0,
-            Outcome::Failed { .. } => 1,
-            Outcome::Skipped { .. } => 2,
+            Outcome::Done | Outcome::AlreadyGone(_) => 0,
+            Outcome::Failed(_) => 1,
+            Outcome::Skipped(_) => 2,
             Outcome::NotStarted => 3,
         }
     }
@@ -49,9 +42,7 @@ impl Outcome {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Outcome::Done | Outcome::NotStarted => None,
-            Outcome::AlreadyGone { reason } | Outcome::Failed { reason } | Outcome::Skipped { reason } => {
-                Some(reason)
-            }
+            Outcome::AlreadyGone(reason) | Outcome::Failed(reason) | Outcome::Skipped(reason) => Some(reason),
         }
     }
 }
@@ -65,10 +56,8 @@ pub struct ChangeReport {
 #[derive(Debug, Clone)]
 pub enum Verification {
     Converged,
-    /// Still different when time ran out, or all that is left will not
-    /// change by waiting: `remaining`, the plan left; `foreign`, ids in it
-    /// neither live before the run nor made by it (another writer's, left
-    /// alone); `rewrites`, values the server stored other than sent.
+    /// Still different at the deadline, or what is left will not change by
+    /// waiting: `foreign`, another writer's ids (left alone).
     NotConverged {
         remaining: Vec<Change>,
         foreign: Vec<String>,
@@ -90,10 +79,9 @@ impl Verification {
     }
 }
 
-/// A value the server stored other than it was sent (trimmed, lowercased):
-/// the manifest should say what the server keeps, or every plan changes it
-/// again. `field` is `name` or `callbackUrl`; `masking` the entry's
-/// `maskPathSecrets`, for showing URLs (docs/secrets.md).
+/// A value the server stored other than sent (trimmed, lowercased): the
+/// manifest should say what it keeps. `field`: `name` or `callbackUrl`.
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
     pub id: String,

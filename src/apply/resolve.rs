@@ -1,9 +1,7 @@
-//! One call of a plan, and what to do when its outcome is unknown (a 500,
-//! 502, 503 or 504, a timeout, a dropped connection on a write): re-read the
-//! list to learn whether it happened before sending it again, so a create
-//! is never sent twice and a change that happened is never reported as
-//! failed. A DELETE answered 400 or 404 is read for too: an id a fresh read
-//! no longer lists is `done (already gone)`.
+//! One call of a plan. An unknown outcome (a 5xx, a timeout or a dropped
+//! connection on a write) is resolved by re-reading the list before sending
+//! again, so a create is never sent twice and a change that happened is
+//! never reported failed; a DELETE answered 400 or 404 too (already gone).
 
 use std::collections::HashSet;
 
@@ -13,28 +11,24 @@ use super::{ApplyOptions, CallError, Outcome, Remote, Stop};
 use crate::model::LiveSubscription;
 use crate::plan::Change;
 
-/// What a change whose outcome is unknown says when an interrupt came
-/// before it could be checked: no request starts after one.
+/// An unknown outcome cut short by a stop: no request starts after one.
 const UNCHECKED: &str =
     "interrupted before the outcome could be checked; `invhooks plan` shows whether it happened";
 
 /// How often an unknown outcome is resolved and the call sent again.
 const MAX_RESOLUTIONS: u32 = 3;
 
-/// The id of a subscription a create made: named by the server's answer,
-/// or found `by_values` in the list after an unknown outcome (then it may
-/// be an older identical copy, and this run's own may show later).
+/// The id a create made: from the answer, or found `by_values` in the list
+/// after an unknown outcome (maybe an older identical copy).
 #[derive(Debug)]
 pub(super) struct Created {
     pub id: String,
     pub by_values: bool,
 }
 
-/// Makes `change`'s call, resolving an unknown outcome by reading the list
-/// before repeating it: the outcome, and for a create the id it made when
-/// the answer or the list said. `known` holds the ids live before the run:
-/// never taken for this run's. Once `stop` is requested nothing starts:
-/// what did not, or certainly had no effect, is `not started`.
+/// Makes `change`'s call: its outcome and, for a create, the id it made.
+/// `known` (live before the run) is never taken for this run's; after a
+/// stop what did not start, or certainly had no effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
     remote: &R,
     change: &Change,
@@ -42,7 +36,7 @@ pub(super) async fn execute<R: Remote>(
     options: ApplyOptions,
     stop: &Stop,
 ) -> (Outcome, Option<Created>) {
-    let failed = |reason| (Outcome::Failed { reason }, None);
+    let failed = |reason| (Outcome::Failed(reason), None);
     let mut resolutions = 0;
     loop {
         if stop.requested() {
@@ -80,7 +74,7 @@ pub(super) async fn execute<R: Remote>(
             Ok(None) | Err(_) if stop.requested() => return failed(format!("{err}; {UNCHECKED}")),
             Ok(Some(_)) if gone => {
                 let reason = format!("already gone: {err}; a fresh read no longer lists it");
-                return (Outcome::AlreadyGone { reason }, None);
+                return (Outcome::AlreadyGone(reason), None);
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
             Ok(Some(created)) => {
@@ -96,10 +90,10 @@ pub(super) async fn execute<R: Remote>(
     }
 }
 
-/// After an unknown outcome: `Some(id)` if the live list shows the change
-/// happened (the new subscription's id for a create). A create (201 is
-/// eventually consistent) is looked for until `options.wait` has passed;
-/// an update or delete (200 is immediate) in one read. A stop: `Ok(None)`.
+/// `Some(id)` if the live list shows the change happened (the new id for a
+/// create, looked for until `options.wait`: 201 is eventually consistent;
+/// an update or delete in one read). A stop: `Ok(None)`.
+
 async fn took_effect<R: Remote>(
     remote: &R,
     change: &Change,

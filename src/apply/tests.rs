@@ -623,7 +623,7 @@ async fn a_delete_of_an_id_already_gone_is_done() {
     assert!(report.succeeded(), "{report:?}");
     let outcome = &report.changes[0].outcome;
     assert!(
-        matches!(outcome, Outcome::AlreadyGone { .. }) && outcome.as_str() == "done",
+        matches!(outcome, Outcome::AlreadyGone(_)) && outcome.as_str() == "done",
         "{outcome:?}"
     );
     assert!(

@@ -22,12 +22,9 @@ pub(super) struct KnownIds<'a> {
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
-    /// Creates whose copy was found by its values, not named by the
-    /// server: the copy taken may be an older identical one (an
-    /// interrupted run's, not yet visible when the plan was made), and
-    /// this run's own may show later. Every new copy holding these values
-    /// counts as this run's, and verification reads until `--wait` has
-    /// passed, so a late one is seen and removed.
+    /// Creates found by their values: the copy taken may be an older one
+    /// (chaos seed 472), so every new copy holding them is this run's and
+    /// verification reads until `--wait`, to see and remove a late one.
     pub by_values: Vec<&'a Fields>,
 }
 
@@ -55,21 +52,17 @@ impl<'a> KnownIds<'a> {
         });
     }
 
-    /// Whether every create of this run shows in `live` (its id claimed,
-    /// and listed unless among the duplicates `removed`), and none was
-    /// found by its values (its own copy may still show: read until the
-    /// deadline).
+    /// Every create of this run shows in `live` (claimed, and listed unless
+    /// `removed`), and none was found by its values (its copy may yet show).
     fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
         let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
         self.unclaimed.is_empty() && self.by_values.is_empty() && self.created.iter().all(shows)
     }
 
-    /// This run's own copies to remove from `live`, decided by whose they
-    /// are, never by id order (docs/reliability.md): where a
-    /// declared key is listed more than once and some copies are this
-    /// run's, all of them when another copy (an interrupted run's, another
-    /// writer's, one there before) has the declared values, else all but
-    /// one. Other copies are never among them.
+    /// This run's own copies to remove, by whose they are, never by id
+    /// order (docs/reliability.md): of a key listed more than once, all of
+    /// this run's copies when another copy has the declared values, else
+    /// all but one; never another's.
     pub(super) fn surplus<'l>(
         &self,
         manifest: &MerchantManifest,
@@ -107,8 +100,7 @@ impl<'a> KnownIds<'a> {
         !self.initial.contains(id) && !self.created.contains(id)
     }
 
-    /// Values the server stored other than this run sent them (a server
-    /// that trims names or lowercases hosts), sorted by id.
+    /// Values the server stored other than sent (trimmed, lowercased), by id.
     fn rewrites(&self, live: &[LiveSubscription]) -> Vec<Rewrite> {
         let mut rewrites: Vec<Rewrite> = (live.iter())
             .filter_map(|s| Some((s, *self.sent.get(&s.id)?)))
@@ -133,16 +125,13 @@ impl<'a> KnownIds<'a> {
     }
 }
 
-/// What verification says when an interrupt came before its first read.
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
-/// Re-reads until live matches the manifest, this run's creates included,
-/// or `wait` passes; deletes duplicates that this run created. Stops early
-/// when all that is left will not change by waiting. A run that `failed`
-/// or was stopped will not converge: it reads until its own creates show,
-/// so a re-run right away plans with them instead of creating them again
-/// (once if it created nothing; docs/reliability.md). A stop ends it at
-/// once: what the last read showed, else `Unknown`.
+/// Re-reads until live matches the manifest or `wait` passes, deleting this
+/// run's duplicates; early when what is left will not change by waiting. A
+/// run that `failed` or was stopped reads until its own creates show, so a
+/// re-run plans with them (docs/reliability.md). A stop ends it at once.
+
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -196,10 +185,9 @@ pub(super) async fn verify<R: Remote>(
             .cloned()
             .partition(|s| removed.contains(s.id.as_str()));
         let remaining = plan::diff(manifest, &kept).changes;
-        // Not converged before this run's own creates show: until then an
-        // older copy (an interrupted run's create, not yet visible when
-        // the plan was made) can stand in for one, the duplicate showing
-        // only later.
+        // Until this run's own creates show, an older copy may stand in
+        // for one, its duplicate showing only later.
+
         let late = tokio::time::Instant::now() >= deadline;
         let settled = ids.settled(&live, &removed) || late;
         // A duplicate deleted but still listed needs another look.

@@ -1,23 +1,20 @@
-//! Staged rollouts (docs/guides/rollouts.md): the selected merchants cut
-//! into waves by `--waves`, and [`roll_out`], the loop that runs wave after
-//! wave until a gate fails or a stop is requested. What running a wave and
-//! judging it means is the caller's: the loop keeps the order and the record.
+//! Staged rollouts (docs/guides/rollouts.md): merchants cut into waves by
+//! `--waves`, and [`roll_out`], which runs them until a gate fails or a
+//! stop; running and judging a wave is the caller's.
 
 use std::time::Duration;
 
 use super::{MerchantReport, Stop, Verification};
 use crate::check;
 
-/// One size of `--waves`: the merchants rolled out in all once its wave
-/// is done, a count (at least 1) or a percentage (1 to 100, rounded down).
+/// One cumulative size of `--waves`: a count, or a percentage rounded down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Size {
     pub n: u32,
     pub percent: bool,
 }
 
-/// `--waves SIZES`: 1 to 20 cumulative sizes; sizes of one kind grow, and
-/// nothing follows `100%`.
+/// `--waves SIZES`: 1 to 20, each kind growing, nothing after `100%`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sizes(Vec<Size>);
 
@@ -65,8 +62,8 @@ impl Sizes {
         }
     }
 
-    /// `ordered` cut into waves (none empty), and how many the sizes made:
-    /// merchants past the last size make one more, never started.
+    /// `ordered` cut into waves (none empty), and how many the sizes made
+    /// (merchants past the last size make one more).
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
@@ -112,8 +109,7 @@ impl WaveGate {
     }
 }
 
-/// Why a wave's gate failed for one merchant: the URL probed (masked;
-/// `None` for `converge`) and what went wrong.
+/// Why a wave's gate failed for one merchant; `url`, masked, for a probe.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GateFailure {
     pub merchant: String,
@@ -121,8 +117,6 @@ pub struct GateFailure {
     pub reason: String,
 }
 
-/// `failed`: its gate, which stopped the rollout; `interrupted`: a stop
-/// came while it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WaveStatus {
     Passed,
@@ -148,8 +142,8 @@ pub struct Wave {
     pub status: WaveStatus,
 }
 
-/// Every selected merchant in exactly one of `waves`, the first `sized` of
-/// which `--waves` made (one more holds the merchants past the last size).
+/// Every selected merchant in exactly one wave; `--waves` made the first
+/// `sized`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollout {
     pub gate: WaveGate,
@@ -186,9 +180,8 @@ impl Rollout {
     }
 }
 
-/// Runs the first `sized` of `waves` in order, `pause` between them: `run`
-/// applies one and returns its gate's failures. After a failed gate, or
-/// once `stop` is requested, no wave starts.
+/// Runs the first `sized` of `waves`, `pause` apart; `run` applies one and
+/// returns its gate's failures. After a failure or a stop none starts.
 pub async fn roll_out(
     (waves, sized): (Vec<Vec<String>>, usize),
     pause: Duration,
@@ -239,8 +232,8 @@ pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantRepor
         .collect()
 }
 
-/// The check and test-event gates: per merchant, each callback URL that
-/// did not answer or accept its test event.
+/// The check and test-event gates: each merchant's URL that failed.
+
 pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
     let mut found = Vec::new();
     for o in outcomes.iter().filter(|o| !o.ok()) {

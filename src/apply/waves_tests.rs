@@ -210,13 +210,7 @@ fn report(merchant: &str, outcome: Outcome, verification: Verification) -> Merch
 fn the_converge_gate_names_each_merchant_that_did_not_converge_and_why() {
     let reports = [
         report("a", Outcome::Done, Verification::Converged),
-        report(
-            "b",
-            Outcome::Failed {
-                reason: "HTTP 400".into(),
-            },
-            Verification::Converged,
-        ),
+        report("b", Outcome::Failed("HTTP 400".into()), Verification::Converged),
         report(
             "c",
             Outcome::Done,

@@ -39,8 +39,7 @@ pub struct Fields {
     pub name: String,
     /// Unmasked: renderers mask it.
     pub callback_url: String,
-    /// The entry's `maskPathSecrets` (written only when `false`), for the
-    /// change these fields are the `after` of; live fields are `Full`.
+    /// The entry's `maskPathSecrets` (written only when `false`).
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
 }
@@ -67,8 +66,7 @@ impl From<&DesiredSubscription> for Fields {
     }
 }
 
-/// One call to make. Each variant carries exactly the data its call needs,
-/// so a create with an id or a delete without one cannot be built.
+/// One call to make; each variant carries exactly what its call needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
     /// POST `after`, as the manifest declares it.
@@ -134,8 +132,8 @@ impl Change {
         }
     }
 
-    /// How this change's URLs are shown, old and new alike (a delete has
-    /// no entry: `Full`).
+    /// How this change's URLs are shown, old and new alike.
+
     pub fn masking(&self) -> Masking {
         self.after().map_or(Masking::Full, |after| after.masking)
     }

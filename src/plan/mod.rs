@@ -1,7 +1,5 @@
-//! The pure diff: a [`MerchantManifest`] and the live list in, a
-//! [`MerchantPlan`] out, joined on (`topic`, `name`), a `renamedFrom` name
-//! taken over by one update (docs/commands/plan.md "What the plan says",
-//! docs/renames.md).
+//! The pure diff: manifest and live list in, [`MerchantPlan`] out, joined on
+//! (`topic`, `name`) or a `renamedFrom` name (docs/renames.md).
 
 mod change;
 mod safety;
@@ -153,9 +151,8 @@ pub fn diff_with(
     }
 }
 
-/// Keeps one of the live `copies` of `want` (the one with its URL, else the
-/// lowest id: a deterministic tie-break), updating it if it differs, and
-/// deletes the others. Returns 1 when it is already equal.
+/// Keeps one of the live `copies` of `want` (with its URL, else the lowest
+/// id), updated if it differs, and deletes the others; 1 if already equal.
 fn keep_one(
     mut copies: Vec<&LiveSubscription>,
     want: &DesiredSubscription,
@@ -185,20 +182,16 @@ fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
 /// The `renamedFrom` names of `renamed` (live under their new key) that no
 /// live subscription has any more, ignored ones included.
 fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) -> Vec<RenameApplied> {
-    let mut done = Vec::new();
-    for want in renamed {
-        for from in want.renamed_from.iter().cloned() {
-            if !live.iter().any(|s| s.topic == want.topic && s.name == from) {
-                let (topic, name, location) = (want.topic.clone(), want.name.clone(), want.location.clone());
-                done.push(RenameApplied {
-                    topic,
-                    name,
-                    from,
-                    location,
-                });
-            }
-        }
-    }
+    let mut done: Vec<RenameApplied> = (renamed.iter())
+        .flat_map(|want| want.renamed_from.iter().map(move |from| (want, from)))
+        .filter(|(want, from)| !live.iter().any(|s| s.topic == want.topic && &s.name == *from))
+        .map(|(want, from)| RenameApplied {
+            topic: want.topic.clone(),
+            name: want.name.clone(),
+            from: from.clone(),
+            location: want.location.clone(),
+        })
+        .collect();
     done.sort();
     done
 }

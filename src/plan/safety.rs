@@ -50,9 +50,8 @@ pub enum SafetyTrip {
     TooManyDeletes { deleted: usize, max: usize },
     #[error("the plan creates {created} subscriptions, over the policy's `maxCreates: {max}`")]
     TooManyCreates { created: usize, max: usize },
-    /// Over `max_percent`% as many creates as in-scope subscriptions: a
-    /// misread or cut live list looks like this.
     #[error(
+
         "the plan creates {created} subscriptions where {in_scope} are live ({}%), over the \
          {max_percent}% threshold (a live list read only in part looks like this)",
         percent(*.created, *.in_scope)

@@ -245,12 +245,8 @@ fn apply_summary_shows_outcomes() {
             .map(|(i, c)| ChangeReport {
                 change: c.clone(),
                 outcome: match i {
-                    0 => Outcome::Failed {
-                        reason: "400 Bad Request: topic | unknown".into(),
-                    },
-                    3 | 4 => Outcome::Skipped {
-                        reason: "not attempted".into(),
-                    },
+                    0 => Outcome::Failed("400 Bad Request: topic | unknown".into()),
+                    3 | 4 => Outcome::Skipped("not attempted".into()),
                     _ => Outcome::Done,
                 },
             })
@@ -647,7 +643,7 @@ mod hostile {
                 merchant: m.merchant.clone(),
                 changes: m.changes.iter().map(|c| ChangeReport {
                     change: c.clone(),
-                    outcome: Outcome::Failed { reason: values[17].clone() },
+                    outcome: Outcome::Failed(values[17].clone()),
                 }).collect(),
                 cleaned_up: vec![],
                 interrupted: false,

@@ -125,8 +125,8 @@ fn world(key: &str, slots: [usize; 4], keep_path: bool, plain: &[String]) -> (Pl
     let said = format!("400: key {key} is not allowed");
     let outcomes = [
         Outcome::Done,
-        Outcome::Failed { reason: said.clone() },
-        Outcome::Skipped { reason: said.clone() },
+        Outcome::Failed(said.clone()),
+        Outcome::Skipped(said.clone()),
     ];
     let report = |verification| MerchantReport {
         merchant: "acme".into(),

@@ -298,7 +298,7 @@ mod tests {
             merchant: "acme".into(),
             changes: vec![ChangeReport {
                 change: plan.merchants[0].changes[0].clone(),
-                outcome: Outcome::Failed { reason: "400".into() },
+                outcome: Outcome::Failed("400".into()),
             }],
             cleaned_up: Vec::new(),
             verification,

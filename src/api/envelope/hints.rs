@@ -1,10 +1,6 @@
-//! Lists that cannot be trusted to be whole. The list endpoint documents no
-//! pagination, but a proxied or future list may come in pages
-//! (`inveterate-api.md`, "The one resource"), and planning from the first
-//! would create everything on the others. So the common pagination hints
-//! are looked for beside `data`, beside the list inside it, and one level
-//! into a `meta`/`pagination`/… object there, in any case style; one that
-//! says the list is incomplete is an error ([`check`]).
+//! Lists that may come in pages (`inveterate-api.md`, "The one resource"):
+//! common pagination hints, looked for beside `data`, beside the list in
+//! it and one level into a `meta`/`pagination`/… object, in any case style.
 
 use std::collections::BTreeMap;
 
@@ -15,8 +11,6 @@ use super::BodyError;
 /// By path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
-/// What a hint's name says: how many items or pages in all, where the
-/// next page starts, or whether there is more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hint {
     Total,
@@ -25,8 +19,7 @@ enum Hint {
     More,
 }
 
-/// `key` lowercased without `_` and `-`: `next_page`, `nextPage` and
-/// `NextPage` are one name.
+/// `next_page`, `nextPage` and `NextPage` are one name.
 fn normalise(key: &str) -> String {
     key.chars()
         .filter(|c| !matches!(c, '_' | '-'))
@@ -53,8 +46,7 @@ fn is_container(key: &str) -> bool {
     )
 }
 
-/// Records the hints among `entries` under `prefix` (`""` beside `data`,
-/// `"data."` inside it), and those one level into a container.
+/// Records the hints among `entries` under `prefix` (`""` or `"data."`).
 pub fn record<'a>(
     hints: &mut Hints,
     prefix: &str,
@@ -75,8 +67,7 @@ pub fn record<'a>(
     }
 }
 
-/// An error if any hint says a list of `len` items is not the whole list.
-/// Hints that say it is whole are fine: a `Count` of `len`, `next: null`.
+/// An error if a hint says a list of `len` is not whole (`next: null` is).
 pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
     let subscriptions = if len == 1 {
         "1 subscription".to_owned()
@@ -120,9 +111,7 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-/// Whether a next-page token points somewhere (anything but `null`,
-/// `false`, `0` or empty), or a "there is more" flag is set (`true`,
-/// `"true"`, not 0).
+/// A next-page `token` that points somewhere, or a "more" flag that is set.
 fn set(value: &Value, token: bool) -> bool {
     match value {
         Value::Null => false,
@@ -135,8 +124,8 @@ fn set(value: &Value, token: bool) -> bool {
     }
 }
 
-/// A hint's value for a message: compact JSON, at most 40 characters,
-/// unsafe characters escaped.
+/// A hint's value for a message: at most 40 characters, escaped.
+
 fn shown(value: &Value) -> String {
     let text = value.to_string();
     let mut cut: String = text.chars().take(40).collect();

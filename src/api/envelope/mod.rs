@@ -1,9 +1,7 @@
-//! Reading Inveterate's `{"message", "data"}` envelope. The list's shape is
-//! undocumented, so `data` may be an array or an object holding exactly one
-//! array of subscription objects, extra fields ignored. Anything else is an
-//! error, never an empty list, and so is a list that may be partial (a
-//! pagination hint, `hints.rs`, or an id listed twice): a misread GET must
-//! not become a plan that re-creates everything.
+//! Reading the `{"message", "data"}` envelope: `data` is an array, or an
+//! object holding exactly one array, of subscriptions. Anything else, or a
+//! list that may be partial (a pagination hint, an id listed twice), is an
+//! error, never an empty list: a misread GET must not re-create everything.
 
 mod hints;
 
@@ -34,9 +32,7 @@ pub fn message(body: &[u8]) -> Option<String> {
     (!message.trim().is_empty()).then(|| message.to_owned())
 }
 
-/// The subscriptions of a GET answer, refusing a list it cannot trust to
-/// be whole (a repeated id, as overlapping pages would give, would make the
-/// plan delete the copy it keeps).
+/// The subscriptions of a GET answer, refusing a list that may not be whole.
 pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
     let value = parse_json(body)?;
     let (_, items, hints) = located(&value)?;
@@ -64,8 +60,7 @@ fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
     }
 }
 
-/// What a list answer looks like, for `doctor`: read by the same pass
-/// as [`parse_list`], with its verdicts.
+/// What a list answer looks like, for `doctor`, with [`parse_list`]'s verdicts.
 #[derive(Debug)]
 pub struct Shape {
     /// `data`, or `data.KEY` in an object.
@@ -97,8 +92,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
     })
 }
 
-/// Where the list is (`data`, or `data.KEY`), its items, and the
-/// pagination hints around it.
+/// Where the list is (`data`, `data.KEY`), its items, and the hints around it.
 fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
     let shape = |text: String| Err(BodyError::Shape(text));
     let Value::Object(top) = value else {
@@ -157,8 +151,9 @@ fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
         .map_err(|e| BodyError::NotJson(format!("{e}; it starts with {:?}", excerpt(body, 60))))
 }
 
-/// The first `len` bytes of `body` for a message (lossy UTF-8, line breaks
-/// as spaces), keys masked before the cut so no part of one survives it.
+/// The first `len` bytes of `body` for a message, keys masked before the
+/// cut so no part of one survives it.
+
 fn excerpt(body: &[u8], len: usize) -> String {
     let masked = super::known_keys()
         .replace(&String::from_utf8_lossy(body))
