@@ -125,24 +125,24 @@ impl Remote for Client {
     type Error = ApiError;
 
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
-        let body = self.send(Method::Get, None).await?;
-        envelope::parse_list(&body).map_err(|e| self.error(Method::Get, e.into()))
+        let body = self.send(Method::GET, None).await?;
+        envelope::parse_list(&body).map_err(|e| self.error(&Method::GET, e.into()))
     }
 
     async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
         let body = json!({ "topic": topic, "name": name, "callbackUrl": url });
-        let answer = self.send(Method::Post, Some(body)).await?;
+        let answer = self.send(Method::POST, Some(body)).await?;
         Ok(envelope::parse_one(&answer).map(|s| s.id))
     }
 
     async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
         let body = json!({ "topic": topic, "id": id, "name": name, "callbackUrl": url });
-        self.send(Method::Put, Some(body)).await.map(drop)
+        self.send(Method::PUT, Some(body)).await.map(drop)
     }
 
     async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
         let body = json!({ "topic": topic, "id": id });
-        self.send(Method::Delete, Some(body)).await.map(drop)
+        self.send(Method::DELETE, Some(body)).await.map(drop)
     }
 }
 

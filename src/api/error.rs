@@ -1,27 +1,11 @@
 //! Errors of one API call, classified by whether the request may have
 //! taken effect, and whether to retry.
 
-use std::fmt;
-
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 
 use super::envelope::BodyError;
 use super::known_keys;
 use crate::apply::CallError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(["GET", "POST", "PUT", "DELETE"][*self as usize])
-    }
-}
 
 /// What went wrong, without the request line (see [`ApiError`]). Every
 /// text a server could have written is scrubbed of keys ([`Failure::scrub`]).
@@ -133,7 +117,7 @@ impl ApiError {
             Failure::Interrupted { .. } => false,
             failure => {
                 self.is_throttled()
-                    || (failure.may_have_arrived() && matches!(self.method, Method::Get | Method::Put))
+                    || (failure.may_have_arrived() && matches!(self.method, Method::GET | Method::PUT))
             }
         }
     }
@@ -159,7 +143,7 @@ impl ApiError {
 
 impl CallError for ApiError {
     fn outcome_unknown(&self) -> bool {
-        self.method != Method::Get && self.failure.may_have_arrived()
+        self.method != Method::GET && self.failure.may_have_arrived()
     }
 
     fn is_interrupted(&self) -> bool {

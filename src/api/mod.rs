@@ -11,8 +11,9 @@ mod send;
 
 pub use base_url::{is_inveterate, BaseUrl, BaseUrlError, ALLOW_INSECURE_ENV};
 pub use client::{Client, ClientOptions, Http, LogSink};
-pub use error::{ApiError, Failure, Method};
+pub use error::{ApiError, Failure};
 pub use key::{known_keys, redact_known, ApiKey};
+pub use reqwest::Method;
 pub use send::RetryPolicy;
 
 /// The resource path under the base URL.

@@ -108,10 +108,10 @@ impl Client {
                 Ok(permit) if !stop.requested() => permit,
                 _ => {
                     let after = last.map(Box::new);
-                    return Err(self.error(method, Failure::Interrupted { after }));
+                    return Err(self.error(&method, Failure::Interrupted { after }));
                 }
             };
-            let result = self.send_once(method, body.as_ref()).await;
+            let result = self.send_once(&method, body.as_ref()).await;
             drop(permit);
             let mut err = match result {
                 Ok(bytes) => {
@@ -150,7 +150,7 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, method: Method, body: Option<&Value>) -> Result<Vec<u8>, ApiError> {
+    async fn send_once(&self, method: &Method, body: Option<&Value>) -> Result<Vec<u8>, ApiError> {
         let started = Instant::now();
         let response = self.exchange(method, self.http.endpoint.clone(), body).await?;
         let status = response.status();
@@ -188,13 +188,11 @@ impl Client {
         ))
     }
 
-    async fn exchange(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
-        use reqwest::Method as M;
-        let verb = [M::GET, M::POST, M::PUT, M::DELETE][method as usize].clone();
+    async fn exchange(&self, method: &Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
         let mut request = self
             .http
             .inner
-            .request(verb, url)
+            .request(method.clone(), url)
             .header(KEY_HEADER, self.header.clone());
         if let Some(body) = body {
             self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
@@ -218,13 +216,13 @@ impl Client {
     ) -> Result<(StatusCode, HeaderMap, Vec<u8>), ApiError> {
         let endpoint = &self.http.endpoint;
         let url = path.map_or_else(|| Ok(endpoint.clone()), |path| endpoint.join(path));
-        let url = url.map_err(|e| self.error(method, Failure::Dropped(e.to_string())))?;
-        let response = self.exchange(method, url, body).await?;
+        let url = url.map_err(|e| self.error(&method, Failure::Dropped(e.to_string())))?;
+        let response = self.exchange(&method, url, body).await?;
         let (status, headers) = (response.status(), response.headers().clone());
-        Ok((status, headers, self.read_capped(method, response).await?))
+        Ok((status, headers, self.read_capped(&method, response).await?))
     }
 
-    async fn read_capped(&self, method: Method, mut response: Response) -> Result<Vec<u8>, ApiError> {
+    async fn read_capped(&self, method: &Method, mut response: Response) -> Result<Vec<u8>, ApiError> {
         let cap = self.http.options.max_body;
         let too_large = || self.error(method, Failure::TooLarge(cap));
         if response.content_length().is_some_and(|n| n > cap as u64) {
@@ -270,11 +268,11 @@ impl Client {
     }
 
     /// The error of a call, with every key scrubbed from the server's words.
-    pub(super) fn error(&self, method: Method, mut failure: Failure) -> ApiError {
+    pub(super) fn error(&self, method: &Method, mut failure: Failure) -> ApiError {
         failure.scrub();
         let path = self.http.endpoint.path().to_owned();
         ApiError {
-            method,
+            method: method.clone(),
             path,
             failure,
         }
@@ -323,7 +321,7 @@ mod tests {
 
     fn err(status: u16, retry_after: Option<u64>) -> ApiError {
         ApiError {
-            method: Method::Get,
+            method: Method::GET,
             path: "/p".into(),
             failure: Failure::Status {
                 status: reqwest::StatusCode::from_u16(status).unwrap(),
@@ -430,18 +428,18 @@ mod tests {
     fn a_gateway_error_on_a_write_that_is_not_idempotent_is_an_unknown_outcome() {
         let policy = RetryPolicy::default();
         for status in [500, 502, 503, 504] {
-            for method in [Method::Post, Method::Delete, Method::Get, Method::Put] {
+            for method in [Method::POST, Method::DELETE, Method::GET, Method::PUT] {
                 let e = || ApiError {
-                    method,
+                    method: method.clone(),
                     ..err(status, None)
                 };
                 let retried = wait(&policy, 1, 0, Duration::ZERO, e()).is_some();
                 assert_eq!(
                     retried,
-                    matches!(method, Method::Get | Method::Put),
+                    matches!(method, Method::GET | Method::PUT),
                     "{method} {status}"
                 );
-                assert_eq!(e().outcome_unknown(), method != Method::Get, "{method} {status}");
+                assert_eq!(e().outcome_unknown(), method != Method::GET, "{method} {status}");
             }
         }
     }

@@ -119,12 +119,12 @@ struct Inner {
 
 type MethodKey = u8;
 
-fn key(method: Method) -> MethodKey {
-    match method {
-        Method::Get => 0,
-        Method::Post => 1,
-        Method::Put => 2,
-        Method::Delete => 3,
+fn key(method: &Method) -> MethodKey {
+    match *method {
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        _ => 3,
     }
 }
 
@@ -170,7 +170,7 @@ impl Fake {
     pub fn script(&self, method: Method, faults: &[Fault]) {
         self.lock()
             .script
-            .entry(key(method))
+            .entry(key(&method))
             .or_default()
             .extend(faults.iter().copied());
     }
@@ -214,25 +214,37 @@ impl Fake {
         tokio::time::sleep(self.latency).await;
         let mut inner = self.lock();
         inner.in_flight -= 1;
-        let fault = inner.script.get_mut(&key(method)).and_then(VecDeque::pop_front);
+        let fault = inner.script.get_mut(&key(&method)).and_then(VecDeque::pop_front);
         let at = self.started.elapsed();
         if let Some(Fault::Before(status)) = fault {
-            inner.calls.push(Call { method, id: None, at });
-            return Err(error(method, status_failure(status)));
+            inner.calls.push(Call {
+                method: method.clone(),
+                id: None,
+                at,
+            });
+            return Err(error(method.clone(), status_failure(status)));
         }
         if let Some(Fault::Untrusted) = fault {
-            inner.calls.push(Call { method, id: None, at });
+            inner.calls.push(Call {
+                method: method.clone(),
+                id: None,
+                at,
+            });
             let says = "the API returned 1 of 2 subscriptions (`total`: 2)".to_owned();
-            return Err(error(method, Failure::Body(BodyError::Incomplete(says))));
+            return Err(error(method.clone(), Failure::Body(BodyError::Incomplete(says))));
         }
         let written = write(&mut inner);
         let id = written.as_ref().ok().and_then(|(_, id)| id.clone());
-        inner.calls.push(Call { method, id, at });
+        inner.calls.push(Call {
+            method: method.clone(),
+            id,
+            at,
+        });
         match (written, fault) {
-            (_, Some(Fault::After(status))) => Err(error(method, status_failure(status))),
-            (_, Some(Fault::DropAfter)) => Err(error(method, Failure::Dropped("fake drop".into()))),
+            (_, Some(Fault::After(status))) => Err(error(method.clone(), status_failure(status))),
+            (_, Some(Fault::DropAfter)) => Err(error(method.clone(), Failure::Dropped("fake drop".into()))),
             (Ok((value, _)), _) => Ok(value),
-            (Err(status), _) => Err(error(method, status_failure(status))),
+            (Err(status), _) => Err(error(method.clone(), status_failure(status))),
         }
     }
 }
@@ -257,7 +269,7 @@ impl Remote for Fake {
     type Error = ApiError;
 
     async fn list(&self) -> Result<Vec<LiveSubscription>, ApiError> {
-        self.call(Method::Get, |inner| {
+        self.call(Method::GET, |inner| {
             let now = Instant::now();
             let hidden: Vec<&String> = inner
                 .hidden
@@ -278,7 +290,7 @@ impl Remote for Fake {
 
     async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
         let (visibility, name) = (self.visibility, (self.normalise_name)(name));
-        self.call(Method::Post, |inner| {
+        self.call(Method::POST, |inner| {
             let id = inner.model.create(topic, &name, url).id;
             inner.hidden.push((Instant::now() + visibility, id.clone()));
             Ok((Some(id.clone()), Some(id)))
@@ -287,7 +299,7 @@ impl Remote for Fake {
     }
 
     async fn update(&self, id: &str, _topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        self.call(Method::Put, |inner| match inner.model.update(id, name, url) {
+        self.call(Method::PUT, |inner| match inner.model.update(id, name, url) {
             true => Ok(((), Some(id.to_owned()))),
             false => Err(400),
         })
@@ -295,7 +307,7 @@ impl Remote for Fake {
     }
 
     async fn delete(&self, id: &str, _topic: &str) -> Result<(), ApiError> {
-        self.call(Method::Delete, |inner| match inner.model.delete(id) {
+        self.call(Method::DELETE, |inner| match inner.model.delete(id) {
             true => Ok(((), Some(id.to_owned()))),
             false => Err(400),
         })

@@ -49,17 +49,17 @@ async fn creates_then_updates_then_deletes() {
         .calls()
         .into_iter()
         .map(|c| c.method)
-        .filter(|m| *m != Method::Get)
+        .filter(|m| *m != Method::GET)
         .collect();
-    assert_eq!(writes, [Method::Post, Method::Put, Method::Delete]);
+    assert_eq!(writes, [Method::POST, Method::PUT, Method::DELETE]);
 }
 
 #[tokio::test(start_paused = true)]
 async fn no_delete_after_a_failed_create() {
     let (fake, m) = mixed();
-    fake.script(Method::Post, &[Fault::Before(400)]);
+    fake.script(Method::POST, &[Fault::Before(400)]);
     let report = run(&fake, &m, options()).await;
-    assert_eq!(fake.count(Method::Delete), 0);
+    assert_eq!(fake.count(Method::DELETE), 0);
     let outcomes: Vec<&str> = report.changes.iter().map(|c| c.outcome.as_str()).collect();
     // Plan order: topic, name — crm (update), erp (create), gone (delete).
     assert_eq!(outcomes, ["done", "failed", "skipped"]);
@@ -74,10 +74,10 @@ async fn no_delete_after_a_failed_create() {
 async fn an_unknown_outcome_that_happened_is_done_and_not_sent_again() {
     let fake = Fake::new(&[]);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Post, &[Fault::After(500)]);
+    fake.script(Method::POST, &[Fault::After(500)]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
-    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.count(Method::POST), 1);
     assert_eq!(fake.state().len(), 1);
 }
 
@@ -88,20 +88,20 @@ async fn an_unknown_outcome_that_did_not_happen_is_sent_again() {
     let mut forced = options();
     forced.parallelism = 1;
     // A 502 before the write on a DELETE: not retried blindly, resolved.
-    fake.script(Method::Delete, &[Fault::Before(502)]);
+    fake.script(Method::DELETE, &[Fault::Before(502)]);
     let report = run(&fake, &m, forced).await;
     assert!(report.succeeded(), "{report:?}");
-    assert_eq!(fake.count(Method::Delete), 2);
+    assert_eq!(fake.count(Method::DELETE), 2);
     assert!(fake.state().is_empty());
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_connection_after_a_delete_is_resolved_as_done() {
     let fake = Fake::new(&[live("wh_1", T, "crm", "https://a/")]);
-    fake.script(Method::Delete, &[Fault::DropAfter]);
+    fake.script(Method::DELETE, &[Fault::DropAfter]);
     let report = run(&fake, &manifest(vec![]), options()).await;
     assert_eq!(report.changes[0].outcome, Outcome::Done);
-    assert_eq!(fake.count(Method::Delete), 1);
+    assert_eq!(fake.count(Method::DELETE), 1);
 }
 
 /// A create whose outcome is unknown, then lists that cannot be trusted
@@ -114,25 +114,25 @@ async fn an_untrusted_list_while_resolving_is_read_again() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Post, &[Fault::After(500)]);
-    fake.script(Method::Get, &[Fault::Untrusted, Fault::Untrusted]);
+    fake.script(Method::POST, &[Fault::After(500)]);
+    fake.script(Method::GET, &[Fault::Untrusted, Fault::Untrusted]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
-    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.count(Method::POST), 1);
     assert_eq!(fake.state().len(), 1);
 
     // An update (checked in one read) waits for a trusted read too.
     let fake = Fake::new(&[live("wh_1", T, "crm", "https://old/")]);
-    fake.script(Method::Put, &[Fault::DropAfter]);
-    fake.script(Method::Get, &[Fault::Untrusted]);
+    fake.script(Method::PUT, &[Fault::DropAfter]);
+    fake.script(Method::GET, &[Fault::Untrusted]);
     let report = run(&fake, &m, options()).await;
     assert_eq!(report.changes[0].outcome, Outcome::Done, "{report:?}");
-    assert_eq!(fake.count(Method::Put), 1);
+    assert_eq!(fake.count(Method::PUT), 1);
 
     // Untrusted until `wait` has passed: failed, never sent again.
     let fake = Fake::new(&[]);
-    fake.script(Method::Post, &[Fault::After(500)]);
-    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    fake.script(Method::POST, &[Fault::After(500)]);
+    fake.script(Method::GET, &[Fault::Untrusted; 200]);
     let mut short = options();
     short.wait = Duration::from_secs(2);
     let report = run(&fake, &m, short).await;
@@ -141,7 +141,7 @@ async fn an_untrusted_list_while_resolving_is_read_again() {
         reason.contains("could not be checked") && reason.contains("1 of 2"),
         "{reason}"
     );
-    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.count(Method::POST), 1);
 }
 
 /// An untrusted list during verification ends no wait: read again until
@@ -151,14 +151,14 @@ async fn verification_reads_again_after_an_untrusted_list() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Get, &[Fault::Untrusted, Fault::Before(500)]);
+    fake.script(Method::GET, &[Fault::Untrusted, Fault::Before(500)]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
-    assert!(fake.count(Method::Get) >= 3);
+    assert!(fake.count(Method::GET) >= 3);
 
     // Still untrusted at the deadline: not verified, with the reason.
     let fake = Fake::new(&[]);
-    fake.script(Method::Get, &[Fault::Untrusted; 200]);
+    fake.script(Method::GET, &[Fault::Untrusted; 200]);
     let mut short = options();
     short.wait = Duration::from_secs(2);
     let report = run(&fake, &m, short).await;
@@ -228,7 +228,7 @@ async fn a_stop_ends_resolution_and_verification_waits_at_once() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(20);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    fake.script(Method::Post, &[Fault::After(500)]);
+    fake.script(Method::POST, &[Fault::After(500)]);
     let plan = diff(&m, &[]);
     let stop = Stop::default();
     let started = tokio::time::Instant::now();
@@ -242,7 +242,7 @@ async fn a_stop_ends_resolution_and_verification_waits_at_once() {
         reason.contains("interrupted before the outcome could be checked"),
         "{reason}"
     );
-    let reads = fake.count(Method::Get);
+    let reads = fake.count(Method::GET);
     assert!(
         fake.calls().iter().all(|c| c.at <= Duration::from_secs(3)),
         "no request after the stop: {:?}",
@@ -283,7 +283,7 @@ async fn verification_waits_for_eventual_consistency() {
         "{report:?}"
     );
     assert!(started.elapsed() >= Duration::from_secs(3));
-    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.count(Method::POST), 1);
 }
 
 /// An earlier (interrupted) run's create, not yet visible when the plan
@@ -461,18 +461,18 @@ async fn a_slow_create_with_an_unknown_outcome_is_not_sent_again() {
     // looking for it until --wait passes finds it; no second POST.
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(3);
-    fake.script(Method::Post, &[Fault::After(500)]);
+    fake.script(Method::POST, &[Fault::After(500)]);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     let report = run(&fake, &m, options()).await;
     assert!(report.succeeded(), "{report:?}");
-    assert_eq!(fake.count(Method::Post), 1);
+    assert_eq!(fake.count(Method::POST), 1);
     assert_eq!(fake.state().len(), 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_create_that_did_not_happen_is_sent_again_once_wait_has_passed() {
     let fake = Fake::new(&[]);
-    fake.script(Method::Post, &[Fault::Before(500)]);
+    fake.script(Method::POST, &[Fault::Before(500)]);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     let mut short = options();
     short.wait = Duration::from_secs(5);
@@ -481,7 +481,7 @@ async fn a_create_that_did_not_happen_is_sent_again_once_wait_has_passed() {
     let posts: Vec<Duration> = fake
         .calls()
         .iter()
-        .filter(|c| c.method == Method::Post)
+        .filter(|c| c.method == Method::POST)
         .map(|c| c.at)
         .collect();
     assert_eq!(posts.len(), 2);
@@ -557,7 +557,7 @@ async fn two_concurrent_applies_never_delete_each_others_subscriptions() {
         };
         assert_eq!(foreign.len(), 20);
     }
-    assert_eq!(fake.count(Method::Delete), 0);
+    assert_eq!(fake.count(Method::DELETE), 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -592,17 +592,17 @@ async fn a_post_answered_502_503_or_504_is_read_for_before_a_resend() {
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
     for status in [502, 503, 504] {
         let fake = Fake::new(&[]);
-        fake.script(Method::Post, &[Fault::After(status)]);
+        fake.script(Method::POST, &[Fault::After(status)]);
         let report = run(&fake, &m, options()).await;
         assert!(report.succeeded(), "{status}: {report:?}");
-        assert_eq!(fake.count(Method::Post), 1, "{status}");
+        assert_eq!(fake.count(Method::POST), 1, "{status}");
         assert_eq!(fake.state().len(), 1, "{status}");
 
         let fake = Fake::new(&[]);
-        fake.script(Method::Post, &[Fault::Before(status)]);
+        fake.script(Method::POST, &[Fault::Before(status)]);
         let report = run(&fake, &m, options()).await;
         assert!(report.succeeded(), "{status}: {report:?}");
-        assert_eq!(fake.count(Method::Post), 2, "{status}");
+        assert_eq!(fake.count(Method::POST), 2, "{status}");
         assert_eq!(fake.state().len(), 1, "{status}");
     }
 }
@@ -633,11 +633,11 @@ async fn a_delete_of_an_id_already_gone_is_done() {
 
     for status in [400, 404] {
         let fake = Fake::new(&[live("wh_1", T, "old", "https://a/")]);
-        fake.script(Method::Delete, &[Fault::Before(status)]);
+        fake.script(Method::DELETE, &[Fault::Before(status)]);
         let report = run(&fake, &m, options()).await;
         let reason = report.changes[0].outcome.reason().unwrap_or_default();
         assert!(reason.contains("a fresh read still lists it"), "{report:?}");
-        assert_eq!(fake.count(Method::Delete), 1);
+        assert_eq!(fake.count(Method::DELETE), 1);
         assert!(!report.succeeded());
     }
 }

@@ -101,7 +101,7 @@ async fn merchant(
         .push(Check::ok("key", format!("`{}` is set", k.key_env)));
     let client = ctx.client(&key)?;
     let started = Instant::now();
-    let got = client.once(Method::Get, None, None).await;
+    let got = client.once(Method::GET, None, None).await;
     report
         .checks
         .extend(connection(ctx, got.as_ref().err(), &k.key_env));

@@ -86,7 +86,7 @@ async fn send(
         )
     };
     let (status, _, body) = client
-        .once(Method::Post, Some(url.path()), Some(&json!({ "topic": topic })))
+        .once(Method::POST, Some(url.path()), Some(&json!({ "topic": topic })))
         .await
         .with_context(fail)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

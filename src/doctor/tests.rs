@@ -111,7 +111,7 @@ fn a_slow_store_gets_a_longer_wait_and_a_missing_create_fails() {
 #[test]
 fn a_lost_create_answer_is_found_by_name_and_removed() {
     let fake = Fake::new(&[]);
-    fake.script(Method::Post, &[Fault::After(500)]);
+    fake.script(Method::POST, &[Fault::After(500)]);
     let (checks, _) = trip(&fake, None);
     assert_eq!(
         names(&checks),
@@ -123,8 +123,8 @@ fn a_lost_create_answer_is_found_by_name_and_removed() {
 #[test]
 fn a_cleanup_that_fails_names_what_is_left_with_its_id() {
     let fake = Fake::new(&[]);
-    fake.script(Method::Put, &[Fault::Before(500)]);
-    fake.script(Method::Delete, &[Fault::Before(500); 4]);
+    fake.script(Method::PUT, &[Fault::Before(500)]);
+    fake.script(Method::DELETE, &[Fault::Before(500); 4]);
     let (checks, _) = trip(&fake, None);
     let cleanup = checks.last().unwrap();
     assert_eq!((cleanup.name, cleanup.status), ("cleanup", Verdict::Fail));
@@ -192,7 +192,7 @@ proptest! {
     ) {
         let mut fake = Fake::new(&others);
         fake.visibility = Duration::from_millis(visibility_ms);
-        for (method, faults) in [Method::Get, Method::Post, Method::Put, Method::Delete].into_iter().zip(&scripts) {
+        for (method, faults) in [Method::GET, Method::POST, Method::PUT, Method::DELETE].into_iter().zip(&scripts) {
             fake.script(method, faults);
         }
         let (checks, _) = trip(&fake, stop_ms.map(Duration::from_millis));
