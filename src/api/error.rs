@@ -110,7 +110,6 @@ impl ApiError {
 
     /// Certainly had no effect (no connection, 429), or repeating does no
     /// harm (GET, PUT); on POST or DELETE an arrival is an unknown outcome.
-
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,

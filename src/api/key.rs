@@ -39,7 +39,6 @@ impl std::fmt::Debug for ApiKey {
 }
 
 /// Every key read, and their matcher, rebuilt on first use after new keys.
-
 static KNOWN: Mutex<Known> = Mutex::new(Known {
     keys: BTreeSet::new(),
     matcher: None,

@@ -54,7 +54,6 @@ impl Default for Pacer {
 impl Pacer {
     fn lock(&self) -> MutexGuard<'_, State> {
         // After a panic mid-update the counters are still usable.
-
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -109,7 +109,6 @@ impl RunReport {
 
     /// Nothing failed, refused or interrupted (stores past the last
     /// `--waves` size may be left for a later run).
-
     pub fn succeeded(&self) -> bool {
         self.refused.is_empty()
             && !self.interrupted()

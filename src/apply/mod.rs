@@ -157,7 +157,6 @@ fn deadline(wait: Duration) -> Instant {
 
 /// The live list; one that cannot be read or trusted says nothing, so it is
 /// read again every `poll` until `deadline`. `None` after a stop.
-
 async fn read<R: Remote>(
     remote: &R,
     deadline: Instant,

@@ -81,7 +81,6 @@ impl Verification {
 
 /// A value the server stored other than sent (trimmed, lowercased): the
 /// manifest should say what it keeps. `field`: `name` or `callbackUrl`.
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
     pub id: String,

@@ -93,7 +93,6 @@ pub(super) async fn execute<R: Remote>(
 /// `Some(id)` if the live list shows the change happened (the new id for a
 /// create, looked for until `options.wait`: 201 is eventually consistent;
 /// an update or delete in one read). A stop: `Ok(None)`.
-
 async fn took_effect<R: Remote>(
     remote: &R,
     change: &Change,

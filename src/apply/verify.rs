@@ -4,7 +4,6 @@
 //! deleted.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use super::{holds, ApplyOptions, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
@@ -131,7 +130,6 @@ const INTERRUPTED: &str = "interrupted before live was read again; `invhooks pla
 /// run's duplicates; early when what is left will not change by waiting. A
 /// run that `failed` or was stopped reads until its own creates show, so a
 /// re-run plans with them (docs/reliability.md). A stop ends it at once.
-
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -142,11 +140,7 @@ pub(super) async fn verify<R: Remote>(
 ) -> (Verification, Vec<Change>) {
     let converge = !failed && !stop.requested();
     let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let wait = if converge || created {
-        options.wait
-    } else {
-        Duration::ZERO
-    };
+    let wait = (converge || created).then_some(options.wait).unwrap_or_default();
     let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
@@ -187,7 +181,6 @@ pub(super) async fn verify<R: Remote>(
         let remaining = plan::diff(manifest, &kept).changes;
         // Until this run's own creates show, an older copy may stand in
         // for one, its duplicate showing only later.
-
         let late = tokio::time::Instant::now() >= deadline;
         let settled = ids.settled(&live, &removed) || late;
         // A duplicate deleted but still listed needs another look.

@@ -7,54 +7,42 @@ use std::time::Duration;
 use super::{MerchantReport, Stop, Verification};
 use crate::check;
 
-/// One cumulative size of `--waves`: a count, or a percentage rounded down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Size {
-    pub n: u32,
-    pub percent: bool,
-}
-
-/// `--waves SIZES`: 1 to 20, each kind growing, nothing after `100%`.
+/// `--waves SIZES`: 1 to 20 cumulative sizes, each a count or a percentage
+/// (`true`, rounded down); each kind grows, nothing after `100%`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sizes(Vec<Size>);
+pub struct Sizes(Vec<(u32, bool)>);
 
 impl Sizes {
     /// `apply` without `--waves`.
     pub fn all() -> Sizes {
-        Sizes(vec![Size {
-            n: 100,
-            percent: true,
-        }])
+        Sizes(vec![(100, true)])
     }
 
     pub fn parse(text: &str) -> Result<Sizes, String> {
         let usage =
             "write cumulative counts or percentages of the selected merchants, e.g. `--waves 1,10%,100%`";
-        let mut sizes: Vec<Size> = Vec::new();
+        let mut sizes: Vec<(u32, bool)> = Vec::new();
         for item in text.split(',').map(str::trim) {
             let (number, percent) = item.strip_suffix('%').map_or((item, false), |n| (n.trim(), true));
-            let size = Size {
-                n: number.parse().unwrap_or(u32::MAX),
-                percent,
-            };
-            let problem = match (size.n, percent) {
+            let n = number.parse().unwrap_or(u32::MAX);
+            let problem = match (n, percent) {
                 _ if item.is_empty() => format!("`{text}` has an empty size"),
                 (u32::MAX, _) => format!("`{item}` is not a count or a percentage"),
                 (0, false) => "`0`: a wave holds at least one merchant".to_owned(),
                 (0 | 101.., true) => format!("`{item}`: a percentage is 1% to 100%"),
                 (1_000_001.., false) => format!("`{item}`: a count is at most 1000000"),
-                _ if sizes.last().is_some_and(|b| b.percent && b.n == 100) => {
+                _ if sizes.last() == Some(&(100, true)) => {
                     format!("`{text}`: `100%` is every merchant, so nothing can follow it")
                 }
-                _ => match sizes.iter().rev().find(|b| b.percent == percent).filter(|b| b.n >= size.n) {
-                    Some(b) => format!("`{text}`: sizes are cumulative (merchants in all so far), so `{item}` after `{}{}` adds nothing", b.n, if percent { "%" } else { "" }),
+                _ => match sizes.iter().rev().find(|b| b.1 == percent).filter(|b| b.0 >= n) {
+                    Some(b) => format!("`{text}`: sizes are cumulative (merchants in all so far), so `{item}` after `{}{}` adds nothing", b.0, if percent { "%" } else { "" }),
                     None => String::new(),
                 },
             };
             if !problem.is_empty() {
                 return Err(format!("{problem}; {usage}"));
             }
-            sizes.push(size);
+            sizes.push((n, percent));
         }
         match sizes.len() {
             21.. => Err(format!("`{text}` has {} waves; at most 20", sizes.len())),
@@ -67,10 +55,10 @@ impl Sizes {
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
-        for size in &self.0 {
-            let upto = match size.percent {
-                true => n * size.n as usize / 100,
-                false => (size.n as usize).min(n),
+        for &(size, percent) in &self.0 {
+            let upto = match percent {
+                true => n * size as usize / 100,
+                false => (size as usize).min(n),
             };
             if upto > taken {
                 waves.push(rest.by_ref().take(upto - taken).collect());
@@ -233,7 +221,6 @@ pub fn converge_failures<'a>(reports: impl IntoIterator<Item = &'a MerchantRepor
 }
 
 /// The check and test-event gates: each merchant's URL that failed.
-
 pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
     let mut found = Vec::new();
     for o in outcomes.iter().filter(|o| !o.ok()) {

@@ -20,10 +20,7 @@ fn sizes(text: &str) -> Sizes {
 
 #[test]
 fn sizes_are_counts_or_percentages_and_cumulative() {
-    assert_eq!(
-        sizes(" 1, 10% ,100%").0,
-        [(1, false), (10, true), (100, true)].map(|(n, percent)| Size { n, percent })
-    );
+    assert_eq!(sizes(" 1, 10% ,100%").0, [(1, false), (10, true), (100, true)]);
     for (text, message) in [
         ("", "`` has an empty size"),
         ("1,,5", "`1,,5` has an empty size"),
@@ -290,7 +287,7 @@ proptest! {
         prop_assert!(waves.iter().all(|w| !w.is_empty()));
         prop_assert_eq!(waves.concat(), labels(n));
         prop_assert!(sized <= sizes.0.len() && waves.len() <= sized + 1);
-        if sizes.0.last() == Some(&Size { n: 100, percent: true }) {
+        if sizes.0.last() == Some(&(100, true)) {
             prop_assert_eq!(sized, waves.len());
         }
     }

@@ -133,7 +133,6 @@ impl Change {
     }
 
     /// How this change's URLs are shown, old and new alike.
-
     pub fn masking(&self) -> Masking {
         self.after().map_or(Masking::Full, |after| after.masking)
     }

@@ -51,7 +51,6 @@ pub enum SafetyTrip {
     #[error("the plan creates {created} subscriptions, over the policy's `maxCreates: {max}`")]
     TooManyCreates { created: usize, max: usize },
     #[error(
-
         "the plan creates {created} subscriptions where {in_scope} are live ({}%), over the \
          {max_percent}% threshold (a live list read only in part looks like this)",
         percent(*.created, *.in_scope)

@@ -69,11 +69,7 @@ pub fn record<'a>(
 
 /// An error if a hint says a list of `len` is not whole (`next: null` is).
 pub fn check(len: usize, hints: &Hints) -> Result<(), BodyError> {
-    let subscriptions = if len == 1 {
-        "1 subscription".to_owned()
-    } else {
-        format!("{len} subscriptions")
-    };
+    let subscriptions = format!("{len} subscription{}", if len == 1 { "" } else { "s" });
     for (path, value) in hints {
         let Some(hint) = hint(path.rsplit('.').next().unwrap_or(path)) else {
             continue;
@@ -125,7 +121,6 @@ fn set(value: &Value, token: bool) -> bool {
 }
 
 /// A hint's value for a message: at most 40 characters, escaped.
-
 fn shown(value: &Value) -> String {
     let text = value.to_string();
     let mut cut: String = text.chars().take(40).collect();

@@ -44,20 +44,18 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
 
 fn check_ids(list: &[LiveSubscription]) -> Result<(), BodyError> {
     let mut seen = HashSet::with_capacity(list.len());
-    let repeated: Vec<&str> = list
-        .iter()
-        .map(|s| s.id.as_str())
+    let repeated: Vec<&str> = (list.iter().map(|s| s.id.as_str()))
         .filter(|id| !seen.insert(*id))
         .collect();
-    match repeated.first() {
-        None => Ok(()),
-        Some(first) => Err(BodyError::Incomplete(format!(
-            "the API listed id `{}` more than once ({} repeated entries of {}), as overlapping pages would; refusing a list with repeated ids, which could make the plan delete the copy it keeps",
-            crate::escape::escape(first),
-            repeated.len(),
-            list.len()
-        ))),
-    }
+    let Some(first) = repeated.first() else {
+        return Ok(());
+    };
+    Err(BodyError::Incomplete(format!(
+        "the API listed id `{}` more than once ({} repeated entries of {}), as overlapping pages would; refusing a list with repeated ids, which could make the plan delete the copy it keeps",
+        crate::escape::escape(first),
+        repeated.len(),
+        list.len()
+    )))
 }
 
 /// What a list answer looks like, for `doctor`, with [`parse_list`]'s verdicts.
@@ -153,7 +151,6 @@ fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
 
 /// The first `len` bytes of `body` for a message, keys masked before the
 /// cut so no part of one survives it.
-
 fn excerpt(body: &[u8], len: usize) -> String {
     let masked = super::known_keys()
         .replace(&String::from_utf8_lossy(body))
