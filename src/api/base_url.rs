@@ -10,7 +10,6 @@ use crate::secret::mask_url;
 /// Hosts (comma-separated) plain http may go to although not loopback.
 pub const ALLOW_INSECURE_ENV: &str = "INVHOOKS_ALLOW_INSECURE_SANDBOX";
 
-/// A checked base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl {
     /// The URL, ending in `/`.

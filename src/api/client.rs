@@ -68,10 +68,8 @@ pub struct Http {
 impl Http {
     pub fn new(base: &Url, options: ClientOptions) -> anyhow::Result<Self> {
         let endpoint = base.join(RESOURCE)?;
-        let mut builder = reqwest::Client::builder();
-        for root in &options.extra_roots {
-            builder = builder.add_root_certificate(root.clone());
-        }
+        let roots = options.extra_roots.iter().cloned();
+        let mut builder = roots.fold(reqwest::Client::builder(), |b, root| b.add_root_certificate(root));
         if endpoint.scheme() == "http" {
             // A proxy (HTTP_PROXY) would carry the key off the machine in clear text.
             builder = builder.no_proxy();
@@ -93,11 +91,10 @@ impl Http {
                 }
             }))
             .build()?;
-        let options = Arc::new(options);
         Ok(Self {
             inner,
             endpoint,
-            options,
+            options: Arc::new(options),
         })
     }
 

@@ -100,7 +100,6 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// The status the server answered, if it did.
     pub fn status(&self) -> Option<u16> {
         match &self.failure {
             Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
@@ -126,7 +125,6 @@ impl ApiError {
         matches!(&self.failure, Failure::Status { status, .. } if status.as_u16() == 429)
     }
 
-    /// Seconds the server asked to wait, if it said.
     pub fn retry_after(&self) -> Option<u64> {
         match &self.failure {
             Failure::Status { retry_after, .. } => *retry_after,

@@ -18,9 +18,7 @@ pub use send::RetryPolicy;
 
 /// The resource path under the base URL.
 pub const RESOURCE: &str = "admin/webhook-subscriptions";
-/// The header that carries the key.
 pub const KEY_HEADER: &str = "X-Inveterate-Api-Key";
-/// Default base URL of the real API.
 pub const DEFAULT_BASE_URL: &str = "https://public.inveterateapi.com/v2.0";
 /// Largest response body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;

@@ -46,10 +46,7 @@ impl RetryPolicy {
     /// The wait after `err`, the `n`th attempt of its kind (429 or not), or
     /// `None`; a `Retry-After` past `max_elapsed` makes it a `WaitTooLong`.
     fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
-        let max = match err.is_throttled() {
-            true => self.max_throttled_attempts,
-            false => self.max_attempts,
-        };
+        let max = [self.max_attempts, self.max_throttled_attempts][usize::from(err.is_throttled())];
         if !err.is_retryable() || n >= max {
             return None;
         }
@@ -87,11 +84,10 @@ fn parse_retry_after(value: &str) -> Option<u64> {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(value.parse::<u64>().unwrap_or(u64::MAX));
     }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .map_or(0, |d| d.as_secs()),
-    )
+    let ahead = httpdate::parse_http_date(value)
+        .ok()?
+        .duration_since(std::time::SystemTime::now());
+    Some(ahead.map_or(0, |d| d.as_secs()))
 }
 
 impl Client {
@@ -113,19 +109,14 @@ impl Client {
             };
             let result = self.send_once(&method, body.as_ref()).await;
             drop(permit);
-            let mut err = match result {
-                Ok(bytes) => {
-                    self.pacer.succeeded();
-                    return Ok(bytes);
-                }
-                Err(err) => err,
+            let Err(mut err) = result else {
+                self.pacer.succeeded();
+                return result;
             };
-            let throttled = err.is_throttled();
-            attempts[throttled as usize] += 1;
-            let elapsed = started.elapsed();
-            let next = options
-                .retry
-                .next(attempts[throttled as usize], elapsed, &mut err);
+            let (throttled, elapsed) = (err.is_throttled(), started.elapsed());
+            let attempt = &mut attempts[usize::from(throttled)];
+            *attempt += 1;
+            let next = options.retry.next(*attempt, elapsed, &mut err);
             if throttled {
                 // Every request of this client waits what the server asked
                 // (1 s if unsaid), within the budget left; not at all for

@@ -13,7 +13,6 @@ pub enum Outcome {
     AlreadyGone(String),
     Failed(String),
     Skipped(String),
-    /// The run was interrupted first.
     NotStarted,
 }
 
@@ -63,7 +62,6 @@ pub enum Verification {
         foreign: Vec<String>,
         rewrites: Vec<Rewrite>,
     },
-    /// Live could not be read.
     Unknown {
         reason: String,
     },
@@ -92,7 +90,6 @@ pub struct Rewrite {
 
 #[derive(Debug, Clone)]
 pub struct MerchantReport {
-    /// The merchant's label.
     pub merchant: String,
     /// In plan order.
     pub changes: Vec<ChangeReport>,

@@ -81,12 +81,9 @@ pub fn order<'a>(merchants: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<St
 /// `--wave-gate`: what must hold after a wave before the next starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WaveGate {
-    /// Every merchant of the wave converged.
     #[default]
     Converge,
-    /// Also every callback URL of its merchants answers `check`'s probe.
     Check,
-    /// Also each accepts one test event (`check --send-test-event`).
     TestEvent,
 }
 

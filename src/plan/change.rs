@@ -31,7 +31,6 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// The fields of a subscription that a change is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Fields {
@@ -69,9 +68,9 @@ impl From<&DesiredSubscription> for Fields {
 /// One call to make; each variant carries exactly what its call needs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
-    /// POST `after`, as the manifest declares it.
-    Create { after: Fields },
-    /// PUT `after` on the live subscription `id`, whose fields were `before`.
+    Create {
+        after: Fields,
+    },
     Update {
         id: String,
         before: Fields,

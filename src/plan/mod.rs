@@ -23,7 +23,6 @@ impl Plan {
         self.merchants.iter().any(|m| !m.changes.is_empty())
     }
 
-    /// Counts added up over all merchants.
     pub fn total(&self) -> Summary {
         let sum = |count: fn(&Summary) -> usize| self.merchants.iter().map(|m| count(&m.summary)).sum();
         Summary {
@@ -37,10 +36,8 @@ impl Plan {
     }
 }
 
-/// What one merchant needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantPlan {
-    /// The merchant's label.
     pub merchant: String,
     /// Creates, updates and deletes, sorted by topic, name, action, id.
     pub changes: Vec<Change>,

@@ -17,7 +17,6 @@ pub struct Thresholds {
 }
 
 impl Default for Thresholds {
-    /// 30% of at least 10, no count limits.
     fn default() -> Self {
         Self {
             min_in_scope: 10,
