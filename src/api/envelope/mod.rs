@@ -121,11 +121,8 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
         [(key, items)] => Ok((format!("data.{key}"), items, hints)),
         [] => shape("`data` is an object without an array of subscriptions".into()),
         _ => {
-            let keys = arrays
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let keys: Vec<&str> = arrays.iter().map(|(k, _)| k.as_str()).collect();
+            let keys = keys.join(", ");
             shape(format!(
                 "`data` holds several arrays ({keys}); cannot tell which lists the subscriptions"
             ))
