@@ -140,7 +140,7 @@ mod tests {
 
     fn report(label: &str, outcome: Outcome) -> MerchantReport {
         let m = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
-        let plan = diff_all([(&m, [].as_slice())]);
+        let plan = diff_all([(&m, [].as_slice())], &Default::default());
         MerchantReport {
             merchant: label.to_owned(),
             changes: vec![ChangeReport {

@@ -101,7 +101,7 @@ mod tests {
                 )
             })
             .collect();
-        diff_all([(&m, l.as_slice())])
+        diff_all([(&m, l.as_slice())], &Default::default())
     }
 
     const GO: Switches = Switches {

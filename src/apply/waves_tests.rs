@@ -190,7 +190,7 @@ fn report(merchant: &str, outcome: Outcome, verification: Verification) -> Merch
         "crm",
         "https://a/",
     )]);
-    let plan = crate::plan::diff_all([(&m, [].as_slice())]);
+    let plan = crate::plan::diff_all([(&m, [].as_slice())], &Default::default());
     MerchantReport {
         merchant: merchant.into(),
         changes: vec![ChangeReport {

@@ -54,7 +54,7 @@ fn a_plan_probes_the_urls_it_would_start_delivering_to() {
         live("2", "customer.ordered", "same", "https://h/same"),
         live("3", "customer.ordered", "gone", "https://h/gone"),
     ];
-    let plan = crate::plan::diff_all([(&m, &lives[..])]);
+    let plan = crate::plan::diff_all([(&m, &lives[..])], &Default::default());
     let urls: Vec<_> = planned_callbacks(&plan).into_iter().map(|c| c.url).collect();
     assert_eq!(urls, ["https://h/moved", "https://h/new"]);
 }

@@ -14,7 +14,7 @@ use crate::apply::{self, ApplyOptions, RunReport};
 use crate::exit::Exit;
 use crate::manifest;
 use crate::model::MerchantManifest;
-use crate::plan::{diff_all_with, Plan};
+use crate::plan::{diff_all, Plan};
 use crate::render::{report, text};
 use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     let mut ctx = ctx.clone();
     ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
     let ctx = &ctx;
-    let plan = |live: &[_]| diff_all_with([(&manifest, live)], &ctx.thresholds());
+    let plan = |live: &[_]| diff_all([(&manifest, live)], &ctx.thresholds());
     let render = |plan: &Plan| text::render(plan, ctx.color, &ctx.keys());
     let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
     ctx.out(&format!(

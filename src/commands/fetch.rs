@@ -101,7 +101,7 @@ pub async fn fetch(
     let who = |m: &MerchantManifest| format!("merchant `{}` in {}", m.label, m.file.display());
     let targets = targets(ctx, manifests, reads, who).await?;
     let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
-    let plan = crate::plan::diff_all_with(merchants, &ctx.thresholds());
+    let plan = crate::plan::diff_all(merchants, &ctx.thresholds());
     Ok((targets, plan))
 }
 

@@ -196,13 +196,6 @@ fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) 
 /// Plans every merchant from (manifest, live list) pairs, sorted by label.
 pub fn diff_all<'a>(
     merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
-) -> Plan {
-    diff_all_with(merchants, &Thresholds::default())
-}
-
-/// [`diff_all`] with the given [`Thresholds`].
-pub fn diff_all_with<'a>(
-    merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
     thresholds: &Thresholds,
 ) -> Plan {
     let mut merchants: Vec<MerchantPlan> = merchants

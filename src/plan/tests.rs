@@ -261,7 +261,7 @@ fn plans_for_several_merchants_sort_by_label() {
     b.label = "b".into();
     let mut a = manifest(vec![]);
     a.label = "a".into();
-    let plan = diff_all([(&b, &[][..]), (&a, &[][..])]);
+    let plan = diff_all([(&b, &[][..]), (&a, &[][..])], &Thresholds::default());
     let labels: Vec<_> = plan.merchants.iter().map(|m| m.merchant.as_str()).collect();
     assert_eq!(labels, ["a", "b"]);
     assert!(!plan.has_changes());

@@ -279,7 +279,7 @@ fn rollout(n: usize) -> (Plan, RunReport) {
             ..manifest(desired.clone())
         })
         .collect();
-    let plan = crate::plan::diff_all(manifests.iter().map(|m| (m, [].as_slice())));
+    let plan = crate::plan::diff_all(manifests.iter().map(|m| (m, [].as_slice())), &Default::default());
     let (mut waves, sized) = Sizes::parse("1,10%,100%").unwrap().split(labels);
     let report = |m: &crate::plan::MerchantPlan| MerchantReport {
         merchant: m.merchant.clone(),

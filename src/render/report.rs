@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn a_converged_run_never_says_re_run_to_converge() {
         let m = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
-        let plan = crate::plan::diff_all([(&m, [].as_slice())]);
+        let plan = crate::plan::diff_all([(&m, [].as_slice())], &Default::default());
         let merchant = |verification| MerchantReport {
             merchant: "acme".into(),
             changes: vec![ChangeReport {
