@@ -141,7 +141,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     pretty(&Report {
         format_version: FORMAT_VERSION,
         reachable: reachable == all,
-        summary: Counts(["reachable", "unreachable"], [reachable, all - reachable]),
+        summary: Counts("reachable unreachable", [reachable, all - reachable]),
         callbacks,
     })
 }

@@ -132,17 +132,7 @@ fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6
         n[4] += m.summary.unchanged;
         n[5] += m.summary.ignored;
     }
-    Counts(
-        [
-            "changed_url",
-            "missing",
-            "unmanaged",
-            "duplicate",
-            "unchanged",
-            "ignored",
-        ],
-        n,
-    )
+    Counts("changed_url missing unmanaged duplicate unchanged ignored", n)
 }
 
 /// The summary sentence. Drift is anything `apply` would change; unmanaged

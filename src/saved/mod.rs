@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 pub use self::read::{live_changes, replan, Loaded, LoadedMerchant};
 pub use crate::digest::sha256;
 use crate::digest::sha256_json;
-use crate::model::{LiveSubscription, MerchantManifest, Pattern};
+use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, MerchantManifest};
 use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
-use crate::secret::Masking;
 
 pub const KIND: &str = "invhooks-saved-plan";
 /// The layout this build writes and reads: a new layout or meaning gets a
@@ -30,7 +29,7 @@ pub fn key_placeholder(api_key_env: &str) -> String {
 }
 
 /// A saved plan, as written and read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPlan {
     pub kind: String,
@@ -46,7 +45,7 @@ pub struct SavedPlan {
     pub merchants: Vec<SavedMerchant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchant {
     pub merchant: String,
@@ -85,8 +84,9 @@ pub struct SavedChange {
     pub duplicate: bool,
 }
 
-/// A merchant's manifest as loaded: variables expanded, globs as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A merchant's manifest as loaded: variables expanded, globs as written,
+/// locations as their [`line`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
     pub file: String,
@@ -94,39 +94,33 @@ pub struct SavedManifest {
     pub prune: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub canary: bool,
-    pub ignore: Vec<SavedIgnore>,
-    pub subscriptions: Vec<SavedSubscription>,
+    pub ignore: Vec<IgnoreRule>,
+    pub subscriptions: Vec<DesiredSubscription>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_http: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_unknown_topics: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SavedIgnore {
-    pub name: Option<String>,
-    pub topic: Option<String>,
-    pub callback_url: Option<String>,
-    pub line: usize,
-}
+/// A manifest location as a saved plan stores it: its line (the file is the
+/// manifest's, filled in on reading).
+pub(crate) mod line {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SavedSubscription {
-    pub topic: String,
-    pub name: String,
-    pub callback_url: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub renamed_from: Vec<String>,
-    /// So that `show` masks the plan as `plan` did.
-    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
-    pub masking: Masking,
-    pub line: usize,
+    use crate::model::Location;
+
+    pub fn serialize<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
+        at.line.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        let (file, line) = (Default::default(), usize::deserialize(d)?);
+        Ok(Location { file, line })
+    }
 }
 
 /// The live list the plan was computed from, sorted by id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedLive {
     pub fingerprint: String,
@@ -185,30 +179,13 @@ impl SavedMerchant {
         thresholds: &Thresholds,
     ) -> Self {
         live.sort();
-        let glob = |p: &Option<Pattern>| p.as_ref().map(|p| p.as_str().to_owned());
         let manifest = SavedManifest {
             file: m.file.display().to_string(),
             sha256,
             prune: m.prune,
             canary: m.canary,
-            ignore: (m.ignore.iter())
-                .map(|r| SavedIgnore {
-                    name: glob(&r.name),
-                    topic: glob(&r.topic),
-                    callback_url: glob(&r.callback_url),
-                    line: r.location.line,
-                })
-                .collect(),
-            subscriptions: (m.subscriptions.iter())
-                .map(|s| SavedSubscription {
-                    topic: s.topic.clone(),
-                    name: s.name.clone(),
-                    callback_url: s.callback_url.clone(),
-                    renamed_from: s.renamed_from.clone(),
-                    masking: s.masking,
-                    line: s.location.line,
-                })
-                .collect(),
+            ignore: m.ignore.clone(),
+            subscriptions: m.subscriptions.clone(),
             allow_http: m.allows.http,
             allow_unknown_topics: m.allows.unknown_topics,
         };

@@ -8,9 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::{live_fingerprint, save_plan, PlanFileError, SavedMerchant, SavedPlan, FORMAT_VERSION, KIND};
-use crate::model::{
-    Allows, DesiredSubscription, IgnoreRule, LiveSubscription, Location, MerchantManifest, Pattern,
-};
+use crate::model::{Allows, LiveSubscription, MerchantManifest};
 use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
 use crate::secret::{mask_url, Keys};
@@ -111,7 +109,7 @@ impl SavedMerchant {
                 "merchant `{who}`: the live fingerprint does not match the stored live subscriptions"
             )));
         }
-        let manifest = self.manifest()?;
+        let manifest = self.manifest();
         // The changes must be the fresh plan's; `safety` is the file's for
         // `show`, and `apply` judges it by its own run's thresholds.
         let mut plan = plan::diff(&manifest, live);
@@ -130,46 +128,26 @@ impl SavedMerchant {
     }
 
     /// The manifest as it was loaded, rebuilt for `apply`'s verification.
-    fn manifest(&self) -> Result<MerchantManifest, PlanFileError> {
+    fn manifest(&self) -> MerchantManifest {
         let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
-        let at = |line: usize| Location {
-            file: file.clone(),
-            line,
-        };
-        let glob = |g: &Option<String>| {
-            let damaged = |g: &str, e| format!("merchant `{}`: ignore glob `{g}`: {e}", self.merchant);
-            let compiled = g.as_deref().map(|g| Pattern::new(g).map_err(|e| damaged(g, e)));
-            compiled.transpose().map_err(PlanFileError::Damaged)
-        };
-        let ignore = saved.ignore.iter().map(|rule| {
-            Ok(IgnoreRule {
-                name: glob(&rule.name)?,
-                topic: glob(&rule.topic)?,
-                callback_url: glob(&rule.callback_url)?,
-                location: at(rule.line),
-            })
-        });
-        let subscriptions = saved.subscriptions.iter().map(|s| DesiredSubscription {
-            topic: s.topic.clone(),
-            name: s.name.clone(),
-            callback_url: s.callback_url.clone(),
-            renamed_from: s.renamed_from.clone(),
-            masking: s.masking,
-            location: at(s.line),
-        });
-        Ok(MerchantManifest {
+        let mut m = MerchantManifest {
             label: self.merchant.clone(),
             file: file.clone(),
             api_key_env: self.api_key_env.clone(),
             canary: saved.canary,
             prune: saved.prune,
-            ignore: ignore.collect::<Result<_, PlanFileError>>()?,
-            subscriptions: subscriptions.collect(),
+            ignore: saved.ignore.clone(),
+            subscriptions: saved.subscriptions.clone(),
             allows: Allows {
                 http: saved.allow_http,
                 unknown_topics: saved.allow_unknown_topics,
             },
-        })
+        };
+        let ignored = m.ignore.iter_mut().map(|r| &mut r.location);
+        for at in m.subscriptions.iter_mut().map(|s| &mut s.location).chain(ignored) {
+            at.file = file.clone();
+        }
+        m
     }
 }
 
