@@ -12,7 +12,7 @@ use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan};
+use crate::plan::{Action, Change, MerchantPlan, Plan, RenameApplied};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -199,30 +199,15 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
         merchant: &'a str,
         items: Vec<Item<'a>>,
         summary: Counts<6>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        renames_applied: Vec<Rename<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Rename<'a> {
-        topic: &'a str,
-        name: &'a str,
-        renamed_from: &'a str,
-        line: usize,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        renames_applied: &'a [RenameApplied],
     }
     let merchants = (plan.merchants.iter())
         .map(|m| Merchant {
             merchant: &m.merchant,
             items: items(m, keys),
             summary: counts([m]),
-            renames_applied: (m.renames_applied.iter())
-                .map(|r| Rename {
-                    topic: &r.topic,
-                    name: &r.name,
-                    renamed_from: &r.from,
-                    line: r.location.line,
-                })
-                .collect(),
+            renames_applied: &m.renames_applied,
         })
         .collect();
     pretty(&Doc {

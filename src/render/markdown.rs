@@ -26,7 +26,11 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
         true => doc.head(&format!("**{}**\n\n", summary_line(&plan.total()))),
         false => doc.head(&format!("**{NO_CHANGES}**\n\n")),
     }
-    counts_table(&mut doc, plan);
+    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    doc.counts(head, &plan.merchants, |m| {
+        let s = m.summary;
+        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
+    });
     warnings(&mut doc, plan);
     change_tables(&mut doc, plan, None, keys);
     for m in &plan.merchants {
@@ -149,14 +153,6 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
             false => doc.head("\n\n</details>\n\n"),
         }
     }
-}
-
-fn counts_table(doc: &mut Doc, plan: &Plan) {
-    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
-    doc.counts(head, &plan.merchants, |m| {
-        let s = m.summary;
-        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
-    });
 }
 
 fn warnings(doc: &mut Doc, plan: &Plan) {

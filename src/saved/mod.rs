@@ -22,8 +22,7 @@ pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry
     (never the API key); keep it out of logs, public artifacts and git";
 
 /// What stands in a saved plan where a live value held the merchant's API
-/// key; fingerprints are taken with the placeholder, so the file never
-/// needs the key.
+/// key (fingerprints too), so the file never needs the key.
 pub fn key_placeholder(api_key_env: &str) -> String {
     format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
@@ -102,8 +101,8 @@ pub struct SavedManifest {
     pub allow_unknown_topics: bool,
 }
 
-/// A manifest location as a saved plan stores it: its line (the file is the
-/// manifest's, filled in on reading).
+/// A manifest location as saved plans and the drift JSON write it: its line
+/// (reading a saved plan fills in the manifest's file).
 pub(crate) mod line {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -48,12 +48,13 @@ impl SavedPlan {
         let mut merchants = Vec::with_capacity(saved.merchants.len());
         for m in &saved.merchants {
             if !labels.insert(m.merchant.as_str()) {
-                return Err(inconsistent(format!("merchant `{}` appears twice", m.merchant)));
+                let twice = format!("merchant `{}` appears twice", m.merchant);
+                return Err(PlanFileError::Inconsistent(twice));
             }
             merchants.push(m.load(&saved.tool_version)?);
         }
         if merchants.is_empty() {
-            return Err(inconsistent("it names no merchant".to_owned()));
+            return Err(PlanFileError::Inconsistent("it names no merchant".to_owned()));
         }
         Ok(Loaded {
             file: saved,
@@ -91,23 +92,16 @@ impl SavedPlan {
     }
 }
 
-fn inconsistent(message: String) -> PlanFileError {
-    PlanFileError::Inconsistent(message)
-}
-
 impl SavedMerchant {
     fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
         let who = &self.merchant;
+        let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
         if self.api_key_env.trim().is_empty() {
-            return Err(inconsistent(format!(
-                "merchant `{who}` names no API key variable"
-            )));
+            return inconsistent(" names no API key variable");
         }
         let live = &self.live.subscriptions;
         if live_fingerprint(live) != self.live.fingerprint {
-            return Err(inconsistent(format!(
-                "merchant `{who}`: the live fingerprint does not match the stored live subscriptions"
-            )));
+            return inconsistent(": the live fingerprint does not match the stored live subscriptions");
         }
         let manifest = self.manifest();
         // The changes must be the fresh plan's; `safety` is the file's for
@@ -115,10 +109,10 @@ impl SavedMerchant {
         let mut plan = plan::diff(&manifest, live);
         plan.safety = self.plan.safety;
         if save_plan(&plan) != self.plan {
-            return Err(inconsistent(format!(
-                "merchant `{who}`: the stored changes are not what its manifest and live state give \
+            return inconsistent(&format!(
+                ": the stored changes are not what its manifest and live state give \
                  (edited by hand, or written by another invhooks version: {tool_version})"
-            )));
+            ));
         }
         Ok(LoadedMerchant {
             manifest,
