@@ -34,10 +34,6 @@ pub enum StepFailure {
 }
 
 impl StepFailure {
-    pub fn new(step: Step, message: impl Into<String>) -> Self {
-        Self::At(step, message.into())
-    }
-
     pub fn step(&self) -> Step {
         match self {
             Self::At(step, _) => *step,
@@ -84,9 +80,8 @@ impl fmt::Display for User {
     }
 }
 
-/// One distinct callback URL (real value, shown by [`Callback::shown`])
-/// and every subscription delivering to it, sorted; its path shown as
-/// written only when every one of them says `maskPathSecrets: false`.
+/// One distinct callback URL (real) and its subscriptions, sorted; its path
+/// shown only when every one of them says `maskPathSecrets: false`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     pub url: String,

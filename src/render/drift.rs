@@ -1,7 +1,6 @@
 //! The drift report: a plan read as what changed by hand, grouped by kind,
-//! in text, JSON and Markdown, secrets masked. Each item has a fingerprint,
-//! a digest of its real values (never shown): the same on every run while
-//! the item is unchanged, so an alerting job can tell new drift from old.
+//! secrets masked. An item's fingerprint, a digest of its real values, stays
+//! the same while it is unchanged, so an alerting job tells new drift from old.
 
 use std::fmt::Write;
 

@@ -1,7 +1,6 @@
-//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
-//! ([`render`]) and the apply outcome ([`apply_summary`]). [`code`] and
-//! [`code_text`] are the one way a value reaches Markdown, [`row`] the one
-//! table row and [`Doc`] the byte budget; drift's and check's Markdown use them.
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`. [`code`]
+//! and [`code_text`] are the one way a value reaches Markdown, [`row`] the
+//! one table row and [`Doc`] the byte budget, for drift's and check's too.
 
 use std::collections::HashMap;
 use std::fmt::Write;

@@ -1,8 +1,7 @@
-//! Reading a saved plan into checked, typed data ([`Loaded`]): checked
-//! against itself (the live fingerprint; the stored plan equal to a fresh
-//! plan of the stored manifest and live list), so an edited file is refused
-//! before any request. Then whether it still applies: the same base URL,
-//! key and live state; the reasons are the lines `apply --plan` prints.
+//! Reading a saved plan ([`Loaded`]), checked against itself (the live
+//! fingerprint; the stored plan equal to a fresh plan of the stored manifest
+//! and live list) before any request; then whether it still applies (same
+//! base URL, key and live state), in the lines `apply --plan` prints.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
