@@ -9,7 +9,6 @@ mod read;
 use serde::{Deserialize, Serialize};
 
 pub use self::read::{live_changes, replan, Loaded, LoadedMerchant};
-pub use crate::digest::sha256;
 use crate::digest::sha256_json;
 use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, MerchantManifest};
 use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::digest::sha256;
 use crate::fixtures::live;
 use crate::manifest;
 use crate::model::MerchantManifest;
