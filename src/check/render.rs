@@ -174,7 +174,6 @@ pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     table(doc, &failed)
 }
 
-/// `doc` with a table row per URL, as many as fit.
 fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
     let rows: Vec<String> = (reports.iter())
         .map(|r| {

@@ -57,12 +57,11 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
     Cow::Owned(defused.collect())
 }
 
-/// Escapes the message part of a workflow command.
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
-/// Escapes a property value (`file=`, `title=`) of a workflow command.
+/// A property value (`file=`, `title=`) escaped.
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }

@@ -190,8 +190,7 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
     }
 }
 
-/// One merchant's plan as a diff in a `<details>` block, or nothing when it
-/// has neither changes nor unmanaged subscriptions.
+/// One merchant's plan as a diff in a `<details>` block; empty for none.
 fn details(m: &MerchantPlan, keys: &Keys) -> String {
     if m.changes.is_empty() && m.unmanaged.is_empty() {
         return String::new();
@@ -225,7 +224,6 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     )
 }
 
-/// A change's cells in the table of changes.
 fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     let view = ChangeView::of(c, keys);
     let symbol = ["➕", "🔄", "➖"][view.action as usize];

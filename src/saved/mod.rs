@@ -230,7 +230,6 @@ impl SavedPlan {
     }
 }
 
-/// The plan in the file's layout.
 fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
     let changes = plan.changes.iter().map(|c| SavedChange {
         action: c.action(),

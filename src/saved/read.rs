@@ -73,12 +73,11 @@ impl SavedPlan {
                 false => PlanFileError::Foreign,
             });
         }
-        let version = value
-            .get("format_version")
-            .map_or_else(String::new, |v| match v.as_str() {
-                Some(s) => s.to_owned(),
-                None => v.to_string(),
-            });
+        let version = match value.get("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
         if version != FORMAT_VERSION {
             let tool = str_key("tool_version").unwrap_or("unknown").to_owned();
             return Err(PlanFileError::Version {
