@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::model::{Location, MerchantManifest};
-use crate::plan::{Change, Plan};
+use crate::plan::{Fields, Plan};
 use crate::secret::{Keys, Masked, Masking};
 
 /// A step of a probe, in the order they run (TLS for https only).
@@ -116,13 +116,8 @@ pub fn callbacks<'a>(manifests: impl IntoIterator<Item = &'a MerchantManifest>) 
 pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
     group(plan.merchants.iter().flat_map(|m| {
         m.changes.iter().filter_map(|c| {
-            let url = match c {
-                Change::Create { after } => &after.callback_url,
-                Change::Update { before, after, .. } if before.callback_url != after.callback_url => {
-                    &after.callback_url
-                }
-                _ => return None,
-            };
+            let moved = |after: &&Fields| c.before().is_none_or(|b| b.callback_url != after.callback_url);
+            let url = &c.after().filter(moved)?.callback_url;
             let user = User {
                 merchant: m.merchant.clone(),
                 topic: c.topic().to_owned(),
