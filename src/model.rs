@@ -39,6 +39,23 @@ impl fmt::Display for Location {
     }
 }
 
+/// A manifest location as saved plans and the drift JSON write it: its line
+/// (reading a saved plan fills in the manifest's file).
+pub mod line {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Location;
+
+    pub fn serialize<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
+        at.line.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        let (file, line) = (Default::default(), usize::deserialize(d)?);
+        Ok(Location { file, line })
+    }
+}
+
 /// One subscription the manifest declares, after `topics:` expansion and
 /// `${VAR}` substitution (so its URL may carry secrets); serde: as saved plans hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +70,7 @@ pub struct DesiredSubscription {
     /// `maskPathSecrets` (docs/secrets.md).
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
-    #[serde(rename = "line", with = "crate::saved::line")]
+    #[serde(rename = "line", with = "line")]
     pub location: Location,
 }
 
@@ -71,7 +88,7 @@ pub struct IgnoreRule {
     pub name: Option<Pattern>,
     pub topic: Option<Pattern>,
     pub callback_url: Option<Pattern>,
-    #[serde(rename = "line", with = "crate::saved::line")]
+    #[serde(rename = "line", with = "line")]
     pub location: Location,
 }
 

@@ -62,7 +62,7 @@ pub struct RenameApplied {
     pub name: String,
     #[serde(rename = "renamedFrom")]
     pub from: String,
-    #[serde(rename = "line", with = "crate::saved::line")]
+    #[serde(rename = "line", with = "crate::model::line")]
     pub location: Location,
 }
 

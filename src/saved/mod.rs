@@ -83,7 +83,7 @@ pub struct SavedChange {
 }
 
 /// A merchant's manifest as loaded: variables expanded, globs as written,
-/// locations as their [`line`].
+/// locations as their line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
@@ -98,23 +98,6 @@ pub struct SavedManifest {
     pub allow_http: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_unknown_topics: bool,
-}
-
-/// A manifest location as saved plans and the drift JSON write it: its line
-/// (reading a saved plan fills in the manifest's file).
-pub(crate) mod line {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use crate::model::Location;
-
-    pub fn serialize<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
-        at.line.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
-        let (file, line) = (Default::default(), usize::deserialize(d)?);
-        Ok(Location { file, line })
-    }
 }
 
 /// The live list the plan was computed from, sorted by id.
