@@ -264,3 +264,14 @@ fn mask_path_secrets_false_is_saved_and_read_back() {
         Err(PlanFileError::Inconsistent(_))
     ));
 }
+
+#[test]
+fn a_bad_ignore_glob_is_damage() {
+    let text = saved().to_json();
+    assert_eq!(text.matches("\"zapier-*\"").count(), 1);
+    let err = SavedPlan::parse(&text.replace("\"zapier-*\"", "\"zapier-[\""), "t").unwrap_err();
+    assert!(
+        matches!(&err, PlanFileError::Damaged(m) if m.contains("zapier-[")),
+        "{err:?}"
+    );
+}
