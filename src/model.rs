@@ -39,17 +39,38 @@ impl fmt::Display for Location {
     }
 }
 
+/// A manifest location as saved plans and the drift JSON write it: its line
+/// (reading a saved plan fills in the manifest's file).
+pub mod line {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Location;
+
+    pub fn serialize<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
+        at.line.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        let (file, line) = (Default::default(), usize::deserialize(d)?);
+        Ok(Location { file, line })
+    }
+}
+
 /// One subscription the manifest declares, after `topics:` expansion and
-/// `${VAR}` substitution (so its URL may carry secrets).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `${VAR}` substitution (so its URL may carry secrets); serde: as saved plans hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DesiredSubscription {
     pub topic: String,
     pub name: String,
     pub callback_url: String,
     /// Names on the same topic it takes over in place (docs/renames.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renamed_from: Vec<String>,
     /// `maskPathSecrets` (docs/secrets.md).
+    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
+    #[serde(rename = "line", with = "line")]
     pub location: Location,
 }
 
@@ -61,11 +82,13 @@ impl DesiredSubscription {
 }
 
 /// An `ignore` rule: live subscriptions it matches are never touched.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IgnoreRule {
     pub name: Option<Pattern>,
     pub topic: Option<Pattern>,
     pub callback_url: Option<Pattern>,
+    #[serde(rename = "line", with = "line")]
     pub location: Location,
 }
 
@@ -101,6 +124,19 @@ impl Pattern {
 
     pub fn as_str(&self) -> &str {
         self.0.glob().glob()
+    }
+}
+
+/// As written, in a saved plan.
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_str().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Pattern::new(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 

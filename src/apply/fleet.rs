@@ -6,7 +6,7 @@ use super::waves::{Rollout, WaveStatus};
 use super::{MerchantReport, Outcome};
 
 /// A merchant whose changes a safety threshold kept back (`--keep-going`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Refusal {
     pub merchant: String,
     /// The threshold that tripped, as `plan` shows it.

@@ -246,7 +246,10 @@ fn the_probe_gates_name_the_merchant_and_the_masked_url() {
         .into_iter()
         .map(|callback| check::CallbackReport {
             result: match callback.url.contains("down") {
-                true => Err(check::StepFailure::new(check::Step::Tcp, "connection refused")),
+                true => Err(check::StepFailure::At(
+                    check::Step::Tcp,
+                    "connection refused".into(),
+                )),
                 false => Ok(200),
             },
             deliveries: Vec::new(),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::model::{Location, MerchantManifest};
-use crate::plan::{Change, Plan};
+use crate::plan::{Fields, Plan};
 use crate::secret::{Keys, Masked, Masking};
 
 /// A step of a probe, in the order they run (TLS for https only).
@@ -34,10 +34,6 @@ pub enum StepFailure {
 }
 
 impl StepFailure {
-    pub fn new(step: Step, message: impl Into<String>) -> Self {
-        Self::At(step, message.into())
-    }
-
     pub fn step(&self) -> Step {
         match self {
             Self::At(step, _) => *step,
@@ -84,9 +80,8 @@ impl fmt::Display for User {
     }
 }
 
-/// One distinct callback URL (real value, shown by [`Callback::shown`])
-/// and every subscription delivering to it, sorted; its path shown as
-/// written only when every one of them says `maskPathSecrets: false`.
+/// One distinct callback URL (real) and its subscriptions, sorted; its path
+/// shown only when every one of them says `maskPathSecrets: false`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     pub url: String,
@@ -121,13 +116,8 @@ pub fn callbacks<'a>(manifests: impl IntoIterator<Item = &'a MerchantManifest>) 
 pub fn planned_callbacks(plan: &Plan) -> Vec<Callback> {
     group(plan.merchants.iter().flat_map(|m| {
         m.changes.iter().filter_map(|c| {
-            let url = match c {
-                Change::Create { after } => &after.callback_url,
-                Change::Update { before, after, .. } if before.callback_url != after.callback_url => {
-                    &after.callback_url
-                }
-                _ => return None,
-            };
+            let moved = |after: &&Fields| c.before().is_none_or(|b| b.callback_url != after.callback_url);
+            let url = &c.after().filter(moved)?.callback_url;
             let user = User {
                 merchant: m.merchant.clone(),
                 topic: c.topic().to_owned(),

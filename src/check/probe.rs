@@ -1,9 +1,8 @@
-//! The network edge of `check`: DNS, TCP, TLS (verified against the
-//! webpki roots plus `--ca-cert`), then one HTTP/1.1 exchange, each step
-//! bounded by the timeout. [`Prober::post`] is also how the sandbox delivers
-//! events: the one way invhooks POSTs a delivery. Only the request line,
-//! `Host`, a `User-Agent` and (for a test event) the JSON body are sent:
-//! never a key, never the URL's userinfo, no proxy, no redirect followed.
+//! The network edge of `check`: DNS, TCP, TLS (webpki roots plus
+//! `--ca-cert`), one HTTP/1.1 exchange, each step bounded by the timeout;
+//! [`Prober::post`] is the one way invhooks POSTs a delivery. Only the
+//! request line, `Host`, `User-Agent` and a test event's body are sent:
+//! never a key or the URL's userinfo; no proxy, no redirect followed.
 
 use std::future::Future;
 use std::io;
@@ -67,7 +66,7 @@ impl Prober {
     }
 
     async fn exchange(&self, url: &str, method: &str, body: Option<&[u8]>) -> Result<u16, StepFailure> {
-        let dns = |message: String| StepFailure::new(Step::Dns, message);
+        let dns = |message: String| StepFailure::At(Step::Dns, message);
         // The one reading of a callback URL (SPEC "Safety by construction"),
         // as deliveries read it: a live URL goes where plans show it goes.
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
@@ -94,14 +93,14 @@ impl Prober {
             "https" => {
                 // An IP address is checked as one, a name as a DNS name.
                 let name = pki_types::ServerName::try_from(host.clone()).map_err(|e| {
-                    StepFailure::new(Step::Tls, format!("`{host}` is not a valid server name ({e})"))
+                    StepFailure::At(Step::Tls, format!("`{host}` is not a valid server name ({e})"))
                 })?;
                 let connect = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls)).connect(name, tcp);
                 let tls = self.bounded(Step::Tls, connect, tls_message).await?;
                 self.send(tls, &request).await
             }
             "http" => self.send(tcp, &request).await,
-            other => Err(StepFailure::new(
+            other => Err(StepFailure::At(
                 Step::Tcp,
                 format!("unsupported scheme `{other}`"),
             )),
@@ -117,8 +116,8 @@ impl Prober {
     ) -> Result<T, StepFailure> {
         let secs = self.timeout.as_secs();
         match tokio::time::timeout(self.timeout, work).await {
-            Err(_) => Err(StepFailure::new(step, format!("timed out after {secs} s"))),
-            Ok(result) => result.map_err(|e| StepFailure::new(step, say(&e))),
+            Err(_) => Err(StepFailure::At(step, format!("timed out after {secs} s"))),
+            Ok(result) => result.map_err(|e| StepFailure::At(step, say(&e))),
         }
     }
 

@@ -1,5 +1,4 @@
-//! `check` reports: text (a line per URL), JSON (`format_version` "1") and
-//! Markdown (a table for a pull request). Pure; every URL is masked
+//! `check` reports as text, JSON and Markdown; every URL is masked
 //! ([`Callback::shown`](super::Callback::shown)).
 
 use std::fmt::Write;
@@ -141,7 +140,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     pretty(&Report {
         format_version: FORMAT_VERSION,
         reachable: reachable == all,
-        summary: Counts(["reachable", "unreachable"], [reachable, all - reachable]),
+        summary: Counts("reachable unreachable", [reachable, all - reachable]),
         callbacks,
     })
 }
@@ -159,9 +158,8 @@ pub fn markdown(reports: &[CallbackReport], title: &str, limit: usize) -> String
     table(doc, &rows)
 }
 
-/// The unreachable URLs among `reports` as a warning section of at most
-/// `limit` bytes for the plan's Markdown (`plan --check-callbacks`); empty
-/// when all answer.
+/// The unreachable URLs as a warning section of at most `limit` bytes for
+/// `plan --check-callbacks`; empty when all answer.
 pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     let failed: Vec<&CallbackReport> = reports.iter().filter(|r| !r.ok()).collect();
     if failed.is_empty() {
@@ -176,7 +174,6 @@ pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     table(doc, &failed)
 }
 
-/// `doc` with a table row per URL, as many as fit.
 fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
     let rows: Vec<String> = (reports.iter())
         .map(|r| {

@@ -75,7 +75,7 @@ fn text_names_the_failing_step_and_masks_secrets() {
         outcome("https://h/ok?token=s3cr3t", Ok(405)),
         outcome(
             "http://127.0.0.1:9/x",
-            Err(StepFailure::new(Step::Tcp, "connection refused")),
+            Err(StepFailure::At(Step::Tcp, "connection refused".into())),
         ),
     ];
     let text = render::text(&outcomes);
@@ -114,7 +114,7 @@ fn markdown_fits_its_limit_failures_first() {
             0 => outcome(&format!("https://h/{i:04}"), Ok(405)),
             _ => outcome(
                 &format!("https://h/{i:04}"),
-                Err(StepFailure::new(Step::Tcp, "connection refused")),
+                Err(StepFailure::At(Step::Tcp, "connection refused".into())),
             ),
         })
         .collect();

@@ -26,7 +26,7 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
             let file = &t.manifest.file;
             let bytes = std::fs::read(file)
                 .with_context(|| format!("could not read `{}` again to record its digest", file.display()))?;
-            let (sha, key_digest) = (saved::sha256(&bytes), t.key.digest(&key_salt));
+            let (sha, key_digest) = (crate::digest::sha256(&bytes), t.key.digest(&key_salt));
             Ok(SavedMerchant::new(
                 &t.manifest,
                 without_key(t),

@@ -50,12 +50,14 @@ pub struct MerchantPlan {
 }
 
 /// A `renamedFrom` that can go: the new key is live, the old name is not.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct RenameApplied {
     pub topic: String,
     /// The new name.
     pub name: String,
+    #[serde(rename = "renamedFrom")]
     pub from: String,
+    #[serde(rename = "line", with = "crate::model::line")]
     pub location: Location,
 }
 

@@ -1,7 +1,6 @@
 //! The drift report: a plan read as what changed by hand, grouped by kind,
-//! in text, JSON and Markdown, secrets masked. Each item has a fingerprint,
-//! a digest of its real values (never shown): the same on every run while
-//! the item is unchanged, so an alerting job can tell new drift from old.
+//! secrets masked. An item's fingerprint, a digest of its real values, stays
+//! the same while it is unchanged, so an alerting job tells new drift from old.
 
 use std::fmt::Write;
 
@@ -12,7 +11,7 @@ use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan};
+use crate::plan::{Action, Change, MerchantPlan, Plan, RenameApplied};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -132,17 +131,7 @@ fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6
         n[4] += m.summary.unchanged;
         n[5] += m.summary.ignored;
     }
-    Counts(
-        [
-            "changed_url",
-            "missing",
-            "unmanaged",
-            "duplicate",
-            "unchanged",
-            "ignored",
-        ],
-        n,
-    )
+    Counts("changed_url missing unmanaged duplicate unchanged ignored", n)
 }
 
 /// The summary sentence. Drift is anything `apply` would change; unmanaged
@@ -209,30 +198,15 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
         merchant: &'a str,
         items: Vec<Item<'a>>,
         summary: Counts<6>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        renames_applied: Vec<Rename<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Rename<'a> {
-        topic: &'a str,
-        name: &'a str,
-        renamed_from: &'a str,
-        line: usize,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        renames_applied: &'a [RenameApplied],
     }
     let merchants = (plan.merchants.iter())
         .map(|m| Merchant {
             merchant: &m.merchant,
             items: items(m, keys),
             summary: counts([m]),
-            renames_applied: (m.renames_applied.iter())
-                .map(|r| Rename {
-                    topic: &r.topic,
-                    name: &r.name,
-                    renamed_from: &r.from,
-                    line: r.location.line,
-                })
-                .collect(),
+            renames_applied: &m.renames_applied,
         })
         .collect();
     pretty(&Doc {

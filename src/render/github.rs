@@ -1,9 +1,7 @@
-//! GitHub Actions workflow commands (`::error file=…,line=…::message`), so
-//! manifest problems show on a pull request's diff; data escaped as the
-//! `@actions/core` toolkit escapes it. The runner reads a command from any
-//! line of stdout or stderr starting, after white space, with `::` (or the
-//! older `##[`): only [`Commands`], built here, may; every other line goes
-//! through [`defuse`] (in `Context::emit`). Pure: `commands` writes them.
+//! GitHub Actions workflow commands (`::error file=…,line=…::message`), data
+//! escaped as `@actions/core` escapes it. The runner runs any output line
+//! starting, after white space, with `::` (or `##[`): only [`Commands`],
+//! built here, may; every other line goes through [`defuse`].
 
 use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
@@ -35,10 +33,8 @@ impl FromIterator<Commands> for Commands {
     }
 }
 
-/// `text` with every line the runner would read as a workflow command
-/// (`::…` or `##[…`, after any white space or invisible characters) made
-/// inert: its first character shown escaped (`\u{3a}:notice…`). Lines
-/// split where the runner splits them, at LF and CR.
+/// `text` with every line the runner would read as a command made inert:
+/// its first character escaped (`\u{3a}:notice…`); lines split at LF and CR.
 pub fn defuse(text: &str) -> Cow<'_, str> {
     let starts_command = |line: &str| {
         let rest = line.trim_start_matches(|c: char| c.is_whitespace() || is_unsafe(c));
@@ -61,12 +57,11 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
     Cow::Owned(defused.collect())
 }
 
-/// Escapes the message part of a workflow command.
 fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
-/// Escapes a property value (`file=`, `title=`) of a workflow command.
+/// A property value (`file=`, `title=`) escaped.
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }

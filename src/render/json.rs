@@ -18,13 +18,13 @@ pub fn pretty(value: &impl Serialize) -> String {
     text
 }
 
-/// Counts under their names: a JSON object, keys in the order given.
+/// Counts under their names (space-separated): a JSON object, keys in order.
 #[derive(Debug)]
-pub struct Counts<const N: usize>(pub [&'static str; N], pub [usize; N]);
+pub struct Counts<const N: usize>(pub &'static str, pub [usize; N]);
 
 impl<const N: usize> Serialize for Counts<N> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().zip(self.1))
+        s.collect_map(self.0.split(' ').zip(self.1))
     }
 }
 

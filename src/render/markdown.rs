@@ -1,7 +1,6 @@
-//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: the plan
-//! ([`render`]) and the apply outcome ([`apply_summary`]). [`code`] and
-//! [`code_text`] are the one way a value reaches Markdown, [`row`] the one
-//! table row and [`Doc`] the byte budget; drift's and check's Markdown use them.
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`. [`code`]
+//! and [`code_text`] are the one way a value reaches Markdown, [`row`] the
+//! one table row and [`Doc`] the byte budget, for drift's and check's too.
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -26,7 +25,11 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
         true => doc.head(&format!("**{}**\n\n", summary_line(&plan.total()))),
         false => doc.head(&format!("**{NO_CHANGES}**\n\n")),
     }
-    counts_table(&mut doc, plan);
+    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
+    doc.counts(head, &plan.merchants, |m| {
+        let s = m.summary;
+        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
+    });
     warnings(&mut doc, plan);
     change_tables(&mut doc, plan, None, keys);
     for m in &plan.merchants {
@@ -151,14 +154,6 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     }
 }
 
-fn counts_table(doc: &mut Doc, plan: &Plan) {
-    let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
-    doc.counts(head, &plan.merchants, |m| {
-        let s = m.summary;
-        vec![s.create, s.update, s.delete, s.unchanged, s.ignored, s.unmanaged]
-    });
-}
-
 fn warnings(doc: &mut Doc, plan: &Plan) {
     for m in &plan.merchants {
         if let Some(trip) = &m.safety {
@@ -195,8 +190,7 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
     }
 }
 
-/// One merchant's plan as a diff in a `<details>` block, or nothing when it
-/// has neither changes nor unmanaged subscriptions.
+/// One merchant's plan as a diff in a `<details>` block; empty for none.
 fn details(m: &MerchantPlan, keys: &Keys) -> String {
     if m.changes.is_empty() && m.unmanaged.is_empty() {
         return String::new();
@@ -230,7 +224,6 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
     )
 }
 
-/// A change's cells in the table of changes.
 fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     let view = ChangeView::of(c, keys);
     let symbol = ["➕", "🔄", "➖"][view.action as usize];

@@ -615,11 +615,11 @@ mod hostile {
                 users: vec![user(&v[2]), user(&v[14])],
                 masking: crate::secret::Masking::Full,
             },
-            result: Err(StepFailure::new(Step::Tcp, v[17].clone())),
+            result: Err(StepFailure::At(Step::Tcp, v[17].clone())),
             latency: std::time::Duration::from_millis(5),
             deliveries: vec![Delivery {
                 user: user(&v[2]),
-                result: Err(StepFailure::new(Step::Http, v[10].clone())),
+                result: Err(StepFailure::At(Step::Http, v[10].clone())),
             }],
         };
         let outcomes = [outcome];

@@ -9,7 +9,7 @@ use super::json::{pretty, Counts, FORMAT_VERSION};
 use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
 use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Rewrite, RunReport, Verification};
+use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Verification};
 use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
@@ -146,7 +146,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         interrupted: bool,
         stores: Counts<6>,
         merchants: Vec<Merchant<'a>>,
-        refused: Vec<Refused<'a>>,
+        refused: &'a [Refusal],
         waves: Vec<WaveJson<'a>>,
     }
     #[derive(Serialize)]
@@ -161,11 +161,6 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
     struct StoreJson<'a> {
         merchant: &'a str,
         status: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Refused<'a> {
-        merchant: &'a str,
-        reason: &'a str,
     }
     #[derive(Serialize)]
     struct Merchant<'a> {
@@ -198,18 +193,16 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
     }
     fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
         let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
-        let (remaining, foreign, rewrites): (&[Change], &[String], &[Rewrite]) = match &r.verification {
-            Verification::NotConverged {
-                remaining,
-                foreign,
-                rewrites,
-            } => (remaining, foreign, rewrites),
-            _ => (&[], &[], &[]),
-        };
-        let reason = match &r.verification {
-            Verification::Unknown { reason } => Some(Masked::text(reason, keys)),
-            _ => None,
-        };
+        let (remaining, foreign, rewrites, reason): (&[Change], &[String], &[Rewrite], _) =
+            match &r.verification {
+                Verification::NotConverged {
+                    remaining,
+                    foreign,
+                    rewrites,
+                } => (remaining, foreign, rewrites, None),
+                Verification::Unknown { reason } => (&[], &[], &[], Some(Masked::text(reason, keys))),
+                Verification::Converged => (&[], &[], &[], None),
+            };
         let rewrite = |w: &'a Rewrite| {
             let (sent, stored) = shown_rewrite(w, keys);
             Rewritten {
@@ -260,23 +253,11 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
         stores: Counts(
-            [
-                "total",
-                "changed",
-                "unchanged",
-                "failed",
-                "refused",
-                "not_started",
-            ],
+            "total changed unchanged failed refused not_started",
             [stores.total(), applied, converged, failed, refused, not_started],
         ),
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
-        refused: (run.refused.iter())
-            .map(|r| Refused {
-                merchant: &r.merchant,
-                reason: &r.reason,
-            })
-            .collect(),
+        refused: &run.refused,
         waves,
     })
 }

@@ -14,7 +14,6 @@ use crate::model::LiveSubscription;
 use crate::plan::{Change, Plan};
 use crate::secret::Keys;
 
-/// `text` in `style` when `color` is on.
 fn paint(color: bool, style: Style, text: &str) -> String {
     match color && !text.is_empty() {
         true => format!("{}{text}{}", style.render(), style.render_reset()),

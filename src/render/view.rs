@@ -43,16 +43,6 @@ pub struct FieldsView<'a> {
     pub callback_url: Masked<'static>,
 }
 
-impl<'a> FieldsView<'a> {
-    fn of(f: &'a Fields, masking: Masking, keys: &Keys) -> Self {
-        Self {
-            topic: Masked::text(&f.topic, keys),
-            name: Masked::text(&f.name, keys),
-            callback_url: Masked::url(&f.callback_url, masking, keys),
-        }
-    }
-}
-
 /// An unmanaged live subscription as reports show it; its JSON the plan's
 /// `unmanaged[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,7 +67,13 @@ impl<'a> LiveView<'a> {
 
 impl<'a> ChangeView<'a> {
     pub fn of(change: &'a Change, keys: &Keys) -> Self {
-        let fields = |f: Option<&'a Fields>| f.map(|f| FieldsView::of(f, change.masking(), keys));
+        let fields = |f: Option<&'a Fields>| {
+            f.map(|f| FieldsView {
+                topic: Masked::text(&f.topic, keys),
+                name: Masked::text(&f.name, keys),
+                callback_url: Masked::url(&f.callback_url, change.masking(), keys),
+            })
+        };
         let (before, after) = (fields(change.before()), fields(change.after()));
         // A note when the URLs differ but show the same.
         let shown_same = matches!((&before, &after), (Some(b), Some(a)) if b.callback_url == a.callback_url);

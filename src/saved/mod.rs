@@ -9,11 +9,9 @@ mod read;
 use serde::{Deserialize, Serialize};
 
 pub use self::read::{live_changes, replan, Loaded, LoadedMerchant};
-pub use crate::digest::sha256;
 use crate::digest::sha256_json;
-use crate::model::{LiveSubscription, MerchantManifest, Pattern};
+use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, MerchantManifest};
 use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
-use crate::secret::Masking;
 
 pub const KIND: &str = "invhooks-saved-plan";
 /// The layout this build writes and reads: a new layout or meaning gets a
@@ -23,14 +21,13 @@ pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry
     (never the API key); keep it out of logs, public artifacts and git";
 
 /// What stands in a saved plan where a live value held the merchant's API
-/// key; fingerprints are taken with the placeholder, so the file never
-/// needs the key.
+/// key (fingerprints too), so the file never needs the key.
 pub fn key_placeholder(api_key_env: &str) -> String {
     format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
 
 /// A saved plan, as written and read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPlan {
     pub kind: String,
@@ -46,7 +43,7 @@ pub struct SavedPlan {
     pub merchants: Vec<SavedMerchant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchant {
     pub merchant: String,
@@ -85,8 +82,9 @@ pub struct SavedChange {
     pub duplicate: bool,
 }
 
-/// A merchant's manifest as loaded: variables expanded, globs as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A merchant's manifest as loaded: variables expanded, globs as written,
+/// locations as their line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
     pub file: String,
@@ -94,39 +92,16 @@ pub struct SavedManifest {
     pub prune: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub canary: bool,
-    pub ignore: Vec<SavedIgnore>,
-    pub subscriptions: Vec<SavedSubscription>,
+    pub ignore: Vec<IgnoreRule>,
+    pub subscriptions: Vec<DesiredSubscription>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_http: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_unknown_topics: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SavedIgnore {
-    pub name: Option<String>,
-    pub topic: Option<String>,
-    pub callback_url: Option<String>,
-    pub line: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SavedSubscription {
-    pub topic: String,
-    pub name: String,
-    pub callback_url: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub renamed_from: Vec<String>,
-    /// So that `show` masks the plan as `plan` did.
-    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
-    pub masking: Masking,
-    pub line: usize,
-}
-
 /// The live list the plan was computed from, sorted by id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedLive {
     pub fingerprint: String,
@@ -185,30 +160,13 @@ impl SavedMerchant {
         thresholds: &Thresholds,
     ) -> Self {
         live.sort();
-        let glob = |p: &Option<Pattern>| p.as_ref().map(|p| p.as_str().to_owned());
         let manifest = SavedManifest {
             file: m.file.display().to_string(),
             sha256,
             prune: m.prune,
             canary: m.canary,
-            ignore: (m.ignore.iter())
-                .map(|r| SavedIgnore {
-                    name: glob(&r.name),
-                    topic: glob(&r.topic),
-                    callback_url: glob(&r.callback_url),
-                    line: r.location.line,
-                })
-                .collect(),
-            subscriptions: (m.subscriptions.iter())
-                .map(|s| SavedSubscription {
-                    topic: s.topic.clone(),
-                    name: s.name.clone(),
-                    callback_url: s.callback_url.clone(),
-                    renamed_from: s.renamed_from.clone(),
-                    masking: s.masking,
-                    line: s.location.line,
-                })
-                .collect(),
+            ignore: m.ignore.clone(),
+            subscriptions: m.subscriptions.clone(),
             allow_http: m.allows.http,
             allow_unknown_topics: m.allows.unknown_topics,
         };
@@ -255,7 +213,6 @@ impl SavedPlan {
     }
 }
 
-/// The plan in the file's layout.
 fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
     let changes = plan.changes.iter().map(|c| SavedChange {
         action: c.action(),

@@ -1,16 +1,13 @@
-//! Reading a saved plan into checked, typed data ([`Loaded`]): checked
-//! against itself (the live fingerprint; the stored plan equal to a fresh
-//! plan of the stored manifest and live list), so an edited file is refused
-//! before any request. Then whether it still applies: the same base URL,
-//! key and live state; the reasons are the lines `apply --plan` prints.
+//! Reading a saved plan ([`Loaded`]), checked against itself (the live
+//! fingerprint; the stored plan equal to a fresh plan of the stored manifest
+//! and live list) before any request; then whether it still applies (same
+//! base URL, key and live state), in the lines `apply --plan` prints.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::{live_fingerprint, save_plan, PlanFileError, SavedMerchant, SavedPlan, FORMAT_VERSION, KIND};
-use crate::model::{
-    Allows, DesiredSubscription, IgnoreRule, LiveSubscription, Location, MerchantManifest, Pattern,
-};
+use crate::model::{Allows, LiveSubscription, MerchantManifest};
 use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
 use crate::secret::{mask_url, Keys};
@@ -50,12 +47,13 @@ impl SavedPlan {
         let mut merchants = Vec::with_capacity(saved.merchants.len());
         for m in &saved.merchants {
             if !labels.insert(m.merchant.as_str()) {
-                return Err(inconsistent(format!("merchant `{}` appears twice", m.merchant)));
+                let twice = format!("merchant `{}` appears twice", m.merchant);
+                return Err(PlanFileError::Inconsistent(twice));
             }
             merchants.push(m.load(&saved.tool_version)?);
         }
         if merchants.is_empty() {
-            return Err(inconsistent("it names no merchant".to_owned()));
+            return Err(PlanFileError::Inconsistent("it names no merchant".to_owned()));
         }
         Ok(Loaded {
             file: saved,
@@ -75,12 +73,11 @@ impl SavedPlan {
                 false => PlanFileError::Foreign,
             });
         }
-        let version = value
-            .get("format_version")
-            .map_or_else(String::new, |v| match v.as_str() {
-                Some(s) => s.to_owned(),
-                None => v.to_string(),
-            });
+        let version = match value.get("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
         if version != FORMAT_VERSION {
             let tool = str_key("tool_version").unwrap_or("unknown").to_owned();
             return Err(PlanFileError::Version {
@@ -93,34 +90,27 @@ impl SavedPlan {
     }
 }
 
-fn inconsistent(message: String) -> PlanFileError {
-    PlanFileError::Inconsistent(message)
-}
-
 impl SavedMerchant {
     fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
         let who = &self.merchant;
+        let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
         if self.api_key_env.trim().is_empty() {
-            return Err(inconsistent(format!(
-                "merchant `{who}` names no API key variable"
-            )));
+            return inconsistent(" names no API key variable");
         }
         let live = &self.live.subscriptions;
         if live_fingerprint(live) != self.live.fingerprint {
-            return Err(inconsistent(format!(
-                "merchant `{who}`: the live fingerprint does not match the stored live subscriptions"
-            )));
+            return inconsistent(": the live fingerprint does not match the stored live subscriptions");
         }
-        let manifest = self.manifest()?;
+        let manifest = self.manifest();
         // The changes must be the fresh plan's; `safety` is the file's for
         // `show`, and `apply` judges it by its own run's thresholds.
         let mut plan = plan::diff(&manifest, live);
         plan.safety = self.plan.safety;
         if save_plan(&plan) != self.plan {
-            return Err(inconsistent(format!(
-                "merchant `{who}`: the stored changes are not what its manifest and live state give \
+            return inconsistent(&format!(
+                ": the stored changes are not what its manifest and live state give \
                  (edited by hand, or written by another invhooks version: {tool_version})"
-            )));
+            ));
         }
         Ok(LoadedMerchant {
             manifest,
@@ -130,46 +120,26 @@ impl SavedMerchant {
     }
 
     /// The manifest as it was loaded, rebuilt for `apply`'s verification.
-    fn manifest(&self) -> Result<MerchantManifest, PlanFileError> {
+    fn manifest(&self) -> MerchantManifest {
         let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
-        let at = |line: usize| Location {
-            file: file.clone(),
-            line,
-        };
-        let glob = |g: &Option<String>| {
-            let damaged = |g: &str, e| format!("merchant `{}`: ignore glob `{g}`: {e}", self.merchant);
-            let compiled = g.as_deref().map(|g| Pattern::new(g).map_err(|e| damaged(g, e)));
-            compiled.transpose().map_err(PlanFileError::Damaged)
-        };
-        let ignore = saved.ignore.iter().map(|rule| {
-            Ok(IgnoreRule {
-                name: glob(&rule.name)?,
-                topic: glob(&rule.topic)?,
-                callback_url: glob(&rule.callback_url)?,
-                location: at(rule.line),
-            })
-        });
-        let subscriptions = saved.subscriptions.iter().map(|s| DesiredSubscription {
-            topic: s.topic.clone(),
-            name: s.name.clone(),
-            callback_url: s.callback_url.clone(),
-            renamed_from: s.renamed_from.clone(),
-            masking: s.masking,
-            location: at(s.line),
-        });
-        Ok(MerchantManifest {
+        let mut m = MerchantManifest {
             label: self.merchant.clone(),
             file: file.clone(),
             api_key_env: self.api_key_env.clone(),
             canary: saved.canary,
             prune: saved.prune,
-            ignore: ignore.collect::<Result<_, PlanFileError>>()?,
-            subscriptions: subscriptions.collect(),
+            ignore: saved.ignore.clone(),
+            subscriptions: saved.subscriptions.clone(),
             allows: Allows {
                 http: saved.allow_http,
                 unknown_topics: saved.allow_unknown_topics,
             },
-        })
+        };
+        let ignored = m.ignore.iter_mut().map(|r| &mut r.location);
+        for at in m.subscriptions.iter_mut().map(|s| &mut s.location).chain(ignored) {
+            at.file = file.clone();
+        }
+        m
     }
 }
 

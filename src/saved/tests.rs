@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::digest::sha256;
 use crate::fixtures::live;
 use crate::manifest;
 use crate::model::MerchantManifest;
@@ -86,7 +87,7 @@ fn a_saved_plan_reads_back_as_written() {
         }
     );
     assert_eq!(back.plan().merchants[0].summary.delete, 1);
-    assert_eq!(back.file, saved);
+    assert_eq!(back.file.to_json(), saved.to_json());
     assert_eq!(
         live_fingerprint(&back.merchants[0].live),
         saved.merchants[0].live.fingerprint
@@ -262,4 +263,15 @@ fn mask_path_secrets_false_is_saved_and_read_back() {
         SavedPlan::parse(&edited.to_string(), "test"),
         Err(PlanFileError::Inconsistent(_))
     ));
+}
+
+#[test]
+fn a_bad_ignore_glob_is_damage() {
+    let text = saved().to_json();
+    assert_eq!(text.matches("\"zapier-*\"").count(), 1);
+    let err = SavedPlan::parse(&text.replace("\"zapier-*\"", "\"zapier-[\""), "t").unwrap_err();
+    assert!(
+        matches!(&err, PlanFileError::Damaged(m) if m.contains("zapier-[")),
+        "{err:?}"
+    );
 }
