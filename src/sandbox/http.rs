@@ -1,6 +1,5 @@
-//! [`handle`], the one service function (`server` calls it per request, a
-//! test may call it in-process): routing, authentication, the fault hook
-//! points, applying a valid request to the store, the sandbox's own routes.
+//! [`handle`], the one service function (per request, or in-process in
+//! tests): routes, authentication, the fault hook points, the store.
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -58,15 +57,10 @@ impl ServerState {
             deliveries: Arc::new(deliveries),
         })
     }
-
-    fn injector(&self) -> Arc<Injector> {
-        Arc::clone(&lock(&self.faults))
-    }
 }
 
 /// Every body is read (or drained) first, so every answer reaches a client
-/// that is still sending. An injected drop is an error: hyper closes the
-/// connection without a byte.
+/// still sending. An injected drop is an error: hyper closes the connection.
 pub(crate) async fn handle(
     state: &ServerState,
     request: Request<impl Body<Data = Bytes>>,
@@ -107,7 +101,7 @@ async fn resource(
     body: impl Body<Data = Bytes>,
 ) -> io::Result<Response> {
     state.counters.count(method);
-    let injector = state.injector();
+    let injector = Arc::clone(&lock(&state.faults));
     // The rate limit is decided on arrival; every other fault once the
     // body is read, from the request itself.
     let admitted = injector.admit();
@@ -158,8 +152,7 @@ async fn resource(
     Ok(reply.into_response())
 }
 
-/// A drawn fault, counted and logged: a drop (hyper closes the connection
-/// without a byte), or the injected 500.
+/// A drawn fault, counted and logged: a drop, or the injected 500.
 fn inject(state: &ServerState, kind: Injected, request: &str) -> io::Result<Response> {
     state.counters.injected(kind, request);
     match kind {
@@ -169,16 +162,14 @@ fn inject(state: &ServerState, kind: Injected, request: &str) -> io::Result<Resp
 }
 
 fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Reply> {
+    // No accepted key is empty.
     let key = headers.get(API_KEY_HEADER).and_then(|key| key.to_str().ok());
-    let merchant = key
-        .filter(|key| !key.is_empty())
-        .and_then(|key| state.keys.merchant(key));
+    let merchant = key.and_then(|key| state.keys.merchant(key));
     merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
 }
 
-/// A write also returns the logical clock of the change, to be on disk
-/// before it is answered. Synchronous: the store's lock is never held
-/// across an `.await`.
+/// A write also returns the clock of its change, to be on disk before it is
+/// answered. Synchronous: the store's lock is never held across an `.await`.
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
@@ -222,17 +213,15 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
     match done {
         Ok((status, done, record)) => {
             let message = format!("webhook subscription {done}");
-            (
-                Reply::new(status, message, record.to_json(merchant)),
-                Some(store.clock()),
-            )
+            let reply = Reply::new(status, message, record.to_json(merchant));
+            (reply, Some(store.clock()))
         }
         Err(reply) => (reply, None),
     }
 }
 
-/// Delivers one event to every subscription of the topic of the key's
-/// merchant (hidden ones included). Never subject to faults, never counted.
+/// To every subscription of the topic of the key's merchant, hidden ones
+/// included; never subject to faults, never counted.
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;

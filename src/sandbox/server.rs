@@ -1,6 +1,6 @@
 //! A running sandbox: binding, serving (hyper's HTTP/1 loop per
-//! connection, `http::handle` per request) on the caller's runtime or a
-//! thread of its own, direct access for tests, and graceful shutdown.
+//! connection, `http::handle` per request) on the caller's runtime, direct
+//! access for tests, and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::config::{Faults, SandboxConfig};
 use super::faults::Injector;
@@ -28,60 +28,25 @@ pub struct Sandbox {
     addr: SocketAddr,
     pub(super) state: Arc<ServerState>,
     stop: Stop,
-    runner: Option<Runner>,
-}
-
-#[derive(Debug)]
-enum Runner {
-    Task(JoinHandle<()>),
-    Thread(std::thread::JoinHandle<Result<(), JoinError>>),
+    serving: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
     /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the
     /// current tokio runtime until [`Sandbox::shutdown`] or drop.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        Sandbox::spawn(listen, config)
-    }
-
-    /// Like [`Sandbox::start`], but serves on a runtime of its own, kept by
-    /// a thread: for synchronous tests that run the CLI as a subprocess.
-    pub fn start_background(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("invhooks-sandbox")
-            .enable_all()
-            .build()
-            .context("cannot start the sandbox runtime")?;
-        let mut sandbox = {
-            let _in = runtime.enter();
-            Sandbox::spawn(listen, config)?
-        };
-        if let Some(Runner::Task(serving)) = sandbox.runner.take() {
-            let thread = std::thread::Builder::new()
-                .name("invhooks-sandbox".to_owned())
-                .spawn(move || runtime.block_on(serving))
-                .context("cannot start the sandbox thread")?;
-            sandbox.runner = Some(Runner::Thread(thread));
-        }
-        Ok(sandbox)
-    }
-
-    /// Binds `listen` and serves on the current runtime.
-    fn spawn(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
         let state = Arc::new(ServerState::new(config)?);
-        let listener =
-            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
-        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on `{listen}`"))?;
         let addr = listener.local_addr()?;
-        let listener = tokio::net::TcpListener::from_std(listener)?;
         let stop = Stop::default();
         let serving = tokio::spawn(serve(listener, Arc::clone(&state), stop.clone()));
         Ok(Sandbox {
             addr,
             state,
             stop,
-            runner: Some(Runner::Task(serving)),
+            serving: Some(serving),
         })
     }
 
@@ -94,10 +59,8 @@ impl Sandbox {
         format!("http://{}/v2.0", self.addr)
     }
 
-    /// Inserts live subscriptions `(topic, name, callback_url)` without
-    /// validation (tests plant odd live data this way) or counting a
-    /// request; an unknown key becomes a new merchant. A failure to write
-    /// the state file is ignored here (the next write retries).
+    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
+    /// key is a new merchant); a failed state-file write waits for the next.
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
@@ -113,8 +76,7 @@ impl Sandbox {
         created
     }
 
-    /// The key's merchant's subscriptions, sorted by id, those a visibility
-    /// delay hides from GET included.
+    /// Sorted by id, those a visibility delay hides from GET included.
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         self.listed(api_key, None)
     }
@@ -136,9 +98,8 @@ impl Sandbox {
         self.state.counters.snapshot()
     }
 
-    /// Every fault injected so far (the last 10,000; not the 429s, which
-    /// depend on time), e.g. `POST 3fa2c1d0#2 drop after`, sorted: the same
-    /// seed gives the same log however requests interleave.
+    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted:
+    /// one seed gives one log however requests interleave.
     pub fn fault_log(&self) -> Vec<String> {
         self.state.counters.fault_log()
     }
@@ -147,26 +108,19 @@ impl Sandbox {
         self.state.counters.reset();
     }
 
-    /// Injects `faults` from the next request on (an outage that ends, a
-    /// proxy that stops lying): a full token bucket, every request's count
-    /// from one again; hidden subscriptions stay hidden until their time.
-    /// Refuses invalid faults, keeping the old ones.
+    /// From the next request on: a full token bucket, fresh request counts;
+    /// hidden subscriptions stay hidden. Invalid faults keep the old ones.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
         *lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 
     /// Stops accepting connections and waits (up to [`GRACE`]) for requests
-    /// in flight. A drop stops it too, without waiting on the caller's
-    /// runtime.
+    /// in flight. A drop stops it too, without waiting.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
-        match self.runner.take() {
-            Some(Runner::Task(task)) => task.await.context("the sandbox server task failed")?,
-            Some(Runner::Thread(thread)) => tokio::task::spawn_blocking(move || join(thread))
-                .await
-                .context("the sandbox server thread failed")??,
-            None => {}
+        if let Some(serving) = self.serving.take() {
+            serving.await.context("the sandbox server task failed")?;
         }
         Ok(())
     }
@@ -175,14 +129,10 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop.request();
-        if let Some(Runner::Thread(thread)) = self.runner.take() {
-            let _ = join(thread);
-        }
     }
 }
 
-/// Serves until `stop`, then lets requests in flight finish (for at most
-/// [`GRACE`]) and closes idle connections.
+/// Serves until `stop`, then lets requests in flight finish (up to [`GRACE`]).
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
     let mut connections = JoinSet::new();
     while let Ok(accepted) = stop.or(listener.accept()).await {
@@ -192,8 +142,7 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop:
             Ok((stream, _)) => {
                 connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
             }
-            // One connection gone wrong, or e.g. too many open files: a
-            // moment before accepting again.
+            // E.g. too many open files: a moment before accepting again.
             Err(_) => {
                 let _ = stop.sleep(Duration::from_millis(50)).await;
             }
@@ -219,11 +168,4 @@ async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop
         conn.as_mut().graceful_shutdown();
         let _ = conn.await;
     }
-}
-
-fn join(thread: std::thread::JoinHandle<Result<(), JoinError>>) -> anyhow::Result<()> {
-    let served = thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the sandbox server thread panicked"))?;
-    Ok(served?)
 }
