@@ -98,47 +98,35 @@ impl Injector {
             .entry(request)
             .and_modify(|n| *n += 1)
             .or_insert(1);
-        let seed = [
-            &faults.seed.to_le_bytes()[..],
-            &request,
-            &occurrence.to_le_bytes(),
-        ]
-        .concat();
-        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
+        let seed = Sha256::new()
+            .chain_update(faults.seed.to_le_bytes())
+            .chain_update(request)
+            .chain_update(occurrence.to_le_bytes());
+        let mut rng = StdRng::from_seed(seed.finalize().into());
         // Always the same draws, in this order, so no fate depends on
         // which faults are enabled.
-        let (error, drop, drop_after, partial) = (
-            rng.random::<f64>(),
-            rng.random::<f64>(),
-            rng.random::<bool>(),
-            rng.random::<f64>(),
-        );
-        let (lie, repeat, share, hint) = (
-            rng.random::<f64>(),
-            rng.random::<bool>(),
-            rng.random::<f64>(),
-            rng.random_range(0..4),
-        );
-        let drop = drop < faults.drop_rate;
-        let lie = (lie < faults.lying_list_rate).then_some(if repeat {
+        let error = rng.random::<f64>() < faults.error_rate;
+        let drop = rng.random::<f64>() < faults.drop_rate;
+        let drop_after = rng.random::<bool>();
+        let partial = rng.random::<f64>() < faults.partial_failure_rate;
+        let lie = rng.random::<f64>() < faults.lying_list_rate;
+        let repeat = rng.random::<bool>();
+        let share = rng.random::<f64>();
+        let hint = rng.random_range(0..4);
+        let lie = lie.then_some(if repeat {
             Injected::RepeatedId { at: share }
         } else {
             Injected::CutPage { keep: share, hint }
         });
+        let partial = partial.then_some(Injected::PartialFailure);
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
         Fate {
-            before_write: if error < faults.error_rate {
-                Some(Injected::Error)
-            } else {
-                (drop && !drop_after).then_some(Injected::DropBefore)
-            },
-            after_write: if drop && drop_after {
-                Some(Injected::DropAfter)
-            } else if method == "GET" {
-                lie
-            } else {
-                (partial < faults.partial_failure_rate).then_some(Injected::PartialFailure)
-            },
+            before_write: error
+                .then_some(Injected::Error)
+                .or((drop && !drop_after).then_some(Injected::DropBefore)),
+            after_write: (drop && drop_after)
+                .then_some(Injected::DropAfter)
+                .or(if method == "GET" { lie } else { partial }),
             request: format!("{method} {hex}#{occurrence}"),
         }
     }

@@ -6,7 +6,6 @@
 mod config;
 mod deliver;
 mod faults;
-mod http;
 mod keys;
 mod server;
 mod stats;

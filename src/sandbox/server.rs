@@ -1,21 +1,30 @@
 //! A running sandbox: binding, serving (hyper's HTTP/1 loop per
-//! connection, `http::handle` per request) on the caller's runtime, direct
-//! access for tests, and graceful shutdown.
+//! connection) on the caller's runtime, direct access for tests, graceful
+//! shutdown; and [`handle`], the one service function (per request, or
+//! in-process in tests): routes, authentication, the fault hook points.
 
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use hyper::body::Incoming;
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 use super::config::{Faults, SandboxConfig};
-use super::faults::Injector;
-use super::http::{handle, ServerState};
+use super::deliver::Deliveries;
+use super::faults::{Injected, Injector};
+use super::keys::AcceptedKeys;
 use super::lock;
-use super::stats::RequestStats;
+use super::stats::{Counters, RequestStats};
+use super::store::{StateFile, Store, Stored};
+use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
@@ -83,10 +92,10 @@ impl Sandbox {
 
     /// Those a GET shows now.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
-        self.listed(api_key, Some(tokio::time::Instant::now()))
+        self.listed(api_key, Some(Instant::now()))
     }
 
-    fn listed(&self, api_key: &str, visible_at: Option<tokio::time::Instant>) -> Vec<LiveSubscription> {
+    fn listed(&self, api_key: &str, visible_at: Option<Instant>) -> Vec<LiveSubscription> {
         let Some(merchant) = self.state.keys.merchant(api_key) else {
             return Vec::new();
         };
@@ -101,11 +110,13 @@ impl Sandbox {
     /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted:
     /// one seed gives one log however requests interleave.
     pub fn fault_log(&self) -> Vec<String> {
-        self.state.counters.fault_log()
+        let mut log = Vec::from(lock(&self.state.counters.0).1.clone());
+        log.sort();
+        log
     }
 
     pub fn reset_stats(&self) {
-        self.state.counters.reset();
+        *lock(&self.state.counters.0) = Default::default();
     }
 
     /// From the next request on: a full token bucket, fresh request counts;
@@ -168,4 +179,219 @@ async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop
         conn.as_mut().graceful_shutdown();
         let _ = conn.await;
     }
+}
+
+const STATS: &str = "/_sandbox/stats";
+const TRIGGER: &str = "/_sandbox/trigger";
+const DELIVERIES: &str = "/_sandbox/deliveries";
+const API_KEY_HEADER: &str = "x-inveterate-api-key";
+
+/// Everything the server's requests share.
+#[derive(Debug)]
+pub(super) struct ServerState {
+    keys: AcceptedKeys,
+    store: Mutex<Store>,
+    state_file: Option<StateFile>,
+    counters: Counters,
+    /// Replaced whole by `Sandbox::set_faults`.
+    faults: Mutex<Arc<Injector>>,
+    deliveries: Arc<Deliveries>,
+}
+
+impl ServerState {
+    fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
+        let seed = config.faults.seed;
+        let faults = Injector::new(config.faults)?;
+        let keys = AcceptedKeys::new(&config.api_keys)?;
+        let mut store = Store::new(config.ids, seed);
+        let state_file = config
+            .state_file
+            .map(|path| StateFile::open(path, &mut store))
+            .transpose()?;
+        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
+        Ok(ServerState {
+            keys,
+            store: Mutex::new(store),
+            state_file,
+            counters: Counters::default(),
+            faults: Mutex::new(Arc::new(faults)),
+            deliveries: Arc::new(deliveries),
+        })
+    }
+}
+
+/// Every body is read (or drained) first, so every answer reaches a client
+/// still sending. An injected drop is an error: hyper closes the connection.
+pub(super) async fn handle(
+    state: &ServerState,
+    request: Request<impl Body<Data = Bytes>>,
+) -> io::Result<Response> {
+    let (parts, body) = request.into_parts();
+    let (path, method, keys) = (parts.uri.path(), &parts.method, &state.keys);
+    if path == RESOURCE {
+        return resource(state, method, &parts.headers, body).await;
+    }
+    let body = read_body(body, &parts.headers).await;
+    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
+    let reply = match path {
+        STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
+        TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
+        STATS => return ok(json!({ "requests": state.counters.snapshot() })),
+        DELIVERIES => return ok(state.deliveries.snapshot()),
+        TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
+        _ => {
+            let path = keys.quote(path);
+            let message = format!("no route for `{path}`; the sandbox serves `{RESOURCE}`");
+            Reply::error(StatusCode::NOT_FOUND, message)
+        }
+    };
+    Ok(reply.into_response())
+}
+
+/// `/v2.0/admin/webhook-subscriptions`, every method.
+async fn resource(
+    state: &ServerState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: impl Body<Data = Bytes>,
+) -> io::Result<Response> {
+    state.counters.count(method);
+    let injector = Arc::clone(&lock(&state.faults));
+    // The rate limit is decided on arrival; every other fault once the
+    // body is read, from the request itself.
+    let admitted = injector.admit();
+    let body = read_body(body, headers).await;
+    if let Err(retry_after) = admitted {
+        state.counters.injected(Injected::RateLimited, "");
+        let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
+        let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        return Ok(response);
+    }
+    let key = headers
+        .get(API_KEY_HEADER)
+        .map_or(&b""[..], HeaderValue::as_bytes);
+    let fate = injector.draw(key, method.as_str(), body.as_deref().unwrap_or_default());
+    if !injector.faults.latency.is_zero() {
+        tokio::time::sleep(injector.faults.latency).await;
+    }
+    // A method the resource does not serve is a 400 before a missing key.
+    let valid = Input::expected(method, &state.keys).and_then(|_| {
+        let merchant = authenticate(state, headers)?;
+        Ok((merchant, Input::parse(method, &body?, &state.keys)?))
+    });
+    let (merchant, input) = match valid {
+        Ok(valid) => valid,
+        Err(reply) => return Ok(reply.into_response()),
+    };
+    if let Some(kind) = fate.before_write {
+        return inject(state, kind, &fate.request);
+    }
+    let (mut reply, change) = execute(state, &injector, &merchant, input);
+    if let (Some(clock), Some(file)) = (change, &state.state_file) {
+        // On disk before it is answered; a failure is a 500 (the change
+        // stays in memory, as a real 500 may).
+        if let Err(err) = file.commit(&state.store, clock).await {
+            reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
+        }
+    }
+    // A refusal of the store is answered honestly: nothing happened.
+    match fate.after_write.filter(|_| reply.status.is_success()) {
+        Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
+            return inject(state, kind, &fate.request)
+        }
+        Some(lie) if lie.tell(&mut reply.data) => state.counters.injected(lie, &fate.request),
+        _ => {}
+    }
+    Ok(reply.into_response())
+}
+
+/// A drawn fault, counted and logged: a drop, or the injected 500.
+fn inject(state: &ServerState, kind: Injected, request: &str) -> io::Result<Response> {
+    state.counters.injected(kind, request);
+    match kind {
+        Injected::DropBefore | Injected::DropAfter => Err(io::Error::other("connection dropped (injected)")),
+        _ => Ok(Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error (injected)").into_response()),
+    }
+}
+
+fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Reply> {
+    // No accepted key is empty.
+    let key = headers.get(API_KEY_HEADER).and_then(|key| key.to_str().ok());
+    let merchant = key.and_then(|key| state.keys.merchant(key));
+    merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
+}
+
+/// A write also returns the clock of its change, to be on disk before it is
+/// answered. Synchronous: the store's lock is never held across an `.await`.
+fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
+    let mut store = lock(&state.store);
+    let now = Instant::now();
+    let missing = |id: &str, topic: &str| {
+        let (id, topic) = (state.keys.quote(id), state.keys.quote(topic));
+        Reply::bad_request(format!(
+            "no subscription with id `{id}` and topic `{topic}`; NO action was taken"
+        ))
+    };
+    let done = match input {
+        Input::List => {
+            let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
+            let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
+            let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
+            return (reply, None);
+        }
+        Input::Create {
+            topic,
+            name,
+            callback_url,
+        } => {
+            let delay = injector.faults.visibility_delay;
+            let hidden_until = (!delay.is_zero()).then(|| now + delay);
+            let record = store.create(merchant, (&topic, &name, &callback_url), hidden_until);
+            Ok((StatusCode::CREATED, "created", record))
+        }
+        Input::Update {
+            topic,
+            id,
+            name,
+            callback_url,
+        } => store
+            .update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref())
+            .map(|record| (StatusCode::OK, "updated", record))
+            .ok_or_else(|| missing(&id, &topic)),
+        Input::Delete { topic, id } => store
+            .delete(merchant, &id, &topic)
+            .map(|record| (StatusCode::OK, "deleted", record))
+            .ok_or_else(|| missing(&id, &topic)),
+    };
+    match done {
+        Ok((status, done, record)) => {
+            let message = format!("webhook subscription {done}");
+            let reply = Reply::new(status, message, record.to_json(merchant));
+            (reply, Some(store.clock()))
+        }
+        Err(reply) => (reply, None),
+    }
+}
+
+/// To every subscription of the topic of the key's merchant, hidden ones
+/// included; never subject to faults, never counted.
+fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
+    let merchant = authenticate(state, headers)?;
+    let (topic, payload) = parse_trigger(&body?, &state.keys)?;
+    let to: Vec<Stored> = lock(&state.store)
+        .list(&merchant, None)
+        .filter(|r| r.topic == topic)
+        .cloned()
+        .collect();
+    let subscriptions: Vec<Value> = to
+        .iter()
+        .map(|r| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url }))
+        .collect();
+    let message = format!("event triggered for {} subscription(s)", to.len());
+    let id = state.deliveries.trigger(merchant, topic.clone(), payload, to);
+    let data = json!({ "id": id, "topic": topic, "subscriptions": subscriptions });
+    Ok(Reply::new(StatusCode::ACCEPTED, message, data))
 }

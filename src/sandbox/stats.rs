@@ -40,7 +40,7 @@ pub struct InjectedStats {
 const LOG_LIMIT: usize = 10_000;
 
 #[derive(Debug, Default)]
-pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
+pub(crate) struct Counters(pub(super) Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
     pub(crate) fn count(&self, method: &Method) {
@@ -80,16 +80,5 @@ impl Counters {
 
     pub(crate) fn snapshot(&self) -> RequestStats {
         super::lock(&self.0).0
-    }
-
-    /// Sorted: two runs of one seed compare equal.
-    pub(crate) fn fault_log(&self) -> Vec<String> {
-        let mut log = Vec::from(super::lock(&self.0).1.clone());
-        log.sort();
-        log
-    }
-
-    pub(crate) fn reset(&self) {
-        *super::lock(&self.0) = Default::default();
     }
 }

@@ -136,12 +136,8 @@ impl Input {
     }
 
     /// Every problem at once; a field holding an accepted key is refused.
-    pub(crate) fn parse(
-        method: &Method,
-        expected: &str,
-        body: &[u8],
-        keys: &AcceptedKeys,
-    ) -> Result<Input, Reply> {
+    pub(crate) fn parse(method: &Method, body: &[u8], keys: &AcceptedKeys) -> Result<Input, Reply> {
+        let expected = Input::expected(method, keys)?;
         if method == Method::GET {
             return Ok(Input::List);
         }
@@ -224,12 +220,11 @@ impl<'k> Fields<'k> {
         }
         let message = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(object)) => {
-                let problems = Vec::new();
                 return Ok(Fields {
                     object,
-                    problems,
+                    problems: Vec::new(),
                     keys,
-                });
+                })
             }
             Ok(other) => format!(
                 "request body must be a JSON object with {expected}, got {}",
