@@ -77,7 +77,7 @@ impl Sandbox {
             .iter()
             .map(|sub| store.create(&merchant, *sub, None).to_live())
             .collect();
-        let clock = store.clock();
+        let clock = store.clock;
         drop(store);
         if let Some(file) = &self.state.state_file {
             let _ = file.save(&self.state.store, clock);
@@ -370,7 +370,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
         Ok((status, done, record)) => {
             let message = format!("webhook subscription {done}");
             let reply = Reply::new(status, message, record.to_json(merchant));
-            (reply, Some(store.clock()))
+            (reply, Some(store.clock))
         }
         Err(reply) => (reply, None),
     }

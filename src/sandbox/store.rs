@@ -68,7 +68,7 @@ pub(crate) struct Store {
     ids: Ids,
     seed: u64,
     /// Ticks once per write: the state file's version of the data.
-    clock: u64,
+    pub(super) clock: u64,
     merchants: BTreeMap<String, BTreeMap<String, Stored>>,
 }
 
@@ -163,10 +163,6 @@ impl Store {
                 return id;
             }
         }
-    }
-
-    pub(crate) fn clock(&self) -> u64 {
-        self.clock
     }
 
     /// The state file's text: pretty JSON, keys sorted, a final newline.
