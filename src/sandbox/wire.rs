@@ -186,21 +186,17 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String,
     let topic = fields.required("topic");
     fields.check_topic(&topic, "; `invhooks topics` lists them");
     let payload = match fields.object.remove("payload") {
-        None | Some(Value::Null) => None,
+        None | Some(Value::Null) => Ok(None),
         Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
-            fields
-                .problems
-                .push("field `payload` contains an API key; receivers never get one".to_owned());
-            None
+            Err("field `payload` contains an API key; receivers never get one".to_owned())
         }
-        Some(payload @ Value::Object(_)) => Some(payload),
-        Some(other) => {
-            fields
-                .problems
-                .push(format!("field `payload` must be an object, got {}", kind(&other)));
-            None
-        }
+        Some(payload @ Value::Object(_)) => Ok(Some(payload)),
+        Some(other) => Err(format!("field `payload` must be an object, got {}", kind(&other))),
     };
+    let payload = payload.unwrap_or_else(|problem| {
+        fields.problems.push(problem);
+        None
+    });
     fields.finish()?;
     Ok((topic, payload))
 }
