@@ -24,8 +24,6 @@ const IN_FLIGHT: usize = 64;
 /// One event on its way; `body` is its envelope at retry count 0.
 #[derive(Debug)]
 struct Outgoing {
-    id: String,
-    topic: String,
     merchant_id: String,
     body: Value,
 }
@@ -73,12 +71,7 @@ impl Deliveries {
             at: &at,
         };
         let body = delivery::envelope(payload, &event, 0);
-        let event = Arc::new(Outgoing {
-            id: id.clone(),
-            topic,
-            merchant_id,
-            body,
-        });
+        let event = Arc::new(Outgoing { merchant_id, body });
         let mut tasks = lock(&self.tasks);
         while tasks.try_join_next().is_some() {}
         for subscription in to {
@@ -97,8 +90,9 @@ impl Deliveries {
             let answer = self.attempt(&event, &to.callback_url, retry_count).await;
             let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
             // `error` says why there was no answer, in `check`'s words: never the URL.
+            let meta = &event.body["metadata"];
             let attempt = json!({
-                "id": event.id, "merchantId": event.merchant_id, "topic": event.topic,
+                "id": meta["id"], "merchantId": event.merchant_id, "topic": meta["topic"],
                 "subscriptionId": to.id, "callbackUrl": to.callback_url,
                 "attempt": retry_count + 1, "retryCount": retry_count,
                 "status": answer.as_ref().ok(), "error": answer.as_ref().err(),
