@@ -1,26 +1,23 @@
 //! The body Inveterate POSTs to a callback URL (`check --send-test-event`
-//! and the sandbox's deliveries), with a sample payload per topic. Pure:
-//! the event id and the time are given.
+//! and the sandbox's deliveries), with a sample payload per topic.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-/// The API version deliveries carry in `metadata.version`.
+/// `metadata.version`.
 pub const VERSION: &str = "2025-06";
 
-/// What one delivery is about, apart from its topic-specific detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event<'a> {
     pub topic: &'a str,
-    /// `metadata.id`.
     pub id: &'a str,
-    /// `metadata.shopDomain`.
     pub shop_domain: &'a str,
     /// RFC 3339 (`createdAt`, `updatedAt`, `triggerredAt`).
     pub at: &'a str,
 }
 
-/// The body of a synthetic event (`check --send-test-event`), marked
-/// `metadata.test: true`.
+/// A synthetic event (`check --send-test-event`), `metadata.test: true`.
 pub fn test_body(event: &Event<'_>) -> Value {
     let payload = sample_payload(event.topic, "gid://shopify/Shop/1000000001", event.at);
     let mut body = envelope(payload, event, 0);
@@ -28,8 +25,8 @@ pub fn test_body(event: &Event<'_>) -> Value {
     body
 }
 
-/// `{"payload", "metadata"}` for `event` at its `retry_count`-th retry, in
-/// Inveterate's shape (its own spelling `triggerredAt` included).
+/// `{"payload", "metadata"}` in Inveterate's shape (its own spelling
+/// `triggerredAt` included).
 pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     json!({
         "payload": payload,
@@ -44,7 +41,6 @@ pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
     })
 }
 
-/// A sample `payload` for `topic`.
 pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     json!({
         "merchantId": merchant_id,
@@ -83,6 +79,12 @@ fn detail(topic: &str) -> Value {
         }),
         _ => json!({}),
     }
+}
+
+/// The wall clock as RFC 3339: receivers may check an event's age.
+pub fn now() -> String {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH);
+    rfc3339(since.map_or(0, |d| d.as_secs()))
 }
 
 /// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`).

@@ -1,5 +1,5 @@
-//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], plain
-//! data (no clap types), and the value parsers of the fault flags.
+//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], and
+//! the value parsers of the fault flags.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use anyhow::ensure;
 
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
-    /// Distinct and non-empty; each one is a merchant.
+    /// Distinct and non-empty; each is a merchant.
     pub api_keys: Vec<String>,
     /// `None`: in memory only.
     pub state_file: Option<PathBuf>,
@@ -19,7 +19,7 @@ pub struct SandboxConfig {
 }
 
 impl fmt::Debug for SandboxConfig {
-    /// How many keys there are, never the keys; nothing prints the rest.
+    /// Never the keys.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SandboxConfig")
             .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
@@ -27,22 +27,21 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
-/// How subscription ids are made (`--ids`). Random ones (UUID-shaped, from
-/// the seed) fail a client that relies on ids sorting by creation time.
+/// `--ids`: random ones (from the seed) fail a client that relies on ids
+/// sorting by creation time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Ids {
     #[default]
     Random,
-    /// `wh_000001`, `wh_000002`, …: readable, for demos and snapshots.
+    /// `wh_000001`, …: for demos and snapshots.
     Sequential,
 }
 
-/// How triggered events are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryConfig {
     /// Attempts per subscription, the first included (at least 1).
     pub attempts: u32,
-    /// Wait before the first retry; it doubles before each further one.
+    /// Before the first retry; it doubles before each further one.
     pub backoff: Duration,
     pub timeout: Duration,
 }
@@ -58,9 +57,8 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Which faults the sandbox injects, flag by flag (docs/sandbox.md "Fault
-/// injection"); none by default. [`Sandbox::start`](super::Sandbox::start)
-/// refuses probabilities outside `[0, 1]`.
+/// The fault flags (docs/sandbox.md "Fault injection"), none by default;
+/// [`Faults::validate`] is checked at start.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     /// Seed of every fate and of random ids.
@@ -123,8 +121,7 @@ impl Faults {
 }
 
 impl fmt::Display for Faults {
-    /// The enabled faults as the CLI spells them, e.g. `--error-rate 0.1
-    /// --rate-limit 50 (seed 7)`; `none` when there are none.
+    /// As the CLI spells them (`--error-rate 0.1 (seed 7)`), or `none`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.is_active() {
             return f.write_str("none");
@@ -146,13 +143,13 @@ impl fmt::Display for Faults {
     }
 }
 
-/// Clap value parser for a probability: a number in `[0, 1]`.
+/// Clap value parser: a number in `[0, 1]`.
 pub fn parse_probability(text: &str) -> Result<f64, String> {
     let p = text.trim().parse().ok().filter(|p| is_probability(*p));
     p.ok_or_else(|| format!("expected {PROBABILITY}, e.g. 0.1"))
 }
 
-/// Clap value parser for a rate limit: requests per second, greater than 0.
+/// Clap value parser: requests per second, greater than 0.
 pub fn parse_rate_limit(text: &str) -> Result<f64, String> {
     let rate = text.trim().parse().ok().filter(|rate| is_rate(*rate));
     rate.ok_or_else(|| format!("expected {RATE}, e.g. 50"))

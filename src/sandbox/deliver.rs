@@ -1,13 +1,10 @@
-//! Deliveries (docs/sandbox.md "Test your receiver in CI"): a triggered
-//! event is POSTed to each subscription of its topic from tasks the
-//! sandbox owns, retried with doubling backoff, every attempt logged. Each
-//! POST goes through `check`'s [`Prober::post`], the one way invhooks
-//! POSTs a delivery.
+//! Deliveries (docs/sandbox.md "Test your receiver in CI"): from tasks the
+//! sandbox owns, through `check`'s [`Prober::post`] (the one way invhooks
+//! POSTs a delivery), retried with doubling backoff, every attempt logged.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -24,14 +21,11 @@ const LOG_LIMIT: usize = 10_000;
 /// Delivery attempts in flight at once, over all events.
 const IN_FLIGHT: usize = 64;
 
-/// One event on its way: what every attempt to every subscription sends.
+/// One event on its way; `body` is its envelope at retry count 0.
 #[derive(Debug)]
 struct Outgoing {
-    id: String,
-    topic: String,
     merchant_id: String,
-    at: String,
-    payload: Value,
+    body: Value,
 }
 
 #[derive(Debug)]
@@ -39,8 +33,6 @@ pub(crate) struct Deliveries {
     config: DeliveryConfig,
     prober: Prober,
     next_event: AtomicU64,
-    /// Subscriptions whose last attempt is still to come.
-    pending: AtomicUsize,
     /// The attempts, and how many were dropped from the log.
     log: Mutex<(VecDeque<Value>, u64)>,
     slots: Semaphore,
@@ -51,20 +43,16 @@ impl Deliveries {
     pub(crate) fn new(config: DeliveryConfig) -> anyhow::Result<Deliveries> {
         Ok(Deliveries {
             prober: Prober::new(Vec::new(), config.timeout)?,
-            config: DeliveryConfig {
-                attempts: config.attempts.max(1),
-                ..config
-            },
+            config,
             next_event: AtomicU64::new(1),
-            pending: AtomicUsize::new(0),
             log: Mutex::default(),
             slots: Semaphore::new(IN_FLIGHT),
             tasks: Mutex::default(),
         })
     }
 
-    /// Starts delivering an event (`payload`, or the topic's sample) to
-    /// each of `to`, a task each on the current runtime; its id at once.
+    /// Starts delivering `payload` (or the topic's sample) to each of `to`,
+    /// a task each on the current runtime; the event's id at once.
     pub(crate) fn trigger(
         self: &Arc<Self>,
         merchant_id: String,
@@ -72,19 +60,19 @@ impl Deliveries {
         payload: Option<Value>,
         to: Vec<Stored>,
     ) -> String {
-        let at = wall_clock();
+        let at = delivery::now();
         let payload = payload.unwrap_or_else(|| delivery::sample_payload(&topic, &merchant_id, &at));
         let id = format!("evt_{:06}", self.next_event.fetch_add(1, Ordering::Relaxed));
-        let event = Arc::new(Outgoing {
-            id: id.clone(),
-            topic,
-            merchant_id,
-            at,
-            payload,
-        });
-        self.pending.fetch_add(to.len(), Ordering::SeqCst);
+        let digest = merchant_id.strip_prefix("m_").unwrap_or(&merchant_id);
+        let event = Event {
+            topic: &topic,
+            id: &id,
+            shop_domain: &format!("sandbox-{digest}.myshopify.com"),
+            at: &at,
+        };
+        let body = delivery::envelope(payload, &event, 0);
+        let event = Arc::new(Outgoing { merchant_id, body });
         let mut tasks = lock(&self.tasks);
-        // Forget the tasks that are done.
         while tasks.try_join_next().is_some() {}
         for subscription in to {
             tasks.spawn(Arc::clone(self).deliver(Arc::clone(&event), subscription));
@@ -94,7 +82,7 @@ impl Deliveries {
 
     /// Tries one subscription until a 2xx answer or the last attempt.
     async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Stored) {
-        for retry_count in 0..self.config.attempts {
+        for retry_count in 0..self.config.attempts.max(1) {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);
                 tokio::time::sleep(self.config.backoff.saturating_mul(factor)).await;
@@ -102,12 +90,13 @@ impl Deliveries {
             let answer = self.attempt(&event, &to.callback_url, retry_count).await;
             let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
             // `error` says why there was no answer, in `check`'s words: never the URL.
+            let meta = &event.body["metadata"];
             let attempt = json!({
-                "id": event.id, "merchantId": event.merchant_id, "topic": event.topic,
+                "id": meta["id"], "merchantId": event.merchant_id, "topic": meta["topic"],
                 "subscriptionId": to.id, "callbackUrl": to.callback_url,
                 "attempt": retry_count + 1, "retryCount": retry_count,
                 "status": answer.as_ref().ok(), "error": answer.as_ref().err(),
-                "delivered": delivered, "at": wall_clock(),
+                "delivered": delivered, "at": delivery::now(),
             });
             let mut log = lock(&self.log);
             if log.0.len() >= LOG_LIMIT {
@@ -120,46 +109,31 @@ impl Deliveries {
                 break;
             }
         }
-        self.pending.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// One POST, bounded in time: the receiver's status, or why there was none.
     async fn attempt(&self, event: &Outgoing, url: &str, retry_count: u32) -> Result<u16, String> {
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| "the sandbox is shutting down")?;
-        let digest = event.merchant_id.strip_prefix("m_").unwrap_or(&event.merchant_id);
-        let meta = Event {
-            topic: &event.topic,
-            id: &event.id,
-            shop_domain: &format!("sandbox-{digest}.myshopify.com"),
-            at: &event.at,
-        };
-        let body = delivery::envelope(event.payload.clone(), &meta, retry_count).to_string();
+        // Never closed: the permit is always granted, in turn.
+        let _slot = self.slots.acquire().await;
+        let mut envelope = event.body.clone();
+        envelope["metadata"]["retryCount"] = retry_count.into();
+        let body = envelope.to_string();
         match tokio::time::timeout(self.config.timeout, self.prober.post(url, body.as_bytes())).await {
             Ok(answer) => answer.map_err(|failure| failure.to_string()),
             Err(_) => Err("timed out".to_owned()),
         }
     }
 
-    /// `{"deliveries": [...], "pending": n, "dropped": n}`.
+    /// `{"deliveries": [...], "pending": n, "dropped": n}`; pending: the
+    /// subscriptions whose last attempt is still to come.
     pub(crate) fn snapshot(&self) -> Value {
+        let mut tasks = lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
         let log = lock(&self.log);
-        let pending = self.pending.load(Ordering::SeqCst);
-        json!({ "deliveries": log.0, "pending": pending, "dropped": log.1 })
+        json!({ "deliveries": log.0, "pending": tasks.len(), "dropped": log.1 })
     }
 
     pub(crate) fn stop(&self) {
         lock(&self.tasks).abort_all();
     }
-}
-
-/// The wall clock as RFC 3339: receivers may check an event's age.
-fn wall_clock() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    delivery::rfc3339(secs)
 }

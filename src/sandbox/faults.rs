@@ -1,9 +1,7 @@
-//! Each request's fate (docs/sandbox.md "Fault injection"). An
-//! [`Injector`] takes a token of the rate limit as a request arrives; once
-//! the body is read it draws the rest from the seed and the request itself
-//! (key, method, body, and how many times it came before), always the same
-//! draws in the same order, so a seed gives the n-th sending of a request
-//! the same fate however requests interleave.
+//! Each request's fate (docs/sandbox.md "Fault injection"): a token of the
+//! rate limit on arrival, the rest drawn from the seed and the request
+//! itself, so the n-th sending of a request has one fate however requests
+//! interleave.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,38 +24,34 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
-    /// One entry listed twice, as overlapping pages give; `at` (in
-    /// `[0, 1)`) picks it.
+    /// One entry listed twice, as overlapping pages give; `at` in `[0, 1)`.
     RepeatedId {
         at: f64,
     },
-    /// Only the first `keep` (in `[0, 1)`) of the entries, at least one
-    /// left out, and pagination hint `hint` of `total`, `hasMore`,
-    /// `nextPage`, `pagination.nextCursor`.
+    /// The first `keep` (in `[0, 1)`) of the entries, at least one left
+    /// out, and pagination hint `hint` (see [`Injected::tell`]).
     CutPage {
         keep: f64,
         hint: usize,
     },
 }
 
-/// The running form of [`Faults`]: the token bucket and the requests seen.
+/// [`Faults`] running: the token bucket and the requests seen.
 #[derive(Debug)]
 pub(crate) struct Injector {
     pub(crate) faults: Faults,
     /// Request digest → how many times it was drawn for.
     seen: Mutex<HashMap<[u8; 32], u64>>,
-    /// Tokens, and when they were counted; holds up to `max(1, rate)`.
+    /// Tokens (up to `max(1, rate)`), and when they were counted.
     bucket: Mutex<(f64, Instant)>,
 }
 
 /// Everything decided for one request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fate {
-    /// Once the request is valid, before the store is touched: nothing
-    /// happens (`Error` wins over `DropBefore`).
+    /// Once the request is valid, before the store: `Error` or `DropBefore`.
     pub(crate) before_write: Option<Injected>,
-    /// Once the store said yes: the change stands, whatever the client is
-    /// told. `DropAfter` wins; then a list may lie and a write fail.
+    /// Once the store said yes: `DropAfter`, a lie, or `PartialFailure`.
     pub(crate) after_write: Option<Injected>,
     /// The request in the fault log: `METHOD digest#occurrence`.
     pub(crate) request: String,
@@ -74,8 +68,7 @@ impl Injector {
         })
     }
 
-    /// Takes a token as a request arrives; without one, the whole seconds
-    /// until there is one (at least 1), for `Retry-After`.
+    /// Takes a token; without one, the whole seconds (at least 1) until one.
     pub(crate) fn admit(&self) -> Result<(), u64> {
         let Some(rate) = self.faults.rate_limit else {
             return Ok(());
@@ -93,8 +86,7 @@ impl Injector {
         Err((((1.0 - *tokens) / rate).ceil() as u64).max(1))
     }
 
-    /// Decides an admitted request's fate from the `key` header, `method`,
-    /// `body`, and how many times that request was drawn for.
+    /// From the `key` header, `method`, `body`, and how many times it came.
     pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
         let faults = &self.faults;
         if !faults.is_active() {
@@ -106,55 +98,42 @@ impl Injector {
             .entry(request)
             .and_modify(|n| *n += 1)
             .or_insert(1);
-        let seed = [
-            &faults.seed.to_le_bytes()[..],
-            &request,
-            &occurrence.to_le_bytes(),
-        ]
-        .concat();
-        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
+        let seed = Sha256::new()
+            .chain_update(faults.seed.to_le_bytes())
+            .chain_update(request)
+            .chain_update(occurrence.to_le_bytes());
+        let mut rng = StdRng::from_seed(seed.finalize().into());
         // Always the same draws, in this order, so no fate depends on
         // which faults are enabled.
-        let (error, drop, drop_after, partial) = (
-            rng.random::<f64>(),
-            rng.random::<f64>(),
-            rng.random::<bool>(),
-            rng.random::<f64>(),
-        );
-        let (lie, repeat, share, hint) = (
-            rng.random::<f64>(),
-            rng.random::<bool>(),
-            rng.random::<f64>(),
-            rng.random_range(0..4),
-        );
-        let drop = drop < faults.drop_rate;
-        let lie = (lie < faults.lying_list_rate).then_some(if repeat {
+        let error = rng.random::<f64>() < faults.error_rate;
+        let drop = rng.random::<f64>() < faults.drop_rate;
+        let drop_after = rng.random::<bool>();
+        let partial = rng.random::<f64>() < faults.partial_failure_rate;
+        let lie = rng.random::<f64>() < faults.lying_list_rate;
+        let repeat = rng.random::<bool>();
+        let share = rng.random::<f64>();
+        let hint = rng.random_range(0..4);
+        let lie = lie.then_some(if repeat {
             Injected::RepeatedId { at: share }
         } else {
             Injected::CutPage { keep: share, hint }
         });
+        let partial = partial.then_some(Injected::PartialFailure);
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
         Fate {
-            before_write: if error < faults.error_rate {
-                Some(Injected::Error)
-            } else {
-                (drop && !drop_after).then_some(Injected::DropBefore)
-            },
-            after_write: if drop && drop_after {
-                Some(Injected::DropAfter)
-            } else if method == "GET" {
-                lie
-            } else {
-                (partial < faults.partial_failure_rate).then_some(Injected::PartialFailure)
-            },
+            before_write: error
+                .then_some(Injected::Error)
+                .or((drop && !drop_after).then_some(Injected::DropBefore)),
+            after_write: (drop && drop_after)
+                .then_some(Injected::DropAfter)
+                .or(if method == "GET" { lie } else { partial }),
             request: format!("{method} {hex}#{occurrence}"),
         }
     }
 }
 
 impl Injected {
-    /// Tells a lie in a list's `data` (`{"subscriptions": [...]}`); false,
-    /// and `data` untouched, when the list is empty (nothing to lie about).
+    /// Lies in a list's `data`; false, `data` untouched, for an empty list.
     pub(crate) fn tell(self, data: &mut Value) -> bool {
         let list = data.get_mut("subscriptions").and_then(Value::as_array_mut);
         let Some(list) = list.filter(|list| !list.is_empty()) else {

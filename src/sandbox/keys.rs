@@ -1,20 +1,16 @@
-//! The accepted API keys: which key is which merchant, and keeping every
-//! key out of what the sandbox stores and says. A merchant is named by a
-//! labelled digest of its key, never by its position among the flags, so
-//! the keys may be reordered between runs.
+//! The accepted API keys: which key is which merchant (a labelled digest,
+//! so keys may be reordered between runs), and keeping every key out of
+//! what the sandbox stores and says.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use anyhow::ensure;
 use sha2::{Digest, Sha256};
 
-/// Prefixed to a key before it is hashed: the digest is the sandbox's own.
 const LABEL: &[u8] = b"invhooks sandbox merchant v1\0";
-/// Longest request text quoted back in a message.
 const QUOTE_LIMIT: usize = 100;
 
-/// The merchant id of `key`: `m_` and the first 16 hex digits (64 bits)
-/// of SHA-256(label ‖ key).
+/// `m_` and the first 16 hex digits of SHA-256(label ‖ key).
 pub(crate) fn merchant_id(key: &str) -> String {
     let digest = Sha256::new().chain_update(LABEL).chain_update(key).finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -25,7 +21,7 @@ pub(crate) fn merchant_id(key: &str) -> String {
 pub(crate) struct AcceptedKeys(RwLock<Vec<String>>);
 
 impl std::fmt::Debug for AcceptedKeys {
-    /// How many keys there are, never the keys.
+    /// Never the keys.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AcceptedKeys([{} hidden])", self.read().len())
     }
@@ -52,7 +48,7 @@ impl AcceptedKeys {
         self.read().iter().any(|k| k == key).then(|| merchant_id(key))
     }
 
-    /// Accepts `key` from now on (an empty key never); its merchant id.
+    /// Accepts `key` (an empty key never); its merchant id.
     pub(crate) fn add(&self, key: &str) -> String {
         let mut keys = self.0.write().unwrap_or_else(PoisonError::into_inner);
         if !key.is_empty() && !keys.iter().any(|k| k == key) {
@@ -71,9 +67,8 @@ impl AcceptedKeys {
             .fold(text.to_owned(), |out, key| out.replace(key.as_str(), "***"))
     }
 
-    /// Request text as a message quotes it (the one place quoted text is
-    /// scrubbed): without backticks or control characters, every key
-    /// scrubbed, then cut, so no part of a key survives the cut.
+    /// The one place quoted request text is scrubbed: no backtick or
+    /// control character, keys scrubbed before the cut (no piece survives).
     pub(crate) fn quote(&self, text: &str) -> String {
         let clean: String = text.chars().filter(|c| !c.is_control() && *c != '`').collect();
         let scrubbed = self.scrub(&clean);

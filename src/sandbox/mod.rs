@@ -1,13 +1,11 @@
-//! The sandbox: a local, Inveterate-compatible server of the
-//! webhook-subscriptions API, with seeded faults, event deliveries and an
-//! optional state file, for the end-to-end tests, `demo` and `invhooks
-//! sandbox`. What users see is in docs/sandbox.md and `docs/openapi.yaml`;
-//! how it works in ARCHITECTURE.md "Sandbox".
+//! A local, Inveterate-compatible server of the webhook-subscriptions API,
+//! with seeded faults, deliveries and a state file, for the end-to-end
+//! tests, `demo` and `invhooks sandbox`. What users see: docs/sandbox.md,
+//! `docs/openapi.yaml`; how it works: ARCHITECTURE.md "Sandbox".
 
 mod config;
 mod deliver;
 mod faults;
-mod http;
 mod keys;
 mod server;
 mod stats;

@@ -1,21 +1,30 @@
 //! A running sandbox: binding, serving (hyper's HTTP/1 loop per
-//! connection, `http::handle` per request) on the caller's runtime or a
-//! thread of its own, direct access for tests, and graceful shutdown.
+//! connection) on the caller's runtime, direct access for tests, graceful
+//! shutdown; and [`handle`], the one service function (per request, or
+//! in-process in tests): routes, authentication, the fault hook points.
 
+use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use hyper::body::Incoming;
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use tokio::task::{JoinError, JoinHandle, JoinSet};
+use serde_json::{json, Value};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 use super::config::{Faults, SandboxConfig};
-use super::faults::Injector;
-use super::http::{handle, ServerState};
+use super::deliver::Deliveries;
+use super::faults::{Injected, Injector};
+use super::keys::AcceptedKeys;
 use super::lock;
-use super::stats::RequestStats;
+use super::stats::{Counters, RequestStats};
+use super::store::{StateFile, Store, Stored};
+use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
@@ -28,60 +37,25 @@ pub struct Sandbox {
     addr: SocketAddr,
     pub(super) state: Arc<ServerState>,
     stop: Stop,
-    runner: Option<Runner>,
-}
-
-#[derive(Debug)]
-enum Runner {
-    Task(JoinHandle<()>),
-    Thread(std::thread::JoinHandle<Result<(), JoinError>>),
+    serving: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
     /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the
     /// current tokio runtime until [`Sandbox::shutdown`] or drop.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        Sandbox::spawn(listen, config)
-    }
-
-    /// Like [`Sandbox::start`], but serves on a runtime of its own, kept by
-    /// a thread: for synchronous tests that run the CLI as a subprocess.
-    pub fn start_background(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("invhooks-sandbox")
-            .enable_all()
-            .build()
-            .context("cannot start the sandbox runtime")?;
-        let mut sandbox = {
-            let _in = runtime.enter();
-            Sandbox::spawn(listen, config)?
-        };
-        if let Some(Runner::Task(serving)) = sandbox.runner.take() {
-            let thread = std::thread::Builder::new()
-                .name("invhooks-sandbox".to_owned())
-                .spawn(move || runtime.block_on(serving))
-                .context("cannot start the sandbox thread")?;
-            sandbox.runner = Some(Runner::Thread(thread));
-        }
-        Ok(sandbox)
-    }
-
-    /// Binds `listen` and serves on the current runtime.
-    fn spawn(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
         let state = Arc::new(ServerState::new(config)?);
-        let listener =
-            std::net::TcpListener::bind(listen).with_context(|| format!("cannot listen on `{listen}`"))?;
-        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on `{listen}`"))?;
         let addr = listener.local_addr()?;
-        let listener = tokio::net::TcpListener::from_std(listener)?;
         let stop = Stop::default();
         let serving = tokio::spawn(serve(listener, Arc::clone(&state), stop.clone()));
         Ok(Sandbox {
             addr,
             state,
             stop,
-            runner: Some(Runner::Task(serving)),
+            serving: Some(serving),
         })
     }
 
@@ -94,10 +68,8 @@ impl Sandbox {
         format!("http://{}/v2.0", self.addr)
     }
 
-    /// Inserts live subscriptions `(topic, name, callback_url)` without
-    /// validation (tests plant odd live data this way) or counting a
-    /// request; an unknown key becomes a new merchant. A failure to write
-    /// the state file is ignored here (the next write retries).
+    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
+    /// key is a new merchant); a failed state-file write waits for the next.
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
@@ -105,7 +77,7 @@ impl Sandbox {
             .iter()
             .map(|sub| store.create(&merchant, *sub, None).to_live())
             .collect();
-        let clock = store.clock();
+        let clock = store.clock;
         drop(store);
         if let Some(file) = &self.state.state_file {
             let _ = file.save(&self.state.store, clock);
@@ -113,18 +85,17 @@ impl Sandbox {
         created
     }
 
-    /// The key's merchant's subscriptions, sorted by id, those a visibility
-    /// delay hides from GET included.
+    /// Sorted by id, those a visibility delay hides from GET included.
     pub fn subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         self.listed(api_key, None)
     }
 
     /// Those a GET shows now.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
-        self.listed(api_key, Some(tokio::time::Instant::now()))
+        self.listed(api_key, Some(Instant::now()))
     }
 
-    fn listed(&self, api_key: &str, visible_at: Option<tokio::time::Instant>) -> Vec<LiveSubscription> {
+    fn listed(&self, api_key: &str, visible_at: Option<Instant>) -> Vec<LiveSubscription> {
         let Some(merchant) = self.state.keys.merchant(api_key) else {
             return Vec::new();
         };
@@ -136,37 +107,31 @@ impl Sandbox {
         self.state.counters.snapshot()
     }
 
-    /// Every fault injected so far (the last 10,000; not the 429s, which
-    /// depend on time), e.g. `POST 3fa2c1d0#2 drop after`, sorted: the same
-    /// seed gives the same log however requests interleave.
+    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted:
+    /// one seed gives one log however requests interleave.
     pub fn fault_log(&self) -> Vec<String> {
-        self.state.counters.fault_log()
+        let mut log = Vec::from(lock(&self.state.counters.0).1.clone());
+        log.sort();
+        log
     }
 
     pub fn reset_stats(&self) {
-        self.state.counters.reset();
+        *lock(&self.state.counters.0) = Default::default();
     }
 
-    /// Injects `faults` from the next request on (an outage that ends, a
-    /// proxy that stops lying): a full token bucket, every request's count
-    /// from one again; hidden subscriptions stay hidden until their time.
-    /// Refuses invalid faults, keeping the old ones.
+    /// From the next request on: a full token bucket, fresh request counts;
+    /// hidden subscriptions stay hidden. Invalid faults keep the old ones.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
         *lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 
     /// Stops accepting connections and waits (up to [`GRACE`]) for requests
-    /// in flight. A drop stops it too, without waiting on the caller's
-    /// runtime.
+    /// in flight. A drop stops it too, without waiting.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
-        match self.runner.take() {
-            Some(Runner::Task(task)) => task.await.context("the sandbox server task failed")?,
-            Some(Runner::Thread(thread)) => tokio::task::spawn_blocking(move || join(thread))
-                .await
-                .context("the sandbox server thread failed")??,
-            None => {}
+        if let Some(serving) = self.serving.take() {
+            serving.await.context("the sandbox server task failed")?;
         }
         Ok(())
     }
@@ -175,14 +140,10 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop.request();
-        if let Some(Runner::Thread(thread)) = self.runner.take() {
-            let _ = join(thread);
-        }
     }
 }
 
-/// Serves until `stop`, then lets requests in flight finish (for at most
-/// [`GRACE`]) and closes idle connections.
+/// Serves until `stop`, then lets requests in flight finish (up to [`GRACE`]).
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
     let mut connections = JoinSet::new();
     while let Ok(accepted) = stop.or(listener.accept()).await {
@@ -192,8 +153,7 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop:
             Ok((stream, _)) => {
                 connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
             }
-            // One connection gone wrong, or e.g. too many open files: a
-            // moment before accepting again.
+            // E.g. too many open files: a moment before accepting again.
             Err(_) => {
                 let _ = stop.sleep(Duration::from_millis(50)).await;
             }
@@ -221,9 +181,217 @@ async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop
     }
 }
 
-fn join(thread: std::thread::JoinHandle<Result<(), JoinError>>) -> anyhow::Result<()> {
-    let served = thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the sandbox server thread panicked"))?;
-    Ok(served?)
+const STATS: &str = "/_sandbox/stats";
+const TRIGGER: &str = "/_sandbox/trigger";
+const DELIVERIES: &str = "/_sandbox/deliveries";
+const API_KEY_HEADER: &str = "x-inveterate-api-key";
+
+/// Everything the server's requests share.
+#[derive(Debug)]
+pub(super) struct ServerState {
+    keys: AcceptedKeys,
+    store: Mutex<Store>,
+    state_file: Option<StateFile>,
+    counters: Counters,
+    /// Replaced whole by `Sandbox::set_faults`.
+    faults: Mutex<Arc<Injector>>,
+    deliveries: Arc<Deliveries>,
+}
+
+impl ServerState {
+    fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
+        let seed = config.faults.seed;
+        let faults = Injector::new(config.faults)?;
+        let keys = AcceptedKeys::new(&config.api_keys)?;
+        let mut store = Store::new(config.ids, seed);
+        let state_file = config
+            .state_file
+            .map(|path| StateFile::open(path, &mut store))
+            .transpose()?;
+        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
+        Ok(ServerState {
+            keys,
+            store: Mutex::new(store),
+            state_file,
+            counters: Counters::default(),
+            faults: Mutex::new(Arc::new(faults)),
+            deliveries: Arc::new(deliveries),
+        })
+    }
+}
+
+/// Every body is read (or drained) first, so every answer reaches a client
+/// still sending. An injected drop is an error: hyper closes the connection.
+pub(super) async fn handle(
+    state: &ServerState,
+    request: Request<impl Body<Data = Bytes>>,
+) -> io::Result<Response> {
+    let (parts, body) = request.into_parts();
+    let (path, method, keys) = (parts.uri.path(), &parts.method, &state.keys);
+    if path == RESOURCE {
+        return resource(state, method, &parts.headers, body).await;
+    }
+    let body = read_body(body, &parts.headers).await;
+    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
+    let reply = match path {
+        STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
+        TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
+        STATS => return ok(json!({ "requests": state.counters.snapshot() })),
+        DELIVERIES => return ok(state.deliveries.snapshot()),
+        TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
+        _ => {
+            let path = keys.quote(path);
+            let message = format!("no route for `{path}`; the sandbox serves `{RESOURCE}`");
+            Reply::error(StatusCode::NOT_FOUND, message)
+        }
+    };
+    Ok(reply.into_response())
+}
+
+/// `/v2.0/admin/webhook-subscriptions`, every method.
+async fn resource(
+    state: &ServerState,
+    method: &Method,
+    headers: &HeaderMap,
+    body: impl Body<Data = Bytes>,
+) -> io::Result<Response> {
+    state.counters.count(method);
+    let injector = Arc::clone(&lock(&state.faults));
+    // The rate limit is decided on arrival; every other fault once the
+    // body is read, from the request itself.
+    let admitted = injector.admit();
+    let body = read_body(body, headers).await;
+    if let Err(retry_after) = admitted {
+        state.counters.injected(Injected::RateLimited, "");
+        let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
+        let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        return Ok(response);
+    }
+    let key = headers
+        .get(API_KEY_HEADER)
+        .map_or(&b""[..], HeaderValue::as_bytes);
+    let fate = injector.draw(key, method.as_str(), body.as_deref().unwrap_or_default());
+    if !injector.faults.latency.is_zero() {
+        tokio::time::sleep(injector.faults.latency).await;
+    }
+    // A method the resource does not serve is a 400 before a missing key.
+    let valid = Input::expected(method, &state.keys).and_then(|_| {
+        let merchant = authenticate(state, headers)?;
+        Ok((merchant, Input::parse(method, &body?, &state.keys)?))
+    });
+    let (merchant, input) = match valid {
+        Ok(valid) => valid,
+        Err(reply) => return Ok(reply.into_response()),
+    };
+    if let Some(kind) = fate.before_write {
+        return inject(state, kind, &fate.request);
+    }
+    let (mut reply, change) = execute(state, &injector, &merchant, input);
+    if let (Some(clock), Some(file)) = (change, &state.state_file) {
+        // On disk before it is answered; a failure is a 500 (the change
+        // stays in memory, as a real 500 may).
+        if let Err(err) = file.commit(&state.store, clock).await {
+            reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
+        }
+    }
+    // A refusal of the store is answered honestly: nothing happened.
+    match fate.after_write.filter(|_| reply.status.is_success()) {
+        Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
+            return inject(state, kind, &fate.request)
+        }
+        Some(lie) if lie.tell(&mut reply.data) => state.counters.injected(lie, &fate.request),
+        _ => {}
+    }
+    Ok(reply.into_response())
+}
+
+/// A drawn fault, counted and logged: a drop, or the injected 500.
+fn inject(state: &ServerState, kind: Injected, request: &str) -> io::Result<Response> {
+    state.counters.injected(kind, request);
+    match kind {
+        Injected::DropBefore | Injected::DropAfter => Err(io::Error::other("connection dropped (injected)")),
+        _ => Ok(Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error (injected)").into_response()),
+    }
+}
+
+fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Reply> {
+    // No accepted key is empty.
+    let key = headers.get(API_KEY_HEADER).and_then(|key| key.to_str().ok());
+    let merchant = key.and_then(|key| state.keys.merchant(key));
+    merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
+}
+
+/// A write also returns the clock of its change, to be on disk before it is
+/// answered. Synchronous: the store's lock is never held across an `.await`.
+fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
+    let mut store = lock(&state.store);
+    let now = Instant::now();
+    let missing = |id: &str, topic: &str| {
+        let (id, topic) = (state.keys.quote(id), state.keys.quote(topic));
+        Reply::bad_request(format!(
+            "no subscription with id `{id}` and topic `{topic}`; NO action was taken"
+        ))
+    };
+    let done = match input {
+        Input::List => {
+            let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
+            let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
+            let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
+            return (reply, None);
+        }
+        Input::Create {
+            topic,
+            name,
+            callback_url,
+        } => {
+            let delay = injector.faults.visibility_delay;
+            let hidden_until = (!delay.is_zero()).then(|| now + delay);
+            let record = store.create(merchant, (&topic, &name, &callback_url), hidden_until);
+            Ok((StatusCode::CREATED, "created", record))
+        }
+        Input::Update {
+            topic,
+            id,
+            name,
+            callback_url,
+        } => store
+            .update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref())
+            .map(|record| (StatusCode::OK, "updated", record))
+            .ok_or_else(|| missing(&id, &topic)),
+        Input::Delete { topic, id } => store
+            .delete(merchant, &id, &topic)
+            .map(|record| (StatusCode::OK, "deleted", record))
+            .ok_or_else(|| missing(&id, &topic)),
+    };
+    match done {
+        Ok((status, done, record)) => {
+            let message = format!("webhook subscription {done}");
+            let reply = Reply::new(status, message, record.to_json(merchant));
+            (reply, Some(store.clock))
+        }
+        Err(reply) => (reply, None),
+    }
+}
+
+/// To every subscription of the topic of the key's merchant, hidden ones
+/// included; never subject to faults, never counted.
+fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
+    let merchant = authenticate(state, headers)?;
+    let (topic, payload) = parse_trigger(&body?, &state.keys)?;
+    let to: Vec<Stored> = lock(&state.store)
+        .list(&merchant, None)
+        .filter(|r| r.topic == topic)
+        .cloned()
+        .collect();
+    let subscriptions: Vec<Value> = to
+        .iter()
+        .map(|r| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url }))
+        .collect();
+    let message = format!("event triggered for {} subscription(s)", to.len());
+    let id = state.deliveries.trigger(merchant, topic.clone(), payload, to);
+    let data = json!({ "id": id, "topic": topic, "subscriptions": subscriptions });
+    Ok(Reply::new(StatusCode::ACCEPTED, message, data))
 }

@@ -1,6 +1,5 @@
 //! Request counters by method (tests assert how many calls a command
-//! made), counts of the faults injected, and the fault log: which request
-//! got which fault.
+//! made), counts of the faults injected, and which request got which.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -10,8 +9,7 @@ use serde::Serialize;
 
 use super::faults::Injected;
 
-/// The shape served at `GET /_sandbox/stats` under `"requests"`: requests
-/// to the resource by method, and the faults injected into them.
+/// Served at `GET /_sandbox/stats` under `"requests"`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestStats {
     #[serde(rename = "GET")]
@@ -27,7 +25,7 @@ pub struct RequestStats {
     pub injected: InjectedStats,
 }
 
-/// How many faults were injected, by kind (docs/sandbox.md).
+/// Faults injected, by kind (docs/sandbox.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct InjectedStats {
     pub errors: u64,
@@ -39,15 +37,12 @@ pub struct InjectedStats {
     pub cut_pages: u64,
 }
 
-/// Faults kept in the log; older ones are dropped.
 const LOG_LIMIT: usize = 10_000;
 
-/// The live counts, and the fault log.
 #[derive(Debug, Default)]
-pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
+pub(crate) struct Counters(pub(super) Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
-    /// Counts one request.
     pub(crate) fn count(&self, method: &Method) {
         let stats = &mut super::lock(&self.0).0;
         match *method {
@@ -60,9 +55,8 @@ impl Counters {
         stats.total += 1;
     }
 
-    /// Counts one injected fault, and logs it against `request` (the
-    /// fate's `METHOD digest#occurrence`; a 429 has none: it depends on
-    /// time, not on the request).
+    /// Logs it against `request` (`METHOD digest#occurrence`) unless that
+    /// is empty: a 429 depends on time, not on the request.
     pub(crate) fn injected(&self, kind: Injected, request: &str) {
         let (stats, log) = &mut *super::lock(&self.0);
         let injected = &mut stats.injected;
@@ -86,17 +80,5 @@ impl Counters {
 
     pub(crate) fn snapshot(&self) -> RequestStats {
         super::lock(&self.0).0
-    }
-
-    /// The fault log, sorted: two runs of one seed compare equal however
-    /// their requests interleaved.
-    pub(crate) fn fault_log(&self) -> Vec<String> {
-        let mut log = Vec::from(super::lock(&self.0).1.clone());
-        log.sort();
-        log
-    }
-
-    pub(crate) fn reset(&self) {
-        *super::lock(&self.0) = Default::default();
     }
 }

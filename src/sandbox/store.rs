@@ -1,6 +1,5 @@
-//! The sandbox's data ([`Store`]: subscriptions by merchant id, the id
-//! counter, the logical clock) and the state file that keeps it
-//! ([`StateFile`]), written atomically and never back to an older state.
+//! The sandbox's data ([`Store`]) and the [`StateFile`] that keeps it,
+//! written atomically and never back to an older state.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -16,7 +15,7 @@ use super::config::Ids;
 use super::lock;
 use crate::model::LiveSubscription;
 
-/// The logical clock's zero: 2024-01-01T00:00:00Z, in Unix seconds.
+/// 2024-01-01T00:00:00Z, the logical clock's zero.
 const EPOCH_UNIX: u64 = 1_704_067_200;
 /// Merchants under their merchant id; format 1 (`merchant-N`) is refused.
 const STATE_VERSION: u32 = 2;
@@ -36,7 +35,6 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
-    /// As the API shows it: the state file's fields, and `merchantId`.
     pub(crate) fn to_json(&self, merchant: &str) -> Value {
         let mut json = serde_json::to_value(self).unwrap_or_default();
         json["merchantId"] = json!(merchant);
@@ -53,7 +51,7 @@ impl Stored {
     }
 }
 
-/// The state file: merchants owned when read, borrowed when written.
+/// The state file: records owned when read, borrowed when written.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Format<M> {
@@ -68,10 +66,9 @@ pub(crate) struct Store {
     /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
     next_id: u64,
     ids: Ids,
-    /// What random ids are drawn from (`--seed`).
     seed: u64,
     /// Ticks once per write: the state file's version of the data.
-    clock: u64,
+    pub(super) clock: u64,
     merchants: BTreeMap<String, BTreeMap<String, Stored>>,
 }
 
@@ -86,8 +83,7 @@ impl Store {
         }
     }
 
-    /// A merchant's subscriptions, sorted by id: all of them, or those GET
-    /// shows at `visible_at` (not hidden by a visibility delay).
+    /// Sorted by id: all, or those GET shows at `visible_at`.
     pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Stored> {
         let shown = move |r: &&Stored| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
         self.merchants
@@ -154,7 +150,7 @@ impl Store {
         records.remove(id)
     }
 
-    /// The next id no merchant has (one counter for the whole server).
+    /// One counter for the whole server.
     fn new_id(&mut self) -> String {
         loop {
             let n = self.next_id;
@@ -167,10 +163,6 @@ impl Store {
                 return id;
             }
         }
-    }
-
-    pub(crate) fn clock(&self) -> u64 {
-        self.clock
     }
 
     /// The state file's text: pretty JSON, keys sorted, a final newline.
@@ -189,7 +181,7 @@ impl Store {
         Ok(text)
     }
 
-    /// Checked: a known format, ids unique, the counter past every `wh_N`.
+    /// Checks the format, that ids are unique, the counter past every `wh_N`.
     fn restore(&mut self, text: &str) -> anyhow::Result<()> {
         let file: Format<Vec<Stored>> = serde_json::from_str(text)?;
         ensure!(
@@ -230,14 +222,12 @@ pub(crate) struct StateFile {
     path: PathBuf,
     /// The logical clock of the state the file holds.
     written: Mutex<u64>,
-    /// Taken to write after a request: one at a time, and the writers
-    /// waiting meanwhile mostly find theirs done by the one before.
+    /// One writer at a time; those waiting mostly find theirs done.
     turn: tokio::sync::Mutex<()>,
 }
 
 impl StateFile {
-    /// Loads `path` into `store` if it exists, or writes it at once, so an
-    /// unwritable path fails at start.
+    /// Loads `path` into `store`, or writes it at once (fails at start).
     pub(crate) fn open(path: PathBuf, store: &mut Store) -> anyhow::Result<StateFile> {
         let exists = path.exists();
         if exists {
@@ -256,15 +246,15 @@ impl StateFile {
         Ok(file)
     }
 
-    /// Makes sure the file holds the change at `clock` before it is
-    /// answered (group commit: writes in flight together share one).
+    /// The file holds the change at `clock` before it is answered (group
+    /// commit: writes in flight together share one).
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let _turn = self.turn.lock().await;
         self.save(store, clock)
     }
 
-    /// Writes the store unless the file holds `clock` or later; rendered
-    /// under `written`'s lock, so the file never goes back.
+    /// Unless the file holds `clock` or later; under `written`'s lock, so
+    /// the file never goes back.
     pub(crate) fn save(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let mut written = lock(&self.written);
         if *written < clock {
@@ -292,8 +282,7 @@ impl StateFile {
     }
 }
 
-/// The `n`-th random id of `seed`: UUID-shaped (version 4), from a
-/// labelled SHA-256, so ids follow no order and the seed gives them all.
+/// The `n`-th id of `seed`: UUID-shaped (version 4), in no order.
 fn random_id(seed: u64, n: u64) -> String {
     let digest = crate::digest::sha256_json(&("invhooks-sandbox-id", seed, n));
     let h = &digest["sha256:".len()..];

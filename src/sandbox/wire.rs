@@ -1,7 +1,6 @@
-//! The sandbox's own wire format: request bodies (bounded in size and
-//! time), their validation (a 400 names every problem at once) and the
-//! envelope ([`Reply`]). Not shared with the client: a test double shares
-//! no code with what it tests.
+//! The sandbox's own wire format, shared with no client it tests: request
+//! bodies (bounded), their validation (a 400 names every problem) and the
+//! envelope ([`Reply`]).
 
 use std::time::Duration;
 
@@ -16,14 +15,10 @@ use super::keys::AcceptedKeys;
 
 pub(crate) type Response = hyper::Response<Full<Bytes>>;
 
-/// The one resource, as the real API spells it.
 pub(crate) const RESOURCE: &str = "/v2.0/admin/webhook-subscriptions";
-/// Largest accepted request body.
 const BODY_LIMIT: usize = 1024 * 1024;
-/// An oversize body is drained up to this size, so the client can still
-/// read the 400; beyond it the connection is simply closed.
+/// An oversize body is drained up to this, so the client can read the 400.
 const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
-/// How long a client may take to send its body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
@@ -47,15 +42,13 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>, data: Value) -> Reply {
-        let message = message.into();
         Reply {
             status,
-            message,
+            message: message.into(),
             data,
         }
     }
 
-    /// An error: `data` is `{}`.
     pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
         Reply::new(status, message, json!({}))
     }
@@ -69,8 +62,7 @@ impl Reply {
     }
 }
 
-/// Reads the whole body, up to 1 MiB. A larger one is drained (up to
-/// 16 MiB) and refused; a stalled one times out.
+/// The whole body, up to 1 MiB; a larger one is drained and refused.
 pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap) -> Result<Bytes, Reply> {
     let too_large = || Reply::bad_request("request body is larger than 1 MiB");
     let declared = headers
@@ -104,7 +96,6 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
         .unwrap_or_else(|_| late())
 }
 
-/// The 400 of a method a path does not serve.
 pub(crate) fn wrong_method(keys: &AcceptedKeys, method: &Method, path: &str, allowed: &str) -> Reply {
     let method = keys.quote(method.as_str());
     Reply::bad_request(format!(
@@ -133,8 +124,7 @@ pub(crate) enum Input {
 }
 
 impl Input {
-    /// What a body of `method` holds, for messages; a method the resource
-    /// does not serve is a 400.
+    /// What a body of `method` holds, for messages; a 400 for other methods.
     pub(crate) fn expected(method: &Method, keys: &AcceptedKeys) -> Result<&'static str, Reply> {
         match *method {
             Method::GET => Ok("nothing"),
@@ -145,14 +135,9 @@ impl Input {
         }
     }
 
-    /// Validates the body of `method`, every problem at once. A field
-    /// holding an accepted key is refused: the sandbox never stores a key.
-    pub(crate) fn parse(
-        method: &Method,
-        expected: &str,
-        body: &[u8],
-        keys: &AcceptedKeys,
-    ) -> Result<Input, Reply> {
+    /// Every problem at once; a field holding an accepted key is refused.
+    pub(crate) fn parse(method: &Method, body: &[u8], keys: &AcceptedKeys) -> Result<Input, Reply> {
+        let expected = Input::expected(method, keys)?;
         if method == Method::GET {
             return Ok(Input::List);
         }
@@ -194,29 +179,24 @@ impl Input {
     }
 }
 
-/// Reads a `POST /_sandbox/trigger` body: a documented topic, and the
-/// payload to deliver (an object; `None` for the topic's sample). Every
-/// problem is named in one 400, as for the resource.
+/// A `POST /_sandbox/trigger` body: a documented topic, and the payload to
+/// deliver (an object; `None` for the topic's sample).
 pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String, Option<Value>), Reply> {
     let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
     let topic = fields.required("topic");
     fields.check_topic(&topic, "; `invhooks topics` lists them");
     let payload = match fields.object.remove("payload") {
-        None | Some(Value::Null) => None,
+        None | Some(Value::Null) => Ok(None),
         Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
-            fields
-                .problems
-                .push("field `payload` contains an API key; receivers never get one".to_owned());
-            None
+            Err("field `payload` contains an API key; receivers never get one".to_owned())
         }
-        Some(payload @ Value::Object(_)) => Some(payload),
-        Some(other) => {
-            fields
-                .problems
-                .push(format!("field `payload` must be an object, got {}", kind(&other)));
-            None
-        }
+        Some(payload @ Value::Object(_)) => Ok(Some(payload)),
+        Some(other) => Err(format!("field `payload` must be an object, got {}", kind(&other))),
     };
+    let payload = payload.unwrap_or_else(|problem| {
+        fields.problems.push(problem);
+        None
+    });
     fields.finish()?;
     Ok((topic, payload))
 }
@@ -236,12 +216,11 @@ impl<'k> Fields<'k> {
         }
         let message = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(object)) => {
-                let problems = Vec::new();
                 return Ok(Fields {
                     object,
-                    problems,
+                    problems: Vec::new(),
                     keys,
-                });
+                })
             }
             Ok(other) => format!(
                 "request body must be a JSON object with {expected}, got {}",
@@ -252,7 +231,7 @@ impl<'k> Fields<'k> {
         Err(Reply::bad_request(message))
     }
 
-    /// A field that must be a non-empty string; empty when it is not.
+    /// Empty when it is not a non-empty string.
     fn required(&mut self, name: &str) -> String {
         if !self.object.contains_key(name) {
             self.problems.push(format!("missing required field `{name}`"));
@@ -260,7 +239,6 @@ impl<'k> Fields<'k> {
         self.string(name).unwrap_or_default()
     }
 
-    /// A field that, when present and not null, must be a non-empty string.
     fn optional(&mut self, name: &str) -> Option<String> {
         if self.object.get(name).is_none_or(Value::is_null) {
             self.object.remove(name);
@@ -289,8 +267,7 @@ impl<'k> Fields<'k> {
         }
     }
 
-    /// Never quoted back: it may carry a secret. An empty one is absent or
-    /// already reported.
+    /// Never quoted back: it may carry a secret.
     fn check_url(&mut self, url: &str) {
         let valid = url == url.trim()
             && url::Url::parse(url).is_ok_and(|u| {
@@ -302,7 +279,7 @@ impl<'k> Fields<'k> {
         }
     }
 
-    /// Fails on any problem, and on any field nobody took.
+    /// Any field nobody took is a problem too.
     fn finish(mut self) -> Result<(), Reply> {
         for name in self.object.keys() {
             self.problems
@@ -315,7 +292,6 @@ impl<'k> Fields<'k> {
     }
 }
 
-/// What a JSON value is, for messages: `a string`, `an array`, …
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -16,7 +16,6 @@
 //! `CHAOS_SEEDS=N` sets how many either does.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -26,7 +25,7 @@ use serde_json::Value;
 
 use invhooks::model::LiveSubscription;
 use invhooks::plan::diff;
-use invhooks::sandbox::{Faults, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Faults, SandboxConfig};
 
 use crate::chaos::{assert_only_planned, run_seeds};
 use crate::chaos_interrupts::assert_report_is_true;
@@ -147,10 +146,7 @@ fn one_seed(seed: u64) -> Figures {
         },
         ..SandboxConfig::default()
     };
-    let world = World {
-        sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let world = World::serving(config);
     let mut before: HashMap<&str, Vec<LiveSubscription>> = HashMap::new();
     for s in &stores {
         let live = initial(&mut rng, s, &up);

@@ -3,12 +3,12 @@
 //! are [`Stub`]s, retries what fails, and logs every attempt.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use invhooks::sandbox::{DeliveryConfig, Sandbox, SandboxConfig};
+use invhooks::sandbox::{DeliveryConfig, SandboxConfig};
 use serde_json::Value;
 
 use crate::netkit::{json, Proxy, Stub};
@@ -27,11 +27,7 @@ fn fast_world() -> World {
         },
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
-    World {
-        sandbox,
-        dir: tempfile::tempdir().unwrap(),
-    }
+    World::serving(config)
 }
 
 /// A receiver answering `status` to everything.

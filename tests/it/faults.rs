@@ -107,23 +107,20 @@ fn out_of_range_fault_flags_are_usage_errors() {
 /// each merchant still has exactly its own subscriptions.
 #[test]
 fn sandbox_state_follows_keys_across_a_restart_with_keys_reordered() {
-    use std::net::{Ipv4Addr, SocketAddr};
-
-    use invhooks::sandbox::{Sandbox, SandboxConfig};
+    use invhooks::sandbox::SandboxConfig;
 
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let start = |keys: &[&str]| {
-        let config = SandboxConfig {
+        World::serving(SandboxConfig {
             api_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
             state_file: Some(state.clone()),
             ..SandboxConfig::default()
-        };
-        Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap()
+        })
     };
     let world = World {
-        sandbox: start(&[KEY, KEY_B]),
         dir,
+        ..start(&[KEY, KEY_B])
     };
     let hook = |name: &str, topic: &str| {
         format!("  - {{name: {name}, topic: {topic}, callbackUrl: \"https://{name}.example/\"}}\n")
@@ -147,11 +144,16 @@ fn sandbox_state_follows_keys_across_a_restart_with_keys_reordered() {
     let applied = world.run_env(&[&["apply", "--auto-approve"][..], &both].concat(), &key_b);
     assert_eq!(applied.code, 0, "{applied}");
 
-    let World { sandbox, dir } = world;
-    drop(sandbox); // stops it, joining its thread
-    let world = World {
-        sandbox: start(&[KEY_B, KEY]),
+    let World {
+        sandbox,
         dir,
+        runtime,
+    } = world;
+    drop(sandbox);
+    drop(runtime); // stops it
+    let world = World {
+        dir,
+        ..start(&[KEY_B, KEY])
     };
     let planned = world.run_env(&[&["plan", "--detailed-exitcode"][..], &both].concat(), &key_b);
     assert_eq!(planned.code, 0, "no changes for either merchant:\n{planned}");

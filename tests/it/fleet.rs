@@ -3,12 +3,12 @@
 //! once, and reads across merchants stay bounded.
 
 use std::collections::BTreeSet;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::SandboxConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::*;
@@ -41,11 +41,7 @@ fn fleet(n: usize) -> (World, Vec<(String, String)>) {
         api_keys: keys.clone(),
         ..SandboxConfig::default()
     };
-    let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
-    let world = World {
-        sandbox,
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let world = World::serving(config);
     let mut env = Vec::new();
     for (i, key) in keys.into_iter().enumerate() {
         world.write(

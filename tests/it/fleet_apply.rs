@@ -4,9 +4,7 @@
 //! report starts with the fleet summary, and the exit code says what
 //! happened (3 when any store was refused, 1 for a failure).
 
-use std::net::{Ipv4Addr, SocketAddr};
-
-use invhooks::sandbox::{Ids, Sandbox, SandboxConfig};
+use invhooks::sandbox::{Ids, SandboxConfig};
 
 use crate::support::*;
 
@@ -19,10 +17,7 @@ fn three() -> World {
         ids: Ids::Sequential,
         ..SandboxConfig::default()
     };
-    World {
-        sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
-        dir: tempfile::tempdir().unwrap(),
-    }
+    World::serving(config)
 }
 
 fn apply(world: &World, extra: &[&str]) -> Run {

@@ -7,9 +7,7 @@
 //! apply report and `check`; userinfo, query values and the API key stay
 //! masked, and entries without the switch (or with no entry) keep masking.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::SandboxConfig;
 
 use crate::support::*;
 
@@ -187,10 +185,7 @@ fn world_of(key: &str) -> World {
         ids: invhooks::sandbox::Ids::Sequential,
         ..SandboxConfig::default()
     };
-    World {
-        sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
-        dir: tempfile::tempdir().unwrap(),
-    }
+    World::serving(config)
 }
 
 /// `text` as a log viewer shows it: ANSI escape sequences removed.

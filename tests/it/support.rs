@@ -17,10 +17,12 @@ pub const KEY: &str = "test-key-a-5ecr3t";
 /// The key of a second merchant.
 pub const KEY_B: &str = "test-key-b-5ecr3t";
 
-/// A sandbox and a working directory.
+/// A sandbox, serving on a runtime of its own (tests run the binary
+/// synchronously), and a working directory.
 pub struct World {
     pub sandbox: Sandbox,
     pub dir: tempfile::TempDir,
+    pub runtime: tokio::runtime::Runtime,
 }
 
 /// What a run printed and returned.
@@ -60,10 +62,22 @@ impl World {
             ids,
             ..SandboxConfig::default()
         };
-        let sandbox = Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap();
+        Self::serving(config)
+    }
+
+    /// A world whose sandbox is started with `config`.
+    pub fn serving(config: SandboxConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let sandbox = runtime.block_on(Sandbox::start(listen, config)).unwrap();
         Self {
             sandbox,
             dir: tempfile::tempdir().unwrap(),
+            runtime,
         }
     }
 

@@ -4,9 +4,7 @@
 //! failed gate stops the next wave; a re-run resumes; an interrupt between
 //! waves reports and exits 1; saved plans and shards compose.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
-use invhooks::sandbox::{Sandbox, SandboxConfig};
+use invhooks::sandbox::SandboxConfig;
 use serde_json::Value;
 
 use crate::netkit::{response, Stub};
@@ -32,10 +30,7 @@ impl Fleet {
             ids: invhooks::sandbox::Ids::Sequential,
             ..SandboxConfig::default()
         };
-        let world = World {
-            sandbox: Sandbox::start_background(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).unwrap(),
-            dir: tempfile::tempdir().unwrap(),
-        };
+        let world = World::serving(config);
         let fleet = Fleet {
             world,
             env: (1..=n).map(|i| (format!("KEY_{i:02}"), key(i))).collect(),

@@ -123,8 +123,11 @@ async fn corrupt_state_file_fails_at_start_naming_the_path() {
 }
 
 #[test]
-fn background_server_serves_synchronous_clients() {
-    let sandbox = Sandbox::start_background(ANY_PORT.parse().unwrap(), config(&[KEY])).unwrap();
+fn a_sandbox_on_a_runtime_of_its_own_serves_synchronous_clients() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = runtime
+        .block_on(Sandbox::start(ANY_PORT.parse().unwrap(), config(&[KEY])))
+        .unwrap();
     sandbox.seed(KEY, &[("customer.updated", "crm", "https://a")]);
     let request = format!(
         "GET /v2.0/admin/webhook-subscriptions HTTP/1.1\r\nHost: x\r\nX-Inveterate-Api-Key: {KEY}\r\nConnection: close\r\n\r\n"
@@ -134,7 +137,8 @@ fn background_server_serves_synchronous_clients() {
     assert!(response.contains("wh_000001"), "{response}");
     assert_eq!(sandbox.stats().get, 1);
     let addr = sandbox.addr();
-    drop(sandbox); // stops it, joining its thread
+    drop(sandbox);
+    drop(runtime); // stops it
     assert!(
         std::net::TcpStream::connect(addr).is_err(),
         "stopped after shutdown"

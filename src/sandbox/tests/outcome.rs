@@ -92,7 +92,7 @@ pub(super) async fn request(
     }
 }
 
-/// What `http::handle` answers to the request, called directly: no
+/// What `server::handle` answers to the request, called directly: no
 /// socket, so on tokio's paused clock time moves only when a test says.
 pub(super) async fn handled(sandbox: &Sandbox, method: Method, body: Option<Value>) -> Outcome {
     use http_body_util::{BodyExt, Full};
@@ -103,7 +103,7 @@ pub(super) async fn handled(sandbox: &Sandbox, method: Method, body: Option<Valu
         .header("X-Inveterate-Api-Key", KEY)
         .body(Full::new(hyper::body::Bytes::from(body)))
         .unwrap();
-    let Ok(response) = crate::sandbox::http::handle(&sandbox.state, request).await else {
+    let Ok(response) = crate::sandbox::server::handle(&sandbox.state, request).await else {
         return Outcome::Dropped;
     };
     let status = response.status().as_u16();

@@ -1,5 +1,5 @@
 //! Faults in time: the rate limit's 429s and refill, the visibility delay
-//! and latency, through `http::handle` in-process on tokio's paused clock
+//! and latency, through `server::handle` in-process on tokio's paused clock
 //! (no socket: the clock moves only when a test advances it or every task
 //! is idle in a timer); and a shutdown during a slow request, over TCP in
 //! real time.
