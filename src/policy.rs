@@ -11,9 +11,9 @@ use globset::{Glob, GlobMatcher};
 
 use crate::callback_url::CallbackUrl;
 use crate::escape::show;
-use crate::manifest::context::{Ctx, Got};
+use crate::manifest::context::{document, Ctx, Got};
 use crate::manifest::record::{record, Version};
-use crate::manifest::yaml::{self, At, Found};
+use crate::manifest::yaml::{self, At};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
@@ -57,106 +57,85 @@ const SHOWN_GLOBS: usize = 5;
 ///
 /// Every problem, with `file:line`, in line order.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
-    let start = |message: String| {
-        Diagnostics(vec![Diagnostic::new(
-            file,
-            1,
-            message,
-            Some("start it with `version: 1`".into()),
-        )])
-    };
-    let raw = match yaml::parse::<PolicyFile>(file, text)
-        .map_err(|d| Diagnostics(vec![d]))?
-        .0
-    {
-        Ok(raw) => raw,
-        Err(Found::Empty) => return Err(start("the policy file is empty".into())),
-        Err(found) => {
-            return Err(start(format!(
-                "the policy must be a mapping of fields, found {}",
-                found.kind()
-            )))
-        }
-    };
-    let mut problems = Ctx::new(file, &|_| None);
-    problems.unknown(&raw);
-    if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+    let empty = "the policy file is empty".to_owned();
+    let raw: PolicyFile =
+        document(file, text, empty, "the policy", "start it with `version: 1`").map_err(Diagnostics)?;
+    let mut ctx = Ctx::new(file, &|_| None);
+    ctx.unknown(&raw);
+    if !matches!(ctx.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
         let help = "this invhooks reads policy files of `version: 1`";
-        problems.error(
+        ctx.error(
             yaml::line(&raw.version),
             "the policy's `version` must be `1`",
-            Some(help.into()),
+            help,
         );
     }
-    let hosts = match problems.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
+    let hosts = match ctx.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
         Got::Absent => Some(None),
         Got::Bad => None,
         Got::Empty => HostGlobs::new(&[]).ok().map(Some),
-        Got::Ok(globs) => host_globs(&mut problems, globs).map(Some),
+        Got::Ok(globs) => host_globs(&mut ctx, globs).map(Some),
     };
-    let mut thresholds = Thresholds::default();
-    if let Got::Ok(safety) = problems.get("safety", &raw.safety) {
-        problems.unknown(safety);
-        let mut number = |name: &str, field: &Option<At<usize>>| match problems.get(name, field) {
-            Got::Ok(n) => Some(*n),
-            _ => None,
-        };
-        let t = &mut thresholds;
-        t.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(t.min_in_scope);
-        let percent = number("maxChangePercent", &safety.max_change_percent);
-        t.max_deletes = number("maxDeletes", &safety.max_deletes);
-        t.max_creates = number("maxCreates", &safety.max_creates);
+    let mut t = Thresholds::default();
+    if let Some(safety) = ctx.value("safety", &raw.safety) {
+        ctx.unknown(safety);
+        t.min_in_scope = ctx
+            .value("minInScope", &safety.min_in_scope)
+            .map_or(t.min_in_scope, |n| *n);
+        let percent = ctx.value("maxChangePercent", &safety.max_change_percent).copied();
+        t.max_deletes = ctx.value("maxDeletes", &safety.max_deletes).copied();
+        t.max_creates = ctx.value("maxCreates", &safety.max_creates).copied();
         match percent {
-            Some(p) if p > 100 => problems.error(
-                yaml::line(&safety.max_change_percent),
-                "`maxChangePercent` is a percentage: 0 to 100",
-                None,
-            ),
+            Some(p) if p > 100 => {
+                let line = yaml::line(&safety.max_change_percent);
+                ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", None);
+            }
             Some(p) => t.max_change_percent = p,
             None => {}
         }
     }
-    let (Some(hosts), true) = (hosts, problems.is_clean()) else {
-        let mut problems = problems.into_problems();
-        problems.sort_by_key(|d| d.location.line);
-        return Err(Diagnostics(problems));
-    };
-    Ok(Policy {
-        file: file.to_path_buf(),
-        hosts,
-        thresholds,
-    })
+    match (hosts, ctx.is_clean()) {
+        (Some(hosts), true) => Ok(Policy {
+            file: file.to_path_buf(),
+            hosts,
+            thresholds: t,
+        }),
+        _ => {
+            let mut problems = ctx.into_problems();
+            problems.sort_by_key(|d| d.location.line);
+            Err(Diagnostics(problems))
+        }
+    }
 }
 
 /// `allowedCallbackHosts` compiled, or `None` with its problems recorded.
-fn host_globs(problems: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
+fn host_globs(ctx: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
     let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
     for glob in globs {
         match &glob.value {
             Ok(text) => written.push((glob.line, text)),
-            Err(found) => problems.error(
-                glob.line,
-                format!("`allowedCallbackHosts` lists hosts, found {}", found.kind()),
-                Some("write each host as a string, e.g. `\"*.acme.dev\"`".into()),
-            ),
+            Err(found) => {
+                let message = format!("`allowedCallbackHosts` lists hosts, found {}", found.kind());
+                ctx.error(
+                    glob.line,
+                    message,
+                    "write each host as a string, e.g. `\"*.acme.dev\"`",
+                );
+            }
         }
     }
     let ascii: Vec<String> = written.iter().map(|(_, glob)| ascii_host(glob)).collect();
-    HostGlobs::new(&ascii)
-        .map_err(|bad| {
-            for (i, why) in bad {
-                let (line, text) = written[i];
-                problems.error(
-                    line,
-                    format!(
-                        "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
-                        show(text)
-                    ),
-                    Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
-                );
-            }
-        })
-        .ok()
+    let compiled = HostGlobs::new(&ascii).map_err(|bad| {
+        for (i, why) in bad {
+            let (line, text) = written[i];
+            let message = format!(
+                "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
+                show(text)
+            );
+            ctx.error(line, message, "use `*` for any characters, e.g. `*.acme.dev`");
+        }
+    });
+    compiled.ok()
 }
 
 /// A host glob as URLs' hosts are compared: lowercase, IDN as punycode.

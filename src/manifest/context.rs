@@ -7,7 +7,7 @@ use std::path::Path;
 use super::diagnostic::{Diagnostic, Help, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
 use super::record::{FieldName, Record, Version};
-use super::yaml::{At, Found, Read, MAX_BYTES};
+use super::yaml::{self, At, Found, Read, MAX_BYTES};
 use crate::escape::show;
 use crate::model::Location;
 use crate::topic::closest;
@@ -35,6 +35,22 @@ pub(crate) enum Got<'v, T> {
     Empty,
     Bad,
     Ok(&'v T),
+}
+
+/// A file's top level as `T`; else one problem at line 1: `empty`, or that `what` is no mapping.
+pub(crate) fn document<T: Read>(
+    file: &Path,
+    text: &str,
+    empty: String,
+    what: &str,
+    help: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let message = match yaml::parse::<T>(file, text).map_err(|d| vec![d])?.0 {
+        Ok(top) => return Ok(top),
+        Err(Found::Empty) => empty,
+        Err(found) => format!("{what} must be a mapping of fields, found {}", found.kind()),
+    };
+    Err(vec![Diagnostic::new(file, 1, message, help)])
 }
 
 impl<'a> Ctx<'a> {
@@ -98,6 +114,14 @@ impl<'a> Ctx<'a> {
         let message = format!("`{name}` must be {}, found {}", T::EXPECTED, found.kind());
         self.error(at.line, message, help);
         Got::Bad
+    }
+
+    /// The field's value when it is given and of its kind.
+    pub(crate) fn value<'v, T: Read>(&mut self, name: &str, field: &'v Option<At<T>>) -> Option<&'v T> {
+        match self.get(name, field) {
+            Got::Ok(value) => Some(value),
+            _ => None,
+        }
     }
 
     /// A text field: `Some("")` when empty, `None` when absent or of the wrong kind.

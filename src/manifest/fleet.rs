@@ -141,7 +141,7 @@ fn head(
         ctx.error(at, "merchant entry has no `merchant`", help);
     }
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
-    let canary = matches!(ctx.get("canary", &entry.canary), Got::Ok(true));
+    let canary = ctx.value("canary", &entry.canary) == Some(&true);
     let vars = vars(ctx, &entry.vars, keys);
     let label = ctx.text("merchant", &entry.merchant)?.to_owned();
     let help = "give each merchant a label, e.g. `merchant: store-a`";

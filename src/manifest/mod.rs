@@ -32,7 +32,7 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
 pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
-use yaml::{Found, Value};
+use yaml::Value;
 
 use crate::model::{DesiredSubscription, MerchantManifest};
 
@@ -118,26 +118,18 @@ pub fn schema() -> serde_json::Value {
 /// [`load_str_all`], with the lines of each merchant's label and key variable;
 /// every problem in line order.
 fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
-    let message = match yaml::parse::<fields::Manifest>(file, text)
-        .map_err(|d| vec![d])?
-        .0
-    {
-        Ok(manifest) => {
-            let mut ctx = Ctx::new(file, env);
-            let mut validated = match validate::top(&mut ctx, &manifest) {
-                None => Err(ctx.into_problems()),
-                Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
-                Some(base) => validate::merchant(ctx, &manifest, base),
-            };
-            if let Err(diagnostics) = &mut validated {
-                diagnostics.sort_by_key(|d| d.location.line);
-            }
-            return validated;
-        }
-        Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
-        Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
+    let empty = format!("manifest `{}` is empty", file.display());
+    let manifest: fields::Manifest = context::document(file, text, empty, "manifest", HELP_STARTS_WITH)?;
+    let mut ctx = Ctx::new(file, env);
+    let mut validated = match validate::top(&mut ctx, &manifest) {
+        None => Err(ctx.into_problems()),
+        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
+        Some(base) => validate::merchant(ctx, &manifest, base),
     };
-    Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
+    if let Err(diagnostics) = &mut validated {
+        diagnostics.sort_by_key(|d| d.location.line);
+    }
+    validated
 }
 
 /// Help when two manifests would manage one store.

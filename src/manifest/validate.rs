@@ -56,22 +56,14 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
         }
         _ => {}
     }
-    let mut switch = |name: &str, field: &Option<At<bool>>| match ctx.get(name, field) {
-        Got::Ok(value) => Some(*value),
-        _ => None,
-    };
-    let http = switch("allowHttp", &m.allow_http).unwrap_or(false);
-    let unknown_topics = switch("allowUnknownTopics", &m.allow_unknown_topics).unwrap_or(false);
-    let prune = switch("prune", &m.prune).unwrap_or(true);
+    let http = ctx.value("allowHttp", &m.allow_http) == Some(&true);
+    let unknown_topics = ctx.value("allowUnknownTopics", &m.allow_unknown_topics) == Some(&true);
+    let prune = ctx.value("prune", &m.prune) != Some(&false);
     Some(MerchantManifest {
-        label: String::new(),
         file: ctx.file.to_path_buf(),
-        api_key_env: String::new(),
-        canary: false,
         prune,
-        ignore: Vec::new(),
-        subscriptions: Vec::new(),
         allows: Allows { http, unknown_topics },
+        ..MerchantManifest::default()
     })
 }
 
@@ -94,7 +86,7 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -
         check_label(&mut ctx, lines.label, &label, help);
     }
     let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
-    let canary = matches!(ctx.get("canary", &m.canary), Got::Ok(true));
+    let canary = ctx.value("canary", &m.canary) == Some(&true);
     ctx.set_key_env(&api_key_env);
     let mut manifest = MerchantManifest {
         label,
