@@ -1,6 +1,5 @@
-//! The policy file (`--policy`, docs/policy.md): rules kept outside the
-//! manifests, so a pull request cannot change them: the hosts callback URLs
-//! may point at (`allowedCallbackHosts`) and the safety thresholds. Pure.
+//! The policy file (`--policy`, docs/policy.md): the callback hosts and safety
+//! thresholds, kept outside the manifests so a pull request cannot change them.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,6 @@ use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
 
 record! {
-    /// The policy file as written.
     pub(crate) struct PolicyFile("policy") {
         version("version"): Version,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
@@ -37,7 +35,6 @@ record! {
     }
 }
 
-/// A checked policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub file: PathBuf,
@@ -51,11 +48,7 @@ pub struct Policy {
 /// How many globs a refusal names before it gives the count.
 const SHOWN_GLOBS: usize = 5;
 
-/// Parses and checks a policy file's text.
-///
-/// # Errors
-///
-/// Every problem, with `file:line`, in line order.
+/// Parses and checks a policy file's text; else every problem, in line order.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     let empty = "the policy file is empty".to_owned();
     let raw: PolicyFile =
@@ -147,10 +140,8 @@ fn ascii_host(host: &str) -> String {
 }
 
 impl Policy {
-    /// Whether a callback to `url` is allowed; `Err` holds the host that
-    /// is not (or the URL, masked, when it has none). The host is the one
-    /// deliveries use ([`CallbackUrl::host`]), so neither userinfo, a
-    /// backslash nor a port can pass for another.
+    /// Whether a callback to `url` is allowed; else the host (or the URL, masked).
+    /// The host is the one deliveries use, so no userinfo or port passes for another.
     pub fn allows(&self, url: &str) -> Result<(), String> {
         let Some(globs) = &self.hosts else {
             return Ok(());
@@ -162,8 +153,7 @@ impl Policy {
         }
     }
 
-    /// One diagnostic per manifest entry (not per topic) whose callback
-    /// host the policy does not allow, at its `file:line`.
+    /// One diagnostic per manifest entry (not per topic) whose host is not allowed.
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
         let refused: Vec<(&DesiredSubscription, String)> = (manifests.iter())
             .flat_map(|m| &m.subscriptions)
@@ -180,33 +170,27 @@ impl Policy {
                 .map(|(s, _)| format!("`{}`", show(&s.topic)))
                 .collect();
             let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
-            Diagnostic::new(
-                &s.location.file,
-                s.location.line,
-                format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})"),
-                Some(format!(
-                    "point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`"
-                )),
-            )
+            let message = format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})");
+            let help = format!("point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`");
+            Diagnostic::new(&s.location.file, s.location.line, message, help)
         };
         refused.chunk_by(one_entry).map(refusal).collect()
     }
 
     /// The allowed globs for a message: a few, and how many in all.
     fn allowed(&self) -> String {
-        let globs: Vec<&str> = match &self.hosts {
-            None => return "any".into(),
-            Some(globs) if globs.written.is_empty() => return "none".into(),
-            Some(globs) => globs.written.iter().map(String::as_str).collect(),
+        let Some(HostGlobs { written, .. }) = &self.hosts else {
+            return "any".into();
         };
-        let shown: Vec<String> = globs
+        let shown: Vec<String> = written
             .iter()
             .take(SHOWN_GLOBS)
             .map(|g| format!("`{}`", show(g)))
             .collect();
-        match globs.len() - shown.len() {
+        match written.len() - shown.len() {
+            _ if written.is_empty() => "none".into(),
             0 => shown.join(", "),
-            more => format!("{} and {more} more, {} in all", shown.join(", "), globs.len()),
+            more => format!("{} and {more} more, {} in all", shown.join(", "), written.len()),
         }
     }
 }
@@ -214,36 +198,25 @@ impl Policy {
 /// The characters that make a glob more than a host name.
 const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 
-/// The longest glob accepted: far above any host (253 characters), and
-/// small enough that compiling it stays far inside the regex size limit.
+/// The longest glob: far above any host (253), far inside the regex size limit.
 pub const MAX_GLOB: usize = 1_024;
 
-/// Allowed host globs (lowercase ASCII), fast at tens of thousands (one
-/// per store is normal for an agency; BENCHMARKS.md "Policy"): a name is a
-/// hash lookup, `*` and a name a lookup per suffix, and any other glob is
-/// tried only when the longest text it requires (`hooks-` in
-/// `hooks-*.acme.dev`) occurs in the host (one Aho-Corasick pass). No
-/// combined regex whose size limit could fail: a policy that cannot be
-/// compiled is an error, never a list that allows all.
+/// Allowed host globs (lowercase ASCII), fast at tens of thousands (BENCHMARKS.md
+/// "Policy"): names hashed, `*.name` by suffix, other globs tried only when the
+/// text they require occurs in the host. No combined regex whose size limit
+/// could fail: a policy that cannot be compiled is refused, never allows all.
 #[derive(Debug, Clone)]
 pub struct HostGlobs {
-    /// As written, in the policy's order.
     written: Vec<String>,
     exact: HashSet<String>,
     suffixes: HashSet<String>,
-    /// The other globs, compiled on first use: first those whose required
-    /// text is the `required` automaton's pattern of the same index, then
-    /// those tried for every host.
+    /// Compiled on first use: those with a `required` pattern of the same index, then the rest.
     globs: Vec<(Glob, OnceLock<GlobMatcher>)>,
     required: AhoCorasick,
 }
 
 impl HostGlobs {
-    /// Compiles `written` (ASCII, lowercase).
-    ///
-    /// # Errors
-    ///
-    /// Each glob that does not compile, by index, with the reason.
+    /// Compiles `written` (ASCII, lowercase); else each glob that does not, with why.
     pub fn new(written: &[String]) -> Result<Self, Vec<(usize, String)>> {
         let (mut exact, mut suffixes, mut problems) = (HashSet::new(), HashSet::new(), Vec::new());
         let (mut required, mut others) = (Vec::new(), Vec::new());
@@ -294,8 +267,7 @@ impl HostGlobs {
     }
 }
 
-/// The longest run of plain characters outside any `[…]` class and `{…}`
-/// alternation: text every host the glob matches contains.
+/// The longest plain run outside `[…]` and `{…}`: text every matching host contains.
 fn required_text(glob: &str) -> Option<String> {
     let (mut best, mut run) = (String::new(), String::new());
     let (mut class, mut braces) = (false, 0usize);

@@ -69,7 +69,6 @@ impl<'a> Ctx<'a> {
         ctx
     }
 
-    /// Every problem recorded, in the order found.
     pub(crate) fn into_problems(self) -> Vec<Diagnostic> {
         self.problems
     }
@@ -78,7 +77,6 @@ impl<'a> Ctx<'a> {
         self.problems.is_empty()
     }
 
-    /// Records a problem at `line`.
     pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Help) {
         self.problems
             .push(Diagnostic::new(self.file, line, message, help));

@@ -45,7 +45,6 @@ impl Help for Option<String> {
 }
 
 impl Diagnostic {
-    /// A diagnostic at `file:line`.
     pub(crate) fn new(file: &Path, line: usize, message: impl Into<String>, help: impl Help) -> Self {
         let file = file.to_path_buf();
         let (location, message, help) = (Location { file, line }, message.into(), help.into_help());

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 
-/// Largest manifest file accepted.
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
 
@@ -50,20 +49,13 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
 pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
-    let too_large = || {
-        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
-        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
-        vec![Diagnostic::new(file, 1, message, help)]
-    };
-    let mut handle = fs::File::open(file).map_err(|error| vec![io_error(file, "manifest", &error)])?;
-    if handle.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-        return Err(too_large());
-    }
     let mut bytes = Vec::new();
-    let read = (&mut handle).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
+    let read = fs::File::open(file).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
     read.map_err(|error| vec![io_error(file, "manifest", &error)])?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large());
+        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
+        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
+        return Err(vec![Diagnostic::new(file, 1, message, help)]);
     }
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];

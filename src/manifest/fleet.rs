@@ -6,8 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::context::Ctx;
-use super::context::Got;
+use super::context::{Ctx, Got};
 use super::diagnostic::Diagnostic;
 use super::expand::is_var_name;
 use super::fields::{

@@ -8,7 +8,6 @@ use super::yaml::{At, Read};
 pub(crate) trait Record {
     /// How messages name it: "unknown field … in subscription".
     const WHAT: &'static str;
-    /// Its fields' YAML names, in declaration order.
     const FIELDS: &'static [&'static str];
     /// Keys that are none of its fields, with their lines.
     fn unknown(&self) -> &[At<FieldName>];

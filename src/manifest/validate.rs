@@ -1,13 +1,10 @@
-//! A parsed manifest's top level and one merchant's label, key variable,
-//! `ignore` rules and subscriptions, with the checks across its entries (each
-//! (`topic`, `name`) once, none hidden by an `ignore` rule, each `renamedFrom`
-//! claimed once). [`fleet`](super::fleet) reuses it per merchant.
+//! A parsed manifest's top level, one merchant, and the checks across its
+//! entries; [`fleet`](super::fleet) reuses it per merchant.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use super::context::Ctx;
-use super::context::Got;
+use super::context::{Ctx, Got};
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
 use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
@@ -21,8 +18,7 @@ use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantMa
 /// Each merchant of a file with the lines of its `merchant:` and `apiKeyEnv:`, or every problem.
 pub(super) type Validated = Result<Vec<(MerchantManifest, MerchantLines)>, Vec<Diagnostic>>;
 
-/// The lines of a merchant's `merchant:` (1 for the file's stem) and `apiKeyEnv:`
-/// (`None`: the default), for the checks across files.
+/// The lines of a merchant's `merchant:` and `apiKeyEnv:` (`None`: the default).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct MerchantLines {
     pub(super) label: usize,
@@ -31,9 +27,8 @@ pub(super) struct MerchantLines {
 
 pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 
-/// Checks what every file has at its top level (unknown fields, the version,
-/// the switches): each merchant of the file starts as this one, without label,
-/// key or entries. `None` for a policy file (reported: it belongs in `--policy`).
+/// Checks the top level every file has: each merchant of the file starts as the
+/// one returned. `None` for a policy file (reported: it belongs in `--policy`).
 pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     let policy = <crate::policy::PolicyFile as Record>::FIELDS;
     let policy_field = m.unknown.iter().find_map(|key| match &key.value {
@@ -101,7 +96,6 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -
     Ok(vec![(manifest, lines)])
 }
 
-/// Checks a `merchant:` label at `line`; `empty_help` says what to do when it is empty.
 pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_help: String) {
     if label.trim().is_empty() {
         ctx.error(line, "`merchant` is empty", empty_help);
@@ -110,8 +104,8 @@ pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_hel
     }
 }
 
-/// The variable holding the API key. A value that is no plausible variable
-/// name is refused without being shown: it may be a key pasted in the wrong place.
+/// The variable holding the API key; one that is no plausible name is refused
+/// unshown: it may be a pasted key.
 pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
     let Some(name) = ctx.text("apiKeyEnv", field) else {
         return DEFAULT_API_KEY_ENV.to_owned();
@@ -139,8 +133,7 @@ fn plausible_var_name(name: &str) -> bool {
     is_var_name(name) && name.len() <= 64 && !name.split('_').any(key_like)
 }
 
-/// A list of mappings: its key, what each entry is called, an example entry,
-/// and the most entries checked (past it, one error and none checked).
+/// A list of mappings: its key, what an entry is called, an example, the most entries.
 pub(super) type List = (&'static str, &'static str, &'static str, usize);
 
 /// Most `ignore` rules (each live subscription is matched against every one),
@@ -153,8 +146,7 @@ const SUBSCRIPTIONS: List = (
     100_000,
 );
 
-/// Checks the `ignore` rules and subscriptions of a file into `manifest`, with
-/// `ctx`'s environment and key; the lines of declared subscriptions are checked across.
+/// Checks the `ignore` rules and subscriptions of a file into `manifest`.
 pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, manifest: &mut MerchantManifest) {
     for (line, rule) in entries(ctx, &m.ignore, IGNORE) {
         manifest.ignore.extend(ignore_rule(ctx, line, rule));
@@ -197,7 +189,6 @@ pub(super) fn entries<'v, T: Read>(
     found
 }
 
-/// Checks one `ignore` entry and compiles its globs.
 fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &WrittenIgnoreRule) -> Option<IgnoreRule> {
     let suggested = ctx.unknown(rule);
     if rule.name.is_none() && rule.topic.is_none() && rule.callback_url.is_none() && suggested.is_empty() {
