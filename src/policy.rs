@@ -19,6 +19,7 @@ use crate::plan::Thresholds;
 
 record! {
     pub(crate) struct PolicyFile("policy") {
+        #[schemars(schema_with = "crate::manifest::record::version_schema")]
         version("version"): Version,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
         safety("safety"): Safety,

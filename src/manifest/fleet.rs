@@ -1,8 +1,6 @@
-//! Fleet files (docs/fleets.md "Fleet files"): `merchants:` instead of
-//! `merchant` / `apiKeyEnv`, each entry one merchant with its own key variable
-//! and `vars`, all sharing the file's entries and switches, checked once per
-//! merchant with `${VAR}` looked up in its `vars` first. A problem every
-//! merchant has is reported once; one only some have names the merchant.
+//! Fleet files (docs/fleets.md "Fleet files"): each `merchants` entry is one
+//! merchant with its own key variable and `vars`, checked against the file's
+//! shared entries. A problem every merchant has is reported once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
