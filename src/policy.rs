@@ -82,7 +82,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         match percent {
             Some(p) if p > 100 => {
                 let line = yaml::line(&safety.max_change_percent);
-                ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", None);
+                ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", "");
             }
             Some(p) => t.max_change_percent = p,
             None => {}

@@ -1,10 +1,9 @@
-//! [`Ctx`]: where one file's problems go, the checks every field gets (its
-//! kind, keys that are no field), and what values are checked against: the
-//! environment, the merchant's key, the expansion budget. The policy file uses it too.
+//! [`Ctx`]: one file's problems, the checks every field gets, and what values are
+//! checked against (the environment, the merchant's key, the expansion budget).
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, Help, KEY_NEVER_HERE};
+use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
 use super::record::{FieldName, Record, Version};
 use super::yaml::{self, At, Found, Read, MAX_BYTES};
@@ -77,13 +76,18 @@ impl<'a> Ctx<'a> {
         self.problems.is_empty()
     }
 
-    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Help) {
+    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Into<String>) {
         self.problems
             .push(Diagnostic::new(self.file, line, message, help));
     }
 
     /// Records a problem at `line`; `None`, for the value it refuses.
-    pub(crate) fn fail<T>(&mut self, line: usize, message: impl Into<String>, help: impl Help) -> Option<T> {
+    pub(crate) fn fail<T>(
+        &mut self,
+        line: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Option<T> {
         self.error(line, message, help);
         None
     }
@@ -131,8 +135,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Reports every key of `record` that is none of its fields; returns the
-    /// fields suggested instead (a misspelt key), which then get no "missing" error.
+    /// Reports the keys of `record` that are no field; returns the fields suggested (no "missing" then).
     pub(crate) fn unknown<R: Record>(&mut self, record: &R) -> Vec<&'static str> {
         let mut suggested = Vec::new();
         let known = || format!("known fields: `{}`", R::FIELDS.join("`, `"));
@@ -173,8 +176,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (each subscription
-    /// holds its own name, URL and topic), reporting the first overrun at `line`.
+    /// Counts `bytes` of expanded values against [`MAX_BYTES`], reporting the first overrun.
     pub(super) fn spend(&mut self, line: usize, bytes: usize) -> bool {
         if let Some(left) = self.left.checked_sub(bytes) {
             self.left = left;

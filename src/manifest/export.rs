@@ -64,7 +64,7 @@ fn manifest(
     }
 }
 
-/// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), a topic this release does not know.
+/// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), an unknown topic.
 fn switches<'a>(live: impl Iterator<Item = &'a LiveSubscription> + Clone) -> (bool, bool) {
     let http = live
         .clone()
@@ -88,8 +88,7 @@ pub fn to_manifest(
     exported(&document, ids, warnings)
 }
 
-/// `manifest` as a document, one entry per subscription, so values that came from
-/// no file (a saved plan's) are checked by [`super::problems_by_entry`].
+/// `manifest` as a document, so a saved plan's values are checked by [`super::problems_by_entry`].
 pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError> {
     let entries = manifest
         .subscriptions
@@ -100,8 +99,7 @@ pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError>
     serde_saphyr::to_string(&self::manifest(allows, entries.collect(), Some(label), Some(key)))
 }
 
-/// The first of each (topic, name) of `live` (sorted), and warnings naming the
-/// duplicates left out and the URLs that carry a secret.
+/// The first of each (topic, name) of `live`, and warnings: duplicates left out, URLs with secrets.
 fn kept<'a>(live: &'a [LiveSubscription], store: Option<&str>) -> (Vec<&'a LiveSubscription>, Vec<String>) {
     let whose = store.map_or_else(String::new, |m| format!("merchant `{m}`: "));
     let mut warnings = Vec::new();
@@ -194,8 +192,7 @@ pub enum FleetError {
 /// (topic, name) → callback URL of one store, duplicates left out.
 type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
 
-/// The fleet file of `stores` (in label order), or [`FleetError::Refused`] naming
-/// every difference; a value that `holds_key` (any store's key) is refused.
+/// The fleet file of `stores`, or every difference; a value that `holds_key` (a key) is refused.
 pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
     let mut stores = stores.to_vec();
     stores.sort_by(|a, b| a.label.cmp(b.label));

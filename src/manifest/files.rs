@@ -1,6 +1,4 @@
-//! Finding and reading manifest files: directories expanded to their `*.yaml`
-//! / `*.yml` files, a size bound, UTF-8; every problem a diagnostic naming the
-//! path (line 0: the file itself, not a line of it).
+//! Finding and reading manifest files; a problem with a file itself is at line 0.
 
 use std::fs;
 use std::io::Read;
@@ -11,8 +9,7 @@ use super::diagnostic::Diagnostic;
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
 
-/// The files `paths` name: files as given, directories expanded to their
-/// `*.yaml` / `*.yml` files sorted by name. Problems are appended.
+/// The files `paths` name, directories expanded to their `*.yaml` / `*.yml` files sorted by name.
 pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
@@ -71,7 +68,7 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
     if error.kind() != std::io::ErrorKind::NotFound {
         let message = format!("cannot read {what} `{}`: {}", path.display(), error.kind());
-        return Diagnostic::new(path, 0, message, None);
+        return Diagnostic::new(path, 0, message, "");
     }
     let help = match near_name(path) {
         Some(near) => format!("did you mean `{}`?", near.display()),

@@ -61,8 +61,7 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) 
     Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
 }
 
-/// The problems of every merchant: one all of them have is kept once, one only
-/// some have is prefixed with the merchant's label (unless it already names it).
+/// One problem all merchants have is kept once; one only some have is prefixed with the label.
 fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
     let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
     for (_, found) in per {
@@ -165,7 +164,7 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
     if pairs.len() > MAX_VARS {
         let n = pairs.len();
         let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
-        return ctx.fail(line(field), message, None).unwrap_or(vars);
+        return ctx.fail(line(field), message, "").unwrap_or(vars);
     }
     let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
     let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");

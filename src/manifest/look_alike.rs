@@ -10,8 +10,7 @@ use crate::escape::{code_point, hidden_char};
 pub(super) const HIDDEN_HELP: &str =
     "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
 
-/// Why `text` (a name, `merchant`, a flag's `LABEL`) is no usable name, and how
-/// to fix it; whether it is empty is the caller's to say.
+/// Why `text` is no usable name, and how to fix it; whether it is empty is the caller's to say.
 pub(super) fn name_problem(field: &str, text: &str, max_chars: usize) -> Option<(String, String)> {
     const SAME: &str = "names are compared byte for byte";
     let problem = |message: &str, help: &str| Some((format!("`{field}` {message}"), help.to_owned()));

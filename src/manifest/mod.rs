@@ -33,8 +33,7 @@ use yaml::Value;
 
 use crate::model::MerchantManifest;
 
-/// Loads every manifest `paths` names (files, or directories' `*.yaml` / `*.yml`),
-/// each file once, sorted by label; else every problem of every file.
+/// Loads every manifest `paths` names (files, or directories' `*.yaml`), each file once, sorted by label.
 pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
@@ -59,8 +58,7 @@ pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifes
     Ok(manifests)
 }
 
-/// Parses and validates one file's text, which must declare one merchant
-/// (`file` names locations and the default label); else every problem.
+/// Parses and validates one file's text, which must declare one merchant.
 pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifest, Diagnostics> {
     let mut all = load_str_all(file, text, env)?;
     if all.len() != 1 {
@@ -158,8 +156,7 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
     found.collect()
 }
 
-/// Manifests whose keys are one key under two variables (the online check),
-/// compared by SHA-256, never kept or shown.
+/// Manifests whose keys are one key under two variables (by SHA-256, never kept or shown).
 pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
     let digest = |m: &MerchantManifest| {
         let key = key_of(&m.api_key_env).filter(|k| !k.trim().is_empty())?;
@@ -180,8 +177,7 @@ pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagno
     found.collect()
 }
 
-/// Subscriptions whose name or URL contains another merchant's API key (its own
-/// is refused while it is validated).
+/// Subscriptions whose name or URL holds another merchant's API key (its own is refused earlier).
 fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'_>) -> Vec<Diagnostic> {
     let (vars, keys): (Vec<&str>, Vec<String>) = loaded
         .iter()

@@ -1,6 +1,5 @@
 //! [`record!`] declares a YAML mapping type once: the struct, its JSON Schema,
 //! its field names, and a reader that keeps the keys that are no field.
-//! Manifests and the policy declare their types with it.
 
 use super::yaml::{At, Read};
 
@@ -62,8 +61,7 @@ macro_rules! record {
 }
 pub(crate) use record;
 
-/// A mapping key (a field's or a variable's name) as text: numbers and
-/// booleans as written, so `1:` is an unknown field `1`.
+/// A mapping key as text: numbers and booleans as written, so `1:` is an unknown field `1`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct FieldName(pub(crate) String);
 

@@ -104,8 +104,7 @@ pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_hel
     }
 }
 
-/// The variable holding the API key; one that is no plausible name is refused
-/// unshown: it may be a pasted key.
+/// The variable holding the API key; no plausible name is refused unshown: it may be a key.
 pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
     let Some(name) = ctx.text("apiKeyEnv", field) else {
         return DEFAULT_API_KEY_ENV.to_owned();
@@ -136,8 +135,7 @@ fn plausible_var_name(name: &str) -> bool {
 /// A list of mappings: its key, what an entry is called, an example, the most entries.
 pub(super) type List = (&'static str, &'static str, &'static str, usize);
 
-/// Most `ignore` rules (each live subscription is matched against every one),
-/// and most `subscriptions` entries (a merchant has a few dozen).
+/// Each live subscription is matched against every `ignore` rule; a merchant has a few dozen entries.
 const IGNORE: List = ("ignore", "ignore rule", "`- name: \"zapier-*\"`", 100);
 const SUBSCRIPTIONS: List = (
     "subscriptions",
@@ -234,8 +232,7 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
     })
 }
 
-/// Each (topic, name) declared once and hidden by no `ignore` rule; each
-/// `renamedFrom` old name declared nowhere and claimed once (docs/renames.md).
+/// Each (topic, name) once, hidden by no `ignore` rule; each old name undeclared, claimed once.
 fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
     for (entry, sub) in declared {
