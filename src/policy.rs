@@ -122,10 +122,8 @@ fn host_globs(ctx: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
     let compiled = HostGlobs::new(&ascii).map_err(|bad| {
         for (i, why) in bad {
             let (line, text) = written[i];
-            let message = format!(
-                "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
-                show(text)
-            );
+            let shown = show(text);
+            let message = format!("`{shown}` in `allowedCallbackHosts` is not a valid glob: {why}");
             ctx.error(line, message, "use `*` for any characters, e.g. `*.acme.dev`");
         }
     });

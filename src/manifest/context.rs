@@ -184,10 +184,9 @@ impl<'a> Ctx<'a> {
         }
         if self.left > 0 {
             self.left = 0;
-            let message = format!(
-                "the subscriptions expand to more than {} MiB of names, URLs and topics",
-                MAX_BYTES >> 20
-            );
+            let mib = MAX_BYTES >> 20;
+            let message =
+                format!("the subscriptions expand to more than {mib} MiB of names, URLs and topics");
             let help = "a fleet file is expanded once per merchant: split it into several files, or use shorter values";
             self.error(line, message, help);
         }

@@ -265,10 +265,8 @@ fn templated(
             Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
             Err(i) => {
                 let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
-                let differs = format!(
-                    "`{}` has another callback URL than `{}`",
-                    vars.labels[i], vars.labels[0]
-                );
+                let (this, first) = (vars.labels[i], vars.labels[0]);
+                let differs = format!("`{this}` has another callback URL than `{first}`");
                 refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
             }
         }

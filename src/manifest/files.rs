@@ -16,10 +16,8 @@ pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic
         match fs::metadata(path).map(|meta| meta.is_dir()) {
             Ok(true) => match dir_manifests(path) {
                 Ok(found) if found.is_empty() => {
-                    let message = format!(
-                        "directory `{}` contains no `*.yaml` or `*.yml` manifest",
-                        path.display()
-                    );
+                    let dir = path.display();
+                    let message = format!("directory `{dir}` contains no `*.yaml` or `*.yml` manifest");
                     diagnostics.push(Diagnostic::new(path, 0, message, HELP_PASS_FILE));
                 }
                 Ok(mut found) => files.append(&mut found),
@@ -57,10 +55,9 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
-        let message = format!(
-            "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
-            file.display()
-        );
+        let name = file.display();
+        let message =
+            format!("manifest `{name}` is not valid UTF-8 (its first invalid byte is on this line)");
         vec![Diagnostic::new(file, line, message, "save the file as UTF-8")]
     })
 }

@@ -17,10 +17,8 @@ pub(super) fn name_problem(field: &str, text: &str, max_chars: usize) -> Option<
     if text.chars().any(char::is_control) {
         problem("contains a control character", "remove it")
     } else if let Some(c) = hidden_char(text) {
-        let message = format!(
-            "contains the invisible or text-direction character {}",
-            code_point(c)
-        );
+        let point = code_point(c);
+        let message = format!("contains the invisible or text-direction character {point}");
         problem(&message, HIDDEN_HELP)
     } else if text.chars().count() > max_chars {
         problem(

@@ -121,10 +121,8 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
         return Some((problem, "use a shorter URL".to_owned()));
     }
     if let Some(c) = hidden_char(url) {
-        let problem = format!(
-            "contains the invisible or text-direction character {}",
-            code_point(c)
-        );
+        let point = code_point(c);
+        let problem = format!("contains the invisible or text-direction character {point}");
         return Some((problem, HIDDEN_HELP.to_owned()));
     }
     let parsed = match CallbackUrl::parse(url) {
@@ -293,10 +291,8 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
             Ok(written) => written,
             Err(Found::Empty) => "",
             Err(found) => {
-                let message = format!(
-                    "item {n} of `renamedFrom` must be a string, found {}",
-                    found.kind()
-                );
+                let kind = found.kind();
+                let message = format!("item {n} of `renamedFrom` must be a string, found {kind}");
                 ctx.error(line, message, "write the name the live subscription has now");
                 continue;
             }

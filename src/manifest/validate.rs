@@ -242,10 +242,8 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], r
         let shown = || format!("`{}` on `{}`", show(written), show(&sub.topic));
         match first.entry((sub.topic.as_str(), sub.name.as_str())) {
             Entry::Occupied(earlier) => {
-                let help = format!(
-                    "also declared at {}; names must be unique per topic",
-                    earlier.get()
-                );
+                let there = earlier.get();
+                let help = format!("also declared at {there}; names must be unique per topic");
                 ctx.error(at, format!("duplicate subscription {}", shown()), help);
                 continue;
             }
