@@ -58,11 +58,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     ctx.unknown(&raw);
     if !matches!(ctx.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
         let help = "this invhooks reads policy files of `version: 1`";
-        ctx.error(
-            yaml::line(&raw.version),
-            "the policy's `version` must be `1`",
-            help,
-        );
+        let line = yaml::line(&raw.version);
+        ctx.error(line, "the policy's `version` must be `1`", help);
     }
     let hosts = match ctx.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
         Got::Absent => Some(None),
@@ -73,19 +70,15 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
     let mut t = Thresholds::default();
     if let Some(safety) = ctx.value("safety", &raw.safety) {
         ctx.unknown(safety);
-        t.min_in_scope = ctx
-            .value("minInScope", &safety.min_in_scope)
-            .map_or(t.min_in_scope, |n| *n);
-        let percent = ctx.value("maxChangePercent", &safety.max_change_percent).copied();
-        t.max_deletes = ctx.value("maxDeletes", &safety.max_deletes).copied();
-        t.max_creates = ctx.value("maxCreates", &safety.max_creates).copied();
-        match percent {
-            Some(p) if p > 100 => {
-                let line = yaml::line(&safety.max_change_percent);
-                ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", "");
-            }
-            Some(p) => t.max_change_percent = p,
-            None => {}
+        let mut number = |name: &str, field: &Option<At<usize>>| ctx.value(name, field).copied();
+        t.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(t.min_in_scope);
+        let percent = number("maxChangePercent", &safety.max_change_percent);
+        t.max_deletes = number("maxDeletes", &safety.max_deletes);
+        t.max_creates = number("maxCreates", &safety.max_creates);
+        t.max_change_percent = percent.unwrap_or(t.max_change_percent);
+        if t.max_change_percent > 100 {
+            let line = yaml::line(&safety.max_change_percent);
+            ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", "");
         }
     }
     match (hosts, ctx.is_clean()) {
@@ -110,11 +103,8 @@ fn host_globs(ctx: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
             Ok(text) => written.push((glob.line, text)),
             Err(found) => {
                 let message = format!("`allowedCallbackHosts` lists hosts, found {}", found.kind());
-                ctx.error(
-                    glob.line,
-                    message,
-                    "write each host as a string, e.g. `\"*.acme.dev\"`",
-                );
+                let help = "write each host as a string, e.g. `\"*.acme.dev\"`";
+                ctx.error(glob.line, message, help);
             }
         }
     }

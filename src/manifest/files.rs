@@ -71,12 +71,8 @@ fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
         Some(near) => format!("did you mean `{}`?", near.display()),
         None => HELP_PASS_FILE.to_owned(),
     };
-    Diagnostic::new(
-        path,
-        0,
-        format!("cannot read `{}`: no such file", path.display()),
-        help,
-    )
+    let message = format!("cannot read `{}`: no such file", path.display());
+    Diagnostic::new(path, 0, message, help)
 }
 
 /// A manifest beside the missing `path` with a name close to its own (`webhook.yaml`).

@@ -21,20 +21,16 @@ pub(super) fn name_problem(field: &str, text: &str, max_chars: usize) -> Option<
         let message = format!("contains the invisible or text-direction character {point}");
         problem(&message, HIDDEN_HELP)
     } else if text.chars().count() > max_chars {
-        problem(
-            &format!("is longer than {max_chars} characters"),
-            "use a shorter name",
-        )
+        let message = format!("is longer than {max_chars} characters");
+        problem(&message, "use a shorter name")
     } else if text.trim() != text {
         let help = format!("remove it: {SAME}, so `crm ` and `crm` would be two different names");
         problem("starts or ends with whitespace", &help)
     } else if let Some(c) = text.chars().find(|&c| c.is_whitespace() && c != ' ') {
         let help =
             format!("use a plain space (U+0020): {SAME}, so it would differ from the name it looks like");
-        problem(
-            &format!("contains the space-like character {}", code_point(c)),
-            &help,
-        )
+        let point = code_point(c);
+        problem(&format!("contains the space-like character {point}"), &help)
     } else if !ComposingNormalizerBorrowed::new_nfc().is_normalized(text) {
         let help = format!("retype its accented letters as single characters (`é` as U+00E9, not `e` + U+0301): {SAME}, so the two forms would be two different names");
         problem("is not in Unicode normal form C (NFC)", &help)

@@ -199,14 +199,9 @@ fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'
         let Some(var) = position(&sub.name).or_else(|| position(&sub.callback_url)) else {
             continue;
         };
-        let (topic, var) = (&sub.topic, vars[var]);
+        let (topic, var, at) = (&sub.topic, vars[var], &sub.location);
         let message = format!("a subscription on `{topic}` would contain an API key (the value of `{var}`)");
-        found.push(Diagnostic::new(
-            &sub.location.file,
-            sub.location.line,
-            message,
-            help,
-        ));
+        found.push(Diagnostic::new(&at.file, at.line, message, help));
     }
     found
 }

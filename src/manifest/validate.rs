@@ -122,11 +122,8 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
 fn plausible_var_name(name: &str) -> bool {
     let key_like = |part: &str| {
         let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
-        let (lower, upper, digit) = (
-            has(u8::is_ascii_lowercase),
-            has(u8::is_ascii_uppercase),
-            has(u8::is_ascii_digit),
-        );
+        let (lower, upper) = (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase));
+        let digit = has(u8::is_ascii_digit);
         (part.len() >= 6 && lower && upper) || (part.len() >= 16 && digit && (lower || upper))
     };
     is_var_name(name) && name.len() <= 64 && !name.split('_').any(key_like)
