@@ -66,12 +66,9 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
 pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
     // Without `merchant:`, the file's stem.
     let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    let stem = stem
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "manifest".to_owned());
-    let label = ctx
-        .text("merchant", &m.merchant)
-        .map_or_else(|| stem.clone(), str::to_owned);
+    let stem = stem.filter(|s| !s.is_empty()).unwrap_or("manifest".into());
+    let label = ctx.text("merchant", &m.merchant);
+    let label = label.map_or_else(|| stem.clone(), str::to_owned);
     let lines = MerchantLines {
         label: line(&m.merchant),
         api_key_env: given(&m.api_key_env),
