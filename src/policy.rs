@@ -1,6 +1,5 @@
-//! The policy file (`--policy`, docs/policy.md): rules kept outside the
-//! manifests, so a pull request cannot change them: the hosts callback URLs
-//! may point at (`allowedCallbackHosts`) and the safety thresholds. Pure.
+//! The policy file (`--policy`, docs/policy.md): the callback hosts and safety
+//! thresholds, kept outside the manifests so a pull request cannot change them.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,16 +10,16 @@ use globset::{Glob, GlobMatcher};
 
 use crate::callback_url::CallbackUrl;
 use crate::escape::show;
-use crate::manifest::context::{Ctx, Got};
+use crate::manifest::context::{document, Ctx, Got};
 use crate::manifest::record::{record, Version};
-use crate::manifest::yaml::{self, At, Found};
+use crate::manifest::yaml::{self, At};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
 use crate::plan::Thresholds;
 
 record! {
-    /// The policy file as written.
     pub(crate) struct PolicyFile("policy") {
+        #[schemars(schema_with = "crate::manifest::record::version_schema")]
         version("version"): Version,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
         safety("safety"): Safety,
@@ -37,7 +36,6 @@ record! {
     }
 }
 
-/// A checked policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub file: PathBuf,
@@ -51,112 +49,75 @@ pub struct Policy {
 /// How many globs a refusal names before it gives the count.
 const SHOWN_GLOBS: usize = 5;
 
-/// Parses and checks a policy file's text.
-///
-/// # Errors
-///
-/// Every problem, with `file:line`, in line order.
+/// Parses and checks a policy file's text; else every problem, in line order.
 pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
-    let start = |message: String| {
-        Diagnostics(vec![Diagnostic::new(
-            file,
-            1,
-            message,
-            Some("start it with `version: 1`".into()),
-        )])
-    };
-    let raw = match yaml::parse::<PolicyFile>(file, text)
-        .map_err(|d| Diagnostics(vec![d]))?
-        .0
-    {
-        Ok(raw) => raw,
-        Err(Found::Empty) => return Err(start("the policy file is empty".into())),
-        Err(found) => {
-            return Err(start(format!(
-                "the policy must be a mapping of fields, found {}",
-                found.kind()
-            )))
-        }
-    };
-    let mut problems = Ctx::new(file, &|_| None);
-    problems.unknown(&raw);
-    if !matches!(problems.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+    let empty = "the policy file is empty".to_owned();
+    let raw: PolicyFile =
+        document(file, text, empty, "the policy", "start it with `version: 1`").map_err(Diagnostics)?;
+    let mut ctx = Ctx::new(file, &|_| None);
+    ctx.unknown(&raw);
+    if !matches!(ctx.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
         let help = "this invhooks reads policy files of `version: 1`";
-        problems.error(
-            yaml::line(&raw.version),
-            "the policy's `version` must be `1`",
-            Some(help.into()),
-        );
+        let line = yaml::line(&raw.version);
+        ctx.error(line, "the policy's `version` must be `1`", help);
     }
-    let hosts = match problems.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
+    let hosts = match ctx.get("allowedCallbackHosts", &raw.allowed_callback_hosts) {
         Got::Absent => Some(None),
         Got::Bad => None,
         Got::Empty => HostGlobs::new(&[]).ok().map(Some),
-        Got::Ok(globs) => host_globs(&mut problems, globs).map(Some),
+        Got::Ok(globs) => host_globs(&mut ctx, globs).map(Some),
     };
-    let mut thresholds = Thresholds::default();
-    if let Got::Ok(safety) = problems.get("safety", &raw.safety) {
-        problems.unknown(safety);
-        let mut number = |name: &str, field: &Option<At<usize>>| match problems.get(name, field) {
-            Got::Ok(n) => Some(*n),
-            _ => None,
-        };
-        let t = &mut thresholds;
+    let mut t = Thresholds::default();
+    if let Some(safety) = ctx.value("safety", &raw.safety) {
+        ctx.unknown(safety);
+        let mut number = |name: &str, field: &Option<At<usize>>| ctx.value(name, field).copied();
         t.min_in_scope = number("minInScope", &safety.min_in_scope).unwrap_or(t.min_in_scope);
         let percent = number("maxChangePercent", &safety.max_change_percent);
         t.max_deletes = number("maxDeletes", &safety.max_deletes);
         t.max_creates = number("maxCreates", &safety.max_creates);
-        match percent {
-            Some(p) if p > 100 => problems.error(
-                yaml::line(&safety.max_change_percent),
-                "`maxChangePercent` is a percentage: 0 to 100",
-                None,
-            ),
-            Some(p) => t.max_change_percent = p,
-            None => {}
+        t.max_change_percent = percent.unwrap_or(t.max_change_percent);
+        if t.max_change_percent > 100 {
+            let line = yaml::line(&safety.max_change_percent);
+            ctx.error(line, "`maxChangePercent` is a percentage: 0 to 100", "");
         }
     }
-    let (Some(hosts), true) = (hosts, problems.is_clean()) else {
-        let mut problems = problems.into_problems();
-        problems.sort_by_key(|d| d.location.line);
-        return Err(Diagnostics(problems));
-    };
-    Ok(Policy {
-        file: file.to_path_buf(),
-        hosts,
-        thresholds,
-    })
+    match (hosts, ctx.is_clean()) {
+        (Some(hosts), true) => Ok(Policy {
+            file: file.to_path_buf(),
+            hosts,
+            thresholds: t,
+        }),
+        _ => {
+            let mut problems = ctx.into_problems();
+            problems.sort_by_key(|d| d.location.line);
+            Err(Diagnostics(problems))
+        }
+    }
 }
 
 /// `allowedCallbackHosts` compiled, or `None` with its problems recorded.
-fn host_globs(problems: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
+fn host_globs(ctx: &mut Ctx<'_>, globs: &[At<String>]) -> Option<HostGlobs> {
     let mut written: Vec<(usize, &str)> = Vec::with_capacity(globs.len());
     for glob in globs {
         match &glob.value {
             Ok(text) => written.push((glob.line, text)),
-            Err(found) => problems.error(
-                glob.line,
-                format!("`allowedCallbackHosts` lists hosts, found {}", found.kind()),
-                Some("write each host as a string, e.g. `\"*.acme.dev\"`".into()),
-            ),
+            Err(found) => {
+                let message = format!("`allowedCallbackHosts` lists hosts, found {}", found.kind());
+                let help = "write each host as a string, e.g. `\"*.acme.dev\"`";
+                ctx.error(glob.line, message, help);
+            }
         }
     }
     let ascii: Vec<String> = written.iter().map(|(_, glob)| ascii_host(glob)).collect();
-    HostGlobs::new(&ascii)
-        .map_err(|bad| {
-            for (i, why) in bad {
-                let (line, text) = written[i];
-                problems.error(
-                    line,
-                    format!(
-                        "`{}` in `allowedCallbackHosts` is not a valid glob: {why}",
-                        show(text)
-                    ),
-                    Some("use `*` for any characters, e.g. `*.acme.dev`".into()),
-                );
-            }
-        })
-        .ok()
+    let compiled = HostGlobs::new(&ascii).map_err(|bad| {
+        for (i, why) in bad {
+            let (line, text) = written[i];
+            let shown = show(text);
+            let message = format!("`{shown}` in `allowedCallbackHosts` is not a valid glob: {why}");
+            ctx.error(line, message, "use `*` for any characters, e.g. `*.acme.dev`");
+        }
+    });
+    compiled.ok()
 }
 
 /// A host glob as URLs' hosts are compared: lowercase, IDN as punycode.
@@ -168,10 +129,8 @@ fn ascii_host(host: &str) -> String {
 }
 
 impl Policy {
-    /// Whether a callback to `url` is allowed; `Err` holds the host that
-    /// is not (or the URL, masked, when it has none). The host is the one
-    /// deliveries use ([`CallbackUrl::host`]), so neither userinfo, a
-    /// backslash nor a port can pass for another.
+    /// Whether a callback to `url` is allowed; else the host (or the URL, masked).
+    /// The host is the one deliveries use, so no userinfo or port passes for another.
     pub fn allows(&self, url: &str) -> Result<(), String> {
         let Some(globs) = &self.hosts else {
             return Ok(());
@@ -183,8 +142,7 @@ impl Policy {
         }
     }
 
-    /// One diagnostic per manifest entry (not per topic) whose callback
-    /// host the policy does not allow, at its `file:line`.
+    /// One diagnostic per manifest entry (not per topic) whose host is not allowed.
     pub fn check(&self, manifests: &[MerchantManifest]) -> Vec<Diagnostic> {
         let refused: Vec<(&DesiredSubscription, String)> = (manifests.iter())
             .flat_map(|m| &m.subscriptions)
@@ -201,33 +159,27 @@ impl Policy {
                 .map(|(s, _)| format!("`{}`", show(&s.topic)))
                 .collect();
             let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
-            Diagnostic::new(
-                &s.location.file,
-                s.location.line,
-                format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})"),
-                Some(format!(
-                    "point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`"
-                )),
-            )
+            let message = format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})");
+            let help = format!("point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`");
+            Diagnostic::new(&s.location.file, s.location.line, message, help)
         };
         refused.chunk_by(one_entry).map(refusal).collect()
     }
 
     /// The allowed globs for a message: a few, and how many in all.
     fn allowed(&self) -> String {
-        let globs: Vec<&str> = match &self.hosts {
-            None => return "any".into(),
-            Some(globs) if globs.written.is_empty() => return "none".into(),
-            Some(globs) => globs.written.iter().map(String::as_str).collect(),
+        let Some(HostGlobs { written, .. }) = &self.hosts else {
+            return "any".into();
         };
-        let shown: Vec<String> = globs
+        let shown: Vec<String> = written
             .iter()
             .take(SHOWN_GLOBS)
             .map(|g| format!("`{}`", show(g)))
             .collect();
-        match globs.len() - shown.len() {
+        match written.len() - shown.len() {
+            _ if written.is_empty() => "none".into(),
             0 => shown.join(", "),
-            more => format!("{} and {more} more, {} in all", shown.join(", "), globs.len()),
+            more => format!("{} and {more} more, {} in all", shown.join(", "), written.len()),
         }
     }
 }
@@ -235,36 +187,25 @@ impl Policy {
 /// The characters that make a glob more than a host name.
 const META: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
 
-/// The longest glob accepted: far above any host (253 characters), and
-/// small enough that compiling it stays far inside the regex size limit.
+/// The longest glob: far above any host (253), far inside the regex size limit.
 pub const MAX_GLOB: usize = 1_024;
 
-/// Allowed host globs (lowercase ASCII), fast at tens of thousands (one
-/// per store is normal for an agency; BENCHMARKS.md "Policy"): a name is a
-/// hash lookup, `*` and a name a lookup per suffix, and any other glob is
-/// tried only when the longest text it requires (`hooks-` in
-/// `hooks-*.acme.dev`) occurs in the host (one Aho-Corasick pass). No
-/// combined regex whose size limit could fail: a policy that cannot be
-/// compiled is an error, never a list that allows all.
+/// Allowed host globs (lowercase ASCII), fast at tens of thousands (BENCHMARKS.md
+/// "Policy"): names hashed, `*.name` by suffix, other globs tried only when the
+/// text they require occurs in the host. No combined regex whose size limit
+/// could fail: a policy that cannot be compiled is refused, never allows all.
 #[derive(Debug, Clone)]
 pub struct HostGlobs {
-    /// As written, in the policy's order.
     written: Vec<String>,
     exact: HashSet<String>,
     suffixes: HashSet<String>,
-    /// The other globs, compiled on first use: first those whose required
-    /// text is the `required` automaton's pattern of the same index, then
-    /// those tried for every host.
+    /// Compiled on first use: those with a `required` pattern of the same index, then the rest.
     globs: Vec<(Glob, OnceLock<GlobMatcher>)>,
     required: AhoCorasick,
 }
 
 impl HostGlobs {
-    /// Compiles `written` (ASCII, lowercase).
-    ///
-    /// # Errors
-    ///
-    /// Each glob that does not compile, by index, with the reason.
+    /// Compiles `written` (ASCII, lowercase); else each glob that does not, with why.
     pub fn new(written: &[String]) -> Result<Self, Vec<(usize, String)>> {
         let (mut exact, mut suffixes, mut problems) = (HashSet::new(), HashSet::new(), Vec::new());
         let (mut required, mut others) = (Vec::new(), Vec::new());
@@ -315,8 +256,7 @@ impl HostGlobs {
     }
 }
 
-/// The longest run of plain characters outside any `[…]` class and `{…}`
-/// alternation: text every host the glob matches contains.
+/// The longest plain run outside `[…]` and `{…}`: text every matching host contains.
 fn required_text(glob: &str) -> Option<String> {
     let (mut best, mut run) = (String::new(), String::new());
     let (mut class, mut braces) = (false, 0usize);

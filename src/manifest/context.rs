@@ -1,13 +1,12 @@
-//! [`Ctx`]: where one file's problems go, the checks every field gets (its
-//! kind, keys that are no field), and what values are checked against: the
-//! environment, the merchant's key, the expansion budget. The policy file uses it too.
+//! [`Ctx`]: one file's problems, the checks every field gets, and what values are
+//! checked against (the environment, the merchant's key, the expansion budget).
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, Help, KEY_NEVER_HERE};
+use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
 use super::record::{FieldName, Record, Version};
-use super::yaml::{At, Found, Read, MAX_BYTES};
+use super::yaml::{self, At, Found, Read, MAX_BYTES};
 use crate::escape::show;
 use crate::model::Location;
 use crate::topic::closest;
@@ -37,6 +36,22 @@ pub(crate) enum Got<'v, T> {
     Ok(&'v T),
 }
 
+/// A file's top level as `T`; else one problem at line 1: `empty`, or that `what` is no mapping.
+pub(crate) fn document<T: Read>(
+    file: &Path,
+    text: &str,
+    empty: String,
+    what: &str,
+    help: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let message = match yaml::parse::<T>(file, text).map_err(|d| vec![d])?.0 {
+        Ok(top) => return Ok(top),
+        Err(Found::Empty) => empty,
+        Err(found) => format!("{what} must be a mapping of fields, found {}", found.kind()),
+    };
+    Err(vec![Diagnostic::new(file, 1, message, help)])
+}
+
 impl<'a> Ctx<'a> {
     pub(crate) fn new(file: &'a Path, env: Env<'a>) -> Self {
         let (problems, key_env, key, merchant) = (Vec::new(), String::new(), None, None);
@@ -53,7 +68,6 @@ impl<'a> Ctx<'a> {
         ctx
     }
 
-    /// Every problem recorded, in the order found.
     pub(crate) fn into_problems(self) -> Vec<Diagnostic> {
         self.problems
     }
@@ -62,14 +76,18 @@ impl<'a> Ctx<'a> {
         self.problems.is_empty()
     }
 
-    /// Records a problem at `line`.
-    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Help) {
+    pub(crate) fn error(&mut self, line: usize, message: impl Into<String>, help: impl Into<String>) {
         self.problems
             .push(Diagnostic::new(self.file, line, message, help));
     }
 
     /// Records a problem at `line`; `None`, for the value it refuses.
-    pub(crate) fn fail<T>(&mut self, line: usize, message: impl Into<String>, help: impl Help) -> Option<T> {
+    pub(crate) fn fail<T>(
+        &mut self,
+        line: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Option<T> {
         self.error(line, message, help);
         None
     }
@@ -100,6 +118,14 @@ impl<'a> Ctx<'a> {
         Got::Bad
     }
 
+    /// The field's value when it is given and of its kind.
+    pub(crate) fn value<'v, T: Read>(&mut self, name: &str, field: &'v Option<At<T>>) -> Option<&'v T> {
+        match self.get(name, field) {
+            Got::Ok(value) => Some(value),
+            _ => None,
+        }
+    }
+
     /// A text field: `Some("")` when empty, `None` when absent or of the wrong kind.
     pub(crate) fn text<'v>(&mut self, name: &str, field: &'v Option<At<String>>) -> Option<&'v str> {
         match self.get(name, field) {
@@ -109,8 +135,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Reports every key of `record` that is none of its fields; returns the
-    /// fields suggested instead (a misspelt key), which then get no "missing" error.
+    /// Reports the keys of `record` that are no field; returns the fields suggested (no "missing" then).
     pub(crate) fn unknown<R: Record>(&mut self, record: &R) -> Vec<&'static str> {
         let mut suggested = Vec::new();
         let known = || format!("known fields: `{}`", R::FIELDS.join("`, `"));
@@ -151,8 +176,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Counts `bytes` of expanded values against [`MAX_BYTES`] (each subscription
-    /// holds its own name, URL and topic), reporting the first overrun at `line`.
+    /// Counts `bytes` of expanded values against [`MAX_BYTES`], reporting the first overrun.
     pub(super) fn spend(&mut self, line: usize, bytes: usize) -> bool {
         if let Some(left) = self.left.checked_sub(bytes) {
             self.left = left;
@@ -160,10 +184,9 @@ impl<'a> Ctx<'a> {
         }
         if self.left > 0 {
             self.left = 0;
-            let message = format!(
-                "the subscriptions expand to more than {} MiB of names, URLs and topics",
-                MAX_BYTES >> 20
-            );
+            let mib = MAX_BYTES >> 20;
+            let message =
+                format!("the subscriptions expand to more than {mib} MiB of names, URLs and topics");
             let help = "a fleet file is expanded once per merchant: split it into several files, or use shorter values";
             self.error(line, message, help);
         }

@@ -21,34 +21,12 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
-/// A diagnostic's help: text, or `None`.
-pub(crate) trait Help {
-    fn into_help(self) -> Option<String>;
-}
-
-impl Help for &str {
-    fn into_help(self) -> Option<String> {
-        Some(self.to_owned())
-    }
-}
-
-impl Help for String {
-    fn into_help(self) -> Option<String> {
-        Some(self)
-    }
-}
-
-impl Help for Option<String> {
-    fn into_help(self) -> Option<String> {
-        self
-    }
-}
-
 impl Diagnostic {
-    /// A diagnostic at `file:line`.
-    pub(crate) fn new(file: &Path, line: usize, message: impl Into<String>, help: impl Help) -> Self {
+    /// An empty `help` is none.
+    pub(crate) fn new(file: &Path, line: usize, message: impl Into<String>, help: impl Into<String>) -> Self {
         let file = file.to_path_buf();
-        let (location, message, help) = (Location { file, line }, message.into(), help.into_help());
+        let help = Some(help.into()).filter(|help| !help.is_empty());
+        let (location, message) = (Location { file, line }, message.into());
         Diagnostic {
             location,
             message,
@@ -70,8 +48,7 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Every problem found while loading manifests, in file order and, within
-/// a file, in line order.
+/// Every problem found while loading manifests, in file order, then line order.
 #[derive(Debug, Clone)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 

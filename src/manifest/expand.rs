@@ -1,36 +1,19 @@
-//! `${VAR}` expansion for `name` and `callbackUrl`, a deliberately small
-//! subset of shell parameter expansion:
-//!
-//! | written          | becomes                                             |
-//! | ---------------- | --------------------------------------------------- |
-//! | `${VAR}`         | the value of `VAR` (set but empty gives `""`); unset is an error |
-//! | `${VAR:-text}`   | the value of `VAR`, or `text` when unset or empty   |
-//! | `$${`            | a literal `${`                                      |
-//! | any other `$`    | itself (so `$$${` is `$` then a literal `${`)       |
-//!
-//! `VAR` is `[A-Za-z_][A-Za-z0-9_]*`. A default is literal text up to the
-//! first `}`: it cannot contain `}` or another `${`. Errors never carry a
-//! variable's value, only its name. The result is bounded: a value that
-//! would grow past its cap is refused before the bytes are copied (a
-//! fleet's `vars` could otherwise build gigabytes from a small file).
+//! `${VAR}` expansion in `name` and `callbackUrl`, a small subset of the shell's:
+//! `${VAR}` (unset is an error, set but empty is `""`), `${VAR:-text}` (`text`
+//! when unset or empty; literal up to the first `}`, no `${` in it), `$${` a
+//! literal `${`, any other `$` itself. Errors carry names, never values; the
+//! result is bounded before it is built (a fleet's `vars` could build gigabytes).
 
-/// Why a string could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ExpandError {
-    /// `${NAME}` names a variable that is not set.
     Unset(String),
-    /// `${…}` whose inside is not `NAME` or `NAME:-default`; holds the
-    /// reference as written (manifest text, never a value).
+    /// The reference as written (manifest text, never a value).
     Invalid(String),
-    /// `${` without a closing `}`.
     Unterminated,
-    /// The result would be longer than the cap.
     TooLong,
 }
 
-/// Expands `input`, looking variables up with `env`, into at most
-/// `max_bytes`. Returns every problem found (each unset variable once),
-/// not only the first.
+/// Expands `input` into at most `max_bytes`; every problem (each unset variable once).
 pub(crate) fn expand(
     input: &str,
     env: &(dyn Fn(&str) -> Option<String> + Sync),
@@ -79,7 +62,6 @@ pub(crate) fn expand(
     }
 }
 
-/// Resolves the inside of one `${…}`.
 fn reference(inner: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<String, ExpandError> {
     let (name, default) = match inner.split_once(":-") {
         Some((name, default)) => (name, Some(default)),
@@ -102,7 +84,6 @@ pub(crate) fn escape(text: &str) -> String {
     text.replace("${", "$${")
 }
 
-/// Whether `name` is a valid environment variable name for a manifest:
 /// `[A-Za-z_][A-Za-z0-9_]*`.
 pub(crate) fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();

@@ -1,7 +1,5 @@
-//! Live subscriptions as a manifest (`invhooks export`): one merchant's, or
-//! several stores' as one fleet file (docs/fleets.md "Export a fleet"), which
-//! needs the same (topic, name) keys in every store and callback URLs that
-//! differ only in per-store parts ([`template`]). A stable order, duplicates
+//! Live subscriptions as a manifest (`invhooks export`), or several stores' as
+//! one fleet file (docs/fleets.md "Export a fleet"): a stable order, duplicates
 //! left out, `${` escaped, so `plan` on the output reports no changes. Pure.
 
 use std::collections::BTreeMap;
@@ -17,7 +15,6 @@ use super::yaml::At;
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::secret::{has_secret, mask_url};
 
-/// A manifest made from live subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
     pub yaml: String,
@@ -49,10 +46,17 @@ fn entry(name: &str, topic: &str, callback_url: String) -> At<Subscription> {
     at(entry)
 }
 
-/// A document's top level: `switches` (`allowHttp`, `allowUnknownTopics`) on only when needed.
-fn manifest((http, unknown): (bool, bool), subscriptions: Vec<At<Subscription>>) -> fields::Manifest {
+/// A document: `allowHttp` and `allowUnknownTopics` only when on.
+fn manifest(
+    (http, unknown): (bool, bool),
+    subscriptions: Vec<At<Subscription>>,
+    merchant: Option<String>,
+    api_key_env: Option<String>,
+) -> fields::Manifest {
     fields::Manifest {
         version: set(Version("1".to_owned())),
+        merchant: merchant.and_then(set),
+        api_key_env: api_key_env.and_then(set),
         allow_http: http.then(|| at(true)),
         allow_unknown_topics: unknown.then(|| at(true)),
         subscriptions: set(subscriptions),
@@ -60,7 +64,7 @@ fn manifest((http, unknown): (bool, bool), subscriptions: Vec<At<Subscription>>)
     }
 }
 
-/// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), a topic this release does not know.
+/// The switches `live` needs: plain http (by the parsed scheme: `HTTP://` too), an unknown topic.
 fn switches<'a>(live: impl Iterator<Item = &'a LiveSubscription> + Clone) -> (bool, bool) {
     let http = live
         .clone()
@@ -68,11 +72,7 @@ fn switches<'a>(live: impl Iterator<Item = &'a LiveSubscription> + Clone) -> (bo
     (http, live.into_iter().any(|s| !crate::topic::is_known(&s.topic)))
 }
 
-/// The manifest of `live` (sorted by topic, name, id), for `merchant` reading its key from `api_key_env`.
-///
-/// # Errors
-///
-/// None in practice: the document is plain strings and booleans.
+/// The manifest of `live` (sorted by topic, name, id); errors: none in practice (plain strings).
 pub fn to_manifest(
     live: &[LiveSubscription],
     merchant: Option<String>,
@@ -82,34 +82,24 @@ pub fn to_manifest(
     let entries = kept
         .iter()
         .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)));
-    let mut document = manifest(switches(live.iter()), entries.collect());
-    document.merchant = merchant.and_then(set);
-    document.api_key_env = (api_key_env != DEFAULT_API_KEY_ENV).then(|| at(api_key_env.to_owned()));
+    let key = (api_key_env != DEFAULT_API_KEY_ENV).then(|| api_key_env.to_owned());
+    let document = manifest(switches(live.iter()), entries.collect(), merchant, key);
     let ids = kept.iter().map(|sub| sub.id.clone()).collect();
     exported(&document, ids, warnings)
 }
 
-/// `manifest` as a document, one entry per subscription, so values that did not
-/// come from a file (a saved plan's) are checked by [`super::problems_by_entry`].
-///
-/// # Errors
-///
-/// None in practice: the document is plain strings and booleans.
+/// `manifest` as a document, so a saved plan's values are checked by [`super::problems_by_entry`].
 pub fn as_written(manifest: &MerchantManifest) -> Result<String, SerializeError> {
     let entries = manifest
         .subscriptions
         .iter()
         .map(|s| entry(&s.name, &s.topic, escape(&s.callback_url)));
     let allows = (manifest.allows.http, manifest.allows.unknown_topics);
-    let mut document = self::manifest(allows, entries.collect());
-    document.merchant = set(manifest.label.clone());
-    document.api_key_env = set(manifest.api_key_env.clone());
-    serde_saphyr::to_string(&document)
+    let (label, key) = (manifest.label.clone(), manifest.api_key_env.clone());
+    serde_saphyr::to_string(&self::manifest(allows, entries.collect(), Some(label), Some(key)))
 }
 
-/// The subscriptions of `live` (sorted by topic, name, id) a manifest declares:
-/// the first of each (topic, name). The warnings (prefixed with `merchant`)
-/// name the duplicates left out and the URLs that carry a secret.
+/// The first of each (topic, name) of `live`, and warnings: duplicates left out, URLs with secrets.
 fn kept<'a>(live: &'a [LiveSubscription], store: Option<&str>) -> (Vec<&'a LiveSubscription>, Vec<String>) {
     let whose = store.map_or_else(String::new, |m| format!("merchant `{m}`: "));
     let mut warnings = Vec::new();
@@ -147,8 +137,7 @@ fn exported(
     })
 }
 
-/// One `export --store LABEL=VAR`: a label and its key variable in one value,
-/// so a label can never be paired with another store's key.
+/// One `export --store LABEL=VAR`: in one value, a label is never paired with another store's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreArg {
     pub label: String,
@@ -156,11 +145,7 @@ pub struct StoreArg {
 }
 
 impl StoreArg {
-    /// Parses `LABEL=VAR`.
-    ///
-    /// # Errors
-    ///
-    /// No `=`, a label `merchant:` would refuse, a VAR that is no variable name.
+    /// Parses `LABEL=VAR`: refuses a label `merchant:` would refuse, or a VAR that is no variable name.
     pub fn parse(value: &str) -> Result<Self, String> {
         let example = "e.g. `--store store-a=KEY_STORE_A`";
         let Some((label, var)) = value.rsplit_once('=') else {
@@ -188,7 +173,6 @@ impl StoreArg {
     }
 }
 
-/// One store to export: its label, its key variable and its live list.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLive<'a> {
     pub label: &'a str,
@@ -197,13 +181,10 @@ pub struct StoreLive<'a> {
     pub live: &'a [LiveSubscription],
 }
 
-/// Why the stores cannot be one fleet file.
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
-    /// Which store differs from which, in what subscription (or holds a key in a value).
     #[error("the stores cannot share one list of subscriptions")]
     Refused(Vec<String>),
-    /// Serialising failed (none in practice: plain strings).
     #[error(transparent)]
     Yaml(#[from] SerializeError),
 }
@@ -211,12 +192,7 @@ pub enum FleetError {
 /// (topic, name) → callback URL of one store, duplicates left out.
 type Keyed<'a> = BTreeMap<(&'a str, &'a str), &'a str>;
 
-/// The fleet file of `stores` (in label order). A value for which `holds_key`
-/// (any store's API key in it) is refused: no template or `vars` may carry a key.
-///
-/// # Errors
-///
-/// [`FleetError::Refused`] naming every difference.
+/// The fleet file of `stores`, or every difference; a value that `holds_key` (a key) is refused.
 pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> Result<Exported, FleetError> {
     let mut stores = stores.to_vec();
     stores.sort_by(|a, b| a.label.cmp(b.label));
@@ -252,7 +228,8 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     if !refused.is_empty() {
         return Err(FleetError::Refused(refused));
     }
-    let mut document = manifest(switches(stores.iter().flat_map(|s| s.live)), subscriptions);
+    let switches = switches(stores.iter().flat_map(|s| s.live));
+    let mut document = manifest(switches, subscriptions, None, None);
     let merchant = |(i, store): (usize, &StoreLive<'_>)| {
         let own: Vec<_> = vars
             .of(i)
@@ -269,8 +246,7 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     Ok(exported(&document, Vec::new(), warnings)?)
 }
 
-/// The entries of the keys every store has (the others are [`missing`]); a URL
-/// no template declares for every store is a line in `refused`.
+/// The entries of the keys every store has; a URL no template declares is refused.
 fn templated(
     keyed: &[Keyed<'_>],
     vars: &mut TemplateVars<'_>,
@@ -289,10 +265,8 @@ fn templated(
             Ok(callback_url) => subscriptions.push(entry(name, topic, callback_url)),
             Err(i) => {
                 let (a, b) = (mask_url(urls[i]), mask_url(urls[0]));
-                let differs = format!(
-                    "`{}` has another callback URL than `{}`",
-                    vars.labels[i], vars.labels[0]
-                );
+                let (this, first) = (vars.labels[i], vars.labels[0]);
+                let differs = format!("`{this}` has another callback URL than `{first}`");
                 refused.push(format!("{differs} for `{name}` on `{topic}` (`{a}`, `{b}`), not one that differs only in per-store parts"));
             }
         }
@@ -300,7 +274,7 @@ fn templated(
     subscriptions
 }
 
-/// The (topic, name) keys a store lacks or has beyond the first store's (in label order).
+/// The (topic, name) keys a store lacks or has beyond the first store's.
 fn missing(labels: &[&str], keyed: &[Keyed<'_>]) -> Vec<String> {
     let Some((first, rest)) = keyed.split_first() else {
         return Vec::new();

@@ -1,11 +1,7 @@
-//! One callback URL for several stores (docs/fleets.md "Export a fleet"): the
-//! stores' URLs split at `/`, `?`, `&` and `#` must have the same parts but for
-//! some that differ; in each such part the text the stores differ in (the
-//! store's label, or the run between the common prefix and suffix, cut at a
-//! [`CUTS`] character) becomes a `${VAR}`, one per distinct list of values
-//! (`MERCHANT` for the labels, `HOST` for a whole host, `HOST_PART` inside one,
-//! `PART` elsewhere). The template is kept only when it expands back to every
-//! store's URL exactly. Pure.
+//! One callback URL for several stores (docs/fleets.md "Export a fleet"): in
+//! each part where the stores' URLs differ, the store's label or the run between
+//! the common prefix and suffix becomes a `${VAR}`, one per distinct list of
+//! values. Kept only when it expands back to every store's URL exactly.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -16,13 +12,11 @@ const SEPARATORS: [char; 4] = ['/', '?', '&', '#'];
 /// Where a differing run may start or end inside a part.
 const CUTS: [char; 10] = ['.', '-', '_', '=', ':', '@', '+', ',', ';', '~'];
 
-/// The variables made so far, in order: a name and one value per store for
-/// each distinct list of per-store values (`MERCHANT` for the labels themselves).
+/// The variables made so far: a name and one value per store each.
 #[derive(Debug)]
 pub(super) struct TemplateVars<'a> {
-    /// The stores' labels, in store order.
     pub(super) labels: Vec<&'a str>,
-    /// Names a variable may not take: the stores' key variables.
+    /// The stores' key variables: no variable may take their names.
     pub(super) taken: HashSet<&'a str>,
     pub(super) made: Vec<(String, Vec<String>)>,
 }
@@ -36,8 +30,7 @@ impl TemplateVars<'_> {
             .collect()
     }
 
-    /// The variable holding `values` (one per store): the one made for them
-    /// before, else a new one named `base` (`MERCHANT` for the labels), numbered when taken.
+    /// The variable holding `values`: made before, else named `base` (numbered when taken).
     fn name(&mut self, values: Vec<String>, base: &str) -> String {
         if let Some((name, _)) = self.made.iter().find(|(_, v)| *v == values) {
             return name.clone();
@@ -54,9 +47,8 @@ impl TemplateVars<'_> {
     }
 }
 
-/// The escaped `callbackUrl` declaring `urls` (one per store, at least one),
-/// adding the variables it needs to `vars`; else the index of a store whose
-/// URL is not the first store's but for per-store parts.
+/// The escaped `callbackUrl` declaring `urls` (one per store), adding its
+/// variables to `vars`; else a store whose URL differs in more than per-store parts.
 pub(super) fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<String, usize> {
     let first = urls.first().copied().unwrap_or_default();
     if urls.iter().all(|u| *u == first) {
@@ -91,8 +83,7 @@ pub(super) fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<Str
     }
 }
 
-/// `url` in parts: the text between separators, each separator a part of
-/// its own (so separators are at the odd indices).
+/// `url` in parts, each separator a part of its own (at the odd indices).
 fn split(url: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
@@ -105,8 +96,7 @@ fn split(url: &str) -> Vec<&str> {
     parts
 }
 
-/// Whether two split URLs have the same number of parts and the same
-/// separators.
+/// Whether two split URLs have the same separators.
 fn same_shape(a: &[&str], b: &[&str]) -> bool {
     a.len() == b.len() && a.iter().zip(b).skip(1).step_by(2).all(|(x, y)| x == y)
 }
@@ -116,8 +106,7 @@ fn is_authority(parts: &[&str]) -> bool {
     parts.len() > 4 && parts[0].ends_with(':') && parts[1] == "/" && parts[2].is_empty() && parts[3] == "/"
 }
 
-/// The bytes before and after each store's label, when each piece holds
-/// its store's label once with the same text around it.
+/// The bytes around each store's label, when each piece holds it once with the same text around.
 fn around_label(pieces: &[&str], labels: &[&str]) -> Option<(usize, usize)> {
     let mut around = None;
     for (piece, label) in pieces.iter().zip(labels) {
@@ -135,8 +124,7 @@ fn around_label(pieces: &[&str], labels: &[&str]) -> Option<(usize, usize)> {
     around.map(|(before, after)| (before.len(), after.len()))
 }
 
-/// The bytes of the longest common prefix and suffix of `pieces` that end
-/// (prefix) or start (suffix) at a cut, not overlapping in any piece.
+/// The longest common prefix and suffix ending (starting) at a cut, not overlapping.
 fn common(pieces: &[&str]) -> (usize, usize) {
     let first = pieces[0];
     let prefix = |p: &&str| first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();

@@ -35,7 +35,7 @@ record! {
     )]
     pub(crate) struct Manifest("manifest") {
         /// Manifest format version; always `1`.
-        #[schemars(required)]
+        #[schemars(required, schema_with = "super::record::version_schema")]
         version("version"): Version,
         /// Label shown in output for this merchant. Default: the file's name
         /// without extension. Two manifests must not use the same label.

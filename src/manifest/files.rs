@@ -1,6 +1,4 @@
-//! Finding and reading manifest files: directories expanded to their `*.yaml`
-//! / `*.yml` files, a size bound, UTF-8; every problem a diagnostic naming the
-//! path (line 0: the file itself, not a line of it).
+//! Finding and reading manifest files; a problem with a file itself is at line 0.
 
 use std::fs;
 use std::io::Read;
@@ -8,22 +6,18 @@ use std::path::{Path, PathBuf};
 
 use super::diagnostic::Diagnostic;
 
-/// Largest manifest file accepted.
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 const HELP_PASS_FILE: &str = "pass the manifest with -f PATH";
 
-/// The files `paths` name: files as given, directories expanded to their
-/// `*.yaml` / `*.yml` files sorted by name. Problems are appended.
+/// The files `paths` name, directories expanded to their `*.yaml` / `*.yml` files sorted by name.
 pub(super) fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         match fs::metadata(path).map(|meta| meta.is_dir()) {
             Ok(true) => match dir_manifests(path) {
                 Ok(found) if found.is_empty() => {
-                    let message = format!(
-                        "directory `{}` contains no `*.yaml` or `*.yml` manifest",
-                        path.display()
-                    );
+                    let dir = path.display();
+                    let message = format!("directory `{dir}` contains no `*.yaml` or `*.yml` manifest");
                     diagnostics.push(Diagnostic::new(path, 0, message, HELP_PASS_FILE));
                 }
                 Ok(mut found) => files.append(&mut found),
@@ -50,28 +44,20 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
 pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
-    let too_large = || {
-        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
-        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
-        vec![Diagnostic::new(file, 1, message, help)]
-    };
-    let mut handle = fs::File::open(file).map_err(|error| vec![io_error(file, "manifest", &error)])?;
-    if handle.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
-        return Err(too_large());
-    }
     let mut bytes = Vec::new();
-    let read = (&mut handle).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes);
+    let read = fs::File::open(file).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
     read.map_err(|error| vec![io_error(file, "manifest", &error)])?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large());
+        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
+        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
+        return Err(vec![Diagnostic::new(file, 1, message, help)]);
     }
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
-        let message = format!(
-            "manifest `{}` is not valid UTF-8 (its first invalid byte is on this line)",
-            file.display()
-        );
+        let name = file.display();
+        let message =
+            format!("manifest `{name}` is not valid UTF-8 (its first invalid byte is on this line)");
         vec![Diagnostic::new(file, line, message, "save the file as UTF-8")]
     })
 }
@@ -79,18 +65,14 @@ pub(super) fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
 fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Diagnostic {
     if error.kind() != std::io::ErrorKind::NotFound {
         let message = format!("cannot read {what} `{}`: {}", path.display(), error.kind());
-        return Diagnostic::new(path, 0, message, None);
+        return Diagnostic::new(path, 0, message, "");
     }
     let help = match near_name(path) {
         Some(near) => format!("did you mean `{}`?", near.display()),
         None => HELP_PASS_FILE.to_owned(),
     };
-    Diagnostic::new(
-        path,
-        0,
-        format!("cannot read `{}`: no such file", path.display()),
-        help,
-    )
+    let message = format!("cannot read `{}`: no such file", path.display());
+    Diagnostic::new(path, 0, message, help)
 }
 
 /// A manifest beside the missing `path` with a name close to its own (`webhook.yaml`).

@@ -1,13 +1,10 @@
-//! Fleet files (docs/fleets.md "Fleet files"): `merchants:` instead of
-//! `merchant` / `apiKeyEnv`, each entry one merchant with its own key variable
-//! and `vars`, all sharing the file's entries and switches, checked once per
-//! merchant with `${VAR}` looked up in its `vars` first. A problem every
-//! merchant has is reported once; one only some have names the merchant.
+//! Fleet files (docs/fleets.md "Fleet files"): each `merchants` entry is one
+//! merchant with its own key variable and `vars`, checked against the file's
+//! shared entries. A problem every merchant has is reported once.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::context::Ctx;
-use super::context::Got;
+use super::context::{Ctx, Got};
 use super::diagnostic::Diagnostic;
 use super::expand::is_var_name;
 use super::fields::{
@@ -64,8 +61,7 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) 
     Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
 }
 
-/// The problems of every merchant: one all of them have is kept once, one only
-/// some have is prefixed with the merchant's label (unless it already names it).
+/// One problem all merchants have is kept once; one only some have is prefixed with the label.
 fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
     let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
     for (_, found) in per {
@@ -141,7 +137,7 @@ fn head(
         ctx.error(at, "merchant entry has no `merchant`", help);
     }
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
-    let canary = matches!(ctx.get("canary", &entry.canary), Got::Ok(true));
+    let canary = ctx.value("canary", &entry.canary) == Some(&true);
     let vars = vars(ctx, &entry.vars, keys);
     let label = ctx.text("merchant", &entry.merchant)?.to_owned();
     let help = "give each merchant a label, e.g. `merchant: store-a`";
@@ -168,7 +164,7 @@ fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> 
     if pairs.len() > MAX_VARS {
         let n = pairs.len();
         let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
-        return ctx.fail(line(field), message, None).unwrap_or(vars);
+        return ctx.fail(line(field), message, "").unwrap_or(vars);
     }
     let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
     let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");

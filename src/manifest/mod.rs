@@ -1,9 +1,6 @@
-//! Manifest files → [`MerchantManifest`]s, every problem of every file
-//! reported at once as a [`Diagnostic`] naming `file:line`, and the checks
-//! across the files loaded together (labels, key variables, keys in values).
-//! Pure apart from reading files: the environment is injected. A file goes
-//! through [`files`], [`yaml`] into [`fields`], then [`validate`] (or
-//! [`fleet`]) and [`subscription`]; ARCHITECTURE.md draws the imports.
+//! Manifest files → [`MerchantManifest`]s, every problem of every file at once
+//! as a [`Diagnostic`] naming `file:line`, and the checks across files. Pure
+//! apart from reading files: the environment is injected.
 
 pub(crate) mod context;
 mod diagnostic;
@@ -32,16 +29,11 @@ pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
 pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
-use yaml::{Found, Value};
+use yaml::Value;
 
-use crate::model::{DesiredSubscription, MerchantManifest};
+use crate::model::MerchantManifest;
 
-/// Loads every manifest named by `paths` (files, or directories' `*.yaml` /
-/// `*.yml`), each file once, sorted by label; `env` looks up variables.
-///
-/// # Errors
-///
-/// Every problem in every file, and the checks across files.
+/// Loads every manifest `paths` names (files, or directories' `*.yaml`), each file once, sorted by label.
 pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let mut diagnostics = Vec::new();
     let mut seen = HashSet::new();
@@ -66,12 +58,7 @@ pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifes
     Ok(manifests)
 }
 
-/// Parses and validates one file's text, which must declare one merchant
-/// (pure; `file` names locations and the default label).
-///
-/// # Errors
-///
-/// Every problem found in the text, in line order.
+/// Parses and validates one file's text, which must declare one merchant.
 pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifest, Diagnostics> {
     let mut all = load_str_all(file, text, env)?;
     if all.len() != 1 {
@@ -83,18 +70,13 @@ pub fn load_str(file: &Path, text: &str, env: Env<'_>) -> Result<MerchantManifes
 }
 
 /// Parses and validates one file's text: each merchant, in file order.
-///
-/// # Errors
-///
-/// Every problem found in the text, in line order.
 pub fn load_str_all(file: &Path, text: &str, env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let all = load_with_lines(file, text, env).map_err(Diagnostics)?;
     Ok(all.into_iter().map(|(manifest, _)| manifest).collect())
 }
 
-/// What `validate` says of `yaml` ([`to_manifest`]'s or [`as_written`]'s), each
-/// problem with the index of its `subscriptions` entry (`None`: outside the list),
-/// so what export writes and a saved plan sends are held to a manifest's rules.
+/// The problems of `yaml` ([`to_manifest`]'s or [`as_written`]'s), each with the
+/// index of its `subscriptions` entry (`None`: outside the list).
 pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnostic)> {
     let Err(found) = load_str_all(file, yaml, &|_| None) else {
         return Vec::new();
@@ -108,36 +90,26 @@ pub fn problems_by_entry(file: &Path, yaml: &str) -> Vec<(Option<usize>, Diagnos
     found.0.into_iter().map(|d| (entry(&d), d)).collect()
 }
 
-/// The manifest's JSON Schema (draft 2020-12), from the types the loader
-/// reads; `invhooks schema` prints it for editors and CI.
+/// The manifest's JSON Schema (draft 2020-12), from the types the loader reads.
 pub fn schema() -> serde_json::Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
     generator.into_root_schema_for::<fields::Manifest>().to_value()
 }
 
-/// [`load_str_all`], with the lines of each merchant's label and key variable;
-/// every problem in line order.
+/// [`load_str_all`], with the lines of each merchant's label and key variable.
 fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated {
-    let message = match yaml::parse::<fields::Manifest>(file, text)
-        .map_err(|d| vec![d])?
-        .0
-    {
-        Ok(manifest) => {
-            let mut ctx = Ctx::new(file, env);
-            let mut validated = match validate::top(&mut ctx, &manifest) {
-                None => Err(ctx.into_problems()),
-                Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
-                Some(base) => validate::merchant(ctx, &manifest, base),
-            };
-            if let Err(diagnostics) = &mut validated {
-                diagnostics.sort_by_key(|d| d.location.line);
-            }
-            return validated;
-        }
-        Err(Found::Empty) => format!("manifest `{}` is empty", file.display()),
-        Err(other) => format!("manifest must be a mapping of fields, found {}", other.kind()),
+    let empty = format!("manifest `{}` is empty", file.display());
+    let manifest: fields::Manifest = context::document(file, text, empty, "manifest", HELP_STARTS_WITH)?;
+    let mut ctx = Ctx::new(file, env);
+    let mut validated = match validate::top(&mut ctx, &manifest) {
+        None => Err(ctx.into_problems()),
+        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
+        Some(base) => validate::merchant(ctx, &manifest, base),
     };
-    Err(vec![Diagnostic::new(file, 1, message, HELP_STARTS_WITH)])
+    if let Err(diagnostics) = &mut validated {
+        diagnostics.sort_by_key(|d| d.location.line);
+    }
+    validated
 }
 
 /// Help when two manifests would manage one store.
@@ -170,8 +142,7 @@ fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnos
     found.collect()
 }
 
-/// Two manifests that read their key from the same variable, at the later
-/// one's `apiKeyEnv:` (the file when it is defaulted).
+/// Two manifests that read their key from the same variable, at the later one's `apiKeyEnv:`.
 fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
     let pairs = repeats(loaded, |(m, _)| Some(&m.api_key_env));
     let found = pairs.into_iter().map(|((first, at), (m, lines))| {
@@ -185,8 +156,7 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
     found.collect()
 }
 
-/// Manifests whose keys are the same key under different variables (the online
-/// check), at the later file. Keys are compared by SHA-256, never kept or shown.
+/// Manifests whose keys are one key under two variables (by SHA-256, never kept or shown).
 pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagnostic> {
     let digest = |m: &MerchantManifest| {
         let key = key_of(&m.api_key_env).filter(|k| !k.trim().is_empty())?;
@@ -207,8 +177,7 @@ pub fn same_store(manifests: &[MerchantManifest], key_of: Env<'_>) -> Vec<Diagno
     found.collect()
 }
 
-/// Subscriptions whose name or URL contains another merchant's API key (its
-/// own is refused while it is validated), with one automaton over every key.
+/// Subscriptions whose name or URL holds another merchant's API key (its own is refused earlier).
 fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'_>) -> Vec<Diagnostic> {
     let (vars, keys): (Vec<&str>, Vec<String>) = loaded
         .iter()
@@ -224,22 +193,17 @@ fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'
         Some(automaton) => automaton.find(text).map(|hit| hit.pattern().as_usize()),
         None => keys.iter().position(|key| text.contains(key.as_str())),
     };
-    let subs = loaded.iter().flat_map(|(m, _)| &m.subscriptions);
-    let leaks = subs.filter_map(|sub| {
-        Some((
-            sub,
-            vars.get(position(&sub.name).or_else(|| position(&sub.callback_url))?)?,
-        ))
-    });
     let help = "the API key must never leave the API request header; use another variable";
-    let leak = |(sub, var): (&DesiredSubscription, &&str)| {
-        let message = format!(
-            "a subscription on `{}` would contain an API key (the value of `{var}`)",
-            sub.topic
-        );
-        Diagnostic::new(&sub.location.file, sub.location.line, message, help)
-    };
-    leaks.map(leak).collect()
+    let mut found = Vec::new();
+    for sub in loaded.iter().flat_map(|(m, _)| &m.subscriptions) {
+        let Some(var) = position(&sub.name).or_else(|| position(&sub.callback_url)) else {
+            continue;
+        };
+        let (topic, var, at) = (&sub.topic, vars[var], &sub.location);
+        let message = format!("a subscription on `{topic}` would contain an API key (the value of `{var}`)");
+        found.push(Diagnostic::new(&at.file, at.line, message, help));
+    }
+    found
 }
 
 #[cfg(test)]

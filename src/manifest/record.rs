@@ -1,6 +1,5 @@
 //! [`record!`] declares a YAML mapping type once: the struct, its JSON Schema,
 //! its field names, and a reader that keeps the keys that are no field.
-//! Manifests and the policy declare their types with it.
 
 use super::yaml::{At, Read};
 
@@ -8,7 +7,6 @@ use super::yaml::{At, Read};
 pub(crate) trait Record {
     /// How messages name it: "unknown field … in subscription".
     const WHAT: &'static str;
-    /// Its fields' YAML names, in declaration order.
     const FIELDS: &'static [&'static str];
     /// Keys that are none of its fields, with their lines.
     fn unknown(&self) -> &[At<FieldName>];
@@ -63,8 +61,7 @@ macro_rules! record {
 }
 pub(crate) use record;
 
-/// A mapping key (a field's or a variable's name) as text: numbers and
-/// booleans as written, so `1:` is an unknown field `1`.
+/// A mapping key as text: numbers and booleans as written, so `1:` is an unknown field `1`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub(crate) struct FieldName(pub(crate) String);
 
@@ -99,14 +96,7 @@ impl serde::Serialize for Version {
     }
 }
 
-impl schemars::JsonSchema for Version {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Version".into()
-    }
-    fn inline_schema() -> bool {
-        true
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "integer", "const": 1 })
-    }
+/// `version:`'s JSON Schema (`schema_with`): the number `1`.
+pub(crate) fn version_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "integer", "const": 1 })
 }

@@ -1,11 +1,9 @@
-//! One `subscriptions` entry: `name` and `callbackUrl` expanded and checked,
-//! `topic` / `topics` checked (one subscription per topic), `renamedFrom` (old
-//! names checked like names, docs/renames.md). Messages never carry a variable's
-//! value: names are shown as written, URLs as they are read, masked, or not at all.
+//! One `subscriptions` entry, one subscription per topic. Messages never carry
+//! a variable's value: names are shown as written, URLs as read, masked, or not at all.
 
 use std::collections::HashSet;
 
-use url::Host;
+use std::net::IpAddr;
 
 use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
@@ -72,8 +70,7 @@ pub(super) fn check(
 const URL_HELP: &str =
     "the URL Inveterate delivers events to, e.g. `callbackUrl: https://hooks.example.com/inveterate`";
 
-/// A text field that must not be empty: its value, or `None` (reported when
-/// empty or of the wrong kind; absent is the caller's to report).
+/// A text field that must not be empty (absent is the caller's to report).
 fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: &str) -> Option<&'v str> {
     match ctx.text(name, field)? {
         value if value.trim().is_empty() => ctx.fail(line_of(field), format!("`{name}` is empty"), help),
@@ -81,7 +78,6 @@ fn text<'v>(ctx: &mut Ctx<'_>, name: &str, field: &'v Option<At<String>>, help: 
     }
 }
 
-/// The name, expanded.
 fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
     let help = "give the subscription a name, e.g. `name: crm-sync`";
     let written = text(ctx, "name", field, help)?;
@@ -97,7 +93,6 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
     }
 }
 
-/// The callback URL, expanded and checked.
 fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool) -> Option<String> {
     let written = text(ctx, "callbackUrl", field, &format!("give {URL_HELP}"))?;
     let line = line_of(field);
@@ -108,27 +103,26 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
     // Quoted as it is read (masked), or not at all: never a second reading of the text.
     let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
     let read = CallbackUrl::read(written).filter(|_| quotable);
-    let quote = read
-        .map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())))
-        .unwrap_or_default();
-    let via = (url != written).then_some(" (after expanding variables)");
-    let via = via.unwrap_or_default();
-    ctx.fail(line, format!("callback URL{quote}{via} {problem}"), help)
+    let quote = read.map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())));
+    let via = if url == written {
+        ""
+    } else {
+        " (after expanding variables)"
+    };
+    let message = format!("callback URL{}{via} {problem}", quote.unwrap_or_default());
+    ctx.fail(line, message, help)
 }
 
-/// What is wrong with an expanded callback URL (`allow_http`: as under
-/// `allowHttp: true`), and how to fix it; `doctor` checks live URLs with it.
-/// Never quotes any part of the URL: it may come from the environment.
+/// What is wrong with an expanded callback URL, and how to fix it (`doctor` checks
+/// live URLs with it). Never quotes the URL: it may come from the environment.
 pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, String)> {
     if url.chars().count() > MAX_URL_CHARS {
         let problem = format!("is longer than {MAX_URL_CHARS} characters");
         return Some((problem, "use a shorter URL".to_owned()));
     }
     if let Some(c) = hidden_char(url) {
-        let problem = format!(
-            "contains the invisible or text-direction character {}",
-            code_point(c)
-        );
+        let point = code_point(c);
+        let problem = format!("contains the invisible or text-direction character {point}");
         return Some((problem, HIDDEN_HELP.to_owned()));
     }
     let parsed = match CallbackUrl::parse(url) {
@@ -136,12 +130,9 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
         Err((problem, help)) => return Some((problem, help.to_owned())),
     };
     let url = parsed.url();
-    let loopback = match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if url.scheme() != "http" || loopback || allow_http {
         return None;
     }
@@ -149,8 +140,8 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
     Some(("uses plain `http`".to_owned(), help.to_owned()))
 }
 
-/// `${VAR}` expansion of `field` (at `line`), at most `max_chars`, each problem reported.
-/// Never the API key (by reference, even unset, or value): `plan` would print it.
+/// `${VAR}` expansion of `field`, at most `max_chars`. Never the API key (by
+/// reference, even unset, or value): `plan` would print it.
 fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_chars: usize) -> Option<String> {
     // Four bytes a character at most: longer is refused before it is built.
     let expanded = match written.contains('$') {
@@ -180,48 +171,42 @@ fn expanded(ctx: &mut Ctx<'_>, line: usize, field: &str, written: &str, max_char
     };
     let merchant = ctx.merchant.as_deref().map(show);
     for error in errors {
-        match (error, &merchant) {
-            (ExpandError::Unset(var), None) => ctx.error(
-                line,
+        let (message, help) = match (error, &merchant) {
+            (ExpandError::Unset(var), None) => (
                 format!("variable `{var}` is not set"),
                 format!("export {var}=… or write ${{{var}:-default}}"),
             ),
-            (ExpandError::Unset(var), Some(merchant)) => {
-                let message = format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)");
-                let help = format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…");
-                ctx.error(line, message, help);
-            }
-            (ExpandError::Invalid(reference), _) => {
-                let message = format!("invalid variable reference `{}` in `{field}`", show(&reference));
-                ctx.error(line, message, "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`");
-            }
-            (ExpandError::Unterminated, _) => {
-                let help = "close the reference with `}`, or write `$${` for a literal `${`";
-                ctx.error(line, format!("unterminated `${{` in `{field}`"), help);
-            }
-            (ExpandError::TooLong, _) => {
-                let message =
-                    format!("`{field}` is longer than {max_chars} characters after expanding variables");
-                ctx.error(line, message, "use shorter values for the variables it uses");
-            }
-        }
+            (ExpandError::Unset(var), Some(merchant)) => (
+                format!("merchant `{merchant}`: `${{{var}}}` is not set (not in its `vars`, not in the environment)"),
+                format!("add `{var}` to the `vars` of `{merchant}`, or export {var}=…"),
+            ),
+            (ExpandError::Invalid(reference), _) => (
+                format!("invalid variable reference `{}` in `{field}`", show(&reference)),
+                "write `${NAME}` or `${NAME:-default}` (NAME: letters, digits and `_`, not starting with a digit), or `$${` for a literal `${`".to_owned(),
+            ),
+            (ExpandError::Unterminated, _) => (
+                format!("unterminated `${{` in `{field}`"),
+                "close the reference with `}`, or write `$${` for a literal `${`".to_owned(),
+            ),
+            (ExpandError::TooLong, _) => (
+                format!("`{field}` is longer than {max_chars} characters after expanding variables"),
+                "use shorter values for the variables it uses".to_owned(),
+            ),
+        };
+        ctx.error(line, message, help);
     }
     None
 }
 
-/// The entry's valid topics (`topic` or `topics`).
 fn topics(ctx: &mut Ctx<'_>, entry: &Subscription, allows: Allows) -> Vec<String> {
     if let (Some(_), Some(topics)) = (&entry.topic, &entry.topics) {
         let help = "use `topic` for one topic or `topics` for several, not both";
-        return ctx
-            .fail(topics.line, "subscription has both `topic` and `topics`", help)
-            .unwrap_or_default();
+        ctx.error(topics.line, "subscription has both `topic` and `topics`", help);
+        return Vec::new();
     }
     let help = "write a topic such as `customer.cancelled`; `invhooks topics` lists them";
     if let Some(topic) = text(ctx, "topic", &entry.topic, help) {
-        return checked_topic(ctx, line_of(&entry.topic), topic, allows)
-            .into_iter()
-            .collect();
+        return Vec::from_iter(checked_topic(ctx, line_of(&entry.topic), topic, allows));
     }
     let Some(At { line, value }) = &entry.topics else {
         return Vec::new();
@@ -287,8 +272,7 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
     ctx.fail(line, format!("unknown topic `{shown}`"), help)
 }
 
-/// The old names of `renamedFrom`, each expanded and checked like a name;
-/// `None` when one is invalid.
+/// The old names of `renamedFrom`, each expanded and checked; `None` when one is invalid.
 fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<String>> {
     let items: Vec<(usize, Result<&str, &Found>)> = match ctx.get("renamedFrom", field) {
         Got::Absent => return Some(Vec::new()),
@@ -301,31 +285,28 @@ fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<
         let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
         return ctx.fail(line_of(field), "`renamedFrom` is empty", help);
     }
-    let mut names = Vec::with_capacity(items.len());
-    let mut valid = true;
+    let (count, mut names) = (items.len(), Vec::with_capacity(items.len()));
     for (n, (line, item)) in (1..).zip(items) {
-        let old = match item {
-            Ok(written) => old_name(ctx, line, written).map(|old| (written, old)),
-            Err(Found::Empty) => old_name(ctx, line, "").map(|old| ("", old)),
+        let written = match item {
+            Ok(written) => written,
+            Err(Found::Empty) => "",
             Err(found) => {
-                let message = format!(
-                    "item {n} of `renamedFrom` must be a string, found {}",
-                    found.kind()
-                );
-                ctx.fail(line, message, "write the name the live subscription has now")
+                let kind = found.kind();
+                let message = format!("item {n} of `renamedFrom` must be a string, found {kind}");
+                ctx.error(line, message, "write the name the live subscription has now");
+                continue;
             }
         };
-        match old {
-            Some((written, old)) if names.contains(&old) => {
+        match old_name(ctx, line, written) {
+            Some(old) if names.contains(&old) => {
                 let message = format!("`renamedFrom` lists `{}` twice", show(written));
                 ctx.error(line, message, "list each old name once");
-                valid = false;
             }
-            Some((_, old)) => names.push(old),
-            None => valid = false,
+            Some(old) => names.push(old),
+            None => {}
         }
     }
-    valid.then_some(names)
+    (names.len() == count).then_some(names)
 }
 
 /// One old name of `renamedFrom` (at `line`), expanded and checked.
@@ -345,9 +326,6 @@ fn old_name(ctx: &mut Ctx<'_>, line: usize, written: &str) -> Option<String> {
         return Some(expanded);
     };
     let message = format!("old name `{}` in `renamedFrom` {problem}", show(written));
-    ctx.fail(
-        line,
-        message,
-        "write the name the live subscription has now, exactly",
-    )
+    let help = "write the name the live subscription has now, exactly";
+    ctx.fail(line, message, help)
 }

@@ -1,13 +1,10 @@
-//! A parsed manifest's top level and one merchant's label, key variable,
-//! `ignore` rules and subscriptions, with the checks across its entries (each
-//! (`topic`, `name`) once, none hidden by an `ignore` rule, each `renamedFrom`
-//! claimed once). [`fleet`](super::fleet) reuses it per merchant.
+//! A parsed manifest's top level, one merchant, and the checks across its
+//! entries; [`fleet`](super::fleet) reuses it per merchant.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use super::context::Ctx;
-use super::context::Got;
+use super::context::{Ctx, Got};
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
 use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
@@ -21,8 +18,7 @@ use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantMa
 /// Each merchant of a file with the lines of its `merchant:` and `apiKeyEnv:`, or every problem.
 pub(super) type Validated = Result<Vec<(MerchantManifest, MerchantLines)>, Vec<Diagnostic>>;
 
-/// The lines of a merchant's `merchant:` (1 for the file's stem) and `apiKeyEnv:`
-/// (`None`: the default), for the checks across files.
+/// The lines of a merchant's `merchant:` and `apiKeyEnv:` (`None`: the default).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct MerchantLines {
     pub(super) label: usize,
@@ -31,9 +27,8 @@ pub(super) struct MerchantLines {
 
 pub(super) const HELP_STARTS_WITH: &str = "a manifest starts with `version: 1`";
 
-/// Checks what every file has at its top level (unknown fields, the version,
-/// the switches): each merchant of the file starts as this one, without label,
-/// key or entries. `None` for a policy file (reported: it belongs in `--policy`).
+/// Checks the top level every file has: each merchant of the file starts as the
+/// one returned. `None` for a policy file (reported: it belongs in `--policy`).
 pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     let policy = <crate::policy::PolicyFile as Record>::FIELDS;
     let policy_field = m.unknown.iter().find_map(|key| match &key.value {
@@ -56,22 +51,14 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
         }
         _ => {}
     }
-    let mut switch = |name: &str, field: &Option<At<bool>>| match ctx.get(name, field) {
-        Got::Ok(value) => Some(*value),
-        _ => None,
-    };
-    let http = switch("allowHttp", &m.allow_http).unwrap_or(false);
-    let unknown_topics = switch("allowUnknownTopics", &m.allow_unknown_topics).unwrap_or(false);
-    let prune = switch("prune", &m.prune).unwrap_or(true);
+    let http = ctx.value("allowHttp", &m.allow_http) == Some(&true);
+    let unknown_topics = ctx.value("allowUnknownTopics", &m.allow_unknown_topics) == Some(&true);
+    let prune = ctx.value("prune", &m.prune) != Some(&false);
     Some(MerchantManifest {
-        label: String::new(),
         file: ctx.file.to_path_buf(),
-        api_key_env: String::new(),
-        canary: false,
         prune,
-        ignore: Vec::new(),
-        subscriptions: Vec::new(),
         allows: Allows { http, unknown_topics },
+        ..MerchantManifest::default()
     })
 }
 
@@ -79,12 +66,9 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
 pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
     // Without `merchant:`, the file's stem.
     let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
-    let stem = stem
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "manifest".to_owned());
-    let label = ctx
-        .text("merchant", &m.merchant)
-        .map_or_else(|| stem.clone(), str::to_owned);
+    let stem = stem.filter(|s| !s.is_empty()).unwrap_or("manifest".into());
+    let label = ctx.text("merchant", &m.merchant);
+    let label = label.map_or_else(|| stem.clone(), str::to_owned);
     let lines = MerchantLines {
         label: line(&m.merchant),
         api_key_env: given(&m.api_key_env),
@@ -94,7 +78,7 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -
         check_label(&mut ctx, lines.label, &label, help);
     }
     let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
-    let canary = matches!(ctx.get("canary", &m.canary), Got::Ok(true));
+    let canary = ctx.value("canary", &m.canary) == Some(&true);
     ctx.set_key_env(&api_key_env);
     let mut manifest = MerchantManifest {
         label,
@@ -109,7 +93,6 @@ pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -
     Ok(vec![(manifest, lines)])
 }
 
-/// Checks a `merchant:` label at `line`; `empty_help` says what to do when it is empty.
 pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_help: String) {
     if label.trim().is_empty() {
         ctx.error(line, "`merchant` is empty", empty_help);
@@ -118,8 +101,7 @@ pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_hel
     }
 }
 
-/// The variable holding the API key. A value that is no plausible variable
-/// name is refused without being shown: it may be a key pasted in the wrong place.
+/// The variable holding the API key; no plausible name is refused unshown: it may be a key.
 pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
     let Some(name) = ctx.text("apiKeyEnv", field) else {
         return DEFAULT_API_KEY_ENV.to_owned();
@@ -137,22 +119,17 @@ pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Stri
 fn plausible_var_name(name: &str) -> bool {
     let key_like = |part: &str| {
         let has = |f: fn(&u8) -> bool| part.bytes().any(|b| f(&b));
-        let (lower, upper, digit) = (
-            has(u8::is_ascii_lowercase),
-            has(u8::is_ascii_uppercase),
-            has(u8::is_ascii_digit),
-        );
+        let (lower, upper) = (has(u8::is_ascii_lowercase), has(u8::is_ascii_uppercase));
+        let digit = has(u8::is_ascii_digit);
         (part.len() >= 6 && lower && upper) || (part.len() >= 16 && digit && (lower || upper))
     };
     is_var_name(name) && name.len() <= 64 && !name.split('_').any(key_like)
 }
 
-/// A list of mappings: its key, what each entry is called, an example entry,
-/// and the most entries checked (past it, one error and none checked).
+/// A list of mappings: its key, what an entry is called, an example, the most entries.
 pub(super) type List = (&'static str, &'static str, &'static str, usize);
 
-/// Most `ignore` rules (each live subscription is matched against every one),
-/// and most `subscriptions` entries (a merchant has a few dozen).
+/// Each live subscription is matched against every `ignore` rule; a merchant has a few dozen entries.
 const IGNORE: List = ("ignore", "ignore rule", "`- name: \"zapier-*\"`", 100);
 const SUBSCRIPTIONS: List = (
     "subscriptions",
@@ -161,8 +138,7 @@ const SUBSCRIPTIONS: List = (
     100_000,
 );
 
-/// Checks the `ignore` rules and subscriptions of a file into `manifest`, with
-/// `ctx`'s environment and key; the lines of declared subscriptions are checked across.
+/// Checks the `ignore` rules and subscriptions of a file into `manifest`.
 pub(super) fn body(ctx: &mut Ctx<'_>, m: &Manifest, manifest: &mut MerchantManifest) {
     for (line, rule) in entries(ctx, &m.ignore, IGNORE) {
         manifest.ignore.extend(ignore_rule(ctx, line, rule));
@@ -205,7 +181,6 @@ pub(super) fn entries<'v, T: Read>(
     found
 }
 
-/// Checks one `ignore` entry and compiles its globs.
 fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &WrittenIgnoreRule) -> Option<IgnoreRule> {
     let suggested = ctx.unknown(rule);
     if rule.name.is_none() && rule.topic.is_none() && rule.callback_url.is_none() && suggested.is_empty() {
@@ -251,8 +226,7 @@ fn glob(ctx: &mut Ctx<'_>, field: &str, value: &Option<At<String>>) -> Result<Op
     })
 }
 
-/// Each (topic, name) declared once and hidden by no `ignore` rule; each
-/// `renamedFrom` old name declared nowhere and claimed once (docs/renames.md).
+/// Each (topic, name) once, hidden by no `ignore` rule; each old name undeclared, claimed once.
 fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], rules: &[IgnoreRule]) {
     let mut first: HashMap<(&str, &str), &Location> = HashMap::with_capacity(declared.len());
     for (entry, sub) in declared {
@@ -262,10 +236,8 @@ fn cross(ctx: &mut Ctx<'_>, declared: &[(&Subscription, DesiredSubscription)], r
         let shown = || format!("`{}` on `{}`", show(written), show(&sub.topic));
         match first.entry((sub.topic.as_str(), sub.name.as_str())) {
             Entry::Occupied(earlier) => {
-                let help = format!(
-                    "also declared at {}; names must be unique per topic",
-                    earlier.get()
-                );
+                let there = earlier.get();
+                let help = format!("also declared at {there}; names must be unique per topic");
                 ctx.error(at, format!("duplicate subscription {}", shown()), help);
                 continue;
             }
