@@ -32,6 +32,9 @@ use crate::support::{Run, Running, World, KEY, RUN_TIMEOUT};
 /// Every request to the sandbox waits this long, so a write counted on
 /// arrival is still in flight when the signal comes.
 const LATENCY: Duration = Duration::from_millis(120);
+/// `--wait 1`: above the 400 ms visibility delay plus a read's latency,
+/// so a create whose outcome is unknown shows before it would be sent
+/// again; every create found by its values makes the run read until then.
 const APPLY: [&str; 7] = [
     "apply",
     "--auto-approve",
@@ -39,7 +42,7 @@ const APPLY: [&str; 7] = [
     "--parallelism",
     "2",
     "--wait",
-    "3",
+    "1",
 ];
 
 /// What one seed did.
