@@ -182,9 +182,11 @@ fn every_fault(seed: u64) -> Faults {
 
 const OPTIONS: ApplyOptions = ApplyOptions {
     parallelism: 4,
-    // Above the 300 ms visibility delay: an unknown-outcome create is
-    // looked for this long before it is sent again.
-    wait: Duration::from_secs(2),
+    // Above the 300 ms visibility delay (ten reads, 100 ms apart): an
+    // unknown-outcome create is looked for this long before it is sent
+    // again, and every create found by its values makes verification read
+    // until then.
+    wait: Duration::from_secs(1),
     poll: Duration::from_millis(100),
 };
 

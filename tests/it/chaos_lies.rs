@@ -90,7 +90,7 @@ fn faults(seed: u64) -> Faults {
 const OPTIONS: ApplyOptions = ApplyOptions {
     parallelism: 4,
     // Above the visibility delay, as in `chaos.rs`.
-    wait: Duration::from_secs(2),
+    wait: Duration::from_secs(1),
     poll: Duration::from_millis(100),
 };
 

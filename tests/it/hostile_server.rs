@@ -96,13 +96,13 @@ fn a_post_answered_503_by_a_proxy_that_forwarded_it_is_not_resent() {
         )),
         _ => Route::Forward,
     });
-    // Each create found by its values: verification reads until `--wait`
-    // has passed (a later copy of this run's own would be removed).
+    // Each create is found by its values at the first read (no visibility
+    // delay): `--wait 0`, as verification would read until `--wait`.
     let run = world.run(&[
         "apply",
         "--auto-approve",
         "--wait",
-        "2",
+        "0",
         "--base-url",
         &relay.base_url(),
     ]);

@@ -45,7 +45,8 @@ fn expected(n: usize) -> Vec<(String, String, String)> {
 /// Applies (and re-applies once if the first run exits 1), then checks
 /// live equals the manifest with no duplicate. `wait` (`--wait`, seconds)
 /// is above the visibility delay, if any: how long a create whose outcome
-/// is unknown is looked for before it is sent again.
+/// is unknown is looked for before it is sent again. Without a delay it is
+/// 0: one read then tells, as every change shows at once.
 fn converges(world: &World, n: usize, wait: &str) -> Run {
     let apply = ["apply", "--auto-approve", "--timeout", "2", "--wait", wait];
     let mut run = world.run(&apply);
@@ -67,7 +68,7 @@ fn errors_before_the_write() {
         },
         8,
     );
-    converges(&world, 8, "1");
+    converges(&world, 8, "0");
     let log = world.sandbox.fault_log();
     assert!(
         log.iter()
@@ -86,8 +87,9 @@ fn failures_after_the_write_are_reported_as_done() {
         },
         6,
     );
-    // Each create is found by its values: verification reads until --wait.
-    let run = world.run(&["apply", "--auto-approve", "--timeout", "2", "--wait", "1"]);
+    // Each create is found by its values at the first read (no visibility
+    // delay): `--wait 0`, as verification would read until --wait.
+    let run = world.run(&["apply", "--auto-approve", "--timeout", "2", "--wait", "0"]);
     assert_eq!(
         run.code, 0,
         "every write happened, so every change is done:\n{run}"
@@ -106,7 +108,7 @@ fn dropped_connections() {
         },
         8,
     );
-    converges(&world, 8, "1");
+    converges(&world, 8, "0");
     let injected = world.sandbox.stats().injected;
     assert!(
         injected.drops_before + injected.drops_after > 0,
@@ -122,7 +124,7 @@ fn eventual_consistency_is_waited_for() {
         ..Faults::default()
     };
     let world = scenario(faults, 5);
-    let run = converges(&world, 5, "2");
+    let run = converges(&world, 5, "1");
     assert!(run.stdout.contains("converged"), "{run}");
     let plan = world.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{plan}");

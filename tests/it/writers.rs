@@ -47,16 +47,17 @@ fn two_applies_at_once_lose_nothing_and_say_another_writer_is_active() {
 #[test]
 fn slow_visibility_with_unknown_outcomes_sends_each_create_once() {
     // Half the creates are written then answered 500, and a create shows
-    // in GET only 1.2 s later (a resolution's first reads, 500 ms apart,
-    // miss it): none may be sent twice.
+    // in GET only 0.7 s later (a resolution's first two reads, 500 ms
+    // apart, miss it; its read at `--wait 1` finds it): none may be sent
+    // twice.
     let world = World::with_faults(Faults {
         seed: 3,
         partial_failure_rate: 0.5,
-        visibility_delay: Duration::from_millis(1200),
+        visibility_delay: Duration::from_millis(700),
         ..Faults::default()
     });
     world.write("webhooks.yaml", &many(10, "https://a.example/hook"));
-    let run = world.run(&["apply", "--auto-approve", "--wait", "3"]);
+    let run = world.run(&["apply", "--auto-approve", "--wait", "1"]);
     assert_eq!(run.code, 0, "{run}");
     let stats = world.sandbox.stats();
     assert!(
