@@ -55,10 +55,16 @@ if [[ "${1:-}" == "__restart" ]]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.02; done
   fi
-  cp "$source" "$WORK/$name.state.json"
+  # STATE_SOURCE `-`: no state file, an empty store in memory (nothing
+  # written to disk per request, which is the sandbox's cost, not ours).
+  state=()
+  if [[ "$source" != - ]]; then
+    cp "$source" "$WORK/$name.state.json"
+    state=(--state "$WORK/$name.state.json")
+  fi
   keys=()
   for key in $KEYS; do keys+=(--api-key "$key"); done
-  setsid "$BIN" sandbox --listen "127.0.0.1:$port" "${keys[@]}" --state "$WORK/$name.state.json" "$@" \
+  setsid "$BIN" sandbox --listen "127.0.0.1:$port" "${keys[@]}" "${state[@]}" "$@" \
     </dev/null >"$WORK/$name.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 200); do
@@ -262,7 +268,6 @@ if [[ $FLEET_ONLY == 0 ]]; then
   report "| parallelism | median | ideal | median / ideal | busy before |"
   report "|---:|---:|---:|---:|---:|"
   python3 "$DATA" manifests "$APPLY_CREATES" "$WORK/a$APPLY_CREATES"
-  python3 "$DATA" state 0 "$WORK/empty.json"
   keys_for 1
   port=$(free_port)
   for par in 1 4 16; do
@@ -271,7 +276,7 @@ if [[ $FLEET_ONLY == 0 ]]; then
     busy=$(wait_quiet)
     STARTED+=(apply)
     "${HF[@]}" --runs "$runs" --export-json "$OUT/apply-p$par.json" \
-      --prepare "bash $SELF __restart apply $port $WORK/empty.json --latency $LATENCY" \
+      --prepare "bash $SELF __restart apply $port - --latency $LATENCY" \
       -n "apply p$par" "$BIN -q apply -f $WORK/a$APPLY_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
     live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
       python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
@@ -307,7 +312,7 @@ if [[ $FLEET_ONLY == 0 ]]; then
     busy=$(wait_quiet)
     STARTED+=(rate)
     "${HF[@]}" --runs "$RUNS_APPLY" --export-json "$OUT/rate-p$par.json" \
-      --prepare "bash $SELF __restart rate $port $WORK/empty.json --rate-limit $RATE" \
+      --prepare "bash $SELF __restart rate $port - --rate-limit $RATE" \
       -n "rate p$par" "$BIN -q apply -f $WORK/r$RATE_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
     limited=$(stats "$port" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"]["injected"]["rate_limited"])')
     live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
