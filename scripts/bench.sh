@@ -6,6 +6,7 @@
 #   scripts/bench.sh --quick         small sizes, a smoke run (about a minute and a half once built)
 #   scripts/bench.sh --fleet         only the fleet section (about 5 minutes; with --quick, under a minute)
 #   scripts/bench.sh --waves         only the staged-rollout section (about 1 minute)
+#   scripts/bench.sh --single        only the single-store sections (1)-(6), no fleets (about 6 minutes)
 #   scripts/bench.sh --check         also exit 1 when a timing target is missed
 #   scripts/bench.sh --bin PATH      use this invhooks binary instead of building one
 #   scripts/bench.sh --out DIR       where results go (default target/bench/full, …/quick, with --fleet …/full-fleet, …/quick-fleet, with --waves …/full-waves)
@@ -76,23 +77,24 @@ if [[ "${1:-}" == "__restart" ]]; then
   exit 1
 fi
 
-QUICK=0 CHECK=0 FLEET_ONLY=0 WAVES_ONLY=0 BIN="" OUT=""
+QUICK=0 CHECK=0 FLEET_ONLY=0 WAVES_ONLY=0 SINGLE_ONLY=0 BIN="" OUT=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
     --fleet) FLEET_ONLY=1 ;;
     --waves) FLEET_ONLY=1 WAVES_ONLY=1 ;;
+    --single) SINGLE_ONLY=1 ;;
     --bin) BIN="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,38p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$SELF"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 MODE=""
-if [[ $WAVES_ONLY == 1 ]]; then MODE=-waves; elif [[ $FLEET_ONLY == 1 ]]; then MODE=-fleet; fi
+if [[ $WAVES_ONLY == 1 ]]; then MODE=-waves; elif [[ $SINGLE_ONLY == 1 ]]; then MODE=-single; elif [[ $FLEET_ONLY == 1 ]]; then MODE=-fleet; fi
 if [[ $QUICK == 1 ]]; then
   PLAN_SIZES=(1000 5000) APPLY_CREATES=100 RATE_CREATES=60 RATE=20 RUNS_PLAN=3 RUNS_APPLY=1 QUIET_WAIT=1
   OUT="${OUT:-$ROOT/target/bench/quick$MODE}"
@@ -354,7 +356,7 @@ fi
 
 # --- fleets (issue 12) ----------------------------------------------------------------
 # shellcheck source=scripts/bench_fleet.sh
-source "$ROOT/scripts/bench_fleet.sh"
+[[ $SINGLE_ONLY == 1 ]] || source "$ROOT/scripts/bench_fleet.sh"
 
 # --- targets ------------------------------------------------------------------------------
 target "plan makes 1 GET per merchant, a no-op apply 1 request, a fleet apply 5 per store" \
