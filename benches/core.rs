@@ -2,9 +2,10 @@
 //! (and the realistic sizes of `manifest_load_300` and a fleet of 1,000 files):
 //! manifest load + validate (`manifest::load_str`), the diff
 //! (`plan::diff`), and each plan renderer; and the GET body parse
-//! (`api::envelope::parse_list`) at 300 and 10,000. `cargo bench --bench core`; see
-//! BENCHMARKS.md for the figures and scripts/bench.sh for the end-to-end
-//! numbers.
+//! (`api::envelope::parse_list`) at 300 and 10,000. Beside the load and the
+//! parse, each parser alone on the same input (`*_parser_floor`).
+//! `cargo bench --bench core`; see BENCHMARKS.md for the figures and
+//! scripts/bench.sh for the end-to-end numbers.
 //!
 //! The data has the shapes scripts/bench_data.py generates (keep the two in
 //! step): one merchant, one topic per entry up to 50,000 subscriptions (a
@@ -204,6 +205,19 @@ fn manifest_load(bencher: Bencher, count: usize) {
     bencher.bench(|| load(black_box(&case.texts)));
 }
 
+/// Reference beside `manifest_load`: the YAML parser alone on the same
+/// texts (serde-saphyr into `IgnoredAny`: no types, lines, tags or checks),
+/// the floor any loader on this parser pays.
+#[divan::bench(args = SIZES, sample_count = 30, max_time = 5)]
+fn manifest_load_parser_floor(bencher: Bencher, count: usize) {
+    let case = case(count);
+    bencher.bench(|| {
+        for (_, text) in black_box(&case.texts) {
+            black_box(serde_saphyr::from_str::<serde::de::IgnoredAny>(text).is_ok());
+        }
+    });
+}
+
 /// Realistic manifest sizes, whatever the fast path of reading a mapping
 /// (BENCHMARKS.md, "Reading a mapping"): one manifest of 300
 /// subscriptions, through `manifest::load_str`.
@@ -309,5 +323,13 @@ mod envelope {
     fn parse_list(bencher: Bencher, count: usize) {
         let body = list_body(count);
         bencher.bench(|| envelope::parse_list(black_box(&body)));
+    }
+
+    /// Reference beside `parse_list`: the JSON parser alone on the same
+    /// body (serde_json into `IgnoredAny`).
+    #[divan::bench(args = LIST_SIZES, sample_count = 100, max_time = 5)]
+    fn parse_list_parser_floor(bencher: Bencher, count: usize) {
+        let body = list_body(count);
+        bencher.bench(|| serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&body)).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 #   scripts/bench.sh --quick         small sizes, a smoke run (about a minute and a half once built)
 #   scripts/bench.sh --fleet         only the fleet section (about 5 minutes; with --quick, under a minute)
 #   scripts/bench.sh --waves         only the staged-rollout section (about 1 minute)
+#   scripts/bench.sh --single        only the single-store sections (1)-(6), no fleets (about 6 minutes)
 #   scripts/bench.sh --check         also exit 1 when a timing target is missed
 #   scripts/bench.sh --bin PATH      use this invhooks binary instead of building one
 #   scripts/bench.sh --out DIR       where results go (default target/bench/full, …/quick, with --fleet …/full-fleet, …/quick-fleet, with --waves …/full-waves)
@@ -55,10 +56,16 @@ if [[ "${1:-}" == "__restart" ]]; then
     kill "$(cat "$pidfile")" 2>/dev/null || true
     while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.02; done
   fi
-  cp "$source" "$WORK/$name.state.json"
+  # STATE_SOURCE `-`: no state file, an empty store in memory (nothing
+  # written to disk per request, which is the sandbox's cost, not ours).
+  state=()
+  if [[ "$source" != - ]]; then
+    cp "$source" "$WORK/$name.state.json"
+    state=(--state "$WORK/$name.state.json")
+  fi
   keys=()
   for key in $KEYS; do keys+=(--api-key "$key"); done
-  setsid "$BIN" sandbox --listen "127.0.0.1:$port" "${keys[@]}" --state "$WORK/$name.state.json" "$@" \
+  setsid "$BIN" sandbox --listen "127.0.0.1:$port" "${keys[@]}" "${state[@]}" "$@" \
     </dev/null >"$WORK/$name.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 200); do
@@ -70,23 +77,24 @@ if [[ "${1:-}" == "__restart" ]]; then
   exit 1
 fi
 
-QUICK=0 CHECK=0 FLEET_ONLY=0 WAVES_ONLY=0 BIN="" OUT=""
+QUICK=0 CHECK=0 FLEET_ONLY=0 WAVES_ONLY=0 SINGLE_ONLY=0 BIN="" OUT=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --check) CHECK=1 ;;
     --fleet) FLEET_ONLY=1 ;;
     --waves) FLEET_ONLY=1 WAVES_ONLY=1 ;;
+    --single) SINGLE_ONLY=1 ;;
     --bin) BIN="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,38p' "$SELF"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$SELF"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 MODE=""
-if [[ $WAVES_ONLY == 1 ]]; then MODE=-waves; elif [[ $FLEET_ONLY == 1 ]]; then MODE=-fleet; fi
+if [[ $WAVES_ONLY == 1 ]]; then MODE=-waves; elif [[ $SINGLE_ONLY == 1 ]]; then MODE=-single; elif [[ $FLEET_ONLY == 1 ]]; then MODE=-fleet; fi
 if [[ $QUICK == 1 ]]; then
   PLAN_SIZES=(1000 5000) APPLY_CREATES=100 RATE_CREATES=60 RATE=20 RUNS_PLAN=3 RUNS_APPLY=1 QUIET_WAIT=1
   OUT="${OUT:-$ROOT/target/bench/quick$MODE}"
@@ -262,7 +270,6 @@ if [[ $FLEET_ONLY == 0 ]]; then
   report "| parallelism | median | ideal | median / ideal | busy before |"
   report "|---:|---:|---:|---:|---:|"
   python3 "$DATA" manifests "$APPLY_CREATES" "$WORK/a$APPLY_CREATES"
-  python3 "$DATA" state 0 "$WORK/empty.json"
   keys_for 1
   port=$(free_port)
   for par in 1 4 16; do
@@ -271,7 +278,7 @@ if [[ $FLEET_ONLY == 0 ]]; then
     busy=$(wait_quiet)
     STARTED+=(apply)
     "${HF[@]}" --runs "$runs" --export-json "$OUT/apply-p$par.json" \
-      --prepare "bash $SELF __restart apply $port $WORK/empty.json --latency $LATENCY" \
+      --prepare "bash $SELF __restart apply $port - --latency $LATENCY" \
       -n "apply p$par" "$BIN -q apply -f $WORK/a$APPLY_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
     live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
       python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["subscriptions"]))')
@@ -307,7 +314,7 @@ if [[ $FLEET_ONLY == 0 ]]; then
     busy=$(wait_quiet)
     STARTED+=(rate)
     "${HF[@]}" --runs "$RUNS_APPLY" --export-json "$OUT/rate-p$par.json" \
-      --prepare "bash $SELF __restart rate $port $WORK/empty.json --rate-limit $RATE" \
+      --prepare "bash $SELF __restart rate $port - --rate-limit $RATE" \
       -n "rate p$par" "$BIN -q apply -f $WORK/r$RATE_CREATES --auto-approve --parallelism $par --base-url http://127.0.0.1:$port/v2.0" >&2
     limited=$(stats "$port" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"]["injected"]["rate_limited"])')
     live=$(curl -sf -H "X-Inveterate-Api-Key: bench-key-1" "http://127.0.0.1:$port/v2.0/admin/webhook-subscriptions" |
@@ -349,7 +356,7 @@ fi
 
 # --- fleets (issue 12) ----------------------------------------------------------------
 # shellcheck source=scripts/bench_fleet.sh
-source "$ROOT/scripts/bench_fleet.sh"
+[[ $SINGLE_ONLY == 1 ]] || source "$ROOT/scripts/bench_fleet.sh"
 
 # --- targets ------------------------------------------------------------------------------
 target "plan makes 1 GET per merchant, a no-op apply 1 request, a fleet apply 5 per store" \
