@@ -13,19 +13,19 @@ use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
 use crate::apply::waves::{Rollout, WaveGate};
 use crate::apply::{ApplyOptions, RunReport};
-use crate::cli::ApplyArgs;
-use crate::cli::Format;
+use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
 use crate::plan::Plan;
-use crate::render::markdown;
-use crate::render::{report, text};
+use crate::render::{markdown, report, text};
 
 /// What an interrupt before the first call prints (exit 1).
 const CANCELLED: &str = "apply cancelled; nothing was changed";
 
 /// Runs `apply`; an interrupt before the calls cancels it (exit 1).
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
-    let watch = interrupts::watch(ctx).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
+    let watch =
+        interrupts::watch(ctx, &ctx.stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     let prepared = prepare(ctx, &args).await;
     if ctx.stop.requested() {
         ctx.warn(CANCELLED);
@@ -73,7 +73,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         ctx.warn(CANCELLED);
         return Ok(Exit::Error);
     }
-    watch.notice(interrupts::WHILE_APPLYING);
+    watch.notice(
+        "interrupted: starting no new calls; finishing the calls in flight (each bounded by --timeout), then the report. Interrupt again to exit at once",
+    );
 
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),

@@ -1,6 +1,7 @@
 //! The settings every command shares, resolved once from the global
 //! arguments and the environment, and [`Context::emit`], the one writer of
-//! every byte invhooks outputs, each redacted of every API key read so far.
+//! every byte invhooks outputs, each redacted of every API key read so far
+//! (GitHub Actions' step summary and annotations included).
 
 use std::io::{IsTerminal, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use url::Url;
 use super::Helped;
 use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice};
+use crate::manifest::Diagnostics;
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
 use crate::render::github;
@@ -188,6 +190,44 @@ impl Context {
             })?,
         };
         Ok(self.roots.get_or_init(|| roots))
+    }
+
+    /// Appends `markdown` to `$GITHUB_STEP_SUMMARY`, unless `disabled`
+    /// (`--no-step-summary`) or unset; a failure is a warning, never a failed command.
+    pub fn step_summary(&self, disabled: bool, markdown: impl FnOnce() -> String) {
+        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty() && !disabled)
+        else {
+            return;
+        };
+        let path = PathBuf::from(path);
+        let mut text = markdown();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if let Err(e) = self.emit(Sink::Append(&path), &text) {
+            self.warn(&format!(
+                "could not append the summary to `$GITHUB_STEP_SUMMARY` (`{}`): {e}; pass `--no-step-summary` to skip it",
+                path.display()
+            ));
+        }
+    }
+
+    /// Manifest problems as `::error` annotations on the pull request's diff.
+    pub fn annotate(&self, diagnostics: &Diagnostics) {
+        self.annotations(|workspace, cwd| github::diagnostics(&diagnostics.0, workspace, cwd));
+    }
+
+    /// On GitHub Actions, the annotations `make` builds (files named from
+    /// the workspace and the working directory) on stderr, even with `-q`:
+    /// the one writer of lines the runner executes, taking only
+    /// [`github::Commands`], whose data is escaped.
+    pub(super) fn annotations(&self, make: impl FnOnce(Option<&Path>, Option<&Path>) -> github::Commands) {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
+            let cwd = std::env::current_dir().ok();
+            let commands = make(workspace.as_deref().map(Path::new), cwd.as_deref());
+            let _ = std::io::stderr().write_all(crate::api::redact_known(commands.as_str()).as_bytes());
+        }
     }
 }
 

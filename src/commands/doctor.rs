@@ -67,7 +67,7 @@ fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> 
         throwaway.name()
     );
     let watch =
-        interrupts::watch_for(ctx, stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+        interrupts::watch(ctx, stop, &again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     watch.notice(
         "interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once",
     );

@@ -35,15 +35,8 @@ pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifes
 
 /// The policy's problems with `manifests` (docs/policy.md), as validation errors.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> Result<(), Diagnostics> {
-    match ctx
-        .policy
-        .as_ref()
-        .map(|p| p.check(manifests))
-        .unwrap_or_default()
-    {
-        found if found.is_empty() => Ok(()),
-        found => Err(Diagnostics(found)),
-    }
+    let found = (ctx.policy.as_ref()).map_or_else(Vec::new, |p| p.check(manifests));
+    found.is_empty().then_some(()).ok_or(Diagnostics(found))
 }
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).
@@ -58,10 +51,10 @@ pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
 /// Two merchants with one key manage one store twice: each run would
 /// delete the other's subscriptions. Compared by digest, never shown.
 pub fn one_store_each(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
-    match manifest::same_store(manifests, &process_env) {
-        same if same.is_empty() => Ok(()),
-        same => Err(problems(ctx, &Diagnostics(same))),
-    }
+    let same = manifest::same_store(manifests, &process_env);
+    same.is_empty()
+        .then_some(())
+        .ok_or_else(|| problems(ctx, &Diagnostics(same)))
 }
 
 /// One merchant ready to plan: its manifest, key, client and live list.

@@ -5,8 +5,6 @@
 
 mod apply;
 mod check;
-mod ci;
-mod completions;
 mod context;
 mod demo;
 mod doctor;
@@ -22,6 +20,8 @@ mod topics;
 mod trigger;
 mod validate;
 mod waves;
+
+use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -44,10 +44,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
         Command::Topics { format } => Ok(topics::topics(&ctx, format)),
-        Command::Schema => topics::schema(&ctx),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&crate::manifest::schema())?;
+            ctx.out(&format!("{schema}\n"));
+            Ok(Exit::Success)
+        }
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
         Command::Demo => demo::run(&ctx).await,
         Command::Init(args) => init::run(&ctx, args).await,
-        Command::Completions { shell } => Ok(completions::run(&ctx, shell)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "invhooks", &mut script);
+            ctx.out(&String::from_utf8_lossy(&script));
+            Ok(Exit::Success)
+        }
     }
 }

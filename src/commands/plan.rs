@@ -4,8 +4,7 @@
 use super::fetch::{fetch, READS_IN_FLIGHT};
 use super::saved::{self, Verb};
 use super::{check, Context};
-use crate::cli::Format;
-use crate::cli::{DriftArgs, PlanArgs, ShowArgs};
+use crate::cli::{DriftArgs, Format, PlanArgs, ShowArgs};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::github::{self, Level};

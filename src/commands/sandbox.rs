@@ -2,22 +2,20 @@
 //! first SIGINT or SIGTERM (the one signal watch, `interrupts`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::{Context, Helped};
-use crate::cli::{FaultArgs, SandboxArgs};
+use crate::cli::SandboxArgs;
 use crate::exit::Exit;
-use crate::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
+use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
 /// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
-    let faults = faults(&args.faults);
     let config = SandboxConfig {
         api_keys: args.api_keys.clone(),
         state_file: args.state.clone(),
-        faults: faults.clone(),
+        faults: args.faults.clone(),
         deliveries: crate::sandbox::DeliveryConfig::default(),
         ids: args.ids,
     };
@@ -34,15 +32,16 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         Ids::Random => "random (--ids sequential for wh_000001, …)",
         Ids::Sequential => "sequential",
     };
-    let again = "interrupted again: stopping now, without waiting for requests in flight".to_owned();
-    let _watch = super::interrupts::watch_for(ctx, &ctx.stop, again)
+    let again = "interrupted again: stopping now, without waiting for requests in flight";
+    let _watch = super::interrupts::watch(ctx, &ctx.stop, again)
         .context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     let (addr, keys) = (sandbox.addr(), args.api_keys.len());
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {addr} for {keys} merchant key(s); Ctrl-C stops it\n  \
-         faults: {faults}\n  \
+         faults: {}\n  \
          ids: {ids}\n  \
          export INVETERATE_BASE_URL={}{}",
+        args.faults,
         client_base_url(addr),
         other_hosts_note(addr),
     ));
@@ -74,27 +73,17 @@ fn other_hosts_note(addr: SocketAddr) -> String {
     )
 }
 
-fn faults(args: &FaultArgs) -> Faults {
-    Faults {
-        seed: args.seed,
-        latency: Duration::from_millis(u64::from(args.latency)),
-        error_rate: args.error_rate,
-        partial_failure_rate: args.partial_failure_rate,
-        drop_rate: args.drop_rate,
-        rate_limit: args.rate_limit,
-        visibility_delay: Duration::from_millis(u64::from(args.visibility_delay)),
-        lying_list_rate: args.lying_list_rate,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::time::Duration;
 
     use clap::Parser;
 
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::sandbox::Faults;
 
     fn parse(args: &[&str]) -> Result<SandboxArgs, String> {
         let argv = ["invhooks", "sandbox"].iter().chain(args);
@@ -128,7 +117,7 @@ mod tests {
 
     #[test]
     fn no_fault_flags_means_no_faults() {
-        let faults = faults(&parse(&[]).unwrap().faults);
+        let faults = parse(&[]).unwrap().faults;
         assert_eq!(faults, Faults::default());
         assert_eq!(faults.to_string(), "none");
     }
@@ -164,7 +153,7 @@ mod tests {
             visibility_delay: Duration::from_millis(300),
             lying_list_rate: 0.25,
         };
-        assert_eq!(faults(&args.faults), expected);
+        assert_eq!(args.faults, expected);
         assert!(expected.validate().is_ok());
     }
 

@@ -1,4 +1,4 @@
-//! `invhooks topics` and `invhooks schema`: what a manifest may say.
+//! `invhooks topics`: the topics a manifest may name.
 
 use serde::Serialize;
 
@@ -30,13 +30,4 @@ pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
         }
     });
     Exit::Success
-}
-
-/// Runs `schema`: the manifest's JSON Schema.
-pub fn schema(ctx: &Context) -> anyhow::Result<Exit> {
-    ctx.out(&format!(
-        "{}\n",
-        serde_json::to_string_pretty(&crate::manifest::schema())?
-    ));
-    Ok(Exit::Success)
 }
