@@ -16,7 +16,6 @@ use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 /// Callback URLs probed at once.
 const CONCURRENCY: usize = 16;
 
-/// Runs `check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, &args.select)?;
     let outcomes = probe_all(&prober(ctx)?, check::callbacks(&manifests), args.send_test_event).await;

@@ -24,7 +24,6 @@ pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
 const EXAMPLE_PATH: &str = "webhooks.yaml";
 const DEMO_KEY: &str = "demo-key";
 
-/// Runs `demo`.
 pub async fn run(ctx: &Context) -> anyhow::Result<Exit> {
     // Variables take their `${VAR:-default}` defaults: the demo reads no environment.
     let manifest = manifest::load_str(Path::new(EXAMPLE_PATH), EXAMPLE, &|_| None)

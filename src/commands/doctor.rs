@@ -26,7 +26,6 @@ const TIMING: Timing = Timing {
     limit: Duration::from_secs(120),
 };
 
-/// Runs `doctor`.
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
     let throwaway = match (args.write, &args.topic, &args.callback_url) {
         (true, Some(topic), Some(url)) => Some(checked(topic, url)?),
@@ -51,10 +50,7 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     super::trigger::known_topic(topic)?;
     if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
         let shown = crate::escape::show(&mask_url(url));
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`--callback-url` `{shown}` {problem}"),
-            help,
-        ));
+        return Err(Helped::msg(format!("`--callback-url` `{shown}` {problem}"), help));
     }
     Ok(Ours::new(rand::random(), topic, url))
 }

@@ -20,7 +20,6 @@ use crate::model::{LiveSubscription, MerchantManifest};
 /// Most refusal lines shown; the rest are counted.
 const SHOWN: usize = 20;
 
-/// Runs `export`.
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     // Before any request: a manifest in git is not replaced by accident.
     if let (Some(path), false) = (&args.output, args.force) {
@@ -97,7 +96,7 @@ fn refuse_entries(
         let id = entry.and_then(|i| exported.ids.get(i));
         let Some(sub) = id.and_then(|id| live.iter().find(|s| &s.id == id)) else {
             let help = "nothing was written; fix the flag named above and export again";
-            return Err(Helped::wrap(anyhow::anyhow!("{d}"), help));
+            return Err(Helped::msg(d.to_string(), help));
         };
         if refused.contains(&sub.id) {
             continue;
@@ -132,7 +131,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
         .collect();
     if let Some(d) = manifest::same_store(&manifests, &process_env).first() {
         let help = "one key is one store: give each `--store` label its own store's key";
-        return Err(Helped::wrap(anyhow::anyhow!("{}", d.message), help));
+        return Err(Helped::msg(&d.message, help));
     }
     let who = |m: &MerchantManifest| format!("`{}`", m.file.display());
     let mut read = targets(ctx, manifests, READS_IN_FLIGHT, who).await?;
@@ -154,10 +153,9 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     });
     let found = manifest::problems_by_entry(Path::new(shown), &yaml);
     if !found.is_empty() {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{}", manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect())),
-            "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own",
-        ));
+        let help = "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own";
+        let found = manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect());
+        return Err(Helped::msg(found.to_string(), help));
     }
     let (written, stores) = (exported.written, stores.len());
     Ok((
@@ -185,10 +183,7 @@ fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
             ),
         };
         let (a, b) = (flag(earlier), flag(store));
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`{a}` and `{b}` have the same {what}"),
-            help,
-        ));
+        return Err(Helped::msg(format!("`{a}` and `{b}` have the same {what}"), help));
     }
     Ok(())
 }
@@ -215,15 +210,13 @@ fn refused(e: FleetError) -> anyhow::Error {
     if lines.len() > SHOWN {
         text.push_str(&format!("\n  … and {} more", lines.len() - SHOWN));
     }
-    Helped::wrap(
-        anyhow::anyhow!(text),
-        "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first",
-    )
+    let help = "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first";
+    Helped::msg(text, help)
 }
 
 fn exists(path: &Path) -> anyhow::Error {
-    Helped::wrap(
-        anyhow::anyhow!("`{}` already exists; nothing was written", path.display()),
+    Helped::msg(
+        format!("`{}` already exists; nothing was written", path.display()),
         "pass `--force` to replace it, or choose another file with -o",
     )
 }

@@ -71,8 +71,8 @@ pub struct Target {
 pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     match process_env(env_name) {
         Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
-        _ => Err(Helped::wrap(
-            anyhow::anyhow!("environment variable `{env_name}` is not set or empty ({who})"),
+        _ => Err(Helped::msg(
+            format!("environment variable `{env_name}` is not set or empty ({who})"),
             format!("export {env_name}=<private API key from Inveterate Admin → Settings>; keys are never accepted as flags"),
         )),
     }
@@ -152,10 +152,8 @@ pub fn selected(
     select: &SelectArgs,
 ) -> anyhow::Result<Vec<MerchantManifest>> {
     let selection = Selection::new(&select.merchants, select.shard).map_err(|(glob, e)| {
-        Helped::wrap(
-            anyhow::anyhow!("`--merchant {glob}` is not a valid glob: {e}"),
-            "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
-        )
+        let help = "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`";
+        Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
     })?;
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
     if let Some(glob) = selection.unmatched(&labels).first() {
@@ -163,8 +161,8 @@ pub fn selected(
         if labels.len() > some.len() {
             some.push(format!("… ({} in all)", labels.len()));
         }
-        return Err(Helped::wrap(
-            anyhow::anyhow!("no merchant matches `--merchant {glob}`"),
+        return Err(Helped::msg(
+            format!("no merchant matches `--merchant {glob}`"),
             format!("the manifests declare {}", some.join(", ")),
         ));
     }

@@ -19,7 +19,6 @@ mod saved;
 mod topics;
 mod trigger;
 mod validate;
-mod waves;
 
 use clap::CommandFactory as _;
 

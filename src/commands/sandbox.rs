@@ -10,7 +10,6 @@ use crate::cli::SandboxArgs;
 use crate::exit::Exit;
 use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
-/// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
     let config = SandboxConfig {
         api_keys: args.api_keys.clone(),

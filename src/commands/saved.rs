@@ -62,8 +62,8 @@ pub fn may_replace(path: &Path) -> anyhow::Result<()> {
         }
         Ok(Err(e)) => e.to_string(),
     };
-    Err(Helped::wrap(
-        anyhow::anyhow!(
+    Err(Helped::msg(
+        format!(
             "`{}` exists and is not a saved plan ({why}); nothing was written",
             path.display()
         ),
@@ -100,14 +100,10 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Targ
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Err(reasons));
     }
+    let (version, digest) = (&loaded.file.tool_version, &loaded.file.manifest_digest);
+    let digest = digest.get(..19).unwrap_or(digest);
     ctx.status(&format!(
-        "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        loaded.file.tool_version,
-        loaded
-            .file
-            .manifest_digest
-            .get(..19)
-            .unwrap_or(&loaded.file.manifest_digest)
+        "applying saved plan {shown} (written by invhooks {version}, manifests {digest})"
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     for m in &manifests {
@@ -139,9 +135,8 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     let lines: String = (found.iter().take(20))
         .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
             Some(s) => format!(
-                "\n  - {}:{}: `{}` on `{}`: {}",
-                s.location.file.display(),
-                s.location.line,
+                "\n  - {}: `{}` on `{}`: {}",
+                s.location,
                 show(&s.name),
                 show(&s.topic),
                 d.message
@@ -149,8 +144,8 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
             None => format!("\n  - merchant `{}`: {}", show(&m.label), d.message),
         })
         .collect();
-    Err(Helped::wrap(
-        anyhow::anyhow!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
+    Err(Helped::msg(
+        format!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
         saved::replan(shown),
     ))
 }
@@ -190,6 +185,6 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
             PlanFileError::NotJson(_) | PlanFileError::Foreign => elsewhere.to_owned(),
             PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_) => replan.clone(),
         };
-        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
+        Helped::msg(format!("cannot use plan file `{shown}`: {e}"), help)
     })
 }

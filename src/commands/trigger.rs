@@ -13,7 +13,6 @@ use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
 
-/// Runs `trigger`.
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let url = trigger_url(&ctx.base_url)?;
     known_topic(&args.topic)?;
@@ -37,8 +36,8 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
         ctx.out(&text);
     }
     if total == 0 {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("no subscription of topic `{}`; nothing was delivered", args.topic),
+        return Err(Helped::msg(
+            format!("no subscription of topic `{}`; nothing was delivered", args.topic),
             "create one first (`invhooks apply` against the sandbox), then trigger again",
         ));
     }
@@ -55,8 +54,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
         || "`invhooks topics` lists them".to_owned(),
         |t| format!("did you mean `{t}`?"),
     );
-    Err(Helped::wrap(
-        anyhow::anyhow!("unknown topic `{}`", crate::escape::show(topic)),
+    Err(Helped::msg(
+        format!("unknown topic `{}`", crate::escape::show(topic)),
         hint,
     ))
 }
@@ -64,8 +63,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
     if crate::api::is_inveterate(base) {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
+        return Err(Helped::msg(
+            format!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
             "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
         ));
     }

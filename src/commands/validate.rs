@@ -9,7 +9,6 @@ use crate::cli::{TextOrJson, ValidateArgs};
 use crate::exit::Exit;
 use crate::render::json::{pretty, FORMAT_VERSION};
 
-/// Runs `validate`.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let files = &args.manifests.files;
     if args.format == TextOrJson::Json {
