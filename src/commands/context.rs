@@ -1,7 +1,6 @@
-//! The settings every command shares, resolved once from the global
-//! arguments and the environment, and [`Context::emit`], the one writer of
-//! every byte invhooks outputs, each redacted of every API key read so far
-//! (GitHub Actions' step summary and annotations included).
+//! The settings every command shares, resolved once from the global arguments and the
+//! environment, and [`Context::emit`], the one writer of every byte invhooks outputs
+//! (step summary and annotations included), each redacted of every API key read so far.
 
 use std::io::{IsTerminal, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -217,10 +216,8 @@ impl Context {
         self.annotations(|workspace, cwd| github::diagnostics(&diagnostics.0, workspace, cwd));
     }
 
-    /// On GitHub Actions, the annotations `make` builds (files named from
-    /// the workspace and the working directory) on stderr, even with `-q`:
-    /// the one writer of lines the runner executes, taking only
-    /// [`github::Commands`], whose data is escaped.
+    /// On GitHub Actions, the annotations `make` builds on stderr, even with `-q`: the one
+    /// writer of lines the runner executes, taking only escaped [`github::Commands`].
     pub(super) fn annotations(&self, make: impl FnOnce(Option<&Path>, Option<&Path>) -> github::Commands) {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty());

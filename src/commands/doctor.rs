@@ -1,7 +1,6 @@
-//! `invhooks doctor` (docs/commands/doctor.md): for each merchant the key
-//! variable, then DNS, TLS and one GET, read as checks by `doctor::list`;
-//! with `--write`, `doctor::write`'s round trip on the run's throwaway,
-//! which an interrupt ends and still deletes. Exit 1 when a check failed.
+//! `invhooks doctor` (docs/commands/doctor.md): per merchant the key, DNS,
+//! TLS and one GET (`doctor::list`); with `--write`, `doctor::write`'s round
+//! trip on a throwaway, which an interrupt ends and still deletes.
 
 use std::time::Duration;
 
@@ -92,26 +91,24 @@ async fn merchant(
             return Ok(report);
         }
     };
-    report
-        .checks
-        .push(Check::ok("key", format!("`{}` is set", k.key_env)));
+    let checks = &mut report.checks;
+    checks.push(Check::ok("key", format!("`{}` is set", k.key_env)));
     let client = ctx.client(&key)?;
     let started = Instant::now();
     let got = client.once(Method::Get, None, None).await;
-    report
-        .checks
-        .extend(connection(ctx, got.as_ref().err(), &k.key_env));
+    checks.extend(connection(ctx, got.as_ref().err(), &k.key_env));
     if let Ok((status, headers, body)) = &got {
         let answer = (*status, headers, body.as_slice());
-        let read = list::read(answer, started.elapsed(), &k.key_env, &mut report.measured);
-        report.checks.extend(read);
+        checks.extend(list::read(
+            answer,
+            started.elapsed(),
+            &k.key_env,
+            &mut report.measured,
+        ));
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
-        ctx.status(&format!(
-            "merchant `{}`: round trip on `{}`",
-            report.merchant,
-            ours.name()
-        ));
+        let (label, name) = (&report.merchant, ours.name());
+        ctx.status(&format!("merchant `{label}`: round trip on `{name}`"));
         let trip = write::round_trip(&client, ours, TIMING, stop, &mut report.measured).await;
         report.checks.extend(trip);
     }

@@ -1,8 +1,6 @@
-//! `invhooks export`: the live subscriptions of one merchant as a manifest,
-//! or of several (`--store LABEL=VAR`, repeated) as one fleet file
-//! (docs/fleets.md "Export a fleet"), in a stable order, so that `plan` on
-//! the output reports no changes. The one output with real URL values;
-//! secrets get a warning, keys are never written.
+//! `invhooks export`: one merchant's live subscriptions as a manifest, or
+//! several stores' as one fleet file (docs/fleets.md "Export a fleet"), so
+//! that `plan` on it reports no changes. Real URL values; keys never written.
 
 use std::path::Path;
 
@@ -47,9 +45,8 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         }
     }
     if left_out > 0 {
-        ctx.refuse(&[format!(
-            "{left_out} live subscription(s) left out of the export, each named above"
-        )]);
+        let refused = format!("{left_out} live subscription(s) left out of the export, each named above");
+        ctx.refuse(&[refused]);
     }
     Ok(Exit::Error.when(left_out > 0))
 }
@@ -158,32 +155,26 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
         return Err(Helped::msg(found.to_string(), help));
     }
     let (written, stores) = (exported.written, stores.len());
-    Ok((
-        yaml,
-        format!("{written} subscription(s) for {stores} merchant(s)"),
-        0,
-    ))
+    let what = format!("{written} subscription(s) for {stores} merchant(s)");
+    Ok((yaml, what, 0))
 }
 
 /// Two `--store` with one label or one variable: refused before any key is read.
 fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
     for (i, store) in stores.iter().enumerate() {
-        let same = |s: &&StoreArg| s.label == store.label || s.api_key_env == store.api_key_env;
-        let Some(earlier) = stores[..i].iter().find(same) else {
-            continue;
-        };
-        let (what, help) = match earlier.label == store.label {
-            true => (
-                format!("label `{}`", store.label),
-                "give each store its own label",
-            ),
-            false => (
-                format!("variable `{}`", store.api_key_env),
-                "one key is one store: give each store the variable holding its own key",
-            ),
-        };
-        let (a, b) = (flag(earlier), flag(store));
-        return Err(Helped::msg(format!("`{a}` and `{b}` have the same {what}"), help));
+        for earlier in &stores[..i] {
+            let (what, help) = if earlier.label == store.label {
+                let help = "give each store its own label";
+                (format!("label `{}`", store.label), help)
+            } else if earlier.api_key_env == store.api_key_env {
+                let help = "one key is one store: give each store the variable holding its own key";
+                (format!("variable `{}`", store.api_key_env), help)
+            } else {
+                continue;
+            };
+            let (a, b) = (flag(earlier), flag(store));
+            return Err(Helped::msg(format!("`{a}` and `{b}` have the same {what}"), help));
+        }
     }
     Ok(())
 }

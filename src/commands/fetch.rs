@@ -106,9 +106,8 @@ pub struct Keyed {
     pub who: String,
 }
 
-/// The merchants of `files` that the `merchants` globs select; without
-/// `-f`, those of `webhooks.yaml` when it exists, else one reading
-/// `INVETERATE_API_KEY`, declared by `command`.
+/// The merchants of `files` the `merchants` globs select; without `-f`, those of
+/// `webhooks.yaml` if it exists, else one reading `INVETERATE_API_KEY`, declared by `command`.
 pub fn keyed(
     ctx: &Context,
     files: &[PathBuf],
@@ -143,9 +142,8 @@ pub fn keyed(
         .collect())
 }
 
-/// Keeps the merchants `select` picks (docs/fleets.md "Agencies and
-/// fleets"); a `--merchant` glob matching no label is an error, an empty
-/// shard is not.
+/// Keeps the merchants `select` picks (docs/fleets.md "Agencies and fleets"); a
+/// `--merchant` glob matching no label is an error, an empty shard is not.
 pub fn selected(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,

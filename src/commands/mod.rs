@@ -1,7 +1,5 @@
-//! One module per subcommand: wiring, not logic. [`run`] resolves the clap
-//! arguments into a [`Context`] once and dispatches. Shared wiring:
-//! `context` (settings, the one writer, the one HTTP pool) and `fetch`
-//! (manifests and live lists in, [`Target`]s out).
+//! One module per subcommand: wiring, not logic. [`run`] resolves the clap arguments
+//! into a [`Context`] once and dispatches; `fetch` turns manifests into [`Target`]s.
 
 mod apply;
 mod check;
@@ -16,7 +14,6 @@ mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;
-mod topics;
 mod trigger;
 mod validate;
 
@@ -42,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
-        Command::Topics { format } => Ok(topics::topics(&ctx, format)),
+        Command::Topics { format } => Ok(validate::topics(&ctx, format)),
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&crate::manifest::schema())?;
             ctx.out(&format!("{schema}\n"));

@@ -1,7 +1,5 @@
-//! Saved plans at the edges: `plan --out FILE` writes one (mode 0600,
-//! atomically), `apply --plan FILE` reads one, re-reads every merchant's
-//! live state and hands back the saved plan only if nothing moved. The
-//! file's model and checks are [`crate::saved`].
+//! Saved plans at the edges: `plan --out FILE` writes one, `apply --plan FILE`
+//! hands it back only if live has not moved; the file's model and checks are [`crate::saved`].
 
 use std::path::Path;
 
@@ -16,9 +14,8 @@ use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
 
-/// Writes the saved plan of `targets`, bound to each key by a salted digest
-/// and holding none: live values hold [`saved::key_placeholder`] instead
-/// (no call needs them: deletes and updates go by id).
+/// Writes the saved plan of `targets`, bound to each key by a salted digest and holding
+/// none ([`saved::key_placeholder`] instead: deletes and updates go by id).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
     let key_salt = format!("{:032x}", rand::random::<u128>());
     let merchants = (targets.iter())

@@ -28,10 +28,8 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
         let keys = ctx.keys();
         for (sub, callback) in &targets {
             let sub = crate::escape::escape(&Masked::text(sub, &keys)).into_owned();
-            text.push_str(&format!(
-                "  {sub} {}\n",
-                Masked::url(callback, Masking::Full, &keys)
-            ));
+            let callback = Masked::url(callback, Masking::Full, &keys);
+            text.push_str(&format!("  {sub} {callback}\n"));
         }
         ctx.out(&text);
     }
@@ -78,12 +76,8 @@ async fn send(
     sender: &Keyed,
     topic: &str,
 ) -> anyhow::Result<(String, Vec<(String, String)>)> {
-    let fail = || {
-        format!(
-            "merchant `{}`: the sandbox did not trigger `{topic}`",
-            sender.label
-        )
-    };
+    let label = &sender.label;
+    let fail = || format!("merchant `{label}`: the sandbox did not trigger `{topic}`");
     let (status, _, body) = client
         .once(Method::Post, Some(url.path()), Some(&json!({ "topic": topic })))
         .await
@@ -92,29 +86,24 @@ async fn send(
     let message = body["message"].as_str().unwrap_or_default();
     if !status.is_success() {
         let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+        let key_env = &sender.key_env;
         let (error, help) = match status.as_u16() {
-            404 => (
-                anyhow::anyhow!("`{url}` answered 404"),
-                "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`"
-                    .to_owned(),
-            ),
+            404 => {
+                let help =
+                    "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`";
+                (anyhow::anyhow!("`{url}` answered 404"), help.to_owned())
+            }
             400 if message.contains("API key") => {
-                let key_env = &sender.key_env;
-                (
-                    said,
-                    format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)"),
-                )
+                let help = format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)");
+                (said, help)
             }
             _ => (said, "check the topic and the sandbox's output".to_owned()),
         };
         return Err(Helped::wrap(error.context(fail()), help));
     }
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-    let subscriptions = body["data"]["subscriptions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let targets = (subscriptions.iter())
+    let subscriptions = body["data"]["subscriptions"].as_array().map(Vec::as_slice);
+    let targets = (subscriptions.unwrap_or_default().iter())
         .map(|s| (field(s, "subscriptionId"), field(s, "callbackUrl")))
         .collect();
     Ok((field(&body["data"], "id"), targets))
