@@ -54,11 +54,6 @@ pub struct GlobalArgs {
     pub ca_cert: Option<PathBuf>,
 }
 
-/// Read when `--base-url` is not given.
-pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
-/// Read when `--ca-cert` is not given.
-pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
-
 /// The network options, hidden: an offline command still accepts them (clap
 /// propagates no global option over a subcommand's own) without listing them.
 fn hidden_network_options() -> Vec<clap::Arg> {

@@ -32,12 +32,23 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
     let watch =
         interrupts::watch(ctx, &ctx.stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
-    let prepared = prepare(ctx, &args).await;
+    let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
+    // A saved plan: its changes exactly, or a refusal if live moved.
+    let prepared = match &args.plan {
+        None => fetch(ctx, &args.manifests.files, &args.select, reads)
+            .await
+            .map(Ok),
+        Some(path) => saved::load(ctx, path).await,
+    };
+    if let Ok(Err(reasons)) = &prepared {
+        ctx.refuse(reasons);
+        step_summary(ctx, &args, &Plan::default(), Err(reasons));
+    }
     if ctx.stop.requested() {
         ctx.warn(CANCELLED);
         return Ok(Exit::Error);
     }
-    let Some((targets, plan)) = prepared? else {
+    let Ok((targets, plan)) = prepared? else {
         return Ok(Exit::Refused);
     };
     let shown = text::render(&plan, ctx.color, &ctx.keys());
@@ -127,25 +138,6 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
         "help: check the manifest, or re-run with `--force` if this is intended{keep_going}"
     ));
     lines
-}
-
-/// The targets and the plan, saved or fresh; `None` when a saved one is refused (said).
-async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
-    let Some(path) = &args.plan else {
-        let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-        return Ok(Some(
-            fetch(ctx, &args.manifests.files, &args.select, reads).await?,
-        ));
-    };
-    // A saved plan: its changes exactly, or a refusal if live moved.
-    Ok(match saved::load(ctx, path).await? {
-        Ok(ready) => Some(ready),
-        Err(reasons) => {
-            ctx.refuse(&reasons);
-            step_summary(ctx, args, &Plan::default(), Err(&reasons));
-            None
-        }
-    })
 }
 
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.

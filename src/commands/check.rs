@@ -1,7 +1,7 @@
 //! `invhooks check` (docs/commands/check.md): probe every distinct callback URL,
 //! no key, no API request; `plan --check-callbacks` and wave gates reuse [`probe_all`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use futures_util::StreamExt as _;
 
@@ -62,9 +62,7 @@ pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: b
 
 /// A synthetic delivery for `topic`, marked `metadata.test: true`.
 fn test_event(merchant: &str, topic: &str) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = UNIX_EPOCH.elapsed().map_or(0, |d| d.as_secs());
     let id = format!("evt_test_{:016x}", rand::random::<u64>());
     let shop = (merchant.replace(|c: char| !c.is_ascii_alphanumeric(), "-")).to_ascii_lowercase();
     let (shop_domain, at) = (&format!("{shop}.myshopify.com"), &delivery::rfc3339(secs));

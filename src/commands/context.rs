@@ -51,7 +51,7 @@ impl Context {
         let raw = match cli.command.is_offline() {
             // Never talks to the API: a base URL meant for other jobs must not fail it.
             true => api::DEFAULT_BASE_URL.to_owned(),
-            false => BaseUrl::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+            false => BaseUrl::raw(g.base_url.as_deref(), env("INVETERATE_BASE_URL").as_deref()),
         };
         let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
             let help = e.help();
@@ -72,7 +72,7 @@ impl Context {
             color: colour(g.color, std::io::stdout().is_terminal(), &env),
             stderr_color: colour(g.color, std::io::stderr().is_terminal(), &env),
             ca_cert: (g.ca_cert.clone())
-                .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
+                .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
                 .filter(|p| !p.as_os_str().is_empty()),
             policy: policy
                 .filter(|p| !p.as_os_str().is_empty())

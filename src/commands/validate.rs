@@ -19,15 +19,10 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let text: String = (load(ctx, files)?.iter())
         .map(|m| {
+            let (file, label, prune) = (m.file.display(), &m.label, if m.prune { "on" } else { "off" });
             let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
-            format!(
-                "ok: {} (merchant `{}`): {subs} subscription{}, {rules} ignore rule{}, prune {}\n",
-                m.file.display(),
-                m.label,
-                plural(subs),
-                plural(rules),
-                if m.prune { "on" } else { "off" },
-            )
+            let (s, r) = (plural(subs), plural(rules));
+            format!("ok: {file} (merchant `{label}`): {subs} subscription{s}, {rules} ignore rule{r}, prune {prune}\n")
         })
         .collect();
     ctx.out(&text);
