@@ -286,10 +286,8 @@ async fn execute(
             };
             let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
             let stop = &ctx.stop;
-            (
-                i,
-                apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change).await,
-            )
+            let report = apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change);
+            (i, report.await)
         })
         .buffer_unordered(merchants.max(1))
         .collect()
@@ -316,10 +314,8 @@ fn gate_line(ctx: &Context, number: usize, gate: WaveGate, failures: &[GateFailu
         line.push_str(&format!("\n  {shown}"));
     }
     if failures.len() > SHOWN {
-        line.push_str(&format!(
-            "\n  and {} more (see the report)",
-            failures.len() - SHOWN
-        ));
+        let more = failures.len() - SHOWN;
+        line.push_str(&format!("\n  and {more} more (see the report)"));
     }
     line
 }

@@ -146,7 +146,7 @@ pub fn keyed(
 /// `--merchant` glob matching no label is an error, an empty shard is not.
 pub fn selected(
     ctx: &Context,
-    manifests: Vec<MerchantManifest>,
+    mut manifests: Vec<MerchantManifest>,
     select: &SelectArgs,
 ) -> anyhow::Result<Vec<MerchantManifest>> {
     let selection = Selection::new(&select.merchants, select.shard).map_err(|(glob, e)| {
@@ -164,14 +164,11 @@ pub fn selected(
             format!("the manifests declare {}", some.join(", ")),
         ));
     }
-    let kept: Vec<_> = manifests
-        .into_iter()
-        .filter(|m| selection.selects(&m.label))
-        .collect();
-    if let (true, Some(shard)) = (kept.is_empty(), select.shard) {
+    manifests.retain(|m| selection.selects(&m.label));
+    if let (true, Some(shard)) = (manifests.is_empty(), select.shard) {
         ctx.status(&format!("no merchant in shard {shard}"));
     }
-    Ok(kept)
+    Ok(manifests)
 }
 
 /// Every merchant's live list, at most `reads` at once (permits in manifest

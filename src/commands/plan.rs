@@ -2,7 +2,7 @@
 //! read as hand-made changes) and `show` (a saved plan rendered).
 
 use super::fetch::{fetch, READS_IN_FLIGHT};
-use super::saved::{self, Verb};
+use super::saved;
 use super::{check, Context};
 use crate::cli::{DriftArgs, Format, PlanArgs, ShowArgs};
 use crate::exit::Exit;
@@ -59,7 +59,7 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
 
 /// Runs `show PLAN.json`: from the file alone, no key, no request.
 pub fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<Exit> {
-    let loaded = saved::read(&args.plan, Verb::Show)?;
+    let loaded = saved::read(&args.plan, "show")?;
     // A key that is set is read (so masked, as `plan` masks it); one unset is no error here.
     for m in &loaded.merchants {
         let _ = super::api_key(&m.manifest.api_key_env, "");

@@ -49,21 +49,15 @@ pub fn may_replace(path: &Path) -> anyhow::Result<()> {
     if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(());
     }
+    use PlanFileError::{Damaged, Inconsistent, Version};
     let why = match read_text(path, MAX_PLAN_BYTES).map(|text| SavedPlan::parse(&text, crate::VERSION)) {
-        Err(e) => e.to_string(),
-        Ok(
-            Ok(_)
-            | Err(PlanFileError::Version { .. } | PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_)),
-        ) => {
-            return Ok(());
-        }
+        Ok(Ok(_) | Err(Version { .. } | Damaged(_) | Inconsistent(_))) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
     };
+    let shown = path.display();
     Err(Helped::msg(
-        format!(
-            "`{}` exists and is not a saved plan ({why}); nothing was written",
-            path.display()
-        ),
+        format!("`{shown}` exists and is not a saved plan ({why}); nothing was written"),
         "`--out` replaces only a saved plan: choose a new file, e.g. `--out plan.json`",
     ))
 }
@@ -86,7 +80,7 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
 /// keys and live fingerprints: [`crate::saved`] decides), else why not.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Target>, Plan), Vec<String>>> {
     let shown = path.display().to_string();
-    let loaded = read(path, Verb::Apply)?;
+    let loaded = read(path, "apply")?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
         return Ok(Err(reasons));
     }
@@ -147,19 +141,13 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     ))
 }
 
-/// Which command reads a saved plan: the advice on a bad file differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Apply,
-    Show,
-}
-
-/// Reads and checks a saved plan (no request); every error says what to do.
-pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
+/// Reads and checks a saved plan (no request) for `command` (`apply` or `show`: the
+/// advice on a bad file differs); every error says what to do.
+pub fn read(path: &Path, command: &str) -> anyhow::Result<Loaded> {
     let shown = path.display().to_string();
-    let (replan, again) = match verb {
-        Verb::Apply => (saved::replan(&shown), "apply"),
-        Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
+    let replan = match command {
+        "apply" => saved::replan(&shown),
+        _ => format!("re-create it with `invhooks plan --out {shown}`"),
     };
     // A file that is no saved plan is never suggested as `--out`: it may be a manifest.
     let elsewhere = "leave it as it is (it may be a manifest) and save a plan to a new file: `invhooks plan --out plan.json`";
@@ -178,7 +166,7 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
     SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
             PlanFileError::JsonOutput => "`--format json` masks secrets and is for reading; save an appliable plan to a new file with `invhooks plan --out plan.json`".to_owned(),
-            PlanFileError::Version { .. } => format!("{again} it with the invhooks version that wrote it, or {replan}"),
+            PlanFileError::Version { .. } => format!("{command} it with the invhooks version that wrote it, or {replan}"),
             PlanFileError::NotJson(_) | PlanFileError::Foreign => elsewhere.to_owned(),
             PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_) => replan.clone(),
         };
