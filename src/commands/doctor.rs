@@ -57,9 +57,9 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
 /// The first interrupt stops the round trip (its cleanup still runs); a
 /// second exits at once, naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
+    let name = throwaway.name();
     let again = format!(
-        "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
-        throwaway.name()
+        "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
     );
     let watch =
         interrupts::watch(ctx, stop, &again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;

@@ -100,15 +100,10 @@ fn refuse_entries(
         }
         refused.push(sub.id.clone());
         let show = crate::escape::show;
+        let (name, topic, id, message) = (show(&sub.name), show(&sub.topic), show(&sub.id), &d.message);
         let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
         ctx.refuse(&[
-            format!(
-                "live subscription `{}` on `{}` [{}] left out: a manifest cannot hold it as it is: {}",
-                show(&sub.name),
-                show(&sub.topic),
-                show(&sub.id),
-                d.message
-            ),
+            format!("live subscription `{name}` on `{topic}` [{id}] left out: a manifest cannot hold it as it is: {message}"),
             format!("help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}"),
         ]);
     }

@@ -117,13 +117,9 @@ fn checked_policy(
         label.is_none_or(|l| l == loaded.label),
         "the manifest's label is not `--merchant`'s"
     );
+    let host = |url: &str| Some(format!("\"{}\"", url::Url::parse(url).ok()?.host_str()?));
     let mut hosts: Vec<String> = (loaded.subscriptions.iter())
-        .filter_map(|s| {
-            Some(format!(
-                "\"{}\"",
-                url::Url::parse(&s.callback_url).ok()?.host_str()?
-            ))
-        })
+        .filter_map(|s| host(&s.callback_url))
         .collect();
     hosts.sort();
     hosts.dedup();

@@ -125,13 +125,10 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     let show = crate::escape::show;
     let lines: String = (found.iter().take(20))
         .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
-            Some(s) => format!(
-                "\n  - {}: `{}` on `{}`: {}",
-                s.location,
-                show(&s.name),
-                show(&s.topic),
-                d.message
-            ),
+            Some(s) => {
+                let (at, name, topic) = (&s.location, show(&s.name), show(&s.topic));
+                format!("\n  - {at}: `{name}` on `{topic}`: {}", d.message)
+            }
             None => format!("\n  - merchant `{}`: {}", show(&m.label), d.message),
         })
         .collect();
