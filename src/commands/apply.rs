@@ -227,10 +227,9 @@ async fn roll_out(
             ctx.status(&gate_line(ctx, number, gate, &failures));
         }
         if failures.is_empty() && number < count && !pause.is_zero() && !stop.requested() {
+            let (secs, next) = (pause.as_secs(), number + 1);
             ctx.status(&format!(
-                "waiting {} s before wave {} (`--wave-pause`); an interrupt ends the rollout here",
-                pause.as_secs(),
-                number + 1
+                "waiting {secs} s before wave {next} (`--wave-pause`); an interrupt ends the rollout here"
             ));
         }
         failures

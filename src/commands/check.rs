@@ -41,11 +41,8 @@ pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: b
             if send && result.is_ok() {
                 for user in &callback.users {
                     let body = test_event(&user.merchant, &user.topic);
-                    let result = prober.post(&callback.url, body.as_bytes()).await;
-                    deliveries.push(Delivery {
-                        user: user.clone(),
-                        result,
-                    });
+                    let (user, result) = (user.clone(), prober.post(&callback.url, body.as_bytes()).await);
+                    deliveries.push(Delivery { user, result });
                 }
             }
             CallbackReport {

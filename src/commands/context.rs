@@ -194,11 +194,10 @@ impl Context {
     /// Appends `markdown` to `$GITHUB_STEP_SUMMARY`, unless `disabled`
     /// (`--no-step-summary`) or unset; a failure is a warning, never a failed command.
     pub fn step_summary(&self, disabled: bool, markdown: impl FnOnce() -> String) {
-        let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty() && !disabled)
-        else {
+        let path = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty() && !disabled);
+        let Some(path) = path.map(PathBuf::from) else {
             return;
         };
-        let path = PathBuf::from(path);
         let mut text = markdown();
         if !text.ends_with('\n') {
             text.push('\n');
