@@ -93,7 +93,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
 
 /// The example manifest, labelled `label` if given (quoted: one YAML scalar).
 fn example(label: Option<&str>) -> String {
-    let example = super::demo::EXAMPLE;
+    let example = super::sandbox::EXAMPLE;
     let Some(label) = label else {
         return example.to_owned();
     };

@@ -4,7 +4,6 @@
 mod apply;
 mod check;
 mod context;
-mod demo;
 mod doctor;
 mod error;
 mod export;
@@ -46,7 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
-        Command::Demo => demo::run(&ctx).await,
+        Command::Demo => sandbox::demo(&ctx).await,
         Command::Init(args) => init::run(&ctx, args).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
