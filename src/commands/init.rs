@@ -111,7 +111,8 @@ fn checked_policy(
 ) -> anyhow::Result<String> {
     let loaded = manifest::load_str(file, manifest, &|_| None).map_err(|d| {
         let help = "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`";
-        Helped::msg(format!("{d}\n`{}` would not validate as written; nothing was written", file.display()), help)
+        let shown = file.display();
+        Helped::msg(format!("{d}\n`{shown}` would not validate as written; nothing was written"), help)
     })?;
     anyhow::ensure!(
         label.is_none_or(|l| l == loaded.label),
