@@ -10,7 +10,7 @@ pub use clap::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::waves::{Sizes, WaveGate};
-use crate::sandbox::{parse_probability as probability, Ids};
+use crate::sandbox::Ids;
 
 /// Keep Inveterate webhook subscriptions exactly as a YAML manifest declares them.
 ///
@@ -53,11 +53,6 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 }
-
-/// Read when `--base-url` is not given.
-pub const BASE_URL_ENV: &str = "INVETERATE_BASE_URL";
-/// Read when `--ca-cert` is not given.
-pub const CA_CERT_ENV: &str = "SSL_CERT_FILE";
 
 /// The network options, hidden: an offline command still accepts them (clap
 /// propagates no global option over a subcommand's own) without listing them.
@@ -436,37 +431,7 @@ pub struct SandboxArgs {
         .map(|ids| if ids == "random" { Ids::Random } else { Ids::Sequential }))]
     pub ids: Ids,
     #[command(flatten)]
-    pub faults: FaultArgs,
-}
-
-/// The sandbox's `Faults`, flag by flag.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Fault injection")]
-pub struct FaultArgs {
-    /// Seed of the random generator of faults and ids (0 to 2^64-1): same seed, same faults and ids
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub seed: u64,
-    /// Delay every API request by MS milliseconds (0 to 600000)
-    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
-    pub latency: u32,
-    /// Probability (0 to 1) of a 500 before any write: nothing happened
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
-    pub error_rate: f64,
-    /// Probability (0 to 1) of a 500 after a POST/PUT/DELETE was carried out
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
-    pub partial_failure_rate: f64,
-    /// Probability (0 to 1) of dropping the connection instead of answering, half after the write
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
-    pub drop_rate: f64,
-    /// Probability (0 to 1) that a GET lists an id twice or only a first page with a pagination hint
-    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
-    pub lying_list_rate: f64,
-    /// Admit at most RPS requests per second (any number above 0; burst max(1, RPS)); others get 429 with Retry-After
-    #[arg(long, value_name = "RPS", value_parser = crate::sandbox::parse_rate_limit)]
-    pub rate_limit: Option<f64>,
-    /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
-    #[arg(long, default_value_t = 0, value_name = "MS", value_parser = clap::value_parser!(u32).range(0..=600_000))]
-    pub visibility_delay: u32,
+    pub faults: crate::sandbox::Faults,
 }
 
 // `apply` does not depend on clap: its gate spelled for the command line here.

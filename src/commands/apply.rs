@@ -1,37 +1,54 @@
-//! `invhooks apply`: plan, show, check safety, confirm, execute (in waves:
-//! `waves.rs`), report.
+//! `invhooks apply`: plan, show, check safety, confirm, execute wave by wave
+//! (docs/guides/rollouts.md: [`waves::roll_out`] wired to the executor and
+//! `check`'s probes; without `--waves`, one wave), report.
 
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures_util::stream::{self, StreamExt};
+use indicatif::{ProgressBar, ProgressStyle};
 
+use super::check::{probe_all, prober};
 use super::context::Sink;
 use super::fetch::fetch;
 use super::saved;
 use super::{interrupts, Context, Target};
 use crate::apply::gate::{self, Gate, Switches};
-use crate::apply::waves::{Rollout, WaveGate};
-use crate::apply::{ApplyOptions, RunReport};
-use crate::cli::ApplyArgs;
-use crate::cli::Format;
+use crate::apply::waves::{self, GateFailure, Rollout, Sizes, WaveGate};
+use crate::apply::{self, ApplyOptions, ChangeReport, MerchantReport, Refusal, RunReport};
+use crate::check;
+use crate::cli::{ApplyArgs, Format};
 use crate::exit::Exit;
-use crate::plan::Plan;
-use crate::render::markdown;
-use crate::render::{report, text};
+use crate::plan::{MerchantPlan, Plan};
+use crate::render::{markdown, report, text};
 
 /// What an interrupt before the first call prints (exit 1).
 const CANCELLED: &str = "apply cancelled; nothing was changed";
 
 /// Runs `apply`; an interrupt before the calls cancels it (exit 1).
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
-    let watch = interrupts::watch(ctx).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
-    let prepared = prepare(ctx, &args).await;
+    let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
+    let watch =
+        interrupts::watch(ctx, &ctx.stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
+    // A saved plan: its changes exactly, or a refusal if live moved.
+    let prepared = match &args.plan {
+        None => fetch(ctx, &args.manifests.files, &args.select, reads)
+            .await
+            .map(Ok),
+        Some(path) => saved::load(ctx, path).await,
+    };
+    if let Ok(Err(reasons)) = &prepared {
+        ctx.refuse(reasons);
+        step_summary(ctx, &args, &Plan::default(), Err(reasons));
+    }
     if ctx.stop.requested() {
         ctx.warn(CANCELLED);
         return Ok(Exit::Error);
     }
-    let Some((targets, plan)) = prepared? else {
+    let Ok((targets, plan)) = prepared? else {
         return Ok(Exit::Refused);
     };
     let shown = text::render(&plan, ctx.color, &ctx.keys());
@@ -73,14 +90,16 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         ctx.warn(CANCELLED);
         return Ok(Exit::Error);
     }
-    watch.notice(interrupts::WHILE_APPLYING);
+    watch.notice(
+        "interrupted: starting no new calls; finishing the calls in flight (each bounded by --timeout), then the report. Interrupt again to exit at once",
+    );
 
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         wait: Duration::from_secs(u64::from(args.wait)),
         ..ApplyOptions::default()
     };
-    let run = super::waves::roll_out(ctx, &args, &targets, &plan, refused, options).await?;
+    let run = roll_out(ctx, &args, &targets, &plan, refused, options).await?;
     let keys = ctx.keys();
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&run, ctx.color, &keys)),
@@ -121,25 +140,6 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
     lines
 }
 
-/// The targets and the plan, saved or fresh; `None` when a saved one is refused (said).
-async fn prepare(ctx: &Context, args: &ApplyArgs) -> anyhow::Result<Option<(Vec<Target>, Plan)>> {
-    let Some(path) = &args.plan else {
-        let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
-        return Ok(Some(
-            fetch(ctx, &args.manifests.files, &args.select, reads).await?,
-        ));
-    };
-    // A saved plan: its changes exactly, or a refusal if live moved.
-    Ok(match saved::load(ctx, path).await? {
-        Ok(ready) => Some(ready),
-        Err(reasons) => {
-            ctx.refuse(&reasons);
-            step_summary(ctx, args, &Plan::default(), Err(&reasons));
-            None
-        }
-    })
-}
-
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.
 fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: Result<&RunReport, &[String]>) {
     ctx.step_summary(args.no_step_summary, || {
@@ -164,4 +164,157 @@ async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
             Ok(false)
         }
     }
+}
+
+/// Gate failures a status line names before "and N more".
+const SHOWN: usize = 5;
+
+/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first),
+/// each behind `args`' gate; `ctx.stop` ends every wave, gate and pause.
+async fn roll_out(
+    ctx: &Context,
+    args: &ApplyArgs,
+    targets: &[Target],
+    plan: &Plan,
+    refused: Vec<Refusal>,
+    options: ApplyOptions,
+) -> anyhow::Result<RunReport> {
+    let by_label: HashMap<&str, &Target> = targets.iter().map(|t| (t.manifest.label.as_str(), t)).collect();
+    let canary = |m: &str| by_label.get(m).is_some_and(|t| t.manifest.canary);
+    let order = waves::order(
+        plan.merchants
+            .iter()
+            .map(|m| (m.merchant.as_str(), canary(&m.merchant))),
+    );
+    let planned = args.waves.clone().unwrap_or_else(Sizes::all).split(order);
+    let (gate, count, stop) = (args.wave_gate, planned.1, &ctx.stop);
+    let prober = match gate {
+        WaveGate::Converge => None,
+        WaveGate::Check | WaveGate::TestEvent => Some(prober(ctx)?),
+    };
+    let held: HashSet<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
+    let pause = Duration::from_secs(args.wave_pause);
+    let mut reports = Vec::new();
+    let waves = waves::roll_out(planned, pause, stop, async |i, wave: &[String]| {
+        let wave: Vec<&str> = wave
+            .iter()
+            .map(String::as_str)
+            .filter(|m| !held.contains(m))
+            .collect();
+        let number = i + 1;
+        if count > 1 {
+            ctx.status(&format!("wave {number} of {count}: {} merchant(s)", wave.len()));
+        }
+        let in_wave: HashSet<&str> = wave.iter().copied().collect();
+        let work: Vec<(&Target, &MerchantPlan)> = (plan.merchants.iter())
+            .filter(|m| !m.changes.is_empty() && in_wave.contains(m.merchant.as_str()))
+            .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
+            .collect();
+        let title = if count > 1 {
+            format!("wave {number}/{count}")
+        } else {
+            "merchants".to_owned()
+        };
+        let done = execute(ctx, work, options, usize::from(args.merchant_parallelism), &title).await;
+        let mut failures = waves::converge_failures(&done);
+        reports.extend(done);
+        if let (Some(prober), true) = (&prober, failures.is_empty() && !stop.requested()) {
+            let manifests = wave.iter().filter_map(|m| by_label.get(m)).map(|t| &t.manifest);
+            let outcomes = probe_all(prober, check::callbacks(manifests), gate == WaveGate::TestEvent).await;
+            failures = waves::probe_failures(&outcomes);
+        }
+        if count > 1 || gate != WaveGate::Converge {
+            ctx.status(&gate_line(ctx, number, gate, &failures));
+        }
+        if failures.is_empty() && number < count && !pause.is_zero() && !stop.requested() {
+            let (secs, next) = (pause.as_secs(), number + 1);
+            ctx.status(&format!(
+                "waiting {secs} s before wave {next} (`--wave-pause`); an interrupt ends the rollout here"
+            ));
+        }
+        failures
+    })
+    .await;
+    // The plan's order: by label.
+    reports.sort_by(|a, b| a.merchant.cmp(&b.merchant));
+    let rollout = Rollout {
+        gate,
+        waves,
+        sized: count,
+        interrupted: stop.requested(),
+    };
+    Ok(RunReport::new(reports, refused, rollout))
+}
+
+/// Applies each merchant's part, `merchants` at once, with progress on stderr
+/// (a bar on a terminal, else a line per change); reports in `work`'s order.
+async fn execute(
+    ctx: &Context,
+    work: Vec<(&Target, &MerchantPlan)>,
+    options: ApplyOptions,
+    merchants: usize,
+    title: &str,
+) -> Vec<MerchantReport> {
+    let changes: usize = work.iter().map(|(_, m)| m.changes.len()).sum();
+    let label = match &work[..] {
+        [(_, only)] => only.merchant.as_str(),
+        _ => title,
+    };
+    let bar = (!ctx.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(changes as u64).with_prefix(label.to_owned());
+        if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    let (keys, bar) = (&ctx.keys(), &bar);
+    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.into_iter().enumerate())
+        .map(|(i, (target, merchant_plan))| async move {
+            let on_change = |r: &ChangeReport| {
+                let change = crate::render::text::change_line(&r.change, false, keys);
+                let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
+                match bar {
+                    None => ctx.status(&line),
+                    Some(bar) => {
+                        bar.inc(1);
+                        if !r.outcome.is_done() {
+                            let _ = ctx.emit(Sink::Bar(bar), &line);
+                        }
+                    }
+                }
+            };
+            let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
+            let stop = &ctx.stop;
+            let report = apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change);
+            (i, report.await)
+        })
+        .buffer_unordered(merchants.max(1))
+        .collect()
+        .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// What stderr says once a wave's gate is judged.
+fn gate_line(ctx: &Context, number: usize, gate: WaveGate, failures: &[GateFailure]) -> String {
+    let head = format!("wave {number}: gate `{}`", gate.as_str());
+    if failures.is_empty() {
+        return format!("{head} passed");
+    }
+    let keys = ctx.keys();
+    let mut line = format!("{head} failed; the rollout stops here:");
+    for f in failures.iter().take(SHOWN) {
+        let shown = crate::render::failure_text(f, |v| {
+            crate::escape::escape(&crate::secret::Masked::text(v, &keys)).into_owned()
+        });
+        line.push_str(&format!("\n  {shown}"));
+    }
+    if failures.len() > SHOWN {
+        let more = failures.len() - SHOWN;
+        line.push_str(&format!("\n  and {more} more (see the report)"));
+    }
+    line
 }

@@ -6,8 +6,7 @@ use futures_util::StreamExt as _;
 use super::{load, Context};
 use crate::check::probe::Prober;
 use crate::check::{self, render, Callback, CallbackReport, Delivery};
-use crate::cli::CheckArgs;
-use crate::cli::Format;
+use crate::cli::{CheckArgs, Format};
 use crate::delivery::{self, Event};
 use crate::exit::Exit;
 use crate::render::markdown::GITHUB_COMMENT_LIMIT;
@@ -15,7 +14,6 @@ use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 /// Callback URLs probed at once.
 const CONCURRENCY: usize = 16;
 
-/// Runs `check`.
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, &args.select)?;
     let outcomes = probe_all(&prober(ctx)?, check::callbacks(&manifests), args.send_test_event).await;
@@ -41,11 +39,8 @@ pub(super) async fn probe_all(prober: &Prober, callbacks: Vec<Callback>, send: b
             if send && result.is_ok() {
                 for user in &callback.users {
                     let body = test_event(&user.merchant, &user.topic);
-                    let result = prober.post(&callback.url, body.as_bytes()).await;
-                    deliveries.push(Delivery {
-                        user: user.clone(),
-                        result,
-                    });
+                    let (user, result) = (user.clone(), prober.post(&callback.url, body.as_bytes()).await);
+                    deliveries.push(Delivery { user, result });
                 }
             }
             CallbackReport {

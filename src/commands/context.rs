@@ -1,6 +1,6 @@
-//! The settings every command shares, resolved once from the global
-//! arguments and the environment, and [`Context::emit`], the one writer of
-//! every byte invhooks outputs, each redacted of every API key read so far.
+//! The settings every command shares, resolved once from the global arguments and the
+//! environment, and [`Context::emit`], the one writer of every byte invhooks outputs
+//! (step summary and annotations included), each redacted of every API key read so far.
 
 use std::io::{IsTerminal, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use url::Url;
 use super::Helped;
 use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice};
+use crate::manifest::Diagnostics;
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
 use crate::render::github;
@@ -50,7 +51,7 @@ impl Context {
         let raw = match cli.command.is_offline() {
             // Never talks to the API: a base URL meant for other jobs must not fail it.
             true => api::DEFAULT_BASE_URL.to_owned(),
-            false => BaseUrl::raw(g.base_url.as_deref(), env(crate::cli::BASE_URL_ENV).as_deref()),
+            false => BaseUrl::raw(g.base_url.as_deref(), env("INVETERATE_BASE_URL").as_deref()),
         };
         let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
             let help = e.help();
@@ -71,7 +72,7 @@ impl Context {
             color: colour(g.color, std::io::stdout().is_terminal(), &env),
             stderr_color: colour(g.color, std::io::stderr().is_terminal(), &env),
             ca_cert: (g.ca_cert.clone())
-                .or_else(|| std::env::var_os(crate::cli::CA_CERT_ENV).map(PathBuf::from))
+                .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
                 .filter(|p| !p.as_os_str().is_empty()),
             policy: policy
                 .filter(|p| !p.as_os_str().is_empty())
@@ -188,6 +189,41 @@ impl Context {
             })?,
         };
         Ok(self.roots.get_or_init(|| roots))
+    }
+
+    /// Appends `markdown` to `$GITHUB_STEP_SUMMARY`, unless `disabled`
+    /// (`--no-step-summary`) or unset; a failure is a warning, never a failed command.
+    pub fn step_summary(&self, disabled: bool, markdown: impl FnOnce() -> String) {
+        let path = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty() && !disabled);
+        let Some(path) = path.map(PathBuf::from) else {
+            return;
+        };
+        let mut text = markdown();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        if let Err(e) = self.emit(Sink::Append(&path), &text) {
+            self.warn(&format!(
+                "could not append the summary to `$GITHUB_STEP_SUMMARY` (`{}`): {e}; pass `--no-step-summary` to skip it",
+                path.display()
+            ));
+        }
+    }
+
+    /// Manifest problems as `::error` annotations on the pull request's diff.
+    pub fn annotate(&self, diagnostics: &Diagnostics) {
+        self.annotations(|workspace, cwd| github::diagnostics(&diagnostics.0, workspace, cwd));
+    }
+
+    /// On GitHub Actions, the annotations `make` builds on stderr, even with `-q`: the one
+    /// writer of lines the runner executes, taking only escaped [`github::Commands`].
+    pub(super) fn annotations(&self, make: impl FnOnce(Option<&Path>, Option<&Path>) -> github::Commands) {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            let workspace = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
+            let cwd = std::env::current_dir().ok();
+            let commands = make(workspace.as_deref().map(Path::new), cwd.as_deref());
+            let _ = std::io::stderr().write_all(crate::api::redact_known(commands.as_str()).as_bytes());
+        }
     }
 }
 

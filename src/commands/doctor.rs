@@ -1,7 +1,6 @@
-//! `invhooks doctor` (docs/commands/doctor.md): for each merchant the key
-//! variable, then DNS, TLS and one GET, read as checks by `doctor::list`;
-//! with `--write`, `doctor::write`'s round trip on the run's throwaway,
-//! which an interrupt ends and still deletes. Exit 1 when a check failed.
+//! `invhooks doctor` (docs/commands/doctor.md): per merchant the key, DNS,
+//! TLS and one GET (`doctor::list`); with `--write`, `doctor::write`'s round
+//! trip on a throwaway, which an interrupt ends and still deletes.
 
 use std::time::Duration;
 
@@ -26,7 +25,6 @@ const TIMING: Timing = Timing {
     limit: Duration::from_secs(120),
 };
 
-/// Runs `doctor`.
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
     let throwaway = match (args.write, &args.topic, &args.callback_url) {
         (true, Some(topic), Some(url)) => Some(checked(topic, url)?),
@@ -51,10 +49,7 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     super::trigger::known_topic(topic)?;
     if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
         let shown = crate::escape::show(&mask_url(url));
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`--callback-url` `{shown}` {problem}"),
-            help,
-        ));
+        return Err(Helped::msg(format!("`--callback-url` `{shown}` {problem}"), help));
     }
     Ok(Ours::new(rand::random(), topic, url))
 }
@@ -62,12 +57,12 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
 /// The first interrupt stops the round trip (its cleanup still runs); a
 /// second exits at once, naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
+    let name = throwaway.name();
     let again = format!(
-        "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
-        throwaway.name()
+        "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
     );
     let watch =
-        interrupts::watch_for(ctx, stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+        interrupts::watch(ctx, stop, &again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     watch.notice(
         "interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once",
     );
@@ -96,26 +91,24 @@ async fn merchant(
             return Ok(report);
         }
     };
-    report
-        .checks
-        .push(Check::ok("key", format!("`{}` is set", k.key_env)));
+    let checks = &mut report.checks;
+    checks.push(Check::ok("key", format!("`{}` is set", k.key_env)));
     let client = ctx.client(&key)?;
     let started = Instant::now();
     let got = client.once(Method::GET, None, None).await;
-    report
-        .checks
-        .extend(connection(ctx, got.as_ref().err(), &k.key_env));
+    checks.extend(connection(ctx, got.as_ref().err(), &k.key_env));
     if let Ok((status, headers, body)) = &got {
         let answer = (*status, headers, body.as_slice());
-        let read = list::read(answer, started.elapsed(), &k.key_env, &mut report.measured);
-        report.checks.extend(read);
+        checks.extend(list::read(
+            answer,
+            started.elapsed(),
+            &k.key_env,
+            &mut report.measured,
+        ));
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
-        ctx.status(&format!(
-            "merchant `{}`: round trip on `{}`",
-            report.merchant,
-            ours.name()
-        ));
+        let (label, name) = (&report.merchant, ours.name());
+        ctx.status(&format!("merchant `{label}`: round trip on `{name}`"));
         let trip = write::round_trip(&client, ours, TIMING, stop, &mut report.measured).await;
         report.checks.extend(trip);
     }

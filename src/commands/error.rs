@@ -21,10 +21,13 @@ pub struct Helped {
 impl Helped {
     /// Wraps `error` with `help`.
     pub fn wrap(error: anyhow::Error, help: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(Helped {
-            error,
-            help: help.into(),
-        })
+        let help = help.into();
+        anyhow::Error::new(Helped { error, help })
+    }
+
+    /// An error saying `message`, with `help`.
+    pub fn msg(message: impl Into<String>, help: impl Into<String>) -> anyhow::Error {
+        Self::wrap(anyhow::Error::msg(message.into()), help)
     }
 }
 
@@ -139,7 +142,7 @@ pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
         } else {
             return None;
         };
-        Some(Helped::wrap(anyhow::anyhow!(message), help))
+        Some(Helped::msg(message, help))
     })
 }
 

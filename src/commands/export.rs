@@ -1,8 +1,6 @@
-//! `invhooks export`: the live subscriptions of one merchant as a manifest,
-//! or of several (`--store LABEL=VAR`, repeated) as one fleet file
-//! (docs/fleets.md "Export a fleet"), in a stable order, so that `plan` on
-//! the output reports no changes. The one output with real URL values;
-//! secrets get a warning, keys are never written.
+//! `invhooks export`: one merchant's live subscriptions as a manifest, or
+//! several stores' as one fleet file (docs/fleets.md "Export a fleet"), so
+//! that `plan` on it reports no changes. Real URL values; keys never written.
 
 use std::path::Path;
 
@@ -20,7 +18,6 @@ use crate::model::{LiveSubscription, MerchantManifest};
 /// Most refusal lines shown; the rest are counted.
 const SHOWN: usize = 20;
 
-/// Runs `export`.
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     // Before any request: a manifest in git is not replaced by accident.
     if let (Some(path), false) = (&args.output, args.force) {
@@ -48,9 +45,8 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
         }
     }
     if left_out > 0 {
-        ctx.refuse(&[format!(
-            "{left_out} live subscription(s) left out of the export, each named above"
-        )]);
+        let refused = format!("{left_out} live subscription(s) left out of the export, each named above");
+        ctx.refuse(&[refused]);
     }
     Ok(Exit::Error.when(left_out > 0))
 }
@@ -97,22 +93,17 @@ fn refuse_entries(
         let id = entry.and_then(|i| exported.ids.get(i));
         let Some(sub) = id.and_then(|id| live.iter().find(|s| &s.id == id)) else {
             let help = "nothing was written; fix the flag named above and export again";
-            return Err(Helped::wrap(anyhow::anyhow!("{d}"), help));
+            return Err(Helped::msg(d.to_string(), help));
         };
         if refused.contains(&sub.id) {
             continue;
         }
         refused.push(sub.id.clone());
         let show = crate::escape::show;
+        let (name, topic, id, message) = (show(&sub.name), show(&sub.topic), show(&sub.id), &d.message);
         let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
         ctx.refuse(&[
-            format!(
-                "live subscription `{}` on `{}` [{}] left out: a manifest cannot hold it as it is: {}",
-                show(&sub.name),
-                show(&sub.topic),
-                show(&sub.id),
-                d.message
-            ),
+            format!("live subscription `{name}` on `{topic}` [{id}] left out: a manifest cannot hold it as it is: {message}"),
             format!("help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}"),
         ]);
     }
@@ -132,7 +123,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
         .collect();
     if let Some(d) = manifest::same_store(&manifests, &process_env).first() {
         let help = "one key is one store: give each `--store` label its own store's key";
-        return Err(Helped::wrap(anyhow::anyhow!("{}", d.message), help));
+        return Err(Helped::msg(&d.message, help));
     }
     let who = |m: &MerchantManifest| format!("`{}`", m.file.display());
     let mut read = targets(ctx, manifests, READS_IN_FLIGHT, who).await?;
@@ -154,41 +145,31 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     });
     let found = manifest::problems_by_entry(Path::new(shown), &yaml);
     if !found.is_empty() {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{}", manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect())),
-            "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own",
-        ));
+        let help = "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own";
+        let found = manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect());
+        return Err(Helped::msg(found.to_string(), help));
     }
     let (written, stores) = (exported.written, stores.len());
-    Ok((
-        yaml,
-        format!("{written} subscription(s) for {stores} merchant(s)"),
-        0,
-    ))
+    let what = format!("{written} subscription(s) for {stores} merchant(s)");
+    Ok((yaml, what, 0))
 }
 
 /// Two `--store` with one label or one variable: refused before any key is read.
 fn refuse_twice(stores: &[StoreArg]) -> anyhow::Result<()> {
     for (i, store) in stores.iter().enumerate() {
-        let same = |s: &&StoreArg| s.label == store.label || s.api_key_env == store.api_key_env;
-        let Some(earlier) = stores[..i].iter().find(same) else {
-            continue;
-        };
-        let (what, help) = match earlier.label == store.label {
-            true => (
-                format!("label `{}`", store.label),
-                "give each store its own label",
-            ),
-            false => (
-                format!("variable `{}`", store.api_key_env),
-                "one key is one store: give each store the variable holding its own key",
-            ),
-        };
-        let (a, b) = (flag(earlier), flag(store));
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`{a}` and `{b}` have the same {what}"),
-            help,
-        ));
+        for earlier in &stores[..i] {
+            let (what, help) = if earlier.label == store.label {
+                let help = "give each store its own label";
+                (format!("label `{}`", store.label), help)
+            } else if earlier.api_key_env == store.api_key_env {
+                let help = "one key is one store: give each store the variable holding its own key";
+                (format!("variable `{}`", store.api_key_env), help)
+            } else {
+                continue;
+            };
+            let (a, b) = (flag(earlier), flag(store));
+            return Err(Helped::msg(format!("`{a}` and `{b}` have the same {what}"), help));
+        }
     }
     Ok(())
 }
@@ -215,15 +196,13 @@ fn refused(e: FleetError) -> anyhow::Error {
     if lines.len() > SHOWN {
         text.push_str(&format!("\n  … and {} more", lines.len() - SHOWN));
     }
-    Helped::wrap(
-        anyhow::anyhow!(text),
-        "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first",
-    )
+    let help = "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first";
+    Helped::msg(text, help)
 }
 
 fn exists(path: &Path) -> anyhow::Error {
-    Helped::wrap(
-        anyhow::anyhow!("`{}` already exists; nothing was written", path.display()),
+    Helped::msg(
+        format!("`{}` already exists; nothing was written", path.display()),
         "pass `--force` to replace it, or choose another file with -o",
     )
 }

@@ -35,15 +35,8 @@ pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifes
 
 /// The policy's problems with `manifests` (docs/policy.md), as validation errors.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> Result<(), Diagnostics> {
-    match ctx
-        .policy
-        .as_ref()
-        .map(|p| p.check(manifests))
-        .unwrap_or_default()
-    {
-        found if found.is_empty() => Ok(()),
-        found => Err(Diagnostics(found)),
-    }
+    let found = (ctx.policy.as_ref()).map_or_else(Vec::new, |p| p.check(manifests));
+    found.is_empty().then_some(()).ok_or(Diagnostics(found))
 }
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).
@@ -58,10 +51,10 @@ pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
 /// Two merchants with one key manage one store twice: each run would
 /// delete the other's subscriptions. Compared by digest, never shown.
 pub fn one_store_each(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
-    match manifest::same_store(manifests, &process_env) {
-        same if same.is_empty() => Ok(()),
-        same => Err(problems(ctx, &Diagnostics(same))),
-    }
+    let same = manifest::same_store(manifests, &process_env);
+    same.is_empty()
+        .then_some(())
+        .ok_or_else(|| problems(ctx, &Diagnostics(same)))
 }
 
 /// One merchant ready to plan: its manifest, key, client and live list.
@@ -78,8 +71,8 @@ pub struct Target {
 pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
     match process_env(env_name) {
         Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
-        _ => Err(Helped::wrap(
-            anyhow::anyhow!("environment variable `{env_name}` is not set or empty ({who})"),
+        _ => Err(Helped::msg(
+            format!("environment variable `{env_name}` is not set or empty ({who})"),
             format!("export {env_name}=<private API key from Inveterate Admin → Settings>; keys are never accepted as flags"),
         )),
     }
@@ -113,9 +106,8 @@ pub struct Keyed {
     pub who: String,
 }
 
-/// The merchants of `files` that the `merchants` globs select; without
-/// `-f`, those of `webhooks.yaml` when it exists, else one reading
-/// `INVETERATE_API_KEY`, declared by `command`.
+/// The merchants of `files` the `merchants` globs select; without `-f`, those of
+/// `webhooks.yaml` if it exists, else one reading `INVETERATE_API_KEY`, declared by `command`.
 pub fn keyed(
     ctx: &Context,
     files: &[PathBuf],
@@ -150,19 +142,16 @@ pub fn keyed(
         .collect())
 }
 
-/// Keeps the merchants `select` picks (docs/fleets.md "Agencies and
-/// fleets"); a `--merchant` glob matching no label is an error, an empty
-/// shard is not.
+/// Keeps the merchants `select` picks (docs/fleets.md "Agencies and fleets"); a
+/// `--merchant` glob matching no label is an error, an empty shard is not.
 pub fn selected(
     ctx: &Context,
-    manifests: Vec<MerchantManifest>,
+    mut manifests: Vec<MerchantManifest>,
     select: &SelectArgs,
 ) -> anyhow::Result<Vec<MerchantManifest>> {
     let selection = Selection::new(&select.merchants, select.shard).map_err(|(glob, e)| {
-        Helped::wrap(
-            anyhow::anyhow!("`--merchant {glob}` is not a valid glob: {e}"),
-            "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`",
-        )
+        let help = "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`";
+        Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
     })?;
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
     if let Some(glob) = selection.unmatched(&labels).first() {
@@ -170,19 +159,16 @@ pub fn selected(
         if labels.len() > some.len() {
             some.push(format!("… ({} in all)", labels.len()));
         }
-        return Err(Helped::wrap(
-            anyhow::anyhow!("no merchant matches `--merchant {glob}`"),
+        return Err(Helped::msg(
+            format!("no merchant matches `--merchant {glob}`"),
             format!("the manifests declare {}", some.join(", ")),
         ));
     }
-    let kept: Vec<_> = manifests
-        .into_iter()
-        .filter(|m| selection.selects(&m.label))
-        .collect();
-    if let (true, Some(shard)) = (kept.is_empty(), select.shard) {
+    manifests.retain(|m| selection.selects(&m.label));
+    if let (true, Some(shard)) = (manifests.is_empty(), select.shard) {
         ctx.status(&format!("no merchant in shard {shard}"));
     }
-    Ok(kept)
+    Ok(manifests)
 }
 
 /// Every merchant's live list, at most `reads` at once (permits in manifest

@@ -33,7 +33,6 @@ const GITLAB: [(&str, &str); 1] = [(".gitlab-ci.yml", include_str!("../../exampl
 /// The key variable `--from-live` reads (the manifest's default).
 const KEY_ENV: &str = "INVETERATE_API_KEY";
 
-/// Runs `init`.
 pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     let ci: &[(&str, &str)] = match args.ci {
         Ci::Github => &GITHUB,
@@ -53,8 +52,8 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
         .collect();
     if !args.force && !existing.is_empty() {
         let verb = if existing.len() == 1 { "exists" } else { "exist" };
-        return Err(Helped::wrap(
-            anyhow::anyhow!("{} already {verb}; nothing was written", existing.join(", ")),
+        return Err(Helped::msg(
+            format!("{} already {verb}; nothing was written", existing.join(", ")),
             "pass `--force` to replace what exists, or `--dir DIR` to scaffold another directory",
         ));
     }
@@ -94,7 +93,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
 
 /// The example manifest, labelled `label` if given (quoted: one YAML scalar).
 fn example(label: Option<&str>) -> String {
-    let example = super::demo::EXAMPLE;
+    let example = super::sandbox::EXAMPLE;
     let Some(label) = label else {
         return example.to_owned();
     };
@@ -111,22 +110,17 @@ fn checked_policy(
     label: Option<&str>,
 ) -> anyhow::Result<String> {
     let loaded = manifest::load_str(file, manifest, &|_| None).map_err(|d| {
-        Helped::wrap(
-            anyhow::anyhow!("{d}\n`{}` would not validate as written; nothing was written", file.display()),
-            "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`",
-        )
+        let help = "fix what is named (live, or the `--merchant` label), or start from the example without `--from-live`";
+        let shown = file.display();
+        Helped::msg(format!("{d}\n`{shown}` would not validate as written; nothing was written"), help)
     })?;
     anyhow::ensure!(
         label.is_none_or(|l| l == loaded.label),
         "the manifest's label is not `--merchant`'s"
     );
+    let host = |url: &str| Some(format!("\"{}\"", url::Url::parse(url).ok()?.host_str()?));
     let mut hosts: Vec<String> = (loaded.subscriptions.iter())
-        .filter_map(|s| {
-            Some(format!(
-                "\"{}\"",
-                url::Url::parse(&s.callback_url).ok()?.host_str()?
-            ))
-        })
+        .filter_map(|s| host(&s.callback_url))
         .collect();
     hosts.sort();
     hosts.dedup();

@@ -6,10 +6,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::Context;
 use crate::stop::Stop;
 
-/// What the first interrupt prints while apply's calls run.
-pub const WHILE_APPLYING: &str = "interrupted: starting no new calls; finishing the calls in flight \
-     (each bounded by --timeout), then the report. Interrupt again to exit at once";
-
 /// Watches for interrupts until dropped.
 #[derive(Debug)]
 pub struct Watch {
@@ -30,15 +26,9 @@ impl Drop for Watch {
     }
 }
 
-/// Requests the run's stop (`ctx.stop`) on the first interrupt.
-pub fn watch(ctx: &Context) -> std::io::Result<Watch> {
-    let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
-    watch_for(ctx, &ctx.stop, again.to_owned())
-}
-
 /// Requests `stop` on the first interrupt, prints `again` and exits on the second;
 /// `doctor --write` passes its own stop, so its client still cleans up.
-pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<Watch> {
+pub fn watch(ctx: &Context, stop: &Stop, again: &str) -> std::io::Result<Watch> {
     // Registered here, before the task runs, so that no signal is lost; the
     // next signal is pending forever if the streams end.
     #[cfg(unix)]
@@ -63,7 +53,7 @@ pub fn watch_for(ctx: &Context, stop: &Stop, again: String) -> std::io::Result<W
         }
     };
     let notice: Arc<Mutex<Option<&'static str>>> = Arc::default();
-    let (ctx, stop, shown) = (ctx.clone(), stop.clone(), Arc::clone(&notice));
+    let (ctx, stop, shown, again) = (ctx.clone(), stop.clone(), Arc::clone(&notice), again.to_owned());
     let task = tokio::spawn(async move {
         next().await;
         stop.request();

@@ -1,14 +1,9 @@
-//! One module per subcommand: wiring, not logic. [`run`] resolves the clap
-//! arguments into a [`Context`] once and dispatches. Shared wiring:
-//! `context` (settings, the one writer, the one HTTP pool) and `fetch`
-//! (manifests and live lists in, [`Target`]s out).
+//! One module per subcommand: wiring, not logic. [`run`] resolves the clap arguments
+//! into a [`Context`] once and dispatches; `fetch` turns manifests into [`Target`]s.
 
 mod apply;
 mod check;
-mod ci;
-mod completions;
 mod context;
-mod demo;
 mod doctor;
 mod error;
 mod export;
@@ -18,10 +13,10 @@ mod interrupts;
 mod plan;
 mod sandbox;
 mod saved;
-mod topics;
 mod trigger;
 mod validate;
-mod waves;
+
+use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -43,11 +38,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Export(args) => export::run(&ctx, args).await,
         Command::Trigger(args) => trigger::run(&ctx, args).await,
         Command::Doctor(args) => doctor::run(&ctx, args).await,
-        Command::Topics { format } => Ok(topics::topics(&ctx, format)),
-        Command::Schema => topics::schema(&ctx),
+        Command::Topics { format } => Ok(validate::topics(&ctx, format)),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&crate::manifest::schema())?;
+            ctx.out(&format!("{schema}\n"));
+            Ok(Exit::Success)
+        }
         Command::Sandbox(args) => sandbox::run(&ctx, args).await,
-        Command::Demo => demo::run(&ctx).await,
+        Command::Demo => sandbox::demo(&ctx).await,
         Command::Init(args) => init::run(&ctx, args).await,
-        Command::Completions { shell } => Ok(completions::run(&ctx, shell)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "invhooks", &mut script);
+            ctx.out(&String::from_utf8_lossy(&script));
+            Ok(Exit::Success)
+        }
     }
 }

@@ -2,18 +2,15 @@
 //! read as hand-made changes) and `show` (a saved plan rendered).
 
 use super::fetch::{fetch, READS_IN_FLIGHT};
-use super::saved::{self, Verb};
+use super::saved;
 use super::{check, Context};
-use crate::cli::Format;
-use crate::cli::{DriftArgs, PlanArgs, ShowArgs};
+use crate::cli::{DriftArgs, Format, PlanArgs, ShowArgs};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::render::github::{self, Level};
 use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 use crate::render::{self, drift, markdown, text};
-use crate::secret::Keys;
 
-/// Runs `plan`.
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
     if let Some(out) = &args.out {
         saved::may_replace(out)?;
@@ -26,10 +23,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
         true => callback_warnings(ctx, &plan).await,
         false => String::new(),
     };
-    ctx.out(&match args.format {
-        Format::Markdown if !checked.is_empty() => with_section(&plan, &checked, &ctx.keys()),
-        format => render_plan(ctx, &plan, format),
-    });
+    ctx.out(&render_plan(ctx, &plan, args.format, &checked));
     // Each safety warning as a `::warning` annotation on its manifest.
     ctx.annotations(|workspace, cwd| {
         (targets.iter())
@@ -43,7 +37,7 @@ pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
             .collect()
     });
     ctx.step_summary(args.no_step_summary, || {
-        with_section(&plan, &checked, &ctx.keys())
+        render_plan(ctx, &plan, Format::Markdown, &checked)
     });
     Ok(Exit::Changes.when(args.detailed_exitcode && plan.has_changes()))
 }
@@ -65,12 +59,12 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
 
 /// Runs `show PLAN.json`: from the file alone, no key, no request.
 pub fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<Exit> {
-    let loaded = saved::read(&args.plan, Verb::Show)?;
+    let loaded = saved::read(&args.plan, "show")?;
     // A key that is set is read (so masked, as `plan` masks it); one unset is no error here.
     for m in &loaded.merchants {
         let _ = super::api_key(&m.manifest.api_key_env, "");
     }
-    ctx.out(&render_plan(ctx, &loaded.plan(), args.format));
+    ctx.out(&render_plan(ctx, &loaded.plan(), args.format, ""));
     Ok(Exit::Success)
 }
 
@@ -95,24 +89,19 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     crate::check::render::markdown_warnings(&outcomes, GITHUB_COMMENT_LIMIT / 2)
 }
 
-/// The plan's Markdown with `section` after it, within GitHub's comment limit.
-fn with_section(plan: &Plan, section: &str, keys: &Keys) -> String {
+/// A plan in `format` (`plan`, `show`); in Markdown with `section` after it,
+/// within GitHub's comment limit.
+fn render_plan(ctx: &Context, plan: &Plan, format: Format, section: &str) -> String {
+    let keys = ctx.keys();
     let room = if section.is_empty() { 0 } else { section.len() + 1 };
     let limit = GITHUB_COMMENT_LIMIT.saturating_sub(room);
-    let mut text = markdown::render(plan, "invhooks plan", limit, keys);
-    if !section.is_empty() {
-        text.push('\n');
-        text.push_str(section);
-    }
-    text
-}
-
-/// Renders a plan in the chosen format (`plan`, `show`).
-fn render_plan(ctx: &Context, plan: &Plan, format: Format) -> String {
-    let keys = ctx.keys();
     match format {
         Format::Text => text::render(plan, ctx.color, &keys),
         Format::Json => render::json::render(plan, &keys),
-        Format::Markdown => markdown::render(plan, "invhooks plan", GITHUB_COMMENT_LIMIT, &keys),
+        Format::Markdown if section.is_empty() => markdown::render(plan, "invhooks plan", limit, &keys),
+        Format::Markdown => format!(
+            "{}\n{section}",
+            markdown::render(plan, "invhooks plan", limit, &keys)
+        ),
     }
 }

@@ -1,23 +1,30 @@
-//! `invhooks sandbox`: the local Inveterate-compatible server, until the
-//! first SIGINT or SIGTERM (the one signal watch, `interrupts`).
+//! The built-in sandbox: `invhooks sandbox` serves it until the first SIGINT or
+//! SIGTERM (the one signal watch, `interrupts`); `invhooks demo` drives one.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
 use super::{Context, Helped};
-use crate::cli::{FaultArgs, SandboxArgs};
+use crate::api::ApiKey;
+use crate::apply::waves::Rollout;
+use crate::apply::Remote as _;
+use crate::apply::{self, ApplyOptions, RunReport};
+use crate::cli::SandboxArgs;
 use crate::exit::Exit;
-use crate::sandbox::{Faults, Ids, Sandbox, SandboxConfig};
+use crate::manifest;
+use crate::model::MerchantManifest;
+use crate::plan::{diff_all, Plan};
+use crate::render::{report, text};
+use crate::sandbox::{Ids, Sandbox, SandboxConfig};
 
-/// Runs `sandbox`.
 pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
-    let faults = faults(&args.faults);
     let config = SandboxConfig {
         api_keys: args.api_keys.clone(),
         state_file: args.state.clone(),
-        faults: faults.clone(),
+        faults: args.faults.clone(),
         deliveries: crate::sandbox::DeliveryConfig::default(),
         ids: args.ids,
     };
@@ -34,15 +41,16 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         Ids::Random => "random (--ids sequential for wh_000001, …)",
         Ids::Sequential => "sequential",
     };
-    let again = "interrupted again: stopping now, without waiting for requests in flight".to_owned();
-    let _watch = super::interrupts::watch_for(ctx, &ctx.stop, again)
+    let again = "interrupted again: stopping now, without waiting for requests in flight";
+    let _watch = super::interrupts::watch(ctx, &ctx.stop, again)
         .context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
     let (addr, keys) = (sandbox.addr(), args.api_keys.len());
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {addr} for {keys} merchant key(s); Ctrl-C stops it\n  \
-         faults: {faults}\n  \
+         faults: {}\n  \
          ids: {ids}\n  \
          export INVETERATE_BASE_URL={}{}",
+        args.faults,
         client_base_url(addr),
         other_hosts_note(addr),
     ));
@@ -74,17 +82,101 @@ fn other_hosts_note(addr: SocketAddr) -> String {
     )
 }
 
-fn faults(args: &FaultArgs) -> Faults {
-    Faults {
-        seed: args.seed,
-        latency: Duration::from_millis(u64::from(args.latency)),
-        error_rate: args.error_rate,
-        partial_failure_rate: args.partial_failure_rate,
-        drop_rate: args.drop_rate,
-        rate_limit: args.rate_limit,
-        visibility_delay: Duration::from_millis(u64::from(args.visibility_delay)),
-        lying_list_rate: args.lying_list_rate,
+/// The example manifest, built in (also what `init` writes).
+pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
+/// Its name in the demo's commands: `invhooks init` writes it there.
+const EXAMPLE_PATH: &str = "webhooks.yaml";
+const DEMO_KEY: &str = "demo-key";
+
+/// `invhooks demo`: an in-process sandbox seeded with live subscriptions that drifted
+/// from `examples/webhooks.yaml`; plan, apply, plan again. No key, no network, no setup.
+pub async fn demo(ctx: &Context) -> anyhow::Result<Exit> {
+    // Variables take their `${VAR:-default}` defaults: the demo reads no environment.
+    let manifest = manifest::load_str(Path::new(EXAMPLE_PATH), EXAMPLE, &|_| None)
+        .map_err(|d| anyhow::anyhow!("the built-in example manifest is invalid:\n{d}"))?;
+    // Readable ids: the demo is read by people.
+    let config = SandboxConfig {
+        api_keys: vec![DEMO_KEY.into()],
+        ids: Ids::Sequential,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await?;
+    seed_drift(&sandbox, &manifest);
+
+    let mut ctx = ctx.clone();
+    ctx.base_url = crate::api::BaseUrl::parse(&sandbox.base_url(), None)?.url;
+    let ctx = &ctx;
+    let plan = |live: &[_]| diff_all([(&manifest, live)], &ctx.thresholds());
+    let render = |plan: &Plan| text::render(plan, ctx.color, &ctx.keys());
+    let client = ctx.client(&ApiKey::new(DEMO_KEY.into()))?;
+    ctx.out(&format!(
+        "A sandbox is serving the Inveterate API on {}.\n\
+         Its live subscriptions have drifted from the example manifest (built in: examples/webhooks.yaml,\n\
+         which `invhooks init` writes as {EXAMPLE_PATH}): a changed URL, a missing subscription,\n\
+         one added by hand, a duplicate, and a Zapier hook the manifest ignores.\n\n",
+        sandbox.base_url()
+    ));
+    let live = client.list().await?;
+    ctx.out("$ invhooks plan\n");
+    let first = plan(&live);
+    ctx.out(&render(&first));
+
+    ctx.out("\n$ invhooks apply --auto-approve\n");
+    let options = ApplyOptions {
+        wait: Duration::from_secs(10),
+        ..ApplyOptions::default()
+    };
+    let mut reports = Vec::new();
+    for merchant in first.merchants.iter().filter(|m| !m.changes.is_empty()) {
+        reports.push(apply::apply(&client, &manifest, merchant, &live, options, &ctx.stop, &|_| {}).await);
     }
+    let run = RunReport::new(reports, Vec::new(), Rollout::whole(vec![manifest.label.clone()]));
+    ctx.out(&report::render(&run, ctx.color, &ctx.keys()));
+
+    ctx.out("\n$ invhooks plan\n");
+    let again = plan(&client.list().await?);
+    ctx.out(&render(&again));
+    ctx.out(NEXT);
+    sandbox.shutdown().await?;
+    Ok(Exit::Error.when(again.has_changes()))
+}
+
+/// The same steps in a directory of your own, against a sandbox of your own.
+const NEXT: &str = "
+Next, the same in a directory of your own:
+  invhooks init --ci none     # writes webhooks.yaml (this example) and invhooks-policy.yaml
+  invhooks sandbox            # in a second terminal: a sandbox on 127.0.0.1:8787 (key `sandbox-key`)
+  export INVETERATE_BASE_URL=http://127.0.0.1:8787/v2.0 INVETERATE_API_KEY=sandbox-key
+  invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
+";
+
+/// Live state that differs from `manifest` in every way a plan shows: one
+/// missing, one moved, one twice, one added by hand, one ignored.
+fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
+    let subs = &manifest.subscriptions;
+    let moved = subs
+        .get(1)
+        .map(|s| s.callback_url.replace("https://", "https://old-"));
+    let mut live: Vec<(&str, &str, &str)> = (subs.iter().skip(1))
+        .map(|s| (s.topic.as_str(), s.name.as_str(), s.callback_url.as_str()))
+        .collect();
+    if let (Some(first), Some(moved)) = (live.first_mut(), &moved) {
+        first.2 = moved;
+    }
+    if let Some(&twice) = live.get(1) {
+        live.insert(2, twice);
+    }
+    live.push((
+        "customer.updated",
+        "legacy-erp",
+        "https://erp.acme.example/old-hook",
+    ));
+    live.push((
+        "customer.ordered",
+        "zapier-orders",
+        "https://hooks.zapier.com/hooks/catch/1/abc",
+    ));
+    sandbox.seed(DEMO_KEY, &live);
 }
 
 #[cfg(test)]
@@ -95,6 +187,7 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cli, Command};
+    use crate::sandbox::Faults;
 
     fn parse(args: &[&str]) -> Result<SandboxArgs, String> {
         let argv = ["invhooks", "sandbox"].iter().chain(args);
@@ -128,7 +221,7 @@ mod tests {
 
     #[test]
     fn no_fault_flags_means_no_faults() {
-        let faults = faults(&parse(&[]).unwrap().faults);
+        let faults = parse(&[]).unwrap().faults;
         assert_eq!(faults, Faults::default());
         assert_eq!(faults.to_string(), "none");
     }
@@ -164,7 +257,7 @@ mod tests {
             visibility_delay: Duration::from_millis(300),
             lying_list_rate: 0.25,
         };
-        assert_eq!(faults(&args.faults), expected);
+        assert_eq!(args.faults, expected);
         assert!(expected.validate().is_ok());
     }
 

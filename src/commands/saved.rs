@@ -1,7 +1,5 @@
-//! Saved plans at the edges: `plan --out FILE` writes one (mode 0600,
-//! atomically), `apply --plan FILE` reads one, re-reads every merchant's
-//! live state and hands back the saved plan only if nothing moved. The
-//! file's model and checks are [`crate::saved`].
+//! Saved plans at the edges: `plan --out FILE` writes one, `apply --plan FILE`
+//! hands it back only if live has not moved; the file's model and checks are [`crate::saved`].
 
 use std::path::Path;
 
@@ -16,9 +14,8 @@ use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
 
-/// Writes the saved plan of `targets`, bound to each key by a salted digest
-/// and holding none: live values hold [`saved::key_placeholder`] instead
-/// (no call needs them: deletes and updates go by id).
+/// Writes the saved plan of `targets`, bound to each key by a salted digest and holding
+/// none ([`saved::key_placeholder`] instead: deletes and updates go by id).
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
     let key_salt = format!("{:032x}", rand::random::<u128>());
     let merchants = (targets.iter())
@@ -52,21 +49,15 @@ pub fn may_replace(path: &Path) -> anyhow::Result<()> {
     if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Ok(());
     }
+    use PlanFileError::{Damaged, Inconsistent, Version};
     let why = match read_text(path, MAX_PLAN_BYTES).map(|text| SavedPlan::parse(&text, crate::VERSION)) {
-        Err(e) => e.to_string(),
-        Ok(
-            Ok(_)
-            | Err(PlanFileError::Version { .. } | PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_)),
-        ) => {
-            return Ok(());
-        }
+        Ok(Ok(_) | Err(Version { .. } | Damaged(_) | Inconsistent(_))) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
     };
-    Err(Helped::wrap(
-        anyhow::anyhow!(
-            "`{}` exists and is not a saved plan ({why}); nothing was written",
-            path.display()
-        ),
+    let shown = path.display();
+    Err(Helped::msg(
+        format!("`{shown}` exists and is not a saved plan ({why}); nothing was written"),
         "`--out` replaces only a saved plan: choose a new file, e.g. `--out plan.json`",
     ))
 }
@@ -89,7 +80,7 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
 /// keys and live fingerprints: [`crate::saved`] decides), else why not.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Target>, Plan), Vec<String>>> {
     let shown = path.display().to_string();
-    let loaded = read(path, Verb::Apply)?;
+    let loaded = read(path, "apply")?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
         return Ok(Err(reasons));
     }
@@ -100,14 +91,10 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Targ
     if let Some(reasons) = loaded.other_key(&digests, &shown) {
         return Ok(Err(reasons));
     }
+    let (version, digest) = (&loaded.file.tool_version, &loaded.file.manifest_digest);
+    let digest = digest.get(..19).unwrap_or(digest);
     ctx.status(&format!(
-        "applying saved plan {shown} (written by invhooks {}, manifests {})",
-        loaded.file.tool_version,
-        loaded
-            .file
-            .manifest_digest
-            .get(..19)
-            .unwrap_or(&loaded.file.manifest_digest)
+        "applying saved plan {shown} (written by invhooks {version}, manifests {digest})"
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
     for m in &manifests {
@@ -138,36 +125,26 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     let show = crate::escape::show;
     let lines: String = (found.iter().take(20))
         .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
-            Some(s) => format!(
-                "\n  - {}:{}: `{}` on `{}`: {}",
-                s.location.file.display(),
-                s.location.line,
-                show(&s.name),
-                show(&s.topic),
-                d.message
-            ),
+            Some(s) => {
+                let (at, name, topic) = (&s.location, show(&s.name), show(&s.topic));
+                format!("\n  - {at}: `{name}` on `{topic}`: {}", d.message)
+            }
             None => format!("\n  - merchant `{}`: {}", show(&m.label), d.message),
         })
         .collect();
-    Err(Helped::wrap(
-        anyhow::anyhow!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
+    Err(Helped::msg(
+        format!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
         saved::replan(shown),
     ))
 }
 
-/// Which command reads a saved plan: the advice on a bad file differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Apply,
-    Show,
-}
-
-/// Reads and checks a saved plan (no request); every error says what to do.
-pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
+/// Reads and checks a saved plan (no request) for `command` (`apply` or `show`: the
+/// advice on a bad file differs); every error says what to do.
+pub fn read(path: &Path, command: &str) -> anyhow::Result<Loaded> {
     let shown = path.display().to_string();
-    let (replan, again) = match verb {
-        Verb::Apply => (saved::replan(&shown), "apply"),
-        Verb::Show => (format!("re-create it with `invhooks plan --out {shown}`"), "show"),
+    let replan = match command {
+        "apply" => saved::replan(&shown),
+        _ => format!("re-create it with `invhooks plan --out {shown}`"),
     };
     // A file that is no saved plan is never suggested as `--out`: it may be a manifest.
     let elsewhere = "leave it as it is (it may be a manifest) and save a plan to a new file: `invhooks plan --out plan.json`";
@@ -186,10 +163,10 @@ pub fn read(path: &Path, verb: Verb) -> anyhow::Result<Loaded> {
     SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
             PlanFileError::JsonOutput => "`--format json` masks secrets and is for reading; save an appliable plan to a new file with `invhooks plan --out plan.json`".to_owned(),
-            PlanFileError::Version { .. } => format!("{again} it with the invhooks version that wrote it, or {replan}"),
+            PlanFileError::Version { .. } => format!("{command} it with the invhooks version that wrote it, or {replan}"),
             PlanFileError::NotJson(_) | PlanFileError::Foreign => elsewhere.to_owned(),
             PlanFileError::Damaged(_) | PlanFileError::Inconsistent(_) => replan.clone(),
         };
-        Helped::wrap(anyhow::anyhow!("cannot use plan file `{shown}`: {e}"), help)
+        Helped::msg(format!("cannot use plan file `{shown}`: {e}"), help)
     })
 }

@@ -13,7 +13,6 @@ use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
 
-/// Runs `trigger`.
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let url = trigger_url(&ctx.base_url)?;
     known_topic(&args.topic)?;
@@ -29,16 +28,14 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
         let keys = ctx.keys();
         for (sub, callback) in &targets {
             let sub = crate::escape::escape(&Masked::text(sub, &keys)).into_owned();
-            text.push_str(&format!(
-                "  {sub} {}\n",
-                Masked::url(callback, Masking::Full, &keys)
-            ));
+            let callback = Masked::url(callback, Masking::Full, &keys);
+            text.push_str(&format!("  {sub} {callback}\n"));
         }
         ctx.out(&text);
     }
     if total == 0 {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("no subscription of topic `{}`; nothing was delivered", args.topic),
+        return Err(Helped::msg(
+            format!("no subscription of topic `{}`; nothing was delivered", args.topic),
             "create one first (`invhooks apply` against the sandbox), then trigger again",
         ));
     }
@@ -55,8 +52,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
         || "`invhooks topics` lists them".to_owned(),
         |t| format!("did you mean `{t}`?"),
     );
-    Err(Helped::wrap(
-        anyhow::anyhow!("unknown topic `{}`", crate::escape::show(topic)),
+    Err(Helped::msg(
+        format!("unknown topic `{}`", crate::escape::show(topic)),
         hint,
     ))
 }
@@ -64,8 +61,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
 /// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
 fn trigger_url(base: &Url) -> anyhow::Result<Url> {
     if crate::api::is_inveterate(base) {
-        return Err(Helped::wrap(
-            anyhow::anyhow!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
+        return Err(Helped::msg(
+            format!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
             "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
         ));
     }
@@ -79,12 +76,8 @@ async fn send(
     sender: &Keyed,
     topic: &str,
 ) -> anyhow::Result<(String, Vec<(String, String)>)> {
-    let fail = || {
-        format!(
-            "merchant `{}`: the sandbox did not trigger `{topic}`",
-            sender.label
-        )
-    };
+    let label = &sender.label;
+    let fail = || format!("merchant `{label}`: the sandbox did not trigger `{topic}`");
     let (status, _, body) = client
         .once(Method::POST, Some(url.path()), Some(&json!({ "topic": topic })))
         .await
@@ -93,29 +86,24 @@ async fn send(
     let message = body["message"].as_str().unwrap_or_default();
     if !status.is_success() {
         let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+        let key_env = &sender.key_env;
         let (error, help) = match status.as_u16() {
-            404 => (
-                anyhow::anyhow!("`{url}` answered 404"),
-                "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`"
-                    .to_owned(),
-            ),
+            404 => {
+                let help =
+                    "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`";
+                (anyhow::anyhow!("`{url}` answered 404"), help.to_owned())
+            }
             400 if message.contains("API key") => {
-                let key_env = &sender.key_env;
-                (
-                    said,
-                    format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)"),
-                )
+                let help = format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)");
+                (said, help)
             }
             _ => (said, "check the topic and the sandbox's output".to_owned()),
         };
         return Err(Helped::wrap(error.context(fail()), help));
     }
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-    let subscriptions = body["data"]["subscriptions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let targets = (subscriptions.iter())
+    let subscriptions = body["data"]["subscriptions"].as_array().map(Vec::as_slice);
+    let targets = (subscriptions.unwrap_or_default().iter())
         .map(|s| (field(s, "subscriptionId"), field(s, "callbackUrl")))
         .collect();
     Ok((field(&body["data"], "id"), targets))

@@ -1,5 +1,6 @@
 //! `invhooks validate`: the manifest checks, offline; `--format json`
 //! gives every problem as data (docs/plan-json.md "Validate report").
+//! `invhooks topics`: the topics a manifest may name.
 
 use serde::Serialize;
 
@@ -8,8 +9,8 @@ use super::Context;
 use crate::cli::{TextOrJson, ValidateArgs};
 use crate::exit::Exit;
 use crate::render::json::{pretty, FORMAT_VERSION};
+use crate::topic::Topic;
 
-/// Runs `validate`.
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let files = &args.manifests.files;
     if args.format == TextOrJson::Json {
@@ -18,15 +19,10 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let text: String = (load(ctx, files)?.iter())
         .map(|m| {
+            let (file, label, prune) = (m.file.display(), &m.label, if m.prune { "on" } else { "off" });
             let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
-            format!(
-                "ok: {} (merchant `{}`): {subs} subscription{}, {rules} ignore rule{}, prune {}\n",
-                m.file.display(),
-                m.label,
-                plural(subs),
-                plural(rules),
-                if m.prune { "on" } else { "off" },
-            )
+            let (s, r) = (plural(subs), plural(rules));
+            format!("ok: {file} (merchant `{label}`): {subs} subscription{s}, {rules} ignore rule{r}, prune {prune}\n")
         })
         .collect();
     ctx.out(&text);
@@ -79,4 +75,28 @@ fn json(
         problems,
     }));
     Exit::Error.when(result.is_err())
+}
+
+/// Runs `topics`: every documented topic with what fires it.
+pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
+    #[derive(Serialize)]
+    struct Entry {
+        topic: &'static str,
+        description: &'static str,
+    }
+    let entries = Topic::ALL.iter().map(|t| Entry {
+        topic: t.as_str(),
+        description: t.description(),
+    });
+    let width = Topic::ALL.iter().map(|t| t.as_str().len()).max().unwrap_or(0);
+    ctx.out(&match format {
+        TextOrJson::Text => entries
+            .map(|e| format!("{:width$}  {}\n", e.topic, e.description))
+            .collect(),
+        TextOrJson::Json => {
+            let topics: Vec<Entry> = entries.collect();
+            pretty(&serde_json::json!({ "format_version": FORMAT_VERSION, "topics": topics }))
+        }
+    });
+    Exit::Success
 }

@@ -1,5 +1,5 @@
-//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], and
-//! the value parsers of the fault flags.
+//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], which
+//! are also the `sandbox` command's fault flags, and their value parsers.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -57,20 +57,44 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// The fault flags (docs/sandbox.md "Fault injection"), none by default;
-/// [`Faults::validate`] is checked at start.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Which faults the sandbox injects, flag by flag (docs/sandbox.md "Fault
+/// injection"); none by default. [`Sandbox::start`](super::Sandbox::start)
+/// refuses probabilities outside `[0, 1]`. The field docs are the flags' `--help`.
+#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
+#[command(next_help_heading = "Fault injection")]
 pub struct Faults {
-    /// Seed of every fate and of random ids.
+    /// Seed of the random generator of faults and ids (0 to 2^64-1): same seed, same faults and ids
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub seed: u64,
+    /// Delay every API request by MS milliseconds (0 to 600000)
+    #[arg(long, default_value = "0", value_name = "MS", value_parser = millis())]
     pub latency: Duration,
+    /// Probability (0 to 1) of a 500 before any write: nothing happened
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     pub error_rate: f64,
+    /// Probability (0 to 1) of a 500 after a POST/PUT/DELETE was carried out
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     pub partial_failure_rate: f64,
+    /// Probability (0 to 1) of dropping the connection instead of answering, half after the write
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     pub drop_rate: f64,
-    /// Requests per second; `None`: no limit.
-    pub rate_limit: Option<f64>,
-    pub visibility_delay: Duration,
+    /// Probability (0 to 1) that a GET lists an id twice or only a first page with a pagination hint
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     pub lying_list_rate: f64,
+    /// Admit at most RPS requests per second (any number above 0; burst max(1, RPS)); others get 429 with Retry-After
+    #[arg(long, value_name = "RPS", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<f64>,
+    /// A created subscription appears in GET only MS milliseconds later (0 to 600000)
+    #[arg(long, default_value = "0", value_name = "MS", value_parser = millis())]
+    pub visibility_delay: Duration,
+}
+
+/// Clap value parser for a delay flag: whole milliseconds, at most ten minutes.
+fn millis() -> impl clap::builder::TypedValueParser<Value = Duration> {
+    use clap::builder::TypedValueParser as _;
+    clap::value_parser!(u32)
+        .range(0..=600_000)
+        .map(|ms| Duration::from_millis(u64::from(ms)))
 }
 
 const PROBABILITY: &str = "a probability between 0 and 1";
@@ -143,14 +167,14 @@ impl fmt::Display for Faults {
     }
 }
 
-/// Clap value parser: a number in `[0, 1]`.
-pub fn parse_probability(text: &str) -> Result<f64, String> {
+/// Clap value parser for a probability: a number in `[0, 1]`.
+fn parse_probability(text: &str) -> Result<f64, String> {
     let p = text.trim().parse().ok().filter(|p| is_probability(*p));
     p.ok_or_else(|| format!("expected {PROBABILITY}, e.g. 0.1"))
 }
 
-/// Clap value parser: requests per second, greater than 0.
-pub fn parse_rate_limit(text: &str) -> Result<f64, String> {
+/// Clap value parser for a rate limit: requests per second, greater than 0.
+fn parse_rate_limit(text: &str) -> Result<f64, String> {
     let rate = text.trim().parse().ok().filter(|rate| is_rate(*rate));
     rate.ok_or_else(|| format!("expected {RATE}, e.g. 50"))
 }

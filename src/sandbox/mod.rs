@@ -12,7 +12,7 @@ mod stats;
 mod store;
 mod wire;
 
-pub use config::{parse_probability, parse_rate_limit, DeliveryConfig, Faults, Ids, SandboxConfig};
+pub use config::{DeliveryConfig, Faults, Ids, SandboxConfig};
 pub use server::Sandbox;
 pub use stats::{InjectedStats, RequestStats};
 
