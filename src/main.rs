@@ -21,12 +21,7 @@ fn main() -> ExitCode {
             None => {
                 let _ = err.print();
                 // Usage errors exit 1, not clap's 2: 2 means "changes present".
-                return if err.use_stderr() {
-                    Exit::Error
-                } else {
-                    Exit::Success
-                }
-                .into();
+                return Exit::Error.when(err.use_stderr()).into();
             }
         },
     };

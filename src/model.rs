@@ -19,13 +19,6 @@ pub struct LiveSubscription {
     pub callback_url: String,
 }
 
-impl LiveSubscription {
-    /// The identity the plan joins on: (`topic`, `name`).
-    pub fn key(&self) -> (&str, &str) {
-        (&self.topic, &self.name)
-    }
-}
-
 /// A place in a manifest file (`file:line`, line 1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
@@ -51,13 +44,6 @@ pub struct DesiredSubscription {
     /// `maskPathSecrets` (docs/secrets.md).
     pub masking: Masking,
     pub location: Location,
-}
-
-impl DesiredSubscription {
-    /// The identity the plan joins on: (`topic`, `name`).
-    pub fn key(&self) -> (&str, &str) {
-        (&self.topic, &self.name)
-    }
 }
 
 /// An `ignore` rule: live subscriptions it matches are never touched.

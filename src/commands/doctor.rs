@@ -14,17 +14,14 @@ use super::{api_key, Context, Helped};
 use crate::api::{ApiError, Failure, Method};
 use crate::cli::{DoctorArgs, TextOrJson};
 use crate::doctor::list;
-use crate::doctor::write::{self, Ours, Timing};
+use crate::doctor::write::{self, Ours};
 use crate::doctor::{self, Check, Merchant};
 use crate::exit::Exit;
 use crate::secret::mask_url;
 use crate::stop::Stop;
 
-/// How `--write` waits for GET to show a change.
-const TIMING: Timing = Timing {
-    poll: Duration::from_millis(250),
-    limit: Duration::from_secs(120),
-};
+/// How long `--write` waits for GET to show a change.
+const LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs `doctor`.
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
@@ -64,7 +61,7 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
     let again = format!(
         "interrupted again: exiting now; if `{}` is still listed, delete it in the Inveterate admin (Webhooks)",
-        throwaway.name()
+        throwaway.name
     );
     let watch =
         interrupts::watch_for(ctx, stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
@@ -113,10 +110,9 @@ async fn merchant(
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
         ctx.status(&format!(
             "merchant `{}`: round trip on `{}`",
-            report.merchant,
-            ours.name()
+            report.merchant, ours.name
         ));
-        let trip = write::round_trip(&client, ours, TIMING, stop, &mut report.measured).await;
+        let trip = write::round_trip(&client, ours, LIMIT, stop, &mut report.measured).await;
         report.checks.extend(trip);
     }
     Ok(report)

@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub const FORMAT_VERSION: &str = "1";
-
 /// What a check found; a `Fail` exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -118,7 +116,7 @@ pub fn json(report: &[Merchant]) -> String {
         merchants: &'a [Merchant],
     }
     crate::render::json::pretty(&Report {
-        format_version: FORMAT_VERSION,
+        format_version: crate::render::json::FORMAT_VERSION,
         merchants: report,
     })
 }
