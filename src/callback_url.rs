@@ -12,14 +12,10 @@ use url::{Host, Position, Url};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackUrl(Url);
 
-/// Why a declared callback URL is refused ([`CallbackUrl::parse`]), and
-/// what to do about it.
-pub type UrlProblem = (String, &'static str);
-
 impl CallbackUrl {
     /// A declared callback URL: `https` or `http` with a host, and no
-    /// backslash, whitespace or control character anywhere.
-    pub fn parse(text: &str) -> Result<Self, UrlProblem> {
+    /// backslash, whitespace or control character; else why not, and what to do.
+    pub fn parse(text: &str) -> Result<Self, (String, &'static str)> {
         const FULL: &str = "write a full URL such as `https://hooks.example.com/inveterate`";
         let refused = |problem: &str, help| Err((problem.to_owned(), help));
         if text.chars().any(char::is_control) {

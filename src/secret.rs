@@ -39,18 +39,13 @@ pub struct Keys {
 impl Keys {
     /// The keys `keys` (empty ones ignored).
     pub fn new<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Self {
-        let keys: Vec<String> = keys
-            .into_iter()
-            .map(|k| k.as_ref().to_owned())
-            .filter(|k| !k.is_empty())
-            .collect();
+        let keys: Vec<S> = keys.into_iter().filter(|k| !k.as_ref().is_empty()).collect();
         let mut builder = AhoCorasick::builder();
-        let automaton = builder
+        builder
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keys);
+            .match_kind(MatchKind::Standard);
         Self {
-            automaton: automaton.ok(),
+            automaton: builder.build(keys.iter().map(|k| k.as_ref())).ok(),
             any: !keys.is_empty(),
         }
     }
@@ -181,21 +176,13 @@ pub fn has_secret(url: &str) -> bool {
 /// same host where each `***` stands for any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
-    let host = real.host_str().unwrap_or_default();
-    let parts: Vec<&str> = shown.host_str().unwrap_or_default().split(MASK).collect();
-    let same_host = match parts.as_slice() {
-        [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
-            for part in middle {
-                match rest.find(part) {
-                    Some(at) => rest = &rest[at + part.len()..],
-                    None => return false,
-                }
-            }
-            rest.len() >= last.len() && rest.ends_with(last)
-        }),
-        _ => shown.host_str().unwrap_or_default() == host,
-    };
-    same_host
+    let parts = shown
+        .host_str()
+        .unwrap_or_default()
+        .split(MASK)
+        .map(globset::escape);
+    let host = globset::Glob::new(&parts.collect::<Vec<_>>().join("*")).map(|g| g.compile_matcher());
+    host.is_ok_and(|host| host.is_match(real.host_str().unwrap_or_default()))
         && shown.scheme() == real.scheme()
         && shown.port_or_known_default() == real.port_or_known_default()
 }

@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use super::{Check, Measured};
-use crate::api::envelope::{self, BodyError, Shape};
+use crate::api::envelope::{self, Shape};
 use crate::api::redact_known;
 use crate::secret::mask_url;
 
@@ -35,7 +35,14 @@ pub fn read(
     let mut checks = match (status.is_success(), envelope::shape(body)) {
         (false, _) => vec![refused(status, body, key_env, &said)],
         (true, Ok(shape)) => list(&shape, &said, m),
-        (true, Err(e)) => vec![Check::ok("get", said), unreadable(&e, body)],
+        (true, Err(e)) => {
+            let proxy = "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url";
+            let help = if is_html(body) { proxy } else { REPORT };
+            vec![
+                Check::ok("get", said),
+                Check::fail("envelope", e.to_string(), help),
+            ]
+        }
     };
     checks.push(rate_limit(&m.rate_limit_headers));
     checks
@@ -97,17 +104,6 @@ fn refused(status: StatusCode, body: &[u8], key_env: &str, said: &str) -> Check 
     Check::fail("get", format!("{detail} ({said}{why})"), help)
 }
 
-/// A success whose body plans cannot read.
-fn unreadable(e: &BodyError, body: &[u8]) -> Check {
-    let help = match is_html(body) {
-        true => {
-            "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url"
-        }
-        false => REPORT,
-    };
-    Check::fail("envelope", e.to_string(), help)
-}
-
 fn is_html(body: &[u8]) -> bool {
     body.trim_ascii_start().starts_with(b"<")
 }
@@ -153,10 +149,8 @@ fn pagination(shape: &Shape) -> Check {
         return Check::fail("pagination", e.to_string(), format!("{REFUSED}: {REPORT}"));
     }
     if shape.hints.is_empty() {
-        return Check::ok(
-            "pagination",
-            "no pagination hints: the list came whole in one GET",
-        );
+        let said = "no pagination hints: the list came whole in one GET";
+        return Check::ok("pagination", said);
     }
     let hints = listed(shape.hints.iter().map(|(k, v)| format!("`{k}`: {v}")));
     Check::ok("pagination", format!("hints say the list is whole ({hints})"))
@@ -214,10 +208,8 @@ fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
         return Check::ok("rate_limit", said);
     }
     let shown = listed(headers.iter().map(|(k, v)| format!("`{k}: {v}`")));
-    if !headers
-        .iter()
-        .any(|(k, v)| k.ends_with("-remaining") && v.trim() == "0")
-    {
+    let spent = |(k, v): (&String, &String)| k.ends_with("-remaining") && v.trim() == "0";
+    if !headers.iter().any(spent) {
         return Check::ok("rate_limit", shown);
     }
     Check::warn(
