@@ -1,7 +1,6 @@
 //! The process exit codes, one documented enum (docs/commands/index.md
 //! "Exit codes"); CI scripts depend on the numbers.
 
-/// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Success; for `plan --detailed-exitcode` and `drift`: no changes.
@@ -17,11 +16,7 @@ pub enum Exit {
 impl Exit {
     /// `self` when `cond` holds, else `Success`.
     pub fn when(self, cond: bool) -> Exit {
-        if cond {
-            self
-        } else {
-            Exit::Success
-        }
+        cond.then_some(self).unwrap_or(Exit::Success)
     }
 }
 

@@ -27,10 +27,8 @@ fn main() -> ExitCode {
     };
     let color = color(cli.global.color);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-    match runtime
-        .context("could not start the async runtime")
-        .and_then(|rt| rt.block_on(commands::run(cli)))
-    {
+    let runtime = runtime.context("could not start the async runtime");
+    match runtime.and_then(|rt| rt.block_on(commands::run(cli))) {
         Ok(exit) => exit.into(),
         Err(err) => report(&err, color),
     }

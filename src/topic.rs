@@ -44,7 +44,6 @@ impl fmt::Display for Topic {
     }
 }
 
-/// Whether `s` is a documented topic.
 pub fn is_known(s: &str) -> bool {
     Topic::ALL.iter().any(|t| t.0 == s)
 }

@@ -38,10 +38,8 @@ pub fn read(
         (true, Err(e)) => {
             let proxy = "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url";
             let help = if is_html(body) { proxy } else { REPORT };
-            vec![
-                Check::ok("get", said),
-                Check::fail("envelope", e.to_string(), help),
-            ]
+            let unreadable = Check::fail("envelope", e.to_string(), help);
+            vec![Check::ok("get", said), unreadable]
         }
     };
     checks.push(rate_limit(&m.rate_limit_headers));

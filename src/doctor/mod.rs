@@ -108,7 +108,6 @@ pub fn text(report: &[Merchant]) -> String {
     out
 }
 
-/// The JSON report.
 pub fn json(report: &[Merchant]) -> String {
     #[derive(Serialize)]
     struct Report<'a> {
