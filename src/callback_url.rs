@@ -30,10 +30,8 @@ impl CallbackUrl {
         }
         let url = Url::parse(text).map_err(|e| (format!("is not an absolute URL: {e}"), FULL))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return refused(
-                "must use `https`",
-                "Inveterate delivers webhooks to `https://` URLs",
-            );
+            let help = "Inveterate delivers webhooks to `https://` URLs";
+            return refused("must use `https`", help);
         }
         if url.host().is_none() {
             return refused("has no host", FULL);

@@ -57,14 +57,10 @@ pub fn suggest(s: &str) -> Option<Topic> {
 /// if close enough (≥ 0.6) to be a typo; topics and fields alike.
 pub fn closest<'a, T>(given: &str, candidates: impl IntoIterator<Item = (&'a str, T)>) -> Option<T> {
     let given = given.to_ascii_lowercase();
+    let score = |name: &str| strsim::normalized_levenshtein(&given, &name.to_ascii_lowercase());
     candidates
         .into_iter()
-        .map(|(name, value)| {
-            (
-                strsim::normalized_levenshtein(&given, &name.to_ascii_lowercase()),
-                value,
-            )
-        })
+        .map(|(name, value)| (score(name), value))
         .filter(|(score, _)| *score >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, value)| value)

@@ -107,11 +107,8 @@ fn is_html(body: &[u8]) -> bool {
 }
 
 fn ids(shape: &Shape, types: &[&str]) -> Check {
-    let example = shape
-        .list
-        .first()
-        .map(|s| format!(", e.g. `{}`", s.id))
-        .unwrap_or_default();
+    let example = shape.list.first().map(|s| format!(", e.g. `{}`", s.id));
+    let example = example.unwrap_or_default();
     match types {
         [] => Check::ok("ids", "no subscriptions, so no ids to inspect (`--write` creates one)"),
         ["string"] => Check::ok("ids", format!("strings{example}")),
@@ -210,11 +207,9 @@ fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
     if !headers.iter().any(spent) {
         return Check::ok("rate_limit", shown);
     }
-    Check::warn(
-        "rate_limit",
-        format!("{shown}: no requests left in this window"),
-        "wait for the window to reset before an apply, or lower `apply --parallelism`",
-    )
+    let said = format!("{shown}: no requests left in this window");
+    let help = "wait for the window to reset before an apply, or lower `apply --parallelism`";
+    Check::warn("rate_limit", said, help)
 }
 
 /// The first three items joined, then `and N more`.

@@ -65,7 +65,6 @@ impl Ours {
 struct Trip<'a, R> {
     remote: &'a R,
     ours: Ours,
-    /// How long GET may take to show a change.
     limit: Duration,
     stop: &'a Stop,
     /// A create whose outcome is unknown: it may exist without an id known.
