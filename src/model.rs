@@ -96,7 +96,6 @@ pub struct MerchantManifest {
     /// `merchant:`, default: the file's stem.
     pub label: String,
     pub file: PathBuf,
-    /// The environment variable holding this merchant's API key.
     pub api_key_env: String,
     /// First in a staged rollout (`apply --waves`).
     pub canary: bool,

@@ -1,7 +1,6 @@
 //! `doctor --write`: create a throwaway subscription through [`Remote`],
 //! time until GET lists it, rename it, delete it (twice, to learn how an id
-//! already gone is answered). Every write names an id held by [`Ours`]
-//! (from the create's answer or list entries under its random name), and
+//! already gone is answered). Every write names an id held by [`Ours`], and
 //! whatever happens it ends by deleting them and saying what is left.
 
 use std::collections::BTreeSet;
