@@ -16,7 +16,11 @@ pub enum Exit {
 impl Exit {
     /// `self` when `cond` holds, else `Success`.
     pub fn when(self, cond: bool) -> Exit {
-        cond.then_some(self).unwrap_or(Exit::Success)
+        if cond {
+            self
+        } else {
+            Exit::Success
+        }
     }
 }
 

@@ -161,7 +161,11 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
             let live = self.remote.list().await;
             let live = self.done(step, live)?;
             if done(&live, &self.ours.learn(&live)) {
-                return Some((read > 0).then(|| started.elapsed()).unwrap_or_default());
+                return Some(if read == 0 {
+                    Duration::ZERO
+                } else {
+                    started.elapsed()
+                });
             }
             if started.elapsed() >= self.limit {
                 let said = format!("GET did not show the change within {} s", self.limit.as_secs());
