@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 
 use crate::callback_url::CallbackUrl;
 pub use crate::callback_url::Masking;
@@ -41,9 +41,7 @@ impl Keys {
     pub fn new<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Self {
         let keys: Vec<S> = keys.into_iter().filter(|k| !k.as_ref().is_empty()).collect();
         let mut builder = AhoCorasick::builder();
-        builder
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard);
+        builder.ascii_case_insensitive(true);
         Self {
             automaton: builder.build(keys.iter().map(|k| k.as_ref())).ok(),
             any: !keys.is_empty(),

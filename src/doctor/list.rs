@@ -17,7 +17,6 @@ use crate::secret::mask_url;
 const KNOWN_FIELDS: &str = "id topic name callbackUrl merchantId createdAt updatedAt";
 /// What to do about an answer plans cannot use.
 pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an invhooks issue";
-/// What to do about a list plans refuse.
 const REFUSED: &str = "plan and apply refuse this list";
 
 /// The checks of one GET answer, its measures recorded in `m`; `key_env`

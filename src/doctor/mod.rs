@@ -65,7 +65,6 @@ pub struct Measured {
     pub id_types: Vec<&'static str>,
     pub unknown_fields: Vec<String>,
     pub pagination_hints: BTreeMap<String, serde_json::Value>,
-    /// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`.
     pub rate_limit_headers: BTreeMap<String, String>,
     pub visible_after_ms: Option<u64>,
     /// The `apply --wait` suggested for `visible_after_ms`.

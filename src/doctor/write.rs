@@ -120,19 +120,16 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         self.done("rename", put)?;
         let renamed_shown =
             |live: &[LiveSubscription], _: &_| live.iter().any(|s| s.id == id && s.name == *renamed);
-        let shown = self.poll("rename", renamed_shown).await?;
-        let said = format!(
-            "renamed to `{renamed}` with PUT; GET showed the new name {}",
-            after(shown)
-        );
+        let shown = after(self.poll("rename", renamed_shown).await?);
+        let said = format!("renamed to `{renamed}` with PUT; GET showed the new name {shown}");
         self.checks.push(Check::ok("rename", said));
 
         self.go()?;
         let deleted = self.remote.delete(&id, topic).await;
         self.done("delete", deleted)?;
         self.ours.gone.insert(id.clone());
-        let gone = self.poll("delete", |_, listed| !listed.contains(&id)).await?;
-        let said = format!("deleted with DELETE; GET stopped listing it {}", after(gone));
+        let gone = after(self.poll("delete", |_, listed| !listed.contains(&id)).await?);
+        let said = format!("deleted with DELETE; GET stopped listing it {gone}");
         self.checks.push(Check::ok("delete", said));
         let again = self.remote.delete(&id, topic).await;
         self.checks.push(delete_again(again, m));
