@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 
 use super::{Check, Measured};
@@ -48,15 +48,10 @@ pub fn read(
 fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
     m.subscriptions = Some(shape.list.len());
     m.list_at = Some(shape.at.clone());
-    m.id_types = shape
-        .id_types
-        .iter()
-        .map(|t| t.trim_start_matches("a "))
-        .collect();
-    let unknown = shape
-        .fields
-        .iter()
-        .filter(|f| !KNOWN_FIELDS.split(' ').any(|k| k == f.as_str()));
+    let id_types = shape.id_types.iter().map(|t| t.trim_start_matches("a "));
+    m.id_types = id_types.collect();
+    let known = |f: &&String| KNOWN_FIELDS.split(' ').any(|k| k == f.as_str());
+    let unknown = shape.fields.iter().filter(|f| !known(f));
     m.unknown_fields = unknown.cloned().collect();
     m.pagination_hints = shape.hints.clone();
     let at = match shape.at.strip_prefix("data.") {
@@ -189,11 +184,9 @@ fn rate_limit_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     let wanted = |name: &str| {
         name.starts_with("x-ratelimit") || name.starts_with("ratelimit") || name == "retry-after"
     };
-    let value = |v: &[u8]| String::from_utf8_lossy(v).chars().take(80).collect();
+    let value = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).chars().take(80).collect();
     let found = headers.iter().filter(|(name, _)| wanted(name.as_str()));
-    found
-        .map(|(name, v)| (name.as_str().to_owned(), value(v.as_bytes())))
-        .collect()
+    found.map(|(name, v)| (name.to_string(), value(v))).collect()
 }
 
 fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
