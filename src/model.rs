@@ -63,10 +63,8 @@ impl IgnoreRule {
             (&self.topic, topic),
             (&self.callback_url, callback_url),
         ];
-        parts.iter().any(|(p, _)| p.is_some())
-            && parts
-                .iter()
-                .all(|(p, value)| p.as_ref().is_none_or(|p| p.is_match(value)))
+        let matched = |(p, value): &(&Option<Pattern>, &str)| p.as_ref().is_none_or(|p| p.is_match(value));
+        parts.iter().any(|(p, _)| p.is_some()) && parts.iter().all(matched)
     }
 }
 
