@@ -152,12 +152,9 @@ fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
 /// `=` padding is no separator).
 fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
     const MIN_PADDED: usize = 16;
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
     let padded = |bare: &str, item: &str| {
-        bare.len() < item.len()
-            && bare.len() >= MIN_PADDED
-            && bare
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
+        bare.len() < item.len() && bare.len() >= MIN_PADDED && bare.bytes().all(base64)
     };
     let mut out = Vec::new();
     let mut start = at;
