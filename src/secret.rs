@@ -69,11 +69,8 @@ impl Keys {
                 || !((alnum(r.start) && r.start > 0 && alnum(r.start - 1))
                     || (alnum(r.end - 1) && alnum(r.end)))
         };
-        automaton
-            .find_overlapping_iter(text)
-            .map(|m| m.range())
-            .filter(whole)
-            .collect()
+        let found = automaton.find_overlapping_iter(text).map(|m| m.range());
+        found.filter(whole).collect()
     }
 
     /// `text` with every key replaced by `***`; borrowed when it holds none.
