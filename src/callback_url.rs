@@ -190,10 +190,8 @@ fn looks_random(segment: &str) -> bool {
 fn entropy(text: &str) -> f64 {
     let mut counts = [0usize; 256];
     text.bytes().for_each(|b| counts[usize::from(b)] += 1);
-    let shares = counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| c as f64 / text.len() as f64);
+    let share = |c: usize| c as f64 / text.len() as f64;
+    let shares = counts.iter().filter(|&&c| c > 0).map(|&c| share(c));
     shares.map(|p| -p * p.log2()).sum()
 }
 

@@ -171,12 +171,9 @@ pub fn has_secret(url: &str) -> bool {
 /// same host where each `***` stands for any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
-    let parts = shown
-        .host_str()
-        .unwrap_or_default()
-        .split(MASK)
-        .map(globset::escape);
-    let host = globset::Glob::new(&parts.collect::<Vec<_>>().join("*")).map(|g| g.compile_matcher());
+    let shown_host = shown.host_str().unwrap_or_default();
+    let parts: Vec<String> = shown_host.split(MASK).map(globset::escape).collect();
+    let host = globset::Glob::new(&parts.join("*")).map(|g| g.compile_matcher());
     host.is_ok_and(|host| host.is_match(real.host_str().unwrap_or_default()))
         && shown.scheme() == real.scheme()
         && shown.port_or_known_default() == real.port_or_known_default()
