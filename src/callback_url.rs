@@ -12,14 +12,10 @@ use url::{Host, Position, Url};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackUrl(Url);
 
-/// Why a declared callback URL is refused ([`CallbackUrl::parse`]), and
-/// what to do about it.
-pub type UrlProblem = (String, &'static str);
-
 impl CallbackUrl {
     /// A declared callback URL: `https` or `http` with a host, and no
-    /// backslash, whitespace or control character anywhere.
-    pub fn parse(text: &str) -> Result<Self, UrlProblem> {
+    /// backslash, whitespace or control character; else why not, and what to do.
+    pub fn parse(text: &str) -> Result<Self, (String, &'static str)> {
         const FULL: &str = "write a full URL such as `https://hooks.example.com/inveterate`";
         let refused = |problem: &str, help| Err((problem.to_owned(), help));
         if text.chars().any(char::is_control) {
@@ -34,10 +30,8 @@ impl CallbackUrl {
         }
         let url = Url::parse(text).map_err(|e| (format!("is not an absolute URL: {e}"), FULL))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return refused(
-                "must use `https`",
-                "Inveterate delivers webhooks to `https://` URLs",
-            );
+            let help = "Inveterate delivers webhooks to `https://` URLs";
+            return refused("must use `https`", help);
         }
         if url.host().is_none() {
             return refused("has no host", FULL);
@@ -158,12 +152,9 @@ fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
 /// `=` padding is no separator).
 fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
     const MIN_PADDED: usize = 16;
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
     let padded = |bare: &str, item: &str| {
-        bare.len() < item.len()
-            && bare.len() >= MIN_PADDED
-            && bare
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b))
+        bare.len() < item.len() && bare.len() >= MIN_PADDED && bare.bytes().all(base64)
     };
     let mut out = Vec::new();
     let mut start = at;
@@ -199,10 +190,8 @@ fn looks_random(segment: &str) -> bool {
 fn entropy(text: &str) -> f64 {
     let mut counts = [0usize; 256];
     text.bytes().for_each(|b| counts[usize::from(b)] += 1);
-    let shares = counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| c as f64 / text.len() as f64);
+    let share = |c: usize| c as f64 / text.len() as f64;
+    let shares = counts.iter().filter(|&&c| c > 0).map(|&c| share(c));
     shares.map(|p| -p * p.log2()).sum()
 }
 

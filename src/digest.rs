@@ -3,7 +3,6 @@
 
 use sha2::{Digest, Sha256};
 
-/// Hex SHA-256 of `bytes`, prefixed `sha256:`.
 pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
 }

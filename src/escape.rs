@@ -25,7 +25,6 @@ fn is_hidden(c: char) -> bool {
     )
 }
 
-/// Whether `c` must be escaped before it is shown.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control() || is_hidden(c)
 }
@@ -49,7 +48,6 @@ fn escaped(chars: impl Iterator<Item = char>) -> String {
     out
 }
 
-/// The first invisible or text-direction character in `text`.
 pub fn hidden_char(text: &str) -> Option<char> {
     text.chars().find(|&c| is_hidden(c))
 }

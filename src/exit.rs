@@ -1,7 +1,6 @@
 //! The process exit codes, one documented enum (docs/commands/index.md
 //! "Exit codes"); CI scripts depend on the numbers.
 
-/// What the process reports to its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Success; for `plan --detailed-exitcode` and `drift`: no changes.

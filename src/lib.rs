@@ -1,9 +1,7 @@
 //! `invhooks` keeps a merchant's Inveterate webhook subscriptions exactly as
 //! a YAML manifest declares them: [`manifest`] and [`api`] give the desired
-//! and the live state, [`plan`] diffs them, [`render`] shows the plan and
-//! [`apply`] makes it. The core is pure (ARCHITECTURE.md "Invariants"); I/O
-//! lives at the edges: [`api`], [`sandbox`], [`check::probe`],
-//! [`doctor::write`] and the CLI ([`cli`], [`commands`]).
+//! and the live state, [`plan`] diffs them, [`render`] shows it, [`apply`]
+//! makes it. ARCHITECTURE.md maps the rest and where I/O may happen.
 
 pub mod api;
 pub mod apply;

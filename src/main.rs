@@ -21,21 +21,14 @@ fn main() -> ExitCode {
             None => {
                 let _ = err.print();
                 // Usage errors exit 1, not clap's 2: 2 means "changes present".
-                return if err.use_stderr() {
-                    Exit::Error
-                } else {
-                    Exit::Success
-                }
-                .into();
+                return Exit::Error.when(err.use_stderr()).into();
             }
         },
     };
     let color = color(cli.global.color);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
-    match runtime
-        .context("could not start the async runtime")
-        .and_then(|rt| rt.block_on(commands::run(cli)))
-    {
+    let runtime = runtime.context("could not start the async runtime");
+    match runtime.and_then(|rt| rt.block_on(commands::run(cli))) {
         Ok(exit) => exit.into(),
         Err(err) => report(&err, color),
     }

@@ -19,13 +19,6 @@ pub struct LiveSubscription {
     pub callback_url: String,
 }
 
-impl LiveSubscription {
-    /// The identity the plan joins on: (`topic`, `name`).
-    pub fn key(&self) -> (&str, &str) {
-        (&self.topic, &self.name)
-    }
-}
-
 /// A place in a manifest file (`file:line`, line 1-based).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Location {
@@ -74,13 +67,6 @@ pub struct DesiredSubscription {
     pub location: Location,
 }
 
-impl DesiredSubscription {
-    /// The identity the plan joins on: (`topic`, `name`).
-    pub fn key(&self) -> (&str, &str) {
-        (&self.topic, &self.name)
-    }
-}
-
 /// An `ignore` rule: live subscriptions it matches are never touched.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -100,10 +86,8 @@ impl IgnoreRule {
             (&self.topic, topic),
             (&self.callback_url, callback_url),
         ];
-        parts.iter().any(|(p, _)| p.is_some())
-            && parts
-                .iter()
-                .all(|(p, value)| p.as_ref().is_none_or(|p| p.is_match(value)))
+        let matched = |(p, value): &(&Option<Pattern>, &str)| p.as_ref().is_none_or(|p| p.is_match(value));
+        parts.iter().any(|(p, _)| p.is_some()) && parts.iter().all(matched)
     }
 }
 
@@ -146,7 +130,6 @@ pub struct MerchantManifest {
     /// `merchant:`, default: the file's stem.
     pub label: String,
     pub file: PathBuf,
-    /// The environment variable holding this merchant's API key.
     pub api_key_env: String,
     /// First in a staged rollout (`apply --waves`).
     pub canary: bool,

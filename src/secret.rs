@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 
 use crate::callback_url::CallbackUrl;
 pub use crate::callback_url::Masking;
@@ -39,18 +39,11 @@ pub struct Keys {
 impl Keys {
     /// The keys `keys` (empty ones ignored).
     pub fn new<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Self {
-        let keys: Vec<String> = keys
-            .into_iter()
-            .map(|k| k.as_ref().to_owned())
-            .filter(|k| !k.is_empty())
-            .collect();
+        let keys: Vec<S> = keys.into_iter().filter(|k| !k.as_ref().is_empty()).collect();
         let mut builder = AhoCorasick::builder();
-        let automaton = builder
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&keys);
+        builder.ascii_case_insensitive(true);
         Self {
-            automaton: automaton.ok(),
+            automaton: builder.build(keys.iter().map(|k| k.as_ref())).ok(),
             any: !keys.is_empty(),
         }
     }
@@ -76,11 +69,8 @@ impl Keys {
                 || !((alnum(r.start) && r.start > 0 && alnum(r.start - 1))
                     || (alnum(r.end - 1) && alnum(r.end)))
         };
-        automaton
-            .find_overlapping_iter(text)
-            .map(|m| m.range())
-            .filter(whole)
-            .collect()
+        let found = automaton.find_overlapping_iter(text).map(|m| m.range());
+        found.filter(whole).collect()
     }
 
     /// `text` with every key replaced by `***`; borrowed when it holds none.
@@ -181,21 +171,10 @@ pub fn has_secret(url: &str) -> bool {
 /// same host where each `***` stands for any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
-    let host = real.host_str().unwrap_or_default();
-    let parts: Vec<&str> = shown.host_str().unwrap_or_default().split(MASK).collect();
-    let same_host = match parts.as_slice() {
-        [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
-            for part in middle {
-                match rest.find(part) {
-                    Some(at) => rest = &rest[at + part.len()..],
-                    None => return false,
-                }
-            }
-            rest.len() >= last.len() && rest.ends_with(last)
-        }),
-        _ => shown.host_str().unwrap_or_default() == host,
-    };
-    same_host
+    let shown_host = shown.host_str().unwrap_or_default();
+    let parts: Vec<String> = shown_host.split(MASK).map(globset::escape).collect();
+    let host = globset::Glob::new(&parts.join("*")).map(|g| g.compile_matcher());
+    host.is_ok_and(|host| host.is_match(real.host_str().unwrap_or_default()))
         && shown.scheme() == real.scheme()
         && shown.port_or_known_default() == real.port_or_known_default()
 }

@@ -72,13 +72,10 @@ impl Selection {
         globbed && self.shard.is_none_or(|s| s.holds(label))
     }
 
-    /// The globs that match none of `labels` (each must match one).
-    pub fn unmatched<'a>(&'a self, labels: &[&str]) -> Vec<&'a str> {
-        let unmatched = self
-            .globs
-            .iter()
-            .filter(|g| !labels.iter().any(|l| g.is_match(l)));
-        unmatched.map(Pattern::as_str).collect()
+    /// The first glob that matches none of `labels` (each must match one).
+    pub fn unmatched<'a>(&'a self, labels: &[&str]) -> Option<&'a str> {
+        let unmatched = self.globs.iter().find(|g| !labels.iter().any(|l| g.is_match(l)));
+        unmatched.map(Pattern::as_str)
     }
 }
 
@@ -126,7 +123,7 @@ mod tests {
         assert!(all.selects("x"));
         let some = Selection::new(&["eu-*".into(), "us-1".into()], None).unwrap();
         assert!(some.selects("eu-9") && some.selects("us-1") && !some.selects("us-2"));
-        assert_eq!(some.unmatched(&["eu-1"]), vec!["us-1"]);
+        assert_eq!(some.unmatched(&["eu-1"]), Some("us-1"));
         let shard = Shard { k: 1, n: 2 };
         let both = Selection::new(&["eu-*".into()], Some(shard)).unwrap();
         assert_eq!(both.selects("eu-1"), shard.holds("eu-1"));

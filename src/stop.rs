@@ -1,20 +1,19 @@
 //! [`Stop`]: the run's one cancellation token (ARCHITECTURE "Apply, step
 //! by step"): once requested no request starts and every wait ends.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 /// The cancellation token; clones share one flag.
-#[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<Inner>);
+#[derive(Debug, Clone)]
+pub struct Stop(Arc<watch::Sender<bool>>);
 
-#[derive(Debug, Default)]
-struct Inner {
-    requested: AtomicBool,
-    notify: Notify,
+impl Default for Stop {
+    fn default() -> Self {
+        Self(Arc::new(watch::Sender::new(false)))
+    }
 }
 
 /// A wait ended by [`Stop`], not by its time.
@@ -27,25 +26,17 @@ const MAX_SLEEP: Duration = Duration::from_secs(86_400);
 impl Stop {
     /// Starts no new request from now on and ends every wait.
     pub fn request(&self) {
-        self.0.requested.store(true, Ordering::SeqCst);
-        self.0.notify.notify_waiters();
+        self.0.send_replace(true);
     }
 
     pub fn requested(&self) -> bool {
-        self.0.requested.load(Ordering::SeqCst)
+        *self.0.borrow()
     }
 
-    /// Resolves once a stop is requested (at once if it was).
+    /// Resolves once a stop is requested (at once if it was): `self` holds
+    /// the sender, so the channel never closes under it.
     pub async fn wait(&self) {
-        loop {
-            // Registered before the flag is read: `notify_waiters` reaches
-            // futures already created.
-            let notified = self.0.notify.notified();
-            if self.requested() {
-                return;
-            }
-            notified.await;
-        }
+        let _ = self.0.subscribe().wait_for(|&requested| requested).await;
     }
 
     /// Sleeps for `duration` (a day at most), or less if a stop is requested.

@@ -13,17 +13,14 @@ use super::{api_key, Context, Helped};
 use crate::api::{ApiError, Failure, Method};
 use crate::cli::{DoctorArgs, TextOrJson};
 use crate::doctor::list;
-use crate::doctor::write::{self, Ours, Timing};
+use crate::doctor::write::{self, Ours};
 use crate::doctor::{self, Check, Merchant};
 use crate::exit::Exit;
 use crate::secret::mask_url;
 use crate::stop::Stop;
 
-/// How `--write` waits for GET to show a change.
-const TIMING: Timing = Timing {
-    poll: Duration::from_millis(250),
-    limit: Duration::from_secs(120),
-};
+/// How long `--write` waits for GET to show a change.
+const LIMIT: Duration = Duration::from_secs(120);
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
     let throwaway = match (args.write, &args.topic, &args.callback_url) {
@@ -57,7 +54,7 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
 /// The first interrupt stops the round trip (its cleanup still runs); a
 /// second exits at once, naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
-    let name = throwaway.name();
+    let name = &throwaway.name;
     let again = format!(
         "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
     );
@@ -107,9 +104,9 @@ async fn merchant(
         ));
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
-        let (label, name) = (&report.merchant, ours.name());
+        let (label, name) = (&report.merchant, &ours.name);
         ctx.status(&format!("merchant `{label}`: round trip on `{name}`"));
-        let trip = write::round_trip(&client, ours, TIMING, stop, &mut report.measured).await;
+        let trip = write::round_trip(&client, ours, LIMIT, stop, &mut report.measured).await;
         report.checks.extend(trip);
     }
     Ok(report)

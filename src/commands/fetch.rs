@@ -154,7 +154,7 @@ pub fn selected(
         Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
     })?;
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
-    if let Some(glob) = selection.unmatched(&labels).first() {
+    if let Some(glob) = selection.unmatched(&labels) {
         let mut some: Vec<String> = labels.iter().take(5).map(|l| format!("`{l}`")).collect();
         if labels.len() > some.len() {
             some.push(format!("… ({} in all)", labels.len()));

@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 
 use super::{Check, Measured};
-use crate::api::envelope::{self, BodyError, Shape};
+use crate::api::envelope::{self, Shape};
 use crate::api::redact_known;
 use crate::secret::mask_url;
 
@@ -17,7 +17,6 @@ use crate::secret::mask_url;
 const KNOWN_FIELDS: &str = "id topic name callbackUrl merchantId createdAt updatedAt";
 /// What to do about an answer plans cannot use.
 pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an invhooks issue";
-/// What to do about a list plans refuse.
 const REFUSED: &str = "plan and apply refuse this list";
 
 /// The checks of one GET answer, its measures recorded in `m`; `key_env`
@@ -35,7 +34,12 @@ pub fn read(
     let mut checks = match (status.is_success(), envelope::shape(body)) {
         (false, _) => vec![refused(status, body, key_env, &said)],
         (true, Ok(shape)) => list(&shape, &said, m),
-        (true, Err(e)) => vec![Check::ok("get", said), unreadable(&e, body)],
+        (true, Err(e)) => {
+            let proxy = "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url";
+            let help = if is_html(body) { proxy } else { REPORT };
+            let unreadable = Check::fail("envelope", e.to_string(), help);
+            vec![Check::ok("get", said), unreadable]
+        }
     };
     checks.push(rate_limit(&m.rate_limit_headers));
     checks
@@ -44,15 +48,10 @@ pub fn read(
 fn list(shape: &Shape, said: &str, m: &mut Measured) -> Vec<Check> {
     m.subscriptions = Some(shape.list.len());
     m.list_at = Some(shape.at.clone());
-    m.id_types = shape
-        .id_types
-        .iter()
-        .map(|t| t.trim_start_matches("a "))
-        .collect();
-    let unknown = shape
-        .fields
-        .iter()
-        .filter(|f| !KNOWN_FIELDS.split(' ').any(|k| k == f.as_str()));
+    let id_types = shape.id_types.iter().map(|t| t.trim_start_matches("a "));
+    m.id_types = id_types.collect();
+    let known = |f: &&String| KNOWN_FIELDS.split(' ').any(|k| k == f.as_str());
+    let unknown = shape.fields.iter().filter(|f| !known(f));
     m.unknown_fields = unknown.cloned().collect();
     m.pagination_hints = shape.hints.clone();
     let at = match shape.at.strip_prefix("data.") {
@@ -97,27 +96,13 @@ fn refused(status: StatusCode, body: &[u8], key_env: &str, said: &str) -> Check 
     Check::fail("get", format!("{detail} ({said}{why})"), help)
 }
 
-/// A success whose body plans cannot read.
-fn unreadable(e: &BodyError, body: &[u8]) -> Check {
-    let help = match is_html(body) {
-        true => {
-            "a proxy, firewall or login page answered instead of the API: check HTTPS_PROXY and --base-url"
-        }
-        false => REPORT,
-    };
-    Check::fail("envelope", e.to_string(), help)
-}
-
 fn is_html(body: &[u8]) -> bool {
     body.trim_ascii_start().starts_with(b"<")
 }
 
 fn ids(shape: &Shape, types: &[&str]) -> Check {
-    let example = shape
-        .list
-        .first()
-        .map(|s| format!(", e.g. `{}`", s.id))
-        .unwrap_or_default();
+    let example = shape.list.first().map(|s| format!(", e.g. `{}`", s.id));
+    let example = example.unwrap_or_default();
     match types {
         [] => Check::ok("ids", "no subscriptions, so no ids to inspect (`--write` creates one)"),
         ["string"] => Check::ok("ids", format!("strings{example}")),
@@ -153,10 +138,8 @@ fn pagination(shape: &Shape) -> Check {
         return Check::fail("pagination", e.to_string(), format!("{REFUSED}: {REPORT}"));
     }
     if shape.hints.is_empty() {
-        return Check::ok(
-            "pagination",
-            "no pagination hints: the list came whole in one GET",
-        );
+        let said = "no pagination hints: the list came whole in one GET";
+        return Check::ok("pagination", said);
     }
     let hints = listed(shape.hints.iter().map(|(k, v)| format!("`{k}`: {v}")));
     Check::ok("pagination", format!("hints say the list is whole ({hints})"))
@@ -201,11 +184,9 @@ fn rate_limit_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     let wanted = |name: &str| {
         name.starts_with("x-ratelimit") || name.starts_with("ratelimit") || name == "retry-after"
     };
-    let value = |v: &[u8]| String::from_utf8_lossy(v).chars().take(80).collect();
+    let value = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).chars().take(80).collect();
     let found = headers.iter().filter(|(name, _)| wanted(name.as_str()));
-    found
-        .map(|(name, v)| (name.as_str().to_owned(), value(v.as_bytes())))
-        .collect()
+    found.map(|(name, v)| (name.to_string(), value(v))).collect()
 }
 
 fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
@@ -214,17 +195,13 @@ fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
         return Check::ok("rate_limit", said);
     }
     let shown = listed(headers.iter().map(|(k, v)| format!("`{k}: {v}`")));
-    if !headers
-        .iter()
-        .any(|(k, v)| k.ends_with("-remaining") && v.trim() == "0")
-    {
+    let spent = |(k, v): (&String, &String)| k.ends_with("-remaining") && v.trim() == "0";
+    if !headers.iter().any(spent) {
         return Check::ok("rate_limit", shown);
     }
-    Check::warn(
-        "rate_limit",
-        format!("{shown}: no requests left in this window"),
-        "wait for the window to reset before an apply, or lower `apply --parallelism`",
-    )
+    let said = format!("{shown}: no requests left in this window");
+    let help = "wait for the window to reset before an apply, or lower `apply --parallelism`";
+    Check::warn("rate_limit", said, help)
 }
 
 /// The first three items joined, then `and N more`.

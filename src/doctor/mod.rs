@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub const FORMAT_VERSION: &str = "1";
-
 /// What a check found; a `Fail` exits 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -67,7 +65,6 @@ pub struct Measured {
     pub id_types: Vec<&'static str>,
     pub unknown_fields: Vec<String>,
     pub pagination_hints: BTreeMap<String, serde_json::Value>,
-    /// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`.
     pub rate_limit_headers: BTreeMap<String, String>,
     pub visible_after_ms: Option<u64>,
     /// The `apply --wait` suggested for `visible_after_ms`.
@@ -110,7 +107,6 @@ pub fn text(report: &[Merchant]) -> String {
     out
 }
 
-/// The JSON report.
 pub fn json(report: &[Merchant]) -> String {
     #[derive(Serialize)]
     struct Report<'a> {
@@ -118,7 +114,7 @@ pub fn json(report: &[Merchant]) -> String {
         merchants: &'a [Merchant],
     }
     crate::render::json::pretty(&Report {
-        format_version: FORMAT_VERSION,
+        format_version: crate::render::json::FORMAT_VERSION,
         merchants: report,
     })
 }

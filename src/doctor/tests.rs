@@ -8,7 +8,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::list;
-use super::write::{round_trip, Ours, Timing};
+use super::write::{round_trip, Ours};
 use super::{json, text, Check, Measured, Merchant, Verdict};
 use crate::api::Method;
 use crate::apply::fake::{Fake, Fault};
@@ -16,10 +16,7 @@ use crate::apply::Stop;
 use crate::fixtures::live;
 use crate::model::LiveSubscription;
 
-const TIMING: Timing = Timing {
-    poll: Duration::from_millis(250),
-    limit: Duration::from_secs(5),
-};
+const LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs the round trip on `fake` with a paused clock, `stop` requested
 /// after `stop_after` if given.
@@ -40,7 +37,7 @@ fn trip(fake: &Fake, stop_after: Option<Duration>) -> (Vec<Check>, Measured) {
         }
         let mut m = Measured::default();
         let ours = Ours::new(0xabc, "customer.updated", "https://hooks.example/doctor");
-        let checks = round_trip(fake, ours, TIMING, &stop, &mut m).await;
+        let checks = round_trip(fake, ours, LIMIT, &stop, &mut m).await;
         (checks, m)
     })
 }
@@ -79,10 +76,7 @@ fn a_round_trip_times_visibility_and_records_the_answer_for_an_id_gone() {
 fn a_slow_store_gets_a_longer_wait_and_a_missing_create_fails() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(4);
-    let slow = Timing {
-        limit: Duration::from_secs(60),
-        ..TIMING
-    };
+    let slow = Duration::from_secs(60);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)

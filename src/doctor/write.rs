@@ -1,7 +1,6 @@
 //! `doctor --write`: create a throwaway subscription through [`Remote`],
 //! time until GET lists it, rename it, delete it (twice, to learn how an id
-//! already gone is answered). Every write names an id held by [`Ours`]
-//! (from the create's answer or list entries under its random name), and
+//! already gone is answered). Every write names an id held by [`Ours`], and
 //! whatever happens it ends by deleting them and saying what is left.
 
 use std::collections::BTreeSet;
@@ -17,17 +16,13 @@ use crate::model::LiveSubscription;
 /// `apply --wait`'s default, which a suggested wait is compared with.
 const DEFAULT_WAIT: u64 = 30;
 
-/// How the round trip waits for GET to show a change.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    pub poll: Duration,
-    pub limit: Duration,
-}
+/// How often the list is read while waiting for GET to show a change.
+const POLL: Duration = Duration::from_millis(250);
 
 /// The throwaway, and the ids it learned, saw listed and deleted.
 #[derive(Debug, Clone, Default)]
 pub struct Ours {
-    name: String,
+    pub name: String,
     renamed: String,
     topic: String,
     url: String,
@@ -51,10 +46,6 @@ impl Ours {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The ids `live` lists under our names, now ours.
     fn learn(&mut self, live: &[LiveSubscription]) -> BTreeSet<String> {
         let ours =
@@ -73,7 +64,7 @@ impl Ours {
 struct Trip<'a, R> {
     remote: &'a R,
     ours: Ours,
-    timing: Timing,
+    limit: Duration,
     stop: &'a Stop,
     /// A create whose outcome is unknown: it may exist without an id known.
     maybe: bool,
@@ -81,18 +72,18 @@ struct Trip<'a, R> {
 }
 
 /// The round trip's checks, ending with `cleanup`, the only step that
-/// starts after `stop` is requested.
+/// starts after `stop` is requested; GET may take `limit` to show a change.
 pub async fn round_trip<R: Remote<Error = ApiError>>(
     remote: &R,
     ours: Ours,
-    timing: Timing,
+    limit: Duration,
     stop: &Stop,
     m: &mut Measured,
 ) -> Vec<Check> {
     let mut trip = Trip {
         remote,
         ours,
-        timing,
+        limit,
         stop,
         maybe: false,
         checks: Vec::new(),
@@ -129,19 +120,16 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         self.done("rename", put)?;
         let renamed_shown =
             |live: &[LiveSubscription], _: &_| live.iter().any(|s| s.id == id && s.name == *renamed);
-        let shown = self.poll("rename", renamed_shown).await?;
-        let said = format!(
-            "renamed to `{renamed}` with PUT; GET showed the new name {}",
-            after(shown)
-        );
+        let shown = after(self.poll("rename", renamed_shown).await?);
+        let said = format!("renamed to `{renamed}` with PUT; GET showed the new name {shown}");
         self.checks.push(Check::ok("rename", said));
 
         self.go()?;
         let deleted = self.remote.delete(&id, topic).await;
         self.done("delete", deleted)?;
         self.ours.gone.insert(id.clone());
-        let gone = self.poll("delete", |_, listed| !listed.contains(&id)).await?;
-        let said = format!("deleted with DELETE; GET stopped listing it {}", after(gone));
+        let gone = after(self.poll("delete", |_, listed| !listed.contains(&id)).await?);
+        let said = format!("deleted with DELETE; GET stopped listing it {gone}");
         self.checks.push(Check::ok("delete", said));
         let again = self.remote.delete(&id, topic).await;
         self.checks.push(delete_again(again, m));
@@ -176,16 +164,13 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
                     started.elapsed()
                 });
             }
-            if started.elapsed() >= self.timing.limit {
-                let said = format!(
-                    "GET did not show the change within {} s",
-                    self.timing.limit.as_secs()
-                );
+            if started.elapsed() >= self.limit {
+                let said = format!("GET did not show the change within {} s", self.limit.as_secs());
                 let help = format!("apply's verification waits for GET to agree: {REPORT}");
                 self.checks.push(Check::fail(step, said, help));
                 return None;
             }
-            tokio::time::sleep(self.timing.poll).await;
+            tokio::time::sleep(POLL).await;
             self.go()?;
         }
         None
@@ -214,28 +199,17 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
                 break;
             }
         }
-        let (o, left) = (&self.ours, self.ours.left());
+        let o = &self.ours;
+        let what = format!("`{}` on `{}`", o.name, o.topic);
+        let left: Vec<String> = o.left().iter().map(|id| format!("`{id}`")).collect();
         let check = if !left.is_empty() {
-            let ids: Vec<String> = left.iter().map(|id| format!("`{id}`")).collect();
-            Check::fail(
-                "cleanup",
-                format!(
-                    "left behind: `{}` on `{}`, id {}",
-                    o.name,
-                    o.topic,
-                    ids.join(", ")
-                ),
-                "delete it in the Inveterate admin (Webhooks); no other subscription has its name",
-            )
+            let said = format!("left behind: {what}, id {}", left.join(", "));
+            let help = "delete it in the Inveterate admin (Webhooks); no other subscription has its name";
+            Check::fail("cleanup", said, help)
         } else if self.maybe && o.ids.is_empty() {
-            Check::fail(
-                "cleanup",
-                format!(
-                    "a create of unknown outcome may yet appear as `{}` on `{}`",
-                    o.name, o.topic
-                ),
-                "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it",
-            )
+            let said = format!("a create of unknown outcome may yet appear as {what}");
+            let help = "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it";
+            Check::fail("cleanup", said, help)
         } else {
             Check::ok("cleanup", format!("nothing left behind: `{}` is deleted", o.name))
         };
@@ -263,23 +237,17 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     let name = "delete_again";
     let Err(e) = result else {
         m.gone_status = Some(200);
-        return Check::ok(
-            name,
-            "deleting an id already gone succeeds: apply's delete of it is done",
-        );
+        let said = "deleting an id already gone succeeds: apply's delete of it is done";
+        return Check::ok(name, said);
     };
     m.gone_status = e.status();
     let said = format!("an id already gone answers {}", e.failure);
-    match m.gone_status {
-        Some(400 | 404) => Check::ok(
-            name,
-            format!("{said}: apply reads a 400 or 404 for an id a fresh read no longer lists as `done (already gone)`"),
-        ),
-        _ => {
-            let said = format!("{said}: apply would report that delete as failed");
-            Check::warn(name, said, format!("so apply learns this answer, {REPORT}"))
-        }
+    if matches!(m.gone_status, Some(400 | 404)) {
+        let read = "apply reads a 400 or 404 for an id a fresh read no longer lists as `done (already gone)`";
+        return Check::ok(name, format!("{said}: {read}"));
     }
+    let said = format!("{said}: apply would report that delete as failed");
+    Check::warn(name, said, format!("so apply learns this answer, {REPORT}"))
 }
 
 fn advice(e: &ApiError) -> String {

@@ -84,12 +84,12 @@ proptest! {
 
         // Every declared subscription exists exactly once with its URL.
         for want in &m.subscriptions {
-            let copies: Vec<_> = after.iter().filter(|s| s.key() == want.key()).collect();
+            let copies: Vec<_> = after.iter().filter(|s| (&s.topic, &s.name) == (&want.topic, &want.name)).collect();
             prop_assert_eq!(copies.len(), 1);
             prop_assert_eq!(&copies[0].callback_url, &want.callback_url);
         }
         // Undeclared, in-scope subscriptions are gone when pruning, untouched otherwise.
-        let declared = |s: &LiveSubscription| m.subscriptions.iter().any(|d| d.key() == s.key());
+        let declared = |s: &LiveSubscription| m.subscriptions.iter().any(|d| (&d.topic, &d.name) == (&s.topic, &s.name));
         for s in &live {
             if m.is_ignored(s) || declared(s) {
                 continue;

@@ -268,19 +268,27 @@ pub(crate) fn assert_converged(
 ) {
     let in_scope: Vec<&LiveSubscription> = all.iter().filter(|s| !manifest.is_ignored(s)).collect();
     for want in &manifest.subscriptions {
-        let copies: Vec<_> = in_scope.iter().filter(|s| s.key() == want.key()).collect();
+        let copies: Vec<_> = in_scope
+            .iter()
+            .filter(|s| (&s.topic, &s.name) == (&want.topic, &want.name))
+            .collect();
         assert_eq!(
             copies.len(),
             1,
             "seed {seed}: {} copies of {:?}",
             copies.len(),
-            want.key()
+            (&want.topic, &want.name)
         );
         assert_eq!(copies[0].callback_url, want.callback_url, "seed {seed}");
     }
     // Undeclared subscriptions are all gone when pruning; without prune
     // they are exactly as they were (duplicates among them included).
-    let declared = |s: &LiveSubscription| manifest.subscriptions.iter().any(|d| d.key() == s.key());
+    let declared = |s: &LiveSubscription| {
+        manifest
+            .subscriptions
+            .iter()
+            .any(|d| (&d.topic, &d.name) == (&s.topic, &s.name))
+    };
     let undeclared: BTreeSet<LiveSubscription> = in_scope
         .iter()
         .filter(|s| !declared(s))
@@ -372,7 +380,9 @@ pub(crate) fn assert_only_planned(
         );
         let copies = all
             .iter()
-            .filter(|s| !initial.iter().any(|i| i.id == s.id) && s.key() == new.key())
+            .filter(|s| {
+                !initial.iter().any(|i| i.id == s.id) && (&s.topic, &s.name) == (&new.topic, &new.name)
+            })
             .count();
         assert_eq!(copies, 1, "seed {seed}: {copies} copies of {new:?} created");
     }
