@@ -120,7 +120,8 @@ impl Serialize for Pattern {
 
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Pattern::new(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+        let glob = String::deserialize(d)?;
+        Pattern::new(&glob).map_err(|e| serde::de::Error::custom(format!("ignore glob `{glob}`: {e}")))
     }
 }
 

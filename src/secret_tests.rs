@@ -184,6 +184,29 @@ fn a_key_is_replaced_before_the_url_is_read() {
 }
 
 #[test]
+fn glob_characters_in_a_host_around_a_key_are_literal() {
+    // `reads_as` compares hosts as globs: `{`, `,` and `*` in a host must
+    // match only themselves, or a host around a key would read as another.
+    let keys = Keys::new(["k3ySecretValue0123456789"]);
+    for (url, shown) in [
+        (
+            "https://a{b,c}k3ysecretvalue0123456789.example/x",
+            "https://a{b,c}***.example/x",
+        ),
+        (
+            "https://a,b{k3ysecretvalue0123456789.example/x",
+            "https://a,b{***.example/x",
+        ),
+        (
+            "https://a*b.k3ysecretvalue0123456789}.example/x",
+            "https://a*b.***}.example/x",
+        ),
+    ] {
+        assert_eq!(Masked::url(url, Masking::Full, &keys).as_str(), shown, "{url}");
+    }
+}
+
+#[test]
 fn a_short_key_is_masked_only_as_a_whole_token() {
     let keys = Keys::new(["other"]);
     assert_eq!(
