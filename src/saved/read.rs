@@ -6,7 +6,10 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use serde::Deserialize as _;
+
 use super::{live_fingerprint, save_plan, PlanFileError, SavedMerchant, SavedPlan, FORMAT_VERSION, KIND};
+use crate::escape::escape;
 use crate::model::{Allows, LiveSubscription, MerchantManifest};
 use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
@@ -86,7 +89,20 @@ impl SavedPlan {
                 ours: ours.to_owned(),
             });
         }
-        serde_json::from_value(value).map_err(|e| PlanFileError::Damaged(e.to_string()))
+        serde_json::from_value(value).map_err(|e| PlanFileError::Damaged(damaged(text, &e)))
+    }
+}
+
+/// `error`, with the merchant whose entry holds it when one does (the text
+/// is read again only here, for a damaged file).
+fn damaged(text: &str, error: &serde_json::Error) -> String {
+    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let label = (value["merchants"].as_array().into_iter().flatten())
+        .filter(|m| SavedMerchant::deserialize(*m).is_err())
+        .find_map(|m| m["merchant"].as_str());
+    match label {
+        Some(label) => format!("merchant `{}`: {error}", escape(label)),
+        None => error.to_string(),
     }
 }
 
