@@ -89,14 +89,12 @@ impl SavedPlan {
                 ours: ours.to_owned(),
             });
         }
-        serde_json::from_value(value).map_err(|e| PlanFileError::Damaged(damaged(text, &e)))
+        SavedPlan::deserialize(&value).map_err(|e| PlanFileError::Damaged(damaged(&value, &e)))
     }
 }
 
-/// `error`, with the merchant whose entry holds it when one does (the text
-/// is read again only here, for a damaged file).
-fn damaged(text: &str, error: &serde_json::Error) -> String {
-    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+/// `error`, with the merchant whose entry holds it when one does.
+fn damaged(value: &serde_json::Value, error: &serde_json::Error) -> String {
     let label = (value["merchants"].as_array().into_iter().flatten())
         .filter(|m| SavedMerchant::deserialize(*m).is_err())
         .find_map(|m| m["merchant"].as_str());
