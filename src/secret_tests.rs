@@ -250,3 +250,20 @@ fn masking_reads_and_writes_as_mask_path_secrets() {
 fn at_sign_in_path_is_not_userinfo() {
     assert_eq!(masked("https://h/users/@me"), "https://h/users/@me");
 }
+
+proptest::proptest! {
+    /// Whatever glob characters surround a key in a host, the host around
+    /// the mask is compared literally: the URL shows with the key masked,
+    /// never read as another host, never refused as one.
+    #[test]
+    fn a_key_in_a_host_with_glob_characters_around_it_masks_in_place(
+        key in "[a-z0-9]{12,24}",
+        pre in "[a-z0-9{},!~-]{0,6}",
+        post in "[a-z0-9{},!~-]{0,6}",
+    ) {
+        let keys = Keys::new([key.as_str()]);
+        let url = format!("https://{pre}{key}{post}.example/in");
+        let shown = Masked::url(&url, Masking::Full, &keys).into_string();
+        proptest::prop_assert_eq!(shown, format!("https://{pre}***{post}.example/in"));
+    }
+}
