@@ -171,10 +171,22 @@ pub fn has_secret(url: &str) -> bool {
 /// same host where each `***` stands for any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
-    let shown_host = shown.host_str().unwrap_or_default();
-    let parts: Vec<String> = shown_host.split(MASK).map(globset::escape).collect();
-    let host = globset::Glob::new(&parts.join("*")).map(|g| g.compile_matcher());
-    host.is_ok_and(|host| host.is_match(real.host_str().unwrap_or_default()))
+    let host = real.host_str().unwrap_or_default();
+    let parts: Vec<&str> = shown.host_str().unwrap_or_default().split(MASK).collect();
+    // Literal pieces in order, leftmost first: each `***` is any run.
+    let same_host = match parts.as_slice() {
+        [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
+            for part in middle {
+                match rest.find(part) {
+                    Some(at) => rest = &rest[at + part.len()..],
+                    None => return false,
+                }
+            }
+            rest.len() >= last.len() && rest.ends_with(last)
+        }),
+        _ => shown.host_str().unwrap_or_default() == host,
+    };
+    same_host
         && shown.scheme() == real.scheme()
         && shown.port_or_known_default() == real.port_or_known_default()
 }

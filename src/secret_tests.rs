@@ -185,7 +185,7 @@ fn a_key_is_replaced_before_the_url_is_read() {
 
 #[test]
 fn glob_characters_in_a_host_around_a_key_are_literal() {
-    // `reads_as` compares hosts as globs: `{`, `,` and `*` in a host must
+    // `reads_as` compares the pieces around a mask literally: `{`, `,`, `*` must
     // match only themselves, or a host around a key would read as another.
     let keys = Keys::new(["k3ySecretValue0123456789"]);
     for (url, shown) in [
