@@ -195,6 +195,16 @@ fn entropy(text: &str) -> f64 {
     shares.map(|p| -p * p.log2()).sum()
 }
 
+/// `localhost` or a loopback address: where plain `http` stays on the machine.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -2,9 +2,10 @@
 //! over `https://`, or plain `http://` to a loopback host (the sandbox) or
 //! a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's own API).
 
-use url::{Host, Url};
+use url::Url;
 
 use super::DEFAULT_BASE_URL;
+use crate::callback_url::is_loopback;
 use crate::secret::mask_url;
 
 /// Hosts (comma-separated) plain http may go to although not loopback.
@@ -94,15 +95,6 @@ fn normalise(host: &str) -> String {
 
 fn host(url: &Url) -> String {
     normalise(url.host_str().unwrap_or_default())
-}
-
-pub(super) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// `inveterateapi.com` or a subdomain of it.

@@ -8,10 +8,10 @@ use reqwest::header::HeaderValue;
 use serde_json::json;
 use url::Url;
 
-use super::base_url::is_loopback;
 use super::pace::Pacer;
 use super::{envelope, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RESOURCE};
 use crate::apply::Remote;
+use crate::callback_url::is_loopback;
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 

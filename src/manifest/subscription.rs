@@ -3,8 +3,6 @@
 
 use std::collections::HashSet;
 
-use std::net::IpAddr;
-
 use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
 use super::fields::{OneOrMany, Subscription, MAX_NAME_CHARS, MAX_URL_CHARS};
@@ -130,10 +128,7 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
         Err((problem, help)) => return Some((problem, help.to_owned())),
     };
     let url = parsed.url();
-    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if url.scheme() != "http" || loopback || allow_http {
+    if url.scheme() != "http" || crate::callback_url::is_loopback(url) || allow_http {
         return None;
     }
     let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
