@@ -77,6 +77,17 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
     diff_with(manifest, live, &Thresholds::default())
 }
 
+/// The rule `thresholds` trips for `summary`, a plan of `manifest` against `live`.
+pub fn safety(
+    thresholds: &Thresholds,
+    summary: &Summary,
+    manifest: &MerchantManifest,
+    live: &[LiveSubscription],
+) -> Option<SafetyTrip> {
+    let in_scope = live.len() - summary.ignored;
+    thresholds.trip(summary, in_scope, manifest.subscriptions.is_empty())
+}
+
 /// Plans one merchant; `thresholds` decide [`MerchantPlan::safety`].
 pub fn diff_with(
     manifest: &MerchantManifest,
@@ -139,10 +150,9 @@ pub fn diff_with(
         ignored,
         unmanaged: unmanaged.len(),
     };
-    let nothing_declared = manifest.subscriptions.is_empty();
     MerchantPlan {
         merchant: manifest.label.clone(),
-        safety: thresholds.trip(&summary, live.len() - ignored, nothing_declared),
+        safety: safety(thresholds, &summary, manifest, live),
         renames_applied: renames_applied(&renamed, live),
         changes,
         unmanaged,
