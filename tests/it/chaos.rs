@@ -180,7 +180,8 @@ fn every_fault(seed: u64) -> Faults {
     }
 }
 
-const OPTIONS: ApplyOptions = ApplyOptions {
+/// The apply options of every in-process chaos run.
+pub(crate) const OPTIONS: ApplyOptions = ApplyOptions {
     parallelism: 4,
     // Above the 300 ms visibility delay (ten reads, 100 ms apart): an
     // unknown-outcome create is looked for this long before it is sent

@@ -19,14 +19,14 @@ use rand::SeedableRng;
 
 use invhooks::api::envelope::BodyError;
 use invhooks::api::{ApiError, Client, Failure};
-use invhooks::apply::{apply, ApplyOptions, Remote, Stop};
+use invhooks::apply::{apply, Remote, Stop};
 use invhooks::model::LiveSubscription;
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, InjectedStats};
 
 use crate::chaos::{
     assert_converged, assert_only_planned, client, converge, faults_line, no_delete_after_a_failed_write,
-    random_manifest, run_seeds, seeded_sandbox, KEY,
+    random_manifest, run_seeds, seeded_sandbox, KEY, OPTIONS,
 };
 
 /// The client, counting the lists it refused as untrustworthy.
@@ -86,13 +86,6 @@ fn faults(seed: u64) -> Faults {
         ..Faults::default()
     }
 }
-
-const OPTIONS: ApplyOptions = ApplyOptions {
-    parallelism: 4,
-    // Above the visibility delay, as in `chaos.rs`.
-    wait: Duration::from_secs(1),
-    poll: Duration::from_millis(100),
-};
 
 async fn one_seed(seed: u64) -> Figures {
     let mut rng = StdRng::seed_from_u64(seed);

@@ -15,12 +15,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use invhooks::api::Client;
-use invhooks::apply::{apply, ApplyOptions, Remote as _, Stop};
+use invhooks::apply::{apply, Remote as _, Stop};
 use invhooks::plan::diff;
 use invhooks::sandbox::{Faults, Sandbox};
 
 use crate::chaos::{
-    client, converge, plan_list, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, TOPICS,
+    client, converge, plan_list, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, OPTIONS, TOPICS,
 };
 
 /// The writer's URLs: how its subscriptions are told from everyone else's.
@@ -83,11 +83,7 @@ async fn one_seed(seed: u64) -> Figures {
     };
     let (sandbox, _) = seeded_sandbox(faults, &mut rng).await;
     let (ours, writer) = (client(&sandbox), client(&sandbox));
-    let options = ApplyOptions {
-        parallelism: 4,
-        wait: Duration::from_secs(1),
-        poll: Duration::from_millis(100),
-    };
+    let options = OPTIONS;
     let mut figures = Figures::default();
 
     // Run 1, with the other writer at work.
