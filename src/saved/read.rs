@@ -201,8 +201,9 @@ impl Loaded {
         let mut reasons = vec![format!(
             "plan is stale: `{shown}` no longer matches live state; nothing was changed"
         )];
-        for (m, live) in self.merchants.iter().zip(fresh) {
-            if live_fingerprint(live) != live_fingerprint(&m.live) {
+        // The stored fingerprint was checked against the stored list on load.
+        for ((m, saved), live) in self.merchants.iter().zip(&self.file.merchants).zip(fresh) {
+            if live_fingerprint(live) != saved.live.fingerprint {
                 let label = &m.manifest.label;
                 reasons.push(format!(
                     "merchant `{label}`: live subscriptions changed since the plan was saved:"
