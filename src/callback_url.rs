@@ -1,20 +1,17 @@
 //! A callback URL read once, by the WHATWG rules (the `url` crate, as
-//! browsers and deliveries read it); nothing reads its text another way.
-//! [`CallbackUrl::parse`] is strict, for manifests: parsers disagree on a
-//! backslash, whitespace or control character (`https://a.example\@b.example/`
-//! goes to `a.example` for WHATWG), so they are refused.
+//! deliveries read it). [`CallbackUrl::parse`], for manifests, refuses what
+//! parsers disagree on (`https://a.example\@b.example/` is `a.example` for WHATWG).
 
 use std::ops::Range;
 
 use url::{Host, Position, Url};
 
-/// A callback URL as the WHATWG parser reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackUrl(Url);
 
 impl CallbackUrl {
-    /// A declared callback URL: `https` or `http` with a host, and no
-    /// backslash, whitespace or control character; else why not, and what to do.
+    /// `https` or `http` with a host, no backslash, whitespace or control
+    /// character; else why not, and what to do.
     pub fn parse(text: &str) -> Result<Self, (String, &'static str)> {
         const FULL: &str = "write a full URL such as `https://hooks.example.com/inveterate`";
         let refused = |problem: &str, help| Err((problem.to_owned(), help));
@@ -44,8 +41,7 @@ impl CallbackUrl {
         Url::parse(text).ok().map(Self)
     }
 
-    /// The host events go to: lowercase, punycode for non-ASCII, no
-    /// trailing dot; an IP address as such. `None` when there is none.
+    /// The host events go to: lowercase, punycode, no trailing dot; an IP as such.
     pub fn host(&self) -> Option<String> {
         match self.0.host()? {
             Host::Domain(d) => Some(d.trim_end_matches('.').to_ascii_lowercase()),
@@ -63,9 +59,8 @@ impl CallbackUrl {
         self.0.as_str()
     }
 
-    /// The byte ranges of [`CallbackUrl::as_str`] that are secret apart
-    /// from keys: userinfo, query values, and (with [`Masking::Full`]) the
-    /// path segments that look like secrets.
+    /// Byte ranges of [`CallbackUrl::as_str`] that are secret apart from keys:
+    /// userinfo, query values, and (with [`Masking::Full`]) secret-looking path segments.
     pub(crate) fn secret_parts(&self, masking: Masking) -> Vec<Range<usize>> {
         let at = |p: Position| self.0[..p].len();
         let mut parts = Vec::new();
@@ -84,8 +79,8 @@ impl CallbackUrl {
     }
 }
 
-/// Which parts of a URL are masked: all, or all but the path heuristic
-/// (`maskPathSecrets: false`; serialised as that boolean).
+/// All parts masked, or all but the path heuristic (`maskPathSecrets: false`,
+/// serialised as that boolean).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(from = "bool", into = "bool")]
 pub enum Masking {
@@ -95,7 +90,6 @@ pub enum Masking {
 }
 
 impl Masking {
-    /// For `skip_serializing_if`.
     pub fn is_full(&self) -> bool {
         *self == Masking::Full
     }
@@ -116,8 +110,8 @@ impl From<Masking> for bool {
     }
 }
 
-/// Providers whose webhook URLs carry their secret in the path: host, the
-/// prefix after which segments are secret, how many of those stay readable.
+/// Hosts whose webhook URLs hold their secret in the path: the prefix after
+/// which segments are secret, and how many of those stay readable.
 const PROVIDERS: [(&str, &str, usize); 3] = [
     ("hooks.slack.com", "/services/", 0),
     ("hooks.zapier.com", "/hooks/catch/", 0),
@@ -125,8 +119,7 @@ const PROVIDERS: [(&str, &str, usize); 3] = [
     ("discord.com", "/api/webhooks/", 1),
 ];
 
-/// The ranges of `path` (starting at byte `at`) that are secret: a known
-/// provider's tokens, else the segments that look random.
+/// The secret ranges of `path` (at byte `at`): a known provider's tokens, else random-looking segments.
 fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
     let provider = PROVIDERS
         .iter()
@@ -147,9 +140,8 @@ fn path_secrets(host: &str, path: &str, at: usize) -> Vec<Range<usize>> {
     out
 }
 
-/// The ranges of `query` (starting at byte `at`) that are secret: every
-/// value, and an item that as a whole is a token (random, or base64 whose
-/// `=` padding is no separator).
+/// The secret ranges of `query` (at byte `at`): every value, and an item that
+/// is a token as a whole (random, or base64 whose `=` padding is no separator).
 fn query_secrets(query: &str, at: usize) -> Vec<Range<usize>> {
     const MIN_PADDED: usize = 16;
     let base64 = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
@@ -186,7 +178,7 @@ fn looks_random(segment: &str) -> bool {
     })
 }
 
-/// Shannon entropy of the bytes of `text`, in bits per byte.
+/// Shannon entropy, in bits per byte.
 fn entropy(text: &str) -> f64 {
     let mut counts = [0usize; 256];
     text.bytes().for_each(|b| counts[usize::from(b)] += 1);

@@ -32,8 +32,8 @@ impl fmt::Display for Location {
     }
 }
 
-/// A manifest location as saved plans and the drift JSON write it: its line
-/// (reading a saved plan fills in the manifest's file).
+/// A [`Location`] as saved plans and drift JSON write it: the line (a saved
+/// plan's reader fills in the file).
 pub mod line {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -49,8 +49,8 @@ pub mod line {
     }
 }
 
-/// One subscription the manifest declares, after `topics:` expansion and
-/// `${VAR}` substitution (so its URL may carry secrets); serde: as saved plans hold it.
+/// One declared subscription after `topics:` expansion and `${VAR}`
+/// substitution (its URL may carry secrets); serde: as saved plans hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DesiredSubscription {
@@ -60,7 +60,6 @@ pub struct DesiredSubscription {
     /// Names on the same topic it takes over in place (docs/renames.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renamed_from: Vec<String>,
-    /// `maskPathSecrets` (docs/secrets.md).
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
     #[serde(rename = "line", with = "line")]
@@ -111,7 +110,6 @@ impl Pattern {
     }
 }
 
-/// As written, in a saved plan.
 impl Serialize for Pattern {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.as_str().serialize(s)
@@ -138,11 +136,11 @@ pub struct MerchantManifest {
     pub ignore: Vec<IgnoreRule>,
     /// In file order.
     pub subscriptions: Vec<DesiredSubscription>,
-    /// Kept so that `apply --plan` re-checks a saved plan's entries.
+    /// So that `apply --plan` re-checks a saved plan's entries.
     pub allows: Allows,
 }
 
-/// `allowHttp` and `allowUnknownTopics`: what a manifest's entries may hold.
+/// `allowHttp` and `allowUnknownTopics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Allows {
     pub http: bool,
@@ -150,9 +148,9 @@ pub struct Allows {
 }
 
 impl MerchantManifest {
-    pub fn is_ignored(&self, sub: &LiveSubscription) -> bool {
+    pub fn is_ignored(&self, s: &LiveSubscription) -> bool {
         self.ignore
             .iter()
-            .any(|rule| rule.matches(&sub.topic, &sub.name, &sub.callback_url))
+            .any(|r| r.matches(&s.topic, &s.name, &s.callback_url))
     }
 }

@@ -1,8 +1,7 @@
-//! Secrets kept out of everything shown (docs/secrets.md, which describes
-//! the rules). Values are masked before anything renders them: a renderer
-//! gets a [`Masked`], whose only constructors mask, so colour, diffs,
-//! truncation, escaping and every format work on text without a secret.
-//! Keys ([`Keys`]) are masked first, in the raw value; then a URL's parts.
+//! Secrets kept out of everything shown (docs/secrets.md): renderers get a
+//! [`Masked`], whose only constructors mask, so colour, diffs, truncation and
+//! escaping work on text without a secret. Keys ([`Keys`]) are masked first,
+//! in the raw value; then a URL's parts.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -12,32 +11,27 @@ use aho_corasick::AhoCorasick;
 use crate::callback_url::CallbackUrl;
 pub use crate::callback_url::Masking;
 
-/// The text shown in place of a secret.
 pub const MASK: &str = "***";
 
-/// What a callback URL that does not parse is shown as: never any of its
-/// text, which could name a host events do not go to.
+/// A URL that does not parse: none of its text, which could name a wrong host.
 pub const INVALID_URL: &str = "(not a valid URL)";
 
-/// What a callback URL is shown as when masking the key in it would make it
-/// read as another place (a key holding `/` or `@`).
+/// A URL that masking its key would make read as another place (`/`, `@` in a key).
 pub const KEY_URL: &str = "(a URL holding an API key)";
 
 /// A key shorter than this is matched only as a whole token.
 const SHORT_KEY: usize = 12;
 
-/// The API keys to mask, found in one pass; passed explicitly, so the core
-/// stays pure.
+/// The API keys to mask, found in one pass; passed explicitly, so the core stays pure.
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
-    /// `None` with keys if the automaton could not be built: then every
-    /// text is masked whole (fail closed).
+    /// `None` with keys: the automaton could not be built, so all text is masked (fail closed).
     automaton: Option<AhoCorasick>,
     any: bool,
 }
 
 impl Keys {
-    /// The keys `keys` (empty ones ignored).
+    /// Empty keys are ignored.
     pub fn new<S: AsRef<str>>(keys: impl IntoIterator<Item = S>) -> Self {
         let keys: Vec<S> = keys.into_iter().filter(|k| !k.as_ref().is_empty()).collect();
         let mut builder = AhoCorasick::builder();
@@ -57,8 +51,8 @@ impl Keys {
         !self.any
     }
 
-    /// Where keys occur in `text` (ASCII case ignored; a short key only as
-    /// a whole token), as byte ranges, possibly overlapping.
+    /// Byte ranges (maybe overlapping) of keys in `text`, ASCII case ignored;
+    /// a short key only as a whole token.
     pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
         let Some(automaton) = &self.automaton else {
             return self.any.then_some(0..text.len()).into_iter().collect();
@@ -79,8 +73,7 @@ impl Keys {
     }
 }
 
-/// `text` with each run of overlapping or touching `ranges` replaced by one
-/// `***`.
+/// `text` with each run of overlapping or touching `ranges` replaced by one `***`.
 fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
     if ranges.is_empty() {
         return Cow::Borrowed(text);
@@ -100,8 +93,7 @@ fn mask_ranges(text: &str, mut ranges: Vec<Range<usize>>) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A value with its secrets masked, the only form renderers get: its
-/// constructors mask, nothing builds one from raw text.
+/// A value with its secrets masked: nothing builds one from raw text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Masked<'a>(Cow<'a, str>);
@@ -112,9 +104,8 @@ impl<'a> Masked<'a> {
         Masked(keys.replace(text))
     }
 
-    /// A callback URL as the WHATWG parser reads it, masked: keys replaced
-    /// in the raw text first (so no rewriting by the parser can leave a
-    /// piece of one), then read, then its secret parts masked.
+    /// A callback URL as the WHATWG parser reads it: keys replaced in the raw
+    /// text first (so the parser's rewriting leaves no piece of one), then parts.
     pub fn url(text: &str, masking: Masking, keys: &Keys) -> Masked<'static> {
         let Some(real) = CallbackUrl::read(text) else {
             return Masked(Cow::Borrowed(INVALID_URL));
@@ -155,8 +146,7 @@ impl std::fmt::Display for Masked<'_> {
     }
 }
 
-/// `url` masked without keys, for messages outside the reports
-/// (`Context::emit` still redacts keys).
+/// `url` masked without keys, for messages (`Context::emit` still redacts keys).
 pub fn mask_url(url: &str) -> String {
     Masked::url(url, Masking::Full, &Keys::none()).into_string()
 }
@@ -166,9 +156,8 @@ pub fn has_secret(url: &str) -> bool {
     CallbackUrl::read(url).is_some_and(|u| !u.secret_parts(Masking::Full).is_empty())
 }
 
-/// Whether `shown`, read from a text whose keys were replaced by `***`,
-/// still names the place `real` does: the same scheme and port, and the
-/// same host where each `***` stands for any run of it.
+/// Whether `shown` (keys replaced by `***`) names the place `real` does: the
+/// same scheme and port, and the same host where each `***` is any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
     let host = real.host_str().unwrap_or_default();
@@ -182,7 +171,7 @@ fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
                     None => return false,
                 }
             }
-            rest.len() >= last.len() && rest.ends_with(last)
+            rest.ends_with(last)
         }),
         _ => shown.host_str().unwrap_or_default() == host,
     };

@@ -1,5 +1,5 @@
-//! [`Stop`]: the run's one cancellation token (ARCHITECTURE "Apply, step
-//! by step"): once requested no request starts and every wait ends.
+//! [`Stop`]: the run's one cancellation token: once requested no request
+//! starts and every wait ends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,14 +7,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The cancellation token; clones share one flag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Stop(Arc<watch::Sender<bool>>);
-
-impl Default for Stop {
-    fn default() -> Self {
-        Self(Arc::new(watch::Sender::new(false)))
-    }
-}
 
 /// A wait ended by [`Stop`], not by its time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,5 @@
-//! One GET answer as `doctor` checks. Pure: the list is read by
-//! [`envelope::shape`], as plans read it, and URLs by `validate`'s own
-//! [`crate::manifest::callback_url_problem`].
+//! One GET answer as `doctor` checks (pure), read by [`envelope::shape`] as
+//! plans read it, URLs by `validate`'s [`crate::manifest::callback_url_problem`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -19,8 +18,7 @@ const KNOWN_FIELDS: &str = "id topic name callbackUrl merchantId createdAt updat
 pub(super) const REPORT: &str = "attach `invhooks doctor --format json` to an invhooks issue";
 const REFUSED: &str = "plan and apply refuse this list";
 
-/// The checks of one GET answer, its measures recorded in `m`; `key_env`
-/// (the variable holding the key) is for advice.
+/// The checks of one GET answer, measures into `m`; `key_env` is for advice.
 pub fn read(
     (status, headers, body): (StatusCode, &HeaderMap, &[u8]),
     elapsed: Duration,
@@ -101,8 +99,7 @@ fn is_html(body: &[u8]) -> bool {
 }
 
 fn ids(shape: &Shape, types: &[&str]) -> Check {
-    let example = shape.list.first().map(|s| format!(", e.g. `{}`", s.id));
-    let example = example.unwrap_or_default();
+    let example = (shape.list.first()).map_or(String::new(), |s| format!(", e.g. `{}`", s.id));
     match types {
         [] => Check::ok("ids", "no subscriptions, so no ids to inspect (`--write` creates one)"),
         ["string"] => Check::ok("ids", format!("strings{example}")),

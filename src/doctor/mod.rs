@@ -1,7 +1,6 @@
 //! `doctor` (docs/commands/doctor.md): whether a store's API behaves as
-//! invhooks assumes, as [`Check`]s a person can act on and [`Measured`]
-//! values a bug report can carry. [`list`] reads one GET answer (pure);
-//! [`mod@write`] runs the round trip on a throwaway subscription.
+//! invhooks assumes, as [`Check`]s to act on and [`Measured`] values for a bug
+//! report. [`list`] reads one GET answer (pure); [`mod@write`] runs the round trip.
 
 pub mod list;
 pub mod write;
@@ -19,8 +18,7 @@ pub enum Verdict {
     Fail,
 }
 
-/// One check: a stable name, a verdict, what was found and, unless it
-/// passed, what to do.
+/// A stable name, a verdict, what was found and, unless it passed, what to do.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub name: &'static str,
@@ -54,7 +52,7 @@ impl Check {
     }
 }
 
-/// What was measured, for a bug report (the last three with `--write`).
+/// For a bug report (the last three with `--write`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Measured {
     pub get_status: Option<u16>,
@@ -73,7 +71,7 @@ pub struct Measured {
     pub gone_status: Option<u16>,
 }
 
-/// One merchant's checks, in the order they ran.
+/// One merchant's checks, in run order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Merchant {
     pub merchant: String,
@@ -108,15 +106,8 @@ pub fn text(report: &[Merchant]) -> String {
 }
 
 pub fn json(report: &[Merchant]) -> String {
-    #[derive(Serialize)]
-    struct Report<'a> {
-        format_version: &'static str,
-        merchants: &'a [Merchant],
-    }
-    crate::render::json::pretty(&Report {
-        format_version: crate::render::json::FORMAT_VERSION,
-        merchants: report,
-    })
+    let format_version = crate::render::json::FORMAT_VERSION;
+    crate::render::json::pretty(&serde_json::json!({"format_version": format_version, "merchants": report}))
 }
 
 #[cfg(test)]

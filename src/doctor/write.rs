@@ -1,7 +1,6 @@
-//! `doctor --write`: create a throwaway subscription through [`Remote`],
-//! time until GET lists it, rename it, delete it (twice, to learn how an id
-//! already gone is answered). Every write names an id held by [`Ours`], and
-//! whatever happens it ends by deleting them and saying what is left.
+//! `doctor --write`: create, rename and delete (twice) a throwaway through
+//! [`Remote`], timing GET. Every write names an id held by [`Ours`]; it always
+//! ends by deleting them and saying what is left.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -10,11 +9,8 @@ use tokio::time::Instant;
 
 use super::{list::REPORT, Check, Measured};
 use crate::api::ApiError;
-use crate::apply::{CallError as _, Remote, Stop};
+use crate::apply::{ApplyOptions, CallError as _, Remote, Stop};
 use crate::model::LiveSubscription;
-
-/// `apply --wait`'s default, which a suggested wait is compared with.
-const DEFAULT_WAIT: u64 = 30;
 
 /// How often the list is read while waiting for GET to show a change.
 const POLL: Duration = Duration::from_millis(250);
@@ -27,8 +23,7 @@ pub struct Ours {
     topic: String,
     url: String,
     ids: BTreeSet<String>,
-    /// Only for these does a 400 or 404 to a DELETE mean gone: an id never
-    /// listed may just not be visible yet.
+    /// Only for these does a 400 or 404 to a DELETE mean gone (else: not yet visible).
     seen: BTreeSet<String>,
     gone: BTreeSet<String>,
 }
@@ -66,13 +61,13 @@ struct Trip<'a, R> {
     ours: Ours,
     limit: Duration,
     stop: &'a Stop,
-    /// A create whose outcome is unknown: it may exist without an id known.
+    /// A create of unknown outcome: it may exist without a known id.
     maybe: bool,
     checks: Vec<Check>,
 }
 
-/// The round trip's checks, ending with `cleanup`, the only step that
-/// starts after `stop` is requested; GET may take `limit` to show a change.
+/// The round trip's checks, ending with `cleanup` (which runs even after a
+/// stop); GET may take `limit` to show a change.
 pub async fn round_trip<R: Remote<Error = ApiError>>(
     remote: &R,
     ours: Ours,
@@ -146,23 +141,19 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         result.map_err(|e| self.checks.push(failed(e))).ok()
     }
 
-    /// Reads the list until `done(live, ids of ours listed)`: how long it
-    /// took (zero: the first read).
+    /// Reads the list until `done(live, ids of ours listed)`: when the read
+    /// that saw it started (zero: the first read).
     async fn poll(
         &mut self,
         step: &'static str,
         done: impl Fn(&[LiveSubscription], &BTreeSet<String>) -> bool,
     ) -> Option<Duration> {
-        let started = Instant::now();
-        for read in 0.. {
+        let (started, mut took) = (Instant::now(), Duration::ZERO);
+        loop {
             let live = self.remote.list().await;
             let live = self.done(step, live)?;
             if done(&live, &self.ours.learn(&live)) {
-                return Some(if read == 0 {
-                    Duration::ZERO
-                } else {
-                    started.elapsed()
-                });
+                return Some(took);
             }
             if started.elapsed() >= self.limit {
                 let said = format!("GET did not show the change within {} s", self.limit.as_secs());
@@ -172,23 +163,20 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
             }
             tokio::time::sleep(POLL).await;
             self.go()?;
+            took = started.elapsed();
         }
-        None
     }
 
-    /// Deletes every id learned and not deleted, then reads the list (the
-    /// truth, whatever a DELETE answered), two rounds at most.
+    /// Deletes every id learned and not deleted, then reads the list (the truth,
+    /// whatever a DELETE answered); two rounds at most.
     async fn cleanup(&mut self) {
         if self.ours.ids.is_empty() && !self.maybe {
             return;
         }
         for _ in 0..2 {
             for id in self.ours.left() {
-                let gone = match self.remote.delete(&id, &self.ours.topic).await {
-                    Ok(()) => true,
-                    Err(e) => matches!(e.status(), Some(400 | 404)) && self.ours.seen.contains(&id),
-                };
-                if gone {
+                let deleted = self.remote.delete(&id, &self.ours.topic).await;
+                if deleted.map_or_else(|e| e.is_not_found() && self.ours.seen.contains(&id), |()| true) {
                     self.ours.gone.insert(id);
                 }
             }
@@ -220,12 +208,12 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
 /// The `visibility` check, suggesting `--wait` of twice `took` plus 5 s.
 fn visibility(took: Duration, m: &mut Measured) -> Check {
     let wait = (took.as_secs_f64() * 2.0).ceil() as u64 + 5;
+    let default = ApplyOptions::default().wait.as_secs();
     m.visible_after_ms = Some(u64::try_from(took.as_millis()).unwrap_or(u64::MAX));
     m.suggested_wait = Some(wait);
     let said = format!("GET listed it {}", after(took));
-    if wait <= DEFAULT_WAIT {
-        let said =
-            format!("{said}; apply's default `--wait {DEFAULT_WAIT}` covers it (`--wait {wait}` would do)");
+    if wait <= default {
+        let said = format!("{said}; apply's default `--wait {default}` covers it (`--wait {wait}` would do)");
         return Check::ok("visibility", said);
     }
     let help = format!("pass `--wait {wait}` to apply, or its verification ends before creates show");
@@ -242,7 +230,7 @@ fn delete_again(result: Result<(), ApiError>, m: &mut Measured) -> Check {
     };
     m.gone_status = e.status();
     let said = format!("an id already gone answers {}", e.failure);
-    if matches!(m.gone_status, Some(400 | 404)) {
+    if e.is_not_found() {
         let read = "apply reads a 400 or 404 for an id a fresh read no longer lists as `done (already gone)`";
         return Check::ok(name, format!("{said}: {read}"));
     }
