@@ -15,17 +15,12 @@ pub struct Shard {
 impl Shard {
     /// Parses `K/N` with `1 <= K <= N`; the error says what to write.
     pub fn parse(text: &str) -> Result<Shard, String> {
-        let usage = "write `K/N` with 1 ≤ K ≤ N, e.g. `--shard 1/4`";
         let number = |part: &str| part.trim().parse::<u64>().ok();
-        let (k, n) = text
-            .split_once('/')
-            .map_or((None, None), |(k, n)| (number(k), number(n)));
-        match (k, n) {
-            (_, Some(0)) => Err(format!("`{text}`: the shard count N must be at least 1")),
-            (Some(0), Some(_)) => Err(format!("`{text}`: shards are numbered from 1: {usage}")),
-            (Some(k), Some(n)) if k > n => Err(format!("`{text}`: there is no shard {k} of {n}: {usage}")),
-            (Some(k), Some(n)) => Ok(Shard { k, n }),
-            _ => Err(format!("`{text}` is not a shard: {usage}")),
+        match text.split_once('/').map(|(k, n)| (number(k), number(n))) {
+            Some((Some(k), Some(n))) if (1..=n).contains(&k) => Ok(Shard { k, n }),
+            _ => Err(format!(
+                "`{text}` is not a shard: write `K/N` with 1 ≤ K ≤ N, e.g. `--shard 1/4`"
+            )),
         }
     }
 

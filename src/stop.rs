@@ -14,9 +14,6 @@ pub struct Stop(Arc<watch::Sender<bool>>);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
-/// The longest single sleep: keeps `Instant` arithmetic from overflowing.
-const MAX_SLEEP: Duration = Duration::from_secs(86_400);
-
 impl Stop {
     /// Starts no new request from now on and ends every wait.
     pub fn request(&self) {
@@ -33,9 +30,9 @@ impl Stop {
         let _ = self.0.subscribe().wait_for(|&requested| requested).await;
     }
 
-    /// Sleeps for `duration` (a day at most), or less if a stop is requested.
+    /// Sleeps for `duration` (tokio caps the deadline), or less if a stop is requested.
     pub async fn sleep(&self, duration: Duration) -> Result<(), Stopped> {
-        self.or(tokio::time::sleep(duration.min(MAX_SLEEP))).await
+        self.or(tokio::time::sleep(duration)).await
     }
 
     /// Runs `work` unless or until a stop is requested.

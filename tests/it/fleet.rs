@@ -167,18 +167,11 @@ fn an_empty_shard_is_fine() {
 fn bad_shards_are_usage_errors() {
     let fleet = Fleet::new(1);
     let world = &fleet.world;
-    for (shard, says) in [
-        ("0/2", "numbered from 1"),
-        ("3/2", "there is no shard 3 of 2"),
-        ("1/0", "at least 1"),
-        ("x/y", "is not a shard"),
-    ] {
+    for shard in ["0/2", "3/2", "1/0", "x/y"] {
         let run = fleet.run(&["plan", "-f", "m", "--shard", shard]);
         assert_eq!(run.code, 1, "{run}");
-        assert!(
-            run.stderr.contains(&format!("`{shard}`")) && run.stderr.contains(says),
-            "{run}"
-        );
+        let says = format!("`{shard}` is not a shard: write `K/N` with 1 ≤ K ≤ N");
+        assert!(run.stderr.contains(&says), "{run}");
     }
     assert_eq!(world.sandbox.stats().total, 0);
 }
