@@ -24,8 +24,7 @@ impl Stop {
         *self.0.borrow()
     }
 
-    /// Resolves once a stop is requested (at once if it was): `self` holds
-    /// the sender, so the channel never closes under it.
+    /// Resolves once a stop is requested (at once if it was); `self` holds the sender.
     pub async fn wait(&self) {
         let _ = self.0.subscribe().wait_for(|&requested| requested).await;
     }

@@ -167,8 +167,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         }
     }
 
-    /// Deletes every id learned and not deleted, then reads the list (the truth,
-    /// whatever a DELETE answered); two rounds at most.
+    /// Deletes what is left, then reads the list (the truth, whatever DELETE said); two rounds at most.
     async fn cleanup(&mut self) {
         if self.ours.ids.is_empty() && !self.maybe {
             return;
