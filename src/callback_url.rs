@@ -14,26 +14,21 @@ impl CallbackUrl {
     /// character; else why not, and what to do.
     pub fn parse(text: &str) -> Result<Self, (String, &'static str)> {
         const FULL: &str = "write a full URL such as `https://hooks.example.com/inveterate`";
-        let refused = |problem: &str, help| Err((problem.to_owned(), help));
-        if text.chars().any(char::is_control) {
-            return refused("contains a control character", "remove it");
-        }
-        if text.chars().any(char::is_whitespace) {
-            return refused("contains whitespace", "percent-encode spaces as `%20`");
-        }
-        if text.contains('\\') {
-            let help = "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path";
-            return refused("contains a backslash (`\\`)", help);
-        }
-        let url = Url::parse(text).map_err(|e| (format!("is not an absolute URL: {e}"), FULL))?;
-        if !matches!(url.scheme(), "https" | "http") {
-            let help = "Inveterate delivers webhooks to `https://` URLs";
-            return refused("must use `https`", help);
-        }
-        if url.host().is_none() {
-            return refused("has no host", FULL);
-        }
-        Ok(Self(url))
+        const BACKSLASH: &str =
+            "URL parsers disagree on where a backslash puts the host: write `/`, or `%5C` for a backslash in the path";
+        const HTTPS: &str = "Inveterate delivers webhooks to `https://` URLs";
+        let url = Url::parse(text).map_err(|e| (format!("is not an absolute URL: {e}"), FULL));
+        let (problem, help) = match url {
+            _ if text.chars().any(char::is_control) => ("contains a control character", "remove it"),
+            _ if text.chars().any(char::is_whitespace) => {
+                ("contains whitespace", "percent-encode spaces as `%20`")
+            }
+            _ if text.contains('\\') => ("contains a backslash (`\\`)", BACKSLASH),
+            Ok(url) if !matches!(url.scheme(), "https" | "http") => ("must use `https`", HTTPS),
+            Ok(url) if url.host().is_none() => ("has no host", FULL),
+            url => return url.map(Self),
+        };
+        Err((problem.to_owned(), help))
     }
 
     /// A live value, read leniently as a delivery would; `None`: no URL.
