@@ -178,9 +178,7 @@ fn callback_urls(shape: &Shape) -> Check {
 
 /// `X-RateLimit-*`, `RateLimit-*` and `Retry-After`, by lowercase name.
 fn rate_limit_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
-    let wanted = |name: &str| {
-        name.starts_with("x-ratelimit") || name.starts_with("ratelimit") || name == "retry-after"
-    };
+    let wanted = |n: &str| n.strip_prefix("x-").unwrap_or(n).starts_with("ratelimit") || n == "retry-after";
     let value = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).chars().take(80).collect();
     let found = headers.iter().filter(|(name, _)| wanted(name.as_str()));
     found.map(|(name, v)| (name.to_string(), value(v))).collect()
