@@ -1,6 +1,6 @@
-//! Deliveries (docs/sandbox.md "Test your receiver in CI"): from tasks the
-//! sandbox owns, through `check`'s [`Prober::post`] (the one way invhooks
-//! POSTs a delivery), retried with doubling backoff, every attempt logged.
+//! Deliveries (docs/sandbox.md "Test your receiver in CI"): tasks the sandbox
+//! owns, each POST through `check`'s [`Prober::post`], retried with doubling
+//! backoff, every attempt logged.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,7 +1,6 @@
 //! Each request's fate (docs/sandbox.md "Fault injection"): a token of the
-//! rate limit on arrival, the rest drawn from the seed and the request
-//! itself, so the n-th sending of a request has one fate however requests
-//! interleave.
+//! rate limit on arrival, the rest drawn from the seed and the request itself,
+//! so the n-th sending of a request has one fate however requests interleave.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -98,11 +97,13 @@ impl Injector {
             .entry(request)
             .and_modify(|n| *n += 1)
             .or_insert(1);
-        let seed = Sha256::new()
-            .chain_update(faults.seed.to_le_bytes())
-            .chain_update(request)
-            .chain_update(occurrence.to_le_bytes());
-        let mut rng = StdRng::from_seed(seed.finalize().into());
+        let seed = [
+            &faults.seed.to_le_bytes()[..],
+            &request,
+            &occurrence.to_le_bytes(),
+        ]
+        .concat();
+        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
         // Always the same draws, in this order, so no fate depends on
         // which faults are enabled.
         let error = rng.random::<f64>() < faults.error_rate;

@@ -1,6 +1,6 @@
-//! The accepted API keys: which key is which merchant (a labelled digest,
-//! so keys may be reordered between runs), and keeping every key out of
-//! what the sandbox stores and says.
+//! The accepted API keys: which key is which merchant (a labelled digest, so
+//! keys may be reordered between runs), and every key kept out of what the
+//! sandbox stores and says.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -62,9 +62,8 @@ impl AcceptedKeys {
     }
 
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let keys = self.read();
-        keys.iter()
-            .fold(text.to_owned(), |out, key| out.replace(key.as_str(), "***"))
+        let scrub = |text: String, key: &String| text.replace(key.as_str(), "***");
+        self.read().iter().fold(text.to_owned(), scrub)
     }
 
     /// The one place quoted request text is scrubbed: no backtick or

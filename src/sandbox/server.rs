@@ -1,7 +1,6 @@
-//! A running sandbox: binding, serving (hyper's HTTP/1 loop per
-//! connection) on the caller's runtime, direct access for tests, graceful
-//! shutdown; and [`handle`], the one service function (per request, or
-//! in-process in tests): routes, authentication, the fault hook points.
+//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's
+//! runtime) and [`handle`], the one service function: routes,
+//! authentication, the fault hook points.
 
 use std::io;
 use std::net::SocketAddr;
@@ -37,14 +36,29 @@ pub struct Sandbox {
     addr: SocketAddr,
     pub(super) state: Arc<ServerState>,
     stop: Stop,
-    serving: Option<JoinHandle<()>>,
+    serving: JoinHandle<()>,
 }
 
 impl Sandbox {
     /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the
     /// current tokio runtime until [`Sandbox::shutdown`] or drop.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let state = Arc::new(ServerState::new(config)?);
+        let mut store = Store::new(config.ids, config.faults.seed);
+        let faults = Mutex::new(Arc::new(Injector::new(config.faults)?));
+        let keys = AcceptedKeys::new(&config.api_keys)?;
+        let state_file = config
+            .state_file
+            .map(|path| StateFile::open(path, &mut store))
+            .transpose()?;
+        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
+        let state = Arc::new(ServerState {
+            keys,
+            store: Mutex::new(store),
+            state_file,
+            counters: Counters::default(),
+            faults,
+            deliveries: Arc::new(deliveries),
+        });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on `{listen}`"))?;
@@ -55,7 +69,7 @@ impl Sandbox {
             addr,
             state,
             stop,
-            serving: Some(serving),
+            serving,
         })
     }
 
@@ -107,16 +121,13 @@ impl Sandbox {
         self.state.counters.snapshot()
     }
 
-    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted:
-    /// one seed gives one log however requests interleave.
+    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted.
     pub fn fault_log(&self) -> Vec<String> {
-        let mut log = Vec::from(lock(&self.state.counters.0).1.clone());
-        log.sort();
-        log
+        self.state.counters.fault_log()
     }
 
     pub fn reset_stats(&self) {
-        *lock(&self.state.counters.0) = Default::default();
+        self.state.counters.reset();
     }
 
     /// From the next request on: a full token bucket, fresh request counts;
@@ -130,10 +141,9 @@ impl Sandbox {
     /// in flight. A drop stops it too, without waiting.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
-        if let Some(serving) = self.serving.take() {
-            serving.await.context("the sandbox server task failed")?;
-        }
-        Ok(())
+        (&mut self.serving)
+            .await
+            .context("the sandbox server task failed")
     }
 }
 
@@ -198,28 +208,6 @@ pub(super) struct ServerState {
     deliveries: Arc<Deliveries>,
 }
 
-impl ServerState {
-    fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
-        let seed = config.faults.seed;
-        let faults = Injector::new(config.faults)?;
-        let keys = AcceptedKeys::new(&config.api_keys)?;
-        let mut store = Store::new(config.ids, seed);
-        let state_file = config
-            .state_file
-            .map(|path| StateFile::open(path, &mut store))
-            .transpose()?;
-        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
-        Ok(ServerState {
-            keys,
-            store: Mutex::new(store),
-            state_file,
-            counters: Counters::default(),
-            faults: Mutex::new(Arc::new(faults)),
-            deliveries: Arc::new(deliveries),
-        })
-    }
-}
-
 /// Every body is read (or drained) first, so every answer reaches a client
 /// still sending. An injected drop is an error: hyper closes the connection.
 pub(super) async fn handle(
@@ -278,9 +266,9 @@ async fn resource(
         tokio::time::sleep(injector.faults.latency).await;
     }
     // A method the resource does not serve is a 400 before a missing key.
-    let valid = Input::expected(method, &state.keys).and_then(|_| {
+    let valid = Input::expected(method, &state.keys).and_then(|expected| {
         let merchant = authenticate(state, headers)?;
-        Ok((merchant, Input::parse(method, &body?, &state.keys)?))
+        Ok((merchant, Input::parse(method, expected, &body?, &state.keys)?))
     });
     let (merchant, input) = match valid {
         Ok(valid) => valid,
@@ -329,50 +317,47 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
-    let missing = |id: &str, topic: &str| {
-        let (id, topic) = (state.keys.quote(id), state.keys.quote(topic));
-        Reply::bad_request(format!(
-            "no subscription with id `{id}` and topic `{topic}`; NO action was taken"
-        ))
-    };
-    let done = match input {
+    let (status, done, record) = match input {
         Input::List => {
-            let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
-            let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
-            let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
-            return (reply, None);
+            let listed: Vec<Value> = store
+                .list(merchant, Some(now))
+                .map(|r| r.to_json(merchant))
+                .collect();
+            let data = json!({ "subscriptions": listed });
+            return (
+                Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data),
+                None,
+            );
         }
-        Input::Create {
-            topic,
-            name,
-            callback_url,
-        } => {
+        Input::Create { topic, name, url } => {
             let delay = injector.faults.visibility_delay;
             let hidden_until = (!delay.is_zero()).then(|| now + delay);
-            let record = store.create(merchant, (&topic, &name, &callback_url), hidden_until);
-            Ok((StatusCode::CREATED, "created", record))
+            let record = store.create(merchant, (&topic, &name, &url), hidden_until);
+            (StatusCode::CREATED, "created", Ok(record))
         }
-        Input::Update {
-            topic,
-            id,
-            name,
-            callback_url,
-        } => store
-            .update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref())
-            .map(|record| (StatusCode::OK, "updated", record))
-            .ok_or_else(|| missing(&id, &topic)),
-        Input::Delete { topic, id } => store
-            .delete(merchant, &id, &topic)
-            .map(|record| (StatusCode::OK, "deleted", record))
-            .ok_or_else(|| missing(&id, &topic)),
+        Input::Update { topic, id, name, url } => {
+            let updated = store.update(merchant, &id, &topic, name.as_deref(), url.as_deref());
+            (StatusCode::OK, "updated", updated.ok_or((id, topic)))
+        }
+        Input::Delete { topic, id } => {
+            let deleted = store.delete(merchant, &id, &topic);
+            (StatusCode::OK, "deleted", deleted.ok_or((id, topic)))
+        }
     };
-    match done {
-        Ok((status, done, record)) => {
-            let message = format!("webhook subscription {done}");
-            let reply = Reply::new(status, message, record.to_json(merchant));
+    match record {
+        Ok(record) => {
+            let reply = Reply::new(
+                status,
+                format!("webhook subscription {done}"),
+                record.to_json(merchant),
+            );
             (reply, Some(store.clock))
         }
-        Err(reply) => (reply, None),
+        Err((id, topic)) => {
+            let (id, topic) = (state.keys.quote(&id), state.keys.quote(&topic));
+            let message = format!("no subscription with id `{id}` and topic `{topic}`; NO action was taken");
+            (Reply::bad_request(message), None)
+        }
     }
 }
 

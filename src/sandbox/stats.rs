@@ -11,17 +11,16 @@ use super::faults::Injected;
 
 /// Served at `GET /_sandbox/stats` under `"requests"`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub struct RequestStats {
-    #[serde(rename = "GET")]
     pub get: u64,
-    #[serde(rename = "POST")]
     pub post: u64,
-    #[serde(rename = "PUT")]
     pub put: u64,
-    #[serde(rename = "DELETE")]
     pub delete: u64,
     /// Every request, other methods included.
+    #[serde(rename = "total")]
     pub total: u64,
+    #[serde(rename = "injected")]
     pub injected: InjectedStats,
 }
 
@@ -39,8 +38,9 @@ pub struct InjectedStats {
 
 const LOG_LIMIT: usize = 10_000;
 
+/// The counts, and the fault log (the last 10,000 faults but 429s).
 #[derive(Debug, Default)]
-pub(crate) struct Counters(pub(super) Mutex<(RequestStats, VecDeque<String>)>);
+pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
     pub(crate) fn count(&self, method: &Method) {
@@ -80,5 +80,16 @@ impl Counters {
 
     pub(crate) fn snapshot(&self) -> RequestStats {
         super::lock(&self.0).0
+    }
+
+    /// Sorted: one seed gives one log however requests interleave.
+    pub(crate) fn fault_log(&self) -> Vec<String> {
+        let mut log = Vec::from(super::lock(&self.0).1.clone());
+        log.sort();
+        log
+    }
+
+    pub(crate) fn reset(&self) {
+        *super::lock(&self.0) = Default::default();
     }
 }

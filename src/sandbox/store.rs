@@ -185,14 +185,9 @@ impl Store {
     fn restore(&mut self, text: &str) -> anyhow::Result<()> {
         let file: Format<Vec<Stored>> = serde_json::from_str(text)?;
         ensure!(
-            file.version != 1,
-            "this state file is format 1, which named merchants by the order of `--api-key` \
-             (restarting with the keys reordered showed one merchant's subscriptions to another); \
-             delete the file and start again: format {STATE_VERSION} names each merchant by a digest of its key"
-        );
-        ensure!(
             file.version == STATE_VERSION,
-            "unsupported state file version {} (expected {STATE_VERSION})",
+            "this state file is format {}, not {STATE_VERSION} (format 1 named merchants by the order of \
+             `--api-key`; {STATE_VERSION} by a digest of each key); delete the file and start again",
             file.version
         );
         let mut seen = HashMap::new();
