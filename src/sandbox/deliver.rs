@@ -80,14 +80,25 @@ impl Deliveries {
         id
     }
 
-    /// Tries one subscription until a 2xx answer or the last attempt.
+    /// Tries one subscription until a 2xx answer or the last attempt, each
+    /// bounded in time: the receiver's status, or why there was none.
     async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Stored) {
         for retry_count in 0..self.config.attempts.max(1) {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);
                 tokio::time::sleep(self.config.backoff.saturating_mul(factor)).await;
             }
-            let answer = self.attempt(&event, &to.callback_url, retry_count).await;
+            let mut envelope = event.body.clone();
+            envelope["metadata"]["retryCount"] = retry_count.into();
+            let body = envelope.to_string();
+            // Never closed: the permit is always granted, in turn.
+            let slot = self.slots.acquire().await;
+            let post = self.prober.post(&to.callback_url, body.as_bytes());
+            let answer = match tokio::time::timeout(self.config.timeout, post).await {
+                Ok(answer) => answer.map_err(|failure| failure.to_string()),
+                Err(_) => Err("timed out".to_owned()),
+            };
+            drop(slot);
             let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
             // `error` says why there was no answer, in `check`'s words: never the URL.
             let meta = &event.body["metadata"];
@@ -108,19 +119,6 @@ impl Deliveries {
             if delivered {
                 break;
             }
-        }
-    }
-
-    /// One POST, bounded in time: the receiver's status, or why there was none.
-    async fn attempt(&self, event: &Outgoing, url: &str, retry_count: u32) -> Result<u16, String> {
-        // Never closed: the permit is always granted, in turn.
-        let _slot = self.slots.acquire().await;
-        let mut envelope = event.body.clone();
-        envelope["metadata"]["retryCount"] = retry_count.into();
-        let body = envelope.to_string();
-        match tokio::time::timeout(self.config.timeout, self.prober.post(url, body.as_bytes())).await {
-            Ok(answer) => answer.map_err(|failure| failure.to_string()),
-            Err(_) => Err("timed out".to_owned()),
         }
     }
 

@@ -8,13 +8,12 @@ mod deliver;
 mod faults;
 mod keys;
 mod server;
-mod stats;
 mod store;
 mod wire;
 
 pub use config::{DeliveryConfig, Faults, Ids, SandboxConfig};
+pub use faults::{InjectedStats, RequestStats};
 pub use server::Sandbox;
-pub use stats::{InjectedStats, RequestStats};
 
 /// Locks `mutex`; a panic elsewhere never makes it unusable.
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

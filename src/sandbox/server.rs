@@ -18,10 +18,9 @@ use tokio::time::Instant;
 
 use super::config::{Faults, SandboxConfig};
 use super::deliver::Deliveries;
-use super::faults::{Injected, Injector};
-use super::keys::AcceptedKeys;
+use super::faults::{Counters, Injected, Injector, RequestStats};
+use super::keys::{merchant_id, AcceptedKeys};
 use super::lock;
-use super::stats::{Counters, RequestStats};
 use super::store::{StateFile, Store, Stored};
 use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use crate::model::LiveSubscription;
@@ -83,20 +82,12 @@ impl Sandbox {
     }
 
     /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
-    /// key is a new merchant); a failed state-file write waits for the next.
+    /// key is a new merchant); in the state file with the next write.
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
-        let created = subs
-            .iter()
-            .map(|sub| store.create(&merchant, *sub, None).to_live())
-            .collect();
-        let clock = store.clock;
-        drop(store);
-        if let Some(file) = &self.state.state_file {
-            let _ = file.save(&self.state.store, clock);
-        }
-        created
+        let created = subs.iter().map(|sub| store.create(&merchant, *sub, None));
+        created.map(|record| record.to_live()).collect()
     }
 
     /// Sorted by id, those a visibility delay hides from GET included.
@@ -110,11 +101,9 @@ impl Sandbox {
     }
 
     fn listed(&self, api_key: &str, visible_at: Option<Instant>) -> Vec<LiveSubscription> {
-        let Some(merchant) = self.state.keys.merchant(api_key) else {
-            return Vec::new();
-        };
         let store = lock(&self.state.store);
-        store.list(&merchant, visible_at).map(|r| r.to_live()).collect()
+        let listed = store.list(&merchant_id(api_key), visible_at);
+        listed.map(|r| r.to_live()).collect()
     }
 
     pub fn stats(&self) -> RequestStats {
@@ -157,16 +146,13 @@ impl Drop for Sandbox {
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
     let mut connections = JoinSet::new();
     while let Ok(accepted) = stop.or(listener.accept()).await {
-        // Forget the connections that are done.
         while connections.try_join_next().is_some() {}
         match accepted {
             Ok((stream, _)) => {
                 connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
             }
             // E.g. too many open files: a moment before accepting again.
-            Err(_) => {
-                let _ = stop.sleep(Duration::from_millis(50)).await;
-            }
+            Err(_) => stop.sleep(Duration::from_millis(50)).await.unwrap_or(()),
         }
     }
     drop(listener);
@@ -236,7 +222,6 @@ pub(super) async fn handle(
     Ok(reply.into_response())
 }
 
-/// `/v2.0/admin/webhook-subscriptions`, every method.
 async fn resource(
     state: &ServerState,
     method: &Method,
@@ -253,15 +238,15 @@ async fn resource(
         state.counters.injected(Injected::RateLimited, "");
         let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
         let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        response.headers_mut().insert(RETRY_AFTER, retry_after.into());
         return Ok(response);
     }
-    let key = headers
-        .get(API_KEY_HEADER)
-        .map_or(&b""[..], HeaderValue::as_bytes);
-    let fate = injector.draw(key, method.as_str(), body.as_deref().unwrap_or_default());
+    let key = headers.get(API_KEY_HEADER).map(HeaderValue::as_bytes);
+    let fate = injector.draw(
+        key.unwrap_or_default(),
+        method.as_str(),
+        body.as_deref().unwrap_or_default(),
+    );
     if !injector.faults.latency.is_zero() {
         tokio::time::sleep(injector.faults.latency).await;
     }
@@ -336,7 +321,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
             (StatusCode::CREATED, "created", Ok(record))
         }
         Input::Update { topic, id, name, url } => {
-            let updated = store.update(merchant, &id, &topic, name.as_deref(), url.as_deref());
+            let updated = store.update(merchant, &id, &topic, name, url);
             (StatusCode::OK, "updated", updated.ok_or((id, topic)))
         }
         Input::Delete { topic, id } => {

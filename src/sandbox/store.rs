@@ -123,8 +123,8 @@ impl Store {
         merchant: &str,
         id: &str,
         topic: &str,
-        name: Option<&str>,
-        url: Option<&str>,
+        name: Option<String>,
+        url: Option<String>,
     ) -> Option<Stored> {
         let record = self
             .merchants
@@ -132,12 +132,8 @@ impl Store {
             .get_mut(id)
             .filter(|r| r.topic == topic)?;
         self.clock += 1;
-        if let Some(name) = name {
-            name.clone_into(&mut record.name);
-        }
-        if let Some(url) = url {
-            url.clone_into(&mut record.callback_url);
-        }
+        record.name = name.unwrap_or_else(|| std::mem::take(&mut record.name));
+        record.callback_url = url.unwrap_or_else(|| std::mem::take(&mut record.callback_url));
         record.updated_at = timestamp(self.clock);
         Some(record.clone())
     }
@@ -150,7 +146,6 @@ impl Store {
         records.remove(id)
     }
 
-    /// One counter for the whole server.
     fn new_id(&mut self) -> String {
         loop {
             let n = self.next_id;
@@ -215,66 +210,52 @@ impl Store {
 #[derive(Debug)]
 pub(crate) struct StateFile {
     path: PathBuf,
-    /// The logical clock of the state the file holds.
-    written: Mutex<u64>,
-    /// One writer at a time; those waiting mostly find theirs done.
-    turn: tokio::sync::Mutex<()>,
+    /// The clock of the state the file holds; one writer at a time, and
+    /// those waiting mostly find theirs written (group commit).
+    written: tokio::sync::Mutex<u64>,
 }
 
 impl StateFile {
     /// Loads `path` into `store`, or writes it at once (fails at start).
     pub(crate) fn open(path: PathBuf, store: &mut Store) -> anyhow::Result<StateFile> {
-        let exists = path.exists();
-        if exists {
+        if path.exists() {
             let context = || format!("cannot load sandbox state file `{}`", path.display());
             let text = std::fs::read_to_string(&path).with_context(context)?;
             store.restore(&text).with_context(context)?;
+        } else {
+            replace(&path, &store.render()?)?;
         }
-        let file = StateFile {
-            path,
-            written: Mutex::new(store.clock),
-            turn: tokio::sync::Mutex::new(()),
-        };
-        if !exists {
-            file.replace(&store.render()?)?;
-        }
-        Ok(file)
+        let written = tokio::sync::Mutex::new(store.clock);
+        Ok(StateFile { path, written })
     }
 
-    /// The file holds the change at `clock` before it is answered (group
-    /// commit: writes in flight together share one).
+    /// The file holds the change at `clock` (or a later state, never an
+    /// older one) before it is answered.
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
-        let _turn = self.turn.lock().await;
-        self.save(store, clock)
-    }
-
-    /// Unless the file holds `clock` or later; under `written`'s lock, so
-    /// the file never goes back.
-    pub(crate) fn save(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
-        let mut written = lock(&self.written);
+        let mut written = self.written.lock().await;
         if *written < clock {
             let (clock, text) = {
                 let store = lock(store);
                 (store.clock, store.render()?)
             };
-            self.replace(&text)?;
+            replace(&self.path, &text)?;
             *written = clock;
         }
         Ok(())
     }
+}
 
-    /// A temporary file, then a rename: a reader never sees half a file.
-    fn replace(&self, text: &str) -> anyhow::Result<()> {
-        let dir = self.path.parent().filter(|dir| !dir.as_os_str().is_empty());
-        let replace = || -> std::io::Result<()> {
-            let mut temp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
-            temp.write_all(text.as_bytes())?;
-            temp.as_file().sync_all()?;
-            temp.persist(&self.path)?;
-            Ok(())
-        };
-        replace().with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))
-    }
+/// A temporary file, then a rename: a reader never sees half a file.
+fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
+    let replace = || -> std::io::Result<()> {
+        let mut temp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+        temp.write_all(text.as_bytes())?;
+        temp.as_file().sync_all()?;
+        temp.persist(path)?;
+        Ok(())
+    };
+    replace().with_context(|| format!("cannot write sandbox state file `{}`", path.display()))
 }
 
 /// The `n`-th id of `seed`: UUID-shaped (version 4), in no order.
@@ -318,18 +299,24 @@ mod tests {
         assert_eq!(rec.id, "wh_000001");
         let id = rec.id.as_str();
         assert!(store
-            .update("merchant-1", id, "customer.ordered", Some("x"), None)
+            .update("merchant-1", id, "customer.ordered", Some("x".into()), None)
             .is_none());
         assert!(store.delete("merchant-1", id, "customer.ordered").is_none());
         assert!(store.delete("merchant-2", id, "customer.updated").is_none());
-        let updated = store.update("merchant-1", id, "customer.updated", None, Some("https://b"));
+        let updated = store.update(
+            "merchant-1",
+            id,
+            "customer.updated",
+            None,
+            Some("https://b".into()),
+        );
         assert_eq!(updated.unwrap().callback_url, "https://b");
         assert!(store.delete("merchant-1", id, "customer.updated").is_some());
         assert_eq!(store.list("merchant-1", None).count(), 0);
     }
 
-    #[test]
-    fn the_state_file_never_goes_back_to_an_older_state() {
+    #[tokio::test]
+    async fn the_state_file_never_goes_back_to_an_older_state() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let mut store = Store::new(Ids::Sequential, 0);
@@ -337,19 +324,19 @@ mod tests {
         store.create("merchant-1", ("customer.updated", "a", "https://a"), None);
         store.create("merchant-1", ("customer.updated", "b", "https://b"), None);
         let store = Mutex::new(store);
-        file.save(&store, 2).unwrap();
+        file.commit(&store, 2).await.unwrap();
         // A late writer of the change at clock 1 finds it written.
         std::fs::write(&path, "late").unwrap();
-        file.save(&store, 1).unwrap();
+        file.commit(&store, 1).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "late");
         lock(&store).create("merchant-1", ("customer.updated", "c", "https://c"), None);
-        file.save(&store, 1).unwrap();
+        file.commit(&store, 1).await.unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "late",
             "the file holds 2"
         );
-        file.save(&store, 3).unwrap();
+        file.commit(&store, 3).await.unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"c\"") && text.contains("\"clock\": 3"), "{text}");
     }
