@@ -87,10 +87,10 @@ pub fn now() -> String {
 
 /// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`).
 pub fn rfc3339(secs: u64) -> String {
-    let at = i64::try_from(secs)
-        .ok()
-        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok());
-    at.and_then(|at| at.format(&Rfc3339).ok()).unwrap_or_default()
+    let at = OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX));
+    at.ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

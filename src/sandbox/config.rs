@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, ensure};
+use anyhow::bail;
 
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
@@ -21,11 +21,8 @@ pub struct SandboxConfig {
 impl fmt::Debug for SandboxConfig {
     /// Never the keys.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "SandboxConfig {{ api_keys: [{} hidden], .. }}",
-            self.api_keys.len()
-        )
+        let n = self.api_keys.len();
+        write!(f, "SandboxConfig {{ api_keys: [{n} hidden], .. }}")
     }
 }
 
@@ -90,7 +87,6 @@ pub struct Faults {
     pub visibility_delay: Duration,
 }
 
-/// A delay flag: whole milliseconds, at most ten minutes.
 fn millis() -> impl clap::builder::TypedValueParser<Value = Duration> {
     use clap::builder::TypedValueParser as _;
     let ms = clap::value_parser!(u32).range(0..=600_000);
@@ -118,14 +114,12 @@ impl Faults {
         ]
     }
 
-    /// What [`Sandbox::start`](super::Sandbox::start) checks: the flags' own rules.
     pub fn validate(&self) -> anyhow::Result<()> {
         for (flag, p) in self.rates() {
             let name = flag.trim_end_matches("-rate");
-            ensure!(
-                is_probability(p),
-                "the sandbox's {name} rate must be {PROBABILITY}, got {p}"
-            );
+            if !is_probability(p) {
+                bail!("the sandbox's {name} rate must be {PROBABILITY}, got {p}");
+            }
         }
         if let Some(rate) = self.rate_limit.filter(|rate| !is_rate(*rate)) {
             bail!("the sandbox's rate limit must be {RATE}, got {rate}");
@@ -165,13 +159,11 @@ impl fmt::Display for Faults {
     }
 }
 
-/// A probability flag: a number in `[0, 1]`.
 fn parse_probability(text: &str) -> Result<f64, String> {
     let p = text.trim().parse().ok().filter(|p| is_probability(*p));
     p.ok_or_else(|| format!("expected {PROBABILITY}, e.g. 0.1"))
 }
 
-/// The rate limit flag: requests per second, greater than 0.
 fn parse_rate_limit(text: &str) -> Result<f64, String> {
     let rate = text.trim().parse().ok().filter(|rate| is_rate(*rate));
     rate.ok_or_else(|| format!("expected {RATE}, e.g. 50"))

@@ -33,7 +33,7 @@ pub(crate) struct Deliveries {
     config: DeliveryConfig,
     prober: Prober,
     next_event: AtomicU64,
-    /// The attempts, and how many were dropped from the log.
+    /// The attempts, and how many were dropped.
     log: Mutex<(VecDeque<Value>, u64)>,
     slots: Semaphore,
     tasks: Mutex<JoinSet<()>>,

@@ -48,13 +48,11 @@ pub(crate) struct Injector {
     bucket: Mutex<(f64, Instant)>,
 }
 
-/// Everything decided for one request.
+/// Everything decided for one request: at most one fault (`Error` and
+/// `DropBefore` once it is valid, the others once the store said yes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fate {
-    /// Once the request is valid, before the store: `Error` or `DropBefore`.
-    pub(crate) before_write: Option<Injected>,
-    /// Once the store said yes: `DropAfter`, a lie, or `PartialFailure`.
-    pub(crate) after_write: Option<Injected>,
+    pub(crate) fault: Option<Injected>,
     /// The request in the fault log: `METHOD digest#occurrence`.
     pub(crate) request: String,
 }
@@ -88,7 +86,6 @@ impl Injector {
         Err((((1.0 - *tokens) / rate).ceil() as u64).max(1))
     }
 
-    /// From the `key` header, `method`, `body`, and how many times it came.
     pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
         let faults = &self.faults;
         if !faults.is_active() {
@@ -96,41 +93,38 @@ impl Injector {
         }
         // Header values and methods hold no NUL: the parts cannot run together.
         let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
-        let occurrence = *lock(&self.seen)
-            .entry(request)
-            .and_modify(|n| *n += 1)
-            .or_insert(1);
-        let seed = [
-            &faults.seed.to_le_bytes()[..],
-            &request,
-            &occurrence.to_le_bytes(),
-        ]
-        .concat();
-        let mut rng = StdRng::from_seed(Sha256::digest(seed).into());
+        let mut seen = lock(&self.seen);
+        let occurrence = *seen.entry(request).and_modify(|n| *n += 1).or_insert(1);
+        drop(seen);
+        let seed = Sha256::new()
+            .chain_update(faults.seed.to_le_bytes())
+            .chain_update(request)
+            .chain_update(occurrence.to_le_bytes());
+        let mut rng = StdRng::from_seed(seed.finalize().into());
         // Always the same draws, in this order, so no fate depends on
         // which faults are enabled.
         let error = rng.random::<f64>() < faults.error_rate;
         let drop = rng.random::<f64>() < faults.drop_rate;
         let drop_after = rng.random::<bool>();
         let partial = rng.random::<f64>() < faults.partial_failure_rate;
-        let lie = rng.random::<f64>() < faults.lying_list_rate;
+        let lie_drawn = rng.random::<f64>() < faults.lying_list_rate;
         let repeat = rng.random::<bool>();
         let share = rng.random::<f64>();
         let hint = rng.random_range(0..4);
-        let lie = lie.then_some(if repeat {
-            Injected::RepeatedId { at: share }
-        } else {
-            Injected::CutPage { keep: share, hint }
-        });
-        let partial = partial.then_some(Injected::PartialFailure);
+        let lie = match repeat {
+            true => Injected::RepeatedId { at: share },
+            false => Injected::CutPage { keep: share, hint },
+        };
+        let fault = match (error, drop, method) {
+            (true, _, _) => Some(Injected::Error),
+            (_, true, _) if drop_after => Some(Injected::DropAfter),
+            (_, true, _) => Some(Injected::DropBefore),
+            (_, _, "GET") => lie_drawn.then_some(lie),
+            _ => partial.then_some(Injected::PartialFailure),
+        };
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
         Fate {
-            before_write: error
-                .then_some(Injected::Error)
-                .or((drop && !drop_after).then_some(Injected::DropBefore)),
-            after_write: (drop && drop_after)
-                .then_some(Injected::DropAfter)
-                .or(if method == "GET" { lie } else { partial }),
+            fault,
             request: format!("{method} {hex}#{occurrence}"),
         }
     }
@@ -273,10 +267,7 @@ mod tests {
     }
 
     fn errors(fates: &[Fate]) -> Vec<bool> {
-        fates
-            .iter()
-            .map(|f| f.before_write == Some(Injected::Error))
-            .collect()
+        fates.iter().map(|f| f.fault == Some(Injected::Error)).collect()
     }
 
     fn is_lie(kind: Option<Injected>) -> bool {
@@ -349,34 +340,35 @@ mod tests {
         let honest = draws_of("GET", faults(0.5, 0.5, 0.5), 64);
         assert_eq!(errors(&honest), errors(&lied), "lies shift no other fate");
         for (lied, honest) in lied.iter().zip(&honest) {
-            let dropped = honest.after_write == Some(Injected::DropAfter);
-            assert!(dropped || is_lie(lied.after_write), "{lied:?}");
+            match honest.fault {
+                None => assert!(is_lie(lied.fault), "{lied:?}"),
+                other => assert_eq!(lied.fault, other),
+            }
         }
-        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.after_write)));
+        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.fault)));
     }
 
     #[test]
     fn certain_faults_always_hit_and_error_wins() {
         for fate in draws(faults(1.0, 1.0, 1.0), 20) {
-            assert_eq!(fate.before_write, Some(Injected::Error));
+            assert_eq!(fate.fault, Some(Injected::Error));
         }
         let drops = draws_of("GET", faults(0.0, 1.0, 0.0), 40);
         let before = drops
             .iter()
-            .filter(|f| f.before_write == Some(Injected::DropBefore))
+            .filter(|f| f.fault == Some(Injected::DropBefore))
             .count();
         let after = drops
             .iter()
-            .filter(|f| f.after_write == Some(Injected::DropAfter))
+            .filter(|f| f.fault == Some(Injected::DropAfter))
             .count();
         assert_eq!(before + after, 40);
         assert!(before > 0 && after > 0, "{before} before, {after} after");
         for fate in draws(faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.before_write, None);
-            assert_eq!(fate.after_write, Some(Injected::PartialFailure));
+            assert_eq!(fate.fault, Some(Injected::PartialFailure));
         }
         for fate in draws_of("GET", faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!((fate.before_write, fate.after_write), (None, None));
+            assert_eq!(fate.fault, None);
         }
     }
 
@@ -500,7 +492,7 @@ mod tests {
             };
             let injector = Injector::new(faults).unwrap();
             (0..400)
-                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).after_write)
+                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).fault)
                 .collect::<Vec<_>>()
         };
         assert!(draws(1, 0.0).iter().all(Option::is_none));

@@ -1,7 +1,5 @@
-//! A local, Inveterate-compatible server of the webhook-subscriptions API,
-//! with seeded faults, deliveries and a state file, for the end-to-end
-//! tests, `demo` and `invhooks sandbox`. What users see: docs/sandbox.md,
-//! `docs/openapi.yaml`; how it works: ARCHITECTURE.md "Sandbox".
+//! A local, Inveterate-compatible server of the webhook-subscriptions API, with
+//! seeded faults, deliveries and a state file (docs/sandbox.md, ARCHITECTURE.md).
 
 mod config;
 mod deliver;

@@ -26,7 +26,6 @@ use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, 
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
-/// How long a shutdown waits for requests in flight.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// A running sandbox server, stopped by [`Sandbox::shutdown`] or drop.
@@ -45,10 +44,8 @@ impl Sandbox {
         let mut store = Store::new(config.ids, config.faults.seed);
         let faults = Mutex::new(Arc::new(Injector::new(config.faults)?));
         let keys = AcceptedKeys::new(&config.api_keys)?;
-        let state_file = config
-            .state_file
-            .map(|path| StateFile::open(path, &mut store))
-            .transpose()?;
+        let state_file = config.state_file.map(|path| StateFile::open(path, &mut store));
+        let state_file = state_file.transpose()?;
         let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
         let state = Arc::new(ServerState {
             keys,
@@ -95,7 +92,6 @@ impl Sandbox {
         self.listed(api_key, None)
     }
 
-    /// Those a GET shows now.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         self.listed(api_key, Some(Instant::now()))
     }
@@ -242,11 +238,8 @@ async fn resource(
         return Ok(response);
     }
     let key = headers.get(API_KEY_HEADER).map(HeaderValue::as_bytes);
-    let fate = injector.draw(
-        key.unwrap_or_default(),
-        method.as_str(),
-        body.as_deref().unwrap_or_default(),
-    );
+    let read = body.as_deref().unwrap_or_default();
+    let fate = injector.draw(key.unwrap_or_default(), method.as_str(), read);
     if !injector.faults.latency.is_zero() {
         tokio::time::sleep(injector.faults.latency).await;
     }
@@ -259,7 +252,7 @@ async fn resource(
         Ok(valid) => valid,
         Err(reply) => return Ok(reply.into_response()),
     };
-    if let Some(kind) = fate.before_write {
+    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fate.fault {
         return inject(state, kind, &fate.request);
     }
     let (mut reply, change) = execute(state, &injector, &merchant, input);
@@ -271,7 +264,7 @@ async fn resource(
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fate.after_write.filter(|_| reply.status.is_success()) {
+    match fate.fault.filter(|_| reply.status.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
             return inject(state, kind, &fate.request)
         }
@@ -302,40 +295,31 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
-    let (status, done, record) = match input {
+    let (status, message, record) = match input {
         Input::List => {
-            let listed: Vec<Value> = store
-                .list(merchant, Some(now))
-                .map(|r| r.to_json(merchant))
-                .collect();
-            let data = json!({ "subscriptions": listed });
-            return (
-                Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data),
-                None,
-            );
+            let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
+            let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
+            let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
+            return (reply, None);
         }
         Input::Create { topic, name, url } => {
             let delay = injector.faults.visibility_delay;
             let hidden_until = (!delay.is_zero()).then(|| now + delay);
             let record = store.create(merchant, (&topic, &name, &url), hidden_until);
-            (StatusCode::CREATED, "created", Ok(record))
+            (StatusCode::CREATED, "webhook subscription created", Ok(record))
         }
         Input::Update { topic, id, name, url } => {
-            let updated = store.update(merchant, &id, &topic, name, url);
-            (StatusCode::OK, "updated", updated.ok_or((id, topic)))
+            let updated = store.update(merchant, &id, &topic, name, url).ok_or((id, topic));
+            (StatusCode::OK, "webhook subscription updated", updated)
         }
         Input::Delete { topic, id } => {
-            let deleted = store.delete(merchant, &id, &topic);
-            (StatusCode::OK, "deleted", deleted.ok_or((id, topic)))
+            let deleted = store.delete(merchant, &id, &topic).ok_or((id, topic));
+            (StatusCode::OK, "webhook subscription deleted", deleted)
         }
     };
     match record {
         Ok(record) => {
-            let reply = Reply::new(
-                status,
-                format!("webhook subscription {done}"),
-                record.to_json(merchant),
-            );
+            let reply = Reply::new(status, message, record.to_json(merchant));
             (reply, Some(store.clock))
         }
         Err((id, topic)) => {
@@ -351,15 +335,10 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;
-    let to: Vec<Stored> = lock(&state.store)
-        .list(&merchant, None)
-        .filter(|r| r.topic == topic)
-        .cloned()
-        .collect();
-    let subscriptions: Vec<Value> = to
-        .iter()
-        .map(|r| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url }))
-        .collect();
+    let mut to: Vec<Stored> = lock(&state.store).list(&merchant, None).cloned().collect();
+    to.retain(|r| r.topic == topic);
+    let entry = |r: &Stored| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url });
+    let subscriptions: Vec<Value> = to.iter().map(entry).collect();
     let message = format!("event triggered for {} subscription(s)", to.len());
     let id = state.deliveries.trigger(merchant, topic.clone(), payload, to);
     let data = json!({ "id": id, "topic": topic, "subscriptions": subscriptions });

@@ -86,14 +86,11 @@ impl Store {
     /// Sorted by id: all, or those GET shows at `visible_at`.
     pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Stored> {
         let shown = move |r: &&Stored| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
-        self.merchants
-            .get(merchant)
-            .into_iter()
-            .flat_map(BTreeMap::values)
-            .filter(shown)
+        let records = self.merchants.get(merchant).map(BTreeMap::values);
+        records.into_iter().flatten().filter(shown)
     }
 
-    /// No validation: callers (and tests planting odd data) check first.
+    /// No validation: callers check first.
     pub(crate) fn create(
         &mut self,
         merchant: &str,
@@ -126,11 +123,8 @@ impl Store {
         name: Option<String>,
         url: Option<String>,
     ) -> Option<Stored> {
-        let record = self
-            .merchants
-            .get_mut(merchant)?
-            .get_mut(id)
-            .filter(|r| r.topic == topic)?;
+        let record = self.merchants.get_mut(merchant)?.get_mut(id);
+        let record = record.filter(|r| r.topic == topic)?;
         self.clock += 1;
         record.name = name.unwrap_or_else(|| std::mem::take(&mut record.name));
         record.callback_url = url.unwrap_or_else(|| std::mem::take(&mut record.callback_url));
@@ -262,14 +256,8 @@ fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
 fn random_id(seed: u64, n: u64) -> String {
     let digest = crate::digest::sha256_json(&("invhooks-sandbox-id", seed, n));
     let h = &digest["sha256:".len()..];
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    let (a, b, c, d, e) = (&h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32]);
+    format!("{a}-{b}-4{c}-8{d}-{e}")
 }
 
 fn timestamp(tick: u64) -> String {

@@ -94,9 +94,8 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
 
 pub(crate) fn wrong_method(keys: &AcceptedKeys, method: &Method, path: &str, allowed: &str) -> Reply {
     let method = keys.quote(method.as_str());
-    Reply::bad_request(format!(
-        "method `{method}` is not allowed on `{path}`; use {allowed}"
-    ))
+    let message = format!("method `{method}` is not allowed on `{path}`; use {allowed}");
+    Reply::bad_request(message)
 }
 
 /// A valid request to the resource; `url` is the `callbackUrl`.
@@ -264,11 +263,10 @@ impl<'k> Fields<'k> {
 
     /// Any field nobody took is a problem too.
     fn finish(mut self) -> Result<(), Reply> {
-        let unknown = self
-            .map
-            .keys()
-            .map(|name| format!("unknown field `{}`", self.keys.quote(name)));
-        self.problems.extend(unknown);
+        for name in self.map.keys() {
+            self.problems
+                .push(format!("unknown field `{}`", self.keys.quote(name)));
+        }
         if self.problems.is_empty() {
             return Ok(());
         }
