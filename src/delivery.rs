@@ -1,14 +1,11 @@
 //! The body Inveterate POSTs to a callback URL (`check --send-test-event`
 //! and the sandbox's deliveries), with a sample payload per topic.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::Serialize;
 use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// `metadata.version`.
 pub const VERSION: &str = "2025-06";
 
 /// An event's `metadata` (Inveterate's own spelling `triggerredAt` included).
@@ -81,8 +78,7 @@ fn detail(topic: &str) -> Value {
 
 /// The wall clock as RFC 3339: receivers may check an event's age.
 pub fn now() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH);
-    rfc3339(since.map_or(0, |d| d.as_secs()))
+    rfc3339(OffsetDateTime::now_utc().unix_timestamp().try_into().unwrap_or(0))
 }
 
 /// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`).

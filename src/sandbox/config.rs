@@ -11,7 +11,6 @@ use anyhow::bail;
 pub struct SandboxConfig {
     /// Distinct and non-empty; each is a merchant.
     pub api_keys: Vec<String>,
-    /// `None`: in memory only.
     pub state_file: Option<PathBuf>,
     pub faults: Faults,
     pub deliveries: DeliveryConfig,

@@ -22,13 +22,11 @@ const LOG_LIMIT: usize = 10_000;
 const IN_FLIGHT: usize = 64;
 
 /// One event on its way; `body` is its envelope at retry count 0.
-#[derive(Debug)]
 struct Outgoing {
     merchant_id: String,
     body: Value,
 }
 
-#[derive(Debug)]
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
     prober: Prober,

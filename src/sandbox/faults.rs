@@ -39,7 +39,6 @@ pub(crate) enum Injected {
 }
 
 /// [`Faults`] running: the token bucket and the requests seen.
-#[derive(Debug)]
 pub(crate) struct Injector {
     pub(crate) faults: Faults,
     /// Request digest → how many times it was drawn for.
@@ -189,7 +188,7 @@ pub struct InjectedStats {
 const LOG_LIMIT: usize = 10_000;
 
 /// The counts, and the fault log (the last 10,000 faults but 429s).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {

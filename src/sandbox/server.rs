@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -29,7 +30,6 @@ use crate::stop::Stop;
 const GRACE: Duration = Duration::from_secs(5);
 
 /// A running sandbox server, stopped by [`Sandbox::shutdown`] or drop.
-#[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
     pub(super) state: Arc<ServerState>,
@@ -38,8 +38,7 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the
-    /// current tokio runtime until [`Sandbox::shutdown`] or drop.
+    /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the current runtime.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
         let mut store = Store::new(config.ids, config.faults.seed);
         let faults = Mutex::new(Arc::new(Injector::new(config.faults)?));
@@ -132,6 +131,12 @@ impl Sandbox {
     }
 }
 
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sandbox({})", self.addr)
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop.request();
@@ -178,8 +183,6 @@ const TRIGGER: &str = "/_sandbox/trigger";
 const DELIVERIES: &str = "/_sandbox/deliveries";
 const API_KEY_HEADER: &str = "x-inveterate-api-key";
 
-/// Everything the server's requests share.
-#[derive(Debug)]
 pub(super) struct ServerState {
     keys: AcceptedKeys,
     store: Mutex<Store>,
@@ -199,7 +202,7 @@ pub(super) async fn handle(
     let (parts, body) = request.into_parts();
     let (path, method, keys) = (parts.uri.path(), &parts.method, &state.keys);
     if path == RESOURCE {
-        return resource(state, method, &parts.headers, body).await;
+        return resource(state, &parts, body).await;
     }
     let body = read_body(body, &parts.headers).await;
     let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
@@ -218,12 +221,8 @@ pub(super) async fn handle(
     Ok(reply.into_response())
 }
 
-async fn resource(
-    state: &ServerState,
-    method: &Method,
-    headers: &HeaderMap,
-    body: impl Body<Data = Bytes>,
-) -> io::Result<Response> {
+async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Bytes>) -> io::Result<Response> {
+    let (method, headers) = (&parts.method, &parts.headers);
     state.counters.count(method);
     let injector = Arc::clone(&lock(&state.faults));
     // The rate limit is decided on arrival; every other fault once the

@@ -61,7 +61,6 @@ struct Format<M> {
     merchants: BTreeMap<String, M>,
 }
 
-#[derive(Debug)]
 pub(crate) struct Store {
     /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
     next_id: u64,
@@ -114,7 +113,7 @@ impl Store {
         record
     }
 
-    /// `None`, and no change, unless the merchant has `id` with `topic`.
+    /// `None`, and no change, unless the merchant has `id` with `topic` (also `delete`).
     pub(crate) fn update(
         &mut self,
         merchant: &str,
@@ -132,7 +131,6 @@ impl Store {
         Some(record.clone())
     }
 
-    /// `None`, and no change, unless the merchant has `id` with `topic`.
     pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Stored> {
         let records = self.merchants.get_mut(merchant)?;
         records.get(id).filter(|r| r.topic == topic)?;
@@ -201,7 +199,6 @@ impl Store {
     }
 }
 
-#[derive(Debug)]
 pub(crate) struct StateFile {
     path: PathBuf,
     /// The clock of the state the file holds; one writer at a time, and
