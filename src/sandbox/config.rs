@@ -142,17 +142,14 @@ impl fmt::Display for Faults {
             return f.write_str("none");
         }
         let ms = |d: Duration| (!d.is_zero()).then(|| d.as_millis().to_string());
-        let rates = self
-            .rates()
-            .map(|(flag, p)| (flag, (p > 0.0).then(|| p.to_string())));
+        let positive = |p: f64| (p > 0.0).then(|| p.to_string());
+        let rates = self.rates().map(|(flag, p)| (flag, positive(p)));
         let flags = [("latency", ms(self.latency))].into_iter().chain(rates).chain([
             ("rate-limit", self.rate_limit.map(|rate| rate.to_string())),
             ("visibility-delay", ms(self.visibility_delay)),
         ]);
-        for (flag, value) in flags {
-            if let Some(value) = value {
-                write!(f, "--{flag} {value} ")?;
-            }
+        for (flag, value) in flags.filter_map(|(flag, value)| Some((flag, value?))) {
+            write!(f, "--{flag} {value} ")?;
         }
         write!(f, "(seed {})", self.seed)
     }

@@ -26,10 +26,9 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
-    /// One entry listed twice, as overlapping pages give; `at` in `[0, 1)`.
-    RepeatedId {
-        at: f64,
-    },
+    /// One entry listed twice, as overlapping pages give: the one at this
+    /// share (in `[0, 1)`) of the list.
+    RepeatedId(f64),
     /// The first `keep` (in `[0, 1)`) of the entries, at least one left
     /// out, and pagination hint `hint` (see [`Injected::tell`]).
     CutPage {
@@ -111,7 +110,7 @@ impl Injector {
         let share = rng.random::<f64>();
         let hint = rng.random_range(0..4);
         let lie = match repeat {
-            true => Injected::RepeatedId { at: share },
+            true => Injected::RepeatedId(share),
             false => Injected::CutPage { keep: share, hint },
         };
         let fault = match (error, drop, method) {
@@ -140,7 +139,7 @@ impl Injected {
         // `as` truncates: a share in [0, 1) gives an index in 0..len.
         let index = |share: f64| ((share * len as f64) as usize).min(len - 1);
         match self {
-            Injected::RepeatedId { at } => list.insert(index(at) + 1, list[index(at)].clone()),
+            Injected::RepeatedId(at) => list.insert(index(at) + 1, list[index(at)].clone()),
             Injected::CutPage { keep, hint } => {
                 let next = list[index(keep)].get("id").cloned().unwrap_or(Value::Null);
                 list.truncate(index(keep));
@@ -215,7 +214,7 @@ impl Counters {
             Injected::DropBefore => (&mut injected.drops_before, "drop before"),
             Injected::DropAfter => (&mut injected.drops_after, "drop after"),
             Injected::RateLimited => (&mut injected.rate_limited, "rate limited"),
-            Injected::RepeatedId { .. } => (&mut injected.repeated_ids, "repeated id"),
+            Injected::RepeatedId(_) => (&mut injected.repeated_ids, "repeated id"),
             Injected::CutPage { .. } => (&mut injected.cut_pages, "cut page"),
         };
         *counter += 1;
@@ -270,7 +269,7 @@ mod tests {
     }
 
     fn is_lie(kind: Option<Injected>) -> bool {
-        matches!(kind, Some(Injected::RepeatedId { .. } | Injected::CutPage { .. }))
+        matches!(kind, Some(Injected::RepeatedId(_) | Injected::CutPage { .. }))
     }
 
     #[test]
@@ -426,12 +425,9 @@ mod tests {
 
     #[test]
     fn every_lie_is_one_the_client_refuses() {
-        let lies = [
-            Injected::RepeatedId { at: 0.0 },
-            Injected::RepeatedId { at: 0.999 },
-        ]
-        .into_iter()
-        .chain((0..4).flat_map(|hint| [0.0, 0.5, 0.999].map(|keep| Injected::CutPage { keep, hint })));
+        let lies = [Injected::RepeatedId(0.0), Injected::RepeatedId(0.999)]
+            .into_iter()
+            .chain((0..4).flat_map(|hint| [0.0, 0.5, 0.999].map(|keep| Injected::CutPage { keep, hint })));
         for lie in lies {
             for n in [1, 2, 7] {
                 let mut data = list(n);
@@ -445,7 +441,7 @@ mod tests {
     #[test]
     fn a_repeat_copies_one_entry_and_a_cut_keeps_a_first_page() {
         let mut data = list(4);
-        assert!(Injected::RepeatedId { at: 0.5 }.tell(&mut data));
+        assert!(Injected::RepeatedId(0.5).tell(&mut data));
         let ids: Vec<&str> = data["subscriptions"]
             .as_array()
             .unwrap()
@@ -472,7 +468,7 @@ mod tests {
     #[test]
     fn an_empty_list_is_answered_honestly() {
         for lie in [
-            Injected::RepeatedId { at: 0.3 },
+            Injected::RepeatedId(0.3),
             Injected::CutPage { keep: 0.3, hint: 1 },
         ] {
             let mut data = list(0);
@@ -502,7 +498,7 @@ mod tests {
         assert!((80..160).contains(&some.len()), "{}", some.len());
         let repeats = some
             .iter()
-            .filter(|l| matches!(l, Injected::RepeatedId { .. }))
+            .filter(|l| matches!(l, Injected::RepeatedId(_)))
             .count();
         assert!(
             repeats > 20 && some.len() - repeats > 20,
