@@ -1,19 +1,22 @@
 //! The body Inveterate POSTs to a callback URL (`check --send-test-event`
 //! and the sandbox's deliveries), with a sample payload per topic.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
+use serde::Serialize;
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
-/// `metadata.version`.
 pub const VERSION: &str = "2025-06";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An event's `metadata` (Inveterate's own spelling `triggerredAt` included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Event<'a> {
     pub topic: &'a str,
     pub id: &'a str,
     pub shop_domain: &'a str,
-    /// RFC 3339 (`createdAt`, `updatedAt`, `triggerredAt`).
+    /// RFC 3339 (also the sample's `createdAt`, `updatedAt`).
+    #[serde(rename = "triggerredAt")]
     pub at: &'a str,
 }
 
@@ -25,20 +28,12 @@ pub fn test_body(event: &Event<'_>) -> Value {
     body
 }
 
-/// `{"payload", "metadata"}` in Inveterate's shape (its own spelling
-/// `triggerredAt` included).
+/// `{"payload", "metadata"}` in Inveterate's shape.
 pub fn envelope(payload: Value, event: &Event<'_>, retry_count: u32) -> Value {
-    json!({
-        "payload": payload,
-        "metadata": {
-            "id": event.id,
-            "retryCount": retry_count,
-            "shopDomain": event.shop_domain,
-            "topic": event.topic,
-            "version": VERSION,
-            "triggerredAt": event.at,
-        },
-    })
+    let mut metadata = serde_json::to_value(event).unwrap_or_default();
+    metadata["retryCount"] = retry_count.into();
+    metadata["version"] = VERSION.into();
+    json!({ "payload": payload, "metadata": metadata })
 }
 
 pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
@@ -83,29 +78,15 @@ fn detail(topic: &str) -> Value {
 
 /// The wall clock as RFC 3339: receivers may check an event's age.
 pub fn now() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH);
-    rfc3339(since.map_or(0, |d| d.as_secs()))
+    rfc3339(OffsetDateTime::now_utc().unix_timestamp().try_into().unwrap_or(0))
 }
 
 /// `secs` since the Unix epoch as RFC 3339 UTC (`2026-01-02T03:04:05Z`).
 pub fn rfc3339(secs: u64) -> String {
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
+    let at = OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX));
+    at.ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,17 +1,16 @@
-//! What a sandbox starts with: [`SandboxConfig`] and its [`Faults`], which
-//! are also the `sandbox` command's fault flags, and their value parsers.
+//! What a sandbox starts with: [`SandboxConfig`], and [`Faults`], which are
+//! also the `sandbox` command's fault flags.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::ensure;
+use anyhow::bail;
 
 #[derive(Clone, Default)]
 pub struct SandboxConfig {
     /// Distinct and non-empty; each is a merchant.
     pub api_keys: Vec<String>,
-    /// `None`: in memory only.
     pub state_file: Option<PathBuf>,
     pub faults: Faults,
     pub deliveries: DeliveryConfig,
@@ -21,22 +20,21 @@ pub struct SandboxConfig {
 impl fmt::Debug for SandboxConfig {
     /// Never the keys.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SandboxConfig")
-            .field("api_keys", &format_args!("[{} hidden]", self.api_keys.len()))
-            .finish_non_exhaustive()
+        let n = self.api_keys.len();
+        write!(f, "SandboxConfig {{ api_keys: [{n} hidden], .. }}")
     }
 }
 
 /// `--ids`: random ones (from the seed) fail a client that relies on ids
-/// sorting by creation time.
+/// sorting by creation time; `Sequential` (`wh_000001`, …) is for demos.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Ids {
     #[default]
     Random,
-    /// `wh_000001`, …: for demos and snapshots.
     Sequential,
 }
 
+/// By default: retries after 0.5, 1 and 2 s; 5 s per attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryConfig {
     /// Attempts per subscription, the first included (at least 1).
@@ -47,19 +45,18 @@ pub struct DeliveryConfig {
 }
 
 impl Default for DeliveryConfig {
-    /// Retries after 0.5, 1 and 2 s; 5 s per attempt.
     fn default() -> Self {
+        let (backoff, timeout) = (Duration::from_millis(500), Duration::from_secs(5));
         DeliveryConfig {
             attempts: 4,
-            backoff: Duration::from_millis(500),
-            timeout: Duration::from_secs(5),
+            backoff,
+            timeout,
         }
     }
 }
 
-/// Which faults the sandbox injects, flag by flag (docs/sandbox.md "Fault
-/// injection"); none by default. [`Sandbox::start`](super::Sandbox::start)
-/// refuses probabilities outside `[0, 1]`. The field docs are the flags' `--help`.
+/// Which faults the sandbox injects (docs/sandbox.md "Fault injection"),
+/// none by default. The field docs are the flags' `--help`.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 #[command(next_help_heading = "Fault injection")]
 pub struct Faults {
@@ -89,12 +86,10 @@ pub struct Faults {
     pub visibility_delay: Duration,
 }
 
-/// Clap value parser for a delay flag: whole milliseconds, at most ten minutes.
 fn millis() -> impl clap::builder::TypedValueParser<Value = Duration> {
     use clap::builder::TypedValueParser as _;
-    clap::value_parser!(u32)
-        .range(0..=600_000)
-        .map(|ms| Duration::from_millis(u64::from(ms)))
+    let ms = clap::value_parser!(u32).range(0..=600_000);
+    ms.map(|ms| Duration::from_millis(u64::from(ms)))
 }
 
 const PROBABILITY: &str = "a probability between 0 and 1";
@@ -121,16 +116,12 @@ impl Faults {
     pub fn validate(&self) -> anyhow::Result<()> {
         for (flag, p) in self.rates() {
             let name = flag.trim_end_matches("-rate");
-            ensure!(
-                is_probability(p),
-                "the sandbox's {name} rate must be {PROBABILITY}, got {p}"
-            );
+            if !is_probability(p) {
+                bail!("the sandbox's {name} rate must be {PROBABILITY}, got {p}");
+            }
         }
-        if let Some(rate) = self.rate_limit {
-            ensure!(
-                is_rate(rate),
-                "the sandbox's rate limit must be {RATE}, got {rate}"
-            );
+        if let Some(rate) = self.rate_limit.filter(|rate| !is_rate(*rate)) {
+            bail!("the sandbox's rate limit must be {RATE}, got {rate}");
         }
         Ok(())
     }
@@ -151,29 +142,24 @@ impl fmt::Display for Faults {
             return f.write_str("none");
         }
         let ms = |d: Duration| (!d.is_zero()).then(|| d.as_millis().to_string());
-        let rates = self
-            .rates()
-            .map(|(flag, p)| (flag, (p > 0.0).then(|| p.to_string())));
+        let positive = |p: f64| (p > 0.0).then(|| p.to_string());
+        let rates = self.rates().map(|(flag, p)| (flag, positive(p)));
         let flags = [("latency", ms(self.latency))].into_iter().chain(rates).chain([
             ("rate-limit", self.rate_limit.map(|rate| rate.to_string())),
             ("visibility-delay", ms(self.visibility_delay)),
         ]);
-        for (flag, value) in flags {
-            if let Some(value) = value {
-                write!(f, "--{flag} {value} ")?;
-            }
+        for (flag, value) in flags.filter_map(|(flag, value)| Some((flag, value?))) {
+            write!(f, "--{flag} {value} ")?;
         }
         write!(f, "(seed {})", self.seed)
     }
 }
 
-/// Clap value parser for a probability: a number in `[0, 1]`.
 fn parse_probability(text: &str) -> Result<f64, String> {
     let p = text.trim().parse().ok().filter(|p| is_probability(*p));
     p.ok_or_else(|| format!("expected {PROBABILITY}, e.g. 0.1"))
 }
 
-/// Clap value parser for a rate limit: requests per second, greater than 0.
 fn parse_rate_limit(text: &str) -> Result<f64, String> {
     let rate = text.trim().parse().ok().filter(|rate| is_rate(*rate));
     rate.ok_or_else(|| format!("expected {RATE}, e.g. 50"))

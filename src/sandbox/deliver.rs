@@ -1,6 +1,6 @@
-//! Deliveries (docs/sandbox.md "Test your receiver in CI"): from tasks the
-//! sandbox owns, through `check`'s [`Prober::post`] (the one way invhooks
-//! POSTs a delivery), retried with doubling backoff, every attempt logged.
+//! Deliveries (docs/sandbox.md "Test your receiver in CI"): tasks the sandbox
+//! owns, each POST through `check`'s [`Prober::post`], retried with doubling
+//! backoff, every attempt logged.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,18 +22,16 @@ const LOG_LIMIT: usize = 10_000;
 const IN_FLIGHT: usize = 64;
 
 /// One event on its way; `body` is its envelope at retry count 0.
-#[derive(Debug)]
 struct Outgoing {
     merchant_id: String,
     body: Value,
 }
 
-#[derive(Debug)]
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
     prober: Prober,
     next_event: AtomicU64,
-    /// The attempts, and how many were dropped from the log.
+    /// The attempts, and how many were dropped.
     log: Mutex<(VecDeque<Value>, u64)>,
     slots: Semaphore,
     tasks: Mutex<JoinSet<()>>,
@@ -80,14 +78,25 @@ impl Deliveries {
         id
     }
 
-    /// Tries one subscription until a 2xx answer or the last attempt.
+    /// Tries one subscription until a 2xx answer or the last attempt, each
+    /// bounded in time: the receiver's status, or why there was none.
     async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Stored) {
         for retry_count in 0..self.config.attempts.max(1) {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);
                 tokio::time::sleep(self.config.backoff.saturating_mul(factor)).await;
             }
-            let answer = self.attempt(&event, &to.callback_url, retry_count).await;
+            let mut envelope = event.body.clone();
+            envelope["metadata"]["retryCount"] = retry_count.into();
+            let body = envelope.to_string();
+            // Never closed: the permit is always granted, in turn.
+            let slot = self.slots.acquire().await;
+            let post = self.prober.post(&to.callback_url, body.as_bytes());
+            let answer = match tokio::time::timeout(self.config.timeout, post).await {
+                Ok(answer) => answer.map_err(|failure| failure.to_string()),
+                Err(_) => Err("timed out".to_owned()),
+            };
+            drop(slot);
             let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
             // `error` says why there was no answer, in `check`'s words: never the URL.
             let meta = &event.body["metadata"];
@@ -108,19 +117,6 @@ impl Deliveries {
             if delivered {
                 break;
             }
-        }
-    }
-
-    /// One POST, bounded in time: the receiver's status, or why there was none.
-    async fn attempt(&self, event: &Outgoing, url: &str, retry_count: u32) -> Result<u16, String> {
-        // Never closed: the permit is always granted, in turn.
-        let _slot = self.slots.acquire().await;
-        let mut envelope = event.body.clone();
-        envelope["metadata"]["retryCount"] = retry_count.into();
-        let body = envelope.to_string();
-        match tokio::time::timeout(self.config.timeout, self.prober.post(url, body.as_bytes())).await {
-            Ok(answer) => answer.map_err(|failure| failure.to_string()),
-            Err(_) => Err("timed out".to_owned()),
         }
     }
 

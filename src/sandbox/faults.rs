@@ -1,14 +1,16 @@
 //! Each request's fate (docs/sandbox.md "Fault injection"): a token of the
-//! rate limit on arrival, the rest drawn from the seed and the request
-//! itself, so the n-th sending of a request has one fate however requests
-//! interleave.
+//! rate limit on arrival, the rest drawn from the seed and the request itself,
+//! so the n-th sending of a request has one fate however requests interleave;
+//! and the counts tests read: requests by method, faults, the fault log.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use anyhow::Context;
+use hyper::Method;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
@@ -24,10 +26,9 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
-    /// One entry listed twice, as overlapping pages give; `at` in `[0, 1)`.
-    RepeatedId {
-        at: f64,
-    },
+    /// One entry listed twice, as overlapping pages give: the one at this
+    /// share (in `[0, 1)`) of the list.
+    RepeatedId(f64),
     /// The first `keep` (in `[0, 1)`) of the entries, at least one left
     /// out, and pagination hint `hint` (see [`Injected::tell`]).
     CutPage {
@@ -37,7 +38,6 @@ pub(crate) enum Injected {
 }
 
 /// [`Faults`] running: the token bucket and the requests seen.
-#[derive(Debug)]
 pub(crate) struct Injector {
     pub(crate) faults: Faults,
     /// Request digest → how many times it was drawn for.
@@ -46,13 +46,11 @@ pub(crate) struct Injector {
     bucket: Mutex<(f64, Instant)>,
 }
 
-/// Everything decided for one request.
+/// Everything decided for one request: at most one fault (`Error` and
+/// `DropBefore` once it is valid, the others once the store said yes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fate {
-    /// Once the request is valid, before the store: `Error` or `DropBefore`.
-    pub(crate) before_write: Option<Injected>,
-    /// Once the store said yes: `DropAfter`, a lie, or `PartialFailure`.
-    pub(crate) after_write: Option<Injected>,
+    pub(crate) fault: Option<Injected>,
     /// The request in the fault log: `METHOD digest#occurrence`.
     pub(crate) request: String,
 }
@@ -86,7 +84,6 @@ impl Injector {
         Err((((1.0 - *tokens) / rate).ceil() as u64).max(1))
     }
 
-    /// From the `key` header, `method`, `body`, and how many times it came.
     pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
         let faults = &self.faults;
         if !faults.is_active() {
@@ -94,10 +91,9 @@ impl Injector {
         }
         // Header values and methods hold no NUL: the parts cannot run together.
         let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
-        let occurrence = *lock(&self.seen)
-            .entry(request)
-            .and_modify(|n| *n += 1)
-            .or_insert(1);
+        let mut seen = lock(&self.seen);
+        let occurrence = *seen.entry(request).and_modify(|n| *n += 1).or_insert(1);
+        drop(seen);
         let seed = Sha256::new()
             .chain_update(faults.seed.to_le_bytes())
             .chain_update(request)
@@ -109,24 +105,24 @@ impl Injector {
         let drop = rng.random::<f64>() < faults.drop_rate;
         let drop_after = rng.random::<bool>();
         let partial = rng.random::<f64>() < faults.partial_failure_rate;
-        let lie = rng.random::<f64>() < faults.lying_list_rate;
+        let lie_drawn = rng.random::<f64>() < faults.lying_list_rate;
         let repeat = rng.random::<bool>();
         let share = rng.random::<f64>();
         let hint = rng.random_range(0..4);
-        let lie = lie.then_some(if repeat {
-            Injected::RepeatedId { at: share }
-        } else {
-            Injected::CutPage { keep: share, hint }
-        });
-        let partial = partial.then_some(Injected::PartialFailure);
+        let lie = match repeat {
+            true => Injected::RepeatedId(share),
+            false => Injected::CutPage { keep: share, hint },
+        };
+        let fault = match (error, drop, method) {
+            (true, _, _) => Some(Injected::Error),
+            (_, true, _) if drop_after => Some(Injected::DropAfter),
+            (_, true, _) => Some(Injected::DropBefore),
+            (_, _, "GET") => lie_drawn.then_some(lie),
+            _ => partial.then_some(Injected::PartialFailure),
+        };
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
         Fate {
-            before_write: error
-                .then_some(Injected::Error)
-                .or((drop && !drop_after).then_some(Injected::DropBefore)),
-            after_write: (drop && drop_after)
-                .then_some(Injected::DropAfter)
-                .or(if method == "GET" { lie } else { partial }),
+            fault,
             request: format!("{method} {hex}#{occurrence}"),
         }
     }
@@ -143,7 +139,7 @@ impl Injected {
         // `as` truncates: a share in [0, 1) gives an index in 0..len.
         let index = |share: f64| ((share * len as f64) as usize).min(len - 1);
         match self {
-            Injected::RepeatedId { at } => list.insert(index(at) + 1, list[index(at)].clone()),
+            Injected::RepeatedId(at) => list.insert(index(at) + 1, list[index(at)].clone()),
             Injected::CutPage { keep, hint } => {
                 let next = list[index(keep)].get("id").cloned().unwrap_or(Value::Null);
                 list.truncate(index(keep));
@@ -158,6 +154,91 @@ impl Injected {
             _ => return false,
         }
         true
+    }
+}
+
+/// Served at `GET /_sandbox/stats` under `"requests"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub struct RequestStats {
+    pub get: u64,
+    pub post: u64,
+    pub put: u64,
+    pub delete: u64,
+    /// Every request, other methods included.
+    #[serde(rename = "total")]
+    pub total: u64,
+    #[serde(rename = "injected")]
+    pub injected: InjectedStats,
+}
+
+/// Faults injected, by kind (docs/sandbox.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InjectedStats {
+    pub errors: u64,
+    pub partial_failures: u64,
+    pub drops_before: u64,
+    pub drops_after: u64,
+    pub rate_limited: u64,
+    pub repeated_ids: u64,
+    pub cut_pages: u64,
+}
+
+const LOG_LIMIT: usize = 10_000;
+
+/// The counts, and the fault log (the last 10,000 faults but 429s).
+#[derive(Default)]
+pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
+
+impl Counters {
+    pub(crate) fn count(&self, method: &Method) {
+        let stats = &mut lock(&self.0).0;
+        match *method {
+            Method::GET => stats.get += 1,
+            Method::POST => stats.post += 1,
+            Method::PUT => stats.put += 1,
+            Method::DELETE => stats.delete += 1,
+            _ => {}
+        }
+        stats.total += 1;
+    }
+
+    /// Logs it against `request` (`METHOD digest#occurrence`) unless that
+    /// is empty: a 429 depends on time, not on the request.
+    pub(crate) fn injected(&self, kind: Injected, request: &str) {
+        let (stats, log) = &mut *lock(&self.0);
+        let injected = &mut stats.injected;
+        let (counter, name) = match kind {
+            Injected::Error => (&mut injected.errors, "error"),
+            Injected::PartialFailure => (&mut injected.partial_failures, "partial failure"),
+            Injected::DropBefore => (&mut injected.drops_before, "drop before"),
+            Injected::DropAfter => (&mut injected.drops_after, "drop after"),
+            Injected::RateLimited => (&mut injected.rate_limited, "rate limited"),
+            Injected::RepeatedId(_) => (&mut injected.repeated_ids, "repeated id"),
+            Injected::CutPage { .. } => (&mut injected.cut_pages, "cut page"),
+        };
+        *counter += 1;
+        if !request.is_empty() {
+            if log.len() == LOG_LIMIT {
+                log.pop_front();
+            }
+            log.push_back(format!("{request} {name}"));
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> RequestStats {
+        lock(&self.0).0
+    }
+
+    /// Sorted: one seed gives one log however requests interleave.
+    pub(crate) fn fault_log(&self) -> Vec<String> {
+        let mut log = Vec::from(lock(&self.0).1.clone());
+        log.sort();
+        log
+    }
+
+    pub(crate) fn reset(&self) {
+        *lock(&self.0) = Default::default();
     }
 }
 
@@ -184,14 +265,11 @@ mod tests {
     }
 
     fn errors(fates: &[Fate]) -> Vec<bool> {
-        fates
-            .iter()
-            .map(|f| f.before_write == Some(Injected::Error))
-            .collect()
+        fates.iter().map(|f| f.fault == Some(Injected::Error)).collect()
     }
 
     fn is_lie(kind: Option<Injected>) -> bool {
-        matches!(kind, Some(Injected::RepeatedId { .. } | Injected::CutPage { .. }))
+        matches!(kind, Some(Injected::RepeatedId(_) | Injected::CutPage { .. }))
     }
 
     #[test]
@@ -260,34 +338,35 @@ mod tests {
         let honest = draws_of("GET", faults(0.5, 0.5, 0.5), 64);
         assert_eq!(errors(&honest), errors(&lied), "lies shift no other fate");
         for (lied, honest) in lied.iter().zip(&honest) {
-            let dropped = honest.after_write == Some(Injected::DropAfter);
-            assert!(dropped || is_lie(lied.after_write), "{lied:?}");
+            match honest.fault {
+                None => assert!(is_lie(lied.fault), "{lied:?}"),
+                other => assert_eq!(lied.fault, other),
+            }
         }
-        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.after_write)));
+        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.fault)));
     }
 
     #[test]
     fn certain_faults_always_hit_and_error_wins() {
         for fate in draws(faults(1.0, 1.0, 1.0), 20) {
-            assert_eq!(fate.before_write, Some(Injected::Error));
+            assert_eq!(fate.fault, Some(Injected::Error));
         }
         let drops = draws_of("GET", faults(0.0, 1.0, 0.0), 40);
         let before = drops
             .iter()
-            .filter(|f| f.before_write == Some(Injected::DropBefore))
+            .filter(|f| f.fault == Some(Injected::DropBefore))
             .count();
         let after = drops
             .iter()
-            .filter(|f| f.after_write == Some(Injected::DropAfter))
+            .filter(|f| f.fault == Some(Injected::DropAfter))
             .count();
         assert_eq!(before + after, 40);
         assert!(before > 0 && after > 0, "{before} before, {after} after");
         for fate in draws(faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.before_write, None);
-            assert_eq!(fate.after_write, Some(Injected::PartialFailure));
+            assert_eq!(fate.fault, Some(Injected::PartialFailure));
         }
         for fate in draws_of("GET", faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!((fate.before_write, fate.after_write), (None, None));
+            assert_eq!(fate.fault, None);
         }
     }
 
@@ -346,12 +425,9 @@ mod tests {
 
     #[test]
     fn every_lie_is_one_the_client_refuses() {
-        let lies = [
-            Injected::RepeatedId { at: 0.0 },
-            Injected::RepeatedId { at: 0.999 },
-        ]
-        .into_iter()
-        .chain((0..4).flat_map(|hint| [0.0, 0.5, 0.999].map(|keep| Injected::CutPage { keep, hint })));
+        let lies = [Injected::RepeatedId(0.0), Injected::RepeatedId(0.999)]
+            .into_iter()
+            .chain((0..4).flat_map(|hint| [0.0, 0.5, 0.999].map(|keep| Injected::CutPage { keep, hint })));
         for lie in lies {
             for n in [1, 2, 7] {
                 let mut data = list(n);
@@ -365,7 +441,7 @@ mod tests {
     #[test]
     fn a_repeat_copies_one_entry_and_a_cut_keeps_a_first_page() {
         let mut data = list(4);
-        assert!(Injected::RepeatedId { at: 0.5 }.tell(&mut data));
+        assert!(Injected::RepeatedId(0.5).tell(&mut data));
         let ids: Vec<&str> = data["subscriptions"]
             .as_array()
             .unwrap()
@@ -392,7 +468,7 @@ mod tests {
     #[test]
     fn an_empty_list_is_answered_honestly() {
         for lie in [
-            Injected::RepeatedId { at: 0.3 },
+            Injected::RepeatedId(0.3),
             Injected::CutPage { keep: 0.3, hint: 1 },
         ] {
             let mut data = list(0);
@@ -411,7 +487,7 @@ mod tests {
             };
             let injector = Injector::new(faults).unwrap();
             (0..400)
-                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).after_write)
+                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).fault)
                 .collect::<Vec<_>>()
         };
         assert!(draws(1, 0.0).iter().all(Option::is_none));
@@ -422,7 +498,7 @@ mod tests {
         assert!((80..160).contains(&some.len()), "{}", some.len());
         let repeats = some
             .iter()
-            .filter(|l| matches!(l, Injected::RepeatedId { .. }))
+            .filter(|l| matches!(l, Injected::RepeatedId(_)))
             .count();
         assert!(
             repeats > 20 && some.len() - repeats > 20,

@@ -1,6 +1,6 @@
-//! The accepted API keys: which key is which merchant (a labelled digest,
-//! so keys may be reordered between runs), and keeping every key out of
-//! what the sandbox stores and says.
+//! The accepted API keys: which key is which merchant (a labelled digest, so
+//! keys may be reordered between runs), and every key kept out of what the
+//! sandbox stores and says.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -19,13 +19,6 @@ pub(crate) fn merchant_id(key: &str) -> String {
 
 /// [`Sandbox::seed`](super::Sandbox::seed) may add one while it runs.
 pub(crate) struct AcceptedKeys(RwLock<Vec<String>>);
-
-impl std::fmt::Debug for AcceptedKeys {
-    /// Never the keys.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AcceptedKeys([{} hidden])", self.read().len())
-    }
-}
 
 impl AcceptedKeys {
     pub(crate) fn new(api_keys: &[String]) -> anyhow::Result<AcceptedKeys> {
@@ -62,9 +55,8 @@ impl AcceptedKeys {
     }
 
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let keys = self.read();
-        keys.iter()
-            .fold(text.to_owned(), |out, key| out.replace(key.as_str(), "***"))
+        let scrub = |text: String, key: &String| text.replace(key.as_str(), "***");
+        self.read().iter().fold(text.to_owned(), scrub)
     }
 
     /// The one place quoted request text is scrubbed: no backtick or
@@ -100,7 +92,9 @@ mod tests {
 
     #[test]
     fn keys_are_distinct_and_non_empty() {
-        let err = AcceptedKeys::new(&["a".into(), "a".into()]).unwrap_err();
+        let Err(err) = AcceptedKeys::new(&["a".into(), "a".into()]) else {
+            panic!("a repeated key was accepted");
+        };
         assert!(err.to_string().contains("number 2 repeats"), "{err}");
         assert!(AcceptedKeys::new(&[String::new()]).is_err());
         let keys = AcceptedKeys::new(&["a".into(), "b".into()]).unwrap();

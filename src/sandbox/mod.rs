@@ -1,20 +1,17 @@
-//! A local, Inveterate-compatible server of the webhook-subscriptions API,
-//! with seeded faults, deliveries and a state file, for the end-to-end
-//! tests, `demo` and `invhooks sandbox`. What users see: docs/sandbox.md,
-//! `docs/openapi.yaml`; how it works: ARCHITECTURE.md "Sandbox".
+//! A local, Inveterate-compatible server of the webhook-subscriptions API, with
+//! seeded faults, deliveries and a state file (docs/sandbox.md, ARCHITECTURE.md).
 
 mod config;
 mod deliver;
 mod faults;
 mod keys;
 mod server;
-mod stats;
 mod store;
 mod wire;
 
 pub use config::{DeliveryConfig, Faults, Ids, SandboxConfig};
+pub use faults::{InjectedStats, RequestStats};
 pub use server::Sandbox;
-pub use stats::{InjectedStats, RequestStats};
 
 /// Locks `mutex`; a panic elsewhere never makes it unusable.
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

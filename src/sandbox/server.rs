@@ -1,7 +1,6 @@
-//! A running sandbox: binding, serving (hyper's HTTP/1 loop per
-//! connection) on the caller's runtime, direct access for tests, graceful
-//! shutdown; and [`handle`], the one service function (per request, or
-//! in-process in tests): routes, authentication, the fault hook points.
+//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's
+//! runtime) and [`handle`], the one service function: routes,
+//! authentication, the fault hook points.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{HeaderValue, RETRY_AFTER};
+use hyper::http::request::Parts;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -19,32 +19,41 @@ use tokio::time::Instant;
 
 use super::config::{Faults, SandboxConfig};
 use super::deliver::Deliveries;
-use super::faults::{Injected, Injector};
-use super::keys::AcceptedKeys;
+use super::faults::{Counters, Injected, Injector, RequestStats};
+use super::keys::{merchant_id, AcceptedKeys};
 use super::lock;
-use super::stats::{Counters, RequestStats};
 use super::store::{StateFile, Store, Stored};
 use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
-/// How long a shutdown waits for requests in flight.
 const GRACE: Duration = Duration::from_secs(5);
 
 /// A running sandbox server, stopped by [`Sandbox::shutdown`] or drop.
-#[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
     pub(super) state: Arc<ServerState>,
     stop: Stop,
-    serving: Option<JoinHandle<()>>,
+    serving: JoinHandle<()>,
 }
 
 impl Sandbox {
-    /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the
-    /// current tokio runtime until [`Sandbox::shutdown`] or drop.
+    /// Binds `listen` (`127.0.0.1:0` for a free port) and serves on the current runtime.
     pub async fn start(listen: SocketAddr, config: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let state = Arc::new(ServerState::new(config)?);
+        let mut store = Store::new(config.ids, config.faults.seed);
+        let faults = Mutex::new(Arc::new(Injector::new(config.faults)?));
+        let keys = AcceptedKeys::new(&config.api_keys)?;
+        let state_file = config.state_file.map(|path| StateFile::open(path, &mut store));
+        let state_file = state_file.transpose()?;
+        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
+        let state = Arc::new(ServerState {
+            keys,
+            store: Mutex::new(store),
+            state_file,
+            counters: Counters::default(),
+            faults,
+            deliveries: Arc::new(deliveries),
+        });
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on `{listen}`"))?;
@@ -55,7 +64,7 @@ impl Sandbox {
             addr,
             state,
             stop,
-            serving: Some(serving),
+            serving,
         })
     }
 
@@ -69,20 +78,12 @@ impl Sandbox {
     }
 
     /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
-    /// key is a new merchant); a failed state-file write waits for the next.
+    /// key is a new merchant); in the state file with the next write.
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
-        let created = subs
-            .iter()
-            .map(|sub| store.create(&merchant, *sub, None).to_live())
-            .collect();
-        let clock = store.clock;
-        drop(store);
-        if let Some(file) = &self.state.state_file {
-            let _ = file.save(&self.state.store, clock);
-        }
-        created
+        let created = subs.iter().map(|sub| store.create(&merchant, *sub, None));
+        created.map(|record| record.to_live()).collect()
     }
 
     /// Sorted by id, those a visibility delay hides from GET included.
@@ -90,33 +91,27 @@ impl Sandbox {
         self.listed(api_key, None)
     }
 
-    /// Those a GET shows now.
     pub fn visible_subscriptions(&self, api_key: &str) -> Vec<LiveSubscription> {
         self.listed(api_key, Some(Instant::now()))
     }
 
     fn listed(&self, api_key: &str, visible_at: Option<Instant>) -> Vec<LiveSubscription> {
-        let Some(merchant) = self.state.keys.merchant(api_key) else {
-            return Vec::new();
-        };
         let store = lock(&self.state.store);
-        store.list(&merchant, visible_at).map(|r| r.to_live()).collect()
+        let listed = store.list(&merchant_id(api_key), visible_at);
+        listed.map(|r| r.to_live()).collect()
     }
 
     pub fn stats(&self) -> RequestStats {
         self.state.counters.snapshot()
     }
 
-    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted:
-    /// one seed gives one log however requests interleave.
+    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted.
     pub fn fault_log(&self) -> Vec<String> {
-        let mut log = Vec::from(lock(&self.state.counters.0).1.clone());
-        log.sort();
-        log
+        self.state.counters.fault_log()
     }
 
     pub fn reset_stats(&self) {
-        *lock(&self.state.counters.0) = Default::default();
+        self.state.counters.reset();
     }
 
     /// From the next request on: a full token bucket, fresh request counts;
@@ -130,10 +125,15 @@ impl Sandbox {
     /// in flight. A drop stops it too, without waiting.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
-        if let Some(serving) = self.serving.take() {
-            serving.await.context("the sandbox server task failed")?;
-        }
-        Ok(())
+        (&mut self.serving)
+            .await
+            .context("the sandbox server task failed")
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sandbox({})", self.addr)
     }
 }
 
@@ -147,16 +147,13 @@ impl Drop for Sandbox {
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
     let mut connections = JoinSet::new();
     while let Ok(accepted) = stop.or(listener.accept()).await {
-        // Forget the connections that are done.
         while connections.try_join_next().is_some() {}
         match accepted {
             Ok((stream, _)) => {
                 connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
             }
             // E.g. too many open files: a moment before accepting again.
-            Err(_) => {
-                let _ = stop.sleep(Duration::from_millis(50)).await;
-            }
+            Err(_) => stop.sleep(Duration::from_millis(50)).await.unwrap_or(()),
         }
     }
     drop(listener);
@@ -186,8 +183,6 @@ const TRIGGER: &str = "/_sandbox/trigger";
 const DELIVERIES: &str = "/_sandbox/deliveries";
 const API_KEY_HEADER: &str = "x-inveterate-api-key";
 
-/// Everything the server's requests share.
-#[derive(Debug)]
 pub(super) struct ServerState {
     keys: AcceptedKeys,
     store: Mutex<Store>,
@@ -196,28 +191,6 @@ pub(super) struct ServerState {
     /// Replaced whole by `Sandbox::set_faults`.
     faults: Mutex<Arc<Injector>>,
     deliveries: Arc<Deliveries>,
-}
-
-impl ServerState {
-    fn new(config: SandboxConfig) -> anyhow::Result<ServerState> {
-        let seed = config.faults.seed;
-        let faults = Injector::new(config.faults)?;
-        let keys = AcceptedKeys::new(&config.api_keys)?;
-        let mut store = Store::new(config.ids, seed);
-        let state_file = config
-            .state_file
-            .map(|path| StateFile::open(path, &mut store))
-            .transpose()?;
-        let deliveries = Deliveries::new(config.deliveries).context("cannot set up deliveries")?;
-        Ok(ServerState {
-            keys,
-            store: Mutex::new(store),
-            state_file,
-            counters: Counters::default(),
-            faults: Mutex::new(Arc::new(faults)),
-            deliveries: Arc::new(deliveries),
-        })
-    }
 }
 
 /// Every body is read (or drained) first, so every answer reaches a client
@@ -229,7 +202,7 @@ pub(super) async fn handle(
     let (parts, body) = request.into_parts();
     let (path, method, keys) = (parts.uri.path(), &parts.method, &state.keys);
     if path == RESOURCE {
-        return resource(state, method, &parts.headers, body).await;
+        return resource(state, &parts, body).await;
     }
     let body = read_body(body, &parts.headers).await;
     let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
@@ -248,13 +221,8 @@ pub(super) async fn handle(
     Ok(reply.into_response())
 }
 
-/// `/v2.0/admin/webhook-subscriptions`, every method.
-async fn resource(
-    state: &ServerState,
-    method: &Method,
-    headers: &HeaderMap,
-    body: impl Body<Data = Bytes>,
-) -> io::Result<Response> {
+async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Bytes>) -> io::Result<Response> {
+    let (method, headers) = (&parts.method, &parts.headers);
     state.counters.count(method);
     let injector = Arc::clone(&lock(&state.faults));
     // The rate limit is decided on arrival; every other fault once the
@@ -265,28 +233,25 @@ async fn resource(
         state.counters.injected(Injected::RateLimited, "");
         let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
         let mut response = Reply::error(StatusCode::TOO_MANY_REQUESTS, message).into_response();
-        response
-            .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+        response.headers_mut().insert(RETRY_AFTER, retry_after.into());
         return Ok(response);
     }
-    let key = headers
-        .get(API_KEY_HEADER)
-        .map_or(&b""[..], HeaderValue::as_bytes);
-    let fate = injector.draw(key, method.as_str(), body.as_deref().unwrap_or_default());
+    let key = headers.get(API_KEY_HEADER).map(HeaderValue::as_bytes);
+    let read = body.as_deref().unwrap_or_default();
+    let fate = injector.draw(key.unwrap_or_default(), method.as_str(), read);
     if !injector.faults.latency.is_zero() {
         tokio::time::sleep(injector.faults.latency).await;
     }
     // A method the resource does not serve is a 400 before a missing key.
-    let valid = Input::expected(method, &state.keys).and_then(|_| {
+    let valid = Input::expected(method, &state.keys).and_then(|expected| {
         let merchant = authenticate(state, headers)?;
-        Ok((merchant, Input::parse(method, &body?, &state.keys)?))
+        Ok((merchant, Input::parse(method, expected, &body?, &state.keys)?))
     });
     let (merchant, input) = match valid {
         Ok(valid) => valid,
         Err(reply) => return Ok(reply.into_response()),
     };
-    if let Some(kind) = fate.before_write {
+    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fate.fault {
         return inject(state, kind, &fate.request);
     }
     let (mut reply, change) = execute(state, &injector, &merchant, input);
@@ -298,7 +263,7 @@ async fn resource(
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fate.after_write.filter(|_| reply.status.is_success()) {
+    match fate.fault.filter(|_| reply.status.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
             return inject(state, kind, &fate.request)
         }
@@ -329,50 +294,38 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
-    let missing = |id: &str, topic: &str| {
-        let (id, topic) = (state.keys.quote(id), state.keys.quote(topic));
-        Reply::bad_request(format!(
-            "no subscription with id `{id}` and topic `{topic}`; NO action was taken"
-        ))
-    };
-    let done = match input {
+    let (status, message, record) = match input {
         Input::List => {
             let listed = store.list(merchant, Some(now)).map(|r| r.to_json(merchant));
             let data = json!({ "subscriptions": listed.collect::<Vec<_>>() });
             let reply = Reply::new(StatusCode::OK, "webhook subscriptions retrieved", data);
             return (reply, None);
         }
-        Input::Create {
-            topic,
-            name,
-            callback_url,
-        } => {
+        Input::Create { topic, name, url } => {
             let delay = injector.faults.visibility_delay;
             let hidden_until = (!delay.is_zero()).then(|| now + delay);
-            let record = store.create(merchant, (&topic, &name, &callback_url), hidden_until);
-            Ok((StatusCode::CREATED, "created", record))
+            let record = store.create(merchant, (&topic, &name, &url), hidden_until);
+            (StatusCode::CREATED, "webhook subscription created", Ok(record))
         }
-        Input::Update {
-            topic,
-            id,
-            name,
-            callback_url,
-        } => store
-            .update(merchant, &id, &topic, name.as_deref(), callback_url.as_deref())
-            .map(|record| (StatusCode::OK, "updated", record))
-            .ok_or_else(|| missing(&id, &topic)),
-        Input::Delete { topic, id } => store
-            .delete(merchant, &id, &topic)
-            .map(|record| (StatusCode::OK, "deleted", record))
-            .ok_or_else(|| missing(&id, &topic)),
+        Input::Update { topic, id, name, url } => {
+            let updated = store.update(merchant, &id, &topic, name, url).ok_or((id, topic));
+            (StatusCode::OK, "webhook subscription updated", updated)
+        }
+        Input::Delete { topic, id } => {
+            let deleted = store.delete(merchant, &id, &topic).ok_or((id, topic));
+            (StatusCode::OK, "webhook subscription deleted", deleted)
+        }
     };
-    match done {
-        Ok((status, done, record)) => {
-            let message = format!("webhook subscription {done}");
+    match record {
+        Ok(record) => {
             let reply = Reply::new(status, message, record.to_json(merchant));
             (reply, Some(store.clock))
         }
-        Err(reply) => (reply, None),
+        Err((id, topic)) => {
+            let (id, topic) = (state.keys.quote(&id), state.keys.quote(&topic));
+            let message = format!("no subscription with id `{id}` and topic `{topic}`; NO action was taken");
+            (Reply::bad_request(message), None)
+        }
     }
 }
 
@@ -381,15 +334,10 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;
-    let to: Vec<Stored> = lock(&state.store)
-        .list(&merchant, None)
-        .filter(|r| r.topic == topic)
-        .cloned()
-        .collect();
-    let subscriptions: Vec<Value> = to
-        .iter()
-        .map(|r| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url }))
-        .collect();
+    let mut to: Vec<Stored> = lock(&state.store).list(&merchant, None).cloned().collect();
+    to.retain(|r| r.topic == topic);
+    let entry = |r: &Stored| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url });
+    let subscriptions: Vec<Value> = to.iter().map(entry).collect();
     let message = format!("event triggered for {} subscription(s)", to.len());
     let id = state.deliveries.trigger(merchant, topic.clone(), payload, to);
     let data = json!({ "id": id, "topic": topic, "subscriptions": subscriptions });

@@ -61,7 +61,6 @@ struct Format<M> {
     merchants: BTreeMap<String, M>,
 }
 
-#[derive(Debug)]
 pub(crate) struct Store {
     /// Number of the next id: `wh_{next_id:06}`, or drawn from it.
     next_id: u64,
@@ -86,14 +85,11 @@ impl Store {
     /// Sorted by id: all, or those GET shows at `visible_at`.
     pub(crate) fn list(&self, merchant: &str, visible_at: Option<Instant>) -> impl Iterator<Item = &Stored> {
         let shown = move |r: &&Stored| visible_at.is_none_or(|now| r.hidden_until.is_none_or(|t| t <= now));
-        self.merchants
-            .get(merchant)
-            .into_iter()
-            .flat_map(BTreeMap::values)
-            .filter(shown)
+        let records = self.merchants.get(merchant).map(BTreeMap::values);
+        records.into_iter().flatten().filter(shown)
     }
 
-    /// No validation: callers (and tests planting odd data) check first.
+    /// No validation: callers check first.
     pub(crate) fn create(
         &mut self,
         merchant: &str,
@@ -117,32 +113,24 @@ impl Store {
         record
     }
 
-    /// `None`, and no change, unless the merchant has `id` with `topic`.
+    /// `None`, and no change, unless the merchant has `id` with `topic` (also `delete`).
     pub(crate) fn update(
         &mut self,
         merchant: &str,
         id: &str,
         topic: &str,
-        name: Option<&str>,
-        url: Option<&str>,
+        name: Option<String>,
+        url: Option<String>,
     ) -> Option<Stored> {
-        let record = self
-            .merchants
-            .get_mut(merchant)?
-            .get_mut(id)
-            .filter(|r| r.topic == topic)?;
+        let record = self.merchants.get_mut(merchant)?.get_mut(id);
+        let record = record.filter(|r| r.topic == topic)?;
         self.clock += 1;
-        if let Some(name) = name {
-            name.clone_into(&mut record.name);
-        }
-        if let Some(url) = url {
-            url.clone_into(&mut record.callback_url);
-        }
+        record.name = name.unwrap_or_else(|| std::mem::take(&mut record.name));
+        record.callback_url = url.unwrap_or_else(|| std::mem::take(&mut record.callback_url));
         record.updated_at = timestamp(self.clock);
         Some(record.clone())
     }
 
-    /// `None`, and no change, unless the merchant has `id` with `topic`.
     pub(crate) fn delete(&mut self, merchant: &str, id: &str, topic: &str) -> Option<Stored> {
         let records = self.merchants.get_mut(merchant)?;
         records.get(id).filter(|r| r.topic == topic)?;
@@ -150,7 +138,6 @@ impl Store {
         records.remove(id)
     }
 
-    /// One counter for the whole server.
     fn new_id(&mut self) -> String {
         loop {
             let n = self.next_id;
@@ -185,14 +172,9 @@ impl Store {
     fn restore(&mut self, text: &str) -> anyhow::Result<()> {
         let file: Format<Vec<Stored>> = serde_json::from_str(text)?;
         ensure!(
-            file.version != 1,
-            "this state file is format 1, which named merchants by the order of `--api-key` \
-             (restarting with the keys reordered showed one merchant's subscriptions to another); \
-             delete the file and start again: format {STATE_VERSION} names each merchant by a digest of its key"
-        );
-        ensure!(
             file.version == STATE_VERSION,
-            "unsupported state file version {} (expected {STATE_VERSION})",
+            "this state file is format {}, not {STATE_VERSION} (format 1 named merchants by the order of \
+             `--api-key`; {STATE_VERSION} by a digest of each key); delete the file and start again",
             file.version
         );
         let mut seen = HashMap::new();
@@ -217,83 +199,62 @@ impl Store {
     }
 }
 
-#[derive(Debug)]
 pub(crate) struct StateFile {
     path: PathBuf,
-    /// The logical clock of the state the file holds.
-    written: Mutex<u64>,
-    /// One writer at a time; those waiting mostly find theirs done.
-    turn: tokio::sync::Mutex<()>,
+    /// The clock of the state the file holds; one writer at a time, and
+    /// those waiting mostly find theirs written (group commit).
+    written: tokio::sync::Mutex<u64>,
 }
 
 impl StateFile {
     /// Loads `path` into `store`, or writes it at once (fails at start).
     pub(crate) fn open(path: PathBuf, store: &mut Store) -> anyhow::Result<StateFile> {
-        let exists = path.exists();
-        if exists {
+        if path.exists() {
             let context = || format!("cannot load sandbox state file `{}`", path.display());
             let text = std::fs::read_to_string(&path).with_context(context)?;
             store.restore(&text).with_context(context)?;
+        } else {
+            replace(&path, &store.render()?)?;
         }
-        let file = StateFile {
-            path,
-            written: Mutex::new(store.clock),
-            turn: tokio::sync::Mutex::new(()),
-        };
-        if !exists {
-            file.replace(&store.render()?)?;
-        }
-        Ok(file)
+        let written = tokio::sync::Mutex::new(store.clock);
+        Ok(StateFile { path, written })
     }
 
-    /// The file holds the change at `clock` before it is answered (group
-    /// commit: writes in flight together share one).
+    /// The file holds the change at `clock` (or a later state, never an
+    /// older one) before it is answered.
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
-        let _turn = self.turn.lock().await;
-        self.save(store, clock)
-    }
-
-    /// Unless the file holds `clock` or later; under `written`'s lock, so
-    /// the file never goes back.
-    pub(crate) fn save(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
-        let mut written = lock(&self.written);
+        let mut written = self.written.lock().await;
         if *written < clock {
             let (clock, text) = {
                 let store = lock(store);
                 (store.clock, store.render()?)
             };
-            self.replace(&text)?;
+            replace(&self.path, &text)?;
             *written = clock;
         }
         Ok(())
     }
+}
 
-    /// A temporary file, then a rename: a reader never sees half a file.
-    fn replace(&self, text: &str) -> anyhow::Result<()> {
-        let dir = self.path.parent().filter(|dir| !dir.as_os_str().is_empty());
-        let replace = || -> std::io::Result<()> {
-            let mut temp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
-            temp.write_all(text.as_bytes())?;
-            temp.as_file().sync_all()?;
-            temp.persist(&self.path)?;
-            Ok(())
-        };
-        replace().with_context(|| format!("cannot write sandbox state file `{}`", self.path.display()))
-    }
+/// A temporary file, then a rename: a reader never sees half a file.
+fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty());
+    let replace = || -> std::io::Result<()> {
+        let mut temp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+        temp.write_all(text.as_bytes())?;
+        temp.as_file().sync_all()?;
+        temp.persist(path)?;
+        Ok(())
+    };
+    replace().with_context(|| format!("cannot write sandbox state file `{}`", path.display()))
 }
 
 /// The `n`-th id of `seed`: UUID-shaped (version 4), in no order.
 fn random_id(seed: u64, n: u64) -> String {
     let digest = crate::digest::sha256_json(&("invhooks-sandbox-id", seed, n));
     let h = &digest["sha256:".len()..];
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    let (a, b, c, d, e) = (&h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32]);
+    format!("{a}-{b}-4{c}-8{d}-{e}")
 }
 
 fn timestamp(tick: u64) -> String {
@@ -323,18 +284,24 @@ mod tests {
         assert_eq!(rec.id, "wh_000001");
         let id = rec.id.as_str();
         assert!(store
-            .update("merchant-1", id, "customer.ordered", Some("x"), None)
+            .update("merchant-1", id, "customer.ordered", Some("x".into()), None)
             .is_none());
         assert!(store.delete("merchant-1", id, "customer.ordered").is_none());
         assert!(store.delete("merchant-2", id, "customer.updated").is_none());
-        let updated = store.update("merchant-1", id, "customer.updated", None, Some("https://b"));
+        let updated = store.update(
+            "merchant-1",
+            id,
+            "customer.updated",
+            None,
+            Some("https://b".into()),
+        );
         assert_eq!(updated.unwrap().callback_url, "https://b");
         assert!(store.delete("merchant-1", id, "customer.updated").is_some());
         assert_eq!(store.list("merchant-1", None).count(), 0);
     }
 
-    #[test]
-    fn the_state_file_never_goes_back_to_an_older_state() {
+    #[tokio::test]
+    async fn the_state_file_never_goes_back_to_an_older_state() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let mut store = Store::new(Ids::Sequential, 0);
@@ -342,19 +309,19 @@ mod tests {
         store.create("merchant-1", ("customer.updated", "a", "https://a"), None);
         store.create("merchant-1", ("customer.updated", "b", "https://b"), None);
         let store = Mutex::new(store);
-        file.save(&store, 2).unwrap();
+        file.commit(&store, 2).await.unwrap();
         // A late writer of the change at clock 1 finds it written.
         std::fs::write(&path, "late").unwrap();
-        file.save(&store, 1).unwrap();
+        file.commit(&store, 1).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "late");
         lock(&store).create("merchant-1", ("customer.updated", "c", "https://c"), None);
-        file.save(&store, 1).unwrap();
+        file.commit(&store, 1).await.unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "late",
             "the file holds 2"
         );
-        file.save(&store, 3).unwrap();
+        file.commit(&store, 3).await.unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"c\"") && text.contains("\"clock\": 3"), "{text}");
     }

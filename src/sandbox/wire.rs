@@ -1,6 +1,5 @@
-//! The sandbox's own wire format, shared with no client it tests: request
-//! bodies (bounded), their validation (a 400 names every problem) and the
-//! envelope ([`Reply`]).
+//! The sandbox's own wire format, shared with no client it tests: bodies
+//! (bounded), their validation (a 400 names every problem), the envelope.
 
 use std::time::Duration;
 
@@ -22,9 +21,7 @@ const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    let mut response = Response::new(Full::new(Bytes::from(
-        serde_json::to_vec(body).unwrap_or_default(),
-    )));
+    let mut response = Response::new(Full::from(serde_json::to_vec(body).unwrap_or_default()));
     *response.status_mut() = status;
     let json = HeaderValue::from_static("application/json");
     response.headers_mut().insert(CONTENT_TYPE, json);
@@ -42,9 +39,10 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>, data: Value) -> Reply {
+        let message = message.into();
         Reply {
             status,
-            message: message.into(),
+            message,
             data,
         }
     }
@@ -67,8 +65,8 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
     let too_large = || Reply::bad_request("request body is larger than 1 MiB");
     let declared = headers
         .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > DRAIN_LIMIT as u64) {
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    if declared.is_some_and(|len: u64| len > DRAIN_LIMIT as u64) {
         return Err(too_large());
     }
     let read = async {
@@ -90,32 +88,30 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
         }
         Ok(Bytes::from(buf))
     };
-    let late = || Err(Reply::bad_request("request body was not sent in time"));
-    tokio::time::timeout(BODY_TIMEOUT, read)
-        .await
-        .unwrap_or_else(|_| late())
+    let late = Reply::bad_request("request body was not sent in time");
+    tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| late)?
 }
 
 pub(crate) fn wrong_method(keys: &AcceptedKeys, method: &Method, path: &str, allowed: &str) -> Reply {
     let method = keys.quote(method.as_str());
-    Reply::bad_request(format!(
-        "method `{method}` is not allowed on `{path}`; use {allowed}"
-    ))
+    let message = format!("method `{method}` is not allowed on `{path}`; use {allowed}");
+    Reply::bad_request(message)
 }
 
+/// A valid request to the resource; `url` is the `callbackUrl`.
 #[derive(Debug)]
 pub(crate) enum Input {
     List,
     Create {
         topic: String,
         name: String,
-        callback_url: String,
+        url: String,
     },
     Update {
         topic: String,
         id: String,
         name: Option<String>,
-        callback_url: Option<String>,
+        url: Option<String>,
     },
     Delete {
         topic: String,
@@ -136,8 +132,13 @@ impl Input {
     }
 
     /// Every problem at once; a field holding an accepted key is refused.
-    pub(crate) fn parse(method: &Method, body: &[u8], keys: &AcceptedKeys) -> Result<Input, Reply> {
-        let expected = Input::expected(method, keys)?;
+    /// `expected` is [`Input::expected`]'s answer for `method`.
+    pub(crate) fn parse(
+        method: &Method,
+        expected: &str,
+        body: &[u8],
+        keys: &AcceptedKeys,
+    ) -> Result<Input, Reply> {
         if method == Method::GET {
             return Ok(Input::List);
         }
@@ -147,27 +148,18 @@ impl Input {
         let topic = fields.required("topic");
         let input = match *method {
             Method::POST => {
-                let callback_url = fields.required("callbackUrl");
+                let url = fields.required("callbackUrl");
                 let name = fields.required("name");
                 fields.check_topic(&topic, "");
-                fields.check_url(&callback_url);
-                Input::Create {
-                    topic,
-                    name,
-                    callback_url,
-                }
+                fields.check_url(&url);
+                Input::Create { topic, name, url }
             }
             Method::PUT => {
                 let id = fields.required("id");
-                let callback_url = fields.optional("callbackUrl");
-                let name = fields.optional("name");
-                fields.check_url(callback_url.as_deref().unwrap_or_default());
-                Input::Update {
-                    topic,
-                    id,
-                    name,
-                    callback_url,
-                }
+                let url = fields.take("callbackUrl", false);
+                let name = fields.take("name", false);
+                fields.check_url(url.as_deref().unwrap_or_default());
+                Input::Update { topic, id, name, url }
             }
             _ => Input::Delete {
                 id: fields.required("id"),
@@ -185,7 +177,7 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String,
     let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
     let topic = fields.required("topic");
     fields.check_topic(&topic, "; `invhooks topics` lists them");
-    let payload = match fields.object.remove("payload") {
+    let payload = match fields.map.remove("payload") {
         None | Some(Value::Null) => Ok(None),
         Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
             Err("field `payload` contains an API key; receivers never get one".to_owned())
@@ -203,7 +195,7 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String,
 
 /// A JSON object body's fields, taken one by one; problems pile up.
 struct Fields<'k> {
-    object: Map<String, Value>,
+    map: Map<String, Value>,
     problems: Vec<String>,
     keys: &'k AcceptedKeys,
 }
@@ -215,12 +207,9 @@ impl<'k> Fields<'k> {
             return Err(Reply::bad_request(message));
         }
         let message = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(object)) => {
-                return Ok(Fields {
-                    object,
-                    problems: Vec::new(),
-                    keys,
-                })
+            Ok(Value::Object(map)) => {
+                let problems = Vec::new();
+                return Ok(Fields { map, problems, keys });
             }
             Ok(other) => format!(
                 "request body must be a JSON object with {expected}, got {}",
@@ -233,28 +222,21 @@ impl<'k> Fields<'k> {
 
     /// Empty when it is not a non-empty string.
     fn required(&mut self, name: &str) -> String {
-        if !self.object.contains_key(name) {
-            self.problems.push(format!("missing required field `{name}`"));
-        }
-        self.string(name).unwrap_or_default()
+        self.take(name, true).unwrap_or_default()
     }
 
-    fn optional(&mut self, name: &str) -> Option<String> {
-        if self.object.get(name).is_none_or(Value::is_null) {
-            self.object.remove(name);
-            return None;
-        }
-        self.string(name)
-    }
-
-    fn string(&mut self, name: &str) -> Option<String> {
-        let problem = match self.object.remove(name)? {
-            Value::String(s) if s.is_empty() => format!("field `{name}` must not be empty"),
-            Value::String(s) if self.keys.occur_in(&s) => {
+    /// A non-empty string holding no key, or a problem (none for an
+    /// optional field that is absent or null).
+    fn take(&mut self, name: &str, required: bool) -> Option<String> {
+        let problem = match self.map.remove(name) {
+            None | Some(Value::Null) if !required => return None,
+            None => format!("missing required field `{name}`"),
+            Some(Value::String(s)) if s.is_empty() => format!("field `{name}` must not be empty"),
+            Some(Value::String(s)) if self.keys.occur_in(&s) => {
                 format!("field `{name}` contains an API key; the sandbox never stores one")
             }
-            Value::String(s) => return Some(s),
-            other => format!("field `{name}` must be a string, got {}", kind(&other)),
+            Some(Value::String(s)) => return Some(s),
+            Some(other) => format!("field `{name}` must be a string, got {}", kind(&other)),
         };
         self.problems.push(problem);
         None
@@ -281,7 +263,7 @@ impl<'k> Fields<'k> {
 
     /// Any field nobody took is a problem too.
     fn finish(mut self) -> Result<(), Reply> {
-        for name in self.object.keys() {
+        for name in self.map.keys() {
             self.problems
                 .push(format!("unknown field `{}`", self.keys.quote(name)));
         }
