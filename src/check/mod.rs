@@ -56,10 +56,8 @@ impl fmt::Display for StepFailure {
 /// A status as a probe's result: the receiver is there for anything below
 /// 500 but 404 and 410 (one that only takes signed POSTs answers 401 or 405).
 pub fn judge(status: u16) -> Result<u16, StepFailure> {
-    match status < 500 && status != 404 && status != 410 {
-        true => Ok(status),
-        false => Err(StepFailure::Status(status)),
-    }
+    let reachable = status < 500 && status != 404 && status != 410;
+    reachable.then_some(status).ok_or(StepFailure::Status(status))
 }
 
 /// A subscription that uses a callback URL, and where it is declared (not

@@ -70,11 +70,8 @@ impl Prober {
         // The one reading of a callback URL (SPEC "Safety by construction"),
         // as deliveries read it: a live URL goes where plans show it goes.
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
-        let (url, host) = (
-            parsed.url(),
-            parsed.host().ok_or_else(|| dns("the URL has no host".into()))?,
-        );
-        let scheme = url.scheme();
+        let host = parsed.host().ok_or_else(|| dns("the URL has no host".into()))?;
+        let (url, scheme) = (parsed.url(), parsed.url().scheme());
         let port = url
             .port_or_known_default()
             .ok_or_else(|| dns(format!("no port for scheme `{scheme}`")))?;
@@ -190,12 +187,11 @@ fn dns_message(e: &io::Error) -> String {
         "No address associated",
         "nodename nor servname",
         "no such host",
-        "Name has no usable address",
+        "no usable address",
     ];
-    if gone.iter().any(|g| text.contains(g)) {
-        "no such host".to_owned()
-    } else {
-        lowercase_first(&text)
+    match gone.iter().any(|g| text.contains(g)) {
+        true => "no such host".to_owned(),
+        false => lowercase_first(&text),
     }
 }
 
@@ -203,10 +199,10 @@ fn dns_message(e: &io::Error) -> String {
 /// untrusted, or for another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let rustls_error = e
+    let cert = match e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    let cert = match rustls_error {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),
@@ -223,11 +219,13 @@ fn tls_message(e: &io::Error) -> String {
         C::Expired => "certificate expired".to_owned(),
         C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
         C::UnknownIssuer => {
-            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".to_owned()
+            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".into()
         }
         C::NotValidForNameContext { presented, .. } => {
-            let names = presented.join(", ");
-            format!("certificate is not valid for this host (it names {names})")
+            format!(
+                "certificate is not valid for this host (it names {})",
+                presented.join(", ")
+            )
         }
         C::NotValidForName => "certificate is not valid for this host".to_owned(),
         other => format!("certificate rejected: {other:?}"),
@@ -236,10 +234,10 @@ fn tls_message(e: &io::Error) -> String {
 
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan, RenameApplied};
+use crate::plan::{Action, Change, Fields, MerchantPlan, Plan, RenameApplied};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -77,9 +77,9 @@ fn fingerprint(merchant: &str, kind: DriftKind, real: [Option<&str>; 5]) -> Stri
 
 /// A merchant's drift items: its changes, then its unmanaged subscriptions.
 fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
+    let url = |f: Option<&'a Fields>| f.map(|f| f.callback_url.as_str());
     let changes = m.changes.iter().map(|c| {
         let (kind, v) = (DriftKind::of(c), ChangeView::of(c, keys));
-        let url = |f: Option<&'a crate::plan::Fields>| f.map(|f| f.callback_url.as_str());
         let real = [
             Some(c.topic()),
             Some(c.name()),
@@ -100,7 +100,7 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     let unmanaged = m.unmanaged.iter().map(|s| {
         let (kind, v) = (DriftKind::Unmanaged, LiveView::of(s, keys));
         let real = [
-            Some(&s.topic),
+            Some(&*s.topic),
             Some(&s.name),
             Some(&s.id),
             Some(&s.callback_url),
@@ -113,7 +113,7 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
             id: Some(v.id),
             live_callback_url: Some(v.url),
             manifest_callback_url: None,
-            fingerprint: fingerprint(&m.merchant, kind, real.map(|v| v.map(String::as_str))),
+            fingerprint: fingerprint(&m.merchant, kind, real),
         }
     });
     changes.chain(unmanaged).collect()
@@ -124,10 +124,8 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
 fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6> {
     let mut n = [0; 6];
     for m in merchants {
-        let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
-        for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
-            n[kind as usize] += 1;
-        }
+        m.changes.iter().for_each(|c| n[DriftKind::of(c) as usize] += 1);
+        n[2] += m.unmanaged.len();
         n[4] += m.summary.unchanged;
         n[5] += m.summary.ignored;
     }

@@ -13,9 +13,7 @@ pub const FORMAT_VERSION: &str = "1";
 /// `value` as pretty JSON with a trailing newline: every JSON output's form.
 pub fn pretty(value: &impl Serialize) -> String {
     // Plain structs of strings, numbers and options always serialise.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 
 /// Counts under their names (space-separated): a JSON object, keys in order.
@@ -43,17 +41,16 @@ pub fn render(plan: &Plan, keys: &Keys) -> String {
         format_version: &'static str,
         merchants: Vec<Merchant<'a>>,
     }
-    let merchants: Vec<Merchant> = (plan.merchants.iter())
-        .map(|m| Merchant {
-            merchant: &m.merchant,
-            changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect(),
-            summary: m.summary,
-            unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
-            warnings: m.safety.iter().map(ToString::to_string).collect(),
-        })
-        .collect();
+    let merchants = (plan.merchants.iter()).map(|m| Merchant {
+        merchant: &m.merchant,
+        changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect(),
+        summary: m.summary,
+        unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
+        warnings: m.safety.iter().map(ToString::to_string).collect(),
+    });
+    let (format_version, merchants) = (FORMAT_VERSION, merchants.collect());
     pretty(&Doc {
-        format_version: FORMAT_VERSION,
+        format_version,
         merchants,
     })
 }

@@ -1,4 +1,4 @@
-//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`. [`code`]
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: [`code`]
 //! and [`code_text`] are the one way a value reaches Markdown, [`row`] the
 //! one table row and [`Doc`] the byte budget, for drift's and check's too.
 
@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::view::{ChangeView, FieldsView, LiveView, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
 use crate::apply::waves::{converge_failures, WaveStatus};
-use crate::apply::{MerchantReport, Outcome, RunReport, Status};
+use crate::apply::{Outcome, RunReport, Status};
 use crate::escape::escape;
 use crate::plan::{Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
@@ -17,14 +17,12 @@ use crate::secret::{Keys, Masked};
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
+const FULL_PLAN: &str = "Run `invhooks plan` for the full list.";
 
 /// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
-    match plan.has_changes() {
-        true => doc.head(&format!("**{}**\n\n", summary_line(&plan.total()))),
-        false => doc.head(&format!("**{NO_CHANGES}**\n\n")),
-    }
+    doc.head(&format!("**{}**\n\n", plan_line(plan)));
     let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
     doc.counts(head, &plan.merchants, |m| {
         let s = m.summary;
@@ -35,7 +33,14 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     for m in &plan.merchants {
         doc.details(&details(m, keys));
     }
-    doc.finish("changes", "Run `invhooks plan` for the full list.")
+    doc.finish("changes", FULL_PLAN)
+}
+
+fn plan_line(plan: &Plan) -> String {
+    match plan.has_changes() {
+        true => summary_line(&plan.total()),
+        false => NO_CHANGES.to_owned(),
+    }
 }
 
 /// Renders an apply run, or its refusal (the reasons, one per line), as
@@ -66,24 +71,9 @@ pub fn apply_summary(
         }
     }
     warnings(&mut doc, plan);
-    // A run without changes has no table to cut.
     change_tables(&mut doc, plan, result.ok(), keys);
-    match result {
-        Ok(_) => doc.finish("changes", "The job log has the full report."),
-        Err(_) => doc.finish("changes", "Run `invhooks plan` for the full list."),
-    }
-}
-
-/// An outcome in a table cell: a badge, the word, and the reason.
-fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
-    let Some(outcome) = outcome else {
-        return "not run".to_owned();
-    };
-    let (icon, word) = (["✅", "❌", "⏭️", "⏸️"][outcome.index()], outcome.as_str());
-    let reason = outcome
-        .reason()
-        .map(|r| format!(": {}", code(&Masked::text(r, keys))));
-    format!("{icon} {word}{}", reason.unwrap_or_default())
+    let full = result.map_or(FULL_PLAN, |_| "The job log has the full report.");
+    doc.finish("changes", full)
 }
 
 /// The waves of a staged rollout (not a plain `apply`): one line each, and
@@ -103,8 +93,7 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         doc.head(&format!("- {icon} {}\n", wave_line(rollout, i)));
         if let WaveStatus::Failed(failures) = &wave.status {
             let show = |v: &str| code_text(&Masked::text(v, keys));
-            let rows: Vec<String> = failures
-                .iter()
+            let rows: Vec<String> = (failures.iter())
                 .map(|f| format!("  - {}\n", failure_text(f, show)))
                 .collect();
             doc.head_fit(&rows, |n| {
@@ -116,8 +105,7 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
 }
 
 /// Every store by how it ended, one `<details>` block per status (open
-/// when a store in it says why); at most half the budget, so a fleet of
-/// thousands folds into a line per status and a count.
+/// when a store in it says why), within half the budget like all the head.
 fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
@@ -125,15 +113,17 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         .collect();
     why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
     for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
-        let of: Vec<&str> = (statuses.iter())
-            .filter(|(_, s)| *s == status)
+        let of: Vec<&str> = (statuses.iter().filter(|(_, s)| *s == status))
             .map(|(m, _)| *m)
             .collect();
         if of.is_empty() {
             continue;
         }
-        let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
-        let open = open.unwrap_or_default();
+        let open = if of.iter().any(|m| why.contains_key(*m)) {
+            " open"
+        } else {
+            ""
+        };
         let (word, n) = (status.as_str(), of.len());
         doc.head(&format!(
             "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
@@ -147,19 +137,21 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         let left = doc.head_fit(&items, |n| {
             format!("\n\n_{n} more not listed: the job log has every store_\n")
         });
-        match left == 0 && items.iter().all(|i| i.ends_with('\n')) {
-            true => doc.head("\n</details>\n\n"),
-            false => doc.head("\n\n</details>\n\n"),
-        }
+        let list = left == 0 && items.iter().all(|i| i.ends_with('\n'));
+        doc.head(if list {
+            "\n</details>\n\n"
+        } else {
+            "\n\n</details>\n\n"
+        });
     }
 }
 
 fn warnings(doc: &mut Doc, plan: &Plan) {
     for m in &plan.merchants {
         if let Some(trip) = &m.safety {
+            let merchant = code_text(&m.merchant);
             doc.head(&format!(
-                "> [!WARNING]\n> **{}**: {trip}; `apply` will refuse without `--force`.\n\n",
-                code_text(&m.merchant)
+                "> [!WARNING]\n> **{merchant}**: {trip}; `apply` will refuse without `--force`.\n\n"
             ));
         }
     }
@@ -167,8 +159,8 @@ fn warnings(doc: &mut Doc, plan: &Plan) {
 
 /// A table of changes per merchant; with `run`, each change's outcome first.
 fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Keys) {
-    let reports: HashMap<&str, &MerchantReport> = (run.iter().flat_map(|r| &r.merchants))
-        .map(|r| (r.merchant.as_str(), r))
+    let reports: HashMap<&str, _> = (run.iter().flat_map(|r| &r.merchants))
+        .map(|r| (r.merchant.as_str(), &r.changes))
         .collect();
     let (result, rule) = run.map_or(("", ""), |_| ("| result ", "|---"));
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
@@ -176,18 +168,51 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
             "#### {}\n\n{result}| | topic | name | id | callback URL |\n{rule}|---|---|---|---|---|\n",
             code_text(&m.merchant)
         );
-        let outcome = |c: &Change| {
-            let report = reports.get(m.merchant.as_str())?;
-            report.changes.iter().find(|r| &r.change == c).map(|r| &r.outcome)
+        // A merchant's reports are in plan order, one per change.
+        let outcome = |i: usize, c: &Change| {
+            let report = reports.get(m.merchant.as_str())?.get(i)?;
+            (&report.change == c).then_some(&report.outcome)
         };
-        let rows: Vec<String> = (m.changes.iter())
-            .map(|c| {
-                let badge = run.map(|_| badge(outcome(c), keys));
+        let rows: Vec<String> = (m.changes.iter().enumerate())
+            .map(|(i, c)| {
+                let badge = run.map(|_| badge(outcome(i, c), keys));
                 row(&badge.into_iter().chain(cells(c, keys)).collect::<Vec<_>>())
             })
             .collect();
         doc.table(&header, &rows);
     }
+}
+
+/// An outcome in a table cell: a badge, the word, and the reason.
+fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
+    outcome.map_or("not run".to_owned(), |o| {
+        let reason = o.reason().map(|r| format!(": {}", code(&Masked::text(r, keys))));
+        let icon = ["✅", "❌", "⏭️", "⏸️"][o.index()];
+        format!("{icon} {}{}", o.as_str(), reason.unwrap_or_default())
+    })
+}
+
+fn cells(c: &Change, keys: &Keys) -> [String; 5] {
+    let view = ChangeView::of(c, keys);
+    let symbol = ["➕", "🔄", "➖"][view.action as usize];
+    let url = match view.changed_url() {
+        Some((old, new)) => format!("{} → {}", code(old), code(new)),
+        None => code(view.url()),
+    };
+    // A duplicate's note (`duplicate`) follows its action, any other the URL.
+    let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
+    let (label, url) = match view.duplicate {
+        true => (format!("{}{note}", view.action), url),
+        false => (view.action.to_string(), url + &note),
+    };
+    let id = view.id.as_deref().map(code).unwrap_or_default();
+    [
+        format!("{symbol} {label}"),
+        code(&view.topic),
+        view.title(code),
+        id,
+        url,
+    ]
 }
 
 /// One merchant's plan as a diff in a `<details>` block; empty for none.
@@ -216,35 +241,10 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
         let _ = writeln!(lines, "  {topic} {name} [{id}]  {url}  ({UNMANAGED_NOTE})");
     }
     let fence = fence_for(&lines);
+    let (merchant, changes, unmanaged) = (html_code(&m.merchant), m.changes.len(), m.unmanaged.len());
     format!(
-        "<details><summary>{}: {} change(s), {} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n",
-        html_code(&m.merchant),
-        m.changes.len(),
-        m.unmanaged.len()
+        "<details><summary>{merchant}: {changes} change(s), {unmanaged} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n"
     )
-}
-
-fn cells(c: &Change, keys: &Keys) -> [String; 5] {
-    let view = ChangeView::of(c, keys);
-    let symbol = ["➕", "🔄", "➖"][view.action as usize];
-    let url = match view.changed_url() {
-        Some((old, new)) => format!("{} → {}", code(old), code(new)),
-        None => code(view.url()),
-    };
-    // A duplicate's note (`duplicate`) follows its action, any other the URL.
-    let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
-    let (label, url) = match view.duplicate {
-        true => (format!("{}{note}", view.action), url),
-        false => (view.action.to_string(), url + &note),
-    };
-    let id = view.id.as_deref().map(code).unwrap_or_default();
-    [
-        format!("{symbol} {label}"),
-        code(&view.topic),
-        view.title(code),
-        id,
-        url,
-    ]
 }
 
 /// A table row of cells already made safe ([`code`], or our own words).
@@ -322,12 +322,10 @@ impl Doc {
         }
     }
 
-    fn budget(&self) -> usize {
-        self.limit.saturating_sub(RESERVE)
-    }
-
-    fn used(&self) -> usize {
-        self.head.len() + self.body.len()
+    /// Room left in the budget.
+    fn room(&self) -> usize {
+        self.limit
+            .saturating_sub(RESERVE + self.head.len() + self.body.len())
     }
 
     /// Appends summary text: never cut.
@@ -356,7 +354,7 @@ impl Doc {
     /// Appends items while the head stays within half the budget, then
     /// `more(n)` for the `n` left out; `n`.
     pub(crate) fn head_fit(&mut self, items: &[String], more: impl Fn(usize) -> String) -> usize {
-        let cap = self.budget() / 2;
+        let cap = self.limit.saturating_sub(RESERVE) / 2;
         for (i, item) in items.iter().enumerate() {
             if self.head.len() + item.len() > cap {
                 self.head.push_str(&more(items.len() - i));
@@ -371,13 +369,13 @@ impl Doc {
     /// they fit; the others are counted as left out.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
         let Some(first) = rows.first() else { return };
-        if self.used() + header.len() + first.len() + 1 > self.budget() {
+        if header.len() + first.len() + 1 > self.room() {
             self.omitted += rows.len();
             return;
         }
         self.body.push_str(header);
         for row in rows {
-            if self.used() + row.len() < self.budget() {
+            if row.len() < self.room() {
                 self.body.push_str(row);
                 self.shown += 1;
             } else {
@@ -389,21 +387,16 @@ impl Doc {
 
     /// Appends a details block if all of it fits, else drops it.
     pub(crate) fn details(&mut self, block: &str) {
-        if block.is_empty() {
-            return;
-        }
-        if self.used() + block.len() > self.budget() {
-            self.omitted_details += 1;
-        } else {
-            self.body.push_str(block);
+        match block.len() > self.room() {
+            true => self.omitted_details += 1,
+            false => self.body.push_str(block),
         }
     }
 
     /// The document; `rows` names what the tables list, `full` where the
     /// complete list is.
     pub(crate) fn finish(self, rows: &str, full: &str) -> String {
-        let (shown, omitted) = (self.shown, self.omitted);
-        let mut out = self.head;
+        let (shown, omitted, mut out) = (self.shown, self.omitted, self.head);
         let limit = "to fit GitHub's 65,536-character limit";
         if omitted > 0 {
             let total = shown + omitted;
@@ -437,8 +430,7 @@ fn clamp(mut text: String, limit: usize) -> String {
         end -= 1;
     }
     text.truncate(end);
-    text.push_str(CUT);
-    text
+    text + CUT
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The one description of a change, or of an unmanaged subscription, that
-//! every format lays out, every value [`Masked`] (SPEC "Safety by
-//! construction") before a renderer touches it; escaping is each sink's own.
+//! The one description of a change (or an unmanaged subscription) every
+//! format lays out, every value [`Masked`] before a renderer touches it
+//! (SPEC "Safety by construction"); escaping is each sink's own.
 
 use serde::Serialize;
 
@@ -43,8 +43,7 @@ pub struct FieldsView<'a> {
     pub callback_url: Masked<'static>,
 }
 
-/// An unmanaged live subscription as reports show it; its JSON the plan's
-/// `unmanaged[]`.
+/// An unmanaged live subscription; its JSON the plan's `unmanaged[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
     pub id: Masked<'a>,
@@ -110,8 +109,7 @@ impl<'a> ChangeView<'a> {
 
     /// The URL the subscription will have (or had, for a delete).
     pub fn url(&self) -> &str {
-        let fields = self.after.as_ref().or(self.before.as_ref());
-        fields.map_or("", |f| f.callback_url.as_str())
+        (self.after.as_ref().or(self.before.as_ref())).map_or("", |f| &f.callback_url)
     }
 
     /// The name through `escape`, `old → new` for a rename.

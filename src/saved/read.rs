@@ -1,7 +1,6 @@
-//! Reading a saved plan ([`Loaded`]), checked against itself (the live
-//! fingerprint; the stored plan equal to a fresh plan of the stored manifest
-//! and live list) before any request; then whether it still applies (same
-//! base URL, key and live state), in the lines `apply --plan` prints.
+//! Reading a saved plan ([`Loaded`]), checked against itself before any
+//! request; then whether it still applies (same base URL, key and live
+//! state), in the lines `apply --plan` prints.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -15,8 +14,7 @@ use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
 use crate::secret::{mask_url, Keys};
 
-/// A saved plan that passed every check: the file as read, and its
-/// merchants (in its order) in the in-memory types.
+/// A saved plan that passed every check: the file, and its merchants.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub file: SavedPlan,
@@ -26,10 +24,8 @@ pub struct Loaded {
 /// One merchant of a [`Loaded`] plan.
 #[derive(Debug, Clone)]
 pub struct LoadedMerchant {
-    /// As it was loaded (for apply's verification).
     pub manifest: MerchantManifest,
     pub live: Vec<LiveSubscription>,
-    /// The changes to make, exactly.
     pub plan: MerchantPlan,
 }
 
@@ -45,23 +41,17 @@ impl SavedPlan {
     /// Reads a saved plan and checks it against itself; `ours` (this
     /// build's version) is for the message about an unknown format.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
-        let saved = Self::parse_file(text, ours)?;
+        let file = Self::parse_file(text, ours)?;
         let mut labels = HashSet::new();
-        let mut merchants = Vec::with_capacity(saved.merchants.len());
-        for m in &saved.merchants {
-            if !labels.insert(m.merchant.as_str()) {
-                let twice = format!("merchant `{}` appears twice", m.merchant);
-                return Err(PlanFileError::Inconsistent(twice));
-            }
-            merchants.push(m.load(&saved.tool_version)?);
-        }
-        if merchants.is_empty() {
+        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
+            let twice = format!("merchant `{}` appears twice", m.merchant);
+            return Err(PlanFileError::Inconsistent(twice));
+        } else if file.merchants.is_empty() {
             return Err(PlanFileError::Inconsistent("it names no merchant".to_owned()));
         }
-        Ok(Loaded {
-            file: saved,
-            merchants,
-        })
+        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
+        let merchants = merchants.collect::<Result<_, _>>()?;
+        Ok(Loaded { file, merchants })
     }
 
     /// The file's layout, before any check of its meaning.
@@ -76,10 +66,10 @@ impl SavedPlan {
                 false => PlanFileError::Foreign,
             });
         }
-        let version = match value.get("format_version") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
+        let version = match &value["format_version"] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
         };
         if version != FORMAT_VERSION {
             let tool = str_key("tool_version").unwrap_or("unknown").to_owned();
@@ -133,7 +123,7 @@ impl SavedMerchant {
         })
     }
 
-    /// The manifest as it was loaded, rebuilt for `apply`'s verification.
+    /// The manifest as it was loaded, for `apply`'s verification.
     fn manifest(&self) -> MerchantManifest {
         let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
         let mut m = MerchantManifest {
@@ -161,8 +151,7 @@ impl SavedMerchant {
 const MAX_STALE_LINES: usize = 10;
 
 impl Loaded {
-    /// Why the plan, read from `shown`, cannot be applied against
-    /// `base_url`; `None` when it was made against the same one.
+    /// Why the plan, read from `shown`, cannot be applied against `base_url`.
     pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
         let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
         (self.file.base_url != base_url).then(|| {
@@ -174,7 +163,7 @@ impl Loaded {
     }
 
     /// Why the plan cannot be applied with these keys (`digests`: each
-    /// merchant's with the file's `key_salt`, in plan order); `None`: same.
+    /// merchant's with the file's `key_salt`, in plan order).
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
         let others = (self.file.merchants.iter())
             .zip(digests)
@@ -196,7 +185,7 @@ impl Loaded {
     }
 
     /// Why the plan is stale given `fresh`, each merchant's live list now
-    /// (in plan order); `None` when nothing moved.
+    /// (in plan order).
     pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
         let mut reasons = vec![format!(
             "plan is stale: `{shown}` no longer matches live state; nothing was changed"
@@ -234,33 +223,25 @@ pub fn live_changes(
     let before: HashMap<&str, &LiveSubscription> = saved.iter().map(|s| (s.id.as_str(), s)).collect();
     let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
     let mut lines = Vec::new();
-    for s in now {
+    for s in now.iter().filter(|s| before.get(s.id.as_str()) != Some(&s)) {
         let v = LiveView::of(s, keys);
         let Some(&o) = before.get(s.id.as_str()) else {
             lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
             continue;
         };
-        if o == s {
-            continue;
-        }
-        let was = LiveView::of(o, keys);
-        let what = if o.callback_url == s.callback_url {
-            format!("was {} {}", was.topic, was.name)
-        } else if was.url == v.url {
-            format!(
-                "callback URL {} ({})",
-                v.url,
-                url_note(&o.callback_url, &s.callback_url)
-            )
-        } else {
-            format!("callback URL {} → {}", was.url, v.url)
+        let (was, note) = (LiveView::of(o, keys), url_note(&o.callback_url, &s.callback_url));
+        let what = match (o.callback_url == s.callback_url, was.url == v.url) {
+            (true, _) => format!("was {} {}", was.topic, was.name),
+            (false, true) => format!("callback URL {} ({note})", v.url),
+            (false, false) => format!("callback URL {} → {}", was.url, v.url),
         };
         lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
     }
-    for o in saved.iter().filter(|o| !after.contains(o.id.as_str())) {
-        let v = LiveView::of(o, keys);
-        lines.push(format!("removed {} {} [{}]", v.topic, v.name, v.id));
-    }
+    let removed = saved
+        .iter()
+        .filter(|o| !after.contains(o.id.as_str()))
+        .map(|o| LiveView::of(o, keys));
+    lines.extend(removed.map(|v| format!("removed {} {} [{}]", v.topic, v.name, v.id)));
     lines.sort();
     if lines.len() > max {
         let more = lines.len() - max;
