@@ -1,8 +1,7 @@
-//! The network edge of `check`: DNS, TCP, TLS (webpki roots plus
-//! `--ca-cert`), one HTTP/1.1 exchange, each step bounded by the timeout;
-//! [`Prober::post`] is the one way invhooks POSTs a delivery. Only the
-//! request line, `Host`, `User-Agent` and a test event's body are sent:
-//! never a key or the URL's userinfo; no proxy, no redirect followed.
+//! The network edge of `check`: DNS, TCP, TLS, one HTTP/1.1 exchange, each
+//! bounded by the timeout; [`Prober::post`] is the one way to POST a delivery.
+//! Only the request line, `Host`, `User-Agent` and a test event's body are
+//! sent (never a key or userinfo); no proxy, no redirect.
 
 use std::future::Future;
 use std::io;
@@ -28,8 +27,7 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober trusting the webpki roots (as the API client does) plus
-    /// `extra_roots` (checked once, by `Context::ca_roots`).
+    /// Trusts the webpki roots plus `extra_roots` (`Context::ca_roots`).
     pub fn new(
         extra_roots: Vec<pki_types::CertificateDer<'static>>,
         timeout: Duration,
@@ -49,8 +47,7 @@ impl Prober {
         })
     }
 
-    /// Probes `url` with a `HEAD` (a `GET` after a 501): the [`judge`]d
-    /// status or the first failing step, and how long it took.
+    /// `HEAD` (a `GET` after a 501): the [`judge`]d status, and how long.
     pub async fn probe(&self, url: &str) -> (Result<u16, StepFailure>, Duration) {
         let start = Instant::now();
         let mut result = self.exchange(url, "HEAD", None).await;
@@ -132,8 +129,7 @@ impl Prober {
     }
 }
 
-/// The request: its line, `Host`, `User-Agent`, for a body its type and
-/// length, then the body. Userinfo in the URL is never sent.
+/// The request line, `Host`, `User-Agent`, a body's type and length, the body.
 fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let target = if target.is_empty() { "/" } else { target };
@@ -195,8 +191,7 @@ fn dns_message(e: &io::Error) -> String {
     }
 }
 
-/// What a failed handshake means, in words: expired (and since when),
-/// untrusted, or for another name.
+/// What a failed handshake means: expired (since when), untrusted, another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
     let cert = match e

@@ -29,8 +29,7 @@ fn result_text(result: &Result<u16, StepFailure>) -> String {
         .map_or_else(ToString::to_string, |status| format!("HTTP {status}"))
 }
 
-/// A URL's first users (`acme customer.updated crm (webhooks.yaml:4)`), each
-/// through `show`, then `and N more`.
+/// A URL's first users, each through `show`, then `and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
     let text = |u: &User| match &u.location {
@@ -50,18 +49,13 @@ pub(crate) fn delivery_text(d: &Delivery) -> String {
     }
 }
 
-/// One line per URL (`ok` or `FAIL`, the masked URL, the result, the
-/// latency), its users under a failure, each test event, then the summary.
+/// A line per URL, its users under a failure, each test event, the summary.
 pub fn text(reports: &[CallbackReport]) -> String {
     let mut out = String::new();
     for r in reports {
-        let (url, result, ms) = (
-            escape(&r.callback.shown()).into_owned(),
-            result_text(&r.result),
-            r.latency.as_millis(),
-        );
+        let (url, result, ms) = (r.callback.shown(), result_text(&r.result), r.latency.as_millis());
         let mark = if r.ok() { "ok  " } else { "FAIL" };
-        let _ = writeln!(out, "{mark} {url}  {}  {ms} ms", escape(&result));
+        let _ = writeln!(out, "{mark} {}  {}  {ms} ms", escape(&url), escape(&result));
         let users = (!r.ok()).then(|| users(r, |u| format!("used by {u}")));
         let events = (r.deliveries.iter()).map(|d| format!("{}: {}", d.user, delivery_text(d)));
         for line in users.into_iter().flatten().chain(events) {
@@ -144,8 +138,7 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     })
 }
 
-/// The report as Markdown of at most `limit` bytes: the summary, then a
-/// table row per URL, failures first.
+/// The report as Markdown of at most `limit` bytes, failures first.
 pub fn markdown(reports: &[CallbackReport], title: &str, limit: usize) -> String {
     let mut doc = Doc::new(title, limit);
     doc.head(&format!("**{}**\n\n", summary_line(reports)));
@@ -154,8 +147,7 @@ pub fn markdown(reports: &[CallbackReport], title: &str, limit: usize) -> String
     table(doc, &rows)
 }
 
-/// The unreachable URLs as a warning section of at most `limit` bytes for
-/// `plan --check-callbacks`; empty when all answer.
+/// The unreachable URLs for `plan --check-callbacks`; empty when all answer.
 pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     let failed: Vec<&CallbackReport> = reports.iter().filter(|r| !r.ok()).collect();
     if failed.is_empty() {

@@ -1,6 +1,6 @@
-//! The drift report: a plan read as what changed by hand, grouped by kind,
-//! secrets masked. An item's fingerprint, a digest of its real values, stays
-//! the same while it is unchanged, so an alerting job tells new drift from old.
+//! The drift report: a plan read as what changed by hand, by kind. An item's
+//! fingerprint (of its real values) stays while it is unchanged, so an
+//! alerting job tells new drift from old.
 
 use std::fmt::Write;
 
@@ -44,7 +44,6 @@ impl DriftKind {
     }
 }
 
-/// One drifted subscription, keys and URL secrets masked.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Item<'a> {
@@ -142,8 +141,7 @@ fn summary(plan: &Plan) -> String {
     format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
 }
 
-/// Renames already applied (docs/renames.md): not drift, a reminder that
-/// `renamedFrom` can go.
+/// Renames already applied: not drift, a reminder that `renamedFrom` can go.
 fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     plan.merchants.iter().flat_map(|m| {
         m.renames_applied.iter().map(move |r| {
@@ -155,7 +153,6 @@ fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     })
 }
 
-/// Text drift report, `keys` and URL secrets masked.
 pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     for m in &plan.merchants {
@@ -181,7 +178,6 @@ pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     out + &summary(plan) + "\n"
 }
 
-/// JSON drift report, `keys` and URL secrets masked.
 pub fn json(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -215,8 +211,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     })
 }
 
-/// Markdown drift report of at most `limit` bytes: the summary and counts,
-/// then a table per merchant, cut to fit.
+/// Markdown drift report of at most `limit` bytes.
 pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));

@@ -1,7 +1,6 @@
-//! GitHub Actions workflow commands (`::error file=…,line=…::message`), data
-//! escaped as `@actions/core` escapes it. The runner runs any output line
-//! starting, after white space, with `::` (or `##[`): only [`Commands`],
-//! built here, may; every other line goes through [`defuse`].
+//! GitHub Actions workflow commands, data escaped as `@actions/core` does.
+//! The runner runs any line starting (after white space) with `::` or `##[`:
+//! only [`Commands`] may; every other line goes through [`defuse`].
 
 use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
@@ -9,15 +8,13 @@ use std::path::{Component, Path, PathBuf};
 use crate::escape::is_unsafe;
 use crate::manifest::Diagnostic;
 
-/// Severity of an annotation: `::error` or `::warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Error,
     Warning,
 }
 
-/// Workflow command lines, built only here with their data escaped: the
-/// one text written without [`defuse`].
+/// Workflow command lines, built only here: the one text not [`defuse`]d.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Commands(String);
 
@@ -33,8 +30,8 @@ impl FromIterator<Commands> for Commands {
     }
 }
 
-/// `text` with every line the runner would read as a command made inert:
-/// its first character escaped (`\u{3a}:notice…`); lines split at LF and CR.
+/// Every line (split at LF and CR) the runner would read as a command made
+/// inert: its first character escaped (`\u{3a}:notice…`).
 pub fn defuse(text: &str) -> Cow<'_, str> {
     let starts_command = |line: &str| {
         let rest = line.trim_start_matches(|c: char| c.is_whitespace() || is_unsafe(c));
@@ -61,7 +58,6 @@ fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
-/// A property value (`file=`, `title=`) escaped.
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
@@ -80,8 +76,8 @@ pub fn annotation(level: Level, file: &str, line: Option<usize>, title: &str, me
     ))
 }
 
-/// The annotations of manifest diagnostics, paths relative to `workspace`
-/// (`GITHUB_WORKSPACE`, which GitHub resolves them against) when inside it.
+/// Annotations of manifest diagnostics, paths relative to `workspace`
+/// (`GITHUB_WORKSPACE`, which GitHub resolves them against).
 pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Option<&Path>) -> Commands {
     let annotate = |d: &Diagnostic| {
         let file = repo_path(&d.location.file, workspace, cwd);
@@ -93,8 +89,8 @@ pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Op
     diagnostics.iter().map(annotate).collect()
 }
 
-/// `path` (relative ones read from `cwd`) as GitHub wants it in an
-/// annotation: relative to the workspace, with `/` separators, no `./`.
+/// `path` (relative to `cwd`) as an annotation wants it: relative to the
+/// workspace, `/` separators, no `./`.
 pub fn repo_path(path: &Path, workspace: Option<&Path>, cwd: Option<&Path>) -> String {
     let absolute = normalise(&cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path)));
     let inside = workspace.and_then(|ws| absolute.strip_prefix(normalise(ws)).ok());

@@ -7,7 +7,6 @@ use super::view::{ChangeView, LiveView};
 use crate::plan::{Plan, Summary};
 use crate::secret::Keys;
 
-/// Version of the JSON reports' shape.
 pub const FORMAT_VERSION: &str = "1";
 
 /// `value` as pretty JSON with a trailing newline: every JSON output's form.
@@ -26,7 +25,6 @@ impl<const N: usize> Serialize for Counts<N> {
     }
 }
 
-/// Renders a plan as JSON, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Merchant<'a> {

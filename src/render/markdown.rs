@@ -22,7 +22,10 @@ const FULL_PLAN: &str = "Run `invhooks plan` for the full list.";
 /// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new(title, limit);
-    doc.head(&format!("**{}**\n\n", plan_line(plan)));
+    match plan.has_changes() {
+        true => doc.head(&format!("**{}**\n\n", summary_line(&plan.total()))),
+        false => doc.head(&format!("**{NO_CHANGES}**\n\n")),
+    }
     let head = "| merchant | create | update | delete | unchanged | ignored | unmanaged |\n|---|---:|---:|---:|---:|---:|---:|\n";
     doc.counts(head, &plan.merchants, |m| {
         let s = m.summary;
@@ -36,15 +39,7 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     doc.finish("changes", FULL_PLAN)
 }
 
-fn plan_line(plan: &Plan) -> String {
-    match plan.has_changes() {
-        true => summary_line(&plan.total()),
-        false => NO_CHANGES.to_owned(),
-    }
-}
-
-/// Renders an apply run, or its refusal (the reasons, one per line), as
-/// Markdown of at most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
+/// Renders an apply run, or its refusal's reasons, for `$GITHUB_STEP_SUMMARY`.
 pub fn apply_summary(
     plan: &Plan,
     result: Result<&RunReport, &[String]>,
@@ -76,8 +71,7 @@ pub fn apply_summary(
     doc.finish("changes", full)
 }
 
-/// The waves of a staged rollout (not a plain `apply`): one line each, and
-/// why a gate failed.
+/// A staged rollout's waves, one line each, and why a gate failed.
 fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let rollout = &run.rollout;
     if !rollout.staged() {
@@ -104,8 +98,8 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     doc.head("\n");
 }
 
-/// Every store by how it ended, one `<details>` block per status (open
-/// when a store in it says why), within half the budget like all the head.
+/// Every store by how it ended, a `<details>` block per status (open when
+/// a store in it says why).
 fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
@@ -183,7 +177,6 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
     }
 }
 
-/// An outcome in a table cell: a badge, the word, and the reason.
 fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
     outcome.map_or("not run".to_owned(), |o| {
         let reason = o.reason().map(|r| format!(": {}", code(&Masked::text(r, keys))));
@@ -215,7 +208,7 @@ fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     ]
 }
 
-/// One merchant's plan as a diff in a `<details>` block; empty for none.
+/// One merchant's plan as a diff in a `<details>` block.
 fn details(m: &MerchantPlan, keys: &Keys) -> String {
     if m.changes.is_empty() && m.unmanaged.is_empty() {
         return String::new();
@@ -259,9 +252,8 @@ pub(crate) fn code(text: &str) -> String {
     span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
-/// A value invhooks did not write, outside a table: a code span (no value
-/// can end it, open HTML, a link or an @-mention), control and invisible
-/// characters escaped ([`escape`]), so no line break survives.
+/// A value invhooks did not write, outside a table: a code span no value can
+/// end, open HTML, a link or a mention in, or break across lines.
 pub(crate) fn code_text(text: &str) -> String {
     span(&escape(text))
 }
@@ -293,14 +285,12 @@ fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-/// A code fence longer than any run of backticks in `text`.
 fn fence_for(text: &str) -> String {
     "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
-/// A Markdown document within a byte limit (GitHub's 65,536 characters,
-/// counted in bytes): a head never cut (but for its rows past half the
-/// budget), tables cut row by row, details whole or dropped, a note on cuts.
+/// A Markdown document within a byte limit: a head never cut (but for its
+/// rows past half the budget), tables cut by rows, details whole or dropped.
 #[derive(Debug, Default)]
 pub(crate) struct Doc {
     limit: usize,
@@ -322,13 +312,11 @@ impl Doc {
         }
     }
 
-    /// Room left in the budget.
     fn room(&self) -> usize {
         self.limit
             .saturating_sub(RESERVE + self.head.len() + self.body.len())
     }
 
-    /// Appends summary text: never cut.
     pub(crate) fn head(&mut self, text: &str) {
         self.head.push_str(text);
     }
@@ -365,8 +353,7 @@ impl Doc {
         0
     }
 
-    /// Appends a table: its header only if its first row fits, rows while
-    /// they fit; the others are counted as left out.
+    /// Appends a table's rows while they fit, its header only with its first.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
         let Some(first) = rows.first() else { return };
         if header.len() + first.len() + 1 > self.room() {
@@ -385,7 +372,6 @@ impl Doc {
         self.body.push('\n');
     }
 
-    /// Appends a details block if all of it fits, else drops it.
     pub(crate) fn details(&mut self, block: &str) {
         match block.len() > self.room() {
             true => self.omitted_details += 1,
@@ -393,8 +379,7 @@ impl Doc {
         }
     }
 
-    /// The document; `rows` names what the tables list, `full` where the
-    /// complete list is.
+    /// `rows` names what the tables list, `full` where the complete list is.
     pub(crate) fn finish(self, rows: &str, full: &str) -> String {
         let (shown, omitted, mut out) = (self.shown, self.omitted, self.head);
         let limit = "to fit GitHub's 65,536-character limit";
@@ -419,7 +404,7 @@ impl Doc {
     }
 }
 
-/// The last guard of the limit: cut at a character boundary and say so.
+/// The last guard of the limit.
 fn clamp(mut text: String, limit: usize) -> String {
     const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
     if text.len() <= limit {

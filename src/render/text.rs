@@ -24,7 +24,6 @@ fn fg(color: AnsiColor) -> Style {
     Style::new().fg_color(Some(color.into()))
 }
 
-/// Renders a plan as text, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
     let (bold, mut out) = (Style::new().bold(), String::new());
     for m in &plan.merchants {
@@ -50,7 +49,7 @@ pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
     }
 }
 
-/// One change on one line: symbol, topic, name, id, the URL(s), the note.
+/// Symbol, topic, name, id, the URL(s), the note.
 pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     let view = ChangeView::of(change, keys);
     let style = fg([AnsiColor::Green, AnsiColor::Yellow, AnsiColor::Red][view.action as usize]);
@@ -69,7 +68,6 @@ pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     )
 }
 
-/// One unmanaged subscription: listed, left alone.
 pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> String {
     let v = LiveView::of(sub, keys);
     format!(

@@ -16,8 +16,8 @@ const SECRET_NOTE: &str = "secret in URL changed";
 const WRITTEN_NOTE: &str = "same URL, written differently";
 const INVALID_NOTE: &str = "not a valid URL, changed";
 
-/// A change as reports show it, its JSON the plan's `changes[]`
-/// (`docs/plan-json.md`); `name` is the live name of an update.
+/// A change as reports show it, its JSON the plan's `changes[]`; `name` is
+/// the live name of an update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView<'a> {
     pub action: Action,
@@ -34,7 +34,6 @@ pub struct ChangeView<'a> {
     renamed: bool,
 }
 
-/// A subscription's fields, masked, the URL as the change's entry says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldsView<'a> {

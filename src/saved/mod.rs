@@ -23,7 +23,6 @@ pub fn key_placeholder(api_key_env: &str) -> String {
     format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
 
-/// A saved plan, as written and read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPlan {
@@ -135,7 +134,7 @@ pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
     sha256_json(&("invhooks-live-v1", rows))
 }
 
-/// The digest of all manifest files, over their paths and digests.
+/// Over the manifest files' paths and digests.
 pub fn manifest_digest(files: &[(String, String)]) -> String {
     let mut files = files.to_vec();
     files.sort();
@@ -143,8 +142,7 @@ pub fn manifest_digest(files: &[(String, String)]) -> String {
 }
 
 impl SavedMerchant {
-    /// `m` planned against `live` (keys already replaced by their
-    /// placeholder) with the run's `thresholds`.
+    /// `m` planned against `live` (keys already placeholders) with the run's `thresholds`.
     pub fn new(
         m: &MerchantManifest,
         mut live: Vec<LiveSubscription>,
@@ -177,7 +175,6 @@ impl SavedMerchant {
 }
 
 impl SavedPlan {
-    /// The saved plan of `merchants`, made against `base_url`.
     pub fn new(
         tool_version: &str,
         base_url: &str,

@@ -21,7 +21,6 @@ pub struct Loaded {
     pub merchants: Vec<LoadedMerchant>,
 }
 
-/// One merchant of a [`Loaded`] plan.
 #[derive(Debug, Clone)]
 pub struct LoadedMerchant {
     pub manifest: MerchantManifest,
@@ -38,8 +37,7 @@ impl Loaded {
 }
 
 impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours` (this
-    /// build's version) is for the message about an unknown format.
+    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
         let file = Self::parse_file(text, ours)?;
         let mut labels = HashSet::new();
@@ -54,7 +52,6 @@ impl SavedPlan {
         Ok(Loaded { file, merchants })
     }
 
-    /// The file's layout, before any check of its meaning.
     fn parse_file(text: &str, ours: &str) -> Result<SavedPlan, PlanFileError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| PlanFileError::NotJson(e.to_string()))?;
@@ -162,8 +159,7 @@ impl Loaded {
         })
     }
 
-    /// Why the plan cannot be applied with these keys (`digests`: each
-    /// merchant's with the file's `key_salt`, in plan order).
+    /// Why the plan cannot be applied with these keys (`digests`: in plan order).
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
         let others = (self.file.merchants.iter())
             .zip(digests)
@@ -184,8 +180,7 @@ impl Loaded {
         Some(reasons)
     }
 
-    /// Why the plan is stale given `fresh`, each merchant's live list now
-    /// (in plan order).
+    /// Why the plan is stale given `fresh`, each merchant's live list now.
     pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
         let mut reasons = vec![format!(
             "plan is stale: `{shown}` no longer matches live state; nothing was changed"
@@ -212,8 +207,7 @@ pub fn replan(shown: &str) -> String {
     format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`")
 }
 
-/// How live state moved since a plan was saved, one line per subscription
-/// (masked values), at most `max` and then "and N more".
+/// How live state moved since a plan was saved: at most `max` lines, masked.
 pub fn live_changes(
     saved: &[LiveSubscription],
     now: &[LiveSubscription],
