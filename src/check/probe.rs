@@ -27,24 +27,18 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// Trusts the webpki roots plus `extra_roots` (`Context::ca_roots`).
-    pub fn new(
-        extra_roots: Vec<pki_types::CertificateDer<'static>>,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        roots.add_parsable_certificates(extra_roots);
+    /// Trusts the webpki roots plus `extra` (`Context::ca_roots`).
+    pub fn new(extra: Vec<pki_types::CertificateDer<'static>>, timeout: Duration) -> anyhow::Result<Self> {
+        let roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        let mut roots = rustls::RootCertStore { roots };
+        roots.add_parsable_certificates(extra);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(Self {
-            tls: Arc::new(config),
-            timeout,
-        })
+        let tls = Arc::new(config);
+        Ok(Self { tls, timeout })
     }
 
     /// `HEAD` (a `GET` after a 501): the [`judge`]d status, and how long.

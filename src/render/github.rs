@@ -3,7 +3,7 @@
 //! only [`Commands`] may; every other line goes through [`defuse`].
 
 use std::borrow::Cow;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use crate::escape::is_unsafe;
 use crate::manifest::Diagnostic;
@@ -92,32 +92,29 @@ pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Op
 /// `path` (relative to `cwd`) as an annotation wants it: relative to the
 /// workspace, `/` separators, no `./`.
 pub fn repo_path(path: &Path, workspace: Option<&Path>, cwd: Option<&Path>) -> String {
-    let absolute = normalise(&cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path)));
-    let inside = workspace.and_then(|ws| absolute.strip_prefix(normalise(ws)).ok());
-    let shown = inside.map_or_else(|| normalise(path), Path::to_path_buf);
-    let parts: Vec<_> = (shown.components())
-        .filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_string_lossy()),
-            Component::ParentDir => Some("..".into()),
-            Component::RootDir => Some("".into()),
-            Component::CurDir | Component::Prefix(_) => None,
-        })
-        .collect();
-    parts.join("/")
+    let joined = cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path));
+    let (absolute, workspace) = (parts(&joined), workspace.map(parts));
+    let inside = workspace.and_then(|ws| absolute.strip_prefix(&ws[..]));
+    let shown = inside.map_or_else(|| parts(path), <[_]>::to_vec);
+    let text = shown.iter().filter_map(|c| match c {
+        Component::Normal(p) => Some(p.to_string_lossy()),
+        Component::ParentDir => Some("..".into()),
+        Component::RootDir => Some("".into()),
+        Component::CurDir | Component::Prefix(_) => None,
+    });
+    text.collect::<Vec<_>>().join("/")
 }
 
-/// Removes `.` and folds `..` lexically (the file may not exist).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
+/// `.` removed and `..` folded lexically (the file may not exist).
+fn parts(path: &Path) -> Vec<Component<'_>> {
+    let mut out = Vec::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
             }
-            other => out.push(other.as_os_str()),
+            other => out.push(other),
         }
     }
     out

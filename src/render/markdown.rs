@@ -113,12 +113,8 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         if of.is_empty() {
             continue;
         }
-        let open = if of.iter().any(|m| why.contains_key(*m)) {
-            " open"
-        } else {
-            ""
-        };
-        let (word, n) = (status.as_str(), of.len());
+        let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
+        let (open, word, n) = (open.unwrap_or_default(), status.as_str(), of.len());
         doc.head(&format!(
             "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
         ));
@@ -132,11 +128,7 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
             format!("\n\n_{n} more not listed: the job log has every store_\n")
         });
         let list = left == 0 && items.iter().all(|i| i.ends_with('\n'));
-        doc.head(if list {
-            "\n</details>\n\n"
-        } else {
-            "\n\n</details>\n\n"
-        });
+        doc.head(&format!("\n{}</details>\n\n", if list { "" } else { "\n" }));
     }
 }
 

@@ -63,10 +63,10 @@ impl SavedPlan {
                 false => PlanFileError::Foreign,
             });
         }
-        let version = match &value["format_version"] {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
+        let version = match value.get("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
         };
         if version != FORMAT_VERSION {
             let tool = str_key("tool_version").unwrap_or("unknown").to_owned();
@@ -113,11 +113,8 @@ impl SavedMerchant {
                  (edited by hand, or written by another invhooks version: {tool_version})"
             ));
         }
-        Ok(LoadedMerchant {
-            manifest,
-            live: live.clone(),
-            plan,
-        })
+        let live = live.clone();
+        Ok(LoadedMerchant { manifest, live, plan })
     }
 
     /// The manifest as it was loaded, for `apply`'s verification.
@@ -161,23 +158,15 @@ impl Loaded {
 
     /// Why the plan cannot be applied with these keys (`digests`: in plan order).
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
-        let others = (self.file.merchants.iter())
-            .zip(digests)
-            .filter(|(m, digest)| m.key_digest != **digest);
-        let mut reasons: Vec<String> = others
+        let others = (self.file.merchants.iter().zip(digests)).filter(|(m, digest)| m.key_digest != **digest);
+        let reasons: Vec<String> = others
             .map(|(m, _)| {
                 let (label, env) = (&m.merchant, &m.api_key_env);
                 format!("plan `{shown}` was saved for another API key: merchant `{label}` (`{env}`); nothing was changed")
             })
             .collect();
-        if reasons.is_empty() {
-            return None;
-        }
-        reasons.push(format!(
-            "apply a plan with the key it was made with, or {}",
-            replan(shown)
-        ));
-        Some(reasons)
+        let advice = format!("apply a plan with the key it was made with, or {}", replan(shown));
+        (!reasons.is_empty()).then(|| [reasons, vec![advice]].concat())
     }
 
     /// Why the plan is stale given `fresh`, each merchant's live list now.
