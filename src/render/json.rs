@@ -46,9 +46,8 @@ pub fn render(plan: &Plan, keys: &Keys) -> String {
         unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
         warnings: m.safety.iter().map(ToString::to_string).collect(),
     });
-    let (format_version, merchants) = (FORMAT_VERSION, merchants.collect());
     pretty(&Doc {
-        format_version,
-        merchants,
+        format_version: FORMAT_VERSION,
+        merchants: merchants.collect(),
     })
 }
