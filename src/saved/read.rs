@@ -206,7 +206,7 @@ pub fn live_changes(
     let before: HashMap<&str, &LiveSubscription> = saved.iter().map(|s| (s.id.as_str(), s)).collect();
     let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
     let mut lines = Vec::new();
-    for s in now.iter().filter(|s| before.get(s.id.as_str()) != Some(&s)) {
+    for s in now.iter().filter(|s| before.get(s.id.as_str()) != Some(s)) {
         let v = LiveView::of(s, keys);
         let Some(&o) = before.get(s.id.as_str()) else {
             lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
