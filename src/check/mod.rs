@@ -1,6 +1,5 @@
 //! `invhooks check` (docs/commands/check.md): which callback URLs to probe,
-//! how an answer is judged, what probing found. Pure; [`probe`] is the
-//! network edge (DNS, TCP, TLS, one HTTP exchange), [`render`] the reports.
+//! how an answer is judged, what probing found. Pure but for [`probe`].
 
 pub mod probe;
 pub mod render;
@@ -25,8 +24,7 @@ pub enum Step {
     Http,
 }
 
-/// Why a probe or a test event failed: a step and what went wrong there
-/// (no secret: `TCP: connection refused`), or a status [`judge`] refuses.
+/// Why a probe or a test event failed (no secret: `TCP: connection refused`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepFailure {
     At(Step, String),
@@ -56,14 +54,11 @@ impl fmt::Display for StepFailure {
 /// A status as a probe's result: the receiver is there for anything below
 /// 500 but 404 and 410 (one that only takes signed POSTs answers 401 or 405).
 pub fn judge(status: u16) -> Result<u16, StepFailure> {
-    match status < 500 && status != 404 && status != 410 {
-        true => Ok(status),
-        false => Err(StepFailure::Status(status)),
-    }
+    let reachable = status < 500 && status != 404 && status != 410;
+    reachable.then_some(status).ok_or(StepFailure::Status(status))
 }
 
-/// A subscription that uses a callback URL, and where it is declared (not
-/// for a plan's URLs).
+/// A subscription that uses a callback URL (`location`: not for a plan's).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct User {
     pub merchant: String,
@@ -73,7 +68,6 @@ pub struct User {
     pub location: Option<Location>,
 }
 
-/// `acme customer.updated crm`.
 impl fmt::Display for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {} {}", self.merchant, self.topic, self.name)
@@ -145,7 +139,6 @@ fn group(entries: impl Iterator<Item = (String, User, Masking)>) -> Vec<Callback
     callbacks.collect()
 }
 
-/// What a test event POSTed for `user` came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub user: User,
@@ -158,8 +151,7 @@ impl Delivery {
     }
 }
 
-/// What checking one callback URL found: the probe's status or first
-/// failing step, its latency, the test events sent (`--send-test-event`).
+/// What checking one callback URL found (`deliveries`: `--send-test-event`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackReport {
     pub callback: Callback,

@@ -1,8 +1,7 @@
-//! The network edge of `check`: DNS, TCP, TLS (webpki roots plus
-//! `--ca-cert`), one HTTP/1.1 exchange, each step bounded by the timeout;
-//! [`Prober::post`] is the one way invhooks POSTs a delivery. Only the
-//! request line, `Host`, `User-Agent` and a test event's body are sent:
-//! never a key or the URL's userinfo; no proxy, no redirect followed.
+//! The network edge of `check`: DNS, TCP, TLS, one HTTP/1.1 exchange, each
+//! bounded by the timeout; [`Prober::post`] is the one way to POST a delivery.
+//! Only the request line, `Host`, `User-Agent` and a test event's body are
+//! sent (never a key or userinfo); no proxy, no redirect.
 
 use std::future::Future;
 use std::io;
@@ -28,29 +27,21 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober trusting the webpki roots (as the API client does) plus
-    /// `extra_roots` (checked once, by `Context::ca_roots`).
-    pub fn new(
-        extra_roots: Vec<pki_types::CertificateDer<'static>>,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        roots.add_parsable_certificates(extra_roots);
+    /// Trusts the webpki roots plus `extra` (`Context::ca_roots`).
+    pub fn new(extra: Vec<pki_types::CertificateDer<'static>>, timeout: Duration) -> anyhow::Result<Self> {
+        let roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        let mut roots = rustls::RootCertStore { roots };
+        roots.add_parsable_certificates(extra);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
-        Ok(Self {
-            tls: Arc::new(config),
-            timeout,
-        })
+        let tls = Arc::new(config);
+        Ok(Self { tls, timeout })
     }
 
-    /// Probes `url` with a `HEAD` (a `GET` after a 501): the [`judge`]d
-    /// status or the first failing step, and how long it took.
+    /// `HEAD` (a `GET` after a 501): the [`judge`]d status, and how long.
     pub async fn probe(&self, url: &str) -> (Result<u16, StepFailure>, Duration) {
         let start = Instant::now();
         let mut result = self.exchange(url, "HEAD", None).await;
@@ -70,11 +61,8 @@ impl Prober {
         // The one reading of a callback URL (SPEC "Safety by construction"),
         // as deliveries read it: a live URL goes where plans show it goes.
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
-        let (url, host) = (
-            parsed.url(),
-            parsed.host().ok_or_else(|| dns("the URL has no host".into()))?,
-        );
-        let scheme = url.scheme();
+        let host = parsed.host().ok_or_else(|| dns("the URL has no host".into()))?;
+        let (url, scheme) = (parsed.url(), parsed.url().scheme());
         let port = url
             .port_or_known_default()
             .ok_or_else(|| dns(format!("no port for scheme `{scheme}`")))?;
@@ -135,8 +123,7 @@ impl Prober {
     }
 }
 
-/// The request: its line, `Host`, `User-Agent`, for a body its type and
-/// length, then the body. Userinfo in the URL is never sent.
+/// The request line, `Host`, `User-Agent`, a body's type and length, the body.
 fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let target = if target.is_empty() { "/" } else { target };
@@ -190,23 +177,21 @@ fn dns_message(e: &io::Error) -> String {
         "No address associated",
         "nodename nor servname",
         "no such host",
-        "Name has no usable address",
+        "no usable address",
     ];
-    if gone.iter().any(|g| text.contains(g)) {
-        "no such host".to_owned()
-    } else {
-        lowercase_first(&text)
+    match gone.iter().any(|g| text.contains(g)) {
+        true => "no such host".to_owned(),
+        false => lowercase_first(&text),
     }
 }
 
-/// What a failed handshake means, in words: expired (and since when),
-/// untrusted, or for another name.
+/// What a failed handshake means: expired (since when), untrusted, another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let rustls_error = e
+    let cert = match e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    let cert = match rustls_error {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),
@@ -223,11 +208,13 @@ fn tls_message(e: &io::Error) -> String {
         C::Expired => "certificate expired".to_owned(),
         C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".to_owned(),
         C::UnknownIssuer => {
-            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".to_owned()
+            "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".into()
         }
         C::NotValidForNameContext { presented, .. } => {
-            let names = presented.join(", ");
-            format!("certificate is not valid for this host (it names {names})")
+            format!(
+                "certificate is not valid for this host (it names {})",
+                presented.join(", ")
+            )
         }
         C::NotValidForName => "certificate is not valid for this host".to_owned(),
         other => format!("certificate rejected: {other:?}"),
@@ -236,10 +223,10 @@ fn tls_message(e: &io::Error) -> String {
 
 fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -12,48 +12,44 @@ use crate::render::markdown::{code, row, Doc};
 
 /// Users listed per URL before "and N more".
 const MAX_USERS: usize = 5;
-const NO_URLS: &str = "No callback URLs to check.";
 
 /// The closing line, e.g. `Check: 2 reachable, 1 unreachable.`
 fn summary_line(reports: &[CallbackReport]) -> String {
     let ok = reports.iter().filter(|r| r.ok()).count();
-    format!("Check: {ok} reachable, {} unreachable.", reports.len() - ok)
+    match reports.len() {
+        0 => "No callback URLs to check.".to_owned(),
+        n => format!("Check: {ok} reachable, {} unreachable.", n - ok),
+    }
 }
 
 /// What a result reads as: `HTTP 405` or `TCP: connection refused`.
 fn result_text(result: &Result<u16, StepFailure>) -> String {
-    match result {
-        Ok(status) => format!("HTTP {status}"),
-        Err(failure) => failure.to_string(),
-    }
+    result
+        .as_ref()
+        .map_or_else(ToString::to_string, |status| format!("HTTP {status}"))
 }
 
-/// A URL's first users (`acme customer.updated crm (webhooks.yaml:4)`), each
-/// through `show`, then `and N more`.
+/// A URL's first users, each through `show`, then `and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
-    let text = |u: &User| {
-        let at = u.location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-        show(&format!("{u}{at}"))
+    let text = |u: &User| match &u.location {
+        Some(at) => show(&format!("{u} ({at})")),
+        None => show(&u.to_string()),
     };
-    let mut shown: Vec<String> = users.iter().take(MAX_USERS).map(text).collect();
-    if users.len() > MAX_USERS {
-        shown.push(format!("and {} more", users.len() - MAX_USERS));
-    }
-    shown
+    let more = (users.len() > MAX_USERS).then(|| format!("and {} more", users.len() - MAX_USERS));
+    users.iter().take(MAX_USERS).map(text).chain(more).collect()
 }
 
 /// What became of a test event, e.g. `test event rejected (HTTP 500)`.
 pub(crate) fn delivery_text(d: &Delivery) -> String {
     let verdict = if d.accepted() { "accepted" } else { "rejected" };
     match &d.result {
-        Ok(status) => format!("test event {verdict} (HTTP {status})"),
+        Ok(_) => format!("test event {verdict} ({})", result_text(&d.result)),
         Err(failure) => format!("test event not delivered ({failure})"),
     }
 }
 
-/// One line per URL (`ok` or `FAIL`, the masked URL, the result, the
-/// latency), its users under a failure, each test event, then the summary.
+/// A line per URL, its users under a failure, each test event, the summary.
 pub fn text(reports: &[CallbackReport]) -> String {
     let mut out = String::new();
     for r in reports {
@@ -66,10 +62,7 @@ pub fn text(reports: &[CallbackReport]) -> String {
             let _ = writeln!(out, "       {}", escape(&line));
         }
     }
-    match reports.is_empty() {
-        true => out + NO_URLS + "\n",
-        false => out + &summary_line(reports) + "\n",
-    }
+    out + &summary_line(reports) + "\n"
 }
 
 /// The report as pretty JSON (keys in docs/commands/check.md).
@@ -145,31 +138,24 @@ pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
     })
 }
 
-/// The report as Markdown of at most `limit` bytes: the summary, then a
-/// table row per URL, failures first.
+/// The report as Markdown of at most `limit` bytes, failures first.
 pub fn markdown(reports: &[CallbackReport], title: &str, limit: usize) -> String {
     let mut doc = Doc::new(title, limit);
-    match reports.is_empty() {
-        true => doc.head(&format!("**{NO_URLS}**\n\n")),
-        false => doc.head(&format!("**{}**\n\n", summary_line(reports))),
-    }
+    doc.head(&format!("**{}**\n\n", summary_line(reports)));
     let mut rows: Vec<&CallbackReport> = reports.iter().collect();
     rows.sort_by_key(|r| r.ok());
     table(doc, &rows)
 }
 
-/// The unreachable URLs as a warning section of at most `limit` bytes for
-/// `plan --check-callbacks`; empty when all answer.
+/// The unreachable URLs for `plan --check-callbacks`; empty when all answer.
 pub fn markdown_warnings(reports: &[CallbackReport], limit: usize) -> String {
     let failed: Vec<&CallbackReport> = reports.iter().filter(|r| !r.ok()).collect();
     if failed.is_empty() {
         return String::new();
     }
-    let mut doc = Doc::new("Callback check", limit);
+    let (mut doc, n, all) = (Doc::new("Callback check", limit), failed.len(), reports.len());
     doc.head(&format!(
-        "> [!WARNING]\n> {} of {} callback URLs this plan delivers to did not answer a probe (`invhooks check`).\n\n",
-        failed.len(),
-        reports.len()
+        "> [!WARNING]\n> {n} of {all} callback URLs this plan delivers to did not answer a probe (`invhooks check`).\n\n"
     ));
     table(doc, &failed)
 }
@@ -181,15 +167,12 @@ fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
             for d in &r.deliveries {
                 let _ = write!(result, "<br>{}: {}", code(&d.user.name), code(&delivery_text(d)));
             }
-            let icon = if r.ok() { "✅" } else { "❌" }.to_owned();
-            let latency = format!("{} ms", r.latency.as_millis());
-            row(&[
-                icon,
-                code(&r.callback.shown()),
-                result,
-                latency,
+            let (icon, url) = (if r.ok() { "✅" } else { "❌" }, code(&r.callback.shown()));
+            let (latency, users) = (
+                format!("{} ms", r.latency.as_millis()),
                 users(r, code).join("<br>"),
-            ])
+            );
+            row(&[icon, &url, &result, &latency, &users])
         })
         .collect();
     doc.table(

@@ -1,6 +1,6 @@
-//! The drift report: a plan read as what changed by hand, grouped by kind,
-//! secrets masked. An item's fingerprint, a digest of its real values, stays
-//! the same while it is unchanged, so an alerting job tells new drift from old.
+//! The drift report: a plan read as what changed by hand, by kind. An item's
+//! fingerprint (of its real values) stays while it is unchanged, so an
+//! alerting job tells new drift from old.
 
 use std::fmt::Write;
 
@@ -11,7 +11,7 @@ use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::{ChangeView, LiveView};
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan, RenameApplied};
+use crate::plan::{Action, Change, Fields, MerchantPlan, Plan, RenameApplied};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -44,7 +44,6 @@ impl DriftKind {
     }
 }
 
-/// One drifted subscription, keys and URL secrets masked.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Item<'a> {
@@ -77,9 +76,9 @@ fn fingerprint(merchant: &str, kind: DriftKind, real: [Option<&str>; 5]) -> Stri
 
 /// A merchant's drift items: its changes, then its unmanaged subscriptions.
 fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
+    let url = |f: Option<&'a Fields>| f.map(|f| f.callback_url.as_str());
     let changes = m.changes.iter().map(|c| {
         let (kind, v) = (DriftKind::of(c), ChangeView::of(c, keys));
-        let url = |f: Option<&'a crate::plan::Fields>| f.map(|f| f.callback_url.as_str());
         let real = [
             Some(c.topic()),
             Some(c.name()),
@@ -100,7 +99,7 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
     let unmanaged = m.unmanaged.iter().map(|s| {
         let (kind, v) = (DriftKind::Unmanaged, LiveView::of(s, keys));
         let real = [
-            Some(&s.topic),
+            Some(&*s.topic),
             Some(&s.name),
             Some(&s.id),
             Some(&s.callback_url),
@@ -113,7 +112,7 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
             id: Some(v.id),
             live_callback_url: Some(v.url),
             manifest_callback_url: None,
-            fingerprint: fingerprint(&m.merchant, kind, real.map(|v| v.map(String::as_str))),
+            fingerprint: fingerprint(&m.merchant, kind, real),
         }
     });
     changes.chain(unmanaged).collect()
@@ -124,10 +123,8 @@ fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
 fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6> {
     let mut n = [0; 6];
     for m in merchants {
-        let unmanaged = m.unmanaged.iter().map(|_| DriftKind::Unmanaged);
-        for kind in m.changes.iter().map(DriftKind::of).chain(unmanaged) {
-            n[kind as usize] += 1;
-        }
+        m.changes.iter().for_each(|c| n[DriftKind::of(c) as usize] += 1);
+        n[2] += m.unmanaged.len();
         n[4] += m.summary.unchanged;
         n[5] += m.summary.ignored;
     }
@@ -144,8 +141,7 @@ fn summary(plan: &Plan) -> String {
     format!("Drift: {changed} changed, {missing} missing, {unmanaged} unmanaged, {duplicate} duplicate.")
 }
 
-/// Renames already applied (docs/renames.md): not drift, a reminder that
-/// `renamedFrom` can go.
+/// Renames already applied: not drift, a reminder that `renamedFrom` can go.
 fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     plan.merchants.iter().flat_map(|m| {
         m.renames_applied.iter().map(move |r| {
@@ -157,7 +153,6 @@ fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     })
 }
 
-/// Text drift report, `keys` and URL secrets masked.
 pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     for m in &plan.merchants {
@@ -183,7 +178,6 @@ pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
     out + &summary(plan) + "\n"
 }
 
-/// JSON drift report, `keys` and URL secrets masked.
 pub fn json(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -217,8 +211,7 @@ pub fn json(plan: &Plan, keys: &Keys) -> String {
     })
 }
 
-/// Markdown drift report of at most `limit` bytes: the summary and counts,
-/// then a table per merchant, cut to fit.
+/// Markdown drift report of at most `limit` bytes.
 pub fn markdown(plan: &Plan, limit: usize, keys: &Keys) -> String {
     let mut doc = Doc::new("invhooks drift", limit);
     doc.head(&format!("**{}**\n\n", summary(plan)));

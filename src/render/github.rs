@@ -1,23 +1,20 @@
-//! GitHub Actions workflow commands (`::error file=…,line=…::message`), data
-//! escaped as `@actions/core` escapes it. The runner runs any output line
-//! starting, after white space, with `::` (or `##[`): only [`Commands`],
-//! built here, may; every other line goes through [`defuse`].
+//! GitHub Actions workflow commands, data escaped as `@actions/core` does.
+//! The runner runs any line starting (after white space) with `::` or `##[`:
+//! only [`Commands`] may; every other line goes through [`defuse`].
 
 use std::borrow::Cow;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use crate::escape::is_unsafe;
 use crate::manifest::Diagnostic;
 
-/// Severity of an annotation: `::error` or `::warning`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Error,
     Warning,
 }
 
-/// Workflow command lines, built only here with their data escaped: the
-/// one text written without [`defuse`].
+/// Workflow command lines, built only here: the one text not [`defuse`]d.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Commands(String);
 
@@ -33,8 +30,8 @@ impl FromIterator<Commands> for Commands {
     }
 }
 
-/// `text` with every line the runner would read as a command made inert:
-/// its first character escaped (`\u{3a}:notice…`); lines split at LF and CR.
+/// Every line (split at LF and CR) the runner would read as a command made
+/// inert: its first character escaped (`\u{3a}:notice…`).
 pub fn defuse(text: &str) -> Cow<'_, str> {
     let starts_command = |line: &str| {
         let rest = line.trim_start_matches(|c: char| c.is_whitespace() || is_unsafe(c));
@@ -61,7 +58,6 @@ fn escape_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
-/// A property value (`file=`, `title=`) escaped.
 fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
@@ -80,8 +76,8 @@ pub fn annotation(level: Level, file: &str, line: Option<usize>, title: &str, me
     ))
 }
 
-/// The annotations of manifest diagnostics, paths relative to `workspace`
-/// (`GITHUB_WORKSPACE`, which GitHub resolves them against) when inside it.
+/// Annotations of manifest diagnostics, paths relative to `workspace`
+/// (`GITHUB_WORKSPACE`, which GitHub resolves them against).
 pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Option<&Path>) -> Commands {
     let annotate = |d: &Diagnostic| {
         let file = repo_path(&d.location.file, workspace, cwd);
@@ -93,35 +89,32 @@ pub fn diagnostics(diagnostics: &[Diagnostic], workspace: Option<&Path>, cwd: Op
     diagnostics.iter().map(annotate).collect()
 }
 
-/// `path` (relative ones read from `cwd`) as GitHub wants it in an
-/// annotation: relative to the workspace, with `/` separators, no `./`.
+/// `path` (relative to `cwd`) as an annotation wants it: relative to the
+/// workspace, `/` separators, no `./`.
 pub fn repo_path(path: &Path, workspace: Option<&Path>, cwd: Option<&Path>) -> String {
-    let absolute = normalise(&cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path)));
-    let inside = workspace.and_then(|ws| absolute.strip_prefix(normalise(ws)).ok());
-    let shown = inside.map_or_else(|| normalise(path), Path::to_path_buf);
-    let parts: Vec<_> = (shown.components())
-        .filter_map(|c| match c {
-            Component::Normal(p) => Some(p.to_string_lossy()),
-            Component::ParentDir => Some("..".into()),
-            Component::RootDir => Some("".into()),
-            Component::CurDir | Component::Prefix(_) => None,
-        })
-        .collect();
-    parts.join("/")
+    let joined = cwd.map_or(path.to_path_buf(), |cwd| cwd.join(path));
+    let (absolute, workspace) = (parts(&joined), workspace.map(parts));
+    let inside = workspace.and_then(|ws| absolute.strip_prefix(&ws[..]));
+    let shown = inside.map_or_else(|| parts(path), <[_]>::to_vec);
+    let text = shown.iter().filter_map(|c| match c {
+        Component::Normal(p) => Some(p.to_string_lossy()),
+        Component::ParentDir => Some("..".into()),
+        Component::RootDir => Some("".into()),
+        Component::CurDir | Component::Prefix(_) => None,
+    });
+    text.collect::<Vec<_>>().join("/")
 }
 
-/// Removes `.` and folds `..` lexically (the file may not exist).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
+/// `.` removed and `..` folded lexically (the file may not exist).
+fn parts(path: &Path) -> Vec<Component<'_>> {
+    let mut out = Vec::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
             }
-            other => out.push(other.as_os_str()),
+            other => out.push(other),
         }
     }
     out

@@ -7,15 +7,12 @@ use super::view::{ChangeView, LiveView};
 use crate::plan::{Plan, Summary};
 use crate::secret::Keys;
 
-/// Version of the JSON reports' shape.
 pub const FORMAT_VERSION: &str = "1";
 
 /// `value` as pretty JSON with a trailing newline: every JSON output's form.
 pub fn pretty(value: &impl Serialize) -> String {
     // Plain structs of strings, numbers and options always serialise.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 
 /// Counts under their names (space-separated): a JSON object, keys in order.
@@ -28,7 +25,6 @@ impl<const N: usize> Serialize for Counts<N> {
     }
 }
 
-/// Renders a plan as JSON, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, keys: &Keys) -> String {
     #[derive(Serialize)]
     struct Merchant<'a> {
@@ -43,17 +39,15 @@ pub fn render(plan: &Plan, keys: &Keys) -> String {
         format_version: &'static str,
         merchants: Vec<Merchant<'a>>,
     }
-    let merchants: Vec<Merchant> = (plan.merchants.iter())
-        .map(|m| Merchant {
-            merchant: &m.merchant,
-            changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect(),
-            summary: m.summary,
-            unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
-            warnings: m.safety.iter().map(ToString::to_string).collect(),
-        })
-        .collect();
+    let merchants = (plan.merchants.iter()).map(|m| Merchant {
+        merchant: &m.merchant,
+        changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect(),
+        summary: m.summary,
+        unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
+        warnings: m.safety.iter().map(ToString::to_string).collect(),
+    });
     pretty(&Doc {
         format_version: FORMAT_VERSION,
-        merchants,
+        merchants: merchants.collect(),
     })
 }

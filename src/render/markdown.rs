@@ -1,4 +1,4 @@
-//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`. [`code`]
+//! Markdown for a pull-request comment or `$GITHUB_STEP_SUMMARY`: [`code`]
 //! and [`code_text`] are the one way a value reaches Markdown, [`row`] the
 //! one table row and [`Doc`] the byte budget, for drift's and check's too.
 
@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::view::{ChangeView, FieldsView, LiveView, UNMANAGED_NOTE};
 use super::{apply_line, failure_text, fleet_line, summary_line, wave_line, NO_CHANGES};
 use crate::apply::waves::{converge_failures, WaveStatus};
-use crate::apply::{MerchantReport, Outcome, RunReport, Status};
+use crate::apply::{Outcome, RunReport, Status};
 use crate::escape::escape;
 use crate::plan::{Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
@@ -17,6 +17,7 @@ use crate::secret::{Keys, Masked};
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the notes that say what was cut.
 const RESERVE: usize = 1_024;
+const FULL_PLAN: &str = "Run `invhooks plan` for the full list.";
 
 /// Renders a plan as Markdown of at most `limit` bytes.
 pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
@@ -35,11 +36,10 @@ pub fn render(plan: &Plan, title: &str, limit: usize, keys: &Keys) -> String {
     for m in &plan.merchants {
         doc.details(&details(m, keys));
     }
-    doc.finish("changes", "Run `invhooks plan` for the full list.")
+    doc.finish("changes", FULL_PLAN)
 }
 
-/// Renders an apply run, or its refusal (the reasons, one per line), as
-/// Markdown of at most `limit` bytes, for `$GITHUB_STEP_SUMMARY`.
+/// Renders an apply run, or its refusal's reasons, for `$GITHUB_STEP_SUMMARY`.
 pub fn apply_summary(
     plan: &Plan,
     result: Result<&RunReport, &[String]>,
@@ -66,28 +66,12 @@ pub fn apply_summary(
         }
     }
     warnings(&mut doc, plan);
-    // A run without changes has no table to cut.
     change_tables(&mut doc, plan, result.ok(), keys);
-    match result {
-        Ok(_) => doc.finish("changes", "The job log has the full report."),
-        Err(_) => doc.finish("changes", "Run `invhooks plan` for the full list."),
-    }
+    let full = result.map_or(FULL_PLAN, |_| "The job log has the full report.");
+    doc.finish("changes", full)
 }
 
-/// An outcome in a table cell: a badge, the word, and the reason.
-fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
-    let Some(outcome) = outcome else {
-        return "not run".to_owned();
-    };
-    let (icon, word) = (["✅", "❌", "⏭️", "⏸️"][outcome.index()], outcome.as_str());
-    let reason = outcome
-        .reason()
-        .map(|r| format!(": {}", code(&Masked::text(r, keys))));
-    format!("{icon} {word}{}", reason.unwrap_or_default())
-}
-
-/// The waves of a staged rollout (not a plain `apply`): one line each, and
-/// why a gate failed.
+/// A staged rollout's waves, one line each, and why a gate failed.
 fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let rollout = &run.rollout;
     if !rollout.staged() {
@@ -103,8 +87,7 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         doc.head(&format!("- {icon} {}\n", wave_line(rollout, i)));
         if let WaveStatus::Failed(failures) = &wave.status {
             let show = |v: &str| code_text(&Masked::text(v, keys));
-            let rows: Vec<String> = failures
-                .iter()
+            let rows: Vec<String> = (failures.iter())
                 .map(|f| format!("  - {}\n", failure_text(f, show)))
                 .collect();
             doc.head_fit(&rows, |n| {
@@ -115,9 +98,8 @@ fn waves_list(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     doc.head("\n");
 }
 
-/// Every store by how it ended, one `<details>` block per status (open
-/// when a store in it says why); at most half the budget, so a fleet of
-/// thousands folds into a line per status and a count.
+/// Every store by how it ended, a `<details>` block per status (open when
+/// a store in it says why).
 fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let mut why: HashMap<String, String> = (converge_failures(&run.merchants).into_iter())
@@ -125,16 +107,14 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         .collect();
     why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
     for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
-        let of: Vec<&str> = (statuses.iter())
-            .filter(|(_, s)| *s == status)
+        let of: Vec<&str> = (statuses.iter().filter(|(_, s)| *s == status))
             .map(|(m, _)| *m)
             .collect();
         if of.is_empty() {
             continue;
         }
         let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
-        let open = open.unwrap_or_default();
-        let (word, n) = (status.as_str(), of.len());
+        let (open, word, n) = (open.unwrap_or_default(), status.as_str(), of.len());
         doc.head(&format!(
             "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
         ));
@@ -147,19 +127,17 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         let left = doc.head_fit(&items, |n| {
             format!("\n\n_{n} more not listed: the job log has every store_\n")
         });
-        match left == 0 && items.iter().all(|i| i.ends_with('\n')) {
-            true => doc.head("\n</details>\n\n"),
-            false => doc.head("\n\n</details>\n\n"),
-        }
+        let list = left == 0 && items.iter().all(|i| i.ends_with('\n'));
+        doc.head(&format!("\n{}</details>\n\n", if list { "" } else { "\n" }));
     }
 }
 
 fn warnings(doc: &mut Doc, plan: &Plan) {
     for m in &plan.merchants {
         if let Some(trip) = &m.safety {
+            let merchant = code_text(&m.merchant);
             doc.head(&format!(
-                "> [!WARNING]\n> **{}**: {trip}; `apply` will refuse without `--force`.\n\n",
-                code_text(&m.merchant)
+                "> [!WARNING]\n> **{merchant}**: {trip}; `apply` will refuse without `--force`.\n\n"
             ));
         }
     }
@@ -167,8 +145,8 @@ fn warnings(doc: &mut Doc, plan: &Plan) {
 
 /// A table of changes per merchant; with `run`, each change's outcome first.
 fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Keys) {
-    let reports: HashMap<&str, &MerchantReport> = (run.iter().flat_map(|r| &r.merchants))
-        .map(|r| (r.merchant.as_str(), r))
+    let reports: HashMap<&str, _> = (run.iter().flat_map(|r| &r.merchants))
+        .map(|r| (r.merchant.as_str(), &r.changes))
         .collect();
     let (result, rule) = run.map_or(("", ""), |_| ("| result ", "|---"));
     for m in plan.merchants.iter().filter(|m| !m.changes.is_empty()) {
@@ -176,13 +154,14 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
             "#### {}\n\n{result}| | topic | name | id | callback URL |\n{rule}|---|---|---|---|---|\n",
             code_text(&m.merchant)
         );
-        let outcome = |c: &Change| {
-            let report = reports.get(m.merchant.as_str())?;
-            report.changes.iter().find(|r| &r.change == c).map(|r| &r.outcome)
+        // A merchant's reports are in plan order, one per change.
+        let outcome = |i: usize, c: &Change| {
+            let report = reports.get(m.merchant.as_str())?.get(i)?;
+            (&report.change == c).then_some(&report.outcome)
         };
-        let rows: Vec<String> = (m.changes.iter())
-            .map(|c| {
-                let badge = run.map(|_| badge(outcome(c), keys));
+        let rows: Vec<String> = (m.changes.iter().enumerate())
+            .map(|(i, c)| {
+                let badge = run.map(|_| badge(outcome(i, c), keys));
                 row(&badge.into_iter().chain(cells(c, keys)).collect::<Vec<_>>())
             })
             .collect();
@@ -190,38 +169,12 @@ fn change_tables(doc: &mut Doc, plan: &Plan, run: Option<&RunReport>, keys: &Key
     }
 }
 
-/// One merchant's plan as a diff in a `<details>` block; empty for none.
-fn details(m: &MerchantPlan, keys: &Keys) -> String {
-    if m.changes.is_empty() && m.unmanaged.is_empty() {
-        return String::new();
-    }
-    let mut lines = String::new();
-    for c in &m.changes {
-        let v = ChangeView::of(c, keys);
-        let id = (v.id.as_deref()).map_or(String::new(), |id| format!(" [{}]", escape(id)));
-        let line = |sign: char, f: &FieldsView| {
-            let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
-            format!("{sign} {topic} {name}{id}  {url}")
-        };
-        let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
-            .into_iter()
-            .filter_map(|(sign, f)| f.as_ref().map(|f| line(sign, f)))
-            .collect();
-        let note = v.note.map(|n| format!("  ({n})")).unwrap_or_default();
-        let _ = writeln!(lines, "{}{note}", diff.join("\n"));
-    }
-    for s in &m.unmanaged {
-        let v = LiveView::of(s, keys);
-        let (topic, name, id, url) = (escape(&v.topic), escape(&v.name), escape(&v.id), escape(&v.url));
-        let _ = writeln!(lines, "  {topic} {name} [{id}]  {url}  ({UNMANAGED_NOTE})");
-    }
-    let fence = fence_for(&lines);
-    format!(
-        "<details><summary>{}: {} change(s), {} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n",
-        html_code(&m.merchant),
-        m.changes.len(),
-        m.unmanaged.len()
-    )
+fn badge(outcome: Option<&Outcome>, keys: &Keys) -> String {
+    outcome.map_or("not run".to_owned(), |o| {
+        let reason = o.reason().map(|r| format!(": {}", code(&Masked::text(r, keys))));
+        let icon = ["✅", "❌", "⏭️", "⏸️"][o.index()];
+        format!("{icon} {}{}", o.as_str(), reason.unwrap_or_default())
+    })
 }
 
 fn cells(c: &Change, keys: &Keys) -> [String; 5] {
@@ -247,6 +200,38 @@ fn cells(c: &Change, keys: &Keys) -> [String; 5] {
     ]
 }
 
+/// One merchant's plan as a diff in a `<details>` block.
+fn details(m: &MerchantPlan, keys: &Keys) -> String {
+    if m.changes.is_empty() && m.unmanaged.is_empty() {
+        return String::new();
+    }
+    let mut lines = String::new();
+    for c in &m.changes {
+        let v = ChangeView::of(c, keys);
+        let id = (v.id.as_deref()).map_or(String::new(), |id| format!(" [{}]", escape(id)));
+        let line = |sign: char, f: &FieldsView| {
+            let (topic, name, url) = (escape(&v.topic), escape(&f.name), escape(&f.callback_url));
+            format!("{sign} {topic} {name}{id}  {url}")
+        };
+        let diff: Vec<String> = [('-', &v.before), ('+', &v.after)]
+            .into_iter()
+            .filter_map(|(sign, f)| f.as_ref().map(|f| line(sign, f)))
+            .collect();
+        let note = v.note.map(|n| format!("  ({n})")).unwrap_or_default();
+        let _ = writeln!(lines, "{}{note}", diff.join("\n"));
+    }
+    for s in &m.unmanaged {
+        let v = LiveView::of(s, keys);
+        let (topic, name, id, url) = (escape(&v.topic), escape(&v.name), escape(&v.id), escape(&v.url));
+        let _ = writeln!(lines, "  {topic} {name} [{id}]  {url}  ({UNMANAGED_NOTE})");
+    }
+    let fence = fence_for(&lines);
+    let (merchant, changes, unmanaged) = (html_code(&m.merchant), m.changes.len(), m.unmanaged.len());
+    format!(
+        "<details><summary>{merchant}: {changes} change(s), {unmanaged} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n"
+    )
+}
+
 /// A table row of cells already made safe ([`code`], or our own words).
 pub(crate) fn row<S: std::borrow::Borrow<str>>(cells: &[S]) -> String {
     format!("| {} |\n", cells.join(" | "))
@@ -259,9 +244,8 @@ pub(crate) fn code(text: &str) -> String {
     span(&escape(text).replace("\\|", "\\u{5c}|").replace('|', "\\|"))
 }
 
-/// A value invhooks did not write, outside a table: a code span (no value
-/// can end it, open HTML, a link or an @-mention), control and invisible
-/// characters escaped ([`escape`]), so no line break survives.
+/// A value invhooks did not write, outside a table: a code span no value can
+/// end, open HTML, a link or a mention in, or break across lines.
 pub(crate) fn code_text(text: &str) -> String {
     span(&escape(text))
 }
@@ -293,14 +277,12 @@ fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-/// A code fence longer than any run of backticks in `text`.
 fn fence_for(text: &str) -> String {
     "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
-/// A Markdown document within a byte limit (GitHub's 65,536 characters,
-/// counted in bytes): a head never cut (but for its rows past half the
-/// budget), tables cut row by row, details whole or dropped, a note on cuts.
+/// A Markdown document within a byte limit: a head never cut (but for its
+/// rows past half the budget), tables cut by rows, details whole or dropped.
 #[derive(Debug, Default)]
 pub(crate) struct Doc {
     limit: usize,
@@ -322,15 +304,11 @@ impl Doc {
         }
     }
 
-    fn budget(&self) -> usize {
-        self.limit.saturating_sub(RESERVE)
+    fn room(&self) -> usize {
+        self.limit
+            .saturating_sub(RESERVE + self.head.len() + self.body.len())
     }
 
-    fn used(&self) -> usize {
-        self.head.len() + self.body.len()
-    }
-
-    /// Appends summary text: never cut.
     pub(crate) fn head(&mut self, text: &str) {
         self.head.push_str(text);
     }
@@ -356,7 +334,7 @@ impl Doc {
     /// Appends items while the head stays within half the budget, then
     /// `more(n)` for the `n` left out; `n`.
     pub(crate) fn head_fit(&mut self, items: &[String], more: impl Fn(usize) -> String) -> usize {
-        let cap = self.budget() / 2;
+        let cap = self.limit.saturating_sub(RESERVE) / 2;
         for (i, item) in items.iter().enumerate() {
             if self.head.len() + item.len() > cap {
                 self.head.push_str(&more(items.len() - i));
@@ -367,17 +345,16 @@ impl Doc {
         0
     }
 
-    /// Appends a table: its header only if its first row fits, rows while
-    /// they fit; the others are counted as left out.
+    /// Appends a table's rows while they fit, its header only with its first.
     pub(crate) fn table(&mut self, header: &str, rows: &[String]) {
         let Some(first) = rows.first() else { return };
-        if self.used() + header.len() + first.len() + 1 > self.budget() {
+        if header.len() + first.len() + 1 > self.room() {
             self.omitted += rows.len();
             return;
         }
         self.body.push_str(header);
         for row in rows {
-            if self.used() + row.len() < self.budget() {
+            if row.len() < self.room() {
                 self.body.push_str(row);
                 self.shown += 1;
             } else {
@@ -387,23 +364,16 @@ impl Doc {
         self.body.push('\n');
     }
 
-    /// Appends a details block if all of it fits, else drops it.
     pub(crate) fn details(&mut self, block: &str) {
-        if block.is_empty() {
-            return;
-        }
-        if self.used() + block.len() > self.budget() {
-            self.omitted_details += 1;
-        } else {
-            self.body.push_str(block);
+        match block.len() > self.room() {
+            true => self.omitted_details += 1,
+            false => self.body.push_str(block),
         }
     }
 
-    /// The document; `rows` names what the tables list, `full` where the
-    /// complete list is.
+    /// `rows` names what the tables list, `full` where the complete list is.
     pub(crate) fn finish(self, rows: &str, full: &str) -> String {
-        let (shown, omitted) = (self.shown, self.omitted);
-        let mut out = self.head;
+        let (shown, omitted, mut out) = (self.shown, self.omitted, self.head);
         let limit = "to fit GitHub's 65,536-character limit";
         if omitted > 0 {
             let total = shown + omitted;
@@ -426,7 +396,7 @@ impl Doc {
     }
 }
 
-/// The last guard of the limit: cut at a character boundary and say so.
+/// The last guard of the limit.
 fn clamp(mut text: String, limit: usize) -> String {
     const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
     if text.len() <= limit {
@@ -437,8 +407,7 @@ fn clamp(mut text: String, limit: usize) -> String {
         end -= 1;
     }
     text.truncate(end);
-    text.push_str(CUT);
-    text
+    text + CUT
 }
 
 #[cfg(test)]

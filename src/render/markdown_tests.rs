@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::apply::waves::{GateFailure, Rollout, Sizes, Wave, WaveGate};
-use crate::apply::{ChangeReport, Refusal};
+use crate::apply::{ChangeReport, MerchantReport, Refusal};
 use crate::fixtures::{create, delete, desired, manifest, update};
 use crate::model::LiveSubscription;
 use crate::plan::{Action, SafetyTrip, Summary};

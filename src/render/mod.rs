@@ -1,6 +1,5 @@
-//! Plan, drift and apply reports → text for people, JSON for programs,
-//! Markdown for pull requests. Pure: every renderer returns a `String`, and
-//! lays out only masked values ([`view`]); callers decide where it goes.
+//! Plan, drift and apply reports as text, JSON and Markdown. Pure: every
+//! renderer returns a `String` laying out only masked values ([`view`]).
 
 pub mod drift;
 pub mod github;
@@ -14,7 +13,6 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
 use crate::plan::Summary;
 
-/// `, N what`, or nothing for none.
 fn extra(n: usize, what: &str) -> String {
     match n {
         0 => String::new(),
@@ -32,7 +30,6 @@ pub fn summary_line(s: &Summary) -> String {
     )
 }
 
-/// The line printed when nothing differs.
 pub const NO_CHANGES: &str = "No changes. Live subscriptions match the manifest.";
 
 /// The apply report's last line, e.g. `Apply complete: 3 done, 0 failed, 0 skipped.`
@@ -69,8 +66,7 @@ pub fn apply_line(run: &RunReport) -> String {
     format!("Apply {state}: {done} done, {failed} failed, {skipped} skipped{rest}.{hint}")
 }
 
-/// The fleet summary of an apply run, `None` for one merchant: `Stores: 5:
-/// 1 applied, 1 converged, 1 refused, 1 failed, 1 not started.`
+/// `Stores: 5: 1 applied, 1 converged, …`; `None` for one merchant.
 pub fn fleet_line(stores: Stores) -> Option<String> {
     let counts: Vec<String> = (Status::ALL.iter())
         .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
@@ -78,8 +74,7 @@ pub fn fleet_line(stores: Stores) -> Option<String> {
     (stores.total() > 1).then(|| format!("Stores: {}: {}.", stores.total(), counts.join(", ")))
 }
 
-/// A wave's line in the reports, e.g. ``wave 2 of 3 (1 store(s), gate
-/// `check`): failed``.
+/// E.g. ``wave 2 of 3 (1 store(s), gate `check`): failed``.
 pub fn wave_line(rollout: &Rollout, i: usize) -> String {
     let (wave, gate, sized) = (&rollout.waves[i], rollout.gate.as_str(), rollout.sized);
     let (n, size, status) = (i + 1, wave.merchants.len(), wave.status.as_str());

@@ -14,8 +14,7 @@ use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
 
-/// Renders an apply run as text: the stores first when there are several,
-/// then each merchant applied, each one refused, and the apply line.
+/// An apply run as text: the stores (when several), each merchant, the apply line.
 pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     let mut out = String::new();
     let shown = |text: &str| escape(&Masked::text(text, keys)).into_owned();
@@ -84,8 +83,7 @@ pub fn render(run: &RunReport, color: bool, keys: &Keys) -> String {
     out + &apply_line(run) + "\n"
 }
 
-/// Every store and how it ended, wave by wave; a wave's header (its size,
-/// gate and result, why a gate failed) only for a staged rollout.
+/// Every store and how it ended, under its wave's line in a staged rollout.
 fn statuses(out: &mut String, run: &RunReport, keys: &Keys) {
     let statuses = run.statuses();
     let widths = statuses.iter().map(|(m, _)| escape(m).chars().count());

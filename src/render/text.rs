@@ -1,6 +1,5 @@
 //! The text plan: one line per change (`+` create, `~` update, `-` delete),
-//! the changed part of an updated URL highlighted, a summary line; every
-//! value escaped for a terminal ([`escape`]).
+//! an updated URL's changed part highlighted; every value [`escape`]d.
 
 use std::fmt::Write;
 
@@ -25,19 +24,14 @@ fn fg(color: AnsiColor) -> Style {
     Style::new().fg_color(Some(color.into()))
 }
 
-/// Renders a plan as text, `keys` and URL secrets masked.
 pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
     let (bold, mut out) = (Style::new().bold(), String::new());
     for m in &plan.merchants {
         let merchant = format!("merchant {}", escape(&m.merchant));
         let _ = writeln!(out, "{}", paint(color, bold, &merchant));
         if m.changes.is_empty() && m.unmanaged.is_empty() {
-            let s = m.summary;
-            let _ = writeln!(
-                out,
-                "  no changes ({} unchanged, {} ignored)",
-                s.unchanged, s.ignored
-            );
+            let (unchanged, ignored) = (m.summary.unchanged, m.summary.ignored);
+            let _ = writeln!(out, "  no changes ({unchanged} unchanged, {ignored} ignored)");
         }
         let changes = m.changes.iter().map(|c| change_line(c, color, keys));
         for line in changes.chain(m.unmanaged.iter().map(|s| unmanaged_line(s, color, keys))) {
@@ -55,7 +49,7 @@ pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
     }
 }
 
-/// One change on one line: symbol, topic, name, id, the URL(s), the note.
+/// Symbol, topic, name, id, the URL(s), the note.
 pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     let view = ChangeView::of(change, keys);
     let style = fg([AnsiColor::Green, AnsiColor::Yellow, AnsiColor::Red][view.action as usize]);
@@ -74,7 +68,6 @@ pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     )
 }
 
-/// One unmanaged subscription: listed, left alone.
 pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> String {
     let v = LiveView::of(sub, keys);
     format!(
@@ -95,16 +88,14 @@ fn url_diff(old: &str, new: &str, color: bool) -> String {
     for run in changes.chunk_by(|a, b| a.tag() == b.tag()) {
         let text: String = run.iter().map(|c| c.value()).collect();
         let text = escape(&text);
-        match run[0].tag() {
-            ChangeTag::Equal => {
-                before.push_str(&text);
-                after.push_str(&text);
-            }
-            ChangeTag::Delete => before.push_str(&paint(color, fg(AnsiColor::Red).bold().underline(), &text)),
-            ChangeTag::Insert => {
-                after.push_str(&paint(color, fg(AnsiColor::Green).bold().underline(), &text))
-            }
-        }
+        let marked = |c: AnsiColor| paint(color, fg(c).bold().underline(), &text);
+        let (old, new) = match run[0].tag() {
+            ChangeTag::Equal => (text.to_string(), text.to_string()),
+            ChangeTag::Delete => (marked(AnsiColor::Red), String::new()),
+            ChangeTag::Insert => (String::new(), marked(AnsiColor::Green)),
+        };
+        before.push_str(&old);
+        after.push_str(&new);
     }
     format!("{before} → {after}")
 }

@@ -1,6 +1,6 @@
-//! The one description of a change, or of an unmanaged subscription, that
-//! every format lays out, every value [`Masked`] (SPEC "Safety by
-//! construction") before a renderer touches it; escaping is each sink's own.
+//! The one description of a change (or an unmanaged subscription) every
+//! format lays out, every value [`Masked`] before a renderer touches it
+//! (SPEC "Safety by construction"); escaping is each sink's own.
 
 use serde::Serialize;
 
@@ -16,8 +16,8 @@ const SECRET_NOTE: &str = "secret in URL changed";
 const WRITTEN_NOTE: &str = "same URL, written differently";
 const INVALID_NOTE: &str = "not a valid URL, changed";
 
-/// A change as reports show it, its JSON the plan's `changes[]`
-/// (`docs/plan-json.md`); `name` is the live name of an update.
+/// A change as reports show it, its JSON the plan's `changes[]`; `name` is
+/// the live name of an update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeView<'a> {
     pub action: Action,
@@ -34,7 +34,6 @@ pub struct ChangeView<'a> {
     renamed: bool,
 }
 
-/// A subscription's fields, masked, the URL as the change's entry says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldsView<'a> {
@@ -43,8 +42,7 @@ pub struct FieldsView<'a> {
     pub callback_url: Masked<'static>,
 }
 
-/// An unmanaged live subscription as reports show it; its JSON the plan's
-/// `unmanaged[]`.
+/// An unmanaged live subscription; its JSON the plan's `unmanaged[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LiveView<'a> {
     pub id: Masked<'a>,
@@ -110,8 +108,7 @@ impl<'a> ChangeView<'a> {
 
     /// The URL the subscription will have (or had, for a delete).
     pub fn url(&self) -> &str {
-        let fields = self.after.as_ref().or(self.before.as_ref());
-        fields.map_or("", |f| f.callback_url.as_str())
+        (self.after.as_ref().or(self.before.as_ref())).map_or("", |f| &f.callback_url)
     }
 
     /// The name through `escape`, `old → new` for a rename.

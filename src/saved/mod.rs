@@ -1,8 +1,7 @@
 //! Saved plans (`plan --out`, `apply --plan`; docs/plan-json.md "Saved
-//! plan"): the file's model, writing it, and the fingerprints that pin its
-//! input. Self-contained: per merchant the manifest as loaded (real values),
-//! the live list and the plan, so applying needs only each key. Pure:
-//! [`crate::commands`] does the I/O; `read` checks a file against itself.
+//! plan"): per merchant the manifest as loaded (real values), the live list
+//! and the plan, so applying needs only each key. Pure: `read` checks a file
+//! against itself, [`crate::commands`] does the I/O.
 
 mod read;
 
@@ -14,19 +13,16 @@ use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, MerchantMa
 use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
 
 pub const KIND: &str = "invhooks-saved-plan";
-/// The layout this build writes and reads: a new layout or meaning gets a
-/// new number, and readers refuse numbers they do not know.
+/// A new layout or meaning gets a new number; readers refuse unknown ones.
 pub const FORMAT_VERSION: &str = "2";
 pub const SENSITIVE: &str = "this file holds real callback URLs, which may carry secrets \
     (never the API key); keep it out of logs, public artifacts and git";
 
-/// What stands in a saved plan where a live value held the merchant's API
-/// key (fingerprints too), so the file never needs the key.
+/// What stands where a live value held the merchant's API key.
 pub fn key_placeholder(api_key_env: &str) -> String {
     format!("${{INVHOOKS_API_KEY_OF:{api_key_env}}}")
 }
 
-/// A saved plan, as written and read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedPlan {
@@ -56,8 +52,8 @@ pub struct SavedMerchant {
     pub plan: SavedMerchantPlan,
 }
 
-/// One merchant's plan in the file's layout, flat changes included: reading
-/// compares it with a fresh plan written the same way (`save_plan`).
+/// One merchant's plan in the file's layout: reading compares it with a
+/// fresh plan written the same way (`save_plan`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedMerchantPlan {
@@ -68,8 +64,8 @@ pub struct SavedMerchantPlan {
     pub safety: Option<SafetyTrip>,
 }
 
-/// One change as the file stores it: `id` and `before` are `null` for a
-/// create, `after` for a delete.
+/// One change as stored: `id` and `before` `null` for a create, `after`
+/// for a delete.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedChange {
@@ -82,8 +78,7 @@ pub struct SavedChange {
     pub duplicate: bool,
 }
 
-/// A merchant's manifest as loaded: variables expanded, globs as written,
-/// locations as their line.
+/// A merchant's manifest as loaded: variables expanded, locations as lines.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SavedManifest {
@@ -123,26 +118,23 @@ pub enum PlanFileError {
         tool: String,
         ours: String,
     },
-    /// Ours, but a key is missing, unknown or of the wrong type.
     #[error("it is damaged: {0}")]
     Damaged(String),
-    /// Well-formed, but it disagrees with itself.
     #[error("it is inconsistent: {0}")]
     Inconsistent(String),
 }
 
-/// The fingerprint of a live list: `sha256:` over each subscription's
-/// fields, sorted, so only the order the API returns them in does not matter.
+/// `sha256:` over each subscription's fields, sorted: only the order the API
+/// returns them in does not matter.
 pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
-    let mut rows: Vec<[&str; 4]> = live
-        .iter()
+    let mut rows: Vec<[&str; 4]> = (live.iter())
         .map(|s| [&*s.id, &s.topic, &s.name, &s.callback_url])
         .collect();
     rows.sort_unstable();
     sha256_json(&("invhooks-live-v1", rows))
 }
 
-/// The digest of all manifest files, over their paths and digests.
+/// Over the manifest files' paths and digests.
 pub fn manifest_digest(files: &[(String, String)]) -> String {
     let mut files = files.to_vec();
     files.sort();
@@ -150,8 +142,7 @@ pub fn manifest_digest(files: &[(String, String)]) -> String {
 }
 
 impl SavedMerchant {
-    /// `m` planned against `live` (keys already replaced by their
-    /// placeholder) with the run's `thresholds`; `sha256` of its file.
+    /// `m` planned against `live` (keys already placeholders) with the run's `thresholds`.
     pub fn new(
         m: &MerchantManifest,
         mut live: Vec<LiveSubscription>,
@@ -160,21 +151,20 @@ impl SavedMerchant {
         thresholds: &Thresholds,
     ) -> Self {
         live.sort();
-        let manifest = SavedManifest {
-            file: m.file.display().to_string(),
-            sha256,
-            prune: m.prune,
-            canary: m.canary,
-            ignore: m.ignore.clone(),
-            subscriptions: m.subscriptions.clone(),
-            allow_http: m.allows.http,
-            allow_unknown_topics: m.allows.unknown_topics,
-        };
         SavedMerchant {
             merchant: m.label.clone(),
             api_key_env: m.api_key_env.clone(),
             key_digest,
-            manifest,
+            manifest: SavedManifest {
+                file: m.file.display().to_string(),
+                sha256,
+                prune: m.prune,
+                canary: m.canary,
+                ignore: m.ignore.clone(),
+                subscriptions: m.subscriptions.clone(),
+                allow_http: m.allows.http,
+                allow_unknown_topics: m.allows.unknown_topics,
+            },
             plan: save_plan(&plan::diff_with(m, &live, thresholds)),
             live: SavedLive {
                 fingerprint: live_fingerprint(&live),
@@ -185,7 +175,6 @@ impl SavedMerchant {
 }
 
 impl SavedPlan {
-    /// The saved plan of `merchants`, made against `base_url`.
     pub fn new(
         tool_version: &str,
         base_url: &str,

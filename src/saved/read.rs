@@ -1,7 +1,6 @@
-//! Reading a saved plan ([`Loaded`]), checked against itself (the live
-//! fingerprint; the stored plan equal to a fresh plan of the stored manifest
-//! and live list) before any request; then whether it still applies (same
-//! base URL, key and live state), in the lines `apply --plan` prints.
+//! Reading a saved plan ([`Loaded`]), checked against itself before any
+//! request; then whether it still applies (same base URL, key and live
+//! state), in the lines `apply --plan` prints.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -15,21 +14,17 @@ use crate::plan::{self, MerchantPlan, Plan};
 use crate::render::view::{url_note, LiveView};
 use crate::secret::{mask_url, Keys};
 
-/// A saved plan that passed every check: the file as read, and its
-/// merchants (in its order) in the in-memory types.
+/// A saved plan that passed every check: the file, and its merchants.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub file: SavedPlan,
     pub merchants: Vec<LoadedMerchant>,
 }
 
-/// One merchant of a [`Loaded`] plan.
 #[derive(Debug, Clone)]
 pub struct LoadedMerchant {
-    /// As it was loaded (for apply's verification).
     pub manifest: MerchantManifest,
     pub live: Vec<LiveSubscription>,
-    /// The changes to make, exactly.
     pub plan: MerchantPlan,
 }
 
@@ -42,29 +37,21 @@ impl Loaded {
 }
 
 impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours` (this
-    /// build's version) is for the message about an unknown format.
+    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
-        let saved = Self::parse_file(text, ours)?;
+        let file = Self::parse_file(text, ours)?;
         let mut labels = HashSet::new();
-        let mut merchants = Vec::with_capacity(saved.merchants.len());
-        for m in &saved.merchants {
-            if !labels.insert(m.merchant.as_str()) {
-                let twice = format!("merchant `{}` appears twice", m.merchant);
-                return Err(PlanFileError::Inconsistent(twice));
-            }
-            merchants.push(m.load(&saved.tool_version)?);
-        }
-        if merchants.is_empty() {
+        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
+            let twice = format!("merchant `{}` appears twice", m.merchant);
+            return Err(PlanFileError::Inconsistent(twice));
+        } else if file.merchants.is_empty() {
             return Err(PlanFileError::Inconsistent("it names no merchant".to_owned()));
         }
-        Ok(Loaded {
-            file: saved,
-            merchants,
-        })
+        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
+        let merchants = merchants.collect::<Result<_, _>>()?;
+        Ok(Loaded { file, merchants })
     }
 
-    /// The file's layout, before any check of its meaning.
     fn parse_file(text: &str, ours: &str) -> Result<SavedPlan, PlanFileError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| PlanFileError::NotJson(e.to_string()))?;
@@ -126,14 +113,11 @@ impl SavedMerchant {
                  (edited by hand, or written by another invhooks version: {tool_version})"
             ));
         }
-        Ok(LoadedMerchant {
-            manifest,
-            live: live.clone(),
-            plan,
-        })
+        let live = live.clone();
+        Ok(LoadedMerchant { manifest, live, plan })
     }
 
-    /// The manifest as it was loaded, rebuilt for `apply`'s verification.
+    /// The manifest as it was loaded, for `apply`'s verification.
     fn manifest(&self) -> MerchantManifest {
         let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
         let mut m = MerchantManifest {
@@ -161,8 +145,7 @@ impl SavedMerchant {
 const MAX_STALE_LINES: usize = 10;
 
 impl Loaded {
-    /// Why the plan, read from `shown`, cannot be applied against
-    /// `base_url`; `None` when it was made against the same one.
+    /// Why the plan, read from `shown`, cannot be applied against `base_url`.
     pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
         let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
         (self.file.base_url != base_url).then(|| {
@@ -173,30 +156,20 @@ impl Loaded {
         })
     }
 
-    /// Why the plan cannot be applied with these keys (`digests`: each
-    /// merchant's with the file's `key_salt`, in plan order); `None`: same.
+    /// Why the plan cannot be applied with these keys (`digests`: in plan order).
     pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
-        let others = (self.file.merchants.iter())
-            .zip(digests)
-            .filter(|(m, digest)| m.key_digest != **digest);
-        let mut reasons: Vec<String> = others
+        let others = (self.file.merchants.iter().zip(digests)).filter(|(m, digest)| m.key_digest != **digest);
+        let reasons: Vec<String> = others
             .map(|(m, _)| {
                 let (label, env) = (&m.merchant, &m.api_key_env);
                 format!("plan `{shown}` was saved for another API key: merchant `{label}` (`{env}`); nothing was changed")
             })
             .collect();
-        if reasons.is_empty() {
-            return None;
-        }
-        reasons.push(format!(
-            "apply a plan with the key it was made with, or {}",
-            replan(shown)
-        ));
-        Some(reasons)
+        let advice = format!("apply a plan with the key it was made with, or {}", replan(shown));
+        (!reasons.is_empty()).then(|| [reasons, vec![advice]].concat())
     }
 
-    /// Why the plan is stale given `fresh`, each merchant's live list now
-    /// (in plan order); `None` when nothing moved.
+    /// Why the plan is stale given `fresh`, each merchant's live list now.
     pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
         let mut reasons = vec![format!(
             "plan is stale: `{shown}` no longer matches live state; nothing was changed"
@@ -223,8 +196,7 @@ pub fn replan(shown: &str) -> String {
     format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`")
 }
 
-/// How live state moved since a plan was saved, one line per subscription
-/// (masked values), at most `max` and then "and N more".
+/// How live state moved since a plan was saved: at most `max` lines, masked.
 pub fn live_changes(
     saved: &[LiveSubscription],
     now: &[LiveSubscription],
@@ -234,33 +206,25 @@ pub fn live_changes(
     let before: HashMap<&str, &LiveSubscription> = saved.iter().map(|s| (s.id.as_str(), s)).collect();
     let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
     let mut lines = Vec::new();
-    for s in now {
+    for s in now.iter().filter(|s| before.get(s.id.as_str()) != Some(s)) {
         let v = LiveView::of(s, keys);
         let Some(&o) = before.get(s.id.as_str()) else {
             lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
             continue;
         };
-        if o == s {
-            continue;
-        }
-        let was = LiveView::of(o, keys);
-        let what = if o.callback_url == s.callback_url {
-            format!("was {} {}", was.topic, was.name)
-        } else if was.url == v.url {
-            format!(
-                "callback URL {} ({})",
-                v.url,
-                url_note(&o.callback_url, &s.callback_url)
-            )
-        } else {
-            format!("callback URL {} → {}", was.url, v.url)
+        let (was, note) = (LiveView::of(o, keys), url_note(&o.callback_url, &s.callback_url));
+        let what = match (o.callback_url == s.callback_url, was.url == v.url) {
+            (true, _) => format!("was {} {}", was.topic, was.name),
+            (false, true) => format!("callback URL {} ({note})", v.url),
+            (false, false) => format!("callback URL {} → {}", was.url, v.url),
         };
         lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
     }
-    for o in saved.iter().filter(|o| !after.contains(o.id.as_str())) {
-        let v = LiveView::of(o, keys);
-        lines.push(format!("removed {} {} [{}]", v.topic, v.name, v.id));
-    }
+    let removed = saved
+        .iter()
+        .filter(|o| !after.contains(o.id.as_str()))
+        .map(|o| LiveView::of(o, keys));
+    lines.extend(removed.map(|v| format!("removed {} {} [{}]", v.topic, v.name, v.id)));
     lines.sort();
     if lines.len() > max {
         let more = lines.len() - max;
