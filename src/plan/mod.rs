@@ -94,14 +94,8 @@ pub fn diff_with(
     live: &[LiveSubscription],
     thresholds: &Thresholds,
 ) -> MerchantPlan {
-    let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::with_capacity(live.len());
-    let mut ignored = 0;
-    for sub in live {
-        match manifest.is_ignored(sub) {
-            true => ignored += 1,
-            false => copies.entry((&sub.topic, &sub.name)).or_default().push(sub),
-        }
-    }
+    let mut copies = by_key(manifest, live);
+    let ignored = live.len() - copies.values().map(Vec::len).sum::<usize>();
     let (mut changes, mut unchanged, mut pending, mut renamed) = (Vec::new(), 0, Vec::new(), Vec::new());
     // Last declaration first: a key declared twice (which validation
     // refuses) is planned once, from its last declaration.
@@ -158,6 +152,21 @@ pub fn diff_with(
         unmanaged,
         summary,
     }
+}
+
+/// `live` by (topic, name), without what `manifest` ignores.
+pub(crate) fn by_key<'l>(
+    manifest: &MerchantManifest,
+    live: &'l [LiveSubscription],
+) -> HashMap<(&'l str, &'l str), Vec<&'l LiveSubscription>> {
+    let mut copies: HashMap<_, Vec<_>> = HashMap::with_capacity(live.len());
+    for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
+        copies
+            .entry((s.topic.as_str(), s.name.as_str()))
+            .or_default()
+            .push(s);
+    }
+    copies
 }
 
 /// Keeps one of the live `copies` of `want` (with its URL, else the lowest
