@@ -2,8 +2,7 @@
 //! changes the remote. Whether to run at all is [`gate`]'s decision; in
 //! what order across a fleet, [`waves`]'.
 
-mod fleet;
-mod outcome;
+mod report;
 mod resolve;
 mod verify;
 
@@ -16,8 +15,9 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
-pub use self::fleet::{Refusal, RunReport, Status, Stores};
-pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Verification};
+pub use self::report::{
+    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Stores, Verification,
+};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, Fields, MerchantPlan};
 pub use crate::stop::Stop;
