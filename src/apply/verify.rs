@@ -4,7 +4,6 @@
 //! deleted.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use super::{holds, ApplyOptions, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
@@ -135,11 +134,7 @@ pub(super) async fn verify<R: Remote>(
 ) -> (Verification, Vec<Change>) {
     let converge = !failed && !stop.requested();
     let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let wait = if converge || created {
-        options.wait
-    } else {
-        Duration::ZERO
-    };
+    let wait = (converge || created).then_some(options.wait).unwrap_or_default();
     let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;

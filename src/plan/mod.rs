@@ -83,11 +83,7 @@ pub enum Action {
 impl Action {
     /// The symbol text output uses.
     pub fn symbol(self) -> char {
-        match self {
-            Action::Create => '+',
-            Action::Update => '~',
-            Action::Delete => '-',
-        }
+        ['+', '~', '-'][self as usize]
     }
 }
 
@@ -216,17 +212,6 @@ pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantP
     diff_with(manifest, live, &Thresholds::default())
 }
 
-/// The rule `thresholds` trips for `summary`, a plan of `manifest` against `live`.
-pub fn safety(
-    thresholds: &Thresholds,
-    summary: &Summary,
-    manifest: &MerchantManifest,
-    live: &[LiveSubscription],
-) -> Option<SafetyTrip> {
-    let in_scope = live.len() - summary.ignored;
-    thresholds.trip(summary, in_scope, manifest.subscriptions.is_empty())
-}
-
 /// Plans one merchant; `thresholds` decide [`MerchantPlan::safety`].
 pub fn diff_with(
     manifest: &MerchantManifest,
@@ -285,7 +270,7 @@ pub fn diff_with(
     };
     MerchantPlan {
         merchant: manifest.label.clone(),
-        safety: safety(thresholds, &summary, manifest, live),
+        safety: thresholds.trip(&summary, manifest, live),
         renames_applied: renames_applied(&renamed, live),
         changes,
         unmanaged,
@@ -300,10 +285,8 @@ pub(crate) fn by_key<'l>(
 ) -> HashMap<(&'l str, &'l str), Vec<&'l LiveSubscription>> {
     let mut copies: HashMap<_, Vec<_>> = HashMap::with_capacity(live.len());
     for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
-        copies
-            .entry((s.topic.as_str(), s.name.as_str()))
-            .or_default()
-            .push(s);
+        let key = (s.topic.as_str(), s.name.as_str());
+        copies.entry(key).or_default().push(s);
     }
     copies
 }
