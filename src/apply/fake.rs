@@ -15,7 +15,7 @@ use super::Remote;
 use crate::api::envelope::BodyError;
 use crate::api::{ApiError, Failure, Method};
 use crate::model::LiveSubscription;
-use crate::plan::Change;
+use crate::plan::{Change, Fields};
 
 /// One merchant's subscriptions, changed the way the API changes them.
 #[derive(Debug, Clone, Default)]
@@ -288,20 +288,22 @@ impl Remote for Fake {
         .await
     }
 
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        let (visibility, name) = (self.visibility, (self.normalise_name)(name));
+    async fn create(&self, new: &Fields) -> Result<Option<String>, ApiError> {
+        let (visibility, name) = (self.visibility, (self.normalise_name)(&new.name));
         self.call(Method::POST, |inner| {
-            let id = inner.model.create(topic, &name, url).id;
+            let id = inner.model.create(&new.topic, &name, &new.callback_url).id;
             inner.hidden.push((Instant::now() + visibility, id.clone()));
             Ok((Some(id.clone()), Some(id)))
         })
         .await
     }
 
-    async fn update(&self, id: &str, _topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        self.call(Method::PUT, |inner| match inner.model.update(id, name, url) {
-            true => Ok(((), Some(id.to_owned()))),
-            false => Err(400),
+    async fn update(&self, id: &str, new: &Fields) -> Result<(), ApiError> {
+        self.call(Method::PUT, |inner| {
+            match inner.model.update(id, &new.name, &new.callback_url) {
+                true => Ok(((), Some(id.to_owned()))),
+                false => Err(400),
+            }
         })
         .await
     }

@@ -27,19 +27,8 @@ pub trait Remote: Sync {
     type Error: CallError;
     fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
     /// POST one subscription; the id the server gave it, when it says.
-    fn create(
-        &self,
-        topic: &str,
-        name: &str,
-        url: &str,
-    ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
-    fn update(
-        &self,
-        id: &str,
-        topic: &str,
-        name: &str,
-        url: &str,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn create(&self, new: &Fields) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
+    fn update(&self, id: &str, new: &Fields) -> impl Future<Output = Result<(), Self::Error>> + Send;
     fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
