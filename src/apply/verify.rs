@@ -4,6 +4,7 @@
 //! deleted.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use super::{holds, ApplyOptions, Remote, Rewrite, Stop, Verification};
 use crate::model::{LiveSubscription, MerchantManifest};
@@ -134,7 +135,11 @@ pub(super) async fn verify<R: Remote>(
 ) -> (Verification, Vec<Change>) {
     let converge = !failed && !stop.requested();
     let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let wait = (converge || created).then_some(options.wait).unwrap_or_default();
+    let wait = if converge || created {
+        options.wait
+    } else {
+        Duration::ZERO
+    };
     let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
