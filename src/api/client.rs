@@ -13,6 +13,7 @@ use super::{envelope, ApiError, ApiKey, Method, RetryPolicy, MAX_BODY_BYTES, RES
 use crate::apply::Remote;
 use crate::callback_url::is_loopback;
 use crate::model::LiveSubscription;
+use crate::plan::Fields;
 use crate::stop::Stop;
 
 /// Where log lines go (`-v`: requests, `-vv`: bodies); stderr in the CLI.
@@ -126,14 +127,14 @@ impl Remote for Client {
         envelope::parse_list(&body).map_err(|e| self.error(&Method::GET, e.into()))
     }
 
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        let body = json!({ "topic": topic, "name": name, "callbackUrl": url });
+    async fn create(&self, new: &Fields) -> Result<Option<String>, ApiError> {
+        let body = json!({ "topic": new.topic, "name": new.name, "callbackUrl": new.callback_url });
         let answer = self.send(Method::POST, Some(body)).await?;
         Ok(envelope::parse_one(&answer).map(|s| s.id))
     }
 
-    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        let body = json!({ "topic": topic, "id": id, "name": name, "callbackUrl": url });
+    async fn update(&self, id: &str, new: &Fields) -> Result<(), ApiError> {
+        let body = json!({ "topic": new.topic, "id": id, "name": new.name, "callbackUrl": new.callback_url });
         self.send(Method::PUT, Some(body)).await.map(drop)
     }
 

@@ -18,7 +18,7 @@ pub struct Pacer {
     released: Notify,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct State {
     limit: usize,
     in_flight: usize,
@@ -42,9 +42,7 @@ impl Default for Pacer {
         Self {
             state: Mutex::new(State {
                 limit: MAX_IN_FLIGHT,
-                in_flight: 0,
-                successes: 0,
-                resume_at: None,
+                ..State::default()
             }),
             released: Notify::new(),
         }

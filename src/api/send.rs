@@ -9,7 +9,6 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
-use url::Url;
 
 use super::client::Client;
 use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_HEADER};
@@ -128,12 +127,9 @@ impl Client {
                 });
             }
             let Some(delay) = next else { return Err(err) };
+            let (ms, limit) = (delay.as_millis(), self.pacer.limit());
             self.log(1, || {
-                let limit = self.pacer.limit();
-                format!(
-                    "{err}; retrying in {} ms ({limit} requests in flight allowed)",
-                    delay.as_millis()
-                )
+                format!("{err}; retrying in {ms} ms ({limit} requests in flight allowed)")
             });
             last = Some(err.failure);
             // A stop ends the wait, and the next attempt does not start.
@@ -143,23 +139,17 @@ impl Client {
 
     async fn send_once(&self, method: &Method, body: Option<&Value>) -> Result<Vec<u8>, ApiError> {
         let started = Instant::now();
-        let response = self.exchange(method, self.http.endpoint.clone(), body).await?;
-        let status = response.status();
+        let (status, headers, bytes) = self.once(method.clone(), None, body).await?;
+        let (url, ms) = (self.http.endpoint.as_str(), started.elapsed().as_millis());
         self.log(1, || {
-            let (url, ms) = (
-                mask_url(self.http.endpoint.as_str()),
-                started.elapsed().as_millis(),
-            );
-            format!("{method} {url} → {} ({ms} ms)", status.as_u16())
+            format!("{method} {} → {} ({ms} ms)", mask_url(url), status.as_u16())
         });
-        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
         if status.is_redirection() {
             let location = header(LOCATION).map(|l| Masked::url(l, Masking::Full, &known_keys()));
             let location = location.map_or_else(|| "(no Location)".into(), Masked::into_string);
             return Err(self.error(method, Failure::Redirect(location)));
         }
-        let retry_after = header(RETRY_AFTER).and_then(parse_retry_after);
-        let bytes = self.read_capped(method, response).await?;
         self.log(2, || {
             let shown = serde_json::from_slice(&bytes)
                 .map_or_else(|_| format!("({} bytes, not JSON)", bytes.len()), mask_json);
@@ -169,6 +159,7 @@ impl Client {
             return Ok(bytes);
         }
         let message = envelope::message(&bytes);
+        let retry_after = header(RETRY_AFTER).and_then(parse_retry_after);
         Err(self.error(
             method,
             Failure::Status {
@@ -179,26 +170,8 @@ impl Client {
         ))
     }
 
-    async fn exchange(&self, method: &Method, url: Url, body: Option<&Value>) -> Result<Response, ApiError> {
-        let mut request = self
-            .http
-            .inner
-            .request(method.clone(), url)
-            .header(KEY_HEADER, self.header.clone());
-        if let Some(body) = body {
-            self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        request
-            .send()
-            .await
-            .map_err(|e| self.error(method, self.transport(&e)))
-    }
-
     /// One request without pacing or retries, to the resource or to `path`
-    /// at its origin: the answer as sent, for `doctor`.
+    /// at its origin: the answer as sent (`doctor` shows it whole).
     pub async fn once(
         &self,
         method: Method,
@@ -208,7 +181,15 @@ impl Client {
         let endpoint = &self.http.endpoint;
         let url = path.map_or_else(|| Ok(endpoint.clone()), |path| endpoint.join(path));
         let url = url.map_err(|e| self.error(&method, Failure::Dropped(e.to_string())))?;
-        let response = self.exchange(&method, url, body).await?;
+        let mut request =
+            (self.http.inner.request(method.clone(), url)).header(KEY_HEADER, self.header.clone());
+        if let Some(body) = body {
+            self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        let response = (request.send().await).map_err(|e| self.error(&method, self.transport(&e)))?;
         let (status, headers) = (response.status(), response.headers().clone());
         Ok((status, headers, self.read_capped(&method, response).await?))
     }

@@ -5,7 +5,7 @@
 //! (`new_9999`, `new_9998`, …): the newest sorts first, so no rule that
 //! picks by id order can pass its tests.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use super::Remote;
 use crate::api::envelope::BodyError;
 use crate::api::{ApiError, Failure, Method};
 use crate::model::LiveSubscription;
-use crate::plan::Change;
+use crate::plan::{Change, Fields};
 
 /// One merchant's subscriptions, changed the way the API changes them.
 #[derive(Debug, Clone, Default)]
@@ -111,21 +111,10 @@ struct Inner {
     model: Model,
     /// Creates not yet visible to `list`, and when they become visible.
     hidden: Vec<(Instant, String)>,
-    script: BTreeMap<MethodKey, VecDeque<Fault>>,
+    script: HashMap<Method, VecDeque<Fault>>,
     calls: Vec<Call>,
     in_flight: usize,
     max_in_flight: usize,
-}
-
-type MethodKey = u8;
-
-fn key(method: &Method) -> MethodKey {
-    match *method {
-        Method::GET => 0,
-        Method::POST => 1,
-        Method::PUT => 2,
-        _ => 3,
-    }
 }
 
 /// The fake remote.
@@ -148,7 +137,7 @@ impl Fake {
             inner: Mutex::new(Inner {
                 model: Model::new(live),
                 hidden: Vec::new(),
-                script: BTreeMap::new(),
+                script: HashMap::new(),
                 calls: Vec::new(),
                 in_flight: 0,
                 max_in_flight: 0,
@@ -170,7 +159,7 @@ impl Fake {
     pub fn script(&self, method: Method, faults: &[Fault]) {
         self.lock()
             .script
-            .entry(key(&method))
+            .entry(method)
             .or_default()
             .extend(faults.iter().copied());
     }
@@ -214,33 +203,25 @@ impl Fake {
         tokio::time::sleep(self.latency).await;
         let mut inner = self.lock();
         inner.in_flight -= 1;
-        let fault = inner.script.get_mut(&key(&method)).and_then(VecDeque::pop_front);
-        let at = self.started.elapsed();
-        if let Some(Fault::Before(status)) = fault {
-            inner.calls.push(Call {
-                method: method.clone(),
-                id: None,
-                at,
-            });
-            return Err(error(method.clone(), status_failure(status)));
-        }
-        if let Some(Fault::Untrusted) = fault {
-            inner.calls.push(Call {
-                method: method.clone(),
-                id: None,
-                at,
-            });
-            let says = "the API returned 1 of 2 subscriptions (`total`: 2)".to_owned();
-            return Err(error(method.clone(), Failure::Body(BodyError::Incomplete(says))));
-        }
-        let written = write(&mut inner);
+        let fault = inner.script.get_mut(&method).and_then(VecDeque::pop_front);
+        // A fault before the write leaves the state as it was.
+        let written = match fault {
+            Some(Fault::Before(status)) => Err(status),
+            Some(Fault::Untrusted) => Err(0),
+            _ => write(&mut inner),
+        };
         let id = written.as_ref().ok().and_then(|(_, id)| id.clone());
+        let at = self.started.elapsed();
         inner.calls.push(Call {
             method: method.clone(),
             id,
             at,
         });
         match (written, fault) {
+            (_, Some(Fault::Untrusted)) => {
+                let says = "the API returned 1 of 2 subscriptions (`total`: 2)".to_owned();
+                Err(error(method, Failure::Body(BodyError::Incomplete(says))))
+            }
             (_, Some(Fault::After(status))) => Err(error(method.clone(), status_failure(status))),
             (_, Some(Fault::DropAfter)) => Err(error(method.clone(), Failure::Dropped("fake drop".into()))),
             (Ok((value, _)), _) => Ok(value),
@@ -288,20 +269,22 @@ impl Remote for Fake {
         .await
     }
 
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        let (visibility, name) = (self.visibility, (self.normalise_name)(name));
+    async fn create(&self, new: &Fields) -> Result<Option<String>, ApiError> {
+        let (visibility, name) = (self.visibility, (self.normalise_name)(&new.name));
         self.call(Method::POST, |inner| {
-            let id = inner.model.create(topic, &name, url).id;
+            let id = inner.model.create(&new.topic, &name, &new.callback_url).id;
             inner.hidden.push((Instant::now() + visibility, id.clone()));
             Ok((Some(id.clone()), Some(id)))
         })
         .await
     }
 
-    async fn update(&self, id: &str, _topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        self.call(Method::PUT, |inner| match inner.model.update(id, name, url) {
-            true => Ok(((), Some(id.to_owned()))),
-            false => Err(400),
+    async fn update(&self, id: &str, new: &Fields) -> Result<(), ApiError> {
+        self.call(Method::PUT, |inner| {
+            match inner.model.update(id, &new.name, &new.callback_url) {
+                true => Ok(((), Some(id.to_owned()))),
+                false => Err(400),
+            }
         })
         .await
     }

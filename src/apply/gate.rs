@@ -2,7 +2,7 @@
 //! confirmation as one pure decision. A threshold refuses the whole run
 //! (with `--keep-going`: only its merchants, unless none is left).
 
-use super::fleet::Refusal;
+use super::Refusal;
 use crate::plan::Plan;
 
 #[derive(Debug, Clone, Copy, Default)]

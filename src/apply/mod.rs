@@ -2,8 +2,7 @@
 //! changes the remote. Whether to run at all is [`gate`]'s decision; in
 //! what order across a fleet, [`waves`]'.
 
-mod fleet;
-mod outcome;
+mod report;
 mod resolve;
 mod verify;
 
@@ -16,8 +15,9 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
-pub use self::fleet::{Refusal, RunReport, Status, Stores};
-pub use self::outcome::{ChangeReport, MerchantReport, Outcome, Rewrite, Verification};
+pub use self::report::{
+    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Stores, Verification,
+};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, Fields, MerchantPlan};
 pub use crate::stop::Stop;
@@ -27,19 +27,8 @@ pub trait Remote: Sync {
     type Error: CallError;
     fn list(&self) -> impl Future<Output = Result<Vec<LiveSubscription>, Self::Error>> + Send;
     /// POST one subscription; the id the server gave it, when it says.
-    fn create(
-        &self,
-        topic: &str,
-        name: &str,
-        url: &str,
-    ) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
-    fn update(
-        &self,
-        id: &str,
-        topic: &str,
-        name: &str,
-        url: &str,
-    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+    fn create(&self, new: &Fields) -> impl Future<Output = Result<Option<String>, Self::Error>> + Send;
+    fn update(&self, id: &str, new: &Fields) -> impl Future<Output = Result<(), Self::Error>> + Send;
     fn delete(&self, id: &str, topic: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 

@@ -43,17 +43,8 @@ pub(super) async fn execute<R: Remote>(
             return (Outcome::NotStarted, None);
         }
         let result = match change {
-            Change::Create { after } => {
-                remote
-                    .create(&after.topic, &after.name, &after.callback_url)
-                    .await
-            }
-            Change::Update { id, after, .. } => {
-                let updated = remote
-                    .update(id, &after.topic, &after.name, &after.callback_url)
-                    .await;
-                updated.map(|()| None)
-            }
+            Change::Create { after } => remote.create(after).await,
+            Change::Update { id, after, .. } => remote.update(id, after).await.map(|()| None),
             Change::Delete { id, before, .. } => remote.delete(id, &before.topic).await.map(|()| None),
         };
         let err = match result {

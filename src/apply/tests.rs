@@ -295,7 +295,7 @@ async fn verification_waits_for_its_own_creates_and_removes_its_duplicate() {
     let mut fake = Fake::new(&[]);
     fake.visibility = Duration::from_secs(1);
     let m = manifest(vec![desired(T, "crm", "https://a/")]);
-    let older = fake.create(T, "crm", "https://a/").await.unwrap().unwrap();
+    let older = fake.create(&(&m.subscriptions[0]).into()).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let live = fake.list().await.unwrap();
     let plan = diff(&m, &live);
@@ -325,7 +325,8 @@ async fn a_killed_runs_invisible_creates_are_kept_and_the_re_runs_removed() {
     let m = manifest(names.iter().map(|n| desired(T, n, "https://a/")).collect());
     let mut killed = Vec::new();
     for n in &names[..5] {
-        killed.push(fake.create(T, n, "https://a/").await.unwrap().unwrap());
+        let new = (&desired(T, n, "https://a/")).into();
+        killed.push(fake.create(&new).await.unwrap().unwrap());
     }
     let live = fake.list().await.unwrap();
     let plan = diff(&m, &live);

@@ -72,13 +72,7 @@ impl<'a> KnownIds<'a> {
             self.created.contains(&s.id)
                 || (!self.initial.contains(s.id.as_str()) && self.by_values.iter().any(|f| holds(s, f)))
         };
-        let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::new();
-        for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
-            copies
-                .entry((s.topic.as_str(), s.name.as_str()))
-                .or_default()
-                .push(s);
-        }
+        let mut copies = plan::by_key(manifest, live);
         let mut surplus = Vec::new();
         for want in &manifest.subscriptions {
             let same = copies.remove(&(want.topic.as_str(), want.name.as_str()));

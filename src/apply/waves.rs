@@ -129,7 +129,7 @@ pub struct Wave {
 
 /// Every selected merchant in exactly one wave; `--waves` made the first
 /// `sized`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rollout {
     pub gate: WaveGate,
     pub waves: Vec<Wave>,
@@ -145,10 +145,9 @@ impl Rollout {
             status: WaveStatus::Passed,
         }];
         Rollout {
-            gate: WaveGate::Converge,
             waves,
             sized: 1,
-            interrupted: false,
+            ..Rollout::default()
         }
     }
 

@@ -111,7 +111,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Targ
     // The saved changes exactly, their safety judged by this run's thresholds.
     let mut plan = loaded.plan();
     for (m, saved) in plan.merchants.iter_mut().zip(&loaded.merchants) {
-        m.safety = crate::plan::safety(&ctx.thresholds(), &m.summary, &saved.manifest, &saved.live);
+        m.safety = ctx.thresholds().trip(&m.summary, &saved.manifest, &saved.live);
     }
     Ok(Ok((targets, plan)))
 }

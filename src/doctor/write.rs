@@ -11,6 +11,8 @@ use super::{list::REPORT, Check, Measured};
 use crate::api::ApiError;
 use crate::apply::{ApplyOptions, CallError as _, Remote, Stop};
 use crate::model::LiveSubscription;
+use crate::plan::Fields;
+use crate::secret::Masking;
 
 /// How often the list is read while waiting for GET to show a change.
 const POLL: Duration = Duration::from_millis(250);
@@ -97,7 +99,13 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
         let o = self.ours.clone();
         let (topic, name, renamed, url) = (&o.topic, &o.name, &o.renamed, &o.url);
         self.go()?;
-        let created = self.remote.create(topic, name, url).await;
+        let fields = |name: &String| Fields {
+            topic: topic.clone(),
+            name: name.clone(),
+            callback_url: url.clone(),
+            masking: Masking::Full,
+        };
+        let created = self.remote.create(&fields(name)).await;
         self.maybe = matches!(&created, Err(e) if e.outcome_unknown());
         let id = self.done("create", created)?;
         let said = match &id {
@@ -111,7 +119,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
 
         let id = self.ours.seen.first().cloned()?;
         self.go()?;
-        let put = self.remote.update(&id, topic, renamed, url).await;
+        let put = self.remote.update(&id, &fields(renamed)).await;
         self.done("rename", put)?;
         let renamed_shown =
             |live: &[LiveSubscription], _: &_| live.iter().any(|s| s.id == id && s.name == *renamed);

@@ -1,16 +1,15 @@
 //! The pure diff: manifest and live list in, [`MerchantPlan`] out, joined on
 //! (`topic`, `name`) or a `renamedFrom` name (docs/renames.md).
 
-mod change;
 mod safety;
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use self::change::{Action, Change, Fields};
 pub use self::safety::{SafetyTrip, Thresholds};
 use crate::model::{DesiredSubscription, LiveSubscription, Location, MerchantManifest};
+use crate::secret::Masking;
 
 /// The plan for every merchant, sorted by merchant label.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -72,20 +71,145 @@ pub struct Summary {
     pub unmanaged: usize,
 }
 
+/// The kind of call a change makes: POST, PUT or DELETE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    /// The symbol text output uses.
+    pub fn symbol(self) -> char {
+        ['+', '~', '-'][self as usize]
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.serialize(f) // serde's names: `create`, `update`, `delete`
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fields {
+    pub topic: String,
+    pub name: String,
+    /// Unmasked: renderers mask it.
+    pub callback_url: String,
+    /// The entry's `maskPathSecrets` (written only when `false`).
+    #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
+    pub masking: Masking,
+}
+
+impl From<&LiveSubscription> for Fields {
+    fn from(s: &LiveSubscription) -> Self {
+        Self {
+            topic: s.topic.clone(),
+            name: s.name.clone(),
+            callback_url: s.callback_url.clone(),
+            masking: Masking::Full,
+        }
+    }
+}
+
+impl From<&DesiredSubscription> for Fields {
+    fn from(s: &DesiredSubscription) -> Self {
+        Self {
+            topic: s.topic.clone(),
+            name: s.name.clone(),
+            callback_url: s.callback_url.clone(),
+            masking: s.masking,
+        }
+    }
+}
+
+/// One call to make; each variant carries exactly what its call needs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Change {
+    Create {
+        after: Fields,
+    },
+    Update {
+        id: String,
+        before: Fields,
+        after: Fields,
+    },
+    /// DELETE the live subscription `id`; `duplicate`: an extra copy of a
+    /// subscription that is kept.
+    Delete {
+        id: String,
+        before: Fields,
+        duplicate: bool,
+    },
+}
+
+impl Change {
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Create { .. } => Action::Create,
+            Change::Update { .. } => Action::Update,
+            Change::Delete { .. } => Action::Delete,
+        }
+    }
+
+    fn subject(&self) -> &Fields {
+        match self {
+            Change::Create { after } => after,
+            Change::Update { before, .. } | Change::Delete { before, .. } => before,
+        }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.subject().topic
+    }
+
+    /// The live name for an update.
+    pub fn name(&self) -> &str {
+        &self.subject().name
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Change::Create { .. } => None,
+            Change::Update { id, .. } | Change::Delete { id, .. } => Some(id),
+        }
+    }
+
+    pub fn before(&self) -> Option<&Fields> {
+        match self {
+            Change::Create { .. } => None,
+            Change::Update { before, .. } | Change::Delete { before, .. } => Some(before),
+        }
+    }
+
+    pub fn after(&self) -> Option<&Fields> {
+        match self {
+            Change::Create { after } | Change::Update { after, .. } => Some(after),
+            Change::Delete { .. } => None,
+        }
+    }
+
+    /// How this change's URLs are shown, old and new alike.
+    pub fn masking(&self) -> Masking {
+        self.after().map_or(Masking::Full, |after| after.masking)
+    }
+
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, Change::Delete { duplicate: true, .. })
+    }
+
+    fn sort_key(&self) -> (&str, &str, Action, Option<&str>) {
+        (self.topic(), self.name(), self.action(), self.id())
+    }
+}
+
 /// Plans one merchant with the built-in [`Thresholds`].
 pub fn diff(manifest: &MerchantManifest, live: &[LiveSubscription]) -> MerchantPlan {
     diff_with(manifest, live, &Thresholds::default())
-}
-
-/// The rule `thresholds` trips for `summary`, a plan of `manifest` against `live`.
-pub fn safety(
-    thresholds: &Thresholds,
-    summary: &Summary,
-    manifest: &MerchantManifest,
-    live: &[LiveSubscription],
-) -> Option<SafetyTrip> {
-    let in_scope = live.len() - summary.ignored;
-    thresholds.trip(summary, in_scope, manifest.subscriptions.is_empty())
 }
 
 /// Plans one merchant; `thresholds` decide [`MerchantPlan::safety`].
@@ -94,14 +218,8 @@ pub fn diff_with(
     live: &[LiveSubscription],
     thresholds: &Thresholds,
 ) -> MerchantPlan {
-    let mut copies: HashMap<(&str, &str), Vec<&LiveSubscription>> = HashMap::with_capacity(live.len());
-    let mut ignored = 0;
-    for sub in live {
-        match manifest.is_ignored(sub) {
-            true => ignored += 1,
-            false => copies.entry((&sub.topic, &sub.name)).or_default().push(sub),
-        }
-    }
+    let mut copies = by_key(manifest, live);
+    let ignored = live.len() - copies.values().map(Vec::len).sum::<usize>();
     let (mut changes, mut unchanged, mut pending, mut renamed) = (Vec::new(), 0, Vec::new(), Vec::new());
     // Last declaration first: a key declared twice (which validation
     // refuses) is planned once, from its last declaration.
@@ -152,12 +270,25 @@ pub fn diff_with(
     };
     MerchantPlan {
         merchant: manifest.label.clone(),
-        safety: safety(thresholds, &summary, manifest, live),
+        safety: thresholds.trip(&summary, manifest, live),
         renames_applied: renames_applied(&renamed, live),
         changes,
         unmanaged,
         summary,
     }
+}
+
+/// `live` by (topic, name), without what `manifest` ignores.
+pub(crate) fn by_key<'l>(
+    manifest: &MerchantManifest,
+    live: &'l [LiveSubscription],
+) -> HashMap<(&'l str, &'l str), Vec<&'l LiveSubscription>> {
+    let mut copies: HashMap<_, Vec<_>> = HashMap::with_capacity(live.len());
+    for s in live.iter().filter(|s| !manifest.is_ignored(s)) {
+        let key = (s.topic.as_str(), s.name.as_str());
+        copies.entry(key).or_default().push(s);
+    }
+    copies
 }
 
 /// Keeps one of the live `copies` of `want` (with its URL, else the lowest

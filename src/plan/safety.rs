@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Summary;
+use crate::model::{LiveSubscription, MerchantManifest};
 
 /// The limits past which `apply` refuses a plan without `--force`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,17 +75,18 @@ fn percent(n: usize, of: usize) -> usize {
 }
 
 impl Thresholds {
-    /// The first rule `summary` trips, with `in_scope` live subscriptions.
-    pub(super) fn trip(
+    /// The first rule `summary`, a plan of `manifest` against `live`, trips.
+    pub fn trip(
         &self,
         summary: &Summary,
-        in_scope: usize,
-        nothing_declared: bool,
+        manifest: &MerchantManifest,
+        live: &[LiveSubscription],
     ) -> Option<SafetyTrip> {
         let (created, deleted, max_percent) = (summary.create, summary.delete, self.max_change_percent);
+        let in_scope = live.len() - summary.ignored;
         let changed = summary.update + deleted;
         let over = |n: usize| in_scope >= self.min_in_scope && n * 100 > in_scope * max_percent;
-        if nothing_declared && deleted > 0 {
+        if manifest.subscriptions.is_empty() && deleted > 0 {
             Some(SafetyTrip::EmptyManifest { deleted })
         } else if over(changed) {
             Some(SafetyTrip::MassChange {

@@ -21,7 +21,7 @@ use invhooks::api::envelope::BodyError;
 use invhooks::api::{ApiError, Client, Failure};
 use invhooks::apply::{apply, Remote, Stop};
 use invhooks::model::LiveSubscription;
-use invhooks::plan::diff;
+use invhooks::plan::{diff, Fields};
 use invhooks::sandbox::{Faults, InjectedStats};
 
 use crate::chaos::{
@@ -49,11 +49,11 @@ impl Remote for Watched<'_> {
         }
         listed
     }
-    async fn create(&self, topic: &str, name: &str, url: &str) -> Result<Option<String>, ApiError> {
-        Remote::create(self.client, topic, name, url).await
+    async fn create(&self, new: &Fields) -> Result<Option<String>, ApiError> {
+        Remote::create(self.client, new).await
     }
-    async fn update(&self, id: &str, topic: &str, name: &str, url: &str) -> Result<(), ApiError> {
-        Remote::update(self.client, id, topic, name, url).await
+    async fn update(&self, id: &str, new: &Fields) -> Result<(), ApiError> {
+        Remote::update(self.client, id, new).await
     }
     async fn delete(&self, id: &str, topic: &str) -> Result<(), ApiError> {
         Remote::delete(self.client, id, topic).await

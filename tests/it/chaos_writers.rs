@@ -16,8 +16,9 @@ use rand::{Rng, SeedableRng};
 
 use invhooks::api::Client;
 use invhooks::apply::{apply, Remote as _, Stop};
-use invhooks::plan::diff;
+use invhooks::plan::{diff, Fields};
 use invhooks::sandbox::{Faults, Sandbox};
+use invhooks::secret::Masking;
 
 use crate::chaos::{
     client, converge, plan_list, random_manifest, run_seeds, seeded_sandbox, KEY, NAMES, OPTIONS, TOPICS,
@@ -48,12 +49,17 @@ async fn other_writer(client: &Client, seed: u64) -> usize {
             format!("other-{i}")
         };
         let url = format!("{THEIRS}{i}");
-        let created = client.create(topic, &name, &url).await;
+        let mut new = Fields {
+            topic: topic.to_owned(),
+            name,
+            callback_url: url,
+            masking: Masking::Full,
+        };
+        let created = client.create(&new).await;
         calls += 1;
         if let (Ok(Some(id)), true) = (created, rng.random_bool(0.5)) {
-            let _ = client
-                .update(&id, topic, &format!("other-renamed-{i}"), &url)
-                .await;
+            new.name = format!("other-renamed-{i}");
+            let _ = client.update(&id, &new).await;
             calls += 1;
         }
     }

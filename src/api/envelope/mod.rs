@@ -3,13 +3,9 @@
 //! list that may be partial (a pagination hint, an id listed twice), is an
 //! error, never an empty list: a misread GET must not re-create everything.
 
-mod hints;
-
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde_json::Value;
-
-pub use hints::Hints;
 
 use crate::model::LiveSubscription;
 
@@ -37,7 +33,7 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<LiveSubscription>, BodyError> {
     let value = parse_json(body)?;
     let (_, items, hints) = located(&value)?;
     let list = subscriptions(items)?;
-    hints::check(list.len(), &hints)?;
+    check_hints(list.len(), &hints)?;
     check_ids(&list)?;
     Ok(list)
 }
@@ -82,7 +78,7 @@ pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
     Ok(Shape {
         id_types: objects().filter_map(|o| o.get("id")).map(kind).collect(),
         fields: objects().flat_map(|o| o.keys().cloned()).collect(),
-        partial: hints::check(list.len(), &hints).err(),
+        partial: check_hints(list.len(), &hints).err(),
         repeated: check_ids(&list).err(),
         at,
         list,
@@ -103,7 +99,7 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
         return shape("the envelope has no `data` field".into());
     };
     let mut hints = Hints::new();
-    hints::record(&mut hints, "", top.iter().filter(|(k, _)| *k != "data"));
+    record(&mut hints, "", top.iter().filter(|(k, _)| *k != "data"));
     let map = match data {
         Value::Array(items) => return Ok(("data".to_owned(), items, hints)),
         Value::Object(map) => map,
@@ -114,7 +110,7 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
             ))
         }
     };
-    hints::record(&mut hints, "data.", map.iter().filter(|(_, v)| !v.is_array()));
+    record(&mut hints, "data.", map.iter().filter(|(_, v)| !v.is_array()));
     let arrays: Vec<(&String, &Vec<Value>)> =
         map.iter().filter_map(|(k, v)| Some((k, v.as_array()?))).collect();
     match arrays[..] {
@@ -190,6 +186,113 @@ fn kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Pagination hints by path (`total`, `data.nextPage`, `meta.total`): see
+/// `inveterate-api.md`, "The one resource".
+pub type Hints = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hint {
+    Total,
+    Pages,
+    Next,
+    More,
+}
+
+/// `next_page`, `nextPage` and `NextPage` are one name.
+fn normalise(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn hint(key: &str) -> Option<Hint> {
+    Some(match normalise(key).as_str() {
+        "total" | "totalcount" | "totalitems" | "totalresults" | "totalrecords" | "totalsize" | "count"
+        | "itemcount" => Hint::Total,
+        "totalpages" | "pagecount" | "numpages" | "lastpage" => Hint::Pages,
+        "next" | "nextpage" | "nextpagetoken" | "nexttoken" | "nextcursor" | "cursor" | "nextkey"
+        | "nexturl" | "nextlink" | "lastevaluatedkey" | "continuationtoken" => Hint::Next,
+        "hasmore" | "hasnextpage" | "hasnext" | "more" | "istruncated" | "truncated" => Hint::More,
+        _ => return None,
+    })
+}
+
+/// Records the hints among `entries` under `prefix` (`""` or `"data."`),
+/// and those one level into a `meta`/`pagination`/… object.
+fn record<'a>(hints: &mut Hints, prefix: &str, entries: impl IntoIterator<Item = (&'a String, &'a Value)>) {
+    for (key, value) in entries {
+        let container = || {
+            matches!(
+                normalise(key).as_str(),
+                "pagination" | "paging" | "pageinfo" | "meta" | "links" | "page"
+            )
+        };
+        match value {
+            _ if hint(key).is_some() => drop(hints.insert(format!("{prefix}{key}"), value.clone())),
+            Value::Object(map) if container() => {
+                for (inner, value) in map.iter().filter(|(k, _)| hint(k).is_some()) {
+                    hints.insert(format!("{prefix}{key}.{inner}"), value.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An error if a hint says a list of `len` is not whole (`next: null` is).
+fn check_hints(len: usize, hints: &Hints) -> Result<(), BodyError> {
+    let subscriptions = format!("{len} subscription{}", if len == 1 { "" } else { "s" });
+    for (path, value) in hints {
+        let number = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let says = match hint(path.rsplit('.').next().unwrap_or(path)) {
+            Some(Hint::Total) => number
+                .filter(|&n| n > len as f64)
+                .map(|n| format!("{len} of {n} subscriptions")),
+            Some(Hint::Pages) => number
+                .filter(|&n| n > 1.0)
+                .map(|n| format!("{subscriptions} on the first of {n} pages")),
+            Some(Hint::Next) => points(value).then(|| format!("{subscriptions} and a next page")),
+            Some(Hint::More) => is_set(value).then(|| format!("{subscriptions} and says there are more")),
+            None => None,
+        };
+        let Some(says) = says else { continue };
+        let text = value.to_string();
+        let cut: String = text.chars().take(40).collect();
+        let shown = if cut.len() < text.len() { cut + "…" } else { cut };
+        return Err(BodyError::Incomplete(format!(
+            "the API returned {says} (`{}`: {}) and invhooks does not page; refusing a partial list, which would plan a create for every subscription it misses",
+            crate::escape::escape(path),
+            crate::escape::escape(&shown)
+        )));
+    }
+    Ok(())
+}
+
+/// A next-page token that points somewhere.
+fn points(value: &Value) -> bool {
+    match value {
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        other => is_set(other),
+    }
+}
+
+/// A "more" flag that is set.
+fn is_set(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
     }
 }
 
