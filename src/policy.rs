@@ -256,40 +256,14 @@ impl HostGlobs {
     }
 }
 
-/// The longest plain run outside `[…]` and `{…}`: text every matching host contains.
+/// Text every matching host contains: the longest plain run before the first
+/// `[` or `{`, or after the last `]` or `}` (never inside a class or alternation).
 fn required_text(glob: &str) -> Option<String> {
-    let (mut best, mut run) = (String::new(), String::new());
-    let (mut class, mut braces) = (false, 0usize);
-    let mut chars = glob.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !class && braces == 0 && !META.contains(&c) {
-            run.push(c);
-            continue;
-        }
-        if run.len() > best.len() {
-            best = std::mem::take(&mut run);
-        }
-        run.clear();
-        match c {
-            '\\' => {
-                chars.next();
-            }
-            '[' if !class => {
-                class = true;
-                // `[!]…]`, `[^]…]` and `[]…]` hold a literal `]`.
-                let _ = chars.next_if(|&c| c == '!' || c == '^');
-                let _ = chars.next_if_eq(&']');
-            }
-            ']' if class => class = false,
-            '{' if !class => braces += 1,
-            '}' if !class => braces = braces.saturating_sub(1),
-            _ => {}
-        }
-    }
-    if run.len() > best.len() {
-        best = run;
-    }
-    (!best.is_empty()).then_some(best)
+    let (head, tail) = (glob.split(['[', '{']).next(), glob.rsplit([']', '}']).next());
+    let runs = head.into_iter().chain(tail).flat_map(|part| part.split(META));
+    runs.max_by_key(|run| run.len())
+        .filter(|run| !run.is_empty())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

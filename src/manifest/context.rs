@@ -54,14 +54,13 @@ pub(crate) fn document<T: Read>(
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(file: &'a Path, env: Env<'a>) -> Self {
-        let (problems, key_env, key, merchant) = (Vec::new(), String::new(), None, None);
         let mut ctx = Ctx {
             file,
-            problems,
+            problems: Vec::new(),
             env,
-            key_env,
-            key,
-            merchant,
+            key_env: String::new(),
+            key: None,
+            merchant: None,
             left: MAX_BYTES,
         };
         ctx.set_key_env(DEFAULT_API_KEY_ENV);
@@ -82,12 +81,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a problem at `line`; `None`, for the value it refuses.
-    pub(crate) fn fail<T>(
-        &mut self,
-        line: usize,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Option<T> {
+    pub(crate) fn fail<T>(&mut self, line: usize, message: impl Into<String>, help: &str) -> Option<T> {
         self.error(line, message, help);
         None
     }

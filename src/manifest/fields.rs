@@ -209,44 +209,28 @@ impl Read for Vars {
 }
 
 fn vars_schema(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({
-        "type": "object",
-        "propertyNames": { "pattern": VAR_NAME },
-        "additionalProperties": { "type": "string" },
-        "maxProperties": MAX_VARS,
-    })
+    schemars::json_schema!({ "type": "object", "propertyNames": { "pattern": VAR_NAME },
+        "additionalProperties": { "type": "string" }, "maxProperties": MAX_VARS })
 }
 
 fn topic_schema(_: &mut SchemaGenerator) -> Schema {
-    let mut choices: Vec<serde_json::Value> = Topic::ALL
+    let known = Topic::ALL
         .iter()
-        .map(|t| json!({ "const": t.as_str(), "description": t.description() }))
+        .map(|t| json!({ "const": t.as_str(), "description": t.description() }));
+    let unknown = "a topic invhooks does not know yet; needs `allowUnknownTopics: true`";
+    let choices: Vec<_> = known
+        .chain([json!({ "pattern": r"^[^\s]+$", "description": unknown })])
         .collect();
-    choices.push(json!({
-        "pattern": r"^[^\s]+$",
-        "description": "a topic invhooks does not know yet; needs `allowUnknownTopics: true`"
-    }));
     schemars::json_schema!({ "type": "string", "minLength": 1, "anyOf": choices })
 }
 
 fn renamed_from_schema(_: &mut SchemaGenerator) -> Schema {
     let name = json!({ "type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS });
-    schemars::json_schema!({
-        "type": ["string", "array"],
-        "minLength": 1,
-        "maxLength": MAX_NAME_CHARS,
-        "items": name,
-        "minItems": 1,
-        "uniqueItems": true,
-    })
+    schemars::json_schema!({ "type": ["string", "array"], "minLength": 1, "maxLength": MAX_NAME_CHARS,
+        "items": name, "minItems": 1, "uniqueItems": true })
 }
 
 fn topics_schema(generator: &mut SchemaGenerator) -> Schema {
     let item = topic_schema(generator);
-    schemars::json_schema!({
-        "type": "array",
-        "items": item,
-        "minItems": 1,
-        "uniqueItems": true,
-    })
+    schemars::json_schema!({ "type": "array", "items": item, "minItems": 1, "uniqueItems": true })
 }

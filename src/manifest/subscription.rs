@@ -86,7 +86,7 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
         return ctx.fail(line, "`name` is empty after expanding variables", help);
     }
     match name_problem("name", &expanded, MAX_NAME_CHARS) {
-        Some((message, help)) => ctx.fail(line, message, help),
+        Some((message, help)) => ctx.fail(line, message, &help),
         None => Some(expanded),
     }
 }
@@ -108,7 +108,7 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
         " (after expanding variables)"
     };
     let message = format!("callback URL{}{via} {problem}", quote.unwrap_or_default());
-    ctx.fail(line, message, help)
+    ctx.fail(line, message, &help)
 }
 
 /// What is wrong with an expanded callback URL, and how to fix it (`doctor` checks
@@ -264,7 +264,7 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
         Some(known) => format!("did you mean `{known}`? {added}"),
         None => format!("run `invhooks topics` to list the known topics {added}"),
     };
-    ctx.fail(line, format!("unknown topic `{shown}`"), help)
+    ctx.fail(line, format!("unknown topic `{shown}`"), &help)
 }
 
 /// The old names of `renamedFrom`, each expanded and checked; `None` when one is invalid.
