@@ -11,7 +11,7 @@ use globset::{Glob, GlobMatcher};
 use crate::callback_url::CallbackUrl;
 use crate::escape::show;
 use crate::manifest::context::{document, Ctx, Got};
-use crate::manifest::record::{record, Version};
+use crate::manifest::record::record;
 use crate::manifest::yaml::{self, At};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest};
@@ -19,8 +19,7 @@ use crate::plan::Thresholds;
 
 record! {
     pub(crate) struct PolicyFile("policy") {
-        #[schemars(schema_with = "crate::manifest::record::version_schema")]
-        version("version"): Version,
+        version("version"): usize,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
         safety("safety"): Safety,
     }
@@ -56,7 +55,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         document(file, text, empty, "the policy", "start it with `version: 1`").map_err(Diagnostics)?;
     let mut ctx = Ctx::new(file, &|_| None);
     ctx.unknown(&raw);
-    if !matches!(ctx.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+    if !matches!(ctx.get("version", &raw.version), Got::Ok(1)) {
         let help = "this invhooks reads policy files of `version: 1`";
         let line = yaml::line(&raw.version);
         ctx.error(line, "the policy's `version` must be `1`", help);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::record::{FieldName, Record, Version};
+use super::record::{FieldName, Record};
 use super::yaml::{self, At, Found, Read, MAX_BYTES};
 use crate::escape::show;
 use crate::model::Location;
@@ -98,7 +98,7 @@ impl<'a> Ctx<'a> {
             (<bool as Read>::EXPECTED, _) => {
                 format!("write `{name}: true` or `{name}: false`, without quotes")
             }
-            (Version::EXPECTED, _) => "write `version: 1`".to_owned(),
+            _ if name == "version" => "write `version: 1`".to_owned(),
             (<String as Read>::EXPECTED, Some(text)) => {
                 format!("put the value in quotes, e.g. `{name}: \"{text}\"`")
             }

@@ -10,7 +10,7 @@ use super::expand::{escape, is_var_name};
 use super::export_template::{template, TemplateVars};
 use super::fields::{self, FleetMerchant, Subscription, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_VARS};
 use super::look_alike::name_problem;
-use super::record::{FieldName, Version};
+use super::record::FieldName;
 use super::yaml::At;
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::secret::{has_secret, mask_url};
@@ -54,7 +54,7 @@ fn manifest(
     api_key_env: Option<String>,
 ) -> fields::Manifest {
     fields::Manifest {
-        version: set(Version("1".to_owned())),
+        version: set(1),
         merchant: merchant.and_then(set),
         api_key_env: api_key_env.and_then(set),
         allow_http: http.then(|| at(true)),

@@ -7,7 +7,7 @@ use serde::de::{MapAccess, SeqAccess};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
-use super::record::{record, FieldName, Version};
+use super::record::{record, FieldName};
 use super::yaml::{At, Found, Read, Value};
 use crate::topic::Topic;
 
@@ -34,8 +34,8 @@ record! {
     )]
     pub(crate) struct Manifest("manifest") {
         /// Manifest format version; always `1`.
-        #[schemars(required, schema_with = "super::record::version_schema")]
-        version("version"): Version,
+        #[schemars(required, extend("const" = 1))]
+        version("version"): usize,
         /// Label shown in output for this merchant (unique). Default: the file's stem.
         #[schemars(length(min = 1))]
         merchant("merchant"): String,
