@@ -14,7 +14,7 @@ use crate::manifest::context::{document, Ctx, Got};
 use crate::manifest::record::record;
 use crate::manifest::yaml::{self, At};
 use crate::manifest::{Diagnostic, Diagnostics};
-use crate::model::{DesiredSubscription, MerchantManifest};
+use crate::model::{DesiredSubscription, MerchantManifest, Pattern};
 use crate::plan::Thresholds;
 
 record! {
@@ -210,7 +210,7 @@ impl HostGlobs {
         let (mut required, mut others) = (Vec::new(), Vec::new());
         for (i, glob) in written.iter().enumerate() {
             let parsed = match glob.len() <= MAX_GLOB {
-                true => Glob::new(glob).map_err(|e| e.kind().to_string()),
+                true => Pattern::glob(glob).map_err(|e| e.kind().to_string()),
                 false => Err(format!("longer than {MAX_GLOB} characters")),
             };
             match (parsed, glob.strip_prefix('*'), required_text(glob)) {
