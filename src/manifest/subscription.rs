@@ -102,12 +102,9 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
     let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
     let read = CallbackUrl::read(written).filter(|_| quotable);
     let quote = read.map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())));
-    let via = if url == written {
-        ""
-    } else {
-        " (after expanding variables)"
-    };
-    let message = format!("callback URL{}{via} {problem}", quote.unwrap_or_default());
+    let via = (url != written).then_some(" (after expanding variables)");
+    let (quote, via) = (quote.unwrap_or_default(), via.unwrap_or_default());
+    let message = format!("callback URL{quote}{via} {problem}");
     ctx.fail(line, message, &help)
 }
 
