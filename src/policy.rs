@@ -170,15 +170,12 @@ impl Policy {
         let Some(HostGlobs { written, .. }) = &self.hosts else {
             return "any".into();
         };
-        let shown: Vec<String> = written
-            .iter()
-            .take(SHOWN_GLOBS)
-            .map(|g| format!("`{}`", show(g)))
-            .collect();
-        match written.len() - shown.len() {
-            _ if written.is_empty() => "none".into(),
-            0 => shown.join(", "),
-            more => format!("{} and {more} more, {} in all", shown.join(", "), written.len()),
+        let shown = written.iter().take(SHOWN_GLOBS).map(|g| format!("`{}`", show(g)));
+        let shown = shown.collect::<Vec<_>>().join(", ");
+        match written.len() {
+            0 => "none".into(),
+            n if n <= SHOWN_GLOBS => shown,
+            n => format!("{shown} and {} more, {n} in all", n - SHOWN_GLOBS),
         }
     }
 }
