@@ -153,11 +153,8 @@ impl Policy {
         let (file, allowed) = (self.file.display(), self.allowed());
         let refusal = |entry: &[(&DesiredSubscription, String)]| {
             let (s, host) = &entry[0];
-            let topics: Vec<String> = entry
-                .iter()
-                .map(|(s, _)| format!("`{}`", show(&s.topic)))
-                .collect();
-            let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
+            let topics = entry.iter().map(|(s, _)| format!("`{}`", show(&s.topic)));
+            let (host, name, topics) = (show(host), show(&s.name), topics.collect::<Vec<_>>().join(", "));
             let message = format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})");
             let help = format!("point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`");
             Diagnostic::new(&s.location.file, s.location.line, message, help)
