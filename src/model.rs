@@ -96,9 +96,13 @@ pub struct Pattern(globset::GlobMatcher);
 
 impl Pattern {
     pub fn new(source: &str) -> Result<Self, globset::Error> {
+        Ok(Self(Self::glob(source)?.compile_matcher()))
+    }
+
+    /// A glob as all of ours read (the policy's hosts too): `*` crosses `/`, `\` escapes on every OS.
+    pub fn glob(source: &str) -> Result<globset::Glob, globset::Error> {
         let mut glob = globset::GlobBuilder::new(source);
-        let glob = glob.literal_separator(false).backslash_escape(true).build()?;
-        Ok(Self(glob.compile_matcher()))
+        glob.literal_separator(false).backslash_escape(true).build()
     }
 
     pub fn is_match(&self, value: &str) -> bool {

@@ -11,16 +11,15 @@ use globset::{Glob, GlobMatcher};
 use crate::callback_url::CallbackUrl;
 use crate::escape::show;
 use crate::manifest::context::{document, Ctx, Got};
-use crate::manifest::record::{record, Version};
+use crate::manifest::record::record;
 use crate::manifest::yaml::{self, At};
 use crate::manifest::{Diagnostic, Diagnostics};
-use crate::model::{DesiredSubscription, MerchantManifest};
+use crate::model::{DesiredSubscription, MerchantManifest, Pattern};
 use crate::plan::Thresholds;
 
 record! {
     pub(crate) struct PolicyFile("policy") {
-        #[schemars(schema_with = "crate::manifest::record::version_schema")]
-        version("version"): Version,
+        version("version"): usize,
         allowed_callback_hosts("allowedCallbackHosts"): Vec<At<String>>,
         safety("safety"): Safety,
     }
@@ -56,7 +55,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
         document(file, text, empty, "the policy", "start it with `version: 1`").map_err(Diagnostics)?;
     let mut ctx = Ctx::new(file, &|_| None);
     ctx.unknown(&raw);
-    if !matches!(ctx.get("version", &raw.version), Got::Ok(Version(v)) if v == "1") {
+    if !matches!(ctx.get("version", &raw.version), Got::Ok(1)) {
         let help = "this invhooks reads policy files of `version: 1`";
         let line = yaml::line(&raw.version);
         ctx.error(line, "the policy's `version` must be `1`", help);
@@ -154,11 +153,8 @@ impl Policy {
         let (file, allowed) = (self.file.display(), self.allowed());
         let refusal = |entry: &[(&DesiredSubscription, String)]| {
             let (s, host) = &entry[0];
-            let topics: Vec<String> = entry
-                .iter()
-                .map(|(s, _)| format!("`{}`", show(&s.topic)))
-                .collect();
-            let (host, name, topics) = (show(host), show(&s.name), topics.join(", "));
+            let topics = entry.iter().map(|(s, _)| format!("`{}`", show(&s.topic)));
+            let (host, name, topics) = (show(host), show(&s.name), topics.collect::<Vec<_>>().join(", "));
             let message = format!("callback host `{host}` of `{name}` ({topics}) is not allowed by policy `{file}` (allowedCallbackHosts: {allowed})");
             let help = format!("point the callback at an allowed host, or ask the owners of `{file}` to add `{host}` to `allowedCallbackHosts`");
             Diagnostic::new(&s.location.file, s.location.line, message, help)
@@ -171,15 +167,12 @@ impl Policy {
         let Some(HostGlobs { written, .. }) = &self.hosts else {
             return "any".into();
         };
-        let shown: Vec<String> = written
-            .iter()
-            .take(SHOWN_GLOBS)
-            .map(|g| format!("`{}`", show(g)))
-            .collect();
-        match written.len() - shown.len() {
-            _ if written.is_empty() => "none".into(),
-            0 => shown.join(", "),
-            more => format!("{} and {more} more, {} in all", shown.join(", "), written.len()),
+        let shown = written.iter().take(SHOWN_GLOBS).map(|g| format!("`{}`", show(g)));
+        let shown = shown.collect::<Vec<_>>().join(", ");
+        match written.len() {
+            0 => "none".into(),
+            n if n <= SHOWN_GLOBS => shown,
+            n => format!("{shown} and {} more, {n} in all", n - SHOWN_GLOBS),
         }
     }
 }
@@ -211,7 +204,7 @@ impl HostGlobs {
         let (mut required, mut others) = (Vec::new(), Vec::new());
         for (i, glob) in written.iter().enumerate() {
             let parsed = match glob.len() <= MAX_GLOB {
-                true => Glob::new(glob).map_err(|e| e.kind().to_string()),
+                true => Pattern::glob(glob).map_err(|e| e.kind().to_string()),
                 false => Err(format!("longer than {MAX_GLOB} characters")),
             };
             match (parsed, glob.strip_prefix('*'), required_text(glob)) {
@@ -256,40 +249,14 @@ impl HostGlobs {
     }
 }
 
-/// The longest plain run outside `[…]` and `{…}`: text every matching host contains.
+/// Text every matching host contains: the longest plain run before the first
+/// `[` or `{`, or after the last `]` or `}` (never inside a class or alternation).
 fn required_text(glob: &str) -> Option<String> {
-    let (mut best, mut run) = (String::new(), String::new());
-    let (mut class, mut braces) = (false, 0usize);
-    let mut chars = glob.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !class && braces == 0 && !META.contains(&c) {
-            run.push(c);
-            continue;
-        }
-        if run.len() > best.len() {
-            best = std::mem::take(&mut run);
-        }
-        run.clear();
-        match c {
-            '\\' => {
-                chars.next();
-            }
-            '[' if !class => {
-                class = true;
-                // `[!]…]`, `[^]…]` and `[]…]` hold a literal `]`.
-                let _ = chars.next_if(|&c| c == '!' || c == '^');
-                let _ = chars.next_if_eq(&']');
-            }
-            ']' if class => class = false,
-            '{' if !class => braces += 1,
-            '}' if !class => braces = braces.saturating_sub(1),
-            _ => {}
-        }
-    }
-    if run.len() > best.len() {
-        best = run;
-    }
-    (!best.is_empty()).then_some(best)
+    let (head, tail) = (glob.split(['[', '{']).next(), glob.rsplit([']', '}']).next());
+    let runs = head.into_iter().chain(tail).flat_map(|part| part.split(META));
+    runs.max_by_key(|run| run.len())
+        .filter(|run| !run.is_empty())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

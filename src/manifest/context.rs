@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::record::{FieldName, Record, Version};
+use super::record::{FieldName, Record};
 use super::yaml::{self, At, Found, Read, MAX_BYTES};
 use crate::escape::show;
 use crate::model::Location;
@@ -54,14 +54,13 @@ pub(crate) fn document<T: Read>(
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(file: &'a Path, env: Env<'a>) -> Self {
-        let (problems, key_env, key, merchant) = (Vec::new(), String::new(), None, None);
         let mut ctx = Ctx {
             file,
-            problems,
+            problems: Vec::new(),
             env,
-            key_env,
-            key,
-            merchant,
+            key_env: String::new(),
+            key: None,
+            merchant: None,
             left: MAX_BYTES,
         };
         ctx.set_key_env(DEFAULT_API_KEY_ENV);
@@ -82,12 +81,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a problem at `line`; `None`, for the value it refuses.
-    pub(crate) fn fail<T>(
-        &mut self,
-        line: usize,
-        message: impl Into<String>,
-        help: impl Into<String>,
-    ) -> Option<T> {
+    pub(crate) fn fail<T>(&mut self, line: usize, message: impl Into<String>, help: &str) -> Option<T> {
         self.error(line, message, help);
         None
     }
@@ -104,7 +98,7 @@ impl<'a> Ctx<'a> {
             (<bool as Read>::EXPECTED, _) => {
                 format!("write `{name}: true` or `{name}: false`, without quotes")
             }
-            (Version::EXPECTED, _) => "write `version: 1`".to_owned(),
+            _ if name == "version" => "write `version: 1`".to_owned(),
             (<String as Read>::EXPECTED, Some(text)) => {
                 format!("put the value in quotes, e.g. `{name}: \"{text}\"`")
             }

@@ -10,7 +10,7 @@ use super::expand::{escape, is_var_name};
 use super::export_template::{template, TemplateVars};
 use super::fields::{self, FleetMerchant, Subscription, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_VARS};
 use super::look_alike::name_problem;
-use super::record::{FieldName, Version};
+use super::record::FieldName;
 use super::yaml::At;
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::secret::{has_secret, mask_url};
@@ -54,7 +54,7 @@ fn manifest(
     api_key_env: Option<String>,
 ) -> fields::Manifest {
     fields::Manifest {
-        version: set(Version("1".to_owned())),
+        version: set(1),
         merchant: merchant.and_then(set),
         api_key_env: api_key_env.and_then(set),
         allow_http: http.then(|| at(true)),
@@ -147,16 +147,12 @@ pub struct StoreArg {
 impl StoreArg {
     /// Parses `LABEL=VAR`: refuses a label `merchant:` would refuse, or a VAR that is no variable name.
     pub fn parse(value: &str) -> Result<Self, String> {
-        let example = "e.g. `--store store-a=KEY_STORE_A`";
+        let refuse = |problem: &str| Err(format!("{problem}, e.g. `--store store-a=KEY_STORE_A`"));
         let Some((label, var)) = value.rsplit_once('=') else {
-            return Err(format!(
-                "expected `LABEL=VAR`, the label and the variable holding its key, {example}"
-            ));
+            return refuse("expected `LABEL=VAR`, the label and the variable holding its key");
         };
         if label.trim().is_empty() || label.trim() != label || label.chars().any(char::is_control) {
-            return Err(format!(
-                "the label before `=` must be non-empty text without surrounding spaces, {example}"
-            ));
+            return refuse("the label before `=` must be non-empty text without surrounding spaces");
         }
         // Refused here, before any request, rather than in the file written.
         if let Some((message, help)) = name_problem("LABEL", label, usize::MAX) {
@@ -164,12 +160,10 @@ impl StoreArg {
         }
         if !is_var_name(var) {
             let var = crate::escape::show(var);
-            return Err(format!("`{var}` after `=` is not an environment variable name (letters, digits and `_`, not starting with a digit), {example}"));
+            return refuse(&format!("`{var}` after `=` is not an environment variable name (letters, digits and `_`, not starting with a digit)"));
         }
-        Ok(Self {
-            label: label.to_owned(),
-            api_key_env: var.to_owned(),
-        })
+        let (label, api_key_env) = (label.to_owned(), var.to_owned());
+        Ok(Self { label, api_key_env })
     }
 }
 

@@ -126,25 +126,22 @@ fn around_label(pieces: &[&str], labels: &[&str]) -> Option<(usize, usize)> {
 
 /// The longest common prefix and suffix ending (starting) at a cut, not overlapping.
 fn common(pieces: &[&str]) -> (usize, usize) {
-    let first = pieces[0];
-    let prefix = |p: &&str| first.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
-    let suffix = |p: &&str| {
-        first
-            .bytes()
-            .rev()
-            .zip(p.bytes().rev())
-            .take_while(|(a, b)| a == b)
-            .count()
-    };
+    let first = pieces[0].as_bytes();
+    let run = |pairs: &mut dyn Iterator<Item = (&u8, &u8)>| pairs.take_while(|(a, b)| a == b).count();
+    let pre = pieces.iter().map(|p| run(&mut first.iter().zip(p.as_bytes())));
+    let post = pieces
+        .iter()
+        .map(|p| run(&mut first.iter().rev().zip(p.as_bytes().iter().rev())));
     let shortest = pieces.iter().map(|p| p.len()).min().unwrap_or(0);
-    let pre = pieces.iter().map(prefix).min().unwrap_or(0);
-    let pre = (0..=pre).rev().find(|&i| first.is_char_boundary(i)).unwrap_or(0);
-    let pre = first[..pre].rfind(CUTS).map_or(0, |i| i + 1);
-    let post = pieces.iter().map(suffix).min().unwrap_or(0).min(shortest - pre);
-    let start = (first.len() - post..)
-        .find(|&i| first.is_char_boundary(i))
-        .unwrap_or(first.len());
-    let post = first[start..].find(CUTS).map_or(0, |i| first.len() - start - i);
+    // Cuts are ASCII: a byte inside a character is never one.
+    let cut = |b: &u8| CUTS.contains(&char::from(*b));
+    let pre = pre.min().unwrap_or(0);
+    let pre = first[..pre].iter().rposition(cut).map_or(0, |i| i + 1);
+    let post = post.min().unwrap_or(0).min(shortest - pre);
+    let post = first[first.len() - post..]
+        .iter()
+        .position(cut)
+        .map_or(0, |i| post - i);
     (pre, post)
 }
 

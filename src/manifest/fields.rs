@@ -7,7 +7,7 @@ use serde::de::{MapAccess, SeqAccess};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
-use super::record::{record, FieldName, Version};
+use super::record::{record, FieldName};
 use super::yaml::{At, Found, Read, Value};
 use crate::topic::Topic;
 
@@ -26,53 +26,43 @@ pub(super) const MAX_NAME_CHARS: usize = 255;
 pub(super) const MAX_URL_CHARS: usize = 2048;
 
 record! {
-    /// Declares the webhook subscriptions one Inveterate merchant should have.
-    /// `invhooks plan` compares them with the live subscriptions and `invhooks
-    /// apply` makes the live side match.
+    /// Declares the webhook subscriptions one Inveterate merchant should have;
+    /// `invhooks plan` compares them with the live ones, `invhooks apply` makes them match.
     #[schemars(
         title = "invhooks manifest",
         extend("dependentSchemas" = {"merchants": {"not": {"anyOf": [{"required": ["merchant"]}, {"required": ["apiKeyEnv"]}]}}})
     )]
     pub(crate) struct Manifest("manifest") {
         /// Manifest format version; always `1`.
-        #[schemars(required, schema_with = "super::record::version_schema")]
-        version("version"): Version,
-        /// Label shown in output for this merchant. Default: the file's name
-        /// without extension. Two manifests must not use the same label.
+        #[schemars(required, extend("const" = 1))]
+        version("version"): usize,
+        /// Label shown in output for this merchant (unique). Default: the file's stem.
         #[schemars(length(min = 1))]
         merchant("merchant"): String,
-        /// Name of the environment variable that holds this merchant's
-        /// Inveterate API key. Default: `INVETERATE_API_KEY`.
+        /// The environment variable holding this merchant's API key. Default: `INVETERATE_API_KEY`.
         #[schemars(pattern(VAR_NAME), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
-        /// A canary: `apply --waves` rolls it out first. In a fleet file, set
-        /// it on the entries of `merchants` instead. Default: `false`.
+        /// A canary: `apply --waves` rolls it out first (in a fleet, set on each entry). Default: `false`.
         #[schemars(extend("default" = false))]
         canary("canary"): bool,
-        /// Several merchants in one file (a fleet), instead of `merchant` /
-        /// `apiKeyEnv`: every one gets the `subscriptions`, `ignore` rules and
-        /// switches of the file. At most 10,000 entries.
+        /// Several merchants (a fleet) instead of `merchant`/`apiKeyEnv`, each with the
+        /// file's `subscriptions`, `ignore` rules and switches. At most 10,000.
         #[schemars(length(min = 1, max = MAX_MERCHANTS))]
         merchants("merchants"): Vec<At<FleetMerchant>>,
-        /// Delete live subscriptions that the manifest does not declare (and no
-        /// `ignore` rule covers). With `false` they are reported as unmanaged
-        /// and left alone. Default: `true`.
+        /// Delete live subscriptions neither declared nor ignored; `false` reports them
+        /// as unmanaged and leaves them. Default: `true`.
         #[schemars(extend("default" = true))]
         prune("prune"): bool,
-        /// Allow plain `http://` callback URLs to hosts other than loopback
-        /// (events then travel unencrypted). Default: `false`.
+        /// Allow plain `http://` callbacks to non-loopback hosts (unencrypted). Default: `false`.
         #[schemars(extend("default" = false))]
         allow_http("allowHttp"): bool,
-        /// Accept topics invhooks does not know yet (ones Inveterate added
-        /// later). Default: `false`: unknown topics are rejected as typos.
+        /// Accept topics invhooks does not know yet. Default: `false` (rejected as typos).
         #[schemars(extend("default" = false))]
         allow_unknown_topics("allowUnknownTopics"): bool,
-        /// Live subscriptions invhooks never touches, never deletes: for hooks
-        /// owned by other tools. A subscription the manifest declares must not
-        /// match a rule.
+        /// Live subscriptions invhooks never touches (hooks of other tools); no declared
+        /// subscription may match one.
         ignore("ignore"): Vec<At<WrittenIgnoreRule>>,
-        /// The subscriptions this merchant should have. A subscription is
-        /// identified by its (`topic`, `name`) pair, which must be unique.
+        /// The subscriptions this merchant should have, each (`topic`, `name`) once.
         subscriptions("subscriptions"): Vec<At<Subscription>>,
     }
 }
@@ -81,20 +71,17 @@ record! {
     /// One merchant of a fleet file.
     #[schemars(rename = "FleetMerchant")]
     pub(crate) struct FleetMerchant("merchant entry") {
-        /// Label shown in output for this merchant; required in a fleet, and
-        /// unique across every manifest loaded together.
+        /// Label shown in output for this merchant: required, and unique.
         #[schemars(required, length(min = 1))]
         merchant("merchant"): String,
-        /// Name of the environment variable that holds this merchant's API key.
-        /// Default: `INVETERATE_API_KEY`.
+        /// The environment variable holding this merchant's API key. Default: `INVETERATE_API_KEY`.
         #[schemars(pattern(VAR_NAME), extend("default" = DEFAULT_API_KEY_ENV))]
         api_key_env("apiKeyEnv"): String,
         /// A canary: `apply --waves` rolls it out first. Default: `false`.
         #[schemars(extend("default" = false))]
         canary("canary"): bool,
-        /// Values for `${VAR}` in this merchant's subscriptions, looked up
-        /// before the environment. Each value is literal text (never expanded
-        /// itself); a variable holding an API key cannot be defined here.
+        /// Values for `${VAR}` in this merchant's subscriptions, before the environment;
+        /// literal text, never a variable holding an API key.
         #[schemars(schema_with = "vars_schema")]
         vars("vars"): Vars,
     }
@@ -107,49 +94,37 @@ record! {
         extend("oneOf" = [{"required": ["topic"]}, {"required": ["topics"]}])
     )]
     pub(crate) struct Subscription("subscription") {
-        /// Subscription name; with the topic it identifies the subscription.
-        /// `${VAR}` and `${VAR:-default}` are replaced from the environment;
-        /// `$${` is a literal `${`.
+        /// Subscription name; with the topic it identifies the subscription. `${VAR}` and
+        /// `${VAR:-default}` come from the environment; `$${` is a literal `${`.
         #[schemars(required, length(min = 1, max = MAX_NAME_CHARS))]
         name("name"): String,
-        /// The event topic (see `invhooks topics`). Give exactly one of `topic`
-        /// and `topics`.
+        /// The event topic (see `invhooks topics`); exactly one of `topic` and `topics`.
         #[serde(default)]
         #[schemars(schema_with = "topic_schema")]
         topic("topic"): String,
-        /// Several topics: the entry expands to one subscription per topic, all
-        /// with the same name and callback URL. Give exactly one of `topic` and
-        /// `topics`.
+        /// Several topics: one subscription per topic, with the same name and callback
+        /// URL; exactly one of `topic` and `topics`.
         #[serde(default)]
         #[schemars(schema_with = "topics_schema")]
         topics("topics"): Vec<At<String>>,
-        /// Where Inveterate delivers the events: an absolute `https://` URL
-        /// (`http://` only for loopback hosts, unless `allowHttp: true`).
-        /// `${VAR}` and `${VAR:-default}` are replaced from the environment, so
-        /// secrets can stay out of the file.
+        /// Where Inveterate delivers the events: an absolute `https://` URL (`http://` only
+        /// to loopback, unless `allowHttp`); `${VAR}`s keep secrets out of the file.
         #[schemars(required, length(min = 1, max = MAX_URL_CHARS))]
         callback_url("callbackUrl"): String,
-        /// The name (or names) this subscription had before: a live
-        /// subscription with the same topic and an old name is renamed in place
-        /// by one update, keeping its id, instead of deleted and created again.
-        /// Must not name a subscription the manifest declares; remove it once
-        /// the rename is applied everywhere (`invhooks drift` says so).
+        /// The name (or names) it had before: a live subscription on the topic with an
+        /// old name is renamed in place, keeping its id (docs/renames.md).
         #[serde(default)]
         #[schemars(schema_with = "renamed_from_schema")]
         renamed_from("renamedFrom"): OneOrMany,
-        /// Mask path segments of `callbackUrl` that look like secrets (provider
-        /// tokens, UUIDs, long random runs) in plans, drift and apply reports.
-        /// `false` shows this entry's path as written, for an id reviewers need
-        /// to see (a tenant UUID); userinfo, query values and API keys are
-        /// masked regardless. Default: `true`.
+        /// Mask path segments of `callbackUrl` that look like secrets in reports; `false`
+        /// shows the path as written (userinfo, query values, keys stay masked). Default: `true`.
         #[schemars(extend("default" = true))]
         mask_path_secrets("maskPathSecrets"): bool,
     }
 }
 
 record! {
-    /// Matches live subscriptions that invhooks must leave alone. Every field
-    /// given must match; each is a glob (`*`, `?`, `[abc]`, `{a,b}`).
+    /// Live subscriptions invhooks leaves alone: every field given must match its glob.
     #[schemars(rename = "IgnoreRule", extend("minProperties" = 1))]
     pub(crate) struct WrittenIgnoreRule("ignore rule") {
         /// Glob on the subscription name, e.g. `zapier-*`.
@@ -209,44 +184,28 @@ impl Read for Vars {
 }
 
 fn vars_schema(_: &mut SchemaGenerator) -> Schema {
-    schemars::json_schema!({
-        "type": "object",
-        "propertyNames": { "pattern": VAR_NAME },
-        "additionalProperties": { "type": "string" },
-        "maxProperties": MAX_VARS,
-    })
+    schemars::json_schema!({ "type": "object", "propertyNames": { "pattern": VAR_NAME },
+        "additionalProperties": { "type": "string" }, "maxProperties": MAX_VARS })
 }
 
 fn topic_schema(_: &mut SchemaGenerator) -> Schema {
-    let mut choices: Vec<serde_json::Value> = Topic::ALL
+    let known = Topic::ALL
         .iter()
-        .map(|t| json!({ "const": t.as_str(), "description": t.description() }))
+        .map(|t| json!({ "const": t.as_str(), "description": t.description() }));
+    let unknown = "a topic invhooks does not know yet; needs `allowUnknownTopics: true`";
+    let choices: Vec<_> = known
+        .chain([json!({ "pattern": r"^[^\s]+$", "description": unknown })])
         .collect();
-    choices.push(json!({
-        "pattern": r"^[^\s]+$",
-        "description": "a topic invhooks does not know yet; needs `allowUnknownTopics: true`"
-    }));
     schemars::json_schema!({ "type": "string", "minLength": 1, "anyOf": choices })
 }
 
 fn renamed_from_schema(_: &mut SchemaGenerator) -> Schema {
     let name = json!({ "type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS });
-    schemars::json_schema!({
-        "type": ["string", "array"],
-        "minLength": 1,
-        "maxLength": MAX_NAME_CHARS,
-        "items": name,
-        "minItems": 1,
-        "uniqueItems": true,
-    })
+    schemars::json_schema!({ "type": ["string", "array"], "minLength": 1, "maxLength": MAX_NAME_CHARS,
+        "items": name, "minItems": 1, "uniqueItems": true })
 }
 
 fn topics_schema(generator: &mut SchemaGenerator) -> Schema {
     let item = topic_schema(generator);
-    schemars::json_schema!({
-        "type": "array",
-        "items": item,
-        "minItems": 1,
-        "uniqueItems": true,
-    })
+    schemars::json_schema!({ "type": "array", "items": item, "minItems": 1, "uniqueItems": true })
 }

@@ -88,18 +88,12 @@ fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Di
 
 /// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
 fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> {
-    let at = line(&m.merchants);
-    match m.merchants.as_ref().and_then(At::ok).map(Vec::len) {
-        Some(0) => {
-            let help = "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
-            return ctx.fail(at, "`merchants` is empty", help).unwrap_or_default();
-        }
-        Some(n) if n > MAX_MERCHANTS => {
-            let message = format!("`merchants` has {n} entries; at most {MAX_MERCHANTS} are supported");
-            ctx.error(at, message, "split the fleet into several files");
-            return Vec::new();
-        }
-        _ => {}
+    if m.merchants.as_ref().and_then(At::ok).is_some_and(Vec::is_empty) {
+        let help =
+            "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
+        return ctx
+            .fail(line(&m.merchants), "`merchants` is empty", help)
+            .unwrap_or_default();
     }
     let found = entries(ctx, &m.merchants, MERCHANTS);
     // Every variable that holds a key in this file: no `vars` may set one.
@@ -118,7 +112,7 @@ const MERCHANTS: List = (
     "merchants",
     "merchant",
     "`- merchant: store-a` with `apiKeyEnv:` and `vars:`",
-    usize::MAX,
+    MAX_MERCHANTS,
 );
 
 /// A fleet merchant before its subscriptions are read, its lines and its `vars`.

@@ -77,26 +77,3 @@ impl Read for FieldName {
         Some(FieldName(text.to_owned()))
     }
 }
-
-/// `version:` as YAML resolved it (manifests and the policy are `1`).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Version(pub(crate) String);
-
-impl Read for Version {
-    const EXPECTED: &'static str = "the number `1`";
-    fn number(text: &str) -> Option<Self> {
-        Some(Version(text.to_owned()))
-    }
-}
-
-/// As `export` writes it: the number.
-impl serde::Serialize for Version {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(self.0.parse().unwrap_or(1))
-    }
-}
-
-/// `version:`'s JSON Schema (`schema_with`): the number `1`.
-pub(crate) fn version_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "type": "integer", "const": 1 })
-}

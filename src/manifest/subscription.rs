@@ -86,7 +86,7 @@ fn name(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> Option<String> {
         return ctx.fail(line, "`name` is empty after expanding variables", help);
     }
     match name_problem("name", &expanded, MAX_NAME_CHARS) {
-        Some((message, help)) => ctx.fail(line, message, help),
+        Some((message, help)) => ctx.fail(line, message, &help),
         None => Some(expanded),
     }
 }
@@ -102,13 +102,10 @@ fn callback_url(ctx: &mut Ctx<'_>, field: &Option<At<String>>, allow_http: bool)
     let quotable = !written.chars().any(|c| is_unsafe(c) || c.is_whitespace());
     let read = CallbackUrl::read(written).filter(|_| quotable);
     let quote = read.map(|u| format!(" `{}`", Masked::url(u.as_str(), Masking::Full, &Keys::none())));
-    let via = if url == written {
-        ""
-    } else {
-        " (after expanding variables)"
-    };
-    let message = format!("callback URL{}{via} {problem}", quote.unwrap_or_default());
-    ctx.fail(line, message, help)
+    let via = (url != written).then_some(" (after expanding variables)");
+    let (quote, via) = (quote.unwrap_or_default(), via.unwrap_or_default());
+    let message = format!("callback URL{quote}{via} {problem}");
+    ctx.fail(line, message, &help)
 }
 
 /// What is wrong with an expanded callback URL, and how to fix it (`doctor` checks
@@ -264,7 +261,7 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
         Some(known) => format!("did you mean `{known}`? {added}"),
         None => format!("run `invhooks topics` to list the known topics {added}"),
     };
-    ctx.fail(line, format!("unknown topic `{shown}`"), help)
+    ctx.fail(line, format!("unknown topic `{shown}`"), &help)
 }
 
 /// The old names of `renamedFrom`, each expanded and checked; `None` when one is invalid.

@@ -207,7 +207,7 @@ fn version_is_required_and_must_be_one() {
     );
     assert_eq!(
         problem("version: \"1\"\n").1,
-        "`version` must be the number `1`, found a string"
+        "`version` must be a whole number, found a string"
     );
     assert_eq!(problem("version:\n").1, "`version` is empty");
 }

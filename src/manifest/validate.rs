@@ -9,7 +9,7 @@ use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
 use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
 use super::look_alike::name_problem;
-use super::record::{FieldName, Record, Version};
+use super::record::{FieldName, Record};
 use super::subscription;
 use super::yaml::{given, line, At, Read};
 use crate::escape::show;
@@ -45,8 +45,8 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     match ctx.get("version", &m.version) {
         Got::Absent if !suggested.contains(&"version") => ctx.error(1, "missing `version`", HELP_STARTS_WITH),
         Got::Empty => ctx.error(at, "`version` is empty", HELP_STARTS_WITH),
-        Got::Ok(Version(v)) if v != "1" => {
-            let message = format!("unsupported manifest version `{}`", show(v));
+        Got::Ok(&v) if v != 1 => {
+            let message = format!("unsupported manifest version `{v}`");
             ctx.error(at, message, "this invhooks reads `version: 1` manifests");
         }
         _ => {}
@@ -164,7 +164,7 @@ pub(super) fn entries<'v, T: Read>(
     };
     if items.len() > max {
         let message = format!("`{key}` has {} entries; at most {max} are supported", items.len());
-        let help = "a manifest holds one merchant's subscriptions, usually a few dozen; check that -f names the right file";
+        let help = "check that -f names the right file, or split it into several files";
         return ctx.fail(line(field), message, help).unwrap_or_default();
     }
     let mut found = Vec::with_capacity(items.len());

@@ -1,8 +1,7 @@
-//! The YAML front end of manifests and the policy: text → typed values
-//! ([`Read`]) in one serde-saphyr pass, each with its line. A value of the
-//! wrong kind is kept as what was [`Found`], so one bad value hides no other;
-//! only invalid YAML stops the pass. Nesting, alias replay and scalar bytes
-//! are bounded while the text is read.
+//! The YAML front end of manifests and the policy: one serde-saphyr pass to
+//! typed values ([`Read`]), each with its line. A value of the wrong kind is
+//! kept as what was [`Found`], so one bad value hides no other; nesting, alias
+//! replay and scalar bytes are bounded while the text is read.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -135,11 +134,9 @@ impl Read for usize {
 impl<T: Read> Read for Vec<At<T>> {
     const EXPECTED: &'static str = "a list";
     fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Some(items))
+        std::iter::from_fn(|| seq.next_element().transpose())
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 }
 
@@ -157,28 +154,21 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         T::schema_name()
     }
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        T::schema_id()
-    }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         T::json_schema(generator)
     }
 }
 
-/// A value read as `T`, or what was found instead: [`Any`] with its tag checked.
+/// A value read as `T`, or what was found instead (a `!!binary` tag is never decoded).
 pub(crate) struct Value<T>(pub(crate) Result<T, Found>);
 
 impl<'de, T: Read> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
         let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
-        Ok(Value(value.and_then(|v| {
-            if binary {
-                Err(Found::Binary)
-            } else {
-                Ok(v)
-            }
-        })))
+        Ok(Value(
+            value.and_then(|v| (!binary).then_some(v).ok_or(Found::Binary)),
+        ))
     }
 }
 
@@ -288,11 +278,12 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
     let line = location
         .map_or(1, |l| usize::try_from(l.line()).unwrap_or(usize::MAX))
         .max(1);
+    let budget = |b: fn(&BudgetBreach) -> bool| matches!(error, Error::Budget { breach, .. } if b(breach));
+    // Block nesting, or flow `[{` (the parser's own recursion limit).
+    let deep = budget(|b| matches!(b, BudgetBreach::Depth { .. }))
+        || error.to_string().contains("recursion limit exceeded");
     let (message, help) = match error {
-        Error::Budget {
-            breach: BudgetBreach::ScalarBytes { .. },
-            ..
-        } => (
+        _ if budget(|b| matches!(b, BudgetBreach::ScalarBytes { .. })) => (
             format!("the document expands to more than {} MiB", MAX_BYTES >> 20),
             "aliases (`*name`) repeat the text they stand for; write the entries out, or split the file",
         ),
@@ -300,20 +291,10 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
             format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
             "YAML aliases expand to too much data; write the entries out",
         ),
-        // Block nesting, or flow `[{` (the parser's own recursion limit).
-        e if matches!(
-            e,
-            Error::Budget {
-                breach: BudgetBreach::Depth { .. },
-                ..
-            }
-        ) || e.to_string().contains("recursion limit exceeded") =>
-        {
-            (
-                format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
-                "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
-            )
-        }
+        _ if deep => (
+            format!("lists or mappings nest more than {MAX_DEPTH} levels deep"),
+            "a manifest needs only a few levels; check the indentation and for unclosed `[` or `{`",
+        ),
         Error::DuplicateMappingKey { key, .. } => (
             format!(
                 "the key `{}` appears twice in this mapping",
@@ -348,10 +329,8 @@ fn problem(file: &Path, error: &Error) -> Diagnostic {
 /// The help for a YAML error on (or next to) a line indented with a tab.
 pub(crate) const TAB_HELP: &str = "YAML does not allow tabs for indentation; use spaces";
 
-/// `diagnostic` (a syntax error in `text`) with the tab hint, at the line with
-/// the tab, when its line, the one after (the parser can stop at the end of
-/// the line before) or the one before is indented with one. Lines break at
-/// LF, CRLF and a lone CR, as YAML's do.
+/// `diagnostic` with the tab hint, moved to the tabbed line when its own, the next (the parser
+/// can stop at the end of the line before) or the one before is indented with a tab.
 fn tab_hint(mut diagnostic: Diagnostic, text: &str) -> Diagnostic {
     let line = diagnostic.location.line;
     let text = text.replace("\r\n", "\n");
