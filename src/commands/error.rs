@@ -21,8 +21,10 @@ pub struct Helped {
 impl Helped {
     /// Wraps `error` with `help`.
     pub fn wrap(error: anyhow::Error, help: impl Into<String>) -> anyhow::Error {
-        let help = help.into();
-        anyhow::Error::new(Helped { error, help })
+        anyhow::Error::new(Helped {
+            error,
+            help: help.into(),
+        })
     }
 
     /// An error saying `message`, with `help`.
@@ -88,11 +90,9 @@ pub fn install_panic_hook() {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(no message)");
         let at = (info.location()).map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-        let backtrace = std::backtrace::Backtrace::capture();
-        let backtrace = match backtrace.status() {
-            std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
-            _ => String::new(),
-        };
+        let trace = std::backtrace::Backtrace::capture();
+        let captured = trace.status() == std::backtrace::BacktraceStatus::Captured;
+        let backtrace = captured.then(|| format!("\n{trace}")).unwrap_or_default();
         let report = redact_known(&format!(
             "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
         ));

@@ -29,11 +29,11 @@ impl fmt::Debug for SandboxConfig {
 
 /// `--ids`: random ones (from the seed) fail a client that relies on ids
 /// sorting by creation time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Ids {
     #[default]
     Random,
-    /// `wh_000001`, …: for demos and snapshots.
+    // `wh_000001`, …: for demos and snapshots.
     Sequential,
 }
 
