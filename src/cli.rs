@@ -151,14 +151,11 @@ pub struct ValidateArgs {
     pub format: TextOrJson,
 }
 
-/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report.
+/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report (docs/commands/plan.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people: one line per change, colour on a terminal
     Text,
-    /// For programs: stable keys, versioned by `format_version`
     Json,
-    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`
     Markdown,
 }
 
@@ -388,11 +385,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Ci {
-    /// `.github/workflows/`: plan on pull requests, apply on merge, drift on a schedule.
     Github,
-    /// `.gitlab-ci.yml`: the same jobs.
     Gitlab,
-    /// No CI files.
     None,
 }
 

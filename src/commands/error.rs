@@ -90,9 +90,11 @@ pub fn install_panic_hook() {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("(no message)");
         let at = (info.location()).map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-        let trace = std::backtrace::Backtrace::capture();
-        let captured = trace.status() == std::backtrace::BacktraceStatus::Captured;
-        let backtrace = captured.then(|| format!("\n{trace}")).unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => format!("\n{backtrace}"),
+            _ => String::new(),
+        };
         let report = redact_known(&format!(
             "error: invhooks crashed{at}: {message}\n  help: this is a bug; please report it with the command you ran (API keys are redacted from this message){backtrace}\n"
         ));
