@@ -21,10 +21,8 @@ pub struct Helped {
 impl Helped {
     /// Wraps `error` with `help`.
     pub fn wrap(error: anyhow::Error, help: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(Helped {
-            error,
-            help: help.into(),
-        })
+        let help = help.into();
+        anyhow::Error::new(Helped { error, help })
     }
 
     /// An error saying `message`, with `help`.
