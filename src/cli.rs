@@ -1,11 +1,9 @@
-//! Command-line types (clap derive) and nothing else: [`crate::commands`]
-//! turns them into resolved settings and runs them. Doc comments on
-//! arguments and commands are their `--help`.
+//! Command-line types (clap derive) and nothing else: [`crate::commands`] runs them.
+//! Doc comments on arguments and commands are their `--help`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 pub use clap::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -28,9 +26,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Base URL of the Inveterate API (https, or http on loopback for the sandbox)
-    ///
-    /// [env: INVETERATE_BASE_URL]
+    /// Base URL of the Inveterate API (https, or http on loopback) [env: INVETERATE_BASE_URL]
     // Read from the environment by `commands`, not by clap: clap counts an
     // env-provided value as given and prints it in every usage line.
     #[arg(long, global = true, value_name = "URL")]
@@ -47,15 +43,12 @@ pub struct GlobalArgs {
     /// Seconds one request may take (1 to 3600)
     #[arg(long, global = true, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u16).range(1..=3600))]
     pub timeout: u16,
-    /// Also trust the CA certificates in this PEM file (a corporate proxy's or private CA); verification stays on
-    ///
-    /// [env: SSL_CERT_FILE]
+    /// Also trust this PEM file's CA certificates; verification stays on [env: SSL_CERT_FILE]
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 }
 
-/// The network options, hidden: an offline command still accepts them (clap
-/// propagates no global option over a subcommand's own) without listing them.
+/// The network options, hidden: an offline command accepts them without listing them.
 fn hidden_network_options() -> Vec<clap::Arg> {
     GlobalArgs::augment_args(clap::Command::new("global"))
         .get_arguments()
@@ -128,12 +121,11 @@ impl Command {
 
     /// The manifests (and `--policy`) of the commands that take them.
     pub fn manifests(&self) -> Option<&ManifestArgs> {
+        use Command::*;
         match self {
-            Command::Plan(a) => Some(&a.manifests),
-            Command::Apply(a) => Some(&a.manifests),
-            Command::Drift(a) => Some(&a.manifests),
-            Command::Check(a) => Some(&a.manifests),
-            Command::Validate(a) => Some(&a.manifests),
+            Plan(PlanArgs { manifests, .. }) | Apply(ApplyArgs { manifests, .. }) => Some(manifests),
+            Drift(DriftArgs { manifests, .. }) | Check(CheckArgs { manifests, .. }) => Some(manifests),
+            Validate(ValidateArgs { manifests, .. }) => Some(manifests),
             _ => None,
         }
     }
@@ -142,12 +134,8 @@ impl Command {
 #[derive(Debug, Args)]
 pub struct ManifestArgs {
     /// Manifest file or directory of *.yaml/*.yml files (repeatable)
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "PATH",
-        default_value = "webhooks.yaml"
-    )]
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    #[arg(default_value = "webhooks.yaml")]
     pub files: Vec<PathBuf>,
     /// Policy file outside the manifests: allowed callback hosts, safety thresholds
     #[arg(long, value_name = "FILE", env = "INVHOOKS_POLICY", hide_env_values = true)]
@@ -163,23 +151,18 @@ pub struct ValidateArgs {
     pub format: TextOrJson,
 }
 
-/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report.
+/// `--format` of `plan`, `drift`, `check`, `show` and `apply`'s report (docs/commands/plan.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people: one line per change, colour on a terminal
     Text,
-    /// For programs: stable keys, versioned by `format_version`
     Json,
-    /// For pull-request comments and `$GITHUB_STEP_SUMMARY`
     Markdown,
 }
 
 /// `--format` of the commands without a Markdown form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TextOrJson {
-    /// For people.
     Text,
-    /// For programs: stable keys, versioned by `format_version`.
     Json,
 }
 
@@ -244,14 +227,9 @@ pub struct ApplyArgs {
     /// Apply in waves, canaries first: cumulative counts or percentages of the selected merchants
     #[arg(long, value_name = "SIZES", value_parser = Sizes::parse, help_heading = "Staged rollouts")]
     pub waves: Option<Sizes>,
-    /// What must hold after a wave before the next starts
-    #[arg(
-        long,
-        value_enum,
-        default_value_t,
-        value_name = "GATE",
-        help_heading = "Staged rollouts"
-    )]
+    /// What must hold after a wave before the next starts (docs/guides/rollouts.md)
+    #[arg(long, value_enum, default_value_t, value_name = "GATE")]
+    #[arg(help_heading = "Staged rollouts")]
     pub wave_gate: WaveGate,
     /// Seconds to wait between waves (a bake time; an interrupt ends it)
     #[arg(long, default_value_t = 0, value_name = "SECONDS", requires = "waves", help_heading = "Staged rollouts",
@@ -407,11 +385,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Ci {
-    /// `.github/workflows/`: plan on pull requests, apply on merge, drift on a schedule.
     Github,
-    /// `.gitlab-ci.yml`: the same jobs.
     Gitlab,
-    /// No CI files.
     None,
 }
 
@@ -426,26 +401,9 @@ pub struct SandboxArgs {
     /// Persist subscriptions in this JSON file (written atomically)
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Subscription ids: `random` (UUID-shaped, in no order, drawn from --seed) or `sequential` (wh_000001, …)
-    #[arg(long, default_value = "random", value_name = "KIND", value_parser = PossibleValuesParser::new(["random", "sequential"])
-        .map(|ids| if ids == "random" { Ids::Random } else { Ids::Sequential }))]
+    /// Subscription ids: UUID-shaped in no order (`random`, from --seed) or `wh_000001`, … (`sequential`)
+    #[arg(long, value_enum, default_value_t, value_name = "KIND")]
     pub ids: Ids,
     #[command(flatten)]
     pub faults: crate::sandbox::Faults,
-}
-
-// `apply` does not depend on clap: its gate spelled for the command line here.
-impl ValueEnum for WaveGate {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[WaveGate::Converge, WaveGate::Check, WaveGate::TestEvent]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        let help = match self {
-            WaveGate::Converge => "Every merchant of the wave converged",
-            WaveGate::Check => "Also every callback URL of the wave answers, as `check` probes it",
-            WaveGate::TestEvent => "Also each callback accepts one test event, as `check --send-test-event`",
-        };
-        Some(PossibleValue::new(self.as_str()).help(help))
-    }
 }

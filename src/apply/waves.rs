@@ -79,7 +79,7 @@ pub fn order<'a>(merchants: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<St
 }
 
 /// `--wave-gate`: what must hold after a wave before the next starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum WaveGate {
     #[default]
     Converge,

@@ -1,12 +1,10 @@
 //! `invhooks apply`: plan, show, check safety, confirm, execute wave by wave
-//! (docs/guides/rollouts.md: [`waves::roll_out`] wired to the executor and
-//! `check`'s probes; without `--waves`, one wave), report.
+//! (docs/guides/rollouts.md; without `--waves`, one wave), report.
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use futures_util::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -30,8 +28,7 @@ const CANCELLED: &str = "apply cancelled; nothing was changed";
 /// Runs `apply`; an interrupt before the calls cancels it (exit 1).
 pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     let again = "interrupted again: exiting now; the report is not printed. Re-run `invhooks plan` to see where things stand";
-    let watch =
-        interrupts::watch(ctx, &ctx.stop, again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let watch = interrupts::watch(ctx, &ctx.stop, again)?;
     let reads = usize::from(args.merchant_parallelism) * usize::from(args.parallelism);
     // A saved plan: its changes exactly, or a refusal if live moved.
     let prepared = match &args.plan {
@@ -107,8 +104,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         Format::Markdown => markdown::apply_summary(&plan, Ok(&run), markdown::GITHUB_COMMENT_LIMIT, &keys),
     });
     step_summary(ctx, &args, &plan, Ok(&run));
-    // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything
-    // else short of success.
+    // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything else short of success.
     Ok(match (run.refused.is_empty(), run.succeeded()) {
         (false, _) => Exit::Refused,
         (true, true) => Exit::Success,
@@ -147,8 +143,7 @@ fn step_summary(ctx: &Context, args: &ApplyArgs, plan: &Plan, result: Result<&Ru
     });
 }
 
-/// Asks for `yes`; an interrupt is a no. Read on a thread an interrupt
-/// leaves behind, so the prompt never holds the run.
+/// Asks for `yes`; an interrupt is a no (the read's thread is left behind, never holding the run).
 async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
     ctx.emit(Sink::Stderr, "\nApply these changes? Only `yes` is accepted: ")?;
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -169,8 +164,7 @@ async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
 /// Gate failures a status line names before "and N more".
 const SHOWN: usize = 5;
 
-/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first),
-/// each behind `args`' gate; `ctx.stop` ends every wave, gate and pause.
+/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first), each behind a gate.
 async fn roll_out(
     ctx: &Context,
     args: &ApplyArgs,
@@ -210,12 +204,9 @@ async fn roll_out(
             .filter(|m| !m.changes.is_empty() && in_wave.contains(m.merchant.as_str()))
             .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
             .collect();
-        let title = if count > 1 {
-            format!("wave {number}/{count}")
-        } else {
-            "merchants".to_owned()
-        };
-        let done = execute(ctx, work, options, usize::from(args.merchant_parallelism), &title).await;
+        let title = (count > 1).then(|| format!("wave {number}/{count}"));
+        let title = title.as_deref().unwrap_or("merchants");
+        let done = execute(ctx, work, options, usize::from(args.merchant_parallelism), title).await;
         let mut failures = waves::converge_failures(&done);
         reports.extend(done);
         if let (Some(prober), true) = (&prober, failures.is_empty() && !stop.requested()) {
@@ -246,8 +237,7 @@ async fn roll_out(
     Ok(RunReport::new(reports, refused, rollout))
 }
 
-/// Applies each merchant's part, `merchants` at once, with progress on stderr
-/// (a bar on a terminal, else a line per change); reports in `work`'s order.
+/// Applies each merchant's part, `merchants` at once, with progress on stderr; reports in order.
 async fn execute(
     ctx: &Context,
     work: Vec<(&Target, &MerchantPlan)>,
@@ -278,13 +268,12 @@ async fn execute(
                     Some(bar) => {
                         bar.inc(1);
                         if !r.outcome.is_done() {
-                            let _ = ctx.emit(Sink::Bar(bar), &line);
+                            bar.suspend(|| ctx.status(&line));
                         }
                     }
                 }
             };
-            let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
-            let stop = &ctx.stop;
+            let (client, manifest, live, stop) = (&target.client, &target.manifest, &target.live, &ctx.stop);
             let report = apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change);
             (i, report.await)
         })

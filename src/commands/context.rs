@@ -1,6 +1,5 @@
-//! The settings every command shares, resolved once from the global arguments and the
-//! environment, and [`Context::emit`], the one writer of every byte invhooks outputs
-//! (step summary and annotations included), each redacted of every API key read so far.
+//! The settings every command shares, resolved once, and [`Context::emit`], the one writer
+//! of every byte invhooks outputs, redacted of every API key read so far.
 
 use std::io::{IsTerminal, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -22,8 +21,10 @@ use crate::stop::Stop;
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// Checked: https, or http on loopback.
+    /// Checked: https, or http on loopback (or off it: `insecure_sandbox`).
     pub base_url: Url,
+    /// Plain http off loopback, allowed by [`ALLOW_INSECURE_ENV`].
+    pub insecure_sandbox: bool,
     pub timeout: Duration,
     pub verbosity: u8,
     pub quiet: bool,
@@ -31,35 +32,29 @@ pub struct Context {
     pub color: bool,
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
-    pub ca_cert: Option<PathBuf>,
-    /// Plain http off loopback, allowed by [`ALLOW_INSECURE_ENV`].
-    pub insecure_sandbox: bool,
+    ca_cert: Option<PathBuf>,
     /// `--policy`, `INVHOOKS_POLICY`: read and checked once.
     pub policy: Option<Policy>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
-    /// Built on first use, shared by every clone: the one HTTP pool, the CA roots.
+    /// Built on first use, shared by every clone.
     http: Arc<OnceLock<Http>>,
     roots: Arc<OnceLock<Vec<CertificateDer<'static>>>>,
 }
 
 impl Context {
-    /// Resolves the global arguments.
     pub fn new(cli: &Cli) -> anyhow::Result<Self> {
         let g = &cli.global;
         let env = |name: &str| std::env::var(name).ok();
+        // An offline command never talks to the API: a base URL meant for other jobs must not fail it.
         let raw = match cli.command.is_offline() {
-            // Never talks to the API: a base URL meant for other jobs must not fail it.
             true => api::DEFAULT_BASE_URL.to_owned(),
             false => BaseUrl::raw(g.base_url.as_deref(), env("INVETERATE_BASE_URL").as_deref()),
         };
         let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
-            let help = e.help();
-            let err = anyhow::Error::new(e).context("check --base-url or INVETERATE_BASE_URL");
-            match help {
-                Some(help) => Helped::wrap(err, help),
-                None => err,
-            }
+            let help = (e.help())
+                .unwrap_or_else(|| "pass an https URL with --base-url or INVETERATE_BASE_URL".into());
+            Helped::wrap(e.into(), help)
         })?;
         let warning = base.warning();
         let policy = cli.command.manifests().and_then(|m| m.policy.as_deref());
@@ -88,8 +83,8 @@ impl Context {
         Ok(ctx)
     }
 
-    /// Writes `text` with every API key read so far as `***` (the last line of
-    /// defence); terminal lines also [`github::defuse`]d: only annotations start with `::`.
+    /// Writes `text` with every API key read so far as `***` (the last line of defence);
+    /// terminal lines also [`github::defuse`]d: only annotations start with `::`.
     pub fn emit(&self, sink: Sink<'_>, text: &str) -> std::io::Result<()> {
         let text = api::redact_known(text);
         match sink {
@@ -101,10 +96,6 @@ impl Context {
             Sink::Stderr => {
                 let text = super::error::paint_labels(&github::defuse(&text), self.stderr_color);
                 std::io::stderr().lock().write_all(text.as_bytes())
-            }
-            Sink::Bar(bar) => {
-                bar.println(github::defuse(&text).trim_end_matches('\n'));
-                Ok(())
             }
             Sink::Append(path) => {
                 (std::fs::OpenOptions::new().create(true).append(true).open(path)?).write_all(text.as_bytes())
@@ -158,9 +149,7 @@ impl Context {
             verbosity: self.verbosity,
             log: LogSink(Arc::new(|line: &str| {
                 let line = api::redact_known(&format!("  {line}\n"));
-                let _ = std::io::stderr()
-                    .lock()
-                    .write_all(github::defuse(&line).as_bytes());
+                let _ = std::io::stderr().write_all(github::defuse(&line).as_bytes());
             })),
             extra_roots: (self.ca_roots()?.iter())
                 .map(|der| reqwest::Certificate::from_der(der))
@@ -173,8 +162,7 @@ impl Context {
         self.http.get_or_init(|| http).client(key)
     }
 
-    /// The extra CA certificates, read and checked once, so a bad one is named
-    /// here rather than failing every connection.
+    /// The extra CA certificates, checked once: a bad one is named here, not in every connection.
     pub fn ca_roots(&self) -> anyhow::Result<&[CertificateDer<'static>]> {
         if let Some(roots) = self.roots.get() {
             return Ok(roots);
@@ -244,8 +232,6 @@ pub enum Sink<'a> {
     Stdout,
     /// Status, warnings, logs.
     Stderr,
-    /// A line above a terminal progress bar.
-    Bar(&'a indicatif::ProgressBar),
     /// The end of a file (`$GITHUB_STEP_SUMMARY`).
     Append(&'a Path),
     /// A whole private file (0600), atomically; over an existing one only when `true`.
@@ -255,14 +241,8 @@ pub enum Sink<'a> {
 /// Writes `bytes` to `path` through a 0600 temporary file renamed into place;
 /// without `replace`, never over an existing file (checked at the rename).
 fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::Builder::new()
-        .prefix(".invhooks-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let dir = (path.parent()).filter(|d| !d.as_os_str().is_empty());
+    let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     match replace {
@@ -303,15 +283,13 @@ fn read_policy(path: &Path) -> anyhow::Result<Policy> {
 /// The certificates of a PEM file (at most 16 MiB, at least one), checked as rustls uses them.
 fn read_ca_roots(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem = read_capped(path, 16 << 20)?;
-    let roots = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let roots: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>()?;
     anyhow::ensure!(!roots.is_empty(), "no PEM certificate in it");
+    let mut store = tokio_rustls::rustls::RootCertStore::empty();
     for (i, root) in roots.iter().enumerate() {
-        let mut store = tokio_rustls::rustls::RootCertStore::empty();
-        store
-            .add(root.clone())
-            .map_err(|e| anyhow::anyhow!("certificate {} in the file is not usable: {e}", i + 1))?;
+        let number = i + 1;
+        (store.add(root.clone()))
+            .map_err(|e| anyhow::anyhow!("certificate {number} in the file is not usable: {e}"))?;
     }
     Ok(roots)
 }

@@ -1,10 +1,8 @@
-//! `invhooks doctor` (docs/commands/doctor.md): per merchant the key, DNS,
-//! TLS and one GET (`doctor::list`); with `--write`, `doctor::write`'s round
-//! trip on a throwaway, which an interrupt ends and still deletes.
+//! `invhooks doctor` (docs/commands/doctor.md): per merchant the key, DNS, TLS and one GET;
+//! with `--write`, a round trip on a throwaway, which an interrupt ends and still deletes.
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use tokio::time::Instant;
 
 use super::fetch::{keyed, process_env, read_help, Keyed};
@@ -51,15 +49,13 @@ fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
     Ok(Ours::new(rand::random(), topic, url))
 }
 
-/// The first interrupt stops the round trip (its cleanup still runs); a
-/// second exits at once, naming what may be left.
+/// The first interrupt ends the round trip (its cleanup still runs); a second exits, naming what may be left.
 fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
     let name = &throwaway.name;
     let again = format!(
         "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
     );
-    let watch =
-        interrupts::watch(ctx, stop, &again).context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let watch = interrupts::watch(ctx, stop, &again)?;
     watch.notice(
         "interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once",
     );
@@ -80,11 +76,7 @@ async fn merchant(
     let key = match api_key(&k.key_env, &k.who) {
         Ok(key) => key,
         Err(e) => {
-            let help = e
-                .downcast_ref::<Helped>()
-                .map(|h| h.help.clone())
-                .unwrap_or_default();
-            report.checks.push(Check::fail("key", e.to_string(), help));
+            report.checks.push(Check::fail("key", e.to_string(), e.help));
             return Ok(report);
         }
     };

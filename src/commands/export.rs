@@ -1,6 +1,5 @@
-//! `invhooks export`: one merchant's live subscriptions as a manifest, or
-//! several stores' as one fleet file (docs/fleets.md "Export a fleet"), so
-//! that `plan` on it reports no changes. Real URL values; keys never written.
+//! `invhooks export`: live subscriptions as a manifest, or several stores' as one fleet file
+//! (docs/fleets.md "Export a fleet"), on which `plan` reports no changes. Keys never written.
 
 use std::path::Path;
 
@@ -20,10 +19,9 @@ const SHOWN: usize = 20;
 
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     // Before any request: a manifest in git is not replaced by accident.
-    if let (Some(path), false) = (&args.output, args.force) {
-        if std::fs::symlink_metadata(path).is_ok() {
-            return Err(exists(path));
-        }
+    let kept = (args.output.as_ref()).filter(|p| !args.force && std::fs::symlink_metadata(p).is_ok());
+    if let Some(path) = kept {
+        return Err(exists(path));
     }
     let shown = (args.output.as_deref()).map_or_else(|| "(stdout)".to_owned(), |p| p.display().to_string());
     let (yaml, what, left_out) = match args.stores.is_empty() {
@@ -51,8 +49,7 @@ pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Error.when(left_out > 0))
 }
 
-/// One merchant's manifest, what it holds, and how many live subscriptions
-/// `validate` would refuse were left out (each named); for `export` and `init`.
+/// One merchant's manifest, what it holds, and how many live subscriptions were left out (named).
 pub(super) async fn one(
     ctx: &Context,
     merchant: Option<String>,
@@ -80,8 +77,7 @@ pub(super) async fn one(
     Ok((yaml, format!("{} subscription(s)", exported.written), left_out))
 }
 
-/// Names each live subscription `found` has a problem with and returns their
-/// ids; a problem outside the entries (the label) fails the export.
+/// Names each live subscription `found` has a problem with and returns their ids.
 fn refuse_entries(
     ctx: &Context,
     live: &[LiveSubscription],
@@ -139,11 +135,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     let holds_key = |text: &str| crate::api::redact_known(text) != text;
     let exported = manifest::to_fleet(&lives, &holds_key).map_err(refused)?;
     exported.warnings.iter().for_each(|w| ctx.warn(w));
-    // Refused above already; kept as the last line before the file.
-    let yaml = (read.iter()).fold(exported.yaml, |yaml, t| {
-        t.key.hide(&yaml, &format!("${{{}}}", t.manifest.api_key_env))
-    });
-    let found = manifest::problems_by_entry(Path::new(shown), &yaml);
+    let found = manifest::problems_by_entry(Path::new(shown), &exported.yaml);
     if !found.is_empty() {
         let help = "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own";
         let found = manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect());
@@ -151,7 +143,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     }
     let (written, stores) = (exported.written, stores.len());
     let what = format!("{written} subscription(s) for {stores} merchant(s)");
-    Ok((yaml, what, 0))
+    Ok((exported.yaml, what, 0))
 }
 
 /// Two `--store` with one label or one variable: refused before any key is read.

@@ -1,6 +1,5 @@
-//! From manifests to [`Target`]s: load and police the files, keep the
-//! selected merchants (`--merchant`, `--shard`), read each merchant's key,
-//! then every live list (one GET per merchant, a bounded number at once).
+//! From manifests to [`Target`]s: load and police the files, select merchants, read
+//! their keys, then every live list (one GET per merchant, a bounded number at once).
 
 use std::path::{Path, PathBuf};
 
@@ -48,8 +47,7 @@ pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
     }
 }
 
-/// Two merchants with one key manage one store twice: each run would
-/// delete the other's subscriptions. Compared by digest, never shown.
+/// Two merchants with one key manage one store twice, each deleting the other's subscriptions.
 pub fn one_store_each(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
     let same = manifest::same_store(manifests, &process_env);
     same.is_empty()
@@ -68,18 +66,17 @@ pub struct Target {
 }
 
 /// A merchant's key from `env_name`; `who` says where it was declared.
-pub fn api_key(env_name: &str, who: &str) -> anyhow::Result<ApiKey> {
+pub fn api_key(env_name: &str, who: &str) -> Result<ApiKey, Helped> {
     match process_env(env_name) {
         Some(key) if !key.trim().is_empty() => Ok(ApiKey::new(key.trim().to_owned())),
-        _ => Err(Helped::msg(
-            format!("environment variable `{env_name}` is not set or empty ({who})"),
-            format!("export {env_name}=<private API key from Inveterate Admin → Settings>; keys are never accepted as flags"),
-        )),
+        _ => Err(Helped {
+            error: anyhow::anyhow!("environment variable `{env_name}` is not set or empty ({who})"),
+            help: format!("export {env_name}=<private API key from Inveterate Admin → Settings>; keys are never accepted as flags"),
+        }),
     }
 }
 
-/// The selected merchants' targets (at most `reads` list reads at once) and
-/// their plan, under the policy's safety thresholds if any.
+/// The selected merchants' targets (at most `reads` list reads at once) and their plan.
 pub async fn fetch(
     ctx: &Context,
     files: &[PathBuf],
@@ -106,8 +103,7 @@ pub struct Keyed {
     pub who: String,
 }
 
-/// The merchants of `files` the `merchants` globs select; without `-f`, those of
-/// `webhooks.yaml` if it exists, else one reading `INVETERATE_API_KEY`, declared by `command`.
+/// The merchants `merchants` selects of `files`, else of `webhooks.yaml`, else `INVETERATE_API_KEY`.
 pub fn keyed(
     ctx: &Context,
     files: &[PathBuf],
@@ -142,8 +138,7 @@ pub fn keyed(
         .collect())
 }
 
-/// Keeps the merchants `select` picks (docs/fleets.md "Agencies and fleets"); a
-/// `--merchant` glob matching no label is an error, an empty shard is not.
+/// Keeps the merchants `select` picks; a glob matching no label is an error, an empty shard not.
 pub fn selected(
     ctx: &Context,
     mut manifests: Vec<MerchantManifest>,
@@ -171,8 +166,7 @@ pub fn selected(
     Ok(manifests)
 }
 
-/// Every merchant's live list, at most `reads` at once (permits in manifest
-/// order); the first failed read in manifest order is the error.
+/// Every merchant's live list, at most `reads` at once; the first failure in manifest order is the error.
 pub async fn targets(
     ctx: &Context,
     manifests: Vec<MerchantManifest>,

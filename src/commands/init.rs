@@ -1,8 +1,10 @@
-//! `invhooks init` (docs/commands/init.md): `webhooks.yaml` (the example, or
-//! `export`'s output), the CI files of `examples/` byte for byte, and the
-//! policy template with the manifest's hosts; all or nothing.
+//! `invhooks init` (docs/commands/init.md): `webhooks.yaml`, the CI files of `examples/` and
+//! the policy template with the manifest's hosts; all or nothing.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use super::context::Sink;
 use super::{Context, Helped};
@@ -11,23 +13,15 @@ use crate::exit::Exit;
 use crate::manifest::{self, Diagnostics};
 
 const MANIFEST: &str = "webhooks.yaml";
-const POLICY: (&str, &str) = (
-    "invhooks-policy.yaml",
-    include_str!("../../examples/invhooks-policy.yaml"),
-);
+const TEMPLATE: &str = include_str!("../../examples/invhooks-policy.yaml");
+const POLICY: (&str, &str) = ("invhooks-policy.yaml", TEMPLATE);
+const PLAN: &str = include_str!("../../examples/github-actions/plan.yml");
+const APPLY: &str = include_str!("../../examples/github-actions/apply.yml");
+const DRIFT: &str = include_str!("../../examples/github-actions/drift.yml");
 const GITHUB: [(&str, &str); 3] = [
-    (
-        ".github/workflows/invhooks-plan.yml",
-        include_str!("../../examples/github-actions/plan.yml"),
-    ),
-    (
-        ".github/workflows/invhooks-apply.yml",
-        include_str!("../../examples/github-actions/apply.yml"),
-    ),
-    (
-        ".github/workflows/invhooks-drift.yml",
-        include_str!("../../examples/github-actions/drift.yml"),
-    ),
+    (".github/workflows/invhooks-plan.yml", PLAN),
+    (".github/workflows/invhooks-apply.yml", APPLY),
+    (".github/workflows/invhooks-drift.yml", DRIFT),
 ];
 const GITLAB: [(&str, &str); 1] = [(".gitlab-ci.yml", include_str!("../../examples/gitlab-ci.yml"))];
 /// The key variable `--from-live` reads (the manifest's default).
@@ -71,13 +65,10 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     let files = [(MANIFEST, manifest.as_str()), (POLICY.0, policy.as_str())];
     for (name, text) in files.into_iter().chain(ci.iter().copied()) {
         let path = at(name);
-        let write_error =
-            |e, path: &Path| anyhow::Error::new(e).context(format!("could not write `{}`", path.display()));
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| write_error(e, dir))?;
-        }
-        ctx.emit(Sink::Private(&path, args.force), text)
-            .map_err(|e| write_error(e, &path))?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        (dir.map_or(Ok(()), std::fs::create_dir_all))
+            .and_then(|()| ctx.emit(Sink::Private(&path, args.force), text))
+            .with_context(|| format!("could not write `{}`", path.display()))?;
         ctx.out(&format!("wrote {}\n", path.display()));
     }
     if left_out > 0 {
@@ -101,8 +92,7 @@ fn example(label: Option<&str>) -> String {
     example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
 }
 
-/// The policy template allowing exactly `manifest`'s hosts, once the manifest
-/// validates under it (`${VAR}`s at their defaults) and carries `label`.
+/// The policy template allowing exactly `manifest`'s hosts, once the manifest validates under it.
 fn checked_policy(
     file: &Path,
     manifest: &str,
@@ -119,11 +109,10 @@ fn checked_policy(
         "the manifest's label is not `--merchant`'s"
     );
     let host = |url: &str| Some(format!("\"{}\"", url::Url::parse(url).ok()?.host_str()?));
-    let mut hosts: Vec<String> = (loaded.subscriptions.iter())
+    let hosts: BTreeSet<String> = (loaded.subscriptions.iter())
         .filter_map(|s| host(&s.callback_url))
         .collect();
-    hosts.sort();
-    hosts.dedup();
+    let hosts: Vec<String> = hosts.into_iter().collect();
     let allowed = match hosts.is_empty() {
         true => "# allowedCallbackHosts: [\"hooks.example.com\"]   # your receivers' hosts".to_owned(),
         false => format!(

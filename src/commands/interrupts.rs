@@ -1,7 +1,9 @@
 //! SIGINT and SIGTERM (a cancelled CI job): the first requests a [`Stop`] (no
 //! request starts, every wait ends, then the report), the second exits 130.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context as _;
 
 use super::Context;
 use crate::stop::Stop;
@@ -10,13 +12,13 @@ use crate::stop::Stop;
 #[derive(Debug)]
 pub struct Watch {
     task: tokio::task::JoinHandle<()>,
-    notice: Arc<Mutex<Option<&'static str>>>,
+    notice: Arc<OnceLock<&'static str>>,
 }
 
 impl Watch {
-    /// What the first interrupt prints from now on (by default nothing).
+    /// What the first interrupt prints from now on (by default nothing; set once).
     pub fn notice(&self, text: &'static str) {
-        *self.notice.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+        let _ = self.notice.set(text);
     }
 }
 
@@ -26,15 +28,16 @@ impl Drop for Watch {
     }
 }
 
-/// Requests `stop` on the first interrupt, prints `again` and exits on the second;
-/// `doctor --write` passes its own stop, so its client still cleans up.
-pub fn watch(ctx: &Context, stop: &Stop, again: &str) -> std::io::Result<Watch> {
+/// Requests `stop` (doctor's own, so its cleanup still runs) on the first interrupt; exits on the second.
+pub fn watch(ctx: &Context, stop: &Stop, again: &str) -> anyhow::Result<Watch> {
+    const CANNOT: &str = "cannot watch for interrupts (SIGINT, SIGTERM)";
     // Registered here, before the task runs, so that no signal is lost; the
     // next signal is pending forever if the streams end.
     #[cfg(unix)]
     let mut next = {
         use tokio::signal::unix::{signal, SignalKind};
-        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        let listen = |kind| signal(kind).context(CANNOT);
+        let (mut term, mut int) = (listen(SignalKind::terminate())?, listen(SignalKind::interrupt())?);
         async move || {
             tokio::select! {
                 Some(()) = term.recv() => {},
@@ -45,19 +48,19 @@ pub fn watch(ctx: &Context, stop: &Stop, again: &str) -> std::io::Result<Watch> 
     };
     #[cfg(windows)]
     let mut next = {
-        let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+        let mut ctrl_c = tokio::signal::windows::ctrl_c().context(CANNOT)?;
         async move || {
             if ctrl_c.recv().await.is_none() {
                 std::future::pending::<()>().await;
             }
         }
     };
-    let notice: Arc<Mutex<Option<&'static str>>> = Arc::default();
+    let notice: Arc<OnceLock<&'static str>> = Arc::default();
     let (ctx, stop, shown, again) = (ctx.clone(), stop.clone(), Arc::clone(&notice), again.to_owned());
     let task = tokio::spawn(async move {
         next().await;
         stop.request();
-        if let Some(text) = *shown.lock().unwrap_or_else(PoisonError::into_inner) {
+        if let Some(text) = shown.get() {
             ctx.warn(text);
         }
         next().await;

@@ -68,16 +68,10 @@ pub fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// `--check-callbacks`: warns for each URL the plan delivers to that does
-/// not answer; the Markdown section (empty when all answer). Never fails.
+/// `--check-callbacks`: a warning per URL that does not answer, and the Markdown section.
 async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
-    let prober = match check::prober(ctx) {
-        Ok(prober) => prober,
-        Err(e) => {
-            ctx.warn(&format!("callback URLs not checked: {e:#}"));
-            return String::new();
-        }
-    };
+    let prober = check::prober(ctx).inspect_err(|e| ctx.warn(&format!("callback URLs not checked: {e:#}")));
+    let Ok(prober) = prober else { return String::new() };
     let outcomes = check::probe_all(&prober, crate::check::planned_callbacks(plan), false).await;
     for o in &outcomes {
         if let Err(failure) = &o.result {
@@ -89,19 +83,16 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     crate::check::render::markdown_warnings(&outcomes, GITHUB_COMMENT_LIMIT / 2)
 }
 
-/// A plan in `format` (`plan`, `show`); in Markdown with `section` after it,
-/// within GitHub's comment limit.
+/// A plan in `format`; in Markdown with `section` after it, within GitHub's comment limit.
 fn render_plan(ctx: &Context, plan: &Plan, format: Format, section: &str) -> String {
     let keys = ctx.keys();
     let room = if section.is_empty() { 0 } else { section.len() + 1 };
     let limit = GITHUB_COMMENT_LIMIT.saturating_sub(room);
+    let markdown = || markdown::render(plan, "invhooks plan", limit, &keys);
     match format {
         Format::Text => text::render(plan, ctx.color, &keys),
         Format::Json => render::json::render(plan, &keys),
-        Format::Markdown if section.is_empty() => markdown::render(plan, "invhooks plan", limit, &keys),
-        Format::Markdown => format!(
-            "{}\n{section}",
-            markdown::render(plan, "invhooks plan", limit, &keys)
-        ),
+        Format::Markdown if section.is_empty() => markdown(),
+        Format::Markdown => format!("{}\n{section}", markdown()),
     }
 }

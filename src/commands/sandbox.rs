@@ -5,8 +5,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use super::{Context, Helped};
 use crate::api::ApiKey;
 use crate::apply::waves::Rollout;
@@ -42,8 +40,7 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         Ids::Sequential => "sequential",
     };
     let again = "interrupted again: stopping now, without waiting for requests in flight";
-    let _watch = super::interrupts::watch(ctx, &ctx.stop, again)
-        .context("cannot watch for interrupts (SIGINT, SIGTERM)")?;
+    let _watch = super::interrupts::watch(ctx, &ctx.stop, again)?;
     let (addr, keys) = (sandbox.addr(), args.api_keys.len());
     ctx.status(&format!(
         "sandbox: serving the webhook-subscriptions API on {addr} for {keys} merchant key(s); Ctrl-C stops it\n  \
@@ -88,8 +85,7 @@ pub const EXAMPLE: &str = include_str!("../../examples/webhooks.yaml");
 const EXAMPLE_PATH: &str = "webhooks.yaml";
 const DEMO_KEY: &str = "demo-key";
 
-/// `invhooks demo`: an in-process sandbox seeded with live subscriptions that drifted
-/// from `examples/webhooks.yaml`; plan, apply, plan again. No key, no network, no setup.
+/// `invhooks demo`: plan, apply, plan again on an in-process sandbox that drifted from the example.
 pub async fn demo(ctx: &Context) -> anyhow::Result<Exit> {
     // Variables take their `${VAR:-default}` defaults: the demo reads no environment.
     let manifest = manifest::load_str(Path::new(EXAMPLE_PATH), EXAMPLE, &|_| None)
@@ -150,13 +146,10 @@ Next, the same in a directory of your own:
   invhooks plan               # then `invhooks apply`, edit webhooks.yaml, `invhooks drift`
 ";
 
-/// Live state that differs from `manifest` in every way a plan shows: one
-/// missing, one moved, one twice, one added by hand, one ignored.
+/// Live state with one of each change: missing, moved, twice, added by hand, ignored.
 fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
     let subs = &manifest.subscriptions;
-    let moved = subs
-        .get(1)
-        .map(|s| s.callback_url.replace("https://", "https://old-"));
+    let moved = (subs.get(1)).map(|s| s.callback_url.replace("https://", "https://old-"));
     let mut live: Vec<(&str, &str, &str)> = (subs.iter().skip(1))
         .map(|s| (s.topic.as_str(), s.name.as_str(), s.callback_url.as_str()))
         .collect();
@@ -166,16 +159,12 @@ fn seed_drift(sandbox: &Sandbox, manifest: &MerchantManifest) {
     if let Some(&twice) = live.get(1) {
         live.insert(2, twice);
     }
-    live.push((
-        "customer.updated",
-        "legacy-erp",
+    let (erp, zapier) = (
         "https://erp.acme.example/old-hook",
-    ));
-    live.push((
-        "customer.ordered",
-        "zapier-orders",
         "https://hooks.zapier.com/hooks/catch/1/abc",
-    ));
+    );
+    live.push(("customer.updated", "legacy-erp", erp));
+    live.push(("customer.ordered", "zapier-orders", zapier));
     sandbox.seed(DEMO_KEY, &live);
 }
 

@@ -1,6 +1,7 @@
 //! Saved plans at the edges: `plan --out FILE` writes one, `apply --plan FILE`
 //! hands it back only if live has not moved; the file's model and checks are [`crate::saved`].
 
+use std::io::ErrorKind::NotFound;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -14,23 +15,17 @@ use crate::saved::{self, Loaded, PlanFileError, SavedMerchant, SavedPlan};
 /// Largest plan file read.
 const MAX_PLAN_BYTES: u64 = 64 << 20;
 
-/// Writes the saved plan of `targets`, bound to each key by a salted digest and holding
-/// none ([`saved::key_placeholder`] instead: deletes and updates go by id).
+/// Writes the saved plan of `targets`, bound to each key by a salted digest, holding no key.
 pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<()> {
-    let key_salt = format!("{:032x}", rand::random::<u128>());
+    let (key_salt, limits) = (format!("{:032x}", rand::random::<u128>()), ctx.thresholds());
     let merchants = (targets.iter())
         .map(|t| {
             let file = &t.manifest.file;
             let bytes = std::fs::read(file)
                 .with_context(|| format!("could not read `{}` again to record its digest", file.display()))?;
-            let (sha, key_digest) = (crate::digest::sha256(&bytes), t.key.digest(&key_salt));
-            Ok(SavedMerchant::new(
-                &t.manifest,
-                without_key(t),
-                sha,
-                key_digest,
-                &ctx.thresholds(),
-            ))
+            let (sha, digest) = (crate::digest::sha256(&bytes), t.key.digest(&key_salt));
+            let live = without_key(t);
+            Ok(SavedMerchant::new(&t.manifest, live, sha, digest, &limits))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let doc = SavedPlan::new(crate::VERSION, ctx.base_url.as_str(), key_salt, merchants);
@@ -43,10 +38,9 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
     Ok(())
 }
 
-/// Refuses `--out PATH` when `PATH` exists and is not a saved plan (a
-/// manifest, say): checked before any request, so nothing is lost.
+/// Refuses `--out PATH` before any request when `PATH` exists and is not a saved plan.
 pub fn may_replace(path: &Path) -> anyhow::Result<()> {
-    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == NotFound) {
         return Ok(());
     }
     use PlanFileError::{Damaged, Inconsistent, Version};
@@ -76,8 +70,7 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
         .collect()
 }
 
-/// The saved plan (exactly) and its targets if still fresh (same base URL,
-/// keys and live fingerprints: [`crate::saved`] decides), else why not.
+/// The saved plan (exactly) and its targets if still fresh ([`crate::saved`] decides), else why not.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Target>, Plan), Vec<String>>> {
     let shown = path.display().to_string();
     let loaded = read(path, "apply")?;
@@ -138,8 +131,7 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
     ))
 }
 
-/// Reads and checks a saved plan (no request) for `command` (`apply` or `show`: the
-/// advice on a bad file differs); every error says what to do.
+/// Reads and checks a saved plan for `command` (`apply` or `show`: the advice differs).
 pub fn read(path: &Path, command: &str) -> anyhow::Result<Loaded> {
     let shown = path.display().to_string();
     let replan = match command {
@@ -150,9 +142,7 @@ pub fn read(path: &Path, command: &str) -> anyhow::Result<Loaded> {
     let elsewhere = "leave it as it is (it may be a manifest) and save a plan to a new file: `invhooks plan --out plan.json`";
     let text = read_text(path, MAX_PLAN_BYTES).map_err(|e| {
         let help = match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                format!("pass the file `invhooks plan --out FILE` wrote, or {replan}")
-            }
+            NotFound => format!("pass the file `invhooks plan --out FILE` wrote, or {replan}"),
             _ => elsewhere.to_owned(),
         };
         Helped::wrap(

@@ -1,10 +1,8 @@
-//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"): a
-//! sandbox delivers one event to each selected merchant's subscriptions of
-//! TOPIC. Refused before any request against Inveterate's API (no such route).
+//! `invhooks trigger TOPIC` (docs/sandbox.md "Test your receiver in CI"): a sandbox delivers
+//! one event to each selected merchant's subscriptions of TOPIC; never Inveterate's API.
 
 use anyhow::Context as _;
 use serde_json::{json, Value};
-use url::Url;
 
 use super::fetch::{keyed, Keyed};
 use super::{api_key, Context, Helped};
@@ -13,15 +11,24 @@ use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
 
+/// The sandbox's route, at the base URL's origin.
+const ROUTE: &str = "/_sandbox/trigger";
+
 pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
-    let url = trigger_url(&ctx.base_url)?;
+    let base = &ctx.base_url;
+    if crate::api::is_inveterate(base) {
+        return Err(Helped::msg(
+            format!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
+            "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
+        ));
+    }
     known_topic(&args.topic)?;
     let senders = (keyed(ctx, &args.files, &args.merchants, "trigger")?.into_iter())
         .map(|k| Ok((ctx.client(&api_key(&k.key_env, &k.who)?)?, k)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut total = 0;
     for (client, sender) in &senders {
-        let (id, targets) = send(&url, client, sender, &args.topic).await?;
+        let (id, targets) = send(client, sender, &args.topic).await?;
         total += targets.len();
         let (label, topic, n) = (&sender.label, &args.topic, targets.len());
         let mut text = format!("merchant `{label}`: event `{id}` (`{topic}`) sent to {n} subscription(s)\n");
@@ -58,20 +65,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
     ))
 }
 
-/// `<origin>/_sandbox/trigger`, or the refusal for Inveterate's own host.
-fn trigger_url(base: &Url) -> anyhow::Result<Url> {
-    if crate::api::is_inveterate(base) {
-        return Err(Helped::msg(
-            format!("`trigger` talks to the sandbox only; the base URL `{base}` is Inveterate's API"),
-            "start `invhooks sandbox` and pass its URL with --base-url or INVETERATE_BASE_URL; nothing was sent",
-        ));
-    }
-    Ok(base.join("/_sandbox/trigger")?)
-}
-
 /// POSTs the trigger: the event id and its `(subscription id, callback URL)`s.
 async fn send(
-    url: &Url,
     client: &Client,
     sender: &Keyed,
     topic: &str,
@@ -79,27 +74,22 @@ async fn send(
     let label = &sender.label;
     let fail = || format!("merchant `{label}`: the sandbox did not trigger `{topic}`");
     let (status, _, body) = client
-        .once(Method::POST, Some(url.path()), Some(&json!({ "topic": topic })))
+        .once(Method::POST, Some(ROUTE), Some(&json!({ "topic": topic })))
         .await
         .with_context(fail)?;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let message = body["message"].as_str().unwrap_or_default();
     if !status.is_success() {
-        let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
         let key_env = &sender.key_env;
-        let (error, help) = match status.as_u16() {
-            404 => {
-                let help =
-                    "is the base URL an `invhooks sandbox`? only the sandbox serves `/_sandbox/trigger`";
-                (anyhow::anyhow!("`{url}` answered 404"), help.to_owned())
-            }
+        let help = match status.as_u16() {
+            404 => format!("is the base URL an `invhooks sandbox`? only the sandbox serves `{ROUTE}`"),
             400 if message.contains("API key") => {
-                let help = format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)");
-                (said, help)
+                format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)")
             }
-            _ => (said, "check the topic and the sandbox's output".to_owned()),
+            _ => "check the topic and the sandbox's output".to_owned(),
         };
-        return Err(Helped::wrap(error.context(fail()), help));
+        let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+        return Err(Helped::wrap(said.context(fail()), help));
     }
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let subscriptions = body["data"]["subscriptions"].as_array().map(Vec::as_slice);

@@ -1,6 +1,5 @@
-//! `invhooks validate`: the manifest checks, offline; `--format json`
-//! gives every problem as data (docs/plan-json.md "Validate report").
-//! `invhooks topics`: the topics a manifest may name.
+//! `invhooks validate`: the manifest checks, offline (`--format json`: docs/plan-json.md
+//! "Validate report"); `invhooks topics`: the topics a manifest may name.
 
 use serde::Serialize;
 
@@ -29,8 +28,7 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The JSON report on stdout (annotations too on GitHub Actions); exit 1
-/// when there is a problem.
+/// The JSON report on stdout (annotations too on GitHub Actions); exit 1 on a problem.
 fn json(
     ctx: &Context,
     result: Result<Vec<crate::model::MerchantManifest>, crate::manifest::Diagnostics>,

@@ -26,11 +26,12 @@ impl fmt::Debug for SandboxConfig {
 }
 
 /// `--ids`: random ones (from the seed) fail a client that relies on ids
-/// sorting by creation time; `Sequential` (`wh_000001`, …) is for demos.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// sorting by creation time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Ids {
     #[default]
     Random,
+    // `wh_000001`, …: for demos and snapshots.
     Sequential,
 }
 
