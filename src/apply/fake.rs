@@ -128,6 +128,8 @@ pub struct Fake {
     pub visibility: Duration,
     /// How the server rewrites a name before storing it.
     pub normalise_name: fn(&str) -> String,
+    /// Whether a create's answer holds the new id (the API's docs leave it open).
+    pub answers_ids: bool,
 }
 
 impl Fake {
@@ -146,6 +148,7 @@ impl Fake {
             latency: Duration::ZERO,
             visibility: Duration::ZERO,
             normalise_name: str::to_owned,
+            answers_ids: true,
         }
     }
 
@@ -274,7 +277,7 @@ impl Remote for Fake {
         self.call(Method::POST, |inner| {
             let id = inner.model.create(&new.topic, &name, &new.callback_url).id;
             inner.hidden.push((Instant::now() + visibility, id.clone()));
-            Ok((Some(id.clone()), Some(id)))
+            Ok((self.answers_ids.then(|| id.clone()), Some(id)))
         })
         .await
     }

@@ -114,6 +114,23 @@ fn a_lost_create_answer_is_found_by_name_and_removed() {
     assert!(fake.state().is_empty());
 }
 
+/// A create answered without an id, then no list read: the throwaway
+/// exists, so the cleanup must say so (it once returned without a word).
+#[test]
+fn a_create_without_an_id_that_no_read_finds_is_named_by_the_cleanup() {
+    let mut fake = Fake::new(&[]);
+    fake.answers_ids = false;
+    fake.script(Method::GET, &[Fault::Before(500); 4]);
+    let (checks, _) = trip(&fake, None);
+    assert_eq!(fake.state().len(), 1, "the create happened");
+    let cleanup = checks.last().unwrap();
+    assert_eq!((cleanup.name, cleanup.status), ("cleanup", Verdict::Fail));
+    assert_eq!(
+        cleanup.detail,
+        "a create answered without an id may yet appear as `invhooks-doctor-000000000abc` on `customer.updated`"
+    );
+}
+
 #[test]
 fn a_cleanup_that_fails_names_what_is_left_with_its_id() {
     let fake = Fake::new(&[]);
@@ -183,9 +200,11 @@ proptest! {
         scripts in prop::collection::vec(prop::collection::vec(fault(), 0..3), 4),
         visibility_ms in 0u64..7000,
         stop_ms in prop::option::of(0u64..8000),
+        answers_ids: bool,
     ) {
         let mut fake = Fake::new(&others);
         fake.visibility = Duration::from_millis(visibility_ms);
+        fake.answers_ids = answers_ids;
         for (method, faults) in [Method::GET, Method::POST, Method::PUT, Method::DELETE].into_iter().zip(&scripts) {
             fake.script(method, faults);
         }

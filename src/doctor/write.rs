@@ -63,8 +63,8 @@ struct Trip<'a, R> {
     ours: Ours,
     limit: Duration,
     stop: &'a Stop,
-    /// A create of unknown outcome: it may exist without a known id.
-    maybe: bool,
+    /// Why a create may exist without a known id (unknown outcome, no id in its answer).
+    maybe: Option<&'static str>,
     checks: Vec<Check>,
 }
 
@@ -82,7 +82,7 @@ pub async fn round_trip<R: Remote<Error = ApiError>>(
         ours,
         limit,
         stop,
-        maybe: false,
+        maybe: None,
         checks: Vec::new(),
     };
     if trip.steps(m).await.is_none() && stop.requested() {
@@ -106,7 +106,11 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
             masking: Masking::Full,
         };
         let created = self.remote.create(&fields(name)).await;
-        self.maybe = matches!(&created, Err(e) if e.outcome_unknown());
+        self.maybe = match &created {
+            Err(e) if e.outcome_unknown() => Some("a create of unknown outcome"),
+            Ok(None) => Some("a create answered without an id"),
+            _ => None,
+        };
         let id = self.done("create", created)?;
         let said = match &id {
             Some(id) => format!("created `{name}` on `{topic}` (id `{id}`)"),
@@ -177,7 +181,7 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
 
     /// Deletes what is left, then reads the list (the truth, whatever DELETE said); two rounds at most.
     async fn cleanup(&mut self) {
-        if self.ours.ids.is_empty() && !self.maybe {
+        if self.ours.ids.is_empty() && self.maybe.is_none() {
             return;
         }
         for _ in 0..2 {
@@ -201,8 +205,8 @@ impl<R: Remote<Error = ApiError>> Trip<'_, R> {
             let said = format!("left behind: {what}, id {}", left.join(", "));
             let help = "delete it in the Inveterate admin (Webhooks); no other subscription has its name";
             Check::fail("cleanup", said, help)
-        } else if self.maybe && o.ids.is_empty() {
-            let said = format!("a create of unknown outcome may yet appear as {what}");
+        } else if let Some(why) = self.maybe.filter(|_| o.ids.is_empty()) {
+            let said = format!("{why} may yet appear as {what}");
             let help = "look for it in the Inveterate admin (Webhooks) in a few minutes and delete it";
             Check::fail("cleanup", said, help)
         } else {
