@@ -105,9 +105,18 @@ pub fn text(report: &[Merchant]) -> String {
     out
 }
 
+/// The JSON report; its key order is SPEC's (a `json!` map would sort the keys).
 pub fn json(report: &[Merchant]) -> String {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        format_version: &'static str,
+        merchants: &'a [Merchant],
+    }
     let format_version = crate::render::json::FORMAT_VERSION;
-    crate::render::json::pretty(&serde_json::json!({"format_version": format_version, "merchants": report}))
+    crate::render::json::pretty(&Report {
+        format_version,
+        merchants: report,
+    })
 }
 
 #[cfg(test)]

@@ -276,3 +276,28 @@ fn a_refused_key_reads_the_same_whether_400_401_or_403() {
         assert!(checks[0].help.as_deref().unwrap().contains("`KEY_A`"));
     }
 }
+
+/// SPEC's key order: `{"format_version", "merchants": [{"merchant", "checks":
+/// [{"name", "status", "detail", "help"}], "measured"}]}`.
+#[test]
+fn the_json_report_keeps_the_documented_key_order() {
+    let report = Merchant {
+        merchant: "acme".into(),
+        checks: vec![Check::fail("create", "said", "do this")],
+        measured: Measured::default(),
+    };
+    let out = json(&[report]);
+    let at = |key: &str| out.find(&format!("\"{key}\"")).unwrap();
+    let order = [
+        "format_version",
+        "merchants",
+        "merchant",
+        "checks",
+        "name",
+        "status",
+        "detail",
+        "help",
+        "measured",
+    ];
+    assert!(order.windows(2).all(|w| at(w[0]) < at(w[1])), "{out}");
+}
