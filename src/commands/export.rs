@@ -135,7 +135,12 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     let holds_key = |text: &str| crate::api::redact_known(text) != text;
     let exported = manifest::to_fleet(&lives, &holds_key).map_err(refused)?;
     exported.warnings.iter().for_each(|w| ctx.warn(w));
-    let found = manifest::problems_by_entry(Path::new(shown), &exported.yaml);
+    // `holds_key` matches a short key only as a whole word: every key is
+    // also hidden wherever it stands, the last step before the file.
+    let yaml = (read.iter()).fold(exported.yaml, |yaml, t| {
+        t.key.hide(&yaml, &format!("${{{}}}", t.manifest.api_key_env))
+    });
+    let found = manifest::problems_by_entry(Path::new(shown), &yaml);
     if !found.is_empty() {
         let help = "nothing was written: a fleet file shares one list, so these subscriptions cannot be left out of one store; change them in Inveterate, or export each store on its own";
         let found = manifest::Diagnostics(found.into_iter().map(|(_, d)| d).collect());
@@ -143,7 +148,7 @@ async fn fleet(ctx: &Context, stores: &[StoreArg], shown: &str) -> anyhow::Resul
     }
     let (written, stores) = (exported.written, stores.len());
     let what = format!("{written} subscription(s) for {stores} merchant(s)");
-    Ok((exported.yaml, what, 0))
+    Ok((yaml, what, 0))
 }
 
 /// Two `--store` with one label or one variable: refused before any key is read.

@@ -216,3 +216,43 @@ fn a_live_url_holding_a_key_is_refused_and_no_key_is_written() {
     }
     assert!(!world.path("fleet.yaml").exists(), "nothing written");
 }
+
+/// A short key (under 12 characters) inside a longer word of a live URL:
+/// the refusal's key check reads short keys as whole words only, so the
+/// last step before the file hides every key wherever it stands (then the
+/// URL's `${VAR}` of a key is refused, and nothing is written).
+#[test]
+fn a_short_key_inside_a_word_of_a_live_url_is_never_written() {
+    const SHORT: &str = "k3yshort9";
+    let world = World::new();
+    let url = format!("https://x.example/hook/x{SHORT}x");
+    for key in [KEY, SHORT] {
+        world.sandbox.seed(key, &[("customer.ordered", "inner", &url)]);
+    }
+    let keys = [("KEY_STORE_A", KEY), ("KEY_STORE_S", SHORT)];
+    let args = [
+        "export",
+        "--store",
+        "a=KEY_STORE_A",
+        "--store",
+        "s=KEY_STORE_S",
+        "-o",
+        "fleet.yaml",
+    ];
+    let export = world.run_env(&args, &keys);
+    let written = std::fs::read_to_string(world.path("fleet.yaml")).unwrap_or_default();
+    for text in [&export.stdout, &export.stderr, &written] {
+        assert!(
+            !text.contains(SHORT),
+            "the short key was written:\n{export}\n{written}"
+        );
+    }
+    assert_eq!(export.code, 1, "{export}");
+    assert!(
+        export
+            .stderr
+            .contains("the variable holding this merchant's API key"),
+        "{export}"
+    );
+    assert!(written.is_empty(), "nothing written");
+}
