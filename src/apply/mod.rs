@@ -16,7 +16,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 pub use self::report::{
-    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Stores, Verification,
+    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Verification,
 };
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, Fields, MerchantPlan};
