@@ -84,7 +84,7 @@ pub async fn apply<R: Remote>(
             .enumerate()
             .filter(|(_, c)| c.action() == action);
         let (known, skip) = (&ids.initial, action == Action::Delete && failed);
-        let results: Vec<(usize, ChangeReport, Option<(String, bool)>)> = stream::iter(phase)
+        let results: Vec<_> = stream::iter(phase)
             .map(|(index, change)| async move {
                 let (outcome, created) = if skip {
                     (Outcome::Skipped(SKIPPED.to_owned()), None)
