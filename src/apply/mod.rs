@@ -16,7 +16,7 @@ use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 pub use self::report::{
-    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Stores, Verification,
+    ChangeReport, MerchantReport, Outcome, Refusal, Rewrite, RunReport, Status, Verification,
 };
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::{Action, Change, Fields, MerchantPlan};
@@ -84,7 +84,7 @@ pub async fn apply<R: Remote>(
             .enumerate()
             .filter(|(_, c)| c.action() == action);
         let (known, skip) = (&ids.initial, action == Action::Delete && failed);
-        let results: Vec<(usize, ChangeReport, Option<resolve::Created>)> = stream::iter(phase)
+        let results: Vec<_> = stream::iter(phase)
             .map(|(index, change)| async move {
                 let (outcome, created) = if skip {
                     (Outcome::Skipped(SKIPPED.to_owned()), None)
@@ -106,12 +106,12 @@ pub async fn apply<R: Remote>(
             // not started either (`Stop`), not skipped for a failure.
             failed |= !(report.outcome.is_done() || report.outcome == Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
-                (Change::Create { after }, Some(made), _) => {
-                    if made.by_values {
+                (Change::Create { after }, Some((id, by_values)), _) => {
+                    if by_values {
                         ids.by_values.push(after);
                     }
-                    ids.sent.insert(made.id.clone(), after);
-                    ids.created.insert(made.id);
+                    ids.sent.insert(id.clone(), after);
+                    ids.created.insert(id);
                 }
                 (Change::Create { after }, None, Outcome::Done) => ids.unclaimed.push(after),
                 (Change::Update { id, after, .. }, _, Outcome::Done) => {

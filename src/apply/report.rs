@@ -156,20 +156,6 @@ impl Status {
     }
 }
 
-/// How many stores ended each way, indexed like [`Status::ALL`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stores(pub [usize; 5]);
-
-impl Stores {
-    pub fn get(&self, status: Status) -> usize {
-        self.0[status as usize]
-    }
-
-    pub fn total(&self) -> usize {
-        self.0.iter().sum()
-    }
-}
-
 impl RunReport {
     pub fn new(merchants: Vec<MerchantReport>, refused: Vec<Refusal>, rollout: Rollout) -> Self {
         Self {
@@ -204,10 +190,11 @@ impl RunReport {
             .collect()
     }
 
-    pub fn stores(&self) -> Stores {
-        let mut stores = Stores::default();
+    /// How many stores ended each way, indexed like [`Status::ALL`].
+    pub fn stores(&self) -> [usize; 5] {
+        let mut stores = [0; 5];
         for (_, status) in self.statuses() {
-            stores.0[status as usize] += 1;
+            stores[status as usize] += 1;
         }
         stores
     }
@@ -303,8 +290,7 @@ mod tests {
                 ("g", "not started")
             ]
         );
-        assert_eq!(run.stores(), Stores([1, 1, 1, 1, 3]));
-        assert_eq!(run.stores().total(), 7);
+        assert_eq!(run.stores(), [1, 1, 1, 1, 3]);
         assert!(!run.succeeded() && run.interrupted());
         assert_eq!(run.tally(), [1, 1, 0, 1]);
     }

@@ -18,15 +18,8 @@ const UNCHECKED: &str =
 /// How often an unknown outcome is resolved and the call sent again.
 const MAX_RESOLUTIONS: u32 = 3;
 
-/// The id a create made: from the answer, or found `by_values` in the list
-/// after an unknown outcome (maybe an older identical copy).
-#[derive(Debug)]
-pub(super) struct Created {
-    pub id: String,
-    pub by_values: bool,
-}
-
-/// Makes `change`'s call: its outcome and, for a create, the id it made.
+/// Makes `change`'s call: its outcome and, for a create, the id it made and whether it was
+/// found by values in the list after an unknown outcome (maybe an older identical copy).
 /// `known` (live before the run) is never taken for this run's; after a
 /// stop what did not start, or certainly had no effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
@@ -35,7 +28,7 @@ pub(super) async fn execute<R: Remote>(
     known: &HashSet<&str>,
     options: ApplyOptions,
     stop: &Stop,
-) -> (Outcome, Option<Created>) {
+) -> (Outcome, Option<(String, bool)>) {
     let failed = |reason| (Outcome::Failed(reason), None);
     let mut resolutions = 0;
     loop {
@@ -49,8 +42,7 @@ pub(super) async fn execute<R: Remote>(
         };
         let err = match result {
             Ok(created) => {
-                let created = created.map(|id| Created { id, by_values: false });
-                return (Outcome::Done, created);
+                return (Outcome::Done, created.map(|id| (id, false)));
             }
             Err(err) if err.is_interrupted() && !err.outcome_unknown() => return (Outcome::NotStarted, None),
             Err(err) => err,
@@ -69,8 +61,7 @@ pub(super) async fn execute<R: Remote>(
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
             Ok(Some(created)) => {
-                let created = created.map(|id| Created { id, by_values: true });
-                return (Outcome::Done, created);
+                return (Outcome::Done, created.map(|id| (id, true)));
             }
             Ok(None) if resolutions < MAX_RESOLUTIONS => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),

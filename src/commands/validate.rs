@@ -38,15 +38,7 @@ fn json(
         format_version: &'static str,
         ok: bool,
         merchants: Vec<&'a str>,
-        problems: Vec<Problem<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Problem<'a> {
-        file: String,
-        line: Option<usize>,
-        severity: &'static str,
-        message: &'a str,
-        help: Option<&'a str>,
+        problems: &'a [crate::manifest::Diagnostic],
     }
     let (manifests, problems) = match &result {
         Ok(manifests) => (manifests.as_slice(), &[][..]),
@@ -55,16 +47,6 @@ fn json(
             (&[][..], d.0.as_slice())
         }
     };
-    let problems = (problems.iter())
-        .map(|d| Problem {
-            file: d.location.file.display().to_string(),
-            // 0: the file itself (unreadable), no line in it.
-            line: (d.location.line > 0).then_some(d.location.line),
-            severity: "error",
-            message: &d.message,
-            help: d.help.as_deref(),
-        })
-        .collect();
     let merchants = manifests.iter().map(|m| m.label.as_str()).collect();
     ctx.out(&pretty(&Report {
         format_version: FORMAT_VERSION,

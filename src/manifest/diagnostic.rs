@@ -4,16 +4,20 @@
 use std::fmt;
 use std::path::Path;
 
+use serde::{Serialize, Serializer};
+
 use crate::model::Location;
 
 /// What to say wherever an API key may have been written into a manifest.
 pub(super) const KEY_NEVER_HERE: &str =
     "an API key never goes in a manifest: if one was pasted here, remove it and rotate the key";
 
-/// One problem in a manifest, where it is and, when there is one, how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One problem in a manifest, where it is and, when there is one, how to fix it (serde: in
+/// `validate --format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Diagnostic {
     /// File and 1-based line (1: the content as a whole; 0: the file itself cannot be read).
+    #[serde(flatten, serialize_with = "file_line_severity")]
     pub location: Location,
     /// Lowercase start, no trailing period, literal values in backticks, never a variable's value.
     pub message: String,
@@ -33,6 +37,12 @@ impl Diagnostic {
             help,
         }
     }
+}
+
+/// `file`, `line` (null for 0: the file itself) and `severity` of a problem in JSON.
+fn file_line_severity<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
+    let (file, line) = (at.file.display().to_string(), (at.line > 0).then_some(at.line));
+    serde_json::json!({ "file": file, "line": line, "severity": "error" }).serialize(s)
 }
 
 impl fmt::Display for Diagnostic {

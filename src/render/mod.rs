@@ -10,7 +10,7 @@ pub mod text;
 pub mod view;
 
 use crate::apply::waves::{GateFailure, Rollout};
-use crate::apply::{MerchantReport, RunReport, Status, Stores, Verification};
+use crate::apply::{MerchantReport, RunReport, Status, Verification};
 use crate::plan::Summary;
 
 fn extra(n: usize, what: &str) -> String {
@@ -43,7 +43,7 @@ pub fn apply_line(run: &RunReport) -> String {
         (false, true) => "complete",
         (false, false) => "incomplete",
     };
-    let waiting = run.stores().get(Status::NotStarted);
+    let waiting = run.stores()[Status::NotStarted as usize];
     let gate = run.rollout.failed().filter(|_| run.rollout.staged());
     let hint = match (interrupted, ok, gate) {
         (true, _, _) => " Re-run the same command to finish.".to_owned(),
@@ -67,11 +67,12 @@ pub fn apply_line(run: &RunReport) -> String {
 }
 
 /// `Stores: 5: 1 applied, 1 converged, …`; `None` for one merchant.
-pub fn fleet_line(stores: Stores) -> Option<String> {
-    let counts: Vec<String> = (Status::ALL.iter())
-        .map(|&s| format!("{} {}", stores.get(s), s.as_str()))
+pub fn fleet_line(stores: [usize; 5]) -> Option<String> {
+    let counts: Vec<String> = (Status::ALL.iter().zip(stores))
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
         .collect();
-    (stores.total() > 1).then(|| format!("Stores: {}: {}.", stores.total(), counts.join(", ")))
+    let total: usize = stores.iter().sum();
+    (total > 1).then(|| format!("Stores: {total}: {}.", counts.join(", ")))
 }
 
 /// E.g. ``wave 2 of 3 (1 store(s), gate `check`): failed``.

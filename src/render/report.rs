@@ -230,7 +230,8 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         }
     }
     let (stores, statuses) = (run.stores(), run.statuses());
-    let [applied, converged, refused, failed, not_started] = stores.0;
+    let [applied, converged, refused, failed, not_started] = stores;
+    let total = stores.iter().sum();
     let mut rows = statuses.iter();
     let waves = (run.rollout.waves.iter().enumerate())
         .map(|(i, w)| WaveJson {
@@ -252,7 +253,7 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
         interrupted: run.interrupted(),
         stores: Counts(
             "total changed unchanged failed refused not_started",
-            [stores.total(), applied, converged, failed, refused, not_started],
+            [total, applied, converged, failed, refused, not_started],
         ),
         merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
         refused: &run.refused,
