@@ -164,7 +164,7 @@ pub(super) fn entries<'v, T: Read>(
     };
     if items.len() > max {
         let message = format!("`{key}` has {} entries; at most {max} are supported", items.len());
-        let help = "check that -f names the right file, or split it into several files";
+        let help = "check that -f names the right file; a fleet can be split into several files";
         return ctx.fail(line(field), message, help).unwrap_or_default();
     }
     let mut found = Vec::with_capacity(items.len());
