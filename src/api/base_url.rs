@@ -33,15 +33,15 @@ pub enum BaseUrlError {
 }
 
 impl BaseUrlError {
-    pub fn help(&self) -> Option<String> {
+    pub fn help(&self) -> String {
         match self {
-            Self::Insecure(_, host) => Some(format!(
+            Self::Insecure(_, host) => format!(
                 "for a sandbox in a CI service container (another host on a private network), opt in with `{ALLOW_INSECURE_ENV}={host}`; never for a real API"
-            )),
-            Self::Inveterate(_) => Some(format!(
+            ),
+            Self::Inveterate(_) => format!(
                 "use `{DEFAULT_BASE_URL}`; `{ALLOW_INSECURE_ENV}` never applies to `*.inveterateapi.com`"
-            )),
-            _ => None,
+            ),
+            _ => "pass an https URL with --base-url or INVETERATE_BASE_URL".into(),
         }
     }
 }
@@ -147,7 +147,7 @@ mod tests {
     fn plain_http_to_another_host_is_refused_unless_that_host_is_listed() {
         let err = BaseUrl::parse("http://sandbox:8787/v2.0", None).unwrap_err();
         assert!(err.to_string().contains("is not https"), "{err}");
-        let help = err.help().unwrap();
+        let help = err.help();
         assert!(
             help.contains("`INVHOOKS_ALLOW_INSECURE_SANDBOX=sandbox`"),
             "{help}"
@@ -175,7 +175,7 @@ mod tests {
                 err.to_string().contains("plain http to Inveterate's API"),
                 "{raw}: {err}"
             );
-            assert!(err.help().unwrap().contains("never applies"), "{raw}");
+            assert!(err.help().contains("never applies"), "{raw}");
         }
         // A look-alike host is not Inveterate's.
         assert!(BaseUrl::parse("http://notinveterateapi.com/v2.0", Some("notinveterateapi.com")).is_ok());

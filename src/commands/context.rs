@@ -1,7 +1,7 @@
 //! The settings every command shares, resolved once, and [`Context::emit`], the one writer
 //! of every byte invhooks outputs, redacted of every API key read so far.
 
-use std::io::{IsTerminal, Read as _, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -52,8 +52,7 @@ impl Context {
             false => BaseUrl::raw(g.base_url.as_deref(), env("INVETERATE_BASE_URL").as_deref()),
         };
         let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
-            let help = (e.help())
-                .unwrap_or_else(|| "pass an https URL with --base-url or INVETERATE_BASE_URL".into());
+            let help = e.help();
             Helped::wrap(e.into(), help)
         })?;
         let warning = base.warning();
@@ -252,19 +251,9 @@ fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()
     Ok(())
 }
 
-/// The whole of `path`, or an error if it holds more than `max` bytes.
-fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
-    match bytes.len() as u64 > max {
-        true => Err(std::io::Error::other(format!("larger than {} MiB", max >> 20))),
-        false => Ok(bytes),
-    }
-}
-
 /// The whole of `path` as text, at most `max` bytes.
 pub(super) fn read_text(path: &Path, max: u64) -> std::io::Result<String> {
-    String::from_utf8(read_capped(path, max)?)
+    String::from_utf8(crate::manifest::read_capped(path, max)?)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
@@ -282,7 +271,7 @@ fn read_policy(path: &Path) -> anyhow::Result<Policy> {
 
 /// The certificates of a PEM file (at most 16 MiB, at least one), checked as rustls uses them.
 fn read_ca_roots(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let pem = read_capped(path, 16 << 20)?;
+    let pem = crate::manifest::read_capped(path, 16 << 20)?;
     let roots: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>()?;
     anyhow::ensure!(!roots.is_empty(), "no PEM certificate in it");
     let mut store = tokio_rustls::rustls::RootCertStore::empty();

@@ -92,16 +92,29 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// The whole of `path`, or a `FileTooLarge` error if it holds more than `max` bytes.
+pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    match bytes.len() as u64 > max {
+        true => Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {} MiB", max >> 20),
+        )),
+        false => Ok(bytes),
+    }
+}
+
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
 fn read_file(file: &Path) -> Result<String, Vec<Diagnostic>> {
-    let mut bytes = Vec::new();
-    let read = fs::File::open(file).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-    read.map_err(|error| vec![io_error(file, "manifest", &error)])?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        let message = format!("manifest `{}` is larger than 8 MiB", file.display());
-        let help = "a manifest is a short list of subscriptions; check that -f names the right file";
-        return Err(vec![Diagnostic::new(file, 1, message, help)]);
-    }
+    let bytes = read_capped(file, MAX_FILE_BYTES).map_err(|error| match error.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            let message = format!("manifest `{}` is larger than 8 MiB", file.display());
+            let help = "a manifest is a short list of subscriptions; check that -f names the right file";
+            vec![Diagnostic::new(file, 1, message, help)]
+        }
+        _ => vec![io_error(file, "manifest", &error)],
+    })?;
     String::from_utf8(bytes).map_err(|error| {
         let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
