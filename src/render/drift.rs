@@ -124,7 +124,7 @@ fn counts<'a>(merchants: impl IntoIterator<Item = &'a MerchantPlan>) -> Counts<6
     let mut n = [0; 6];
     for m in merchants {
         m.changes.iter().for_each(|c| n[DriftKind::of(c) as usize] += 1);
-        n[2] += m.unmanaged.len();
+        n[DriftKind::Unmanaged as usize] += m.unmanaged.len();
         n[4] += m.summary.unchanged;
         n[5] += m.summary.ignored;
     }

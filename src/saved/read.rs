@@ -212,10 +212,14 @@ pub fn live_changes(
             lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
             continue;
         };
-        let (was, note) = (LiveView::of(o, keys), url_note(&o.callback_url, &s.callback_url));
+        let was = LiveView::of(o, keys);
         let what = match (o.callback_url == s.callback_url, was.url == v.url) {
             (true, _) => format!("was {} {}", was.topic, was.name),
-            (false, true) => format!("callback URL {} ({note})", v.url),
+            (false, true) => format!(
+                "callback URL {} ({})",
+                v.url,
+                url_note(&o.callback_url, &s.callback_url)
+            ),
             (false, false) => format!("callback URL {} → {}", was.url, v.url),
         };
         lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
