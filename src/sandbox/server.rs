@@ -334,8 +334,10 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;
-    let mut to: Vec<Stored> = lock(&state.store).list(&merchant, None).cloned().collect();
-    to.retain(|r| r.topic == topic);
+    let to: Vec<Stored> = (lock(&state.store).list(&merchant, None))
+        .filter(|r| r.topic == topic)
+        .cloned()
+        .collect();
     let entry = |r: &Stored| json!({ "subscriptionId": r.id, "callbackUrl": r.callback_url });
     let subscriptions: Vec<Value> = to.iter().map(entry).collect();
     let message = format!("event triggered for {} subscription(s)", to.len());

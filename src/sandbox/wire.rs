@@ -88,8 +88,8 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
         }
         Ok(Bytes::from(buf))
     };
-    let late = Reply::bad_request("request body was not sent in time");
-    tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| late)?
+    let late = |_| Reply::bad_request("request body was not sent in time");
+    tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(late)?
 }
 
 pub(crate) fn wrong_method(keys: &AcceptedKeys, method: &Method, path: &str, allowed: &str) -> Reply {
