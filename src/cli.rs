@@ -279,7 +279,14 @@ pub struct TriggerArgs {
     /// The event's topic, e.g. `customer.cancelled` (`invhooks topics` lists them)
     #[arg(value_name = "TOPIC")]
     pub topic: String,
-    /// Manifests whose merchants' keys (`apiKeyEnv`) to trigger with (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
+    #[command(flatten)]
+    pub keyed: KeyedArgs,
+}
+
+/// The merchants whose keys `trigger` and `doctor` use.
+#[derive(Debug, Args)]
+pub struct KeyedArgs {
+    /// Manifests whose merchants' keys (`apiKeyEnv`) to use (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Only merchants whose label matches GLOB (repeatable)
@@ -289,12 +296,8 @@ pub struct TriggerArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Manifests whose merchants' keys (`apiKeyEnv`) to check (repeatable); default `webhooks.yaml` if it exists, else the key in `INVETERATE_API_KEY`
-    #[arg(short = 'f', long = "file", value_name = "PATH")]
-    pub files: Vec<PathBuf>,
-    /// Only merchants whose label matches GLOB (repeatable)
-    #[arg(long = "merchant", value_name = "GLOB")]
-    pub merchants: Vec<String>,
+    #[command(flatten)]
+    pub keyed: KeyedArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,

@@ -91,12 +91,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
         "interrupted: starting no new calls; finishing the calls in flight (each bounded by --timeout), then the report. Interrupt again to exit at once",
     );
 
-    let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
-        wait: Duration::from_secs(u64::from(args.wait)),
-        ..ApplyOptions::default()
-    };
-    let run = roll_out(ctx, &args, &targets, &plan, refused, options).await?;
+    let run = roll_out(ctx, &args, &targets, &plan, refused).await?;
     let keys = ctx.keys();
     ctx.out(&match args.format {
         Format::Text => format!("\n{}", report::render(&run, ctx.color, &keys)),
@@ -124,16 +119,13 @@ fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
         .to_vec();
     }
     let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
-    let keep_going = match others {
-        true => ", or with `--keep-going` to apply the other merchants and skip these",
-        false => "",
-    };
-    let mut lines = vec!["apply refused by a safety threshold; nothing was changed".to_owned()];
-    lines.extend(reasons.iter().cloned());
-    lines.push(format!(
-        "help: check the manifest, or re-run with `--force` if this is intended{keep_going}"
-    ));
-    lines
+    let keep_going = ", or with `--keep-going` to apply the other merchants and skip these";
+    let help = format!(
+        "help: check the manifest, or re-run with `--force` if this is intended{}",
+        if others { keep_going } else { "" }
+    );
+    let head = "apply refused by a safety threshold; nothing was changed".to_owned();
+    [vec![head], reasons.to_vec(), vec![help]].concat()
 }
 
 /// Appends the run's Markdown summary to `$GITHUB_STEP_SUMMARY` when set.
@@ -171,21 +163,14 @@ async fn roll_out(
     targets: &[Target],
     plan: &Plan,
     refused: Vec<Refusal>,
-    options: ApplyOptions,
 ) -> anyhow::Result<RunReport> {
     let by_label: HashMap<&str, &Target> = targets.iter().map(|t| (t.manifest.label.as_str(), t)).collect();
     let canary = |m: &str| by_label.get(m).is_some_and(|t| t.manifest.canary);
-    let order = waves::order(
-        plan.merchants
-            .iter()
-            .map(|m| (m.merchant.as_str(), canary(&m.merchant))),
-    );
+    let labels = plan.merchants.iter().map(|m| m.merchant.as_str());
+    let order = waves::order(labels.map(|m| (m, canary(m))));
     let planned = args.waves.clone().unwrap_or_else(Sizes::all).split(order);
     let (gate, count, stop) = (args.wave_gate, planned.1, &ctx.stop);
-    let prober = match gate {
-        WaveGate::Converge => None,
-        WaveGate::Check | WaveGate::TestEvent => Some(prober(ctx)?),
-    };
+    let prober = (gate != WaveGate::Converge).then(|| prober(ctx)).transpose()?;
     let held: HashSet<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
     let pause = Duration::from_secs(args.wave_pause);
     let mut reports = Vec::new();
@@ -206,7 +191,7 @@ async fn roll_out(
             .collect();
         let title = (count > 1).then(|| format!("wave {number}/{count}"));
         let title = title.as_deref().unwrap_or("merchants");
-        let done = execute(ctx, work, options, usize::from(args.merchant_parallelism), title).await;
+        let done = execute(ctx, args, work, title).await;
         let mut failures = waves::converge_failures(&done);
         reports.extend(done);
         if let (Some(prober), true) = (&prober, failures.is_empty() && !stop.requested()) {
@@ -228,23 +213,28 @@ async fn roll_out(
     .await;
     // The plan's order: by label.
     reports.sort_by(|a, b| a.merchant.cmp(&b.merchant));
+    let (sized, interrupted) = (count, stop.requested());
     let rollout = Rollout {
         gate,
         waves,
-        sized: count,
-        interrupted: stop.requested(),
+        sized,
+        interrupted,
     };
     Ok(RunReport::new(reports, refused, rollout))
 }
 
-/// Applies each merchant's part, `merchants` at once, with progress on stderr; reports in order.
+/// Applies each merchant's part, `--merchant-parallelism` at once, with progress on stderr; reports in order.
 async fn execute(
     ctx: &Context,
+    args: &ApplyArgs,
     work: Vec<(&Target, &MerchantPlan)>,
-    options: ApplyOptions,
-    merchants: usize,
     title: &str,
 ) -> Vec<MerchantReport> {
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        wait: Duration::from_secs(u64::from(args.wait)),
+        ..ApplyOptions::default()
+    };
     let changes: usize = work.iter().map(|(_, m)| m.changes.len()).sum();
     let label = match &work[..] {
         [(_, only)] => only.merchant.as_str(),
@@ -277,7 +267,7 @@ async fn execute(
             let report = apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change);
             (i, report.await)
         })
-        .buffer_unordered(merchants.max(1))
+        .buffer_unordered(usize::from(args.merchant_parallelism))
         .collect()
         .await;
     if let Some(bar) = bar {
@@ -294,16 +284,11 @@ fn gate_line(ctx: &Context, number: usize, gate: WaveGate, failures: &[GateFailu
         return format!("{head} passed");
     }
     let keys = ctx.keys();
-    let mut line = format!("{head} failed; the rollout stops here:");
-    for f in failures.iter().take(SHOWN) {
-        let shown = crate::render::failure_text(f, |v| {
-            crate::escape::escape(&crate::secret::Masked::text(v, &keys)).into_owned()
-        });
-        line.push_str(&format!("\n  {shown}"));
-    }
-    if failures.len() > SHOWN {
-        let more = failures.len() - SHOWN;
-        line.push_str(&format!("\n  and {more} more (see the report)"));
-    }
-    line
+    let show = |v: &str| crate::escape::escape(&crate::secret::Masked::text(v, &keys)).into_owned();
+    let shown = super::first(
+        SHOWN,
+        failures.iter().map(|f| crate::render::failure_text(f, show)),
+    );
+    let lines: String = shown.map(|line| format!("\n  {line}")).collect();
+    format!("{head} failed; the rollout stops here:{lines}")
 }

@@ -15,7 +15,8 @@ use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 const CONCURRENCY: usize = 16;
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
-    let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, &args.select)?;
+    let (merchants, shard) = (&args.select.merchants, args.select.shard);
+    let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, merchants, shard)?;
     let outcomes = probe_all(&prober(ctx)?, check::callbacks(&manifests), args.send_test_event).await;
     ctx.out(&match args.format {
         Format::Text => render::text(&outcomes),

@@ -12,7 +12,6 @@ use url::Url;
 use super::Helped;
 use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice};
-use crate::manifest::Diagnostics;
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
 use crate::render::github;
@@ -21,9 +20,8 @@ use crate::stop::Stop;
 /// Settings resolved from arguments and environment, shared by commands.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// Checked: https, or http on loopback (or off it: `insecure_sandbox`).
+    /// Checked: https, or http on loopback (or off it: `insecure_sandbox`, [`ALLOW_INSECURE_ENV`]).
     pub base_url: Url,
-    /// Plain http off loopback, allowed by [`ALLOW_INSECURE_ENV`].
     pub insecure_sandbox: bool,
     pub timeout: Duration,
     pub verbosity: u8,
@@ -33,7 +31,6 @@ pub struct Context {
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
     ca_cert: Option<PathBuf>,
-    /// `--policy`, `INVHOOKS_POLICY`: read and checked once.
     pub policy: Option<Policy>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
@@ -51,12 +48,12 @@ impl Context {
             true => api::DEFAULT_BASE_URL.to_owned(),
             false => BaseUrl::raw(g.base_url.as_deref(), env("INVETERATE_BASE_URL").as_deref()),
         };
-        let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref()).map_err(|e| {
-            let help = e.help();
-            Helped::wrap(e.into(), help)
-        })?;
-        let warning = base.warning();
-        let policy = cli.command.manifests().and_then(|m| m.policy.as_deref());
+        let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref());
+        let base = base.map_err(|e| Helped::msg(e.to_string(), e.help()))?;
+        let (warning, policy) = (
+            base.warning(),
+            cli.command.manifests().and_then(|m| m.policy.as_deref()),
+        );
         let ctx = Self {
             insecure_sandbox: base.insecure.is_some(),
             base_url: base.url,
@@ -185,21 +182,14 @@ impl Context {
         let Some(path) = path.map(PathBuf::from) else {
             return;
         };
-        let mut text = markdown();
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        if let Err(e) = self.emit(Sink::Append(&path), &text) {
+        let text = markdown();
+        let newline = if text.ends_with('\n') { "" } else { "\n" };
+        if let Err(e) = self.emit(Sink::Append(&path), &format!("{text}{newline}")) {
             self.warn(&format!(
                 "could not append the summary to `$GITHUB_STEP_SUMMARY` (`{}`): {e}; pass `--no-step-summary` to skip it",
                 path.display()
             ));
         }
-    }
-
-    /// Manifest problems as `::error` annotations on the pull request's diff.
-    pub fn annotate(&self, diagnostics: &Diagnostics) {
-        self.annotations(|workspace, cwd| github::diagnostics(&diagnostics.0, workspace, cwd));
     }
 
     /// On GitHub Actions, the annotations `make` builds on stderr, even with `-q`: the one

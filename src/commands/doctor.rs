@@ -25,7 +25,7 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
         (true, Some(topic), Some(url)) => Some(checked(topic, url)?),
         _ => None,
     };
-    let merchants = keyed(ctx, &args.files, &args.merchants, "doctor")?;
+    let merchants = keyed(ctx, &args.keyed, "doctor")?;
     let stop = Stop::default();
     let _watch = throwaway.as_ref().map(|t| watch(ctx, &stop, t)).transpose()?;
     let mut report = Vec::with_capacity(merchants.len());

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use super::{Context, Helped};
 use crate::api::{self, ApiKey, Client};
 use crate::apply::Remote as _;
-use crate::cli::SelectArgs;
+use crate::cli::{KeyedArgs, SelectArgs};
 use crate::manifest::{self, Diagnostics};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::plan::Plan;
-use crate::select::Selection;
+use crate::select::{Selection, Shard};
 
 /// List reads in flight without flags for it: `apply`'s defaults (16 merchants × 4).
 pub const READS_IN_FLIGHT: usize = 16 * 4;
@@ -40,7 +40,7 @@ pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> Result<(), Diagn
 
 /// Validation problems as one error (and, on GitHub Actions, annotations).
 pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
-    ctx.annotate(d);
+    ctx.annotations(|w, cwd| crate::render::github::diagnostics(&d.0, w, cwd));
     match d.0.len() {
         1 => anyhow::anyhow!("{d}"),
         n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
@@ -87,7 +87,7 @@ pub async fn fetch(
     // Over every merchant, not only the selected: two shards sharing a
     // store would undo each other.
     one_store_each(ctx, &manifests)?;
-    let manifests = selected(ctx, manifests, select)?;
+    let manifests = selected(ctx, manifests, &select.merchants, select.shard)?;
     let who = |m: &MerchantManifest| format!("merchant `{}` in {}", m.label, m.file.display());
     let targets = targets(ctx, manifests, reads, who).await?;
     let merchants = targets.iter().map(|t| (&t.manifest, t.live.as_slice()));
@@ -103,18 +103,13 @@ pub struct Keyed {
     pub who: String,
 }
 
-/// The merchants `merchants` selects of `files`, else of `webhooks.yaml`, else `INVETERATE_API_KEY`.
-pub fn keyed(
-    ctx: &Context,
-    files: &[PathBuf],
-    merchants: &[String],
-    command: &str,
-) -> anyhow::Result<Vec<Keyed>> {
+/// The merchants `--merchant` selects of `-f`, else of `webhooks.yaml`, else `INVETERATE_API_KEY`.
+pub fn keyed(ctx: &Context, args: &KeyedArgs, command: &str) -> anyhow::Result<Vec<Keyed>> {
     const DEFAULT_MANIFEST: &str = "webhooks.yaml";
     const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
-    let files = match files {
+    let files = match &args.files[..] {
         [] if Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
-        [] if merchants.is_empty() => {
+        [] if args.merchants.is_empty() => {
             let (label, key_env, who) = (DEFAULT_KEY_ENV.into(), DEFAULT_KEY_ENV.into(), command.into());
             return Ok(vec![Keyed { label, key_env, who }]);
         }
@@ -125,42 +120,38 @@ pub fn keyed(
     // nothing sends or shows.
     let env = |name: &str| process_env(name).or_else(|| Some(format!("https://unset.invalid/{name}")));
     let manifests = manifest::load_paths(&files, &env).map_err(|d| problems(ctx, &d))?;
-    let select = SelectArgs {
-        merchants: merchants.to_vec(),
-        shard: None,
+    let keyed = |m: MerchantManifest| Keyed {
+        who: format!("merchant `{}` in {}", m.label, m.file.display()),
+        label: m.label,
+        key_env: m.api_key_env,
     };
-    Ok((selected(ctx, manifests, &select)?.into_iter())
-        .map(|m| Keyed {
-            who: format!("merchant `{}` in {}", m.label, m.file.display()),
-            label: m.label,
-            key_env: m.api_key_env,
-        })
+    Ok(selected(ctx, manifests, &args.merchants, None)?
+        .into_iter()
+        .map(keyed)
         .collect())
 }
 
-/// Keeps the merchants `select` picks; a glob matching no label is an error, an empty shard not.
+/// Keeps the merchants `--merchant` and `--shard` pick; a glob matching no label is an error, an empty shard not.
 pub fn selected(
     ctx: &Context,
     mut manifests: Vec<MerchantManifest>,
-    select: &SelectArgs,
+    merchants: &[String],
+    shard: Option<Shard>,
 ) -> anyhow::Result<Vec<MerchantManifest>> {
-    let selection = Selection::new(&select.merchants, select.shard).map_err(|(glob, e)| {
+    let selection = Selection::new(merchants, shard).map_err(|(glob, e)| {
         let help = "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`";
         Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
     })?;
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
     if let Some(glob) = selection.unmatched(&labels) {
-        let mut some: Vec<String> = labels.iter().take(5).map(|l| format!("`{l}`")).collect();
-        if labels.len() > some.len() {
-            some.push(format!("… ({} in all)", labels.len()));
-        }
+        let some: Vec<String> = super::first(5, labels.iter().map(|l| format!("`{l}`"))).collect();
         return Err(Helped::msg(
             format!("no merchant matches `--merchant {glob}`"),
             format!("the manifests declare {}", some.join(", ")),
         ));
     }
     manifests.retain(|m| selection.selects(&m.label));
-    if let (true, Some(shard)) = (manifests.is_empty(), select.shard) {
+    if let (true, Some(shard)) = (manifests.is_empty(), shard) {
         ctx.status(&format!("no merchant in shard {shard}"));
     }
     Ok(manifests)
@@ -174,30 +165,30 @@ pub async fn targets(
     who: impl Fn(&MerchantManifest) -> String,
 ) -> anyhow::Result<Vec<Target>> {
     let permits = tokio::sync::Semaphore::new(reads.max(1));
-    let mut clients = Vec::with_capacity(manifests.len());
-    for m in &manifests {
-        let key = api_key(&m.api_key_env, &who(m))?;
-        clients.push((ctx.client(&key)?, key));
-    }
-    let lists = futures_util::future::join_all(clients.iter().map(|(c, _)| async {
+    let keyed = (manifests.into_iter())
+        .map(|m| {
+            let key = api_key(&m.api_key_env, &who(&m))?;
+            Ok((ctx.client(&key)?, key, m))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let lists = futures_util::future::join_all(keyed.iter().map(|(c, _, _)| async {
         let _permit = permits.acquire().await;
         c.list().await
     }))
     .await;
-    let reads = manifests.into_iter().zip(clients).zip(lists);
-    reads
-        .map(|((manifest, (client, key)), live)| match live {
-            Ok(live) => Ok(Target {
+    (keyed.into_iter().zip(lists))
+        .map(|((client, key, manifest), live)| {
+            let live = live.map_err(|e| {
+                let help = read_help(&e, &manifest.api_key_env);
+                let what = format!("merchant `{}`: could not read live subscriptions", manifest.label);
+                Helped::wrap(anyhow::Error::new(e).context(what), help)
+            })?;
+            Ok(Target {
                 manifest,
                 client,
                 key,
                 live,
-            }),
-            Err(e) => {
-                let help = read_help(&e, &manifest.api_key_env);
-                let what = format!("merchant `{}`: could not read live subscriptions", manifest.label);
-                Err(Helped::wrap(anyhow::Error::new(e).context(what), help))
-            }
+            })
         })
         .collect()
 }

@@ -23,7 +23,7 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
         ));
     }
     known_topic(&args.topic)?;
-    let senders = (keyed(ctx, &args.files, &args.merchants, "trigger")?.into_iter())
+    let senders = (keyed(ctx, &args.keyed, "trigger")?.into_iter())
         .map(|k| Ok((ctx.client(&api_key(&k.key_env, &k.who)?)?, k)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut total = 0;

@@ -43,7 +43,7 @@ fn json(
     let (manifests, problems) = match &result {
         Ok(manifests) => (manifests.as_slice(), &[][..]),
         Err(d) => {
-            ctx.annotate(d);
+            ctx.annotations(|w, cwd| crate::render::github::diagnostics(&d.0, w, cwd));
             (&[][..], d.0.as_slice())
         }
     };
