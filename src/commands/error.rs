@@ -110,37 +110,32 @@ pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
     }
     let cli = Cli::command();
     let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let at = args.iter().position(|a| cli.find_subcommand(a).is_some())?;
-    let sub = cli.find_subcommand(&args[at])?;
+    let (at, sub) = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| Some((i, cli.find_subcommand(a)?)))?;
     let name = sub.get_name();
     let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
     args[at + 1..].iter().take_while(|a| *a != "--").find_map(|arg| {
-        let dashes = arg.len() - arg.trim_start_matches('-').len();
-        let (flag, value) = arg[dashes..].split_once('=').map_or((&arg[dashes..], None), |(f, v)| (f, Some(v)));
-        if dashes == 0 || dashes > 2 || longs.contains(&flag) && dashes == 2 {
-            return None;
-        }
-        let (message, help) = if KEY_FLAGS.contains(&flag) && !longs.contains(&flag) {
-            (
+        let flag = arg.trim_start_matches('-');
+        let dashes = arg.len() - flag.len();
+        let (flag, value) = flag.split_once('=').map_or((flag, None), |(f, v)| (f, Some(v)));
+        let (known, key) = (longs.contains(&flag), KEY_FLAGS.contains(&flag));
+        let (message, help) = match dashes {
+            1 | 2 if key && !known => (
                 format!("`{name}` takes no `--{flag}`: API keys are read from the environment only (a flag shows in process lists and shell history)"),
                 "set the key in `INVETERATE_API_KEY`, or in the variable the manifest's `apiKeyEnv` names, and drop the flag".to_owned(),
-            )
-        } else if name == "drift" && flag == "detailed-exitcode" {
-            (
+            ),
+            1 | 2 if name == "drift" && flag == "detailed-exitcode" => (
                 "`drift` takes no `--detailed-exitcode`: it always exits 2 when live drifted, 0 in sync, 1 on error".to_owned(),
                 "drop `--detailed-exitcode`".to_owned(),
-            )
-        } else if dashes == 1 && flag.len() > 1 && longs.contains(&flag) {
-            let shown = match value {
-                Some(v) if !KEY_FLAGS.contains(&flag) => format!("--{flag} {}", crate::escape::show(v)),
-                _ => format!("--{flag}"),
-            };
-            (
-                format!("unexpected argument `-{flag}`: invhooks flags take two dashes"),
-                format!("write `{shown}`"),
-            )
-        } else {
-            return None;
+            ),
+            1 if flag.len() > 1 && known => {
+                let value = value.filter(|_| !key).map(|v| format!(" {}", crate::escape::show(v)));
+                let shown = format!("--{flag}{}", value.unwrap_or_default());
+                (format!("unexpected argument `-{flag}`: invhooks flags take two dashes"), format!("write `{shown}`"))
+            }
+            _ => return None,
         };
         Some(Helped::msg(message, help))
     })

@@ -69,41 +69,27 @@ pub(super) async fn one(
         if found.is_empty() {
             break (exported, yaml);
         }
-        let refused = refuse_entries(ctx, &live, &exported, found)?;
-        left_out += refused.len();
-        live.retain(|s| !refused.contains(&s.id));
+        // Each named once, then left out of the next round.
+        for (entry, d) in &found {
+            let Some(id) = entry.and_then(|i| exported.ids.get(i)) else {
+                let help = "nothing was written; fix the flag named above and export again";
+                return Err(Helped::msg(d.to_string(), help));
+            };
+            let Some(at) = live.iter().position(|s| &s.id == id) else {
+                continue;
+            };
+            let (sub, show) = (live.remove(at), crate::escape::show);
+            left_out += 1;
+            let (name, topic, id, message) = (show(&sub.name), show(&sub.topic), show(&sub.id), &d.message);
+            let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
+            ctx.refuse(&[
+                format!("live subscription `{name}` on `{topic}` [{id}] left out: a manifest cannot hold it as it is: {message}"),
+                format!("help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}"),
+            ]);
+        }
     };
     exported.warnings.iter().for_each(|w| ctx.warn(w));
     Ok((yaml, format!("{} subscription(s)", exported.written), left_out))
-}
-
-/// Names each live subscription `found` has a problem with and returns their ids.
-fn refuse_entries(
-    ctx: &Context,
-    live: &[LiveSubscription],
-    exported: &manifest::Exported,
-    found: Vec<(Option<usize>, manifest::Diagnostic)>,
-) -> anyhow::Result<Vec<String>> {
-    let mut refused: Vec<String> = Vec::new();
-    for (entry, d) in &found {
-        let id = entry.and_then(|i| exported.ids.get(i));
-        let Some(sub) = id.and_then(|id| live.iter().find(|s| &s.id == id)) else {
-            let help = "nothing was written; fix the flag named above and export again";
-            return Err(Helped::msg(d.to_string(), help));
-        };
-        if refused.contains(&sub.id) {
-            continue;
-        }
-        refused.push(sub.id.clone());
-        let show = crate::escape::show;
-        let (name, topic, id, message) = (show(&sub.name), show(&sub.topic), show(&sub.id), &d.message);
-        let help = d.help.as_deref().map(|h| format!("; {h}")).unwrap_or_default();
-        ctx.refuse(&[
-            format!("live subscription `{name}` on `{topic}` [{id}] left out: a manifest cannot hold it as it is: {message}"),
-            format!("help: change it in Inveterate (admin or API) and export again, or write its entry by hand{help}"),
-        ]);
-    }
-    Ok(refused)
 }
 
 /// One fleet file for every `--store`, or refused with every difference named.
@@ -186,15 +172,11 @@ fn refused(e: FleetError) -> anyhow::Error {
     let FleetError::Refused(lines) = e else {
         return anyhow::Error::new(e);
     };
-    let mut text = "cannot write one fleet file: it declares one list of subscriptions for every store, and these stores differ".to_owned();
-    for line in lines.iter().take(SHOWN) {
-        text.push_str(&format!("\n  - {line}"));
-    }
-    if lines.len() > SHOWN {
-        text.push_str(&format!("\n  … and {} more", lines.len() - SHOWN));
-    }
+    let text = "cannot write one fleet file: it declares one list of subscriptions for every store, and these stores differ";
+    let shown = super::first(SHOWN, lines.into_iter().map(|l| format!("- {l}")));
+    let lines: String = shown.map(|l| format!("\n  {l}")).collect();
     let help = "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first";
-    Helped::msg(text, help)
+    Helped::msg(format!("{text}{lines}"), help)
 }
 
 fn exists(path: &Path) -> anyhow::Error {

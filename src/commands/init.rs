@@ -52,14 +52,9 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
         ));
     }
     let shown = at(MANIFEST).display().to_string();
-    let (manifest, left_out) = match args.from_live {
-        true => {
-            let merchant = args.merchant.clone();
-            let (yaml, _, left_out) =
-                super::export::one(ctx, merchant, KEY_ENV, "init --from-live", &shown).await?;
-            (yaml, left_out)
-        }
-        false => (example(args.merchant.as_deref()), 0),
+    let (manifest, _, left_out) = match args.from_live {
+        true => super::export::one(ctx, args.merchant.clone(), KEY_ENV, "init --from-live", &shown).await?,
+        false => (example(args.merchant.as_deref()), String::new(), 0),
     };
     let policy = checked_policy(&at(MANIFEST), &manifest, &at(POLICY.0), args.merchant.as_deref())?;
     let files = [(MANIFEST, manifest.as_str()), (POLICY.0, policy.as_str())];
@@ -112,13 +107,10 @@ fn checked_policy(
     let hosts: BTreeSet<String> = (loaded.subscriptions.iter())
         .filter_map(|s| host(&s.callback_url))
         .collect();
-    let hosts: Vec<String> = hosts.into_iter().collect();
+    let hosts = hosts.into_iter().collect::<Vec<_>>().join(", ");
     let allowed = match hosts.is_empty() {
         true => "# allowedCallbackHosts: [\"hooks.example.com\"]   # your receivers' hosts".to_owned(),
-        false => format!(
-            "allowedCallbackHosts: [{}]   # the hosts {MANIFEST} delivers to",
-            hosts.join(", ")
-        ),
+        false => format!("allowedCallbackHosts: [{hosts}]   # the hosts {MANIFEST} delivers to"),
     };
     let text: String = (POLICY.1.lines())
         .map(|line| match line.starts_with("allowedCallbackHosts:") {
