@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::check::{probe_all, prober};
 use super::context::Sink;
@@ -240,27 +240,23 @@ async fn execute(
         [(_, only)] => only.merchant.as_str(),
         _ => title,
     };
-    let bar = (!ctx.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(changes as u64).with_prefix(label.to_owned());
-        if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    });
+    // Drawn on a terminal only (else every line is a status line), never with `-q`.
+    let bar = ProgressBar::new(changes as u64).with_prefix(label.to_owned());
+    if ctx.quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
     let (keys, bar) = (&ctx.keys(), &bar);
     let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.into_iter().enumerate())
         .map(|(i, (target, merchant_plan))| async move {
             let on_change = |r: &ChangeReport| {
-                let change = crate::render::text::change_line(&r.change, false, keys);
-                let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
-                match bar {
-                    None => ctx.status(&line),
-                    Some(bar) => {
-                        bar.inc(1);
-                        if !r.outcome.is_done() {
-                            bar.suspend(|| ctx.status(&line));
-                        }
-                    }
+                bar.inc(1);
+                if bar.is_hidden() || !r.outcome.is_done() {
+                    let change = crate::render::text::change_line(&r.change, false, keys);
+                    let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
+                    bar.suspend(|| ctx.status(&line));
                 }
             };
             let (client, manifest, live, stop) = (&target.client, &target.manifest, &target.live, &ctx.stop);
@@ -270,9 +266,7 @@ async fn execute(
         .buffer_unordered(usize::from(args.merchant_parallelism))
         .collect()
         .await;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    bar.finish_and_clear();
     reports.sort_by_key(|(i, _)| *i);
     reports.into_iter().map(|(_, r)| r).collect()
 }
