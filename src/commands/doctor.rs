@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use super::fetch::{keyed, process_env, read_help, Keyed};
 use super::interrupts::{self, Watch};
 use super::{api_key, Context, Helped};
-use crate::api::{ApiError, Failure, Method};
+use crate::api::Method;
 use crate::cli::{DoctorArgs, TextOrJson};
 use crate::doctor::list;
 use crate::doctor::write::{self, Ours};
@@ -85,7 +85,14 @@ async fn merchant(
     let client = ctx.client(&key)?;
     let started = Instant::now();
     let got = client.once(Method::GET, None, None).await;
-    checks.extend(connection(ctx, got.as_ref().err(), &k.key_env));
+    let proxy = ["HTTPS_PROXY", "https_proxy"].into_iter().find_map(process_env);
+    let failed = got.as_ref().err().map(|e| (e, read_help(e, &k.key_env)));
+    checks.extend(list::connection(
+        &ctx.base_url,
+        ctx.insecure_sandbox,
+        proxy,
+        failed,
+    ));
     if let Ok((status, headers, body)) = &got {
         let answer = (*status, headers, body.as_slice());
         checks.extend(list::read(
@@ -102,43 +109,4 @@ async fn merchant(
         report.checks.extend(trip);
     }
     Ok(report)
-}
-
-/// `resolve` and `connect` as the GET found them, or the `get` that failed.
-fn connection(ctx: &Context, failed: Option<&ApiError>, key_env: &str) -> Vec<Check> {
-    let host = ctx.base_url.host_str().unwrap_or_default();
-    let resolved = Check::ok("resolve", format!("`{host}` resolves"));
-    let Some(e) = failed else {
-        return vec![resolved, connected(ctx, host)];
-    };
-    let failed = |name| Check::fail(name, e.failure.to_string(), read_help(e, key_env));
-    match &e.failure {
-        Failure::Connect(why) if why.contains("dns error") => vec![Check::fail(
-            "resolve",
-            format!("`{host}` does not resolve: {why}"),
-            "check --base-url (or INVETERATE_BASE_URL) and this machine's DNS",
-        )],
-        Failure::Connect(_) | Failure::Tls(_) => vec![resolved, failed("connect")],
-        _ => vec![resolved, failed("get")],
-    }
-}
-
-/// The connection that carried an answer: verified TLS, or plain http to a sandbox.
-fn connected(ctx: &Context, host: &str) -> Check {
-    let proxy = ["HTTPS_PROXY", "https_proxy"].into_iter().find_map(process_env);
-    let via = proxy
-        .map(|p| format!(" (`HTTPS_PROXY` is `{}`)", mask_url(&p)))
-        .unwrap_or_default();
-    match (ctx.base_url.scheme(), ctx.insecure_sandbox) {
-        ("https", _) => Check::ok("connect", format!("verified TLS to `{host}`{via}")),
-        (_, false) => Check::ok(
-            "connect",
-            format!("plain http to loopback `{host}` (a sandbox): no TLS"),
-        ),
-        (_, true) => Check::warn(
-            "connect",
-            format!("plain http to `{host}`: the key travels unencrypted"),
-            "only for a sandbox service container; a real store is `https://`",
-        ),
-    }
 }

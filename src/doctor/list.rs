@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use super::{Check, Measured};
 use crate::api::envelope::{self, Shape};
-use crate::api::redact_known;
+use crate::api::{redact_known, ApiError, Failure};
 use crate::secret::mask_url;
 
 /// The fields invhooks reads, then those the API docs say come beside them.
@@ -207,4 +207,46 @@ fn listed(items: impl Iterator<Item = String>) -> String {
         text.push_str(&format!(" and {} more", items.len() - 3));
     }
     text
+}
+
+/// `resolve` and `connect` as the GET found them (`proxy`: `HTTPS_PROXY`), or the
+/// check that failed, with `help` for it.
+pub fn connection(
+    base: &url::Url,
+    insecure: bool,
+    proxy: Option<String>,
+    failed: Option<(&ApiError, String)>,
+) -> Vec<Check> {
+    let host = base.host_str().unwrap_or_default();
+    let resolved = Check::ok("resolve", format!("`{host}` resolves"));
+    let Some((e, help)) = failed else {
+        let via = proxy.map(|p| format!(" (`HTTPS_PROXY` is `{}`)", mask_url(&p)));
+        let via = via.unwrap_or_default();
+        let connected = match (base.scheme(), insecure) {
+            ("https", _) => Check::ok("connect", format!("verified TLS to `{host}`{via}")),
+            (_, false) => Check::ok(
+                "connect",
+                format!("plain http to loopback `{host}` (a sandbox): no TLS"),
+            ),
+            (_, true) => Check::warn(
+                "connect",
+                format!("plain http to `{host}`: the key travels unencrypted"),
+                "only for a sandbox service container; a real store is `https://`",
+            ),
+        };
+        return vec![resolved, connected];
+    };
+    let phase = match &e.failure {
+        Failure::Connect(why) if why.contains("dns error") => {
+            let help = "check --base-url (or INVETERATE_BASE_URL) and this machine's DNS";
+            return vec![Check::fail(
+                "resolve",
+                format!("`{host}` does not resolve: {why}"),
+                help,
+            )];
+        }
+        Failure::Connect(_) | Failure::Tls(_) => "connect",
+        _ => "get",
+    };
+    vec![resolved, Check::fail(phase, e.failure.to_string(), help)]
 }
