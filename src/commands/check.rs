@@ -16,7 +16,7 @@ const CONCURRENCY: usize = 16;
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     let (merchants, shard) = (&args.select.merchants, args.select.shard);
-    let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files)?, merchants, shard)?;
+    let manifests = super::fetch::selected(ctx, load(ctx, &args.manifests.files, false)?, merchants, shard)?;
     let outcomes = probe_all(&prober(ctx)?, check::callbacks(&manifests), args.send_test_event).await;
     ctx.out(&match args.format {
         Format::Text => render::text(&outcomes),

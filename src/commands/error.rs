@@ -46,20 +46,15 @@ impl std::error::Error for Helped {
 
 /// An error as `error:`, `caused by:` lines and the first `help:` in its chain.
 pub fn report(err: &anyhow::Error, color: bool) -> String {
-    let mut out = String::new();
-    for (i, cause) in err.chain().enumerate() {
-        let text = cause.to_string();
-        out.push_str(&match i {
-            0 if text.starts_with("error:") => text,
-            0 => format!("error: {text}"),
-            _ => format!("\n  caused by: {text}"),
-        });
-    }
-    if let Some(h) = err.chain().find_map(|c| c.downcast_ref::<Helped>()) {
-        out.push_str(&format!("\n  help: {}", h.help));
-    }
-    out.push('\n');
-    paint_labels(&defuse(&redact_known(&out)), color)
+    let head = err.to_string();
+    let label = if head.starts_with("error:") { "" } else { "error: " };
+    let causes: String = (err.chain().skip(1))
+        .map(|c| format!("\n  caused by: {c}"))
+        .collect();
+    let help = err.chain().find_map(|c| c.downcast_ref::<Helped>());
+    let help = help.map(|h| format!("\n  help: {}", h.help)).unwrap_or_default();
+    let text = redact_known(&format!("{label}{head}{causes}{help}\n"));
+    paint_labels(&defuse(&text), color)
 }
 
 /// `text` with each line's leading `error:` or `warning:` coloured when `color`.

@@ -21,20 +21,24 @@ pub fn process_env(name: &str) -> Option<String> {
 }
 
 /// The manifests, policed, or one error: nothing is sent before this passes.
-pub fn load(ctx: &Context, files: &[PathBuf]) -> anyhow::Result<Vec<MerchantManifest>> {
-    validated(ctx, files).map_err(|d| problems(ctx, &d))
+pub fn load(ctx: &Context, files: &[PathBuf], keys: bool) -> anyhow::Result<Vec<MerchantManifest>> {
+    validated(ctx, files, keys).map_err(|d| problems(ctx, &d))
 }
 
 /// The manifests, or every problem in them and against the policy, as data.
-pub fn validated(ctx: &Context, files: &[PathBuf]) -> Result<Vec<MerchantManifest>, Diagnostics> {
+pub fn validated(ctx: &Context, files: &[PathBuf], keys: bool) -> Result<Vec<MerchantManifest>, Diagnostics> {
     let manifests = manifest::load_paths(files, &process_env)?;
-    police(ctx, &manifests)?;
+    police(ctx, &manifests, keys)?;
     Ok(manifests)
 }
 
-/// The policy's problems with `manifests` (docs/policy.md), as validation errors.
-pub fn police(ctx: &Context, manifests: &[MerchantManifest]) -> Result<(), Diagnostics> {
-    let found = (ctx.policy.as_ref()).map_or_else(Vec::new, |p| p.check(manifests));
+/// The policy's problems with `manifests` (docs/policy.md); then, with `keys`, two merchants
+/// with one key, who would manage one store twice, each deleting the other's subscriptions.
+pub fn police(ctx: &Context, manifests: &[MerchantManifest], keys: bool) -> Result<(), Diagnostics> {
+    let mut found = (ctx.policy.as_ref()).map_or_else(Vec::new, |p| p.check(manifests));
+    if keys && found.is_empty() {
+        found = manifest::same_store(manifests, &process_env);
+    }
     found.is_empty().then_some(()).ok_or(Diagnostics(found))
 }
 
@@ -45,14 +49,6 @@ pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
         1 => anyhow::anyhow!("{d}"),
         n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
     }
-}
-
-/// Two merchants with one key manage one store twice, each deleting the other's subscriptions.
-pub fn one_store_each(ctx: &Context, manifests: &[MerchantManifest]) -> anyhow::Result<()> {
-    let same = manifest::same_store(manifests, &process_env);
-    same.is_empty()
-        .then_some(())
-        .ok_or_else(|| problems(ctx, &Diagnostics(same)))
 }
 
 /// One merchant ready to plan: its manifest, key, client and live list.
@@ -83,10 +79,9 @@ pub async fn fetch(
     select: &SelectArgs,
     reads: usize,
 ) -> anyhow::Result<(Vec<Target>, Plan)> {
-    let manifests = load(ctx, files)?;
-    // Over every merchant, not only the selected: two shards sharing a
-    // store would undo each other.
-    one_store_each(ctx, &manifests)?;
+    // Keys over every merchant, not only the selected: two shards sharing
+    // a store would undo each other.
+    let manifests = load(ctx, files, true)?;
     let manifests = selected(ctx, manifests, &select.merchants, select.shard)?;
     let who = |m: &MerchantManifest| format!("merchant `{}` in {}", m.label, m.file.display());
     let targets = targets(ctx, manifests, reads, who).await?;

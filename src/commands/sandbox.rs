@@ -46,33 +46,29 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         "sandbox: serving the webhook-subscriptions API on {addr} for {keys} merchant key(s); Ctrl-C stops it\n  \
          faults: {}\n  \
          ids: {ids}\n  \
-         export INVETERATE_BASE_URL={}{}",
+         export INVETERATE_BASE_URL={}",
         args.faults,
-        client_base_url(addr),
-        other_hosts_note(addr),
+        reach(addr),
     ));
     ctx.stop.wait().await;
     sandbox.shutdown().await?;
     Ok(Exit::Success)
 }
 
-/// The base URL a client here uses: loopback for every interface (`0.0.0.0`, `::`).
-fn client_base_url(addr: SocketAddr) -> String {
+/// The base URL a client here uses: loopback for every interface (`0.0.0.0`, `::`); off
+/// loopback, how other containers reach it (plain http needs an opt-in).
+fn reach(addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}/v2.0", SocketAddr::new(ip, addr.port()))
-}
-
-/// How other containers reach a sandbox off loopback: plain http needs an opt-in.
-fn other_hosts_note(addr: SocketAddr) -> String {
+    let url = format!("http://{}/v2.0", SocketAddr::new(ip, addr.port()));
     if addr.ip().is_loopback() {
-        return String::new();
+        return url;
     }
     format!(
-        "\n  other containers use this host's name, e.g. `http://sandbox:{}/v2.0`, with `{}=sandbox` \
+        "{url}\n  other containers use this host's name, e.g. `http://sandbox:{}/v2.0`, with `{}=sandbox` \
          (plain http off loopback is refused without it; never use a real key there)",
         addr.port(),
         crate::api::ALLOW_INSECURE_ENV
@@ -192,7 +188,7 @@ mod tests {
 
     #[test]
     fn the_printed_base_url_is_one_a_client_can_use() {
-        let url = |a: &str| client_base_url(a.parse().unwrap());
+        let url = |a: &str| reach(a.parse().unwrap()).lines().next().unwrap().to_owned();
         assert_eq!(url("127.0.0.1:8787"), "http://127.0.0.1:8787/v2.0");
         assert_eq!(url("0.0.0.0:8790"), "http://127.0.0.1:8790/v2.0");
         assert_eq!(url("[::]:8790"), "http://[::1]:8790/v2.0");
@@ -200,10 +196,10 @@ mod tests {
         for printed in ["0.0.0.0:8790", "[::]:1"].map(url) {
             assert!(crate::api::BaseUrl::parse(&printed, None).is_ok(), "{printed}");
         }
-        assert_eq!(other_hosts_note("127.0.0.1:1".parse().unwrap()), "");
-        let note = other_hosts_note("0.0.0.0:8790".parse().unwrap());
+        assert_eq!(reach("127.0.0.1:1".parse().unwrap()), "http://127.0.0.1:1/v2.0");
+        let note = reach("0.0.0.0:8790".parse().unwrap());
         assert!(
-            note.contains("INVHOOKS_ALLOW_INSECURE_SANDBOX=sandbox") && note.contains(":8790/"),
+            note.contains("INVHOOKS_ALLOW_INSECURE_SANDBOX=sandbox") && note.contains("sandbox:8790/"),
             "{note}"
         );
     }

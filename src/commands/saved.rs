@@ -93,8 +93,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Targ
     for m in &manifests {
         recheck(m, &shown)?;
     }
-    fetch::police(ctx, &manifests).map_err(|d| fetch::problems(ctx, &d))?;
-    fetch::one_store_each(ctx, &manifests)?;
+    fetch::police(ctx, &manifests, true).map_err(|d| fetch::problems(ctx, &d))?;
     let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, who).await?;
     // Compared as saved: with each key replaced by its placeholder.
     let fresh: Vec<_> = targets.iter().map(without_key).collect();

@@ -13,10 +13,10 @@ use crate::topic::Topic;
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let files = &args.manifests.files;
     if args.format == TextOrJson::Json {
-        return Ok(json(ctx, validated(ctx, files)));
+        return Ok(json(ctx, validated(ctx, files, false)));
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let text: String = (load(ctx, files)?.iter())
+    let text: String = (load(ctx, files, false)?.iter())
         .map(|m| {
             let (file, label, prune) = (m.file.display(), &m.label, if m.prune { "on" } else { "off" });
             let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
