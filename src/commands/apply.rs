@@ -156,7 +156,8 @@ async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
 /// Gate failures a status line names before "and N more".
 const SHOWN: usize = 5;
 
-/// Applies `plan` but `refused`'s merchants, wave by wave (canaries first), each behind a gate.
+/// Applies `plan` but `refused`'s merchants wave by wave (canaries first), each behind a
+/// gate, `--merchant-parallelism` at once, with progress on stderr.
 async fn roll_out(
     ctx: &Context,
     args: &ApplyArgs,
@@ -169,15 +170,18 @@ async fn roll_out(
     let labels = plan.merchants.iter().map(|m| m.merchant.as_str());
     let order = waves::order(labels.map(|m| (m, canary(m))));
     let planned = args.waves.clone().unwrap_or_else(Sizes::all).split(order);
-    let (gate, count, stop) = (args.wave_gate, planned.1, &ctx.stop);
+    let (gate, count, stop, keys) = (args.wave_gate, planned.1, &ctx.stop, &ctx.keys());
     let prober = (gate != WaveGate::Converge).then(|| prober(ctx)).transpose()?;
     let held: HashSet<&str> = refused.iter().map(|r| r.merchant.as_str()).collect();
     let pause = Duration::from_secs(args.wave_pause);
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        wait: Duration::from_secs(u64::from(args.wait)),
+        ..ApplyOptions::default()
+    };
     let mut reports = Vec::new();
     let waves = waves::roll_out(planned, pause, stop, async |i, wave: &[String]| {
-        let wave: Vec<&str> = wave
-            .iter()
-            .map(String::as_str)
+        let wave: Vec<&str> = (wave.iter().map(String::as_str))
             .filter(|m| !held.contains(m))
             .collect();
         let number = i + 1;
@@ -189,9 +193,39 @@ async fn roll_out(
             .filter(|m| !m.changes.is_empty() && in_wave.contains(m.merchant.as_str()))
             .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
             .collect();
-        let title = (count > 1).then(|| format!("wave {number}/{count}"));
-        let title = title.as_deref().unwrap_or("merchants");
-        let done = execute(ctx, args, work, title).await;
+        let label = match &work[..] {
+            [(_, only)] => only.merchant.clone(),
+            _ if count > 1 => format!("wave {number}/{count}"),
+            _ => "merchants".to_owned(),
+        };
+        let changes: usize = work.iter().map(|(_, m)| m.changes.len()).sum();
+        // Drawn on a terminal only (else every line is a status line), never with `-q`.
+        let bar = &ProgressBar::new(changes as u64).with_prefix(label);
+        if ctx.quiet {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let mut done: Vec<MerchantReport> = stream::iter(work)
+            .map(|(target, merchant_plan)| async move {
+                let on_change = |r: &ChangeReport| {
+                    bar.inc(1);
+                    if bar.is_hidden() || !r.outcome.is_done() {
+                        let change = crate::render::text::change_line(&r.change, false, keys);
+                        let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
+                        bar.suspend(|| ctx.status(&line));
+                    }
+                };
+                let (client, manifest, live) = (&target.client, &target.manifest, &target.live);
+                apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change).await
+            })
+            .buffer_unordered(usize::from(args.merchant_parallelism))
+            .collect()
+            .await;
+        bar.finish_and_clear();
+        // The plan's order: by label.
+        done.sort_by(|a, b| a.merchant.cmp(&b.merchant));
         let mut failures = waves::converge_failures(&done);
         reports.extend(done);
         if let (Some(prober), true) = (&prober, failures.is_empty() && !stop.requested()) {
@@ -211,7 +245,6 @@ async fn roll_out(
         failures
     })
     .await;
-    // The plan's order: by label.
     reports.sort_by(|a, b| a.merchant.cmp(&b.merchant));
     let (sized, interrupted) = (count, stop.requested());
     let rollout = Rollout {
@@ -221,54 +254,6 @@ async fn roll_out(
         interrupted,
     };
     Ok(RunReport::new(reports, refused, rollout))
-}
-
-/// Applies each merchant's part, `--merchant-parallelism` at once, with progress on stderr; reports in order.
-async fn execute(
-    ctx: &Context,
-    args: &ApplyArgs,
-    work: Vec<(&Target, &MerchantPlan)>,
-    title: &str,
-) -> Vec<MerchantReport> {
-    let options = ApplyOptions {
-        parallelism: usize::from(args.parallelism),
-        wait: Duration::from_secs(u64::from(args.wait)),
-        ..ApplyOptions::default()
-    };
-    let changes: usize = work.iter().map(|(_, m)| m.changes.len()).sum();
-    let label = match &work[..] {
-        [(_, only)] => only.merchant.as_str(),
-        _ => title,
-    };
-    // Drawn on a terminal only (else every line is a status line), never with `-q`.
-    let bar = ProgressBar::new(changes as u64).with_prefix(label.to_owned());
-    if ctx.quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {elapsed}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let (keys, bar) = (&ctx.keys(), &bar);
-    let mut reports: Vec<(usize, MerchantReport)> = stream::iter(work.into_iter().enumerate())
-        .map(|(i, (target, merchant_plan))| async move {
-            let on_change = |r: &ChangeReport| {
-                bar.inc(1);
-                if bar.is_hidden() || !r.outcome.is_done() {
-                    let change = crate::render::text::change_line(&r.change, false, keys);
-                    let line = format!("{}: {} {change}", merchant_plan.merchant, r.outcome.as_str());
-                    bar.suspend(|| ctx.status(&line));
-                }
-            };
-            let (client, manifest, live, stop) = (&target.client, &target.manifest, &target.live, &ctx.stop);
-            let report = apply::apply(client, manifest, merchant_plan, live, options, stop, &on_change);
-            (i, report.await)
-        })
-        .buffer_unordered(usize::from(args.merchant_parallelism))
-        .collect()
-        .await;
-    bar.finish_and_clear();
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What stderr says once a wave's gate is judged.
