@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::fetch::{keyed, Keyed};
 use super::{api_key, Context, Helped};
-use crate::api::{Client, Method};
+use crate::api::Method;
 use crate::cli::TriggerArgs;
 use crate::exit::Exit;
 use crate::secret::{Masked, Masking};
@@ -26,23 +26,41 @@ pub async fn run(ctx: &Context, args: TriggerArgs) -> anyhow::Result<Exit> {
     let senders = (keyed(ctx, &args.keyed, "trigger")?.into_iter())
         .map(|k| Ok((ctx.client(&api_key(&k.key_env, &k.who)?)?, k)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut total = 0;
-    for (client, sender) in &senders {
-        let (id, targets) = send(client, sender, &args.topic).await?;
-        total += targets.len();
-        let (label, topic, n) = (&sender.label, &args.topic, targets.len());
+    let (topic, keys, mut total) = (&args.topic, ctx.keys(), 0);
+    for (client, Keyed { label, key_env, .. }) in &senders {
+        let fail = || format!("merchant `{label}`: the sandbox did not trigger `{topic}`");
+        let request = json!({ "topic": topic });
+        let answer = client.once(Method::POST, Some(ROUTE), Some(&request));
+        let (status, _, body) = answer.await.with_context(fail)?;
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if !status.is_success() {
+            let message = body["message"].as_str().unwrap_or_default();
+            let help = match status.as_u16() {
+                404 => format!("is the base URL an `invhooks sandbox`? only the sandbox serves `{ROUTE}`"),
+                400 if message.contains("API key") => {
+                    format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)")
+                }
+                _ => "check the topic and the sandbox's output".to_owned(),
+            };
+            let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
+            return Err(Helped::wrap(said.context(fail()), help));
+        }
+        let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let data = &body["data"];
+        let subscriptions = data["subscriptions"].as_array().map_or(&[][..], Vec::as_slice);
+        let (id, n) = (field(data, "id"), subscriptions.len());
+        total += n;
         let mut text = format!("merchant `{label}`: event `{id}` (`{topic}`) sent to {n} subscription(s)\n");
-        let keys = ctx.keys();
-        for (sub, callback) in &targets {
-            let sub = crate::escape::escape(&Masked::text(sub, &keys)).into_owned();
-            let callback = Masked::url(callback, Masking::Full, &keys);
+        for s in subscriptions {
+            let sub = crate::escape::escape(&Masked::text(&field(s, "subscriptionId"), &keys)).into_owned();
+            let callback = Masked::url(&field(s, "callbackUrl"), Masking::Full, &keys);
             text.push_str(&format!("  {sub} {callback}\n"));
         }
         ctx.out(&text);
     }
     if total == 0 {
         return Err(Helped::msg(
-            format!("no subscription of topic `{}`; nothing was delivered", args.topic),
+            format!("no subscription of topic `{topic}`; nothing was delivered"),
             "create one first (`invhooks apply` against the sandbox), then trigger again",
         ));
     }
@@ -63,38 +81,4 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
         format!("unknown topic `{}`", crate::escape::show(topic)),
         hint,
     ))
-}
-
-/// POSTs the trigger: the event id and its `(subscription id, callback URL)`s.
-async fn send(
-    client: &Client,
-    sender: &Keyed,
-    topic: &str,
-) -> anyhow::Result<(String, Vec<(String, String)>)> {
-    let label = &sender.label;
-    let fail = || format!("merchant `{label}`: the sandbox did not trigger `{topic}`");
-    let (status, _, body) = client
-        .once(Method::POST, Some(ROUTE), Some(&json!({ "topic": topic })))
-        .await
-        .with_context(fail)?;
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let message = body["message"].as_str().unwrap_or_default();
-    if !status.is_success() {
-        let key_env = &sender.key_env;
-        let help = match status.as_u16() {
-            404 => format!("is the base URL an `invhooks sandbox`? only the sandbox serves `{ROUTE}`"),
-            400 if message.contains("API key") => {
-                format!("check that `{key_env}` holds a key the sandbox accepts (`--api-key`)")
-            }
-            _ => "check the topic and the sandbox's output".to_owned(),
-        };
-        let said = anyhow::anyhow!("{status}: {}", crate::escape::show(message));
-        return Err(Helped::wrap(said.context(fail()), help));
-    }
-    let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_owned();
-    let subscriptions = body["data"]["subscriptions"].as_array().map(Vec::as_slice);
-    let targets = (subscriptions.unwrap_or_default().iter())
-        .map(|s| (field(s, "subscriptionId"), field(s, "callbackUrl")))
-        .collect();
-    Ok((field(&body["data"], "id"), targets))
 }
