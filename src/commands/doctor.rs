@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::fetch::{keyed, process_env, read_help, Keyed};
-use super::interrupts::{self, Watch};
+use super::interrupts;
 use super::{api_key, Context, Helped};
 use crate::api::Method;
 use crate::cli::{DoctorArgs, TextOrJson};
@@ -22,12 +22,31 @@ const LIMIT: Duration = Duration::from_secs(120);
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
     let throwaway = match (args.write, &args.topic, &args.callback_url) {
-        (true, Some(topic), Some(url)) => Some(checked(topic, url)?),
+        (true, Some(topic), Some(url)) => {
+            // Checked as `validate` would.
+            super::trigger::known_topic(topic)?;
+            if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
+                let shown = crate::escape::show(&mask_url(url));
+                return Err(Helped::msg(format!("`--callback-url` `{shown}` {problem}"), help));
+            }
+            Some(Ours::new(rand::random(), topic, url))
+        }
         _ => None,
     };
     let merchants = keyed(ctx, &args.keyed, "doctor")?;
+    // The first interrupt ends the round trip (its cleanup still runs); a second exits, naming what may be left.
     let stop = Stop::default();
-    let _watch = throwaway.as_ref().map(|t| watch(ctx, &stop, t)).transpose()?;
+    let _watch = match &throwaway {
+        None => None,
+        Some(Ours { name, .. }) => {
+            let again = format!(
+                "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
+            );
+            let watch = interrupts::watch(ctx, &stop, &again)?;
+            watch.notice("interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once");
+            Some(watch)
+        }
+    };
     let mut report = Vec::with_capacity(merchants.len());
     for k in merchants {
         report.push(merchant(ctx, k, throwaway.as_ref(), &stop).await?);
@@ -37,29 +56,6 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
         TextOrJson::Json => doctor::json(&report),
     });
     Ok(Exit::Error.when(report.iter().any(Merchant::failed)))
-}
-
-/// The run's throwaway, its topic and URL checked as `validate` would.
-fn checked(topic: &str, url: &str) -> anyhow::Result<Ours> {
-    super::trigger::known_topic(topic)?;
-    if let Some((problem, help)) = crate::manifest::callback_url_problem(url, false) {
-        let shown = crate::escape::show(&mask_url(url));
-        return Err(Helped::msg(format!("`--callback-url` `{shown}` {problem}"), help));
-    }
-    Ok(Ours::new(rand::random(), topic, url))
-}
-
-/// The first interrupt ends the round trip (its cleanup still runs); a second exits, naming what may be left.
-fn watch(ctx: &Context, stop: &Stop, throwaway: &Ours) -> anyhow::Result<Watch> {
-    let name = &throwaway.name;
-    let again = format!(
-        "interrupted again: exiting now; if `{name}` is still listed, delete it in the Inveterate admin (Webhooks)"
-    );
-    let watch = interrupts::watch(ctx, stop, &again)?;
-    watch.notice(
-        "interrupted: deleting the throwaway subscription, then the report. Interrupt again to exit at once",
-    );
-    Ok(watch)
 }
 
 /// One merchant's checks.
@@ -85,22 +81,13 @@ async fn merchant(
     let client = ctx.client(&key)?;
     let started = Instant::now();
     let got = client.once(Method::GET, None, None).await;
+    let (elapsed, base, insecure) = (started.elapsed(), &ctx.base_url, ctx.insecure_sandbox);
     let proxy = ["HTTPS_PROXY", "https_proxy"].into_iter().find_map(process_env);
     let failed = got.as_ref().err().map(|e| (e, read_help(e, &k.key_env)));
-    checks.extend(list::connection(
-        &ctx.base_url,
-        ctx.insecure_sandbox,
-        proxy,
-        failed,
-    ));
+    checks.extend(list::connection(base, insecure, proxy, failed));
     if let Ok((status, headers, body)) = &got {
         let answer = (*status, headers, body.as_slice());
-        checks.extend(list::read(
-            answer,
-            started.elapsed(),
-            &k.key_env,
-            &mut report.measured,
-        ));
+        checks.extend(list::read(answer, elapsed, &k.key_env, &mut report.measured));
     }
     if let (false, Some(ours)) = (report.failed(), throwaway.cloned()) {
         let (label, name) = (&report.merchant, &ours.name);
