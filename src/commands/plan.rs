@@ -12,9 +12,7 @@ use crate::render::markdown::GITHUB_COMMENT_LIMIT;
 use crate::render::{self, drift, markdown, text};
 
 pub async fn run(ctx: &Context, args: PlanArgs) -> anyhow::Result<Exit> {
-    if let Some(out) = &args.out {
-        saved::may_replace(out)?;
-    }
+    args.out.as_deref().map(saved::may_replace).transpose()?;
     let (targets, plan) = fetch(ctx, &args.manifests.files, &args.select, READS_IN_FLIGHT).await?;
     if let Some(out) = &args.out {
         saved::write(ctx, out, &targets)?;
@@ -61,9 +59,7 @@ pub async fn drift(ctx: &Context, args: DriftArgs) -> anyhow::Result<Exit> {
 pub fn show(ctx: &Context, args: &ShowArgs) -> anyhow::Result<Exit> {
     let loaded = saved::read(&args.plan, "show")?;
     // A key that is set is read (so masked, as `plan` masks it); one unset is no error here.
-    for m in &loaded.merchants {
-        let _ = super::api_key(&m.manifest.api_key_env, "");
-    }
+    (loaded.merchants.iter()).for_each(|m| drop(super::api_key(&m.manifest.api_key_env, "")));
     ctx.out(&render_plan(ctx, &loaded.plan(), args.format, ""));
     Ok(Exit::Success)
 }

@@ -90,9 +90,7 @@ pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Targ
         "applying saved plan {shown} (written by invhooks {version}, manifests {digest})"
     ));
     let manifests: Vec<_> = loaded.merchants.iter().map(|m| m.manifest.clone()).collect();
-    for m in &manifests {
-        recheck(m, &shown)?;
-    }
+    manifests.iter().try_for_each(|m| recheck(m, &shown))?;
     fetch::police(ctx, &manifests, true).map_err(|d| fetch::problems(ctx, &d))?;
     let targets = fetch::targets(ctx, manifests, fetch::READS_IN_FLIGHT, who).await?;
     // Compared as saved: with each key replaced by its placeholder.
@@ -115,15 +113,16 @@ fn recheck(m: &MerchantManifest, shown: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let show = crate::escape::show;
-    let lines: String = (found.iter().take(20))
+    let lines = found
+        .iter()
         .map(|(entry, d)| match entry.and_then(|i| m.subscriptions.get(i)) {
             Some(s) => {
                 let (at, name, topic) = (&s.location, show(&s.name), show(&s.topic));
-                format!("\n  - {at}: `{name}` on `{topic}`: {}", d.message)
+                format!("- {at}: `{name}` on `{topic}`: {}", d.message)
             }
-            None => format!("\n  - merchant `{}`: {}", show(&m.label), d.message),
-        })
-        .collect();
+            None => format!("- merchant `{}`: {}", show(&m.label), d.message),
+        });
+    let lines: String = super::first(20, lines).map(|l| format!("\n  {l}")).collect();
     Err(Helped::msg(
         format!("plan file `{shown}` holds entries no manifest may hold (edited after `invhooks plan --out`?); nothing was sent:{lines}"),
         saved::replan(shown),
@@ -144,10 +143,8 @@ pub fn read(path: &Path, command: &str) -> anyhow::Result<Loaded> {
             NotFound => format!("pass the file `invhooks plan --out FILE` wrote, or {replan}"),
             _ => elsewhere.to_owned(),
         };
-        Helped::wrap(
-            anyhow::Error::new(e).context(format!("cannot read plan file `{shown}`")),
-            help,
-        )
+        let what = format!("cannot read plan file `{shown}`");
+        Helped::wrap(anyhow::Error::new(e).context(what), help)
     })?;
     SavedPlan::parse(&text, crate::VERSION).map_err(|e| {
         let help = match &e {
