@@ -50,10 +50,8 @@ impl Context {
         };
         let base = BaseUrl::parse(&raw, env(ALLOW_INSECURE_ENV).as_deref());
         let base = base.map_err(|e| Helped::msg(e.to_string(), e.help()))?;
-        let (warning, policy) = (
-            base.warning(),
-            cli.command.manifests().and_then(|m| m.policy.as_deref()),
-        );
+        let policy = cli.command.manifests().and_then(|m| m.policy.as_deref());
+        let warning = base.warning();
         let ctx = Self {
             insecure_sandbox: base.insecure.is_some(),
             base_url: base.url,
@@ -265,8 +263,7 @@ fn read_ca_roots(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let roots: Vec<_> = CertificateDer::pem_slice_iter(&pem).collect::<Result<_, _>>()?;
     anyhow::ensure!(!roots.is_empty(), "no PEM certificate in it");
     let mut store = tokio_rustls::rustls::RootCertStore::empty();
-    for (i, root) in roots.iter().enumerate() {
-        let number = i + 1;
+    for (number, root) in (1..).zip(&roots) {
         (store.add(root.clone()))
             .map_err(|e| anyhow::anyhow!("certificate {number} in the file is not usable: {e}"))?;
     }

@@ -37,9 +37,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
         true => PathBuf::from(name),
         false => args.dir.join(name),
     };
-    let names = [MANIFEST, POLICY.0]
-        .into_iter()
-        .chain(ci.iter().map(|(name, _)| *name));
+    let names = ([MANIFEST, POLICY.0].into_iter()).chain(ci.iter().map(|(name, _)| *name));
     let existing: Vec<String> = (names.map(at))
         .filter(|path| std::fs::symlink_metadata(path).is_ok())
         .map(|path| format!("`{}`", path.display()))
