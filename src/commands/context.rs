@@ -164,10 +164,8 @@ impl Context {
         let roots = match &self.ca_cert {
             None => Vec::new(),
             Some(path) => read_ca_roots(path).map_err(|e| {
-                Helped::wrap(
-                    e.context(format!("cannot use CA certificates from `{}`", path.display())),
-                    "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE",
-                )
+                let help = "pass a PEM file of CA certificates (`-----BEGIN CERTIFICATE-----` blocks) with --ca-cert FILE or SSL_CERT_FILE";
+                Helped::wrap(e.context(format!("cannot use CA certificates from `{}`", path.display())), help)
             })?,
         };
         Ok(self.roots.get_or_init(|| roots))
@@ -248,10 +246,9 @@ pub(super) fn read_text(path: &Path, max: u64) -> std::io::Result<String> {
 /// Reads and checks the policy file (at most 8 MiB: tens of thousands of host globs).
 fn read_policy(path: &Path) -> anyhow::Result<Policy> {
     let text = read_text(path, 8 << 20).map_err(|e| {
-        Helped::wrap(
-            anyhow::Error::new(e).context(format!("cannot read policy file `{}`", path.display())),
-            "pass the policy with --policy FILE or INVHOOKS_POLICY (a YAML file with `version: 1`)",
-        )
+        let what = format!("cannot read policy file `{}`", path.display());
+        let help = "pass the policy with --policy FILE or INVHOOKS_POLICY (a YAML file with `version: 1`)";
+        Helped::wrap(anyhow::Error::new(e).context(what), help)
     })?;
     policy::parse(path, &text)
         .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))

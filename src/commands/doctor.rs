@@ -34,7 +34,7 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> anyhow::Result<Exit> {
         _ => None,
     };
     let merchants = keyed(ctx, &args.keyed, "doctor")?;
-    // The first interrupt ends the round trip (its cleanup still runs); a second exits, naming what may be left.
+    // The first interrupt ends the round trip (its cleanup still runs); a second exits.
     let stop = Stop::default();
     let _watch = match &throwaway {
         None => None,

@@ -126,7 +126,7 @@ pub fn keyed(ctx: &Context, args: &KeyedArgs, command: &str) -> anyhow::Result<V
         .collect())
 }
 
-/// Keeps the merchants `--merchant` and `--shard` pick; a glob matching no label is an error, an empty shard not.
+/// The merchants `--merchant` and `--shard` pick; a glob matching no label is an error, an empty shard not.
 pub fn selected(
     ctx: &Context,
     mut manifests: Vec<MerchantManifest>,
