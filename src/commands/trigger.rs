@@ -73,10 +73,8 @@ pub(super) fn known_topic(topic: &str) -> anyhow::Result<()> {
     if crate::topic::is_known(topic) {
         return Ok(());
     }
-    let hint = crate::topic::suggest(topic).map_or_else(
-        || "`invhooks topics` lists them".to_owned(),
-        |t| format!("did you mean `{t}`?"),
-    );
+    let hint = crate::topic::suggest(topic).map(|t| format!("did you mean `{t}`?"));
+    let hint = hint.unwrap_or_else(|| "`invhooks topics` lists them".to_owned());
     Err(Helped::msg(
         format!("unknown topic `{}`", crate::escape::show(topic)),
         hint,

@@ -16,15 +16,14 @@ pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
         return Ok(json(ctx, validated(ctx, files, false)));
     }
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let text: String = (load(ctx, files, false)?.iter())
-        .map(|m| {
-            let (file, label, prune) = (m.file.display(), &m.label, if m.prune { "on" } else { "off" });
-            let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
-            let (s, r) = (plural(subs), plural(rules));
-            format!("ok: {file} (merchant `{label}`): {subs} subscription{s}, {rules} ignore rule{r}, prune {prune}\n")
-        })
-        .collect();
-    ctx.out(&text);
+    for m in load(ctx, files, false)? {
+        let (file, label, prune) = (m.file.display(), &m.label, if m.prune { "on" } else { "off" });
+        let (subs, rules) = (m.subscriptions.len(), m.ignore.len());
+        let (s, r) = (plural(subs), plural(rules));
+        ctx.out(&format!(
+            "ok: {file} (merchant `{label}`): {subs} subscription{s}, {rules} ignore rule{r}, prune {prune}\n"
+        ));
+    }
     Ok(Exit::Success)
 }
 
