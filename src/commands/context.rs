@@ -94,7 +94,19 @@ impl Context {
             Sink::Append(path) => {
                 (std::fs::OpenOptions::new().create(true).append(true).open(path)?).write_all(text.as_bytes())
             }
-            Sink::Private(path, replace) => write_private(path, text.as_bytes(), replace),
+            // A 0600 temporary file renamed into place: an existing file is checked at the rename.
+            Sink::Private(path, replace) => {
+                let dir = (path.parent()).filter(|d| !d.as_os_str().is_empty());
+                let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+                file.write_all(text.as_bytes())?;
+                file.as_file().sync_all()?;
+                let persisted = if replace {
+                    file.persist(path)
+                } else {
+                    file.persist_noclobber(path)
+                };
+                persisted.map(drop).map_err(|e| e.error)
+            }
         }
     }
 
@@ -221,20 +233,6 @@ pub enum Sink<'a> {
     Append(&'a Path),
     /// A whole private file (0600), atomically; over an existing one only when `true`.
     Private(&'a Path, bool),
-}
-
-/// Writes `bytes` to `path` through a 0600 temporary file renamed into place;
-/// without `replace`, never over an existing file (checked at the rename).
-fn write_private(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
-    let dir = (path.parent()).filter(|d| !d.as_os_str().is_empty());
-    let mut file = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
-    match replace {
-        true => file.persist(path).map_err(|e| e.error)?,
-        false => file.persist_noclobber(path).map_err(|e| e.error)?,
-    };
-    Ok(())
 }
 
 /// The whole of `path` as text, at most `max` bytes.
