@@ -69,12 +69,11 @@ async fn callback_warnings(ctx: &Context, plan: &Plan) -> String {
     let prober = check::prober(ctx).inspect_err(|e| ctx.warn(&format!("callback URLs not checked: {e:#}")));
     let Ok(prober) = prober else { return String::new() };
     let outcomes = check::probe_all(&prober, crate::check::planned_callbacks(plan), false).await;
-    for o in &outcomes {
-        if let Err(failure) = &o.result {
-            let users: Vec<String> = o.callback.users.iter().map(ToString::to_string).collect();
-            let (shown, users) = (o.callback.shown(), users.join(", "));
-            ctx.warn(&format!("callback {shown} ({users}) did not answer: {failure}"));
-        }
+    let failed = (outcomes.iter()).filter_map(|o| Some((o, o.result.as_ref().err()?)));
+    for (o, failure) in failed {
+        let users: Vec<String> = o.callback.users.iter().map(ToString::to_string).collect();
+        let (shown, users) = (o.callback.shown(), users.join(", "));
+        ctx.warn(&format!("callback {shown} ({users}) did not answer: {failure}"));
     }
     crate::check::render::markdown_warnings(&outcomes, GITHUB_COMMENT_LIMIT / 2)
 }

@@ -27,11 +27,9 @@ pub async fn run(ctx: &Context, args: SandboxArgs) -> anyhow::Result<Exit> {
         ids: args.ids,
     };
     let sandbox = Sandbox::start(args.listen, config).await.map_err(|e| {
+        let help = "another process (another sandbox?) listens there: pass `--listen 127.0.0.1:0` for a free port (the address is printed), or stop the other one";
         match e.root_cause().downcast_ref::<std::io::Error>().map(std::io::Error::kind) {
-            Some(std::io::ErrorKind::AddrInUse) => Helped::wrap(
-                e,
-                "another process (another sandbox?) listens there: pass `--listen 127.0.0.1:0` for a free port (the address is printed), or stop the other one",
-            ),
+            Some(std::io::ErrorKind::AddrInUse) => Helped::wrap(e, help),
             _ => e,
         }
     })?;
