@@ -77,12 +77,10 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
 
 /// The example manifest, labelled `label` if given (quoted: one YAML scalar).
 fn example(label: Option<&str>) -> String {
-    let example = super::sandbox::EXAMPLE;
-    let Some(label) = label else {
-        return example.to_owned();
-    };
-    let quoted = serde_json::Value::from(label).to_string();
-    example.replacen("merchant: acme-eu\n", &format!("merchant: {quoted}\n"), 1)
+    let example = super::sandbox::EXAMPLE.to_owned();
+    let Some(label) = label else { return example };
+    let line = format!("merchant: {}\n", serde_json::Value::from(label));
+    example.replacen("merchant: acme-eu\n", &line, 1)
 }
 
 /// The policy template allowing exactly `manifest`'s hosts, once the manifest validates under it.
@@ -97,10 +95,8 @@ fn checked_policy(
         let shown = file.display();
         Helped::msg(format!("{d}\n`{shown}` would not validate as written; nothing was written"), help)
     })?;
-    anyhow::ensure!(
-        label.is_none_or(|l| l == loaded.label),
-        "the manifest's label is not `--merchant`'s"
-    );
+    let labelled = label.is_none_or(|l| l == loaded.label);
+    anyhow::ensure!(labelled, "the manifest's label is not `--merchant`'s");
     let host = |url: &str| Some(format!("\"{}\"", url::Url::parse(url).ok()?.host_str()?));
     let hosts: BTreeSet<String> = (loaded.subscriptions.iter())
         .filter_map(|s| host(&s.callback_url))
