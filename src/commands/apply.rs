@@ -110,13 +110,11 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
 /// What stderr says when the gate refuses the whole plan.
 fn refusal(plan: &Plan, reasons: &[String]) -> Vec<String> {
     if reasons == [gate::NO_TERMINAL] {
-        return [
-            "apply asks for `yes` on a terminal and stdin is not one; nothing was changed",
-            "an answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan",
-            "help: pass `--auto-approve` to apply without asking (CI, scripts)",
-        ]
-        .map(String::from)
-        .to_vec();
+        return vec![
+            "apply asks for `yes` on a terminal and stdin is not one; nothing was changed".into(),
+            "an answer piped in (`echo yes |`) is refused on purpose: nobody has read the plan".into(),
+            "help: pass `--auto-approve` to apply without asking (CI, scripts)".into(),
+        ];
     }
     let others = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count() > reasons.len();
     let keep_going = ", or with `--keep-going` to apply the other merchants and skip these";
@@ -152,9 +150,6 @@ async fn confirm(ctx: &Context) -> anyhow::Result<bool> {
         }
     }
 }
-
-/// Gate failures a status line names before "and N more".
-const SHOWN: usize = 5;
 
 /// Applies `plan` but `refused`'s merchants wave by wave (canaries first), each behind a
 /// gate, `--merchant-parallelism` at once, with progress on stderr.
@@ -264,10 +259,7 @@ fn gate_line(ctx: &Context, number: usize, gate: WaveGate, failures: &[GateFailu
     }
     let keys = ctx.keys();
     let show = |v: &str| crate::escape::escape(&crate::secret::Masked::text(v, &keys)).into_owned();
-    let shown = super::first(
-        SHOWN,
-        failures.iter().map(|f| crate::render::failure_text(f, show)),
-    );
-    let lines: String = shown.map(|line| format!("\n  {line}")).collect();
+    let shown = failures.iter().map(|f| crate::render::failure_text(f, show));
+    let lines: String = super::first(5, shown).map(|line| format!("\n  {line}")).collect();
     format!("{head} failed; the rollout stops here:{lines}")
 }

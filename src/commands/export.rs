@@ -14,9 +14,6 @@ use crate::exit::Exit;
 use crate::manifest::{self, FleetError, StoreArg, StoreLive};
 use crate::model::{LiveSubscription, MerchantManifest};
 
-/// Most refusal lines shown; the rest are counted.
-const SHOWN: usize = 20;
-
 pub async fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<Exit> {
     // Before any request: a manifest in git is not replaced by accident.
     let kept = (args.output.as_ref()).filter(|p| !args.force && std::fs::symlink_metadata(p).is_ok());
@@ -173,7 +170,7 @@ fn refused(e: FleetError) -> anyhow::Error {
         return anyhow::Error::new(e);
     };
     let text = "cannot write one fleet file: it declares one list of subscriptions for every store, and these stores differ";
-    let shown = super::first(SHOWN, lines.into_iter().map(|l| format!("- {l}")));
+    let shown = super::first(20, lines.into_iter().map(|l| format!("- {l}")));
     let lines: String = shown.map(|l| format!("\n  {l}")).collect();
     let help = "nothing was written; export each store on its own (`invhooks export --merchant LABEL --api-key-env VAR -o LABEL.yaml`), or make the stores agree first";
     Helped::msg(format!("{text}{lines}"), help)
