@@ -222,12 +222,10 @@ pub fn connection(
     let Some((e, help)) = failed else {
         let via = proxy.map(|p| format!(" (`HTTPS_PROXY` is `{}`)", mask_url(&p)));
         let via = via.unwrap_or_default();
+        let loopback = format!("plain http to loopback `{host}` (a sandbox): no TLS");
         let connected = match (base.scheme(), insecure) {
             ("https", _) => Check::ok("connect", format!("verified TLS to `{host}`{via}")),
-            (_, false) => Check::ok(
-                "connect",
-                format!("plain http to loopback `{host}` (a sandbox): no TLS"),
-            ),
+            (_, false) => Check::ok("connect", loopback),
             (_, true) => Check::warn(
                 "connect",
                 format!("plain http to `{host}`: the key travels unencrypted"),
@@ -239,11 +237,8 @@ pub fn connection(
     let phase = match &e.failure {
         Failure::Connect(why) if why.contains("dns error") => {
             let help = "check --base-url (or INVETERATE_BASE_URL) and this machine's DNS";
-            return vec![Check::fail(
-                "resolve",
-                format!("`{host}` does not resolve: {why}"),
-                help,
-            )];
+            let detail = format!("`{host}` does not resolve: {why}");
+            return vec![Check::fail("resolve", detail, help)];
         }
         Failure::Connect(_) | Failure::Tls(_) => "connect",
         _ => "get",
