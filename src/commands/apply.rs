@@ -176,16 +176,15 @@ async fn roll_out(
     };
     let mut reports = Vec::new();
     let waves = waves::roll_out(planned, pause, stop, async |i, wave: &[String]| {
-        let wave: Vec<&str> = (wave.iter().map(String::as_str))
+        let wave: HashSet<_> = (wave.iter().map(String::as_str))
             .filter(|m| !held.contains(m))
             .collect();
         let number = i + 1;
         if count > 1 {
             ctx.status(&format!("wave {number} of {count}: {} merchant(s)", wave.len()));
         }
-        let in_wave: HashSet<&str> = wave.iter().copied().collect();
         let work: Vec<(&Target, &MerchantPlan)> = (plan.merchants.iter())
-            .filter(|m| !m.changes.is_empty() && in_wave.contains(m.merchant.as_str()))
+            .filter(|m| !m.changes.is_empty() && wave.contains(m.merchant.as_str()))
             .filter_map(|m| Some((*by_label.get(m.merchant.as_str())?, m)))
             .collect();
         let label = match &work[..] {
