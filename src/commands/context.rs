@@ -120,7 +120,6 @@ impl Context {
         self.policy.as_ref().map(|p| p.thresholds).unwrap_or_default()
     }
 
-    /// Writes data to stdout.
     pub fn out(&self, text: &str) {
         let _ = self.emit(Sink::Stdout, text);
     }

@@ -19,13 +19,11 @@ pub struct Helped {
 }
 
 impl Helped {
-    /// Wraps `error` with `help`.
     pub fn wrap(error: anyhow::Error, help: impl Into<String>) -> anyhow::Error {
         let help = help.into();
         anyhow::Error::new(Helped { error, help })
     }
 
-    /// An error saying `message`, with `help`.
     pub fn msg(message: impl Into<String>, help: impl Into<String>) -> anyhow::Error {
         Self::wrap(anyhow::Error::msg(message.into()), help)
     }
