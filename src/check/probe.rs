@@ -129,12 +129,8 @@ fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = if target.is_empty() { "/" } else { target };
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let version = env!("CARGO_PKG_VERSION");
-    let typed = body.map(|b| {
-        format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        )
-    });
+    let length = body.map(<[u8]>::len);
+    let typed = length.map(|n| format!("Content-Type: application/json\r\nContent-Length: {n}\r\n"));
     let typed = typed.unwrap_or_default();
     let head = format!(
         "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{version} (check)\r\nConnection: close\r\n{typed}\r\n"
@@ -188,10 +184,10 @@ fn dns_message(e: &io::Error) -> String {
 /// What a failed handshake means: expired (since when), untrusted, another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let cert = match e
+    let inner = e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let cert = match inner {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),
@@ -211,10 +207,8 @@ fn tls_message(e: &io::Error) -> String {
             "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".into()
         }
         C::NotValidForNameContext { presented, .. } => {
-            format!(
-                "certificate is not valid for this host (it names {})",
-                presented.join(", ")
-            )
+            let names = presented.join(", ");
+            format!("certificate is not valid for this host (it names {names})")
         }
         C::NotValidForName => "certificate is not valid for this host".to_owned(),
         other => format!("certificate rejected: {other:?}"),

@@ -6,13 +6,13 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{pretty, Counts, FORMAT_VERSION};
+use super::json::{object, pretty, Counts, FORMAT_VERSION};
 use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
 use super::view::ChangeView;
 use crate::digest::sha256_json;
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan, RenameApplied};
+use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -120,10 +120,8 @@ fn summary(plan: &Plan) -> String {
 fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     plan.merchants.iter().flat_map(|m| {
         m.renames_applied.iter().map(move |r| {
-            format!(
-                "note: merchant {}: rename of `{} {}` to `{}` applied, `renamedFrom: {}` can go ({})",
-                m.merchant, r.topic, r.from, r.name, r.from, r.location
-            )
+            let (merchant, topic, from, name, at) = (&m.merchant, &r.topic, &r.from, &r.name, &r.location);
+            format!("note: merchant {merchant}: rename of `{topic} {from}` to `{name}` applied, `renamedFrom: {from}` can go ({at})")
         })
     })
 }
@@ -154,35 +152,21 @@ pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
 }
 
 pub fn json(plan: &Plan, keys: &Keys) -> String {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        format_version: &'static str,
-        drift: bool,
-        summary: Counts<6>,
-        merchants: Vec<Merchant<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Merchant<'a> {
-        merchant: &'a str,
-        items: Vec<Item>,
-        summary: Counts<6>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        renames_applied: &'a [RenameApplied],
-    }
-    let merchants = (plan.merchants.iter())
-        .map(|m| Merchant {
+    let merchants = plan.merchants.iter().map(|m| {
+        object! {
             merchant: &m.merchant,
             items: items(m, keys),
             summary: counts([m]),
-            renames_applied: &m.renames_applied,
-        })
-        .collect();
-    pretty(&Doc {
+            // `renamesApplied` only when there are some.
+            #[serde(flatten)]
+            renames: (!m.renames_applied.is_empty()).then(|| object! { renamesApplied: &m.renames_applied }),
+        }
+    });
+    pretty(&object! {
         format_version: FORMAT_VERSION,
         drift: plan.has_changes(),
         summary: counts(&plan.merchants),
-        merchants,
+        merchants: merchants.collect::<Vec<_>>(),
     })
 }
 

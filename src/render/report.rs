@@ -3,13 +3,11 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
-use super::json::{pretty, Counts, FORMAT_VERSION};
+use super::json::{object, pretty, Counts, FORMAT_VERSION};
 use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
-use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Verification};
+use crate::apply::waves::{GateFailure, Wave, WaveStatus};
+use crate::apply::{ChangeReport, MerchantReport, Rewrite, RunReport, Verification};
 use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
@@ -136,61 +134,14 @@ fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
 }
 
 /// Renders an apply run as JSON (`docs/plan-json.md`, "Apply report").
-pub fn json(run: &RunReport, keys: &Keys) -> String {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        format_version: &'static str,
-        succeeded: bool,
-        interrupted: bool,
-        stores: Counts<6>,
-        merchants: Vec<Merchant<'a>>,
-        refused: &'a [Refusal],
-        waves: Vec<WaveJson<'a>>,
-    }
-    #[derive(Serialize)]
-    struct WaveJson<'a> {
-        index: usize,
-        merchants: Vec<StoreJson<'a>>,
-        gate: &'static str,
-        status: &'static str,
-        failures: &'a [GateFailure],
-    }
-    #[derive(Serialize)]
-    struct StoreJson<'a> {
-        merchant: &'a str,
-        status: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Merchant<'a> {
-        merchant: &'a str,
-        changes: Vec<Entry<'a>>,
-        cleaned_up: Vec<ChangeView<'a>>,
-        verification: Verified<'a>,
-    }
-    #[derive(Serialize)]
-    struct Entry<'a> {
-        #[serde(flatten)]
-        change: ChangeView<'a>,
-        outcome: &'static str,
-        reason: Option<Masked<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Verified<'a> {
-        status: &'static str,
-        remaining: Vec<ChangeView<'a>>,
-        other_writer_ids: Vec<Masked<'a>>,
-        server_rewrites: Vec<Rewritten<'a>>,
-        reason: Option<Masked<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Rewritten<'a> {
-        id: Masked<'a>,
-        field: &'static str,
-        sent: String,
-        stored: String,
-    }
-    fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
-        let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
+pub fn json<'a>(run: &'a RunReport, keys: &Keys) -> String {
+    let views = |changes: &'a [Change]| {
+        changes
+            .iter()
+            .map(|c| ChangeView::of(c, keys))
+            .collect::<Vec<_>>()
+    };
+    let merchant = |r: &'a MerchantReport| {
         let (remaining, foreign, rewrites, reason): (&[Change], &[String], &[Rewrite], _) =
             match &r.verification {
                 Verification::NotConverged {
@@ -201,53 +152,52 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
                 Verification::Unknown { reason } => (&[], &[], &[], Some(Masked::text(reason, keys))),
                 Verification::Converged => (&[], &[], &[], None),
             };
-        let rewrite = |w: &'a Rewrite| {
-            let (sent, stored) = shown_rewrite(w, keys);
-            Rewritten {
-                id: Masked::text(&w.id, keys),
-                field: w.field,
-                sent,
-                stored,
+        let change = |c: &'a ChangeReport| {
+            object! {
+                #[serde(flatten)]
+                change: ChangeView::of(&c.change, keys),
+                outcome: c.outcome.as_str(),
+                reason: c.outcome.reason().map(|t| Masked::text(t, keys)),
             }
         };
-        Merchant {
+        let rewrite = |w: &'a Rewrite| {
+            let (sent, stored) = shown_rewrite(w, keys);
+            object! {
+                id: Masked::text(&w.id, keys),
+                field: w.field,
+                sent: sent,
+                stored: stored,
+            }
+        };
+        object! {
             merchant: &r.merchant,
-            changes: (r.changes.iter())
-                .map(|c| Entry {
-                    change: ChangeView::of(&c.change, keys),
-                    outcome: c.outcome.as_str(),
-                    reason: c.outcome.reason().map(|t| Masked::text(t, keys)),
-                })
-                .collect(),
+            changes: r.changes.iter().map(change).collect::<Vec<_>>(),
             cleaned_up: views(&r.cleaned_up),
-            verification: Verified {
+            verification: object! {
                 status: r.verification.as_str(),
                 remaining: views(remaining),
-                other_writer_ids: foreign.iter().map(|id| Masked::text(id, keys)).collect(),
-                server_rewrites: rewrites.iter().map(rewrite).collect(),
-                reason,
+                other_writer_ids: foreign.iter().map(|id| Masked::text(id, keys)).collect::<Vec<_>>(),
+                server_rewrites: rewrites.iter().map(rewrite).collect::<Vec<_>>(),
+                reason: reason,
             },
         }
-    }
+    };
     let (stores, statuses) = (run.stores(), run.statuses());
     let [applied, converged, refused, failed, not_started] = stores;
     let total = stores.iter().sum();
     let mut rows = statuses.iter();
-    let waves = (run.rollout.waves.iter().enumerate())
-        .map(|(i, w)| WaveJson {
+    let wave = |(i, w): (usize, &'a Wave)| {
+        object! {
             index: i + 1,
             merchants: (rows.by_ref().take(w.merchants.len()))
-                .map(|&(merchant, s)| StoreJson {
-                    merchant,
-                    status: s.as_str(),
-                })
-                .collect(),
+                .map(|&(merchant, s)| object! { merchant: merchant, status: s.as_str() })
+                .collect::<Vec<_>>(),
             gate: run.rollout.gate.as_str(),
             status: w.status.as_str(),
             failures: gate_failures(&w.status),
-        })
-        .collect();
-    pretty(&Doc {
+        }
+    };
+    pretty(&object! {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
@@ -255,85 +205,8 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
             "total changed unchanged failed refused not_started",
             [total, applied, converged, failed, refused, not_started],
         ),
-        merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
+        merchants: run.merchants.iter().map(merchant).collect::<Vec<_>>(),
         refused: &run.refused,
-        waves,
+        waves: run.rollout.waves.iter().enumerate().map(wave).collect::<Vec<_>>(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::apply::{ChangeReport, Outcome};
-    use crate::fixtures::{desired, manifest};
-    use crate::secret::Masking;
-
-    /// A failed change, yet live converged (another writer made it): the
-    /// report never also says "re-run to converge" (issue 19, finding 10).
-    #[test]
-    fn a_converged_run_never_says_re_run_to_converge() {
-        let m = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
-        let plan = crate::plan::diff_all([(&m, [].as_slice())], &Default::default());
-        let merchant = |verification| MerchantReport {
-            merchant: "acme".into(),
-            changes: vec![ChangeReport {
-                change: plan.merchants[0].changes[0].clone(),
-                outcome: Outcome::Failed("400".into()),
-            }],
-            cleaned_up: Vec::new(),
-            verification,
-            interrupted: false,
-        };
-        let text = render(
-            &RunReport::new(
-                vec![merchant(Verification::Converged)],
-                Vec::new(),
-                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
-            ),
-            false,
-            &Keys::none(),
-        );
-        assert!(text.contains("converged") && !text.contains("Re-run"), "{text}");
-        let missing = Verification::NotConverged {
-            remaining: plan.merchants[0].changes.clone(),
-            foreign: Vec::new(),
-            rewrites: Vec::new(),
-        };
-        let text = render(
-            &RunReport::new(
-                vec![merchant(missing)],
-                Vec::new(),
-                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
-            ),
-            false,
-            &Keys::none(),
-        );
-        assert!(text.contains("Re-run `invhooks apply` to converge"), "{text}");
-    }
-
-    #[test]
-    fn a_rewritten_url_is_masked_as_its_entry_says() {
-        let mut r = Rewrite {
-            id: "wh_1".into(),
-            field: "callbackUrl",
-            sent: "https://H.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
-            stored: "https://h.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
-            masking: Masking::Full,
-        };
-        assert_eq!(
-            shown_rewrite(&r, &Keys::none()),
-            (
-                "https://h.example/t/***?s=***".into(),
-                "https://h.example/t/***?s=***".into()
-            ),
-            "shown as parsed: the host lowercase"
-        );
-        r.masking = Masking::KeepPath;
-        let (sent, stored) = shown_rewrite(&r, &Keys::none());
-        assert!(
-            sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
-            "{sent}"
-        );
-        assert!(stored.starts_with("https://h.example/t/123e4567-"), "{stored}");
-    }
 }
