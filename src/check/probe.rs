@@ -63,9 +63,8 @@ impl Prober {
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
         let host = parsed.host().ok_or_else(|| dns("the URL has no host".into()))?;
         let (url, scheme) = (parsed.url(), parsed.url().scheme());
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| dns(format!("no port for scheme `{scheme}`")))?;
+        let no_port = || dns(format!("no port for scheme `{scheme}`"));
+        let port = url.port_or_known_default().ok_or_else(no_port)?;
         // An IP address is read as one, without a lookup.
         let lookup = tokio::net::lookup_host((host.as_str(), port));
         let addrs: Vec<_> = self.bounded(Step::Dns, lookup, dns_message).await?.collect();
@@ -73,9 +72,8 @@ impl Prober {
             return Err(dns("no such host".into()));
         }
         // Each address in turn, the first that answers.
-        let tcp = self
-            .bounded(Step::Tcp, TcpStream::connect(&addrs[..]), io_message)
-            .await?;
+        let connect = TcpStream::connect(&addrs[..]);
+        let tcp = self.bounded(Step::Tcp, connect, io_message).await?;
         let request = request(url, method, body);
         match scheme {
             "https" => {
@@ -216,11 +214,8 @@ fn tls_message(e: &io::Error) -> String {
 }
 
 fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    let first = text.chars().next().map_or(0, char::len_utf8);
+    text[..first].to_lowercase() + &text[first..]
 }
 
 #[cfg(test)]

@@ -25,8 +25,9 @@ impl<const N: usize> Serialize for Counts<N> {
     }
 }
 
-/// A JSON object made in place, keys in the order written: each key said
-/// once (`serde_json::json!` sorts them). Field attributes are serde's.
+/// A JSON object made in place, keys in the order written, each said once
+/// (`serde_json::json!` would sort them): a struct whose field types are
+/// generics named after the keys. Field attributes are serde's.
 macro_rules! object {
     ($($(#[$attr:meta])* $key:ident: $value:expr),* $(,)?) => {{
         #[allow(non_camel_case_types, non_snake_case)]
