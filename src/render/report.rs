@@ -210,3 +210,80 @@ pub fn json<'a>(run: &'a RunReport, keys: &Keys) -> String {
         waves: run.rollout.waves.iter().enumerate().map(wave).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::{ChangeReport, Outcome};
+    use crate::fixtures::{desired, manifest};
+    use crate::secret::Masking;
+
+    /// A failed change, yet live converged (another writer made it): the
+    /// report never also says "re-run to converge" (issue 19, finding 10).
+    #[test]
+    fn a_converged_run_never_says_re_run_to_converge() {
+        let m = manifest(vec![desired("customer.updated", "crm", "https://a/")]);
+        let plan = crate::plan::diff_all([(&m, [].as_slice())], &Default::default());
+        let merchant = |verification| MerchantReport {
+            merchant: "acme".into(),
+            changes: vec![ChangeReport {
+                change: plan.merchants[0].changes[0].clone(),
+                outcome: Outcome::Failed("400".into()),
+            }],
+            cleaned_up: Vec::new(),
+            verification,
+            interrupted: false,
+        };
+        let text = render(
+            &RunReport::new(
+                vec![merchant(Verification::Converged)],
+                Vec::new(),
+                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
+            ),
+            false,
+            &Keys::none(),
+        );
+        assert!(text.contains("converged") && !text.contains("Re-run"), "{text}");
+        let missing = Verification::NotConverged {
+            remaining: plan.merchants[0].changes.clone(),
+            foreign: Vec::new(),
+            rewrites: Vec::new(),
+        };
+        let text = render(
+            &RunReport::new(
+                vec![merchant(missing)],
+                Vec::new(),
+                crate::apply::waves::Rollout::whole(vec!["acme".into()]),
+            ),
+            false,
+            &Keys::none(),
+        );
+        assert!(text.contains("Re-run `invhooks apply` to converge"), "{text}");
+    }
+
+    #[test]
+    fn a_rewritten_url_is_masked_as_its_entry_says() {
+        let mut r = Rewrite {
+            id: "wh_1".into(),
+            field: "callbackUrl",
+            sent: "https://H.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            stored: "https://h.example/t/123e4567-e89b-12d3-a456-426614174000?s=1".into(),
+            masking: Masking::Full,
+        };
+        assert_eq!(
+            shown_rewrite(&r, &Keys::none()),
+            (
+                "https://h.example/t/***?s=***".into(),
+                "https://h.example/t/***?s=***".into()
+            ),
+            "shown as parsed: the host lowercase"
+        );
+        r.masking = Masking::KeepPath;
+        let (sent, stored) = shown_rewrite(&r, &Keys::none());
+        assert!(
+            sent.ends_with("/t/123e4567-e89b-12d3-a456-426614174000?s=***"),
+            "{sent}"
+        );
+        assert!(stored.starts_with("https://h.example/t/123e4567-"), "{stored}");
+    }
+}
