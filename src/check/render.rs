@@ -137,10 +137,8 @@ fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
                 let _ = write!(result, "<br>{}: {}", code(&d.user.name), code(&delivery_text(d)));
             }
             let (icon, url) = (if r.ok() { "✅" } else { "❌" }, code(&r.callback.shown()));
-            let (latency, users) = (
-                format!("{} ms", r.latency.as_millis()),
-                users(r, code).join("<br>"),
-            );
+            let latency = format!("{} ms", r.latency.as_millis());
+            let users = users(r, code).join("<br>");
             row(&[icon, &url, &result, &latency, &users])
         })
         .collect();

@@ -115,9 +115,8 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         }
         let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
         let (open, word, n) = (open.unwrap_or_default(), status.as_str(), of.len());
-        doc.head(&format!(
-            "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
-        ));
+        let summary = format!("<details{open}><summary>{icon} {word}: {n}</summary>\n\n");
+        doc.head(&summary);
         let items: Vec<String> = (of.iter())
             .map(|m| match why.get(*m) {
                 Some(reason) => format!("- {}: {}\n", code_text(m), code_text(&Masked::text(reason, keys))),
