@@ -63,9 +63,8 @@ impl Prober {
         let parsed = CallbackUrl::read(url).ok_or_else(|| dns("not a valid URL".into()))?;
         let host = parsed.host().ok_or_else(|| dns("the URL has no host".into()))?;
         let (url, scheme) = (parsed.url(), parsed.url().scheme());
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| dns(format!("no port for scheme `{scheme}`")))?;
+        let no_port = || dns(format!("no port for scheme `{scheme}`"));
+        let port = url.port_or_known_default().ok_or_else(no_port)?;
         // An IP address is read as one, without a lookup.
         let lookup = tokio::net::lookup_host((host.as_str(), port));
         let addrs: Vec<_> = self.bounded(Step::Dns, lookup, dns_message).await?.collect();
@@ -73,9 +72,8 @@ impl Prober {
             return Err(dns("no such host".into()));
         }
         // Each address in turn, the first that answers.
-        let tcp = self
-            .bounded(Step::Tcp, TcpStream::connect(&addrs[..]), io_message)
-            .await?;
+        let connect = TcpStream::connect(&addrs[..]);
+        let tcp = self.bounded(Step::Tcp, connect, io_message).await?;
         let request = request(url, method, body);
         match scheme {
             "https" => {
@@ -129,12 +127,8 @@ fn request(url: &Url, method: &str, body: Option<&[u8]>) -> Vec<u8> {
     let target = if target.is_empty() { "/" } else { target };
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let version = env!("CARGO_PKG_VERSION");
-    let typed = body.map(|b| {
-        format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        )
-    });
+    let length = body.map(<[u8]>::len);
+    let typed = length.map(|n| format!("Content-Type: application/json\r\nContent-Length: {n}\r\n"));
     let typed = typed.unwrap_or_default();
     let head = format!(
         "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: invhooks/{version} (check)\r\nConnection: close\r\n{typed}\r\n"
@@ -188,10 +182,10 @@ fn dns_message(e: &io::Error) -> String {
 /// What a failed handshake means: expired (since when), untrusted, another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let cert = match e
+    let inner = e
         .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    let cert = match inner {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),
@@ -211,10 +205,8 @@ fn tls_message(e: &io::Error) -> String {
             "certificate not trusted (unknown issuer; a private CA can be passed with --ca-cert)".into()
         }
         C::NotValidForNameContext { presented, .. } => {
-            format!(
-                "certificate is not valid for this host (it names {})",
-                presented.join(", ")
-            )
+            let names = presented.join(", ");
+            format!("certificate is not valid for this host (it names {names})")
         }
         C::NotValidForName => "certificate is not valid for this host".to_owned(),
         other => format!("certificate rejected: {other:?}"),
@@ -222,11 +214,8 @@ fn tls_message(e: &io::Error) -> String {
 }
 
 fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_lowercase().chain(chars).collect())
-        .unwrap_or_default()
+    let first = text.chars().next().map_or(0, char::len_utf8);
+    text[..first].to_lowercase() + &text[first..]
 }
 
 #[cfg(test)]

@@ -3,11 +3,9 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
-use super::{CallbackReport, Delivery, Step, StepFailure, User};
+use super::{CallbackReport, Delivery, StepFailure, User};
 use crate::escape::escape;
-use crate::render::json::{pretty, Counts, FORMAT_VERSION};
+use crate::render::json::{object, pretty, Counts, FORMAT_VERSION};
 use crate::render::markdown::{code, row, Doc};
 
 /// Users listed per URL before "and N more".
@@ -66,75 +64,46 @@ pub fn text(reports: &[CallbackReport]) -> String {
 }
 
 /// The report as pretty JSON (keys in docs/commands/check.md).
-pub fn json<'a>(reports: &'a [CallbackReport]) -> String {
-    #[derive(Serialize)]
-    struct Report<'a> {
-        format_version: &'static str,
-        reachable: bool,
-        callbacks: Vec<Callback<'a>>,
-        summary: Counts<2>,
-    }
-    #[derive(Serialize)]
-    struct Callback<'a> {
-        url: String,
-        reachable: bool,
-        status: Option<u16>,
-        step: Option<Step>,
-        error: Option<String>,
-        latency_ms: u128,
-        subscriptions: Vec<Subscription<'a>>,
-        test_events: Vec<TestEvent<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Subscription<'a> {
-        #[serde(flatten)]
-        user: &'a User,
-        file: Option<String>,
-        line: Option<usize>,
-    }
-    #[derive(Serialize)]
-    struct TestEvent<'a> {
-        #[serde(flatten)]
-        user: &'a User,
-        accepted: bool,
-        status: Option<u16>,
-        error: Option<String>,
-    }
-    let callbacks: Vec<Callback> = (reports.iter())
-        .map(|r| {
-            let failure = r.result.as_ref().err();
-            let subscription = |user: &'a User| Subscription {
-                user,
+pub fn json(reports: &[CallbackReport]) -> String {
+    let callbacks = reports.iter().map(|r| {
+        let failure = r.result.as_ref().err();
+        let subscriptions = r.callback.users.iter().map(|user| {
+            object! {
+                #[serde(flatten)]
+                user: user,
                 file: user.location.as_ref().map(|l| l.file.display().to_string()),
                 line: user.location.as_ref().map(|l| l.line),
-            };
-            let test_event = |d: &'a Delivery| TestEvent {
+            }
+        });
+        let test_events = r.deliveries.iter().map(|d| {
+            object! {
+                #[serde(flatten)]
                 user: &d.user,
                 accepted: d.accepted(),
                 status: d.result.as_ref().ok().copied(),
                 error: d.result.as_ref().err().map(ToString::to_string),
-            };
-            Callback {
-                url: r.callback.shown(),
-                reachable: r.ok(),
-                status: match &r.result {
-                    Ok(status) | Err(StepFailure::Status(status)) => Some(*status),
-                    Err(_) => None,
-                },
-                step: failure.map(StepFailure::step),
-                error: failure.map(ToString::to_string),
-                latency_ms: r.latency.as_millis(),
-                subscriptions: r.callback.users.iter().map(subscription).collect(),
-                test_events: r.deliveries.iter().map(test_event).collect(),
             }
-        })
-        .collect();
-    let (reachable, all) = (callbacks.iter().filter(|c| c.reachable).count(), callbacks.len());
-    pretty(&Report {
+        });
+        object! {
+            url: r.callback.shown(),
+            reachable: r.ok(),
+            status: match &r.result {
+                Ok(status) | Err(StepFailure::Status(status)) => Some(*status),
+                Err(_) => None,
+            },
+            step: failure.map(StepFailure::step),
+            error: failure.map(ToString::to_string),
+            latency_ms: r.latency.as_millis(),
+            subscriptions: subscriptions.collect::<Vec<_>>(),
+            test_events: test_events.collect::<Vec<_>>(),
+        }
+    });
+    let (reachable, all) = (reports.iter().filter(|r| r.ok()).count(), reports.len());
+    pretty(&object! {
         format_version: FORMAT_VERSION,
         reachable: reachable == all,
+        callbacks: callbacks.collect::<Vec<_>>(),
         summary: Counts("reachable unreachable", [reachable, all - reachable]),
-        callbacks,
     })
 }
 
@@ -168,10 +137,8 @@ fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
                 let _ = write!(result, "<br>{}: {}", code(&d.user.name), code(&delivery_text(d)));
             }
             let (icon, url) = (if r.ok() { "✅" } else { "❌" }, code(&r.callback.shown()));
-            let (latency, users) = (
-                format!("{} ms", r.latency.as_millis()),
-                users(r, code).join("<br>"),
-            );
+            let latency = format!("{} ms", r.latency.as_millis());
+            let users = users(r, code).join("<br>");
             row(&[icon, &url, &result, &latency, &users])
         })
         .collect();

@@ -6,12 +6,13 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use super::json::{pretty, Counts, FORMAT_VERSION};
+use super::json::{object, pretty, Counts, FORMAT_VERSION};
 use super::markdown::{code, code_text, row, Doc};
 use super::text::{change_line, unmanaged_line};
-use super::view::{ChangeView, LiveView};
+use super::view::ChangeView;
+use crate::digest::sha256_json;
 use crate::escape::escape;
-use crate::plan::{Action, Change, Fields, MerchantPlan, Plan, RenameApplied};
+use crate::plan::{Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -46,76 +47,50 @@ impl DriftKind {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Item<'a> {
+struct Item {
     kind: DriftKind,
-    topic: Masked<'a>,
-    name: Masked<'a>,
-    id: Option<Masked<'a>>,
-    live_callback_url: Option<Masked<'static>>,
-    manifest_callback_url: Option<Masked<'static>>,
+    topic: String,
+    name: String,
+    id: Option<String>,
+    live_callback_url: Option<String>,
+    manifest_callback_url: Option<String>,
     fingerprint: String,
 }
 
-/// The drift fingerprint (docs/plan-json.md), over the real values.
-fn fingerprint(merchant: &str, kind: DriftKind, real: [Option<&str>; 5]) -> String {
-    let [topic, name, id, live, manifest] = real;
-    let parts = (
-        "invhooks-drift-v1",
-        merchant,
-        kind,
-        topic,
-        name,
-        id,
-        live,
-        manifest,
-    );
-    // A tuple of strings and options always serialises.
-    let json = serde_json::to_string(&parts).unwrap_or_default();
-    crate::digest::sha256(json.as_bytes()).trim_start_matches("sha256:")[..16].to_owned()
-}
-
-/// A merchant's drift items: its changes, then its unmanaged subscriptions.
-fn items<'a>(m: &'a MerchantPlan, keys: &Keys) -> Vec<Item<'a>> {
-    let url = |f: Option<&'a Fields>| f.map(|f| f.callback_url.as_str());
-    let changes = m.changes.iter().map(|c| {
+/// A merchant's drift items: its changes, then its unmanaged subscriptions,
+/// each read as the delete `prune: true` would make.
+fn items(m: &MerchantPlan, keys: &Keys) -> Vec<Item> {
+    let unmanaged: Vec<Change> = (m.unmanaged.iter())
+        .map(|s| Change::Delete {
+            id: s.id.clone(),
+            before: s.into(),
+            duplicate: false,
+        })
+        .collect();
+    let item = |c: &Change| {
         let (kind, v) = (DriftKind::of(c), ChangeView::of(c, keys));
-        let real = [
-            Some(c.topic()),
-            Some(c.name()),
+        // The drift fingerprint (docs/plan-json.md), over the real values.
+        let real = (
+            "invhooks-drift-v1",
+            &m.merchant,
+            kind,
+            c.topic(),
+            c.name(),
             c.id(),
-            url(c.before()),
-            url(c.after()),
-        ];
+            c.before().map(|f| f.callback_url.as_str()),
+            c.after().map(|f| f.callback_url.as_str()),
+        );
         Item {
             kind,
-            topic: v.topic,
-            name: v.name,
-            id: v.id,
-            live_callback_url: v.before.map(|f| f.callback_url),
-            manifest_callback_url: v.after.map(|f| f.callback_url),
-            fingerprint: fingerprint(&m.merchant, kind, real),
+            topic: v.topic.into_string(),
+            name: v.name.into_string(),
+            id: v.id.map(Masked::into_string),
+            live_callback_url: v.before.map(|f| f.callback_url.into_string()),
+            manifest_callback_url: v.after.map(|f| f.callback_url.into_string()),
+            fingerprint: sha256_json(&real)["sha256:".len()..][..16].to_owned(),
         }
-    });
-    let unmanaged = m.unmanaged.iter().map(|s| {
-        let (kind, v) = (DriftKind::Unmanaged, LiveView::of(s, keys));
-        let real = [
-            Some(&*s.topic),
-            Some(&s.name),
-            Some(&s.id),
-            Some(&s.callback_url),
-            None,
-        ];
-        Item {
-            kind,
-            topic: v.topic,
-            name: v.name,
-            id: Some(v.id),
-            live_callback_url: Some(v.url),
-            manifest_callback_url: None,
-            fingerprint: fingerprint(&m.merchant, kind, real),
-        }
-    });
-    changes.chain(unmanaged).collect()
+    };
+    m.changes.iter().chain(&unmanaged).map(item).collect()
 }
 
 /// The JSON `summary`: items of each kind, in [`DriftKind`] order, then
@@ -145,10 +120,8 @@ fn summary(plan: &Plan) -> String {
 fn rename_notes(plan: &Plan) -> impl Iterator<Item = String> + '_ {
     plan.merchants.iter().flat_map(|m| {
         m.renames_applied.iter().map(move |r| {
-            format!(
-                "note: merchant {}: rename of `{} {}` to `{}` applied, `renamedFrom: {}` can go ({})",
-                m.merchant, r.topic, r.from, r.name, r.from, r.location
-            )
+            let (merchant, topic, from, name, at) = (&m.merchant, &r.topic, &r.from, &r.name, &r.location);
+            format!("note: merchant {merchant}: rename of `{topic} {from}` to `{name}` applied, `renamedFrom: {from}` can go ({at})")
         })
     })
 }
@@ -179,35 +152,21 @@ pub fn text(plan: &Plan, color: bool, keys: &Keys) -> String {
 }
 
 pub fn json(plan: &Plan, keys: &Keys) -> String {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        format_version: &'static str,
-        drift: bool,
-        summary: Counts<6>,
-        merchants: Vec<Merchant<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Merchant<'a> {
-        merchant: &'a str,
-        items: Vec<Item<'a>>,
-        summary: Counts<6>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        renames_applied: &'a [RenameApplied],
-    }
-    let merchants = (plan.merchants.iter())
-        .map(|m| Merchant {
+    let merchants = plan.merchants.iter().map(|m| {
+        object! {
             merchant: &m.merchant,
             items: items(m, keys),
             summary: counts([m]),
-            renames_applied: &m.renames_applied,
-        })
-        .collect();
-    pretty(&Doc {
+            // `renamesApplied` only when there are some.
+            #[serde(flatten)]
+            renames: (!m.renames_applied.is_empty()).then(|| object! { renamesApplied: &m.renames_applied }),
+        }
+    });
+    pretty(&object! {
         format_version: FORMAT_VERSION,
         drift: plan.has_changes(),
         summary: counts(&plan.merchants),
-        merchants,
+        merchants: merchants.collect::<Vec<_>>(),
     })
 }
 

@@ -43,12 +43,10 @@ pub fn defuse(text: &str) -> Cow<'_, str> {
     }
     let defused = lines.map(|line| match starts_command(line) {
         // `:` or `#`, one byte.
-        Some(at) => format!(
-            "{}\\u{{{:x}}}{}",
-            &line[..at],
-            line.as_bytes()[at],
-            &line[at + 1..]
-        ),
+        Some(at) => {
+            let (head, byte, rest) = (&line[..at], line.as_bytes()[at], &line[at + 1..]);
+            format!("{head}\\u{{{byte:x}}}{rest}")
+        }
         None => line.to_owned(),
     });
     Cow::Owned(defused.collect())
@@ -66,14 +64,10 @@ fn escape_property(text: &str) -> String {
 pub fn annotation(level: Level, file: &str, line: Option<usize>, title: &str, message: &str) -> Commands {
     let command = ["error", "warning"][level as usize];
     let line = line.map(|l| format!("line={l},")).unwrap_or_default();
-    let (file, title, message) = (
-        escape_property(file),
-        escape_property(title),
-        escape_data(message),
-    );
-    Commands(format!(
-        "::{command} file={file},{line}title={title}::{message}\n"
-    ))
+    let (file, title) = (escape_property(file), escape_property(title));
+    let message = escape_data(message);
+    let text = format!("::{command} file={file},{line}title={title}::{message}\n");
+    Commands(text)
 }
 
 /// Annotations of manifest diagnostics, paths relative to `workspace`

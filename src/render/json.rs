@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::view::{ChangeView, LiveView};
-use crate::plan::{Plan, Summary};
+use crate::plan::Plan;
 use crate::secret::Keys;
 
 pub const FORMAT_VERSION: &str = "1";
@@ -25,29 +25,35 @@ impl<const N: usize> Serialize for Counts<N> {
     }
 }
 
+/// A JSON object made in place, keys in the order written, each said once
+/// (`serde_json::json!` would sort them): a struct whose field types are
+/// generics named after the keys. Field attributes are serde's.
+macro_rules! object {
+    ($($(#[$attr:meta])* $key:ident: $value:expr),* $(,)?) => {{
+        #[allow(non_camel_case_types, non_snake_case)]
+        mod object {
+            #[derive(serde::Serialize)]
+            pub struct Object<$($key),*> {
+                $($(#[$attr])* pub $key: $key,)*
+            }
+        }
+        object::Object { $($key: $value),* }
+    }};
+}
+pub(crate) use object;
+
 pub fn render(plan: &Plan, keys: &Keys) -> String {
-    #[derive(Serialize)]
-    struct Merchant<'a> {
-        merchant: &'a str,
-        changes: Vec<ChangeView<'a>>,
-        summary: Summary,
-        unmanaged: Vec<LiveView<'a>>,
-        warnings: Vec<String>,
-    }
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        format_version: &'static str,
-        merchants: Vec<Merchant<'a>>,
-    }
-    let merchants = (plan.merchants.iter()).map(|m| Merchant {
-        merchant: &m.merchant,
-        changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect(),
-        summary: m.summary,
-        unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect(),
-        warnings: m.safety.iter().map(ToString::to_string).collect(),
+    let merchants = (plan.merchants.iter()).map(|m| {
+        object! {
+            merchant: &m.merchant,
+            changes: m.changes.iter().map(|c| ChangeView::of(c, keys)).collect::<Vec<_>>(),
+            summary: m.summary,
+            unmanaged: m.unmanaged.iter().map(|s| LiveView::of(s, keys)).collect::<Vec<_>>(),
+            warnings: m.safety.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }
     });
-    pretty(&Doc {
+    pretty(&object! {
         format_version: FORMAT_VERSION,
-        merchants: merchants.collect(),
+        merchants: merchants.collect::<Vec<_>>(),
     })
 }

@@ -115,9 +115,8 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         }
         let open = of.iter().any(|m| why.contains_key(*m)).then_some(" open");
         let (open, word, n) = (open.unwrap_or_default(), status.as_str(), of.len());
-        doc.head(&format!(
-            "<details{open}><summary>{icon} {word}: {n}</summary>\n\n"
-        ));
+        let summary = format!("<details{open}><summary>{icon} {word}: {n}</summary>\n\n");
+        doc.head(&summary);
         let items: Vec<String> = (of.iter())
             .map(|m| match why.get(*m) {
                 Some(reason) => format!("- {}: {}\n", code_text(m), code_text(&Masked::text(reason, keys))),
@@ -225,7 +224,7 @@ fn details(m: &MerchantPlan, keys: &Keys) -> String {
         let (topic, name, id, url) = (escape(&v.topic), escape(&v.name), escape(&v.id), escape(&v.url));
         let _ = writeln!(lines, "  {topic} {name} [{id}]  {url}  ({UNMANAGED_NOTE})");
     }
-    let fence = fence_for(&lines);
+    let fence = "`".repeat(longest_backtick_run(&lines).max(2) + 1);
     let (merchant, changes, unmanaged) = (html_code(&m.merchant), m.changes.len(), m.unmanaged.len());
     format!(
         "<details><summary>{merchant}: {changes} change(s), {unmanaged} unmanaged</summary>\n\n{fence}diff\n{lines}{fence}\n\n</details>\n\n"
@@ -275,10 +274,6 @@ fn html_code(text: &str) -> String {
 
 fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
-}
-
-fn fence_for(text: &str) -> String {
-    "`".repeat(longest_backtick_run(text).max(2) + 1)
 }
 
 /// A Markdown document within a byte limit: a head never cut (but for its

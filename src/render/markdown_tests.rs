@@ -329,6 +329,25 @@ fn rollout(n: usize) -> (Plan, RunReport) {
     (plan, RunReport::new(reports, refused, rollout))
 }
 
+/// The apply report's JSON keys, in their documented order (docs/plan-json.md).
+#[test]
+fn apply_json_of_a_rollout() {
+    let (plan, mut run) = rollout(3);
+    run.merchants[0].verification = crate::apply::Verification::NotConverged {
+        remaining: plan.merchants[0].changes.clone(),
+        foreign: vec!["wh_9".into()],
+        rewrites: vec![crate::apply::Rewrite {
+            id: "wh_1".into(),
+            field: "name",
+            sent: "crm".into(),
+            stored: "CRM".into(),
+            masking: crate::secret::Masking::Full,
+        }],
+    };
+    run.merchants[1].changes[0].outcome = Outcome::Failed("500 Internal Server Error".into());
+    insta::assert_snapshot!(crate::render::report::json(&run, &Keys::none()));
+}
+
 #[test]
 fn apply_summary_of_a_rollout_shows_the_waves_and_every_store_by_status() {
     let (plan, run) = rollout(20);
@@ -379,8 +398,15 @@ fn apply_summary_of_a_refusal_lists_the_reasons() {
 
 #[test]
 fn fences_outgrow_backticks() {
-    assert_eq!(fence_for("a ``` b"), "````");
-    assert_eq!(fence_for("plain"), "```");
+    // A diff block's fence outgrows the backticks inside it.
+    let block = |name: &str| {
+        details(
+            &merchant("m", vec![create("t", name, "https://a/")], vec![]),
+            &Keys::none(),
+        )
+    };
+    assert!(block("a ``` b").contains("\n````diff\n"));
+    assert!(block("plain").contains("\n```diff\n"));
     assert_eq!(code("a`b"), "``a`b``");
     assert_eq!(code("``x"), "``` ``x ```", "padded: it starts with a backtick");
     assert_eq!(

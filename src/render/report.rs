@@ -3,13 +3,11 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
-
-use super::json::{pretty, Counts, FORMAT_VERSION};
+use super::json::{object, pretty, Counts, FORMAT_VERSION};
 use super::view::ChangeView;
 use super::{apply_line, failure_text, fleet_line, text::change_line, wave_line};
-use crate::apply::waves::{GateFailure, WaveStatus};
-use crate::apply::{MerchantReport, Refusal, Rewrite, RunReport, Verification};
+use crate::apply::waves::{GateFailure, Wave, WaveStatus};
+use crate::apply::{ChangeReport, MerchantReport, Rewrite, RunReport, Verification};
 use crate::escape::escape;
 use crate::plan::Change;
 use crate::secret::{Keys, Masked};
@@ -136,61 +134,14 @@ fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
 }
 
 /// Renders an apply run as JSON (`docs/plan-json.md`, "Apply report").
-pub fn json(run: &RunReport, keys: &Keys) -> String {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        format_version: &'static str,
-        succeeded: bool,
-        interrupted: bool,
-        stores: Counts<6>,
-        merchants: Vec<Merchant<'a>>,
-        refused: &'a [Refusal],
-        waves: Vec<WaveJson<'a>>,
-    }
-    #[derive(Serialize)]
-    struct WaveJson<'a> {
-        index: usize,
-        merchants: Vec<StoreJson<'a>>,
-        gate: &'static str,
-        status: &'static str,
-        failures: &'a [GateFailure],
-    }
-    #[derive(Serialize)]
-    struct StoreJson<'a> {
-        merchant: &'a str,
-        status: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Merchant<'a> {
-        merchant: &'a str,
-        changes: Vec<Entry<'a>>,
-        cleaned_up: Vec<ChangeView<'a>>,
-        verification: Verified<'a>,
-    }
-    #[derive(Serialize)]
-    struct Entry<'a> {
-        #[serde(flatten)]
-        change: ChangeView<'a>,
-        outcome: &'static str,
-        reason: Option<Masked<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Verified<'a> {
-        status: &'static str,
-        remaining: Vec<ChangeView<'a>>,
-        other_writer_ids: Vec<Masked<'a>>,
-        server_rewrites: Vec<Rewritten<'a>>,
-        reason: Option<Masked<'a>>,
-    }
-    #[derive(Serialize)]
-    struct Rewritten<'a> {
-        id: Masked<'a>,
-        field: &'static str,
-        sent: String,
-        stored: String,
-    }
-    fn merchant<'a>(r: &'a MerchantReport, keys: &Keys) -> Merchant<'a> {
-        let views = |changes: &'a [Change]| changes.iter().map(|c| ChangeView::of(c, keys)).collect();
+pub fn json<'a>(run: &'a RunReport, keys: &Keys) -> String {
+    let views = |changes: &'a [Change]| {
+        changes
+            .iter()
+            .map(|c| ChangeView::of(c, keys))
+            .collect::<Vec<_>>()
+    };
+    let merchant = |r: &'a MerchantReport| {
         let (remaining, foreign, rewrites, reason): (&[Change], &[String], &[Rewrite], _) =
             match &r.verification {
                 Verification::NotConverged {
@@ -201,53 +152,52 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
                 Verification::Unknown { reason } => (&[], &[], &[], Some(Masked::text(reason, keys))),
                 Verification::Converged => (&[], &[], &[], None),
             };
-        let rewrite = |w: &'a Rewrite| {
-            let (sent, stored) = shown_rewrite(w, keys);
-            Rewritten {
-                id: Masked::text(&w.id, keys),
-                field: w.field,
-                sent,
-                stored,
+        let change = |c: &'a ChangeReport| {
+            object! {
+                #[serde(flatten)]
+                change: ChangeView::of(&c.change, keys),
+                outcome: c.outcome.as_str(),
+                reason: c.outcome.reason().map(|t| Masked::text(t, keys)),
             }
         };
-        Merchant {
+        let rewrite = |w: &'a Rewrite| {
+            let (sent, stored) = shown_rewrite(w, keys);
+            object! {
+                id: Masked::text(&w.id, keys),
+                field: w.field,
+                sent: sent,
+                stored: stored,
+            }
+        };
+        object! {
             merchant: &r.merchant,
-            changes: (r.changes.iter())
-                .map(|c| Entry {
-                    change: ChangeView::of(&c.change, keys),
-                    outcome: c.outcome.as_str(),
-                    reason: c.outcome.reason().map(|t| Masked::text(t, keys)),
-                })
-                .collect(),
+            changes: r.changes.iter().map(change).collect::<Vec<_>>(),
             cleaned_up: views(&r.cleaned_up),
-            verification: Verified {
+            verification: object! {
                 status: r.verification.as_str(),
                 remaining: views(remaining),
-                other_writer_ids: foreign.iter().map(|id| Masked::text(id, keys)).collect(),
-                server_rewrites: rewrites.iter().map(rewrite).collect(),
-                reason,
+                other_writer_ids: foreign.iter().map(|id| Masked::text(id, keys)).collect::<Vec<_>>(),
+                server_rewrites: rewrites.iter().map(rewrite).collect::<Vec<_>>(),
+                reason: reason,
             },
         }
-    }
+    };
     let (stores, statuses) = (run.stores(), run.statuses());
     let [applied, converged, refused, failed, not_started] = stores;
     let total = stores.iter().sum();
     let mut rows = statuses.iter();
-    let waves = (run.rollout.waves.iter().enumerate())
-        .map(|(i, w)| WaveJson {
+    let wave = |(i, w): (usize, &'a Wave)| {
+        object! {
             index: i + 1,
             merchants: (rows.by_ref().take(w.merchants.len()))
-                .map(|&(merchant, s)| StoreJson {
-                    merchant,
-                    status: s.as_str(),
-                })
-                .collect(),
+                .map(|&(merchant, s)| object! { merchant: merchant, status: s.as_str() })
+                .collect::<Vec<_>>(),
             gate: run.rollout.gate.as_str(),
             status: w.status.as_str(),
             failures: gate_failures(&w.status),
-        })
-        .collect();
-    pretty(&Doc {
+        }
+    };
+    pretty(&object! {
         format_version: FORMAT_VERSION,
         succeeded: run.succeeded(),
         interrupted: run.interrupted(),
@@ -255,9 +205,9 @@ pub fn json(run: &RunReport, keys: &Keys) -> String {
             "total changed unchanged failed refused not_started",
             [total, applied, converged, failed, refused, not_started],
         ),
-        merchants: run.merchants.iter().map(|r| merchant(r, keys)).collect(),
+        merchants: run.merchants.iter().map(merchant).collect::<Vec<_>>(),
         refused: &run.refused,
-        waves,
+        waves: run.rollout.waves.iter().enumerate().map(wave).collect::<Vec<_>>(),
     })
 }
 

@@ -53,31 +53,26 @@ pub fn render(plan: &Plan, color: bool, keys: &Keys) -> String {
 pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     let view = ChangeView::of(change, keys);
     let style = fg([AnsiColor::Green, AnsiColor::Yellow, AnsiColor::Red][view.action as usize]);
-    let id = view.id.as_ref().map(|id| format!(" [{}]", escape(id)));
     let url = match view.changed_url() {
         Some((old, new)) => url_diff(old, new, color),
         None => escape(view.url()).into_owned(),
     };
-    format!(
-        "{} {} {}{}  {url}{}",
-        paint(color, style, &view.action.symbol().to_string()),
-        escape(&view.topic),
-        view.title(|t| escape(t).into_owned()),
-        id.unwrap_or_default(),
-        view.note.map(|n| format!(" ({n})")).unwrap_or_default()
-    )
+    let symbol = paint(color, style, &view.action.symbol().to_string());
+    let (topic, title) = (escape(&view.topic), view.title(|t| escape(t).into_owned()));
+    let id = view
+        .id
+        .as_ref()
+        .map(|id| format!(" [{}]", escape(id)))
+        .unwrap_or_default();
+    let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
+    format!("{symbol} {topic} {title}{id}  {url}{note}")
 }
 
 pub fn unmanaged_line(sub: &LiveSubscription, color: bool, keys: &Keys) -> String {
     let v = LiveView::of(sub, keys);
-    format!(
-        "{} {} {} [{}]  {} ({UNMANAGED_NOTE})",
-        paint(color, Style::new().dimmed(), "?"),
-        escape(&v.topic),
-        escape(&v.name),
-        escape(&v.id),
-        escape(&v.url)
-    )
+    let (topic, name, id, url) = (escape(&v.topic), escape(&v.name), escape(&v.id), escape(&v.url));
+    let mark = paint(color, Style::new().dimmed(), "?");
+    format!("{mark} {topic} {name} [{id}]  {url} ({UNMANAGED_NOTE})")
 }
 
 /// `old → new`, the removed and inserted runs of characters highlighted.

@@ -99,10 +99,8 @@ impl<'a> ChangeView<'a> {
 
     /// The live URL and the new one, when an update's differ as shown.
     pub fn changed_url(&self) -> Option<(&str, &str)> {
-        let (old, new) = (
-            &self.before.as_ref()?.callback_url,
-            &self.after.as_ref()?.callback_url,
-        );
+        let old = &self.before.as_ref()?.callback_url;
+        let new = &self.after.as_ref()?.callback_url;
         (old != new).then_some((old.as_str(), new.as_str()))
     }
 

@@ -1,16 +1,19 @@
 //! Saved plans (`plan --out`, `apply --plan`; docs/plan-json.md "Saved
 //! plan"): per merchant the manifest as loaded (real values), the live list
-//! and the plan, so applying needs only each key. Pure: `read` checks a file
-//! against itself, [`crate::commands`] does the I/O.
+//! and the plan, so applying needs only each key. Pure: a file is checked
+//! against itself, then whether it still applies; [`crate::commands`] does the I/O.
 
-mod read;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::read::{live_changes, replan, Loaded, LoadedMerchant};
 use crate::digest::sha256_json;
-use crate::model::{DesiredSubscription, IgnoreRule, LiveSubscription, MerchantManifest};
-use crate::plan::{self, Action, Fields, MerchantPlan, SafetyTrip, Summary, Thresholds};
+use crate::escape::escape;
+use crate::model::{Allows, DesiredSubscription, IgnoreRule, LiveSubscription, MerchantManifest};
+use crate::plan::{self, Action, Fields, MerchantPlan, Plan, SafetyTrip, Summary, Thresholds};
+use crate::render::view::{url_note, LiveView};
+use crate::secret::{mask_url, Keys};
 
 pub const KIND: &str = "invhooks-saved-plan";
 /// A new layout or meaning gets a new number; readers refuse unknown ones.
@@ -134,13 +137,6 @@ pub fn live_fingerprint(live: &[LiveSubscription]) -> String {
     sha256_json(&("invhooks-live-v1", rows))
 }
 
-/// Over the manifest files' paths and digests.
-pub fn manifest_digest(files: &[(String, String)]) -> String {
-    let mut files = files.to_vec();
-    files.sort();
-    sha256_json(&("invhooks-manifests-v1", files))
-}
-
 impl SavedMerchant {
     /// `m` planned against `live` (keys already placeholders) with the run's `thresholds`.
     pub fn new(
@@ -182,9 +178,11 @@ impl SavedPlan {
         mut merchants: Vec<SavedMerchant>,
     ) -> Self {
         merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
-        let files: Vec<_> = (merchants.iter())
-            .map(|m| (m.manifest.file.clone(), m.manifest.sha256.clone()))
+        // Over the manifest files' paths and digests.
+        let mut files: Vec<_> = (merchants.iter())
+            .map(|m| (&m.manifest.file, &m.manifest.sha256))
             .collect();
+        files.sort();
         SavedPlan {
             kind: KIND.to_owned(),
             format_version: FORMAT_VERSION.to_owned(),
@@ -192,7 +190,7 @@ impl SavedPlan {
             sensitive: SENSITIVE.to_owned(),
             base_url: base_url.to_owned(),
             key_salt,
-            manifest_digest: manifest_digest(&files),
+            manifest_digest: sha256_json(&("invhooks-manifests-v1", files)),
             merchants,
         }
     }
@@ -219,6 +217,218 @@ fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
         summary: plan.summary,
         safety: plan.safety,
     }
+}
+
+/// A saved plan that passed every check: the file, and its merchants.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub file: SavedPlan,
+    pub merchants: Vec<LoadedMerchant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedMerchant {
+    pub manifest: MerchantManifest,
+    pub live: Vec<LiveSubscription>,
+    pub plan: MerchantPlan,
+}
+
+impl Loaded {
+    pub fn plan(&self) -> Plan {
+        Plan {
+            merchants: self.merchants.iter().map(|m| m.plan.clone()).collect(),
+        }
+    }
+}
+
+impl SavedPlan {
+    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
+    pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
+        use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
+        let key = |k: &str| value.get(k);
+        let text_of = |k: &str| key(k).and_then(|v| v.as_str());
+        if text_of("kind") != Some(KIND) {
+            let output = key("kind").is_none() && key("format_version").and(key("merchants")).is_some();
+            return Err(if output { JsonOutput } else { Foreign });
+        }
+        let version = match key("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            other => other.map_or(String::new(), |v| v.to_string()),
+        };
+        if version != FORMAT_VERSION {
+            let tool = text_of("tool_version").unwrap_or("unknown").to_owned();
+            let ours = ours.to_owned();
+            return Err(Version {
+                found: version,
+                tool,
+                ours,
+            });
+        }
+        // A damaged entry is named by its merchant.
+        let file = SavedPlan::deserialize(&value).map_err(|e| {
+            let label = (value["merchants"].as_array().into_iter().flatten())
+                .filter(|m| SavedMerchant::deserialize(*m).is_err())
+                .find_map(|m| m["merchant"].as_str());
+            let at = label.map(|label| format!("merchant `{}`: ", escape(label)));
+            Damaged(format!("{}{e}", at.unwrap_or_default()))
+        })?;
+        let mut labels = HashSet::new();
+        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
+            return Err(Inconsistent(format!("merchant `{}` appears twice", m.merchant)));
+        } else if file.merchants.is_empty() {
+            return Err(Inconsistent("it names no merchant".to_owned()));
+        }
+        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
+        let merchants = merchants.collect::<Result<_, _>>()?;
+        Ok(Loaded { file, merchants })
+    }
+}
+
+impl SavedMerchant {
+    fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
+        let who = &self.merchant;
+        let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
+        if self.api_key_env.trim().is_empty() {
+            return inconsistent(" names no API key variable");
+        }
+        let live = &self.live.subscriptions;
+        if live_fingerprint(live) != self.live.fingerprint {
+            return inconsistent(": the live fingerprint does not match the stored live subscriptions");
+        }
+        let manifest = self.manifest();
+        // The changes must be the fresh plan's; `safety` is the file's for
+        // `show`, and `apply` judges it by its own run's thresholds.
+        let mut plan = plan::diff(&manifest, live);
+        plan.safety = self.plan.safety;
+        if save_plan(&plan) != self.plan {
+            return inconsistent(&format!(
+                ": the stored changes are not what its manifest and live state give \
+                 (edited by hand, or written by another invhooks version: {tool_version})"
+            ));
+        }
+        let live = live.clone();
+        Ok(LoadedMerchant { manifest, live, plan })
+    }
+
+    /// The manifest as it was loaded, for `apply`'s verification.
+    fn manifest(&self) -> MerchantManifest {
+        let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
+        let mut m = MerchantManifest {
+            label: self.merchant.clone(),
+            file: file.clone(),
+            api_key_env: self.api_key_env.clone(),
+            canary: saved.canary,
+            prune: saved.prune,
+            ignore: saved.ignore.clone(),
+            subscriptions: saved.subscriptions.clone(),
+            allows: Allows {
+                http: saved.allow_http,
+                unknown_topics: saved.allow_unknown_topics,
+            },
+        };
+        let ignored = m.ignore.iter_mut().map(|r| &mut r.location);
+        for at in m.subscriptions.iter_mut().map(|s| &mut s.location).chain(ignored) {
+            at.file = file.clone();
+        }
+        m
+    }
+}
+
+/// Live changes listed per stale merchant.
+const MAX_STALE_LINES: usize = 10;
+
+impl Loaded {
+    /// Why the plan, read from `shown`, cannot be applied against `base_url`.
+    pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
+        let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
+        (self.file.base_url != base_url).then(|| {
+            vec![
+                format!("plan `{shown}` was computed against `{was}`, but this run talks to `{now}`; nothing was changed"),
+                format!("use the same --base-url / INVETERATE_BASE_URL as the plan, or {}", replan(shown)),
+            ]
+        })
+    }
+
+    /// Why the plan cannot be applied with these keys (`digests`: in plan order).
+    pub fn other_key(&self, digests: &[String], shown: &str) -> Option<Vec<String>> {
+        let others = (self.file.merchants.iter().zip(digests)).filter(|(m, digest)| m.key_digest != **digest);
+        let reasons: Vec<String> = others
+            .map(|(m, _)| {
+                let (label, env) = (&m.merchant, &m.api_key_env);
+                format!("plan `{shown}` was saved for another API key: merchant `{label}` (`{env}`); nothing was changed")
+            })
+            .collect();
+        let advice = format!("apply a plan with the key it was made with, or {}", replan(shown));
+        (!reasons.is_empty()).then(|| [reasons, vec![advice]].concat())
+    }
+
+    /// Why the plan is stale given `fresh`, each merchant's live list now.
+    pub fn stale(&self, fresh: &[Vec<LiveSubscription>], shown: &str, keys: &Keys) -> Option<Vec<String>> {
+        let mut reasons = vec![format!(
+            "plan is stale: `{shown}` no longer matches live state; nothing was changed"
+        )];
+        // The stored fingerprint was checked against the stored list on load.
+        for ((m, saved), live) in self.merchants.iter().zip(&self.file.merchants).zip(fresh) {
+            if live_fingerprint(live) != saved.live.fingerprint {
+                let label = &m.manifest.label;
+                reasons.push(format!(
+                    "merchant `{label}`: live subscriptions changed since the plan was saved:"
+                ));
+                let lines = live_changes(&m.live, live, MAX_STALE_LINES, keys);
+                reasons.extend(lines.into_iter().map(|line| format!("  {line}")));
+            }
+        }
+        reasons.push(format!(
+            "re-plan with `invhooks plan --out {shown}`, review it, then run `invhooks apply --plan {shown}`"
+        ));
+        (reasons.len() > 2).then_some(reasons)
+    }
+}
+
+pub fn replan(shown: &str) -> String {
+    format!("re-create it with `invhooks plan --out {shown}`, then run `invhooks apply --plan {shown}`")
+}
+
+/// How live state moved since a plan was saved: at most `max` lines, masked.
+pub fn live_changes(
+    was: &[LiveSubscription],
+    now: &[LiveSubscription],
+    max: usize,
+    keys: &Keys,
+) -> Vec<String> {
+    let before: HashMap<&str, &LiveSubscription> = was.iter().map(|s| (s.id.as_str(), s)).collect();
+    let after: HashSet<&str> = now.iter().map(|s| s.id.as_str()).collect();
+    let mut lines = Vec::new();
+    for s in now.iter().filter(|s| before.get(s.id.as_str()) != Some(s)) {
+        let v = LiveView::of(s, keys);
+        let Some(&o) = before.get(s.id.as_str()) else {
+            lines.push(format!("added {} {} [{}] {}", v.topic, v.name, v.id, v.url));
+            continue;
+        };
+        let was = LiveView::of(o, keys);
+        let what = match (o.callback_url == s.callback_url, was.url == v.url) {
+            (true, _) => format!("was {} {}", was.topic, was.name),
+            (false, true) => format!(
+                "callback URL {} ({})",
+                v.url,
+                url_note(&o.callback_url, &s.callback_url)
+            ),
+            (false, false) => format!("callback URL {} → {}", was.url, v.url),
+        };
+        lines.push(format!("changed {} {} [{}]: {what}", v.topic, v.name, v.id));
+    }
+    let removed = (was.iter())
+        .filter(|o| !after.contains(o.id.as_str()))
+        .map(|o| LiveView::of(o, keys));
+    lines.extend(removed.map(|v| format!("removed {} {} [{}]", v.topic, v.name, v.id)));
+    lines.sort();
+    if lines.len() > max {
+        let more = lines.len() - max;
+        lines.truncate(max);
+        lines.push(format!("and {more} more"));
+    }
+    lines
 }
 
 #[cfg(test)]

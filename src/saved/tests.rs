@@ -207,12 +207,23 @@ fn live_changes_name_what_moved_with_masked_urls() {
 
 #[test]
 fn the_manifest_digest_covers_paths_and_contents() {
-    let a = manifest_digest(&[("a.yaml".into(), sha256(b"x"))]);
-    assert_ne!(a, manifest_digest(&[("b.yaml".into(), sha256(b"x"))]));
-    assert_ne!(a, manifest_digest(&[("a.yaml".into(), sha256(b"y"))]));
-    let two = [("a".to_owned(), sha256(b"1")), ("b".to_owned(), sha256(b"2"))];
-    let swapped = [two[1].clone(), two[0].clone()];
-    assert_eq!(manifest_digest(&two), manifest_digest(&swapped));
+    let digest = |files: &[(&str, &str)]| {
+        let merchants = files.iter().map(|(file, bytes)| {
+            let mut m = saved().merchants[0].clone();
+            m.merchant = format!("m-{file}");
+            m.manifest.file = (*file).to_owned();
+            m.manifest.sha256 = sha256(bytes.as_bytes());
+            m
+        });
+        SavedPlan::new("t", "u", "s".into(), merchants.collect()).manifest_digest
+    };
+    let a = digest(&[("a.yaml", "x")]);
+    assert_ne!(a, digest(&[("b.yaml", "x")]));
+    assert_ne!(a, digest(&[("a.yaml", "y")]));
+    assert_eq!(
+        digest(&[("a", "1"), ("b", "2")]),
+        digest(&[("b", "2"), ("a", "1")])
+    );
 }
 
 #[test]

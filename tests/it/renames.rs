@@ -89,4 +89,16 @@ fn drift_after_the_rename_notes_that_renamed_from_can_go() {
         "{run}"
     );
     assert!(run.stdout.contains("No drift."), "{run}");
+    // JSON: `renamesApplied` after `summary`, with each rename's keys in order.
+    let json = world.run(&["drift", "--format", "json"]).stdout;
+    let merchant: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        merchant["merchants"][0]["renamesApplied"],
+        serde_json::json!([{"topic": T, "name": "crm-v2", "renamedFrom": "crm", "line": 3}]),
+        "{json}"
+    );
+    let keys = ["\"merchant\"", "\"items\"", "\"summary\"", "\"renamesApplied\""];
+    let tail = &json[json.find("\"merchants\"").unwrap()..];
+    let at: Vec<usize> = keys.iter().map(|k| tail.find(k).unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{json}");
 }
