@@ -193,8 +193,7 @@ fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated
     let mut ctx = Ctx::new(file, env);
     let mut validated = match validate::top(&mut ctx, &manifest) {
         None => Err(ctx.into_problems()),
-        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
-        Some(base) => validate::merchant(ctx, &manifest, base),
+        Some(base) => validate::manifests(ctx, &manifest, base),
     };
     if let Err(diagnostics) = &mut validated {
         diagnostics.sort_by_key(|d| d.location.line);

@@ -2,12 +2,15 @@
 //! entries; [`fleet`](super::fleet) reuses it per merchant.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::{Ctx, Got};
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
-use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
+use super::fields::{
+    FleetMerchant, Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV, MAX_CHECKS,
+};
+use super::fleet;
 use super::look_alike::name_problem;
 use super::record::{FieldName, Record};
 use super::subscription;
@@ -62,47 +65,122 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     })
 }
 
-/// Validates a file of one merchant (no `merchants:`), its top level read by [`top`].
-pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
-    // Without `merchant:`, the file's stem.
+/// A merchant before its subscriptions are read, its lines and its `vars`.
+pub(super) type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
+
+/// Validates a file's merchants (its one, or each of `merchants`), its top level read by [`top`].
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
+    let fleet = m.merchants.is_some();
+    let heads = match fleet {
+        true => fleet::heads(&mut ctx, m, &base),
+        false => Vec::from_iter(one(&mut ctx, m, &base)),
+    };
+    let merchants = heads.len();
+    let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
+    if merchants == 0 {
+        // Still check the shared entries once, so every problem shows.
+        body(&mut ctx, m, &mut base.clone());
+        return Err(ctx.into_problems());
+    }
+    if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {subscriptions} subscriptions");
+        let message = format!("{many} is more than {MAX_CHECKS} to check");
+        ctx.error(line(&m.merchants), message, "split the fleet into several files");
+        return Err(ctx.into_problems());
+    }
+    let mut per_merchant = Vec::with_capacity(merchants);
+    for (mut manifest, lines, vars) in heads {
+        if ctx.left == 0 {
+            break; // past the byte budget: reported once
+        }
+        let env = ctx.env;
+        let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
+        let mut own = Ctx::new(ctx.file, &lookup);
+        (own.left, own.merchant) = (ctx.left, fleet.then(|| manifest.label.clone()));
+        own.set_key_env(&manifest.api_key_env);
+        body(&mut own, m, &mut manifest);
+        ctx.left = own.left;
+        per_merchant.push(((manifest, lines), own.into_problems()));
+    }
+    let mut diagnostics = ctx.into_problems();
+    diagnostics.extend(merge(&per_merchant));
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
+}
+
+/// One problem all merchants have is kept once; one only some have is prefixed with the label.
+fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
+    let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
+    for (_, found) in per {
+        for d in found.iter().collect::<HashSet<_>>() {
+            *count.entry(d).or_default() += 1;
+        }
+    }
+    let mut emitted = HashSet::new();
+    let mut out = Vec::new();
+    for ((merchant, _), found) in per {
+        let named = format!("merchant `{}`: ", show(&merchant.label));
+        for d in found {
+            let mut d = d.clone();
+            if count.get(&d) != Some(&per.len()) && !d.message.starts_with(&named) {
+                d.message.insert_str(0, &named);
+            }
+            if emitted.insert(d.clone()) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The one merchant of a file without `merchants:`, labelled by default with the file's stem.
+fn one(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Option<Head> {
     let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
     let stem = stem.filter(|s| !s.is_empty()).unwrap_or("manifest".into());
     let label = ctx.text("merchant", &m.merchant);
     let label = label.map_or_else(|| stem.clone(), str::to_owned);
-    let lines = MerchantLines {
-        label: line(&m.merchant),
-        api_key_env: given(&m.api_key_env),
+    let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
+    let mut entry = FleetMerchant::default();
+    let (merchant, api_key_env, canary) = (m.merchant.clone(), m.api_key_env.clone(), m.canary.clone());
+    (entry.merchant, entry.api_key_env, entry.canary) = (merchant, api_key_env, canary);
+    head(ctx, Some(label), &entry, help, base)
+}
+
+/// `base` as `entry` declares it, its `label` checked when written; `None` without one.
+pub(super) fn head(
+    ctx: &mut Ctx<'_>,
+    label: Option<String>,
+    entry: &FleetMerchant,
+    empty_help: String,
+    base: &MerchantManifest,
+) -> Option<Head> {
+    let api_key_env = api_key_env(ctx, &entry.api_key_env);
+    let canary = ctx.value("canary", &entry.canary) == Some(&true);
+    let (label, at) = (label?, line(&entry.merchant));
+    let problem = match label.trim().is_empty() {
+        true => Some(("`merchant` is empty".to_owned(), empty_help)),
+        false => name_problem("merchant", &label, usize::MAX),
     };
-    if m.merchant.is_some() {
-        let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
-        check_label(&mut ctx, lines.label, &label, help);
+    if let (Some(_), Some((message, help))) = (&entry.merchant, problem) {
+        ctx.error(at, message, help);
     }
-    let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
-    let canary = ctx.value("canary", &m.canary) == Some(&true);
-    ctx.set_key_env(&api_key_env);
-    let mut manifest = MerchantManifest {
+    let lines = MerchantLines {
+        label: at,
+        api_key_env: given(&entry.api_key_env),
+    };
+    let merchant = MerchantManifest {
         label,
         api_key_env,
         canary,
-        ..base
+        ..base.clone()
     };
-    body(&mut ctx, m, &mut manifest);
-    if !ctx.is_clean() {
-        return Err(ctx.into_problems());
-    }
-    Ok(vec![(manifest, lines)])
-}
-
-pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_help: String) {
-    if label.trim().is_empty() {
-        ctx.error(line, "`merchant` is empty", empty_help);
-    } else if let Some((message, help)) = name_problem("merchant", label, usize::MAX) {
-        ctx.error(line, message, help);
-    }
+    Some((merchant, lines, BTreeMap::new()))
 }
 
 /// The variable holding the API key; no plausible name is refused unshown: it may be a key.
-pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
+fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
     let Some(name) = ctx.text("apiKeyEnv", field) else {
         return DEFAULT_API_KEY_ENV.to_owned();
     };
