@@ -2,7 +2,7 @@
 //! one fleet file (docs/fleets.md "Export a fleet"): a stable order, duplicates
 //! left out, `${` escaped, so `plan` on the output reports no changes. Pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_saphyr::SerializeError;
 
@@ -202,14 +202,9 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
         let urls = subs.iter().map(|s| ((&*s.topic, &*s.name), &*s.callback_url));
         keyed.push(urls.collect());
     }
-    let labels: Vec<&str> = stores.iter().map(|s| s.label).collect();
-    refused.extend(missing(&labels, &keyed));
-    let taken = stores.iter().map(|s| s.api_key_env).collect();
-    let mut vars = TemplateVars {
-        labels: labels.clone(),
-        taken,
-        made: Vec::new(),
-    };
+    let labels = stores.iter().map(|s| s.label).collect();
+    let (taken, made) = (stores.iter().map(|s| s.api_key_env).collect(), Vec::new());
+    let mut vars = TemplateVars { labels, taken, made };
     let subscriptions = templated(&keyed, &mut vars, &mut refused);
     let (written, merchants, parts) = (subscriptions.len(), stores.len(), vars.made.len());
     if parts > MAX_VARS {
@@ -240,19 +235,26 @@ pub fn to_fleet(stores: &[StoreLive<'_>], holds_key: &dyn Fn(&str) -> bool) -> R
     Ok(exported(&document, Vec::new(), warnings)?)
 }
 
-/// The entries of the keys every store has; a URL no template declares is refused.
+/// The entries of the keys every store has; a key only some have, or a URL no template declares, is refused.
 fn templated(
     keyed: &[Keyed<'_>],
     vars: &mut TemplateVars<'_>,
     refused: &mut Vec<String>,
 ) -> Vec<At<Subscription>> {
+    let keys: BTreeSet<(&str, &str)> = keyed.iter().flat_map(|k| k.keys().copied()).collect();
     let mut subscriptions = Vec::new();
-    for (&(topic, name), _) in keyed.first().into_iter().flatten() {
-        let Some(urls) = keyed
-            .iter()
-            .map(|k| k.get(&(topic, name)).copied())
-            .collect::<Option<Vec<&str>>>()
-        else {
+    for (topic, name) in keys {
+        let found: Vec<Option<&str>> = keyed.iter().map(|k| k.get(&(topic, name)).copied()).collect();
+        let Some(urls) = found.iter().copied().collect::<Option<Vec<&str>>>() else {
+            // Named against the first store.
+            let (labels, first) = (&vars.labels, found[0].is_some());
+            for (b, url) in labels.iter().zip(&found).filter(|(_, u)| u.is_some() != first) {
+                let (has, does) = [("has no", "does"), ("has", "does not")][usize::from(url.is_some())];
+                refused.push(format!(
+                    "`{b}` {has} `{name}` on `{topic}`; `{}` {does}",
+                    labels[0]
+                ));
+            }
             continue;
         };
         match template(&urls, vars) {
@@ -266,22 +268,4 @@ fn templated(
         }
     }
     subscriptions
-}
-
-/// The (topic, name) keys a store lacks or has beyond the first store's.
-fn missing(labels: &[&str], keyed: &[Keyed<'_>]) -> Vec<String> {
-    let Some((first, rest)) = keyed.split_first() else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for (other, b) in rest.iter().zip(&labels[1..]) {
-        let a = labels[0];
-        for (topic, name) in first.keys().filter(|k| !other.contains_key(*k)) {
-            found.push(format!("`{b}` has no `{name}` on `{topic}`; `{a}` does"));
-        }
-        for (topic, name) in other.keys().filter(|k| !first.contains_key(*k)) {
-            found.push(format!("`{b}` has `{name}` on `{topic}`; `{a}` does not"));
-        }
-    }
-    found
 }

@@ -166,9 +166,7 @@ impl<'de, T: Read> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
         let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
-        Ok(Value(
-            value.and_then(|v| (!binary).then_some(v).ok_or(Found::Binary)),
-        ))
+        Ok(Value(if binary { Err(Found::Binary) } else { value }))
     }
 }
 
@@ -195,29 +193,25 @@ impl<'de, T: Read> Deserialize<'de> for Any<T> {
 
 struct AnyVisitor<T>(PhantomData<T>);
 
-fn kept<T, E>(value: Option<T>, found: Found) -> Result<Result<T, Found>, E> {
-    Ok(value.ok_or(found))
-}
-
 impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
     type Value = Result<T, Found>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTED)
     }
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        kept(T::text(text), Found::Text)
+        Ok(T::text(text).ok_or(Found::Text))
     }
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
-        kept(T::boolean(value), Found::Bool(value))
+        Ok(T::boolean(value).ok_or(Found::Bool(value)))
     }
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
-        number(value.to_string())
+        Ok(number(value.to_string()))
     }
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
-        number(value.to_string())
+        Ok(number(value.to_string()))
     }
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        number(format!("{value:?}")) // `{:?}` keeps the point: `1.0`, not `1`
+        Ok(number(format!("{value:?}"))) // `{:?}` keeps the point: `1.0`, not `1`
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Err(Found::Empty))
@@ -226,15 +220,15 @@ impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
         Ok(Err(Found::Empty))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        kept(T::list(seq)?, Found::List)
+        Ok(T::list(seq)?.ok_or(Found::List))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        kept(T::mapping(map)?, Found::Mapping)
+        Ok(T::mapping(map)?.ok_or(Found::Mapping))
     }
 }
 
-fn number<T: Read, E>(text: String) -> Result<Result<T, Found>, E> {
-    kept(T::number(&text), Found::Number(text))
+fn number<T: Read>(text: String) -> Result<T, Found> {
+    T::number(&text).ok_or(Found::Number(text))
 }
 
 /// Parses one document (after a byte-order mark) into `T`; invalid YAML, a
