@@ -5,8 +5,7 @@ use std::path::Path;
 
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::record::{FieldName, Record};
-use super::yaml::{self, At, Found, Read, MAX_BYTES};
+use super::yaml::{self, At, FieldName, Found, Read, Record, MAX_BYTES};
 use crate::escape::show;
 use crate::model::Location;
 use crate::topic::closest;

@@ -10,8 +10,7 @@ use super::expand::{escape, is_var_name};
 use super::export_template::{template, TemplateVars};
 use super::fields::{self, FleetMerchant, Subscription, Vars, DEFAULT_API_KEY_ENV, MAX_CHECKS, MAX_VARS};
 use super::look_alike::name_problem;
-use super::record::FieldName;
-use super::yaml::At;
+use super::yaml::{At, FieldName};
 use crate::model::{LiveSubscription, MerchantManifest};
 use crate::secret::{has_secret, mask_url};
 

@@ -1,5 +1,6 @@
-//! A parsed manifest's top level, one merchant, and the checks across its
-//! entries; [`fleet`](super::fleet) reuses it per merchant.
+//! A parsed manifest's top level, its merchants (the file's one, or each entry of a fleet's
+//! `merchants` with its own key variable and `vars`, docs/fleets.md), and the checks across
+//! one merchant's entries. A problem every merchant of a fleet has is reported once.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -7,14 +8,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::context::{Ctx, Got};
 use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
-use super::fields::{
-    FleetMerchant, Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV, MAX_CHECKS,
-};
-use super::fleet;
+use super::fields::{FleetMerchant, Manifest, Subscription, Vars, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
+use super::fields::{MAX_CHECKS, MAX_MERCHANTS, MAX_VARS};
 use super::look_alike::name_problem;
-use super::record::{FieldName, Record};
 use super::subscription;
-use super::yaml::{given, line, At, Read};
+use super::yaml::{given, line, At, FieldName, Read, Record};
 use crate::escape::show;
 use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantManifest, Pattern};
 
@@ -66,13 +64,13 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
 }
 
 /// A merchant before its subscriptions are read, its lines and its `vars`.
-pub(super) type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
+type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
 
 /// Validates a file's merchants (its one, or each of `merchants`), its top level read by [`top`].
 pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
     let fleet = m.merchants.is_some();
     let heads = match fleet {
-        true => fleet::heads(&mut ctx, m, &base),
+        true => heads(&mut ctx, m, &base),
         false => Vec::from_iter(one(&mut ctx, m, &base)),
     };
     let merchants = heads.len();
@@ -149,7 +147,7 @@ fn one(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Option<Head>
 }
 
 /// `base` as `entry` declares it, its `label` checked when written; `None` without one.
-pub(super) fn head(
+fn head(
     ctx: &mut Ctx<'_>,
     label: Option<String>,
     entry: &FleetMerchant,
@@ -177,6 +175,98 @@ pub(super) fn head(
         ..base.clone()
     };
     Some((merchant, lines, BTreeMap::new()))
+}
+
+/// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> {
+    let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
+    for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
+        let Some(line) = line else { continue };
+        let message = format!("a file with `merchants` cannot also have a top-level `{field}`");
+        let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
+        ctx.error(line, message, help);
+    }
+    if m.merchants.as_ref().and_then(At::ok).is_some_and(Vec::is_empty) {
+        let help =
+            "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
+        return ctx
+            .fail(line(&m.merchants), "`merchants` is empty", help)
+            .unwrap_or_default();
+    }
+    let found = entries(ctx, &m.merchants, MERCHANTS);
+    // Every variable that holds a key in this file: no `vars` may set one.
+    let key_env = |e: &FleetMerchant| e.api_key_env.as_ref().and_then(At::ok).cloned();
+    let keys: HashSet<String> = found
+        .iter()
+        .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
+        .collect();
+    found
+        .into_iter()
+        .filter_map(|entry| fleet_head(ctx, entry, &keys, base))
+        .collect()
+}
+
+const MERCHANTS: List = (
+    "merchants",
+    "merchant",
+    "`- merchant: store-a` with `apiKeyEnv:` and `vars:`",
+    MAX_MERCHANTS,
+);
+
+/// One entry's label, key variable and `vars`; `None` when it has no usable label (reported).
+fn fleet_head(
+    ctx: &mut Ctx<'_>,
+    (at, entry): (usize, &FleetMerchant),
+    keys: &HashSet<String>,
+    base: &MerchantManifest,
+) -> Option<Head> {
+    let suggested = ctx.unknown(entry);
+    if entry.merchant.is_none() && !suggested.contains(&"merchant") {
+        let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
+        ctx.error(at, "merchant entry has no `merchant`", help);
+    }
+    let label = ctx.text("merchant", &entry.merchant).map(str::to_owned);
+    let help = "give each merchant a label, e.g. `merchant: store-a`";
+    let head = head(ctx, label, entry, help.to_owned(), base);
+    let vars = vars(ctx, &entry.vars, keys);
+    head.map(|(merchant, lines, _)| (merchant, lines, vars))
+}
+
+/// The valid `vars` of one entry; the others are reported.
+fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    let Got::Ok(Vars(pairs)) = ctx.get("vars", field) else {
+        return vars;
+    };
+    if pairs.len() > MAX_VARS {
+        let n = pairs.len();
+        let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
+        return ctx.fail(line(field), message, "").unwrap_or(vars);
+    }
+    let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
+    let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");
+    for (name, value) in pairs {
+        let line = name.line;
+        match (&name.value, value) {
+            (Ok(FieldName(n)), _) if !is_var_name(n) => ctx.error(line, invalid(&show(n)), help),
+            (Err(found), _) => ctx.error(line, invalid(found.kind()), help),
+            (Ok(FieldName(n)), _) if keys.contains(n) => {
+                let message = format!("`vars` sets `{n}`, a variable holding an API key");
+                let help = "the API key must never leave the API request header; use another name";
+                ctx.error(line, message, help);
+            }
+            (Ok(FieldName(n)), Ok(text)) => _ = vars.insert(n.clone(), text.clone()),
+            (Ok(FieldName(n)), Err(found)) => {
+                let message = format!("`vars.{n}` must be a string, found {}", found.kind());
+                let help = match found.scalar() {
+                    Some(text) => format!("put the value in quotes, e.g. `{n}: \"{text}\"`"),
+                    None => format!("write `{n}: <text>`"),
+                };
+                ctx.error(line, message, help);
+            }
+        }
+    }
+    vars
 }
 
 /// The variable holding the API key; no plausible name is refused unshown: it may be a key.

@@ -1,7 +1,7 @@
 //! The YAML front end of manifests and the policy: one serde-saphyr pass to
-//! typed values ([`Read`]), each with its line. A value of the wrong kind is
-//! kept as what was [`Found`], so one bad value hides no other; nesting, alias
-//! replay and scalar bytes are bounded while the text is read.
+//! typed values ([`Read`]; mappings declared once with [`record!`]), each with its line.
+//! A value of the wrong kind is kept as what was [`Found`], so one bad value hides no
+//! other; nesting, alias replay and scalar bytes are bounded while the text is read.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -156,6 +156,81 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         T::json_schema(generator)
+    }
+}
+
+/// A mapping whose fields are declared once; see [`record!`].
+pub(crate) trait Record {
+    /// How messages name it: "unknown field … in subscription".
+    const WHAT: &'static str;
+    const FIELDS: &'static [&'static str];
+    /// Keys that are none of its fields, with their lines.
+    fn unknown(&self) -> &[At<FieldName>];
+}
+
+/// Declares a mapping type: a struct of `Option<At<T>>` fields with the given
+/// YAML names, its JSON Schema (doc comments, `schemars` attributes),
+/// [`Record`], and a [`Read`] that keeps the keys that are no field in `unknown`.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident($what:literal) {
+            $( $(#[$fmeta:meta])* $field:ident($key:literal): $ty:ty, )*
+        }
+    ) => {
+        #[derive(Debug, Default, schemars::JsonSchema, serde::Serialize)]
+        $(#[$meta])*
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $( $(#[$fmeta])* #[serde(rename = $key, skip_serializing_if = "Option::is_none")] pub(crate) $field: Option<$crate::manifest::yaml::At<$ty>>, )*
+            #[serde(skip)]
+            pub(crate) unknown: Vec<$crate::manifest::yaml::At<$crate::manifest::yaml::FieldName>>,
+        }
+
+        impl $crate::manifest::yaml::Record for $name {
+            const WHAT: &'static str = $what;
+            const FIELDS: &'static [&'static str] = &[$($key),*];
+            fn unknown(&self) -> &[$crate::manifest::yaml::At<$crate::manifest::yaml::FieldName>] {
+                &self.unknown
+            }
+        }
+
+        impl $crate::manifest::yaml::Read for $name {
+            const EXPECTED: &'static str = "a mapping";
+            fn mapping<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+                use $crate::manifest::yaml::{At, Value};
+                let mut record = Self::default();
+                while let Some(key) = map.next_key::<At<$crate::manifest::yaml::FieldName>>()? {
+                    let name = key.ok().map(|k| k.0.as_str());
+                    $( if name == Some($key) {
+                        let Value(value) = map.next_value()?;
+                        record.$field = Some(At { line: key.line, value });
+                        continue;
+                    } )*
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    record.unknown.push(key);
+                }
+                Ok(Some(record))
+            }
+        }
+    };
+}
+pub(crate) use record;
+
+/// A mapping key as text: numbers and booleans as written, so `1:` is an unknown field `1`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct FieldName(pub(crate) String);
+
+impl Read for FieldName {
+    const EXPECTED: &'static str = "plain text";
+    fn text(text: &str) -> Option<Self> {
+        Some(FieldName(text.to_owned()))
+    }
+    fn boolean(value: bool) -> Option<Self> {
+        Some(FieldName(value.to_string()))
+    }
+    fn number(text: &str) -> Option<Self> {
+        Some(FieldName(text.to_owned()))
     }
 }
 
