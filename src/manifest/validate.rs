@@ -12,7 +12,7 @@ use super::fields::{FleetMerchant, Manifest, Subscription, Vars, WrittenIgnoreRu
 use super::fields::{MAX_CHECKS, MAX_MERCHANTS, MAX_VARS};
 use super::look_alike::name_problem;
 use super::subscription;
-use super::yaml::{given, line, At, FieldName, Read, Record};
+use super::yaml::{given, line, At, FieldName, Found, Read, Record};
 use crate::escape::show;
 use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantManifest, Pattern};
 
@@ -186,7 +186,8 @@ fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> 
         let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
         ctx.error(line, message, help);
     }
-    if m.merchants.as_ref().and_then(At::ok).is_some_and(Vec::is_empty) {
+    let empty = |at: &At<Vec<_>>| matches!(at.value, Err(Found::Empty)) || at.ok().is_some_and(Vec::is_empty);
+    if m.merchants.as_ref().is_some_and(empty) {
         let help =
             "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
         return ctx
