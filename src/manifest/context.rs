@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
 use super::yaml::{self, At, FieldName, Found, Read, Record, MAX_BYTES};
+use super::{Diagnostic, KEY_NEVER_HERE};
 use crate::escape::show;
 use crate::model::Location;
 use crate::topic::closest;

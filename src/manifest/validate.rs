@@ -6,13 +6,13 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::{Ctx, Got};
-use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
 use super::fields::{FleetMerchant, Manifest, Subscription, Vars, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
 use super::fields::{MAX_CHECKS, MAX_MERCHANTS, MAX_VARS};
-use super::look_alike::name_problem;
 use super::subscription;
+use super::subscription::name_problem;
 use super::yaml::{given, line, At, FieldName, Found, Read, Record};
+use super::{Diagnostic, KEY_NEVER_HERE};
 use crate::escape::show;
 use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantManifest, Pattern};
 

@@ -11,7 +11,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Error, Spanned, Tagged};
 
-use super::diagnostic::Diagnostic;
+use super::Diagnostic;
 use crate::escape::{escape, show};
 
 /// Most bytes of text a document may hold once its aliases are expanded, and
