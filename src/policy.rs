@@ -85,11 +85,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
             hosts,
             thresholds: t,
         }),
-        _ => {
-            let mut problems = ctx.into_problems();
-            problems.sort_by_key(|d| d.location.line);
-            Err(Diagnostics(problems))
-        }
+        _ => Err(Diagnostics(ctx.into_problems())),
     }
 }
 

@@ -187,14 +187,10 @@ fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated
     let empty = format!("manifest `{}` is empty", file.display());
     let manifest: fields::Manifest = context::document(file, text, empty, "manifest", HELP_STARTS_WITH)?;
     let mut ctx = Ctx::new(file, env);
-    let mut validated = match validate::top(&mut ctx, &manifest) {
+    match validate::top(&mut ctx, &manifest) {
         None => Err(ctx.into_problems()),
         Some(base) => validate::manifests(ctx, &manifest, base),
-    };
-    if let Err(diagnostics) = &mut validated {
-        diagnostics.sort_by_key(|d| d.location.line);
     }
-    validated
 }
 
 /// Help when two manifests would manage one store.

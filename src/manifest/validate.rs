@@ -100,10 +100,9 @@ pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) 
         ctx.left = own.left;
         per_merchant.push(((manifest, lines), own.into_problems()));
     }
-    let mut diagnostics = ctx.into_problems();
-    diagnostics.extend(merge(&per_merchant));
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
+    ctx.problems.extend(merge(&per_merchant));
+    if !ctx.is_clean() {
+        return Err(ctx.into_problems());
     }
     Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
 }
