@@ -77,13 +77,9 @@ fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<P
 }
 
 fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") && path.is_file() {
-            found.push(path);
-        }
-    }
+    let entries = fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path()));
+    let mut found = entries.collect::<std::io::Result<Vec<_>>>()?;
+    found.retain(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") && path.is_file());
     found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     Ok(found)
 }
@@ -92,13 +88,11 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
-    match bytes.len() as u64 > max {
-        true => Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("larger than {} MiB", max >> 20),
-        )),
-        false => Ok(bytes),
+    if bytes.len() as u64 > max {
+        let message = format!("larger than {} MiB", max >> 20);
+        return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, message));
     }
+    Ok(bytes)
 }
 
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.

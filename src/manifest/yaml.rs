@@ -247,13 +247,12 @@ impl<'de, T: Read> Deserialize<'de> for Value<T> {
 
 impl<'de, T: Read> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Spanned {
-            value: Value(value),
-            referenced,
-            ..
-        } = Spanned::deserialize(deserializer)?;
-        let line = usize::try_from(referenced.line()).map_or(usize::MAX, |line| line.max(1));
-        Ok(At { line, value })
+        let spanned = Spanned::<Value<T>>::deserialize(deserializer)?;
+        let line = usize::try_from(spanned.referenced.line()).map_or(usize::MAX, |line| line.max(1));
+        Ok(At {
+            line,
+            value: spanned.value.0,
+        })
     }
 }
 
