@@ -100,13 +100,11 @@ pub(crate) trait Read: Sized {
     fn number(_text: &str) -> Option<Self> {
         None
     }
-    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn list<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
     }
-    fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn mapping<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
     }
 }
 
