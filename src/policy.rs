@@ -11,8 +11,7 @@ use globset::{Glob, GlobMatcher};
 use crate::callback_url::CallbackUrl;
 use crate::escape::show;
 use crate::manifest::context::{document, Ctx, Got};
-use crate::manifest::record::record;
-use crate::manifest::yaml::{self, At};
+use crate::manifest::yaml::{self, record, At};
 use crate::manifest::{Diagnostic, Diagnostics};
 use crate::model::{DesiredSubscription, MerchantManifest, Pattern};
 use crate::plan::Thresholds;
@@ -86,11 +85,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Policy, Diagnostics> {
             hosts,
             thresholds: t,
         }),
-        _ => {
-            let mut problems = ctx.into_problems();
-            problems.sort_by_key(|d| d.location.line);
-            Err(Diagnostics(problems))
-        }
+        _ => Err(Diagnostics(ctx.into_problems())),
     }
 }
 

@@ -3,10 +3,9 @@
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::fields::DEFAULT_API_KEY_ENV;
-use super::record::{FieldName, Record};
-use super::yaml::{self, At, Found, Read, MAX_BYTES};
+use super::yaml::{self, At, FieldName, Found, Read, Record, MAX_BYTES};
+use super::{Diagnostic, KEY_NEVER_HERE};
 use crate::escape::show;
 use crate::model::Location;
 use crate::topic::closest;
@@ -16,7 +15,7 @@ pub(crate) type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 
 pub(crate) struct Ctx<'a> {
     pub(crate) file: &'a Path,
-    problems: Vec<Diagnostic>,
+    pub(super) problems: Vec<Diagnostic>,
     pub(super) env: Env<'a>,
     /// The variable holding this merchant's API key (`apiKeyEnv`), which no value may use.
     pub(super) key_env: String,
@@ -67,7 +66,9 @@ impl<'a> Ctx<'a> {
         ctx
     }
 
-    pub(crate) fn into_problems(self) -> Vec<Diagnostic> {
+    /// The problems found, in line order.
+    pub(crate) fn into_problems(mut self) -> Vec<Diagnostic> {
+        self.problems.sort_by_key(|d| d.location.line);
         self.problems
     }
 

@@ -7,8 +7,7 @@ use serde::de::{MapAccess, SeqAccess};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
-use super::record::{record, FieldName};
-use super::yaml::{At, Found, Read, Value};
+use super::yaml::{record, At, FieldName, Found, Read, Value};
 use crate::topic::Topic;
 
 /// The environment variable holding the API key when `apiKeyEnv` is not set.

@@ -3,35 +3,31 @@
 //! checks across files. Pure apart from reading files: the environment is injected.
 
 pub(crate) mod context;
-mod diagnostic;
 mod expand;
 mod export;
-mod export_template;
 mod fields;
-mod fleet;
-mod look_alike;
-pub(crate) mod record;
 mod subscription;
 mod validate;
 pub(crate) mod yaml;
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::fs;
 use std::hash::Hash;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use context::{Ctx, Env};
-pub use diagnostic::{Diagnostic, Diagnostics};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
 pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
 use yaml::Value;
 
-use crate::model::MerchantManifest;
+use crate::model::{Location, MerchantManifest};
 
 /// Loads every manifest `paths` names (files, or directories' `*.yaml`), each file once, sorted by label.
 pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifest>, Diagnostics> {
@@ -81,13 +77,9 @@ fn manifest_files(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<P
 }
 
 fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") && path.is_file() {
-            found.push(path);
-        }
-    }
+    let entries = fs::read_dir(dir)?.map(|entry| entry.map(|e| e.path()));
+    let mut found = entries.collect::<std::io::Result<Vec<_>>>()?;
+    found.retain(|path| path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") && path.is_file());
     found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     Ok(found)
 }
@@ -96,13 +88,11 @@ fn dir_manifests(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn read_capped(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     fs::File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
-    match bytes.len() as u64 > max {
-        true => Err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            format!("larger than {} MiB", max >> 20),
-        )),
-        false => Ok(bytes),
+    if bytes.len() as u64 > max {
+        let message = format!("larger than {} MiB", max >> 20);
+        return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, message));
     }
+    Ok(bytes)
 }
 
 /// Reads a manifest: at most [`MAX_FILE_BYTES`], UTF-8.
@@ -191,15 +181,10 @@ fn load_with_lines(file: &Path, text: &str, env: Env<'_>) -> validate::Validated
     let empty = format!("manifest `{}` is empty", file.display());
     let manifest: fields::Manifest = context::document(file, text, empty, "manifest", HELP_STARTS_WITH)?;
     let mut ctx = Ctx::new(file, env);
-    let mut validated = match validate::top(&mut ctx, &manifest) {
+    match validate::top(&mut ctx, &manifest) {
         None => Err(ctx.into_problems()),
-        Some(base) if manifest.merchants.is_some() => fleet::manifests(ctx, &manifest, base),
-        Some(base) => validate::merchant(ctx, &manifest, base),
-    };
-    if let Err(diagnostics) = &mut validated {
-        diagnostics.sort_by_key(|d| d.location.line);
+        Some(base) => validate::manifests(ctx, &manifest, base),
     }
-    validated
 }
 
 /// Help when two manifests would manage one store.
@@ -295,6 +280,78 @@ fn other_merchants_keys(loaded: &[(MerchantManifest, MerchantLines)], env: Env<'
     }
     found
 }
+
+/// What to say wherever an API key may have been written into a manifest.
+const KEY_NEVER_HERE: &str =
+    "an API key never goes in a manifest: if one was pasted here, remove it and rotate the key";
+
+/// One problem in a manifest, where it is and, when there is one, how to fix it (serde: in
+/// `validate --format json`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Diagnostic {
+    /// File and 1-based line (1: the content as a whole; 0: the file itself cannot be read).
+    #[serde(flatten, serialize_with = "file_line_severity")]
+    pub location: Location,
+    /// Lowercase start, no trailing period, literal values in backticks, never a variable's value.
+    pub message: String,
+    /// How to fix it, when the message alone does not say.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An empty `help` is none.
+    pub(crate) fn new(file: &Path, line: usize, message: impl Into<String>, help: impl Into<String>) -> Self {
+        let file = file.to_path_buf();
+        let help = Some(help.into()).filter(|help| !help.is_empty());
+        let (location, message) = (Location { file, line }, message.into());
+        Diagnostic {
+            location,
+            message,
+            help,
+        }
+    }
+}
+
+/// `file`, `line` (null for 0: the file itself) and `severity` of a problem in JSON.
+fn file_line_severity<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
+    let (file, line) = (at.file.display().to_string(), (at.line > 0).then_some(at.line));
+    serde_json::json!({ "file": file, "line": line, "severity": "error" }).serialize(s)
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location.line {
+            0 => write!(f, "error: {}", self.message)?,
+            _ => write!(f, "error: {}: {}", self.location, self.message)?,
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found while loading manifests, in file order, then line order.
+#[derive(Debug, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+/// Most diagnostics displayed: a hostile file's hundreds of thousands would only flood a CI log.
+const MAX_SHOWN: usize = 200;
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, diagnostic) in self.0.iter().take(MAX_SHOWN).enumerate() {
+            let sep = if i > 0 { "\n" } else { "" };
+            write!(f, "{sep}{diagnostic}")?;
+        }
+        if self.0.len() > MAX_SHOWN {
+            write!(f, "\n… and {} more problems not shown", self.0.len() - MAX_SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
 
 #[cfg(test)]
 mod tests;

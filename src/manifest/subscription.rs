@@ -1,12 +1,15 @@
 //! One `subscriptions` entry, one subscription per topic. Messages never carry
 //! a variable's value: names are shown as written, URLs as read, masked, or not at all.
+//! Names and labels are compared byte for byte, so a name that only looks like
+//! another (`crm `, a no-break space, `café` not in NFC) is refused ([`name_problem`]).
 
 use std::collections::HashSet;
+
+use icu_normalizer::ComposingNormalizerBorrowed;
 
 use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
 use super::fields::{OneOrMany, Subscription, MAX_NAME_CHARS, MAX_URL_CHARS};
-use super::look_alike::{name_problem, HIDDEN_HELP};
 use super::yaml::{line as line_of, At, Found};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
@@ -130,6 +133,39 @@ pub fn callback_url_problem(url: &str, allow_http: bool) -> Option<(String, Stri
     }
     let help = "use `https://`, or set `allowHttp: true` to allow unencrypted callbacks (`http://` to localhost is always allowed)";
     Some(("uses plain `http`".to_owned(), help.to_owned()))
+}
+
+/// Help for an invisible or text-direction character in a value.
+const HIDDEN_HELP: &str =
+    "remove it: it makes the text display differently from what it is, so a reviewer of the plan could be misled";
+
+/// Why `text` is no usable name, and how to fix it; whether it is empty is the caller's to say.
+pub(super) fn name_problem(field: &str, text: &str, max_chars: usize) -> Option<(String, String)> {
+    const SAME: &str = "names are compared byte for byte";
+    let problem = |message: &str, help: &str| Some((format!("`{field}` {message}"), help.to_owned()));
+    if text.chars().any(char::is_control) {
+        problem("contains a control character", "remove it")
+    } else if let Some(c) = hidden_char(text) {
+        let point = code_point(c);
+        let message = format!("contains the invisible or text-direction character {point}");
+        problem(&message, HIDDEN_HELP)
+    } else if text.chars().count() > max_chars {
+        let message = format!("is longer than {max_chars} characters");
+        problem(&message, "use a shorter name")
+    } else if text.trim() != text {
+        let help = format!("remove it: {SAME}, so `crm ` and `crm` would be two different names");
+        problem("starts or ends with whitespace", &help)
+    } else if let Some(c) = text.chars().find(|&c| c.is_whitespace() && c != ' ') {
+        let help =
+            format!("use a plain space (U+0020): {SAME}, so it would differ from the name it looks like");
+        let point = code_point(c);
+        problem(&format!("contains the space-like character {point}"), &help)
+    } else if !ComposingNormalizerBorrowed::new_nfc().is_normalized(text) {
+        let help = format!("retype its accented letters as single characters (`é` as U+00E9, not `e` + U+0301): {SAME}, so the two forms would be two different names");
+        problem("is not in Unicode normal form C (NFC)", &help)
+    } else {
+        None
+    }
 }
 
 /// `${VAR}` expansion of `field`, at most `max_chars`. Never the API key (by

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::fields::{FleetMerchant, Manifest, Subscription, WrittenIgnoreRule};
-use super::record::Record;
+use super::yaml::Record;
 use super::{load_str, schema, Diagnostics};
 use crate::model::MerchantManifest;
 

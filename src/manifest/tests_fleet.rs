@@ -203,6 +203,11 @@ fn empty_merchants_and_too_many() {
         problems("version: 1\nmerchants: []\n"),
         [(2, "`merchants` is empty".to_owned())]
     );
+    // Written with nothing after it: not a file of no merchants that loads.
+    assert_eq!(
+        problems("version: 1\nmerchants:\nsubscriptions: []\n"),
+        [(2, "`merchants` is empty".to_owned())]
+    );
     let many = "  - merchant: m\n".repeat(10_001);
     let found = problems(&format!("version: 1\nmerchants:\n{many}"));
     assert_eq!(

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::de::{MapAccess, SeqAccess};
 
-use super::record::FieldName;
 use super::tests::{load as load_manifest, problem};
+use super::yaml::FieldName;
 use super::yaml::{parse, At, Found, Read, MAX_ALIAS_VALUES, MAX_BYTES, MAX_DEPTH, TAB_HELP};
 use super::Diagnostic;
 

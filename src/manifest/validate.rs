@@ -1,17 +1,17 @@
-//! A parsed manifest's top level, one merchant, and the checks across its
-//! entries; [`fleet`](super::fleet) reuses it per merchant.
+//! A parsed manifest's top level, its merchants (the file's one, or each entry of a fleet's
+//! `merchants` with its own key variable and `vars`, docs/fleets.md), and the checks across
+//! one merchant's entries. A problem every merchant of a fleet has is reported once.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::context::{Ctx, Got};
-use super::diagnostic::{Diagnostic, KEY_NEVER_HERE};
 use super::expand::is_var_name;
-use super::fields::{Manifest, Subscription, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
-use super::look_alike::name_problem;
-use super::record::{FieldName, Record};
-use super::subscription;
-use super::yaml::{given, line, At, Read};
+use super::fields::{FleetMerchant, Manifest, Subscription, Vars, WrittenIgnoreRule, DEFAULT_API_KEY_ENV};
+use super::fields::{MAX_CHECKS, MAX_MERCHANTS, MAX_VARS};
+use super::subscription::{self, name_problem};
+use super::yaml::{given, line, At, FieldName, Found, Read, Record};
+use super::{Diagnostic, KEY_NEVER_HERE};
 use crate::escape::show;
 use crate::model::{Allows, DesiredSubscription, IgnoreRule, Location, MerchantManifest, Pattern};
 
@@ -62,47 +62,214 @@ pub(super) fn top(ctx: &mut Ctx<'_>, m: &Manifest) -> Option<MerchantManifest> {
     })
 }
 
-/// Validates a file of one merchant (no `merchants:`), its top level read by [`top`].
-pub(super) fn merchant(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
-    // Without `merchant:`, the file's stem.
+/// A merchant before its subscriptions are read, its lines and its `vars`.
+type Head = (MerchantManifest, MerchantLines, BTreeMap<String, String>);
+
+/// Validates a file's merchants (its one, or each of `merchants`), its top level read by [`top`].
+pub(super) fn manifests(mut ctx: Ctx<'_>, m: &Manifest, base: MerchantManifest) -> Validated {
+    let fleet = m.merchants.is_some();
+    let heads = match fleet {
+        true => heads(&mut ctx, m, &base),
+        false => Vec::from_iter(one(&mut ctx, m, &base)),
+    };
+    let merchants = heads.len();
+    let subscriptions = m.subscriptions.as_ref().and_then(At::ok).map_or(0, Vec::len);
+    if merchants == 0 {
+        // Still check the shared entries once, so every problem shows.
+        body(&mut ctx, m, &mut base.clone());
+        return Err(ctx.into_problems());
+    }
+    if subscriptions.saturating_mul(merchants) > MAX_CHECKS {
+        let many = format!("{merchants} merchants × {subscriptions} subscriptions");
+        let message = format!("{many} is more than {MAX_CHECKS} to check");
+        ctx.error(line(&m.merchants), message, "split the fleet into several files");
+        return Err(ctx.into_problems());
+    }
+    let mut per_merchant = Vec::with_capacity(merchants);
+    for (mut manifest, lines, vars) in heads {
+        if ctx.left == 0 {
+            break; // past the byte budget: reported once
+        }
+        let env = ctx.env;
+        let lookup = |name: &str| vars.get(name).cloned().or_else(|| env(name));
+        let mut own = Ctx::new(ctx.file, &lookup);
+        (own.left, own.merchant) = (ctx.left, fleet.then(|| manifest.label.clone()));
+        own.set_key_env(&manifest.api_key_env);
+        body(&mut own, m, &mut manifest);
+        ctx.left = own.left;
+        per_merchant.push(((manifest, lines), own.into_problems()));
+    }
+    ctx.problems.extend(merge(&per_merchant));
+    if !ctx.is_clean() {
+        return Err(ctx.into_problems());
+    }
+    Ok(per_merchant.into_iter().map(|(merchant, _)| merchant).collect())
+}
+
+/// One problem all merchants have is kept once; one only some have is prefixed with the label.
+fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Diagnostic> {
+    let mut count: HashMap<&Diagnostic, usize> = HashMap::new();
+    for (_, found) in per {
+        for d in found.iter().collect::<HashSet<_>>() {
+            *count.entry(d).or_default() += 1;
+        }
+    }
+    let mut emitted = HashSet::new();
+    let mut out = Vec::new();
+    for ((merchant, _), found) in per {
+        let named = format!("merchant `{}`: ", show(&merchant.label));
+        for d in found {
+            let mut d = d.clone();
+            if count.get(&d) != Some(&per.len()) && !d.message.starts_with(&named) {
+                d.message.insert_str(0, &named);
+            }
+            if emitted.insert(d.clone()) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// The one merchant of a file without `merchants:`, labelled by default with the file's stem.
+fn one(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Option<Head> {
     let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
     let stem = stem.filter(|s| !s.is_empty()).unwrap_or("manifest".into());
     let label = ctx.text("merchant", &m.merchant);
     let label = label.map_or_else(|| stem.clone(), str::to_owned);
-    let lines = MerchantLines {
-        label: line(&m.merchant),
-        api_key_env: given(&m.api_key_env),
+    let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
+    let mut entry = FleetMerchant::default();
+    let (merchant, api_key_env, canary) = (m.merchant.clone(), m.api_key_env.clone(), m.canary.clone());
+    (entry.merchant, entry.api_key_env, entry.canary) = (merchant, api_key_env, canary);
+    head(ctx, Some(label), &entry, help, base)
+}
+
+/// `base` as `entry` declares it, its `label` checked when written; `None` without one.
+fn head(
+    ctx: &mut Ctx<'_>,
+    label: Option<String>,
+    entry: &FleetMerchant,
+    empty_help: String,
+    base: &MerchantManifest,
+) -> Option<Head> {
+    let api_key_env = api_key_env(ctx, &entry.api_key_env);
+    let canary = ctx.value("canary", &entry.canary) == Some(&true);
+    let (label, at) = (label?, line(&entry.merchant));
+    let problem = match label.trim().is_empty() {
+        true => Some(("`merchant` is empty".to_owned(), empty_help)),
+        false => name_problem("merchant", &label, usize::MAX),
     };
-    if m.merchant.is_some() {
-        let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
-        check_label(&mut ctx, lines.label, &label, help);
+    if let (Some(_), Some((message, help))) = (&entry.merchant, problem) {
+        ctx.error(at, message, help);
     }
-    let api_key_env = api_key_env(&mut ctx, &m.api_key_env);
-    let canary = ctx.value("canary", &m.canary) == Some(&true);
-    ctx.set_key_env(&api_key_env);
-    let mut manifest = MerchantManifest {
+    let lines = MerchantLines {
+        label: at,
+        api_key_env: given(&entry.api_key_env),
+    };
+    let merchant = MerchantManifest {
         label,
         api_key_env,
         canary,
-        ..base
+        ..base.clone()
     };
-    body(&mut ctx, m, &mut manifest);
-    if !ctx.is_clean() {
-        return Err(ctx.into_problems());
-    }
-    Ok(vec![(manifest, lines)])
+    Some((merchant, lines, BTreeMap::new()))
 }
 
-pub(super) fn check_label(ctx: &mut Ctx<'_>, line: usize, label: &str, empty_help: String) {
-    if label.trim().is_empty() {
-        ctx.error(line, "`merchant` is empty", empty_help);
-    } else if let Some((message, help)) = name_problem("merchant", label, usize::MAX) {
+/// The valid `merchants` entries, each a merchant with its lines and `vars`; the others are reported.
+fn heads(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Vec<Head> {
+    let lines = [given(&m.merchant), given(&m.api_key_env), given(&m.canary)];
+    for (field, line) in ["merchant", "apiKeyEnv", "canary"].into_iter().zip(lines) {
+        let Some(line) = line else { continue };
+        let message = format!("a file with `merchants` cannot also have a top-level `{field}`");
+        let help = format!("move `{field}` into each entry of `merchants`, or remove `merchants`");
         ctx.error(line, message, help);
     }
+    let empty = |at: &At<Vec<_>>| matches!(at.value, Err(Found::Empty)) || at.ok().is_some_and(Vec::is_empty);
+    if m.merchants.as_ref().is_some_and(empty) {
+        let help =
+            "add `- merchant: store-a` with its `apiKeyEnv`, or use top-level `merchant:` for one merchant";
+        return ctx
+            .fail(line(&m.merchants), "`merchants` is empty", help)
+            .unwrap_or_default();
+    }
+    let found = entries(ctx, &m.merchants, MERCHANTS);
+    // Every variable that holds a key in this file: no `vars` may set one.
+    let key_env = |e: &FleetMerchant| e.api_key_env.as_ref().and_then(At::ok).cloned();
+    let keys: HashSet<String> = found
+        .iter()
+        .map(|(_, e)| key_env(e).unwrap_or(DEFAULT_API_KEY_ENV.into()))
+        .collect();
+    found
+        .into_iter()
+        .filter_map(|entry| fleet_head(ctx, entry, &keys, base))
+        .collect()
+}
+
+const MERCHANTS: List = (
+    "merchants",
+    "merchant",
+    "`- merchant: store-a` with `apiKeyEnv:` and `vars:`",
+    MAX_MERCHANTS,
+);
+
+/// One entry's label, key variable and `vars`; `None` when it has no usable label (reported).
+fn fleet_head(
+    ctx: &mut Ctx<'_>,
+    (at, entry): (usize, &FleetMerchant),
+    keys: &HashSet<String>,
+    base: &MerchantManifest,
+) -> Option<Head> {
+    let suggested = ctx.unknown(entry);
+    if entry.merchant.is_none() && !suggested.contains(&"merchant") {
+        let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
+        ctx.error(at, "merchant entry has no `merchant`", help);
+    }
+    let label = ctx.text("merchant", &entry.merchant).map(str::to_owned);
+    let help = "give each merchant a label, e.g. `merchant: store-a`";
+    let head = head(ctx, label, entry, help.to_owned(), base);
+    let vars = vars(ctx, &entry.vars, keys);
+    head.map(|(merchant, lines, _)| (merchant, lines, vars))
+}
+
+/// The valid `vars` of one entry; the others are reported.
+fn vars(ctx: &mut Ctx<'_>, field: &Option<At<Vars>>, keys: &HashSet<String>) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    let Got::Ok(Vars(pairs)) = ctx.get("vars", field) else {
+        return vars;
+    };
+    if pairs.len() > MAX_VARS {
+        let n = pairs.len();
+        let message = format!("`vars` has {n} entries; at most {MAX_VARS} are supported");
+        return ctx.fail(line(field), message, "").unwrap_or(vars);
+    }
+    let help = "use letters, digits and `_`, not starting with a digit, e.g. `CRM_HOST`";
+    let invalid = |shown: &str| format!("`vars` name `{shown}` is not a valid variable name");
+    for (name, value) in pairs {
+        let line = name.line;
+        match (&name.value, value) {
+            (Ok(FieldName(n)), _) if !is_var_name(n) => ctx.error(line, invalid(&show(n)), help),
+            (Err(found), _) => ctx.error(line, invalid(found.kind()), help),
+            (Ok(FieldName(n)), _) if keys.contains(n) => {
+                let message = format!("`vars` sets `{n}`, a variable holding an API key");
+                let help = "the API key must never leave the API request header; use another name";
+                ctx.error(line, message, help);
+            }
+            (Ok(FieldName(n)), Ok(text)) => _ = vars.insert(n.clone(), text.clone()),
+            (Ok(FieldName(n)), Err(found)) => {
+                let message = format!("`vars.{n}` must be a string, found {}", found.kind());
+                let help = match found.scalar() {
+                    Some(text) => format!("put the value in quotes, e.g. `{n}: \"{text}\"`"),
+                    None => format!("write `{n}: <text>`"),
+                };
+                ctx.error(line, message, help);
+            }
+        }
+    }
+    vars
 }
 
 /// The variable holding the API key; no plausible name is refused unshown: it may be a key.
-pub(super) fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
+fn api_key_env(ctx: &mut Ctx<'_>, field: &Option<At<String>>) -> String {
     let Some(name) = ctx.text("apiKeyEnv", field) else {
         return DEFAULT_API_KEY_ENV.to_owned();
     };

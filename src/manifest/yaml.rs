@@ -1,7 +1,7 @@
 //! The YAML front end of manifests and the policy: one serde-saphyr pass to
-//! typed values ([`Read`]), each with its line. A value of the wrong kind is
-//! kept as what was [`Found`], so one bad value hides no other; nesting, alias
-//! replay and scalar bytes are bounded while the text is read.
+//! typed values ([`Read`]; mappings declared once with [`record!`]), each with its line.
+//! A value of the wrong kind is kept as what was [`Found`], so one bad value hides no
+//! other; nesting, alias replay and scalar bytes are bounded while the text is read.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -11,7 +11,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Error, Spanned, Tagged};
 
-use super::diagnostic::Diagnostic;
+use super::Diagnostic;
 use crate::escape::{escape, show};
 
 /// Most bytes of text a document may hold once its aliases are expanded, and
@@ -100,13 +100,11 @@ pub(crate) trait Read: Sized {
     fn number(_text: &str) -> Option<Self> {
         None
     }
-    fn list<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Option<Self>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn list<'de, A: SeqAccess<'de>>(seq: A) -> Result<Option<Self>, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
     }
-    fn mapping<'de, A: MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn mapping<'de, A: MapAccess<'de>>(map: A) -> Result<Option<Self>, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
     }
 }
 
@@ -159,6 +157,81 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for At<T> {
     }
 }
 
+/// A mapping whose fields are declared once; see [`record!`].
+pub(crate) trait Record {
+    /// How messages name it: "unknown field … in subscription".
+    const WHAT: &'static str;
+    const FIELDS: &'static [&'static str];
+    /// Keys that are none of its fields, with their lines.
+    fn unknown(&self) -> &[At<FieldName>];
+}
+
+/// Declares a mapping type: a struct of `Option<At<T>>` fields with the given
+/// YAML names, its JSON Schema (doc comments, `schemars` attributes),
+/// [`Record`], and a [`Read`] that keeps the keys that are no field in `unknown`.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident($what:literal) {
+            $( $(#[$fmeta:meta])* $field:ident($key:literal): $ty:ty, )*
+        }
+    ) => {
+        #[derive(Debug, Default, schemars::JsonSchema, serde::Serialize)]
+        $(#[$meta])*
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct $name {
+            $( $(#[$fmeta])* #[serde(rename = $key, skip_serializing_if = "Option::is_none")] pub(crate) $field: Option<$crate::manifest::yaml::At<$ty>>, )*
+            #[serde(skip)]
+            pub(crate) unknown: Vec<$crate::manifest::yaml::At<$crate::manifest::yaml::FieldName>>,
+        }
+
+        impl $crate::manifest::yaml::Record for $name {
+            const WHAT: &'static str = $what;
+            const FIELDS: &'static [&'static str] = &[$($key),*];
+            fn unknown(&self) -> &[$crate::manifest::yaml::At<$crate::manifest::yaml::FieldName>] {
+                &self.unknown
+            }
+        }
+
+        impl $crate::manifest::yaml::Read for $name {
+            const EXPECTED: &'static str = "a mapping";
+            fn mapping<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+                use $crate::manifest::yaml::{At, Value};
+                let mut record = Self::default();
+                while let Some(key) = map.next_key::<At<$crate::manifest::yaml::FieldName>>()? {
+                    let name = key.ok().map(|k| k.0.as_str());
+                    $( if name == Some($key) {
+                        let Value(value) = map.next_value()?;
+                        record.$field = Some(At { line: key.line, value });
+                        continue;
+                    } )*
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    record.unknown.push(key);
+                }
+                Ok(Some(record))
+            }
+        }
+    };
+}
+pub(crate) use record;
+
+/// A mapping key as text: numbers and booleans as written, so `1:` is an unknown field `1`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct FieldName(pub(crate) String);
+
+impl Read for FieldName {
+    const EXPECTED: &'static str = "plain text";
+    fn text(text: &str) -> Option<Self> {
+        Some(FieldName(text.to_owned()))
+    }
+    fn boolean(value: bool) -> Option<Self> {
+        Some(FieldName(value.to_string()))
+    }
+    fn number(text: &str) -> Option<Self> {
+        Some(FieldName(text.to_owned()))
+    }
+}
+
 /// A value read as `T`, or what was found instead (a `!!binary` tag is never decoded).
 pub(crate) struct Value<T>(pub(crate) Result<T, Found>);
 
@@ -166,21 +239,18 @@ impl<'de, T: Read> Deserialize<'de> for Value<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let Tagged(Any(value), tag) = Tagged::<Any<T>>::deserialize(deserializer)?;
         let binary = tag.is_some_and(|t| t == "tag:yaml.org,2002:binary");
-        Ok(Value(
-            value.and_then(|v| (!binary).then_some(v).ok_or(Found::Binary)),
-        ))
+        Ok(Value(if binary { Err(Found::Binary) } else { value }))
     }
 }
 
 impl<'de, T: Read> Deserialize<'de> for At<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Spanned {
-            value: Value(value),
-            referenced,
-            ..
-        } = Spanned::deserialize(deserializer)?;
-        let line = usize::try_from(referenced.line()).map_or(usize::MAX, |line| line.max(1));
-        Ok(At { line, value })
+        let spanned = Spanned::<Value<T>>::deserialize(deserializer)?;
+        let line = usize::try_from(spanned.referenced.line()).map_or(usize::MAX, |line| line.max(1));
+        Ok(At {
+            line,
+            value: spanned.value.0,
+        })
     }
 }
 
@@ -195,29 +265,25 @@ impl<'de, T: Read> Deserialize<'de> for Any<T> {
 
 struct AnyVisitor<T>(PhantomData<T>);
 
-fn kept<T, E>(value: Option<T>, found: Found) -> Result<Result<T, Found>, E> {
-    Ok(value.ok_or(found))
-}
-
 impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
     type Value = Result<T, Found>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTED)
     }
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        kept(T::text(text), Found::Text)
+        Ok(T::text(text).ok_or(Found::Text))
     }
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
-        kept(T::boolean(value), Found::Bool(value))
+        Ok(T::boolean(value).ok_or(Found::Bool(value)))
     }
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
-        number(value.to_string())
+        Ok(number(value.to_string()))
     }
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
-        number(value.to_string())
+        Ok(number(value.to_string()))
     }
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
-        number(format!("{value:?}")) // `{:?}` keeps the point: `1.0`, not `1`
+        Ok(number(format!("{value:?}"))) // `{:?}` keeps the point: `1.0`, not `1`
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Err(Found::Empty))
@@ -226,15 +292,15 @@ impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
         Ok(Err(Found::Empty))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        kept(T::list(seq)?, Found::List)
+        Ok(T::list(seq)?.ok_or(Found::List))
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        kept(T::mapping(map)?, Found::Mapping)
+        Ok(T::mapping(map)?.ok_or(Found::Mapping))
     }
 }
 
-fn number<T: Read, E>(text: String) -> Result<Result<T, Found>, E> {
-    kept(T::number(&text), Found::Number(text))
+fn number<T: Read>(text: String) -> Result<T, Found> {
+    T::number(&text).ok_or(Found::Number(text))
 }
 
 /// Parses one document (after a byte-order mark) into `T`; invalid YAML, a
