@@ -47,13 +47,9 @@ impl Keys {
         Self::default()
     }
 
-    pub fn is_empty(&self) -> bool {
-        !self.any
-    }
-
     /// Byte ranges (maybe overlapping) of keys in `text`, ASCII case ignored;
     /// a short key only as a whole token.
-    pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+    fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
         let Some(automaton) = &self.automaton else {
             return self.any.then_some(0..text.len()).into_iter().collect();
         };
