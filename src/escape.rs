@@ -31,21 +31,17 @@ pub fn is_unsafe(c: char) -> bool {
 
 /// `text` with every unsafe character escaped; borrowed when nothing is.
 pub fn escape(text: &str) -> Cow<'_, str> {
-    match text.chars().any(is_unsafe) {
-        true => Cow::Owned(escaped(text.chars())),
-        false => Cow::Borrowed(text),
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
     }
-}
-
-fn escaped(chars: impl Iterator<Item = char>) -> String {
     let mut out = String::new();
-    for c in chars {
+    for c in text.chars() {
         match is_unsafe(c) {
             true => out.extend(c.escape_default()),
             false => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 pub fn hidden_char(text: &str) -> Option<char> {
@@ -61,11 +57,12 @@ pub fn code_point(c: char) -> String {
 /// 120 characters.
 pub fn show(text: &str) -> String {
     const MAX: usize = 120;
-    let mut out = escaped(text.chars().take(MAX));
-    if text.chars().nth(MAX).is_some() {
-        out.push('…');
-    }
-    out
+    let more = if text.chars().nth(MAX).is_some() {
+        "…"
+    } else {
+        ""
+    };
+    format!("{}{more}", escape(&text.chars().take(MAX).collect::<String>()))
 }
 
 #[cfg(test)]

@@ -32,19 +32,16 @@ impl fmt::Display for Location {
     }
 }
 
-/// A [`Location`] as saved plans and drift JSON write it: the line (a saved
-/// plan's reader fills in the file).
-pub mod line {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use super::Location;
-
-    pub fn serialize<S: Serializer>(at: &Location, s: S) -> Result<S::Ok, S::Error> {
-        at.line.serialize(s)
+/// Saved plans and drift JSON write a place as its line (a saved plan's reader fills in the file).
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.line.serialize(s)
     }
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
-        let (file, line) = (Default::default(), usize::deserialize(d)?);
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (file, line) = (PathBuf::new(), usize::deserialize(d)?);
         Ok(Location { file, line })
     }
 }
@@ -62,7 +59,7 @@ pub struct DesiredSubscription {
     pub renamed_from: Vec<String>,
     #[serde(rename = "maskPathSecrets", default, skip_serializing_if = "Masking::is_full")]
     pub masking: Masking,
-    #[serde(rename = "line", with = "line")]
+    #[serde(rename = "line")]
     pub location: Location,
 }
 
@@ -73,7 +70,7 @@ pub struct IgnoreRule {
     pub name: Option<Pattern>,
     pub topic: Option<Pattern>,
     pub callback_url: Option<Pattern>,
-    #[serde(rename = "line", with = "line")]
+    #[serde(rename = "line")]
     pub location: Location,
 }
 

@@ -47,13 +47,9 @@ impl Keys {
         Self::default()
     }
 
-    pub fn is_empty(&self) -> bool {
-        !self.any
-    }
-
     /// Byte ranges (maybe overlapping) of keys in `text`, ASCII case ignored;
     /// a short key only as a whole token.
-    pub fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
+    fn find(&self, text: &[u8]) -> Vec<Range<usize>> {
         let Some(automaton) = &self.automaton else {
             return self.any.then_some(0..text.len()).into_iter().collect();
         };
@@ -160,24 +156,11 @@ pub fn has_secret(url: &str) -> bool {
 /// same scheme and port, and the same host where each `***` is any run of it.
 fn reads_as(shown: &CallbackUrl, real: &CallbackUrl) -> bool {
     let (shown, real) = (shown.url(), real.url());
+    let pieces = shown.host_str().unwrap_or_default().split(MASK);
+    let glob = pieces.map(globset::escape).collect::<Vec<_>>().join("*");
     let host = real.host_str().unwrap_or_default();
-    let parts: Vec<&str> = shown.host_str().unwrap_or_default().split(MASK).collect();
-    // Literal pieces in order, leftmost first: each `***` is any run.
-    let same_host = match parts.as_slice() {
-        [first, middle @ .., last] => host.strip_prefix(first).is_some_and(|mut rest| {
-            for part in middle {
-                match rest.find(part) {
-                    Some(at) => rest = &rest[at + part.len()..],
-                    None => return false,
-                }
-            }
-            rest.ends_with(last)
-        }),
-        _ => shown.host_str().unwrap_or_default() == host,
-    };
-    same_host
-        && shown.scheme() == real.scheme()
-        && shown.port_or_known_default() == real.port_or_known_default()
+    let host = globset::Glob::new(&glob).is_ok_and(|g| g.compile_matcher().is_match(host));
+    host && shown.scheme() == real.scheme() && shown.port_or_known_default() == real.port_or_known_default()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl Shard {
 
     /// Whether `label` is in this shard: FNV-1a 64-bit of its UTF-8 bytes,
     /// modulo N, is K − 1. Fixed forever: a label keeps its shard.
-    pub fn holds(&self, label: &str) -> bool {
+    fn holds(&self, label: &str) -> bool {
         fnv1a64(label.as_bytes()) % self.n == self.k - 1
     }
 }

@@ -1,48 +1,34 @@
 //! The webhook topics Inveterate documents for API 2.0, with a one-line
 //! description each, and the "did you mean" used by validation.
 
-/// A documented webhook topic: its name as the API spells it, and when
-/// Inveterate fires it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Topic(&'static str, &'static str);
-
-impl Topic {
-    /// Every documented topic, in documentation order.
-    #[rustfmt::skip]
-    pub const ALL: &'static [Topic] = &[
-        Topic("customer.joined.paid_tier", "a customer joins a paid tier by purchasing a subscription"),
-        Topic("customer.joined.free_tier", "a customer joins a free tier"),
-        Topic("customer.joined.free_trial", "a customer starts a free trial"),
-        Topic("customer.joined.lifetime_tier", "a customer joins a lifetime tier"),
-        Topic("customer.changed_tier", "a member moves from one tier to another"),
-        Topic("customer.updated", "a member's data changes"),
-        Topic("customer.ordered", "a member places an order"),
-        Topic("customer.payment_succeeded", "a membership payment succeeds"),
-        Topic("customer.payment_failed", "a membership payment fails"),
-        Topic("customer_billing.attempt.failed", "a billing attempt fails"),
-        Topic("customer.payment_methods.updated", "a member's payment methods change"),
-        Topic("customer.credits.updated", "a member's store credit changes"),
-        Topic("customer.credits.expired", "a member's store credit expires"),
-        Topic("customer.cancelled", "a membership is cancelled"),
-        Topic("customer.pending_cancellation", "a cancellation is requested for a future date"),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-
-    pub fn description(self) -> &'static str {
-        self.1
-    }
-}
+/// Every documented topic, in documentation order: its name as the API
+/// spells it, and when Inveterate fires it.
+#[rustfmt::skip]
+pub const TOPICS: &[(&str, &str)] = &[
+    ("customer.joined.paid_tier", "a customer joins a paid tier by purchasing a subscription"),
+    ("customer.joined.free_tier", "a customer joins a free tier"),
+    ("customer.joined.free_trial", "a customer starts a free trial"),
+    ("customer.joined.lifetime_tier", "a customer joins a lifetime tier"),
+    ("customer.changed_tier", "a member moves from one tier to another"),
+    ("customer.updated", "a member's data changes"),
+    ("customer.ordered", "a member places an order"),
+    ("customer.payment_succeeded", "a membership payment succeeds"),
+    ("customer.payment_failed", "a membership payment fails"),
+    ("customer_billing.attempt.failed", "a billing attempt fails"),
+    ("customer.payment_methods.updated", "a member's payment methods change"),
+    ("customer.credits.updated", "a member's store credit changes"),
+    ("customer.credits.expired", "a member's store credit expires"),
+    ("customer.cancelled", "a membership is cancelled"),
+    ("customer.pending_cancellation", "a cancellation is requested for a future date"),
+];
 
 pub fn is_known(s: &str) -> bool {
-    Topic::ALL.iter().any(|t| t.0 == s)
+    TOPICS.iter().any(|(name, _)| *name == s)
 }
 
 /// The documented topic closest to `s`, if it is close enough to be a typo.
 pub fn suggest(s: &str) -> Option<&'static str> {
-    closest(s, Topic::ALL.iter().map(|t| (t.0, t.0)))
+    closest(s, TOPICS.iter().map(|(name, _)| (*name, *name)))
 }
 
 /// The candidate closest to `given` by normalised Levenshtein similarity,
@@ -64,9 +50,9 @@ mod tests {
 
     #[test]
     fn fifteen_documented_topics_are_known() {
-        assert_eq!(Topic::ALL.len(), 15);
-        for t in Topic::ALL {
-            assert!(is_known(t.as_str()) && !t.description().is_empty());
+        assert_eq!(TOPICS.len(), 15);
+        for (name, description) in TOPICS {
+            assert!(is_known(name) && !description.is_empty());
         }
     }
 

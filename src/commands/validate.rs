@@ -8,7 +8,7 @@ use super::Context;
 use crate::cli::{TextOrJson, ValidateArgs};
 use crate::exit::Exit;
 use crate::render::json::{pretty, FORMAT_VERSION};
-use crate::topic::Topic;
+use crate::topic::TOPICS;
 
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
     let files = &args.manifests.files;
@@ -63,11 +63,10 @@ pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
         topic: &'static str,
         description: &'static str,
     }
-    let entries = Topic::ALL.iter().map(|t| Entry {
-        topic: t.as_str(),
-        description: t.description(),
-    });
-    let width = Topic::ALL.iter().map(|t| t.as_str().len()).max().unwrap_or(0);
+    let entries = TOPICS
+        .iter()
+        .map(|&(topic, description)| Entry { topic, description });
+    let width = TOPICS.iter().map(|(topic, _)| topic.len()).max().unwrap_or(0);
     ctx.out(&match format {
         TextOrJson::Text => entries
             .map(|e| format!("{:width$}  {}\n", e.topic, e.description))

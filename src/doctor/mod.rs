@@ -94,10 +94,8 @@ pub fn text(report: &[Merchant]) -> String {
         for c in &m.checks {
             counts[c.status as usize] += 1;
             let status = format!("{:?}", c.status).to_lowercase();
-            out.push_str(&format!("  {status:<5} {:<13} {}\n", c.name, c.detail));
-            if let Some(help) = &c.help {
-                out.push_str(&format!("        help: {help}\n"));
-            }
+            let help = (c.help.as_ref()).map_or(String::new(), |h| format!("        help: {h}\n"));
+            out.push_str(&format!("  {status:<5} {:<13} {}\n{help}", c.name, c.detail));
         }
     }
     let [ok, warn, fail] = counts;

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use super::yaml::{record, At, FieldName, Found, Read, Value};
-use crate::topic::Topic;
+use crate::topic::TOPICS;
 
 /// The environment variable holding the API key when `apiKeyEnv` is not set.
 pub(crate) const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
@@ -188,9 +188,9 @@ fn vars_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 fn topic_schema(_: &mut SchemaGenerator) -> Schema {
-    let known = Topic::ALL
+    let known = TOPICS
         .iter()
-        .map(|t| json!({ "const": t.as_str(), "description": t.description() }));
+        .map(|(name, why)| json!({ "const": name, "description": why }));
     let unknown = "a topic invhooks does not know yet; needs `allowUnknownTopics: true`";
     let choices: Vec<_> = known
         .chain([json!({ "pattern": r"^[^\s]+$", "description": unknown })])

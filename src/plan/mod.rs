@@ -56,7 +56,7 @@ pub struct RenameApplied {
     pub name: String,
     #[serde(rename = "renamedFrom")]
     pub from: String,
-    #[serde(rename = "line", with = "crate::model::line")]
+    #[serde(rename = "line")]
     pub location: Location,
 }
 
