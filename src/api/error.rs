@@ -11,11 +11,18 @@ use crate::apply::CallError;
 /// text a server could have written is scrubbed of keys ([`Failure::scrub`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    #[error("{status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    /// `gave_up`: the seconds left of the retry budget when `Retry-After`
+    /// asked for more, so the call failed at once.
+    #[error(
+        "{status}{}{}",
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+        gave_up.map(|left| format!("; the server asked to wait {} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later", retry_after.unwrap_or_default())).unwrap_or_default()
+    )]
     Status {
         status: StatusCode,
         message: Option<String>,
         retry_after: Option<u64>,
+        gave_up: Option<u64>,
     },
     /// The request was never sent.
     #[error("could not connect to {0}")]
@@ -42,17 +49,6 @@ pub enum Failure {
         after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
     )]
     Interrupted { after: Option<Box<Failure>> },
-    /// A `Retry-After` past the retry budget: failed at once.
-    #[error(
-        "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
-        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
-    )]
-    WaitTooLong {
-        status: StatusCode,
-        message: Option<String>,
-        asked: u64,
-        left: u64,
-    },
 }
 
 impl Failure {
@@ -60,9 +56,6 @@ impl Failure {
     pub(crate) fn scrub(&mut self) {
         let text = match self {
             Failure::Status {
-                message: Some(text), ..
-            }
-            | Failure::WaitTooLong {
                 message: Some(text), ..
             }
             | Failure::Connect(text)
@@ -83,7 +76,11 @@ impl Failure {
     fn may_have_arrived(&self) -> bool {
         match self {
             Failure::Timeout(_) | Failure::Dropped(_) => true,
-            Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+            Failure::Status {
+                status,
+                gave_up: None,
+                ..
+            } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
             Failure::Interrupted { after } => after.as_deref().is_some_and(Failure::may_have_arrived),
             _ => false,
         }
@@ -102,7 +99,7 @@ pub struct ApiError {
 impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match &self.failure {
-            Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
+            Failure::Status { status, .. } => Some(status.as_u16()),
             _ => None,
         }
     }
@@ -167,6 +164,7 @@ mod tests {
                 status,
                 message: Some(format!("key {key} is not valid")),
                 retry_after: None,
+                gave_up: None,
             },
             Failure::Connect(key.to_owned()),
             Failure::Dropped(key.to_owned()),
@@ -175,11 +173,11 @@ mod tests {
             Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
-            Failure::WaitTooLong {
+            Failure::Status {
                 status,
                 message: Some(key.to_owned()),
-                asked: 3600,
-                left: 120,
+                retry_after: Some(3600),
+                gave_up: Some(120),
             },
             Failure::Interrupted {
                 after: Some(Box::new(Failure::Dropped(key.to_owned()))),

@@ -43,27 +43,18 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The wait after `err`, the `n`th attempt of its kind (429 or not), or
-    /// `None`; a `Retry-After` past `max_elapsed` makes it a `WaitTooLong`.
+    /// `None`; a `Retry-After` past `max_elapsed` sets the status's `gave_up`.
     fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
         let max = [self.max_attempts, self.max_throttled_attempts][usize::from(err.is_throttled())];
         if !err.is_retryable() || n >= max {
             return None;
         }
         let left = self.max_elapsed.saturating_sub(elapsed);
-        let backoff = self
-            .base_delay
-            .saturating_mul(1 << n.saturating_sub(1).min(16))
-            .min(self.max_delay);
+        let backoff = (self.base_delay.saturating_mul(1 << n.saturating_sub(1).min(16))).min(self.max_delay);
         let jittered = Duration::from_secs_f64(rand::rng().random_range(0.0..=backoff.as_secs_f64()));
         let wait = match (err.retry_after(), &mut err.failure) {
-            (Some(asked), Failure::Status { status, message, .. }) if Duration::from_secs(asked) > left => {
-                let (status, message) = (*status, message.take());
-                err.failure = Failure::WaitTooLong {
-                    status,
-                    message,
-                    asked,
-                    left: left.as_secs(),
-                };
+            (Some(asked), Failure::Status { gave_up, .. }) if Duration::from_secs(asked) > left => {
+                *gave_up = Some(left.as_secs());
                 return None;
             }
             // The server said when; a little jitter spreads the herd.
@@ -122,7 +113,7 @@ impl Client {
                 // a call that gave up over it.
                 let left = options.retry.max_elapsed.saturating_sub(elapsed);
                 self.pacer.throttled(match &err.failure {
-                    Failure::WaitTooLong { .. } => Duration::ZERO,
+                    Failure::Status { gave_up: Some(_), .. } => Duration::ZERO,
                     _ => Duration::from_secs(err.retry_after().unwrap_or(1)).min(left),
                 });
             }
@@ -166,6 +157,7 @@ impl Client {
                 status,
                 message,
                 retry_after,
+                gave_up: None,
             },
         ))
     }
@@ -201,10 +193,8 @@ impl Client {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.error(method, self.transport(&e)))?
+        while let Some(chunk) =
+            (response.chunk().await).map_err(|e| self.error(method, self.transport(&e)))?
         {
             if bytes.len() + chunk.len() > cap {
                 return Err(too_large());
@@ -228,11 +218,8 @@ impl Client {
         } else if e.is_connect() && detail.contains("certificate") {
             Failure::Tls(detail)
         } else if e.is_connect() {
-            let endpoint = &self.http.endpoint;
-            let (host, port) = (
-                endpoint.host_str().unwrap_or_default(),
-                endpoint.port_or_known_default(),
-            );
+            let url = &self.http.endpoint;
+            let (host, port) = (url.host_str().unwrap_or_default(), url.port_or_known_default());
             Failure::Connect(format!("`{host}:{}`: {detail}", port.unwrap_or_default()))
         } else {
             Failure::Dropped(detail)
@@ -299,6 +286,7 @@ mod tests {
                 status: reqwest::StatusCode::from_u16(status).unwrap(),
                 message: None,
                 retry_after,
+                gave_up: None,
             },
         }
     }
@@ -320,7 +308,11 @@ mod tests {
         let n = u32::from(err.is_throttled());
         assert_eq!(policy.next(n, elapsed, &mut err), None);
         match err.failure {
-            Failure::WaitTooLong { asked, left, .. } => Some((asked, left)),
+            Failure::Status {
+                retry_after: Some(asked),
+                gave_up: Some(left),
+                ..
+            } => Some((asked, left)),
             _ => None,
         }
     }

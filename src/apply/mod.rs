@@ -75,7 +75,11 @@ pub async fn apply<R: Remote>(
     progress: &(dyn Fn(&ChangeReport) + Sync),
 ) -> MerchantReport {
     let mut reports: Vec<Option<ChangeReport>> = vec![None; plan.changes.len()];
-    let mut ids = verify::KnownIds::new(initial);
+    let initial = initial.iter().map(|s| s.id.as_str()).collect();
+    let mut ids = verify::KnownIds {
+        initial,
+        ..Default::default()
+    };
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
         let phase = plan

@@ -181,13 +181,8 @@ impl RunReport {
             None => Status::Converged,
         };
         let waves = self.rollout.waves.iter();
-        waves
-            .flat_map(|w| {
-                w.merchants
-                    .iter()
-                    .map(move |m| (m.as_str(), status(m, &w.status)))
-            })
-            .collect()
+        let all = waves.flat_map(|w| w.merchants.iter().map(move |m| (m.as_str(), &w.status)));
+        all.map(|(m, wave)| (m, status(m, wave))).collect()
     }
 
     /// How many stores ended each way, indexed like [`Status::ALL`].

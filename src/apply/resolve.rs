@@ -1,7 +1,6 @@
-//! One call of a plan. An unknown outcome (a 5xx, a timeout or a dropped
-//! connection on a write) is resolved by re-reading the list before sending
-//! again, so a create is never sent twice and a change that happened is
-//! never reported failed; a DELETE answered 400 or 404 too (already gone).
+//! One call of a plan. An unknown outcome (a write's 5xx, timeout or dropped connection;
+//! a DELETE's 400 or 404) is resolved by re-reading the list before sending again, so a
+//! create is never sent twice and a change that happened is never reported failed.
 
 use std::collections::HashSet;
 
@@ -19,9 +18,8 @@ const UNCHECKED: &str =
 const MAX_RESOLUTIONS: u32 = 3;
 
 /// Makes `change`'s call: its outcome and, for a create, the id it made and whether it was
-/// found by values in the list after an unknown outcome (maybe an older identical copy).
-/// `known` (live before the run) is never taken for this run's; after a
-/// stop what did not start, or certainly had no effect, is `not started`.
+/// found by values after an unknown outcome (maybe an older copy; never one of `known`).
+/// After a stop what did not start, or certainly had no effect, is `not started`.
 pub(super) async fn execute<R: Remote>(
     remote: &R,
     change: &Change,
@@ -41,9 +39,7 @@ pub(super) async fn execute<R: Remote>(
             Change::Delete { id, before, .. } => remote.delete(id, &before.topic).await.map(|()| None),
         };
         let err = match result {
-            Ok(created) => {
-                return (Outcome::Done, created.map(|id| (id, false)));
-            }
+            Ok(created) => return (Outcome::Done, created.map(|id| (id, false))),
             Err(err) if err.is_interrupted() && !err.outcome_unknown() => return (Outcome::NotStarted, None),
             Err(err) => err,
         };
@@ -60,9 +56,7 @@ pub(super) async fn execute<R: Remote>(
                 return (Outcome::AlreadyGone(reason), None);
             }
             Ok(None) if gone => return failed(format!("{err}; a fresh read still lists it")),
-            Ok(Some(created)) => {
-                return (Outcome::Done, created.map(|id| (id, true)));
-            }
+            Ok(Some(created)) => return (Outcome::Done, created.map(|id| (id, true))),
             Ok(None) if resolutions < MAX_RESOLUTIONS => resolutions += 1,
             Ok(None) => return failed(format!("{err}; the live list does not show the change")),
             Err(list_err) => {

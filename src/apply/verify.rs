@@ -1,7 +1,5 @@
-//! Verification: after the calls, re-read the list until it matches the
-//! manifest (Inveterate's 201 is eventually consistent). Duplicates this
-//! run itself created are removed; another writer's are reported, never
-//! deleted.
+//! Verification: re-read the list until it matches the manifest (a 201 is
+//! eventually consistent); this run's own duplicates go, another writer's are only reported.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -22,21 +20,12 @@ pub(super) struct KnownIds<'a> {
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
-    /// Creates found by their values: the copy taken may be an older one
-    /// (chaos seed 472), so every new copy holding them is this run's and
-    /// verification reads until `--wait`, to see and remove a late one.
+    /// Creates found by their values: the copy taken may be an older one (seed 472), so
+    /// every new copy holding them is this run's, read for until `--wait`.
     pub by_values: Vec<&'a Fields>,
 }
 
-impl<'a> KnownIds<'a> {
-    pub fn new(initial: &'a [LiveSubscription]) -> Self {
-        let initial = initial.iter().map(|s| s.id.as_str()).collect();
-        Self {
-            initial,
-            ..Self::default()
-        }
-    }
-
+impl KnownIds<'_> {
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created, by_values) = (&self.initial, &mut self.created, &mut self.by_values);
         self.unclaimed.retain(|want| {
@@ -59,10 +48,8 @@ impl<'a> KnownIds<'a> {
         self.unclaimed.is_empty() && self.by_values.is_empty() && self.created.iter().all(shows)
     }
 
-    /// This run's own copies to remove, by whose they are, never by id
-    /// order (docs/reliability.md): of a key listed more than once, all of
-    /// this run's copies when another copy has the declared values, else
-    /// all but one; never another's.
+    /// This run's own extra copies of a key (by whose, never by id order): all of them when
+    /// another copy has the declared values, else all but one (docs/reliability.md).
     pub(super) fn surplus<'l>(
         &self,
         manifest: &MerchantManifest,
@@ -121,10 +108,9 @@ impl<'a> KnownIds<'a> {
 
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
-/// Re-reads until live matches the manifest or `wait` passes, deleting this
-/// run's duplicates; early when what is left will not change by waiting. A
-/// run that `failed` or was stopped reads until its own creates show, so a
-/// re-run plans with them (docs/reliability.md). A stop ends it at once.
+/// Re-reads until live matches or `wait` passes (early when waiting changes nothing),
+/// deleting this run's duplicates. A run that `failed` or stopped reads until its own
+/// creates show, so a re-run plans with them. A stop ends it at once.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -135,11 +121,7 @@ pub(super) async fn verify<R: Remote>(
 ) -> (Verification, Vec<Change>) {
     let converge = !failed && !stop.requested();
     let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let wait = if converge || created {
-        options.wait
-    } else {
-        Duration::ZERO
-    };
+    let wait = [Duration::ZERO, options.wait][usize::from(converge || created)];
     let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
@@ -164,11 +146,7 @@ pub(super) async fn verify<R: Remote>(
                 continue;
             }
             if remote.delete(&extra.id, &extra.topic).await.is_ok() {
-                cleaned.push(Change::Delete {
-                    id: extra.id.clone(),
-                    before: extra.into(),
-                    duplicate: true,
-                });
+                cleaned.push(Change::delete(extra, true));
             }
         }
         // The plan that remains once this run's extra copies are gone.

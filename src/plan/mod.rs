@@ -205,6 +205,15 @@ impl Change {
     fn sort_key(&self) -> (&str, &str, Action, Option<&str>) {
         (self.topic(), self.name(), self.action(), self.id())
     }
+
+    pub(crate) fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
+        let (id, before) = (live.id.clone(), live.into());
+        Change::Delete {
+            id,
+            before,
+            duplicate,
+        }
+    }
 }
 
 /// Plans one merchant with the built-in [`Thresholds`].
@@ -253,7 +262,7 @@ pub fn diff_with(
     let mut unmanaged = Vec::new();
     for found in copies.into_values() {
         match manifest.prune {
-            true => changes.extend(found.into_iter().map(|s| delete(s, false))),
+            true => changes.extend(found.into_iter().map(|s| Change::delete(s, false))),
             false => unmanaged.extend(found.into_iter().cloned()),
         }
     }
@@ -301,22 +310,13 @@ fn keep_one(
     copies.sort_by(|a, b| a.id.cmp(&b.id));
     let keep = copies.iter().position(|s| s.callback_url == want.callback_url);
     let kept = copies.remove(keep.unwrap_or(0));
-    changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+    changes.extend(copies.into_iter().map(|extra| Change::delete(extra, true)));
     if kept.callback_url == want.callback_url && kept.name == want.name {
         return 1;
     }
     let (id, before, after) = (kept.id.clone(), kept.into(), want.into());
     changes.push(Change::Update { id, before, after });
     0
-}
-
-fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
-    let (id, before) = (live.id.clone(), live.into());
-    Change::Delete {
-        id,
-        before,
-        duplicate,
-    }
 }
 
 /// The `renamedFrom` names of `renamed` (live under their new key) that no
