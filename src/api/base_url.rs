@@ -1,6 +1,5 @@
-//! The base URL, checked once before any request: the key travels only
-//! over `https://`, or plain `http://` to a loopback host (the sandbox) or
-//! a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's own API).
+//! The base URL, checked before any request: the key travels only over `https://`, or plain
+//! `http://` to loopback or a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's API).
 
 use url::Url;
 

@@ -1,5 +1,4 @@
-//! Errors of one API call, classified by whether the request may have
-//! taken effect, and whether to retry.
+//! Errors of one API call: may the request have taken effect, and may it be retried.
 
 use reqwest::{Method, StatusCode};
 
@@ -7,12 +6,10 @@ use super::envelope::BodyError;
 use super::known_keys;
 use crate::apply::CallError;
 
-/// What went wrong, without the request line (see [`ApiError`]). Every
-/// text a server could have written is scrubbed of keys ([`Failure::scrub`]).
+/// What went wrong, without the request line; server text scrubbed of keys ([`Failure::scrub`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// `gave_up`: the seconds left of the retry budget when `Retry-After`
-    /// asked for more, so the call failed at once.
+    /// `gave_up`: the retry budget left when `Retry-After` asked for more (failed at once).
     #[error(
         "{status}{}{}",
         message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
@@ -71,8 +68,7 @@ impl Failure {
         *text = known_keys().replace(text).into_owned();
     }
 
-    /// A 500/502/503/504 (maybe a proxy's), a timeout or a dropped
-    /// connection, or an interrupt after one.
+    /// A 500/502/503/504 (maybe a proxy's), a timeout, a dropped connection, or a stop after one.
     fn may_have_arrived(&self) -> bool {
         match self {
             Failure::Timeout(_) | Failure::Dropped(_) => true,
@@ -104,8 +100,7 @@ impl ApiError {
         }
     }
 
-    /// Certainly had no effect (no connection, 429), or repeating does no
-    /// harm (GET, PUT); on POST or DELETE an arrival is an unknown outcome.
+    /// Certainly had no effect (no connection, 429), or repeating is harmless (GET, PUT).
     pub fn is_retryable(&self) -> bool {
         match &self.failure {
             Failure::Connect(_) => true,

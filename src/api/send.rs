@@ -1,6 +1,5 @@
-//! Sending one request of a [`Client`]: a pacer slot, retries for what is
-//! safe to repeat ([`RetryPolicy`]), the body read up to the cap, `-v`/`-vv`
-//! logs with keys and URL secrets masked.
+//! Sending one request of a [`Client`]: a pacer slot, retries for what is safe to repeat
+//! ([`RetryPolicy`]), the body read up to the cap, `-v`/`-vv` logs with secrets masked.
 
 use std::time::Duration;
 
@@ -15,8 +14,7 @@ use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_H
 use crate::callback_url::CallbackUrl;
 use crate::secret::{mask_url, Masked, Masking};
 
-/// Retry bounds. A 429 is pushback, not failure: it has its own, larger
-/// attempt budget, and the pacer (`pace.rs`) slows the whole client.
+/// Retry bounds. A 429 is pushback: its own, larger budget, and the pacer slows the whole client.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included, for errors other than 429.
@@ -42,8 +40,8 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait after `err`, the `n`th attempt of its kind (429 or not), or
-    /// `None`; a `Retry-After` past `max_elapsed` sets the status's `gave_up`.
+    /// The wait after `err`, the `n`th attempt of its kind (429 or not), or `None` (a
+    /// `Retry-After` past the budget sets `gave_up`).
     fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
         let max = [self.max_attempts, self.max_throttled_attempts][usize::from(err.is_throttled())];
         if !err.is_retryable() || n >= max {
@@ -81,8 +79,7 @@ fn parse_retry_after(value: &str) -> Option<u64> {
 }
 
 impl Client {
-    /// Sends, retrying what is safe to repeat; after a stop no attempt
-    /// starts and no wait goes on ([`Failure::Interrupted`]).
+    /// Sends, retrying what is safe to repeat; after a stop nothing starts ([`Failure::Interrupted`]).
     pub(super) async fn send(&self, method: Method, body: Option<Value>) -> Result<Vec<u8>, ApiError> {
         let (started, options) = (Instant::now(), &self.http.options);
         let stop = &options.stop;
@@ -108,9 +105,8 @@ impl Client {
             *attempt += 1;
             let next = options.retry.next(*attempt, elapsed, &mut err);
             if throttled {
-                // Every request of this client waits what the server asked
-                // (1 s if unsaid), within the budget left; not at all for
-                // a call that gave up over it.
+                // The whole client waits what the server asked (1 s if unsaid) within the
+                // budget, not at all for a call that gave up over it.
                 let left = options.retry.max_elapsed.saturating_sub(elapsed);
                 self.pacer.throttled(match &err.failure {
                     Failure::Status { gave_up: Some(_), .. } => Duration::ZERO,
@@ -162,8 +158,7 @@ impl Client {
         ))
     }
 
-    /// One request without pacing or retries, to the resource or to `path`
-    /// at its origin: the answer as sent (`doctor` shows it whole).
+    /// One request without pacing or retries, to the resource or `path` at its origin (`doctor`).
     pub async fn once(
         &self,
         method: Method,
@@ -245,8 +240,7 @@ impl Client {
     }
 }
 
-/// JSON for `-vv` logs: every string masked as a value (as a URL when it
-/// reads as one) with every key read so far.
+/// JSON for `-vv` logs: every string masked as a value (as a URL when it reads as one).
 fn mask_json(mut value: Value) -> String {
     fn walk(v: &mut Value, keys: &crate::secret::Keys) {
         match v {

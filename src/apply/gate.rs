@@ -1,6 +1,5 @@
-//! Whether `apply` may run, and for which merchants: thresholds and the
-//! confirmation as one pure decision. A threshold refuses the whole run
-//! (with `--keep-going`: only its merchants, unless none is left).
+//! Whether `apply` may run, and for which merchants: thresholds and confirmation as one pure
+//! decision. A threshold refuses the run (with `--keep-going`: its merchants, unless none is left).
 
 use super::Refusal;
 use crate::plan::Plan;

@@ -1,6 +1,5 @@
-//! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that
-//! changes the remote. Whether to run at all is [`gate`]'s decision; in
-//! what order across a fleet, [`waves`]'.
+//! Executes a [`MerchantPlan`] through a [`Remote`]: the only code that changes the remote.
+//! Whether to run is [`gate`]'s decision; in what order across a fleet, [`waves`]'.
 
 mod report;
 mod resolve;
@@ -62,9 +61,8 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Applies one merchant's `plan` (made from `initial`): creates, updates,
-/// then deletes (none after a failure), `parallelism` calls in flight; then
-/// [`verify`]. `progress` hears of each change.
+/// Applies one merchant's `plan` (made from `initial`): creates, updates, then deletes (none
+/// after a failure), `parallelism` calls in flight; then [`verify`]. `progress` hears each.
 pub async fn apply<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -106,8 +104,7 @@ pub async fn apply<R: Remote>(
             .collect()
             .await;
         for (index, report, created) in results {
-            // Not started is no failure: after an interrupt the deletes are
-            // not started either (`Stop`), not skipped for a failure.
+            // Not started is no failure: after a stop the deletes are not started, not skipped.
             failed |= !(report.outcome.is_done() || report.outcome == Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
                 (Change::Create { after }, Some((id, by_values)), _) => {
@@ -148,8 +145,7 @@ fn deadline(wait: Duration) -> Instant {
     Instant::now() + wait.min(Duration::from_secs(86_400))
 }
 
-/// The live list; one that cannot be read or trusted says nothing, so it is
-/// read again every `poll` until `deadline`. `None` after a stop.
+/// The live list, read again every `poll` until `deadline` while unreadable; `None` after a stop.
 async fn read<R: Remote>(
     remote: &R,
     deadline: Instant,

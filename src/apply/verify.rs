@@ -15,8 +15,7 @@ pub(super) struct KnownIds<'a> {
     pub initial: HashSet<&'a str>,
     /// Created by this run (from the 201 body or found by resolution).
     pub created: HashSet<String>,
-    /// Creates done whose id the server did not say: claimed from the
-    /// first matching new subscription verification sees.
+    /// Creates done whose id the server did not say: claimed from the first new match seen.
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
@@ -41,8 +40,7 @@ impl KnownIds<'_> {
         });
     }
 
-    /// Every create of this run shows in `live` (claimed, and listed unless
-    /// `removed`), and none was found by its values (its copy may yet show).
+    /// Every create of this run is claimed and listed (or `removed`), none found by values.
     fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
         let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
         self.unclaimed.is_empty() && self.by_values.is_empty() && self.created.iter().all(shows)

@@ -1,14 +1,12 @@
-//! Staged rollouts (docs/guides/rollouts.md): merchants cut into waves by
-//! `--waves`, and [`roll_out`], which runs them until a gate fails or a
-//! stop; running and judging a wave is the caller's.
+//! Staged rollouts (docs/guides/rollouts.md): merchants cut into waves by `--waves`, run by
+//! [`roll_out`] until a gate fails or a stop; running and judging a wave is the caller's.
 
 use std::time::Duration;
 
 use super::{MerchantReport, Stop, Verification};
 use crate::check;
 
-/// `--waves SIZES`: 1 to 20 cumulative sizes, each a count or a percentage
-/// (`true`, rounded down); each kind grows, nothing after `100%`.
+/// `--waves SIZES`: 1 to 20 cumulative counts or percentages (`true`, rounded down).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sizes(Vec<(u32, bool)>);
 
@@ -50,8 +48,7 @@ impl Sizes {
         }
     }
 
-    /// `ordered` cut into waves (none empty), and how many the sizes made
-    /// (merchants past the last size make one more).
+    /// `ordered` cut into waves (none empty; past the last size, one more), and how many sized.
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
@@ -127,8 +124,7 @@ pub struct Wave {
     pub status: WaveStatus,
 }
 
-/// Every selected merchant in exactly one wave; `--waves` made the first
-/// `sized`.
+/// Every selected merchant in exactly one wave; `--waves` made the first `sized`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rollout {
     pub gate: WaveGate,
@@ -164,8 +160,8 @@ impl Rollout {
     }
 }
 
-/// Runs the first `sized` of `waves`, `pause` apart; `run` applies one and
-/// returns its gate's failures. After a failure or a stop none starts.
+/// Runs the first `sized` of `waves`, `pause` apart, `run` returning a wave's gate failures;
+/// after a failure or a stop none starts.
 pub async fn roll_out(
     (waves, sized): (Vec<Vec<String>>, usize),
     pause: Duration,

@@ -1,7 +1,6 @@
-//! Reading the `{"message", "data"}` envelope: `data` is an array, or an
-//! object holding exactly one array, of subscriptions. Anything else, or a
-//! list that may be partial (a pagination hint, an id listed twice), is an
-//! error, never an empty list: a misread GET must not re-create everything.
+//! Reading the `{"message", "data"}` envelope: `data` is an array of subscriptions, or an
+//! object holding exactly one. Anything else, or a list that may be partial (a pagination
+//! hint, a repeated id), is an error, never an empty list that would re-create everything.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -145,12 +144,9 @@ fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
         .map_err(|e| BodyError::NotJson(format!("{e}; it starts with {:?}", excerpt(body, 60))))
 }
 
-/// The first `len` bytes of `body` for a message, keys masked before the
-/// cut so no part of one survives it.
+/// The first `len` bytes of `body`, keys masked before the cut so no part of one survives.
 fn excerpt(body: &[u8], len: usize) -> String {
-    let masked = super::known_keys()
-        .replace(&String::from_utf8_lossy(body))
-        .into_owned();
+    let masked = super::redact_known(&String::from_utf8_lossy(body));
     let end = (0..=len.min(masked.len()))
         .rev()
         .find(|&i| masked.is_char_boundary(i))
@@ -189,8 +185,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Pagination hints by path (`total`, `data.nextPage`, `meta.total`): see
-/// `inveterate-api.md`, "The one resource".
+/// Pagination hints by path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,16 +216,11 @@ fn hint(key: &str) -> Option<Hint> {
     })
 }
 
-/// Records the hints among `entries` under `prefix` (`""` or `"data."`),
-/// and those one level into a `meta`/`pagination`/… object.
+/// Records the hints among `entries` under `prefix`, and one level into `meta`/`pagination`/….
 fn record<'a>(hints: &mut Hints, prefix: &str, entries: impl IntoIterator<Item = (&'a String, &'a Value)>) {
     for (key, value) in entries {
-        let container = || {
-            matches!(
-                normalise(key).as_str(),
-                "pagination" | "paging" | "pageinfo" | "meta" | "links" | "page"
-            )
-        };
+        let containers = ["pagination", "paging", "pageinfo", "meta", "links", "page"];
+        let container = || containers.contains(&normalise(key).as_str());
         match value {
             _ if hint(key).is_some() => drop(hints.insert(format!("{prefix}{key}"), value.clone())),
             Value::Object(map) if container() => {
