@@ -149,33 +149,26 @@ pub(super) async fn verify<R: Remote>(
         }
         // The plan that remains once this run's extra copies are gone.
         let removed: HashSet<&str> = cleaned.iter().filter_map(Change::id).collect();
-        let (gone, kept): (Vec<_>, Vec<_>) = live
-            .iter()
-            .cloned()
-            .partition(|s| removed.contains(s.id.as_str()));
+        let (gone, kept): (Vec<_>, Vec<_>) =
+            (live.iter().cloned()).partition(|s| removed.contains(s.id.as_str()));
         let remaining = plan::diff(manifest, &kept).changes;
-        // Until this run's own creates show, an older copy may stand in
-        // for one, its duplicate showing only later.
+        // Until this run's own creates show, an older copy may stand in for one.
         let late = tokio::time::Instant::now() >= deadline;
         let settled = ids.settled(&live, &removed) || late;
         // A duplicate deleted but still listed needs another look.
         if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
         }
-        let mut foreign: Vec<String> = remaining
+        let foreign = remaining
             .iter()
             .filter_map(Change::id)
-            .filter(|id| ids.foreign(id))
-            .map(str::to_owned)
-            .collect();
+            .filter(|id| ids.foreign(id));
+        let mut foreign: Vec<String> = foreign.map(str::to_owned).collect();
         foreign.sort();
         let rewrites = ids.rewrites(&live);
-        // Another writer's subscriptions, or values the server rewrote,
-        // will not change by waiting: report them now.
+        // Another writer's subscriptions, or values the server rewrote, will not change by waiting.
         let rewritten = |c: &Change| match c {
-            Change::Create { after } => rewrites
-                .iter()
-                .any(|r| ids.sent.get(&r.id).is_some_and(|sent| *sent == after)),
+            Change::Create { after } => rewrites.iter().any(|r| ids.sent.get(&r.id) == Some(&after)),
             _ => c.id().is_some_and(|id| rewrites.iter().any(|r| r.id == id)),
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);
