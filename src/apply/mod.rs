@@ -80,11 +80,7 @@ pub async fn apply<R: Remote>(
     };
     let mut failed = false;
     for action in [Action::Create, Action::Update, Action::Delete] {
-        let phase = plan
-            .changes
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.action() == action);
+        let phase = (plan.changes.iter().enumerate()).filter(|(_, c)| c.action() == action);
         let (known, skip) = (&ids.initial, action == Action::Delete && failed);
         let results: Vec<_> = stream::iter(phase)
             .map(|(index, change)| async move {
@@ -108,9 +104,7 @@ pub async fn apply<R: Remote>(
             failed |= !(report.outcome.is_done() || report.outcome == Outcome::NotStarted);
             match (&plan.changes[index], created, &report.outcome) {
                 (Change::Create { after }, Some((id, by_values)), _) => {
-                    if by_values {
-                        ids.by_values.push(after);
-                    }
+                    ids.by_values.extend(by_values.then_some(after));
                     ids.sent.insert(id.clone(), after);
                     ids.created.insert(id);
                 }

@@ -159,10 +159,7 @@ pub(super) async fn verify<R: Remote>(
         if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
         }
-        let foreign = remaining
-            .iter()
-            .filter_map(Change::id)
-            .filter(|id| ids.foreign(id));
+        let foreign = (remaining.iter().filter_map(Change::id)).filter(|id| ids.foreign(id));
         let mut foreign: Vec<String> = foreign.map(str::to_owned).collect();
         foreign.sort();
         let rewrites = ids.rewrites(&live);

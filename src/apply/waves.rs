@@ -222,16 +222,9 @@ pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
             reason,
         };
         match &o.result {
-            Err(f) => found.extend(
-                o.callback
-                    .users
-                    .iter()
-                    .map(|u| failure(&u.merchant, f.to_string())),
-            ),
+            Err(f) => found.extend((o.callback.users.iter()).map(|u| failure(&u.merchant, f.to_string()))),
             Ok(_) => found.extend(
-                o.deliveries
-                    .iter()
-                    .filter(|d| !d.accepted())
+                (o.deliveries.iter().filter(|d| !d.accepted()))
                     .map(|d| failure(&d.user.merchant, check::render::delivery_text(d))),
             ),
         }

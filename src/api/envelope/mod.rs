@@ -126,11 +126,8 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
 }
 
 fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}"))))
-        .collect()
+    let read = |(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}")));
+    items.iter().enumerate().map(read).collect()
 }
 
 /// A create's answer: its `data`, if it is one subscription.
