@@ -49,8 +49,7 @@ impl BaseUrl {
     /// The flag, else the environment (empty counts as unset), else the real API.
     pub fn raw(flag: Option<&str>, env: Option<&str>) -> String {
         let set = |s: &&str| !s.is_empty();
-        flag.filter(set)
-            .or(env.filter(set))
+        (flag.filter(set).or(env.filter(set)))
             .unwrap_or(DEFAULT_BASE_URL)
             .to_owned()
     }

@@ -72,9 +72,7 @@ fn parse_retry_after(value: &str) -> Option<u64> {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(value.parse::<u64>().unwrap_or(u64::MAX));
     }
-    let ahead = httpdate::parse_http_date(value)
-        .ok()?
-        .duration_since(std::time::SystemTime::now());
+    let ahead = (httpdate::parse_http_date(value).ok()?).duration_since(std::time::SystemTime::now());
     Some(ahead.map_or(0, |d| d.as_secs()))
 }
 
@@ -172,9 +170,7 @@ impl Client {
             (self.http.inner.request(method.clone(), url)).header(KEY_HEADER, self.header.clone());
         if let Some(body) = body {
             self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            request = (request.header(CONTENT_TYPE, "application/json")).body(body.to_string());
         }
         let response = (request.send().await).map_err(|e| self.error(&method, self.transport(&e)))?;
         let (status, headers) = (response.status(), response.headers().clone());

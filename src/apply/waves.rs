@@ -136,10 +136,8 @@ pub struct Rollout {
 impl Rollout {
     /// A run without waves or changes.
     pub fn whole(merchants: Vec<String>) -> Rollout {
-        let waves = vec![Wave {
-            merchants,
-            status: WaveStatus::Passed,
-        }];
+        let status = WaveStatus::Passed;
+        let waves = vec![Wave { merchants, status }];
         Rollout {
             waves,
             sized: 1,

@@ -327,8 +327,7 @@ pub fn diff_all<'a>(
     merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
     thresholds: &Thresholds,
 ) -> Plan {
-    let mut merchants: Vec<MerchantPlan> = merchants
-        .into_iter()
+    let mut merchants: Vec<MerchantPlan> = (merchants.into_iter())
         .map(|(m, l)| diff_with(m, l, thresholds))
         .collect();
     merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));

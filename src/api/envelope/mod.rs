@@ -195,8 +195,7 @@ enum Hint {
 
 /// `next_page`, `nextPage` and `NextPage` are one name.
 fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(|c| !matches!(c, '_' | '-'))
+    (key.chars().filter(|c| !matches!(c, '_' | '-')))
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
@@ -217,15 +216,11 @@ fn hint(key: &str) -> Option<Hint> {
 fn record<'a>(hints: &mut Hints, prefix: &str, entries: impl IntoIterator<Item = (&'a String, &'a Value)>) {
     for (key, value) in entries {
         let containers = ["pagination", "paging", "pageinfo", "meta", "links", "page"];
-        let container = || containers.contains(&normalise(key).as_str());
-        match value {
-            _ if hint(key).is_some() => drop(hints.insert(format!("{prefix}{key}"), value.clone())),
-            Value::Object(map) if container() => {
-                for (inner, value) in map.iter().filter(|(k, _)| hint(k).is_some()) {
-                    hints.insert(format!("{prefix}{key}.{inner}"), value.clone());
-                }
-            }
-            _ => {}
+        if hint(key).is_some() {
+            hints.insert(format!("{prefix}{key}"), value.clone());
+        } else if let (Value::Object(map), true) = (value, containers.contains(&normalise(key).as_str())) {
+            let inner = map.iter().filter(|(k, _)| hint(k).is_some());
+            hints.extend(inner.map(|(inner, value)| (format!("{prefix}{key}.{inner}"), value.clone())));
         }
     }
 }
