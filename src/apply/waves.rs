@@ -53,10 +53,8 @@ impl Sizes {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
         for &(size, percent) in &self.0 {
-            let upto = match percent {
-                true => n * size as usize / 100,
-                false => (size as usize).min(n),
-            };
+            let size = size as usize;
+            let upto = if percent { n * size / 100 } else { size.min(n) };
             if upto > taken {
                 waves.push(rest.by_ref().take(upto - taken).collect());
                 taken = upto;
@@ -172,14 +170,11 @@ pub async fn roll_out(
         go = go && index < sized && !stop.requested() && (index == 0 || stop.sleep(pause).await.is_ok());
         let status = match go {
             false => WaveStatus::NotStarted,
-            true => {
-                let failures = run(index, &merchants).await;
-                match (stop.requested(), failures.is_empty()) {
-                    (true, _) => WaveStatus::Interrupted,
-                    (false, true) => WaveStatus::Passed,
-                    (false, false) => WaveStatus::Failed(failures),
-                }
-            }
+            true => match run(index, &merchants).await {
+                _ if stop.requested() => WaveStatus::Interrupted,
+                failures if failures.is_empty() => WaveStatus::Passed,
+                failures => WaveStatus::Failed(failures),
+            },
         };
         go = status == WaveStatus::Passed;
         done.push(Wave { merchants, status });

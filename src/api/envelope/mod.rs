@@ -216,11 +216,13 @@ fn hint(key: &str) -> Option<Hint> {
 fn record<'a>(hints: &mut Hints, prefix: &str, entries: impl IntoIterator<Item = (&'a String, &'a Value)>) {
     for (key, value) in entries {
         let containers = ["pagination", "paging", "pageinfo", "meta", "links", "page"];
-        if hint(key).is_some() {
-            hints.insert(format!("{prefix}{key}"), value.clone());
-        } else if let (Value::Object(map), true) = (value, containers.contains(&normalise(key).as_str())) {
-            let inner = map.iter().filter(|(k, _)| hint(k).is_some());
-            hints.extend(inner.map(|(inner, value)| (format!("{prefix}{key}.{inner}"), value.clone())));
+        match value {
+            _ if hint(key).is_some() => drop(hints.insert(format!("{prefix}{key}"), value.clone())),
+            Value::Object(map) if containers.contains(&normalise(key).as_str()) => {
+                let inner = map.iter().filter(|(k, _)| hint(k).is_some());
+                hints.extend(inner.map(|(inner, value)| (format!("{prefix}{key}.{inner}"), value.clone())));
+            }
+            _ => {}
         }
     }
 }
