@@ -89,9 +89,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
 fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
     let shape = |text: String| Err(BodyError::Shape(text));
     let Value::Object(top) = value else {
+        let found = kind(value);
         return shape(format!(
-            "the body is {}, expected an object with `message` and `data`",
-            kind(value)
+            "the body is {found}, expected an object with `message` and `data`"
         ));
     };
     let Some(data) = top.get("data") else {
@@ -103,10 +103,8 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
         Value::Array(items) => return Ok(("data".to_owned(), items, hints)),
         Value::Object(map) => map,
         other => {
-            return shape(format!(
-                "`data` is {}, expected a list of subscriptions",
-                kind(other)
-            ))
+            let found = kind(other);
+            return shape(format!("`data` is {found}, expected a list of subscriptions"));
         }
     };
     record(&mut hints, "data.", map.iter().filter(|(_, v)| !v.is_array()));
