@@ -102,13 +102,11 @@ impl ApiError {
 
     /// Certainly had no effect (no connection, 429), or repeating is harmless (GET, PUT).
     pub fn is_retryable(&self) -> bool {
+        let repeatable = matches!(self.method, Method::GET | Method::PUT);
         match &self.failure {
             Failure::Connect(_) => true,
             Failure::Interrupted { .. } => false,
-            failure => {
-                self.is_throttled()
-                    || (failure.may_have_arrived() && matches!(self.method, Method::GET | Method::PUT))
-            }
+            failure => self.is_throttled() || (failure.may_have_arrived() && repeatable),
         }
     }
 
