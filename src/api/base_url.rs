@@ -1,6 +1,5 @@
-//! The base URL, checked once before any request: the key travels only
-//! over `https://`, or plain `http://` to a loopback host (the sandbox) or
-//! a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's own API).
+//! The base URL, checked before any request: the key travels only over `https://`, or plain
+//! `http://` to loopback or a host named in [`ALLOW_INSECURE_ENV`] (never Inveterate's API).
 
 use url::Url;
 
@@ -50,8 +49,7 @@ impl BaseUrl {
     /// The flag, else the environment (empty counts as unset), else the real API.
     pub fn raw(flag: Option<&str>, env: Option<&str>) -> String {
         let set = |s: &&str| !s.is_empty();
-        flag.filter(set)
-            .or(env.filter(set))
+        (flag.filter(set).or(env.filter(set)))
             .unwrap_or(DEFAULT_BASE_URL)
             .to_owned()
     }

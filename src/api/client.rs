@@ -1,5 +1,4 @@
-//! The one [`Http`] pool of a run and a [`Client`] per merchant on it,
-//! which is apply's [`Remote`]: the four verbs of the one resource.
+//! The one [`Http`] pool of a run and a [`Client`] per merchant on it: apply's [`Remote`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,8 +56,7 @@ impl Default for ClientOptions {
     }
 }
 
-/// The one HTTP client of a run: one pool, one set of TLS roots, one
-/// redirect policy for every merchant; no key (each [`Client`] adds its own).
+/// One pool, TLS roots and redirect policy for every merchant; each [`Client`] adds its key.
 #[derive(Debug, Clone)]
 pub struct Http {
     pub(super) inner: reqwest::Client,
@@ -81,9 +79,8 @@ impl Http {
             .timeout(options.timeout)
             .https_only(!is_loopback(&endpoint) && !options.insecure_http)
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                // Only 307/308 keep the method and body: reqwest turns a
-                // 301/302/303 after a write into a GET, which would make
-                // the write look done without happening.
+                // Only 307/308 keep method and body: a write turned into a GET by a
+                // 301/302/303 would look done without happening.
                 let same = attempt.url().origin() == origin && matches!(attempt.status().as_u16(), 307 | 308);
                 match attempt.previous().len() {
                     5.. => attempt.error("too many redirects"),
@@ -99,8 +96,7 @@ impl Http {
         })
     }
 
-    /// A client for one merchant, with a pacer of its own (servers
-    /// rate-limit per key).
+    /// A client for one merchant, with a pacer of its own (servers rate-limit per key).
     pub fn client(&self, key: &ApiKey) -> anyhow::Result<Client> {
         let mut header = HeaderValue::from_str(&key.0)
             .map_err(|_| anyhow::anyhow!("the API key contains characters not allowed in an HTTP header"))?;

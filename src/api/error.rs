@@ -1,5 +1,4 @@
-//! Errors of one API call, classified by whether the request may have
-//! taken effect, and whether to retry.
+//! Errors of one API call: may the request have taken effect, and may it be retried.
 
 use reqwest::{Method, StatusCode};
 
@@ -7,15 +6,20 @@ use super::envelope::BodyError;
 use super::known_keys;
 use crate::apply::CallError;
 
-/// What went wrong, without the request line (see [`ApiError`]). Every
-/// text a server could have written is scrubbed of keys ([`Failure::scrub`]).
+/// What went wrong, without the request line; server text scrubbed of keys ([`Failure::scrub`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    #[error("{status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    /// `gave_up`: the retry budget left when `Retry-After` asked for more (failed at once).
+    #[error(
+        "{status}{}{}",
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default(),
+        gave_up.map(|left| format!("; the server asked to wait {} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later", retry_after.unwrap_or_default())).unwrap_or_default()
+    )]
     Status {
         status: StatusCode,
         message: Option<String>,
         retry_after: Option<u64>,
+        gave_up: Option<u64>,
     },
     /// The request was never sent.
     #[error("could not connect to {0}")]
@@ -42,17 +46,6 @@ pub enum Failure {
         after.as_deref().map(|f| format!(" again (the last attempt: {f})")).unwrap_or_default()
     )]
     Interrupted { after: Option<Box<Failure>> },
-    /// A `Retry-After` past the retry budget: failed at once.
-    #[error(
-        "{status}{}; the server asked to wait {asked} s (`Retry-After`), longer than the {left} s left of the retry budget, so the call was not retried; re-run later",
-        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
-    )]
-    WaitTooLong {
-        status: StatusCode,
-        message: Option<String>,
-        asked: u64,
-        left: u64,
-    },
 }
 
 impl Failure {
@@ -60,9 +53,6 @@ impl Failure {
     pub(crate) fn scrub(&mut self) {
         let text = match self {
             Failure::Status {
-                message: Some(text), ..
-            }
-            | Failure::WaitTooLong {
                 message: Some(text), ..
             }
             | Failure::Connect(text)
@@ -78,12 +68,15 @@ impl Failure {
         *text = known_keys().replace(text).into_owned();
     }
 
-    /// A 500/502/503/504 (maybe a proxy's), a timeout or a dropped
-    /// connection, or an interrupt after one.
+    /// A 500/502/503/504 (maybe a proxy's), a timeout, a dropped connection, or a stop after one.
     fn may_have_arrived(&self) -> bool {
         match self {
             Failure::Timeout(_) | Failure::Dropped(_) => true,
-            Failure::Status { status, .. } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
+            Failure::Status {
+                status,
+                gave_up: None,
+                ..
+            } => matches!(status.as_u16(), 500 | 502 | 503 | 504),
             Failure::Interrupted { after } => after.as_deref().is_some_and(Failure::may_have_arrived),
             _ => false,
         }
@@ -102,21 +95,18 @@ pub struct ApiError {
 impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match &self.failure {
-            Failure::Status { status, .. } | Failure::WaitTooLong { status, .. } => Some(status.as_u16()),
+            Failure::Status { status, .. } => Some(status.as_u16()),
             _ => None,
         }
     }
 
-    /// Certainly had no effect (no connection, 429), or repeating does no
-    /// harm (GET, PUT); on POST or DELETE an arrival is an unknown outcome.
+    /// Certainly had no effect (no connection, 429), or repeating is harmless (GET, PUT).
     pub fn is_retryable(&self) -> bool {
+        let repeatable = matches!(self.method, Method::GET | Method::PUT);
         match &self.failure {
             Failure::Connect(_) => true,
             Failure::Interrupted { .. } => false,
-            failure => {
-                self.is_throttled()
-                    || (failure.may_have_arrived() && matches!(self.method, Method::GET | Method::PUT))
-            }
+            failure => self.is_throttled() || (failure.may_have_arrived() && repeatable),
         }
     }
 
@@ -167,6 +157,7 @@ mod tests {
                 status,
                 message: Some(format!("key {key} is not valid")),
                 retry_after: None,
+                gave_up: None,
             },
             Failure::Connect(key.to_owned()),
             Failure::Dropped(key.to_owned()),
@@ -175,11 +166,11 @@ mod tests {
             Failure::Body(BodyError::Incomplete(key.to_owned())),
             Failure::Redirect(format!("https://evil.example/{key}")),
             Failure::Tls(key.to_owned()),
-            Failure::WaitTooLong {
+            Failure::Status {
                 status,
                 message: Some(key.to_owned()),
-                asked: 3600,
-                left: 120,
+                retry_after: Some(3600),
+                gave_up: Some(120),
             },
             Failure::Interrupted {
                 after: Some(Box::new(Failure::Dropped(key.to_owned()))),

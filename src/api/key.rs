@@ -13,9 +13,9 @@ pub struct ApiKey(pub(super) String);
 impl ApiKey {
     /// Remembers the key for [`known_keys`].
     pub fn new(key: String) -> Self {
-        let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-        if !key.is_empty() && known.keys.insert(key.clone()) {
-            known.matcher = None;
+        let (keys, matcher) = &mut *KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+        if !key.is_empty() && keys.insert(key.clone()) {
+            *matcher = None;
         }
         Self(key)
     }
@@ -39,19 +39,10 @@ impl std::fmt::Debug for ApiKey {
 }
 
 /// Every key read, and their matcher, rebuilt on first use after new keys.
-static KNOWN: Mutex<Known> = Mutex::new(Known {
-    keys: BTreeSet::new(),
-    matcher: None,
-});
-
-struct Known {
-    keys: BTreeSet<String>,
-    matcher: Option<Arc<Keys>>,
-}
+static KNOWN: Mutex<(BTreeSet<String>, Option<Arc<Keys>>)> = Mutex::new((BTreeSet::new(), None));
 
 pub fn known_keys() -> Arc<Keys> {
-    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-    let Known { keys, matcher } = &mut *known;
+    let (keys, matcher) = &mut *KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
     Arc::clone(matcher.get_or_insert_with(|| Arc::new(Keys::new(keys.iter()))))
 }
 

@@ -1,6 +1,5 @@
-//! A [`Pacer`] bounds one client's requests in flight, adapting to pushback
-//! (AIMD): a 429 halves the bound and pauses every request until its
-//! `Retry-After`; each run of successes raises it by one.
+//! A [`Pacer`] bounds one client's requests in flight (AIMD): a 429 halves the bound and
+//! pauses every request until its `Retry-After`; each run of successes raises it by one.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;

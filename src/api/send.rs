@@ -1,6 +1,5 @@
-//! Sending one request of a [`Client`]: a pacer slot, retries for what is
-//! safe to repeat ([`RetryPolicy`]), the body read up to the cap, `-v`/`-vv`
-//! logs with keys and URL secrets masked.
+//! Sending one request of a [`Client`]: a pacer slot, retries for what is safe to repeat
+//! ([`RetryPolicy`]), the body read up to the cap, `-v`/`-vv` logs with secrets masked.
 
 use std::time::Duration;
 
@@ -15,8 +14,7 @@ use super::{envelope, known_keys, redact_known, ApiError, Failure, Method, KEY_H
 use crate::callback_url::CallbackUrl;
 use crate::secret::{mask_url, Masked, Masking};
 
-/// Retry bounds. A 429 is pushback, not failure: it has its own, larger
-/// attempt budget, and the pacer (`pace.rs`) slows the whole client.
+/// Retry bounds. A 429 is pushback: its own, larger budget, and the pacer slows the whole client.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included, for errors other than 429.
@@ -42,28 +40,19 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait after `err`, the `n`th attempt of its kind (429 or not), or
-    /// `None`; a `Retry-After` past `max_elapsed` makes it a `WaitTooLong`.
+    /// The wait after `err`, the `n`th attempt of its kind (429 or not), or `None` (a
+    /// `Retry-After` past the budget sets `gave_up`).
     fn next(&self, n: u32, elapsed: Duration, err: &mut ApiError) -> Option<Duration> {
         let max = [self.max_attempts, self.max_throttled_attempts][usize::from(err.is_throttled())];
         if !err.is_retryable() || n >= max {
             return None;
         }
         let left = self.max_elapsed.saturating_sub(elapsed);
-        let backoff = self
-            .base_delay
-            .saturating_mul(1 << n.saturating_sub(1).min(16))
-            .min(self.max_delay);
+        let backoff = (self.base_delay.saturating_mul(1 << n.saturating_sub(1).min(16))).min(self.max_delay);
         let jittered = Duration::from_secs_f64(rand::rng().random_range(0.0..=backoff.as_secs_f64()));
         let wait = match (err.retry_after(), &mut err.failure) {
-            (Some(asked), Failure::Status { status, message, .. }) if Duration::from_secs(asked) > left => {
-                let (status, message) = (*status, message.take());
-                err.failure = Failure::WaitTooLong {
-                    status,
-                    message,
-                    asked,
-                    left: left.as_secs(),
-                };
+            (Some(asked), Failure::Status { gave_up, .. }) if Duration::from_secs(asked) > left => {
+                *gave_up = Some(left.as_secs());
                 return None;
             }
             // The server said when; a little jitter spreads the herd.
@@ -83,15 +72,12 @@ fn parse_retry_after(value: &str) -> Option<u64> {
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(value.parse::<u64>().unwrap_or(u64::MAX));
     }
-    let ahead = httpdate::parse_http_date(value)
-        .ok()?
-        .duration_since(std::time::SystemTime::now());
+    let ahead = (httpdate::parse_http_date(value).ok()?).duration_since(std::time::SystemTime::now());
     Some(ahead.map_or(0, |d| d.as_secs()))
 }
 
 impl Client {
-    /// Sends, retrying what is safe to repeat; after a stop no attempt
-    /// starts and no wait goes on ([`Failure::Interrupted`]).
+    /// Sends, retrying what is safe to repeat; after a stop nothing starts ([`Failure::Interrupted`]).
     pub(super) async fn send(&self, method: Method, body: Option<Value>) -> Result<Vec<u8>, ApiError> {
         let (started, options) = (Instant::now(), &self.http.options);
         let stop = &options.stop;
@@ -117,12 +103,11 @@ impl Client {
             *attempt += 1;
             let next = options.retry.next(*attempt, elapsed, &mut err);
             if throttled {
-                // Every request of this client waits what the server asked
-                // (1 s if unsaid), within the budget left; not at all for
-                // a call that gave up over it.
+                // The whole client waits what the server asked (1 s if unsaid) within the
+                // budget, not at all for a call that gave up over it.
                 let left = options.retry.max_elapsed.saturating_sub(elapsed);
                 self.pacer.throttled(match &err.failure {
-                    Failure::WaitTooLong { .. } => Duration::ZERO,
+                    Failure::Status { gave_up: Some(_), .. } => Duration::ZERO,
                     _ => Duration::from_secs(err.retry_after().unwrap_or(1)).min(left),
                 });
             }
@@ -166,12 +151,12 @@ impl Client {
                 status,
                 message,
                 retry_after,
+                gave_up: None,
             },
         ))
     }
 
-    /// One request without pacing or retries, to the resource or to `path`
-    /// at its origin: the answer as sent (`doctor` shows it whole).
+    /// One request without pacing or retries, to the resource or `path` at its origin (`doctor`).
     pub async fn once(
         &self,
         method: Method,
@@ -185,9 +170,7 @@ impl Client {
             (self.http.inner.request(method.clone(), url)).header(KEY_HEADER, self.header.clone());
         if let Some(body) = body {
             self.log(2, || format!("{method} body: {}", mask_json(body.clone())));
-            request = request
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
+            request = (request.header(CONTENT_TYPE, "application/json")).body(body.to_string());
         }
         let response = (request.send().await).map_err(|e| self.error(&method, self.transport(&e)))?;
         let (status, headers) = (response.status(), response.headers().clone());
@@ -201,10 +184,8 @@ impl Client {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.error(method, self.transport(&e)))?
+        while let Some(chunk) =
+            (response.chunk().await).map_err(|e| self.error(method, self.transport(&e)))?
         {
             if bytes.len() + chunk.len() > cap {
                 return Err(too_large());
@@ -228,11 +209,8 @@ impl Client {
         } else if e.is_connect() && detail.contains("certificate") {
             Failure::Tls(detail)
         } else if e.is_connect() {
-            let endpoint = &self.http.endpoint;
-            let (host, port) = (
-                endpoint.host_str().unwrap_or_default(),
-                endpoint.port_or_known_default(),
-            );
+            let url = &self.http.endpoint;
+            let (host, port) = (url.host_str().unwrap_or_default(), url.port_or_known_default());
             Failure::Connect(format!("`{host}:{}`: {detail}", port.unwrap_or_default()))
         } else {
             Failure::Dropped(detail)
@@ -258,8 +236,7 @@ impl Client {
     }
 }
 
-/// JSON for `-vv` logs: every string masked as a value (as a URL when it
-/// reads as one) with every key read so far.
+/// JSON for `-vv` logs: every string masked as a value (as a URL when it reads as one).
 fn mask_json(mut value: Value) -> String {
     fn walk(v: &mut Value, keys: &crate::secret::Keys) {
         match v {
@@ -299,6 +276,7 @@ mod tests {
                 status: reqwest::StatusCode::from_u16(status).unwrap(),
                 message: None,
                 retry_after,
+                gave_up: None,
             },
         }
     }
@@ -320,7 +298,11 @@ mod tests {
         let n = u32::from(err.is_throttled());
         assert_eq!(policy.next(n, elapsed, &mut err), None);
         match err.failure {
-            Failure::WaitTooLong { asked, left, .. } => Some((asked, left)),
+            Failure::Status {
+                retry_after: Some(asked),
+                gave_up: Some(left),
+                ..
+            } => Some((asked, left)),
             _ => None,
         }
     }

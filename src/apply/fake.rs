@@ -238,6 +238,7 @@ fn status_failure(status: u16) -> Failure {
         status: reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::INTERNAL_SERVER_ERROR),
         message: Some("fake".into()),
         retry_after: None,
+        gave_up: None,
     }
 }
 

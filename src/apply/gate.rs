@@ -1,9 +1,8 @@
-//! Whether `apply` may run, and for which merchants: thresholds and the
-//! confirmation as one pure decision. A threshold refuses the whole run
-//! (with `--keep-going`: only its merchants, unless none is left).
+//! Whether `apply` may run, and for which merchants: thresholds and confirmation as one pure
+//! decision. A threshold refuses the run (with `--keep-going`: its merchants, unless none is left).
 
 use super::Refusal;
-use crate::plan::Plan;
+use crate::plan::{MerchantPlan, Plan};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Switches {
@@ -35,25 +34,18 @@ pub fn decide(plan: &Plan, switches: Switches) -> Gate {
     if !plan.has_changes() {
         return Gate::NothingToDo;
     }
-    let refused: Vec<Refusal> = plan
-        .merchants
-        .iter()
-        .filter(|m| !switches.force && !m.changes.is_empty())
-        .filter_map(|m| {
-            Some(Refusal {
-                merchant: m.merchant.clone(),
-                reason: m.safety?.to_string(),
-            })
-        })
-        .collect();
-    let with_changes = plan.merchants.iter().filter(|m| !m.changes.is_empty()).count();
-    if !refused.is_empty() && (!switches.keep_going || refused.len() == with_changes) {
-        Gate::Refused(
-            refused
-                .iter()
-                .map(|r| format!("merchant `{}`: {}", r.merchant, r.reason))
-                .collect(),
-        )
+    let changing = || plan.merchants.iter().filter(|m| !m.changes.is_empty());
+    let trip = |m: &MerchantPlan| {
+        let (merchant, reason) = (
+            m.merchant.clone(),
+            m.safety.filter(|_| !switches.force)?.to_string(),
+        );
+        Some(Refusal { merchant, reason })
+    };
+    let refused: Vec<Refusal> = changing().filter_map(trip).collect();
+    if !refused.is_empty() && (!switches.keep_going || refused.len() == changing().count()) {
+        let reasons = (refused.iter()).map(|r| format!("merchant `{}`: {}", r.merchant, r.reason));
+        Gate::Refused(reasons.collect())
     } else if switches.auto_approve {
         Gate::Go(refused)
     } else if switches.interactive {

@@ -1,5 +1,4 @@
-//! What became of an apply: each change's [`Outcome`], the verification,
-//! one report per merchant, and of a whole run (docs/fleets.md).
+//! What became of an apply: each change's [`Outcome`], each merchant's, the run's (docs/fleets.md).
 
 use std::collections::{HashMap, HashSet};
 
@@ -58,8 +57,7 @@ pub struct ChangeReport {
 #[derive(Debug, Clone)]
 pub enum Verification {
     Converged,
-    /// Still different at the deadline, or what is left will not change by
-    /// waiting: `foreign`, another writer's ids (left alone).
+    /// Still different at the deadline, or nothing will change by waiting (`foreign`: another's ids).
     NotConverged {
         remaining: Vec<Change>,
         foreign: Vec<String>,
@@ -80,8 +78,7 @@ impl Verification {
     }
 }
 
-/// A value the server stored other than sent (trimmed, lowercased): the
-/// manifest should say what it keeps. `field`: `name` or `callbackUrl`.
+/// A value the server stored other than sent (trimmed, lowercased); `field`: `name` or `callbackUrl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rewrite {
     pub id: String,
@@ -181,13 +178,8 @@ impl RunReport {
             None => Status::Converged,
         };
         let waves = self.rollout.waves.iter();
-        waves
-            .flat_map(|w| {
-                w.merchants
-                    .iter()
-                    .map(move |m| (m.as_str(), status(m, &w.status)))
-            })
-            .collect()
+        let all = waves.flat_map(|w| w.merchants.iter().map(move |m| (m.as_str(), &w.status)));
+        all.map(|(m, wave)| (m, status(m, wave))).collect()
     }
 
     /// How many stores ended each way, indexed like [`Status::ALL`].
@@ -199,8 +191,7 @@ impl RunReport {
         stores
     }
 
-    /// Nothing failed, refused or interrupted (stores past the last
-    /// `--waves` size may be left for a later run).
+    /// Nothing failed, refused or interrupted (stores past the last `--waves` size may wait).
     pub fn succeeded(&self) -> bool {
         self.refused.is_empty()
             && !self.interrupted()

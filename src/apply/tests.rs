@@ -2,6 +2,7 @@
 //! clock: no HTTP, no real sleeping, the same result every run.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::fake::{Fake, Fault};
@@ -359,7 +360,7 @@ fn a_create_found_by_its_values_owns_every_new_identical_copy() {
     };
     let before = [live("old", T, "crm", "https://a/")];
     for (claimed, late) in [("a1", "z9"), ("z1", "a9")] {
-        let mut ids = verify::KnownIds::new(&[]);
+        let mut ids = verify::KnownIds::default();
         ids.created.insert(claimed.to_owned());
         ids.by_values.push(&wanted);
         let listed = [
@@ -367,7 +368,10 @@ fn a_create_found_by_its_values_owns_every_new_identical_copy() {
             live(late, T, "crm", "https://a/"),
         ];
         assert_eq!(ids.surplus(&m, &listed).len(), 1, "one of the two stays");
-        let mut ids = verify::KnownIds::new(&before);
+        let mut ids = verify::KnownIds {
+            initial: HashSet::from(["old"]),
+            ..Default::default()
+        };
         ids.created.insert(claimed.to_owned());
         ids.by_values.push(&wanted);
         let listed = [before[0].clone(), live(claimed, T, "crm", "https://a/")];

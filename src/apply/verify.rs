@@ -1,7 +1,5 @@
-//! Verification: after the calls, re-read the list until it matches the
-//! manifest (Inveterate's 201 is eventually consistent). Duplicates this
-//! run itself created are removed; another writer's are reported, never
-//! deleted.
+//! Verification: re-read the list until it matches the manifest (a 201 is
+//! eventually consistent); this run's own duplicates go, another writer's are only reported.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -17,26 +15,16 @@ pub(super) struct KnownIds<'a> {
     pub initial: HashSet<&'a str>,
     /// Created by this run (from the 201 body or found by resolution).
     pub created: HashSet<String>,
-    /// Creates done whose id the server did not say: claimed from the
-    /// first matching new subscription verification sees.
+    /// Creates done whose id the server did not say: claimed from the first new match seen.
     pub unclaimed: Vec<&'a Fields>,
     /// What this run sent for each id it created or updated.
     pub sent: HashMap<String, &'a Fields>,
-    /// Creates found by their values: the copy taken may be an older one
-    /// (chaos seed 472), so every new copy holding them is this run's and
-    /// verification reads until `--wait`, to see and remove a late one.
+    /// Creates found by their values: the copy taken may be an older one (seed 472), so
+    /// every new copy holding them is this run's, read for until `--wait`.
     pub by_values: Vec<&'a Fields>,
 }
 
-impl<'a> KnownIds<'a> {
-    pub fn new(initial: &'a [LiveSubscription]) -> Self {
-        let initial = initial.iter().map(|s| s.id.as_str()).collect();
-        Self {
-            initial,
-            ..Self::default()
-        }
-    }
-
+impl KnownIds<'_> {
     fn claim(&mut self, live: &[LiveSubscription]) {
         let (initial, created, by_values) = (&self.initial, &mut self.created, &mut self.by_values);
         self.unclaimed.retain(|want| {
@@ -52,17 +40,14 @@ impl<'a> KnownIds<'a> {
         });
     }
 
-    /// Every create of this run shows in `live` (claimed, and listed unless
-    /// `removed`), and none was found by its values (its copy may yet show).
+    /// Every create of this run is claimed and listed (or `removed`), none found by values.
     fn settled(&self, live: &[LiveSubscription], removed: &HashSet<&str>) -> bool {
         let shows = |id: &String| removed.contains(id.as_str()) || live.iter().any(|s| &s.id == id);
         self.unclaimed.is_empty() && self.by_values.is_empty() && self.created.iter().all(shows)
     }
 
-    /// This run's own copies to remove, by whose they are, never by id
-    /// order (docs/reliability.md): of a key listed more than once, all of
-    /// this run's copies when another copy has the declared values, else
-    /// all but one; never another's.
+    /// This run's own extra copies of a key (by whose, never by id order): all of them when
+    /// another copy has the declared values, else all but one (docs/reliability.md).
     pub(super) fn surplus<'l>(
         &self,
         manifest: &MerchantManifest,
@@ -121,10 +106,9 @@ impl<'a> KnownIds<'a> {
 
 const INTERRUPTED: &str = "interrupted before live was read again; `invhooks plan` shows where things stand";
 
-/// Re-reads until live matches the manifest or `wait` passes, deleting this
-/// run's duplicates; early when what is left will not change by waiting. A
-/// run that `failed` or was stopped reads until its own creates show, so a
-/// re-run plans with them (docs/reliability.md). A stop ends it at once.
+/// Re-reads until live matches or `wait` passes (early when waiting changes nothing),
+/// deleting this run's duplicates. A run that `failed` or stopped reads until its own
+/// creates show, so a re-run plans with them. A stop ends it at once.
 pub(super) async fn verify<R: Remote>(
     remote: &R,
     manifest: &MerchantManifest,
@@ -135,11 +119,7 @@ pub(super) async fn verify<R: Remote>(
 ) -> (Verification, Vec<Change>) {
     let converge = !failed && !stop.requested();
     let created = !(ids.created.is_empty() && ids.unclaimed.is_empty());
-    let wait = if converge || created {
-        options.wait
-    } else {
-        Duration::ZERO
-    };
+    let wait = [Duration::ZERO, options.wait][usize::from(converge || created)];
     let (deadline, poll) = (super::deadline(wait), options.poll);
     let mut cleaned = Vec::new();
     let mut last = None;
@@ -164,42 +144,28 @@ pub(super) async fn verify<R: Remote>(
                 continue;
             }
             if remote.delete(&extra.id, &extra.topic).await.is_ok() {
-                cleaned.push(Change::Delete {
-                    id: extra.id.clone(),
-                    before: extra.into(),
-                    duplicate: true,
-                });
+                cleaned.push(Change::delete(extra, true));
             }
         }
         // The plan that remains once this run's extra copies are gone.
         let removed: HashSet<&str> = cleaned.iter().filter_map(Change::id).collect();
-        let (gone, kept): (Vec<_>, Vec<_>) = live
-            .iter()
-            .cloned()
-            .partition(|s| removed.contains(s.id.as_str()));
+        let (gone, kept): (Vec<_>, Vec<_>) =
+            (live.iter().cloned()).partition(|s| removed.contains(s.id.as_str()));
         let remaining = plan::diff(manifest, &kept).changes;
-        // Until this run's own creates show, an older copy may stand in
-        // for one, its duplicate showing only later.
+        // Until this run's own creates show, an older copy may stand in for one.
         let late = tokio::time::Instant::now() >= deadline;
         let settled = ids.settled(&live, &removed) || late;
         // A duplicate deleted but still listed needs another look.
         if remaining.is_empty() && gone.is_empty() && settled {
             return (Verification::Converged, cleaned);
         }
-        let mut foreign: Vec<String> = remaining
-            .iter()
-            .filter_map(Change::id)
-            .filter(|id| ids.foreign(id))
-            .map(str::to_owned)
-            .collect();
+        let foreign = (remaining.iter().filter_map(Change::id)).filter(|id| ids.foreign(id));
+        let mut foreign: Vec<String> = foreign.map(str::to_owned).collect();
         foreign.sort();
         let rewrites = ids.rewrites(&live);
-        // Another writer's subscriptions, or values the server rewrote,
-        // will not change by waiting: report them now.
+        // Another writer's subscriptions, or values the server rewrote, will not change by waiting.
         let rewritten = |c: &Change| match c {
-            Change::Create { after } => rewrites
-                .iter()
-                .any(|r| ids.sent.get(&r.id).is_some_and(|sent| *sent == after)),
+            Change::Create { after } => rewrites.iter().any(|r| ids.sent.get(&r.id) == Some(&after)),
             _ => c.id().is_some_and(|id| rewrites.iter().any(|r| r.id == id)),
         };
         let explained = |c: &Change| c.id().is_some_and(|id| ids.foreign(id)) || rewritten(c);

@@ -1,14 +1,12 @@
-//! Staged rollouts (docs/guides/rollouts.md): merchants cut into waves by
-//! `--waves`, and [`roll_out`], which runs them until a gate fails or a
-//! stop; running and judging a wave is the caller's.
+//! Staged rollouts (docs/guides/rollouts.md): merchants cut into waves by `--waves`, run by
+//! [`roll_out`] until a gate fails or a stop; running and judging a wave is the caller's.
 
 use std::time::Duration;
 
 use super::{MerchantReport, Stop, Verification};
 use crate::check;
 
-/// `--waves SIZES`: 1 to 20 cumulative sizes, each a count or a percentage
-/// (`true`, rounded down); each kind grows, nothing after `100%`.
+/// `--waves SIZES`: 1 to 20 cumulative counts or percentages (`true`, rounded down).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sizes(Vec<(u32, bool)>);
 
@@ -50,16 +48,13 @@ impl Sizes {
         }
     }
 
-    /// `ordered` cut into waves (none empty), and how many the sizes made
-    /// (merchants past the last size make one more).
+    /// `ordered` cut into waves (none empty; past the last size, one more), and how many sized.
     pub fn split<T>(&self, ordered: Vec<T>) -> (Vec<Vec<T>>, usize) {
         let n = ordered.len();
         let (mut rest, mut taken, mut waves) = (ordered.into_iter(), 0, Vec::new());
         for &(size, percent) in &self.0 {
-            let upto = match percent {
-                true => n * size as usize / 100,
-                false => (size as usize).min(n),
-            };
+            let size = size as usize;
+            let upto = if percent { n * size / 100 } else { size.min(n) };
             if upto > taken {
                 waves.push(rest.by_ref().take(upto - taken).collect());
                 taken = upto;
@@ -127,8 +122,7 @@ pub struct Wave {
     pub status: WaveStatus,
 }
 
-/// Every selected merchant in exactly one wave; `--waves` made the first
-/// `sized`.
+/// Every selected merchant in exactly one wave; `--waves` made the first `sized`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Rollout {
     pub gate: WaveGate,
@@ -140,10 +134,8 @@ pub struct Rollout {
 impl Rollout {
     /// A run without waves or changes.
     pub fn whole(merchants: Vec<String>) -> Rollout {
-        let waves = vec![Wave {
-            merchants,
-            status: WaveStatus::Passed,
-        }];
+        let status = WaveStatus::Passed;
+        let waves = vec![Wave { merchants, status }];
         Rollout {
             waves,
             sized: 1,
@@ -164,8 +156,8 @@ impl Rollout {
     }
 }
 
-/// Runs the first `sized` of `waves`, `pause` apart; `run` applies one and
-/// returns its gate's failures. After a failure or a stop none starts.
+/// Runs the first `sized` of `waves`, `pause` apart, `run` returning a wave's gate failures;
+/// after a failure or a stop none starts.
 pub async fn roll_out(
     (waves, sized): (Vec<Vec<String>>, usize),
     pause: Duration,
@@ -178,14 +170,11 @@ pub async fn roll_out(
         go = go && index < sized && !stop.requested() && (index == 0 || stop.sleep(pause).await.is_ok());
         let status = match go {
             false => WaveStatus::NotStarted,
-            true => {
-                let failures = run(index, &merchants).await;
-                match (stop.requested(), failures.is_empty()) {
-                    (true, _) => WaveStatus::Interrupted,
-                    (false, true) => WaveStatus::Passed,
-                    (false, false) => WaveStatus::Failed(failures),
-                }
-            }
+            true => match run(index, &merchants).await {
+                _ if stop.requested() => WaveStatus::Interrupted,
+                failures if failures.is_empty() => WaveStatus::Passed,
+                failures => WaveStatus::Failed(failures),
+            },
         };
         go = status == WaveStatus::Passed;
         done.push(Wave { merchants, status });
@@ -226,16 +215,9 @@ pub fn probe_failures(outcomes: &[check::CallbackReport]) -> Vec<GateFailure> {
             reason,
         };
         match &o.result {
-            Err(f) => found.extend(
-                o.callback
-                    .users
-                    .iter()
-                    .map(|u| failure(&u.merchant, f.to_string())),
-            ),
+            Err(f) => found.extend((o.callback.users.iter()).map(|u| failure(&u.merchant, f.to_string()))),
             Ok(_) => found.extend(
-                o.deliveries
-                    .iter()
-                    .filter(|d| !d.accepted())
+                (o.deliveries.iter().filter(|d| !d.accepted()))
                     .map(|d| failure(&d.user.merchant, check::render::delivery_text(d))),
             ),
         }

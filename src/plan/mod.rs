@@ -1,5 +1,5 @@
-//! The pure diff: manifest and live list in, [`MerchantPlan`] out, joined on
-//! (`topic`, `name`) or a `renamedFrom` name (docs/renames.md).
+//! The pure diff: manifest and live list in, [`MerchantPlan`] out, joined on (`topic`, `name`)
+//! or a `renamedFrom` name (docs/renames.md).
 
 mod safety;
 
@@ -138,8 +138,7 @@ pub enum Change {
         before: Fields,
         after: Fields,
     },
-    /// DELETE the live subscription `id`; `duplicate`: an extra copy of a
-    /// subscription that is kept.
+    /// `duplicate`: an extra copy of a subscription that is kept.
     Delete {
         id: String,
         before: Fields,
@@ -205,6 +204,15 @@ impl Change {
     fn sort_key(&self) -> (&str, &str, Action, Option<&str>) {
         (self.topic(), self.name(), self.action(), self.id())
     }
+
+    pub(crate) fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
+        let (id, before) = (live.id.clone(), live.into());
+        Change::Delete {
+            id,
+            before,
+            duplicate,
+        }
+    }
 }
 
 /// Plans one merchant with the built-in [`Thresholds`].
@@ -221,8 +229,7 @@ pub fn diff_with(
     let mut copies = by_key(manifest, live);
     let ignored = live.len() - copies.values().map(Vec::len).sum::<usize>();
     let (mut changes, mut unchanged, mut pending, mut renamed) = (Vec::new(), 0, Vec::new(), Vec::new());
-    // Last declaration first: a key declared twice (which validation
-    // refuses) is planned once, from its last declaration.
+    // A key declared twice (validation refuses it) is planned once, from its last declaration.
     let mut declared = HashSet::with_capacity(manifest.subscriptions.len());
     for want in manifest.subscriptions.iter().rev() {
         let key = (want.topic.as_str(), want.name.as_str());
@@ -232,16 +239,20 @@ pub fn diff_with(
         match copies.remove(&key) {
             Some(found) => {
                 unchanged += keep_one(found, want, &mut changes);
-                if !want.renamed_from.is_empty() {
-                    renamed.push(want);
-                }
+                // A rename applied: no live subscription, ignored or not, has the old name.
+                let gone = |from: &&String| !live.iter().any(|s| s.topic == want.topic && &s.name == *from);
+                renamed.extend(want.renamed_from.iter().filter(gone).map(|from| RenameApplied {
+                    topic: want.topic.clone(),
+                    name: want.name.clone(),
+                    from: from.clone(),
+                    location: want.location.clone(),
+                }));
             }
             None => pending.push(want),
         }
     }
-    // Renames after every exact match, in key order: an old name that is
-    // also declared is never taken, and two claims resolve the same way on
-    // every run (validation refuses both).
+    // Renames after every exact match, in key order: an old name also declared is never taken,
+    // and two claims resolve the same way on every run (validation refuses both).
     pending.sort_by(|a, b| (&a.topic, &a.name).cmp(&(&b.topic, &b.name)));
     for want in pending {
         let mut olds = want.renamed_from.iter();
@@ -253,12 +264,13 @@ pub fn diff_with(
     let mut unmanaged = Vec::new();
     for found in copies.into_values() {
         match manifest.prune {
-            true => changes.extend(found.into_iter().map(|s| delete(s, false))),
+            true => changes.extend(found.into_iter().map(|s| Change::delete(s, false))),
             false => unmanaged.extend(found.into_iter().cloned()),
         }
     }
     changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     unmanaged.sort();
+    renamed.sort();
     let count = |action| changes.iter().filter(|c| c.action() == action).count();
     let summary = Summary {
         create: count(Action::Create),
@@ -271,7 +283,7 @@ pub fn diff_with(
     MerchantPlan {
         merchant: manifest.label.clone(),
         safety: thresholds.trip(&summary, manifest, live),
-        renames_applied: renames_applied(&renamed, live),
+        renames_applied: renamed,
         changes,
         unmanaged,
         summary,
@@ -291,8 +303,8 @@ pub(crate) fn by_key<'l>(
     copies
 }
 
-/// Keeps one of the live `copies` of `want` (with its URL, else the lowest
-/// id), updated if it differs, and deletes the others; 1 if already equal.
+/// Keeps one of the `copies` of `want` (its URL, else the lowest id), updated if it differs,
+/// and deletes the others; 1 if already equal.
 fn keep_one(
     mut copies: Vec<&LiveSubscription>,
     want: &DesiredSubscription,
@@ -301,7 +313,7 @@ fn keep_one(
     copies.sort_by(|a, b| a.id.cmp(&b.id));
     let keep = copies.iter().position(|s| s.callback_url == want.callback_url);
     let kept = copies.remove(keep.unwrap_or(0));
-    changes.extend(copies.into_iter().map(|extra| delete(extra, true)));
+    changes.extend(copies.into_iter().map(|extra| Change::delete(extra, true)));
     if kept.callback_url == want.callback_url && kept.name == want.name {
         return 1;
     }
@@ -310,39 +322,12 @@ fn keep_one(
     0
 }
 
-fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
-    let (id, before) = (live.id.clone(), live.into());
-    Change::Delete {
-        id,
-        before,
-        duplicate,
-    }
-}
-
-/// The `renamedFrom` names of `renamed` (live under their new key) that no
-/// live subscription has any more, ignored ones included.
-fn renames_applied(renamed: &[&DesiredSubscription], live: &[LiveSubscription]) -> Vec<RenameApplied> {
-    let mut done: Vec<RenameApplied> = (renamed.iter())
-        .flat_map(|want| want.renamed_from.iter().map(move |from| (want, from)))
-        .filter(|(want, from)| !live.iter().any(|s| s.topic == want.topic && &s.name == *from))
-        .map(|(want, from)| RenameApplied {
-            topic: want.topic.clone(),
-            name: want.name.clone(),
-            from: from.clone(),
-            location: want.location.clone(),
-        })
-        .collect();
-    done.sort();
-    done
-}
-
 /// Plans every merchant from (manifest, live list) pairs, sorted by label.
 pub fn diff_all<'a>(
     merchants: impl IntoIterator<Item = (&'a MerchantManifest, &'a [LiveSubscription])>,
     thresholds: &Thresholds,
 ) -> Plan {
-    let mut merchants: Vec<MerchantPlan> = merchants
-        .into_iter()
+    let mut merchants: Vec<MerchantPlan> = (merchants.into_iter())
         .map(|(m, l)| diff_with(m, l, thresholds))
         .collect();
     merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));

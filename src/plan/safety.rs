@@ -1,5 +1,4 @@
-//! When `apply` refuses a plan without `--force` (docs/reliability.md):
-//! the built-in thresholds, or a policy's `safety:` (docs/policy.md).
+//! When `apply` refuses a plan without `--force` (docs/reliability.md, docs/policy.md).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,6 @@
-//! Reading the `{"message", "data"}` envelope: `data` is an array, or an
-//! object holding exactly one array, of subscriptions. Anything else, or a
-//! list that may be partial (a pagination hint, an id listed twice), is an
-//! error, never an empty list: a misread GET must not re-create everything.
+//! Reading the `{"message", "data"}` envelope: `data` is an array of subscriptions, or an
+//! object holding exactly one. Anything else, or a list that may be partial (a pagination
+//! hint, a repeated id), is an error, never an empty list that would re-create everything.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -90,9 +89,9 @@ pub fn shape(body: &[u8]) -> Result<Shape, BodyError> {
 fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
     let shape = |text: String| Err(BodyError::Shape(text));
     let Value::Object(top) = value else {
+        let found = kind(value);
         return shape(format!(
-            "the body is {}, expected an object with `message` and `data`",
-            kind(value)
+            "the body is {found}, expected an object with `message` and `data`"
         ));
     };
     let Some(data) = top.get("data") else {
@@ -104,10 +103,8 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
         Value::Array(items) => return Ok(("data".to_owned(), items, hints)),
         Value::Object(map) => map,
         other => {
-            return shape(format!(
-                "`data` is {}, expected a list of subscriptions",
-                kind(other)
-            ))
+            let found = kind(other);
+            return shape(format!("`data` is {found}, expected a list of subscriptions"));
         }
     };
     record(&mut hints, "data.", map.iter().filter(|(_, v)| !v.is_array()));
@@ -127,11 +124,8 @@ fn located(value: &Value) -> Result<(String, &Vec<Value>, Hints), BodyError> {
 }
 
 fn subscriptions(items: &[Value]) -> Result<Vec<LiveSubscription>, BodyError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}"))))
-        .collect()
+    let read = |(i, item)| subscription(item).map_err(|e| BodyError::Shape(format!("item {i}: {e}")));
+    items.iter().enumerate().map(read).collect()
 }
 
 /// A create's answer: its `data`, if it is one subscription.
@@ -145,12 +139,9 @@ fn parse_json(body: &[u8]) -> Result<Value, BodyError> {
         .map_err(|e| BodyError::NotJson(format!("{e}; it starts with {:?}", excerpt(body, 60))))
 }
 
-/// The first `len` bytes of `body` for a message, keys masked before the
-/// cut so no part of one survives it.
+/// The first `len` bytes of `body`, keys masked before the cut so no part of one survives.
 fn excerpt(body: &[u8], len: usize) -> String {
-    let masked = super::known_keys()
-        .replace(&String::from_utf8_lossy(body))
-        .into_owned();
+    let masked = super::redact_known(&String::from_utf8_lossy(body));
     let end = (0..=len.min(masked.len()))
         .rev()
         .find(|&i| masked.is_char_boundary(i))
@@ -189,8 +180,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Pagination hints by path (`total`, `data.nextPage`, `meta.total`): see
-/// `inveterate-api.md`, "The one resource".
+/// Pagination hints by path (`total`, `data.nextPage`, `meta.total`).
 pub type Hints = BTreeMap<String, Value>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,8 +193,7 @@ enum Hint {
 
 /// `next_page`, `nextPage` and `NextPage` are one name.
 fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(|c| !matches!(c, '_' | '-'))
+    (key.chars().filter(|c| !matches!(c, '_' | '-')))
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
@@ -221,22 +210,15 @@ fn hint(key: &str) -> Option<Hint> {
     })
 }
 
-/// Records the hints among `entries` under `prefix` (`""` or `"data."`),
-/// and those one level into a `meta`/`pagination`/… object.
+/// Records the hints among `entries` under `prefix`, and one level into `meta`/`pagination`/….
 fn record<'a>(hints: &mut Hints, prefix: &str, entries: impl IntoIterator<Item = (&'a String, &'a Value)>) {
     for (key, value) in entries {
-        let container = || {
-            matches!(
-                normalise(key).as_str(),
-                "pagination" | "paging" | "pageinfo" | "meta" | "links" | "page"
-            )
-        };
+        let containers = ["pagination", "paging", "pageinfo", "meta", "links", "page"];
         match value {
             _ if hint(key).is_some() => drop(hints.insert(format!("{prefix}{key}"), value.clone())),
-            Value::Object(map) if container() => {
-                for (inner, value) in map.iter().filter(|(k, _)| hint(k).is_some()) {
-                    hints.insert(format!("{prefix}{key}.{inner}"), value.clone());
-                }
+            Value::Object(map) if containers.contains(&normalise(key).as_str()) => {
+                let inner = map.iter().filter(|(k, _)| hint(k).is_some());
+                hints.extend(inner.map(|(inner, value)| (format!("{prefix}{key}.{inner}"), value.clone())));
             }
             _ => {}
         }
