@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::config::DeliveryConfig;
 use super::lock;
 use super::store::Stored;
+use super::DeliveryConfig;
 use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::config::Faults;
 use super::lock;
+use super::Faults;
 
 /// One kind of injected fault; a lying list carries how it lies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -250,7 +250,7 @@ mod tests {
 
     use super::*;
     use crate::api::envelope::{parse_list, BodyError};
-    use crate::sandbox::config::tests::faults;
+    use crate::sandbox::tests::config::faults;
 
     /// `n` requests of `method`: eight different bodies, each sent again and again.
     fn draws_of(method: &str, faults: Faults, n: usize) -> Vec<Fate> {

@@ -17,13 +17,13 @@ use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
-use super::config::{Faults, SandboxConfig};
 use super::deliver::Deliveries;
 use super::faults::{Counters, Injected, Injector, RequestStats};
 use super::keys::{merchant_id, AcceptedKeys};
 use super::lock;
 use super::store::{StateFile, Store, Stored};
 use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
+use super::{Faults, SandboxConfig};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::config::Ids;
 use super::lock;
+use super::Ids;
 use crate::model::LiveSubscription;
 
 /// 2024-01-01T00:00:00Z, the logical clock's zero.

@@ -290,7 +290,7 @@ async fn invalid_faults_refuse_to_start() {
     .unwrap_err();
     let shown = format!("{err:#}");
     assert!(
-        shown.contains("drop rate must be a probability between 0 and 1"),
+        shown.contains("for `--drop-rate`: expected a probability between 0 and 1"),
         "{shown}"
     );
 }
@@ -386,7 +386,7 @@ async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
     };
     let err = sandbox.set_faults(bad).unwrap_err();
     assert!(
-        format!("{err:#}").contains("lying-list rate must be a probability"),
+        format!("{err:#}").contains("for `--lying-list-rate`: expected a probability"),
         "{err:#}"
     );
 }
