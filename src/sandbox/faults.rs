@@ -1,7 +1,5 @@
-//! Each request's fate (docs/sandbox.md "Fault injection"): a token of the
-//! rate limit on arrival, the rest drawn from the seed and the request itself,
-//! so the n-th sending of a request has one fate however requests interleave;
-//! and the counts tests read: requests by method, faults, the fault log.
+//! Each request's fate (docs/sandbox.md "Fault injection"): the rate limit on arrival, the rest drawn
+//! from the seed and the n-th sending of the request itself; and the counts tests read.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -26,11 +24,9 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
-    /// One entry listed twice, as overlapping pages give: the one at this
-    /// share (in `[0, 1)`) of the list.
+    /// The entry at this share (in `[0, 1)`) of the list listed twice, as overlapping pages give.
     RepeatedId(f64),
-    /// The first `keep` (in `[0, 1)`) of the entries, at least one left
-    /// out, and pagination hint `hint` (see [`Injected::tell`]).
+    /// The first `keep` (in `[0, 1)`) of the entries, at least one left out, and hint `hint`.
     CutPage {
         keep: f64,
         hint: usize,
@@ -46,8 +42,7 @@ pub(crate) struct Injector {
     bucket: Mutex<(f64, Instant)>,
 }
 
-/// Everything decided for one request: at most one fault (`Error` and
-/// `DropBefore` once it is valid, the others once the store said yes).
+/// At most one fault (`Error` and `DropBefore` once the request is valid, the others once the store said yes).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Fate {
     pub(crate) fault: Option<Injected>,
@@ -91,16 +86,16 @@ impl Injector {
         }
         // Header values and methods hold no NUL: the parts cannot run together.
         let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
-        let mut seen = lock(&self.seen);
-        let occurrence = *seen.entry(request).and_modify(|n| *n += 1).or_insert(1);
-        drop(seen);
+        let occurrence = *lock(&self.seen)
+            .entry(request)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         let seed = Sha256::new()
             .chain_update(faults.seed.to_le_bytes())
             .chain_update(request)
             .chain_update(occurrence.to_le_bytes());
         let mut rng = StdRng::from_seed(seed.finalize().into());
-        // Always the same draws, in this order, so no fate depends on
-        // which faults are enabled.
+        // Always the same draws, in this order: no fate depends on which faults are enabled.
         let error = rng.random::<f64>() < faults.error_rate;
         let drop = rng.random::<f64>() < faults.drop_rate;
         let drop_after = rng.random::<bool>();
@@ -109,15 +104,12 @@ impl Injector {
         let repeat = rng.random::<bool>();
         let share = rng.random::<f64>();
         let hint = rng.random_range(0..4);
-        let lie = match repeat {
-            true => Injected::RepeatedId(share),
-            false => Injected::CutPage { keep: share, hint },
-        };
         let fault = match (error, drop, method) {
             (true, _, _) => Some(Injected::Error),
             (_, true, _) if drop_after => Some(Injected::DropAfter),
             (_, true, _) => Some(Injected::DropBefore),
-            (_, _, "GET") => lie_drawn.then_some(lie),
+            (_, _, "GET") if repeat => lie_drawn.then_some(Injected::RepeatedId(share)),
+            (_, _, "GET") => lie_drawn.then_some(Injected::CutPage { keep: share, hint }),
             _ => partial.then_some(Injected::PartialFailure),
         };
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
@@ -203,8 +195,7 @@ impl Counters {
         stats.total += 1;
     }
 
-    /// Logs it against `request` (`METHOD digest#occurrence`) unless that
-    /// is empty: a 429 depends on time, not on the request.
+    /// Logged against `request` (`METHOD digest#occurrence`) unless empty: a 429 depends on time.
     pub(crate) fn injected(&self, kind: Injected, request: &str) {
         let (stats, log) = &mut *lock(&self.0);
         let injected = &mut stats.injected;
