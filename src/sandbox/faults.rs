@@ -178,9 +178,9 @@ pub struct InjectedStats {
 
 const LOG_LIMIT: usize = 10_000;
 
-/// The counts, and the fault log (the last 10,000 faults but 429s).
-#[derive(Default)]
-pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
+/// The counts, and the fault log: the last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`).
+#[derive(Debug, Default)]
+pub struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
     pub(crate) fn count(&self, method: &Method) {
@@ -217,18 +217,18 @@ impl Counters {
         }
     }
 
-    pub(crate) fn snapshot(&self) -> RequestStats {
+    pub fn stats(&self) -> RequestStats {
         lock(&self.0).0
     }
 
     /// Sorted: one seed gives one log however requests interleave.
-    pub(crate) fn fault_log(&self) -> Vec<String> {
+    pub fn fault_log(&self) -> Vec<String> {
         let mut log = Vec::from(lock(&self.0).1.clone());
         log.sort();
         log
     }
 
-    pub(crate) fn reset(&self) {
+    pub fn reset(&self) {
         *lock(&self.0) = Default::default();
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 
-pub use faults::{InjectedStats, RequestStats};
+pub use faults::{Counters, InjectedStats, RequestStats};
 pub use server::Sandbox;
 
 /// Locks `mutex`; a panic elsewhere never makes it unusable.

@@ -18,7 +18,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::deliver::Deliveries;
-use super::faults::{Counters, Injected, Injector, RequestStats};
+use super::faults::{Counters, Injected, Injector};
 use super::keys::{merchant_id, AcceptedKeys};
 use super::lock;
 use super::store::{StateFile, Store, Stored};
@@ -101,17 +101,9 @@ impl Sandbox {
         listed.map(|r| r.to_live()).collect()
     }
 
-    pub fn stats(&self) -> RequestStats {
-        self.state.counters.snapshot()
-    }
-
-    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted.
-    pub fn fault_log(&self) -> Vec<String> {
-        self.state.counters.fault_log()
-    }
-
-    pub fn reset_stats(&self) {
-        self.state.counters.reset();
+    /// What tests read: requests by method, faults by kind, the fault log.
+    pub fn counters(&self) -> &Counters {
+        &self.state.counters
     }
 
     /// From the next request on: a full token bucket, fresh request counts;
@@ -209,7 +201,7 @@ pub(super) async fn handle(
     let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
-        STATS => return ok(json!({ "requests": state.counters.snapshot() })),
+        STATS => return ok(json!({ "requests": state.counters.stats() })),
         DELIVERIES => return ok(state.deliveries.snapshot()),
         TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
         _ => {
