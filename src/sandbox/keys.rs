@@ -1,6 +1,5 @@
-//! The accepted API keys: which key is which merchant (a labelled digest, so
-//! keys may be reordered between runs), and every key kept out of what the
-//! sandbox stores and says.
+//! The accepted API keys: which key is which merchant (a labelled digest, so keys may be reordered
+//! between runs), and every key kept out of what the sandbox stores and says.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -59,8 +58,8 @@ impl AcceptedKeys {
         self.read().iter().fold(text.to_owned(), scrub)
     }
 
-    /// The one place quoted request text is scrubbed: no backtick or
-    /// control character, keys scrubbed before the cut (no piece survives).
+    /// The one place quoted request text is scrubbed: no backtick or control character, keys
+    /// scrubbed before the cut (no piece survives).
     pub(crate) fn quote(&self, text: &str) -> String {
         let clean: String = text.chars().filter(|c| !c.is_control() && *c != '`').collect();
         let scrubbed = self.scrub(&clean);

@@ -1,6 +1,5 @@
-//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's
-//! runtime) and [`handle`], the one service function: routes,
-//! authentication, the fault hook points.
+//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's runtime) and [`handle`],
+//! the one service function: routes, authentication, the fault hook points.
 
 use std::io;
 use std::net::SocketAddr;
@@ -77,8 +76,7 @@ impl Sandbox {
         format!("http://{}/v2.0", self.addr)
     }
 
-    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
-    /// key is a new merchant); in the state file with the next write.
+    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new key is a new merchant).
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
@@ -106,15 +104,13 @@ impl Sandbox {
         &self.state.counters
     }
 
-    /// From the next request on: a full token bucket, fresh request counts;
-    /// hidden subscriptions stay hidden. Invalid faults keep the old ones.
+    /// From the next request on (a full token bucket; hidden ones stay hidden); invalid ones are refused.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
         *lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 
-    /// Stops accepting connections and waits (up to [`GRACE`]) for requests
-    /// in flight. A drop stops it too, without waiting.
+    /// Stops accepting connections, waits (up to [`GRACE`]) for requests in flight; a drop does not wait.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
         (&mut self.serving)
@@ -185,8 +181,8 @@ pub(super) struct ServerState {
     deliveries: Arc<Deliveries>,
 }
 
-/// Every body is read (or drained) first, so every answer reaches a client
-/// still sending. An injected drop is an error: hyper closes the connection.
+/// Every body is read (or drained) first, so a client still sending gets its answer; an injected
+/// drop is an error (hyper closes the connection).
 pub(super) async fn handle(
     state: &ServerState,
     request: Request<impl Body<Data = Bytes>>,
@@ -217,8 +213,7 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     let (method, headers) = (&parts.method, &parts.headers);
     state.counters.count(method);
     let injector = Arc::clone(&lock(&state.faults));
-    // The rate limit is decided on arrival; every other fault once the
-    // body is read, from the request itself.
+    // The rate limit is decided on arrival; every other fault from the request once it is read.
     let admitted = injector.admit();
     let body = read_body(body, headers).await;
     if let Err(retry_after) = admitted {
@@ -248,8 +243,7 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     }
     let (mut reply, change) = execute(state, &injector, &merchant, input);
     if let (Some(clock), Some(file)) = (change, &state.state_file) {
-        // On disk before it is answered; a failure is a 500 (the change
-        // stays in memory, as a real 500 may).
+        // On disk before it is answered; a failure is a 500 (the change stays, as a real 500's may).
         if let Err(err) = file.commit(&state.store, clock).await {
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
@@ -281,8 +275,8 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
     merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
 }
 
-/// A write also returns the clock of its change, to be on disk before it is
-/// answered. Synchronous: the store's lock is never held across an `.await`.
+/// A write also returns its clock, to be on disk before it is answered; the store's lock is never
+/// held across an `.await`.
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
@@ -321,8 +315,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
     }
 }
 
-/// To every subscription of the topic of the key's merchant, hidden ones
-/// included; never subject to faults, never counted.
+/// To each subscription of the topic of the key's merchant, hidden ones too; no faults, not counted.
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;

@@ -1,5 +1,5 @@
-//! The sandbox's data ([`Store`]) and the [`StateFile`] that keeps it,
-//! written atomically and never back to an older state.
+//! The sandbox's data ([`Store`]) and the [`StateFile`] that keeps it, written atomically and never
+//! back to an older state.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -201,8 +201,8 @@ impl Store {
 
 pub(crate) struct StateFile {
     path: PathBuf,
-    /// The clock of the state the file holds; one writer at a time, and
-    /// those waiting mostly find theirs written (group commit).
+    /// The clock of the state the file holds; one writer at a time, those waiting mostly find theirs
+    /// written (group commit).
     written: tokio::sync::Mutex<u64>,
 }
 
@@ -220,8 +220,7 @@ impl StateFile {
         Ok(StateFile { path, written })
     }
 
-    /// The file holds the change at `clock` (or a later state, never an
-    /// older one) before it is answered.
+    /// The file holds the change at `clock` (or a later state, never an older one) before it is answered.
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let mut written = self.written.lock().await;
         if *written < clock {

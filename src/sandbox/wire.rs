@@ -1,5 +1,5 @@
-//! The sandbox's own wire format, shared with no client it tests: bodies
-//! (bounded), their validation (a 400 names every problem), the envelope.
+//! The sandbox's own wire format, shared with no client it tests: bodies (bounded), their validation
+//! (a 400 names every problem), the envelope.
 
 use std::time::Duration;
 
@@ -131,8 +131,7 @@ impl Input {
         }
     }
 
-    /// Every problem at once; a field holding an accepted key is refused.
-    /// `expected` is [`Input::expected`]'s answer for `method`.
+    /// Every problem at once (a field holding an accepted key is one); `expected` from [`Input::expected`].
     pub(crate) fn parse(
         method: &Method,
         expected: &str,
@@ -143,8 +142,7 @@ impl Input {
             return Ok(Input::List);
         }
         let mut fields = Fields::parse(body, expected, keys)?;
-        // A required field missing or invalid comes back empty, and
-        // `finish` fails: an empty value is never used.
+        // A required field missing or invalid comes back empty, and `finish` fails: it is never used.
         let topic = fields.required("topic");
         let input = match *method {
             Method::POST => {
@@ -171,8 +169,7 @@ impl Input {
     }
 }
 
-/// A `POST /_sandbox/trigger` body: a documented topic, and the payload to
-/// deliver (an object; `None` for the topic's sample).
+/// A `POST /_sandbox/trigger` body: a documented topic, and the payload (`None`: the topic's sample).
 pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String, Option<Value>), Reply> {
     let mut fields = Fields::parse(body, "`topic` and optionally `payload`", keys)?;
     let topic = fields.required("topic");
@@ -225,8 +222,7 @@ impl<'k> Fields<'k> {
         self.take(name, true).unwrap_or_default()
     }
 
-    /// A non-empty string holding no key, or a problem (none for an
-    /// optional field that is absent or null).
+    /// A non-empty string holding no key, or a problem (none for an optional one absent or null).
     fn take(&mut self, name: &str, required: bool) -> Option<String> {
         let problem = match self.map.remove(name) {
             None | Some(Value::Null) if !required => return None,
