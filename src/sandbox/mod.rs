@@ -5,7 +5,6 @@
 
 mod deliver;
 mod faults;
-mod keys;
 mod server;
 mod store;
 mod wire;

@@ -18,10 +18,10 @@ use tokio::time::Instant;
 
 use super::deliver::Deliveries;
 use super::faults::{Counters, Injected, Injector};
-use super::keys::{merchant_id, AcceptedKeys};
 use super::lock;
 use super::store::{StateFile, Store, Stored};
 use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
+use super::wire::{merchant_id, AcceptedKeys};
 use super::{Faults, SandboxConfig};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::*;
-use crate::sandbox::keys::merchant_id;
+use crate::sandbox::wire::merchant_id;
 use crate::sandbox::RequestStats;
 
 #[tokio::test]

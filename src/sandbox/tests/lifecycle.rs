@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sandbox::keys::merchant_id;
+use crate::sandbox::wire::merchant_id;
 
 #[tokio::test]
 async fn state_file_is_persisted_and_reloaded() {
