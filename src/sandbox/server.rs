@@ -249,11 +249,11 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fate.fault.filter(|_| reply.status.is_success()) {
+    match fate.fault.filter(|_| reply.0.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
             return inject(state, kind, &fate.request)
         }
-        Some(lie) if lie.tell(&mut reply.data) => state.counters.injected(lie, &fate.request),
+        Some(lie) if lie.tell(&mut reply.1["data"]) => state.counters.injected(lie, &fate.request),
         _ => {}
     }
     Ok(reply.into_response())

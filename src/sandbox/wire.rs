@@ -30,23 +30,13 @@ pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Respon
     response
 }
 
-/// An envelope answer: `{"message": …, "data": …}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct Reply {
-    #[serde(skip)]
-    pub(crate) status: StatusCode,
-    message: String,
-    pub(crate) data: Value,
-}
+/// An envelope answer: its status and `{"message": …, "data": …}`.
+#[derive(Debug)]
+pub(crate) struct Reply(pub(crate) StatusCode, pub(crate) Value);
 
 impl Reply {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>, data: Value) -> Reply {
-        let message = message.into();
-        Reply {
-            status,
-            message,
-            data,
-        }
+        Reply(status, json!({ "message": message.into(), "data": data }))
     }
 
     pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
@@ -58,7 +48,7 @@ impl Reply {
     }
 
     pub(crate) fn into_response(self) -> Response {
-        json_response(self.status, &self)
+        json_response(self.0, &self.1)
     }
 }
 
@@ -74,21 +64,18 @@ pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap
     let read = async {
         let mut body = std::pin::pin!(body);
         let (mut buf, mut total) = (Vec::new(), 0usize);
-        while let Some(frame) = body.frame().await {
+        while total <= DRAIN_LIMIT {
+            let Some(frame) = body.frame().await else { break };
             let frame = frame.map_err(|_| Reply::bad_request("request body could not be read"))?;
             let chunk = frame.into_data().unwrap_or_default();
             total = total.saturating_add(chunk.len());
-            if total > DRAIN_LIMIT {
-                return Err(too_large());
-            }
             if total <= BODY_LIMIT {
                 buf.extend_from_slice(&chunk);
             }
         }
-        if total > BODY_LIMIT {
-            return Err(too_large());
-        }
-        Ok(Bytes::from(buf))
+        (total <= BODY_LIMIT)
+            .then(|| Bytes::from(buf))
+            .ok_or_else(too_large)
     };
     let late = |_| Reply::bad_request("request body was not sent in time");
     tokio::time::timeout(BODY_TIMEOUT, read).await.map_err(late)?
