@@ -10,8 +10,11 @@ use anyhow::Context;
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::http::request::Parts;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
@@ -133,37 +136,28 @@ impl Drop for Sandbox {
 
 /// Serves until `stop`, then lets requests in flight finish (up to [`GRACE`]).
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
-    let mut connections = JoinSet::new();
+    let (graceful, mut connections) = (GracefulShutdown::new(), JoinSet::new());
     while let Ok(accepted) = stop.or(listener.accept()).await {
         while connections.try_join_next().is_some() {}
-        match accepted {
-            Ok((stream, _)) => {
-                connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
-            }
+        let Ok((stream, _)) = accepted else {
             // E.g. too many open files: a moment before accepting again.
-            Err(_) => stop.sleep(Duration::from_millis(50)).await.unwrap_or(()),
-        }
+            stop.sleep(Duration::from_millis(50)).await.unwrap_or(());
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let state = Arc::clone(&state);
+            async move { handle(&state, request).await }
+        });
+        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        connections.spawn(graceful.watch(conn));
     }
     drop(listener);
-    let drained = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(GRACE, drained).await.is_err() {
+    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
         connections.abort_all();
     }
     state.deliveries.stop();
-}
-
-async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop: Stop) {
-    let _ = stream.set_nodelay(true);
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let state = Arc::clone(&state);
-        async move { handle(&state, request).await }
-    });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    let mut conn = std::pin::pin!(conn);
-    if stop.or(conn.as_mut()).await.is_err() {
-        conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
-    }
 }
 
 const STATS: &str = "/_sandbox/stats";
