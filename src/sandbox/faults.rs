@@ -42,14 +42,6 @@ pub(crate) struct Injector {
     bucket: Mutex<(f64, Instant)>,
 }
 
-/// At most one fault (`Error` and `DropBefore` once the request is valid, the others once the store said yes).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Fate {
-    pub(crate) fault: Option<Injected>,
-    /// The request in the fault log: `METHOD digest#occurrence`.
-    pub(crate) request: String,
-}
-
 impl Injector {
     pub(crate) fn new(faults: Faults) -> anyhow::Result<Injector> {
         faults.validate().context("invalid fault injection settings")?;
@@ -79,10 +71,12 @@ impl Injector {
         Err((((1.0 - *tokens) / rate).ceil() as u64).max(1))
     }
 
-    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
+    /// A request's fate: at most one fault (`Error` and `DropBefore` once the request is valid, the
+    /// others once the store said yes), and the request in the fault log (`METHOD digest#occurrence`).
+    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> (Option<Injected>, String) {
         let faults = &self.faults;
         if !faults.is_active() {
-            return Fate::default();
+            return (None, String::new());
         }
         // Header values and methods hold no NUL: the parts cannot run together.
         let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
@@ -113,10 +107,7 @@ impl Injector {
             _ => partial.then_some(Injected::PartialFailure),
         };
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Fate {
-            fault,
-            request: format!("{method} {hex}#{occurrence}"),
-        }
+        (fault, format!("{method} {hex}#{occurrence}"))
     }
 }
 
@@ -240,6 +231,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    type Fate = (Option<Injected>, String);
     use crate::api::envelope::{parse_list, BodyError};
     use crate::sandbox::tests::config::faults;
 
@@ -256,7 +249,7 @@ mod tests {
     }
 
     fn errors(fates: &[Fate]) -> Vec<bool> {
-        fates.iter().map(|f| f.fault == Some(Injected::Error)).collect()
+        fates.iter().map(|f| f.0 == Some(Injected::Error)).collect()
     }
 
     fn is_lie(kind: Option<Injected>) -> bool {
@@ -277,7 +270,7 @@ mod tests {
             let mut fates: Vec<Fate> = order
                 .map(|(key, method, body)| injector.draw(key, method, body.as_bytes()))
                 .collect();
-            fates.sort_by(|a, b| a.request.cmp(&b.request));
+            fates.sort_by(|a, b| a.1.cmp(&b.1));
             fates
         };
         let forward = fates(&mut requests.iter());
@@ -288,7 +281,7 @@ mod tests {
         let errors = errors(&forward);
         assert!(errors.contains(&true) && errors.contains(&false));
         // The n-th sending of one request is told apart from the first.
-        assert!(forward.iter().any(|f| f.request.ends_with("#2")), "{forward:?}");
+        assert!(forward.iter().any(|f| f.1.ends_with("#2")), "{forward:?}");
     }
 
     #[test]
@@ -329,35 +322,29 @@ mod tests {
         let honest = draws_of("GET", faults(0.5, 0.5, 0.5), 64);
         assert_eq!(errors(&honest), errors(&lied), "lies shift no other fate");
         for (lied, honest) in lied.iter().zip(&honest) {
-            match honest.fault {
-                None => assert!(is_lie(lied.fault), "{lied:?}"),
-                other => assert_eq!(lied.fault, other),
+            match honest.0 {
+                None => assert!(is_lie(lied.0), "{lied:?}"),
+                other => assert_eq!(lied.0, other),
             }
         }
-        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.fault)));
+        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.0)));
     }
 
     #[test]
     fn certain_faults_always_hit_and_error_wins() {
         for fate in draws(faults(1.0, 1.0, 1.0), 20) {
-            assert_eq!(fate.fault, Some(Injected::Error));
+            assert_eq!(fate.0, Some(Injected::Error));
         }
         let drops = draws_of("GET", faults(0.0, 1.0, 0.0), 40);
-        let before = drops
-            .iter()
-            .filter(|f| f.fault == Some(Injected::DropBefore))
-            .count();
-        let after = drops
-            .iter()
-            .filter(|f| f.fault == Some(Injected::DropAfter))
-            .count();
+        let before = drops.iter().filter(|f| f.0 == Some(Injected::DropBefore)).count();
+        let after = drops.iter().filter(|f| f.0 == Some(Injected::DropAfter)).count();
         assert_eq!(before + after, 40);
         assert!(before > 0 && after > 0, "{before} before, {after} after");
         for fate in draws(faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.fault, Some(Injected::PartialFailure));
+            assert_eq!(fate.0, Some(Injected::PartialFailure));
         }
         for fate in draws_of("GET", faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.fault, None);
+            assert_eq!(fate.0, None);
         }
     }
 
@@ -478,7 +465,7 @@ mod tests {
             };
             let injector = Injector::new(faults).unwrap();
             (0..400)
-                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).fault)
+                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).0)
                 .collect::<Vec<_>>()
         };
         assert!(draws(1, 0.0).iter().all(Option::is_none));

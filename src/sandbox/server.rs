@@ -219,7 +219,7 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     }
     let key = headers.get(API_KEY_HEADER).map(HeaderValue::as_bytes);
     let read = body.as_deref().unwrap_or_default();
-    let fate = injector.draw(key.unwrap_or_default(), method.as_str(), read);
+    let (fault, request) = injector.draw(key.unwrap_or_default(), method.as_str(), read);
     if !injector.faults.latency.is_zero() {
         tokio::time::sleep(injector.faults.latency).await;
     }
@@ -232,8 +232,8 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
         Ok(valid) => valid,
         Err(reply) => return Ok(reply.into_response()),
     };
-    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fate.fault {
-        return inject(state, kind, &fate.request);
+    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fault {
+        return inject(state, kind, &request);
     }
     let (mut reply, change) = execute(state, &injector, &merchant, input);
     if let (Some(clock), Some(file)) = (change, &state.state_file) {
@@ -243,11 +243,11 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fate.fault.filter(|_| reply.0.is_success()) {
+    match fault.filter(|_| reply.0.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
-            return inject(state, kind, &fate.request)
+            return inject(state, kind, &request)
         }
-        Some(lie) if lie.tell(&mut reply.1["data"]) => state.counters.injected(lie, &fate.request),
+        Some(lie) if lie.tell(&mut reply.1["data"]) => state.counters.injected(lie, &request),
         _ => {}
     }
     Ok(reply.into_response())
