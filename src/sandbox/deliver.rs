@@ -69,8 +69,7 @@ impl Deliveries {
         id
     }
 
-    /// Tries one subscription until a 2xx answer or the last attempt, each bounded in time.
-    /// `event` is its envelope at retry count 0.
+    /// Tries one subscription until a 2xx answer or the last attempt; `event` is at retry count 0.
     async fn deliver(self: Arc<Self>, merchant_id: String, event: Arc<Value>, to: Stored) {
         for retry_count in 0..self.config.attempts.max(1) {
             if retry_count > 0 {

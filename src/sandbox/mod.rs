@@ -1,7 +1,5 @@
-//! A local, Inveterate-compatible server of the webhook-subscriptions API, with
-//! seeded faults, deliveries and a state file (docs/sandbox.md, ARCHITECTURE.md);
-//! here what a sandbox starts with: [`SandboxConfig`], and [`Faults`], also
-//! the `sandbox` command's fault flags.
+//! A local, Inveterate-compatible server of the webhook-subscriptions API (docs/sandbox.md); here
+//! what it starts with: [`SandboxConfig`], and [`Faults`], also the `sandbox` command's fault flags.
 
 mod deliver;
 mod faults;
@@ -41,8 +39,7 @@ impl fmt::Debug for SandboxConfig {
     }
 }
 
-/// `--ids`: random ones (from the seed) fail a client that relies on ids
-/// sorting by creation time.
+/// `--ids`: random ones (from the seed) fail a client that relies on ids sorting by creation time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Ids {
     #[default]
@@ -72,8 +69,7 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Which faults the sandbox injects (docs/sandbox.md "Fault injection"),
-/// none by default. The field docs are the flags' `--help`.
+/// Which faults the sandbox injects (docs/sandbox.md), none by default; the field docs are the `--help`.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args)]
 #[command(next_help_heading = "Fault injection")]
 pub struct Faults {
@@ -109,12 +105,12 @@ fn millis() -> impl clap::builder::TypedValueParser<Value = Duration> {
     ms.map(|ms| Duration::from_millis(u64::from(ms)))
 }
 
-/// The one rule of a rate flag's value (the parsers' and [`Faults::validate`]'s):
-/// a probability, or for `rate-limit` any finite number of requests per second above 0.
+/// The one rule of a fault flag's value, the parsers' and [`Faults::validate`]'s.
 fn check(flag: &str, value: f64) -> Result<f64, &'static str> {
     match flag {
         "rate-limit" if value.is_finite() && value > 0.0 => Ok(value),
         "rate-limit" => Err("a number of requests per second greater than 0, e.g. 50"),
+        "latency" | "visibility-delay" => Ok(value),
         _ if (0.0..=1.0).contains(&value) => Ok(value),
         _ => Err("a probability between 0 and 1, e.g. 0.1"),
     }
@@ -126,31 +122,31 @@ fn parse(flag: &'static str) -> impl Fn(&str) -> Result<f64, String> + Clone {
 }
 
 impl Faults {
-    /// Each rate flag and its value, in the order of `--help`.
-    fn rates(&self) -> [(&'static str, Option<f64>); 5] {
+    /// Every fault flag and its value (a delay in milliseconds), in the order of `--help`.
+    fn flags(&self) -> [(&'static str, Option<f64>); 7] {
+        let ms = |d: Duration| Some(d.as_millis() as f64);
         [
+            ("latency", ms(self.latency)),
             ("error-rate", Some(self.error_rate)),
             ("partial-failure-rate", Some(self.partial_failure_rate)),
             ("drop-rate", Some(self.drop_rate)),
             ("lying-list-rate", Some(self.lying_list_rate)),
             ("rate-limit", self.rate_limit),
+            ("visibility-delay", ms(self.visibility_delay)),
         ]
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
         let bad = |(flag, v): (&'static str, _)| Some((flag, v?, check(flag, v?).err()?));
-        if let Some((flag, value, rule)) = self.rates().into_iter().find_map(bad) {
+        if let Some((flag, value, rule)) = self.flags().into_iter().find_map(bad) {
             bail!("invalid value `{value}` for `--{flag}`: expected {rule}");
         }
         Ok(())
     }
 
     pub fn is_active(&self) -> bool {
-        *self
-            != Faults {
-                seed: self.seed,
-                ..Faults::default()
-            }
+        let on = |&(_, v): &(_, Option<f64>)| v.is_some_and(|v| v != 0.0);
+        self.flags().iter().any(on)
     }
 }
 
@@ -160,14 +156,10 @@ impl fmt::Display for Faults {
         if !self.is_active() {
             return f.write_str("none");
         }
-        let ms = |d: Duration| (!d.is_zero()).then(|| d.as_millis().to_string());
-        let rates = self
-            .rates()
-            .map(|(flag, p)| (flag, p.filter(|p| *p > 0.0).map(|p| p.to_string())));
-        let flags = [("latency", ms(self.latency))].into_iter().chain(rates);
-        let flags = flags.chain([("visibility-delay", ms(self.visibility_delay))]);
-        for (flag, value) in flags.filter_map(|(flag, value)| Some((flag, value?))) {
-            write!(f, "--{flag} {value} ")?;
+        for (flag, value) in self.flags() {
+            if let Some(value) = value.filter(|v| *v > 0.0) {
+                write!(f, "--{flag} {value} ")?;
+            }
         }
         write!(f, "(seed {})", self.seed)
     }

@@ -175,8 +175,7 @@ pub(super) struct ServerState {
     deliveries: Arc<Deliveries>,
 }
 
-/// Every body is read (or drained) first, so a client still sending gets its answer; an injected
-/// drop is an error (hyper closes the connection).
+/// Every body is read (or drained) first, so a client still sending gets its answer; a drop is an error.
 pub(super) async fn handle(
     state: &ServerState,
     request: Request<impl Body<Data = Bytes>>,
@@ -269,8 +268,7 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
     merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
 }
 
-/// A write also returns its clock, to be on disk before it is answered; the store's lock is never
-/// held across an `.await`.
+/// A write also returns its clock, to be on disk before it is answered (the lock is not held that long).
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();

@@ -201,8 +201,7 @@ impl Store {
 
 pub(crate) struct StateFile {
     path: PathBuf,
-    /// The clock of the state the file holds; one writer at a time, those waiting mostly find theirs
-    /// written (group commit).
+    /// The clock of the state the file holds; one writer at a time, the others mostly find theirs written.
     written: tokio::sync::Mutex<u64>,
 }
 

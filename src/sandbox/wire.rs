@@ -248,14 +248,15 @@ impl<'k> Fields<'k> {
 
     /// Any field nobody took is a problem too.
     fn finish(mut self) -> Result<(), Reply> {
-        for name in self.map.keys() {
-            self.problems
-                .push(format!("unknown field `{}`", self.keys.quote(name)));
+        let unknown = self
+            .map
+            .keys()
+            .map(|name| format!("unknown field `{}`", self.keys.quote(name)));
+        self.problems.extend(unknown);
+        match self.problems.is_empty() {
+            true => Ok(()),
+            false => Err(Reply::bad_request(self.problems.join("; "))),
         }
-        if self.problems.is_empty() {
-            return Ok(());
-        }
-        Err(Reply::bad_request(self.problems.join("; ")))
     }
 }
 
