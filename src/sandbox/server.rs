@@ -23,8 +23,8 @@ use super::deliver::Deliveries;
 use super::faults::{Counters, Injected, Injector};
 use super::lock;
 use super::store::{StateFile, Store, Stored};
-use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use super::wire::{merchant_id, AcceptedKeys};
+use super::wire::{parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
 use super::{Faults, SandboxConfig};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
@@ -186,12 +186,11 @@ pub(super) async fn handle(
         return resource(state, &parts, body).await;
     }
     let body = read_body(body, &parts.headers).await;
-    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
     let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
-        STATS => return ok(json!({ "requests": state.counters.stats() })),
-        DELIVERIES => return ok(state.deliveries.snapshot()),
+        STATS => Reply(StatusCode::OK, json!({ "requests": state.counters.stats() })),
+        DELIVERIES => Reply(StatusCode::OK, state.deliveries.snapshot()),
         TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
         _ => {
             let path = keys.quote(path);

@@ -10,7 +10,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{HeaderMap, Method, StatusCode};
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -22,15 +21,7 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(crate) fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
-    let mut response = Response::new(Full::from(serde_json::to_vec(body).unwrap_or_default()));
-    *response.status_mut() = status;
-    let json = HeaderValue::from_static("application/json");
-    response.headers_mut().insert(CONTENT_TYPE, json);
-    response
-}
-
-/// An envelope answer: its status and `{"message": …, "data": …}`.
+/// A JSON answer: its status and body (an envelope, `{"message": …, "data": …}`, but for `/_sandbox/`).
 #[derive(Debug)]
 pub(crate) struct Reply(pub(crate) StatusCode, pub(crate) Value);
 
@@ -48,7 +39,11 @@ impl Reply {
     }
 
     pub(crate) fn into_response(self) -> Response {
-        json_response(self.0, &self.1)
+        let mut response = Response::new(Full::from(serde_json::to_vec(&self.1).unwrap_or_default()));
+        *response.status_mut() = self.0;
+        let json = HeaderValue::from_static("application/json");
+        response.headers_mut().insert(CONTENT_TYPE, json);
+        response
     }
 }
 
