@@ -159,17 +159,13 @@ pub(crate) fn parse_trigger(body: &[u8], keys: &AcceptedKeys) -> Result<(String,
     let topic = fields.required("topic");
     fields.check_topic(&topic, "; `invhooks topics` lists them");
     let payload = match fields.map.remove("payload") {
-        None | Some(Value::Null) => Ok(None),
-        Some(payload @ Value::Object(_)) if keys.occur_in(&payload.to_string()) => {
-            Err("field `payload` contains an API key; receivers never get one".to_owned())
+        None | Some(Value::Null) => None,
+        Some(payload @ Value::Object(_)) if !keys.occur_in(&payload.to_string()) => Some(payload),
+        Some(Value::Object(_)) => {
+            fields.problem("field `payload` contains an API key; receivers never get one")
         }
-        Some(payload @ Value::Object(_)) => Ok(Some(payload)),
-        Some(other) => Err(format!("field `payload` must be an object, got {}", kind(&other))),
+        Some(other) => fields.problem(format!("field `payload` must be an object, got {}", kind(&other))),
     };
-    let payload = payload.unwrap_or_else(|problem| {
-        fields.problems.push(problem);
-        None
-    });
     fields.finish()?;
     Ok((topic, payload))
 }
@@ -218,14 +214,17 @@ impl<'k> Fields<'k> {
             Some(Value::String(s)) => return Some(s),
             Some(other) => format!("field `{name}` must be a string, got {}", kind(&other)),
         };
-        self.problems.push(problem);
+        self.problem(problem)
+    }
+
+    fn problem<T>(&mut self, problem: impl Into<String>) -> Option<T> {
+        self.problems.push(problem.into());
         None
     }
 
     fn check_topic(&mut self, topic: &str, hint: &str) {
         if !topic.is_empty() && !crate::topic::is_known(topic) {
-            self.problems
-                .push(format!("unknown topic `{}`{hint}", self.keys.quote(topic)));
+            self.problem::<()>(format!("unknown topic `{}`{hint}", self.keys.quote(topic)));
         }
     }
 
@@ -236,8 +235,7 @@ impl<'k> Fields<'k> {
                 matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
             });
         if !url.is_empty() && !valid {
-            self.problems
-                .push("field `callbackUrl` must be an absolute http or https URL".to_owned());
+            self.problem::<()>("field `callbackUrl` must be an absolute http or https URL");
         }
     }
 
