@@ -97,13 +97,12 @@ impl Deliveries {
                 "status": answer.as_ref().ok(), "error": answer.as_ref().err(),
                 "delivered": delivered, "at": delivery::now(),
             });
-            let mut log = lock(&self.log);
-            if log.0.len() >= LOG_LIMIT {
-                log.0.pop_front();
-                log.1 += 1;
+            let (log, dropped) = &mut *lock(&self.log);
+            if log.len() >= LOG_LIMIT {
+                log.pop_front();
+                *dropped += 1;
             }
-            log.0.push_back(attempt);
-            drop(log);
+            log.push_back(attempt);
             if delivered {
                 break;
             }

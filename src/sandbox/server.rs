@@ -185,7 +185,7 @@ pub(super) async fn handle(
     if path == RESOURCE {
         return resource(state, &parts, body).await;
     }
-    let body = read_body(body, &parts.headers).await;
+    let body = read_body(body).await;
     let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
@@ -207,7 +207,7 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     let injector = Arc::clone(&lock(&state.faults));
     // The rate limit is decided on arrival; every other fault from the request once it is read.
     let admitted = injector.admit();
-    let body = read_body(body, headers).await;
+    let body = read_body(body).await;
     if let Err(retry_after) = admitted {
         state.counters.injected(Injected::RateLimited, "");
         let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
@@ -279,8 +279,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
             return (reply, None);
         }
         Input::Create { topic, name, url } => {
-            let delay = injector.faults.visibility_delay;
-            let hidden_until = (!delay.is_zero()).then(|| now + delay);
+            let hidden_until = Some(now + injector.faults.visibility_delay);
             let record = store.create(merchant, (&topic, &name, &url), hidden_until);
             (StatusCode::CREATED, "webhook subscription created", Ok(record))
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::ensure;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes};
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::{HeaderMap, Method, StatusCode};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -47,13 +47,10 @@ impl Reply {
     }
 }
 
-/// The whole body, up to 1 MiB; a larger one is drained and refused.
-pub(crate) async fn read_body(body: impl Body<Data = Bytes>, headers: &HeaderMap) -> Result<Bytes, Reply> {
+/// The whole body, up to 1 MiB; a larger one is drained (unless its `Content-Length` says) and refused.
+pub(crate) async fn read_body(body: impl Body<Data = Bytes>) -> Result<Bytes, Reply> {
     let too_large = || Reply::bad_request("request body is larger than 1 MiB");
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
-    if declared.is_some_and(|len: u64| len > DRAIN_LIMIT as u64) {
+    if body.size_hint().lower() > DRAIN_LIMIT as u64 {
         return Err(too_large());
     }
     let read = async {
