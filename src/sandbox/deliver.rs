@@ -98,10 +98,7 @@ impl Deliveries {
                 "delivered": delivered, "at": delivery::now(),
             });
             let (log, dropped) = &mut *lock(&self.log);
-            if log.len() >= LOG_LIMIT {
-                log.pop_front();
-                *dropped += 1;
-            }
+            *dropped += log.drain(..(log.len() + 1).saturating_sub(LOG_LIMIT)).count() as u64;
             log.push_back(attempt);
             if delivered {
                 break;

@@ -201,9 +201,7 @@ impl Counters {
         };
         *counter += 1;
         if !request.is_empty() {
-            if log.len() == LOG_LIMIT {
-                log.pop_front();
-            }
+            log.drain(..(log.len() + 1).saturating_sub(LOG_LIMIT));
             log.push_back(format!("{request} {name}"));
         }
     }

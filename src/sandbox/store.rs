@@ -223,10 +223,9 @@ impl StateFile {
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let mut written = self.written.lock().await;
         if *written < clock {
-            let (clock, text) = {
-                let store = lock(store);
-                (store.clock, store.render()?)
-            };
+            let store = lock(store);
+            let (clock, text) = (store.clock, store.render()?);
+            drop(store);
             replace(&self.path, &text)?;
             *written = clock;
         }
