@@ -60,11 +60,10 @@ pub struct DeliveryConfig {
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
-        let (backoff, timeout) = (Duration::from_millis(500), Duration::from_secs(5));
         DeliveryConfig {
             attempts: 4,
-            backoff,
-            timeout,
+            backoff: Duration::from_millis(500),
+            timeout: Duration::from_secs(5),
         }
     }
 }

@@ -112,17 +112,12 @@ impl Input {
         }
     }
 
-    /// Every problem at once (a field holding an accepted key is one); `expected` from [`Input::expected`].
-    pub(crate) fn parse(
-        method: &Method,
-        expected: &str,
-        body: &[u8],
-        keys: &AcceptedKeys,
-    ) -> Result<Input, Reply> {
+    /// Every problem at once (a field holding an accepted key is one).
+    pub(crate) fn parse(method: &Method, body: &[u8], keys: &AcceptedKeys) -> Result<Input, Reply> {
         if method == Method::GET {
             return Ok(Input::List);
         }
-        let mut fields = Fields::parse(body, expected, keys)?;
+        let mut fields = Fields::parse(body, Input::expected(method, keys)?, keys)?;
         // A required field missing or invalid comes back empty, and `finish` fails: it is never used.
         let topic = fields.required("topic");
         let input = match *method {
