@@ -262,8 +262,7 @@ const QUOTE_LIMIT: usize = 100;
 /// `m_` and the first 16 hex digits of SHA-256(label ‖ key).
 pub(crate) fn merchant_id(key: &str) -> String {
     let digest = Sha256::new().chain_update(LABEL).chain_update(key).finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("m_{hex}")
+    format!("m_{:.16}", format!("{digest:x}"))
 }
 
 /// [`Sandbox::seed`](super::Sandbox::seed) may add one while it runs.
