@@ -46,34 +46,28 @@ pub fn sample_payload(topic: &str, merchant_id: &str, at: &str) -> Value {
     })
 }
 
+/// Each documented topic's sample `detail`, one line each.
+const DETAILS: &str = r#"{
+    "customer.joined.paid_tier": { "tierId": "tier_sample_gold", "tierName": "Gold" },
+    "customer.joined.free_tier": { "tierId": "tier_sample_gold", "tierName": "Gold" },
+    "customer.joined.free_trial": { "tierId": "tier_sample_gold", "tierName": "Gold" },
+    "customer.joined.lifetime_tier": { "tierId": "tier_sample_gold", "tierName": "Gold" },
+    "customer.changed_tier": { "previousTierId": "tier_sample_silver", "tierId": "tier_sample_gold" },
+    "customer.ordered": { "orderId": "gid://shopify/Order/3000000001", "total": "42.00", "currency": "USD" },
+    "customer.updated": { "changed": ["email"], "email": "member@example.invalid" },
+    "customer.payment_methods.updated": { "paymentMethod": "card", "last4": "4242" },
+    "customer.payment_succeeded": { "amount": "9.99", "currency": "USD", "attempt": 1 },
+    "customer.payment_failed": { "amount": "9.99", "currency": "USD", "attempt": 1 },
+    "customer_billing.attempt.failed": { "amount": "9.99", "currency": "USD", "attempt": 1 },
+    "customer.credits.updated": { "credits": "5.00", "currency": "USD" },
+    "customer.credits.expired": { "credits": "5.00", "currency": "USD" },
+    "customer.cancelled": { "tierId": "tier_sample_gold", "cancelAt": "2026-01-01T00:00:00Z" },
+    "customer.pending_cancellation": { "tierId": "tier_sample_gold", "cancelAt": "2026-01-01T00:00:00Z" }
+}"#;
+
 fn detail(topic: &str) -> Value {
-    let tier = json!({ "tierId": "tier_sample_gold", "tierName": "Gold" });
-    match topic {
-        "customer.joined.paid_tier"
-        | "customer.joined.free_tier"
-        | "customer.joined.free_trial"
-        | "customer.joined.lifetime_tier" => tier,
-        "customer.changed_tier" => json!({
-            "previousTierId": "tier_sample_silver",
-            "tierId": "tier_sample_gold",
-        }),
-        "customer.ordered" => {
-            json!({ "orderId": "gid://shopify/Order/3000000001", "total": "42.00", "currency": "USD" })
-        }
-        "customer.updated" => json!({ "changed": ["email"], "email": "member@example.invalid" }),
-        "customer.payment_methods.updated" => json!({ "paymentMethod": "card", "last4": "4242" }),
-        "customer.payment_succeeded" | "customer.payment_failed" | "customer_billing.attempt.failed" => {
-            json!({ "amount": "9.99", "currency": "USD", "attempt": 1 })
-        }
-        "customer.credits.updated" | "customer.credits.expired" => {
-            json!({ "credits": "5.00", "currency": "USD" })
-        }
-        "customer.cancelled" | "customer.pending_cancellation" => json!({
-            "tierId": "tier_sample_gold",
-            "cancelAt": "2026-01-01T00:00:00Z",
-        }),
-        _ => json!({}),
-    }
+    let details: Value = serde_json::from_str(DETAILS).unwrap_or_default();
+    details.get(topic).cloned().unwrap_or_else(|| json!({}))
 }
 
 /// The wall clock as RFC 3339: receivers may check an event's age.

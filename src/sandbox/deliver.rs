@@ -1,6 +1,5 @@
-//! Deliveries (docs/sandbox.md "Test your receiver in CI"): tasks the sandbox
-//! owns, each POST through `check`'s [`Prober::post`], retried with doubling
-//! backoff, every attempt logged.
+//! Deliveries (docs/sandbox.md "Test your receiver in CI"): tasks the sandbox owns, each POST through
+//! `check`'s [`Prober::post`], retried with doubling backoff, every attempt logged.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,9 +9,9 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::config::DeliveryConfig;
 use super::lock;
 use super::store::Stored;
+use super::DeliveryConfig;
 use crate::check::probe::Prober;
 use crate::delivery::{self, Event};
 
@@ -20,12 +19,6 @@ use crate::delivery::{self, Event};
 const LOG_LIMIT: usize = 10_000;
 /// Delivery attempts in flight at once, over all events.
 const IN_FLIGHT: usize = 64;
-
-/// One event on its way; `body` is its envelope at retry count 0.
-struct Outgoing {
-    merchant_id: String,
-    body: Value,
-}
 
 pub(crate) struct Deliveries {
     config: DeliveryConfig,
@@ -49,8 +42,7 @@ impl Deliveries {
         })
     }
 
-    /// Starts delivering `payload` (or the topic's sample) to each of `to`,
-    /// a task each on the current runtime; the event's id at once.
+    /// Starts delivering `payload` (or the topic's sample) to each of `to`, a task each; the event's id.
     pub(crate) fn trigger(
         self: &Arc<Self>,
         merchant_id: String,
@@ -68,25 +60,23 @@ impl Deliveries {
             shop_domain: &format!("sandbox-{digest}.myshopify.com"),
             at: &at,
         };
-        let body = delivery::envelope(payload, &event, 0);
-        let event = Arc::new(Outgoing { merchant_id, body });
+        let body = Arc::new(delivery::envelope(payload, &event, 0));
         let mut tasks = lock(&self.tasks);
         while tasks.try_join_next().is_some() {}
-        for subscription in to {
-            tasks.spawn(Arc::clone(self).deliver(Arc::clone(&event), subscription));
+        for to in to {
+            tasks.spawn(Arc::clone(self).deliver(merchant_id.clone(), Arc::clone(&body), to));
         }
         id
     }
 
-    /// Tries one subscription until a 2xx answer or the last attempt, each
-    /// bounded in time: the receiver's status, or why there was none.
-    async fn deliver(self: Arc<Self>, event: Arc<Outgoing>, to: Stored) {
+    /// Tries one subscription until a 2xx answer or the last attempt; `event` is at retry count 0.
+    async fn deliver(self: Arc<Self>, merchant_id: String, event: Arc<Value>, to: Stored) {
         for retry_count in 0..self.config.attempts.max(1) {
             if retry_count > 0 {
                 let factor = 2u32.saturating_pow(retry_count - 1);
                 tokio::time::sleep(self.config.backoff.saturating_mul(factor)).await;
             }
-            let mut envelope = event.body.clone();
+            let mut envelope = Value::clone(&event);
             envelope["metadata"]["retryCount"] = retry_count.into();
             let body = envelope.to_string();
             // Never closed: the permit is always granted, in turn.
@@ -99,29 +89,24 @@ impl Deliveries {
             drop(slot);
             let delivered = answer.as_ref().is_ok_and(|status| (200..300).contains(status));
             // `error` says why there was no answer, in `check`'s words: never the URL.
-            let meta = &event.body["metadata"];
+            let meta = &event["metadata"];
             let attempt = json!({
-                "id": meta["id"], "merchantId": event.merchant_id, "topic": meta["topic"],
+                "id": meta["id"], "merchantId": merchant_id, "topic": meta["topic"],
                 "subscriptionId": to.id, "callbackUrl": to.callback_url,
                 "attempt": retry_count + 1, "retryCount": retry_count,
                 "status": answer.as_ref().ok(), "error": answer.as_ref().err(),
                 "delivered": delivered, "at": delivery::now(),
             });
-            let mut log = lock(&self.log);
-            if log.0.len() >= LOG_LIMIT {
-                log.0.pop_front();
-                log.1 += 1;
-            }
-            log.0.push_back(attempt);
-            drop(log);
+            let (log, dropped) = &mut *lock(&self.log);
+            *dropped += log.drain(..(log.len() + 1).saturating_sub(LOG_LIMIT)).count() as u64;
+            log.push_back(attempt);
             if delivered {
                 break;
             }
         }
     }
 
-    /// `{"deliveries": [...], "pending": n, "dropped": n}`; pending: the
-    /// subscriptions whose last attempt is still to come.
+    /// `{"deliveries": [...], "pending": n, "dropped": n}`; pending: subscriptions with attempts to come.
     pub(crate) fn snapshot(&self) -> Value {
         let mut tasks = lock(&self.tasks);
         while tasks.try_join_next().is_some() {}

@@ -1,7 +1,5 @@
-//! Each request's fate (docs/sandbox.md "Fault injection"): a token of the
-//! rate limit on arrival, the rest drawn from the seed and the request itself,
-//! so the n-th sending of a request has one fate however requests interleave;
-//! and the counts tests read: requests by method, faults, the fault log.
+//! Each request's fate (docs/sandbox.md "Fault injection"): the rate limit on arrival, the rest drawn
+//! from the seed and the n-th sending of the request itself; and the counts tests read.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -15,8 +13,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::config::Faults;
 use super::lock;
+use super::Faults;
 
 /// One kind of injected fault; a lying list carries how it lies.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,11 +24,9 @@ pub(crate) enum Injected {
     DropBefore,
     DropAfter,
     RateLimited,
-    /// One entry listed twice, as overlapping pages give: the one at this
-    /// share (in `[0, 1)`) of the list.
+    /// The entry at this share (in `[0, 1)`) of the list listed twice, as overlapping pages give.
     RepeatedId(f64),
-    /// The first `keep` (in `[0, 1)`) of the entries, at least one left
-    /// out, and pagination hint `hint` (see [`Injected::tell`]).
+    /// The first `keep` (in `[0, 1)`) of the entries, at least one left out, and hint `hint`.
     CutPage {
         keep: f64,
         hint: usize,
@@ -44,15 +40,6 @@ pub(crate) struct Injector {
     seen: Mutex<HashMap<[u8; 32], u64>>,
     /// Tokens (up to `max(1, rate)`), and when they were counted.
     bucket: Mutex<(f64, Instant)>,
-}
-
-/// Everything decided for one request: at most one fault (`Error` and
-/// `DropBefore` once it is valid, the others once the store said yes).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Fate {
-    pub(crate) fault: Option<Injected>,
-    /// The request in the fault log: `METHOD digest#occurrence`.
-    pub(crate) request: String,
 }
 
 impl Injector {
@@ -84,23 +71,25 @@ impl Injector {
         Err((((1.0 - *tokens) / rate).ceil() as u64).max(1))
     }
 
-    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> Fate {
+    /// A request's fate: at most one fault (`Error` and `DropBefore` once the request is valid, the
+    /// others once the store said yes), and the request in the fault log (`METHOD digest#occurrence`).
+    pub(crate) fn draw(&self, key: &[u8], method: &str, body: &[u8]) -> (Option<Injected>, String) {
         let faults = &self.faults;
         if !faults.is_active() {
-            return Fate::default();
+            return (None, String::new());
         }
         // Header values and methods hold no NUL: the parts cannot run together.
         let request: [u8; 32] = Sha256::digest([key, b"\0", method.as_bytes(), b"\0", body].concat()).into();
-        let mut seen = lock(&self.seen);
-        let occurrence = *seen.entry(request).and_modify(|n| *n += 1).or_insert(1);
-        drop(seen);
+        let occurrence = *lock(&self.seen)
+            .entry(request)
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         let seed = Sha256::new()
             .chain_update(faults.seed.to_le_bytes())
             .chain_update(request)
             .chain_update(occurrence.to_le_bytes());
         let mut rng = StdRng::from_seed(seed.finalize().into());
-        // Always the same draws, in this order, so no fate depends on
-        // which faults are enabled.
+        // Always the same draws, in this order: no fate depends on which faults are enabled.
         let error = rng.random::<f64>() < faults.error_rate;
         let drop = rng.random::<f64>() < faults.drop_rate;
         let drop_after = rng.random::<bool>();
@@ -109,22 +98,16 @@ impl Injector {
         let repeat = rng.random::<bool>();
         let share = rng.random::<f64>();
         let hint = rng.random_range(0..4);
-        let lie = match repeat {
-            true => Injected::RepeatedId(share),
-            false => Injected::CutPage { keep: share, hint },
-        };
         let fault = match (error, drop, method) {
             (true, _, _) => Some(Injected::Error),
             (_, true, _) if drop_after => Some(Injected::DropAfter),
             (_, true, _) => Some(Injected::DropBefore),
-            (_, _, "GET") => lie_drawn.then_some(lie),
+            (_, _, "GET") if repeat => lie_drawn.then_some(Injected::RepeatedId(share)),
+            (_, _, "GET") => lie_drawn.then_some(Injected::CutPage { keep: share, hint }),
             _ => partial.then_some(Injected::PartialFailure),
         };
         let hex: String = request[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Fate {
-            fault,
-            request: format!("{method} {hex}#{occurrence}"),
-        }
+        (fault, format!("{method} {hex}#{occurrence}"))
     }
 }
 
@@ -186,9 +169,9 @@ pub struct InjectedStats {
 
 const LOG_LIMIT: usize = 10_000;
 
-/// The counts, and the fault log (the last 10,000 faults but 429s).
-#[derive(Default)]
-pub(crate) struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
+/// The counts, and the fault log: the last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`).
+#[derive(Debug, Default)]
+pub struct Counters(Mutex<(RequestStats, VecDeque<String>)>);
 
 impl Counters {
     pub(crate) fn count(&self, method: &Method) {
@@ -203,8 +186,7 @@ impl Counters {
         stats.total += 1;
     }
 
-    /// Logs it against `request` (`METHOD digest#occurrence`) unless that
-    /// is empty: a 429 depends on time, not on the request.
+    /// Logged against `request` (`METHOD digest#occurrence`) unless empty: a 429 depends on time.
     pub(crate) fn injected(&self, kind: Injected, request: &str) {
         let (stats, log) = &mut *lock(&self.0);
         let injected = &mut stats.injected;
@@ -219,25 +201,23 @@ impl Counters {
         };
         *counter += 1;
         if !request.is_empty() {
-            if log.len() == LOG_LIMIT {
-                log.pop_front();
-            }
+            log.drain(..(log.len() + 1).saturating_sub(LOG_LIMIT));
             log.push_back(format!("{request} {name}"));
         }
     }
 
-    pub(crate) fn snapshot(&self) -> RequestStats {
+    pub fn stats(&self) -> RequestStats {
         lock(&self.0).0
     }
 
     /// Sorted: one seed gives one log however requests interleave.
-    pub(crate) fn fault_log(&self) -> Vec<String> {
+    pub fn fault_log(&self) -> Vec<String> {
         let mut log = Vec::from(lock(&self.0).1.clone());
         log.sort();
         log
     }
 
-    pub(crate) fn reset(&self) {
+    pub fn reset(&self) {
         *lock(&self.0) = Default::default();
     }
 }
@@ -249,8 +229,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    type Fate = (Option<Injected>, String);
     use crate::api::envelope::{parse_list, BodyError};
-    use crate::sandbox::config::tests::faults;
+    use crate::sandbox::tests::config::faults;
 
     /// `n` requests of `method`: eight different bodies, each sent again and again.
     fn draws_of(method: &str, faults: Faults, n: usize) -> Vec<Fate> {
@@ -265,7 +247,7 @@ mod tests {
     }
 
     fn errors(fates: &[Fate]) -> Vec<bool> {
-        fates.iter().map(|f| f.fault == Some(Injected::Error)).collect()
+        fates.iter().map(|f| f.0 == Some(Injected::Error)).collect()
     }
 
     fn is_lie(kind: Option<Injected>) -> bool {
@@ -286,7 +268,7 @@ mod tests {
             let mut fates: Vec<Fate> = order
                 .map(|(key, method, body)| injector.draw(key, method, body.as_bytes()))
                 .collect();
-            fates.sort_by(|a, b| a.request.cmp(&b.request));
+            fates.sort_by(|a, b| a.1.cmp(&b.1));
             fates
         };
         let forward = fates(&mut requests.iter());
@@ -297,7 +279,7 @@ mod tests {
         let errors = errors(&forward);
         assert!(errors.contains(&true) && errors.contains(&false));
         // The n-th sending of one request is told apart from the first.
-        assert!(forward.iter().any(|f| f.request.ends_with("#2")), "{forward:?}");
+        assert!(forward.iter().any(|f| f.1.ends_with("#2")), "{forward:?}");
     }
 
     #[test]
@@ -338,35 +320,29 @@ mod tests {
         let honest = draws_of("GET", faults(0.5, 0.5, 0.5), 64);
         assert_eq!(errors(&honest), errors(&lied), "lies shift no other fate");
         for (lied, honest) in lied.iter().zip(&honest) {
-            match honest.fault {
-                None => assert!(is_lie(lied.fault), "{lied:?}"),
-                other => assert_eq!(lied.fault, other),
+            match honest.0 {
+                None => assert!(is_lie(lied.0), "{lied:?}"),
+                other => assert_eq!(lied.0, other),
             }
         }
-        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.fault)));
+        assert!(draws(lying, 64).iter().all(|f| !is_lie(f.0)));
     }
 
     #[test]
     fn certain_faults_always_hit_and_error_wins() {
         for fate in draws(faults(1.0, 1.0, 1.0), 20) {
-            assert_eq!(fate.fault, Some(Injected::Error));
+            assert_eq!(fate.0, Some(Injected::Error));
         }
         let drops = draws_of("GET", faults(0.0, 1.0, 0.0), 40);
-        let before = drops
-            .iter()
-            .filter(|f| f.fault == Some(Injected::DropBefore))
-            .count();
-        let after = drops
-            .iter()
-            .filter(|f| f.fault == Some(Injected::DropAfter))
-            .count();
+        let before = drops.iter().filter(|f| f.0 == Some(Injected::DropBefore)).count();
+        let after = drops.iter().filter(|f| f.0 == Some(Injected::DropAfter)).count();
         assert_eq!(before + after, 40);
         assert!(before > 0 && after > 0, "{before} before, {after} after");
         for fate in draws(faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.fault, Some(Injected::PartialFailure));
+            assert_eq!(fate.0, Some(Injected::PartialFailure));
         }
         for fate in draws_of("GET", faults(0.0, 0.0, 1.0), 20) {
-            assert_eq!(fate.fault, None);
+            assert_eq!(fate.0, None);
         }
     }
 
@@ -487,7 +463,7 @@ mod tests {
             };
             let injector = Injector::new(faults).unwrap();
             (0..400)
-                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).fault)
+                .map(|i: u32| injector.draw(b"key", "GET", &i.to_le_bytes()).0)
                 .collect::<Vec<_>>()
         };
         assert!(draws(1, 0.0).iter().all(Option::is_none));

@@ -1,6 +1,5 @@
-//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's
-//! runtime) and [`handle`], the one service function: routes,
-//! authentication, the fault hook points.
+//! A running sandbox (hyper's HTTP/1 loop per connection, on the caller's runtime) and [`handle`],
+//! the one service function: routes, authentication, the fault hook points.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,19 +10,22 @@ use anyhow::Context;
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::http::request::Parts;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::{json, Value};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
-use super::config::{Faults, SandboxConfig};
 use super::deliver::Deliveries;
-use super::faults::{Counters, Injected, Injector, RequestStats};
-use super::keys::{merchant_id, AcceptedKeys};
+use super::faults::{Counters, Injected, Injector};
 use super::lock;
 use super::store::{StateFile, Store, Stored};
-use super::wire::{json_response, parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
+use super::wire::{merchant_id, AcceptedKeys};
+use super::wire::{parse_trigger, read_body, wrong_method, Input, Reply, Response, RESOURCE};
+use super::{Faults, SandboxConfig};
 use crate::model::LiveSubscription;
 use crate::stop::Stop;
 
@@ -77,8 +79,7 @@ impl Sandbox {
         format!("http://{}/v2.0", self.addr)
     }
 
-    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new
-    /// key is a new merchant); in the state file with the next write.
+    /// Plants `(topic, name, callback_url)`s unvalidated and uncounted (a new key is a new merchant).
     pub fn seed(&self, api_key: &str, subs: &[(&str, &str, &str)]) -> Vec<LiveSubscription> {
         let merchant = self.state.keys.add(api_key);
         let mut store = lock(&self.state.store);
@@ -101,28 +102,18 @@ impl Sandbox {
         listed.map(|r| r.to_live()).collect()
     }
 
-    pub fn stats(&self) -> RequestStats {
-        self.state.counters.snapshot()
+    /// What tests read: requests by method, faults by kind, the fault log.
+    pub fn counters(&self) -> &Counters {
+        &self.state.counters
     }
 
-    /// The last 10,000 faults but 429s (`POST 3fa2c1d0#2 drop after`), sorted.
-    pub fn fault_log(&self) -> Vec<String> {
-        self.state.counters.fault_log()
-    }
-
-    pub fn reset_stats(&self) {
-        self.state.counters.reset();
-    }
-
-    /// From the next request on: a full token bucket, fresh request counts;
-    /// hidden subscriptions stay hidden. Invalid faults keep the old ones.
+    /// From the next request on (a full token bucket; hidden ones stay hidden); invalid ones are refused.
     pub fn set_faults(&self, faults: Faults) -> anyhow::Result<()> {
         *lock(&self.state.faults) = Arc::new(Injector::new(faults)?);
         Ok(())
     }
 
-    /// Stops accepting connections and waits (up to [`GRACE`]) for requests
-    /// in flight. A drop stops it too, without waiting.
+    /// Stops accepting connections, waits (up to [`GRACE`]) for requests in flight; a drop does not wait.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.stop.request();
         (&mut self.serving)
@@ -145,37 +136,28 @@ impl Drop for Sandbox {
 
 /// Serves until `stop`, then lets requests in flight finish (up to [`GRACE`]).
 async fn serve(listener: tokio::net::TcpListener, state: Arc<ServerState>, stop: Stop) {
-    let mut connections = JoinSet::new();
+    let (graceful, mut connections) = (GracefulShutdown::new(), JoinSet::new());
     while let Ok(accepted) = stop.or(listener.accept()).await {
         while connections.try_join_next().is_some() {}
-        match accepted {
-            Ok((stream, _)) => {
-                connections.spawn(connection(stream, Arc::clone(&state), stop.clone()));
-            }
+        let Ok((stream, _)) = accepted else {
             // E.g. too many open files: a moment before accepting again.
-            Err(_) => stop.sleep(Duration::from_millis(50)).await.unwrap_or(()),
-        }
+            stop.sleep(Duration::from_millis(50)).await.unwrap_or(());
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let state = Arc::clone(&state);
+            async move { handle(&state, request).await }
+        });
+        let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        connections.spawn(graceful.watch(conn));
     }
     drop(listener);
-    let drained = async { while connections.join_next().await.is_some() {} };
-    if tokio::time::timeout(GRACE, drained).await.is_err() {
+    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
         connections.abort_all();
     }
     state.deliveries.stop();
-}
-
-async fn connection(stream: tokio::net::TcpStream, state: Arc<ServerState>, stop: Stop) {
-    let _ = stream.set_nodelay(true);
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let state = Arc::clone(&state);
-        async move { handle(&state, request).await }
-    });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    let mut conn = std::pin::pin!(conn);
-    if stop.or(conn.as_mut()).await.is_err() {
-        conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
-    }
 }
 
 const STATS: &str = "/_sandbox/stats";
@@ -193,8 +175,7 @@ pub(super) struct ServerState {
     deliveries: Arc<Deliveries>,
 }
 
-/// Every body is read (or drained) first, so every answer reaches a client
-/// still sending. An injected drop is an error: hyper closes the connection.
+/// Every body is read (or drained) first, so a client still sending gets its answer; a drop is an error.
 pub(super) async fn handle(
     state: &ServerState,
     request: Request<impl Body<Data = Bytes>>,
@@ -204,13 +185,12 @@ pub(super) async fn handle(
     if path == RESOURCE {
         return resource(state, &parts, body).await;
     }
-    let body = read_body(body, &parts.headers).await;
-    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body));
+    let body = read_body(body).await;
     let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
-        STATS => return ok(json!({ "requests": state.counters.snapshot() })),
-        DELIVERIES => return ok(state.deliveries.snapshot()),
+        STATS => Reply(StatusCode::OK, json!({ "requests": state.counters.stats() })),
+        DELIVERIES => Reply(StatusCode::OK, state.deliveries.snapshot()),
         TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
         _ => {
             let path = keys.quote(path);
@@ -225,10 +205,9 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     let (method, headers) = (&parts.method, &parts.headers);
     state.counters.count(method);
     let injector = Arc::clone(&lock(&state.faults));
-    // The rate limit is decided on arrival; every other fault once the
-    // body is read, from the request itself.
+    // The rate limit is decided on arrival; every other fault from the request once it is read.
     let admitted = injector.admit();
-    let body = read_body(body, headers).await;
+    let body = read_body(body).await;
     if let Err(retry_after) = admitted {
         state.counters.injected(Injected::RateLimited, "");
         let message = format!("rate limit exceeded (injected); retry after {retry_after} second(s)");
@@ -238,36 +217,35 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
     }
     let key = headers.get(API_KEY_HEADER).map(HeaderValue::as_bytes);
     let read = body.as_deref().unwrap_or_default();
-    let fate = injector.draw(key.unwrap_or_default(), method.as_str(), read);
+    let (fault, request) = injector.draw(key.unwrap_or_default(), method.as_str(), read);
     if !injector.faults.latency.is_zero() {
         tokio::time::sleep(injector.faults.latency).await;
     }
     // A method the resource does not serve is a 400 before a missing key.
-    let valid = Input::expected(method, &state.keys).and_then(|expected| {
+    let valid = Input::expected(method, &state.keys).and_then(|_| {
         let merchant = authenticate(state, headers)?;
-        Ok((merchant, Input::parse(method, expected, &body?, &state.keys)?))
+        Ok((merchant, Input::parse(method, &body?, &state.keys)?))
     });
     let (merchant, input) = match valid {
         Ok(valid) => valid,
         Err(reply) => return Ok(reply.into_response()),
     };
-    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fate.fault {
-        return inject(state, kind, &fate.request);
+    if let Some(kind @ (Injected::Error | Injected::DropBefore)) = fault {
+        return inject(state, kind, &request);
     }
     let (mut reply, change) = execute(state, &injector, &merchant, input);
     if let (Some(clock), Some(file)) = (change, &state.state_file) {
-        // On disk before it is answered; a failure is a 500 (the change
-        // stays in memory, as a real 500 may).
+        // On disk before it is answered; a failure is a 500 (the change stays, as a real 500's may).
         if let Err(err) = file.commit(&state.store, clock).await {
             reply = Reply::error(StatusCode::INTERNAL_SERVER_ERROR, format!("{err:#}"));
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fate.fault.filter(|_| reply.status.is_success()) {
+    match fault.filter(|_| reply.0.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
-            return inject(state, kind, &fate.request)
+            return inject(state, kind, &request)
         }
-        Some(lie) if lie.tell(&mut reply.data) => state.counters.injected(lie, &fate.request),
+        Some(lie) if lie.tell(&mut reply.1["data"]) => state.counters.injected(lie, &request),
         _ => {}
     }
     Ok(reply.into_response())
@@ -289,8 +267,7 @@ fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<String, Repl
     merchant.ok_or_else(|| Reply::bad_request("invalid API key"))
 }
 
-/// A write also returns the clock of its change, to be on disk before it is
-/// answered. Synchronous: the store's lock is never held across an `.await`.
+/// A write also returns its clock, to be on disk before it is answered (the lock is not held that long).
 fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Input) -> (Reply, Option<u64>) {
     let mut store = lock(&state.store);
     let now = Instant::now();
@@ -302,8 +279,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
             return (reply, None);
         }
         Input::Create { topic, name, url } => {
-            let delay = injector.faults.visibility_delay;
-            let hidden_until = (!delay.is_zero()).then(|| now + delay);
+            let hidden_until = Some(now + injector.faults.visibility_delay);
             let record = store.create(merchant, (&topic, &name, &url), hidden_until);
             (StatusCode::CREATED, "webhook subscription created", Ok(record))
         }
@@ -329,8 +305,7 @@ fn execute(state: &ServerState, injector: &Injector, merchant: &str, input: Inpu
     }
 }
 
-/// To every subscription of the topic of the key's merchant, hidden ones
-/// included; never subject to faults, never counted.
+/// To each subscription of the topic of the key's merchant, hidden ones too; no faults, not counted.
 fn trigger(state: &ServerState, headers: &HeaderMap, body: Result<Bytes, Reply>) -> Result<Reply, Reply> {
     let merchant = authenticate(state, headers)?;
     let (topic, payload) = parse_trigger(&body?, &state.keys)?;

@@ -1,5 +1,5 @@
-//! The sandbox's data ([`Store`]) and the [`StateFile`] that keeps it,
-//! written atomically and never back to an older state.
+//! The sandbox's data ([`Store`]) and the [`StateFile`] that keeps it, written atomically and never
+//! back to an older state.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use super::config::Ids;
 use super::lock;
+use super::Ids;
 use crate::model::LiveSubscription;
 
 /// 2024-01-01T00:00:00Z, the logical clock's zero.
@@ -201,8 +201,7 @@ impl Store {
 
 pub(crate) struct StateFile {
     path: PathBuf,
-    /// The clock of the state the file holds; one writer at a time, and
-    /// those waiting mostly find theirs written (group commit).
+    /// The clock of the state the file holds; one writer at a time, the others mostly find theirs written.
     written: tokio::sync::Mutex<u64>,
 }
 
@@ -220,15 +219,13 @@ impl StateFile {
         Ok(StateFile { path, written })
     }
 
-    /// The file holds the change at `clock` (or a later state, never an
-    /// older one) before it is answered.
+    /// The file holds the change at `clock` (or a later state, never an older one) before it is answered.
     pub(crate) async fn commit(&self, store: &Mutex<Store>, clock: u64) -> anyhow::Result<()> {
         let mut written = self.written.lock().await;
         if *written < clock {
-            let (clock, text) = {
-                let store = lock(store);
-                (store.clock, store.render()?)
-            };
+            let store = lock(store);
+            let (clock, text) = (store.clock, store.render()?);
+            drop(store);
             replace(&self.path, &text)?;
             *written = clock;
         }

@@ -37,14 +37,14 @@ fn a_big_manifest_is_planned_with_one_read_of_its_own_key() {
         "merchant: big\napiKeyEnv: KEY_B\nsubscriptions:\n{entries}"
     ));
     world.write("m/big.yaml", &text);
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run_env(&["plan", "-f", "m"], &[("KEY_B", KEY_B)]);
     assert_eq!(run.code, 0, "{run}");
     assert!(
         run.stdout.contains("No changes"),
         "read with KEY_B's store\n{run}"
     );
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.get, stats.total), (1, 1), "one read, not two");
 }
 
@@ -62,7 +62,11 @@ fn only_the_selected_big_manifests_are_read() {
     );
     let run = world.run_env(&["plan", "-f", "m", "--merchant", "small"], &[("KEY_B", KEY_B)]);
     assert_eq!(run.code, 0, "{run}");
-    assert_eq!(world.sandbox.stats().get, 1, "only `small` is read\n{run}");
+    assert_eq!(
+        world.sandbox.counters().stats().get,
+        1,
+        "only `small` is read\n{run}"
+    );
 }
 
 #[test]
@@ -82,5 +86,5 @@ fn a_big_manifest_with_problems_sends_nothing() {
             .contains("2 problems found in the manifest; nothing was sent to the API"),
         "{run}"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "not even a read");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "not even a read");
 }

@@ -127,7 +127,7 @@ fn run_with(flag: &Flag, value: &str) -> (Run, u64) {
         "apply" => world.run(&["apply", "--auto-approve", &arg]),
         other => world.run(&[other, &arg]),
     };
-    (run, world.sandbox.stats().total)
+    (run, world.sandbox.counters().stats().total)
 }
 
 fn cases() -> u32 {

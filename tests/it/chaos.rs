@@ -217,7 +217,7 @@ async fn one_seed(seed: u64) -> SeedOutcome {
     // The in-process view shows everything, visible to GET or not yet.
     assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
 
-    let stats = sandbox.stats();
+    let stats = sandbox.counters().stats();
     outcome.requests = stats.total;
     outcome.injected = stats.injected;
     let _ = sandbox.shutdown().await;
@@ -252,7 +252,7 @@ async fn replayed(seed: u64, parallelism: usize) -> (Vec<String>, Vec<(String, S
         .map(|s| (s.topic, s.name, s.callback_url))
         .collect();
     state.sort();
-    let log = sandbox.fault_log();
+    let log = sandbox.counters().fault_log();
     let _ = sandbox.shutdown().await;
     (log, state)
 }

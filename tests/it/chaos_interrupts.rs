@@ -161,7 +161,7 @@ fn one_seed(seed: u64) -> Figures {
 
     let mut running = Running::start(&world, &APPLY);
     let writes = || {
-        let stats = world.sandbox.stats();
+        let stats = world.sandbox.counters().stats();
         stats.post + stats.put + stats.delete
     };
     let due = Instant::now() + RUN_TIMEOUT;
@@ -208,7 +208,7 @@ fn one_seed(seed: u64) -> Figures {
         );
     }
     assert_converged(seed, &manifest, &initial, &world.sandbox.subscriptions(KEY));
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     figures.requests = stats.total;
     figures.injected = stats.injected;
     figures

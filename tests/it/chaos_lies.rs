@@ -135,7 +135,7 @@ async fn one_seed(seed: u64) -> Figures {
             assert_only_planned(seed, &plan, &initial, &sandbox.subscriptions(KEY));
         }
     }
-    let injected = sandbox.stats().injected;
+    let injected = sandbox.counters().stats().injected;
     assert_eq!(
         injected.repeated_ids + injected.cut_pages,
         watched.refused.load(Ordering::Relaxed),
@@ -151,7 +151,7 @@ async fn one_seed(seed: u64) -> Figures {
         .unwrap();
     figures.runs = converge(seed, &client, &manifest, OPTIONS, None).await;
     assert_converged(seed, &manifest, &initial, &sandbox.subscriptions(KEY));
-    let stats = sandbox.stats();
+    let stats = sandbox.counters().stats();
     assert_eq!(
         stats.injected.repeated_ids + stats.injected.cut_pages,
         injected.repeated_ids + injected.cut_pages

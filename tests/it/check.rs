@@ -60,7 +60,11 @@ fn latencies(text: &str) -> String {
 }
 
 fn no_api_request(world: &World) {
-    assert_eq!(world.sandbox.stats().total, 0, "check never talks to the API");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "check never talks to the API"
+    );
 }
 
 #[test]
@@ -295,7 +299,11 @@ fn plan_check_callbacks_warns_about_new_urls_and_never_blocks() {
     assert!(run.stdout.contains("### Callback check"), "{run}");
     assert!(run.stdout.contains("TCP: connection refused"), "{run}");
     assert!(unchanged.requests().is_empty(), "an unchanged URL is not probed");
-    assert_eq!(world.sandbox.stats().total, 1, "the plan's one GET, nothing else");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        1,
+        "the plan's one GET, nothing else"
+    );
 
     let quiet = world.run(&["plan"]);
     assert!(

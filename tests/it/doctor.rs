@@ -80,10 +80,10 @@ fn others(world: &World) -> Vec<invhooks::model::LiveSubscription> {
 fn a_healthy_sandbox_passes_every_check_and_write_touches_nothing_else() {
     let world = World::new();
     let before = others(&world);
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["doctor"]);
     assert_eq!(run.code, 0, "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.get, stats.total), (1, 1), "read-only: one GET, no write");
     doctor_snapshot!(world, "doctor_read_only", run);
     let run = world.run(&write(&[]));
@@ -94,7 +94,7 @@ fn a_healthy_sandbox_passes_every_check_and_write_touches_nothing_else() {
         before,
         "the others are untouched"
     );
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put), (1, 1), "one create, one rename");
     assert!(!run.stdout.contains("s3cr3t"), "{run}");
 }
@@ -157,7 +157,7 @@ fn a_rate_limited_sandbox_is_reported_and_the_round_trip_still_completes() {
     let run = world.run(&write(&[]));
     assert_eq!(run.code, 0, "{run}");
     assert!(
-        world.sandbox.stats().injected.rate_limited > 0,
+        world.sandbox.counters().stats().injected.rate_limited > 0,
         "the limit was hit:\n{run}"
     );
     assert!(world.sandbox.subscriptions(KEY).is_empty());
@@ -203,7 +203,7 @@ fn sandbox_faults_give_their_verdicts() {
     ]);
     let run = lying.run(&["doctor", "--format", "json"]);
     assert_eq!(run.code, 1, "{run}");
-    let injected = lying.sandbox.stats().injected;
+    let injected = lying.sandbox.counters().stats().injected;
     let (check, told) = match injected.cut_pages {
         1 => ("pagination", "and invhooks does not page"),
         _ => ("duplicates", "more than once"),
@@ -282,7 +282,7 @@ fn without_a_key_or_with_a_manifest_each_merchant_is_checked() {
 #[test]
 fn write_arguments_are_checked_before_any_request() {
     let world = World::new();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     for (args, says) in [
         (
             vec![
@@ -316,7 +316,7 @@ fn write_arguments_are_checked_before_any_request() {
         assert_eq!(run.code, 1, "{run}");
         assert!(run.stderr.contains(says), "{says}:\n{run}");
     }
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
 }
 
 /// A stub answering every GET with `reply()`.
@@ -509,7 +509,11 @@ fn tls_is_verified_through_the_proxy_and_an_unknown_ca_fails_connect() {
         run.stdout.contains("TLS certificate is not trusted") && run.stdout.contains("--ca-cert FILE"),
         "{run}"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "the key was never sent");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "the key was never sent"
+    );
     let via = proxy.url();
     let args = ["doctor", "--base-url", &base, "--ca-cert", "ca.pem"];
     let run = world.run_env(&args, &[("HTTPS_PROXY", &via)]);

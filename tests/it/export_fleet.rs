@@ -72,7 +72,7 @@ fn run(world: &World, args: &[&str]) -> Run {
 #[test]
 fn three_stores_export_to_one_fleet_file_that_plans_no_changes_for_each() {
     let world = three();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let export = run(&world, EXPORT);
     assert_eq!(export.code, 0, "{export}");
     assert!(
@@ -81,7 +81,7 @@ fn three_stores_export_to_one_fleet_file_that_plans_no_changes_for_each() {
             .contains("wrote 3 subscription(s) for 3 merchant(s) to `fleet.yaml` (mode 0600"),
         "{export}"
     );
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!(
         (stats.get, stats.total),
         (3, 3),
@@ -127,7 +127,7 @@ fn stores_that_cannot_share_one_list_are_refused_naming_each_difference() {
 #[test]
 fn bad_store_flags_are_refused_before_any_request() {
     let world = three();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let mut out = String::new();
     for args in [
         &["export", "--store", "store-a"][..],
@@ -155,7 +155,7 @@ fn bad_store_flags_are_refused_before_any_request() {
         "$ invhooks export --store a=KEY_STORE_A --store b=SAME_KEY\n{same}\n"
     ));
     snapshot!(world, out);
-    assert_eq!(world.sandbox.stats().total, 0, "no request");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "no request");
 }
 
 /// A label that only looks like another is refused as loading the
@@ -163,7 +163,7 @@ fn bad_store_flags_are_refused_before_any_request() {
 #[test]
 fn look_alike_store_labels_are_refused_before_any_request() {
     let world = three();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     for (label, says) in [
         ("cafe\u{301}", "`LABEL` is not in Unicode normal form C (NFC)"),
         ("store\u{200B}-a", "invisible or text-direction character U+200B"),
@@ -174,7 +174,7 @@ fn look_alike_store_labels_are_refused_before_any_request() {
         assert_eq!(refused.code, 1, "{refused}");
         assert!(refused.stderr.contains(says), "{label:?}: {refused}");
     }
-    assert_eq!(world.sandbox.stats().total, 0, "no request");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "no request");
 }
 
 #[test]

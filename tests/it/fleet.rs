@@ -73,7 +73,11 @@ fn merchant_sends_only_that_stores_requests() {
     let run = fleet.run(&["plan", "-f", "m", "--merchant", "store-1", "--format", "json"]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(planned(&run), ["store-1"]);
-    assert_eq!(world.sandbox.stats().get, 1, "one GET, for store-1 only");
+    assert_eq!(
+        world.sandbox.counters().stats().get,
+        1,
+        "one GET, for store-1 only"
+    );
 
     let run = fleet.run(&["apply", "-f", "m", "--merchant", "store-1", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
@@ -105,7 +109,7 @@ fn merchant_globs_repeat_and_each_must_match() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(planned(&run), ["store-0", "store-2"]);
 
-    let before = world.sandbox.stats().total;
+    let before = world.sandbox.counters().stats().total;
     let run = fleet.run(&["plan", "-f", "m", "--merchant", "store-0", "--merchant", "nope-*"]);
     assert_eq!(run.code, 1, "{run}");
     assert!(
@@ -113,7 +117,7 @@ fn merchant_globs_repeat_and_each_must_match() {
         "{run}"
     );
     assert!(run.stderr.contains("`store-0`, `store-1`, `store-2`"), "{run}");
-    assert_eq!(world.sandbox.stats().total, before, "nothing was sent");
+    assert_eq!(world.sandbox.counters().stats().total, before, "nothing was sent");
 }
 
 #[test]
@@ -135,7 +139,7 @@ fn shards_cover_every_merchant_exactly_once() {
     assert_eq!(seen.len(), 7, "no merchant twice: {seen:?}");
     assert_eq!(all.len(), 7, "every merchant once: {seen:?}");
     assert_eq!(
-        world.sandbox.stats().get,
+        world.sandbox.counters().stats().get,
         7,
         "one GET per merchant over both shards"
     );
@@ -160,7 +164,7 @@ fn an_empty_shard_is_fine() {
         }
     }
     assert_eq!(planned_in.len(), 1, "store-0 is in exactly one of 5 shards");
-    assert_eq!(world.sandbox.stats().get, 1);
+    assert_eq!(world.sandbox.counters().stats().get, 1);
 }
 
 #[test]
@@ -173,7 +177,7 @@ fn bad_shards_are_usage_errors() {
         let says = format!("`{shard}` is not a shard: write `K/N` with 1 ≤ K ≤ N");
         assert!(run.stderr.contains(&says), "{run}");
     }
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
 }
 
 #[test]

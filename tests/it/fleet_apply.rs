@@ -87,7 +87,7 @@ fn a_refusal_refuses_the_whole_fleet_before_any_write_naming_every_refused_store
         run.stderr.contains("nothing was changed") && run.stderr.contains("`--keep-going`"),
         "{run}"
     );
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put, stats.delete), (0, 0, 0), "{run}");
 }
 
@@ -135,7 +135,7 @@ fn with_keep_going_a_refused_store_keeps_its_subscriptions_while_the_others_are_
         10,
         "store b was not touched"
     );
-    assert_eq!(world.sandbox.stats().delete, 0, "{run}");
+    assert_eq!(world.sandbox.counters().stats().delete, 0, "{run}");
 
     let again = apply(&world, &["--keep-going"]);
     assert_eq!(
@@ -188,7 +188,7 @@ fn when_every_store_with_changes_is_refused_nothing_changes_and_the_exit_is_3() 
         "no other merchant is left\n{run}"
     );
     assert!(run.stderr.contains("nothing was changed"), "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put, stats.delete), (0, 0, 0), "{run}");
 }
 

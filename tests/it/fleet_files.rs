@@ -62,7 +62,7 @@ fn a_variable_unset_for_one_merchant_names_it_and_sends_nothing() {
         "{run}"
     );
     assert!(!run.stderr.contains("merchant `store-a`"), "{run}");
-    assert_eq!(world.sandbox.stats().total, 0, "no request");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "no request");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::support::*;
 /// without a request.
 fn refused(world: &World, text: &str) -> Run {
     world.write("webhooks.yaml", text);
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let started = Instant::now();
     let (validate, plan) = std::thread::scope(|scope| {
         let validate = scope.spawn(|| world.run(&["validate"]));
@@ -29,7 +29,7 @@ fn refused(world: &World, text: &str) -> Run {
     assert_eq!(validate.code, 1, "{validate}");
     assert_eq!(plan.code, 1, "{plan}");
     // An invalid manifest sends nothing, however big.
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!(stats.total, 0, "nothing reaches the API:\n{plan}");
     assert!(!plan.stderr.contains("panicked"), "{plan}");
     plan

@@ -53,7 +53,7 @@ fn a_re_run_after_sigkill_leaves_one_copy_whatever_the_ids() {
     );
     world.write("webhooks.yaml", &eight());
     let killed = Running::start(&world, &["apply", "--auto-approve", "--wait", "20"]);
-    until("8 POSTs", || world.sandbox.stats().post >= 8);
+    until("8 POSTs", || world.sandbox.counters().stats().post >= 8);
     killed.signal("KILL");
     let killed = killed.finish("SIGKILL");
     assert_eq!(killed.code, -1, "killed by the signal:\n{killed}");
@@ -64,7 +64,11 @@ fn a_re_run_after_sigkill_leaves_one_copy_whatever_the_ids() {
 
     let again = world.run(&["apply", "--auto-approve", "--wait", "20"]);
     assert_eq!(again.code, 0, "{again}");
-    assert_eq!(world.sandbox.stats().post, 16, "the re-run created them again");
+    assert_eq!(
+        world.sandbox.counters().stats().post,
+        16,
+        "the re-run created them again"
+    );
     assert!(
         again.stdout.contains("cleaned up a duplicate this run created"),
         "{again}"
@@ -108,7 +112,11 @@ fn a_post_answered_503_by_a_proxy_that_forwarded_it_is_not_resent() {
     ]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(relay.count("POST"), 8, "each create sent once:\n{run}");
-    assert_eq!(world.sandbox.stats().post, 8, "the proxy forwarded each");
+    assert_eq!(
+        world.sandbox.counters().stats().post,
+        8,
+        "the proxy forwarded each"
+    );
     assert_eq!(world.sandbox.subscriptions(KEY).len(), 8, "{run}");
     assert_eq!(run.stdout.matches("\n  done ").count(), 8, "{run}");
 }
@@ -186,7 +194,11 @@ fn a_delete_that_races_another_deleter_is_done_already_gone() {
         ("customer.updated", "old", "https://old.example/"),
     ]);
     let run = world.run(&["apply", "--auto-approve", "--base-url", &relay.base_url()]);
-    assert_eq!(world.sandbox.stats().delete, 2, "the other deleter came first");
+    assert_eq!(
+        world.sandbox.counters().stats().delete,
+        2,
+        "the other deleter came first"
+    );
     assert_eq!(relay.count("DELETE"), 1);
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("\n  done "), "{run}");
@@ -264,6 +276,6 @@ fn ctrl_c_at_the_prompt_cancels_with_exit_1() {
     assert!(!shown.contains(KEY));
     assert_eq!(status.code(), Some(1), "{shown}");
     assert!(shown.contains("apply cancelled; nothing was changed"), "{shown}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put, stats.delete), (0, 0, 0), "{shown}");
 }

@@ -33,7 +33,7 @@ const APPLY: [&str; 6] = ["apply", "--auto-approve", "--parallelism", "2", "--wa
 /// Sends `signal` to the binary once the sandbox has seen `posts` POSTs.
 fn signal_after(world: &World, running: &Running, posts: u64, signal: &str) {
     let started = Instant::now();
-    while world.sandbox.stats().post < posts {
+    while world.sandbox.counters().stats().post < posts {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "apply never got going"
@@ -60,7 +60,7 @@ fn sigterm_finishes_in_flight_calls_and_reports_what_was_not_started() {
     // flight, nothing done behind the report's back.
     assert_eq!(world.live().len(), done, "{run}");
     assert_eq!(
-        world.sandbox.stats().post as usize,
+        world.sandbox.counters().stats().post as usize,
         done,
         "no call after the in-flight ones"
     );

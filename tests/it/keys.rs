@@ -89,7 +89,7 @@ fn a_plan_saved_for_one_key_is_refused_with_another() {
     );
     let plan = world.run(&["plan", "--out", "plan.json"]);
     assert_eq!(plan.code, 0, "{plan}");
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let other = world.run_env(
         &["apply", "--plan", "plan.json", "--auto-approve"],
         &[("INVETERATE_API_KEY", KEY_B)],
@@ -101,7 +101,11 @@ fn a_plan_saved_for_one_key_is_refused_with_another() {
             .contains("was saved for another API key: merchant `webhooks`"),
         "{other}"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
     assert!(live_of(&world.sandbox, KEY_B).is_empty());
     let same = world.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(same.code, 0, "{same}");

@@ -52,7 +52,11 @@ fn tls_is_verified_and_a_private_ca_is_trusted_only_when_given() {
     assert!(untrusted.stderr.contains("UnknownIssuer"), "{untrusted}");
     assert!(untrusted.stderr.contains("--ca-cert FILE"), "{untrusted}");
     assert_eq!(s.front.handshakes(), 0, "the client must refuse the handshake");
-    assert_eq!(s.world.sandbox.stats().total, 0, "the key was never sent");
+    assert_eq!(
+        s.world.sandbox.counters().stats().total,
+        0,
+        "the key was never sent"
+    );
 
     let ca = s.world.path("ca.pem");
     let ca = ca.to_str().unwrap();
@@ -63,7 +67,7 @@ fn tls_is_verified_and_a_private_ca_is_trusted_only_when_given() {
     }
     let run = s.plan("localhost", &[], &[("SSL_CERT_FILE", ca)]);
     assert_eq!(run.code, 0, "{run}");
-    assert_eq!(s.world.sandbox.stats().get, 3);
+    assert_eq!(s.world.sandbox.counters().stats().get, 3);
 }
 
 #[test]
@@ -74,7 +78,7 @@ fn a_certificate_for_another_name_is_refused_even_from_a_trusted_ca() {
     assert_eq!(run.code, 1, "{run}");
     assert!(run.stderr.contains("TLS certificate is not trusted"), "{run}");
     assert!(run.stderr.contains("not valid for name"), "{run}");
-    assert_eq!(s.world.sandbox.stats().total, 0);
+    assert_eq!(s.world.sandbox.counters().stats().total, 0);
 }
 
 #[test]
@@ -98,7 +102,7 @@ fn an_unusable_ca_file_is_a_clear_error() {
         assert_eq!(run.code, 1, "{run}");
         assert!(run.stderr.contains(needle), "{run}");
         assert!(run.stderr.contains("cannot use CA certificates from"), "{run}");
-        assert_eq!(s.world.sandbox.stats().total, 0, "{run}");
+        assert_eq!(s.world.sandbox.counters().stats().total, 0, "{run}");
     }
     let run = s.world.run(&["validate", "--ca-cert", "missing.pem"]);
     assert_eq!(run.code, 0, "offline commands do not read the CA file:\n{run}");
@@ -122,7 +126,7 @@ fn https_proxy_is_used_and_no_proxy_bypasses_it() {
         !seen[0].head.contains(KEY),
         "the key travels inside the tunnel only"
     );
-    assert_eq!(s.world.sandbox.stats().get, 1);
+    assert_eq!(s.world.sandbox.counters().stats().get, 1);
 
     let run = s.plan("localhost", &["--ca-cert", ca], &[("https_proxy", &via)]);
     assert_eq!(run.code, 0, "{run}");
@@ -141,5 +145,5 @@ fn https_proxy_is_used_and_no_proxy_bypasses_it() {
             "NO_PROXY={no_proxy} bypasses the proxy"
         );
     }
-    assert_eq!(s.world.sandbox.stats().get, 5);
+    assert_eq!(s.world.sandbox.counters().stats().get, 5);
 }

@@ -76,10 +76,10 @@ fn markdown_plan_for_pull_requests() {
 #[test]
 fn plan_makes_exactly_one_get_and_no_writes() {
     let world = drifted();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run_env(&["plan"], &[TOKEN]);
     assert_eq!(run.code, 0, "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.get, stats.post, stats.put, stats.delete), (1, 0, 0, 0));
 }
 

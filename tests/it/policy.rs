@@ -13,7 +13,7 @@ subscriptions:
 ";
 
 fn writes(world: &World) -> (u64, u64, u64) {
-    let s = world.sandbox.stats();
+    let s = world.sandbox.counters().stats();
     (s.post, s.put, s.delete)
 }
 
@@ -49,7 +49,7 @@ fn a_host_outside_the_policy_stops_every_command_before_any_request() {
         assert_eq!(run.code, 1, "{args:?} with INVHOOKS_POLICY: {run}");
         assert!(run.stderr.starts_with(expected), "{run}");
     }
-    assert_eq!(world.sandbox.stats().total, 0, "not even a GET");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "not even a GET");
     let without = world.run(&["validate"]);
     assert_eq!(without.code, 0, "no policy, no host rule:\n{without}");
 }
@@ -59,7 +59,7 @@ fn a_saved_plan_is_held_to_the_policy_of_the_run_that_applies_it() {
     let world = world();
     let saved = world.run(&["plan", "--out", "plan.json"]);
     assert_eq!(saved.code, 0, "{saved}");
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&[
         "apply",
         "--plan",
@@ -74,7 +74,11 @@ fn a_saved_plan_is_held_to_the_policy_of_the_run_that_applies_it() {
             .contains("callback host `collector.evil.example` of `leak` (`customer.updated`) is not allowed"),
         "{run}"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
 }
 
 #[test]
@@ -102,7 +106,7 @@ fn policy_safety_thresholds_replace_the_built_in_ones() {
         plan.stdout.contains("over the policy's `maxDeletes: 1`"),
         "{plan}"
     );
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let refused = world.run(&["apply", "--auto-approve", "--policy", "policy.yaml"]);
     assert_eq!(refused.code, 3, "{refused}");
     assert!(
@@ -174,7 +178,11 @@ fn a_policy_of_twenty_thousand_globs_is_enforced_not_dropped() {
         );
         snapshot!(world, run.stderr);
     }
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
 }
 
 #[test]
@@ -197,5 +205,5 @@ fn a_policy_that_cannot_be_compiled_is_an_error_not_an_open_policy() {
             "{run}"
         );
     }
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
 }

@@ -69,7 +69,7 @@ fn errors_before_the_write() {
         8,
     );
     converges(&world, 8, "0");
-    let log = world.sandbox.fault_log();
+    let log = world.sandbox.counters().fault_log();
     assert!(
         log.iter()
             .any(|f| f.starts_with("POST ") && f.ends_with(" error")),
@@ -109,7 +109,7 @@ fn dropped_connections() {
         8,
     );
     converges(&world, 8, "0");
-    let injected = world.sandbox.stats().injected;
+    let injected = world.sandbox.counters().stats().injected;
     assert!(
         injected.drops_before + injected.drops_after > 0,
         "a connection was dropped"
@@ -160,7 +160,7 @@ fn rate_limits_slow_the_client_instead_of_failing() {
     let run = converges(&world, 40, "2");
     assert!(run.stdout.contains("0 failed"), "{run}");
     assert!(
-        world.sandbox.stats().injected.rate_limited > 0,
+        world.sandbox.counters().stats().injected.rate_limited > 0,
         "the limit was reached"
     );
 }

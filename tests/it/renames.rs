@@ -20,10 +20,10 @@ fn a_rename_is_one_put_on_the_same_id_and_the_next_plan_is_empty() {
     let id = world.seed(&[(T, "crm", "https://crm.example/hook")])[0]
         .id
         .clone();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put, stats.delete), (0, 1, 0), "{run}");
     let live = world.sandbox.subscriptions(KEY);
     assert_eq!(live.len(), 1);
@@ -66,10 +66,10 @@ fn old_and_new_both_live_deletes_the_old_one() {
         (T, "crm", "https://crm.example/hook"),
         (T, "crm-v2", "https://crm.example/hook"),
     ]);
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["apply", "--auto-approve"]);
     assert_eq!(run.code, 0, "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert_eq!((stats.post, stats.put, stats.delete), (0, 0, 1), "{run}");
     assert_eq!(
         world.live(),

@@ -25,7 +25,7 @@ fn drifted() -> World {
 }
 
 fn writes(world: &World) -> (u64, u64, u64) {
-    let s = world.sandbox.stats();
+    let s = world.sandbox.counters().stats();
     (s.post, s.put, s.delete)
 }
 
@@ -59,7 +59,7 @@ fn plan_out_then_apply_plan_applies_exactly_the_saved_changes() {
     // The manifest changes after the plan was reviewed: `apply --plan`
     // applies what was saved, not the new manifest, and needs no `${VAR}`.
     world.write("webhooks.yaml", &manifest("subscriptions: []\n"));
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let apply = world.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(apply.code, 0, "{apply}");
     assert_eq!(writes(&world), (1, 1, 1), "one create, one update, one delete");
@@ -97,7 +97,7 @@ fn a_stale_plan_is_refused_with_exit_3_and_changes_nothing() {
         "https://manual.example/?key=abc",
     )]);
     let before = world.live();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
     assert_eq!(run.code, 3, "{run}");
     assert_eq!(writes(&world), (0, 0, 0), "nothing may be written");
@@ -144,7 +144,7 @@ fn corrupt_truncated_foreign_and_future_plan_files_exit_1() {
             "is inconsistent",
         ),
     ];
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let mut all = String::new();
     for (file, content, expected) in cases {
         world.write(file, &content);
@@ -159,7 +159,11 @@ fn corrupt_truncated_foreign_and_future_plan_files_exit_1() {
         "$ invhooks apply --plan missing.json\n{}",
         missing.stderr
     ));
-    assert_eq!(world.sandbox.stats().total, 0, "a bad plan file sends nothing");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "a bad plan file sends nothing"
+    );
     snapshot!(world, all);
 }
 
@@ -219,7 +223,7 @@ fn apply_plan_refuses_another_base_url() {
     );
     assert_eq!(run.code, 3, "{run}");
     assert!(run.stderr.contains("was computed against"), "{run}");
-    assert_eq!(world.sandbox.stats().post, 0);
+    assert_eq!(world.sandbox.counters().stats().post, 0);
 }
 
 #[test]
@@ -295,11 +299,15 @@ fn a_hand_edited_plan_is_checked_like_a_manifest() {
         "plan.json",
         &text.replace("https://erp.example/v2", "http://evil.example/x"),
     );
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run_env(&["apply", "--plan", "plan.json", "--auto-approve"], &[TOKEN]);
     assert_eq!(run.code, 1, "{run}");
     snapshot!(world, run.stderr);
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
 }
 
 /// `plan --out` replaces a saved plan, never another file (SPEC "Output"),
@@ -308,14 +316,18 @@ fn a_hand_edited_plan_is_checked_like_a_manifest() {
 fn plan_out_never_replaces_a_file_that_is_not_a_saved_plan() {
     let world = drifted();
     let before = std::fs::read_to_string(world.path("webhooks.yaml")).unwrap();
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run_env(&["plan", "--out", "webhooks.yaml"], &[TOKEN]);
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(
         std::fs::read_to_string(world.path("webhooks.yaml")).unwrap(),
         before
     );
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
     let show = world.run(&["show", "webhooks.yaml"]);
     assert_eq!(show.code, 1, "{show}");
     assert!(!show.stderr.contains("--out webhooks.yaml"), "{show}");

@@ -202,7 +202,7 @@ fn a_manifest_cannot_smuggle_the_key_into_a_subscription() {
             .contains("webhooks.yaml:4: `name` would contain this merchant's API key"),
         "{run}"
     );
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
     let run = world.run(&["validate"]);
     assert_eq!(run.code, 1, "offline too:\n{run}");
 }

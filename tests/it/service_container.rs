@@ -62,7 +62,7 @@ fn plain_http_to_a_named_sandbox_needs_the_opt_in_and_warns_every_run() {
         refused.stderr.contains(OPT_IN),
         "the error names the way out:\n{refused}"
     );
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
 
     let allowed = world.run_env(
         &["plan", "--base-url", &url, "--detailed-exitcode"],
@@ -76,7 +76,11 @@ fn plain_http_to_a_named_sandbox_needs_the_opt_in_and_warns_every_run() {
             .contains("warning: `INVHOOKS_ALLOW_INSECURE_SANDBOX` sends the API key in clear text"),
         "{allowed}"
     );
-    assert_eq!(world.sandbox.stats().get, 1, "the plan read the named sandbox");
+    assert_eq!(
+        world.sandbox.counters().stats().get,
+        1,
+        "the plan read the named sandbox"
+    );
 
     // Every run warns, not only the first; another host stays refused.
     let again = world.run_env(

@@ -32,7 +32,7 @@ fn show_prints_exactly_what_plan_printed_in_every_format() {
     let token = [("CRM_TOKEN", "s3cr3t-token")];
     let saved = world.run_env(&["plan", "--out", "plan.json"], &token);
     assert_eq!(saved.code, 0, "{saved}");
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     for format in ["text", "json", "markdown"] {
         let plan = world.run_env(&["plan", "--format", format], &token);
         assert_eq!(plan.code, 0, "{plan}");
@@ -43,7 +43,7 @@ fn show_prints_exactly_what_plan_printed_in_every_format() {
         assert!(shown.stdout.contains("token=***"), "{shown}");
     }
     assert_eq!(
-        world.sandbox.stats().get,
+        world.sandbox.counters().stats().get,
         3,
         "only the three plans read live state"
     );

@@ -41,7 +41,7 @@ fn a_backslash_in_a_declared_url_is_an_error_at_its_line_even_under_a_policy() {
             "{args:?}: {run}"
         );
     }
-    assert_eq!(world.sandbox.stats().total, 0, "nothing sent");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "nothing sent");
 }
 
 /// What `GET /_sandbox/deliveries` says once nothing is pending (10 s at most).

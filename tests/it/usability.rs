@@ -155,7 +155,7 @@ fn export_keeps_an_existing_file_unless_forced() {
         ("customer.cancelled", "crm", "https://crm.example/cancel"),
     ]);
     world.write("webhooks.yaml", "# my manifest\n");
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let refused = world.run(&["export", "-o", "webhooks.yaml"]);
     assert_eq!(refused.code, 1, "{refused}");
     assert!(
@@ -169,7 +169,11 @@ fn export_keeps_an_existing_file_unless_forced() {
         std::fs::read_to_string(world.path("webhooks.yaml")).unwrap(),
         "# my manifest\n"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "refused before any request");
+    assert_eq!(
+        world.sandbox.counters().stats().total,
+        0,
+        "refused before any request"
+    );
 
     let forced = world.run(&["export", "-o", "webhooks.yaml", "--force"]);
     assert_eq!(forced.code, 0, "{forced}");

@@ -79,11 +79,11 @@ fn validate_as_json_reports_every_problem_as_data() {
 fn validate_ok_is_offline() {
     let world = World::new();
     world.write("webhooks.yaml", &manifest("subscriptions:\n  - {name: a, topics: [customer.updated, customer.ordered], callbackUrl: \"https://a.example/\"}\n"));
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["validate"]);
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("2 subscriptions"), "{run}");
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
 }
 
 #[test]
@@ -201,9 +201,9 @@ fn validate_refuses_two_manifests_with_one_key_variable() {
         "us.yaml",
         &manifest("merchant: us\napiKeyEnv: INVETERATE_API_KEY\n"),
     );
-    world.sandbox.reset_stats();
+    world.sandbox.counters().reset();
     let run = world.run(&["validate", "-f", "eu.yaml", "-f", "us.yaml"]);
     assert_eq!(run.code, 1, "{run}");
-    assert_eq!(world.sandbox.stats().total, 0);
+    assert_eq!(world.sandbox.counters().stats().total, 0);
     insta::assert_snapshot!(run.to_string());
 }

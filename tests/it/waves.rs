@@ -196,10 +196,10 @@ fn a_failed_check_gate_stops_the_next_wave_and_a_re_run_resumes() {
     );
 
     // The same command again fails the same gate: re-running never skips it.
-    let before = fleet.world.sandbox.stats();
+    let before = fleet.world.sandbox.counters().stats();
     let again = fleet.apply(&["--waves", "1,2,100%", "--wave-gate", "check"]);
     assert_eq!(again.code, 1, "{again}");
-    let after = fleet.world.sandbox.stats();
+    let after = fleet.world.sandbox.counters().stats();
     assert_eq!(
         (after.post, after.put),
         (before.post, before.put),
@@ -218,7 +218,7 @@ fn a_failed_check_gate_stops_the_next_wave_and_a_re_run_resumes() {
             (labels(&["s03:applied", "s04:applied"]), "passed".to_owned()),
         ]
     );
-    let last = fleet.world.sandbox.stats();
+    let last = fleet.world.sandbox.counters().stats();
     assert_eq!(
         (last.post - after.post, last.put - after.put),
         (2, 1),
@@ -440,7 +440,11 @@ fn bad_wave_flags_are_usage_errors_that_say_what_to_write() {
         assert_eq!(run.code, 1, "{args:?}\n{run}");
         assert!(run.stderr.contains(message), "{args:?}: {message}\n{run}");
     }
-    assert_eq!(fleet.world.sandbox.stats().total, 0, "nothing was sent");
+    assert_eq!(
+        fleet.world.sandbox.counters().stats().total,
+        0,
+        "nothing was sent"
+    );
 }
 
 #[test]

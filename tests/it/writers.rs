@@ -32,7 +32,7 @@ fn two_applies_at_once_lose_nothing_and_say_another_writer_is_active() {
         (a.join().unwrap(), b.join().unwrap())
     });
     assert_eq!(world.live().len(), 40, "nothing deleted:\n{a}\n{b}");
-    assert_eq!(world.sandbox.stats().delete, 0);
+    assert_eq!(world.sandbox.counters().stats().delete, 0);
     for run in [&a, &b] {
         assert_eq!(run.code, 1, "{run}");
         assert!(
@@ -59,7 +59,7 @@ fn slow_visibility_with_unknown_outcomes_sends_each_create_once() {
     world.write("webhooks.yaml", &many(10, "https://a.example/hook"));
     let run = world.run(&["apply", "--auto-approve", "--wait", "1"]);
     assert_eq!(run.code, 0, "{run}");
-    let stats = world.sandbox.stats();
+    let stats = world.sandbox.counters().stats();
     assert!(
         stats.injected.partial_failures > 0,
         "the fault happened: {stats:?}"
@@ -140,7 +140,7 @@ fn two_merchants_with_one_key_are_refused_before_any_request() {
         run.stderr.contains("eu.yaml") && run.stderr.contains("us.yaml"),
         "names both:\n{run}"
     );
-    assert_eq!(world.sandbox.stats().total, 0, "before any request");
+    assert_eq!(world.sandbox.counters().stats().total, 0, "before any request");
     // Different keys are two stores: fine.
     let ok = world.run_env(&["plan", "-f", "m"], &[("KEY_EU", KEY), ("KEY_US", KEY_B)]);
     assert_eq!(ok.code, 0, "{ok}");

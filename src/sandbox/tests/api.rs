@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::*;
-use crate::sandbox::keys::merchant_id;
+use crate::sandbox::wire::merchant_id;
 use crate::sandbox::RequestStats;
 
 #[tokio::test]
@@ -171,7 +171,7 @@ async fn stats_count_resource_requests_by_method() {
         total: 5,
         ..RequestStats::default()
     };
-    assert_eq!(sandbox.stats(), expected);
+    assert_eq!(sandbox.counters().stats(), expected);
     let over_http = send_path(&sandbox, Method::GET, "/_sandbox/stats").await;
     assert_eq!(over_http.status, 200);
     assert_eq!(
@@ -181,9 +181,13 @@ async fn stats_count_resource_requests_by_method() {
             "repeated_ids": 0, "cut_pages": 0
         }}})
     );
-    assert_eq!(sandbox.stats(), expected, "the stats endpoint is not counted");
+    assert_eq!(
+        sandbox.counters().stats(),
+        expected,
+        "the stats endpoint is not counted"
+    );
     let wrong = send_path(&sandbox, Method::POST, "/_sandbox/stats").await;
     assert_error(&wrong, 400, &["use GET"]);
-    sandbox.reset_stats();
-    assert_eq!(sandbox.stats(), RequestStats::default());
+    sandbox.counters().reset();
+    assert_eq!(sandbox.counters().stats(), RequestStats::default());
 }

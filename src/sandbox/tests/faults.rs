@@ -47,8 +47,8 @@ async fn zero_rates_inject_nothing() {
         );
     }
     assert!(sandbox.subscriptions(KEY).is_empty());
-    assert_eq!(sandbox.stats().injected, InjectedStats::default());
-    assert_eq!(sandbox.stats().total, 20);
+    assert_eq!(sandbox.counters().stats().injected, InjectedStats::default());
+    assert_eq!(sandbox.counters().stats().total, 20);
 }
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn error_rate_one_fails_every_method_before_any_write() {
     let invalid = call(&sandbox, Method::POST, json!({"topic": TOPIC})).await;
     assert_error(&invalid, 400, &["missing required field `name`"]);
 
-    let stats = sandbox.stats();
+    let stats = sandbox.counters().stats();
     assert_eq!((stats.get, stats.post, stats.put, stats.delete), (2, 2, 1, 1));
     let expected = InjectedStats {
         errors: 4,
@@ -97,8 +97,8 @@ async fn error_rate_one_fails_every_method_before_any_write() {
         json!({"errors": 4, "partial_failures": 0, "drops_before": 0, "drops_after": 0, "rate_limited": 0,
                "repeated_ids": 0, "cut_pages": 0})
     );
-    sandbox.reset_stats();
-    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+    sandbox.counters().reset();
+    assert_eq!(sandbox.counters().stats().injected, InjectedStats::default());
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ async fn partial_failure_rate_one_writes_then_fails() {
         partial_failures: 3,
         ..InjectedStats::default()
     };
-    assert_eq!(sandbox.stats().injected, expected);
+    assert_eq!(sandbox.counters().stats().injected, expected);
 }
 
 #[tokio::test]
@@ -167,7 +167,7 @@ async fn drop_rate_one_closes_without_a_response_before_or_after_the_write() {
         let outcome = request(&client, &sandbox, Method::POST, Some(create(&name))).await;
         assert_eq!(outcome, Outcome::Dropped);
         let live = sandbox.subscriptions(KEY);
-        let injected = sandbox.stats().injected;
+        let injected = sandbox.counters().stats().injected;
         if live.len() == count + 1 {
             // Dropped after the write: the create happened.
             assert_eq!(live[count].name, name);
@@ -187,7 +187,7 @@ async fn drop_rate_one_closes_without_a_response_before_or_after_the_write() {
         request(&client, &sandbox, Method::GET, None).await,
         Outcome::Dropped
     );
-    assert_eq!(sandbox.stats().injected.errors, 0);
+    assert_eq!(sandbox.counters().stats().injected.errors, 0);
 }
 
 /// Runs a fixed sequence of requests, one client with keep-alive, and
@@ -215,7 +215,7 @@ async fn run_sequence(faults: Faults) -> (Vec<Option<u16>>, InjectedStats, Vec<S
         .subscriptions(KEY)
         .into_iter()
         .map(|s| format!("{}:{}", s.id, s.name));
-    (outcomes, sandbox.stats().injected, live.collect())
+    (outcomes, sandbox.counters().stats().injected, live.collect())
 }
 
 #[tokio::test]
@@ -290,7 +290,7 @@ async fn invalid_faults_refuse_to_start() {
     .unwrap_err();
     let shown = format!("{err:#}");
     assert!(
-        shown.contains("drop rate must be a probability between 0 and 1"),
+        shown.contains("for `--drop-rate`: expected a probability between 0 and 1"),
         "{shown}"
     );
 }
@@ -327,7 +327,7 @@ async fn a_drop_closes_the_connection_at_once_without_a_byte() {
         );
         assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
     }
-    let injected = sandbox.stats().injected;
+    let injected = sandbox.counters().stats().injected;
     assert_eq!(injected.drops_before + injected.drops_after, 4);
     assert_eq!(sandbox.subscriptions(KEY).len() as u64, injected.drops_after);
 }
@@ -366,7 +366,7 @@ async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
     let created = request(&client, &sandbox, Method::POST, Some(create("new"))).await;
     assert_eq!(created.status(), Some(201), "{created:?}");
     assert_eq!(sandbox.subscriptions(KEY)[..3], live[..]);
-    let injected = sandbox.stats().injected;
+    let injected = sandbox.counters().stats().injected;
     assert_eq!(injected.repeated_ids + injected.cut_pages, 40, "{injected:?}");
     assert!(
         injected.repeated_ids > 5 && injected.cut_pages > 5,
@@ -379,14 +379,18 @@ async fn lying_lists_are_ones_the_client_refuses_and_end_with_set_faults() {
     let body = listed.body().to_string();
     let whole = crate::api::envelope::parse_list(body.as_bytes()).unwrap();
     assert_eq!(whole, sandbox.subscriptions(KEY));
-    assert_eq!(sandbox.stats().injected, injected, "no lie after set_faults");
+    assert_eq!(
+        sandbox.counters().stats().injected,
+        injected,
+        "no lie after set_faults"
+    );
     let bad = Faults {
         lying_list_rate: 2.0,
         ..Faults::default()
     };
     let err = sandbox.set_faults(bad).unwrap_err();
     assert!(
-        format!("{err:#}").contains("lying-list rate must be a probability"),
+        format!("{err:#}").contains("for `--lying-list-rate`: expected a probability"),
         "{err:#}"
     );
 }

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::sandbox::keys::merchant_id;
+use crate::sandbox::wire::merchant_id;
 
 #[tokio::test]
 async fn state_file_is_persisted_and_reloaded() {
@@ -135,7 +135,7 @@ fn a_sandbox_on_a_runtime_of_its_own_serves_synchronous_clients() {
     let response = raw(sandbox.addr(), &request);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("wh_000001"), "{response}");
-    assert_eq!(sandbox.stats().get, 1);
+    assert_eq!(sandbox.counters().stats().get, 1);
     let addr = sandbox.addr();
     drop(sandbox);
     drop(runtime); // stops it

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+pub(crate) mod config;
 mod faults;
 mod keys;
 mod lifecycle;

@@ -55,7 +55,7 @@ async fn rate_limit_answers_429_with_retry_after_then_recovers() {
     let again = handled(&sandbox, Method::GET, None).await;
     assert_eq!(again.status(), Some(200));
     assert_eq!(again.body()["data"]["subscriptions"].as_array().unwrap().len(), 1);
-    let stats = sandbox.stats();
+    let stats = sandbox.counters().stats();
     assert_eq!(stats.injected.rate_limited, 3);
     assert_eq!(
         (stats.get, stats.post),
@@ -87,12 +87,17 @@ async fn rate_limited_requests_are_not_subject_to_other_faults() {
         rate_limited: 1,
         ..InjectedStats::default()
     };
-    assert_eq!(sandbox.stats().injected, expected);
-    assert_eq!(sandbox.fault_log().len(), 1, "{:?}", sandbox.fault_log());
-    assert!(
-        sandbox.fault_log()[0].ends_with("#1 error"),
+    assert_eq!(sandbox.counters().stats().injected, expected);
+    assert_eq!(
+        sandbox.counters().fault_log().len(),
+        1,
         "{:?}",
-        sandbox.fault_log()
+        sandbox.counters().fault_log()
+    );
+    assert!(
+        sandbox.counters().fault_log()[0].ends_with("#1 error"),
+        "{:?}",
+        sandbox.counters().fault_log()
     );
 }
 
@@ -158,7 +163,7 @@ async fn latency_delays_every_request() {
         assert!(outcome.status().is_some());
         assert_eq!(started.elapsed(), latency);
     }
-    assert_eq!(sandbox.stats().injected, InjectedStats::default());
+    assert_eq!(sandbox.counters().stats().injected, InjectedStats::default());
 }
 
 /// Real time and real TCP: the connection layer is what is tested here.
@@ -191,7 +196,7 @@ async fn shutdown_lets_a_request_in_flight_finish() {
     // The second request has arrived (it is counted on arrival) and waits
     // out its latency.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while sandbox.stats().get < 2 {
+    while sandbox.counters().stats().get < 2 {
         assert!(Instant::now() < deadline, "the second request never arrived");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
