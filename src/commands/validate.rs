@@ -54,8 +54,8 @@ pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
     ctx.out(&match format {
         TextOrJson::Text => entries.map(|(t, d)| format!("{t:width$}  {d}\n")).collect(),
         TextOrJson::Json => {
-            let topics =
-                entries.map(|(topic, description)| object! { topic: topic, description: description });
+            // `description` first, as `serde_json::json!` (sorted keys) wrote it.
+            let topics = entries.map(|(t, d)| object! { description: d, topic: t });
             pretty(&object! { format_version: FORMAT_VERSION, topics: topics.collect::<Vec<_>>() })
         }
     });
