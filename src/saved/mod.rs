@@ -168,124 +168,7 @@ impl SavedMerchant {
             },
         }
     }
-}
 
-impl SavedPlan {
-    pub fn new(
-        tool_version: &str,
-        base_url: &str,
-        key_salt: String,
-        mut merchants: Vec<SavedMerchant>,
-    ) -> Self {
-        merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
-        // Over the manifest files' paths and digests.
-        let mut files: Vec<_> = (merchants.iter())
-            .map(|m| (&m.manifest.file, &m.manifest.sha256))
-            .collect();
-        files.sort();
-        SavedPlan {
-            kind: KIND.to_owned(),
-            format_version: FORMAT_VERSION.to_owned(),
-            tool_version: tool_version.to_owned(),
-            sensitive: SENSITIVE.to_owned(),
-            base_url: base_url.to_owned(),
-            key_salt,
-            manifest_digest: sha256_json(&("invhooks-manifests-v1", files)),
-            merchants,
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        crate::render::json::pretty(self)
-    }
-}
-
-fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
-    let changes = plan.changes.iter().map(|c| SavedChange {
-        action: c.action(),
-        topic: c.topic().to_owned(),
-        name: c.name().to_owned(),
-        id: c.id().map(str::to_owned),
-        before: c.before().cloned(),
-        after: c.after().cloned(),
-        duplicate: c.is_duplicate(),
-    });
-    SavedMerchantPlan {
-        merchant: plan.merchant.clone(),
-        changes: changes.collect(),
-        unmanaged: plan.unmanaged.clone(),
-        summary: plan.summary,
-        safety: plan.safety,
-    }
-}
-
-/// A saved plan that passed every check: the file, and its merchants.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub file: SavedPlan,
-    pub merchants: Vec<LoadedMerchant>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LoadedMerchant {
-    pub manifest: MerchantManifest,
-    pub live: Vec<LiveSubscription>,
-    pub plan: MerchantPlan,
-}
-
-impl Loaded {
-    pub fn plan(&self) -> Plan {
-        Plan {
-            merchants: self.merchants.iter().map(|m| m.plan.clone()).collect(),
-        }
-    }
-}
-
-impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
-    pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
-        use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
-        let key = |k: &str| value.get(k);
-        let text_of = |k: &str| key(k).and_then(|v| v.as_str());
-        if text_of("kind") != Some(KIND) {
-            let output = key("kind").is_none() && key("format_version").and(key("merchants")).is_some();
-            return Err(if output { JsonOutput } else { Foreign });
-        }
-        let version = match key("format_version") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            other => other.map_or(String::new(), |v| v.to_string()),
-        };
-        if version != FORMAT_VERSION {
-            let tool = text_of("tool_version").unwrap_or("unknown").to_owned();
-            let ours = ours.to_owned();
-            return Err(Version {
-                found: version,
-                tool,
-                ours,
-            });
-        }
-        // A damaged entry is named by its merchant.
-        let file = SavedPlan::deserialize(&value).map_err(|e| {
-            let label = (value["merchants"].as_array().into_iter().flatten())
-                .filter(|m| SavedMerchant::deserialize(*m).is_err())
-                .find_map(|m| m["merchant"].as_str());
-            let at = label.map(|label| format!("merchant `{}`: ", escape(label)));
-            Damaged(format!("{}{e}", at.unwrap_or_default()))
-        })?;
-        let mut labels = HashSet::new();
-        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
-            return Err(Inconsistent(format!("merchant `{}` appears twice", m.merchant)));
-        } else if file.merchants.is_empty() {
-            return Err(Inconsistent("it names no merchant".to_owned()));
-        }
-        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
-        let merchants = merchants.collect::<Result<_, _>>()?;
-        Ok(Loaded { file, merchants })
-    }
-}
-
-impl SavedMerchant {
     fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
         let who = &self.merchant;
         let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
@@ -335,10 +218,119 @@ impl SavedMerchant {
     }
 }
 
+impl SavedPlan {
+    pub fn new(
+        tool_version: &str,
+        base_url: &str,
+        key_salt: String,
+        mut merchants: Vec<SavedMerchant>,
+    ) -> Self {
+        merchants.sort_by(|a, b| a.merchant.cmp(&b.merchant));
+        // Over the manifest files' paths and digests.
+        let mut files: Vec<_> = (merchants.iter())
+            .map(|m| (&m.manifest.file, &m.manifest.sha256))
+            .collect();
+        files.sort();
+        SavedPlan {
+            kind: KIND.to_owned(),
+            format_version: FORMAT_VERSION.to_owned(),
+            tool_version: tool_version.to_owned(),
+            sensitive: SENSITIVE.to_owned(),
+            base_url: base_url.to_owned(),
+            key_salt,
+            manifest_digest: sha256_json(&("invhooks-manifests-v1", files)),
+            merchants,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        crate::render::json::pretty(self)
+    }
+
+    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
+    pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
+        use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
+        let key = |k: &str| value.get(k);
+        let text_of = |k: &str| key(k).and_then(|v| v.as_str());
+        if text_of("kind") != Some(KIND) {
+            let output = key("kind").is_none() && key("format_version").and(key("merchants")).is_some();
+            return Err(if output { JsonOutput } else { Foreign });
+        }
+        let version = match key("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            other => other.map_or(String::new(), |v| v.to_string()),
+        };
+        if version != FORMAT_VERSION {
+            return Err(Version {
+                found: version,
+                tool: text_of("tool_version").unwrap_or("unknown").to_owned(),
+                ours: ours.to_owned(),
+            });
+        }
+        // A damaged entry is named by its merchant.
+        let file = SavedPlan::deserialize(&value).map_err(|e| {
+            let label = (value["merchants"].as_array().into_iter().flatten())
+                .filter(|m| SavedMerchant::deserialize(*m).is_err())
+                .find_map(|m| m["merchant"].as_str());
+            let at = label.map(|label| format!("merchant `{}`: ", escape(label)));
+            Damaged(format!("{}{e}", at.unwrap_or_default()))
+        })?;
+        let mut labels = HashSet::new();
+        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
+            return Err(Inconsistent(format!("merchant `{}` appears twice", m.merchant)));
+        } else if file.merchants.is_empty() {
+            return Err(Inconsistent("it names no merchant".to_owned()));
+        }
+        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
+        let merchants = merchants.collect::<Result<_, _>>()?;
+        Ok(Loaded { file, merchants })
+    }
+}
+
+fn save_plan(plan: &MerchantPlan) -> SavedMerchantPlan {
+    let changes = plan.changes.iter().map(|c| SavedChange {
+        action: c.action(),
+        topic: c.topic().to_owned(),
+        name: c.name().to_owned(),
+        id: c.id().map(str::to_owned),
+        before: c.before().cloned(),
+        after: c.after().cloned(),
+        duplicate: c.is_duplicate(),
+    });
+    SavedMerchantPlan {
+        merchant: plan.merchant.clone(),
+        changes: changes.collect(),
+        unmanaged: plan.unmanaged.clone(),
+        summary: plan.summary,
+        safety: plan.safety,
+    }
+}
+
+/// A saved plan that passed every check: the file, and its merchants.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub file: SavedPlan,
+    pub merchants: Vec<LoadedMerchant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadedMerchant {
+    pub manifest: MerchantManifest,
+    pub live: Vec<LiveSubscription>,
+    pub plan: MerchantPlan,
+}
+
 /// Live changes listed per stale merchant.
 const MAX_STALE_LINES: usize = 10;
 
 impl Loaded {
+    pub fn plan(&self) -> Plan {
+        Plan {
+            merchants: self.merchants.iter().map(|m| m.plan.clone()).collect(),
+        }
+    }
+
     /// Why the plan, read from `shown`, cannot be applied against `base_url`.
     pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
         let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));
