@@ -310,7 +310,7 @@ fn keep_one(
     0
 }
 
-fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
+pub(crate) fn delete(live: &LiveSubscription, duplicate: bool) -> Change {
     let (id, before) = (live.id.clone(), live.into());
     Change::Delete {
         id,

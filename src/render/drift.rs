@@ -12,7 +12,7 @@ use super::text::{change_line, unmanaged_line};
 use super::view::ChangeView;
 use crate::digest::sha256_json;
 use crate::escape::escape;
-use crate::plan::{Action, Change, MerchantPlan, Plan};
+use crate::plan::{self, Action, Change, MerchantPlan, Plan};
 use crate::secret::{Keys, Masked};
 
 /// The kinds of drift, in report order (docs/plan-json.md, "Drift report").
@@ -60,13 +60,7 @@ struct Item {
 /// A merchant's drift items: its changes, then its unmanaged subscriptions,
 /// each read as the delete `prune: true` would make.
 fn items(m: &MerchantPlan, keys: &Keys) -> Vec<Item> {
-    let unmanaged: Vec<Change> = (m.unmanaged.iter())
-        .map(|s| Change::Delete {
-            id: s.id.clone(),
-            before: s.into(),
-            duplicate: false,
-        })
-        .collect();
+    let unmanaged: Vec<Change> = m.unmanaged.iter().map(|s| plan::delete(s, false)).collect();
     let item = |c: &Change| {
         let (kind, v) = (DriftKind::of(c), ChangeView::of(c, keys));
         // The drift fingerprint (docs/plan-json.md), over the real values.
