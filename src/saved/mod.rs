@@ -179,25 +179,9 @@ impl SavedMerchant {
         if live_fingerprint(live) != self.live.fingerprint {
             return inconsistent(": the live fingerprint does not match the stored live subscriptions");
         }
-        let manifest = self.manifest();
-        // The changes must be the fresh plan's; `safety` is the file's for
-        // `show`, and `apply` judges it by its own run's thresholds.
-        let mut plan = plan::diff(&manifest, live);
-        plan.safety = self.plan.safety;
-        if save_plan(&plan) != self.plan {
-            return inconsistent(&format!(
-                ": the stored changes are not what its manifest and live state give \
-                 (edited by hand, or written by another invhooks version: {tool_version})"
-            ));
-        }
-        let live = live.clone();
-        Ok(LoadedMerchant { manifest, live, plan })
-    }
-
-    /// The manifest as it was loaded, for `apply`'s verification.
-    fn manifest(&self) -> MerchantManifest {
+        // The manifest as it was loaded, for `apply`'s verification.
         let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
-        let mut m = MerchantManifest {
+        let mut manifest = MerchantManifest {
             label: self.merchant.clone(),
             file: file.clone(),
             api_key_env: self.api_key_env.clone(),
@@ -210,11 +194,22 @@ impl SavedMerchant {
                 unknown_topics: saved.allow_unknown_topics,
             },
         };
-        let ignored = m.ignore.iter_mut().map(|r| &mut r.location);
-        for at in m.subscriptions.iter_mut().map(|s| &mut s.location).chain(ignored) {
+        let locations = manifest.subscriptions.iter_mut().map(|s| &mut s.location);
+        for at in locations.chain(manifest.ignore.iter_mut().map(|r| &mut r.location)) {
             at.file = file.clone();
         }
-        m
+        // The changes must be the fresh plan's; `safety` is the file's for
+        // `show`, and `apply` judges it by its own run's thresholds.
+        let mut plan = plan::diff(&manifest, live);
+        plan.safety = self.plan.safety;
+        if save_plan(&plan) != self.plan {
+            return inconsistent(&format!(
+                ": the stored changes are not what its manifest and live state give \
+                 (edited by hand, or written by another invhooks version: {tool_version})"
+            ));
+        }
+        let live = live.clone();
+        Ok(LoadedMerchant { manifest, live, plan })
     }
 }
 
