@@ -238,10 +238,6 @@ impl SavedPlan {
         }
     }
 
-    pub fn to_json(&self) -> String {
-        crate::render::json::pretty(self)
-    }
-
     /// Reads a saved plan and checks it against itself; `ours`: this build's version.
     pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
         use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
