@@ -107,9 +107,7 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         .collect();
     why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
     for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
-        let of: Vec<&str> = (statuses.iter().filter(|(_, s)| *s == status))
-            .map(|(m, _)| *m)
-            .collect();
+        let of = Vec::from_iter((statuses.iter()).filter_map(|&(m, s)| (s == status).then_some(m)));
         if of.is_empty() {
             continue;
         }
