@@ -25,9 +25,11 @@ pub enum Step {
 }
 
 /// Why a probe or a test event failed (no secret: `TCP: connection refused`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StepFailure {
+    #[error("{}: {_1}", ["DNS", "TCP", "TLS", "HTTP"][*_0 as usize])]
     At(Step, String),
+    #[error("HTTP {_0}")]
     Status(u16),
 }
 
@@ -36,17 +38,6 @@ impl StepFailure {
         match self {
             Self::At(step, _) => *step,
             Self::Status(_) => Step::Http,
-        }
-    }
-}
-
-impl fmt::Display for StepFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::At(step, message) => {
-                write!(f, "{}: {message}", ["DNS", "TCP", "TLS", "HTTP"][*step as usize])
-            }
-            Self::Status(status) => write!(f, "HTTP {status}"),
         }
     }
 }

@@ -182,10 +182,7 @@ fn dns_message(e: &io::Error) -> String {
 /// What a failed handshake means: expired (since when), untrusted, another name.
 fn tls_message(e: &io::Error) -> String {
     use rustls::CertificateError as C;
-    let inner = e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    let cert = match inner {
+    let cert = match e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
         None => return io_message(e),
         Some(rustls::Error::InvalidCertificate(cert)) => cert,
         Some(other) => return lowercase_first(&other.to_string()),

@@ -22,9 +22,7 @@ fn summary_line(reports: &[CallbackReport]) -> String {
 
 /// What a result reads as: `HTTP 405` or `TCP: connection refused`.
 fn result_text(result: &Result<u16, StepFailure>) -> String {
-    result
-        .as_ref()
-        .map_or_else(ToString::to_string, |status| format!("HTTP {status}"))
+    (result.as_ref()).map_or_else(ToString::to_string, |status| format!("HTTP {status}"))
 }
 
 /// A URL's first users, each through `show`, then `and N more`.
@@ -142,9 +140,7 @@ fn table(mut doc: Doc, reports: &[&CallbackReport]) -> String {
             row(&[icon, &url, &result, &latency, &users])
         })
         .collect();
-    doc.table(
-        "| | callback | result | latency | used by |\n| --- | --- | --- | --- | --- |\n",
-        &rows,
-    );
+    let head = "| | callback | result | latency | used by |\n| --- | --- | --- | --- | --- |\n";
+    doc.table(head, &rows);
     doc.finish("callback URLs", "Run `invhooks check` for the full list.")
 }

@@ -30,7 +30,7 @@ pub fn write(ctx: &Context, path: &Path, targets: &[Target]) -> anyhow::Result<(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let doc = SavedPlan::new(crate::VERSION, ctx.base_url.as_str(), key_salt, merchants);
     let shown = path.display();
-    ctx.emit(Sink::Private(path, true), &doc.to_json())
+    ctx.emit(Sink::Private(path, true), &crate::render::json::pretty(&doc))
         .with_context(|| format!("could not write the plan to `{shown}`"))?;
     ctx.status(&format!(
         "saved the plan to {shown} (real callback URLs: keep it private); apply it with `invhooks apply --plan {shown}`"

@@ -1,13 +1,11 @@
 //! `invhooks validate`: the manifest checks, offline (`--format json`: docs/plan-json.md
 //! "Validate report"); `invhooks topics`: the topics a manifest may name.
 
-use serde::Serialize;
-
 use super::fetch::{load, validated};
 use super::Context;
 use crate::cli::{TextOrJson, ValidateArgs};
 use crate::exit::Exit;
-use crate::render::json::{pretty, FORMAT_VERSION};
+use crate::render::json::{object, pretty, FORMAT_VERSION};
 use crate::topic::TOPICS;
 
 pub fn run(ctx: &Context, args: &ValidateArgs) -> anyhow::Result<Exit> {
@@ -32,13 +30,6 @@ fn json(
     ctx: &Context,
     result: Result<Vec<crate::model::MerchantManifest>, crate::manifest::Diagnostics>,
 ) -> Exit {
-    #[derive(Serialize)]
-    struct Report<'a> {
-        format_version: &'static str,
-        ok: bool,
-        merchants: Vec<&'a str>,
-        problems: &'a [crate::manifest::Diagnostic],
-    }
     let (manifests, problems) = match &result {
         Ok(manifests) => (manifests.as_slice(), &[][..]),
         Err(d) => {
@@ -46,34 +37,26 @@ fn json(
             (&[][..], d.0.as_slice())
         }
     };
-    let merchants = manifests.iter().map(|m| m.label.as_str()).collect();
-    ctx.out(&pretty(&Report {
+    let merchants = manifests.iter().map(|m| m.label.as_str());
+    ctx.out(&pretty(&object! {
         format_version: FORMAT_VERSION,
         ok: result.is_ok(),
-        merchants,
-        problems,
+        merchants: merchants.collect::<Vec<_>>(),
+        problems: problems,
     }));
     Exit::Error.when(result.is_err())
 }
 
 /// Runs `topics`: every documented topic with what fires it.
 pub fn topics(ctx: &Context, format: TextOrJson) -> Exit {
-    #[derive(Serialize)]
-    struct Entry {
-        topic: &'static str,
-        description: &'static str,
-    }
-    let entries = TOPICS
-        .iter()
-        .map(|&(topic, description)| Entry { topic, description });
+    let entries = TOPICS.iter().copied();
     let width = TOPICS.iter().map(|(topic, _)| topic.len()).max().unwrap_or(0);
     ctx.out(&match format {
-        TextOrJson::Text => entries
-            .map(|e| format!("{:width$}  {}\n", e.topic, e.description))
-            .collect(),
+        TextOrJson::Text => entries.map(|(t, d)| format!("{t:width$}  {d}\n")).collect(),
         TextOrJson::Json => {
-            let topics: Vec<Entry> = entries.collect();
-            pretty(&serde_json::json!({ "format_version": FORMAT_VERSION, "topics": topics }))
+            // `description` first, as `serde_json::json!` (sorted keys) wrote it.
+            let topics = entries.map(|(t, d)| object! { description: d, topic: t });
+            pretty(&object! { format_version: FORMAT_VERSION, topics: topics.collect::<Vec<_>>() })
         }
     });
     Exit::Success

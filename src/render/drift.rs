@@ -60,13 +60,7 @@ struct Item {
 /// A merchant's drift items: its changes, then its unmanaged subscriptions,
 /// each read as the delete `prune: true` would make.
 fn items(m: &MerchantPlan, keys: &Keys) -> Vec<Item> {
-    let unmanaged: Vec<Change> = (m.unmanaged.iter())
-        .map(|s| Change::Delete {
-            id: s.id.clone(),
-            before: s.into(),
-            duplicate: false,
-        })
-        .collect();
+    let unmanaged: Vec<Change> = m.unmanaged.iter().map(|s| Change::delete(s, false)).collect();
     let item = |c: &Change| {
         let (kind, v) = (DriftKind::of(c), ChangeView::of(c, keys));
         // The drift fingerprint (docs/plan-json.md), over the real values.

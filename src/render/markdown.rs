@@ -107,9 +107,7 @@ fn statuses(doc: &mut Doc, run: &RunReport, keys: &Keys) {
         .collect();
     why.extend(run.refused.iter().map(|r| (r.merchant.clone(), r.reason.clone())));
     for (status, icon) in Status::ALL.into_iter().zip(["✅", "✅", "⛔", "❌", "⏸️"]) {
-        let of: Vec<&str> = (statuses.iter().filter(|(_, s)| *s == status))
-            .map(|(m, _)| *m)
-            .collect();
+        let of = Vec::from_iter((statuses.iter()).filter_map(|&(m, s)| (s == status).then_some(m)));
         if of.is_empty() {
             continue;
         }
@@ -366,43 +364,32 @@ impl Doc {
         }
     }
 
-    /// `rows` names what the tables list, `full` where the complete list is.
+    /// `rows` names what the tables list, `full` where the complete list is;
+    /// the last guard of the limit cuts at a character boundary.
     pub(crate) fn finish(self, rows: &str, full: &str) -> String {
         let (shown, omitted, mut out) = (self.shown, self.omitted, self.head);
         let limit = "to fit GitHub's 65,536-character limit";
-        if omitted > 0 {
-            let total = shown + omitted;
-            let _ = write!(
-                out,
-                "> [!NOTE]\n> The tables below show {shown} of {total} {rows}: {omitted} row(s) were left out {limit}. {full}\n\n",
-            );
-        } else if self.omitted_details > 0 {
-            let n = self.omitted_details;
-            let _ = write!(
-                out,
-                "> [!NOTE]\n> {n} details block(s) were left out {limit}. {full}\n\n"
-            );
+        let total = shown + omitted;
+        match (omitted, self.omitted_details) {
+            (0, 0) => {}
+            (0, n) => out += &format!("> [!NOTE]\n> {n} details block(s) were left out {limit}. {full}\n\n"),
+            _ => out += &format!("> [!NOTE]\n> The tables below show {shown} of {total} {rows}: {omitted} row(s) were left out {limit}. {full}\n\n"),
         }
         out.push_str(&self.body);
         if omitted > 0 {
             let _ = writeln!(out, "_{omitted} more {rows} not shown. {full}_");
         }
-        clamp(out, self.limit)
+        const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
+        if out.len() <= self.limit {
+            return out;
+        }
+        let mut end = self.limit.saturating_sub(CUT.len());
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out + CUT
     }
-}
-
-/// The last guard of the limit.
-fn clamp(mut text: String, limit: usize) -> String {
-    const CUT: &str = "\n\n_(cut to fit GitHub's limit)_\n";
-    if text.len() <= limit {
-        return text;
-    }
-    let mut end = limit.saturating_sub(CUT.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
-    text + CUT
 }
 
 #[cfg(test)]

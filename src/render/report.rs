@@ -135,12 +135,7 @@ fn shown_rewrite(r: &Rewrite, keys: &Keys) -> (String, String) {
 
 /// Renders an apply run as JSON (`docs/plan-json.md`, "Apply report").
 pub fn json<'a>(run: &'a RunReport, keys: &Keys) -> String {
-    let views = |changes: &'a [Change]| {
-        changes
-            .iter()
-            .map(|c| ChangeView::of(c, keys))
-            .collect::<Vec<_>>()
-    };
+    let views = |changes: &'a [Change]| Vec::from_iter(changes.iter().map(|c| ChangeView::of(c, keys)));
     let merchant = |r: &'a MerchantReport| {
         let (remaining, foreign, rewrites, reason): (&[Change], &[String], &[Rewrite], _) =
             match &r.verification {

@@ -59,11 +59,7 @@ pub fn change_line(change: &Change, color: bool, keys: &Keys) -> String {
     };
     let symbol = paint(color, style, &view.action.symbol().to_string());
     let (topic, title) = (escape(&view.topic), view.title(|t| escape(t).into_owned()));
-    let id = view
-        .id
-        .as_ref()
-        .map(|id| format!(" [{}]", escape(id)))
-        .unwrap_or_default();
+    let id = (view.id.as_ref()).map_or(String::new(), |id| format!(" [{}]", escape(id)));
     let note = view.note.map(|n| format!(" ({n})")).unwrap_or_default();
     format!("{symbol} {topic} {title}{id}  {url}{note}")
 }

@@ -168,6 +168,49 @@ impl SavedMerchant {
             },
         }
     }
+
+    fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
+        let who = &self.merchant;
+        let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
+        if self.api_key_env.trim().is_empty() {
+            return inconsistent(" names no API key variable");
+        }
+        let live = &self.live.subscriptions;
+        if live_fingerprint(live) != self.live.fingerprint {
+            return inconsistent(": the live fingerprint does not match the stored live subscriptions");
+        }
+        // The manifest as it was loaded, for `apply`'s verification.
+        let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
+        let mut manifest = MerchantManifest {
+            label: self.merchant.clone(),
+            file: file.clone(),
+            api_key_env: self.api_key_env.clone(),
+            canary: saved.canary,
+            prune: saved.prune,
+            ignore: saved.ignore.clone(),
+            subscriptions: saved.subscriptions.clone(),
+            allows: Allows {
+                http: saved.allow_http,
+                unknown_topics: saved.allow_unknown_topics,
+            },
+        };
+        let locations = manifest.subscriptions.iter_mut().map(|s| &mut s.location);
+        for at in locations.chain(manifest.ignore.iter_mut().map(|r| &mut r.location)) {
+            at.file = file.clone();
+        }
+        // The changes must be the fresh plan's; `safety` is the file's for
+        // `show`, and `apply` judges it by its own run's thresholds.
+        let mut plan = plan::diff(&manifest, live);
+        plan.safety = self.plan.safety;
+        if save_plan(&plan) != self.plan {
+            return inconsistent(&format!(
+                ": the stored changes are not what its manifest and live state give \
+                 (edited by hand, or written by another invhooks version: {tool_version})"
+            ));
+        }
+        let live = live.clone();
+        Ok(LoadedMerchant { manifest, live, plan })
+    }
 }
 
 impl SavedPlan {
@@ -195,8 +238,44 @@ impl SavedPlan {
         }
     }
 
-    pub fn to_json(&self) -> String {
-        crate::render::json::pretty(self)
+    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
+    pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
+        use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
+        let key = |k: &str| value.get(k);
+        let text_of = |k: &str| key(k).and_then(|v| v.as_str());
+        if text_of("kind") != Some(KIND) {
+            let output = key("kind").is_none() && key("format_version").and(key("merchants")).is_some();
+            return Err(if output { JsonOutput } else { Foreign });
+        }
+        let version = match key("format_version") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            other => other.map_or(String::new(), |v| v.to_string()),
+        };
+        if version != FORMAT_VERSION {
+            return Err(Version {
+                found: version,
+                tool: text_of("tool_version").unwrap_or("unknown").to_owned(),
+                ours: ours.to_owned(),
+            });
+        }
+        // A damaged entry is named by its merchant.
+        let file = SavedPlan::deserialize(&value).map_err(|e| {
+            let label = (value["merchants"].as_array().into_iter().flatten())
+                .filter(|m| SavedMerchant::deserialize(*m).is_err())
+                .find_map(|m| m["merchant"].as_str());
+            let at = label.map(|label| format!("merchant `{}`: ", escape(label)));
+            Damaged(format!("{}{e}", at.unwrap_or_default()))
+        })?;
+        let mut labels = HashSet::new();
+        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
+            return Err(Inconsistent(format!("merchant `{}` appears twice", m.merchant)));
+        } else if file.merchants.is_empty() {
+            return Err(Inconsistent("it names no merchant".to_owned()));
+        }
+        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
+        let merchants = merchants.collect::<Result<_, _>>()?;
+        Ok(Loaded { file, merchants })
     }
 }
 
@@ -233,112 +312,16 @@ pub struct LoadedMerchant {
     pub plan: MerchantPlan,
 }
 
+/// Live changes listed per stale merchant.
+const MAX_STALE_LINES: usize = 10;
+
 impl Loaded {
     pub fn plan(&self) -> Plan {
         Plan {
             merchants: self.merchants.iter().map(|m| m.plan.clone()).collect(),
         }
     }
-}
 
-impl SavedPlan {
-    /// Reads a saved plan and checks it against itself; `ours`: this build's version.
-    pub fn parse(text: &str, ours: &str) -> Result<Loaded, PlanFileError> {
-        use PlanFileError::{Damaged, Foreign, Inconsistent, JsonOutput, NotJson, Version};
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| NotJson(e.to_string()))?;
-        let key = |k: &str| value.get(k);
-        let text_of = |k: &str| key(k).and_then(|v| v.as_str());
-        if text_of("kind") != Some(KIND) {
-            let output = key("kind").is_none() && key("format_version").and(key("merchants")).is_some();
-            return Err(if output { JsonOutput } else { Foreign });
-        }
-        let version = match key("format_version") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            other => other.map_or(String::new(), |v| v.to_string()),
-        };
-        if version != FORMAT_VERSION {
-            let tool = text_of("tool_version").unwrap_or("unknown").to_owned();
-            let ours = ours.to_owned();
-            return Err(Version {
-                found: version,
-                tool,
-                ours,
-            });
-        }
-        // A damaged entry is named by its merchant.
-        let file = SavedPlan::deserialize(&value).map_err(|e| {
-            let label = (value["merchants"].as_array().into_iter().flatten())
-                .filter(|m| SavedMerchant::deserialize(*m).is_err())
-                .find_map(|m| m["merchant"].as_str());
-            let at = label.map(|label| format!("merchant `{}`: ", escape(label)));
-            Damaged(format!("{}{e}", at.unwrap_or_default()))
-        })?;
-        let mut labels = HashSet::new();
-        if let Some(m) = file.merchants.iter().find(|m| !labels.insert(&m.merchant)) {
-            return Err(Inconsistent(format!("merchant `{}` appears twice", m.merchant)));
-        } else if file.merchants.is_empty() {
-            return Err(Inconsistent("it names no merchant".to_owned()));
-        }
-        let merchants = file.merchants.iter().map(|m| m.load(&file.tool_version));
-        let merchants = merchants.collect::<Result<_, _>>()?;
-        Ok(Loaded { file, merchants })
-    }
-}
-
-impl SavedMerchant {
-    fn load(&self, tool_version: &str) -> Result<LoadedMerchant, PlanFileError> {
-        let who = &self.merchant;
-        let inconsistent = |why: &str| Err(PlanFileError::Inconsistent(format!("merchant `{who}`{why}")));
-        if self.api_key_env.trim().is_empty() {
-            return inconsistent(" names no API key variable");
-        }
-        let live = &self.live.subscriptions;
-        if live_fingerprint(live) != self.live.fingerprint {
-            return inconsistent(": the live fingerprint does not match the stored live subscriptions");
-        }
-        let manifest = self.manifest();
-        // The changes must be the fresh plan's; `safety` is the file's for
-        // `show`, and `apply` judges it by its own run's thresholds.
-        let mut plan = plan::diff(&manifest, live);
-        plan.safety = self.plan.safety;
-        if save_plan(&plan) != self.plan {
-            return inconsistent(&format!(
-                ": the stored changes are not what its manifest and live state give \
-                 (edited by hand, or written by another invhooks version: {tool_version})"
-            ));
-        }
-        let live = live.clone();
-        Ok(LoadedMerchant { manifest, live, plan })
-    }
-
-    /// The manifest as it was loaded, for `apply`'s verification.
-    fn manifest(&self) -> MerchantManifest {
-        let (saved, file) = (&self.manifest, PathBuf::from(&self.manifest.file));
-        let mut m = MerchantManifest {
-            label: self.merchant.clone(),
-            file: file.clone(),
-            api_key_env: self.api_key_env.clone(),
-            canary: saved.canary,
-            prune: saved.prune,
-            ignore: saved.ignore.clone(),
-            subscriptions: saved.subscriptions.clone(),
-            allows: Allows {
-                http: saved.allow_http,
-                unknown_topics: saved.allow_unknown_topics,
-            },
-        };
-        let ignored = m.ignore.iter_mut().map(|r| &mut r.location);
-        for at in m.subscriptions.iter_mut().map(|s| &mut s.location).chain(ignored) {
-            at.file = file.clone();
-        }
-        m
-    }
-}
-
-/// Live changes listed per stale merchant.
-const MAX_STALE_LINES: usize = 10;
-
-impl Loaded {
     /// Why the plan, read from `shown`, cannot be applied against `base_url`.
     pub fn other_base_url(&self, base_url: &str, shown: &str) -> Option<Vec<String>> {
         let (was, now) = (mask_url(&self.file.base_url), mask_url(base_url));

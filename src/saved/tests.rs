@@ -8,6 +8,7 @@ use crate::fixtures::live;
 use crate::manifest;
 use crate::model::MerchantManifest;
 use crate::plan::{self, Plan};
+use crate::render::json::pretty;
 use crate::secret::Keys;
 
 const YAML: &str = "version: 1
@@ -76,7 +77,7 @@ fn the_live_fingerprint_ignores_order_but_nothing_else() {
 #[test]
 fn a_saved_plan_reads_back_as_written() {
     let saved = saved();
-    let text = saved.to_json();
+    let text = pretty(&saved);
     assert!(text.contains("s3cr3t"), "saved plans keep real values");
     let back = SavedPlan::parse(&text, "test").unwrap();
     let (m, now) = fixture();
@@ -87,7 +88,7 @@ fn a_saved_plan_reads_back_as_written() {
         }
     );
     assert_eq!(back.plan().merchants[0].summary.delete, 1);
-    assert_eq!(back.file.to_json(), saved.to_json());
+    assert_eq!(pretty(&back.file), pretty(&saved));
     assert_eq!(
         live_fingerprint(&back.merchants[0].live),
         saved.merchants[0].live.fingerprint
@@ -100,7 +101,7 @@ fn a_saved_plan_reads_back_as_written() {
 
 #[test]
 fn not_json_or_truncated_is_refused() {
-    let text = saved().to_json();
+    let text = pretty(&saved());
     for broken in [&text[..text.len() / 2], "", "\u{0}garbage"] {
         assert!(matches!(
             SavedPlan::parse(broken, "test"),
@@ -122,9 +123,7 @@ fn foreign_json_and_plan_output_are_told_apart() {
 
 #[test]
 fn another_format_version_is_refused_with_both_versions() {
-    let text = saved()
-        .to_json()
-        .replacen("\"format_version\": \"2\"", "\"format_version\": \"3\"", 1);
+    let text = pretty(&saved()).replacen("\"format_version\": \"2\"", "\"format_version\": \"3\"", 1);
     let err = SavedPlan::parse(&text, "0.1.0").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -134,7 +133,7 @@ fn another_format_version_is_refused_with_both_versions() {
 
 #[test]
 fn missing_or_unknown_keys_are_damage() {
-    let text = saved().to_json();
+    let text = pretty(&saved());
     let missing = text.replacen("\"api_key_env\": \"KEY_ACME\",", "", 1);
     assert!(matches!(
         SavedPlan::parse(&missing, "t"),
@@ -149,7 +148,7 @@ fn missing_or_unknown_keys_are_damage() {
 
 #[test]
 fn an_edited_plan_is_inconsistent() {
-    let text = saved().to_json();
+    let text = pretty(&saved());
     // Someone points an update somewhere else: the plan no longer follows
     // from the stored manifest.
     let at = text.rfind("https://erp.example/new").unwrap();
@@ -228,7 +227,7 @@ fn the_manifest_digest_covers_paths_and_contents() {
 
 #[test]
 fn another_key_is_refused_and_the_same_key_is_not() {
-    let text = saved().to_json();
+    let text = pretty(&saved());
     let loaded = SavedPlan::parse(&text, "t").unwrap();
     assert_eq!(loaded.other_key(&["sha256:key".into()], "plan.json"), None);
     let reasons = loaded.other_key(&["sha256:other".into()], "plan.json").unwrap();
@@ -242,7 +241,7 @@ fn another_key_is_refused_and_the_same_key_is_not() {
 fn mask_path_secrets_false_is_saved_and_read_back() {
     use crate::secret::Masking;
     let yaml = YAML.replace("/new\"}", "/new\", maskPathSecrets: false}");
-    let text = saved_of(&yaml).to_json();
+    let text = pretty(&saved_of(&yaml));
     assert_eq!(text.matches("\"maskPathSecrets\": false").count(), 2, "{text}");
     assert!(!text.contains("\"maskPathSecrets\": true"), "absent when default");
     let back = SavedPlan::parse(&text, "test").unwrap();
@@ -278,7 +277,7 @@ fn mask_path_secrets_false_is_saved_and_read_back() {
 
 #[test]
 fn a_bad_ignore_glob_is_damage() {
-    let text = saved().to_json();
+    let text = pretty(&saved());
     assert_eq!(text.matches("\"zapier-*\"").count(), 1);
     let err = SavedPlan::parse(&text.replace("\"zapier-*\"", "\"zapier-[\""), "t").unwrap_err();
     assert!(
