@@ -34,14 +34,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::new();
-    for c in text.chars() {
-        match is_unsafe(c) {
-            true => out.extend(c.escape_default()),
-            false => out.push(c),
-        }
-    }
-    Cow::Owned(out)
+    let escaped = text.chars().map(|c| match is_unsafe(c) {
+        true => c.escape_default().to_string(),
+        false => c.to_string(),
+    });
+    Cow::Owned(escaped.collect())
 }
 
 pub fn hidden_char(text: &str) -> Option<char> {
@@ -57,11 +54,7 @@ pub fn code_point(c: char) -> String {
 /// 120 characters.
 pub fn show(text: &str) -> String {
     const MAX: usize = 120;
-    let more = if text.chars().nth(MAX).is_some() {
-        "…"
-    } else {
-        ""
-    };
+    let more = text.chars().nth(MAX).map_or("", |_| "…");
     format!("{}{more}", escape(&text.chars().take(MAX).collect::<String>()))
 }
 

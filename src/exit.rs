@@ -1,7 +1,8 @@
 //! The process exit codes, one documented enum (docs/commands/index.md
 //! "Exit codes"); CI scripts depend on the numbers.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered by code, so `apply` exits with the `max` of refused and failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Exit {
     /// Success; for `plan --detailed-exitcode` and `drift`: no changes.
     Success = 0,

@@ -1,9 +1,7 @@
-//! Which merchants a run touches (docs/fleets.md): label globs
-//! (`--merchant`) and a stable shard (`--shard K/N`). Pure.
+//! `--shard K/N` (docs/fleets.md): a stable split of merchants by label. Pure;
+//! `--merchant` globs are applied in `commands::fetch::selected`.
 
 use std::fmt;
-
-use crate::model::Pattern;
 
 /// `--shard K/N`: the K-th (1-based) of N disjoint shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +24,7 @@ impl Shard {
 
     /// Whether `label` is in this shard: FNV-1a 64-bit of its UTF-8 bytes,
     /// modulo N, is K − 1. Fixed forever: a label keeps its shard.
-    fn holds(&self, label: &str) -> bool {
+    pub fn holds(&self, label: &str) -> bool {
         fnv1a64(label.as_bytes()) % self.n == self.k - 1
     }
 }
@@ -42,36 +40,6 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-/// The merchants a run selects: any of `globs` (all when empty), within
-/// `shard` (all when none).
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub globs: Vec<Pattern>,
-    pub shard: Option<Shard>,
-}
-
-impl Selection {
-    /// Compiles `globs`; the error names the glob that does not compile.
-    pub fn new(globs: &[String], shard: Option<Shard>) -> Result<Selection, (String, globset::Error)> {
-        let globs = globs.iter().map(|g| Pattern::new(g).map_err(|e| (g.clone(), e)));
-        Ok(Selection {
-            globs: globs.collect::<Result<_, _>>()?,
-            shard,
-        })
-    }
-
-    pub fn selects(&self, label: &str) -> bool {
-        let globbed = self.globs.is_empty() || self.globs.iter().any(|g| g.is_match(label));
-        globbed && self.shard.is_none_or(|s| s.holds(label))
-    }
-
-    /// The first glob that matches none of `labels` (each must match one).
-    pub fn unmatched<'a>(&'a self, labels: &[&str]) -> Option<&'a str> {
-        let unmatched = self.globs.iter().find(|g| !labels.iter().any(|l| g.is_match(l)));
-        unmatched.map(Pattern::as_str)
-    }
 }
 
 #[cfg(test)]
@@ -110,18 +78,5 @@ mod tests {
             let e = Shard::parse(bad).unwrap_err();
             assert!(e.contains(&format!("`{bad}`")), "{e}");
         }
-    }
-
-    #[test]
-    fn globs_and_shard_combine() {
-        let all = Selection::new(&[], None).unwrap();
-        assert!(all.selects("x"));
-        let some = Selection::new(&["eu-*".into(), "us-1".into()], None).unwrap();
-        assert!(some.selects("eu-9") && some.selects("us-1") && !some.selects("us-2"));
-        assert_eq!(some.unmatched(&["eu-1"]), Some("us-1"));
-        let shard = Shard { k: 1, n: 2 };
-        let both = Selection::new(&["eu-*".into()], Some(shard)).unwrap();
-        assert_eq!(both.selects("eu-1"), shard.holds("eu-1"));
-        assert!(Selection::new(&["[".into()], None).is_err());
     }
 }

@@ -100,11 +100,8 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> anyhow::Result<Exit> {
     });
     step_summary(ctx, &args, &plan, Ok(&run));
     // Exit 3 when a merchant was refused (`--keep-going`), 1 for anything else short of success.
-    Ok(match (run.refused.is_empty(), run.succeeded()) {
-        (false, _) => Exit::Refused,
-        (true, true) => Exit::Success,
-        (true, false) => Exit::Error,
-    })
+    let refused = Exit::Refused.when(!run.refused.is_empty());
+    Ok(refused.max(Exit::Error.when(!run.succeeded())))
 }
 
 /// What stderr says when the gate refuses the whole plan.

@@ -8,9 +8,9 @@ use crate::api::{self, ApiKey, Client};
 use crate::apply::Remote as _;
 use crate::cli::{KeyedArgs, SelectArgs};
 use crate::manifest::{self, Diagnostics};
-use crate::model::{LiveSubscription, MerchantManifest};
+use crate::model::{LiveSubscription, MerchantManifest, Pattern};
 use crate::plan::Plan;
-use crate::select::{Selection, Shard};
+use crate::select::Shard;
 
 /// List reads in flight without flags for it: `apply`'s defaults (16 merchants × 4).
 pub const READS_IN_FLIGHT: usize = 16 * 4;
@@ -133,19 +133,24 @@ pub fn selected(
     merchants: &[String],
     shard: Option<Shard>,
 ) -> anyhow::Result<Vec<MerchantManifest>> {
-    let selection = Selection::new(merchants, shard).map_err(|(glob, e)| {
-        let help = "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`";
-        Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
-    })?;
+    let globs = (merchants.iter())
+        .map(|glob| {
+            Pattern::new(glob).map_err(|e| {
+                let help = "use `*` and `?` wildcards, e.g. `--merchant 'store-*'`";
+                Helped::msg(format!("`--merchant {glob}` is not a valid glob: {e}"), help)
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let labels: Vec<&str> = manifests.iter().map(|m| m.label.as_str()).collect();
-    if let Some(glob) = selection.unmatched(&labels) {
+    if let Some(glob) = globs.iter().find(|g| !labels.iter().any(|l| g.is_match(l))) {
         let some: Vec<String> = super::first(5, labels.iter().map(|l| format!("`{l}`"))).collect();
         return Err(Helped::msg(
-            format!("no merchant matches `--merchant {glob}`"),
+            format!("no merchant matches `--merchant {}`", glob.as_str()),
             format!("the manifests declare {}", some.join(", ")),
         ));
     }
-    manifests.retain(|m| selection.selects(&m.label));
+    let globbed = |label: &str| globs.is_empty() || globs.iter().any(|g| g.is_match(label));
+    manifests.retain(|m| globbed(&m.label) && shard.is_none_or(|s| s.holds(&m.label)));
     if let (true, Some(shard)) = (manifests.is_empty(), shard) {
         ctx.status(&format!("no merchant in shard {shard}"));
     }

@@ -20,18 +20,11 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
+use crate::render::first;
 
 pub use self::context::{colour, Context};
 pub use self::error::{habit, install_panic_hook, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
-
-/// The first `n` of `items`, then `… and N more`: every long list a message holds, cut one way.
-fn first<I: ExactSizeIterator<Item = String>>(n: usize, items: I) -> impl Iterator<Item = String> {
-    let more = items.len().saturating_sub(n);
-    items
-        .take(n)
-        .chain((more > 0).then(|| format!("… and {more} more")))
-}
 
 /// Runs the parsed command line; errors are reported by the caller.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {

@@ -199,14 +199,9 @@ fn rate_limit(headers: &BTreeMap<String, String>) -> Check {
     Check::warn("rate_limit", said, help)
 }
 
-/// The first three items joined, then `and N more`.
-fn listed(items: impl Iterator<Item = String>) -> String {
-    let items: Vec<String> = items.collect();
-    let mut text = items[..items.len().min(3)].join(", ");
-    if items.len() > 3 {
-        text.push_str(&format!(" and {} more", items.len() - 3));
-    }
-    text
+/// The first three items joined, then `… and N more`.
+fn listed<I: ExactSizeIterator<Item = String>>(items: I) -> String {
+    crate::render::first(3, items).collect::<Vec<_>>().join(", ")
 }
 
 /// `resolve` and `connect` as the GET found them (`proxy`: `HTTPS_PROXY`), or the

@@ -103,18 +103,10 @@ pub fn text(report: &[Merchant]) -> String {
     out
 }
 
-/// The JSON report; its key order is SPEC's (a `json!` map would sort the keys).
+/// The JSON report, keys in SPEC's order.
 pub fn json(report: &[Merchant]) -> String {
-    #[derive(Serialize)]
-    struct Report<'a> {
-        format_version: &'static str,
-        merchants: &'a [Merchant],
-    }
-    let format_version = crate::render::json::FORMAT_VERSION;
-    crate::render::json::pretty(&Report {
-        format_version,
-        merchants: report,
-    })
+    use crate::render::json::{object, pretty, FORMAT_VERSION};
+    pretty(&object! { format_version: FORMAT_VERSION, merchants: report })
 }
 
 #[cfg(test)]

@@ -13,6 +13,14 @@ use crate::apply::waves::{GateFailure, Rollout};
 use crate::apply::{MerchantReport, RunReport, Status, Verification};
 use crate::plan::Summary;
 
+/// The first `n` of `items`, then `… and N more`: every long list a message holds, cut one way.
+pub fn first<I: ExactSizeIterator<Item = String>>(n: usize, items: I) -> impl Iterator<Item = String> {
+    let more = items.len().saturating_sub(n);
+    items
+        .take(n)
+        .chain((more > 0).then(|| format!("… and {more} more")))
+}
+
 fn extra(n: usize, what: &str) -> String {
     match n {
         0 => String::new(),

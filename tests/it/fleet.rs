@@ -121,6 +121,25 @@ fn merchant_globs_repeat_and_each_must_match() {
 }
 
 #[test]
+fn globs_and_shard_combine_and_a_bad_glob_is_refused() {
+    let fleet = Fleet::new(7);
+    for shard in ["1/2", "2/2"] {
+        let plan = |extra: &[&str]| {
+            let args = [&["plan", "-f", "m", "--shard", shard, "--format", "json"], extra].concat();
+            let run = fleet.run(&args);
+            assert_eq!(run.code, 0, "{run}");
+            planned(&run)
+        };
+        let mut expected = plan(&[]);
+        expected.retain(|m| ["store-0", "store-1", "store-2", "store-3"].contains(&m.as_str()));
+        assert_eq!(plan(&["--merchant", "store-[0-3]"]), expected, "shard {shard}");
+    }
+    let run = fleet.run(&["plan", "-f", "m", "--merchant", "["]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("`--merchant [` is not a valid glob"), "{run}");
+}
+
+#[test]
 fn shards_cover_every_merchant_exactly_once() {
     let fleet = Fleet::new(7);
     let world = &fleet.world;
