@@ -334,18 +334,11 @@ pub(super) fn entries<'v, T: Read>(
         let help = "check that -f names the right file; a fleet can be split into several files";
         return ctx.fail(line(field), message, help).unwrap_or_default();
     }
-    let mut found = Vec::with_capacity(items.len());
-    for item in items {
-        match &item.value {
-            Ok(entry) => found.push((item.line, entry)),
-            Err(other) => {
-                let message = format!("{noun} must be a mapping, found {}", other.kind());
-                let help = format!("write each {noun} as a mapping, e.g. {example}");
-                ctx.error(item.line, message, help);
-            }
-        }
-    }
-    found
+    ctx.items(
+        key,
+        items,
+        &format!("write each {noun} as a mapping, e.g. {example}"),
+    )
 }
 
 fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &WrittenIgnoreRule) -> Option<IgnoreRule> {
