@@ -156,7 +156,7 @@ fn head(
     let (label, at) = (label?, line(&entry.merchant));
     let problem = match label.trim().is_empty() {
         true => Some(("`merchant` is empty".to_owned(), empty_help)),
-        false => name_problem("merchant", &label, usize::MAX),
+        false => name_problem("merchant", label, usize::MAX),
     };
     if let (Some(_), Some((message, help))) = (&entry.merchant, problem) {
         ctx.error(at, message, help);
