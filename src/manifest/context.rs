@@ -121,6 +121,28 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The items of the list `name` that are `T`s, with their lines; the others are reported.
+    pub(crate) fn items<'v, T: Read>(
+        &mut self,
+        name: &str,
+        list: &'v [At<T>],
+        help: &str,
+    ) -> Vec<(usize, &'v T)> {
+        let mut valid = Vec::with_capacity(list.len());
+        for (n, at) in (1..).zip(list) {
+            let (expected, found) = match &at.value {
+                Ok(value) => {
+                    valid.push((at.line, value));
+                    continue;
+                }
+                Err(found) => (T::EXPECTED, found.kind()),
+            };
+            let message = format!("item {n} of `{name}` must be {expected}, found {found}");
+            self.error(at.line, message, help);
+        }
+        valid
+    }
+
     /// A text field: `Some("")` when empty, `None` when absent or of the wrong kind.
     pub(crate) fn text<'v>(&mut self, name: &str, field: &'v Option<At<String>>) -> Option<&'v str> {
         match self.get(name, field) {

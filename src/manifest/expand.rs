@@ -4,6 +4,8 @@
 //! literal `${`, any other `$` itself. Errors carry names, never values; the
 //! result is bounded before it is built (a fleet's `vars` could build gigabytes).
 
+use super::context::Env;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ExpandError {
     Unset(String),
@@ -14,11 +16,7 @@ pub(crate) enum ExpandError {
 }
 
 /// Expands `input` into at most `max_bytes`; every problem (each unset variable once).
-pub(crate) fn expand(
-    input: &str,
-    env: &(dyn Fn(&str) -> Option<String> + Sync),
-    max_bytes: usize,
-) -> Result<String, Vec<ExpandError>> {
+pub(crate) fn expand(input: &str, env: Env<'_>, max_bytes: usize) -> Result<String, Vec<ExpandError>> {
     let mut out = String::with_capacity(input.len().min(max_bytes));
     let mut errors = Vec::new();
     let push = |out: &mut String, text: &str, errors: &mut Vec<ExpandError>| {
@@ -62,7 +60,7 @@ pub(crate) fn expand(
     }
 }
 
-fn reference(inner: &str, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<String, ExpandError> {
+fn reference(inner: &str, env: Env<'_>) -> Result<String, ExpandError> {
     let (name, default) = match inner.split_once(":-") {
         Some((name, default)) => (name, Some(default)),
         None => (inner, None),

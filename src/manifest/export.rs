@@ -312,10 +312,6 @@ impl TemplateVars<'_> {
 /// The escaped `callbackUrl` declaring `urls` (one per store), adding its
 /// variables to `vars`; else a store whose URL differs in more than per-store parts.
 fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<String, usize> {
-    let first = urls.first().copied().unwrap_or_default();
-    if urls.iter().all(|u| *u == first) {
-        return Ok(escape(first));
-    }
     let parts: Vec<Vec<&str>> = urls.iter().map(|u| split(u)).collect();
     if let Some(other) = (1..parts.len()).find(|&i| !same_shape(&parts[0], &parts[i])) {
         return Err(other);
@@ -349,10 +345,9 @@ fn template(urls: &[&str], vars: &mut TemplateVars<'_>) -> Result<String, usize>
 fn split(url: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
-    for (i, c) in url.char_indices().filter(|(_, c)| SEPARATORS.contains(c)) {
-        parts.push(&url[start..i]);
-        parts.push(&url[i..i + c.len_utf8()]);
-        start = i + c.len_utf8();
+    for (i, separator) in url.match_indices(SEPARATORS) {
+        parts.extend([&url[start..i], separator]);
+        start = i + separator.len();
     }
     parts.push(&url[start..]);
     parts

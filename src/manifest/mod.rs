@@ -42,8 +42,7 @@ pub fn load_paths(paths: &[PathBuf], env: Env<'_>) -> Result<Vec<MerchantManifes
         }
     }
     diagnostics.extend(other_merchants_keys(&loaded, env));
-    diagnostics.extend(duplicate_labels(&loaded));
-    diagnostics.extend(same_key_variable(&loaded));
+    diagnostics.extend(repeated_merchants(&loaded));
     if !diagnostics.is_empty() {
         return Err(Diagnostics(diagnostics));
     }
@@ -205,22 +204,17 @@ fn repeats<'a, T, K: Eq + Hash>(items: &'a [T], key: impl Fn(&'a T) -> Option<K>
     repeated
 }
 
-/// Two manifests that declare the same merchant label, at the later one's `merchant:`.
-fn duplicate_labels(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let pairs = repeats(loaded, |(m, _)| Some(&m.label));
-    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
-        let message = format!("merchant `{}` is declared by two manifests", m.label);
-        let there = format!("{}:{}", first.file.display(), at.label);
-        let help = format!("also declared by {there}; give each file its own `merchant:` label");
-        Diagnostic::new(&m.file, lines.label, message, help)
-    });
-    found.collect()
-}
-
-/// Two manifests that read their key from the same variable, at the later one's `apiKeyEnv:`.
-fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
-    let pairs = repeats(loaded, |(m, _)| Some(&m.api_key_env));
-    let found = pairs.into_iter().map(|((first, at), (m, lines))| {
+/// Two manifests with one merchant label, or one key variable: at the later one's `merchant:` or `apiKeyEnv:`.
+fn repeated_merchants(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagnostic> {
+    let labels = repeats(loaded, |(m, _)| Some(&m.label))
+        .into_iter()
+        .map(|((first, at), (m, lines))| {
+            let message = format!("merchant `{}` is declared by two manifests", m.label);
+            let there = format!("{}:{}", first.file.display(), at.label);
+            let help = format!("also declared by {there}; give each file its own `merchant:` label");
+            Diagnostic::new(&m.file, lines.label, message, help)
+        });
+    let keys = repeats(loaded, |(m, _)| Some(&m.api_key_env)).into_iter().map(|((first, at), (m, lines))| {
         let (label, var) = (&first.label, &m.api_key_env);
         let how = lines.api_key_env.map_or(" (the default)", |_| "");
         let message = format!("merchants `{label}` and `{}` both read their API key from `{var}`{how}", m.label);
@@ -228,7 +222,7 @@ fn same_key_variable(loaded: &[(MerchantManifest, MerchantLines)]) -> Vec<Diagno
         let help = format!("`{label}` reads it at {there}; {ONE_STORE}: give each manifest its own `apiKeyEnv`, or declare the subscriptions in one manifest");
         Diagnostic::new(&m.file, lines.api_key_env.unwrap_or(1), message, help)
     });
-    found.collect()
+    labels.chain(keys).collect()
 }
 
 /// Manifests whose keys are one key under two variables (by SHA-256, never kept or shown).

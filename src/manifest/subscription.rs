@@ -10,7 +10,7 @@ use icu_normalizer::ComposingNormalizerBorrowed;
 use super::context::{Ctx, Got};
 use super::expand::{expand, ExpandError};
 use super::fields::{OneOrMany, Subscription, MAX_NAME_CHARS, MAX_URL_CHARS};
-use super::yaml::{line as line_of, At, Found};
+use super::yaml::{line as line_of, At};
 use crate::callback_url::CallbackUrl;
 use crate::escape::{code_point, hidden_char, is_unsafe, show};
 use crate::model::{Allows, DesiredSubscription};
@@ -255,28 +255,23 @@ fn topic_list(ctx: &mut Ctx<'_>, line: usize, list: &[At<String>], allows: Allow
         let help = "list at least one topic, e.g. `topics: [customer.cancelled]`";
         ctx.error(line, "`topics` is empty", help);
     }
-    let mut valid = Vec::new();
-    let mut seen = HashSet::new();
-    for (n, item) in (1..).zip(list) {
-        let (message, help) = match item.value.as_deref() {
-            Ok("") | Err(Found::Empty) => (
-                format!("item {n} of `topics` is empty"),
+    let (mut valid, mut seen) = (Vec::new(), HashSet::new());
+    for (line, topic) in ctx.items("topics", list, "write a topic such as `customer.cancelled`") {
+        let (message, help) = match topic.as_str() {
+            "" => (
+                "an item of `topics` is empty".to_owned(),
                 "write a topic or remove the item",
             ),
-            Ok(topic) if !seen.insert(topic) => (
-                format!("duplicate topic `{}` in `topics`", show(topic)),
-                "list each topic once",
-            ),
-            Ok(topic) => {
-                valid.extend(checked_topic(ctx, item.line, topic, allows));
+            topic if !seen.insert(topic) => {
+                let message = format!("duplicate topic `{}` in `topics`", show(topic));
+                (message, "list each topic once")
+            }
+            topic => {
+                valid.extend(checked_topic(ctx, line, topic, allows));
                 continue;
             }
-            Err(found) => {
-                let message = format!("item {n} of `topics` must be a string, found {}", found.kind());
-                (message, "write a topic such as `customer.cancelled`")
-            }
         };
-        ctx.error(item.line, message, help);
+        ctx.error(line, message, help);
     }
     valid
 }
@@ -302,29 +297,20 @@ fn checked_topic(ctx: &mut Ctx<'_>, line: usize, topic: &str, allows: Allows) ->
 
 /// The old names of `renamedFrom`, each expanded and checked; `None` when one is invalid.
 fn renamed_from(ctx: &mut Ctx<'_>, field: &Option<At<OneOrMany>>) -> Option<Vec<String>> {
-    let items: Vec<(usize, Result<&str, &Found>)> = match ctx.get("renamedFrom", field) {
+    let help = "write the name the live subscription has now";
+    let (items, count) = match ctx.get("renamedFrom", field) {
         Got::Absent => return Some(Vec::new()),
         Got::Bad => return None,
-        Got::Empty => Vec::new(),
-        Got::Ok(OneOrMany::One(name)) => vec![(line_of(field), Ok(name.as_str()))],
-        Got::Ok(OneOrMany::Many(list)) => list.iter().map(|at| (at.line, at.value.as_deref())).collect(),
+        Got::Empty => (Vec::new(), 0),
+        Got::Ok(OneOrMany::One(name)) => (vec![(line_of(field), name)], 1),
+        Got::Ok(OneOrMany::Many(list)) => (ctx.items("renamedFrom", list, help), list.len()),
     };
-    if items.is_empty() {
+    if count == 0 {
         let help = "list the old names, e.g. `renamedFrom: [crm]`, or remove the field";
         return ctx.fail(line_of(field), "`renamedFrom` is empty", help);
     }
-    let (count, mut names) = (items.len(), Vec::with_capacity(items.len()));
-    for (n, (line, item)) in (1..).zip(items) {
-        let written = match item {
-            Ok(written) => written,
-            Err(Found::Empty) => "",
-            Err(found) => {
-                let kind = found.kind();
-                let message = format!("item {n} of `renamedFrom` must be a string, found {kind}");
-                ctx.error(line, message, "write the name the live subscription has now");
-                continue;
-            }
-        };
+    let mut names = Vec::with_capacity(count);
+    for (line, written) in items {
         match old_name(ctx, line, written) {
             Some(old) if names.contains(&old) => {
                 let message = format!("`renamedFrom` lists `{}` twice", show(written));

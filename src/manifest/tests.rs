@@ -260,7 +260,7 @@ fn wrong_value_types_name_the_field_and_type() {
     let (line, message, _) = problem("version: 1\nignore: [zapier]\n");
     assert_eq!(
         (line, message.as_str()),
-        (2, "ignore rule must be a mapping, found a string")
+        (2, "item 1 of `ignore` must be a mapping, found a string")
     );
     let (line, message, help) = problem(&with_entry(
         "  - name: 123\n    topic: customer.updated\n    callbackUrl: https://h.dev\n",

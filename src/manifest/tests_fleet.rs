@@ -192,7 +192,7 @@ fn entry_rules_have_their_line() {
             (11, "`vars.PORT` must be a string, found a number"),
             (11, "`vars.ON` must be a string, found a boolean"),
             (12, "`merchant` starts or ends with whitespace"),
-            (13, "merchant must be a mapping, found a number"),
+            (13, "item 7 of `merchants` must be a mapping, found a number"),
         ]
     );
 }

@@ -135,29 +135,28 @@ fn merge(per: &[((MerchantManifest, MerchantLines), Vec<Diagnostic>)]) -> Vec<Di
 fn one(ctx: &mut Ctx<'_>, m: &Manifest, base: &MerchantManifest) -> Option<Head> {
     let stem = ctx.file.file_stem().map(|s| s.to_string_lossy().into_owned());
     let stem = stem.filter(|s| !s.is_empty()).unwrap_or("manifest".into());
-    let label = ctx.text("merchant", &m.merchant);
-    let label = label.map_or_else(|| stem.clone(), str::to_owned);
     let help = format!("give a label, or remove `merchant:` to use the file name `{stem}`");
     let mut entry = FleetMerchant::default();
     let (merchant, api_key_env, canary) = (m.merchant.clone(), m.api_key_env.clone(), m.canary.clone());
     (entry.merchant, entry.api_key_env, entry.canary) = (merchant, api_key_env, canary);
-    head(ctx, Some(label), &entry, help, base)
+    head(ctx, &entry, Some(&stem), help, base)
 }
 
-/// `base` as `entry` declares it, its `label` checked when written; `None` without one.
+/// `base` as `entry` declares it, its label (else `default`) checked when written; `None` without one.
 fn head(
     ctx: &mut Ctx<'_>,
-    label: Option<String>,
     entry: &FleetMerchant,
+    default: Option<&str>,
     empty_help: String,
     base: &MerchantManifest,
 ) -> Option<Head> {
+    let label = ctx.text("merchant", &entry.merchant).or(default);
     let api_key_env = api_key_env(ctx, &entry.api_key_env);
     let canary = ctx.value("canary", &entry.canary) == Some(&true);
     let (label, at) = (label?, line(&entry.merchant));
     let problem = match label.trim().is_empty() {
         true => Some(("`merchant` is empty".to_owned(), empty_help)),
-        false => name_problem("merchant", &label, usize::MAX),
+        false => name_problem("merchant", label, usize::MAX),
     };
     if let (Some(_), Some((message, help))) = (&entry.merchant, problem) {
         ctx.error(at, message, help);
@@ -167,7 +166,7 @@ fn head(
         api_key_env: given(&entry.api_key_env),
     };
     let merchant = MerchantManifest {
-        label,
+        label: label.to_owned(),
         api_key_env,
         canary,
         ..base.clone()
@@ -224,9 +223,8 @@ fn fleet_head(
         let help = "add `merchant: <label>`: in a fleet file each merchant needs its own label";
         ctx.error(at, "merchant entry has no `merchant`", help);
     }
-    let label = ctx.text("merchant", &entry.merchant).map(str::to_owned);
     let help = "give each merchant a label, e.g. `merchant: store-a`";
-    let head = head(ctx, label, entry, help.to_owned(), base);
+    let head = head(ctx, entry, None, help.to_owned(), base);
     let vars = vars(ctx, &entry.vars, keys);
     head.map(|(merchant, lines, _)| (merchant, lines, vars))
 }
@@ -334,18 +332,11 @@ pub(super) fn entries<'v, T: Read>(
         let help = "check that -f names the right file; a fleet can be split into several files";
         return ctx.fail(line(field), message, help).unwrap_or_default();
     }
-    let mut found = Vec::with_capacity(items.len());
-    for item in items {
-        match &item.value {
-            Ok(entry) => found.push((item.line, entry)),
-            Err(other) => {
-                let message = format!("{noun} must be a mapping, found {}", other.kind());
-                let help = format!("write each {noun} as a mapping, e.g. {example}");
-                ctx.error(item.line, message, help);
-            }
-        }
-    }
-    found
+    ctx.items(
+        key,
+        items,
+        &format!("write each {noun} as a mapping, e.g. {example}"),
+    )
 }
 
 fn ignore_rule(ctx: &mut Ctx<'_>, line: usize, rule: &WrittenIgnoreRule) -> Option<IgnoreRule> {

@@ -4,7 +4,6 @@
 //! other; nesting, alias replay and scalar bytes are bounded while the text is read.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::path::Path;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -259,13 +258,12 @@ struct Any<T>(Result<T, Found>);
 
 impl<'de, T: Read> Deserialize<'de> for Any<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(AnyVisitor(PhantomData)).map(Any)
+        deserializer.deserialize_any(Any::<T>(Err(Found::Empty))).map(Any)
     }
 }
 
-struct AnyVisitor<T>(PhantomData<T>);
-
-impl<'de, T: Read> Visitor<'de> for AnyVisitor<T> {
+/// Its own visitor: the value it starts with is never read.
+impl<'de, T: Read> Visitor<'de> for Any<T> {
     type Value = Result<T, Found>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(T::EXPECTED)
