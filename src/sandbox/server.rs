@@ -189,8 +189,16 @@ pub(super) async fn handle(
     let reply = match path {
         STATS | DELIVERIES if method != Method::GET => wrong_method(keys, method, path, "GET"),
         TRIGGER if method != Method::POST => wrong_method(keys, method, path, "POST"),
-        STATS => Reply(StatusCode::OK, json!({ "requests": state.counters.stats() })),
-        DELIVERIES => Reply(StatusCode::OK, state.deliveries.snapshot()),
+        STATS => Reply {
+            status: StatusCode::OK,
+            message: None,
+            data: json!({ "requests": state.counters.stats() }),
+        },
+        DELIVERIES => Reply {
+            status: StatusCode::OK,
+            message: None,
+            data: state.deliveries.snapshot(),
+        },
         TRIGGER => trigger(state, &parts.headers, body).unwrap_or_else(|reply| reply),
         _ => {
             let path = keys.quote(path);
@@ -241,11 +249,11 @@ async fn resource(state: &ServerState, parts: &Parts, body: impl Body<Data = Byt
         }
     }
     // A refusal of the store is answered honestly: nothing happened.
-    match fault.filter(|_| reply.0.is_success()) {
+    match fault.filter(|_| reply.status.is_success()) {
         Some(kind @ (Injected::DropAfter | Injected::PartialFailure)) => {
             return inject(state, kind, &request)
         }
-        Some(lie) if lie.tell(&mut reply.1["data"]) => state.counters.injected(lie, &request),
+        Some(lie) if lie.tell(&mut reply.data) => state.counters.injected(lie, &request),
         _ => {}
     }
     Ok(reply.into_response())

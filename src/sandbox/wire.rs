@@ -21,13 +21,23 @@ const BODY_LIMIT: usize = 1024 * 1024;
 const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A JSON answer: its status and body (an envelope, `{"message": …, "data": …}`, but for `/_sandbox/`).
+/// A JSON answer: its status and body, an envelope `{"message": …, "data": …}` with
+/// `message` first as Inveterate writes it, or (`/_sandbox/`, no message) the data alone.
 #[derive(Debug)]
-pub(crate) struct Reply(pub(crate) StatusCode, pub(crate) Value);
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) message: Option<String>,
+    pub(crate) data: Value,
+}
 
 impl Reply {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>, data: Value) -> Reply {
-        Reply(status, json!({ "message": message.into(), "data": data }))
+        let message = Some(message.into());
+        Reply {
+            status,
+            message,
+            data,
+        }
     }
 
     pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Reply {
@@ -39,8 +49,20 @@ impl Reply {
     }
 
     pub(crate) fn into_response(self) -> Response {
-        let mut response = Response::new(Full::from(serde_json::to_vec(&self.1).unwrap_or_default()));
-        *response.status_mut() = self.0;
+        #[derive(serde::Serialize)]
+        struct Envelope<'a> {
+            message: &'a str,
+            data: &'a Value,
+        }
+        let body = match &self.message {
+            Some(message) => serde_json::to_vec(&Envelope {
+                message,
+                data: &self.data,
+            }),
+            None => serde_json::to_vec(&self.data),
+        };
+        let mut response = Response::new(Full::from(body.unwrap_or_default()));
+        *response.status_mut() = self.status;
         let json = HeaderValue::from_static("application/json");
         response.headers_mut().insert(CONTENT_TYPE, json);
         response

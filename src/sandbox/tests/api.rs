@@ -191,3 +191,26 @@ async fn stats_count_resource_requests_by_method() {
     sandbox.counters().reset();
     assert_eq!(sandbox.counters().stats(), RequestStats::default());
 }
+
+/// Every envelope starts with `message`, as Inveterate writes it (and `docs/openapi.yaml`
+/// shows): a list, a create, an error; `/_sandbox/` answers are their data alone.
+#[tokio::test]
+async fn an_envelope_writes_message_before_data() {
+    let sandbox = start(&[KEY]).await;
+    let url = format!("{}/admin/webhook-subscriptions", sandbox.base_url());
+    let client = reqwest::Client::new();
+    let hook = json!({"topic": "customer.updated", "callbackUrl": "https://a.example/hook", "name": "crm"});
+    let requests = [
+        client.post(&url).header("X-Inveterate-Api-Key", KEY).json(&hook),
+        client.get(&url).header("X-Inveterate-Api-Key", KEY),
+        client.get(&url).header("X-Inveterate-Api-Key", "wrong"),
+    ];
+    for request in requests {
+        let body = request.send().await.unwrap().text().await.unwrap();
+        assert!(body.starts_with(r#"{"message":"#), "{body}");
+        assert!(body.contains(r#","data":"#), "{body}");
+    }
+    let stats = client.get(url.replace("/v2.0/admin/webhook-subscriptions", "/_sandbox/stats"));
+    let body = stats.send().await.unwrap().text().await.unwrap();
+    assert!(body.starts_with(r#"{"requests":"#), "{body}");
+}
