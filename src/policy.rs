@@ -148,18 +148,18 @@ impl Policy {
         refused.chunk_by(one_entry).map(refusal).collect()
     }
 
-    /// The allowed globs for a message: a few, and how many in all.
+    /// The allowed globs for a message: the first few, then `… and N more`.
     fn allowed(&self) -> String {
         let Some(HostGlobs { written, .. }) = &self.hosts else {
             return "any".into();
         };
-        let shown = written.iter().take(SHOWN_GLOBS).map(|g| format!("`{}`", show(g)));
-        let shown = shown.collect::<Vec<_>>().join(", ");
-        match written.len() {
-            0 => "none".into(),
-            n if n <= SHOWN_GLOBS => shown,
-            n => format!("{shown} and {} more, {n} in all", n - SHOWN_GLOBS),
+        if written.is_empty() {
+            return "none".into();
         }
+        let shown = written.iter().map(|g| format!("`{}`", show(g)));
+        crate::render::first(SHOWN_GLOBS, shown)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

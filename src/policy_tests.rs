@@ -199,7 +199,7 @@ fn a_big_policy_refusal_names_a_few_globs_and_the_count() {
     assert!(
         text.contains(
             "(allowedCallbackHosts: `hooks.store0.example`, `*.store1.example`, `h?-{eu,us}.store2.example`, \
-             `store3.hooks.*`, `*store4-[ab]*` and 5995 more, 6000 in all)"
+             `store3.hooks.*`, `*store4-[ab]*`, … and 5995 more)"
         ),
         "{text}"
     );

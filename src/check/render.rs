@@ -8,7 +8,7 @@ use crate::escape::escape;
 use crate::render::json::{object, pretty, Counts, FORMAT_VERSION};
 use crate::render::markdown::{code, row, Doc};
 
-/// Users listed per URL before "and N more".
+/// Users listed per URL before "… and N more".
 const MAX_USERS: usize = 5;
 
 /// The closing line, e.g. `Check: 2 reachable, 1 unreachable.`
@@ -25,15 +25,14 @@ fn result_text(result: &Result<u16, StepFailure>) -> String {
     (result.as_ref()).map_or_else(ToString::to_string, |status| format!("HTTP {status}"))
 }
 
-/// A URL's first users, each through `show`, then `and N more`.
+/// A URL's first users, each through `show`, then `… and N more`.
 fn users(r: &CallbackReport, show: impl Fn(&str) -> String) -> Vec<String> {
     let users = &r.callback.users;
     let text = |u: &User| match &u.location {
         Some(at) => show(&format!("{u} ({at})")),
         None => show(&u.to_string()),
     };
-    let more = (users.len() > MAX_USERS).then(|| format!("and {} more", users.len() - MAX_USERS));
-    users.iter().take(MAX_USERS).map(text).chain(more).collect()
+    crate::render::first(MAX_USERS, users.iter().map(text)).collect()
 }
 
 /// What became of a test event, e.g. `test event rejected (HTTP 500)`.

@@ -96,6 +96,26 @@ fn text_names_the_failing_step_and_masks_secrets() {
 }
 
 #[test]
+fn a_failing_url_lists_its_first_five_users_then_how_many_more() {
+    let refused = StepFailure::At(Step::Tcp, "connection refused".into());
+    let mut o = outcome("https://h/down", Err(refused));
+    let user = o.callback.users[0].clone();
+    o.callback.users = (0..7)
+        .map(|i| User {
+            name: format!("hook-{i}"),
+            ..user.clone()
+        })
+        .collect();
+    let text = render::text(&[o]);
+    assert!(
+        text.contains("used by acme customer.cancelled hook-4 (webhooks.yaml:1)"),
+        "{text}"
+    );
+    assert!(!text.contains("hook-5"), "{text}");
+    assert!(text.contains("\n       … and 2 more\n"), "{text}");
+}
+
+#[test]
 fn a_rejected_test_event_fails_the_url() {
     let mut o = outcome("https://h/ok", Ok(405));
     o.deliveries.push(Delivery {

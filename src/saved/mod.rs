@@ -406,12 +406,7 @@ pub fn live_changes(
         .map(|o| LiveView::of(o, keys));
     lines.extend(removed.map(|v| format!("removed {} {} [{}]", v.topic, v.name, v.id)));
     lines.sort();
-    if lines.len() > max {
-        let more = lines.len() - max;
-        lines.truncate(max);
-        lines.push(format!("and {more} more"));
-    }
-    lines
+    crate::render::first(max, lines.into_iter()).collect()
 }
 
 #[cfg(test)]
