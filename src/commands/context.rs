@@ -12,6 +12,7 @@ use url::Url;
 use super::Helped;
 use crate::api::{self, ApiKey, BaseUrl, Client, ClientOptions, Http, LogSink, ALLOW_INSECURE_ENV};
 use crate::cli::{Cli, ColorChoice};
+use crate::manifest::Diagnostics;
 use crate::plan::Thresholds;
 use crate::policy::{self, Policy};
 use crate::render::github;
@@ -31,7 +32,9 @@ pub struct Context {
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
     ca_cert: Option<PathBuf>,
-    pub policy: Option<Policy>,
+    /// The policy, or its file's problems: [`police`](super::fetch::police) reports them
+    /// first, as every command that reads manifests calls it before planning.
+    pub policy: Result<Option<Policy>, Diagnostics>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
     /// Built on first use, shared by every clone.
@@ -63,10 +66,10 @@ impl Context {
             ca_cert: (g.ca_cert.clone())
                 .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
                 .filter(|p| !p.as_os_str().is_empty()),
-            policy: policy
-                .filter(|p| !p.as_os_str().is_empty())
+            policy: (policy.filter(|p| !p.as_os_str().is_empty()))
                 .map(read_policy)
-                .transpose()?,
+                .transpose()?
+                .transpose(),
             stop: Stop::default(),
             http: Arc::default(),
             roots: Arc::default(),
@@ -117,7 +120,8 @@ impl Context {
 
     /// The safety thresholds: the policy's, else the built-in ones.
     pub fn thresholds(&self) -> Thresholds {
-        self.policy.as_ref().map(|p| p.thresholds).unwrap_or_default()
+        let policy = self.policy.as_ref().ok().and_then(Option::as_ref);
+        policy.map(|p| p.thresholds).unwrap_or_default()
     }
 
     pub fn out(&self, text: &str) {
@@ -240,15 +244,14 @@ pub(super) fn read_text(path: &Path, max: u64) -> std::io::Result<String> {
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// Reads and checks the policy file (at most 8 MiB: tens of thousands of host globs).
-fn read_policy(path: &Path) -> anyhow::Result<Policy> {
+/// Reads the policy file (at most 8 MiB: tens of thousands of host globs), then checks it.
+fn read_policy(path: &Path) -> anyhow::Result<Result<Policy, Diagnostics>> {
     let text = read_text(path, 8 << 20).map_err(|e| {
         let what = format!("cannot read policy file `{}`", path.display());
         let help = "pass the policy with --policy FILE or INVHOOKS_POLICY (a YAML file with `version: 1`)";
         Helped::wrap(anyhow::Error::new(e).context(what), help)
     })?;
-    policy::parse(path, &text)
-        .map_err(|d| anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API"))
+    Ok(policy::parse(path, &text))
 }
 
 /// The certificates of a PEM file (at most 16 MiB, at least one), checked as rustls uses them.

@@ -27,15 +27,18 @@ pub fn load(ctx: &Context, files: &[PathBuf], keys: bool) -> anyhow::Result<Vec<
 
 /// The manifests, or every problem in them and against the policy, as data.
 pub fn validated(ctx: &Context, files: &[PathBuf], keys: bool) -> Result<Vec<MerchantManifest>, Diagnostics> {
+    ctx.policy.as_ref().map_err(Clone::clone)?;
     let manifests = manifest::load_paths(files, &process_env)?;
     police(ctx, &manifests, keys)?;
     Ok(manifests)
 }
 
-/// The policy's problems with `manifests` (docs/policy.md); then, with `keys`, two merchants
-/// with one key, who would manage one store twice, each deleting the other's subscriptions.
+/// The policy file's problems, else the policy's with `manifests` (docs/policy.md); then, with
+/// `keys`, two merchants with one key, who would manage one store twice, each deleting the
+/// other's subscriptions.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest], keys: bool) -> Result<(), Diagnostics> {
-    let mut found = (ctx.policy.as_ref()).map_or_else(Vec::new, |p| p.check(manifests));
+    let policy = ctx.policy.as_ref().map_err(Clone::clone)?;
+    let mut found = policy.as_ref().map_or_else(Vec::new, |p| p.check(manifests));
     if keys && found.is_empty() {
         found = manifest::same_store(manifests, &process_env);
     }
@@ -46,6 +49,9 @@ pub fn police(ctx: &Context, manifests: &[MerchantManifest], keys: bool) -> Resu
 pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
     ctx.annotations(|w, cwd| crate::render::github::diagnostics(&d.0, w, cwd));
     match d.0.len() {
+        _ if ctx.policy.is_err() => {
+            anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API")
+        }
         1 => anyhow::anyhow!("{d}"),
         n => anyhow::anyhow!("{d}\n{n} problems found in the manifest; nothing was sent to the API"),
     }

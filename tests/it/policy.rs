@@ -138,6 +138,48 @@ fn policy_file_problems_name_the_file_and_line() {
     insta::assert_snapshot!(shown);
 }
 
+#[test]
+fn a_policy_file_with_problems_stops_every_command_and_validate_json_lists_them() {
+    let world = world();
+    let saved = world.run(&["plan", "--out", "plan.json"]);
+    assert_eq!(saved.code, 0, "{saved}");
+    world.sandbox.counters().reset();
+    world.write("bad.yaml", "version: 1\nsafety:\n  maxDelete: 3\n");
+    let expected = "error: bad.yaml:3: unknown field `maxDelete` in policy `safety`\n  help: did you mean `maxDeletes`?\nthe policy file has problems; nothing was sent to the API";
+    for args in [
+        &["validate"][..],
+        &["plan"],
+        &["apply", "--auto-approve"],
+        &["apply", "--plan", "plan.json", "--auto-approve"],
+        &["drift"],
+        &["check"],
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--policy", "bad.yaml"]);
+        let run = world.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {run}");
+        assert_eq!(run.stderr.trim_end(), expected, "{args:?}: {run}");
+    }
+    assert_eq!(world.sandbox.counters().stats().total, 0, "not even a GET");
+
+    let run = world.run(&["validate", "--policy", "bad.yaml", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(run.stderr, "", "{run}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON report");
+    assert_eq!(report["ok"], false, "{run}");
+    assert_eq!(report["merchants"], serde_json::json!([]), "{run}");
+    let problem = &report["problems"][0];
+    assert_eq!(
+        (&problem["file"], &problem["line"]),
+        (&"bad.yaml".into(), &3.into()),
+        "{run}"
+    );
+    assert_eq!(
+        problem["message"], "unknown field `maxDelete` in policy `safety`",
+        "{run}"
+    );
+}
+
 /// A policy of `count` globs, one per store, as an agency writes it.
 fn agency_policy(count: usize) -> String {
     let mut text = String::from("version: 1\nallowedCallbackHosts:\n");
