@@ -14,16 +14,17 @@ fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let env = |name: &str| std::env::var(name).ok();
     let color = |choice| colour(choice, std::io::stderr().is_terminal(), &env);
-    let cli = match Cli::try_parse_from(&args) {
+    let parsed = Cli::try_parse_from(&args);
+    if let Some(hint) = commands::habit(parsed.as_ref().err(), &args) {
+        return report(&hint, color(ColorChoice::Auto));
+    }
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(err) => match commands::habit(&err, &args) {
-            Some(hint) => return report(&hint, color(ColorChoice::Auto)),
-            None => {
-                let _ = err.print();
-                // Usage errors exit 1, not clap's 2: 2 means "changes present".
-                return Exit::Error.when(err.use_stderr()).into();
-            }
-        },
+        Err(err) => {
+            let _ = err.print();
+            // Usage errors exit 1, not clap's 2: 2 means "changes present".
+            return Exit::Error.when(err.use_stderr()).into();
+        }
     };
     let color = color(cli.global.color);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();

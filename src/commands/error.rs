@@ -96,9 +96,11 @@ pub fn install_panic_hook() {
 /// Flag names that would carry an API key.
 const KEY_FLAGS: [&str; 3] = ["api-key", "key", "token"];
 
-/// The hint for an unknown argument that is a known habit (`None`: clap's message).
-pub fn habit(err: &clap::Error, args: &[OsString]) -> Option<anyhow::Error> {
-    if err.kind() != clap::error::ErrorKind::UnknownArgument {
+/// The hint for an argument that is a known habit: after clap's "unknown argument" (`None`:
+/// clap's message), or after a parse (`error: None`) that read one as short flags with a value
+/// (`-force` as `-f orce`, `-format` as `-f ormat`).
+pub fn habit(error: Option<&clap::Error>, args: &[OsString]) -> Option<anyhow::Error> {
+    if error.is_some_and(|e| e.kind() != clap::error::ErrorKind::UnknownArgument) {
         return None;
     }
     let cli = Cli::command();
@@ -155,7 +157,7 @@ mod tests {
             let Err(err) = crate::cli::Cli::command().try_get_matches_from(&args) else {
                 return Err(TestCaseError::fail("parsed"));
             };
-            let hint = super::habit(&err, &args).ok_or_else(|| TestCaseError::fail("no hint"))?;
+            let hint = super::habit(Some(&err), &args).ok_or_else(|| TestCaseError::fail("no hint"))?;
             let shown = crate::commands::report(&hint, false);
             prop_assert!(!shown.contains(&key), "{shown}");
             prop_assert!(shown.contains("environment only"), "{shown}");
