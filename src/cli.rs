@@ -354,7 +354,7 @@ pub struct ExportArgs {
     pub merchant: Option<String>,
     /// Environment variable holding the merchant's API key (one store)
     #[arg(long, value_name = "NAME", conflicts_with = "stores")]
-    #[arg(default_value = "INVETERATE_API_KEY")]
+    #[arg(default_value = crate::manifest::DEFAULT_API_KEY_ENV)]
     pub api_key_env: String,
     /// A store of a fleet file: its label and the variable holding its key (repeat for each store)
     #[arg(long = "store", value_name = "LABEL=VAR", value_parser = crate::manifest::StoreArg::parse)]

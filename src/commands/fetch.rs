@@ -107,11 +107,11 @@ pub struct Keyed {
 /// The merchants `--merchant` selects of `-f`, else of `webhooks.yaml`, else `INVETERATE_API_KEY`.
 pub fn keyed(ctx: &Context, args: &KeyedArgs, command: &str) -> anyhow::Result<Vec<Keyed>> {
     const DEFAULT_MANIFEST: &str = "webhooks.yaml";
-    const DEFAULT_KEY_ENV: &str = "INVETERATE_API_KEY";
     let files = match &args.files[..] {
         [] if Path::new(DEFAULT_MANIFEST).exists() => vec![PathBuf::from(DEFAULT_MANIFEST)],
         [] if args.merchants.is_empty() => {
-            let (label, key_env, who) = (DEFAULT_KEY_ENV.into(), DEFAULT_KEY_ENV.into(), command.into());
+            let key_env = manifest::DEFAULT_API_KEY_ENV;
+            let (label, key_env, who) = (key_env.into(), key_env.into(), command.into());
             return Ok(vec![Keyed { label, key_env, who }]);
         }
         [] => anyhow::bail!("`--merchant` selects merchants of manifests; pass them with -f PATH"),

@@ -24,8 +24,6 @@ const GITHUB: [(&str, &str); 3] = [
     (".github/workflows/invhooks-drift.yml", DRIFT),
 ];
 const GITLAB: [(&str, &str); 1] = [(".gitlab-ci.yml", include_str!("../../examples/gitlab-ci.yml"))];
-/// The key variable `--from-live` reads (the manifest's default).
-const KEY_ENV: &str = "INVETERATE_API_KEY";
 
 pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     let ci: &[(&str, &str)] = match args.ci {
@@ -51,7 +49,16 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
     }
     let shown = at(MANIFEST).display().to_string();
     let (manifest, _, left_out) = match args.from_live {
-        true => super::export::one(ctx, args.merchant.clone(), KEY_ENV, "init --from-live", &shown).await?,
+        true => {
+            super::export::one(
+                ctx,
+                args.merchant.clone(),
+                manifest::DEFAULT_API_KEY_ENV,
+                "init --from-live",
+                &shown,
+            )
+            .await?
+        }
         false => (example(args.merchant.as_deref()), String::new(), 0),
     };
     let policy = checked_policy(&at(MANIFEST), &manifest, &at(POLICY.0), args.merchant.as_deref())?;
@@ -124,9 +131,9 @@ fn next(args: &InitArgs) -> String {
         true => String::new(),
         false => format!("cd {} && ", crate::escape::show(&args.dir.display().to_string())),
     };
-    let policy = POLICY.0;
+    let (policy, key) = (POLICY.0, manifest::DEFAULT_API_KEY_ENV);
     let mut text = match args.from_live {
-        true => format!("next: `{cd}invhooks plan --policy {policy}` (with `{KEY_ENV}` set): it reports no changes\n"),
+        true => format!("next: `{cd}invhooks plan --policy {policy}` (with `{key}` set): it reports no changes\n"),
         false => format!("next: edit {MANIFEST} to declare your webhooks, then `{cd}invhooks validate --policy {policy}`\n"),
     };
     text.push_str(match args.ci {

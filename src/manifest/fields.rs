@@ -11,7 +11,7 @@ use super::yaml::{record, At, FieldName, Found, Read, Value};
 use crate::topic::TOPICS;
 
 /// The environment variable holding the API key when `apiKeyEnv` is not set.
-pub(crate) const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
+pub const DEFAULT_API_KEY_ENV: &str = "INVETERATE_API_KEY";
 /// What a variable's name may be (`apiKeyEnv`, `vars`, `${VAR}`).
 const VAR_NAME: &str = r"^[A-Za-z_][A-Za-z0-9_]*$";
 /// Most `vars` of one fleet merchant.

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use context::{Ctx, Env};
 pub use export::{as_written, to_fleet, to_manifest, Exported, FleetError, StoreArg, StoreLive};
+pub use fields::DEFAULT_API_KEY_ENV;
 pub use subscription::callback_url_problem;
 use validate::{MerchantLines, HELP_STARTS_WITH};
 use yaml::Value;
