@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
-            let _ = err.print();
+            commands::print_usage_error(&err, color(ColorChoice::Auto));
             // Usage errors exit 1, not clap's 2: 2 means "changes present".
             return Exit::Error.when(err.use_stderr()).into();
         }

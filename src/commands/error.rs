@@ -4,7 +4,9 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Write as _;
+use std::path::Path;
 
+use clap::error::{ContextKind, ContextValue};
 use clap::CommandFactory as _;
 
 use crate::api::redact_known;
@@ -93,6 +95,23 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Prints clap's own message: help and version on stdout; a usage error on stderr with the
+/// default key variable's value masked, as clap echoes an argument it does not take.
+pub fn print_usage_error(err: &clap::Error, color: bool) {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return;
+    }
+    if let Ok(key) = std::env::var(crate::manifest::DEFAULT_API_KEY_ENV) {
+        crate::api::ApiKey::new(key.trim().to_owned());
+    }
+    let text = match color {
+        true => err.render().ansi().to_string(),
+        false => err.render().to_string(),
+    };
+    let _ = std::io::stderr().write_all(defuse(&redact_known(&text)).as_bytes());
+}
+
 /// Flag names that would carry an API key.
 const KEY_FLAGS: [&str; 3] = ["api-key", "key", "token"];
 
@@ -111,6 +130,18 @@ pub fn habit(error: Option<&clap::Error>, args: &[OsString]) -> Option<anyhow::E
         .find_map(|(i, a)| Some((i, cli.find_subcommand(a)?)))?;
     let name = sub.get_name();
     let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
+    // A manifest path where no argument is taken: the flag to pass it with.
+    let invalid = error.and_then(|e| e.get(ContextKind::InvalidArg));
+    if let Some(ContextValue::String(arg)) = invalid.filter(|a| !a.to_string().starts_with('-')) {
+        let manifest = [".yaml", ".yml"].iter().any(|e| arg.ends_with(e)) || Path::new(arg).exists();
+        if manifest && longs.contains(&"file") {
+            let message = format!("`{name}` reads manifests from `-f PATH`, not from its arguments");
+            return Some(Helped::msg(
+                message,
+                format!("write `-f {}`", crate::escape::show(arg)),
+            ));
+        }
+    }
     args[at + 1..].iter().take_while(|a| *a != "--").find_map(|arg| {
         let flag = arg.trim_start_matches('-');
         let dashes = arg.len() - flag.len();

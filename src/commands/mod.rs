@@ -23,7 +23,7 @@ use crate::exit::Exit;
 use crate::render::first;
 
 pub use self::context::{colour, Context};
-pub use self::error::{habit, install_panic_hook, report, Helped};
+pub use self::error::{habit, install_panic_hook, print_usage_error, report, Helped};
 pub use self::fetch::{api_key, load, process_env, Target};
 
 /// Runs the parsed command line; errors are reported by the caller.

@@ -30,10 +30,13 @@ fn terraform_habits_get_a_hint() {
             // clap alone reads these as `-f orce` and `-f ormat`: a file named `orce`.
             &["apply", "-force", "--auto-approve"],
             &["plan", "-format", "json"],
+            // A manifest where no argument is taken; the key where no argument is taken.
+            &["plan", "webhooks.yaml"],
+            &["plan", KEY],
         ],
     );
-    // `runs` fails the test if the key given as a flag is echoed.
-    assert_eq!(all.matches("exit: 1\n").count(), 7, "{all}");
+    // `runs` fails the test if the key given as a flag or argument is echoed.
+    assert_eq!(all.matches("exit: 1\n").count(), 9, "{all}");
     assert!(!world.path("plan.json").exists(), "nothing ran");
     snapshot!(world, all);
 }
