@@ -48,17 +48,9 @@ pub async fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<Exit> {
         ));
     }
     let shown = at(MANIFEST).display().to_string();
+    let key = manifest::DEFAULT_API_KEY_ENV;
     let (manifest, _, left_out) = match args.from_live {
-        true => {
-            super::export::one(
-                ctx,
-                args.merchant.clone(),
-                manifest::DEFAULT_API_KEY_ENV,
-                "init --from-live",
-                &shown,
-            )
-            .await?
-        }
+        true => super::export::one(ctx, args.merchant.clone(), key, "init --from-live", &shown).await?,
         false => (example(args.merchant.as_deref()), String::new(), 0),
     };
     let policy = checked_policy(&at(MANIFEST), &manifest, &at(POLICY.0), args.merchant.as_deref())?;
