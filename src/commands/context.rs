@@ -32,8 +32,8 @@ pub struct Context {
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
     ca_cert: Option<PathBuf>,
-    /// The policy, or its file's problems: [`police`](super::fetch::police) reports them
-    /// first, as every command that reads manifests calls it before planning.
+    /// The policy, or its file's problems, which `fetch::validated` and `saved::load` report
+    /// before anything else (and `fetch::police` before reading a rule).
     pub policy: Result<Option<Policy>, Diagnostics>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
