@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     let color = |choice| colour(choice, std::io::stderr().is_terminal(), &env);
     let parsed = Cli::try_parse_from(&args);
     if let Some(hint) = commands::habit(parsed.as_ref().err(), &args) {
-        return report(&hint, color(ColorChoice::Auto));
+        return report(&hint, color(parsed.map_or(ColorChoice::Auto, |c| c.global.color)));
     }
     let cli = match parsed {
         Ok(cli) => cli,

@@ -120,6 +120,10 @@ impl Context {
 
     /// The safety thresholds: the policy's, else the built-in ones.
     pub fn thresholds(&self) -> Thresholds {
+        debug_assert!(
+            self.policy.is_ok(),
+            "a policy file's problems are reported before planning"
+        );
         let policy = self.policy.as_ref().ok().and_then(Option::as_ref);
         policy.map(|p| p.thresholds).unwrap_or_default()
     }

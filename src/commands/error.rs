@@ -130,15 +130,20 @@ pub fn habit(error: Option<&clap::Error>, args: &[OsString]) -> Option<anyhow::E
         .find_map(|(i, a)| Some((i, cli.find_subcommand(a)?)))?;
     let name = sub.get_name();
     let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
-    // A manifest path where no argument is taken: the flag to pass it with.
+    // A manifest or saved plan where no argument is taken: the flag to pass it with.
     let invalid = error.and_then(|e| e.get(ContextKind::InvalidArg));
     if let Some(ContextValue::String(arg)) = invalid.filter(|a| !a.to_string().starts_with('-')) {
-        let manifest = [".yaml", ".yml"].iter().any(|e| arg.ends_with(e)) || Path::new(arg).exists();
-        if manifest && longs.contains(&"file") {
-            let message = format!("`{name}` reads manifests from `-f PATH`, not from its arguments");
+        let manifest = [".yaml", ".yml"].iter().any(|e| arg.ends_with(e)) || Path::new(arg).is_dir();
+        let (what, flag) = match (manifest, arg.ends_with(".json")) {
+            (true, _) if longs.contains(&"file") => ("manifests", "-f"),
+            (_, true) if longs.contains(&"plan") => ("a saved plan", "--plan"),
+            _ => ("", ""),
+        };
+        if !flag.is_empty() {
+            let message = format!("`{name}` reads {what} from `{flag} PATH`, not from its arguments");
             return Some(Helped::msg(
                 message,
-                format!("write `-f {}`", crate::escape::show(arg)),
+                format!("write `{flag} {}`", crate::escape::show(arg)),
             ));
         }
     }

@@ -32,11 +32,12 @@ fn terraform_habits_get_a_hint() {
             &["plan", "-format", "json"],
             // A manifest where no argument is taken; the key where no argument is taken.
             &["plan", "webhooks.yaml"],
+            &["apply", "plan.json"],
             &["plan", KEY],
         ],
     );
     // `runs` fails the test if the key given as a flag or argument is echoed.
-    assert_eq!(all.matches("exit: 1\n").count(), 9, "{all}");
+    assert_eq!(all.matches("exit: 1\n").count(), 10, "{all}");
     assert!(!world.path("plan.json").exists(), "nothing ran");
     snapshot!(world, all);
 }

@@ -161,6 +161,11 @@ fn a_policy_file_with_problems_stops_every_command_and_validate_json_lists_them(
         assert_eq!(run.stderr.trim_end(), expected, "{args:?}: {run}");
     }
     assert_eq!(world.sandbox.counters().stats().total, 0, "not even a GET");
+    // Before the saved plan's own checks (here: made for another base URL).
+    let elsewhere = ["apply", "--plan", "plan.json", "--auto-approve", "--policy", "bad.yaml"];
+    let run = world.run(&[&elsewhere[..], &["--base-url", "http://127.0.0.2:9/v2.0"]].concat());
+    assert_eq!(run.code, 1, "{run}");
+    assert_eq!(run.stderr.trim_end(), expected, "{run}");
 
     let run = world.run(&["validate", "--policy", "bad.yaml", "--format", "json"]);
     assert_eq!(run.code, 1, "{run}");
