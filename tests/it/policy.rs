@@ -162,8 +162,9 @@ fn a_policy_file_with_problems_stops_every_command_and_validate_json_lists_them(
     }
     assert_eq!(world.sandbox.counters().stats().total, 0, "not even a GET");
     // Before the saved plan's own checks (here: made for another base URL).
-    let elsewhere = ["apply", "--plan", "plan.json", "--auto-approve", "--policy", "bad.yaml"];
-    let run = world.run(&[&elsewhere[..], &["--base-url", "http://127.0.0.2:9/v2.0"]].concat());
+    let elsewhere =
+        "apply --plan plan.json --auto-approve --policy bad.yaml --base-url http://127.0.0.2:9/v2.0";
+    let run = world.run(&elsewhere.split(' ').collect::<Vec<_>>());
     assert_eq!(run.code, 1, "{run}");
     assert_eq!(run.stderr.trim_end(), expected, "{run}");
 
