@@ -32,9 +32,8 @@ pub struct Context {
     pub stderr_color: bool,
     /// `--ca-cert`, `SSL_CERT_FILE`: read on first use ([`Context::ca_roots`]).
     ca_cert: Option<PathBuf>,
-    /// The policy, or its file's problems, which `fetch::validated` and `saved::load` report
-    /// before anything else (and `fetch::police` before reading a rule).
-    pub policy: Result<Option<Policy>, Diagnostics>,
+    /// The policy, or its file's problems: read through [`Context::policy`].
+    policy: Result<Option<Policy>, Diagnostics>,
     /// The run's one cancellation token, shared by every clone, client and `apply`.
     pub stop: Stop,
     /// Built on first use, shared by every clone.
@@ -118,13 +117,19 @@ impl Context {
         api::known_keys()
     }
 
+    /// The policy (`--policy`), or its file's problems, which `fetch::validated` and
+    /// `saved::load` report before anything else.
+    pub fn policy(&self) -> Result<Option<&Policy>, Diagnostics> {
+        self.policy.as_ref().map(Option::as_ref).map_err(Clone::clone)
+    }
+
     /// The safety thresholds: the policy's, else the built-in ones.
     pub fn thresholds(&self) -> Thresholds {
         debug_assert!(
             self.policy.is_ok(),
             "a policy file's problems are reported before planning"
         );
-        let policy = self.policy.as_ref().ok().and_then(Option::as_ref);
+        let policy = self.policy().ok().flatten();
         policy.map(|p| p.thresholds).unwrap_or_default()
     }
 

@@ -27,7 +27,7 @@ pub fn load(ctx: &Context, files: &[PathBuf], keys: bool) -> anyhow::Result<Vec<
 
 /// The manifests, or every problem in them and against the policy, as data.
 pub fn validated(ctx: &Context, files: &[PathBuf], keys: bool) -> Result<Vec<MerchantManifest>, Diagnostics> {
-    ctx.policy.as_ref().map_err(Clone::clone)?;
+    ctx.policy()?;
     let manifests = manifest::load_paths(files, &process_env)?;
     police(ctx, &manifests, keys)?;
     Ok(manifests)
@@ -37,8 +37,7 @@ pub fn validated(ctx: &Context, files: &[PathBuf], keys: bool) -> Result<Vec<Mer
 /// `keys`, two merchants with one key, who would manage one store twice, each deleting the
 /// other's subscriptions.
 pub fn police(ctx: &Context, manifests: &[MerchantManifest], keys: bool) -> Result<(), Diagnostics> {
-    let policy = ctx.policy.as_ref().map_err(Clone::clone)?;
-    let mut found = policy.as_ref().map_or_else(Vec::new, |p| p.check(manifests));
+    let mut found = ctx.policy()?.map_or_else(Vec::new, |p| p.check(manifests));
     if keys && found.is_empty() {
         found = manifest::same_store(manifests, &process_env);
     }
@@ -49,7 +48,7 @@ pub fn police(ctx: &Context, manifests: &[MerchantManifest], keys: bool) -> Resu
 pub fn problems(ctx: &Context, d: &Diagnostics) -> anyhow::Error {
     ctx.annotations(|w, cwd| crate::render::github::diagnostics(&d.0, w, cwd));
     match d.0.len() {
-        _ if ctx.policy.is_err() => {
+        _ if ctx.policy().is_err() => {
             anyhow::anyhow!("{d}\nthe policy file has problems; nothing was sent to the API")
         }
         1 => anyhow::anyhow!("{d}"),

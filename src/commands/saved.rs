@@ -73,7 +73,7 @@ fn without_key(t: &Target) -> Vec<LiveSubscription> {
 /// The saved plan (exactly) and its targets if still fresh ([`crate::saved`] decides), else why not.
 pub async fn load(ctx: &Context, path: &Path) -> anyhow::Result<Result<(Vec<Target>, Plan), Vec<String>>> {
     // A policy file with problems stops it first, as it stops `plan`.
-    ctx.policy.as_ref().map_err(|d| fetch::problems(ctx, d))?;
+    ctx.policy().map_err(|d| fetch::problems(ctx, &d))?;
     let shown = path.display().to_string();
     let loaded = read(path, "apply")?;
     if let Some(reasons) = loaded.other_base_url(ctx.base_url.as_str(), &shown) {
