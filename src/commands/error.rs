@@ -122,6 +122,14 @@ pub fn habit(error: Option<&clap::Error>, args: &[OsString]) -> Option<anyhow::E
     if error.is_some_and(|e| e.kind() != clap::error::ErrorKind::UnknownArgument) {
         return None;
     }
+    // After a parse only `-word` can be a habit: no other line builds the command's model.
+    let one_dash = |a: &OsString| {
+        a.to_str()
+            .is_some_and(|a| a.len() > 2 && a.starts_with('-') && !a.starts_with("--"))
+    };
+    if error.is_none() && !args.iter().any(one_dash) {
+        return None;
+    }
     let cli = Cli::command();
     let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let (at, sub) = args
@@ -131,20 +139,18 @@ pub fn habit(error: Option<&clap::Error>, args: &[OsString]) -> Option<anyhow::E
     let name = sub.get_name();
     let longs: Vec<&str> = sub.get_arguments().filter_map(|a| a.get_long()).collect();
     // A manifest or saved plan where no argument is taken: the flag to pass it with.
-    let invalid = error.and_then(|e| e.get(ContextKind::InvalidArg));
-    if let Some(ContextValue::String(arg)) = invalid.filter(|a| !a.to_string().starts_with('-')) {
+    if let Some(ContextValue::String(arg)) = error.and_then(|e| e.get(ContextKind::InvalidArg)) {
         let manifest = [".yaml", ".yml"].iter().any(|e| arg.ends_with(e)) || Path::new(arg).is_dir();
-        let (what, flag) = match (manifest, arg.ends_with(".json")) {
-            (true, _) if longs.contains(&"file") => ("manifests", "-f"),
-            (_, true) if longs.contains(&"plan") => ("a saved plan", "--plan"),
-            _ => ("", ""),
+        let takes = match (manifest, arg.ends_with(".json")) {
+            _ if arg.starts_with('-') => None,
+            (true, _) if longs.contains(&"file") => Some(("manifests", "-f")),
+            (_, true) if longs.contains(&"plan") => Some(("a saved plan", "--plan")),
+            _ => None,
         };
-        if !flag.is_empty() {
+        if let Some((what, flag)) = takes {
             let message = format!("`{name}` reads {what} from `{flag} PATH`, not from its arguments");
-            return Some(Helped::msg(
-                message,
-                format!("write `{flag} {}`", crate::escape::show(arg)),
-            ));
+            let help = format!("write `{flag} {}`", crate::escape::show(arg));
+            return Some(Helped::msg(message, help));
         }
     }
     args[at + 1..].iter().take_while(|a| *a != "--").find_map(|arg| {
