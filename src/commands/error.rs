@@ -105,11 +105,20 @@ pub fn print_usage_error(err: &clap::Error, color: bool) {
     if let Ok(key) = std::env::var(crate::manifest::DEFAULT_API_KEY_ENV) {
         crate::api::ApiKey::new(key.trim().to_owned());
     }
-    let text = match color {
+    let _ = std::io::stderr().write_all(usage_text(err, color).as_bytes());
+}
+
+/// clap's message as [`print_usage_error`] writes it: every key read so far masked. A message
+/// that holds one is written without colour: a colour code beside a short key would hide it
+/// from the whole-word match.
+fn usage_text(err: &clap::Error, color: bool) -> String {
+    let plain = err.render().to_string();
+    let masked = redact_known(&plain);
+    let text = match color && masked == plain {
         true => err.render().ansi().to_string(),
-        false => err.render().to_string(),
+        false => masked,
     };
-    let _ = std::io::stderr().write_all(defuse(&redact_known(&text)).as_bytes());
+    defuse(&text).into_owned()
 }
 
 /// Flag names that would carry an API key.
@@ -203,6 +212,25 @@ mod tests {
             let shown = crate::commands::report(&hint, false);
             prop_assert!(!shown.contains(&key), "{shown}");
             prop_assert!(shown.contains("environment only"), "{shown}");
+        }
+
+        /// A known key where clap takes no argument is masked in clap's echo, colour on or off.
+        #[test]
+        fn clap_never_echoes_a_known_key(
+            key in "[A-Za-z0-9_]{8,40}",
+            command in prop::sample::select(vec!["plan", "apply", "drift", "validate", "check", "topics"]),
+            at_end in any::<bool>(),
+            color in any::<bool>(),
+        ) {
+            crate::api::ApiKey::new(key.clone());
+            let mut args: Vec<std::ffi::OsString> = vec!["invhooks".into(), command.into(), "-q".into()];
+            args.insert(if at_end { 3 } else { 2 }, key.clone().into());
+            let Err(err) = crate::cli::Cli::command().try_get_matches_from(&args) else {
+                return Err(TestCaseError::fail("parsed"));
+            };
+            let shown = super::usage_text(&err, color);
+            prop_assert!(!shown.contains(&key), "{shown}");
+            prop_assert!(shown.contains("***"), "{shown}");
         }
     }
 }
